@@ -1,0 +1,1 @@
+"""HAL's vocabulary: pure dataclasses with no I/O."""

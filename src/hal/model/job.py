@@ -1,0 +1,166 @@
+"""What a user asked for (JobSpec), what happened to it (Job), and the allowed state transitions."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from hal.model.resources import Resources
+
+
+class JobState(enum.Enum):
+    """Slurm's job states and short codes."""
+
+    PENDING = "PD"
+    RUNNING = "R"
+    COMPLETED = "CD"
+    FAILED = "F"
+    CANCELLED = "CA"
+    TIMEOUT = "TO"
+    NODE_FAIL = "NF"
+    PREEMPTED = "PR"
+    OUT_OF_MEMORY = "OOM"
+
+    @property
+    def terminal(self) -> bool:
+        return self not in (JobState.PENDING, JobState.RUNNING)
+
+
+_ENDINGS = frozenset(
+    {
+        JobState.COMPLETED,
+        JobState.FAILED,
+        JobState.CANCELLED,
+        JobState.TIMEOUT,
+        JobState.NODE_FAIL,
+        JobState.PREEMPTED,
+        JobState.OUT_OF_MEMORY,
+    }
+)
+
+TRANSITIONS: dict[JobState, frozenset[JobState]] = {
+    JobState.PENDING: frozenset({JobState.RUNNING, JobState.CANCELLED}),
+    JobState.RUNNING: _ENDINGS,
+    # A requeued job (NODE_FAIL or PREEMPTED with --requeue) goes back to PENDING as a new attempt.
+    JobState.NODE_FAIL: frozenset({JobState.PENDING}),
+    JobState.PREEMPTED: frozenset({JobState.PENDING}),
+    JobState.COMPLETED: frozenset(),
+    JobState.FAILED: frozenset(),
+    JobState.CANCELLED: frozenset(),
+    JobState.TIMEOUT: frozenset(),
+    JobState.OUT_OF_MEMORY: frozenset(),
+}
+
+
+class InvalidTransition(ValueError):
+    """A state change the table does not allow."""
+
+
+def check_transition(old: JobState, new: JobState) -> None:
+    if new not in TRANSITIONS[old]:
+        raise InvalidTransition(f"job cannot go from {old.name} to {new.name}")
+
+
+class PendingReason(enum.Enum):
+    """Why a job waits, with Slurm's reason codes."""
+
+    NONE = "None"
+    PRIORITY = "Priority"
+    RESOURCES = "Resources"
+    DEPENDENCY = "Dependency"
+    DEPENDENCY_NEVER_SATISFIED = "DependencyNeverSatisfied"
+    BEGIN_TIME = "BeginTime"
+    PARTITION_NODE_LIMIT = "PartitionNodeLimit"
+    PARTITION_TIME_LIMIT = "PartitionTimeLimit"
+    BAD_CONSTRAINTS = "BadConstraints"
+
+
+class DependencyKind(enum.Enum):
+    AFTER = "after"  # the other job has started
+    AFTERANY = "afterany"  # the other job has ended, in any state
+    AFTEROK = "afterok"  # the other job completed with exit 0
+    AFTERNOTOK = "afternotok"  # the other job ended in failure
+
+
+@dataclass(frozen=True, slots=True)
+class Dependency:
+    kind: DependencyKind
+    job_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class JobSpec:
+    """A submission. ``tasks`` x ``per_task`` is the request; ``nodes`` pins the node count when set.
+
+    ``runtime`` is the job's real duration, known only to the simulator (a trace's run time).
+    """
+
+    job_id: int
+    submit_time: float
+    tasks: int = 1
+    per_task: Resources = field(default_factory=lambda: Resources(cpus=1))
+    nodes: int | None = None
+    exclusive: bool = False
+    time_limit: float | None = None
+    name: str = ""
+    user: str = "nobody"
+    group: str = ""
+    account: str = ""
+    partition: str = ""
+    qos: str = "normal"
+    nice: int = 0
+    dependencies: tuple[Dependency, ...] = ()
+    begin_time: float | None = None
+    inputs: tuple[str, ...] = ()
+    features: tuple[str, ...] = ()
+    executable: int = -1
+    queue: int = -1
+    runtime: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.tasks < 1:
+            raise ValueError(f"job {self.job_id}: tasks must be >= 1, got {self.tasks}")
+        if self.nodes is not None and self.nodes < 1:
+            raise ValueError(f"job {self.job_id}: nodes must be >= 1, got {self.nodes}")
+        if self.time_limit is not None and self.time_limit < 0:
+            raise ValueError(f"job {self.job_id}: time limit must be >= 0, got {self.time_limit}")
+        if self.submit_time < 0:
+            raise ValueError(f"job {self.job_id}: submit time must be >= 0, got {self.submit_time}")
+
+    @property
+    def total(self) -> Resources:
+        return self.per_task.scaled(self.tasks)
+
+    @property
+    def procs(self) -> int:
+        return self.tasks * self.per_task.cpus
+
+
+@dataclass(slots=True)
+class Job:
+    """One job's life: the spec plus what the scheduler and the executor did with it."""
+
+    spec: JobSpec
+    state: JobState = JobState.PENDING
+    start_time: float | None = None
+    end_time: float | None = None
+    nodes: tuple[int, ...] = ()
+    exit_code: int | None = None
+    reason: PendingReason = PendingReason.NONE
+    estimate: float = 0.0
+    backfilled: bool = False
+    history: list[tuple[float, JobState, str]] = field(default_factory=list)
+
+    @property
+    def job_id(self) -> int:
+        return self.spec.job_id
+
+    def transition(self, new: JobState, at: float, cause: str = "") -> None:
+        check_transition(self.state, new)
+        self.state = new
+        self.history.append((at, new, cause))
+        if new is JobState.RUNNING:
+            self.start_time = at
+            self.reason = PendingReason.NONE
+        elif new.terminal:
+            self.end_time = at

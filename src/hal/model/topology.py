@@ -1,0 +1,68 @@
+"""The tree of named domains (site > zone > block/rack > switch > node) and distances between nodes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+LEVELS: tuple[str, ...] = ("site", "zone", "block", "switch", "node")
+
+
+@dataclass(frozen=True, slots=True)
+class Topology:
+    """Each node's path of domain names from the root down to its leaf switch.
+
+    Distance between two nodes is the number of levels one must climb from the leaf to reach a
+    common domain: 0 on the same node, 1 under the same switch, up to ``len(levels)``.
+    """
+
+    levels: tuple[str, ...]
+    paths: tuple[tuple[str, ...], ...]
+
+    def __post_init__(self) -> None:
+        for path in self.paths:
+            if len(path) != len(self.levels):
+                raise ValueError(f"topology path {path} does not have one name per level {self.levels}")
+
+    @staticmethod
+    def flat(n_nodes: int) -> Topology:
+        return Topology(("switch",), tuple(("sw0",) for _ in range(n_nodes)))
+
+    @staticmethod
+    def tree(n_nodes: int, fanouts: Sequence[int], levels: Sequence[str]) -> Topology:
+        """A regular tree: fanouts[i] children per domain at level i, nodes filling leaves in order."""
+        if len(fanouts) != len(levels):
+            raise ValueError("one fanout per level")
+        paths = []
+        for node in range(n_nodes):
+            rest = node
+            names = []
+            for level, fan in zip(reversed(levels), reversed(fanouts), strict=True):
+                rest //= fan
+                names.append(rest)
+            path = []
+            for level, idx in zip(levels, reversed(names), strict=True):
+                path.append(f"{level}{idx}")
+            paths.append(tuple(path))
+        return Topology(tuple(levels), tuple(paths))
+
+    def leaf(self, node: int) -> str:
+        return self.paths[node][-1]
+
+    def distance(self, a: int, b: int) -> int:
+        if a == b:
+            return 0
+        pa, pb = self.paths[a], self.paths[b]
+        depth = len(pa)
+        for i in range(depth):
+            if pa[i] != pb[i]:
+                return depth - i
+        return 1 if depth else 0
+
+    def span(self, nodes: Sequence[int]) -> tuple[int, int]:
+        """(number of leaf domains used, highest level spanned as a distance)."""
+        if not nodes:
+            return (0, 0)
+        leaves = {self.leaf(n) for n in nodes}
+        first = nodes[0]
+        return (len(leaves), max(self.distance(first, n) for n in nodes))

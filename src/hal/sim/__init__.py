@@ -1,0 +1,1 @@
+"""The trace-driven simulator: a virtual clock around the same engine the controller uses."""

@@ -1,0 +1,180 @@
+"""Reading and writing the Standard Workload Format (SWF), reporting bad lines instead of crashing."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+FIELDS: tuple[str, ...] = (
+    "job_id",
+    "submit",
+    "wait",
+    "run",
+    "procs",
+    "cpu_time",
+    "mem_used",
+    "req_procs",
+    "req_time",
+    "req_mem",
+    "status",
+    "user",
+    "group",
+    "executable",
+    "queue",
+    "partition",
+    "preceding",
+    "think_time",
+)
+
+_HEADER = re.compile(r"^;\s*(\w+)\s*:\s*(.*?)\s*$")
+
+
+@dataclass(slots=True)
+class SwfRecord:
+    """One SWF line: 18 integer fields, -1 meaning unknown."""
+
+    job_id: int
+    submit: int
+    wait: int
+    run: int
+    procs: int
+    cpu_time: int
+    mem_used: int
+    req_procs: int
+    req_time: int
+    req_mem: int
+    status: int
+    user: int
+    group: int
+    executable: int
+    queue: int
+    partition: int
+    preceding: int
+    think_time: int
+
+    def values(self) -> tuple[int, ...]:
+        return tuple(getattr(self, f) for f in FIELDS)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+@dataclass(slots=True)
+class SwfTrace:
+    """The records of a file, its header fields, and every line that could not be used."""
+
+    records: list[SwfRecord] = field(default_factory=list)
+    header: dict[str, str] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    path: str = ""
+
+    def header_int(self, key: str) -> int | None:
+        raw = self.header.get(key)
+        if raw is None:
+            return None
+        try:
+            value = int(raw.split()[0])
+        except (ValueError, IndexError):
+            return None
+        return value if value > 0 else None
+
+    @property
+    def max_procs(self) -> int | None:
+        return self.header_int("MaxProcs") or self.header_int("MaxNodes")
+
+
+class TraceError(Exception):
+    """A trace that cannot be read at all (missing, unreadable, not text)."""
+
+
+def _number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        value = float(text)  # some archives write decimals in time fields
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError(text) from None
+        return round(value)
+
+
+def parse_line(text: str, lineno: int) -> SwfRecord | Problem:
+    parts = text.split()
+    if len(parts) < len(FIELDS):
+        return Problem(lineno, f"truncated: {len(parts)} fields, SWF needs {len(FIELDS)}")
+    if len(parts) > len(FIELDS):
+        return Problem(lineno, f"{len(parts)} fields, SWF has {len(FIELDS)}")
+    try:
+        values = [_number(p) for p in parts]
+    except ValueError:
+        bad = next(i for i, p in enumerate(parts) if not _is_number(p))
+        return Problem(lineno, f"field {bad + 1} ({FIELDS[bad]}) is not a number: {parts[bad]!r}")
+    rec = SwfRecord(*values)
+    if rec.submit < 0:
+        return Problem(lineno, f"negative submit time {rec.submit}")
+    return rec
+
+
+def _is_number(text: str) -> bool:
+    try:
+        _number(text)
+    except ValueError:
+        return False
+    return True
+
+
+def iter_lines(stream: TextIO, trace: SwfTrace) -> Iterator[SwfRecord]:
+    for lineno, raw in enumerate(stream, start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith(";"):
+            match = _HEADER.match(line)
+            if match and match.group(1) not in trace.header:
+                trace.header[match.group(1)] = match.group(2)
+            continue
+        parsed = parse_line(line, lineno)
+        if isinstance(parsed, Problem):
+            trace.problems.append(parsed)
+        else:
+            yield parsed
+
+
+def read_swf(source: str | Path | TextIO) -> SwfTrace:
+    """Read a whole SWF file. Raises TraceError only when nothing can be read."""
+    trace = SwfTrace(path=str(source) if not isinstance(source, io.IOBase) else "<stream>")
+    if isinstance(source, str | Path):
+        path = Path(source)
+        if not path.exists():
+            raise TraceError(f"trace file not found: {path}")
+        if path.is_dir():
+            raise TraceError(f"trace path is a directory: {path}")
+        try:
+            with path.open(encoding="utf-8", errors="strict") as fh:
+                trace.records.extend(iter_lines(fh, trace))
+        except UnicodeDecodeError as exc:
+            raise TraceError(f"{path} is not a text SWF file ({exc.reason} at byte {exc.start})") from exc
+    else:
+        trace.records.extend(iter_lines(source, trace))
+    return trace
+
+
+def format_record(values: Iterable[int]) -> str:
+    return " ".join(str(int(v)) for v in values)
+
+
+def write_swf(path: str | Path, records: Iterable[SwfRecord], header: dict[str, str] | None = None) -> None:
+    with Path(path).open("w", encoding="utf-8") as fh:
+        for key, value in (header or {}).items():
+            fh.write(f"; {key}: {value}\n")
+        for rec in records:
+            fh.write(format_record(rec.values()) + "\n")
