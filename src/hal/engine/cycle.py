@@ -1,0 +1,246 @@
+"""The scheduler's state between cycles and one cycle: release, promote, order, start, backfill."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+
+from hal.engine.api import Context, RuntimePredictor
+from hal.engine.backfill import conservative_pass, easy_pass
+from hal.engine.capacity import Alloc, Book
+from hal.engine.fairshare import UsageLedger
+from hal.engine.plan import Placement, Plan
+from hal.engine.profile import Profile
+from hal.engine.queue import PendingQueue, Waiting
+from hal.engine.request import request_of
+from hal.model.job import DependencyKind, JobSpec, PendingReason
+from hal.model.resources import ResourceSpace
+
+
+@dataclass(slots=True)
+class Active:
+    """A running job as the planner sees it: holding ``alloc`` until ``predicted_end``."""
+
+    item: Waiting
+    alloc: Alloc
+    start: float
+    predicted_end: float
+    seq: int
+    released: bool = False
+
+
+
+class Rejected(ValueError):
+    """A submission the machine can never run, with the limit it breaks."""
+
+
+class Scheduler:
+    """Incremental engine state; ``cycle(now)`` returns a Plan and books its starts.
+
+    The shell (simulator or controller) owns the clock. Contract: when ``cycle(now)`` runs, every running
+    job whose predicted end is <= now ends at this instant (the shell extends overrunning predictions
+    first), so its resources count as free, exactly as in the reference simulators.
+    """
+
+    def __init__(self, book: Book, space: ResourceSpace, profile: Profile, predictor: RuntimePredictor) -> None:
+        self.book = book
+        self.space = space
+        self.profile = profile
+        self.predictor = predictor
+        self.queue = PendingQueue(profile.make_order())
+        self.held: dict[int, Waiting] = {}
+        self.running: dict[int, Active] = {}
+        self.ends: list[tuple[float, int, int]] = []
+        self.outcomes: dict[int, bool] = {}
+        self.known: set[int] = set()
+        self.ledger = UsageLedger(profile.half_life)
+        self.ctx = Context(total_cpus=max(1, book.total()[0]))
+        self.reasons: dict[int, PendingReason] = {}
+        self.head_id: int | None = None
+        self.reservations: dict[int, float] = {}
+        self._seq = 0
+
+    # ---- inputs from the shell -------------------------------------------------------------------
+    def submit(self, spec: JobSpec, now: float) -> Waiting:
+        if spec.job_id in self.known:
+            raise Rejected(f"job {spec.job_id} was already submitted")
+        req = request_of(spec, self.space)
+        why = self.book.impossible(req)
+        if why is not None:
+            raise Rejected(f"job {spec.job_id}: {why}")
+        for dep in spec.dependencies:
+            if dep.job_id not in self.known:
+                raise Rejected(f"job {spec.job_id}: dependency on unknown job {dep.job_id}")
+        est = self.predictor.predict(spec)
+        point = est.point if spec.time_limit is None else min(est.point, spec.time_limit)
+        self._seq += 1
+        item = Waiting(spec, req, point, max(est.upper, point), self._seq, req.total[0])
+        self.known.add(spec.job_id)
+        if spec.dependencies or (spec.begin_time is not None and spec.begin_time > now):
+            self.held[spec.job_id] = item
+        else:
+            self.queue.add(item)
+        return item
+
+    def finish(self, job_id: int, now: float, ok: bool = True) -> None:
+        """A running job ended (any terminal state); frees it and teaches the predictor."""
+        act = self.running.pop(job_id)
+        if not act.released:
+            self.book.release(act.alloc)
+            self._drop_end(act)
+        self.outcomes[job_id] = ok
+        runtime = now - act.start
+        spec = act.item.spec
+        self.predictor.observe(spec, runtime, now)
+        self.ledger.charge(spec.user, runtime * spec.procs, now)
+
+    def extend(self, job_id: int, predicted_end: float) -> None:
+        """A running job outlived its prediction; the planner now expects it until ``predicted_end``."""
+        act = self.running[job_id]
+        if act.released:
+            self.book.take(act.alloc)
+            act.released = False
+        else:
+            self._drop_end(act)
+        act.predicted_end = predicted_end
+        bisect.insort(self.ends, (predicted_end, act.seq, job_id))
+
+    def cancel(self, job_id: int) -> None:
+        """Withdraw a pending or held job; running jobs end through ``finish``."""
+        if self.held.pop(job_id, None) is None:
+            self.queue.remove({job_id})
+        self.outcomes[job_id] = False
+        self.reasons.pop(job_id, None)
+
+    # ---- one cycle -------------------------------------------------------------------------------
+    def cycle(self, now: float) -> Plan:
+        self._release_due(now)
+        if self.held:
+            self._promote(now)
+        plan = Plan(now)
+        if not len(self.queue):
+            return plan
+        static_head = self.queue.head()
+        if static_head is not None:
+            self._start_heads_static(plan, now)
+            if len(self.queue) < 2 and self.profile.backfill != "conservative":
+                self._mark_head(plan)
+                return plan
+            waiting = self.queue.items()
+        else:
+            self._refresh_ctx(now)
+            waiting = self.queue.ordered(self.ctx)
+            waiting = self._start_heads(plan, now, waiting)
+        if waiting and self.profile.backfill == "easy":
+            easy_pass(self, plan, now, waiting)
+        elif waiting and self.profile.backfill == "conservative":
+            conservative_pass(self, plan, now, waiting)
+        self._mark_head(plan)
+        return plan
+
+    def start(self, plan: Plan, item: Waiting, alloc: Alloc, now: float, backfilled: bool) -> None:
+        """Book a start decided by a pass (the alloc is already taken from the book)."""
+        self._seq += 1
+        end = now + item.estimate
+        act = Active(item, alloc, now, end, self._seq)
+        jid = item.spec.job_id
+        self.running[jid] = act
+        ends = self.ends
+        entry = (end, self._seq, jid)
+        if not ends or entry > ends[-1]:
+            ends.append(entry)
+        else:
+            bisect.insort(ends, entry)
+        plan.starts.append(Placement(jid, self.book.nodes_of(alloc), now, end, backfilled))
+        self.reasons.pop(jid, None)
+        self.reservations.pop(jid, None)
+
+    # ---- helpers ---------------------------------------------------------------------------------
+    def _start_heads_static(self, plan: Plan, now: float) -> None:
+        book, queue = self.book, self.queue
+        while True:
+            head = queue.head()
+            if head is None:
+                return
+            alloc = book.allocate(head.req)
+            if alloc is None:
+                return
+            queue.pop_head()
+            self.start(plan, head, alloc, now, False)
+
+    def _start_heads(self, plan: Plan, now: float, waiting: list[Waiting]) -> list[Waiting]:
+        started: set[int] = set()
+        k = 0
+        for item in waiting:
+            alloc = self.book.allocate(item.req)
+            if alloc is None:
+                break
+            self.start(plan, item, alloc, now, False)
+            started.add(item.spec.job_id)
+            k += 1
+        if started:
+            self.queue.remove(started)
+        return waiting[k:]
+
+    def _mark_head(self, plan: Plan) -> None:
+        head = self.queue.head()
+        if head is None and len(self.queue):
+            head = self.queue.ordered(self.ctx)[0]
+        self.head_id = head.spec.job_id if head is not None else None
+
+    def _release_due(self, now: float) -> None:
+        ends = self.ends
+        while ends and ends[0][0] <= now:
+            _, _, jid = ends.pop(0)
+            act = self.running[jid]
+            act.released = True
+            self.book.release(act.alloc)
+
+    def _drop_end(self, act: Active) -> None:
+        key = (act.predicted_end, act.seq, act.item.spec.job_id)
+        i = bisect.bisect_left(self.ends, key)
+        if i < len(self.ends) and self.ends[i] == key:
+            del self.ends[i]
+
+    def _promote(self, now: float) -> None:
+        for jid, item in list(self.held.items()):
+            reason = self._hold_reason(item, now)
+            if reason is None:
+                del self.held[jid]
+                self.queue.add(item)
+                self.reasons.pop(jid, None)
+            else:
+                self.reasons[jid] = reason
+
+    def _hold_reason(self, item: Waiting, now: float) -> PendingReason | None:
+        spec = item.spec
+        for dep in spec.dependencies:
+            if dep.kind is DependencyKind.AFTER:
+                if dep.job_id not in self.running and dep.job_id not in self.outcomes:
+                    return PendingReason.DEPENDENCY
+                continue
+            outcome = self.outcomes.get(dep.job_id)
+            if outcome is None:
+                return PendingReason.DEPENDENCY
+            if (dep.kind is DependencyKind.AFTEROK and not outcome) or (
+                dep.kind is DependencyKind.AFTERNOTOK and outcome
+            ):
+                return PendingReason.DEPENDENCY_NEVER_SATISFIED
+        if spec.begin_time is not None and spec.begin_time > now:
+            return PendingReason.BEGIN_TIME
+        return None
+
+    def _refresh_ctx(self, now: float) -> None:
+        self.ctx.now = now
+        usage = self.ledger.usage(now)
+        self.ctx.usage = usage
+        self.ctx.total_usage = sum(usage.values())
+
+    def reason_of(self, job_id: int) -> PendingReason:
+        """Why a pending job waits, as Slurm would show it."""
+        if job_id in self.reasons:
+            return self.reasons[job_id]
+        if job_id == self.head_id:
+            return PendingReason.RESOURCES
+        return PendingReason.PRIORITY
+

@@ -1,0 +1,39 @@
+"""Usage charged to users and accounts, decayed with a half-life, and Slurm's classic fair-share factor."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class UsageLedger:
+    """Decayed cpu-seconds per user; decay is applied lazily when a value is read or charged."""
+
+    half_life: float = 7 * 86400.0
+    _value: dict[str, float] = field(default_factory=dict)
+    _stamp: dict[str, float] = field(default_factory=dict)
+
+    def _decay(self, key: str, now: float) -> float:
+        value = self._value.get(key, 0.0)
+        if value == 0.0:
+            return 0.0
+        dt = now - self._stamp.get(key, now)
+        if dt > 0 and self.half_life > 0:
+            value *= math.pow(2.0, -dt / self.half_life)
+        return value
+
+    def charge(self, key: str, cpu_seconds: float, now: float) -> None:
+        self._value[key] = self._decay(key, now) + cpu_seconds
+        self._stamp[key] = now
+
+    def usage(self, now: float) -> dict[str, float]:
+        return {k: self._decay(k, now) for k in self._value}
+
+
+def fairshare_factor(usage: float, total_usage: float, shares: float) -> float:
+    """Slurm's classic factor 2^(-U/S): 1 for an idle user, 0.5 at exactly the fair share."""
+    if total_usage <= 0.0:
+        return 1.0
+    normalized = usage / total_usage
+    return math.pow(2.0, -normalized / max(shares, 1e-9))

@@ -1,0 +1,150 @@
+"""Node-level placement: which nodes a job gets, chosen by whole-array filters and weighted scores."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from hal.engine.request import Request
+from hal.model.cluster import NodeTable
+
+Matrix = npt.NDArray[np.int64]
+Ranker = Callable[[Request, Matrix, npt.NDArray[np.bool_]], npt.NDArray[np.intp]]
+
+
+@dataclass(frozen=True, slots=True)
+class NodeAlloc:
+    """Nodes and the amount taken on each (rows of the resource space)."""
+
+    nodes: npt.NDArray[np.intp]
+    amounts: Matrix
+
+
+def index_order(req: Request, free: Matrix, ok: npt.NDArray[np.bool_]) -> npt.NDArray[np.intp]:
+    """First fit: lowest node index first."""
+    return np.flatnonzero(ok)
+
+
+class NodeBook:
+    """Free resources per node; fits and placements are vectorized over the whole table."""
+
+    def __init__(self, table: NodeTable, ranker: Ranker = index_order) -> None:
+        self.table = table
+        self.free: Matrix = table.free
+        self.rank = ranker
+        self._masks: dict[tuple[str, tuple[str, ...]], npt.NDArray[np.bool_]] = {}
+
+    def _mask(self, req: Request) -> npt.NDArray[np.bool_]:
+        key = (req.partition, req.features)
+        mask = self._masks.get(key)
+        if mask is None:
+            mask = np.ones(len(self.table), dtype=bool)
+            if req.partition:
+                mask &= self.table.partition_masks.get(req.partition, np.zeros(len(self.table), dtype=bool))
+            for feat in req.features:
+                mask &= self.table.feature_masks.get(feat, np.zeros(len(self.table), dtype=bool))
+            self._masks[key] = mask
+        return mask
+
+    def impossible(self, req: Request) -> str | None:
+        if req.partition and req.partition not in self.table.partition_masks:
+            return f"unknown partition {req.partition!r}"
+        mask = self._mask(req)
+        if not mask.any():
+            return f"no node has the features {list(req.features)}"
+        if self._place(self.table.capacity, req, mask) is None:
+            return self._why(req, mask)
+        return None
+
+    def _why(self, req: Request, mask: npt.NDArray[np.bool_]) -> str:
+        cap = self.table.capacity[mask]
+        names = self.table.space.names
+        if req.nodes is not None and req.nodes > int(mask.sum()):
+            return f"needs {req.nodes} nodes, the partition has {int(mask.sum())}"
+        per = req.per_node() if req.nodes else np.array(req.per_task, dtype=np.int64)
+        for r, name in enumerate(names):
+            if per[r] > cap[:, r].max(initial=0):
+                return f"needs {int(per[r])} {name} per node, the largest node has {int(cap[:, r].max())}"
+        total = np.array(req.total, dtype=np.int64)
+        for r, name in enumerate(names):
+            if total[r] > cap[:, r].sum():
+                return f"needs {int(total[r])} {name} in all, the partition has {int(cap[:, r].sum())}"
+        return "the request does not fit the partition's nodes"
+
+    def _place(self, free: Matrix, req: Request, mask: npt.NDArray[np.bool_]) -> NodeAlloc | None:
+        if req.exclusive:
+            mask = mask & (free == self.table.capacity).all(axis=1)
+        if req.nodes is not None:
+            per = req.per_node()
+            ok = mask & (free >= per).all(axis=1)
+            if int(ok.sum()) < req.nodes:
+                return None
+            chosen = self.rank(req, free, ok)[: req.nodes]
+            amounts = self.table.capacity[chosen] if req.exclusive else np.tile(per, (len(chosen), 1))
+            return NodeAlloc(chosen, amounts)
+        per_task = np.array(req.per_task, dtype=np.int64)
+        used = per_task > 0
+        if not used.any():
+            return None
+        room = (free[:, used] // per_task[used]).min(axis=1)
+        room[~mask] = 0
+        if int(room.sum()) < req.tasks:
+            return None
+        order = self.rank(req, free, room > 0)
+        counts = np.minimum(room[order], req.tasks)
+        cum = np.cumsum(counts)
+        last = int(np.searchsorted(cum, req.tasks))
+        chosen = order[: last + 1]
+        take = counts[: last + 1].copy()
+        take[-1] -= int(cum[last]) - req.tasks
+        if req.exclusive:
+            return NodeAlloc(chosen, self.table.capacity[chosen])
+        return NodeAlloc(chosen, take[:, None] * per_task[None, :])
+
+    def fits(self, req: Request) -> bool:
+        return self._place(self.free, req, self._mask(req)) is not None
+
+    def allocate(self, req: Request) -> NodeAlloc | None:
+        alloc = self._place(self.free, req, self._mask(req))
+        if alloc is not None:
+            self.free[alloc.nodes] -= alloc.amounts
+        return alloc
+
+    def take(self, alloc: NodeAlloc) -> None:
+        self.free[alloc.nodes] -= alloc.amounts
+
+    def release(self, alloc: NodeAlloc) -> None:
+        self.free[alloc.nodes] += alloc.amounts
+
+    def nodes_of(self, alloc: NodeAlloc) -> tuple[int, ...]:
+        return tuple(int(n) for n in alloc.nodes)
+
+    def idle(self) -> bool:
+        return bool((self.free == self.table.capacity).all())
+
+    def total(self) -> tuple[int, ...]:
+        return tuple(int(v) for v in self.table.capacity.sum(axis=0))
+
+    def free_cpus(self) -> int:
+        return int(self.free[:, 0].sum())
+
+    def snapshot(self) -> Matrix:
+        return self.free.copy()
+
+    def copy(self, state: Matrix) -> Matrix:
+        return state.copy()
+
+    def state_add(self, state: Matrix, alloc: NodeAlloc) -> None:
+        state[alloc.nodes] += alloc.amounts
+
+    def state_sub(self, state: Matrix, alloc: NodeAlloc) -> None:
+        state[alloc.nodes] -= alloc.amounts
+
+    def state_place(self, state: Matrix, req: Request) -> NodeAlloc | None:
+        return self._place(state, req, self._mask(req))
+
+    def state_min(self, a: Matrix, b: Matrix) -> Matrix:
+        return np.minimum(a, b)

@@ -1,0 +1,1 @@
+"""Runtime predictors behind the RuntimePredictor interface; all learn online from completions."""

@@ -1,0 +1,62 @@
+"""The user's estimate, the clairvoyant actual runtime, and Tsafrir's last-two average."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from hal.engine.api import Estimate
+from hal.model.job import JobSpec
+
+DEFAULT_LIMIT = 3600.0  # used only when a job has neither a limit nor history
+
+
+class UserEstimate:
+    """The requested time limit, as Slurm's backfill plans with it."""
+
+    name = "user"
+
+    def predict(self, job: JobSpec) -> Estimate:
+        limit = job.time_limit if job.time_limit is not None else DEFAULT_LIMIT
+        return Estimate(limit, limit)
+
+    def observe(self, job: JobSpec, runtime: float, end_time: float) -> None:
+        return None
+
+
+class Clairvoyant:
+    """The real runtime; only a simulator knows it, for upper-bound studies."""
+
+    name = "actual"
+
+    def predict(self, job: JobSpec) -> Estimate:
+        if job.runtime is None:
+            raise ValueError(f"job {job.job_id}: the clairvoyant estimate needs the real runtime (simulator only)")
+        return Estimate(job.runtime, job.runtime)
+
+    def observe(self, job: JobSpec, runtime: float, end_time: float) -> None:
+        return None
+
+
+@dataclass(slots=True)
+class LastTwo:
+    """Tsafrir, Etsion & Feitelson 2007: the mean of the user's last two finished runtimes, capped at the limit."""
+
+    name: str = "last2"
+    history: dict[str, deque[float]] = field(default_factory=dict)
+
+    def predict(self, job: JobSpec) -> Estimate:
+        limit = job.time_limit if job.time_limit is not None and job.time_limit > 0 else None
+        past = self.history.get(job.user)
+        if not past:
+            value = limit if limit is not None else DEFAULT_LIMIT
+            return Estimate(value, value)
+        value = sum(past) / len(past)
+        if limit is not None:
+            value = min(value, limit)
+        upper = limit if limit is not None else max(past)
+        return Estimate(max(value, 1.0), max(upper, value))
+
+    def observe(self, job: JobSpec, runtime: float, end_time: float) -> None:
+        past = self.history.setdefault(job.user, deque(maxlen=2))
+        past.append(runtime)

@@ -1,0 +1,91 @@
+"""Which plugins run at which point, with their arguments: a profile, read from TOML or built in code."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields
+from importlib.metadata import entry_points
+from typing import Any
+
+from hal.engine.api import QueueSort
+from hal.engine.plugins.f1 import F1, F1Args
+from hal.engine.plugins.fcfs import Fcfs, FcfsArgs
+from hal.engine.plugins.multifactor import Multifactor, MultifactorArgs
+from hal.engine.plugins.sjf import Sjf, SjfArgs
+from hal.engine.plugins.unicep import Unicep, UnicepArgs
+from hal.engine.plugins.wfp3 import Wfp3, Wfp3Args
+
+ORDERS: dict[str, tuple[type[Any], type[Any]]] = {
+    "fcfs": (Fcfs, FcfsArgs),
+    "sjf": (Sjf, SjfArgs),
+    "f1": (F1, F1Args),
+    "wfp3": (Wfp3, Wfp3Args),
+    "unicep": (Unicep, UnicepArgs),
+    "multifactor": (Multifactor, MultifactorArgs),
+}
+BACKFILLS = ("none", "easy", "conservative")
+BACKFILL_ORDERS = ("queue", "sjf")
+PLACEMENTS = ("firstfit", "bestfit")
+
+
+def _load_entry_points() -> None:
+    """Third-party queue orders register under the entry-point group ``hal.plugins``."""
+    for ep in entry_points(group="hal.plugins"):
+        plugin = ep.load()
+        ORDERS.setdefault(ep.name, (plugin, getattr(plugin, "Args", dict)))
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """A scheduling policy: queue order, backfilling, candidate order for backfill, node placement."""
+
+    order: str = "fcfs"
+    backfill: str = "easy"
+    backfill_order: str = "queue"
+    placement: str = "firstfit"
+    order_args: dict[str, Any] = field(default_factory=dict)
+    correction: str = "reqtime"
+    half_life: float = 7 * 86400.0
+
+    def __post_init__(self) -> None:
+        if self.order not in ORDERS:
+            _load_entry_points()
+        if self.order not in ORDERS:
+            raise ValueError(f"unknown queue order {self.order!r}; known: {sorted(ORDERS)}")
+        for value, allowed, what in (
+            (self.backfill, BACKFILLS, "backfill"),
+            (self.backfill_order, BACKFILL_ORDERS, "backfill order"),
+            (self.placement, PLACEMENTS, "placement"),
+        ):
+            if value not in allowed:
+                raise ValueError(f"unknown {what} {value!r}; choose one of {list(allowed)}")
+
+    def make_order(self) -> QueueSort:
+        cls, args_cls = ORDERS[self.order]
+        known = {f.name for f in fields(args_cls)} if hasattr(args_cls, "__dataclass_fields__") else set()
+        unknown = set(self.order_args) - known
+        if unknown:
+            raise ValueError(f"{self.order} has no arguments {sorted(unknown)}; it takes {sorted(known)}")
+        order: QueueSort = cls(args_cls(**self.order_args))
+        return order
+
+    @staticmethod
+    def from_toml(text: str) -> Profile:
+        data = tomllib.loads(text)
+        sched = data.get("scheduler", data)
+        allowed = {f.name for f in fields(Profile)}
+        unknown = set(sched) - allowed - {"order_args"}
+        if unknown:
+            raise ValueError(f"unknown profile keys {sorted(unknown)}; allowed: {sorted(allowed)}")
+        args = dict(sched.get("order_args", data.get("order_args", {})))
+        values = {k: v for k, v in sched.items() if k in allowed and k != "order_args"}
+        return Profile(order_args=args, **values)
+
+    @staticmethod
+    def parse(policy: str) -> Profile:
+        """``easy:sjf`` style names used by ``hal compare``: backfill, order, optional backfill order."""
+        parts = policy.split(":")
+        if len(parts) not in (2, 3):
+            raise ValueError(f"policy {policy!r} is not BACKFILL:ORDER[:BACKFILL_ORDER], e.g. easy:fcfs")
+        backfill_order = parts[2] if len(parts) == 3 else "queue"
+        return Profile(order=parts[1], backfill=parts[0], backfill_order=backfill_order)

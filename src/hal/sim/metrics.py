@@ -1,0 +1,63 @@
+"""Summary metrics of a simulated schedule, with the definitions of ../shared/anchors.md."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from hal.sim.simulator import Outcome
+
+TAU = 10.0  # bounded-slowdown threshold, seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    jobs: int
+    skipped: int
+    avg_wait: float
+    p50_wait: float
+    p95_wait: float
+    avg_bsld: float
+    max_bsld: float
+    utilization: float
+    makespan: float
+    backfilled: int
+    wall_seconds: float
+    jobs_per_second: float
+
+    def as_dict(self) -> dict[str, float | int]:
+        return asdict(self)
+
+
+def bounded_slowdown(wait: np.ndarray, run: np.ndarray, tau: float = TAU) -> np.ndarray:
+    return np.maximum(1.0, (wait + run) / np.maximum(run, tau))
+
+
+def summarize(out: Outcome, skipped: int = 0) -> Summary:
+    done = out.done
+    n = int(done.sum())
+    if n == 0:
+        return Summary(0, skipped + len(out.rejected), 0, 0, 0, 0, 0, 0, 0, 0, out.wall_seconds, 0)
+    wait = out.start[done] - out.submit[done]
+    run = out.run[done]
+    bsld = bounded_slowdown(wait, run)
+    first = float(out.submit[done].min())
+    last = float(out.end[done].max())
+    span = max(last - first, 1e-9)
+    util = float((run * out.procs[done]).sum() / (out.capacity * span))
+    wall = out.wall_seconds
+    return Summary(
+        jobs=n,
+        skipped=skipped + len(out.rejected),
+        avg_wait=float(wait.mean()),
+        p50_wait=float(np.percentile(wait, 50)),
+        p95_wait=float(np.percentile(wait, 95)),
+        avg_bsld=float(bsld.mean()),
+        max_bsld=float(bsld.max()),
+        utilization=util,
+        makespan=span,
+        backfilled=int(out.backfilled[done].sum()),
+        wall_seconds=wall,
+        jobs_per_second=n / wall if wall > 0 else 0.0,
+    )

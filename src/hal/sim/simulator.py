@@ -1,0 +1,161 @@
+"""Replays a workload through the engine on a virtual clock; jobs run their real runtime."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from hal.engine.api import RuntimePredictor
+from hal.engine.capacity import Book, PoolBook
+from hal.engine.cycle import Rejected, Scheduler
+from hal.engine.plan import Plan
+from hal.engine.predict.correct import extend
+from hal.engine.profile import Profile
+from hal.model.job import JobSpec
+from hal.model.resources import ResourceSpace
+from hal.sim.clock import CORRECT, END, SUBMIT, EventQueue
+
+Progress = Callable[[int], None]
+
+
+@dataclass(slots=True)
+class Outcome:
+    """Per-job results as columns, in the order of the input jobs."""
+
+    job_id: npt.NDArray[np.int64]
+    submit: npt.NDArray[np.float64]
+    start: npt.NDArray[np.float64]
+    end: npt.NDArray[np.float64]
+    run: npt.NDArray[np.float64]
+    procs: npt.NDArray[np.int64]
+    estimate: npt.NDArray[np.float64]
+    backfilled: npt.NDArray[np.bool_]
+    rejected: list[str] = field(default_factory=list)
+    wall_seconds: float = 0.0
+    capacity: int = 0
+    queue_samples: list[tuple[float, int, int]] = field(default_factory=list)  # (time, waiting, busy cpus)
+
+    @property
+    def done(self) -> npt.NDArray[np.bool_]:
+        return ~np.isnan(self.start)
+
+
+def pool_for(capacity: int) -> tuple[Book, ResourceSpace]:
+    """A processor-counter machine, as SWF traces and the reference simulators model it."""
+    space = ResourceSpace()
+    return PoolBook((capacity, 0, 0)), space
+
+
+class Simulation:
+    """One run of a workload under one profile and predictor."""
+
+    def __init__(
+        self,
+        jobs: list[JobSpec],
+        book: Book,
+        space: ResourceSpace,
+        profile: Profile,
+        predictor: RuntimePredictor,
+        sample_every: float = 0.0,
+    ) -> None:
+        for job in jobs:
+            if job.runtime is None:
+                raise ValueError(f"job {job.job_id} has no runtime; the simulator needs one per job")
+        self.jobs = jobs
+        self.book = book
+        self.sched = Scheduler(book, space, profile, predictor)
+        self.profile = profile
+        self.sample_every = sample_every
+
+    def run(self, progress: Progress | None = None) -> Outcome:
+        jobs = self.jobs
+        n = len(jobs)
+        index = {j.job_id: i for i, j in enumerate(jobs)}
+        if len(index) != n:
+            raise ValueError("job ids must be unique")
+        start = np.full(n, np.nan)
+        end = np.full(n, np.nan)
+        est0 = np.zeros(n)
+        backfilled = np.zeros(n, dtype=bool)
+        rejected: list[str] = []
+        events = EventQueue()
+        events.load_submissions([(j.submit_time, i) for i, j in enumerate(jobs)])
+        sched = self.sched
+        cycle = sched.cycle
+        samples: list[tuple[float, int, int]] = []
+        next_sample = 0.0
+        total_cpus = sched.ctx.total_cpus
+        handled = 0
+        t0 = time.perf_counter()
+        while len(events):
+            now, kind, i = events.pop()
+            job = jobs[i]
+            if kind == SUBMIT:
+                try:
+                    item = sched.submit(job, now)
+                except Rejected as exc:
+                    rejected.append(str(exc))
+                    continue
+                est0[i] = item.estimate
+                handled += 1
+                if progress is not None and handled % 4096 == 0:
+                    progress(handled)
+            elif kind == END:
+                sched.finish(job.job_id, now)
+            else:
+                act = sched.running.get(job.job_id)
+                if act is None:
+                    continue
+                elapsed = now - act.start
+                new_total = extend(elapsed, job.time_limit, self.profile.correction)
+                sched.extend(job.job_id, act.start + new_total)
+                if act.start + job.runtime > act.start + new_total:  # type: ignore[operator]
+                    events.push(act.start + new_total, CORRECT, i)
+            plan = cycle(now)
+            if plan.starts:
+                self._apply(plan, events, index, start, end, backfilled)
+            if self.sample_every and now >= next_sample:
+                samples.append((now, len(sched.queue) + len(sched.held), total_cpus - sched.book.free_cpus()))
+                next_sample = now + self.sample_every
+        wall = time.perf_counter() - t0
+        if progress is not None:
+            progress(handled)
+        return Outcome(
+            job_id=np.array([j.job_id for j in jobs], dtype=np.int64),
+            submit=np.array([j.submit_time for j in jobs], dtype=np.float64),
+            start=start,
+            end=end,
+            run=np.array([j.runtime for j in jobs], dtype=np.float64),
+            procs=np.array([j.procs for j in jobs], dtype=np.int64),
+            estimate=est0,
+            backfilled=backfilled,
+            rejected=rejected,
+            wall_seconds=wall,
+            capacity=total_cpus,
+            queue_samples=samples,
+        )
+
+    def _apply(
+        self,
+        plan: Plan,
+        events: EventQueue,
+        index: dict[int, int],
+        start: npt.NDArray[np.float64],
+        end: npt.NDArray[np.float64],
+        backfilled: npt.NDArray[np.bool_],
+    ) -> None:
+        jobs = self.jobs
+        for placement in plan.starts:
+            i = index[placement.job_id]
+            runtime = jobs[i].runtime or 0.0
+            now = placement.start
+            start[i] = now
+            end[i] = now + runtime
+            backfilled[i] = placement.backfilled
+            events.push(now + runtime, END, i)
+            if now + runtime > placement.predicted_end:
+                events.push(placement.predicted_end, CORRECT, i)
