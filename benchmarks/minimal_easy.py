@@ -1,4 +1,4 @@
-"""Minimal single-purpose EASY simulator: a processor counter, no plugins; the speed ceiling for HAL's engine."""
+"""Minimal single-purpose EASY simulator (a processor counter, no plugins): the speed ceiling for HAL."""
 
 from __future__ import annotations
 
@@ -24,7 +24,9 @@ def load(path: str) -> tuple[int, list[tuple[int, int, int, int, int]]]:
     return procs, jobs
 
 
-def simulate(capacity: int, jobs: list[tuple[int, int, int, int, int]], sjbf: bool, actual: bool) -> dict[int, int]:
+def simulate(
+    capacity: int, jobs: list[tuple[int, int, int, int, int]], sjbf: bool, actual: bool
+) -> dict[int, int]:
     events: list[tuple[int, int, int, int]] = []  # (time, kind 0=submit 1=end, seq, idx)
     for i, (_jid, sub, _run, _p, _req) in enumerate(jobs):
         events.append((sub, 0, i, i))
@@ -100,7 +102,6 @@ if __name__ == "__main__":
     t0 = time.perf_counter()
     st = simulate(cap, js, sjbf, sjbf)
     dt = time.perf_counter() - t0
-    bad = sum(1 for i, j in enumerate(js) if st[i] != j[1] + int(open(sys.argv[1]).readline() and 0) and False)
     ref = {}
     with open(sys.argv[1]) as fh:
         for line in fh:
@@ -108,4 +109,4 @@ if __name__ == "__main__":
                 f = line.split()
                 ref[int(f[0])] = int(f[1]) + int(f[2])
     mism = sum(1 for i, j in enumerate(js) if st[i] != ref[j[0]])
-    print(f"jobs={len(js)} mismatches={mism} seconds={dt:.2f} jobs/s={len(js)/dt:.0f}")
+    print(f"jobs={len(js)} mismatches={mism} seconds={dt:.2f} jobs/s={len(js) / dt:.0f}")

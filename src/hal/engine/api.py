@@ -46,7 +46,9 @@ class QueueSort(Protocol):
 
     def key(self, job: JobSpec, estimate: float) -> float: ...
 
-    def keys(self, jobs: Sequence[JobSpec], estimates: npt.NDArray[np.float64], ctx: Context) -> npt.NDArray[np.float64]: ...
+    def keys(
+        self, jobs: Sequence[JobSpec], estimates: npt.NDArray[np.float64], ctx: Context
+    ) -> npt.NDArray[np.float64]: ...
 
 
 @runtime_checkable
@@ -65,7 +67,12 @@ class Score(Protocol):
     name: str
 
     def score(
-        self, job: JobSpec, free: npt.NDArray[np.int64], nodes: NodeTable, mask: npt.NDArray[np.bool_], ctx: Context
+        self,
+        job: JobSpec,
+        free: npt.NDArray[np.int64],
+        nodes: NodeTable,
+        mask: npt.NDArray[np.bool_],
+        ctx: Context,
     ) -> npt.NDArray[np.float64]: ...
 
 

@@ -29,7 +29,6 @@ class Active:
     released: bool = False
 
 
-
 class Rejected(ValueError):
     """A submission the machine can never run, with the limit it breaks."""
 
@@ -42,7 +41,9 @@ class Scheduler:
     first), so its resources count as free, exactly as in the reference simulators.
     """
 
-    def __init__(self, book: Book, space: ResourceSpace, profile: Profile, predictor: RuntimePredictor) -> None:
+    def __init__(
+        self, book: Book, space: ResourceSpace, profile: Profile, predictor: RuntimePredictor
+    ) -> None:
         self.book = book
         self.space = space
         self.profile = profile
@@ -243,4 +244,3 @@ class Scheduler:
         if job_id == self.head_id:
             return PendingReason.RESOURCES
         return PendingReason.PRIORITY
-

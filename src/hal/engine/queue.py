@@ -49,7 +49,9 @@ class PendingQueue:
         if not waiting:
             return waiting
         keys = self.order.keys(
-            [w.spec for w in waiting], np.fromiter((w.estimate for w in waiting), np.float64, len(waiting)), ctx
+            [w.spec for w in waiting],
+            np.fromiter((w.estimate for w in waiting), np.float64, len(waiting)),
+            ctx,
         )
         seqs = np.fromiter((w.seq for w in waiting), np.int64, len(waiting))
         idx = np.lexsort((seqs, keys))

@@ -37,7 +37,7 @@ class Topology:
         for node in range(n_nodes):
             rest = node
             names = []
-            for level, fan in zip(reversed(levels), reversed(fanouts), strict=True):
+            for fan in reversed(fanouts):
                 rest //= fan
                 names.append(rest)
             path = []

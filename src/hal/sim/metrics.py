@@ -31,7 +31,8 @@ class Summary:
 
 
 def bounded_slowdown(wait: np.ndarray, run: np.ndarray, tau: float = TAU) -> np.ndarray:
-    return np.maximum(1.0, (wait + run) / np.maximum(run, tau))
+    bsld: np.ndarray = np.maximum(1.0, (wait + run) / np.maximum(run, tau))
+    return bsld
 
 
 def summarize(out: Outcome, skipped: int = 0) -> Summary:

@@ -60,11 +60,6 @@ class RlSetup:
         if self.window_size < 1:
             raise ValueError("window_size must be positive")
 
-    @property
-    def label(self) -> str:
-        bug = "(published)" if self.published_bug and self.policy in ("wfp3", "unicep") else ""
-        return f"{self.policy}{bug}{'+bf' if self.backfill else ''}"
-
 
 @dataclass(frozen=True)
 class RlResult:
@@ -94,7 +89,11 @@ def gym_seed_words(seed: int) -> list[int]:
 def window_starts(
     n_loaded: int, batch_job_slice: int, count: int = 10, seed: int = 1, window: int = 1024
 ) -> list[int]:
-    """The window starts RLScheduler's test script draws: `randint(window, hi)` from one seeded generator."""
+    """The window starts RLScheduler's test script draws: `randint(window, hi)` from one seeded generator.
+
+    `hi` comes from the whole trace when `batch_job_slice` is 0, else from its first `batch_job_slice` jobs
+    (capped at the trace length, so a short trace is not sampled past its end).
+    """
     hi = (n_loaded if batch_job_slice == 0 else min(batch_job_slice, n_loaded)) - window - 1
     if hi <= window:
         raise ValueError(f"{n_loaded} jobs are too few for windows of {window} jobs")

@@ -30,5 +30,9 @@ class F1:
         sub = job.submit_time if job.submit_time > 0 else 0.1
         return math.log10(est) * job.procs + self.args.submit_weight * math.log10(sub)
 
-    def keys(self, jobs: Sequence[JobSpec], estimates: npt.NDArray[np.float64], ctx: Context) -> npt.NDArray[np.float64]:
-        return np.array([self.key(j, float(e)) for j, e in zip(jobs, estimates, strict=True)], dtype=np.float64)
+    def keys(
+        self, jobs: Sequence[JobSpec], estimates: npt.NDArray[np.float64], ctx: Context
+    ) -> npt.NDArray[np.float64]:
+        return np.array(
+            [self.key(j, float(e)) for j, e in zip(jobs, estimates, strict=True)], dtype=np.float64
+        )

@@ -27,5 +27,7 @@ class Fcfs:
     def key(self, job: JobSpec, estimate: float) -> float:
         return job.submit_time
 
-    def keys(self, jobs: Sequence[JobSpec], estimates: npt.NDArray[np.float64], ctx: Context) -> npt.NDArray[np.float64]:
+    def keys(
+        self, jobs: Sequence[JobSpec], estimates: npt.NDArray[np.float64], ctx: Context
+    ) -> npt.NDArray[np.float64]:
         return np.array([j.submit_time for j in jobs], dtype=np.float64)

@@ -27,5 +27,7 @@ class Sjf:
     def key(self, job: JobSpec, estimate: float) -> float:
         return estimate
 
-    def keys(self, jobs: Sequence[JobSpec], estimates: npt.NDArray[np.float64], ctx: Context) -> npt.NDArray[np.float64]:
+    def keys(
+        self, jobs: Sequence[JobSpec], estimates: npt.NDArray[np.float64], ctx: Context
+    ) -> npt.NDArray[np.float64]:
         return estimates.astype(np.float64)

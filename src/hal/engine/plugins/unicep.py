@@ -27,10 +27,13 @@ class Unicep:
     def key(self, job: JobSpec, estimate: float) -> float:
         raise TypeError("unicep depends on the current time; use keys()")
 
-    def keys(self, jobs: Sequence[JobSpec], estimates: npt.NDArray[np.float64], ctx: Context) -> npt.NDArray[np.float64]:
+    def keys(
+        self, jobs: Sequence[JobSpec], estimates: npt.NDArray[np.float64], ctx: Context
+    ) -> npt.NDArray[np.float64]:
         submit = np.array([j.submit_time for j in jobs], dtype=np.float64)
         procs = np.array([j.procs for j in jobs], dtype=np.float64)
         wait = np.maximum(ctx.now - submit, 0.0)
         # log2(1) = 0 would make serial jobs infinitely urgent; they are weighted like 2-processor jobs.
         size = np.log2(np.maximum(procs, 2.0))
-        return -wait / (size * np.maximum(estimates, 1.0))
+        keys: npt.NDArray[np.float64] = -wait / (size * np.maximum(estimates, 1.0))
+        return keys

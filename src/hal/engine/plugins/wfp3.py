@@ -27,7 +27,9 @@ class Wfp3:
     def key(self, job: JobSpec, estimate: float) -> float:
         raise TypeError("wfp3 depends on the current time; use keys()")
 
-    def keys(self, jobs: Sequence[JobSpec], estimates: npt.NDArray[np.float64], ctx: Context) -> npt.NDArray[np.float64]:
+    def keys(
+        self, jobs: Sequence[JobSpec], estimates: npt.NDArray[np.float64], ctx: Context
+    ) -> npt.NDArray[np.float64]:
         submit = np.array([j.submit_time for j in jobs], dtype=np.float64)
         procs = np.array([j.procs for j in jobs], dtype=np.float64)
         wait = np.maximum(ctx.now - submit, 0.0)

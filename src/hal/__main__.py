@@ -1,0 +1,5 @@
+"""`python -m hal` runs the command line."""
+
+from hal.cli.main import app
+
+app()

@@ -1,0 +1,71 @@
+"""`hal compare`: several policies on one trace, one table, and PNG plots."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hal.cli.common import fail, out, progress_bar, report_problems
+from hal.cli.simulate import cleaning_of, summary_table
+from hal.engine.profile import Profile
+from hal.sim.runner import SimOptions, SimRun, load, parse_window, run_workload
+from hal.sim.swf import TraceError
+
+DEFAULT_POLICIES = "easy:fcfs,easy:fcfs:sjf,conservative:fcfs,none:fcfs,easy:sjf,easy:f1"
+
+
+def compare(
+    trace: Annotated[Path, typer.Argument(help="SWF trace file")],
+    policies: Annotated[
+        str, typer.Option(help="comma-separated BACKFILL:ORDER[:sjf] list")
+    ] = DEFAULT_POLICIES,
+    estimate: Annotated[str, typer.Option(help="user|actual|last2")] = "user",
+    procs: Annotated[int | None, typer.Option(help="machine size (default: trace header)")] = None,
+    cluster: Annotated[Path | None, typer.Option(help="cluster description TOML")] = None,
+    window: Annotated[str | None, typer.Option(help="START:COUNT slice of the loaded jobs")] = None,
+    min_runtime: Annotated[int, typer.Option(help="drop jobs that ran less than this (s)")] = 0,
+    plots: Annotated[Path | None, typer.Option(help="folder for PNG plots")] = Path("hal-compare"),
+    summary_out: Annotated[Path | None, typer.Option(help="all summaries as JSON")] = None,
+) -> None:
+    """Run several policies on the same trace and compare them side by side."""
+    try:
+        profiles = [(p.strip(), Profile.parse(p.strip())) for p in policies.split(",") if p.strip()]
+        base = SimOptions(
+            estimate=estimate,
+            procs=procs,
+            cluster=cluster,
+            window=parse_window(window) if window else None,
+            cleaning=cleaning_of(min_runtime, ""),
+        )
+        swf, workload = load(trace, base)
+    except (TraceError, ValueError) as exc:
+        raise fail(str(exc)) from exc
+    report_problems([*swf.problems, *workload.skipped])
+    if not workload.jobs:
+        raise fail(f"{trace}: no usable jobs")
+    span = workload.jobs[-1].submit_time - workload.jobs[0].submit_time
+    runs: list[tuple[str, SimRun]] = []
+    for label, profile in profiles:
+        opts = SimOptions(
+            profile=profile,
+            estimate=base.estimate,
+            procs=procs,
+            cluster=cluster,
+            window=base.window,
+            cleaning=base.cleaning,
+            sample_every=max(span / 400, 1.0),
+        )
+        with progress_bar(label, len(workload.jobs)) as bar:
+            runs.append((label, run_workload(swf, workload, opts, bar)))
+    out.print(summary_table([(label, r.summary) for label, r in runs], f"{trace.name}, estimate={estimate}"))
+    if plots is not None:
+        from hal.sim.plots import plot_comparison
+
+        written = plot_comparison(runs, plots, trace.name)
+        out.print("plots: " + ", ".join(str(p) for p in written))
+    if summary_out:
+        data = {label: r.summary.as_dict() for label, r in runs}
+        summary_out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")

@@ -1,0 +1,18 @@
+"""The `hal` command: one Typer app; each command family lives in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from hal.cli import compare, demo, simulate
+
+app = typer.Typer(
+    name="hal",
+    help="HAL, the Hybrid Adaptive Learning Scheduler.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("simulate")(simulate.simulate)
+app.command("compare")(compare.compare)
+app.command("demo")(demo.demo)

@@ -1,0 +1,113 @@
+"""`hal simulate` and `hal compare`: replay a trace under one or several policies."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from hal.cli.common import err, fail, out, progress_bar, report_problems
+from hal.engine.profile import Profile
+from hal.sim.metrics import Summary
+from hal.sim.report import write_jobs_csv, write_jobs_swf
+from hal.sim.runner import SimOptions, load, parse_window, run_workload
+from hal.sim.swf import TraceError
+from hal.sim.workload import Cleaning
+
+COLUMNS = (
+    ("jobs", "jobs", "{:,}"),
+    ("avg_wait", "avg wait s", "{:,.0f}"),
+    ("p50_wait", "p50 wait", "{:,.0f}"),
+    ("p95_wait", "p95 wait", "{:,.0f}"),
+    ("avg_bsld", "avg bsld", "{:,.2f}"),
+    ("max_bsld", "max bsld", "{:,.0f}"),
+    ("utilization", "util", "{:.3f}"),
+    ("makespan", "makespan s", "{:,.0f}"),
+    ("backfilled", "backfilled", "{:,}"),
+    ("wall_seconds", "wall s", "{:.2f}"),
+    ("jobs_per_second", "jobs/s", "{:,.0f}"),
+)
+
+
+def summary_table(rows: list[tuple[str, Summary]], title: str) -> Table:
+    table = Table(title=title)
+    table.add_column("policy")
+    for _, header, _ in COLUMNS:
+        table.add_column(header, justify="right")
+    for label, summary in rows:
+        values = summary.as_dict()
+        table.add_row(label, *(fmt.format(values[name]) for name, _, fmt in COLUMNS))
+    return table
+
+
+def cleaning_of(min_runtime: int, drop_status: str) -> Cleaning:
+    statuses = tuple(int(s) for s in drop_status.split(",") if s.strip()) if drop_status else ()
+    return Cleaning(min_runtime=min_runtime, drop_status=statuses)
+
+
+def simulate(
+    trace: Annotated[Path, typer.Argument(help="SWF trace file")],
+    procs: Annotated[
+        int | None, typer.Option(help="machine size in processors (default: trace header)")
+    ] = None,
+    cluster: Annotated[
+        Path | None, typer.Option(help="cluster description TOML (node-level placement)")
+    ] = None,
+    order: Annotated[str, typer.Option(help="fcfs|sjf|wfp3|unicep|f1|multifactor")] = "fcfs",
+    backfill: Annotated[str, typer.Option(help="none|easy|conservative")] = "easy",
+    backfill_order: Annotated[str, typer.Option(help="queue|sjf (EASY-SJBF)")] = "queue",
+    estimate: Annotated[str, typer.Option(help="user|actual|last2: what the planner uses")] = "user",
+    placement: Annotated[str, typer.Option(help="firstfit|bestfit (with --cluster)")] = "firstfit",
+    window: Annotated[str | None, typer.Option(help="START:COUNT slice of the loaded jobs")] = None,
+    setup: Annotated[str | None, typer.Option(help="a published setup to reproduce: rlscheduler")] = None,
+    min_runtime: Annotated[int, typer.Option(help="drop jobs that ran less than this (s)")] = 0,
+    drop_status: Annotated[str, typer.Option(help="comma-separated SWF statuses to drop, e.g. 0,5")] = "",
+    jobs_out: Annotated[Path | None, typer.Option(help="per-job SWF, field 3 = simulated wait")] = None,
+    csv_out: Annotated[Path | None, typer.Option(help="per-job CSV")] = None,
+    summary_out: Annotated[Path | None, typer.Option(help="summary JSON")] = None,
+) -> None:
+    """Replay a trace through HAL's engine on a virtual clock and report wait, slowdown and utilization."""
+    if setup is not None:
+        from hal.cli.rlsetup import run_rlscheduler
+
+        run_rlscheduler(trace, setup, order, backfill, summary_out)
+        return
+    try:
+        opts = SimOptions(
+            profile=Profile(
+                order=order, backfill=backfill, backfill_order=backfill_order, placement=placement
+            ),
+            estimate=estimate,
+            procs=procs,
+            cluster=cluster,
+            window=parse_window(window) if window else None,
+            cleaning=cleaning_of(min_runtime, drop_status),
+        )
+        swf, workload = load(trace, opts)
+    except (TraceError, ValueError) as exc:
+        raise fail(str(exc)) from exc
+    report_problems([*swf.problems, *workload.skipped])
+    if not workload.jobs:
+        raise fail(f"{trace}: no usable jobs")
+    try:
+        with progress_bar(f"simulating {trace.name}", len(workload.jobs)) as bar:
+            result = run_workload(swf, workload, opts, bar)
+    except ValueError as exc:
+        raise fail(str(exc)) from exc
+    report_problems(list(result.outcome.rejected), "rejected at submission")
+    label = f"{backfill}:{order}" + (":sjf" if backfill_order == "sjf" else "") + f" est={estimate}"
+    out.print(
+        summary_table([(label, result.summary)], f"{trace.name} on {result.outcome.capacity} processors")
+    )
+    if jobs_out:
+        write_jobs_swf(jobs_out, swf, result.outcome, note=label)
+    if csv_out:
+        write_jobs_csv(csv_out, result.outcome)
+    if summary_out:
+        data = {"trace": str(trace), "policy": label, **result.summary.as_dict()}
+        summary_out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    if swf.problems or workload.skipped:
+        err.print(f"{len(swf.problems) + len(workload.skipped)} job(s) skipped; the rest of the trace ran")

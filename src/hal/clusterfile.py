@@ -1,0 +1,107 @@
+"""Cluster description files (TOML): partitions, node groups and topology, and a uniform generator."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from hal.model.cluster import Cluster, Node, Partition
+from hal.model.resources import Resources
+from hal.model.topology import Topology
+
+_MEM = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)B?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "K": 1 / 1024, "M": 1, "G": 1024, "T": 1024 * 1024}
+
+
+class ClusterFileError(ValueError):
+    """A cluster file that cannot describe a machine, with where it went wrong."""
+
+
+def parse_mem_mb(value: int | str) -> int:
+    """Memory as Slurm writes it: 4096 (MB), '4G', '512M', '1T'."""
+    if isinstance(value, int):
+        return value
+    match = _MEM.match(str(value))
+    if not match:
+        raise ClusterFileError(f"cannot read memory amount {value!r} (use e.g. 4096, '4G', '512M')")
+    return round(float(match.group(1)) * _UNITS[match.group(2).upper()])
+
+
+def _group(spec: dict[str, Any], where: str) -> list[Node]:
+    try:
+        count = int(spec.get("count", 1))
+        prefix = str(spec["prefix"]) if "prefix" in spec else str(spec["name"])
+        cap = Resources(
+            cpus=int(spec.get("cpus", 1)),
+            mem_mb=parse_mem_mb(spec.get("mem", 0)),
+            gpus=int(spec.get("gpus", 0)),
+            extras={str(k): int(v) for k, v in dict(spec.get("extras", {})).items()},
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ClusterFileError(f"{where}: {exc}") from exc
+    if count < 1:
+        raise ClusterFileError(f"{where}: count must be >= 1")
+    feats = tuple(str(f) for f in spec.get("features", ()))
+    parts = tuple(str(p) for p in spec.get("partitions", ()))
+    width = max(3, len(str(count - 1)))
+    return [Node(f"{prefix}{i:0{width}d}", cap, feats, parts) for i in range(count)]
+
+
+def cluster_from_dict(data: dict[str, Any]) -> Cluster:
+    groups = data.get("nodes")
+    if not isinstance(groups, list) or not groups:
+        raise ClusterFileError("a cluster file needs at least one [[nodes]] group")
+    nodes: list[Node] = []
+    for i, spec in enumerate(groups):
+        nodes.extend(_group(spec, f"[[nodes]] #{i + 1}"))
+    part_specs = data.get("partitions", [])
+    partitions: list[Partition] = []
+    for spec in part_specs:
+        name = str(spec["name"])
+        members = tuple(n.name for n in nodes if name in n.partitions or not n.partitions)
+        max_time = spec.get("max_time")
+        partitions.append(
+            Partition(
+                name,
+                members,
+                float(max_time) if max_time else None,
+                int(spec.get("priority_tier", 1)),
+                bool(spec.get("default", False)),
+            )
+        )
+    if not partitions:
+        partitions.append(Partition("batch", tuple(n.name for n in nodes), default=True))
+    topo = data.get("topology")
+    topology = Topology.flat(len(nodes))
+    if topo:
+        levels = tuple(str(x) for x in topo.get("levels", ("switch",)))
+        fanouts = tuple(int(x) for x in topo.get("fanouts", (len(nodes),)))
+        try:
+            topology = Topology.tree(len(nodes), fanouts, levels)
+        except ValueError as exc:
+            raise ClusterFileError(f"[topology]: {exc}") from exc
+    try:
+        return Cluster(tuple(nodes), tuple(partitions), topology, str(data.get("name", "cluster")))
+    except ValueError as exc:
+        raise ClusterFileError(str(exc)) from exc
+
+
+def load_cluster(path: str | Path) -> Cluster:
+    path = Path(path)
+    if not path.exists():
+        raise ClusterFileError(f"cluster file not found: {path}")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ClusterFileError(f"{path}: not valid TOML: {exc}") from exc
+    return cluster_from_dict(data)
+
+
+def uniform_toml(n_nodes: int, cpus: int, mem: str = "0", gpus: int = 0, name: str = "cluster") -> str:
+    """The text of a uniform cluster file, for `hal cluster generate`."""
+    return (
+        f'name = "{name}"\n\n[[nodes]]\nprefix = "n"\ncount = {n_nodes}\ncpus = {cpus}\nmem = "{mem}"\n'
+        f'gpus = {gpus}\npartitions = ["batch"]\n\n[[partitions]]\nname = "batch"\ndefault = true\n'
+    )
