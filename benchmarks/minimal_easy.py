@@ -24,9 +24,7 @@ def load(path: str) -> tuple[int, list[tuple[int, int, int, int, int]]]:
     return procs, jobs
 
 
-def simulate(
-    capacity: int, jobs: list[tuple[int, int, int, int, int]], sjbf: bool, actual: bool
-) -> dict[int, int]:
+def simulate(capacity: int, jobs: list[tuple[int, int, int, int, int]], sjbf: bool, actual: bool) -> dict[int, int]:
     events: list[tuple[int, int, int, int]] = []  # (time, kind 0=submit 1=end, seq, idx)
     for i, (_jid, sub, _run, _p, _req) in enumerate(jobs):
         events.append((sub, 0, i, i))

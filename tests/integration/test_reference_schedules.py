@@ -23,13 +23,9 @@ CASES = [
 
 
 @pytest.mark.parametrize(("name", "backfill_order", "estimate", "published_bsld"), CASES)
-def test_every_start_time_matches(
-    name: str, backfill_order: str, estimate: str, published_bsld: float
-) -> None:
+def test_every_start_time_matches(name: str, backfill_order: str, estimate: str, published_bsld: float) -> None:
     path = shared_trace(f"reference_schedules/{name}")
-    opts = SimOptions(
-        Profile(order="fcfs", backfill="easy", backfill_order=backfill_order), estimate=estimate
-    )
+    opts = SimOptions(Profile(order="fcfs", backfill="easy", backfill_order=backfill_order), estimate=estimate)
     result = run(path, opts)
     expected = {r.job_id: r.submit + r.wait for r in result.trace.records}
     got = dict(zip(result.outcome.job_id.tolist(), result.outcome.start.tolist(), strict=True))

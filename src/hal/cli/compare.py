@@ -19,9 +19,7 @@ DEFAULT_POLICIES = "easy:fcfs,easy:fcfs:sjf,conservative:fcfs,none:fcfs,easy:sjf
 
 def compare(
     trace: Annotated[Path, typer.Argument(help="SWF trace file")],
-    policies: Annotated[
-        str, typer.Option(help="comma-separated BACKFILL:ORDER[:sjf] list")
-    ] = DEFAULT_POLICIES,
+    policies: Annotated[str, typer.Option(help="comma-separated BACKFILL:ORDER[:sjf] list")] = DEFAULT_POLICIES,
     estimate: Annotated[str, typer.Option(help="user|actual|last2")] = "user",
     procs: Annotated[int | None, typer.Option(help="machine size (default: trace header)")] = None,
     cluster: Annotated[Path | None, typer.Option(help="cluster description TOML")] = None,

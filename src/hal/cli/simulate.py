@@ -50,12 +50,8 @@ def cleaning_of(min_runtime: int, drop_status: str) -> Cleaning:
 
 def simulate(
     trace: Annotated[Path, typer.Argument(help="SWF trace file")],
-    procs: Annotated[
-        int | None, typer.Option(help="machine size in processors (default: trace header)")
-    ] = None,
-    cluster: Annotated[
-        Path | None, typer.Option(help="cluster description TOML (node-level placement)")
-    ] = None,
+    procs: Annotated[int | None, typer.Option(help="machine size in processors (default: trace header)")] = None,
+    cluster: Annotated[Path | None, typer.Option(help="cluster description TOML (node-level placement)")] = None,
     order: Annotated[str, typer.Option(help="fcfs|sjf|wfp3|unicep|f1|multifactor")] = "fcfs",
     backfill: Annotated[str, typer.Option(help="none|easy|conservative")] = "easy",
     backfill_order: Annotated[str, typer.Option(help="queue|sjf (EASY-SJBF)")] = "queue",
@@ -77,9 +73,7 @@ def simulate(
         return
     try:
         opts = SimOptions(
-            profile=Profile(
-                order=order, backfill=backfill, backfill_order=backfill_order, placement=placement
-            ),
+            profile=Profile(order=order, backfill=backfill, backfill_order=backfill_order, placement=placement),
             estimate=estimate,
             procs=procs,
             cluster=cluster,
@@ -99,9 +93,7 @@ def simulate(
         raise fail(str(exc)) from exc
     report_problems(list(result.outcome.rejected), "rejected at submission")
     label = f"{backfill}:{order}" + (":sjf" if backfill_order == "sjf" else "") + f" est={estimate}"
-    out.print(
-        summary_table([(label, result.summary)], f"{trace.name} on {result.outcome.capacity} processors")
-    )
+    out.print(summary_table([(label, result.summary)], f"{trace.name} on {result.outcome.capacity} processors"))
     if jobs_out:
         write_jobs_swf(jobs_out, swf, result.outcome, note=label)
     if csv_out:

@@ -41,9 +41,7 @@ class Scheduler:
     first), so its resources count as free, exactly as in the reference simulators.
     """
 
-    def __init__(
-        self, book: Book, space: ResourceSpace, profile: Profile, predictor: RuntimePredictor
-    ) -> None:
+    def __init__(self, book: Book, space: ResourceSpace, profile: Profile, predictor: RuntimePredictor) -> None:
         self.book = book
         self.space = space
         self.profile = profile

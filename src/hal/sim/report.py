@@ -37,9 +37,7 @@ def write_jobs_csv(path: str | Path, out: Outcome) -> int:
     bsld = np.where(done, bounded_slowdown(np.nan_to_num(wait), out.run), np.nan)
     with Path(path).open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(
-            ["job_id", "submit", "start", "end", "wait", "run", "procs", "estimate", "backfilled", "bsld"]
-        )
+        writer.writerow(["job_id", "submit", "start", "end", "wait", "run", "procs", "estimate", "backfilled", "bsld"])
         for i in range(len(out.job_id)):
             if not done[i]:
                 continue

@@ -86,9 +86,7 @@ def gym_seed_words(seed: int) -> list[int]:
     return words or [0]
 
 
-def window_starts(
-    n_loaded: int, batch_job_slice: int, count: int = 10, seed: int = 1, window: int = 1024
-) -> list[int]:
+def window_starts(n_loaded: int, batch_job_slice: int, count: int = 10, seed: int = 1, window: int = 1024) -> list[int]:
     """The window starts RLScheduler's test script draws: `randint(window, hi)` from one seeded generator.
 
     `hi` comes from the whole trace when `batch_job_slice` is 0, else from its first `batch_job_slice` jobs
@@ -290,9 +288,7 @@ def _check_window(jobs: Sequence[RlJob], nodes: int, ppn: float, setup: RlSetup)
         raise ValueError("empty window")
     for job in jobs:
         if job.procs < 1 or math.ceil(job.procs / ppn) > nodes:
-            raise ValueError(
-                f"job {job.job_id} asks for {job.procs} processors; the machine has {nodes} nodes"
-            )
+            raise ValueError(f"job {job.job_id} asks for {job.procs} processors; the machine has {nodes} nodes")
         if setup.policy in ("wfp3", "unicep") and job.req == 0:
             raise ValueError(f"job {job.job_id} requests 0 s, which {setup.policy.upper()} divides by")
 

@@ -73,9 +73,7 @@ def load(path: str | Path, opts: SimOptions) -> tuple[SwfTrace, Workload]:
     if opts.window is not None:
         start, count = opts.window
         if start >= len(workload.jobs):
-            raise ValueError(
-                f"window starts at job {start} but the trace has {len(workload.jobs)} usable jobs"
-            )
+            raise ValueError(f"window starts at job {start} but the trace has {len(workload.jobs)} usable jobs")
         workload.jobs = workload.jobs[start : start + count]
     return trace, workload
 
@@ -85,12 +83,8 @@ def run(path: str | Path, opts: SimOptions, progress: Progress | None = None) ->
     return run_workload(trace, workload, opts, progress)
 
 
-def run_workload(
-    trace: SwfTrace, workload: Workload, opts: SimOptions, progress: Progress | None = None
-) -> SimRun:
+def run_workload(trace: SwfTrace, workload: Workload, opts: SimOptions, progress: Progress | None = None) -> SimRun:
     book, space, _ = machine(workload, opts)
-    sim = Simulation(
-        workload.jobs, book, space, opts.profile, make_predictor(opts.estimate), opts.sample_every
-    )
+    sim = Simulation(workload.jobs, book, space, opts.profile, make_predictor(opts.estimate), opts.sample_every)
     outcome = sim.run(progress)
     return SimRun(trace, workload, outcome, summarize(outcome, len(trace.problems) + len(workload.skipped)))

@@ -20,9 +20,7 @@ class Cleaning:
     min_runtime: int = 0  # drop jobs whose run time is below this (the usual rule: 1, i.e. run <= 0 dropped)
     procs_fallback: bool = True  # processors = field 5, else field 8 when field 5 is missing
     drop_status: tuple[int, ...] = ()  # e.g. (0, 5) drops failed and cancelled jobs
-    missing_request: str = (
-        "runtime"  # a missing request (-1) is replaced by "runtime" or "max" (largest seen)
-    )
+    missing_request: str = "runtime"  # a missing request (-1) is replaced by "runtime" or "max" (largest seen)
     drop_oversize: bool = True  # jobs larger than the machine are skipped and counted (else: an error)
 
 
@@ -62,9 +60,7 @@ def to_workload(trace: SwfTrace, capacity: int | None = None, rules: Cleaning | 
             skipped.append(Problem(line, f"job {rec.job_id}: run time {rec.run} s (unknown or too short)"))
             continue
         if rec.status in rules.drop_status:
-            skipped.append(
-                Problem(line, f"job {rec.job_id}: status {rec.status} dropped by the cleaning rules")
-            )
+            skipped.append(Problem(line, f"job {rec.job_id}: status {rec.status} dropped by the cleaning rules"))
             continue
         if procs > cap:
             if not rules.drop_oversize:

@@ -33,6 +33,4 @@ class F1:
     def keys(
         self, jobs: Sequence[JobSpec], estimates: npt.NDArray[np.float64], ctx: Context
     ) -> npt.NDArray[np.float64]:
-        return np.array(
-            [self.key(j, float(e)) for j, e in zip(jobs, estimates, strict=True)], dtype=np.float64
-        )
+        return np.array([self.key(j, float(e)) for j, e in zip(jobs, estimates, strict=True)], dtype=np.float64)

@@ -51,9 +51,7 @@ class Multifactor:
             used = ctx.usage.get(user, 0.0)
             factors[user] = 1.0 if total <= 0 else float(2.0 ** (-(used / total) / share))
         fs = np.fromiter((factors[u] for u in users), dtype=np.float64, count=len(jobs))
-        part = np.fromiter(
-            (ctx.partition_priority.get(j.partition, 1.0) for j in jobs), np.float64, len(jobs)
-        )
+        part = np.fromiter((ctx.partition_priority.get(j.partition, 1.0) for j in jobs), np.float64, len(jobs))
         qos = np.fromiter((ctx.qos_priority.get(j.qos, 0.0) for j in jobs), np.float64, len(jobs))
         return (
             a.weight_age * age

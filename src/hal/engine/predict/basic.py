@@ -31,9 +31,7 @@ class Clairvoyant:
 
     def predict(self, job: JobSpec) -> Estimate:
         if job.runtime is None:
-            raise ValueError(
-                f"job {job.job_id}: the clairvoyant estimate needs the real runtime (simulator only)"
-            )
+            raise ValueError(f"job {job.job_id}: the clairvoyant estimate needs the real runtime (simulator only)")
         return Estimate(job.runtime, job.runtime)
 
     def observe(self, job: JobSpec, runtime: float, end_time: float) -> None:

@@ -1,0 +1,1 @@
+"""Interface layer south: executors that run work on real compute."""
