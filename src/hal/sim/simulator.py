@@ -20,6 +20,7 @@ from hal.model.resources import ResourceSpace
 from hal.sim.clock import CORRECT, END, SUBMIT, EventQueue
 
 Progress = Callable[[int], None]
+Observer = Callable[[Plan, Scheduler], None]  # called after every cycle, e.g. by tests checking invariants
 
 
 @dataclass(slots=True)
@@ -61,6 +62,7 @@ class Simulation:
         profile: Profile,
         predictor: RuntimePredictor,
         sample_every: float = 0.0,
+        on_plan: Observer | None = None,
     ) -> None:
         for job in jobs:
             if job.runtime is None:
@@ -70,6 +72,7 @@ class Simulation:
         self.sched = Scheduler(book, space, profile, predictor)
         self.profile = profile
         self.sample_every = sample_every
+        self.on_plan = on_plan
 
     def run(self, progress: Progress | None = None) -> Outcome:
         jobs = self.jobs
@@ -86,6 +89,7 @@ class Simulation:
         events.load_submissions([(j.submit_time, i) for i, j in enumerate(jobs)])
         sched = self.sched
         cycle = sched.cycle
+        on_plan = self.on_plan
         samples: list[tuple[float, int, int]] = []
         next_sample = 0.0
         total_cpus = sched.ctx.total_cpus
@@ -116,6 +120,8 @@ class Simulation:
                 if act.start + job.runtime > act.start + new_total:  # type: ignore[operator]
                     events.push(act.start + new_total, CORRECT, i)
             plan = cycle(now)
+            if on_plan is not None:
+                on_plan(plan, sched)
             if plan.starts:
                 self._apply(plan, events, index, start, end, backfilled)
             if self.sample_every and now >= next_sample:
