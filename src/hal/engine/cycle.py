@@ -111,6 +111,36 @@ class Scheduler:
         self.outcomes[job_id] = False
         self.reasons.pop(job_id, None)
 
+    # ---- restart support (the live controller rebuilds its state from the database) -------------
+    def adopt(self, spec: JobSpec, alloc: Alloc, start: float, predicted_end: float) -> Active:
+        """Re-book a job that was already running before this Scheduler existed (``alloc`` is taken)."""
+        if spec.job_id in self.known:
+            raise Rejected(f"job {spec.job_id} was already submitted")
+        req = request_of(spec, self.space)
+        est = self.predictor.predict(spec)
+        self._seq += 1
+        item = Waiting(
+            spec, req, max(predicted_end - start, 0.0), max(est.upper, predicted_end - start), self._seq, req.total[0]
+        )
+        self.book.take(alloc)
+        self._seq += 1
+        act = Active(item, alloc, start, predicted_end, self._seq)
+        self.running[spec.job_id] = act
+        self.known.add(spec.job_id)
+        bisect.insort(self.ends, (predicted_end, act.seq, spec.job_id))
+        return act
+
+    def remember(self, job_id: int, ok: bool) -> None:
+        """A job that ended before this Scheduler existed, so dependencies on it resolve."""
+        self.known.add(job_id)
+        self.outcomes[job_id] = ok
+
+    def forget(self, job_id: int) -> None:
+        """Drop an ended job's record so it can be submitted again as a new attempt (requeue)."""
+        self.known.discard(job_id)
+        self.outcomes.pop(job_id, None)
+        self.reasons.pop(job_id, None)
+
     # ---- one cycle -------------------------------------------------------------------------------
     def cycle(self, now: float) -> Plan:
         self._release_due(now)
