@@ -6,49 +6,13 @@ import sys
 import time
 from pathlib import Path
 
+from hal.sim.rlpublished import PUBLISHED, TRACE_FILES
 from hal.sim.rlscheduler import Loaded, RlSetup, load_jobs, run_setup
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_TRACES = REPO.parent / "shared" / "traces"
 RESULTS = REPO / "benchmarks" / "results" / "rlscheduler.md"
-TRACES = {
-    "Lublin-1": "lublin_256.swf",
-    "SDSC-SP2": "SDSC-SP2-1998-4.2-cln.swf",
-    "HPC2N": "HPC2N-2002-2.2-cln.swf",
-    "Lublin-2": "lublin_256_new2.swf",
-}
 POLICIES = ("fcfs", "wfp3", "unicep", "sjf", "f1")
-# Zhang et al., SC20: trace -> policy -> (without, with backfilling) average bounded slowdown.
-PUBLISHED: dict[str, dict[str, tuple[float, float]]] = {
-    "Lublin-1": {
-        "fcfs": (7273.77, 235.82),
-        "wfp3": (19753.53, 133.87),
-        "unicep": (22274.74, 307.23),
-        "sjf": (277.35, 73.31),
-        "f1": (258.37, 75.07),
-    },
-    "SDSC-SP2": {
-        "fcfs": (1727.54, 1595.12),
-        "wfp3": (3000.88, 1083.12),
-        "unicep": (1848.45, 548.01),
-        "sjf": (2680.55, 2167.84),
-        "f1": (1232.06, 1098.22),
-    },
-    "HPC2N": {
-        "fcfs": (297.18, 127.38),
-        "wfp3": (426.99, 97.39),
-        "unicep": (609.77, 175.12),
-        "sjf": (157.71, 122.04),
-        "f1": (118.01, 71.95),
-    },
-    "Lublin-2": {
-        "fcfs": (7842.47, 247.61),
-        "wfp3": (9523.18, 318.35),
-        "unicep": (11265.31, 379.59),
-        "sjf": (787.89, 91.99),
-        "f1": (698.34, 148.25),
-    },
-}
 HEADER = "| trace | policy | backfill | published | HAL | rel. diff | wall s |\n|---|---|---|---|---|---|---|"
 
 
@@ -77,7 +41,7 @@ def _rows(trace: str, loaded: Loaded) -> tuple[list[str], list[str]]:
 
 def main(argv: list[str]) -> int:
     traces = Path(argv[1]) if len(argv) > 1 else DEFAULT_TRACES
-    missing = [name for name in TRACES.values() if not (traces / name).exists()]
+    missing = [name for name in TRACE_FILES.values() if not (traces / name).exists()]
     if missing:
         print(f"{traces} lacks {', '.join(missing)}; pass the folder that holds them.", file=sys.stderr)
         print(f"usage: {argv[0]} [TRACES_DIR]  (default: ../shared/traces next to the repo)", file=sys.stderr)
@@ -85,7 +49,7 @@ def main(argv: list[str]) -> int:
     began = time.perf_counter()
     table: list[str] = []
     intended: list[str] = []
-    for trace, name in TRACES.items():
+    for trace, name in TRACE_FILES.items():
         rows, extra = _rows(trace, load_jobs(traces / name))
         table += rows
         intended += extra

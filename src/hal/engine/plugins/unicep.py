@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hal.engine.api import Context
+from hal.engine.plugins.columns import waits_and_sizes
 from hal.model.job import JobSpec
 
 
@@ -30,9 +31,7 @@ class Unicep:
     def keys(
         self, jobs: Sequence[JobSpec], estimates: npt.NDArray[np.float64], ctx: Context
     ) -> npt.NDArray[np.float64]:
-        submit = np.array([j.submit_time for j in jobs], dtype=np.float64)
-        procs = np.array([j.procs for j in jobs], dtype=np.float64)
-        wait = np.maximum(ctx.now - submit, 0.0)
+        wait, procs = waits_and_sizes(jobs, ctx.now)
         # log2(1) = 0 would make serial jobs infinitely urgent; they are weighted like 2-processor jobs.
         size = np.log2(np.maximum(procs, 2.0))
         keys: npt.NDArray[np.float64] = -wait / (size * np.maximum(estimates, 1.0))

@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hal.engine.api import Context
+from hal.engine.plugins.columns import waits_and_sizes
 from hal.model.job import JobSpec
 
 
@@ -30,8 +31,6 @@ class Wfp3:
     def keys(
         self, jobs: Sequence[JobSpec], estimates: npt.NDArray[np.float64], ctx: Context
     ) -> npt.NDArray[np.float64]:
-        submit = np.array([j.submit_time for j in jobs], dtype=np.float64)
-        procs = np.array([j.procs for j in jobs], dtype=np.float64)
-        wait = np.maximum(ctx.now - submit, 0.0)
+        wait, procs = waits_and_sizes(jobs, ctx.now)
         est = np.maximum(estimates, 1.0)
         return -((wait / est) ** 3) * procs
