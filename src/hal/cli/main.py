@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from hal.cli import compare, demo, simulate
+from hal.cli import compare, demo, simulate, tools
 
 app = typer.Typer(
     name="hal",
@@ -16,3 +16,5 @@ app = typer.Typer(
 app.command("simulate")(simulate.simulate)
 app.command("compare")(compare.compare)
 app.command("demo")(demo.demo)
+app.add_typer(tools.cluster_app, name="cluster")
+app.add_typer(tools.trace_app, name="trace")

@@ -15,7 +15,7 @@ ESTIMATE_STEPS = np.array([60, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 43
 class WorkloadShape:
     jobs: int = 2000
     procs: int = 128
-    load: float = 0.85
+    load: float = 0.7
     users: int = 40
     max_runtime: float = 36 * 3600.0
     seed: int = 1

@@ -12,6 +12,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from hal.sim.simulator import Outcome  # noqa: E402
+
 if TYPE_CHECKING:
     from hal.sim.runner import SimRun
 
@@ -44,19 +46,41 @@ def _waits(runs: Sequence[tuple[str, SimRun]], path: Path, title: str) -> Path:
     return path
 
 
+def busy_fraction(out: Outcome, edges: np.ndarray) -> np.ndarray:
+    """Exact time-averaged share of processors busy in each bin [edges[i], edges[i+1])."""
+    done = out.done
+    times = np.concatenate([out.start[done], out.end[done]])
+    deltas = np.concatenate([out.procs[done], -out.procs[done]]).astype(np.float64)
+    order = np.argsort(times, kind="stable")
+    times, level = times[order], np.cumsum(deltas[order])
+    # area under the busy step function up to each edge
+    seg = np.diff(times, append=times[-1]) * level
+    area = np.concatenate([[0.0], np.cumsum(seg)])
+    pos = np.searchsorted(times, edges, side="right")
+    before = area[pos - 1] if len(times) else np.zeros_like(edges)
+    last_level = np.where(pos > 0, level[np.maximum(pos - 1, 0)], 0.0)
+    last_time = np.where(pos > 0, times[np.maximum(pos - 1, 0)], edges)
+    cum = np.where(pos > 0, before + last_level * (edges - last_time), 0.0)
+    widths = np.diff(edges)
+    return np.asarray(np.diff(cum) / (widths * max(out.capacity, 1)))
+
+
 def _over_time(runs: Sequence[tuple[str, SimRun]], path: Path, title: str) -> Path:
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
     for label, run in runs:
         samples = run.outcome.queue_samples
         if not samples:
             continue
-        t = np.array([s[0] for s in samples]) / 86400.0
-        t -= t[0]
-        top.plot(t, [s[1] for s in samples], label=label, lw=0.9)
-        bottom.plot(t, np.array([s[2] for s in samples]) / max(run.outcome.capacity, 1), label=label, lw=0.9)
+        t = np.array([s[0] for s in samples])
+        origin = t[0]
+        top.plot((t - origin) / 86400.0, [s[1] for s in samples], label=label, lw=0.9)
+        out = run.outcome
+        edges = np.linspace(origin, float(np.nanmax(out.end)), 121)
+        mids = (edges[:-1] + edges[1:]) / 2
+        bottom.step((mids - origin) / 86400.0, busy_fraction(out, edges), where="mid", label=label, lw=0.9)
     top.set_ylabel("jobs waiting")
     top.set_title(f"{title}: queue length and utilization")
-    bottom.set_ylabel("busy fraction")
+    bottom.set_ylabel("utilization (bin average)")
     bottom.set_xlabel("days since first submission")
     for ax in (top, bottom):
         ax.grid(True, alpha=0.3)

@@ -1,0 +1,89 @@
+"""`hal cluster generate|show` and `hal trace generate|check`: make and inspect inputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from hal.cli.common import fail, out, report_problems
+from hal.clusterfile import ClusterFileError, load_cluster, uniform_toml
+from hal.sim.generate import WorkloadShape, generate
+from hal.sim.swf import TraceError, read_swf, write_swf
+
+cluster_app = typer.Typer(help="Cluster description files (TOML).", no_args_is_help=True)
+trace_app = typer.Typer(help="Workload traces (SWF).", no_args_is_help=True)
+
+
+@cluster_app.command("generate")
+def cluster_generate(
+    nodes: Annotated[int, typer.Option(min=1, help="number of identical nodes")] = 16,
+    cpus: Annotated[int, typer.Option(min=1, help="cpus per node")] = 32,
+    mem: Annotated[str, typer.Option(help="memory per node, e.g. 192G")] = "128G",
+    gpus: Annotated[int, typer.Option(min=0, help="gpus per node")] = 0,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="file to write (default: stdout)")] = None,
+) -> None:
+    """Write a uniform cluster file."""
+    text = uniform_toml(nodes, cpus, mem, gpus)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+@cluster_app.command("show")
+def cluster_show(path: Path, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Summarize a cluster file: partitions and node groups."""
+    try:
+        cluster = load_cluster(path)
+    except ClusterFileError as exc:
+        raise fail(str(exc)) from exc
+    total = cluster.total()
+    if as_json:
+        data = {
+            "name": cluster.name,
+            "nodes": len(cluster.nodes),
+            "cpus": total.cpus,
+            "mem_mb": total.mem_mb,
+            "gpus": total.gpus,
+            "partitions": {p.name: len(p.nodes) for p in cluster.partitions},
+        }
+        typer.echo(json.dumps(data, indent=2))
+        return
+    table = Table(title=f"{cluster.name}: {len(cluster.nodes)} nodes, {total.cpus} cpus, {total.gpus} gpus")
+    for col in ("PARTITION", "NODES", "DEFAULT", "MAX TIME"):
+        table.add_column(col)
+    for part in cluster.partitions:
+        limit = "infinite" if part.max_time is None else f"{part.max_time:.0f}s"
+        table.add_row(part.name, str(len(part.nodes)), "*" if part.default else "", limit)
+    out.print(table)
+
+
+@trace_app.command("generate")
+def trace_generate(
+    output: Path,
+    jobs: Annotated[int, typer.Option(min=1)] = 2000,
+    procs: Annotated[int, typer.Option(min=1, help="machine size")] = 128,
+    load: Annotated[float, typer.Option(min=0.05, max=3.0, help="offered load")] = 0.7,
+    users: Annotated[int, typer.Option(min=1)] = 40,
+    seed: Annotated[int, typer.Option()] = 1,
+) -> None:
+    """Write a synthetic SWF trace (Poisson arrivals sized to a target load)."""
+    records = generate(WorkloadShape(jobs=jobs, procs=procs, load=load, users=users, seed=seed))
+    header = {"Computer": "HAL synthetic workload", "MaxProcs": str(procs), "MaxJobs": str(jobs)}
+    write_swf(output, records, header)
+    out.print(f"wrote {len(records)} jobs to {output}")
+
+
+@trace_app.command("check")
+def trace_check(path: Path) -> None:
+    """Read a trace and report its header and every line that cannot be used."""
+    try:
+        trace = read_swf(path)
+    except TraceError as exc:
+        raise fail(str(exc)) from exc
+    out.print(f"{path}: {len(trace.records)} jobs, MaxProcs={trace.max_procs}, {len(trace.problems)} bad lines")
+    report_problems(list(trace.problems), "unreadable")
