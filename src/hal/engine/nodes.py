@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -13,6 +15,19 @@ from hal.model.cluster import NodeTable
 
 Matrix = npt.NDArray[np.int64]
 Ranker = Callable[[Request, Matrix, npt.NDArray[np.bool_]], npt.NDArray[np.intp]]
+Picked = tuple[npt.NDArray[np.intp], npt.NDArray[np.int64]]
+
+
+class Selector(Protocol):
+    """Replaces the ranker: picks nodes (and units per node) from each node's room, or None to wait.
+
+    ``room[i]`` is how many units node i can take (tasks, or 1 per usable node when the node count is
+    pinned); ``now`` lets a constraint relax after a wait (Slurm's --switches maxwait).
+    """
+
+    def select(self, req: Request, room: npt.NDArray[np.int64], units: int, now: float) -> Picked | None: ...
+
+    def why(self, req: Request, room: npt.NDArray[np.int64], units: int) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +46,12 @@ def index_order(req: Request, free: Matrix, ok: npt.NDArray[np.bool_]) -> npt.ND
 class NodeBook:
     """Free resources per node; fits and placements are vectorized over the whole table."""
 
-    def __init__(self, table: NodeTable, ranker: Ranker = index_order) -> None:
+    def __init__(self, table: NodeTable, ranker: Ranker = index_order, selector: Selector | None = None) -> None:
         self.table = table
         self.free: Matrix = table.free
         self.rank = ranker
+        self.select = selector
+        self.now = 0.0  # set by the shell before a cycle; only time-relaxed selector constraints read it
         self._masks: dict[tuple[str, tuple[str, ...]], npt.NDArray[np.bool_]] = {}
 
     def _mask(self, req: Request) -> npt.NDArray[np.bool_]:
@@ -55,7 +72,12 @@ class NodeBook:
         mask = self._mask(req)
         if not mask.any():
             return f"no node has the features {list(req.features)}"
-        if self._place(self.table.capacity, req, mask) is None:
+        saved, self.now = self.now, math.inf  # impossible = never fits, even once every wait has expired
+        try:
+            placed = self._place(self.table.capacity, req, mask)
+        finally:
+            self.now = saved
+        if placed is None:
             return self._why(req, mask)
         return None
 
@@ -72,7 +94,28 @@ class NodeBook:
         for r, name in enumerate(names):
             if total[r] > cap[:, r].sum():
                 return f"needs {int(total[r])} {name} in all, the partition has {int(cap[:, r].sum())}"
+        if self.select is not None:
+            full, used = self.table.capacity, per > 0
+            if req.nodes:
+                room = (mask & (full >= per).all(axis=1)).astype(np.int64)
+            else:
+                room = np.where(mask, (full[:, used] // per[used]).min(axis=1), 0)
+            told = self.select.why(req, room, req.nodes or req.tasks)
+            if told:
+                return told
         return "the request does not fit the partition's nodes"
+
+    def _selected(self, req: Request, room: npt.NDArray[np.int64], units: int, per: Matrix) -> NodeAlloc | None:
+        assert self.select is not None
+        picked = self.select.select(req, room, units, self.now)
+        if picked is None:
+            return None
+        chosen, take = picked
+        if req.exclusive:
+            return NodeAlloc(chosen, self.table.capacity[chosen])
+        if req.nodes is not None:
+            return NodeAlloc(chosen, np.tile(per, (len(chosen), 1)))
+        return NodeAlloc(chosen, take[:, None] * per[None, :])
 
     def _place(self, free: Matrix, req: Request, mask: npt.NDArray[np.bool_]) -> NodeAlloc | None:
         if req.exclusive:
@@ -82,6 +125,8 @@ class NodeBook:
             ok = mask & (free >= per).all(axis=1)
             if int(ok.sum()) < req.nodes:
                 return None
+            if self.select is not None:
+                return self._selected(req, ok.astype(np.int64), req.nodes, per)
             chosen = self.rank(req, free, ok)[: req.nodes]
             amounts = self.table.capacity[chosen] if req.exclusive else np.tile(per, (len(chosen), 1))
             return NodeAlloc(chosen, amounts)
@@ -93,6 +138,8 @@ class NodeBook:
         room[~mask] = 0
         if int(room.sum()) < req.tasks:
             return None
+        if self.select is not None:
+            return self._selected(req, room, req.tasks, per_task)
         order = self.rank(req, free, room > 0)
         counts = np.minimum(room[order], req.tasks)
         cum = np.cumsum(counts)

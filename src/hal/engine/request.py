@@ -22,6 +22,14 @@ class Request:
     partition: str
     features: tuple[str, ...]
     total: tuple[int, ...]
+    # Topology and data (read by engine/plugins/topology.py; defaults mean "no constraint").
+    switches: int | None = None
+    switches_wait: float | None = None
+    topology_required: str = ""
+    topology_preferred: str = ""
+    segment: int | None = None
+    inputs: tuple[str, ...] = ()
+    submit: float = 0.0
 
     def per_node(self) -> npt.NDArray[np.int64]:
         """Amount each node must give when the node count is pinned (tasks spread evenly, rounded up)."""
@@ -32,7 +40,9 @@ class Request:
     @property
     def shape(self) -> tuple[object, ...]:
         """Two requests with the same shape fit or fail together (Slurm's per-cycle memo)."""
-        return (self.tasks, self.per_task, self.nodes, self.exclusive, self.partition, self.features)
+        topo = (self.switches, self.switches_wait, self.submit if self.switches or self.inputs else None)
+        placed = (self.topology_required, self.topology_preferred, self.segment, self.inputs)
+        return (self.tasks, self.per_task, self.nodes, self.exclusive, self.partition, self.features, *topo, *placed)
 
 
 def request_of(job: JobSpec, space: ResourceSpace) -> Request:
@@ -45,4 +55,11 @@ def request_of(job: JobSpec, space: ResourceSpace) -> Request:
         partition=job.partition,
         features=job.features,
         total=tuple(int(v) * job.tasks for v in vec),
+        switches=job.switches,
+        switches_wait=job.switches_wait,
+        topology_required=job.topology_required,
+        topology_preferred=job.topology_preferred,
+        segment=job.segment,
+        inputs=job.inputs,
+        submit=job.submit_time if job.begin_time is None else max(job.submit_time, job.begin_time),
     )

@@ -73,6 +73,7 @@ class PendingReason(enum.Enum):
     PARTITION_NODE_LIMIT = "PartitionNodeLimit"
     PARTITION_TIME_LIMIT = "PartitionTimeLimit"
     BAD_CONSTRAINTS = "BadConstraints"
+    TOPOLOGY = "Topology"  # free nodes exist, but not within the requested switches, level or segments
 
 
 class DependencyKind(enum.Enum):
@@ -116,6 +117,13 @@ class JobSpec:
     executable: int = -1
     queue: int = -1
     runtime: float | None = None
+    # Topology requests: Slurm's --switches=N[@maxwait] and --segment=N, Kueue's required/preferred level.
+    switches: int | None = None
+    switches_wait: float | None = None
+    topology_required: str = ""
+    topology_preferred: str = ""
+    segment: int | None = None
+    outputs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.tasks < 1:
@@ -126,6 +134,10 @@ class JobSpec:
             raise ValueError(f"job {self.job_id}: time limit must be >= 0, got {self.time_limit}")
         if self.submit_time < 0:
             raise ValueError(f"job {self.job_id}: submit time must be >= 0, got {self.submit_time}")
+        if self.switches is not None and self.switches < 1:
+            raise ValueError(f"job {self.job_id}: --switches must be >= 1, got {self.switches}")
+        if self.segment is not None and (self.segment < 1 or (self.nodes or 1) % self.segment):
+            raise ValueError(f"job {self.job_id}: --segment={self.segment} must divide the node count {self.nodes}")
 
     @property
     def total(self) -> Resources:
