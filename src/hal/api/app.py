@@ -1,0 +1,194 @@
+"""The REST routes: who may call what (bearer tokens), and how controller errors become HTTP statuses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+
+import hal
+from hal.api.metrics import Metrics
+from hal.api.views import array_summary, nodes_view, record, summary_view, usage_view
+from hal.controller.auth import Authenticator, Identity, check_user, create_token
+from hal.controller.core import Controller, Forbidden, NotFound, SubmitError
+from hal.controller.directives import MAX_SCRIPT_BYTES, DirectiveError, build_request, wrap_script
+
+bearer = HTTPBearer(auto_error=False)
+
+
+class SubmitBody(BaseModel):
+    script: str = Field("", description="the batch script; #SBATCH and #HAL lines are read as options")
+    wrap: str | None = Field(None, description="a command to run instead of a script, as sbatch --wrap")
+    options: dict[str, str | int | bool] = Field(default_factory=dict, description="long option names, e.g. time")
+    env: dict[str, str] = Field(default_factory=dict, description="environment the job runs with (--export)")
+    workdir: str = Field("/", description="absolute working directory (--chdir)")
+    idempotency_key: str | None = Field(None, max_length=128)
+
+
+class TokenBody(BaseModel):
+    user: str
+    admin: bool = False
+    label: str = ""
+
+
+def _options(raw: dict[str, str | int | bool]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in raw.items():
+        key = key.replace("_", "-")
+        if value is False:
+            continue
+        out[key] = "1" if value is True else str(value)
+    return out
+
+
+def identity(request: Request, cred: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Identity:
+    auth: Authenticator = request.app.state.auth
+    who = auth.identify(cred.credentials) if cred is not None else None
+    if who is None:
+        raise HTTPException(401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+    return who
+
+
+Who = Annotated[Identity, Depends(identity)]
+
+
+def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAPI:
+    app = FastAPI(title="HAL", version=hal.__version__, description="HAL's live controller: jobs, nodes, queue")
+
+    app.state.auth = auth
+
+    @app.exception_handler(SubmitError)
+    @app.exception_handler(DirectiveError)
+    def _bad(_: Request, exc: Exception) -> JSONResponse:
+        status = 413 if "MiB limit" in str(exc) else 400
+        return JSONResponse({"detail": str(exc)}, status_code=status)
+
+    @app.exception_handler(NotFound)
+    def _missing(_: Request, exc: NotFound) -> JSONResponse:
+        return JSONResponse({"detail": exc.args[0] if exc.args else "not found"}, status_code=404)
+
+    @app.exception_handler(Forbidden)
+    def _forbidden(_: Request, exc: Forbidden) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=403)
+
+    @app.get("/health")
+    def health() -> dict[str, Any]:
+        return {"ok": True, "version": hal.__version__}
+
+    @app.get("/v1/whoami")
+    def whoami(who: Who) -> dict[str, Any]:
+        return {"user": who.user, "admin": who.admin}
+
+    @app.post("/v1/jobs", status_code=201)
+    def submit(
+        body: SubmitBody, who: Who, response: Response, idempotency_key: Annotated[str | None, Header()] = None
+    ) -> dict[str, Any]:
+        if len(body.script) > MAX_SCRIPT_BYTES:
+            raise HTTPException(413, f"the script is larger than the {MAX_SCRIPT_BYTES // (1024 * 1024)} MiB limit")
+        script = wrap_script(body.wrap) if body.wrap else body.script
+        req = build_request(script, _options(body.options), body.env, body.workdir, ctl.clock())
+        key = body.idempotency_key or idempotency_key
+        done = ctl.submit(req, who.user, key)
+        if done.replayed:
+            response.status_code = 200
+        return {
+            "job_id": done.array_job_id if done.array_job_id is not None else done.job_ids[0],
+            "job_ids": done.job_ids,
+            "array_job_id": done.array_job_id,
+            "replayed": done.replayed,
+        }
+
+    @app.get("/v1/jobs")
+    def list_jobs(
+        who: Who,
+        state: Annotated[str | None, Query(description="comma-separated states, e.g. PENDING,RUNNING")] = None,
+        user: str | None = None,
+        all_users: bool = False,
+        partition: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
+    ) -> dict[str, Any]:
+        if user is not None and not who.may_see(user):
+            raise HTTPException(403, "only admins may list other users' jobs")
+        owner = user if user is not None else (None if who.admin and all_users else who.user)
+        states = [s.strip().upper() for s in state.split(",") if s.strip()] if state else None
+        rows = ctl.store.query(owner, states, partition, since, until, limit=limit)
+        now = ctl.clock()
+        return {"jobs": [record(r, now) for r in ctl.annotate(rows)]}
+
+    def _visible(ref: str, who: Identity) -> list[dict[str, Any]]:
+        ids = ctl.resolve(ref)
+        rows = ctl.annotate(ctl.store.query(job_ids=ids) if len(ids) > 1 else [r for r in [ctl.store.get(ids[0])] if r])
+        rows = [r for r in rows if r["id"] in set(ids)]
+        if not rows:
+            raise NotFound(f"no job {ref}")
+        if not who.may_see(rows[0]["user"]):
+            raise Forbidden(f"job {ref} belongs to another user")
+        return rows
+
+    @app.get("/v1/jobs/{ref}")
+    def get_job(ref: str, who: Who, detail: bool = True) -> dict[str, Any]:
+        rows = _visible(ref, who)
+        now = ctl.clock()
+        recs = [record(r, now, detail) for r in rows]
+        if len(recs) == 1 and "_" not in ref and recs[0]["array_job_id"] is None:
+            return recs[0]
+        return recs[0] if "_" in ref else array_summary(recs)
+
+    @app.get("/v1/jobs/{ref}/events")
+    def job_events(ref: str, who: Who) -> dict[str, Any]:
+        rows = _visible(ref, who)
+        return {"events": ctl.store.events_of(rows[0]["id"])}
+
+    @app.delete("/v1/jobs/{ref}")
+    def cancel(ref: str, who: Who) -> dict[str, Any]:
+        return {"cancelled": ctl.cancel(ref, who)}
+
+    @app.get("/v1/jobs/{ref}/logs", response_class=PlainTextResponse)
+    def logs(ref: str, who: Who, stream: str = "stdout", tail: Annotated[int, Query(ge=0)] = 0) -> str:
+        rows = _visible(ref, who)
+        path = rows[0]["stdout_path" if stream == "stdout" else "stderr_path"]
+        if not path:
+            raise HTTPException(409, f"job {ref} has not started; it has no {stream} yet")
+        try:
+            data = Path(path).read_bytes()
+        except FileNotFoundError:
+            return ""
+        return (data[-tail:] if tail else data).decode("utf-8", "replace")
+
+    @app.get("/v1/queue/summary")
+    def queue_summary(who: Who) -> dict[str, Any]:
+        return summary_view(ctl)
+
+    @app.get("/v1/nodes")
+    def nodes(who: Who) -> dict[str, Any]:
+        return nodes_view(ctl)
+
+    @app.get("/v1/usage")
+    def usage(who: Who) -> dict[str, Any]:
+        return usage_view(ctl, None if who.admin else who.user)
+
+    @app.post("/v1/tokens", status_code=201)
+    def new_token(body: TokenBody, who: Who) -> dict[str, Any]:
+        if not who.admin:
+            raise HTTPException(403, "only admins may create tokens")
+        try:
+            check_user(body.user)
+        except ValueError as exc:
+            raise HTTPException(400, str(exc)) from None
+        return {
+            "user": body.user,
+            "admin": body.admin,
+            "token": create_token(ctl.store, body.user, body.admin, body.label),
+        }
+
+    @app.get("/metrics", response_class=PlainTextResponse)
+    def prometheus(who: Who) -> Response:
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    return app

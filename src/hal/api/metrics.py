@@ -1,0 +1,74 @@
+"""Prometheus metrics: queue length by state and partition, running jobs, allocated vs total resources,
+cycle durations, submissions and completions."""
+
+from __future__ import annotations
+
+from collections import Counter as Tally
+from collections.abc import Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from hal.controller.core import Controller
+
+BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+class StateCollector(Collector):
+    """Reads the controller's memory at scrape time, so gauges are never stale."""
+
+    def __init__(self, ctl: Controller) -> None:
+        self.ctl = ctl
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        ctl = self.ctl
+        with ctl.lock:
+            counts = Tally((lv.state, lv.partition) for lv in ctl.live.values())
+            cap = ctl.table.capacity.sum(axis=0)
+            free = ctl.book.free.sum(axis=0)
+            names = ctl.table.space.names
+        queue = GaugeMetricFamily(
+            "hal_queue_jobs", "Jobs not yet ended, by state and partition", labels=["state", "partition"]
+        )
+        for (state, part), n in sorted(counts.items()):
+            queue.add_metric([state, part], n)
+        yield queue
+        running = sum(n for (state, _), n in counts.items() if state == "RUNNING")
+        yield GaugeMetricFamily("hal_running_jobs", "Jobs running now", value=running)
+        total = GaugeMetricFamily("hal_resources_total", "Resources of all nodes", labels=["resource"])
+        alloc = GaugeMetricFamily("hal_resources_allocated", "Resources allocated to running jobs", labels=["resource"])
+        for i, name in enumerate(names):
+            total.add_metric([name], float(cap[i]))
+            alloc.add_metric([name], float(cap[i] - free[i]))
+        yield total
+        yield alloc
+
+
+class Metrics:
+    """The controller's observer; also renders the text exposition for GET /metrics."""
+
+    def __init__(self, ctl: Controller) -> None:
+        self.registry = CollectorRegistry()
+        self.cycle_seconds = Histogram(
+            "hal_cycle_duration_seconds", "Time of one scheduling cycle", buckets=BUCKETS, registry=self.registry
+        )
+        self.submissions = Counter(
+            "hal_jobs_submitted", "Jobs accepted (array tasks count one each)", registry=self.registry
+        )
+        self.completions = Counter(
+            "hal_jobs_ended", "Jobs that ended, by final state", ["state"], registry=self.registry
+        )
+        self.registry.register(StateCollector(ctl))
+
+    def cycle(self, seconds: float) -> None:
+        self.cycle_seconds.observe(seconds)
+
+    def submitted(self, n: int) -> None:
+        self.submissions.inc(n)
+
+    def ended(self, state: str) -> None:
+        self.completions.labels(state).inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,136 @@
+"""Starting `hal server`: where state lives, which address may be bound, and wiring store, machine,
+executor, controller and API together; the first start creates an admin token for the local user."""
+
+from __future__ import annotations
+
+import getpass
+import ipaddress
+import json
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from hal.api.app import create_app
+from hal.api.metrics import Metrics
+from hal.controller.auth import Authenticator, create_token, write_private
+from hal.controller.core import Controller
+from hal.controller.machine import Machine
+from hal.controller.recovery import recover
+from hal.controller.store import Store, sqlite_url
+from hal.engine.profile import Profile
+from hal.executors.api import Executor
+
+log = logging.getLogger("hal.server")
+DEFAULT_PORT = 6820  # slurmrestd's customary port
+
+
+def hal_home() -> Path:
+    return Path(os.environ.get("HAL_HOME") or Path.home() / ".hal")
+
+
+@dataclass(slots=True)
+class ServerOptions:
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    home: Path | None = None
+    database: str | None = None
+    cluster: Path | None = None
+    profile: Path | None = None
+    predictor: str = "user"
+    executor: str = "local"
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    allow_insecure_remote: bool = False
+    grace: float = 10.0
+
+
+class BindRefused(ValueError):
+    """A non-loopback address without TLS or the explicit flag."""
+
+
+def check_bind(opts: ServerOptions) -> None:
+    host = opts.host
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if loopback or opts.allow_insecure_remote or (opts.tls_cert and opts.tls_key):
+        return
+    raise BindRefused(
+        f"refusing to listen on {host}: tokens would cross the network in clear text. "
+        "Use --tls-cert and --tls-key, or --allow-insecure-remote if the network is trusted."
+    )
+
+
+def make_executor(kind: str, home: Path) -> Executor:
+    if kind == "dev":
+        from hal.controller.devrunner import DevRunner
+
+        return DevRunner()
+    from hal.executors.local import LocalExecutor  # type: ignore[import-not-found,unused-ignore]
+
+    executor: Executor = LocalExecutor(home / "spool")
+    return executor
+
+
+def bootstrap_token(store: Store, home: Path) -> Path:
+    """The first start makes the local user an admin and leaves the token where the CLI looks for it."""
+    path = home / "token"
+    if not store.has_admin():
+        write_private(path, create_token(store, getpass.getuser(), admin=True, label="bootstrap") + "\n")
+    return path
+
+
+def build(opts: ServerOptions) -> tuple[Controller, Any, Store, Executor]:
+    home = opts.home or hal_home()
+    home.mkdir(parents=True, exist_ok=True)
+    store = Store(opts.database or sqlite_url(home / "hal.db"))
+    bootstrap_token(store, home)
+    machine = Machine.load(opts.cluster)
+    profile = (
+        Profile.from_toml(opts.profile.read_text(encoding="utf-8")) if opts.profile else Profile(order="multifactor")
+    )
+    executor = make_executor(opts.executor, home)
+    ctl = Controller(store, machine, executor, profile, opts.predictor, grace=opts.grace)
+    metrics = Metrics(ctl)
+    ctl.observer = metrics
+    recover(ctl)
+    app = create_app(ctl, Authenticator(store), metrics)
+    return ctl, app, store, executor
+
+
+def serve(opts: ServerOptions) -> None:
+    check_bind(opts)
+    home = opts.home or hal_home()
+    sock = socket.socket(socket.AF_INET6 if ":" in opts.host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((opts.host, opts.port))
+    port = sock.getsockname()[1]
+    ctl, app, store, executor = build(opts)
+    scheme = "https" if opts.tls_cert else "http"
+    host = f"[{opts.host}]" if ":" in opts.host else opts.host
+    url = f"{scheme}://{host}:{port}"
+    info = {"url": url, "pid": os.getpid(), "database": store.url, "cluster": ctl.machine.source}
+    (home / "server.json").write_text(json.dumps(info) + "\n", encoding="utf-8")
+    ctl.start()
+    print(f"hal server listening on {url} (state in {home}, cluster: {ctl.machine.source})", flush=True)
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        ssl_certfile=str(opts.tls_cert) if opts.tls_cert else None,
+        ssl_keyfile=str(opts.tls_key) if opts.tls_key else None,
+        timeout_keep_alive=30,
+        backlog=4096,
+    )
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        ctl.stop()
+        executor.shutdown()
+        store.close()

@@ -1,0 +1,108 @@
+"""What the API shows: job records as users read them, node states as sinfo groups them, queue summaries."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from hal.controller.core import Controller
+from hal.controller.jobs import Row, job_ref
+
+PUBLIC = (
+    "job_id", "array_job_id", "array_task_id", "name", "user", "account", "partition", "qos", "state", "cause",
+    "submit_time", "start_time", "end_time", "time_limit", "req_nodes", "req_tasks", "req_cpus", "req_mem_mb",
+    "req_gpus", "alloc_cpus", "nodelist", "exit_code", "signal", "cpu_seconds", "max_rss_mb", "requeue", "restarts",
+    "workdir", "stdout_path", "stderr_path", "reason", "predicted_start",
+)  # fmt: skip
+
+
+def record(row: Row, now: float, detail: bool = False) -> dict[str, Any]:
+    """A job as the API returns it; ``id`` is Slurm's printed form (123 or 120_3)."""
+    out: dict[str, Any] = {"id": job_ref(row), "job_id": row["id"]}
+    for key in PUBLIC[1:]:
+        out[key] = row.get(key)
+    start, end = row.get("start_time"), row.get("end_time")
+    out["elapsed"] = (end if end is not None else now) - start if start is not None else 0.0
+    out.setdefault("reason", None)
+    if row["state"] != "PENDING":
+        out["reason"] = None
+    if detail:
+        req = json.loads(row["request"])
+        out["dependencies"] = [f"{k}:{j}" for k, j in req.get("_deps", [])]
+        out["cpus_per_task"] = req.get("cpus_per_task")
+        out["array_limit"] = req.get("array_limit")
+        out["begin"] = req.get("begin")
+        out["script"] = req.get("script")
+    return out
+
+
+def array_summary(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """An array job as one record: its tasks, and a state that says where the array as a whole is."""
+    first = dict(records[0])
+    states = Counter(r["state"] for r in records)
+    for state in ("RUNNING", "PENDING"):
+        if states.get(state):
+            first["state"] = state
+            break
+    else:
+        bad = [s for s in states if s != "COMPLETED"]
+        first["state"] = bad[0] if bad else "COMPLETED"
+    first["id"] = str(first["array_job_id"])
+    first["task_states"] = dict(states)
+    first["tasks"] = records
+    return first
+
+
+def nodes_view(ctl: Controller) -> dict[str, Any]:
+    with ctl.lock:
+        cap = ctl.table.capacity.copy()
+        free = ctl.book.free.copy()
+    cluster = ctl.machine.cluster
+    topo = cluster.topology
+    nodes = []
+    all_parts = [p.name for p in cluster.partitions]
+    for i, node in enumerate(cluster.nodes):
+        used = cap[i] - free[i]
+        state = "idle" if not used.any() else ("alloc" if used[0] >= cap[i][0] else "mix")
+        nodes.append(
+            {
+                "name": node.name, "state": state, "partitions": list(node.partitions) or all_parts,
+                "cpus": int(cap[i][0]), "cpus_alloc": int(used[0]), "mem_mb": int(cap[i][1]),
+                "mem_alloc_mb": int(used[1]), "gpus": int(cap[i][2]), "gpus_alloc": int(used[2]),
+                "topology": list(topo.paths[i]) if topo is not None else [], "cpuset": ctl.machine.cpusets[i],
+                "features": list(node.features),
+            }
+        )  # fmt: skip
+    parts = [
+        {"name": p.name, "default": p.default, "max_time": p.max_time, "nodes": list(p.nodes)}
+        for p in cluster.partitions
+    ]
+    return {"cluster": cluster.name, "nodes": nodes, "partitions": parts}
+
+
+def summary_view(ctl: Controller) -> dict[str, Any]:
+    """What everyone may see, as in Slurm: how many jobs wait and run, per partition and state, no details."""
+    with ctl.lock:
+        counts = Counter((lv.partition, lv.state) for lv in ctl.live.values())
+        users = len({lv.user for lv in ctl.live.values()})
+    by_part: dict[str, dict[str, int]] = {}
+    for (part, state), n in counts.items():
+        by_part.setdefault(part, {})[state] = n
+    return {
+        "pending": sum(n for (_, s), n in counts.items() if s == "PENDING"),
+        "running": sum(n for (_, s), n in counts.items() if s == "RUNNING"),
+        "users": users,
+        "partitions": by_part,
+    }
+
+
+def usage_view(ctl: Controller, user: str | None) -> dict[str, Any]:
+    now = ctl.clock()
+    with ctl.lock:
+        users = ctl.sched.ledger.usage(now)
+        accounts = ctl.accounts.usage(now)
+    if user is not None:
+        users = {k: v for k, v in users.items() if k == user}
+        accounts = {}
+    return {"half_life": ctl.profile.half_life, "users": users, "accounts": accounts}

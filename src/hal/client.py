@@ -1,0 +1,142 @@
+"""HAL's Python SDK: submit, get, list, cancel, wait and logs over the REST API.
+
+The server address and token come from the arguments, else HAL_URL / HAL_TOKEN, else the files a local
+`hal server` leaves in HAL_HOME (~/.hal): server.json and token.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+TERMINAL = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "PREEMPTED", "OUT_OF_MEMORY"}
+
+
+class HalError(RuntimeError):
+    """The server refused a request; ``status`` is the HTTP status and the message is the server's."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _home() -> Path:
+    return Path(os.environ.get("HAL_HOME") or Path.home() / ".hal")
+
+
+def default_url() -> str:
+    if os.environ.get("HAL_URL"):
+        return os.environ["HAL_URL"]
+    info = _home() / "server.json"
+    if info.exists():
+        return str(json.loads(info.read_text(encoding="utf-8"))["url"])
+    return "http://127.0.0.1:6820"
+
+
+def default_token() -> str | None:
+    if os.environ.get("HAL_TOKEN"):
+        return os.environ["HAL_TOKEN"]
+    path = _home() / "token"
+    return path.read_text(encoding="utf-8").strip() if path.exists() else None
+
+
+class Client:
+    """A connection to one HAL server, reusing one HTTP connection pool."""
+
+    def __init__(self, url: str | None = None, token: str | None = None, timeout: float = 30.0) -> None:
+        self.url = (url or default_url()).rstrip("/")
+        self.token = token or default_token()
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _call(self, method: str, path: str, **kw: Any) -> httpx.Response:
+        try:
+            resp = self._http.request(method, path, **kw)
+        except httpx.TransportError as exc:
+            raise HalError(0, f"cannot reach the HAL server at {self.url}: {exc}") from None
+        if resp.status_code >= 400:
+            try:
+                detail = resp.json().get("detail", resp.text)
+            except ValueError:
+                detail = resp.text
+            if not isinstance(detail, str):
+                detail = json.dumps(detail)
+            raise HalError(resp.status_code, detail)
+        return resp
+
+    def submit(
+        self,
+        script: str = "",
+        *,
+        wrap: str | None = None,
+        options: dict[str, str | int | bool] | None = None,
+        env: dict[str, str] | None = None,
+        workdir: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        """Submit a batch script (or ``wrap`` a command); options use sbatch's long names, e.g.
+        ``{"time": "10:00", "ntasks": 4}``. A retry with the same ``idempotency_key`` returns the same job."""
+        body = {
+            "script": script,
+            "wrap": wrap,
+            "options": options or {},
+            "env": env if env is not None else {},
+            "workdir": workdir or os.getcwd(),
+            "idempotency_key": idempotency_key or str(uuid.uuid4()),
+        }
+        return dict(self._call("POST", "/v1/jobs", json=body).json())
+
+    def get(self, job: int | str) -> dict[str, Any]:
+        return dict(self._call("GET", f"/v1/jobs/{job}").json())
+
+    def list(self, state: str | None = None, all_users: bool = False, **filters: Any) -> builtins.list[dict[str, Any]]:
+        params = {k: v for k, v in {"state": state, "all_users": all_users, **filters}.items() if v is not None}
+        return list(self._call("GET", "/v1/jobs", params=params).json()["jobs"])
+
+    def cancel(self, job: int | str) -> builtins.list[int]:
+        return list(self._call("DELETE", f"/v1/jobs/{job}").json()["cancelled"])
+
+    def wait(self, job: int | str, timeout: float | None = None, poll: float = 0.05) -> dict[str, Any]:
+        """Poll until the job (every task of an array) has ended; raises TimeoutError after ``timeout`` s."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        delay = poll
+        while True:
+            rec = self.get(job)
+            tasks = rec.get("tasks") or [rec]
+            if all(t["state"] in TERMINAL for t in tasks):
+                return rec
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"job {job} still {rec['state']} after {timeout} s")
+            time.sleep(delay)
+            delay = min(delay * 1.5, 1.0)
+
+    def logs(self, job: int | str, stream: str = "stdout") -> str:
+        return self._call("GET", f"/v1/jobs/{job}/logs", params={"stream": stream}).text
+
+    def nodes(self) -> dict[str, Any]:
+        return dict(self._call("GET", "/v1/nodes").json())
+
+    def summary(self) -> dict[str, Any]:
+        return dict(self._call("GET", "/v1/queue/summary").json())
+
+    def whoami(self) -> dict[str, Any]:
+        return dict(self._call("GET", "/v1/whoami").json())
+
+    def create_token(self, user: str, admin: bool = False) -> str:
+        return str(self._call("POST", "/v1/tokens", json={"user": user, "admin": admin}).json()["token"])

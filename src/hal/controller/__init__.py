@@ -1,0 +1,1 @@
+"""The live shell around the engine: store, directives, auth, accounting and the control loop."""

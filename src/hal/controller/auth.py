@@ -1,0 +1,69 @@
+"""Bearer tokens: who a caller is and whether they are an admin; only a SHA-256 digest is ever stored."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from hal.controller.store import Store
+
+TOKEN_PREFIX = "hal_"
+USER_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    user: str
+    admin: bool
+
+    def may_see(self, owner: str) -> bool:
+        return self.admin or owner == self.user
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def check_user(user: str) -> None:
+    if not user or len(user) > 64 or not set(user) <= USER_CHARS:
+        raise ValueError(f"user name {user!r}: 1-64 characters from letters, digits, '.', '_' and '-'")
+
+
+def create_token(store: Store, user: str, admin: bool = False, label: str = "") -> str:
+    """A new random token for ``user``; the caller shows it once, the store keeps only its digest."""
+    check_user(user)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    store.add_token(digest(token), user, admin, time.time(), label)
+    return token
+
+
+class Authenticator:
+    """Looks tokens up by digest, caching the answers (tokens are never edited, only added)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._cache: dict[str, Identity] = {}
+
+    def identify(self, token: str) -> Identity | None:
+        key = digest(token)
+        who = self._cache.get(key)
+        if who is None:
+            found = self.store.token(key)
+            if found is None:
+                return None
+            who = Identity(*found)
+            self._cache[key] = who
+        return who
+
+
+def write_private(path: Path, text: str) -> None:
+    """A file only its owner can read (token files)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.chmod(path, 0o600)

@@ -1,0 +1,427 @@
+"""The controller: accepts, persists and cancels jobs, and turns engine plans and executor events into
+job transitions. Every change is committed to the store before anyone is answered or a job launched."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy.engine import Connection
+
+from hal.controller.auth import Identity
+from hal.controller.directives import JobRequest
+from hal.controller.jobs import (
+    Live,
+    Row,
+    alloc_json,
+    launch_spec,
+    log_paths,
+    new_row,
+    spec_of,
+)
+from hal.controller.machine import Machine
+from hal.controller.store import Store
+from hal.engine.cycle import Rejected, Scheduler
+from hal.engine.fairshare import UsageLedger
+from hal.engine.nodes import NodeBook
+from hal.engine.plan import Plan
+from hal.engine.plugins.placement import RANKERS
+from hal.engine.predict.correct import extend
+from hal.engine.predict.registry import make_predictor
+from hal.engine.profile import Profile
+from hal.engine.request import request_of
+from hal.executors.api import ExecEvent, ExecEventKind, Executor
+from hal.executors.hostlist import compress
+from hal.model.job import Dependency, DependencyKind
+
+log = logging.getLogger("hal.controller")
+
+
+class SubmitError(ValueError):
+    """A submission refused with a message for the user (HTTP 400)."""
+
+
+class NotFound(KeyError):
+    """No such job (HTTP 404)."""
+
+
+class Forbidden(PermissionError):
+    """The job belongs to someone else (HTTP 403)."""
+
+
+class Observer(Protocol):
+    def cycle(self, seconds: float) -> None: ...
+
+    def submitted(self, n: int) -> None: ...
+
+    def ended(self, state: str) -> None: ...
+
+
+class NullObserver:
+    def cycle(self, seconds: float) -> None:
+        return None
+
+    def submitted(self, n: int) -> None:
+        return None
+
+    def ended(self, state: str) -> None:
+        return None
+
+
+@dataclass(slots=True)
+class Gate:
+    """An array's ``%limit``: how many of its tasks the engine may hold at once."""
+
+    limit: int
+    inflight: int = 0
+    waiting: deque[int] = field(default_factory=deque)
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    job_ids: list[int]
+    array_job_id: int | None
+    replayed: bool
+
+
+class Controller:
+    """Owns the engine, the machine's CPU sets and the executor; one lock serializes all changes."""
+
+    def __init__(
+        self,
+        store: Store,
+        machine: Machine,
+        executor: Executor,
+        profile: Profile | None = None,
+        predictor: str = "user",
+        clock: Callable[[], float] = time.time,
+        poll: float = 0.02,
+        timer: float = 1.0,
+        grace: float = 10.0,
+    ) -> None:
+        self.store, self.machine, self.executor = store, machine, executor
+        self.profile = profile or Profile(order="multifactor")
+        self.table = machine.table()
+        self.book = NodeBook(self.table, RANKERS[self.profile.placement])
+        self.sched = Scheduler(self.book, self.table.space, self.profile, make_predictor(predictor))
+        self.clock, self.poll, self.timer, self.grace = clock, poll, timer, grace
+        self.live: dict[int, Live] = {}
+        self.gates: dict[int, Gate] = {}
+        self.gated: set[int] = set()
+        self.deferred: dict[int, Live] = {}
+        self.cancelling: set[int] = set()
+        self.accounts = UsageLedger(self.profile.half_life)
+        self.ended_total: Counter[str] = Counter()
+        self.observer: Observer = NullObserver()
+        self.next_id = store.max_job_id() + 1
+        self.lock = threading.RLock()
+        self.wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.cycles = 0
+
+    # ---- submission -----------------------------------------------------------------------------
+    def submit(self, req: JobRequest, user: str, key: str | None = None) -> Submitted:
+        """Validate, persist (committed before returning), then hand the job to the engine."""
+        self._validate(req)
+        now = self.clock()
+        with self.lock:
+            with self.store.engine.begin() as conn:
+                if key:
+                    found = self.store.find_submission(conn, user, key)
+                    if found is not None:
+                        ids = list(range(found[0], found[0] + found[1]))
+                        return Submitted(ids, found[0] if found[1] > 1 or req.array else None, True)
+                deps = self._resolve_deps(req.dependencies)
+                first = self.next_id
+                why = self.book.impossible(request_of(spec_of(first, req, user, now, ()), self.table.space))
+                if why is not None:
+                    raise SubmitError(f"job can never run on this cluster: {why}")
+                tasks = req.array if req.array is not None else [None]
+                rows = [
+                    new_row(first + i, req, user, now, (first, t) if t is not None else None, deps)
+                    for i, t in enumerate(tasks)
+                ]
+                self.store.insert_jobs(conn, rows, now, "submitted")
+                if key:
+                    self.store.add_submission(conn, user, key, first, len(rows), now)
+            self.next_id += len(rows)
+            if req.array_limit is not None:
+                self.gates[first] = Gate(req.array_limit)
+            dep_objs = tuple(Dependency(DependencyKind(k), j) for k, j in deps)
+            for row in rows:
+                self._enqueue(self._live(row, req, dep_objs), now)
+            self.wake.set()
+        self.observer.submitted(len(rows))
+        return Submitted([r["id"] for r in rows], first if req.array is not None else None, False)
+
+    def _validate(self, req: JobRequest) -> None:
+        cluster = self.machine.cluster
+        if not req.partition:
+            default = cluster.default_partition()
+            req.partition = default.name if default is not None else ""
+        names = [p.name for p in cluster.partitions]
+        if req.partition not in names:
+            raise SubmitError(f"invalid partition {req.partition!r}; this cluster has {names}")
+        part = cluster.partition(req.partition)
+        if part.max_time is not None and (req.time_limit is None or req.time_limit > part.max_time):
+            raise SubmitError(
+                f"PartitionTimeLimit: --time must be at most {part.max_time:.0f} s in partition {part.name!r}"
+            )
+        if not req.workdir.startswith("/"):
+            raise SubmitError(f"working directory {req.workdir!r} must be an absolute path")
+
+    def _resolve_deps(self, pairs: list[tuple[str, str]]) -> list[tuple[str, int]]:
+        out: list[tuple[str, int]] = []
+        for kind, ref in pairs:
+            ids = self.resolve(ref)
+            out.extend((kind, j) for j in ids)
+        return out
+
+    def resolve(self, ref: str) -> list[int]:
+        """``12`` (a job, or every task of array 12) or ``12_3`` (one task) into job ids."""
+        text = str(ref).strip()
+        try:
+            if "_" in text:
+                array_id, task = (int(x) for x in text.split("_", 1))
+                rows = self.store.query(job_ids=[array_id])
+                ids = [r["id"] for r in rows if r["array_job_id"] == array_id and r["array_task_id"] == task]
+            else:
+                job_id = int(text)
+                ids = self.store.array_tasks(job_id) or ([job_id] if self.store.get(job_id) is not None else [])
+        except ValueError:
+            raise NotFound(f"{ref!r} is not a job id") from None
+        if not ids:
+            raise NotFound(f"no job {text}")
+        return ids
+
+    def _live(self, row: Row, req: JobRequest, deps: tuple[Dependency, ...]) -> Live:
+        spec = spec_of(row["id"], req, row["user"], row["submit_time"], deps)
+        return Live(
+            row["id"], row["user"], row["partition"], row["state"], spec, req,
+            row["array_job_id"], row["array_task_id"], bool(row["requeue"]), int(row.get("restarts") or 0),
+        )  # fmt: skip
+
+    def _enqueue(self, live: Live, now: float) -> None:
+        self.live[live.job_id] = live
+        gate = self.gates.get(live.array_job_id) if live.array_job_id is not None else None
+        if gate is not None:
+            if gate.inflight >= gate.limit:
+                gate.waiting.append(live.job_id)
+                self.gated.add(live.job_id)
+                return
+            gate.inflight += 1
+        self._to_engine(live, now)
+
+    def _to_engine(self, live: Live, now: float) -> None:
+        dep_ids = [d.job_id for d in live.spec.dependencies]
+        if any(j not in self.sched.known and j in self.live for j in dep_ids):
+            self.deferred[live.job_id] = live  # depends on a task still behind its array's limit
+            return
+        self._ensure_known([j for j in dep_ids if j not in self.sched.known])
+        try:
+            self.sched.submit(live.spec, now)
+        except Rejected as exc:
+            log.warning("job %s rejected by the engine: %s", live.job_id, exc)
+            with self.store.engine.begin() as conn:
+                self._close(conn, live, now, "FAILED", {"cause": f"rejected: {exc}"})
+
+    def _ensure_known(self, job_ids: list[int]) -> None:
+        if not job_ids:
+            return
+        states = self.store.states(job_ids)
+        for j in job_ids:
+            self.sched.remember(j, states.get(j) == "COMPLETED")
+
+    # ---- cancel ---------------------------------------------------------------------------------
+    def cancel(self, ref: str, who: Identity) -> list[int]:
+        ids = self.resolve(ref)
+        now = self.clock()
+        with self.lock:
+            lives = [self.live[j] for j in ids if j in self.live]
+            owners = {lv.user for lv in lives} or {r["user"] for r in self.store.query(job_ids=ids[:1])}
+            if any(not who.may_see(u) for u in owners):
+                raise Forbidden(f"job {ref} belongs to another user; you may cancel only your own jobs")
+            with self.store.engine.begin() as conn:
+                for lv in lives:
+                    if lv.state == "RUNNING":
+                        self.executor.cancel(lv.job_id, self.grace)
+                        self.cancelling.add(lv.job_id)
+                    else:
+                        self._drop_pending(lv)
+                        self._close(conn, lv, now, "CANCELLED", {"cause": f"cancelled by {who.user}"})
+            self.wake.set()
+        return [lv.job_id for lv in lives]
+
+    def _drop_pending(self, lv: Live) -> None:
+        jid = lv.job_id
+        if jid in self.gated:
+            self.gated.discard(jid)
+            self.gates[lv.array_job_id].waiting.remove(jid)  # type: ignore[index]
+        elif jid in self.deferred:
+            del self.deferred[jid]
+            self.sched.remember(jid, False)
+        else:
+            self.sched.cancel(jid)
+
+    def _close(self, conn: Connection, lv: Live, when: float, state: str, values: dict[str, Any]) -> None:
+        """A job is over: persist it, forget it, and let its array's next task in."""
+        self.store.update_job(
+            conn, lv.job_id, {"state": state, "end_time": when, **values}, (lv.job_id, when, state, values["cause"])
+        )
+        self.live.pop(lv.job_id, None)
+        self.ended_total[state] += 1
+        self.observer.ended(state)
+        if lv.array_job_id is not None and lv.array_job_id in self.gates and lv.job_id not in self.gated:
+            gate = self.gates[lv.array_job_id]
+            gate.inflight -= 1
+            while gate.waiting and gate.inflight < gate.limit:
+                nxt = self.live[gate.waiting.popleft()]
+                self.gated.discard(nxt.job_id)
+                gate.inflight += 1
+                self._to_engine(nxt, when)
+            for jid, waiting in list(self.deferred.items()):
+                if all(d.job_id in self.sched.known or d.job_id not in self.live for d in waiting.spec.dependencies):
+                    del self.deferred[jid]
+                    self._to_engine(waiting, when)
+
+    # ---- the loop -------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="hal-controller", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        next_timer, last, gap, dirty = 0.0, 0.0, 0.005, True
+        while not self._stop.is_set():
+            woke = self.wake.wait(self.poll)
+            if woke:
+                self.wake.clear()
+            try:
+                with self.lock:
+                    events = self.executor.events()
+                    if events:
+                        self._handle(events)
+                    dirty = dirty or woke or bool(events) or self.clock() >= next_timer
+                    if dirty and time.perf_counter() - last >= gap:
+                        spent = self.run_cycle()
+                        last, gap, dirty = time.perf_counter(), min(0.5, max(0.005, 2 * spent)), False
+                        next_timer = self.clock() + self.timer
+            except Exception:  # the loop must survive a bad job or a store hiccup; the next pass retries
+                log.exception("controller loop error")
+                time.sleep(0.2)
+
+    def run_cycle(self) -> float:
+        """Extend overrunning predictions (the engine's contract), run one cycle, launch what it starts."""
+        now = self.clock()
+        ends = self.sched.ends
+        while ends and ends[0][0] <= now:
+            act = self.sched.running[ends[0][2]]
+            total = extend(now - act.start, act.item.spec.time_limit, self.profile.correction)
+            self.sched.extend(ends[0][2], act.start + max(total, now - act.start + 1.0))
+        t0 = time.perf_counter()
+        plan = self.sched.cycle(now)
+        spent = time.perf_counter() - t0
+        self.cycles += 1
+        self.observer.cycle(spent)
+        if plan.starts:
+            self._apply(plan, now)
+        return spent
+
+    def _apply(self, plan: Plan, now: float) -> None:
+        launches = []
+        with self.store.engine.begin() as conn:
+            for p in plan.starts:
+                lv = self.live[p.job_id]
+                alloc = self.sched.running[p.job_id].alloc
+                held = self.machine.assign(p.job_id, alloc)
+                shares = self.machine.shares(held, alloc.amounts)
+                out, err = log_paths(lv, shares[0].node)
+                nodelist = compress(s.node for s in shares)
+                lv.state = "RUNNING"
+                values = {
+                    "state": "RUNNING", "start_time": now, "predicted_end": p.predicted_end, "nodelist": nodelist,
+                    "alloc": alloc_json(alloc, held), "alloc_cpus": int(alloc.amounts[:, 0].sum()),
+                    "stdout_path": out, "stderr_path": err, "cause": "backfilled" if p.backfilled else "started",
+                }  # fmt: skip
+                self.store.update_job(conn, p.job_id, values, (p.job_id, now, "RUNNING", f"on {nodelist}"))
+                launches.append(launch_spec(lv, shares, out, err))
+        for spec in launches:
+            try:
+                self.executor.launch(spec)
+            except Exception as exc:
+                log.exception("launch of job %s failed", spec.job_id)
+                fail = ExecEvent(spec.job_id, ExecEventKind.ENDED, now, None, None, None, 0.0, 0.0, str(exc))
+                self._handle([fail])
+
+    def _handle(self, events: list[ExecEvent]) -> None:
+        ended = [e for e in events if e.kind is ExecEventKind.ENDED]
+        if not ended:
+            return
+        with self.store.engine.begin() as conn:
+            for ev in ended:
+                self._ended(conn, ev)
+        self.wake.set()
+
+    def _ended(self, conn: Connection, ev: ExecEvent) -> None:
+        lv = self.live.get(ev.job_id)
+        act = self.sched.running.get(ev.job_id)
+        if lv is None or act is None or lv.state != "RUNNING":
+            return  # a duplicate or late report
+        state = ev.state.name if ev.state is not None else "FAILED"
+        if ev.job_id in self.cancelling:
+            self.cancelling.discard(ev.job_id)
+            state = "COMPLETED" if state == "COMPLETED" else "CANCELLED"
+        when = max(ev.time, act.start)
+        self.machine.release(ev.job_id)
+        self.sched.finish(ev.job_id, when, ok=state == "COMPLETED")
+        cpus = int(act.alloc.amounts[:, 0].sum())
+        self.accounts.charge(lv.request.account or lv.user, (when - act.start) * cpus, when)
+        cause = ev.reason or state.lower()
+        if state == "NODE_FAIL" and lv.requeue:
+            self._requeue(conn, lv, when, cause)
+            return
+        values = {
+            "exit_code": ev.exit_code, "signal": ev.signal, "cpu_seconds": ev.cpu_seconds,
+            "max_rss_mb": ev.max_rss_mb, "cause": cause,
+        }  # fmt: skip
+        self._close(conn, lv, when, state, values)
+
+    def _requeue(self, conn: Connection, lv: Live, when: float, cause: str) -> None:
+        """NODE_FAIL with --requeue: the same job id goes back to the queue as a new attempt."""
+        self.sched.forget(lv.job_id)
+        lv.state, lv.restarts = "PENDING", lv.restarts + 1
+        self.store.add_events(conn, [(lv.job_id, when, "NODE_FAIL", cause)])
+        values = {"state": "PENDING", "start_time": None, "nodelist": "", "alloc": "", "restarts": lv.restarts}
+        self.store.update_job(
+            conn, lv.job_id, {**values, "cause": "requeued"}, (lv.job_id, when, "PENDING", "requeued")
+        )
+        self._to_engine(lv, when)
+
+    # ---- what the API reads ---------------------------------------------------------------------
+    def reason(self, job_id: int) -> str:
+        if job_id in self.gated:
+            return "JobArrayTaskLimit"
+        if job_id in self.deferred:
+            return "Dependency"
+        if job_id in self.sched.known:
+            return self.sched.reason_of(job_id).value
+        return "None"
+
+    def annotate(self, rows: list[Row]) -> list[Row]:
+        with self.lock:
+            for r in rows:
+                if r["state"] == "PENDING":
+                    r["reason"] = self.reason(r["id"])
+                    r["predicted_start"] = self.sched.reservations.get(r["id"])
+        return rows

@@ -1,0 +1,324 @@
+"""Reads #SBATCH/#HAL directives and command-line options into one normalized job request."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from hal.clusterfile import ClusterFileError, parse_mem_mb
+
+MAX_SCRIPT_BYTES = 4 * 1024 * 1024  # Slurm's default max_script_size
+MAX_NAME = 256
+MAX_ARRAY_TASKS = 10_000
+MAX_ARRAY_INDEX = 1_000_000
+
+SHORT = {
+    "J": "job-name", "N": "nodes", "n": "ntasks", "c": "cpus-per-task", "t": "time", "p": "partition",
+    "A": "account", "q": "qos", "o": "output", "e": "error", "d": "dependency", "a": "array", "b": "begin",
+    "D": "chdir", "G": "gpus",
+}  # fmt: skip
+VALUED = {
+    "job-name", "nodes", "ntasks", "ntasks-per-node", "cpus-per-task", "mem", "mem-per-cpu", "gres", "gpus",
+    "time", "partition", "account", "qos", "output", "error", "dependency", "array", "begin", "chdir", "export",
+    "nice", "wrap",
+}  # fmt: skip
+FLAGS = {"requeue", "no-requeue", "exclusive"}
+DEP_KINDS = ("after", "afterany", "afterok", "afternotok")
+
+
+class DirectiveError(ValueError):
+    """A directive or option HAL cannot accept, with the line or option at fault."""
+
+
+@dataclass(slots=True)
+class JobRequest:
+    """A submission after parsing: what the engine needs plus what the executor needs to run it."""
+
+    script: str
+    name: str = ""
+    account: str = ""
+    partition: str = ""
+    qos: str = "normal"
+    nodes: int | None = None
+    tasks: int = 1
+    cpus_per_task: int = 1
+    mem_per_task_mb: int = 0
+    gpus_per_task: int = 0
+    time_limit: float | None = None
+    dependencies: list[tuple[str, str]] = field(default_factory=list)
+    array: list[int] | None = None
+    array_limit: int | None = None
+    begin: float | None = None
+    requeue: bool = False
+    exclusive: bool = False
+    nice: int = 0
+    workdir: str = ""
+    output: str = ""
+    error: str = ""
+    env: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @staticmethod
+    def from_dict(data: dict[str, Any]) -> JobRequest:
+        data = dict(data)
+        data["dependencies"] = [tuple(d) for d in data.get("dependencies", [])]
+        return JobRequest(**data)
+
+
+def check_script(script: str) -> None:
+    if not script.strip():
+        raise DirectiveError("the script is empty")
+    if len(script.encode("utf-8", "surrogatepass")) > MAX_SCRIPT_BYTES:
+        raise DirectiveError(f"the script is larger than the {MAX_SCRIPT_BYTES // (1024 * 1024)} MiB limit")
+    if "\x00" in script:
+        raise DirectiveError("the script contains NUL bytes; binary files cannot be submitted as batch scripts")
+
+
+def directives_of(script: str) -> list[tuple[int, str]]:
+    """(line number, option text) for each #SBATCH/#HAL line before the first command, as sbatch reads them."""
+    found: list[tuple[int, str]] = []
+    for number, line in enumerate(script.splitlines(), start=1):
+        text = line.strip()
+        if not text:
+            continue
+        if not text.startswith("#"):
+            break
+        for prefix in ("#SBATCH", "#HAL"):
+            if text.startswith(prefix) and (len(text) == len(prefix) or text[len(prefix)].isspace()):
+                found.append((number, text[len(prefix) :]))
+    return found
+
+
+def parse_args(words: list[str], where: str) -> dict[str, str]:
+    """Option words (``--time=1:00``, ``-N 2``, ``--requeue``) into long names and string values."""
+    out: dict[str, str] = {}
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word.startswith("--"):
+            key, eq, value = word[2:].partition("=")
+        elif word.startswith("-") and len(word) >= 2 and word[1] in SHORT:
+            key, value, eq = SHORT[word[1]], word[2:].lstrip("="), "=" if len(word) > 2 else ""
+        else:
+            raise DirectiveError(f"{where}: unexpected word {word!r} (options look like --name=value)")
+        if key in FLAGS:
+            if eq:
+                raise DirectiveError(f"{where}: --{key} takes no value")
+            out[key] = "1"
+        elif key in VALUED:
+            if not eq:
+                if i + 1 >= len(words):
+                    raise DirectiveError(f"{where}: --{key} needs a value")
+                i += 1
+                value = words[i]
+            out[key] = value
+        else:
+            raise DirectiveError(f"{where}: unknown option --{key}")
+        i += 1
+    return out
+
+
+def parse_script_options(script: str) -> dict[str, str]:
+    options: dict[str, str] = {}
+    for number, text in directives_of(script):
+        try:
+            words = shlex.split(text, comments=True)
+        except ValueError as exc:
+            raise DirectiveError(f"line {number}: cannot read directive: {exc}") from None
+        options.update(parse_args(words, f"line {number}"))
+    return options
+
+
+_TIME = re.compile(r"^(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?$")
+
+
+def parse_time(text: str) -> float | None:
+    """Slurm's time formats: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S; 0, UNLIMITED or infinite mean no limit."""
+    text = text.strip()
+    if text.lower() in ("unlimited", "infinite"):
+        return None
+    m = _TIME.match(text)
+    if not m:
+        raise DirectiveError(f"--time={text!r}: use minutes, MM:SS, HH:MM:SS or D-HH:MM:SS")
+    days, a, b, c = (int(g) if g is not None else None for g in m.groups())
+    if days is not None:
+        seconds = days * 86400 + (a or 0) * 3600 + (b or 0) * 60 + (c or 0)
+    elif c is not None:
+        seconds = (a or 0) * 3600 + (b or 0) * 60 + c
+    elif b is not None:
+        seconds = (a or 0) * 60 + b
+    else:
+        seconds = (a or 0) * 60
+    return float(seconds) if seconds > 0 else None
+
+
+def parse_begin(text: str, now: float) -> float:
+    text = text.strip()
+    m = re.match(r"^now\+(\d+)(seconds|second|s|minutes|minute|min|m|hours|hour|h|days|day|d)?$", text)
+    if m:
+        unit = (m.group(2) or "s")[0]
+        return now + int(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
+    if text == "now":
+        return now
+    try:
+        if re.match(r"^\d{1,2}:\d{2}(:\d{2})?$", text):
+            day = datetime.fromtimestamp(now).date().isoformat()
+            return datetime.fromisoformat(f"{day}T{text}").timestamp()
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        raise DirectiveError(f"--begin={text!r}: use now+SECONDS, HH:MM or YYYY-MM-DDTHH:MM:SS") from None
+
+
+def parse_array(text: str) -> tuple[list[int], int | None]:
+    """``0-99%10``, ``1,3,5-7``, ``0-15:4``: the task indices and the limit on tasks running at once."""
+    body, _, limit_text = text.partition("%")
+    indices: set[int] = set()
+    try:
+        limit = int(limit_text) if limit_text else None
+        for part in body.split(","):
+            rng, _, step_text = part.partition(":")
+            step = int(step_text) if step_text else 1
+            lo_text, dash, hi_text = rng.partition("-")
+            lo = int(lo_text)
+            hi = int(hi_text) if dash else lo
+            if lo < 0 or hi < lo or step < 1 or hi > MAX_ARRAY_INDEX:
+                raise ValueError
+            if (hi - lo) // step + 1 + len(indices) > MAX_ARRAY_TASKS:
+                raise DirectiveError(f"--array={text!r}: more than MaxArraySize={MAX_ARRAY_TASKS} tasks")
+            indices.update(range(lo, hi + 1, step))
+    except ValueError as exc:
+        if isinstance(exc, DirectiveError):
+            raise
+        raise DirectiveError(f"--array={text!r}: use e.g. 0-99, 1,3,5-7, 0-15:4 or 0-99%10") from None
+    if limit is not None and limit < 1:
+        raise DirectiveError(f"--array={text!r}: the %limit must be >= 1")
+    return sorted(indices), limit
+
+
+def parse_dependency(text: str) -> list[tuple[str, str]]:
+    """``afterok:12:13,afterany:14_2`` into (kind, job reference) pairs."""
+    deps: list[tuple[str, str]] = []
+    if "?" in text:
+        raise DirectiveError(f"--dependency={text!r}: '?' (any of) is not supported; use ',' (all of)")
+    for part in text.split(","):
+        kind, _, refs = part.partition(":")
+        if kind not in DEP_KINDS or not refs:
+            raise DirectiveError(f"--dependency={text!r}: use {'|'.join(DEP_KINDS)}:JOBID[:JOBID...]")
+        for ref in refs.split(":"):
+            if not re.match(r"^\d+(_\d+)?$", ref):
+                raise DirectiveError(f"--dependency={text!r}: {ref!r} is not a job id")
+            deps.append((kind, ref))
+    return deps
+
+
+def _int(options: dict[str, str], key: str, default: int | None, low: int = 1) -> int | None:
+    if key not in options:
+        return default
+    text = options[key]
+    if key == "nodes" and "-" in text:
+        text = text.split("-", 1)[0]  # a range: the minimum is what we plan with
+    try:
+        value = int(text)
+    except ValueError:
+        raise DirectiveError(f"--{key}={options[key]!r} is not a whole number") from None
+    if value < low:
+        raise DirectiveError(f"--{key}={value} must be >= {low}")
+    return value
+
+
+def _mem(options: dict[str, str], key: str) -> int | None:
+    if key not in options:
+        return None
+    try:
+        return parse_mem_mb(options[key])
+    except ClusterFileError:
+        raise DirectiveError(f"--{key}={options[key]!r}: use e.g. 512M, 4G or a number of MB") from None
+
+
+def _gpus(options: dict[str, str]) -> tuple[int, bool]:
+    """GPUs asked for, and whether the count is per node (--gres) or in all (--gpus)."""
+    if "gres" in options:
+        parts = options["gres"].split(":")
+        if parts[0] != "gpu" or len(parts) > 3:
+            raise DirectiveError(f"--gres={options['gres']!r}: only gpu[:type]:N is supported")
+        try:
+            return (int(parts[-1]) if len(parts) > 1 else 1), True
+        except ValueError:
+            raise DirectiveError(f"--gres={options['gres']!r}: the count must be a number") from None
+    return (_int(options, "gpus", 0, 0) or 0), False
+
+
+def _env(text: str, env: dict[str, str]) -> dict[str, str]:
+    """--export: ALL (default), NONE, or a list of NAME or NAME=value, optionally after ALL."""
+    items = [x for x in text.split(",") if x]
+    keep_all = not items or items[0] == "ALL"
+    out = dict(env) if keep_all else {}
+    for item in items:
+        if item in ("ALL", "NONE"):
+            continue
+        name, eq, value = item.partition("=")
+        if eq:
+            out[name] = value
+        elif name in env:
+            out[name] = env[name]
+    return out
+
+
+def build_request(script: str, overrides: dict[str, str], env: dict[str, str], workdir: str, now: float) -> JobRequest:
+    """Script directives first, then the command line's options on top, as sbatch does."""
+    check_script(script)
+    options = parse_script_options(script)
+    options.update(overrides)
+    nodes = _int(options, "nodes", None)
+    per_node = _int(options, "ntasks-per-node", None)
+    tasks = _int(options, "ntasks", None)
+    if tasks is None:
+        tasks = (nodes or 1) * (per_node or 1)
+    cpus = _int(options, "cpus-per-task", 1) or 1
+    mem_node, mem_cpu = _mem(options, "mem"), _mem(options, "mem-per-cpu")
+    if mem_cpu is not None:
+        mem_task = mem_cpu * cpus
+    elif mem_node is not None:
+        mem_task = -(-mem_node * (nodes or 1) // tasks)
+    else:
+        mem_task = 0
+    gpus, per_node_gpus = _gpus(options)
+    gpus_task = -(-gpus * ((nodes or 1) if per_node_gpus else 1) // tasks) if gpus else 0
+    name = options.get("job-name", "")
+    if len(name) > MAX_NAME or any(ord(ch) < 32 for ch in name):
+        raise DirectiveError(f"--job-name: at most {MAX_NAME} characters, no control characters")
+    array, limit = parse_array(options["array"]) if "array" in options else (None, None)
+    return JobRequest(
+        script=script,
+        name=name,
+        account=options.get("account", ""),
+        partition=options.get("partition", ""),
+        qos=options.get("qos", "normal"),
+        nodes=nodes,
+        tasks=tasks,
+        cpus_per_task=cpus,
+        mem_per_task_mb=mem_task,
+        gpus_per_task=gpus_task,
+        time_limit=parse_time(options["time"]) if "time" in options else None,
+        dependencies=parse_dependency(options["dependency"]) if options.get("dependency") else [],
+        array=array,
+        array_limit=limit,
+        begin=parse_begin(options["begin"], now) if "begin" in options else None,
+        requeue="requeue" in options and "no-requeue" not in options,
+        exclusive="exclusive" in options,
+        nice=_int(options, "nice", 0, -10000) or 0,
+        workdir=options.get("chdir", workdir),
+        output=options.get("output", ""),
+        error=options.get("error", ""),
+        env=_env(options.get("export", "ALL"), env),
+    )
+
+
+def wrap_script(command: str) -> str:
+    """``--wrap "cmd"``: a one-line /bin/sh script, as sbatch builds it."""
+    return f"#!/bin/sh\n# This script was created by hal submit --wrap\n\n{command}\n"

@@ -1,0 +1,177 @@
+"""Conversions between a stored job row, the engine's JobSpec and the executor's LaunchSpec."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hal.controller.directives import JobRequest
+from hal.engine.nodes import NodeAlloc
+from hal.executors.api import LaunchSpec, NodeShare
+from hal.model.job import Dependency, DependencyKind, JobSpec
+from hal.model.resources import Resources
+
+Row = dict[str, Any]
+
+
+@dataclass(slots=True)
+class Live:
+    """A job that is not over yet, as the controller keeps it in memory."""
+
+    job_id: int
+    user: str
+    partition: str
+    state: str
+    spec: JobSpec
+    request: JobRequest
+    array_job_id: int | None
+    array_task_id: int | None
+    requeue: bool
+    restarts: int = 0
+
+
+def spec_of(job_id: int, req: JobRequest, user: str, submit_time: float, deps: tuple[Dependency, ...]) -> JobSpec:
+    return JobSpec(
+        job_id=job_id,
+        submit_time=submit_time,
+        tasks=req.tasks,
+        per_task=Resources(cpus=req.cpus_per_task, mem_mb=req.mem_per_task_mb, gpus=req.gpus_per_task),
+        nodes=req.nodes,
+        exclusive=req.exclusive,
+        time_limit=req.time_limit,
+        name=req.name,
+        user=user,
+        account=req.account,
+        partition=req.partition,
+        qos=req.qos,
+        nice=req.nice,
+        dependencies=deps,
+        begin_time=req.begin,
+    )
+
+
+def deps_of(row: Row) -> tuple[Dependency, ...]:
+    return tuple(Dependency(DependencyKind(k), int(j)) for k, j in json.loads(row["request"]).get("_deps", []))
+
+
+def new_row(
+    job_id: int, req: JobRequest, user: str, now: float, array: tuple[int, int] | None, deps: list[tuple[str, int]]
+) -> Row:
+    data = req.to_dict()
+    data["_deps"] = deps
+    return {
+        "id": job_id,
+        "array_job_id": array[0] if array else None,
+        "array_task_id": array[1] if array else None,
+        "name": req.name,
+        "user": user,
+        "account": req.account,
+        "partition": req.partition,
+        "qos": req.qos,
+        "state": "PENDING",
+        "cause": "submitted",
+        "submit_time": now,
+        "time_limit": req.time_limit,
+        "req_nodes": req.nodes,
+        "req_tasks": req.tasks,
+        "req_cpus": req.tasks * req.cpus_per_task,
+        "req_mem_mb": req.tasks * req.mem_per_task_mb,
+        "req_gpus": req.tasks * req.gpus_per_task,
+        "alloc_cpus": 0,
+        "nodelist": "",
+        "alloc": "",
+        "cpu_seconds": 0.0,
+        "max_rss_mb": 0.0,
+        "requeue": req.requeue,
+        "restarts": 0,
+        "workdir": req.workdir,
+        "stdout_path": "",
+        "stderr_path": "",
+        "request": json.dumps(data, separators=(",", ":")),
+    }
+
+
+def request_of_row(row: Row) -> JobRequest:
+    data = json.loads(row["request"])
+    data.pop("_deps", None)
+    return JobRequest.from_dict(data)
+
+
+def alloc_json(alloc: NodeAlloc, held: list[tuple[int, list[int], list[int]]]) -> str:
+    return json.dumps({"amounts": alloc.amounts.tolist(), "held": held}, separators=(",", ":"))
+
+
+def alloc_from_json(text: str) -> tuple[NodeAlloc, list[tuple[int, list[int], list[int]]]]:
+    data = json.loads(text)
+    held = [(int(n), list(c), list(g)) for n, c, g in data["held"]]
+    nodes = np.array([h[0] for h in held], dtype=np.intp)
+    return NodeAlloc(nodes, np.array(data["amounts"], dtype=np.int64)), held
+
+
+def expand_pattern(pattern: str, job_id: int, name: str, user: str, array: tuple[int, int] | None, node: str) -> str:
+    """Slurm's filename patterns: %j %x %A %a %u %N and %%."""
+    values = {
+        "j": str(job_id),
+        "x": name or "job",
+        "A": str(array[0] if array else job_id),
+        "a": str(array[1] if array else 0),
+        "u": user,
+        "N": node,
+        "%": "%",
+    }
+    out, i = [], 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "%" and i + 1 < len(pattern) and pattern[i + 1] in values:
+            out.append(values[pattern[i + 1]])
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def log_paths(live: Live, first_node: str) -> tuple[str, str]:
+    req = live.request
+    array = (live.array_job_id, live.array_task_id) if live.array_job_id is not None else None
+    default = "hal-%A_%a.out" if array else "hal-%j.out"
+    paths = []
+    for pattern in (req.output or default, req.error or req.output or default):
+        text = expand_pattern(pattern, live.job_id, req.name, live.user, array, first_node)  # type: ignore[arg-type]
+        path = Path(text)
+        paths.append(str(path if path.is_absolute() else Path(req.workdir) / path))
+    return paths[0], paths[1]
+
+
+def launch_spec(live: Live, shares: tuple[NodeShare, ...], out: str, err: str) -> LaunchSpec:
+    req = live.request
+    escaped_out, escaped_err = out.replace("%", "%%"), err.replace("%", "%%")
+    return LaunchSpec(
+        job_id=live.job_id,
+        name=req.name or "job",
+        user=live.user,
+        script=req.script,
+        workdir=Path(req.workdir),
+        stdout=escaped_out,
+        stderr=escaped_err,
+        shares=shares,
+        ntasks=req.tasks,
+        cpus_per_task=req.cpus_per_task,
+        time_limit=req.time_limit,
+        env=dict(req.env),
+        array_job_id=live.array_job_id,
+        array_task_id=live.array_task_id,
+        partition=live.partition,
+        account=req.account,
+    )
+
+
+def job_ref(row: Row) -> str:
+    """How Slurm prints a job id: 123, or 120_3 for a task of array 120."""
+    if row.get("array_job_id") is not None:
+        return f"{row['array_job_id']}_{row['array_task_id']}"
+    return str(row["id"])

@@ -1,0 +1,146 @@
+"""The machine the controller runs jobs on: nodes from the cluster TOML, their host CPU sets, and which
+CPU and GPU ids each running job holds on each node."""
+
+from __future__ import annotations
+
+import os
+import socket
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hal.clusterfile import ClusterFileError, cluster_from_dict
+from hal.engine.nodes import NodeAlloc
+from hal.executors.api import NodeShare
+from hal.model.cluster import Cluster, NodeTable
+
+
+def host_cpus() -> list[int]:
+    try:
+        return sorted(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return list(range(os.cpu_count() or 1))
+
+
+def host_mem_mb() -> int:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemTotal:"):
+                    return int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    return 4096
+
+
+def parse_cpuset(value: Any) -> list[int]:
+    """``"0-3,6"`` or ``[0, 1]`` into CPU ids."""
+    if isinstance(value, list):
+        return [int(v) for v in value]
+    ids: list[int] = []
+    for part in str(value).split(","):
+        lo, dash, hi = part.strip().partition("-")
+        ids.extend(range(int(lo), int(hi) + 1) if dash else [int(lo)])
+    return ids
+
+
+def default_cluster_dict() -> dict[str, Any]:
+    """This machine as one node, keeping a tenth of the memory for the system."""
+    return {
+        "name": "local",
+        "nodes": [
+            {
+                "prefix": socket.gethostname().split(".")[0] or "local",
+                "count": 1,
+                "cpus": len(host_cpus()),
+                "mem": int(host_mem_mb() * 0.9),
+                "partitions": ["batch"],
+            }
+        ],
+        "partitions": [{"name": "batch", "default": True}],
+    }
+
+
+@dataclass(slots=True)
+class Machine:
+    cluster: Cluster
+    cpusets: list[list[int]]  # host CPU ids per node; a node's k-th cpu slot runs on cpusets[k % len]
+    source: str = "embedded default"
+    used_cpus: list[set[int]] = field(default_factory=list)
+    used_gpus: list[set[int]] = field(default_factory=list)
+    holdings: dict[int, list[tuple[int, list[int], list[int]]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        n = len(self.cluster.nodes)
+        self.used_cpus = [set() for _ in range(n)]
+        self.used_gpus = [set() for _ in range(n)]
+
+    @staticmethod
+    def load(path: str | Path | None) -> Machine:
+        if path is None:
+            data = default_cluster_dict()
+            source = "embedded default (this machine as one node)"
+        else:
+            try:
+                data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+            except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                raise ClusterFileError(f"{path}: {exc}") from exc
+            source = str(path)
+        cluster = cluster_from_dict(data)
+        return Machine(cluster, _cpusets(data, len(cluster.nodes)), source)
+
+    def table(self) -> NodeTable:
+        return NodeTable.of(self.cluster)
+
+    def assign(self, job_id: int, alloc: NodeAlloc) -> list[tuple[int, list[int], list[int]]]:
+        """Pick free cpu and gpu slots on each allocated node; returns (node, cpu slots, gpu ids)."""
+        held = []
+        for node, amount in zip(alloc.nodes.tolist(), alloc.amounts.tolist(), strict=True):
+            cap = self.cluster.nodes[node].capacity
+            cpus = [k for k in range(cap.cpus) if k not in self.used_cpus[node]][: amount[0]]
+            gpus = [k for k in range(cap.gpus) if k not in self.used_gpus[node]][: amount[2]]
+            held.append((int(node), cpus, gpus))
+        self.restore(job_id, held)
+        return held
+
+    def restore(self, job_id: int, held: list[tuple[int, list[int], list[int]]]) -> None:
+        for node, cpus, gpus in held:
+            self.used_cpus[node].update(cpus)
+            self.used_gpus[node].update(gpus)
+        self.holdings[job_id] = held
+
+    def release(self, job_id: int) -> None:
+        for node, cpus, gpus in self.holdings.pop(job_id, []):
+            self.used_cpus[node].difference_update(cpus)
+            self.used_gpus[node].difference_update(gpus)
+
+    def shares(self, held: list[tuple[int, list[int], list[int]]], amounts: np.ndarray) -> tuple[NodeShare, ...]:
+        out = []
+        for (node, slots, gpus), amount in zip(held, amounts.tolist(), strict=True):
+            cpuset = self.cpusets[node]
+            host = tuple(sorted({cpuset[k % len(cpuset)] for k in slots})) or tuple(cpuset)
+            out.append(NodeShare(self.cluster.nodes[node].name, host, int(amount[1]), tuple(gpus)))
+        return tuple(out)
+
+
+def _cpusets(data: dict[str, Any], n_nodes: int) -> list[list[int]]:
+    """Each group's ``cpuset`` when given; otherwise host CPUs dealt to nodes in turn."""
+    host = host_cpus()
+    sets: list[list[int] | None] = []
+    for group in data.get("nodes", []):
+        count = int(group.get("count", 1))
+        given = group.get("cpuset")
+        for _ in range(count):
+            sets.append(parse_cpuset(given) if given is not None else None)
+    out: list[list[int]] = []
+    for i, cs in enumerate(sets[:n_nodes]):
+        if cs:
+            out.append(cs)
+        else:
+            share = max(1, len(host) // n_nodes)
+            start = (i * share) % len(host)
+            out.append([host[(start + k) % len(host)] for k in range(share)])
+    return out

@@ -1,0 +1,1 @@
+"""Alembic migrations of HAL's database (run by the store at startup)."""

@@ -1,0 +1,57 @@
+"""Restart: rebuild the engine from the store, reattach running jobs through the executor, requeue or fail
+the ones whose processes are gone, and recharge fair-share usage from the accounting records."""
+
+from __future__ import annotations
+
+import logging
+
+from hal.controller.core import Controller, Gate
+from hal.controller.jobs import alloc_from_json, deps_of, request_of_row
+from hal.executors.api import ExecEvent, ExecEventKind
+from hal.model.job import JobState
+
+log = logging.getLogger("hal.controller")
+
+
+def recover(ctl: Controller) -> dict[str, int]:
+    """Called once before the loop starts; returns counts of what it found, for the server's log."""
+    now = ctl.clock()
+    for r in ctl.store.usage_rows():
+        cpu_s = (r["end_time"] - r["start_time"]) * (r["alloc_cpus"] or 0)
+        ctl.sched.ledger.charge(r["user"], cpu_s, r["end_time"])
+        ctl.accounts.charge(r["account"] or r["user"], cpu_s, r["end_time"])
+    rows = ctl.store.active()
+    running = [r for r in rows if r["state"] == "RUNNING"]
+    pending = [r for r in rows if r["state"] == "PENDING"]
+    counts = {"pending": len(pending), "running": len(running), "reattached": 0, "ended": 0}
+    reports = ctl.executor.reattach([r["id"] for r in running]) if running else {}
+    ended: list[ExecEvent] = []
+    with ctl.lock:
+        for r in rows:
+            req = request_of_row(r)
+            if r["array_job_id"] is not None and req.array_limit is not None:
+                ctl.gates.setdefault(r["array_job_id"], Gate(req.array_limit))
+        for r in running:
+            lv = ctl._live(r, request_of_row(r), deps_of(r))
+            ctl.live[lv.job_id] = lv
+            if lv.array_job_id in ctl.gates:
+                ctl.gates[lv.array_job_id].inflight += 1
+            alloc, held = alloc_from_json(r["alloc"])
+            ctl.machine.restore(lv.job_id, held)
+            ctl._ensure_known([d.job_id for d in lv.spec.dependencies if d.job_id not in ctl.sched.known])
+            end = r["predicted_end"] if r["predicted_end"] is not None else r["start_time"] + 3600.0
+            ctl.sched.adopt(lv.spec, alloc, r["start_time"], end)
+            report = reports.get(lv.job_id)
+            if report is None and lv.job_id not in reports:
+                report = ExecEvent(lv.job_id, ExecEventKind.ENDED, now, JobState.NODE_FAIL, reason="not reattached")
+            if report is None:
+                counts["reattached"] += 1
+            else:
+                ended.append(report)
+        for r in pending:
+            ctl._enqueue(ctl._live(r, request_of_row(r), deps_of(r)), now)
+        if ended:
+            ctl._handle(ended)
+            counts["ended"] = len(ended)
+    log.info("recovered %s", counts)
+    return counts

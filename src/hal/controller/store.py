@@ -1,0 +1,240 @@
+"""The controller's durable state: jobs, transitions, tokens and idempotency keys, in SQLite (WAL) or
+PostgreSQL; every write commits before the caller answers anyone."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Connection, Engine
+
+meta = sa.MetaData()
+jobs = sa.Table(
+    "jobs",
+    meta,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("array_job_id", sa.Integer),
+    sa.Column("array_task_id", sa.Integer),
+    sa.Column("name", sa.String(256)),
+    sa.Column("user", sa.String(64)),
+    sa.Column("account", sa.String(64)),
+    sa.Column("partition", sa.String(64)),
+    sa.Column("qos", sa.String(32)),
+    sa.Column("state", sa.String(16)),
+    sa.Column("cause", sa.Text),
+    sa.Column("submit_time", sa.Float),
+    sa.Column("start_time", sa.Float),
+    sa.Column("end_time", sa.Float),
+    sa.Column("predicted_end", sa.Float),
+    sa.Column("time_limit", sa.Float),
+    sa.Column("req_nodes", sa.Integer),
+    sa.Column("req_tasks", sa.Integer),
+    sa.Column("req_cpus", sa.Integer),
+    sa.Column("req_mem_mb", sa.Integer),
+    sa.Column("req_gpus", sa.Integer),
+    sa.Column("alloc_cpus", sa.Integer),
+    sa.Column("nodelist", sa.Text),
+    sa.Column("alloc", sa.Text),
+    sa.Column("exit_code", sa.Integer),
+    sa.Column("signal", sa.Integer),
+    sa.Column("cpu_seconds", sa.Float),
+    sa.Column("max_rss_mb", sa.Float),
+    sa.Column("requeue", sa.Boolean),
+    sa.Column("restarts", sa.Integer),
+    sa.Column("workdir", sa.Text),
+    sa.Column("stdout_path", sa.Text),
+    sa.Column("stderr_path", sa.Text),
+    sa.Column("request", sa.Text),
+)
+job_events = sa.Table(
+    "job_events",
+    meta,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("job_id", sa.Integer),
+    sa.Column("time", sa.Float),
+    sa.Column("state", sa.String(16)),
+    sa.Column("cause", sa.Text),
+)
+tokens = sa.Table(
+    "tokens",
+    meta,
+    sa.Column("digest", sa.String(64), primary_key=True),
+    sa.Column("user", sa.String(64)),
+    sa.Column("admin", sa.Boolean),
+    sa.Column("created", sa.Float),
+    sa.Column("label", sa.String(128)),
+)
+submissions = sa.Table(
+    "submissions",
+    meta,
+    sa.Column("user", sa.String(64), primary_key=True),
+    sa.Column("key", sa.String(128), primary_key=True),
+    sa.Column("first_job_id", sa.Integer),
+    sa.Column("count", sa.Integer),
+    sa.Column("created", sa.Float),
+)
+
+ACTIVE = ("PENDING", "RUNNING")
+Row = dict[str, Any]
+Event = tuple[int, float, str, str]  # job id, time, state, cause
+
+
+def sqlite_url(path: str | Path) -> str:
+    return f"sqlite:///{Path(path).resolve()}"
+
+
+def make_engine(url: str) -> Engine:
+    """SQLite gets WAL (readers never block the writer; a killed process loses no committed row)."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    if not url.startswith("sqlite"):
+        return sa.create_engine(url, pool_size=8, max_overflow=16, pool_pre_ping=True)
+    engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @sa.event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    return engine
+
+
+def migrate(engine: Engine) -> None:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+class Store:
+    """Typed access to the tables; callers group writes into one transaction with ``write()``."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        migrate(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ---- jobs -----------------------------------------------------------------------------------
+    def insert_jobs(self, conn: Connection, rows: Sequence[Row], now: float, cause: str) -> None:
+        conn.execute(jobs.insert(), list(rows))
+        self.add_events(conn, [(r["id"], now, r["state"], cause) for r in rows])
+
+    def update_job(self, conn: Connection, job_id: int, values: Row, event: Event | None = None) -> None:
+        conn.execute(jobs.update().where(jobs.c.id == job_id).values(**values))
+        if event is not None:
+            self.add_events(conn, [event])
+
+    def add_events(self, conn: Connection, events: Iterable[Event]) -> None:
+        rows = [{"job_id": j, "time": t, "state": s, "cause": c} for j, t, s, c in events]
+        if rows:
+            conn.execute(job_events.insert(), rows)
+
+    def max_job_id(self) -> int:
+        with self.engine.connect() as conn:
+            value = conn.execute(sa.select(sa.func.max(jobs.c.id))).scalar()
+        return int(value or 0)
+
+    def get(self, job_id: int) -> Row | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(jobs).where(jobs.c.id == job_id)).mappings().first()
+        return dict(row) if row is not None else None
+
+    def states(self, job_ids: Sequence[int]) -> dict[int, str]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(jobs.c.id, jobs.c.state).where(jobs.c.id.in_(list(job_ids)))).all()
+        return {int(r[0]): str(r[1]) for r in rows}
+
+    def array_tasks(self, array_job_id: int) -> list[int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(jobs.c.id).where(jobs.c.array_job_id == array_job_id).order_by(jobs.c.id)
+            ).all()
+        return [int(r[0]) for r in rows]
+
+    def active(self) -> list[Row]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(jobs).where(jobs.c.state.in_(ACTIVE)).order_by(jobs.c.id)).mappings()
+            return [dict(r) for r in rows]
+
+    def query(
+        self,
+        user: str | None = None,
+        states: Sequence[str] | None = None,
+        partition: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        job_ids: Sequence[int] | None = None,
+        limit: int = 10_000,
+    ) -> list[Row]:
+        q = sa.select(jobs)
+        if user is not None:
+            q = q.where(jobs.c.user == user)
+        if states:
+            q = q.where(jobs.c.state.in_(list(states)))
+        if partition:
+            q = q.where(jobs.c.partition == partition)
+        if since is not None:
+            q = q.where(sa.or_(jobs.c.end_time >= since, jobs.c.end_time.is_(None)))
+        if until is not None:
+            q = q.where(jobs.c.submit_time <= until)
+        if job_ids is not None:
+            q = q.where(sa.or_(jobs.c.id.in_(list(job_ids)), jobs.c.array_job_id.in_(list(job_ids))))
+        q = q.order_by(jobs.c.id).limit(limit)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(q).mappings()]
+
+    def events_of(self, job_id: int) -> list[Row]:
+        q = sa.select(job_events).where(job_events.c.job_id == job_id).order_by(job_events.c.id)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(q).mappings()]
+
+    def usage_rows(self) -> list[Row]:
+        """Ended jobs that ran, in end order: what fair share charges after a restart."""
+        q = (
+            sa.select(jobs.c.user, jobs.c.account, jobs.c.start_time, jobs.c.end_time, jobs.c.alloc_cpus)
+            .where(jobs.c.start_time.is_not(None), jobs.c.end_time.is_not(None))
+            .order_by(jobs.c.end_time)
+        )
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(q).mappings()]
+
+    # ---- idempotency ----------------------------------------------------------------------------
+    def find_submission(self, conn: Connection, user: str, key: str) -> tuple[int, int] | None:
+        q = sa.select(submissions.c.first_job_id, submissions.c.count).where(
+            submissions.c.user == user, submissions.c.key == key
+        )
+        row = conn.execute(q).first()
+        return (int(row[0]), int(row[1])) if row is not None else None
+
+    def add_submission(self, conn: Connection, user: str, key: str, first: int, count: int, now: float) -> None:
+        conn.execute(submissions.insert().values(user=user, key=key, first_job_id=first, count=count, created=now))
+
+    # ---- tokens ---------------------------------------------------------------------------------
+    def add_token(self, digest: str, user: str, admin: bool, now: float, label: str = "") -> None:
+        with self.engine.begin() as conn:
+            conn.execute(tokens.insert().values(digest=digest, user=user, admin=admin, created=now, label=label))
+
+    def token(self, digest: str) -> tuple[str, bool] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(tokens.c.user, tokens.c.admin).where(tokens.c.digest == digest)).first()
+        return (str(row[0]), bool(row[1])) if row is not None else None
+
+    def has_admin(self) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(tokens.c.digest).where(tokens.c.admin.is_(True)).limit(1)).first() is not None
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
