@@ -4,7 +4,21 @@ from __future__ import annotations
 
 import typer
 
-from hal.cli import compare, demo, simulate, tools
+from hal.cli import (
+    cancel,
+    compare,
+    demo,
+    history,
+    nodes,
+    queue,
+    server,
+    show,
+    simulate,
+    submit,
+    token,
+    tools,
+    wait,
+)
 
 app = typer.Typer(
     name="hal",
@@ -18,3 +32,12 @@ app.command("compare")(compare.compare)
 app.command("demo")(demo.demo)
 app.add_typer(tools.cluster_app, name="cluster")
 app.add_typer(tools.trace_app, name="trace")
+app.command("server")(server.server)
+app.command("submit")(submit.submit)
+app.command("queue")(queue.queue)
+app.command("nodes")(nodes.nodes)
+app.command("cancel")(cancel.cancel)
+app.command("show")(show.show)
+app.command("history")(history.history)
+app.command("wait")(wait.wait)
+app.add_typer(token.app, name="token")

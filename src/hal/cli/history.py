@@ -1,0 +1,61 @@
+"""`hal history`: sacct for HAL, with --format, time windows and user filters."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from hal.cli.common import fail, out
+from hal.cli.live import JsonOpt, client, duration, emit_json, parse_when, stamp
+
+DEFAULT = "JobID,JobName,Partition,Account,AllocCPUS,State,ExitCode"
+FIELDS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "jobid": lambda j: j["id"], "jobname": lambda j: j["name"], "partition": lambda j: j["partition"],
+    "account": lambda j: j["account"], "user": lambda j: j["user"], "alloccpus": lambda j: str(j["alloc_cpus"]),
+    "state": lambda j: j["state"], "exitcode": lambda j: f"{j['exit_code'] or 0}:{j['signal'] or 0}",
+    "elapsed": lambda j: duration(j["elapsed"]), "timelimit": lambda j: duration(j["time_limit"]),
+    "submit": lambda j: stamp(j["submit_time"]), "start": lambda j: stamp(j["start_time"]),
+    "end": lambda j: stamp(j["end_time"]), "nodelist": lambda j: j["nodelist"],
+    "maxrss": lambda j: f"{j['max_rss_mb']:.0f}M", "totalcpu": lambda j: duration(j["cpu_seconds"]),
+    "reqcpus": lambda j: str(j["req_cpus"]), "reqmem": lambda j: f"{j['req_mem_mb']}M",
+    "restarts": lambda j: str(j["restarts"]),
+}  # fmt: skip
+
+
+def history(
+    fmt: Annotated[str, typer.Option("--format", "-o", help=f"columns, e.g. {DEFAULT},Elapsed,MaxRSS")] = DEFAULT,
+    user: Annotated[str | None, typer.Option("--user", "-u")] = None,
+    all_users: Annotated[bool, typer.Option("--allusers", "-a", help="every user's jobs (admins)")] = False,
+    starttime: Annotated[str | None, typer.Option("--starttime", "-S", help="jobs ended since (ISO or now-2h)")] = None,
+    endtime: Annotated[str | None, typer.Option("--endtime", "-E", help="jobs submitted until")] = None,
+    state: Annotated[str | None, typer.Option("--state", "-s", help="e.g. COMPLETED,FAILED")] = None,
+    jobs: Annotated[str | None, typer.Option("--jobs", "-j", help="comma-separated job ids")] = None,
+    json_out: bool = JsonOpt,
+) -> None:
+    """Accounting records of your jobs (every state unless --state), oldest first."""
+    cols = [c.strip() for c in fmt.split(",") if c.strip()]
+    unknown = [c for c in cols if c.split("%")[0].lower() not in FIELDS]
+    if unknown:
+        raise fail(f"unknown --format fields {unknown}; known: {sorted(FIELDS)}")
+    with client() as c:
+        if jobs:
+            recs: list[dict[str, Any]] = []
+            for ref in jobs.split(","):
+                rec = c.get(ref)
+                recs.extend(rec.get("tasks") or [rec])
+        else:
+            recs = c.list(
+                state=state, all_users=all_users, user=user, since=parse_when(starttime), until=parse_when(endtime)
+            )
+    if json_out:
+        emit_json({"jobs": recs})
+        return
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for col in cols:
+        table.add_column(col.split("%")[0])
+    for j in recs:
+        table.add_row(*(FIELDS[col.split("%")[0].lower()](j) for col in cols))
+    out.print(table)

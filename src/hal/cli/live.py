@@ -1,0 +1,77 @@
+"""Plumbing shared by the live commands: the SDK client, JSON output, and Slurm's time formats."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import typer
+
+from hal.cli.common import err, fail
+from hal.client import Client, HalError
+
+JsonOpt = typer.Option(False, "--json", help="print machine-readable JSON instead of a table")
+
+
+@contextlib.contextmanager
+def client() -> Iterator[Client]:
+    """A client from HAL_URL/HAL_TOKEN or HAL_HOME; server errors become clear messages and exit code 1."""
+    try:
+        with Client() as c:
+            yield c
+    except HalError as exc:
+        prefix = {401: "not authorized", 403: "denied", 404: "not found", 413: "too large"}.get(exc.status, "error")
+        err.print(f"[bold red]{prefix}:[/] {exc}")
+        raise typer.Exit(1) from None
+    except TimeoutError as exc:
+        raise fail(str(exc), 1) from None
+
+
+def emit_json(value: Any) -> None:
+    typer.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def duration(seconds: float | None) -> str:
+    """Slurm's elapsed format: M:SS, H:MM:SS or D-HH:MM:SS; UNLIMITED when there is no limit."""
+    if seconds is None:
+        return "UNLIMITED"
+    s = max(int(seconds), 0)
+    days, s = divmod(s, 86400)
+    hours, s = divmod(s, 3600)
+    minutes, s = divmod(s, 60)
+    if days:
+        return f"{days}-{hours:02d}:{minutes:02d}:{s:02d}"
+    if hours:
+        return f"{hours}:{minutes:02d}:{s:02d}"
+    return f"{minutes}:{s:02d}"
+
+
+def stamp(epoch: float | None) -> str:
+    if epoch is None:
+        return "Unknown"
+    return datetime.fromtimestamp(epoch).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def parse_when(text: str | None) -> float | None:
+    """sacct's -S/-E: an ISO date or time, or now-N[s|m|h|d]."""
+    if text is None:
+        return None
+    if text.startswith("now-"):
+        amount = text[4:]
+        unit = amount[-1] if amount[-1] in "smhd" else "s"
+        number = float(amount.rstrip("smhd"))
+        return time.time() - number * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        raise fail(f"cannot read time {text!r}; use YYYY-MM-DD[THH:MM[:SS]] or now-2h") from None
+
+
+SHORT_STATE = {
+    "PENDING": "PD", "RUNNING": "R", "COMPLETED": "CD", "FAILED": "F", "CANCELLED": "CA", "TIMEOUT": "TO",
+    "NODE_FAIL": "NF", "PREEMPTED": "PR", "OUT_OF_MEMORY": "OOM",
+}  # fmt: skip

@@ -1,0 +1,50 @@
+"""`hal nodes`: sinfo's view, grouped by partition and state; --long lists nodes with their topology."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from hal.cli.common import out
+from hal.cli.live import JsonOpt, client, duration, emit_json
+from hal.executors.hostlist import compress
+
+
+def nodes(
+    long: Annotated[
+        bool, typer.Option("--long", "-l", help="one line per node with CPUs, memory and topology")
+    ] = False,
+    json_out: bool = JsonOpt,
+) -> None:
+    """Partitions and nodes: idle, mix or alloc, as sinfo shows them."""
+    with client() as c:
+        info = c.nodes()
+    if json_out:
+        emit_json(info)
+        return
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    if long:
+        for col in ("NODELIST", "PARTITION", "STATE", "CPUS(A/T)", "MEMORY(A/T MB)", "GPUS(A/T)", "TOPOLOGY", "CPUSET"):
+            table.add_column(col)
+        for n in info["nodes"]:
+            table.add_row(
+                n["name"], ",".join(n["partitions"]), n["state"], f"{n['cpus_alloc']}/{n['cpus']}",
+                f"{n['mem_alloc_mb']}/{n['mem_mb']}", f"{n['gpus_alloc']}/{n['gpus']}", "/".join(n["topology"]),
+                ",".join(str(x) for x in n["cpuset"]),
+            )  # fmt: skip
+        out.print(table)
+        return
+    for col in ("PARTITION", "AVAIL", "TIMELIMIT", "NODES", "STATE", "NODELIST"):
+        table.add_column(col, justify="right" if col == "NODES" else "left")
+    for part in info["partitions"]:
+        groups: dict[str, list[str]] = defaultdict(list)
+        for n in info["nodes"]:
+            if n["name"] in part["nodes"]:
+                groups[n["state"]].append(n["name"])
+        label = part["name"] + ("*" if part["default"] else "")
+        for state, names in sorted(groups.items()):
+            table.add_row(label, "up", duration(part["max_time"]), str(len(names)), state, compress(names))
+    out.print(table)

@@ -1,0 +1,52 @@
+"""`hal queue`: squeue's columns, with the pending reason and the planned start where one is known."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from hal.cli.common import out
+from hal.cli.live import SHORT_STATE, JsonOpt, client, duration, emit_json, stamp
+
+
+def queue_table(jobs: list[dict[str, Any]], start: bool = False) -> Table:
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    cols = ["JOBID", "PARTITION", "NAME", "USER", "ST", "TIME", "NODES"]
+    if start:
+        cols.append("START_TIME")
+    for col in [*cols, "NODELIST(REASON)"]:
+        table.add_column(col, justify="right" if col in ("JOBID", "TIME", "NODES") else "left", overflow="fold")
+    for j in jobs:
+        where = j["nodelist"] if j["state"] == "RUNNING" else f"({j.get('reason') or 'None'})"
+        nodes = j["nodelist"].count(",") + 1 if j["nodelist"] and "[" not in j["nodelist"] else j["req_nodes"] or 1
+        row = [j["id"], j["partition"], j["name"][:20], j["user"], SHORT_STATE.get(j["state"], j["state"])]
+        row += [duration(j["elapsed"]), str(nodes)]
+        if start:
+            row.append(stamp(j.get("predicted_start")) if j.get("predicted_start") else "N/A")
+        table.add_row(*row, where)
+    return table
+
+
+def queue(
+    user: Annotated[str | None, typer.Option("--user", "-u", help="only this user's jobs (admins)")] = None,
+    all_users: Annotated[bool, typer.Option("--all", help="every user's jobs (admins)")] = False,
+    state: Annotated[str | None, typer.Option("--states", "-t", help="e.g. PENDING,RUNNING")] = None,
+    partition: Annotated[str | None, typer.Option("--partition", "-p")] = None,
+    start: Annotated[bool, typer.Option("--start", help="add the planned start of pending jobs")] = False,
+    json_out: bool = JsonOpt,
+) -> None:
+    """Jobs that are waiting or running (yours; admins may ask for all), and a summary of the whole queue."""
+    with client() as c:
+        states = state or "PENDING,RUNNING"
+        jobs = c.list(state=states, all_users=all_users, user=user, partition=partition)
+        summary = c.summary()
+    if json_out:
+        emit_json({"jobs": jobs, "summary": summary, "time": time.time()})
+        return
+    out.print(queue_table(jobs, start))
+    out.print(
+        f"[dim]cluster: {summary['pending']} pending, {summary['running']} running, {summary['users']} user(s)[/]"
+    )

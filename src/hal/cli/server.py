@@ -1,0 +1,70 @@
+"""`hal server`: run the live controller and its REST API (loopback only unless TLS or an explicit flag)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hal.cli.common import fail
+
+DEFAULT_PORT = 6820  # slurmrestd's customary port; hal.api.server.DEFAULT_PORT
+
+
+def server(
+    host: Annotated[
+        str, typer.Option(help="address to listen on; non-loopback needs TLS or --allow-insecure-remote")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(help="TCP port; 0 picks a free one (written to HAL_HOME/server.json)")
+    ] = DEFAULT_PORT,
+    home: Annotated[
+        Path | None, typer.Option(help="state folder (database, tokens, spool); default $HAL_HOME or ~/.hal")
+    ] = None,
+    database: Annotated[
+        str | None, typer.Option(help="SQLAlchemy URL, e.g. postgresql://127.0.0.1:5432/hal; default SQLite in HOME")
+    ] = None,
+    cluster: Annotated[
+        Path | None,
+        typer.Option(help="cluster TOML (nodes, partitions, topology, cpusets); default: this machine as one node"),
+    ] = None,
+    profile: Annotated[
+        Path | None, typer.Option(help="scheduling profile TOML; default multifactor with EASY backfill")
+    ] = None,
+    estimate: Annotated[str, typer.Option(help="runtime predictor: user or last2")] = "user",
+    executor: Annotated[str, typer.Option(help="local (real processes under supervisors) or dev")] = "local",
+    tls_cert: Annotated[Path | None, typer.Option(help="TLS certificate (PEM)")] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="TLS private key (PEM)")] = None,
+    allow_insecure_remote: Annotated[bool, typer.Option(help="listen on a non-loopback address without TLS")] = False,
+    grace: Annotated[float, typer.Option(help="seconds between SIGTERM and SIGKILL when cancelling")] = 10.0,
+) -> None:
+    """Start the controller: schedules with the engine, runs jobs, serves the API until interrupted."""
+    from hal.api.server import BindRefused, ServerOptions, check_bind, serve  # heavy: only when serving
+
+    opts = ServerOptions(
+        host,
+        port,
+        home,
+        database,
+        cluster,
+        profile,
+        estimate,
+        executor,
+        tls_cert,
+        tls_key,
+        allow_insecure_remote,
+        grace,
+    )
+    try:
+        check_bind(opts)
+    except BindRefused as exc:
+        raise fail(str(exc)) from None
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        serve(opts)
+    except OSError as exc:
+        raise fail(f"cannot start the server: {exc}") from None
+    except ValueError as exc:
+        raise fail(str(exc)) from None

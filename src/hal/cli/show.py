@@ -1,0 +1,55 @@
+"""`hal show JOB`: scontrol show job for HAL, including why a pending job waits and the fix to try."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from hal.cli.common import out
+from hal.cli.live import JsonOpt, client, duration, emit_json, stamp
+
+ADVICE = {
+    "Priority": "jobs with a higher priority are ahead; it will start when they have",
+    "Resources": "it is next in line and waits for nodes to free up",
+    "Dependency": "it waits for the jobs it depends on",
+    "DependencyNeverSatisfied": "a job it depends on ended the wrong way; cancel it and resubmit",
+    "BeginTime": "its --begin time has not come yet",
+    "JobArrayTaskLimit": "its array already runs as many tasks as its %limit allows",
+}
+
+
+def _lines(j: dict[str, Any]) -> list[str]:
+    lines = [
+        f"JobId={j['id']} JobName={j['name']}",
+        f"   UserId={j['user']} Account={j['account'] or '(null)'} QOS={j['qos']}",
+        f"   JobState={j['state']} Reason={j.get('reason') or 'None'} Cause={j['cause']}",
+        f"   ExitCode={j['exit_code'] if j['exit_code'] is not None else 0}:{j['signal'] or 0}"
+        f" Restarts={j['restarts']} Requeue={int(bool(j['requeue']))}",
+        f"   RunTime={duration(j['elapsed'])} TimeLimit={duration(j['time_limit'])}",
+        f"   SubmitTime={stamp(j['submit_time'])} StartTime={stamp(j['start_time'])} EndTime={stamp(j['end_time'])}",
+        f"   Partition={j['partition']} NodeList={j['nodelist'] or '(null)'}",
+        f"   NumNodes={j['req_nodes'] or 1} NumTasks={j['req_tasks']} CPUs/Task={j.get('cpus_per_task', 1)}"
+        f" ReqTRES=cpu={j['req_cpus']},mem={j['req_mem_mb']}M,gpu={j['req_gpus']}",
+        f"   Dependency={','.join(j.get('dependencies') or []) or '(null)'}",
+        f"   WorkDir={j['workdir']}",
+        f"   StdOut={j['stdout_path'] or '(not started)'}",
+        f"   StdErr={j['stderr_path'] or '(not started)'}",
+    ]
+    if j["state"] == "PENDING":
+        why = ADVICE.get(j.get("reason") or "", "")
+        start = f"; planned start {stamp(j['predicted_start'])}" if j.get("predicted_start") else ""
+        lines.append(f"   Why={why}{start}")
+    return lines
+
+
+def show(job: Annotated[str, typer.Argument(help="job id (12, 12_3)")], json_out: bool = JsonOpt) -> None:
+    """Everything HAL knows about one job (for an array id: each task)."""
+    with client() as c:
+        rec = c.get(job)
+    if json_out:
+        emit_json(rec)
+        return
+    for j in rec.get("tasks") or [rec]:
+        out.print("\n".join(_lines(j)), highlight=False, markup=False)
+        out.print()
