@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from hal.engine.capacity import State
+from hal.engine.capacity import Alloc, State
 from hal.engine.plan import Plan, Reservation
 from hal.engine.queue import Waiting
 from hal.engine.timeline import Timeline
@@ -76,28 +76,45 @@ def easy_pass(s: Scheduler, plan: Plan, now: float, waiting: list[Waiting]) -> N
 
 
 def conservative_pass(s: Scheduler, plan: Plan, now: float, waiting: list[Waiting]) -> None:
-    """A reservation for every waiting job in queue order; a job starts now only if its earliest slot is now."""
+    """A reservation for every waiting job; a job starts now only if its earliest slot is now.
+
+    Reservations are kept between passes and compressed in queue order: each job moves to its earliest slot
+    given everyone else's, which is never later than the slot it had while estimates are upper bounds.
+    """
     book = s.book
-    releases = [(a.predicted_end, a.alloc) for a in s.running.values() if not a.released]
+    # A job started in this cycle with a zero estimate still holds its resources in the book until the
+    # shell's next cycle at this instant: the plan sees it end just after now, never at now.
+    after_now = math.nextafter(now, math.inf)
+    releases = [(max(a.predicted_end, after_now), a.alloc) for a in s.running.values() if not a.released]
     timeline = Timeline(book, now, releases)
+    held: dict[int, tuple[float, float, Alloc]] = {}
+    for item in waiting:
+        slot = s.slots.get(item.spec.job_id)
+        if slot is not None:
+            held[item.spec.job_id] = slot = (max(slot[0], now), slot[1], slot[2])
+            timeline.reserve(*slot)
+    s.slots = {}
     started: set[int] = set()
     blocked = False
     for item in waiting:
+        jid = item.spec.job_id
+        if jid in held:
+            timeline.unreserve(*held[jid])
         span = max(item.estimate, MIN_SPAN)
-        slot = timeline.earliest_start(item.req, span)
-        if slot is None:
+        found = timeline.earliest_start(item.req, span)
+        if found is None:
             blocked = True
             continue
-        when, alloc = slot
+        when, alloc = found
+        timeline.reserve(when, span, alloc)
         if when <= now:
             book.take(alloc)
             s.start(plan, item, alloc, now, blocked)
-            started.add(item.spec.job_id)
-            timeline.reserve(now, span, alloc)
+            started.add(jid)
         else:
             blocked = True
-            timeline.reserve(when, span, alloc)
-            s.reservations[item.spec.job_id] = when
-            plan.reservations.append(Reservation(item.spec.job_id, when))
+            s.slots[jid] = (when, span, alloc)
+            s.reservations[jid] = when
+            plan.reservations.append(Reservation(jid, when))
     if started:
         s.queue.remove(started)

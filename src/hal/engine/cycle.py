@@ -57,6 +57,7 @@ class Scheduler:
         self.reasons: dict[int, PendingReason] = {}
         self.head_id: int | None = None
         self.reservations: dict[int, float] = {}
+        self.slots: dict[int, tuple[float, float, Alloc]] = {}  # conservative: (start, span, alloc) per job
         self._seq = 0
 
     # ---- inputs from the shell -------------------------------------------------------------------
@@ -149,17 +150,22 @@ class Scheduler:
         plan = Plan(now)
         if not len(self.queue):
             return plan
+        # Conservative starts jobs only in their reserved slots: a head started just because it fits now
+        # could take a slot promised to a later job.
+        greedy = self.profile.backfill != "conservative"
         static_head = self.queue.head()
         if static_head is not None:
-            self._start_heads_static(plan, now)
-            if len(self.queue) < 2 and self.profile.backfill != "conservative":
-                self._mark_head(plan)
-                return plan
+            if greedy:
+                self._start_heads_static(plan, now)
+                if len(self.queue) < 2:
+                    self._mark_head(plan)
+                    return plan
             waiting = self.queue.items()
         else:
             self._refresh_ctx(now)
             waiting = self.queue.ordered(self.ctx)
-            waiting = self._start_heads(plan, now, waiting)
+            if greedy:
+                waiting = self._start_heads(plan, now, waiting)
         if waiting and self.profile.backfill == "easy":
             easy_pass(self, plan, now, waiting)
         elif waiting and self.profile.backfill == "conservative":

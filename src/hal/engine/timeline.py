@@ -53,3 +53,10 @@ class Timeline:
         last = self._split(start + duration) if duration > 0 else first
         for k in range(first, last):
             self.book.state_sub(self.states[k], alloc)
+
+    def unreserve(self, start: float, duration: float, alloc: Alloc) -> None:
+        """Give back a span taken by ``reserve`` (its breakpoints stay)."""
+        first = self._split(start)
+        last = self._split(start + duration) if duration > 0 else first
+        for k in range(first, last):
+            self.book.state_add(self.states[k], alloc)
