@@ -22,6 +22,12 @@ class EventQueue:
         time, kind, _, job_id = heapq.heappop(self._heap)
         return time, kind, job_id
 
+    def peek(self) -> tuple[float, int] | None:
+        """Time and kind of the next event, left in the queue."""
+        if not self._heap:
+            return None
+        return self._heap[0][0], self._heap[0][1]
+
     def __len__(self) -> int:
         return len(self._heap)
 

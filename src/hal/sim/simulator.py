@@ -119,6 +119,8 @@ class Simulation:
                 sched.extend(job.job_id, act.start + new_total)
                 if act.start + job.runtime > act.start + new_total:  # type: ignore[operator]
                     events.push(act.start + new_total, CORRECT, i)
+                if events.peek() == (now, CORRECT):
+                    continue  # the engine's contract: extend every overrun of this instant before a cycle
             plan = cycle(now)
             if on_plan is not None:
                 on_plan(plan, sched)
