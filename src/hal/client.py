@@ -50,8 +50,11 @@ def default_token() -> str | None:
 class Client:
     """A connection to one HAL server, reusing one HTTP connection pool."""
 
-    def __init__(self, url: str | None = None, token: str | None = None, timeout: float = 30.0) -> None:
+    def __init__(
+        self, url: str | None = None, token: str | None = None, timeout: float = 30.0, workdir: str | None = None
+    ) -> None:
         self.url = (url or default_url()).rstrip("/")
+        self.workdir = workdir  # default working directory of submitted jobs; None: the caller's cwd
         self.token = token or default_token()
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
@@ -97,7 +100,7 @@ class Client:
             "wrap": wrap,
             "options": options or {},
             "env": env if env is not None else {},
-            "workdir": workdir or os.getcwd(),
+            "workdir": workdir or self.workdir or os.getcwd(),
             "idempotency_key": idempotency_key or str(uuid.uuid4()),
         }
         return dict(self._call("POST", "/v1/jobs", json=body).json())

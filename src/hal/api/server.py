@@ -67,14 +67,14 @@ def check_bind(opts: ServerOptions) -> None:
     )
 
 
-def make_executor(kind: str, home: Path) -> Executor:
+def make_executor(kind: str, home: Path, grace: float = 10.0) -> Executor:
     if kind == "dev":
         from hal.controller.devrunner import DevRunner
 
         return DevRunner()
     from hal.executors.local import LocalExecutor  # type: ignore[import-not-found,unused-ignore]
 
-    executor: Executor = LocalExecutor(home / "spool")
+    executor: Executor = LocalExecutor(home / "spool", kill_wait=grace)
     return executor
 
 
@@ -95,7 +95,7 @@ def build(opts: ServerOptions) -> tuple[Controller, Any, Store, Executor]:
     profile = (
         Profile.from_toml(opts.profile.read_text(encoding="utf-8")) if opts.profile else Profile(order="multifactor")
     )
-    executor = make_executor(opts.executor, home)
+    executor = make_executor(opts.executor, home, opts.grace)
     ctl = Controller(store, machine, executor, profile, opts.predictor, grace=opts.grace)
     metrics = Metrics(ctl)
     ctl.observer = metrics

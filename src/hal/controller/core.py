@@ -371,6 +371,9 @@ class Controller:
         with self.store.engine.begin() as conn:
             for ev in ended:
                 self._ended(conn, ev)
+        forget = getattr(self.executor, "forget", None)  # spool cleanup, once the ends are committed
+        if forget is not None:
+            forget([ev.job_id for ev in ended if ev.job_id not in self.live])
         self.wake.set()
 
     def _ended(self, conn: Connection, ev: ExecEvent) -> None:

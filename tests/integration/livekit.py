@@ -1,0 +1,91 @@
+"""A real `hal server` in a subprocess on a free loopback port, with the real CLI and SDK pointed at it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from hal.client import Client
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "local-cluster.toml"
+HAL = [sys.executable, "-m", "hal"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LiveServer:
+    """Owns one server process; ``kill()`` is SIGKILL, ``start()`` again restarts on the same state and port."""
+
+    def __init__(self, tmp: Path, cluster: Path = EXAMPLE, *extra: str) -> None:
+        self.home = tmp / "home"
+        self.work = tmp / "work"
+        self.work.mkdir(parents=True, exist_ok=True)
+        self.cluster = cluster
+        self.extra = extra
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = tmp / "server.log"
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HAL_")}
+        return {**env, "HAL_HOME": str(self.home), "HAL_URL": self.url}
+
+    def start(self, timeout: float = 30.0) -> None:
+        args = [*HAL, "server", "--port", str(self.port), "--home", str(self.home), "--cluster", str(self.cluster)]
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen([*args, "--grace", "1", *self.extra], env=self.env, stdout=log, stderr=log)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"hal server exited with {self.proc.returncode}:\n{self.log.read_text()}")
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"hal server did not answer within {timeout} s:\n{self.log.read_text()}")
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def token(self) -> str:
+        return (self.home / "token").read_text().strip()
+
+    def client(self, token: str | None = None) -> Client:
+        return Client(self.url, token or self.token(), workdir=str(self.work))
+
+    def cli(self, *args: str, token: str | None = None, check: bool = False) -> subprocess.CompletedProcess[str]:
+        env = self.env if token is None else {**self.env, "HAL_TOKEN": token}
+        res = subprocess.run([*HAL, *args], env=env, cwd=self.work, capture_output=True, text=True, timeout=120)
+        if check and res.returncode != 0:
+            raise AssertionError(f"hal {' '.join(args)} exited {res.returncode}:\n{res.stdout}\n{res.stderr}")
+        return res
+
+    def new_user(self, user: str, admin: bool = False) -> str:
+        args = ["token", "create", "--user", user, "--home", str(self.home)] + (["--admin"] if admin else [])
+        return self.cli(*args, check=True).stdout.strip()

@@ -1,0 +1,141 @@
+"""End to end through a real server, the real CLI and the SDK: the job kinds users submit every day."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from hal.client import Client, HalError
+from tests.integration.livekit import LiveServer
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    live = LiveServer(tmp_path_factory.mktemp("live"))
+    live.start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="module")
+def sdk(server: LiveServer) -> Iterator[Client]:
+    with server.client() as c:
+        yield c
+
+
+def test_single_job_through_the_cli(server: LiveServer) -> None:
+    script = server.work / "hello.sh"
+    script.write_text(
+        "#!/bin/bash\n#SBATCH --job-name=hello\n#SBATCH --time=1:00\n#HAL --output=hello-%j.out\n"
+        'echo "job=$SLURM_JOB_ID hal=$HAL_JOB_ID name=$SLURM_JOB_NAME"\n'
+    )
+    res = server.cli("submit", str(script), check=True)
+    job = res.stdout.split()[-1]
+    assert res.stdout.startswith("Submitted batch job ")
+    assert server.cli("wait", job, "--timeout", "60").returncode == 0
+    assert (server.work / f"hello-{job}.out").read_text().strip() == f"job={job} hal={job} name=hello"
+    hist = json.loads(server.cli("history", "--json", "-j", job, check=True).stdout)["jobs"]
+    assert hist[0]["state"] == "COMPLETED" and hist[0]["exit_code"] == 0
+    table = server.cli("history", "--format", "JobID,JobName,State,ExitCode", check=True).stdout
+    assert f"{job}" in table and "hello" in table and "COMPLETED" in table
+    show = server.cli("show", job, check=True).stdout
+    assert f"JobId={job} JobName=hello" in show and "JobState=COMPLETED" in show
+
+
+def test_array_of_100(sdk: Client, server: LiveServer) -> None:
+    done = sdk.submit(wrap="echo task $SLURM_ARRAY_TASK_ID", options={"array": "0-99", "output": "arr-%A_%a.out"})
+    assert len(done["job_ids"]) == 100
+    rec = sdk.wait(done["job_id"], timeout=150)
+    assert rec["task_states"] == {"COMPLETED": 100}
+    for i in (0, 57, 99):
+        assert (server.work / f"arr-{done['job_id']}_{i}.out").read_text().strip() == f"task {i}"
+
+
+def test_array_limit_and_dependency_chain(sdk: Client, server: LiveServer) -> None:
+    log = server.work / "chain.txt"
+    a = sdk.submit(wrap=f"sleep 0.5; echo a >> {log}")["job_id"]
+    b = sdk.submit(wrap=f"echo b >> {log}", options={"dependency": f"afterok:{a}"})["job_id"]
+    c = sdk.submit(wrap=f"echo c >> {log}", options={"dependency": f"afterok:{b}"})["job_id"]
+    assert sdk.get(c)["reason"] == "Dependency"
+    fail = sdk.submit(wrap="exit 1")["job_id"]
+    never = sdk.submit(wrap="true", options={"dependency": f"afterok:{fail}"})["job_id"]
+    rescue = sdk.submit(wrap="true", options={"dependency": f"afternotok:{fail}"})["job_id"]
+    limited = sdk.submit(wrap="sleep 0.3", options={"array": "0-5%2"})["job_id"]
+    assert sdk.wait(c, timeout=60)["state"] == "COMPLETED"
+    assert log.read_text().split() == ["a", "b", "c"]
+    assert sdk.get(b)["start_time"] >= sdk.get(a)["end_time"]
+    assert sdk.wait(rescue, timeout=60)["state"] == "COMPLETED"
+    assert sdk.get(never)["reason"] == "DependencyNeverSatisfied"
+    tasks = sdk.wait(limited, timeout=60)["tasks"]
+    spans = sorted((t["start_time"], t["end_time"]) for t in tasks)
+    overlap = max(sum(1 for s, e in spans if s <= t0 < e) for t0, _ in spans)
+    assert overlap <= 2
+    sdk.cancel(never)
+
+
+def test_multi_node_job_gets_its_nodes(sdk: Client, server: LiveServer) -> None:
+    script = "#!/bin/sh\n#SBATCH --nodes=3 --ntasks-per-node=2\necho $HAL_NODELIST $SLURM_NNODES $SLURM_NTASKS\n"
+    job = sdk.submit(script)["job_id"]
+    rec = sdk.wait(job, timeout=60)
+    assert rec["state"] == "COMPLETED" and rec["alloc_cpus"] == 6
+    assert sdk.logs(job).split() == [rec["nodelist"], "3", "6"]
+    assert rec["nodelist"].startswith("vn[")
+
+
+def test_timeout_cancel_failure_and_memory_kill(sdk: Client, server: LiveServer) -> None:
+    timeout = sdk.submit(wrap="sleep 60", options={"time": "0:02"})["job_id"]
+    cancel = sdk.submit(wrap="sleep 60")["job_id"]
+    failed = sdk.submit(wrap="echo oops >&2; exit 3", options={"error": "err-%j.txt"})["job_id"]
+    hog = sdk.submit(wrap="python3 -c 'b = bytearray(600 * 1024 * 1024); print(len(b))'", options={"mem": "64M"})
+    server.cli("wait", str(cancel), "--timeout", "1")  # let it start
+    assert server.cli("cancel", str(cancel)).returncode == 0
+    assert sdk.wait(cancel, timeout=30)["state"] == "CANCELLED"
+    assert sdk.wait(timeout, timeout=30)["state"] == "TIMEOUT"
+    rec = sdk.wait(failed, timeout=30)
+    assert (rec["state"], rec["exit_code"]) == ("FAILED", 3)
+    assert sdk.logs(failed, "stderr").strip() == "oops"
+    assert sdk.wait(hog["job_id"], timeout=30)["state"] == "OUT_OF_MEMORY"
+
+
+def test_second_user_is_denied_the_first_users_job(sdk: Client, server: LiveServer) -> None:
+    job = sdk.submit(wrap="sleep 30")["job_id"]
+    bob = server.new_user("bob")
+    res = server.cli("show", str(job), token=bob)
+    assert res.returncode == 1 and "another user" in res.stderr
+    res = server.cli("cancel", str(job), token=bob)
+    assert res.returncode == 1 and "another user" in res.stderr
+    with server.client(bob) as as_bob:
+        with pytest.raises(HalError) as exc:
+            as_bob.cancel(job)
+        assert exc.value.status == 403
+        assert all(j["user"] == "bob" for j in as_bob.list(all_users=True))
+        assert as_bob.summary()["running"] + as_bob.summary()["pending"] >= 1  # the summary is for everyone
+        with pytest.raises(HalError) as exc:
+            as_bob.list(user=sdk.whoami()["user"])
+        assert exc.value.status == 403
+    assert sdk.cancel(job) == [job]
+    assert httpx.get(f"{server.url}/v1/jobs").status_code == 401
+    assert httpx.get(f"{server.url}/v1/jobs", headers={"Authorization": "Bearer nope"}).status_code == 401
+
+
+def test_queue_nodes_metrics_and_openapi(sdk: Client, server: LiveServer) -> None:
+    job = sdk.submit(wrap="sleep 30", options={"job-name": "watched"})["job_id"]
+    queue = server.cli("queue", check=True).stdout
+    assert "JOBID" in queue and "NODELIST(REASON)" in queue and "watched" in queue
+    data = json.loads(server.cli("queue", "--json", check=True).stdout)
+    assert any(j["job_id"] == job for j in data["jobs"])
+    nodes = server.cli("nodes", check=True).stdout
+    assert "batch*" in nodes and "vn[" in nodes
+    assert len(json.loads(server.cli("nodes", "--json", check=True).stdout)["nodes"]) == 4
+    metrics = httpx.get(f"{server.url}/metrics", headers={"Authorization": f"Bearer {server.token()}"}).text
+    for name in ("hal_queue_jobs", "hal_running_jobs", "hal_resources_allocated", "hal_resources_total",
+                 "hal_cycle_duration_seconds_bucket", "hal_jobs_submitted_total", "hal_jobs_ended_total"):  # fmt: skip
+        assert name in metrics
+    spec = httpx.get(f"{server.url}/openapi.json").json()
+    assert "/v1/jobs" in spec["paths"]
+    sdk.cancel(job)
+    assert Path(server.home / "hal.db").exists()
