@@ -1,4 +1,10 @@
-"""What the controller asks of an executor: launch, cancel, report exits, and reattach after a restart."""
+"""What the controller asks of an executor: launch, cancel, report exits, and reattach after a restart.
+
+Additions since the first version (all optional, existing callers unchanged): LaunchSpec.args (script arguments,
+as in `sbatch job.sh a b`) and LaunchSpec.submit_dir (SLURM_SUBMIT_DIR; defaults to workdir); ExecEvent.start_time
+on ENDED events; script_problem() and MAX_SCRIPT_BYTES, so the controller can refuse an empty, huge or binary
+script at submission with a 4xx instead of learning it at launch.
+"""
 
 from __future__ import annotations
 
@@ -40,6 +46,8 @@ class LaunchSpec:
     array_task_id: int | None = None
     partition: str = ""
     account: str = ""
+    args: tuple[str, ...] = ()  # arguments after the script, as in `sbatch job.sh a b`
+    submit_dir: Path | None = None  # SLURM_SUBMIT_DIR; None means workdir
 
 
 class ExecEventKind(enum.Enum):
@@ -60,6 +68,34 @@ class ExecEvent:
     cpu_seconds: float = 0.0
     max_rss_mb: float = 0.0
     reason: str = ""
+    start_time: float | None = None  # on ENDED: when the job's processes started (None if they never did)
+
+
+MAX_SCRIPT_BYTES = 4 * 1024 * 1024  # Slurm's default max_script_size
+
+
+def script_problem(script: str) -> str | None:
+    """Why a batch script cannot run (empty, too big, binary, DOS line ends), or None when it looks runnable.
+
+    Executors refuse such scripts at launch with this message; calling it at submission gives the user a 4xx.
+    """
+    size = len(script.encode("utf-8", "surrogatepass"))
+    if size > MAX_SCRIPT_BYTES:
+        return f"script is {size:,} bytes; the limit is {MAX_SCRIPT_BYTES:,} bytes (4 MiB)"
+    if not script.strip():
+        return "script is empty"
+    if "\x00" in script:
+        return f"script looks binary (NUL byte at offset {script.index(chr(0))}); submit a text script"
+    head = script[:8192]
+    odd = sum(1 for ch in head if (ord(ch) < 32 and ch not in "\t\n\r\f\v\x1b") or ch == "\ufffd")
+    if odd > max(8, len(head) // 100):
+        return f"script looks binary ({odd} control or undecodable characters in its first {len(head)}); submit text"
+    first = script.split("\n", 1)[0]
+    if first.endswith("\r"):
+        return "script has DOS line breaks (\\r\\n); convert it with dos2unix"
+    if first.startswith("#!") and not first[2:].strip():
+        return "script's first line is '#!' without an interpreter"
+    return None
 
 
 class Executor(Protocol):

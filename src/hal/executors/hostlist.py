@@ -1,0 +1,94 @@
+"""Slurm's compact host lists: `n[0-3],gpu07` <-> the node names, and `2(x3),4` run-length counts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+_NAME = re.compile(r"^(.*?)(\d+)$")
+
+
+def compress(names: Iterable[str]) -> str:
+    """Joins names into Slurm's form, grouping runs of consecutive numbers that share a prefix and width."""
+    groups: list[tuple[str, list[tuple[int, str]]]] = []  # (prefix, [(number, digits)]) in first-seen order
+    plain: list[str] = []
+    order: list[tuple[str, int]] = []  # ("plain", i) or ("group", i): keeps the caller's order
+    index: dict[tuple[str, int], int] = {}
+    for name in names:
+        m = _NAME.match(name)
+        if not m:
+            order.append(("plain", len(plain)))
+            plain.append(name)
+            continue
+        key = (m.group(1), _width(m.group(2)))
+        if key not in index:
+            index[key] = len(groups)
+            groups.append((m.group(1), []))
+            order.append(("group", index[key]))
+        groups[index[key]][1].append((int(m.group(2)), m.group(2)))
+    parts = [plain[i] if kind == "plain" else _group_text(*groups[i]) for kind, i in order]
+    return ",".join(parts)
+
+
+def _width(digits: str) -> int:
+    """The zero-padded width of a number (`007` -> 3), or 0 when it is not padded."""
+    return len(digits) if len(digits) > 1 and digits.startswith("0") else 0
+
+
+def _group_text(prefix: str, numbers: list[tuple[int, str]]) -> str:
+    if len(numbers) == 1:
+        return prefix + numbers[0][1]
+    width = max(_width(d) for _, d in numbers)
+    values = sorted(set(n for n, _ in numbers))
+    ranges: list[str] = []
+    start = prev = values[0]
+    for v in [*values[1:], None]:
+        if v is not None and v == prev + 1:
+            prev = v
+            continue
+        a, b = str(start).zfill(width), str(prev).zfill(width)
+        ranges.append(a if start == prev else f"{a}-{b}")
+        if v is not None:
+            start = prev = v
+    return f"{prefix}[{','.join(ranges)}]"
+
+
+def expand(text: str) -> list[str]:
+    """The inverse of compress: `n[0-2,5],x` -> n0 n1 n2 n5 x (zero padding kept)."""
+    names: list[str] = []
+    for part in _split_top(text):
+        m = re.fullmatch(r"(.*?)\[([^\]]*)\](.*)", part)
+        if not m:
+            names.append(part)
+            continue
+        prefix, body, suffix = m.groups()
+        for item in body.split(","):
+            lo, _, hi = item.partition("-")
+            width = _width(lo)
+            names.extend(f"{prefix}{str(n).zfill(width)}{suffix}" for n in range(int(lo), int(hi or lo) + 1))
+    return names
+
+
+def _split_top(text: str) -> list[str]:
+    """Splits on the commas outside brackets."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += (ch == "[") - (ch == "]")
+        if ch == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return [p for p in parts if p]
+
+
+def counts(values: Sequence[int]) -> str:
+    """Slurm's run-length form for per-node counts, as in SLURM_JOB_CPUS_PER_NODE: [2, 2, 4] -> `2(x2),4`."""
+    parts: list[str] = []
+    i = 0
+    while i < len(values):
+        j = i
+        while j < len(values) and values[j] == values[i]:
+            j += 1
+        parts.append(str(values[i]) if j - i == 1 else f"{values[i]}(x{j - i})")
+        i = j
+    return ",".join(parts)

@@ -1,0 +1,187 @@
+"""What a job sees: its output file names (Slurm's %j %x %A %a %u %N %% patterns) and its HAL_*/SLURM_* environment."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from hal.executors import hostlist
+from hal.executors.api import LaunchSpec, NodeShare
+
+NO_ARRAY_INDEX = "4294967294"  # what Slurm prints for %a in a job that is not an array task
+_PATTERN = re.compile(r"%(\d*)([%jJxAaNusnt])")
+# Variables a job inherits from the executor's own environment when no base environment is given: enough to
+# find programs and speak the right locale, nothing that could leak the controller's secrets.
+INHERITED = ("PATH", "HOME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "SHELL", "TERM")
+
+
+def default_output(spec: LaunchSpec) -> str:
+    """Slurm's default: slurm-%j.out, or slurm-%A_%a.out for an array task."""
+    return "slurm-%A_%a.out" if spec.array_task_id is not None else "slurm-%j.out"
+
+
+def expand_pattern(pattern: str, spec: LaunchSpec, node: str = "", task: int = 0) -> str:
+    """Expands Slurm's filename patterns; a number after % zero-pads (`%4j` -> 0042), unknown ones stay as typed."""
+    array_job = spec.array_job_id if spec.array_job_id is not None else spec.job_id
+    values = {
+        "%": "%",
+        "j": str(spec.job_id),
+        "J": f"{spec.job_id}.batch",
+        "x": _safe(spec.name or "hal"),
+        "A": str(array_job),
+        "a": str(spec.array_task_id) if spec.array_task_id is not None else NO_ARRAY_INDEX,
+        "N": _safe(node or (spec.shares[0].node if spec.shares else "localhost")),
+        "u": _safe(spec.user),
+        "s": "batch",
+        "n": "0",
+        "t": str(task),
+    }
+
+    def one(m: re.Match[str]) -> str:
+        value = values[m.group(2)]
+        return value.zfill(int(m.group(1))) if m.group(1) and m.group(2) != "%" else value
+
+    return _PATTERN.sub(one, pattern)
+
+
+def _safe(text: str) -> str:
+    """A name used inside a path must not climb into other directories."""
+    return text.replace("/", "_").replace("\0", "_") or "_"
+
+
+def output_paths(spec: LaunchSpec) -> tuple[Path, Path]:
+    """stdout and stderr files, relative to the working directory; stderr defaults to stdout's file."""
+    out = expand_pattern(spec.stdout or default_output(spec), spec)
+    err = expand_pattern(spec.stderr, spec) if spec.stderr else out
+    workdir = spec.workdir.absolute()
+    return workdir / out, workdir / err
+
+
+def tasks_per_node(shares: Sequence[NodeShare], ntasks: int, cpus_per_task: int, cyclic: bool = False) -> list[int]:
+    """How many of ntasks each node runs: every used node gets one, then block fills each node's CPUs in order
+    (cyclic deals them round robin); tasks beyond the CPUs are dealt round robin (oversubscription)."""
+    if not shares:
+        return []
+    used = min(len(shares), max(ntasks, 0))
+    counts = [1] * used + [0] * (len(shares) - used)
+    left = max(ntasks - used, 0)
+    if cyclic:
+        for i in range(left):
+            counts[i % used] += 1
+        return counts
+    for i in range(used):
+        take = min(left, max(len(shares[i].cpus) // max(cpus_per_task, 1), 1) - 1)
+        counts[i] += take
+        left -= take
+    for i in range(left):
+        counts[i % used] += 1
+    return counts
+
+
+def shares_json(shares: Sequence[NodeShare]) -> str:
+    """The allocation as HAL_JOB_SHARES, which `hal run` reads to place tasks on the job's nodes."""
+    return json.dumps(
+        [{"node": s.node, "cpus": list(s.cpus), "mem_mb": s.mem_mb, "gpus": list(s.gpus)} for s in shares]
+    )
+
+
+def parse_shares(text: str) -> list[NodeShare]:
+    return [
+        NodeShare(d["node"], tuple(d["cpus"]), int(d.get("mem_mb", 0)), tuple(d.get("gpus", ())))
+        for d in json.loads(text)
+    ]
+
+
+def base_environment(source: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The executor's default base for jobs: a few harmless variables, with `hal` (this Python's bin) on PATH."""
+    env = {k: v for k, v in (os.environ if source is None else source).items() if k in INHERITED or k.startswith("LC_")}
+    path = env.get("PATH", "/usr/local/bin:/usr/bin:/bin")
+    bindir = str(Path(sys.executable).parent)
+    if bindir not in path.split(":"):
+        path = f"{path}:{bindir}"  # appended, so a job's `python3` is still the system's
+    env["PATH"] = path
+    return env
+
+
+def job_environment(spec: LaunchSpec, base: Mapping[str, str]) -> dict[str, str]:
+    """base < the user's exported variables (spec.env) < HAL_* and SLURM_* describing the allocation."""
+    env = dict(base)
+    env.update(spec.env)
+    env.update(slurm_variables(spec))
+    return env
+
+
+def slurm_variables(spec: LaunchSpec) -> dict[str, str]:
+    names = [s.node for s in spec.shares]
+    first = spec.shares[0] if spec.shares else NodeShare("localhost", ())
+    nodelist = hostlist.compress(names)
+    per_node = tasks_per_node(spec.shares, spec.ntasks, spec.cpus_per_task)
+    submit_dir = str((spec.submit_dir or spec.workdir).absolute())
+    v: dict[str, str] = {
+        "JOB_ID": str(spec.job_id),
+        "JOB_NAME": spec.name,
+        "NODELIST": nodelist,
+        "NNODES": str(len(names)),
+        "NTASKS": str(spec.ntasks),
+        "CPUS_PER_TASK": str(spec.cpus_per_task),
+        "SUBMIT_DIR": submit_dir,
+        "PARTITION": spec.partition,
+        "ACCOUNT": spec.account,
+        "JOB_USER": spec.user,
+        "NODENAME": first.node,
+        "PROCID": "0",
+        "LOCALID": "0",
+        "NODEID": "0",
+    }
+    if first.mem_mb > 0:
+        v["MEM_PER_NODE"] = str(first.mem_mb)
+    if spec.array_task_id is not None:
+        v["ARRAY_JOB_ID"] = str(spec.array_job_id if spec.array_job_id is not None else spec.job_id)
+        v["ARRAY_TASK_ID"] = str(spec.array_task_id)
+    env = {f"HAL_{k}": val for k, val in v.items()}
+    env["HAL_JOB_SHARES"] = shares_json(spec.shares)
+    env["HAL_TASKS_PER_NODE"] = hostlist.counts(per_node)
+    slurm = {
+        "SLURM_JOB_ID": v["JOB_ID"],
+        "SLURM_JOBID": v["JOB_ID"],
+        "SLURM_JOB_NAME": v["JOB_NAME"],
+        "SLURM_JOB_NODELIST": nodelist,
+        "SLURM_NODELIST": nodelist,
+        "SLURM_JOB_NUM_NODES": v["NNODES"],
+        "SLURM_NNODES": v["NNODES"],
+        "SLURM_NTASKS": v["NTASKS"],
+        "SLURM_NPROCS": v["NTASKS"],
+        "SLURM_CPUS_PER_TASK": v["CPUS_PER_TASK"],
+        "SLURM_CPUS_ON_NODE": str(len(first.cpus)),
+        "SLURM_JOB_CPUS_PER_NODE": hostlist.counts([len(s.cpus) for s in spec.shares]),
+        "SLURM_TASKS_PER_NODE": hostlist.counts(per_node),
+        "SLURM_SUBMIT_DIR": submit_dir,
+        "SLURM_SUBMIT_HOST": socket.gethostname(),
+        "SLURM_JOB_PARTITION": spec.partition,
+        "SLURM_JOB_ACCOUNT": spec.account,
+        "SLURM_JOB_USER": spec.user,
+        "SLURMD_NODENAME": first.node,
+        "SLURM_NODEID": "0",
+        "SLURM_PROCID": "0",
+        "SLURM_LOCALID": "0",
+        "ENVIRONMENT": "BATCH",
+    }
+    for key in ("MEM_PER_NODE", "ARRAY_JOB_ID", "ARRAY_TASK_ID"):
+        if key in v:
+            slurm[f"SLURM_{key}"] = v[key]
+    env.update(slurm)
+    env.update(gpu_variables(first.gpus))
+    return env
+
+
+def gpu_variables(gpus: Sequence[int]) -> dict[str, str]:
+    """Only set when the share has GPUs, so a machine HAL does not manage GPUs on keeps its own settings."""
+    if not gpus:
+        return {}
+    ids = ",".join(str(g) for g in gpus)
+    return {"CUDA_VISIBLE_DEVICES": ids, "SLURM_JOB_GPUS": ids, "SLURM_GPUS_ON_NODE": str(len(gpus)), "HAL_GPUS": ids}

@@ -1,0 +1,111 @@
+"""The spool directory shared by the executor and its supervisors, written so a crash at any moment leaves whole files.
+
+Layout (one directory per job; markers announce news to `events()` without scanning every job):
+
+    jobs/<id>/spec.json       what the supervisor runs: argv, cwd, env, files, limits (written by the executor)
+    jobs/<id>/script          the batch script
+    jobs/<id>/supervisor.pid  {"pid", "start"}: written by the supervisor once it is safe to signal
+    jobs/<id>/started.json    the job's pid, process group and start time
+    jobs/<id>/cancel.json     a cancel request {"grace", "time"}: the supervisor acts on it
+    jobs/<id>/record.json     the exit record: state, exit code, signal, times, cpu seconds, max rss
+    jobs/<id>/supervisor.log  the supervisor's own stderr, for post-mortems
+    started/<id>, ended/<id>  empty markers: "read this job's started.json / record.json"
+
+Only the standard library is imported here: the supervisor imports this module and must start fast.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+
+class Spool:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).absolute()  # supervisors run elsewhere (cwd = their job directory)
+        for sub in ("jobs", "started", "ended"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+
+    def job_dir(self, job_id: int) -> Path:
+        return self.root / "jobs" / str(job_id)
+
+    def file(self, job_id: int, name: str) -> Path:
+        return self.job_dir(job_id) / name
+
+    def read(self, job_id: int, name: str) -> dict[str, Any] | None:
+        return read_json(self.file(job_id, name))
+
+    def write(self, job_id: int, name: str, data: dict[str, Any], durable: bool = False) -> None:
+        write_json(self.file(job_id, name), data, durable)
+
+    def mark(self, kind: str, job_id: int) -> None:
+        """Announces news (kind is "started" or "ended"); the data file is already in place when this appears."""
+        fd = os.open(self.root / kind / str(job_id), os.O_WRONLY | os.O_CREAT, 0o644)
+        os.close(fd)
+
+    def marked(self, kind: str) -> list[int]:
+        ids = []
+        for name in os.listdir(self.root / kind):
+            if name.isdigit():
+                ids.append(int(name))
+        return ids
+
+    def unmark(self, kind: str, job_id: int) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.root / kind / str(job_id))
+
+    def write_record_once(self, job_id: int, data: dict[str, Any]) -> bool:
+        """Writes the exit record unless one exists (the executor's NODE_FAIL must not overwrite a late real one)."""
+        path = self.file(job_id, "record.json")
+        tmp = path.with_name(f"record.json.{os.getpid()}.tmp")
+        _write_synced(tmp, data)
+        try:
+            os.link(tmp, path)  # atomic and exclusive: fails if a record is already there
+        except FileExistsError:
+            return False
+        finally:
+            os.unlink(tmp)
+        _sync_dir(path.parent)
+        return True
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        with open(path, "rb") as f:
+            data = json.loads(f.read())
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except (ValueError, OSError):
+        return None  # a torn file cannot happen with write_json; a foreign one is treated as absent
+    return data if isinstance(data, dict) else None
+
+
+def write_json(path: Path, data: dict[str, Any], durable: bool = False) -> None:
+    """Atomic replace (a temporary file renamed over the target): a killed writer never leaves half a file.
+
+    durable also fsyncs, so the file survives a power loss, not just a process crash; exit records use it.
+    """
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    _write_synced(tmp, data, durable)
+    os.replace(tmp, path)
+    if durable:
+        _sync_dir(path.parent)
+
+
+def _write_synced(path: Path, data: dict[str, Any], durable: bool = True) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(data, f)
+        if durable:
+            f.flush()
+            os.fsync(f.fileno())
+
+
+def _sync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,366 @@
+"""One job's keeper: starts it, enforces its time and memory limits, carries out cancels, and writes its exit record.
+
+Run as `python -m hal.executors.supervisor SPOOL/jobs/ID` in its own session, so it outlives a controller killed
+with SIGKILL. It is a child subreaper: every process the job leaves behind is re-parented to it, so it can kill
+them all and their CPU time shows up in its RUSAGE_CHILDREN. Only the standard library is imported (fast start).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from hal.executors import limits, proctree
+from hal.executors.spool import Spool
+
+OOM_HINTS = (
+    "MemoryError",
+    "Cannot allocate memory",
+    "std::bad_alloc",
+    "out of memory",
+    "Out of memory",
+    "OutOfMemoryError",
+    "memory allocation of",
+    "failed to allocate",
+)
+REAP_LIMIT = 10.0  # seconds to wait for SIGKILLed leftovers (a process in uninterruptible sleep dies late)
+
+
+class Supervisor:
+    def __init__(self, job_dir: Path) -> None:
+        self.job_id = int(job_dir.name)
+        self.spool = Spool(job_dir.parent.parent)
+        spec = self.spool.read(self.job_id, "spec.json")
+        if spec is None:
+            raise RuntimeError(f"no readable spec.json in {job_dir}")
+        self.spec: dict[str, Any] = spec
+        self.wake_r, self.wake_w = os.pipe()
+        self.cancel_requested = False
+        self.cause = ""  # why we are killing the job: cancel, timeout or oom
+        self.reason = ""
+        self.kill_at: float | None = None  # monotonic time of the SIGKILL that follows a SIGTERM
+        self.pgid: int | None = None
+        self.cgroup: Path | None = None
+        self.peak = 0  # bytes, sampled over the tree (rlimit) or read from the cgroup
+        self.baseline = 0  # bytes: our own max RSS when forking, which Linux also charges to the child
+
+    # --- the job's life ---------------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        self._install_signals()
+        proctree.become_subreaper()
+        me = proctree.stat(os.getpid())
+        self.spool.write(self.job_id, "supervisor.pid", {"pid": os.getpid(), "start": me.start if me else 0})
+        if self._cancel_file() is not None:
+            self._finish("CANCELLED", None, None, None, "cancelled before it started")
+            return
+        try:
+            child = self._start()
+        except LaunchError as e:
+            self._finish("FAILED", None, None, None, f"launch failed: {e}")
+            return
+        status = self._watch(child)
+        self._end(status)
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        spec = self.spec
+        if not os.path.isdir(spec["cwd"]):
+            raise LaunchError(f"working directory {spec['cwd']} does not exist or is not a directory")
+        if spec["cpus"]:
+            try:  # on ourselves first: a bad CPU id gives a clear error here, and the child inherits the mask
+                os.sched_setaffinity(0, spec["cpus"])
+            except (OSError, ValueError) as e:
+                raise LaunchError(f"cannot pin to CPUs {spec['cpus']}: {e}") from e
+        if spec["mechanism"] == limits.CGROUP and spec["mem_total"] > 0:
+            self.cgroup = limits.create_job_cgroup(spec["jobs_dir"], self.job_id, spec["mem_total"])
+        self.baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        out = _open_output(spec["stdout"])
+        err = out if spec["stderr"] == spec["stdout"] else _open_output(spec["stderr"])
+        try:
+            child = subprocess.Popen(
+                spec["argv"],
+                cwd=spec["cwd"],
+                env=spec["env"],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                start_new_session=True,  # its own process group: cancel signals the whole group
+                preexec_fn=self._in_child,
+            )
+        except FileNotFoundError as e:
+            raise LaunchError(f"cannot execute {spec['argv'][0]!r}: not found (check the script's #! line)") from e
+        except (OSError, subprocess.SubprocessError) as e:
+            raise LaunchError(f"cannot execute {spec['argv'][0]!r}: {e}") from e
+        finally:
+            os.close(out)
+            if err != out:
+                os.close(err)
+        self.pgid = child.pid
+        self.start_wall = time.time()
+        self.start_mono = time.monotonic()
+        started = proctree.stat(child.pid)
+        info = {"pid": child.pid, "pgid": child.pid, "start": started.start if started else 0, "time": self.start_wall}
+        self.spool.write(self.job_id, "started.json", info)
+        self.spool.mark("started", self.job_id)
+        return child
+
+    def _in_child(self) -> None:
+        """Runs in the forked child before exec: die with the supervisor, then enter the memory limit."""
+        proctree.die_with_parent()
+        if self.cgroup is not None:
+            limits.join_cgroup(str(self.cgroup))
+        elif self.spec["mem_process"] > 0:
+            limits.limit_data(self.spec["mem_process"])
+
+    def _watch(self, child: subprocess.Popen[bytes]) -> int:
+        """Waits for the job's main process while enforcing limits; returns its wait status."""
+        limit = self.spec["time_limit"]
+        deadline = self.start_mono + limit if limit else None
+        interval = 0.1
+        next_watch = self.start_mono + interval
+        while True:
+            status = self._reap(child.pid)
+            if status is not None:
+                child.returncode = 0  # reaped here; keeps Popen from waiting on a pid that is gone
+                return status
+            now = time.monotonic()
+            if self.cancel_requested:
+                self.cancel_requested = False
+                self._cancel()
+            if deadline is not None and now >= deadline and not self.cause:
+                self._terminate("timeout", self.spec["kill_wait"], f"time limit of {_secs(limit)} reached")
+            if self.kill_at is not None and now >= self.kill_at:
+                self._kill()
+            if now >= next_watch:
+                self._check_memory()
+                interval = min(interval * 2, self.spec["watch_interval"])
+                next_watch = now + interval
+            waits = [next_watch - now, 5.0]
+            waits += [t - now for t in (deadline, self.kill_at) if t is not None]
+            self._sleep(max(min(waits), 0.0))
+
+    def _end(self, status: int) -> None:
+        end = time.time()
+        self._grace_for_the_rest()
+        leftovers = proctree.signal_tree(os.getpid(), self.pgid, signal.SIGKILL)  # the job ends with its script
+        if self.cgroup is not None:
+            limits.kill_cgroup(self.cgroup)
+        self._reap_all(leftovers > 0)
+        exit_code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
+        sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+        oom_kills = 0
+        if self.cgroup is not None:
+            oom_kills, peak = limits.cgroup_stat(self.cgroup)
+            self.peak = max(self.peak, peak)
+            limits.remove_cgroup(self.cgroup)
+        state, reason = self._verdict(exit_code, sig, oom_kills)
+        self._finish(state, exit_code, sig, self.start_wall, reason, end)
+
+    def _verdict(self, exit_code: int | None, sig: int | None, oom_kills: int) -> tuple[str, str]:
+        if self.cause == "cancel":
+            return "CANCELLED", self.reason
+        if self.cause == "timeout":
+            return "TIMEOUT", self.reason
+        if self.cause == "oom":
+            return "OUT_OF_MEMORY", self.reason
+        if oom_kills:
+            mib = self.spec["mem_total"] >> 20
+            return "OUT_OF_MEMORY", f"out of memory: the cgroup OOM killer ran {oom_kills} time(s) at {mib} MiB"
+        if exit_code == 0:
+            return "COMPLETED", ""
+        hint = self._oom_hint()
+        if hint:
+            mib = self.spec["mem_process"] >> 20
+            return "OUT_OF_MEMORY", f"out of memory: {hint!r} in the job's stderr under its {mib} MiB RLIMIT_DATA"
+        if sig is not None:
+            return "FAILED", f"killed by signal {sig} ({_signame(sig)})"
+        return "FAILED", f"exit code {exit_code}"
+
+    def _finish(
+        self, state: str, exit_code: int | None, sig: int | None, start: float | None, reason: str, end: float = 0.0
+    ) -> None:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        largest = usage.ru_maxrss * 1024  # the largest single process; not the job's when it is just our size
+        peak = max(self.peak, largest if largest > self.baseline * 1.05 else 0)
+        record = {
+            "job_id": self.job_id,
+            "state": state,
+            "exit_code": exit_code,
+            "signal": sig,
+            "start_time": start,
+            "end_time": end or time.time(),
+            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),
+            "max_rss_mb": round(peak / 2**20, 1),
+            "reason": reason,
+        }
+        self.spool.write_record_once(self.job_id, record)
+        self.spool.mark("ended", self.job_id)
+
+    # --- limits and cancels -----------------------------------------------------------------------------------
+
+    def _cancel(self) -> None:
+        request = self._cancel_file() or {}
+        grace = float(request.get("grace", self.spec["kill_wait"]))
+        if not self.cause:
+            self._terminate("cancel", grace, f"cancelled: SIGTERM to the job's processes, SIGKILL after {_secs(grace)}")
+        elif self.kill_at is not None:
+            self.kill_at = min(self.kill_at, time.monotonic() + grace)  # a second, shorter cancel hurries it up
+
+    def _terminate(self, cause: str, grace: float, reason: str) -> None:
+        self.cause, self.reason = cause, reason
+        proctree.signal_tree(os.getpid(), self.pgid, signal.SIGTERM)
+        self.kill_at = time.monotonic() + grace
+
+    def _grace_for_the_rest(self) -> None:
+        """After a SIGTERM the main process may exit first: its children still get the grace period to clean up,
+        as Slurm waits KillWait for every process of the job, not only the batch script."""
+        while self.kill_at is not None and time.monotonic() < self.kill_at:
+            self._reap(-1)
+            if not proctree.descendants(os.getpid()):
+                return
+            self._sleep(max(min(0.1, self.kill_at - time.monotonic()), 0.0))
+            if self.cancel_requested:
+                self.cancel_requested = False
+                self._cancel()
+
+    def _kill(self) -> None:
+        proctree.signal_tree(os.getpid(), self.pgid, signal.SIGKILL)
+        if self.cgroup is not None:
+            limits.kill_cgroup(self.cgroup)
+        self.kill_at = None
+
+    def _check_memory(self) -> None:
+        """Samples peak memory; under rlimits, also the watchdog over the whole tree (rlimits are per process)."""
+        if self.cgroup is not None:
+            self.peak = max(self.peak, limits.cgroup_stat(self.cgroup)[1])
+            return
+        used, total = proctree.rss_bytes(proctree.descendants(os.getpid()))
+        self.peak = max(self.peak, total)
+        limit = self.spec["mem_total"]
+        if self.spec["mechanism"] == limits.RLIMIT and 0 < limit < used and not self.cause:
+            self.cause = "oom"
+            self.reason = (
+                f"out of memory: the job's processes held {used >> 20} MiB of private memory, over its "
+                f"{limit >> 20} MiB (HAL's memory watchdog)"
+            )
+            self._kill()
+
+    def _oom_hint(self) -> str:
+        """The best evidence rlimits leave: a failing program that said it ran out of memory on its stderr."""
+        if self.spec["mem_process"] <= 0:
+            return ""
+        try:
+            with open(self.spec["stderr"], "rb") as f:
+                f.seek(max(os.fstat(f.fileno()).st_size - 65536, 0))
+                tail = f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+        return next((h for h in OOM_HINTS if h in tail), "")
+
+    def _cancel_file(self) -> dict[str, Any] | None:
+        return self.spool.read(self.job_id, "cancel.json")
+
+    # --- signals and reaping ----------------------------------------------------------------------------------
+
+    def _install_signals(self) -> None:
+        os.set_blocking(self.wake_w, False)
+        os.set_blocking(self.wake_r, False)
+        signal.set_wakeup_fd(self.wake_w)
+
+        def request_cancel(signum: int, frame: object) -> None:
+            self.cancel_requested = True
+
+        for sig in (signal.SIGUSR1, signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, request_cancel)
+        signal.signal(signal.SIGCHLD, lambda signum, frame: None)  # only to wake the select below
+
+    def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(InterruptedError):
+            select.select([self.wake_r], [], [], seconds)
+        with contextlib.suppress(BlockingIOError):
+            while os.read(self.wake_r, 512):
+                pass
+
+    def _reap(self, main: int) -> int | None:
+        """Reaps every exited child (orphans come to us); returns the main process's status once it has exited."""
+        found = None
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return found
+            if pid == 0:
+                return found
+            if pid == main:
+                found = status
+
+    def _reap_all(self, any_left: bool) -> None:
+        deadline = time.monotonic() + (REAP_LIMIT if any_left else 1.0)
+        while time.monotonic() < deadline:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                proctree.signal_tree(os.getpid(), self.pgid, signal.SIGKILL)
+                self._sleep(0.05)
+
+
+class LaunchError(Exception):
+    """The job could not be started; the message goes into the record's reason."""
+
+
+def _open_output(path: str) -> int:
+    try:
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+    except OSError as e:
+        raise LaunchError(f"cannot open output file {path}: {e.strerror}") from e
+
+
+def _secs(seconds: float) -> str:
+    return f"{seconds:g} s"
+
+
+def _signame(sig: int) -> str:
+    try:
+        return signal.Signals(sig).name
+    except ValueError:
+        return "unknown"
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print("usage: python -m hal.executors.supervisor SPOOL/jobs/JOB_ID", file=sys.stderr)
+        return 2
+    job_dir = Path(argv[1]).resolve()
+    supervisor = None
+    try:
+        supervisor = Supervisor(job_dir)
+        supervisor.run()
+    except Exception as e:  # the record must say what went wrong; the controller must never wait forever
+        import traceback
+
+        traceback.print_exc()
+        if supervisor is not None and supervisor.pgid is not None:
+            proctree.signal_tree(os.getpid(), supervisor.pgid, signal.SIGKILL)
+        record = {"job_id": int(job_dir.name), "state": "FAILED", "exit_code": None, "signal": None}
+        record.update({"start_time": None, "end_time": time.time(), "cpu_seconds": 0.0, "max_rss_mb": 0.0})
+        record["reason"] = f"supervisor error: {type(e).__name__}: {e}"
+        with contextlib.suppress(OSError):  # a spool we cannot write to: the executor will report NODE_FAIL
+            spool = Spool(job_dir.parent.parent)
+            spool.write_record_once(int(job_dir.name), record)
+            spool.mark("ended", int(job_dir.name))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

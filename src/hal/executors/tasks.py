@@ -1,0 +1,152 @@
+"""`hal run` inside a job (srun-like): which node and CPUs each task gets, its SLURM_*/HAL_* ids, and the exit code.
+
+The job's allocation comes from HAL_JOB_SHARES, set by the executor. All virtual nodes live on this machine, so a
+task "on node k" is a process pinned to node k's CPUs (and, under rlimits, limited to node k's memory).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from hal.executors import hostlist
+from hal.executors.api import NodeShare
+from hal.executors.jobenv import gpu_variables, parse_shares, tasks_per_node
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    procid: int  # rank across the step: SLURM_PROCID
+    node: int  # index of the node in the job: SLURM_NODEID
+    localid: int  # rank on its node: SLURM_LOCALID
+
+
+class RunError(Exception):
+    """hal run cannot start (not inside a job, bad arguments); the message is for the user."""
+
+
+def place(shares: Sequence[NodeShare], ntasks: int, cpus_per_task: int, distribution: str) -> list[Task]:
+    """block: consecutive ranks share a node (each node filled to its CPUs); cyclic: ranks dealt round robin."""
+    if distribution not in ("block", "cyclic"):
+        raise RunError(f"unknown distribution {distribution!r}: use block or cyclic")
+    if ntasks < 1:
+        raise RunError(f"--ntasks must be at least 1, got {ntasks}")
+    counts = tasks_per_node(shares, ntasks, cpus_per_task, cyclic=distribution == "cyclic")
+    used = [i for i, c in enumerate(counts) if c > 0]
+    if distribution == "cyclic":
+        order = [used[r % len(used)] for r in range(ntasks)]
+    else:
+        order = [i for i in used for _ in range(counts[i])]
+    seen: dict[int, int] = {}
+    tasks = []
+    for procid, node in enumerate(order):
+        tasks.append(Task(procid, node, seen.get(node, 0)))
+        seen[node] = seen.get(node, 0) + 1
+    return tasks
+
+
+def oversubscription(shares: Sequence[NodeShare], tasks: Sequence[Task], cpus_per_task: int) -> list[str]:
+    """Nodes that get more tasks x CPUs than they have: allowed (it is one machine), but said out loud."""
+    notes = []
+    for i, share in enumerate(shares):
+        n = sum(1 for t in tasks if t.node == i)
+        if n * cpus_per_task > len(share.cpus) > 0:
+            notes.append(f"{n} task(s) x {cpus_per_task} CPU(s) on node {share.node} with {len(share.cpus)} CPU(s)")
+    return notes
+
+
+def task_environment(
+    base: Mapping[str, str], shares: Sequence[NodeShare], tasks: Sequence[Task], task: Task
+) -> dict[str, str]:
+    used = sorted({t.node for t in tasks})
+    names = hostlist.compress([shares[i].node for i in used])
+    per_node = hostlist.counts([sum(1 for t in tasks if t.node == i) for i in used])
+    share = shares[task.node]
+    ids = {
+        "PROCID": str(task.procid),
+        "LOCALID": str(task.localid),
+        "NODEID": str(task.node),
+        "NODENAME": share.node,
+        "STEP_NUM_TASKS": str(len(tasks)),
+        "STEP_NUM_NODES": str(len(used)),
+        "STEP_NODELIST": names,
+        "STEP_TASKS_PER_NODE": per_node,
+        "NTASKS": str(len(tasks)),
+        "CPUS_ON_NODE": str(len(share.cpus)),
+    }
+    env = dict(base)
+    for key, value in ids.items():
+        env[f"HAL_{key}"] = value
+        env["SLURMD_NODENAME" if key == "NODENAME" else f"SLURM_{key}"] = value
+    env["SLURM_NPROCS"] = ids["NTASKS"]
+    if share.mem_mb > 0:
+        env["SLURM_MEM_PER_NODE"] = env["HAL_MEM_PER_NODE"] = str(share.mem_mb)
+    env.update(gpu_variables(share.gpus))
+    return env
+
+
+def run_tasks(
+    command: Sequence[str], ntasks: int | None, distribution: str, env: Mapping[str, str] | None = None
+) -> int:
+    """Starts the tasks, waits for all, and returns 0, or the highest exit code (128+N for a signal N)."""
+    env = os.environ if env is None else env
+    if not command:
+        raise RunError("no command given: hal run [--ntasks N] CMD [ARGS...]")
+    if "HAL_JOB_SHARES" not in env:
+        raise RunError("hal run starts tasks inside a HAL job (HAL_JOB_SHARES is not set); submit a batch script")
+    shares = parse_shares(env["HAL_JOB_SHARES"])
+    cpus_per_task = int(env.get("HAL_CPUS_PER_TASK", "1") or 1)
+    ntasks = ntasks if ntasks is not None else int(env.get("HAL_NTASKS", "1") or 1)
+    tasks = place(shares, ntasks, cpus_per_task, distribution)
+    for note in oversubscription(shares, tasks, cpus_per_task):
+        print(f"hal run: note: {note}; tasks share CPUs", file=sys.stderr)
+    rlimit = env.get("HAL_MEMORY_MECHANISM") == "rlimit"
+    procs = []
+    for task in tasks:
+        share = shares[task.node]
+        setup = _child_setup(share, rlimit)
+        try:
+            procs.append(
+                subprocess.Popen(list(command), env=task_environment(env, shares, tasks, task), preexec_fn=setup)
+            )
+        except OSError as e:
+            _stop(procs)
+            raise RunError(f"cannot start {command[0]!r}: {e.strerror or e}") from e
+        except subprocess.SubprocessError as e:  # the affinity or limit in the child failed
+            _stop(procs)
+            raise RunError(f"cannot pin task {task.procid} to node {share.node}'s CPUs {list(share.cpus)}: {e}") from e
+    worst = 0
+    for task, proc in zip(tasks, procs, strict=True):
+        code = proc.wait()
+        if code != 0:
+            what = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
+            print(f"hal run: task {task.procid} on node {shares[task.node].node} {what}", file=sys.stderr)
+            worst = max(worst, 128 - code if code < 0 else code)
+    return worst
+
+
+def _child_setup(share: NodeShare, rlimit: bool) -> Callable[[], None]:
+    cpus = list(share.cpus)
+    limit = share.mem_mb << 20 if rlimit and share.mem_mb > 0 else 0
+
+    def setup() -> None:  # in the forked child, before exec
+        if cpus:
+            os.sched_setaffinity(0, cpus)
+        if limit:
+            _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+            cap = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
+            resource.setrlimit(resource.RLIMIT_DATA, (cap, cap))
+
+    return setup
+
+
+def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        proc.wait()

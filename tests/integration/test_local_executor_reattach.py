@@ -1,0 +1,97 @@
+"""Reliability: the executor's owner dies with SIGKILL and a new executor reattaches; a dead supervisor is NODE_FAIL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+from hal.executors import proctree
+from hal.executors.api import ExecEventKind
+from hal.executors.local import LocalExecutor
+from hal.model.job import JobState
+from tests.integration.test_local_executor import make_spec, wait_end, wait_for
+
+OWNER = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from hal.executors.local import LocalExecutor
+    from tests.integration.test_local_executor import make_spec
+    tmp = Path(sys.argv[1])
+    ex = LocalExecutor(tmp / "spool", kill_wait=0.5)
+    ex.launch(make_spec(1, "sleep 0.3; echo quick; exit 4\\n", tmp))
+    ex.launch(make_spec(2, "touch started2; sleep 2.5; echo slow done\\n", tmp))
+    print("launched", flush=True)
+    time.sleep(60)
+    """
+)
+
+
+def test_sigkilled_owner_then_reattach_gets_real_records(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    owner = subprocess.Popen([sys.executable, "-c", OWNER, str(tmp_path)], cwd=root, stdout=subprocess.PIPE, text=True)
+    assert owner.stdout is not None and owner.stdout.readline().strip() == "launched"
+    wait_for(lambda: (tmp_path / "started2").exists())
+    owner.send_signal(signal.SIGKILL)  # the controller dies mid-flight
+    owner.wait()
+    record1 = tmp_path / "spool" / "jobs" / "1" / "record.json"
+    wait_for(record1.exists)  # job 1 ends while nobody owns it: its supervisor records it anyway
+
+    ex = LocalExecutor(tmp_path / "spool", kill_wait=0.5, liveness_interval=0.1)
+    try:
+        found = ex.reattach([1, 2, 3])
+        quick, slow, unknown = found[1], found[2], found[3]
+        assert quick is not None and quick.state is JobState.FAILED and quick.exit_code == 4
+        assert slow is None  # still running under its supervisor
+        assert unknown is not None and unknown.state is JobState.NODE_FAIL
+        ended = wait_end(ex, 2)
+        assert ended.state is JobState.COMPLETED and ended.exit_code == 0 and ended.start_time is not None
+        assert (tmp_path / "slurm-2.out").read_text() == "slow done\n"
+        assert (tmp_path / "slurm-1.out").read_text() == "quick\n"
+        again = LocalExecutor(tmp_path / "spool").reattach([2])[2]  # asking again gives the same answer
+        assert again is not None and again.state is JobState.COMPLETED
+    finally:
+        ex.shutdown(cancel_running=True)
+
+
+def test_killed_supervisor_means_node_fail_and_its_job_is_killed(tmp_path: Path) -> None:
+    ex = LocalExecutor(tmp_path / "spool", kill_wait=0.5, liveness_interval=0.1)
+    try:
+        ex.launch(make_spec(5, "sleep 60 &\nwait\n", tmp_path))
+        spool = tmp_path / "spool" / "jobs" / "5"
+        wait_for(lambda: (spool / "started.json").exists() and (spool / "supervisor.pid").exists())
+        events = ex.events()
+        assert [e.kind for e in events] == [ExecEventKind.STARTED]
+        sup = ex.spool.read(5, "supervisor.pid")
+        assert sup is not None
+        wait_for(lambda: len(proctree.descendants(sup["pid"])) >= 2)  # sh and its sleep
+        job_pids = [(p, proctree.stat(p)) for p in proctree.descendants(sup["pid"])]
+        os.kill(sup["pid"], signal.SIGKILL)
+        ended = wait_end(ex, 5)
+        assert ended.state is JobState.NODE_FAIL and "supervisor exited" in ended.reason
+        time.sleep(0.1)
+        for pid, info in job_pids:
+            assert info is not None and not proctree.alive(pid, info.start), pid  # nothing of the job is left
+        later = LocalExecutor(tmp_path / "spool").reattach([5])[5]
+        assert later is not None and later.state is JobState.NODE_FAIL
+    finally:
+        ex.shutdown(cancel_running=True)
+
+
+def test_reattach_after_supervisor_died_while_controller_was_down(tmp_path: Path) -> None:
+    first = LocalExecutor(tmp_path / "spool", kill_wait=0.5)
+    first.launch(make_spec(6, "sleep 60\n", tmp_path))
+    spool = tmp_path / "spool" / "jobs" / "6"
+    wait_for(lambda: (spool / "started.json").exists())
+    sup = first.spool.read(6, "supervisor.pid")
+    assert sup is not None
+    first.shutdown()  # the controller goes away; the job keeps running
+    os.kill(sup["pid"], signal.SIGKILL)
+    wait_for(lambda: not proctree.alive(sup["pid"], sup["start"]))
+    found = LocalExecutor(tmp_path / "spool").reattach([6])[6]
+    assert found is not None and found.state is JobState.NODE_FAIL and "gone" in found.reason

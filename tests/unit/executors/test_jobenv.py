@@ -1,0 +1,122 @@
+"""Output file patterns, the HAL_*/SLURM_* environment, host lists, task placement and script checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hal.executors import hostlist
+from hal.executors.api import MAX_SCRIPT_BYTES, LaunchSpec, NodeShare, script_problem
+from hal.executors.jobenv import expand_pattern, job_environment, output_paths, tasks_per_node
+from hal.executors.local import interpreter_argv
+from hal.executors.memory import probe
+from hal.executors.tasks import RunError, place, task_environment
+
+SHARES = (NodeShare("n0", (0, 1), 1000), NodeShare("n1", (2, 3), 1000))
+
+
+def spec(**kw: object) -> LaunchSpec:
+    base: dict[str, object] = dict(
+        job_id=42,
+        name="train",
+        user="alice",
+        script="echo hi\n",
+        workdir=Path("/w"),
+        stdout="",
+        stderr="",
+        shares=SHARES,
+        ntasks=4,
+        partition="cpu",
+        account="proj",
+    )
+    base.update(kw)
+    return LaunchSpec(**base)  # type: ignore[arg-type]
+
+
+def test_patterns_expand_like_slurm() -> None:
+    s = spec()
+    assert expand_pattern("%x-%j.out", s) == "train-42.out"
+    assert expand_pattern("%u_%N_%%_%5j_%q", s) == "alice_n0_%_00042_%q"  # unknown %q stays as typed
+    assert expand_pattern("%A_%a", s) == "42_4294967294"  # Slurm's %a outside an array
+    arr = spec(job_id=50, array_job_id=40, array_task_id=7)
+    assert expand_pattern("%A_%a-%j", arr) == "40_7-50"
+    assert expand_pattern("%x", spec(name="../../etc/x")) == ".._.._etc_x"
+
+
+def test_default_outputs_and_stderr_follow_stdout() -> None:
+    assert output_paths(spec()) == (Path("/w/slurm-42.out"), Path("/w/slurm-42.out"))
+    arr = spec(job_id=50, array_job_id=40, array_task_id=7, stderr="e-%a.err")
+    assert output_paths(arr) == (Path("/w/slurm-40_7.out"), Path("/w/e-7.err"))
+
+
+def test_environment_has_hal_and_slurm_names() -> None:
+    env = job_environment(spec(env={"FOO": "bar", "SLURM_JOB_ID": "stale"}), {"PATH": "/bin"})
+    assert env["FOO"] == "bar" and env["PATH"] == "/bin"
+    assert env["SLURM_JOB_ID"] == env["SLURM_JOBID"] == env["HAL_JOB_ID"] == "42"
+    assert env["SLURM_JOB_NODELIST"] == env["HAL_NODELIST"] == "n[0-1]"
+    assert env["SLURM_NNODES"] == env["HAL_NNODES"] == "2"
+    assert env["SLURM_NTASKS"] == env["HAL_NTASKS"] == "4"
+    assert env["SLURM_TASKS_PER_NODE"] == "2(x2)"
+    assert env["SLURM_JOB_CPUS_PER_NODE"] == "2(x2)"
+    assert env["SLURM_MEM_PER_NODE"] == "1000"
+    assert env["SLURM_JOB_PARTITION"] == env["HAL_PARTITION"] == "cpu"
+    assert env["SLURM_SUBMIT_DIR"] == env["HAL_SUBMIT_DIR"] == "/w"
+    assert "SLURM_ARRAY_TASK_ID" not in env
+    arr = job_environment(spec(array_job_id=40, array_task_id=3), {})
+    assert arr["SLURM_ARRAY_JOB_ID"] == arr["HAL_ARRAY_JOB_ID"] == "40"
+    assert arr["SLURM_ARRAY_TASK_ID"] == arr["HAL_ARRAY_TASK_ID"] == "3"
+
+
+def test_hostlist_round_trip() -> None:
+    for names in (["n0", "n1", "n2", "n5"], ["gpu001", "gpu002", "gpu010"], ["a", "n1", "b"], ["n9", "n10"]):
+        assert hostlist.expand(hostlist.compress(names)) == names
+    assert hostlist.compress(["n0", "n1", "n2", "n5"]) == "n[0-2,5]"
+    assert hostlist.counts([2, 2, 4]) == "2(x2),4"
+
+
+def test_task_placement_block_and_cyclic() -> None:
+    assert tasks_per_node(SHARES, 4, 1) == [2, 2]
+    assert tasks_per_node(SHARES, 3, 1) == [2, 1]
+    assert tasks_per_node(SHARES, 1, 1) == [1, 0]
+    assert tasks_per_node(SHARES, 6, 1) == [3, 3]  # beyond the CPUs: dealt round robin
+    block = place(SHARES, 4, 1, "block")
+    assert [(t.procid, t.node, t.localid) for t in block] == [(0, 0, 0), (1, 0, 1), (2, 1, 0), (3, 1, 1)]
+    cyclic = place(SHARES, 4, 1, "cyclic")
+    assert [(t.node, t.localid) for t in cyclic] == [(0, 0), (1, 0), (0, 1), (1, 1)]
+    env = task_environment({}, SHARES, block, block[3])
+    assert (env["SLURM_PROCID"], env["SLURM_LOCALID"], env["SLURM_NODEID"], env["SLURMD_NODENAME"]) == (
+        "3",
+        "1",
+        "1",
+        "n1",
+    )
+    assert env["HAL_PROCID"] == "3" and env["SLURM_STEP_NODELIST"] == "n[0-1]"
+    with pytest.raises(RunError):
+        place(SHARES, 2, 1, "plane")
+
+
+def test_script_problems_are_named() -> None:
+    assert script_problem("#!/bin/bash\necho hi\n") is None
+    assert script_problem("echo hi") is None
+    assert script_problem("  \n\n") == "script is empty"
+    assert "binary" in (script_problem("#!/bin/sh\n\x00\x01") or "")
+    assert "binary" in (script_problem("\x7fELF" + "\x01\x02\x03" * 100) or "")
+    assert "limit" in (script_problem("#" * (MAX_SCRIPT_BYTES + 1)) or "")
+    assert "dos2unix" in (script_problem("#!/bin/sh\r\necho\r\n") or "")
+
+
+def test_shebang_becomes_argv() -> None:
+    p = Path("/s/script")
+    assert interpreter_argv("#!/bin/bash -l\necho", p) == ["/bin/bash", "-l", "/s/script"]
+    assert interpreter_argv("#!/usr/bin/env python3\n", p) == ["/usr/bin/env", "python3", "/s/script"]
+    assert interpreter_argv("echo hi\n", p) == ["/bin/sh", "/s/script"]
+
+
+def test_memory_probe_says_why(tmp_path: Path) -> None:
+    assert probe("none").kind == "none"
+    assert probe("rlimit").kind == "rlimit"
+    fallback = probe("auto", cgroup_root=tmp_path)  # a plain directory is no cgroup
+    assert fallback.kind == "rlimit" and "not a cgroup v2 directory" in fallback.detail
+    with pytest.raises(RuntimeError, match="not usable"):
+        probe("cgroup", cgroup_root=tmp_path)
