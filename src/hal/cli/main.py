@@ -11,6 +11,7 @@ from hal.cli import (
     history,
     nodes,
     queue,
+    run,
     server,
     show,
     simulate,
@@ -40,4 +41,5 @@ app.command("cancel")(cancel.cancel)
 app.command("show")(show.show)
 app.command("history")(history.history)
 app.command("wait")(wait.wait)
+app.command("run", context_settings=run.CONTEXT)(run.run)
 app.add_typer(token.app, name="token")
