@@ -29,7 +29,16 @@ def parse_mem_mb(value: int | str) -> int:
     return round(float(match.group(1)) * _UNITS[match.group(2).upper()])
 
 
+_MALFORMED = (KeyError, TypeError, ValueError, AttributeError)  # what a malformed table raises when read
+
+
+def _explain(exc: Exception) -> str:
+    return f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
+
+
 def _group(spec: dict[str, Any], where: str) -> list[Node]:
+    if not isinstance(spec, dict):
+        raise ClusterFileError(f"{where}: not a table")
     try:
         count = int(spec.get("count", 1))
         prefix = str(spec["prefix"]) if "prefix" in spec else str(spec["name"])
@@ -39,14 +48,39 @@ def _group(spec: dict[str, Any], where: str) -> list[Node]:
             gpus=int(spec.get("gpus", 0)),
             extras={str(k): int(v) for k, v in dict(spec.get("extras", {})).items()},
         )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ClusterFileError(f"{where}: {exc}") from exc
+        feats = tuple(str(f) for f in spec.get("features", ()))
+        parts = tuple(str(p) for p in spec.get("partitions", ()))
+    except _MALFORMED as exc:
+        raise ClusterFileError(f"{where}: {_explain(exc)}") from exc
     if count < 1:
         raise ClusterFileError(f"{where}: count must be >= 1")
-    feats = tuple(str(f) for f in spec.get("features", ()))
-    parts = tuple(str(p) for p in spec.get("partitions", ()))
     width = max(3, len(str(count - 1)))
     return [Node(f"{prefix}{i:0{width}d}", cap, feats, parts) for i in range(count)]
+
+
+def _partition(spec: dict[str, Any], nodes: list[Node], where: str) -> Partition:
+    try:
+        name = str(spec["name"])
+        members = tuple(n.name for n in nodes if name in n.partitions or not n.partitions)
+        max_time = spec.get("max_time")
+        return Partition(
+            name,
+            members,
+            float(max_time) if max_time else None,
+            int(spec.get("priority_tier", 1)),
+            bool(spec.get("default", False)),
+        )
+    except _MALFORMED as exc:
+        raise ClusterFileError(f"{where}: {_explain(exc)}") from exc
+
+
+def _topology(topo: Any, n_nodes: int) -> Topology:
+    try:
+        levels = tuple(str(x) for x in topo.get("levels", ("switch",)))
+        fanouts = tuple(int(x) for x in topo.get("fanouts", (n_nodes,)))
+        return Topology.tree(n_nodes, fanouts, levels)
+    except _MALFORMED as exc:
+        raise ClusterFileError(f"[topology]: {_explain(exc)}") from exc
 
 
 def cluster_from_dict(data: dict[str, Any]) -> Cluster:
@@ -57,31 +91,13 @@ def cluster_from_dict(data: dict[str, Any]) -> Cluster:
     for i, spec in enumerate(groups):
         nodes.extend(_group(spec, f"[[nodes]] #{i + 1}"))
     part_specs = data.get("partitions", [])
-    partitions: list[Partition] = []
-    for spec in part_specs:
-        name = str(spec["name"])
-        members = tuple(n.name for n in nodes if name in n.partitions or not n.partitions)
-        max_time = spec.get("max_time")
-        partitions.append(
-            Partition(
-                name,
-                members,
-                float(max_time) if max_time else None,
-                int(spec.get("priority_tier", 1)),
-                bool(spec.get("default", False)),
-            )
-        )
+    if not isinstance(part_specs, list):
+        raise ClusterFileError("partitions must be [[partitions]] tables")
+    partitions = [_partition(spec, nodes, f"[[partitions]] #{i + 1}") for i, spec in enumerate(part_specs)]
     if not partitions:
         partitions.append(Partition("batch", tuple(n.name for n in nodes), default=True))
     topo = data.get("topology")
-    topology = Topology.flat(len(nodes))
-    if topo:
-        levels = tuple(str(x) for x in topo.get("levels", ("switch",)))
-        fanouts = tuple(int(x) for x in topo.get("fanouts", (len(nodes),)))
-        try:
-            topology = Topology.tree(len(nodes), fanouts, levels)
-        except ValueError as exc:
-            raise ClusterFileError(f"[topology]: {exc}") from exc
+    topology = _topology(topo, len(nodes)) if topo else Topology.flat(len(nodes))
     try:
         return Cluster(tuple(nodes), tuple(partitions), topology, str(data.get("name", "cluster")))
     except ValueError as exc:
@@ -93,8 +109,14 @@ def load_cluster(path: str | Path) -> Cluster:
     if not path.exists():
         raise ClusterFileError(f"cluster file not found: {path}")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:  # a directory, no permission
+        raise ClusterFileError(f"cannot read cluster file {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise ClusterFileError(f"{path}: not valid TOML: {exc}") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise ClusterFileError(f"{path}: not valid TOML: {exc}") from exc
     return cluster_from_dict(data)
 

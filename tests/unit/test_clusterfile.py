@@ -1,0 +1,147 @@
+"""Cluster description files: node groups, partitions, topology, memory strings, and clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hal.clusterfile import ClusterFileError, cluster_from_dict, load_cluster, parse_mem_mb, uniform_toml
+from hal.model.resources import Resources
+
+GOOD = """
+name = "mini"
+
+[[nodes]]
+prefix = "cpu"
+count = 3
+cpus = 16
+mem = "64G"
+features = ["avx512"]
+partitions = ["batch"]
+
+[[nodes]]
+name = "gpu"
+count = 2
+cpus = 32
+mem = "256G"
+gpus = 4
+extras = { nvlink = 1 }
+partitions = ["batch", "gpu"]
+
+[[partitions]]
+name = "batch"
+default = true
+
+[[partitions]]
+name = "gpu"
+max_time = 86400
+priority_tier = 2
+
+[topology]
+levels = ["rack", "switch"]
+fanouts = [2, 2]
+"""
+
+
+def test_a_good_file(tmp_path: Path) -> None:
+    path = tmp_path / "mini.toml"
+    path.write_text(GOOD)
+    c = load_cluster(path)
+    assert c.name == "mini"
+    assert [n.name for n in c.nodes] == ["cpu000", "cpu001", "cpu002", "gpu000", "gpu001"]
+    assert c.nodes[0].capacity == Resources(16, 65536, 0) and c.nodes[0].features == ("avx512",)
+    assert c.nodes[3].capacity == Resources(32, 262144, 4, {"nvlink": 1})
+    assert c.partition("batch").nodes == tuple(n.name for n in c.nodes) and c.partition("batch").default
+    gpu = c.partition("gpu")
+    assert gpu.nodes == ("gpu000", "gpu001") and gpu.max_time == 86400.0 and gpu.priority_tier == 2
+    assert c.topology is not None and c.topology.levels == ("rack", "switch")
+    assert c.topology.distance(0, 1) == 1 and c.topology.distance(0, 4) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "mb"),
+    [(4096, 4096), ("4096", 4096), ("4G", 4096), ("4g", 4096), ("512M", 512), ("512MB", 512), ("1T", 1048576),
+     ("2048K", 2), ("1.5G", 1536), (" 8 GB ", 8192)],
+)  # fmt: skip
+def test_memory_strings(text: int | str, mb: int) -> None:
+    assert parse_mem_mb(text) == mb
+
+
+@pytest.mark.parametrize("text", ["lots", "4 G B", "-4G", "4X", "", "G"])
+def test_bad_memory_strings(text: str) -> None:
+    with pytest.raises(ClusterFileError, match="cannot read memory amount"):
+        parse_mem_mb(text)
+
+
+def test_bad_memory_in_a_file_names_the_group(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text('[[nodes]]\nprefix = "n"\ncpus = 4\nmem = "lots"\n')
+    with pytest.raises(ClusterFileError, match=r"\[\[nodes\]\] #1: cannot read memory amount 'lots'"):
+        load_cluster(path)
+
+
+def test_missing_and_invalid_files(tmp_path: Path) -> None:
+    with pytest.raises(ClusterFileError, match="cluster file not found"):
+        load_cluster(tmp_path / "nope.toml")
+    path = tmp_path / "broken.toml"
+    path.write_text("[[nodes]\ncpus = ")
+    with pytest.raises(ClusterFileError, match="not valid TOML"):
+        load_cluster(path)
+    path.write_bytes(b"\xff\xfe\x00binary")
+    with pytest.raises(ClusterFileError, match="not valid TOML"):
+        load_cluster(path)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({}, "at least one"),
+        ({"nodes": [{"cpus": 4}]}, "'prefix'|'name'"),
+        ({"nodes": [{"prefix": "n", "count": 0}]}, "count must be >= 1"),
+        ({"nodes": [{"prefix": "n", "cpus": -2}]}, "cpus must be >= 0"),
+        ({"nodes": [{"prefix": "n", "cpus": "many"}]}, "many"),
+        ({"nodes": [{"prefix": "n", "count": 4}], "topology": {"levels": ["a"], "fanouts": [2, 2]}}, "one fanout"),
+        ({"nodes": [{"prefix": "n"}, {"prefix": "n"}]}, "unique"),
+    ],
+)
+def test_bad_descriptions(data: dict[str, object], message: str) -> None:
+    with pytest.raises(ClusterFileError, match=message):
+        cluster_from_dict(data)
+
+
+def test_without_partitions_every_node_is_in_batch() -> None:
+    c = cluster_from_dict({"nodes": [{"prefix": "n", "count": 2, "cpus": 4}]})
+    assert c.default_partition() is not None and c.partition("batch").nodes == ("n000", "n001")
+
+
+def test_uniform_toml_loads(tmp_path: Path) -> None:
+    path = tmp_path / "u.toml"
+    path.write_text(uniform_toml(4, 8, mem="16G", gpus=1, name="u"))
+    c = load_cluster(path)
+    assert c.name == "u" and c.total() == Resources(32, 65536, 4)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"nodes": [1, 2]}, r"\[\[nodes\]\] #1: not a table"),
+        ({"nodes": [{"prefix": "n", "features": 5}]}, r"\[\[nodes\]\] #1"),
+        ({"nodes": [{"prefix": "n"}], "partitions": [{"default": True}]}, r"\[\[partitions\]\] #1: .*name"),
+        ({"nodes": [{"prefix": "n"}], "partitions": "batch"}, "partitions"),
+        ({"nodes": [{"prefix": "n"}], "partitions": [{"name": "b", "max_time": "long"}]}, r"\[\[partitions\]\] #1"),
+        ({"nodes": [{"prefix": "n"}], "topology": "flat"}, r"\[topology\]"),
+        ({"nodes": [{"prefix": "n"}], "topology": {"fanouts": ["x"]}}, r"\[topology\]"),
+    ],
+)
+def test_malformed_tables_are_clear_errors_not_crashes(data: dict[str, object], message: str) -> None:
+    """Bug: these raised KeyError, TypeError or AttributeError, which `hal simulate --cluster` showed as a
+    traceback instead of a message."""
+    with pytest.raises(ClusterFileError, match=message):
+        cluster_from_dict(data)
+
+
+def test_a_directory_is_not_a_cluster_file(tmp_path: Path) -> None:
+    """Bug: IsADirectoryError escaped load_cluster."""
+    with pytest.raises(ClusterFileError, match="cannot read"):
+        load_cluster(tmp_path)
