@@ -1,0 +1,126 @@
+"""Applications as Symphony users register them: what a service instance runs, its resources and instance limits."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import shlex
+import subprocess
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # service instances import this module; keep numpy out of their start-up
+    from hal.model.resources import Resources
+
+CMD_PREFIX = "cmd:"
+POLICIES = ("proportional", "priority")
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    """``target`` is ``package.module:callable`` or ``cmd:<template>`` with ``{input}`` in its arguments.
+
+    A callable target is a function (called once per task with the input) or a class, instantiated once per
+    service instance; it may define ``on_session_enter(common)`` to receive the session's common data.
+    """
+
+    name: str
+    target: str
+    cpus: int = 1
+    mem_mb: int = 0
+    gpus: int = 0
+    min_instances: int = 0
+    max_instances: int = 64
+    max_retries: int = 3  # attempts after the first when a service instance dies mid-task
+    policy: str = "proportional"
+    env: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.name or "/" in self.name:
+            raise ValueError(f"application name {self.name!r} must be non-empty and contain no '/'")
+        if not self.target.startswith(CMD_PREFIX) and ":" not in self.target:
+            raise ValueError(f"target {self.target!r} must be 'module:callable' or 'cmd:<template>'")
+        if self.min_instances < 0 or self.max_instances < max(1, self.min_instances):
+            raise ValueError(f"need 0 <= min_instances <= max_instances and max >= 1, got {self.min_instances}")
+        if self.max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
+        if self.policy not in POLICIES:
+            raise ValueError(f"unknown sharing policy {self.policy!r}; choose one of {list(POLICIES)}")
+
+    @property
+    def per_instance(self) -> Resources:
+        from hal.model.resources import Resources
+
+        return Resources(cpus=self.cpus, mem_mb=self.mem_mb, gpus=self.gpus)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @staticmethod
+    def from_dict(data: dict[str, Any]) -> Application:
+        return Application(**data)
+
+
+class AppRegistry:
+    """Registered applications, kept in a JSON file so a restarted session manager still knows them."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self.apps: dict[str, Application] = {}
+        if path is not None and path.exists():
+            for item in json.loads(path.read_text()):
+                app = Application.from_dict(item)
+                self.apps[app.name] = app
+
+    def register(self, app: Application) -> None:
+        self.apps[app.name] = app
+        self._save()
+
+    def remove(self, name: str) -> None:
+        self.apps.pop(name, None)
+        self._save()
+
+    def get(self, name: str) -> Application:
+        try:
+            return self.apps[name]
+        except KeyError:
+            raise KeyError(f"unknown application {name!r}; registered: {sorted(self.apps)}") from None
+
+    def _save(self) -> None:
+        if self.path is None:
+            return
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps([a.to_dict() for a in self.apps.values()], indent=1))
+        os.replace(tmp, self.path)
+
+
+class CommandFailed(RuntimeError):
+    """A command-template task exited non-zero."""
+
+
+def command_runner(template: str) -> Callable[[Any], str]:
+    """Each argument of the template is formatted on its own, so an input can never add arguments."""
+    words = shlex.split(template)
+
+    def run(x: Any) -> str:
+        argv = [w.format(input=x) for w in words]
+        proc = subprocess.run(argv, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise CommandFailed(f"{argv[0]} exited {proc.returncode}: {proc.stderr.strip()[-2000:]}")
+        return proc.stdout
+
+    return run
+
+
+def resolve(target: str) -> Any:
+    """The object a target names (a callable or a class), or a runner for a command template."""
+    if target.startswith(CMD_PREFIX):
+        return command_runner(target[len(CMD_PREFIX) :])
+    module_name, _, attr = target.partition(":")
+    obj: Any = importlib.import_module(module_name)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj

@@ -1,0 +1,377 @@
+"""The HTC SDK: sessions with map, submit -> Future, cancel, common data and re-attach, over one socket each.
+
+A reader thread per session turns result batches into resolved futures or hands them to the running map;
+``map`` streams its inputs, keeping at most ``window`` tasks outstanding, so an iterator of ten million
+inputs is never materialized on either side.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import itertools
+import pickle
+import queue
+import threading
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import CancelledError, Future, InvalidStateError
+from typing import Any
+
+from hal.htc import wire
+from hal.htc.app import Application
+
+Result = tuple[int, int, bytes]
+
+
+class TaskError(Exception):
+    """A task raised an exception that could not be rebuilt here; carries the remote type and traceback."""
+
+    def __init__(self, type_name: str, message: str, remote_traceback: str) -> None:
+        super().__init__(f"{type_name}: {message}\n\nRemote traceback:\n{remote_traceback}")
+        self.type_name = type_name
+        self.remote_traceback = remote_traceback
+
+
+class TaskLost(Exception):
+    """Every attempt of the task lost its service instance (killed, crashed, out of memory)."""
+
+
+class RemoteTraceback(Exception):
+    """Set as ``__cause__`` of a task's exception so the traceback shows where it was raised remotely."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+    def __str__(self) -> str:
+        return f'\n"""\n{self.text}"""'
+
+
+class SessionBroken(ConnectionError):
+    """The connection to the session manager was lost (the session may be recoverable: re-attach)."""
+
+
+def unwrap(status: int, data: bytes) -> Any:
+    """A result's value, or the exception it stands for (returned, not raised)."""
+    if status == wire.S_OK:
+        return pickle.loads(data)
+    if status == wire.S_CANCELLED:
+        return CancelledError()
+    if status == wire.S_LOST:
+        return TaskLost(data.decode())
+    blob, type_name, message, text = pickle.loads(data)
+    if blob is not None:
+        try:
+            exc = pickle.loads(blob)
+            if isinstance(exc, BaseException):
+                exc.__cause__ = RemoteTraceback(text)
+                return exc
+        except Exception:
+            pass
+    return TaskError(type_name, message, text)
+
+
+def value_of(result: Result) -> Any:
+    value = unwrap(result[1], result[2])
+    if isinstance(value, BaseException) and result[1] != wire.S_OK:
+        raise value
+    return value
+
+
+class TaskFuture(Future[Any]):
+    def __init__(self, session: Session, tid: int) -> None:
+        super().__init__()
+        self.session = session
+        self.tid = tid
+
+    def cancel(self) -> bool:
+        if self.done():
+            return False
+        self.session.cancel([self])
+        return super().cancel()
+
+
+class Session:
+    """A session of one application; use as a context manager (``client.session(...)``)."""
+
+    def __init__(
+        self, address: str, spec: dict[str, Any] | None = None, attach: int | None = None, window: int = 20000
+    ) -> None:
+        self.window = window
+        self.batch = 512
+        self._ch = wire.Channel(wire.connect(address))
+        self._send_lock = threading.Lock()
+        self._replies: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._futures: dict[int, TaskFuture] = {}
+        self._sink: queue.SimpleQueue[Any] | None = None
+        self._orphans: list[Result] = []
+        self._cv = threading.Condition()
+        self._waiting = False
+        self._broken: str | None = None
+        self._tids = itertools.count()
+        if attach is None:
+            self._ch.send((wire.OPEN, spec))
+            self.info: dict[str, Any] = {}
+        else:
+            self._ch.send((wire.ATTACH, attach))
+        reply = self._ch.recv()
+        if reply[0] == wire.ERROR:
+            self._ch.close()
+            raise RuntimeError(reply[1])
+        if attach is None:
+            self.id: int = reply[1]
+        else:
+            self.info = reply[1]
+            self.id = attach
+            self._tids = itertools.count(self.info["submitted"])
+        self._reader = threading.Thread(target=self._read, name=f"hal-session-{self.id}", daemon=True)
+        self._reader.start()
+
+    # ---- the reader thread -------------------------------------------------------------------------
+    def _read(self) -> None:
+        try:
+            while True:
+                msg = self._ch.recv()
+                if msg[0] == wire.RESULTS:
+                    self._route(msg[2])
+                elif msg[0] == wire.ERROR and self._sink is not None:
+                    self._sink.put(RuntimeError(msg[1]))
+                else:
+                    self._replies.put(msg)
+        except (EOFError, OSError) as exc:
+            self._broken = f"lost the session manager: {exc}"
+        broken = SessionBroken(self._broken)
+        for fut in list(self._futures.values()):
+            with contextlib.suppress(InvalidStateError):
+                fut.set_exception(broken)
+        self._futures.clear()
+        if self._sink is not None:
+            self._sink.put(broken)
+        self._replies.put((wire.ERROR, self._broken))
+        with self._cv:
+            self._cv.notify_all()
+
+    def _route(self, results: list[Result]) -> None:
+        futs = self._futures
+        other = results
+        if futs:
+            other = []
+            for r in results:
+                fut = futs.pop(r[0], None)
+                if fut is None:
+                    other.append(r)
+                    continue
+                try:
+                    value = unwrap(r[1], r[2])
+                    if r[1] == wire.S_OK:
+                        fut.set_result(value)
+                    elif r[1] == wire.S_CANCELLED:
+                        fut.cancel()
+                    else:
+                        fut.set_exception(value)
+                except InvalidStateError:
+                    pass
+            if self._waiting:
+                with self._cv:
+                    self._cv.notify_all()
+        if other:
+            if self._sink is not None:
+                self._sink.put(other)
+            else:
+                self._orphans.extend(other)
+                with self._cv:
+                    self._cv.notify_all()
+
+    # ---- sending -----------------------------------------------------------------------------------
+    def _send(self, msg: tuple[Any, ...]) -> None:
+        if self._broken:
+            raise SessionBroken(self._broken)
+        with self._send_lock:
+            self._ch.send(msg)
+
+    def _request(self, msg: tuple[Any, ...], timeout: float = 30.0) -> Any:
+        self._send(msg)
+        reply = self._replies.get(timeout=timeout)
+        if reply[0] == wire.ERROR:
+            raise RuntimeError(reply[1])
+        return reply[1]
+
+    # ---- the API -----------------------------------------------------------------------------------
+    def submit(self, x: Any, priority: int = 0) -> TaskFuture:
+        """One task; higher ``priority`` runs first within this session."""
+        if len(self._futures) >= self.window:
+            with self._cv:
+                self._waiting = True
+                while len(self._futures) >= self.window and not self._broken:
+                    self._cv.wait(0.5)
+                self._waiting = False
+        tid = next(self._tids)
+        fut = TaskFuture(self, tid)
+        self._futures[tid] = fut
+        self._send((wire.TASKS, self.id, [(tid, priority, wire.dumps(x))]))
+        return fut
+
+    def map(self, inputs: Iterable[Any], ordered: bool = True, priority: int = 0) -> Iterator[Any]:
+        """Results of ``inputs`` in submission order (or completion order); a task's exception is raised here."""
+        if self._sink is not None:
+            raise RuntimeError("one map at a time per session")
+        sink: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._sink = sink
+        try:
+            yield from self._map(iter(inputs), sink, ordered, priority)
+        finally:
+            self._sink = None
+
+    def _map(self, it: Iterator[Any], sink: queue.SimpleQueue[Any], ordered: bool, priority: int) -> Iterator[Any]:
+        dumps = wire.dumps
+        order: deque[int] = deque()
+        early: dict[int, Result] = {}
+        sent = received = 0
+        exhausted = False
+        while True:
+            while not exhausted and sent - received < self.window:
+                chunk = list(itertools.islice(it, min(self.batch, self.window - (sent - received))))
+                if not chunk:
+                    exhausted = True
+                    break
+                items = [(next(self._tids), priority, dumps(x)) for x in chunk]
+                if ordered:
+                    order.extend(t for t, _, _ in items)
+                self._send((wire.TASKS, self.id, items))
+                sent += len(items)
+            if exhausted and received == sent:
+                return
+            got = sink.get()
+            if isinstance(got, BaseException):
+                raise got
+            received += len(got)
+            if not ordered:
+                for r in got:
+                    yield value_of(r)
+                continue
+            for r in got:
+                early[r[0]] = r
+            while order and order[0] in early:
+                yield value_of(early.pop(order.popleft()))
+
+    def cancel(self, futures: Iterable[TaskFuture] | None = None) -> None:
+        """Cancel some tasks, or every queued task of the session; running ones finish and are dropped."""
+        tids = None if futures is None else [f.tid for f in futures]
+        self._send((wire.CANCEL, self.id, tids))
+
+    def collect(self, timeout: float | None = None) -> dict[int, Any]:
+        """After a re-attach: every task's value (or exception) by task id, waiting for those not done."""
+        want = self.info.get("submitted", 0)
+        seen: dict[int, Any] = {}
+        with self._cv:
+            while True:
+                for r in self._orphans:
+                    seen[r[0]] = unwrap(r[1], r[2])
+                self._orphans.clear()
+                if len(seen) >= want or self._broken:
+                    return seen
+                if not self._cv.wait(timeout):
+                    raise TimeoutError(f"{len(seen)} of {want} results after {timeout} s")
+
+    def wait(self) -> None:
+        """Block until every submitted future has its result."""
+        with self._cv:
+            self._waiting = True
+            while self._futures and not self._broken:
+                self._cv.wait(0.5)
+            self._waiting = False
+
+    def detach(self) -> None:
+        """Leave a recoverable session running; ``client.attach(id)`` collects its results later."""
+        self._request((wire.DETACH, self.id))
+        self._ch.close()
+
+    def close(self) -> None:
+        if not self._broken:
+            with contextlib.suppress(RuntimeError, SessionBroken, queue.Empty):
+                self._request((wire.CLOSE, self.id))
+        self._ch.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self.wait()
+        self.close()
+
+
+class HtcClient:
+    """Talks to a session manager: sessions, re-attach, applications, counters."""
+
+    def __init__(self, address: str | None = None, user: str | None = None) -> None:
+        from hal.htc.server import default_address
+
+        self.address = address or default_address()
+        self.user = user or getpass.getuser()
+
+    def session(
+        self,
+        app: str,
+        slots: int | None = None,
+        *,
+        name: str = "",
+        priority: int = 1,
+        common: Any = None,
+        recoverable: bool = False,
+        window: int = 20000,
+    ) -> Session:
+        spec = {
+            "app": app,
+            "name": name,
+            "user": self.user,
+            "priority": priority,
+            "max_slots": slots,
+            "recoverable": recoverable,
+            "common": None if common is None else wire.dumps(common),
+        }
+        return Session(self.address, spec, window=window)
+
+    def async_session(self, app: str, slots: int | None = None, **kwargs: Any) -> Any:
+        from hal.htc.aio import AsyncSession
+
+        return AsyncSession(self.session(app, slots, **kwargs))
+
+    def attach(self, session_id: int) -> Session:
+        return Session(self.address, attach=session_id)
+
+    def _call(self, msg: tuple[Any, ...]) -> Any:
+        ch = wire.Channel(wire.connect(self.address))
+        try:
+            ch.send(msg)
+            reply = ch.recv(timeout=30.0)
+        finally:
+            ch.close()
+        if reply[0] == wire.ERROR:
+            raise RuntimeError(reply[1])
+        return reply[1]
+
+    def register(self, app: Application) -> None:
+        self._call((wire.REGISTER, app.to_dict()))
+
+    def register_app(self, name: str, target: str, **kwargs: Any) -> Application:
+        app = Application(name, target, **kwargs)
+        self.register(app)
+        return app
+
+    def apps(self) -> list[Application]:
+        return [Application.from_dict(a) for a in self._call((wire.APPS,))]
+
+    def stats(self) -> dict[str, Any]:
+        return dict(self._call((wire.STATS,)))
+
+    def sessions(self) -> list[dict[str, Any]]:
+        return list(self.stats()["sessions"])
+
+    def hold(self, cpus: int, duration: float, qos: str = "high", user: str | None = None) -> int:
+        """A batch job on a standalone manager's engine: holds ``cpus`` for ``duration`` s once started."""
+        return int(self._call((wire.HOLD, {"cpus": cpus, "duration": duration, "qos": qos, "user": user or self.user})))
+
+    def shutdown(self) -> None:
+        self._call((wire.SHUTDOWN,))

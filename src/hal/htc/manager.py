@@ -1,0 +1,326 @@
+"""The session manager's decisions: which instance serves which session, what it gets next, and what a lost
+instance's tasks become. I/O (sockets, processes) is the server's; this module only sends on given Conns."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from hal.htc import wire
+from hal.htc.app import AppRegistry
+from hal.htc.sharing import Claim, allocate
+from hal.htc.slots import Granted, SlotAsk, SlotProvider
+from hal.htc.state import Instance, SessionSpec, SessionState
+
+Spawn = Callable[[int, Any], Any]  # (instance id, app) -> process handle with .pid and .poll()
+IDLE_LINGER = 3.0  # seconds an unneeded warm instance is kept before its slot goes back
+
+
+class Manager:
+    def __init__(
+        self, registry: AppRegistry, provider: SlotProvider, spawn: Spawn, close: Callable[[Any], None]
+    ) -> None:
+        self.registry = registry
+        self.provider = provider
+        self.spawn = spawn
+        self.close_conn = close  # the server unregisters the socket before closing it
+        self.sessions: dict[int, SessionState] = {}
+        self.instances: dict[int, Instance] = {}
+        self.by_slot: dict[int, int] = {}
+        self.finished: deque[dict[str, Any]] = deque(maxlen=200)
+        self.totals = {"tasks_done": 0, "instances_lost": 0, "slots_reclaimed": 0}
+        self._next_sid = 0
+        self._next_iid = 0
+        self._last_asks: list[SlotAsk] = []
+        self.dirty = True  # demand or slots changed: rebalance and re-ask
+
+    # ---- sessions ----------------------------------------------------------------------------------
+    def open_session(self, spec: SessionSpec, client: Any) -> SessionState:
+        app = self.registry.get(spec.app)
+        self._next_sid += 1
+        s = SessionState(self._next_sid, spec, app, time.time())
+        s.client = client
+        self.sessions[s.sid] = s
+        self.dirty = True
+        return s
+
+    def add_tasks(self, sid: int, items: list[tuple[int, int, bytes]]) -> None:
+        s = self.sessions[sid]
+        if s.state != "open":
+            raise ValueError(f"session {sid} is {s.state}")
+        s.add(items)
+        if len(s.instances) < min(s.demand(), s.app.max_instances):
+            self.dirty = True
+        self.dispatch(s)
+
+    def close_session(self, sid: int, why: str = "closed") -> None:
+        s = self.sessions.pop(sid, None)
+        if s is None:
+            return
+        s.cancel(None)
+        s.state = why
+        s.ended = time.time()
+        self.flush_session(s)
+        for iid in list(s.instances):
+            inst = self.instances[iid]
+            inst.moving = True
+        self.finished.append(s.summary(time.time()))
+        self.dirty = True
+
+    def client_gone(self, client: Any) -> None:
+        for s in list(self.sessions.values()):
+            if s.client is client:
+                s.client = None
+                if s.spec.recoverable:
+                    s.state = "detached" if s.state == "open" else s.state
+                else:
+                    self.close_session(s.sid, "aborted")
+
+    def attach(self, sid: int, client: Any) -> SessionState:
+        s = self.sessions.get(sid)
+        if s is None:
+            raise KeyError(f"no live session {sid}")
+        if not s.spec.recoverable:
+            raise ValueError(f"session {sid} is not recoverable")
+        s.client = client
+        s.state = "open"
+        s.outbox = list(s.history or [])
+        return s
+
+    # ---- instances ---------------------------------------------------------------------------------
+    def on_grant(self, ev: Granted) -> None:
+        self._start_instance(ev.slot, ev.pool)
+
+    def _start_instance(self, slot: int, pool: str) -> None:
+        self._next_iid += 1
+        app = self.registry.apps.get(pool)
+        if app is None:
+            self.provider.release(slot)
+            return
+        proc = self.spawn(self._next_iid, app)
+        inst = Instance(self._next_iid, slot, pool, proc, time.monotonic())
+        self.instances[inst.iid] = inst
+        self.by_slot[slot] = inst.iid
+
+    def hello(self, iid: int, conn: Any) -> Instance | None:
+        inst = self.instances.get(iid)
+        if inst is None:
+            return None
+        inst.conn = conn
+        inst.idle_since = time.monotonic()
+        self.dirty = True
+        return inst
+
+    def on_reclaim(self, slot: int, reason: str) -> None:
+        iid = self.by_slot.pop(slot, None)
+        if iid is None:
+            return
+        self.totals["slots_reclaimed"] += 1
+        self._drop_instance(self.instances[iid], preempted=True, reason=reason)
+
+    def instance_lost(self, inst: Instance, reason: str) -> None:
+        """The process died (or its connection broke): retry its tasks and start a new process on the slot."""
+        if inst.iid not in self.instances:
+            return
+        self.totals["instances_lost"] += 1
+        self._drop_instance(inst, preempted=False, reason=reason)
+        if self.by_slot.get(inst.slot) == inst.iid:
+            del self.by_slot[inst.slot]
+            self._start_instance(inst.slot, inst.pool)
+
+    def _drop_instance(self, inst: Instance, preempted: bool, reason: str) -> None:
+        self.instances.pop(inst.iid, None)
+        kill(inst.proc)
+        if inst.conn is not None:
+            self.close_conn(inst.conn)
+        s = self.sessions.get(inst.sid) if inst.sid is not None else None
+        if s is not None:
+            s.instances.discard(inst.iid)
+            tasks = list(inst.outstanding.items())
+            s.inflight -= len(tasks)
+            if tasks and preempted:
+                s.counters.requeued += len(tasks)
+            elif tasks:
+                tasks = self._charge_attempt(s, tasks, reason)
+            s.requeue_front(tasks)
+        inst.outstanding.clear()
+        self.dirty = True
+
+    def _charge_attempt(self, s: SessionState, tasks: list[tuple[int, bytes]], reason: str) -> list[tuple[int, bytes]]:
+        """Only the oldest task was running (instances run tasks in arrival order): it pays an attempt."""
+        tid = tasks[0][0]
+        n = s.attempts.get(tid, 0) + 1
+        s.counters.retried += 1
+        if n > s.app.max_retries:
+            s.attempts.pop(tid, None)
+            why = f"service instance lost while running the task ({reason}); gave up after {n} attempts"
+            s.finished(tid, wire.S_LOST, why.encode(), 0.0)
+            return tasks[1:]
+        s.attempts[tid] = n
+        return tasks
+
+    def release_slot(self, inst: Instance) -> None:
+        self.instances.pop(inst.iid, None)
+        self.by_slot.pop(inst.slot, None)
+        if inst.conn is not None:
+            inst.conn.send((wire.STOP,))
+            inst.conn.flush()
+            self.close_conn(inst.conn)
+        kill(inst.proc, signal.SIGTERM)
+        self.provider.release(inst.slot)
+
+    # ---- results -----------------------------------------------------------------------------------
+    def done(self, inst: Instance, results: list[tuple[int, int, bytes, float]]) -> None:
+        s = self.sessions.get(inst.sid) if inst.sid is not None else None
+        out = inst.outstanding
+        self.totals["tasks_done"] += len(results)
+        for tid, status, data, secs in results:
+            if out.pop(tid, None) is None:
+                continue
+            if s is not None:
+                s.inflight -= 1
+                if s.cancelled and tid in s.cancelled:
+                    s.cancelled.discard(tid)
+                    s.counters.cancelled += 1
+                    s.emit((tid, wire.S_CANCELLED, b""))
+                else:
+                    s.finished(tid, status, data, secs)
+        if s is not None:
+            if inst.moving:
+                self.dirty = True
+            else:
+                self.feed(inst, s)
+        if not out:
+            inst.idle_since = time.monotonic()
+
+    def flush_session(self, s: SessionState) -> None:
+        if s.outbox and s.client is not None:
+            s.client.send((wire.RESULTS, s.sid, s.outbox))
+        if s.outbox:
+            s.outbox = []
+
+    # ---- dispatch ----------------------------------------------------------------------------------
+    def feed(self, inst: Instance, s: SessionState) -> None:
+        depth = s.depth()
+        have = len(inst.outstanding)
+        if have > depth // 2 or inst.moving or not s.queued:
+            return
+        batch = s.take(depth - have)
+        if batch:
+            inst.outstanding.update(batch)
+            s.inflight += len(batch)
+            inst.conn.send((wire.RUN, batch))
+
+    def dispatch(self, s: SessionState) -> None:
+        for iid in s.instances:
+            if not s.queued:
+                return
+            inst = self.instances[iid]
+            if inst.conn is not None:
+                self.feed(inst, s)
+
+    def rebalance(self) -> None:
+        """Split each application's live instances among its sessions, move the surplus, ask for slots."""
+        now = time.monotonic()
+        asks: list[SlotAsk] = []
+        for name, app in self.registry.apps.items():
+            sessions = [s for s in self.sessions.values() if s.spec.app == name and s.state in ("open", "detached")]
+            pool = [i for i in self.instances.values() if i.pool == name]
+            ready = [i for i in pool if i.conn is not None]
+            claims = [Claim(s.sid, s.spec.user, s.spec.priority, s.demand()) for s in sessions]
+            targets = allocate(len(ready), claims, app.policy)
+            for s in sessions:
+                s.target = targets.get(s.sid, 0)
+            self._move(ready, {s.sid: s for s in sessions}, targets)
+            want = sum(allocate(app.max_instances, claims, app.policy).values())
+            if sessions:
+                want = max(want, app.min_instances)
+            asks.extend(self._asks(name, app, sessions, claims, want))
+            self._linger(pool, want, now)
+        if asks != self._last_asks:
+            self.provider.ask(asks)
+            self._last_asks = asks
+
+    def _move(self, ready: list[Instance], sessions: dict[int, SessionState], targets: dict[Any, int]) -> None:
+        counts = {sid: 0 for sid in sessions}
+        for inst in ready:
+            if inst.sid in counts and not inst.moving:
+                counts[inst.sid] += 1
+        for inst in ready:
+            sid = inst.sid
+            if sid is not None and sid in counts and not inst.moving and counts[sid] > targets.get(sid, 0):
+                inst.moving = True
+                counts[sid] -= 1
+            if (inst.moving or sid not in counts) and not inst.outstanding:
+                hungry = [k for k in counts if counts[k] < targets.get(k, 0)]
+                if hungry:
+                    new = max(hungry, key=lambda k: targets[k] - counts[k])
+                    self._bind(inst, sessions[new])
+                    counts[new] += 1
+                elif sid is not None and sid not in counts:
+                    self._unbind(inst)
+
+    def _bind(self, inst: Instance, s: SessionState) -> None:
+        old = self.sessions.get(inst.sid) if inst.sid is not None else None
+        if old is not None:
+            old.instances.discard(inst.iid)
+        inst.sid = s.sid
+        inst.moving = False
+        s.instances.add(inst.iid)
+        inst.conn.send((wire.BIND, s.sid, s.app.target, s.spec.common))
+        self.feed(inst, s)
+
+    def _unbind(self, inst: Instance) -> None:
+        inst.sid = None
+        inst.moving = False
+        inst.idle_since = time.monotonic()
+
+    def _asks(self, name: str, app: Any, sessions: list[SessionState], claims: list[Claim], want: int) -> list[SlotAsk]:
+        """Slots per user for this pool: the sharing split of ``want``, so fair share charges the right user."""
+        if want <= 0:
+            return []
+        split = allocate(want, claims, app.policy)
+        per_user: dict[str, tuple[int, int]] = {}
+        for s in sessions:
+            n, prio = per_user.get(s.spec.user, (0, 0))
+            per_user[s.spec.user] = (n + split.get(s.sid, 0), max(prio, s.spec.priority))
+        extra = want - sum(n for n, _ in per_user.values())
+        if extra > 0:  # min_instances above the demand: charge them to the first user
+            user = sessions[0].spec.user
+            n, prio = per_user.get(user, (0, sessions[0].spec.priority))
+            per_user[user] = (n + extra, prio)
+        return [SlotAsk(name, u, app.per_instance, n, p) for u, (n, p) in sorted(per_user.items()) if n > 0]
+
+    def _linger(self, pool: list[Instance], want: int, now: float) -> None:
+        """Give back slots above ``want`` once their instance has been idle for IDLE_LINGER seconds."""
+        surplus = len(pool) - want
+        for inst in sorted(pool, key=lambda i: i.idle_since):
+            if surplus <= 0:
+                return
+            if not inst.outstanding and (inst.sid is None or inst.moving) and now - inst.idle_since > IDLE_LINGER:
+                self.release_slot(inst)
+                surplus -= 1
+
+    # ---- observability -----------------------------------------------------------------------------
+    def stats(self) -> dict[str, Any]:
+        now = time.time()
+        live = [s.summary(now) for s in self.sessions.values()]
+        return {
+            "sessions": live + list(self.finished),
+            "instances": len(self.instances),
+            "slots": self.provider.stats(),
+            "totals": dict(self.totals),
+            "apps": [a.to_dict() for a in self.registry.apps.values()],
+        }
+
+
+def kill(proc: Any, sig: int = signal.SIGKILL) -> None:
+    if proc is None:
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(proc.pid, sig)

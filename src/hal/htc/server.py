@@ -1,0 +1,275 @@
+"""The session manager process: one selector loop over clients and service instances, no thread per peer.
+
+Runs standalone (``hal session-manager`` or ``python -m hal.htc.server``) with its own engine over this
+machine's CPUs, or beside the controller with a provider over the controller's Scheduler.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from hal.htc import wire
+from hal.htc.app import Application, AppRegistry
+from hal.htc.engine_slots import SchedulerSlots, batch_spec, standalone_provider
+from hal.htc.manager import Manager
+from hal.htc.slots import Granted, SlotProvider
+from hal.htc.state import Instance, SessionSpec
+from hal.model.resources import Resources
+
+TICK = 0.1  # seconds between rebalances when nothing else wakes the loop
+
+_CLIENT = "client"
+
+
+class Server:
+    def __init__(self, address: str, registry: AppRegistry, provider: SlotProvider) -> None:
+        self.address = address
+        self.listener = wire.listen(address)
+        self.sel = selectors.DefaultSelector()
+        self.sel.register(self.listener, selectors.EVENT_READ, None)
+        self.provider = provider
+        self.manager = Manager(registry, provider, self._spawn, self._forget)
+        self.roles: dict[wire.Conn, Any] = {}
+        self.writing: set[wire.Conn] = set()
+        self.stopping = False
+        self._last_tick = 0.0
+        self._last_reap = 0.0
+
+    # ---- processes ---------------------------------------------------------------------------------
+    def _spawn(self, iid: int, app: Application) -> subprocess.Popen[bytes]:
+        env = dict(os.environ)
+        env.update(app.env)
+        cmd = [sys.executable, "-m", "hal.htc.worker", "--address", self.address, "--instance", str(iid)]
+        return subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def _reap(self) -> None:
+        """Instances whose process ended before it ever connected (a crash at start-up)."""
+        for inst in list(self.manager.instances.values()):
+            if inst.conn is None and inst.proc.poll() is not None:
+                self.manager.instance_lost(inst, f"process exited with code {inst.proc.returncode} at start-up")
+
+    # ---- the loop ----------------------------------------------------------------------------------
+    def serve_forever(self) -> None:
+        try:
+            while not self.stopping:
+                self.step()
+        finally:
+            self.shutdown()
+
+    def step(self, timeout: float = TICK) -> None:
+        for key, mask in self.sel.select(timeout):
+            conn = key.data
+            if conn is None:
+                self._accept()
+                continue
+            if mask & selectors.EVENT_WRITE and conn.flush():
+                self._want_write(conn, False)
+            if mask & selectors.EVENT_READ:
+                msgs = conn.read()
+                if msgs is None:
+                    self._gone(conn)
+                    continue
+                for msg in msgs:
+                    self._handle(conn, msg)
+        self._flush()  # results and tasks leave before any bookkeeping: latency first
+        m = self.manager
+        for ev in self.provider.poll():
+            if isinstance(ev, Granted):
+                m.on_grant(ev)
+            else:
+                m.on_reclaim(ev.slot, ev.reason)
+        now = time.monotonic()
+        if m.dirty or now - self._last_tick > TICK:
+            m.dirty = False
+            self._last_tick = now
+            m.rebalance()
+        if now - self._last_reap > 0.5:
+            self._last_reap = now
+            self._reap()
+        self._flush()
+
+    def _flush(self) -> None:
+        for s in self.manager.sessions.values():
+            if s.outbox:
+                self.manager.flush_session(s)
+        for conn in self.roles:
+            if conn.wbuf and not conn.flush():
+                self._want_write(conn, True)
+
+    def _want_write(self, conn: wire.Conn, on: bool) -> None:
+        if on == (conn in self.writing):
+            return
+        events = selectors.EVENT_READ | (selectors.EVENT_WRITE if on else 0)
+        self.sel.modify(conn.sock, events, conn)
+        if on:
+            self.writing.add(conn)
+        else:
+            self.writing.discard(conn)
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                sock, _ = self.listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            conn = wire.Conn(sock)
+            self.roles[conn] = None
+            self.sel.register(sock, selectors.EVENT_READ, conn)
+
+    def _forget(self, conn: wire.Conn) -> Any:
+        role = self.roles.pop(conn, None)
+        self.writing.discard(conn)
+        with contextlib.suppress(KeyError, ValueError):
+            self.sel.unregister(conn.sock)
+        conn.close()
+        return role
+
+    def _gone(self, conn: wire.Conn) -> None:
+        role = self._forget(conn)
+        if isinstance(role, Instance):
+            self.manager.instance_lost(role, _exit_reason(role.proc))
+        elif role == _CLIENT:
+            self.manager.client_gone(conn)
+
+    # ---- messages ----------------------------------------------------------------------------------
+    def _handle(self, conn: wire.Conn, msg: tuple[Any, ...]) -> None:
+        kind = msg[0]
+        m = self.manager
+        if kind == wire.TASKS:
+            try:
+                m.add_tasks(msg[1], msg[2])
+            except (KeyError, ValueError) as exc:
+                conn.send((wire.ERROR, f"session {msg[1]}: {exc}"))
+            return
+        if kind == wire.DONE:
+            inst = self.roles.get(conn)
+            if isinstance(inst, Instance):
+                m.done(inst, msg[1])
+            return
+        if kind == wire.HELLO:
+            inst = m.hello(msg[1], conn)
+            if inst is None:
+                conn.send((wire.STOP,))
+            self.roles[conn] = inst
+            return
+        self.roles[conn] = _CLIENT
+        try:
+            reply = self._request(conn, kind, msg)
+        except (KeyError, ValueError, TypeError) as exc:
+            conn.send((wire.ERROR, str(exc).strip("'\"")))
+            return
+        if reply is not _NO_REPLY:
+            conn.send((wire.OK, reply))
+
+    def _request(self, conn: wire.Conn, kind: int, msg: tuple[Any, ...]) -> Any:
+        m = self.manager
+        if kind == wire.OPEN:
+            return m.open_session(SessionSpec.from_dict(msg[1]), conn).sid
+        if kind == wire.CANCEL:
+            m.sessions[msg[1]].cancel(msg[2])
+            return _NO_REPLY
+        if kind == wire.CLOSE:
+            m.close_session(msg[1])
+            return True
+        if kind == wire.DETACH:
+            s = m.sessions[msg[1]]
+            s.client = None
+            s.state = "detached"
+            return True
+        if kind == wire.ATTACH:
+            s = m.attach(msg[1], conn)
+            conn.send((wire.OK, s.summary(time.time())))
+            m.flush_session(s)
+            return _NO_REPLY
+        if kind == wire.REGISTER:
+            m.registry.register(Application.from_dict(msg[1]))
+            m.dirty = True
+            return True
+        if kind == wire.APPS:
+            return [a.to_dict() for a in m.registry.apps.values()]
+        if kind == wire.STATS:
+            return m.stats()
+        if kind == wire.HOLD:
+            return self._hold(msg[1])
+        if kind == wire.SHUTDOWN:
+            self.stopping = True
+            return True
+        raise ValueError(f"unknown request kind {kind}")
+
+    def _hold(self, req: dict[str, Any]) -> int:
+        """A batch job on the standalone manager's own engine (the controller submits real ones)."""
+        if not isinstance(self.provider, SchedulerSlots):
+            raise ValueError("batch holds need the standalone engine")
+        res = Resources(cpus=int(req.get("cpus", 1)), mem_mb=int(req.get("mem_mb", 0)), gpus=int(req.get("gpus", 0)))
+        spec = batch_spec(self.provider, res, req.get("user", "nobody"), req.get("qos", "high"), req["duration"])
+        return self.provider.submit_batch(spec, float(req["duration"]))
+
+    def shutdown(self) -> None:
+        m = self.manager
+        for sid in list(m.sessions):
+            m.close_session(sid, "shutdown")
+        procs = [inst.proc for inst in m.instances.values()]
+        for inst in list(m.instances.values()):
+            m.release_slot(inst)
+        for proc in procs:
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        self.provider.close()
+        for conn in list(self.roles):
+            conn.flush()
+            conn.close()
+        self.listener.close()
+        if not self.address.startswith("tcp://") and os.path.exists(self.address):
+            os.unlink(self.address)
+
+
+_NO_REPLY = object()
+
+
+def _exit_reason(proc: Any) -> str:
+    try:
+        code = proc.wait(timeout=0.2)
+    except subprocess.TimeoutExpired:
+        return f"connection to process {proc.pid} lost"
+    if code < 0:
+        return f"process {proc.pid} killed by {signal.Signals(-code).name}"
+    return f"process {proc.pid} exited with code {code}"
+
+
+def default_address() -> str:
+    return os.environ.get("HAL_HTC_ADDRESS") or str(Path.home() / ".hal" / "htc.sock")
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description="HAL session manager (HTC), standalone with its own engine")
+    ap.add_argument("--address", default=default_address(), help="Unix socket path or tcp://host:port")
+    ap.add_argument("--cpus", type=int, default=os.cpu_count() or 1, help="CPUs this manager may hand out as slots")
+    ap.add_argument("--mem-mb", type=int, default=0, help="memory to hand out (0: do not account memory)")
+    ap.add_argument("--state-dir", default=None, help="where registered applications are kept")
+    args = ap.parse_args(argv)
+    state = Path(args.state_dir) if args.state_dir else Path(default_address()).parent
+    state.mkdir(parents=True, exist_ok=True)
+    if not args.address.startswith("tcp://"):
+        Path(args.address).parent.mkdir(parents=True, exist_ok=True)
+    registry = AppRegistry(state / "apps.json")
+    provider = standalone_provider(args.cpus, args.mem_mb or (1 << 40))
+    server = Server(args.address, registry, provider)
+    signal.signal(signal.SIGTERM, lambda *_: setattr(server, "stopping", True))
+    print(f"hal session manager listening on {args.address} with {args.cpus} cpus", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""What the session manager asks of the resource layer: slots of an application's per-instance size.
+
+A slot is one service instance's worth of resources, held from the scheduler like a one-task job, so
+priority, fair share and preemption treat HTC and batch work alike. The manager states its whole desire
+(``ask``); the provider answers with grants and reclaims (``poll``); the manager gives slots back
+(``release``) when its sessions no longer need them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from hal.model.resources import Resources
+
+
+@dataclass(frozen=True, slots=True)
+class SlotAsk:
+    """``count`` slots (held plus still pending) of ``per_slot`` for ``pool`` on behalf of ``user``."""
+
+    pool: str
+    user: str
+    per_slot: Resources
+    count: int
+    priority: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Granted:
+    slot: int
+    pool: str
+    user: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reclaimed:
+    """The scheduler took the slot back (preemption); the instance must stop now and its tasks go back."""
+
+    slot: int
+    pool: str
+    reason: str
+
+
+SlotEvent = Granted | Reclaimed
+
+
+class SlotProvider(Protocol):
+    def ask(self, asks: Sequence[SlotAsk]) -> None:
+        """The manager's whole desire; (pool, user) pairs not listed want nothing more. Pending requests above
+        the new count are withdrawn; held slots are only ever given back through ``release``."""
+        ...
+
+    def release(self, slot: int) -> None: ...
+
+    def poll(self) -> list[SlotEvent]:
+        """Grants and reclaims since the last call; never blocks."""
+        ...
+
+    def stats(self) -> dict[str, int]:
+        """Held and pending slot counts, for observability."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,208 @@
+"""A session's tasks inside the manager: priority queues, retry counts, counters and buffered results."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from hal.htc import wire
+from hal.htc.app import Application
+
+Result = tuple[int, int, bytes]  # (task id, status, pickled output or error)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSpec:
+    """What a client asks for when it opens a session."""
+
+    app: str
+    name: str = ""
+    user: str = "nobody"
+    priority: int = 1
+    max_slots: int | None = None
+    recoverable: bool = False
+    common: bytes | None = None
+
+    @staticmethod
+    def from_dict(data: dict[str, Any]) -> SessionSpec:
+        return SessionSpec(**data)
+
+
+@dataclass(slots=True)
+class Counters:
+    submitted: int = 0
+    done: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    retried: int = 0
+    requeued: int = 0  # returned to the queue by a preemption, not counted as an attempt
+
+
+class SessionState:
+    """Queued tasks by priority (highest first, FIFO within a priority); tasks returned by a lost instance
+    go back to the front of their queue so submission order is kept as far as possible."""
+
+    def __init__(self, sid: int, spec: SessionSpec, app: Application, now: float) -> None:
+        self.sid = sid
+        self.spec = spec
+        self.app = app
+        self.queues: dict[int, deque[tuple[int, bytes]]] = {}
+        self.prios: list[int] = []
+        self.prio_of: dict[int, int] = {}  # only for tasks with a non-default priority
+        self.queued = 0
+        self.inflight = 0
+        self.cancelled: set[int] = set()
+        self.attempts: dict[int, int] = {}
+        self.counters = Counters()
+        self.client: Any = None  # the client's Conn, None while detached
+        self.outbox: list[Result] = []
+        self.history: list[Result] | None = [] if spec.recoverable else None
+        self.state = "open"
+        self.created = now
+        self.ended: float | None = None
+        self.avg_task: float | None = None  # EWMA of task seconds, for the prefetch depth
+        self.instances: set[int] = set()
+        self.target = 0
+        self._rate: deque[tuple[float, int]] = deque([(now, 0)], maxlen=64)
+
+    # ---- queue -------------------------------------------------------------------------------------
+    def _queue(self, prio: int) -> deque[tuple[int, bytes]]:
+        q = self.queues.get(prio)
+        if q is None:
+            q = self.queues[prio] = deque()
+            self.prios = sorted(self.queues, reverse=True)
+        return q
+
+    def add(self, items: list[tuple[int, int, bytes]]) -> None:
+        for tid, prio, payload in items:
+            if prio:
+                self.prio_of[tid] = prio
+            self._queue(prio).append((tid, payload))
+        self.queued += len(items)
+        self.counters.submitted += len(items)
+
+    def requeue_front(self, tasks: list[tuple[int, bytes]]) -> None:
+        """Tasks back from an instance, oldest first in ``tasks``."""
+        for tid, payload in reversed(tasks):
+            self._queue(self.prio_of.get(tid, 0)).appendleft((tid, payload))
+        self.queued += len(tasks)
+
+    def take(self, n: int) -> list[tuple[int, bytes]]:
+        out: list[tuple[int, bytes]] = []
+        cancelled = self.cancelled
+        for prio in self.prios:
+            q = self.queues[prio]
+            while q and len(out) < n:
+                item = q.popleft()
+                if cancelled and item[0] in cancelled:
+                    cancelled.discard(item[0])
+                    continue
+                out.append(item)
+            if len(out) >= n:
+                break
+        self.queued -= len(out)
+        return out
+
+    def cancel(self, tids: list[int] | None) -> list[int]:
+        """Cancel queued tasks (all when ``tids`` is None); running ones finish and are reported cancelled."""
+        if tids is None:
+            gone = [tid for q in self.queues.values() for tid, _ in q]
+            for q in self.queues.values():
+                q.clear()
+            self.queued = 0
+            self.cancelled.clear()
+        else:
+            queued = {tid for q in self.queues.values() for tid, _ in q} - self.cancelled
+            gone = [t for t in tids if t in queued]
+            self.cancelled.update(gone)
+            self.queued -= len(gone)
+        for tid in gone:
+            self.emit((tid, wire.S_CANCELLED, b""))
+        self.counters.cancelled += len(gone)
+        return gone
+
+    # ---- results -----------------------------------------------------------------------------------
+    def emit(self, result: Result) -> None:
+        self.outbox.append(result)
+        if self.history is not None:
+            self.history.append(result)
+        self.prio_of.pop(result[0], None)
+
+    def finished(self, tid: int, status: int, data: bytes, seconds: float) -> None:
+        c = self.counters
+        if status == wire.S_OK:
+            c.done += 1
+        else:
+            c.failed += 1
+        if self.attempts:
+            self.attempts.pop(tid, None)
+        avg = self.avg_task
+        self.avg_task = seconds if avg is None else avg + 0.05 * (seconds - avg)
+        self.emit((tid, status, data))
+
+    def depth(self) -> int:
+        """Tasks to keep in flight per instance: about 5 ms of work, at least 1 and at most 256."""
+        if self.avg_task is None:
+            return 2
+        return max(1, min(256, int(0.005 / max(self.avg_task, 2e-5))))
+
+    @property
+    def idle(self) -> bool:
+        return self.queued == 0 and self.inflight == 0
+
+    def demand(self) -> int:
+        cap = self.spec.max_slots if self.spec.max_slots is not None else self.app.max_instances
+        return min(cap, self.queued + self.inflight)
+
+    def rate(self, now: float) -> float:
+        """Tasks per second over the last few seconds."""
+        done = self.counters.done + self.counters.failed
+        last_t, _ = self._rate[-1]
+        if now - last_t >= 0.5:
+            self._rate.append((now, done))
+        while len(self._rate) > 2 and now - self._rate[0][0] > 10.0:
+            self._rate.popleft()
+        t0, d0 = self._rate[0]
+        return (done - d0) / (now - t0) if now > t0 else 0.0
+
+    def summary(self, now: float) -> dict[str, Any]:
+        c = self.counters
+        return {
+            "session": self.sid,
+            "name": self.spec.name,
+            "app": self.spec.app,
+            "user": self.spec.user,
+            "priority": self.spec.priority,
+            "state": self.state,
+            "recoverable": self.spec.recoverable,
+            "slots": len(self.instances),
+            "target": self.target,
+            "submitted": c.submitted,
+            "done": c.done,
+            "failed": c.failed,
+            "cancelled": c.cancelled,
+            "running": self.inflight,
+            "queued": self.queued,
+            "retried": c.retried,
+            "requeued": c.requeued,
+            "tasks_per_s": round(self.rate(now), 1),
+            "created": self.created,
+            "ended": self.ended,
+        }
+
+
+@dataclass(slots=True)
+class Instance:
+    """A service instance: the process on one slot, the session it serves and the tasks it holds."""
+
+    iid: int
+    slot: int
+    pool: str
+    proc: Any
+    started: float
+    conn: Any = None
+    sid: int | None = None
+    outstanding: dict[int, bytes] = field(default_factory=dict)
+    moving: bool = False  # over its session's share: no new tasks, rebind once drained
+    idle_since: float = 0.0
