@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from hal.engine.plan import Plan
 from hal.engine.predict.registry import make_predictor
 from hal.engine.profile import Profile
@@ -13,7 +15,7 @@ def job(jid: int, procs: int, limit: float, run: float, submit: float = 0.0) -> 
     return JobSpec(job_id=jid, submit_time=submit, tasks=procs, time_limit=limit, runtime=run)
 
 
-def starts(jobs: list[JobSpec], procs: int, backfill: str, **kw: str) -> dict[int, float]:
+def starts(jobs: list[JobSpec], procs: int, backfill: str, **kw: Any) -> dict[int, float]:
     book, space = pool_for(procs)
     out = Simulation(jobs, book, space, Profile(backfill=backfill, **kw), make_predictor("user")).run()
     return dict(zip(out.job_id.tolist(), out.start.tolist(), strict=True))

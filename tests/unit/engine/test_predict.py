@@ -1,0 +1,84 @@
+"""Runtime predictors (user estimate, clairvoyant, Tsafrir's last-two) and the overrun correction rule."""
+
+from __future__ import annotations
+
+import pytest
+
+from hal.engine.api import Estimate, RuntimePredictor
+from hal.engine.predict.basic import DEFAULT_LIMIT, Clairvoyant, LastTwo, UserEstimate
+from hal.engine.predict.correct import LADDER, extend
+from hal.engine.predict.registry import make_predictor
+from hal.model.job import JobSpec
+
+
+def spec(limit: float | None = None, user: str = "alice", runtime: float | None = None) -> JobSpec:
+    return JobSpec(job_id=1, submit_time=0, time_limit=limit, user=user, runtime=runtime)
+
+
+def test_user_estimate_is_the_limit() -> None:
+    assert UserEstimate().predict(spec(600)) == Estimate(600, 600)
+    assert UserEstimate().predict(spec(None)) == Estimate(DEFAULT_LIMIT, DEFAULT_LIMIT)
+
+
+def test_clairvoyant_needs_the_real_runtime() -> None:
+    assert Clairvoyant().predict(spec(600, runtime=42)) == Estimate(42, 42)
+    with pytest.raises(ValueError, match="needs the real runtime"):
+        Clairvoyant().predict(spec(600))
+
+
+def test_last_two_cold_start_uses_the_limit_or_the_default() -> None:
+    p = LastTwo()
+    assert p.predict(spec(900)) == Estimate(900, 900)
+    assert p.predict(spec(None)) == Estimate(DEFAULT_LIMIT, DEFAULT_LIMIT)
+    assert p.predict(spec(0)) == Estimate(DEFAULT_LIMIT, DEFAULT_LIMIT)  # a zero limit is no information
+
+
+def test_last_two_averages_the_users_last_two_runs() -> None:
+    p = LastTwo()
+    for run in (1000.0, 100.0, 300.0):
+        p.observe(spec(5000), run, end_time=0)
+    assert p.predict(spec(5000)) == Estimate(200.0, 5000.0)  # (100 + 300) / 2; upper = the limit
+    assert p.predict(spec(None)) == Estimate(200.0, 300.0)  # without a limit the upper is the longest seen
+    assert p.predict(spec(5000, user="bob")) == Estimate(5000, 5000)  # history is per user
+
+
+def test_last_two_is_capped_at_the_limit_and_at_least_one_second() -> None:
+    p = LastTwo()
+    p.observe(spec(), 800.0, 0)
+    p.observe(spec(), 1200.0, 0)
+    assert p.predict(spec(600)) == Estimate(600.0, 600.0)
+    q = LastTwo()
+    q.observe(spec(), 0.0, 0)
+    assert q.predict(spec(100)) == Estimate(1.0, 100.0)
+
+
+def test_registry() -> None:
+    for name, cls in (("user", UserEstimate), ("actual", Clairvoyant), ("last2", LastTwo)):
+        predictor = make_predictor(name)
+        assert isinstance(predictor, cls) and isinstance(predictor, RuntimePredictor)
+    assert make_predictor("last2") is not make_predictor("last2")  # fresh state per run
+    with pytest.raises(ValueError, match=r"unknown estimate 'oracle'; choose one of \["):
+        make_predictor("oracle")
+
+
+def test_reqtime_correction_jumps_to_the_limit_then_climbs_the_ladder() -> None:
+    assert extend(100.0, 3600.0) == 3600.0
+    assert extend(3600.0, 3600.0) == 7200.0  # at the limit already: next ladder step
+    assert extend(50.0, None) == 60.0
+    assert extend(0.0, 0.0) == 60.0
+
+
+def test_ladder_and_double_rules() -> None:
+    assert extend(100.0, 3600.0, "ladder") == 300.0
+    assert extend(LADDER[-1], None, "ladder") == 2 * LADDER[-1]
+    assert extend(100.0, 3600.0, "double") == 200.0
+    assert extend(0.0, None, "double") == 1.0
+    with pytest.raises(ValueError, match="unknown correction rule 'halve'"):
+        extend(1.0, None, "halve")
+
+
+@pytest.mark.parametrize("rule", ["reqtime", "ladder", "double"])
+@pytest.mark.parametrize("elapsed", [0.0, 1.0, 59.0, 60.0, 3599.0, 3600.0, 1e6])
+@pytest.mark.parametrize("limit", [None, 0.0, 60.0, 3600.0])
+def test_correction_always_moves_past_the_elapsed_time(rule: str, elapsed: float, limit: float | None) -> None:
+    assert extend(elapsed, limit, rule) > elapsed

@@ -1,0 +1,84 @@
+"""Profiles: TOML, the short BACKFILL:ORDER[:BACKFILL_ORDER] names, and clear errors for unknown names."""
+
+from __future__ import annotations
+
+import pytest
+
+from hal.engine.plugins.multifactor import Multifactor
+from hal.engine.profile import Profile
+
+
+def test_defaults() -> None:
+    p = Profile()
+    assert (p.order, p.backfill, p.backfill_order, p.placement, p.correction) == (
+        "fcfs",
+        "easy",
+        "queue",
+        "firstfit",
+        "reqtime",
+    )
+
+
+def test_short_names() -> None:
+    assert Profile.parse("easy:fcfs") == Profile(order="fcfs", backfill="easy")
+    assert Profile.parse("easy:fcfs:sjf") == Profile(order="fcfs", backfill="easy", backfill_order="sjf")
+    assert Profile.parse("conservative:wfp3").backfill == "conservative"
+    assert Profile.parse("none:unicep").order == "unicep"
+
+
+@pytest.mark.parametrize("name", ["easy", "easy:fcfs:sjf:x", ""])
+def test_short_names_with_the_wrong_shape(name: str) -> None:
+    with pytest.raises(ValueError, match="BACKFILL:ORDER"):
+        Profile.parse(name)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"order": "lifo"}, r"unknown queue order 'lifo'; known: \[.*'fcfs'.*\]"),
+        (
+            {"backfill": "aggressive"},
+            r"unknown backfill 'aggressive'; choose one of \['none', 'easy', 'conservative'\]",
+        ),
+        ({"backfill_order": "lifo"}, r"unknown backfill order 'lifo'; choose one of \['queue', 'sjf'\]"),
+        ({"placement": "worstfit"}, r"unknown placement 'worstfit'; choose one of \['firstfit', 'bestfit'\]"),
+    ],
+)
+def test_unknown_names_are_clear_errors(kwargs: dict[str, str], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Profile(**kwargs)  # type: ignore[arg-type]
+    if "order" in kwargs:
+        with pytest.raises(ValueError, match="unknown queue order"):
+            Profile.parse(f"easy:{kwargs['order']}")
+
+
+def test_toml_with_a_scheduler_table_and_order_args() -> None:
+    text = """
+[scheduler]
+order = "multifactor"
+backfill = "conservative"
+placement = "bestfit"
+half_life = 3600.0
+
+[scheduler.order_args]
+weight_age = 5.0
+favor_small = true
+"""
+    p = Profile.from_toml(text)
+    assert (p.order, p.backfill, p.placement, p.half_life) == ("multifactor", "conservative", "bestfit", 3600.0)
+    order = p.make_order()
+    assert isinstance(order, Multifactor)
+    assert order.args.weight_age == 5.0 and order.args.favor_small
+
+
+def test_toml_without_a_table() -> None:
+    assert Profile.from_toml('order = "sjf"\nbackfill = "none"\n') == Profile(order="sjf", backfill="none")
+
+
+def test_toml_errors() -> None:
+    with pytest.raises(ValueError, match=r"unknown profile keys \['bakfill'\]"):
+        Profile.from_toml('[scheduler]\nbakfill = "easy"\n')
+    with pytest.raises(ValueError, match="unknown backfill"):
+        Profile.from_toml('[scheduler]\nbackfill = "sometimes"\n')
+    with pytest.raises(ValueError, match=r"f1 has no arguments \['speed'\]; it takes \['submit_weight'\]"):
+        Profile.from_toml('[scheduler]\norder = "f1"\n[scheduler.order_args]\nspeed = 2\n').make_order()

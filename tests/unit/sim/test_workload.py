@@ -1,0 +1,81 @@
+"""Trace records to jobs: the documented cleaning rules and the count of what was skipped and why."""
+
+from __future__ import annotations
+
+import pytest
+
+from hal.model.resources import Resources
+from hal.sim.swf import SwfRecord, SwfTrace
+from hal.sim.workload import Cleaning, to_workload
+
+
+def rec(jid: int, run: int = 100, procs: int = 4, req_procs: int = -1, req: int = 200, status: int = 1) -> SwfRecord:
+    return SwfRecord(jid, jid * 10, -1, run, procs, -1, -1, req_procs, req, -1, status, 7, 2, 5, 1, -1, -1, -1)
+
+
+def trace(*records: SwfRecord, max_procs: int | None = 16) -> SwfTrace:
+    header = {"MaxProcs": str(max_procs)} if max_procs else {}
+    return SwfTrace(records=list(records), header=header)
+
+
+def test_a_record_becomes_a_job() -> None:
+    w = to_workload(trace(rec(1)))
+    job = w.jobs[0]
+    assert w.capacity == 16 and not w.skipped
+    assert (job.job_id, job.submit_time, job.tasks, job.per_task, job.time_limit, job.runtime) == (
+        1,
+        10.0,
+        4,
+        Resources(cpus=1),
+        200.0,
+        100.0,
+    )
+    assert (job.user, job.group, job.executable, job.queue) == ("u7", "g2", 5, 1)
+
+
+def test_jobs_come_sorted_by_id() -> None:
+    assert [j.job_id for j in to_workload(trace(rec(3), rec(1), rec(2))).jobs] == [1, 2, 3]
+
+
+def test_processor_count_falls_back_to_the_request() -> None:
+    w = to_workload(trace(rec(1, procs=-1, req_procs=8), rec(2, procs=-1, req_procs=-1)))
+    assert [j.tasks for j in w.jobs] == [8]
+    assert [str(p) for p in w.skipped] == ["line 2: job 2: no processor count (fields 5 and 8)"]
+    strict = to_workload(trace(rec(1, procs=-1, req_procs=8)), rules=Cleaning(procs_fallback=False))
+    assert not strict.jobs and len(strict.skipped) == 1
+
+
+def test_runtime_and_status_rules() -> None:
+    records = (rec(1, run=-1), rec(2, run=0), rec(3, status=5), rec(4))
+    assert [j.job_id for j in to_workload(trace(*records)).jobs] == [2, 3, 4]
+    cleaned = to_workload(trace(*records), rules=Cleaning(min_runtime=1, drop_status=(0, 5)))
+    assert [j.job_id for j in cleaned.jobs] == [4]
+    assert [str(p) for p in cleaned.skipped] == [
+        "line 1: job 1: run time -1 s (unknown or too short)",
+        "line 2: job 2: run time 0 s (unknown or too short)",
+        "line 3: job 3: status 5 dropped by the cleaning rules",
+    ]
+
+
+def test_oversize_jobs_are_skipped_or_refused() -> None:
+    w = to_workload(trace(rec(1, procs=32), rec(2)))
+    assert [j.job_id for j in w.jobs] == [2]
+    assert [str(p) for p in w.skipped] == ["line 1: job 1: needs 32 processors, machine has 16"]
+    with pytest.raises(ValueError, match="job 1 needs 32 processors; the machine has 16"):
+        to_workload(trace(rec(1, procs=32)), rules=Cleaning(drop_oversize=False))
+
+
+def test_missing_requests_use_the_runtime_or_the_largest_request() -> None:
+    records = (rec(1, run=50, req=-1), rec(2, req=900))
+    assert [j.time_limit for j in to_workload(trace(*records)).jobs] == [50.0, 900.0]
+    assert [j.time_limit for j in to_workload(trace(*records), rules=Cleaning(missing_request="max")).jobs] == [
+        900.0,
+        900.0,
+    ]
+
+
+def test_machine_size_from_argument_header_or_largest_job() -> None:
+    assert to_workload(trace(rec(1)), capacity=64).capacity == 64
+    assert to_workload(trace(rec(1, procs=6), rec(2, procs=3), max_procs=None)).capacity == 6
+    with pytest.raises(ValueError, match="machine size unknown"):
+        to_workload(trace(max_procs=None))
