@@ -31,6 +31,7 @@ app = typer.Typer(
 app.command("simulate")(simulate.simulate)
 app.command("compare")(compare.compare)
 app.command("demo")(demo.demo)
+app.command("predict-eval")(__import__("hal.cli.predict", fromlist=["predict_eval"]).predict_eval)
 app.add_typer(tools.cluster_app, name="cluster")
 app.add_typer(tools.trace_app, name="trace")
 app.command("server")(server.server)

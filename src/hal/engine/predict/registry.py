@@ -6,11 +6,13 @@ from collections.abc import Callable
 
 from hal.engine.api import RuntimePredictor
 from hal.engine.predict.basic import Clairvoyant, LastTwo, UserEstimate
+from hal.engine.predict.gbm import GbmPredictor
 
 PREDICTORS: dict[str, Callable[[], RuntimePredictor]] = {
     "user": UserEstimate,
     "actual": Clairvoyant,
     "last2": LastTwo,
+    "gbm": GbmPredictor,
 }
 
 

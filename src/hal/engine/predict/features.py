@@ -1,0 +1,208 @@
+"""What a runtime model may know about a job at submission: its request and its user's finished history.
+
+Everything here is fed by two calls in time order: ``submitted(job)`` when the job is predicted and
+``finished(job, runtime, end)`` when it completes. A feature row is built before the job is recorded as
+submitted, from completions already delivered, so a prediction can never see a later completion.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+
+from hal.model.job import JobSpec
+
+FEATURES: tuple[str, ...] = (
+    "user",
+    "group",
+    "executable",
+    "queue",
+    "partition",
+    "log_procs",
+    "log_request",
+    "submit_hour",
+    "submit_weekday",
+    "user_last",
+    "user_last2",
+    "user_mean5",
+    "user_max5",
+    "user_ratio_last",
+    "user_ratio_mean5",
+    "same_request_last",
+    "same_request_count",
+    "user_prev",
+    "user_min5",
+    "same_limit_last",
+    "same_procs_last",
+    "user_completed",
+    "user_outstanding",
+    "user_outstanding_procs",
+    "since_user_submit",
+    "since_user_end",
+    "machine_recent",
+    "last2_estimate",
+)
+CATEGORICAL: tuple[int, ...] = (0, 1, 2, 3, 4)
+# Candidate predictions the selector chooses between, as (feature, fallback feature) in log seconds;
+# "request" is the user's limit itself. Fallbacks chain: a missing candidate takes the one before it.
+CANDIDATES: tuple[str, ...] = (
+    "user_last",
+    "same_request_last",
+    "last2_estimate",
+    "user_max5",
+    "same_limit_last",
+    "request",
+)
+NO_LIMIT = 3600.0  # stands in for the request when a job has none
+INDEX: dict[str, int] = {name: i for i, name in enumerate(FEATURES)}
+MISSING = -1.0
+RECENT = 5  # per-user runtimes kept
+MACHINE_RECENT = 32  # machine-wide completions averaged
+
+
+def log_time(seconds: float) -> float:
+    """Runtimes are modelled in log space: errors are relative, as the accuracy metric is."""
+    return math.log(max(seconds, 1.0))
+
+
+@dataclass(slots=True)
+class UserState:
+    """A user's finished runtimes (with their requests) and unfinished submissions."""
+
+    runs: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=RECENT))
+    completed: int = 0
+    outstanding: int = 0
+    outstanding_procs: int = 0
+    last_submit: float = -1.0
+    last_end: float = -1.0
+
+
+@dataclass(slots=True)
+class History:
+    """Online state behind the features; codes for categories are given in order of first appearance."""
+
+    users: dict[str, UserState] = field(default_factory=dict)
+    codes: dict[tuple[int, str], int] = field(default_factory=dict)
+    same: dict[tuple[str, float, int], tuple[float, int]] = field(default_factory=dict)
+    same_limit: dict[tuple[str, float], float] = field(default_factory=dict)
+    same_procs: dict[tuple[str, int], float] = field(default_factory=dict)
+    recent: deque[float] = field(default_factory=lambda: deque(maxlen=MACHINE_RECENT))
+    recent_sum: float = 0.0
+
+    def code(self, kind: int, value: str) -> float:
+        key = (kind, value)
+        got = self.codes.get(key)
+        if got is None:
+            got = self.codes[key] = len(self.codes)
+        return float(got)
+
+    def row(self, job: JobSpec) -> list[float]:
+        """The feature row of ``job`` from completions seen so far (call before ``submitted``)."""
+        user = self.users.get(job.user)
+        req = job.time_limit if job.time_limit is not None and job.time_limit > 0 else None
+        t = job.submit_time
+        row = [
+            self.code(0, job.user),
+            self.code(1, job.group),
+            float(max(job.executable, -1) + 1),
+            float(max(job.queue, -1) + 1),
+            self.code(4, job.partition),
+            math.log2(max(job.procs, 1)),
+            log_time(req) if req is not None else MISSING,
+            (t % 86400.0) / 3600.0,
+            float(int(t // 86400.0) % 7),
+        ]
+        row.extend(self._user_part(user, req, t))
+        same = self.same.get((job.user, req or -1.0, job.procs))
+        row.append(log_time(same[0]) if same is not None else MISSING)
+        row.append(float(same[1]) if same is not None else 0.0)
+        if user is None or len(user.runs) < 2:
+            row.append(MISSING)
+        else:
+            row.append(log_time(user.runs[-2][0]))
+        row.append(log_time(min(r for r, _ in user.runs)) if user is not None and user.runs else MISSING)
+        got = self.same_limit.get((job.user, req or -1.0))
+        row.append(log_time(got) if got is not None else MISSING)
+        got = self.same_procs.get((job.user, job.procs))
+        row.append(log_time(got) if got is not None else MISSING)
+        if user is None:
+            row.extend((0.0, 0.0, 0.0, MISSING, MISSING))
+        else:
+            row.append(math.log1p(user.completed))
+            row.append(float(user.outstanding))
+            row.append(math.log1p(user.outstanding_procs))
+            row.append(math.log1p(t - user.last_submit) if user.last_submit >= 0 else MISSING)
+            row.append(math.log1p(max(t - user.last_end, 0.0)) if user.last_end >= 0 else MISSING)
+        row.append(self.recent_sum / len(self.recent) if self.recent else MISSING)
+        row.append(self._last2(user, req))
+        return row
+
+    @staticmethod
+    def _user_part(user: UserState | None, req: float | None, t: float) -> list[float]:
+        if user is None or not user.runs:
+            return [MISSING] * 6
+        runs = [r for r, _ in user.runs]
+        logs = [log_time(r) for r in runs]
+        ratios = [min(r / q, 2.0) if q > 0 else MISSING for r, q in user.runs]
+        last2 = runs[-2:]
+        return [
+            logs[-1],
+            log_time(sum(last2) / len(last2)),
+            sum(logs) / len(logs),
+            max(logs),
+            ratios[-1],
+            sum(ratios) / len(ratios),
+        ]
+
+    @staticmethod
+    def _last2(user: UserState | None, req: float | None) -> float:
+        if user is None or not user.runs:
+            return log_time(req) if req is not None else MISSING
+        last2 = [r for r, _ in list(user.runs)[-2:]]
+        value = sum(last2) / len(last2)
+        return log_time(min(value, req) if req is not None else value)
+
+    @staticmethod
+    def candidates(row: list[float], limit: float | None) -> list[float]:
+        """Each candidate's log runtime, capped at the request, missing ones filled from user_last."""
+        lreq = log_time(limit if limit is not None else NO_LIMIT)
+        last = row[INDEX["user_last"]]
+        if last < 0:
+            last = lreq
+        out = []
+        for name in CANDIDATES:
+            value = lreq if name == "request" else row[INDEX[name]]
+            if value < 0:
+                value = last
+            out.append(min(value, lreq))
+        return out
+
+    def submitted(self, job: JobSpec) -> None:
+        user = self.users.get(job.user)
+        if user is None:
+            user = self.users[job.user] = UserState()
+        user.outstanding += 1
+        user.outstanding_procs += job.procs
+        user.last_submit = job.submit_time
+
+    def finished(self, job: JobSpec, runtime: float, end_time: float) -> None:
+        user = self.users.get(job.user)
+        if user is None:
+            user = self.users[job.user] = UserState()
+        req = job.time_limit if job.time_limit is not None and job.time_limit > 0 else -1.0
+        user.runs.append((runtime, req))
+        user.completed += 1
+        user.outstanding = max(user.outstanding - 1, 0)
+        user.outstanding_procs = max(user.outstanding_procs - job.procs, 0)
+        user.last_end = max(user.last_end, end_time)
+        key = (job.user, req, job.procs)
+        prev = self.same.get(key)
+        self.same[key] = (runtime, 1 if prev is None else prev[1] + 1)
+        self.same_limit[(job.user, req)] = runtime
+        self.same_procs[(job.user, job.procs)] = runtime
+        value = log_time(runtime)
+        if len(self.recent) == self.recent.maxlen:
+            self.recent_sum -= self.recent[0]
+        self.recent.append(value)
+        self.recent_sum += value

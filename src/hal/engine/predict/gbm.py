@@ -1,0 +1,174 @@
+"""The gradient-boosted runtime predictor: features at submission, online retraining, last2 until trained.
+
+Learning is online by construction: a job's feature row is frozen when it is predicted, and it joins the
+training set only when its completion is observed. Training is delegated to a ``Trainer`` so that a shell
+can run it off the scheduling path (hal.learn.trainer); the engine's own trainer fits synchronously.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from hal.engine.api import Estimate
+from hal.engine.predict.basic import LastTwo
+from hal.engine.predict.features import CANDIDATES, FEATURES, History, log_time
+from hal.engine.predict.trees import GbmConfig, Model, compile_model, fit_boosters, params_of
+from hal.model.job import JobSpec
+
+UPPER_Q = 0.9  # quantile of log(observed / predicted) used for the upper estimate (start-time p90)
+RESIDUALS = 2000  # recent residuals kept for that quantile
+INPUTS: tuple[str, ...] = (*FEATURES, *(f"cand_{c}" for c in CANDIDATES), "request_or_default")
+BASE = CANDIDATES.index("same_request_last")  # what ``regress`` mode predicts a correction to
+
+
+@dataclass(frozen=True, slots=True)
+class Trained:
+    """Fitted boosters: LightGBM text (what is saved) and compiled functions (what predicts)."""
+
+    mode: str
+    texts: tuple[str, ...]
+    fns: tuple[Model, ...]
+    samples: int
+
+
+class Trainer(Protocol):
+    """Fits models from snapshots; ``take`` never waits and returns each finished model once."""
+
+    def submit(self, inputs: list[list[float]], targets: list[float], cfg: GbmConfig) -> None: ...
+
+    def take(self) -> Trained | None: ...
+
+
+def compile_trained(mode: str, texts: Sequence[str], samples: int) -> Trained:
+    return Trained(mode, tuple(texts), tuple(compile_model(t, INPUTS) for t in texts), samples)
+
+
+def train(inputs: list[list[float]], targets: list[float], cfg: GbmConfig) -> Trained:
+    """Fit the boosters of ``cfg.mode`` on (model input, log runtime over request) pairs."""
+    k = len(FEATURES)
+    x = np.asarray(inputs, dtype=np.float64)
+    y = np.asarray(targets, dtype=np.float64)
+    if cfg.mode == "regress":
+        texts = fit_boosters(x, [y - x[:, k + BASE]], params_of(cfg, cfg.objective), INPUTS, cfg.rounds)
+    else:
+        cols = []
+        for c in range(len(CANDIDATES)):
+            d = x[:, k + c] - y  # candidate minus truth, log seconds
+            cols.append(np.exp(-np.abs(d)) - np.where(d < 0, cfg.under_penalty, 0.0))
+        texts = fit_boosters(x, cols, params_of(cfg, "l2"), INPUTS, cfg.rounds)
+    return compile_trained(cfg.mode, texts, len(y))
+
+
+@dataclass(slots=True)
+class SyncTrainer:
+    """Fits at once, on the caller's thread: deterministic, what simulations and tests use by default."""
+
+    ready: Trained | None = None
+
+    def submit(self, inputs: list[list[float]], targets: list[float], cfg: GbmConfig) -> None:
+        self.ready = train(inputs, targets, cfg)
+
+    def take(self) -> Trained | None:
+        got, self.ready = self.ready, None
+        return got
+
+
+@dataclass(slots=True)
+class GbmPredictor:
+    """A learned prediction capped at the request; last2 (then the request) until a model exists."""
+
+    cfg: GbmConfig = field(default_factory=GbmConfig)
+    trainer: Trainer = field(default_factory=SyncTrainer)
+    name: str = "gbm"
+    history: History = field(default_factory=History)
+    fallback: LastTwo = field(default_factory=LastTwo)
+    model: Trained | None = None
+    pending: dict[int, tuple[list[float], float | None]] = field(default_factory=dict)
+    inputs: deque[list[float]] = field(default_factory=deque)
+    targets: deque[float] = field(default_factory=deque)
+    residuals: deque[float] = field(default_factory=lambda: deque(maxlen=RESIDUALS))
+    upper_factor: float = math.e
+    completions: int = 0
+    next_train: int = 0
+
+    def __post_init__(self) -> None:
+        self.inputs = deque(maxlen=self.cfg.window)
+        self.targets = deque(maxlen=self.cfg.window)
+        if self.next_train == 0:
+            self.next_train = self.cfg.warmup
+
+    def input_of(self, job: JobSpec) -> list[float]:
+        """Features and candidates (log seconds relative to the request) known now; records the submission."""
+        row = self.history.row(job)
+        limit = job.time_limit if job.time_limit is not None and job.time_limit > 0 else None
+        cands = History.candidates(row, limit)
+        lreq = cands[-1]
+        row.extend(c - lreq for c in cands)
+        row.append(lreq)
+        return row
+
+    def predict(self, job: JobSpec) -> Estimate:
+        fresh = self.trainer.take()
+        if fresh is not None:
+            self.model = fresh
+        x = self.input_of(job)
+        self.history.submitted(job)
+        if self.model is None:
+            self.pending[job.job_id] = (x, None)
+            return self.fallback.predict(job)
+        guess = self._guess(self.model, x)
+        self.pending[job.job_id] = (x, guess)
+        value = max(math.exp(guess), 1.0)
+        limit = job.time_limit if job.time_limit is not None and job.time_limit > 0 else None
+        upper = value * self.upper_factor
+        if limit is not None:
+            value, upper = min(value, limit), min(upper, limit)
+        return Estimate(value, max(upper, value))
+
+    @staticmethod
+    def _guess(model: Trained, x: list[float]) -> float:
+        """Log runtime: the best-scored candidate (select) or the corrected base candidate (regress)."""
+        k = len(FEATURES)
+        lreq = x[-1]
+        if model.mode == "regress":
+            return min(lreq + x[k + BASE] + model.fns[0](x), lreq)
+        best, best_score = 0, -math.inf
+        for c, fn in enumerate(model.fns):
+            score = fn(x)
+            if score > best_score:
+                best, best_score = c, score
+        return lreq + x[k + best]
+
+    def observe(self, job: JobSpec, runtime: float, end_time: float) -> None:
+        self.history.finished(job, runtime, end_time)
+        self.fallback.observe(job, runtime, end_time)
+        frozen = self.pending.pop(job.job_id, None)
+        if frozen is None:  # submitted before this predictor existed (e.g. after a load): nothing to learn
+            return
+        x, guess = frozen
+        target = log_time(runtime)
+        if guess is not None:
+            self._residual(target - guess)
+        self.inputs.append(x)
+        self.targets.append(target - x[-1])  # relative to the request, like the candidates
+        self.completions += 1
+        if self.completions >= self.next_train:
+            self.next_train = self.completions + self.cfg.retrain_every
+            self.trainer.submit(list(self.inputs), list(self.targets), self.cfg)
+
+    def _residual(self, value: float) -> None:
+        self.residuals.append(value)
+        n = len(self.residuals)
+        if n >= 50 and n % 50 == 0:
+            ordered = sorted(self.residuals)
+            self.upper_factor = max(math.exp(ordered[int(UPPER_Q * (n - 1))]), 1.0)
+
+    def forget(self, job_id: int) -> None:
+        """A cancelled job never completes: drop its frozen input so it is not learned from."""
+        self.pending.pop(job_id, None)

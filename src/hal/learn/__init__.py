@@ -1,0 +1,1 @@
+"""Learning drivers outside the pure engine: evaluation, tuning, forecasting, model files and trainers."""

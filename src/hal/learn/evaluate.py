@@ -1,0 +1,147 @@
+"""Online evaluation of a runtime predictor on a trace's real history: who was predicted what, and how well.
+
+The trace's own schedule gives each job's real end (submit + wait + run). Events are replayed in time
+order, submissions before completions at the same instant, so a prediction only ever uses jobs that
+finished strictly before the job was submitted.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from hal.engine.api import RuntimePredictor
+from hal.model.job import JobSpec
+from hal.model.resources import Resources
+from hal.sim.swf import SwfTrace, read_swf
+
+CLASSES: tuple[tuple[str, float, float], ...] = (
+    ("< 1 min", 0.0, 60.0),
+    ("1-10 min", 60.0, 600.0),
+    ("10 min-1 h", 600.0, 3600.0),
+    ("1-4 h", 3600.0, 14400.0),
+    ("> 4 h", 14400.0, float("inf")),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """Jobs in submission order with their real ends; ``time_limit`` is None where the trace has none."""
+
+    jobs: list[JobSpec]
+    ends: npt.NDArray[np.float64]
+
+
+def trace_history(trace: SwfTrace | str | Path) -> History:
+    """Every record with a known run time (>= 0) and processor count; no request becomes no limit."""
+    swf = trace if isinstance(trace, SwfTrace) else read_swf(trace)
+    jobs: list[JobSpec] = []
+    ends: list[float] = []
+    for rec in sorted(swf.records, key=lambda r: (r.submit, r.job_id)):
+        procs = rec.procs if rec.procs > 0 else rec.req_procs
+        if rec.run < 0 or procs <= 0:
+            continue
+        jobs.append(
+            JobSpec(
+                job_id=rec.job_id,
+                submit_time=float(rec.submit),
+                tasks=procs,
+                per_task=Resources(cpus=1),
+                time_limit=float(rec.req_time) if rec.req_time > 0 else None,
+                user=f"u{rec.user}",
+                group=f"g{rec.group}",
+                partition=str(rec.partition),
+                executable=rec.executable,
+                queue=rec.queue,
+                runtime=float(rec.run),
+            )
+        )
+        ends.append(float(rec.submit + max(rec.wait, 0) + rec.run))
+    return History(jobs, np.array(ends, dtype=np.float64))
+
+
+@dataclass(frozen=True, slots=True)
+class Scores:
+    jobs: int
+    accuracy: float
+    mae: float
+    median_ae: float
+    under_rate: float
+
+    @staticmethod
+    def of(pred: npt.NDArray[np.float64], real: npt.NDArray[np.float64]) -> Scores:
+        if len(pred) == 0:
+            return Scores(0, 0.0, 0.0, 0.0, 0.0)
+        hi = np.maximum(pred, real)
+        ratio = np.where(hi > 0, np.minimum(pred, real) / np.where(hi > 0, hi, 1.0), 1.0)
+        err = np.abs(pred - real)
+        return Scores(
+            len(pred), float(ratio.mean()), float(err.mean()), float(np.median(err)), float((pred < real).mean())
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    predictor: str
+    trace: str
+    overall: Scores
+    by_class: dict[str, Scores]
+    predict_us: float  # mean cost of one predict() call
+    total_us: float  # predict + observe (training included) per job
+    predictions: npt.NDArray[np.float64] = field(repr=False)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "predictor": self.predictor,
+            "trace": self.trace,
+            **asdict(self.overall),
+            "by_class": {k: asdict(v) for k, v in self.by_class.items()},
+            "predict_us_per_job": self.predict_us,
+            "total_us_per_job": self.total_us,
+        }
+
+
+def replay(history: History, predictor: RuntimePredictor) -> tuple[npt.NDArray[np.float64], float, float]:
+    """Predictions in job order, and the seconds spent in predict() and in observe()."""
+    jobs = history.jobs
+    events: list[tuple[float, int, int]] = [(j.submit_time, 0, i) for i, j in enumerate(jobs)]
+    events += [(float(e), 1, i) for i, e in enumerate(history.ends)]
+    heapq.heapify(events)
+    preds = np.zeros(len(jobs))
+    t_pred = t_obs = 0.0
+    clock = time.perf_counter
+    while events:
+        when, kind, i = heapq.heappop(events)
+        job = jobs[i]
+        t0 = clock()
+        if kind == 0:
+            preds[i] = predictor.predict(job).point
+            t_pred += clock() - t0
+        else:
+            predictor.observe(job, job.runtime or 0.0, when)
+            t_obs += clock() - t0
+    return preds, t_pred, t_obs
+
+
+def evaluate(history: History, predictor: RuntimePredictor, trace_name: str = "") -> Evaluation:
+    preds, t_pred, t_obs = replay(history, predictor)
+    real = np.array([j.runtime for j in history.jobs], dtype=np.float64)
+    by_class = {}
+    for label, lo, hi in CLASSES:
+        mask = (real >= lo) & (real < hi)
+        by_class[label] = Scores.of(preds[mask], real[mask])
+    n = max(len(real), 1)
+    return Evaluation(
+        predictor.name,
+        trace_name,
+        Scores.of(preds, real),
+        by_class,
+        1e6 * t_pred / n,
+        1e6 * (t_pred + t_obs) / n,
+        preds,
+    )

@@ -1,0 +1,151 @@
+"""Model files: a trained runtime predictor saved with its history, and loaded back or refused clearly.
+
+A file is a zip with ``meta.json`` (format, version, input names, settings, the predictor's history),
+one LightGBM text model per booster, and ``window.npz`` (the recent training rows, so retraining after a
+load continues from the same data). Anything wrong gives ``ModelFileError`` saying what and where;
+``load_or_fallback`` turns that into last2 predictions and a warning, so a bad file never stops a site.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections import deque
+from dataclasses import asdict, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hal.engine.api import RuntimePredictor
+from hal.engine.predict.basic import LastTwo
+from hal.engine.predict.features import History, UserState
+from hal.engine.predict.gbm import INPUTS, GbmPredictor, Trainer, compile_trained
+from hal.engine.predict.trees import GbmConfig
+
+FORMAT = "hal-runtime-model"
+VERSION = 1
+
+
+class ModelFileError(Exception):
+    """A model file that cannot be used: missing, corrupt, or made for other features or versions."""
+
+
+def history_to_json(h: History) -> dict[str, Any]:
+    return {
+        "users": {
+            name: {
+                "runs": [list(r) for r in u.runs],
+                "completed": u.completed,
+                "outstanding": u.outstanding,
+                "outstanding_procs": u.outstanding_procs,
+                "last_submit": u.last_submit,
+                "last_end": u.last_end,
+            }
+            for name, u in h.users.items()
+        },
+        "codes": [[k, v, c] for (k, v), c in h.codes.items()],
+        "same": [[u, q, p, r, n] for (u, q, p), (r, n) in h.same.items()],
+        "same_limit": [[u, q, r] for (u, q), r in h.same_limit.items()],
+        "same_procs": [[u, p, r] for (u, p), r in h.same_procs.items()],
+        "recent": list(h.recent),
+    }
+
+
+def history_from_json(data: dict[str, Any]) -> History:
+    h = History()
+    for name, u in data["users"].items():
+        state = UserState()
+        state.runs.extend((float(r), float(q)) for r, q in u["runs"])
+        state.completed, state.outstanding = int(u["completed"]), int(u["outstanding"])
+        state.outstanding_procs = int(u["outstanding_procs"])
+        state.last_submit, state.last_end = float(u["last_submit"]), float(u["last_end"])
+        h.users[name] = state
+    h.codes = {(int(k), str(v)): int(c) for k, v, c in data["codes"]}
+    h.same = {(str(u), float(q), int(p)): (float(r), int(n)) for u, q, p, r, n in data["same"]}
+    h.same_limit = {(str(u), float(q)): float(r) for u, q, r in data["same_limit"]}
+    h.same_procs = {(str(u), int(p)): float(r) for u, p, r in data["same_procs"]}
+    for value in data["recent"]:
+        if len(h.recent) == h.recent.maxlen:
+            h.recent_sum -= h.recent[0]
+        h.recent.append(float(value))
+        h.recent_sum += float(value)
+    return h
+
+
+def save_model(predictor: GbmPredictor, path: str | Path) -> None:
+    """Write the predictor's current model, settings, history and training window."""
+    if predictor.model is None:
+        raise ModelFileError("nothing to save: the predictor has no trained model yet (too few completions)")
+    meta = {
+        "format": FORMAT,
+        "version": VERSION,
+        "inputs": list(INPUTS),
+        "mode": predictor.model.mode,
+        "samples": predictor.model.samples,
+        "boosters": len(predictor.model.texts),
+        "config": asdict(predictor.cfg),
+        "upper_factor": predictor.upper_factor,
+        "completions": predictor.completions,
+        "history": history_to_json(predictor.history),
+    }
+    window = io.BytesIO()
+    np.savez_compressed(
+        window, inputs=np.asarray(list(predictor.inputs), dtype=np.float64), targets=np.asarray(predictor.targets)
+    )
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("meta.json", json.dumps(meta))
+        for i, text in enumerate(predictor.model.texts):
+            zf.writestr(f"booster_{i}.txt", text)
+        zf.writestr("window.npz", window.getvalue())
+
+
+def load_model(path: str | Path, trainer: Trainer | None = None) -> GbmPredictor:
+    """A predictor ready to go on predicting and learning; ``ModelFileError`` says why not."""
+    where = str(path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            meta = json.loads(zf.read("meta.json"))
+            _check(meta, where)
+            texts = [zf.read(f"booster_{i}.txt").decode() for i in range(int(meta["boosters"]))]
+            window = np.load(io.BytesIO(zf.read("window.npz")))
+            rows, targets = window["inputs"], window["targets"]
+    except FileNotFoundError as exc:
+        raise ModelFileError(f"model file not found: {where}") from exc
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, UnicodeDecodeError) as exc:
+        raise ModelFileError(f"{where} is not a readable HAL model file ({exc})") from exc
+    try:
+        known = {f.name for f in fields(GbmConfig)}
+        cfg = GbmConfig(**{k: v for k, v in meta["config"].items() if k in known})
+        model = compile_trained(str(meta["mode"]), texts, int(meta["samples"]))
+        history = history_from_json(meta["history"])
+    except Exception as exc:  # lightgbm raises its own error type on a damaged booster text
+        raise ModelFileError(f"{where}: the model inside is damaged ({exc})") from exc
+    kwargs: dict[str, Any] = {"cfg": cfg, "history": history, "model": model}
+    if trainer is not None:
+        kwargs["trainer"] = trainer
+    pred = GbmPredictor(**kwargs)
+    pred.upper_factor = float(meta["upper_factor"])
+    pred.completions = int(meta["completions"])
+    pred.next_train = pred.completions + cfg.retrain_every
+    pred.inputs = deque((list(r) for r in rows.tolist()), maxlen=cfg.window)
+    pred.targets = deque(targets.tolist(), maxlen=cfg.window)
+    return pred
+
+
+def _check(meta: dict[str, Any], where: str) -> None:
+    if meta.get("format") != FORMAT:
+        raise ModelFileError(f"{where} is not a HAL runtime model (format {meta.get('format')!r})")
+    if meta.get("version") != VERSION:
+        raise ModelFileError(f"{where} has model version {meta.get('version')!r}; this HAL reads version {VERSION}")
+    if meta.get("inputs") != list(INPUTS):
+        raise ModelFileError(f"{where} was trained on other features than this HAL computes; retrain it")
+
+
+def load_or_fallback(path: str | Path, trainer: Trainer | None = None) -> tuple[RuntimePredictor, str | None]:
+    """The saved model, or last2 with the reason when the file cannot be used."""
+    try:
+        return load_model(path, trainer), None
+    except ModelFileError as exc:
+        return LastTwo(), f"{exc}; falling back to last2 predictions"

@@ -1,0 +1,78 @@
+"""Retraining off the scheduling path: a worker thread fits while predictions go on with the old model."""
+
+from __future__ import annotations
+
+import threading
+
+from hal.engine.predict.gbm import Trained, train
+from hal.engine.predict.trees import GbmConfig
+
+Snapshot = tuple[list[list[float]], list[float], GbmConfig]
+
+
+class BackgroundTrainer:
+    """A ``Trainer`` whose ``submit`` returns at once; the fit runs on one worker thread.
+
+    Live (``deterministic=False``): a finished model is taken at the next prediction; a snapshot that
+    arrives while a fit runs replaces any older waiting one, so the newest data is trained next.
+    Replays (``deterministic=True``): the model fitted at retraining k is handed over at retraining k+1,
+    so the same trace gives the same predictions whatever the machine's speed, and the fit still overlaps
+    the simulation of the completions in between.
+    """
+
+    def __init__(self, deterministic: bool = False) -> None:
+        self.deterministic = deterministic
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._waiting: Snapshot | None = None
+        self._done: Trained | None = None
+        self._ready: Trained | None = None
+        self.error: BaseException | None = None
+        self.fits = 0
+
+    def submit(self, inputs: list[list[float]], targets: list[float], cfg: GbmConfig) -> None:
+        snap: Snapshot = (inputs, targets, cfg)
+        if self.deterministic:
+            self.join()
+            with self._lock:
+                self._ready, self._done = self._done, None
+            self._start(snap)
+            return
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                self._waiting = snap
+                return
+        self._start(snap)
+
+    def _start(self, snap: Snapshot) -> None:
+        self._thread = threading.Thread(target=self._run, args=(snap,), name="hal-gbm-trainer", daemon=True)
+        self._thread.start()
+
+    def _run(self, snap: Snapshot) -> None:
+        while True:
+            try:
+                model = train(*snap)
+            except Exception as exc:  # a failed fit keeps the old model; the error is kept for the shell
+                self.error = exc
+                model = None
+            with self._lock:
+                self.fits += 1
+                if model is not None:
+                    self._done = model
+                nxt, self._waiting = self._waiting, None
+            if nxt is None:
+                return
+            snap = nxt
+
+    def take(self) -> Trained | None:
+        with self._lock:
+            if not self.deterministic and self._done is not None:
+                self._ready, self._done = self._done, None
+            got, self._ready = self._ready, None
+        return got
+
+    def join(self) -> None:
+        """Wait for the running fit (shutdown, tests)."""
+        thread = self._thread
+        if thread is not None:
+            thread.join()
