@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 out = Console()
@@ -16,7 +17,7 @@ err = Console(stderr=True)
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
+    err.print(f"[bold red]error:[/] {escape(message)}")  # messages quote input: "[[nodes]]" is not markup
     return typer.Exit(code)
 
 
@@ -45,4 +46,4 @@ def report_problems(problems: list[object], what: str = "skipped") -> None:
         return
     err.print(f"[yellow]{len(problems)} job(s) {what}[/]; first ones:")
     for p in problems[:5]:
-        err.print(f"  {p}")
+        err.print(f"  {escape(str(p))}")
