@@ -187,3 +187,20 @@ def test_missing_workdir_and_output_dir_fail_clearly(ex: LocalExecutor, tmp_path
     first, second = wait_end(ex, 14), wait_end(ex, 15)
     assert first.state is JobState.FAILED and "working directory" in first.reason
     assert second.state is JobState.FAILED and "cannot open output file" in second.reason
+
+
+def test_cancel_right_after_launch_never_runs_the_script(ex: LocalExecutor, tmp_path: Path) -> None:
+    ex.launch(make_spec(16, "touch ran\nsleep 30\n", tmp_path))
+    ex.cancel(16, grace=0.5)
+    ended = wait_end(ex, 16)
+    assert ended.state is JobState.CANCELLED
+    if "before it started" in ended.reason:  # usually; a fast supervisor may have started it already
+        assert not (tmp_path / "ran").exists() and ended.start_time is None
+
+
+def test_relaunch_of_a_requeued_job_id_starts_fresh(ex: LocalExecutor, tmp_path: Path) -> None:
+    ex.launch(make_spec(17, "exit 1\n", tmp_path))
+    assert wait_end(ex, 17).state is JobState.FAILED
+    ex.launch(make_spec(17, "echo second\n", tmp_path))
+    assert wait_end(ex, 17).state is JobState.COMPLETED
+    assert (tmp_path / "slurm-17.out").read_text() == "second\n"

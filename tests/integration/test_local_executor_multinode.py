@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ def test_hal_run_spreads_tasks_over_two_virtual_nodes(tmp_path: Path) -> None:
         "#!/bin/bash\n"
         f"hal run --ntasks 4 sh -c '{task}' | sort -n\n"
         "echo nodes=$SLURM_JOB_NODELIST nnodes=$SLURM_NNODES\n"
-        "hal run -n 2 -m cyclic sh -c 'exit $((SLURM_PROCID * 3))'\n"
+        f"{sys.executable} -m hal.executors.tasks -n 2 -m cyclic sh -c 'exit $((SLURM_PROCID * 3))'\n"
         "echo failed-step=$?\n"
     )
     ex = LocalExecutor(tmp_path / "spool", kill_wait=0.5)

@@ -13,6 +13,7 @@ from pathlib import Path
 from hal.executors import proctree
 from hal.executors.api import ExecEventKind
 from hal.executors.local import LocalExecutor
+from hal.executors.supervisor import ALREADY_CLAIMED
 from hal.model.job import JobState
 from tests.integration.test_local_executor import make_spec, wait_end, wait_for
 
@@ -73,7 +74,7 @@ def test_killed_supervisor_means_node_fail_and_its_job_is_killed(tmp_path: Path)
         job_pids = [(p, proctree.stat(p)) for p in proctree.descendants(sup["pid"])]
         os.kill(sup["pid"], signal.SIGKILL)
         ended = wait_end(ex, 5)
-        assert ended.state is JobState.NODE_FAIL and "supervisor exited" in ended.reason
+        assert ended.state is JobState.NODE_FAIL and "supervisor" in ended.reason
         time.sleep(0.1)
         for pid, info in job_pids:
             assert info is not None and not proctree.alive(pid, info.start), pid  # nothing of the job is left
@@ -95,3 +96,24 @@ def test_reattach_after_supervisor_died_while_controller_was_down(tmp_path: Path
     wait_for(lambda: not proctree.alive(sup["pid"], sup["start"]))
     found = LocalExecutor(tmp_path / "spool").reattach([6])[6]
     assert found is not None and found.state is JobState.NODE_FAIL and "gone" in found.reason
+
+
+def test_jobs_still_start_when_the_launcher_dies_and_never_twice(tmp_path: Path) -> None:
+    ex = LocalExecutor(tmp_path / "spool", kill_wait=0.5, liveness_interval=0.1)
+    try:
+        launcher = ex._launcher.process if ex._launcher is not None else None
+        assert launcher is not None
+        ex.launch(make_spec(30, "echo $$ >> starts\nsleep 0.5\n", tmp_path))
+        assert wait_end(ex, 30).state is JobState.COMPLETED
+        launcher.kill()  # the fork server is only an accelerator
+        launcher.wait()
+        ex.launch(make_spec(31, "echo $$ >> starts\n", tmp_path))
+        assert wait_end(ex, 31).state is JobState.COMPLETED
+        ex.launch(make_spec(32, "echo $$ >> starts\nsleep 1\n", tmp_path))
+        wait_for(lambda: (tmp_path / "spool" / "jobs" / "32" / "supervisor.pid").exists())
+        second = subprocess.run([sys.executable, "-m", "hal.executors.supervisor", str(tmp_path / "spool/jobs/32")])
+        assert second.returncode == ALREADY_CLAIMED  # a second supervisor for the same job steps aside
+        assert wait_end(ex, 32).state is JobState.COMPLETED
+        assert len((tmp_path / "starts").read_text().split()) == 3
+    finally:
+        ex.shutdown(cancel_running=True)

@@ -66,10 +66,12 @@ def remove_cgroup(path: Path) -> None:
             time.sleep(0.02)
 
 
-def limit_data(limit_bytes: int) -> None:
-    """In the forked child: cap private writable memory. RLIMIT_DATA rather than RLIMIT_AS because it counts what a
-    process can actually fill, not address space merely reserved (thread arenas, JVM and Go heaps, CUDA)."""
+def with_data_limit(argv: list[str], limit_bytes: int) -> list[str]:
+    """argv run under RLIMIT_DATA (soft and hard: the job cannot raise it), set by a shell that then execs argv.
+
+    RLIMIT_DATA rather than RLIMIT_AS because it counts what a process can actually fill, not address space
+    merely reserved (thread arenas, JVM and Go heaps, CUDA)."""
     _, hard = resource.getrlimit(resource.RLIMIT_DATA)
     if hard != resource.RLIM_INFINITY:
         limit_bytes = min(limit_bytes, hard)
-    resource.setrlimit(resource.RLIMIT_DATA, (limit_bytes, limit_bytes))
+    return ["/bin/sh", "-c", 'ulimit -d "$0" && exec "$@"', str(max(limit_bytes // 1024, 1)), *argv]

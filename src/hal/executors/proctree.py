@@ -10,11 +10,9 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
-import signal
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 PR_SET_CHILD_SUBREAPER = 36
-PR_SET_PDEATHSIG = 1
 
 
 class Proc:
@@ -112,8 +110,3 @@ def prctl(option: int, value: int) -> bool:
 def become_subreaper() -> bool:
     """Orphaned descendants are re-parented to us instead of init: we can kill, reap and account for all of them."""
     return prctl(PR_SET_CHILD_SUBREAPER, 1)
-
-
-def die_with_parent(sig: int = signal.SIGKILL) -> bool:
-    """For a freshly forked child: get sig when the parent (the supervisor) dies."""
-    return prctl(PR_SET_PDEATHSIG, int(sig))

@@ -9,7 +9,9 @@ Layout (one directory per job; markers announce news to `events()` without scann
     jobs/<id>/cancel.json     a cancel request {"grace", "time"}: the supervisor acts on it
     jobs/<id>/record.json     the exit record: state, exit code, signal, times, cpu seconds, max rss
     jobs/<id>/supervisor.log  the supervisor's own stderr, for post-mortems
+    jobs/<id>/claimed         created exclusively by the one supervisor that runs the job
     started/<id>, ended/<id>  empty markers: "read this job's started.json / record.json"
+    run/launcher-*.sock       the executor's fork server (launcher.py)
 
 Only the standard library is imported here: the supervisor imports this module and must start fast.
 """
@@ -26,8 +28,13 @@ from typing import Any
 class Spool:
     def __init__(self, root: Path) -> None:
         self.root = Path(root).absolute()  # supervisors run elsewhere (cwd = their job directory)
-        for sub in ("jobs", "started", "ended"):
-            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)  # specs hold users' environments
+        for sub in ("jobs", "started", "ended", "run"):
+            (self.root / sub).mkdir(mode=0o700, exist_ok=True)
+
+    def run_dir(self) -> Path:
+        """Sockets of this host's executors (launcher-<pid>-<n>.sock)."""
+        return self.root / "run"
 
     def job_dir(self, job_id: int) -> Path:
         return self.root / "jobs" / str(job_id)
@@ -57,18 +64,22 @@ class Spool:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.root / kind / str(job_id))
 
-    def write_record_once(self, job_id: int, data: dict[str, Any]) -> bool:
-        """Writes the exit record unless one exists (the executor's NODE_FAIL must not overwrite a late real one)."""
+    def write_record_once(self, job_id: int, data: dict[str, Any], durable: bool = False) -> bool:
+        """Writes the exit record unless one exists (the executor's NODE_FAIL must not overwrite a late real one).
+
+        Atomic, so a record survives any process crash whole; not fsynced by default (an fsync costs ~15 ms per
+        job here, and a power loss ends the jobs on this machine anyway)."""
         path = self.file(job_id, "record.json")
         tmp = path.with_name(f"record.json.{os.getpid()}.tmp")
-        _write_synced(tmp, data)
+        _write_synced(tmp, data, durable)
         try:
             os.link(tmp, path)  # atomic and exclusive: fails if a record is already there
         except FileExistsError:
             return False
         finally:
             os.unlink(tmp)
-        _sync_dir(path.parent)
+        if durable:
+            _sync_dir(path.parent)
         return True
 
 
@@ -86,7 +97,7 @@ def read_json(path: Path) -> dict[str, Any] | None:
 def write_json(path: Path, data: dict[str, Any], durable: bool = False) -> None:
     """Atomic replace (a temporary file renamed over the target): a killed writer never leaves half a file.
 
-    durable also fsyncs, so the file survives a power loss, not just a process crash; exit records use it.
+    durable also fsyncs, so the file survives a power loss, not just a process crash.
     """
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     _write_synced(tmp, data, durable)
@@ -95,7 +106,7 @@ def write_json(path: Path, data: dict[str, Any], durable: bool = False) -> None:
         _sync_dir(path.parent)
 
 
-def _write_synced(path: Path, data: dict[str, Any], durable: bool = True) -> None:
+def _write_synced(path: Path, data: dict[str, Any], durable: bool) -> None:
     with open(path, "w", encoding="utf-8") as f:
         json.dump(data, f)
         if durable:

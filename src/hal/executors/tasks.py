@@ -7,16 +7,16 @@ task "on node k" is a process pinned to node k's CPUs (and, under rlimits, limit
 from __future__ import annotations
 
 import os
-import resource
 import signal
 import subprocess
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from hal.executors import hostlist
 from hal.executors.api import NodeShare
 from hal.executors.jobenv import gpu_variables, parse_shares, tasks_per_node
+from hal.executors.limits import with_data_limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,20 +106,16 @@ def run_tasks(
     for note in oversubscription(shares, tasks, cpus_per_task):
         print(f"hal run: note: {note}; tasks share CPUs", file=sys.stderr)
     rlimit = env.get("HAL_MEMORY_MECHANISM") == "rlimit"
-    procs = []
-    for task in tasks:
-        share = shares[task.node]
-        setup = _child_setup(share, rlimit)
-        try:
-            procs.append(
-                subprocess.Popen(list(command), env=task_environment(env, shares, tasks, task), preexec_fn=setup)
-            )
-        except OSError as e:
-            _stop(procs)
-            raise RunError(f"cannot start {command[0]!r}: {e.strerror or e}") from e
-        except subprocess.SubprocessError as e:  # the affinity or limit in the child failed
-            _stop(procs)
-            raise RunError(f"cannot pin task {task.procid} to node {share.node}'s CPUs {list(share.cpus)}: {e}") from e
+    procs: list[subprocess.Popen[bytes]] = []
+    mine = os.sched_getaffinity(0)
+    try:
+        for task in tasks:
+            procs.append(_start_task(command, shares[task.node], task_environment(env, shares, tasks, task), rlimit))
+    except RunError:
+        _stop(procs)
+        raise
+    finally:
+        os.sched_setaffinity(0, mine)
     worst = 0
     for task, proc in zip(tasks, procs, strict=True):
         code = proc.wait()
@@ -130,19 +126,18 @@ def run_tasks(
     return worst
 
 
-def _child_setup(share: NodeShare, rlimit: bool) -> Callable[[], None]:
-    cpus = list(share.cpus)
-    limit = share.mem_mb << 20 if rlimit and share.mem_mb > 0 else 0
-
-    def setup() -> None:  # in the forked child, before exec
-        if cpus:
-            os.sched_setaffinity(0, cpus)
-        if limit:
-            _, hard = resource.getrlimit(resource.RLIMIT_DATA)
-            cap = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
-            resource.setrlimit(resource.RLIMIT_DATA, (cap, cap))
-
-    return setup
+def _start_task(command: Sequence[str], share: NodeShare, env: dict[str, str], rlimit: bool) -> subprocess.Popen[bytes]:
+    """Pins ourselves to the node's CPUs for the moment of the fork (the task inherits the mask: no preexec_fn,
+    whose forking costs ~12 ms a task) and, under rlimits, limits the task to its node's memory."""
+    argv = list(command)
+    if rlimit and share.mem_mb > 0:
+        argv = with_data_limit(argv, share.mem_mb << 20)
+    try:
+        if share.cpus:
+            os.sched_setaffinity(0, share.cpus)
+        return subprocess.Popen(argv, env=env)
+    except OSError as e:
+        raise RunError(f"cannot start {command[0]!r} on node {share.node} (CPUs {list(share.cpus)}): {e}") from e
 
 
 def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
@@ -150,3 +145,24 @@ def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
         proc.send_signal(signal.SIGTERM)
     for proc in procs:
         proc.wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m hal.executors.tasks [-n N] [-m block|cyclic] CMD ...`: `hal run` without loading the whole CLI
+    (about a second less per call on a busy machine)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="hal run", description="start tasks across the job's nodes")
+    parser.add_argument("-n", "--ntasks", type=int, default=None)
+    parser.add_argument("-m", "--distribution", default="block", choices=("block", "cyclic"))
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    try:
+        return run_tasks(args.command, args.ntasks, args.distribution)
+    except RunError as e:
+        print(f"hal run: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
