@@ -57,7 +57,9 @@ class Client:
         self.workdir = workdir  # default working directory of submitted jobs; None: the caller's cwd
         self.token = token or default_token()
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
+        # plain http needs no CA bundle, and loading one costs tens of ms per client
+        verify = self.url.startswith("https")
+        self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout, verify=verify)
 
     def close(self) -> None:
         self._http.close()

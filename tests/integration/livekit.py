@@ -28,7 +28,7 @@ def free_port() -> int:
 class LiveServer:
     """Owns one server process; ``kill()`` is SIGKILL, ``start()`` again restarts on the same state and port."""
 
-    def __init__(self, tmp: Path, cluster: Path = EXAMPLE, *extra: str) -> None:
+    def __init__(self, tmp: Path, *extra: str, cluster: Path = EXAMPLE) -> None:
         self.home = tmp / "home"
         self.work = tmp / "work"
         self.work.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,9 @@ from tests.integration.livekit import LiveServer
 def _kill_job_processes(spool: Path, job_id: int) -> None:
     """What a node crash does to one job: its supervisor and its processes disappear without a record."""
     job_dir = spool / "jobs" / str(job_id)
+    deadline = time.monotonic() + 20
+    while not (job_dir / "started.json").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)  # RUNNING means launched; the supervisor may still be starting the script
     sup = json.loads((job_dir / "supervisor.pid").read_text())
     started = json.loads((job_dir / "started.json").read_text())
     os.kill(sup["pid"], signal.SIGKILL)

@@ -179,7 +179,10 @@ class Controller:
     def _resolve_deps(self, pairs: list[tuple[str, str]]) -> list[tuple[str, int]]:
         out: list[tuple[str, int]] = []
         for kind, ref in pairs:
-            ids = self.resolve(ref)
+            try:
+                ids = self.resolve(ref)
+            except NotFound as exc:
+                raise SubmitError(f"--dependency={kind}:{ref}: {exc.args[0]}") from None
             out.extend((kind, j) for j in ids)
         return out
 

@@ -1,0 +1,115 @@
+"""Bad input through the real server: clear 4xx errors that name the problem, no crash, nothing lost."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from hal.client import Client, HalError
+from tests.integration.livekit import LiveServer
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    live = LiveServer(tmp_path_factory.mktemp("bad"))
+    live.start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="module")
+def sdk(server: LiveServer) -> Iterator[Client]:
+    with server.client() as c:
+        yield c
+
+
+def _refused(c: Client, status: int = 400, **kw: object) -> str:
+    with pytest.raises(HalError) as exc:
+        c.submit(**kw)  # type: ignore[arg-type]
+    assert exc.value.status == status, str(exc.value)
+    return str(exc.value)
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        ("#!/bin/sh\n#SBATCH --bogus=1\ntrue\n", "line 2: unknown option --bogus"),
+        ("#!/bin/sh\n#SBATCH --time=soon\ntrue\n", "--time='soon'"),
+        ("#!/bin/sh\n#SBATCH --array=5-1\ntrue\n", "--array='5-1'"),
+        ("#!/bin/sh\n#SBATCH --nodes=two\ntrue\n", "--nodes='two' is not a whole number"),
+        ('#!/bin/sh\n#SBATCH --job-name="unclosed\ntrue\n', "line 2: cannot read directive"),
+        ("#!/bin/sh\n#SBATCH --dependency=afterok:999999\ntrue\n", "no job 999999"),
+        ("#!/bin/sh\n#SBATCH --dependency=whenever:1\ntrue\n", "--dependency='whenever:1'"),
+        ("#!/bin/sh\n#SBATCH --partition=gpu\ntrue\n", "invalid partition 'gpu'; this cluster has ['batch', 'debug']"),
+        ("#!/bin/sh\n#SBATCH --partition=debug --time=1:00:00\ntrue\n", "PartitionTimeLimit"),
+        ("#!/bin/sh\n#SBATCH --ntasks=9\ntrue\n", "needs 9 cpus in all, the partition has 8"),
+        ("#!/bin/sh\n#SBATCH --cpus-per-task=3\ntrue\n", "needs 3 cpus per node, the largest node has 2"),
+        ("#!/bin/sh\n#SBATCH --mem=3G\ntrue\n", "needs 3072 mem_mb per node, the largest node has 2048"),
+        ("#!/bin/sh\n#SBATCH --nodes=5\ntrue\n", "needs 5 nodes, the partition has 4"),
+        ("#!/bin/sh\n#SBATCH --gpus=1\ntrue\n", "gpus"),
+        ("", "the script is empty"),
+        ("   \n\n", "the script is empty"),
+        ("#!/bin/sh\n\x00\x01binary", "NUL bytes"),
+    ],
+)
+def test_refused_with_a_message_naming_the_problem(sdk: Client, script: str, expected: str) -> None:
+    assert expected in _refused(sdk, script=script)
+
+
+def test_huge_script_is_refused_with_the_limit(sdk: Client) -> None:
+    huge = "#!/bin/sh\n" + "# padding\n" * 500_000
+    assert "4 MiB limit" in _refused(sdk, 413, script=huge)
+
+
+def test_cli_refuses_binary_and_missing_files(server: LiveServer) -> None:
+    blob = server.work / "blob.bin"
+    blob.write_bytes(bytes(range(256)) * 4)
+    res = server.cli("submit", str(blob))
+    assert res.returncode != 0 and "binary" in res.stderr
+    res = server.cli("submit", str(server.work / "missing.sh"))
+    assert res.returncode != 0 and "cannot read" in res.stderr
+    res = server.cli("submit", "--wrap", "true", "--ntasks", "64")
+    assert res.returncode == 1 and "needs 64 cpus in all" in res.stderr
+
+
+def test_malformed_requests_get_4xx(server: LiveServer) -> None:
+    auth = {"Authorization": f"Bearer {server.token()}"}
+    assert httpx.post(f"{server.url}/v1/jobs", content=b"{not json", headers=auth).status_code == 422
+    assert httpx.post(f"{server.url}/v1/jobs", json={"script": 5}, headers=auth).status_code == 422
+    assert httpx.get(f"{server.url}/v1/jobs/abc", headers=auth).status_code == 404
+    assert httpx.get(f"{server.url}/v1/jobs/99999", headers=auth).status_code == 404
+    assert httpx.delete(f"{server.url}/v1/jobs/12_x", headers=auth).status_code == 404
+
+
+def test_unicode_names_round_trip(sdk: Client, server: LiveServer) -> None:
+    name = "データ解析 ✓ émoji 🚀"
+    job = sdk.submit(wrap="echo $SLURM_JOB_NAME", options={"job-name": name})["job_id"]
+    rec = sdk.wait(job, timeout=60)
+    assert rec["name"] == name and rec["state"] == "COMPLETED"
+    assert sdk.logs(job).strip() == name
+    assert name in server.cli("history", "-o", "JobID,JobName%40", check=True).stdout
+
+
+def test_1000_concurrent_submissions_nothing_lost(sdk: Client, server: LiveServer) -> None:
+    clients = [server.client() for _ in range(16)]
+
+    def one(i: int) -> int:
+        c = clients[i % 16]
+        return int(c.submit(wrap=f"echo {i}", options={"begin": "now+3600"}, idempotency_key=f"k{i}")["job_id"])
+
+    with ThreadPoolExecutor(16) as pool:
+        ids = list(pool.map(one, range(1000)))
+    for c in clients:
+        c.close()
+    assert len(set(ids)) == 1000
+    pending = {j["job_id"] for j in sdk.list(state="PENDING")}
+    assert set(ids) <= pending
+    assert sdk.submit(wrap="echo 7", idempotency_key="k7")["job_ids"] == [ids[7]]  # a retry is not a new job
+    assert sdk.get(ids[0])["reason"] == "BeginTime"
+    assert httpx.get(f"{server.url}/health").json()["ok"]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(sdk.cancel, ids[:200]))
+    assert {sdk.get(j)["state"] for j in ids[:200]} == {"CANCELLED"}
