@@ -1,0 +1,61 @@
+"""The API's guards: loopback-only by default, a bearer token on every call, admins-only token creation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from hal.api.server import BindRefused, ServerOptions, build, check_bind
+from hal.controller.auth import create_token
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "local-cluster.toml"
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.0.0.2"])
+def test_loopback_is_allowed(host: str) -> None:
+    check_bind(ServerOptions(host=host))
+
+
+def test_other_addresses_need_tls_or_an_explicit_flag() -> None:
+    with pytest.raises(BindRefused, match="--tls-cert"):
+        check_bind(ServerOptions(host="0.0.0.0"))
+    check_bind(ServerOptions(host="0.0.0.0", allow_insecure_remote=True))
+    check_bind(ServerOptions(host="0.0.0.0", tls_cert=Path("c.pem"), tls_key=Path("k.pem")))
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[tuple[TestClient, str, str]]:
+    _ctl, app, store, executor = build(ServerOptions(home=tmp_path, executor="dev", cluster=EXAMPLE))
+    admin = (tmp_path / "token").read_text().strip()
+    user = create_token(store, "carol")
+    with TestClient(app) as client:
+        yield client, admin, user
+    executor.shutdown()
+    store.close()
+
+
+def test_every_call_needs_a_token(api: tuple[TestClient, str, str]) -> None:
+    client, _admin, user = api
+    for method, path in [("GET", "/v1/jobs"), ("POST", "/v1/jobs"), ("GET", "/v1/nodes"), ("GET", "/metrics"),
+                         ("DELETE", "/v1/jobs/1"), ("GET", "/v1/queue/summary"), ("POST", "/v1/tokens")]:  # fmt: skip
+        resp = client.request(method, path)
+        assert resp.status_code == 401, (method, path)
+        assert resp.headers["www-authenticate"] == "Bearer"
+    assert client.get("/health").status_code == 200
+    assert client.get("/v1/whoami", headers={"Authorization": f"Bearer {user}"}).json() == {
+        "user": "carol",
+        "admin": False,
+    }
+
+
+def test_only_admins_create_tokens(api: tuple[TestClient, str, str]) -> None:
+    client, admin, user = api
+    body = {"user": "dave"}
+    assert client.post("/v1/tokens", json=body, headers={"Authorization": f"Bearer {user}"}).status_code == 403
+    resp = client.post("/v1/tokens", json=body, headers={"Authorization": f"Bearer {admin}"})
+    assert resp.status_code == 201 and resp.json()["token"].startswith("hal_")
+    bad = client.post("/v1/tokens", json={"user": "no spaces"}, headers={"Authorization": f"Bearer {admin}"})
+    assert bad.status_code == 400

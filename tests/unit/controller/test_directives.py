@@ -1,0 +1,98 @@
+"""sbatch's directive rules: which lines count, option forms, time/array/dependency formats, overrides."""
+
+from __future__ import annotations
+
+import pytest
+
+from hal.controller.directives import (
+    DirectiveError,
+    build_request,
+    parse_array,
+    parse_dependency,
+    parse_time,
+    wrap_script,
+)
+
+SCRIPT = """#!/bin/bash
+# a comment
+#SBATCH --job-name=train -N 2
+#SBATCH --ntasks-per-node=4 --cpus-per-task 2   # trailing comment
+#HAL --mem=4G
+#SBATCH --gres=gpu:a100:1
+#SBATCH --time=1-02:03:04 --requeue
+echo start
+#SBATCH --partition=ignored-after-the-first-command
+"""
+
+
+def test_directives_until_the_first_command() -> None:
+    req = build_request(SCRIPT, {}, {"A": "1"}, "/tmp", 0.0)
+    assert (req.name, req.nodes, req.tasks, req.cpus_per_task) == ("train", 2, 8, 2)
+    assert req.mem_per_task_mb == 4096 * 2 // 8  # --mem is per node
+    assert req.gpus_per_task == 1  # one per node, 4 tasks per node: rounded up
+    assert req.time_limit == 86400 + 2 * 3600 + 3 * 60 + 4
+    assert req.requeue and req.partition == "" and req.env == {"A": "1"}
+
+
+def test_command_line_wins() -> None:
+    req = build_request(SCRIPT, {"job-name": "cli", "nodes": "1", "time": "5"}, {}, "/w", 0.0)
+    assert (req.name, req.nodes, req.tasks, req.time_limit, req.workdir) == ("cli", 1, 4, 300.0, "/w")
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("10", 600),
+        ("10:30", 630),
+        ("1:00:00", 3600),
+        ("2-0", 172800),
+        ("1-1:1", 90060),
+        ("0", None),
+        ("UNLIMITED", None),
+    ],
+)
+def test_time_formats(text: str, seconds: float | None) -> None:
+    assert parse_time(text) == seconds
+
+
+def test_arrays_and_dependencies() -> None:
+    assert parse_array("0-9%3") == (list(range(10)), 3)
+    assert parse_array("1,3,5-7") == ([1, 3, 5, 6, 7], None)
+    assert parse_array("0-15:4") == ([0, 4, 8, 12], None)
+    assert parse_dependency("afterok:12:13,afterany:14_2") == [
+        ("afterok", "12"),
+        ("afterok", "13"),
+        ("afterany", "14_2"),
+    ]
+    for bad in ("0-", "x", "3-1", "0-9%0", "0-20000"):
+        with pytest.raises(DirectiveError):
+            parse_array(bad)
+
+
+def test_export_and_wrap() -> None:
+    env = {"HOME": "/h", "SECRET": "s"}
+    assert build_request("#!/bin/sh\ntrue\n", {"export": "NONE"}, env, "/", 0.0).env == {}
+    assert build_request("#!/bin/sh\ntrue\n", {"export": "HOME,X=1"}, env, "/", 0.0).env == {"HOME": "/h", "X": "1"}
+    assert wrap_script("echo hi").startswith("#!/bin/sh\n") and "echo hi" in wrap_script("echo hi")
+
+
+@pytest.mark.parametrize(
+    ("script", "message"),
+    [
+        ("#!/bin/sh\n#SBATCH --frobnicate\n", "line 2: unknown option --frobnicate"),
+        ("#!/bin/sh\n#SBATCH --requeue=yes\n", "--requeue takes no value"),
+        ("#!/bin/sh\n#SBATCH --ntasks\n", "--ntasks needs a value"),
+        ("#!/bin/sh\n#SBATCH --ntasks=0\n", "--ntasks=0 must be >= 1"),
+        ("#!/bin/sh\n#SBATCH stray\n", "unexpected word 'stray'"),
+        ("#!/bin/sh\n#SBATCH --mem=lots\n", "--mem='lots'"),
+        ("#!/bin/sh\n#SBATCH --gres=fpga:1\n", "only gpu"),
+        ("#!/bin/sh\n#SBATCH --begin=someday\n", "--begin='someday'"),
+        ("#!/bin/sh\n#SBATCH --job-name=a\x07b\n", "no control characters"),
+        ("", "empty"),
+        ("#!/bin/sh\n\x00", "NUL"),
+    ],
+)
+def test_errors_name_the_line_or_option(script: str, message: str) -> None:
+    with pytest.raises(DirectiveError, match=None) as exc:
+        build_request(script, {}, {}, "/", 0.0)
+    assert message in str(exc.value)

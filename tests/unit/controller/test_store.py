@@ -1,0 +1,93 @@
+"""The store against real databases: SQLite in WAL mode, and PostgreSQL when a server answers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from hal.controller.auth import Authenticator, create_token, digest
+from hal.controller.directives import build_request
+from hal.controller.jobs import new_row
+from hal.controller.store import Store, sqlite_url
+
+PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def _pg_schema() -> Iterator[str]:
+    try:
+        engine = sa.create_engine(PG, connect_args={"connect_timeout": 3})
+        with engine.begin() as conn:
+            schema = f"hal_{uuid.uuid4().hex[:12]}"
+            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    except Exception as exc:  # no server, no driver, no rights: say so and skip
+        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 (database test) not usable: {type(exc).__name__}: {exc}")
+    try:
+        yield f"{PG}?options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "sqlite":
+        s = Store(sqlite_url(tmp_path / "hal.db"))
+        yield s
+        s.close()
+        return
+    gen = _pg_schema()
+    url = next(gen)
+    s = Store(url)
+    yield s
+    s.close()
+    with pytest.raises(StopIteration):
+        next(gen)
+
+
+def _rows(first: int, n: int) -> list[dict[str, object]]:
+    req = build_request("#!/bin/sh\necho 日本\n", {"job-name": "ünï"}, {}, "/tmp", 0.0)
+    return [new_row(first + i, req, "alice", 1.0, (first, i) if n > 1 else None, []) for i in range(n)]
+
+
+def test_jobs_events_and_queries(store: Store) -> None:
+    with store.engine.begin() as conn:
+        store.insert_jobs(conn, _rows(1, 3), 1.0, "submitted")
+        store.add_submission(conn, "alice", "key-1", 1, 3, 1.0)
+    with store.engine.begin() as conn:
+        store.update_job(conn, 2, {"state": "RUNNING", "start_time": 2.0}, (2, 2.0, "RUNNING", "started"))
+    assert store.max_job_id() == 3
+    assert [r["id"] for r in store.active()] == [1, 2, 3]
+    assert [r["id"] for r in store.query(states=["RUNNING"])] == [2]
+    assert store.query(user="bob") == []
+    assert store.array_tasks(1) == [1, 2, 3]
+    assert store.get(1)["name"] == "ünï"  # type: ignore[index]
+    assert [e["state"] for e in store.events_of(2)] == ["PENDING", "RUNNING"]
+    with store.engine.connect() as conn:
+        assert store.find_submission(conn, "alice", "key-1") == (1, 3)
+        assert store.find_submission(conn, "bob", "key-1") is None
+
+
+def test_tokens_are_stored_hashed(store: Store) -> None:
+    token = create_token(store, "alice", admin=True)
+    with store.engine.connect() as conn:
+        stored = [r[0] for r in conn.execute(sa.text("SELECT digest FROM tokens"))]
+    assert stored == [digest(token)] and token not in stored
+    who = Authenticator(store).identify(token)
+    assert who is not None and (who.user, who.admin) == ("alice", True)
+    assert Authenticator(store).identify(token + "x") is None
+    assert store.has_admin()
+    with pytest.raises(ValueError):
+        create_token(store, "bad user!")
+
+
+def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
+    s = Store(sqlite_url(tmp_path / "hal.db"))
+    with s.engine.connect() as conn:
+        assert conn.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
+    s.close()
+    Store(sqlite_url(tmp_path / "hal.db")).close()  # migrations are idempotent on restart
