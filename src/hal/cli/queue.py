@@ -10,6 +10,7 @@ from rich.table import Table
 
 from hal.cli.common import out
 from hal.cli.live import SHORT_STATE, JsonOpt, client, duration, emit_json, stamp
+from hal.executors.hostlist import expand
 
 
 def queue_table(jobs: list[dict[str, Any]], start: bool = False) -> Table:
@@ -21,7 +22,7 @@ def queue_table(jobs: list[dict[str, Any]], start: bool = False) -> Table:
         table.add_column(col, justify="right" if col in ("JOBID", "TIME", "NODES") else "left", overflow="fold")
     for j in jobs:
         where = j["nodelist"] if j["state"] == "RUNNING" else f"({j.get('reason') or 'None'})"
-        nodes = j["nodelist"].count(",") + 1 if j["nodelist"] and "[" not in j["nodelist"] else j["req_nodes"] or 1
+        nodes = len(expand(j["nodelist"])) if j["nodelist"] else j["req_nodes"] or 1
         row = [j["id"], j["partition"], j["name"][:20], j["user"], SHORT_STATE.get(j["state"], j["state"])]
         row += [duration(j["elapsed"]), str(nodes)]
         if start:
