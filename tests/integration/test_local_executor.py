@@ -204,3 +204,12 @@ def test_relaunch_of_a_requeued_job_id_starts_fresh(ex: LocalExecutor, tmp_path:
     ex.launch(make_spec(17, "echo second\n", tmp_path))
     assert wait_end(ex, 17).state is JobState.COMPLETED
     assert (tmp_path / "slurm-17.out").read_text() == "second\n"
+
+
+def test_processes_left_behind_die_with_the_script(ex: LocalExecutor, tmp_path: Path) -> None:
+    script = "setsid sh -c 'echo $$ > daemon.pid; exec sleep 60' &\nwhile [ ! -s daemon.pid ]; do sleep 0.01; done\n"
+    ex.launch(make_spec(18, script, tmp_path))
+    assert wait_end(ex, 18).state is JobState.COMPLETED
+    daemon = proctree.stat(int((tmp_path / "daemon.pid").read_text()))  # None: already gone, as it should be
+    if daemon is not None:
+        wait_for(lambda: not proctree.alive(daemon.pid, daemon.start), 3)  # it had left the job's session

@@ -22,16 +22,25 @@ from pathlib import Path
 from hal.executors import supervisor
 
 
+def short_path(path: Path) -> tuple[str, int]:
+    """A name for the socket that fits AF_UNIX's 108 bytes however deep the spool is: through an O_PATH descriptor
+    of its directory. Returns the name and the descriptor (keep it open while the name is used)."""
+    fd = os.open(path.parent, os.O_PATH | os.O_DIRECTORY)
+    return f"/proc/self/fd/{fd}/{path.name}", fd
+
+
 def serve(path: str, parent: int) -> None:
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    server.bind(path)
+    server.bind(short_path(Path(path))[0])
     server.listen(8)
     clients: dict[socket.socket, bytes] = {}
     try:
-        while os.getppid() == parent:
-            ready, _, _ = select.select([server, *clients], [], [], 0.5)
+        orphaned = False
+        while not orphaned:
+            orphaned = os.getppid() != parent  # then one last pass: what the executor sent before dying still runs
+            ready, _, _ = select.select([server, *clients], [], [], 0.0 if orphaned else 0.5)
             _reap()
             for sock in ready:
                 if sock is server:
@@ -106,12 +115,12 @@ class LauncherClient:
         self.next_try = 0.0
         self.started_at = 0.0
         self.connected = False
-        self.usable = len(str(self.path).encode()) < 100  # AF_UNIX paths are limited to 108 bytes
-        if self.usable:
-            self._start()
+        self.address, self.dir_fd = short_path(self.path)
+        _remove_stale(run_dir)
+        self._start()
 
     def send(self, job_dir: Path) -> bool:
-        if not self.usable or time.monotonic() < self.next_try:
+        if time.monotonic() < self.next_try:
             return False
         if self.process is None or self.process.poll() is not None:
             if time.monotonic() - self.started_at > self.RETRY:
@@ -121,7 +130,7 @@ class LauncherClient:
             if self.conn is None:
                 self.conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
                 self.conn.settimeout(2.0)
-                self.conn.connect(str(self.path))
+                self.conn.connect(self.address)
                 self.connected = True
             self.conn.sendall(str(job_dir).encode() + b"\n")
             return True
@@ -137,6 +146,8 @@ class LauncherClient:
         if self.process is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(2.0)
+        with contextlib.suppress(OSError):
+            os.close(self.dir_fd)
 
     def _start(self) -> None:
         self._drop(retry=False)
@@ -158,6 +169,15 @@ class LauncherClient:
             self.conn = None
         if retry:
             self.next_try = time.monotonic() + (0.1 if soon else self.RETRY)
+
+
+def _remove_stale(run_dir: Path) -> None:
+    """Sockets left by launchers killed with their executor (named launcher-<executor pid>-<n>.sock)."""
+    for sock in run_dir.glob("launcher-*.sock"):
+        owner = sock.name.split("-")[1]
+        if owner.isdigit() and not os.path.exists(f"/proc/{owner}"):
+            with contextlib.suppress(OSError):
+                sock.unlink()
 
 
 def main(argv: list[str]) -> int:
