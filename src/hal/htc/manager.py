@@ -121,6 +121,7 @@ class Manager:
         if iid is None:
             return
         self.totals["slots_reclaimed"] += 1
+        self._last_asks = []  # the provider forgot the reclaimed slot: state the whole desire again
         self._drop_instance(self.instances[iid], preempted=True, reason=reason)
 
     def instance_lost(self, inst: Instance, reason: str) -> None:

@@ -1,4 +1,4 @@
-"""Applications the HTC integration tests and the benchmark register (imported by service instances)."""
+"""Small applications to try HTC sessions with; the tests and benchmarks/htc.py register these."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 import time
 from typing import Any
 
-from hal.htc import common_data
+from hal.htc.context import common_data
 
 
 def noop(x: Any) -> Any:

@@ -1,0 +1,81 @@
+"""HTC sessions end to end on a real session manager process: map, submit, common data, errors, cancel, asyncio."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from concurrent.futures import CancelledError
+
+import pytest
+
+from hal.htc.client import HtcClient, RemoteTraceback
+from hal.htc.local import LocalManager
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[HtcClient]:
+    with LocalManager(cpus=2) as c:
+        c.register_app("square", "hal.htc.examples:square", max_instances=2)
+        c.register_app("fail", "hal.htc.examples:fail_on", max_instances=2)
+        c.register_app("common", "hal.htc.examples:add_common", max_instances=2)
+        c.register_app("scaler", "hal.htc.examples:Scaler", max_instances=2)
+        c.register_app("sleep", "hal.htc.examples:sleep_ms", max_instances=2)
+        yield c
+
+
+def test_map_keeps_submission_order_and_unordered_returns_all(client: HtcClient) -> None:
+    with client.session("square", slots=2) as s:
+        assert list(s.map(range(2000))) == [i * i for i in range(2000)]
+        assert sorted(s.map(range(500), ordered=False)) == [i * i for i in range(500)]
+        futs = [s.submit(i) for i in range(50)]
+        assert [f.result(timeout=30) for f in futs] == [i * i for i in range(50)]
+    names = {a.name for a in client.apps()}
+    assert {"square", "fail", "sleep"} <= names
+    done = [r for r in client.sessions() if r["app"] == "square"]
+    assert done and done[-1]["done"] == 2550 and done[-1]["state"] == "closed"
+
+
+def test_common_data_reaches_functions_and_classes(client: HtcClient) -> None:
+    with client.session("common", slots=2, common={"offset": 100}) as s:
+        assert list(s.map(range(10))) == [100 + i for i in range(10)]
+    with client.session("scaler", slots=1, common=3) as s:
+        assert list(s.map(range(5))) == [0, 3, 6, 9, 12]
+
+
+def test_exception_and_remote_traceback_reach_the_caller(client: HtcClient) -> None:
+    with client.session("fail", slots=2) as s:
+        fut = s.submit(3)
+        with pytest.raises(ValueError, match="bad input 3") as info:
+            fut.result(timeout=30)
+        cause = info.value.__cause__
+        assert isinstance(cause, RemoteTraceback)
+        assert "fail_on" in cause.text and "raise ValueError" in cause.text
+        assert s.submit(4).result(timeout=30) == 4  # the instance survived its task's exception
+        with pytest.raises(ValueError, match="bad input 3"):
+            list(s.map(range(20)))
+    summary = [r for r in client.sessions() if r["app"] == "fail"][-1]
+    assert summary["failed"] >= 2
+
+
+def test_cancel_queued_tasks_and_priority(client: HtcClient) -> None:
+    with client.session("sleep", slots=1) as s:
+        first = s.submit(200)
+        rest = [s.submit(50) for _ in range(20)]
+        urgent = s.submit(1, priority=10)
+        s.cancel(rest)
+        assert urgent.result(timeout=30) == 1
+        assert first.result(timeout=30) == 200
+        assert all(f.cancelled() for f in rest)
+        with pytest.raises(CancelledError):
+            rest[-1].result(timeout=1)
+
+
+def test_asyncio_session(client: HtcClient) -> None:
+    async def main() -> tuple[int, list[int]]:
+        async with client.async_session("square", slots=2) as s:
+            one = await s.submit(12)
+            many = [x async for x in s.map(range(300))]
+        return one, many
+
+    one, many = asyncio.run(main())
+    assert one == 144 and many == [i * i for i in range(300)]
