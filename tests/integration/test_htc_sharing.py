@@ -29,7 +29,8 @@ def test_two_sessions_share_slots_in_proportion() -> None:
         a = HtcClient(admin.address, user="alice").session("share", priority=2)
         b = HtcClient(admin.address, user="bob").session("share", priority=1)
         outs: list[list[Any]] = [[], []]
-        threads = [threading.Thread(target=_drain, args=(s, 3000, o), daemon=True) for s, o in zip((a, b), outs)]
+        pairs = zip((a, b), outs, strict=True)
+        threads = [threading.Thread(target=_drain, args=(s, 3000, o), daemon=True) for s, o in pairs]
         for t in threads:
             t.start()
         deadline = time.monotonic() + 20

@@ -9,6 +9,7 @@ from hal.cli import (
     compare,
     demo,
     history,
+    htc,
     nodes,
     queue,
     run,
@@ -44,3 +45,6 @@ app.command("history")(history.history)
 app.command("wait")(wait.wait)
 app.command("run", context_settings=run.CONTEXT)(run.run)
 app.add_typer(token.app, name="token")
+app.command("sessions")(htc.sessions)
+app.add_typer(htc.app_cmd, name="app")
+app.command("session-manager")(htc.session_manager)

@@ -229,10 +229,13 @@ class Manager:
         """Split each application's live instances among its sessions, move the surplus, ask for slots."""
         now = time.monotonic()
         asks: list[SlotAsk] = []
+        wants: dict[str, int] = {}
+        pools: dict[str, list[Instance]] = {name: [] for name in self.registry.apps}
+        for inst in self.instances.values():
+            pools.setdefault(inst.pool, []).append(inst)
         for name, app in self.registry.apps.items():
             sessions = [s for s in self.sessions.values() if s.spec.app == name and s.state in ("open", "detached")]
-            pool = [i for i in self.instances.values() if i.pool == name]
-            ready = [i for i in pool if i.conn is not None]
+            ready = [i for i in pools[name] if i.conn is not None]
             claims = [Claim(s.sid, s.spec.user, s.spec.priority, s.demand()) for s in sessions]
             targets = allocate(len(ready), claims, app.policy)
             for s in sessions:
@@ -241,8 +244,12 @@ class Manager:
             want = sum(allocate(app.max_instances, claims, app.policy).values())
             if sessions:
                 want = max(want, app.min_instances)
+            wants[name] = want
             asks.extend(self._asks(name, app, sessions, claims, want))
-            self._linger(pool, want, now)
+        starving = {name for name, want in wants.items() if want > len(pools[name])}
+        for name, want in wants.items():
+            # idle slots linger for a quick return, unless another application is waiting for slots
+            self._linger(pools[name], want, now, 0.0 if starving - {name} else IDLE_LINGER)
         if asks != self._last_asks:
             self.provider.ask(asks)
             self._last_asks = asks
@@ -297,13 +304,13 @@ class Manager:
             per_user[user] = (n + extra, prio)
         return [SlotAsk(name, u, app.per_instance, n, p) for u, (n, p) in sorted(per_user.items()) if n > 0]
 
-    def _linger(self, pool: list[Instance], want: int, now: float) -> None:
-        """Give back slots above ``want`` once their instance has been idle for IDLE_LINGER seconds."""
+    def _linger(self, pool: list[Instance], want: int, now: float, linger: float) -> None:
+        """Give back slots above ``want`` once their instance has been idle for ``linger`` seconds."""
         surplus = len(pool) - want
         for inst in sorted(pool, key=lambda i: i.idle_since):
             if surplus <= 0:
                 return
-            if not inst.outstanding and (inst.sid is None or inst.moving) and now - inst.idle_since > IDLE_LINGER:
+            if not inst.outstanding and (inst.sid is None or inst.moving) and now - inst.idle_since >= linger:
                 self.release_slot(inst)
                 surplus -= 1
 

@@ -248,7 +248,9 @@ def _exit_reason(proc: Any) -> str:
 
 
 def default_address() -> str:
-    return os.environ.get("HAL_HTC_ADDRESS") or str(Path.home() / ".hal" / "htc.sock")
+    """$HAL_HTC_ADDRESS, else htc.sock in $HAL_HOME (~/.hal), where `hal server` puts its session manager."""
+    home = Path(os.environ.get("HAL_HOME") or Path.home() / ".hal")
+    return os.environ.get("HAL_HTC_ADDRESS") or str(home / "htc.sock")
 
 
 def main(argv: list[str] | None = None) -> None:
