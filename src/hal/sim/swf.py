@@ -55,6 +55,7 @@ class SwfRecord:
     partition: int
     preceding: int
     think_time: int
+    line: int = field(default=0, compare=False)  # where the record was read from; 0 when built in code
 
     def values(self) -> tuple[int, ...]:
         return tuple(getattr(self, f) for f in FIELDS)
@@ -66,7 +67,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.message}"
+        return f"line {self.line}: {self.message}" if self.line > 0 else self.message
 
 
 @dataclass(slots=True)
@@ -119,6 +120,7 @@ def parse_line(text: str, lineno: int) -> SwfRecord | Problem:
         bad = next(i for i, p in enumerate(parts) if not _is_number(p))
         return Problem(lineno, f"field {bad + 1} ({FIELDS[bad]}) is not a number: {parts[bad]!r}")
     rec = SwfRecord(*values)
+    rec.line = lineno
     if rec.submit < 0:
         return Problem(lineno, f"negative submit time {rec.submit}")
     return rec

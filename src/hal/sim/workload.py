@@ -51,7 +51,7 @@ def to_workload(trace: SwfTrace, capacity: int | None = None, rules: Cleaning | 
     jobs: list[JobSpec] = []
     skipped: list[Problem] = []
     for rec in sorted(trace.records, key=lambda r: r.job_id):
-        line = rec.job_id
+        line = rec.line
         procs = _procs(rec, rules)
         if procs <= 0:
             skipped.append(Problem(line, f"job {rec.job_id}: no processor count (fields 5 and 8)"))

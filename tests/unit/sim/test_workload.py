@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from hal.model.resources import Resources
-from hal.sim.swf import SwfRecord, SwfTrace
+from hal.sim.swf import SwfRecord, SwfTrace, read_swf
 from hal.sim.workload import Cleaning, to_workload
 
 
@@ -40,7 +42,7 @@ def test_jobs_come_sorted_by_id() -> None:
 def test_processor_count_falls_back_to_the_request() -> None:
     w = to_workload(trace(rec(1, procs=-1, req_procs=8), rec(2, procs=-1, req_procs=-1)))
     assert [j.tasks for j in w.jobs] == [8]
-    assert [str(p) for p in w.skipped] == ["line 2: job 2: no processor count (fields 5 and 8)"]
+    assert [str(p) for p in w.skipped] == ["job 2: no processor count (fields 5 and 8)"]
     strict = to_workload(trace(rec(1, procs=-1, req_procs=8)), rules=Cleaning(procs_fallback=False))
     assert not strict.jobs and len(strict.skipped) == 1
 
@@ -51,16 +53,16 @@ def test_runtime_and_status_rules() -> None:
     cleaned = to_workload(trace(*records), rules=Cleaning(min_runtime=1, drop_status=(0, 5)))
     assert [j.job_id for j in cleaned.jobs] == [4]
     assert [str(p) for p in cleaned.skipped] == [
-        "line 1: job 1: run time -1 s (unknown or too short)",
-        "line 2: job 2: run time 0 s (unknown or too short)",
-        "line 3: job 3: status 5 dropped by the cleaning rules",
+        "job 1: run time -1 s (unknown or too short)",
+        "job 2: run time 0 s (unknown or too short)",
+        "job 3: status 5 dropped by the cleaning rules",
     ]
 
 
 def test_oversize_jobs_are_skipped_or_refused() -> None:
     w = to_workload(trace(rec(1, procs=32), rec(2)))
     assert [j.job_id for j in w.jobs] == [2]
-    assert [str(p) for p in w.skipped] == ["line 1: job 1: needs 32 processors, machine has 16"]
+    assert [str(p) for p in w.skipped] == ["job 1: needs 32 processors, machine has 16"]
     with pytest.raises(ValueError, match="job 1 needs 32 processors; the machine has 16"):
         to_workload(trace(rec(1, procs=32)), rules=Cleaning(drop_oversize=False))
 
@@ -79,3 +81,16 @@ def test_machine_size_from_argument_header_or_largest_job() -> None:
     assert to_workload(trace(rec(1, procs=6), rec(2, procs=3), max_procs=None)).capacity == 6
     with pytest.raises(ValueError, match="machine size unknown"):
         to_workload(trace(max_procs=None))
+
+
+def test_skipped_jobs_name_their_real_line_in_the_file() -> None:
+    """Bug: a skipped job was reported as "line <job id>", which points at the wrong line of a file
+    with a header; now it is the line the record came from (records built in code have none)."""
+    good = "1 0 -1 100 4 -1 -1 4 200 -1 1 1 1 -1 1 -1 -1 -1"
+    big = "2 5 -1 100 99 -1 -1 99 200 -1 1 1 1 -1 1 -1 -1 -1"
+    trace = read_swf(io.StringIO("; MaxProcs: 16\n;\n; note\n" + good + "\n\n" + big + "\n"))
+    skipped = to_workload(trace).skipped
+    assert [str(p) for p in skipped] == ["line 6: job 2: needs 99 processors, machine has 16"]
+    assert [str(p) for p in to_workload(SwfTrace(records=[rec(3, procs=99)]), capacity=16).skipped] == [
+        "job 3: needs 99 processors, machine has 16"
+    ]
