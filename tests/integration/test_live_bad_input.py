@@ -50,9 +50,10 @@ def _refused(c: Client, status: int = 400, **kw: object) -> str:
         ("#!/bin/sh\n#SBATCH --mem=3G\ntrue\n", "needs 3072 mem_mb per node, the largest node has 2048"),
         ("#!/bin/sh\n#SBATCH --nodes=5\ntrue\n", "needs 5 nodes, the partition has 4"),
         ("#!/bin/sh\n#SBATCH --gpus=1\ntrue\n", "gpus"),
-        ("", "the script is empty"),
-        ("   \n\n", "the script is empty"),
-        ("#!/bin/sh\n\x00\x01binary", "NUL bytes"),
+        ("", "script is empty"),
+        ("   \n\n", "script is empty"),
+        ("#!/bin/sh\n\x00\x01binary", "looks binary"),
+        ("#!/bin/sh\r\ntrue\r\n", "DOS line breaks"),
     ],
 )
 def test_refused_with_a_message_naming_the_problem(sdk: Client, script: str, expected: str) -> None:

@@ -15,7 +15,7 @@ from hal.api.metrics import Metrics
 from hal.api.views import array_summary, nodes_view, record, summary_view, usage_view
 from hal.controller.auth import Authenticator, Identity, check_user, create_token
 from hal.controller.core import Controller, Forbidden, NotFound, SubmitError
-from hal.controller.directives import MAX_SCRIPT_BYTES, DirectiveError, build_request, wrap_script
+from hal.controller.directives import MAX_SCRIPT_BYTES, DirectiveError, ScriptTooLarge, build_request, wrap_script
 
 bearer = HTTPBearer(auto_error=False)
 
@@ -64,7 +64,7 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
     @app.exception_handler(SubmitError)
     @app.exception_handler(DirectiveError)
     def _bad(_: Request, exc: Exception) -> JSONResponse:
-        status = 413 if "MiB limit" in str(exc) else 400
+        status = 413 if isinstance(exc, ScriptTooLarge) else 400
         return JSONResponse({"detail": str(exc)}, status_code=status)
 
     @app.exception_handler(NotFound)

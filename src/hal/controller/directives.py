@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from hal.clusterfile import ClusterFileError, parse_mem_mb
+from hal.executors.api import script_problem
 
 MAX_SCRIPT_BYTES = 4 * 1024 * 1024  # Slurm's default max_script_size
 MAX_NAME = 256
@@ -70,13 +71,17 @@ class JobRequest:
         return JobRequest(**data)
 
 
+class ScriptTooLarge(DirectiveError):
+    """Over Slurm's max_script_size (HTTP 413)."""
+
+
 def check_script(script: str) -> None:
-    if not script.strip():
-        raise DirectiveError("the script is empty")
+    """The executor's own test (empty, huge, binary, DOS line ends), so the user hears it at submission."""
     if len(script.encode("utf-8", "surrogatepass")) > MAX_SCRIPT_BYTES:
-        raise DirectiveError(f"the script is larger than the {MAX_SCRIPT_BYTES // (1024 * 1024)} MiB limit")
-    if "\x00" in script:
-        raise DirectiveError("the script contains NUL bytes; binary files cannot be submitted as batch scripts")
+        raise ScriptTooLarge(f"the script is larger than the {MAX_SCRIPT_BYTES // (1024 * 1024)} MiB limit")
+    problem = script_problem(script)
+    if problem is not None:
+        raise DirectiveError(problem)
 
 
 def directives_of(script: str) -> list[tuple[int, str]]:

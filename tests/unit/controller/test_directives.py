@@ -89,7 +89,7 @@ def test_export_and_wrap() -> None:
         ("#!/bin/sh\n#SBATCH --begin=someday\n", "--begin='someday'"),
         ("#!/bin/sh\n#SBATCH --job-name=a\x07b\n", "no control characters"),
         ("", "empty"),
-        ("#!/bin/sh\n\x00", "NUL"),
+        ("#!/bin/sh\n\x00", "binary"),
     ],
 )
 def test_errors_name_the_line_or_option(script: str, message: str) -> None:
