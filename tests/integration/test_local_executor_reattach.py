@@ -101,19 +101,25 @@ def test_reattach_after_supervisor_died_while_controller_was_down(tmp_path: Path
 def test_jobs_still_start_when_the_launcher_dies_and_never_twice(tmp_path: Path) -> None:
     ex = LocalExecutor(tmp_path / "spool", kill_wait=0.5, liveness_interval=0.1)
     try:
-        launcher = ex._launcher.process if ex._launcher is not None else None
-        assert launcher is not None
-        ex.launch(make_spec(30, "echo $$ >> starts\nsleep 0.5\n", tmp_path))
+        ex.launch(make_spec(30, "echo $$ >> starts\n", tmp_path))  # starts the launcher; this one goes the slow way
         assert wait_end(ex, 30).state is JobState.COMPLETED
+        assert ex._launcher is not None and ex._launcher.process is not None
+        launcher = ex._launcher.process
+        wait_for(ex._launcher.path.exists)
+        ex.launch(make_spec(33, "echo $$ >> starts\nsleep 0.3\n", tmp_path))
+        wait_for(lambda: (tmp_path / "spool/jobs/33/supervisor.pid").exists())
+        sup = ex.spool.read(33, "supervisor.pid")
+        assert sup is not None and (proctree.stat(sup["pid"]) or proctree.Proc(0, "", 0, 0, 0, 0)).ppid == launcher.pid
+        assert wait_end(ex, 33).state is JobState.COMPLETED
         launcher.kill()  # the fork server is only an accelerator
         launcher.wait()
         ex.launch(make_spec(31, "echo $$ >> starts\n", tmp_path))
         assert wait_end(ex, 31).state is JobState.COMPLETED
         ex.launch(make_spec(32, "echo $$ >> starts\nsleep 1\n", tmp_path))
-        wait_for(lambda: (tmp_path / "spool" / "jobs" / "32" / "supervisor.pid").exists())
+        wait_for(lambda: (tmp_path / "spool/jobs/32/supervisor.pid").exists())
         second = subprocess.run([sys.executable, "-m", "hal.executors.supervisor", str(tmp_path / "spool/jobs/32")])
         assert second.returncode == ALREADY_CLAIMED  # a second supervisor for the same job steps aside
         assert wait_end(ex, 32).state is JobState.COMPLETED
-        assert len((tmp_path / "starts").read_text().split()) == 3
+        assert len((tmp_path / "starts").read_text().split()) == 4
     finally:
         ex.shutdown(cancel_running=True)

@@ -4,7 +4,8 @@ instead of starting a fresh interpreter (about 100 ms of CPU on a small machine)
 The executor writes a job directory path and a newline on a Unix stream socket; the launcher forks, and the child
 becomes the job's supervisor in a new session. The launcher is only an accelerator: if it is gone or slow, the
 executor starts `python -m hal.executors.supervisor` itself, and a supervisor claims its job exclusively, so a
-job can never start twice. The launcher exits when the executor's process dies (its supervisors live on).
+job can never start twice. The launcher starts with the executor's first launch and exits when the executor
+closes its connection or dies (the supervisors it forked live on).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from hal.executors import supervisor
+from hal.executors import proctree, supervisor
 
 
 def short_path(path: Path) -> tuple[str, int]:
@@ -36,9 +37,9 @@ def serve(path: str, parent: int) -> None:
     server.bind(short_path(Path(path))[0])
     server.listen(8)
     clients: dict[socket.socket, bytes] = {}
+    served = False
     try:
-        orphaned = False
-        while not orphaned:
+        while True:
             orphaned = os.getppid() != parent  # then one last pass: what the executor sent before dying still runs
             ready, _, _ = select.select([server, *clients], [], [], 0.0 if orphaned else 0.5)
             _reap()
@@ -46,6 +47,7 @@ def serve(path: str, parent: int) -> None:
                 if sock is server:
                     conn, _ = server.accept()
                     clients[conn] = b""
+                    served = True
                     continue
                 data = sock.recv(65536)
                 if not data:  # the executor closed: a trailing partial line is dropped, never half-read
@@ -58,6 +60,8 @@ def serve(path: str, parent: int) -> None:
                         return
                     if line:
                         _fork_supervisor(line.decode(), [server, *clients])
+            if orphaned or (served and not clients):  # our executor is gone (died, or dropped us)
+                return
     finally:
         server.close()
         with contextlib.suppress(FileNotFoundError):
@@ -77,6 +81,7 @@ def _fork_supervisor(job_dir: str, sockets: list[socket.socket]) -> None:
             sock.close()
         os.setsid()
         os.chdir(job_dir)
+        proctree.set_name(f"hal-sup-{os.path.basename(job_dir)}")
         log = os.open(os.path.join(job_dir, "supervisor.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         os.dup2(log, 1)
         os.dup2(log, 2)
@@ -117,13 +122,12 @@ class LauncherClient:
         self.connected = False
         self.address, self.dir_fd = short_path(self.path)
         _remove_stale(run_dir)
-        self._start()
 
     def send(self, job_dir: Path) -> bool:
         if time.monotonic() < self.next_try:
             return False
         if self.process is None or self.process.poll() is not None:
-            if time.monotonic() - self.started_at > self.RETRY:
+            if self.process is None or time.monotonic() - self.started_at > self.RETRY:
                 self._start()  # it needs a moment to listen; this job goes the slow way
             return False
         try:
@@ -139,15 +143,17 @@ class LauncherClient:
             return False
 
     def stop(self) -> None:
-        if self.conn is not None:
-            with contextlib.suppress(OSError):
-                self.conn.sendall(b"quit\n")
-        self._drop(retry=False)
+        """Closing our connection ends the launcher; we wait a moment so it is reaped."""
+        self.close()
         if self.process is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(2.0)
+
+    def close(self) -> None:
+        self._drop(retry=False)
         with contextlib.suppress(OSError):
             os.close(self.dir_fd)
+        self.dir_fd = -1
 
     def _start(self) -> None:
         self._drop(retry=False)

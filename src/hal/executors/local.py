@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +60,8 @@ class LocalExecutor:
         0.4 ... s); each sample reads /proc, a few ms.
     fork_server: start supervisors from a warm launcher process (a few ms each) rather than a fresh interpreter
         (about 100 ms of CPU each); the fresh interpreter remains the fallback.
+
+    Not thread-safe: call it from one thread at a time (the controller holds its lock around every call).
     """
 
     name = "local"
@@ -86,6 +89,8 @@ class LocalExecutor:
         self._pending: list[ExecEvent] = []
         self._last_liveness = 0.0
         self._launcher = LauncherClient(self.spool.run_dir(), _SUPERVISOR_ENV) if fork_server else None
+        if self._launcher is not None:
+            weakref.finalize(self, self._launcher.close)  # a forgotten executor does not leave its launcher behind
 
     @property
     def memory_mechanism(self) -> str:

@@ -13,6 +13,7 @@ import os
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 PR_SET_CHILD_SUBREAPER = 36
+PR_SET_NAME = 15
 
 
 class Proc:
@@ -105,6 +106,12 @@ def prctl(option: int, value: int) -> bool:
         return int(libc.prctl(option, value, 0, 0, 0)) == 0
     except (OSError, AttributeError):
         return False
+
+
+def set_name(name: str) -> None:
+    """The process name `top` and `ps -o comm` show (15 bytes): a forked supervisor is otherwise a "launcher"."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(PR_SET_NAME, ctypes.c_char_p(name.encode()[:15]), 0, 0, 0)
 
 
 def become_subreaper() -> bool:

@@ -43,7 +43,7 @@ class Supervisor:
         self.spool = Spool(job_dir.parent.parent)
         spec = self.spool.read(self.job_id, "spec.json")
         if spec is None:
-            raise RuntimeError(f"no readable spec.json in {job_dir}")
+            raise NoSpec(f"no readable spec.json in {job_dir}: the launch was cut short")
         self.spec: dict[str, Any] = spec
         self.wake_r, self.wake_w = os.pipe()
         self.cancel_requested = False
@@ -337,6 +337,11 @@ class LaunchError(Exception):
     """The job could not be started; the message goes into the record's reason."""
 
 
+class NoSpec(RuntimeError):
+    """The executor died between creating the job's directory and writing its spec: nothing of the job ran,
+    so this is recorded as NODE_FAIL (requeued with --requeue), not as the job's failure."""
+
+
 def _open_output(path: str) -> int:
     try:
         return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
@@ -379,7 +384,8 @@ def main(argv: list[str]) -> int:
         traceback.print_exc()
         if supervisor is not None and supervisor.pgid is not None:
             proctree.signal_tree(os.getpid(), supervisor.pgid, signal.SIGKILL)
-        record = {"job_id": int(job_dir.name), "state": "FAILED", "exit_code": None, "signal": None}
+        state = "NODE_FAIL" if isinstance(e, NoSpec) else "FAILED"
+        record = {"job_id": int(job_dir.name), "state": state, "exit_code": None, "signal": None}
         record.update({"start_time": None, "end_time": time.time(), "cpu_seconds": 0.0, "max_rss_mb": 0.0})
         record["reason"] = f"supervisor error: {type(e).__name__}: {e}"
         with contextlib.suppress(OSError):  # a spool we cannot write to: the executor will report NODE_FAIL
