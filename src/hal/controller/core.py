@@ -115,6 +115,7 @@ class Controller:
         self.gated: set[int] = set()
         self.deferred: dict[int, Live] = {}
         self.cancelling: set[int] = set()
+        self.refused: list[tuple[Live, str]] = []  # closed outside the transaction that found them
         self.accounts = UsageLedger(self.profile.half_life)
         self.ended_total: Counter[str] = Counter()
         self.observer: Observer = NullObserver()
@@ -169,7 +170,9 @@ class Controller:
         if req.partition not in names:
             raise SubmitError(f"invalid partition {req.partition!r}; this cluster has {names}")
         part = cluster.partition(req.partition)
-        if part.max_time is not None and (req.time_limit is None or req.time_limit > part.max_time):
+        if part.max_time is not None and req.time_limit is None:
+            req.time_limit = part.max_time  # the partition's limit is the default, as in Slurm
+        if part.max_time is not None and req.time_limit is not None and req.time_limit > part.max_time:
             raise SubmitError(
                 f"PartitionTimeLimit: --time must be at most {part.max_time:.0f} s in partition {part.name!r}"
             )
@@ -229,10 +232,9 @@ class Controller:
         self._ensure_known([j for j in dep_ids if j not in self.sched.known])
         try:
             self.sched.submit(live.spec, now)
-        except Rejected as exc:
+        except Rejected as exc:  # e.g. the cluster file shrank under a queued job; failed on the next pass
             log.warning("job %s rejected by the engine: %s", live.job_id, exc)
-            with self.store.engine.begin() as conn:
-                self._close(conn, live, now, "FAILED", {"cause": f"rejected: {exc}"})
+            self.refused.append((live, f"rejected: {exc}"))
 
     def _ensure_known(self, job_ids: list[int]) -> None:
         if not job_ids:
@@ -327,6 +329,11 @@ class Controller:
     def run_cycle(self) -> float:
         """Extend overrunning predictions (the engine's contract), run one cycle, launch what it starts."""
         now = self.clock()
+        if self.refused:
+            with self.store.engine.begin() as conn:
+                for lv, cause in self.refused:
+                    self._close(conn, lv, now, "FAILED", {"cause": cause})
+            self.refused.clear()
         ends = self.sched.ends
         while ends and ends[0][0] <= now:
             act = self.sched.running[ends[0][2]]
