@@ -1,0 +1,207 @@
+"""`hal simulate` and `hal compare` on the shipped KTH-SP2 sample: every policy writes consistent outputs."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import subprocess
+import sys
+from importlib.resources import as_file, files
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from hal.cli.main import app
+from hal.sim.generate import WorkloadShape, generate
+from hal.sim.swf import read_swf, write_swf
+
+SUMMARY_KEYS = {
+    "jobs",
+    "avg_wait",
+    "avg_bsld",
+    "max_bsld",
+    "utilization",
+    "makespan",
+    "wall_seconds",
+    "jobs_per_second",
+}
+CSV_COLUMNS = ["job_id", "submit", "start", "end", "wait", "run", "procs", "estimate", "backfilled", "bsld"]
+ORDERS = ("fcfs", "sjf", "f1", "wfp3", "unicep", "multifactor")
+BACKFILLS = ("none", "easy", "conservative")
+ESTIMATES = ("user", "actual", "last2")
+WINDOW = 600  # jobs per combination: enough queueing on the 100-processor machine, quick on 2 cores
+
+
+@pytest.fixture(scope="module")
+def sample() -> Path:
+    with as_file(files("hal") / "data" / "kth-sp2-sample.swf") as path:
+        return Path(path)
+
+
+def hal(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "hal", *(str(a) for a in args)]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False, cwd=cwd)
+
+
+def outputs(folder: Path) -> tuple[Path, Path, Path]:
+    return folder / "jobs.swf", folder / "jobs.csv", folder / "summary.json"
+
+
+def read_csv(path: Path) -> tuple[list[str], dict[str, np.ndarray]]:
+    with path.open() as fh:
+        rows = list(csv.reader(fh))
+    header, body = rows[0], np.array(rows[1:], dtype=np.float64)
+    return header, {name: body[:, i] for i, name in enumerate(header)}
+
+
+def check_outputs(folder: Path, sample: Path, n_jobs: int, backfill: str = "easy") -> dict[str, Any]:
+    """The three files agree with each other, with the input trace and with the metric definitions."""
+    jobs_out, csv_out, summary_out = outputs(folder)
+    summary: dict[str, Any] = json.loads(summary_out.read_text())
+    assert set(summary) >= SUMMARY_KEYS
+    assert summary["jobs"] == n_jobs and summary["skipped"] == 0
+    header, col = read_csv(csv_out)
+    assert header == CSV_COLUMNS and len(col["job_id"]) == n_jobs
+    np.testing.assert_allclose(col["wait"], col["start"] - col["submit"], atol=1)
+    # times are printed rounded to the second; starts may fall between seconds (a prediction corrected at x.5 s)
+    assert (col["wait"] >= 0).all() and (abs(col["end"] - col["start"] - col["run"]) <= 1).all()
+    # bounded slowdown with tau = 10 s, up to the rounding of the printed wait
+    bsld = np.maximum(1, (col["wait"] + col["run"]) / np.maximum(col["run"], 10))
+    assert (abs(col["bsld"] - bsld) <= 0.5 / np.maximum(col["run"], 10) + 1e-4).all()
+    assert summary["avg_wait"] == pytest.approx(col["wait"].mean(), abs=0.5)
+    assert summary["avg_bsld"] == pytest.approx(col["bsld"].mean(), rel=1e-4)
+    assert summary["max_bsld"] == pytest.approx(col["bsld"].max(), rel=1e-4)
+    span = col["end"].max() - col["submit"].min()
+    assert summary["makespan"] == pytest.approx(span, abs=1)
+    assert summary["utilization"] == pytest.approx((col["run"] * col["procs"]).sum() / (100 * span), rel=1e-6)
+    assert 0 < summary["utilization"] <= 1
+    if backfill == "none":
+        assert col["backfilled"].sum() == 0 and summary["backfilled"] == 0
+    # jobs-out: the input records, in start order, field 3 replaced by the simulated wait
+    written = read_swf(jobs_out)
+    assert written.max_procs == 100 and not written.problems
+    original = {r.job_id: r for r in read_swf(sample).records}
+    waits = dict(zip(col["job_id"].astype(int).tolist(), col["wait"].tolist(), strict=True))
+    starts = []
+    for rec in written.records:
+        assert rec.wait == pytest.approx(waits[rec.job_id], abs=1)
+        rec.wait = original[rec.job_id].wait
+        assert rec == original[rec.job_id]  # every other field is the input's
+        starts.append(rec.submit + waits[rec.job_id])
+    assert len(written.records) == n_jobs and (np.diff(starts) >= -1).all()
+    return summary
+
+
+@pytest.mark.parametrize(("order", "backfill"), list(itertools.product(ORDERS, BACKFILLS)))
+def test_every_policy_writes_consistent_outputs(tmp_path: Path, sample: Path, order: str, backfill: str) -> None:
+    """All 54 order x backfill x estimate combinations, in-process through the real Typer app."""
+    runner = CliRunner()
+    for estimate in ESTIMATES:
+        folder = tmp_path / estimate
+        folder.mkdir()
+        jobs_out, csv_out, summary_out = outputs(folder)
+        args = ["simulate", str(sample), "--order", order, "--backfill", backfill, "--estimate", estimate]
+        args += ["--window", f"0:{WINDOW}", "--jobs-out", str(jobs_out), "--csv-out", str(csv_out)]
+        result = runner.invoke(app, [*args, "--summary-out", str(summary_out)])
+        assert result.exit_code == 0, result.output
+        summary = check_outputs(folder, sample, WINDOW, backfill)
+        assert summary["policy"] == f"{backfill}:{order} est={estimate}"
+
+
+def test_fcfs_without_backfilling_starts_jobs_in_submission_order(tmp_path: Path, sample: Path) -> None:
+    csv_out = tmp_path / "jobs.csv"
+    result = CliRunner().invoke(app, ["simulate", str(sample), "--backfill", "none", "--csv-out", str(csv_out)])
+    assert result.exit_code == 0, result.output
+    _, col = read_csv(csv_out)
+    assert len(col["job_id"]) == 3000
+    order = np.argsort(col["job_id"], kind="stable")
+    assert (np.diff(col["start"][order]) >= 0).all()
+
+
+def test_the_whole_sample_through_the_real_command(tmp_path: Path, sample: Path) -> None:
+    jobs_out, csv_out, summary_out = outputs(tmp_path)
+    done = hal(
+        "simulate", sample, "--jobs-out", jobs_out, "--csv-out", csv_out, "--summary-out", summary_out, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert "kth-sp2-sample.swf on 100 processors" in done.stdout and "easy:fcfs est=user" in done.stdout
+    summary = check_outputs(tmp_path, sample, 3000)
+    assert summary["jobs_per_second"] > 0 and summary["wall_seconds"] > 0
+
+
+def test_a_window_simulates_exactly_its_jobs(tmp_path: Path, sample: Path) -> None:
+    csv_out, summary_out = tmp_path / "jobs.csv", tmp_path / "summary.json"
+    args = [
+        "simulate",
+        str(sample),
+        "--window",
+        "100:500",
+        "--csv-out",
+        str(csv_out),
+        "--summary-out",
+        str(summary_out),
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(summary_out.read_text())["jobs"] == 500
+    ids = sorted(r.job_id for r in read_swf(sample).records)
+    _, col = read_csv(csv_out)
+    assert sorted(col["job_id"].astype(int).tolist()) == ids[100:600]
+
+
+@pytest.mark.parametrize(("nodes", "placement", "skipped"), [(25, "firstfit", 0), (16, "bestfit", 81)])
+def test_a_cluster_file_places_jobs_on_nodes(
+    tmp_path: Path, sample: Path, nodes: int, placement: str, skipped: int
+) -> None:
+    """25 nodes x 4 cpus is KTH's 100 processors; on 16 nodes the 81 jobs wider than 64 are skipped."""
+    cluster = tmp_path / "cluster.toml"
+    cluster.write_text(
+        f'name = "mini"\n[[nodes]]\nprefix = "n"\ncount = {nodes}\ncpus = 4\nmem = "2G"\n'
+        '[[partitions]]\nname = "batch"\ndefault = true\n[topology]\nlevels = ["switch"]\nfanouts = [8]\n'
+    )
+    csv_out, summary_out = tmp_path / "jobs.csv", tmp_path / "summary.json"
+    args = ["simulate", str(sample), "--cluster", str(cluster), "--placement", placement, "--window", "0:400"]
+    result = CliRunner().invoke(app, [*args, "--csv-out", str(csv_out), "--summary-out", str(summary_out)])
+    assert result.exit_code == 0, result.output
+    assert f"on {nodes * 4} processors" in result.output
+    summary = json.loads(summary_out.read_text())
+    assert (summary["jobs"], summary["skipped"]) == (400, skipped)
+    _, col = read_csv(csv_out)
+    assert col["procs"].max() <= nodes * 4 and (col["wait"] >= 0).all()
+    assert 0 < summary["utilization"] <= 1
+
+
+def test_compare_writes_the_two_plots(tmp_path: Path, sample: Path) -> None:
+    plots, summary_out = tmp_path / "plots", tmp_path / "all.json"
+    policies = "easy:fcfs,none:fcfs,conservative:sjf"
+    args: list[str | Path] = ["compare", sample, "--policies", policies, "--window", "0:400"]
+    done = hal(*args, "--plots", plots, "--summary-out", summary_out, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    for name in ("wait_distribution.png", "queue_utilization.png"):
+        data = (plots / name).read_bytes()
+        assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 5000
+    summaries = json.loads(summary_out.read_text())
+    assert set(summaries) == {"easy:fcfs", "none:fcfs", "conservative:sjf"}
+    assert all(s["jobs"] == 400 for s in summaries.values())
+    assert summaries["none:fcfs"]["avg_bsld"] >= summaries["easy:fcfs"]["avg_bsld"]
+
+
+def test_rlscheduler_setup_on_a_small_generated_trace(tmp_path: Path) -> None:
+    trace, summary_out = tmp_path / "gen.swf", tmp_path / "rl.json"
+    write_swf(
+        trace, generate(WorkloadShape(jobs=2100, procs=64, load=0.9, seed=3)), {"MaxNodes": "64", "MaxProcs": "64"}
+    )
+    args: list[str | Path] = ["simulate", trace, "--setup", "rlscheduler", "--order", "f1", "--backfill", "easy"]
+    done = hal(*args, "--summary-out", summary_out, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(summary_out.read_text())
+    assert (data["setup"], data["order"], data["backfill"]) == ("rlscheduler", "f1", True)
+    assert len(data["window_bsld"]) == len(data["window_starts"]) == 10
+    assert all(1024 <= s <= 2100 - 1024 - 1 for s in data["window_starts"])
+    assert data["avg_bsld"] == pytest.approx(sum(data["window_bsld"]) / 10) and data["avg_bsld"] >= 1
+    refused = hal("simulate", trace, "--setup", "rlscheduler", "--backfill", "conservative", cwd=tmp_path)
+    assert refused.returncode == 2 and "use --backfill none or easy" in " ".join(refused.stderr.split())
