@@ -145,3 +145,18 @@ class Client:
 
     def create_token(self, user: str, admin: bool = False) -> str:
         return str(self._call("POST", "/v1/tokens", json={"user": user, "admin": admin}).json()["token"])
+
+    def session(self, app: str, slots: int | None = None, **options: Any) -> Any:
+        """An HTC session on the server's session manager (hal.htc.client.Session): tasks stream over its
+        socket, not REST. ``with client.session("pricing", slots=8, common=curves) as s: s.map(trades)``."""
+        return self._htc().session(app, slots, **options)
+
+    def attach_session(self, session_id: int) -> Any:
+        """Re-attach to a recoverable HTC session to collect its results."""
+        return self._htc().attach(session_id)
+
+    def _htc(self) -> Any:
+        from hal.htc.client import HtcClient
+
+        where = self._call("GET", "/v1/htc").json()
+        return HtcClient(where["address"], user=where["user"])

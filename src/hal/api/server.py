@@ -24,6 +24,7 @@ from hal.controller.recovery import recover
 from hal.controller.store import Store, sqlite_url
 from hal.engine.profile import Profile
 from hal.executors.api import Executor
+from hal.htc import bridge as hal_htc_bridge
 
 log = logging.getLogger("hal.server")
 DEFAULT_PORT = 6820  # slurmrestd's customary port
@@ -100,7 +101,9 @@ def build(opts: ServerOptions) -> tuple[Controller, Any, Store, Executor]:
     metrics = Metrics(ctl)
     ctl.observer = metrics
     recover(ctl)
+    htc = hal_htc_bridge.start(ctl, home, metrics)  # HTC sessions beside the controller
     app = create_app(ctl, Authenticator(store), metrics)
+    htc.mount(app)
     return ctl, app, store, executor
 
 

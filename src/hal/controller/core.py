@@ -125,6 +125,7 @@ class Controller:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.cycles = 0
+        self.htc: Any = None  # HTC slot provider (hal.htc.bridge): takes slot-job starts out of each plan
 
     # ---- submission -----------------------------------------------------------------------------
     def submit(self, req: JobRequest, user: str, key: str | None = None) -> Submitted:
@@ -342,6 +343,8 @@ class Controller:
         t0 = time.perf_counter()
         plan = self.sched.cycle(now)
         spent = time.perf_counter() - t0
+        if self.htc is not None:
+            plan = self.htc.on_cycle(plan)
         self.cycles += 1
         self.observer.cycle(spent)
         if plan.starts:

@@ -66,9 +66,10 @@ class Manager:
         s.state = why
         s.ended = time.time()
         self.flush_session(s)
-        for iid in list(s.instances):
-            inst = self.instances[iid]
-            inst.moving = True
+        for iid in s.instances:
+            inst = self.instances.get(iid)
+            if inst is not None:
+                inst.moving = True
         self.finished.append(s.summary(time.time()))
         self.dirty = True
 
@@ -168,6 +169,9 @@ class Manager:
     def release_slot(self, inst: Instance) -> None:
         self.instances.pop(inst.iid, None)
         self.by_slot.pop(inst.slot, None)
+        s = self.sessions.get(inst.sid) if inst.sid is not None else None
+        if s is not None:
+            s.instances.discard(inst.iid)
         if inst.conn is not None:
             inst.conn.send((wire.STOP,))
             inst.conn.flush()

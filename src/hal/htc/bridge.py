@@ -1,0 +1,146 @@
+"""The session manager beside the live controller: slots from the controller's own engine (one queue, one
+fair-share ledger for batch and HTC), REST routes for sessions and applications, and per-session metrics.
+
+The manager loop runs in a thread of `hal server`; tasks never touch the controller, its database or its REST
+API. The controller only sees slot jobs: it calls ``on_cycle`` after each cycle (one added line in
+Controller.run_cycle), and every call from the manager thread takes the controller's lock.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from hal.htc.app import AppRegistry
+from hal.htc.client import HtcClient
+from hal.htc.engine_slots import SchedulerSlots
+from hal.htc.server import Server
+from hal.htc.slots import SlotAsk, SlotEvent
+
+COUNTERS = ("submitted", "done", "failed", "cancelled", "retried", "requeued", "running", "queued")
+
+
+class ControllerSlots(SchedulerSlots):
+    """Slots as jobs in the controller's Scheduler; grants arrive through ``on_cycle``."""
+
+    def __init__(self, ctl: Any) -> None:
+        super().__init__(ctl.sched, clock=ctl.clock, owns_cycle=False)
+        self.ctl = ctl
+        self.lock = ctl.lock
+
+    def ask(self, asks: Sequence[SlotAsk]) -> None:
+        with self.lock:
+            super().ask(asks)
+        self.ctl.wake.set()  # a cycle soon, so new slot jobs are granted without waiting for the timer
+
+    def release(self, slot: int) -> None:
+        with self.lock:
+            super().release(slot)
+        self.ctl.wake.set()
+
+    def poll(self) -> list[SlotEvent]:
+        with self.lock:
+            return super().poll()
+
+    def stats(self) -> dict[str, int]:
+        with self.lock:
+            return super().stats()
+
+    def close(self) -> None:
+        with self.lock:
+            super().close()
+
+    def on_cycle(self, plan: Any) -> Any:
+        """With the controller's lock held: slot starts become grants; a waiting batch job that outranks HTC
+        slots reclaims them and starts in the same pass. Returns the plan of batch starts only."""
+        from hal.engine.plan import Plan
+
+        batch = [p for p in plan.starts if p.job_id not in self.keys]
+        slots = [p for p in plan.starts if p.job_id in self.keys]
+        if slots:
+            self.on_plan(Plan(plan.now, slots))
+        if self.preempt and self._preempt(plan.now):
+            plan = self.sched.cycle(plan.now)
+            batch += [p for p in plan.starts if p.job_id not in self.keys]
+            slots = [p for p in plan.starts if p.job_id in self.keys]
+            if slots:
+                self.on_plan(Plan(plan.now, slots))
+        return Plan(plan.now, batch, plan.reservations, plan.reasons)
+
+
+class HtcService:
+    """Owns the manager thread; ``mount`` adds the REST routes, ``collector`` feeds /metrics."""
+
+    def __init__(self, ctl: Any, home: Path) -> None:
+        self.provider = ControllerSlots(ctl)
+        self.address = str(home / "htc.sock")
+        self.server = Server(self.address, AppRegistry(home / "htc-apps.json"), self.provider)
+        ctl.htc = self.provider
+        self.thread = threading.Thread(target=self.server.serve_forever, name="hal-htc", daemon=True)
+        self.thread.start()
+        atexit.register(self.stop)
+
+    def stop(self) -> None:
+        self.server.stopping = True
+        self.thread.join(timeout=10)
+
+    def client(self, user: str | None = None) -> HtcClient:
+        return HtcClient(self.address, user=user)
+
+    def mount(self, app: Any) -> None:
+        from hal.htc.rest import add_routes
+
+        add_routes(app, self)
+
+    def collector(self) -> Any:
+        return HtcCollector(self)
+
+
+class HtcCollector:
+    """Prometheus gauges read from the manager at scrape time: per-session counters, slots, instances."""
+
+    def __init__(self, service: HtcService) -> None:
+        self.service = service
+
+    def collect(self) -> Iterator[Any]:
+        from prometheus_client.core import GaugeMetricFamily
+
+        try:
+            st = self.service.client().stats()
+        except (OSError, EOFError, RuntimeError):
+            return
+        labels = ["session", "app", "user"]
+        tasks = GaugeMetricFamily(
+            "hal_htc_session_tasks", "Tasks of live HTC sessions by counter", labels=[*labels, "counter"]
+        )
+        rate = GaugeMetricFamily("hal_htc_session_tasks_per_second", "Recent task rate of a session", labels=labels)
+        slots = GaugeMetricFamily("hal_htc_session_slots", "Service instances serving a session", labels=labels)
+        for r in st["sessions"]:
+            if r["state"] not in ("open", "detached"):
+                continue
+            key = [str(r["session"]), r["app"], r["user"]]
+            for c in COUNTERS:
+                tasks.add_metric([*key, c], float(r[c]))
+            rate.add_metric(key, float(r["tasks_per_s"]))
+            slots.add_metric(key, float(r["slots"]))
+        yield tasks
+        yield rate
+        yield slots
+        yield GaugeMetricFamily("hal_htc_instances", "Live HTC service instances", value=float(st["instances"]))
+        held = GaugeMetricFamily("hal_htc_slots", "HTC slots by state", labels=["state"])
+        held.add_metric(["held"], float(st["slots"]["held"]))
+        held.add_metric(["pending"], float(st["slots"]["pending"]))
+        yield held
+        for name, value in st["totals"].items():
+            yield GaugeMetricFamily(f"hal_htc_{name}", f"HTC {name.replace('_', ' ')} since start", value=float(value))
+
+
+def start(ctl: Any, home: Path, metrics: Any = None) -> HtcService:
+    """Called by `hal server` once the controller exists: the manager thread, and its gauges in /metrics."""
+    service = HtcService(ctl, home)
+    if metrics is not None:
+        metrics.registry.register(service.collector())
+    return service

@@ -1,0 +1,66 @@
+"""REST routes for HTC: list sessions and their counters, list and register applications. Tasks themselves
+never go through REST: the SDK streams them over the session manager's socket."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException
+from pydantic import BaseModel, Field
+
+from hal.api.app import identity
+from hal.controller.auth import Identity
+
+if TYPE_CHECKING:
+    from hal.htc.bridge import HtcService
+
+
+class AppBody(BaseModel):
+    name: str
+    target: str = Field(description="module:callable or cmd:<template with {input}>")
+    cpus: int = 1
+    mem_mb: int = 0
+    gpus: int = 0
+    min_instances: int = 0
+    max_instances: int = 64
+    max_retries: int = 3
+    policy: str = "proportional"
+    env: dict[str, str] = Field(default_factory=dict)
+
+
+Who = Annotated[Identity, Depends(identity)]  # module level: FastAPI resolves string annotations here
+
+
+def add_routes(app: FastAPI, service: HtcService) -> None:
+    def _call(fn: Any) -> Any:
+        try:
+            return fn()
+        except (OSError, EOFError) as exc:
+            raise HTTPException(503, f"the session manager is not answering: {exc}") from None
+        except (RuntimeError, ValueError, KeyError, TypeError) as exc:
+            raise HTTPException(400, str(exc)) from None
+
+    @app.get("/v1/htc")
+    def where(who: Who) -> dict[str, Any]:
+        """Where the SDK connects to stream tasks (a Unix socket on the server's machine)."""
+        return {"address": service.address, "user": who.user}
+
+    @app.get("/v1/sessions")
+    def sessions(who: Who, all: bool = False) -> dict[str, Any]:
+        rows = _call(lambda: service.client().sessions())
+        rows = [r for r in rows if who.may_see(r["user"]) and (all or r["state"] in ("open", "detached"))]
+        return {"sessions": rows}
+
+    @app.get("/v1/apps")
+    def apps(who: Who) -> dict[str, Any]:
+        return {"apps": [a.to_dict() for a in _call(lambda: service.client().apps())]}
+
+    @app.post("/v1/apps", status_code=201)
+    def register(body: AppBody, who: Who) -> dict[str, Any]:
+        if not who.admin:
+            raise HTTPException(403, "only admins may register applications")
+        from hal.htc.app import Application
+
+        spec = _call(lambda: Application(**body.model_dump()))
+        _call(lambda: service.client().register(spec))
+        return dict(spec.to_dict())

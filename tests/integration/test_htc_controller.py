@@ -1,0 +1,70 @@
+"""HTC sessions inside `hal server`: slots are jobs of the controller's engine, the SDK's client.session()
+streams tasks, REST, CLI and /metrics show per-session counters, and a batch job preempts HTC slots."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.integration.livekit import LiveServer
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    live = LiveServer(tmp_path_factory.mktemp("htc"))
+    live.start()
+    yield live
+    live.stop()
+
+
+def _get(server: LiveServer, path: str) -> httpx.Response:
+    return httpx.get(f"{server.url}{path}", headers={"Authorization": f"Bearer {server.token()}"}, timeout=30)
+
+
+def _post(server: LiveServer, path: str, body: dict[str, Any]) -> httpx.Response:
+    return httpx.post(f"{server.url}{path}", json=body, headers={"Authorization": f"Bearer {server.token()}"})
+
+
+def test_session_through_the_server(server: LiveServer) -> None:
+    res = _post(server, "/v1/apps", {"name": "sq", "target": "hal.htc.examples:square", "max_instances": 2})
+    assert res.status_code == 201, res.text
+    assert "sq" in server.cli("app", "list", check=True).stdout
+    with server.client() as sdk, sdk.session("sq", slots=2, name="squares") as s:
+        assert list(s.map(range(500))) == [i * i for i in range(500)]
+        metrics = _get(server, "/metrics").text
+        assert 'hal_htc_session_tasks{app="sq",counter="done",session="' in metrics
+        live = json.loads(server.cli("sessions", "--json", check=True).stdout)["sessions"]
+        assert [r["name"] for r in live] == ["squares"] and live[0]["done"] == 500
+    rows = _get(server, "/v1/sessions?all=true").json()["sessions"]
+    assert rows, server.log.read_text()[-3000:]
+    assert rows[-1]["done"] == 500 and rows[-1]["state"] == "closed"
+
+
+def test_batch_job_preempts_htc_slots_in_the_controller(server: LiveServer) -> None:
+    assert _post(server, "/v1/apps", {"name": "nap", "target": "hal.htc.examples:sleep_ms"}).status_code == 201
+    with server.client() as sdk, sdk.session("nap", slots=8) as s:
+        out: list[Any] = []
+        inputs = [5] * 1500
+        t = threading.Thread(target=lambda: out.extend(s.map(inputs)), daemon=True)
+        t.start()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and _get(server, "/v1/nodes").json() and not _all_busy(server):
+            time.sleep(0.1)
+        job = sdk.submit(wrap="sleep 1", options={"ntasks": 8, "job-name": "big"})["job_id"]
+        rec = sdk.wait(job, timeout=60)
+        assert rec["state"] == "COMPLETED"
+        t.join(timeout=120)
+        assert out == inputs
+    row = _get(server, "/v1/sessions?all=true").json()["sessions"][-1]
+    assert row["requeued"] >= 1 and row["failed"] == 0 and row["done"] == len(inputs)
+
+
+def _all_busy(server: LiveServer) -> bool:
+    rows = _get(server, "/v1/sessions").json()["sessions"]
+    return bool(rows) and rows[0]["slots"] == 8
