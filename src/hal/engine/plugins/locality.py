@@ -1,0 +1,145 @@
+"""Data locality: what staging a job's inputs to each node would cost, from replicas and the topology.
+
+A pure view the shell keeps in step with the data plane's catalog: dataset sizes, replicas in node caches
+(a boolean mask per dataset) and replicas in storage attached to a domain (a rack's or site's file
+system, a cloud bucket = a cloud site). The transfer model gives bandwidth and latency per topology level
+and an egress price per GB for bytes leaving a cloud site. Everything is numpy over nodes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from hal.engine.plugins.topology import TopoIndex
+
+Floats = npt.NDArray[np.float64]
+Bools = npt.NDArray[np.bool_]
+GB = 1e9
+
+
+@dataclass(frozen=True, slots=True)
+class TransferModel:
+    """Bandwidth (bytes/s) and latency (s) per topology level, finest first: index 0 is a node's own cache
+    (free), 1 the leaf switch, ..., the last entry repeats for higher levels. ``egress_per_gb`` prices bytes
+    leaving a domain of ``egress_level`` (cloud sites), by the domain's label."""
+
+    bandwidth: tuple[float, ...] = (float("inf"), 2.5e9, 1.25e9, 1.25e8)
+    latency: tuple[float, ...] = (0.0, 1e-4, 1e-3, 0.05)
+    egress_per_gb: dict[str, float] = field(default_factory=dict)
+    egress_level: str = "site"
+    value_scale: float = 300.0  # seconds at which the normalized data cost reaches 0.5
+    dollars_per_hour: float = 10.0  # turns egress dollars into seconds of equivalent delay
+    local_level: int = 1  # "data-local" for delay scheduling: every input within this level
+
+    def at(self, table: tuple[float, ...], level: int) -> float:
+        return table[min(level, len(table) - 1)]
+
+
+@dataclass(slots=True)
+class NodeCosts:
+    """Per node: seconds to stage all inputs, bytes that would move, egress dollars, and the worst level."""
+
+    seconds: Floats
+    bytes: Floats
+    dollars: Floats
+    level: npt.NDArray[np.int64]
+
+
+class Locality:
+    """Replica locations and the cost of bringing datasets to nodes; implements the selector's DataCost."""
+
+    def __init__(self, index: TopoIndex, model: TransferModel | None = None) -> None:
+        self.index = index
+        self.model = model or TransferModel()
+        self.sizes: dict[str, float] = {}
+        self.cached: dict[str, Bools] = {}
+        self.stored: dict[str, set[tuple[int, int]]] = {}
+        lvl = index.level(self.model.egress_level)
+        self.egress_level = lvl if lvl is not None else index.top
+        labels = index.labels[self.egress_level]
+        self.price = np.array([self.model.egress_per_gb.get(lab, 0.0) for lab in labels], dtype=np.float64)
+
+    # ---- keeping in step with the catalog --------------------------------------------------------
+    def dataset(self, name: str, size: float) -> None:
+        self.sizes[name] = float(size)
+        self.cached.setdefault(name, np.zeros(self.index.n, dtype=bool))
+        self.stored.setdefault(name, set())
+
+    def add_node_replica(self, name: str, node: int) -> None:
+        self.cached[name][node] = True
+
+    def drop_node_replica(self, name: str, node: int) -> None:
+        self.cached[name][node] = False
+
+    def add_storage_replica(self, name: str, level: str, label: str) -> None:
+        lvl = self.index.level(level)
+        if lvl is None or label not in self.index.labels[lvl]:
+            raise ValueError(f"unknown storage location {level}={label!r}")
+        self.stored[name].add((lvl, self.index.labels[lvl].index(label)))
+
+    # ---- costs -----------------------------------------------------------------------------------
+    def _levels_from(self, inside: Bools) -> npt.NDArray[np.int64]:
+        """Per node, the lowest level at which some node of ``inside`` shares a domain (top+1 if none)."""
+        ix = self.index
+        out = np.full(ix.n, ix.top + 1, dtype=np.int64)
+        if not inside.any():
+            return out
+        out[inside] = 0
+        for lvl in range(1, ix.top + 1):
+            has = np.bincount(ix.ids[lvl], weights=inside, minlength=ix.counts[lvl]) > 0
+            out = np.where((out > lvl) & has[ix.ids[lvl]], lvl, out)
+        return out
+
+    def _one(self, name: str) -> tuple[Floats, Floats, Floats, npt.NDArray[np.int64]]:
+        """The cheapest source per node for one dataset: (seconds, bytes moved, egress dollars, level)."""
+        ix, m = self.index, self.model
+        size = self.sizes[name]
+        bw = np.array([m.at(m.bandwidth, lv) for lv in range(ix.top + 2)])
+        lat = np.array([m.at(m.latency, lv) for lv in range(ix.top + 2)])
+        site = ix.ids[self.egress_level]
+        cached = self.cached[name]
+        sources: list[tuple[Bools, int]] = [(cached & (site == s), 0) for s in np.unique(site[cached])]
+        sources += [(ix.ids[lvl] == dom, lvl) for lvl, dom in self.stored[name]]
+        if not sources:  # no known replica: assume the farthest transfer
+            far = ix.top + 1
+            return np.full(ix.n, size / bw[far] + lat[far]), np.full(ix.n, size), np.zeros(ix.n), np.full(ix.n, far)
+        best = np.full(ix.n, np.inf)
+        out_s, out_d = np.zeros(ix.n), np.zeros(ix.n)
+        out_l = np.zeros(ix.n, dtype=np.int64)
+        for inside, floor in sources:
+            # storage attached to a domain serves its nodes over that domain's network, never for free
+            level = np.maximum(self._levels_from(inside), max(floor, 1) if floor else 0)
+            src_site = int(site[np.flatnonzero(inside)[0]])
+            dollars = np.where(site != src_site, self.price[src_site] * size / GB, 0.0)
+            secs = np.where(level == 0, 0.0, size / bw[level] + lat[level])
+            total = secs + dollars * 3600.0 / max(m.dollars_per_hour, 1e-9)
+            better = total < best
+            best = np.where(better, total, best)
+            out_s, out_d, out_l = (
+                np.where(better, secs, out_s),
+                np.where(better, dollars, out_d),
+                np.where(better, level, out_l),
+            )
+        return out_s, np.where(out_l == 0, 0.0, size), out_d, out_l
+
+    def costs(self, inputs: tuple[str, ...]) -> NodeCosts:
+        n = self.index.n
+        secs, moved, dollars = np.zeros(n), np.zeros(n), np.zeros(n)
+        worst = np.zeros(n, dtype=np.int64)
+        for name in inputs:
+            if name not in self.sizes:
+                continue
+            s, b, d, lv = self._one(name)
+            secs, moved, dollars, worst = secs + s, moved + b, dollars + d, np.maximum(worst, lv)
+        return NodeCosts(secs, moved, dollars, worst)
+
+    def normalized(self, inputs: tuple[str, ...]) -> tuple[Floats, Bools]:
+        """Cost in [0, 1) per node (seconds plus egress as seconds, saturating at ``value_scale``) and the
+        data-local mask used by delay scheduling."""
+        c = self.costs(inputs)
+        m = self.model
+        total = c.seconds + c.dollars * 3600.0 / max(m.dollars_per_hour, 1e-9)
+        return total / (total + m.value_scale), c.level <= m.local_level

@@ -1,0 +1,259 @@
+"""Topology-aware node selection: the smallest domain that fits, the fewest leaves, best fit, ranks in tree order.
+
+Semantics follow the systems users know: Slurm's topology/tree (``--switches=N[@maxwait]``: at most N leaf
+switches, waiting up to maxwait, default ``max_switch_wait`` 300 s) and topology/block (``--segment=N``:
+every group of N nodes inside one block), and Kueue's TAS (``required=LEVEL``: one domain of that level or
+wait; ``preferred=LEVEL``: try it, climb up, else spread). Without a request, multi-node jobs get the
+best-effort behaviour of Slurm's tree plugin. All work is whole-array numpy over nodes or domains; the only
+Python loops run over levels (a handful) or over the blocks of one segmented job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from hal.engine.nodes import Picked
+from hal.engine.plugins.score import PlacementWeights, combine
+from hal.engine.request import Request
+from hal.model.topology import Topology
+
+Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class TopologyArgs:
+    max_switch_wait: float = 300.0  # Slurm's SchedulerParameters=max_switch_wait default
+    segment_level: str = "block"  # the level --segment keeps groups inside (the leaf level if absent)
+    data_delay: float = 0.0  # delay scheduling: wait up to this long for a data-local placement
+    weights: PlacementWeights = field(default_factory=PlacementWeights)
+
+
+class DataCost(Protocol):
+    """Per-node stage-in cost of a job's inputs (engine/plugins/locality.py implements it)."""
+
+    def normalized(self, inputs: tuple[str, ...]) -> tuple[Floats, npt.NDArray[np.bool_]]:
+        """(cost in [0, 1] per node, data-local mask per node)."""
+        ...
+
+
+class TopoIndex:
+    """Integer domain ids per level, finest first: level 0 is the node itself, the last is the whole cluster."""
+
+    def __init__(self, topology: Topology) -> None:
+        n = len(topology.paths)
+        self.n = n
+        self.names: list[str] = ["node"]
+        self.ids: list[npt.NDArray[np.intp]] = [np.arange(n, dtype=np.intp)]
+        self.labels: list[list[str]] = [[str(i) for i in range(n)]]
+        for depth in range(len(topology.levels) - 1, -1, -1):
+            keys: dict[tuple[str, ...], int] = {}
+            arr = np.fromiter((keys.setdefault(p[: depth + 1], len(keys)) for p in topology.paths), np.intp, n)
+            self.names.append(topology.levels[depth])
+            self.ids.append(arr)
+            self.labels.append(["/".join(k) for k in keys])
+        if len(self.labels[-1]) > 1 or len(self.names) == 1:
+            self.names.append("cluster")
+            self.ids.append(np.zeros(n, dtype=np.intp))
+            self.labels.append(["cluster"])
+        self.counts = [len(lab) for lab in self.labels]
+        self.top = len(self.names) - 1
+        self.leaf = 1 if self.top >= 1 else 0
+        keys_lex = (np.arange(n), *self.ids[1:])
+        order = np.lexsort(keys_lex)
+        self.rank = np.empty(n, dtype=np.intp)
+        self.rank[order] = np.arange(n)
+        # parent[l][d]: the domain at level l+1 holding domain d of level l
+        self.parent: list[npt.NDArray[np.intp]] = []
+        for lvl in range(self.top):
+            par = np.zeros(self.counts[lvl], dtype=np.intp)
+            par[self.ids[lvl]] = self.ids[lvl + 1]
+            self.parent.append(par)
+        self.size = [np.bincount(ids, minlength=c) for ids, c in zip(self.ids, self.counts, strict=True)]
+
+    def level(self, name: str) -> int | None:
+        return self.names.index(name) if name in self.names else None
+
+    def sums(self, level: int, room: Ints | Floats) -> Floats:
+        return np.bincount(self.ids[level], weights=room, minlength=self.counts[level]).astype(np.float64)
+
+    def span(self, nodes: npt.NDArray[np.intp]) -> tuple[int, int]:
+        """(leaf domains used, highest level spanned: 0 one node, 1 one leaf, ...)."""
+        if nodes.size == 0:
+            return (0, 0)
+        leaves = int(np.unique(self.ids[self.leaf][nodes]).size)
+        for lvl in range(self.top + 1):
+            if np.all(self.ids[lvl][nodes] == self.ids[lvl][nodes[0]]):
+                return (leaves, lvl)
+        return (leaves, self.top)
+
+
+class TopologySelector:
+    """A NodeBook selector (see engine/nodes.py) implementing the topology and data-aware placement."""
+
+    name = "topology"
+
+    def __init__(self, topology: Topology, args: TopologyArgs | None = None, data: DataCost | None = None) -> None:
+        self.index = TopoIndex(topology)
+        self.args = args or TopologyArgs()
+        self.data = data
+        seg = self.index.level(self.args.segment_level)
+        self.seg_level = seg if seg is not None else self.index.leaf
+
+    # ---- the NodeBook hook -----------------------------------------------------------------------
+    def select(self, req: Request, room: Ints, units: int, now: float) -> Picked | None:
+        ix = self.index
+        top = ix.top
+        if req.topology_required:
+            req_top = ix.level(req.topology_required)
+            if req_top is None:
+                return None
+            top = req_top
+        cost, local = self._data(req)
+        if cost is not None and self.args.data_delay > 0 and now < req.submit + self.args.data_delay:
+            room = np.where(local, room, 0)  # delay scheduling: data-local nodes only, for a while
+            if int(room.sum()) < units:
+                return None
+        if req.segment and req.segment > 1 and req.nodes:
+            picked = self._segments(room, units, req.segment, top, cost)
+        else:
+            picked = self._pick(room, units, 0, top, cost)
+        if picked is None:
+            return None
+        if req.switches is not None:
+            wait = self.args.max_switch_wait if req.switches_wait is None else req.switches_wait
+            if now < req.submit + wait and ix.span(picked[0])[0] > req.switches:
+                picked = self._fill(top, np.flatnonzero(room > 0), room, units, None)
+                if ix.span(picked[0])[0] > req.switches:
+                    return None
+        nodes, take = picked
+        order = np.argsort(ix.rank[nodes], kind="stable")  # ranks follow the tree (fewest cross-domain hops)
+        return nodes[order], take[order]
+
+    def why(self, req: Request, room: Ints, units: int) -> str | None:
+        """Why a request can never fit, even on an empty machine."""
+        ix = self.index
+        if req.topology_required and ix.level(req.topology_required) is None:
+            return f"unknown topology level {req.topology_required!r}; levels are {ix.names[1:]}"
+        if req.segment and req.segment > 1:
+            per = ix.sums(self.seg_level, room) // req.segment
+            return (
+                f"--segment={req.segment}: needs {units // req.segment} segments of {req.segment} nodes, "
+                f"each inside one {ix.names[self.seg_level]}; the machine holds {int(per.sum())}"
+            )
+        if req.topology_required:
+            lvl = ix.level(req.topology_required)
+            assert lvl is not None
+            biggest = int(ix.sums(lvl, room).max())
+            return f"needs {units} units within one {req.topology_required}; the largest has {biggest}"
+        return None
+
+    # ---- search ----------------------------------------------------------------------------------
+    def _data(self, req: Request) -> tuple[Floats | None, npt.NDArray[np.bool_]]:
+        if self.data is None or not req.inputs or self.args.weights.data <= 0:
+            return None, np.ones(self.index.n, dtype=bool)
+        return self.data.normalized(req.inputs)
+
+    def _pick(self, room: Ints, units: int, lo: int, top: int, cost: Floats | None) -> Picked | None:
+        """The cheapest fitting domain over levels lo..top, filled with the fewest child domains."""
+        ix, w = self.index, self.args.weights
+        best: tuple[float, int, int] | None = None
+        for lvl in range(lo, top + 1):
+            dom = ix.sums(lvl, room)
+            cands = np.flatnonzero(dom >= units)
+            if cands.size == 0:
+                continue
+            if cost is None:  # pure topology: the lowest level that fits wins
+                d = self._best(lvl, cands, dom, room)
+                return self._fill(lvl, np.flatnonzero((ix.ids[lvl] == d) & (room > 0)), room, units, None)
+            part_topo = (lvl - lo) / max(1, top - lo)
+            if best is not None and best[0] <= w.topology * part_topo:
+                break  # no higher level can beat it: its topology part alone is larger
+            dcost = self._dom_cost(lvl, cost, room)[cands]
+            frag = 1.0 - units / dom[cands]
+            total = combine(w, part_topo, 0.0, 0.0) + w.data * dcost + w.fragmentation * frag
+            k = int(np.argmin(total))
+            if best is None or total[k] < best[0]:
+                best = (float(total[k]), lvl, int(cands[k]))
+        if best is None:
+            return None
+        _, lvl, d = best
+        return self._fill(lvl, np.flatnonzero((ix.ids[lvl] == d) & (room > 0)), room, units, cost)
+
+    def _best(self, lvl: int, cands: npt.NDArray[np.intp], dom: Floats, room: Ints) -> int:
+        """Best fit: least free room; ties go to the domain whose parents are fullest, then lowest index."""
+        ix = self.index
+        parents: list[Floats] = []
+        doms = cands
+        for up in range(lvl, ix.top - 1):
+            doms = ix.parent[up][doms]
+            parents.append(ix.sums(up + 1, room)[doms])
+        keys = [cands, *reversed(parents), dom[cands]]
+        return int(cands[np.lexsort(keys)[0]])
+
+    def _dom_cost(self, lvl: int, cost: Floats, room: Ints) -> Floats:
+        ix = self.index
+        out = np.full(ix.counts[lvl], np.inf)
+        usable = room > 0
+        np.minimum.at(out, ix.ids[lvl][usable], cost[usable])
+        return out
+
+    def _fill(self, lvl: int, members: npt.NDArray[np.intp], room: Ints, units: int, cost: Floats | None) -> Picked:
+        """Take ``units`` from the nodes ``members`` (one domain of level lvl): whole children largest first,
+        the remainder in the child that fits it most tightly (best fit), recursively down to nodes."""
+        if lvl == 0 or members.size == 1:
+            take = np.minimum(room[members], units)
+            cum = np.cumsum(take)
+            last = int(np.searchsorted(cum, units))
+            take = take[: last + 1].copy()
+            take[-1] -= int(cum[last]) - units
+            return members[: last + 1], take
+        child_ids = self.index.ids[lvl - 1][members]
+        uniq, inv = np.unique(child_ids, return_inverse=True)
+        croom = np.bincount(inv, weights=room[members])
+        ccost = np.zeros(uniq.size) if cost is None else self._child_cost(inv, cost[members], uniq.size)
+        fits = np.flatnonzero(croom >= units)
+        if fits.size:
+            k = int(fits[np.lexsort((fits, ccost[fits], croom[fits]))[0]])
+            return self._fill(lvl - 1, members[inv == k], room, units, cost)
+        order = np.lexsort((ccost, -croom))
+        cum = np.cumsum(croom[order])
+        k = int(np.searchsorted(cum, units))
+        whole = order[:k]
+        rest = units - (int(cum[k - 1]) if k else 0)
+        spare = order[k:]
+        spare = spare[croom[spare] >= rest]
+        last = int(spare[np.lexsort((ccost[spare], croom[spare]))[0]])
+        mask = np.isin(inv, whole)
+        nodes_w = members[mask]
+        n2, t2 = self._fill(lvl - 1, members[inv == last], room, rest, cost)
+        return np.concatenate([nodes_w, n2]), np.concatenate([room[nodes_w], t2])
+
+    @staticmethod
+    def _child_cost(inv: npt.NDArray[np.intp], cost: Floats, n: int) -> Floats:
+        out = np.full(n, np.inf)
+        np.minimum.at(out, inv, cost)
+        return out
+
+    def _segments(self, room: Ints, units: int, seg: int, top: int, cost: Floats | None) -> Picked | None:
+        """--segment: whole groups of ``seg`` nodes per block; the fewest blocks, best fit."""
+        ix, s = self.index, self.seg_level
+        if units % seg:
+            return None
+        per_block = (ix.sums(s, room) // seg).astype(np.int64)
+        rep = np.zeros(ix.counts[s], dtype=np.intp)
+        rep[ix.ids[s][::-1]] = np.arange(ix.n - 1, -1, -1)  # the first node of each block stands for it
+        vroom = np.zeros(ix.n, dtype=np.int64)
+        vroom[rep] = per_block
+        picked = self._pick(vroom, units // seg, s, max(s, top), None)
+        if picked is None:
+            return None
+        parts = [
+            self._fill(s, np.flatnonzero((ix.ids[s] == ix.ids[s][node]) & (room > 0)), room, int(n_seg) * seg, cost)
+            for node, n_seg in zip(picked[0], picked[1], strict=True)
+        ]
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])

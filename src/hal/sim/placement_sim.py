@@ -1,0 +1,169 @@
+"""Replays jobs on a node table where placement changes runtime: topology stretch and data stage-in.
+
+The same engine (Scheduler, NodeBook, selector) runs on a virtual clock as in sim/simulator.py; the
+difference is that a job's runtime is known only once its nodes are: runtime x stretch(span) + stage-in.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from hal.engine.api import RuntimePredictor
+from hal.engine.cycle import Rejected, Scheduler
+from hal.engine.nodes import NodeBook
+from hal.engine.plan import Placement
+from hal.engine.plugins.topology import TopoIndex
+from hal.engine.predict.correct import extend
+from hal.engine.profile import Profile
+from hal.model.job import JobSpec
+from hal.sim.clock import CORRECT, END, SUBMIT, EventQueue
+from hal.sim.stretch import StretchModel
+from hal.sim.topo_metrics import TopoSummary, fragmentation, summarize_topology
+
+OnStart = Callable[[JobSpec, tuple[int, ...], float], float]  # extra seconds before the job's work begins
+
+
+@dataclass(slots=True)
+class PlacementOutcome:
+    """Per-job columns in input order, plus fragmentation samples (time, share)."""
+
+    submit: npt.NDArray[np.float64]
+    start: npt.NDArray[np.float64]
+    end: npt.NDArray[np.float64]
+    base_run: npt.NDArray[np.float64]
+    nodes: npt.NDArray[np.int64]
+    leaves: npt.NDArray[np.int64]
+    level: npt.NDArray[np.int64]
+    units: npt.NDArray[np.float64]
+    frag: list[tuple[float, float]] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+
+
+class PlacementSimulation:
+    """One run: jobs, a NodeBook (with or without a selector), a profile and a predictor."""
+
+    def __init__(
+        self,
+        jobs: list[JobSpec],
+        book: NodeBook,
+        profile: Profile,
+        predictor: RuntimePredictor,
+        index: TopoIndex,
+        stretch: StretchModel | None = None,
+        on_start: OnStart | None = None,
+        sample_every: float = 3600.0,
+        frag_level: int = 1,
+        frag_column: int | None = None,
+    ) -> None:
+        self.jobs = list(jobs)
+        self.base = [j.runtime or 0.0 for j in jobs]
+        self.book = book
+        self.sched = Scheduler(book, book.table.space, profile, predictor)
+        self.profile = profile
+        self.index = index
+        self.stretch = stretch
+        self.on_start = on_start
+        self.sample_every = sample_every
+        self.frag_level = frag_level
+        self.frag_column = frag_column
+
+    def _frag(self) -> float:
+        free, cap = self.book.free, self.book.table.capacity
+        if self.frag_column is None:
+            units = (free == cap).all(axis=1).astype(np.int64)
+            return fragmentation(self.index, self.frag_level, units, np.ones_like(units))
+        col = self.frag_column
+        return fragmentation(self.index, self.frag_level, free[:, col], cap[:, col])
+
+    def run(self) -> PlacementOutcome:
+        jobs, n = self.jobs, len(self.jobs)
+        index = {j.job_id: i for i, j in enumerate(jobs)}
+        out = PlacementOutcome(
+            submit=np.array([j.submit_time for j in jobs], dtype=np.float64),
+            start=np.full(n, np.nan),
+            end=np.full(n, np.nan),
+            base_run=np.array(self.base, dtype=np.float64),
+            nodes=np.zeros(n, dtype=np.int64),
+            leaves=np.zeros(n, dtype=np.int64),
+            level=np.zeros(n, dtype=np.int64),
+            units=np.zeros(n, dtype=np.float64),
+        )
+        events = EventQueue()
+        events.load_submissions([(j.submit_time, i) for i, j in enumerate(jobs)])
+        sched, book = self.sched, self.book
+        next_sample = 0.0
+        while len(events):
+            now, kind, i = events.pop()
+            job = jobs[i]
+            if kind == SUBMIT:
+                try:
+                    sched.submit(job, now)
+                except Rejected as exc:
+                    out.rejected.append(str(exc))
+                    continue
+            elif kind == END:
+                sched.finish(job.job_id, now)
+            else:
+                self._correct(events, i, now)
+            book.now = now
+            plan = sched.cycle(now)
+            for placement in plan.starts:
+                self._start(placement, index[placement.job_id], events, out)
+            if now >= next_sample:
+                out.frag.append((now, self._frag()))
+                next_sample = now + self.sample_every
+        return out
+
+    def _correct(self, events: EventQueue, i: int, now: float) -> None:
+        job = self.jobs[i]
+        act = self.sched.running.get(job.job_id)
+        if act is None:
+            return
+        new_end = act.start + extend(now - act.start, job.time_limit, self.profile.correction)
+        new_end = max(new_end, now + 1.0)  # float rounding must not pin the correction to this instant
+        self.sched.extend(job.job_id, new_end)
+        if act.start + (job.runtime or 0.0) > new_end:
+            events.push(new_end, CORRECT, i)
+
+    def _start(self, placement: Placement, i: int, events: EventQueue, out: PlacementOutcome) -> None:
+        job = self.jobs[i]
+        nodes = np.asarray(placement.nodes, dtype=np.intp)
+        leaves, level = self.index.span(nodes)
+        runtime = self.base[i]
+        if self.stretch is not None:
+            runtime *= self.stretch.factor(job.job_id, level)
+        if self.on_start is not None:
+            runtime += self.on_start(job, placement.nodes, placement.start)
+        self.jobs[i] = dataclasses.replace(job, runtime=runtime)
+        now = placement.start
+        out.start[i], out.end[i] = now, now + runtime
+        out.nodes[i], out.leaves[i], out.level[i] = len(nodes), leaves, level
+        amounts = self.sched.running[job.job_id].alloc.amounts
+        col = self.frag_column
+        out.units[i] = float(len(nodes)) if col is None else float(amounts[:, col].sum())
+        events.push(now + runtime, END, i)
+        if now + runtime > placement.predicted_end:
+            events.push(placement.predicted_end, CORRECT, i)
+
+    def summary(self, out: PlacementOutcome, domain_level: int) -> TopoSummary:
+        cap = self.book.table.capacity
+        capacity = float(len(cap)) if self.frag_column is None else float(cap[:, self.frag_column].sum())
+        return summarize_topology(
+            self.index,
+            out.nodes,
+            out.leaves,
+            out.level,
+            out.submit,
+            out.start,
+            out.end,
+            out.base_run,
+            out.units,
+            capacity,
+            domain_level,
+            out.frag,
+        )

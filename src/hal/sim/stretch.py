@@ -1,0 +1,39 @@
+"""Why topology matters: a job's runtime stretches with the levels of the tree its nodes span."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class StretchModel:
+    """runtime x (1 + sum of per-level factors for every level crossed above one leaf domain).
+
+    ``heavy`` and ``light`` give the factor per level crossed (level 2 = first level above the leaf, ...;
+    the last entry repeats for higher levels) for communication-heavy and light applications. Which jobs
+    are heavy is a deterministic draw per job id with probability ``heavy_share``, so policies compare on
+    the same jobs. Defaults: a heavy job runs 20% longer per level crossed, a light one 3%.
+    """
+
+    heavy: tuple[float, ...] = (0.20,)
+    light: tuple[float, ...] = (0.03,)
+    heavy_share: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not self.heavy or not self.light:
+            raise ValueError("stretch factors need at least one level")
+        if any(f < 0 for f in (*self.heavy, *self.light)):
+            raise ValueError("stretch factors must be >= 0")
+        if not 0.0 <= self.heavy_share <= 1.0:
+            raise ValueError("heavy_share must be in [0, 1]")
+
+    def is_heavy(self, job_id: int) -> bool:
+        return (job_id * 2654435761 % 4294967296) / 4294967296 < self.heavy_share
+
+    def factor(self, job_id: int, level: int) -> float:
+        """``level`` is the highest level spanned (0 one node, 1 one leaf, 2 two leaves under a spine, ...)."""
+        table = self.heavy if self.is_heavy(job_id) else self.light
+        extra = 0.0
+        for crossed in range(2, level + 1):
+            extra += table[min(crossed - 2, len(table) - 1)]
+        return 1.0 + extra

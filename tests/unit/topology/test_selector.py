@@ -1,0 +1,103 @@
+"""Topology-aware selection through a real NodeBook: fewest leaves, best fit, constraints and their waits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hal.engine.nodes import NodeBook
+from hal.engine.plugins.topology import TopologyArgs, TopologySelector
+from hal.engine.request import request_of
+from hal.model.cluster import Cluster, NodeTable
+from hal.model.job import JobSpec
+from hal.model.resources import Resources
+from hal.model.topology import Topology
+
+
+def book_of(n: int, fanouts: tuple[int, ...], levels: tuple[str, ...], cpus: int = 8, gpus: int = 0, **kw: object):
+    topo = Topology.tree(n, fanouts, levels)
+    base = Cluster.uniform(n, Resources(cpus=cpus, gpus=gpus))
+    table = NodeTable.of(Cluster(base.nodes, base.partitions, topo))
+    sel = TopologySelector(topo, TopologyArgs(**kw))  # type: ignore[arg-type]
+    return NodeBook(table, selector=sel), sel, table
+
+
+def whole(book: NodeBook, jid: int, nodes: int, **kw: object):
+    spec = JobSpec(jid, 0.0, tasks=nodes * 8, nodes=nodes, exclusive=True, **kw)  # type: ignore[arg-type]
+    return request_of(spec, book.table.space)
+
+
+def test_smallest_leaf_that_fits_and_rank_order() -> None:
+    book, sel, _ = book_of(64, (2, 4, 8), ("site", "rack", "switch"))
+    a = book.allocate(whole(book, 1, 3))
+    assert a is not None and list(a.nodes) == [0, 1, 2]
+    b = book.allocate(whole(book, 2, 5))  # switch0 has exactly 5 left: best fit
+    assert b is not None and sel.index.span(b.nodes) == (1, 1) and set(b.nodes) == {3, 4, 5, 6, 7}
+    c = book.allocate(whole(book, 3, 12))  # 12 nodes need 2 leaves, inside one rack
+    assert c is not None and sel.index.span(c.nodes) == (2, 2)
+    assert list(c.nodes) == sorted(c.nodes, key=lambda n: sel.index.rank[n])
+
+
+def test_fewest_leaves_when_fragmented() -> None:
+    book, sel, table = book_of(32, (4, 8), ("rack", "switch"))
+    # leave 2, 6, 7 and 3 free nodes in the four leaves
+    for leaf, keep in enumerate((2, 6, 7, 3)):
+        table.free[leaf * 8 : leaf * 8 + 8 - keep] = 0
+    a = book.allocate(whole(book, 1, 7))
+    assert a is not None and sel.index.span(a.nodes)[0] == 1 and set(a.nodes) == set(range(17, 24))
+    b = book.allocate(whole(book, 2, 8))  # 6 + best fit 2 of the rest
+    assert b is not None and sel.index.span(b.nodes)[0] == 2
+
+
+def test_switches_waits_then_relaxes() -> None:
+    book, _, table = book_of(32, (4, 8), ("rack", "switch"))
+    for leaf in range(4):
+        table.free[leaf * 8 : leaf * 8 + 4] = 0  # 4 free per leaf
+    req = whole(book, 1, 6, switches=1, switches_wait=100.0)
+    book.now = 50.0
+    assert not book.fits(req)
+    book.now = 100.0
+    assert book.fits(req)
+    assert book.impossible(req) is None  # waiting for switches is never a rejection
+
+
+def test_required_level_waits_and_rejects_what_never_fits() -> None:
+    book, _, table = book_of(32, (2, 2, 8), ("site", "rack", "switch"))
+    assert book.impossible(whole(book, 1, 17, topology_required="rack")) is not None
+    assert "unknown topology level" in (book.impossible(whole(book, 1, 2, topology_required="pod")) or "")
+    table.free[0:8] = 0
+    table.free[16:24] = 0  # 8 free in each rack
+    assert not book.fits(whole(book, 2, 10, topology_required="rack"))
+    assert book.fits(whole(book, 3, 10, topology_preferred="rack"))  # preferred climbs instead of waiting
+
+
+def test_segment_keeps_groups_inside_blocks() -> None:
+    book, sel, table = book_of(36, (1, 18), ("block", "switch"), segment_level="block")
+    table.free[0:10] = 0  # block0: 8 free, block1: 18 free
+    level = sel.index.level("block")
+    assert level is not None
+    a = book.allocate(whole(book, 1, 16, segment=8))  # 2 segments fit in block1: one block, not two
+    assert a is not None and set(sel.index.ids[level][a.nodes]) == {1}
+    book.release(a)
+    b = book.allocate(whole(book, 4, 24, segment=8))  # 3 segments: two in block1, one in block0
+    assert b is not None and np.bincount(sel.index.ids[level][b.nodes], minlength=2).tolist() == [8, 16]
+    book.release(b)
+    table.free[18:26] = 0  # now 8 and 10 free: 18 nodes, but no 12 together in one block
+    assert not book.fits(whole(book, 2, 12, segment=12))
+    assert book.fits(whole(book, 5, 12, segment=6))
+    with pytest.raises(ValueError):
+        JobSpec(3, 0.0, tasks=8, nodes=4, segment=3)
+
+
+def test_gpu_tasks_stay_on_one_node_when_they_can() -> None:
+    book, sel, _ = book_of(8, (2, 4), ("block", "switch"), cpus=64, gpus=8)
+    space = book.table.space
+    one = request_of(JobSpec(1, 0.0, tasks=3, per_task=Resources(cpus=1, gpus=1)), space)
+    a = book.allocate(one)
+    assert a is not None and len(a.nodes) == 1
+    four = request_of(JobSpec(2, 0.0, tasks=4, per_task=Resources(cpus=1, gpus=1)), space)
+    b = book.allocate(four)  # 5 GPUs left on node 0: best fit puts the 4 there
+    assert b is not None and list(b.nodes) == list(a.nodes)
+    twelve = request_of(JobSpec(3, 0.0, tasks=12, per_task=Resources(cpus=1, gpus=1)), space)
+    c = book.allocate(twelve)
+    assert c is not None and sel.index.span(c.nodes) == (1, 1) and int(c.amounts[:, 2].sum()) == 12
