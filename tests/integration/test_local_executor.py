@@ -184,9 +184,12 @@ def test_bad_scripts_fail_clearly(ex: LocalExecutor, tmp_path: Path, script: str
 def test_missing_workdir_and_output_dir_fail_clearly(ex: LocalExecutor, tmp_path: Path) -> None:
     ex.launch(make_spec(14, "echo\n", tmp_path / "nowhere"))
     ex.launch(make_spec(15, "echo\n", tmp_path, stdout="no/such/dir/%j.out"))
-    first, second = wait_end(ex, 14), wait_end(ex, 15)
+    os.mkfifo(tmp_path / "fifo")  # nobody reads it: the job fails at once rather than hanging its supervisor
+    ex.launch(make_spec(19, "echo\n", tmp_path, stdout="fifo"))
+    first, second, third = wait_end(ex, 14), wait_end(ex, 15), wait_end(ex, 19)
     assert first.state is JobState.FAILED and "working directory" in first.reason
     assert second.state is JobState.FAILED and "cannot open output file" in second.reason
+    assert third.state is JobState.FAILED and "cannot open output file" in third.reason
 
 
 def test_cancel_right_after_launch_never_runs_the_script(ex: LocalExecutor, tmp_path: Path) -> None:

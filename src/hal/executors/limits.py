@@ -1,14 +1,26 @@
-"""The memory limit inside a job's processes: job cgroups (create, join, OOM count, peak, kill, remove) and
-RLIMIT_DATA. Standard library only and no dataclasses: the supervisor imports this and must start fast."""
+"""The memory limit inside a job's processes: job cgroups (create, join, OOM count, peak, kill, remove), RLIMIT_DATA,
+and the evidence that a job under an rlimit ran out of memory. Standard library only and no dataclasses: the
+supervisor imports this and must start fast."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import resource
+import stat
 import time
 from pathlib import Path
 
+OOM_HINTS = (
+    "MemoryError",
+    "Cannot allocate memory",
+    "std::bad_alloc",
+    "out of memory",
+    "Out of memory",
+    "OutOfMemoryError",
+    "memory allocation of",
+    "failed to allocate",
+)
 CGROUP = "cgroup"
 RLIMIT = "rlimit"
 NONE = "none"
@@ -75,3 +87,17 @@ def with_data_limit(argv: list[str], limit_bytes: int) -> list[str]:
     if hard != resource.RLIM_INFINITY:
         limit_bytes = min(limit_bytes, hard)
     return ["/bin/sh", "-c", 'ulimit -d "$0" && exec "$@"', str(max(limit_bytes // 1024, 1)), *argv]
+
+
+def oom_hint(stderr: str) -> str:
+    """What a program that hit RLIMIT_DATA usually says: the first of OOM_HINTS in the last 64 KiB of its stderr."""
+    try:
+        with open(stderr, "rb", opener=lambda path, flags: os.open(path, flags | os.O_NONBLOCK)) as f:
+            info = os.fstat(f.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                return ""  # a FIFO or device: nothing to look back at
+            f.seek(max(info.st_size - 65536, 0))
+            tail = f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    return next((h for h in OOM_HINTS if h in tail), "")

@@ -23,16 +23,6 @@ from typing import Any
 from hal.executors import limits, proctree
 from hal.executors.spool import Spool
 
-OOM_HINTS = (
-    "MemoryError",
-    "Cannot allocate memory",
-    "std::bad_alloc",
-    "out of memory",
-    "Out of memory",
-    "OutOfMemoryError",
-    "memory allocation of",
-    "failed to allocate",
-)
 ALREADY_CLAIMED = 75  # exit code: another supervisor owns this job (the executor's fallback raced the launcher)
 REAP_LIMIT = 10.0  # seconds to wait for SIGKILLed leftovers (a process in uninterruptible sleep dies late)
 
@@ -68,6 +58,8 @@ class Supervisor:
         try:
             child = self._start()
         except LaunchError as e:
+            if self.cgroup is not None:
+                limits.remove_cgroup(self.cgroup)
             self._finish("FAILED", None, None, None, f"launch failed: {e}")
             return
         status = self._watch(child)
@@ -161,8 +153,9 @@ class Supervisor:
     def _end(self, status: int) -> None:
         end = time.time()
         self._grace_for_the_rest()
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.pgid or 0, signal.SIGKILL)  # the job ends with its script, as in Slurm
+        if self.pgid is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.pgid, signal.SIGKILL)  # the job ends with its script, as in Slurm
         if self.cgroup is not None:
             limits.kill_cgroup(self.cgroup)
         self._reap_all()
@@ -267,15 +260,7 @@ class Supervisor:
 
     def _oom_hint(self) -> str:
         """The best evidence rlimits leave: a failing program that said it ran out of memory on its stderr."""
-        if self.spec["mem_process"] <= 0:
-            return ""
-        try:
-            with open(self.spec["stderr"], "rb") as f:
-                f.seek(max(os.fstat(f.fileno()).st_size - 65536, 0))
-                tail = f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
-        return next((h for h in OOM_HINTS if h in tail), "")
+        return limits.oom_hint(self.spec["stderr"]) if self.spec["mem_process"] > 0 else ""
 
     def _cancel_file(self) -> dict[str, Any] | None:
         return self.spool.read(self.job_id, "cancel.json")
@@ -343,10 +328,13 @@ class NoSpec(RuntimeError):
 
 
 def _open_output(path: str) -> int:
+    """Truncating, as Slurm's default open mode; a FIFO without a reader fails at once instead of blocking us."""
     try:
-        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | os.O_NONBLOCK, 0o644)
     except OSError as e:
         raise LaunchError(f"cannot open output file {path}: {e.strerror}") from e
+    os.set_blocking(fd, True)  # the job gets an ordinary descriptor
+    return fd
 
 
 def _secs(seconds: float) -> str:
