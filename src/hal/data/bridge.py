@@ -1,0 +1,44 @@
+"""Keeps the engine's locality view (engine/plugins/locality.py) in step with the catalog's replicas."""
+
+from __future__ import annotations
+
+from hal.data.catalog import Catalog, Replica
+from hal.engine.plugins.locality import Locality
+
+
+class LocalityBridge:
+    """Listens to the catalog: node-cache replicas become mask bits, ``level=label`` ones storage replicas.
+
+    Locations it cannot place (the "origin", an unknown node) leave the engine assuming the farthest
+    transfer for that dataset, which is the honest default.
+    """
+
+    def __init__(self, catalog: Catalog, locality: Locality, node_names: tuple[str, ...] | list[str]) -> None:
+        self.catalog, self.locality = catalog, locality
+        self.index = {name: i for i, name in enumerate(node_names)}
+        for ds in catalog.datasets.values():
+            locality.dataset(ds.name, ds.size)
+            for rep in catalog.replicas_of(ds.name):
+                self._on("add", rep)
+        catalog.listeners.append(self._on)
+
+    def _on(self, what: str, rep: Replica) -> None:
+        loc = self.locality
+        if rep.dataset not in loc.sizes:
+            ds = self.catalog.datasets.get(rep.dataset)
+            if ds is None:
+                return
+            loc.dataset(ds.name, ds.size)
+        node = self.index.get(rep.location)
+        if node is not None:
+            if what == "add":
+                loc.add_node_replica(rep.dataset, node)
+            else:
+                loc.drop_node_replica(rep.dataset, node)
+            return
+        level, sep, label = rep.location.partition("=")
+        if sep and what == "add":
+            try:
+                loc.add_storage_replica(rep.dataset, level, label)
+            except ValueError:
+                return

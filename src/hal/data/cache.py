@@ -1,0 +1,76 @@
+"""A node-local cache directory with a byte capacity and LRU eviction; in-use datasets are pinned."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+
+class CacheFull(RuntimeError):
+    """Not enough room even after evicting every unpinned dataset."""
+
+
+class NodeCache:
+    """Datasets as files ``root/<name>``; least recently used first out. The job sees ``root`` as $HAL_DATA."""
+
+    def __init__(self, node: str, root: Path, capacity: int) -> None:
+        self.node, self.root, self.capacity = node, Path(root), int(capacity)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.entries: OrderedDict[str, int] = OrderedDict()
+        self.pins: dict[str, set[int]] = {}
+        self._lock = threading.RLock()
+        found = [p for p in self.root.iterdir() if p.is_file() and not p.name.startswith(".")]
+        for p in sorted(found, key=lambda p: p.stat().st_mtime):  # a restart keeps the LRU order by mtime
+            self.entries[p.name] = p.stat().st_size
+
+    def path_of(self, name: str) -> Path:
+        if "/" in name or name.startswith("."):
+            raise ValueError(f"dataset name {name!r} cannot be a cache file name")
+        return self.root / name
+
+    def has(self, name: str) -> bool:
+        with self._lock:
+            return name in self.entries and self.path_of(name).exists()
+
+    def used(self) -> int:
+        with self._lock:
+            return sum(self.entries.values())
+
+    def touch(self, name: str) -> None:
+        with self._lock:
+            if name in self.entries:
+                self.entries.move_to_end(name)
+                self.path_of(name).touch()
+
+    def pin(self, name: str, job_id: int) -> None:
+        with self._lock:
+            self.pins.setdefault(name, set()).add(job_id)
+
+    def unpin_job(self, job_id: int) -> None:
+        with self._lock:
+            for holders in self.pins.values():
+                holders.discard(job_id)
+
+    def make_room(self, size: int) -> list[str]:
+        """Evict least recently used unpinned datasets until ``size`` bytes fit; the names evicted."""
+        with self._lock:
+            if size > self.capacity:
+                raise CacheFull(f"{self.node}: a dataset of {size} bytes exceeds the cache ({self.capacity} bytes)")
+            evicted: list[str] = []
+            for name in list(self.entries):
+                if self.used() + size <= self.capacity:
+                    break
+                if self.pins.get(name):
+                    continue
+                self.path_of(name).unlink(missing_ok=True)
+                del self.entries[name]
+                evicted.append(name)
+            if self.used() + size > self.capacity:
+                raise CacheFull(f"{self.node}: {size} bytes do not fit; the rest of the cache is pinned by jobs")
+            return evicted
+
+    def add(self, name: str, size: int) -> None:
+        with self._lock:
+            self.entries[name] = size
+            self.entries.move_to_end(name)

@@ -1,0 +1,115 @@
+"""Which datasets exist (name, size, checksum, URI) and where their replicas are; saved as JSON."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import fsspec
+
+CHUNK = 4 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Dataset:
+    name: str
+    size: int
+    checksum: str  # "sha256:<hex>"
+    uri: str  # the origin copy, any fsspec URL or local path
+
+
+@dataclass(frozen=True, slots=True)
+class Replica:
+    """A copy of a dataset at a location: a node name (its cache) or storage, written ``level=label``
+    (``site=onprem`` for a site file system, ``site=cloud`` for a bucket in the cloud site)."""
+
+    dataset: str
+    location: str
+    uri: str
+
+
+Listener = Callable[[str, Replica], None]  # ("add" | "remove", replica)
+
+
+def checksum_of(uri: str) -> tuple[str, int]:
+    """sha256 of a file through fsspec, read in chunks: ("sha256:<hex>", size)."""
+    digest = hashlib.sha256()
+    size = 0
+    with fsspec.open(uri, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return f"sha256:{digest.hexdigest()}", size
+
+
+class Catalog:
+    """Datasets and replicas; listeners (the engine's locality view) hear every replica change."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self.datasets: dict[str, Dataset] = {}
+        self.replicas: dict[str, dict[str, Replica]] = {}
+        self.listeners: list[Listener] = []
+        self._lock = threading.RLock()
+        if path is not None and path.exists():
+            self._load(path)
+
+    def register(self, dataset: Dataset, home: str = "origin") -> Dataset:
+        """Add a dataset and its origin replica at location ``home``."""
+        with self._lock:
+            self.datasets[dataset.name] = dataset
+            self.replicas.setdefault(dataset.name, {})
+            self.add_replica(Replica(dataset.name, home, dataset.uri))
+        return dataset
+
+    def register_file(self, name: str, uri: str, home: str = "origin") -> Dataset:
+        """Register an existing file, measuring its size and checksum."""
+        digest, size = checksum_of(uri)
+        return self.register(Dataset(name, size, digest, uri), home)
+
+    def get(self, name: str) -> Dataset:
+        try:
+            return self.datasets[name]
+        except KeyError:
+            raise KeyError(f"unknown dataset {name!r}; registered: {sorted(self.datasets)[:10]}") from None
+
+    def replicas_of(self, name: str) -> list[Replica]:
+        with self._lock:
+            return list(self.replicas.get(name, {}).values())
+
+    def add_replica(self, replica: Replica) -> None:
+        with self._lock:
+            self.replicas.setdefault(replica.dataset, {})[replica.location] = replica
+            self._save()
+        for listener in self.listeners:
+            listener("add", replica)
+
+    def remove_replica(self, name: str, location: str) -> None:
+        with self._lock:
+            replica = self.replicas.get(name, {}).pop(location, None)
+            self._save()
+        if replica is not None:
+            for listener in self.listeners:
+                listener("remove", replica)
+
+    def _save(self) -> None:
+        if self.path is None:
+            return
+        data = {
+            "datasets": [asdict(d) for d in self.datasets.values()],
+            "replicas": [asdict(r) for reps in self.replicas.values() for r in reps.values()],
+        }
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
+        tmp.replace(self.path)
+
+    def _load(self, path: Path) -> None:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for d in data.get("datasets", []):
+            self.datasets[d["name"]] = Dataset(**d)
+        for r in data.get("replicas", []):
+            self.replicas.setdefault(r["dataset"], {})[r["location"]] = Replica(**r)

@@ -1,0 +1,171 @@
+"""Staging: copy a job's inputs into its nodes' caches through fsspec, verify, register, retry per policy."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import fsspec
+
+from hal.data.cache import CacheFull, NodeCache
+from hal.data.catalog import CHUNK, Catalog, Dataset, Replica, checksum_of
+
+SourceOrder = Callable[[list[Replica], str], list[Replica]]
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How often a failed stage-in is tried again (every source each time), with exponential backoff."""
+
+    attempts: int = 3
+    backoff: float = 0.5
+    factor: float = 2.0
+    max_backoff: float = 30.0
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError("a retry policy needs at least one attempt")
+
+    def delay(self, attempt: int) -> float:
+        return float(min(self.max_backoff, self.backoff * self.factor ** (attempt - 1)))
+
+
+class StageError(RuntimeError):
+    """Staging failed on every source and every attempt; ``reasons`` say why each try failed."""
+
+    def __init__(self, dataset: str, node: str, attempts: int, reasons: list[str]) -> None:
+        self.dataset, self.node, self.attempts, self.reasons = dataset, node, attempts, reasons
+        super().__init__(
+            f"staging {dataset!r} to {node} failed after {attempts} attempt(s): " + "; ".join(reasons[-3:])
+        )
+
+
+class ChecksumMismatch(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Staged:
+    dataset: str
+    node: str
+    path: Path
+    source: str  # the replica location it came from ("" when already cached)
+    bytes_copied: int
+    seconds: float
+    attempts: int
+
+    @property
+    def hit(self) -> bool:
+        return self.bytes_copied == 0
+
+
+def default_order(replicas: list[Replica], node: str) -> list[Replica]:
+    """Other nodes' caches first (inside the cluster), then storage, the origin last."""
+    return sorted(replicas, key=lambda r: (r.location == "origin", "=" in r.location, r.location))
+
+
+class Stager:
+    """Stages datasets into node caches; every copy is checked against the catalog's checksum."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        caches: dict[str, NodeCache],
+        policy: RetryPolicy | None = None,
+        order: SourceOrder = default_order,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.catalog, self.caches = catalog, caches
+        self.policy = policy or RetryPolicy()
+        self.order, self.sleep = order, sleep
+
+    def env(self, node: str) -> dict[str, str]:
+        """What a job on ``node`` needs to find its inputs: $HAL_DATA/<name>."""
+        return {"HAL_DATA": str(self.caches[node].root)}
+
+    def stage_in(self, job_id: int, names: tuple[str, ...] | list[str], nodes: list[str]) -> list[Staged]:
+        """Every input on every node of the job, pinned until ``release(job_id)``."""
+        done: list[Staged] = []
+        for node in nodes:
+            for name in names:
+                done.append(self.stage_one(job_id, name, node))
+        return done
+
+    def release(self, job_id: int) -> None:
+        for cache in self.caches.values():
+            cache.unpin_job(job_id)
+
+    def stage_one(self, job_id: int, name: str, node: str) -> Staged:
+        t0 = time.monotonic()
+        dataset = self.catalog.get(name)
+        cache = self.caches[node]
+        cache.pin(name, job_id)
+        if cache.has(name):
+            cache.touch(name)
+            return Staged(name, node, cache.path_of(name), "", 0, 0.0, 0)
+        reasons: list[str] = []
+        for attempt in range(1, self.policy.attempts + 1):
+            sources = [r for r in self.order(self.catalog.replicas_of(name), node) if r.location != node]
+            if not sources:
+                reasons.append(f"attempt {attempt}: no replica of {name!r} is registered")
+            for rep in sources:
+                try:
+                    copied = self._copy(dataset, rep, cache)
+                except CacheFull as exc:
+                    reasons.append(str(exc))
+                    raise StageError(name, node, attempt, reasons) from exc
+                except (OSError, ChecksumMismatch) as exc:
+                    reasons.append(f"attempt {attempt} from {rep.location}: {_why(exc, rep)}")
+                    continue
+                return Staged(name, node, cache.path_of(name), rep.location, copied, time.monotonic() - t0, attempt)
+            if attempt < self.policy.attempts:
+                self.sleep(self.policy.delay(attempt))
+        raise StageError(name, node, self.policy.attempts, reasons)
+
+    def _copy(self, dataset: Dataset, rep: Replica, cache: NodeCache) -> int:
+        for gone in cache.make_room(dataset.size):
+            self.catalog.remove_replica(gone, cache.node)
+        final = cache.path_of(dataset.name)
+        tmp = final.with_name(f".{dataset.name}.partial")
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            with fsspec.open(rep.uri, "rb") as src, tmp.open("wb") as dst:
+                while chunk := src.read(CHUNK):
+                    digest.update(chunk)
+                    dst.write(chunk)
+                    size += len(chunk)
+            got = f"sha256:{digest.hexdigest()}"
+            if got != dataset.checksum:
+                raise ChecksumMismatch(f"checksum mismatch: expected {dataset.checksum}, got {got} ({size} bytes)")
+            tmp.replace(final)
+        finally:
+            tmp.unlink(missing_ok=True)
+        cache.add(dataset.name, size)
+        self.catalog.add_replica(Replica(dataset.name, cache.node, str(final)))
+        return size
+
+    def stage_out(self, job_id: int, name: str, node: str, dest_uri: str, home: str = "origin") -> Dataset:
+        """A job's output $HAL_DATA/<name> on ``node``: checksummed, copied to ``dest_uri``, registered with
+        a replica both there and in the node's cache."""
+        cache = self.caches[node]
+        local = cache.path_of(name)
+        if not local.exists():
+            raise StageError(name, node, 1, [f"output {name!r} was not written to {local}"])
+        digest, size = checksum_of(str(local))
+        with local.open("rb") as src, fsspec.open(dest_uri, "wb") as dst:
+            while chunk := src.read(CHUNK):
+                dst.write(chunk)
+        dataset = self.catalog.register(Dataset(name, size, digest, dest_uri), home)
+        cache.add(name, size)
+        self.catalog.add_replica(Replica(name, node, str(local)))
+        return dataset
+
+
+def _why(exc: Exception, rep: Replica) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return f"source missing: {rep.uri}"
+    return str(exc) or type(exc).__name__

@@ -1,0 +1,95 @@
+"""The staging service on real files: two cache directories, fsspec copies, checksums, LRU, retries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hal.data.cache import NodeCache
+from hal.data.catalog import Catalog, Dataset
+from hal.data.stager import RetryPolicy, StageError, Stager
+
+
+def write(path: Path, size: int, byte: bytes = b"x") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(byte * size)
+    return path
+
+
+@pytest.fixture
+def plane(tmp_path: Path) -> tuple[Catalog, dict[str, NodeCache], Stager, list[float]]:
+    catalog = Catalog(tmp_path / "catalog.json")
+    caches = {n: NodeCache(n, tmp_path / "cache" / n, capacity=10_000) for n in ("n0", "n1")}
+    slept: list[float] = []
+    stager = Stager(catalog, caches, RetryPolicy(attempts=3, backoff=0.01), sleep=slept.append)
+    return catalog, caches, stager, slept
+
+
+def test_stage_copies_verifies_and_registers(plane, tmp_path: Path) -> None:
+    catalog, caches, stager, _ = plane
+    src = write(tmp_path / "store" / "genome.fa", 3000, b"A")
+    catalog.register_file("genome", f"file://{src}", home="site=onprem")
+    got = stager.stage_in(1, ("genome",), ["n1"])
+    assert got[0].bytes_copied == 3000 and got[0].source == "site=onprem"
+    assert (caches["n1"].root / "genome").read_bytes() == src.read_bytes()
+    assert {r.location for r in catalog.replicas_of("genome")} == {"site=onprem", "n1"}
+    assert stager.stage_in(2, ("genome",), ["n1"])[0].hit  # second time: a cache hit
+    again = Catalog(tmp_path / "catalog.json")  # the catalog survives a restart
+    assert {r.location for r in again.replicas_of("genome")} == {"site=onprem", "n1"}
+    assert stager.env("n1") == {"HAL_DATA": str(caches["n1"].root)}
+
+
+def test_lru_eviction_under_capacity_pressure(plane, tmp_path: Path) -> None:
+    catalog, caches, stager, _ = plane
+    for name in ("a", "b", "c"):
+        catalog.register_file(name, str(write(tmp_path / "store" / name, 4000)))
+    stager.stage_in(1, ("a",), ["n0"])
+    stager.stage_in(1, ("b",), ["n0"])
+    stager.release(1)
+    stager.stage_in(2, ("a",), ["n0"])  # a is now the most recently used
+    stager.stage_in(3, ("c",), ["n0"])  # 12,000 > 10,000: b goes, a (pinned and recent) stays
+    assert set(caches["n0"].entries) == {"a", "c"}
+    assert "n0" not in {r.location for r in catalog.replicas_of("b")}
+    assert caches["n0"].used() <= caches["n0"].capacity
+
+
+def test_missing_source_fails_clearly_after_retries(plane, tmp_path: Path) -> None:
+    catalog, _, stager, slept = plane
+    catalog.register(Dataset("ghost", 10, "sha256:" + "0" * 64, str(tmp_path / "nowhere" / "ghost")))
+    with pytest.raises(StageError) as err:
+        stager.stage_in(1, ("ghost",), ["n0"])
+    assert err.value.attempts == 3 and len(slept) == 2
+    assert "source missing" in str(err.value) and "after 3 attempt(s)" in str(err.value)
+
+
+def test_checksum_mismatch_is_never_cached(plane, tmp_path: Path) -> None:
+    catalog, caches, stager, _ = plane
+    src = write(tmp_path / "store" / "model.bin", 100)
+    catalog.register_file("model", str(src))
+    src.write_bytes(b"y" * 100)  # corrupted after registration
+    with pytest.raises(StageError, match="checksum mismatch"):
+        stager.stage_in(1, ("model",), ["n0"])
+    assert not caches["n0"].has("model") and not list(caches["n0"].root.iterdir())
+
+
+def test_retry_succeeds_when_the_source_comes_back(plane, tmp_path: Path) -> None:
+    catalog, _, _, _ = plane
+    src = write(tmp_path / "store" / "late", 50)
+    catalog.register_file("late", str(src))
+    data = src.read_bytes()
+    src.unlink()
+
+    def come_back(_: float) -> None:
+        src.write_bytes(data)
+
+    stager = Stager(catalog, plane[1], RetryPolicy(attempts=2, backoff=0.0), sleep=come_back)
+    assert stager.stage_in(1, ("late",), ["n0"])[0].attempts == 2
+
+
+def test_stage_out_registers_the_output(plane, tmp_path: Path) -> None:
+    catalog, caches, stager, _ = plane
+    write(caches["n0"].root / "result", 77)
+    ds = stager.stage_out(1, "result", "n0", str(tmp_path / "out" / "result"))
+    assert ds.size == 77 and (tmp_path / "out" / "result").exists()
+    assert {r.location for r in catalog.replicas_of("result")} == {"origin", "n0"}
