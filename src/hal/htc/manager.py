@@ -49,8 +49,10 @@ class Manager:
         self.dirty = True
         return s
 
-    def add_tasks(self, sid: int, items: list[tuple[int, int, bytes]]) -> None:
+    def add_tasks(self, sid: int, items: list[tuple[int, int, bytes]], client: Any) -> None:
         s = self.sessions[sid]
+        if s.client is not client:
+            raise ValueError("tasks may be added only by the session's own client")
         if s.state != "open":
             raise ValueError(f"session {sid} is {s.state}")
         s.add(items)

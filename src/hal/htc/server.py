@@ -9,8 +9,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import pwd
 import selectors
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import time
@@ -40,6 +43,7 @@ class Server:
         self.manager = Manager(registry, provider, self._spawn, self._forget)
         self.roles: dict[wire.Conn, Any] = {}
         self.writing: set[wire.Conn] = set()
+        self.peers: dict[wire.Conn, int | None] = {}  # Unix peers' uid (SO_PEERCRED); None over TCP
         self.stopping = False
         self._last_tick = 0.0
         self._last_reap = 0.0
@@ -123,9 +127,11 @@ class Server:
                 return
             conn = wire.Conn(sock)
             self.roles[conn] = None
+            self.peers[conn] = _peer_uid(sock)
             self.sel.register(sock, selectors.EVENT_READ, conn)
 
     def _forget(self, conn: wire.Conn) -> Any:
+        self.peers.pop(conn, None)
         role = self.roles.pop(conn, None)
         self.writing.discard(conn)
         with contextlib.suppress(KeyError, ValueError):
@@ -146,7 +152,7 @@ class Server:
         m = self.manager
         if kind == wire.TASKS:
             try:
-                m.add_tasks(msg[1], msg[2])
+                m.add_tasks(msg[1], msg[2], conn)
             except (KeyError, ValueError) as exc:
                 conn.send((wire.ERROR, f"session {msg[1]}: {exc}"))
             return
@@ -156,7 +162,7 @@ class Server:
                 m.done(inst, msg[1])
             return
         if kind == wire.HELLO:
-            inst = m.hello(msg[1], conn)
+            inst = m.hello(msg[1], conn) if self._trusted(conn) else None
             if inst is None:
                 conn.send((wire.STOP,))
             self.roles[conn] = inst
@@ -170,22 +176,47 @@ class Server:
         if reply is not _NO_REPLY:
             conn.send((wire.OK, reply))
 
+    def _trusted(self, conn: wire.Conn) -> bool:
+        """Root, the manager's own user, or a TCP peer (TCP is for trusted networks only)."""
+        uid = self.peers.get(conn)
+        return uid is None or uid == 0 or uid == os.getuid()
+
+    def _check_user(self, conn: wire.Conn, user: str) -> None:
+        """A local user may open and re-attach only sessions in their own name."""
+        uid = self.peers.get(conn)
+        if not self._trusted(conn) and uid is not None and _user_name(uid) != user:
+            raise ValueError(f"user {_user_name(uid)!r} may not act for user {user!r}")
+
+    def _own(self, conn: wire.Conn, sid: int) -> Any:
+        s = self.manager.sessions[sid]
+        if s.client is not conn and not self._trusted(conn):
+            raise ValueError(f"session {sid} belongs to another connection")
+        return s
+
     def _request(self, conn: wire.Conn, kind: int, msg: tuple[Any, ...]) -> Any:
         m = self.manager
         if kind == wire.OPEN:
-            return m.open_session(SessionSpec.from_dict(msg[1]), conn).sid
+            spec = SessionSpec.from_dict(msg[1])
+            self._check_user(conn, spec.user)
+            return m.open_session(spec, conn).sid
         if kind == wire.CANCEL:
-            m.sessions[msg[1]].cancel(msg[2])
+            self._own(conn, msg[1]).cancel(msg[2])
             return _NO_REPLY
         if kind == wire.CLOSE:
+            self._own(conn, msg[1])
             m.close_session(msg[1])
             return True
         if kind == wire.DETACH:
-            s = m.sessions[msg[1]]
+            s = self._own(conn, msg[1])
             s.client = None
             s.state = "detached"
             return True
+        if kind in (wire.REGISTER, wire.HOLD, wire.SHUTDOWN) and not self._trusted(conn):
+            raise ValueError("only the manager's own user or root may register applications, hold or shut down")
         if kind == wire.ATTACH:
+            live = m.sessions.get(msg[1])
+            if live is not None:
+                self._check_user(conn, live.spec.user)
             s = m.attach(msg[1], conn)
             conn.send((wire.OK, s.summary(time.time())))
             m.flush_session(s)
@@ -235,6 +266,20 @@ class Server:
 
 
 _NO_REPLY = object()
+
+
+def _peer_uid(sock: socket.socket) -> int | None:
+    if sock.family != socket.AF_UNIX:
+        return None
+    _, uid, _ = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))
+    return int(uid)
+
+
+def _user_name(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
 
 
 def _exit_reason(proc: Any) -> str:
