@@ -79,3 +79,14 @@ def test_asyncio_session(client: HtcClient) -> None:
 
     one, many = asyncio.run(main())
     assert one == 144 and many == [i * i for i in range(300)]
+
+
+def test_leaving_a_map_early_cancels_what_it_queued(client: HtcClient) -> None:
+    with client.session("square", slots=2, window=5000) as s:
+        for x in s.map(range(10**7)):  # a stream far larger than memory would allow if materialized
+            if x >= 10_000:
+                break
+        assert s.submit(9).result(timeout=30) == 81
+        row = next(r for r in client.sessions() if r["session"] == s.id)
+        assert 10_000 < row["submitted"] < 20_000  # streamed within the window, never materialized
+        assert row["queued"] == 0  # what the map had queued beyond its last read was cancelled

@@ -106,6 +106,7 @@ class Session:
         self._futures: dict[int, TaskFuture] = {}
         self._sink: queue.SimpleQueue[Any] | None = None
         self._orphans: list[Result] = []
+        self._drop: set[int] = set()
         self._cv = threading.Condition()
         self._waiting = False
         self._broken: str | None = None
@@ -175,6 +176,11 @@ class Session:
             if self._waiting:
                 with self._cv:
                     self._cv.notify_all()
+        if other and self._drop:  # results of a map the caller left early
+            drop = self._drop
+            kept = [r for r in other if r[0] not in drop]
+            drop.difference_update(r[0] for r in other)
+            other = kept
         if other:
             if self._sink is not None:
                 self._sink.put(other)
@@ -224,28 +230,39 @@ class Session:
             self._sink = None
 
     def _map(self, it: Iterator[Any], sink: queue.SimpleQueue[Any], ordered: bool, priority: int) -> Iterator[Any]:
+        live: set[int] = set()  # sent, no result yet: cancelled if the caller leaves the map early
+        try:
+            yield from self._stream(it, sink, ordered, priority, live)
+        finally:
+            if live and not self._broken:
+                self._drop.update(live)
+                self._send((wire.CANCEL, self.id, list(live)))
+
+    def _stream(
+        self, it: Iterator[Any], sink: queue.SimpleQueue[Any], ordered: bool, priority: int, live: set[int]
+    ) -> Iterator[Any]:
         dumps = wire.dumps
         order: deque[int] = deque()
         early: dict[int, Result] = {}
-        sent = received = 0
         exhausted = False
         while True:
-            while not exhausted and sent - received < self.window:
-                chunk = list(itertools.islice(it, min(self.batch, self.window - (sent - received))))
+            while not exhausted and len(live) < self.window:
+                chunk = list(itertools.islice(it, min(self.batch, self.window - len(live))))
                 if not chunk:
                     exhausted = True
                     break
                 items = [(next(self._tids), priority, dumps(x)) for x in chunk]
+                tids = [t for t, _, _ in items]
+                live.update(tids)
                 if ordered:
-                    order.extend(t for t, _, _ in items)
+                    order.extend(tids)
                 self._send((wire.TASKS, self.id, items))
-                sent += len(items)
-            if exhausted and received == sent:
+            if exhausted and not live:
                 return
             got = sink.get()
             if isinstance(got, BaseException):
                 raise got
-            received += len(got)
+            live.difference_update(r[0] for r in got)
             if not ordered:
                 for r in got:
                     yield value_of(r)
