@@ -30,6 +30,7 @@ class ControllerSlots(SchedulerSlots):
         super().__init__(ctl.sched, clock=ctl.clock, owns_cycle=False)
         self.ctl = ctl
         self.lock = ctl.lock
+        self.wake: Any = None  # the manager loop's bell, rung when grants or reclaims are ready
 
     def ask(self, asks: Sequence[SlotAsk]) -> None:
         with self.lock:
@@ -68,6 +69,8 @@ class ControllerSlots(SchedulerSlots):
             slots = [p for p in plan.starts if p.job_id in self.keys]
             if slots:
                 self.on_plan(Plan(plan.now, slots))
+        if self._events and self.wake is not None:
+            self.wake()  # reclaimed instances stop before the batch job's processes get going
         return Plan(plan.now, batch, plan.reservations, plan.reasons)
 
 
@@ -78,6 +81,7 @@ class HtcService:
         self.provider = ControllerSlots(ctl)
         self.address = str(home / "htc.sock")
         self.server = Server(self.address, AppRegistry(home / "htc-apps.json"), self.provider)
+        self.provider.wake = self.server.wake
         ctl.htc = self.provider
         self.thread = threading.Thread(target=self.server.serve_forever, name="hal-htc", daemon=True)
         self.thread.start()

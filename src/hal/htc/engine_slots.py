@@ -210,12 +210,22 @@ class SchedulerSlots:
         est = np.fromiter((w.estimate for w in items), np.float64, len(items))
         return [float(k) for k in order.keys([w.spec for w in items], est, self.sched.ctx)]
 
+    def _batch_head(self) -> Waiting | None:
+        """The first waiting batch job. Beside the controller (a cycle every few ms) only when it heads the
+        queue, read from the cycle's own result; standalone, the first in a fresh ordering."""
+        sched = self.sched
+        hid = sched.head_id
+        if hid is not None and hid not in self.keys:
+            return next((w for w in sched.queue.items() if w.spec.job_id == hid), None)
+        if not self.owns_cycle:
+            return None
+        return next((w for w in sched.queue.ordered(sched.ctx) if w.spec.job_id not in self.keys), None)
+
     def _preempt(self, now: float) -> bool:
         sched = self.sched
         if not len(sched.queue) or not self.counts.held:
             return False
-        waiting = sched.queue.ordered(sched.ctx)
-        head = next((w for w in waiting if w.spec.job_id not in self.keys), None)
+        head = self._batch_head()
         if head is None or sched.book.fits(head.req):
             return False
         slots = list(self.counts.held)

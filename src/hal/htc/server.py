@@ -47,6 +47,15 @@ class Server:
         self.stopping = False
         self._last_tick = 0.0
         self._last_reap = 0.0
+        self._bell, self._bell_out = socket.socketpair()  # another thread rings: grants or reclaims are ready
+        self._bell.setblocking(False)
+        self._bell_out.setblocking(False)
+        self.sel.register(self._bell, selectors.EVENT_READ, self._bell)
+
+    def wake(self) -> None:
+        """Thread-safe: make the loop poll its slot provider now instead of at the next tick."""
+        with contextlib.suppress(BlockingIOError, OSError):
+            self._bell_out.send(b"!")
 
     # ---- processes ---------------------------------------------------------------------------------
     def _spawn(self, iid: int, app: Application) -> subprocess.Popen[bytes]:
@@ -74,6 +83,10 @@ class Server:
             conn = key.data
             if conn is None:
                 self._accept()
+                continue
+            if conn is self._bell:
+                with contextlib.suppress(BlockingIOError):
+                    self._bell.recv(4096)
                 continue
             if mask & selectors.EVENT_WRITE and conn.flush():
                 self._want_write(conn, False)
@@ -261,6 +274,8 @@ class Server:
             conn.flush()
             conn.close()
         self.listener.close()
+        self._bell.close()
+        self._bell_out.close()
         if not self.address.startswith("tcp://") and os.path.exists(self.address):
             os.unlink(self.address)
 
