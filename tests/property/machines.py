@@ -108,17 +108,36 @@ def requests(draw: st.DrawFn, machine: Machine) -> dict[str, Any]:
             draw(st.integers(1, 3)), draw(st.sampled_from([0, 0, 512, 2048])), draw(st.sampled_from([0, 0, 1]))
         )
         return {"tasks": draw(st.integers(1, 6)), "per_task": per}
-    per = Resources(draw(st.integers(0, 3)), draw(st.sampled_from([0, 0, 1024])), draw(st.sampled_from([0, 0, 0, 1])))
-    if per == Resources():
-        per = Resources(cpus=1)
-    return {
-        "tasks": draw(st.integers(1, 6)),
-        "per_task": per,
-        "nodes": draw(st.sampled_from([None, None, None, 1, 2, 3])),
-        "exclusive": draw(st.integers(0, 6)) == 0,
-        "partition": draw(st.sampled_from(["", "", "", "batch", "gpu"])),
-        "features": draw(st.sampled_from([(), (), (), ("fast",)])),
-    }
+    cluster = machine.cluster
+    assert cluster is not None
+    if draw(st.integers(0, 9)) == 0:  # anything at all: often impossible, so admission control is exercised
+        per = Resources(draw(st.integers(0, 9)), draw(st.sampled_from([0, 1024, 9000])), draw(st.integers(0, 3)))
+        return {
+            "tasks": draw(st.integers(1, 40)),
+            "per_task": per if per != Resources() else Resources(cpus=1),
+            "nodes": draw(st.sampled_from([None, 1, 2, 5, 12])),
+            "exclusive": draw(st.booleans()),
+            "partition": draw(st.sampled_from(["", "batch", "gpu", "debug"])),
+            "features": draw(st.sampled_from([(), ("fast",), ("arm",)])),
+        }
+    # mostly requests that fit this machine (a few tries), so jobs queue and compete
+    space = NodeTable.of(cluster).space
+    for _ in range(4):
+        gpu = any(n.capacity.gpus for n in cluster.nodes) and draw(st.integers(0, 3)) == 0
+        fast = any(n.features for n in cluster.nodes) and draw(st.integers(0, 4)) == 0
+        per = Resources(draw(st.integers(1, 3)), draw(st.sampled_from([0, 0, 0, 1024])), int(gpu))
+        nodes = draw(st.sampled_from([None, None, None, 1, 2, 3]))
+        kw: dict[str, Any] = {
+            "tasks": draw(st.integers(1, 8)) if nodes is None else nodes * draw(st.integers(1, 2)),
+            "per_task": per,
+            "nodes": nodes,
+            "exclusive": draw(st.integers(0, 6)) == 0,
+            "partition": "gpu" if gpu and draw(st.booleans()) else draw(st.sampled_from(["", "batch"])),
+            "features": ("fast",) if fast else (),
+        }
+        if can_ever_run(request_of(JobSpec(job_id=0, submit_time=0, **kw), space), machine, space):
+            break
+    return kw
 
 
 @st.composite

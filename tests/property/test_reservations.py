@@ -44,3 +44,16 @@ def test_fcfs_reservations_hold_with_upper_bound_estimates(machine: str, backfil
     )
     broken = broken_promises(case)
     assert not broken, broken[:3]
+
+
+@PROMISES
+@given(
+    case=cases(
+        profile=profiles(backfills=("conservative",)), estimates=("user", "actual"), upper_bound=True, with_deps=True
+    )
+)
+def test_conservative_reservations_hold_under_every_order(case: Case) -> None:
+    """Conservative places newcomers (and promoted dependents) around the slots already promised, so the
+    promise holds whatever the queue order."""
+    broken = broken_promises(case)
+    assert not broken, broken[:3]
