@@ -22,6 +22,7 @@ from hal.controller.jobs import (
     launch_spec,
     log_paths,
     new_row,
+    request_json,
     spec_of,
 )
 from hal.controller.machine import Machine
@@ -34,7 +35,7 @@ from hal.engine.plugins.placement import RANKERS
 from hal.engine.predict.correct import extend
 from hal.engine.predict.registry import make_predictor
 from hal.engine.profile import Profile
-from hal.engine.request import request_of
+from hal.engine.request import Request, request_of
 from hal.executors.api import ExecEvent, ExecEventKind, Executor
 from hal.executors.hostlist import compress
 from hal.model.job import Dependency, DependencyKind
@@ -115,7 +116,8 @@ class Controller:
         self.gated: set[int] = set()
         self.deferred: dict[int, Live] = {}
         self.cancelling: set[int] = set()
-        self.refused: list[tuple[Live, str]] = []  # closed outside the transaction that found them
+        self.refused: list[tuple[Live, str]] = []
+        self._verdicts: dict[tuple[object, ...], str | None] = {}  # closed outside the transaction that found them
         self.accounts = UsageLedger(self.profile.half_life)
         self.ended_total: Counter[str] = Counter()
         self.observer: Observer = NullObserver()
@@ -141,12 +143,13 @@ class Controller:
                         return Submitted(ids, found[0] if found[1] > 1 or req.array else None, True)
                 deps = self._resolve_deps(req.dependencies)
                 first = self.next_id
-                why = self.book.impossible(request_of(spec_of(first, req, user, now, ()), self.table.space))
+                why = self._impossible(request_of(spec_of(first, req, user, now, ()), self.table.space))
                 if why is not None:
                     raise SubmitError(f"job can never run on this cluster: {why}")
                 tasks = req.array if req.array is not None else [None]
+                stored = request_json(req, deps)
                 rows = [
-                    new_row(first + i, req, user, now, (first, t) if t is not None else None, deps)
+                    new_row(first + i, req, user, now, (first, t) if t is not None else None, stored)
                     for i, t in enumerate(tasks)
                 ]
                 self.store.insert_jobs(conn, rows, now, "submitted")
@@ -179,6 +182,13 @@ class Controller:
             )
         if not req.workdir.startswith("/"):
             raise SubmitError(f"working directory {req.workdir!r} must be an absolute path")
+
+    def _impossible(self, request: Request) -> str | None:
+        """The book's verdict, memoized by shape: the machine's capacity never changes while we run."""
+        key = request.shape
+        if key not in self._verdicts:
+            self._verdicts[key] = self.book.impossible(request)
+        return self._verdicts[key]
 
     def _resolve_deps(self, pairs: list[tuple[str, str]]) -> list[tuple[str, int]]:
         out: list[tuple[str, int]] = []

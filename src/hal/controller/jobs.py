@@ -58,11 +58,15 @@ def deps_of(row: Row) -> tuple[Dependency, ...]:
     return tuple(Dependency(DependencyKind(k), int(j)) for k, j in json.loads(row["request"]).get("_deps", []))
 
 
-def new_row(
-    job_id: int, req: JobRequest, user: str, now: float, array: tuple[int, int] | None, deps: list[tuple[str, int]]
-) -> Row:
+def request_json(req: JobRequest, deps: list[tuple[str, int]]) -> str:
+    """The stored form of a request, made once per submission (each task row keeps its own index)."""
     data = req.to_dict()
     data["_deps"] = deps
+    data["array"] = None
+    return json.dumps(data, separators=(",", ":"))
+
+
+def new_row(job_id: int, req: JobRequest, user: str, now: float, array: tuple[int, int] | None, stored: str) -> Row:
     return {
         "id": job_id,
         "array_job_id": array[0] if array else None,
@@ -91,7 +95,7 @@ def new_row(
         "workdir": req.workdir,
         "stdout_path": "",
         "stderr_path": "",
-        "request": json.dumps(data, separators=(",", ":")),
+        "request": stored,
     }
 
 

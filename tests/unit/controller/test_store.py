@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from hal.controller.auth import Authenticator, create_token, digest
 from hal.controller.directives import build_request
-from hal.controller.jobs import new_row
+from hal.controller.jobs import new_row, request_json
 from hal.controller.store import Store, sqlite_url
 
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -51,7 +51,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 
 def _rows(first: int, n: int) -> list[dict[str, object]]:
     req = build_request("#!/bin/sh\necho 日本\n", {"job-name": "ünï"}, {}, "/tmp", 0.0)
-    return [new_row(first + i, req, "alice", 1.0, (first, i) if n > 1 else None, []) for i in range(n)]
+    stored = request_json(req, [])
+    return [new_row(first + i, req, "alice", 1.0, (first, i) if n > 1 else None, stored) for i in range(n)]
 
 
 def test_jobs_events_and_queries(store: Store) -> None:
