@@ -62,6 +62,7 @@ class SessionState:
         self.created = now
         self.ended: float | None = None
         self.avg_task: float | None = None  # EWMA of task seconds, for the prefetch depth
+        self.busy = 0.0  # seconds service instances spent running this session's tasks
         self.instances: set[int] = set()
         self.target = 0
         self._rate: deque[tuple[float, int]] = deque([(now, 0)], maxlen=64)
@@ -137,15 +138,18 @@ class SessionState:
             c.failed += 1
         if self.attempts:
             self.attempts.pop(tid, None)
+        self.busy += seconds
         avg = self.avg_task
         self.avg_task = seconds if avg is None else avg + 0.05 * (seconds - avg)
         self.emit((tid, status, data))
 
     def depth(self) -> int:
-        """Tasks to keep in flight per instance: about 5 ms of work, at least 1 and at most 256."""
+        """Tasks to keep in flight per instance: about 20 ms of work, at least 2 and at most 256. An instance
+        asks for more at half, so ~10 ms of work hides the manager's refill even on a busy machine, where a
+        woken process may wait milliseconds for a CPU; longer tasks keep 2, one running and one ready."""
         if self.avg_task is None:
             return 2
-        return max(1, min(256, int(0.005 / max(self.avg_task, 2e-5))))
+        return max(2, min(256, int(0.02 / max(self.avg_task, 2e-5))))
 
     @property
     def idle(self) -> bool:
@@ -187,6 +191,7 @@ class SessionState:
             "retried": c.retried,
             "requeued": c.requeued,
             "tasks_per_s": round(self.rate(now), 1),
+            "busy_s": round(self.busy, 3),
             "created": self.created,
             "ended": self.ended,
         }
