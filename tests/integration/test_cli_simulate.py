@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import os
 import subprocess
 import sys
 from importlib.resources import as_file, files
@@ -205,3 +206,17 @@ def test_rlscheduler_setup_on_a_small_generated_trace(tmp_path: Path) -> None:
     assert data["avg_bsld"] == pytest.approx(sum(data["window_bsld"]) / 10) and data["avg_bsld"] >= 1
     refused = hal("simulate", trace, "--setup", "rlscheduler", "--backfill", "conservative", cwd=tmp_path)
     assert refused.returncode == 2 and "use --backfill none or easy" in " ".join(refused.stderr.split())
+
+
+def test_same_input_same_schedule_across_processes(tmp_path: Path, sample: Path) -> None:
+    """Determinism does not hang on Python's per-process string hashing (sets of users, shapes, ...)."""
+    schedules = []
+    for seed in ("1", "2"):
+        csv_out = tmp_path / f"jobs-{seed}.csv"
+        cmd = [sys.executable, "-m", "hal", "simulate", str(sample), "--order", "multifactor", "--estimate", "last2"]
+        cmd += ["--backfill", "conservative", "--window", "0:300", "--csv-out", str(csv_out)]
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False, env=env, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        schedules.append(csv_out.read_text())
+    assert schedules[0] == schedules[1]
