@@ -20,6 +20,8 @@ def client() -> Iterator[HtcClient]:
         c.register_app("common", "hal.htc.examples:add_common", max_instances=2)
         c.register_app("scaler", "hal.htc.examples:Scaler", max_instances=2)
         c.register_app("sleep", "hal.htc.examples:sleep_ms", max_instances=2)
+        c.register_app("echo", "cmd:echo -n task-{input}", max_instances=1)
+        c.register_app("broken", "hal.htc.no_such_module:fn", max_instances=1)
         yield c
 
 
@@ -91,3 +93,13 @@ def test_leaving_a_map_early_cancels_what_it_queued(client: HtcClient) -> None:
         row = next(r for r in client.sessions() if r["session"] == s.id)
         assert 10_000 < row["submitted"] < 20_000  # streamed within the window, never materialized
         assert row["queued"] == 0  # what the map had queued beyond its last read was cancelled
+
+
+def test_command_template_and_unloadable_application(client: HtcClient) -> None:
+    with client.session("echo", slots=1) as s:
+        assert list(s.map(["a", "b c"])) == ["task-a", "task-b c"]  # one argument each, never split
+    with client.session("broken", slots=1) as s:
+        with pytest.raises(ModuleNotFoundError, match="no_such_module"):
+            s.submit(1).result(timeout=30)
+        with pytest.raises(ModuleNotFoundError):
+            s.submit(2).result(timeout=30)  # every task fails with the reason; the instance stays up
