@@ -11,6 +11,7 @@ must match) and with it (a job spanning leaves runs longer).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import sys
 import time
@@ -27,6 +28,7 @@ from hal.model.topology import Topology
 from hal.sim.placement_sim import PlacementSimulation
 from hal.sim.stretch import StretchModel
 from hal.sim.swf import read_swf
+from hal.sim.topo_metrics import fewest_leaves
 from hal.sim.workload import to_workload
 
 TRACE = Path(__file__).resolve().parents[2] / "shared" / "traces" / "SDSC-BLUE-2000-4.2-cln.swf"
@@ -62,10 +64,17 @@ def multi_node_jobs(path: Path, skip: int, count: int, load: float, n_nodes: int
     ]
 
 
-def run(jobs: list[JobSpec], topo_aware: bool, stretch: StretchModel | None) -> tuple[dict[str, float | int], float]:
+def run(
+    jobs: list[JobSpec], topo_aware: bool, stretch: StretchModel | None, switches_wait: float | None = None
+) -> tuple[dict[str, float | int], float]:
     cluster, topo = fat_tree()
     table = NodeTable.of(cluster)
     selector = TopologySelector(topo)
+    if switches_wait is not None:  # every job asks --switches=<fewest possible>@<wait>
+        jobs = [
+            dataclasses.replace(j, switches=fewest_leaves(selector.index, j.nodes or 1), switches_wait=switches_wait)
+            for j in jobs
+        ]
     book = NodeBook(table, selector=selector if topo_aware else None)
     sim = PlacementSimulation(
         jobs, book, Profile(order="fcfs", backfill="easy"), make_predictor("user"), selector.index, stretch
@@ -82,13 +91,16 @@ def main() -> None:
     ap.add_argument("--skip", type=int, default=20000)
     ap.add_argument("--jobs", type=int, default=6000)
     ap.add_argument("--load", type=float, default=0.85)
+    ap.add_argument("--switches-wait", type=float, default=None, help="also run with --switches=fewest@WAIT")
     args = ap.parse_args()
     jobs = multi_node_jobs(args.trace, args.skip, args.jobs, args.load, 1024)
     rows = []
+    waits: tuple[float | None, ...] = (None,) if args.switches_wait is None else (None, args.switches_wait)
     for stretch in (None, StretchModel()):
-        for aware in (False, True):
-            summary, wall = run(jobs, aware, stretch)
-            label = ("topology" if aware else "first fit") + (" + stretch" if stretch else "")
+        for aware, wait in ((False, None), *((True, w) for w in waits)):
+            summary, wall = run(jobs, aware, stretch, wait)
+            label = ("topology" if aware else "first fit") + (f" --switches@{wait:.0f}" if wait else "")
+            label += " + stretch" if stretch else ""
             rows.append((label, summary, wall))
             print(f"{label}: {wall:.1f} s", file=sys.stderr)
     cols = ("fewest_leaf_share", "avg_leaves", "avg_wait", "avg_bsld", "useful_utilization", "makespan")
@@ -98,8 +110,9 @@ def main() -> None:
     for label, s, wall in rows:
         vals = " | ".join(f"{s[c]:.4g}" if isinstance(s[c], float) else str(s[c]) for c in cols)
         print(f"| {label} | {vals} | {wall:.1f} |")
+    half = len(rows) // 2
     base, topo = rows[0][1], rows[1][1]
-    sb, st = rows[2][1], rows[3][1]
+    sb, st = rows[half][1], rows[half + 1][1]
     print(f"\nmulti-node jobs: {base['multi_node']}")
     print(f"fewest-leaf share: topology {topo['fewest_leaf_share']:.3f} vs first fit {base['fewest_leaf_share']:.3f}")
     print(f"avg wait ratio topology/first fit (no stretch): {topo['avg_wait'] / max(base['avg_wait'], 1e-9):.4f}")

@@ -1,0 +1,110 @@
+"""Importing Slurm's topology.conf (topology/tree switches, topology/block blocks) as a HAL Topology."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from hal.executors.hostlist import expand
+from hal.model.topology import Topology
+
+_PAIR = re.compile(r"(\w+)=(\S+)")
+
+
+class TopologyConfError(ValueError):
+    """A topology.conf that does not describe the cluster's nodes, with the line at fault."""
+
+
+def _records(text: str) -> list[tuple[int, dict[str, str]]]:
+    """Key=Value records, one per logical line (comments dropped, backslash continuations joined)."""
+    out: list[tuple[int, dict[str, str]]] = []
+    pending, start = "", 0
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("#", 1)[0].rstrip()
+        if not pending:
+            start = lineno
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        line = (pending + line).strip()
+        pending = ""
+        if line:
+            pairs = {k.lower(): v for k, v in _PAIR.findall(line)}
+            if not pairs:
+                raise TopologyConfError(f"line {start}: expected Key=Value pairs, got {line!r}")
+            out.append((start, pairs))
+    return out
+
+
+def parse_topology_conf(text: str, node_names: Sequence[str]) -> Topology:
+    """The tree form (``SwitchName=... Nodes=...|Switches=...``) or the block form (``BlockName=... Nodes=...``,
+    ``BlockSizes=`` is accepted and ignored: HAL aggregates blocks through the tree search)."""
+    records = _records(text)
+    blocks = [(ln, r) for ln, r in records if "blockname" in r]
+    switches = [(ln, r) for ln, r in records if "switchname" in r]
+    if blocks and switches:
+        raise TopologyConfError("a topology.conf has either SwitchName= lines (tree) or BlockName= lines (block)")
+    if blocks:
+        return _blocks(blocks, node_names)
+    if switches:
+        return _tree(switches, node_names)
+    raise TopologyConfError("no SwitchName= or BlockName= line found")
+
+
+def _owner(entries: list[tuple[int, dict[str, str]]], key: str, node_names: Sequence[str]) -> dict[str, str]:
+    known = set(node_names)
+    owner: dict[str, str] = {}
+    for lineno, rec in entries:
+        if "nodes" not in rec:
+            continue
+        for node in expand(rec["nodes"]):
+            if node not in known:
+                raise TopologyConfError(f"line {lineno}: node {node!r} is not in the cluster")
+            if node in owner:
+                raise TopologyConfError(f"line {lineno}: node {node!r} is already under {owner[node]!r}")
+            owner[node] = rec[key]
+    missing = [n for n in node_names if n not in owner]
+    if missing:
+        raise TopologyConfError(f"nodes without a {key[:-4]}: {missing[:5]}{' ...' if len(missing) > 5 else ''}")
+    return owner
+
+
+def _blocks(entries: list[tuple[int, dict[str, str]]], node_names: Sequence[str]) -> Topology:
+    owner = _owner(entries, "blockname", node_names)
+    return Topology(("block",), tuple((owner[n],) for n in node_names))
+
+
+def _tree(entries: list[tuple[int, dict[str, str]]], node_names: Sequence[str]) -> Topology:
+    parent: dict[str, str] = {}
+    names = {rec["switchname"] for _, rec in entries}
+    for lineno, rec in entries:
+        for child in expand(rec["switches"]) if "switches" in rec else []:
+            if child not in names:
+                raise TopologyConfError(f"line {lineno}: switch {child!r} is not defined")
+            if child in parent:
+                raise TopologyConfError(f"line {lineno}: switch {child!r} has two parents")
+            parent[child] = rec["switchname"]
+    leaf = _owner(entries, "switchname", node_names)
+    chains: dict[str, list[str]] = {}
+    for sw in set(leaf.values()):
+        chain, seen = [sw], {sw}
+        while chain[-1] in parent:
+            nxt = parent[chain[-1]]
+            if nxt in seen:
+                raise TopologyConfError(f"switch loop through {nxt!r}")
+            chain.append(nxt)
+            seen.add(nxt)
+        chains[sw] = chain[::-1]  # root first
+    depth = max(len(c) for c in chains.values())
+    # shallower branches repeat their top switch so every node has one name per level
+    padded = {sw: [c[0]] * (depth - len(c)) + c for sw, c in chains.items()}
+    levels = (*(f"tier{k}" for k in range(depth - 1, 0, -1)), "switch")
+    return Topology(levels, tuple(tuple(padded[leaf[n]]) for n in node_names))
+
+
+def load_topology_conf(path: str | Path, node_names: Sequence[str]) -> Topology:
+    p = Path(path)
+    if not p.exists():
+        raise TopologyConfError(f"topology.conf not found: {p}")
+    return parse_topology_conf(p.read_text(encoding="utf-8"), node_names)
