@@ -97,7 +97,10 @@ def cluster_from_dict(data: dict[str, Any]) -> Cluster:
     if not partitions:
         partitions.append(Partition("batch", tuple(n.name for n in nodes), default=True))
     topo = data.get("topology")
-    topology = _topology(topo, len(nodes)) if topo else Topology.flat(len(nodes))
+    if isinstance(topo, dict) and ("slurm_conf" in topo or "block_size" in topo):
+        topology = _imported_topology(topo, [n.name for n in nodes])
+    else:
+        topology = _topology(topo, len(nodes)) if topo else Topology.flat(len(nodes))
     try:
         return Cluster(tuple(nodes), tuple(partitions), topology, str(data.get("name", "cluster")))
     except ValueError as exc:
@@ -127,3 +130,19 @@ def uniform_toml(n_nodes: int, cpus: int, mem: str = "0", gpus: int = 0, name: s
         f'name = "{name}"\n\n[[nodes]]\nprefix = "n"\ncount = {n_nodes}\ncpus = {cpus}\nmem = "{mem}"\n'
         f'gpus = {gpus}\npartitions = ["batch"]\n\n[[partitions]]\nname = "batch"\ndefault = true\n'
     )
+
+
+def _imported_topology(topo: dict[str, Any], names: list[str]) -> Topology:
+    """``slurm_conf = "topology.conf"`` (Slurm's tree or block form) or ``block_size = 18`` (consecutive
+    nodes in blocks, NVLink-style)."""
+    from hal.topology_conf import TopologyConfError, load_topology_conf
+
+    try:
+        if "slurm_conf" in topo:
+            return load_topology_conf(str(topo["slurm_conf"]), names)
+        size = int(topo["block_size"])
+        if size < 1:
+            raise ValueError("block_size must be >= 1")
+        return Topology(("block",), tuple((f"block{i // size}",) for i in range(len(names))))
+    except (TopologyConfError, ValueError, TypeError) as exc:
+        raise ClusterFileError(f"[topology]: {exc}") from exc
