@@ -9,6 +9,7 @@ Controller.run_cycle), and every call from the manager thread takes the controll
 from __future__ import annotations
 
 import atexit
+import logging
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -17,9 +18,10 @@ from typing import Any
 from hal.htc.app import AppRegistry
 from hal.htc.client import HtcClient
 from hal.htc.engine_slots import SchedulerSlots
-from hal.htc.server import Server
+from hal.htc.server import Server, home_address
 from hal.htc.slots import SlotAsk, SlotEvent
 
+log = logging.getLogger("hal.htc")
 COUNTERS = ("submitted", "done", "failed", "cancelled", "retried", "requeued", "running", "queued")
 
 
@@ -79,7 +81,7 @@ class HtcService:
 
     def __init__(self, ctl: Any, home: Path) -> None:
         self.provider = ControllerSlots(ctl)
-        self.address = str(home / "htc.sock")
+        self.address = home_address(home)
         self.server = Server(self.address, AppRegistry(home / "htc-apps.json"), self.provider)
         self.provider.wake = self.server.wake
         ctl.htc = self.provider
@@ -142,9 +144,29 @@ class HtcCollector:
             yield GaugeMetricFamily(f"hal_htc_{name}", f"HTC {name.replace('_', ' ')} since start", value=float(value))
 
 
-def start(ctl: Any, home: Path, metrics: Any = None) -> HtcService:
+class Disabled:
+    """What `hal server` gets when the session manager cannot start: batch work goes on, HTC routes say why."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def mount(self, app: Any) -> None:
+        from fastapi import FastAPI, HTTPException
+
+        api: FastAPI = app
+
+        @api.get("/v1/htc")
+        def unavailable() -> None:
+            raise HTTPException(503, f"HTC sessions are unavailable: {self.reason}")
+
+
+def start(ctl: Any, home: Path, metrics: Any = None) -> HtcService | Disabled:
     """Called by `hal server` once the controller exists: the manager thread, and its gauges in /metrics."""
-    service = HtcService(ctl, home)
+    try:
+        service = HtcService(ctl, home)
+    except OSError as exc:
+        log.error("HTC session manager not started: %s", exc)
+        return Disabled(str(exc))
     if metrics is not None:
         metrics.registry.register(service.collector())
     return service

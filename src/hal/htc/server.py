@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import os
 import pwd
 import selectors
@@ -307,10 +308,22 @@ def _exit_reason(proc: Any) -> str:
     return f"process {proc.pid} exited with code {code}"
 
 
+MAX_UNIX_PATH = 100  # sun_path holds 108 bytes with its terminator
+
+
+def home_address(home: Path) -> str:
+    """htc.sock in ``home``, or a short path under /tmp named after it when ``home`` is too deep for a socket."""
+    path = str(home / "htc.sock")
+    if len(path.encode()) <= MAX_UNIX_PATH:
+        return path
+    digest = hashlib.sha1(str(home.resolve()).encode()).hexdigest()[:12]
+    return f"/tmp/hal-htc-{os.getuid()}-{digest}.sock"
+
+
 def default_address() -> str:
-    """$HAL_HTC_ADDRESS, else htc.sock in $HAL_HOME (~/.hal), where `hal server` puts its session manager."""
+    """$HAL_HTC_ADDRESS, else the socket of $HAL_HOME (~/.hal), where `hal server` puts its session manager."""
     home = Path(os.environ.get("HAL_HOME") or Path.home() / ".hal")
-    return os.environ.get("HAL_HTC_ADDRESS") or str(home / "htc.sock")
+    return os.environ.get("HAL_HTC_ADDRESS") or home_address(home)
 
 
 def main(argv: list[str] | None = None) -> None:
