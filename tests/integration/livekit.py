@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import signal
 import socket
@@ -17,6 +19,12 @@ from hal.client import Client
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "local-cluster.toml"
 HAL = [sys.executable, "-m", "hal"]
+
+
+def _die_with_parent() -> None:
+    """In the server's child process: SIGKILL it when the test process dies (a killed pytest leaves none)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def free_port() -> int:
@@ -47,7 +55,9 @@ class LiveServer:
     def start(self, timeout: float = 30.0) -> None:
         args = [*HAL, "server", "--port", str(self.port), "--home", str(self.home), "--cluster", str(self.cluster)]
         with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen([*args, "--grace", "1", *self.extra], env=self.env, stdout=log, stderr=log)
+            self.proc = subprocess.Popen(
+                [*args, "--grace", "1", *self.extra], env=self.env, stdout=log, stderr=log, preexec_fn=_die_with_parent
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
