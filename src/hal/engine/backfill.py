@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from hal.engine.capacity import Alloc, State
@@ -16,63 +17,120 @@ if TYPE_CHECKING:
 MIN_SPAN = 1e-6  # a zero-length estimate still holds its resources at the instant it starts
 
 
-def shadow_of(s: Scheduler, head: Waiting) -> tuple[float, State]:
-    """The earliest predicted end at which the head fits, and what is free then (all ties released)."""
+@dataclass(slots=True)
+class EasyMemo:
+    """What the last EASY pass established about its head: the shadow time and what is free then.
+
+    While the scheduler's epoch stands still (nothing freed, no prediction changed, nobody left the queue
+    but by starting) and the head is the same, free resources only shrank since that pass, so every job it
+    rejected would be rejected again: the next pass need only look at the jobs submitted since.
+    """
+
+    epoch: int
+    head: Waiting
+    shadow: float = -1.0  # -1: not computed yet (most passes find no candidate that fits)
+    state: State = None
+
+
+def shadow_of(s: Scheduler, head: Waiting, taken: Alloc | None = None) -> tuple[float, State]:
+    """The earliest predicted end at which the head fits, and what is free then (all ties released).
+
+    ``taken``: an allocation made in this pass that still counts as free (the candidate being tried).
+    """
     book = s.book
     state = book.snapshot()
+    have = book.free_cpus()
+    if taken is not None:
+        book.state_add(state, taken)
+        have += book.cpus_of(taken)
+    need = head.cpus
     ends, running = s.ends, s.running
+    state_add, state_place = book.state_add, book.state_place
     i, n = 0, len(ends)
     while i < n:
         t = ends[i][0]
         while i < n and ends[i][0] == t:
-            book.state_add(state, running[ends[i][2]].alloc)
+            act = running[ends[i][2]]
+            state_add(state, act.alloc)
+            have += act.cpus
             i += 1
-        if book.state_place(state, head.req) is not None:
+        if have >= need and state_place(state, head.req) is not None:
             return t, state
     return math.inf, state
 
 
-def easy_pass(s: Scheduler, plan: Plan, now: float, waiting: list[Waiting]) -> None:
+def easy_pass(s: Scheduler, plan: Plan, now: float, waiting: list[Waiting] | None) -> None:
     """One reservation, for the head; a candidate may start if it fits now and either ends by the shadow
-    time or leaves the head's resources at the shadow time untouched (Lifka's 'extra' rule)."""
-    if len(waiting) < 2:
+    time or leaves the head's resources at the shadow time untouched (Lifka's 'extra' rule).
+
+    ``waiting``: this cycle's order for a dynamic queue, None for a static one (the queue's own order).
+    """
+    queue = s.queue
+    head = waiting[0] if waiting is not None else queue.head()
+    if head is None:
         return
+    fresh = queue.take_fresh(waiting)
+    memo = s.easy_memo
+    if memo is not None and memo.head is head and memo.epoch == s.epoch and s.book.time_invariant:
+        cands = [w for w in fresh if w is not head]
+    else:
+        memo = s.easy_memo = EasyMemo(s.epoch, head)
+        cands = (waiting if waiting is not None else queue.items())[1:]
+    if cands and s.book.free_cpus() > 0:
+        if s.profile.backfill_order == "sjf":
+            cands.sort(key=lambda w: w.estimate)
+        started = _scan(s, plan, now, memo, cands)
+        if started:
+            queue.remove(started)
+
+
+def _scan(s: Scheduler, plan: Plan, now: float, memo: EasyMemo, cands: list[Waiting]) -> set[int]:
+    """Try each candidate in order; memoize what failed so equal or larger requests are not placed again."""
     book = s.book
-    free = book.free_cpus()
-    if free <= 0:
-        return
-    head = waiting[0]
-    cands = waiting[1:]
-    if s.profile.backfill_order == "sjf":
-        cands = sorted(cands, key=lambda w: w.estimate)
-    shadow = -1.0
-    state: State = None
+    allocate, release, free_cpus = book.allocate, book.release, book.free_cpus
+    head = memo.head
+    hreq = head.req
+    free = free_cpus()
+    shadow, state = memo.shadow, memo.state
+    nofit: dict[int, int] = {}  # family -> smallest size that did not fit now (free only shrinks in a pass)
+    crowds: set[int] = set()  # shapes that fit now but would delay the head (valid until the next start)
     started: set[int] = set()
     for cand in cands:
         if cand.cpus > free:
             continue
-        if shadow < 0:  # computed lazily: most passes find no candidate that fits
-            if not book.fits(cand.req):
-                continue
-            shadow, state = shadow_of(s, head)
+        fam = cand.family
+        if cand.size >= nofit.get(fam, _NEVER):
+            continue
+        late = now + cand.estimate > shadow
+        if late and shadow >= 0 and cand.shape in crowds:
+            continue
+        alloc = allocate(cand.req)
+        if alloc is None:
+            nofit[fam] = cand.size
+            continue
+        if shadow < 0:
+            shadow, state = shadow_of(s, head, alloc)
+            memo.shadow, memo.state = shadow, state
             s.reservations[head.spec.job_id] = shadow
             plan.reservations.append(Reservation(head.spec.job_id, shadow))
-        alloc = book.allocate(cand.req)
-        if alloc is None:
-            continue
-        if now + cand.estimate > shadow:
+            late = now + cand.estimate > shadow
+        if late:
             book.state_sub(state, alloc)
-            if book.state_place(state, head.req) is None:
+            if book.state_place(state, hreq) is None:
                 book.state_add(state, alloc)
-                book.release(alloc)
+                release(alloc)
+                crowds.add(cand.shape)
                 continue
         s.start(plan, cand, alloc, now, True)
         started.add(cand.spec.job_id)
-        free = book.free_cpus()
+        crowds.clear()
+        free = free_cpus()
         if free <= 0:
             break
-    if started:
-        s.queue.remove(started)
+    return started
+
+
+_NEVER = 1 << 62
 
 
 def conservative_pass(s: Scheduler, plan: Plan, now: float, waiting: list[Waiting]) -> None:

@@ -15,7 +15,20 @@ State = Any  # a book's own planning state (free resources at some future time)
 
 
 class Book(Protocol):
-    """Free resources now, plus the state algebra the planners (EASY, conservative) need."""
+    """Free resources now, plus the state algebra the planners (EASY, conservative) need.
+
+    ``time_invariant``: whether a placement depends only on the free resources (not on the time), so a
+    request that failed to fit keeps failing until resources are freed (the planners memoize on it).
+    """
+
+    @property
+    def time_invariant(self) -> bool: ...
+
+    def memo_key(self, req: Request) -> tuple[object, int]:
+        """(family, size): a request that does not fit rules out its family's requests of size >= its own."""
+        ...
+
+    def cpus_of(self, alloc: Alloc) -> int: ...
 
     def impossible(self, req: Request) -> str | None: ...
 
@@ -51,11 +64,19 @@ class Book(Protocol):
 class PoolBook:
     """Fungible resources: a request fits when every component of its total is free."""
 
+    time_invariant = True
+
     def __init__(self, capacity: tuple[int, ...]) -> None:
         if any(c < 0 for c in capacity):
             raise ValueError("capacity must be >= 0")
         self.capacity = tuple(capacity)
         self.free = list(capacity)
+
+    def memo_key(self, req: Request) -> tuple[object, int]:
+        return req.per_task, req.tasks
+
+    def cpus_of(self, alloc: tuple[int, ...]) -> int:
+        return alloc[0]
 
     def impossible(self, req: Request) -> str | None:
         total = req.total

@@ -6,7 +6,7 @@ import bisect
 from dataclasses import dataclass
 
 from hal.engine.api import Context, RuntimePredictor
-from hal.engine.backfill import conservative_pass, easy_pass
+from hal.engine.backfill import EasyMemo, conservative_pass, easy_pass
 from hal.engine.capacity import Alloc, Book
 from hal.engine.fairshare import UsageLedger
 from hal.engine.plan import Placement, Plan
@@ -26,6 +26,7 @@ class Active:
     start: float
     predicted_end: float
     seq: int
+    cpus: int = 0  # processors the allocation holds (lets the shadow search skip hopeless placements)
     released: bool = False
 
 
@@ -58,6 +59,12 @@ class Scheduler:
         self.head_id: int | None = None
         self.reservations: dict[int, float] = {}
         self.slots: dict[int, tuple[float, float, Alloc]] = {}  # conservative: (start, span, alloc) per job
+        # ``epoch`` moves whenever resources are freed, a prediction changes or a job leaves the queue other
+        # than by starting: a pass's conclusions about the jobs it rejected hold as long as it stands still.
+        self.epoch = 0
+        self.easy_memo: EasyMemo | None = None
+        self._families: dict[object, int] = {}
+        self._shapes: dict[tuple[int, int], int] = {}
         self._seq = 0
 
     # ---- inputs from the shell -------------------------------------------------------------------
@@ -75,6 +82,7 @@ class Scheduler:
         point = est.point if spec.time_limit is None else min(est.point, spec.time_limit)
         self._seq += 1
         item = Waiting(spec, req, point, max(est.upper, point), self._seq, req.total[0])
+        self._memo_keys(item)
         self.known.add(spec.job_id)
         if spec.dependencies or (spec.begin_time is not None and spec.begin_time > now):
             self.held[spec.job_id] = item
@@ -88,6 +96,7 @@ class Scheduler:
         if not act.released:
             self.book.release(act.alloc)
             self._drop_end(act)
+            self.epoch += 1
         self.outcomes[job_id] = ok
         runtime = now - act.start
         spec = act.item.spec
@@ -97,6 +106,7 @@ class Scheduler:
     def extend(self, job_id: int, predicted_end: float) -> None:
         """A running job outlived its prediction; the planner now expects it until ``predicted_end``."""
         act = self.running[job_id]
+        self.epoch += 1
         if act.released:
             self.book.take(act.alloc)
             act.released = False
@@ -109,6 +119,7 @@ class Scheduler:
         """Withdraw a pending or held job; running jobs end through ``finish``."""
         if self.held.pop(job_id, None) is None:
             self.queue.remove({job_id})
+            self.epoch += 1
         self.outcomes[job_id] = False
         self.reasons.pop(job_id, None)
 
@@ -125,8 +136,9 @@ class Scheduler:
         )
         self.book.take(alloc)
         self._seq += 1
-        act = Active(item, alloc, start, predicted_end, self._seq)
+        act = Active(item, alloc, start, predicted_end, self._seq, self.book.cpus_of(alloc))
         self.running[spec.job_id] = act
+        self.epoch += 1
         self.known.add(spec.job_id)
         bisect.insort(self.ends, (predicted_end, act.seq, spec.job_id))
         return act
@@ -148,36 +160,43 @@ class Scheduler:
         if self.held:
             self._promote(now)
         plan = Plan(now)
-        if not len(self.queue):
+        queue = self.queue
+        if not len(queue):
+            queue.forget_fresh()
+            self.head_id = None
             return plan
+        backfill = self.profile.backfill
         # Conservative starts jobs only in their reserved slots: a head started just because it fits now
         # could take a slot promised to a later job.
-        greedy = self.profile.backfill != "conservative"
-        static_head = self.queue.head()
-        if static_head is not None:
+        greedy = backfill != "conservative"
+        if queue.order.static:
             if greedy:
                 self._start_heads_static(plan, now)
-                if len(self.queue) < 2:
-                    self._mark_head(plan)
-                    return plan
-            waiting = self.queue.items()
+            if backfill == "easy" and len(queue) >= 2:
+                easy_pass(self, plan, now, None)
+            elif backfill == "conservative":
+                conservative_pass(self, plan, now, queue.items())
+            head = queue.head()
         else:
             self._refresh_ctx(now)
-            waiting = self.queue.ordered(self.ctx)
+            waiting = queue.ordered(self.ctx)
             if greedy:
                 waiting = self._start_heads(plan, now, waiting)
-        if waiting and self.profile.backfill == "easy":
-            easy_pass(self, plan, now, waiting)
-        elif waiting and self.profile.backfill == "conservative":
-            conservative_pass(self, plan, now, waiting)
-        self._mark_head(plan)
+            if waiting and backfill == "easy":
+                easy_pass(self, plan, now, waiting)
+            elif waiting and backfill == "conservative":
+                conservative_pass(self, plan, now, waiting)
+            running = self.running
+            head = next((w for w in waiting if w.spec.job_id not in running), None)
+        queue.forget_fresh()
+        self.head_id = head.spec.job_id if head is not None else None
         return plan
 
     def start(self, plan: Plan, item: Waiting, alloc: Alloc, now: float, backfilled: bool) -> None:
         """Book a start decided by a pass (the alloc is already taken from the book)."""
         self._seq += 1
         end = now + item.estimate
-        act = Active(item, alloc, now, end, self._seq)
+        act = Active(item, alloc, now, end, self._seq, self.book.cpus_of(alloc))
         jid = item.spec.job_id
         self.running[jid] = act
         ends = self.ends
@@ -202,6 +221,7 @@ class Scheduler:
                 return
             queue.pop_head()
             self.start(plan, head, alloc, now, False)
+            self.easy_memo = None  # a new running job can move the shadow of whoever is head next
 
     def _start_heads(self, plan: Plan, now: float, waiting: list[Waiting]) -> list[Waiting]:
         started: set[int] = set()
@@ -215,13 +235,8 @@ class Scheduler:
             k += 1
         if started:
             self.queue.remove(started)
+            self.easy_memo = None  # a new running job can move the shadow of whoever is head next
         return waiting[k:]
-
-    def _mark_head(self, plan: Plan) -> None:
-        head = self.queue.head()
-        if head is None and len(self.queue):
-            head = self.queue.ordered(self.ctx)[0]
-        self.head_id = head.spec.job_id if head is not None else None
 
     def _release_due(self, now: float) -> None:
         ends = self.ends
@@ -230,6 +245,14 @@ class Scheduler:
             act = self.running[jid]
             act.released = True
             self.book.release(act.alloc)
+            self.epoch += 1
+
+    def _memo_keys(self, item: Waiting) -> None:
+        """Intern the book's memo keys to small ints, so a pass's memo lookups hash an int."""
+        family, size = self.book.memo_key(item.req)
+        fid = item.family = self._families.setdefault(family, len(self._families))
+        item.size = size
+        item.shape = self._shapes.setdefault((fid, size), len(self._shapes))
 
     def _drop_end(self, act: Active) -> None:
         key = (act.predicted_end, act.seq, act.item.spec.job_id)

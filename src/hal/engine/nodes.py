@@ -54,6 +54,23 @@ class NodeBook:
         self.now = 0.0  # set by the shell before a cycle; only time-relaxed selector constraints read it
         self._masks: dict[tuple[str, tuple[str, ...]], npt.NDArray[np.bool_]] = {}
 
+    @property
+    def time_invariant(self) -> bool:
+        """A selector may relax a constraint as time passes; plain placement depends on free resources only."""
+        return self.select is None
+
+    def memo_key(self, req: Request) -> tuple[object, int]:
+        """Without a selector a placement exists iff enough nodes (or task slots) have room: monotone in size."""
+        if self.select is not None:
+            return req.shape, 0
+        if req.nodes is None:
+            return ("tasks", req.per_task, req.exclusive, req.partition, req.features), req.tasks
+        per_node = tuple(int(v) for v in req.per_node())
+        return ("nodes", per_node, req.exclusive, req.partition, req.features), req.nodes
+
+    def cpus_of(self, alloc: NodeAlloc) -> int:
+        return int(alloc.amounts[:, 0].sum())
+
     def _mask(self, req: Request) -> npt.NDArray[np.bool_]:
         key = (req.partition, req.features)
         mask = self._masks.get(key)

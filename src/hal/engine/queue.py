@@ -14,12 +14,22 @@ from hal.model.job import JobSpec
 
 @dataclass(slots=True)
 class Waiting:
+    """A pending job as the planner sees it.
+
+    ``family``/``size``/``shape`` are the book's memo keys (see ``Book.memo_key``), interned to small ints
+    by the Scheduler: within a pass, a request that failed to fit rules out every request of its family
+    that is at least as large, and a shape that failed the EASY extra rule rules out the same shape.
+    """
+
     spec: JobSpec
     req: Request
     estimate: float
     upper: float
     seq: int
     cpus: int
+    family: int = -1
+    size: int = 0
+    shape: int = -1
 
 
 class PendingQueue:
@@ -28,6 +38,7 @@ class PendingQueue:
     def __init__(self, order: QueueSort) -> None:
         self.order = order
         self._items: list[tuple[float, int, Waiting]] = []
+        self._fresh: list[tuple[float, int, Waiting]] = []  # added since the last take_fresh()
 
     def __len__(self) -> int:
         return len(self._items)
@@ -35,6 +46,7 @@ class PendingQueue:
     def add(self, item: Waiting) -> None:
         key = self.order.key(item.spec, item.estimate) if self.order.static else 0.0
         entry = (key, item.seq, item)
+        self._fresh.append(entry)
         items = self._items
         if not items or entry[:2] >= items[-1][:2]:
             items.append(entry)
@@ -68,3 +80,20 @@ class PendingQueue:
 
     def items(self) -> list[Waiting]:
         return [e[2] for e in self._items]
+
+    def take_fresh(self, waiting: list[Waiting] | None) -> list[Waiting]:
+        """The jobs added since the last call, in queue order (``waiting``: this cycle's dynamic order).
+
+        The caller knows they are all still queued (nothing left the queue but by starting as a head).
+        """
+        fresh, self._fresh = self._fresh, []
+        if not fresh:
+            return []
+        if waiting is None:
+            fresh.sort(key=lambda e: e[:2])  # the static queue's own order
+            return [e[2] for e in fresh]
+        seqs = {e[1] for e in fresh}
+        return [w for w in waiting if w.seq in seqs]
+
+    def forget_fresh(self) -> None:
+        self._fresh = []
