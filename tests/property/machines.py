@@ -180,6 +180,8 @@ def profiles(draw: st.DrawFn, orders: tuple[str, ...] = ALL_ORDERS, backfills: t
         backfill=draw(st.sampled_from(backfills)),
         backfill_order=draw(st.sampled_from(BACKFILL_ORDERS)),
         placement=draw(st.sampled_from(PLACEMENTS)),
+        correction=draw(st.sampled_from(["reqtime", "reqtime", "ladder", "double"])),
+        half_life=draw(st.sampled_from([7 * 86400.0, 100.0])),
     )
 
 
