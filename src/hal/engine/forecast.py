@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from hal.engine.api import Estimate
 from hal.engine.cycle import Active, Scheduler
@@ -79,10 +79,9 @@ def forward_starts(s: Scheduler, now: float, basis: str = "point", horizon: floa
     rule = s.profile.correction
     for jid, act in s.running.items():
         end = _running_end(act, now, basis, rule)
-        sim.running[jid] = Active(act.item, act.alloc, act.start, end, act.seq, act.released)
+        sim.running[jid] = replace(act, predicted_end=end, released=False)
         if act.released:  # the real book already counts it free; the copy must hold it until its planned end
             sim.book.take(act.alloc)
-            sim.running[jid].released = False
         sim.ends.append((end, act.seq, jid))
     sim.ends.sort()
     sim._seq = s._seq

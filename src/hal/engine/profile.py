@@ -12,6 +12,7 @@ from hal.engine.plugins.f1 import F1, F1Args
 from hal.engine.plugins.fcfs import Fcfs, FcfsArgs
 from hal.engine.plugins.multifactor import Multifactor, MultifactorArgs
 from hal.engine.plugins.sjf import Sjf, SjfArgs
+from hal.engine.plugins.tuned import Tuned, TunedArgs
 from hal.engine.plugins.unicep import Unicep, UnicepArgs
 from hal.engine.plugins.wfp3 import Wfp3, Wfp3Args
 
@@ -22,6 +23,7 @@ ORDERS: dict[str, tuple[type[Any], type[Any]]] = {
     "wfp3": (Wfp3, Wfp3Args),
     "unicep": (Unicep, UnicepArgs),
     "multifactor": (Multifactor, MultifactorArgs),
+    "tuned": (Tuned, TunedArgs),
 }
 BACKFILLS = ("none", "easy", "conservative")
 BACKFILL_ORDERS = ("queue", "sjf")

@@ -7,8 +7,8 @@ import math
 import struct
 import sys
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
@@ -53,9 +53,12 @@ class RlSetup:
     window_size: int = 1024
     starts: tuple[int, ...] | None = None  # None: drawn as RLScheduler does, seed 1
     batch_job_slice: int = 10000  # only the first 10,000 jobs are sampled (no effect on 10,000-job traces)
+    key: Callable[[RlJob], Key] | None = field(default=None, compare=False)  # policy "custom": a static key
 
     def __post_init__(self) -> None:
-        if self.policy not in POLICIES:
+        if self.policy == "custom" and self.key is None:
+            raise ValueError("policy 'custom' needs a key function")
+        if self.policy not in POLICIES and self.policy != "custom":
             raise ValueError(f"unknown policy {self.policy!r}; choose one of {', '.join(POLICIES)}")
         if self.window_size < 1:
             raise ValueError("window_size must be positive")
@@ -157,7 +160,11 @@ class _Window:
         self.n = len(jobs)
         self.backfill = setup.backfill
         self.policy = setup.policy
-        keys = [static_key(setup.policy, setup.published_bug, j) for j in jobs]
+        keys: list[Key | None]
+        if setup.key is not None:
+            keys = [setup.key(j) for j in jobs]
+        else:
+            keys = [static_key(setup.policy, setup.published_bug, j) for j in jobs]
         self.keys: list[Key] | None = None if keys[0] is None else [k for k in keys if k is not None]
         self.min_req = min(self.req)
         self.end_act = [0] * self.n  # start + run, the completion the simulator uses

@@ -1,0 +1,62 @@
+"""`hal tune`: fit the parametric priority on an earlier slice of a trace and test it on a later one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from hal.cli.common import err, fail, out
+from hal.learn.tune import DIMS_ALL, args_text, order_bsld, search, sim_objective
+from hal.sim.runner import SimOptions, load, parse_window
+from hal.sim.swf import TraceError
+
+BASELINES = ("fcfs", "sjf", "f1")
+
+
+def tune(
+    trace: Annotated[Path, typer.Argument(help="SWF trace file")],
+    train: Annotated[str, typer.Option(help="START:COUNT of the loaded jobs to tune on")],
+    test: Annotated[str | None, typer.Option(help="START:COUNT to evaluate on (default: the next COUNT jobs)")] = None,
+    estimate: Annotated[str, typer.Option(help="runtime predictions the planner uses: user|last2|gbm")] = "last2",
+    backfill_order: Annotated[str, typer.Option(help="queue|sjf")] = "sjf",
+    budget: Annotated[int, typer.Option(help="simulations the search may run")] = 60,
+    seed: Annotated[int, typer.Option(help="search seed")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+) -> None:
+    """Search the priority weights by simulating the training slice; report them against fixed orders
+    on the test slice, which must come after the training slice and share no job with it."""
+    try:
+        t0, tn = parse_window(train)
+        s0, sn = parse_window(test) if test else (t0 + tn, tn)
+        if s0 < t0 + tn:
+            raise ValueError(f"the test slice {s0}:{sn} overlaps or precedes the training slice {t0}:{tn}")
+        _, workload = load(trace, SimOptions())
+    except (TraceError, ValueError) as exc:
+        raise fail(str(exc)) from exc
+    jobs = workload.jobs
+    if s0 + sn > len(jobs):
+        raise fail(f"the test slice ends at job {s0 + sn}, past the {len(jobs)} usable jobs")
+    train_jobs, test_jobs = jobs[t0 : t0 + tn], jobs[s0 : s0 + sn]
+    err.print(f"tuning on jobs {t0}-{t0 + tn - 1} with {budget} simulations ...")
+    res = search(sim_objective(train_jobs, workload.capacity, estimate, backfill_order), budget, seed, DIMS_ALL)
+    rows = {"tuned": (res.value, sim_objective(test_jobs, workload.capacity, estimate, backfill_order)(res.best))}
+    for name in BASELINES:
+        rows[name] = (
+            order_bsld(train_jobs, workload.capacity, estimate, backfill_order, name),
+            order_bsld(test_jobs, workload.capacity, estimate, backfill_order, name),
+        )
+    if as_json:
+        data = {"weights": res.best.vector(), "evaluations": res.evaluations, "avg_bsld": rows}
+        out.print_json(json.dumps(data))
+        return
+    table = Table(title=f"{trace.name}: avg bsld, EASY ({backfill_order} backfill), estimate={estimate}")
+    for col in ("order", f"train {t0}:{tn}", f"test {s0}:{sn}"):
+        table.add_column(col, justify="right")
+    for name, (a, b) in rows.items():
+        table.add_row(name, f"{a:,.2f}", f"{b:,.2f}")
+    table.caption = f"tuned weights: {args_text(res.best)} ({res.evaluations} simulations)"
+    out.print(table)
