@@ -57,6 +57,9 @@ class Locality:
         self.sizes: dict[str, float] = {}
         self.cached: dict[str, Bools] = {}
         self.stored: dict[str, set[tuple[int, int]]] = {}
+        self.version = 0  # bumped on every replica change; normalized() answers are memoized per version
+        self._memo: dict[tuple[str, ...], tuple[Floats, Bools]] = {}
+        self._memo_version = -1
         lvl = index.level(self.model.egress_level)
         self.egress_level = lvl if lvl is not None else index.top
         labels = index.labels[self.egress_level]
@@ -70,15 +73,18 @@ class Locality:
 
     def add_node_replica(self, name: str, node: int) -> None:
         self.cached[name][node] = True
+        self.version += 1
 
     def drop_node_replica(self, name: str, node: int) -> None:
         self.cached[name][node] = False
+        self.version += 1
 
     def add_storage_replica(self, name: str, level: str, label: str) -> None:
         lvl = self.index.level(level)
         if lvl is None or label not in self.index.labels[lvl]:
             raise ValueError(f"unknown storage location {level}={label!r}")
         self.stored[name].add((lvl, self.index.labels[lvl].index(label)))
+        self.version += 1
 
     # ---- costs -----------------------------------------------------------------------------------
     def _levels_from(self, inside: Bools) -> npt.NDArray[np.int64]:
@@ -138,8 +144,18 @@ class Locality:
 
     def normalized(self, inputs: tuple[str, ...]) -> tuple[Floats, Bools]:
         """Cost in [0, 1) per node (seconds plus egress as seconds, saturating at ``value_scale``) and the
-        data-local mask used by delay scheduling."""
+        data-local mask for delay scheduling: nodes as close to the data as the best node anywhere (or within
+        ``local_level``), so a job whose data is cached nowhere never waits for locality."""
+        if self._memo_version != self.version:
+            self._memo.clear()
+            self._memo_version = self.version
+        hit = self._memo.get(inputs)
+        if hit is not None:
+            return hit
         c = self.costs(inputs)
         m = self.model
         total = c.seconds + c.dollars * 3600.0 / max(m.dollars_per_hour, 1e-9)
-        return total / (total + m.value_scale), c.level <= m.local_level
+        local = c.level <= max(m.local_level, int(c.level.min()) if c.level.size else 0)
+        answer = (total / (total + m.value_scale), local)
+        self._memo[inputs] = answer
+        return answer

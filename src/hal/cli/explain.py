@@ -1,0 +1,105 @@
+"""`hal explain JOB`: where a job was placed and why, part by part (topology, data to move, fragmentation).
+
+Live (a running server): the job's state, reason and nodes, plus the placement parts when the server
+records them. What-if (``--trace`` and ``--cluster``): replays the trace with topology-aware placement and
+shows, at the moment the job started, the parts of its placement and of the best alternatives.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+from rich.table import Table
+
+from hal.cli.common import fail, out
+
+TOPOLOGY_ADVICE = "free nodes exist, but not within its --switches, --segment or required topology level"
+
+
+def _parts_table(title: str, rows: list[tuple[str, dict[str, Any]]]) -> Table:
+    table = Table(title=title)
+    for col in ("placement", "level", "leaves", "topology", "data s", "bytes", "egress $", "data", "frag", "total"):
+        table.add_column(col, justify="right" if col not in ("placement", "level") else "left")
+    for label, p in rows:
+        table.add_row(
+            label, str(p["level"]), str(p["leaves"]), f"{p['topology']:.3f}", f"{p['data_seconds']:.1f}",
+            f"{p['bytes_to_move']:.3g}", f"{p['egress_dollars']:.2f}", f"{p['data']:.3f}",
+            f"{p['fragmentation']:.3f}", f"{p['total']:.3f}",
+        )  # fmt: skip
+    return table
+
+
+def _what_if(job_id: int, trace: Path, cluster_file: Path) -> None:
+    from hal.clusterfile import load_cluster
+    from hal.engine.nodes import NodeBook
+    from hal.engine.plugins.placement_explain import alternatives, parts_of, room_of
+    from hal.engine.plugins.topology import TopologySelector
+    from hal.engine.predict.registry import make_predictor
+    from hal.engine.profile import Profile
+    from hal.model.cluster import NodeTable
+    from hal.model.topology import Topology
+    from hal.sim.placement_sim import PlacementSimulation
+    from hal.sim.swf import read_swf
+    from hal.sim.workload import to_workload
+
+    cluster = load_cluster(cluster_file)
+    table = NodeTable.of(cluster)
+    selector = TopologySelector(cluster.topology or Topology.flat(len(table)))
+    book = NodeBook(table, selector=selector)
+    jobs = to_workload(read_swf(trace), int(table.capacity[:, 0].sum())).jobs
+    if job_id not in {j.job_id for j in jobs}:
+        raise fail(f"job {job_id} is not among the usable jobs of {trace}")
+    found: dict[str, Any] = {}
+
+    def on_start(spec: Any, nodes: tuple[int, ...], now: float) -> float:
+        if spec.job_id == job_id:
+            alloc = sim.sched.running[job_id].alloc
+            req = sim.sched.running[job_id].item.req
+            book.release(alloc)
+            room, _ = room_of(book, req)
+            found["chosen"] = parts_of(selector, req, np.asarray(nodes, dtype=np.intp), room).as_dict()
+            found["alternatives"] = [p.as_dict() for p in alternatives(selector, book, req)]
+            book.take(alloc)
+            found["when"], found["nodes"] = now, table.nodelist(list(nodes))
+            found["wait"] = now - spec.submit_time
+        return 0.0
+
+    sim = PlacementSimulation(jobs, book, Profile(), make_predictor("user"), selector.index, on_start=on_start)
+    sim.run()
+    if not found:
+        raise fail(f"job {job_id} never started in the replay")
+    out.print(
+        f"job {job_id} started at t={found['when']:.0f} s after waiting {found['wait']:.0f} s on {found['nodes']}"
+    )
+    rows = [("chosen", found["chosen"])] + [(f"alternative {i + 1}", p) for i, p in enumerate(found["alternatives"])]
+    out.print(_parts_table("placement score parts (lower total wins)", rows))
+
+
+def explain(
+    job: Annotated[str, typer.Argument(help="job id")],
+    trace: Annotated[Path | None, typer.Option(help="what-if: replay this SWF trace")] = None,
+    cluster: Annotated[Path | None, typer.Option(help="what-if: cluster TOML with its [topology]")] = None,
+) -> None:
+    """Where a job runs or why it waits, with the parts of its placement score."""
+    if trace is not None or cluster is not None:
+        if trace is None or cluster is None:
+            raise fail("a what-if explanation needs both --trace and --cluster")
+        _what_if(int(job), trace, cluster)
+        return
+    from hal.cli.live import client
+
+    with client() as c:
+        rec = c.get(job)
+    out.print(
+        f"job {rec['id']}: {rec['state']} reason={rec.get('reason') or 'None'} nodes={rec.get('nodelist') or '-'}"
+    )
+    if rec.get("reason") == "Topology":
+        out.print(f"  why: {TOPOLOGY_ADVICE}")
+    placement = rec.get("placement")
+    if placement:
+        out.print(_parts_table("placement score parts", [("chosen", placement)]))
+    else:
+        out.print("  (the server did not record placement parts for this job)")

@@ -1,0 +1,76 @@
+"""Why a placement: the parts of the combined score for a chosen allocation and for the best alternatives."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from hal.engine.nodes import NodeBook
+from hal.engine.plugins.locality import Locality
+from hal.engine.plugins.score import ScoreParts, combine
+from hal.engine.plugins.topology import TopologySelector
+from hal.engine.request import Request
+from hal.model.job import PendingReason
+
+
+def room_of(book: NodeBook, req: Request) -> tuple[npt.NDArray[np.int64], int]:
+    """Per-node room for the request on the book's current free state, and the units it needs."""
+    free, cap = book.free, book.table.capacity
+    mask = book._mask(req)
+    if req.exclusive:
+        mask = mask & (free == cap).all(axis=1)
+    if req.nodes is not None:
+        return (mask & (free >= req.per_node()).all(axis=1)).astype(np.int64), req.nodes
+    per = np.array(req.per_task, dtype=np.int64)
+    used = per > 0
+    room = (free[:, used] // per[used]).min(axis=1) if used.any() else np.zeros(len(free), dtype=np.int64)
+    return np.where(mask, room, 0), req.tasks
+
+
+def parts_of(
+    sel: TopologySelector, req: Request, nodes: npt.NDArray[np.intp], room: npt.NDArray[np.int64]
+) -> ScoreParts:
+    """The score parts of placing ``req`` on ``nodes`` when the machine has ``room`` per node (before it)."""
+    ix, w = sel.index, sel.args.weights
+    leaves, level = ix.span(nodes)
+    units = req.nodes or req.tasks
+    dom = ix.ids[level][nodes[0]] if nodes.size else 0
+    dom_room = float(ix.sums(level, room)[dom]) if nodes.size else 0.0
+    frag = 1.0 - units / dom_room if dom_room > 0 else 0.0
+    topo = level / max(1, ix.top)
+    secs = moved = dollars = data = 0.0
+    if isinstance(sel.data, Locality) and req.inputs and nodes.size:
+        c = sel.data.costs(req.inputs)
+        norm, _ = sel.data.normalized(req.inputs)
+        secs, moved = float(c.seconds[nodes].max()), float(c.bytes[nodes].sum())
+        dollars, data = float(c.dollars[nodes].sum()), float(norm[nodes].max())
+    total = combine(w, topo, data, frag)
+    return ScoreParts(ix.names[level], leaves, topo, secs, moved, dollars, data, max(frag, 0.0), total)
+
+
+def alternatives(sel: TopologySelector, book: NodeBook, req: Request, k: int = 3) -> list[ScoreParts]:
+    """The best ``k`` single-domain candidates at each level the request fits in right now, cheapest first."""
+    room, units = room_of(book, req)
+    ix = sel.index
+    out: list[ScoreParts] = []
+    for lvl in range(ix.top + 1):
+        dom = ix.sums(lvl, room)
+        for d in np.flatnonzero(dom >= units)[: 4 * k]:
+            members = np.flatnonzero((ix.ids[lvl] == d) & (room > 0))
+            nodes, _ = sel._fill(lvl, members, room, units, None)
+            out.append(parts_of(sel, req, nodes, room))
+        if len(out) >= 4 * k:
+            break
+    return sorted(out, key=lambda p: p.total)[:k]
+
+
+def reason_for(book: NodeBook, req: Request) -> PendingReason | None:
+    """``Topology`` when enough resources are free now but not within the job's topology request."""
+    if book.select is None or not (req.switches or req.topology_required or req.segment):
+        return None
+    selector, book.select = book.select, None
+    try:
+        counts_fit = book.fits(req)
+    finally:
+        book.select = selector
+    return PendingReason.TOPOLOGY if counts_fit and not book.fits(req) else None
