@@ -143,11 +143,18 @@ class LauncherClient:
             return False
 
     def stop(self) -> None:
-        """Closing our connection ends the launcher; we wait a moment so it is reaped."""
+        """Closing our connection ends the launcher once it has forked what it received; one we never reached has
+        nothing pending and is terminated at once."""
         self.close()
-        if self.process is not None:
+        if self.process is None:
+            return
+        if self.connected:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(2.0)
+        if self.process.poll() is None:
+            self.process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(1.0)
 
     def close(self) -> None:
         self._drop(retry=False)
