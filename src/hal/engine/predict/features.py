@@ -132,7 +132,7 @@ class History:
             row.append(math.log1p(user.completed))
             row.append(float(user.outstanding))
             row.append(math.log1p(user.outstanding_procs))
-            row.append(math.log1p(t - user.last_submit) if user.last_submit >= 0 else MISSING)
+            row.append(math.log1p(max(t - user.last_submit, 0.0)) if user.last_submit >= 0 else MISSING)
             row.append(math.log1p(max(t - user.last_end, 0.0)) if user.last_end >= 0 else MISSING)
         row.append(self.recent_sum / len(self.recent) if self.recent else MISSING)
         row.append(self._last2(user, req))

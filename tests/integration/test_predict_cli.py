@@ -1,0 +1,64 @@
+"""`hal predict-eval` and `hal simulate --estimate gbm` end to end on the shipped sample trace."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from hal.engine.predict.gbm import GbmPredictor
+from hal.engine.profile import Profile
+from hal.sim.runner import SimOptions, load
+from hal.sim.simulator import Simulation, pool_for
+from tests.unit.learn.conftest import SAMPLE, SMALL
+
+
+def hal(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hal", *args], capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def test_predict_eval_json_for_each_predictor() -> None:
+    for name in ("user", "last2"):
+        done = hal("predict-eval", str(SAMPLE), "--predictor", name, "--json")
+        assert done.returncode == 0, done.stderr
+        data = json.loads(done.stdout)
+        assert data["jobs"] == 3000 and 0 < data["accuracy"] < 1
+        assert set(data["by_class"]) == {"< 1 min", "1-10 min", "10 min-1 h", "1-4 h", "> 4 h"}
+        assert data["predict_us_per_job"] > 0
+
+
+def test_gbm_model_saved_then_reused_and_corrupt_file_falls_back(tmp_path: Path) -> None:
+    model = tmp_path / "kth.hal"
+    done = hal("predict-eval", str(SAMPLE), "--predictor", "gbm", "--retrain-every", "500", "--save-model", str(model))
+    assert done.returncode == 0, done.stderr
+    assert "accuracy" in done.stdout and model.stat().st_size > 0
+    again = hal("predict-eval", str(SAMPLE), "--predictor", "gbm", "--model", str(model), "--json")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["predictor"] == "gbm"
+    model.write_bytes(b"\x00corrupt")
+    bad = hal("predict-eval", str(SAMPLE), "--predictor", "gbm", "--model", str(model), "--json")
+    assert bad.returncode == 0, bad.stderr
+    assert "falling back to last2" in bad.stderr
+    assert json.loads(bad.stdout)["predictor"] == "last2"
+
+
+def test_a_prediction_is_never_a_kill_limit() -> None:
+    _, workload = load(SAMPLE, SimOptions())
+    book, space = pool_for(workload.capacity)
+    pred = GbmPredictor(SMALL)
+    out = Simulation(workload.jobs, book, space, Profile(backfill_order="sjf"), pred).run()
+    assert out.done.all()
+    assert np.array_equal(out.end - out.start, out.run)  # every job ran its whole real runtime
+    assert (out.estimate < out.run).sum() > 100  # although many were predicted shorter than they ran
+    assert pred.model is not None
+
+
+def test_simulate_cli_accepts_gbm() -> None:
+    done = hal("simulate", str(SAMPLE), "--estimate", "gbm", "--backfill-order", "sjf")
+    assert done.returncode == 0, done.stderr
+    assert "est=gbm" in done.stdout

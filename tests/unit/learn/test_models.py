@@ -1,0 +1,94 @@
+"""Compiled boosters agree with LightGBM; model files round-trip, and bad ones fail clearly to last2."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hal.engine.predict.basic import LastTwo
+from hal.engine.predict.gbm import GbmPredictor
+from hal.engine.predict.trees import compile_model, fit_boosters, params_of
+from hal.learn.evaluate import History, evaluate
+from hal.learn.store import ModelFileError, load_model, load_or_fallback, save_model
+from hal.learn.trainer import BackgroundTrainer
+from tests.unit.learn.conftest import SMALL
+
+
+def test_compiled_model_matches_lightgbm() -> None:
+    import lightgbm
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(2000, 4))
+    y = x[:, 0] * 2 + np.where(x[:, 1] > 0, 1.0, -1.0)
+    names = ["a", "b", "c", "d"]
+    (text,) = fit_boosters(x, [y], params_of(SMALL, "l2"), names, 20)
+    fn = compile_model(text, names)
+    ref = lightgbm.Booster(model_str=text).predict(x[:200])
+    got = np.array([fn(list(row)) for row in x[:200]])
+    assert np.allclose(got, ref, atol=1e-9)
+    with pytest.raises(ValueError, match="differ"):
+        compile_model(text, ["w", "x", "y", "z"])
+
+
+def trained(history: History) -> GbmPredictor:
+    pred = GbmPredictor(SMALL)
+    part = History(history.jobs[:1500], history.ends[:1500])
+    evaluate(part, pred)
+    assert pred.model is not None
+    return pred
+
+
+def test_save_and_load_give_the_same_predictions(tmp_path: Path, sample_history: History) -> None:
+    pred = trained(sample_history)
+    path = tmp_path / "model.hal"
+    save_model(pred, path)
+    loaded = load_model(path)
+    for spec in sample_history.jobs[1500:1600]:
+        assert loaded.predict(spec) == pred.predict(spec)
+    assert len(loaded.inputs) == len(pred.inputs)
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "version", "booster", "missing"])
+def test_bad_model_files_fail_clearly_and_fall_back(tmp_path: Path, sample_history: History, damage: str) -> None:
+    path = tmp_path / "model.hal"
+    if damage != "missing":
+        save_model(trained(sample_history), path)
+    if damage == "garbage":
+        path.write_bytes(b"not a model at all")
+    elif damage == "truncated":
+        path.write_bytes(path.read_bytes()[:200])
+    elif damage in ("version", "booster"):
+        with zipfile.ZipFile(path) as zf:
+            parts = {n: zf.read(n) for n in zf.namelist()}
+        if damage == "version":
+            parts["meta.json"] = parts["meta.json"].replace(b'"version": 1', b'"version": 99')
+        else:
+            parts["booster_0.txt"] = b"tree\nnonsense=1\n"
+        with zipfile.ZipFile(path, "w") as zf:
+            for name, data in parts.items():
+                zf.writestr(name, data)
+    with pytest.raises(ModelFileError) as info:
+        load_model(path)
+    assert str(path) in str(info.value)
+    pred, warning = load_or_fallback(path)
+    assert isinstance(pred, LastTwo)
+    assert warning is not None and "last2" in warning
+
+
+def test_background_trainer_is_reproducible_and_does_not_block(sample_history: History) -> None:
+    runs = []
+    for _ in range(2):
+        trainer = BackgroundTrainer(deterministic=True)
+        runs.append(evaluate(sample_history, GbmPredictor(SMALL, trainer)).predictions)
+        trainer.join()
+        assert trainer.fits >= 3 and trainer.error is None
+    assert np.array_equal(runs[0], runs[1])
+    live = BackgroundTrainer()
+    pred = trained(sample_history)
+    live.submit(list(pred.inputs), list(pred.targets), SMALL)
+    assert live.take() is None or live.fits == 1  # submit returned before (or just as) the fit ended
+    live.join()
+    assert live.take() is not None
