@@ -128,6 +128,7 @@ class Controller:
         self._thread: threading.Thread | None = None
         self.cycles = 0
         self.htc: Any = None  # HTC slot provider (hal.htc.bridge): takes slot-job starts out of each plan
+        self.staging: Any = None  # data plane (hal.data.live.LiveStaging): stages inputs before each launch
 
     # ---- submission -----------------------------------------------------------------------------
     def submit(self, req: JobRequest, user: str, key: str | None = None) -> Submitted:
@@ -353,6 +354,7 @@ class Controller:
             total = extend(now - act.start, act.item.spec.time_limit, self.profile.correction)
             self.sched.extend(ends[0][2], act.start + max(total, now - act.start + 1.0))
         t0 = time.perf_counter()
+        self.book.now = now  # time-relaxed topology constraints (--switches maxwait) read it
         plan = self.sched.cycle(now)
         spent = time.perf_counter() - t0
         if self.htc is not None:
@@ -382,6 +384,11 @@ class Controller:
                 self.store.update_job(conn, p.job_id, values, (p.job_id, now, "RUNNING", f"on {nodelist}"))
                 launches.append(launch_spec(lv, shares, out, err))
         for spec in launches:
+            if self.staging is not None:
+                staged = self.staging.before_launch(self, spec, now)
+                if staged is None:
+                    continue  # back in the queue (or failed) with the stage-in reason
+                spec = staged
             try:
                 self.executor.launch(spec)
             except Exception as exc:

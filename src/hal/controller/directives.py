@@ -26,6 +26,7 @@ VALUED = {
     "time", "partition", "account", "qos", "output", "error", "dependency", "array", "begin", "chdir", "export",
     "nice", "wrap",
 }  # fmt: skip
+VALUED |= {"input-data", "output-data", "switches", "segment", "topology"}  # data plane and topology requests
 FLAGS = {"requeue", "no-requeue", "exclusive"}
 DEP_KINDS = ("after", "afterany", "afterok", "afternotok")
 
@@ -60,6 +61,13 @@ class JobRequest:
     output: str = ""
     error: str = ""
     env: dict[str, str] = field(default_factory=dict)
+    inputs: list[str] = field(default_factory=list)  # --input-data=NAME[,NAME]: datasets staged to $HAL_DATA
+    outputs: list[str] = field(default_factory=list)  # --output-data=NAME[,NAME]
+    switches: int | None = None  # --switches=N[@maxwait]
+    switches_wait: float | None = None
+    segment: int | None = None  # --segment=N
+    topology_required: str = ""  # --topology=required=LEVEL
+    topology_preferred: str = ""  # --topology=preferred=LEVEL
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -321,7 +329,29 @@ def build_request(script: str, overrides: dict[str, str], env: dict[str, str], w
         output=options.get("output", ""),
         error=options.get("error", ""),
         env=_env(options.get("export", "ALL"), env),
+        **placement_options(options),
     )
+
+
+def placement_options(options: dict[str, str]) -> dict[str, Any]:
+    """--input-data/--output-data (dataset names), --switches=N[@maxwait], --segment=N and
+    --topology=required=LEVEL|preferred=LEVEL (Kueue's TAS annotations as one option)."""
+    out: dict[str, Any] = {
+        "inputs": [x for x in options.get("input-data", "").split(",") if x],
+        "outputs": [x for x in options.get("output-data", "").split(",") if x],
+    }
+    if options.get("switches"):
+        count, _, wait = options["switches"].partition("@")
+        out["switches"] = _int({"switches": count}, "switches", None)
+        out["switches_wait"] = parse_time(wait) if wait else None
+    if options.get("segment"):
+        out["segment"] = _int(options, "segment", None)
+    if options.get("topology"):
+        kind, sep, level = options["topology"].partition("=")
+        if not sep or kind not in ("required", "preferred") or not level:
+            raise DirectiveError(f"--topology={options['topology']}: use required=LEVEL or preferred=LEVEL")
+        out[f"topology_{kind}"] = level
+    return out
 
 
 def wrap_script(command: str) -> str:

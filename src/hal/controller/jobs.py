@@ -51,6 +51,13 @@ def spec_of(job_id: int, req: JobRequest, user: str, submit_time: float, deps: t
         nice=req.nice,
         dependencies=deps,
         begin_time=req.begin,
+        inputs=tuple(req.inputs),
+        outputs=tuple(req.outputs),
+        switches=req.switches,
+        switches_wait=req.switches_wait,
+        segment=req.segment,
+        topology_required=req.topology_required,
+        topology_preferred=req.topology_preferred,
     )
 
 

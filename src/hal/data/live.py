@@ -1,0 +1,62 @@
+"""The controller's stage-in step: before a launch, copy the job's inputs into its nodes' caches.
+
+Wired with one attribute on the Controller (``controller.staging = LiveStaging(stager)``): the job then
+finds its inputs at $HAL_DATA/<name>. A stage-in that fails after the stager's retry policy sends the job
+back to the queue (a new attempt, like a requeue after NODE_FAIL) with the reason, up to ``max_requeues``
+times, then fails it with that reason; it is never silently dropped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+
+from hal.data.stager import StageError, Stager
+from hal.executors.api import LaunchSpec
+
+log = logging.getLogger("hal.data")
+
+
+class LiveStaging:
+    def __init__(self, stager: Stager, max_requeues: int = 2) -> None:
+        self.stager = stager
+        self.max_requeues = max_requeues
+        self.failures: dict[int, str] = {}
+
+    def before_launch(self, controller: Any, spec: LaunchSpec, now: float) -> LaunchSpec | None:
+        """The spec with $HAL_DATA set once every input is staged, or None when the job went back to wait."""
+        self._unpin_ended(controller)
+        lv = controller.live.get(spec.job_id)
+        inputs = tuple(getattr(lv.spec, "inputs", ())) if lv is not None else ()
+        nodes = [s.node for s in spec.shares]
+        if not nodes or nodes[0] not in self.stager.caches:
+            return spec
+        env = {**spec.env, **self.stager.env(nodes[0])}
+        if not inputs:
+            return dataclasses.replace(spec, env=env)
+        try:
+            self.stager.stage_in(spec.job_id, inputs, nodes)
+        except (StageError, KeyError) as exc:
+            self._back_to_queue(controller, lv, now, f"stage-in failed: {exc}")
+            return None
+        return dataclasses.replace(spec, env=env)
+
+    def _back_to_queue(self, controller: Any, lv: Any, now: float, cause: str) -> None:
+        log.warning("job %s: %s", lv.job_id, cause)
+        self.failures[lv.job_id] = cause
+        self.stager.release(lv.job_id)
+        with controller.store.engine.begin() as conn:
+            controller.machine.release(lv.job_id)
+            controller.sched.finish(lv.job_id, now, ok=False)
+            if lv.restarts < self.max_requeues:
+                controller._requeue(conn, lv, now, cause)
+            else:
+                controller._close(conn, lv, now, "FAILED", {"cause": cause})
+
+    def _unpin_ended(self, controller: Any) -> None:
+        pinned = {j for cache in self.stager.caches.values() for holders in cache.pins.values() for j in holders}
+        for job_id in pinned:
+            lv = controller.live.get(job_id)
+            if lv is None or lv.state != "RUNNING":
+                self.stager.release(job_id)

@@ -1,0 +1,91 @@
+"""Live staging: a real controller and local executor with two virtual nodes, each with a cache directory.
+
+A job reading a dataset lands on the node that caches it; a second one, with that node busy, gets the data
+copied (and checksummed) to the other node; a job whose dataset cannot be staged goes back to the queue
+with the reason and finally fails with it, instead of being lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+
+from hal.controller.core import Controller
+from hal.controller.directives import build_request
+from hal.controller.machine import Machine
+from hal.controller.recovery import recover
+from hal.controller.store import Store, sqlite_url
+from hal.data.bridge import LocalityBridge
+from hal.data.cache import NodeCache
+from hal.data.catalog import Catalog, Dataset
+from hal.data.live import LiveStaging
+from hal.data.stager import RetryPolicy, Stager
+from hal.engine.plugins.locality import Locality
+from hal.engine.plugins.topology import TopologySelector
+from hal.executors.local import LocalExecutor
+
+CLUSTER = """name = "two"
+[[nodes]]
+prefix = "vn"
+count = 2
+cpus = 2
+mem = "1G"
+partitions = ["batch"]
+[[partitions]]
+name = "batch"
+default = true
+[topology]
+levels = ["switch"]
+fanouts = [2]
+"""
+SCRIPT = '#!/bin/sh\nsha256sum "$HAL_DATA/reads" > "{out}"\nsleep {sleep}\n'
+
+
+def _wait(ctl: Controller, ids: list[int], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while any(j in ctl.live for j in ids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def test_jobs_meet_their_data(tmp_path: Path) -> None:
+    (tmp_path / "c.toml").write_text(CLUSTER)
+    machine = Machine.load(tmp_path / "c.toml")
+    ctl = Controller(Store(sqlite_url(tmp_path / "hal.db")), machine, LocalExecutor(tmp_path / "spool", kill_wait=1.0))
+    recover(ctl)
+    names = ctl.table.names
+    catalog = Catalog(tmp_path / "catalog.json")
+    caches = {n: NodeCache(n, tmp_path / "cache" / n, 1 << 22) for n in names}
+    stager = Stager(catalog, caches, RetryPolicy(attempts=2, backoff=0.01))
+    src = tmp_path / "store" / "reads"
+    src.parent.mkdir()
+    src.write_bytes(b"GATTACA" * 10_000)
+    digest = hashlib.sha256(src.read_bytes()).hexdigest()
+    catalog.register_file("reads", str(src))
+    catalog.register(Dataset("ghost", 5, "sha256:" + "0" * 64, str(tmp_path / "store" / "ghost")))
+    stager.stage_in(0, ("reads",), [names[1]])
+    stager.release(0)
+    selector = TopologySelector(machine.cluster.topology)  # type: ignore[arg-type]
+    selector.data = Locality(selector.index)
+    LocalityBridge(catalog, selector.data, names)
+    ctl.book.select = selector
+    ctl.staging = LiveStaging(stager, max_requeues=1)
+    ctl.start()
+    try:
+        first = ctl.submit(build_request(SCRIPT.format(out=tmp_path / "a", sleep=2), {"input-data": "reads"}, {},
+                                         str(tmp_path), 0), "alice").job_ids  # fmt: skip
+        time.sleep(0.5)
+        second = ctl.submit(build_request(SCRIPT.format(out=tmp_path / "b", sleep=0), {"input-data": "reads",
+                                          "ntasks": "2"}, {}, str(tmp_path), 0), "alice").job_ids  # fmt: skip
+        ghost = ctl.submit(build_request("#!/bin/sh\ntrue\n", {"input-data": "ghost"}, {}, str(tmp_path), 0), "bob")
+        _wait(ctl, first + second + ghost.job_ids)
+    finally:
+        ctl.stop()
+    rows = {r["id"]: r for r in ctl.store.query()}
+    assert rows[first[0]]["state"] == "COMPLETED" and rows[first[0]]["nodelist"] == names[1]  # went to its data
+    assert rows[second[0]]["state"] == "COMPLETED" and rows[second[0]]["nodelist"] == names[0]  # data came to it
+    assert (tmp_path / "a").read_text().split()[0] == digest == (tmp_path / "b").read_text().split()[0]
+    assert (caches[names[0]].root / "reads").read_bytes() == src.read_bytes()
+    lost = rows[ghost.job_ids[0]]
+    assert lost["state"] == "FAILED" and "stage-in failed" in lost["cause"] and "source missing" in lost["cause"]
+    assert lost["restarts"] == 1  # requeued once with the reason, then failed with it
