@@ -59,7 +59,7 @@ def run(shape: DataShape, policy: str, cache_tb: float, delay: float) -> tuple[d
     book = NodeBook(table, selector=selector)
     sim = PlacementSimulation(
         work.jobs, book, Profile(order="fcfs", backfill="easy"), make_predictor("user"), selector.index,
-        on_start=staging, frag_level=0, frag_column=0,
+        on_start=staging, frag_level=0, frag_column=0, tick=60.0 if args.data_delay else 0.0,
     )  # fmt: skip
     t0 = time.perf_counter()
     out = sim.run()

@@ -77,8 +77,9 @@ def run(
         ]
     book = NodeBook(table, selector=selector if topo_aware else None)
     sim = PlacementSimulation(
-        jobs, book, Profile(order="fcfs", backfill="easy"), make_predictor("user"), selector.index, stretch
-    )
+        jobs, book, Profile(order="fcfs", backfill="easy"), make_predictor("user"), selector.index, stretch,
+        tick=60.0 if switches_wait else 0.0,
+    )  # fmt: skip
     t0 = time.perf_counter()
     out = sim.run()
     wall = time.perf_counter() - t0

@@ -59,6 +59,7 @@ class PlacementSimulation:
         sample_every: float = 3600.0,
         frag_level: int = 1,
         frag_column: int | None = None,
+        tick: float = 0.0,
     ) -> None:
         self.jobs = list(jobs)
         self.base = [j.runtime or 0.0 for j in jobs]
@@ -71,6 +72,7 @@ class PlacementSimulation:
         self.sample_every = sample_every
         self.frag_level = frag_level
         self.frag_column = frag_column
+        self.tick = tick  # > 0: also run a cycle every `tick` s while jobs wait (time-relaxed constraints)
 
     def _frag(self) -> float:
         free, cap = self.book.free, self.book.table.capacity
@@ -96,11 +98,13 @@ class PlacementSimulation:
         events = EventQueue()
         events.load_submissions([(j.submit_time, i) for i, j in enumerate(jobs)])
         sched, book = self.sched, self.book
-        next_sample = 0.0
+        next_sample, ticking = 0.0, False
         while len(events):
             now, kind, i = events.pop()
             job = jobs[i]
-            if kind == SUBMIT:
+            if i < 0:
+                ticking = False
+            elif kind == SUBMIT:
                 try:
                     sched.submit(job, now)
                 except Rejected as exc:
@@ -114,6 +118,9 @@ class PlacementSimulation:
             plan = sched.cycle(now)
             for placement in plan.starts:
                 self._start(placement, index[placement.job_id], events, out)
+            if self.tick > 0 and not ticking and len(sched.queue):
+                events.push(now + self.tick, CORRECT, -1)
+                ticking = True
             if now >= next_sample:
                 out.frag.append((now, self._frag()))
                 next_sample = now + self.sample_every

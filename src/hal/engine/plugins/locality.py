@@ -32,7 +32,7 @@ class TransferModel:
     egress_level: str = "site"
     value_scale: float = 300.0  # seconds at which the normalized data cost reaches 0.5
     dollars_per_hour: float = 10.0  # turns egress dollars into seconds of equivalent delay
-    local_level: int = 1  # "data-local" for delay scheduling: every input within this level
+    local_level: int = 0  # "data-local" for delay scheduling: every input within this level (0: cached on the node)
 
     def at(self, table: tuple[float, ...], level: int) -> float:
         return table[min(level, len(table) - 1)]
@@ -58,7 +58,7 @@ class Locality:
         self.cached: dict[str, Bools] = {}
         self.stored: dict[str, set[tuple[int, int]]] = {}
         self.version = 0  # bumped on every replica change; normalized() answers are memoized per version
-        self._memo: dict[tuple[str, ...], tuple[Floats, Bools]] = {}
+        self._memo: dict[tuple[str, ...], tuple[Floats, Bools, Floats]] = {}
         self._memo_version = -1
         lvl = index.level(self.model.egress_level)
         self.egress_level = lvl if lvl is not None else index.top
@@ -146,6 +146,14 @@ class Locality:
         """Cost in [0, 1) per node (seconds plus egress as seconds, saturating at ``value_scale``) and the
         data-local mask for delay scheduling: nodes as close to the data as the best node anywhere (or within
         ``local_level``), so a job whose data is cached nowhere never waits for locality."""
+        norm, local, _ = self._memoized(inputs)
+        return norm, local
+
+    def stage_seconds(self, inputs: tuple[str, ...]) -> Floats:
+        """Per node: stage-in seconds plus egress dollars as seconds (what delay scheduling may wait for)."""
+        return self._memoized(inputs)[2]
+
+    def _memoized(self, inputs: tuple[str, ...]) -> tuple[Floats, Bools, Floats]:
         if self._memo_version != self.version:
             self._memo.clear()
             self._memo_version = self.version
@@ -156,6 +164,6 @@ class Locality:
         m = self.model
         total = c.seconds + c.dollars * 3600.0 / max(m.dollars_per_hour, 1e-9)
         local = c.level <= max(m.local_level, int(c.level.min()) if c.level.size else 0)
-        answer = (total / (total + m.value_scale), local)
+        answer = (total / (total + m.value_scale), local, total)
         self._memo[inputs] = answer
         return answer

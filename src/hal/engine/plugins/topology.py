@@ -30,6 +30,7 @@ class TopologyArgs:
     max_switch_wait: float = 300.0  # Slurm's SchedulerParameters=max_switch_wait default
     segment_level: str = "block"  # the level --segment keeps groups inside (the leaf level if absent)
     data_delay: float = 0.0  # delay scheduling: wait up to this long for a data-local placement
+    data_delay_min: float = 60.0  # ...but only when staging elsewhere would take at least this long
     weights: PlacementWeights = field(default_factory=PlacementWeights)
 
 
@@ -38,6 +39,10 @@ class DataCost(Protocol):
 
     def normalized(self, inputs: tuple[str, ...]) -> tuple[Floats, npt.NDArray[np.bool_]]:
         """(cost in [0, 1] per node, data-local mask per node)."""
+        ...
+
+    def stage_seconds(self, inputs: tuple[str, ...]) -> Floats:
+        """Per node: what staging the inputs there would cost, in seconds."""
         ...
 
 
@@ -115,8 +120,10 @@ class TopologySelector:
             top = req_top
         cost, local = self._data(req)
         if cost is not None and self.args.data_delay > 0 and now < req.submit + self.args.data_delay:
-            room = np.where(local, room, 0)  # delay scheduling: data-local nodes only, for a while
-            if int(room.sum()) < units:
+            held = np.where(local, room, 0)  # delay scheduling: data-local nodes only, for a while
+            if int(held.sum()) >= units:
+                room = held
+            elif now < req.submit + self._delay_budget(req, local):
                 return None
         if req.segment and req.segment > 1 and req.nodes:
             picked = self._segments(room, units, req.segment, top, cost)
@@ -157,6 +164,15 @@ class TopologySelector:
         if self.data is None or not req.inputs or self.args.weights.data <= 0:
             return None, np.ones(self.index.n, dtype=bool)
         return self.data.normalized(req.inputs)
+
+    def _delay_budget(self, req: Request, local: npt.NDArray[np.bool_]) -> float:
+        """Wait for data no longer than staging it elsewhere would take (and never past ``data_delay``)."""
+        assert self.data is not None
+        away = ~local
+        if not away.any():
+            return 0.0
+        budget = float(self.data.stage_seconds(req.inputs)[away].min())
+        return min(self.args.data_delay, budget) if budget >= self.args.data_delay_min else 0.0
 
     def _pick(self, room: Ints, units: int, lo: int, top: int, cost: Floats | None) -> Picked | None:
         """The cheapest fitting domain over levels lo..top, filled with the fewest child domains."""

@@ -1,0 +1,66 @@
+"""Transfer costs from the topology (levels, egress out of a cloud site), delay scheduling, stretch factors."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hal.engine.nodes import NodeBook
+from hal.engine.plugins.locality import Locality, TransferModel
+from hal.engine.plugins.topology import TopologyArgs, TopologySelector
+from hal.engine.request import request_of
+from hal.model.cluster import Cluster, NodeTable
+from hal.model.job import JobSpec
+from hal.model.resources import Resources
+from hal.model.topology import Topology
+from hal.sim.stretch import StretchModel
+
+PATHS = (("onprem", "r0"),) * 2 + (("onprem", "r1"),) * 2 + (("cloud", "c0"),) * 2
+MODEL = TransferModel(bandwidth=(float("inf"), 1e9, 5e8, 1e8), latency=(0, 0, 0, 0), egress_per_gb={"cloud": 0.1})
+
+
+def setup() -> tuple[TopologySelector, Locality, NodeBook]:
+    topo = Topology(("site", "rack"), PATHS)
+    sel = TopologySelector(topo, TopologyArgs(data_delay=1000.0))
+    loc = Locality(sel.index, MODEL)
+    sel.data = loc
+    base = Cluster.uniform(6, Resources(cpus=2))
+    return sel, loc, NodeBook(NodeTable.of(Cluster(base.nodes, base.partitions, topo)), selector=sel)
+
+
+def test_costs_by_level_and_egress() -> None:
+    _, loc, _ = setup()
+    loc.dataset("bucket", 1e9)
+    loc.add_storage_replica("bucket", "site", "cloud")
+    c = loc.costs(("bucket",))
+    assert np.allclose(c.seconds, [10, 10, 10, 10, 2, 2])  # WAN to on-prem, the site network in the cloud
+    assert np.allclose(c.dollars, [0.1] * 4 + [0, 0]) and np.allclose(c.bytes, 1e9)
+    loc.add_node_replica("bucket", 0)
+    c = loc.costs(("bucket",))
+    assert c.seconds[0] == 0 and c.bytes[0] == 0 and c.seconds[1] == 1 and c.dollars[2] == 0  # rack, site
+
+
+def test_job_goes_to_data_and_delay_waits_only_as_long_as_staging() -> None:
+    _, loc, book = setup()
+    loc.dataset("big", 1e11)
+    loc.add_storage_replica("big", "site", "onprem")
+    loc.add_node_replica("big", 5)
+    req = request_of(JobSpec(1, 0.0, tasks=2, inputs=("big",)), book.table.space)
+    a = book.allocate(req)
+    assert a is not None and list(a.nodes) == [5]
+    book.now = 10.0  # node 5 is full: wait for it, since staging elsewhere takes 100+ s
+    assert not book.fits(request_of(JobSpec(2, 0.0, tasks=2, inputs=("big",)), book.table.space))
+    book.now = 500.0
+    assert book.fits(request_of(JobSpec(3, 0.0, tasks=2, inputs=("big",)), book.table.space))
+    loc.dataset("tiny", 1e3)
+    loc.add_storage_replica("tiny", "site", "onprem")
+    loc.add_node_replica("tiny", 5)
+    book.now = 0.0  # a tiny input never waits: staging it costs less than waiting
+    assert book.fits(request_of(JobSpec(4, 0.0, tasks=2, inputs=("tiny",)), book.table.space))
+
+
+def test_stretch_per_level_crossed() -> None:
+    model = StretchModel(heavy=(0.2, 0.5), light=(0.05,), heavy_share=0.5)
+    heavy = next(j for j in range(100) if model.is_heavy(j))
+    light = next(j for j in range(100) if not model.is_heavy(j))
+    assert model.factor(heavy, 1) == 1.0 and model.factor(heavy, 2) == 1.2 and model.factor(heavy, 3) == 1.7
+    assert model.factor(light, 3) == 1.1
