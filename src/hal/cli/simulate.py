@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +11,9 @@ import typer
 from rich.table import Table
 
 from hal.cli.common import err, fail, out, progress_bar, report_problems
+from hal.engine.api import RuntimePredictor
 from hal.engine.profile import Profile
+from hal.learn.store import load_or_fallback
 from hal.sim.metrics import Summary
 from hal.sim.report import write_jobs_csv, write_jobs_swf
 from hal.sim.runner import SimOptions, load, parse_window, run_workload
@@ -48,6 +51,18 @@ def cleaning_of(min_runtime: int, drop_status: str) -> Cleaning:
     return Cleaning(min_runtime=min_runtime, drop_status=statuses)
 
 
+def gbm_from_file(model: Path) -> Callable[[], RuntimePredictor]:
+    """A saved model; an unusable file gives last2 and a warning, so the replay still runs."""
+
+    def make() -> RuntimePredictor:
+        pred, warning = load_or_fallback(model)
+        if warning:
+            err.print(f"[yellow]warning:[/] {warning}")
+        return pred
+
+    return make
+
+
 def simulate(
     trace: Annotated[Path, typer.Argument(help="SWF trace file")],
     procs: Annotated[int | None, typer.Option(help="machine size in processors (default: trace header)")] = None,
@@ -55,7 +70,8 @@ def simulate(
     order: Annotated[str, typer.Option(help="fcfs|sjf|wfp3|unicep|f1|multifactor")] = "fcfs",
     backfill: Annotated[str, typer.Option(help="none|easy|conservative")] = "easy",
     backfill_order: Annotated[str, typer.Option(help="queue|sjf (EASY-SJBF)")] = "queue",
-    estimate: Annotated[str, typer.Option(help="user|actual|last2: what the planner uses")] = "user",
+    estimate: Annotated[str, typer.Option(help="user|actual|last2|gbm: what the planner uses")] = "user",
+    model: Annotated[Path | None, typer.Option(help="gbm: start from a saved model file (hal predict-eval)")] = None,
     placement: Annotated[str, typer.Option(help="firstfit|bestfit (with --cluster)")] = "firstfit",
     window: Annotated[str | None, typer.Option(help="START:COUNT slice of the loaded jobs")] = None,
     setup: Annotated[str | None, typer.Option(help="a published setup to reproduce: rlscheduler")] = None,
@@ -75,6 +91,7 @@ def simulate(
         opts = SimOptions(
             profile=Profile(order=order, backfill=backfill, backfill_order=backfill_order, placement=placement),
             estimate=estimate,
+            predictor=gbm_from_file(model) if estimate == "gbm" and model is not None else None,
             procs=procs,
             cluster=cluster,
             window=parse_window(window) if window else None,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from hal.clusterfile import load_cluster
+from hal.engine.api import RuntimePredictor
 from hal.engine.capacity import Book
 from hal.engine.nodes import NodeBook
 from hal.engine.plugins.placement import RANKERS
@@ -28,6 +30,7 @@ class SimOptions:
     window: tuple[int, int] | None = None
     cleaning: Cleaning = field(default_factory=Cleaning)
     sample_every: float = 0.0
+    predictor: Callable[[], RuntimePredictor] | None = None  # overrides ``estimate`` (e.g. gbm from a model file)
 
 
 @dataclass(slots=True)
@@ -85,6 +88,7 @@ def run(path: str | Path, opts: SimOptions, progress: Progress | None = None) ->
 
 def run_workload(trace: SwfTrace, workload: Workload, opts: SimOptions, progress: Progress | None = None) -> SimRun:
     book, space, _ = machine(workload, opts)
-    sim = Simulation(workload.jobs, book, space, opts.profile, make_predictor(opts.estimate), opts.sample_every)
+    predictor = opts.predictor() if opts.predictor is not None else make_predictor(opts.estimate)
+    sim = Simulation(workload.jobs, book, space, opts.profile, predictor, opts.sample_every)
     outcome = sim.run(progress)
     return SimRun(trace, workload, outcome, summarize(outcome, len(trace.problems) + len(workload.skipped)))
