@@ -8,14 +8,15 @@ from __future__ import annotations
 import platform
 import sys
 import time
+from pathlib import Path
 
 from hal.engine.api import RuntimePredictor
 from hal.engine.predict.basic import LastTwo, UserEstimate
 from hal.engine.predict.gbm import GbmPredictor
 from hal.learn.evaluate import Evaluation, evaluate, trace_history
 
-sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
-from learning_results import HPC_TRACES, PHILLY, TRACES, write_section  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from learning_results import HPC_TRACES, PHILLY, TRACES, write_section
 
 
 def predictors() -> list[RuntimePredictor]:
