@@ -43,11 +43,15 @@ def two_sites(racks: tuple[int, int] = (4, 2), per_rack: int = 16) -> tuple[Clus
     return Cluster(base.nodes, base.partitions, topo), topo
 
 
-def run(shape: DataShape, policy: str, cache_tb: float, delay: float) -> tuple[dict[str, float], float]:
+def run(
+    shape: DataShape, policy: str, cache_tb: float, delay: float, weights: PlacementWeights | None = None
+) -> tuple[dict[str, float], float]:
     work = generate(shape)
     cluster, topo = two_sites()
     table = NodeTable.of(cluster)
-    args = TopologyArgs(data_delay=delay if policy == "data-aware + delay" else 0.0, weights=PlacementWeights())
+    args = TopologyArgs(
+        data_delay=delay if policy == "data-aware + delay" else 0.0, weights=weights or PlacementWeights()
+    )
     selector = TopologySelector(topo, args)
     locality = Locality(selector.index, MODEL)
     for name, size in work.sizes.items():
@@ -75,11 +79,14 @@ def main() -> None:
     ap.add_argument("--cache-tb", type=float, default=1.0)
     ap.add_argument("--delay", type=float, default=600.0)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--data-weight", type=float, default=PlacementWeights().data)
+    ap.add_argument("--frag-weight", type=float, default=PlacementWeights().fragmentation)
     args = ap.parse_args()
+    weights = PlacementWeights(data=args.data_weight, fragmentation=args.frag_weight)
     shape = DataShape(jobs=args.jobs, load=args.load, seed=args.seed)
     rows = []
     for policy in ("data-unaware", "data-aware", "data-aware + delay"):
-        stats, wall = run(shape, policy, args.cache_tb, args.delay)
+        stats, wall = run(shape, policy, args.cache_tb, args.delay, weights)
         rows.append((policy, stats, wall))
         print(f"{policy}: {wall:.1f} s", file=sys.stderr)
     cols = list(rows[0][1])
