@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from hal.cli.main import app
 from hal.engine.cycle import Scheduler
 from hal.engine.nodes import NodeBook
-from hal.engine.plugins.placement_explain import reason_for
+from hal.engine.plugins.placement_explain import reason_for, topology_reason
 from hal.engine.plugins.topology import TopologySelector
 from hal.engine.predict.registry import make_predictor
 from hal.engine.profile import Profile
@@ -47,4 +47,5 @@ def test_topology_reason_and_backfill_around_it() -> None:
     plan = sched.cycle(2.0)
     assert [p.job_id for p in plan.starts] == [4]  # the small job backfills around the waiting one
     assert reason_for(book, sched.queue.items()[0].req) is PendingReason.TOPOLOGY
+    assert topology_reason(sched, 3) == "Topology" and sched.reason_of(3) is PendingReason.RESOURCES
     assert sched.reservations[3] == 100.0  # reserved for when a whole leaf frees up

@@ -50,8 +50,10 @@ def _what_if(job_id: int, trace: Path, cluster_file: Path) -> None:
     selector = TopologySelector(cluster.topology or Topology.flat(len(table)))
     book = NodeBook(table, selector=selector)
     jobs = to_workload(read_swf(trace), int(table.capacity[:, 0].sum())).jobs
-    if job_id not in {j.job_id for j in jobs}:
+    where = next((i for i, j in enumerate(jobs) if j.job_id == job_id), None)
+    if where is None:
         raise fail(f"job {job_id} is not among the usable jobs of {trace}")
+    jobs = jobs[: where + 100]  # jobs submitted long after it cannot change where it went
     found: dict[str, Any] = {}
 
     def on_start(spec: Any, nodes: tuple[int, ...], now: float) -> float:

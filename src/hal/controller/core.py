@@ -32,6 +32,7 @@ from hal.engine.fairshare import UsageLedger
 from hal.engine.nodes import NodeBook
 from hal.engine.plan import Plan
 from hal.engine.plugins.placement import RANKERS
+from hal.engine.plugins.placement_explain import topology_reason
 from hal.engine.predict.correct import extend
 from hal.engine.predict.registry import make_predictor
 from hal.engine.profile import Profile
@@ -450,6 +451,9 @@ class Controller:
         if job_id in self.deferred:
             return "Dependency"
         if job_id in self.sched.known:
+            spec = self.live[job_id].spec if job_id in self.live else None
+            if spec is not None and (spec.switches or spec.segment or spec.topology_required):
+                return topology_reason(self.sched, job_id) or self.sched.reason_of(job_id).value
             return self.sched.reason_of(job_id).value
         return "None"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from hal.engine.cycle import Scheduler
 from hal.engine.nodes import NodeBook
 from hal.engine.plugins.locality import Locality
 from hal.engine.plugins.score import ScoreParts, combine
@@ -74,3 +75,15 @@ def reason_for(book: NodeBook, req: Request) -> PendingReason | None:
     finally:
         book.select = selector
     return PendingReason.TOPOLOGY if counts_fit and not book.fits(req) else None
+
+
+def topology_reason(sched: Scheduler, job_id: int) -> str | None:
+    """The Topology reason for a pending job that asked for a topology constraint and is held only by it."""
+    book = sched.book
+    if not isinstance(book, NodeBook) or book.select is None:
+        return None
+    for item in sched.queue.items():
+        if item.spec.job_id == job_id:
+            why = reason_for(book, item.req)
+            return why.value if why is not None else None
+    return None
