@@ -11,6 +11,8 @@ import pytest
 from hal.client import Client, HalError
 from tests.integration.livekit import LiveServer
 
+HTTP = httpx.Client(timeout=60)  # raw calls; the 5 s default is too short on a loaded CI machine
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
@@ -78,11 +80,11 @@ def test_cli_refuses_binary_and_missing_files(server: LiveServer) -> None:
 
 def test_malformed_requests_get_4xx(server: LiveServer) -> None:
     auth = {"Authorization": f"Bearer {server.token()}"}
-    assert httpx.post(f"{server.url}/v1/jobs", content=b"{not json", headers=auth).status_code == 422
-    assert httpx.post(f"{server.url}/v1/jobs", json={"script": 5}, headers=auth).status_code == 422
-    assert httpx.get(f"{server.url}/v1/jobs/abc", headers=auth).status_code == 404
-    assert httpx.get(f"{server.url}/v1/jobs/99999", headers=auth).status_code == 404
-    assert httpx.delete(f"{server.url}/v1/jobs/12_x", headers=auth).status_code == 404
+    assert HTTP.post(f"{server.url}/v1/jobs", content=b"{not json", headers=auth).status_code == 422
+    assert HTTP.post(f"{server.url}/v1/jobs", json={"script": 5}, headers=auth).status_code == 422
+    assert HTTP.get(f"{server.url}/v1/jobs/abc", headers=auth).status_code == 404
+    assert HTTP.get(f"{server.url}/v1/jobs/99999", headers=auth).status_code == 404
+    assert HTTP.delete(f"{server.url}/v1/jobs/12_x", headers=auth).status_code == 404
 
 
 def test_unicode_names_round_trip(sdk: Client, server: LiveServer) -> None:
@@ -110,7 +112,7 @@ def test_1000_concurrent_submissions_nothing_lost(sdk: Client, server: LiveServe
     assert set(ids) <= pending
     assert sdk.submit(wrap="echo 7", idempotency_key="k7")["job_ids"] == [ids[7]]  # a retry is not a new job
     assert sdk.get(ids[0])["reason"] == "BeginTime"
-    assert httpx.get(f"{server.url}/health").json()["ok"]
+    assert HTTP.get(f"{server.url}/health").json()["ok"]
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(sdk.cancel, ids[:200]))
     assert {sdk.get(j)["state"] for j in ids[:200]} == {"CANCELLED"}

@@ -12,6 +12,8 @@ import pytest
 from hal.client import Client, HalError
 from tests.integration.livekit import LiveServer
 
+HTTP = httpx.Client(timeout=60)  # raw calls; the 5 s default is too short on a loaded CI machine
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
@@ -57,7 +59,7 @@ def test_array_of_100(sdk: Client, server: LiveServer) -> None:
 
 def test_array_limit_and_dependency_chain(sdk: Client, server: LiveServer) -> None:
     log = server.work / "chain.txt"
-    a = sdk.submit(wrap=f"sleep 0.5; echo a >> {log}")["job_id"]
+    a = sdk.submit(wrap=f"sleep 2; echo a >> {log}")["job_id"]  # long enough to see c wait on a loaded machine
     b = sdk.submit(wrap=f"echo b >> {log}", options={"dependency": f"afterok:{a}"})["job_id"]
     c = sdk.submit(wrap=f"echo c >> {log}", options={"dependency": f"afterok:{b}"})["job_id"]
     assert sdk.get(c)["reason"] == "Dependency"
@@ -118,8 +120,8 @@ def test_second_user_is_denied_the_first_users_job(sdk: Client, server: LiveServ
             as_bob.list(user=sdk.whoami()["user"])
         assert exc.value.status == 403
     assert sdk.cancel(job) == [job]
-    assert httpx.get(f"{server.url}/v1/jobs").status_code == 401
-    assert httpx.get(f"{server.url}/v1/jobs", headers={"Authorization": "Bearer nope"}).status_code == 401
+    assert HTTP.get(f"{server.url}/v1/jobs").status_code == 401
+    assert HTTP.get(f"{server.url}/v1/jobs", headers={"Authorization": "Bearer nope"}).status_code == 401
 
 
 def test_queue_nodes_metrics_and_openapi(sdk: Client, server: LiveServer) -> None:
@@ -131,11 +133,11 @@ def test_queue_nodes_metrics_and_openapi(sdk: Client, server: LiveServer) -> Non
     nodes = server.cli("nodes", check=True).stdout
     assert "batch*" in nodes and "vn[" in nodes
     assert len(json.loads(server.cli("nodes", "--json", check=True).stdout)["nodes"]) == 4
-    metrics = httpx.get(f"{server.url}/metrics", headers={"Authorization": f"Bearer {server.token()}"}).text
+    metrics = HTTP.get(f"{server.url}/metrics", headers={"Authorization": f"Bearer {server.token()}"}).text
     for name in ("hal_queue_jobs", "hal_running_jobs", "hal_resources_allocated", "hal_resources_total",
                  "hal_cycle_duration_seconds_bucket", "hal_jobs_submitted_total", "hal_jobs_ended_total"):  # fmt: skip
         assert name in metrics
-    spec = httpx.get(f"{server.url}/openapi.json").json()
+    spec = HTTP.get(f"{server.url}/openapi.json").json()
     assert "/v1/jobs" in spec["paths"]
     sdk.cancel(job)
     assert Path(server.home / "hal.db").exists()
