@@ -52,7 +52,7 @@ class LiveServer:
         env = {k: v for k, v in os.environ.items() if not k.startswith("HAL_")}
         return {**env, "HAL_HOME": str(self.home), "HAL_URL": self.url}
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = 90.0) -> None:
         args = [*HAL, "server", "--port", str(self.port), "--home", str(self.home), "--cluster", str(self.cluster)]
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(

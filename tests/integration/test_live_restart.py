@@ -30,7 +30,7 @@ def _kill_job_processes(spool: Path, job_id: int) -> None:
         os.killpg(started["pgid"], signal.SIGKILL)
 
 
-def _wait_running(c: Client, ids: list[int], timeout: float = 30.0) -> None:
+def _wait_running(c: Client, ids: list[int], timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if all(c.get(j)["state"] == "RUNNING" for j in ids):
