@@ -19,7 +19,7 @@ def nodes(
     ] = False,
     json_out: bool = JsonOpt,
 ) -> None:
-    """Partitions and nodes: idle, mix or alloc, as sinfo shows them."""
+    """Partitions and nodes: idle, mix or alloc, as sinfo shows them, grouped by topology domain."""
     with client() as c:
         info = c.nodes()
     if json_out:
@@ -37,14 +37,15 @@ def nodes(
             )  # fmt: skip
         out.print(table)
         return
-    for col in ("PARTITION", "AVAIL", "TIMELIMIT", "NODES", "STATE", "NODELIST"):
+    for col in ("PARTITION", "AVAIL", "TIMELIMIT", "NODES", "STATE", "TOPOLOGY", "NODELIST"):
         table.add_column(col, justify="right" if col == "NODES" else "left")
     for part in info["partitions"]:
-        groups: dict[str, list[str]] = defaultdict(list)
+        groups: dict[tuple[str, str], list[str]] = defaultdict(list)  # (leaf domain, state): nodes
         for n in info["nodes"]:
             if n["name"] in part["nodes"]:
-                groups[n["state"]].append(n["name"])
+                groups[("/".join(n["topology"]), n["state"])].append(n["name"])
         label = part["name"] + ("*" if part["default"] else "")
-        for state, names in sorted(groups.items()):
-            table.add_row(label, "up", duration(part["max_time"]), str(len(names)), state, compress(names))
+        for (where, state), names in sorted(groups.items()):
+            row = [label, "up", duration(part["max_time"]), str(len(names)), state, where, compress(names)]
+            table.add_row(*row)
     out.print(table)
