@@ -85,28 +85,35 @@ def easy_pass(s: Scheduler, plan: Plan, now: float, waiting: list[Waiting] | Non
 
 
 def _scan(s: Scheduler, plan: Plan, now: float, memo: EasyMemo, cands: list[Waiting]) -> set[int]:
-    """Try each candidate in order; memoize what failed so equal or larger requests are not placed again."""
+    """Try each candidate in order; memoize what failed so equal or larger requests are not placed again.
+
+    A request that did not fit now rules out its family's larger requests for the rest of the pass (free
+    resources only shrink). One that fit but would delay the head rules out the same shape until the
+    next start; on a fungible book (an allocation is the request itself) it rules out the family's larger
+    requests for the whole pass, since the state at the shadow time only shrinks too.
+    """
     book = s.book
     allocate, release, free_cpus = book.allocate, book.release, book.free_cpus
+    fungible = book.fungible
     head = memo.head
     hreq = head.req
     free = free_cpus()
     shadow, state = memo.shadow, memo.state
-    nofit: dict[int, int] = {}  # family -> smallest size that did not fit now (free only shrinks in a pass)
-    crowds: set[int] = set()  # shapes that fit now but would delay the head (valid until the next start)
+    nofit: dict[int, int] = {}  # family -> smallest size that did not fit now
+    crowds: dict[int, int] = {}  # family (fungible) or shape -> smallest size that would delay the head
     started: set[int] = set()
     for cand in cands:
         if cand.cpus > free:
             continue
-        fam = cand.family
-        if cand.size >= nofit.get(fam, _NEVER):
+        size = cand.size
+        if size >= nofit.get(cand.family, _NEVER):
             continue
         late = now + cand.estimate > shadow
-        if late and shadow >= 0 and cand.shape in crowds:
+        if late and shadow >= 0 and size >= crowds.get(cand.family if fungible else cand.shape, _NEVER):
             continue
         alloc = allocate(cand.req)
         if alloc is None:
-            nofit[fam] = cand.size
+            nofit[cand.family] = size
             continue
         if shadow < 0:
             shadow, state = shadow_of(s, head, alloc)
@@ -119,11 +126,12 @@ def _scan(s: Scheduler, plan: Plan, now: float, memo: EasyMemo, cands: list[Wait
             if book.state_place(state, hreq) is None:
                 book.state_add(state, alloc)
                 release(alloc)
-                crowds.add(cand.shape)
+                crowds[cand.family if fungible else cand.shape] = size
                 continue
         s.start(plan, cand, alloc, now, True)
         started.add(cand.spec.job_id)
-        crowds.clear()
+        if not fungible:
+            crowds.clear()
         free = free_cpus()
         if free <= 0:
             break
@@ -133,12 +141,47 @@ def _scan(s: Scheduler, plan: Plan, now: float, memo: EasyMemo, cands: list[Wait
 _NEVER = 1 << 62
 
 
-def conservative_pass(s: Scheduler, plan: Plan, now: float, waiting: list[Waiting]) -> None:
+@dataclass(slots=True)
+class ConservativeMemo:
+    """The timeline a conservative pass left, with every reservation on it.
+
+    ``settled``: no job already holding a reservation moved in that pass, so the reservations are a fixed
+    point of compression. While the epoch stands still, another pass would move nobody either: a cycle
+    that only appended jobs to a static queue just books the newcomers on this timeline.
+    """
+
+    epoch: int
+    timeline: Timeline
+    settled: bool
+
+
+def conservative_pass(s: Scheduler, plan: Plan, now: float, waiting: list[Waiting] | None) -> None:
     """A reservation for every waiting job; a job starts now only if its earliest slot is now.
 
     Reservations are kept between passes and compressed in queue order: each job moves to its earliest slot
     given everyone else's, which is never later than the slot it had while estimates are upper bounds.
+    ``waiting``: this cycle's order for a dynamic queue, None for a static one (the queue's own order).
     """
+    queue = s.queue
+    fresh = queue.take_fresh(waiting)
+    memo = s.cons_memo
+    if (
+        waiting is None
+        and memo is not None
+        and memo.settled
+        and memo.epoch == s.epoch
+        and s.book.fungible
+        and s.book.time_invariant
+        and queue.ends_with(fresh)
+        and memo.timeline.advance(now)
+    ):
+        old = len(queue) - len(fresh)
+        started, _ = _book_slots(s, plan, now, memo.timeline, fresh, {}, old > 0)
+        if started:
+            queue.remove(started)
+        return
+    if waiting is None:
+        waiting = queue.items()
     book = s.book
     # A job started in this cycle with a zero estimate still holds its resources in the book until the
     # shell's next cycle at this instant: the plan sees it end just after now, never at now.
@@ -152,12 +195,31 @@ def conservative_pass(s: Scheduler, plan: Plan, now: float, waiting: list[Waitin
             held[item.spec.job_id] = slot = (max(slot[0], now), slot[1], slot[2])
             timeline.reserve(*slot)
     s.slots = {}
+    started, settled = _book_slots(s, plan, now, timeline, waiting, held, False)
+    if started:
+        queue.remove(started)
+    s.cons_memo = ConservativeMemo(s.epoch, timeline, settled)
+
+
+def _book_slots(
+    s: Scheduler,
+    plan: Plan,
+    now: float,
+    timeline: Timeline,
+    items: list[Waiting],
+    held: dict[int, tuple[float, float, Alloc]],
+    blocked: bool,
+) -> tuple[set[int], bool]:
+    """Each job in order to its earliest slot (its held one given back first); returns who started now
+    and whether every held reservation stayed where it was."""
+    book = s.book
     started: set[int] = set()
-    blocked = False
-    for item in waiting:
+    settled = True
+    for item in items:
         jid = item.spec.job_id
-        if jid in held:
-            timeline.unreserve(*held[jid])
+        mine = held.get(jid)
+        if mine is not None:
+            timeline.unreserve(*mine)
         span = max(item.estimate, MIN_SPAN)
         found = timeline.earliest_start(item.req, span)
         if found is None:
@@ -165,6 +227,8 @@ def conservative_pass(s: Scheduler, plan: Plan, now: float, waiting: list[Waitin
             continue
         when, alloc = found
         timeline.reserve(when, span, alloc)
+        if mine is not None and (when != mine[0] or when <= now):
+            settled = False
         if when <= now:
             book.take(alloc)
             s.start(plan, item, alloc, now, blocked)
@@ -174,5 +238,4 @@ def conservative_pass(s: Scheduler, plan: Plan, now: float, waiting: list[Waitin
             s.slots[jid] = (when, span, alloc)
             s.reservations[jid] = when
             plan.reservations.append(Reservation(jid, when))
-    if started:
-        s.queue.remove(started)
+    return started, settled

@@ -19,10 +19,14 @@ class Book(Protocol):
 
     ``time_invariant``: whether a placement depends only on the free resources (not on the time), so a
     request that failed to fit keeps failing until resources are freed (the planners memoize on it).
+    ``fungible``: whether an allocation is determined by the request alone (not by where it lands).
     """
 
     @property
     def time_invariant(self) -> bool: ...
+
+    @property
+    def fungible(self) -> bool: ...
 
     def memo_key(self, req: Request) -> tuple[object, int]:
         """(family, size): a request that does not fit rules out its family's requests of size >= its own."""
@@ -65,6 +69,7 @@ class PoolBook:
     """Fungible resources: a request fits when every component of its total is free."""
 
     time_invariant = True
+    fungible = True
 
     def __init__(self, capacity: tuple[int, ...]) -> None:
         if any(c < 0 for c in capacity):

@@ -6,7 +6,7 @@ import bisect
 from dataclasses import dataclass
 
 from hal.engine.api import Context, RuntimePredictor
-from hal.engine.backfill import EasyMemo, conservative_pass, easy_pass
+from hal.engine.backfill import ConservativeMemo, EasyMemo, conservative_pass, easy_pass
 from hal.engine.capacity import Alloc, Book
 from hal.engine.fairshare import UsageLedger
 from hal.engine.plan import Placement, Plan
@@ -63,6 +63,7 @@ class Scheduler:
         # than by starting: a pass's conclusions about the jobs it rejected hold as long as it stands still.
         self.epoch = 0
         self.easy_memo: EasyMemo | None = None
+        self.cons_memo: ConservativeMemo | None = None
         self._families: dict[object, int] = {}
         self._shapes: dict[tuple[int, int], int] = {}
         self._seq = 0
@@ -175,7 +176,7 @@ class Scheduler:
             if backfill == "easy" and len(queue) >= 2:
                 easy_pass(self, plan, now, None)
             elif backfill == "conservative":
-                conservative_pass(self, plan, now, queue.items())
+                conservative_pass(self, plan, now, None)
             head = queue.head()
         else:
             self._refresh_ctx(now)

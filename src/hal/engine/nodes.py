@@ -54,6 +54,8 @@ class NodeBook:
         self.now = 0.0  # set by the shell before a cycle; only time-relaxed selector constraints read it
         self._masks: dict[tuple[str, tuple[str, ...]], npt.NDArray[np.bool_]] = {}
 
+    fungible = False  # which nodes a job gets depends on where the free resources are
+
     @property
     def time_invariant(self) -> bool:
         """A selector may relax a constraint as time passes; plain placement depends on free resources only."""

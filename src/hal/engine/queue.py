@@ -95,5 +95,12 @@ class PendingQueue:
         seqs = {e[1] for e in fresh}
         return [w for w in waiting if w.seq in seqs]
 
+    def ends_with(self, items: list[Waiting]) -> bool:
+        """Whether ``items`` are the last jobs of the queue, in order (newcomers that sort after everyone)."""
+        k = len(items)
+        if k > len(self._items):
+            return False
+        return all(e[2] is w for e, w in zip(self._items[len(self._items) - k :], items, strict=True))
+
     def forget_fresh(self) -> None:
         self._fresh = []
