@@ -1,5 +1,5 @@
 """`python -m hal` runs the command line."""
 
-from hal.cli.main import app
+from hal.cli.main import main
 
-app()
+main()

@@ -1,52 +1,78 @@
-"""The `hal` command: one Typer app; each command family lives in its own module."""
+"""The `hal` command: one Typer app; each command family lives in its own module, imported only when used.
+
+`hal submit` runs in scripts and loops, so a call imports just the module of its own command (not numpy, the
+engine or the server); `hal --help` imports them all to list them.
+"""
 
 from __future__ import annotations
 
+import importlib
+import sys
+from typing import Any
+
 import typer
 
-from hal.cli import (
-    cancel,
-    compare,
-    demo,
-    history,
-    htc,
-    nodes,
-    queue,
-    run,
-    server,
-    show,
-    simulate,
-    submit,
-    token,
-    tools,
-    wait,
-)
+# name -> (module, attribute, "command" | "group"); the order is the order of `hal --help`.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "server": ("hal.cli.server", "server", "command"),
+    "submit": ("hal.cli.submit", "submit", "command"),
+    "queue": ("hal.cli.queue", "queue", "command"),
+    "nodes": ("hal.cli.nodes", "nodes", "command"),
+    "show": ("hal.cli.show", "show", "command"),
+    "cancel": ("hal.cli.cancel", "cancel", "command"),
+    "history": ("hal.cli.history", "history", "command"),
+    "wait": ("hal.cli.wait", "wait", "command"),
+    "run": ("hal.cli.run", "run", "command"),
+    "explain": ("hal.cli.explain", "explain", "command"),
+    "token": ("hal.cli.token", "app", "group"),
+    "sessions": ("hal.cli.htc", "sessions", "command"),
+    "app": ("hal.cli.htc", "app_cmd", "group"),
+    "session-manager": ("hal.cli.htc", "session_manager", "command"),
+    "simulate": ("hal.cli.simulate", "simulate", "command"),
+    "compare": ("hal.cli.compare", "compare", "command"),
+    "demo": ("hal.cli.demo", "demo", "command"),
+    "predict-eval": ("hal.cli.predict", "predict_eval", "command"),
+    "tune": ("hal.cli.tune", "tune", "command"),
+    "cluster": ("hal.cli.tools", "cluster_app", "group"),
+    "trace": ("hal.cli.tools", "trace_app", "group"),
+}
 
-app = typer.Typer(
-    name="hal",
-    help="HAL, the Hybrid Adaptive Learning Scheduler.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-app.command("simulate")(simulate.simulate)
-app.command("compare")(compare.compare)
-app.command("demo")(demo.demo)
-app.command("predict-eval")(__import__("hal.cli.predict", fromlist=["predict_eval"]).predict_eval)
-app.command("tune")(__import__("hal.cli.tune", fromlist=["tune"]).tune)
-app.add_typer(tools.cluster_app, name="cluster")
-app.add_typer(tools.trace_app, name="trace")
-app.command("server")(server.server)
-app.command("submit")(submit.submit)
-app.command("queue")(queue.queue)
-app.command("nodes")(nodes.nodes)
-app.command("cancel")(cancel.cancel)
-app.command("show")(show.show)
-app.command("history")(history.history)
-app.command("wait")(wait.wait)
-app.command("run", context_settings=run.CONTEXT)(run.run)
-app.add_typer(token.app, name="token")
-app.command("sessions")(htc.sessions)
-app.add_typer(htc.app_cmd, name="app")
-app.command("session-manager")(htc.session_manager)
-app.command("explain")(__import__("hal.cli.explain", fromlist=["explain"]).explain)
+
+def build(names: list[str] | None = None) -> typer.Typer:
+    """A Typer app with the named commands (all of them when names is None)."""
+    app = typer.Typer(
+        name="hal",
+        help="HAL, the Hybrid Adaptive Learning Scheduler.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    app.callback()(_root)  # keeps `hal NAME ...` a group even when only one command is loaded
+    for name in names if names is not None else list(COMMANDS):
+        module_name, attr, kind = COMMANDS[name]
+        module = importlib.import_module(module_name)
+        target = getattr(module, attr)
+        if kind == "group":
+            app.add_typer(target, name=name)
+        else:
+            settings: dict[str, Any] = getattr(module, "CONTEXT", {}) if name == "run" else {}
+            app.command(name, context_settings=settings or None)(target)
+    return app
+
+
+def _root() -> None:
+    """HAL, the Hybrid Adaptive Learning Scheduler."""
+
+
+def main() -> None:
+    """Entry point: build only the command being called, when it can be told from the arguments."""
+    args = sys.argv[1:]
+    first = args[0] if args else None
+    build([first] if first in COMMANDS else None)()
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """`from hal.cli.main import app` gives the whole app (tests drive it in-process)."""
+    if name == "app":
+        return build()
+    raise AttributeError(name)
