@@ -73,7 +73,12 @@ def trace_generate(
 ) -> None:
     """Write a synthetic SWF trace (Poisson arrivals sized to a target load)."""
     records = generate(WorkloadShape(jobs=jobs, procs=procs, load=load, users=users, seed=seed))
-    header = {"Computer": "HAL synthetic workload", "MaxProcs": str(procs), "MaxJobs": str(jobs)}
+    header = {
+        "Computer": "HAL synthetic workload",
+        "MaxNodes": str(procs),
+        "MaxProcs": str(procs),
+        "MaxJobs": str(jobs),
+    }
     write_swf(output, records, header)
     out.print(f"wrote {len(records)} jobs to {output}")
 
