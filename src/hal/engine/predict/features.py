@@ -76,6 +76,7 @@ class UserState:
     outstanding_procs: int = 0
     last_submit: float = -1.0
     last_end: float = -1.0
+    derived: tuple[list[float], float, float] | None = None  # features of ``runs``, until the next completion
 
 
 @dataclass(slots=True)
@@ -113,15 +114,13 @@ class History:
             (t % 86400.0) / 3600.0,
             float(int(t // 86400.0) % 7),
         ]
-        row.extend(self._user_part(user, req, t))
+        part, prev, low = self._derived(user)
+        row.extend(part)
         same = self.same.get((job.user, req or -1.0, job.procs))
         row.append(log_time(same[0]) if same is not None else MISSING)
         row.append(float(same[1]) if same is not None else 0.0)
-        if user is None or len(user.runs) < 2:
-            row.append(MISSING)
-        else:
-            row.append(log_time(user.runs[-2][0]))
-        row.append(log_time(min(r for r, _ in user.runs)) if user is not None and user.runs else MISSING)
+        row.append(prev)
+        row.append(low)
         got = self.same_limit.get((job.user, req or -1.0))
         row.append(log_time(got) if got is not None else MISSING)
         got = self.same_procs.get((job.user, job.procs))
@@ -138,8 +137,19 @@ class History:
         row.append(self._last2(user, req))
         return row
 
+    def _derived(self, user: UserState | None) -> tuple[list[float], float, float]:
+        """The user's history features, computed once per completion rather than once per submission."""
+        if user is None:
+            return [MISSING] * 6, MISSING, MISSING
+        if user.derived is None:
+            runs = user.runs
+            prev = log_time(runs[-2][0]) if len(runs) >= 2 else MISSING
+            low = log_time(min(r for r, _ in runs)) if runs else MISSING
+            user.derived = (self._user_part(user), prev, low)
+        return user.derived
+
     @staticmethod
-    def _user_part(user: UserState | None, req: float | None, t: float) -> list[float]:
+    def _user_part(user: UserState | None) -> list[float]:
         if user is None or not user.runs:
             return [MISSING] * 6
         runs = [r for r, _ in user.runs]
@@ -192,6 +202,7 @@ class History:
             user = self.users[job.user] = UserState()
         req = job.time_limit if job.time_limit is not None and job.time_limit > 0 else -1.0
         user.runs.append((runtime, req))
+        user.derived = None
         user.completed += 1
         user.outstanding = max(user.outstanding - 1, 0)
         user.outstanding_procs = max(user.outstanding_procs - job.procs, 0)

@@ -96,6 +96,7 @@ class GbmPredictor:
     upper_factor: float = math.e
     completions: int = 0
     next_train: int = 0
+    seen: int = 0  # residuals observed
 
     def __post_init__(self) -> None:
         self.inputs = deque(maxlen=self.cfg.window)
@@ -163,9 +164,11 @@ class GbmPredictor:
             self.trainer.submit(list(self.inputs), list(self.targets), self.cfg)
 
     def _residual(self, value: float) -> None:
+        """Every 50 completions, the upper estimate's factor becomes the recent 90th percentile of real/predicted."""
         self.residuals.append(value)
+        self.seen += 1
         n = len(self.residuals)
-        if n >= 50 and n % 50 == 0:
+        if n >= 50 and self.seen % 50 == 0:
             ordered = sorted(self.residuals)
             self.upper_factor = max(math.exp(ordered[int(UPPER_Q * (n - 1))]), 1.0)
 
