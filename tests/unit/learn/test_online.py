@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pytest
 
 from hal.engine.predict.basic import LastTwo
 from hal.engine.predict.features import INDEX, MISSING, History
@@ -58,8 +59,9 @@ def test_gbm_predictions_ignore_the_future(sample_history: Replay) -> None:
     assert not np.array_equal(base[~before], other[~before])  # and the perturbation does reach later jobs
 
 
-def test_gbm_is_trained_and_capped_at_the_request(sample_history: Replay) -> None:
-    pred = GbmPredictor(SMALL)
+@pytest.mark.parametrize("mode", ["select", "regress"])
+def test_gbm_is_trained_and_capped_at_the_request(sample_history: Replay, mode: str) -> None:
+    pred = GbmPredictor(dataclasses.replace(SMALL, mode=mode))
     ev = evaluate(sample_history, pred)
     assert pred.model is not None and pred.completions > SMALL.warmup
     limits = np.array([j.time_limit or np.inf for j in sample_history.jobs])
