@@ -34,11 +34,11 @@ def main() -> None:
         f"Command: `python benchmarks/forecast_accuracy.py --samples {a.samples}`. Scored: sampled submissions "
         "that had to wait. Median absolute error of the predicted start, in hours. 'gbm p50' and 'on requests' "
         "forecast the same schedule (EASY-SJBF on gbm predictions); 'Slurm today' is EASY on user estimates "
-        "forecast on requests. Target: p50 error at least 2x smaller than on requests.",
+        "forecast on requests. Target: p50 error at least 2x smaller than on requests (same schedule).",
         "",
         "| trace | scored | gbm p50 | gbm p90 | on requests | ratio | started by p90 | Slurm today (EASY, user) "
-        "| target met |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| ratio to Slurm today | target met |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for label, file in chosen.items():
         _, wl = load(TRACES / file, SimOptions())
@@ -48,7 +48,8 @@ def main() -> None:
         lines.append(
             f"| {label} | {gbm.jobs} | {gbm.median_ae_p50 / h:.2f} | {gbm.median_ae_p90 / h:.2f} "
             f"| {gbm.median_ae_request / h:.2f} | {gbm.ratio:.2f} | {gbm.within_p90:.0%} "
-            f"| {slurm.median_ae_request / h:.2f} | {'yes' if gbm.ratio >= 2 else 'no'} |"
+            f"| {slurm.median_ae_request / h:.2f} | {slurm.median_ae_request / max(gbm.median_ae_p50, 1e-9):.2f} "
+            f"| {'yes' if gbm.ratio >= 2 else 'no'} |"
         )
         print(lines[-1], flush=True)
         write_section("forecast_accuracy", "\n".join(lines))
