@@ -16,13 +16,8 @@ from hal.controller.directives import build_request
 from hal.controller.machine import Machine
 from hal.controller.recovery import recover
 from hal.controller.store import Store, sqlite_url
-from hal.data.bridge import LocalityBridge
-from hal.data.cache import NodeCache
-from hal.data.catalog import Catalog, Dataset
-from hal.data.live import LiveStaging
-from hal.data.stager import RetryPolicy, Stager
-from hal.engine.plugins.locality import Locality
-from hal.engine.plugins.topology import TopologySelector
+from hal.data.catalog import Dataset
+from hal.data.live import enable
 from hal.executors.local import LocalExecutor
 
 CLUSTER = """name = "two"
@@ -54,9 +49,9 @@ def test_jobs_meet_their_data(tmp_path: Path) -> None:
     ctl = Controller(Store(sqlite_url(tmp_path / "hal.db")), machine, LocalExecutor(tmp_path / "spool", kill_wait=1.0))
     recover(ctl)
     names = ctl.table.names
-    catalog = Catalog(tmp_path / "catalog.json")
-    caches = {n: NodeCache(n, tmp_path / "cache" / n, 1 << 22) for n in names}
-    stager = Stager(catalog, caches, RetryPolicy(attempts=2, backoff=0.01))
+    data = {"cache_dir": str(tmp_path / "cache" / "{node}"), "cache_bytes": "4M", "attempts": 2, "backoff": 0.01}
+    staging = enable(ctl, {**data, "catalog": str(tmp_path / "catalog.json"), "max_requeues": 1})
+    stager, catalog, caches = staging.stager, staging.stager.catalog, staging.stager.caches
     src = tmp_path / "store" / "reads"
     src.parent.mkdir()
     src.write_bytes(b"GATTACA" * 10_000)
@@ -65,11 +60,6 @@ def test_jobs_meet_their_data(tmp_path: Path) -> None:
     catalog.register(Dataset("ghost", 5, "sha256:" + "0" * 64, str(tmp_path / "store" / "ghost")))
     stager.stage_in(0, ("reads",), [names[1]])
     stager.release(0)
-    selector = TopologySelector(machine.cluster.topology)  # type: ignore[arg-type]
-    selector.data = Locality(selector.index)
-    LocalityBridge(catalog, selector.data, names)
-    ctl.book.select = selector
-    ctl.staging = LiveStaging(stager, max_requeues=1)
     ctl.start()
     try:
         first = ctl.submit(build_request(SCRIPT.format(out=tmp_path / "a", sleep=2), {"input-data": "reads"}, {},

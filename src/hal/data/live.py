@@ -60,3 +60,35 @@ class LiveStaging:
             lv = controller.live.get(job_id)
             if lv is None or lv.state != "RUNNING":
                 self.stager.release(job_id)
+
+
+def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
+    """Turn on topology- and data-aware placement and stage-in for a controller, from a cluster file's
+    ``[data]`` table: ``cache_dir`` (with ``{node}``), ``cache_bytes`` (e.g. "100G"), ``catalog`` (a JSON
+    path), ``attempts``, ``backoff``, ``max_requeues`` and ``delay`` (delay scheduling, seconds)."""
+    from pathlib import Path
+
+    from hal.clusterfile import parse_mem_mb
+    from hal.data.bridge import LocalityBridge
+    from hal.data.cache import NodeCache
+    from hal.data.catalog import Catalog
+    from hal.data.stager import RetryPolicy
+    from hal.engine.plugins.locality import Locality
+    from hal.engine.plugins.topology import TopologyArgs, TopologySelector
+    from hal.model.topology import Topology
+
+    names = controller.table.names
+    size = table.get("cache_bytes", "10G")
+    capacity = int(size) if isinstance(size, int) else parse_mem_mb(size) * 1024 * 1024
+    pattern = str(table.get("cache_dir", "/var/tmp/hal-cache/{node}"))
+    caches = {n: NodeCache(n, Path(pattern.format(node=n)), capacity) for n in names}
+    catalog = Catalog(Path(table["catalog"]) if table.get("catalog") else None)
+    policy = RetryPolicy(int(table.get("attempts", 3)), float(table.get("backoff", 0.5)))
+    stager = Stager(catalog, caches, policy)
+    topology = controller.machine.cluster.topology or Topology.flat(len(names))
+    selector = TopologySelector(topology, TopologyArgs(data_delay=float(table.get("delay", 0.0))))
+    selector.data = Locality(selector.index)
+    LocalityBridge(catalog, selector.data, names)
+    controller.book.select = selector
+    controller.staging = LiveStaging(stager, int(table.get("max_requeues", 2)))
+    return controller.staging  # type: ignore[no-any-return]
