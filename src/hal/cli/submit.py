@@ -42,6 +42,11 @@ def submit(
     exclusive: Annotated[bool, Opt("--exclusive")] = False,
     chdir: Annotated[str | None, Opt("--chdir", "-D")] = None,
     export: Annotated[str | None, Opt("--export", help="ALL (default), NONE, or NAME[=value],...")] = None,
+    input_data: Annotated[str | None, Opt("--input-data", help="datasets staged to $HAL_DATA/<name>: A,B")] = None,
+    output_data: Annotated[str | None, Opt("--output-data", help="datasets the job writes to $HAL_DATA")] = None,
+    switches: Annotated[str | None, Opt("--switches", help="N or N@maxwait: at most N leaf switches")] = None,
+    segment: Annotated[int | None, Opt("--segment", help="groups of N nodes each inside one block")] = None,
+    topology: Annotated[str | None, Opt("--topology", help="required=LEVEL or preferred=LEVEL")] = None,
     idempotency_key: Annotated[str | None, Opt(help="retrying with the same key never submits twice")] = None,
     parsable: Annotated[bool, Opt("--parsable", help="print only the job id")] = False,
     json_out: bool = JsonOpt,
@@ -68,6 +73,8 @@ def submit(
         "dependency": dependency, "array": array, "begin": begin, "requeue": requeue or None,
         "exclusive": exclusive or None, "chdir": chdir, "export": export,
     }  # fmt: skip
+    placement = {"input-data": input_data, "output-data": output_data, "switches": switches, "segment": segment}
+    values.update({**placement, "topology": topology})
     options = {k: v for k, v in values.items() if v is not None}
     with client() as c:
         done = c.submit(
