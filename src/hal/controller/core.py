@@ -463,4 +463,6 @@ class Controller:
                 if r["state"] == "PENDING":
                     r["reason"] = self.reason(r["id"])
                     r["predicted_start"] = self.sched.reservations.get(r["id"])
+                elif r["state"] == "RUNNING" and self.staging is not None:
+                    r["placement"] = self.staging.placements.get(r["id"])  # score parts for `hal explain`
         return rows

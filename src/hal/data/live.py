@@ -23,10 +23,12 @@ class LiveStaging:
         self.stager = stager
         self.max_requeues = max_requeues
         self.failures: dict[int, str] = {}
+        self.placements: dict[int, dict[str, Any]] = {}  # running job -> placement score parts
 
     def before_launch(self, controller: Any, spec: LaunchSpec, now: float) -> LaunchSpec | None:
         """The spec with $HAL_DATA set once every input is staged, or None when the job went back to wait."""
         self._unpin_ended(controller)
+        self._record_parts(controller, spec.job_id)
         lv = controller.live.get(spec.job_id)
         inputs = tuple(getattr(lv.spec, "inputs", ())) if lv is not None else ()
         nodes = [s.node for s in spec.shares]
@@ -53,6 +55,24 @@ class LiveStaging:
                 controller._requeue(conn, lv, now, cause)
             else:
                 controller._close(conn, lv, now, "FAILED", {"cause": cause})
+
+    def _record_parts(self, controller: Any, job_id: int) -> None:
+        """The parts of the placement score of a job being launched, as `hal explain` shows them."""
+        from hal.engine.plugins.placement_explain import parts_of, room_of
+        from hal.engine.plugins.topology import TopologySelector
+
+        for old in [j for j in self.placements if j not in controller.live]:
+            del self.placements[old]
+        act = controller.sched.running.get(job_id)
+        book = controller.book
+        if act is None or not isinstance(book.select, TopologySelector):
+            return
+        book.release(act.alloc)  # the score is about the machine as it was before this placement
+        try:
+            room, _ = room_of(book, act.item.req)
+        finally:
+            book.take(act.alloc)
+        self.placements[job_id] = parts_of(book.select, act.item.req, act.alloc.nodes, room).as_dict()
 
     def _unpin_ended(self, controller: Any) -> None:
         pinned = {j for cache in self.stager.caches.values() for holders in cache.pins.values() for j in holders}
