@@ -45,7 +45,7 @@ FEATURES: tuple[str, ...] = (
 )
 CATEGORICAL: tuple[int, ...] = (0, 1, 2, 3, 4)
 # Candidate predictions the selector chooses between, as (feature, fallback feature) in log seconds;
-# "request" is the user's limit itself. Fallbacks chain: a missing candidate takes the one before it.
+# "request" is the user's limit itself; a missing candidate takes the user's last runtime (else the request).
 CANDIDATES: tuple[str, ...] = (
     "user_last",
     "same_request_last",
@@ -57,6 +57,8 @@ CANDIDATES: tuple[str, ...] = (
 NO_LIMIT = 3600.0  # stands in for the request when a job has none
 INDEX: dict[str, int] = {name: i for i, name in enumerate(FEATURES)}
 MISSING = -1.0
+_LAST = INDEX["user_last"]
+_CANDIDATE_INDEX = tuple(INDEX.get(name, -1) for name in CANDIDATES)  # -1: the request itself
 RECENT = 5  # per-user runtimes kept
 MACHINE_RECENT = 32  # machine-wide completions averaged
 
@@ -169,20 +171,20 @@ class History:
     def _last2(user: UserState | None, req: float | None) -> float:
         if user is None or not user.runs:
             return log_time(req) if req is not None else MISSING
-        last2 = [r for r, _ in list(user.runs)[-2:]]
-        value = sum(last2) / len(last2)
+        runs = user.runs
+        value = (runs[-1][0] + runs[-2][0]) / 2.0 if len(runs) >= 2 else runs[-1][0]
         return log_time(min(value, req) if req is not None else value)
 
     @staticmethod
     def candidates(row: list[float], limit: float | None) -> list[float]:
         """Each candidate's log runtime, capped at the request, missing ones filled from user_last."""
         lreq = log_time(limit if limit is not None else NO_LIMIT)
-        last = row[INDEX["user_last"]]
+        last = row[_LAST]
         if last < 0:
             last = lreq
         out = []
-        for name in CANDIDATES:
-            value = lreq if name == "request" else row[INDEX[name]]
+        for i in _CANDIDATE_INDEX:
+            value = lreq if i < 0 else row[i]
             if value < 0:
                 value = last
             out.append(min(value, lreq))
