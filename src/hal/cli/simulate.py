@@ -72,7 +72,7 @@ def simulate(
     backfill_order: Annotated[str, typer.Option(help="queue|sjf (EASY-SJBF)")] = "queue",
     estimate: Annotated[str, typer.Option(help="user|actual|last2|gbm: what the planner uses")] = "user",
     model: Annotated[Path | None, typer.Option(help="gbm: start from a saved model file (hal predict-eval)")] = None,
-    placement: Annotated[str, typer.Option(help="firstfit|bestfit (with --cluster)")] = "firstfit",
+    placement: Annotated[str, typer.Option(help="firstfit|bestfit|topology (with --cluster)")] = "firstfit",
     window: Annotated[str | None, typer.Option(help="START:COUNT slice of the loaded jobs")] = None,
     setup: Annotated[str | None, typer.Option(help="a published setup to reproduce: rlscheduler")] = None,
     min_runtime: Annotated[int, typer.Option(help="drop jobs that ran less than this (s)")] = 0,

@@ -27,7 +27,7 @@ ORDERS: dict[str, tuple[type[Any], type[Any]]] = {
 }
 BACKFILLS = ("none", "easy", "conservative")
 BACKFILL_ORDERS = ("queue", "sjf")
-PLACEMENTS = ("firstfit", "bestfit")
+PLACEMENTS = ("firstfit", "bestfit", "topology")  # topology: TopologySelector on the cluster file's tree
 
 
 def _load_entry_points() -> None:

@@ -56,14 +56,23 @@ def parse_window(text: str) -> tuple[int, int]:
 
 
 def machine(workload: Workload, opts: SimOptions) -> tuple[Book, ResourceSpace, int]:
-    """A processor pool by default; a node table when a cluster file is given."""
+    """A processor pool by default; a node table when a cluster file is given (placed by its topology tree
+    with ``placement = "topology"``)."""
     if opts.cluster is None:
+        if opts.profile.placement == "topology":
+            raise ValueError("placement 'topology' needs a cluster file (--cluster) describing the tree")
         cap = opts.procs or workload.capacity
         book, space = pool_for(cap)
         return book, space, cap
     cluster = load_cluster(opts.cluster)
     table = NodeTable.of(cluster)
-    book_n = NodeBook(table, RANKERS[opts.profile.placement])
+    selector = None
+    if opts.profile.placement == "topology":
+        from hal.engine.plugins.topology import TopologySelector
+        from hal.model.topology import Topology
+
+        selector = TopologySelector(cluster.topology or Topology.flat(len(cluster.nodes)))
+    book_n = NodeBook(table, RANKERS[opts.profile.placement], selector)
     return book_n, table.space, int(table.capacity[:, 0].sum())
 
 

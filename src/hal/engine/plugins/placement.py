@@ -16,4 +16,5 @@ def best_fit(req: Request, free: Matrix, ok: npt.NDArray[np.bool_]) -> npt.NDArr
     return idx[order]
 
 
-RANKERS: dict[str, Ranker] = {"firstfit": index_order, "bestfit": best_fit}
+RANKERS: dict[str, Ranker] = {"firstfit": index_order, "bestfit": best_fit, "topology": index_order}
+# "topology" ranks in index order only where no TopologySelector is installed (it orders nodes itself)

@@ -1,0 +1,93 @@
+"""`hal simulate --placement topology`: the runner places node-table jobs with the cluster file's tree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from hal.cli.main import app
+from hal.engine.nodes import NodeAlloc, NodeBook
+from hal.engine.plugins.topology import TopologySelector
+from hal.engine.predict.registry import make_predictor
+from hal.engine.profile import Profile
+from hal.engine.request import Request
+from hal.sim.generate import WorkloadShape, generate
+from hal.sim.runner import SimOptions, load, machine
+from hal.sim.simulator import Simulation
+from hal.sim.swf import write_swf
+
+CLUSTER = """name = "tree"
+[[nodes]]
+prefix = "n"
+count = 16
+cpus = 4
+mem = "4G"
+partitions = ["batch"]
+[[partitions]]
+name = "batch"
+default = true
+[topology]
+levels = ["switch"]
+fanouts = [4]
+"""
+
+
+@pytest.fixture()
+def files(tmp_path: Path) -> tuple[Path, Path]:
+    trace = tmp_path / "t.swf"
+    write_swf(trace, generate(WorkloadShape(jobs=300, procs=64, load=0.8, seed=3)))
+    cluster = tmp_path / "tree.toml"
+    cluster.write_text(CLUSTER, encoding="utf-8")
+    return trace, cluster
+
+
+def _leaves(trace: Path, cluster: Path, placement: str) -> tuple[list[int], float]:
+    """Leaf switches used by each multi-node placement, and the average wait, for one placement policy."""
+    opts = SimOptions(profile=Profile(placement=placement), cluster=cluster)
+    _, workload = load(trace, opts)
+    book, space, _ = machine(workload, opts)
+    assert isinstance(book, NodeBook)
+    switch = np.arange(16) // 4
+    spans: list[int] = []
+    allocate = book.allocate
+
+    def recording(req: Request) -> NodeAlloc | None:
+        alloc = allocate(req)
+        if alloc is not None and len(alloc.nodes) > 1:
+            spans.append(int(np.unique(switch[alloc.nodes]).size))
+        return alloc
+
+    book.allocate = recording  # type: ignore[method-assign]
+    outcome = Simulation(workload.jobs, book, space, opts.profile, make_predictor("user")).run()
+    return spans, float(np.mean(outcome.start - outcome.submit))
+
+
+def test_topology_placement_builds_the_selector(files: tuple[Path, Path]) -> None:
+    trace, cluster = files
+    opts = SimOptions(profile=Profile(placement="topology"), cluster=cluster)
+    _, workload = load(trace, opts)
+    book, _, cap = machine(workload, opts)
+    assert isinstance(book, NodeBook) and isinstance(book.select, TopologySelector)
+    assert cap == 64
+    with pytest.raises(ValueError, match="needs a cluster file"):
+        machine(workload, SimOptions(profile=Profile(placement="topology")))
+
+
+def test_topology_placement_uses_fewer_switches(files: tuple[Path, Path]) -> None:
+    trace, cluster = files
+    topo, _ = _leaves(trace, cluster, "topology")
+    plain, _ = _leaves(trace, cluster, "firstfit")
+    assert topo and plain
+    assert np.mean(topo) < np.mean(plain)
+
+
+def test_cli_simulate_topology(files: tuple[Path, Path], tmp_path: Path) -> None:
+    trace, cluster = files
+    summary = tmp_path / "s.json"
+    args = ["simulate", str(trace), "--cluster", str(cluster), "--placement", "topology", "--summary-out", str(summary)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert summary.exists()
