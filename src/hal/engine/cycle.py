@@ -299,6 +299,12 @@ class Scheduler:
         """Why a pending job waits, as Slurm would show it."""
         if job_id in self.reasons:
             return self.reasons[job_id]
+        if getattr(self.book, "select", None) is not None:  # topology-aware nodes: maybe held by its request
+            from hal.engine.plugins.placement_explain import topology_reason  # imports this module
+
+            why = topology_reason(self, job_id)
+            if why is not None:
+                return PendingReason(why)
         if job_id == self.head_id:
             return PendingReason.RESOURCES
         return PendingReason.PRIORITY
