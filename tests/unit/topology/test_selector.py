@@ -7,14 +7,16 @@ import pytest
 
 from hal.engine.nodes import NodeBook
 from hal.engine.plugins.topology import TopologyArgs, TopologySelector
-from hal.engine.request import request_of
+from hal.engine.request import Request, request_of
 from hal.model.cluster import Cluster, NodeTable
 from hal.model.job import JobSpec
 from hal.model.resources import Resources
 from hal.model.topology import Topology
 
 
-def book_of(n: int, fanouts: tuple[int, ...], levels: tuple[str, ...], cpus: int = 8, gpus: int = 0, **kw: object):
+def book_of(
+    n: int, fanouts: tuple[int, ...], levels: tuple[str, ...], cpus: int = 8, gpus: int = 0, **kw: object
+) -> tuple[NodeBook, TopologySelector, NodeTable]:
     topo = Topology.tree(n, fanouts, levels)
     base = Cluster.uniform(n, Resources(cpus=cpus, gpus=gpus))
     table = NodeTable.of(Cluster(base.nodes, base.partitions, topo))
@@ -22,7 +24,7 @@ def book_of(n: int, fanouts: tuple[int, ...], levels: tuple[str, ...], cpus: int
     return NodeBook(table, selector=sel), sel, table
 
 
-def whole(book: NodeBook, jid: int, nodes: int, **kw: object):
+def whole(book: NodeBook, jid: int, nodes: int, **kw: object) -> Request:
     spec = JobSpec(jid, 0.0, tasks=nodes * 8, nodes=nodes, exclusive=True, **kw)  # type: ignore[arg-type]
     return request_of(spec, book.table.space)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from hal.clusterfile import cluster_from_dict
@@ -47,7 +49,7 @@ def test_errors(text: str, message: str) -> None:
         parse_topology_conf(text, NODES)
 
 
-def test_cluster_file_reads_topology_conf(tmp_path) -> None:
+def test_cluster_file_reads_topology_conf(tmp_path: Path) -> None:
     conf = tmp_path / "topology.conf"
     conf.write_text("BlockName=b1 Nodes=n[000-001]\nBlockName=b2 Nodes=n[002-003]\n")
     cluster = cluster_from_dict(
