@@ -47,5 +47,5 @@ def test_topology_reason_and_backfill_around_it() -> None:
     plan = sched.cycle(2.0)
     assert [p.job_id for p in plan.starts] == [4]  # the small job backfills around the waiting one
     assert reason_for(book, sched.queue.items()[0].req) is PendingReason.TOPOLOGY
-    assert topology_reason(sched, 3) == "Topology" and sched.reason_of(3) is PendingReason.RESOURCES
+    assert topology_reason(sched, 3) == "Topology" and sched.reason_of(3) is PendingReason.TOPOLOGY
     assert sched.reservations[3] == 100.0  # reserved for when a whole leaf frees up
