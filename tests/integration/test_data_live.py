@@ -65,7 +65,7 @@ def test_jobs_meet_their_data(tmp_path: Path) -> None:
         first = ctl.submit(build_request(SCRIPT.format(out=tmp_path / "a", sleep=2), {"input-data": "reads"}, {},
                                          str(tmp_path), 0), "alice").job_ids  # fmt: skip
         time.sleep(0.5)
-        parts = ctl.annotate([ctl.store.get(first[0])])[0]["placement"]  # what `hal explain` shows
+        parts = ctl.annotate([ctl.store.get(first[0]) or {}])[0]["placement"]  # what `hal explain` shows
         assert parts["level"] == "node" and parts["bytes_to_move"] == 0.0
         second = ctl.submit(build_request(SCRIPT.format(out=tmp_path / "b", sleep=0), {"input-data": "reads",
                                           "ntasks": "2"}, {}, str(tmp_path), 0), "alice").job_ids  # fmt: skip

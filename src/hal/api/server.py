@@ -22,6 +22,7 @@ from hal.controller.core import Controller
 from hal.controller.machine import Machine
 from hal.controller.recovery import recover
 from hal.controller.store import Store, sqlite_url
+from hal.data.live import data_table, enable
 from hal.engine.profile import Profile
 from hal.executors.api import Executor
 from hal.htc import bridge as hal_htc_bridge
@@ -101,6 +102,9 @@ def build(opts: ServerOptions) -> tuple[Controller, Any, Store, Executor]:
     metrics = Metrics(ctl)
     ctl.observer = metrics
     recover(ctl)
+    table = data_table(opts.cluster)
+    if table is not None:  # the cluster file's [data] table: topology/data-aware placement, staging
+        enable(ctl, table)
     htc = hal_htc_bridge.start(ctl, home, metrics)  # HTC sessions beside the controller
     app = create_app(ctl, Authenticator(store), metrics)
     htc.mount(app)

@@ -431,6 +431,8 @@ class Controller:
             "exit_code": ev.exit_code, "signal": ev.signal, "cpu_seconds": ev.cpu_seconds,
             "max_rss_mb": ev.max_rss_mb, "cause": cause,
         }  # fmt: skip
+        if self.staging is not None:  # unpin inputs; queue declared outputs for stage-out (worker threads)
+            self.staging.after_end(self, lv, act, state)
         self._close(conn, lv, when, state, values)
 
     def _requeue(self, conn: Connection, lv: Live, when: float, cause: str) -> None:

@@ -12,6 +12,7 @@ import dataclasses
 import logging
 from typing import Any
 
+from hal.data.outputs import OutputStaging
 from hal.data.stager import StageError, Stager
 from hal.executors.api import LaunchSpec
 
@@ -19,9 +20,10 @@ log = logging.getLogger("hal.data")
 
 
 class LiveStaging:
-    def __init__(self, stager: Stager, max_requeues: int = 2) -> None:
+    def __init__(self, stager: Stager, max_requeues: int = 2, outputs: OutputStaging | None = None) -> None:
         self.stager = stager
         self.max_requeues = max_requeues
+        self.outputs = outputs
         self.failures: dict[int, str] = {}
         self.placements: dict[int, dict[str, Any]] = {}  # running job -> placement score parts
 
@@ -43,6 +45,15 @@ class LiveStaging:
             self._back_to_queue(controller, lv, now, f"stage-in failed: {exc}")
             return None
         return dataclasses.replace(spec, env=env)
+
+    def after_end(self, controller: Any, lv: Any, act: Any, state: str) -> None:
+        """A job ended (controller thread): unpin its inputs and queue its declared outputs for stage-out,
+        which runs on worker threads (hal/data/outputs.py) so the controller loop never waits for a copy."""
+        self.stager.release(lv.job_id)
+        outputs = tuple(getattr(lv.spec, "outputs", ()))
+        if self.outputs is not None and outputs and len(act.alloc.nodes):
+            node = controller.table.names[int(act.alloc.nodes[0])]  # where $HAL_DATA pointed
+            self.outputs.after_end(controller, lv.job_id, outputs, node, state)
 
     def _back_to_queue(self, controller: Any, lv: Any, now: float, cause: str) -> None:
         log.warning("job %s: %s", lv.job_id, cause)
@@ -85,7 +96,9 @@ class LiveStaging:
 def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
     """Turn on topology- and data-aware placement and stage-in for a controller, from a cluster file's
     ``[data]`` table: ``cache_dir`` (with ``{node}``), ``cache_bytes`` (e.g. "100G"), ``catalog`` (a JSON
-    path), ``attempts``, ``backoff``, ``max_requeues`` and ``delay`` (delay scheduling, seconds)."""
+    path), ``attempts``, ``backoff``, ``max_requeues``, ``delay`` (delay scheduling, seconds), and for
+    ``--output-data``: ``output_uri`` (any fsspec URL with ``{name}`` and ``{job}``) and ``output_location``
+    (its catalog location, default "origin")."""
     from pathlib import Path
 
     from hal.clusterfile import parse_mem_mb
@@ -110,5 +123,21 @@ def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
     selector.data = Locality(selector.index)
     LocalityBridge(catalog, selector.data, names)
     controller.book.select = selector
-    controller.staging = LiveStaging(stager, int(table.get("max_requeues", 2)))
+    dest = str(table.get("output_uri", str(Path(pattern.format(node="outputs")) / "{job}" / "{name}")))
+    outputs = OutputStaging(stager, dest, str(table.get("output_location", "origin")))
+    controller.staging = LiveStaging(stager, int(table.get("max_requeues", 2)), outputs)
     return controller.staging  # type: ignore[no-any-return]
+
+
+def data_table(cluster: Any) -> dict[str, Any] | None:
+    """The ``[data]`` table of a cluster file (None without a file or a table): `hal server` enables the data
+    plane from it."""
+    import tomllib
+    from pathlib import Path
+
+    if cluster is None:
+        return None
+    table = tomllib.loads(Path(cluster).read_text(encoding="utf-8")).get("data")
+    if table is not None and not isinstance(table, dict):
+        raise ValueError("[data] in the cluster file must be a table")
+    return table

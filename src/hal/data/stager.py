@@ -151,17 +151,28 @@ class Stager:
     def stage_out(self, job_id: int, name: str, node: str, dest_uri: str, home: str = "origin") -> Dataset:
         """A job's output $HAL_DATA/<name> on ``node``: checksummed, copied to ``dest_uri``, registered with
         a replica both there and in the node's cache."""
-        cache = self.caches[node]
-        local = cache.path_of(name)
+        digest, size = self.copy_out(name, node, dest_uri)
+        return self.register_out(name, node, dest_uri, digest, size, home)
+
+    def copy_out(self, name: str, node: str, dest_uri: str) -> tuple[str, int]:
+        """The long half of a stage-out (checksum and copy): touches no catalog or cache state, so a worker
+        thread may run it while the controller keeps scheduling."""
+        local = self.caches[node].path_of(name)
         if not local.exists():
             raise StageError(name, node, 1, [f"output {name!r} was not written to {local}"])
         digest, size = checksum_of(str(local))
+        if "://" not in dest_uri:  # a plain local path: make its folder, as object stores need none
+            Path(dest_uri).parent.mkdir(parents=True, exist_ok=True)
         with local.open("rb") as src, fsspec.open(dest_uri, "wb") as dst:
             while chunk := src.read(CHUNK):
                 dst.write(chunk)
+        return digest, size
+
+    def register_out(self, name: str, node: str, dest_uri: str, digest: str, size: int, home: str) -> Dataset:
+        """The short half: the catalog learns the dataset and its two replicas (destination, node cache)."""
         dataset = self.catalog.register(Dataset(name, size, digest, dest_uri), home)
-        cache.add(name, size)
-        self.catalog.add_replica(Replica(name, node, str(local)))
+        self.caches[node].add(name, size)
+        self.catalog.add_replica(Replica(name, node, str(self.caches[node].path_of(name))))
         return dataset
 
 

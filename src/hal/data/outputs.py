@@ -1,0 +1,93 @@
+"""Stage-out after a job ends: copies run on worker threads so a large transfer never stalls the controller.
+
+The split follows what may run unlocked: checksum and copy (``Stager.copy_out``) touch only the job's own
+files; registering the result in the catalog (which feeds the locality costs the engine reads) and writing
+the job's event run under the controller's lock, between cycles. Each declared output has a state,
+``staging`` -> ``done`` or ``failed: <reason>``, kept in ``OutputStaging.states`` and in the job's events
+(``STAGE_OUT``); a job's own state stays what its process earned: outputs are staged after it ended.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from hal.data.stager import StageError, Stager
+
+log = logging.getLogger("hal.data")
+
+
+class OutputStaging:
+    def __init__(self, stager: Stager, dest: str, home: str = "origin", workers: int = 2) -> None:
+        self.stager = stager
+        self.dest = dest  # a URI template with {name} and optionally {job}
+        self.home = home  # the catalog location of the destination replica
+        self.states: dict[int, dict[str, str]] = {}
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hal-stage-out")
+        self._pending: set[Future[Any]] = set()
+        self._guard = threading.Lock()
+
+    def after_end(self, controller: Any, job_id: int, outputs: tuple[str, ...], node: str, state: str) -> None:
+        """Called as a job ends (controller thread): queue its declared outputs, return at once."""
+        if not outputs or state != "COMPLETED" or node not in self.stager.caches:
+            return
+        with self._guard:
+            self.states[job_id] = dict.fromkeys(outputs, "staging")
+        for name in outputs:
+            uri = self.dest.format(name=name, job=job_id)
+            fut = self._pool.submit(self._copy, controller, job_id, name, node, uri)
+            self._pending.add(fut)
+            fut.add_done_callback(self._pending.discard)
+
+    def _copy(self, controller: Any, job_id: int, name: str, node: str, uri: str) -> None:
+        """Worker thread: the copy unlocked, then the catalog update and the event under the controller lock."""
+        policy, why = self.stager.policy, ""
+        for attempt in range(1, policy.attempts + 1):
+            try:
+                digest, size = self.stager.copy_out(name, node, uri)
+                break
+            except (StageError, OSError) as exc:
+                why = str(exc)
+                if attempt < policy.attempts and not isinstance(exc, StageError):
+                    time.sleep(policy.delay(attempt))
+                    continue
+                self._settle(controller, job_id, name, f"failed: {why}")
+                return
+        with controller.lock:
+            try:
+                self.stager.register_out(name, node, uri, digest, size, self.home)
+            except Exception as exc:  # a full cache or a bad catalog path: the copy exists, say so
+                self._settle(controller, job_id, name, f"failed: copied to {uri} but not registered: {exc}")
+                return
+        self._settle(controller, job_id, name, "done", f"{size} bytes to {uri}")
+
+    def _settle(self, controller: Any, job_id: int, name: str, state: str, detail: str = "") -> None:
+        with self._guard:
+            self.states.setdefault(job_id, {})[name] = state
+        if state != "done":
+            log.warning("job %s: stage-out of %s %s", job_id, name, state)
+        cause = f"{name}: {state}" + (f" ({detail})" if detail else "")
+        try:
+            with controller.lock, controller.store.engine.begin() as conn:
+                controller.store.add_events(conn, [(job_id, controller.clock(), "STAGE_OUT", cause)])
+        except Exception:  # the store may be closing with the server; the state above still says it
+            log.exception("job %s: could not record the stage-out event", job_id)
+
+    def state_of(self, job_id: int) -> dict[str, str]:
+        with self._guard:
+            return dict(self.states.get(job_id, {}))
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until every queued stage-out settled (tests, shutdown); True when none is left."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self._pending:
+            if deadline is not None and time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True)

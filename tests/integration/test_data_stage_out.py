@@ -1,0 +1,106 @@
+"""Stage-out: `hal server`'s [data] table turns the data plane on; declared outputs are copied after the job
+ends, on worker threads, so a transfer that blocks never stalls the controller."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+from pathlib import Path
+
+from hal.controller.core import Controller
+from hal.controller.directives import build_request
+from hal.controller.machine import Machine
+from hal.controller.recovery import recover
+from hal.controller.store import Store, sqlite_url
+from hal.data.live import LiveStaging, data_table, enable
+from hal.executors.local import LocalExecutor
+from tests.integration.test_data_live import CLUSTER
+
+DATA = """
+[data]
+cache_dir = "{root}/cache/{{node}}"
+cache_bytes = "4M"
+catalog = "{root}/catalog.json"
+output_uri = "{root}/out/{{job}}/{{name}}"
+"""
+SCRIPT = '#!/bin/sh\nhead -c 300000 /dev/urandom > "$HAL_DATA/result"\n'
+
+
+def _controller(tmp_path: Path) -> tuple[Controller, LiveStaging]:
+    path = tmp_path / "c.toml"
+    path.write_text(CLUSTER + DATA.format(root=tmp_path))
+    ctl = Controller(Store(sqlite_url(tmp_path / "hal.db")), Machine.load(path), LocalExecutor(tmp_path / "spool"))
+    recover(ctl)
+    table = data_table(path)
+    assert table is not None and data_table(None) is None
+    return ctl, enable(ctl, table)
+
+
+def _until(check: object, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check() and time.monotonic() < deadline:  # type: ignore[operator]
+        time.sleep(0.05)
+
+
+def test_outputs_staged_out_and_registered(tmp_path: Path) -> None:
+    ctl, staging = _controller(tmp_path)
+    assert staging.outputs is not None
+    ctl.start()
+    try:
+        req = build_request(SCRIPT, {"output-data": "result"}, {}, str(tmp_path), 0)
+        (jid,) = ctl.submit(req, "alice").job_ids
+        _until(lambda: jid not in ctl.live)
+        assert staging.outputs.wait(30.0)
+    finally:
+        ctl.stop()
+        staging.outputs.shutdown()
+    assert (ctl.store.get(jid) or {}).get("state") == "COMPLETED"
+    assert staging.outputs.state_of(jid) == {"result": "done"}
+    dest = tmp_path / "out" / str(jid) / "result"
+    dataset = staging.stager.catalog.get("result")
+    assert dataset.checksum == "sha256:" + hashlib.sha256(dest.read_bytes()).hexdigest() and dataset.size == 300000
+    assert {r.location for r in staging.stager.catalog.replicas_of("result")} >= {"origin"}
+    events = [e for e in ctl.store.events_of(jid) if e["state"] == "STAGE_OUT"]
+    assert events and "result: done" in events[0]["cause"]
+
+
+def test_a_blocked_transfer_does_not_stall_the_controller(tmp_path: Path) -> None:
+    ctl, staging = _controller(tmp_path)
+    assert staging.outputs is not None
+    node = ctl.table.names[0]
+    (staging.stager.caches[node].root / "big").write_bytes(b"x" * 100_000)
+    fifo = tmp_path / "slow-sink"
+    os.mkfifo(fifo)  # a destination that takes nothing until someone reads it: a transfer that hangs
+    staging.outputs.dest = str(fifo)
+    t0 = time.monotonic()
+    with ctl.lock:
+        staging.outputs.after_end(ctl, 7, ("big",), node, "COMPLETED")
+    assert time.monotonic() - t0 < 1.0 and staging.outputs.state_of(7) == {"big": "staging"}
+    ctl.start()
+    try:  # the loop still runs jobs while the copy waits
+        (jid,) = ctl.submit(build_request("#!/bin/sh\ntrue\n", {}, {}, str(tmp_path), 0), "bob").job_ids
+        _until(lambda: jid not in ctl.live)
+        assert (ctl.store.get(jid) or {}).get("state") == "COMPLETED"
+        assert staging.outputs.state_of(7) == {"big": "staging"}
+        got: list[bytes] = []
+        reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+        reader.start()
+        assert staging.outputs.wait(30.0)
+        reader.join(10)
+    finally:
+        ctl.stop()
+        staging.outputs.shutdown()
+    assert got == [b"x" * 100_000] and staging.outputs.state_of(7) == {"big": "done"}
+
+
+def test_missing_output_fails_with_its_reason(tmp_path: Path) -> None:
+    ctl, staging = _controller(tmp_path)
+    assert staging.outputs is not None
+    with ctl.lock:
+        staging.outputs.after_end(ctl, 9, ("never",), ctl.table.names[1], "COMPLETED")
+    assert staging.outputs.wait(30.0)
+    staging.outputs.shutdown()
+    state = staging.outputs.state_of(9)["never"]
+    assert state.startswith("failed:") and "was not written" in state
