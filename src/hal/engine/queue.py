@@ -6,6 +6,7 @@ import bisect
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from hal.engine.api import Context, QueueSort
 from hal.engine.request import Request
@@ -32,6 +33,42 @@ class Waiting:
     shape: int = -1
 
 
+@dataclass(slots=True)
+class JobColumns:
+    """Per-job attributes of a dynamic queue as arrays, in queue order; strings are codes into ``names``."""
+
+    submit: npt.NDArray[np.float64]
+    procs: npt.NDArray[np.float64]
+    nice: npt.NDArray[np.float64]
+    estimate: npt.NDArray[np.float64]
+    seq: npt.NDArray[np.int64]
+    user: npt.NDArray[np.intp]
+    partition: npt.NDArray[np.intp]
+    qos: npt.NDArray[np.intp]
+    names: list[str]
+
+    def take(self, keep: npt.NDArray[np.bool_]) -> JobColumns:
+        c = self
+        return JobColumns(
+            c.submit[keep], c.procs[keep], c.nice[keep], c.estimate[keep], c.seq[keep],
+            c.user[keep], c.partition[keep], c.qos[keep], c.names,
+        )  # fmt: skip
+
+    def extend(self, t: JobColumns) -> JobColumns:
+        c, cat = self, np.concatenate
+        return JobColumns(
+            cat((c.submit, t.submit)), cat((c.procs, t.procs)), cat((c.nice, t.nice)),
+            cat((c.estimate, t.estimate)), cat((c.seq, t.seq)), cat((c.user, t.user)),
+            cat((c.partition, t.partition)), cat((c.qos, t.qos)), c.names,
+        )  # fmt: skip
+
+
+class QueueJobs(list[JobSpec]):
+    """The specs a dynamic order scores, with the same jobs as columns (an order may use either)."""
+
+    columns: JobColumns
+
+
 class PendingQueue:
     """Jobs eligible to start, in priority order; ties fall back to submission order."""
 
@@ -39,6 +76,12 @@ class PendingQueue:
         self.order = order
         self._items: list[tuple[float, int, Waiting]] = []
         self._fresh: list[tuple[float, int, Waiting]] = []  # added since the last take_fresh()
+        # Dynamic orders: columns of the first ``_ncols`` queued jobs, kept across cycles (rebuilding them
+        # from the job objects every cycle was most of a dynamic cycle's cost).
+        self._codes: dict[str, int] = {}
+        self._names: list[str] = []
+        self._cols = self._columns([])
+        self._ncols = 0
 
     def __len__(self) -> int:
         return len(self._items)
@@ -52,6 +95,7 @@ class PendingQueue:
             items.append(entry)
         else:
             bisect.insort(items, entry)  # seq is unique, so items are never compared
+            self._ncols = 0
 
     def ordered(self, ctx: Context) -> list[Waiting]:
         """The queue in priority order for this cycle."""
@@ -60,23 +104,61 @@ class PendingQueue:
         waiting = [e[2] for e in self._items]
         if not waiting:
             return waiting
-        keys = self.order.keys(
-            [w.spec for w in waiting],
-            np.fromiter((w.estimate for w in waiting), np.float64, len(waiting)),
-            ctx,
+        cols = self.columns()
+        jobs = QueueJobs([w.spec for w in waiting])
+        jobs.columns = cols
+        keys = self.order.keys(jobs, cols.estimate, ctx)
+        idx = np.lexsort((cols.seq, keys))
+        return [waiting[i] for i in idx.tolist()]
+
+    def columns(self) -> JobColumns:
+        """The queued jobs as columns, extended by the jobs added since the last call."""
+        n = len(self._items)
+        if self._ncols < n:
+            tail = self._columns([e[2] for e in self._items[self._ncols :]])
+            self._cols = tail if self._ncols == 0 else self._cols.extend(tail)
+            self._ncols = n
+        return self._cols
+
+    def _columns(self, items: list[Waiting]) -> JobColumns:
+        n = len(items)
+        codes, names = self._codes, self._names
+
+        def code(text: str) -> int:
+            c = codes.get(text)
+            if c is None:
+                c = codes[text] = len(names)
+                names.append(text)
+            return c
+
+        specs = [w.spec for w in items]
+        return JobColumns(
+            np.fromiter((j.submit_time for j in specs), np.float64, n),
+            np.fromiter((j.tasks * j.per_task.cpus for j in specs), np.float64, n),
+            np.fromiter((j.nice for j in specs), np.float64, n),
+            np.fromiter((w.estimate for w in items), np.float64, n),
+            np.fromiter((w.seq for w in items), np.int64, n),
+            np.fromiter((code(j.user) for j in specs), np.intp, n),
+            np.fromiter((code(j.partition) for j in specs), np.intp, n),
+            np.fromiter((code(j.qos) for j in specs), np.intp, n),
+            names,
         )
-        seqs = np.fromiter((w.seq for w in waiting), np.int64, len(waiting))
-        idx = np.lexsort((seqs, keys))
-        return [waiting[i] for i in idx]
 
     def head(self) -> Waiting | None:
         return self._items[0][2] if self.order.static and self._items else None
 
     def pop_head(self) -> None:
         del self._items[0]
+        self._ncols = 0
 
     def remove(self, job_ids: set[int]) -> None:
-        self._items = [e for e in self._items if e[2].spec.job_id not in job_ids]
+        items = self._items
+        if self._ncols:
+            n = self._ncols
+            keep = np.fromiter((e[2].spec.job_id not in job_ids for e in items[:n]), np.bool_, n)
+            self._cols = self._cols.take(keep)
+            self._ncols = int(keep.sum())
+        self._items = [e for e in items if e[2].spec.job_id not in job_ids]
 
     def items(self) -> list[Waiting]:
         return [e[2] for e in self._items]

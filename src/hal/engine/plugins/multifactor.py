@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hal.engine.api import Context
+from hal.engine.queue import JobColumns
 from hal.model.job import JobSpec
 
 
@@ -34,6 +35,9 @@ class Multifactor:
         raise TypeError("multifactor depends on time and usage; use keys()")
 
     def priorities(self, jobs: Sequence[JobSpec], ctx: Context) -> npt.NDArray[np.float64]:
+        cols: JobColumns | None = getattr(jobs, "columns", None)
+        if cols is not None:
+            return self.priorities_of(cols, ctx)
         a = self.args
         submit = np.fromiter((j.submit_time for j in jobs), dtype=np.float64, count=len(jobs))
         procs = np.fromiter((j.procs for j in jobs), dtype=np.float64, count=len(jobs))
@@ -62,7 +66,53 @@ class Multifactor:
             - nice
         )
 
+    def priorities_of(self, cols: JobColumns, ctx: Context) -> npt.NDArray[np.float64]:
+        """The same priorities from the queue's columns: per-user work is done once per distinct user."""
+        a = self.args
+        age = np.clip((ctx.now - cols.submit) / a.max_age, 0.0, 1.0)
+        size = np.clip(cols.procs / max(ctx.total_cpus, 1), 0.0, 1.0)
+        if a.favor_small:
+            size = 1.0 - size
+        names = cols.names
+        present = _present(cols.user, len(names))
+        users = [names[c] for c in present]
+        n_users = max(len(set(users) | set(ctx.usage)), 1)
+        total = ctx.total_usage
+        share = 1.0 / n_users
+        factors = [1.0 if total <= 0 else float(2.0 ** (-(ctx.usage.get(u, 0.0) / total) / share)) for u in users]
+        fs = _lookup(cols.user, present, factors)
+        part = _lookup_names(cols.partition, names, ctx.partition_priority, 1.0)
+        qos = _lookup_names(cols.qos, names, ctx.qos_priority, 0.0)
+        return (
+            a.weight_age * age
+            + a.weight_fairshare * fs
+            + a.weight_jobsize * size
+            + a.weight_partition * part
+            + a.weight_qos * qos
+            - cols.nice
+        )
+
     def keys(
         self, jobs: Sequence[JobSpec], estimates: npt.NDArray[np.float64], ctx: Context
     ) -> npt.NDArray[np.float64]:
         return -self.priorities(jobs, ctx)
+
+
+def _present(codes: npt.NDArray[np.intp], n: int) -> list[int]:
+    """The distinct codes in ``codes`` (a count per code is cheaper than sorting)."""
+    present: list[int] = np.flatnonzero(np.bincount(codes, minlength=n)).tolist()
+    return present
+
+
+def _lookup(codes: npt.NDArray[np.intp], present: list[int], values: list[float]) -> npt.NDArray[np.float64]:
+    table = np.zeros(max(present) + 1 if present else 1, dtype=np.float64)
+    table[present] = values
+    out: npt.NDArray[np.float64] = table[codes]
+    return out
+
+
+def _lookup_names(
+    codes: npt.NDArray[np.intp], names: list[str], values: dict[str, float], default: float
+) -> npt.NDArray[np.float64]:
+    present = _present(codes, len(names))
+    return _lookup(codes, present, [values.get(names[c], default) for c in present])
