@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hal.engine.plugins.locality import GB, Locality
+from hal.engine.plugins.locality import Locality
 from hal.model.job import JobSpec
 from hal.model.resources import Resources
 
@@ -84,54 +84,122 @@ def generate(shape: DataShape, sites: tuple[str, str] = ("onprem", "cloud")) -> 
 
 @dataclass(slots=True)
 class SimStaging:
-    """On-start hook: stage inputs onto the job's nodes through the cost model and simulated LRU caches."""
+    """On-start hook: stage inputs onto the job's nodes through the cost model and simulated LRU caches.
+
+    With ``rack_bytes`` > 0 each rack has storage (a burst buffer): a dataset crosses the expensive levels
+    (between racks, between sites) once into the rack, then fans out to the job's nodes over the rack's own
+    network; with ``site_bytes`` > 0 a copy that came from another site is also kept in the site's storage,
+    so the next rack of that site reads it without a second egress. Bytes are counted per level crossed.
+    """
 
     locality: Locality
     cache_bytes: float
+    rack_bytes: float = 0.0
+    site_bytes: float = 0.0
     bytes_moved: float = 0.0
     egress_dollars: float = 0.0
     stage_seconds: float = 0.0
     hits: int = 0
     misses: int = 0
     caches: dict[int, OrderedDict[str, float]] = field(default_factory=dict)
+    stores: dict[tuple[int, int], OrderedDict[str, float]] = field(default_factory=dict)  # (level, domain)
+    by_level: dict[int, float] = field(default_factory=dict)  # bytes moved, by the level they crossed
 
     def __call__(self, job: JobSpec, nodes: tuple[int, ...], now: float) -> float:
-        worst = 0.0
-        for node in nodes:
-            spent = 0.0
-            for name in job.inputs:
-                spent += self._stage(name, node)
-            worst = max(worst, spent)
+        spent = dict.fromkeys(nodes, 0.0)
+        for name in job.inputs:
+            for node, secs in self._stage_input(name, nodes).items():
+                spent[node] += secs
+        worst = max(spent.values(), default=0.0)
         self.stage_seconds += worst
         return worst
 
-    def _stage(self, name: str, node: int) -> float:
-        cache = self.caches.setdefault(node, OrderedDict())
-        if name in cache:
-            cache.move_to_end(name)
-            self.hits += 1
-            return 0.0
-        self.misses += 1
-        secs, moved, dollars, _ = self.locality._one(name)
-        self.bytes_moved += float(moved[node])
-        self.egress_dollars += float(dollars[node])
+    def _stage_input(self, name: str, nodes: tuple[int, ...]) -> dict[int, float]:
+        need: list[int] = []
+        for node in nodes:
+            cache = self.caches.setdefault(node, OrderedDict())
+            if name in cache:
+                cache.move_to_end(name)
+                self.hits += 1
+            else:
+                need.append(node)
+                self.misses += 1
+        if not need:
+            return {}
+        if self.rack_bytes <= 0:  # every node copies from its own cheapest source
+            return {node: self._pull(name, node, cache_node=True) for node in need}
+        ix = self.locality.index
+        racks = ix.ids[ix.leaf]
+        out: dict[int, float] = {}
+        bw, lat = self.locality.bandwidth(ix.leaf)
         size = self.locality.sizes[name]
-        if size <= self.cache_bytes:
-            while sum(cache.values()) + size > self.cache_bytes:
-                gone, _ = cache.popitem(last=False)
-                self.locality.drop_node_replica(gone, node)
-            cache[name] = size
-            self.locality.add_node_replica(name, node)
+        for rack in sorted({int(racks[n]) for n in need}):
+            members = [n for n in need if racks[n] == rack]
+            into = 0.0
+            if not self._rack_holds(name, rack):
+                into = self._pull(name, members[0], cache_node=False)
+                self._keep((ix.leaf, rack), name, self.rack_bytes)
+            for node in members:  # fan-out inside the rack, in parallel
+                self._count(ix.leaf, size)
+                self._cache_node(name, node)
+                out[node] = into + size / bw + lat
+        return out
+
+    def _rack_holds(self, name: str, rack: int) -> bool:
+        ix = self.locality.index
+        if (ix.leaf, rack) in self.locality.stored[name]:
+            self.stores[(ix.leaf, rack)].move_to_end(name)
+            return True
+        return bool(self.locality.cached[name][ix.ids[ix.leaf] == rack].any())
+
+    def _pull(self, name: str, node: int, cache_node: bool) -> float:
+        """One copy from the cheapest replica to ``node`` (or to its rack's storage)."""
+        secs, moved, dollars, level = self.locality._one(name)
+        self._count(int(level[node]), float(moved[node]))
+        self.egress_dollars += float(dollars[node])
+        if dollars[node] > 0 and self.site_bytes > 0:
+            site = int(self.locality.index.ids[self.locality.egress_level][node])
+            self._keep((self.locality.egress_level, site), name, self.site_bytes)
+        if cache_node:
+            self._cache_node(name, node)
         return float(secs[node])
 
+    def _count(self, level: int, nbytes: float) -> None:
+        if nbytes > 0:
+            self.bytes_moved += nbytes
+            self.by_level[level] = self.by_level.get(level, 0.0) + nbytes
+
+    def _cache_node(self, name: str, node: int) -> None:
+        cache = self.caches.setdefault(node, OrderedDict())
+        size = self.locality.sizes[name]
+        if size > self.cache_bytes:
+            return
+        while sum(cache.values()) + size > self.cache_bytes:
+            gone, _ = cache.popitem(last=False)
+            self.locality.drop_node_replica(gone, node)
+        cache[name] = size
+        self.locality.add_node_replica(name, node)
+
+    def _keep(self, where: tuple[int, int], name: str, capacity: float) -> None:
+        """An LRU copy in a rack's or site's storage, visible to the engine's locality view."""
+        store = self.stores.setdefault(where, OrderedDict())
+        size = self.locality.sizes[name]
+        if name in store or where in self.locality.stored[name] or size > capacity:
+            return  # already there (the dataset's home storage is never evicted)
+        while sum(store.values()) + size > capacity:
+            gone, _ = store.popitem(last=False)
+            self.locality.drop_domain_replica(gone, *where)
+        store[name] = size
+        self.locality.add_domain_replica(name, *where)
+
     def report(self) -> dict[str, float]:
+        ix = self.locality.index
+        wide = sum(b for lvl, b in self.by_level.items() if lvl > ix.leaf)
         return {
             "bytes_moved_TB": self.bytes_moved / 1e12,
+            "wide_TB": wide / 1e12,  # bytes that crossed a rack boundary (site network or WAN)
+            "wan_TB": sum(b for lvl, b in self.by_level.items() if lvl > self.locality.egress_level) / 1e12,
             "egress_dollars": self.egress_dollars,
             "stage_hours": self.stage_seconds / 3600.0,
             "hit_rate": self.hits / max(1, self.hits + self.misses),
-            "egress_TB": self.egress_dollars / max(1e-9, self._price()) * GB / 1e12 if self._price() else 0.0,
         }
-
-    def _price(self) -> float:
-        return float(self.locality.price.max()) if self.locality.price.size else 0.0

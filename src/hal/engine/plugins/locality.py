@@ -86,6 +86,19 @@ class Locality:
         self.stored[name].add((lvl, self.index.labels[lvl].index(label)))
         self.version += 1
 
+    def add_domain_replica(self, name: str, level: int, domain: int) -> None:
+        """A copy held by a domain's storage (a rack's cache, a site's file system), by integer ids."""
+        self.stored[name].add((level, domain))
+        self.version += 1
+
+    def drop_domain_replica(self, name: str, level: int, domain: int) -> None:
+        self.stored[name].discard((level, domain))
+        self.version += 1
+
+    def bandwidth(self, level: int) -> tuple[float, float]:
+        """(bytes/s, latency s) of a copy crossing ``level``."""
+        return self.model.at(self.model.bandwidth, level), self.model.at(self.model.latency, level)
+
     # ---- costs -----------------------------------------------------------------------------------
     def _levels_from(self, inside: Bools) -> npt.NDArray[np.int64]:
         """Per node, the lowest level at which some node of ``inside`` shares a domain (top+1 if none)."""
