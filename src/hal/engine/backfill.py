@@ -106,10 +106,10 @@ def _scan(s: Scheduler, plan: Plan, now: float, memo: EasyMemo, cands: list[Wait
         if cand.cpus > free:
             continue
         size = cand.size
-        if size >= nofit.get(cand.family, _NEVER):
-            continue
         late = now + cand.estimate > shadow
         if late and shadow >= 0 and size >= crowds.get(cand.family if fungible else cand.shape, _NEVER):
+            continue
+        if size >= nofit.get(cand.family, _NEVER):
             continue
         alloc = allocate(cand.req)
         if alloc is None:

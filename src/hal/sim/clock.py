@@ -10,9 +10,15 @@ CORRECT, SUBMIT, END = 0, 1, 2
 
 
 class EventQueue:
+    """``heap`` is public so a hot loop may use heapq on it directly (entries: time, kind, seq, job)."""
+
     def __init__(self) -> None:
         self._heap: list[tuple[float, int, int, int]] = []
         self._seq = 0
+
+    @property
+    def heap(self) -> list[tuple[float, int, int, int]]:
+        return self._heap
 
     def push(self, time: float, kind: int, job_id: int) -> None:
         self._seq += 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import heapq
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -80,13 +82,15 @@ class Simulation:
         index = {j.job_id: i for i, j in enumerate(jobs)}
         if len(index) != n:
             raise ValueError("job ids must be unique")
-        start = np.full(n, np.nan)
-        end = np.full(n, np.nan)
-        est0 = np.zeros(n)
-        backfilled = np.zeros(n, dtype=bool)
+        # Per-job results as lists (a numpy element store costs more than the list's) until the end.
+        start: list[float] = [math.nan] * n
+        end: list[float] = [math.nan] * n
+        est0: list[float] = [0.0] * n
+        backfilled: list[bool] = [False] * n
         rejected: list[str] = []
         events = EventQueue()
         events.load_submissions([(j.submit_time, i) for i, j in enumerate(jobs)])
+        heap, pop = events.heap, heapq.heappop
         sched = self.sched
         cycle = sched.cycle
         on_plan = self.on_plan
@@ -95,8 +99,8 @@ class Simulation:
         total_cpus = sched.ctx.total_cpus
         handled = 0
         t0 = time.perf_counter()
-        while len(events):
-            now, kind, i = events.pop()
+        while heap:
+            now, kind, _, i = pop(heap)
             job = jobs[i]
             if kind == SUBMIT:
                 try:
@@ -119,7 +123,7 @@ class Simulation:
                 sched.extend(job.job_id, act.start + new_total)
                 if act.start + job.runtime > act.start + new_total:  # type: ignore[operator]
                     events.push(act.start + new_total, CORRECT, i)
-                if events.peek() == (now, CORRECT):
+                if heap and heap[0][0] == now and heap[0][1] == CORRECT:
                     continue  # the engine's contract: extend every overrun of this instant before a cycle
             plan = cycle(now)
             if on_plan is not None:
@@ -135,12 +139,12 @@ class Simulation:
         return Outcome(
             job_id=np.array([j.job_id for j in jobs], dtype=np.int64),
             submit=np.array([j.submit_time for j in jobs], dtype=np.float64),
-            start=start,
-            end=end,
+            start=np.array(start, dtype=np.float64),
+            end=np.array(end, dtype=np.float64),
             run=np.array([j.runtime for j in jobs], dtype=np.float64),
             procs=np.array([j.procs for j in jobs], dtype=np.int64),
-            estimate=est0,
-            backfilled=backfilled,
+            estimate=np.array(est0, dtype=np.float64),
+            backfilled=np.array(backfilled, dtype=bool),
             rejected=rejected,
             wall_seconds=wall,
             capacity=total_cpus,
@@ -152,9 +156,9 @@ class Simulation:
         plan: Plan,
         events: EventQueue,
         index: dict[int, int],
-        start: npt.NDArray[np.float64],
-        end: npt.NDArray[np.float64],
-        backfilled: npt.NDArray[np.bool_],
+        start: list[float],
+        end: list[float],
+        backfilled: list[bool],
     ) -> None:
         jobs = self.jobs
         for placement in plan.starts:
