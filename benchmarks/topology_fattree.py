@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from hal.engine.nodes import NodeBook
-from hal.engine.plugins.topology import TopologySelector
+from hal.engine.plugins.topology import TopologyArgs, TopologySelector
 from hal.engine.predict.registry import make_predictor
 from hal.engine.profile import Profile
 from hal.model.cluster import Cluster, NodeTable
@@ -65,11 +65,15 @@ def multi_node_jobs(path: Path, skip: int, count: int, load: float, n_nodes: int
 
 
 def run(
-    jobs: list[JobSpec], topo_aware: bool, stretch: StretchModel | None, switches_wait: float | None = None
+    jobs: list[JobSpec],
+    topo_aware: bool,
+    stretch: StretchModel | None,
+    switches_wait: float | None = None,
+    align: float = 0.0,
 ) -> tuple[dict[str, float | int], float]:
     cluster, topo = fat_tree()
     table = NodeTable.of(cluster)
-    selector = TopologySelector(topo)
+    selector = TopologySelector(topo, TopologyArgs(align_ends=align))
     if switches_wait is not None:  # every job asks --switches=<fewest possible>@<wait>
         jobs = [
             dataclasses.replace(j, switches=fewest_leaves(selector.index, j.nodes or 1), switches_wait=switches_wait)
@@ -93,18 +97,30 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=6000)
     ap.add_argument("--load", type=float, default=0.85)
     ap.add_argument("--switches-wait", type=float, default=None, help="also run with --switches=fewest@WAIT")
+    ap.add_argument("--align-ends", type=float, default=0.0, help="also run end-aligned packing with this slack")
     args = ap.parse_args()
     jobs = multi_node_jobs(args.trace, args.skip, args.jobs, args.load, 1024)
     rows = []
     waits: tuple[float | None, ...] = (None,) if args.switches_wait is None else (None, args.switches_wait)
+    variants: list[tuple[bool, float | None, float]] = [(False, None, 0.0), *((True, w, 0.0) for w in waits)]
+    if args.align_ends > 0:
+        variants.append((True, None, args.align_ends))
     for stretch in (None, StretchModel()):
-        for aware, wait in ((False, None), *((True, w) for w in waits)):
-            summary, wall = run(jobs, aware, stretch, wait)
+        for aware, wait, align in variants:
+            summary, wall = run(jobs, aware, stretch, wait, align)
             label = ("topology" if aware else "first fit") + (f" --switches@{wait:.0f}" if wait else "")
+            label += f" end-aligned {align:g}" if align else ""
             label += " + stretch" if stretch else ""
             rows.append((label, summary, wall))
             print(f"{label}: {wall:.1f} s", file=sys.stderr)
-    cols = ("fewest_leaf_share", "avg_leaves", "avg_wait", "avg_bsld", "useful_utilization", "makespan")
+    cols: tuple[str, ...] = (
+        "fewest_leaf_share",
+        "avg_leaves",
+        "avg_wait",
+        "avg_bsld",
+        "useful_utilization",
+        "makespan",
+    )
     cols += ("avg_fragmentation",)
     print("| policy | " + " | ".join(cols) + " | wall s |")
     print("|---" * (len(cols) + 2) + "|")

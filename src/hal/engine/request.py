@@ -30,6 +30,7 @@ class Request:
     segment: int | None = None
     inputs: tuple[str, ...] = ()
     submit: float = 0.0
+    limit: float = 0.0  # the job's time limit: a selector may pack jobs that end together (not in ``shape``)
 
     def per_node(self) -> npt.NDArray[np.int64]:
         """Amount each node must give when the node count is pinned (tasks spread evenly, rounded up)."""
@@ -62,4 +63,5 @@ def request_of(job: JobSpec, space: ResourceSpace) -> Request:
         segment=job.segment,
         inputs=job.inputs,
         submit=job.submit_time if job.begin_time is None else max(job.submit_time, job.begin_time),
+        limit=job.time_limit or 0.0,
     )

@@ -111,6 +111,7 @@ class PlacementSimulation:
                     out.rejected.append(str(exc))
                     continue
             elif kind == END:
+                self._ends(job.job_id, 0.0)
                 sched.finish(job.job_id, now)
             else:
                 self._correct(events, i, now)
@@ -126,6 +127,17 @@ class PlacementSimulation:
                 next_sample = now + self.sample_every
         return out
 
+    def _ends(self, job_id: int, end: float) -> None:
+        """Keep a topology selector's per-node expected ends (for end-aligned packing) in step."""
+        sel = getattr(self.book, "select", None)
+        if sel is None or not getattr(getattr(sel, "args", None), "align_ends", 0.0):
+            return
+        if sel.node_end is None:
+            sel.node_end = np.zeros(self.index.n)
+        act = self.sched.running.get(job_id)
+        if act is not None:
+            sel.node_end[np.asarray(act.alloc.nodes, dtype=np.intp)] = end
+
     def _correct(self, events: EventQueue, i: int, now: float) -> None:
         job = self.jobs[i]
         act = self.sched.running.get(job.job_id)
@@ -134,6 +146,7 @@ class PlacementSimulation:
         new_end = act.start + extend(now - act.start, job.time_limit, self.profile.correction)
         new_end = max(new_end, now + 1.0)  # float rounding must not pin the correction to this instant
         self.sched.extend(job.job_id, new_end)
+        self._ends(job.job_id, new_end)
         if act.start + (job.runtime or 0.0) > new_end:
             events.push(new_end, CORRECT, i)
 
@@ -154,6 +167,7 @@ class PlacementSimulation:
         col = self.frag_column
         out.units[i] = float(len(nodes)) if col is None else float(amounts[:, col].sum())
         events.push(now + runtime, END, i)
+        self._ends(job.job_id, placement.predicted_end)
         if now + runtime > placement.predicted_end:
             events.push(placement.predicted_end, CORRECT, i)
 

@@ -103,3 +103,18 @@ def test_gpu_tasks_stay_on_one_node_when_they_can() -> None:
     twelve = request_of(JobSpec(3, 0.0, tasks=12, per_task=Resources(cpus=1, gpus=1)), space)
     c = book.allocate(twelve)
     assert c is not None and sel.index.span(c.nodes) == (1, 1) and int(c.amounts[:, 2].sum()) == 12
+
+
+def test_align_ends_packs_jobs_that_end_together() -> None:
+    book, sel, table = book_of(16, (2, 8), ("spine", "switch"), align_ends=0.25)
+    table.free[0:4] = 0  # leaf 0: busy until t=100; leaf 1: busy until t=1000; 4 free nodes in each
+    table.free[8:12] = 0
+    sel.node_end = np.zeros(16)
+    sel.node_end[0:4], sel.node_end[8:12] = 100.0, 1000.0
+    spec = JobSpec(1, 0.0, tasks=24, nodes=3, exclusive=True, time_limit=950.0)
+    a = book.allocate(request_of(spec, book.table.space))
+    assert a is not None and set(a.nodes) <= set(range(12, 16))  # ends near 1000: the leaf that drains then
+    short = JobSpec(2, 0.0, tasks=8, nodes=1, exclusive=True, time_limit=90.0)
+    sel.node_end = None  # without the shell's ends: plain best fit (the leaf with least room)
+    b = book.allocate(request_of(short, book.table.space))
+    assert b is not None and int(b.nodes[0]) == 15

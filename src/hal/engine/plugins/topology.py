@@ -32,6 +32,8 @@ class TopologyArgs:
     data_delay: float = 0.0  # delay scheduling: wait up to this long for a data-local placement
     data_delay_min: float = 60.0  # ...but only when staging elsewhere would take at least this long
     weights: PlacementWeights = field(default_factory=PlacementWeights)
+    align_ends: float = 0.0  # >0: among leaves within this share of a leaf of the best fit, take the one
+    # whose running jobs end closest to this job's expected end (leaves then drain together); needs node_end
 
 
 class DataCost(Protocol):
@@ -106,6 +108,9 @@ class TopologySelector:
         self.index = TopoIndex(topology)
         self.args = args or TopologyArgs()
         self.data = data
+        self.node_end: Floats | None = None  # per node, when its running work is expected to end (the shell
+        # keeps it; 0 for idle nodes); read only with ``align_ends``
+        self._req_end = 0.0
         seg = self.index.level(self.args.segment_level)
         self.seg_level = seg if seg is not None else self.index.leaf
 
@@ -118,6 +123,7 @@ class TopologySelector:
             if req_top is None:
                 return None
             top = req_top
+        self._req_end = now + req.limit
         cost, local = self._data(req)
         if cost is not None and self.args.data_delay > 0 and now < req.submit + self.args.data_delay:
             held = np.where(local, room, 0)  # delay scheduling: data-local nodes only, for a while
@@ -209,7 +215,24 @@ class TopologySelector:
             doms = ix.parent[up][doms]
             parents.append(ix.sums(up + 1, room)[doms])
         keys = [cands, *reversed(parents), dom[cands]]
-        return int(cands[np.lexsort(keys)[0]])
+        first = int(cands[np.lexsort(keys)[0]])
+        if self.args.align_ends <= 0 or self.node_end is None or lvl != ix.leaf or cands.size < 2:
+            return first
+        return self._aligned(lvl, cands, dom, first)
+
+    def _aligned(self, lvl: int, cands: npt.NDArray[np.intp], dom: Floats, first: int) -> int:
+        """Among leaves nearly as tight as the best fit, the one whose busy nodes end closest to this job."""
+        ix = self.index
+        assert self.node_end is not None
+        near = cands[dom[cands] <= dom[first] + self.args.align_ends * float(ix.size[lvl][first])]
+        if near.size < 2:
+            return first
+        busy = self.node_end > 0
+        gap = np.abs(self.node_end - self._req_end)
+        total = np.bincount(ix.ids[lvl], weights=np.where(busy, gap, 0.0), minlength=ix.counts[lvl])
+        count = np.bincount(ix.ids[lvl], weights=busy.astype(np.float64), minlength=ix.counts[lvl])
+        mismatch = np.where(count[near] > 0, total[near] / np.maximum(count[near], 1), np.inf)
+        return int(near[np.lexsort((near, dom[near], mismatch))[0]])
 
     def _dom_cost(self, lvl: int, cost: Floats, room: Ints) -> Floats:
         ix = self.index
