@@ -41,7 +41,10 @@ def test_short_names_with_the_wrong_shape(name: str) -> None:
             r"unknown backfill 'aggressive'; choose one of \['none', 'easy', 'conservative'\]",
         ),
         ({"backfill_order": "lifo"}, r"unknown backfill order 'lifo'; choose one of \['queue', 'sjf'\]"),
-        ({"placement": "worstfit"}, r"unknown placement 'worstfit'; choose one of \['firstfit', 'bestfit', 'topology'\]"),
+        (
+            {"placement": "worstfit"},
+            r"unknown placement 'worstfit'; choose one of \['firstfit', 'bestfit', 'topology'\]",
+        ),
     ],
 )
 def test_unknown_names_are_clear_errors(kwargs: dict[str, str], message: str) -> None:
