@@ -19,7 +19,7 @@ from hal.learn.forecast_eval import replay_with_forecasts
 from hal.sim.runner import SimOptions, load
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from learning_results import HPC_TRACES, TRACES, write_section
+from learning_results import HPC_TRACES, TRACES, previous_rows, write_section
 
 
 def main() -> None:
@@ -40,19 +40,20 @@ def main() -> None:
         "| ratio to Slurm today | target met |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
+    rows = previous_rows("forecast_accuracy")
     for label, file in chosen.items():
         _, wl = load(TRACES / file, SimOptions())
         gbm = replay_with_forecasts(wl.jobs, wl.capacity, Profile(backfill_order="sjf"), GbmPredictor(), a.samples)
         slurm = replay_with_forecasts(wl.jobs, wl.capacity, Profile(), UserEstimate(), a.samples)
         h = 3600.0
-        lines.append(
+        rows[label] = (
             f"| {label} | {gbm.jobs} | {gbm.median_ae_p50 / h:.2f} | {gbm.median_ae_p90 / h:.2f} "
             f"| {gbm.median_ae_request / h:.2f} | {gbm.ratio:.2f} | {gbm.within_p90:.0%} "
             f"| {slurm.median_ae_request / h:.2f} | {slurm.median_ae_request / max(gbm.median_ae_p50, 1e-9):.2f} "
             f"| {'yes' if gbm.ratio >= 2 else 'no'} |"
         )
-        print(lines[-1], flush=True)
-        write_section("forecast_accuracy", "\n".join(lines))
+        print(rows[label], flush=True)
+        write_section("forecast_accuracy", "\n".join(lines + [rows[t] for t in HPC_TRACES if t in rows]))
 
 
 if __name__ == "__main__":

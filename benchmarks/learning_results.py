@@ -29,3 +29,17 @@ def write_section(name: str, body: str) -> None:
     pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.S)
     text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
     RESULTS.write_text(text, encoding="utf-8")
+
+
+def previous_rows(name: str, key_cells: int = 1) -> dict[str, str]:
+    """Table rows already in a section, by their first cell, so a run on some traces keeps the others."""
+    if not RESULTS.exists():
+        return {}
+    text = RESULTS.read_text(encoding="utf-8")
+    match = re.search(re.escape(f"<!-- {name} -->") + r"(.*?)" + re.escape(f"<!-- /{name} -->"), text, re.S)
+    rows: dict[str, str] = {}
+    for line in (match.group(1) if match else "").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| ") and cells and not cells[0].startswith("-") and cells[0] != "trace":
+            rows[" | ".join(cells[:key_cells])] = line
+    return rows

@@ -16,7 +16,7 @@ from hal.engine.predict.gbm import GbmPredictor
 from hal.learn.evaluate import Evaluation, evaluate, trace_history
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from learning_results import HPC_TRACES, PHILLY, TRACES, write_section
+from learning_results import HPC_TRACES, PHILLY, TRACES, previous_rows, write_section
 
 
 def predictors() -> list[RuntimePredictor]:
@@ -52,6 +52,7 @@ def main(names: list[str]) -> None:
         "| target met |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
+    rows = previous_rows("predict_accuracy", 2)
     for label, file in chosen.items():
         began = time.perf_counter()
         history = trace_history(TRACES / file)
@@ -60,10 +61,12 @@ def main(names: list[str]) -> None:
             ev = evaluate(history, pred, label)
             if ev.predictor == "last2":
                 last2_under = ev.overall.under_rate
-            lines.append(row(label, ev, 0.65, last2_under))
-            print(lines[-1], flush=True)
+            key = f"{label} | {ev.predictor}"
+            rows[key] = row(label, ev, 0.65, last2_under)
+            print(rows[key], flush=True)
         print(f"  {label}: {time.perf_counter() - began:.0f} s", flush=True)
-    write_section("predict_accuracy", "\n".join(lines))
+        ordered = [v for t in traces for k, v in rows.items() if k.split(" | ")[0] == t]
+        write_section("predict_accuracy", "\n".join(lines + ordered))
 
 
 if __name__ == "__main__":

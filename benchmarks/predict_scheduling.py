@@ -16,7 +16,7 @@ from hal.engine.profile import Profile
 from hal.sim.runner import SimOptions, load, run_workload
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from learning_results import HPC_TRACES, TRACES, write_section
+from learning_results import HPC_TRACES, TRACES, previous_rows, write_section
 
 CONFIGS = (  # label, backfill order, estimate
     ("EASY, user estimates", "queue", "user"),
@@ -48,6 +48,7 @@ def main(names: list[str]) -> None:
         "| cost gbm | cost gbm-regress |",
         "|---|" + "---|" * (len(CONFIGS) + 5),
     ]
+    rows = previous_rows("predict_scheduling")
     for label, file in chosen.items():
         swf, workload = load(TRACES / file, SimOptions())
         bsld: dict[str, float] = {}
@@ -61,9 +62,10 @@ def main(names: list[str]) -> None:
         cells = " | ".join(f"{bsld[c[2]]:.2f}" for c in CONFIGS)
         checks = " | ".join(verdict(bsld[k], easy, clair) for k in LEARNED)
         costs = " | ".join(f"{wall[k] / wall['user']:.1f}" for k in LEARNED)
-        lines.append(f"| {label} | {cells} | {checks} | {wall['user']:.1f} | {costs} |")
-        print(lines[-1], flush=True)
-        write_section("predict_scheduling", "\n".join(lines))
+        rows[label] = f"| {label} | {cells} | {checks} | {wall['user']:.1f} | {costs} |"
+        print(rows[label], flush=True)
+        ordered = [rows[t] for t in HPC_TRACES if t in rows]
+        write_section("predict_scheduling", "\n".join(lines + ordered))
 
 
 if __name__ == "__main__":
