@@ -8,12 +8,18 @@ import os
 import threading
 import time
 from pathlib import Path
+from typing import Any, ClassVar
 
+import fsspec
+from fsspec.implementations.local import LocalFileSystem
+
+from hal.controller.auth import Identity
 from hal.controller.core import Controller
 from hal.controller.directives import build_request
 from hal.controller.machine import Machine
 from hal.controller.recovery import recover
 from hal.controller.store import Store, sqlite_url
+from hal.data.catalog import Dataset
 from hal.data.live import LiveStaging, data_table, enable
 from hal.executors.local import LocalExecutor
 from tests.integration.test_data_live import CLUSTER
@@ -104,3 +110,68 @@ def test_missing_output_fails_with_its_reason(tmp_path: Path) -> None:
     staging.outputs.shutdown()
     state = staging.outputs.state_of(9)["never"]
     assert state.startswith("failed:") and "was not written" in state
+
+
+class GatedFS(LocalFileSystem):  # type: ignore[misc]
+    """Local files behind a gate: reads wait until the test opens it (a transfer that hangs, then resumes)."""
+
+    protocol = "halgated"
+    gates: ClassVar[dict[str, threading.Event]] = {}
+
+    @classmethod
+    def _strip_protocol(cls, path: str) -> str:
+        return str(super()._strip_protocol(str(path).removeprefix("halgated://")))
+
+    def _open(self, path: str, mode: str = "rb", *args: Any, **kwargs: Any) -> Any:
+        if "r" in mode:
+            self.gates[Path(path).name].wait(60)
+        return super()._open(path, mode, *args, **kwargs)
+
+
+fsspec.register_implementation("halgated", GatedFS, clobber=True)
+
+
+def _slow_dataset(tmp_path: Path, staging: LiveStaging, name: str) -> threading.Event:
+    """A dataset whose only source is behind a gate: its stage-in hangs until the test opens the gate."""
+    src = tmp_path / name
+    src.write_bytes(name.encode() * 5000)
+    digest = "sha256:" + hashlib.sha256(src.read_bytes()).hexdigest()
+    staging.stager.catalog.register(Dataset(name, src.stat().st_size, digest, f"halgated://{src}"))
+    GatedFS.gates[name] = threading.Event()
+    return GatedFS.gates[name]
+
+
+def test_a_slow_stage_in_does_not_stall_the_controller(tmp_path: Path) -> None:
+    ctl, staging = _controller(tmp_path)
+    gate = _slow_dataset(tmp_path, staging, "slow")
+    script = '#!/bin/sh\nsha256sum "$HAL_DATA/slow" > "{out}"\n'.format(out=tmp_path / "got")
+    ctl.start()
+    try:
+        (waiting,) = ctl.submit(build_request(script, {"input-data": "slow"}, {}, str(tmp_path), 0), "alice").job_ids
+        _until(lambda: waiting in staging.staging)
+        (other,) = ctl.submit(build_request("#!/bin/sh\ntrue\n", {}, {}, str(tmp_path), 0), "bob").job_ids
+        _until(lambda: other not in ctl.live)  # the loop ran another job while the copy hung
+        assert (ctl.store.get(other) or {}).get("state") == "COMPLETED" and waiting in staging.staging
+        gate.set()
+        _until(lambda: waiting not in ctl.live)
+    finally:
+        ctl.stop()
+    assert (ctl.store.get(waiting) or {}).get("state") == "COMPLETED"
+    assert (tmp_path / "got").read_text().split()[0] == hashlib.sha256((tmp_path / "slow").read_bytes()).hexdigest()
+
+
+def test_cancelled_while_staging(tmp_path: Path) -> None:
+    ctl, staging = _controller(tmp_path)
+    gate = _slow_dataset(tmp_path, staging, "hang")
+    ctl.start()
+    try:
+        req = build_request("#!/bin/sh\ntrue\n", {"input-data": "hang"}, {}, str(tmp_path), 0)
+        (jid,) = ctl.submit(req, "alice").job_ids
+        _until(lambda: jid in staging.staging)
+        ctl.cancel(str(jid), Identity("alice", admin=False))
+        gate.set()
+        _until(lambda: jid not in ctl.live)
+    finally:
+        ctl.stop()
+    row = ctl.store.get(jid) or {}
+    assert row.get("state") == "CANCELLED" and "staging" in str(row.get("cause"))

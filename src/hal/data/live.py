@@ -1,20 +1,25 @@
 """The controller's stage-in step: before a launch, copy the job's inputs into its nodes' caches.
 
 Wired with one attribute on the Controller (``controller.staging = LiveStaging(stager)``): the job then
-finds its inputs at $HAL_DATA/<name>. A stage-in that fails after the stager's retry policy sends the job
-back to the queue (a new attempt, like a requeue after NODE_FAIL) with the reason, up to ``max_requeues``
-times, then fails it with that reason; it is never silently dropped.
+finds its inputs at $HAL_DATA/<name>. Inputs already cached on every node launch at once; otherwise the job
+holds its nodes in the staging state (``LiveStaging.staging``) while a worker thread copies, and launches
+when the copies are verified, so a large transfer never stalls the controller loop (catalog and cache
+updates take the controller's lock; copies never do). A stage-in that fails after the stager's retry
+policy sends the job back to the queue (a new attempt, like a requeue after NODE_FAIL) with the reason, up
+to ``max_requeues`` times, then fails it with that reason; it is never silently dropped. A job cancelled
+while staging ends CANCELLED when its copy returns.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from hal.data.outputs import OutputStaging
 from hal.data.stager import StageError, Stager
-from hal.executors.api import LaunchSpec
+from hal.executors.api import ExecEvent, ExecEventKind, LaunchSpec
 
 log = logging.getLogger("hal.data")
 
@@ -24,6 +29,8 @@ class LiveStaging:
         self.stager = stager
         self.max_requeues = max_requeues
         self.outputs = outputs
+        self.staging: dict[int, str] = {}  # job -> "staging" while its inputs are copied
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hal-stage-in")
         self.failures: dict[int, str] = {}
         self.placements: dict[int, dict[str, Any]] = {}  # running job -> placement score parts
 
@@ -36,15 +43,50 @@ class LiveStaging:
         nodes = [s.node for s in spec.shares]
         if not nodes or nodes[0] not in self.stager.caches:
             return spec
-        env = {**spec.env, **self.stager.env(nodes[0])}
+        ready = dataclasses.replace(spec, env={**spec.env, **self.stager.env(nodes[0])})
         if not inputs:
-            return dataclasses.replace(spec, env=env)
-        try:
+            return ready
+        if not self._all_cached(inputs, nodes):
+            self.staging[spec.job_id] = "staging"
+            self._pool.submit(self._stage_then_launch, controller, lv, ready, inputs, nodes)
+            return None
+        try:  # nothing to copy: pin and launch now
             self.stager.stage_in(spec.job_id, inputs, nodes)
         except (StageError, KeyError) as exc:
             self._back_to_queue(controller, lv, now, f"stage-in failed: {exc}")
             return None
-        return dataclasses.replace(spec, env=env)
+        return ready
+
+    def _all_cached(self, inputs: tuple[str, ...], nodes: list[str]) -> bool:
+        return all(self.stager.caches[n].has(name) for n in nodes for name in inputs)
+
+    def _stage_then_launch(
+        self, controller: Any, lv: Any, spec: LaunchSpec, inputs: tuple[str, ...], nodes: list[str]
+    ) -> None:
+        """Worker thread: copy (unlocked), then launch, requeue or cancel under the controller's lock."""
+        cause = ""
+        try:
+            self.stager.stage_in(spec.job_id, inputs, nodes)
+        except Exception as exc:  # StageError, an unknown dataset, anything: the job must not be lost
+            cause = f"stage-in failed: {exc}"
+        with controller.lock:
+            self.staging.pop(spec.job_id, None)
+            now = controller.clock()
+            if controller.live.get(spec.job_id) is not lv or lv.state != "RUNNING":
+                self.stager.release(spec.job_id)
+                return
+            if spec.job_id in controller.cancelling:
+                ended = ExecEvent(spec.job_id, ExecEventKind.ENDED, now, reason="cancelled while staging its inputs")
+                controller._handle([ended])
+            elif cause:
+                self._back_to_queue(controller, lv, now, cause)
+                controller.wake.set()
+            else:
+                try:
+                    controller.executor.launch(spec)
+                except Exception as exc:
+                    log.exception("launch of job %s failed", spec.job_id)
+                    controller._handle([ExecEvent(spec.job_id, ExecEventKind.ENDED, now, reason=str(exc))])
 
     def after_end(self, controller: Any, lv: Any, act: Any, state: str) -> None:
         """A job ended (controller thread): unpin its inputs and queue its declared outputs for stage-out,
@@ -117,7 +159,7 @@ def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
     caches = {n: NodeCache(n, Path(pattern.format(node=n)), capacity) for n in names}
     catalog = Catalog(Path(table["catalog"]) if table.get("catalog") else None)
     policy = RetryPolicy(int(table.get("attempts", 3)), float(table.get("backoff", 0.5)))
-    stager = Stager(catalog, caches, policy)
+    stager = Stager(catalog, caches, policy, guard=lambda: controller.lock)
     topology = controller.machine.cluster.topology or Topology.flat(len(names))
     selector = TopologySelector(topology, TopologyArgs(data_delay=float(table.get("delay", 0.0))))
     selector.data = Locality(selector.index)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,10 +80,13 @@ class Stager:
         policy: RetryPolicy | None = None,
         order: SourceOrder = default_order,
         sleep: Callable[[float], None] = time.sleep,
+        guard: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext,
     ) -> None:
         self.catalog, self.caches = catalog, caches
         self.policy = policy or RetryPolicy()
         self.order, self.sleep = order, sleep
+        self.guard = guard  # held around catalog and cache updates (never around a copy): a worker thread
+        # stages while the controller, holding the same lock, schedules from the catalog's locality view
 
     def env(self, node: str) -> dict[str, str]:
         """What a job on ``node`` needs to find its inputs: $HAL_DATA/<name>."""
@@ -100,15 +106,17 @@ class Stager:
 
     def stage_one(self, job_id: int, name: str, node: str) -> Staged:
         t0 = time.monotonic()
-        dataset = self.catalog.get(name)
         cache = self.caches[node]
-        cache.pin(name, job_id)
-        if cache.has(name):
-            cache.touch(name)
-            return Staged(name, node, cache.path_of(name), "", 0, 0.0, 0)
+        with self.guard():
+            dataset = self.catalog.get(name)
+            cache.pin(name, job_id)
+            if cache.has(name):
+                cache.touch(name)
+                return Staged(name, node, cache.path_of(name), "", 0, 0.0, 0)
         reasons: list[str] = []
         for attempt in range(1, self.policy.attempts + 1):
-            sources = [r for r in self.order(self.catalog.replicas_of(name), node) if r.location != node]
+            with self.guard():
+                sources = [r for r in self.order(self.catalog.replicas_of(name), node) if r.location != node]
             if not sources:
                 reasons.append(f"attempt {attempt}: no replica of {name!r} is registered")
             for rep in sources:
@@ -126,10 +134,11 @@ class Stager:
         raise StageError(name, node, self.policy.attempts, reasons)
 
     def _copy(self, dataset: Dataset, rep: Replica, cache: NodeCache) -> int:
-        for gone in cache.make_room(dataset.size):
-            self.catalog.remove_replica(gone, cache.node)
+        with self.guard():
+            for gone in cache.make_room(dataset.size):
+                self.catalog.remove_replica(gone, cache.node)
         final = cache.path_of(dataset.name)
-        tmp = final.with_name(f".{dataset.name}.partial")
+        tmp = final.with_name(f".{dataset.name}.{threading.get_ident()}.partial")  # one per concurrent copy
         digest = hashlib.sha256()
         size = 0
         try:
@@ -144,8 +153,9 @@ class Stager:
             tmp.replace(final)
         finally:
             tmp.unlink(missing_ok=True)
-        cache.add(dataset.name, size)
-        self.catalog.add_replica(Replica(dataset.name, cache.node, str(final)))
+        with self.guard():
+            cache.add(dataset.name, size)
+            self.catalog.add_replica(Replica(dataset.name, cache.node, str(final)))
         return size
 
     def stage_out(self, job_id: int, name: str, node: str, dest_uri: str, home: str = "origin") -> Dataset:
