@@ -213,20 +213,26 @@ def _book_slots(
     """Each job in order to its earliest slot (its held one given back first); returns who started now
     and whether every held reservation stayed where it was."""
     book = s.book
+    # On a fungible, time-invariant book a reserved job moves only if a window before its slot fits
+    # (its own reservation gives back all it needs from its slot on): check that before giving it back.
+    stay = book.fungible and book.time_invariant and timeline.consistent()
     started: set[int] = set()
     settled = True
     for item in items:
         jid = item.spec.job_id
         mine = held.get(jid)
-        if mine is not None:
-            timeline.unreserve(*mine)
         span = max(item.estimate, MIN_SPAN)
-        found = timeline.earliest_start(item.req, span)
-        if found is None:
-            blocked = True
-            continue
-        when, alloc = found
-        timeline.reserve(when, span, alloc)
+        if mine is not None and stay and not timeline.fits_before(item.req, span, mine[0]):
+            when, alloc = mine[0], mine[2]
+        else:
+            if mine is not None:
+                timeline.unreserve(*mine)
+            found = timeline.earliest_start(item.req, span)
+            if found is None:
+                blocked = True
+                continue
+            when, alloc = found
+            timeline.reserve(when, span, alloc)
         if mine is not None and (when != mine[0] or when <= now):
             settled = False
         if when <= now:

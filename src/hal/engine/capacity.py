@@ -64,6 +64,10 @@ class Book(Protocol):
 
     def state_min(self, a: State, b: State) -> State: ...
 
+    def state_ok(self, state: State) -> bool:
+        """No resource below zero (reservations laid on a machine that changed may overlap)."""
+        ...
+
 
 class PoolBook:
     """Fungible resources: a request fits when every component of its total is free."""
@@ -148,3 +152,6 @@ class PoolBook:
 
     def state_min(self, a: list[int], b: list[int]) -> list[int]:
         return [x if x < y else y for x, y in zip(a, b, strict=True)]
+
+    def state_ok(self, state: list[int]) -> bool:
+        return min(state) >= 0

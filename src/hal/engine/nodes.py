@@ -214,3 +214,6 @@ class NodeBook:
 
     def state_min(self, a: Matrix, b: Matrix) -> Matrix:
         return np.minimum(a, b)
+
+    def state_ok(self, state: Matrix) -> bool:
+        return bool((state >= 0).all())

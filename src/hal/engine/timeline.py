@@ -60,6 +60,27 @@ class Timeline:
             return times[i], alloc
         return None
 
+    def fits_before(self, req: Request, duration: float, limit: float) -> bool:
+        """Whether a window of ``duration`` starting at a breakpoint before ``limit`` holds the request in
+        every state before ``limit`` (monotone, fungible books: what a job reserved at ``limit`` needs to
+        move earlier, since its own reservation gives back all it needs from ``limit`` on)."""
+        times, states, place = self.times, self.states, self.book.state_place
+        n = len(times)
+        i = 0
+        while i < n and times[i] < limit:
+            if place(states[i], req) is None:
+                i += 1
+                continue
+            end = min(times[i] + duration, limit)
+            j = i + 1
+            while j < n and times[j] < end and place(states[j], req) is not None:
+                j += 1
+            if j < n and times[j] < end:
+                i = j + 1
+                continue
+            return True
+        return False
+
     def _earliest_any(self, req: Request, duration: float) -> tuple[float, Alloc] | None:
         """The plain scan: every breakpoint, the minimum over its window."""
         book, times, states = self.book, self.times, self.states
@@ -75,6 +96,11 @@ class Timeline:
             if alloc is not None:
                 return times[i], alloc
         return None
+
+    def consistent(self) -> bool:
+        """Whether every state is non-negative (no two reservations overlap beyond what is free)."""
+        ok = self.book.state_ok
+        return all(ok(state) for state in self.states)
 
     def advance(self, now: float) -> bool:
         """Start the timeline at ``now`` if no breakpoint lies in between (else False: rebuild it)."""
