@@ -12,7 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from hal.sim.simulator import Outcome  # noqa: E402
+from hal.sim.simulator import Outcome
 
 if TYPE_CHECKING:
     from hal.sim.runner import SimRun
