@@ -125,9 +125,12 @@ class GbmPredictor:
             return self.fallback.predict(job)
         guess = self._guess(self.model, x)
         self.pending[job.job_id] = (x, guess)
-        value = max(math.exp(guess), 1.0)
+        # Whole seconds, like limits: fractional predictions make fractional start times, and then
+        # start + limit can round back onto the very instant a job is found overrunning (an endless
+        # extension in the simulator); integer times add up exactly.
+        value = float(math.ceil(max(math.exp(guess), 1.0)))
         limit = job.time_limit if job.time_limit is not None and job.time_limit > 0 else None
-        upper = value * self.upper_factor
+        upper = float(math.ceil(value * self.upper_factor))
         if limit is not None:
             value, upper = min(value, limit), min(upper, limit)
         return Estimate(value, max(upper, value))
