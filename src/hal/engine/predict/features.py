@@ -43,8 +43,9 @@ FEATURES: tuple[str, ...] = (
     "machine_recent",
     "last2_estimate",
 )
-CATEGORICAL: tuple[int, ...] = (0, 1, 2, 3, 4)
-# Candidate predictions the selector chooses between, as (feature, fallback feature) in log seconds;
+# user, group and partition are codes in order of first appearance: the trees split on them as numbers, since
+# LightGBM's categorical splits over thousands of users overfitted in trials.
+# Candidate predictions the selector chooses between, in log seconds;
 # "request" is the user's limit itself; a missing candidate takes the user's last runtime (else the request).
 CANDIDATES: tuple[str, ...] = (
     "user_last",
