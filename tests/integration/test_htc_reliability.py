@@ -22,6 +22,7 @@ def client() -> Iterator[HtcClient]:
         c.register_app("pid", "hal.htc.examples:pid_of", max_instances=1, max_retries=2)
         c.register_app("die", "hal.htc.examples:die", max_instances=1, max_retries=1)
         c.register_app("sleep", "hal.htc.examples:sleep_ms", max_instances=2)
+        c.register_app("nostart", "hal.htc.examples:noop", max_instances=1, env={"PYTHONHOME": "/nonexistent"})
         yield c
 
 
@@ -73,3 +74,11 @@ def test_recoverable_session_survives_disconnect_and_reattaches(client: HtcClien
     finally:
         again.close()
     assert sorted(results) == list(range(40)) and set(results.values()) == {20}
+
+
+def test_an_application_that_cannot_start_fails_its_tasks_with_the_reason(client: HtcClient) -> None:
+    with client.session("nostart", slots=1) as s:
+        futs = [s.submit(i) for i in range(3)]
+        for fut in futs:
+            with pytest.raises(TaskLost, match=r"fail to start.*exited with code"):
+                fut.result(timeout=60)

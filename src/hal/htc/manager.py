@@ -19,6 +19,7 @@ from hal.htc.state import Instance, SessionSpec, SessionState
 
 Spawn = Callable[[int, Any], Any]  # (instance id, app) -> process handle with .pid and .poll()
 IDLE_LINGER = 3.0  # seconds an unneeded warm instance is kept before its slot goes back
+START_FAILURES = 3  # instances in a row dying before they connect: the application cannot start
 
 
 class Manager:
@@ -37,6 +38,7 @@ class Manager:
         self._next_sid = 0
         self._next_iid = 0
         self._last_asks: list[SlotAsk] = []
+        self.start_failures: dict[str, int] = {}  # consecutive instances of a pool that died before connecting
         self.dirty = True  # demand or slots changed: rebalance and re-ask
 
     # ---- sessions ----------------------------------------------------------------------------------
@@ -116,6 +118,7 @@ class Manager:
             return None
         inst.conn = conn
         inst.idle_since = time.monotonic()
+        self.start_failures.pop(inst.pool, None)
         self.dirty = True
         return inst
 
@@ -133,9 +136,25 @@ class Manager:
             return
         self.totals["instances_lost"] += 1
         self._drop_instance(inst, preempted=False, reason=reason)
-        if self.by_slot.get(inst.slot) == inst.iid:
-            del self.by_slot[inst.slot]
-            self._start_instance(inst.slot, inst.pool)
+        if self.by_slot.get(inst.slot) != inst.iid:
+            return
+        del self.by_slot[inst.slot]
+        if inst.conn is None:  # died before it ever connected: the application cannot start
+            self.start_failures[inst.pool] = self.start_failures.get(inst.pool, 0) + 1
+            if self.start_failures[inst.pool] >= START_FAILURES:
+                self._give_up(inst, reason)
+                return
+        self._start_instance(inst.slot, inst.pool)
+
+    def _give_up(self, inst: Instance, reason: str) -> None:
+        """Stop restarting a service that dies at start-up: free its slot, fail its queued tasks with why."""
+        self.start_failures[inst.pool] = 0
+        self.provider.release(inst.slot)
+        why = f"service instances of application {inst.pool!r} fail to start ({reason})".encode()
+        for s in self.sessions.values():
+            if s.spec.app == inst.pool:
+                for tid, _ in s.take(s.queued):
+                    s.finished(tid, wire.S_LOST, why, 0.0)
 
     def _drop_instance(self, inst: Instance, preempted: bool, reason: str) -> None:
         self.instances.pop(inst.iid, None)
