@@ -92,18 +92,18 @@ def bench_traces(names: list[str], repeats: int) -> str:
     return table(header, rows)
 
 
-def bench_policies(name: str, repeats: int) -> str:
+def bench_policies(name: str, repeats: int, policies: tuple[tuple[str, str], ...] = POLICIES) -> str:
     trace, workload = load(trace_path(name), options(name, "easy:fcfs", "user"))
     jobs = len(workload.jobs)
     rows_min = minimal_rows(workload.jobs)
-    cpu: dict[tuple[str, str], list[float]] = {p: [] for p in POLICIES}
-    wall: dict[tuple[str, str], list[float]] = {p: [] for p in POLICIES}
-    ratio_base: dict[tuple[str, str], list[float]] = {p: [] for p in POLICIES}
-    ratio_min: dict[tuple[str, str], list[float]] = {p: [] for p in POLICIES}
+    cpu: dict[tuple[str, str], list[float]] = {p: [] for p in policies}
+    wall: dict[tuple[str, str], list[float]] = {p: [] for p in policies}
+    ratio_base: dict[tuple[str, str], list[float]] = {p: [] for p in policies}
+    ratio_min: dict[tuple[str, str], list[float]] = {p: [] for p in policies}
     for _ in range(repeats):
         m = time_minimal(workload.capacity, rows_min)[0]
         base = 0.0
-        for key in POLICIES:
+        for key in policies:
             s, w = simulate(trace, workload, options(name, *key))
             base = base or s
             cpu[key].append(s)
@@ -111,7 +111,7 @@ def bench_policies(name: str, repeats: int) -> str:
             ratio_base[key].append(s / base)
             ratio_min[key].append(s / m)
     rows = []
-    for key in POLICIES:
+    for key in policies:
         s = median(cpu[key])
         rows.append(
             [
@@ -142,12 +142,16 @@ def main() -> None:
     ap.add_argument("--traces", nargs="*", default=list(TRACES))
     ap.add_argument("--only", choices=("traces", "policies"), default=None)
     ap.add_argument("--policy-trace", default="SDSC-SP2")
+    ap.add_argument(
+        "--policies", nargs="*", default=None, help="POLICY/ESTIMATE, e.g. easy:fcfs/user (the first is the base)"
+    )
     args = ap.parse_args()
     print(f"hal from {engine_source()}; medians of {args.repeats} runs\n")
     if args.only in (None, "traces"):
         print(bench_traces(args.traces, args.repeats), "\n", flush=True)
     if args.only in (None, "policies"):
-        print(bench_policies(args.policy_trace, args.repeats), flush=True)
+        chosen = tuple(tuple(p.split("/")) for p in args.policies) if args.policies else POLICIES
+        print(bench_policies(args.policy_trace, args.repeats, chosen), flush=True)  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":
