@@ -58,7 +58,7 @@ def table_of(ev: Evaluation) -> Table:
 
 def predict_eval(
     trace: Annotated[Path, typer.Argument(help="SWF trace file")],
-    predictor: Annotated[str, typer.Option(help="user|last2|gbm")] = "gbm",
+    predictor: Annotated[str, typer.Option(help="user|last2|gbm|gbm-regress")] = "gbm",
     as_json: Annotated[bool, typer.Option("--json", help="print the figures as JSON")] = False,
     mode: Annotated[str, typer.Option(help="gbm: select (best candidate) or regress")] = "select",
     objective: Annotated[str, typer.Option(help="gbm regress: quantile|l1|l2")] = "quantile",

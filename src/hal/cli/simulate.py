@@ -70,7 +70,7 @@ def simulate(
     order: Annotated[str, typer.Option(help="fcfs|sjf|wfp3|unicep|f1|multifactor")] = "fcfs",
     backfill: Annotated[str, typer.Option(help="none|easy|conservative")] = "easy",
     backfill_order: Annotated[str, typer.Option(help="queue|sjf (EASY-SJBF)")] = "queue",
-    estimate: Annotated[str, typer.Option(help="user|actual|last2|gbm: what the planner uses")] = "user",
+    estimate: Annotated[str, typer.Option(help="user|actual|last2|gbm|gbm-regress: what the planner uses")] = "user",
     model: Annotated[Path | None, typer.Option(help="gbm: start from a saved model file (hal predict-eval)")] = None,
     placement: Annotated[str, typer.Option(help="firstfit|bestfit|topology (with --cluster)")] = "firstfit",
     window: Annotated[str | None, typer.Option(help="START:COUNT slice of the loaded jobs")] = None,
