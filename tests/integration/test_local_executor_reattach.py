@@ -106,11 +106,19 @@ def test_jobs_still_start_when_the_launcher_dies_and_never_twice(tmp_path: Path)
         assert ex._launcher is not None and ex._launcher.process is not None
         launcher = ex._launcher.process
         wait_for(ex._launcher.path.exists)
-        ex.launch(make_spec(33, "echo $$ >> starts\nsleep 0.3\n", tmp_path))
-        wait_for(lambda: (tmp_path / "spool/jobs/33/supervisor.pid").exists())
-        sup = ex.spool.read(33, "supervisor.pid")
-        assert sup is not None and (proctree.stat(sup["pid"]) or proctree.Proc(0, "", 0, 0, 0, 0)).ppid == launcher.pid
-        assert wait_end(ex, 33).state is JobState.COMPLETED
+        # Once the fork server answers, supervisors are its children. Right after it starts, a launch may
+        # still go the slow way (the server is only an accelerator), so look at up to three launches.
+        forked = []
+        for job in (33, 34, 35):
+            ex.launch(make_spec(job, "sleep 0.3\n", tmp_path))
+            wait_for(lambda job=job: (tmp_path / f"spool/jobs/{job}/supervisor.pid").exists())
+            sup = ex.spool.read(job, "supervisor.pid")
+            assert sup is not None
+            forked.append((proctree.stat(sup["pid"]) or proctree.Proc(0, "", 0, 0, 0, 0)).ppid == launcher.pid)
+            assert wait_end(ex, job).state is JobState.COMPLETED
+            if forked[-1]:
+                break
+        assert any(forked), "no supervisor was forked by the launcher"
         launcher.kill()  # the fork server is only an accelerator
         launcher.wait()
         ex.launch(make_spec(31, "echo $$ >> starts\n", tmp_path))
@@ -120,6 +128,6 @@ def test_jobs_still_start_when_the_launcher_dies_and_never_twice(tmp_path: Path)
         second = subprocess.run([sys.executable, "-m", "hal.executors.supervisor", str(tmp_path / "spool/jobs/32")])
         assert second.returncode == ALREADY_CLAIMED  # a second supervisor for the same job steps aside
         assert wait_end(ex, 32).state is JobState.COMPLETED
-        assert len((tmp_path / "starts").read_text().split()) == 4
+        assert len((tmp_path / "starts").read_text().split()) == 3  # jobs 30, 31, 32: each exactly once
     finally:
         ex.shutdown(cancel_running=True)
