@@ -104,6 +104,9 @@ class Scheduler:
         self.known.add(spec.job_id)
         if spec.dependencies or (spec.begin_time is not None and spec.begin_time > now):
             self.held[spec.job_id] = item
+            reason = self._hold_reason(item, now)  # shown at once, not only after the next cycle
+            if reason is not None:
+                self.reasons[spec.job_id] = reason
         else:
             self.queue.add(item)
         return item
