@@ -14,7 +14,8 @@ import hal
 from hal.api.metrics import Metrics
 from hal.api.views import array_summary, nodes_view, record, summary_view, usage_view
 from hal.controller.auth import Authenticator, Identity, check_user, create_token
-from hal.controller.core import Controller, Forbidden, NotFound, SubmitError
+from hal.controller.contracts import Forbidden, NotFound, SubmitError
+from hal.controller.core import Controller
 from hal.controller.directives import MAX_SCRIPT_BYTES, DirectiveError, ScriptTooLarge, build_request, wrap_script
 
 bearer = HTTPBearer(auto_error=False)

@@ -6,14 +6,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.engine import Connection
 
 from hal.controller.auth import Identity
+from hal.controller.contracts import Forbidden, Gate, NotFound, NullObserver, Observer, SubmitError, Submitted
 from hal.controller.directives import JobRequest
 from hal.controller.jobs import (
     Live,
@@ -42,53 +42,6 @@ from hal.executors.hostlist import compress
 from hal.model.job import Dependency, DependencyKind
 
 log = logging.getLogger("hal.controller")
-
-
-class SubmitError(ValueError):
-    """A submission refused with a message for the user (HTTP 400)."""
-
-
-class NotFound(KeyError):
-    """No such job (HTTP 404)."""
-
-
-class Forbidden(PermissionError):
-    """The job belongs to someone else (HTTP 403)."""
-
-
-class Observer(Protocol):
-    def cycle(self, seconds: float) -> None: ...
-
-    def submitted(self, n: int) -> None: ...
-
-    def ended(self, state: str) -> None: ...
-
-
-class NullObserver:
-    def cycle(self, seconds: float) -> None:
-        return None
-
-    def submitted(self, n: int) -> None:
-        return None
-
-    def ended(self, state: str) -> None:
-        return None
-
-
-@dataclass(slots=True)
-class Gate:
-    """An array's ``%limit``: how many of its tasks the engine may hold at once."""
-
-    limit: int
-    inflight: int = 0
-    waiting: deque[int] = field(default_factory=deque)
-
-
-@dataclass(frozen=True, slots=True)
-class Submitted:
-    job_ids: list[int]
-    array_job_id: int | None
-    replayed: bool
 
 
 class Controller:

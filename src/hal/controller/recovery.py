@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 
-from hal.controller.core import Controller, Gate
+from hal.controller.contracts import Gate
+from hal.controller.core import Controller
 from hal.controller.jobs import alloc_from_json, deps_of, request_of_row
 from hal.executors.api import ExecEvent, ExecEventKind
 from hal.model.job import JobState
