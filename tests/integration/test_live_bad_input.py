@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -12,20 +11,6 @@ from hal.client import Client, HalError
 from tests.integration.livekit import LiveServer
 
 HTTP = httpx.Client(timeout=60)  # raw calls; the 5 s default is too short on a loaded CI machine
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path_factory.mktemp("bad"))
-    live.start()
-    yield live
-    live.stop()
-
-
-@pytest.fixture(scope="module")
-def sdk(server: LiveServer) -> Iterator[Client]:
-    with server.client() as c:
-        yield c
 
 
 def _refused(c: Client, status: int = 400, **kw: object) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -13,20 +12,6 @@ from hal.client import Client, HalError
 from tests.integration.livekit import LiveServer
 
 HTTP = httpx.Client(timeout=60)  # raw calls; the 5 s default is too short on a loaded CI machine
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path_factory.mktemp("live"))
-    live.start()
-    yield live
-    live.stop()
-
-
-@pytest.fixture(scope="module")
-def sdk(server: LiveServer) -> Iterator[Client]:
-    with server.client() as c:
-        yield c
 
 
 def test_single_job_through_the_cli(server: LiveServer) -> None:

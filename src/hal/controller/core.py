@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from hal.controller.admission import admit, resolve_ref
 from hal.controller.auth import Identity
 from hal.controller.contracts import Forbidden, Gate, NotFound, NullObserver, Observer, SubmitError, Submitted
 from hal.controller.directives import JobRequest
@@ -87,7 +88,7 @@ class Controller:
     # ---- submission -----------------------------------------------------------------------------
     def submit(self, req: JobRequest, user: str, key: str | None = None) -> Submitted:
         """Validate, persist (committed before returning), then hand the job to the engine."""
-        self._validate(req)
+        admit(req, self.machine.cluster)
         now = self.clock()
         with self.lock:
             with self.store.engine.begin() as conn:
@@ -120,24 +121,6 @@ class Controller:
         self.observer.submitted(len(rows))
         return Submitted([r["id"] for r in rows], first if req.array is not None else None, False)
 
-    def _validate(self, req: JobRequest) -> None:
-        cluster = self.machine.cluster
-        if not req.partition:
-            default = cluster.default_partition()
-            req.partition = default.name if default is not None else ""
-        names = [p.name for p in cluster.partitions]
-        if req.partition not in names:
-            raise SubmitError(f"invalid partition {req.partition!r}; this cluster has {names}")
-        part = cluster.partition(req.partition)
-        if part.max_time is not None and req.time_limit is None:
-            req.time_limit = part.max_time  # the partition's limit is the default, as in Slurm
-        if part.max_time is not None and req.time_limit is not None and req.time_limit > part.max_time:
-            raise SubmitError(
-                f"PartitionTimeLimit: --time must be at most {part.max_time:.0f} s in partition {part.name!r}"
-            )
-        if not req.workdir.startswith("/"):
-            raise SubmitError(f"working directory {req.workdir!r} must be an absolute path")
-
     def _impossible(self, request: Request) -> str | None:
         """The book's verdict, memoized by shape: the machine's capacity never changes while we run."""
         key = request.shape
@@ -157,20 +140,7 @@ class Controller:
 
     def resolve(self, ref: str) -> list[int]:
         """``12`` (a job, or every task of array 12) or ``12_3`` (one task) into job ids."""
-        text = str(ref).strip()
-        try:
-            if "_" in text:
-                array_id, task = (int(x) for x in text.split("_", 1))
-                rows = self.store.query(job_ids=[array_id])
-                ids = [r["id"] for r in rows if r["array_job_id"] == array_id and r["array_task_id"] == task]
-            else:
-                job_id = int(text)
-                ids = self.store.array_tasks(job_id) or ([job_id] if self.store.get(job_id) is not None else [])
-        except ValueError:
-            raise NotFound(f"{ref!r} is not a job id") from None
-        if not ids:
-            raise NotFound(f"no job {text}")
-        return ids
+        return resolve_ref(self.store, ref)
 
     def _live(self, row: Row, req: JobRequest, deps: tuple[Dependency, ...]) -> Live:
         spec = spec_of(row["id"], req, row["user"], row["submit_time"], deps)

@@ -1,0 +1,45 @@
+"""Admission checks that need only the request and the cluster file: partition defaults and limits, paths, and
+job references. Kept apart from the controller so they run before its lock is taken."""
+
+from __future__ import annotations
+
+from hal.controller.contracts import NotFound, SubmitError
+from hal.controller.directives import JobRequest
+from hal.controller.store import Store
+from hal.model.cluster import Cluster
+
+
+def admit(req: JobRequest, cluster: Cluster) -> None:
+    """Fill the partition and its default time limit as Slurm does, and refuse what the partition forbids."""
+    if not req.partition:
+        default = cluster.default_partition()
+        req.partition = default.name if default is not None else ""
+    names = [p.name for p in cluster.partitions]
+    if req.partition not in names:
+        raise SubmitError(f"invalid partition {req.partition!r}; this cluster has {names}")
+    part = cluster.partition(req.partition)
+    if part.max_time is not None and req.time_limit is None:
+        req.time_limit = part.max_time  # the partition's limit is the default, as in Slurm
+    if part.max_time is not None and req.time_limit is not None and req.time_limit > part.max_time:
+        limit = f"{part.max_time:.0f} s in partition {part.name!r}"
+        raise SubmitError(f"PartitionTimeLimit: --time must be at most {limit}")
+    if not req.workdir.startswith("/"):
+        raise SubmitError(f"working directory {req.workdir!r} must be an absolute path")
+
+
+def resolve_ref(store: Store, ref: str) -> list[int]:
+    """``12`` (a job, or every task of array 12) or ``12_3`` (one task) into job ids."""
+    text = str(ref).strip()
+    try:
+        if "_" in text:
+            array_id, task = (int(x) for x in text.split("_", 1))
+            rows = store.query(job_ids=[array_id])
+            ids = [r["id"] for r in rows if r["array_job_id"] == array_id and r["array_task_id"] == task]
+        else:
+            job_id = int(text)
+            ids = store.array_tasks(job_id) or ([job_id] if store.get(job_id) is not None else [])
+    except ValueError:
+        raise NotFound(f"{ref!r} is not a job id") from None
+    if not ids:
+        raise NotFound(f"no job {text}")
+    return ids
