@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+import copy
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -174,6 +175,31 @@ class Scheduler:
         self.known.discard(job_id)
         self.outcomes.pop(job_id, None)
         self.reasons.pop(job_id, None)
+
+    # ---- what-if copies (start forecasts) ---------------------------------------------------------
+    def clone(self, predictor: RuntimePredictor | None = None) -> Scheduler:
+        """An independent copy of the state: cycles, finishes and extensions on it never reach ``self``.
+
+        ``predictor`` replaces the learner in the copy (default: shared), so a what-if run that finishes
+        jobs need not teach the real one. Specs, requests and allocations are immutable and shared.
+        """
+        twin = copy.copy(self)
+        twin.predictor = self.predictor if predictor is None else predictor
+        twin.book = copy.deepcopy(self.book)
+        twin.queue = PendingQueue(self.queue.order)
+        for item in self.queue.items():  # queue order, so every add appends
+            twin.queue.add(item)
+        twin.queue.forget_fresh()
+        twin.held = dict(self.held)
+        twin.running = {jid: replace(act) for jid, act in self.running.items()}
+        twin.ends = list(self.ends)
+        twin.outcomes, twin.known = dict(self.outcomes), set(self.known)
+        twin.ledger = UsageLedger(self.ledger.half_life, dict(self.ledger._value), dict(self.ledger._stamp))
+        twin.ctx = replace(self.ctx, usage=dict(self.ctx.usage))
+        twin.reasons, twin.reservations, twin.slots = dict(self.reasons), dict(self.reservations), dict(self.slots)
+        twin.easy_memo = twin.cons_memo = None  # a memo holds mutable planning state; the copy starts afresh
+        twin._families, twin._shapes = dict(self._families), dict(self._shapes)
+        return twin
 
     # ---- one cycle -------------------------------------------------------------------------------
     def cycle(self, now: float) -> Plan:

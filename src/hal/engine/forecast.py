@@ -1,21 +1,28 @@
-"""When will each pending job start? Forward-simulate a copy of the scheduler on predicted runtimes.
+"""When will each pending job start? Forward-simulate clones of the scheduler, with no further arrivals.
 
-The copy replays the same profile (order, backfilling) with no further arrivals: running jobs end at
-their predicted ends, pending jobs run for their predictions. ``p50`` plans on the point predictions,
-``p90`` on the upper ones; planning every job on its requested time gives what Slurm's
-``squeue --start`` shows. The scheduler itself is never modified.
+Two kinds of forward run. A *planned* run replays one duration per job as both plan and truth: the point
+predictions, the upper ones, or the requested times (what Slurm's ``squeue --start`` shows). An *ensemble*
+member keeps the scheduler's own plan (its predictions, extended by the correction rule when a job outlives
+them, exactly as the shell does) while the jobs really run for the prediction times a ratio drawn from the
+predictor's recent errors (actual / predicted); a running job's draw is conditioned on the time it has
+already run. p50 and p90 are the quantiles of the members' starts. The scheduler itself is never modified.
 """
 
 from __future__ import annotations
 
-import copy
+import heapq
 import math
-from dataclasses import dataclass, replace
+from collections import deque
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import numpy.typing as npt
 
 from hal.engine.api import Estimate
 from hal.engine.cycle import Active, Scheduler
 from hal.engine.predict.correct import extend
-from hal.engine.queue import Waiting
+from hal.engine.queue import PendingQueue, Waiting
 from hal.model.job import JobSpec
 
 BASES = ("point", "upper", "request")
@@ -23,27 +30,27 @@ BASES = ("point", "upper", "request")
 
 @dataclass(frozen=True, slots=True)
 class StartEstimate:
-    """Predicted start of a pending job: p50 on point predictions, p90 on upper ones (seconds, absolute)."""
+    """Predicted start of a pending job (seconds, absolute): half of the forecasts start by p50, 90% by p90."""
 
     job_id: int
     p50: float
     p90: float
 
 
-class _Fixed:
-    """Replays the estimates already made; a forecast never teaches or queries the real predictor."""
+class _Frozen:
+    """The clone's predictor: a forward run never teaches the real one (and submits nothing to ask it)."""
 
-    name = "fixed"
-
-    def __init__(self, table: dict[int, float]) -> None:
-        self.table = table
+    name = "frozen"
 
     def predict(self, job: JobSpec) -> Estimate:
-        value = self.table[job.job_id]
-        return Estimate(value, value)
+        limit = job.time_limit or 1.0
+        return Estimate(limit, limit)
 
     def observe(self, job: JobSpec, runtime: float, end_time: float) -> None:
         return None
+
+
+_FROZEN = _Frozen()
 
 
 def _duration(item: Waiting, basis: str) -> float:
@@ -53,61 +60,162 @@ def _duration(item: Waiting, basis: str) -> float:
     return item.upper if basis == "upper" else item.estimate
 
 
-def _running_end(act: Active, now: float, basis: str, rule: str) -> float:
-    """When a running job is planned to end; one that outlived its plan is extended, as the shell would."""
-    end = act.start + _duration(act.item, basis)
-    if basis == "point":
-        end = max(end, act.predicted_end)
-    while end <= now:
-        end = act.start + extend(now - act.start, act.item.spec.time_limit, rule)
+def _past(end: float, act: Active, now: float, rule: str) -> float:
+    """``end``, or where the correction rule extends it if the job has already run that long."""
+    if end <= now:  # start + extend() can round back onto ``now``: strictly after it, whatever the times
+        end = max(act.start + extend(now - act.start, act.item.spec.time_limit, rule), math.nextafter(now, math.inf))
     return end
 
 
-def forward_starts(s: Scheduler, now: float, basis: str = "point", horizon: float = math.inf) -> dict[int, float]:
-    """Predicted start of every pending (not held) job, from a copy of ``s`` at time ``now``."""
-    if basis not in BASES:
-        raise ValueError(f"unknown basis {basis!r}; choose one of {list(BASES)}")
-    pending = s.queue.items()
-    if not pending:
-        return {}
-    table = {w.spec.job_id: _duration(w, basis) for w in pending}
-    sim = Scheduler(copy.deepcopy(s.book), s.space, s.profile, _Fixed(table))
-    sim.ctx.usage, sim.ctx.total_usage = dict(s.ctx.usage), s.ctx.total_usage
-    sim.ledger = copy.deepcopy(s.ledger)
-    sim.known = s.known - {w.spec.job_id for w in pending}  # so dependencies on earlier jobs resolve
-    sim.outcomes = dict(s.outcomes)
-    rule = s.profile.correction
-    for jid, act in s.running.items():
-        end = _running_end(act, now, basis, rule)
-        sim.running[jid] = replace(act, predicted_end=end, released=False)
-        if act.released:  # the real book already counts it free; the copy must hold it until its planned end
-            sim.book.take(act.alloc)
-        sim.ends.append((end, act.seq, jid))
-    sim.ends.sort()
-    sim._seq = s._seq
-    for item in sorted(pending, key=lambda w: w.seq):
-        sim.submit(item.spec, now)
-    return _drain(sim, now, {w.spec.job_id for w in pending}, horizon)
+def _planned_end(act: Active, now: float, basis: str, rule: str) -> float:
+    end = act.start + _duration(act.item, basis)
+    if basis == "point":
+        end = max(end, act.predicted_end)
+    return _past(end, act, now, rule)
 
 
-def _drain(sim: Scheduler, now: float, wanted: set[int], horizon: float) -> dict[int, float]:
+def _replan(twin: Scheduler, pending: dict[int, float], running: dict[int, float]) -> None:
+    """Make the clone plan on the given durations (pending) and ends (running) instead of its predictions."""
+    queue = PendingQueue(twin.queue.order)
+    for w in twin.queue.items():
+        d = pending[w.spec.job_id]
+        queue.add(replace(w, estimate=d, upper=d))
+    twin.queue = queue
+    twin.ends = []
+    for jid, end in running.items():
+        act = twin.running[jid]
+        if act.released:  # the book counts it free; the plan holds it until its planned end
+            twin.book.take(act.alloc)
+            act.released = False
+        act.predicted_end = end
+        twin.ends.append((end, act.seq, jid))
+    twin.ends.sort()
+    twin.epoch += 1
+
+
+def _run(
+    twin: Scheduler, now: float, ends: dict[int, float], runs: dict[int, float], wanted: set[int], horizon: float
+) -> dict[int, float]:
+    """Drive the clone like the shell does: true ends finish jobs, overrun plans are extended, cycles start jobs."""
+    rule = twin.profile.correction
+    truth = [(end, jid) for jid, end in ends.items()]
+    heapq.heapify(truth)
     starts: dict[int, float] = {}
     t = now
     while True:
-        for p in sim.cycle(t).starts:
+        while truth and truth[0][0] <= t:
+            twin.finish(heapq.heappop(truth)[1], t)
+        while twin.ends and twin.ends[0][0] <= t:  # outlived its plan: extended, never assumed to end now
+            jid = twin.ends[0][2]
+            act = twin.running[jid]
+            twin.extend(jid, _past(act.predicted_end, act, t, rule))
+        for p in twin.cycle(t).starts:
             if p.job_id in wanted:
                 starts[p.job_id] = t
-        if len(starts) == len(wanted) or not sim.ends:
+            heapq.heappush(truth, (t + runs[p.job_id], p.job_id))
+        if len(starts) == len(wanted) or not truth:
             return starts
-        t = sim.ends[0][0]
+        t = min(truth[0][0], twin.ends[0][0]) if twin.ends else truth[0][0]
         if t > horizon:
             return starts
-        while sim.ends and sim.ends[0][0] <= t:
-            sim.finish(sim.ends[0][2], t)
 
 
-def start_estimates(s: Scheduler, now: float) -> dict[int, StartEstimate]:
-    """p50 and p90 predicted starts of the pending jobs, what ``hal queue`` shows."""
-    p50 = forward_starts(s, now, "point")
-    p90 = forward_starts(s, now, "upper")
-    return {jid: StartEstimate(jid, start, max(start, p90.get(jid, math.inf))) for jid, start in sorted(p50.items())}
+def _pending(s: Scheduler, wanted: Collection[int] | None) -> tuple[list[Waiting], set[int]]:
+    items = s.queue.items() + list(s.held.values())
+    queued = {w.spec.job_id for w in s.queue.items()}
+    return items, queued if wanted is None else {j for j in wanted if j in queued}
+
+
+def forward_starts(
+    s: Scheduler, now: float, basis: str = "point", horizon: float = math.inf, wanted: Collection[int] | None = None
+) -> dict[int, float]:
+    """Predicted start of the pending (not held) jobs in ``wanted`` (default all), planning on one ``basis``."""
+    if basis not in BASES:
+        raise ValueError(f"unknown basis {basis!r}; choose one of {list(BASES)}")
+    items, want = _pending(s, wanted)
+    if not want:
+        return {}
+    rule = s.profile.correction
+    runs = {w.spec.job_id: _duration(w, basis) for w in items}
+    ends = {jid: _planned_end(act, now, basis, rule) for jid, act in s.running.items()}
+    twin = s.clone(_FROZEN)
+    _replan(twin, runs, ends)
+    return _run(twin, now, ends, runs, want, horizon)
+
+
+@dataclass(slots=True)
+class Forecaster:
+    """Start-time forecasts from an ensemble of forward runs; learns the predictor's errors from completions.
+
+    Until ``min_ratios`` completions were seen, p50 plans on point predictions and p90 on upper ones.
+    """
+
+    members: int = 20
+    window: int = 2000
+    min_ratios: int = 50
+    seed: int = 1
+    ratios: deque[float] = field(default_factory=deque)
+    rng: np.random.Generator = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.ratios = deque(self.ratios, maxlen=self.window)
+        self.rng = np.random.default_rng(self.seed)
+
+    def observe(self, predicted: float, runtime: float) -> None:
+        """A job ended after ``runtime`` seconds; the planner had predicted ``predicted``."""
+        self.ratios.append(max(runtime, 1.0) / max(predicted, 1.0))
+
+    def starts(
+        self, s: Scheduler, now: float, wanted: Collection[int] | None = None, horizon: float = math.inf
+    ) -> dict[int, StartEstimate]:
+        items, want = _pending(s, wanted)
+        if not want:
+            return {}
+        if len(self.ratios) < self.min_ratios:
+            p50 = forward_starts(s, now, "point", horizon, want)
+            p90 = forward_starts(s, now, "upper", horizon, want)
+            return {
+                j: StartEstimate(j, p50.get(j, math.inf), max(p50.get(j, math.inf), p90.get(j, math.inf)))
+                for j in sorted(want)
+            }
+        ratios = np.sort(np.fromiter(self.ratios, np.float64))
+        runs = [self._member(s, now, items, ratios, want, horizon) for _ in range(self.members)]
+        out = {}
+        for j in sorted(want):
+            got = np.sort([r.get(j, math.inf) for r in runs])
+            out[j] = StartEstimate(j, float(got[(len(got) - 1) // 2]), float(got[math.ceil(0.9 * len(got)) - 1]))
+        return out
+
+    def _member(
+        self,
+        s: Scheduler,
+        now: float,
+        items: list[Waiting],
+        ratios: npt.NDArray[np.float64],
+        want: set[int],
+        horizon: float,
+    ) -> dict[int, float]:
+        rng, rule = self.rng, s.profile.correction
+        draw = ratios[rng.integers(0, len(ratios), len(items))]
+        runs = {w.spec.job_id: _capped(w.estimate * r, w.spec.time_limit) for w, r in zip(items, draw, strict=True)}
+        ends = {}
+        for jid, act in s.running.items():
+            elapsed, point = now - act.start, max(act.item.estimate, 1.0)
+            k = int(np.searchsorted(ratios, elapsed / point, side="right"))  # ratios it may still reach
+            total = (
+                _capped(point * ratios[rng.integers(k, len(ratios))], act.item.spec.time_limit)
+                if k < len(ratios)
+                else 0.0
+            )
+            ends[jid] = _past(act.start + total, act, now, rule)
+        return _run(s.clone(_FROZEN), now, ends, runs, want, horizon)
+
+
+def _capped(run: float, limit: float | None) -> float:
+    run = max(float(math.ceil(run)), 1.0)
+    return min(run, limit) if limit is not None and limit > 0 else run
+
+
+def start_estimates(s: Scheduler, now: float, forecaster: Forecaster | None = None) -> dict[int, StartEstimate]:
+    """p50 and p90 predicted starts of the pending jobs, what ``hal queue --start`` shows."""
+    return (forecaster or Forecaster()).starts(s, now)

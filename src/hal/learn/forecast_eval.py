@@ -2,9 +2,9 @@
 
 The replay is the simulator's own event loop (same rules as hal.sim.simulator) with one addition: at
 sampled submissions, after the cycle of that instant, the newly submitted job's start is forecast from
-a copy of the scheduler, three ways: p50 (point predictions), p90 (upper predictions) and on requested
-times (what Slurm's ``squeue --start`` shows). Jobs that start at once are not scored: every method
-gets them right.
+clones of the scheduler, every way at once and on the same state: the ensemble's p50 and p90 (what ships),
+one run on point predictions, one on upper predictions, and one on requested times (what Slurm's
+``squeue --start`` shows). Jobs that start at once are not scored: every method gets them right.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ import time
 from dataclasses import asdict, dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from hal.engine.api import RuntimePredictor
 from hal.engine.cycle import Rejected, Scheduler
-from hal.engine.forecast import forward_starts
+from hal.engine.forecast import Forecaster, forward_starts
 from hal.engine.predict.correct import extend
 from hal.engine.profile import Profile
 from hal.model.job import JobSpec
@@ -26,89 +27,167 @@ from hal.sim.simulator import pool_for
 
 
 @dataclass(frozen=True, slots=True)
+class Told:
+    """One scored forecast (absolute seconds); ``p50``/``p90`` are the ensemble's (NaN without one)."""
+
+    job_id: int
+    submit: float
+    actual: float
+    p50: float
+    p90: float
+    point: float
+    upper: float
+    request: float
+
+
+@dataclass(frozen=True, slots=True)
 class ForecastScore:
+    sampled: int  # sampled submissions
     jobs: int  # forecasts scored (sampled submissions that had to wait)
-    median_ae_p50: float
+    median_wait: float
+    median_ae_p50: float  # ensemble median
+    median_ae_point: float  # one run on point predictions
     median_ae_request: float
     mean_ae_p50: float
     mean_ae_request: float
-    within_p90: float  # share of jobs that started no later than their p90
-    median_ae_p90: float
+    within_p90: float  # share of jobs that started no later than the ensemble's p90
+    within_upper: float  # ... than one run on upper predictions
     ratio: float  # median error on requested times / on p50: >= 2 is the issue's target
+    ms_per_forecast: float  # ensemble, mean
     seconds: float
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
 
 
-def score(rows: list[tuple[float, float, float, float]], seconds: float) -> ForecastScore:
-    """Rows of (actual start, p50, p90, on requests)."""
+def _med(x: npt.NDArray[np.float64]) -> float:
+    return float(np.median(x)) if len(x) else math.nan
+
+
+def score(rows: list[Told], sampled: int, ms: float, seconds: float) -> ForecastScore:
     if not rows:
-        return ForecastScore(0, 0, 0, 0, 0, 0, 0, 0, seconds)
-    a = np.array(rows, dtype=np.float64)
-    act, p50, p90, req = a[:, 0], a[:, 1], a[:, 2], a[:, 3]
-    e50, e90, ereq = np.abs(p50 - act), np.abs(p90 - act), np.abs(req - act)
-    med50 = float(np.median(e50))
+        n = math.nan
+        return ForecastScore(sampled, 0, n, n, n, n, n, n, n, n, n, ms, seconds)
+    a = np.array([(r.actual, r.p50, r.p90, r.point, r.upper, r.request, r.submit) for r in rows], dtype=np.float64)
+    act = a[:, 0]
+    e50, epoint, ereq = np.abs(a[:, 1] - act), np.abs(a[:, 3] - act), np.abs(a[:, 5] - act)
+    med50 = _med(e50)
     return ForecastScore(
+        sampled,
         len(rows),
+        _med(act - a[:, 6]),
         med50,
-        float(np.median(ereq)),
+        _med(epoint),
+        _med(ereq),
         float(e50.mean()),
         float(ereq.mean()),
-        float((act <= p90 + 1e-9).mean()),
-        float(np.median(e90)),
-        float(np.median(ereq)) / med50 if med50 > 0 else math.inf,
+        float((act <= a[:, 2] + 1e-9).mean()),
+        float((act <= a[:, 4] + 1e-9).mean()),
+        _med(ereq) / med50 if med50 > 0 else math.inf,
+        ms,
         seconds,
     )
 
 
-def replay_with_forecasts(
-    jobs: list[JobSpec], capacity: int, profile: Profile, predictor: RuntimePredictor, samples: int = 1000
-) -> ForecastScore:
-    """Simulate ``jobs`` and score forecasts made at about ``samples`` evenly spaced submissions."""
-    book, space = pool_for(capacity)
-    sched = Scheduler(book, space, profile, predictor)
-    every = max(1, len(jobs) // max(samples, 1))
-    events = EventQueue()
-    events.load_submissions([(j.submit_time, i) for i, j in enumerate(jobs)])
-    index = {j.job_id: i for i, j in enumerate(jobs)}
-    started = np.full(len(jobs), np.nan)
-    told: dict[int, tuple[float, float, float]] = {}
-    t0 = time.perf_counter()
-    while len(events):
+class _Replay:
+    """The simulator's loop on one Scheduler, with a Forecaster learning from every completion."""
+
+    def __init__(self, jobs: list[JobSpec], sched: Scheduler, forecaster: Forecaster | None) -> None:
+        self.jobs, self.sched, self.forecaster = jobs, sched, forecaster
+        self.events = EventQueue()
+        self.events.load_submissions([(j.submit_time, i) for i, j in enumerate(jobs)])
+        self.index = {j.job_id: i for i, j in enumerate(jobs)}
+        self.started = np.full(len(jobs), np.nan)
+
+    def step(self) -> tuple[float, int, int, bool]:
+        """One event and the cycle after it: (time, kind, job index, accepted)."""
+        sched, jobs, events = self.sched, self.jobs, self.events
         now, kind, i = events.pop()
         job = jobs[i]
         if kind == SUBMIT:
             try:
                 sched.submit(job, now)
             except Rejected:
-                continue
+                return now, kind, i, False
         elif kind == END:
+            act = sched.running[job.job_id]
+            if self.forecaster is not None:
+                self.forecaster.observe(act.item.estimate, now - act.start)
             sched.finish(job.job_id, now)
         else:
-            act = sched.running.get(job.job_id)
-            if act is None:
-                continue
-            new_total = extend(now - act.start, job.time_limit, profile.correction)
-            sched.extend(job.job_id, act.start + new_total)
-            if (job.runtime or 0.0) > new_total:
-                events.push(act.start + new_total, CORRECT, i)
-        plan = sched.cycle(now)
-        for p in plan.starts:
-            k = index[p.job_id]
+            over = sched.running.get(job.job_id)
+            if over is None:
+                return now, kind, i, True
+            rule = sched.profile.correction
+            new_end = max(over.start + extend(now - over.start, job.time_limit, rule), math.nextafter(now, math.inf))
+            sched.extend(job.job_id, new_end)
+            if over.start + (job.runtime or 0.0) > new_end:
+                events.push(new_end, CORRECT, i)
+            heap = events.heap
+            if heap and heap[0][0] == now and heap[0][1] == CORRECT:
+                return now, kind, i, True  # every overrun of this instant is extended before a cycle
+        for p in sched.cycle(now).starts:
+            k = self.index[p.job_id]
             run = jobs[k].runtime or 0.0
-            started[k] = now
+            self.started[k] = now
             events.push(now + run, END, k)
             if now + run > p.predicted_end:
                 events.push(p.predicted_end, CORRECT, k)
-        if kind == SUBMIT and i % every == 0 and np.isnan(started[i]):
-            told[i] = _forecast(sched, now, job.job_id)
-    rows = [(float(started[i]), *told[i]) for i in told if not np.isnan(started[i])]
-    return score(rows, time.perf_counter() - t0)
+        return now, kind, i, True
 
 
-def _forecast(sched: Scheduler, now: float, job_id: int) -> tuple[float, float, float]:
-    out = []
-    for basis in ("point", "upper", "request"):
-        out.append(forward_starts(sched, now, basis).get(job_id, math.inf))
-    return out[0], max(out[0], out[1]), out[2]
+def forecast_rows(
+    jobs: list[JobSpec],
+    capacity: int,
+    profile: Profile,
+    predictor: RuntimePredictor,
+    samples: int = 1000,
+    members: int = 20,
+) -> tuple[list[Told], int, float]:
+    """Replay ``jobs``; forecast at about ``samples`` evenly spaced submissions (``members=0``: requests only).
+
+    Returns the scored forecasts, how many submissions were sampled and the ensemble's mean ms per forecast.
+    """
+    book, space = pool_for(capacity)
+    sched = Scheduler(book, space, profile, predictor)
+    forecaster = Forecaster(members=members) if members > 0 else None
+    replay = _Replay(jobs, sched, forecaster)
+    every = max(1, len(jobs) // max(samples, 1))
+    told: dict[int, tuple[float, ...]] = {}
+    sampled, spent = 0, 0.0
+    while len(replay.events):
+        now, kind, i, accepted = replay.step()
+        if kind != SUBMIT or not accepted or i % every:
+            continue
+        sampled += 1
+        if not np.isnan(replay.started[i]):
+            continue
+        jid = jobs[i].job_id
+        got = [forward_starts(sched, now, b, wanted=(jid,)).get(jid, math.inf) for b in ("point", "upper", "request")]
+        p50 = p90 = math.nan
+        if forecaster is not None:
+            t0 = time.perf_counter()
+            est = forecaster.starts(sched, now, (jid,))[jid]
+            spent += time.perf_counter() - t0
+            p50, p90 = est.p50, est.p90
+        told[i] = (p50, p90, got[0], max(got[0], got[1]), got[2])
+    rows = [
+        Told(jobs[i].job_id, jobs[i].submit_time, float(replay.started[i]), *f)
+        for i, f in told.items()
+        if replay.started[i] >= 0
+    ]
+    return rows, sampled, 1000.0 * spent / max(len(told), 1)
+
+
+def replay_with_forecasts(
+    jobs: list[JobSpec],
+    capacity: int,
+    profile: Profile,
+    predictor: RuntimePredictor,
+    samples: int = 1000,
+    members: int = 20,
+) -> ForecastScore:
+    """Simulate ``jobs`` and score forecasts made at about ``samples`` evenly spaced submissions."""
+    t0 = time.perf_counter()
+    rows, sampled, ms = forecast_rows(jobs, capacity, profile, predictor, samples, members)
+    return score(rows, sampled, ms, time.perf_counter() - t0)

@@ -1,0 +1,104 @@
+"""Scheduler.clone() and start forecasts: a clone plans like the original and never touches it."""
+
+from __future__ import annotations
+
+import math
+
+from hal.engine.api import Estimate
+from hal.engine.cycle import Scheduler
+from hal.engine.forecast import Forecaster, forward_starts
+from hal.engine.profile import Profile
+from hal.model.job import JobSpec
+from hal.sim.simulator import pool_for
+
+
+class Table:
+    """Fixed predictions per job; counts what it is taught, so a forecast that teaches it shows."""
+
+    name = "table"
+
+    def __init__(self, points: dict[int, tuple[float, float]]) -> None:
+        self.points = points
+        self.observed: list[int] = []
+
+    def predict(self, job: JobSpec) -> Estimate:
+        return Estimate(*self.points[job.job_id])
+
+    def observe(self, job: JobSpec, runtime: float, end_time: float) -> None:
+        self.observed.append(job.job_id)
+
+
+def busy(profile: Profile) -> tuple[Scheduler, Table]:
+    """Job 1 holds 4 of 6 cpus until 100; jobs 2-5 wait behind it."""
+    book, space = pool_for(6)
+    table = Table({1: (100.0, 150.0), 2: (50.0, 80.0), 3: (30.0, 60.0), 4: (20.0, 40.0), 5: (200.0, 300.0)})
+    s = Scheduler(book, space, profile, table)
+    s.submit(JobSpec(1, 0.0, tasks=4, time_limit=1000.0), 0.0)
+    s.cycle(0.0)
+    s.submit(JobSpec(2, 5.0, tasks=6, time_limit=500.0), 5.0)
+    s.submit(JobSpec(3, 6.0, tasks=2, time_limit=400.0), 6.0)
+    s.submit(JobSpec(4, 6.0, tasks=3, time_limit=300.0), 6.0)
+    s.submit(JobSpec(5, 7.0, tasks=2, time_limit=900.0, user="bob"), 7.0)
+    s.cycle(7.0)
+    return s, table
+
+
+def drive(s: Scheduler, times: list[float]) -> list[tuple[float, int]]:
+    """Finish every running job at its predicted end and cycle; the starts, in order."""
+    out = []
+    for t in times:
+        for jid in [j for j, a in s.running.items() if a.predicted_end <= t]:
+            s.finish(jid, t)
+        out += [(t, p.job_id) for p in s.cycle(t).starts]
+    return out
+
+
+def state(s: Scheduler) -> tuple[object, ...]:
+    running = {j: (a.predicted_end, a.released) for j, a in s.running.items()}
+    return s.book.free_cpus(), [w.spec.job_id for w in s.queue.items()], running, list(s.ends), s.epoch
+
+
+def test_clone_plans_like_the_original_and_leaves_it_alone() -> None:
+    for profile in (Profile(), Profile(order="multifactor"), Profile(backfill="conservative")):
+        s, table = busy(profile)
+        before = state(s)
+        twin = s.clone(Table(table.points))
+        got = drive(twin, [100.0, 150.0, 200.0, 400.0])
+        assert sorted(j for _, j in got) == [2, 4, 5] and 1 in twin.outcomes and 1 in s.running
+        assert state(s) == before and table.observed == [] and not s.outcomes
+        assert drive(s, [100.0, 150.0, 200.0, 400.0]) == got  # the original, run later, does the same
+
+
+def test_point_forecast_and_squeue_start_on_requests() -> None:
+    s, table = busy(Profile())
+    assert forward_starts(s, 7.0, "point") == {2: 100.0, 4: 150.0, 5: 150.0}  # 3 was backfilled at 7
+    assert forward_starts(s, 7.0, "request", wanted=[4]) == {4: 1500.0}
+    assert table.observed == []
+
+
+def test_ensemble_with_exact_predictions_is_the_point_forecast() -> None:
+    s, table = busy(Profile())
+    f = Forecaster(members=5)
+    for _ in range(60):
+        f.observe(100.0, 100.0)
+    est = f.starts(s, 7.0)
+    assert {j: e.p50 for j, e in est.items()} == forward_starts(s, 7.0, "point")
+    assert all(e.p90 == e.p50 for e in est.values()) and table.observed == []
+
+
+def test_ensemble_spreads_p90_and_extends_a_job_past_every_ratio() -> None:
+    s, _ = busy(Profile())
+    f = Forecaster(members=40)
+    for k in range(100):
+        f.observe(100.0, 50.0 + 2.0 * k)  # runs take 0.5x to 2.5x their prediction
+    est = f.starts(s, 7.0)
+    assert est[2].p50 < est[2].p90 and all(e.p50 <= e.p90 for e in est.values())
+    # Job 1 predicted 100 s has run 400 s, past every observed ratio: extended to its limit, not ended now.
+    assert f.starts(s, 400.0, wanted=[2])[2].p50 == 1000.0
+
+
+def test_too_few_completions_fall_back_to_point_and_upper_runs() -> None:
+    s, _ = busy(Profile())
+    est = Forecaster().starts(s, 7.0)
+    assert est[2].p50 == 100.0 and est[2].p90 == 150.0
+    assert all(math.isfinite(e.p90) for e in est.values())
