@@ -13,7 +13,7 @@ PUBLIC = (
     "job_id", "array_job_id", "array_task_id", "name", "user", "account", "partition", "qos", "state", "cause",
     "submit_time", "start_time", "end_time", "time_limit", "req_nodes", "req_tasks", "req_cpus", "req_mem_mb",
     "req_gpus", "alloc_cpus", "nodelist", "exit_code", "signal", "cpu_seconds", "max_rss_mb", "requeue", "restarts",
-    "workdir", "stdout_path", "stderr_path", "reason", "predicted_start", "placement",
+    "workdir", "stdout_path", "stderr_path", "reason", "predicted_start", "predicted_start_p90", "placement",
 )  # fmt: skip
 
 

@@ -1,4 +1,4 @@
-"""`hal queue`: squeue's columns, with the pending reason and the planned start where one is known."""
+"""`hal queue`: squeue's columns, with the pending reason and, with --start, the forecast start (p50, p90)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def queue_table(jobs: list[dict[str, Any]], start: bool = False) -> Table:
     table = Table(box=None, pad_edge=False, header_style="bold")
     cols = ["JOBID", "PARTITION", "NAME", "USER", "ST", "TIME", "NODES"]
     if start:
-        cols.append("START_TIME")
+        cols += ["START_TIME", "START_P90"]  # half of the forecasts start by the first, 90% by the second
     for col in [*cols, "NODELIST(REASON)"]:
         table.add_column(col, justify="right" if col in ("JOBID", "TIME", "NODES") else "left", overflow="fold")
     for j in jobs:
@@ -26,7 +26,7 @@ def queue_table(jobs: list[dict[str, Any]], start: bool = False) -> Table:
         row = [j["id"], j["partition"], j["name"][:20], j["user"], SHORT_STATE.get(j["state"], j["state"])]
         row += [duration(j["elapsed"]), str(nodes)]
         if start:
-            row.append(stamp(j.get("predicted_start")) if j.get("predicted_start") else "N/A")
+            row += [stamp(j[k]) if j.get(k) else "N/A" for k in ("predicted_start", "predicted_start_p90")]
         table.add_row(*row, where)
     return table
 
@@ -36,7 +36,7 @@ def queue(
     all_users: Annotated[bool, typer.Option("--all", help="every user's jobs (admins)")] = False,
     state: Annotated[str | None, typer.Option("--states", "-t", help="e.g. PENDING,RUNNING")] = None,
     partition: Annotated[str | None, typer.Option("--partition", "-p")] = None,
-    start: Annotated[bool, typer.Option("--start", help="add the planned start of pending jobs")] = False,
+    start: Annotated[bool, typer.Option("--start", help="add the forecast start of pending jobs (p50, p90)")] = False,
     json_out: bool = JsonOpt,
 ) -> None:
     """Jobs that are waiting or running (yours; admins may ask for all), and a summary of the whole queue."""

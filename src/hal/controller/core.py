@@ -30,6 +30,7 @@ from hal.controller.machine import Machine
 from hal.controller.store import Store
 from hal.engine.cycle import Rejected, Scheduler
 from hal.engine.fairshare import UsageLedger
+from hal.engine.forecast import Forecaster, StartEstimate
 from hal.engine.nodes import NodeBook
 from hal.engine.plan import Plan
 from hal.engine.plugins.placement import RANKERS
@@ -75,6 +76,8 @@ class Controller:
         self._verdicts: dict[tuple[object, ...], str | None] = {}  # closed outside the transaction that found them
         self.accounts = UsageLedger(self.profile.half_life)
         self.ended_total: Counter[str] = Counter()
+        self.forecaster = Forecaster(members=10)  # start forecasts learn the predictor's errors from ends
+        self._forecast: tuple[tuple[int, int], dict[int, StartEstimate]] = ((-1, -1), {})
         self.observer: Observer = NullObserver()
         self.next_id = store.max_job_id() + 1
         self.lock = threading.RLock()
@@ -342,6 +345,7 @@ class Controller:
             self.cancelling.discard(ev.job_id)
             state = "COMPLETED" if state == "COMPLETED" else "CANCELLED"
         when = max(ev.time, act.start)
+        self.forecaster.observe(act.item.estimate, when - act.start)
         self.machine.release(ev.job_id)
         self.sched.finish(ev.job_id, when, ok=state == "COMPLETED")
         cpus = int(act.alloc.amounts[:, 0].sum())
@@ -382,12 +386,26 @@ class Controller:
             return self.sched.reason_of(job_id).value
         return "None"
 
+    def start_estimates(self) -> dict[int, StartEstimate]:
+        """p50/p90 starts of the pending jobs, forecast at most once per cycle, outside the lock, on a clone."""
+        with self.lock:
+            key = (self.cycles, self.sched.epoch)
+            if self._forecast[0] == key:
+                return self._forecast[1]
+            snap, now = self.sched.clone(), self.clock()
+            forecaster = self.forecaster.fork()
+        self._forecast = (key, forecaster.starts(snap, now))
+        return self._forecast[1]
+
     def annotate(self, rows: list[Row]) -> list[Row]:
+        starts = self.start_estimates() if any(r["state"] == "PENDING" for r in rows) else {}
         with self.lock:
             for r in rows:
                 if r["state"] == "PENDING":
                     r["reason"] = self.reason(r["id"])
-                    r["predicted_start"] = self.sched.reservations.get(r["id"])
+                    est = starts.get(r["id"])
+                    p50, p90 = (self.sched.reservations.get(r["id"]), None) if est is None else est.finite()
+                    r["predicted_start"], r["predicted_start_p90"] = p50, p90
                 elif r["state"] == "RUNNING" and self.staging is not None:
                     r["placement"] = self.staging.placements.get(r["id"])  # score parts for `hal explain`
         return rows

@@ -36,6 +36,10 @@ class StartEstimate:
     p50: float
     p90: float
 
+    def finite(self) -> tuple[float | None, float | None]:
+        """(p50, p90), None where no forward run started the job (infinite)."""
+        return (self.p50 if math.isfinite(self.p50) else None, self.p90 if math.isfinite(self.p90) else None)
+
 
 class _Frozen:
     """The clone's predictor: a forward run never teaches the real one (and submits nothing to ask it)."""
@@ -160,6 +164,10 @@ class Forecaster:
     def __post_init__(self) -> None:
         self.ratios = deque(self.ratios, maxlen=self.window)
         self.rng = np.random.default_rng(self.seed)
+
+    def fork(self) -> Forecaster:
+        """A copy that knows the same errors, to forecast outside the lock that guards this one."""
+        return Forecaster(self.members, self.window, self.min_ratios, self.seed, self.ratios.copy())
 
     def observe(self, predicted: float, runtime: float) -> None:
         """A job ended after ``runtime`` seconds; the planner had predicted ``predicted``."""

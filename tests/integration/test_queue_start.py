@@ -1,0 +1,36 @@
+"""`hal queue --start` on a real server: the pending job's forecast start (p50, p90), as squeue --start shows it."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from tests.integration.livekit import LiveServer
+
+WHOLE = "#!/bin/sh\n#SBATCH --nodes=4 --ntasks-per-node=2 --time={minutes}\nsleep {seconds}\n"
+
+
+def test_pending_job_shows_its_forecast_start(tmp_path: Path) -> None:
+    live = LiveServer(tmp_path)
+    live.start()
+    try:
+        with live.client() as sdk:
+            first = sdk.submit(WHOLE.format(minutes=5, seconds=60))["job_id"]
+            deadline = time.monotonic() + 30
+            while (rec := sdk.get(first))["state"] != "RUNNING" and time.monotonic() < deadline:
+                time.sleep(0.1)
+            second = sdk.submit(WHOLE.format(minutes=2, seconds=1))["job_id"]
+            data = json.loads(live.cli("queue", "--start", "--json", check=True).stdout)
+            pending = next(j for j in data["jobs"] if j["job_id"] == second)
+            # No completions seen yet: planned on the running job's request (user estimates), 5 minutes.
+            assert abs(pending["predicted_start"] - (rec["start_time"] + 300)) < 1.0
+            assert pending["predicted_start_p90"] >= pending["predicted_start"]
+            table = live.cli("queue", "--start", check=True).stdout
+            assert "START_TIME" in table and "START_P90" in table
+            line = next(row for row in table.splitlines() if row.lstrip().startswith(str(second)))
+            assert "N/A" not in line
+            sdk.cancel(second)
+            sdk.cancel(first)
+    finally:
+        live.stop()
