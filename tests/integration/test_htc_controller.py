@@ -68,3 +68,11 @@ def test_batch_job_preempts_htc_slots_in_the_controller(server: LiveServer) -> N
 def _all_busy(server: LiveServer) -> bool:
     rows = _get(server, "/v1/sessions").json()["sessions"]
     return bool(rows) and rows[0]["slots"] == 8
+
+
+def test_service_instances_run_on_the_cores_of_their_slots(server: LiveServer) -> None:
+    body = {"name": "cores", "target": "hal.htc.examples:cores", "max_instances": 2}
+    assert _post(server, "/v1/apps", body).status_code == 201
+    with server.client() as sdk, sdk.session("cores", slots=2) as s:
+        seen = {tuple(cores) for cores in s.map([0.1] * 8)}
+    assert seen and all(len(cores) == 1 for cores in seen), seen  # each node of the example cluster is one core

@@ -84,7 +84,7 @@ def register(
     except ValueError as exc:
         raise fail(str(exc)) from None
     _call(lambda: _client(address).register(spec))
-    out.print(f"registered application {name} -> {target}")
+    out.print(f"registered application {name} -> {target}: {spec.resources_text()}", markup=False)
 
 
 @app_cmd.command("list")
@@ -110,10 +110,12 @@ def list_apps(
 def session_manager(
     address: Address = None,
     cpus: Annotated[int, typer.Option(help="CPUs to hand out as slots (default: all of this machine)")] = 0,
+    mem_mb: Annotated[int, typer.Option(help="memory to hand out as slots, MiB (default: not accounted)")] = 0,
     state_dir: Annotated[str | None, typer.Option(help="where registered applications are kept")] = None,
 ) -> None:
     """Run a standalone session manager with its own engine (`hal server` runs one beside the controller)."""
     from hal.htc.server import main
 
     argv = (["--address", address] if address else []) + (["--cpus", str(cpus)] if cpus else [])
+    argv += ["--mem-mb", str(mem_mb)] if mem_mb else []
     main(argv + (["--state-dir", state_dir] if state_dir else []))

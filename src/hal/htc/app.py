@@ -56,6 +56,13 @@ class Application:
 
         return Resources(cpus=self.cpus, mem_mb=self.mem_mb, gpus=self.gpus)
 
+    def resources_text(self) -> str:
+        """What each service instance gets and how many there may be, in words (CLI output)."""
+        mem = f"{self.mem_mb} MiB" if self.mem_mb else "no memory limit"
+        gpus = f", {self.gpus} GPU{'s' if self.gpus != 1 else ''}" if self.gpus else ""
+        each = f"{self.cpus} CPU{'s' if self.cpus != 1 else ''}{gpus}, {mem} per instance"
+        return f"{each}; {self.min_instances} to {self.max_instances} instances; {self.max_retries} retries"
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

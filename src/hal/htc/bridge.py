@@ -29,7 +29,7 @@ class ControllerSlots(SchedulerSlots):
     """Slots as jobs in the controller's Scheduler; grants arrive through ``on_cycle``."""
 
     def __init__(self, ctl: Any) -> None:
-        super().__init__(ctl.sched, clock=ctl.clock, owns_cycle=False)
+        super().__init__(ctl.sched, clock=ctl.clock, owns_cycle=False, cores=None)
         self.ctl = ctl
         self.lock = ctl.lock
         self.wake: Any = None  # the manager loop's bell, rung when grants or reclaims are ready
@@ -55,6 +55,17 @@ class ControllerSlots(SchedulerSlots):
     def close(self) -> None:
         with self.lock:
             super().close()
+
+    def take_cores(self, slot: int) -> tuple[int, ...]:
+        """The controller's machine picks the slot's CPU slots on its node, as for a batch job, so batch jobs
+        never get the cores of a running service instance and the instance is pinned to the node's cpuset."""
+        machine = self.ctl.machine
+        alloc = self.sched.running[slot].alloc
+        shares = machine.shares(machine.assign(slot, alloc), alloc.amounts)
+        return tuple(sorted({c for share in shares for c in share.cpus}))
+
+    def free_cores(self, slot: int) -> None:
+        self.ctl.machine.release(slot)
 
     def on_cycle(self, plan: Any) -> Any:
         """With the controller's lock held: slot starts become grants; a waiting batch job that outranks HTC

@@ -21,6 +21,7 @@ from hal.engine.plan import Placement, Plan
 from hal.engine.predict.basic import UserEstimate
 from hal.engine.profile import Profile
 from hal.engine.queue import Waiting
+from hal.htc.guard import CoreDealer
 from hal.htc.slots import Granted, Reclaimed, SlotAsk, SlotEvent
 from hal.model.job import JobSpec
 from hal.model.resources import Resources, ResourceSpace
@@ -56,6 +57,7 @@ class SchedulerSlots:
         first_id: int = 1 << 40,
         preempt: bool = True,
         on_batch_start: Callable[[Placement], None] | None = None,
+        cores: CoreDealer | None = None,
     ) -> None:
         self.sched = sched
         self.clock = clock
@@ -63,6 +65,7 @@ class SchedulerSlots:
         self.lease = lease
         self.preempt = preempt
         self.on_batch_start = on_batch_start
+        self.cores = cores  # who names the host cores of a granted slot; None: nobody (no pinning)
         self._next_id = first_id
         self.keys: dict[int, Key] = {}
         self.counts = SlotCounts()
@@ -99,6 +102,7 @@ class SchedulerSlots:
 
     def release(self, slot: int) -> None:
         if self.counts.held.pop(slot, None) is not None:
+            self.free_cores(slot)
             self.sched.finish(slot, self.clock(), ok=True)
             self._dirty = True
 
@@ -146,7 +150,7 @@ class SchedulerSlots:
             if jid in pending:
                 pending.remove(jid)
             self.counts.held[jid] = key
-            self._events.append(Granted(jid, key[0], key[1]))
+            self._events.append(Granted(jid, key[0], key[1], self.take_cores(jid)))
 
     def preempt_now(self) -> bool:
         """Reclaim slots for a waiting batch job that outranks them; the shell then runs a cycle."""
@@ -158,6 +162,16 @@ class SchedulerSlots:
         self.batch[spec.job_id] = _Batch(duration)
         self._dirty = True
         return spec.job_id
+
+    def take_cores(self, slot: int) -> tuple[int, ...]:
+        """The host cores of a slot that has just started (its job holds them in the engine's book)."""
+        if self.cores is None:
+            return ()
+        return self.cores.take(slot, self.sched.running[slot].item.spec.per_task.cpus)
+
+    def free_cores(self, slot: int) -> None:
+        if self.cores is not None:
+            self.cores.give_back(slot)
 
     def new_id(self) -> int:
         self._next_id += 1
@@ -242,6 +256,7 @@ class SchedulerSlots:
             return False
         for jid in chosen:
             pool, _ = self.counts.held.pop(jid)
+            self.free_cores(jid)
             sched.finish(jid, now, ok=False)
             self.preempted += 1
             self._events.append(Reclaimed(jid, pool, f"preempted by job {head.spec.job_id}"))
@@ -252,8 +267,10 @@ def standalone_provider(cpus: int, mem_mb: int = 0, gpus: int = 0, **kwargs: obj
     """A provider with its own Scheduler over a pool of ``cpus``: the session manager without a controller.
 
     Multifactor order, so priority, QOS and fair share rank slot jobs and batch jobs the way the controller
-    would; QOS ``high`` outranks ``normal`` (HTC slots are ``normal``).
+    would; QOS ``high`` outranks ``normal`` (HTC slots are ``normal``). The pool has no per-core book, so slots
+    are dealt this process's cores round-robin (``cores=None`` in kwargs: no pinning).
     """
+    kwargs.setdefault("cores", CoreDealer())
     space = ResourceSpace()
     book = PoolBook((cpus, mem_mb, gpus))
     sched = Scheduler(book, space, Profile(order="multifactor", backfill="easy"), UserEstimate())

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -53,3 +55,30 @@ class Scaler:
 
     def __call__(self, x: int) -> int:
         return x * self.factor
+
+
+def cores(x: Any) -> list[int]:
+    """The host cores this service instance may run on (its slot's, once pinned)."""
+    time.sleep(float(x))
+    return sorted(os.sched_getaffinity(0))
+
+
+def hog(mb: int) -> int:
+    """Fills ``mb`` MiB; beyond the application's memory limit the instance is stopped and the task retried."""
+    block = bytearray(mb << 20)
+    for i in range(0, len(block), 4096):
+        block[i] = 1
+    return len(block) >> 20
+
+
+def hog_children(x: tuple[int, float]) -> int:
+    """Two child processes holding ``mb`` MiB each for ``hold`` seconds: memory the instance's own RLIMIT_DATA
+    does not see, its watchdog does."""
+    mb, hold = x
+    code = f"b = bytearray({mb} << 20)\nfor i in range(0, len(b), 4096): b[i] = 1\nimport time; time.sleep({hold})"
+    children = [subprocess.Popen([sys.executable, "-c", code]) for _ in range(2)]
+    try:
+        return sum(c.wait() for c in children)
+    finally:
+        for c in children:
+            c.kill()

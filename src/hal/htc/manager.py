@@ -3,28 +3,30 @@ instance's tasks become. I/O (sockets, processes) is the server's; this module o
 
 from __future__ import annotations
 
-import contextlib
-import os
 import signal
 import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from hal.htc import wire
+from hal.htc import guard, wire
 from hal.htc.app import AppRegistry
 from hal.htc.sharing import Claim, allocate
 from hal.htc.slots import Granted, SlotAsk, SlotProvider
 from hal.htc.state import Instance, SessionSpec, SessionState
 
-Spawn = Callable[[int, Any], Any]  # (instance id, app) -> process handle with .pid and .poll()
+Spawn = Callable[[int, Any, tuple[int, ...]], Any]  # (instance id, app, cores) -> handle with .pid and .poll()
 IDLE_LINGER = 3.0  # seconds an unneeded warm instance is kept before its slot goes back
 START_FAILURES = 3  # instances in a row dying before they connect: the application cannot start
 
 
 class Manager:
     def __init__(
-        self, registry: AppRegistry, provider: SlotProvider, spawn: Spawn, close: Callable[[Any], None]
+        self,
+        registry: AppRegistry,
+        provider: SlotProvider,
+        spawn: Spawn,
+        close: Callable[[Any], None],
     ) -> None:
         self.registry = registry
         self.provider = provider
@@ -33,6 +35,7 @@ class Manager:
         self.sessions: dict[int, SessionState] = {}
         self.instances: dict[int, Instance] = {}
         self.by_slot: dict[int, int] = {}
+        self.slot_cpus: dict[int, tuple[int, ...]] = {}  # the host cores each held slot's instance is pinned to
         self.finished: deque[dict[str, Any]] = deque(maxlen=200)
         self.totals = {"tasks_done": 0, "instances_lost": 0, "slots_reclaimed": 0}
         self._next_sid = 0
@@ -99,16 +102,19 @@ class Manager:
 
     # ---- instances ---------------------------------------------------------------------------------
     def on_grant(self, ev: Granted) -> None:
+        self.slot_cpus[ev.slot] = ev.cpus
         self._start_instance(ev.slot, ev.pool)
 
     def _start_instance(self, slot: int, pool: str) -> None:
         self._next_iid += 1
         app = self.registry.apps.get(pool)
         if app is None:
+            self.slot_cpus.pop(slot, None)
             self.provider.release(slot)
             return
-        proc = self.spawn(self._next_iid, app)
-        inst = Instance(self._next_iid, slot, pool, proc, time.monotonic())
+        cpus = self.slot_cpus.get(slot, ())
+        proc = self.spawn(self._next_iid, app, cpus)
+        inst = Instance(self._next_iid, slot, pool, proc, time.monotonic(), cpus=cpus, mem_mb=app.mem_mb)
         self.instances[inst.iid] = inst
         self.by_slot[slot] = inst.iid
 
@@ -124,6 +130,7 @@ class Manager:
 
     def on_reclaim(self, slot: int, reason: str) -> None:
         iid = self.by_slot.pop(slot, None)
+        self.slot_cpus.pop(slot, None)
         if iid is None:
             return
         self.totals["slots_reclaimed"] += 1
@@ -149,6 +156,7 @@ class Manager:
     def _give_up(self, inst: Instance, reason: str) -> None:
         """Stop restarting a service that dies at start-up: free its slot, fail its queued tasks with why."""
         self.start_failures[inst.pool] = 0
+        self.slot_cpus.pop(inst.slot, None)
         self.provider.release(inst.slot)
         why = f"service instances of application {inst.pool!r} fail to start ({reason})".encode()
         for s in self.sessions.values():
@@ -181,7 +189,10 @@ class Manager:
         s.counters.retried += 1
         if n > s.app.max_retries:
             s.attempts.pop(tid, None)
-            why = f"service instance lost while running the task ({reason}); gave up after {n} attempts"
+            if reason.startswith(guard.MEMORY_PREFIX):
+                why = f"{reason}, while running the task; gave up after {n} attempts"
+            else:
+                why = f"service instance lost while running the task ({reason}); gave up after {n} attempts"
             s.finished(tid, wire.S_LOST, why.encode(), 0.0)
             return tasks[1:]
         s.attempts[tid] = n
@@ -190,6 +201,7 @@ class Manager:
     def release_slot(self, inst: Instance) -> None:
         self.instances.pop(inst.iid, None)
         self.by_slot.pop(inst.slot, None)
+        self.slot_cpus.pop(inst.slot, None)
         s = self.sessions.get(inst.sid) if inst.sid is not None else None
         if s is not None:
             s.instances.discard(inst.iid)
@@ -199,6 +211,21 @@ class Manager:
             self.close_conn(inst.conn)
         kill(inst.proc, signal.SIGTERM)
         self.provider.release(inst.slot)
+
+    def watch_memory(self, now: float) -> None:
+        """Instances whose process tree holds more than their application's memory: asked to stop (SIGUSR1, the
+        running task is interrupted), then killed with their process group once ``guard.GRACE`` has passed."""
+        limited = {i.proc.pid: i for i in self.instances.values() if i.mem_mb > 0 and i.conn is not None}
+        for inst in limited.values():
+            if inst.stop_by and now > inst.stop_by:
+                kill(inst.proc)
+        for pid, used in guard.over_memory((pid, i.mem_mb << 20) for pid, i in limited.items()):
+            inst = limited[pid]
+            if not inst.lost_reason:
+                held = f"its processes held {used >> 20} MiB of private memory (HAL's memory watchdog)"
+                inst.lost_reason = guard.memory_reason(inst.mem_mb, held)
+                inst.stop_by = now + guard.GRACE
+                guard.signal_one(pid, guard.STOP_SIGNAL)
 
     # ---- results -----------------------------------------------------------------------------------
     def done(self, inst: Instance, results: list[tuple[int, int, bytes, float]]) -> None:
@@ -353,7 +380,6 @@ class Manager:
 
 
 def kill(proc: Any, sig: int = signal.SIGKILL) -> None:
-    if proc is None:
-        return
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.kill(proc.pid, sig)
+    """The instance and what its tasks started (its process group)."""
+    if proc is not None:
+        guard.signal_group(proc.pid, sig)

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from hal.htc import wire
+from hal.htc import guard, wire
 from hal.htc.app import Application, AppRegistry
 from hal.htc.engine_slots import SchedulerSlots, batch_spec, standalone_provider
 from hal.htc.manager import Manager
@@ -59,11 +59,15 @@ class Server:
             self._bell_out.send(b"!")
 
     # ---- processes ---------------------------------------------------------------------------------
-    def _spawn(self, iid: int, app: Application) -> subprocess.Popen[bytes]:
+    def _spawn(self, iid: int, app: Application, cpus: tuple[int, ...]) -> subprocess.Popen[bytes]:
+        """A service instance on the slot's cores, under the application's memory limit (RLIMIT_DATA here, the
+        watchdog in the loop); in its own session, so its process group is everything its tasks start."""
         env = dict(os.environ)
         env.update(app.env)
         cmd = [sys.executable, "-m", "hal.htc.worker", "--address", self.address, "--instance", str(iid)]
-        return subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, start_new_session=True)
+        cmd += ["--cpus", ",".join(map(str, cpus)), "--mem-mb", str(app.mem_mb)]
+        argv = guard.limited_argv(cmd, app.mem_mb)
+        return subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, start_new_session=True)
 
     def _reap(self) -> None:
         """Instances whose process ended before it ever connected (a crash at start-up)."""
@@ -113,6 +117,7 @@ class Server:
         if now - self._last_reap > 0.5:
             self._last_reap = now
             self._reap()
+            m.watch_memory(now)
         self._flush()
 
     def _flush(self) -> None:
@@ -156,7 +161,7 @@ class Server:
     def _gone(self, conn: wire.Conn) -> None:
         role = self._forget(conn)
         if isinstance(role, Instance):
-            self.manager.instance_lost(role, _exit_reason(role.proc))
+            self.manager.instance_lost(role, role.lost_reason or _exit_reason(role.proc, role.mem_mb))
         elif role == _CLIENT:
             self.manager.client_gone(conn)
 
@@ -298,11 +303,13 @@ def _user_name(uid: int) -> str:
         return str(uid)
 
 
-def _exit_reason(proc: Any) -> str:
+def _exit_reason(proc: Any, mem_mb: int = 0) -> str:
     try:
         code = proc.wait(timeout=0.2)
     except subprocess.TimeoutExpired:
         return f"connection to process {proc.pid} lost"
+    if code == guard.EXIT_MEMORY and mem_mb > 0:
+        return guard.memory_reason(mem_mb, "a task ran out of memory under RLIMIT_DATA")
     if code < 0:
         return f"process {proc.pid} killed by {signal.Signals(-code).name}"
     return f"process {proc.pid} exited with code {code}"

@@ -28,9 +28,12 @@ class SlotAsk:
 
 @dataclass(frozen=True, slots=True)
 class Granted:
+    """``cpus``: the host cores the slot's instance is pinned to (empty: the provider names none)."""
+
     slot: int
     pool: str
     user: str
+    cpus: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

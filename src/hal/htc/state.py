@@ -211,3 +211,7 @@ class Instance:
     outstanding: dict[int, bytes] = field(default_factory=dict)
     moving: bool = False  # over its session's share: no new tasks, rebind once drained
     idle_since: float = 0.0
+    cpus: tuple[int, ...] = ()  # host cores it is pinned to (empty: not pinned)
+    mem_mb: int = 0  # its memory limit (0: none)
+    lost_reason: str = ""  # set when the manager stops it on purpose (memory), reported for its running task
+    stop_by: float = 0.0  # asked to stop for memory: killed if still there after this (monotonic)

@@ -4,6 +4,10 @@ Tasks arrive in batches (the manager keeps a few in flight per instance: prefetc
 order, so the oldest unanswered task of an instance is the one running. Results go back in batches: an
 instance flushes once it has finished as many tasks as it still holds, so the manager refills it before it
 runs dry, and at once when it runs out.
+
+Under a memory limit (RLIMIT_DATA set by the manager, and its watchdog's SIGUSR1 when the process tree holds too
+much), a task that runs out of memory ends the instance: it sends the results it holds, so the manager charges the
+attempt to that task alone, and exits with EXIT_MEMORY; the manager retries the task elsewhere.
 """
 
 from __future__ import annotations
@@ -19,10 +23,20 @@ import sys
 import time
 import traceback
 from collections import deque
+from typing import NoReturn
 
-from hal.htc import wire
+from hal.htc import guard, wire
 from hal.htc.app import resolve
 from hal.htc.context import set_common
+
+
+class MemoryLimitExceeded(BaseException):
+    """Raised in the running task when the manager's watchdog asks the instance to stop (a BaseException, so a
+    task's ``except Exception`` cannot swallow it)."""
+
+
+def _stop_for_memory(signum: int, frame: object) -> None:
+    raise MemoryLimitExceeded
 
 
 def _error_payload(exc: BaseException) -> bytes:
@@ -51,7 +65,8 @@ class Service:
         self.fn = obj
 
 
-def serve(address: str, instance: int) -> None:
+def serve(address: str, instance: int, limited: bool = False) -> None:
+    """``limited``: the instance runs under a memory limit, so a MemoryError ends it (see the module doc)."""
     ch = wire.Channel(wire.connect(address))
     ch.send((wire.HELLO, instance, os.getpid()))
     local: deque[tuple[int, bytes]] = deque()
@@ -60,6 +75,7 @@ def serve(address: str, instance: int) -> None:
     bind_error = _error_payload(RuntimeError("this service instance is bound to no session"))
     loads, dumps, clock = pickle.loads, wire.dumps, time.perf_counter
     ok, err = wire.S_OK, wire.S_ERR
+    fatal: tuple[type[BaseException], ...] = (MemoryError, MemoryLimitExceeded) if limited else (MemoryLimitExceeded,)
     while True:
         if not local:
             if out:
@@ -88,12 +104,30 @@ def serve(address: str, instance: int) -> None:
             try:
                 data = dumps(service.fn(loads(payload)))
                 status = ok
+            except fatal:
+                _exit_for_memory(ch, out)
             except Exception as exc:
                 data, status = _error_payload(exc), err
         out.append((tid, status, data, clock() - t0))
         if len(out) >= len(local):
             ch.send((wire.DONE, out))
             out = []
+
+
+def _exit_for_memory(ch: wire.Channel, out: list[tuple[int, int, bytes, float]]) -> NoReturn:
+    """The running task stays unanswered (the manager charges it the attempt); the finished ones go back."""
+    with contextlib.suppress(BaseException):
+        if out:
+            ch.send((wire.DONE, out))
+    os._exit(guard.EXIT_MEMORY)
+
+
+def _pin(cpus: str) -> None:
+    """Pinned before anything runs, so every thread and process a task starts inherits the slot's cores."""
+    try:
+        os.sched_setaffinity(0, guard.parse_cpus(cpus))
+    except (OSError, ValueError) as exc:
+        sys.exit(f"hal service instance: cannot pin to CPUs {cpus}: {exc}")
 
 
 def _tight_timers() -> None:
@@ -108,11 +142,19 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description="HAL HTC service instance")
     ap.add_argument("--address", required=True)
     ap.add_argument("--instance", type=int, required=True)
+    ap.add_argument("--cpus", default="", help="host CPU ids to pin to, comma-separated (empty: no pinning)")
+    ap.add_argument("--mem-mb", type=int, default=0, help="the memory limit the manager set (MiB; 0: none)")
     args = ap.parse_args(argv)
+    if args.cpus:
+        _pin(args.cpus)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the manager stops instances, not the terminal's Ctrl-C
+    signal.signal(guard.STOP_SIGNAL, _stop_for_memory)
     sys.path.insert(0, os.getcwd())
     _tight_timers()
-    serve(args.address, args.instance)
+    try:
+        serve(args.address, args.instance, limited=args.mem_mb > 0)
+    except MemoryLimitExceeded:  # asked to stop while not running a task: nothing to charge
+        os._exit(guard.EXIT_MEMORY)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hal.htc.engine_slots import batch_spec, standalone_provider
+from hal.htc.guard import CoreDealer
 from hal.htc.slots import Granted, Reclaimed, SlotAsk
 from hal.model.resources import Resources
 
@@ -71,3 +72,35 @@ def test_low_priority_batch_job_waits_for_slots() -> None:
     p.submit_batch(batch_spec(p, Resources(cpus=1), "bob", "low", 5.0), 5.0)
     clock.now += 0.1
     assert p.poll() == [] and p.stats()["preempted"] == 0
+
+
+def test_standalone_slots_are_dealt_distinct_cores_round_robin() -> None:
+    clock = Clock()
+    p = standalone_provider(4, clock=clock, cores=CoreDealer([0, 1]))
+    p.ask([SlotAsk("app", "alice", ONE, 3)])
+    grants = [e for e in p.poll() if isinstance(e, Granted)]
+    assert [g.cpus for g in grants] == [(0,), (1,), (0,)]  # more slots than cores: shared only then
+    p.release(grants[0].slot)
+    p.release(grants[2].slot)
+    p.ask([SlotAsk("app", "alice", ONE, 2)])
+    clock.now += 0.1
+    assert [g.cpus for g in p.poll() if isinstance(g, Granted)] == [(0,)]  # the free core, not the busy one
+
+
+def test_core_dealer_gives_whole_slots_the_least_used_cores() -> None:
+    d = CoreDealer([0, 1, 2, 3])
+    assert [d.take(1, 2), d.take(2, 1), d.take(3, 1), d.take(4, 2)] == [(0, 1), (2,), (3,), (0, 1)]
+    d.give_back(1)
+    d.give_back(2)
+    assert d.take(5, 3) == (0, 2, 3) and d.take(6, 0) == () and d.use == {0: 2, 1: 1, 2: 1, 3: 2}
+
+
+def test_a_reclaimed_slot_gives_its_cores_back() -> None:
+    clock = Clock()
+    p = standalone_provider(2, clock=clock, cores=CoreDealer([0, 1]))
+    p.ask([SlotAsk("app", "alice", ONE, 2)])
+    assert sorted(g.cpus for g in p.poll() if isinstance(g, Granted)) == [(0,), (1,)]
+    p.submit_batch(batch_spec(p, ONE, "bob", "high", 5.0), 5.0)
+    clock.now += 0.1
+    reclaimed = [e for e in p.poll() if isinstance(e, Reclaimed)]
+    assert len(reclaimed) == 1 and reclaimed[0].slot not in p.cores.held  # type: ignore[union-attr]

@@ -1,0 +1,40 @@
+"""`hal app register|list` take and show an application's resources and instance limits; `hal sessions` shows
+each session's counters (submitted, done, failed, running, tasks/s), against a real session manager."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from hal.htc.local import LocalManager
+
+
+def _hal(*args: str) -> str:
+    proc = subprocess.run([sys.executable, "-m", "hal", *args], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_register_list_and_sessions_from_the_command_line() -> None:
+    with LocalManager(cpus=2) as client:
+        at = ["--address", client.address]
+        said = _hal("app", "register", "sq", "hal.htc.examples:square", "--cpus", "1", "--mem-mb", "300",
+                    "--min-instances", "1", "--max-instances", "2", *at)  # fmt: skip
+        assert "1 CPU, 300 MiB per instance; 1 to 2 instances" in said, said
+        listed = json.loads(_hal("app", "list", "--json", *at))["apps"]
+        assert [(a["name"], a["cpus"], a["mem_mb"], a["min_instances"], a["max_instances"]) for a in listed] == [
+            ("sq", 1, 300, 1, 2)
+        ]
+        assert "300" in _hal("app", "list", *at)
+        with client.session("sq", slots=2, name="squares") as s:
+            assert list(s.map(range(300))) == [i * i for i in range(300)]
+            rows = json.loads(_hal("sessions", "--json", *at))["sessions"]
+            table = _hal("sessions", *at)
+    assert [(r["name"], r["submitted"], r["done"], r["failed"], r["running"]) for r in rows] == [
+        ("squares", 300, 300, 0, 0)
+    ]
+    assert rows[0]["tasks_per_s"] >= 0.0
+    header = table.splitlines()[0].split()
+    assert all(col in header for col in ("SUBMITTED", "DONE", "FAILED", "RUNNING", "TASKS/S")), table
+    assert "squares" in table
