@@ -93,7 +93,8 @@ class HtcService:
     def __init__(self, ctl: Any, home: Path) -> None:
         self.provider = ControllerSlots(ctl)
         self.address = home_address(home)
-        self.server = Server(self.address, AppRegistry(home / "htc-apps.json"), self.provider)
+        registry = AppRegistry(home / "htc-apps.json")
+        self.server = Server(self.address, registry, self.provider, journal=home / "htc-journal.db")
         self.provider.wake = self.server.wake
         ctl.htc = self.provider
         self.thread = threading.Thread(target=self.server.serve_forever, name="hal-htc", daemon=True)

@@ -11,6 +11,7 @@ from typing import Any
 
 from hal.htc import guard, wire
 from hal.htc.app import AppRegistry
+from hal.htc.journal import Journal
 from hal.htc.sharing import Claim, allocate
 from hal.htc.slots import Granted, SlotAsk, SlotProvider
 from hal.htc.state import Instance, SessionSpec, SessionState
@@ -27,6 +28,7 @@ class Manager:
         provider: SlotProvider,
         spawn: Spawn,
         close: Callable[[Any], None],
+        journal: Journal | None = None,
     ) -> None:
         self.registry = registry
         self.provider = provider
@@ -43,6 +45,10 @@ class Manager:
         self._last_asks: list[SlotAsk] = []
         self.start_failures: dict[str, int] = {}  # consecutive instances of a pool that died before connecting
         self.dirty = True  # demand or slots changed: rebalance and re-ask
+        self.journal = journal  # keeps recoverable sessions across restarts of the manager
+        if journal is not None:
+            restored, self._next_sid = journal.restore(registry)
+            self.sessions.update((s.sid, s) for s in restored)
 
     # ---- sessions ----------------------------------------------------------------------------------
     def open_session(self, spec: SessionSpec, client: Any) -> SessionState:
@@ -51,6 +57,8 @@ class Manager:
         s = SessionState(self._next_sid, spec, app, time.time())
         s.client = client
         self.sessions[s.sid] = s
+        if self.journal is not None and spec.recoverable:
+            self.journal.opened(s.sid, spec, s.created)
         self.dirty = True
         return s
 
@@ -61,6 +69,8 @@ class Manager:
         if s.state != "open":
             raise ValueError(f"session {sid} is {s.state}")
         s.add(items)
+        if self.journal is not None and s.spec.recoverable:
+            self.journal.added(sid, items)
         if len(s.instances) < min(s.demand(), s.app.max_instances):
             self.dirty = True
         self.dispatch(s)
@@ -69,6 +79,8 @@ class Manager:
         s = self.sessions.pop(sid, None)
         if s is None:
             return
+        if self.journal is not None and s.spec.recoverable:
+            self.journal.closed(sid)
         s.cancel(None)
         s.state = why
         s.ended = time.time()
@@ -376,6 +388,7 @@ class Manager:
             "slots": self.provider.stats(),
             "totals": dict(self.totals),
             "apps": [a.to_dict() for a in self.registry.apps.values()],
+            "journal_writes": self.journal.writes if self.journal is not None else 0,
         }
 
 

@@ -1,7 +1,8 @@
 """The session manager process: one selector loop over clients and service instances, no thread per peer.
 
 Runs standalone (``hal session-manager`` or ``python -m hal.htc.server``) with its own engine over this
-machine's CPUs, or beside the controller with a provider over the controller's Scheduler.
+machine's CPUs, or beside the controller with a provider over the controller's Scheduler. Recoverable sessions
+are journaled (journal.py) once per dispatch window and re-loaded at start.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from hal.htc import guard, wire
 from hal.htc.app import Application, AppRegistry
 from hal.htc.engine_slots import SchedulerSlots, batch_spec, standalone_provider
+from hal.htc.journal import WINDOW, Journal
 from hal.htc.manager import Manager
 from hal.htc.slots import Granted, SlotProvider
 from hal.htc.state import Instance, SessionSpec
@@ -35,13 +37,18 @@ _CLIENT = "client"
 
 
 class Server:
-    def __init__(self, address: str, registry: AppRegistry, provider: SlotProvider) -> None:
+    def __init__(
+        self, address: str, registry: AppRegistry, provider: SlotProvider, journal: Path | None = None
+    ) -> None:
+        """``journal``: the SQLite file that keeps recoverable sessions across restarts (None: they die with us)."""
         self.address = address
         self.listener = wire.listen(address)
         self.sel = selectors.DefaultSelector()
         self.sel.register(self.listener, selectors.EVENT_READ, None)
         self.provider = provider
-        self.manager = Manager(registry, provider, self._spawn, self._forget)
+        self.journal = Journal(journal) if journal is not None else None
+        self.manager = Manager(registry, provider, self._spawn, self._forget, self.journal)
+        self._last_journal = 0.0
         self.roles: dict[wire.Conn, Any] = {}
         self.writing: set[wire.Conn] = set()
         self.peers: dict[wire.Conn, int | None] = {}  # Unix peers' uid (SO_PEERCRED); None over TCP
@@ -118,6 +125,10 @@ class Server:
             self._last_reap = now
             self._reap()
             m.watch_memory(now)
+        if self.journal is not None and now - self._last_journal >= WINDOW:
+            self._last_journal = now
+            if self.journal.pending(m.sessions):
+                self.journal.write(m.sessions, m._next_sid)
         self._flush()
 
     def _flush(self) -> None:
@@ -265,8 +276,12 @@ class Server:
 
     def shutdown(self) -> None:
         m = self.manager
-        for sid in list(m.sessions):
-            m.close_session(sid, "shutdown")
+        for sid, s in list(m.sessions.items()):
+            if self.journal is None or not s.spec.recoverable:  # recoverable ones wait in the journal
+                m.close_session(sid, "shutdown")
+        if self.journal is not None:
+            self.journal.write(m.sessions, m._next_sid)
+            self.journal.close()
         procs = [inst.proc for inst in m.instances.values()]
         for inst in list(m.instances.values()):
             m.release_slot(inst)
@@ -346,7 +361,7 @@ def main(argv: list[str] | None = None) -> None:
         Path(args.address).parent.mkdir(parents=True, exist_ok=True)
     registry = AppRegistry(state / "apps.json")
     provider = standalone_provider(args.cpus, args.mem_mb or (1 << 40))
-    server = Server(args.address, registry, provider)
+    server = Server(args.address, registry, provider, journal=state / "htc-journal.db")
     signal.signal(signal.SIGTERM, lambda *_: setattr(server, "stopping", True))
     print(f"hal session manager listening on {args.address} with {args.cpus} cpus", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
