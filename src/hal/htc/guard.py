@@ -61,16 +61,18 @@ class CoreDealer:
             self.use[core] -= 1
 
 
-def over_memory(watched: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    """(pid, private bytes of its tree) for each (pid, limit bytes) whose tree holds more than its limit.
-    One scan of /proc serves every instance (a few ms), so the caller samples every half second or so."""
+def over_memory(watched: Iterable[tuple[int, int]], tree: bool = True) -> list[tuple[int, int]]:
+    """(pid, private bytes) for each (pid, limit bytes) holding more than its limit: the whole process tree's
+    with ``tree``, else the process's own. A tree takes one scan of /proc for every instance (several ms on a
+    busy machine, a stall of the manager's loop), the process alone one small read; the caller samples the
+    process often and the tree now and then."""
     watched = list(watched)
     if not watched:
         return []
-    procs = proctree.scan()
+    procs = proctree.scan() if tree else {}
     out = []
     for pid, limit in watched:
-        used, _ = proctree.rss_bytes([pid, *proctree.descendants(pid, procs)])
+        used, _ = proctree.rss_bytes([pid, *proctree.descendants(pid, procs)] if tree else [pid])
         if used > limit:
             out.append((pid, used))
     return out

@@ -224,14 +224,15 @@ class Manager:
         kill(inst.proc, signal.SIGTERM)
         self.provider.release(inst.slot)
 
-    def watch_memory(self, now: float) -> None:
-        """Instances whose process tree holds more than their application's memory: asked to stop (SIGUSR1, the
-        running task is interrupted), then killed with their process group once ``guard.GRACE`` has passed."""
+    def watch_memory(self, now: float, tree: bool = True) -> None:
+        """Instances holding more than their application's memory (their own process, or with ``tree`` all it
+        started): asked to stop (SIGUSR1, the running task is interrupted), then killed with their process
+        group once ``guard.GRACE`` has passed."""
         limited = {i.proc.pid: i for i in self.instances.values() if i.mem_mb > 0 and i.conn is not None}
         for inst in limited.values():
             if inst.stop_by and now > inst.stop_by:
                 kill(inst.proc)
-        for pid, used in guard.over_memory((pid, i.mem_mb << 20) for pid, i in limited.items()):
+        for pid, used in guard.over_memory(((pid, i.mem_mb << 20) for pid, i in limited.items()), tree):
             inst = limited[pid]
             if not inst.lost_reason:
                 held = f"its processes held {used >> 20} MiB of private memory (HAL's memory watchdog)"

@@ -32,6 +32,8 @@ from hal.htc.state import Instance, SessionSpec
 from hal.model.resources import Resources
 
 TICK = 0.1  # seconds between rebalances when nothing else wakes the loop
+REAP = 0.5  # seconds between checks of instances' processes and their own memory
+TREE = 2.0  # seconds between checks of the memory of everything instances started (a scan of /proc)
 
 _CLIENT = "client"
 
@@ -55,6 +57,7 @@ class Server:
         self.stopping = False
         self._last_tick = 0.0
         self._last_reap = 0.0
+        self._last_tree = 0.0
         self._bell, self._bell_out = socket.socketpair()  # another thread rings: grants or reclaims are ready
         self._bell.setblocking(False)
         self._bell_out.setblocking(False)
@@ -121,10 +124,12 @@ class Server:
             m.dirty = False
             self._last_tick = now
             m.rebalance()
-        if now - self._last_reap > 0.5:
+        if now - self._last_reap > REAP:
             self._last_reap = now
             self._reap()
-            m.watch_memory(now)
+            tree = now - self._last_tree >= TREE
+            self._last_tree = now if tree else self._last_tree
+            m.watch_memory(now, tree)
         if self.journal is not None and now - self._last_journal >= WINDOW:
             self._last_journal = now
             if self.journal.pending(m.sessions):
