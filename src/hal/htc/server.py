@@ -11,10 +11,12 @@ import argparse
 import contextlib
 import hashlib
 import os
+import pickle
 import pwd
 import selectors
 import signal
 import socket
+import sqlite3
 import struct
 import subprocess
 import sys
@@ -44,12 +46,15 @@ class Server:
     ) -> None:
         """``journal``: the SQLite file that keeps recoverable sessions across restarts (None: they die with us)."""
         self.address = address
+        self.provider = provider
+        try:  # an unreadable journal stops the session manager (not `hal server`: it runs on without HTC)
+            self.journal = Journal(journal) if journal is not None else None
+            self.manager = Manager(registry, provider, self._spawn, self._forget, self.journal)
+        except (sqlite3.Error, pickle.UnpicklingError, TypeError, ValueError) as exc:
+            raise OSError(f"cannot load the journal of recoverable sessions {journal}: {exc}") from exc
         self.listener = wire.listen(address)
         self.sel = selectors.DefaultSelector()
         self.sel.register(self.listener, selectors.EVENT_READ, None)
-        self.provider = provider
-        self.journal = Journal(journal) if journal is not None else None
-        self.manager = Manager(registry, provider, self._spawn, self._forget, self.journal)
         self._last_journal = 0.0
         self.roles: dict[wire.Conn, Any] = {}
         self.writing: set[wire.Conn] = set()
