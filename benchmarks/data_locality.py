@@ -15,7 +15,10 @@ import dataclasses
 import sys
 import time
 
-from hal.engine.nodes import NodeBook
+import numpy as np
+
+from hal.engine.nodes import NodeBook, Selector
+from hal.engine.plugins.data_delay import DataDelay, DelayPolicy
 from hal.engine.plugins.locality import Locality, TransferModel
 from hal.engine.plugins.score import PlacementWeights
 from hal.engine.plugins.topology import TopologyArgs, TopologySelector
@@ -52,6 +55,7 @@ def run(
     weights: PlacementWeights | None = None,
     storage_tb: tuple[float, float] = (0.0, 0.0),
     model: TransferModel = MODEL,
+    gb_secs: float = 0.0,
 ) -> tuple[dict[str, float], float]:
     work = generate(shape)
     cluster, topo = two_sites()
@@ -66,17 +70,45 @@ def run(
         locality.add_storage_replica(name, "site", work.homes[name])
     if policy != "data-unaware":
         selector.data = locality
+    chosen: Selector = selector
+    if policy == "data-aware + gated delay":
+        chosen = DataDelay(selector, locality, DelayPolicy(delay, level=model.local_level, wide_gb_seconds=gb_secs))
     staging = SimStaging(locality, cache_tb * 1e12, storage_tb[0] * 1e12, storage_tb[1] * 1e12)
-    book = NodeBook(table, selector=selector)
+    book = NodeBook(table, selector=chosen)
     sim = PlacementSimulation(
         work.jobs, book, Profile(order="fcfs", backfill="easy"), make_predictor("user"), selector.index,
-        on_start=staging, frag_level=0, frag_column=0, tick=60.0 if args.data_delay else 0.0,
+        on_start=staging, frag_level=0, frag_column=0, tick=60.0 if "delay" in policy else 0.0,
     )  # fmt: skip
     t0 = time.perf_counter()
     out = sim.run()
     wall = time.perf_counter() - t0
     s = sim.summary(out, domain_level=1)
-    return {**staging.report(), "avg_wait": s.avg_wait, "avg_bsld": s.avg_bsld, "jobs": s.jobs}, wall
+    start_s = s.avg_wait + staging.stage_seconds / max(1, s.jobs)  # submit -> the job's work begins
+    waits = {"avg_wait": s.avg_wait, "avg_to_work": start_s, "avg_bsld": s.avg_bsld, "jobs": s.jobs}
+    return {**staging.report(), **waits}, wall
+
+
+def report(rows: list[tuple[str, dict[str, float], float]]) -> dict[str, dict[str, float]]:
+    """Print one seed's table and cuts; return the cuts (and wait ratio/difference) per policy."""
+    cols = list(rows[0][1])
+    print("| policy | " + " | ".join(cols) + " | wall s |")
+    print("|---" * (len(cols) + 2) + "|")
+    for label, st, wall in rows:
+        print(f"| {label} | " + " | ".join(f"{st[c]:.4g}" for c in cols) + f" | {wall:.1f} |")
+    base = rows[0][1]
+    out = {}
+    for label, st, _ in rows[1:]:
+        cut = {k: 1 - st[k] / max(base[k], 1e-12) for k in ("bytes_moved_TB", "wide_TB", "wan_TB", "egress_dollars")}
+        cut["wait_ratio"] = st["avg_wait"] / max(base["avg_wait"], 1e-9)
+        cut["wait_diff_s"] = st["avg_wait"] - base["avg_wait"]
+        cut["to_work_ratio"] = st["avg_to_work"] / max(base["avg_to_work"], 1e-9)
+        out[label] = cut
+        print(
+            f"{label}: bytes moved cut {cut['bytes_moved_TB']:.1%} (across racks {cut['wide_TB']:.1%}, "
+            f"between sites {cut['wan_TB']:.1%}), egress cut {cut['egress_dollars']:.1%}, "
+            f"avg wait ratio {cut['wait_ratio']:.3f} ({cut['wait_diff_s']:+.2f} s)"
+        )
+    return out
 
 
 def main() -> None:
@@ -85,35 +117,38 @@ def main() -> None:
     ap.add_argument("--load", type=float, default=0.7)
     ap.add_argument("--cache-tb", type=float, default=1.0)
     ap.add_argument("--delay", type=float, default=600.0)
-    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--seeds", default="7", help="comma-separated workload seeds; medians of the cuts are printed")
     ap.add_argument("--rack-tb", type=float, default=0.0, help="rack storage per rack (0: none)")
     ap.add_argument("--site-tb", type=float, default=0.0, help="site storage for copies from the other site")
     ap.add_argument("--value-scale", type=float, default=MODEL.value_scale, help="data cost halfway point, s")
     ap.add_argument("--local-level", type=int, default=0, help="data-local for delay scheduling: 0 node, 1 rack")
-    ap.add_argument("--policies", default="data-unaware,data-aware,data-aware + delay")
+    ap.add_argument("--policies", default="data-unaware,data-aware,data-aware + delay,data-aware + gated delay")
+    ap.add_argument("--wide-gb-seconds", type=float, default=0.0, help="gated delay: a GB off the network is worth, s")
     ap.add_argument("--data-weight", type=float, default=PlacementWeights().data)
     ap.add_argument("--frag-weight", type=float, default=PlacementWeights().fragmentation)
     args = ap.parse_args()
     weights = PlacementWeights(data=args.data_weight, fragmentation=args.frag_weight)
-    shape = DataShape(jobs=args.jobs, load=args.load, seed=args.seed)
     model = dataclasses.replace(MODEL, value_scale=args.value_scale, local_level=args.local_level)
-    rows = []
-    for policy in args.policies.split(","):
-        stats, wall = run(shape, policy, args.cache_tb, args.delay, weights, (args.rack_tb, args.site_tb), model)
-        rows.append((policy, stats, wall))
-        print(f"{policy}: {wall:.1f} s", file=sys.stderr)
-    cols = list(rows[0][1])
-    print("| policy | " + " | ".join(cols) + " | wall s |")
-    print("|---" * (len(cols) + 2) + "|")
-    for label, st, wall in rows:
-        print(f"| {label} | " + " | ".join(f"{st[c]:.4g}" for c in cols) + f" | {wall:.1f} |")
-    base = rows[0][1]
-    for label, st, _ in rows[1:]:
-        cut = {k: 1 - st[k] / max(base[k], 1e-12) for k in ("bytes_moved_TB", "wide_TB", "wan_TB", "egress_dollars")}
+    cuts: dict[str, list[dict[str, float]]] = {}
+    for seed in (int(s) for s in args.seeds.split(",")):
+        shape = DataShape(jobs=args.jobs, load=args.load, seed=seed)
+        rows = []
+        for policy in args.policies.split(","):
+            storage = (args.rack_tb, args.site_tb)
+            stats, wall = run(shape, policy, args.cache_tb, args.delay, weights, storage, model, args.wide_gb_seconds)
+            rows.append((policy, stats, wall))
+            print(f"seed {seed} {policy}: {wall:.1f} s", file=sys.stderr)
+        print(f"seed {seed}")
+        for label, cut in report(rows).items():
+            cuts.setdefault(label, []).append(cut)
+    print("| policy | median cut: all bytes | across racks | between sites | egress $ | wait ratio | wait diff s |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    keys = ("bytes_moved_TB", "wide_TB", "wan_TB", "egress_dollars")
+    for label, per_seed in cuts.items():
+        med = {k: float(np.median([c[k] for c in per_seed])) for k in per_seed[0]}
         print(
-            f"{label}: bytes moved cut {cut['bytes_moved_TB']:.1%} (across racks {cut['wide_TB']:.1%}, "
-            f"between sites {cut['wan_TB']:.1%}), egress cut {cut['egress_dollars']:.1%}, "
-            f"avg wait ratio {st['avg_wait'] / max(base['avg_wait'], 1e-9):.3f}"
+            f"| {label} | " + " | ".join(f"{-med[k]:.1%}" for k in keys) + f" | {med['wait_ratio']:.2f} | "
+            f"{med['wait_diff_s']:+.2f} |"
         )
 
 

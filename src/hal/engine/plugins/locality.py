@@ -40,12 +40,21 @@ class TransferModel:
 
 @dataclass(slots=True)
 class NodeCosts:
-    """Per node: seconds to stage all inputs, bytes that would move, egress dollars, and the worst level."""
+    """Per node: seconds to stage all inputs, bytes that would move, egress dollars, the worst level crossed."""
 
     seconds: Floats
     bytes: Floats
     dollars: Floats
     level: npt.NDArray[np.int64]
+    wide: Floats  # bytes that would cross a leaf domain's boundary (the site network or the WAN)
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    norm: Floats
+    local: Bools
+    total: Floats
+    costs: NodeCosts
 
 
 class Locality:
@@ -58,7 +67,9 @@ class Locality:
         self.cached: dict[str, Bools] = {}
         self.stored: dict[str, set[tuple[int, int]]] = {}
         self.version = 0  # bumped on every replica change; normalized() answers are memoized per version
-        self._memo: dict[tuple[str, ...], tuple[Floats, Bools, Floats]] = {}
+        self._memo: dict[tuple[str, ...], _Answer] = {}
+        self.free_at = np.zeros(index.n)  # per node, when its running work is expected to end (the shell keeps it)
+        self.ends: dict[int, list[tuple[float, int]]] = {}  # per node, (expected end, cpus) of the jobs started
         self._memo_version = -1
         lvl = index.level(self.model.egress_level)
         self.egress_level = lvl if lvl is not None else index.top
@@ -94,6 +105,19 @@ class Locality:
     def drop_domain_replica(self, name: str, level: int, domain: int) -> None:
         self.stored[name].discard((level, domain))
         self.version += 1
+
+    def expect_busy(self, nodes: tuple[int, ...] | npt.NDArray[np.intp], now: float, until: float, cpus: int) -> None:
+        """A job started on ``nodes`` at ``now``, holding ``cpus`` on each, expected to end by ``until``."""
+        idx = np.asarray(nodes, dtype=np.intp)
+        self.free_at[idx] = np.maximum(self.free_at[idx], until)
+        for node in idx.tolist():
+            held = self.ends.setdefault(node, [])
+            held[:] = [e for e in held if e[0] > now]
+            held.append((until, cpus))
+
+    def cpus_freed(self, node: int, now: float) -> list[tuple[float, int]]:
+        """Expected (end, cpus) of the jobs on ``node`` still running by their estimates, soonest first."""
+        return sorted(e for e in self.ends.get(node, []) if e[0] > now)
 
     def bandwidth(self, level: int) -> tuple[float, float]:
         """(bytes/s, latency s) of a copy crossing ``level``."""
@@ -145,28 +169,33 @@ class Locality:
         return out_s, np.where(out_l == 0, 0.0, size), out_d, out_l
 
     def costs(self, inputs: tuple[str, ...]) -> NodeCosts:
-        n = self.index.n
-        secs, moved, dollars = np.zeros(n), np.zeros(n), np.zeros(n)
+        n, leaf = self.index.n, self.index.leaf
+        secs, moved, dollars, wide = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
         worst = np.zeros(n, dtype=np.int64)
         for name in inputs:
             if name not in self.sizes:
                 continue
             s, b, d, lv = self._one(name)
             secs, moved, dollars, worst = secs + s, moved + b, dollars + d, np.maximum(worst, lv)
-        return NodeCosts(secs, moved, dollars, worst)
+            wide += np.where(lv > leaf, b, 0.0)
+        return NodeCosts(secs, moved, dollars, worst, wide)
 
     def normalized(self, inputs: tuple[str, ...]) -> tuple[Floats, Bools]:
         """Cost in [0, 1) per node (seconds plus egress as seconds, saturating at ``value_scale``) and the
         data-local mask for delay scheduling: nodes as close to the data as the best node anywhere (or within
         ``local_level``), so a job whose data is cached nowhere never waits for locality."""
-        norm, local, _ = self._memoized(inputs)
-        return norm, local
+        a = self._memoized(inputs)
+        return a.norm, a.local
 
     def stage_seconds(self, inputs: tuple[str, ...]) -> Floats:
         """Per node: stage-in seconds plus egress dollars as seconds (what delay scheduling may wait for)."""
-        return self._memoized(inputs)[2]
+        return self._memoized(inputs).total
 
-    def _memoized(self, inputs: tuple[str, ...]) -> tuple[Floats, Bools, Floats]:
+    def node_costs(self, inputs: tuple[str, ...]) -> NodeCosts:
+        """``costs`` memoized until the next replica change."""
+        return self._memoized(inputs).costs
+
+    def _memoized(self, inputs: tuple[str, ...]) -> _Answer:
         if self._memo_version != self.version:
             self._memo.clear()
             self._memo_version = self.version
@@ -177,6 +206,6 @@ class Locality:
         m = self.model
         total = c.seconds + c.dollars * 3600.0 / max(m.dollars_per_hour, 1e-9)
         local = c.level <= max(m.local_level, int(c.level.min()) if c.level.size else 0)
-        answer = (total / (total + m.value_scale), local, total)
+        answer = _Answer(total / (total + m.value_scale), local, total, c)
         self._memo[inputs] = answer
         return answer

@@ -1,0 +1,70 @@
+"""Delay scheduling gated by the predicted wait: wait for nodes near the data only when they are expected to free
+up before the stage-in they save would have finished; otherwise stage now."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hal.engine.plugins.data_delay import DataDelay, DelayPolicy
+from hal.engine.plugins.locality import Locality
+from hal.engine.plugins.topology import TopologySelector
+from hal.engine.request import Request, request_of
+from hal.model.job import JobSpec
+from hal.model.resources import ResourceSpace
+from hal.model.topology import Topology
+from tests.unit.topology.test_locality_stretch import MODEL, PATHS  # racks r0 = 0,1; r1 = 2,3; cloud 4,5
+
+SPACE = ResourceSpace()
+
+
+def setup(policy: DelayPolicy | None = None) -> tuple[DataDelay, Locality]:
+    sel = TopologySelector(Topology(("site", "rack"), PATHS))
+    loc = Locality(sel.index, MODEL)
+    loc.dataset("big", 1e11)  # 100 s inside a rack, 200 s across racks, 1,000 s from the other site
+    loc.add_storage_replica("big", "site", "onprem")
+    loc.add_node_replica("big", 0)
+    return DataDelay(sel, loc, policy), loc
+
+
+def req(nodes: int | None = None) -> Request:
+    spec = JobSpec(1, 0.0, tasks=2 * (nodes or 1), nodes=nodes, exclusive=nodes is not None, inputs=("big",))
+    return request_of(spec, SPACE)
+
+
+def test_waits_only_when_local_nodes_free_before_the_saving() -> None:
+    sel, loc = setup()
+    busy_r0 = np.array([0, 0, 2, 2, 2, 2])
+    loc.expect_busy((0,), 0.0, 150.0, 2)  # node 0 (holds the data) frees in 150 s < the 200 s staging elsewhere costs
+    loc.expect_busy((1,), 0.0, 5000.0, 2)
+    assert sel.select(req(), busy_r0, 2, 0.0) is None and sel.waited == 1
+    picked = sel.select(req(), busy_r0, 2, 100.0)  # waited 100 s, 50 s to go: 150 s <= 200 s, keep waiting
+    assert picked is None
+    picked = sel.select(req(), busy_r0, 2, 120.0)
+    assert picked is None
+    loc.ends.clear()
+    loc.expect_busy((0,), 0.0, 400.0, 2)  # the prediction moved out past the saving: stage elsewhere now
+    picked = sel.select(req(), busy_r0, 2, 120.0)
+    assert picked is not None and int(picked[0][0]) in (2, 3)
+
+
+def test_free_local_nodes_are_taken_and_small_savings_never_wait() -> None:
+    sel, loc = setup()
+    picked = sel.select(req(), np.array([0, 2, 2, 2, 2, 2]), 2, 0.0)  # node 1 shares node 0's rack
+    assert picked is not None and list(picked[0]) == [1]
+    sel, loc = setup(DelayPolicy(min_saving=500.0))
+    loc.expect_busy((0, 1), 0.0, 10.0, 2)
+    picked = sel.select(req(), np.array([0, 0, 2, 2, 2, 2]), 2, 0.0)
+    assert picked is not None and int(picked[0][0]) in (2, 3)
+
+
+def test_whole_node_job_needs_enough_local_nodes_in_one_rack() -> None:
+    sel, loc = setup()
+    loc.expect_busy((0,), 0.0, 50.0, 2)
+    loc.expect_busy((1,), 0.0, 190.0, 2)
+    room = np.array([0, 0, 1, 1, 1, 1])
+    assert sel.select(req(nodes=2), room, 2, 0.0) is None  # both nodes of rack r0 free by 190 s < 200 s
+    loc.expect_busy((1,), 0.0, 900.0, 2)
+    picked = sel.select(req(nodes=2), room, 2, 0.0)
+    assert picked is not None and sorted(int(n) for n in picked[0]) == [2, 3]
+    sel.policy = DelayPolicy(wide_gb_seconds=10.0)  # a GB kept off the site network is worth 10 s of waiting
+    assert sel.select(req(nodes=2), room, 2, 0.0) is None
