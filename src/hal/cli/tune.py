@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from hal.cli.common import err, fail, out
-from hal.learn.tune import DIMS_ALL, args_text, order_bsld, search, sim_objective
+from hal.learn.tune import FAMILIES, args_text, order_bsld, search, sim_objective
 from hal.sim.runner import SimOptions, load, parse_window
 from hal.sim.swf import TraceError
 
@@ -25,6 +25,10 @@ def tune(
     backfill_order: Annotated[str, typer.Option(help="queue|sjf")] = "sjf",
     budget: Annotated[int, typer.Option(help="simulations the search may run")] = 60,
     seed: Annotated[int, typer.Option(help="search seed")] = 1,
+    family: Annotated[
+        str,
+        typer.Option(help="static: runtime, size, area, submit age; dynamic: adds log-area, wait, starvation guard"),
+    ] = "static",
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
     """Search the priority weights by simulating the training slice; report them against fixed orders
@@ -32,6 +36,8 @@ def tune(
     try:
         t0, tn = parse_window(train)
         s0, sn = parse_window(test) if test else (t0 + tn, tn)
+        if family not in FAMILIES:
+            raise ValueError(f"unknown family {family!r}; choose one of {', '.join(FAMILIES)}")
         if s0 < t0 + tn:
             raise ValueError(f"the test slice {s0}:{sn} overlaps or precedes the training slice {t0}:{tn}")
         _, workload = load(trace, SimOptions())
@@ -42,7 +48,7 @@ def tune(
         raise fail(f"the test slice ends at job {s0 + sn}, past the {len(jobs)} usable jobs")
     train_jobs, test_jobs = jobs[t0 : t0 + tn], jobs[s0 : s0 + sn]
     err.print(f"tuning on jobs {t0}-{t0 + tn - 1} with {budget} simulations ...")
-    res = search(sim_objective(train_jobs, workload.capacity, estimate, backfill_order), budget, seed, DIMS_ALL)
+    res = search(sim_objective(train_jobs, workload.capacity, estimate, backfill_order), budget, seed, FAMILIES[family])
     rows = {"tuned": (res.value, sim_objective(test_jobs, workload.capacity, estimate, backfill_order)(res.best))}
     for name in BASELINES:
         rows[name] = (

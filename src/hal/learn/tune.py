@@ -1,9 +1,10 @@
 """Tuning the parametric priority by simulation on an earlier part of a trace, never on the test part.
 
 The search is deterministic for a seed: the known heuristics expressed as weights, then random weight
-vectors, then coordinate refinement of the best. Its objective is the average bounded slowdown of a
-simulation, either HAL's own (EASY with predictions) or RLScheduler's setup (windows from an empty
-machine, committed head, requested times).
+vectors (uniform, or log-uniform and sometimes off for the age rate and the starvation guard), then
+coordinate refinement of the best with a shrinking step. Its objective is the average bounded slowdown of
+a simulation, either HAL's own (EASY with predictions) or RLScheduler's setup (windows from an empty
+machine, committed head, requested times), where many windows are combined by a plain or a log mean.
 """
 
 from __future__ import annotations
@@ -13,23 +14,50 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 
-from hal.engine.plugins.tuned import TunedArgs, tuned_key
+from hal.engine.plugins.tuned import STARVED, TunedArgs, tuned_key, wait_term
 from hal.engine.predict.registry import make_predictor
 from hal.engine.profile import Profile
 from hal.model.job import JobSpec
 from hal.sim.metrics import summarize
-from hal.sim.rlscheduler import Loaded, RlJob, RlSetup, simulate_window
+from hal.sim.rlscheduler import DynamicKey, Loaded, RlJob, RlSetup, WindowKey, simulate_window
 from hal.sim.simulator import Simulation, pool_for
 
 Objective = Callable[[TunedArgs], float]
 DIMS_ALL = ("w_pred", "w_req", "w_procs", "w_area", "w_age")
 DIMS_REQUEST_ONLY = ("w_pred", "w_procs", "w_area", "w_age")  # when the prediction is the request
+DIMS_DYNAMIC = (*DIMS_ALL, "w_logarea", "w_wait", "max_wait")  # HAL's simulator: age and a starvation guard
+FAMILIES: dict[str, tuple[str, ...]] = {"static": DIMS_ALL, "dynamic": DIMS_DYNAMIC}
+# RLScheduler's agent sees each queued job's wait, request, size and whether it fits now: the same here.
+DIMS_RL = ("w_pred", "w_procs", "w_area", "w_logarea", "w_age", "w_wait", "max_wait", "w_fit")
 SEEDS: tuple[TunedArgs, ...] = (
     TunedArgs(w_pred=1.0),  # shortest first
     TunedArgs(w_pred=0.0, w_age=1.0),  # first come, first served
     TunedArgs(w_pred=0.0, w_area=1.0, w_age=0.01),  # F1-like: small area first, ageing slowly
     TunedArgs(w_pred=1.0, w_procs=0.3, w_age=0.05),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Dim:
+    """How a weight is sampled and moved: uniformly on [lo, hi], or log-uniformly and sometimes off (0)."""
+
+    lo: float
+    hi: float
+    log: bool = False
+    p_off: float = 0.0
+
+
+SPACE: dict[str, Dim] = {
+    "w_pred": Dim(-1.0, 2.0),
+    "w_req": Dim(-1.0, 1.0),
+    "w_procs": Dim(-1.0, 1.0),
+    "w_area": Dim(-1.0, 1.0),
+    "w_logarea": Dim(-1.0, 1.0),
+    "w_age": Dim(1e-4, 10.0, log=True),
+    "w_wait": Dim(-1.0, 2.0),
+    "max_wait": Dim(0.5, 200.0, log=True, p_off=0.3),  # hours
+    "w_fit": Dim(0.0, 20.0, p_off=0.3),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,15 +68,40 @@ class TuneResult:
     trail: tuple[tuple[TunedArgs, float], ...]
 
 
+def _sample(rng: random.Random, dim: Dim) -> float:
+    if dim.p_off and rng.random() < dim.p_off:
+        return 0.0
+    if dim.log:
+        return float(10 ** rng.uniform(math.log10(dim.lo), math.log10(dim.hi)))
+    return rng.uniform(dim.lo, dim.hi)
+
+
 def _random_args(rng: random.Random, dims: Sequence[str]) -> TunedArgs:
-    values = {d: rng.uniform(-1.0, 1.0) for d in dims if d != "w_age"}
-    if "w_age" in dims:
-        values["w_age"] = 10 ** rng.uniform(-4.0, 1.0)
+    values = {d: _sample(rng, SPACE[d]) for d in dims}
     return TunedArgs(**values) if "w_pred" in values else TunedArgs(w_pred=0.0, **values)
 
 
-def search(objective: Objective, budget: int = 200, seed: int = 1, dims: Sequence[str] = DIMS_ALL) -> TuneResult:
-    """Minimise ``objective`` over the weights named in ``dims`` with about ``budget`` evaluations."""
+def _moves(dim: Dim, current: float, step: float) -> list[float]:
+    """Neighbours of ``current`` at a relative step: a share of the range, or of its decades when logarithmic."""
+    if dim.log:
+        if current <= 0.0:
+            return [math.sqrt(dim.lo * dim.hi)] if dim.p_off else [dim.lo]
+        factor = 10 ** (step * math.log10(dim.hi / dim.lo))
+        return [current / factor, current * factor] + ([0.0] if dim.p_off else [])
+    span = step * (dim.hi - dim.lo)
+    return [current - span, current + span]
+
+
+def search(
+    objective: Objective,
+    budget: int = 200,
+    seed: int = 1,
+    dims: Sequence[str] = DIMS_ALL,
+    start: Sequence[TunedArgs] = (),
+) -> TuneResult:
+    """Minimise ``objective`` over the weights named in ``dims`` with about ``budget`` evaluations: the
+    known heuristics and ``start`` (e.g. the best of a smaller family), random draws for half the budget,
+    then coordinate refinement with a shrinking step."""
     rng = random.Random(seed)
     cache: dict[tuple[float, ...], float] = {}
     trail: list[tuple[TunedArgs, float]] = []
@@ -61,21 +114,19 @@ def search(objective: Objective, budget: int = 200, seed: int = 1, dims: Sequenc
             trail.append((args, cache[key]))
         return cache[key]
 
-    best = min(SEEDS, key=value)
-    n_random = max(budget // 2 - len(SEEDS), 0)
+    best = min((*SEEDS, *start), key=value)
+    n_random = max(budget // 2 - len(SEEDS) - len(start), 0)
     for _ in range(n_random):
         cand = _random_args(rng, dims)
         if value(cand) < value(best):
             best = cand
-    step = 0.5
-    while len(cache) < budget and step > 0.01:
+    step = 0.25
+    while len(cache) < budget and step > 0.005:
         improved = False
         for dim in dims:
-            for move in (-step, step):
+            for new in _moves(SPACE[dim], getattr(best, dim), step):
                 if len(cache) >= budget:
                     break
-                current = getattr(best, dim)
-                new = current * (1.0 + move) if dim == "w_age" and current > 0 else current + move
                 cand = replace(best, **{dim: new})
                 if value(cand) < value(best):
                     best, improved = cand, True
@@ -89,13 +140,48 @@ def rl_key(args: TunedArgs) -> Callable[[RlJob], float]:
     return lambda j: tuned_key(args, float(j.req), float(j.req), j.procs, float(j.submit))
 
 
-def rl_objective(loaded: Loaded, starts: Sequence[int], size: int, backfill: bool) -> Objective:
-    def run(args: TunedArgs) -> float:
-        setup = RlSetup(policy="custom", backfill=backfill, key=rl_key(args))
-        values = [simulate_window(loaded.jobs[s : s + size], loaded.nodes, loaded.ppn, setup) for s in starts]
-        return sum(values) / len(values)
+def rl_dynamic(args: TunedArgs) -> DynamicKey:
+    """The tuned key with its time-dependent terms (wait, starvation guard, fits-now) for one window."""
 
-    return run
+    def build(jobs: Sequence[RlJob], ppn: float) -> WindowKey:
+        static = [tuned_key(args, float(j.req), float(j.req), j.procs, float(j.submit)) for j in jobs]
+        sub = [j.submit for j in jobs]
+        need = [math.ceil(j.procs / ppn) for j in jobs]
+        fit = args.w_fit
+
+        def keys(queue: list[int], now: int, free: int) -> list[float]:
+            out = [wait_term(args, static[q], now - sub[q], sub[q]) for q in queue]
+            if fit:
+                out = [k + fit if need[q] > free and k > STARVED / 2 else k for k, q in zip(out, queue, strict=True)]
+            return out
+
+        return keys
+
+    return build
+
+
+def rl_setup(args: TunedArgs, backfill: bool = True) -> RlSetup:
+    """The RLScheduler variant running the tuned key: static when it can be, else re-keyed at each choice."""
+    if args.static:
+        return RlSetup(policy="custom", backfill=backfill, key=rl_key(args))
+    return RlSetup(policy="custom", backfill=backfill, dynamic=rl_dynamic(args))
+
+
+def aggregate(values: Sequence[float], how: str = "mean") -> float:
+    """Windows' average bsld combined into one objective: the plain mean (the table's metric), the mean of
+    logarithms (one window with huge slowdowns no longer decides alone) or the mean without the worst tenth."""
+    if how == "mean":
+        return sum(values) / len(values)
+    if how == "logmean":
+        return math.exp(sum(math.log(v) for v in values) / len(values))
+    if how == "trim":
+        kept = sorted(values)[: max(1, len(values) - max(1, len(values) // 10))]
+        return sum(kept) / len(kept)
+    raise ValueError(f"unknown objective {how!r}; choose mean, logmean or trim")
+
+
+def rl_objective(loaded: Loaded, starts: Sequence[int], size: int, backfill: bool) -> Objective:
+    return rl_objective_windows(loaded, [(s, size) for s in starts], backfill)
 
 
 def outside_starts(
@@ -124,17 +210,20 @@ def outside_starts(
     return out
 
 
-def rl_objective_windows(loaded: Loaded, windows: Sequence[tuple[int, int]], backfill: bool) -> Objective:
-    def run(args: TunedArgs) -> float:
-        setup = RlSetup(policy="custom", backfill=backfill, key=rl_key(args))
-        values = [simulate_window(loaded.jobs[s : s + n], loaded.nodes, loaded.ppn, setup) for s, n in windows]
-        return sum(values) / len(values)
+def rl_windows(loaded: Loaded, windows: Sequence[tuple[int, int]], args: TunedArgs, backfill: bool) -> list[float]:
+    setup = rl_setup(args, backfill)
+    return [simulate_window(loaded.jobs[s : s + n], loaded.nodes, loaded.ppn, setup) for s, n in windows]
 
-    return run
+
+def rl_objective_windows(
+    loaded: Loaded, windows: Sequence[tuple[int, int]], backfill: bool, how: str = "mean"
+) -> Objective:
+    return lambda args: aggregate(rl_windows(loaded, windows, args, backfill), how)
 
 
 def args_text(args: TunedArgs) -> str:
-    return ", ".join(f"{f.name}={getattr(args, f.name):.4g}" for f in fields(args))
+    """The weights that are set (zero ones left out)."""
+    return ", ".join(f"{f.name}={getattr(args, f.name):.4g}" for f in fields(args) if getattr(args, f.name)) or "all 0"
 
 
 def order_bsld(

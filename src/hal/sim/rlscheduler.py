@@ -35,6 +35,12 @@ class RlJob(NamedTuple):
     procs: int
 
 
+# A time-dependent custom key, built once per window from its jobs and the processors per node; called at
+# each head choice with the queued jobs' window indices, the time and the free nodes, it returns their keys.
+WindowKey = Callable[[list[int], int, int], Sequence[float]]
+DynamicKey = Callable[[Sequence[RlJob], float], WindowKey]
+
+
 class Loaded(NamedTuple):
     """A trace as RLScheduler sees it: jobs in job-id order, a free-node counter and processors per node."""
 
@@ -54,10 +60,11 @@ class RlSetup:
     starts: tuple[int, ...] | None = None  # None: drawn as RLScheduler does, seed 1
     batch_job_slice: int = 10000  # only the first 10,000 jobs are sampled (no effect on 10,000-job traces)
     key: Callable[[RlJob], Key] | None = field(default=None, compare=False)  # policy "custom": a static key
+    dynamic: DynamicKey | None = field(default=None, compare=False)  # policy "custom": a key that reads the time
 
     def __post_init__(self) -> None:
-        if self.policy == "custom" and self.key is None:
-            raise ValueError("policy 'custom' needs a key function")
+        if self.policy == "custom" and (self.key is None) == (self.dynamic is None):
+            raise ValueError("policy 'custom' needs exactly one of a key function or a dynamic key")
         if self.policy not in POLICIES and self.policy != "custom":
             raise ValueError(f"unknown policy {self.policy!r}; choose one of {', '.join(POLICIES)}")
         if self.window_size < 1:
@@ -163,9 +170,12 @@ class _Window:
         keys: list[Key | None]
         if setup.key is not None:
             keys = [setup.key(j) for j in jobs]
+        elif setup.dynamic is not None:
+            keys = [None]
         else:
             keys = [static_key(setup.policy, setup.published_bug, j) for j in jobs]
         self.keys: list[Key] | None = None if keys[0] is None else [k for k in keys if k is not None]
+        self.window_key = setup.dynamic(jobs, ppn) if setup.dynamic is not None else None
         self.min_req = min(self.req)
         self.end_act = [0] * self.n  # start + run, the completion the simulator uses
         self.end_req = [0] * self.n  # start + req, what the shadow time is planned on
@@ -206,6 +216,10 @@ class _Window:
         """Stable sort of the queue (ties keep their order), then the head is committed until it starts."""
         if self.keys is not None:
             self.queue.sort(key=self.keys.__getitem__)
+        elif self.window_key is not None:
+            keys = self.window_key(self.queue, self.t, self.free)
+            order = sorted(range(len(keys)), key=keys.__getitem__)
+            self.queue = [self.queue[i] for i in order]
         else:
             policy, jobs, now = self.policy, self.jobs, self.t
             self.queue.sort(key=lambda j: dynamic_key(policy, jobs[j], now))
