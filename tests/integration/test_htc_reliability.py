@@ -21,6 +21,7 @@ def client() -> Iterator[HtcClient]:
     with LocalManager(cpus=2) as c:
         c.register_app("pid", "hal.htc.examples:pid_of", max_instances=1, max_retries=2)
         c.register_app("die", "hal.htc.examples:die", max_instances=1, max_retries=1)
+        c.register_app("bad", "hal.htc.examples:die_if_negative", max_instances=1, max_retries=1)
         c.register_app("sleep", "hal.htc.examples:sleep_ms", max_instances=2)
         c.register_app("nostart", "hal.htc.examples:noop", max_instances=1, env={"PYTHONHOME": "/nonexistent"})
         yield c
@@ -44,6 +45,17 @@ def test_task_fails_with_the_reason_after_bounded_retries(client: HtcClient) -> 
         fut = s.submit(None)
         with pytest.raises(TaskLost, match=r"SIGKILL.*after 2 attempts"):
             fut.result(timeout=60)
+
+
+def test_only_the_task_that_kills_its_instance_pays_the_attempts(client: HtcClient) -> None:
+    inputs = [-1 if i == 300 else i for i in range(600)]  # fast tasks: the instance holds many at once
+    with client.session("bad", slots=1) as s:
+        futs = [s.submit(x) for x in inputs]
+        with pytest.raises(TaskLost, match=r"SIGKILL.*after 2 attempts"):
+            futs[300].result(timeout=60)
+        assert [f.result(timeout=60) for i, f in enumerate(futs) if i != 300] == [x for x in inputs if x >= 0]
+    row = [r for r in client.sessions() if r["app"] == "bad"][-1]
+    assert row["failed"] == 1 and row["retried"] == 2 and row["done"] == 599
 
 
 CLIENT_SCRIPT = """

@@ -16,7 +16,8 @@ from hal.htc.sharing import Claim, allocate
 from hal.htc.slots import Granted, SlotAsk, SlotProvider
 from hal.htc.state import Instance, SessionSpec, SessionState
 
-Spawn = Callable[[int, Any, tuple[int, ...]], Any]  # (instance id, app, cores) -> handle with .pid and .poll()
+# (instance id, app, cores) -> (process handle with .pid and .poll(), its beacon or None)
+Spawn = Callable[[int, Any, tuple[int, ...]], tuple[Any, Any]]
 IDLE_LINGER = 3.0  # seconds an unneeded warm instance is kept before its slot goes back
 START_FAILURES = 3  # instances in a row dying before they connect: the application cannot start
 
@@ -125,8 +126,9 @@ class Manager:
             self.provider.release(slot)
             return
         cpus = self.slot_cpus.get(slot, ())
-        proc = self.spawn(self._next_iid, app, cpus)
+        proc, beacon = self.spawn(self._next_iid, app, cpus)
         inst = Instance(self._next_iid, slot, pool, proc, time.monotonic(), cpus=cpus, mem_mb=app.mem_mb)
+        inst.beacon = beacon
         self.instances[inst.iid] = inst
         self.by_slot[slot] = inst.iid
 
@@ -181,6 +183,9 @@ class Manager:
         kill(inst.proc)
         if inst.conn is not None:
             self.close_conn(inst.conn)
+        running = inst.beacon.running() if inst.beacon is not None else None
+        if inst.beacon is not None:
+            inst.beacon.release()
         s = self.sessions.get(inst.sid) if inst.sid is not None else None
         if s is not None:
             s.instances.discard(inst.iid)
@@ -189,14 +194,20 @@ class Manager:
             if tasks and preempted:
                 s.counters.requeued += len(tasks)
             elif tasks:
-                tasks = self._charge_attempt(s, tasks, reason)
+                tasks = self._charge_attempt(s, tasks, reason, running)
             s.requeue_front(tasks)
         inst.outstanding.clear()
         self.dirty = True
 
-    def _charge_attempt(self, s: SessionState, tasks: list[tuple[int, bytes]], reason: str) -> list[tuple[int, bytes]]:
-        """Only the oldest task was running (instances run tasks in arrival order): it pays an attempt."""
-        tid = tasks[0][0]
+    def _charge_attempt(
+        self, s: SessionState, tasks: list[tuple[int, bytes]], reason: str, running: int | None
+    ) -> list[tuple[int, bytes]]:
+        """The task the instance was running pays an attempt: the one its beacon names (none if that one had
+        finished), else the oldest (instances run tasks in arrival order). The others go back unharmed."""
+        at = 0 if running is None else next((i for i, t in enumerate(tasks) if t[0] == running), -1)
+        if at < 0:
+            return tasks
+        tid = tasks[at][0]
         n = s.attempts.get(tid, 0) + 1
         s.counters.retried += 1
         if n > s.app.max_retries:
@@ -206,7 +217,7 @@ class Manager:
             else:
                 why = f"service instance lost while running the task ({reason}); gave up after {n} attempts"
             s.finished(tid, wire.S_LOST, why.encode(), 0.0)
-            return tasks[1:]
+            return tasks[:at] + tasks[at + 1 :]
         s.attempts[tid] = n
         return tasks
 
@@ -222,6 +233,8 @@ class Manager:
             inst.conn.flush()
             self.close_conn(inst.conn)
         kill(inst.proc, signal.SIGTERM)
+        if inst.beacon is not None:
+            inst.beacon.release()
         self.provider.release(inst.slot)
 
     def watch_memory(self, now: float, tree: bool = True) -> None:

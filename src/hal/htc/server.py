@@ -26,6 +26,7 @@ from typing import Any
 
 from hal.htc import guard, wire
 from hal.htc.app import Application, AppRegistry
+from hal.htc.beacon import Beacon
 from hal.htc.engine_slots import SchedulerSlots, batch_spec, standalone_provider
 from hal.htc.journal import WINDOW, Journal
 from hal.htc.manager import Manager
@@ -74,15 +75,22 @@ class Server:
             self._bell_out.send(b"!")
 
     # ---- processes ---------------------------------------------------------------------------------
-    def _spawn(self, iid: int, app: Application, cpus: tuple[int, ...]) -> subprocess.Popen[bytes]:
+    def _spawn(self, iid: int, app: Application, cpus: tuple[int, ...]) -> tuple[subprocess.Popen[bytes], Beacon]:
         """A service instance on the slot's cores, under the application's memory limit (RLIMIT_DATA here, the
         watchdog in the loop); in its own session, so its process group is everything its tasks start."""
         env = dict(os.environ)
         env.update(app.env)
+        beacon = Beacon(f"hal-htc-{iid}")
         cmd = [sys.executable, "-m", "hal.htc.worker", "--address", self.address, "--instance", str(iid)]
-        cmd += ["--cpus", ",".join(map(str, cpus)), "--mem-mb", str(app.mem_mb)]
+        cmd += ["--cpus", ",".join(map(str, cpus)), "--mem-mb", str(app.mem_mb), "--beacon-fd", str(beacon.fd)]
         argv = guard.limited_argv(cmd, app.mem_mb)
-        return subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, start_new_session=True)
+        try:
+            proc = subprocess.Popen(
+                argv, env=env, stdin=subprocess.DEVNULL, start_new_session=True, pass_fds=(beacon.fd,)
+            )
+        finally:
+            beacon.close()  # the instance has its own copy; the mapping stays ours
+        return proc, beacon
 
     def _reap(self) -> None:
         """Instances whose process ended before it ever connected (a crash at start-up)."""

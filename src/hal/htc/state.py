@@ -215,3 +215,4 @@ class Instance:
     mem_mb: int = 0  # its memory limit (0: none)
     lost_reason: str = ""  # set when the manager stops it on purpose (memory), reported for its running task
     stop_by: float = 0.0  # asked to stop for memory: killed if still there after this (monotonic)
+    beacon: Any = None  # which task it runs (beacon.Beacon), read when it is lost

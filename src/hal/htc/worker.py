@@ -1,7 +1,7 @@
 """A service instance: a warm process that runs many tasks of whichever session the manager binds it to.
 
 Tasks arrive in batches (the manager keeps a few in flight per instance: prefetch) and run in arrival
-order, so the oldest unanswered task of an instance is the one running. Results go back in batches: an
+order, and say which one runs through their beacon (beacon.py). Results go back in batches: an
 instance flushes once it has finished as many tasks as it still holds, so the manager refills it before it
 runs dry, and at once when it runs out.
 
@@ -23,9 +23,9 @@ import sys
 import time
 import traceback
 from collections import deque
-from typing import NoReturn
+from typing import Any, NoReturn
 
-from hal.htc import guard, wire
+from hal.htc import beacon, guard, wire
 from hal.htc.app import resolve
 from hal.htc.context import set_common
 
@@ -65,8 +65,10 @@ class Service:
         self.fn = obj
 
 
-def serve(address: str, instance: int, limited: bool = False) -> None:
-    """``limited``: the instance runs under a memory limit, so a MemoryError ends it (see the module doc)."""
+def serve(address: str, instance: int, limited: bool = False, beacon_fd: int = -1) -> None:
+    """``limited``: the instance runs under a memory limit, so a MemoryError ends it (see the module doc).
+    ``beacon_fd``: where to say which task runs (beacon.py)."""
+    running: Any = beacon.attach(beacon_fd) if beacon_fd >= 0 else [beacon.NONE]
     ch = wire.Channel(wire.connect(address))
     ch.send((wire.HELLO, instance, os.getpid()))
     local: deque[tuple[int, bytes]] = deque()
@@ -97,6 +99,7 @@ def serve(address: str, instance: int, limited: bool = False) -> None:
                 return
             continue
         tid, payload = local.popleft()
+        running[0] = tid
         t0 = clock()
         if service is None:
             data, status = bind_error, err
@@ -144,6 +147,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--instance", type=int, required=True)
     ap.add_argument("--cpus", default="", help="host CPU ids to pin to, comma-separated (empty: no pinning)")
     ap.add_argument("--mem-mb", type=int, default=0, help="the memory limit the manager set (MiB; 0: none)")
+    ap.add_argument("--beacon-fd", type=int, default=-1, help="shared memory to say which task runs (beacon.py)")
     args = ap.parse_args(argv)
     if args.cpus:
         _pin(args.cpus)
@@ -152,7 +156,7 @@ def main(argv: list[str] | None = None) -> None:
     sys.path.insert(0, os.getcwd())
     _tight_timers()
     try:
-        serve(args.address, args.instance, limited=args.mem_mb > 0)
+        serve(args.address, args.instance, limited=args.mem_mb > 0, beacon_fd=args.beacon_fd)
     except MemoryLimitExceeded:  # asked to stop while not running a task: nothing to charge
         os._exit(guard.EXIT_MEMORY)
 
