@@ -18,6 +18,7 @@ def client() -> Iterator[HtcClient]:
         c.register_app("cores", "hal.htc.examples:cores", max_instances=2)
         c.register_app("hog", "hal.htc.examples:hog", mem_mb=200, max_instances=2, max_retries=1)
         c.register_app("kids", "hal.htc.examples:hog_children", mem_mb=150, max_instances=1, max_retries=0)
+        c.register_app("huge", "hal.htc.examples:noop", cpus=8)
         yield c
 
 
@@ -47,3 +48,11 @@ def test_watchdog_stops_an_instance_whose_process_tree_holds_too_much(client: Ht
         with pytest.raises(TaskLost, match=r"exceeded its memory limit \(150 MiB\).*watchdog"):
             fut.result(timeout=60)
         assert s.submit((1, 0.0)).result(timeout=60) == 0  # a new instance serves the session
+
+
+def test_an_instance_too_big_for_the_machine_fails_the_tasks_with_the_reason(client: HtcClient) -> None:
+    with client.session("huge") as s:
+        futs = [s.submit(i) for i in range(3)]
+        for fut in futs:
+            with pytest.raises(TaskLost, match=r"'huge' \(8 CPUs, no memory limit per instance\) can never run here"):
+                fut.result(timeout=30)

@@ -22,7 +22,7 @@ from hal.engine.predict.basic import UserEstimate
 from hal.engine.profile import Profile
 from hal.engine.queue import Waiting
 from hal.htc.guard import CoreDealer
-from hal.htc.slots import Granted, Reclaimed, SlotAsk, SlotEvent
+from hal.htc.slots import Granted, Reclaimed, Refused, SlotAsk, SlotEvent
 from hal.model.job import JobSpec
 from hal.model.resources import Resources, ResourceSpace
 
@@ -96,6 +96,8 @@ class SchedulerSlots:
                         pending.append(self._submit_slot(a, now))
                 except Rejected as exc:
                     self.rejected[key] = str(exc)
+                    why = str(exc).partition(": ")[2] or str(exc)  # without the slot job's id
+                    self._events.append(Refused(a.pool, a.user, why))
                 self._dirty = True
             elif a.count < have and pending:
                 self._withdraw(key, min(len(pending), have - a.count))

@@ -13,6 +13,7 @@ import contextlib
 import os
 import signal
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from hal.executors import limits, proctree
 
@@ -76,6 +77,23 @@ def over_memory(watched: Iterable[tuple[int, int]], tree: bool = True) -> list[t
         if used > limit:
             out.append((pid, used))
     return out
+
+
+def watch(instances: Iterable[Any], now: float, tree: bool) -> None:
+    """Instances (state.Instance) holding more than their application's memory, their own process or with
+    ``tree`` all it started: asked to stop (the running task is interrupted), then killed with their process
+    group once GRACE has passed. The reason is kept on the instance for its running task."""
+    limited = {i.proc.pid: i for i in instances if i.mem_mb > 0 and i.conn is not None}
+    for inst in limited.values():
+        if inst.stop_by and now > inst.stop_by:
+            signal_group(inst.proc.pid, signal.SIGKILL)
+    for pid, used in over_memory(((pid, i.mem_mb << 20) for pid, i in limited.items()), tree):
+        inst = limited[pid]
+        if not inst.lost_reason:
+            held = f"its processes held {used >> 20} MiB of private memory (HAL's memory watchdog)"
+            inst.lost_reason = memory_reason(inst.mem_mb, held)
+            inst.stop_by = now + GRACE
+            signal_one(pid, STOP_SIGNAL)
 
 
 def signal_group(pid: int, sig: int) -> None:

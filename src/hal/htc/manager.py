@@ -167,16 +167,25 @@ class Manager:
                 return
         self._start_instance(inst.slot, inst.pool)
 
+    def on_refused(self, pool: str, user: str, reason: str) -> None:
+        """No slot of this application's size can ever be held here: its queued tasks fail with the reason."""
+        app = self.registry.apps.get(pool)
+        size = f" ({app.resources_text().partition(';')[0]})" if app is not None else ""
+        self._fail_queued(pool, user, f"a service instance of application {pool!r}{size} can never run here: {reason}")
+        self.dirty = True
+
     def _give_up(self, inst: Instance, reason: str) -> None:
         """Stop restarting a service that dies at start-up: free its slot, fail its queued tasks with why."""
         self.start_failures[inst.pool] = 0
         self.slot_cpus.pop(inst.slot, None)
         self.provider.release(inst.slot)
-        why = f"service instances of application {inst.pool!r} fail to start ({reason})".encode()
+        self._fail_queued(inst.pool, None, f"service instances of application {inst.pool!r} fail to start ({reason})")
+
+    def _fail_queued(self, pool: str, user: str | None, why: str) -> None:
         for s in self.sessions.values():
-            if s.spec.app == inst.pool:
+            if s.spec.app == pool and user in (None, s.spec.user):
                 for tid, _ in s.take(s.queued):
-                    s.finished(tid, wire.S_LOST, why, 0.0)
+                    s.finished(tid, wire.S_LOST, why.encode(), 0.0)
 
     def _drop_instance(self, inst: Instance, preempted: bool, reason: str) -> None:
         self.instances.pop(inst.iid, None)
@@ -236,22 +245,6 @@ class Manager:
         if inst.beacon is not None:
             inst.beacon.release()
         self.provider.release(inst.slot)
-
-    def watch_memory(self, now: float, tree: bool = True) -> None:
-        """Instances holding more than their application's memory (their own process, or with ``tree`` all it
-        started): asked to stop (SIGUSR1, the running task is interrupted), then killed with their process
-        group once ``guard.GRACE`` has passed."""
-        limited = {i.proc.pid: i for i in self.instances.values() if i.mem_mb > 0 and i.conn is not None}
-        for inst in limited.values():
-            if inst.stop_by and now > inst.stop_by:
-                kill(inst.proc)
-        for pid, used in guard.over_memory(((pid, i.mem_mb << 20) for pid, i in limited.items()), tree):
-            inst = limited[pid]
-            if not inst.lost_reason:
-                held = f"its processes held {used >> 20} MiB of private memory (HAL's memory watchdog)"
-                inst.lost_reason = guard.memory_reason(inst.mem_mb, held)
-                inst.stop_by = now + guard.GRACE
-                guard.signal_one(pid, guard.STOP_SIGNAL)
 
     # ---- results -----------------------------------------------------------------------------------
     def done(self, inst: Instance, results: list[tuple[int, int, bytes, float]]) -> None:

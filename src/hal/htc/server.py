@@ -30,7 +30,7 @@ from hal.htc.beacon import Beacon
 from hal.htc.engine_slots import SchedulerSlots, batch_spec, standalone_provider
 from hal.htc.journal import WINDOW, Journal
 from hal.htc.manager import Manager
-from hal.htc.slots import Granted, SlotProvider
+from hal.htc.slots import Granted, Reclaimed, SlotProvider
 from hal.htc.state import Instance, SessionSpec
 from hal.model.resources import Resources
 
@@ -130,8 +130,10 @@ class Server:
         for ev in self.provider.poll():
             if isinstance(ev, Granted):
                 m.on_grant(ev)
-            else:
+            elif isinstance(ev, Reclaimed):
                 m.on_reclaim(ev.slot, ev.reason)
+            else:
+                m.on_refused(ev.pool, ev.user, ev.reason)
         now = time.monotonic()
         if m.dirty or now - self._last_tick > TICK:
             m.dirty = False
@@ -142,7 +144,7 @@ class Server:
             self._reap()
             tree = now - self._last_tree >= TREE
             self._last_tree = now if tree else self._last_tree
-            m.watch_memory(now, tree)
+            guard.watch(m.instances.values(), now, tree)
         if self.journal is not None and now - self._last_journal >= WINDOW:
             self._last_journal = now
             if self.journal.pending(m.sessions):

@@ -45,7 +45,17 @@ class Reclaimed:
     reason: str
 
 
-SlotEvent = Granted | Reclaimed
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """The scheduler can never hold a slot of this size (bigger than any node, GPUs the machine lacks): the
+    manager fails the sessions' queued tasks with ``reason`` instead of letting them wait forever."""
+
+    pool: str
+    user: str
+    reason: str
+
+
+SlotEvent = Granted | Reclaimed | Refused
 
 
 class SlotProvider(Protocol):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hal.htc.engine_slots import batch_spec, standalone_provider
 from hal.htc.guard import CoreDealer
-from hal.htc.slots import Granted, Reclaimed, SlotAsk
+from hal.htc.slots import Granted, Reclaimed, Refused, SlotAsk
 from hal.model.resources import Resources
 
 
@@ -104,3 +104,10 @@ def test_a_reclaimed_slot_gives_its_cores_back() -> None:
     clock.now += 0.1
     reclaimed = [e for e in p.poll() if isinstance(e, Reclaimed)]
     assert len(reclaimed) == 1 and reclaimed[0].slot not in p.cores.held  # type: ignore[union-attr]
+
+
+def test_a_slot_bigger_than_the_machine_is_refused_with_the_reason() -> None:
+    p = standalone_provider(2, clock=Clock())
+    p.ask([SlotAsk("app", "alice", Resources(cpus=4), 1)])
+    assert p.poll() == [Refused("app", "alice", "needs 4 cpus, the machine has 2")]
+    assert p.stats()["pending"] == 0
