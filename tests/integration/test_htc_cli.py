@@ -4,16 +4,20 @@ each session's counters (submitted, done, failed, running, tasks/s), against a r
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
+from typer.testing import CliRunner
+
+from hal.cli.main import build
 from hal.htc.local import LocalManager
+
+CLI = build(["app", "sessions"])
 
 
 def _hal(*args: str) -> str:
-    proc = subprocess.run([sys.executable, "-m", "hal", *args], capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout
+    """The real commands, run in-process (a fresh `hal` process costs seconds on a busy machine)."""
+    result = CliRunner().invoke(CLI, list(args))
+    assert result.exit_code == 0, result.output
+    return result.stdout
 
 
 def test_register_list_and_sessions_from_the_command_line() -> None:

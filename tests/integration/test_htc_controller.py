@@ -4,14 +4,17 @@ streams tasks, REST, CLI and /metrics show per-session counters, and a batch job
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from hal.clusterfile import uniform_toml
 from tests.integration.livekit import LiveServer
 
 
@@ -76,3 +79,21 @@ def test_service_instances_run_on_the_cores_of_their_slots(server: LiveServer) -
     with server.client() as sdk, sdk.session("cores", slots=2) as s:
         seen = {tuple(cores) for cores in s.map([0.1] * 8)}
     assert seen and all(len(cores) == 1 for cores in seen), seen  # each node of the example cluster is one core
+
+
+def test_instances_get_the_cores_and_gpus_of_their_slots(tmp_path: Path) -> None:
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs two host cores")
+    cluster = tmp_path / "gpu.toml"
+    cluster.write_text(uniform_toml(1, cpus=2, mem="2G", gpus=2))
+    live = LiveServer(tmp_path, cluster=cluster)
+    live.start()
+    try:
+        body = {"name": "dev", "target": "hal.htc.examples:devices", "gpus": 1, "max_instances": 2}
+        assert _post(live, "/v1/apps", body).status_code == 201
+        with live.client() as sdk, sdk.session("dev", slots=2) as s:
+            seen = {(tuple(cores), gpus) for cores, gpus in s.map([0.1] * 8)}
+    finally:
+        live.stop()
+    host = sorted(os.sched_getaffinity(0))
+    assert seen == {((host[0],), "0"), ((host[1],), "1")}, seen  # one core and one GPU each, none shared

@@ -56,13 +56,14 @@ class ControllerSlots(SchedulerSlots):
         with self.lock:
             super().close()
 
-    def take_cores(self, slot: int) -> tuple[int, ...]:
-        """The controller's machine picks the slot's CPU slots on its node, as for a batch job, so batch jobs
-        never get the cores of a running service instance and the instance is pinned to the node's cpuset."""
+    def take_devices(self, slot: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """The controller's machine picks the slot's CPU slots and GPUs on its node, as for a batch job, so batch
+        jobs never get the cores or GPUs of a running service instance, and the instance is pinned to them."""
         machine = self.ctl.machine
         alloc = self.sched.running[slot].alloc
         shares = machine.shares(machine.assign(slot, alloc), alloc.amounts)
-        return tuple(sorted({c for share in shares for c in share.cpus}))
+        cpus = tuple(sorted({c for share in shares for c in share.cpus}))
+        return cpus, tuple(sorted({g for share in shares for g in share.gpus}))
 
     def free_cores(self, slot: int) -> None:
         self.ctl.machine.release(slot)

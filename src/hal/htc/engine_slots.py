@@ -152,7 +152,7 @@ class SchedulerSlots:
             if jid in pending:
                 pending.remove(jid)
             self.counts.held[jid] = key
-            self._events.append(Granted(jid, key[0], key[1], self.take_cores(jid)))
+            self._events.append(Granted(jid, key[0], key[1], *self.take_devices(jid)))
 
     def preempt_now(self) -> bool:
         """Reclaim slots for a waiting batch job that outranks them; the shell then runs a cycle."""
@@ -165,11 +165,12 @@ class SchedulerSlots:
         self._dirty = True
         return spec.job_id
 
-    def take_cores(self, slot: int) -> tuple[int, ...]:
-        """The host cores of a slot that has just started (its job holds them in the engine's book)."""
+    def take_devices(self, slot: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """The host cores and GPU ids of a slot that has just started (its job holds them in the engine's book);
+        the standalone pool names no GPUs."""
         if self.cores is None:
-            return ()
-        return self.cores.take(slot, self.sched.running[slot].item.spec.per_task.cpus)
+            return (), ()
+        return self.cores.take(slot, self.sched.running[slot].item.spec.per_task.cpus), ()
 
     def free_cores(self, slot: int) -> None:
         if self.cores is not None:

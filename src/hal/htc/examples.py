@@ -70,6 +70,12 @@ def cores(x: Any) -> list[int]:
     return sorted(os.sched_getaffinity(0))
 
 
+def devices(x: Any) -> tuple[list[int], str | None]:
+    """The cores and GPUs (CUDA_VISIBLE_DEVICES) this service instance was given."""
+    time.sleep(float(x))
+    return sorted(os.sched_getaffinity(0)), os.environ.get("CUDA_VISIBLE_DEVICES")
+
+
 def hog(mb: int) -> int:
     """Fills ``mb`` MiB; beyond the application's memory limit the instance is stopped and the task retried."""
     block = bytearray(mb << 20)

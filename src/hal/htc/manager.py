@@ -16,8 +16,9 @@ from hal.htc.sharing import Claim, allocate
 from hal.htc.slots import Granted, SlotAsk, SlotProvider
 from hal.htc.state import Instance, SessionSpec, SessionState
 
-# (instance id, app, cores) -> (process handle with .pid and .poll(), its beacon or None)
-Spawn = Callable[[int, Any, tuple[int, ...]], tuple[Any, Any]]
+# (instance id, app, cores, GPUs) -> (process handle with .pid and .poll(), its beacon or None)
+Spawn = Callable[[int, Any, tuple[int, ...], tuple[int, ...]], tuple[Any, Any]]
+Devices = tuple[tuple[int, ...], tuple[int, ...]]  # (host cores, GPU ids) of a slot
 IDLE_LINGER = 3.0  # seconds an unneeded warm instance is kept before its slot goes back
 START_FAILURES = 3  # instances in a row dying before they connect: the application cannot start
 
@@ -38,7 +39,7 @@ class Manager:
         self.sessions: dict[int, SessionState] = {}
         self.instances: dict[int, Instance] = {}
         self.by_slot: dict[int, int] = {}
-        self.slot_cpus: dict[int, tuple[int, ...]] = {}  # the host cores each held slot's instance is pinned to
+        self.slot_devices: dict[int, Devices] = {}  # the cores and GPUs of each held slot, for its instances
         self.finished: deque[dict[str, Any]] = deque(maxlen=200)
         self.totals = {"tasks_done": 0, "instances_lost": 0, "slots_reclaimed": 0}
         self._next_sid = 0
@@ -115,18 +116,18 @@ class Manager:
 
     # ---- instances ---------------------------------------------------------------------------------
     def on_grant(self, ev: Granted) -> None:
-        self.slot_cpus[ev.slot] = ev.cpus
+        self.slot_devices[ev.slot] = (ev.cpus, ev.gpus)
         self._start_instance(ev.slot, ev.pool)
 
     def _start_instance(self, slot: int, pool: str) -> None:
         self._next_iid += 1
         app = self.registry.apps.get(pool)
         if app is None:
-            self.slot_cpus.pop(slot, None)
+            self.slot_devices.pop(slot, None)
             self.provider.release(slot)
             return
-        cpus = self.slot_cpus.get(slot, ())
-        proc, beacon = self.spawn(self._next_iid, app, cpus)
+        cpus, gpus = self.slot_devices.get(slot, ((), ()))
+        proc, beacon = self.spawn(self._next_iid, app, cpus, gpus)
         inst = Instance(self._next_iid, slot, pool, proc, time.monotonic(), cpus=cpus, mem_mb=app.mem_mb)
         inst.beacon = beacon
         self.instances[inst.iid] = inst
@@ -144,7 +145,7 @@ class Manager:
 
     def on_reclaim(self, slot: int, reason: str) -> None:
         iid = self.by_slot.pop(slot, None)
-        self.slot_cpus.pop(slot, None)
+        self.slot_devices.pop(slot, None)
         if iid is None:
             return
         self.totals["slots_reclaimed"] += 1
@@ -177,7 +178,7 @@ class Manager:
     def _give_up(self, inst: Instance, reason: str) -> None:
         """Stop restarting a service that dies at start-up: free its slot, fail its queued tasks with why."""
         self.start_failures[inst.pool] = 0
-        self.slot_cpus.pop(inst.slot, None)
+        self.slot_devices.pop(inst.slot, None)
         self.provider.release(inst.slot)
         self._fail_queued(inst.pool, None, f"service instances of application {inst.pool!r} fail to start ({reason})")
 
@@ -233,7 +234,7 @@ class Manager:
     def release_slot(self, inst: Instance) -> None:
         self.instances.pop(inst.iid, None)
         self.by_slot.pop(inst.slot, None)
-        self.slot_cpus.pop(inst.slot, None)
+        self.slot_devices.pop(inst.slot, None)
         s = self.sessions.get(inst.sid) if inst.sid is not None else None
         if s is not None:
             s.instances.discard(inst.iid)

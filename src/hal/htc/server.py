@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from hal.executors.jobenv import gpu_variables
 from hal.htc import guard, wire
 from hal.htc.app import Application, AppRegistry
 from hal.htc.beacon import Beacon
@@ -75,11 +76,15 @@ class Server:
             self._bell_out.send(b"!")
 
     # ---- processes ---------------------------------------------------------------------------------
-    def _spawn(self, iid: int, app: Application, cpus: tuple[int, ...]) -> tuple[subprocess.Popen[bytes], Beacon]:
-        """A service instance on the slot's cores, under the application's memory limit (RLIMIT_DATA here, the
-        watchdog in the loop); in its own session, so its process group is everything its tasks start."""
+    def _spawn(
+        self, iid: int, app: Application, cpus: tuple[int, ...], gpus: tuple[int, ...]
+    ) -> tuple[subprocess.Popen[bytes], Beacon]:
+        """A service instance on the slot's cores and GPUs (the variables batch jobs get), under the application's
+        memory limit (RLIMIT_DATA here, the watchdog in the loop); in its own session, so its process group is
+        everything its tasks start."""
         env = dict(os.environ)
         env.update(app.env)
+        env.update(gpu_variables(gpus))
         beacon = Beacon(f"hal-htc-{iid}")
         cmd = [sys.executable, "-m", "hal.htc.worker", "--address", self.address, "--instance", str(iid)]
         cmd += ["--cpus", ",".join(map(str, cpus)), "--mem-mb", str(app.mem_mb), "--beacon-fd", str(beacon.fd)]

@@ -28,12 +28,14 @@ class SlotAsk:
 
 @dataclass(frozen=True, slots=True)
 class Granted:
-    """``cpus``: the host cores the slot's instance is pinned to (empty: the provider names none)."""
+    """``cpus``: the host cores the slot's instance is pinned to (empty: the provider names none); ``gpus``: the
+    GPU ids it may see (CUDA_VISIBLE_DEVICES), when the slot holds GPUs."""
 
     slot: int
     pool: str
     user: str
     cpus: tuple[int, ...] = ()
+    gpus: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
