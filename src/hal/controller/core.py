@@ -296,6 +296,7 @@ class Controller:
         launches = []
         with self.store.engine.begin() as conn:
             for p in plan.starts:
+                self.forecaster.started(p.job_id, now)  # how its forecast fared calibrates the next p90s
                 lv = self.live[p.job_id]
                 alloc = self.sched.running[p.job_id].alloc
                 held = self.machine.assign(p.job_id, alloc)
@@ -345,7 +346,7 @@ class Controller:
             self.cancelling.discard(ev.job_id)
             state = "COMPLETED" if state == "COMPLETED" else "CANCELLED"
         when = max(ev.time, act.start)
-        self.forecaster.observe(act.item.estimate, when - act.start)
+        self.forecaster.observe(act.item.estimate, when - act.start, act.item.spec.user)
         self.machine.release(ev.job_id)
         self.sched.finish(ev.job_id, when, ok=state == "COMPLETED")
         cpus = int(act.alloc.amounts[:, 0].sum())

@@ -5,7 +5,9 @@ predictions, the upper ones, or the requested times (what Slurm's ``squeue --sta
 member keeps the scheduler's own plan (its predictions, extended by the correction rule when a job outlives
 them, exactly as the shell does) while the jobs really run for the prediction times a ratio drawn from the
 predictor's recent errors (actual / predicted); a running job's draw is conditioned on the time it has
-already run. p50 and p90 are the quantiles of the members' starts. The scheduler itself is never modified.
+already run. p50 and p90 are the quantiles of the members' starts, the p90 then widened by how earlier
+forecasts fared (the jobs that arrive later and backfill ahead are in no forward run). The scheduler itself
+is never modified.
 """
 
 from __future__ import annotations
@@ -147,35 +149,89 @@ def forward_starts(
     return _run(twin, now, ends, runs, want, horizon)
 
 
+def _bin(predicted: float) -> int:
+    """Error classes by predicted runtime (factors of 4): short predictions miss by far larger factors."""
+    return int(math.log2(max(predicted, 1.0)) // 2)
+
+
+Errors = dict[int | str, npt.NDArray[np.float64]]
+
+
 @dataclass(slots=True)
 class Forecaster:
     """Start-time forecasts from an ensemble of forward runs; learns the predictor's errors from completions.
 
-    Until ``min_ratios`` completions were seen, p50 plans on point predictions and p90 on upper ones.
+    Runtimes are drawn from the actual/predicted ratios of recent completions: the user's own last ones once
+    there are ``by_user`` of them (users err consistently: some jobs always crash, some always hit the
+    limit), else those whose prediction was of the same order (``_bin``; all of them while a class has
+    fewer than ``min_bin``). Until ``min_ratios``
+    completions were seen, p50 plans on point predictions and p90 on upper ones. The p90 is then calibrated
+    online (split conformal): each wait to p90 is scaled by the factor that covered 90% of the waits of
+    earlier forecast jobs, which the shell reports through ``started``; without it, the ensemble alone
+    ignores the jobs that will arrive and backfill ahead.
     """
 
     members: int = 20
-    window: int = 2000
+    window: int = 4000
     min_ratios: int = 50
+    min_bin: int = 30
     seed: int = 1
-    ratios: deque[float] = field(default_factory=deque)
+    by_user: int = 8  # draw from the user's last 2 x by_user ratios once there are this many (0: never)
+    ratios: deque[tuple[int, float]] = field(default_factory=deque)
+    users: dict[str, deque[float]] = field(default_factory=dict)
+    scores: deque[float] = field(default_factory=deque)  # actual wait / raw p90 wait of started jobs
+    told: dict[int, tuple[float, float]] = field(default_factory=dict)  # first forecast: (when, raw p90)
     rng: np.random.Generator = field(init=False)
 
     def __post_init__(self) -> None:
         self.ratios = deque(self.ratios, maxlen=self.window)
+        self.scores = deque(self.scores, maxlen=self.window // 4)
         self.rng = np.random.default_rng(self.seed)
 
     def fork(self) -> Forecaster:
         """A copy that knows the same errors, to forecast outside the lock that guards this one."""
-        return Forecaster(self.members, self.window, self.min_ratios, self.seed, self.ratios.copy())
+        twin = Forecaster(self.members, self.window, self.min_ratios, self.min_bin, self.seed, self.by_user)
+        twin.ratios.extend(self.ratios)
+        twin.scores.extend(self.scores)
+        twin.users = {u: v.copy() for u, v in self.users.items()}
+        twin.told = self.told  # shared: first forecasts are only ever added (setdefault)
+        return twin
 
-    def observe(self, predicted: float, runtime: float) -> None:
+    def observe(self, predicted: float, runtime: float, user: str = "") -> None:
         """A job ended after ``runtime`` seconds; the planner had predicted ``predicted``."""
-        self.ratios.append(max(runtime, 1.0) / max(predicted, 1.0))
+        r = max(runtime, 1.0) / max(predicted, 1.0)
+        self.ratios.append((_bin(predicted), r))
+        if self.by_user:
+            self.users.setdefault(user, deque(maxlen=2 * self.by_user)).append(r)
+
+    def started(self, job_id: int, now: float) -> None:
+        """A job started at ``now``: how its first forecast's p90 fared calibrates later ones."""
+        first = self.told.pop(job_id, None)
+        if first is not None and math.isfinite(first[1]) and first[1] > first[0]:
+            self.scores.append((now - first[0]) / (first[1] - first[0]))
 
     def starts(
         self, s: Scheduler, now: float, wanted: Collection[int] | None = None, horizon: float = math.inf
     ) -> dict[int, StartEstimate]:
+        """Calibrated p50/p90 starts of the pending jobs in ``wanted`` (default all)."""
+        return self.calibrated(now, self.ensemble(s, now, wanted, horizon))
+
+    def calibrated(self, now: float, raw: dict[int, StartEstimate]) -> dict[int, StartEstimate]:
+        """``raw`` with each wait to p90 scaled by the 90th percentile of past scores; records first forecasts."""
+        if len(self.told) > 8 * self.window:  # jobs cancelled before they started are never reported
+            for jid in list(self.told)[: self.window]:
+                del self.told[jid]
+        for jid, est in raw.items():
+            self.told.setdefault(jid, (now, est.p90))
+        if len(self.scores) < self.min_bin:
+            return raw
+        q = float(np.quantile(np.fromiter(self.scores, np.float64), 0.9))
+        return {j: replace(e, p90=max(e.p50, now + q * (e.p90 - now))) for j, e in raw.items()}
+
+    def ensemble(
+        self, s: Scheduler, now: float, wanted: Collection[int] | None = None, horizon: float = math.inf
+    ) -> dict[int, StartEstimate]:
+        """Uncalibrated quantiles of the members' starts (one point and one upper run before enough errors)."""
         items, want = _pending(s, wanted)
         if not want:
             return {}
@@ -186,30 +242,41 @@ class Forecaster:
                 j: StartEstimate(j, p50.get(j, math.inf), max(p50.get(j, math.inf), p90.get(j, math.inf)))
                 for j in sorted(want)
             }
-        ratios = np.sort(np.fromiter(self.ratios, np.float64))
-        runs = [self._member(s, now, items, ratios, want, horizon) for _ in range(self.members)]
+        errors = self._errors()
+        runs = [self._member(s, now, items, errors, want, horizon) for _ in range(self.members)]
         out = {}
         for j in sorted(want):
             got = np.sort([r.get(j, math.inf) for r in runs])
             out[j] = StartEstimate(j, float(got[(len(got) - 1) // 2]), float(got[math.ceil(0.9 * len(got)) - 1]))
         return out
 
+    def _errors(self) -> Errors:
+        """Sorted ratios per class with enough of them (key -1: all) and per user with enough of them."""
+        table: dict[int | str, list[float]] = {}
+        for k, r in self.ratios:
+            table.setdefault(k, []).append(r)
+        out: Errors = {k: np.sort(np.array(v)) for k, v in table.items() if len(v) >= self.min_bin}
+        out[-1] = np.sort(np.fromiter((r for _, r in self.ratios), np.float64))
+        if self.by_user:
+            out.update((u, np.sort(np.array(v))) for u, v in self.users.items() if len(v) >= self.by_user)
+        return out
+
     def _member(
-        self,
-        s: Scheduler,
-        now: float,
-        items: list[Waiting],
-        ratios: npt.NDArray[np.float64],
-        want: set[int],
-        horizon: float,
+        self, s: Scheduler, now: float, items: list[Waiting], errors: Errors, want: set[int], horizon: float
     ) -> dict[int, float]:
         rng, rule = self.rng, s.profile.correction
-        draw = ratios[rng.integers(0, len(ratios), len(items))]
-        runs = {w.spec.job_id: _capped(w.estimate * r, w.spec.time_limit) for w, r in zip(items, draw, strict=True)}
+        runs = {}
+        for w in items:
+            ratios = _ratios(errors, w.spec.user, w.estimate)
+            runs[w.spec.job_id] = _capped(w.estimate * ratios[rng.integers(len(ratios))], w.spec.time_limit)
         ends = {}
         for jid, act in s.running.items():
             elapsed, point = now - act.start, max(act.item.estimate, 1.0)
+            ratios = _ratios(errors, act.item.spec.user, point)
             k = int(np.searchsorted(ratios, elapsed / point, side="right"))  # ratios it may still reach
+            if k == len(ratios):
+                ratios = errors.get(_bin(point), errors[-1])
+                k = int(np.searchsorted(ratios, elapsed / point, side="right"))
             total = (
                 _capped(point * ratios[rng.integers(k, len(ratios))], act.item.spec.time_limit)
                 if k < len(ratios)
@@ -217,6 +284,11 @@ class Forecaster:
             )
             ends[jid] = _past(act.start + total, act, now, rule)
         return _run(s.clone(_FROZEN), now, ends, runs, want, horizon)
+
+
+def _ratios(errors: Errors, user: str, predicted: float) -> npt.NDArray[np.float64]:
+    own = errors.get(user)
+    return own if own is not None else errors.get(_bin(predicted), errors[-1])
 
 
 def _capped(run: float, limit: float | None) -> float:

@@ -35,6 +35,7 @@ class Told:
     actual: float
     p50: float
     p90: float
+    raw90: float  # the ensemble's p90 before calibration
     point: float
     upper: float
     request: float
@@ -50,7 +51,8 @@ class ForecastScore:
     median_ae_request: float
     mean_ae_p50: float
     mean_ae_request: float
-    within_p90: float  # share of jobs that started no later than the ensemble's p90
+    within_p90: float  # share of jobs that started no later than the (calibrated) p90
+    within_raw90: float  # ... than the ensemble's p90 before calibration
     within_upper: float  # ... than one run on upper predictions
     ratio: float  # median error on requested times / on p50: >= 2 is the issue's target
     ms_per_forecast: float  # ensemble, mean
@@ -67,8 +69,9 @@ def _med(x: npt.NDArray[np.float64]) -> float:
 def score(rows: list[Told], sampled: int, ms: float, seconds: float) -> ForecastScore:
     if not rows:
         n = math.nan
-        return ForecastScore(sampled, 0, n, n, n, n, n, n, n, n, n, ms, seconds)
-    a = np.array([(r.actual, r.p50, r.p90, r.point, r.upper, r.request, r.submit) for r in rows], dtype=np.float64)
+        return ForecastScore(sampled, 0, n, n, n, n, n, n, n, n, n, n, ms, seconds)
+    cols = [(r.actual, r.p50, r.p90, r.point, r.upper, r.request, r.submit, r.raw90) for r in rows]
+    a = np.array(cols, dtype=np.float64)
     act = a[:, 0]
     e50, epoint, ereq = np.abs(a[:, 1] - act), np.abs(a[:, 3] - act), np.abs(a[:, 5] - act)
     med50 = _med(e50)
@@ -82,6 +85,7 @@ def score(rows: list[Told], sampled: int, ms: float, seconds: float) -> Forecast
         float(e50.mean()),
         float(ereq.mean()),
         float((act <= a[:, 2] + 1e-9).mean()),
+        float((act <= a[:, 7] + 1e-9).mean()),
         float((act <= a[:, 4] + 1e-9).mean()),
         _med(ereq) / med50 if med50 > 0 else math.inf,
         ms,
@@ -109,10 +113,11 @@ class _Replay:
                 sched.submit(job, now)
             except Rejected:
                 return now, kind, i, False
+
         elif kind == END:
             act = sched.running[job.job_id]
             if self.forecaster is not None:
-                self.forecaster.observe(act.item.estimate, now - act.start)
+                self.forecaster.observe(act.item.estimate, now - act.start, job.user)
             sched.finish(job.job_id, now)
         else:
             over = sched.running.get(job.job_id)
@@ -127,6 +132,8 @@ class _Replay:
             if heap and heap[0][0] == now and heap[0][1] == CORRECT:
                 return now, kind, i, True  # every overrun of this instant is extended before a cycle
         for p in sched.cycle(now).starts:
+            if self.forecaster is not None:
+                self.forecaster.started(p.job_id, now)
             k = self.index[p.job_id]
             run = jobs[k].runtime or 0.0
             self.started[k] = now
@@ -143,6 +150,8 @@ def forecast_rows(
     predictor: RuntimePredictor,
     samples: int = 1000,
     members: int = 20,
+    by_user: int = 8,
+    offset: int = 0,
 ) -> tuple[list[Told], int, float]:
     """Replay ``jobs``; forecast at about ``samples`` evenly spaced submissions (``members=0``: requests only).
 
@@ -150,27 +159,28 @@ def forecast_rows(
     """
     book, space = pool_for(capacity)
     sched = Scheduler(book, space, profile, predictor)
-    forecaster = Forecaster(members=members) if members > 0 else None
+    forecaster = Forecaster(members=members, by_user=by_user) if members > 0 else None
     replay = _Replay(jobs, sched, forecaster)
     every = max(1, len(jobs) // max(samples, 1))
     told: dict[int, tuple[float, ...]] = {}
     sampled, spent = 0, 0.0
     while len(replay.events):
         now, kind, i, accepted = replay.step()
-        if kind != SUBMIT or not accepted or i % every:
+        if kind != SUBMIT or not accepted or i % every != offset % every:
             continue
         sampled += 1
         if not np.isnan(replay.started[i]):
             continue
         jid = jobs[i].job_id
         got = [forward_starts(sched, now, b, wanted=(jid,)).get(jid, math.inf) for b in ("point", "upper", "request")]
-        p50 = p90 = math.nan
+        p50 = p90 = raw90 = math.nan
         if forecaster is not None:
             t0 = time.perf_counter()
-            est = forecaster.starts(sched, now, (jid,))[jid]
+            raw = forecaster.ensemble(sched, now, (jid,))
+            est = forecaster.calibrated(now, raw)[jid]
             spent += time.perf_counter() - t0
-            p50, p90 = est.p50, est.p90
-        told[i] = (p50, p90, got[0], max(got[0], got[1]), got[2])
+            p50, p90, raw90 = est.p50, est.p90, raw[jid].p90
+        told[i] = (p50, p90, raw90, got[0], max(got[0], got[1]), got[2])
     rows = [
         Told(jobs[i].job_id, jobs[i].submit_time, float(replay.started[i]), *f)
         for i, f in told.items()

@@ -6,7 +6,7 @@ import math
 
 from hal.engine.api import Estimate
 from hal.engine.cycle import Scheduler
-from hal.engine.forecast import Forecaster, forward_starts
+from hal.engine.forecast import Forecaster, StartEstimate, forward_starts
 from hal.engine.profile import Profile
 from hal.model.job import JobSpec
 from hal.sim.simulator import pool_for
@@ -88,7 +88,7 @@ def test_ensemble_with_exact_predictions_is_the_point_forecast() -> None:
 
 def test_ensemble_spreads_p90_and_extends_a_job_past_every_ratio() -> None:
     s, _ = busy(Profile())
-    f = Forecaster(members=40)
+    f = Forecaster(members=40, by_user=0)
     for k in range(100):
         f.observe(100.0, 50.0 + 2.0 * k)  # runs take 0.5x to 2.5x their prediction
     est = f.starts(s, 7.0)
@@ -102,3 +102,29 @@ def test_too_few_completions_fall_back_to_point_and_upper_runs() -> None:
     est = Forecaster().starts(s, 7.0)
     assert est[2].p50 == 100.0 and est[2].p90 == 150.0
     assert all(math.isfinite(e.p90) for e in est.values())
+
+
+def test_a_users_own_errors_are_drawn_once_there_are_enough() -> None:
+    s, _ = busy(Profile())
+    f = Forecaster(members=9, by_user=8)
+    for _ in range(60):
+        f.observe(100.0, 100.0, "others")  # everyone else's jobs run exactly as predicted
+    for _ in range(8):
+        f.observe(100.0, 30.0, "nobody")  # this user's jobs end at 30% of their prediction
+    # Job 1 (user nobody, predicted 100 s, 4 cpus) is drawn to end at 30 s, so job 2 (all 6 cpus) starts then.
+    assert f.starts(s, 7.0, wanted=[2])[2].p50 == 30.0
+    assert Forecaster(members=9, by_user=0, ratios=f.ratios).starts(s, 7.0, wanted=[2])[2].p50 > 30.0
+
+
+def test_p90_is_scaled_by_how_earlier_forecasts_fared() -> None:
+    s, _ = busy(Profile())
+    f = Forecaster(members=9)
+    for _ in range(60):
+        f.observe(100.0, 100.0)
+    raw = f.ensemble(s, 7.0)
+    assert f.calibrated(7.0, raw) == raw  # nothing learned yet
+    for job in range(100, 140):  # earlier jobs waited twice as long as their p90 said
+        f.calibrated(0.0, {job: StartEstimate(job, 5.0, 10.0)})
+        f.started(job, 20.0)
+    got = f.calibrated(7.0, raw)
+    assert all(got[j].p90 == 7.0 + 2.0 * (raw[j].p90 - 7.0) and got[j].p50 == raw[j].p50 for j in raw)
