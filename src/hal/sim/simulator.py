@@ -53,6 +53,14 @@ def pool_for(capacity: int) -> tuple[Book, ResourceSpace]:
     return PoolBook((capacity, 0, 0)), space
 
 
+def corrected_end(start: float, now: float, limit: float | None, rule: str) -> float:
+    """The new predicted end of a job found overrunning at ``now``: strictly after ``now`` whatever the
+    times are. ``start + extend(...)`` alone can round back onto ``now`` (a job started at 1000.1 with a
+    60 s limit is found at 1060.1 with 59.99999999999989 s elapsed, extended to 60 s, i.e. to 1060.1 again),
+    and the simulator would correct it at the same instant forever."""
+    return max(start + extend(now - start, limit, rule), math.nextafter(now, math.inf))
+
+
 class Simulation:
     """One run of a workload under one profile and predictor."""
 
@@ -118,11 +126,10 @@ class Simulation:
                 act = sched.running.get(job.job_id)
                 if act is None:
                     continue
-                elapsed = now - act.start
-                new_total = extend(elapsed, job.time_limit, self.profile.correction)
-                sched.extend(job.job_id, act.start + new_total)
-                if act.start + job.runtime > act.start + new_total:  # type: ignore[operator]
-                    events.push(act.start + new_total, CORRECT, i)
+                new_end = corrected_end(act.start, now, job.time_limit, self.profile.correction)
+                sched.extend(job.job_id, new_end)
+                if act.start + job.runtime > new_end:  # type: ignore[operator]
+                    events.push(new_end, CORRECT, i)
                 if heap and heap[0][0] == now and heap[0][1] == CORRECT:
                     continue  # the engine's contract: extend every overrun of this instant before a cycle
             plan = cycle(now)

@@ -73,6 +73,14 @@ def test_ladder_and_double_rules() -> None:
     assert extend(LADDER[-1], None, "ladder") == 2 * LADDER[-1]
     assert extend(100.0, 3600.0, "double") == 200.0
     assert extend(0.0, None, "double") == 1.0
+
+
+def test_growing_rules_stop_at_the_limit_until_the_job_outlives_it() -> None:
+    """Tsafrir's incremental correction never predicts past the request while the job is within it."""
+    assert extend(1000.0, 1200.0, "ladder") == 1200.0  # the next step (1800) would pass the limit
+    assert extend(1000.0, 1500.0, "double") == 1500.0
+    assert extend(1200.0, 1200.0, "ladder") == 1800.0  # over its limit: climbs on
+    assert extend(1500.0, 1500.0, "double") == 3000.0
     with pytest.raises(ValueError, match="unknown correction rule 'halve'"):
         extend(1.0, None, "halve")
 
