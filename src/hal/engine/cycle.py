@@ -177,11 +177,13 @@ class Scheduler:
         self.reasons.pop(job_id, None)
 
     # ---- what-if copies (start forecasts) ---------------------------------------------------------
-    def clone(self, predictor: RuntimePredictor | None = None) -> Scheduler:
+    def clone(self, predictor: RuntimePredictor | None = None, history: bool = True) -> Scheduler:
         """An independent copy of the state: cycles, finishes and extensions on it never reach ``self``.
 
         ``predictor`` replaces the learner in the copy (default: shared), so a what-if run that finishes
         jobs need not teach the real one. Specs, requests and allocations are immutable and shared.
+        ``history=False`` keeps only the ended jobs that held jobs depend on (copying every id a long run
+        has seen dominates a short what-if run); such a copy must not be given new submissions.
         """
         twin = copy.copy(self)
         twin.predictor = self.predictor if predictor is None else predictor
@@ -193,7 +195,12 @@ class Scheduler:
         twin.held = dict(self.held)
         twin.running = {jid: replace(act) for jid, act in self.running.items()}
         twin.ends = list(self.ends)
-        twin.outcomes, twin.known = dict(self.outcomes), set(self.known)
+        if history:
+            twin.outcomes, twin.known = dict(self.outcomes), set(self.known)
+        else:
+            deps = {d.job_id for w in self.held.values() for d in w.spec.dependencies}
+            twin.outcomes = {j: self.outcomes[j] for j in deps if j in self.outcomes}
+            twin.known = {*self.running, *self.held, *(w.spec.job_id for w in self.queue.items()), *twin.outcomes}
         twin.ledger = UsageLedger(self.ledger.half_life, dict(self.ledger._value), dict(self.ledger._stamp))
         twin.ctx = replace(self.ctx, usage=dict(self.ctx.usage))
         twin.reasons, twin.reservations, twin.slots = dict(self.reasons), dict(self.reservations), dict(self.slots)

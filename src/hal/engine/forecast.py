@@ -144,7 +144,7 @@ def forward_starts(
     rule = s.profile.correction
     runs = {w.spec.job_id: _duration(w, basis) for w in items}
     ends = {jid: _planned_end(act, now, basis, rule) for jid, act in s.running.items()}
-    twin = s.clone(_FROZEN)
+    twin = s.clone(_FROZEN, history=False)
     _replan(twin, runs, ends)
     return _run(twin, now, ends, runs, want, horizon)
 
@@ -283,7 +283,7 @@ class Forecaster:
                 else 0.0
             )
             ends[jid] = _past(act.start + total, act, now, rule)
-        return _run(s.clone(_FROZEN), now, ends, runs, want, horizon)
+        return _run(s.clone(_FROZEN, history=False), now, ends, runs, want, horizon)
 
 
 def _ratios(errors: Errors, user: str, predicted: float) -> npt.NDArray[np.float64]:

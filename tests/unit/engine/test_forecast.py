@@ -8,7 +8,7 @@ from hal.engine.api import Estimate
 from hal.engine.cycle import Scheduler
 from hal.engine.forecast import Forecaster, StartEstimate, forward_starts
 from hal.engine.profile import Profile
-from hal.model.job import JobSpec
+from hal.model.job import Dependency, DependencyKind, JobSpec
 from hal.sim.simulator import pool_for
 
 
@@ -128,3 +128,17 @@ def test_p90_is_scaled_by_how_earlier_forecasts_fared() -> None:
         f.started(job, 20.0)
     got = f.calibrated(7.0, raw)
     assert all(got[j].p90 == 7.0 + 2.0 * (raw[j].p90 - 7.0) and got[j].p50 == raw[j].p50 for j in raw)
+
+
+def test_clone_without_history_keeps_what_held_jobs_wait_for() -> None:
+    s, table = busy(Profile())
+    for old in range(1000, 1100):
+        s.remember(old, ok=old != 1050)
+    table.points[20] = table.points[21] = (10.0, 10.0)
+    s.submit(JobSpec(20, 8.0, tasks=6, time_limit=50.0, dependencies=(Dependency(DependencyKind.AFTEROK, 1),)), 8.0)
+    s.submit(JobSpec(21, 8.0, tasks=1, dependencies=(Dependency(DependencyKind.AFTEROK, 1050),)), 8.0)
+    twin = s.clone(Table(table.points), history=False)
+    assert twin.outcomes == {1050: False} and len(s.outcomes) == 100
+    assert 1000 not in twin.known and {1, 2, 20, 21} <= twin.known
+    starts = drive(twin, [100.0, 150.0, 160.0, 400.0])
+    assert starts[-1] == (400.0, 20) and 21 not in {j for _, j in starts}  # 20 queued once 1 ended ok
