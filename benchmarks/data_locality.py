@@ -4,8 +4,11 @@ A generated data-heavy workload (Zipf-popular datasets of 1 MB to 1 TB; each job
 on 4 on-prem racks and 2 cloud racks of 16 nodes. Every job stages its inputs into its nodes' caches (LRU,
 --cache-tb each) from the cheapest replica: another node's cache, the site file system or the cloud bucket
 (egress priced per GB when bytes leave the cloud). Stage-in time holds the nodes, so it shows in waits.
+Policies: "data-unaware" (the topology selector without a data term: the baseline), "first fit (data-unaware)"
+(no selector, lowest node index first: a second baseline), "data-aware" (the placement score's data term),
+"data-aware + delay" (plain delay scheduling) and "data-aware + gated delay" (engine/plugins/data_delay.py).
 
-    .venv/bin/python benchmarks/data_locality.py --jobs 4000
+    .venv/bin/python benchmarks/data_locality.py --jobs 4000 --seeds 7,8,9
 """
 
 from __future__ import annotations
@@ -74,7 +77,7 @@ def run(
     if policy == "data-aware + gated delay":
         chosen = DataDelay(selector, locality, DelayPolicy(delay, level=model.local_level, wide_gb_seconds=gb_secs))
     staging = SimStaging(locality, cache_tb * 1e12, storage_tb[0] * 1e12, storage_tb[1] * 1e12)
-    book = NodeBook(table, selector=chosen)
+    book = NodeBook(table, selector=None if policy == "first fit (data-unaware)" else chosen)
     sim = PlacementSimulation(
         work.jobs, book, Profile(order="fcfs", backfill="easy"), make_predictor("user"), selector.index,
         on_start=staging, frag_level=0, frag_column=0, tick=60.0 if "delay" in policy else 0.0,
