@@ -196,8 +196,10 @@ def replay_with_forecasts(
     predictor: RuntimePredictor,
     samples: int = 1000,
     members: int = 20,
+    by_user: int = 8,
+    offset: int = 0,
 ) -> ForecastScore:
     """Simulate ``jobs`` and score forecasts made at about ``samples`` evenly spaced submissions."""
     t0 = time.perf_counter()
-    rows, sampled, ms = forecast_rows(jobs, capacity, profile, predictor, samples, members)
+    rows, sampled, ms = forecast_rows(jobs, capacity, profile, predictor, samples, members, by_user, offset)
     return score(rows, sampled, ms, time.perf_counter() - t0)
