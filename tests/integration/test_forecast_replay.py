@@ -18,6 +18,7 @@ def test_forecasts_are_scored_on_jobs_that_waited() -> None:
     rows, sampled, _ = forecast_rows(jobs, cap, Profile(backfill_order="sjf"), LastTwo(), 60, members=8)
     assert sampled >= 60 and len(rows) > 5
     assert all(r.actual > r.submit and r.p50 <= r.p90 and r.point <= r.upper for r in rows)
+    assert all(r.submit < r.exact < math.inf for r in rows)  # true runtimes: only later arrivals can differ
     # The replay is the simulator's schedule: every scored start is the one the simulator gives the job.
     out = Simulation(jobs, *pool_for(cap), Profile(backfill_order="sjf"), LastTwo()).run()
     start = dict(zip(out.job_id.tolist(), out.start.tolist(), strict=True))

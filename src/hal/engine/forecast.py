@@ -283,7 +283,20 @@ class Forecaster:
                 else 0.0
             )
             ends[jid] = _past(act.start + total, act, now, rule)
-        return _run(s.clone(_FROZEN, history=False), now, ends, runs, want, horizon)
+        return what_if(s, now, ends, runs, want, horizon)
+
+
+def what_if(
+    s: Scheduler,
+    now: float,
+    ends: dict[int, float],
+    runs: dict[int, float],
+    wanted: Collection[int],
+    horizon: float = math.inf,
+) -> dict[int, float]:
+    """Starts of ``wanted`` if the running jobs end at ``ends`` and pending jobs run for ``runs``, nobody else
+    arriving: the clone plans on the scheduler's own predictions, extended when a job outlives them."""
+    return _run(s.clone(_FROZEN, history=False), now, ends, runs, set(wanted), horizon)
 
 
 def _ratios(errors: Errors, user: str, predicted: float) -> npt.NDArray[np.float64]:

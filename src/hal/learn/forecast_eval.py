@@ -4,7 +4,8 @@ The replay is the simulator's own event loop (same rules as hal.sim.simulator) w
 sampled submissions, after the cycle of that instant, the newly submitted job's start is forecast from
 clones of the scheduler, every way at once and on the same state: the ensemble's p50 and p90 (what ships),
 one run on point predictions, one on upper predictions, and one on requested times (what Slurm's
-``squeue --start`` shows). Jobs that start at once are not scored: every method gets them right.
+``squeue --start`` shows); and, as a diagnostic, one run on the true runtimes (still without the jobs that
+arrive later), which tells runtime errors from arrivals apart. Jobs that start at once are not scored.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy.typing as npt
 
 from hal.engine.api import RuntimePredictor
 from hal.engine.cycle import Rejected, Scheduler
-from hal.engine.forecast import Forecaster, forward_starts
+from hal.engine.forecast import Forecaster, forward_starts, what_if
 from hal.engine.predict.correct import extend
 from hal.engine.profile import Profile
 from hal.model.job import JobSpec
@@ -39,6 +40,7 @@ class Told:
     point: float
     upper: float
     request: float
+    exact: float  # forward run on the true runtimes, no further arrivals: what only later arrivals change
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,8 @@ class ForecastScore:
     median_ae_p50: float  # ensemble median
     median_ae_point: float  # one run on point predictions
     median_ae_request: float
+    median_ae_exact: float  # true runtimes, arrivals ignored
+    delayed: float  # share of jobs that started later than even that forecast (jobs that arrived later went first)
     mean_ae_p50: float
     mean_ae_request: float
     within_p90: float  # share of jobs that started no later than the (calibrated) p90
@@ -69,8 +73,8 @@ def _med(x: npt.NDArray[np.float64]) -> float:
 def score(rows: list[Told], sampled: int, ms: float, seconds: float) -> ForecastScore:
     if not rows:
         n = math.nan
-        return ForecastScore(sampled, 0, n, n, n, n, n, n, n, n, n, n, ms, seconds)
-    cols = [(r.actual, r.p50, r.p90, r.point, r.upper, r.request, r.submit, r.raw90) for r in rows]
+        return ForecastScore(sampled, 0, n, n, n, n, n, n, n, n, n, n, n, n, ms, seconds)
+    cols = [(r.actual, r.p50, r.p90, r.point, r.upper, r.request, r.submit, r.raw90, r.exact) for r in rows]
     a = np.array(cols, dtype=np.float64)
     act = a[:, 0]
     e50, epoint, ereq = np.abs(a[:, 1] - act), np.abs(a[:, 3] - act), np.abs(a[:, 5] - act)
@@ -82,6 +86,8 @@ def score(rows: list[Told], sampled: int, ms: float, seconds: float) -> Forecast
         med50,
         _med(epoint),
         _med(ereq),
+        _med(np.abs(a[:, 8] - act)),
+        float((act > a[:, 8] + 1e-9).mean()),
         float(e50.mean()),
         float(ereq.mean()),
         float((act <= a[:, 2] + 1e-9).mean()),
@@ -180,13 +186,21 @@ def forecast_rows(
             est = forecaster.calibrated(now, raw)[jid]
             spent += time.perf_counter() - t0
             p50, p90, raw90 = est.p50, est.p90, raw[jid].p90
-        told[i] = (p50, p90, raw90, got[0], max(got[0], got[1]), got[2])
+        told[i] = (p50, p90, raw90, got[0], max(got[0], got[1]), got[2], _exact(replay, now, jid))
     rows = [
         Told(jobs[i].job_id, jobs[i].submit_time, float(replay.started[i]), *f)
         for i, f in told.items()
         if replay.started[i] >= 0
     ]
     return rows, sampled, 1000.0 * spent / max(len(told), 1)
+
+
+def _exact(replay: _Replay, now: float, jid: int) -> float:
+    """The forecast a clairvoyant forecaster (true runtimes) would make, still ignoring later arrivals."""
+    s, jobs, index = replay.sched, replay.jobs, replay.index
+    runs = {w.spec.job_id: jobs[index[w.spec.job_id]].runtime or 0.0 for w in [*s.queue.items(), *s.held.values()]}
+    ends = {j: act.start + (jobs[index[j]].runtime or 0.0) for j, act in s.running.items()}
+    return what_if(s, now, ends, runs, (jid,)).get(jid, math.inf)
 
 
 def replay_with_forecasts(
