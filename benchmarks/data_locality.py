@@ -87,7 +87,9 @@ def run(
     wall = time.perf_counter() - t0
     s = sim.summary(out, domain_level=1)
     start_s = s.avg_wait + staging.stage_seconds / max(1, s.jobs)  # submit -> the job's work begins
+    waited = out.start - out.submit
     waits = {"avg_wait": s.avg_wait, "avg_to_work": start_s, "avg_bsld": s.avg_bsld, "jobs": s.jobs}
+    waits |= {"jobs_waiting": float((waited > 0).sum()), "wait_total_s": float(waited.sum())}
     return {**staging.report(), **waits}, wall
 
 

@@ -3,7 +3,9 @@
 A pure view the shell keeps in step with the data plane's catalog: dataset sizes, replicas in node caches
 (a boolean mask per dataset) and replicas in storage attached to a domain (a rack's or site's file
 system, a cloud bucket = a cloud site). The transfer model gives bandwidth and latency per topology level
-and an egress price per GB for bytes leaving a cloud site. Everything is numpy over nodes.
+and an egress price per GB for bytes leaving a cloud site. Everything is numpy over nodes. The shell also
+records the expected ends of the jobs it starts (``expect_busy``), from which delay scheduling predicts when
+nodes near the data free up (engine/plugins/data_delay.py).
 """
 
 from __future__ import annotations
