@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from hal.engine.nodes import NodeBook
+from hal.engine.plugins.leaf_reserve import LeafReserver
 from hal.engine.plugins.topology import TopologyArgs, TopologySelector
 from hal.engine.predict.registry import make_predictor
 from hal.engine.profile import Profile
@@ -70,19 +71,30 @@ def run(
     stretch: StretchModel | None,
     switches_wait: float | None = None,
     align: float = 0.0,
+    reserve: dict[str, float] | None = None,
 ) -> tuple[dict[str, float | int], float]:
     cluster, topo = fat_tree()
     table = NodeTable.of(cluster)
-    selector = TopologySelector(topo, TopologyArgs(align_ends=align))
+    opts = reserve or {}
+    selector = TopologySelector(topo, TopologyArgs(align_ends=align, drain_fit=bool(opts.get("drain", 0))))
     if switches_wait is not None:  # every job asks --switches=<fewest possible>@<wait>
         jobs = [
             dataclasses.replace(j, switches=fewest_leaves(selector.index, j.nodes or 1), switches_wait=switches_wait)
             for j in jobs
         ]
     book = NodeBook(table, selector=selector if topo_aware else None)
+    if reserve is not None and "wait" in reserve:  # leaf-aware EASY reservation
+        book.reserver = LeafReserver(
+            selector,
+            reserve["wait"],
+            depth=int(reserve.get("depth", 1)),
+            strict=reserve.get("strict", 0.0),
+            nodes=bool(reserve.get("nodes", 1)),
+        )
     sim = PlacementSimulation(
-        jobs, book, Profile(order="fcfs", backfill="easy"), make_predictor("user"), selector.index, stretch,
-        tick=60.0 if switches_wait else 0.0,
+        jobs, book, Profile(order="fcfs", backfill="easy", backfill_order="sjf" if opts.get("sjf") else "queue"),
+        make_predictor("user"), selector.index, stretch,
+        tick=60.0 if switches_wait or reserve else 0.0,
     )  # fmt: skip
     t0 = time.perf_counter()
     out = sim.run()
@@ -98,18 +110,38 @@ def main() -> None:
     ap.add_argument("--load", type=float, default=0.85)
     ap.add_argument("--switches-wait", type=float, default=None, help="also run with --switches=fewest@WAIT")
     ap.add_argument("--align-ends", type=float, default=0.0, help="also run end-aligned packing with this slack")
+    ap.add_argument(
+        "--reserve",
+        nargs="*",
+        default=[],
+        help="also run these leaf-aware reservations, each KEY=VALUE[,KEY=VALUE]: wait (s, held for one leaf set "
+        "past the moment the head could start anywhere), depth (jobs planned), strict (s: backfill only into the "
+        "fewest leaves until waited this long, inf: always), nodes (1: node-specific reservation, 0: EASY's own "
+        "check), drain (drain-aware fit)",
+    )
+    ap.add_argument("--no-stretch", action="store_true", help="skip the runs with the stretch model")
+    ap.add_argument("--sjf-baseline", action="store_true", help="also run first fit backfilling shortest first")
+    ap.add_argument("--only-reserve", action="store_true", help="run first fit and the reservations only")
     args = ap.parse_args()
     jobs = multi_node_jobs(args.trace, args.skip, args.jobs, args.load, 1024)
     rows = []
     waits: tuple[float | None, ...] = (None,) if args.switches_wait is None else (None, args.switches_wait)
-    variants: list[tuple[bool, float | None, float]] = [(False, None, 0.0), *((True, w, 0.0) for w in waits)]
-    if args.align_ends > 0:
-        variants.append((True, None, args.align_ends))
-    for stretch in (None, StretchModel()):
-        for aware, wait, align in variants:
-            summary, wall = run(jobs, aware, stretch, wait, align)
+    Variant = tuple[bool, float | None, float, dict[str, float] | None]
+    variants: list[Variant] = [(False, None, 0.0, None)]
+    if args.sjf_baseline:
+        variants.append((False, None, 0.0, {"sjf": 1.0}))
+    if not args.only_reserve:
+        variants += [(True, w, 0.0, None) for w in waits]
+        if args.align_ends > 0:
+            variants.append((True, None, args.align_ends, None))
+    for spec in args.reserve:
+        variants.append((True, None, 0.0, {k: float(v) for k, v in (kv.split("=") for kv in spec.split(","))}))
+    for stretch in (None,) if args.no_stretch else (None, StretchModel()):
+        for aware, wait, align, reserve in variants:
+            summary, wall = run(jobs, aware, stretch, wait, align, reserve)
             label = ("topology" if aware else "first fit") + (f" --switches@{wait:.0f}" if wait else "")
             label += f" end-aligned {align:g}" if align else ""
+            label += " " + ",".join(f"{k}={v:g}" for k, v in reserve.items()) if reserve else ""
             label += " + stretch" if stretch else ""
             rows.append((label, summary, wall))
             print(f"{label}: {wall:.1f} s", file=sys.stderr)
@@ -122,11 +154,15 @@ def main() -> None:
         "makespan",
     )
     cols += ("avg_fragmentation",)
-    print("| policy | " + " | ".join(cols) + " | wall s |")
-    print("|---" * (len(cols) + 2) + "|")
-    for label, s, wall in rows:
+    print("| policy | " + " | ".join(cols) + " | wait ratio | wall s |")
+    print("|---" * (len(cols) + 3) + "|")
+    per = len(variants)
+    for k, (label, s, wall) in enumerate(rows):
         vals = " | ".join(f"{s[c]:.4g}" if isinstance(s[c], float) else str(s[c]) for c in cols)
-        print(f"| {label} | {vals} | {wall:.1f} |")
+        ratio = s["avg_wait"] / max(float(rows[k - k % per][1]["avg_wait"]), 1e-9)
+        print(f"| {label} | {vals} | {ratio:.3f} | {wall:.1f} |")
+    if args.no_stretch or args.only_reserve:
+        return
     half = len(rows) // 2
     base, topo = rows[0][1], rows[1][1]
     sb, st = rows[half][1], rows[half + 1][1]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from hal.engine.capacity import Alloc, State
 from hal.engine.plan import Plan, Reservation
@@ -76,6 +76,15 @@ def easy_pass(s: Scheduler, plan: Plan, now: float, waiting: list[Waiting] | Non
     else:
         memo = s.easy_memo = EasyMemo(s.epoch, head)
         cands = (waiting if waiting is not None else queue.items())[1:]
+    reserver: HeadReserver | None = getattr(s.book, "reserver", None)
+    if reserver is not None:
+        if s.profile.backfill_order == "sjf":
+            cands.sort(key=lambda w: w.estimate)
+        done = reserver.easy(s, plan, now, head, cands)
+        if done is not None:
+            if done:
+                queue.remove(done)
+            return
     if cands and s.book.free_cpus() > 0:
         if s.profile.backfill_order == "sjf":
             cands.sort(key=lambda w: w.estimate)
@@ -139,6 +148,15 @@ def _scan(s: Scheduler, plan: Plan, now: float, memo: EasyMemo, cands: list[Wait
 
 
 _NEVER = 1 << 62
+
+
+class HeadReserver(Protocol):
+    """An optional EASY variant a NodeBook may carry (``book.reserver``), e.g. engine/plugins/leaf_reserve.py.
+
+    ``easy`` returns the jobs it started, or None to let the plain EASY pass run.
+    """
+
+    def easy(self, s: Scheduler, plan: Plan, now: float, head: Waiting, cands: list[Waiting]) -> set[int] | None: ...
 
 
 @dataclass(slots=True)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from hal.engine.request import Request
 from hal.model.cluster import NodeTable
+
+if TYPE_CHECKING:
+    from hal.engine.backfill import HeadReserver
 
 Matrix = npt.NDArray[np.int64]
 Ranker = Callable[[Request, Matrix, npt.NDArray[np.bool_]], npt.NDArray[np.intp]]
@@ -53,6 +56,7 @@ class NodeBook:
         self.select = selector
         self.now = 0.0  # set by the shell before a cycle; only time-relaxed selector constraints read it
         self._masks: dict[tuple[str, tuple[str, ...]], npt.NDArray[np.bool_]] = {}
+        self.reserver: HeadReserver | None = None  # optional EASY variant (e.g. a leaf-aware reservation)
 
     fungible = False  # which nodes a job gets depends on where the free resources are
 
@@ -178,6 +182,17 @@ class NodeBook:
         if alloc is not None:
             self.free[alloc.nodes] -= alloc.amounts
         return alloc
+
+    def allocate_avoiding(self, req: Request, keep: npt.NDArray[np.bool_]) -> NodeAlloc | None:
+        """Allocate without touching the nodes in ``keep`` (nodes reserved for another job)."""
+        alloc = self._place(self.free, req, self._mask(req) & ~keep)
+        if alloc is not None:
+            self.free[alloc.nodes] -= alloc.amounts
+        return alloc
+
+    def eligible(self, req: Request) -> npt.NDArray[np.bool_]:
+        """Nodes that could ever hold one node's share of ``req`` (partition, features, capacity)."""
+        return self._mask(req) & (self.table.capacity >= req.per_node()).all(axis=1)
 
     def take(self, alloc: NodeAlloc) -> None:
         self.free[alloc.nodes] -= alloc.amounts

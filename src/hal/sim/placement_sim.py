@@ -128,9 +128,10 @@ class PlacementSimulation:
         return out
 
     def _ends(self, job_id: int, end: float) -> None:
-        """Keep a topology selector's per-node expected ends (for end-aligned packing) in step."""
+        """Keep a topology selector's per-node expected ends (end-aligned packing, drain fit) in step."""
         sel = getattr(self.book, "select", None)
-        if sel is None or not getattr(getattr(sel, "args", None), "align_ends", 0.0):
+        args = getattr(sel, "args", None)
+        if sel is None or not (getattr(args, "align_ends", 0.0) or getattr(args, "drain_fit", False)):
             return
         if sel.node_end is None:
             sel.node_end = np.zeros(self.index.n)

@@ -34,6 +34,18 @@ class TopologyArgs:
     weights: PlacementWeights = field(default_factory=PlacementWeights)
     align_ends: float = 0.0  # >0: among leaves within this share of a leaf of the best fit, take the one
     # whose running jobs end closest to this job's expected end (leaves then drain together); needs node_end
+    drain_fit: bool = False  # prefer leaves whose running jobs end after this one (it does not delay their
+    # draining into a whole free leaf), best fit among them; needs node_end
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """A job held for a fewest-leaf placement (engine/plugins/leaf_reserve.py sets them each EASY pass):
+    until ``until`` the selector refuses to place this very request over more than ``leaves`` leaves."""
+
+    req: Request
+    leaves: int
+    until: float
 
 
 class DataCost(Protocol):
@@ -111,6 +123,7 @@ class TopologySelector:
         self.node_end: Floats | None = None  # per node, when its running work is expected to end (the shell
         # keeps it; 0 for idle nodes); read only with ``align_ends``
         self._req_end = 0.0
+        self.holds: dict[int, Hold] = {}  # id(request) -> hold: jobs waiting for a fewest-leaf placement
         seg = self.index.level(self.args.segment_level)
         self.seg_level = seg if seg is not None else self.index.leaf
 
@@ -143,6 +156,9 @@ class TopologySelector:
                 picked = self._fill(top, np.flatnonzero(room > 0), room, units, None)
                 if ix.span(picked[0])[0] > req.switches:
                     return None
+        hold = self.holds.get(id(req)) if self.holds else None
+        if hold is not None and req is hold.req and now < hold.until and ix.span(picked[0])[0] > hold.leaves:
+            return None
         nodes, take = picked
         order = np.argsort(ix.rank[nodes], kind="stable")  # ranks follow the tree (fewest cross-domain hops)
         return nodes[order], take[order]
@@ -215,6 +231,10 @@ class TopologySelector:
             doms = ix.parent[up][doms]
             parents.append(ix.sums(up + 1, room)[doms])
         keys = [cands, *reversed(parents), dom[cands]]
+        if self.args.drain_fit and self.node_end is not None and lvl == ix.leaf:
+            drain = np.zeros(ix.counts[lvl])
+            np.maximum.at(drain, ix.ids[lvl], self.node_end)
+            keys.append((drain[cands] < self._req_end).astype(np.float64))
         first = int(cands[np.lexsort(keys)[0]])
         if self.args.align_ends <= 0 or self.node_end is None or lvl != ix.leaf or cands.size < 2:
             return first

@@ -1,0 +1,253 @@
+"""Leaf-aware EASY reservation: hold a blocked multi-node head for a fewest-leaf placement and keep its nodes.
+
+Plain EASY starts the head as soon as enough nodes are free anywhere, and under heavy load that is almost
+never inside the fewest leaves. Like Slurm's backfill planning a head with a switch constraint onto
+specific nodes, this plans the head onto the node set of a fewest-leaf placement that frees earliest (from
+the running jobs' predicted ends) and lets a backfill candidate use one of those nodes only if it ends
+before the reservation starts. The head waits for such a placement at most ``wait`` seconds beyond the
+moment it could first have started anywhere; past that, or when the plan starts later than that, it takes
+any placement (plain EASY). Optionally the next waiting multi-node jobs get node sets too (``depth``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from hal.engine.nodes import NodeAlloc, NodeBook
+from hal.engine.plan import Plan, Reservation
+from hal.engine.plugins.topology import Hold, TopologySelector
+from hal.engine.queue import Waiting
+from hal.engine.request import Request
+
+if TYPE_CHECKING:
+    from hal.engine.cycle import Scheduler
+
+Floats = npt.NDArray[np.float64]
+Mask = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True, slots=True)
+class LeafPlan:
+    """When a request can start in the fewest leaves, on which nodes, and when it could start anywhere."""
+
+    start: float
+    anywhere: float
+    leaves: int
+    nodes: npt.NDArray[np.intp]
+
+
+def _plain(req: Request) -> bool:
+    """A whole-node request without explicit topology constraints (those keep their own semantics)."""
+    explicit = req.switches or req.segment or req.topology_required or req.inputs
+    return bool(req.nodes and req.nodes > 1 and not explicit)
+
+
+class LeafReserver:
+    """The EASY hook of a NodeBook (``book.reserver``) for a topology selector; see the module docstring."""
+
+    def __init__(
+        self, selector: TopologySelector, wait: float, depth: int = 1, strict: float = 0.0, nodes: bool = True
+    ) -> None:
+        self.selector = selector
+        self.wait = wait
+        self.depth = max(1, depth)
+        self.strict = strict  # > 0: backfill a plain multi-node job only into its fewest leaves until it has
+        # waited this long since its submission (inf: always)
+        self.nodes = nodes  # node-specific reservations; False: EASY's own check, the head held to its leaves
+        self._since: tuple[int, float] | None = None  # (head job, first time it could have started anywhere)
+        self._fewest: dict[int, int] = {}
+        selector.holds = {}
+
+    # ---- planning ----------------------------------------------------------------------------------
+    def node_free_at(self, s: Scheduler, book: NodeBook, req: Request, now: float) -> Floats:
+        """Per node, when it is predicted to have room for one node of ``req`` (inf: never)."""
+        per = req.per_node()
+        ok_now = np.all(book.free >= per, axis=1)
+        if req.exclusive:
+            ok_now = ok_now & np.all(book.free == book.table.capacity, axis=1)
+        end = np.full(book.free.shape[0], now)
+        for act in s.running.values():
+            if not act.released:
+                nodes = act.alloc.nodes
+                end[nodes] = np.maximum(end[nodes], act.predicted_end)
+        at = np.where(ok_now, now, np.maximum(end, now))
+        return np.where(book.eligible(req), at, np.inf)
+
+    def plan(self, at: Floats, units: int) -> LeafPlan | None:
+        """The earliest time ``units`` nodes are free within the fewest leaves, and which nodes (best fit)."""
+        ix = self.selector.index
+        usable = np.isfinite(at)
+        leaf = ix.ids[ix.leaf]
+        sizes = np.sort(np.bincount(leaf[usable], minlength=ix.counts[ix.leaf]))[::-1]
+        cum = np.cumsum(sizes)
+        if cum.size == 0 or cum[-1] < units:
+            return None
+        n_leaves = int(np.searchsorted(cum, units)) + 1
+        times = np.unique(at[usable])
+
+        def counts(t: float) -> npt.NDArray[np.int64]:
+            return np.bincount(leaf[at <= t], minlength=ix.counts[ix.leaf])
+
+        lo, hi = 0, len(times) - 1  # the last time always fits (every usable node is free then)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if int(np.sort(counts(float(times[mid])))[-n_leaves:].sum()) >= units:
+                hi = mid
+            else:
+                lo = mid + 1
+        start = float(times[lo])
+        anywhere = float(np.partition(at[usable], units - 1)[units - 1])
+        return LeafPlan(start, anywhere, n_leaves, self._nodes(at, start, counts(start), units, n_leaves))
+
+    def _nodes(
+        self, at: Floats, start: float, count: npt.NDArray[np.int64], units: int, n_leaves: int
+    ) -> npt.NDArray[np.intp]:
+        """Whole leaves largest first, the rest in the leaf that fits it most tightly; earliest nodes first."""
+        ix = self.selector.index
+        leaf = ix.ids[ix.leaf]
+        order = np.argsort(-count, kind="stable")
+        full = order[: n_leaves - 1]
+        rest = units - int(count[full].sum())
+        spare = order[n_leaves - 1 :]
+        spare = spare[count[spare] >= rest]
+        last = int(spare[np.lexsort((spare, count[spare]))[0]])
+        ready = at <= start
+        whole = np.flatnonzero(ready & np.isin(leaf, full))
+        cands = np.flatnonzero(ready & (leaf == last))
+        part = cands[np.argsort(at[cands], kind="stable")[:rest]]
+        return np.concatenate([whole, part]).astype(np.intp)
+
+    # ---- the EASY hook ---------------------------------------------------------------------------
+    def easy(self, s: Scheduler, plan: Plan, now: float, head: Waiting, cands: list[Waiting]) -> set[int] | None:
+        """Reserve fewest-leaf nodes for the head (and the next ``depth - 1`` multi-node jobs) and backfill
+        around them; None: plain EASY this pass (the head is not worth holding)."""
+        sel, book = self.selector, s.book
+        sel.holds = {}
+        if not isinstance(book, NodeBook):
+            return None
+        if self._since is not None and self._since[0] != head.spec.job_id:
+            self._since = None
+        jobs = [head, *(w for w in cands if _plain(w.req))]
+        bars: list[tuple[float, Mask, int]] = []  # (reserved start, nodes, job) in priority order
+        taken = np.zeros(book.free.shape[0], dtype=bool)
+        for w in jobs[: self.depth]:
+            if not _plain(w.req):
+                continue
+            at = self.node_free_at(s, book, w.req, now)
+            at[taken] = np.inf
+            lp = self.plan(at, w.req.nodes or 1)
+            if lp is None:
+                continue
+            jid = w.spec.job_id
+            if w is head and lp.anywhere <= now and self._since is None:
+                self._since = (jid, now)  # it could start anywhere from now on
+            if w is head and self._since is not None:
+                since = until = self._since[1]
+            else:  # not startable yet: the hold lapses unless planned again
+                since, until = max(lp.anywhere, now), now
+            if lp.start <= since + self.wait:
+                sel.holds[id(w.req)] = Hold(w.req, lp.leaves, until + self.wait)
+            elif w is not head:
+                continue  # not worth the wait: it takes any placement when it fits
+            elif lp.anywhere <= now:
+                return self._start_head(s, plan, now, head)
+            else:
+                continue  # plain EASY for the head: it takes any placement when it first fits
+            keep = np.zeros_like(taken)
+            keep[lp.nodes] = True
+            taken |= keep
+            bars.append((lp.start, keep, jid))
+        if self.strict:
+            for w in cands:
+                if _plain(w.req) and id(w.req) not in sel.holds:
+                    until = min(w.req.submit + self.strict, now + self.wait)  # lapses unless planned again
+                    sel.holds[id(w.req)] = Hold(w.req, self.fewest(w.req.nodes or 1), until)
+        if not self.nodes or not bars or bars[0][2] != head.spec.job_id:
+            return None  # EASY's own check; a held head's shadow is then when it fits in its fewest leaves
+        s.reservations[head.spec.job_id] = bars[0][0]
+        plan.reservations.append(Reservation(head.spec.job_id, bars[0][0]))
+        return self._scan(s, book, plan, now, bars, cands)
+
+    @staticmethod
+    def _start_head(s: Scheduler, plan: Plan, now: float, head: Waiting) -> set[int] | None:
+        """The head was held in this cycle's greedy starts and is no longer worth holding: start it now."""
+        alloc = s.book.allocate(head.req)
+        if alloc is None:
+            return None
+        s.start(plan, head, alloc, now, False)
+        return {head.spec.job_id}
+
+    def _scan(
+        self,
+        s: Scheduler,
+        book: NodeBook,
+        plan: Plan,
+        now: float,
+        bars: list[tuple[float, Mask, int]],
+        cands: list[Waiting],
+    ) -> set[int]:
+        """Start each candidate that fits now without a node reserved for another job that it would still
+        hold when that reservation starts; nodes outside every reservation are tried first."""
+        started: set[int] = set()
+        failed: dict[tuple[object, ...], int] = {}  # (request kind, barred sets) -> fewest nodes that failed
+        free = book.free_cpus()
+        masks: dict[int, Mask] = {}
+        for cand in cands:
+            if cand.cpus > free:
+                continue
+            jid, end = cand.spec.job_id, now + cand.estimate
+            every = sum(1 << i for i, (_, _, j) in enumerate(bars) if j != jid)
+            late = sum(1 << i for i, (t, _, j) in enumerate(bars) if j != jid and end > t)
+            alloc = None
+            tries = [(every, True), (late, True), (every, False), (late, False)]
+            for sig, compact in tries if late != every else tries[::2]:
+                keep = masks.get(sig)
+                if keep is None:
+                    keep = masks[sig] = np.zeros(book.free.shape[0], dtype=bool)
+                    for i, (_, k, _) in enumerate(bars):
+                        if sig >> i & 1:
+                            keep |= k
+                alloc = self._try(book, cand.req, keep, failed, (sig, compact))
+                if alloc is not None and compact and not self._compact(cand.req, alloc):
+                    book.release(alloc)
+                    alloc = None
+                if alloc is not None:
+                    break
+            if alloc is None:
+                continue
+            s.start(plan, cand, alloc, now, True)
+            started.add(jid)
+            free = book.free_cpus()
+            if free <= 0:
+                break
+        return started
+
+    def fewest(self, units: int) -> int:
+        """The fewest leaves that can hold ``units`` whole nodes on an empty machine."""
+        got = self._fewest.get(units)
+        if got is None:
+            ix = self.selector.index
+            cum = np.cumsum(np.sort(ix.size[ix.leaf])[::-1])
+            got = self._fewest[units] = int(np.searchsorted(cum, units)) + 1
+        return got
+
+    def _compact(self, req: Request, alloc: NodeAlloc) -> bool:
+        return not _plain(req) or self.selector.index.span(alloc.nodes)[0] <= self.fewest(req.nodes or 1)
+
+    @staticmethod
+    def _try(
+        book: NodeBook, req: Request, keep: Mask, failed: dict[tuple[object, ...], int], tag: object
+    ) -> NodeAlloc | None:
+        """Allocate outside ``keep``; whole-node requests that failed rule out larger ones of their kind."""
+        mono = _plain(req) or (req.nodes == 1 and not req.inputs)
+        key = (tuple(req.per_node()), req.exclusive, req.partition, req.features, tag)
+        if mono and (req.nodes or 0) >= failed.get(key, 1 << 62):
+            return None
+        alloc = book.allocate_avoiding(req, keep)
+        if alloc is None and mono:
+            failed[key] = min(failed.get(key, 1 << 62), req.nodes or 0)
+        return alloc
