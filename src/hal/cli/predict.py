@@ -64,7 +64,9 @@ def predict_eval(
     objective: Annotated[str, typer.Option(help="gbm regress: quantile|l1|l2")] = "quantile",
     alpha: Annotated[float, typer.Option(help="gbm regress: quantile (> 0.5 leans long)")] = 0.6,
     under_penalty: Annotated[float, typer.Option(help="gbm select: score taken off under-predicting choices")] = 0.1,
-    retrain_every: Annotated[int, typer.Option(help="gbm: completions between retrainings")] = 5000,
+    retrain_every: Annotated[
+        int, typer.Option(help="gbm: completions between retrainings (0: 10,000 for select, 5,000 for regress)")
+    ] = 0,
     model: Annotated[Path | None, typer.Option(help="gbm: start from a saved model file")] = None,
     save_model_to: Annotated[Path | None, typer.Option("--save-model", help="gbm: save the model at the end")] = None,
 ) -> None:

@@ -21,7 +21,7 @@ import numpy as np
 from hal.engine.api import RuntimePredictor
 from hal.engine.predict.basic import LastTwo
 from hal.engine.predict.features import History, UserState
-from hal.engine.predict.gbm import INPUTS, GbmPredictor, Trainer, compile_trained
+from hal.engine.predict.gbm import INPUTS, SELECTED, GbmPredictor, Trainer, compile_trained
 from hal.engine.predict.trees import GbmConfig
 
 FORMAT = "hal-runtime-model"
@@ -85,6 +85,7 @@ def save_model(predictor: GbmPredictor, path: str | Path) -> None:
         "mode": predictor.model.mode,
         "samples": predictor.model.samples,
         "boosters": len(predictor.model.texts),
+        "selected": list(SELECTED),
         "config": asdict(predictor.cfg),
         "upper_factor": predictor.upper_factor,
         "completions": predictor.completions,
@@ -141,6 +142,8 @@ def _check(meta: dict[str, Any], where: str) -> None:
         raise ModelFileError(f"{where} has model version {meta.get('version')!r}; this HAL reads version {VERSION}")
     if meta.get("inputs") != list(INPUTS):
         raise ModelFileError(f"{where} was trained on other features than this HAL computes; retrain it")
+    if meta.get("mode") == "select" and meta.get("selected") != list(SELECTED):
+        raise ModelFileError(f"{where} chooses among other candidates than this HAL ({list(SELECTED)}); retrain it")
 
 
 def load_or_fallback(path: str | Path, trainer: Trainer | None = None) -> tuple[RuntimePredictor, str | None]:

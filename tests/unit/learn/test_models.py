@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from hal.engine.predict.basic import LastTwo
-from hal.engine.predict.gbm import GbmPredictor
-from hal.engine.predict.trees import compile_model, fit_boosters, params_of
+from hal.engine.predict.features import CANDIDATES, FEATURES
+from hal.engine.predict.gbm import SELECTED, GbmPredictor
+from hal.engine.predict.trees import MODE_DEFAULTS, TUNED, GbmConfig, compile_model, fit_boosters, params_of
 from hal.learn.evaluate import History, evaluate
 from hal.learn.store import ModelFileError, load_model, load_or_fallback, save_model
 from hal.learn.trainer import BackgroundTrainer
@@ -51,7 +52,7 @@ def test_save_and_load_give_the_same_predictions(tmp_path: Path, sample_history:
     assert len(loaded.inputs) == len(pred.inputs)
 
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated", "version", "booster", "missing"])
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "version", "booster", "selected", "missing"])
 def test_bad_model_files_fail_clearly_and_fall_back(tmp_path: Path, sample_history: History, damage: str) -> None:
     path = tmp_path / "model.hal"
     if damage != "missing":
@@ -60,11 +61,13 @@ def test_bad_model_files_fail_clearly_and_fall_back(tmp_path: Path, sample_histo
         path.write_bytes(b"not a model at all")
     elif damage == "truncated":
         path.write_bytes(path.read_bytes()[:200])
-    elif damage in ("version", "booster"):
+    elif damage in ("version", "booster", "selected"):
         with zipfile.ZipFile(path) as zf:
             parts = {n: zf.read(n) for n in zf.namelist()}
         if damage == "version":
             parts["meta.json"] = parts["meta.json"].replace(b'"version": 1', b'"version": 99')
+        elif damage == "selected":  # made by a HAL that chose among other candidates: its boosters mean other things
+            parts["meta.json"] = parts["meta.json"].replace(b'"selected": ["', b'"selected": ["user_last", "')
         else:
             parts["booster_0.txt"] = b"tree\nnonsense=1\n"
         with zipfile.ZipFile(path, "w") as zf:
@@ -92,3 +95,23 @@ def test_background_trainer_is_reproducible_and_does_not_block(sample_history: H
     assert live.take() is None or live.fits == 1  # submit returned before (or just as) the fit ended
     live.join()
     assert live.take() is not None
+
+
+def test_settings_default_by_mode_and_explicit_ones_are_kept() -> None:
+    select, regress = GbmConfig(), GbmConfig(mode="regress")
+    for cfg in (select, regress):
+        assert tuple(getattr(cfg, name) for name in TUNED) == MODE_DEFAULTS[cfg.mode]
+    mine = GbmConfig(rounds=7, learning_rate=0.05, feature_fraction=0.8)
+    assert (mine.rounds, mine.learning_rate, mine.feature_fraction) == (7, 0.05, 0.8)
+    with pytest.raises(ValueError, match="feature_fraction"):
+        GbmConfig(feature_fraction=1.5)
+
+
+def test_select_scores_each_selected_candidate_and_predicts_one_of_them(sample_history: History) -> None:
+    pred = trained(sample_history)
+    assert pred.model is not None and len(pred.model.texts) == len(SELECTED)
+    k = len(FEATURES)
+    for spec in sample_history.jobs[1500:1550]:
+        x = pred.input_of(spec)
+        guess = GbmPredictor._guess(pred.model, x)
+        assert any(abs(guess - (x[-1] + x[k + CANDIDATES.index(c)])) < 1e-12 for c in SELECTED)

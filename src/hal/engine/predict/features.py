@@ -66,7 +66,7 @@ MACHINE_RECENT = 32  # machine-wide completions averaged
 
 def log_time(seconds: float) -> float:
     """Runtimes are modelled in log space: errors are relative, as the accuracy metric is."""
-    return math.log(max(seconds, 1.0))
+    return math.log(seconds) if seconds > 1.0 else 0.0
 
 
 @dataclass(slots=True)
@@ -188,7 +188,7 @@ class History:
             value = lreq if i < 0 else row[i]
             if value < 0:
                 value = last
-            out.append(min(value, lreq))
+            out.append(value if value < lreq else lreq)
         return out
 
     def submitted(self, job: JobSpec) -> None:

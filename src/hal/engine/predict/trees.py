@@ -14,16 +14,30 @@ import numpy as np
 import numpy.typing as npt
 
 Model = Callable[[Sequence[float]], float]
+Scores = Callable[[Sequence[float]], list[float]]
 MODES = ("select", "regress")
 OBJECTIVES = ("quantile", "l1", "l2")
+# Rounds, learning rate, leaves, share of features per tree and completions between retrainings, by mode.
+# ``select`` trains one booster per candidate: 20 rounds at 0.2 on half the features scored within 0.003 accuracy
+# of 30 rounds at 0.15 on all of them (SDSC-SP2, CTC-SP2, KTH-SP2) for under half the training time; retraining
+# every 10,000 completions instead of 5,000 cost 0.001-0.007 accuracy and took a whole-trace simulation from
+# about 3.7x to 3x the cost of one on user estimates; 7 leaves instead of 15 moved accuracy by -0.003 to +0.002
+# and made each prediction cheaper (benchmarks/results/learning.md). ``regress`` keeps the settings its quantile
+# was tuned with.
+TUNED = ("rounds", "learning_rate", "leaves", "feature_fraction", "retrain_every")
+MODE_DEFAULTS: dict[str, tuple[int, float, int, float, int]] = {
+    "select": (20, 0.2, 7, 0.5, 10000),
+    "regress": (30, 0.15, 15, 1.0, 5000),
+}
 
 
 @dataclass(frozen=True, slots=True)
 class GbmConfig:
     """Model and retraining settings.
 
-    ``select`` fits one model per candidate (the user's last runtime, last2, the last run with the same
-    request, ...) that predicts how accurate that candidate will be, and predicts with the best one;
+    ``select`` fits one model per candidate (the user's last run with the same request and processors, the
+    last with the same request, the request itself) that predicts how accurate that candidate will be, and
+    predicts with the best one;
     ``under_penalty`` > 0 scores candidates that would under-predict lower (the asymmetric option).
     ``regress`` fits the log ratio of the runtime to the same-request candidate with ``objective``
     (``quantile`` at ``alpha`` > 0.5 leans long). Under-prediction costs backfilling more than
@@ -34,18 +48,24 @@ class GbmConfig:
     objective: str = "quantile"
     alpha: float = 0.6
     under_penalty: float = 0.1
-    rounds: int = 30
-    leaves: int = 15
-    learning_rate: float = 0.15
+    rounds: int = 0  # 0: the mode's default (MODE_DEFAULTS)
+    leaves: int = 0  # 0: the mode's default
+    learning_rate: float = 0.0  # 0: the mode's default
+    feature_fraction: float = 0.0  # 0: the mode's default
     min_leaf: int = 20
     warmup: int = 500  # completions before the first model; until then the fallback (last2) predicts
-    retrain_every: int = 5000  # completions between retrainings
+    retrain_every: int = 0  # completions between retrainings; 0: the mode's default
     window: int = 10000  # most recent completions trained on (more costs time and did not help accuracy)
     seed: int = 1
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"unknown gbm mode {self.mode!r}; choose one of {list(MODES)}")
+        for name, default in zip(TUNED, MODE_DEFAULTS[self.mode], strict=True):
+            if getattr(self, name) == 0:
+                object.__setattr__(self, name, type(default)(default))
+        if self.rounds < 1 or self.leaves < 2 or self.learning_rate <= 0.0 or not 0.0 < self.feature_fraction <= 1.0:
+            raise ValueError("need rounds >= 1, leaves >= 2, learning_rate > 0 and feature_fraction in (0, 1]")
         if self.objective not in OBJECTIVES:
             raise ValueError(f"unknown objective {self.objective!r}; choose one of {list(OBJECTIVES)}")
         if not 0.0 < self.alpha < 1.0:
@@ -67,6 +87,7 @@ def params_of(cfg: GbmConfig, objective: str) -> dict[str, Any]:
         "verbose": -1,
         "bagging_fraction": 0.5,  # half the rows per tree: half the cost, little loss
         "bagging_freq": 1,
+        "feature_fraction": cfg.feature_fraction,
         "feature_pre_filter": False,
     }
     if objective == "quantile":
@@ -95,31 +116,47 @@ def fit_boosters(
 
 
 def compile_model(model_text: str, names: Sequence[str]) -> Model:
-    """The booster as one generated Python function of a feature row (its raw score)."""
+    """One booster as a generated Python function of a feature row (its raw score)."""
+    joint = compile_models([model_text], names)
+    return lambda x: joint(x)[0]
+
+
+def compile_models(model_texts: Sequence[str], names: Sequence[str]) -> Scores:
+    """Several boosters as one generated function of a feature row: the list of their raw scores.
+
+    Each feature a split reads is copied once into a local variable shared by all the boosters: comparisons
+    on locals are cheaper than indexing the row at every node, and one call replaces one per booster.
+    """
     import lightgbm
 
-    dump = lightgbm.Booster(model_str=model_text).dump_model()
-    got = list(dump.get("feature_names", []))
-    if got != list(names):
-        raise ValueError(f"model features {got} differ from this version's {list(names)}")
-    lines = ["def model(x):", "    s = 0.0"]
-    for tree in dump["tree_info"]:
-        _emit(tree["tree_structure"], lines, 1)
-    lines.append("    return s")
+    body: list[str] = []
+    used: set[int] = set()
+    for b, text in enumerate(model_texts):
+        dump = lightgbm.Booster(model_str=text).dump_model()
+        got = list(dump.get("feature_names", []))
+        if got != list(names):
+            raise ValueError(f"model features {got} differ from this version's {list(names)}")
+        body.append(f"    s{b} = 0.0")
+        for tree in dump["tree_info"]:
+            _emit(tree["tree_structure"], body, 1, used, f"s{b}")
+    sums = ", ".join(f"s{b}" for b in range(len(model_texts)))
+    lines = ["def model(x):", *(f"    x{i} = x[{i}]" for i in sorted(used)), *body, f"    return [{sums}]"]
     scope: dict[str, Any] = {}
     exec(compile("\n".join(lines), "<gbm-model>", "exec"), scope)  # source built from numbers only
-    fn: Model = scope["model"]
+    fn: Scores = scope["model"]
     return fn
 
 
-def _emit(node: dict[str, Any], lines: list[str], depth: int) -> None:
+def _emit(node: dict[str, Any], lines: list[str], depth: int, used: set[int], total: str) -> None:
     pad = "    " * depth
     if "leaf_value" in node:
-        lines.append(f"{pad}s += {float(node['leaf_value'])!r}")
+        lines.append(f"{pad}{total} += {float(node['leaf_value'])!r}")
         return
     if node["decision_type"] != "<=":
         raise ValueError(f"unsupported split {node['decision_type']!r}")
-    lines.append(f"{pad}if x[{int(node['split_feature'])}] <= {float(node['threshold'])!r}:")
-    _emit(node["left_child"], lines, depth + 1)
+    feature = int(node["split_feature"])
+    used.add(feature)
+    lines.append(f"{pad}if x{feature} <= {float(node['threshold'])!r}:")
+    _emit(node["left_child"], lines, depth + 1, used, total)
     lines.append(f"{pad}else:")
-    _emit(node["right_child"], lines, depth + 1)
+    _emit(node["right_child"], lines, depth + 1, used, total)
