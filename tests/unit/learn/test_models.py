@@ -11,7 +11,15 @@ import pytest
 from hal.engine.predict.basic import LastTwo
 from hal.engine.predict.features import CANDIDATES, FEATURES
 from hal.engine.predict.gbm import SELECTED, GbmPredictor
-from hal.engine.predict.trees import MODE_DEFAULTS, TUNED, GbmConfig, compile_model, fit_boosters, params_of
+from hal.engine.predict.trees import (
+    EARLY_RETRAIN,
+    MODE_DEFAULTS,
+    TUNED,
+    GbmConfig,
+    compile_model,
+    fit_boosters,
+    params_of,
+)
 from hal.learn.evaluate import History, evaluate
 from hal.learn.store import ModelFileError, load_model, load_or_fallback, save_model
 from hal.learn.trainer import BackgroundTrainer
@@ -101,6 +109,7 @@ def test_settings_default_by_mode_and_explicit_ones_are_kept() -> None:
     select, regress = GbmConfig(), GbmConfig(mode="regress")
     for cfg in (select, regress):
         assert tuple(getattr(cfg, name) for name in TUNED) == MODE_DEFAULTS[cfg.mode]
+        assert cfg.early_retrain == EARLY_RETRAIN[cfg.mode]
     mine = GbmConfig(rounds=7, learning_rate=0.05, feature_fraction=0.8)
     assert (mine.rounds, mine.learning_rate, mine.feature_fraction) == (7, 0.05, 0.8)
     with pytest.raises(ValueError, match="feature_fraction"):
@@ -115,3 +124,12 @@ def test_select_scores_each_selected_candidate_and_predicts_one_of_them(sample_h
         x = pred.input_of(spec)
         guess = GbmPredictor._guess(pred.model, x)
         assert any(abs(guess - (x[-1] + x[k + CANDIDATES.index(c)])) < 1e-12 for c in SELECTED)
+
+
+@pytest.mark.parametrize(("early", "fits"), [(500, 4), (0, 3)])
+def test_one_early_retraining_replaces_the_warm_up_model(sample_history: History, early: int, fits: int) -> None:
+    cfg = GbmConfig(warmup=200, retrain_every=1000, window=2000, rounds=5, early_retrain=early)
+    trainer = BackgroundTrainer(deterministic=True)
+    evaluate(sample_history, GbmPredictor(cfg, trainer))  # 3,000 completions: at 200, (500,) 1,200 or 1,500, ...
+    trainer.join()
+    assert trainer.fits == fits

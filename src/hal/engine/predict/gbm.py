@@ -166,6 +166,8 @@ class GbmPredictor:
         self.completions += 1
         if self.completions >= self.next_train:
             self.next_train = self.completions + self.cfg.retrain_every
+            if self.completions < self.cfg.early_retrain < self.next_train:  # replace the warm-up model sooner
+                self.next_train = self.cfg.early_retrain
             self.trainer.submit(list(self.inputs), list(self.targets), self.cfg)
 
     def _residual(self, value: float) -> None:

@@ -22,13 +22,15 @@ OBJECTIVES = ("quantile", "l1", "l2")
 # of 30 rounds at 0.15 on all of them (SDSC-SP2, CTC-SP2, KTH-SP2) for under half the training time; retraining
 # every 10,000 completions instead of 5,000 cost 0.001-0.007 accuracy and took a whole-trace simulation from
 # about 3.7x to 3x the cost of one on user estimates; 7 leaves instead of 15 moved accuracy by -0.003 to +0.002
-# and made each prediction cheaper (benchmarks/results/learning.md). ``regress`` keeps the settings its quantile
-# was tuned with.
+# and made each prediction cheaper; one early retraining at 2,500 completions replaces the model fitted on the
+# first 500 (it predicted until 10,500) and gained up to 0.005 (benchmarks/results/learning.md). ``regress``
+# keeps the settings its quantile was tuned with.
 TUNED = ("rounds", "learning_rate", "leaves", "feature_fraction", "retrain_every")
 MODE_DEFAULTS: dict[str, tuple[int, float, int, float, int]] = {
     "select": (20, 0.2, 7, 0.5, 10000),
     "regress": (30, 0.15, 15, 1.0, 5000),
 }
+EARLY_RETRAIN: dict[str, int] = {"select": 2500, "regress": 0}
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,7 @@ class GbmConfig:
     min_leaf: int = 20
     warmup: int = 500  # completions before the first model; until then the fallback (last2) predicts
     retrain_every: int = 0  # completions between retrainings; 0: the mode's default
+    early_retrain: int = -1  # one extra retraining at this many completions (0: none; -1: the mode's default)
     window: int = 10000  # most recent completions trained on (more costs time and did not help accuracy)
     seed: int = 1
 
@@ -64,6 +67,8 @@ class GbmConfig:
         for name, default in zip(TUNED, MODE_DEFAULTS[self.mode], strict=True):
             if getattr(self, name) == 0:
                 object.__setattr__(self, name, type(default)(default))
+        if self.early_retrain < 0:
+            object.__setattr__(self, "early_retrain", EARLY_RETRAIN[self.mode])
         if self.rounds < 1 or self.leaves < 2 or self.learning_rate <= 0.0 or not 0.0 < self.feature_fraction <= 1.0:
             raise ValueError("need rounds >= 1, leaves >= 2, learning_rate > 0 and feature_fraction in (0, 1]")
         if self.objective not in OBJECTIVES:
