@@ -162,10 +162,11 @@ def main() -> None:
         ratio = s["avg_wait"] / max(float(rows[k - k % per][1]["avg_wait"]), 1e-9)
         print(f"| {label} | {vals} | {ratio:.3f} | {wall:.1f} |")
     if args.no_stretch or args.only_reserve:
-        return
+        return  # the summary below compares first fit and default topology with and without stretch
     half = len(rows) // 2
-    base, topo = rows[0][1], rows[1][1]
-    sb, st = rows[half][1], rows[half + 1][1]
+    k = [label for label, _, _ in rows].index("topology")
+    base, topo = rows[0][1], rows[k][1]
+    sb, st = rows[half][1], rows[half + k][1]
     print(f"\nmulti-node jobs: {base['multi_node']}")
     print(f"fewest-leaf share: topology {topo['fewest_leaf_share']:.3f} vs first fit {base['fewest_leaf_share']:.3f}")
     print(f"avg wait ratio topology/first fit (no stretch): {topo['avg_wait'] / max(base['avg_wait'], 1e-9):.4f}")

@@ -6,7 +6,10 @@ specific nodes, this plans the head onto the node set of a fewest-leaf placement
 the running jobs' predicted ends) and lets a backfill candidate use one of those nodes only if it ends
 before the reservation starts. The head waits for such a placement at most ``wait`` seconds beyond the
 moment it could first have started anywhere; past that, or when the plan starts later than that, it takes
-any placement (plain EASY). Optionally the next waiting multi-node jobs get node sets too (``depth``).
+any placement (plain EASY). Options: the next waiting multi-node jobs get held node sets too (``depth``);
+backfill places multi-node jobs only in their fewest leaves (``strict``); ``nodes=False`` keeps EASY's own
+check instead of node sets (the held head's shadow is then when it fits in its fewest leaves). A hold not
+planned again lapses after ``wait`` (the engine skips the EASY pass when one job waits).
 """
 
 from __future__ import annotations
@@ -238,13 +241,14 @@ class LeafReserver:
     def _compact(self, req: Request, alloc: NodeAlloc) -> bool:
         return not _plain(req) or self.selector.index.span(alloc.nodes)[0] <= self.fewest(req.nodes or 1)
 
-    @staticmethod
     def _try(
-        book: NodeBook, req: Request, keep: Mask, failed: dict[tuple[object, ...], int], tag: object
+        self, book: NodeBook, req: Request, keep: Mask, failed: dict[tuple[object, ...], int], tag: object
     ) -> NodeAlloc | None:
-        """Allocate outside ``keep``; whole-node requests that failed rule out larger ones of their kind."""
+        """Allocate outside ``keep``; whole-node requests that failed rule out larger ones of their kind
+        (held and free requests apart: a held one may fail where a free one of its size fits)."""
         mono = _plain(req) or (req.nodes == 1 and not req.inputs)
-        key = (tuple(req.per_node()), req.exclusive, req.partition, req.features, tag)
+        held = id(req) in self.selector.holds
+        key = (tuple(req.per_node()), req.exclusive, req.partition, req.features, tag, held)
         if mono and (req.nodes or 0) >= failed.get(key, 1 << 62):
             return None
         alloc = book.allocate_avoiding(req, keep)
