@@ -393,7 +393,7 @@ class Controller:
             key = (self.cycles, self.sched.epoch)
             if self._forecast[0] == key:
                 return self._forecast[1]
-            snap, now = self.sched.clone(), self.clock()
+            snap, now = self.sched.clone(history=False), self.clock()  # never given submissions
             forecaster = self.forecaster.fork()
         self._forecast = (key, forecaster.starts(snap, now))
         return self._forecast[1]
