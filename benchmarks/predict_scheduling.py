@@ -84,7 +84,8 @@ def main(names: list[str]) -> None:
         "| cost gbm | cost gbm-regress |",
         "|---|" + "---|" * (len(CONFIGS) + 5),
     ]
-    rows, halves = split_rows(previous_rows("predict_scheduling", key_cells=2))
+    rows: dict[str, str] = {}
+    halves: dict[str, str] = {}
     for label, file in chosen.items():
         swf, workload = load(TRACES / file, SimOptions())
         bsld: dict[str, float] = {}
@@ -109,8 +110,11 @@ def main(names: list[str]) -> None:
             + " |"
         )
         print(rows[label], halves[label], sep="\n", flush=True)
-        ordered = [rows[t] for t in HPC_TRACES if t in rows]
-        held = [halves[t] for t in HPC_TRACES if t in halves]
+        # Rows of other traces as they are in the file now (another process may be running them).
+        old_rows, old_halves = split_rows(previous_rows("predict_scheduling", key_cells=2))
+        whole, late_rows = {**old_rows, **rows}, {**old_halves, **halves}
+        ordered = [whole[t] for t in HPC_TRACES if t in whole]
+        held = [late_rows[t] for t in HPC_TRACES if t in late_rows]
         write_section("predict_scheduling", "\n".join(lines + ordered + HALF_HEAD + held))
 
 
