@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from hal.engine.nodes import NodeBook
-from hal.engine.plugins.leaf_reserve import LeafReserver
+from hal.engine.plugins.leaf_reserve import LeafReserver, parse_reserve
 from hal.engine.plugins.topology import TopologyArgs, TopologySelector
 from hal.engine.predict.registry import make_predictor
 from hal.engine.profile import Profile
@@ -135,7 +135,7 @@ def main() -> None:
         if args.align_ends > 0:
             variants.append((True, None, args.align_ends, None))
     for spec in args.reserve:
-        variants.append((True, None, 0.0, {k: float(v) for k, v in (kv.split("=") for kv in spec.split(","))}))
+        variants.append((True, None, 0.0, parse_reserve(spec)))
     for stretch in (None,) if args.no_stretch else (None, StretchModel()):
         for aware, wait, align, reserve in variants:
             summary, wall = run(jobs, aware, stretch, wait, align, reserve)

@@ -48,6 +48,7 @@ class Profile:
     order_args: dict[str, Any] = field(default_factory=dict)
     correction: str = "reqtime"
     half_life: float = 7 * 86400.0
+    topology_reserve: str = ""  # leaf-aware EASY reservation with placement "topology", e.g. "wait=3600,depth=3"
 
     def __post_init__(self) -> None:
         if self.order not in ORDERS:
@@ -61,6 +62,12 @@ class Profile:
         ):
             if value not in allowed:
                 raise ValueError(f"unknown {what} {value!r}; choose one of {list(allowed)}")
+        if self.topology_reserve:
+            if self.placement != "topology":
+                raise ValueError("topology_reserve needs placement 'topology'")
+            from hal.engine.plugins.leaf_reserve import reserve_args  # numpy and the selector: only when asked
+
+            reserve_args(self.topology_reserve)
 
     def make_order(self) -> QueueSort:
         cls, args_cls = ORDERS[self.order]

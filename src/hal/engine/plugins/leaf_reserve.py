@@ -9,11 +9,14 @@ moment it could first have started anywhere; past that, or when the plan starts 
 any placement (plain EASY). Options: the next waiting multi-node jobs get held node sets too (``depth``);
 backfill places multi-node jobs only in their fewest leaves (``strict``); ``nodes=False`` keeps EASY's own
 check instead of node sets (the held head's shadow is then when it fits in its fewest leaves). A hold not
-planned again lapses after ``wait`` (the engine skips the EASY pass when one job waits).
+planned again lapses after ``wait`` (the engine skips the EASY pass when one job waits). Users turn it on
+with a profile's ``topology_reserve`` string (``wait=3600,depth=3``: ``reserve_args``), as the fat-tree
+benchmark does with ``--reserve``.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,6 +28,7 @@ from hal.engine.plan import Plan, Reservation
 from hal.engine.plugins.topology import Hold, TopologySelector
 from hal.engine.queue import Waiting
 from hal.engine.request import Request
+from hal.model.topology import Topology
 
 if TYPE_CHECKING:
     from hal.engine.cycle import Scheduler
@@ -47,6 +51,60 @@ def _plain(req: Request) -> bool:
     """A whole-node request without explicit topology constraints (those keep their own semantics)."""
     explicit = req.switches or req.segment or req.topology_required or req.inputs
     return bool(req.nodes and req.nodes > 1 and not explicit)
+
+
+RESERVE_KEYS = ("wait", "depth", "strict", "nodes", "drain", "sjf")
+USER_KEYS = ("wait", "depth", "strict", "nodes")  # drain needs per-node expected ends only the benchmark keeps;
+# sjf is the profile's backfill_order
+
+
+def parse_reserve(text: str, keys: tuple[str, ...] = RESERVE_KEYS) -> dict[str, float]:
+    """``KEY=VALUE[,KEY=VALUE]`` (e.g. ``wait=3600,depth=3,strict=inf``) as numbers; a bad key or value raises
+    ValueError naming it."""
+    out: dict[str, float] = {}
+    for part in (p.strip() for p in text.split(",")):
+        key, eq, value = part.partition("=")
+        key = key.strip()
+        if not eq or not key:
+            raise ValueError(f"topology reserve {part!r} is not KEY=VALUE (e.g. wait=3600,depth=3)")
+        if key not in keys:
+            raise ValueError(f"unknown topology reserve key {key!r}; known: {', '.join(keys)}")
+        try:
+            number = float(value)
+        except ValueError:
+            raise ValueError(f"topology reserve {key}={value.strip()!r} is not a number") from None
+        if not number >= 0:
+            raise ValueError(f"topology reserve {key}={value.strip()!r} must be >= 0")
+        out[key] = number
+    return out
+
+
+def reserve_args(text: str) -> tuple[float, int, float, bool]:
+    """(wait, depth, strict, nodes) of a profile's ``topology_reserve`` string (keys ``USER_KEYS``, wait needed)."""
+    opts = parse_reserve(text, USER_KEYS)
+    if "wait" not in opts:
+        raise ValueError(f"topology reserve {text!r} needs wait=SECONDS (how long a head may be held)")
+    depth, nodes = opts.get("depth", 1.0), opts.get("nodes", 1.0)
+    if not math.isfinite(depth) or depth != int(depth) or depth < 1:
+        raise ValueError(f"topology reserve depth={depth:g} must be a whole number >= 1")
+    if nodes not in (0.0, 1.0):
+        raise ValueError(f"topology reserve nodes={nodes:g} must be 0 or 1")
+    return opts["wait"], int(depth), opts.get("strict", 0.0), bool(nodes)
+
+
+def reserver_from(selector: TopologySelector, text: str) -> LeafReserver:
+    """The reservation a profile's ``topology_reserve`` string asks for, on ``selector``."""
+    wait, depth, strict, nodes = reserve_args(text)
+    return LeafReserver(selector, wait, depth, strict, nodes)
+
+
+def install(book: NodeBook, topology: Topology, text: str) -> LeafReserver:
+    """Place ``book``'s jobs by ``topology`` (keeping a topology selector it has) with the reservation ``text``
+    asks for: how the controller turns on a profile's ``topology_reserve``."""
+    sel = book.select if isinstance(book.select, TopologySelector) else TopologySelector(topology)
+    book.select = sel
+    book.reserver = reserver_from(sel, text)
+    return book.reserver
 
 
 class LeafReserver:
