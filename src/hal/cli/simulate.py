@@ -73,6 +73,17 @@ def simulate(
     estimate: Annotated[str, typer.Option(help="user|actual|last2|gbm|gbm-regress: what the planner uses")] = "user",
     model: Annotated[Path | None, typer.Option(help="gbm: start from a saved model file (hal predict-eval)")] = None,
     placement: Annotated[str, typer.Option(help="firstfit|bestfit|topology (with --cluster)")] = "firstfit",
+    topology_reserve: Annotated[
+        str,
+        typer.Option(
+            help="with --placement topology: leaf-aware EASY reservation, KEY=VALUE,... of wait (s a blocked "
+            "multi-node head may be held for its fewest leaves), depth (jobs planned), strict (s backfill only "
+            "into the fewest leaves, inf: always), nodes (1: node-specific reservation, 0: EASY's own check)"
+        ),
+    ] = "",
+    whole_nodes: Annotated[
+        bool, typer.Option(help="with --cluster: each job takes ceil(procs / node CPUs) exclusive whole nodes")
+    ] = False,
     window: Annotated[str | None, typer.Option(help="START:COUNT slice of the loaded jobs")] = None,
     setup: Annotated[str | None, typer.Option(help="a published setup to reproduce: rlscheduler")] = None,
     min_runtime: Annotated[int, typer.Option(help="drop jobs that ran less than this (s)")] = 0,
@@ -89,13 +100,20 @@ def simulate(
         return
     try:
         opts = SimOptions(
-            profile=Profile(order=order, backfill=backfill, backfill_order=backfill_order, placement=placement),
+            profile=Profile(
+                order=order,
+                backfill=backfill,
+                backfill_order=backfill_order,
+                placement=placement,
+                topology_reserve=topology_reserve,
+            ),
             estimate=estimate,
             predictor=gbm_from_file(model) if estimate == "gbm" and model is not None else None,
             procs=procs,
             cluster=cluster,
             window=parse_window(window) if window else None,
             cleaning=cleaning_of(min_runtime, drop_status),
+            whole_nodes=whole_nodes,
         )
         swf, workload = load(trace, opts)
     except (TraceError, ValueError) as exc:
@@ -110,6 +128,7 @@ def simulate(
         raise fail(str(exc)) from exc
     report_problems(list(result.outcome.rejected), "rejected at submission")
     label = f"{backfill}:{order}" + (":sjf" if backfill_order == "sjf" else "") + f" est={estimate}"
+    label += f" reserve={topology_reserve}" if topology_reserve else ""
     out.print(summary_table([(label, result.summary)], f"{trace.name} on {result.outcome.capacity} processors"))
     if jobs_out:
         write_jobs_swf(jobs_out, swf, result.outcome, note=label)

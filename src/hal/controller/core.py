@@ -65,6 +65,12 @@ class Controller:
         self.profile = profile or Profile(order="multifactor")
         self.table = machine.table()
         self.book = NodeBook(self.table, RANKERS[self.profile.placement])
+        if self.profile.topology_reserve:  # leaf-aware EASY reservation on the cluster file's tree
+            from hal.engine.plugins.leaf_reserve import install
+            from hal.model.topology import Topology
+
+            tree = machine.cluster.topology or Topology.flat(len(self.table))
+            install(self.book, tree, self.profile.topology_reserve)
         self.sched = Scheduler(self.book, self.table.space, self.profile, make_predictor(predictor))
         self.clock, self.poll, self.timer, self.grace = clock, poll, timer, grace
         self.live: dict[int, Live] = {}

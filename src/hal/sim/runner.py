@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,11 +11,13 @@ from hal.clusterfile import load_cluster
 from hal.engine.api import RuntimePredictor
 from hal.engine.capacity import Book
 from hal.engine.nodes import NodeBook
+from hal.engine.plan import Plan
 from hal.engine.plugins.placement import RANKERS
 from hal.engine.predict.registry import make_predictor
 from hal.engine.profile import Profile
 from hal.model.cluster import NodeTable
-from hal.model.resources import ResourceSpace
+from hal.model.job import JobSpec
+from hal.model.resources import Resources, ResourceSpace
 from hal.sim.metrics import Summary, summarize
 from hal.sim.simulator import Outcome, Progress, Simulation, pool_for
 from hal.sim.swf import Problem, SwfTrace, read_swf
@@ -31,6 +34,7 @@ class SimOptions:
     cleaning: Cleaning = field(default_factory=Cleaning)
     sample_every: float = 0.0
     predictor: Callable[[], RuntimePredictor] | None = None  # overrides ``estimate`` (e.g. gbm from a model file)
+    whole_nodes: bool = False  # with a cluster file: a job of P processors takes ceil(P / node CPUs) whole nodes
 
 
 @dataclass(slots=True)
@@ -73,21 +77,50 @@ def machine(workload: Workload, opts: SimOptions) -> tuple[Book, ResourceSpace, 
 
         selector = TopologySelector(cluster.topology or Topology.flat(len(cluster.nodes)))
     book_n = NodeBook(table, RANKERS[opts.profile.placement], selector)
+    if selector is not None and opts.profile.topology_reserve:
+        from hal.engine.plugins.leaf_reserve import reserver_from
+
+        book_n.reserver = reserver_from(selector, opts.profile.topology_reserve)
     return book_n, table.space, int(table.capacity[:, 0].sum())
+
+
+def _clocked(sim: Simulation, book: NodeBook) -> None:
+    """Give the node book the cycle's time, as the controller and the placement simulator do: a leaf
+    reservation's hold lapses by it (at the first event after it expires; this simulator has no ticks)."""
+    cycle = sim.sched.cycle
+
+    def timed(now: float) -> Plan:
+        book.now = now
+        return cycle(now)
+
+    sim.sched.cycle = timed  # type: ignore[method-assign]
 
 
 def load(path: str | Path, opts: SimOptions) -> tuple[SwfTrace, Workload]:
     trace = read_swf(path)
-    capacity = opts.procs
+    capacity, per_node = opts.procs, 0
     if opts.cluster is not None:
-        capacity = int(NodeTable.of(load_cluster(opts.cluster)).capacity[:, 0].sum())
+        cpus = NodeTable.of(load_cluster(opts.cluster)).capacity[:, 0]
+        capacity, per_node = int(cpus.sum()), int(cpus.min())
+    elif opts.whole_nodes:
+        raise ValueError("whole-node jobs need a cluster file (--cluster)")
     workload = to_workload(trace, capacity, opts.cleaning)
     if opts.window is not None:
         start, count = opts.window
         if start >= len(workload.jobs):
             raise ValueError(f"window starts at job {start} but the trace has {len(workload.jobs)} usable jobs")
         workload.jobs = workload.jobs[start : start + count]
+    if opts.whole_nodes:
+        workload.jobs = [whole_node_job(j, per_node) for j in workload.jobs]
     return trace, workload
+
+
+def whole_node_job(job: JobSpec, per_node: int) -> JobSpec:
+    """A trace job as exclusive whole nodes (ceil(P / per_node) of them, ``per_node`` tasks each), the way
+    node-based machines ran it: the topology placement and its leaf reservation act on whole-node jobs."""
+    procs = job.tasks * max(1, job.per_task.cpus)
+    k = max(1, -(-procs // per_node))
+    return dataclasses.replace(job, tasks=k * per_node, per_task=Resources(cpus=1), nodes=k, exclusive=True)
 
 
 def run(path: str | Path, opts: SimOptions, progress: Progress | None = None) -> SimRun:
@@ -99,5 +132,7 @@ def run_workload(trace: SwfTrace, workload: Workload, opts: SimOptions, progress
     book, space, _ = machine(workload, opts)
     predictor = opts.predictor() if opts.predictor is not None else make_predictor(opts.estimate)
     sim = Simulation(workload.jobs, book, space, opts.profile, predictor, opts.sample_every)
+    if isinstance(book, NodeBook) and book.reserver is not None:
+        _clocked(sim, book)
     outcome = sim.run(progress)
     return SimRun(trace, workload, outcome, summarize(outcome, len(trace.problems) + len(workload.skipped)))
