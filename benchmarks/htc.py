@@ -243,7 +243,7 @@ def transport_section() -> str:
         + out
         + "\nChosen: the Unix socket with a 4-byte length prefix: the lowest one-message latency, which is what "
         "a one-task round trip pays four times (client, manager, instance and back), and batching gives it far "
-        "more throughput than the rest of the path needs. ZeroMQ streams batches a little faster but adds an I/O "
+        "more throughput than the rest of the path needs. ZeroMQ batches about as fast but adds an I/O "
         "thread hop each way (higher latency) and a dependency; asyncio streams cost an event-loop pass per "
         "message.\n"
     )
