@@ -38,6 +38,7 @@ class LiveStaging:
         """The spec with $HAL_DATA set once every input is staged, or None when the job went back to wait."""
         self._unpin_ended(controller)
         self._record_parts(controller, spec.job_id)
+        self._expect_busy(controller, spec.job_id, now)
         lv = controller.live.get(spec.job_id)
         inputs = tuple(getattr(lv.spec, "inputs", ())) if lv is not None else ()
         nodes = [s.node for s in spec.shares]
@@ -118,14 +119,26 @@ class LiveStaging:
             del self.placements[old]
         act = controller.sched.running.get(job_id)
         book = controller.book
-        if act is None or not isinstance(book.select, TopologySelector):
+        sel = getattr(book.select, "inner", book.select)  # gated delay scheduling wraps the topology selector
+        if act is None or not isinstance(sel, TopologySelector):
             return
         book.release(act.alloc)  # the score is about the machine as it was before this placement
         try:
             room, _ = room_of(book, act.item.req)
         finally:
             book.take(act.alloc)
-        self.placements[job_id] = parts_of(book.select, act.item.req, act.alloc.nodes, room).as_dict()
+        self.placements[job_id] = parts_of(sel, act.item.req, act.alloc.nodes, room).as_dict()
+
+    @staticmethod
+    def _expect_busy(controller: Any, job_id: int, now: float) -> None:
+        """Gated delay scheduling predicts when data-local nodes free up from the starts it is told of."""
+        from hal.engine.plugins.data_delay import DataDelay
+
+        sel, act = controller.book.select, controller.sched.running.get(job_id)
+        if not isinstance(sel, DataDelay) or act is None:
+            return
+        for node, cpus in zip(act.alloc.nodes.tolist(), act.alloc.amounts[:, 0].tolist(), strict=True):
+            sel.locality.expect_busy((node,), now, max(act.predicted_end, now), int(cpus))
 
     def _unpin_ended(self, controller: Any) -> None:
         pinned = {j for cache in self.stager.caches.values() for holders in cache.pins.values() for j in holders}
@@ -138,7 +151,8 @@ class LiveStaging:
 def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
     """Turn on topology- and data-aware placement and stage-in for a controller, from a cluster file's
     ``[data]`` table: ``cache_dir`` (with ``{node}``), ``cache_bytes`` (e.g. "100G"), ``catalog`` (a JSON
-    path), ``attempts``, ``backoff``, ``max_requeues``, ``delay`` (delay scheduling, seconds), and for
+    path), ``attempts``, ``backoff``, ``max_requeues``, ``delay`` (delay scheduling, seconds), ``delay_policy``
+    ("plain" or "gated": see ``delay_policy``), and for
     ``--output-data``: ``output_uri`` (any fsspec URL with ``{name}`` and ``{job}``) and ``output_location``
     (its catalog location, default "origin")."""
     from pathlib import Path
@@ -161,14 +175,38 @@ def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
     policy = RetryPolicy(int(table.get("attempts", 3)), float(table.get("backoff", 0.5)))
     stager = Stager(catalog, caches, policy, guard=lambda: controller.lock)
     topology = controller.machine.cluster.topology or Topology.flat(len(names))
-    selector = TopologySelector(topology, TopologyArgs(data_delay=float(table.get("delay", 0.0))))
+    delay, gated = delay_policy(table)
+    selector = TopologySelector(topology, TopologyArgs(data_delay=0.0 if gated else delay))
     selector.data = Locality(selector.index)
     LocalityBridge(catalog, selector.data, names)
-    controller.book.select = selector
+    if gated:  # delay scheduling gated by the predicted wait (fed by LiveStaging.before_launch)
+        from hal.engine.plugins.data_delay import DataDelay, DelayPolicy
+
+        controller.book.select = DataDelay(selector, selector.data, DelayPolicy(max_wait=delay) if delay else None)
+    else:
+        controller.book.select = selector
+    reserver = getattr(controller.book, "reserver", None)
+    if reserver is not None:  # a profile's leaf reservation now holds jobs through this selector
+        reserver.selector, selector.holds = selector, {}
     dest = str(table.get("output_uri", str(Path(pattern.format(node="outputs")) / "{job}" / "{name}")))
     outputs = OutputStaging(stager, dest, str(table.get("output_location", "origin")))
     controller.staging = LiveStaging(stager, int(table.get("max_requeues", 2)), outputs)
     return controller.staging  # type: ignore[no-any-return]
+
+
+def delay_policy(table: dict[str, Any]) -> tuple[float, bool]:
+    """``delay`` (s) and whether ``delay_policy`` is "gated" (wait for data-local nodes only while the predicted
+    wait beats the stage-in saved, at most ``delay`` s, default 1800) rather than "plain" (wait ``delay`` s)."""
+    policy = table.get("delay_policy", "plain")
+    if policy not in ("plain", "gated"):
+        raise ValueError(f'[data] delay_policy must be "plain" or "gated", not {policy!r}')
+    try:
+        delay = float(table.get("delay", 0.0))
+    except (TypeError, ValueError):
+        raise ValueError(f"[data] delay must be a number of seconds, not {table.get('delay')!r}") from None
+    if not delay >= 0:
+        raise ValueError(f"[data] delay must be >= 0, not {delay!r}")
+    return delay, policy == "gated"
 
 
 def data_table(cluster: Any) -> dict[str, Any] | None:
