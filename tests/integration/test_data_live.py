@@ -19,21 +19,9 @@ from hal.controller.store import Store, sqlite_url
 from hal.data.catalog import Dataset
 from hal.data.live import enable
 from hal.executors.local import LocalExecutor
+from tests.clusters import switch_tree
 
-CLUSTER = """name = "two"
-[[nodes]]
-prefix = "vn"
-count = 2
-cpus = 2
-mem = "1G"
-partitions = ["batch"]
-[[partitions]]
-name = "batch"
-default = true
-[topology]
-levels = ["switch"]
-fanouts = [2]
-"""
+CLUSTER = switch_tree("two", "vn", 2, 2, "1G", 2)
 SCRIPT = '#!/bin/sh\nsha256sum "$HAL_DATA/reads" > "{out}"\nsleep {sleep}\n'
 
 

@@ -19,21 +19,9 @@ from hal.engine.plugins.leaf_reserve import LeafReserver
 from hal.engine.plugins.topology import TopologySelector
 from hal.engine.profile import Profile
 from hal.executors.local import LocalExecutor
+from tests.clusters import switch_tree
 
-CLUSTER = """name = "two"
-[[nodes]]
-prefix = "vn"
-count = 2
-cpus = 2
-mem = "1G"
-partitions = ["batch"]
-[[partitions]]
-name = "batch"
-default = true
-[topology]
-levels = ["switch"]
-fanouts = [2]
-"""
+CLUSTER = switch_tree("two", "vn", 2, 2, "1G", 2)
 
 
 def test_delay_policy_parsing() -> None:

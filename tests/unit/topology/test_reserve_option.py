@@ -23,21 +23,9 @@ from hal.model.topology import Topology
 from hal.sim.generate import WorkloadShape, generate
 from hal.sim.runner import SimOptions, load, machine
 from hal.sim.swf import write_swf
+from tests.clusters import switch_tree
 
-CLUSTER = """name = "tree"
-[[nodes]]
-prefix = "n"
-count = 16
-cpus = 4
-mem = "4G"
-partitions = ["batch"]
-[[partitions]]
-name = "batch"
-default = true
-[topology]
-levels = ["switch"]
-fanouts = [4]
-"""
+CLUSTER = switch_tree("tree", "n", 16, 4, "4G", 4)
 
 
 def test_option_string_builds_the_reserver() -> None:
