@@ -43,3 +43,15 @@ def resolve_ref(store: Store, ref: str) -> list[int]:
     if not ids:
         raise NotFound(f"no job {text}")
     return ids
+
+
+def resolve_deps(store: Store, pairs: list[tuple[str, str]]) -> list[tuple[str, int]]:
+    """``--dependency`` pairs (kind, job reference) into (kind, job id), one per job an array reference names."""
+    out: list[tuple[str, int]] = []
+    for kind, ref in pairs:
+        try:
+            ids = resolve_ref(store, ref)
+        except NotFound as exc:
+            raise SubmitError(f"--dependency={kind}:{ref}: {exc.args[0]}") from None
+        out.extend((kind, j) for j in ids)
+    return out

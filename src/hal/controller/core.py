@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from hal.controller.admission import admit, resolve_ref
+from hal.controller.admission import admit, resolve_deps, resolve_ref
 from hal.controller.auth import Identity
-from hal.controller.contracts import Forbidden, Gate, NotFound, NullObserver, Observer, SubmitError, Submitted
+from hal.controller.contracts import Forbidden, Gate, NullObserver, Observer, SubmitError, Submitted
 from hal.controller.directives import JobRequest
 from hal.controller.jobs import (
     Live,
@@ -27,12 +27,14 @@ from hal.controller.jobs import (
     spec_of,
 )
 from hal.controller.machine import Machine
+from hal.controller.startboard import StartBoard
 from hal.controller.store import Store
 from hal.engine.cycle import Rejected, Scheduler
 from hal.engine.fairshare import UsageLedger
-from hal.engine.forecast import Forecaster, StartEstimate
+from hal.engine.forecast import StartEstimate
 from hal.engine.nodes import NodeBook
 from hal.engine.plan import Plan
+from hal.engine.plugins.leaf_reserve import install
 from hal.engine.plugins.placement import RANKERS
 from hal.engine.plugins.placement_explain import topology_reason
 from hal.engine.predict.correct import extend
@@ -42,6 +44,7 @@ from hal.engine.request import Request, request_of
 from hal.executors.api import ExecEvent, ExecEventKind, Executor
 from hal.executors.hostlist import compress
 from hal.model.job import Dependency, DependencyKind
+from hal.model.topology import Topology
 
 log = logging.getLogger("hal.controller")
 
@@ -66,9 +69,6 @@ class Controller:
         self.table = machine.table()
         self.book = NodeBook(self.table, RANKERS[self.profile.placement])
         if self.profile.topology_reserve:  # leaf-aware EASY reservation on the cluster file's tree
-            from hal.engine.plugins.leaf_reserve import install
-            from hal.model.topology import Topology
-
             tree = machine.cluster.topology or Topology.flat(len(self.table))
             install(self.book, tree, self.profile.topology_reserve)
         self.sched = Scheduler(self.book, self.table.space, self.profile, make_predictor(predictor))
@@ -82,8 +82,7 @@ class Controller:
         self._verdicts: dict[tuple[object, ...], str | None] = {}  # closed outside the transaction that found them
         self.accounts = UsageLedger(self.profile.half_life)
         self.ended_total: Counter[str] = Counter()
-        self.forecaster = Forecaster(members=10)  # start forecasts learn the predictor's errors from ends
-        self._forecast: tuple[tuple[int, int], dict[int, StartEstimate]] = ((-1, -1), {})
+        self.board = StartBoard(members=10)
         self.observer: Observer = NullObserver()
         self.next_id = store.max_job_id() + 1
         self.lock = threading.RLock()
@@ -106,7 +105,7 @@ class Controller:
                     if found is not None:
                         ids = list(range(found[0], found[0] + found[1]))
                         return Submitted(ids, found[0] if found[1] > 1 or req.array else None, True)
-                deps = self._resolve_deps(req.dependencies)
+                deps = resolve_deps(self.store, req.dependencies)
                 first = self.next_id
                 why = self._impossible(request_of(spec_of(first, req, user, now, ()), self.table.space))
                 if why is not None:
@@ -136,16 +135,6 @@ class Controller:
         if key not in self._verdicts:
             self._verdicts[key] = self.book.impossible(request)
         return self._verdicts[key]
-
-    def _resolve_deps(self, pairs: list[tuple[str, str]]) -> list[tuple[str, int]]:
-        out: list[tuple[str, int]] = []
-        for kind, ref in pairs:
-            try:
-                ids = self.resolve(ref)
-            except NotFound as exc:
-                raise SubmitError(f"--dependency={kind}:{ref}: {exc.args[0]}") from None
-            out.extend((kind, j) for j in ids)
-        return out
 
     def resolve(self, ref: str) -> list[int]:
         """``12`` (a job, or every task of array 12) or ``12_3`` (one task) into job ids."""
@@ -302,7 +291,7 @@ class Controller:
         launches = []
         with self.store.engine.begin() as conn:
             for p in plan.starts:
-                self.forecaster.started(p.job_id, now)  # how its forecast fared calibrates the next p90s
+                self.board.forecaster.started(p.job_id, now)  # how its forecast fared calibrates the next p90s
                 lv = self.live[p.job_id]
                 alloc = self.sched.running[p.job_id].alloc
                 held = self.machine.assign(p.job_id, alloc)
@@ -352,7 +341,7 @@ class Controller:
             self.cancelling.discard(ev.job_id)
             state = "COMPLETED" if state == "COMPLETED" else "CANCELLED"
         when = max(ev.time, act.start)
-        self.forecaster.observe(act.item.estimate, when - act.start, act.item.spec.user)
+        self.board.forecaster.observe(act.item.estimate, when - act.start, act.item.spec.user)
         self.machine.release(ev.job_id)
         self.sched.finish(ev.job_id, when, ok=state == "COMPLETED")
         cpus = int(act.alloc.amounts[:, 0].sum())
@@ -394,15 +383,8 @@ class Controller:
         return "None"
 
     def start_estimates(self) -> dict[int, StartEstimate]:
-        """p50/p90 starts of the pending jobs, forecast at most once per cycle, outside the lock, on a clone."""
-        with self.lock:
-            key = (self.cycles, self.sched.epoch)
-            if self._forecast[0] == key:
-                return self._forecast[1]
-            snap, now = self.sched.clone(history=False), self.clock()  # never given submissions
-            forecaster = self.forecaster.fork()
-        self._forecast = (key, forecaster.starts(snap, now))
-        return self._forecast[1]
+        """p50/p90 starts of the pending jobs (see StartBoard)."""
+        return self.board.estimates(self.sched, self.lock, self.cycles, self.clock)
 
     def annotate(self, rows: list[Row]) -> list[Row]:
         starts = self.start_estimates() if any(r["state"] == "PENDING" for r in rows) else {}

@@ -111,3 +111,9 @@ def signal_one(pid: int, sig: int) -> None:
 
 
 STOP_SIGNAL = signal.SIGUSR1  # the instance alone: its task's own processes would die of it unasked
+
+
+def kill(proc: Any, sig: int = signal.SIGKILL) -> None:
+    """The instance and what its tasks started (its process group)."""
+    if proc is not None:
+        signal_group(proc.pid, sig)

@@ -190,7 +190,7 @@ class Manager:
 
     def _drop_instance(self, inst: Instance, preempted: bool, reason: str) -> None:
         self.instances.pop(inst.iid, None)
-        kill(inst.proc)
+        guard.kill(inst.proc)
         if inst.conn is not None:
             self.close_conn(inst.conn)
         running = inst.beacon.running() if inst.beacon is not None else None
@@ -242,7 +242,7 @@ class Manager:
             inst.conn.send((wire.STOP,))
             inst.conn.flush()
             self.close_conn(inst.conn)
-        kill(inst.proc, signal.SIGTERM)
+        guard.kill(inst.proc, signal.SIGTERM)
         if inst.beacon is not None:
             inst.beacon.release()
         self.provider.release(inst.slot)
@@ -398,9 +398,3 @@ class Manager:
             "apps": [a.to_dict() for a in self.registry.apps.values()],
             "journal_writes": self.journal.writes if self.journal is not None else 0,
         }
-
-
-def kill(proc: Any, sig: int = signal.SIGKILL) -> None:
-    """The instance and what its tasks started (its process group)."""
-    if proc is not None:
-        guard.signal_group(proc.pid, sig)
