@@ -30,6 +30,8 @@ def test_pending_job_shows_its_forecast_start(tmp_path: Path) -> None:
             assert "START_TIME" in table and "START_P90" in table
             line = next(row for row in table.splitlines() if row.lstrip().startswith(str(second)))
             assert "N/A" not in line
+            show = live.cli("show", str(second), check=True).stdout
+            assert "planned start" in show and "at 90%" in show
             sdk.cancel(second)
             sdk.cancel(first)
     finally:

@@ -39,6 +39,8 @@ def _lines(j: dict[str, Any]) -> list[str]:
     if j["state"] == "PENDING":
         why = ADVICE.get(j.get("reason") or "", "")
         start = f"; planned start {stamp(j['predicted_start'])}" if j.get("predicted_start") else ""
+        if start and j.get("predicted_start_p90"):
+            start += f" (by {stamp(j['predicted_start_p90'])} at 90%)"
         lines.append(f"   Why={why}{start}")
     return lines
 
