@@ -201,7 +201,7 @@ class Scheduler:
             deps = {d.job_id for w in self.held.values() for d in w.spec.dependencies}
             twin.outcomes = {j: self.outcomes[j] for j in deps if j in self.outcomes}
             twin.known = {*self.running, *self.held, *(w.spec.job_id for w in self.queue.items()), *twin.outcomes}
-        twin.ledger = UsageLedger(self.ledger.half_life, dict(self.ledger._value), dict(self.ledger._stamp))
+        twin.ledger = self.ledger.copy()
         twin.ctx = replace(self.ctx, usage=dict(self.ctx.usage))
         twin.reasons, twin.reservations, twin.slots = dict(self.reasons), dict(self.reservations), dict(self.slots)
         twin.easy_memo = twin.cons_memo = None  # a memo holds mutable planning state; the copy starts afresh

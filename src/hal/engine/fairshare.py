@@ -30,6 +30,10 @@ class UsageLedger:
     def usage(self, now: float) -> dict[str, float]:
         return {k: self._decay(k, now) for k in self._value}
 
+    def copy(self) -> UsageLedger:
+        """An independent ledger with the same charges (what-if runs must not charge the real one)."""
+        return UsageLedger(self.half_life, dict(self._value), dict(self._stamp))
+
 
 def fairshare_factor(usage: float, total_usage: float, shares: float) -> float:
     """Slurm's classic factor 2^(-U/S): 1 for an idle user, 0.5 at exactly the fair share."""
