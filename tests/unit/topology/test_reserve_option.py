@@ -20,10 +20,9 @@ from hal.engine.plugins.topology import TopologySelector
 from hal.engine.profile import Profile
 from hal.executors.local import LocalExecutor
 from hal.model.topology import Topology
-from hal.sim.generate import WorkloadShape, generate
+from hal.sim.generate import WorkloadShape
 from hal.sim.runner import SimOptions, load, machine
-from hal.sim.swf import write_swf
-from tests.clusters import switch_tree
+from tests.clusters import switch_tree, trace_and_cluster
 
 CLUSTER = switch_tree("tree", "n", 16, 4, "4G", 4)
 
@@ -62,11 +61,7 @@ def test_reserve_needs_topology_placement() -> None:
 
 @pytest.fixture()
 def files(tmp_path: Path) -> tuple[Path, Path]:
-    trace = tmp_path / "t.swf"
-    write_swf(trace, generate(WorkloadShape(jobs=150, procs=64, load=0.9, seed=5)))
-    cluster = tmp_path / "tree.toml"
-    cluster.write_text(CLUSTER, encoding="utf-8")
-    return trace, cluster
+    return trace_and_cluster(tmp_path, CLUSTER, WorkloadShape(jobs=150, procs=64, load=0.9, seed=5))
 
 
 def test_runner_attaches_it_to_whole_node_jobs(files: tuple[Path, Path]) -> None:

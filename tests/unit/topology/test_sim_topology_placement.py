@@ -14,22 +14,17 @@ from hal.engine.plugins.topology import TopologySelector
 from hal.engine.predict.registry import make_predictor
 from hal.engine.profile import Profile
 from hal.engine.request import Request
-from hal.sim.generate import WorkloadShape, generate
+from hal.sim.generate import WorkloadShape
 from hal.sim.runner import SimOptions, load, machine
 from hal.sim.simulator import Simulation
-from hal.sim.swf import write_swf
-from tests.clusters import switch_tree
+from tests.clusters import switch_tree, trace_and_cluster
 
 CLUSTER = switch_tree("tree", "n", 16, 4, "4G", 4)
 
 
 @pytest.fixture()
 def files(tmp_path: Path) -> tuple[Path, Path]:
-    trace = tmp_path / "t.swf"
-    write_swf(trace, generate(WorkloadShape(jobs=300, procs=64, load=0.8, seed=3)))
-    cluster = tmp_path / "tree.toml"
-    cluster.write_text(CLUSTER, encoding="utf-8")
-    return trace, cluster
+    return trace_and_cluster(tmp_path, CLUSTER, WorkloadShape(jobs=300, procs=64, load=0.8, seed=3))
 
 
 def _leaves(trace: Path, cluster: Path, placement: str) -> tuple[list[int], float]:
