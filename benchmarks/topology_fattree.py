@@ -72,6 +72,7 @@ def run(
     switches_wait: float | None = None,
     align: float = 0.0,
     reserve: dict[str, float] | None = None,
+    estimate: str = "user",
 ) -> tuple[dict[str, float | int], float]:
     cluster, topo = fat_tree()
     table = NodeTable.of(cluster)
@@ -93,7 +94,7 @@ def run(
         )
     sim = PlacementSimulation(
         jobs, book, Profile(order="fcfs", backfill="easy", backfill_order="sjf" if opts.get("sjf") else "queue"),
-        make_predictor("user"), selector.index, stretch,
+        make_predictor(estimate), selector.index, stretch,
         tick=60.0 if switches_wait or reserve else 0.0,
     )  # fmt: skip
     t0 = time.perf_counter()
@@ -122,6 +123,13 @@ def main() -> None:
     ap.add_argument("--no-stretch", action="store_true", help="skip the runs with the stretch model")
     ap.add_argument("--sjf-baseline", action="store_true", help="also run first fit backfilling shortest first")
     ap.add_argument("--only-reserve", action="store_true", help="run first fit and the reservations only")
+    ap.add_argument(
+        "--estimate",
+        choices=("user", "last2", "gbm"),
+        default="user",
+        help="runtime predictor the planner uses in every run (baseline included): user requests, Tsafrir's "
+        "last two, or the online GBM; a job outliving its prediction is extended to its request",
+    )
     args = ap.parse_args()
     jobs = multi_node_jobs(args.trace, args.skip, args.jobs, args.load, 1024)
     rows = []
@@ -138,7 +146,7 @@ def main() -> None:
         variants.append((True, None, 0.0, parse_reserve(spec)))
     for stretch in (None,) if args.no_stretch else (None, StretchModel()):
         for aware, wait, align, reserve in variants:
-            summary, wall = run(jobs, aware, stretch, wait, align, reserve)
+            summary, wall = run(jobs, aware, stretch, wait, align, reserve, args.estimate)
             label = ("topology" if aware else "first fit") + (f" --switches@{wait:.0f}" if wait else "")
             label += f" end-aligned {align:g}" if align else ""
             label += " " + ",".join(f"{k}={v:g}" for k, v in reserve.items()) if reserve else ""
@@ -154,6 +162,7 @@ def main() -> None:
         "makespan",
     )
     cols += ("avg_fragmentation",)
+    print(f"planner estimate: {args.estimate}")
     print("| policy | " + " | ".join(cols) + " | wait ratio | wall s |")
     print("|---" * (len(cols) + 3) + "|")
     per = len(variants)
