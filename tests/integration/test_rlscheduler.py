@@ -141,7 +141,7 @@ def test_loader_follows_rlscheduler_rules(tmp_path: Path) -> None:
     path = tmp_path / "tiny.swf"
     path.write_text("\n".join(lines) + "\n")
     loaded = load_jobs(path)
-    assert loaded.jobs == [RlJob(1, 0, 30, 30, 3), RlJob(2, 5, 10, -1, 4)]
+    assert loaded.jobs == [RlJob(1, 0, 30, 30, 3, 1), RlJob(2, 5, 10, -1, 4, 1)]
     assert (loaded.nodes, loaded.ppn) == (8, 1.0)
 
 

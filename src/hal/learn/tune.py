@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 
@@ -160,8 +161,60 @@ def rl_dynamic(args: TunedArgs) -> DynamicKey:
     return build
 
 
-def rl_setup(args: TunedArgs, backfill: bool = True) -> RlSetup:
-    """The RLScheduler variant running the tuned key: static when it can be, else re-keyed at each choice."""
+class Last2Window:
+    """The tuned key on last2 predictions learned inside one window, from its completions in time order.
+
+    Cold at the window's start (no job outside it is seen, so nothing of the test windows leaks into
+    training and nothing after a decision informs it): a user with no finished job yet is predicted at the
+    request. Keys are cached per job and recomputed only when its user's history changes.
+    """
+
+    def __init__(self, args: TunedArgs, jobs: Sequence[RlJob], ppn: float) -> None:
+        self.args = args
+        self.jobs = jobs
+        self.need = [math.ceil(j.procs / ppn) for j in jobs]
+        self.history: dict[int, deque[int]] = {}
+        self.version: dict[int, int] = {}
+        self.cache: list[tuple[int, float]] = [(-1, 0.0)] * len(jobs)
+
+    def predict(self, job: RlJob) -> float:
+        past = self.history.get(job.user) if job.user >= 0 else None
+        if not past:
+            return float(job.req)
+        value = sum(past) / len(past)
+        return min(value, float(job.req)) if job.req > 0 else value
+
+    def ended(self, j: int) -> None:
+        user = self.jobs[j].user
+        self.history.setdefault(user, deque(maxlen=2)).append(self.jobs[j].run)
+        self.version[user] = self.version.get(user, 0) + 1
+
+    def static(self, q: int) -> float:
+        job = self.jobs[q]
+        version = self.version.get(job.user, 0)
+        seen, key = self.cache[q]
+        if seen != version:
+            key = tuned_key(self.args, self.predict(job), float(job.req), job.procs, float(job.submit))
+            self.cache[q] = (version, key)
+        return key
+
+    def __call__(self, queue: list[int], now: int, free: int) -> list[float]:
+        args, jobs = self.args, self.jobs
+        out = [wait_term(args, self.static(q), now - jobs[q].submit, jobs[q].submit) for q in queue]
+        if args.w_fit:
+            need = self.need
+            out = [k + args.w_fit if need[q] > free and k > STARVED / 2 else k for k, q in zip(out, queue, strict=True)]
+        return out
+
+
+def rl_setup(args: TunedArgs, backfill: bool = True, predictor: str = "request") -> RlSetup:
+    """The RLScheduler variant running the tuned key: static when it can be, else re-keyed at each choice.
+    ``predictor`` "last2" predicts with Tsafrir's last2 learned online inside each window; backfilling
+    still plans on requested times, as the setup does."""
+    if predictor == "last2":
+        return RlSetup(policy="custom", backfill=backfill, dynamic=lambda jobs, ppn: Last2Window(args, jobs, ppn))
+    if predictor != "request":
+        raise ValueError(f"unknown predictor {predictor!r} for RLScheduler's setup; choose request or last2")
     if args.static:
         return RlSetup(policy="custom", backfill=backfill, key=rl_key(args))
     return RlSetup(policy="custom", backfill=backfill, dynamic=rl_dynamic(args))
@@ -210,15 +263,17 @@ def outside_starts(
     return out
 
 
-def rl_windows(loaded: Loaded, windows: Sequence[tuple[int, int]], args: TunedArgs, backfill: bool) -> list[float]:
-    setup = rl_setup(args, backfill)
+def rl_windows(
+    loaded: Loaded, windows: Sequence[tuple[int, int]], args: TunedArgs, backfill: bool, predictor: str = "request"
+) -> list[float]:
+    setup = rl_setup(args, backfill, predictor)
     return [simulate_window(loaded.jobs[s : s + n], loaded.nodes, loaded.ppn, setup) for s, n in windows]
 
 
 def rl_objective_windows(
-    loaded: Loaded, windows: Sequence[tuple[int, int]], backfill: bool, how: str = "mean"
+    loaded: Loaded, windows: Sequence[tuple[int, int]], backfill: bool, how: str = "mean", predictor: str = "request"
 ) -> Objective:
-    return lambda args: aggregate(rl_windows(loaded, windows, args, backfill), how)
+    return lambda args: aggregate(rl_windows(loaded, windows, args, backfill, predictor), how)
 
 
 def args_text(args: TunedArgs) -> str:

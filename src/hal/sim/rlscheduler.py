@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -33,12 +33,21 @@ class RlJob(NamedTuple):
     run: int
     req: int
     procs: int
+    user: int = -1  # SWF user id; RLScheduler's loader ignores it, an online predictor keys on it
 
 
 # A time-dependent custom key, built once per window from its jobs and the processors per node; called at
 # each head choice with the queued jobs' window indices, the time and the free nodes, it returns their keys.
 WindowKey = Callable[[list[int], int, int], Sequence[float]]
 DynamicKey = Callable[[Sequence[RlJob], float], WindowKey]
+
+
+@runtime_checkable
+class Learns(Protocol):
+    """A window key that also hears each completion, in time order, as a live scheduler would: an online
+    runtime predictor learns only from jobs that ended before the decision it informs."""
+
+    def ended(self, j: int) -> None: ...
 
 
 class Loaded(NamedTuple):
@@ -119,7 +128,7 @@ def load_jobs(path: str | Path) -> Loaded:
         run = 10 if rec.run < 0 else rec.run
         if run == 0:
             continue
-        jobs.append(RlJob(rec.job_id, rec.submit, run, req, max(rec.procs, rec.req_procs)))
+        jobs.append(RlJob(rec.job_id, rec.submit, run, req, max(rec.procs, rec.req_procs), rec.user))
     jobs.sort(key=lambda j: j.job_id)
     nodes = trace.header_int("MaxNodes")
     if nodes is None:
@@ -176,6 +185,7 @@ class _Window:
             keys = [static_key(setup.policy, setup.published_bug, j) for j in jobs]
         self.keys: list[Key] | None = None if keys[0] is None else [k for k in keys if k is not None]
         self.window_key = setup.dynamic(jobs, ppn) if setup.dynamic is not None else None
+        self.learner = self.window_key if isinstance(self.window_key, Learns) else None
         self.min_req = min(self.req)
         self.end_act = [0] * self.n  # start + run, the completion the simulator uses
         self.end_req = [0] * self.n  # start + req, what the shadow time is planned on
@@ -209,8 +219,13 @@ class _Window:
             self.nxt = nxt + 1
             return False
         self.t = max(self.t, end)
-        self.free += self.need[running.pop(0)]
+        self.finish(running.pop(0))
         return True
+
+    def finish(self, j: int) -> None:
+        self.free += self.need[j]
+        if self.learner is not None:
+            self.learner.ended(j)
 
     def choose_head(self) -> int:
         """Stable sort of the queue (ties keep their order), then the head is committed until it starts."""
@@ -282,8 +297,8 @@ class _Window:
                 self.queue.append(self.nxt)
                 self.nxt += 1
             else:
-                self.free += self.need[running.pop(0)]
                 self.t = max(self.t, end)
+                self.finish(running.pop(0))
 
     def simulate(self) -> float:
         """Schedule every window job; the window's value is the mean bounded slowdown over all of them."""
