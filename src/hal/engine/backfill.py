@@ -85,7 +85,7 @@ def easy_pass(s: Scheduler, plan: Plan, now: float, waiting: list[Waiting] | Non
             if done:
                 queue.remove(done)
             return
-    if cands and s.book.free_cpus() > 0:
+    if cands and (s.book.free_cpus() > 0 or queue.cpuless):
         if s.profile.backfill_order == "sjf":
             cands.sort(key=lambda w: w.estimate)
         started = _scan(s, plan, now, memo, cands)
@@ -111,6 +111,7 @@ def _scan(s: Scheduler, plan: Plan, now: float, memo: EasyMemo, cands: list[Wait
     nofit: dict[int, int] = {}  # family -> smallest size that did not fit now
     crowds: dict[int, int] = {}  # family (fungible) or shape -> smallest size that would delay the head
     started: set[int] = set()
+    cpuless = s.queue.cpuless > 0  # e.g. GPU-only work still fits once the CPUs are gone
     for cand in cands:
         if cand.cpus > free:
             continue
@@ -142,7 +143,7 @@ def _scan(s: Scheduler, plan: Plan, now: float, memo: EasyMemo, cands: list[Wait
         if not fungible:
             crowds.clear()
         free = free_cpus()
-        if free <= 0:
+        if free <= 0 and not cpuless:
             break
     return started
 

@@ -82,6 +82,7 @@ class PendingQueue:
         self._names: list[str] = []
         self._cols = self._columns([])
         self._ncols = 0
+        self.cpuless = 0  # queued jobs that need no processor: backfilling cannot stop when the CPUs run out
 
     def __len__(self) -> int:
         return len(self._items)
@@ -90,6 +91,8 @@ class PendingQueue:
         key = self.order.key(item.spec, item.estimate) if self.order.static else 0.0
         entry = (key, item.seq, item)
         self._fresh.append(entry)
+        if item.cpus == 0:
+            self.cpuless += 1
         items = self._items
         if not items or entry[:2] >= items[-1][:2]:
             items.append(entry)
@@ -148,6 +151,8 @@ class PendingQueue:
         return self._items[0][2] if self.order.static and self._items else None
 
     def pop_head(self) -> None:
+        if self._items[0][2].cpus == 0:
+            self.cpuless -= 1
         del self._items[0]
         self._ncols = 0
 
@@ -159,6 +164,8 @@ class PendingQueue:
             self._cols = self._cols.take(keep)
             self._ncols = int(keep.sum())
         self._items = [e for e in items if e[2].spec.job_id not in job_ids]
+        if self.cpuless:
+            self.cpuless = sum(1 for e in self._items if e[2].cpus == 0)
 
     def items(self) -> list[Waiting]:
         return [e[2] for e in self._items]

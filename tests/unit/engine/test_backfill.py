@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from hal.engine.capacity import PoolBook
 from hal.engine.plan import Plan
 from hal.engine.predict.registry import make_predictor
 from hal.engine.profile import Profile
 from hal.model.job import JobSpec
+from hal.model.resources import Resources, ResourceSpace
 from hal.sim.simulator import Simulation, pool_for
 
 
@@ -99,3 +101,14 @@ def test_conservative_keeps_its_promises_when_jobs_end_early() -> None:
     broken = {j: (got[j], r) for j, rs in made.items() for r in rs if got[j] > r}
     assert not broken, f"jobs started after their reservation (start, promised): {broken}"
     assert got[4] <= 5.0
+
+
+def test_easy_backfills_a_job_that_needs_no_processor_when_all_are_taken() -> None:
+    # 4 CPUs and 2 GPUs: job 1 takes every CPU until 50; head job 2 waits for them; job 3 needs a GPU only.
+    def gpu_job(jid: int, cpus: int, gpus: int, submit: float) -> JobSpec:
+        return JobSpec(jid, submit, tasks=1, per_task=Resources(cpus, 0, gpus), time_limit=100.0, runtime=50.0)
+
+    jobs = [gpu_job(1, 4, 0, 0.0), gpu_job(2, 4, 1, 1.0), gpu_job(3, 0, 1, 2.0)]
+    out = Simulation(jobs, PoolBook((4, 0, 2)), ResourceSpace(), Profile(backfill="easy"), make_predictor("user")).run()
+    got = dict(zip(out.job_id.tolist(), out.start.tolist(), strict=True))
+    assert got[3] == 2.0 and got[2] == 50.0  # before the fix, job 3 waited for the head (50.0)
