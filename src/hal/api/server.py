@@ -8,6 +8,7 @@ import ipaddress
 import json
 import logging
 import os
+import signal
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from hal.api.app import create_app
 from hal.api.metrics import Metrics
 from hal.controller.auth import Authenticator, create_token, write_private
 from hal.controller.core import Controller
+from hal.controller.learning import LivePredictor, caught_up, model_path, open_predictor, relearn, save_predictor
 from hal.controller.machine import Machine
 from hal.controller.recovery import recover
 from hal.controller.store import Store, sqlite_url
@@ -49,6 +51,7 @@ class ServerOptions:
     tls_key: Path | None = None
     allow_insecure_remote: bool = False
     grace: float = 10.0
+    model: Path | None = None  # gbm's model file; default HAL_HOME/runtime-model.zip
 
 
 class BindRefused(ValueError):
@@ -88,6 +91,19 @@ def bootstrap_token(store: Store, home: Path) -> Path:
     return path
 
 
+def learner(opts: ServerOptions, home: Path, store: Store) -> LivePredictor:
+    """The runtime predictor, caught up with the accounting records before any job is planned."""
+    live = open_predictor(opts.predictor, opts.model, home)
+    if live.warning:
+        log.warning("%s", live.warning)
+    count = relearn(live.predictor, store)
+    state = caught_up(live.predictor)
+    log.info(
+        "runtime predictor %s from %s relearned from %d ended jobs (%s)", opts.predictor, live.source, count, state
+    )
+    return live
+
+
 def build(opts: ServerOptions) -> tuple[Controller, Any, Store, Executor]:
     home = opts.home or hal_home()
     home.mkdir(parents=True, exist_ok=True)
@@ -98,7 +114,7 @@ def build(opts: ServerOptions) -> tuple[Controller, Any, Store, Executor]:
         Profile.from_toml(opts.profile.read_text(encoding="utf-8")) if opts.profile else Profile(order="multifactor")
     )
     executor = make_executor(opts.executor, home, opts.grace)
-    ctl = Controller(store, machine, executor, profile, opts.predictor, grace=opts.grace)
+    ctl = Controller(store, machine, executor, profile, learner(opts, home, store).predictor, grace=opts.grace)
     metrics = Metrics(ctl)
     ctl.observer = metrics
     recover(ctl)
@@ -137,9 +153,15 @@ def serve(opts: ServerOptions) -> None:
         timeout_keep_alive=30,
         backlog=4096,
     )
+    # uvicorn re-raises the SIGTERM it shut down on once it is done; with the default handler that would end
+    # the process before the controller stops and the runtime model is saved, so a SIGTERM lands here as a no-op.
+    signal.signal(signal.SIGTERM, lambda _sig, _frame: None)
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         ctl.stop()
+        saved = save_predictor(LivePredictor(ctl.sched.predictor, model_path(opts.predictor, opts.model, home)))
+        if saved is not None:
+            log.info("runtime model saved to %s", saved)
         executor.shutdown()
         store.close()

@@ -33,7 +33,13 @@ def server(
     profile: Annotated[
         Path | None, typer.Option(help="scheduling profile TOML; default multifactor with EASY backfill")
     ] = None,
-    estimate: Annotated[str, typer.Option(help="runtime predictor: user or last2")] = "user",
+    estimate: Annotated[
+        str, typer.Option(help="runtime predictor: user, last2 or gbm (learned from this site's accounting)")
+    ] = "user",
+    model: Annotated[
+        Path | None,
+        typer.Option(help="gbm: model file to start from and save to at shutdown; default HOME/runtime-model.zip"),
+    ] = None,
     executor: Annotated[str, typer.Option(help="local (real processes under supervisors) or dev")] = "local",
     tls_cert: Annotated[Path | None, typer.Option(help="TLS certificate (PEM)")] = None,
     tls_key: Annotated[Path | None, typer.Option(help="TLS private key (PEM)")] = None,
@@ -56,6 +62,7 @@ def server(
         tls_key,
         allow_insecure_remote,
         grace,
+        model,
     )
     try:
         check_bind(opts)

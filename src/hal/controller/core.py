@@ -29,6 +29,7 @@ from hal.controller.jobs import (
 from hal.controller.machine import Machine
 from hal.controller.startboard import StartBoard
 from hal.controller.store import Store
+from hal.engine.api import RuntimePredictor
 from hal.engine.cycle import Rejected, Scheduler
 from hal.engine.fairshare import UsageLedger
 from hal.engine.forecast import StartEstimate
@@ -37,8 +38,8 @@ from hal.engine.plan import Plan
 from hal.engine.plugins.leaf_reserve import install
 from hal.engine.plugins.placement import RANKERS
 from hal.engine.plugins.placement_explain import topology_reason
+from hal.engine.predict.basic import UserEstimate
 from hal.engine.predict.correct import extend
-from hal.engine.predict.registry import make_predictor
 from hal.engine.profile import Profile
 from hal.engine.request import Request, request_of
 from hal.executors.api import ExecEvent, ExecEventKind, Executor
@@ -58,7 +59,7 @@ class Controller:
         machine: Machine,
         executor: Executor,
         profile: Profile | None = None,
-        predictor: str = "user",
+        predictor: RuntimePredictor | None = None,  # default: user estimates; `hal server` builds its own
         clock: Callable[[], float] = time.time,
         poll: float = 0.02,
         timer: float = 1.0,
@@ -71,7 +72,7 @@ class Controller:
         if self.profile.topology_reserve:  # leaf-aware EASY reservation on the cluster file's tree
             tree = machine.cluster.topology or Topology.flat(len(self.table))
             install(self.book, tree, self.profile.topology_reserve)
-        self.sched = Scheduler(self.book, self.table.space, self.profile, make_predictor(predictor))
+        self.sched = Scheduler(self.book, self.table.space, self.profile, predictor or UserEstimate())
         self.clock, self.poll, self.timer, self.grace = clock, poll, timer, grace
         self.live: dict[int, Live] = {}
         self.gates: dict[int, Gate] = {}
@@ -86,8 +87,7 @@ class Controller:
         self.observer: Observer = NullObserver()
         self.next_id = store.max_job_id() + 1
         self.lock = threading.RLock()
-        self.wake = threading.Event()
-        self._stop = threading.Event()
+        self.wake, self._stop = threading.Event(), threading.Event()
         self._thread: threading.Thread | None = None
         self.cycles = 0
         self.htc: Any = None  # HTC slot provider (hal.htc.bridge): takes slot-job starts out of each plan

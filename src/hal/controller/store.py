@@ -210,6 +210,16 @@ class Store:
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(q).mappings()]
 
+    def ran_rows(self, since: float = 0.0) -> list[Row]:
+        """Jobs that ran and ended after ``since``, in end order: what a runtime predictor relearns from."""
+        q = (
+            sa.select(jobs)
+            .where(jobs.c.start_time.is_not(None), jobs.c.end_time.is_not(None), jobs.c.end_time > since)
+            .order_by(jobs.c.end_time, jobs.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(q).mappings()]
+
     # ---- idempotency ----------------------------------------------------------------------------
     def find_submission(self, conn: Connection, user: str, key: str) -> tuple[int, int] | None:
         q = sa.select(submissions.c.first_job_id, submissions.c.count).where(

@@ -89,6 +89,7 @@ def save_model(predictor: GbmPredictor, path: str | Path) -> None:
         "config": asdict(predictor.cfg),
         "upper_factor": predictor.upper_factor,
         "completions": predictor.completions,
+        "learned_until": predictor.learned_until,
         "history": history_to_json(predictor.history),
     }
     window = io.BytesIO()
@@ -129,6 +130,7 @@ def load_model(path: str | Path, trainer: Trainer | None = None) -> GbmPredictor
     pred = GbmPredictor(**kwargs)
     pred.upper_factor = float(meta["upper_factor"])
     pred.completions = int(meta["completions"])
+    pred.learned_until = float(meta.get("learned_until", 0.0))  # absent in files written before it was kept
     pred.next_train = pred.completions + cfg.retrain_every
     pred.inputs = deque((list(r) for r in rows.tolist()), maxlen=cfg.window)
     pred.targets = deque(targets.tolist(), maxlen=cfg.window)

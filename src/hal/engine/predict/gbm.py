@@ -102,6 +102,7 @@ class GbmPredictor:
     completions: int = 0
     next_train: int = 0
     seen: int = 0  # residuals observed
+    learned_until: float = 0.0  # latest end time observed: a restart replays accounting records after it
 
     def __post_init__(self) -> None:
         self.inputs = deque(maxlen=self.cfg.window)
@@ -152,6 +153,7 @@ class GbmPredictor:
         return lreq + x[k + SELECT_INDEX[best]]
 
     def observe(self, job: JobSpec, runtime: float, end_time: float) -> None:
+        self.learned_until = max(self.learned_until, end_time)
         self.history.finished(job, runtime, end_time)
         self.fallback.observe(job, runtime, end_time)
         frozen = self.pending.pop(job.job_id, None)

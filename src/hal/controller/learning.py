@@ -1,0 +1,108 @@
+"""The live controller's runtime predictor: learned from the site's own accounting records, retrained off
+the scheduling loop, and kept in a model file across restarts.
+
+The accounting database is the source of truth: at start the predictor replays, in time order, the
+submissions and ends of every job that ran after what it already knows (all of them for last2 or a new
+gbm; those past the model file's ``learned_until`` for a loaded one). A controller killed without saving
+therefore loses nothing but the time to relearn. An unusable model file gives a warning and last2.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from hal.controller.jobs import request_of_row, spec_of
+from hal.controller.store import Row, Store
+from hal.engine.api import RuntimePredictor
+from hal.engine.predict.gbm import GbmPredictor
+from hal.engine.predict.registry import make_predictor
+from hal.learn.store import ModelFileError, load_or_fallback, save_model
+from hal.learn.trainer import BackgroundTrainer
+from hal.model.job import JobSpec
+
+MODEL_FILE = "runtime-model.zip"
+PREDICTORS = ("user", "last2", "gbm")
+
+
+@dataclass(slots=True)
+class LivePredictor:
+    predictor: RuntimePredictor
+    path: Path | None  # where a gbm model is loaded from and saved to; None for the other predictors
+    warning: str | None = None  # why the model file was not used
+    source: str = ""  # where its knowledge comes from, for the server's log
+
+
+def model_path(name: str, model: Path | None, home: Path) -> Path | None:
+    """gbm's model file: the one named, else the state folder's; the other predictors keep none."""
+    return (model or home / MODEL_FILE) if name == "gbm" else None
+
+
+def open_predictor(name: str, model: Path | None, home: Path) -> LivePredictor:
+    """``name`` as `hal server --estimate` takes it; gbm starts from ``model`` (default: the state folder's
+    model file) when it exists, else untrained; its fits run on a worker thread."""
+    if name not in PREDICTORS:
+        raise ValueError(f"unknown runtime predictor {name!r}; choose one of {', '.join(PREDICTORS)}")
+    if name != "gbm":
+        if model is not None:
+            raise ValueError("--model needs --estimate gbm")
+        return LivePredictor(make_predictor(name), None, source="accounting records")
+    path = model or home / MODEL_FILE
+    if not path.exists() and model is None:
+        return LivePredictor(GbmPredictor(trainer=BackgroundTrainer()), path, source=f"new model (saved to {path})")
+    predictor, warning = load_or_fallback(path, BackgroundTrainer())
+    return LivePredictor(predictor, path, warning, "last2 instead" if warning else f"model file {path}")
+
+
+def caught_up(predictor: RuntimePredictor) -> str:
+    """Wait for a fit the replay started, so the first plans use it; says what the model knows."""
+    if not isinstance(predictor, GbmPredictor):
+        return "no model"
+    if isinstance(predictor.trainer, BackgroundTrainer):
+        predictor.trainer.join()
+        fresh = predictor.trainer.take()
+        if fresh is not None:
+            predictor.model = fresh
+    if predictor.model is None:
+        return f"no model yet: last2 until {predictor.cfg.warmup} completions ({predictor.completions} so far)"
+    return f"model trained, {predictor.completions} completions learned"
+
+
+def relearn(predictor: RuntimePredictor, store: Store) -> int:
+    """Replay the accounting records the predictor has not learned from; returns how many jobs ended."""
+    since = predictor.learned_until if isinstance(predictor, GbmPredictor) else 0.0
+    rows = store.ran_rows(since)
+    events: list[tuple[float, int, int, Row]] = []
+    for r in rows:
+        if r["submit_time"] > since:  # submitted before ``since``: the loaded history counted it already
+            events.append((r["submit_time"], 0, r["id"], r))
+        events.append((r["end_time"], 1, r["id"], r))
+    events.sort(key=lambda e: e[:3])
+    specs: dict[int, JobSpec] = {}
+    for _, kind, job_id, r in events:
+        spec = specs.get(job_id)
+        if spec is None:
+            spec = specs[job_id] = spec_of(job_id, request_of_row(r), r["user"], r["submit_time"], ())
+        if kind == 0:
+            predictor.predict(spec)
+        else:
+            predictor.observe(spec, r["end_time"] - r["start_time"], r["end_time"])
+    return len(rows)
+
+
+def save_predictor(live: LivePredictor) -> Path | None:
+    """Write a trained gbm to its file (replaced atomically); None when there is nothing to write."""
+    pred, path = live.predictor, live.path
+    if path is None or not isinstance(pred, GbmPredictor):
+        return None
+    caught_up(pred)
+    if pred.model is None:
+        return None
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        save_model(pred, tmp)
+    except ModelFileError:
+        return None
+    os.replace(tmp, path)
+    return path

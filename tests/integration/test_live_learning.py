@@ -1,0 +1,137 @@
+"""The live controller's runtime predictor: gbm learned from the accounting records of a real database,
+saved and loaded across restarts of a real server, and last2 with the reason when the model file is bad."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from hal.controller.directives import JobRequest
+from hal.controller.jobs import new_row, request_json, spec_of
+from hal.controller.learning import MODEL_FILE, model_path, open_predictor, relearn, save_predictor
+from hal.controller.store import Store, sqlite_url
+from hal.engine.predict.basic import LastTwo
+from hal.engine.predict.gbm import GbmPredictor
+from tests.integration.livekit import LiveServer
+
+SCRIPT = "#!/bin/sh\n#SBATCH --nodes=4 --ntasks-per-node=2 --time=60\nsleep {seconds}\n"
+RUN_S = 100.0  # what this user's jobs really take, against a 60-minute request
+
+
+def whole_machine() -> JobRequest:
+    return JobRequest(script=SCRIPT.format(seconds=100), nodes=4, tasks=8, time_limit=3600.0)
+
+
+def fill_history(db: Path, user: str, count: int, first_id: int = 1, t0: float = 1.0e6) -> float:
+    """``count`` jobs that ran one after another, as the accounting table records them; returns the last end."""
+    store = Store(sqlite_url(db))
+    req = whole_machine()
+    stored = request_json(req, [])
+    end = t0
+    with store.engine.begin() as conn:
+        for i in range(count):
+            jid, start = first_id + i, end + 5.0
+            end = start + RUN_S + (i % 3)
+            store.insert_jobs(conn, [new_row(jid, req, user, start - 5.0, None, stored)], start - 5.0, "submitted")
+            values = {"state": "COMPLETED", "start_time": start, "end_time": end, "alloc_cpus": 8}
+            store.update_job(conn, jid, values)
+    store.close()
+    return end
+
+
+def test_gbm_relearns_the_accounting_history_and_keeps_its_model_across_restarts(tmp_path: Path) -> None:
+    db = tmp_path / "hal.db"
+    last = fill_history(db, "ada", 600)
+    store = Store(sqlite_url(db))
+    live = open_predictor("gbm", None, tmp_path)
+    assert isinstance(live.predictor, GbmPredictor) and live.path == tmp_path / MODEL_FILE and not live.path.exists()
+    assert relearn(live.predictor, store) == 600
+    assert save_predictor(live) == tmp_path / MODEL_FILE
+    probe = spec_of(10_000, whole_machine(), "ada", last + 10.0, ())
+    again = open_predictor("gbm", None, tmp_path)
+    assert isinstance(again.predictor, GbmPredictor) and again.predictor.learned_until == last
+    assert again.predictor.model is not None
+    assert relearn(again.predictor, store) == 0  # nothing ended since the model was saved
+    store.close()
+    newer = fill_history(db, "ada", 3, first_id=601, t0=last)
+    store = Store(sqlite_url(db))
+    assert relearn(again.predictor, store) == 3 and again.predictor.learned_until == newer
+    guess = again.predictor.predict(probe)
+    assert RUN_S <= guess.point < 4 * RUN_S  # learned, not the 3,600 s request
+    store.close()
+
+
+def test_a_bad_model_file_gives_last2_with_the_reason(tmp_path: Path) -> None:
+    db = tmp_path / "hal.db"
+    fill_history(db, "ada", 5)
+    bad = tmp_path / "model.zip"
+    bad.write_bytes(b"not a zip at all")
+    live = open_predictor("gbm", bad, tmp_path)
+    assert isinstance(live.predictor, LastTwo)
+    assert live.warning is not None and str(bad) in live.warning and "falling back to last2" in live.warning
+    store = Store(sqlite_url(db))
+    assert relearn(live.predictor, store) == 5  # last2 also starts from the site's records
+    assert live.predictor.predict(spec_of(99, whole_machine(), "ada", 2.0e6, ())).point == pytest.approx(
+        RUN_S + 0.5
+    )  # jobs 4 and 5: 100 and 101 s
+    assert save_predictor(live) is None and bad.read_bytes() == b"not a zip at all"  # the bad file is left as found
+    store.close()
+    with pytest.raises(ValueError, match="--model needs --estimate gbm"):
+        open_predictor("last2", bad, tmp_path)
+    with pytest.raises(ValueError, match="unknown runtime predictor"):
+        open_predictor("oracle", None, tmp_path)
+    assert model_path("user", None, tmp_path) is None
+
+
+def _relearned(log: str) -> list[int]:
+    return [int(n) for n in re.findall(r"relearned from (\d+) ended jobs", log)]
+
+
+def test_server_plans_on_gbm_learned_from_its_own_history(tmp_path: Path) -> None:
+    live = LiveServer(tmp_path, "--estimate", "gbm")
+    live.home.mkdir(parents=True)
+    fill_history(live.home / "hal.db", getpass.getuser(), 600, t0=time.time() - 200_000)
+    live.start()
+    try:
+        with live.client() as sdk:
+            first = sdk.submit(SCRIPT.format(seconds=60))["job_id"]
+            deadline = time.monotonic() + 30
+            while (rec := sdk.get(first))["state"] != "RUNNING" and time.monotonic() < deadline:
+                time.sleep(0.1)
+            second = sdk.submit(SCRIPT.format(seconds=1))["job_id"]
+            data = json.loads(live.cli("queue", "--start", "--json", check=True).stdout)
+            pending = next(j for j in data["jobs"] if j["job_id"] == second)
+            # Planned on what this user's jobs take (~100 s), not on the running job's 60-minute request.
+            assert pending["predicted_start"] - rec["start_time"] < 600
+            sdk.cancel(second)
+            sdk.cancel(first)
+            sdk.wait(first, timeout=30)
+    finally:
+        live.stop()
+    log = live.log.read_text()
+    assert _relearned(log) == [600] and "model trained" in log
+    assert "runtime model saved to" in log and (live.home / MODEL_FILE).exists()
+    live.start()  # a restart loads the model and relearns only what ended after it was saved
+    live.stop()
+    log = live.log.read_text()
+    assert f"model file {live.home / MODEL_FILE}" in log and _relearned(log)[1] <= 1
+
+
+def test_server_with_an_unusable_model_file_runs_on_last2(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.zip"
+    bad.write_text("garbage")
+    live = LiveServer(tmp_path, "--estimate", "gbm", "--model", str(bad))
+    live.start()
+    try:
+        with live.client() as sdk:
+            job = sdk.submit(wrap="true", options={"time": "1:00"})["job_id"]
+            assert sdk.wait(job, timeout=30)["state"] == "COMPLETED"
+    finally:
+        live.stop()
+    log = live.log.read_text()
+    assert "falling back to last2" in log and str(bad) in log and "WARNING" in log
