@@ -135,3 +135,12 @@ def test_server_with_an_unusable_model_file_runs_on_last2(tmp_path: Path) -> Non
         live.stop()
     log = live.log.read_text()
     assert "falling back to last2" in log and str(bad) in log and "WARNING" in log
+
+
+def test_user_estimates_skip_the_replay(tmp_path: Path) -> None:
+    db = tmp_path / "hal.db"
+    fill_history(db, "ada", 3)
+    store = Store(sqlite_url(db))
+    assert relearn(open_predictor("user", None, tmp_path).predictor, store) == 0
+    assert relearn(open_predictor("last2", None, tmp_path).predictor, store) == 3
+    store.close()

@@ -16,6 +16,7 @@ from pathlib import Path
 from hal.controller.jobs import request_of_row, spec_of
 from hal.controller.store import Row, Store
 from hal.engine.api import RuntimePredictor
+from hal.engine.predict.basic import LastTwo
 from hal.engine.predict.gbm import GbmPredictor
 from hal.engine.predict.registry import make_predictor
 from hal.learn.store import ModelFileError, load_or_fallback, save_model
@@ -71,6 +72,8 @@ def caught_up(predictor: RuntimePredictor) -> str:
 
 def relearn(predictor: RuntimePredictor, store: Store) -> int:
     """Replay the accounting records the predictor has not learned from; returns how many jobs ended."""
+    if not isinstance(predictor, GbmPredictor | LastTwo):  # user estimates learn nothing: skip the read
+        return 0
     since = predictor.learned_until if isinstance(predictor, GbmPredictor) else 0.0
     rows = store.ran_rows(since)
     events: list[tuple[float, int, int, Row]] = []
