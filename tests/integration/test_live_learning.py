@@ -108,6 +108,9 @@ def test_server_plans_on_gbm_learned_from_its_own_history(tmp_path: Path) -> Non
             pending = next(j for j in data["jobs"] if j["job_id"] == second)
             # Planned on what this user's jobs take (~100 s), not on the running job's 60-minute request.
             assert pending["predicted_start"] - rec["start_time"] < 600
+            running = sdk.get(first)
+            assert running["predicted_end"] is not None and running["predicted_end"] - rec["start_time"] < 600
+            assert "PredictedEnd=" in live.cli("show", str(first), check=True).stdout
             sdk.cancel(second)
             sdk.cancel(first)
             sdk.wait(first, timeout=30)

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 import hal
 from hal.api.metrics import Metrics
-from hal.api.views import array_summary, nodes_view, record, summary_view, usage_view
+from hal.api.views import array_summary, nodes_view, record, running_ends, summary_view, usage_view
 from hal.controller.auth import Authenticator, Identity, check_user, create_token
 from hal.controller.contracts import Forbidden, NotFound, SubmitError
 from hal.controller.core import Controller
@@ -120,11 +120,12 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
         states = [s.strip().upper() for s in state.split(",") if s.strip()] if state else None
         rows = ctl.store.query(owner, states, partition, since, until, limit=limit)
         now = ctl.clock()
-        return {"jobs": [record(r, now) for r in ctl.annotate(rows)]}
+        return {"jobs": [record(r, now) for r in running_ends(ctl, ctl.annotate(rows))]}
 
     def _visible(ref: str, who: Identity) -> list[dict[str, Any]]:
         ids = ctl.resolve(ref)
         rows = ctl.annotate(ctl.store.query(job_ids=ids) if len(ids) > 1 else [r for r in [ctl.store.get(ids[0])] if r])
+        rows = running_ends(ctl, rows)
         rows = [r for r in rows if r["id"] in set(ids)]
         if not rows:
             raise NotFound(f"no job {ref}")

@@ -14,6 +14,7 @@ PUBLIC = (
     "submit_time", "start_time", "end_time", "time_limit", "req_nodes", "req_tasks", "req_cpus", "req_mem_mb",
     "req_gpus", "alloc_cpus", "nodelist", "exit_code", "signal", "cpu_seconds", "max_rss_mb", "requeue", "restarts",
     "workdir", "stdout_path", "stderr_path", "reason", "predicted_start", "predicted_start_p90", "placement",
+    "predicted_end",
 )  # fmt: skip
 
 
@@ -27,6 +28,8 @@ def record(row: Row, now: float, detail: bool = False) -> dict[str, Any]:
     out.setdefault("reason", None)
     if row["state"] != "PENDING":
         out["reason"] = None
+    if row["state"] != "RUNNING":
+        out["predicted_end"] = None
     if detail:
         req = json.loads(row["request"])
         out["dependencies"] = [f"{k}:{j}" for k, j in req.get("_deps", [])]
@@ -35,6 +38,16 @@ def record(row: Row, now: float, detail: bool = False) -> dict[str, Any]:
         out["begin"] = req.get("begin")
         out["script"] = req.get("script")
     return out
+
+
+def running_ends(ctl: Controller, rows: list[Row]) -> list[Row]:
+    """A running job's end as the planner expects it now: predicted, or extended once the job outlived that."""
+    with ctl.lock:
+        for r in rows:
+            act = ctl.sched.running.get(r["id"]) if r["state"] == "RUNNING" else None
+            if act is not None:
+                r["predicted_end"] = act.predicted_end
+    return rows
 
 
 def array_summary(records: list[dict[str, Any]]) -> dict[str, Any]:

@@ -42,6 +42,8 @@ def _lines(j: dict[str, Any]) -> list[str]:
         if start and j.get("predicted_start_p90"):
             start += f" (by {stamp(j['predicted_start_p90'])} at 90%)"
         lines.append(f"   Why={why}{start}")
+    elif j["state"] == "RUNNING" and j.get("predicted_end"):
+        lines.append(f"   PredictedEnd={stamp(j['predicted_end'])} (planner's forecast; the kill limit is TimeLimit)")
     return lines
 
 
