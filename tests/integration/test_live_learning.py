@@ -7,6 +7,7 @@ import getpass
 import json
 import re
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,11 @@ def test_gbm_relearns_the_accounting_history_and_keeps_its_model_across_restarts
     newer = fill_history(db, "ada", 3, first_id=601, t0=last)
     store = Store(sqlite_url(db))
     assert relearn(again.predictor, store) == 3 and again.predictor.learned_until == newer
+    nested = tmp_path / "new" / "dir" / "model.zip"  # a named file in a folder not made yet
+    assert save_predictor(replace(again, path=nested)) == nested and nested.exists()
+    blocked = tmp_path / "model.zip" / "x"  # under a file: cannot be written, and shutdown goes on
+    (tmp_path / "model.zip").write_text("")
+    assert save_predictor(replace(again, path=blocked)) is None
     guess = again.predictor.predict(probe)
     assert RUN_S <= guess.point < 4 * RUN_S  # learned, not the 3,600 s request
     store.close()
@@ -86,6 +92,8 @@ def test_a_bad_model_file_gives_last2_with_the_reason(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown runtime predictor"):
         open_predictor("oracle", None, tmp_path)
     assert model_path("user", None, tmp_path) is None
+    fresh = open_predictor("gbm", tmp_path / "new" / "model.zip", tmp_path)  # named but not there yet: built anew
+    assert isinstance(fresh.predictor, GbmPredictor) and fresh.warning is None
 
 
 def _relearned(log: str) -> list[int]:

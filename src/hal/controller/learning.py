@@ -9,6 +9,7 @@ therefore loses nothing but the time to relearn. An unusable model file gives a 
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from hal.learn.store import ModelFileError, load_or_fallback, save_model
 from hal.learn.trainer import BackgroundTrainer
 from hal.model.job import JobSpec
 
+log = logging.getLogger("hal.controller")
 MODEL_FILE = "runtime-model.zip"
 PREDICTORS = ("user", "last2", "gbm")
 
@@ -42,7 +44,8 @@ def model_path(name: str, model: Path | None, home: Path) -> Path | None:
 
 def open_predictor(name: str, model: Path | None, home: Path) -> LivePredictor:
     """``name`` as `hal server --estimate` takes it; gbm starts from ``model`` (default: the state folder's
-    model file) when it exists, else untrained; its fits run on a worker thread."""
+    model file) when it exists, else untrained; its fits run on a worker thread. A file that exists but
+    cannot be used gives last2 and the reason."""
     if name not in PREDICTORS:
         raise ValueError(f"unknown runtime predictor {name!r}; choose one of {', '.join(PREDICTORS)}")
     if name != "gbm":
@@ -50,7 +53,7 @@ def open_predictor(name: str, model: Path | None, home: Path) -> LivePredictor:
             raise ValueError("--model needs --estimate gbm")
         return LivePredictor(make_predictor(name), None, source="accounting records")
     path = model or home / MODEL_FILE
-    if not path.exists() and model is None:
+    if not path.exists():  # a first start: the model is built from the records and saved there at shutdown
         return LivePredictor(GbmPredictor(trainer=BackgroundTrainer()), path, source=f"new model (saved to {path})")
     predictor, warning = load_or_fallback(path, BackgroundTrainer())
     return LivePredictor(predictor, path, warning, "last2 instead" if warning else f"model file {path}")
@@ -104,8 +107,10 @@ def save_predictor(live: LivePredictor) -> Path | None:
         return None
     tmp = path.with_name(path.name + ".tmp")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         save_model(pred, tmp)
-    except ModelFileError:
+        os.replace(tmp, path)
+    except (ModelFileError, OSError) as exc:  # shutdown goes on; the records relearn it at the next start
+        log.warning("runtime model not saved to %s: %s", path, exc)
         return None
-    os.replace(tmp, path)
     return path
