@@ -94,6 +94,9 @@ def bootstrap_token(store: Store, home: Path) -> Path:
 def learner(opts: ServerOptions, home: Path, store: Store) -> LivePredictor:
     """The runtime predictor, caught up with the accounting records before any job is planned."""
     live = open_predictor(opts.predictor, opts.model, home)
+    if opts.predictor == "user":
+        log.info("runtime predictor: the requested times (user estimates)")
+        return live
     if live.warning:
         log.warning("%s", live.warning)
     count = relearn(live.predictor, store)
