@@ -115,6 +115,8 @@ class PlacementSimulation:
                 sched.finish(job.job_id, now)
             else:
                 self._correct(events, i, now)
+            if kind == CORRECT and events.peek() == (now, CORRECT):
+                continue  # the engine's contract: extend every overrun of this instant before a cycle
             book.now = now
             plan = sched.cycle(now)
             for placement in plan.starts:
