@@ -48,11 +48,11 @@ def open_predictor(name: str, model: Path | None, home: Path) -> LivePredictor:
     cannot be used gives last2 and the reason."""
     if name not in PREDICTORS:
         raise ValueError(f"unknown runtime predictor {name!r}; choose one of {', '.join(PREDICTORS)}")
-    if name != "gbm":
+    path = model_path(name, model, home)
+    if path is None:
         if model is not None:
             raise ValueError("--model needs --estimate gbm")
         return LivePredictor(make_predictor(name), None, source="accounting records")
-    path = model or home / MODEL_FILE
     if not path.exists():  # a first start: the model is built from the records and saved there at shutdown
         return LivePredictor(GbmPredictor(trainer=BackgroundTrainer()), path, source=f"new model (saved to {path})")
     predictor, warning = load_or_fallback(path, BackgroundTrainer())
