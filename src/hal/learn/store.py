@@ -26,6 +26,7 @@ from hal.engine.predict.trees import GbmConfig
 
 FORMAT = "hal-runtime-model"
 VERSION = 1
+BOOSTERS = {"select": len(SELECTED), "regress": 1}  # boosters a model of each mode holds
 
 
 class ModelFileError(Exception):
@@ -111,41 +112,75 @@ def load_model(path: str | Path, trainer: Trainer | None = None) -> GbmPredictor
             meta = json.loads(zf.read("meta.json"))
             _check(meta, where)
             texts = [zf.read(f"booster_{i}.txt").decode() for i in range(int(meta["boosters"]))]
-            window = np.load(io.BytesIO(zf.read("window.npz")))
-            rows, targets = window["inputs"], window["targets"]
+            rows, targets = _window(zf.read("window.npz"))
     except FileNotFoundError as exc:
         raise ModelFileError(f"model file not found: {where}") from exc
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, UnicodeDecodeError) as exc:
-        raise ModelFileError(f"{where} is not a readable HAL model file ({exc})") from exc
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, UnicodeDecodeError) as exc:
+        raise ModelFileError(f"{where} is not a readable HAL model file ({_reason(exc)})") from exc
     try:
+        # Every value read from the file is converted here, so a damaged field is refused like a damaged booster.
         known = {f.name for f in fields(GbmConfig)}
         cfg = GbmConfig(**{k: v for k, v in meta["config"].items() if k in known})
         model = compile_trained(str(meta["mode"]), texts, int(meta["samples"]))
         history = history_from_json(meta["history"])
+        upper_factor = float(meta["upper_factor"])
+        completions = int(meta["completions"])
+        learned_until = float(meta.get("learned_until", 0.0))  # absent in files written before it was kept
+        inputs = [[float(v) for v in r] for r in rows.tolist()]
+        outputs = [float(v) for v in targets.tolist()]
+        if any(len(r) != len(INPUTS) for r in inputs) or len(inputs) != len(outputs):
+            raise ValueError("its training window does not match its inputs")
     except Exception as exc:  # lightgbm raises its own error type on a damaged booster text
-        raise ModelFileError(f"{where}: the model inside is damaged ({exc})") from exc
-    kwargs: dict[str, Any] = {"cfg": cfg, "history": history, "model": model}
+        raise ModelFileError(f"{where}: the model inside is damaged ({_reason(exc)})") from exc
+    # Named by what it is, whatever name the caller asked for: a regress model reports as gbm-regress.
+    name = "gbm" if cfg.mode == "select" else "gbm-regress"
+    kwargs: dict[str, Any] = {"cfg": cfg, "history": history, "model": model, "name": name}
     if trainer is not None:
         kwargs["trainer"] = trainer
     pred = GbmPredictor(**kwargs)
-    pred.upper_factor = float(meta["upper_factor"])
-    pred.completions = int(meta["completions"])
-    pred.learned_until = float(meta.get("learned_until", 0.0))  # absent in files written before it was kept
+    pred.upper_factor = upper_factor
+    pred.completions = completions
+    pred.learned_until = learned_until
     pred.next_train = pred.completions + cfg.retrain_every
-    pred.inputs = deque((list(r) for r in rows.tolist()), maxlen=cfg.window)
-    pred.targets = deque(targets.tolist(), maxlen=cfg.window)
+    pred.inputs = deque(inputs, maxlen=cfg.window)
+    pred.targets = deque(outputs, maxlen=cfg.window)
     return pred
 
 
-def _check(meta: dict[str, Any], where: str) -> None:
+def _window(data: bytes) -> tuple[Any, Any]:
+    """The saved training rows and targets; numpy's own complaint about other bytes speaks of pickles."""
+    try:
+        window = np.load(io.BytesIO(data), allow_pickle=False)
+        return window["inputs"], window["targets"]
+    except (ValueError, OSError, KeyError, zipfile.BadZipFile, EOFError) as exc:
+        raise ValueError("its training window (window.npz) is damaged") from exc
+
+
+def _reason(exc: Exception) -> str:
+    """The error's own words; a missing member is named (KeyError's text is only the quoted key)."""
+    if isinstance(exc, KeyError):
+        return f"missing {exc.args[0]!s}" if exc.args else "a member is missing"
+    return str(exc)
+
+
+def _check(meta: object, where: str) -> None:
+    if not isinstance(meta, dict):
+        raise ModelFileError(f"{where} is not a HAL runtime model (its meta.json is not an object)")
     if meta.get("format") != FORMAT:
         raise ModelFileError(f"{where} is not a HAL runtime model (format {meta.get('format')!r})")
     if meta.get("version") != VERSION:
-        raise ModelFileError(f"{where} has model version {meta.get('version')!r}; this HAL reads version {VERSION}")
+        raise ModelFileError(f"{where} has model version {meta.get('version')!s}; this HAL reads version {VERSION}")
     if meta.get("inputs") != list(INPUTS):
         raise ModelFileError(f"{where} was trained on other features than this HAL computes; retrain it")
-    if meta.get("mode") == "select" and meta.get("selected") != list(SELECTED):
+    mode = meta.get("mode")
+    if mode not in BOOSTERS:
+        raise ModelFileError(f"{where} has an unknown model mode {mode!r}; this HAL knows {sorted(BOOSTERS)}")
+    if mode == "select" and meta.get("selected") != list(SELECTED):
         raise ModelFileError(f"{where} chooses among other candidates than this HAL ({list(SELECTED)}); retrain it")
+    if meta.get("boosters") != BOOSTERS[mode]:
+        raise ModelFileError(
+            f"{where} holds {meta.get('boosters')!r} boosters; a {mode} model has {BOOSTERS[mode]}; retrain it"
+        )
 
 
 def load_or_fallback(path: str | Path, trainer: Trainer | None = None) -> tuple[RuntimePredictor, str | None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import zipfile
 from pathlib import Path
 
@@ -87,6 +88,50 @@ def test_bad_model_files_fail_clearly_and_fall_back(tmp_path: Path, sample_histo
     pred, warning = load_or_fallback(path)
     assert isinstance(pred, LastTwo)
     assert warning is not None and "last2" in warning
+
+
+@pytest.mark.parametrize(
+    ("meta", "reason"),
+    [
+        ({"learned_until": None}, "damaged"),
+        ({"completions": "abc"}, "damaged"),
+        ({"upper_factor": "x"}, "damaged"),
+        ({"boosters": 0}, "holds 0 boosters"),
+        ({"boosters": 1}, "holds 1 boosters"),
+        ({"mode": "other"}, "unknown model mode"),
+        ({"history": {"users": 5}}, "damaged"),
+        ([1, 2], "not an object"),
+    ],
+)
+def test_damaged_meta_fields_are_refused_not_crashed_on(
+    tmp_path: Path, sample_history: History, meta: dict[str, object] | list[int], reason: str
+) -> None:
+    """Every field of meta.json is checked when the file is read, so a bad one cannot fail later, mid-schedule."""
+    path = tmp_path / "model.hal"
+    save_model(trained(sample_history), path)
+    with zipfile.ZipFile(path) as zf:
+        parts = {n: zf.read(n) for n in zf.namelist()}
+    old = json.loads(parts["meta.json"])
+    parts["meta.json"] = json.dumps({**old, **meta} if isinstance(meta, dict) else meta).encode()
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    with pytest.raises(ModelFileError, match=reason):
+        load_model(path)
+    assert isinstance(load_or_fallback(path)[0], LastTwo)
+
+
+def test_a_damaged_training_window_is_named(tmp_path: Path, sample_history: History) -> None:
+    path = tmp_path / "model.hal"
+    save_model(trained(sample_history), path)
+    with zipfile.ZipFile(path) as zf:
+        parts = {n: zf.read(n) for n in zf.namelist()}
+    parts["window.npz"] = b"\x00" * 64
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    with pytest.raises(ModelFileError, match=r"window\.npz"):
+        load_model(path)
 
 
 def test_background_trainer_is_reproducible_and_does_not_block(sample_history: History) -> None:
