@@ -1,5 +1,5 @@
 """The live controller's runtime predictor: gbm learned from the accounting records of a real database,
-saved and loaded across restarts of a real server, and last2 with the reason when the model file is bad."""
+saved and loaded across restarts of a real server, and a bad model file set aside with the reason and relearned."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from hal.controller.directives import JobRequest
 from hal.controller.jobs import new_row, request_json, spec_of
 from hal.controller.learning import MODEL_FILE, model_path, open_predictor, relearn, save_predictor
 from hal.controller.store import Store, sqlite_url
-from hal.engine.predict.basic import LastTwo
 from hal.engine.predict.gbm import GbmPredictor
+from hal.learn.store import load_model
 from tests.integration.livekit import LiveServer
 
 SCRIPT = "#!/bin/sh\n#SBATCH --nodes=4 --ntasks-per-node=2 --time=60\nsleep {seconds}\n"
@@ -72,21 +72,27 @@ def test_gbm_relearns_the_accounting_history_and_keeps_its_model_across_restarts
     store.close()
 
 
-def test_a_bad_model_file_gives_last2_with_the_reason(tmp_path: Path) -> None:
+def test_a_bad_model_file_is_set_aside_and_relearned_on_last2_meanwhile(tmp_path: Path) -> None:
     db = tmp_path / "hal.db"
     fill_history(db, "ada", 5)
     bad = tmp_path / "model.zip"
     bad.write_bytes(b"not a zip at all")
     live = open_predictor("gbm", bad, tmp_path)
-    assert isinstance(live.predictor, LastTwo)
-    assert live.warning is not None and str(bad) in live.warning and "falling back to last2" in live.warning
+    assert isinstance(live.predictor, GbmPredictor) and live.predictor.model is None
+    assert live.warning is not None and str(bad) in live.warning and "last2 until then" in live.warning
+    aside = tmp_path / "model.zip.unusable"
+    assert aside.read_bytes() == b"not a zip at all" and not bad.exists()  # kept for a look, out of the way
     store = Store(sqlite_url(db))
-    assert relearn(live.predictor, store) == 5  # last2 also starts from the site's records
+    assert relearn(live.predictor, store) == 5  # the new model starts from the site's records
     assert live.predictor.predict(spec_of(99, whole_machine(), "ada", 2.0e6, ())).point == pytest.approx(
         RUN_S + 0.5
-    )  # jobs 4 and 5: 100 and 101 s
-    assert save_predictor(live) is None and bad.read_bytes() == b"not a zip at all"  # the bad file is left as found
+    )  # too few to train on: last2 of jobs 4 and 5, 100 and 101 s
+    assert save_predictor(live) is None  # nothing trained yet, nothing written
     store.close()
+    blocked = tmp_path / "plain-file"
+    blocked.write_text("")
+    with pytest.raises(ValueError, match="cannot keep the runtime model"):  # refused at start, not at shutdown
+        open_predictor("gbm", blocked / "model.zip", tmp_path)
     with pytest.raises(ValueError, match="--model needs --estimate gbm"):
         open_predictor("last2", bad, tmp_path)
     with pytest.raises(ValueError, match="unknown runtime predictor"):
@@ -133,10 +139,12 @@ def test_server_plans_on_gbm_learned_from_its_own_history(tmp_path: Path) -> Non
     assert f"model file {live.home / MODEL_FILE}" in log and _relearned(log)[1] <= 1
 
 
-def test_server_with_an_unusable_model_file_runs_on_last2(tmp_path: Path) -> None:
+def test_server_with_an_unusable_model_file_relearns_and_saves_a_new_one(tmp_path: Path) -> None:
     bad = tmp_path / "broken.zip"
     bad.write_text("garbage")
     live = LiveServer(tmp_path, "--estimate", "gbm", "--model", str(bad))
+    live.home.mkdir(parents=True)
+    fill_history(live.home / "hal.db", getpass.getuser(), 600, t0=time.time() - 200_000)
     live.start()
     try:
         with live.client() as sdk:
@@ -145,7 +153,9 @@ def test_server_with_an_unusable_model_file_runs_on_last2(tmp_path: Path) -> Non
     finally:
         live.stop()
     log = live.log.read_text()
-    assert "falling back to last2" in log and str(bad) in log and "WARNING" in log
+    assert "last2 until then" in log and str(bad) in log and "WARNING" in log and "model trained" in log
+    assert (tmp_path / "broken.zip.unusable").read_text() == "garbage"
+    load_model(bad)  # the model learned from the records replaced the broken file at shutdown
 
 
 def test_user_estimates_skip_the_replay(tmp_path: Path) -> None:

@@ -4,7 +4,8 @@ the scheduling loop, and kept in a model file across restarts.
 The accounting database is the source of truth: at start the predictor replays, in time order, the
 submissions and ends of every job that ran after what it already knows (all of them for last2 or a new
 gbm; those past the model file's ``learned_until`` for a loaded one). A controller killed without saving
-therefore loses nothing but the time to relearn. An unusable model file gives a warning and last2.
+therefore loses nothing but the time to relearn. An unusable model file is set aside with a warning, and a
+new model is learned from the records (last2 until it has enough).
 """
 
 from __future__ import annotations
@@ -44,8 +45,10 @@ def model_path(name: str, model: Path | None, home: Path) -> Path | None:
 
 def open_predictor(name: str, model: Path | None, home: Path) -> LivePredictor:
     """``name`` as `hal server --estimate` takes it; gbm starts from ``model`` (default: the state folder's
-    model file) when it exists, else untrained; its fits run on a worker thread. A file that exists but
-    cannot be used gives last2 and the reason."""
+    model file) when it exists, else untrained (last2 until it has learned enough); its fits run on a worker
+    thread. A file that exists but cannot be used is set aside with the reason, and a new model is learned
+    from the accounting records: the file only caches what they teach, so a damaged one must not pin the
+    site to last2 for good."""
     if name not in PREDICTORS:
         raise ValueError(f"unknown runtime predictor {name!r}; choose one of {', '.join(PREDICTORS)}")
     path = model_path(name, model, home)
@@ -53,10 +56,35 @@ def open_predictor(name: str, model: Path | None, home: Path) -> LivePredictor:
         if model is not None:
             raise ValueError("--model needs --estimate gbm")
         return LivePredictor(make_predictor(name), None, source="accounting records")
+    _writable(path)
     if not path.exists():  # a first start: the model is built from the records and saved there at shutdown
-        return LivePredictor(GbmPredictor(trainer=BackgroundTrainer()), path, source=f"new model (saved to {path})")
+        return LivePredictor(fresh_gbm(), path, source=f"a new model (saved to {path} at shutdown)")
     predictor, warning = load_or_fallback(path, BackgroundTrainer())
-    return LivePredictor(predictor, path, warning, "last2 instead" if warning else f"model file {path}")
+    if warning is None:
+        return LivePredictor(predictor, path, source=f"model file {path}")
+    aside = path.with_name(path.name + ".unusable")
+    try:
+        os.replace(path, aside)
+        kept = f"moved to {aside}"
+    except OSError as exc:
+        kept = f"left in place ({exc})"
+    reason = warning.removesuffix("; falling back to last2 predictions")
+    warning = f"{reason}; {kept}; a new model is learned from the accounting records (last2 until then)"
+    return LivePredictor(fresh_gbm(), path, warning, f"a new model (saved to {path} at shutdown)")
+
+
+def fresh_gbm() -> GbmPredictor:
+    return GbmPredictor(trainer=BackgroundTrainer())
+
+
+def _writable(path: Path) -> None:
+    """A model that cannot be saved is refused at start, not found out at shutdown."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"cannot keep the runtime model at {path}: {exc}") from exc
+    if path.is_dir() or not os.access(path.parent, os.W_OK):
+        raise ValueError(f"cannot keep the runtime model at {path}: not a writable file path")
 
 
 def caught_up(predictor: RuntimePredictor) -> str:
