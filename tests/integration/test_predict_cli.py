@@ -45,6 +45,28 @@ def test_gbm_model_saved_then_reused_and_corrupt_file_falls_back(tmp_path: Path)
     assert bad.returncode == 0, bad.stderr
     assert "falling back to last2" in bad.stderr
     assert json.loads(bad.stdout)["predictor"] == "last2"
+    sim = hal("simulate", str(SAMPLE), "--estimate", "gbm", "--model", str(model))
+    assert sim.returncode == 0 and "est=last2" in sim.stdout and "est=gbm" not in sim.stdout  # labelled as it ran
+    nothing = hal("predict-eval", str(SAMPLE), "--model", str(model), "--save-model", str(tmp_path / "new.hal"))
+    assert nothing.returncode != 0 and "ran on last2" in nothing.stderr
+    for cmd in (("predict-eval", "--predictor", "last2"), ("simulate", "--estimate", "user")):
+        wrong = hal(cmd[0], str(SAMPLE), *cmd[1:], "--model", str(model))
+        assert wrong.returncode != 0 and "--model needs" in wrong.stderr
+
+
+def test_gbm_regress_takes_its_options_and_bad_lines_are_reported(tmp_path: Path) -> None:
+    accuracy = set()
+    for alpha in ("0.2", "0.8"):
+        done = hal("predict-eval", str(SAMPLE), "--predictor", "gbm-regress", "--alpha", alpha, "--json")
+        assert done.returncode == 0, done.stderr
+        accuracy.add(json.loads(done.stdout)["accuracy"])
+    assert len(accuracy) == 2  # the quantile is used, not ignored
+    trace = tmp_path / "bad.swf"
+    trace.write_text(SAMPLE.read_text() + "garbage\n")
+    done = hal("predict-eval", str(trace), "--predictor", "last2", "--json")
+    assert done.returncode == 0 and "truncated" in done.stderr and json.loads(done.stdout)["jobs"] == 3000
+    early = hal("predict-eval", str(SAMPLE), "--save-model", str(tmp_path / "no" / "such" / "m.hal"))
+    assert early.returncode != 0 and "cannot write the model" in early.stderr  # before the replay, not after
 
 
 def test_a_prediction_is_never_a_kill_limit() -> None:

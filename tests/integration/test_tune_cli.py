@@ -36,3 +36,15 @@ def test_tune_refuses_a_test_slice_that_overlaps_training() -> None:
     cmd = [sys.executable, "-m", "hal", "tune", str(SAMPLE), "--train", "0:800", "--test", "500:800"]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode != 0 and "overlaps" in done.stderr
+
+
+def test_tune_refuses_bad_settings_before_simulating() -> None:
+    cmd = [sys.executable, "-m", "hal", "tune", str(SAMPLE), "--train", "0:400"]
+    for extra, message in [
+        (["--backfill-order", "xyz"], "unknown backfill order"),
+        (["--estimate", "bogus"], "unknown estimate"),
+        (["--budget", "0"], "at least 1"),
+        (["--train", "100000:100"], "training slice 100000:100 ends"),
+    ]:
+        done = subprocess.run([*cmd, *extra], capture_output=True, text=True, timeout=300, check=False)
+        assert done.returncode != 0 and message in done.stderr and "Traceback" not in done.stderr, done.stderr

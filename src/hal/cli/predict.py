@@ -3,26 +3,46 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from hal.cli.common import err, fail, out
+from hal.cli.common import err, fail, out, report_problems
 from hal.engine.api import RuntimePredictor
 from hal.engine.predict.gbm import GbmPredictor
-from hal.engine.predict.registry import make_predictor
+from hal.engine.predict.registry import GBM_NAMES, make_predictor
 from hal.engine.predict.trees import GbmConfig
 from hal.learn.evaluate import Evaluation, evaluate, trace_history
 from hal.learn.store import ModelFileError, load_or_fallback, save_model
-from hal.sim.swf import TraceError
+from hal.sim.swf import TraceError, read_swf
+
+REGRESS_ALPHA = 0.4  # gbm-regress's quantile (hal.engine.predict.registry)
 
 
-def gbm_config(mode: str, objective: str, alpha: float, under_penalty: float, retrain_every: int) -> GbmConfig:
+def gbm_config(
+    predictor: str,
+    mode: str | None,
+    objective: str | None,
+    alpha: float | None,
+    under_penalty: float,
+    retrain_every: int,
+) -> GbmConfig:
+    """The settings of ``gbm`` (``--mode`` select or regress) or of ``gbm-regress`` (regress at its quantile),
+    with every option given on the command line applied to either."""
+    if predictor == "gbm-regress":
+        if mode not in (None, "regress"):
+            raise fail("--predictor gbm-regress is --mode regress; drop --mode or use --predictor gbm")
+        mode, alpha = "regress", REGRESS_ALPHA if alpha is None else alpha
     try:
         return GbmConfig(
-            mode=mode, objective=objective, alpha=alpha, under_penalty=under_penalty, retrain_every=retrain_every
+            mode=mode or "select",
+            objective=objective or "quantile",
+            alpha=0.6 if alpha is None else alpha,
+            under_penalty=under_penalty,
+            retrain_every=retrain_every,
         )
     except ValueError as exc:
         raise fail(str(exc)) from exc
@@ -30,17 +50,27 @@ def gbm_config(mode: str, objective: str, alpha: float, under_penalty: float, re
 
 def build_predictor(name: str, cfg: GbmConfig, model: Path | None) -> RuntimePredictor:
     """The named predictor; ``model`` starts gbm from a saved file (last2, with a warning, if unusable)."""
-    if name == "gbm" and model is not None:
+    if model is not None and name not in GBM_NAMES:
+        raise fail(f"--model needs --predictor gbm or gbm-regress, not {name}")
+    if model is not None:
         pred, warning = load_or_fallback(model)
         if warning:
             err.print(f"[yellow]warning:[/] {warning}")
         return pred
-    if name == "gbm":
-        return GbmPredictor(cfg)
+    if name in GBM_NAMES:
+        return GbmPredictor(cfg, name=name)
     try:
         return make_predictor(name)
     except ValueError as exc:
         raise fail(str(exc)) from exc
+
+
+def writable(path: Path) -> None:
+    """Refuse a --save-model path before a replay that may take minutes, not after it."""
+    if path.is_dir():
+        raise fail(f"cannot write the model to {path}: it is a folder")
+    if not path.parent.is_dir() or not os.access(path.parent, os.W_OK):
+        raise fail(f"cannot write the model to {path}: no such writable folder")
 
 
 def table_of(ev: Evaluation) -> Table:
@@ -60,9 +90,11 @@ def predict_eval(
     trace: Annotated[Path, typer.Argument(help="SWF trace file")],
     predictor: Annotated[str, typer.Option(help="user|last2|gbm|gbm-regress")] = "gbm",
     as_json: Annotated[bool, typer.Option("--json", help="print the figures as JSON")] = False,
-    mode: Annotated[str, typer.Option(help="gbm: select (best candidate) or regress")] = "select",
-    objective: Annotated[str, typer.Option(help="gbm regress: quantile|l1|l2")] = "quantile",
-    alpha: Annotated[float, typer.Option(help="gbm regress: quantile (> 0.5 leans long)")] = 0.6,
+    mode: Annotated[str | None, typer.Option(help="gbm: select (best candidate, default) or regress")] = None,
+    objective: Annotated[str | None, typer.Option(help="gbm regress: quantile (default)|l1|l2")] = None,
+    alpha: Annotated[
+        float | None, typer.Option(help="regress: quantile, > 0.5 leans long (default 0.6; gbm-regress 0.4)")
+    ] = None,
     under_penalty: Annotated[float, typer.Option(help="gbm select: score taken off under-predicting choices")] = 0.1,
     retrain_every: Annotated[
         int, typer.Option(help="gbm: completions between retrainings (0: 10,000 for select, 5,000 for regress)")
@@ -72,16 +104,30 @@ def predict_eval(
 ) -> None:
     """Replay the trace's real history and score each job's prediction, made at its submission."""
     try:
-        history = trace_history(trace)
+        swf = read_swf(trace)
     except TraceError as exc:
         raise fail(str(exc)) from exc
+    history = trace_history(swf)
+    report_problems(list(swf.problems))
+    if history.unknown:
+        err.print(f"{history.unknown:,} record(s) without a run time or processor count left out (nothing to score)")
     if not history.jobs:
         raise fail(f"{trace}: no usable jobs")
-    pred = build_predictor(predictor, gbm_config(mode, objective, alpha, under_penalty, retrain_every), model)
+    cfg = gbm_config(predictor, mode, objective, alpha, under_penalty, retrain_every)
+    if save_model_to is not None:
+        if predictor not in GBM_NAMES:
+            raise fail("--save-model needs --predictor gbm or gbm-regress")
+        writable(save_model_to)
+    pred = build_predictor(predictor, cfg, model)
+    if model is not None and isinstance(pred, GbmPredictor) and (mode, objective, alpha) != (None, None, None):
+        err.print(
+            f"[yellow]note:[/] the model's settings come from {model} ({pred.cfg.mode} mode); --mode, "
+            "--objective and --alpha apply to new models only"
+        )
     ev = evaluate(history, pred, trace.name)
     if save_model_to is not None:
         if not isinstance(pred, GbmPredictor):
-            raise fail("--save-model needs --predictor gbm")
+            raise fail(f"nothing saved to {save_model_to}: {model} was unusable, so the replay ran on last2")
         try:
             save_model(pred, save_model_to)
         except (ModelFileError, OSError) as exc:

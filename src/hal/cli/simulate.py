@@ -12,8 +12,10 @@ from rich.table import Table
 
 from hal.cli.common import err, fail, out, progress_bar, report_problems
 from hal.engine.api import RuntimePredictor
+from hal.engine.predict.basic import LastTwo
+from hal.engine.predict.registry import GBM_NAMES
 from hal.engine.profile import Profile
-from hal.learn.store import load_or_fallback
+from hal.learn.store import load_model, load_or_fallback
 from hal.sim.metrics import Summary
 from hal.sim.report import write_jobs_csv, write_jobs_swf
 from hal.sim.runner import SimOptions, load, parse_window, run_workload
@@ -51,16 +53,15 @@ def cleaning_of(min_runtime: int, drop_status: str) -> Cleaning:
     return Cleaning(min_runtime=min_runtime, drop_status=statuses)
 
 
-def gbm_from_file(model: Path) -> Callable[[], RuntimePredictor]:
-    """A saved model; an unusable file gives last2 and a warning, so the replay still runs."""
-
-    def make() -> RuntimePredictor:
-        pred, warning = load_or_fallback(model)
-        if warning:
-            err.print(f"[yellow]warning:[/] {warning}")
-        return pred
-
-    return make
+def gbm_from_file(model: Path) -> tuple[Callable[[], RuntimePredictor], str]:
+    """A saved model and the name of what will predict: the file is checked now, so an unusable one is
+    reported once, and the run (and its label) is last2's."""
+    pred, warning = load_or_fallback(model)
+    if warning:
+        err.print(f"[yellow]warning:[/] {warning}")
+        return LastTwo, "last2"
+    first = [pred]
+    return (lambda: first.pop() if first else load_model(model)), pred.name
 
 
 def simulate(
@@ -98,6 +99,13 @@ def simulate(
 
         run_rlscheduler(trace, setup, order, backfill, summary_out)
         return
+    if procs is not None and procs <= 0:
+        raise fail(f"--procs must be a positive number of processors, not {procs}")
+    if model is not None and estimate not in GBM_NAMES:
+        raise fail(f"--model needs --estimate gbm or gbm-regress, not {estimate}")
+    predictor = None
+    if model is not None:
+        predictor, estimate = gbm_from_file(model)
     try:
         opts = SimOptions(
             profile=Profile(
@@ -108,7 +116,7 @@ def simulate(
                 topology_reserve=topology_reserve,
             ),
             estimate=estimate,
-            predictor=gbm_from_file(model) if estimate == "gbm" and model is not None else None,
+            predictor=predictor,
             procs=procs,
             cluster=cluster,
             window=parse_window(window) if window else None,
@@ -121,6 +129,8 @@ def simulate(
     report_problems([*swf.problems, *workload.skipped])
     if not workload.jobs:
         raise fail(f"{trace}: no usable jobs")
+    if opts.window is not None and len(workload.jobs) < opts.window[1]:
+        err.print(f"[yellow]note:[/] window {window} holds only {len(workload.jobs):,} job(s): the trace ends first")
     try:
         with progress_bar(f"simulating {trace.name}", len(workload.jobs)) as bar:
             result = run_workload(swf, workload, opts, bar)

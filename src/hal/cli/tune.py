@@ -9,7 +9,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from hal.cli.common import err, fail, out
+from hal.cli.common import err, fail, out, report_problems
+from hal.engine.predict.registry import make_predictor
+from hal.engine.profile import Profile
 from hal.learn.tune import FAMILIES, args_text, order_bsld, search, sim_objective
 from hal.sim.runner import SimOptions, load, parse_window
 from hal.sim.swf import TraceError
@@ -38,12 +40,19 @@ def tune(
         s0, sn = parse_window(test) if test else (t0 + tn, tn)
         if family not in FAMILIES:
             raise ValueError(f"unknown family {family!r}; choose one of {', '.join(FAMILIES)}")
+        if budget < 1:
+            raise ValueError(f"--budget must be at least 1 simulation, not {budget}")
+        Profile(backfill_order=backfill_order)  # names the valid orders if this one is not
+        make_predictor(estimate)  # likewise for the estimate
         if s0 < t0 + tn:
             raise ValueError(f"the test slice {s0}:{sn} overlaps or precedes the training slice {t0}:{tn}")
-        _, workload = load(trace, SimOptions())
+        swf, workload = load(trace, SimOptions())
     except (TraceError, ValueError) as exc:
         raise fail(str(exc)) from exc
+    report_problems([*swf.problems, *workload.skipped])
     jobs = workload.jobs
+    if t0 + tn > len(jobs):
+        raise fail(f"the training slice {t0}:{tn} ends at job {t0 + tn}, past the {len(jobs)} usable jobs")
     if s0 + sn > len(jobs):
         raise fail(f"the test slice ends at job {s0 + sn}, past the {len(jobs)} usable jobs")
     train_jobs, test_jobs = jobs[t0 : t0 + tn], jobs[s0 : s0 + sn]

@@ -35,6 +35,7 @@ class History:
 
     jobs: list[JobSpec]
     ends: npt.NDArray[np.float64]
+    unknown: int = 0  # records left out: no run time or no processor count, so nothing to score
 
 
 def trace_history(trace: SwfTrace | str | Path) -> History:
@@ -42,9 +43,11 @@ def trace_history(trace: SwfTrace | str | Path) -> History:
     swf = trace if isinstance(trace, SwfTrace) else read_swf(trace)
     jobs: list[JobSpec] = []
     ends: list[float] = []
+    unknown = 0
     for rec in sorted(swf.records, key=lambda r: (r.submit, r.job_id)):
         procs = rec.procs if rec.procs > 0 else rec.req_procs
         if rec.run < 0 or procs <= 0:
+            unknown += 1
             continue
         jobs.append(
             JobSpec(
@@ -62,7 +65,7 @@ def trace_history(trace: SwfTrace | str | Path) -> History:
             )
         )
         ends.append(float(rec.submit + max(rec.wait, 0) + rec.run))
-    return History(jobs, np.array(ends, dtype=np.float64))
+    return History(jobs, np.array(ends, dtype=np.float64), unknown)
 
 
 @dataclass(frozen=True, slots=True)

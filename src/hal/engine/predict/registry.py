@@ -18,6 +18,7 @@ PREDICTORS: dict[str, Callable[[], RuntimePredictor]] = {
     # tightest on SDSC-SP2, KTH-SP2 and CTC-SP2 (benchmarks/predict_alpha_sweep.py); cheaper than gbm.
     "gbm-regress": lambda: GbmPredictor(GbmConfig(mode="regress", alpha=0.4), name="gbm-regress"),
 }
+GBM_NAMES = ("gbm", "gbm-regress")  # the learned predictors: they take settings and model files
 
 
 def make_predictor(name: str) -> RuntimePredictor:
