@@ -98,6 +98,9 @@ class TraceError(Exception):
     """A trace that cannot be read at all (missing, unreadable, not text)."""
 
 
+MAX_VALUE = 10**12  # over 30,000 years in seconds; larger than any field of a real trace
+
+
 def _number(text: str) -> int:
     try:
         return int(text)
@@ -123,6 +126,9 @@ def parse_line(text: str, lineno: int) -> SwfRecord | Problem:
     rec.line = lineno
     if rec.submit < 0:
         return Problem(lineno, f"negative submit time {rec.submit}")
+    big = next((i for i, v in enumerate(values) if abs(v) > MAX_VALUE), None)
+    if big is not None:  # beyond any clock or machine: a corrupt field, which would swamp every average
+        return Problem(lineno, f"field {big + 1} ({FIELDS[big]}) is out of range: {parts[big]}")
     return rec
 
 

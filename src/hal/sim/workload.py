@@ -50,8 +50,15 @@ def to_workload(trace: SwfTrace, capacity: int | None = None, rules: Cleaning | 
     max_req = max((r.req_time for r in trace.records if r.req_time > 0), default=-1)
     jobs: list[JobSpec] = []
     skipped: list[Problem] = []
+    seen: dict[int, int] = {}  # job id -> line of the record kept
     for rec in sorted(trace.records, key=lambda r: r.job_id):
         line = rec.line
+        first = seen.get(rec.job_id)
+        if first is not None:  # job ids name jobs (dependencies, the queue's tie order): the first record keeps it
+            where = f"line {first}" if first > 0 else "an earlier record"
+            skipped.append(Problem(line, f"job {rec.job_id}: the same job id as {where}"))
+            continue
+        seen[rec.job_id] = line
         procs = _procs(rec, rules)
         if procs <= 0:
             skipped.append(Problem(line, f"job {rec.job_id}: no processor count (fields 5 and 8)"))

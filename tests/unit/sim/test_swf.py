@@ -40,6 +40,7 @@ def test_bad_lines_are_reported_with_their_line_numbers() -> None:
         GOOD + " 7",  # too many fields
         GOOD.replace("1 0 10 100", "5 0.0 10 99.6"),  # decimals are rounded, not refused
         GOOD.replace("1 0 10 100", "6 0 10 nan"),
+        GOOD.replace("1 0 10", "7 99999999999999999999999 10"),  # a corrupt field would swamp every average
     ]
     trace = read_swf(io.StringIO("\n".join(lines) + "\n"))
     assert [r.job_id for r in trace.records] == [1, 5]
@@ -50,6 +51,7 @@ def test_bad_lines_are_reported_with_their_line_numbers() -> None:
         "line 5: negative submit time -5",
         "line 6: 19 fields, SWF has 18",
         "line 8: field 4 (run) is not a number: 'nan'",
+        "line 9: field 2 (submit) is out of range: 99999999999999999999999",
     ]
 
 

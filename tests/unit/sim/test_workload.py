@@ -94,3 +94,11 @@ def test_skipped_jobs_name_their_real_line_in_the_file() -> None:
     assert [str(p) for p in to_workload(SwfTrace(records=[rec(3, procs=99)]), capacity=16).skipped] == [
         "job 3: needs 99 processors, machine has 16"
     ]
+
+
+def test_a_repeated_job_id_skips_the_later_record_and_says_where() -> None:
+    first, again = rec(1), rec(1, run=5)
+    first.line, again.line = 3, 9
+    w = to_workload(trace(first, rec(2), again))
+    assert [(j.job_id, j.runtime) for j in w.jobs] == [(1, 100.0), (2, 100.0)]
+    assert [str(p) for p in w.skipped] == ["line 9: job 1: the same job id as line 3"]
