@@ -277,11 +277,14 @@ class Forecaster:
             if k == len(ratios):
                 ratios = errors.get(_bin(point), errors[-1])
                 k = int(np.searchsorted(ratios, elapsed / point, side="right"))
-            total = (
-                _capped(point * ratios[rng.integers(k, len(ratios))], act.item.spec.time_limit)
-                if k < len(ratios)
-                else 0.0
-            )
+            # Of n ratios, the next one exceeds them all with chance 1/(n + 1): a job that has outlived most
+            # of them may well outlive the rest, and then it ends anywhere up to its limit (log-uniform).
+            i = int(rng.integers(k, len(ratios) + 1))
+            limit = act.item.spec.time_limit
+            if i < len(ratios):
+                total = _capped(point * ratios[i], limit)
+            else:
+                total = _tail(rng, max(elapsed, point * float(ratios[-1]) if len(ratios) else 0.0, 1.0), limit)
             ends[jid] = _past(act.start + total, act, now, rule)
         return what_if(s, now, ends, runs, want, horizon)
 
@@ -302,6 +305,14 @@ def what_if(
 def _ratios(errors: Errors, user: str, predicted: float) -> npt.NDArray[np.float64]:
     own = errors.get(user)
     return own if own is not None else errors.get(_bin(predicted), errors[-1])
+
+
+def _tail(rng: np.random.Generator, low: float, limit: float | None) -> float:
+    """A run time beyond every observed one: log-uniform from ``low`` to the limit (4x ``low`` without one)."""
+    high = limit if limit is not None and limit > 0 else 4.0 * low
+    if high <= low:
+        return _capped(low, limit)
+    return _capped(math.exp(rng.uniform(math.log(low), math.log(high))), limit)
 
 
 def _capped(run: float, limit: float | None) -> float:

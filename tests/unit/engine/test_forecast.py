@@ -83,7 +83,7 @@ def test_ensemble_with_exact_predictions_is_the_point_forecast() -> None:
         f.observe(100.0, 100.0)
     est = f.starts(s, 7.0)
     assert {j: e.p50 for j, e in est.items()} == forward_starts(s, 7.0, "point")
-    assert all(e.p90 == e.p50 for e in est.values()) and table.observed == []
+    assert all(e.p90 >= e.p50 for e in est.values()) and table.observed == []
 
 
 def test_ensemble_spreads_p90_and_extends_a_job_past_every_ratio() -> None:
@@ -93,8 +93,11 @@ def test_ensemble_spreads_p90_and_extends_a_job_past_every_ratio() -> None:
         f.observe(100.0, 50.0 + 2.0 * k)  # runs take 0.5x to 2.5x their prediction
     est = f.starts(s, 7.0)
     assert est[2].p50 < est[2].p90 and all(e.p50 <= e.p90 for e in est.values())
-    # Job 1 predicted 100 s has run 400 s, past every observed ratio: extended to its limit, not ended now.
-    assert f.starts(s, 400.0, wanted=[2])[2].p50 == 1000.0
+    # Job 1 predicted 100 s has run 400 s, past every observed ratio: it ends between now and its 1,000 s limit
+    # (log-uniform), neither at once nor, in every member, at the limit.
+    late = f.starts(s, 400.0, wanted=[2])[2]
+    assert 400.0 < late.p50 < late.p90 <= 1000.0
+    assert abs(math.log(late.p50) - 0.5 * math.log(400.0 * 1000.0)) < 0.25
 
 
 def test_too_few_completions_fall_back_to_point_and_upper_runs() -> None:
