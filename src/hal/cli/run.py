@@ -27,5 +27,5 @@ def run(
     try:
         code = run_tasks(command, ntasks, distribution)
     except RunError as e:
-        raise fail(f"hal run: {e}") from None
+        raise fail(str(e)) from None
     raise typer.Exit(code)

@@ -31,6 +31,11 @@ def write_jobs_swf(path: str | Path, trace: SwfTrace, out: Outcome, note: str = 
     return len(order)
 
 
+def _seconds(value: float) -> str:
+    """Whole seconds as integers, fractions (from averaged predictions) kept, so wait = start - submit holds."""
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.3f}"
+
+
 def write_jobs_csv(path: str | Path, out: Outcome) -> int:
     done = out.done
     wait = out.start - out.submit
@@ -44,13 +49,13 @@ def write_jobs_csv(path: str | Path, out: Outcome) -> int:
             writer.writerow(
                 [
                     int(out.job_id[i]),
-                    f"{out.submit[i]:.0f}",
-                    f"{out.start[i]:.0f}",
-                    f"{out.end[i]:.0f}",
-                    f"{wait[i]:.0f}",
-                    f"{out.run[i]:.0f}",
+                    _seconds(out.submit[i]),
+                    _seconds(out.start[i]),
+                    _seconds(out.end[i]),
+                    _seconds(wait[i]),
+                    _seconds(out.run[i]),
                     int(out.procs[i]),
-                    f"{out.estimate[i]:.0f}",
+                    _seconds(out.estimate[i]),
                     int(out.backfilled[i]),
                     f"{bsld[i]:.4f}",
                 ]
