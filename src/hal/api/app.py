@@ -12,7 +12,15 @@ from pydantic import BaseModel, Field
 
 import hal
 from hal.api.metrics import Metrics
-from hal.api.views import array_summary, nodes_view, record, running_ends, summary_view, usage_view
+from hal.api.views import (
+    array_summary,
+    nodes_view,
+    record,
+    running_ends,
+    stage_out_states,
+    summary_view,
+    usage_view,
+)
 from hal.controller.auth import Authenticator, Identity, check_user, create_token
 from hal.controller.contracts import Forbidden, NotFound, SubmitError
 from hal.controller.core import Controller
@@ -91,7 +99,10 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
         if len(body.script) > MAX_SCRIPT_BYTES:
             raise HTTPException(413, f"the script is larger than the {MAX_SCRIPT_BYTES // (1024 * 1024)} MiB limit")
         script = wrap_script(body.wrap) if body.wrap else body.script
-        req = build_request(script, _options(body.options), body.env, body.workdir, ctl.clock())
+        options = _options(body.options)
+        if body.wrap and not options.get("job-name"):
+            options["job-name"] = "wrap"  # sbatch's name for a --wrap job
+        req = build_request(script, options, body.env, body.workdir, ctl.clock())
         key = body.idempotency_key or idempotency_key
         done = ctl.submit(req, who.user, key)
         if done.replayed:
@@ -138,6 +149,9 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
         rows = _visible(ref, who)
         now = ctl.clock()
         recs = [record(r, now, detail) for r in rows]
+        for rec in recs:
+            if rec.get("output_data") and rec["state"] not in ("PENDING", "RUNNING"):
+                rec["stage_out"] = stage_out_states(ctl.store.events_of(rec["job_id"]))
         if len(recs) == 1 and "_" not in ref and recs[0]["array_job_id"] is None:
             return recs[0]
         return recs[0] if "_" in ref else array_summary(recs)

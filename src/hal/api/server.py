@@ -113,9 +113,10 @@ def build(opts: ServerOptions) -> tuple[Controller, Any, Store, Executor]:
     store = Store(opts.database or sqlite_url(home / "hal.db"))
     bootstrap_token(store, home)
     machine = Machine.load(opts.cluster)
-    profile = (
-        Profile.from_toml(opts.profile.read_text(encoding="utf-8")) if opts.profile else Profile(order="multifactor")
-    )
+    if opts.profile:
+        profile = Profile.from_toml(opts.profile.read_text(encoding="utf-8"))
+    else:  # a cluster file that describes its tree asks for placement on it (and --switches/--segment work)
+        profile = Profile(order="multifactor", placement="topology" if machine.cluster.topology else "firstfit")
     executor = make_executor(opts.executor, home, opts.grace)
     ctl = Controller(store, machine, executor, profile, learner(opts, home, store).predictor, grace=opts.grace)
     metrics = Metrics(ctl)

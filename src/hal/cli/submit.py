@@ -44,7 +44,13 @@ def submit(
     export: Annotated[str | None, Opt("--export", help="ALL (default), NONE, or NAME[=value],...")] = None,
     input_data: Annotated[str | None, Opt("--input-data", help="datasets staged to $HAL_DATA/<name>: A,B")] = None,
     output_data: Annotated[str | None, Opt("--output-data", help="datasets the job writes to $HAL_DATA")] = None,
-    switches: Annotated[str | None, Opt("--switches", help="N or N@maxwait: at most N leaf switches")] = None,
+    switches: Annotated[
+        str | None,
+        Opt(
+            "--switches",
+            help="N or N@maxwait: at most N leaf switches, waiting up to maxwait (minutes, MM:SS or HH:MM:SS)",
+        ),
+    ] = None,
     segment: Annotated[int | None, Opt("--segment", help="groups of N nodes each inside one block")] = None,
     topology: Annotated[str | None, Opt("--topology", help="required=LEVEL or preferred=LEVEL")] = None,
     idempotency_key: Annotated[str | None, Opt(help="retrying with the same key never submits twice")] = None,

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from hal.controller.admission import admit, resolve_deps, resolve_ref
+from hal.controller.admission import admit, admit_data, resolve_deps, resolve_ref
 from hal.controller.auth import Identity
 from hal.controller.contracts import Forbidden, Gate, NullObserver, Observer, SubmitError, Submitted
 from hal.controller.directives import JobRequest
@@ -33,10 +33,8 @@ from hal.engine.api import RuntimePredictor
 from hal.engine.cycle import Rejected, Scheduler
 from hal.engine.fairshare import UsageLedger
 from hal.engine.forecast import StartEstimate
-from hal.engine.nodes import NodeBook
 from hal.engine.plan import Plan
-from hal.engine.plugins.leaf_reserve import install
-from hal.engine.plugins.placement import RANKERS
+from hal.engine.plugins.leaf_reserve import placement_book
 from hal.engine.plugins.placement_explain import topology_reason
 from hal.engine.predict.basic import UserEstimate
 from hal.engine.predict.correct import extend
@@ -45,7 +43,6 @@ from hal.engine.request import Request, request_of
 from hal.executors.api import ExecEvent, ExecEventKind, Executor
 from hal.executors.hostlist import compress
 from hal.model.job import Dependency, DependencyKind
-from hal.model.topology import Topology
 
 log = logging.getLogger("hal.controller")
 
@@ -68,10 +65,7 @@ class Controller:
         self.store, self.machine, self.executor = store, machine, executor
         self.profile = profile or Profile(order="multifactor")
         self.table = machine.table()
-        self.book = NodeBook(self.table, RANKERS[self.profile.placement])
-        if self.profile.topology_reserve:  # leaf-aware EASY reservation on the cluster file's tree
-            tree = machine.cluster.topology or Topology.flat(len(self.table))
-            install(self.book, tree, self.profile.topology_reserve)
+        self.book = placement_book(self.table, self.profile, machine.cluster.topology)
         self.sched = Scheduler(self.book, self.table.space, self.profile, predictor or UserEstimate())
         self.clock, self.poll, self.timer, self.grace = clock, poll, timer, grace
         self.live: dict[int, Live] = {}
@@ -99,6 +93,8 @@ class Controller:
         admit(req, self.machine.cluster)
         now = self.clock()
         with self.lock:
+            if req.inputs or req.outputs:
+                admit_data(req, self.staging, {o for lv in self.live.values() for o in lv.spec.outputs})
             with self.store.engine.begin() as conn:
                 if key:
                     found = self.store.find_submission(conn, user, key)

@@ -333,25 +333,45 @@ def build_request(script: str, overrides: dict[str, str], env: dict[str, str], w
     )
 
 
+_DATASET = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
 def placement_options(options: dict[str, str]) -> dict[str, Any]:
     """--input-data/--output-data (dataset names), --switches=N[@maxwait], --segment=N and
     --topology=required=LEVEL|preferred=LEVEL (Kueue's TAS annotations as one option)."""
     out: dict[str, Any] = {
-        "inputs": [x for x in options.get("input-data", "").split(",") if x],
-        "outputs": [x for x in options.get("output-data", "").split(",") if x],
+        "inputs": _datasets(options, "input-data"),
+        "outputs": _datasets(options, "output-data"),
     }
     if options.get("switches"):
         count, _, wait = options["switches"].partition("@")
         out["switches"] = _int({"switches": count}, "switches", None)
-        out["switches_wait"] = parse_time(wait) if wait else None
+        try:
+            out["switches_wait"] = parse_time(wait) if wait else None
+        except DirectiveError:
+            raise DirectiveError(
+                f"--switches={options['switches']}: the wait after @ is a time (minutes, MM:SS, HH:MM:SS or D-HH)"
+            ) from None
     if options.get("segment"):
-        out["segment"] = _int(options, "segment", None)
+        out["segment"] = segment = _int(options, "segment", None)
+        nodes = _int(options, "nodes", None)
+        if segment is not None and (nodes is None or nodes % segment):
+            raise DirectiveError(f"--segment={segment} needs -N/--nodes, a multiple of {segment} (got {nodes})")
     if options.get("topology"):
         kind, sep, level = options["topology"].partition("=")
         if not sep or kind not in ("required", "preferred") or not level:
             raise DirectiveError(f"--topology={options['topology']}: use required=LEVEL or preferred=LEVEL")
         out[f"topology_{kind}"] = level
     return out
+
+
+def _datasets(options: dict[str, str], key: str) -> list[str]:
+    """Dataset names: each is a file name in the node caches, so no folders and no hidden files."""
+    names = [x.strip() for x in options.get(key, "").split(",") if x.strip()]
+    for name in names:
+        if not _DATASET.fullmatch(name):
+            raise DirectiveError(f"--{key}={name!r}: a dataset name is letters, digits, '_', '-' and '.' (not first)")
+    return names
 
 
 def wrap_script(command: str) -> str:

@@ -95,6 +95,8 @@ class NodeBook:
         mask = self._mask(req)
         if not mask.any():
             return f"no node has the features {list(req.features)}"
+        if self.select is None and (req.switches or req.segment or req.topology_required or req.topology_preferred):
+            return 'topology requests (--switches, --segment, --topology) need placement = "topology" in the profile'
         saved, self.now = self.now, math.inf  # impossible = never fits, even once every wait has expired
         try:
             placed = self._place(self.table.capacity, req, mask)

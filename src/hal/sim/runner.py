@@ -12,7 +12,7 @@ from hal.engine.api import RuntimePredictor
 from hal.engine.capacity import Book
 from hal.engine.nodes import NodeBook
 from hal.engine.plan import Plan
-from hal.engine.plugins.placement import RANKERS
+from hal.engine.plugins.leaf_reserve import placement_book
 from hal.engine.predict.registry import make_predictor
 from hal.engine.profile import Profile
 from hal.model.cluster import NodeTable
@@ -70,17 +70,7 @@ def machine(workload: Workload, opts: SimOptions) -> tuple[Book, ResourceSpace, 
         return book, space, cap
     cluster = load_cluster(opts.cluster)
     table = NodeTable.of(cluster)
-    selector = None
-    if opts.profile.placement == "topology":
-        from hal.engine.plugins.topology import TopologySelector
-        from hal.model.topology import Topology
-
-        selector = TopologySelector(cluster.topology or Topology.flat(len(cluster.nodes)))
-    book_n = NodeBook(table, RANKERS[opts.profile.placement], selector)
-    if selector is not None and opts.profile.topology_reserve:
-        from hal.engine.plugins.leaf_reserve import reserver_from
-
-        book_n.reserver = reserver_from(selector, opts.profile.topology_reserve)
+    book_n = placement_book(table, opts.profile, cluster.topology)
     return book_n, table.space, int(table.capacity[:, 0].sum())
 
 

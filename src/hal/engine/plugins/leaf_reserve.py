@@ -25,9 +25,12 @@ import numpy.typing as npt
 
 from hal.engine.nodes import NodeAlloc, NodeBook
 from hal.engine.plan import Plan, Reservation
+from hal.engine.plugins.placement import RANKERS
 from hal.engine.plugins.topology import Hold, TopologySelector
+from hal.engine.profile import Profile
 from hal.engine.queue import Waiting
 from hal.engine.request import Request
+from hal.model.cluster import NodeTable
 from hal.model.topology import Topology
 
 if TYPE_CHECKING:
@@ -98,13 +101,17 @@ def reserver_from(selector: TopologySelector, text: str) -> LeafReserver:
     return LeafReserver(selector, wait, depth, strict, nodes)
 
 
-def install(book: NodeBook, topology: Topology, text: str) -> LeafReserver:
-    """Place ``book``'s jobs by ``topology`` (keeping a topology selector it has) with the reservation ``text``
-    asks for: how the controller turns on a profile's ``topology_reserve``."""
-    sel = book.select if isinstance(book.select, TopologySelector) else TopologySelector(topology)
-    book.select = sel
-    book.reserver = reserver_from(sel, text)
-    return book.reserver
+def placement_book(table: NodeTable, profile: Profile, topology: Topology | None) -> NodeBook:
+    """The node book a profile asks for, the same in the controller and the simulator: ranked by its
+    placement; with ``placement = "topology"``, a topology selector on the cluster's tree (flat without one)
+    and the leaf reservation its ``topology_reserve`` asks for."""
+    if profile.placement != "topology":
+        return NodeBook(table, RANKERS[profile.placement])
+    selector = TopologySelector(topology or Topology.flat(len(table)))
+    book = NodeBook(table, RANKERS[profile.placement], selector)
+    if profile.topology_reserve:
+        book.reserver = reserver_from(selector, profile.topology_reserve)
+    return book
 
 
 class LeafReserver:

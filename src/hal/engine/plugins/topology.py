@@ -136,6 +136,8 @@ class TopologySelector:
             if req_top is None:
                 return None
             top = req_top
+        if req.topology_preferred and ix.level(req.topology_preferred) is None:
+            return None  # a misspelt level: refused at submission (``why``), not silently ignored
         self._req_end = now + req.limit
         cost, local = self._data(req)
         if cost is not None and self.args.data_delay > 0 and now < req.submit + self.args.data_delay:
@@ -166,8 +168,9 @@ class TopologySelector:
     def why(self, req: Request, room: Ints, units: int) -> str | None:
         """Why a request can never fit, even on an empty machine."""
         ix = self.index
-        if req.topology_required and ix.level(req.topology_required) is None:
-            return f"unknown topology level {req.topology_required!r}; levels are {ix.names[1:]}"
+        for level in (req.topology_required, req.topology_preferred):
+            if level and ix.level(level) is None:
+                return f"unknown topology level {level!r}; levels are {ix.names[1:]}"
         if req.segment and req.segment > 1:
             per = ix.sums(self.seg_level, room) // req.segment
             return (

@@ -1,0 +1,68 @@
+"""A real `hal server` on a cluster file with a switch tree: topology requests are honoured with the plain
+profile (no reservation, no data plane), and impossible or malformed ones are refused at submission with
+the reason, not accepted and ignored or answered with a server error."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from tests.integration.livekit import LiveServer
+
+# 8 nodes of 2 CPUs: two racks of two switches of two nodes.
+TREE = """name = "c8"
+[[nodes]]
+prefix = "n"
+count = 8
+cpus = 2
+[topology]
+levels = ["rack", "switch"]
+fanouts = [2, 2]
+"""
+
+
+def _nodes(live: LiveServer, job: str) -> str:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        rec = json.loads(live.cli("show", job, "--json", check=True).stdout)
+        if rec["state"] == "RUNNING":
+            return str(rec["nodelist"])
+        time.sleep(0.1)
+    raise AssertionError(f"job {job} did not start: {rec}")
+
+
+def test_switch_and_segment_requests_on_a_tree_without_a_profile(tmp_path: Path) -> None:
+    cluster = tmp_path / "c.toml"
+    cluster.write_text(TREE)
+    live = LiveServer(tmp_path, cluster=cluster)
+    live.start()
+    try:
+        live.cli("submit", "--parsable", "--wrap", "sleep 60", "-n", "2", "-t", "2:00", check=True)  # takes n000
+        _nodes(live, "1")
+        packed = live.cli(
+            "submit", "--parsable", "--wrap", "sleep 60", "-N", "2", "--ntasks-per-node=2", "--switches=1",
+            "-t", "2:00", check=True,
+        ).stdout.strip()  # fmt: skip
+        # First fit would take n[001-002], across two switches; one switch has two free nodes.
+        assert _nodes(live, packed) == "n[002-003]"
+        shown = live.cli("show", packed, check=True).stdout
+        assert "Switches=1" in shown
+        for args, reason in [
+            (["-N", "3", "--topology", "required=switch"], "within one switch"),
+            (["-N", "2", "--topology", "preferred=swtich"], "unknown topology level 'swtich'"),
+            (["-N", "3", "--segment=2"], "a multiple of 2"),
+            (["-n", "4", "--segment=2"], "needs -N/--nodes"),
+            (["-N", "2", "--switches=1@soon"], "--switches=1@soon"),
+            (["--output-data=../escape"], "dataset name"),
+            (["--input-data=reads"], "need a data plane"),
+        ]:
+            done = live.cli("submit", "--wrap", "true", "-t", "1:00", *args)
+            assert done.returncode != 0 and reason in done.stderr, (args, done.stderr)
+            assert "Internal Server Error" not in done.stderr
+        assert "Internal Server Error" not in live.log.read_text()
+        wrapped = json.loads(live.cli("show", "1", "--json", check=True).stdout)
+        assert wrapped["name"] == "wrap"  # sbatch's name for a --wrap job
+        live.cli("cancel", "1", packed, check=True)
+    finally:
+        live.stop()
