@@ -11,6 +11,9 @@ import hashlib
 import time
 from pathlib import Path
 
+import pytest
+
+from hal.controller.contracts import SubmitError
 from hal.controller.core import Controller
 from hal.controller.directives import build_request
 from hal.controller.machine import Machine
@@ -69,3 +72,24 @@ def test_jobs_meet_their_data(tmp_path: Path) -> None:
     lost = rows[ghost.job_ids[0]]
     assert lost["state"] == "FAILED" and "stage-in failed" in lost["cause"] and "source missing" in lost["cause"]
     assert lost["restarts"] == 1  # requeued once with the reason, then failed with it
+
+
+def test_inputs_that_can_never_be_staged_are_refused_at_submission(tmp_path: Path) -> None:
+    (tmp_path / "c.toml").write_text(CLUSTER)
+    ctl = Controller(
+        Store(sqlite_url(tmp_path / "hal.db")), Machine.load(tmp_path / "c.toml"), LocalExecutor(tmp_path / "spool")
+    )
+    data = {"cache_dir": str(tmp_path / "cache" / "{node}"), "cache_bytes": "1M"}
+    catalog = enable(ctl, {**data, "catalog": str(tmp_path / "catalog.json")}).stager.catalog
+    catalog.register(Dataset("huge", 5 << 20, "sha256:" + "0" * 64, str(tmp_path / "huge")))
+
+    def submit(options: dict[str, str]) -> list[int]:
+        return ctl.submit(build_request("#!/bin/sh\ntrue\n", options, {}, str(tmp_path), 0), "alice").job_ids
+
+    with pytest.raises(SubmitError, match="unknown dataset 'nosuch'"):
+        submit({"input-data": "nosuch"})
+    with pytest.raises(SubmitError, match="larger than every node cache"):
+        submit({"input-data": "huge"})
+    producer = submit({"output-data": "made"})  # a pipeline: the input is what a queued job will write
+    assert submit({"input-data": "made", "dependency": f"afterok:{producer[0]}"})
+    ctl.stop()

@@ -13,6 +13,8 @@ from typing import Any, ClassVar
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
+from hal.api.views import stage_out_states
+from hal.cli.show import _data_lines
 from hal.controller.auth import Identity
 from hal.controller.core import Controller
 from hal.controller.directives import build_request
@@ -110,6 +112,11 @@ def test_missing_output_fails_with_its_reason(tmp_path: Path) -> None:
     staging.outputs.shutdown()
     state = staging.outputs.state_of(9)["never"]
     assert state.startswith("failed:") and "was not written" in state
+    # What `hal show` reads: the job's STAGE_OUT events, which outlive the stager's table (a restart).
+    told = stage_out_states(ctl.store.events_of(9))
+    assert told == {"never": state}
+    job = {"output_data": ["never", "other"], "stage_out": told, "placement_request": {}}
+    assert _data_lines(job)[-1] == f"   StageOut=never:{state} other:not staged"
 
 
 class GatedFS(LocalFileSystem):  # type: ignore[misc]

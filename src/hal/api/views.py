@@ -37,7 +37,24 @@ def record(row: Row, now: float, detail: bool = False) -> dict[str, Any]:
         out["array_limit"] = req.get("array_limit")
         out["begin"] = req.get("begin")
         out["script"] = req.get("script")
+        out["placement_request"] = {k: req[k] for k in PLACEMENT_KEYS if req.get(k) not in (None, "")}
+        out["input_data"] = req.get("inputs") or []
+        out["output_data"] = req.get("outputs") or []
     return out
+
+
+PLACEMENT_KEYS = ("switches", "switches_wait", "segment", "topology_required", "topology_preferred")
+
+
+def stage_out_states(events: list[Row]) -> dict[str, str]:
+    """Each declared output's latest stage-out state, from the job's STAGE_OUT events ("name: state (...)"):
+    they outlive a restart, unlike the stager's own table."""
+    states: dict[str, str] = {}
+    for e in events:
+        if e["state"] == "STAGE_OUT":
+            name, _, state = str(e["cause"]).partition(": ")
+            states[name] = state
+    return states
 
 
 def running_ends(ctl: Controller, rows: list[Row]) -> list[Row]:

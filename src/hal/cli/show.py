@@ -36,6 +36,7 @@ def _lines(j: dict[str, Any]) -> list[str]:
         f"   StdOut={j['stdout_path'] or '(not started)'}",
         f"   StdErr={j['stderr_path'] or '(not started)'}",
     ]
+    lines += _data_lines(j)
     if j["state"] == "PENDING":
         why = ADVICE.get(j.get("reason") or "", "")
         start = f"; planned start {stamp(j['predicted_start'])}" if j.get("predicted_start") else ""
@@ -44,6 +45,32 @@ def _lines(j: dict[str, Any]) -> list[str]:
         lines.append(f"   Why={why}{start}")
     elif j["state"] == "RUNNING" and j.get("predicted_end"):
         lines.append(f"   PredictedEnd={stamp(j['predicted_end'])} (planner's forecast; the kill limit is TimeLimit)")
+    return lines
+
+
+def _data_lines(j: dict[str, Any]) -> list[str]:
+    """Topology and data requests, and how each declared output's stage-out went."""
+    lines = []
+    place = j.get("placement_request") or {}
+    if place:
+        parts = []
+        if "switches" in place:
+            wait = place.get("switches_wait")
+            parts.append(f"Switches={place['switches']}" + (f"@{duration(wait)}" if wait else ""))
+        parts += [f"Segment={place['segment']}"] if "segment" in place else []
+        for kind in ("required", "preferred"):
+            if place.get(f"topology_{kind}"):
+                parts.append(f"Topology={kind}={place[f'topology_{kind}']}")
+        lines.append("   " + " ".join(parts))
+    if j.get("input_data") or j.get("output_data"):
+        lines.append(
+            f"   InputData={','.join(j.get('input_data') or []) or '(null)'}"
+            f" OutputData={','.join(j.get('output_data') or []) or '(null)'}"
+        )
+    if j.get("stage_out") is not None:
+        states = j["stage_out"]
+        told = [f"{n}:{states.get(n, 'not staged')}" for n in j.get("output_data") or []]
+        lines.append(f"   StageOut={' '.join(told)}")
     return lines
 
 

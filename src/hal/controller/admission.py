@@ -1,12 +1,24 @@
-"""Admission checks that need only the request and the cluster file: partition defaults and limits, paths, and
-job references. Kept apart from the controller so they run before its lock is taken."""
+"""Admission checks: partition defaults and limits, paths and job references (the request and the cluster file
+only, run before the controller's lock is taken), and data requests (against the data plane, under it)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from hal.controller.contracts import NotFound, SubmitError
 from hal.controller.directives import JobRequest
 from hal.controller.store import Store
 from hal.model.cluster import Cluster
+
+
+def admit_data(req: JobRequest, staging: Any, produced: set[str]) -> None:
+    """Refuse --input-data/--output-data without a data plane, and inputs that can never be staged (the data
+    plane says why); ``produced``: the outputs unfinished jobs declare, which an input may wait for."""
+    if staging is None:
+        raise SubmitError("--input-data/--output-data need a data plane: a [data] table in the cluster file")
+    why = staging.refuse(req.inputs, produced)
+    if why is not None:
+        raise SubmitError(f"job can never run on this cluster: {why}")
 
 
 def admit(req: JobRequest, cluster: Cluster) -> None:

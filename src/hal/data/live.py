@@ -34,6 +34,20 @@ class LiveStaging:
         self.failures: dict[int, str] = {}
         self.placements: dict[int, dict[str, Any]] = {}  # running job -> placement score parts
 
+    def refuse(self, inputs: list[str], produced: set[str]) -> str | None:
+        """Why a submission's inputs can never be staged (controller thread, under its lock): a dataset no
+        catalog entry and no unfinished job's declared output (``produced``) will provide, or one larger
+        than every node cache."""
+        with self.stager.guard():
+            known = {name: self.stager.catalog.datasets.get(name) for name in inputs}
+        largest = max((c.capacity for c in self.stager.caches.values()), default=0)
+        for name, dataset in known.items():
+            if dataset is None and name not in produced:
+                return f"unknown dataset {name!r}: not in the catalog, and no queued or running job outputs it"
+            if dataset is not None and dataset.size > largest:
+                return f"dataset {name!r} ({dataset.size:,} bytes) is larger than every node cache ({largest:,} bytes)"
+        return None
+
     def before_launch(self, controller: Any, spec: LaunchSpec, now: float) -> LaunchSpec | None:
         """The spec with $HAL_DATA set once every input is staged, or None when the job went back to wait."""
         self._unpin_ended(controller)
@@ -54,7 +68,7 @@ class LiveStaging:
         try:  # nothing to copy: pin and launch now
             self.stager.stage_in(spec.job_id, inputs, nodes)
         except (StageError, KeyError) as exc:
-            self._back_to_queue(controller, lv, now, f"stage-in failed: {exc}")
+            self._back_to_queue(controller, lv, now, f"stage-in failed: {_said(exc)}")
             return None
         return ready
 
@@ -69,7 +83,7 @@ class LiveStaging:
         try:
             self.stager.stage_in(spec.job_id, inputs, nodes)
         except Exception as exc:  # StageError, an unknown dataset, anything: the job must not be lost
-            cause = f"stage-in failed: {exc}"
+            cause = f"stage-in failed: {_said(exc)}"
         with controller.lock:
             self.staging.pop(spec.job_id, None)
             now = controller.clock()
@@ -146,6 +160,11 @@ class LiveStaging:
             lv = controller.live.get(job_id)
             if lv is None or lv.state != "RUNNING":
                 self.stager.release(job_id)
+
+
+def _said(exc: Exception) -> str:
+    """An exception's message; a KeyError's str() would wrap it in quotes."""
+    return str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
 
 
 def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
