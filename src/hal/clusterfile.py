@@ -78,12 +78,15 @@ def _topology(topo: Any, n_nodes: int) -> Topology:
     try:
         levels = tuple(str(x) for x in topo.get("levels", ("switch",)))
         fanouts = tuple(int(x) for x in topo.get("fanouts", (n_nodes,)))
+        if any(f < 1 for f in fanouts):
+            raise ValueError(f"fanouts must be positive (children per domain), got {list(fanouts)}")
         return Topology.tree(n_nodes, fanouts, levels)
     except _MALFORMED as exc:
         raise ClusterFileError(f"[topology]: {_explain(exc)}") from exc
 
 
-def cluster_from_dict(data: dict[str, Any]) -> Cluster:
+def cluster_from_dict(data: dict[str, Any], folder: Path | None = None) -> Cluster:
+    """The cluster a parsed file describes; ``folder`` (the file's own) anchors relative paths in it."""
     groups = data.get("nodes")
     if not isinstance(groups, list) or not groups:
         raise ClusterFileError("a cluster file needs at least one [[nodes]] group")
@@ -98,7 +101,7 @@ def cluster_from_dict(data: dict[str, Any]) -> Cluster:
         partitions.append(Partition("batch", tuple(n.name for n in nodes), default=True))
     topo = data.get("topology")
     if isinstance(topo, dict) and ("slurm_conf" in topo or "block_size" in topo):
-        topology = _imported_topology(topo, [n.name for n in nodes])
+        topology = _imported_topology(topo, [n.name for n in nodes], folder)
     else:
         topology = _topology(topo, len(nodes)) if topo else Topology.flat(len(nodes))
     try:
@@ -121,7 +124,7 @@ def load_cluster(path: str | Path) -> Cluster:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ClusterFileError(f"{path}: not valid TOML: {exc}") from exc
-    return cluster_from_dict(data)
+    return cluster_from_dict(data, path.parent)
 
 
 def uniform_toml(n_nodes: int, cpus: int, mem: str = "0", gpus: int = 0, name: str = "cluster") -> str:
@@ -132,14 +135,15 @@ def uniform_toml(n_nodes: int, cpus: int, mem: str = "0", gpus: int = 0, name: s
     )
 
 
-def _imported_topology(topo: dict[str, Any], names: list[str]) -> Topology:
+def _imported_topology(topo: dict[str, Any], names: list[str], folder: Path | None) -> Topology:
     """``slurm_conf = "topology.conf"`` (Slurm's tree or block form) or ``block_size = 18`` (consecutive
     nodes in blocks, NVLink-style)."""
     from hal.topology_conf import TopologyConfError, load_topology_conf
 
     try:
         if "slurm_conf" in topo:
-            return load_topology_conf(str(topo["slurm_conf"]), names)
+            conf = Path(str(topo["slurm_conf"]))
+            return load_topology_conf(folder / conf if folder is not None and not conf.is_absolute() else conf, names)
         size = int(topo["block_size"])
         if size < 1:
             raise ValueError("block_size must be >= 1")

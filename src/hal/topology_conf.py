@@ -58,7 +58,7 @@ def _owner(entries: list[tuple[int, dict[str, str]]], key: str, node_names: Sequ
     for lineno, rec in entries:
         if "nodes" not in rec:
             continue
-        for node in expand(rec["nodes"]):
+        for node in _expand(rec["nodes"], lineno):
             if node not in known:
                 raise TopologyConfError(f"line {lineno}: node {node!r} is not in the cluster")
             if node in owner:
@@ -70,6 +70,13 @@ def _owner(entries: list[tuple[int, dict[str, str]]], key: str, node_names: Sequ
     return owner
 
 
+def _expand(hosts: str, lineno: int) -> list[str]:
+    try:
+        return expand(hosts)
+    except ValueError as exc:
+        raise TopologyConfError(f"line {lineno}: {exc}") from exc
+
+
 def _blocks(entries: list[tuple[int, dict[str, str]]], node_names: Sequence[str]) -> Topology:
     owner = _owner(entries, "blockname", node_names)
     return Topology(("block",), tuple((owner[n],) for n in node_names))
@@ -77,9 +84,15 @@ def _blocks(entries: list[tuple[int, dict[str, str]]], node_names: Sequence[str]
 
 def _tree(entries: list[tuple[int, dict[str, str]]], node_names: Sequence[str]) -> Topology:
     parent: dict[str, str] = {}
-    names = {rec["switchname"] for _, rec in entries}
+    names: dict[str, int] = {}
     for lineno, rec in entries:
-        for child in expand(rec["switches"]) if "switches" in rec else []:
+        first = names.setdefault(rec["switchname"], lineno)
+        if first != lineno:
+            raise TopologyConfError(f"line {lineno}: switch {rec['switchname']!r} is already defined at line {first}")
+        if "nodes" in rec and "switches" in rec:
+            raise TopologyConfError(f"line {lineno}: a switch lists Nodes= (a leaf) or Switches= (a parent), not both")
+    for lineno, rec in entries:
+        for child in _expand(rec["switches"], lineno) if "switches" in rec else []:
             if child not in names:
                 raise TopologyConfError(f"line {lineno}: switch {child!r} is not defined")
             if child in parent:
@@ -107,4 +120,10 @@ def load_topology_conf(path: str | Path, node_names: Sequence[str]) -> Topology:
     p = Path(path)
     if not p.exists():
         raise TopologyConfError(f"topology.conf not found: {p}")
-    return parse_topology_conf(p.read_text(encoding="utf-8"), node_names)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:  # a folder, no permission
+        raise TopologyConfError(f"cannot read topology.conf {p}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise TopologyConfError(f"{p}: not text ({exc.reason})") from exc
+    return parse_topology_conf(text, node_names)

@@ -49,6 +49,8 @@ def test_gbm_model_saved_then_reused_and_corrupt_file_falls_back(tmp_path: Path)
     assert sim.returncode == 0 and "est=last2" in sim.stdout and "est=gbm" not in sim.stdout  # labelled as it ran
     nothing = hal("predict-eval", str(SAMPLE), "--model", str(model), "--save-model", str(tmp_path / "new.hal"))
     assert nothing.returncode != 0 and "ran on last2" in nothing.stderr
+    both = hal("simulate", str(SAMPLE), "--procs", "64", "--cluster", str(tmp_path / "any.toml"))
+    assert both.returncode != 0 and "--procs and --cluster" in both.stderr
     for cmd in (("predict-eval", "--predictor", "last2"), ("simulate", "--estimate", "user")):
         wrong = hal(cmd[0], str(SAMPLE), *cmd[1:], "--model", str(model))
         assert wrong.returncode != 0 and "--model needs" in wrong.stderr

@@ -99,6 +99,8 @@ def simulate(
 
         run_rlscheduler(trace, setup, order, backfill, summary_out)
         return
+    if procs is not None and cluster is not None:
+        raise fail("--procs and --cluster: the cluster file sets the machine's size; give one of them")
     if procs is not None and procs <= 0:
         raise fail(f"--procs must be a positive number of processors, not {procs}")
     if model is not None and estimate not in GBM_NAMES:

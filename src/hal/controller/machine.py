@@ -89,7 +89,7 @@ class Machine:
             except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
                 raise ClusterFileError(f"{path}: {exc}") from exc
             source = str(path)
-        cluster = cluster_from_dict(data)
+        cluster = cluster_from_dict(data, Path(path).parent if path is not None else None)
         return Machine(cluster, _cpusets(data, len(cluster.nodes)), source)
 
     def table(self) -> NodeTable:

@@ -46,6 +46,10 @@ def checksum_of(uri: str) -> tuple[str, int]:
     return f"sha256:{digest.hexdigest()}", size
 
 
+class CatalogError(ValueError):
+    """A catalog file that cannot be used: where it should be and why not."""
+
+
 class Catalog:
     """Datasets and replicas; listeners (the engine's locality view) hear every replica change."""
 
@@ -55,6 +59,8 @@ class Catalog:
         self.replicas: dict[str, dict[str, Replica]] = {}
         self.listeners: list[Listener] = []
         self._lock = threading.RLock()
+        if path is not None and not path.parent.is_dir():
+            raise CatalogError(f"catalog {path}: its folder {path.parent} does not exist")
         if path is not None and path.exists():
             self._load(path)
 
@@ -108,8 +114,11 @@ class Catalog:
         tmp.replace(self.path)
 
     def _load(self, path: Path) -> None:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        for d in data.get("datasets", []):
-            self.datasets[d["name"]] = Dataset(**d)
-        for r in data.get("replicas", []):
-            self.replicas.setdefault(r["dataset"], {})[r["location"]] = Replica(**r)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            for d in data.get("datasets", []):
+                self.datasets[d["name"]] = Dataset(**d)
+            for r in data.get("replicas", []):
+                self.replicas.setdefault(r["dataset"], {})[r["location"]] = Replica(**r)
+        except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise CatalogError(f"catalog {path} is not a HAL catalog (JSON of datasets and replicas): {exc}") from exc

@@ -65,6 +65,10 @@ class Profile:
         if self.topology_reserve:
             if self.placement != "topology":
                 raise ValueError("topology_reserve needs placement 'topology'")
+            if self.backfill != "easy":  # it plans the EASY head's nodes; other passes would ignore it
+                raise ValueError(
+                    f"topology_reserve is an EASY reservation; it needs backfill 'easy', not {self.backfill!r}"
+                )
             from hal.engine.plugins.leaf_reserve import reserve_args  # numpy and the selector: only when asked
 
             reserve_args(self.topology_reserve)

@@ -62,10 +62,16 @@ def expand(text: str) -> list[str]:
             names.append(part)
             continue
         prefix, body, suffix = m.groups()
+        tails = expand(suffix) if "[" in suffix else [suffix]  # rack[1-2]-n[01-02]: every combination
         for item in body.split(","):
-            lo, _, hi = item.partition("-")
+            lo, dash, hi = item.partition("-")
+            if not lo.isdigit() or not (hi or lo).isdigit() or (dash and not hi):
+                raise ValueError(f"{part!r}: {item!r} is not a number or a range of numbers")
+            if int(hi or lo) < int(lo):
+                raise ValueError(f"{part!r}: the range {item!r} runs backwards")
             width = _width(lo)
-            names.extend(f"{prefix}{str(n).zfill(width)}{suffix}" for n in range(int(lo), int(hi or lo) + 1))
+            for n in range(int(lo), int(hi or lo) + 1):
+                names.extend(f"{prefix}{str(n).zfill(width)}{tail}" for tail in tails)
     return names
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from hal.data.cache import NodeCache
-from hal.data.catalog import Catalog, Dataset
+from hal.data.catalog import Catalog, CatalogError, Dataset
 from hal.data.stager import RetryPolicy, StageError, Stager
 
 
@@ -93,3 +93,13 @@ def test_stage_out_registers_the_output(plane, tmp_path: Path) -> None:
     ds = stager.stage_out(1, "result", "n0", str(tmp_path / "out" / "result"))
     assert ds.size == 77 and (tmp_path / "out" / "result").exists()
     assert {r.location for r in catalog.replicas_of("result")} == {"origin", "n0"}
+
+
+def test_a_catalog_that_cannot_be_used_is_named_with_the_reason(tmp_path: Path) -> None:
+    with pytest.raises(CatalogError, match="does not exist"):
+        Catalog(tmp_path / "no" / "catalog.json")
+    bad = tmp_path / "catalog.json"
+    for text in ("not json", '{"datasets": [{"name": 1}]}', "[1, 2]"):
+        bad.write_text(text)
+        with pytest.raises(CatalogError, match="is not a HAL catalog"):
+            Catalog(bad)

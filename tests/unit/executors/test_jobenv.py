@@ -120,3 +120,10 @@ def test_memory_probe_says_why(tmp_path: Path) -> None:
     assert fallback.kind == "rlimit" and "not a cgroup v2 directory" in fallback.detail
     with pytest.raises(RuntimeError, match="not usable"):
         probe("cgroup", cgroup_root=tmp_path)
+
+
+def test_host_lists_with_several_brackets_and_bad_ranges() -> None:
+    assert hostlist.expand("rack[1-2]-n[01-02]") == ["rack1-n01", "rack1-n02", "rack2-n01", "rack2-n02"]
+    for bad in ("n[3-1]", "n[a-b]", "n[1-]"):
+        with pytest.raises(ValueError, match="n\\["):
+            hostlist.expand(bad)

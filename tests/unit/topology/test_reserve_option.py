@@ -56,6 +56,8 @@ def test_bad_option_names_the_key(text: str, named: str) -> None:
 def test_reserve_needs_topology_placement() -> None:
     with pytest.raises(ValueError, match="needs placement 'topology'"):
         Profile(topology_reserve="wait=60")
+    with pytest.raises(ValueError, match="needs backfill 'easy'"):  # it would change nothing: refused, not ignored
+        Profile(placement="topology", backfill="conservative", topology_reserve="wait=60")
     assert Profile.from_toml('placement = "topology"\ntopology_reserve = "wait=60"').topology_reserve == "wait=60"
 
 

@@ -42,6 +42,12 @@ def test_block_form() -> None:
         ("SwitchName=s0 Nodes=dev[0-11],gpu1\n", "not in the cluster"),
         ("SwitchName=s0 Nodes=dev[0-11]\nSwitchName=s1 Switches=s9\n", "not defined"),
         ("BlockName=b Nodes=dev[0-11]\nSwitchName=s Nodes=dev0\n", "either"),
+        ("SwitchName=s0 Nodes=dev[11-0]\n", "line 1: .* the range '11-0' runs backwards"),
+        (
+            "SwitchName=s0 Nodes=dev[0-5]\nSwitchName=s0 Nodes=dev[6-11]\n",
+            "line 2: switch 's0' is already defined at line 1",
+        ),
+        ("SwitchName=s0 Nodes=dev[0-11] Switches=s1\nSwitchName=s1\n", "not both"),
     ],
 )
 def test_errors(text: str, message: str) -> None:
@@ -58,3 +64,22 @@ def test_cluster_file_reads_topology_conf(tmp_path: Path) -> None:
     assert cluster.topology is not None and cluster.topology.paths[3] == ("b2",)
     blocks = cluster_from_dict({"nodes": [{"prefix": "n", "count": 36, "cpus": 8}], "topology": {"block_size": 18}})
     assert blocks.topology is not None and blocks.topology.paths[20] == ("block1",)
+
+
+def test_relative_paths_are_read_from_the_cluster_files_folder(tmp_path: Path) -> None:
+    from hal.clusterfile import ClusterFileError, load_cluster
+
+    folder = tmp_path / "site"
+    folder.mkdir()
+    (folder / "topology.conf").write_text("SwitchName=s0 Nodes=n[000-001]\nSwitchName=s1 Nodes=n[002-003]\n")
+    (folder / "c.toml").write_text('[[nodes]]\nprefix = "n"\ncount = 4\n[topology]\nslurm_conf = "topology.conf"\n')
+    cluster = load_cluster(folder / "c.toml")  # whatever the current folder is
+    assert cluster.topology is not None and cluster.topology.paths[2] == ("s1",)
+    (folder / "d.toml").write_text('[[nodes]]\nprefix = "n"\ncount = 4\n[topology]\nslurm_conf = "."\n')
+    with pytest.raises(ClusterFileError, match=r"cannot read topology\.conf"):
+        load_cluster(folder / "d.toml")
+    (folder / "e.toml").write_text(
+        '[[nodes]]\nprefix = "n"\ncount = 4\n[topology]\nlevels = ["switch"]\nfanouts = [0]\n'
+    )
+    with pytest.raises(ClusterFileError, match="fanouts must be positive"):
+        load_cluster(folder / "e.toml")
