@@ -272,7 +272,6 @@ class Controller:
             total = extend(now - act.start, act.item.spec.time_limit, self.profile.correction)
             self.sched.extend(ends[0][2], act.start + max(total, now - act.start + 1.0))
         t0 = time.perf_counter()
-        self.book.now = now  # time-relaxed topology constraints (--switches maxwait) read it
         plan = self.sched.cycle(now)
         spent = time.perf_counter() - t0
         if self.htc is not None:

@@ -20,7 +20,11 @@ class Book(Protocol):
     ``time_invariant``: whether a placement depends only on the free resources (not on the time), so a
     request that failed to fit keeps failing until resources are freed (the planners memoize on it).
     ``fungible``: whether an allocation is determined by the request alone (not by where it lands).
+    ``now``: the time of the cycle being planned, which the scheduler sets before each one (a placement
+    constraint may relax with time: Slurm's --switches maxwait, a leaf reservation's hold).
     """
+
+    now: float
 
     @property
     def time_invariant(self) -> bool: ...
@@ -74,6 +78,7 @@ class PoolBook:
 
     time_invariant = True
     fungible = True
+    now = 0.0
 
     def __init__(self, capacity: tuple[int, ...]) -> None:
         if any(c < 0 for c in capacity):

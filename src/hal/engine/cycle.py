@@ -210,6 +210,7 @@ class Scheduler:
 
     # ---- one cycle -------------------------------------------------------------------------------
     def cycle(self, now: float) -> Plan:
+        self.book.now = now  # every shell (controller, simulators, forecasts) plans time-relaxed placements alike
         self._release_due(now)
         if self.held:
             self._promote(now)

@@ -23,6 +23,7 @@ import numpy.typing as npt
 
 from hal.engine.api import Estimate
 from hal.engine.cycle import Active, Scheduler
+from hal.engine.plugins.topology import TopologyArgs
 from hal.engine.predict.correct import extend
 from hal.engine.queue import PendingQueue, Waiting
 from hal.model.job import JobSpec
@@ -106,6 +107,7 @@ def _run(
     rule = twin.profile.correction
     truth = [(end, jid) for jid, end in ends.items()]
     heapq.heapify(truth)
+    wakes = _relaxations(twin, now)
     starts: dict[int, float] = {}
     t = now
     while True:
@@ -119,11 +121,33 @@ def _run(
             if p.job_id in wanted:
                 starts[p.job_id] = t
             heapq.heappush(truth, (t + runs[p.job_id], p.job_id))
-        if len(starts) == len(wanted) or not truth:
+        while wakes and wakes[0] <= t:
+            heapq.heappop(wakes)
+        if len(starts) == len(wanted) or not (truth or wakes):
             return starts
-        t = min(truth[0][0], twin.ends[0][0]) if twin.ends else truth[0][0]
+        t = min(
+            truth[0][0] if truth else math.inf,
+            twin.ends[0][0] if twin.ends else math.inf,
+            wakes[0] if wakes else math.inf,
+        )
         if t > horizon:
             return starts
+
+
+def _relaxations(s: Scheduler, now: float) -> list[float]:
+    """When waiting jobs' --switches constraints lapse (submit + maxwait): the live controller cycles then,
+    so a forward run must too, or it would wait for a whole leaf the job no longer needs."""
+    args = getattr(getattr(s.book, "select", None), "args", None)
+    if not isinstance(args, TopologyArgs):
+        return []
+    out = []
+    for w in s.queue.items():
+        if w.spec.switches is not None:
+            wait = args.max_switch_wait if w.spec.switches_wait is None else w.spec.switches_wait
+            if w.spec.submit_time + wait > now:
+                out.append(w.spec.submit_time + wait)
+    heapq.heapify(out)
+    return out
 
 
 def _pending(s: Scheduler, wanted: Collection[int] | None) -> tuple[list[Waiting], set[int]]:

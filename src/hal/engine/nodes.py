@@ -54,7 +54,7 @@ class NodeBook:
         self.free: Matrix = table.free
         self.rank = ranker
         self.select = selector
-        self.now = 0.0  # set by the shell before a cycle; only time-relaxed selector constraints read it
+        self.now = 0.0  # set by the scheduler before each cycle; only time-relaxed selector constraints read it
         self._masks: dict[tuple[str, tuple[str, ...]], npt.NDArray[np.bool_]] = {}
         self.reserver: HeadReserver | None = None  # optional EASY variant (e.g. a leaf-aware reservation)
 

@@ -97,7 +97,7 @@ class PlacementSimulation:
         )
         events = EventQueue()
         events.load_submissions([(j.submit_time, i) for i, j in enumerate(jobs)])
-        sched, book = self.sched, self.book
+        sched = self.sched
         next_sample, ticking = 0.0, False
         while len(events):
             now, kind, i = events.pop()
@@ -117,7 +117,6 @@ class PlacementSimulation:
                 self._correct(events, i, now)
             if kind == CORRECT and events.peek() == (now, CORRECT):
                 continue  # the engine's contract: extend every overrun of this instant before a cycle
-            book.now = now
             plan = sched.cycle(now)
             for placement in plan.starts:
                 self._start(placement, index[placement.job_id], events, out)

@@ -10,8 +10,6 @@ from pathlib import Path
 from hal.clusterfile import load_cluster
 from hal.engine.api import RuntimePredictor
 from hal.engine.capacity import Book
-from hal.engine.nodes import NodeBook
-from hal.engine.plan import Plan
 from hal.engine.plugins.leaf_reserve import placement_book
 from hal.engine.predict.registry import make_predictor
 from hal.engine.profile import Profile
@@ -74,18 +72,6 @@ def machine(workload: Workload, opts: SimOptions) -> tuple[Book, ResourceSpace, 
     return book_n, table.space, int(table.capacity[:, 0].sum())
 
 
-def _clocked(sim: Simulation, book: NodeBook) -> None:
-    """Give the node book the cycle's time, as the controller and the placement simulator do: a leaf
-    reservation's hold lapses by it (at the first event after it expires; this simulator has no ticks)."""
-    cycle = sim.sched.cycle
-
-    def timed(now: float) -> Plan:
-        book.now = now
-        return cycle(now)
-
-    sim.sched.cycle = timed  # type: ignore[method-assign]
-
-
 def load(path: str | Path, opts: SimOptions) -> tuple[SwfTrace, Workload]:
     trace = read_swf(path)
     capacity, per_node = opts.procs, 0
@@ -122,7 +108,5 @@ def run_workload(trace: SwfTrace, workload: Workload, opts: SimOptions, progress
     book, space, _ = machine(workload, opts)
     predictor = opts.predictor() if opts.predictor is not None else make_predictor(opts.estimate)
     sim = Simulation(workload.jobs, book, space, opts.profile, predictor, opts.sample_every)
-    if isinstance(book, NodeBook) and book.reserver is not None:
-        _clocked(sim, book)
     outcome = sim.run(progress)
     return SimRun(trace, workload, outcome, summarize(outcome, len(trace.problems) + len(workload.skipped)))

@@ -145,3 +145,28 @@ def test_clone_without_history_keeps_what_held_jobs_wait_for() -> None:
     assert 1000 not in twin.known and {1, 2, 20, 21} <= twin.known
     starts = drive(twin, [100.0, 150.0, 160.0, 400.0])
     assert starts[-1] == (400.0, 20) and 21 not in {j for _, j in starts}  # 20 queued once 1 ended ok
+
+
+def test_forecasts_relax_a_switch_constraint_when_its_wait_runs_out() -> None:
+    """The clone's cycles carry their own time to the book, so --switches=1@maxwait relaxes in a forecast as it
+    does live: the job is forecast to start spread when its wait ends, not when a whole leaf frees up."""
+    from hal.engine.nodes import NodeBook
+    from hal.engine.plugins.topology import TopologySelector
+    from hal.model.cluster import Cluster, NodeTable
+    from hal.model.resources import Resources
+    from hal.model.topology import Topology
+
+    topo = Topology.tree(4, (2,), ("switch",))  # two leaves of two nodes
+    base = Cluster.uniform(4, Resources(cpus=1))
+    table = NodeTable.of(Cluster(base.nodes, base.partitions, topo))
+    s = Scheduler(NodeBook(table, selector=TopologySelector(topo)), table.space, Profile(), Table({}))
+    s.predictor = Table({1: (1000.0, 1000.0), 2: (5.0, 5.0), 4: (1000.0, 1000.0), 3: (50.0, 50.0)})
+    for jid, limit in ((1, 1000.0), (2, 5.0), (4, 1000.0)):  # best fit: 1 and 2 fill leaf 0, 4 goes to leaf 1
+        s.submit(JobSpec(jid, 0.0, tasks=1, nodes=1, time_limit=limit), 0.0)
+    s.cycle(0.0)
+    s.finish(2, 5.0)  # now one node is free in each leaf, until 1000
+    s.cycle(5.0)
+    wide = JobSpec(3, 10.0, tasks=2, nodes=2, switches=1, switches_wait=100.0, time_limit=50.0)
+    s.submit(wide, 10.0)
+    assert not s.cycle(10.0).starts  # two free nodes, but in two leaves: it waits for its switch
+    assert forward_starts(s, 20.0, "point") == {3: 110.0}  # submit + maxwait, then spread over both leaves
