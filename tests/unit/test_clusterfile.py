@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -145,3 +146,15 @@ def test_a_directory_is_not_a_cluster_file(tmp_path: Path) -> None:
     """Bug: IsADirectoryError escaped load_cluster."""
     with pytest.raises(ClusterFileError, match="cannot read"):
         load_cluster(tmp_path)
+
+
+def test_cluster_show_prints_the_tree(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from hal.cli.main import app
+
+    path = tmp_path / "t.toml"
+    path.write_text('[[nodes]]\nprefix = "n"\ncount = 8\n[topology]\nlevels = ["rack", "switch"]\nfanouts = [2, 2]\n')
+    res = CliRunner().invoke(app, ["cluster", "show", str(path), "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["topology"] == {"rack": 2, "switch": 4}

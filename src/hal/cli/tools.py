@@ -11,6 +11,7 @@ from rich.table import Table
 
 from hal.cli.common import fail, out, report_problems
 from hal.clusterfile import ClusterFileError, load_cluster, uniform_toml
+from hal.model.cluster import Cluster
 from hal.sim.generate import WorkloadShape, generate
 from hal.sim.swf import TraceError, read_swf, write_swf
 
@@ -50,6 +51,7 @@ def cluster_show(path: Path, as_json: Annotated[bool, typer.Option("--json")] = 
             "mem_mb": total.mem_mb,
             "gpus": total.gpus,
             "partitions": {p.name: len(p.nodes) for p in cluster.partitions},
+            "topology": _domains(cluster),
         }
         typer.echo(json.dumps(data, indent=2))
         return
@@ -60,6 +62,16 @@ def cluster_show(path: Path, as_json: Annotated[bool, typer.Option("--json")] = 
         limit = "infinite" if part.max_time is None else f"{part.max_time:.0f}s"
         table.add_row(part.name, str(len(part.nodes)), "*" if part.default else "", limit)
     out.print(table)
+    tree = " > ".join(f"{n} {level}(s)" for level, n in _domains(cluster).items())
+    out.print(f"topology: {tree or 'flat (no [topology] table)'}")
+
+
+def _domains(cluster: Cluster) -> dict[str, int]:
+    """Domains per topology level, top first: what placement by the tree works with."""
+    topo = cluster.topology
+    if topo is None:
+        return {}
+    return {level: len({p[: i + 1] for p in topo.paths}) for i, level in enumerate(topo.levels)}
 
 
 @trace_app.command("generate")
