@@ -21,7 +21,7 @@ def queue_table(jobs: list[dict[str, Any]], start: bool = False) -> Table:
     for col in [*cols, "NODELIST(REASON)"]:
         table.add_column(col, justify="right" if col in ("JOBID", "TIME", "NODES") else "left", overflow="fold")
     for j in jobs:
-        where = j["nodelist"] if j["state"] == "RUNNING" else f"({j.get('reason') or 'None'})"
+        where = j["nodelist"] if j["state"] in ("RUNNING", "CONFIGURING") else f"({j.get('reason') or 'None'})"
         nodes = len(expand(j["nodelist"])) if j["nodelist"] else j["req_nodes"] or 1
         row = [j["id"], j["partition"], j["name"][:20], j["user"], SHORT_STATE.get(j["state"], j["state"])]
         row += [duration(j["elapsed"]), str(nodes)]
