@@ -20,7 +20,7 @@ from hal.controller.machine import Machine
 from hal.controller.recovery import recover
 from hal.controller.store import Store, sqlite_url
 from hal.data.catalog import Dataset
-from hal.data.live import enable
+from hal.data.live import LiveStaging, enable
 from hal.executors.local import LocalExecutor
 from tests.clusters import switch_tree
 
@@ -93,3 +93,48 @@ def test_inputs_that_can_never_be_staged_are_refused_at_submission(tmp_path: Pat
     producer = submit({"output-data": "made"})  # a pipeline: the input is what a queued job will write
     assert submit({"input-data": "made", "dependency": f"afterok:{producer[0]}"})
     ctl.stop()
+
+
+def test_a_restart_resumes_stage_out_and_trusts_only_cataloged_cache_files(tmp_path: Path) -> None:
+    """What a controller killed mid-stage-out leaves behind (no settled STAGE_OUT event, no copy at the
+    destination, a stray file in a cache) is put right by the next one."""
+    import sqlalchemy as sa
+
+    from hal.api.views import stage_out_states
+    from hal.controller.store import job_events
+
+    (tmp_path / "c.toml").write_text(CLUSTER)
+    data = {
+        "cache_dir": str(tmp_path / "cache" / "{node}"), "cache_bytes": "4M", "catalog": str(tmp_path / "cat.json"),
+        "output_uri": str(tmp_path / "out" / "{job}" / "{name}"),
+    }  # fmt: skip
+
+    def controller() -> tuple[Controller, LiveStaging]:
+        ctl = Controller(Store(sqlite_url(tmp_path / "hal.db")), Machine.load(tmp_path / "c.toml"),
+                         LocalExecutor(tmp_path / "spool", kill_wait=1.0))  # fmt: skip
+        recover(ctl)
+        return ctl, enable(ctl, data)
+
+    ctl, staging = controller()
+    assert staging.outputs is not None
+    ctl.start()
+    try:
+        script = '#!/bin/sh\necho result > "$HAL_DATA/res"\n'
+        (job,) = ctl.submit(build_request(script, {"output-data": "res"}, {}, str(tmp_path), 0), "alice").job_ids
+        _wait(ctl, [job])
+        assert staging.outputs.wait(30.0)
+    finally:
+        ctl.stop()
+        staging.outputs.shutdown()
+    with ctl.store.engine.begin() as conn:  # as if the controller died before the copy settled
+        conn.execute(sa.delete(job_events).where(job_events.c.state == "STAGE_OUT"))
+    (tmp_path / "out" / str(job) / "res").unlink()
+    stray = tmp_path / "cache" / ctl.table.names[1] / "stray"
+    stray.write_text("left by a job")
+    again, resumed = controller()
+    counts = resumed.resume(again, since=0.0)
+    assert resumed.outputs is not None and resumed.outputs.wait(30.0)
+    resumed.outputs.shutdown()
+    assert counts["outputs"] == 1 and counts["dropped"] == 1 and not stray.exists()
+    assert (tmp_path / "out" / str(job) / "res").read_text() == "result\n"
+    assert stage_out_states(again.store.events_of(job))["res"].startswith("done")

@@ -4,7 +4,6 @@ ends, on worker threads, so a transfer that blocks never stalls the controller."
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 import time
 from pathlib import Path
@@ -79,9 +78,9 @@ def test_a_blocked_transfer_does_not_stall_the_controller(tmp_path: Path) -> Non
     assert staging.outputs is not None
     node = ctl.table.names[0]
     (staging.stager.caches[node].root / "big").write_bytes(b"x" * 100_000)
-    fifo = tmp_path / "slow-sink"
-    os.mkfifo(fifo)  # a destination that takes nothing until someone reads it: a transfer that hangs
-    staging.outputs.dest = str(fifo)
+    sink = tmp_path / "slow-sink"
+    GatedFS.gates["slow-sink"] = gate = threading.Event()  # a destination that takes nothing until opened
+    staging.outputs.dest = f"halgated://{sink}"
     t0 = time.monotonic()
     with ctl.lock:
         staging.outputs.after_end(ctl, 7, ("big",), node, "COMPLETED")
@@ -92,11 +91,9 @@ def test_a_blocked_transfer_does_not_stall_the_controller(tmp_path: Path) -> Non
         _until(lambda: jid not in ctl.live)
         assert (ctl.store.get(jid) or {}).get("state") == "COMPLETED"
         assert staging.outputs.state_of(7) == {"big": "staging"}
-        got: list[bytes] = []
-        reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
-        reader.start()
+        gate.set()
         assert staging.outputs.wait(30.0)
-        reader.join(10)
+        got = [sink.read_bytes()]
     finally:
         ctl.stop()
         staging.outputs.shutdown()
@@ -130,8 +127,9 @@ class GatedFS(LocalFileSystem):  # type: ignore[misc]
         return str(super()._strip_protocol(str(path).removeprefix("halgated://")))
 
     def _open(self, path: str, mode: str = "rb", *args: Any, **kwargs: Any) -> Any:
-        if "r" in mode:
-            self.gates[Path(path).name].wait(60)
+        name = Path(path).name.split(".partial")[0]  # a stage-out writes NAME.partial-... and renames it
+        if "r" in mode or name in self.gates:
+            self.gates[name].wait(60)
         return super()._open(path, mode, *args, **kwargs)
 
 
@@ -159,6 +157,8 @@ def test_a_slow_stage_in_does_not_stall_the_controller(tmp_path: Path) -> None:
         (other,) = ctl.submit(build_request("#!/bin/sh\ntrue\n", {}, {}, str(tmp_path), 0), "bob").job_ids
         _until(lambda: other not in ctl.live)  # the loop ran another job while the copy hung
         assert (ctl.store.get(other) or {}).get("state") == "COMPLETED" and waiting in staging.staging
+        shown = ctl.annotate([ctl.store.get(waiting) or {}])[0]
+        assert shown["state"] == "CONFIGURING"  # holds its nodes while its input arrives: squeue's CF
         gate.set()
         _until(lambda: waiting not in ctl.live)
     finally:
@@ -182,3 +182,25 @@ def test_cancelled_while_staging(tmp_path: Path) -> None:
         ctl.stop()
     row = ctl.store.get(jid) or {}
     assert row.get("state") == "CANCELLED" and "staging" in str(row.get("cause"))
+
+
+def test_a_job_caught_staging_by_a_dead_controller_goes_back_to_the_queue(tmp_path: Path) -> None:
+    """Its script never ran (no trace in the spool), so it is requeued even without --requeue, not NODE_FAIL."""
+    ctl, staging = _controller(tmp_path)
+    gate = _slow_dataset(tmp_path, staging, "stuck")
+    ctl.start()
+    try:
+        (job,) = ctl.submit(build_request("#!/bin/sh\ntrue\n", {"input-data": "stuck"}, {}, str(tmp_path), 0),
+                            "alice").job_ids  # fmt: skip
+        _until(lambda: job in staging.staging)
+        # A second controller on the same records and spool: what a restart after SIGKILL finds.
+        path = tmp_path / "c.toml"
+        after = Controller(
+            Store(sqlite_url(tmp_path / "hal.db")), Machine.load(path), LocalExecutor(tmp_path / "spool")
+        )
+        recover(after)
+        row = after.store.get(job) or {}
+        assert row.get("state") == "PENDING" and row.get("restarts") == 1
+    finally:
+        gate.set()
+        ctl.stop()

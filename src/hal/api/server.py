@@ -107,6 +107,9 @@ def learner(opts: ServerOptions, home: Path, store: Store) -> LivePredictor:
     return live
 
 
+RESUME_OUTPUTS_S = 7 * 86400.0  # outputs of jobs that completed this recently are staged out if never settled
+
+
 def build(opts: ServerOptions) -> tuple[Controller, Any, Store, Executor]:
     home = opts.home or hal_home()
     home.mkdir(parents=True, exist_ok=True)
@@ -124,7 +127,8 @@ def build(opts: ServerOptions) -> tuple[Controller, Any, Store, Executor]:
     recover(ctl)
     table = data_table(opts.cluster)
     if table is not None:  # the cluster file's [data] table: topology/data-aware placement, staging
-        enable(ctl, table)
+        resumed = enable(ctl, table).resume(ctl, ctl.clock() - RESUME_OUTPUTS_S)
+        log.info("data plane resumed %s", resumed)
     htc = hal_htc_bridge.start(ctl, home, metrics)  # HTC sessions beside the controller
     app = create_app(ctl, Authenticator(store), metrics)
     htc.mount(app)

@@ -342,7 +342,7 @@ class Controller:
         cpus = int(act.alloc.amounts[:, 0].sum())
         self.accounts.charge(lv.request.account or lv.user, (when - act.start) * cpus, when)
         cause = ev.reason or state.lower()
-        if state == "NODE_FAIL" and lv.requeue:
+        if state == "NODE_FAIL" and (lv.requeue or ev.start_time is None):  # never ran: nothing to repeat
             self._requeue(conn, lv, when, cause)
             return
         values = {
@@ -392,4 +392,6 @@ class Controller:
                     r["predicted_start"], r["predicted_start_p90"] = p50, p90
                 elif r["state"] == "RUNNING" and self.staging is not None:
                     r["placement"] = self.staging.placements.get(r["id"])  # score parts for `hal explain`
+                    if r["id"] in self.staging.staging:  # holds its nodes while its inputs arrive: Slurm's CF
+                        r["state"] = "CONFIGURING"
         return rows

@@ -44,7 +44,10 @@ def recover(ctl: Controller) -> dict[str, int]:
             ctl.sched.adopt(lv.spec, alloc, r["start_time"], end)
             report = reports.get(lv.job_id)
             if report is None and lv.job_id not in reports:
-                report = ExecEvent(lv.job_id, ExecEventKind.ENDED, now, JobState.NODE_FAIL, reason="not reattached")
+                report = ExecEvent(  # unknown to the executor: it may have run, so only --requeue repeats it
+                    lv.job_id, ExecEventKind.ENDED, now, JobState.NODE_FAIL, reason="not reattached",
+                    start_time=r["start_time"],
+                )  # fmt: skip
             if report is None:
                 counts["reattached"] += 1
             else:

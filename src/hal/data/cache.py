@@ -18,11 +18,16 @@ class NodeCache:
         self.node, self.root, self.capacity = node, Path(root), int(capacity)
         self.root.mkdir(parents=True, exist_ok=True)
         self.entries: OrderedDict[str, int] = OrderedDict()
+        self.stamps: dict[str, tuple[int, int]] = {}  # (size, mtime in ns) when HAL last wrote or used it
         self.pins: dict[str, set[int]] = {}
         self._lock = threading.RLock()
+        for p in self.root.iterdir():  # copies cut short by a stopped controller: never valid, never counted
+            if p.is_file() and p.name.startswith(".") and p.name.endswith(".partial"):
+                p.unlink(missing_ok=True)
         found = [p for p in self.root.iterdir() if p.is_file() and not p.name.startswith(".")]
         for p in sorted(found, key=lambda p: p.stat().st_mtime):  # a restart keeps the LRU order by mtime
             self.entries[p.name] = p.stat().st_size
+            self._stamp(p.name)
 
     def path_of(self, name: str) -> Path:
         if "/" in name or name.startswith("."):
@@ -30,8 +35,31 @@ class NodeCache:
         return self.root / name
 
     def has(self, name: str) -> bool:
+        """Cached and unchanged since HAL wrote it: a file a job rewrote through $HAL_DATA is dropped (and
+        staged again) rather than served to the next job."""
         with self._lock:
-            return name in self.entries and self.path_of(name).exists()
+            if name not in self.entries:
+                return False
+            try:
+                st = self.path_of(name).stat()
+            except FileNotFoundError:
+                self.drop(name)
+                return False
+            if self.stamps.get(name) != (st.st_size, st.st_mtime_ns):
+                self.drop(name)
+                return False
+            return True
+
+    def drop(self, name: str) -> None:
+        """Forget a dataset and delete its file (a changed or unregistered copy)."""
+        with self._lock:
+            self.entries.pop(name, None)
+            self.stamps.pop(name, None)
+            self.path_of(name).unlink(missing_ok=True)
+
+    def _stamp(self, name: str) -> None:
+        st = self.path_of(name).stat()
+        self.stamps[name] = (st.st_size, st.st_mtime_ns)
 
     def used(self) -> int:
         with self._lock:
@@ -42,6 +70,7 @@ class NodeCache:
             if name in self.entries:
                 self.entries.move_to_end(name)
                 self.path_of(name).touch()
+                self._stamp(name)
 
     def pin(self, name: str, job_id: int) -> None:
         with self._lock:
@@ -65,6 +94,7 @@ class NodeCache:
                     continue
                 self.path_of(name).unlink(missing_ok=True)
                 del self.entries[name]
+                self.stamps.pop(name, None)
                 evicted.append(name)
             if self.used() + size > self.capacity:
                 raise CacheFull(f"{self.node}: {size} bytes do not fit; the rest of the cache is pinned by jobs")
@@ -74,3 +104,4 @@ class NodeCache:
         with self._lock:
             self.entries[name] = size
             self.entries.move_to_end(name)
+            self._stamp(name)

@@ -13,6 +13,7 @@ while staging ends CANCELLED when its copy returns.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 from hal.data.outputs import OutputStaging
 from hal.data.stager import StageError, Stager
 from hal.executors.api import ExecEvent, ExecEventKind, LaunchSpec
+from hal.executors.hostlist import expand
 
 log = logging.getLogger("hal.data")
 
@@ -47,6 +49,46 @@ class LiveStaging:
             if dataset is not None and dataset.size > largest:
                 return f"dataset {name!r} ({dataset.size:,} bytes) is larger than every node cache ({largest:,} bytes)"
         return None
+
+    def resume(self, controller: Any, since: float) -> dict[str, int]:
+        """After a restart (the records recovered): trust only cached files the catalog registered at that node
+        with the right size, pin the inputs of the jobs still running (their pins died with the old
+        controller), and stage out the outputs of jobs that completed since ``since`` with no settled
+        stage-out (they ended while it was down, or it stopped mid-copy). Counts, for the log."""
+        catalog, counts = self.stager.catalog, {"dropped": 0, "pinned": 0, "outputs": 0}
+        with self.stager.guard():
+            for node, cache in self.stager.caches.items():
+                for name, size in list(cache.entries.items()):
+                    dataset = catalog.datasets.get(name)
+                    if node not in catalog.replicas.get(name, {}) or dataset is None or dataset.size != size:
+                        cache.drop(name)
+                        counts["dropped"] += 1
+                for name in [n for n, reps in catalog.replicas.items() if node in reps and not cache.has(n)]:
+                    catalog.remove_replica(name, node)
+            for lv in controller.live.values():
+                act = controller.sched.running.get(lv.job_id)
+                if lv.state != "RUNNING" or act is None:
+                    continue
+                for i in act.alloc.nodes:
+                    held = self.stager.caches.get(controller.table.names[int(i)])
+                    if held is None:
+                        continue
+                    for name in lv.spec.inputs:
+                        held.pin(name, lv.job_id)
+                        counts["pinned"] += 1
+        if self.outputs is None:
+            return counts
+        for row in controller.store.query(states=["COMPLETED"], since=since):
+            declared = json.loads(row["request"]).get("outputs") or []
+            if not declared or not row["nodelist"]:
+                continue
+            told = {str(e["cause"]).partition(": ")[0] for e in controller.store.events_of(row["id"])
+                    if e["state"] == "STAGE_OUT"}  # fmt: skip
+            missing = tuple(n for n in declared if n not in told)
+            if missing:
+                self.outputs.after_end(controller, row["id"], missing, expand(row["nodelist"])[0], "COMPLETED")
+                counts["outputs"] += len(missing)
+        return counts
 
     def before_launch(self, controller: Any, spec: LaunchSpec, now: float) -> LaunchSpec | None:
         """The spec with $HAL_DATA set once every input is staged, or None when the job went back to wait."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -173,9 +174,14 @@ class Stager:
         digest, size = checksum_of(str(local))
         if "://" not in dest_uri:  # a plain local path: make its folder, as object stores need none
             Path(dest_uri).parent.mkdir(parents=True, exist_ok=True)
-        with local.open("rb") as src, fsspec.open(dest_uri, "wb") as dst:
+        # Written under a temporary name and renamed, so a copy cut short (a killed controller) never looks
+        # like a finished output at the destination.
+        fs, path = fsspec.core.url_to_fs(dest_uri)
+        partial = f"{path}.partial-{os.getpid()}-{threading.get_ident()}"
+        with local.open("rb") as src, fs.open(partial, "wb") as dst:
             while chunk := src.read(CHUNK):
                 dst.write(chunk)
+        fs.mv(partial, path)
         return digest, size
 
     def register_out(self, name: str, node: str, dest_uri: str, digest: str, size: int, home: str) -> Dataset:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,25 @@ def test_a_catalog_that_cannot_be_used_is_named_with_the_reason(tmp_path: Path) 
         bad.write_text(text)
         with pytest.raises(CatalogError, match="is not a HAL catalog"):
             Catalog(bad)
+
+
+def test_a_cached_file_changed_behind_hals_back_is_staged_again(plane, tmp_path: Path) -> None:
+    """A job may write into $HAL_DATA: the next job must get the dataset, not what was left there."""
+    catalog, caches, stager, _ = plane
+    catalog.register_file("a", str(write(tmp_path / "src" / "a", 1000)))
+    stager.stage_one(1, "a", "n0")
+    stager.release(1)
+    cached = caches["n0"].path_of("a")
+    cached.write_bytes(b"GARBAGE" + b"x" * 993)  # same size, new contents (and mtime)
+    os.utime(cached, ns=(cached.stat().st_atime_ns, cached.stat().st_mtime_ns + 1))
+    assert not caches["n0"].has("a")
+    got = stager.stage_one(2, "a", "n0")
+    assert got.source != "" and cached.read_bytes() == b"x" * 1000  # copied again from the source
+
+
+def test_a_restarted_cache_forgets_partial_copies(tmp_path: Path) -> None:
+    root = tmp_path / "cache" / "n0"
+    write(root / ".a.123.partial", 500)
+    write(root / "b", 100)
+    cache = NodeCache("n0", root, capacity=10_000)
+    assert not (root / ".a.123.partial").exists() and cache.used() == 100 and cache.has("b")
