@@ -220,3 +220,32 @@ def test_same_input_same_schedule_across_processes(tmp_path: Path, sample: Path)
         assert done.returncode == 0, done.stderr
         schedules.append(csv_out.read_text())
     assert schedules[0] == schedules[1]
+
+
+def test_options_that_cannot_apply_are_refused_before_the_run(sample: Path, tmp_path: Path) -> None:
+    mixed = tmp_path / "mixed.toml"
+    mixed.write_text('[[nodes]]\nprefix = "a"\ncount = 4\ncpus = 4\n[[nodes]]\nprefix = "b"\ncount = 4\ncpus = 8\n')
+    cases = [
+        (["simulate", "--summary-out", str(tmp_path / "no" / "s.json")], "does not exist"),
+        (["simulate", "--csv-out", str(tmp_path)], "it is a folder"),
+        (["simulate", "--setup", "rlscheduler", "--estimate", "actual"], "drop --estimate"),
+        (["simulate", "--placement", "bestfit"], "needs --cluster"),
+        (["simulate", "--backfill", "none", "--backfill-order", "sjf"], "needs backfill 'easy'"),
+        (["simulate", "--drop-status", "x"], "status numbers"),
+        (["simulate", "--min-runtime", "-5"], "min-runtime"),
+        (["simulate", "--cluster", str(mixed), "--whole-nodes"], "nodes of one size"),
+        (["compare", "--estimate", "bogus"], "unknown estimate"),
+        (["compare", "--procs", "50", "--cluster", str(mixed)], "--procs and --cluster"),
+        (["compare", "--policies", ""], "names no policy"),
+        (["explain", "job_id", "--cluster", str(mixed)], "trace job number"),
+    ]
+    for args, message in cases:
+        cmd, rest = args[0], args[1:]
+        where = [] if cmd == "explain" else [str(sample)]
+        if cmd == "explain":
+            rest = [*rest, "--trace", str(sample)]
+        result = CliRunner().invoke(app, [cmd, *where, *rest])
+        said = " ".join(result.output.split())  # Rich wraps long messages
+        assert result.exit_code == 2 and message in said, (args, said)
+    missing = CliRunner().invoke(app, ["explain", "20", "--trace", str(tmp_path / "none.swf"), "--cluster", str(mixed)])
+    assert missing.exit_code == 2 and "not found" in missing.output

@@ -68,7 +68,7 @@ def test_gbm_regress_takes_its_options_and_bad_lines_are_reported(tmp_path: Path
     done = hal("predict-eval", str(trace), "--predictor", "last2", "--json")
     assert done.returncode == 0 and "truncated" in done.stderr and json.loads(done.stdout)["jobs"] == 3000
     early = hal("predict-eval", str(SAMPLE), "--save-model", str(tmp_path / "no" / "such" / "m.hal"))
-    assert early.returncode != 0 and "cannot write the model" in early.stderr  # before the replay, not after
+    assert early.returncode != 0 and "does not exist" in " ".join(early.stderr.split())  # before the replay
 
 
 def test_a_prediction_is_never_a_kill_limit() -> None:

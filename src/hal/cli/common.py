@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -19,6 +21,22 @@ err = Console(stderr=True)
 def fail(message: str, code: int = 2) -> typer.Exit:
     err.print(f"[bold red]error:[/] {escape(message)}")  # messages quote input: "[[nodes]]" is not markup
     return typer.Exit(code)
+
+
+def writable_files(*paths: Path | None) -> None:
+    """Refuse output files that cannot be written before a run that may take minutes, not after it."""
+    for path in paths:
+        if path is None:
+            continue
+        if path.is_dir():
+            raise fail(f"cannot write {path}: it is a folder")
+        if not path.parent.is_dir() or not os.access(path.parent, os.W_OK):
+            raise fail(f"cannot write {path}: its folder {path.parent} does not exist or is not writable")
+
+
+def writable_folder(path: Path | None) -> None:
+    if path is not None and path.exists() and not path.is_dir():
+        raise fail(f"cannot write plots into {path}: it is a file, not a folder")
 
 
 @contextlib.contextmanager

@@ -8,8 +8,9 @@ from typing import Annotated
 
 import typer
 
-from hal.cli.common import fail, out, progress_bar, report_problems
-from hal.cli.simulate import cleaning_of, summary_table
+from hal.cli.common import fail, out, progress_bar, report_problems, writable_files, writable_folder
+from hal.cli.simulate import applicable, cleaning_of, summary_table
+from hal.engine.predict.registry import make_predictor
 from hal.engine.profile import Profile
 from hal.sim.runner import SimOptions, SimRun, load, parse_window, run_workload
 from hal.sim.swf import TraceError
@@ -20,7 +21,7 @@ DEFAULT_POLICIES = "easy:fcfs,easy:fcfs:sjf,conservative:fcfs,none:fcfs,easy:sjf
 def compare(
     trace: Annotated[Path, typer.Argument(help="SWF trace file")],
     policies: Annotated[str, typer.Option(help="comma-separated BACKFILL:ORDER[:sjf] list")] = DEFAULT_POLICIES,
-    estimate: Annotated[str, typer.Option(help="user|actual|last2")] = "user",
+    estimate: Annotated[str, typer.Option(help="user|actual|last2|gbm|gbm-regress")] = "user",
     procs: Annotated[int | None, typer.Option(help="machine size (default: trace header)")] = None,
     cluster: Annotated[Path | None, typer.Option(help="cluster description TOML")] = None,
     window: Annotated[str | None, typer.Option(help="START:COUNT slice of the loaded jobs")] = None,
@@ -29,8 +30,15 @@ def compare(
     summary_out: Annotated[Path | None, typer.Option(help="all summaries as JSON")] = None,
 ) -> None:
     """Run several policies on the same trace and compare them side by side."""
+    writable_files(summary_out)
+    writable_folder(plots)
+    if procs is not None and cluster is not None:
+        raise fail("--procs and --cluster: the cluster file sets the machine's size; give one of them")
     try:
-        profiles = [(p.strip(), Profile.parse(p.strip())) for p in policies.split(",") if p.strip()]
+        make_predictor(estimate)  # names the valid estimates if this one is not
+        profiles = [(p.strip(), applicable(Profile.parse(p.strip()))) for p in policies.split(",") if p.strip()]
+        if not profiles:
+            raise ValueError("--policies names no policy (e.g. easy:fcfs,easy:sjf)")
         base = SimOptions(
             estimate=estimate,
             procs=procs,

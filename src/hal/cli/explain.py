@@ -15,6 +15,8 @@ import typer
 from rich.table import Table
 
 from hal.cli.common import fail, out
+from hal.clusterfile import ClusterFileError
+from hal.sim.swf import TraceError
 
 TOPOLOGY_ADVICE = "free nodes exist, but not within its --switches, --segment or required topology level"
 
@@ -89,7 +91,12 @@ def explain(
     if trace is not None or cluster is not None:
         if trace is None or cluster is None:
             raise fail("a what-if explanation needs both --trace and --cluster")
-        _what_if(int(job), trace, cluster)
+        if not job.isdigit():
+            raise fail(f"a what-if explanation takes a trace job number (SWF field 1), not {job!r}")
+        try:
+            _what_if(int(job), trace, cluster)
+        except (TraceError, ClusterFileError) as exc:
+            raise fail(str(exc)) from exc
         return
     from hal.cli.live import client
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from hal.cli.common import err, fail, out, report_problems
+from hal.cli.common import err, fail, out, report_problems, writable_files
 from hal.engine.api import RuntimePredictor
 from hal.engine.predict.gbm import GbmPredictor
 from hal.engine.predict.registry import GBM_NAMES, make_predictor
@@ -65,14 +64,6 @@ def build_predictor(name: str, cfg: GbmConfig, model: Path | None) -> RuntimePre
         raise fail(str(exc)) from exc
 
 
-def writable(path: Path) -> None:
-    """Refuse a --save-model path before a replay that may take minutes, not after it."""
-    if path.is_dir():
-        raise fail(f"cannot write the model to {path}: it is a folder")
-    if not path.parent.is_dir() or not os.access(path.parent, os.W_OK):
-        raise fail(f"cannot write the model to {path}: no such writable folder")
-
-
 def table_of(ev: Evaluation) -> Table:
     table = Table(title=f"{ev.trace}: {ev.predictor} predictions, online")
     for col in ("runtime class", "jobs", "accuracy", "MAE s", "median AE s", "under-predicted"):
@@ -117,7 +108,7 @@ def predict_eval(
     if save_model_to is not None:
         if predictor not in GBM_NAMES:
             raise fail("--save-model needs --predictor gbm or gbm-regress")
-        writable(save_model_to)
+        writable_files(save_model_to)
     pred = build_predictor(predictor, cfg, model)
     if model is not None and isinstance(pred, GbmPredictor) and (mode, objective, alpha) != (None, None, None):
         err.print(

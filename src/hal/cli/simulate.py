@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from hal.cli.common import err, fail, out, progress_bar, report_problems
+from hal.cli.common import err, fail, out, progress_bar, report_problems, writable_files
 from hal.engine.api import RuntimePredictor
 from hal.engine.predict.basic import LastTwo
 from hal.engine.predict.registry import GBM_NAMES
@@ -48,8 +48,21 @@ def summary_table(rows: list[tuple[str, Summary]], title: str) -> Table:
     return table
 
 
+def applicable(profile: Profile) -> Profile:
+    """A profile whose every setting changes the run: the engine ignores a backfill order outside EASY, so a
+    user asking for one is told instead (the profile itself stays valid for code that sweeps combinations)."""
+    if profile.backfill_order == "sjf" and profile.backfill != "easy":
+        raise ValueError(
+            f"backfill order 'sjf' orders EASY's candidates; it needs backfill 'easy', not {profile.backfill!r}"
+        )
+    return profile
+
+
 def cleaning_of(min_runtime: int, drop_status: str) -> Cleaning:
-    statuses = tuple(int(s) for s in drop_status.split(",") if s.strip()) if drop_status else ()
+    try:
+        statuses = tuple(int(s) for s in drop_status.split(",") if s.strip()) if drop_status else ()
+    except ValueError:
+        raise fail(f"--drop-status={drop_status!r}: give SWF status numbers, e.g. 0,5") from None
     return Cleaning(min_runtime=min_runtime, drop_status=statuses)
 
 
@@ -62,6 +75,23 @@ def gbm_from_file(model: Path) -> tuple[Callable[[], RuntimePredictor], str]:
         return LastTwo, "last2"
     first = [pred]
     return (lambda: first.pop() if first else load_model(model)), pred.name
+
+
+RL_IGNORED: dict[str, Callable[[dict[str, Any]], bool]] = {
+    "--procs": lambda a: a["procs"] is not None,
+    "--cluster": lambda a: a["cluster"] is not None,
+    "--estimate": lambda a: a["estimate"] != "user",
+    "--model": lambda a: a["model"] is not None,
+    "--backfill-order": lambda a: a["backfill_order"] != "queue",
+    "--placement": lambda a: a["placement"] != "firstfit",
+    "--topology-reserve": lambda a: bool(a["topology_reserve"]),
+    "--whole-nodes": lambda a: a["whole_nodes"],
+    "--window": lambda a: a["window"] is not None,
+    "--min-runtime": lambda a: a["min_runtime"] != 0,
+    "--drop-status": lambda a: bool(a["drop_status"]),
+    "--jobs-out": lambda a: a["jobs_out"] is not None,
+    "--csv-out": lambda a: a["csv_out"] is not None,
+}
 
 
 def simulate(
@@ -94,11 +124,21 @@ def simulate(
     summary_out: Annotated[Path | None, typer.Option(help="summary JSON")] = None,
 ) -> None:
     """Replay a trace through HAL's engine on a virtual clock and report wait, slowdown and utilization."""
+    given = dict(locals())
+    writable_files(jobs_out, csv_out, summary_out)
     if setup is not None:
         from hal.cli.rlsetup import run_rlscheduler
 
+        ignored = [name for name, used in RL_IGNORED.items() if used(given)]
+        if ignored:  # the published setup fixes these: refused rather than silently dropped
+            raise fail(f"--setup {setup} fixes the machine, window and estimates; drop {', '.join(ignored)}")
+
         run_rlscheduler(trace, setup, order, backfill, summary_out)
         return
+    if placement != "firstfit" and cluster is None:
+        raise fail(f"--placement {placement} places jobs on nodes: it needs --cluster")
+    if min_runtime < 0:
+        raise fail(f"--min-runtime must be >= 0 seconds, not {min_runtime}")
     if procs is not None and cluster is not None:
         raise fail("--procs and --cluster: the cluster file sets the machine's size; give one of them")
     if procs is not None and procs <= 0:
@@ -110,12 +150,14 @@ def simulate(
         predictor, estimate = gbm_from_file(model)
     try:
         opts = SimOptions(
-            profile=Profile(
-                order=order,
-                backfill=backfill,
-                backfill_order=backfill_order,
-                placement=placement,
-                topology_reserve=topology_reserve,
+            profile=applicable(
+                Profile(
+                    order=order,
+                    backfill=backfill,
+                    backfill_order=backfill_order,
+                    placement=placement,
+                    topology_reserve=topology_reserve,
+                )
             ),
             estimate=estimate,
             predictor=predictor,

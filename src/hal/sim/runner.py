@@ -78,6 +78,11 @@ def load(path: str | Path, opts: SimOptions) -> tuple[SwfTrace, Workload]:
     if opts.cluster is not None:
         cpus = NodeTable.of(load_cluster(opts.cluster)).capacity[:, 0]
         capacity, per_node = int(cpus.sum()), int(cpus.min())
+        if opts.whole_nodes and int(cpus.max()) != per_node:  # how many nodes a job takes depends on which
+            raise ValueError(
+                "--whole-nodes sizes jobs in nodes, so it needs nodes of one size; "
+                f"these have {per_node} to {int(cpus.max())} CPUs"
+            )
     elif opts.whole_nodes:
         raise ValueError("whole-node jobs need a cluster file (--cluster)")
     workload = to_workload(trace, capacity, opts.cleaning)
