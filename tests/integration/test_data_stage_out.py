@@ -204,3 +204,30 @@ def test_a_job_caught_staging_by_a_dead_controller_goes_back_to_the_queue(tmp_pa
     finally:
         gate.set()
         ctl.stop()
+
+
+def test_a_consumer_waits_for_its_producers_stage_out(tmp_path: Path) -> None:
+    """A pipeline (afterok + the producer's declared output as input): the consumer may be scheduled while the
+    output is still being copied out; it holds its nodes (CONFIGURING) until the copy settles, then reads it."""
+    ctl, staging = _controller(tmp_path)
+    assert staging.outputs is not None
+    GatedFS.gates["piped"] = gate = threading.Event()  # the producer's stage-out hangs until the test opens it
+    staging.outputs.dest = f"halgated://{tmp_path}/out/{{job}}/{{name}}"
+    ctl.start()
+    try:
+        write = '#!/bin/sh\necho made-by-producer > "$HAL_DATA/piped"\n'
+        (producer,) = ctl.submit(build_request(write, {"output-data": "piped"}, {}, str(tmp_path), 0), "al").job_ids
+        read = '#!/bin/sh\ncat "$HAL_DATA/piped" > "{out}"\n'.format(out=tmp_path / "read")
+        opts = {"input-data": "piped", "dependency": f"afterok:{producer}"}
+        (consumer,) = ctl.submit(build_request(read, opts, {}, str(tmp_path), 0), "al").job_ids
+        _until(lambda: consumer in staging.staging)
+        time.sleep(0.5)
+        assert consumer in ctl.live and staging.outputs.in_flight(["piped"]) == {"piped"}
+        gate.set()
+        _until(lambda: consumer not in ctl.live)
+    finally:
+        gate.set()
+        ctl.stop()
+        staging.outputs.shutdown()
+    assert (ctl.store.get(consumer) or {}).get("state") == "COMPLETED"
+    assert (tmp_path / "read").read_text() == "made-by-producer\n"

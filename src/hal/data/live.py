@@ -103,7 +103,8 @@ class LiveStaging:
         ready = dataclasses.replace(spec, env={**spec.env, **self.stager.env(nodes[0])})
         if not inputs:
             return ready
-        if not self._all_cached(inputs, nodes):
+        producing = self.outputs.in_flight(inputs) if self.outputs is not None else set()
+        if producing or not self._all_cached(inputs, nodes):  # copies, or an input still being written out
             self.staging[spec.job_id] = "staging"
             self._pool.submit(self._stage_then_launch, controller, lv, ready, inputs, nodes)
             return None
@@ -123,6 +124,8 @@ class LiveStaging:
         """Worker thread: copy (unlocked), then launch, requeue or cancel under the controller's lock."""
         cause = ""
         try:
+            if self.outputs is not None:  # an input an ended job is still staging out (a pipeline): wait for it
+                self.outputs.wait_settled(inputs)
             self.stager.stage_in(spec.job_id, inputs, nodes)
         except Exception as exc:  # StageError, an unknown dataset, anything: the job must not be lost
             cause = f"stage-in failed: {_said(exc)}"

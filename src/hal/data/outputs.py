@@ -29,6 +29,7 @@ class OutputStaging:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hal-stage-out")
         self._pending: set[Future[Any]] = set()
         self._guard = threading.Lock()
+        self._settled = threading.Condition(self._guard)  # notified as each output settles
 
     def after_end(self, controller: Any, job_id: int, outputs: tuple[str, ...], node: str, state: str) -> None:
         """Called as a job ends (controller thread): queue its declared outputs, return at once."""
@@ -64,9 +65,26 @@ class OutputStaging:
                 return
         self._settle(controller, job_id, name, "done", f"{size} bytes to {uri}")
 
-    def _settle(self, controller: Any, job_id: int, name: str, state: str, detail: str = "") -> None:
+    def in_flight(self, names: tuple[str, ...] | list[str]) -> set[str]:
+        """Which of ``names`` some ended job is still staging out (a later job may be waiting to read them)."""
         with self._guard:
+            return {n for outs in self.states.values() for n, st in outs.items() if st == "staging" and n in names}
+
+    def wait_settled(self, names: tuple[str, ...] | list[str], timeout: float | None = None) -> bool:
+        """Block until none of ``names`` is being staged out; False on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._settled:
+            while any(st == "staging" and n in names for outs in self.states.values() for n, st in outs.items()):
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._settled.wait(left)
+        return True
+
+    def _settle(self, controller: Any, job_id: int, name: str, state: str, detail: str = "") -> None:
+        with self._settled:
             self.states.setdefault(job_id, {})[name] = state
+            self._settled.notify_all()
         if state != "done":
             log.warning("job %s: stage-out of %s %s", job_id, name, state)
         cause = f"{name}: {state}" + (f" ({detail})" if detail else "")

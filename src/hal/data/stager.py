@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import fsspec
+from fsspec.implementations.local import LocalFileSystem
 
 from hal.data.cache import CacheFull, NodeCache
 from hal.data.catalog import CHUNK, Catalog, Dataset, Replica, checksum_of
@@ -172,11 +173,11 @@ class Stager:
         if not local.exists():
             raise StageError(name, node, 1, [f"output {name!r} was not written to {local}"])
         digest, size = checksum_of(str(local))
-        if "://" not in dest_uri:  # a plain local path: make its folder, as object stores need none
-            Path(dest_uri).parent.mkdir(parents=True, exist_ok=True)
         # Written under a temporary name and renamed, so a copy cut short (a killed controller) never looks
         # like a finished output at the destination.
         fs, path = fsspec.core.url_to_fs(dest_uri)
+        if isinstance(fs, LocalFileSystem):  # local files need their folder; object stores have none
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
         partial = f"{path}.partial-{os.getpid()}-{threading.get_ident()}"
         with local.open("rb") as src, fs.open(partial, "wb") as dst:
             while chunk := src.read(CHUNK):
