@@ -16,6 +16,7 @@ ADVICE = {
     "DependencyNeverSatisfied": "a job it depends on ended the wrong way; cancel it and resubmit",
     "BeginTime": "its --begin time has not come yet",
     "JobArrayTaskLimit": "its array already runs as many tasks as its %limit allows",
+    "Topology": "it waits for room inside the switches, blocks or level its --switches/--segment/--topology ask for",
 }
 
 
@@ -43,6 +44,8 @@ def _lines(j: dict[str, Any]) -> list[str]:
         if start and j.get("predicted_start_p90"):
             start += f" (by {stamp(j['predicted_start_p90'])} at 90%)"
         lines.append(f"   Why={why}{start}")
+    elif j["state"] == "CONFIGURING":
+        lines.append("   Why=it holds its nodes while its --input-data are staged into their caches")
     elif j["state"] == "RUNNING" and j.get("predicted_end"):
         lines.append(f"   PredictedEnd={stamp(j['predicted_end'])} (planner's forecast; the kill limit is TimeLimit)")
     return lines
