@@ -234,7 +234,10 @@ def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
     size = table.get("cache_bytes", "10G")
     capacity = int(size) if isinstance(size, int) else parse_mem_mb(size) * 1024 * 1024
     pattern = str(table.get("cache_dir", "/var/tmp/hal-cache/{node}"))
-    caches = {n: NodeCache(n, Path(pattern.format(node=n)), capacity) for n in names}
+    try:
+        caches = {n: NodeCache(n, Path(pattern.format(node=n)), capacity) for n in names}
+    except OSError as exc:
+        raise ValueError(f"[data] cache_dir {pattern!r}: cannot use {exc.filename}: {exc.strerror}") from exc
     catalog = Catalog(Path(table["catalog"]) if table.get("catalog") else None)
     policy = RetryPolicy(int(table.get("attempts", 3)), float(table.get("backoff", 0.5)))
     stager = Stager(catalog, caches, policy, guard=lambda: controller.lock)
