@@ -78,7 +78,7 @@ class LiveStaging:
                         counts["pinned"] += 1
         if self.outputs is None:
             return counts
-        for row in controller.store.query(states=["COMPLETED"], since=since):
+        for row in controller.store.query(states=["COMPLETED"], since=since, limit=200_000):
             declared = json.loads(row["request"]).get("outputs") or []
             if not declared or not row["nodelist"]:
                 continue

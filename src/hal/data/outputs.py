@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -26,6 +27,7 @@ class OutputStaging:
         self.dest = dest  # a URI template with {name} and optionally {job}
         self.home = home  # the catalog location of the destination replica
         self.states: dict[int, dict[str, str]] = {}
+        self.copying: Counter[str] = Counter()  # outputs being staged out now, by name (a reader may wait)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="hal-stage-out")
         self._pending: set[Future[Any]] = set()
         self._guard = threading.Lock()
@@ -36,7 +38,9 @@ class OutputStaging:
         if not outputs or state != "COMPLETED" or node not in self.stager.caches:
             return
         with self._guard:
-            self.states[job_id] = dict.fromkeys(outputs, "staging")
+            before = self.states.get(job_id, {})
+            self.copying.update(n for n in outputs if before.get(n) != "staging")  # each copy counted once
+            self.states[job_id] = {**before, **dict.fromkeys(outputs, "staging")}
         for name in outputs:
             uri = self.dest.format(name=name, job=job_id)
             fut = self._pool.submit(self._copy, controller, job_id, name, node, uri)
@@ -68,13 +72,13 @@ class OutputStaging:
     def in_flight(self, names: tuple[str, ...] | list[str]) -> set[str]:
         """Which of ``names`` some ended job is still staging out (a later job may be waiting to read them)."""
         with self._guard:
-            return {n for outs in self.states.values() for n, st in outs.items() if st == "staging" and n in names}
+            return {n for n in names if self.copying[n] > 0}
 
     def wait_settled(self, names: tuple[str, ...] | list[str], timeout: float | None = None) -> bool:
         """Block until none of ``names`` is being staged out; False on timeout."""
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._settled:
-            while any(st == "staging" and n in names for outs in self.states.values() for n, st in outs.items()):
+            while any(self.copying[n] > 0 for n in names):
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
                     return False
@@ -83,7 +87,9 @@ class OutputStaging:
 
     def _settle(self, controller: Any, job_id: int, name: str, state: str, detail: str = "") -> None:
         with self._settled:
-            self.states.setdefault(job_id, {})[name] = state
+            if self.states.setdefault(job_id, {}).get(name) == "staging":
+                self.copying[name] -= 1
+            self.states[job_id][name] = state
             self._settled.notify_all()
         if state != "done":
             log.warning("job %s: stage-out of %s %s", job_id, name, state)
