@@ -138,3 +138,35 @@ def test_a_restart_resumes_stage_out_and_trusts_only_cataloged_cache_files(tmp_p
     assert counts["outputs"] == 1 and counts["dropped"] == 1 and not stray.exists()
     assert (tmp_path / "out" / str(job) / "res").read_text() == "result\n"
     assert stage_out_states(again.store.events_of(job))["res"].startswith("done")
+
+
+def test_a_stage_in_that_finds_the_caches_pinned_waits_instead_of_failing(tmp_path: Path) -> None:
+    """Both caches are full of a running job's input: the next job goes back to wait (BeginTime, no restart
+    counted) and runs once the first has ended, instead of failing after its requeues."""
+    (tmp_path / "c.toml").write_text(CLUSTER)
+    ctl = Controller(Store(sqlite_url(tmp_path / "hal.db")), Machine.load(tmp_path / "c.toml"),
+                     LocalExecutor(tmp_path / "spool", kill_wait=1.0))  # fmt: skip
+    recover(ctl)
+    data = {"cache_dir": str(tmp_path / "cache" / "{node}"), "cache_bytes": "1M", "cache_wait": 0.5}
+    staging = enable(ctl, {**data, "catalog": str(tmp_path / "catalog.json"), "max_requeues": 0})
+    for name in ("first", "second"):
+        src = tmp_path / "store" / name
+        src.parent.mkdir(exist_ok=True)
+        src.write_bytes(name.encode()[:1] * 700_000)
+        staging.stager.catalog.register_file(name, str(src))
+    ctl.start()
+    try:
+        one = {"input-data": "first", "nodes": "2", "ntasks-per-node": "1"}  # pins 700 kB of each 1 MB cache
+        (first,) = ctl.submit(build_request("#!/bin/sh\nsleep 3\n", one, {}, str(tmp_path), 0), "al").job_ids
+        _wait_running = time.monotonic() + 20
+        while (ctl.store.get(first) or {}).get("state") != "RUNNING" or first in staging.staging:
+            assert time.monotonic() < _wait_running
+            time.sleep(0.05)
+        script = '#!/bin/sh\nhead -c 1 "$HAL_DATA/second" > "{out}"\n'.format(out=tmp_path / "got")
+        (second,) = ctl.submit(build_request(script, {"input-data": "second"}, {}, str(tmp_path), 0), "al").job_ids
+        _wait(ctl, [first, second], timeout=60)
+    finally:
+        ctl.stop()
+    row = ctl.store.get(second) or {}
+    assert row.get("state") == "COMPLETED" and row.get("restarts") == 0, row
+    assert (tmp_path / "got").read_text() == "s" and staging.cache_waits.get(second, 0) >= 1

@@ -8,7 +8,12 @@ from pathlib import Path
 
 
 class CacheFull(RuntimeError):
-    """Not enough room even after evicting every unpinned dataset."""
+    """Not enough room even after evicting every unpinned dataset; ``pinned``: room would come back once the
+    jobs holding the rest end (as opposed to a dataset larger than the whole cache)."""
+
+    def __init__(self, message: str, pinned: bool = False) -> None:
+        super().__init__(message)
+        self.pinned = pinned
 
 
 class NodeCache:
@@ -97,7 +102,7 @@ class NodeCache:
                 self.stamps.pop(name, None)
                 evicted.append(name)
             if self.used() + size > self.capacity:
-                raise CacheFull(f"{self.node}: {size} bytes do not fit; the rest of the cache is pinned by jobs")
+                raise CacheFull(f"{self.node}: {size} bytes do not fit; the rest of the cache is pinned by jobs", True)
             return evicted
 
     def add(self, name: str, size: int) -> None:

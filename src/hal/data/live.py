@@ -18,6 +18,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from hal.data.cache import CacheFull
 from hal.data.outputs import OutputStaging
 from hal.data.stager import StageError, Stager
 from hal.executors.api import ExecEvent, ExecEventKind, LaunchSpec
@@ -35,6 +36,8 @@ class LiveStaging:
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hal-stage-in")
         self.failures: dict[int, str] = {}
         self.placements: dict[int, dict[str, Any]] = {}  # running job -> placement score parts
+        self.cache_wait = 30.0  # s a job first waits when the caches are full of running jobs' inputs
+        self.cache_waits: dict[int, int] = {}  # job -> times it waited for cache room
 
     def refuse(self, inputs: list[str], produced: set[str]) -> str | None:
         """Why a submission's inputs can never be staged (controller thread, under its lock): a dataset no
@@ -122,13 +125,14 @@ class LiveStaging:
         self, controller: Any, lv: Any, spec: LaunchSpec, inputs: tuple[str, ...], nodes: list[str]
     ) -> None:
         """Worker thread: copy (unlocked), then launch, requeue or cancel under the controller's lock."""
-        cause = ""
+        cause, busy = "", False
         try:
             if self.outputs is not None:  # an input an ended job is still staging out (a pipeline): wait for it
                 self.outputs.wait_settled(inputs)
             self.stager.stage_in(spec.job_id, inputs, nodes)
         except Exception as exc:  # StageError, an unknown dataset, anything: the job must not be lost
             cause = f"stage-in failed: {_said(exc)}"
+            busy = isinstance(exc.__cause__, CacheFull) and exc.__cause__.pinned
         with controller.lock:
             self.staging.pop(spec.job_id, None)
             now = controller.clock()
@@ -138,6 +142,9 @@ class LiveStaging:
             if spec.job_id in controller.cancelling:
                 ended = ExecEvent(spec.job_id, ExecEventKind.ENDED, now, reason="cancelled while staging its inputs")
                 controller._handle([ended])
+            elif busy:  # the caches are full of running jobs' inputs: wait for them, this is no failure
+                self._wait_for_room(controller, lv, now, cause)
+                controller.wake.set()
             elif cause:
                 self._back_to_queue(controller, lv, now, cause)
                 controller.wake.set()
@@ -168,6 +175,29 @@ class LiveStaging:
                 controller._requeue(conn, lv, now, cause)
             else:
                 controller._close(conn, lv, now, "FAILED", {"cause": cause})
+
+    def _wait_for_room(self, controller: Any, lv: Any, now: float, cause: str) -> None:
+        """Back to the queue without counting a restart, held (BeginTime) for a back-off that doubles with each
+        wait (``cache_wait`` s, at most 16 times that), so it retries once running jobs may have freed room."""
+        waits = self.cache_waits[lv.job_id] = self.cache_waits.get(lv.job_id, 0) + 1
+        hold = self.cache_wait * 2 ** min(waits - 1, 4)
+        log.info("job %s: waits %.0f s for cache room (%s)", lv.job_id, hold, cause)
+        self.stager.release(lv.job_id)
+        with controller.store.engine.begin() as conn:
+            controller.machine.release(lv.job_id)
+            controller.sched.finish(lv.job_id, now, ok=False)
+            controller.sched.forget(lv.job_id)
+            lv.state = "PENDING"
+            lv.spec = dataclasses.replace(lv.spec, begin_time=now + hold)
+            values = {
+                "state": "PENDING",
+                "start_time": None,
+                "nodelist": "",
+                "alloc": "",
+                "cause": "waiting for cache room",
+            }
+            controller.store.update_job(conn, lv.job_id, values, (lv.job_id, now, "PENDING", cause))
+            controller._to_engine(lv, now)
 
     def _record_parts(self, controller: Any, job_id: int) -> None:
         """The parts of the placement score of a job being launched, as `hal explain` shows them."""
@@ -258,6 +288,7 @@ def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
     dest = str(table.get("output_uri", str(Path(pattern.format(node="outputs")) / "{job}" / "{name}")))
     outputs = OutputStaging(stager, dest, str(table.get("output_location", "origin")))
     controller.staging = LiveStaging(stager, int(table.get("max_requeues", 2)), outputs)
+    controller.staging.cache_wait = float(table.get("cache_wait", 30.0))
     return controller.staging  # type: ignore[no-any-return]
 
 
