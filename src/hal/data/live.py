@@ -271,6 +271,7 @@ def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
     catalog = Catalog(Path(table["catalog"]) if table.get("catalog") else None)
     policy = RetryPolicy(int(table.get("attempts", 3)), float(table.get("backoff", 0.5)))
     stager = Stager(catalog, caches, policy, guard=lambda: controller.lock)
+    stager.stopping = lambda job_id: job_id in controller.cancelling  # `hal cancel` stops a copy mid-way
     topology = controller.machine.cluster.topology or Topology.flat(len(names))
     delay, gated = delay_policy(table)
     selector = TopologySelector(topology, TopologyArgs(data_delay=0.0 if gated else delay))

@@ -52,6 +52,10 @@ class ChecksumMismatch(ValueError):
     pass
 
 
+class StageCancelled(RuntimeError):
+    """The job the copy was for was cancelled: the copy is abandoned (its partial file removed)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Staged:
     dataset: str
@@ -89,6 +93,7 @@ class Stager:
         self.order, self.sleep = order, sleep
         self.guard = guard  # held around catalog and cache updates (never around a copy): a worker thread
         # stages while the controller, holding the same lock, schedules from the catalog's locality view
+        self.stopping: Callable[[int], bool] = lambda job_id: False  # asked between chunks: abandon the copy?
 
     def env(self, node: str) -> dict[str, str]:
         """What a job on ``node`` needs to find its inputs: $HAL_DATA/<name>."""
@@ -101,6 +106,10 @@ class Stager:
             for name in names:
                 done.append(self.stage_one(job_id, name, node))
         return done
+
+    def _check_stop(self, job_id: int) -> None:
+        if self.stopping(job_id):
+            raise StageCancelled(f"job {job_id} was cancelled while its inputs were staged")
 
     def release(self, job_id: int) -> None:
         for cache in self.caches.values():
@@ -123,7 +132,7 @@ class Stager:
                 reasons.append(f"attempt {attempt}: no replica of {name!r} is registered")
             for rep in sources:
                 try:
-                    copied = self._copy(dataset, rep, cache)
+                    copied = self._copy(dataset, rep, cache, job_id)
                 except CacheFull as exc:
                     reasons.append(str(exc))
                     raise StageError(name, node, attempt, reasons) from exc
@@ -135,7 +144,7 @@ class Stager:
                 self.sleep(self.policy.delay(attempt))
         raise StageError(name, node, self.policy.attempts, reasons)
 
-    def _copy(self, dataset: Dataset, rep: Replica, cache: NodeCache) -> int:
+    def _copy(self, dataset: Dataset, rep: Replica, cache: NodeCache, job_id: int = -1) -> int:
         with self.guard():
             for gone in cache.make_room(dataset.size):
                 self.catalog.remove_replica(gone, cache.node)
@@ -146,6 +155,7 @@ class Stager:
         try:
             with fsspec.open(rep.uri, "rb") as src, tmp.open("wb") as dst:
                 while chunk := src.read(CHUNK):
+                    self._check_stop(job_id)  # a cancelled job's copy stops within a chunk, not at its end
                     digest.update(chunk)
                     dst.write(chunk)
                     size += len(chunk)

@@ -9,7 +9,7 @@ import pytest
 
 from hal.data.cache import NodeCache
 from hal.data.catalog import Catalog, CatalogError, Dataset
-from hal.data.stager import RetryPolicy, StageError, Stager
+from hal.data.stager import CHUNK, RetryPolicy, StageCancelled, StageError, Stager
 
 
 def write(path: Path, size: int, byte: bytes = b"x") -> Path:
@@ -126,3 +126,14 @@ def test_a_restarted_cache_forgets_partial_copies(tmp_path: Path) -> None:
     write(root / "b", 100)
     cache = NodeCache("n0", root, capacity=10_000)
     assert not (root / ".a.123.partial").exists() and cache.used() == 100 and cache.has("b")
+
+
+def test_a_cancelled_jobs_copy_stops_between_chunks(plane, tmp_path: Path) -> None:
+    catalog, caches, stager, _ = plane
+    caches["n0"].capacity = 1 << 30
+    catalog.register_file("big", str(write(tmp_path / "src" / "big", 3 * CHUNK)))
+    asked: list[int] = []
+    stager.stopping = lambda job_id: asked.append(job_id) or len(asked) > 1  # cancelled after the first chunk
+    with pytest.raises(StageCancelled, match="job 4 was cancelled"):
+        stager.stage_one(4, "big", "n0")
+    assert asked == [4, 4] and not caches["n0"].has("big") and not list(caches["n0"].root.iterdir())
