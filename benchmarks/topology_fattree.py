@@ -44,7 +44,10 @@ def fat_tree(leaves: int = 32, per_leaf: int = 32) -> tuple[Cluster, Topology]:
 
 def multi_node_jobs(path: Path, skip: int, count: int, load: float, n_nodes: int) -> list[JobSpec]:
     work = to_workload(read_swf(path), 1152)
-    jobs = [j for j in work.jobs if math.ceil(j.procs / 8) > 1][skip : skip + count]
+    multi = [j for j in work.jobs if math.ceil(j.procs / 8) > 1]
+    jobs = multi[skip : skip + count]
+    if not jobs:
+        raise SystemExit(f"--skip {skip} --jobs {count}: the trace has {len(multi)} multi-node jobs; nothing to run")
     nodes = [math.ceil(j.procs / 8) for j in jobs]
     t0 = jobs[0].submit_time
     span = max(jobs[-1].submit_time - t0, 1.0)
