@@ -249,3 +249,7 @@ def test_options_that_cannot_apply_are_refused_before_the_run(sample: Path, tmp_
         assert result.exit_code == 2 and message in said, (args, said)
     missing = CliRunner().invoke(app, ["explain", "20", "--trace", str(tmp_path / "none.swf"), "--cluster", str(mixed)])
     assert missing.exit_code == 2 and "not found" in missing.output
+    small = tmp_path / "small.toml"
+    small.write_text('[[nodes]]\nprefix = "n"\ncount = 1\ncpus = 8\n')
+    big = CliRunner().invoke(app, ["explain", "16", "--trace", str(sample), "--cluster", str(small)])
+    assert big.exit_code == 2 and "needs 25 processors, machine has 8" in " ".join(big.output.split())

@@ -51,10 +51,12 @@ def _what_if(job_id: int, trace: Path, cluster_file: Path) -> None:
     table = NodeTable.of(cluster)
     selector = TopologySelector(cluster.topology or Topology.flat(len(table)))
     book = NodeBook(table, selector=selector)
-    jobs = to_workload(read_swf(trace), int(table.capacity[:, 0].sum())).jobs
+    workload = to_workload(read_swf(trace), int(table.capacity[:, 0].sum()))
+    jobs = workload.jobs
     where = next((i for i, j in enumerate(jobs) if j.job_id == job_id), None)
     if where is None:
-        raise fail(f"job {job_id} is not among the usable jobs of {trace}")
+        why = next((str(p) for p in workload.skipped if f"job {job_id}:" in p.message), "no such job in the trace")
+        raise fail(f"job {job_id} cannot be replayed from {trace}: {why}")
     jobs = jobs[: where + 100]  # jobs submitted long after it cannot change where it went
     found: dict[str, Any] = {}
 
