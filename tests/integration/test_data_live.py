@@ -100,8 +100,8 @@ def test_a_restart_resumes_stage_out_and_trusts_only_cataloged_cache_files(tmp_p
     destination, a stray file in a cache) is put right by the next one."""
     import sqlalchemy as sa
 
-    from hal.api.views import stage_out_states
     from hal.controller.store import job_events
+    from hal.data.outputs import states_from_events
 
     (tmp_path / "c.toml").write_text(CLUSTER)
     data = {
@@ -137,7 +137,7 @@ def test_a_restart_resumes_stage_out_and_trusts_only_cataloged_cache_files(tmp_p
     resumed.outputs.shutdown()
     assert counts["outputs"] == 1 and counts["dropped"] == 1 and not stray.exists()
     assert (tmp_path / "out" / str(job) / "res").read_text() == "result\n"
-    assert stage_out_states(again.store.events_of(job))["res"].startswith("done")
+    assert states_from_events(again.store.events_of(job))["res"].startswith("done")
 
 
 def test_a_stage_in_that_finds_the_caches_pinned_waits_instead_of_failing(tmp_path: Path) -> None:

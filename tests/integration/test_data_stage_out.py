@@ -12,7 +12,6 @@ from typing import Any, ClassVar
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
-from hal.api.views import stage_out_states
 from hal.cli.show import _data_lines
 from hal.controller.auth import Identity
 from hal.controller.core import Controller
@@ -22,6 +21,7 @@ from hal.controller.recovery import recover
 from hal.controller.store import Store, sqlite_url
 from hal.data.catalog import Dataset
 from hal.data.live import LiveStaging, data_table, enable
+from hal.data.outputs import states_from_events
 from hal.executors.local import LocalExecutor
 from tests.integration.test_data_live import CLUSTER
 
@@ -110,7 +110,7 @@ def test_missing_output_fails_with_its_reason(tmp_path: Path) -> None:
     state = staging.outputs.state_of(9)["never"]
     assert state.startswith("failed:") and "was not written" in state
     # What `hal show` reads: the job's STAGE_OUT events, which outlive the stager's table (a restart).
-    told = stage_out_states(ctl.store.events_of(9))
+    told = states_from_events(ctl.store.events_of(9))
     assert told == {"never": state}
     job = {"output_data": ["never", "other"], "stage_out": told, "placement_request": {}}
     assert _data_lines(job)[-1] == f"   StageOut=never:{state} other:not staged"

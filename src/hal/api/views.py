@@ -46,17 +46,6 @@ def record(row: Row, now: float, detail: bool = False) -> dict[str, Any]:
 PLACEMENT_KEYS = ("switches", "switches_wait", "segment", "topology_required", "topology_preferred")
 
 
-def stage_out_states(events: list[Row]) -> dict[str, str]:
-    """Each declared output's latest stage-out state, from the job's STAGE_OUT events ("name: state (...)"):
-    they outlive a restart, unlike the stager's own table."""
-    states: dict[str, str] = {}
-    for e in events:
-        if e["state"] == "STAGE_OUT":
-            name, _, state = str(e["cause"]).partition(": ")
-            states[name] = state
-    return states
-
-
 def running_ends(ctl: Controller, rows: list[Row]) -> list[Row]:
     """A running job's end as the planner expects it now: predicted, or extended once the job outlived that."""
     with ctl.lock:

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from hal.data.cache import CacheFull
-from hal.data.outputs import OutputStaging
+from hal.data.outputs import OutputStaging, states_from_events
 from hal.data.stager import StageError, Stager
 from hal.executors.api import ExecEvent, ExecEventKind, LaunchSpec
 from hal.executors.hostlist import expand
@@ -85,8 +85,7 @@ class LiveStaging:
             declared = json.loads(row["request"]).get("outputs") or []
             if not declared or not row["nodelist"]:
                 continue
-            told = {str(e["cause"]).partition(": ")[0] for e in controller.store.events_of(row["id"])
-                    if e["state"] == "STAGE_OUT"}  # fmt: skip
+            told = states_from_events(controller.store.events_of(row["id"]))
             missing = tuple(n for n in declared if n not in told)
             if missing:
                 self.outputs.after_end(controller, row["id"], missing, expand(row["nodelist"])[0], "COMPLETED")

@@ -21,6 +21,19 @@ from hal.data.stager import StageError, Stager
 log = logging.getLogger("hal.data")
 
 
+EVENT = "STAGE_OUT"  # the job event each settled output writes, its cause "name: state (detail)"
+
+
+def states_from_events(events: list[dict[str, Any]]) -> dict[str, str]:
+    """Each output's latest settled state from a job's events: they outlive a restart, unlike ``states``."""
+    states: dict[str, str] = {}
+    for e in events:
+        if e["state"] == EVENT:
+            name, _, state = str(e["cause"]).partition(": ")
+            states[name] = state
+    return states
+
+
 class OutputStaging:
     def __init__(self, stager: Stager, dest: str, home: str = "origin", workers: int = 2) -> None:
         self.stager = stager
@@ -96,7 +109,7 @@ class OutputStaging:
         cause = f"{name}: {state}" + (f" ({detail})" if detail else "")
         try:
             with controller.lock, controller.store.engine.begin() as conn:
-                controller.store.add_events(conn, [(job_id, controller.clock(), "STAGE_OUT", cause)])
+                controller.store.add_events(conn, [(job_id, controller.clock(), EVENT, cause)])
         except Exception:  # the store may be closing with the server; the state above still says it
             log.exception("job %s: could not record the stage-out event", job_id)
 
