@@ -41,7 +41,7 @@ def test_jobs_meet_their_data(tmp_path: Path) -> None:
     recover(ctl)
     names = ctl.table.names
     data = {"cache_dir": str(tmp_path / "cache" / "{node}"), "cache_bytes": "4M", "attempts": 2, "backoff": 0.01}
-    staging = enable(ctl, {**data, "catalog": str(tmp_path / "catalog.json"), "max_requeues": 1})
+    staging = enable(ctl, {**data, "catalog": str(tmp_path / "catalog.json"), "max_requeues": 1, "requeue_wait": 0.2})
     stager, catalog, caches = staging.stager, staging.stager.catalog, staging.stager.caches
     src = tmp_path / "store" / "reads"
     src.parent.mkdir()
@@ -170,3 +170,50 @@ def test_a_stage_in_that_finds_the_caches_pinned_waits_instead_of_failing(tmp_pa
     row = ctl.store.get(second) or {}
     assert row.get("state") == "COMPLETED" and row.get("restarts") == 0, row
     assert (tmp_path / "got").read_text() == "s" and staging.cache_waits.get(second, 0) >= 1
+
+
+def test_a_stage_in_that_fails_is_held_before_its_next_attempt_and_survives_a_brief_outage(tmp_path: Path) -> None:
+    """The dataset's storage is down when the job first stages: the job is requeued and held (BeginTime)
+    for ``requeue_wait`` s instead of trying again at once, and runs once the storage is back."""
+    (tmp_path / "c.toml").write_text(CLUSTER)
+    ctl = Controller(Store(sqlite_url(tmp_path / "hal.db")), Machine.load(tmp_path / "c.toml"),
+                     LocalExecutor(tmp_path / "spool", kill_wait=1.0))  # fmt: skip
+    recover(ctl)
+    data = {"cache_dir": str(tmp_path / "cache" / "{node}"), "cache_bytes": "1M", "attempts": 1, "backoff": 0}
+    staging = enable(ctl, {**data, "catalog": str(tmp_path / "cat.json"), "max_requeues": 1, "requeue_wait": 2.0})
+    body = b"x" * 1000
+    staging.stager.catalog.register(
+        Dataset("flaky", len(body), "sha256:" + hashlib.sha256(body).hexdigest(), str(tmp_path / "store" / "flaky"))
+    )
+    ctl.start()
+    try:
+        script = '#!/bin/sh\nwc -c < "$HAL_DATA/flaky" > "{out}"\n'.format(out=tmp_path / "got")
+        (job,) = ctl.submit(build_request(script, {"input-data": "flaky"}, {}, str(tmp_path), 0), "al").job_ids
+        deadline = time.monotonic() + 20
+        while (ctl.store.get(job) or {}).get("restarts") != 1:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        held = ctl.live[job].spec.begin_time
+        assert held is not None and held >= ctl.clock() + 1.0  # held, not retried at once
+        assert ctl.reason(job) == "BeginTime"
+        (tmp_path / "store").mkdir()
+        (tmp_path / "store" / "flaky").write_bytes(body)  # the storage is back before the hold ends
+        _wait(ctl, [job], timeout=30)
+    finally:
+        ctl.stop()
+    row = ctl.store.get(job) or {}
+    assert row.get("state") == "COMPLETED" and row.get("restarts") == 1, row
+    assert (tmp_path / "got").read_text().strip() == "1000"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [("requeue_wait", -1, "requeue_wait must be >= 0"), ("cache_wait", "soon", "cache_wait must be a number"),
+     ("attempts", 0, "attempts must be at least 1"), ("max_requeues", 1.5, "max_requeues must be a whole number")],
+)  # fmt: skip
+def test_bad_retry_settings_are_refused_with_the_key(tmp_path: Path, key: str, value: object, message: str) -> None:
+    (tmp_path / "c.toml").write_text(CLUSTER)
+    ctl = Controller(Store(sqlite_url(tmp_path / "hal.db")), Machine.load(tmp_path / "c.toml"),
+                     LocalExecutor(tmp_path / "spool"))  # fmt: skip
+    with pytest.raises(ValueError, match=message):
+        enable(ctl, {"cache_dir": str(tmp_path / "cache" / "{node}"), key: value})

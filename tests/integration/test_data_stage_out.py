@@ -231,3 +231,69 @@ def test_a_consumer_waits_for_its_producers_stage_out(tmp_path: Path) -> None:
         staging.outputs.shutdown()
     assert (ctl.store.get(consumer) or {}).get("state") == "COMPLETED"
     assert (tmp_path / "read").read_text() == "made-by-producer\n"
+
+
+class SlowFS(LocalFileSystem):  # type: ignore[misc]
+    """Local files that arrive slowly: each read waits, so a copy takes many chunks' time (a large transfer)."""
+
+    protocol = "halslow"
+    reads: ClassVar[list[int]] = []
+    pause: ClassVar[float] = 0.05
+
+    @classmethod
+    def _strip_protocol(cls, path: str) -> str:
+        return str(super()._strip_protocol(str(path).removeprefix("halslow://")))
+
+    def _open(self, path: str, mode: str = "rb", *args: Any, **kwargs: Any) -> Any:
+        inner = super()._open(path, mode, *args, **kwargs)
+        real_read = inner.read
+
+        def read(n: int = -1) -> bytes:
+            time.sleep(SlowFS.pause)
+            SlowFS.reads.append(n)
+            return bytes(real_read(n))
+
+        inner.read = read
+        return inner
+
+
+fsspec.register_implementation("halslow", SlowFS, clobber=True)
+
+
+def test_stopping_the_server_cuts_a_long_stage_in_and_the_next_start_runs_the_job(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """SIGTERM's path (`LiveStaging.shutdown`) stops a copy within a chunk instead of waiting for the whole
+    transfer; nothing partial stays in the cache, and the next start requeues the job, which then runs."""
+    import hal.data.stager
+
+    monkeypatch.setattr(hal.data.stager, "CHUNK", 1024)  # 200 chunks: the copy would take ~10 s
+    ctl, staging = _controller(tmp_path)
+    src = tmp_path / "big"
+    src.write_bytes(b"0123456789" * 20_480)
+    digest = "sha256:" + hashlib.sha256(src.read_bytes()).hexdigest()
+    staging.stager.catalog.register(Dataset("big", src.stat().st_size, digest, f"halslow://{src}"))
+    SlowFS.reads.clear()
+    script = '#!/bin/sh\nsha256sum "$HAL_DATA/big" > "{out}"\n'.format(out=tmp_path / "got")
+    ctl.start()
+    try:
+        (job,) = ctl.submit(build_request(script, {"input-data": "big"}, {}, str(tmp_path), 0), "alice").job_ids
+        _until(lambda: len(SlowFS.reads) >= 5)
+    finally:
+        ctl.stop()
+        staging.shutdown()
+    assert len(SlowFS.reads) < 100  # stopped within a chunk, not after the 200 the copy needs
+    caches = tmp_path / "cache"
+    assert not [p for p in caches.rglob("*") if p.is_file()]  # nothing partial left behind
+    SlowFS.pause = 0.0
+    try:
+        again, resumed = _controller(tmp_path)
+        assert (again.store.get(job) or {}).get("state") == "PENDING"  # never ran: requeued, not NODE_FAIL
+        again.start()
+        _until(lambda: job not in again.live)
+        again.stop()
+        resumed.shutdown()
+    finally:
+        SlowFS.pause = 0.05
+    assert (again.store.get(job) or {}).get("state") == "COMPLETED"
+    assert (tmp_path / "got").read_text().split()[0] == digest.removeprefix("sha256:")

@@ -168,6 +168,8 @@ def serve(opts: ServerOptions) -> None:
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         ctl.stop()
+        if ctl.staging is not None:  # copies under way stop within a chunk; the next start takes them up
+            ctl.staging.shutdown()
         saved = save_predictor(LivePredictor(ctl.sched.predictor, model_path(opts.predictor, opts.model, home)))
         if saved is not None:
             log.info("runtime model saved to %s", saved)

@@ -6,7 +6,8 @@ holds its nodes in the staging state (``LiveStaging.staging``) while a worker th
 when the copies are verified, so a large transfer never stalls the controller loop (catalog and cache
 updates take the controller's lock; copies never do). A stage-in that fails after the stager's retry
 policy sends the job back to the queue (a new attempt, like a requeue after NODE_FAIL) with the reason, up
-to ``max_requeues`` times, then fails it with that reason; it is never silently dropped. A job cancelled
+to ``max_requeues`` times (held ``requeue_wait`` s before each, doubling), then fails it with that reason; it is
+never silently dropped. A job cancelled
 while staging ends CANCELLED when its copy returns.
 """
 
@@ -38,6 +39,7 @@ class LiveStaging:
         self.placements: dict[int, dict[str, Any]] = {}  # running job -> placement score parts
         self.cache_wait = 30.0  # s a job first waits when the caches are full of running jobs' inputs
         self.cache_waits: dict[int, int] = {}  # job -> times it waited for cache room
+        self.requeue_wait = 60.0  # s a job whose stage-in failed is held before its next attempt (doubling)
 
     def refuse(self, inputs: list[str], produced: set[str]) -> str | None:
         """Why a submission's inputs can never be staged (controller thread, under its lock): a dataset no
@@ -135,6 +137,9 @@ class LiveStaging:
         with controller.lock:
             self.staging.pop(spec.job_id, None)
             now = controller.clock()
+            if self.stager.closing.is_set():  # the server stops: the job never ran, so its next start requeues it
+                log.info("job %s: stage-in cut short by the server stopping", spec.job_id)
+                return
             if controller.live.get(spec.job_id) is not lv or lv.state != "RUNNING":
                 self.stager.release(spec.job_id)
                 return
@@ -163,7 +168,18 @@ class LiveStaging:
             node = controller.table.names[int(act.alloc.nodes[0])]  # where $HAL_DATA pointed
             self.outputs.after_end(controller, lv.job_id, outputs, node, state)
 
+    def shutdown(self) -> None:
+        """The server stops: copies stop within a chunk (instead of holding the exit for a large transfer);
+        the jobs they were for never ran and are requeued by the next start, which also stages out the outputs
+        left unsettled."""
+        if self.outputs is not None:
+            self.outputs.shutdown()
+        self.stager.closing.set()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
     def _back_to_queue(self, controller: Any, lv: Any, now: float, cause: str) -> None:
+        """Requeue (held ``requeue_wait`` s, doubling with each restart, so a storage outage of minutes does not
+        use up every attempt within seconds) or, past ``max_requeues``, fail with the stage-in reason."""
         log.warning("job %s: %s", lv.job_id, cause)
         self.failures[lv.job_id] = cause
         self.stager.release(lv.job_id)
@@ -171,6 +187,8 @@ class LiveStaging:
             controller.machine.release(lv.job_id)
             controller.sched.finish(lv.job_id, now, ok=False)
             if lv.restarts < self.max_requeues:
+                hold = self.requeue_wait * 2 ** min(lv.restarts, 4)
+                lv.spec = dataclasses.replace(lv.spec, begin_time=max(lv.spec.begin_time or 0.0, now + hold))
                 controller._requeue(conn, lv, now, cause)
             else:
                 controller._close(conn, lv, now, "FAILED", {"cause": cause})
@@ -244,7 +262,9 @@ def _said(exc: Exception) -> str:
 def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
     """Turn on topology- and data-aware placement and stage-in for a controller, from a cluster file's
     ``[data]`` table: ``cache_dir`` (with ``{node}``), ``cache_bytes`` (e.g. "100G"), ``catalog`` (a JSON
-    path), ``attempts``, ``backoff``, ``max_requeues``, ``delay`` (delay scheduling, seconds), ``delay_policy``
+    path), ``attempts``, ``backoff``, ``max_requeues``, ``requeue_wait`` and ``cache_wait`` (seconds a job is held
+    after a failed stage-in, or when the caches are full of running jobs' inputs; both double), ``delay`` (delay
+    scheduling, seconds), ``delay_policy``
     ("plain" or "gated": see ``delay_policy``), and for
     ``--output-data``: ``output_uri`` (any fsspec URL with ``{name}`` and ``{job}``) and ``output_location``
     (its catalog location, default "origin")."""
@@ -268,7 +288,10 @@ def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
     except OSError as exc:
         raise ValueError(f"[data] cache_dir {pattern!r}: cannot use {exc.filename}: {exc.strerror}") from exc
     catalog = Catalog(Path(table["catalog"]) if table.get("catalog") else None)
-    policy = RetryPolicy(int(table.get("attempts", 3)), float(table.get("backoff", 0.5)))
+    attempts = _count(table, "attempts", 3)
+    if attempts < 1:
+        raise ValueError("[data] attempts must be at least 1 (the first copy counts)")
+    policy = RetryPolicy(attempts, _seconds(table, "backoff", 0.5))
     stager = Stager(catalog, caches, policy, guard=lambda: controller.lock)
     stager.stopping = lambda job_id: job_id in controller.cancelling  # `hal cancel` stops a copy mid-way
     topology = controller.machine.cluster.topology or Topology.flat(len(names))
@@ -287,9 +310,27 @@ def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
         reserver.selector, selector.holds = selector, {}
     dest = str(table.get("output_uri", str(Path(pattern.format(node="outputs")) / "{job}" / "{name}")))
     outputs = OutputStaging(stager, dest, str(table.get("output_location", "origin")))
-    controller.staging = LiveStaging(stager, int(table.get("max_requeues", 2)), outputs)
-    controller.staging.cache_wait = float(table.get("cache_wait", 30.0))
+    controller.staging = LiveStaging(stager, _count(table, "max_requeues", 2), outputs)
+    controller.staging.cache_wait = _seconds(table, "cache_wait", 30.0)
+    controller.staging.requeue_wait = _seconds(table, "requeue_wait", 60.0)
     return controller.staging  # type: ignore[no-any-return]
+
+
+def _count(table: dict[str, Any], key: str, default: int) -> int:
+    value = table.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"[data] {key} must be a whole number >= 0, not {value!r}")
+    return value
+
+
+def _seconds(table: dict[str, Any], key: str, default: float) -> float:
+    try:
+        value = float(table.get(key, default))
+    except (TypeError, ValueError):
+        raise ValueError(f"[data] {key} must be a number of seconds, not {table.get(key)!r}") from None
+    if not value >= 0:
+        raise ValueError(f"[data] {key} must be >= 0, not {value!r}")
+    return value
 
 
 def delay_policy(table: dict[str, Any]) -> tuple[float, bool]:
@@ -298,13 +339,7 @@ def delay_policy(table: dict[str, Any]) -> tuple[float, bool]:
     policy = table.get("delay_policy", "plain")
     if policy not in ("plain", "gated"):
         raise ValueError(f'[data] delay_policy must be "plain" or "gated", not {policy!r}')
-    try:
-        delay = float(table.get("delay", 0.0))
-    except (TypeError, ValueError):
-        raise ValueError(f"[data] delay must be a number of seconds, not {table.get('delay')!r}") from None
-    if not delay >= 0:
-        raise ValueError(f"[data] delay must be >= 0, not {delay!r}")
-    return delay, policy == "gated"
+    return _seconds(table, "delay", 0.0), policy == "gated"
 
 
 def data_table(cluster: Any) -> dict[str, Any] | None:

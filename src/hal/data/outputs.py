@@ -16,7 +16,7 @@ from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from hal.data.stager import StageError, Stager
+from hal.data.stager import StageCancelled, StageError, Stager
 
 log = logging.getLogger("hal.data")
 
@@ -67,6 +67,8 @@ class OutputStaging:
             try:
                 digest, size = self.stager.copy_out(name, node, uri)
                 break
+            except StageCancelled:  # the server is stopping: no event, so its next start stages this out
+                return
             except (StageError, OSError) as exc:
                 why = str(exc)
                 if attempt < policy.attempts and not isinstance(exc, StageError):
@@ -91,7 +93,7 @@ class OutputStaging:
         """Block until none of ``names`` is being staged out; False on timeout."""
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._settled:
-            while any(self.copying[n] > 0 for n in names):
+            while any(self.copying[n] > 0 for n in names) and not self.stager.closing.is_set():
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
                     return False
@@ -127,4 +129,9 @@ class OutputStaging:
         return True
 
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=True)
+        """Stop: copies under way stop within a chunk, queued ones are dropped; both settle nowhere, so the next
+        start's catch-up (``LiveStaging.resume``) stages them out."""
+        self.stager.closing.set()
+        with self._settled:
+            self._settled.notify_all()  # a stage-in waiting for one of these outputs gives up too
+        self._pool.shutdown(wait=True, cancel_futures=True)

@@ -94,6 +94,7 @@ class Stager:
         self.guard = guard  # held around catalog and cache updates (never around a copy): a worker thread
         # stages while the controller, holding the same lock, schedules from the catalog's locality view
         self.stopping: Callable[[int], bool] = lambda job_id: False  # asked between chunks: abandon the copy?
+        self.closing = threading.Event()  # the server is stopping: every copy stops within a chunk
 
     def env(self, node: str) -> dict[str, str]:
         """What a job on ``node`` needs to find its inputs: $HAL_DATA/<name>."""
@@ -108,6 +109,8 @@ class Stager:
         return done
 
     def _check_stop(self, job_id: int) -> None:
+        if self.closing.is_set():
+            raise StageCancelled("the server is stopping; the copy is left for its next start")
         if self.stopping(job_id):
             raise StageCancelled(f"job {job_id} was cancelled while its inputs were staged")
 
@@ -189,10 +192,16 @@ class Stager:
         if isinstance(fs, LocalFileSystem):  # local files need their folder; object stores have none
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         partial = f"{path}.partial-{os.getpid()}-{threading.get_ident()}"
-        with local.open("rb") as src, fs.open(partial, "wb") as dst:
-            while chunk := src.read(CHUNK):
-                dst.write(chunk)
-        fs.mv(partial, path)
+        try:
+            with local.open("rb") as src, fs.open(partial, "wb") as dst:
+                while chunk := src.read(CHUNK):
+                    self._check_stop(-1)  # only a stopping server cuts a stage-out; its next start redoes it
+                    dst.write(chunk)
+            fs.mv(partial, path)
+        except BaseException:
+            if fs.exists(partial):
+                fs.rm(partial)
+            raise
         return digest, size
 
     def register_out(self, name: str, node: str, dest_uri: str, digest: str, size: int, home: str) -> Dataset:
