@@ -124,12 +124,13 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
         since: float | None = None,
         until: float | None = None,
         limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
+        after: Annotated[int | None, Query(description="page on: only jobs with a larger id")] = None,
     ) -> dict[str, Any]:
         if user is not None and not who.may_see(user):
             raise HTTPException(403, "only admins may list other users' jobs")
         owner = user if user is not None else (None if who.admin and all_users else who.user)
         states = [s.strip().upper() for s in state.split(",") if s.strip()] if state else None
-        rows = ctl.store.query(owner, states, partition, since, until, limit=limit)
+        rows = ctl.store.query(owner, states, partition, since, until, limit=limit, after=after)
         now = ctl.clock()
         return {"jobs": [record(r, now) for r in running_ends(ctl, ctl.annotate(rows))]}
 

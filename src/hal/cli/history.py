@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from hal.cli.common import fail, out
+from hal.cli.common import err, fail, out, writable_files
 from hal.cli.live import JsonOpt, client, duration, emit_json, parse_when, stamp
 
 DEFAULT = "JobID,JobName,Partition,Account,AllocCPUS,State,ExitCode"
@@ -34,12 +35,24 @@ def history(
     state: Annotated[str | None, typer.Option("--state", "-s", help="e.g. COMPLETED,FAILED")] = None,
     jobs: Annotated[str | None, typer.Option("--jobs", "-j", help="comma-separated job ids")] = None,
     json_out: bool = JsonOpt,
+    swf: Annotated[
+        Path | None,
+        typer.Option(help="write the ended jobs as an SWF trace (for hal simulate/tune/predict-eval) to this file"),
+    ] = None,
 ) -> None:
     """Accounting records of your jobs (every state unless --state), oldest first."""
     cols = [c.strip() for c in fmt.split(",") if c.strip()]
     unknown = [c for c in cols if c.split("%")[0].lower() not in FIELDS]
     if unknown:
         raise fail(f"unknown --format fields {unknown}; known: {sorted(FIELDS)}")
+    if swf is not None:
+        if jobs:
+            raise fail("--swf exports a stretch of history; it takes --starttime/--endtime/--user, not --jobs")
+        writable_files(swf)
+        with client() as c:
+            filters = {"user": user, "since": parse_when(starttime), "until": parse_when(endtime)}
+            export_swf(c, swf, state, all_users, filters)
+        return
     with client() as c:
         if jobs:
             recs: list[dict[str, Any]] = []
@@ -59,3 +72,27 @@ def history(
     for j in recs:
         table.add_row(*(FIELDS[col.split("%")[0].lower()](j) for col in cols))
     out.print(table)
+
+
+def export_swf(c: Any, path: Path, state: str | None, all_users: bool, filters: dict[str, Any]) -> None:
+    """Every matching record, page by page (the API returns at most 10,000 at a time), as an SWF file."""
+    from hal.sim.accounting import to_swf
+    from hal.sim.swf import write_swf
+
+    recs: list[dict[str, Any]] = []
+    after: int | None = None
+    while True:
+        page = c.list(state=state, all_users=all_users, after=after, limit=PAGE, **filters)
+        recs.extend(page)
+        if len(page) < PAGE:
+            break
+        after = int(page[-1]["job_id"])
+    header, records = to_swf(recs, c.nodes())
+    write_swf(path, records, header)
+    unfinished = len([r for r in recs if r["state"] in ("PENDING", "RUNNING")])
+    err.print(
+        f"wrote {len(records)} ended job(s) to {path}" + (f"; {unfinished} unfinished left out" if unfinished else "")
+    )
+
+
+PAGE = 10_000

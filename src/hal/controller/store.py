@@ -177,8 +177,12 @@ class Store:
         until: float | None = None,
         job_ids: Sequence[int] | None = None,
         limit: int = 10_000,
+        after: int | None = None,
     ) -> list[Row]:
+        """Jobs in id order, at most ``limit``; ``after`` (an id) pages on from where the last page ended."""
         q = sa.select(jobs)
+        if after is not None:
+            q = q.where(jobs.c.id > after)
         if user is not None:
             q = q.where(jobs.c.user == user)
         if states:

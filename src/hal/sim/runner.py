@@ -16,6 +16,7 @@ from hal.engine.profile import Profile
 from hal.model.cluster import NodeTable
 from hal.model.job import JobSpec
 from hal.model.resources import Resources, ResourceSpace
+from hal.sim.accounting import into_partitions
 from hal.sim.metrics import Summary, summarize
 from hal.sim.simulator import Outcome, Progress, Simulation, pool_for
 from hal.sim.swf import Problem, SwfTrace, read_swf
@@ -74,9 +75,10 @@ def machine(workload: Workload, opts: SimOptions) -> tuple[Book, ResourceSpace, 
 
 def load(path: str | Path, opts: SimOptions) -> tuple[SwfTrace, Workload]:
     trace = read_swf(path)
-    capacity, per_node = opts.procs, 0
+    capacity, per_node, cluster = opts.procs, 0, None
     if opts.cluster is not None:
-        cpus = NodeTable.of(load_cluster(opts.cluster)).capacity[:, 0]
+        cluster = load_cluster(opts.cluster)
+        cpus = NodeTable.of(cluster).capacity[:, 0]
         capacity, per_node = int(cpus.sum()), int(cpus.min())
         if opts.whole_nodes and int(cpus.max()) != per_node:  # how many nodes a job takes depends on which
             raise ValueError(
@@ -86,6 +88,8 @@ def load(path: str | Path, opts: SimOptions) -> tuple[SwfTrace, Workload]:
     elif opts.whole_nodes:
         raise ValueError("whole-node jobs need a cluster file (--cluster)")
     workload = to_workload(trace, capacity, opts.cleaning)
+    if cluster is not None:  # a trace exported from HAL (hal history --swf) puts jobs back in their partitions
+        workload = into_partitions(workload, trace, cluster)
     if opts.window is not None:
         start, count = opts.window
         if start >= len(workload.jobs):

@@ -1,0 +1,139 @@
+"""A site's own accounting records as an SWF trace, so what-if studies (`hal simulate`, `hal tune`,
+`hal predict-eval`) replay this cluster's real history through the same engine that scheduled it.
+
+Users, accounts (SWF's group), job names (its executable) and QOS (its queue) are numbered in order of first
+appearance; partitions by their order in the cluster file, and the ``HalPartitions`` header names them, so
+`hal simulate --cluster` puts each job back in its partition with that partition's nodes and limits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from hal.model.cluster import Cluster
+from hal.model.job import JobSpec
+from hal.sim.swf import Problem, SwfRecord, SwfTrace
+from hal.sim.workload import Workload
+
+ENDED = ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY", "PREEMPTED", "BOOT_FAIL")
+STATUS = {"COMPLETED": 1, "CANCELLED": 5}  # SWF: 1 completed, 5 cancelled, 0 failed (every other end)
+PARTITIONS_KEY = "HalPartitions"
+
+
+class _Numbering:
+    """Names to 1, 2, ... in order of first appearance (SWF fields are numbers)."""
+
+    def __init__(self, names: Iterable[str] = ()) -> None:
+        self.codes: dict[str, int] = {}
+        for name in names:
+            self(name)
+
+    def __call__(self, name: str | None) -> int:
+        if not name:
+            return -1
+        return self.codes.setdefault(name, len(self.codes) + 1)
+
+
+def _int(value: Any) -> int:
+    return -1 if value is None else round(float(value))
+
+
+def to_swf(jobs: list[dict[str, Any]], nodes: dict[str, Any]) -> tuple[dict[str, str], list[SwfRecord]]:
+    """Header and records of the ended jobs among ``jobs`` (API records, any order), times relative to the
+    first submission; ``nodes`` is the API's nodes view (machine size, partitions in cluster order)."""
+    ended = sorted((j for j in jobs if j.get("state") in ENDED), key=lambda j: (j["submit_time"], j["job_id"]))
+    partitions = _Numbering(p["name"] for p in nodes.get("partitions", []))
+    users, groups, names, queues = _Numbering(), _Numbering(), _Numbering(), _Numbering()
+    origin = ended[0]["submit_time"] if ended else 0.0
+    records: list[SwfRecord] = []
+    for j in ended:
+        started, end = j.get("start_time"), j.get("end_time")
+        ran = started is not None and end is not None
+        started, end = float(started or 0.0), float(end or 0.0)
+        procs = j.get("alloc_cpus") or j.get("req_cpus") or -1
+        per_proc = max(1, procs)
+        mem = j.get("req_mem_mb")
+        records.append(
+            SwfRecord(
+                job_id=int(j["job_id"]),
+                submit=round(j["submit_time"] - origin),
+                wait=round(started - j["submit_time"]) if ran else -1,
+                run=round(end - started) if ran else -1,  # a job cancelled while pending never ran
+                procs=procs if ran else -1,
+                cpu_time=round(j["cpu_seconds"] / per_proc) if ran and j.get("cpu_seconds") else -1,
+                mem_used=round(j["max_rss_mb"] * 1024 / per_proc) if ran and j.get("max_rss_mb") else -1,
+                req_procs=_int(j.get("req_cpus")),
+                req_time=_int(j.get("time_limit")),
+                req_mem=round(mem * 1024 / max(1, j.get("req_cpus") or 1)) if mem else -1,
+                status=STATUS.get(j["state"], 0),
+                user=users(j.get("user")),
+                group=groups(j.get("account")),
+                executable=names(j.get("name")),
+                queue=queues(j.get("qos")),
+                partition=partitions(j.get("partition")),
+                preceding=-1,
+                think_time=-1,
+            )
+        )
+    cpus = sum(int(n.get("cpus", 0)) for n in nodes.get("nodes", []))
+    header = {
+        "Version": "2.2",
+        "Computer": f"HAL cluster {nodes.get('cluster', '')}".strip(),
+        "Installation": "exported from HAL's accounting records (hal history --swf)",
+        "UnixStartTime": str(round(origin)),
+        "StartTime": datetime.fromtimestamp(origin, UTC).strftime("%a %b %d %H:%M:%S UTC %Y") if ended else "",
+        "MaxJobs": str(len(records)),
+        "MaxRecords": str(len(records)),
+        "MaxNodes": str(len(nodes.get("nodes", []))),
+        "MaxProcs": str(cpus),
+        PARTITIONS_KEY: " ".join(f"{code}={name}" for name, code in partitions.codes.items()),
+        "Note": "users, groups (accounts), executables (job names) and queues (QOS) are numbered by first "
+        "appearance; jobs cancelled before they started have run time -1",
+    }
+    return header, records
+
+
+def partition_names(header: dict[str, str]) -> dict[int, str] | None:
+    """The ``HalPartitions`` header of an exported trace (number -> name); None when the trace has none."""
+    raw = header.get(PARTITIONS_KEY)
+    if raw is None:
+        return None
+    out: dict[int, str] = {}
+    for part in raw.split():
+        number, _, name = part.partition("=")
+        if not number.isdigit() or not name:
+            raise ValueError(f"header {PARTITIONS_KEY}: {part!r} is not NUMBER=NAME")
+        out[int(number)] = name
+    return out
+
+
+def into_partitions(workload: Workload, trace: SwfTrace, cluster: Cluster) -> Workload:
+    """Each job of a trace that names its partitions back in its partition (the default one for a job without),
+    with the admission rule a live server applies: a request over the partition's ``max_time`` is refused
+    (skipped, with the reason). The engine then limits each job to its partition's nodes."""
+    names = partition_names(trace.header)
+    if names is None:
+        return workload
+    default = cluster.default_partition()
+    known = {p.name: p for p in cluster.partitions}
+    records = {rec.job_id: rec for rec in trace.records}
+    jobs: list[JobSpec] = []
+    for job in workload.jobs:
+        rec = records[job.job_id]
+        name = names.get(rec.partition) or (default.name if default is not None else "")
+        part = known.get(name)
+        if part is None:
+            why = f"job {job.job_id}: partition {name!r} is not in the cluster file (it has {sorted(known)})"
+            workload.skipped.append(Problem(rec.line, why))
+            continue
+        if part.max_time is not None and job.time_limit is not None and job.time_limit > part.max_time:
+            limit = f"{name!r} allows {part.max_time:.0f} s"
+            why = f"job {job.job_id}: PartitionTimeLimit: asks {job.time_limit:.0f} s, {limit}"
+            workload.skipped.append(Problem(rec.line, why))
+            continue
+        jobs.append(dataclasses.replace(job, partition=name))
+    workload.jobs = jobs
+    return workload
