@@ -4,6 +4,7 @@ each job back in its partition (its nodes and its time limit), through a real se
 from __future__ import annotations
 
 import csv
+import itertools
 from pathlib import Path
 
 from hal.client import Client
@@ -70,7 +71,7 @@ def test_history_exports_a_trace_that_simulate_replays_in_its_partitions(
     assert set(rows) == {*debug, *batch, failed}  # the cancelled one is skipped: it never ran
     spans = sorted((float(rows[j]["start"]), float(rows[j]["end"])) for j in debug)
     # debug has one 2-CPU node here, so its three 2-CPU jobs run one after another (on 4 nodes they would not)
-    assert all(later[0] >= earlier[1] for earlier, later in zip(spans, spans[1:], strict=False))
+    assert all(later[0] >= earlier[1] for earlier, later in itertools.pairwise(spans))
 
     cluster.write_text(SPLIT.format(debug_max=60))
     res = server.cli("simulate", str(trace_file), "--cluster", str(cluster), "--csv-out", str(out), check=True)

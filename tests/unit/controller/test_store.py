@@ -65,6 +65,8 @@ def test_jobs_events_and_queries(store: Store) -> None:
     assert [r["id"] for r in store.active()] == [1, 2, 3]
     assert [r["id"] for r in store.query(states=["RUNNING"])] == [2]
     assert store.query(user="bob") == []
+    assert [r["id"] for r in store.query(limit=2)] == [1, 2]  # pages: `hal history --swf` reads them all
+    assert [r["id"] for r in store.query(limit=2, after=2)] == [3]
     assert store.array_tasks(1) == [1, 2, 3]
     assert store.get(1)["name"] == "ünï"  # type: ignore[index]
     assert [e["state"] for e in store.events_of(2)] == ["PENDING", "RUNNING"]

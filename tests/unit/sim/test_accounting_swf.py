@@ -1,0 +1,63 @@
+"""Accounting records to SWF: every page is read, times are relative, names become numbers, and what the
+trace cannot say (a job that never ran) is -1 as the format asks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hal.cli import history
+from hal.sim.accounting import partition_names, to_swf
+from hal.sim.swf import read_swf
+
+NODES = {"cluster": "c", "nodes": [{"cpus": 4}, {"cpus": 4}], "partitions": [{"name": "batch"}, {"name": "gpu"}]}
+
+
+def _job(job_id: int, state: str = "COMPLETED", **kw: Any) -> dict[str, Any]:
+    base = {"job_id": job_id, "state": state, "submit_time": 1000.0 + job_id, "start_time": 1010.0 + job_id,
+            "end_time": 1070.0 + job_id, "alloc_cpus": 2, "req_cpus": 2, "time_limit": 600.0, "req_mem_mb": 512,
+            "cpu_seconds": 100.0, "max_rss_mb": 10.0, "user": "alice", "account": "phys", "name": "sim",
+            "qos": "normal", "partition": "gpu"}  # fmt: skip
+    return {**base, **kw}
+
+
+class _Pages:
+    """The API's list: at most ``limit`` records after ``after``."""
+
+    def __init__(self, jobs: list[dict[str, Any]]) -> None:
+        self.jobs, self.calls = jobs, 0
+
+    def list(self, state: str | None, all_users: bool, after: int | None, limit: int, **_: Any) -> list[Any]:
+        self.calls += 1
+        return [j for j in self.jobs if after is None or j["job_id"] > after][:limit]
+
+    def nodes(self) -> dict[str, Any]:
+        return NODES
+
+
+def test_export_reads_every_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(history, "PAGE", 3)
+    pages = _Pages([_job(i) for i in range(1, 8)] + [_job(8, "RUNNING", end_time=None)])
+    history.export_swf(pages, tmp_path / "t.swf", None, True, {})
+    trace = read_swf(tmp_path / "t.swf")
+    assert [r.job_id for r in trace.records] == list(range(1, 8)) and pages.calls == 3  # running one left out
+    assert trace.max_procs == 8 and partition_names(trace.header) == {1: "batch", 2: "gpu"}
+
+
+def test_fields() -> None:
+    header, recs = to_swf(
+        [_job(2, user="bob"), _job(1), _job(3, "CANCELLED", start_time=None, end_time=None, alloc_cpus=0),
+         _job(4, "TIMEOUT", partition="batch", qos=None)], NODES)  # fmt: skip
+    by_id = {r.job_id: r for r in recs}
+    assert [r.job_id for r in recs] == [1, 2, 3, 4] and header["UnixStartTime"] == "1001"
+    one = by_id[1]
+    assert (one.submit, one.wait, one.run, one.procs, one.req_time, one.status) == (0, 10, 60, 2, 600, 1)
+    assert (one.cpu_time, one.mem_used, one.req_mem, one.partition) == (50, 5120, 262144, 2)  # KB per processor
+    assert by_id[2].user == 2 and by_id[1].user == 1 and by_id[2].group == 1
+    assert (by_id[3].run, by_id[3].wait, by_id[3].procs, by_id[3].status) == (-1, -1, -1, 5)
+    assert (by_id[4].status, by_id[4].partition, by_id[4].queue) == (0, 1, -1)
+    with pytest.raises(ValueError, match="NUMBER=NAME"):
+        partition_names({"HalPartitions": "1=a b"})
+    assert partition_names({}) is None
