@@ -165,3 +165,52 @@ def test_user_estimates_skip_the_replay(tmp_path: Path) -> None:
     assert relearn(open_predictor("user", None, tmp_path).predictor, store) == 0
     assert relearn(open_predictor("last2", None, tmp_path).predictor, store) == 3
     store.close()
+
+
+def test_a_predictor_that_fails_never_leaves_a_job_stuck_or_stops_a_restart(tmp_path: Path) -> None:
+    """A fault inside the predictor (before model files were checked for it: a NaN factor) made each submission
+    an HTTP 500 that still left the job queued forever, and made every restart fail. Now the job is accepted,
+    then failed with the reason on the next pass; a restart with the same fault comes up and does the same."""
+    from hal.controller.core import Controller
+    from hal.controller.directives import build_request
+    from hal.controller.machine import Machine
+    from hal.controller.recovery import recover
+    from hal.engine.api import Estimate
+    from hal.executors.local import LocalExecutor
+    from hal.model.job import JobSpec
+    from tests.integration.livekit import EXAMPLE
+
+    class Broken:
+        name = "broken"
+
+        def predict(self, job: JobSpec) -> Estimate:
+            raise ValueError("cannot convert float NaN to integer")
+
+        def observe(self, job: JobSpec, runtime: float, end_time: float) -> None:
+            return None
+
+    store = Store(sqlite_url(tmp_path / "hal.db"))
+    ctl = Controller(store, Machine.load(EXAMPLE), LocalExecutor(tmp_path / "spool"), predictor=Broken())
+    recover(ctl)
+    ctl.start()
+    try:
+        (job,) = ctl.submit(build_request("#!/bin/sh\ntrue\n", {}, {}, str(tmp_path), 0), "alice").job_ids
+        deadline = time.monotonic() + 20
+        while (store.get(job) or {}).get("state") == "PENDING" and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        ctl.stop()
+    row = store.get(job) or {}
+    assert row["state"] == "FAILED" and "NaN" in row["cause"]
+    with store.engine.begin() as conn:  # as if the controller had died with the job still queued
+        store.update_job(conn, job, {"state": "PENDING", "end_time": None}, (job, 0.0, "PENDING", "test"))
+    again = Controller(store, Machine.load(EXAMPLE), LocalExecutor(tmp_path / "spool"), predictor=Broken())
+    assert recover(again)["pending"] == 1  # came up
+    again.start()
+    try:
+        deadline = time.monotonic() + 20
+        while (store.get(job) or {}).get("state") == "PENDING" and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        again.stop()
+    assert (store.get(job) or {})["state"] == "FAILED"

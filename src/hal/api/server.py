@@ -23,6 +23,7 @@ from hal.controller.core import Controller
 from hal.controller.learning import LivePredictor, caught_up, model_path, open_predictor, relearn, save_predictor
 from hal.controller.machine import Machine
 from hal.controller.recovery import recover
+from hal.controller.startboard import STATE_FILE
 from hal.controller.store import Store, sqlite_url
 from hal.data.live import data_table, enable
 from hal.engine.profile import Profile
@@ -124,6 +125,8 @@ def build(opts: ServerOptions) -> tuple[Controller, Any, Store, Executor]:
     ctl = Controller(store, machine, executor, profile, learner(opts, home, store).predictor, grace=opts.grace)
     metrics = Metrics(ctl)
     ctl.observer = metrics
+    known = ctl.board.load(home / STATE_FILE)
+    log.info("start forecasts: %d recorded prediction errors", known)
     recover(ctl)
     table = data_table(opts.cluster)
     if table is not None:  # the cluster file's [data] table: topology/data-aware placement, staging
@@ -168,6 +171,7 @@ def serve(opts: ServerOptions) -> None:
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         ctl.stop()
+        ctl.board.save(home / STATE_FILE)
         if ctl.staging is not None:  # copies under way stop within a chunk; the next start takes them up
             ctl.staging.shutdown()
         saved = save_predictor(LivePredictor(ctl.sched.predictor, model_path(opts.predictor, opts.model, home)))

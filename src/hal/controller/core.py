@@ -30,7 +30,7 @@ from hal.controller.machine import Machine
 from hal.controller.startboard import StartBoard
 from hal.controller.store import Store
 from hal.engine.api import RuntimePredictor
-from hal.engine.cycle import Rejected, Scheduler
+from hal.engine.cycle import Scheduler
 from hal.engine.fairshare import UsageLedger
 from hal.engine.forecast import StartEstimate
 from hal.engine.plan import Plan
@@ -162,8 +162,8 @@ class Controller:
         self._ensure_known([j for j in dep_ids if j not in self.sched.known])
         try:
             self.sched.submit(live.spec, now)
-        except Rejected as exc:  # e.g. the cluster file shrank under a queued job; failed on the next pass
-            log.warning("job %s rejected by the engine: %s", live.job_id, exc)
+        except Exception as exc:  # Rejected (the cluster file shrank under it) or a faulty predictor: failed on
+            log.warning("job %s rejected by the engine: %s", live.job_id, exc)  # the next pass, never left queued
             self.refused.append((live, f"rejected: {exc}"))
 
     def _ensure_known(self, job_ids: list[int]) -> None:

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import os
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 from hal.engine.cycle import Scheduler
 from hal.engine.forecast import Forecaster, StartEstimate
+
+log = logging.getLogger("hal.controller")
+STATE_FILE = "start-forecasts.json"
 
 
 class StartBoard:
@@ -32,3 +39,23 @@ class StartBoard:
             forecaster = self.forecaster.fork()
         self._cache = (key, forecaster.starts(snap, now))
         return self._cache[1]
+
+    def save(self, path: Path) -> None:
+        """Keep what the forecaster learned across a restart (else p90s narrow to the bare upper plan)."""
+        tmp = path.with_name(path.name + ".tmp")
+        try:
+            tmp.write_text(json.dumps(self.forecaster.state()), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError as exc:
+            log.warning("start forecasts' errors not saved to %s: %s", path, exc)
+
+    def load(self, path: Path) -> int:
+        """Take back a saved state; a damaged file is set aside and learning starts over. Returns errors known."""
+        if not path.exists():
+            return 0
+        try:
+            self.forecaster.restore(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, AttributeError) as exc:
+            log.warning("%s unusable (%s); start forecasts learn their errors again", path, exc)
+            return 0
+        return len(self.forecaster.ratios)

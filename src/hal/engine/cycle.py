@@ -144,6 +144,9 @@ class Scheduler:
             self.epoch += 1
         self.outcomes[job_id] = False
         self.reasons.pop(job_id, None)
+        forget = getattr(self.predictor, "forget", None)  # a predictor that counts outstanding jobs stops counting it
+        if forget is not None:
+            forget(job_id)
 
     # ---- restart support (the live controller rebuilds its state from the database) -------------
     def adopt(self, spec: JobSpec, alloc: Alloc, start: float, predicted_end: float) -> Active:

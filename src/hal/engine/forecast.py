@@ -17,6 +17,7 @@ import math
 from collections import deque
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -220,6 +221,32 @@ class Forecaster:
         twin.users = {u: v.copy() for u, v in self.users.items()}
         twin.told = self.told  # shared: first forecasts are only ever added (setdefault)
         return twin
+
+    def state(self) -> dict[str, Any]:
+        """What it learned (errors, calibration scores, first forecasts), as JSON-ready data."""
+        return {
+            "ratios": [[k, r] for k, r in self.ratios],
+            "users": {u: list(v) for u, v in self.users.items()},
+            "scores": list(self.scores),
+            "told": [[j, w, p] for j, (w, p) in self.told.items()],
+        }
+
+    def restore(self, data: dict[str, Any]) -> None:
+        """Take back what ``state`` gave (a restarted controller keeps its p90 spread); ValueError on bad data."""
+        try:
+            ratios = [(int(k), float(r)) for k, r in data["ratios"]]
+            users = {str(u): [float(r) for r in v] for u, v in data["users"].items()}
+            scores = [float(x) for x in data["scores"]]
+            told = {int(j): (float(w), float(p)) for j, w, p in data["told"]}
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ValueError(f"not a saved forecaster state ({type(exc).__name__}: {exc})") from None
+        if not all(math.isfinite(r) and r > 0 for _, r in ratios) or not all(math.isfinite(x) for x in scores):
+            raise ValueError("not a saved forecaster state (non-finite or negative values)")
+        self.ratios.extend(ratios)
+        for u, v in users.items():
+            self.users.setdefault(u, deque(maxlen=2 * max(self.by_user, 1))).extend(v)
+        self.scores.extend(scores)
+        self.told.update(told)
 
     def observe(self, predicted: float, runtime: float, user: str = "") -> None:
         """A job ended after ``runtime`` seconds; the planner had predicted ``predicted``."""

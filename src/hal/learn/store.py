@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import zipfile
 from collections import deque
 from dataclasses import asdict, fields
@@ -59,8 +60,8 @@ def history_from_json(data: dict[str, Any]) -> History:
     for name, u in data["users"].items():
         state = UserState()
         state.runs.extend((float(r), float(q)) for r, q in u["runs"])
-        state.completed, state.outstanding = int(u["completed"]), int(u["outstanding"])
-        state.outstanding_procs = int(u["outstanding_procs"])
+        # Outstanding counts start at zero: a restarted controller submits its pending and running jobs again.
+        state.completed = int(u["completed"])
         state.last_submit, state.last_end = float(u["last_submit"]), float(u["last_end"])
         h.users[name] = state
     h.codes = {(int(k), str(v)): int(c) for k, v, c in data["codes"]}
@@ -91,11 +92,15 @@ def save_model(predictor: GbmPredictor, path: str | Path) -> None:
         "upper_factor": predictor.upper_factor,
         "completions": predictor.completions,
         "learned_until": predictor.learned_until,
+        "seen": predictor.seen,
         "history": history_to_json(predictor.history),
     }
     window = io.BytesIO()
     np.savez_compressed(
-        window, inputs=np.asarray(list(predictor.inputs), dtype=np.float64), targets=np.asarray(predictor.targets)
+        window,
+        inputs=np.asarray(list(predictor.inputs), dtype=np.float64),
+        targets=np.asarray(predictor.targets),
+        residuals=np.asarray(predictor.residuals, dtype=np.float64),  # the p90 spread survives a restart
     )
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("meta.json", json.dumps(meta))
@@ -112,7 +117,7 @@ def load_model(path: str | Path, trainer: Trainer | None = None) -> GbmPredictor
             meta = json.loads(zf.read("meta.json"))
             _check(meta, where)
             texts = [zf.read(f"booster_{i}.txt").decode() for i in range(int(meta["boosters"]))]
-            rows, targets = _window(zf.read("window.npz"))
+            rows, targets, residuals = _window(zf.read("window.npz"))
     except FileNotFoundError as exc:
         raise ModelFileError(f"model file not found: {where}") from exc
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, UnicodeDecodeError) as exc:
@@ -128,8 +133,14 @@ def load_model(path: str | Path, trainer: Trainer | None = None) -> GbmPredictor
         learned_until = float(meta.get("learned_until", 0.0))  # absent in files written before it was kept
         inputs = [[float(v) for v in r] for r in rows.tolist()]
         outputs = [float(v) for v in targets.tolist()]
+        errors = [float(v) for v in residuals.tolist() if math.isfinite(v)]
+        seen = int(meta.get("seen", len(errors)))
         if any(len(r) != len(INPUTS) for r in inputs) or len(inputs) != len(outputs):
             raise ValueError("its training window does not match its inputs")
+        if not (math.isfinite(upper_factor) and upper_factor >= 1.0):  # a NaN here failed every prediction
+            raise ValueError(f"upper_factor must be a finite number >= 1, not {upper_factor!r}")
+        if completions < 0 or not (math.isfinite(learned_until) and learned_until >= 0.0):
+            raise ValueError(f"completions {completions!r} or learned_until {learned_until!r} out of range")
     except Exception as exc:  # lightgbm raises its own error type on a damaged booster text
         raise ModelFileError(f"{where}: the model inside is damaged ({_reason(exc)})") from exc
     # Named by what it is, whatever name the caller asked for: a regress model reports as gbm-regress.
@@ -141,17 +152,20 @@ def load_model(path: str | Path, trainer: Trainer | None = None) -> GbmPredictor
     pred.upper_factor = upper_factor
     pred.completions = completions
     pred.learned_until = learned_until
+    pred.residuals.extend(errors)
+    pred.seen = seen
     pred.next_train = pred.completions + cfg.retrain_every
     pred.inputs = deque(inputs, maxlen=cfg.window)
     pred.targets = deque(outputs, maxlen=cfg.window)
     return pred
 
 
-def _window(data: bytes) -> tuple[Any, Any]:
+def _window(data: bytes) -> tuple[Any, Any, Any]:
     """The saved training rows and targets; numpy's own complaint about other bytes speaks of pickles."""
     try:
         window = np.load(io.BytesIO(data), allow_pickle=False)
-        return window["inputs"], window["targets"]
+        residuals = window["residuals"] if "residuals" in window.files else np.zeros(0)  # older files: none
+        return window["inputs"], window["targets"], residuals
     except (ValueError, OSError, KeyError, zipfile.BadZipFile, EOFError) as exc:
         raise ValueError("its training window (window.npz) is damaged") from exc
 

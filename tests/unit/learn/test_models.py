@@ -56,9 +56,14 @@ def test_save_and_load_give_the_same_predictions(tmp_path: Path, sample_history:
     path = tmp_path / "model.hal"
     save_model(pred, path)
     loaded = load_model(path)
+    assert not any(u.outstanding or u.outstanding_procs for u in loaded.history.users.values())
     for spec in sample_history.jobs[1500:1600]:
         assert loaded.predict(spec) == pred.predict(spec)
     assert len(loaded.inputs) == len(pred.inputs)
+    # The p90 spread (residuals) survives, so a restarted server does not narrow its p90s to a few new errors;
+    # outstanding counts restart at zero, since a restarted controller submits its queued jobs again.
+    assert list(loaded.residuals) == list(pred.residuals) and loaded.seen == pred.seen > 0
+    assert loaded.upper_factor == pred.upper_factor
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "version", "booster", "selected", "missing"])
@@ -96,6 +101,10 @@ def test_bad_model_files_fail_clearly_and_fall_back(tmp_path: Path, sample_histo
         ({"learned_until": None}, "damaged"),
         ({"completions": "abc"}, "damaged"),
         ({"upper_factor": "x"}, "damaged"),
+        ({"upper_factor": float("nan")}, "upper_factor must be a finite number"),  # failed every submission
+        ({"upper_factor": float("inf")}, "upper_factor must be a finite number"),
+        ({"upper_factor": 0.5}, "upper_factor must be a finite number >= 1"),
+        ({"completions": -3}, "out of range"),
         ({"boosters": 0}, "holds 0 boosters"),
         ({"boosters": 1}, "holds 1 boosters"),
         ({"mode": "other"}, "unknown model mode"),

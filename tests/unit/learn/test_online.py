@@ -37,6 +37,28 @@ def test_features_see_only_delivered_completions() -> None:
     assert row[INDEX["user_outstanding"]] == 1.0  # job 2 is still outstanding
 
 
+def test_outstanding_counts_each_job_once_and_drop_cancelled_ones() -> None:
+    """A live controller predicts a job again after a restart or a requeue, and some jobs are cancelled before
+    they run: the user's outstanding count (a model input) must not drift with either."""
+    from hal.engine.cycle import Scheduler
+    from hal.engine.profile import Profile
+    from hal.sim.simulator import pool_for
+
+    pred = GbmPredictor(cfg=SMALL)
+    book, space = pool_for(8)
+    sched = Scheduler(book, space, Profile(), pred)
+    for jid in (1, 2, 3):
+        sched.submit(dataclasses.replace(job(jid, 0.0), tasks=4, begin_time=1e6), 0.0)  # held: stays pending
+    pred.predict(job(1, 0.0))  # predicted again (a restart): still one job
+    assert pred.history.users["a"].outstanding == 3
+    sched.cancel(2)
+    assert pred.history.users["a"].outstanding == 2 and 2 not in pred.pending
+    pred.observe(job(1, 0.0), 100.0, 100.0)
+    pred.observe(job(1, 0.0), 100.0, 100.0)  # a stray second end changes nothing more
+    assert pred.history.users["a"].outstanding == 1
+    assert pred.history.users["a"].outstanding_procs == 4
+
+
 def perturbed_after(history: Replay, cutoff: float) -> Replay:
     """The same trace, except that every job submitted after ``cutoff`` ran three times longer."""
     jobs, ends = [], history.ends.copy()

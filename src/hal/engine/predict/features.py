@@ -93,6 +93,7 @@ class History:
     same_procs: dict[tuple[str, int], float] = field(default_factory=dict)
     recent: deque[float] = field(default_factory=lambda: deque(maxlen=MACHINE_RECENT))
     recent_sum: float = 0.0
+    open: dict[int, tuple[str, int]] = field(default_factory=dict)  # job id -> (user, procs): submitted, not ended
 
     def code(self, kind: int, value: str) -> float:
         key = (kind, value)
@@ -192,12 +193,25 @@ class History:
         return out
 
     def submitted(self, job: JobSpec) -> None:
+        """Counted once per job id: a live controller predicts a job again after a restart or a requeue."""
+        if job.job_id in self.open:
+            return
+        self.open[job.job_id] = (job.user, job.procs)
         user = self.users.get(job.user)
         if user is None:
             user = self.users[job.user] = UserState()
         user.outstanding += 1
         user.outstanding_procs += job.procs
-        user.last_submit = job.submit_time
+        user.last_submit = max(user.last_submit, job.submit_time)
+
+    def withdrawn(self, job_id: int) -> None:
+        """A job cancelled before it ran: no longer outstanding, and nothing to learn."""
+        got = self.open.pop(job_id, None)
+        if got is None:
+            return
+        user = self.users[got[0]]
+        user.outstanding = max(user.outstanding - 1, 0)
+        user.outstanding_procs = max(user.outstanding_procs - got[1], 0)
 
     def finished(self, job: JobSpec, runtime: float, end_time: float) -> None:
         user = self.users.get(job.user)
@@ -207,8 +221,10 @@ class History:
         user.runs.append((runtime, req))
         user.derived = None
         user.completed += 1
-        user.outstanding = max(user.outstanding - 1, 0)
-        user.outstanding_procs = max(user.outstanding_procs - job.procs, 0)
+        got = self.open.pop(job.job_id, None)
+        if got is not None:  # else submitted before this history was loaded: not counted, nothing to take back
+            user.outstanding = max(user.outstanding - 1, 0)
+            user.outstanding_procs = max(user.outstanding_procs - got[1], 0)
         user.last_end = max(user.last_end, end_time)
         key = (job.user, req, job.procs)
         prev = self.same.get(key)

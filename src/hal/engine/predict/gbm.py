@@ -183,5 +183,7 @@ class GbmPredictor:
             self.upper_factor = max(math.exp(value), 1.0)
 
     def forget(self, job_id: int) -> None:
-        """A cancelled job never completes: drop its frozen input so it is not learned from."""
+        """A cancelled job never completes: drop its frozen input so it is not learned from, and stop counting
+        it among its user's outstanding jobs (a feature)."""
         self.pending.pop(job_id, None)
+        self.history.withdrawn(job_id)

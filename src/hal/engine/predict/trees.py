@@ -6,6 +6,7 @@ submission of a 250,000-job replay; a model compiled to nested comparisons costs
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -69,6 +70,9 @@ class GbmConfig:
                 object.__setattr__(self, name, type(default)(default))
         if self.early_retrain < 0:
             object.__setattr__(self, "early_retrain", EARLY_RETRAIN[self.mode])
+        for name in ("alpha", "under_penalty", "learning_rate", "feature_fraction"):
+            if not math.isfinite(getattr(self, name)):
+                raise ValueError(f"{name} must be a finite number, not {getattr(self, name)!r}")
         if self.rounds < 1 or self.leaves < 2 or self.learning_rate <= 0.0 or not 0.0 < self.feature_fraction <= 1.0:
             raise ValueError("need rounds >= 1, leaves >= 2, learning_rate > 0 and feature_fraction in (0, 1]")
         if self.objective not in OBJECTIVES:
