@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from hal.engine.api import Estimate
 from hal.engine.cycle import Scheduler
@@ -170,3 +171,24 @@ def test_forecasts_relax_a_switch_constraint_when_its_wait_runs_out() -> None:
     s.submit(wide, 10.0)
     assert not s.cycle(10.0).starts  # two free nodes, but in two leaves: it waits for its switch
     assert forward_starts(s, 20.0, "point") == {3: 110.0}  # submit + maxwait, then spread over both leaves
+
+
+def test_the_forecasters_learned_errors_survive_a_restart(tmp_path: Path) -> None:
+    """`hal server` saves them at shutdown and reads them at start; a damaged file means learning again."""
+    from hal.controller.startboard import StartBoard
+
+    board = StartBoard()
+    for i in range(60):
+        board.forecaster.observe(100.0, 50.0 + i, user=f"u{i % 3}")
+    board.forecaster.scores.extend([0.5, 1.5])
+    board.save(tmp_path / "f.json")
+    again = StartBoard()
+    assert again.load(tmp_path / "f.json") == 60
+    assert list(again.forecaster.ratios) == list(board.forecaster.ratios)
+    assert {u: list(v) for u, v in again.forecaster.users.items()} == {
+        u: list(v) for u, v in board.forecaster.users.items()
+    }
+    assert list(again.forecaster.scores) == [0.5, 1.5]
+    (tmp_path / "bad.json").write_text('{"ratios": [[0, "x"]]}')
+    assert StartBoard().load(tmp_path / "bad.json") == 0
+    assert StartBoard().load(tmp_path / "missing.json") == 0
