@@ -297,3 +297,34 @@ def test_stopping_the_server_cuts_a_long_stage_in_and_the_next_start_runs_the_jo
         SlowFS.pause = 0.05
     assert (again.store.get(job) or {}).get("state") == "COMPLETED"
     assert (tmp_path / "got").read_text().split()[0] == digest.removeprefix("sha256:")
+
+
+def test_a_restart_keeps_the_files_of_running_jobs_and_unstaged_outputs(tmp_path: Path) -> None:
+    """The restart's cache clean-up deleted a running job's declared output and its scratch files (the job then
+    'completed' with its output gone); it now leaves the files of running jobs alone."""
+    ctl, staging = _controller(tmp_path)
+    script = (
+        '#!/bin/sh\necho early > "$HAL_DATA/res"\necho tmp > "$HAL_DATA/scratch"\nsleep 3\n'
+        'cat "$HAL_DATA/res" "$HAL_DATA/scratch" > "{out}"\n'
+    ).format(out=tmp_path / "seen")
+    ctl.start()
+    try:
+        (job,) = ctl.submit(build_request(script, {"output-data": "res"}, {}, str(tmp_path), 0), "al").job_ids
+        _until(lambda: list((tmp_path / "cache").rglob("scratch")))
+    finally:
+        ctl.stop()  # the controller goes; the job runs on
+        assert staging.outputs is not None
+        staging.outputs.shutdown()
+    again, resumed = _controller(tmp_path)  # a restart: recovered records, a new data plane
+    counts = resumed.resume(again, since=0.0)
+    assert counts["kept"] == 2 and counts["dropped"] == 0, counts
+    again.start()
+    try:
+        _until(lambda: job not in again.live)
+        assert resumed.outputs is not None and resumed.outputs.wait(30.0)
+    finally:
+        again.stop()
+        resumed.shutdown()
+    assert (again.store.get(job) or {}).get("state") == "COMPLETED"
+    assert (tmp_path / "seen").read_text() == "early\ntmp\n"
+    assert (tmp_path / "out" / str(job) / "res").read_text() == "early\n"  # staged out after all

@@ -56,33 +56,60 @@ class LiveStaging:
         return None
 
     def resume(self, controller: Any, since: float) -> dict[str, int]:
-        """After a restart (the records recovered): trust only cached files the catalog registered at that node
-        with the right size, pin the inputs of the jobs still running (their pins died with the old
-        controller), and stage out the outputs of jobs that completed since ``since`` with no settled
-        stage-out (they ended while it was down, or it stopped mid-copy). Counts, for the log."""
-        catalog, counts = self.stager.catalog, {"dropped": 0, "pinned": 0, "outputs": 0}
+        """After a restart (the records recovered): trust as datasets only cached files the catalog registered
+        at that node with the right size; leave alone the files of jobs still running (declared outputs and
+        scratch) and the outputs still to be staged out; delete the rest (copies the catalog no longer knows).
+        Pin the inputs of the jobs still running (their pins died with the old controller), and stage out the
+        outputs of jobs that completed since ``since`` with no settled stage-out (they ended while it was down,
+        or it stopped mid-copy). Counts, for the log."""
+        catalog, counts = self.stager.catalog, {"dropped": 0, "kept": 0, "pinned": 0, "outputs": 0}
+        catch_up = self._unsettled(controller, since)
+        owned: dict[str, set[str]] = {}
+        for node, names in [(node, names) for _, names, node in catch_up]:
+            owned.setdefault(node, set()).update(names)
+        running = self._running_nodes(controller)
+        for job_nodes, lv in running:
+            for node in job_nodes:
+                owned.setdefault(node, set()).update(lv.spec.outputs)
+        busy = {node for job_nodes, _ in running for node in job_nodes}
         with self.stager.guard():
             for node, cache in self.stager.caches.items():
                 for name, size in list(cache.entries.items()):
                     dataset = catalog.datasets.get(name)
-                    if node not in catalog.replicas.get(name, {}) or dataset is None or dataset.size != size:
+                    if node in catalog.replicas.get(name, {}) and dataset is not None and dataset.size == size:
+                        continue
+                    if name in owned.get(node, ()) or (dataset is None and node in busy):
+                        cache.untrack(name)  # a job's own file: kept, never served as a dataset
+                        counts["kept"] += 1
+                    else:
                         cache.drop(name)
                         counts["dropped"] += 1
                 for name in [n for n, reps in catalog.replicas.items() if node in reps and not cache.has(n)]:
                     catalog.remove_replica(name, node)
-            for lv in controller.live.values():
-                act = controller.sched.running.get(lv.job_id)
-                if lv.state != "RUNNING" or act is None:
-                    continue
-                for i in act.alloc.nodes:
-                    held = self.stager.caches.get(controller.table.names[int(i)])
-                    if held is None:
-                        continue
+            for job_nodes, lv in running:
+                for held in [self.stager.caches[n] for n in job_nodes if n in self.stager.caches]:
                     for name in lv.spec.inputs:
                         held.pin(name, lv.job_id)
                         counts["pinned"] += 1
+        for job_id, names, node in catch_up:
+            self.outputs.after_end(controller, job_id, names, node, "COMPLETED")  # type: ignore[union-attr]
+            counts["outputs"] += len(names)
+        return counts
+
+    @staticmethod
+    def _running_nodes(controller: Any) -> list[tuple[list[str], Any]]:
+        out = []
+        for lv in controller.live.values():
+            act = controller.sched.running.get(lv.job_id)
+            if lv.state == "RUNNING" and act is not None:
+                out.append(([controller.table.names[int(i)] for i in act.alloc.nodes], lv))
+        return out
+
+    def _unsettled(self, controller: Any, since: float) -> list[tuple[int, tuple[str, ...], str]]:
+        """(job, outputs, node) of jobs that completed since ``since`` with declared outputs never settled."""
         if self.outputs is None:
-            return counts
+            return []
+        out = []
         for row in controller.store.query(states=["COMPLETED"], since=since, limit=200_000):
             declared = json.loads(row["request"]).get("outputs") or []
             if not declared or not row["nodelist"]:
@@ -90,9 +117,8 @@ class LiveStaging:
             told = states_from_events(controller.store.events_of(row["id"]))
             missing = tuple(n for n in declared if n not in told)
             if missing:
-                self.outputs.after_end(controller, row["id"], missing, expand(row["nodelist"])[0], "COMPLETED")
-                counts["outputs"] += len(missing)
-        return counts
+                out.append((int(row["id"]), missing, expand(row["nodelist"])[0]))
+        return out
 
     def before_launch(self, controller: Any, spec: LaunchSpec, now: float) -> LaunchSpec | None:
         """The spec with $HAL_DATA set once every input is staged, or None when the job went back to wait."""
