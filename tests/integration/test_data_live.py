@@ -92,6 +92,13 @@ def test_inputs_that_can_never_be_staged_are_refused_at_submission(tmp_path: Pat
         submit({"input-data": "huge"})
     producer = submit({"output-data": "made"})  # a pipeline: the input is what a queued job will write
     assert submit({"input-data": "made", "dependency": f"afterok:{producer[0]}"})
+    # An output must be a new dataset: replacing one left stale copies that one job's nodes read side by side.
+    with pytest.raises(SubmitError, match="already has a dataset 'huge'"):
+        submit({"output-data": "huge"})
+    with pytest.raises(SubmitError, match="already declares that output"):
+        submit({"output-data": "made"})
+    with pytest.raises(SubmitError, match="every task would write the same dataset"):
+        submit({"output-data": "each", "array": "0-3"})
     ctl.stop()
 
 

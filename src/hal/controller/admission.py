@@ -19,6 +19,11 @@ def admit_data(req: JobRequest, staging: Any, produced: set[str]) -> None:
     why = staging.refuse(req.inputs, produced)
     if why is not None:
         raise SubmitError(f"job can never run on this cluster: {why}")
+    if req.outputs and req.array is not None:
+        raise SubmitError("--output-data on a job array: every task would write the same dataset")
+    why = staging.refuse_outputs(req.outputs, produced)
+    if why is not None:
+        raise SubmitError(why)
 
 
 def admit(req: JobRequest, cluster: Cluster) -> None:

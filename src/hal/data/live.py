@@ -55,6 +55,19 @@ class LiveStaging:
                 return f"dataset {name!r} ({dataset.size:,} bytes) is larger than every node cache ({largest:,} bytes)"
         return None
 
+    def refuse_outputs(self, outputs: list[str], produced: set[str]) -> str | None:
+        """Why declared outputs cannot be accepted: a dataset of that name exists (a new version would leave
+        stale copies in node caches, and one job's nodes could read two versions) or an unfinished job will
+        write it."""
+        with self.stager.guard():
+            taken = [n for n in outputs if n in self.stager.catalog.datasets]
+        if taken:
+            return f"--output-data={taken[0]}: the catalog already has a dataset {taken[0]!r}; outputs are new datasets"
+        clash = [n for n in outputs if n in produced]
+        if clash:
+            return f"--output-data={clash[0]}: a queued or running job already declares that output"
+        return None
+
     def resume(self, controller: Any, since: float) -> dict[str, int]:
         """After a restart (the records recovered): trust as datasets only cached files the catalog registered
         at that node with the right size; leave alone the files of jobs still running (declared outputs and
