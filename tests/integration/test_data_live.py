@@ -202,7 +202,7 @@ def test_a_stage_in_that_fails_is_held_before_its_next_attempt_and_survives_a_br
             time.sleep(0.05)
         held = ctl.live[job].spec.begin_time
         assert held is not None and held >= ctl.clock() + 1.0  # held, not retried at once
-        assert ctl.reason(job) == "BeginTime"
+        assert ctl.annotate([ctl.store.get(job) or {}])[0]["reason"] == "StageInRetry"  # not the user's --begin
         (tmp_path / "store").mkdir()
         (tmp_path / "store" / "flaky").write_bytes(body)  # the storage is back before the hold ends
         _wait(ctl, [job], timeout=30)

@@ -4,6 +4,7 @@ ends, on worker threads, so a transfer that blocks never stalls the controller."
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 import time
 from pathlib import Path
@@ -328,3 +329,26 @@ def test_a_restart_keeps_the_files_of_running_jobs_and_unstaged_outputs(tmp_path
     assert (again.store.get(job) or {}).get("state") == "COMPLETED"
     assert (tmp_path / "seen").read_text() == "early\ntmp\n"
     assert (tmp_path / "out" / str(job) / "res").read_text() == "early\n"  # staged out after all
+
+
+def test_reading_a_queued_jobs_output_waits_for_that_job(tmp_path: Path) -> None:
+    """An input that a queued job will write, named without --dependency: the writer becomes an implicit afterok,
+    so the reader waits (Dependency) instead of starting at once and failing with 'unknown dataset'."""
+    ctl, staging = _controller(tmp_path)
+    ctl.start()
+    try:
+        write = '#!/bin/sh\nsleep 1\necho from-writer > "$HAL_DATA/made"\n'
+        (writer,) = ctl.submit(build_request(write, {"output-data": "made"}, {}, str(tmp_path), 0), "al").job_ids
+        read = '#!/bin/sh\ncat "$HAL_DATA/made" > "{out}"\n'.format(out=tmp_path / "read")
+        (reader,) = ctl.submit(build_request(read, {"input-data": "made"}, {}, str(tmp_path), 0), "al").job_ids
+        shown = ctl.annotate([ctl.store.get(reader) or {}])[0]
+        assert shown["state"] == "PENDING" and shown["reason"] == "Dependency"
+        _until(lambda: reader not in ctl.live)
+    finally:
+        ctl.stop()
+        assert staging.outputs is not None
+        staging.outputs.shutdown()
+    row = ctl.store.get(reader) or {}
+    assert row.get("state") == "COMPLETED" and row.get("restarts") == 0, row
+    assert (tmp_path / "read").read_text() == "from-writer\n"
+    assert json.loads(row["request"])["_deps"] == [["afterok", writer]]

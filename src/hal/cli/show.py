@@ -15,7 +15,9 @@ ADVICE = {
     "Dependency": "it waits for the jobs it depends on",
     "DependencyNeverSatisfied": "a job it depends on ended the wrong way; cancel it and resubmit",
     "BeginTime": "its --begin time has not come yet",
-    "JobArrayTaskLimit": "its array already runs as many tasks as its %limit allows",
+    "JobArrayTaskLimit": "its array already has as many tasks queued or running as its %limit allows",
+    "StageInRetry": "its inputs could not be staged (see Cause); it tries again after a pause that doubles",
+    "CacheWait": "the node caches are full of running jobs' inputs; it tries again once some may have ended",
     "Topology": "it waits for room inside the switches, blocks or level its --switches/--segment/--topology ask for",
 }
 

@@ -11,11 +11,20 @@ from hal.controller.store import Store
 from hal.model.cluster import Cluster
 
 
-def admit_data(req: JobRequest, staging: Any, produced: set[str]) -> None:
+def admit_data(req: JobRequest, staging: Any, live: dict[int, Any]) -> None:
     """Refuse --input-data/--output-data without a data plane, and inputs that can never be staged (the data
-    plane says why); ``produced``: the outputs unfinished jobs declare, which an input may wait for."""
+    plane says why). An input that an unfinished job (in ``live``) declares as its output and the catalog does
+    not hold yet makes that job an implicit ``afterok`` dependency: the reader waits for the writer."""
     if staging is None:
         raise SubmitError("--input-data/--output-data need a data plane: a [data] table in the cluster file")
+    writers: dict[str, list[int]] = {}
+    for job_id, lv in live.items():
+        for name in lv.spec.outputs:
+            writers.setdefault(name, []).append(job_id)
+    produced = set(writers)
+    missing = staging.uncataloged(req.inputs)
+    have = {ref for _, ref in req.dependencies}
+    req.dependencies += [("afterok", str(j)) for n in missing for j in writers.get(n, ()) if str(j) not in have]
     why = staging.refuse(req.inputs, produced)
     if why is not None:
         raise SubmitError(f"job can never run on this cluster: {why}")

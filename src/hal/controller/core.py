@@ -94,7 +94,7 @@ class Controller:
         now = self.clock()
         with self.lock:
             if req.inputs or req.outputs:
-                admit_data(req, self.staging, {o for lv in self.live.values() for o in lv.spec.outputs})
+                admit_data(req, self.staging, self.live)  # may add an afterok on the job writing an input
             with self.store.engine.begin() as conn:
                 if key:
                     found = self.store.find_submission(conn, user, key)
@@ -386,7 +386,7 @@ class Controller:
         with self.lock:
             for r in rows:
                 if r["state"] == "PENDING":
-                    r["reason"] = self.reason(r["id"])
+                    r["reason"] = self.reason(r["id"]) if self.staging is None else self.staging.reason_of(r, self)
                     est = starts.get(r["id"])
                     p50, p90 = (self.sched.reservations.get(r["id"]), None) if est is None else est.finite()
                     r["predicted_start"], r["predicted_start_p90"] = p50, p90

@@ -55,6 +55,19 @@ class LiveStaging:
                 return f"dataset {name!r} ({dataset.size:,} bytes) is larger than every node cache ({largest:,} bytes)"
         return None
 
+    def uncataloged(self, names: list[str]) -> list[str]:
+        with self.stager.guard():
+            return [n for n in names if n not in self.stager.catalog.datasets]
+
+    def reason_of(self, row: dict[str, Any], controller: Any) -> str:
+        """The pending reason, told apart where the data plane holds a job back (as BeginTime in the engine)."""
+        reason = str(controller.reason(row["id"]))
+        if reason == "BeginTime" and row["id"] in self.cache_waits and row["cause"] == "waiting for cache room":
+            return "CacheWait"
+        if reason == "BeginTime" and row["id"] in self.failures and row["cause"] == "requeued":
+            return "StageInRetry"
+        return reason
+
     def refuse_outputs(self, outputs: list[str], produced: set[str]) -> str | None:
         """Why declared outputs cannot be accepted: a dataset of that name exists (a new version would leave
         stale copies in node caches, and one job's nodes could read two versions) or an unfinished job will
