@@ -51,6 +51,24 @@ def test_fewest_leaves_when_fragmented() -> None:
     assert b is not None and sel.index.span(b.nodes)[0] == 2
 
 
+def test_fewest_leaves_across_pods() -> None:
+    """When no pod holds the job, the leaves are counted across pods: a whole free switch in one pod plus two
+    single nodes (3 leaves), not four single nodes of the other pod plus two (5 leaves); --switches=3 fits."""
+    book, sel, table = book_of(32, (4, 4), ("pod", "switch"), cpus=1)
+    free = [0, 4, 8, 12, 16, 17, 18, 19]  # pod0: one node in each switch; pod1: switch4 whole
+    table.free[[n for n in range(32) if n not in free]] = 0
+    a = book.allocate(_ones(book, 1, 6))
+    assert a is not None and sel.index.span(a.nodes)[0] == 3 and {16, 17, 18, 19} <= set(a.nodes.tolist())
+    book.release(a)
+    book.now = 10.0
+    assert book.fits(_ones(book, 2, 6, switches=3, switches_wait=600.0))
+
+
+def _ones(book: NodeBook, jid: int, nodes: int, **kw: object) -> Request:
+    spec = JobSpec(jid, 0.0, tasks=nodes, nodes=nodes, exclusive=True, **kw)  # type: ignore[arg-type]
+    return request_of(spec, book.table.space)
+
+
 def test_switches_waits_then_relaxes() -> None:
     book, _, table = book_of(32, (4, 8), ("rack", "switch"))
     for leaf in range(4):

@@ -282,6 +282,8 @@ class TopologySelector:
         if fits.size:
             k = int(fits[np.lexsort((fits, ccost[fits], croom[fits]))[0]])
             return self._fill(lvl - 1, members[inv == k], room, units, cost)
+        if lvl - 1 > self.index.leaf:  # children above the leaves: count leaves, not children (Slurm's tree)
+            return self._fill_leaves(lvl, members, room, units, cost)
         order = np.lexsort((ccost, -croom))
         cum = np.cumsum(croom[order])
         k = int(np.searchsorted(cum, units))
@@ -293,6 +295,34 @@ class TopologySelector:
         mask = np.isin(inv, whole)
         nodes_w = members[mask]
         n2, t2 = self._fill(lvl - 1, members[inv == last], room, rest, cost)
+        return np.concatenate([nodes_w, n2]), np.concatenate([room[nodes_w], t2])
+
+    def _fill_leaves(
+        self, lvl: int, members: npt.NDArray[np.intp], room: Ints, units: int, cost: Floats | None
+    ) -> Picked:
+        """Across the children of one domain: the fewest leaves (whole leaves with the most room first, the
+        remainder in the leaf that fits it most tightly); among equal leaves, those in the child domains with
+        the most room, so the span at the levels between stays small too."""
+        ix = self.index
+        leaf_of = ix.ids[ix.leaf][members]
+        uniq, inv = np.unique(leaf_of, return_inverse=True)
+        lroom = np.bincount(inv, weights=room[members])
+        lcost = np.zeros(uniq.size) if cost is None else self._child_cost(inv, cost[members], uniq.size)
+        child = ix.parent[ix.leaf][uniq]
+        for up in range(ix.leaf + 1, lvl - 1):
+            child = ix.parent[up][child]
+        croom = np.bincount(child, weights=lroom)[child]
+        order = np.lexsort((uniq, lcost, -croom, -lroom))
+        cum = np.cumsum(lroom[order])
+        k = int(np.searchsorted(cum, units))
+        whole = order[:k]
+        rest = units - (int(cum[k - 1]) if k else 0)
+        spare = order[k:]
+        spare = spare[lroom[spare] >= rest]
+        used = np.isin(child[spare], child[whole])  # the remainder stays in a child domain already used if it can
+        last = int(spare[np.lexsort((lcost[spare], lroom[spare], ~used))[0]])
+        nodes_w = members[np.isin(inv, whole)]
+        n2, t2 = self._fill(ix.leaf, members[inv == last], room, rest, cost)
         return np.concatenate([nodes_w, n2]), np.concatenate([room[nodes_w], t2])
 
     @staticmethod
