@@ -80,7 +80,9 @@ def run(
     cluster, topo = fat_tree()
     table = NodeTable.of(cluster)
     opts = reserve or {}
-    selector = TopologySelector(topo, TopologyArgs(align_ends=align, drain_fit=bool(opts.get("drain", 0))))
+    wait_cap = 300.0 if switches_wait is None else switches_wait  # the site's max_switch_wait allows the wait
+    args = TopologyArgs(align_ends=align, drain_fit=bool(opts.get("drain", 0)), max_switch_wait=wait_cap)
+    selector = TopologySelector(topo, args)
     if switches_wait is not None:  # every job asks --switches=<fewest possible>@<wait>
         jobs = [
             dataclasses.replace(j, switches=fewest_leaves(selector.index, j.nodes or 1), switches_wait=switches_wait)

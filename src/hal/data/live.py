@@ -348,7 +348,8 @@ def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
     stager.stopping = lambda job_id: job_id in controller.cancelling  # `hal cancel` stops a copy mid-way
     topology = controller.machine.cluster.topology or Topology.flat(len(names))
     delay, gated = delay_policy(table)
-    selector = TopologySelector(topology, TopologyArgs(data_delay=0.0 if gated else delay))
+    args = TopologyArgs(data_delay=0.0 if gated else delay, max_switch_wait=controller.profile.max_switch_wait)
+    selector = TopologySelector(topology, args)
     selector.data = Locality(selector.index)
     LocalityBridge(catalog, selector.data, names)
     if gated:  # delay scheduling gated by the predicted wait (fed by LiveStaging.before_launch)

@@ -144,7 +144,7 @@ def _relaxations(s: Scheduler, now: float) -> list[float]:
     out = []
     for w in s.queue.items():
         if w.spec.switches is not None:
-            wait = args.max_switch_wait if w.spec.switches_wait is None else w.spec.switches_wait
+            wait = args.switch_wait(w.spec.switches_wait)
             if w.spec.submit_time + wait > now:
                 out.append(w.spec.submit_time + wait)
     heapq.heapify(out)

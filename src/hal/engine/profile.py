@@ -49,6 +49,7 @@ class Profile:
     correction: str = "reqtime"
     half_life: float = 7 * 86400.0
     topology_reserve: str = ""  # leaf-aware EASY reservation with placement "topology", e.g. "wait=3600,depth=3"
+    max_switch_wait: float = 300.0  # s: caps --switches=N@maxwait (Slurm's SchedulerParameters=max_switch_wait)
 
     def __post_init__(self) -> None:
         if self.order not in ORDERS:
@@ -62,6 +63,8 @@ class Profile:
         ):
             if value not in allowed:
                 raise ValueError(f"unknown {what} {value!r}; choose one of {list(allowed)}")
+        if not (isinstance(self.max_switch_wait, int | float) and 0 <= self.max_switch_wait < float("inf")):
+            raise ValueError(f"max_switch_wait must be a number of seconds >= 0, not {self.max_switch_wait!r}")
         if self.topology_reserve:
             if self.placement != "topology":
                 raise ValueError("topology_reserve needs placement 'topology'")

@@ -81,6 +81,25 @@ def test_switches_waits_then_relaxes() -> None:
     assert book.impossible(req) is None  # waiting for switches is never a rejection
 
 
+def test_switches_maxwait_is_capped_by_max_switch_wait() -> None:
+    """As in Slurm: --switches=1@7-0 waits at most max_switch_wait (300 s unless the profile says otherwise)."""
+    from hal.engine.profile import Profile
+
+    book, _, table = book_of(32, (4, 8), ("rack", "switch"))
+    for leaf in range(4):
+        table.free[leaf * 8 : leaf * 8 + 4] = 0
+    req = whole(book, 1, 6, switches=1, switches_wait=7 * 86400.0)
+    book.now = 299.0
+    assert not book.fits(req)
+    book.now = 300.0
+    assert book.fits(req)
+    assert TopologyArgs(max_switch_wait=3600.0).switch_wait(None) == 3600.0
+    assert TopologyArgs(max_switch_wait=3600.0).switch_wait(60.0) == 60.0
+    assert Profile.from_toml("max_switch_wait = 900").max_switch_wait == 900.0
+    with pytest.raises(ValueError, match="max_switch_wait"):
+        Profile(max_switch_wait=-1.0)
+
+
 def test_required_level_waits_and_rejects_what_never_fits() -> None:
     book, _, table = book_of(32, (2, 2, 8), ("site", "rack", "switch"))
     assert book.impossible(whole(book, 1, 17, topology_required="rack")) is not None

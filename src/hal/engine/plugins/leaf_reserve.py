@@ -26,7 +26,7 @@ import numpy.typing as npt
 from hal.engine.nodes import NodeAlloc, NodeBook
 from hal.engine.plan import Plan, Reservation
 from hal.engine.plugins.placement import RANKERS
-from hal.engine.plugins.topology import Hold, TopologySelector
+from hal.engine.plugins.topology import Hold, TopologyArgs, TopologySelector
 from hal.engine.profile import Profile
 from hal.engine.queue import Waiting
 from hal.engine.request import Request
@@ -107,7 +107,9 @@ def placement_book(table: NodeTable, profile: Profile, topology: Topology | None
     and the leaf reservation its ``topology_reserve`` asks for."""
     if profile.placement != "topology":
         return NodeBook(table, RANKERS[profile.placement])
-    selector = TopologySelector(topology or Topology.flat(len(table)))
+    selector = TopologySelector(
+        topology or Topology.flat(len(table)), TopologyArgs(max_switch_wait=profile.max_switch_wait)
+    )
     book = NodeBook(table, RANKERS[profile.placement], selector)
     if profile.topology_reserve:
         book.reserver = reserver_from(selector, profile.topology_reserve)

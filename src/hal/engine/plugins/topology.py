@@ -37,6 +37,11 @@ class TopologyArgs:
     drain_fit: bool = False  # prefer leaves whose running jobs end after this one (it does not delay their
     # draining into a whole free leaf), best fit among them; needs node_end
 
+    def switch_wait(self, asked: float | None) -> float:
+        """How long a --switches job waits for its switch count: its @maxwait, capped by max_switch_wait
+        (without one, max_switch_wait itself), as Slurm does."""
+        return self.max_switch_wait if asked is None else min(asked, self.max_switch_wait)
+
 
 @dataclass(frozen=True, slots=True)
 class Hold:
@@ -153,7 +158,7 @@ class TopologySelector:
         if picked is None:
             return None
         if req.switches is not None:
-            wait = self.args.max_switch_wait if req.switches_wait is None else req.switches_wait
+            wait = self.args.switch_wait(req.switches_wait)
             if now < req.submit + wait and ix.span(picked[0])[0] > req.switches:
                 picked = self._fill(top, np.flatnonzero(room > 0), room, units, None)
                 if ix.span(picked[0])[0] > req.switches:
