@@ -47,6 +47,9 @@ def shadow_of(s: Scheduler, head: Waiting, taken: Alloc | None = None) -> tuple[
     ends, running = s.ends, s.running
     state_add, state_place = book.state_add, book.state_place
     i, n = 0, len(ends)
+    relax = _relaxed_at(book, head)
+    if relax < math.inf:
+        return _shadow_relaxing(s, head, state, have, relax)
     while i < n:
         t = ends[i][0]
         while i < n and ends[i][0] == t:
@@ -56,6 +59,44 @@ def shadow_of(s: Scheduler, head: Waiting, taken: Alloc | None = None) -> tuple[
             i += 1
         if have >= need and state_place(state, head.req) is not None:
             return t, state
+    return math.inf, state
+
+
+def _relaxed_at(book: object, head: Waiting) -> float:
+    """When a --switches head's constraint lapses (submit + its capped maxwait), if it is still ahead."""
+    wait_of = getattr(getattr(getattr(book, "select", None), "args", None), "switch_wait", None)
+    if head.spec.switches is None or wait_of is None:
+        return math.inf
+    at = head.spec.submit_time + float(wait_of(head.spec.switches_wait))
+    return at if at > getattr(book, "now", 0.0) else math.inf
+
+
+def _shadow_relaxing(s: Scheduler, head: Waiting, state: State, have: int, relax: float) -> tuple[float, State]:
+    """The shadow of a head whose --switches constraint lapses at ``relax``: each probe places it as the
+    selector would at that time, and ``relax`` itself is a candidate time (its nodes may all be free by then
+    without any job ending), so backfill cannot take the nodes it will start on once the wait runs out."""
+    book, ends, running = s.book, s.ends, s.running
+    saved = book.now
+    i, n = 0, len(ends)
+    try:
+        while i < n or relax < math.inf:
+            t = ends[i][0] if i < n else math.inf
+            if relax <= t:
+                book.now = relax
+                if have >= head.cpus and book.state_place(state, head.req) is not None:
+                    return relax, state
+                relax = math.inf
+                continue
+            while i < n and ends[i][0] == t:
+                act = running[ends[i][2]]
+                book.state_add(state, act.alloc)
+                have += act.cpus
+                i += 1
+            book.now = max(t, saved)
+            if have >= head.cpus and book.state_place(state, head.req) is not None:
+                return t, state
+    finally:
+        book.now = saved
     return math.inf, state
 
 

@@ -155,3 +155,24 @@ def test_align_ends_packs_jobs_that_end_together() -> None:
     sel.node_end = None  # without the shell's ends: plain best fit (the leaf with least room)
     b = book.allocate(request_of(short, book.table.space))
     assert b is not None and int(b.nodes[0]) == 15
+
+
+def test_backfill_keeps_the_nodes_a_switches_head_gets_when_its_wait_runs_out() -> None:
+    """The head (-N 2 --switches=1@60) cannot start inside one switch now; at t=60 its constraint lapses and
+    the two free nodes (one per switch) are enough. A 300 s job must not backfill onto one of them at t=0: the
+    shadow time is the lapse (60 s), not when a whole switch frees (10,000 s)."""
+    from hal.engine.cycle import Scheduler
+    from hal.engine.nodes import NodeAlloc
+    from hal.engine.predict.basic import UserEstimate
+    from hal.engine.profile import Profile
+
+    book, _, table = book_of(4, (2,), ("switch",), cpus=1)
+    sched = Scheduler(book, table.space, Profile(), UserEstimate())
+    for jid, node in ((1, 0), (2, 2)):  # one busy node in each switch until t=10,000
+        spec = JobSpec(jid, 0.0, tasks=1, nodes=1, exclusive=True, time_limit=10_000.0)
+        sched.adopt(spec, NodeAlloc(np.array([node]), table.capacity[[node]].copy()), 0.0, 10_000.0)
+    head = JobSpec(3, 0.0, tasks=2, nodes=2, exclusive=True, time_limit=1000.0, switches=1, switches_wait=60.0)
+    sched.submit(head, 0.0)
+    sched.submit(JobSpec(4, 0.0, tasks=1, nodes=1, exclusive=True, time_limit=300.0), 0.0)
+    assert sched.cycle(0.0).starts == []  # job 4 would still run at t=60
+    assert [p.job_id for p in sched.cycle(60.0).starts] == [3]
