@@ -6,21 +6,38 @@ import json
 import subprocess
 import sys
 from dataclasses import fields
+from pathlib import Path
+
+import pytest
 
 from hal.engine.plugins.tuned import TunedArgs
+from hal.engine.profile import Profile
 from tests.unit.learn.conftest import SAMPLE
 
 
-def test_tune_reports_train_and_test() -> None:
+def test_tune_reports_train_and_test_and_its_profile_replays_in_simulate(tmp_path: Path) -> None:
     cmd = [sys.executable, "-m", "hal", "tune", str(SAMPLE), "--train", "0:800", "--test", "1000:800"]
-    done = subprocess.run([*cmd, "--budget", "8", "--json"], capture_output=True, text=True, timeout=300, check=False)
+    prof = tmp_path / "tuned.toml"
+    done = subprocess.run([*cmd, "--budget", "8", "--json", "--profile-out", str(prof)],
+                          capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
-    assert len(data["weights"]) == len(fields(TunedArgs)) and data["evaluations"] <= 8
+    assert set(data["weights"]) == {f.name for f in fields(TunedArgs)} and data["evaluations"] <= 8
     assert set(data["avg_bsld"]) == {"tuned", "fcfs", "sjf", "f1"}
     train, test = data["avg_bsld"]["tuned"]
     assert train <= min(v[0] for v in data["avg_bsld"].values()) + 1e-9  # the search starts from the heuristics
     assert test >= 1.0
+    assert Profile.from_toml(prof.read_text()).order_args == data["weights"]  # what hal server --profile reads
+    sim = [sys.executable, "-m", "hal", "simulate", str(SAMPLE), "--window", "1000:800", "--estimate", "last2"]
+    done = subprocess.run([*sim, "--profile", str(prof), "--summary-out", str(tmp_path / "s.json")],
+                          capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "s.json").read_text())["avg_bsld"] == pytest.approx(test, rel=1e-9)
+    done = subprocess.run([*sim, "--order", "tuned"], capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode != 0 and "needs the weights hal tune found" in " ".join(done.stderr.split())
+    done = subprocess.run([*sim, "--profile", str(prof), "--order", "sjf"], capture_output=True, text=True,
+                          timeout=300, check=False)  # fmt: skip
+    assert done.returncode != 0 and "drop --order" in " ".join(done.stderr.split())
 
 
 def test_tune_dynamic_family_runs_and_unknown_family_is_refused() -> None:
@@ -43,7 +60,7 @@ def test_tune_refuses_bad_settings_before_simulating() -> None:
     for extra, message in [
         (["--backfill-order", "xyz"], "unknown backfill order"),
         (["--estimate", "bogus"], "unknown estimate"),
-        (["--budget", "0"], "at least 1"),
+        (["--budget", "3"], "at least 4 simulations"),
         (["--train", "100000:100"], "training slice 100000:100 ends"),
     ]:
         done = subprocess.run([*cmd, *extra], capture_output=True, text=True, timeout=300, check=False)

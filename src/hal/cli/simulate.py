@@ -48,9 +48,25 @@ def summary_table(rows: list[tuple[str, Summary]], title: str) -> Table:
     return table
 
 
+DEFAULT_POLICY = {"order": "fcfs", "backfill": "easy", "backfill_order": "queue", "placement": "firstfit",
+                  "topology_reserve": ""}  # fmt: skip
+
+
+def read_profile(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read the profile {path}: {exc}") from exc
+
+
 def applicable(profile: Profile) -> Profile:
     """A profile whose every setting changes the run: the engine ignores a backfill order outside EASY, so a
     user asking for one is told instead (the profile itself stays valid for code that sweeps combinations)."""
+    if profile.order == "tuned" and not profile.order_args:
+        raise ValueError(
+            "order 'tuned' needs the weights hal tune found: hal tune TRACE --train START:COUNT --profile-out "
+            "FILE, then --profile FILE"
+        )
     if profile.backfill_order == "sjf" and profile.backfill != "easy":
         raise ValueError(
             f"backfill order 'sjf' orders EASY's candidates; it needs backfill 'easy', not {profile.backfill!r}"
@@ -104,6 +120,13 @@ def simulate(
     estimate: Annotated[str, typer.Option(help="user|actual|last2|gbm|gbm-regress: what the planner uses")] = "user",
     model: Annotated[Path | None, typer.Option(help="gbm: start from a saved model file (hal predict-eval)")] = None,
     placement: Annotated[str, typer.Option(help="firstfit|bestfit|topology (with --cluster)")] = "firstfit",
+    profile: Annotated[
+        Path | None,
+        typer.Option(
+            help="a profile TOML (as hal server --profile takes, e.g. from hal tune --profile-out) "
+            "instead of --order/--backfill/--backfill-order/--placement/--topology-reserve"
+        ),
+    ] = None,
     topology_reserve: Annotated[
         str,
         typer.Option(
@@ -148,17 +171,20 @@ def simulate(
     predictor = None
     if model is not None:
         predictor, estimate = gbm_from_file(model)
+    policy = {"order": order, "backfill": backfill, "backfill_order": backfill_order, "placement": placement,
+              "topology_reserve": topology_reserve}  # fmt: skip
+    if profile is not None:
+        fixed = [f"--{k.replace('_', '-')}" for k, v in policy.items() if v != DEFAULT_POLICY[k]]
+        if fixed:
+            raise fail(f"--profile sets the policy; drop {', '.join(fixed)} or put it in the profile")
     try:
+        chosen = (
+            Profile.from_toml(read_profile(profile))
+            if profile is not None
+            else Profile(order, backfill, backfill_order, placement, topology_reserve=topology_reserve)
+        )
         opts = SimOptions(
-            profile=applicable(
-                Profile(
-                    order=order,
-                    backfill=backfill,
-                    backfill_order=backfill_order,
-                    placement=placement,
-                    topology_reserve=topology_reserve,
-                )
-            ),
+            profile=applicable(chosen),
             estimate=estimate,
             predictor=predictor,
             procs=procs,
@@ -181,8 +207,9 @@ def simulate(
     except ValueError as exc:
         raise fail(str(exc)) from exc
     report_problems(list(result.outcome.rejected), "rejected at submission")
-    label = f"{backfill}:{order}" + (":sjf" if backfill_order == "sjf" else "") + f" est={estimate}"
-    label += f" reserve={topology_reserve}" if topology_reserve else ""
+    pol = opts.profile
+    label = f"{pol.backfill}:{pol.order}" + (":sjf" if pol.backfill_order == "sjf" else "") + f" est={estimate}"
+    label += f" reserve={pol.topology_reserve}" if pol.topology_reserve else ""
     out.print(summary_table([(label, result.summary)], f"{trace.name} on {result.outcome.capacity} processors"))
     if jobs_out:
         write_jobs_swf(jobs_out, swf, result.outcome, note=label)

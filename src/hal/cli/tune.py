@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from hal.cli.common import err, fail, out, report_problems
+from hal.cli.common import err, fail, out, report_problems, writable_files
+from hal.engine.plugins.tuned import TunedArgs
 from hal.engine.predict.registry import make_predictor
 from hal.engine.profile import Profile
-from hal.learn.tune import FAMILIES, args_text, order_bsld, search, sim_objective
+from hal.learn.tune import FAMILIES, SEEDS, args_text, order_bsld, search, sim_objective
 from hal.sim.runner import SimOptions, load, parse_window
 from hal.sim.swf import TraceError
 
@@ -32,6 +34,10 @@ def tune(
         typer.Option(help="static: runtime, size, area, submit age; dynamic: adds log-area, wait, starvation guard"),
     ] = "static",
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+    profile_out: Annotated[
+        Path | None,
+        typer.Option(help="write the tuned policy as a profile TOML (hal server --profile, hal simulate --profile)"),
+    ] = None,
 ) -> None:
     """Search the priority weights by simulating the training slice; report them against fixed orders
     on the test slice, which must come after the training slice and share no job with it."""
@@ -40,8 +46,12 @@ def tune(
         s0, sn = parse_window(test) if test else (t0 + tn, tn)
         if family not in FAMILIES:
             raise ValueError(f"unknown family {family!r}; choose one of {', '.join(FAMILIES)}")
-        if budget < 1:
-            raise ValueError(f"--budget must be at least 1 simulation, not {budget}")
+        if budget < len(SEEDS):
+            raise ValueError(
+                f"--budget must be at least {len(SEEDS)} simulations (the search starts by running the "
+                f"{len(SEEDS)} fixed orders it improves on), not {budget}"
+            )
+        writable_files(profile_out)
         Profile(backfill_order=backfill_order)  # names the valid orders if this one is not
         make_predictor(estimate)  # likewise for the estimate
         if s0 < t0 + tn:
@@ -64,8 +74,12 @@ def tune(
             order_bsld(train_jobs, workload.capacity, estimate, backfill_order, name),
             order_bsld(test_jobs, workload.capacity, estimate, backfill_order, name),
         )
+    snippet = profile_toml(res.best, backfill_order, f"hal tune {trace.name} --train {train} --estimate {estimate}")
+    if profile_out is not None:
+        profile_out.write_text(snippet, encoding="utf-8")
+        err.print(f"tuned profile written to {profile_out} (use it with --estimate {estimate})")
     if as_json:
-        data = {"weights": res.best.vector(), "evaluations": res.evaluations, "avg_bsld": rows}
+        data = {"weights": asdict(res.best), "evaluations": res.evaluations, "avg_bsld": rows}
         out.print_json(json.dumps(data))
         return
     table = Table(title=f"{trace.name}: avg bsld, EASY ({backfill_order} backfill), estimate={estimate}")
@@ -75,3 +89,12 @@ def tune(
         table.add_row(name, f"{a:,.2f}", f"{b:,.2f}")
     table.caption = f"tuned weights: {args_text(res.best)} ({res.evaluations} simulations)"
     out.print(table)
+    if profile_out is None:
+        err.print("as a profile (--profile-out FILE writes it):\n" + snippet, markup=False, highlight=False)
+
+
+def profile_toml(args: TunedArgs, backfill_order: str, made_by: str) -> str:
+    """The tuned priority as a profile file: what `hal server --profile` and `hal simulate --profile` read."""
+    lines = [f"# {made_by}", 'order = "tuned"', 'backfill = "easy"', f'backfill_order = "{backfill_order}"']
+    lines += ["", "[order_args]", *(f"{k} = {v!r}" for k, v in asdict(args).items())]
+    return "\n".join(lines) + "\n"
