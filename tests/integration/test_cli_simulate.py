@@ -228,6 +228,8 @@ def test_options_that_cannot_apply_are_refused_before_the_run(sample: Path, tmp_
     cases = [
         (["simulate", "--summary-out", str(tmp_path / "no" / "s.json")], "does not exist"),
         (["simulate", "--csv-out", str(tmp_path)], "it is a folder"),
+        (["simulate", "--jobs-out", "/proc/hal-test.swf"], "cannot write /proc/hal-test.swf"),  # os.access said yes
+        (["compare", "--plots", str(tmp_path / "mixed.toml" / "sub")], "cannot write plots into"),
         (["simulate", "--setup", "rlscheduler", "--estimate", "actual"], "drop --estimate"),
         (["simulate", "--placement", "bestfit"], "needs --cluster"),
         (["simulate", "--backfill", "none", "--backfill-order", "sjf"], "needs backfill 'easy'"),

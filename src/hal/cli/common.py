@@ -24,19 +24,39 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 
 def writable_files(*paths: Path | None) -> None:
-    """Refuse output files that cannot be written before a run that may take minutes, not after it."""
+    """Refuse output files that cannot be written before a run that may take minutes, not after it: each is
+    opened for appending (and removed again if it did not exist), which os.access cannot stand in for (root,
+    /proc and /sys say yes and then refuse)."""
     for path in paths:
         if path is None:
             continue
         if path.is_dir():
             raise fail(f"cannot write {path}: it is a folder")
-        if not path.parent.is_dir() or not os.access(path.parent, os.W_OK):
-            raise fail(f"cannot write {path}: its folder {path.parent} does not exist or is not writable")
+        if not path.parent.is_dir():
+            raise fail(f"cannot write {path}: its folder {path.parent} does not exist")
+        existed = path.exists()
+        try:
+            with path.open("a", encoding="utf-8"):
+                pass
+        except OSError as exc:
+            raise fail(f"cannot write {path}: {exc.strerror or exc}") from None
+        if not existed:
+            path.unlink(missing_ok=True)
 
 
 def writable_folder(path: Path | None) -> None:
-    if path is not None and path.exists() and not path.is_dir():
+    """A folder for plots: created now, and a file tried in it, so a bad path fails before the run."""
+    if path is None:
+        return
+    if path.exists() and not path.is_dir():
         raise fail(f"cannot write plots into {path}: it is a file, not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".hal-write-test-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise fail(f"cannot write plots into {path}: {exc.strerror or exc}") from None
 
 
 @contextlib.contextmanager
