@@ -86,3 +86,18 @@ def test_simulate_cli_accepts_gbm() -> None:
     done = hal("simulate", str(SAMPLE), "--estimate", "gbm", "--backfill-order", "sjf")
     assert done.returncode == 0, done.stderr
     assert "est=gbm" in done.stdout
+
+
+def test_options_that_would_be_ignored_are_refused_and_a_missing_model_is_an_error(tmp_path: Path) -> None:
+    for args, message in [
+        (("--predictor", "last2", "--alpha", "0.7"), "--alpha: settings of the gbm models"),
+        (("--predictor", "gbm", "--objective", "l1"), "select mode scores candidates"),
+        (("--predictor", "gbm-regress", "--under-penalty", "0.5"), "regress mode leans long"),
+        (("--predictor", "gbm", "--retrain-every", "-5"), "--retrain-every must be >= 0"),
+        (("--predictor", "gbm", "--model", str(tmp_path / "typo.hal")), "model file not found"),
+    ]:
+        done = hal("predict-eval", str(SAMPLE), *args)
+        said = " ".join(done.stderr.split())
+        assert done.returncode == 2 and message in said and "Traceback" not in said, (args, said)
+    sim = hal("simulate", str(SAMPLE), "--estimate", "gbm", "--model", str(tmp_path / "typo.hal"))
+    assert sim.returncode == 2 and "model file not found" in " ".join(sim.stderr.split())

@@ -19,6 +19,7 @@ from hal.learn.store import ModelFileError, load_or_fallback, save_model
 from hal.sim.swf import TraceError, read_swf
 
 REGRESS_ALPHA = 0.4  # gbm-regress's quantile (hal.engine.predict.registry)
+DEFAULT_PENALTY = 0.1
 
 
 def gbm_config(
@@ -31,10 +32,21 @@ def gbm_config(
 ) -> GbmConfig:
     """The settings of ``gbm`` (``--mode`` select or regress) or of ``gbm-regress`` (regress at its quantile),
     with every option given on the command line applied to either."""
+    given = {"--mode": mode is not None, "--objective": objective is not None, "--alpha": alpha is not None,
+             "--under-penalty": under_penalty != DEFAULT_PENALTY, "--retrain-every": retrain_every != 0}  # fmt: skip
+    if predictor not in GBM_NAMES and any(given.values()):
+        named = ", ".join(k for k, v in given.items() if v)
+        raise fail(f"{named}: settings of the gbm models; --predictor {predictor} has none")
+    if retrain_every < 0:
+        raise fail(f"--retrain-every must be >= 0 completions (0: the mode's default), not {retrain_every}")
     if predictor == "gbm-regress":
         if mode not in (None, "regress"):
             raise fail("--predictor gbm-regress is --mode regress; drop --mode or use --predictor gbm")
         mode, alpha = "regress", REGRESS_ALPHA if alpha is None else alpha
+    if (mode or "select") == "select" and (objective is not None or alpha is not None):
+        raise fail("--objective and --alpha shape the regress mode's loss; select mode scores candidates instead")
+    if (mode or "select") == "regress" and under_penalty != DEFAULT_PENALTY:
+        raise fail("--under-penalty scores select mode's candidates; regress mode leans long with --alpha instead")
     try:
         return GbmConfig(
             mode=mode or "select",
@@ -52,6 +64,8 @@ def build_predictor(name: str, cfg: GbmConfig, model: Path | None) -> RuntimePre
     if model is not None and name not in GBM_NAMES:
         raise fail(f"--model needs --predictor gbm or gbm-regress, not {name}")
     if model is not None:
+        if not model.exists():  # a typo is an error; only an unusable file falls back to last2
+            raise fail(f"model file not found: {model} (hal predict-eval TRACE --save-model FILE writes one)")
         pred, warning = load_or_fallback(model)
         if warning:
             err.print(f"[yellow]warning:[/] {warning}")
@@ -86,7 +100,9 @@ def predict_eval(
     alpha: Annotated[
         float | None, typer.Option(help="regress: quantile, > 0.5 leans long (default 0.6; gbm-regress 0.4)")
     ] = None,
-    under_penalty: Annotated[float, typer.Option(help="gbm select: score taken off under-predicting choices")] = 0.1,
+    under_penalty: Annotated[
+        float, typer.Option(help="gbm select: score taken off under-predicting choices")
+    ] = DEFAULT_PENALTY,
     retrain_every: Annotated[
         int, typer.Option(help="gbm: completions between retrainings (0: 10,000 for select, 5,000 for regress)")
     ] = 0,
@@ -110,11 +126,13 @@ def predict_eval(
             raise fail("--save-model needs --predictor gbm or gbm-regress")
         writable_files(save_model_to)
     pred = build_predictor(predictor, cfg, model)
-    if model is not None and isinstance(pred, GbmPredictor) and (mode, objective, alpha) != (None, None, None):
-        err.print(
-            f"[yellow]note:[/] the model's settings come from {model} ({pred.cfg.mode} mode); --mode, "
-            "--objective and --alpha apply to new models only"
-        )
+    new_only = {"--mode": mode is not None, "--objective": objective is not None, "--alpha": alpha is not None,
+                "--under-penalty": under_penalty != DEFAULT_PENALTY, "--retrain-every": retrain_every != 0}  # fmt: skip
+    if model is not None and isinstance(pred, GbmPredictor) and any(new_only.values()):
+        named = ", ".join(k for k, v in new_only.items() if v)
+        err.print(f"[yellow]note:[/] the model's settings come from {model}; {named} apply to new models only")
+    if model is not None and isinstance(pred, GbmPredictor) and pred.name != predictor:
+        err.print(f"[yellow]note:[/] {model} holds a {pred.cfg.mode} model: it predicts as {pred.name}")
     ev = evaluate(history, pred, trace.name)
     if save_model_to is not None:
         if not isinstance(pred, GbmPredictor):

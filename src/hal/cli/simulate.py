@@ -85,6 +85,8 @@ def cleaning_of(min_runtime: int, drop_status: str) -> Cleaning:
 def gbm_from_file(model: Path) -> tuple[Callable[[], RuntimePredictor], str]:
     """A saved model and the name of what will predict: the file is checked now, so an unusable one is
     reported once, and the run (and its label) is last2's."""
+    if not model.exists():  # a typo is an error; only an unusable file falls back to last2
+        raise fail(f"model file not found: {model} (hal predict-eval TRACE --save-model FILE writes one)")
     pred, warning = load_or_fallback(model)
     if warning:
         err.print(f"[yellow]warning:[/] {warning}")
