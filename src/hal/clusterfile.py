@@ -36,9 +36,26 @@ def _explain(exc: Exception) -> str:
     return f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
 
 
+KEYS = {
+    "": ("name", "nodes", "partitions", "topology", "data"),
+    "[[nodes]]": ("prefix", "name", "count", "cpus", "mem", "gpus", "extras", "features", "partitions", "cpuset"),
+    "[[partitions]]": ("name", "max_time", "priority_tier", "default"),
+    "[topology]": ("levels", "fanouts", "slurm_conf", "block_size"),
+}
+RESERVED_LEVELS = ("node", "cluster")  # the finest and the whole machine are always there
+
+
+def _known(table: dict[str, Any], kind: str, where: str) -> None:
+    """A misspelt key (``fanout``, ``cache_size``) is an error, not a silent default."""
+    unknown = sorted(set(table) - set(KEYS[kind]))
+    if unknown:
+        raise ClusterFileError(f"{where}: unknown key(s) {unknown}; known: {sorted(KEYS[kind])}")
+
+
 def _group(spec: dict[str, Any], where: str) -> list[Node]:
     if not isinstance(spec, dict):
         raise ClusterFileError(f"{where}: not a table")
+    _known(spec, "[[nodes]]", where)
     try:
         count = int(spec.get("count", 1))
         prefix = str(spec["prefix"]) if "prefix" in spec else str(spec["name"])
@@ -59,6 +76,9 @@ def _group(spec: dict[str, Any], where: str) -> list[Node]:
 
 
 def _partition(spec: dict[str, Any], nodes: list[Node], where: str) -> Partition:
+    if not isinstance(spec, dict):
+        raise ClusterFileError(f"{where}: not a table")
+    _known(spec, "[[partitions]]", where)
     try:
         name = str(spec["name"])
         members = tuple(n.name for n in nodes if name in n.partitions or not n.partitions)
@@ -78,6 +98,8 @@ def _topology(topo: Any, n_nodes: int) -> Topology:
     try:
         levels = tuple(str(x) for x in topo.get("levels", ("switch",)))
         fanouts = tuple(int(x) for x in topo.get("fanouts", (n_nodes,)))
+        if len(set(levels)) != len(levels) or set(levels) & set(RESERVED_LEVELS):
+            raise ValueError(f"levels must be distinct names other than {list(RESERVED_LEVELS)}, not {list(levels)}")
         if any(f < 1 for f in fanouts):
             raise ValueError(f"fanouts must be positive (children per domain), got {list(fanouts)}")
         return Topology.tree(n_nodes, fanouts, levels)
@@ -87,6 +109,7 @@ def _topology(topo: Any, n_nodes: int) -> Topology:
 
 def cluster_from_dict(data: dict[str, Any], folder: Path | None = None) -> Cluster:
     """The cluster a parsed file describes; ``folder`` (the file's own) anchors relative paths in it."""
+    _known(data, "", "the cluster file")
     groups = data.get("nodes")
     if not isinstance(groups, list) or not groups:
         raise ClusterFileError("a cluster file needs at least one [[nodes]] group")
@@ -100,6 +123,15 @@ def cluster_from_dict(data: dict[str, Any], folder: Path | None = None) -> Clust
     if not partitions:
         partitions.append(Partition("batch", tuple(n.name for n in nodes), default=True))
     topo = data.get("topology")
+    if topo is not None and not isinstance(topo, dict):
+        raise ClusterFileError("[topology] must be a table")
+    if isinstance(topo, dict):
+        _known(topo, "[topology]", "[topology]")
+        forms = [k for k in ("slurm_conf", "block_size") if k in topo] + (
+            ["levels/fanouts"] if {"levels", "fanouts"} & set(topo) else []
+        )
+        if len(forms) > 1:
+            raise ClusterFileError(f"[topology]: give one of slurm_conf, block_size or levels/fanouts, not {forms}")
     if isinstance(topo, dict) and ("slurm_conf" in topo or "block_size" in topo):
         topology = _imported_topology(topo, [n.name for n in nodes], folder)
     else:

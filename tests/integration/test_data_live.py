@@ -216,7 +216,8 @@ def test_a_stage_in_that_fails_is_held_before_its_next_attempt_and_survives_a_br
 @pytest.mark.parametrize(
     ("key", "value", "message"),
     [("requeue_wait", -1, "requeue_wait must be >= 0"), ("cache_wait", "soon", "cache_wait must be a number"),
-     ("attempts", 0, "attempts must be at least 1"), ("max_requeues", 1.5, "max_requeues must be a whole number")],
+     ("attempts", 0, "attempts must be at least 1"), ("max_requeues", 1.5, "max_requeues must be a whole number"),
+     ("cache_size", "1M", r"unknown key.*cache_size")],
 )  # fmt: skip
 def test_bad_retry_settings_are_refused_with_the_key(tmp_path: Path, key: str, value: object, message: str) -> None:
     (tmp_path / "c.toml").write_text(CLUSTER)

@@ -104,6 +104,17 @@ def test_missing_and_invalid_files(tmp_path: Path) -> None:
         ({"nodes": [{"prefix": "n", "cpus": "many"}]}, "many"),
         ({"nodes": [{"prefix": "n", "count": 4}], "topology": {"levels": ["a"], "fanouts": [2, 2]}}, "one fanout"),
         ({"nodes": [{"prefix": "n"}, {"prefix": "n"}]}, "unique"),
+        # misspelt keys were silently ignored: `fanout` made the machine one flat switch
+        (
+            {"nodes": [{"prefix": "n", "count": 8}], "topology": {"levels": ["sw"], "fanout": [4]}},
+            r"unknown key.*fanout",
+        ),
+        ({"nodes": [{"prefix": "n", "cpu": 4}]}, r"\[\[nodes\]\] #1: unknown key.*cpu"),
+        ({"nodes": [{"prefix": "n"}], "partitions": [{"name": "b", "maxtime": 60}]}, "unknown key.*maxtime"),
+        ({"nodes": [{"prefix": "n"}], "topolgy": {}}, "unknown key.*topolgy"),
+        ({"nodes": [{"prefix": "n", "count": 4}], "topology": {"block_size": 2, "levels": ["a"]}}, "give one of"),
+        ({"nodes": [{"prefix": "n", "count": 4}], "topology": {"levels": ["a", "a"], "fanouts": [2, 2]}}, "distinct"),
+        ({"nodes": [{"prefix": "n", "count": 4}], "topology": {"levels": ["node"], "fanouts": [4]}}, "distinct"),
     ],
 )
 def test_bad_descriptions(data: dict[str, object], message: str) -> None:

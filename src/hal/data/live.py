@@ -331,6 +331,9 @@ def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
     from hal.engine.plugins.topology import TopologyArgs, TopologySelector
     from hal.model.topology import Topology
 
+    unknown = sorted(set(table) - set(DATA_KEYS))
+    if unknown:
+        raise ValueError(f"[data]: unknown key(s) {unknown}; known: {sorted(DATA_KEYS)}")
     names = controller.table.names
     size = table.get("cache_bytes", "10G")
     capacity = int(size) if isinstance(size, int) else parse_mem_mb(size) * 1024 * 1024
@@ -367,6 +370,10 @@ def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
     controller.staging.cache_wait = _seconds(table, "cache_wait", 30.0)
     controller.staging.requeue_wait = _seconds(table, "requeue_wait", 60.0)
     return controller.staging  # type: ignore[no-any-return]
+
+
+DATA_KEYS = ("cache_dir", "cache_bytes", "catalog", "attempts", "backoff", "max_requeues", "requeue_wait",
+             "cache_wait", "delay", "delay_policy", "output_uri", "output_location")  # fmt: skip
 
 
 def _count(table: dict[str, Any], key: str, default: int) -> int:
