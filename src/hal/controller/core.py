@@ -379,7 +379,7 @@ class Controller:
 
     def start_estimates(self) -> dict[int, StartEstimate]:
         """p50/p90 starts of the pending jobs (see StartBoard)."""
-        return self.board.estimates(self.sched, self.lock, self.cycles, self.clock)
+        return self.board.estimates(self)
 
     def annotate(self, rows: list[Row]) -> list[Row]:
         starts = self.start_estimates() if any(r["state"] == "PENDING" for r in rows) else {}

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import logging
 import os
-import threading
-from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
-from hal.engine.cycle import Scheduler
+from hal.engine.api import Estimate
+from hal.engine.cycle import Rejected, Scheduler
 from hal.engine.forecast import Forecaster, StartEstimate
+from hal.model.job import Dependency, DependencyKind
 
 log = logging.getLogger("hal.controller")
 STATE_FILE = "start-forecasts.json"
@@ -26,16 +28,16 @@ class StartBoard:
 
     def __init__(self, members: int = 10) -> None:
         self.forecaster = Forecaster(members=members)
-        self._cache: tuple[tuple[int, int], dict[int, StartEstimate]] = ((-1, -1), {})
+        self._cache: tuple[tuple[int, int, int], dict[int, StartEstimate]] = ((-1, -1, -1), {})
 
-    def estimates(
-        self, sched: Scheduler, lock: threading.RLock, cycles: int, clock: Callable[[], float]
-    ) -> dict[int, StartEstimate]:
-        with lock:
-            key = (cycles, sched.epoch)
+    def estimates(self, ctl: Any) -> dict[int, StartEstimate]:
+        """``ctl``: the controller (its scheduler, lock, cycle count, clock, and array gates)."""
+        with ctl.lock:
+            key = (ctl.cycles, ctl.sched.epoch, len(ctl.gated))
             if self._cache[0] == key:
                 return self._cache[1]
-            snap, now = sched.clone(history=False), clock()  # never given submissions
+            snap, now = ctl.sched.clone(history=False), ctl.clock()  # never given submissions
+            behind_limits(snap, ctl, now)
             forecaster = self.forecaster.fork()
         self._cache = (key, forecaster.starts(snap, now))
         return self._cache[1]
@@ -59,3 +61,33 @@ class StartBoard:
             log.warning("%s unusable (%s); start forecasts learn their errors again", path, exc)
             return 0
         return len(self.forecaster.ratios)
+
+
+def behind_limits(snap: Scheduler, ctl: Any, now: float) -> None:
+    """Put the array tasks a ``%limit`` keeps out of the engine into a forecast's clone, so the jobs queued
+    behind them are not forecast too early and they get forecasts themselves. The limit is modelled as lanes:
+    the k-th waiting task runs after the task ``limit`` places ahead of it in the array ends (``afterany``),
+    planned like its siblings in the engine."""
+    for array_id, gate in ctl.gates.items():
+        if not gate.waiting:
+            continue
+        inflight = sorted(
+            j for j, lv in ctl.live.items() if lv.array_job_id == array_id and j not in ctl.gated and j in snap.known
+        )
+        if not inflight:
+            continue
+        like = snap.running[inflight[0]].item if inflight[0] in snap.running else None
+        like = like or next((w for w in snap.queue.items() if w.spec.job_id in inflight), None)
+        like = like or snap.held.get(inflight[0])
+        if like is None:
+            continue
+        lanes = inflight[-gate.limit :]
+        for i, job_id in enumerate(gate.waiting):
+            spec = ctl.live[job_id].spec
+            before = lanes[i % len(lanes)]
+            lanes[i % len(lanes)] = job_id
+            deps = (*spec.dependencies, Dependency(DependencyKind.AFTERANY, before))
+            try:
+                snap.submit(replace(spec, dependencies=deps), now, Estimate(like.estimate, like.upper))
+            except Rejected:  # e.g. a dependency the clone does not know: no forecast for it, nothing else
+                continue

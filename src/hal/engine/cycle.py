@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from hal.engine.api import Context, RuntimePredictor
+from hal.engine.api import Context, Estimate, RuntimePredictor
 from hal.engine.backfill import ConservativeMemo, EasyMemo, conservative_pass, easy_pass
 from hal.engine.capacity import Alloc, Book
 from hal.engine.fairshare import UsageLedger
@@ -87,7 +87,8 @@ class Scheduler:
         self._seq = 0
 
     # ---- inputs from the shell -------------------------------------------------------------------
-    def submit(self, spec: JobSpec, now: float) -> Waiting:
+    def submit(self, spec: JobSpec, now: float, estimate: Estimate | None = None) -> Waiting:
+        """Queue (or hold) a job; ``estimate`` stands in for the predictor's (a forecast's stand-in jobs)."""
         if spec.job_id in self.known:
             raise Rejected(f"job {spec.job_id} was already submitted")
         req = request_of(spec, self.space)
@@ -97,7 +98,7 @@ class Scheduler:
         for dep in spec.dependencies:
             if dep.job_id not in self.known:
                 raise Rejected(f"job {spec.job_id}: dependency on unknown job {dep.job_id}")
-        est = self.predictor.predict(spec)
+        est = self.predictor.predict(spec) if estimate is None else estimate
         point = est.point if spec.time_limit is None else min(est.point, spec.time_limit)
         self._seq += 1
         item = Waiting(spec, req, point, max(est.upper, point), self._seq, req.total[0])

@@ -89,6 +89,7 @@ def _replan(twin: Scheduler, pending: dict[int, float], running: dict[int, float
         d = pending[w.spec.job_id]
         queue.add(replace(w, estimate=d, upper=d))
     twin.queue = queue
+    twin.held = {j: replace(w, estimate=pending[j], upper=pending[j]) for j, w in twin.held.items()}
     twin.ends = []
     for jid, end in running.items():
         act = twin.running[jid]
@@ -108,7 +109,7 @@ def _run(
     rule = twin.profile.correction
     truth = [(end, jid) for jid, end in ends.items()]
     heapq.heapify(truth)
-    wakes = _relaxations(twin, now)
+    wakes = _wakes(twin, now)
     starts: dict[int, float] = {}
     t = now
     while True:
@@ -151,16 +152,26 @@ def _relaxations(s: Scheduler, now: float) -> list[float]:
     return out
 
 
+def _wakes(s: Scheduler, now: float) -> list[float]:
+    """Times a forward run must cycle at although nothing ends: --switches lapses and held jobs' --begin."""
+    out = _relaxations(s, now)
+    out += [w.spec.begin_time for w in s.held.values() if w.spec.begin_time is not None and w.spec.begin_time > now]
+    heapq.heapify(out)
+    return out
+
+
 def _pending(s: Scheduler, wanted: Collection[int] | None) -> tuple[list[Waiting], set[int]]:
+    """Every waiting job, and those to forecast: queued ones and held ones (a --begin time, or dependencies,
+    which a forward run takes as met when the jobs they name end: ``afterok`` assumes success)."""
     items = s.queue.items() + list(s.held.values())
-    queued = {w.spec.job_id for w in s.queue.items()}
-    return items, queued if wanted is None else {j for j in wanted if j in queued}
+    pending = {w.spec.job_id for w in items}
+    return items, pending if wanted is None else {j for j in wanted if j in pending}
 
 
 def forward_starts(
     s: Scheduler, now: float, basis: str = "point", horizon: float = math.inf, wanted: Collection[int] | None = None
 ) -> dict[int, float]:
-    """Predicted start of the pending (not held) jobs in ``wanted`` (default all), planning on one ``basis``."""
+    """Predicted start of the pending jobs in ``wanted`` (default all), planning on one ``basis``."""
     if basis not in BASES:
         raise ValueError(f"unknown basis {basis!r}; choose one of {list(BASES)}")
     items, want = _pending(s, wanted)

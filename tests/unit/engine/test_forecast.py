@@ -192,3 +192,20 @@ def test_the_forecasters_learned_errors_survive_a_restart(tmp_path: Path) -> Non
     (tmp_path / "bad.json").write_text('{"ratios": [[0, "x"]]}')
     assert StartBoard().load(tmp_path / "bad.json") == 0
     assert StartBoard().load(tmp_path / "missing.json") == 0
+
+
+def test_held_jobs_get_forecasts_at_their_begin_time_or_after_what_they_wait_for() -> None:
+    """`hal queue --start` showed N/A for a --begin job (which started exactly at its begin time) and for jobs
+    waiting on a dependency; forward runs now wake at begin times and release dependents as jobs end."""
+    book, space = pool_for(6)
+    table = Table({1: (100.0, 150.0), 2: (10.0, 10.0), 3: (10.0, 10.0), 4: (10.0, 10.0)})
+    s = Scheduler(book, space, Profile(), table)
+    s.submit(JobSpec(1, 0.0, tasks=6, time_limit=1000.0), 0.0)
+    s.cycle(0.0)
+    s.submit(JobSpec(2, 1.0, tasks=1, time_limit=60.0, begin_time=500.0), 1.0)  # the machine is free by then
+    after = (Dependency(DependencyKind.AFTEROK, 1),)
+    s.submit(JobSpec(3, 1.0, tasks=6, time_limit=60.0, dependencies=after), 1.0)
+    never = (Dependency(DependencyKind.AFTERNOTOK, 1),)
+    s.submit(JobSpec(4, 1.0, tasks=1, time_limit=60.0, dependencies=never), 1.0)
+    got = forward_starts(s, 1.0)
+    assert got == {2: 500.0, 3: 100.0}  # job 4 needs job 1 to fail: no forecast
