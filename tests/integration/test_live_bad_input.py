@@ -61,6 +61,10 @@ def test_cli_refuses_binary_and_missing_files(server: LiveServer) -> None:
     assert res.returncode != 0 and "cannot read" in res.stderr
     res = server.cli("submit", "--wrap", "true", "--ntasks", "64")
     assert res.returncode == 1 and "needs 64 cpus in all" in res.stderr
+    res = server.cli("queue", "-t", "BOGUS")  # was accepted and printed an empty queue
+    assert res.returncode == 2 and "unknown job state 'BOGUS'" in res.stderr
+    res = server.cli("history", "-s", "cd,ca,f", check=True)  # sacct's short names
+    assert res.returncode == 0
 
 
 def test_malformed_requests_get_4xx(server: LiveServer) -> None:

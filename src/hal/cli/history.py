@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from hal.cli.common import err, fail, out, writable_files
-from hal.cli.live import JsonOpt, client, duration, emit_json, parse_when, stamp
+from hal.cli.live import JsonOpt, client, duration, emit_json, parse_states, parse_when, stamp
 
 DEFAULT = "JobID,JobName,Partition,Account,AllocCPUS,State,ExitCode"
 FIELDS: dict[str, Callable[[dict[str, Any]], str]] = {
@@ -45,6 +45,7 @@ def history(
     unknown = [c for c in cols if c.split("%")[0].lower() not in FIELDS]
     if unknown:
         raise fail(f"unknown --format fields {unknown}; known: {sorted(FIELDS)}")
+    state, keep = parse_states(state)
     if swf is not None:
         if jobs:
             raise fail("--swf exports a stretch of history; it takes --starttime/--endtime/--user, not --jobs")
@@ -63,6 +64,9 @@ def history(
             recs = c.list(
                 state=state, all_users=all_users, user=user, since=parse_when(starttime), until=parse_when(endtime)
             )
+    recs = [
+        r for r in recs if keep is None or r["state"] in keep or (r["state"] == "CONFIGURING" and "RUNNING" in keep)
+    ]
     if json_out:
         emit_json({"jobs": recs})
         return

@@ -75,3 +75,20 @@ SHORT_STATE = {
     "PENDING": "PD", "CONFIGURING": "CF", "RUNNING": "R", "COMPLETED": "CD", "FAILED": "F", "CANCELLED": "CA",
     "TIMEOUT": "TO", "NODE_FAIL": "NF", "PREEMPTED": "PR", "OUT_OF_MEMORY": "OOM",
 }  # fmt: skip
+
+
+def parse_states(text: str | None) -> tuple[str | None, set[str] | None]:
+    """``-t``/``--state`` as squeue and sacct take it (long or short names, any case) into the states the API
+    filters on, and the ones to keep after (CONFIGURING is a RUNNING job staging its inputs). Unknown names are
+    an error, not an empty list."""
+    if not text:
+        return None, None
+    by_short = {v: k for k, v in SHORT_STATE.items()}
+    wanted = set()
+    for name in (x.strip().upper() for x in text.split(",") if x.strip()):
+        full = by_short.get(name, name)
+        if full not in SHORT_STATE:
+            raise fail(f"unknown job state {name!r}; known: {', '.join(SHORT_STATE)} (or {', '.join(by_short)})")
+        wanted.add(full)
+    api = {"RUNNING" if s == "CONFIGURING" else s for s in wanted}
+    return ",".join(sorted(api)), wanted

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from hal.cli.common import out
-from hal.cli.live import SHORT_STATE, JsonOpt, client, duration, emit_json, stamp
+from hal.cli.live import SHORT_STATE, JsonOpt, client, duration, emit_json, parse_states, stamp
 from hal.executors.hostlist import expand
 
 
@@ -40,10 +40,11 @@ def queue(
     json_out: bool = JsonOpt,
 ) -> None:
     """Jobs that are waiting or running (yours; admins may ask for all), and a summary of the whole queue."""
+    states, keep = parse_states(state or "PENDING,RUNNING,CONFIGURING")
     with client() as c:
-        states = state or "PENDING,RUNNING"
         jobs = c.list(state=states, all_users=all_users, user=user, partition=partition)
         summary = c.summary()
+    jobs = [j for j in jobs if keep is None or j["state"] in keep]
     if json_out:
         emit_json({"jobs": jobs, "summary": summary, "time": time.time()})
         return

@@ -8,6 +8,7 @@ import typer
 
 from hal.cli.common import out
 from hal.cli.live import JsonOpt, client, duration, emit_json, stamp
+from hal.executors.hostlist import expand
 
 ADVICE = {
     "Priority": "jobs with a higher priority are ahead; it will start when they have",
@@ -32,7 +33,8 @@ def _lines(j: dict[str, Any]) -> list[str]:
         f"   RunTime={duration(j['elapsed'])} TimeLimit={duration(j['time_limit'])}",
         f"   SubmitTime={stamp(j['submit_time'])} StartTime={stamp(j['start_time'])} EndTime={stamp(j['end_time'])}",
         f"   Partition={j['partition']} NodeList={j['nodelist'] or '(null)'}",
-        f"   NumNodes={j['req_nodes'] or 1} NumTasks={j['req_tasks']} CPUs/Task={j.get('cpus_per_task', 1)}"
+        f"   NumNodes={len(expand(j['nodelist'])) if j['nodelist'] else j['req_nodes'] or 1}"
+        f" NumTasks={j['req_tasks']} CPUs/Task={j.get('cpus_per_task', 1)}"
         f" ReqTRES=cpu={j['req_cpus']},mem={j['req_mem_mb']}M,gpu={j['req_gpus']}",
         f"   Dependency={','.join(j.get('dependencies') or []) or '(null)'}",
         f"   WorkDir={j['workdir']}",
