@@ -113,7 +113,8 @@ def _tree(entries: list[tuple[int, dict[str, str]]], node_names: Sequence[str]) 
     # shallower branches repeat their top switch so every node has one name per level
     padded = {sw: [c[0]] * (depth - len(c)) + c for sw, c in chains.items()}
     levels = (*(f"tier{k}" for k in range(depth - 1, 0, -1)), "switch")
-    return Topology(levels, tuple(tuple(padded[leaf[n]]) for n in node_names))
+    roots = {c[0] for c in chains.values()}  # more than one: fabrics that share no switch, never spanned
+    return Topology(levels, tuple(tuple(padded[leaf[n]]) for n in node_names), connected=len(roots) == 1)
 
 
 def load_topology_conf(path: str | Path, node_names: Sequence[str]) -> Topology:

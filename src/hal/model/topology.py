@@ -18,6 +18,7 @@ class Topology:
 
     levels: tuple[str, ...]
     paths: tuple[tuple[str, ...], ...]
+    connected: bool = True  # False: the top-level domains are separate fabrics no job may span (Slurm's tree)
 
     def __post_init__(self) -> None:
         for path in self.paths:

@@ -83,3 +83,35 @@ def test_relative_paths_are_read_from_the_cluster_files_folder(tmp_path: Path) -
     )
     with pytest.raises(ClusterFileError, match="fanouts must be positive"):
         load_cluster(folder / "e.toml")
+
+
+def test_separate_fabrics_are_never_spanned() -> None:
+    """Slurm: jobs only span nodes connected through the switch tree. Two fabrics (``top`` over s0 and s1, and
+    ``s2`` alone) hold 8 and 4 nodes: a 6-node job fits in the first, a 10-node job is refused though 12 exist."""
+    from hal.engine.nodes import NodeBook
+    from hal.engine.plugins.topology import TopologySelector
+    from hal.engine.request import request_of
+    from hal.model.cluster import Cluster, NodeTable
+    from hal.model.job import JobSpec
+    from hal.model.resources import Resources
+
+    base = Cluster.uniform(12, Resources(cpus=1))
+    names = [n.name for n in base.nodes]  # n000 ... n011
+    topo = parse_topology_conf(
+        "SwitchName=s0 Nodes=n[000-003]\nSwitchName=s1 Nodes=n[004-007]\nSwitchName=s2 Nodes=n[008-011]\n"
+        "SwitchName=top Switches=s[0-1]\n",
+        names,
+    )
+    assert not topo.connected
+    table = NodeTable.of(Cluster(base.nodes, base.partitions, topo))
+    book = NodeBook(table, selector=TopologySelector(topo))
+
+    def req(n: int) -> object:
+        return request_of(JobSpec(n, 0.0, tasks=n, nodes=n, exclusive=True), table.space)
+
+    six = book.allocate(req(6))  # type: ignore[arg-type]
+    assert six is not None and set(six.nodes.tolist()) <= set(range(8))
+    book.release(six)
+    assert "within one fabric" in (book.impossible(req(10)) or "")  # type: ignore[arg-type]
+    assert parse_topology_conf("SwitchName=s0 Nodes=n[000-005]\nSwitchName=s1 Nodes=n[006-011]\n"
+                               "SwitchName=top Switches=s[0-1]\n", names).connected  # fmt: skip

@@ -54,7 +54,7 @@ def alternatives(sel: TopologySelector, book: NodeBook, req: Request, k: int = 3
     room, units = room_of(book, req)
     ix = sel.index
     out: list[ScoreParts] = []
-    for lvl in range(ix.top + 1):
+    for lvl in range(ix.span_top + 1):  # separate fabrics are never spanned
         dom = ix.sums(lvl, room)
         for d in np.flatnonzero(dom >= units)[: 4 * k]:
             members = np.flatnonzero((ix.ids[lvl] == d) & (room > 0))

@@ -86,6 +86,8 @@ class TopoIndex:
             self.labels.append(["cluster"])
         self.counts = [len(lab) for lab in self.labels]
         self.top = len(self.names) - 1
+        # the highest level a job may span: below the root when the top-level domains are separate fabrics
+        self.span_top = self.top if topology.connected or self.top < 2 else self.top - 1
         self.leaf = 1 if self.top >= 1 else 0
         keys_lex = (np.arange(n), *self.ids[1:])
         order = np.lexsort(keys_lex)
@@ -135,7 +137,7 @@ class TopologySelector:
     # ---- the NodeBook hook -----------------------------------------------------------------------
     def select(self, req: Request, room: Ints, units: int, now: float) -> Picked | None:
         ix = self.index
-        top = ix.top
+        top = ix.span_top
         if req.topology_required:
             req_top = ix.level(req.topology_required)
             if req_top is None:
@@ -160,7 +162,10 @@ class TopologySelector:
         if req.switches is not None:
             wait = self.args.switch_wait(req.switches_wait)
             if now < req.submit + wait and ix.span(picked[0])[0] > req.switches:
-                picked = self._fill(top, np.flatnonzero(room > 0), room, units, None)
+                if top == ix.top:
+                    picked = self._fill(top, np.flatnonzero(room > 0), room, units, None)
+                else:  # separate fabrics: the fewest leaves inside one of them
+                    picked = self._pick(room, units, 0, top, None) or picked
                 if ix.span(picked[0])[0] > req.switches:
                     return None
         hold = self.holds.get(id(req)) if self.holds else None
@@ -187,6 +192,12 @@ class TopologySelector:
             assert lvl is not None
             biggest = int(ix.sums(lvl, room).max())
             return f"needs {units} units within one {req.topology_required}; the largest has {biggest}"
+        if ix.span_top < ix.top:
+            biggest = int(ix.sums(ix.span_top, room).max())
+            return (
+                f"needs {units} units within one fabric (its topology.conf has switch trees that share no switch, "
+                f"which no job spans, as in Slurm); the largest has {biggest}"
+            )
         return None
 
     # ---- search ----------------------------------------------------------------------------------
