@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -39,9 +40,14 @@ def _records(text: str) -> list[tuple[int, dict[str, str]]]:
 
 def parse_topology_conf(text: str, node_names: Sequence[str]) -> Topology:
     """The tree form (``SwitchName=... Nodes=...|Switches=...``) or the block form (``BlockName=... Nodes=...``,
-    ``BlockSizes=`` is accepted and ignored: HAL aggregates blocks through the tree search)."""
+    with ``BlockSizes=`` the aligned aggregations of consecutive blocks a larger job must stay inside)."""
     records = _records(text)
+    sizes = [(ln, r) for ln, r in records if "blocksizes" in r]
     blocks = [(ln, r) for ln, r in records if "blockname" in r]
+    if sizes and not blocks:
+        raise TopologyConfError(f"line {sizes[0][0]}: BlockSizes= without BlockName= lines")
+    if blocks and sizes:
+        return _blocks(blocks, node_names, _block_sizes(*sizes[-1]))
     switches = [(ln, r) for ln, r in records if "switchname" in r]
     if blocks and switches:
         raise TopologyConfError("a topology.conf has either SwitchName= lines (tree) or BlockName= lines (block)")
@@ -77,9 +83,35 @@ def _expand(hosts: str, lineno: int) -> list[str]:
         raise TopologyConfError(f"line {lineno}: {exc}") from exc
 
 
-def _blocks(entries: list[tuple[int, dict[str, str]]], node_names: Sequence[str]) -> Topology:
+def _block_sizes(lineno: int, rec: dict[str, str]) -> list[int]:
+    """``BlockSizes=4,8,16``: the base block size, then each larger aggregation, each a multiple of the base."""
+    try:
+        sizes = [int(x) for x in rec["blocksizes"].split(",") if x.strip()]
+    except ValueError:
+        raise TopologyConfError(f"line {lineno}: BlockSizes={rec['blocksizes']} is not a list of node counts") from None
+    if not sizes or sizes[0] < 1 or any(b <= a or b % sizes[0] for a, b in itertools.pairwise(sizes)):
+        raise TopologyConfError(
+            f"line {lineno}: BlockSizes={rec['blocksizes']}: increasing node counts, each a multiple of the first"
+        )
+    return sizes
+
+
+def _blocks(
+    entries: list[tuple[int, dict[str, str]]], node_names: Sequence[str], sizes: Sequence[int] = ()
+) -> Topology:
+    """One level of blocks; with ``sizes`` (BlockSizes), a level per larger size above it: aligned groups of
+    consecutive blocks (in the file's order), so a job that needs more than one block takes an aligned group of
+    the smallest size that holds it, as Slurm's topology/block places it."""
     owner = _owner(entries, "blockname", node_names)
-    return Topology(("block",), tuple((owner[n],) for n in node_names))
+    if len(sizes) < 2:
+        return Topology(("block",), tuple((owner[n],) for n in node_names))
+    index = {rec["blockname"]: i for i, (_, rec) in enumerate(entries)}
+    upper = list(reversed(sizes[1:]))
+    levels = (*(f"block{size}" for size in upper), "block")
+    paths = tuple(
+        (*(f"bs{size}-{index[owner[n]] // (size // sizes[0])}" for size in upper), owner[n]) for n in node_names
+    )
+    return Topology(levels, paths, connected=False)  # a job stays inside one aggregation of the largest size
 
 
 def _tree(entries: list[tuple[int, dict[str, str]]], node_names: Sequence[str]) -> Topology:

@@ -30,9 +30,38 @@ SwitchName=top Switches=spine,s2
 
 
 def test_block_form() -> None:
-    text = "BlockName=b1 Nodes=dev[0-5]\nBlockName=b2 Nodes=dev[6-11]\nBlockSizes=6,12\n"
+    text = "BlockName=b1 Nodes=dev[0-5]\nBlockName=b2 Nodes=dev[6-11]\n"
     topo = parse_topology_conf(text, NODES)
     assert topo.levels == ("block",) and topo.paths[6] == ("b2",)
+
+
+def test_block_sizes_make_aligned_aggregations() -> None:
+    """BlockSizes=3,6: a job of 4-6 nodes takes an aligned pair of blocks ({b1,b2} or {b3,b4}), never b2+b3;
+    it was ignored, and an 6-node job could land on b2 and b3."""
+    from hal.engine.nodes import NodeBook
+    from hal.engine.plugins.topology import TopologySelector
+    from hal.engine.request import request_of
+    from hal.model.cluster import Cluster, NodeTable
+    from hal.model.job import JobSpec
+    from hal.model.resources import Resources
+
+    base = Cluster.uniform(12, Resources(cpus=1))
+    names = [n.name for n in base.nodes]
+    text = "".join(f"BlockName=b{i + 1} Nodes={','.join(names[3 * i : 3 * i + 3])}\n" for i in range(4))
+    topo = parse_topology_conf(text + "BlockSizes=3,6\n", names)
+    assert topo.levels == ("block6", "block") and topo.paths[4] == ("bs6-0", "b2") and topo.paths[6] == ("bs6-1", "b3")
+    table = NodeTable.of(Cluster(base.nodes, base.partitions, topo))
+    table.free[[0, 1, 2, 9, 10, 11]] = 0  # b1 and b4 busy: b2 + b3 are free but not an aligned pair
+    book = NodeBook(table, selector=TopologySelector(topo))
+    six = request_of(JobSpec(1, 0.0, tasks=6, nodes=6, exclusive=True), table.space)
+    assert book.allocate(six) is None
+    table.free[[0, 1, 2]] = table.capacity[[0, 1, 2]]  # b1 frees: {b1, b2} is an aligned pair
+    got = book.allocate(six)
+    assert got is not None and set(got.nodes.tolist()) == set(range(6))
+    twelve = request_of(JobSpec(2, 0.0, tasks=12, nodes=12, exclusive=True), table.space)
+    assert "within one block6" in (book.impossible(twelve) or "")  # larger than the largest aggregation
+    with pytest.raises(TopologyConfError, match="multiple of the first"):
+        parse_topology_conf(text + "BlockSizes=3,5\n", names)
 
 
 @pytest.mark.parametrize(
@@ -112,6 +141,6 @@ def test_separate_fabrics_are_never_spanned() -> None:
     six = book.allocate(req(6))  # type: ignore[arg-type]
     assert six is not None and set(six.nodes.tolist()) <= set(range(8))
     book.release(six)
-    assert "within one fabric" in (book.impossible(req(10)) or "")  # type: ignore[arg-type]
+    assert "the largest domain a job may span" in (book.impossible(req(10)) or "")  # type: ignore[arg-type]
     assert parse_topology_conf("SwitchName=s0 Nodes=n[000-005]\nSwitchName=s1 Nodes=n[006-011]\n"
                                "SwitchName=top Switches=s[0-1]\n", names).connected  # fmt: skip

@@ -195,8 +195,8 @@ class TopologySelector:
         if ix.span_top < ix.top:
             biggest = int(ix.sums(ix.span_top, room).max())
             return (
-                f"needs {units} units within one fabric (its topology.conf has switch trees that share no switch, "
-                f"which no job spans, as in Slurm); the largest has {biggest}"
+                f"needs {units} units within one {ix.names[ix.span_top]}, the largest domain a job may span (as in "
+                f"Slurm: separate switch fabrics, or the largest BlockSizes aggregation); the largest has {biggest}"
             )
         return None
 
