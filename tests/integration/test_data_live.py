@@ -17,6 +17,7 @@ from hal.controller.contracts import SubmitError
 from hal.controller.core import Controller
 from hal.controller.directives import build_request
 from hal.controller.machine import Machine
+from hal.controller.placement_record import placement_of
 from hal.controller.recovery import recover
 from hal.controller.store import Store, sqlite_url
 from hal.data.catalog import Dataset
@@ -56,7 +57,7 @@ def test_jobs_meet_their_data(tmp_path: Path) -> None:
         first = ctl.submit(build_request(SCRIPT.format(out=tmp_path / "a", sleep=2), {"input-data": "reads"}, {},
                                          str(tmp_path), 0), "alice").job_ids  # fmt: skip
         time.sleep(0.5)
-        parts = ctl.annotate([ctl.store.get(first[0]) or {}])[0]["placement"]  # what `hal explain` shows
+        parts = placement_of(ctl.store.events_of(first[0])) or {}  # what `hal explain` shows
         assert parts["level"] == "node" and parts["bytes_to_move"] == 0.0
         second = ctl.submit(build_request(SCRIPT.format(out=tmp_path / "b", sleep=0), {"input-data": "reads",
                                           "ntasks": "2"}, {}, str(tmp_path), 0), "alice").job_ids  # fmt: skip

@@ -64,5 +64,12 @@ def test_switch_and_segment_requests_on_a_tree_without_a_profile(tmp_path: Path)
         wrapped = json.loads(live.cli("show", "1", "--json", check=True).stdout)
         assert wrapped["name"] == "wrap"  # sbatch's name for a --wrap job
         live.cli("cancel", "1", packed, check=True)
+        # `hal explain` shows the placement score's parts without a data plane, and after the job ended
+        deadline = time.monotonic() + 30
+        while json.loads(live.cli("show", packed, "--json", check=True).stdout)["state"] != "CANCELLED":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        said = " ".join(live.cli("explain", packed, check=True).stdout.split())
+        assert "placement score parts" in said and "switch" in said and "did not record" not in said
     finally:
         live.stop()

@@ -24,6 +24,7 @@ from hal.controller.auth import Authenticator, Identity, check_user, create_toke
 from hal.controller.contracts import Forbidden, NotFound, SubmitError
 from hal.controller.core import Controller
 from hal.controller.directives import MAX_SCRIPT_BYTES, DirectiveError, ScriptTooLarge, build_request, wrap_script
+from hal.controller.placement_record import placement_of
 from hal.data.outputs import states_from_events
 
 bearer = HTTPBearer(auto_error=False)
@@ -151,8 +152,12 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
         now = ctl.clock()
         recs = [record(r, now, detail) for r in rows]
         for rec in recs:
-            if rec.get("output_data") and rec["state"] not in ("PENDING", "RUNNING"):
-                rec["stage_out"] = states_from_events(ctl.store.events_of(rec["job_id"]))
+            if rec["state"] == "PENDING":
+                continue
+            events = ctl.store.events_of(rec["job_id"])
+            rec["placement"] = placement_of(events)  # the score parts recorded at its launch
+            if rec.get("output_data") and rec["state"] != "RUNNING":
+                rec["stage_out"] = states_from_events(events)
         if len(recs) == 1 and "_" not in ref and recs[0]["array_job_id"] is None:
             return recs[0]
         return recs[0] if "_" in ref else array_summary(recs)

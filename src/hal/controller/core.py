@@ -27,6 +27,7 @@ from hal.controller.jobs import (
     spec_of,
 )
 from hal.controller.machine import Machine
+from hal.controller.placement_record import record_placements
 from hal.controller.startboard import StartBoard
 from hal.controller.store import Store
 from hal.engine.api import RuntimePredictor
@@ -301,6 +302,7 @@ class Controller:
                 }  # fmt: skip
                 self.store.update_job(conn, p.job_id, values, (p.job_id, now, "RUNNING", f"on {nodelist}"))
                 launches.append(launch_spec(lv, shares, out, err))
+            record_placements(self, conn, plan.starts, now)  # score parts, for `hal explain`
         for spec in launches:
             if self.staging is not None:
                 staged = self.staging.before_launch(self, spec, now)
@@ -390,8 +392,6 @@ class Controller:
                     est = starts.get(r["id"])
                     p50, p90 = (self.sched.reservations.get(r["id"]), None) if est is None else est.finite()
                     r["predicted_start"], r["predicted_start_p90"] = p50, p90
-                elif r["state"] == "RUNNING" and self.staging is not None:
-                    r["placement"] = self.staging.placements.get(r["id"])  # score parts for `hal explain`
-                    if r["id"] in self.staging.staging:  # holds its nodes while its inputs arrive: Slurm's CF
-                        r["state"] = "CONFIGURING"
+                elif r["state"] == "RUNNING" and self.staging is not None and r["id"] in self.staging.staging:
+                    r["state"] = "CONFIGURING"  # holds its nodes while its inputs arrive: Slurm's CF
         return rows

@@ -36,7 +36,6 @@ class LiveStaging:
         self.staging: dict[int, str] = {}  # job -> "staging" while its inputs are copied
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="hal-stage-in")
         self.failures: dict[int, str] = {}
-        self.placements: dict[int, dict[str, Any]] = {}  # running job -> placement score parts
         self.cache_wait = 30.0  # s a job first waits when the caches are full of running jobs' inputs
         self.cache_waits: dict[int, int] = {}  # job -> times it waited for cache room
         self.requeue_wait = 60.0  # s a job whose stage-in failed is held before its next attempt (doubling)
@@ -149,7 +148,6 @@ class LiveStaging:
     def before_launch(self, controller: Any, spec: LaunchSpec, now: float) -> LaunchSpec | None:
         """The spec with $HAL_DATA set once every input is staged, or None when the job went back to wait."""
         self._unpin_ended(controller)
-        self._record_parts(controller, spec.job_id)
         self._expect_busy(controller, spec.job_id, now)
         lv = controller.live.get(spec.job_id)
         inputs = tuple(getattr(lv.spec, "inputs", ())) if lv is not None else ()
@@ -267,25 +265,6 @@ class LiveStaging:
             }
             controller.store.update_job(conn, lv.job_id, values, (lv.job_id, now, "PENDING", cause))
             controller._to_engine(lv, now)
-
-    def _record_parts(self, controller: Any, job_id: int) -> None:
-        """The parts of the placement score of a job being launched, as `hal explain` shows them."""
-        from hal.engine.plugins.placement_explain import parts_of, room_of
-        from hal.engine.plugins.topology import TopologySelector
-
-        for old in [j for j in self.placements if j not in controller.live]:
-            del self.placements[old]
-        act = controller.sched.running.get(job_id)
-        book = controller.book
-        sel = getattr(book.select, "inner", book.select)  # gated delay scheduling wraps the topology selector
-        if act is None or not isinstance(sel, TopologySelector):
-            return
-        book.release(act.alloc)  # the score is about the machine as it was before this placement
-        try:
-            room, _ = room_of(book, act.item.req)
-        finally:
-            book.take(act.alloc)
-        self.placements[job_id] = parts_of(sel, act.item.req, act.alloc.nodes, room).as_dict()
 
     @staticmethod
     def _expect_busy(controller: Any, job_id: int, now: float) -> None:
