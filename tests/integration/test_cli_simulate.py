@@ -255,3 +255,22 @@ def test_options_that_cannot_apply_are_refused_before_the_run(sample: Path, tmp_
     small.write_text('[[nodes]]\nprefix = "n"\ncount = 1\ncpus = 8\n')
     big = CliRunner().invoke(app, ["explain", "16", "--trace", str(sample), "--cluster", str(small)])
     assert big.exit_code == 2 and "needs 25 processors, machine has 8" in " ".join(big.output.split())
+
+
+def test_simulate_on_a_tree_reports_spans_and_fragmentation(sample: Path, tmp_path: Path) -> None:
+    """`hal simulate --cluster` on a tree prints (and writes to --summary-out) the multi-node jobs' spans over
+    the tree and the leaf fragmentation, so a what-if shows what topology placement changes."""
+    tree = tmp_path / "tree.toml"
+    tree.write_text('[[nodes]]\nprefix = "n"\ncount = 16\ncpus = 8\n[topology]\nlevels = ["rack", "switch"]\n'
+                    "fanouts = [2, 4]\n")  # fmt: skip
+    shares = {}
+    for placement in ("firstfit", "topology"):
+        summary = tmp_path / f"{placement}.json"
+        args = ["simulate", str(sample), "--cluster", str(tree), "--whole-nodes", "--placement", placement]
+        result = CliRunner().invoke(app, [*args, "--window", "0:1000", "--summary-out", str(summary)])
+        assert result.exit_code == 0, result.output
+        assert "in fewest leaves" in result.output and "leaf fragmentation" in result.output
+        topo = json.loads(summary.read_text())["topology"]
+        assert topo["multi_node"] > 100 and 0.0 <= topo["avg_fragmentation"] <= 1.0
+        shares[placement] = topo["fewest_leaf_share"]
+    assert shares["topology"] > shares["firstfit"] + 0.1

@@ -20,6 +20,7 @@ from hal.sim.metrics import Summary
 from hal.sim.report import write_jobs_csv, write_jobs_swf
 from hal.sim.runner import SimOptions, load, parse_window, run_workload
 from hal.sim.swf import TraceError
+from hal.sim.topo_metrics import TopoSummary
 from hal.sim.workload import Cleaning
 
 COLUMNS = (
@@ -50,6 +51,22 @@ def summary_table(rows: list[tuple[str, Summary]], title: str) -> Table:
 
 DEFAULT_POLICY = {"order": "fcfs", "backfill": "easy", "backfill_order": "queue", "placement": "firstfit",
                   "topology_reserve": ""}  # fmt: skip
+
+
+def topology_table(t: TopoSummary) -> Table:
+    """The multi-node jobs' spans over the tree and the leaf fragmentation, beside the schedule's figures."""
+    table = Table(title="topology: multi-node jobs")
+    cols = ("jobs", "in fewest leaves", "in one leaf", "avg leaves", "avg level", "leaf fragmentation")
+    for col in cols:
+        table.add_column(col, justify="right")
+    table.add_row(
+        f"{t.multi_node:,}", f"{t.fewest_leaf_share:.1%}", f"{t.one_domain_share:.1%}", f"{t.avg_leaves:.2f}",
+        f"{t.avg_level:.2f}", f"{t.avg_fragmentation:.2f}",
+    )  # fmt: skip
+    table.caption = (
+        "level: 1 = one leaf switch, 2 = the level above, ...; fragmentation: share of free nodes in partly used leaves"
+    )
+    return table
 
 
 def read_profile(path: Path) -> str:
@@ -213,12 +230,16 @@ def simulate(
     label = f"{pol.backfill}:{pol.order}" + (":sjf" if pol.backfill_order == "sjf" else "") + f" est={estimate}"
     label += f" reserve={pol.topology_reserve}" if pol.topology_reserve else ""
     out.print(summary_table([(label, result.summary)], f"{trace.name} on {result.outcome.capacity} processors"))
+    if result.topology is not None:
+        out.print(topology_table(result.topology))
     if jobs_out:
         write_jobs_swf(jobs_out, swf, result.outcome, note=label)
     if csv_out:
         write_jobs_csv(csv_out, result.outcome)
     if summary_out:
-        data = {"trace": str(trace), "policy": label, **result.summary.as_dict()}
+        data: dict[str, Any] = {"trace": str(trace), "policy": label, **result.summary.as_dict()}
+        if result.topology is not None:
+            data["topology"] = result.topology.as_dict()
         summary_out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     if swf.problems or workload.skipped:
         err.print(f"{len(swf.problems) + len(workload.skipped)} job(s) skipped; the rest of the trace ran")

@@ -10,7 +10,9 @@ from pathlib import Path
 from hal.clusterfile import load_cluster
 from hal.engine.api import RuntimePredictor
 from hal.engine.capacity import Book
+from hal.engine.nodes import NodeBook
 from hal.engine.plugins.leaf_reserve import placement_book
+from hal.engine.plugins.topology import TopoIndex
 from hal.engine.predict.registry import make_predictor
 from hal.engine.profile import Profile
 from hal.model.cluster import NodeTable
@@ -20,6 +22,8 @@ from hal.sim.accounting import into_partitions
 from hal.sim.metrics import Summary, summarize
 from hal.sim.simulator import Outcome, Progress, Simulation, pool_for
 from hal.sim.swf import Problem, SwfTrace, read_swf
+from hal.sim.topo_metrics import TopoSummary
+from hal.sim.topo_record import TopoRecorder
 from hal.sim.workload import Cleaning, Workload, to_workload
 
 
@@ -42,6 +46,7 @@ class SimRun:
     workload: Workload
     outcome: Outcome
     summary: Summary
+    topology: TopoSummary | None = None  # with topology placement: spans over the tree and fragmentation
 
     @property
     def problems(self) -> list[Problem]:
@@ -108,6 +113,18 @@ def whole_node_job(job: JobSpec, per_node: int) -> JobSpec:
     return dataclasses.replace(job, tasks=k * per_node, per_task=Resources(cpus=1), nodes=k, exclusive=True)
 
 
+def topo_index(book: Book, opts: SimOptions) -> TopoIndex | None:
+    """The tree spans are measured on: the selector's, else the cluster file's (first fit on a tree is
+    measured too, for comparison); None without a tree."""
+    index = getattr(getattr(book, "select", None), "index", None)
+    if isinstance(index, TopoIndex):
+        return index
+    if opts.cluster is None:
+        return None
+    topology = load_cluster(opts.cluster).topology
+    return TopoIndex(topology) if topology is not None and len(set(topology.paths)) > 1 else None
+
+
 def run(path: str | Path, opts: SimOptions, progress: Progress | None = None) -> SimRun:
     trace, workload = load(path, opts)
     return run_workload(trace, workload, opts, progress)
@@ -116,6 +133,10 @@ def run(path: str | Path, opts: SimOptions, progress: Progress | None = None) ->
 def run_workload(trace: SwfTrace, workload: Workload, opts: SimOptions, progress: Progress | None = None) -> SimRun:
     book, space, _ = machine(workload, opts)
     predictor = opts.predictor() if opts.predictor is not None else make_predictor(opts.estimate)
-    sim = Simulation(workload.jobs, book, space, opts.profile, predictor, opts.sample_every)
+    index = topo_index(book, opts)
+    recorder = TopoRecorder(workload.jobs, index, book) if index is not None and isinstance(book, NodeBook) else None
+    sim = Simulation(workload.jobs, book, space, opts.profile, predictor, opts.sample_every, on_plan=recorder)
     outcome = sim.run(progress)
-    return SimRun(trace, workload, outcome, summarize(outcome, len(trace.problems) + len(workload.skipped)))
+    run = SimRun(trace, workload, outcome, summarize(outcome, len(trace.problems) + len(workload.skipped)))
+    run.topology = recorder.summary(outcome) if recorder is not None else None
+    return run

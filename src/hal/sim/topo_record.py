@@ -1,0 +1,51 @@
+"""What `hal simulate --placement topology` adds to its table: each started job's span over the tree, and
+the leaf fragmentation over time, recorded by watching the engine's plans (the run itself is unchanged)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hal.engine.cycle import Scheduler
+from hal.engine.nodes import NodeBook
+from hal.engine.plan import Plan
+from hal.engine.plugins.topology import TopoIndex
+from hal.model.job import JobSpec
+from hal.sim.simulator import Outcome
+from hal.sim.topo_metrics import TopoSummary, fragmentation, summarize_topology
+
+
+class TopoRecorder:
+    """An ``on_plan`` observer of sim/simulator.py's Simulation on a node book with a topology selector."""
+
+    def __init__(self, jobs: list[JobSpec], index: TopoIndex, book: NodeBook, sample_every: float = 3600.0) -> None:
+        self.index, self.book, self.sample_every = index, book, sample_every
+        self.pos = {j.job_id: i for i, j in enumerate(jobs)}
+        n = len(jobs)
+        self.nodes = np.zeros(n, dtype=np.int64)
+        self.leaves = np.zeros(n, dtype=np.int64)
+        self.level = np.zeros(n, dtype=np.int64)
+        self.frag: list[tuple[float, float]] = []
+        self._next = -np.inf
+
+    def __call__(self, plan: Plan, sched: Scheduler) -> None:
+        for p in plan.starts:
+            act = sched.running.get(p.job_id)
+            if act is None:
+                continue
+            i = self.pos[p.job_id]
+            nodes = np.asarray(act.alloc.nodes)
+            self.nodes[i] = len(nodes)
+            self.leaves[i], self.level[i] = self.index.span(nodes)
+        now = self.book.now
+        if now >= self._next:
+            free, cap = self.book.free, self.book.table.capacity
+            whole = (free == cap).all(axis=1).astype(np.int64)
+            self.frag.append((now, fragmentation(self.index, self.index.leaf, whole, np.ones_like(whole))))
+            self._next = now + self.sample_every
+
+    def summary(self, out: Outcome) -> TopoSummary:
+        """Spans and fragmentation; wait, bsld and utilization as the main table counts them (nodes as units)."""
+        return summarize_topology(
+            self.index, self.nodes, self.leaves, self.level, out.submit, out.start, out.end, out.run,
+            self.nodes.astype(np.float64), float(len(self.book.table.capacity)), self.index.leaf, self.frag,
+        )  # fmt: skip
