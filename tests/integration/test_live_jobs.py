@@ -126,3 +126,16 @@ def test_queue_nodes_metrics_and_openapi(sdk: Client, server: LiveServer) -> Non
     assert "/v1/jobs" in spec["paths"]
     sdk.cancel(job)
     assert Path(server.home / "hal.db").exists()
+
+
+def test_a_script_files_name_is_the_default_job_name(server: LiveServer) -> None:
+    """As sbatch: without -J or a --job-name directive, the job is named after its script file."""
+    plain = server.work / "train_model.sh"
+    plain.write_text("#!/bin/sh\n#SBATCH --time=1:00\ntrue\n")
+    named = server.work / "other.sh"
+    named.write_text("#!/bin/sh\n#SBATCH -J mine\ntrue\n")
+    first = server.cli("submit", "--parsable", str(plain), check=True).stdout.strip()
+    second = server.cli("submit", "--parsable", str(named), check=True).stdout.strip()
+    third = server.cli("submit", "--parsable", "-J", "given", str(plain), check=True).stdout.strip()
+    names = [json.loads(server.cli("show", j, "--json", check=True).stdout)["name"] for j in (first, second, third)]
+    assert names == ["train_model.sh", "mine", "given"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from pathlib import Path
 from typing import Annotated
@@ -82,6 +83,8 @@ def submit(
     placement = {"input-data": input_data, "output-data": output_data, "switches": switches, "segment": segment}
     values.update({**placement, "topology": topology})
     options = {k: v for k, v in values.items() if v is not None}
+    if script is not None and job_name is None and not _names_itself(text):
+        options["job-name"] = script.name  # sbatch's default: the script's file name
     with client() as c:
         done = c.submit(
             text,
@@ -97,3 +100,12 @@ def submit(
         typer.echo(done["job_id"])
     else:
         out.print(f"Submitted batch job {done['job_id']}", highlight=False)
+
+
+def _names_itself(text: str) -> bool:
+    """Whether the script's own directives set the job name (then it wins over the file name)."""
+    for line in text.splitlines():
+        head, _, rest = line.partition(" ")
+        if head in ("#SBATCH", "#HAL") and re.search(r"(^|\s)(--job-name\b|-J)", rest):
+            return True
+    return False

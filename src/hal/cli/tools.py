@@ -63,7 +63,7 @@ def cluster_show(path: Path, as_json: Annotated[bool, typer.Option("--json")] = 
         table.add_row(part.name, str(len(part.nodes)), "*" if part.default else "", limit)
     out.print(table)
     tree = " > ".join(f"{n} {level}(s)" for level, n in _domains(cluster).items())
-    out.print(f"topology: {tree or 'flat (no [topology] table)'}")
+    out.print(f"topology: {tree or 'flat (no [topology] table)'}", markup=False)
 
 
 def _domains(cluster: Cluster) -> dict[str, int]:

@@ -41,11 +41,10 @@ class RetryPolicy:
 class StageError(RuntimeError):
     """Staging failed on every source and every attempt; ``reasons`` say why each try failed."""
 
-    def __init__(self, dataset: str, node: str, attempts: int, reasons: list[str]) -> None:
+    def __init__(self, dataset: str, node: str, attempts: int, reasons: list[str], out: bool = False) -> None:
         self.dataset, self.node, self.attempts, self.reasons = dataset, node, attempts, reasons
-        super().__init__(
-            f"staging {dataset!r} to {node} failed after {attempts} attempt(s): " + "; ".join(reasons[-3:])
-        )
+        where = f"out from {node}" if out else f"to {node}"
+        super().__init__(f"staging {dataset!r} {where} failed after {attempts} attempt(s): " + "; ".join(reasons[-3:]))
 
 
 class ChecksumMismatch(ValueError):
@@ -184,7 +183,7 @@ class Stager:
         thread may run it while the controller keeps scheduling."""
         local = self.caches[node].path_of(name)
         if not local.exists():
-            raise StageError(name, node, 1, [f"output {name!r} was not written to {local}"])
+            raise StageError(name, node, 1, [f"output {name!r} was not written to {local}"], out=True)
         digest, size = checksum_of(str(local))
         # Written under a temporary name and renamed, so a copy cut short (a killed controller) never looks
         # like a finished output at the destination.
@@ -207,8 +206,15 @@ class Stager:
     def register_out(self, name: str, node: str, dest_uri: str, digest: str, size: int, home: str) -> Dataset:
         """The short half: the catalog learns the dataset and its two replicas (destination, node cache)."""
         dataset = self.catalog.register(Dataset(name, size, digest, dest_uri), home)
-        self.caches[node].add(name, size)
-        self.catalog.add_replica(Replica(name, node, str(self.caches[node].path_of(name))))
+        cache = self.caches[node]
+        try:  # the output stays cached (a replica) if room can be made for it; it is safe at its destination
+            for gone in cache.make_room(size):
+                self.catalog.remove_replica(gone, node)
+        except CacheFull:
+            cache.path_of(name).unlink(missing_ok=True)  # larger than the cache could hold: not kept there
+            return dataset
+        cache.add(name, size)
+        self.catalog.add_replica(Replica(name, node, str(cache.path_of(name))))
         return dataset
 
 

@@ -94,6 +94,14 @@ def test_stage_out_registers_the_output(plane, tmp_path: Path) -> None:
     ds = stager.stage_out(1, "result", "n0", str(tmp_path / "out" / "result"))
     assert ds.size == 77 and (tmp_path / "out" / "result").exists()
     assert {r.location for r in catalog.replicas_of("result")} == {"origin", "n0"}
+    # an output larger than the node cache is staged out but not kept there (it overflowed the capacity)
+    write(caches["n0"].root / "huge", 25_000)
+    big = stager.stage_out(2, "huge", "n0", str(tmp_path / "out" / "huge"))
+    assert big.size == 25_000 and (tmp_path / "out" / "huge").stat().st_size == 25_000
+    assert {r.location for r in catalog.replicas_of("huge")} == {"origin"} and not caches["n0"].has("huge")
+    assert not (caches["n0"].root / "huge").exists() and caches["n0"].used() <= caches["n0"].capacity
+    with pytest.raises(StageError, match="staging 'gone' out from n0 failed"):
+        stager.stage_out(3, "gone", "n0", str(tmp_path / "out" / "gone"))
 
 
 def test_a_catalog_that_cannot_be_used_is_named_with_the_reason(tmp_path: Path) -> None:
