@@ -57,7 +57,7 @@ def test_a_good_file(tmp_path: Path) -> None:
     gpu = c.partition("gpu")
     assert gpu.nodes == ("gpu000", "gpu001") and gpu.max_time == 86400.0 and gpu.priority_tier == 2
     assert c.topology is not None and c.topology.levels == ("rack", "switch")
-    assert c.topology.distance(0, 1) == 1 and c.topology.distance(0, 4) == 2
+    assert c.topology.distance(0, 1) == 1 and c.topology.distance(0, 4) == 3
 
 
 @pytest.mark.parametrize(

@@ -57,7 +57,7 @@ class Topology:
         depth = len(pa)
         for i in range(depth):
             if pa[i] != pb[i]:
-                return depth - i
+                return depth - i + 1  # the common domain is above the one they differ in
         return 1 if depth else 0
 
     def span(self, nodes: Sequence[int]) -> tuple[int, int]:

@@ -24,8 +24,8 @@ def test_tree_paths(tree: Topology) -> None:
 def test_distances(tree: Topology) -> None:
     assert tree.distance(2, 2) == 0
     assert tree.distance(0, 1) == 1  # same switch
-    assert tree.distance(0, 2) == 1  # other switch, same block: paths differ at the switch level
-    assert tree.distance(0, 4) == 2  # other block
+    assert tree.distance(0, 2) == 2  # other switch, same block: one level above the switch
+    assert tree.distance(0, 4) == 3  # other block: the whole cluster
     assert all(tree.distance(a, b) == tree.distance(b, a) for a in range(8) for b in range(8))
 
 
@@ -33,8 +33,8 @@ def test_span(tree: Topology) -> None:
     assert tree.span([]) == (0, 0)
     assert tree.span([5]) == (1, 0)
     assert tree.span([0, 1]) == (1, 1)
-    assert tree.span([0, 1, 2]) == (2, 1)
-    assert tree.span([0, 7]) == (2, 2)
+    assert tree.span([0, 1, 2]) == (2, 2)  # as TopoIndex.span: two leaves, the block above them
+    assert tree.span([0, 7]) == (2, 3)
 
 
 def test_flat_topology_is_one_switch() -> None:

@@ -178,6 +178,7 @@ class TopologySelector:
     def why(self, req: Request, room: Ints, units: int) -> str | None:
         """Why a request can never fit, even on an empty machine."""
         ix = self.index
+        what = "nodes" if req.nodes else "tasks"
         for level in (req.topology_required, req.topology_preferred):
             if level and ix.level(level) is None:
                 return f"unknown topology level {level!r}; levels are {ix.names[1:]}"
@@ -191,11 +192,11 @@ class TopologySelector:
             lvl = ix.level(req.topology_required)
             assert lvl is not None
             biggest = int(ix.sums(lvl, room).max())
-            return f"needs {units} units within one {req.topology_required}; the largest has {biggest}"
+            return f"needs {units} {what} within one {req.topology_required}; the largest has {biggest}"
         if ix.span_top < ix.top:
             biggest = int(ix.sums(ix.span_top, room).max())
             return (
-                f"needs {units} units within one {ix.names[ix.span_top]}, the largest domain a job may span (as in "
+                f"needs {units} {what} within one {ix.names[ix.span_top]}, the largest domain a job may span (as in "
                 f"Slurm: separate switch fabrics, or the largest BlockSizes aggregation); the largest has {biggest}"
             )
         return None
