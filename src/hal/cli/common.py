@@ -6,6 +6,7 @@ import contextlib
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -85,3 +86,12 @@ def report_problems(problems: list[object], what: str = "skipped") -> None:
     err.print(f"[yellow]{len(problems)} job(s) {what}[/]; first ones:")
     for p in problems[:5]:
         err.print(f"  {escape(str(p))}")
+
+
+def note_machine_size(workload: Any) -> None:
+    """A trace without a MaxProcs/MaxNodes header runs on a machine as large as its largest job: say so."""
+    if getattr(workload, "sized_by_largest_job", False):
+        err.print(
+            f"[yellow]note:[/] the trace has no MaxProcs/MaxNodes header: the machine is sized to its largest job "
+            f"({workload.capacity:,} processors); give --procs (or --cluster) for the real size"
+        )

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from hal.cli.common import fail, out, progress_bar, report_problems, writable_files, writable_folder
+from hal.cli.common import fail, note_machine_size, out, progress_bar, report_problems, writable_files, writable_folder
 from hal.cli.simulate import applicable, cleaning_of, summary_table
 from hal.engine.predict.registry import make_predictor
 from hal.engine.profile import Profile
@@ -50,6 +50,7 @@ def compare(
     except (TraceError, ValueError) as exc:
         raise fail(str(exc)) from exc
     report_problems([*swf.problems, *workload.skipped])
+    note_machine_size(workload)
     if not workload.jobs:
         raise fail(f"{trace}: no usable jobs")
     span = workload.jobs[-1].submit_time - workload.jobs[0].submit_time

@@ -133,6 +133,12 @@ def predict_eval(
         err.print(f"[yellow]note:[/] the model's settings come from {model}; {named} apply to new models only")
     if model is not None and isinstance(pred, GbmPredictor) and pred.name != predictor:
         err.print(f"[yellow]note:[/] {model} holds a {pred.cfg.mode} model: it predicts as {pred.name}")
+    if model is not None and isinstance(pred, GbmPredictor) and pred.learned_until > history.jobs[0].submit_time:
+        err.print(
+            f"[yellow]note:[/] {model} learned from jobs that ended up to t={pred.learned_until:,.0f} s of the trace "
+            f"it was trained on; if that is this trace, its jobs before then are scored by a model that has seen "
+            "them (accuracy inflated). Score a model on a later stretch or another trace."
+        )
     ev = evaluate(history, pred, trace.name)
     if save_model_to is not None:
         if not isinstance(pred, GbmPredictor):

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from hal.cli.common import err, fail, out, report_problems, writable_files
+from hal.cli.common import err, fail, note_machine_size, out, report_problems, writable_files
 from hal.engine.plugins.tuned import TunedArgs
 from hal.engine.predict.registry import make_predictor
 from hal.engine.profile import Profile
@@ -25,7 +25,9 @@ def tune(
     trace: Annotated[Path, typer.Argument(help="SWF trace file")],
     train: Annotated[str, typer.Option(help="START:COUNT of the loaded jobs to tune on")],
     test: Annotated[str | None, typer.Option(help="START:COUNT to evaluate on (default: the next COUNT jobs)")] = None,
-    estimate: Annotated[str, typer.Option(help="runtime predictions the planner uses: user|last2|gbm")] = "last2",
+    estimate: Annotated[
+        str, typer.Option(help="runtime predictions the planner uses: user|actual|last2|gbm|gbm-regress")
+    ] = "last2",
     backfill_order: Annotated[str, typer.Option(help="queue|sjf")] = "sjf",
     budget: Annotated[int, typer.Option(help="simulations the search may run")] = 60,
     seed: Annotated[int, typer.Option(help="search seed")] = 1,
@@ -33,6 +35,7 @@ def tune(
         str,
         typer.Option(help="static: runtime, size, area, submit age; dynamic: adds log-area, wait, starvation guard"),
     ] = "static",
+    procs: Annotated[int | None, typer.Option(help="machine size in processors (default: trace header)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
     profile_out: Annotated[
         Path | None,
@@ -56,10 +59,13 @@ def tune(
         make_predictor(estimate)  # likewise for the estimate
         if s0 < t0 + tn:
             raise ValueError(f"the test slice {s0}:{sn} overlaps or precedes the training slice {t0}:{tn}")
-        swf, workload = load(trace, SimOptions())
+        if procs is not None and procs <= 0:
+            raise ValueError(f"--procs must be a positive number of processors, not {procs}")
+        swf, workload = load(trace, SimOptions(procs=procs))
     except (TraceError, ValueError) as exc:
         raise fail(str(exc)) from exc
     report_problems([*swf.problems, *workload.skipped])
+    note_machine_size(workload)
     jobs = workload.jobs
     if t0 + tn > len(jobs):
         raise fail(f"the training slice {t0}:{tn} ends at job {t0 + tn}, past the {len(jobs)} usable jobs")

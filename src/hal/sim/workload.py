@@ -29,6 +29,7 @@ class Workload:
     jobs: list[JobSpec]
     capacity: int
     skipped: list[Problem] = field(default_factory=list)
+    sized_by_largest_job: bool = False  # no --procs and no MaxProcs/MaxNodes header: the CLI says so
 
 
 def _procs(rec: SwfRecord, rules: Cleaning) -> int:
@@ -43,6 +44,7 @@ def to_workload(trace: SwfTrace, capacity: int | None = None, rules: Cleaning | 
     """Jobs sorted by job id (the queue's tie order), with every skipped record explained."""
     rules = rules or Cleaning()
     cap = capacity or trace.max_procs
+    guessed = cap is None
     if cap is None:
         cap = max((_procs(r, rules) for r in trace.records), default=0)
     if cap <= 0:
@@ -93,4 +95,4 @@ def to_workload(trace: SwfTrace, capacity: int | None = None, rules: Cleaning | 
                 runtime=float(rec.run),
             )
         )
-    return Workload(jobs, cap, skipped)
+    return Workload(jobs, cap, skipped, sized_by_largest_job=guessed)
