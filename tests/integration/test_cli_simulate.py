@@ -239,6 +239,9 @@ def test_options_that_cannot_apply_are_refused_before_the_run(sample: Path, tmp_
         (["compare", "--estimate", "bogus"], "unknown estimate"),
         (["compare", "--procs", "50", "--cluster", str(mixed)], "--procs and --cluster"),
         (["compare", "--policies", ""], "names no policy"),
+        (["compare", "--policies", "easy:fcfs,easy:fcfs"], "easy:fcfs more than once"),
+        (["compare", "--model", str(tmp_path / "m.hal")], "--model needs --estimate gbm"),
+        (["compare", "--estimate", "gbm", "--model", str(tmp_path / "m.hal")], "model file not found"),
         (["explain", "job_id", "--cluster", str(mixed)], "trace job number"),
     ]
     for args, message in cases:

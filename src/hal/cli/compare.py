@@ -8,9 +8,18 @@ from typing import Annotated
 
 import typer
 
-from hal.cli.common import fail, note_machine_size, out, progress_bar, report_problems, writable_files, writable_folder
-from hal.cli.simulate import applicable, cleaning_of, summary_table
-from hal.engine.predict.registry import make_predictor
+from hal.cli.common import (
+    err,
+    fail,
+    note_machine_size,
+    out,
+    progress_bar,
+    report_problems,
+    writable_files,
+    writable_folder,
+)
+from hal.cli.simulate import applicable, cleaning_of, gbm_from_file, summary_table
+from hal.engine.predict.registry import GBM_NAMES, make_predictor
 from hal.engine.profile import Profile
 from hal.sim.runner import SimOptions, SimRun, load, parse_window, run_workload
 from hal.sim.swf import TraceError
@@ -26,12 +35,18 @@ def compare(
     cluster: Annotated[Path | None, typer.Option(help="cluster description TOML")] = None,
     window: Annotated[str | None, typer.Option(help="START:COUNT slice of the loaded jobs")] = None,
     min_runtime: Annotated[int, typer.Option(help="drop jobs that ran less than this (s)")] = 0,
+    model: Annotated[Path | None, typer.Option(help="gbm: start every run from this saved model file")] = None,
     plots: Annotated[Path | None, typer.Option(help="folder for PNG plots")] = Path("hal-compare"),
+    no_plots: Annotated[bool, typer.Option("--no-plots", help="write no PNG plots")] = False,
     summary_out: Annotated[Path | None, typer.Option(help="all summaries as JSON")] = None,
 ) -> None:
     """Run several policies on the same trace and compare them side by side."""
     writable_files(summary_out)
+    if no_plots:
+        plots = None
     writable_folder(plots)
+    if model is not None and estimate not in GBM_NAMES:
+        raise fail(f"--model needs --estimate gbm or gbm-regress, not {estimate}")
     if procs is not None and cluster is not None:
         raise fail("--procs and --cluster: the cluster file sets the machine's size; give one of them")
     try:
@@ -39,6 +54,9 @@ def compare(
         profiles = [(p.strip(), applicable(Profile.parse(p.strip()))) for p in policies.split(",") if p.strip()]
         if not profiles:
             raise ValueError("--policies names no policy (e.g. easy:fcfs,easy:sjf)")
+        twice = sorted({label for label, _ in profiles if [x for x, _ in profiles].count(label) > 1})
+        if twice:
+            raise ValueError(f"--policies names {', '.join(twice)} more than once")
         base = SimOptions(
             estimate=estimate,
             procs=procs,
@@ -53,12 +71,16 @@ def compare(
     note_machine_size(workload)
     if not workload.jobs:
         raise fail(f"{trace}: no usable jobs")
+    if base.window is not None and len(workload.jobs) < base.window[1]:
+        err.print(f"[yellow]note:[/] window {window} holds only {len(workload.jobs):,} job(s): the trace ends first")
     span = workload.jobs[-1].submit_time - workload.jobs[0].submit_time
+    predictor, est = gbm_from_file(model) if model is not None else (None, base.estimate)  # checked once
     runs: list[tuple[str, SimRun]] = []
     for label, profile in profiles:
         opts = SimOptions(
             profile=profile,
-            estimate=base.estimate,
+            estimate=est,
+            predictor=predictor,
             procs=procs,
             cluster=cluster,
             window=base.window,
