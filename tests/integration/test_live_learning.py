@@ -214,3 +214,13 @@ def test_a_predictor_that_fails_never_leaves_a_job_stuck_or_stops_a_restart(tmp_
     finally:
         again.stop()
     assert (store.get(job) or {})["state"] == "FAILED"
+
+
+def test_a_bad_estimate_is_refused_before_the_state_folder_is_created(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    done = subprocess.run([sys.executable, "-m", "hal", "server", "--home", str(home), "--estimate", "bogus"],
+                          capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert done.returncode == 2 and "unknown runtime predictor 'bogus'" in done.stderr and not home.exists()

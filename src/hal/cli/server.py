@@ -48,6 +48,7 @@ def server(
 ) -> None:
     """Start the controller: schedules with the engine, runs jobs, serves the API until interrupted."""
     from hal.api.server import BindRefused, ServerOptions, check_bind, serve  # heavy: only when serving
+    from hal.controller.learning import PREDICTORS
 
     opts = ServerOptions(
         host,
@@ -68,6 +69,10 @@ def server(
         check_bind(opts)
     except BindRefused as exc:
         raise fail(str(exc)) from None
+    if estimate not in PREDICTORS:  # before anything is created in --home
+        raise fail(f"unknown runtime predictor {estimate!r}; choose one of {', '.join(PREDICTORS)}")
+    if model is not None and estimate != "gbm":
+        raise fail("--model needs --estimate gbm")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
         serve(opts)
