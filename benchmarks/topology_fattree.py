@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+from argtypes import nonneg_float, nonneg_int, positive_float, positive_int
 from hal.engine.nodes import NodeBook
 from hal.engine.plugins.leaf_reserve import LeafReserver, parse_reserve
 from hal.engine.plugins.topology import TopologyArgs, TopologySelector
@@ -111,11 +112,11 @@ def run(
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--trace", type=Path, default=TRACE)
-    ap.add_argument("--skip", type=int, default=20000)
-    ap.add_argument("--jobs", type=int, default=6000)
-    ap.add_argument("--load", type=float, default=0.85)
-    ap.add_argument("--switches-wait", type=float, default=None, help="also run with --switches=fewest@WAIT")
-    ap.add_argument("--align-ends", type=float, default=0.0, help="also run end-aligned packing with this slack")
+    ap.add_argument("--skip", type=nonneg_int, default=20000)
+    ap.add_argument("--jobs", type=positive_int, default=6000)
+    ap.add_argument("--load", type=positive_float, default=0.85)
+    ap.add_argument("--switches-wait", type=positive_float, default=None, help="also run with --switches=fewest@WAIT")
+    ap.add_argument("--align-ends", type=nonneg_float, default=0.0, help="also run end-aligned packing with this slack")
     ap.add_argument(
         "--reserve",
         nargs="*",
@@ -136,6 +137,8 @@ def main() -> None:
         "last two, or the online GBM; a job outliving its prediction is extended to its request",
     )
     args = ap.parse_args()
+    if args.align_ends > 0 and args.only_reserve:
+        ap.error("--align-ends adds a topology run, which --only-reserve leaves out")
     jobs = multi_node_jobs(args.trace, args.skip, args.jobs, args.load, 1024)
     rows = []
     waits: tuple[float | None, ...] = (None,) if args.switches_wait is None else (None, args.switches_wait)
@@ -148,7 +151,10 @@ def main() -> None:
         if args.align_ends > 0:
             variants.append((True, None, args.align_ends, None))
     for spec in args.reserve:
-        variants.append((True, None, 0.0, parse_reserve(spec)))
+        try:
+            variants.append((True, None, 0.0, parse_reserve(spec)))
+        except ValueError as exc:
+            ap.error(f"--reserve {spec}: {exc}")
     for stretch in (None,) if args.no_stretch else (None, StretchModel()):
         for aware, wait, align, reserve in variants:
             summary, wall = run(jobs, aware, stretch, wait, align, reserve, args.estimate)
@@ -173,8 +179,9 @@ def main() -> None:
     per = len(variants)
     for k, (label, s, wall) in enumerate(rows):
         vals = " | ".join(f"{s[c]:.4g}" if isinstance(s[c], float) else str(s[c]) for c in cols)
-        ratio = s["avg_wait"] / max(float(rows[k - k % per][1]["avg_wait"]), 1e-9)
-        print(f"| {label} | {vals} | {ratio:.3f} | {wall:.1f} |")
+        base_wait = float(rows[k - k % per][1]["avg_wait"])
+        ratio = f"{s['avg_wait'] / base_wait:.3f}" if base_wait > 0 else "n/a"  # first fit never waited
+        print(f"| {label} | {vals} | {ratio} | {wall:.1f} |")
     if args.no_stretch or args.only_reserve:
         return  # the summary below compares first fit and default topology with and without stretch
     half = len(rows) // 2

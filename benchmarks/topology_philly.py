@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+from argtypes import positive_int
 from hal.engine.nodes import NodeBook
 from hal.engine.plugins.topology import TopologySelector
 from hal.engine.predict.registry import make_predictor
@@ -95,7 +96,7 @@ def run(jobs: list[JobSpec], aware: bool, blocks: int) -> tuple[dict[str, float]
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--trace", type=Path, default=TRACE)
-    ap.add_argument("--blocks", type=int, default=4)
+    ap.add_argument("--blocks", type=positive_int, default=4)
     args = ap.parse_args()
     rows = []
     for label, aware, seg in (("topology-unaware first fit", False, False), ("topology, --segment", True, True)):
@@ -111,7 +112,13 @@ def main() -> None:
     base, topo = rows[0][1], rows[1][1]
     print(f"\nmulti-node GPU jobs in one block: {topo['in_one_block']:.3f} vs {base['in_one_block']:.3f}")
     print(f"GPU fragmentation: {topo['gpu_fragmentation']:.3f} vs {base['gpu_fragmentation']:.3f}")
-    print(f"avg wait ratio: {topo['avg_wait'] / max(base['avg_wait'], 1e-9):.3f}")
+    ratio = f"{topo['avg_wait'] / base['avg_wait']:.3f}" if base["avg_wait"] > 0 else "n/a (first fit never waited)"
+    print(f"avg wait ratio: {ratio}")
+    if topo["rejected"] != base["rejected"]:  # the runs then compare different job sets: say so
+        print(
+            f"note: {topo['rejected']} job(s) rejected with --segment against {base['rejected']} without "
+            "(a job whose nodes cannot be cut into whole segments inside blocks), so the two rows cover different jobs"
+        )
 
 
 if __name__ == "__main__":
