@@ -117,6 +117,14 @@ class Client:
     def cancel(self, job: int | str) -> builtins.list[int]:
         return list(self._call("DELETE", f"/v1/jobs/{job}").json()["cancelled"])
 
+    def hold(self, job: int | str) -> builtins.list[int]:
+        """Keep pending jobs from starting (scontrol hold); returns the ids held."""
+        return list(self._call("POST", f"/v1/jobs/{job}/hold").json()["held"])
+
+    def release(self, job: int | str) -> builtins.list[int]:
+        """Let held jobs start again (scontrol release); returns the ids released."""
+        return list(self._call("POST", f"/v1/jobs/{job}/release").json()["released"])
+
     def wait(self, job: int | str, timeout: float | None = None, poll: float = 0.05) -> dict[str, Any]:
         """Poll until the job (every task of an array) has ended; raises TimeoutError after ``timeout`` s."""
         deadline = None if timeout is None else time.monotonic() + timeout

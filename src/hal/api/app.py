@@ -24,6 +24,7 @@ from hal.controller.auth import Authenticator, Identity, check_user, create_toke
 from hal.controller.contracts import Forbidden, NotFound, SubmitError
 from hal.controller.core import Controller
 from hal.controller.directives import MAX_SCRIPT_BYTES, DirectiveError, ScriptTooLarge, build_request, wrap_script
+from hal.controller.holds import set_hold
 from hal.controller.placement_record import placement_of
 from hal.data.outputs import states_from_events
 
@@ -170,6 +171,14 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
     @app.delete("/v1/jobs/{ref}")
     def cancel(ref: str, who: Who) -> dict[str, Any]:
         return {"cancelled": ctl.cancel(ref, who)}
+
+    @app.post("/v1/jobs/{ref}/hold")
+    def hold(ref: str, who: Who) -> dict[str, Any]:
+        return {"held": set_hold(ctl, ref, who, True)}
+
+    @app.post("/v1/jobs/{ref}/release")
+    def release(ref: str, who: Who) -> dict[str, Any]:
+        return {"released": set_hold(ctl, ref, who, False)}
 
     @app.get("/v1/jobs/{ref}/logs", response_class=PlainTextResponse)
     def logs(ref: str, who: Who, stream: str = "stdout", tail: Annotated[int, Query(ge=0)] = 0) -> str:

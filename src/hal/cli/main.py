@@ -20,6 +20,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "nodes": ("hal.cli.nodes", "nodes", "command"),
     "show": ("hal.cli.show", "show", "command"),
     "cancel": ("hal.cli.cancel", "cancel", "command"),
+    "hold": ("hal.cli.hold", "hold", "command"),
+    "release": ("hal.cli.hold", "release", "command"),
     "history": ("hal.cli.history", "history", "command"),
     "wait": ("hal.cli.wait", "wait", "command"),
     "run": ("hal.cli.run", "run", "command"),

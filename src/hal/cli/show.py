@@ -17,6 +17,7 @@ ADVICE = {
     "DependencyNeverSatisfied": "a job it depends on ended the wrong way; cancel it and resubmit",
     "BeginTime": "its --begin time has not come yet",
     "JobArrayTaskLimit": "its array already has as many tasks queued or running as its %limit allows",
+    "JobHeldUser": "it is held (hal hold, or submitted with -H/--hold); hal release JOB lets it start",
     "StageInRetry": "its inputs could not be staged (see Cause); it tries again after a pause that doubles",
     "CacheWait": "the node caches are full of running jobs' inputs; it tries again once some may have ended",
     "Topology": "it waits for room inside the switches, blocks or level its --switches/--segment/--topology ask for",

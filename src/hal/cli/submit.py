@@ -41,6 +41,7 @@ def submit(
     begin: Annotated[str | None, Opt("--begin", "-b", help="now+60, HH:MM or an ISO time")] = None,
     requeue: Annotated[bool, Opt("--requeue", help="requeue after a node failure")] = False,
     exclusive: Annotated[bool, Opt("--exclusive")] = False,
+    hold: Annotated[bool, Opt("--hold", "-H", help="submit held: it starts only after hal release")] = False,
     chdir: Annotated[str | None, Opt("--chdir", "-D")] = None,
     export: Annotated[str | None, Opt("--export", help="ALL (default), NONE, or NAME[=value],...")] = None,
     input_data: Annotated[str | None, Opt("--input-data", help="datasets staged to $HAL_DATA/<name>: A,B")] = None,
@@ -78,7 +79,7 @@ def submit(
         "cpus-per-task": cpus_per_task, "mem": mem, "mem-per-cpu": mem_per_cpu, "gres": gres, "gpus": gpus,
         "time": time, "partition": partition, "account": account, "qos": qos, "output": output, "error": error,
         "dependency": dependency, "array": array, "begin": begin, "requeue": requeue or None,
-        "exclusive": exclusive or None, "chdir": chdir, "export": export,
+        "exclusive": exclusive or None, "hold": hold or None, "chdir": chdir, "export": export,
     }  # fmt: skip
     placement = {"input-data": input_data, "output-data": output_data, "switches": switches, "segment": segment}
     values.update({**placement, "topology": topology})

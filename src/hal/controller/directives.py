@@ -19,7 +19,7 @@ MAX_ARRAY_INDEX = 1_000_000
 SHORT = {
     "J": "job-name", "N": "nodes", "n": "ntasks", "c": "cpus-per-task", "t": "time", "p": "partition",
     "A": "account", "q": "qos", "o": "output", "e": "error", "d": "dependency", "a": "array", "b": "begin",
-    "D": "chdir", "G": "gpus",
+    "D": "chdir", "G": "gpus", "H": "hold",
 }  # fmt: skip
 VALUED = {
     "job-name", "nodes", "ntasks", "ntasks-per-node", "cpus-per-task", "mem", "mem-per-cpu", "gres", "gpus",
@@ -27,7 +27,7 @@ VALUED = {
     "nice", "wrap",
 }  # fmt: skip
 VALUED |= {"input-data", "output-data", "switches", "segment", "topology"}  # data plane and topology requests
-FLAGS = {"requeue", "no-requeue", "exclusive"}
+FLAGS = {"requeue", "no-requeue", "exclusive", "hold"}
 DEP_KINDS = ("after", "afterany", "afterok", "afternotok")
 
 
@@ -68,6 +68,7 @@ class JobRequest:
     segment: int | None = None  # --segment=N
     topology_required: str = ""  # --topology=required=LEVEL
     topology_preferred: str = ""  # --topology=preferred=LEVEL
+    hold: bool = False  # -H/--hold: submitted held (JobHeldUser) until `hal release`
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -324,6 +325,7 @@ def build_request(script: str, overrides: dict[str, str], env: dict[str, str], w
         begin=parse_begin(options["begin"], now) if "begin" in options else None,
         requeue="requeue" in options and "no-requeue" not in options,
         exclusive="exclusive" in options,
+        hold="hold" in options,
         nice=_int(options, "nice", 0, -10000) or 0,
         workdir=options.get("chdir", workdir),
         output=options.get("output", ""),

@@ -58,6 +58,7 @@ def spec_of(job_id: int, req: JobRequest, user: str, submit_time: float, deps: t
         segment=req.segment,
         topology_required=req.topology_required,
         topology_preferred=req.topology_preferred,
+        held=req.hold,
     )
 
 

@@ -104,7 +104,7 @@ class Scheduler:
         item = Waiting(spec, req, point, max(est.upper, point), self._seq, req.total[0])
         self._memo_keys(item)
         self.known.add(spec.job_id)
-        if spec.dependencies or (spec.begin_time is not None and spec.begin_time > now):
+        if spec.dependencies or spec.held or (spec.begin_time is not None and spec.begin_time > now):
             self.held[spec.job_id] = item
             reason = self._hold_reason(item, now)  # shown at once, not only after the next cycle
             if reason is not None:
@@ -137,6 +137,24 @@ class Scheduler:
             self._drop_end(act)
         act.predicted_end = predicted_end
         bisect.insort(self.ends, (predicted_end, act.seq, job_id))
+
+    def hold(self, job_id: int, held: bool, now: float) -> bool:
+        """Hold a waiting job (it never starts) or release it; False when it is not waiting here."""
+        item = self.held.get(job_id)
+        if item is None:
+            item = next((w for w in self.queue.items() if w.spec.job_id == job_id), None)
+            if item is None:
+                return False
+            self.queue.remove({job_id})
+        item = replace(item, spec=replace(item.spec, held=held))
+        self.held[job_id] = item
+        self.epoch += 1
+        reason = self._hold_reason(item, now)
+        if reason is None:
+            self.reasons.pop(job_id, None)
+        else:
+            self.reasons[job_id] = reason
+        return True
 
     def cancel(self, job_id: int) -> None:
         """Withdraw a pending or held job; running jobs end through ``finish``."""
@@ -331,6 +349,8 @@ class Scheduler:
 
     def _hold_reason(self, item: Waiting, now: float) -> PendingReason | None:
         spec = item.spec
+        if spec.held:
+            return PendingReason.JOB_HELD_USER
         for dep in spec.dependencies:
             if dep.kind is DependencyKind.AFTER:
                 if dep.job_id not in self.running and dep.job_id not in self.outcomes:

@@ -74,6 +74,7 @@ class PendingReason(enum.Enum):
     PARTITION_TIME_LIMIT = "PartitionTimeLimit"
     BAD_CONSTRAINTS = "BadConstraints"
     TOPOLOGY = "Topology"  # free nodes exist, but not within the requested switches, level or segments
+    JOB_HELD_USER = "JobHeldUser"  # sbatch -H / scontrol hold: waits for a release
 
 
 class DependencyKind(enum.Enum):
@@ -124,6 +125,7 @@ class JobSpec:
     topology_preferred: str = ""
     segment: int | None = None
     outputs: tuple[str, ...] = ()
+    held: bool = False  # sbatch -H / `hal hold`: never started until released
 
     def __post_init__(self) -> None:
         if self.tasks < 1:

@@ -1,0 +1,43 @@
+"""`hal hold` / `hal release` (Slurm's scontrol hold/release, sbatch -H): a held job keeps its place in the
+records and never starts until released. The hold is kept in the job's stored request, so a restarted
+controller holds it again."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from hal.controller.auth import Identity
+from hal.controller.contracts import Forbidden, SubmitError
+
+
+def set_hold(ctl: Any, ref: str, who: Identity, held: bool) -> list[int]:
+    """Hold (``held``) or release every pending job ``ref`` names; returns their ids. Running or ended jobs
+    are refused, as Slurm refuses them ("job is no longer pending execution")."""
+    ids = ctl.resolve(ref)
+    now = ctl.clock()
+    verb = "hold" if held else "release"
+    with ctl.lock:
+        rows = {r["id"]: r for r in ctl.store.query(job_ids=ids)}
+        owners = {r["user"] for r in rows.values()}
+        if any(not who.may_see(u) for u in owners):
+            raise Forbidden(f"job {ref} belongs to another user; you may {verb} only your own jobs")
+        pending = [j for j in ids if j in ctl.live and ctl.live[j].state == "PENDING"]
+        if not pending:
+            states = sorted({str(rows[j]["state"]) for j in ids if j in rows})
+            raise SubmitError(f"cannot {verb} job {ref}: it is no longer pending ({', '.join(states)})")
+        with ctl.store.engine.begin() as conn:
+            for jid in pending:
+                lv = ctl.live[jid]
+                lv.request = dataclasses.replace(lv.request, hold=held)
+                lv.spec = dataclasses.replace(lv.spec, held=held)
+                if jid not in ctl.gated and jid not in ctl.deferred:  # the rest enter the engine as they are
+                    ctl.sched.hold(jid, held, now)
+                request = json.loads(rows[jid]["request"])
+                request["hold"] = held
+                cause = f"held by {who.user}" if held else f"released by {who.user}"
+                ctl.store.update_job(conn, jid, {"request": json.dumps(request), "cause": cause},
+                                     (jid, now, "PENDING", cause))  # fmt: skip
+        ctl.wake.set()
+    return pending
