@@ -64,8 +64,10 @@ def shadow_of(s: Scheduler, head: Waiting, taken: Alloc | None = None) -> tuple[
 
 def _relaxed_at(book: object, head: Waiting) -> float:
     """When a --switches head's constraint lapses (submit + its capped maxwait), if it is still ahead."""
+    if head.spec.switches is None:  # the common case, first: this runs on every shadow computation
+        return math.inf
     wait_of = getattr(getattr(getattr(book, "select", None), "args", None), "switch_wait", None)
-    if head.spec.switches is None or wait_of is None:
+    if wait_of is None:
         return math.inf
     at = head.spec.submit_time + float(wait_of(head.spec.switches_wait))
     return at if at > getattr(book, "now", 0.0) else math.inf
