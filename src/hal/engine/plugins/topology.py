@@ -11,7 +11,7 @@ Python loops run over levels (a handful) or over the blocks of one segmented job
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -301,13 +301,7 @@ class TopologySelector:
             return self._fill(lvl - 1, members[inv == k], room, units, cost)
         if lvl - 1 > self.index.leaf:  # children above the leaves: count leaves, not children (Slurm's tree)
             return self._fill_leaves(lvl, members, room, units, cost)
-        order = np.lexsort((ccost, -croom))
-        cum = np.cumsum(croom[order])
-        k = int(np.searchsorted(cum, units))
-        whole = order[:k]
-        rest = units - (int(cum[k - 1]) if k else 0)
-        spare = order[k:]
-        spare = spare[croom[spare] >= rest]
+        whole, rest, spare = _whole_then_rest(np.lexsort((ccost, -croom)), croom, units)
         last = int(spare[np.lexsort((ccost[spare], croom[spare]))[0]])
         mask = np.isin(inv, whole)
         nodes_w = members[mask]
@@ -329,13 +323,7 @@ class TopologySelector:
         for up in range(ix.leaf + 1, lvl - 1):
             child = ix.parent[up][child]
         croom = np.bincount(child, weights=lroom)[child]
-        order = np.lexsort((uniq, lcost, -croom, -lroom))
-        cum = np.cumsum(lroom[order])
-        k = int(np.searchsorted(cum, units))
-        whole = order[:k]
-        rest = units - (int(cum[k - 1]) if k else 0)
-        spare = order[k:]
-        spare = spare[lroom[spare] >= rest]
+        whole, rest, spare = _whole_then_rest(np.lexsort((uniq, lcost, -croom, -lroom)), lroom, units)
         used = np.isin(child[spare], child[whole])  # the remainder stays in a child domain already used if it can
         last = int(spare[np.lexsort((lcost[spare], lroom[spare], ~used))[0]])
         nodes_w = members[np.isin(inv, whole)]
@@ -366,3 +354,15 @@ class TopologySelector:
             for node, n_seg in zip(picked[0], picked[1], strict=True)
         ]
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def _whole_then_rest(
+    order: npt.NDArray[np.intp], room: npt.NDArray[Any], units: int
+) -> tuple[npt.NDArray[np.intp], int, npt.NDArray[np.intp]]:
+    """Groups taken whole in ``order`` until the remainder fits in one more: (whole, remainder, the groups
+    that could take the remainder)."""
+    cum = np.cumsum(room[order])
+    k = int(np.searchsorted(cum, units))
+    rest = units - (int(cum[k - 1]) if k else 0)
+    spare = order[k:]
+    return order[:k], rest, spare[room[spare] >= rest]
