@@ -39,7 +39,11 @@ class StartBoard:
             snap, now = ctl.sched.clone(history=False), ctl.clock()  # never given submissions
             behind_limits(snap, ctl, now)
             forecaster = self.forecaster.fork()
-        self._cache = (key, forecaster.starts(snap, now))
+        try:
+            self._cache = (key, forecaster.starts(snap, now))
+        except Exception:  # forecasts are advice: a fault in them must never take the job listings down
+            log.exception("start forecasts failed; jobs are listed without them")
+            self._cache = (key, {})
         return self._cache[1]
 
     def save(self, path: Path) -> None:

@@ -251,8 +251,11 @@ class Forecaster:
             told = {int(j): (float(w), float(p)) for j, w, p in data["told"]}
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ValueError(f"not a saved forecaster state ({type(exc).__name__}: {exc})") from None
-        if not all(math.isfinite(r) and r > 0 for _, r in ratios) or not all(math.isfinite(x) for x in scores):
+        values = [r for _, r in ratios] + [r for v in users.values() for r in v]
+        if not all(math.isfinite(r) and r > 0 for r in values) or not all(math.isfinite(x) for x in scores):
             raise ValueError("not a saved forecaster state (non-finite or negative values)")
+        if not all(math.isfinite(w) for w, _ in told.values()):
+            raise ValueError("not a saved forecaster state (a non-finite forecast time)")
         self.ratios.extend(ratios)
         for u, v in users.items():
             self.users.setdefault(u, deque(maxlen=2 * max(self.by_user, 1))).extend(v)

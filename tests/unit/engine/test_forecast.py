@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -191,6 +192,10 @@ def test_the_forecasters_learned_errors_survive_a_restart(tmp_path: Path) -> Non
     assert list(again.forecaster.scores) == [0.5, 1.5]
     (tmp_path / "bad.json").write_text('{"ratios": [[0, "x"]]}')
     assert StartBoard().load(tmp_path / "bad.json") == 0
+    state = board.forecaster.state()
+    state["users"]["u0"][0] = float("nan")  # written back at shutdown, it failed every listing after a restart
+    (tmp_path / "nan.json").write_text(json.dumps(state))
+    assert StartBoard().load(tmp_path / "nan.json") == 0
     assert StartBoard().load(tmp_path / "missing.json") == 0
 
 
