@@ -224,3 +224,16 @@ def test_a_bad_estimate_is_refused_before_the_state_folder_is_created(tmp_path: 
     done = subprocess.run([sys.executable, "-m", "hal", "server", "--home", str(home), "--estimate", "bogus"],
                           capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
     assert done.returncode == 2 and "unknown runtime predictor 'bogus'" in done.stderr and not home.exists()
+
+
+def test_a_bad_profile_is_refused_before_the_state_folder_is_created(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    bad = tmp_path / "p.toml"
+    bad.write_text('order = "tuned"\n')
+    for profile, message in ((bad, "needs the weights hal tune found"), (tmp_path / "none.toml", "cannot read")):
+        done = subprocess.run([sys.executable, "-m", "hal", "server", "--home", str(home), "--profile", str(profile)],
+                              capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+        assert done.returncode == 2 and message in " ".join(done.stderr.split()) and not home.exists(), done.stderr

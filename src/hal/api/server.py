@@ -118,7 +118,7 @@ def build(opts: ServerOptions) -> tuple[Controller, Any, Store, Executor]:
     bootstrap_token(store, home)
     machine = Machine.load(opts.cluster)
     if opts.profile:
-        profile = Profile.from_toml(opts.profile.read_text(encoding="utf-8"))
+        profile = Profile.read(opts.profile, machine.cluster.topology is not None)
     else:  # a cluster file that describes its tree asks for placement on it (and --switches/--segment work)
         profile = Profile(order="multifactor", placement="topology" if machine.cluster.topology else "firstfit")
     executor = make_executor(opts.executor, home, opts.grace)

@@ -49,6 +49,8 @@ def server(
     """Start the controller: schedules with the engine, runs jobs, serves the API until interrupted."""
     from hal.api.server import BindRefused, ServerOptions, check_bind, serve  # heavy: only when serving
     from hal.controller.learning import PREDICTORS
+    from hal.controller.machine import Machine
+    from hal.engine.profile import Profile
 
     opts = ServerOptions(
         host,
@@ -73,6 +75,12 @@ def server(
         raise fail(f"unknown runtime predictor {estimate!r}; choose one of {', '.join(PREDICTORS)}")
     if model is not None and estimate != "gbm":
         raise fail("--model needs --estimate gbm")
+    try:  # the cluster file and the profile, before anything is created in --home
+        machine = Machine.load(cluster)
+        if profile is not None:
+            Profile.read(profile, machine.cluster.topology is not None)
+    except ValueError as exc:  # ClusterFileError is one
+        raise fail(str(exc)) from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
         serve(opts)

@@ -69,21 +69,18 @@ def topology_table(t: TopoSummary) -> Table:
     return table
 
 
-def read_profile(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"cannot read the profile {path}: {exc}") from exc
+def placement_topology_default(cluster: Path | None) -> bool:
+    """Whether a profile without a placement key places on a tree: with a cluster file that has one."""
+    if cluster is None:
+        return False
+    from hal.clusterfile import load_cluster
+
+    return load_cluster(cluster).topology is not None
 
 
 def applicable(profile: Profile) -> Profile:
     """A profile whose every setting changes the run: the engine ignores a backfill order outside EASY, so a
     user asking for one is told instead (the profile itself stays valid for code that sweeps combinations)."""
-    if profile.order == "tuned" and not profile.order_args:
-        raise ValueError(
-            "order 'tuned' needs the weights hal tune found: hal tune TRACE --train START:COUNT --profile-out "
-            "FILE, then --profile FILE"
-        )
     if profile.backfill_order == "sjf" and profile.backfill != "easy":
         raise ValueError(
             f"backfill order 'sjf' orders EASY's candidates; it needs backfill 'easy', not {profile.backfill!r}"
@@ -198,7 +195,7 @@ def simulate(
             raise fail(f"--profile sets the policy; drop {', '.join(fixed)} or put it in the profile")
     try:
         chosen = (
-            Profile.from_toml(read_profile(profile))
+            Profile.read(profile, has_tree=placement_topology_default(cluster))
             if profile is not None
             else Profile(order, backfill, backfill_order, placement, topology_reserve=topology_reserve)
         )

@@ -80,7 +80,8 @@ def tune(
             order_bsld(train_jobs, workload.capacity, estimate, backfill_order, name),
             order_bsld(test_jobs, workload.capacity, estimate, backfill_order, name),
         )
-    snippet = profile_toml(res.best, backfill_order, f"hal tune {trace.name} --train {train} --estimate {estimate}")
+    made_by = f"hal tune {trace.name} --train {train} --estimate {estimate}\n# use it with --estimate {estimate} (hal server, hal simulate): the weights were tuned on those predictions"
+    snippet = profile_toml(res.best, backfill_order, made_by)
     if profile_out is not None:
         profile_out.write_text(snippet, encoding="utf-8")
         err.print(f"tuned profile written to {profile_out} (use it with --estimate {estimate})")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any
 
 from hal.engine.api import QueueSort
@@ -63,6 +64,11 @@ class Profile:
         ):
             if value not in allowed:
                 raise ValueError(f"unknown {what} {value!r}; choose one of {list(allowed)}")
+        if self.order == "tuned" and not self.order_args:
+            raise ValueError(
+                "order 'tuned' needs the weights hal tune found: hal tune TRACE --train START:COUNT --profile-out "
+                "FILE gives a profile with them"
+            )
         if not (isinstance(self.max_switch_wait, int | float) and 0 <= self.max_switch_wait < float("inf")):
             raise ValueError(f"max_switch_wait must be a number of seconds >= 0, not {self.max_switch_wait!r}")
         if self.topology_reserve:
@@ -84,6 +90,24 @@ class Profile:
             raise ValueError(f"{self.order} has no arguments {sorted(unknown)}; it takes {sorted(known)}")
         order: QueueSort = cls(args_cls(**self.order_args))
         return order
+
+    @staticmethod
+    def read(path: Path, has_tree: bool) -> Profile:
+        """A profile file, for a cluster with or without a topology tree: a file that does not say where to
+        place jobs places them on the tree when there is one (as the default profile does), so a profile from
+        `hal tune` does not silently turn topology placement (and --switches/--segment) off."""
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValueError(f"cannot read the profile {path}: {exc}") from None
+        try:
+            profile = Profile.from_toml(text)
+            sched = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"{path}: not valid TOML: {exc}") from None
+        if has_tree and "placement" not in sched.get("scheduler", sched):
+            profile = replace(profile, placement="topology")
+        return profile
 
     @staticmethod
     def from_toml(text: str) -> Profile:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from hal.engine.plugins.multifactor import Multifactor
@@ -85,3 +87,21 @@ def test_toml_errors() -> None:
         Profile.from_toml('[scheduler]\nbackfill = "sometimes"\n')
     with pytest.raises(ValueError, match=r"f1 has no arguments \['speed'\]; it takes \['submit_weight'\]"):
         Profile.from_toml('[scheduler]\norder = "f1"\n[scheduler.order_args]\nspeed = 2\n').make_order()
+
+
+def test_a_profile_file_without_placement_keeps_the_tree_placement(tmp_path: Path) -> None:
+    """A profile from `hal tune` names no placement: on a cluster with a tree it places on the tree (the default
+    profile does), instead of silently falling back to first fit and refusing --switches jobs."""
+    from hal.engine.profile import Profile
+
+    path = tmp_path / "p.toml"
+    path.write_text('order = "tuned"\nbackfill = "easy"\n[order_args]\nw_pred = 1.0\n')
+    assert Profile.read(path, has_tree=True).placement == "topology"
+    assert Profile.read(path, has_tree=False).placement == "firstfit"
+    path.write_text('order = "fcfs"\nplacement = "bestfit"\n')
+    assert Profile.read(path, has_tree=True).placement == "bestfit"  # said explicitly: kept
+    path.write_text('order = "tuned"\n')
+    with pytest.raises(ValueError, match="needs the weights hal tune found"):
+        Profile.read(path, has_tree=False)
+    with pytest.raises(ValueError, match="cannot read the profile"):
+        Profile.read(tmp_path / "missing.toml", has_tree=False)
