@@ -80,7 +80,10 @@ def tune(
             order_bsld(train_jobs, workload.capacity, estimate, backfill_order, name),
             order_bsld(test_jobs, workload.capacity, estimate, backfill_order, name),
         )
-    made_by = f"hal tune {trace.name} --train {train} --estimate {estimate}\n# use it with --estimate {estimate} (hal server, hal simulate): the weights were tuned on those predictions"
+    made_by = (
+        f"hal tune {trace.name} --train {train} --estimate {estimate}\n"
+        f"# use it with --estimate {estimate} (hal server, hal simulate): the weights were tuned on those predictions"
+    )
     snippet = profile_toml(res.best, backfill_order, made_by)
     if profile_out is not None:
         profile_out.write_text(snippet, encoding="utf-8")
