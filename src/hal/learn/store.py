@@ -101,6 +101,12 @@ def save_model(predictor: GbmPredictor, path: str | Path) -> None:
         inputs=np.asarray(list(predictor.inputs), dtype=np.float64),
         targets=np.asarray(predictor.targets),
         residuals=np.asarray(predictor.residuals, dtype=np.float64),  # the p90 spread survives a restart
+        # inputs frozen at submission of jobs not ended yet: a restart learns them when they end
+        pending_ids=np.asarray(list(predictor.pending), dtype=np.int64),
+        pending_inputs=np.asarray([x for x, _ in predictor.pending.values()], dtype=np.float64).reshape(
+            len(predictor.pending), len(INPUTS)
+        ),
+        pending_guess=np.asarray([np.nan if g is None else g for _, g in predictor.pending.values()], np.float64),
     )
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("meta.json", json.dumps(meta))
@@ -117,7 +123,7 @@ def load_model(path: str | Path, trainer: Trainer | None = None) -> GbmPredictor
             meta = json.loads(zf.read("meta.json"))
             _check(meta, where)
             texts = [zf.read(f"booster_{i}.txt").decode() for i in range(int(meta["boosters"]))]
-            rows, targets, residuals = _window(zf.read("window.npz"))
+            rows, targets, residuals, frozen = _window(zf.read("window.npz"))
     except FileNotFoundError as exc:
         raise ModelFileError(f"model file not found: {where}") from exc
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, UnicodeDecodeError) as exc:
@@ -134,6 +140,13 @@ def load_model(path: str | Path, trainer: Trainer | None = None) -> GbmPredictor
         inputs = [[float(v) for v in r] for r in rows.tolist()]
         outputs = [float(v) for v in targets.tolist()]
         errors = [float(v) for v in residuals.tolist() if math.isfinite(v)]
+        ids, xs, guesses = frozen
+        if len(ids) != len(xs) or len(ids) != len(guesses) or (len(xs) and len(xs[0]) != len(INPUTS)):
+            raise ValueError("its unfinished jobs' inputs do not match its inputs")
+        pending = {
+            int(j): ([float(v) for v in x], None if math.isnan(g) else float(g))
+            for j, x, g in zip(ids.tolist(), xs.tolist(), guesses.tolist(), strict=True)
+        }
         seen = int(meta.get("seen", len(errors)))
         if any(len(r) != len(INPUTS) for r in inputs) or len(inputs) != len(outputs):
             raise ValueError("its training window does not match its inputs")
@@ -154,18 +167,24 @@ def load_model(path: str | Path, trainer: Trainer | None = None) -> GbmPredictor
     pred.learned_until = learned_until
     pred.residuals.extend(errors)
     pred.seen = seen
+    pred.pending = pending
     pred.next_train = pred.completions + cfg.retrain_every
     pred.inputs = deque(inputs, maxlen=cfg.window)
     pred.targets = deque(outputs, maxlen=cfg.window)
     return pred
 
 
-def _window(data: bytes) -> tuple[Any, Any, Any]:
+def _window(data: bytes) -> tuple[Any, Any, Any, tuple[Any, Any, Any]]:
     """The saved training rows and targets; numpy's own complaint about other bytes speaks of pickles."""
     try:
         window = np.load(io.BytesIO(data), allow_pickle=False)
         residuals = window["residuals"] if "residuals" in window.files else np.zeros(0)  # older files: none
-        return window["inputs"], window["targets"], residuals
+        frozen = (
+            (window["pending_ids"], window["pending_inputs"], window["pending_guess"])
+            if "pending_ids" in window.files
+            else (np.zeros(0, np.int64), np.zeros((0, len(INPUTS))), np.zeros(0))
+        )
+        return window["inputs"], window["targets"], residuals, frozen
     except (ValueError, OSError, KeyError, zipfile.BadZipFile, EOFError) as exc:
         raise ValueError("its training window (window.npz) is damaged") from exc
 

@@ -187,3 +187,21 @@ def test_one_early_retraining_replaces_the_warm_up_model(sample_history: History
     evaluate(sample_history, GbmPredictor(cfg, trainer))  # 3,000 completions: at 200, (500,) 1,200 or 1,500, ...
     trainer.join()
     assert trainer.fits == fits
+
+
+def test_a_job_running_when_the_model_was_saved_is_learned_when_it_ends(
+    tmp_path: Path, sample_history: History
+) -> None:
+    """Its input frozen at submission is saved with the model: a restarted server that hears of its end learns
+    from it (it was counted as relearned but dropped)."""
+    from dataclasses import replace
+
+    pred = trained(sample_history)
+    job = replace(sample_history.jobs[0], job_id=10**7, submit_time=1e9)
+    pred.predict(job)
+    save_model(pred, tmp_path / "m.hal")
+    loaded = load_model(tmp_path / "m.hal")
+    assert loaded.pending[job.job_id] == pred.pending[job.job_id]
+    before = loaded.completions
+    loaded.observe(job, 120.0, 1e9 + 500)
+    assert loaded.completions == before + 1 and job.job_id not in loaded.pending

@@ -126,11 +126,13 @@ class GbmPredictor:
             self.model = fresh
         x = self.input_of(job)
         self.history.submitted(job)
+        # A job predicted again (a restarted controller, a requeue) keeps the input frozen at its submission:
+        # that is the row it will be learned from.
         if self.model is None:
-            self.pending[job.job_id] = (x, None)
+            self.pending.setdefault(job.job_id, (x, None))
             return self.fallback.predict(job)
         guess = self._guess(self.model, x)
-        self.pending[job.job_id] = (x, guess)
+        self.pending.setdefault(job.job_id, (x, guess))
         # Whole seconds, like limits: fractional predictions make fractional start times, and then
         # start + limit can round back onto the very instant a job is found overrunning (an endless
         # extension in the simulator); integer times add up exactly.
