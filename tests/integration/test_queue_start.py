@@ -51,6 +51,9 @@ def test_forecasts_count_array_tasks_held_by_their_limit_and_begin_times(tmp_pat
                 time.sleep(0.1)
             behind = sdk.submit(WHOLE.format(minutes=2, seconds=1))["job_id"]
             later = sdk.submit(wrap="true", options={"begin": "now+7200", "ntasks": "1", "time": "1:00"})["job_id"]
+            after = sdk.submit(wrap="true", options={"dependency": f"afterok:{arr['job_id']}", "time": "1:00"})[
+                "job_id"
+            ]
             data = {
                 j["job_id"]: j for j in json.loads(live.cli("queue", "--start", "--json", check=True).stdout)["jobs"]
             }
@@ -59,7 +62,8 @@ def test_forecasts_count_array_tasks_held_by_their_limit_and_begin_times(tmp_pat
             assert [round(t - t0) for t in tasks] == [300, 600, 900]  # one after another, each planned 5 minutes
             assert abs(data[behind]["predicted_start"] - (t0 + 1200)) < 1.0  # after all four, not after the first
             assert abs(data[later]["predicted_start"] - data[later]["submit_time"] - 7200) < 2.0
-            for job in (arr["job_id"], behind, later):
+            assert data[after]["predicted_start"] >= t0 + 1200 - 1.0  # after the whole array (it showed N/A)
+            for job in (arr["job_id"], behind, later, after):
                 sdk.cancel(job)
     finally:
         live.stop()

@@ -71,7 +71,7 @@ def behind_limits(snap: Scheduler, ctl: Any, now: float) -> None:
     """Put the array tasks a ``%limit`` keeps out of the engine into a forecast's clone, so the jobs queued
     behind them are not forecast too early and they get forecasts themselves. The limit is modelled as lanes:
     the k-th waiting task runs after the task ``limit`` places ahead of it in the array ends (``afterany``),
-    planned like its siblings in the engine."""
+    planned like its siblings in the engine. Jobs that depend on such tasks follow, planned on their requests."""
     for array_id, gate in ctl.gates.items():
         if not gate.waiting:
             continue
@@ -95,3 +95,10 @@ def behind_limits(snap: Scheduler, ctl: Any, now: float) -> None:
                 snap.submit(replace(spec, dependencies=deps), now, Estimate(like.estimate, like.upper))
             except Rejected:  # e.g. a dependency the clone does not know: no forecast for it, nothing else
                 continue
+    for job_id in sorted(ctl.deferred):  # jobs waiting on those tasks, planned on their requests (never predicted)
+        spec = ctl.live[job_id].spec
+        limit = spec.time_limit or 3600.0
+        try:
+            snap.submit(spec, now, Estimate(limit, limit))
+        except Rejected:
+            continue
