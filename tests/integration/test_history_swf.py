@@ -81,3 +81,30 @@ def test_history_exports_a_trace_that_simulate_replays_in_its_partitions(
 
     res = server.cli("history", "--swf", str(tmp_path / "no-such-dir" / "x.swf"))
     assert res.returncode != 0 and "does not exist" in " ".join(res.stderr.split())
+
+
+def test_the_export_keeps_dependencies_limits_and_begin_times_for_the_replay(
+    sdk: Client, server: LiveServer, tmp_path: Path
+) -> None:
+    """A replay of an exported trace keeps what held jobs back live: an afterok chain, an array's %limit (as
+    lanes) and a --begin time (the job is submitted then); without them they all ran at once."""
+    first = sdk.submit(wrap="sleep 1", options={"ntasks": "1"})["job_id"]
+    second = sdk.submit(wrap="sleep 1", options={"dependency": f"afterok:{first}"})["job_id"]
+    arr = sdk.submit(wrap="sleep 1", options={"array": "0-3%2"})
+    late = sdk.submit(wrap="true", options={"begin": "now+2"})["job_id"]
+    for job in (second, arr["job_id"], late):
+        sdk.wait(job, timeout=60)
+    trace_file = tmp_path / "deps.swf"
+    server.cli("history", "-a", "--swf", str(trace_file), check=True)
+    recs = {r.job_id: r for r in read_swf(trace_file).records}
+    tasks = arr["job_ids"]
+    assert recs[second].preceding == first
+    assert [recs[t].preceding for t in tasks] == [-1, -1, tasks[0], tasks[1]]  # lanes of the %2 limit
+    late_rec = next(r for j, r in recs.items() if j == late)
+    assert late_rec.submit >= recs[first].submit + 1  # submitted at its begin time
+    out = tmp_path / "jobs.csv"
+    server.cli("simulate", str(trace_file), "--procs", "64", "--csv-out", str(out), check=True)
+    rows = {int(r["job_id"]): r for r in csv.DictReader(out.open())}
+    assert float(rows[second]["start"]) >= float(rows[first]["end"])
+    assert float(rows[tasks[2]]["start"]) >= float(rows[tasks[0]]["end"])
+    assert float(rows[tasks[3]]["start"]) >= float(rows[tasks[1]]["end"])

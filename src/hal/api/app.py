@@ -127,6 +127,7 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
         until: float | None = None,
         limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
         after: Annotated[int | None, Query(description="page on: only jobs with a larger id")] = None,
+        detail: Annotated[bool, Query(description="add each job's request details, as GET /v1/jobs/ID")] = False,
     ) -> dict[str, Any]:
         if user is not None and not who.may_see(user):
             raise HTTPException(403, "only admins may list other users' jobs")
@@ -134,7 +135,7 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
         states = [s.strip().upper() for s in state.split(",") if s.strip()] if state else None
         rows = ctl.store.query(owner, states, partition, since, until, limit=limit, after=after)
         now = ctl.clock()
-        return {"jobs": [record(r, now) for r in running_ends(ctl, ctl.annotate(rows))]}
+        return {"jobs": [record(r, now, detail) for r in running_ends(ctl, ctl.annotate(rows))]}
 
     def _visible(ref: str, who: Identity) -> list[dict[str, Any]]:
         ids = ctl.resolve(ref)

@@ -86,7 +86,7 @@ def export_swf(c: Any, path: Path, state: str | None, all_users: bool, filters: 
     recs: list[dict[str, Any]] = []
     after: int | None = None
     while True:
-        page = c.list(state=state, all_users=all_users, after=after, limit=PAGE, **filters)
+        page = c.list(state=state, all_users=all_users, after=after, limit=PAGE, detail=True, **filters)
         recs.extend(page)
         if len(page) < PAGE:
             break

@@ -15,7 +15,7 @@ from hal.engine.plugins.tuned import TunedArgs
 from hal.engine.predict.registry import make_predictor
 from hal.engine.profile import Profile
 from hal.learn.tune import FAMILIES, SEEDS, args_text, order_bsld, search, sim_objective
-from hal.sim.runner import SimOptions, load, parse_window
+from hal.sim.runner import SimOptions, keep_known_deps, load, parse_window
 from hal.sim.swf import TraceError
 
 BASELINES = ("fcfs", "sjf", "f1")
@@ -71,7 +71,7 @@ def tune(
         raise fail(f"the training slice {t0}:{tn} ends at job {t0 + tn}, past the {len(jobs)} usable jobs")
     if s0 + sn > len(jobs):
         raise fail(f"the test slice ends at job {s0 + sn}, past the {len(jobs)} usable jobs")
-    train_jobs, test_jobs = jobs[t0 : t0 + tn], jobs[s0 : s0 + sn]
+    train_jobs, test_jobs = keep_known_deps(jobs[t0 : t0 + tn]), keep_known_deps(jobs[s0 : s0 + sn])
     err.print(f"tuning on jobs {t0}-{t0 + tn - 1} with {budget} simulations ...")
     res = search(sim_objective(train_jobs, workload.capacity, estimate, backfill_order), budget, seed, FAMILIES[family])
     rows = {"tuned": (res.value, sim_objective(test_jobs, workload.capacity, estimate, backfill_order)(res.best))}

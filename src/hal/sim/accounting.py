@@ -44,10 +44,11 @@ def _int(value: Any) -> int:
 def to_swf(jobs: list[dict[str, Any]], nodes: dict[str, Any]) -> tuple[dict[str, str], list[SwfRecord]]:
     """Header and records of the ended jobs among ``jobs`` (API records, any order), times relative to the
     first submission; ``nodes`` is the API's nodes view (machine size, partitions in cluster order)."""
-    ended = sorted((j for j in jobs if j.get("state") in ENDED), key=lambda j: (j["submit_time"], j["job_id"]))
+    ended = sorted((j for j in jobs if j.get("state") in ENDED), key=lambda j: (_eligible(j), j["job_id"]))
+    preceding = _preceding(ended)
     partitions = _Numbering(p["name"] for p in nodes.get("partitions", []))
     users, groups, names, queues = _Numbering(), _Numbering(), _Numbering(), _Numbering()
-    origin = ended[0]["submit_time"] if ended else 0.0
+    origin = _eligible(ended[0]) if ended else 0.0
     records: list[SwfRecord] = []
     for j in ended:
         started, end = j.get("start_time"), j.get("end_time")
@@ -59,8 +60,8 @@ def to_swf(jobs: list[dict[str, Any]], nodes: dict[str, Any]) -> tuple[dict[str,
         records.append(
             SwfRecord(
                 job_id=int(j["job_id"]),
-                submit=round(j["submit_time"] - origin),
-                wait=round(started - j["submit_time"]) if ran else -1,
+                submit=round(_eligible(j) - origin),
+                wait=round(started - _eligible(j)) if ran else -1,
                 run=round(end - started) if ran else -1,  # a job cancelled while pending never ran
                 procs=procs if ran else -1,
                 cpu_time=round(j["cpu_seconds"] / per_proc) if ran and j.get("cpu_seconds") else -1,
@@ -74,8 +75,8 @@ def to_swf(jobs: list[dict[str, Any]], nodes: dict[str, Any]) -> tuple[dict[str,
                 executable=names(j.get("name")),
                 queue=queues(j.get("qos")),
                 partition=partitions(j.get("partition")),
-                preceding=-1,
-                think_time=-1,
+                preceding=preceding.get(int(j["job_id"]), -1),
+                think_time=0 if int(j["job_id"]) in preceding else -1,
             )
         )
     cpus = sum(int(n.get("cpus", 0)) for n in nodes.get("nodes", []))
@@ -91,9 +92,39 @@ def to_swf(jobs: list[dict[str, Any]], nodes: dict[str, Any]) -> tuple[dict[str,
         "MaxProcs": str(cpus),
         PARTITIONS_KEY: " ".join(f"{code}={name}" for name, code in partitions.codes.items()),
         "Note": "users, groups (accounts), executables (job names) and queues (QOS) are numbered by first "
-        "appearance; jobs cancelled before they started have run time -1",
+        "appearance; jobs cancelled before they started have run time -1; a --begin job is submitted at its begin "
+        "time; field 17 is the first job it waited for (afterok/afterany), or for a task of an array with a %limit, "
+        "the task that many places before it",
     }
     return header, records
+
+
+def _eligible(job: dict[str, Any]) -> float:
+    """When the job could first start: its submission, or its --begin time if later (SWF has no begin field,
+    so a replay submits it then)."""
+    begin = job.get("begin")
+    return max(float(job["submit_time"]), float(begin)) if begin is not None else float(job["submit_time"])
+
+
+def _preceding(ended: list[dict[str, Any]]) -> dict[int, int]:
+    """SWF's one preceding job per job: the first afterok/afterany dependency, else, for a task of an array
+    with a %limit, the task ``limit`` places before it (the lanes the limit runs its tasks in)."""
+    out: dict[int, int] = {}
+    by_array: dict[int, list[dict[str, Any]]] = {}
+    for j in ended:
+        for dep in j.get("dependencies") or []:
+            kind, _, ref = str(dep).partition(":")
+            if kind in ("afterok", "afterany") and ref.isdigit():
+                out[int(j["job_id"])] = int(ref)
+                break
+        if j.get("array_job_id") is not None and j.get("array_limit"):
+            by_array.setdefault(int(j["array_job_id"]), []).append(j)
+    for tasks in by_array.values():
+        tasks.sort(key=lambda t: t["job_id"])
+        limit = int(tasks[0]["array_limit"])
+        for k, t in enumerate(tasks[limit:], start=limit):
+            out.setdefault(int(t["job_id"]), int(tasks[k - limit]["job_id"]))
+    return out
 
 
 def partition_names(header: dict[str, str]) -> dict[int, str] | None:
@@ -129,6 +160,8 @@ def into_partitions(workload: Workload, trace: SwfTrace, cluster: Cluster) -> Wo
             why = f"job {job.job_id}: partition {name!r} is not in the cluster file (it has {sorted(known)})"
             workload.skipped.append(Problem(rec.line, why))
             continue
+        if rec.req_time <= 0:  # no --time: the partition's limit, as a live server gives it (else none)
+            job = dataclasses.replace(job, time_limit=part.max_time)
         if part.max_time is not None and job.time_limit is not None and job.time_limit > part.max_time:
             limit = f"{name!r} allows {part.max_time:.0f} s"
             why = f"job {job.job_id}: PartitionTimeLimit: asks {job.time_limit:.0f} s, {limit}"

@@ -99,10 +99,20 @@ def load(path: str | Path, opts: SimOptions) -> tuple[SwfTrace, Workload]:
         start, count = opts.window
         if start >= len(workload.jobs):
             raise ValueError(f"window starts at job {start} but the trace has {len(workload.jobs)} usable jobs")
-        workload.jobs = workload.jobs[start : start + count]
+        workload.jobs = keep_known_deps(workload.jobs[start : start + count])
     if opts.whole_nodes:
         workload.jobs = [whole_node_job(j, per_node) for j in workload.jobs]
     return trace, workload
+
+
+def keep_known_deps(jobs: list[JobSpec]) -> list[JobSpec]:
+    """A slice's jobs, without dependencies on jobs outside it (those ended before the slice begins)."""
+    ids = {j.job_id for j in jobs}
+    return [
+        j if all(d.job_id in ids for d in j.dependencies)
+        else dataclasses.replace(j, dependencies=tuple(d for d in j.dependencies if d.job_id in ids))
+        for j in jobs
+    ]  # fmt: skip
 
 
 def whole_node_job(job: JobSpec, per_node: int) -> JobSpec:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from hal.model.job import JobSpec
+from hal.model.job import Dependency, DependencyKind, JobSpec
 from hal.model.resources import Resources
 from hal.sim.swf import Problem, SwfRecord, SwfTrace
 
@@ -53,6 +53,7 @@ def to_workload(trace: SwfTrace, capacity: int | None = None, rules: Cleaning | 
     jobs: list[JobSpec] = []
     skipped: list[Problem] = []
     seen: dict[int, int] = {}  # job id -> line of the record kept
+    loaded: dict[int, int] = {}  # job id -> submit time, of the jobs kept so far (a preceding job must be one)
     for rec in sorted(trace.records, key=lambda r: r.job_id):
         line = rec.line
         first = seen.get(rec.job_id)
@@ -79,6 +80,11 @@ def to_workload(trace: SwfTrace, capacity: int | None = None, rules: Cleaning | 
         req = rec.req_time
         if req <= 0:
             req = max_req if rules.missing_request == "max" and max_req > 0 else rec.run
+        before = loaded.get(rec.preceding)  # SWF field 17: this job starts only after that one has ended
+        deps = (
+            (Dependency(DependencyKind.AFTERANY, rec.preceding),) if before is not None and before <= rec.submit else ()
+        )
+        loaded[rec.job_id] = rec.submit
         jobs.append(
             JobSpec(
                 job_id=rec.job_id,
@@ -93,6 +99,7 @@ def to_workload(trace: SwfTrace, capacity: int | None = None, rules: Cleaning | 
                 executable=rec.executable,
                 queue=rec.queue,
                 runtime=float(rec.run),
+                dependencies=deps,
             )
         )
     return Workload(jobs, cap, skipped, sized_by_largest_job=guessed)
