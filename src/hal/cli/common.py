@@ -24,10 +24,16 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def writable_files(*paths: Path | None) -> None:
+def writable_files(*paths: Path | None, inputs: tuple[Path | None, ...] = ()) -> None:
     """Refuse output files that cannot be written before a run that may take minutes, not after it: each is
     opened for appending (and removed again if it did not exist), which os.access cannot stand in for (root,
-    /proc and /sys say yes and then refuse)."""
+    /proc and /sys say yes and then refuse). An output that is an input, or given twice, is refused too."""
+    given = [p.resolve() for p in paths if p is not None]
+    if len(set(given)) != len(given):
+        raise fail(f"two outputs are the same file: {sorted({str(p) for p in given if given.count(p) > 1})}")
+    for used in (p.resolve() for p in inputs if p is not None):
+        if used in given:
+            raise fail(f"cannot write {used}: it is an input of this command")
     for path in paths:
         if path is None:
             continue

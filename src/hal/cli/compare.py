@@ -43,6 +43,8 @@ def compare(
     """Run several policies on the same trace and compare them side by side."""
     writable_files(summary_out)
     if no_plots:
+        if plots != Path("hal-compare"):
+            raise fail("--plots and --no-plots: give one of them")
         plots = None
     writable_folder(plots)
     if model is not None and estimate not in GBM_NAMES:
@@ -54,9 +56,9 @@ def compare(
         profiles = [(p.strip(), applicable(Profile.parse(p.strip()))) for p in policies.split(",") if p.strip()]
         if not profiles:
             raise ValueError("--policies names no policy (e.g. easy:fcfs,easy:sjf)")
-        twice = sorted({label for label, _ in profiles if [x for x, _ in profiles].count(label) > 1})
-        if twice:
-            raise ValueError(f"--policies names {', '.join(twice)} more than once")
+        same = [(a, b) for i, (a, pa) in enumerate(profiles) for b, pb in profiles[i + 1 :] if pa == pb]
+        if same:
+            raise ValueError(f"--policies names one policy twice: {same[0][0]} and {same[0][1]}")
         base = SimOptions(
             estimate=estimate,
             procs=procs,
@@ -89,7 +91,7 @@ def compare(
         )
         with progress_bar(label, len(workload.jobs)) as bar:
             runs.append((label, run_workload(swf, workload, opts, bar)))
-    out.print(summary_table([(label, r.summary) for label, r in runs], f"{trace.name}, estimate={estimate}"))
+    out.print(summary_table([(label, r.summary) for label, r in runs], f"{trace.name}, estimate={est}"))
     if plots is not None:
         from hal.sim.plots import plot_comparison
 

@@ -49,6 +49,12 @@ def history(
     if swf is not None:
         if jobs:
             raise fail("--swf exports a stretch of history; it takes --starttime/--endtime/--user, not --jobs")
+        if json_out or fmt != DEFAULT:
+            raise fail("--swf writes the SWF file only; --json and --format apply to the table")
+        from hal.sim.accounting import ENDED  # the SWF side: only when exporting
+
+        if keep is not None and not keep & set(ENDED):
+            raise fail(f"--swf exports ended jobs; --state {','.join(sorted(keep))} names none (e.g. CD,F,CA,TO)")
         writable_files(swf)
         with client() as c:
             filters = {"user": user, "since": parse_when(starttime), "until": parse_when(endtime)}

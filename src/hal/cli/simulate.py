@@ -164,7 +164,7 @@ def simulate(
 ) -> None:
     """Replay a trace through HAL's engine on a virtual clock and report wait, slowdown and utilization."""
     given = dict(locals())
-    writable_files(jobs_out, csv_out, summary_out)
+    writable_files(jobs_out, csv_out, summary_out, inputs=(trace, cluster, profile, model))
     if setup is not None:
         from hal.cli.rlsetup import run_rlscheduler
 
@@ -239,5 +239,6 @@ def simulate(
         if result.topology is not None:
             data["topology"] = result.topology.as_dict()
         summary_out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    if swf.problems or workload.skipped:
-        err.print(f"{len(swf.problems) + len(workload.skipped)} job(s) skipped; the rest of the trace ran")
+    left = len(swf.problems) + len(workload.skipped) + len(result.outcome.rejected)
+    if left:
+        err.print(f"{left} job(s) skipped or rejected; the rest of the trace ran")
