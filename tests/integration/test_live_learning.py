@@ -76,12 +76,17 @@ def test_a_bad_model_file_is_set_aside_and_relearned_on_last2_meanwhile(tmp_path
     db = tmp_path / "hal.db"
     fill_history(db, "ada", 5)
     bad = tmp_path / "model.zip"
-    bad.write_bytes(b"not a zip at all")
+    bad.write_bytes(b"PK\x03\x04 a zip cut short")  # a damaged model file
     live = open_predictor("gbm", bad, tmp_path)
     assert isinstance(live.predictor, GbmPredictor) and live.predictor.model is None
     assert live.warning is not None and str(bad) in live.warning and "last2 until then" in live.warning
     aside = tmp_path / "model.zip.unusable"
-    assert aside.read_bytes() == b"not a zip at all" and not bad.exists()  # kept for a look, out of the way
+    assert aside.read_bytes() == b"PK\x03\x04 a zip cut short" and not bad.exists()  # kept for a look, out of the way
+    trace = tmp_path / "jobs.swf"
+    trace.write_text("; MaxProcs: 8\n1 0 0 10 1 -1 -1 1 20 -1 1 1 1 1 -1 1 -1 -1\n")
+    with pytest.raises(ValueError, match="not a HAL model file"):  # named by mistake: refused, not renamed
+        open_predictor("gbm", trace, tmp_path)
+    assert trace.exists()
     store = Store(sqlite_url(db))
     assert relearn(live.predictor, store) == 5  # the new model starts from the site's records
     assert live.predictor.predict(spec_of(99, whole_machine(), "ada", 2.0e6, ())).point == pytest.approx(
@@ -141,7 +146,7 @@ def test_server_plans_on_gbm_learned_from_its_own_history(tmp_path: Path) -> Non
 
 def test_server_with_an_unusable_model_file_relearns_and_saves_a_new_one(tmp_path: Path) -> None:
     bad = tmp_path / "broken.zip"
-    bad.write_text("garbage")
+    bad.write_bytes(b"PK\x03\x04garbage")
     live = LiveServer(tmp_path, "--estimate", "gbm", "--model", str(bad))
     live.home.mkdir(parents=True)
     fill_history(live.home / "hal.db", getpass.getuser(), 600, t0=time.time() - 200_000)
@@ -154,7 +159,7 @@ def test_server_with_an_unusable_model_file_relearns_and_saves_a_new_one(tmp_pat
         live.stop()
     log = live.log.read_text()
     assert "last2 until then" in log and str(bad) in log and "WARNING" in log and "model trained" in log
-    assert (tmp_path / "broken.zip.unusable").read_text() == "garbage"
+    assert (tmp_path / "broken.zip.unusable").read_bytes() == b"PK\x03\x04garbage"
     load_model(bad)  # the model learned from the records replaced the broken file at shutdown
 
 

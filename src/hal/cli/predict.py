@@ -133,13 +133,20 @@ def predict_eval(
         err.print(f"[yellow]note:[/] the model's settings come from {model}; {named} apply to new models only")
     if model is not None and isinstance(pred, GbmPredictor) and pred.name != predictor:
         err.print(f"[yellow]note:[/] {model} holds a {pred.cfg.mode} model: it predicts as {pred.name}")
-    if model is not None and isinstance(pred, GbmPredictor) and pred.learned_until > history.jobs[0].submit_time:
+    epoch = 1e9  # a model a live server saved learned wall-clock times, not this trace's: no overlap to warn of
+    learned = pred.learned_until if isinstance(pred, GbmPredictor) else 0.0
+    if model is not None and isinstance(pred, GbmPredictor) and history.jobs[0].submit_time < learned < epoch:
         err.print(
             f"[yellow]note:[/] {model} learned from jobs that ended up to t={pred.learned_until:,.0f} s of the trace "
             f"it was trained on; if that is this trace, its jobs before then are scored by a model that has seen "
             "them (accuracy inflated). Score a model on a later stretch or another trace."
         )
     ev = evaluate(history, pred, trace.name)
+    if isinstance(pred, GbmPredictor) and pred.model is None:
+        err.print(
+            f"[yellow]note:[/] only {pred.completions:,} jobs ended, fewer than the {pred.cfg.warmup:,} a first model "
+            "needs: every prediction was last2's"
+        )
     if save_model_to is not None:
         if not isinstance(pred, GbmPredictor):
             raise fail(f"nothing saved to {save_model_to}: {model} was unusable, so the replay ran on last2")

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from hal.cli.common import out
+from hal.cli.common import fail, out
 from hal.cli.live import SHORT_STATE, JsonOpt, client, duration, emit_json, parse_states, stamp
 from hal.executors.hostlist import expand
 
@@ -41,8 +41,13 @@ def queue(
 ) -> None:
     """Jobs that are waiting or running (yours; admins may ask for all), and a summary of the whole queue."""
     states, keep = parse_states(state or "PENDING,RUNNING,CONFIGURING")
+    ended = keep is not None and bool(keep - {"PENDING", "RUNNING", "CONFIGURING"})
     with client() as c:
-        jobs = c.list(state=states, all_users=all_users, user=user, partition=partition)
+        if partition and partition not in {p["name"] for p in c.nodes()["partitions"]}:
+            raise fail(f"invalid partition name {partition!r}")
+        # ended jobs stay in the queue's view for 5 minutes, as squeue shows them (MinJobAge=300)
+        since = time.time() - 300.0 if ended else None
+        jobs = c.list(state=states, all_users=all_users, user=user, partition=partition, since=since)
         summary = c.summary()
     jobs = [j for j in jobs if keep is None or j["state"] in keep]
     if json_out:

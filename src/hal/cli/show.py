@@ -32,7 +32,8 @@ def _lines(j: dict[str, Any]) -> list[str]:
         f"   ExitCode={j['exit_code'] if j['exit_code'] is not None else 0}:{j['signal'] or 0}"
         f" Restarts={j['restarts']} Requeue={int(bool(j['requeue']))}",
         f"   RunTime={duration(j['elapsed'])} TimeLimit={duration(j['time_limit'])}",
-        f"   SubmitTime={stamp(j['submit_time'])} StartTime={stamp(j['start_time'])} EndTime={stamp(j['end_time'])}",
+        f"   SubmitTime={stamp(j['submit_time'])} EligibleTime={stamp(max(j['submit_time'], j.get('begin') or 0))}"
+        f" StartTime={stamp(j['start_time'])} EndTime={stamp(j['end_time'])}",
         f"   Partition={j['partition']} NodeList={j['nodelist'] or '(null)'}",
         f"   NumNodes={len(expand(j['nodelist'])) if j['nodelist'] else j['req_nodes'] or 1}"
         f" NumTasks={j['req_tasks']} CPUs/Task={j.get('cpus_per_task', 1)}"

@@ -57,6 +57,8 @@ def open_predictor(name: str, model: Path | None, home: Path) -> LivePredictor:
             raise ValueError("--model needs --estimate gbm")
         return LivePredictor(make_predictor(name), None, source="accounting records")
     _writable(path)
+    if model is not None and path.is_file() and not _looks_like_zip(path):  # e.g. a trace named by mistake
+        raise ValueError(f"--model {path} is not a HAL model file (not even a zip archive); it is left as it is")
     if not path.exists():  # a first start: the model is built from the records and saved there at shutdown
         return LivePredictor(fresh_gbm(), path, source=f"a new model (saved to {path} at shutdown)")
     predictor, warning = load_or_fallback(path, BackgroundTrainer())
@@ -71,6 +73,17 @@ def open_predictor(name: str, model: Path | None, home: Path) -> LivePredictor:
     reason = warning.removesuffix("; falling back to last2 predictions")
     warning = f"{reason}; {kept}; a new model is learned from the accounting records (last2 until then)"
     return LivePredictor(fresh_gbm(), path, warning, f"a new model (saved to {path} at shutdown)")
+
+
+def _looks_like_zip(path: Path) -> bool:
+    """A zip archive's first bytes: a damaged model file has them (it is set aside and relearned); a file
+    named by mistake does not (it is refused and left alone)."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4)
+    except OSError:
+        return False
+    return head in (b"PK\x03\x04", b"PK\x05\x06") or head == b""
 
 
 def fresh_gbm() -> GbmPredictor:
