@@ -15,7 +15,7 @@ import pytest
 
 from hal.controller.contracts import SubmitError
 from hal.controller.core import Controller
-from hal.controller.directives import build_request
+from hal.controller.directives import DirectiveError, build_request
 from hal.controller.machine import Machine
 from hal.controller.placement_record import placement_of
 from hal.controller.recovery import recover
@@ -100,6 +100,12 @@ def test_inputs_that_can_never_be_staged_are_refused_at_submission(tmp_path: Pat
         submit({"output-data": "made"})
     with pytest.raises(SubmitError, match="every task would write the same dataset"):
         submit({"output-data": "each", "array": "0-3"})
+    with pytest.raises(DirectiveError, match="'twice' is named twice"):  # it jammed every reader of it
+        submit({"output-data": "twice,twice"})
+    catalog.register(Dataset("half", 700_000, "sha256:" + "1" * 64, str(tmp_path / "half")))
+    catalog.register(Dataset("other", 700_000, "sha256:" + "2" * 64, str(tmp_path / "other")))
+    with pytest.raises(SubmitError, match="inputs together"):  # each fits a 1 MB cache, both never do
+        submit({"input-data": "half,other"})
     ctl.stop()
 
 
@@ -218,7 +224,9 @@ def test_a_stage_in_that_fails_is_held_before_its_next_attempt_and_survives_a_br
     ("key", "value", "message"),
     [("requeue_wait", -1, "requeue_wait must be >= 0"), ("cache_wait", "soon", "cache_wait must be a number"),
      ("attempts", 0, "attempts must be at least 1"), ("max_requeues", 1.5, "max_requeues must be a whole number"),
-     ("cache_size", "1M", r"unknown key.*cache_size")],
+     ("cache_size", "1M", r"unknown key.*cache_size"), ("cache_bytes", -5, "cache_bytes must be a positive"),
+     ("output_uri", "/out/{jobid}/{name}", r"unknown placeholder \{jobid\}"),
+     ("output_uri", "/out/x", r"needs \{name\}")],
 )  # fmt: skip
 def test_bad_retry_settings_are_refused_with_the_key(tmp_path: Path, key: str, value: object, message: str) -> None:
     (tmp_path / "c.toml").write_text(CLUSTER)
@@ -226,3 +234,5 @@ def test_bad_retry_settings_are_refused_with_the_key(tmp_path: Path, key: str, v
                      LocalExecutor(tmp_path / "spool"))  # fmt: skip
     with pytest.raises(ValueError, match=message):
         enable(ctl, {"cache_dir": str(tmp_path / "cache" / "{node}"), key: value})
+    with pytest.raises(ValueError, match=r"needs \{node\}"):  # one folder for all nodes: evictions collide
+        enable(ctl, {"cache_dir": str(tmp_path / "shared")})

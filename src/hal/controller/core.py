@@ -185,6 +185,8 @@ class Controller:
                 raise Forbidden(f"job {ref} belongs to another user; you may cancel only your own jobs")
             with self.store.engine.begin() as conn:
                 for lv in lives:
+                    if self.staging is not None and self.staging.cancel_staged(self, conn, lv, now, who.user):
+                        continue  # it never ran: ended at once, its copy stops within a chunk
                     if lv.state == "RUNNING":
                         self.executor.cancel(lv.job_id, self.grace)
                         self.cancelling.add(lv.job_id)

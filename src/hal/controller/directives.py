@@ -345,6 +345,9 @@ def placement_options(options: dict[str, str]) -> dict[str, Any]:
         "inputs": _datasets(options, "input-data"),
         "outputs": _datasets(options, "output-data"),
     }
+    both = sorted(set(out["inputs"]) & set(out["outputs"]))
+    if both:
+        raise DirectiveError(f"{both[0]!r} is both an --input-data and an --output-data; an output is a new dataset")
     if options.get("switches"):
         count, _, wait = options["switches"].partition("@")
         out["switches"] = _int({"switches": count}, "switches", None)
@@ -373,6 +376,9 @@ def _datasets(options: dict[str, str], key: str) -> list[str]:
     for name in names:
         if not _DATASET.fullmatch(name):
             raise DirectiveError(f"--{key}={name!r}: a dataset name is letters, digits, '_', '-' and '.' (not first)")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise DirectiveError(f"--{key}: {twice[0]!r} is named twice")
     return names
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from hal.data.cache import CacheFull
 from hal.data.outputs import OutputStaging, states_from_events
-from hal.data.stager import StageError, Stager
+from hal.data.stager import StageCancelled, StageError, Stager
 from hal.executors.api import ExecEvent, ExecEventKind, LaunchSpec
 from hal.executors.hostlist import expand
 
@@ -46,12 +46,17 @@ class LiveStaging:
         than every node cache."""
         with self.stager.guard():
             known = {name: self.stager.catalog.datasets.get(name) for name in inputs}
+        if self.outputs is not None:  # ended jobs' outputs still being copied out will be in the catalog too
+            produced = produced | self.outputs.in_flight(inputs)
         largest = max((c.capacity for c in self.stager.caches.values()), default=0)
         for name, dataset in known.items():
             if dataset is None and name not in produced:
                 return f"unknown dataset {name!r}: not in the catalog, and no queued or running job outputs it"
             if dataset is not None and dataset.size > largest:
                 return f"dataset {name!r} ({dataset.size:,} bytes) is larger than every node cache ({largest:,} bytes)"
+        together = sum(d.size for d in known.values() if d is not None)
+        if together > largest:  # each fits, but a node must hold them all at once
+            return f"its inputs together ({together:,} bytes) are larger than every node cache ({largest:,} bytes)"
         return None
 
     def uncataloged(self, names: list[str]) -> list[str]:
@@ -179,7 +184,9 @@ class LiveStaging:
         cause, busy = "", False
         try:
             if self.outputs is not None:  # an input an ended job is still staging out (a pipeline): wait for it
-                self.outputs.wait_settled(inputs)
+                stop = lambda: spec.job_id in controller.cancelling  # noqa: E731
+                if not self.outputs.wait_settled(inputs, stop=stop):
+                    raise StageCancelled(f"job {spec.job_id} was cancelled while it waited for its inputs")
             self.stager.stage_in(spec.job_id, inputs, nodes)
         except Exception as exc:  # StageError, an unknown dataset, anything: the job must not be lost
             cause = f"stage-in failed: {_said(exc)}"
@@ -218,6 +225,18 @@ class LiveStaging:
             node = controller.table.names[int(act.alloc.nodes[0])]  # where $HAL_DATA pointed
             self.outputs.after_end(controller, lv.job_id, outputs, node, state)
 
+    def cancel_staged(self, controller: Any, conn: Any, lv: Any, now: float, who: str) -> bool:
+        """`hal cancel` of a job whose inputs are being staged (it never ran): ended CANCELLED at once, in the
+        records (a restart used to run it), and its copy stops within a chunk. False: not staging."""
+        if lv.job_id not in self.staging:
+            return False
+        controller.cancelling.add(lv.job_id)  # the copy's next chunk stops it; its thread then finds it gone
+        self.stager.release(lv.job_id)
+        controller.machine.release(lv.job_id)
+        controller.sched.finish(lv.job_id, now, ok=False, ran=False)
+        controller._close(conn, lv, now, "CANCELLED", {"cause": f"cancelled by {who} while its inputs were staged"})
+        return True
+
     def shutdown(self) -> None:
         """The server stops: copies stop within a chunk (instead of holding the exit for a large transfer);
         the jobs they were for never ran and are requeued by the next start, which also stages out the outputs
@@ -235,7 +254,7 @@ class LiveStaging:
         self.stager.release(lv.job_id)
         with controller.store.engine.begin() as conn:
             controller.machine.release(lv.job_id)
-            controller.sched.finish(lv.job_id, now, ok=False)
+            controller.sched.finish(lv.job_id, now, ok=False, ran=False)
             if lv.restarts < self.max_requeues:
                 hold = self.requeue_wait * 2 ** min(lv.restarts, 4)
                 lv.spec = dataclasses.replace(lv.spec, begin_time=max(lv.spec.begin_time or 0.0, now + hold))
@@ -252,7 +271,7 @@ class LiveStaging:
         self.stager.release(lv.job_id)
         with controller.store.engine.begin() as conn:
             controller.machine.release(lv.job_id)
-            controller.sched.finish(lv.job_id, now, ok=False)
+            controller.sched.finish(lv.job_id, now, ok=False, ran=False)
             controller.sched.forget(lv.job_id)
             lv.state = "PENDING"
             lv.spec = dataclasses.replace(lv.spec, begin_time=now + hold)
@@ -316,7 +335,12 @@ def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
     names = controller.table.names
     size = table.get("cache_bytes", "10G")
     capacity = int(size) if isinstance(size, int) else parse_mem_mb(size) * 1024 * 1024
+    if capacity <= 0:
+        raise ValueError(f'[data] cache_bytes must be a positive size (e.g. "100G"), not {size!r}')
     pattern = str(table.get("cache_dir", "/var/tmp/hal-cache/{node}"))
+    _template(pattern, "cache_dir", {"node"}, needed={"node"})  # one folder per node: evictions stay apart
+    if "output_uri" in table:
+        _template(str(table["output_uri"]), "output_uri", {"name", "job"}, needed={"name"})
     try:
         caches = {n: NodeCache(n, Path(pattern.format(node=n)), capacity) for n in names}
     except OSError as exc:
@@ -349,6 +373,22 @@ def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
     controller.staging.cache_wait = _seconds(table, "cache_wait", 30.0)
     controller.staging.requeue_wait = _seconds(table, "requeue_wait", 60.0)
     return controller.staging  # type: ignore[no-any-return]
+
+
+def _template(text: str, key: str, allowed: set[str], needed: set[str]) -> None:
+    """A path template's placeholders, checked at start (a bad one crashed the loop when a job ended)."""
+    import string
+
+    try:
+        used = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
+    except ValueError as exc:
+        raise ValueError(f"[data] {key} = {text!r}: {exc}") from None
+    unknown, missing = sorted(used - allowed), sorted(needed - used)
+    if unknown or missing:
+        what = f"unknown placeholder {{{unknown[0]}}}" if unknown else f"needs {{{missing[0]}}}"
+        raise ValueError(
+            f"[data] {key} = {text!r}: {what}; it takes {', '.join('{' + a + '}' for a in sorted(allowed))}"
+        )
 
 
 DATA_KEYS = ("cache_dir", "cache_bytes", "catalog", "attempts", "backoff", "max_requeues", "requeue_wait",

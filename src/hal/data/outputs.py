@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -52,6 +53,7 @@ class OutputStaging:
             return
         with self._guard:
             before = self.states.get(job_id, {})
+            outputs = tuple(dict.fromkeys(outputs))  # a name given twice is one copy (and one count)
             self.copying.update(n for n in outputs if before.get(n) != "staging")  # each copy counted once
             self.states[job_id] = {**before, **dict.fromkeys(outputs, "staging")}
         for name in outputs:
@@ -89,15 +91,20 @@ class OutputStaging:
         with self._guard:
             return {n for n in names if self.copying[n] > 0}
 
-    def wait_settled(self, names: tuple[str, ...] | list[str], timeout: float | None = None) -> bool:
-        """Block until none of ``names`` is being staged out; False on timeout."""
+    def wait_settled(
+        self, names: tuple[str, ...] | list[str], timeout: float | None = None, stop: Callable[[], bool] | None = None
+    ) -> bool:
+        """Block until none of ``names`` is being staged out; False on timeout or once ``stop()`` says so
+        (looked at every second: the job waiting was cancelled)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._settled:
             while any(self.copying[n] > 0 for n in names) and not self.stager.closing.is_set():
+                if stop is not None and stop():
+                    return False
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
                     return False
-                self._settled.wait(left)
+                self._settled.wait(1.0 if left is None else min(left, 1.0))
         return True
 
     def _settle(self, controller: Any, job_id: int, name: str, state: str, detail: str = "") -> None:

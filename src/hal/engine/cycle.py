@@ -113,8 +113,9 @@ class Scheduler:
             self.queue.add(item)
         return item
 
-    def finish(self, job_id: int, now: float, ok: bool = True) -> None:
-        """A running job ended (any terminal state); frees it and teaches the predictor."""
+    def finish(self, job_id: int, now: float, ok: bool = True, ran: bool = True) -> None:
+        """A running job ended (any terminal state); frees it and teaches the predictor. ``ran=False``: its
+        work never began (its inputs never arrived), so there is no runtime to learn or to charge."""
         act = self.running.pop(job_id)
         if not act.released:
             self.book.release(act.alloc)
@@ -123,6 +124,11 @@ class Scheduler:
         self.outcomes[job_id] = ok
         runtime = now - act.start
         spec = act.item.spec
+        if not ran:
+            forget = getattr(self.predictor, "forget", None)
+            if forget is not None:
+                forget(job_id)
+            return
         self.predictor.observe(spec, runtime, now)
         self.ledger.charge(spec.user, runtime * spec.procs, now)
 
