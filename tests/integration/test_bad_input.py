@@ -71,7 +71,7 @@ def test_bad_lines_are_skipped_and_counted_and_the_rest_runs(
     for message in messages:
         assert message in err
     n_bad = len(bad_lines)
-    assert f"{n_bad} job(s) skipped; the rest of the trace ran" in err
+    assert f"{n_bad} job(s) skipped or rejected; the rest of the trace ran" in err
     assert summary["jobs"] == len(GOOD)
     assert summary["skipped"] == n_bad
 
@@ -81,7 +81,7 @@ def test_many_problems_are_summarized_not_all_printed(tmp_path: Path) -> None:
     done, summary = simulate_text(tmp_path, HEADER + "\n".join(GOOD + bad) + "\n")
     assert done.returncode == 0
     err = stderr_of(done)
-    assert "30 job(s) skipped; first ones:" in err and "30 job(s) skipped; the rest of the trace ran" in err
+    assert "30 job(s) skipped; first ones:" in err and "30 job(s) skipped or rejected; the rest of the trace ran" in err
     assert err.count("is not a number") == 5
     assert summary["jobs"] == 5 and summary["skipped"] == 30
 

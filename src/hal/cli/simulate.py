@@ -81,6 +81,7 @@ def placement_topology_default(cluster: Path | None) -> bool:
 def applicable(profile: Profile) -> Profile:
     """A profile whose every setting changes the run: the engine ignores a backfill order outside EASY, so a
     user asking for one is told instead (the profile itself stays valid for code that sweeps combinations)."""
+    profile.tuned_checked()
     if profile.backfill_order == "sjf" and profile.backfill != "easy":
         raise ValueError(
             f"backfill order 'sjf' orders EASY's candidates; it needs backfill 'easy', not {profile.backfill!r}"
