@@ -8,6 +8,7 @@ with the reason and finally fails with it, instead of being lost.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from pathlib import Path
 
@@ -210,6 +211,9 @@ def test_a_stage_in_that_fails_is_held_before_its_next_attempt_and_survives_a_br
         held = ctl.live[job].spec.begin_time
         assert held is not None and held >= ctl.clock() + 1.0  # held, not retried at once
         assert ctl.annotate([ctl.store.get(job) or {}])[0]["reason"] == "StageInRetry"  # not the user's --begin
+        row = ctl.store.get(job) or {}
+        assert "source missing" in row["cause"]  # `hal show` Cause says what failed
+        assert json.loads(row["request"])["begin"] == held  # kept for a restart, which retried at once
         (tmp_path / "store").mkdir()
         (tmp_path / "store" / "flaky").write_bytes(body)  # the storage is back before the hold ends
         _wait(ctl, [job], timeout=30)

@@ -354,3 +354,23 @@ def test_reading_a_queued_jobs_output_waits_for_that_job(tmp_path: Path) -> None
     assert row.get("state") == "COMPLETED" and row.get("restarts") == 0, row
     assert (tmp_path / "read").read_text() == "from-writer\n"
     assert json.loads(row["request"])["_deps"] == [["afterok", writer]]
+
+
+def test_a_reader_of_an_output_that_was_never_staged_out_fails_at_once(tmp_path: Path) -> None:
+    """The writer completed without writing its declared output, so there is nothing to read: the reader fails
+    with the reason at its first stage-in instead of being retried for minutes."""
+    ctl, staging = _controller(tmp_path)
+    ctl.start()
+    try:
+        (writer,) = ctl.submit(build_request("#!/bin/sh\ntrue\n", {"output-data": "never"}, {}, str(tmp_path), 0),
+                               "al").job_ids  # fmt: skip
+        (reader,) = ctl.submit(build_request("#!/bin/sh\ntrue\n", {"input-data": "never"}, {}, str(tmp_path), 0),
+                               "al").job_ids  # fmt: skip
+        _until(lambda: reader not in ctl.live, timeout=30)
+    finally:
+        ctl.stop()
+        staging.shutdown()
+    row = ctl.store.get(reader) or {}
+    assert row.get("state") == "FAILED" and row.get("restarts") == 0, row
+    assert "unknown dataset 'never'" in row["cause"] and "registered" not in row["cause"]
+    assert json.loads(row["request"])["_deps"] == [["afterok", writer]]

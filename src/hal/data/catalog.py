@@ -81,7 +81,7 @@ class Catalog:
         try:
             return self.datasets[name]
         except KeyError:
-            raise KeyError(f"unknown dataset {name!r}; registered: {sorted(self.datasets)[:10]}") from None
+            raise KeyError(f"unknown dataset {name!r}: not in the catalog") from None  # other users' names not listed
 
     def replicas_of(self, name: str) -> list[Replica]:
         with self._lock:

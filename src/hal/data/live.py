@@ -28,6 +28,9 @@ from hal.executors.hostlist import expand
 log = logging.getLogger("hal.data")
 
 
+RETRY_CAUSE = "requeued after a failed stage-in"
+
+
 class LiveStaging:
     def __init__(self, stager: Stager, max_requeues: int = 2, outputs: OutputStaging | None = None) -> None:
         self.stager = stager
@@ -66,9 +69,10 @@ class LiveStaging:
     def reason_of(self, row: dict[str, Any], controller: Any) -> str:
         """The pending reason, told apart where the data plane holds a job back (as BeginTime in the engine)."""
         reason = str(controller.reason(row["id"]))
-        if reason == "BeginTime" and row["id"] in self.cache_waits and row["cause"] == "waiting for cache room":
+        cause = str(row.get("cause") or "")
+        if reason == "BeginTime" and cause == "waiting for cache room":
             return "CacheWait"
-        if reason == "BeginTime" and row["id"] in self.failures and row["cause"] == "requeued":
+        if reason == "BeginTime" and cause.startswith(RETRY_CAUSE):
             return "StageInRetry"
         return reason
 
@@ -181,7 +185,7 @@ class LiveStaging:
         self, controller: Any, lv: Any, spec: LaunchSpec, inputs: tuple[str, ...], nodes: list[str]
     ) -> None:
         """Worker thread: copy (unlocked), then launch, requeue or cancel under the controller's lock."""
-        cause, busy = "", False
+        cause, busy, gone = "", False, False
         try:
             if self.outputs is not None:  # an input an ended job is still staging out (a pipeline): wait for it
                 stop = lambda: spec.job_id in controller.cancelling  # noqa: E731
@@ -191,6 +195,7 @@ class LiveStaging:
         except Exception as exc:  # StageError, an unknown dataset, anything: the job must not be lost
             cause = f"stage-in failed: {_said(exc)}"
             busy = isinstance(exc.__cause__, CacheFull) and exc.__cause__.pinned
+            gone = isinstance(exc, KeyError)  # not in the catalog (its writer's stage-out failed): retrying won't help
         with controller.lock:
             self.staging.pop(spec.job_id, None)
             now = controller.clock()
@@ -207,7 +212,7 @@ class LiveStaging:
                 self._wait_for_room(controller, lv, now, cause)
                 controller.wake.set()
             elif cause:
-                self._back_to_queue(controller, lv, now, cause)
+                self._back_to_queue(controller, lv, now, cause, retry=not gone)
                 controller.wake.set()
             else:
                 try:
@@ -246,7 +251,7 @@ class LiveStaging:
         self.stager.closing.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def _back_to_queue(self, controller: Any, lv: Any, now: float, cause: str) -> None:
+    def _back_to_queue(self, controller: Any, lv: Any, now: float, cause: str, retry: bool = True) -> None:
         """Requeue (held ``requeue_wait`` s, doubling with each restart, so a storage outage of minutes does not
         use up every attempt within seconds) or, past ``max_requeues``, fail with the stage-in reason."""
         log.warning("job %s: %s", lv.job_id, cause)
@@ -255,10 +260,11 @@ class LiveStaging:
         with controller.store.engine.begin() as conn:
             controller.machine.release(lv.job_id)
             controller.sched.finish(lv.job_id, now, ok=False, ran=False)
-            if lv.restarts < self.max_requeues:
+            if retry and lv.restarts < self.max_requeues:
                 hold = self.requeue_wait * 2 ** min(lv.restarts, 4)
                 lv.spec = dataclasses.replace(lv.spec, begin_time=max(lv.spec.begin_time or 0.0, now + hold))
                 controller._requeue(conn, lv, now, cause)
+                self._keep_hold(controller, conn, lv, f"{RETRY_CAUSE}: {cause}")
             else:
                 controller._close(conn, lv, now, "FAILED", {"cause": cause})
 
@@ -283,7 +289,17 @@ class LiveStaging:
                 "cause": "waiting for cache room",
             }
             controller.store.update_job(conn, lv.job_id, values, (lv.job_id, now, "PENDING", cause))
+            self._keep_hold(controller, conn, lv, "waiting for cache room")
             controller._to_engine(lv, now)
+
+    @staticmethod
+    def _keep_hold(controller: Any, conn: Any, lv: Any, cause: str) -> None:
+        """The hold's end as the job's begin time in its stored request, so a restart keeps it instead of
+        retrying at once (and using up an attempt); the cause says why (the stage-in error itself)."""
+        row = controller.store.get(lv.job_id) or {}
+        request = json.loads(row.get("request") or "{}")
+        request["begin"] = lv.spec.begin_time
+        controller.store.update_job(conn, lv.job_id, {"request": json.dumps(request), "cause": cause})
 
     @staticmethod
     def _expect_busy(controller: Any, job_id: int, now: float) -> None:
