@@ -159,7 +159,8 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
             events = ctl.store.events_of(rec["job_id"])
             rec["placement"] = placement_of(events)  # the score parts recorded at its launch
             if rec.get("output_data") and rec["state"] != "RUNNING":
-                rec["stage_out"] = states_from_events(events)
+                live = ctl.staging.outputs.state_of(rec["job_id"]) if ctl.staging and ctl.staging.outputs else {}
+                rec["stage_out"] = {**live, **states_from_events(events)}  # settled ones from the records
         if len(recs) == 1 and "_" not in ref and recs[0]["array_job_id"] is None:
             return recs[0]
         return recs[0] if "_" in ref else array_summary(recs)

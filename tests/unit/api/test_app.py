@@ -59,3 +59,39 @@ def test_only_admins_create_tokens(api: tuple[TestClient, str, str]) -> None:
     assert resp.status_code == 201 and resp.json()["token"].startswith("hal_")
     bad = client.post("/v1/tokens", json={"user": "no spaces"}, headers={"Authorization": f"Bearer {admin}"})
     assert bad.status_code == 400
+
+
+def test_an_output_being_staged_out_shows_as_staging(tmp_path: Path) -> None:
+    """`hal show` printed StageOut=NAME:not staged while the copy was under way (only settled ones are events)."""
+    import threading
+
+    cluster = tmp_path / "c.toml"
+    cluster.write_text(EXAMPLE.read_text() + f'\n[data]\ncache_dir = "{tmp_path}/cache/{{node}}"\n'
+                       f'catalog = "{tmp_path}/catalog.json"\n')  # fmt: skip
+    ctl, app, store, executor = build(ServerOptions(home=tmp_path / "home", executor="dev", cluster=cluster))
+    admin = (tmp_path / "home" / "token").read_text().strip()
+    outputs = ctl.staging.outputs
+    release = threading.Event()
+    real_copy = outputs._copy
+    outputs._copy = lambda *a: (release.wait(30), real_copy(*a))  # type: ignore[method-assign]
+    ctl.start()
+    try:
+        with TestClient(app) as client:
+            auth = {"Authorization": f"Bearer {admin}"}
+            body = {"script": '#!/bin/sh\necho x > "$HAL_DATA/res"\n', "options": {"output-data": "res"}}
+            job = client.post("/v1/jobs", json={**body, "workdir": str(tmp_path)}, headers=auth).json()["job_id"]
+            for _ in range(300):
+                rec = client.get(f"/v1/jobs/{job}", headers=auth).json()
+                if rec["state"] == "COMPLETED":
+                    break
+                threading.Event().wait(0.05)
+            assert rec["state"] == "COMPLETED" and rec["stage_out"] == {"res": "staging"}, rec
+            release.set()
+            assert outputs.wait(30.0)
+            assert client.get(f"/v1/jobs/{job}", headers=auth).json()["stage_out"]["res"].startswith("done")
+    finally:
+        release.set()
+        ctl.stop()
+        ctl.staging.shutdown()
+        executor.shutdown()
+        store.close()
