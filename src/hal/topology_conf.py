@@ -13,6 +13,9 @@ from hal.model.topology import Topology
 _PAIR = re.compile(r"(\w+)=(\S+)")
 
 
+KNOWN_KEYS = {"switchname", "switches", "nodes", "linkspeed", "blockname", "blocksizes"}
+
+
 class TopologyConfError(ValueError):
     """A topology.conf that does not describe the cluster's nodes, with the line at fault."""
 
@@ -42,6 +45,13 @@ def parse_topology_conf(text: str, node_names: Sequence[str]) -> Topology:
     """The tree form (``SwitchName=... Nodes=...|Switches=...``) or the block form (``BlockName=... Nodes=...``,
     with ``BlockSizes=`` the aligned aggregations of consecutive blocks a larger job must stay inside)."""
     records = _records(text)
+    for lineno, rec in records:
+        unknown = sorted(set(rec) - KNOWN_KEYS)
+        if unknown:  # `Switch=` for `Switches=` silently split one fabric into two
+            raise TopologyConfError(
+                f"line {lineno}: unknown key {unknown[0]!r}; topology.conf takes SwitchName, Switches, Nodes, "
+                "LinkSpeed, BlockName and BlockSizes"
+            )
     sizes = [(ln, r) for ln, r in records if "blocksizes" in r]
     blocks = [(ln, r) for ln, r in records if "blockname" in r]
     if sizes and not blocks:

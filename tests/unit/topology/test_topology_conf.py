@@ -77,6 +77,7 @@ def test_block_sizes_make_aligned_aggregations() -> None:
             "line 2: switch 's0' is already defined at line 1",
         ),
         ("SwitchName=s0 Nodes=dev[0-11] Switches=s1\nSwitchName=s1\n", "not both"),
+        ("SwitchName=s0 Nodes=dev[0-11]\nSwitchName=top Switch=s0\n", "line 2: unknown key 'switch'"),
     ],
 )
 def test_errors(text: str, message: str) -> None:
