@@ -25,6 +25,7 @@ class NodeCache:
         self.entries: OrderedDict[str, int] = OrderedDict()
         self.stamps: dict[str, tuple[int, int]] = {}  # (size, mtime in ns) when HAL last wrote or used it
         self.pins: dict[str, set[int]] = {}
+        self.reserved: dict[str, int] = {}  # copies under way: room made for them, counted until they land
         self._lock = threading.RLock()
         for p in self.root.iterdir():  # copies cut short by a stopped controller: never valid, never counted
             if p.is_file() and p.name.startswith(".") and p.name.endswith(".partial"):
@@ -74,7 +75,11 @@ class NodeCache:
 
     def used(self) -> int:
         with self._lock:
-            return sum(self.entries.values())
+            return sum(self.entries.values()) + sum(self.reserved.values())
+
+    def unreserve(self, name: str) -> None:
+        with self._lock:
+            self.reserved.pop(name, None)
 
     def touch(self, name: str) -> None:
         with self._lock:
@@ -92,8 +97,10 @@ class NodeCache:
             for holders in self.pins.values():
                 holders.discard(job_id)
 
-    def make_room(self, size: int) -> list[str]:
-        """Evict least recently used unpinned datasets until ``size`` bytes fit; the names evicted."""
+    def make_room(self, size: int, reserve: str | None = None) -> list[str]:
+        """Evict least recently used unpinned datasets until ``size`` bytes fit; the names evicted. With
+        ``reserve``, the room is held for that copy (two copies at once could otherwise both fit the same
+        free bytes) until ``add`` or ``unreserve``."""
         with self._lock:
             if size > self.capacity:
                 raise CacheFull(f"{self.node}: a dataset of {size} bytes exceeds the cache ({self.capacity} bytes)")
@@ -109,10 +116,13 @@ class NodeCache:
                 evicted.append(name)
             if self.used() + size > self.capacity:
                 raise CacheFull(f"{self.node}: {size} bytes do not fit; the rest of the cache is pinned by jobs", True)
+            if reserve is not None:
+                self.reserved[reserve] = size
             return evicted
 
     def add(self, name: str, size: int) -> None:
         with self._lock:
+            self.reserved.pop(name, None)
             self.entries[name] = size
             self.entries.move_to_end(name)
             self._stamp(name)

@@ -148,7 +148,7 @@ class Stager:
 
     def _copy(self, dataset: Dataset, rep: Replica, cache: NodeCache, job_id: int = -1) -> int:
         with self.guard():
-            for gone in cache.make_room(dataset.size):
+            for gone in cache.make_room(dataset.size, reserve=dataset.name):
                 self.catalog.remove_replica(gone, cache.node)
         final = cache.path_of(dataset.name)
         tmp = final.with_name(f".{dataset.name}.{threading.get_ident()}.partial")  # one per concurrent copy
@@ -165,6 +165,9 @@ class Stager:
             if got != dataset.checksum:
                 raise ChecksumMismatch(f"checksum mismatch: expected {dataset.checksum}, got {got} ({size} bytes)")
             tmp.replace(final)
+        except BaseException:
+            cache.unreserve(dataset.name)  # the room held for this copy is free again
+            raise
         finally:
             tmp.unlink(missing_ok=True)
         with self.guard():

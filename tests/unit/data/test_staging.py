@@ -145,3 +145,20 @@ def test_a_cancelled_jobs_copy_stops_between_chunks(plane, tmp_path: Path) -> No
     with pytest.raises(StageCancelled, match="job 4 was cancelled"):
         stager.stage_one(4, "big", "n0")
     assert asked == [4, 4] and not caches["n0"].has("big") and not list(caches["n0"].root.iterdir())
+
+
+def test_room_made_for_a_copy_is_held_until_it_lands(tmp_path: Path) -> None:
+    """Two stage-ins at once into one node cache both found the same free bytes and overfilled it; the room
+    made for a copy is now held for it, so the second waits (CacheFull, pinned: room comes back)."""
+    from hal.data.cache import CacheFull
+
+    cache = NodeCache("n0", tmp_path / "c", capacity=1000)
+    cache.make_room(600, reserve="a")
+    with pytest.raises(CacheFull) as info:
+        cache.make_room(600, reserve="b")
+    assert info.value.pinned and cache.used() == 600
+    cache.unreserve("a")  # the first copy failed: its room is free again
+    cache.make_room(600, reserve="b")
+    write(cache.root / "b", 600)
+    cache.add("b", 600)
+    assert cache.used() == 600 and not cache.reserved
