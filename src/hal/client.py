@@ -142,6 +142,15 @@ class Client:
     def logs(self, job: int | str, stream: str = "stdout") -> str:
         return self._call("GET", f"/v1/jobs/{job}/logs", params={"stream": stream}).text
 
+    def datasets(self) -> builtins.list[dict[str, Any]]:
+        """The data plane's catalog: each dataset with its size, checksum, URI and replica locations."""
+        return list(self._call("GET", "/v1/datasets").json()["datasets"])
+
+    def add_dataset(self, name: str, uri: str, location: str = "origin") -> dict[str, Any]:
+        """Register an existing file (any fsspec URL the server reads) as a dataset (admins)."""
+        body = {"name": name, "uri": uri, "location": location}
+        return dict(self._call("POST", "/v1/datasets", json=body).json())
+
     def nodes(self) -> dict[str, Any]:
         return dict(self._call("GET", "/v1/nodes").json())
 

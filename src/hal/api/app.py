@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 import hal
+from hal.api.datasets import dataset_router
 from hal.api.metrics import Metrics
 from hal.api.views import (
     array_summary,
@@ -219,6 +220,8 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
             "admin": body.admin,
             "token": create_token(ctl.store, body.user, body.admin, body.label),
         }
+
+    app.include_router(dataset_router(ctl, identity))
 
     @app.get("/metrics", response_class=PlainTextResponse)
     def prometheus(who: Who) -> Response:

@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo": ("hal.cli.demo", "demo", "command"),
     "predict-eval": ("hal.cli.predict", "predict_eval", "command"),
     "tune": ("hal.cli.tune", "tune", "command"),
+    "dataset": ("hal.cli.dataset", "app", "group"),
     "cluster": ("hal.cli.tools", "cluster_app", "group"),
     "trace": ("hal.cli.tools", "trace_app", "group"),
 }

@@ -1,0 +1,46 @@
+"""`hal dataset add/list` on a real server: datasets join the catalog without a restart (the running server owns
+the catalog file), and a job reads one at once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from tests.integration.livekit import EXAMPLE, LiveServer
+
+
+def test_an_admin_adds_a_dataset_and_a_job_reads_it(tmp_path: Path) -> None:
+    cluster = tmp_path / "c.toml"
+    cluster.write_text(EXAMPLE.read_text() + f'\n[data]\ncache_dir = "{tmp_path}/cache/{{node}}"\n'
+                       f'catalog = "{tmp_path}/catalog.json"\n')  # fmt: skip
+    data = tmp_path / "store" / "genome.fa"
+    data.parent.mkdir()
+    data.write_bytes(b"ACGT" * 50_000)
+    live = LiveServer(tmp_path, cluster=cluster)
+    live.start()
+    try:
+        added = json.loads(live.cli("dataset", "add", "genome", str(data), "--json", check=True).stdout)
+        assert (
+            added["size"] == 200_000 and added["checksum"] == "sha256:" + hashlib.sha256(data.read_bytes()).hexdigest()
+        )
+        listed = json.loads(live.cli("dataset", "list", "--json", check=True).stdout)["datasets"]
+        assert [(d["name"], d["replicas"]) for d in listed] == [("genome", ["origin"])]
+        script = tmp_path / "work" / "read.sh"
+        script.write_text('#!/bin/sh\nwc -c < "$HAL_DATA/genome"\n')
+        out = tmp_path / "read.out"
+        job = live.cli("submit", "--parsable", "--input-data=genome", "-o", str(out), str(script), check=True)
+        assert live.cli("wait", job.stdout.strip(), "--timeout", "60").returncode == 0
+        assert out.read_text().strip() == "200000"
+        for args, message in [
+            (["genome", str(data)], "already has a dataset 'genome'"),
+            (["other", str(tmp_path / "missing")], "cannot read"),
+            (["../up", str(data)], "a dataset name is letters"),
+        ]:
+            done = live.cli("dataset", "add", *args)
+            assert done.returncode != 0 and message in " ".join(done.stderr.split()), (args, done.stderr)
+        bob = live.new_user("bob")
+        done = live.cli("dataset", "add", "mine", str(data), token=bob)
+        assert done.returncode != 0 and "only admins" in done.stderr
+    finally:
+        live.stop()
