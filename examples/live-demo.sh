@@ -55,7 +55,8 @@ PID=$("$PY" -c "import json,os; print(json.load(open(os.path.join(os.environ['HA
 cat <<EOT
 
 HAL server running at $URL (pid $PID; log $HAL_HOME/server.log; API docs at $URL/docs).
-Job outputs go to out/hal-jobs/. Try, in this folder:
+Job outputs go to out/hal-jobs/ (jobs write theirs in the folder they were submitted from). Try, from the
+repository's root (where .venv is):
   export HAL_HOME=$HAL_HOME
   .venv/bin/hal queue          # squeue
   .venv/bin/hal show $SWEEP         # scontrol show job

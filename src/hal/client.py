@@ -74,7 +74,9 @@ class Client:
         try:
             resp = self._http.request(method, path, **kw)
         except httpx.TransportError as exc:
-            raise HalError(0, f"cannot reach the HAL server at {self.url}: {exc}") from None
+            raise HalError(
+                0, f"cannot reach the HAL server at {self.url}: {exc} (is one running? start it with hal server)"
+            ) from None
         if resp.status_code >= 400:
             try:
                 detail = resp.json().get("detail", resp.text)

@@ -242,3 +242,14 @@ def test_a_bad_profile_is_refused_before_the_state_folder_is_created(tmp_path: P
         done = subprocess.run([sys.executable, "-m", "hal", "server", "--home", str(home), "--profile", str(profile)],
                               capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
         assert done.returncode == 2 and message in " ".join(done.stderr.split()) and not home.exists(), done.stderr
+
+
+def test_a_database_that_cannot_be_used_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    for url, said in (("postgresql+psycopg://postgres@127.0.0.1:1/hal", "cannot use the database"),
+                      ("mysql://x@127.0.0.1/db", "no driver for it")):  # fmt: skip
+        cmd = [sys.executable, "-m", "hal", "server", "--home", str(tmp_path / "h"), "--port", "0", "--database", url]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode == 2 and said in " ".join(done.stderr.split()) and "Traceback" not in done.stderr

@@ -87,7 +87,7 @@ def _what_if(job_id: int, trace: Path, cluster_file: Path) -> None:
 def explain(
     job: Annotated[str, typer.Argument(help="job id")],
     trace: Annotated[Path | None, typer.Option(help="what-if: replay this SWF trace")] = None,
-    cluster: Annotated[Path | None, typer.Option(help="what-if: cluster TOML with its [topology]")] = None,
+    cluster: Annotated[Path | None, typer.Option(help="what-if: cluster TOML with a topology table")] = None,
 ) -> None:
     """Where a job runs or why it waits, with the parts of its placement score."""
     if trace is not None or cluster is not None:

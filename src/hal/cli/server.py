@@ -47,6 +47,8 @@ def server(
     grace: Annotated[float, typer.Option(help="seconds between SIGTERM and SIGKILL when cancelling")] = 10.0,
 ) -> None:
     """Start the controller: schedules with the engine, runs jobs, serves the API until interrupted."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from hal.api.server import BindRefused, ServerOptions, check_bind, serve  # heavy: only when serving
     from hal.controller.learning import PREDICTORS
     from hal.controller.machine import Machine
@@ -88,3 +90,8 @@ def server(
         raise fail(f"cannot start the server: {exc}") from None
     except ValueError as exc:
         raise fail(str(exc)) from None
+    except SQLAlchemyError as exc:  # no such database, no server there, bad credentials: one line, not a traceback
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise fail(f"cannot use the database {database}: {reason}") from None
+    except ModuleNotFoundError as exc:
+        raise fail(f"cannot use the database {database}: no driver for it ({exc.name} is not installed)") from None

@@ -60,7 +60,7 @@ def open_predictor(name: str, model: Path | None, home: Path) -> LivePredictor:
     if model is not None and path.is_file() and not _looks_like_zip(path):  # e.g. a trace named by mistake
         raise ValueError(f"--model {path} is not a HAL model file (not even a zip archive); it is left as it is")
     if not path.exists():  # a first start: the model is built from the records and saved there at shutdown
-        return LivePredictor(fresh_gbm(), path, source=f"a new model (saved to {path} at shutdown)")
+        return LivePredictor(fresh_gbm(), path, source=f"a new model (saved to {path} at shutdown once trained)")
     predictor, warning = load_or_fallback(path, BackgroundTrainer())
     if warning is None:
         return LivePredictor(predictor, path, source=f"model file {path}")
@@ -72,7 +72,7 @@ def open_predictor(name: str, model: Path | None, home: Path) -> LivePredictor:
         kept = f"left in place ({exc})"
     reason = warning.removesuffix("; falling back to last2 predictions")
     warning = f"{reason}; {kept}; a new model is learned from the accounting records (last2 until then)"
-    return LivePredictor(fresh_gbm(), path, warning, f"a new model (saved to {path} at shutdown)")
+    return LivePredictor(fresh_gbm(), path, warning, f"a new model (saved to {path} at shutdown once trained)")
 
 
 def _looks_like_zip(path: Path) -> bool:

@@ -107,8 +107,9 @@ def _eligible(job: dict[str, Any]) -> float:
 
 
 def _preceding(ended: list[dict[str, Any]]) -> dict[int, int]:
-    """SWF's one preceding job per job: the first afterok/afterany dependency, else, for a task of an array
-    with a %limit, the task ``limit`` places before it (the lanes the limit runs its tasks in)."""
+    """SWF's one preceding job per job: for a task of an array with a %limit past its first ``limit`` tasks, the
+    task ``limit`` places before it (the lanes the limit runs its tasks in; the first tasks carry the array's own
+    dependency, so every lane waits for it too); else the first afterok/afterany dependency."""
     out: dict[int, int] = {}
     by_array: dict[int, list[dict[str, Any]]] = {}
     for j in ended:
@@ -122,8 +123,8 @@ def _preceding(ended: list[dict[str, Any]]) -> dict[int, int]:
     for tasks in by_array.values():
         tasks.sort(key=lambda t: t["job_id"])
         limit = int(tasks[0]["array_limit"])
-        for k, t in enumerate(tasks[limit:], start=limit):
-            out.setdefault(int(t["job_id"]), int(tasks[k - limit]["job_id"]))
+        for k, t in enumerate(tasks[limit:], start=limit):  # the lane: through it, the array's dependency too
+            out[int(t["job_id"])] = int(tasks[k - limit]["job_id"])
     return out
 
 

@@ -61,3 +61,14 @@ def test_fields() -> None:
     with pytest.raises(ValueError, match="NUMBER=NAME"):
         partition_names({"HalPartitions": "1=a b"})
     assert partition_names({}) is None
+
+
+def test_an_array_with_a_limit_and_a_dependency_keeps_both() -> None:
+    """The first tasks carry the array's dependency and the rest follow them in lanes, so a replay waits for
+    the dependency and runs two at a time (all tasks named the dependency before, and ran at once)."""
+    tasks = [
+        _job(10 + k, array_job_id=10, array_task_id=k, array_limit=2, dependencies=["afterok:3"]) for k in range(5)
+    ]
+    _, recs = to_swf([_job(3), *tasks], NODES)
+    by_id = {r.job_id: r.preceding for r in recs}
+    assert [by_id[10 + k] for k in range(5)] == [3, 3, 10, 11, 12]
