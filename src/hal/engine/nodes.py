@@ -57,6 +57,9 @@ class NodeBook:
         self.now = 0.0  # set by the scheduler before each cycle; only time-relaxed selector constraints read it
         self._masks: dict[tuple[str, tuple[str, ...]], npt.NDArray[np.bool_]] = {}
         self.reserver: HeadReserver | None = None  # optional EASY variant (e.g. a leaf-aware reservation)
+        # Without a selector: the domains no job may span (separate switch fabrics, the largest BlockSizes
+        # groups), one id per node; first and best fit place a job inside one of them (None: no such limit).
+        self.fabrics: npt.NDArray[np.intp] | None = None
 
     fungible = False  # which nodes a job gets depends on where the free resources are
 
@@ -119,6 +122,8 @@ class NodeBook:
         for r, name in enumerate(names):
             if total[r] > cap[:, r].sum():
                 return f"needs {int(total[r])} {name} in all, the partition has {int(cap[:, r].sum())}"
+        if self.fabrics is not None and self.select is None:
+            return "it is larger than every domain a job may span (separate switch fabrics or BlockSizes groups)"
         if self.select is not None:
             full, used = self.table.capacity, per > 0
             if req.nodes:
@@ -143,6 +148,15 @@ class NodeBook:
         return NodeAlloc(chosen, take[:, None] * per[None, :])
 
     def _place(self, free: Matrix, req: Request, mask: npt.NDArray[np.bool_]) -> NodeAlloc | None:
+        if self.fabrics is None or self.select is not None:  # a selector keeps the limit itself
+            return self._place_in(free, req, mask)
+        for fabric in np.unique(self.fabrics[mask]).tolist():  # in node order: first fit takes the first that fits
+            got = self._place_in(free, req, mask & (self.fabrics == fabric))
+            if got is not None:
+                return got
+        return None
+
+    def _place_in(self, free: Matrix, req: Request, mask: npt.NDArray[np.bool_]) -> NodeAlloc | None:
         if req.exclusive:
             mask = mask & (free == self.table.capacity).all(axis=1)
         if req.nodes is not None:

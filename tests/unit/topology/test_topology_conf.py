@@ -145,3 +145,32 @@ def test_separate_fabrics_are_never_spanned() -> None:
     assert "the largest domain a job may span" in (book.impossible(req(10)) or "")  # type: ignore[arg-type]
     assert parse_topology_conf("SwitchName=s0 Nodes=n[000-005]\nSwitchName=s1 Nodes=n[006-011]\n"
                                "SwitchName=top Switches=s[0-1]\n", names).connected  # fmt: skip
+
+
+def test_first_and_best_fit_keep_jobs_inside_one_fabric_too() -> None:
+    """Not only topology placement: first fit (the default of `hal simulate --cluster`) spanned separate fabrics."""
+    from hal.engine.plugins.leaf_reserve import placement_book
+    from hal.engine.profile import Profile
+    from hal.engine.request import request_of
+    from hal.model.cluster import Cluster, NodeTable
+    from hal.model.job import JobSpec
+    from hal.model.resources import Resources
+
+    base = Cluster.uniform(12, Resources(cpus=1))
+    names = [n.name for n in base.nodes]
+    topo = parse_topology_conf(
+        "SwitchName=s0 Nodes=n[000-003]\nSwitchName=s1 Nodes=n[004-007]\nSwitchName=s2 Nodes=n[008-011]\n"
+        "SwitchName=top Switches=s[0-1]\n",
+        names,
+    )
+    for placement in ("firstfit", "bestfit"):
+        table = NodeTable.of(Cluster(base.nodes, base.partitions, topo))
+        book = placement_book(table, Profile(placement=placement), topo)
+        table.free[[0, 1]] = 0  # fabric {s0, s1} has 6 free nodes, s2 has 4
+        six = book.allocate(request_of(JobSpec(1, 0.0, tasks=6, nodes=6, exclusive=True), table.space))
+        assert six is not None and set(six.nodes.tolist()) <= set(range(8)), placement
+        table.free[[2]] = 0  # now 5 free in the first fabric, 4 in the second: 6 fit nowhere
+        assert book.allocate(request_of(JobSpec(2, 0.0, tasks=6, nodes=6, exclusive=True), table.space)) is None
+        assert "every domain a job may span" in (
+            book.impossible(request_of(JobSpec(3, 0.0, tasks=10, nodes=10, exclusive=True), table.space)) or ""
+        )

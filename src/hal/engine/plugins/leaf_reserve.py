@@ -26,7 +26,7 @@ import numpy.typing as npt
 from hal.engine.nodes import NodeAlloc, NodeBook
 from hal.engine.plan import Plan, Reservation
 from hal.engine.plugins.placement import RANKERS
-from hal.engine.plugins.topology import Hold, TopologyArgs, TopologySelector
+from hal.engine.plugins.topology import Hold, TopoIndex, TopologyArgs, TopologySelector
 from hal.engine.profile import Profile
 from hal.engine.queue import Waiting
 from hal.engine.request import Request
@@ -106,7 +106,11 @@ def placement_book(table: NodeTable, profile: Profile, topology: Topology | None
     placement; with ``placement = "topology"``, a topology selector on the cluster's tree (flat without one)
     and the leaf reservation its ``topology_reserve`` asks for."""
     if profile.placement != "topology":
-        return NodeBook(table, RANKERS[profile.placement])
+        book = NodeBook(table, RANKERS[profile.placement])
+        if topology is not None and not topology.connected:  # no placement spans separate fabrics
+            index = TopoIndex(topology)
+            book.fabrics = index.ids[index.span_top].copy()
+        return book
     selector = TopologySelector(
         topology or Topology.flat(len(table)), TopologyArgs(max_switch_wait=profile.max_switch_wait)
     )
