@@ -109,15 +109,16 @@ def _eligible(job: dict[str, Any]) -> float:
 def _preceding(ended: list[dict[str, Any]]) -> dict[int, int]:
     """SWF's one preceding job per job: for a task of an array with a %limit past its first ``limit`` tasks, the
     task ``limit`` places before it (the lanes the limit runs its tasks in; the first tasks carry the array's own
-    dependency, so every lane waits for it too); else the first afterok/afterany dependency."""
+    dependency, so every lane waits for it too); else, of the jobs it waited for to end (afterok, afterany,
+    afternotok; an array stands for all its tasks), the one that ended last."""
     out: dict[int, int] = {}
     by_array: dict[int, list[dict[str, Any]]] = {}
+    ends = {int(j["job_id"]): float(j.get("end_time") or 0.0) for j in ended}
     for j in ended:
-        for dep in j.get("dependencies") or []:
-            kind, _, ref = str(dep).partition(":")
-            if kind in ("afterok", "afterany") and ref.isdigit():
-                out[int(j["job_id"])] = int(ref)
-                break
+        waited = [int(ref) for kind, _, ref in (str(d).partition(":") for d in j.get("dependencies") or [])
+                  if kind in ("afterok", "afterany", "afternotok") and ref.isdigit() and int(ref) in ends]  # fmt: skip
+        if waited:  # SWF has one: the job it waited for longest (the last to end of those it depended on)
+            out[int(j["job_id"])] = max(waited, key=lambda ref: (ends[ref], ref))
         if j.get("array_job_id") is not None and j.get("array_limit"):
             by_array.setdefault(int(j["array_job_id"]), []).append(j)
     for tasks in by_array.values():

@@ -72,3 +72,12 @@ def test_an_array_with_a_limit_and_a_dependency_keeps_both() -> None:
     _, recs = to_swf([_job(3), *tasks], NODES)
     by_id = {r.job_id: r.preceding for r in recs}
     assert [by_id[10 + k] for k in range(5)] == [3, 3, 10, 11, 12]
+
+
+def test_a_job_that_waited_for_several_names_the_last_to_end() -> None:
+    """SWF has one preceding job: of those it waited for (afterok:A:B, a whole array), the one that ended last,
+    so the replay cannot start it before any of them ended (it named the first, which ended earliest)."""
+    jobs = [_job(1, end_time=2000.0), _job(2, end_time=5000.0), _job(3, end_time=3000.0),
+            _job(9, dependencies=["afterok:1", "afterany:2", "afterok:3", "after:4"])]  # fmt: skip
+    _, recs = to_swf(jobs, NODES)
+    assert {r.job_id: r.preceding for r in recs}[9] == 2
