@@ -43,6 +43,7 @@ def _what_if(job_id: int, trace: Path, cluster_file: Path) -> None:
     from hal.engine.profile import Profile
     from hal.model.cluster import NodeTable
     from hal.model.topology import Topology
+    from hal.sim.accounting import into_partitions
     from hal.sim.placement_sim import PlacementSimulation
     from hal.sim.swf import read_swf
     from hal.sim.workload import to_workload
@@ -51,14 +52,17 @@ def _what_if(job_id: int, trace: Path, cluster_file: Path) -> None:
     table = NodeTable.of(cluster)
     selector = TopologySelector(cluster.topology or Topology.flat(len(table)))
     book = NodeBook(table, selector=selector)
-    workload = to_workload(read_swf(trace), int(table.capacity[:, 0].sum()))
+    swf = read_swf(trace)
+    workload = into_partitions(to_workload(swf, int(table.capacity[:, 0].sum())), swf, cluster)
     jobs = workload.jobs
     where = next((i for i, j in enumerate(jobs) if j.job_id == job_id), None)
     if where is None:
         why = next((str(p) for p in workload.skipped if f"job {job_id}:" in p.message), "no such job in the trace")
         raise fail(f"job {job_id} cannot be replayed from {trace}: {why}")
-    jobs = jobs[: where + 100]  # jobs submitted long after it cannot change where it went
     found: dict[str, Any] = {}
+
+    class Found(Exception):
+        """The job started: the rest of the trace cannot change where it went, so the replay stops there."""
 
     def on_start(spec: Any, nodes: tuple[int, ...], now: float) -> float:
         if spec.job_id == job_id:
@@ -71,12 +75,17 @@ def _what_if(job_id: int, trace: Path, cluster_file: Path) -> None:
             book.take(alloc)
             found["when"], found["nodes"] = now, table.nodelist(list(nodes))
             found["wait"] = now - spec.submit_time
+            raise Found
         return 0.0
 
     sim = PlacementSimulation(jobs, book, Profile(), make_predictor("user"), selector.index, on_start=on_start)
-    sim.run()
+    try:
+        out_of = sim.run()
+    except Found:
+        out_of = None
     if not found:
-        raise fail(f"job {job_id} never started in the replay")
+        rejected = [r for r in (out_of.rejected if out_of is not None else []) if r.startswith(f"job {job_id}:")]
+        raise fail(rejected[0] if rejected else f"job {job_id} never started in the replay")
     out.print(
         f"job {job_id} started at t={found['when']:.0f} s after waiting {found['wait']:.0f} s on {found['nodes']}"
     )
