@@ -113,6 +113,16 @@ def _blocks(
     consecutive blocks (in the file's order), so a job that needs more than one block takes an aligned group of
     the smallest size that holds it, as Slurm's topology/block places it."""
     owner = _owner(entries, "blockname", node_names)
+    if sizes:
+        counts: dict[str, int] = {}
+        for block in owner.values():
+            counts[block] = counts.get(block, 0) + 1
+        big = max(counts, key=lambda b: counts[b])
+        if counts[big] > sizes[0]:  # the first BlockSizes value is the block size (Slurm's base block size)
+            raise TopologyConfError(
+                f"BlockSizes={','.join(map(str, sizes))}: the first value is the block size, but block {big!r} "
+                f"has {counts[big]} nodes"
+            )
     if len(sizes) < 2:
         return Topology(("block",), tuple((owner[n],) for n in node_names))
     index = {rec["blockname"]: i for i, (_, rec) in enumerate(entries)}

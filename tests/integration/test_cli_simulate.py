@@ -295,3 +295,23 @@ def test_explain_replays_the_whole_trace_as_simulate_does(sample: Path, tmp_path
     said = CliRunner().invoke(app, ["explain", "2324", "--trace", str(sample), "--cluster", str(tree)])
     assert said.exit_code == 0, said.output
     assert f"started at t={start:.0f} s" in " ".join(said.output.split())
+
+
+def test_a_trace_runs_in_the_default_partition_and_fewest_leaves_count_within_it(sample: Path, tmp_path: Path) -> None:
+    """A trace that names no partitions runs in the cluster's default partition (its nodes), as a live server
+    puts jobs without -p; 'in fewest leaves' counts the leaves the job's partition has (it counted the machine's)."""
+    part = tmp_path / "part.toml"
+    part.write_text(
+        '[[nodes]]\nprefix = "a"\ncount = 64\ncpus = 1\npartitions = ["small", "all"]\n'
+        '[[nodes]]\nprefix = "b"\ncount = 64\ncpus = 1\npartitions = ["all"]\n'
+        '[[partitions]]\nname = "small"\ndefault = true\n[[partitions]]\nname = "all"\n'
+        '[topology]\nlevels = ["leaf"]\nfanouts = [32]\n'
+    )  # 4 leaves of 32 nodes; "small" (the default) has the first two
+    summary = tmp_path / "s.json"
+    done = CliRunner().invoke(app, ["simulate", str(sample), "--cluster", str(part), "--placement", "topology",
+                                    "--window", "0:500", "--summary-out", str(summary)])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    said = " ".join(done.output.split())
+    assert "needs 100 tasks" in said or "the partition has 64" in said  # 100-processor jobs no longer fit
+    topo = json.loads(summary.read_text())["topology"]
+    assert topo["fewest_leaf_share"] == 1.0  # best fit in two leaves: every job in the fewest its partition allows

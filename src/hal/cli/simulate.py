@@ -175,6 +175,8 @@ def simulate(
 
         run_rlscheduler(trace, setup, order, backfill, summary_out)
         return
+    if topology_reserve and not whole_nodes:  # it holds whole-node jobs; trace jobs are tasks without it
+        raise fail("--topology-reserve holds multi-node jobs for their fewest leaves: it needs --whole-nodes")
     if placement != "firstfit" and cluster is None:
         raise fail(f"--placement {placement} places jobs on nodes: it needs --cluster")
     if min_runtime < 0:
@@ -228,6 +230,7 @@ def simulate(
     pol = opts.profile
     label = f"{pol.backfill}:{pol.order}" + (":sjf" if pol.backfill_order == "sjf" else "") + f" est={estimate}"
     label += f" reserve={pol.topology_reserve}" if pol.topology_reserve else ""
+    label += f" place={pol.placement}" if cluster is not None else ""
     out.print(summary_table([(label, result.summary)], f"{trace.name} on {result.outcome.capacity} processors"))
     if result.topology is not None:
         out.print(topology_table(result.topology))

@@ -144,12 +144,11 @@ def partition_names(header: dict[str, str]) -> dict[int, str] | None:
 
 
 def into_partitions(workload: Workload, trace: SwfTrace, cluster: Cluster) -> Workload:
-    """Each job of a trace that names its partitions back in its partition (the default one for a job without),
+    """Each job of a trace that names its partitions back in its partition (the default one for a job without, and
+    for every job of a trace that names none),
     with the admission rule a live server applies: a request over the partition's ``max_time`` is refused
     (skipped, with the reason). The engine then limits each job to its partition's nodes."""
-    names = partition_names(trace.header)
-    if names is None:
-        return workload
+    names = partition_names(trace.header) or {}  # another trace: every job in the default partition, as live
     default = cluster.default_partition()
     known = {p.name: p for p in cluster.partitions}
     records = {rec.job_id: rec for rec in trace.records}

@@ -128,7 +128,7 @@ def topo_index(book: Book, opts: SimOptions) -> TopoIndex | None:
     measured too, for comparison); None without a tree."""
     index = getattr(getattr(book, "select", None), "index", None)
     if isinstance(index, TopoIndex):
-        return index
+        return index if index.counts[index.leaf] > 1 else None  # one leaf: nothing to measure
     if opts.cluster is None:
         return None
     topology = load_cluster(opts.cluster).topology

@@ -10,9 +10,14 @@ import numpy.typing as npt
 from hal.engine.plugins.topology import TopoIndex
 
 
-def fewest_leaves(index: TopoIndex, nodes: int) -> int:
-    """The fewest leaf domains that can hold ``nodes`` whole nodes on an empty machine."""
-    sizes = np.sort(index.size[index.leaf])[::-1]
+def fewest_leaves(index: TopoIndex, nodes: int, eligible: npt.NDArray[np.bool_] | None = None) -> int:
+    """The fewest leaf domains that can hold ``nodes`` whole nodes on an empty machine (of the ``eligible``
+    nodes only: a job's partition may hold part of a leaf)."""
+    if eligible is None:
+        sizes = index.size[index.leaf]
+    else:
+        sizes = np.bincount(index.ids[index.leaf][eligible], minlength=index.counts[index.leaf])
+    sizes = np.sort(sizes)[::-1]
     return int(np.searchsorted(np.cumsum(sizes), nodes)) + 1
 
 
@@ -61,13 +66,18 @@ def summarize_topology(
     capacity: float,
     domain_level: int,
     frag_samples: list[tuple[float, float]],
+    least: npt.NDArray[np.int64] | None = None,
 ) -> TopoSummary:
-    """Per-job columns in input order; ``work_units`` is what each job occupies (nodes, GPUs, ...)."""
+    """Per-job columns in input order; ``work_units`` is what each job occupies (nodes, GPUs, ...); ``least``:
+    each job's fewest possible leaves when it is known per job (its partition), else from the whole machine."""
     done = ~np.isnan(start)
     multi = done & (nodes > 1)
-    need = np.array([fewest_leaves(index, int(k)) for k in np.unique(nodes[multi])]) if multi.any() else np.array([])
-    lookup = dict(zip(np.unique(nodes[multi]).tolist(), need.tolist(), strict=True)) if multi.any() else {}
-    fewest = np.array([leaves[i] <= lookup[int(nodes[i])] for i in np.flatnonzero(multi)], dtype=bool)
+    if least is not None:
+        fewest = leaves[multi] <= least[multi]
+    else:
+        sizes = np.unique(nodes[multi])
+        lookup = {int(k): fewest_leaves(index, int(k)) for k in sizes.tolist()}
+        fewest = np.array([leaves[i] <= lookup[int(nodes[i])] for i in np.flatnonzero(multi)], dtype=bool)
     wait = (start - submit)[done]
     run = (end - start)[done]
     bsld = np.maximum(1.0, (wait + run) / np.maximum(base_run[done], 10.0))

@@ -11,7 +11,7 @@ from hal.engine.plan import Plan
 from hal.engine.plugins.topology import TopoIndex
 from hal.model.job import JobSpec
 from hal.sim.simulator import Outcome
-from hal.sim.topo_metrics import TopoSummary, fragmentation, summarize_topology
+from hal.sim.topo_metrics import TopoSummary, fewest_leaves, fragmentation, summarize_topology
 
 
 class TopoRecorder:
@@ -24,7 +24,9 @@ class TopoRecorder:
         self.nodes = np.zeros(n, dtype=np.int64)
         self.leaves = np.zeros(n, dtype=np.int64)
         self.level = np.zeros(n, dtype=np.int64)
+        self.least = np.zeros(n, dtype=np.int64)  # each job's fewest possible leaves, within its partition
         self.frag: list[tuple[float, float]] = []
+        self._least: dict[tuple[object, int], int] = {}
         self._next = -np.inf
 
     def __call__(self, plan: Plan, sched: Scheduler) -> None:
@@ -36,6 +38,11 @@ class TopoRecorder:
             nodes = np.asarray(act.alloc.nodes)
             self.nodes[i] = len(nodes)
             self.leaves[i], self.level[i] = self.index.span(nodes)
+            req = act.item.req
+            key = ((req.partition, req.features), len(nodes))
+            if key not in self._least:
+                self._least[key] = fewest_leaves(self.index, len(nodes), self.book.eligible(req))
+            self.least[i] = self._least[key]
         now = self.book.now
         if now >= self._next:
             free, cap = self.book.free, self.book.table.capacity
@@ -48,4 +55,5 @@ class TopoRecorder:
         return summarize_topology(
             self.index, self.nodes, self.leaves, self.level, out.submit, out.start, out.end, out.run,
             self.nodes.astype(np.float64), float(len(self.book.table.capacity)), self.index.leaf, self.frag,
+            self.least,
         )  # fmt: skip

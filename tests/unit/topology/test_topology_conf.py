@@ -62,6 +62,8 @@ def test_block_sizes_make_aligned_aggregations() -> None:
     assert "within one block6" in (book.impossible(twelve) or "")  # larger than the largest aggregation
     with pytest.raises(TopologyConfError, match="multiple of the first"):
         parse_topology_conf(text + "BlockSizes=3,5\n", names)
+    with pytest.raises(TopologyConfError, match="the first value is the block size, but block 'b1' has 3 nodes"):
+        parse_topology_conf(text + "BlockSizes=1,2\n", names)
 
 
 @pytest.mark.parametrize(
