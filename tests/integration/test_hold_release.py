@@ -56,3 +56,48 @@ def test_held_jobs_wait_for_release_even_across_a_restart(tmp_path: Path) -> Non
         live.cli("cancel", later, check=True)
     finally:
         live.stop()
+
+
+def test_held_array_tasks_take_no_slot_of_the_limit(tmp_path: Path) -> None:
+    """`submit -H --array 0-5%2`, then release tasks 4 and 5: they run (they stayed JobArrayTaskLimit behind held
+    tasks that filled the limit); holding a task that waits in the engine hands its slot to the next one; and
+    cancelling a task still behind the limit never lets more than the limit run."""
+    from hal.controller.auth import Identity
+    from hal.controller.core import Controller
+    from hal.controller.directives import build_request
+    from hal.controller.machine import Machine
+    from hal.controller.recovery import recover
+    from hal.controller.store import Store, sqlite_url
+    from hal.executors.local import LocalExecutor
+    from tests.integration.livekit import EXAMPLE
+
+    ctl = Controller(Store(sqlite_url(tmp_path / "hal.db")), Machine.load(EXAMPLE), LocalExecutor(tmp_path / "spool"))
+    recover(ctl)
+    me = Identity("alice", admin=False)
+    done = ctl.submit(build_request("#!/bin/sh\nsleep 2\n", {"array": "0-5%2", "hold": "1"}, {}, str(tmp_path), 0),
+                      "alice")  # fmt: skip
+    tasks = done.job_ids
+    gate = ctl.gates[tasks[0]]
+    assert gate.inflight == 0 and len(gate.waiting) == 6  # held: none takes a slot
+    ctl.start()
+    try:
+        from hal.controller.holds import set_hold
+
+        set_hold(ctl, f"{tasks[0]}_4", me, False)
+        set_hold(ctl, f"{tasks[0]}_5", me, False)
+        deadline = time.monotonic() + 30
+        while any(ctl.store.get(t)["state"] != "COMPLETED" for t in tasks[4:]):  # type: ignore[index]
+            assert time.monotonic() < deadline, [ctl.reason(t) for t in tasks[4:]]
+            time.sleep(0.1)
+        set_hold(ctl, str(tasks[0]), me, False)  # the rest
+        ctl.cancel(f"{tasks[0]}_3", me)
+        assert gate.inflight <= gate.limit
+        deadline = time.monotonic() + 60
+        while any(t in ctl.live for t in tasks):
+            assert time.monotonic() < deadline
+            assert gate.inflight <= 2 and sum(ctl.store.get(t)["state"] == "RUNNING" for t in tasks) <= 2  # type: ignore[index]
+            time.sleep(0.05)
+    finally:
+        ctl.stop()
+    states = [ctl.store.get(t)["state"] for t in tasks]  # type: ignore[index]
+    assert states == ["COMPLETED"] * 3 + ["CANCELLED"] + ["COMPLETED"] * 2

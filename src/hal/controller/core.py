@@ -16,6 +16,7 @@ from hal.controller.admission import admit, admit_data, resolve_deps, resolve_re
 from hal.controller.auth import Identity
 from hal.controller.contracts import Forbidden, Gate, NullObserver, Observer, SubmitError, Submitted
 from hal.controller.directives import JobRequest
+from hal.controller.holds import admit_waiting
 from hal.controller.jobs import (
     Live,
     Row,
@@ -148,7 +149,7 @@ class Controller:
         self.live[live.job_id] = live
         gate = self.gates.get(live.array_job_id) if live.array_job_id is not None else None
         if gate is not None:
-            if gate.inflight >= gate.limit:
+            if gate.inflight >= gate.limit or live.spec.held:  # a held task takes no slot of its %limit
                 gate.waiting.append(live.job_id)
                 self.gated.add(live.job_id)
                 return
@@ -198,8 +199,7 @@ class Controller:
 
     def _drop_pending(self, lv: Live) -> None:
         jid = lv.job_id
-        if jid in self.gated:
-            self.gated.discard(jid)
+        if jid in self.gated:  # left in `gated` for _close, which then frees no slot
             self.gates[lv.array_job_id].waiting.remove(jid)  # type: ignore[index]
         elif jid in self.deferred:
             del self.deferred[jid]
@@ -215,14 +215,11 @@ class Controller:
         self.live.pop(lv.job_id, None)
         self.ended_total[state] += 1
         self.observer.ended(state)
-        if lv.array_job_id is not None and lv.array_job_id in self.gates and lv.job_id not in self.gated:
-            gate = self.gates[lv.array_job_id]
-            gate.inflight -= 1
-            while gate.waiting and gate.inflight < gate.limit:
-                nxt = self.live[gate.waiting.popleft()]
-                self.gated.discard(nxt.job_id)
-                gate.inflight += 1
-                self._to_engine(nxt, when)
+        gated = lv.job_id in self.gated  # a task cancelled behind its %limit frees no slot
+        self.gated.discard(lv.job_id)
+        if lv.array_job_id is not None and lv.array_job_id in self.gates and not gated:
+            self.gates[lv.array_job_id].inflight -= 1
+            admit_waiting(self, self.gates[lv.array_job_id], when)
             for jid, waiting in list(self.deferred.items()):
                 if all(d.job_id in self.sched.known or d.job_id not in self.live for d in waiting.spec.dependencies):
                     del self.deferred[jid]

@@ -32,8 +32,16 @@ def set_hold(ctl: Any, ref: str, who: Identity, held: bool) -> list[int]:
                 lv = ctl.live[jid]
                 lv.request = dataclasses.replace(lv.request, hold=held)
                 lv.spec = dataclasses.replace(lv.spec, held=held)
-                if jid not in ctl.gated and jid not in ctl.deferred:  # the rest enter the engine as they are
+                gate = ctl.gates.get(lv.array_job_id) if lv.array_job_id is not None else None
+                if held and gate is not None and jid not in ctl.gated:  # give its %limit slot to the next task
+                    ctl.sched.withdraw(jid)
+                    gate.inflight -= 1
+                    gate.waiting.appendleft(jid)
+                    ctl.gated.add(jid)
+                elif jid not in ctl.gated and jid not in ctl.deferred:  # the rest enter the engine as they are
                     ctl.sched.hold(jid, held, now)
+                if gate is not None:
+                    admit_waiting(ctl, gate, now)
                 request = json.loads(rows[jid]["request"])
                 request["hold"] = held
                 cause = f"held by {who.user}" if held else f"released by {who.user}"
@@ -41,3 +49,14 @@ def set_hold(ctl: Any, ref: str, who: Identity, held: bool) -> list[int]:
                                      (jid, now, "PENDING", cause))  # fmt: skip
         ctl.wake.set()
     return pending
+
+
+def admit_waiting(ctl: Any, gate: Any, now: float) -> None:
+    """Let an array's waiting tasks into the engine while its %limit has room, in order, skipping held ones
+    (a held task takes no slot: Slurm's %N counts the tasks that can run)."""
+    room = gate.limit - gate.inflight
+    for jid in [j for j in gate.waiting if not ctl.live[j].spec.held][: max(room, 0)]:
+        gate.waiting.remove(jid)
+        ctl.gated.discard(jid)
+        gate.inflight += 1
+        ctl._to_engine(ctl.live[jid], now)

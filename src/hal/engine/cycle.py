@@ -162,6 +162,15 @@ class Scheduler:
             self.reasons[job_id] = reason
         return True
 
+    def withdraw(self, job_id: int) -> None:
+        """Take a waiting job out as if never submitted (its array's %limit holds it back outside the engine);
+        it may be submitted again later."""
+        if self.held.pop(job_id, None) is None:
+            self.queue.remove({job_id})
+        self.known.discard(job_id)
+        self.reasons.pop(job_id, None)
+        self.epoch += 1
+
     def cancel(self, job_id: int) -> None:
         """Withdraw a pending or held job; running jobs end through ``finish``."""
         if self.held.pop(job_id, None) is None:
