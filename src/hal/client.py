@@ -73,6 +73,8 @@ class Client:
     def _call(self, method: str, path: str, **kw: Any) -> httpx.Response:
         try:
             resp = self._http.request(method, path, **kw)
+        except httpx.TimeoutException as exc:  # it is there, and busy: not the 'is one running?' case
+            raise HalError(0, f"the HAL server at {self.url} did not answer in time ({exc or 'timeout'})") from None
         except httpx.TransportError as exc:
             raise HalError(
                 0, f"cannot reach the HAL server at {self.url}: {exc} (is one running? start it with hal server)"
@@ -151,7 +153,8 @@ class Client:
     def add_dataset(self, name: str, uri: str, location: str = "origin") -> dict[str, Any]:
         """Register an existing file (any fsspec URL the server reads) as a dataset (admins)."""
         body = {"name": name, "uri": uri, "location": location}
-        return dict(self._call("POST", "/v1/datasets", json=body).json())
+        # the server reads the whole file for its checksum before answering: give a large one time
+        return dict(self._call("POST", "/v1/datasets", json=body, timeout=3600.0).json())
 
     def nodes(self) -> dict[str, Any]:
         return dict(self._call("GET", "/v1/nodes").json())

@@ -35,10 +35,15 @@ def test_an_admin_adds_a_dataset_and_a_job_reads_it(tmp_path: Path) -> None:
         for args, message in [
             (["genome", str(data)], "already has a dataset 'genome'"),
             (["other", str(tmp_path / "missing")], "cannot read"),
-            (["../up", str(data)], "a dataset name is letters"),
+            (["../up", str(data)], "a dataset name is up to 200 letters"),
+            (["rel", "store/genome.fa"], "give an absolute path or a URL"),  # the server's folder is not yours
+            (["s3data", "s3://bucket/key"], "cannot read s3://bucket/key"),  # no backend installed: a 400, not 500
         ]:
             done = live.cli("dataset", "add", *args)
             assert done.returncode != 0 and message in " ".join(done.stderr.split()), (args, done.stderr)
+        live.cli("submit", "--output-data=later", "-H", "--wrap", "true", check=True)  # a queued job will write it
+        done = live.cli("dataset", "add", "later", str(data))
+        assert done.returncode != 0 and "will write 'later'" in " ".join(done.stderr.split())
         bob = live.new_user("bob")
         done = live.cli("dataset", "add", "mine", str(data), token=bob)
         assert done.returncode != 0 and "only admins" in done.stderr

@@ -54,6 +54,10 @@ def test_held_jobs_wait_for_release_even_across_a_restart(tmp_path: Path) -> Non
         refused = live.cli("hold", later, token=other)
         assert refused.returncode != 0 and "your own jobs" in " ".join(refused.stderr.split())
         live.cli("cancel", later, check=True)
+        mixed = live.cli("hold", f"99999999999999999999,{held}", "424242")  # each reported, none stops the rest
+        said = " ".join(mixed.stderr.split())
+        assert mixed.returncode == 1 and "no job 99999999999999999999" in said and "no job 424242" in said
+        assert "no longer pending" in said and "Internal Server Error" not in said
     finally:
         live.stop()
 

@@ -11,6 +11,7 @@ from hal.controller.auth import Identity
 from hal.data.catalog import Dataset, checksum_of
 
 NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")  # a file name in the node caches, as --input-data takes it
+MAX_NAME = 200  # file systems stop at 255 bytes; a longer name failed every stage-in
 
 
 class DatasetBody(BaseModel):
@@ -23,6 +24,15 @@ def dataset_router(ctl: Any, who_dep: Any) -> APIRouter:
     """``who_dep``: the app's identity dependency (annotations here are evaluated now, in this scope)."""
     router = APIRouter()
     Who = Annotated[Identity, Depends(who_dep)]
+
+    def _taken(name: str) -> str | None:
+        """Why a name cannot be registered: it exists (a new version would leave stale copies in node caches),
+        or a queued or running job will write it as its output."""
+        if name in staging().stager.catalog.datasets:
+            return f"the catalog already has a dataset {name!r}"
+        if any(name in lv.spec.outputs for lv in list(ctl.live.values())):
+            return f"a queued or running job will write {name!r} (its --output-data)"
+        return None
 
     def staging() -> Any:
         if ctl.staging is None:
@@ -44,18 +54,25 @@ def dataset_router(ctl: Any, who_dep: Any) -> APIRouter:
     def add_dataset(body: DatasetBody, who: Who) -> dict[str, Any]:
         if not who.admin:
             raise HTTPException(403, "only admins may register datasets")
-        if not NAME.fullmatch(body.name):
-            raise HTTPException(400, f"{body.name!r}: a dataset name is letters, digits, '_', '-' and '.' (not first)")
+        if not NAME.fullmatch(body.name) or len(body.name) > MAX_NAME:
+            raise HTTPException(
+                400,
+                f"{body.name[:40]!r}: a dataset name is up to {MAX_NAME} letters, digits, '_', '-' and '.' (not first)",
+            )
+        if "://" not in body.uri and not body.uri.startswith("/"):  # the server's folder is not the client's
+            raise HTTPException(400, f"{body.uri!r}: give an absolute path or a URL (e.g. s3://bucket/key)")
         catalog = staging().stager.catalog
-        if body.name in catalog.datasets:  # a new version would leave stale copies in node caches
-            raise HTTPException(409, f"the catalog already has a dataset {body.name!r}")
+        taken = _taken(body.name)
+        if taken:
+            raise HTTPException(409, taken)
         try:  # read (and checksum) the file outside the controller's lock: it may be large
             digest, size = checksum_of(body.uri)
-        except (OSError, ValueError) as exc:
-            raise HTTPException(400, f"cannot read {body.uri}: {exc}") from None
+        except Exception as exc:  # a missing file, a backend not installed, a URL of the wrong kind
+            raise HTTPException(400, f"cannot read {body.uri}: {type(exc).__name__}: {exc}") from None
         with ctl.lock:
-            if body.name in catalog.datasets:
-                raise HTTPException(409, f"the catalog already has a dataset {body.name!r}")
+            taken = _taken(body.name)
+            if taken:
+                raise HTTPException(409, taken)
             dataset = catalog.register(Dataset(body.name, size, digest, body.uri), body.location)
         return {"name": dataset.name, "size": dataset.size, "checksum": dataset.checksum, "uri": dataset.uri}
 

@@ -6,29 +6,40 @@ from typing import Annotated
 
 import typer
 
-from hal.cli.common import out
+from hal.cli.common import err, out
 from hal.cli.live import JsonOpt, client, emit_json
+from hal.client import HalError
 
 Jobs = Annotated[list[str], typer.Argument(help="job ids: 12, an array 12, or one task 12_3")]
 
 
 def hold(jobs: Jobs, json_out: bool = JsonOpt) -> None:
     """Keep pending jobs from starting (reason JobHeldUser) until `hal release`."""
-    with client() as c:
-        done = {job: c.hold(job) for job in jobs}
-    _report(done, "held", json_out)
+    _each(jobs, "held", json_out)
 
 
 def release(jobs: Jobs, json_out: bool = JsonOpt) -> None:
     """Let held jobs start again."""
+    _each(jobs, "released", json_out)
+
+
+def _each(jobs: list[str], verb: str, json_out: bool) -> None:
+    """Every job named (also ``12,13``), each on its own: one that cannot be held is reported, not a stop."""
+    refs = [r.strip() for job in jobs for r in job.split(",") if r.strip()]
+    done: dict[str, list[int]] = {}
+    failed: dict[str, str] = {}
     with client() as c:
-        done = {job: c.release(job) for job in jobs}
-    _report(done, "released", json_out)
-
-
-def _report(done: dict[str, list[int]], verb: str, json_out: bool) -> None:
+        for ref in refs:
+            try:
+                done[ref] = c.hold(ref) if verb == "held" else c.release(ref)
+            except HalError as exc:
+                failed[ref] = str(exc)
     if json_out:
-        emit_json({verb: done})
-        return
-    for job, ids in done.items():
-        out.print(f"{verb} {len(ids)} job(s) of {job}: {', '.join(map(str, ids))}", highlight=False)
+        emit_json({verb: done, "failed": failed})
+    else:
+        for ref, ids in done.items():
+            out.print(f"{verb} {len(ids)} job(s) of {ref}: {', '.join(map(str, ids))}", highlight=False)
+        for ref, why in failed.items():
+            err.print(f"{ref}: {why}", markup=False, highlight=False)
+    if failed:
+        raise typer.Exit(1)

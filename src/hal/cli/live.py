@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 import typer
+from rich.markup import escape
 
 from hal.cli.common import err, fail
 from hal.client import Client, HalError
@@ -25,7 +26,7 @@ def client() -> Iterator[Client]:
             yield c
     except HalError as exc:
         prefix = {401: "not authorized", 403: "denied", 404: "not found", 413: "too large"}.get(exc.status, "error")
-        err.print(f"[bold red]{prefix}:[/] {exc}")
+        err.print(f"[bold red]{prefix}:[/] {escape(str(exc))}")  # "[data]" in a message is not markup
         raise typer.Exit(1) from None
     except TimeoutError as exc:
         raise fail(str(exc), 1) from None

@@ -56,6 +56,8 @@ def admit(req: JobRequest, cluster: Cluster) -> None:
 def resolve_ref(store: Store, ref: str) -> list[int]:
     """``12`` (a job, or every task of array 12) or ``12_3`` (one task) into job ids."""
     text = str(ref).strip()
+    if any(len(part) > 12 for part in text.split("_")):  # beyond any job id (a database integer overflows)
+        raise NotFound(f"no job {text[:40]}")
     try:
         if "_" in text:
             array_id, task = (int(x) for x in text.split("_", 1))

@@ -374,8 +374,10 @@ def _datasets(options: dict[str, str], key: str) -> list[str]:
     """Dataset names: each is a file name in the node caches, so no folders and no hidden files."""
     names = [x.strip() for x in options.get(key, "").split(",") if x.strip()]
     for name in names:
-        if not _DATASET.fullmatch(name):
-            raise DirectiveError(f"--{key}={name!r}: a dataset name is letters, digits, '_', '-' and '.' (not first)")
+        if not _DATASET.fullmatch(name) or len(name) > 200:
+            raise DirectiveError(
+                f"--{key}={name[:40]!r}: a dataset name is up to 200 letters, digits, '_', '-' and '.' (not first)"
+            )
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise DirectiveError(f"--{key}: {twice[0]!r} is named twice")
