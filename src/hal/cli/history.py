@@ -67,8 +67,8 @@ def history(
                 rec = c.get(ref)
                 recs.extend(rec.get("tasks") or [rec])
         else:
-            recs = c.list(
-                state=state, all_users=all_users, user=user, since=parse_when(starttime), until=parse_when(endtime)
+            recs = every_job(
+                c, state=state, all_users=all_users, user=user, since=parse_when(starttime), until=parse_when(endtime)
             )
     recs = [
         r for r in recs if keep is None or r["state"] in keep or (r["state"] == "CONFIGURING" and "RUNNING" in keep)
@@ -89,14 +89,7 @@ def export_swf(c: Any, path: Path, state: str | None, all_users: bool, filters: 
     from hal.sim.accounting import to_swf
     from hal.sim.swf import write_swf
 
-    recs: list[dict[str, Any]] = []
-    after: int | None = None
-    while True:
-        page = c.list(state=state, all_users=all_users, after=after, limit=PAGE, detail=True, **filters)
-        recs.extend(page)
-        if len(page) < PAGE:
-            break
-        after = int(page[-1]["job_id"])
+    recs = every_job(c, state=state, all_users=all_users, detail=True, **filters)
     header, records = to_swf(recs, c.nodes())
     write_swf(path, records, header)
     unfinished = len([r for r in recs if r["state"] in ("PENDING", "RUNNING")])
@@ -106,3 +99,15 @@ def export_swf(c: Any, path: Path, state: str | None, all_users: bool, filters: 
 
 
 PAGE = 10_000
+
+
+def every_job(c: Any, **filters: Any) -> list[dict[str, Any]]:
+    """All matching records, page by page: the API answers at most 10,000 at a time (they were cut there)."""
+    recs: list[dict[str, Any]] = []
+    after: int | None = None
+    while True:
+        page = c.list(after=after, limit=PAGE, **filters)
+        recs.extend(page)
+        if len(page) < PAGE:
+            return recs
+        after = int(page[-1]["job_id"])

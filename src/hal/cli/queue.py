@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from hal.cli.common import fail, out
+from hal.cli.history import every_job
 from hal.cli.live import SHORT_STATE, JsonOpt, client, duration, emit_json, parse_states, stamp
 from hal.executors.hostlist import expand
 
@@ -47,7 +48,7 @@ def queue(
             raise fail(f"invalid partition name {partition!r}")
         # ended jobs stay in the queue's view for 5 minutes, as squeue shows them (MinJobAge=300)
         since = time.time() - 300.0 if ended else None
-        jobs = c.list(state=states, all_users=all_users, user=user, partition=partition, since=since)
+        jobs = every_job(c, state=states, all_users=all_users, user=user, partition=partition, since=since)
         summary = c.summary()
     jobs = [j for j in jobs if keep is None or j["state"] in keep]
     if json_out:
