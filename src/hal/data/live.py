@@ -362,6 +362,8 @@ def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
     except OSError as exc:
         raise ValueError(f"[data] cache_dir {pattern!r}: cannot use {exc.filename}: {exc.strerror}") from exc
     catalog = Catalog(Path(table["catalog"]) if table.get("catalog") else None)
+    if not table.get("catalog"):
+        log.warning("[data] names no catalog file: datasets added or staged out while running are lost at a restart")
     attempts = _count(table, "attempts", 3)
     if attempts < 1:
         raise ValueError("[data] attempts must be at least 1 (the first copy counts)")
