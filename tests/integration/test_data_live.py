@@ -22,7 +22,8 @@ from hal.controller.placement_record import placement_of
 from hal.controller.recovery import recover
 from hal.controller.store import Store, sqlite_url
 from hal.data.catalog import Dataset
-from hal.data.live import LiveStaging, enable
+from hal.data.live import LiveStaging
+from hal.data.live_config import enable
 from hal.executors.local import LocalExecutor
 from tests.clusters import switch_tree
 

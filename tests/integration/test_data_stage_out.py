@@ -21,7 +21,8 @@ from hal.controller.machine import Machine
 from hal.controller.recovery import recover
 from hal.controller.store import Store, sqlite_url
 from hal.data.catalog import Dataset
-from hal.data.live import LiveStaging, data_table, enable
+from hal.data.live import LiveStaging
+from hal.data.live_config import data_table, enable
 from hal.data.outputs import states_from_events
 from hal.executors.local import LocalExecutor
 from tests.integration.test_data_live import CLUSTER

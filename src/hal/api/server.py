@@ -25,7 +25,7 @@ from hal.controller.machine import Machine
 from hal.controller.recovery import recover
 from hal.controller.startboard import STATE_FILE
 from hal.controller.store import Store, sqlite_url
-from hal.data.live import data_table, enable
+from hal.data.live_config import data_table, enable
 from hal.engine.profile import Profile
 from hal.executors.api import Executor
 from hal.htc import bridge as hal_htc_bridge

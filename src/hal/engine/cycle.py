@@ -6,12 +6,10 @@ import bisect
 import copy
 from dataclasses import dataclass, replace
 
-import numpy as np
-
 from hal.engine.api import Context, Estimate, RuntimePredictor
 from hal.engine.backfill import ConservativeMemo, EasyMemo, conservative_pass, easy_pass
 from hal.engine.capacity import Alloc, Book
-from hal.engine.fairshare import UsageLedger
+from hal.engine.fairshare import UsageLedger, decayed_usage
 from hal.engine.plan import Placement, Plan
 from hal.engine.profile import Profile
 from hal.engine.queue import PendingQueue, Waiting
@@ -31,21 +29,6 @@ class Active:
     seq: int
     cpus: int = 0  # processors the allocation holds (lets the shadow search skip hopeless placements)
     released: bool = False
-
-
-def _decayed(ledger: UsageLedger, now: float) -> dict[str, float]:
-    """``ledger.usage(now)`` over whole arrays (it runs every dynamic cycle, for every user ever charged).
-
-    Equal to the ledger's own decay up to the last bit of a power of two (numpy's exp2 vs math.pow).
-    """
-    value, stamp, half = ledger._value, ledger._stamp, ledger.half_life
-    n = len(value)
-    if n < 64 or half <= 0 or len(stamp) != n:  # charge() inserts a user in both dicts at once
-        return ledger.usage(now)
-    v = np.fromiter(value.values(), np.float64, n)
-    dt = now - np.fromiter(stamp.values(), np.float64, n)
-    decayed = np.where(dt > 0, v * np.exp2(-dt / half), v)
-    return dict(zip(value, decayed.tolist(), strict=True))
 
 
 class Rejected(ValueError):
@@ -384,7 +367,7 @@ class Scheduler:
 
     def _refresh_ctx(self, now: float) -> None:
         self.ctx.now = now
-        usage = _decayed(self.ledger, now)
+        usage = decayed_usage(self.ledger, now)
         self.ctx.usage = usage
         self.ctx.total_usage = sum(usage.values())
 

@@ -13,7 +13,7 @@ from hal.controller.directives import build_request
 from hal.controller.machine import Machine
 from hal.controller.recovery import recover
 from hal.controller.store import Store, sqlite_url
-from hal.data.live import delay_policy, enable
+from hal.data.live_config import delay_policy, enable
 from hal.engine.plugins.data_delay import DataDelay
 from hal.engine.plugins.leaf_reserve import LeafReserver
 from hal.engine.plugins.topology import TopologySelector

@@ -1,0 +1,142 @@
+"""A cluster file's ``[data]`` table into a running data plane: its keys checked (a misspelt one, a bad path
+template or a size that cannot work is an error at start, not a crash when a job ends), then the caches,
+catalog, stager, placement and stage-out wired onto the controller (hal/data/live.py does the staging)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from hal.data.live import LiveStaging
+from hal.data.outputs import OutputStaging
+from hal.data.stager import Stager
+
+log = logging.getLogger("hal.data")
+
+
+def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
+    """Turn on topology- and data-aware placement and stage-in for a controller, from a cluster file's
+    ``[data]`` table: ``cache_dir`` (with ``{node}``), ``cache_bytes`` (e.g. "100G"), ``catalog`` (a JSON
+    path), ``attempts``, ``backoff``, ``max_requeues``, ``requeue_wait`` and ``cache_wait`` (seconds a job is held
+    after a failed stage-in, or when the caches are full of running jobs' inputs; both double), ``delay`` (delay
+    scheduling, seconds), ``delay_policy``
+    ("plain" or "gated": see ``delay_policy``), and for
+    ``--output-data``: ``output_uri`` (any fsspec URL with ``{name}`` and ``{job}``) and ``output_location``
+    (its catalog location, default "origin")."""
+    from pathlib import Path
+
+    from hal.clusterfile import parse_mem_mb
+    from hal.data.bridge import LocalityBridge
+    from hal.data.cache import NodeCache
+    from hal.data.catalog import Catalog
+    from hal.data.stager import RetryPolicy
+    from hal.engine.plugins.locality import Locality
+    from hal.engine.plugins.topology import TopologyArgs, TopologySelector
+    from hal.model.topology import Topology
+
+    unknown = sorted(set(table) - set(DATA_KEYS))
+    if unknown:
+        raise ValueError(f"[data]: unknown key(s) {unknown}; known: {sorted(DATA_KEYS)}")
+    names = controller.table.names
+    size = table.get("cache_bytes", "10G")
+    capacity = int(size) if isinstance(size, int) else parse_mem_mb(size) * 1024 * 1024
+    if capacity <= 0:
+        raise ValueError(f'[data] cache_bytes must be a positive size (e.g. "100G"), not {size!r}')
+    pattern = str(table.get("cache_dir", "/var/tmp/hal-cache/{node}"))
+    _template(pattern, "cache_dir", {"node"}, needed={"node"})  # one folder per node: evictions stay apart
+    if "output_uri" in table:
+        _template(str(table["output_uri"]), "output_uri", {"name", "job"}, needed={"name"})
+    try:
+        caches = {n: NodeCache(n, Path(pattern.format(node=n)), capacity) for n in names}
+    except OSError as exc:
+        raise ValueError(f"[data] cache_dir {pattern!r}: cannot use {exc.filename}: {exc.strerror}") from exc
+    catalog = Catalog(Path(table["catalog"]) if table.get("catalog") else None)
+    if not table.get("catalog"):
+        log.warning("[data] names no catalog file: datasets added or staged out while running are lost at a restart")
+    attempts = _count(table, "attempts", 3)
+    if attempts < 1:
+        raise ValueError("[data] attempts must be at least 1 (the first copy counts)")
+    policy = RetryPolicy(attempts, _seconds(table, "backoff", 0.5))
+    stager = Stager(catalog, caches, policy, guard=lambda: controller.lock)
+    stager.stopping = lambda job_id: job_id in controller.cancelling  # `hal cancel` stops a copy mid-way
+    topology = controller.machine.cluster.topology or Topology.flat(len(names))
+    delay, gated = delay_policy(table)
+    args = TopologyArgs(data_delay=0.0 if gated else delay, max_switch_wait=controller.profile.max_switch_wait)
+    selector = TopologySelector(topology, args)
+    selector.data = Locality(selector.index)
+    LocalityBridge(catalog, selector.data, names)
+    if gated:  # delay scheduling gated by the predicted wait (fed by LiveStaging.before_launch)
+        from hal.engine.plugins.data_delay import DataDelay, DelayPolicy
+
+        controller.book.select = DataDelay(selector, selector.data, DelayPolicy(max_wait=delay) if delay else None)
+    else:
+        controller.book.select = selector
+    reserver = getattr(controller.book, "reserver", None)
+    if reserver is not None:  # a profile's leaf reservation now holds jobs through this selector
+        reserver.selector, selector.holds = selector, {}
+    dest = str(table.get("output_uri", str(Path(pattern.format(node="outputs")) / "{job}" / "{name}")))
+    outputs = OutputStaging(stager, dest, str(table.get("output_location", "origin")))
+    controller.staging = LiveStaging(stager, _count(table, "max_requeues", 2), outputs)
+    controller.staging.cache_wait = _seconds(table, "cache_wait", 30.0)
+    controller.staging.requeue_wait = _seconds(table, "requeue_wait", 60.0)
+    return controller.staging  # type: ignore[no-any-return]
+
+
+def _template(text: str, key: str, allowed: set[str], needed: set[str]) -> None:
+    """A path template's placeholders, checked at start (a bad one crashed the loop when a job ended)."""
+    import string
+
+    try:
+        used = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
+    except ValueError as exc:
+        raise ValueError(f"[data] {key} = {text!r}: {exc}") from None
+    unknown, missing = sorted(used - allowed), sorted(needed - used)
+    if unknown or missing:
+        what = f"unknown placeholder {{{unknown[0]}}}" if unknown else f"needs {{{missing[0]}}}"
+        raise ValueError(
+            f"[data] {key} = {text!r}: {what}; it takes {', '.join('{' + a + '}' for a in sorted(allowed))}"
+        )
+
+
+DATA_KEYS = ("cache_dir", "cache_bytes", "catalog", "attempts", "backoff", "max_requeues", "requeue_wait",
+             "cache_wait", "delay", "delay_policy", "output_uri", "output_location")  # fmt: skip
+
+
+def _count(table: dict[str, Any], key: str, default: int) -> int:
+    value = table.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"[data] {key} must be a whole number >= 0, not {value!r}")
+    return value
+
+
+def _seconds(table: dict[str, Any], key: str, default: float) -> float:
+    try:
+        value = float(table.get(key, default))
+    except (TypeError, ValueError):
+        raise ValueError(f"[data] {key} must be a number of seconds, not {table.get(key)!r}") from None
+    if not value >= 0:
+        raise ValueError(f"[data] {key} must be >= 0, not {value!r}")
+    return value
+
+
+def delay_policy(table: dict[str, Any]) -> tuple[float, bool]:
+    """``delay`` (s) and whether ``delay_policy`` is "gated" (wait for data-local nodes only while the predicted
+    wait beats the stage-in saved, at most ``delay`` s, default 1800) rather than "plain" (wait ``delay`` s)."""
+    policy = table.get("delay_policy", "plain")
+    if policy not in ("plain", "gated"):
+        raise ValueError(f'[data] delay_policy must be "plain" or "gated", not {policy!r}')
+    return _seconds(table, "delay", 0.0), policy == "gated"
+
+
+def data_table(cluster: Any) -> dict[str, Any] | None:
+    """The ``[data]`` table of a cluster file (None without a file or a table): `hal server` enables the data
+    plane from it."""
+    import tomllib
+    from pathlib import Path
+
+    if cluster is None:
+        return None
+    table = tomllib.loads(Path(cluster).read_text(encoding="utf-8")).get("data")
+    if table is not None and not isinstance(table, dict):
+        raise ValueError("[data] in the cluster file must be a table")
+    return table
