@@ -54,6 +54,18 @@ def test_held_jobs_wait_for_release_even_across_a_restart(tmp_path: Path) -> Non
         refused = live.cli("hold", later, token=other)
         assert refused.returncode != 0 and "your own jobs" in " ".join(refused.stderr.split())
         live.cli("cancel", later, check=True)
+        bobs = live.cli("submit", "--parsable", "--begin", "now+3600", "--wrap", "true", token=other, check=True)
+        job = bobs.stdout.strip()
+        live.cli("hold", job, check=True)  # an administrator holds bob's job: Slurm's JobHeldAdmin
+        assert _state(live, job)["reason"] == "JobHeldAdmin"
+        refused = live.cli("release", job, token=other)
+        assert refused.returncode != 0 and "held by an administrator" in " ".join(refused.stderr.split())
+        live.cli("release", job, check=True)
+        assert _state(live, job)["reason"] == "BeginTime"
+        live.cli("hold", job, token=other, check=True)  # his own hold: his to release
+        assert _state(live, job)["reason"] == "JobHeldUser"
+        live.cli("release", job, token=other, check=True)
+        live.cli("cancel", job, check=True)
         mixed = live.cli("hold", f"99999999999999999999,{held}", "424242")  # each reported, none stops the rest
         said = " ".join(mixed.stderr.split())
         assert mixed.returncode == 1 and "no job 99999999999999999999" in said and "no job 424242" in said

@@ -18,6 +18,7 @@ ADVICE = {
     "BeginTime": "its --begin time has not come yet",
     "JobArrayTaskLimit": "its array already has as many tasks queued or running as its %limit allows",
     "JobHeldUser": "it is held (hal hold, or submitted with -H/--hold); hal release JOB lets it start",
+    "JobHeldAdmin": "an administrator held it; only an administrator can release it (hal release JOB)",
     "StageInRetry": "its inputs could not be staged (see Cause); it tries again after a pause that doubles",
     "CacheWait": "the node caches are full of running jobs' inputs; it tries again once some may have ended",
     "Topology": "it waits for room inside the switches, blocks or level its --switches/--segment/--topology ask for",

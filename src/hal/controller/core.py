@@ -367,6 +367,8 @@ class Controller:
 
     # ---- what the API reads ---------------------------------------------------------------------
     def reason(self, job_id: int) -> str:
+        if job_id in self.live and self.live[job_id].spec.held:  # before its %limit or dependencies: a hold wins
+            return "JobHeldAdmin" if self.live[job_id].request.hold_admin else "JobHeldUser"
         if job_id in self.gated:
             return "JobArrayTaskLimit"
         if job_id in self.deferred:

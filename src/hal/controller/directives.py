@@ -69,6 +69,7 @@ class JobRequest:
     topology_required: str = ""  # --topology=required=LEVEL
     topology_preferred: str = ""  # --topology=preferred=LEVEL
     hold: bool = False  # -H/--hold: submitted held (JobHeldUser) until `hal release`
+    hold_admin: bool = False  # held by an administrator (JobHeldAdmin): only an administrator releases it
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

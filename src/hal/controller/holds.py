@@ -27,10 +27,13 @@ def set_hold(ctl: Any, ref: str, who: Identity, held: bool) -> list[int]:
         if not pending:
             states = sorted({str(rows[j]["state"]) for j in ids if j in rows})
             raise SubmitError(f"cannot {verb} job {ref}: it is no longer pending ({', '.join(states)})")
+        if not held and not who.admin and any(ctl.live[j].request.hold_admin for j in pending):
+            raise Forbidden(f"job {ref} was held by an administrator (JobHeldAdmin); only one can release it")
         with ctl.store.engine.begin() as conn:
             for jid in pending:
                 lv = ctl.live[jid]
-                lv.request = dataclasses.replace(lv.request, hold=held)
+                by_admin = held and who.admin and who.user != lv.user  # Slurm's JobHeldAdmin
+                lv.request = dataclasses.replace(lv.request, hold=held, hold_admin=by_admin)
                 lv.spec = dataclasses.replace(lv.spec, held=held)
                 gate = ctl.gates.get(lv.array_job_id) if lv.array_job_id is not None else None
                 if held and gate is not None and jid not in ctl.gated:  # give its %limit slot to the next task
@@ -43,7 +46,7 @@ def set_hold(ctl: Any, ref: str, who: Identity, held: bool) -> list[int]:
                 if gate is not None:
                     admit_waiting(ctl, gate, now)
                 request = json.loads(rows[jid]["request"])
-                request["hold"] = held
+                request["hold"], request["hold_admin"] = held, by_admin
                 cause = f"held by {who.user}" if held else f"released by {who.user}"
                 ctl.store.update_job(conn, jid, {"request": json.dumps(request), "cause": cause},
                                      (jid, now, "PENDING", cause))  # fmt: skip
