@@ -155,6 +155,11 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
         now = ctl.clock()
         recs = [record(r, now, detail) for r in rows]
         for rec in recs:
+            place = rec.get("placement_request") or {}
+            if "switches" in place:  # what the wait really is: capped by the profile's max_switch_wait
+                asked = place.get("switches_wait")
+                cap = ctl.profile.max_switch_wait
+                place["switches_wait_effective"] = cap if asked is None else min(float(asked), cap)
             if rec["state"] == "PENDING":
                 continue
             events = ctl.store.events_of(rec["job_id"])

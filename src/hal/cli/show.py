@@ -65,8 +65,11 @@ def _data_lines(j: dict[str, Any]) -> list[str]:
     if place:
         parts = []
         if "switches" in place:
-            wait = place.get("switches_wait")
-            parts.append(f"Switches={place['switches']}" + (f"@{duration(wait)}" if wait else ""))
+            wait, real = place.get("switches_wait"), place.get("switches_wait_effective")
+            text = f"Switches={place['switches']}" + (f"@{duration(wait)}" if wait else "")
+            if real is not None and real != wait:  # capped by max_switch_wait, or its default when none was asked
+                text += f" (waits at most {duration(real)})"
+            parts.append(text)
         parts += [f"Segment={place['segment']}"] if "segment" in place else []
         for kind in ("required", "preferred"):
             if place.get(f"topology_{kind}"):
