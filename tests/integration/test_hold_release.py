@@ -117,3 +117,36 @@ def test_held_array_tasks_take_no_slot_of_the_limit(tmp_path: Path) -> None:
         ctl.stop()
     states = [ctl.store.get(t)["state"] for t in tasks]  # type: ignore[index]
     assert states == ["COMPLETED"] * 3 + ["CANCELLED"] + ["COMPLETED"] * 2
+
+
+def test_a_held_task_behind_a_limit_gets_no_forecast_and_delays_none(tmp_path: Path) -> None:
+    """Forecasts model a %limit as lanes; a held task took a lane, so every task after it in that lane (and jobs
+    behind) showed no forecast. It is now left out of the lanes, as it takes no slot."""
+    from hal.controller.auth import Identity
+    from hal.controller.core import Controller
+    from hal.controller.directives import build_request
+    from hal.controller.holds import set_hold
+    from hal.controller.machine import Machine
+    from hal.controller.recovery import recover
+    from hal.controller.store import Store, sqlite_url
+    from hal.executors.local import LocalExecutor
+    from tests.integration.livekit import EXAMPLE
+
+    ctl = Controller(Store(sqlite_url(tmp_path / "hal.db")), Machine.load(EXAMPLE), LocalExecutor(tmp_path / "spool"))
+    recover(ctl)
+    opts = {"array": "0-3%1", "time": "10:00", "nodes": "4", "ntasks-per-node": "2"}
+    tasks = ctl.submit(build_request("#!/bin/sh\nsleep 60\n", opts, {}, str(tmp_path), 0), "alice").job_ids
+    set_hold(ctl, f"{tasks[0]}_2", Identity("alice", admin=False), True)
+    ctl.start()
+    try:
+        deadline = time.monotonic() + 30
+        while ctl.store.get(tasks[0])["state"] != "RUNNING":  # type: ignore[index]
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        starts = ctl.start_estimates()
+        assert tasks[2] not in starts or starts[tasks[2]].finite()[0] is None  # held: no forecast
+        assert starts[tasks[1]].finite()[0] is not None and starts[tasks[3]].finite()[0] is not None
+        assert starts[tasks[3]].p50 > starts[tasks[1]].p50  # one lane: task 3 after task 1, task 2 skipped
+    finally:
+        ctl.cancel(str(tasks[0]), Identity("alice", admin=False))
+        ctl.stop()
