@@ -10,6 +10,7 @@ from typing import Any
 from hal.model.cluster import Cluster, Node, Partition
 from hal.model.resources import Resources
 from hal.model.topology import Topology
+from hal.textfile import read_text
 
 _MEM = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)B?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "K": 1 / 1024, "M": 1, "G": 1024, "T": 1024 * 1024}
@@ -144,14 +145,7 @@ def cluster_from_dict(data: dict[str, Any], folder: Path | None = None) -> Clust
 
 def load_cluster(path: str | Path) -> Cluster:
     path = Path(path)
-    if not path.exists():
-        raise ClusterFileError(f"cluster file not found: {path}")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:  # a directory, no permission
-        raise ClusterFileError(f"cannot read cluster file {path}: {exc.strerror}") from exc
-    except UnicodeDecodeError as exc:
-        raise ClusterFileError(f"{path}: not valid TOML: {exc}") from exc
+    text = read_text(path, "cluster file", ClusterFileError, undecodable="not valid TOML")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

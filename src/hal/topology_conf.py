@@ -9,6 +9,7 @@ from pathlib import Path
 
 from hal.executors.hostlist import expand
 from hal.model.topology import Topology
+from hal.textfile import read_text
 
 _PAIR = re.compile(r"(\w+)=(\S+)")
 
@@ -170,13 +171,4 @@ def _tree(entries: list[tuple[int, dict[str, str]]], node_names: Sequence[str]) 
 
 
 def load_topology_conf(path: str | Path, node_names: Sequence[str]) -> Topology:
-    p = Path(path)
-    if not p.exists():
-        raise TopologyConfError(f"topology.conf not found: {p}")
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:  # a folder, no permission
-        raise TopologyConfError(f"cannot read topology.conf {p}: {exc.strerror}") from exc
-    except UnicodeDecodeError as exc:
-        raise TopologyConfError(f"{p}: not text ({exc.reason})") from exc
-    return parse_topology_conf(text, node_names)
+    return parse_topology_conf(read_text(Path(path), "topology.conf", TopologyConfError), node_names)
