@@ -160,8 +160,8 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
                 asked = place.get("switches_wait")
                 cap = ctl.profile.max_switch_wait
                 place["switches_wait_effective"] = cap if asked is None else min(float(asked), cap)
-            if rec["state"] == "PENDING":
-                continue
+            if rec["state"] == "PENDING" or len(recs) > 1:  # an array's summary: no event reads per task
+                continue  # (`hal wait` polls it; arrays have no --output-data, `hal explain` takes one task)
             events = ctl.store.events_of(rec["job_id"])
             rec["placement"] = placement_of(events)  # the score parts recorded at its launch
             if rec.get("output_data") and rec["state"] != "RUNNING":
