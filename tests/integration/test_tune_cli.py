@@ -65,3 +65,36 @@ def test_tune_refuses_bad_settings_before_simulating() -> None:
     ]:
         done = subprocess.run([*cmd, *extra], capture_output=True, text=True, timeout=300, check=False)
         assert done.returncode != 0 and message in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+CLUSTER = """name = "sp"
+[[nodes]]
+prefix = "n"
+count = 25
+cpus = 4
+[topology]
+levels = ["switch"]
+fanouts = [5]
+"""
+
+
+def test_tune_on_a_cluster_file_writes_its_placement_and_replays_in_simulate(tmp_path: Path) -> None:
+    (tmp_path / "c.toml").write_text(CLUSTER)
+    on = ["--cluster", str(tmp_path / "c.toml")]
+    prof = tmp_path / "tuned.toml"
+    cmd = [sys.executable, "-m", "hal", "tune", str(SAMPLE), "--train", "0:400", "--test", "400:300", *on]
+    done = subprocess.run([*cmd, "--placement", "topology", "--budget", "6", "--json", "--profile-out", str(prof)],
+                          capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    test = json.loads(done.stdout)["avg_bsld"]["tuned"][1]
+    assert Profile.from_toml(prof.read_text()).placement == "topology"  # the placement it was tuned with
+    sim = [sys.executable, "-m", "hal", "simulate", str(SAMPLE), "--window", "400:300", "--estimate", "last2", *on]
+    done = subprocess.run([*sim, "--profile", str(prof), "--summary-out", str(tmp_path / "s.json")],
+                          capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "s.json").read_text())["avg_bsld"] == pytest.approx(test, rel=1e-9)
+    for extra, message in [(["--procs", "100"], "give one of them"), (["--placement", "nearest"], "unknown placement")]:
+        done = subprocess.run([*cmd, *extra], capture_output=True, text=True, timeout=300, check=False)
+        assert done.returncode != 0 and message in " ".join(done.stderr.split()), done.stderr
+    done = subprocess.run([*cmd[:-2], "--placement", "bestfit"], capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0 and "needs --cluster" in " ".join(done.stderr.split())

@@ -14,8 +14,8 @@ from hal.cli.common import err, fail, note_machine_size, out, report_problems, w
 from hal.engine.plugins.tuned import TunedArgs
 from hal.engine.predict.registry import make_predictor
 from hal.engine.profile import Profile
-from hal.learn.tune import FAMILIES, SEEDS, args_text, order_bsld, search, sim_objective
-from hal.sim.runner import SimOptions, keep_known_deps, load, parse_window
+from hal.learn.tune import FAMILIES, SEEDS, Machine, args_text, order_bsld, search, sim_objective
+from hal.sim.runner import SimOptions, cluster_machine, keep_known_deps, load, parse_window
 from hal.sim.swf import TraceError
 
 BASELINES = ("fcfs", "sjf", "f1")
@@ -36,6 +36,11 @@ def tune(
         typer.Option(help="static: runtime, size, area, submit age; dynamic: adds log-area, wait, starvation guard"),
     ] = "static",
     procs: Annotated[int | None, typer.Option(help="machine size in processors (default: trace header)")] = None,
+    cluster: Annotated[
+        Path | None,
+        typer.Option(help="cluster description TOML: simulate on its nodes and partitions (as hal simulate --cluster)"),
+    ] = None,
+    placement: Annotated[str, typer.Option(help="firstfit|bestfit|topology (with --cluster)")] = "firstfit",
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
     profile_out: Annotated[
         Path | None,
@@ -61,7 +66,13 @@ def tune(
             raise ValueError(f"the test slice {s0}:{sn} overlaps or precedes the training slice {t0}:{tn}")
         if procs is not None and procs <= 0:
             raise ValueError(f"--procs must be a positive number of processors, not {procs}")
-        swf, workload = load(trace, SimOptions(procs=procs))
+        if procs is not None and cluster is not None:
+            raise ValueError("--procs and --cluster: the cluster file sets the machine's size; give one of them")
+        if placement != "firstfit" and cluster is None:
+            raise ValueError(f"--placement {placement} places jobs on nodes: it needs --cluster")
+        Profile(placement=placement)  # names the valid placements if this one is not
+        swf, workload = load(trace, SimOptions(procs=procs, cluster=cluster))
+        machine: Machine = cluster_machine(cluster) if cluster is not None else workload.capacity
     except (TraceError, ValueError) as exc:
         raise fail(str(exc)) from exc
     report_problems([*swf.problems, *workload.skipped])
@@ -73,18 +84,21 @@ def tune(
         raise fail(f"the test slice ends at job {s0 + sn}, past the {len(jobs)} usable jobs")
     train_jobs, test_jobs = keep_known_deps(jobs[t0 : t0 + tn]), keep_known_deps(jobs[s0 : s0 + sn])
     err.print(f"tuning on jobs {t0}-{t0 + tn - 1} with {budget} simulations ...")
-    res = search(sim_objective(train_jobs, workload.capacity, estimate, backfill_order), budget, seed, FAMILIES[family])
-    rows = {"tuned": (res.value, sim_objective(test_jobs, workload.capacity, estimate, backfill_order)(res.best))}
+    res = search(
+        sim_objective(train_jobs, machine, estimate, backfill_order, placement), budget, seed, FAMILIES[family]
+    )
+    rows = {"tuned": (res.value, sim_objective(test_jobs, machine, estimate, backfill_order, placement)(res.best))}
     for name in BASELINES:
         rows[name] = (
-            order_bsld(train_jobs, workload.capacity, estimate, backfill_order, name),
-            order_bsld(test_jobs, workload.capacity, estimate, backfill_order, name),
+            order_bsld(train_jobs, machine, estimate, backfill_order, name, placement=placement),
+            order_bsld(test_jobs, machine, estimate, backfill_order, name, placement=placement),
         )
+    on = f" --cluster {cluster.name} --placement {placement}" if cluster is not None else ""
     made_by = (
-        f"hal tune {trace.name} --train {train} --estimate {estimate}\n"
+        f"hal tune {trace.name} --train {train} --estimate {estimate}{on}\n"
         f"# use it with --estimate {estimate} (hal server, hal simulate): the weights were tuned on those predictions"
     )
-    snippet = profile_toml(res.best, backfill_order, made_by)
+    snippet = profile_toml(res.best, backfill_order, made_by, placement if cluster is not None else None)
     if profile_out is not None:
         profile_out.write_text(snippet, encoding="utf-8")
         err.print(f"tuned profile written to {profile_out} (use it with --estimate {estimate})")
@@ -103,8 +117,11 @@ def tune(
         err.print("as a profile (--profile-out FILE writes it):\n" + snippet, markup=False, highlight=False)
 
 
-def profile_toml(args: TunedArgs, backfill_order: str, made_by: str) -> str:
-    """The tuned priority as a profile file: what `hal server --profile` and `hal simulate --profile` read."""
+def profile_toml(args: TunedArgs, backfill_order: str, made_by: str, placement: str | None = None) -> str:
+    """The tuned priority as a profile file: what `hal server --profile` and `hal simulate --profile` read.
+    Tuned on a cluster's nodes, it names the placement the weights were tuned with."""
     lines = [f"# {made_by}", 'order = "tuned"', 'backfill = "easy"', f'backfill_order = "{backfill_order}"']
+    if placement is not None:
+        lines.append(f'placement = "{placement}"')
     lines += ["", "[order_args]", *(f"{k} = {v!r}" for k, v in asdict(args).items())]
     return "\n".join(lines) + "\n"

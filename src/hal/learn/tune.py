@@ -15,15 +15,20 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 
+from hal.engine.capacity import Book
 from hal.engine.plugins.tuned import STARVED, TunedArgs, tuned_key, wait_term
 from hal.engine.predict.registry import make_predictor
 from hal.engine.profile import Profile
 from hal.model.job import JobSpec
+from hal.model.resources import ResourceSpace
 from hal.sim.metrics import summarize
 from hal.sim.rlscheduler import DynamicKey, Loaded, RlJob, RlSetup, WindowKey, simulate_window
 from hal.sim.simulator import Simulation, pool_for
 
 Objective = Callable[[TunedArgs], float]
+# A fresh machine for one simulation under a profile (its placement picks the node book): a processor
+# count means a pool of that many processors, as the archive traces describe their machines.
+Machine = int | Callable[[Profile], tuple[Book, ResourceSpace]]
 DIMS_ALL = ("w_pred", "w_req", "w_procs", "w_area", "w_age")
 DIMS_REQUEST_ONLY = ("w_pred", "w_procs", "w_area", "w_age")  # when the prediction is the request
 DIMS_DYNAMIC = (*DIMS_ALL, "w_logarea", "w_wait", "max_wait")  # HAL's simulator: age and a starvation guard
@@ -283,17 +288,22 @@ def args_text(args: TunedArgs) -> str:
 
 def order_bsld(
     jobs: Sequence[JobSpec],
-    capacity: int,
+    machine: Machine,
     estimate: str,
     backfill_order: str,
     order: str,
     order_args: dict[str, float] | None = None,
+    placement: str = "firstfit",
 ) -> float:
     """Average bounded slowdown of HAL's EASY on ``jobs`` under one queue order (a fresh predictor)."""
-    book, space = pool_for(capacity)
-    profile = Profile(order=order, backfill="easy", backfill_order=backfill_order, order_args=order_args or {})
+    profile = Profile(
+        order=order, backfill="easy", backfill_order=backfill_order, order_args=order_args or {}, placement=placement
+    )
+    book, space = pool_for(machine) if isinstance(machine, int) else machine(profile)
     return summarize(Simulation(list(jobs), book, space, profile, make_predictor(estimate)).run()).avg_bsld
 
 
-def sim_objective(jobs: Sequence[JobSpec], capacity: int, estimate: str, backfill_order: str = "sjf") -> Objective:
-    return lambda args: order_bsld(jobs, capacity, estimate, backfill_order, "tuned", asdict(args))
+def sim_objective(
+    jobs: Sequence[JobSpec], machine: Machine, estimate: str, backfill_order: str = "sjf", placement: str = "firstfit"
+) -> Objective:
+    return lambda args: order_bsld(jobs, machine, estimate, backfill_order, "tuned", asdict(args), placement)

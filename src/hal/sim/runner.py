@@ -78,6 +78,18 @@ def machine(workload: Workload, opts: SimOptions) -> tuple[Book, ResourceSpace, 
     return book_n, table.space, int(table.capacity[:, 0].sum())
 
 
+def cluster_machine(path: Path) -> Callable[[Profile], tuple[Book, ResourceSpace]]:
+    """Fresh node books on one cluster file, one per simulation (a book keeps the nodes' state): what
+    `hal tune --cluster` simulates each candidate on, placed the way its profile asks."""
+    cluster = load_cluster(path)
+
+    def build(profile: Profile) -> tuple[Book, ResourceSpace]:
+        table = NodeTable.of(cluster)
+        return placement_book(table, profile, cluster.topology), table.space
+
+    return build
+
+
 def load(path: str | Path, opts: SimOptions) -> tuple[SwfTrace, Workload]:
     trace = read_swf(path)
     capacity, per_node, cluster = opts.procs, 0, None
