@@ -191,6 +191,24 @@ def test_compare_writes_the_two_plots(tmp_path: Path, sample: Path) -> None:
     assert summaries["none:fcfs"]["avg_bsld"] >= summaries["easy:fcfs"]["avg_bsld"]
 
 
+def test_compare_places_on_a_tree_and_takes_profile_files(tmp_path: Path, sample: Path) -> None:
+    tree = tmp_path / "tree.toml"
+    tree.write_text('[[nodes]]\nprefix = "n"\ncount = 25\ncpus = 4\n[topology]\nlevels = ["switch"]\nfanouts = [5]\n')
+    prof = tmp_path / "sjf.toml"
+    prof.write_text('order = "sjf"\nbackfill = "easy"\n')  # no placement: the tree's, as hal server does
+    args: list[str | Path] = ["compare", sample, "--cluster", tree, "--window", "0:300", "--no-plots"]
+    done = hal(*args, "--policies", f"easy:fcfs,{prof}", "--placement", "topology", "--summary-out",
+               tmp_path / "all.json", cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    runs = json.loads((tmp_path / "all.json").read_text())
+    assert set(runs) == {"easy:fcfs", str(prof)} and all("topology" in r for r in runs.values())
+    assert "topology: multi-node jobs (easy:fcfs)" in done.stdout
+    sim = hal("simulate", sample, "--cluster", tree, "--window", "0:300", "--placement", "topology",
+              "--summary-out", tmp_path / "one.json", cwd=tmp_path)  # fmt: skip
+    assert sim.returncode == 0, sim.stderr
+    assert json.loads((tmp_path / "one.json").read_text())["avg_bsld"] == runs["easy:fcfs"]["avg_bsld"]
+
+
 def test_rlscheduler_setup_on_a_small_generated_trace(tmp_path: Path) -> None:
     trace, summary_out = tmp_path / "gen.swf", tmp_path / "rl.json"
     write_swf(
@@ -243,6 +261,8 @@ def test_options_that_cannot_apply_are_refused_before_the_run(sample: Path, tmp_
         (["simulate", "--jobs-out", str(sample)], "it is an input of this command"),
         (["simulate", "--jobs-out", str(tmp_path / "a"), "--csv-out", str(tmp_path / "a")], "two outputs are the same"),
         (["compare", "--model", str(tmp_path / "m.hal")], "--model needs --estimate gbm"),
+        (["compare", "--placement", "topology"], "needs --cluster"),
+        (["compare", "--policies", str(tmp_path / "none.toml")], "cannot read the profile"),
         (["compare", "--estimate", "gbm", "--model", str(tmp_path / "m.hal")], "model file not found"),
         (["explain", "job_id", "--cluster", str(mixed)], "trace job number"),
     ]

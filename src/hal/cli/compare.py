@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -18,7 +19,14 @@ from hal.cli.common import (
     writable_files,
     writable_folder,
 )
-from hal.cli.simulate import applicable, cleaning_of, gbm_from_file, summary_table
+from hal.cli.simulate import (
+    applicable,
+    cleaning_of,
+    gbm_from_file,
+    placement_topology_default,
+    summary_table,
+    topology_table,
+)
 from hal.engine.predict.registry import GBM_NAMES, make_predictor
 from hal.engine.profile import Profile
 from hal.sim.runner import SimOptions, SimRun, load, parse_window, run_workload
@@ -29,10 +37,16 @@ DEFAULT_POLICIES = "easy:fcfs,easy:fcfs:sjf,conservative:fcfs,none:fcfs,easy:sjf
 
 def compare(
     trace: Annotated[Path, typer.Argument(help="SWF trace file")],
-    policies: Annotated[str, typer.Option(help="comma-separated BACKFILL:ORDER[:sjf] list")] = DEFAULT_POLICIES,
+    policies: Annotated[
+        str,
+        typer.Option(help="comma-separated BACKFILL:ORDER[:sjf] policies or profile TOML files (hal tune)"),
+    ] = DEFAULT_POLICIES,
     estimate: Annotated[str, typer.Option(help="user|actual|last2|gbm|gbm-regress")] = "user",
     procs: Annotated[int | None, typer.Option(help="machine size (default: trace header)")] = None,
     cluster: Annotated[Path | None, typer.Option(help="cluster description TOML")] = None,
+    placement: Annotated[
+        str, typer.Option(help="firstfit|bestfit|topology (with --cluster) for the BACKFILL:ORDER policies")
+    ] = "firstfit",
     window: Annotated[str | None, typer.Option(help="START:COUNT slice of the loaded jobs")] = None,
     min_runtime: Annotated[int, typer.Option(help="drop jobs that ran less than this (s)")] = 0,
     model: Annotated[Path | None, typer.Option(help="gbm: start every run from this saved model file")] = None,
@@ -53,7 +67,11 @@ def compare(
         raise fail("--procs and --cluster: the cluster file sets the machine's size; give one of them")
     try:
         make_predictor(estimate)  # names the valid estimates if this one is not
-        profiles = [(p.strip(), applicable(Profile.parse(p.strip()))) for p in policies.split(",") if p.strip()]
+        if placement != "firstfit" and cluster is None:
+            raise ValueError(f"--placement {placement} places jobs on nodes: it needs --cluster")
+        Profile(placement=placement)  # names the valid placements if this one is not
+        names = [p.strip() for p in policies.split(",") if p.strip()]
+        profiles = [(name, applicable(policy_of(name, placement, cluster))) for name in names]
         if not profiles:
             raise ValueError("--policies names no policy (e.g. easy:fcfs,easy:sjf)")
         same = [(a, b) for i, (a, pa) in enumerate(profiles) for b, pb in profiles[i + 1 :] if pa == pb]
@@ -92,11 +110,25 @@ def compare(
         with progress_bar(label, len(workload.jobs)) as bar:
             runs.append((label, run_workload(swf, workload, opts, bar)))
     out.print(summary_table([(label, r.summary) for label, r in runs], f"{trace.name}, estimate={est}"))
+    for label, r in runs:
+        if r.topology is not None:
+            out.print(topology_table(r.topology, label))
     if plots is not None:
         from hal.sim.plots import plot_comparison
 
         written = plot_comparison(runs, plots, trace.name)
         out.print("plots: " + ", ".join(str(p) for p in written))
     if summary_out:
-        data = {label: r.summary.as_dict() for label, r in runs}
+        data = {
+            label: {**r.summary.as_dict(), **({"topology": r.topology.as_dict()} if r.topology else {})}
+            for label, r in runs
+        }
         summary_out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+def policy_of(name: str, placement: str, cluster: Path | None) -> Profile:
+    """A BACKFILL:ORDER[:sjf] name placed by ``placement``, or a profile file (a tuned one, say) as
+    `hal simulate --profile` reads it."""
+    if name.endswith(".toml") or Path(name).is_file():
+        return Profile.read(Path(name), has_tree=placement_topology_default(cluster))
+    return replace(Profile.parse(name), placement=placement)

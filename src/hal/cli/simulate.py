@@ -53,9 +53,9 @@ DEFAULT_POLICY = {"order": "fcfs", "backfill": "easy", "backfill_order": "queue"
                   "topology_reserve": ""}  # fmt: skip
 
 
-def topology_table(t: TopoSummary) -> Table:
+def topology_table(t: TopoSummary, policy: str = "") -> Table:
     """The multi-node jobs' spans over the tree and the leaf fragmentation, beside the schedule's figures."""
-    table = Table(title="topology: multi-node jobs")
+    table = Table(title="topology: multi-node jobs" + (f" ({policy})" if policy else ""))
     cols = ("jobs", "in fewest leaves", "in one leaf", "avg leaves", "avg level", "leaf fragmentation")
     for col in cols:
         table.add_column(col, justify="right")
