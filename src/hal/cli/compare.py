@@ -47,6 +47,9 @@ def compare(
     placement: Annotated[
         str, typer.Option(help="firstfit|bestfit|topology (with --cluster) for the BACKFILL:ORDER policies")
     ] = "firstfit",
+    gpus: Annotated[
+        bool, typer.Option("--gpus", help="with --cluster: each trace processor is a GPU (the AI traces)")
+    ] = False,
     window: Annotated[str | None, typer.Option(help="START:COUNT slice of the loaded jobs")] = None,
     min_runtime: Annotated[int, typer.Option(help="drop jobs that ran less than this (s)")] = 0,
     model: Annotated[Path | None, typer.Option(help="gbm: start every run from this saved model file")] = None,
@@ -81,6 +84,7 @@ def compare(
             estimate=estimate,
             procs=procs,
             cluster=cluster,
+            gpus=gpus,
             window=parse_window(window) if window else None,
             cleaning=cleaning_of(min_runtime, ""),
         )
@@ -103,6 +107,7 @@ def compare(
             predictor=predictor,
             procs=procs,
             cluster=cluster,
+            gpus=gpus,
             window=base.window,
             cleaning=base.cleaning,
             sample_every=max(span / 400, 1.0),

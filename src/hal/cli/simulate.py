@@ -119,6 +119,8 @@ RL_IGNORED: dict[str, Callable[[dict[str, Any]], bool]] = {
     "--placement": lambda a: a["placement"] != "firstfit",
     "--topology-reserve": lambda a: bool(a["topology_reserve"]),
     "--whole-nodes": lambda a: a["whole_nodes"],
+    "--gpus": lambda a: a["gpus"],
+    "--segment": lambda a: a["segment"],
     "--window": lambda a: a["window"] is not None,
     "--min-runtime": lambda a: a["min_runtime"] != 0,
     "--drop-status": lambda a: bool(a["drop_status"]),
@@ -154,6 +156,20 @@ def simulate(
     ] = "",
     whole_nodes: Annotated[
         bool, typer.Option(help="with --cluster: each job takes ceil(procs / node CPUs) exclusive whole nodes")
+    ] = False,
+    gpus: Annotated[
+        bool,
+        typer.Option(
+            "--gpus",
+            help="with --cluster: each trace processor is a GPU (the AI traces); a job larger than a node "
+            "takes ceil(GPUs / node GPUs) nodes",
+        ),
+    ] = False,
+    segment: Annotated[
+        bool,
+        typer.Option(
+            "--segment", help="with --gpus and --placement topology: a multi-node job asks --segment=<its nodes>"
+        ),
     ] = False,
     window: Annotated[str | None, typer.Option(help="START:COUNT slice of the loaded jobs")] = None,
     setup: Annotated[str | None, typer.Option(help="a published setup to reproduce: rlscheduler")] = None,
@@ -211,6 +227,8 @@ def simulate(
             window=parse_window(window) if window else None,
             cleaning=cleaning_of(min_runtime, drop_status),
             whole_nodes=whole_nodes,
+            gpus=gpus,
+            segment=segment,
         )
         swf, workload = load(trace, opts)
     except (TraceError, ValueError) as exc:
@@ -231,7 +249,11 @@ def simulate(
     label = f"{pol.backfill}:{pol.order}" + (":sjf" if pol.backfill_order == "sjf" else "") + f" est={estimate}"
     label += f" reserve={pol.topology_reserve}" if pol.topology_reserve else ""
     label += f" place={pol.placement}" if cluster is not None else ""
-    out.print(summary_table([(label, result.summary)], f"{trace.name} on {result.outcome.capacity} processors"))
+    out.print(
+        summary_table(
+            [(label, result.summary)], f"{trace.name} on {result.outcome.capacity} {'GPUs' if gpus else 'processors'}"
+        )
+    )
     if result.topology is not None:
         out.print(topology_table(result.topology))
     if jobs_out:

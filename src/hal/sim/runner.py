@@ -7,6 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
+
 from hal.clusterfile import load_cluster
 from hal.engine.api import RuntimePredictor
 from hal.engine.capacity import Book
@@ -17,7 +20,7 @@ from hal.engine.predict.registry import make_predictor
 from hal.engine.profile import Profile
 from hal.model.cluster import NodeTable
 from hal.model.job import JobSpec
-from hal.model.resources import Resources, ResourceSpace
+from hal.model.resources import BASE_NAMES, Resources, ResourceSpace
 from hal.sim.accounting import into_partitions
 from hal.sim.metrics import Summary, summarize
 from hal.sim.simulator import Outcome, Progress, Simulation, pool_for
@@ -25,6 +28,8 @@ from hal.sim.swf import Problem, SwfTrace, read_swf
 from hal.sim.topo_metrics import TopoSummary
 from hal.sim.topo_record import TopoRecorder
 from hal.sim.workload import Cleaning, Workload, to_workload
+
+GPU_COLUMN = BASE_NAMES.index("gpus")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +43,8 @@ class SimOptions:
     sample_every: float = 0.0
     predictor: Callable[[], RuntimePredictor] | None = None  # overrides ``estimate`` (e.g. gbm from a model file)
     whole_nodes: bool = False  # with a cluster file: a job of P processors takes ceil(P / node CPUs) whole nodes
+    gpus: bool = False  # with a cluster file: a trace processor is one GPU (the AI traces' convention)
+    segment: bool = False  # with gpus: a job on several nodes asks --segment=<its nodes> (all in one block)
 
 
 @dataclass(slots=True)
@@ -75,7 +82,7 @@ def machine(workload: Workload, opts: SimOptions) -> tuple[Book, ResourceSpace, 
     cluster = load_cluster(opts.cluster)
     table = NodeTable.of(cluster)
     book_n = placement_book(table, opts.profile, cluster.topology)
-    return book_n, table.space, int(table.capacity[:, 0].sum())
+    return book_n, table.space, int(table.capacity[:, GPU_COLUMN if opts.gpus else 0].sum())
 
 
 def cluster_machine(path: Path) -> Callable[[Profile], tuple[Book, ResourceSpace]]:
@@ -93,17 +100,24 @@ def cluster_machine(path: Path) -> Callable[[Profile], tuple[Book, ResourceSpace
 def load(path: str | Path, opts: SimOptions) -> tuple[SwfTrace, Workload]:
     trace = read_swf(path)
     capacity, per_node, cluster = opts.procs, 0, None
+    if opts.segment and not (opts.gpus and opts.profile.placement == "topology"):
+        raise ValueError("--segment keeps a multi-node GPU job in one block: it needs --gpus and --placement topology")
     if opts.cluster is not None:
         cluster = load_cluster(opts.cluster)
-        cpus = NodeTable.of(cluster).capacity[:, 0]
+        cap = NodeTable.of(cluster).capacity
+        cpus = cap[:, 0]
         capacity, per_node = int(cpus.sum()), int(cpus.min())
+        if opts.whole_nodes and opts.gpus:
+            raise ValueError("--whole-nodes and --gpus: a trace's processors are CPUs or GPUs; give one of them")
         if opts.whole_nodes and int(cpus.max()) != per_node:  # how many nodes a job takes depends on which
             raise ValueError(
                 "--whole-nodes sizes jobs in nodes, so it needs nodes of one size; "
                 f"these have {per_node} to {int(cpus.max())} CPUs"
             )
-    elif opts.whole_nodes:
-        raise ValueError("whole-node jobs need a cluster file (--cluster)")
+        if opts.gpus:
+            capacity, per_node = gpu_capacity(cap)
+    elif opts.whole_nodes or opts.gpus:
+        raise ValueError(f"{'--gpus' if opts.gpus else 'whole-node'} jobs need a cluster file (--cluster)")
     workload = to_workload(trace, capacity, opts.cleaning)
     if cluster is not None:  # a trace exported from HAL (hal history --swf) puts jobs back in their partitions
         workload = into_partitions(workload, trace, cluster)
@@ -114,7 +128,34 @@ def load(path: str | Path, opts: SimOptions) -> tuple[SwfTrace, Workload]:
         workload.jobs = keep_known_deps(workload.jobs[start : start + count])
     if opts.whole_nodes:
         workload.jobs = [whole_node_job(j, per_node) for j in workload.jobs]
+    if opts.gpus:
+        workload.jobs = [gpu_job(j, per_node, opts.segment) for j in workload.jobs]
     return trace, workload
+
+
+def gpu_capacity(cap: npt.NDArray[np.int64]) -> tuple[int, int]:
+    """All GPUs and the GPUs of a node, for a trace whose processors are GPUs: every node has the same
+    number (a job's node count depends on it) and a CPU for each (each GPU task takes one)."""
+    gpus, cpus = cap[:, GPU_COLUMN], cap[:, 0]
+    per_node = int(gpus.min())
+    if per_node == 0 or int(gpus.max()) != per_node:
+        raise ValueError(
+            "--gpus sizes jobs in GPUs per node, so every node needs the same number of GPUs; "
+            f"these have {per_node} to {int(gpus.max())}"
+        )
+    if int(cpus.min()) < per_node:
+        raise ValueError(f"--gpus runs one task with one CPU per GPU: nodes need {per_node} CPUs, some have fewer")
+    return int(gpus.sum()), per_node
+
+
+def gpu_job(job: JobSpec, per_node: int, segment: bool = False) -> JobSpec:
+    """A trace job of P processors as P GPUs (one task of one CPU and one GPU each): within a node when it
+    fits one, else on ceil(P / per_node) nodes, the shape a multi-node training job asks for; with
+    ``segment``, those nodes in one block (Slurm's ``--segment=<nodes>``)."""
+    gpus = job.tasks * max(1, job.per_task.cpus)
+    nodes = -(-gpus // per_node) if gpus > per_node else None
+    seg = nodes if segment and nodes else None
+    return dataclasses.replace(job, tasks=gpus, per_task=Resources(cpus=1, gpus=1), nodes=nodes, segment=seg)
 
 
 def keep_known_deps(jobs: list[JobSpec]) -> list[JobSpec]:
@@ -153,12 +194,14 @@ def run(path: str | Path, opts: SimOptions, progress: Progress | None = None) ->
 
 
 def run_workload(trace: SwfTrace, workload: Workload, opts: SimOptions, progress: Progress | None = None) -> SimRun:
-    book, space, _ = machine(workload, opts)
+    book, space, size = machine(workload, opts)
     predictor = opts.predictor() if opts.predictor is not None else make_predictor(opts.estimate)
     index = topo_index(book, opts)
     recorder = TopoRecorder(workload.jobs, index, book) if index is not None and isinstance(book, NodeBook) else None
     sim = Simulation(workload.jobs, book, space, opts.profile, predictor, opts.sample_every, on_plan=recorder)
     outcome = sim.run(progress)
+    if opts.gpus:  # each GPU task holds one CPU: busy CPUs are busy GPUs, and utilization is of the GPUs
+        outcome = dataclasses.replace(outcome, capacity=size)
     run = SimRun(trace, workload, outcome, summarize(outcome, len(trace.problems) + len(workload.skipped)))
     run.topology = recorder.summary(outcome) if recorder is not None else None
     return run

@@ -1,0 +1,68 @@
+"""AI traces count GPUs as processors: `--gpus` turns each job into GPU tasks on a GPU cluster's nodes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from hal.cli.main import app
+from hal.model.resources import Resources
+from hal.sim.runner import SimOptions, gpu_capacity, gpu_job, load, run_workload
+from hal.sim.swf import SwfRecord, write_swf
+from tests.unit.sim.test_simulator import job
+
+GPU_TREE = '[[nodes]]\nprefix = "g"\ncount = 4\ncpus = 16\ngpus = 8\n[topology]\nlevels = ["block"]\nfanouts = [2]\n'
+
+
+def _rec(job_id: int, submit: int, run: int, procs: int) -> SwfRecord:
+    return SwfRecord(job_id, submit, -1, run, procs, -1, -1, procs, -1, -1, 1, 1, -1, -1, -1, -1, -1, -1)
+
+
+def test_jobs_become_gpu_tasks_and_big_ones_whole_nodes_in_one_segment() -> None:
+    small, big = gpu_job(job(1, 0, 60, 30, procs=4), 8), gpu_job(job(2, 0, 60, 30, procs=20), 8, segment=True)
+    assert (small.tasks, small.per_task, small.nodes, small.segment) == (4, Resources(cpus=1, gpus=1), None, None)
+    assert (big.tasks, big.nodes, big.segment) == (20, 3, 3)
+    assert gpu_job(job(3, 0, 60, 30, procs=20), 8).segment is None
+
+
+def test_gpu_capacity_needs_one_gpu_count_and_a_cpu_per_gpu() -> None:
+    assert gpu_capacity(np.array([[16, 0, 8], [16, 0, 8]])) == (16, 8)
+    for cap, message in [
+        ([[16, 0, 8], [16, 0, 4]], "same number of GPUs"),
+        ([[16, 0, 0], [16, 0, 0]], "same number of GPUs"),
+        ([[4, 0, 8], [16, 0, 8]], "need 8 CPUs"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            gpu_capacity(np.array(cap))
+
+
+def test_a_gpu_trace_runs_on_the_gpus_and_reports_their_utilization(tmp_path: Path) -> None:
+    (tmp_path / "g.toml").write_text(GPU_TREE)
+    write_swf(tmp_path / "t.swf", [_rec(1, 0, 100, 16), _rec(2, 0, 100, 16), _rec(3, 0, 100, 40)], {"MaxProcs": "32"})
+    opts = SimOptions(cluster=tmp_path / "g.toml", gpus=True, estimate="actual")
+    trace, workload = load(tmp_path / "t.swf", opts)
+    assert [j.job_id for j in workload.jobs] == [1, 2] and "machine has 32" in workload.skipped[0].message
+    run = run_workload(trace, workload, opts)
+    assert run.outcome.capacity == 32 and run.summary.utilization == pytest.approx(1.0)  # two 16-GPU jobs at once
+    assert list(run.outcome.start) == [0.0, 0.0]
+
+
+def test_cli_checks_what_gpus_and_segment_need(tmp_path: Path) -> None:
+    (tmp_path / "g.toml").write_text(GPU_TREE)
+    write_swf(tmp_path / "t.swf", [_rec(1, 0, 100, 16), _rec(2, 5, 100, 12)], {"MaxProcs": "32"})
+    base = ["simulate", str(tmp_path / "t.swf")]
+    on = ["--cluster", str(tmp_path / "g.toml"), "--gpus"]
+    ok = CliRunner().invoke(app, [*base, *on, "--segment", "--placement", "topology", "--estimate", "actual"])
+    said = " ".join(ok.output.split())
+    assert ok.exit_code == 0 and "on 32 GPUs" in said and "in fewest leaves" in said, said
+    for args, message in [
+        (["--gpus"], "need a cluster file"),
+        ([*on, "--segment"], "needs --gpus and --placement topology"),
+        ([*on, "--whole-nodes"], "give one of them"),
+        (["--setup", "rlscheduler", "--gpus"], "drop --gpus"),
+    ]:
+        done = CliRunner().invoke(app, [*base, *args])
+        assert done.exit_code == 2 and message in " ".join(done.output.split()), (args, done.output)
