@@ -47,5 +47,15 @@ def test_an_admin_adds_a_dataset_and_a_job_reads_it(tmp_path: Path) -> None:
         bob = live.new_user("bob")
         done = live.cli("dataset", "add", "mine", str(data), token=bob)
         assert done.returncode != 0 and "only admins" in done.stderr
+        seen = json.loads(live.cli("dataset", "list", "--json", token=bob, check=True).stdout)["datasets"]
+        assert [d["uri"] for d in seen] == [str(data)]  # where it is, also for users
     finally:
         live.stop()
+
+
+def test_users_see_dataset_addresses_without_credentials() -> None:
+    from hal.data.catalog import public_uri
+
+    assert public_uri("/data/x.fa") == "/data/x.fa" and public_uri("s3://bucket/key") == "s3://bucket/key"
+    assert public_uri("s3://AKIA:secret@bucket/k") == "s3://bucket/k"
+    assert public_uri("https://u:pw@host:8443/a/b?X-Amz-Signature=abc#f") == "https://host:8443/a/b?<hidden>"

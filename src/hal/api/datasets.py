@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel
 
 from hal.controller.auth import Identity
-from hal.data.catalog import Dataset, checksum_of
+from hal.data.catalog import Dataset, checksum_of, public_uri
 
 NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")  # a file name in the node caches, as --input-data takes it
 MAX_NAME = 200  # file systems stop at 255 bytes; a longer name failed every stage-in
@@ -42,9 +42,10 @@ def dataset_router(ctl: Any, who_dep: Any) -> APIRouter:
     @router.get("/v1/datasets")
     def list_datasets(who: Who) -> dict[str, Any]:
         catalog = staging().stager.catalog
+        shown = (lambda uri: uri) if who.admin else public_uri  # credentials in an address are the server's
         with ctl.lock:
             rows = [
-                {"name": d.name, "size": d.size, "checksum": d.checksum, "uri": d.uri,
+                {"name": d.name, "size": d.size, "checksum": d.checksum, "uri": shown(d.uri),
                  "replicas": sorted(r.location for r in catalog.replicas_of(d.name))}
                 for d in sorted(catalog.datasets.values(), key=lambda d: d.name)
             ]  # fmt: skip

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import fsspec
 
@@ -122,3 +123,13 @@ class Catalog:
                 self.replicas.setdefault(r["dataset"], {})[r["location"]] = Replica(**r)
         except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
             raise CatalogError(f"catalog {path} is not a HAL catalog (JSON of datasets and replicas): {exc}") from exc
+
+
+def public_uri(uri: str) -> str:
+    """A dataset's address as a non-admin sees it: where it is, without what opens it (user:password@ in the
+    address, a signed URL's query), which the catalog keeps for the server's own reads."""
+    if "://" not in uri:
+        return uri
+    parts = urlsplit(uri)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, host, parts.path, "<hidden>" if parts.query else "", ""))

@@ -16,7 +16,7 @@ import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
 from hal.data.cache import CacheFull, NodeCache
-from hal.data.catalog import CHUNK, Catalog, Dataset, Replica, checksum_of
+from hal.data.catalog import CHUNK, Catalog, Dataset, Replica, checksum_of, public_uri
 
 SourceOrder = Callable[[list[Replica], str], list[Replica]]
 
@@ -222,6 +222,7 @@ class Stager:
 
 
 def _why(exc: Exception, rep: Replica) -> str:
+    """The reason the job's owner reads: the address without its credentials (see ``public_uri``)."""
     if isinstance(exc, FileNotFoundError):
-        return f"source missing: {rep.uri}"
-    return str(exc) or type(exc).__name__
+        return f"source missing: {public_uri(rep.uri)}"
+    return (str(exc) or type(exc).__name__).replace(rep.uri, public_uri(rep.uri))
