@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import time
 from pathlib import Path
 
 from hal.client import Client
@@ -92,7 +93,10 @@ def test_the_export_keeps_dependencies_limits_and_begin_times_for_the_replay(
     second = sdk.submit(wrap="sleep 1", options={"dependency": f"afterok:{first}"})["job_id"]
     arr = sdk.submit(wrap="sleep 1", options={"array": "0-3%2"})
     late = sdk.submit(wrap="true", options={"begin": "now+2"})["job_id"]
-    for job in (second, arr["job_id"], late):
+    held = sdk.submit(wrap="true", options={"hold": True})["job_id"]
+    time.sleep(2)
+    sdk.release(held)
+    for job in (second, arr["job_id"], late, held):
         sdk.wait(job, timeout=60)
     trace_file = tmp_path / "deps.swf"
     server.cli("history", "-a", "--swf", str(trace_file), check=True)
@@ -102,6 +106,8 @@ def test_the_export_keeps_dependencies_limits_and_begin_times_for_the_replay(
     assert [recs[t].preceding for t in tasks] == [-1, -1, tasks[0], tasks[1]]  # lanes of the %2 limit
     late_rec = next(r for j, r in recs.items() if j == late)
     assert late_rec.submit >= recs[first].submit + 1  # submitted at its begin time
+    assert recs[held].submit >= recs[first].submit + 2 and recs[held].wait < 2  # at its release: held is not wait
+    assert sdk.get(held)["released"] is not None
     out = tmp_path / "jobs.csv"
     server.cli("simulate", str(trace_file), "--procs", "64", "--csv-out", str(out), check=True)
     rows = {int(r["job_id"]): r for r in csv.DictReader(out.open())}

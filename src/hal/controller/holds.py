@@ -47,6 +47,8 @@ def set_hold(ctl: Any, ref: str, who: Identity, held: bool) -> list[int]:
                     admit_waiting(ctl, gate, now)
                 request = json.loads(rows[jid]["request"])
                 request["hold"], request["hold_admin"] = held, by_admin
+                if not held:  # when it could start at the earliest: a replay of the history submits it then
+                    request["_released"] = now
                 cause = f"held by {who.user}" if held else f"released by {who.user}"
                 ctl.store.update_job(conn, jid, {"request": json.dumps(request), "cause": cause},
                                      (jid, now, "PENDING", cause))  # fmt: skip

@@ -110,6 +110,7 @@ def new_row(job_id: int, req: JobRequest, user: str, now: float, array: tuple[in
 def request_of_row(row: Row) -> JobRequest:
     data = json.loads(row["request"])
     data.pop("_deps", None)
+    data.pop("_released", None)
     return JobRequest.from_dict(data)
 
 

@@ -93,17 +93,17 @@ def to_swf(jobs: list[dict[str, Any]], nodes: dict[str, Any]) -> tuple[dict[str,
         PARTITIONS_KEY: " ".join(f"{code}={name}" for name, code in partitions.codes.items()),
         "Note": "users, groups (accounts), executables (job names) and queues (QOS) are numbered by first "
         "appearance; jobs cancelled before they started have run time -1; a --begin job is submitted at its begin "
-        "time; field 17 is the first job it waited for (afterok/afterany), or for a task of an array with a %limit, "
-        "the task that many places before it",
+        "time, a held job when it was released; field 17 is the job it waited for (afterok/afterany) that ended "
+        "last, or for a task of an array with a %limit, the task that many places before it",
     }
     return header, records
 
 
 def _eligible(job: dict[str, Any]) -> float:
-    """When the job could first start: its submission, or its --begin time if later (SWF has no begin field,
-    so a replay submits it then)."""
-    begin = job.get("begin")
-    return max(float(job["submit_time"]), float(begin)) if begin is not None else float(job["submit_time"])
+    """When the job could first start: its submission, or its --begin time or its release from a hold if
+    later (SWF has neither, so a replay submits it then, and the time it was held is not queue wait)."""
+    times = [job["submit_time"], job.get("begin"), job.get("released")]
+    return max(float(t) for t in times if t is not None)
 
 
 def _preceding(ended: list[dict[str, Any]]) -> dict[int, int]:

@@ -81,3 +81,10 @@ def test_a_job_that_waited_for_several_names_the_last_to_end() -> None:
             _job(9, dependencies=["afterok:1", "afterany:2", "afterok:3", "after:4"])]  # fmt: skip
     _, recs = to_swf(jobs, NODES)
     assert {r.job_id: r.preceding for r in recs}[9] == 2
+
+
+def test_a_held_job_is_submitted_when_it_was_released() -> None:
+    """Time a user kept a job held is not queue wait: a replay submits it at its release, as a --begin job."""
+    _, recs = to_swf([_job(1), _job(2, released=1500.0, start_time=1510.0, end_time=1570.0)], NODES)
+    by_id = {r.job_id: r for r in recs}
+    assert (by_id[2].submit, by_id[2].wait) == (1500 - 1001, 10)
