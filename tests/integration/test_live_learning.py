@@ -238,7 +238,10 @@ def test_a_bad_profile_is_refused_before_the_state_folder_is_created(tmp_path: P
     home = tmp_path / "home"
     bad = tmp_path / "p.toml"
     bad.write_text('order = "tuned"\n')
-    for profile, message in ((bad, "needs the weights hal tune found"), (tmp_path / "none.toml", "cannot read")):
+    typed = tmp_path / "typed.toml"  # a text where a number belongs failed every scheduling pass, forever
+    typed.write_text('order = "multifactor"\nhalf_life = "7d"\n')
+    for profile, message in ((bad, "needs the weights hal tune found"), (tmp_path / "none.toml", "cannot read"),
+                             (typed, "half_life must be a number of seconds")):  # fmt: skip
         done = subprocess.run([sys.executable, "-m", "hal", "server", "--home", str(home), "--profile", str(profile)],
                               capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
         assert done.returncode == 2 and message in " ".join(done.stderr.split()) and not home.exists(), done.stderr

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
+from typing import Any, get_type_hints
 
 from hal.engine.api import QueueSort
 from hal.engine.plugins.f1 import F1, F1Args
@@ -16,6 +17,7 @@ from hal.engine.plugins.sjf import Sjf, SjfArgs
 from hal.engine.plugins.tuned import Tuned, TunedArgs
 from hal.engine.plugins.unicep import Unicep, UnicepArgs
 from hal.engine.plugins.wfp3 import Wfp3, Wfp3Args
+from hal.engine.predict.correct import RULES
 
 ORDERS: dict[str, tuple[type[Any], type[Any]]] = {
     "fcfs": (Fcfs, FcfsArgs),
@@ -29,6 +31,11 @@ ORDERS: dict[str, tuple[type[Any], type[Any]]] = {
 BACKFILLS = ("none", "easy", "conservative")
 BACKFILL_ORDERS = ("queue", "sjf")
 PLACEMENTS = ("firstfit", "bestfit", "topology")  # topology: TopologySelector on the cluster file's tree
+
+
+def _number(value: object) -> bool:
+    """An int or a float, not a bool (TOML's true would pass as 1)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _load_entry_points() -> None:
@@ -64,8 +71,17 @@ class Profile:
         ):
             if value not in allowed:
                 raise ValueError(f"unknown {what} {value!r}; choose one of {list(allowed)}")
-        if not (isinstance(self.max_switch_wait, int | float) and 0 <= self.max_switch_wait < float("inf")):
+        if not (_number(self.max_switch_wait) and 0 <= self.max_switch_wait < float("inf")):
             raise ValueError(f"max_switch_wait must be a number of seconds >= 0, not {self.max_switch_wait!r}")
+        if not (_number(self.half_life) and 0 < self.half_life < float("inf")):
+            raise ValueError(
+                f"half_life must be a number of seconds > 0 (604800 for Slurm's 7-0), not {self.half_life!r}"
+            )
+        if self.correction not in RULES:
+            raise ValueError(f"unknown correction {self.correction!r}; choose one of {list(RULES)}")
+        if not isinstance(self.topology_reserve, str):
+            raise ValueError(f'topology_reserve is a text such as "wait=3600,depth=3", not {self.topology_reserve!r}')
+        self._check_arg_types()
         if self.topology_reserve:
             if self.placement != "topology":
                 raise ValueError("topology_reserve needs placement 'topology'")
@@ -76,6 +92,25 @@ class Profile:
             from hal.engine.plugins.leaf_reserve import reserve_args  # numpy and the selector: only when asked
 
             reserve_args(self.topology_reserve)
+
+    def _check_arg_types(self) -> None:
+        """The order's arguments have the types its dataclass declares: a text or a list where a weight
+        belongs would only fail inside a scheduling pass, over and over (unknown names: ``make_order``)."""
+        args_cls = ORDERS[self.order][1]
+        if not hasattr(args_cls, "__dataclass_fields__"):
+            return
+        hints = get_type_hints(args_cls)
+        for key, value in self.order_args.items():
+            want = hints.get(key)
+            ok = (
+                isinstance(value, bool) if want is bool
+                else _number(value) and math.isfinite(value) if want is float
+                else isinstance(value, int) and not isinstance(value, bool) if want is int
+                else True
+            )  # fmt: skip
+            if not ok:
+                kind = "true or false" if want is bool else "a number" if want is float else "a whole number"
+                raise ValueError(f"{self.order} argument {key} must be {kind}, not {value!r}")
 
     def make_order(self) -> QueueSort:
         cls, args_cls = ORDERS[self.order]

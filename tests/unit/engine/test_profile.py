@@ -89,6 +89,23 @@ def test_toml_errors() -> None:
         Profile.from_toml('[scheduler]\norder = "f1"\n[scheduler.order_args]\nspeed = 2\n').make_order()
 
 
+def test_values_of_the_wrong_type_are_refused_when_the_profile_is_read() -> None:
+    """Accepted, they failed inside every scheduling pass (a loop of tracebacks, or every job FAILED)."""
+    for text, message in [
+        ('order = "multifactor"\nhalf_life = "7d"\n', "half_life must be a number of seconds > 0"),
+        ("half_life = -3\n", "half_life must be a number"),
+        ('correction = "bogus"\n', "unknown correction 'bogus'"),
+        ('topology_reserve = 5\nplacement = "topology"\n', "topology_reserve is a text"),
+        ("max_switch_wait = true\n", "max_switch_wait must be a number"),
+        ('order = "tuned"\n[order_args]\nw_pred = "one"\n', "tuned argument w_pred must be a number, not 'one'"),
+        ('order = "tuned"\n[order_args]\nw_pred = true\n', "must be a number, not True"),
+        ('order = "multifactor"\n[order_args]\nfavor_small = 1\n', "favor_small must be true or false"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            Profile.from_toml(text)
+    assert Profile.from_toml('order = "tuned"\n[order_args]\nw_pred = 2\n').order_args == {"w_pred": 2}
+
+
 def test_a_profile_file_without_placement_keeps_the_tree_placement(tmp_path: Path) -> None:
     """A profile from `hal tune` names no placement: on a cluster with a tree it places on the tree (the default
     profile does), instead of silently falling back to first fit and refusing --switches jobs."""
