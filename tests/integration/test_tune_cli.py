@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import fields
@@ -98,3 +99,14 @@ def test_tune_on_a_cluster_file_writes_its_placement_and_replays_in_simulate(tmp
         assert done.returncode != 0 and message in " ".join(done.stderr.split()), done.stderr
     done = subprocess.run([*cmd[:-2], "--placement", "bestfit"], capture_output=True, text=True, timeout=300)
     assert done.returncode != 0 and "needs --cluster" in " ".join(done.stderr.split())
+
+
+def test_the_printed_profile_is_valid_toml_in_a_narrow_terminal() -> None:
+    """Copied from the terminal, it must read back: Rich wrapped its comment at 80 columns into a bare line."""
+    cmd = [sys.executable, "-m", "hal", "tune", str(SAMPLE), "--train", "0:300", "--budget", "4"]
+    done = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=300, check=False, env={**os.environ, "COLUMNS": "60"}
+    )
+    assert done.returncode == 0, done.stderr
+    printed = done.stderr.split("as a profile (--profile-out FILE writes it):\n", 1)[1]
+    assert Profile.from_toml(printed).order == "tuned"

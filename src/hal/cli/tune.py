@@ -114,7 +114,8 @@ def tune(
     table.caption = f"tuned weights: {args_text(res.best)} ({res.evaluations} simulations)"
     out.print(table)
     if profile_out is None:
-        err.print("as a profile (--profile-out FILE writes it):\n" + snippet, markup=False, highlight=False)
+        err.print("as a profile (--profile-out FILE writes it):")
+        typer.echo(snippet, err=True, nl=False)  # not through Rich: wrapped lines would not be valid TOML
 
 
 def profile_toml(args: TunedArgs, backfill_order: str, made_by: str, placement: str | None = None) -> str:
