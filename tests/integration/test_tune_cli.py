@@ -39,6 +39,9 @@ def test_tune_reports_train_and_test_and_its_profile_replays_in_simulate(tmp_pat
     done = subprocess.run([*sim, "--profile", str(prof), "--order", "sjf"], capture_output=True, text=True,
                           timeout=300, check=False)  # fmt: skip
     assert done.returncode != 0 and "drop --order" in " ".join(done.stderr.split())
+    done = subprocess.run([*sim, "--profile", str(prof), "--placement", "firstfit"], capture_output=True, text=True,
+                          timeout=300, check=False)  # fmt: skip
+    assert done.returncode != 0 and "drop --placement" in " ".join(done.stderr.split())  # even at its default
 
 
 def test_tune_dynamic_family_runs_and_unknown_family_is_refused() -> None:

@@ -49,10 +49,6 @@ def summary_table(rows: list[tuple[str, Summary]], title: str) -> Table:
     return table
 
 
-DEFAULT_POLICY = {"order": "fcfs", "backfill": "easy", "backfill_order": "queue", "placement": "firstfit",
-                  "topology_reserve": ""}  # fmt: skip
-
-
 def topology_table(t: TopoSummary, policy: str = "") -> Table:
     """The multi-node jobs' spans over the tree and the leaf fragmentation, beside the schedule's figures."""
     table = Table(title="topology: multi-node jobs" + (f" ({policy})" if policy else ""))
@@ -67,6 +63,12 @@ def topology_table(t: TopoSummary, policy: str = "") -> Table:
         "level: 1 = one leaf switch, 2 = the level above, ...; fragmentation: share of free nodes in partly used leaves"
     )
     return table
+
+
+def given_on_command_line(ctx: typer.Context, name: str) -> bool:
+    """Typed by the user, even at its default value (`--placement firstfit` beside a profile is a conflict)."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name == "COMMANDLINE"
 
 
 def placement_topology_default(cluster: Path | None) -> bool:
@@ -130,6 +132,7 @@ RL_IGNORED: dict[str, Callable[[dict[str, Any]], bool]] = {
 
 
 def simulate(
+    ctx: typer.Context,
     trace: Annotated[Path, typer.Argument(help="SWF trace file")],
     procs: Annotated[int | None, typer.Option(help="machine size in processors (default: trace header)")] = None,
     cluster: Annotated[Path | None, typer.Option(help="cluster description TOML (node-level placement)")] = None,
@@ -209,7 +212,7 @@ def simulate(
     policy = {"order": order, "backfill": backfill, "backfill_order": backfill_order, "placement": placement,
               "topology_reserve": topology_reserve}  # fmt: skip
     if profile is not None:
-        fixed = [f"--{k.replace('_', '-')}" for k, v in policy.items() if v != DEFAULT_POLICY[k]]
+        fixed = [f"--{k.replace('_', '-')}" for k in policy if given_on_command_line(ctx, k)]
         if fixed:
             raise fail(f"--profile sets the policy; drop {', '.join(fixed)} or put it in the profile")
     try:
