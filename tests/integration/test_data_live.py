@@ -145,13 +145,21 @@ def test_a_restart_resumes_stage_out_and_trusts_only_cataloged_cache_files(tmp_p
     with ctl.store.engine.begin() as conn:  # as if the controller died before the copy settled
         conn.execute(sa.delete(job_events).where(job_events.c.state == "STAGE_OUT"))
     (tmp_path / "out" / str(job) / "res").unlink()
+    node = str((ctl.store.get(job) or {})["nodelist"])
+    folder = tmp_path / "cache" / node / ".jobs" / str(job)  # the output is still in the job's $HAL_DATA
+    folder.mkdir(parents=True)
+    (tmp_path / "cache" / node / "res").replace(folder / "res")
     stray = tmp_path / "cache" / ctl.table.names[1] / "stray"
     stray.write_text("left by a job")
+    over = tmp_path / "cache" / ctl.table.names[1] / ".jobs" / "999"  # the $HAL_DATA of a job long gone
+    over.mkdir(parents=True)
+    (over / "scratch").write_text("tmp")
     again, resumed = controller()
     counts = resumed.resume(again, since=0.0)
     assert resumed.outputs is not None and resumed.outputs.wait(30.0)
     resumed.outputs.shutdown()
-    assert counts["outputs"] == 1 and counts["dropped"] == 1 and not stray.exists()
+    assert counts["outputs"] == 1 and counts["dropped"] == 1 and not stray.exists() and not over.exists()
+    assert not folder.exists()  # published into the cache again
     assert (tmp_path / "out" / str(job) / "res").read_text() == "result\n"
     assert states_from_events(again.store.events_of(job))["res"].startswith("done")
 

@@ -79,7 +79,7 @@ def test_a_blocked_transfer_does_not_stall_the_controller(tmp_path: Path) -> Non
     ctl, staging = _controller(tmp_path)
     assert staging.outputs is not None
     node = ctl.table.names[0]
-    (staging.stager.caches[node].root / "big").write_bytes(b"x" * 100_000)
+    (staging.stager.open_job_dir(7, node, ()) / "big").write_bytes(b"x" * 100_000)
     sink = tmp_path / "slow-sink"
     GatedFS.gates["slow-sink"] = gate = threading.Event()  # a destination that takes nothing until opened
     staging.outputs.dest = f"halgated://{sink}"
@@ -321,7 +321,7 @@ def test_a_restart_keeps_the_files_of_running_jobs_and_unstaged_outputs(tmp_path
         staging.outputs.shutdown()
     again, resumed = _controller(tmp_path)  # a restart: recovered records, a new data plane
     counts = resumed.resume(again, since=0.0)
-    assert counts["kept"] == 2 and counts["dropped"] == 0, counts
+    assert counts["kept"] == 1 and counts["dropped"] == 0, counts
     again.start()
     try:
         _until(lambda: job not in again.live)
@@ -357,9 +357,10 @@ def test_reading_a_queued_jobs_output_waits_for_that_job(tmp_path: Path) -> None
     assert json.loads(row["request"])["_deps"] == [["afterok", writer]]
 
 
-def test_a_reader_of_an_output_that_was_never_staged_out_fails_at_once(tmp_path: Path) -> None:
-    """The writer completed without writing its declared output, so there is nothing to read: the reader fails
-    with the reason at its first stage-in instead of being retried for minutes."""
+def test_a_writer_that_did_not_write_its_output_fails_and_its_reader_never_starts(tmp_path: Path) -> None:
+    """The writer exited 0 without writing its declared output: it FAILED with the reason (it ended COMPLETED, so
+    its reader's afterok let the reader start and fail on a dataset that did not exist), and the reader waits
+    as after any failed afterok (DependencyNeverSatisfied), as in Slurm."""
     ctl, staging = _controller(tmp_path)
     ctl.start()
     try:
@@ -367,11 +368,37 @@ def test_a_reader_of_an_output_that_was_never_staged_out_fails_at_once(tmp_path:
                                "al").job_ids  # fmt: skip
         (reader,) = ctl.submit(build_request("#!/bin/sh\ntrue\n", {"input-data": "never"}, {}, str(tmp_path), 0),
                                "al").job_ids  # fmt: skip
-        _until(lambda: reader not in ctl.live, timeout=30)
+        _until(lambda: writer not in ctl.live, timeout=30)
+        _until(lambda: ctl.annotate([ctl.store.get(reader) or {}])[0]["reason"] == "DependencyNeverSatisfied")
     finally:
         ctl.stop()
         staging.shutdown()
-    row = ctl.store.get(reader) or {}
-    assert row.get("state") == "FAILED" and row.get("restarts") == 0, row
-    assert "unknown dataset 'never'" in row["cause"] and "registered" not in row["cause"]
-    assert json.loads(row["request"])["_deps"] == [["afterok", writer]]
+    row = ctl.store.get(writer) or {}
+    assert row.get("state") == "FAILED" and row["cause"] == "declared output(s) not written: $HAL_DATA/never", row
+    assert (ctl.store.get(reader) or {}).get("state") == "PENDING"
+    assert json.loads((ctl.store.get(reader) or {})["request"])["_deps"] == [["afterok", writer]]
+    assert not list((tmp_path / "cache").rglob(".jobs/*"))  # nothing of the writer left in a cache
+
+
+def test_a_failed_jobs_leftovers_are_never_published_and_jobs_see_only_their_inputs(tmp_path: Path) -> None:
+    """A failed writer's file stayed in the shared cache, and a later writer of the same name that wrote
+    nothing published it as its output; every job also saw (and could rewrite) every cached dataset."""
+    ctl, staging = _controller(tmp_path)
+    ctl.start()
+    try:
+        stale = '#!/bin/sh\necho stale > "$HAL_DATA/out"\nexit 1\n'
+        (first,) = ctl.submit(build_request(stale, {"output-data": "out"}, {}, str(tmp_path), 0), "al").job_ids
+        _until(lambda: first not in ctl.live)
+        (second,) = ctl.submit(build_request("#!/bin/sh\ntrue\n", {"output-data": "out"}, {}, str(tmp_path), 0),
+                               "al").job_ids  # fmt: skip
+        _until(lambda: second not in ctl.live)
+        look = '#!/bin/sh\nls -A "$HAL_DATA" > "{out}"\n'.format(out=tmp_path / "seen")
+        (third,) = ctl.submit(build_request(look, {}, {}, str(tmp_path), 0), "bob").job_ids
+        _until(lambda: third not in ctl.live)
+    finally:
+        ctl.stop()
+        staging.shutdown()
+    assert (ctl.store.get(first) or {}).get("state") == "FAILED"
+    assert (ctl.store.get(second) or {}).get("state") == "FAILED"  # not COMPLETED with the first one's file
+    assert "out" not in staging.stager.catalog.datasets and not (tmp_path / "out" / str(second)).exists()
+    assert (tmp_path / "seen").read_text() == ""  # its own, empty $HAL_DATA

@@ -336,13 +336,14 @@ class Controller:
         if ev.job_id in self.cancelling:
             self.cancelling.discard(ev.job_id)
             state = "COMPLETED" if state == "COMPLETED" else "CANCELLED"
-        when = max(ev.time, act.start)
+        when, cause = max(ev.time, act.start), ev.reason or state.lower()
+        if self.staging is not None:  # unpin inputs, queue declared outputs for stage-out; FAILED if one is missing
+            state, cause = self.staging.after_end(self, lv, act, state, cause)
         self.board.forecaster.observe(act.item.estimate, when - act.start, act.item.spec.user)
         self.machine.release(ev.job_id)
         self.sched.finish(ev.job_id, when, ok=state == "COMPLETED")
         cpus = int(act.alloc.amounts[:, 0].sum())
         self.accounts.charge(lv.request.account or lv.user, (when - act.start) * cpus, when)
-        cause = ev.reason or state.lower()
         if state == "NODE_FAIL" and (lv.requeue or ev.start_time is None):  # never ran: nothing to repeat
             self._requeue(conn, lv, when, cause)
             return
@@ -350,8 +351,6 @@ class Controller:
             "exit_code": ev.exit_code, "signal": ev.signal, "cpu_seconds": ev.cpu_seconds,
             "max_rss_mb": ev.max_rss_mb, "cause": cause,
         }  # fmt: skip
-        if self.staging is not None:  # unpin inputs; queue declared outputs for stage-out (worker threads)
-            self.staging.after_end(self, lv, act, state)
         self._close(conn, lv, when, state, values)
 
     def _requeue(self, conn: Connection, lv: Live, when: float, cause: str) -> None:

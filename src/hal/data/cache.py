@@ -17,7 +17,8 @@ class CacheFull(RuntimeError):
 
 
 class NodeCache:
-    """Datasets as files ``root/<name>``; least recently used first out. The job sees ``root`` as $HAL_DATA."""
+    """Datasets as files ``root/<name>``; least recently used first out. A job sees hard links to its inputs
+    in its own folder ``root/.jobs/<job>`` (its $HAL_DATA), where it also writes its outputs."""
 
     def __init__(self, node: str, root: Path, capacity: int) -> None:
         self.node, self.root, self.capacity = node, Path(root), int(capacity)

@@ -16,12 +16,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import shutil
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from hal.data.cache import CacheFull
 from hal.data.outputs import OutputStaging, states_from_events
-from hal.data.stager import StageCancelled, StageError, Stager
+from hal.data.stager import JOBS, StageCancelled, StageError, Stager
 from hal.executors.api import ExecEvent, ExecEventKind, LaunchSpec
 from hal.executors.hostlist import expand
 
@@ -91,35 +93,31 @@ class LiveStaging:
 
     def resume(self, controller: Any, since: float) -> dict[str, int]:
         """After a restart (the records recovered): trust as datasets only cached files the catalog registered
-        at that node with the right size; leave alone the files of jobs still running (declared outputs and
-        scratch) and the outputs still to be staged out; delete the rest (copies the catalog no longer knows).
-        Pin the inputs of the jobs still running (their pins died with the old controller), and stage out the
-        outputs of jobs that completed since ``since`` with no settled stage-out (they ended while it was down,
-        or it stopped mid-copy). Counts, for the log."""
+        at that node with the right size and delete the rest (copies the catalog no longer knows); keep the
+        $HAL_DATA folders of jobs still running, of outputs still to be staged out and of outputs whose
+        stage-out failed, and delete the others. Pin the inputs of the jobs still running (their pins died with
+        the old controller), and stage out the outputs of jobs that completed since ``since`` with no settled
+        stage-out (they ended while it was down, or it stopped mid-copy). Counts, for the log."""
         catalog, counts = self.stager.catalog, {"dropped": 0, "kept": 0, "pinned": 0, "outputs": 0}
         catch_up = self._unsettled(controller, since)
-        owned: dict[str, set[str]] = {}
-        for node, names in [(node, names) for _, names, node in catch_up]:
-            owned.setdefault(node, set()).update(names)
         running = self._running_nodes(controller)
-        for job_nodes, lv in running:
-            for node in job_nodes:
-                owned.setdefault(node, set()).update(lv.spec.outputs)
-        busy = {node for job_nodes, _ in running for node in job_nodes}
+        keep = {(node, lv.job_id) for job_nodes, lv in running for node in job_nodes}
+        keep |= {(node, job_id) for job_id, _, node in catch_up}
         with self.stager.guard():
             for node, cache in self.stager.caches.items():
                 for name, size in list(cache.entries.items()):
                     dataset = catalog.datasets.get(name)
                     if node in catalog.replicas.get(name, {}) and dataset is not None and dataset.size == size:
                         continue
-                    if name in owned.get(node, ()) or (dataset is None and node in busy):
-                        cache.untrack(name)  # a job's own file: kept, never served as a dataset
-                        counts["kept"] += 1
-                    else:
-                        cache.drop(name)
-                        counts["dropped"] += 1
+                    cache.drop(name)
+                    counts["dropped"] += 1
                 for name in [n for n, reps in catalog.replicas.items() if node in reps and not cache.has(n)]:
                     catalog.remove_replica(name, node)
+                for folder in list((cache.root / JOBS).glob("*")):
+                    if (node, int(folder.name) if folder.name.isdigit() else -1) in keep:
+                        counts["kept"] += 1
+                    else:
+                        self._leftover(controller, node, folder)
             for job_nodes, lv in running:
                 for held in [self.stager.caches[n] for n in job_nodes if n in self.stager.caches]:
                     for name in lv.spec.inputs:
@@ -129,6 +127,16 @@ class LiveStaging:
             self.outputs.after_end(controller, job_id, names, node, "COMPLETED")  # type: ignore[union-attr]
             counts["outputs"] += len(names)
         return counts
+
+    def _leftover(self, controller: Any, node: str, folder: Path) -> None:
+        """The $HAL_DATA of a job that is over: gone, but for outputs whose stage-out failed (not lost)."""
+        row = controller.store.get(int(folder.name)) if folder.name.isdigit() else None
+        if row is None:
+            shutil.rmtree(folder, ignore_errors=True)
+            return
+        told = states_from_events(controller.store.events_of(row["id"]))
+        failed = tuple(n for n, state in told.items() if state.startswith("failed"))
+        self.stager.close_job_dir(node, int(row["id"]), keep=failed)
 
     @staticmethod
     def _running_nodes(controller: Any) -> list[tuple[list[str], Any]]:
@@ -163,8 +171,9 @@ class LiveStaging:
         nodes = [s.node for s in spec.shares]
         if not nodes or nodes[0] not in self.stager.caches:
             return spec
-        ready = dataclasses.replace(spec, env={**spec.env, **self.stager.env(nodes[0])})
+        ready = dataclasses.replace(spec, env={**spec.env, **self.stager.env(nodes[0], spec.job_id)})
         if not inputs:
+            self.stager.open_job_dir(spec.job_id, nodes[0], ())
             return ready
         producing = self.outputs.in_flight(inputs) if self.outputs is not None else set()
         if producing or not self._all_cached(inputs, nodes):  # copies, or an input still being written out
@@ -176,6 +185,7 @@ class LiveStaging:
         except (StageError, KeyError) as exc:
             self._back_to_queue(controller, lv, now, f"stage-in failed: {_said(exc)}")
             return None
+        self.stager.open_job_dir(spec.job_id, nodes[0], inputs)
         return ready
 
     def _all_cached(self, inputs: tuple[str, ...], nodes: list[str]) -> bool:
@@ -216,19 +226,31 @@ class LiveStaging:
                 controller.wake.set()
             else:
                 try:
+                    self.stager.open_job_dir(spec.job_id, nodes[0], inputs)
                     controller.executor.launch(spec)
                 except Exception as exc:
                     log.exception("launch of job %s failed", spec.job_id)
                     controller._handle([ExecEvent(spec.job_id, ExecEventKind.ENDED, now, reason=str(exc))])
 
-    def after_end(self, controller: Any, lv: Any, act: Any, state: str) -> None:
-        """A job ended (controller thread): unpin its inputs and queue its declared outputs for stage-out,
-        which runs on worker threads (hal/data/outputs.py) so the controller loop never waits for a copy."""
+    def after_end(self, controller: Any, lv: Any, act: Any, state: str, cause: str) -> tuple[str, str]:
+        """A job ended (controller thread): unpin its inputs, queue its declared outputs for stage-out (worker
+        threads, hal/data/outputs.py, so the controller loop never waits for a copy) and remove the rest of
+        its $HAL_DATA. The state and cause to record: a job that exited 0 without writing a declared output
+        FAILED (its readers, which wait on afterok, would otherwise start and find no dataset)."""
         self.stager.release(lv.job_id)
-        outputs = tuple(getattr(lv.spec, "outputs", ()))
-        if self.outputs is not None and outputs and len(act.alloc.nodes):
-            node = controller.table.names[int(act.alloc.nodes[0])]  # where $HAL_DATA pointed
-            self.outputs.after_end(controller, lv.job_id, outputs, node, state)
+        node = controller.table.names[int(act.alloc.nodes[0])] if len(act.alloc.nodes) else ""
+        if node not in self.stager.caches:
+            return state, cause
+        outputs = tuple(dict.fromkeys(getattr(lv.spec, "outputs", ())))
+        folder = self.stager.job_dir(node, lv.job_id)
+        missing = [n for n in outputs if not (folder / n).is_file()] if state == "COMPLETED" else []
+        if missing:
+            state, cause = "FAILED", "declared output(s) not written: " + ", ".join(f"$HAL_DATA/{n}" for n in missing)
+        staged = outputs if state == "COMPLETED" and self.outputs is not None else ()
+        self.stager.close_job_dir(node, lv.job_id, keep=staged)
+        if staged:
+            self.outputs.after_end(controller, lv.job_id, staged, node, state)  # type: ignore[union-attr]
+        return state, cause
 
     def cancel_staged(self, controller: Any, conn: Any, lv: Any, now: float, who: str) -> bool:
         """`hal cancel` of a job whose inputs are being staged (it never ran): ended CANCELLED at once, in the

@@ -67,7 +67,7 @@ class OutputStaging:
         policy, why = self.stager.policy, ""
         for attempt in range(1, policy.attempts + 1):
             try:
-                digest, size = self.stager.copy_out(name, node, uri)
+                digest, size = self.stager.copy_out(job_id, name, node, uri)
                 break
             except StageCancelled:  # the server is stopping: no event, so its next start stages this out
                 return
@@ -76,15 +76,15 @@ class OutputStaging:
                 if attempt < policy.attempts and not isinstance(exc, StageError):
                     time.sleep(policy.delay(attempt))
                     continue
-                self._settle(controller, job_id, name, f"failed: {why}")
+                self._settle(controller, job_id, name, node, f"failed: {why}")
                 return
         with controller.lock:
             try:
-                self.stager.register_out(name, node, uri, digest, size, self.home)
+                self.stager.register_out(job_id, name, node, uri, digest, size, self.home)
             except Exception as exc:  # a full cache or a bad catalog path: the copy exists, say so
-                self._settle(controller, job_id, name, f"failed: copied to {uri} but not registered: {exc}")
+                self._settle(controller, job_id, name, node, f"failed: copied to {uri} but not registered: {exc}")
                 return
-        self._settle(controller, job_id, name, "done", f"{size} bytes to {uri}")
+        self._settle(controller, job_id, name, node, "done", f"{size} bytes to {uri}")
 
     def in_flight(self, names: tuple[str, ...] | list[str]) -> set[str]:
         """Which of ``names`` some ended job is still staging out (a later job may be waiting to read them)."""
@@ -107,12 +107,18 @@ class OutputStaging:
                 self._settled.wait(1.0 if left is None else min(left, 1.0))
         return True
 
-    def _settle(self, controller: Any, job_id: int, name: str, state: str, detail: str = "") -> None:
+    def _settle(self, controller: Any, job_id: int, name: str, node: str, state: str, detail: str = "") -> None:
         with self._settled:
             if self.states.setdefault(job_id, {}).get(name) == "staging":
                 self.copying[name] -= 1
             self.states[job_id][name] = state
+            last = "staging" not in self.states[job_id].values()
             self._settled.notify_all()
+        if last:  # every output published (moved into the cache): the job's folder goes; a failed one stays
+            failed = tuple(n for n, v in self.states[job_id].items() if v.startswith("failed"))
+            self.stager.close_job_dir(node, job_id, keep=failed)
+        if state.startswith("failed") and (self.stager.job_dir(node, job_id) / name).is_file():
+            detail = detail or f"kept at {self.stager.job_dir(node, job_id) / name}"
         if state != "done":
             log.warning("job %s: stage-out of %s %s", job_id, name, state)
         cause = f"{name}: {state}" + (f" ({detail})" if detail else "")

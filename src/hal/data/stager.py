@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -19,6 +20,8 @@ from hal.data.cache import CacheFull, NodeCache
 from hal.data.catalog import CHUNK, Catalog, Dataset, Replica, checksum_of, public_uri
 
 SourceOrder = Callable[[list[Replica], str], list[Replica]]
+JOBS = ".jobs"  # in a node cache: one folder per running job, its $HAL_DATA
+READ_ONLY = 0o444  # cached copies: a job's process (not root) cannot rewrite another job's input
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,9 +98,42 @@ class Stager:
         self.stopping: Callable[[int], bool] = lambda job_id: False  # asked between chunks: abandon the copy?
         self.closing = threading.Event()  # the server is stopping: every copy stops within a chunk
 
-    def env(self, node: str) -> dict[str, str]:
+    def env(self, node: str, job_id: int) -> dict[str, str]:
         """What a job on ``node`` needs to find its inputs: $HAL_DATA/<name>."""
-        return {"HAL_DATA": str(self.caches[node].root)}
+        return {"HAL_DATA": str(self.job_dir(node, job_id))}
+
+    def job_dir(self, node: str, job_id: int) -> Path:
+        return self.caches[node].root / JOBS / str(job_id)
+
+    def open_job_dir(self, job_id: int, node: str, inputs: tuple[str, ...] | list[str]) -> Path:
+        """A job's own $HAL_DATA: its inputs as hard links to the cached copies (no copy, and removing one
+        removes only the link) and room for its outputs and scratch. A job sees no other dataset, and what
+        it writes is not in the shared cache until its stage-out publishes it, so a failed job's leftovers
+        are never served to anyone."""
+        folder = self.job_dir(node, job_id)
+        shutil.rmtree(folder, ignore_errors=True)  # a requeued job starts clean
+        folder.mkdir(parents=True)
+        cache = self.caches[node]
+        for name in inputs:
+            try:
+                os.link(cache.path_of(name), folder / name)
+            except OSError:  # a file system without hard links
+                (folder / name).symlink_to(cache.path_of(name))
+        return folder
+
+    def close_job_dir(self, node: str, job_id: int, keep: tuple[str, ...] = ()) -> None:
+        """Remove a job's $HAL_DATA, all but the outputs in ``keep`` (still to be staged out)."""
+        folder = self.job_dir(node, job_id)
+        if not keep:
+            shutil.rmtree(folder, ignore_errors=True)
+            return
+        for path in folder.iterdir() if folder.is_dir() else ():
+            if path.name in keep and path.is_file() and not path.is_symlink():
+                continue
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
 
     def stage_in(self, job_id: int, names: tuple[str, ...] | list[str], nodes: list[str]) -> list[Staged]:
         """Every input on every node of the job, pinned until ``release(job_id)``."""
@@ -164,6 +200,7 @@ class Stager:
             got = f"sha256:{digest.hexdigest()}"
             if got != dataset.checksum:
                 raise ChecksumMismatch(f"checksum mismatch: expected {dataset.checksum}, got {got} ({size} bytes)")
+            tmp.chmod(READ_ONLY)
             tmp.replace(final)
         except BaseException:
             cache.unreserve(dataset.name)  # the room held for this copy is free again
@@ -178,13 +215,14 @@ class Stager:
     def stage_out(self, job_id: int, name: str, node: str, dest_uri: str, home: str = "origin") -> Dataset:
         """A job's output $HAL_DATA/<name> on ``node``: checksummed, copied to ``dest_uri``, registered with
         a replica both there and in the node's cache."""
-        digest, size = self.copy_out(name, node, dest_uri)
-        return self.register_out(name, node, dest_uri, digest, size, home)
+        digest, size = self.copy_out(job_id, name, node, dest_uri)
+        return self.register_out(job_id, name, node, dest_uri, digest, size, home)
 
-    def copy_out(self, name: str, node: str, dest_uri: str) -> tuple[str, int]:
+    def copy_out(self, job_id: int, name: str, node: str, dest_uri: str) -> tuple[str, int]:
         """The long half of a stage-out (checksum and copy): touches no catalog or cache state, so a worker
         thread may run it while the controller keeps scheduling."""
-        local = self.caches[node].path_of(name)
+        self.caches[node].path_of(name)  # a name that cannot be a file name is refused here
+        local = self.job_dir(node, job_id) / name
         if not local.exists():
             raise StageError(name, node, 1, [f"output {name!r} was not written to {local}"], out=True)
         digest, size = checksum_of(str(local))
@@ -206,16 +244,20 @@ class Stager:
             raise
         return digest, size
 
-    def register_out(self, name: str, node: str, dest_uri: str, digest: str, size: int, home: str) -> Dataset:
+    def register_out(
+        self, job_id: int, name: str, node: str, dest_uri: str, digest: str, size: int, home: str
+    ) -> Dataset:
         """The short half: the catalog learns the dataset and its two replicas (destination, node cache)."""
         dataset = self.catalog.register(Dataset(name, size, digest, dest_uri), home)
-        cache = self.caches[node]
+        cache, written = self.caches[node], self.job_dir(node, job_id) / name
         try:  # the output stays cached (a replica) if room can be made for it; it is safe at its destination
             for gone in cache.make_room(size):
                 self.catalog.remove_replica(gone, node)
         except CacheFull:
-            cache.path_of(name).unlink(missing_ok=True)  # larger than the cache could hold: not kept there
+            written.unlink(missing_ok=True)  # larger than the cache could hold: not kept there
             return dataset
+        written.chmod(READ_ONLY)
+        written.replace(cache.path_of(name))  # out of the job's folder into the shared cache
         cache.add(name, size)
         self.catalog.add_replica(Replica(name, node, str(cache.path_of(name))))
         return dataset

@@ -38,7 +38,7 @@ def test_stage_copies_verifies_and_registers(plane, tmp_path: Path) -> None:
     assert stager.stage_in(2, ("genome",), ["n1"])[0].hit  # second time: a cache hit
     again = Catalog(tmp_path / "catalog.json")  # the catalog survives a restart
     assert {r.location for r in again.replicas_of("genome")} == {"site=onprem", "n1"}
-    assert stager.env("n1") == {"HAL_DATA": str(caches["n1"].root)}
+    assert stager.env("n1", 7) == {"HAL_DATA": str(caches["n1"].root / ".jobs" / "7")}
 
 
 def test_lru_eviction_under_capacity_pressure(plane, tmp_path: Path) -> None:
@@ -90,12 +90,13 @@ def test_retry_succeeds_when_the_source_comes_back(plane, tmp_path: Path) -> Non
 
 def test_stage_out_registers_the_output(plane, tmp_path: Path) -> None:
     catalog, caches, stager, _ = plane
-    write(caches["n0"].root / "result", 77)
+    write(stager.open_job_dir(1, "n0", ()) / "result", 77)
     ds = stager.stage_out(1, "result", "n0", str(tmp_path / "out" / "result"))
     assert ds.size == 77 and (tmp_path / "out" / "result").exists()
     assert {r.location for r in catalog.replicas_of("result")} == {"origin", "n0"}
+    assert caches["n0"].has("result") and not (stager.job_dir("n0", 1) / "result").exists()  # moved into the cache
     # an output larger than the node cache is staged out but not kept there (it overflowed the capacity)
-    write(caches["n0"].root / "huge", 25_000)
+    write(stager.open_job_dir(2, "n0", ()) / "huge", 25_000)
     big = stager.stage_out(2, "huge", "n0", str(tmp_path / "out" / "huge"))
     assert big.size == 25_000 and (tmp_path / "out" / "huge").stat().st_size == 25_000
     assert {r.location for r in catalog.replicas_of("huge")} == {"origin"} and not caches["n0"].has("huge")
@@ -162,3 +163,24 @@ def test_room_made_for_a_copy_is_held_until_it_lands(tmp_path: Path) -> None:
     write(cache.root / "b", 600)
     cache.add("b", 600)
     assert cache.used() == 600 and not cache.reserved
+
+
+def test_a_job_sees_only_its_inputs_read_only_and_its_own_files(plane, tmp_path: Path) -> None:
+    """$HAL_DATA is the job's folder: links to its own inputs (read-only copies shared with other jobs),
+    and what it writes stays there until a stage-out publishes it, or goes when it ends."""
+    catalog, caches, stager, _ = plane
+    for name in ("a", "b"):
+        catalog.register_file(name, f"file://{write(tmp_path / 'store' / name, 500)}", home="origin")
+    stager.stage_in(1, ("a", "b"), ["n0"])
+    folder = stager.open_job_dir(1, "n0", ("a",))
+    assert sorted(p.name for p in folder.iterdir()) == ["a"]  # not b, which another job staged
+    assert (folder / "a").read_bytes() == (caches["n0"].root / "a").read_bytes()
+    assert (folder / "a").stat().st_ino == caches["n0"].path_of("a").stat().st_ino  # a link, not a copy
+    assert caches["n0"].path_of("a").stat().st_mode & 0o777 == 0o444
+    (folder / "out").write_text("mine")
+    (folder / "scratch").mkdir()
+    stager.close_job_dir("n0", 1, keep=("out",))
+    assert sorted(p.name for p in folder.iterdir()) == ["out"] and caches["n0"].has("a")
+    stager.close_job_dir("n0", 1)
+    assert not folder.exists() and caches["n0"].has("a")  # the job's link went, the cached copy stays
+    assert stager.open_job_dir(1, "n0", ()).is_dir() and not list(stager.job_dir("n0", 1).iterdir())  # fresh
