@@ -17,10 +17,10 @@ log = logging.getLogger("hal.data")
 def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
     """Turn on topology- and data-aware placement and stage-in for a controller, from a cluster file's
     ``[data]`` table: ``cache_dir`` (with ``{node}``), ``cache_bytes`` (e.g. "100G"), ``catalog`` (a JSON
-    path), ``attempts``, ``backoff``, ``max_requeues``, ``requeue_wait`` and ``cache_wait`` (seconds a job is held
-    after a failed stage-in, or when the caches are full of running jobs' inputs; both double), ``delay`` (delay
-    scheduling, seconds), ``delay_policy``
-    ("plain" or "gated": see ``delay_policy``), and for
+    path), ``attempts``, ``backoff``, ``stall_timeout`` (s without data before a copy attempt fails),
+    ``max_requeues``, ``requeue_wait`` and ``cache_wait`` (seconds a job is held after a failed stage-in, or when
+    the caches are full of running jobs' inputs; both double), ``delay`` (delay scheduling, seconds),
+    ``delay_policy`` ("plain" or "gated": see ``delay_policy``), and for
     ``--output-data``: ``output_uri`` (any fsspec URL with ``{name}`` and ``{job}``) and ``output_location``
     (its catalog location, default "origin")."""
     from pathlib import Path
@@ -37,6 +37,9 @@ def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
     unknown = sorted(set(table) - set(DATA_KEYS))
     if unknown:
         raise ValueError(f"[data]: unknown key(s) {unknown}; known: {sorted(DATA_KEYS)}")
+    stall = _seconds(table, "stall_timeout", 300.0)
+    if stall <= 0:
+        raise ValueError("[data] stall_timeout must be > 0 seconds")
     names = controller.table.names
     size = table.get("cache_bytes", "10G")
     capacity = int(size) if isinstance(size, int) else parse_mem_mb(size) * 1024 * 1024
@@ -59,6 +62,7 @@ def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
     policy = RetryPolicy(attempts, _seconds(table, "backoff", 0.5))
     stager = Stager(catalog, caches, policy, guard=lambda: controller.lock)
     stager.stopping = lambda job_id: job_id in controller.cancelling  # `hal cancel` stops a copy mid-way
+    stager.stall_timeout = stall
     topology = controller.machine.cluster.topology or Topology.flat(len(names))
     delay, gated = delay_policy(table)
     args = TopologyArgs(data_delay=0.0 if gated else delay, max_switch_wait=controller.profile.max_switch_wait)
@@ -99,7 +103,7 @@ def _template(text: str, key: str, allowed: set[str], needed: set[str]) -> None:
 
 
 DATA_KEYS = ("cache_dir", "cache_bytes", "catalog", "attempts", "backoff", "max_requeues", "requeue_wait",
-             "cache_wait", "delay", "delay_policy", "output_uri", "output_location")  # fmt: skip
+             "cache_wait", "delay", "delay_policy", "output_uri", "output_location", "stall_timeout")  # fmt: skip
 
 
 def _count(table: dict[str, Any], key: str, default: int) -> int:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
@@ -22,6 +23,7 @@ from hal.data.catalog import CHUNK, Catalog, Dataset, Replica, checksum_of, publ
 SourceOrder = Callable[[list[Replica], str], list[Replica]]
 JOBS = ".jobs"  # in a node cache: one folder per running job, its $HAL_DATA
 READ_ONLY = 0o444  # cached copies: a job's process (not root) cannot rewrite another job's input
+WATCH_EVERY = 0.1  # s between looks at a running copy (cancel, server stop, stall)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +99,7 @@ class Stager:
         # stages while the controller, holding the same lock, schedules from the catalog's locality view
         self.stopping: Callable[[int], bool] = lambda job_id: False  # asked between chunks: abandon the copy?
         self.closing = threading.Event()  # the server is stopping: every copy stops within a chunk
+        self.stall_timeout = 300.0  # s without a byte from the source before a copy attempt fails
 
     def env(self, node: str, job_id: int) -> dict[str, str]:
         """What a job on ``node`` needs to find its inputs: $HAL_DATA/<name>."""
@@ -188,16 +191,8 @@ class Stager:
                 self.catalog.remove_replica(gone, cache.node)
         final = cache.path_of(dataset.name)
         tmp = final.with_name(f".{dataset.name}.{threading.get_ident()}.partial")  # one per concurrent copy
-        digest = hashlib.sha256()
-        size = 0
         try:
-            with fsspec.open(rep.uri, "rb") as src, tmp.open("wb") as dst:
-                while chunk := src.read(CHUNK):
-                    self._check_stop(job_id)  # a cancelled job's copy stops within a chunk, not at its end
-                    digest.update(chunk)
-                    dst.write(chunk)
-                    size += len(chunk)
-            got = f"sha256:{digest.hexdigest()}"
+            got, size = self._watched_copy(rep.uri, tmp, job_id)
             if got != dataset.checksum:
                 raise ChecksumMismatch(f"checksum mismatch: expected {dataset.checksum}, got {got} ({size} bytes)")
             tmp.chmod(READ_ONLY)
@@ -211,6 +206,51 @@ class Stager:
             cache.add(dataset.name, size)
             self.catalog.add_replica(Replica(dataset.name, cache.node, str(final)))
         return size
+
+    def _watched_copy(self, uri: str, tmp: Path, job_id: int) -> tuple[str, int]:
+        """Copy ``uri`` to ``tmp`` on a daemon thread while this one watches: a cancel or a stopping server
+        returns at once and storage that sends nothing for ``stall_timeout`` s fails the attempt, even when
+        the read is stuck in the kernel (a hung mount never returns; waiting on it held the job's nodes and
+        cache room for good and kept the server from stopping). The checksum and the size copied."""
+        box: dict[str, Any] = {"last": time.monotonic(), "abandoned": False}
+        done = threading.Event()
+
+        def copy() -> None:
+            digest, size = hashlib.sha256(), 0
+            try:
+                with fsspec.open(uri, "rb") as src:
+                    if box["abandoned"]:
+                        return
+                    with tmp.open("wb") as dst:
+                        while chunk := src.read(CHUNK):
+                            if box["abandoned"]:
+                                return
+                            self._check_stop(job_id)  # between chunks too: a fast copy may beat the watcher
+                            digest.update(chunk)
+                            dst.write(chunk)
+                            size += len(chunk)
+                            box["last"] = time.monotonic()
+                box["result"] = (f"sha256:{digest.hexdigest()}", size)
+            except BaseException as exc:  # handed to the watching thread
+                box["error"] = exc
+            finally:
+                if box["abandoned"]:
+                    tmp.unlink(missing_ok=True)
+                done.set()
+
+        threading.Thread(target=copy, name="hal-copy", daemon=True).start()
+        while not done.wait(WATCH_EVERY):
+            try:
+                self._check_stop(job_id)  # a cancelled job's copy stops now, not at its end
+                if time.monotonic() - box["last"] > self.stall_timeout:
+                    raise OSError(f"no data for {self.stall_timeout:g} s (stall_timeout): storage not answering")
+            except BaseException:
+                box["abandoned"] = True
+                raise
+        if "error" in box:
+            raise box["error"]
+        result: tuple[str, int] = box["result"]
+        return result
 
     def stage_out(self, job_id: int, name: str, node: str, dest_uri: str, home: str = "origin") -> Dataset:
         """A job's output $HAL_DATA/<name> on ``node``: checksummed, copied to ``dest_uri``, registered with

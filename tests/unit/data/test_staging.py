@@ -184,3 +184,33 @@ def test_a_job_sees_only_its_inputs_read_only_and_its_own_files(plane, tmp_path:
     stager.close_job_dir("n0", 1)
     assert not folder.exists() and caches["n0"].has("a")  # the job's link went, the cached copy stays
     assert stager.open_job_dir(1, "n0", ()).is_dir() and not list(stager.job_dir("n0", 1).iterdir())  # fresh
+
+
+def test_storage_that_never_answers_fails_the_attempt_and_a_cancel_returns_at_once(plane, tmp_path: Path) -> None:
+    """A source whose open never returns (a FIFO here, a hung mount in life): the copy waited forever, holding
+    the job's nodes and its cache room, and kept the server from stopping."""
+    import os
+    import threading
+    import time
+
+    catalog, caches, stager, _ = plane
+    src = write(tmp_path / "store" / "hang", 1000)
+    catalog.register_file("hang", f"file://{src}", home="origin")
+    src.unlink()
+    os.mkfifo(src)
+    stager.policy = RetryPolicy(attempts=1)
+    stager.stall_timeout = 0.5
+    t0 = time.monotonic()
+    with pytest.raises(StageError, match=r"no data for 0\.5 s"):
+        stager.stage_in(1, ("hang",), ["n0"])
+    assert time.monotonic() - t0 < 5 and caches["n0"].used() == 0  # its reserved room is free again
+    stager.stall_timeout = 600.0
+    stop = threading.Event()
+    stager.stopping = lambda job_id: stop.is_set()
+    threading.Timer(0.3, stop.set).start()
+    t0 = time.monotonic()
+    with pytest.raises(StageCancelled):  # the attempt ends, whatever the read is doing
+        stager.stage_in(2, ("hang",), ["n0"])
+    assert time.monotonic() - t0 < 5 and caches["n0"].used() == 0
+    with open(src, "wb"):  # let the abandoned readers go
+        pass
