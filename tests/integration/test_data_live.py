@@ -164,6 +164,41 @@ def test_a_restart_resumes_stage_out_and_trusts_only_cataloged_cache_files(tmp_p
     assert states_from_events(again.store.events_of(job))["res"].startswith("done")
 
 
+def test_a_node_whose_cache_is_held_by_running_jobs_is_not_chosen_while_another_can_take_the_input(
+    tmp_path: Path,
+) -> None:
+    """Best fit put the second job beside the first (a partly used node), whose cache the first job's input
+    held: it waited for cache room (doubling back-offs) while the other node sat idle with an empty cache."""
+    (tmp_path / "c.toml").write_text(CLUSTER)
+    ctl = Controller(Store(sqlite_url(tmp_path / "hal.db")), Machine.load(tmp_path / "c.toml"),
+                     LocalExecutor(tmp_path / "spool", kill_wait=1.0))  # fmt: skip
+    recover(ctl)
+    data = {"cache_dir": str(tmp_path / "cache" / "{node}"), "cache_bytes": "1M", "cache_wait": 30}
+    staging = enable(ctl, {**data, "catalog": str(tmp_path / "catalog.json")})
+    for name in ("first", "second"):
+        src = tmp_path / "store" / name
+        src.parent.mkdir(exist_ok=True)
+        src.write_bytes(name.encode()[:1] * 700_000)
+        staging.stager.catalog.register_file(name, str(src))
+    ctl.start()
+    try:
+        (first,) = ctl.submit(build_request("#!/bin/sh\nsleep 4\n", {"input-data": "first"}, {}, str(tmp_path), 0),
+                              "al").job_ids  # fmt: skip
+        deadline = time.monotonic() + 20
+        while (ctl.store.get(first) or {}).get("state") != "RUNNING" or first in staging.staging:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        (second,) = ctl.submit(build_request("#!/bin/sh\ntrue\n", {"input-data": "second"}, {}, str(tmp_path), 0),
+                               "al").job_ids  # fmt: skip
+        _wait(ctl, [second], timeout=20)
+        assert first in ctl.live  # the second ran while the first still held its node's cache
+    finally:
+        ctl.stop()
+    one, two = ctl.store.get(first) or {}, ctl.store.get(second) or {}
+    assert two.get("state") == "COMPLETED" and staging.cache_waits.get(second, 0) == 0
+    assert one["nodelist"] != two["nodelist"]
+
+
 def test_a_stage_in_that_finds_the_caches_pinned_waits_instead_of_failing(tmp_path: Path) -> None:
     """Both caches are full of a running job's input: the next job goes back to wait (BeginTime, no restart
     counted) and runs once the first has ended, instead of failing after its requeues."""

@@ -78,6 +78,12 @@ class NodeCache:
         with self._lock:
             return sum(self.entries.values()) + sum(self.reserved.values())
 
+    def free_room(self) -> int:
+        """Bytes a new copy could have once every unpinned dataset is evicted."""
+        with self._lock:
+            held = sum(size for name, size in self.entries.items() if self.pins.get(name))
+            return self.capacity - held - sum(self.reserved.values())
+
     def unreserve(self, name: str) -> None:
         with self._lock:
             self.reserved.pop(name, None)

@@ -25,6 +25,8 @@ def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
     (its catalog location, default "origin")."""
     from pathlib import Path
 
+    import numpy as np
+
     from hal.clusterfile import parse_mem_mb
     from hal.data.bridge import LocalityBridge
     from hal.data.cache import NodeCache
@@ -69,6 +71,7 @@ def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
     selector = TopologySelector(topology, args)
     selector.data = Locality(selector.index)
     LocalityBridge(catalog, selector.data, names)
+    selector.data.cache_room = lambda: np.array([caches[n].free_room() for n in names], dtype=np.float64)
     if gated:  # delay scheduling gated by the predicted wait (fed by LiveStaging.before_launch)
         from hal.engine.plugins.data_delay import DataDelay, DelayPolicy
 

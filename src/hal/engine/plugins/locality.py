@@ -10,6 +10,7 @@ nodes near the data free up (engine/plugins/data_delay.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -73,6 +74,7 @@ class Locality:
         self.free_at = np.zeros(index.n)  # per node, when its running work is expected to end (the shell keeps it)
         self.ends: dict[int, list[tuple[float, int]]] = {}  # per node, (expected end, cpus) of the jobs started
         self._memo_version = -1
+        self.cache_room: Callable[[], Floats] | None = None  # per node, bytes its cache can free (live: pins)
         lvl = index.level(self.model.egress_level)
         self.egress_level = lvl if lvl is not None else index.top
         labels = index.labels[self.egress_level]
@@ -192,6 +194,13 @@ class Locality:
     def stage_seconds(self, inputs: tuple[str, ...]) -> Floats:
         """Per node: stage-in seconds plus egress dollars as seconds (what delay scheduling may wait for)."""
         return self._memoized(inputs).total
+
+    def fits(self, inputs: tuple[str, ...]) -> Bools | None:
+        """Nodes whose caches can take the bytes of the inputs they lack, once the unpinned datasets are
+        evicted: a node whose cache is held by running jobs' inputs would send the job back to wait."""
+        if self.cache_room is None:
+            return None
+        return self._memoized(inputs).costs.bytes <= self.cache_room()
 
     def node_costs(self, inputs: tuple[str, ...]) -> NodeCosts:
         """``costs`` memoized until the next replica change."""

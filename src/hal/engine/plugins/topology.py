@@ -64,6 +64,10 @@ class DataCost(Protocol):
         """Per node: what staging the inputs there would cost, in seconds."""
         ...
 
+    def fits(self, inputs: tuple[str, ...]) -> npt.NDArray[np.bool_] | None:
+        """Per node: whether its cache can take the inputs it lacks now (None: no cache limits known)."""
+        ...
+
 
 class TopoIndex:
     """Integer domain ids per level, finest first: level 0 is the node itself, the last is the whole cluster."""
@@ -147,6 +151,9 @@ class TopologySelector:
             return None  # a misspelt level: refused at submission (``why``), not silently ignored
         self._req_end = now + req.limit
         cost, local = self._data(req)
+        fits = self.data.fits(req.inputs) if self.data is not None and req.inputs else None
+        if fits is not None and int(np.where(fits, room, 0).sum()) >= units:
+            room = np.where(fits, room, 0)  # not a node whose cache is held by running jobs' inputs
         if cost is not None and self.args.data_delay > 0 and now < req.submit + self.args.data_delay:
             held = np.where(local, room, 0)  # delay scheduling: data-local nodes only, for a while
             if int(held.sum()) >= units:
