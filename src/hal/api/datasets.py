@@ -60,6 +60,12 @@ def dataset_router(ctl: Any, who_dep: Any) -> APIRouter:
                 400,
                 f"{body.name[:40]!r}: a dataset name is up to {MAX_NAME} letters, digits, '_', '-' and '.' (not first)",
             )
+        if body.location in ctl.table.names:  # a node's cache replica is a file HAL staged there, not this one
+            raise HTTPException(
+                400,
+                f"--location {body.location} is a node: its cache holds only copies HAL staged and checked; register "
+                "the file where it is stored (origin, or a storage location such as rack=r1 or site=onprem)",
+            )
         if "://" not in body.uri and not body.uri.startswith("/"):  # the server's folder is not the client's
             raise HTTPException(400, f"{body.uri!r}: give an absolute path or a URL (e.g. s3://bucket/key)")
         catalog = staging().stager.catalog
