@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import fsspec
+import pytest
 from fsspec.implementations.local import LocalFileSystem
 
 from hal.cli.show import _data_lines
@@ -402,3 +403,20 @@ def test_a_failed_jobs_leftovers_are_never_published_and_jobs_see_only_their_inp
     assert (ctl.store.get(second) or {}).get("state") == "FAILED"  # not COMPLETED with the first one's file
     assert "out" not in staging.stager.catalog.datasets and not (tmp_path / "out" / str(second)).exists()
     assert (tmp_path / "seen").read_text() == ""  # its own, empty $HAL_DATA
+
+
+def test_reading_another_users_queued_output_is_refused_not_a_hidden_dependency(tmp_path: Path) -> None:
+    """Alice's reader silently waited on bob's held writer, which she can neither see nor cancel."""
+    from hal.controller.contracts import SubmitError
+
+    ctl, staging = _controller(tmp_path)
+    try:
+        ctl.submit(build_request("#!/bin/sh\ntrue\n", {"output-data": "model", "hold": True}, {}, str(tmp_path), 0),
+                   "bob")  # fmt: skip
+        with pytest.raises(SubmitError, match="another user's queued or running job will write it"):
+            ctl.submit(build_request("#!/bin/sh\ntrue\n", {"input-data": "model"}, {}, str(tmp_path), 0), "alice")
+        (mine,) = ctl.submit(build_request("#!/bin/sh\ntrue\n", {"input-data": "model"}, {}, str(tmp_path), 0),
+                             "bob").job_ids  # fmt: skip
+        assert json.loads((ctl.store.get(mine) or {})["request"])["_deps"][0][0] == "afterok"
+    finally:
+        staging.shutdown()

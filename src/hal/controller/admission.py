@@ -11,10 +11,11 @@ from hal.controller.store import Store
 from hal.model.cluster import Cluster
 
 
-def admit_data(req: JobRequest, staging: Any, live: dict[int, Any]) -> None:
+def admit_data(req: JobRequest, staging: Any, live: dict[int, Any], user: str) -> None:
     """Refuse --input-data/--output-data without a data plane, and inputs that can never be staged (the data
-    plane says why). An input that an unfinished job (in ``live``) declares as its output and the catalog does
-    not hold yet makes that job an implicit ``afterok`` dependency: the reader waits for the writer."""
+    plane says why). An input that one of the user's unfinished jobs (in ``live``) declares as its output and
+    the catalog does not hold yet makes that job an implicit ``afterok`` dependency: the reader waits for the
+    writer. Another user's writer is not waited on: the reader could neither see nor cancel what held it."""
     if staging is None:
         raise SubmitError("--input-data/--output-data need a data plane: a [data] table in the cluster file")
     writers: dict[str, list[int]] = {}
@@ -23,6 +24,12 @@ def admit_data(req: JobRequest, staging: Any, live: dict[int, Any]) -> None:
             writers.setdefault(name, []).append(job_id)
     produced = set(writers)
     missing = staging.uncataloged(req.inputs)
+    theirs = [n for n in missing if any(live[j].user != user for j in writers.get(n, ()))]
+    if theirs:
+        raise SubmitError(
+            f"dataset {theirs[0]!r} is not in the catalog yet: another user's queued or running job will write it; "
+            "submit once it is published (hal dataset list)"
+        )
     have = {ref for _, ref in req.dependencies}
     req.dependencies += [("afterok", str(j)) for n in missing for j in writers.get(n, ()) if str(j) not in have]
     why = staging.refuse(req.inputs, produced)

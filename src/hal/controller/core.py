@@ -96,7 +96,7 @@ class Controller:
         now = self.clock()
         with self.lock:
             if req.inputs or req.outputs:
-                admit_data(req, self.staging, self.live)  # may add an afterok on the job writing an input
+                admit_data(req, self.staging, self.live, user)  # may add an afterok on the job writing an input
             with self.store.engine.begin() as conn:
                 if key:
                     found = self.store.find_submission(conn, user, key)
