@@ -105,3 +105,14 @@ def test_1000_concurrent_submissions_nothing_lost(sdk: Client, server: LiveServe
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(sdk.cancel, ids[:200]))
     assert {sdk.get(j)["state"] for j in ids[:200]} == {"CANCELLED"}
+
+
+def test_history_parsable_with_reason_and_node_count(sdk: Client, server: LiveServer) -> None:
+    """sacct -P -o JobID,State,Reason,NNodes: whole values for scripts; a failed job says why."""
+    job = sdk.submit(wrap="exit 3", options={"nodes": "1"})["job_id"]
+    sdk.wait(job, timeout=60)
+    res = server.cli("history", "-P", "-j", str(job), "-o", "JobID,State,ExitCode,NNodes,QOS,Reason", check=True)
+    header, row = res.stdout.strip().splitlines()
+    assert header == "JobID|State|ExitCode|NNodes|QOS|Reason"
+    fields = row.split("|")
+    assert fields[:4] == [str(job), "FAILED", "3:0", "1"] and fields[5], row

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from hal.cli.common import err, fail, out, writable_files
 from hal.cli.live import JsonOpt, client, duration, emit_json, parse_states, parse_when, stamp
+from hal.executors.hostlist import expand
 
 DEFAULT = "JobID,JobName,Partition,Account,AllocCPUS,State,ExitCode"
 FIELDS: dict[str, Callable[[dict[str, Any]], str]] = {
@@ -23,6 +24,8 @@ FIELDS: dict[str, Callable[[dict[str, Any]], str]] = {
     "maxrss": lambda j: f"{j['max_rss_mb']:.0f}M", "totalcpu": lambda j: duration(j["cpu_seconds"]),
     "reqcpus": lambda j: str(j["req_cpus"]), "reqmem": lambda j: f"{j['req_mem_mb']}M",
     "restarts": lambda j: str(j["restarts"]),
+    "reason": lambda j: j.get("cause") or "None", "qos": lambda j: j.get("qos") or "",
+    "nnodes": lambda j: str(len(expand(j["nodelist"])) if j.get("nodelist") else j.get("req_nodes") or 0),
 }  # fmt: skip
 
 
@@ -35,6 +38,9 @@ def history(
     state: Annotated[str | None, typer.Option("--state", "-s", help="e.g. COMPLETED,FAILED")] = None,
     jobs: Annotated[str | None, typer.Option("--jobs", "-j", help="comma-separated job ids")] = None,
     json_out: bool = JsonOpt,
+    parsable: Annotated[
+        bool, typer.Option("--parsable2", "-P", help="fields separated by '|', no padding (for scripts)")
+    ] = False,
     swf: Annotated[
         Path | None,
         typer.Option(help="write the ended jobs as an SWF trace (for hal simulate/tune/predict-eval) to this file"),
@@ -75,6 +81,11 @@ def history(
     ]
     if json_out:
         emit_json({"jobs": recs})
+        return
+    if parsable:  # sacct -P: whole values, nothing wrapped or cut
+        rows = [[col.split("%")[0] for col in cols]]
+        rows += [[FIELDS[col.split("%")[0].lower()](j) for col in cols] for j in recs]
+        typer.echo("\n".join("|".join(row) for row in rows))
         return
     table = Table(box=None, pad_edge=False, header_style="bold")
     for col in cols:

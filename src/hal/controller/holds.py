@@ -25,7 +25,8 @@ def set_hold(ctl: Any, ref: str, who: Identity, held: bool) -> list[int]:
             raise Forbidden(f"job {ref} belongs to another user; you may {verb} only your own jobs")
         pending = [j for j in ids if j in ctl.live and ctl.live[j].state == "PENDING"]
         if not pending:
-            states = sorted({str(rows[j]["state"]) for j in ids if j in rows})
+            staging = ctl.staging.staging if ctl.staging is not None else {}
+            states = sorted({"CONFIGURING" if j in staging else str(rows[j]["state"]) for j in ids if j in rows})
             raise SubmitError(f"cannot {verb} job {ref}: it is no longer pending ({', '.join(states)})")
         if not held and not who.admin and any(ctl.live[j].request.hold_admin for j in pending):
             raise Forbidden(f"job {ref} was held by an administrator (JobHeldAdmin); only one can release it")
