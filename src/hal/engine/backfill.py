@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from hal.engine.capacity import Alloc, State
 from hal.engine.plan import Plan, Reservation
@@ -71,6 +71,20 @@ def _relaxed_at(book: object, head: Waiting) -> float:
         return math.inf
     at = head.spec.submit_time + float(wait_of(head.spec.switches_wait))
     return at if at > getattr(book, "now", 0.0) else math.inf
+
+
+def _place_at(book: Any, state: State, head: Waiting, at: float) -> object:
+    """The head placed in the shadow state as it would be at its shadow time: a --switches head whose wait
+    has run out by then takes any nodes (placed at the current time, its unmet constraint refused every
+    candidate that outlasted it, on an idle machine too)."""
+    if head.spec.switches is None:
+        return book.state_place(state, head.req)
+    saved = book.now
+    book.now = max(at, saved)
+    try:
+        return book.state_place(state, head.req)
+    finally:
+        book.now = saved
 
 
 def _shadow_relaxing(s: Scheduler, head: Waiting, state: State, have: int, relax: float) -> tuple[float, State]:
@@ -148,7 +162,6 @@ def _scan(s: Scheduler, plan: Plan, now: float, memo: EasyMemo, cands: list[Wait
     allocate, release, free_cpus = book.allocate, book.release, book.free_cpus
     fungible = book.fungible
     head = memo.head
-    hreq = head.req
     free = free_cpus()
     shadow, state = memo.shadow, memo.state
     nofit: dict[int, int] = {}  # family -> smallest size that did not fit now
@@ -176,7 +189,7 @@ def _scan(s: Scheduler, plan: Plan, now: float, memo: EasyMemo, cands: list[Wait
             late = now + cand.estimate > shadow
         if late:
             book.state_sub(state, alloc)
-            if book.state_place(state, hreq) is None:
+            if _place_at(book, state, head, shadow) is None:
                 book.state_add(state, alloc)
                 release(alloc)
                 crowds[cand.family if fungible else cand.shape] = size

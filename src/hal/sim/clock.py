@@ -7,6 +7,7 @@ import heapq
 # At one timestamp: prediction corrections first (so an overrunning job is never counted free),
 # then submissions in input order, then terminations in the order the jobs started.
 CORRECT, SUBMIT, END = 0, 1, 2
+WAKE = 3  # no job changes, but a time-relaxed constraint does (a --begin time, a --switches wait running out)
 
 
 class EventQueue:

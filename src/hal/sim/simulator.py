@@ -19,7 +19,7 @@ from hal.engine.predict.correct import extend
 from hal.engine.profile import Profile
 from hal.model.job import JobSpec
 from hal.model.resources import ResourceSpace
-from hal.sim.clock import CORRECT, END, SUBMIT, EventQueue
+from hal.sim.clock import CORRECT, END, SUBMIT, WAKE, EventQueue
 
 Progress = Callable[[int], None]
 Observer = Callable[[Plan, Scheduler], None]  # called after every cycle, e.g. by tests checking invariants
@@ -117,11 +117,16 @@ class Simulation:
                     rejected.append(str(exc))
                     continue
                 est0[i] = item.estimate
+                for at in self._wakes(job):
+                    if at > now:
+                        events.push(at, WAKE, i)
                 handled += 1
                 if progress is not None and handled % 4096 == 0:
                     progress(handled)
             elif kind == END:
                 sched.finish(job.job_id, now)
+            elif kind == WAKE:
+                pass  # a cycle at this time
             else:
                 act = sched.running.get(job.job_id)
                 if act is None:
@@ -157,6 +162,17 @@ class Simulation:
             capacity=total_cpus,
             queue_samples=samples,
         )
+
+    def _wakes(self, job: JobSpec) -> tuple[float, ...]:
+        """Times a cycle must run for this job although no event happens then: its --begin time and the
+        moment its --switches wait runs out (the live controller cycles on its own; here nothing would)."""
+        if not job.begin_time and job.switches is None:  # nearly every job: nothing to wake for
+            return ()
+        wakes: tuple[float, ...] = (job.begin_time,) if job.begin_time else ()
+        wait_of = getattr(getattr(getattr(self.book, "select", None), "args", None), "switch_wait", None)
+        if job.switches is not None and wait_of is not None:
+            wakes += (job.submit_time + float(wait_of(job.switches_wait)),)
+        return wakes
 
     def _apply(
         self,

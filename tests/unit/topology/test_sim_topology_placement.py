@@ -74,3 +74,38 @@ def test_cli_simulate_topology(files: tuple[Path, Path], tmp_path: Path) -> None
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert summary.exists()
+
+
+def test_jobs_backfill_around_a_switches_head_on_an_idle_machine() -> None:
+    """A 6-node --switches=1@60 head on leaves of 4 nodes waits out its 60 s; a 1-node job that outlasts that
+    wait still fits beside it (10 nodes stay free) and starts at once. The extra-nodes check placed the head
+    at the current time, when its constraint still held and could not be met, so nothing backfilled."""
+    from hal.engine.plugins.leaf_reserve import placement_book
+    from hal.model.cluster import Cluster, NodeTable
+    from hal.model.job import JobSpec
+    from hal.model.resources import Resources
+    from hal.model.topology import Topology
+
+    topo = Topology.tree(16, (4,), ("switch",))
+    base = Cluster.uniform(16, Resources(cpus=8))
+    table = NodeTable.of(Cluster(base.nodes, base.partitions, topo))
+    profile = Profile(placement="topology")
+    book = placement_book(table, profile, topo)
+    jobs = [
+        JobSpec(1, 0.0, tasks=6, nodes=6, exclusive=True, time_limit=300.0, runtime=30.0, switches=1,
+                switches_wait=60.0),
+        JobSpec(2, 1.0, tasks=1, nodes=1, exclusive=True, time_limit=120.0, runtime=30.0),
+    ]  # fmt: skip
+    out = Simulation(jobs, book, table.space, profile, make_predictor("user")).run()
+    assert list(out.start) == [60.0, 1.0]
+
+
+def test_a_begin_time_starts_the_job_then_in_the_simulator() -> None:
+    """No event happens at a --begin time; the simulator wakes for it (the job waited for the next event)."""
+    from hal.engine.predict.basic import LastTwo
+    from hal.model.job import JobSpec
+    from hal.sim.simulator import pool_for
+
+    jobs = [JobSpec(1, 0.0, tasks=1, time_limit=60.0, runtime=10.0, begin_time=500.0)]
+    out = Simulation(jobs, *pool_for(4), Profile(), LastTwo()).run()
+    assert list(out.start) == [500.0]
