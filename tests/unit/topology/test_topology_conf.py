@@ -60,6 +60,9 @@ def test_block_sizes_make_aligned_aggregations() -> None:
     assert got is not None and set(got.nodes.tolist()) == set(range(6))
     twelve = request_of(JobSpec(2, 0.0, tasks=12, nodes=12, exclusive=True), table.space)
     assert "within one block6" in (book.impossible(twelve) or "")  # larger than the largest aggregation
+    seg = request_of(JobSpec(3, 0.0, tasks=9, nodes=9, segment=3), table.space)  # 3 segments: one aggregation has 2
+    said = book.impossible(seg) or ""
+    assert "needs 3 segments of 3 nodes, each inside one block; one block6" in said and "holds at most 2" in said
     with pytest.raises(TopologyConfError, match="multiple of the first"):
         parse_topology_conf(text + "BlockSizes=3,5\n", names)
     with pytest.raises(TopologyConfError, match="the first value is the block size, but block 'b1' has 3 nodes"):

@@ -190,10 +190,17 @@ class TopologySelector:
             if level and ix.level(level) is None:
                 return f"unknown topology level {level!r}; levels are {ix.names[1:]}"
         if req.segment and req.segment > 1:
-            per = ix.sums(self.seg_level, room) // req.segment
+            per = ix.sums(self.seg_level, room) // req.segment  # segments each block holds
+            block_top = np.zeros(per.size, dtype=np.intp)
+            block_top[ix.ids[self.seg_level]] = ix.ids[ix.span_top]
+            most = int(np.bincount(block_top, weights=per, minlength=ix.counts[ix.span_top]).max())
+            where = "the machine" if ix.span_top == ix.top else (
+                f"one {ix.names[ix.span_top]} (the largest domain a job may span: a separate fabric or the largest "
+                "BlockSizes aggregation)"
+            )  # fmt: skip
             return (
                 f"--segment={req.segment}: needs {units // req.segment} segments of {req.segment} nodes, "
-                f"each inside one {ix.names[self.seg_level]}; the machine holds {int(per.sum())}"
+                f"each inside one {ix.names[self.seg_level]}; {where} holds at most {most}"
             )
         if req.topology_required:
             lvl = ix.level(req.topology_required)
