@@ -149,12 +149,12 @@ def gpu_capacity(cap: npt.NDArray[np.int64]) -> tuple[int, int]:
 
 
 def gpu_job(job: JobSpec, per_node: int, segment: bool = False) -> JobSpec:
-    """A trace job of P processors as P GPUs (one task of one CPU and one GPU each): within a node when it
+    """A trace job of P processors as P GPUs (one task of one CPU and one GPU each): on one node when it
     fits one, else on ceil(P / per_node) nodes, the shape a multi-node training job asks for; with
     ``segment``, those nodes in one block (Slurm's ``--segment=<nodes>``)."""
     gpus = job.tasks * max(1, job.per_task.cpus)
-    nodes = -(-gpus // per_node) if gpus > per_node else None
-    seg = nodes if segment and nodes else None
+    nodes = -(-gpus // per_node)  # one node when it fits (as the traces' clusters ran them), never split
+    seg = nodes if segment and nodes > 1 else None
     return dataclasses.replace(job, tasks=gpus, per_task=Resources(cpus=1, gpus=1), nodes=nodes, segment=seg)
 
 

@@ -21,9 +21,10 @@ def _rec(job_id: int, submit: int, run: int, procs: int) -> SwfRecord:
     return SwfRecord(job_id, submit, -1, run, procs, -1, -1, procs, -1, -1, 1, 1, -1, -1, -1, -1, -1, -1)
 
 
-def test_jobs_become_gpu_tasks_and_big_ones_whole_nodes_in_one_segment() -> None:
+def test_jobs_become_gpu_tasks_on_one_node_when_they_fit_and_big_ones_in_one_segment() -> None:
+    """A 4-GPU job was split 2+2 over two nodes when no single node had 4 free: the traces' jobs ran on one."""
     small, big = gpu_job(job(1, 0, 60, 30, procs=4), 8), gpu_job(job(2, 0, 60, 30, procs=20), 8, segment=True)
-    assert (small.tasks, small.per_task, small.nodes, small.segment) == (4, Resources(cpus=1, gpus=1), None, None)
+    assert (small.tasks, small.per_task, small.nodes, small.segment) == (4, Resources(cpus=1, gpus=1), 1, None)
     assert (big.tasks, big.nodes, big.segment) == (20, 3, 3)
     assert gpu_job(job(3, 0, 60, 30, procs=20), 8).segment is None
 
