@@ -24,7 +24,7 @@ SHORT = {
 VALUED = {
     "job-name", "nodes", "ntasks", "ntasks-per-node", "cpus-per-task", "mem", "mem-per-cpu", "gres", "gpus",
     "time", "partition", "account", "qos", "output", "error", "dependency", "array", "begin", "chdir", "export",
-    "nice", "wrap",
+    "nice", "wrap", "gpus-per-node", "gpus-per-task",
 }  # fmt: skip
 VALUED |= {"input-data", "output-data", "switches", "segment", "topology"}  # data plane and topology requests
 FLAGS = {"requeue", "no-requeue", "exclusive", "hold"}
@@ -255,17 +255,45 @@ def _mem(options: dict[str, str], key: str) -> int | None:
         raise DirectiveError(f"--{key}={options[key]!r}: use e.g. 512M, 4G or a number of MB") from None
 
 
-def _gpus(options: dict[str, str]) -> tuple[int, bool]:
-    """GPUs asked for, and whether the count is per node (--gres) or in all (--gpus)."""
-    if "gres" in options:
-        parts = options["gres"].split(":")
-        if parts[0] != "gpu" or len(parts) > 3:
-            raise DirectiveError(f"--gres={options['gres']!r}: only gpu[:type]:N is supported")
-        try:
-            return (int(parts[-1]) if len(parts) > 1 else 1), True
-        except ValueError:
-            raise DirectiveError(f"--gres={options['gres']!r}: the count must be a number") from None
-    return (_int(options, "gpus", 0, 0) or 0), False
+GPU_OPTIONS = ("gres", "gpus", "gpus-per-node", "gpus-per-task")
+
+
+def _gpus_per_task(options: dict[str, str], tasks: int, nodes: int | None) -> int:
+    """GPUs each task gets, from the one GPU option given: --gres=gpu:N and --gpus-per-node=N per node,
+    --gpus/-G=N for the job, --gpus-per-task=N. HAL gives GPUs to tasks, so a count that does not divide
+    evenly over them is refused rather than rounded up (a job charged, and holding, GPUs it never asked for)."""
+    given = [k for k in GPU_OPTIONS if k in options]
+    if not given:
+        return 0
+    if len(given) > 1:
+        raise DirectiveError(f"--{given[0]} and --{given[1]}: ask for GPUs with one of them")
+    key = given[0]
+    text = options[key]
+    parts = text.split(":")
+    if key == "gres":
+        if "," in text or parts[0] != "gpu" or len(parts) > 3:
+            raise DirectiveError(f"--gres={text!r}: only gpu[:N] is supported (one resource, GPUs)")
+        parts = parts[1:] or ["1"]
+    if len(parts) > 1:  # gpu:h100:2, --gpus=a100:4
+        raise DirectiveError(
+            f"--{key}={text!r}: GPU types are not modelled (every node's GPUs are alike); ask for a count, e.g. "
+            f"--{key}={'gpu:' if key == 'gres' else ''}{parts[-1]}"
+        )
+    try:
+        count = int(parts[0])
+    except ValueError:
+        raise DirectiveError(f"--{key}={text!r}: the count must be a whole number") from None
+    if count < 0:
+        raise DirectiveError(f"--{key}={text!r}: the count must be >= 0")
+    if key == "gpus-per-task":
+        return count
+    total = count * (nodes or 1) if key in ("gres", "gpus-per-node") else count
+    if total % tasks:
+        raise DirectiveError(
+            f"--{key}={text}: {total} GPUs over {tasks} tasks; HAL gives each task the same GPUs, so ask for a "
+            "multiple of the task count (or --gpus-per-task)"
+        )
+    return total // tasks
 
 
 def _env(text: str, env: dict[str, str]) -> dict[str, str]:
@@ -302,8 +330,7 @@ def build_request(script: str, overrides: dict[str, str], env: dict[str, str], w
         mem_task = -(-mem_node * (nodes or 1) // tasks)
     else:
         mem_task = 0
-    gpus, per_node_gpus = _gpus(options)
-    gpus_task = -(-gpus * ((nodes or 1) if per_node_gpus else 1) // tasks) if gpus else 0
+    gpus_task = _gpus_per_task(options, tasks, nodes)
     name = options.get("job-name", "")
     if len(name) > MAX_NAME or any(ord(ch) < 32 for ch in name):
         raise DirectiveError(f"--job-name: at most {MAX_NAME} characters, no control characters")

@@ -18,7 +18,7 @@ SCRIPT = """#!/bin/bash
 #SBATCH --job-name=train -N 2
 #SBATCH --ntasks-per-node=4 --cpus-per-task 2   # trailing comment
 #HAL --mem=4G
-#SBATCH --gres=gpu:a100:1
+#SBATCH --gres=gpu:4
 #SBATCH --time=1-02:03:04 --requeue
 echo start
 #SBATCH --partition=ignored-after-the-first-command
@@ -29,7 +29,7 @@ def test_directives_until_the_first_command() -> None:
     req = build_request(SCRIPT, {}, {"A": "1"}, "/tmp", 0.0)
     assert (req.name, req.nodes, req.tasks, req.cpus_per_task) == ("train", 2, 8, 2)
     assert req.mem_per_task_mb == 4096 * 2 // 8  # --mem is per node
-    assert req.gpus_per_task == 1  # one per node, 4 tasks per node: rounded up
+    assert req.gpus_per_task == 1  # four per node, 4 tasks per node
     assert req.time_limit == 86400 + 2 * 3600 + 3 * 60 + 4
     assert req.requeue and req.partition == "" and req.env == {"A": "1"}
 
@@ -76,6 +76,15 @@ def test_export_and_wrap() -> None:
     assert wrap_script("echo hi").startswith("#!/bin/sh\n") and "echo hi" in wrap_script("echo hi")
 
 
+def test_gpu_options_give_each_task_its_share() -> None:
+    def per_task(script: str) -> int:
+        return build_request("#!/bin/sh\n" + script + "\ntrue\n", {}, {}, "/", 0.0).gpus_per_task
+
+    assert per_task("#SBATCH -N 2 --ntasks-per-node=2 --gpus-per-node=8") == 4
+    assert per_task("#SBATCH -n 4 --gpus=8") == 2 and per_task("#SBATCH -n 3 --gpus-per-task=2") == 2
+    assert per_task("#SBATCH -N 2 --gres=gpu:8") == 8 and per_task("#SBATCH --gres=gpu") == 1
+
+
 @pytest.mark.parametrize(
     ("script", "message"),
     [
@@ -86,6 +95,12 @@ def test_export_and_wrap() -> None:
         ("#!/bin/sh\n#SBATCH stray\n", "unexpected word 'stray'"),
         ("#!/bin/sh\n#SBATCH --mem=lots\n", "--mem='lots'"),
         ("#!/bin/sh\n#SBATCH --gres=fpga:1\n", "only gpu"),
+        ("#!/bin/sh\n#SBATCH --gres=gpu:2,gpu:3\n", "only gpu[:N] is supported"),
+        ("#!/bin/sh\n#SBATCH --gres=gpu:h100:2\n", "GPU types are not modelled"),
+        ("#!/bin/sh\n#SBATCH --gpus=a100:2\n", "ask for a count, e.g. --gpus=2"),
+        ("#!/bin/sh\n#SBATCH -N 2 --gres=gpu:8 --gpus=24\n", "--gres and --gpus: ask for GPUs with one of them"),
+        ("#!/bin/sh\n#SBATCH -n 4 -G 6\n", "6 GPUs over 4 tasks"),
+        ("#!/bin/sh\n#SBATCH -N 2 -n 3 --gpus-per-node=2\n", "4 GPUs over 3 tasks"),
         ("#!/bin/sh\n#SBATCH --begin=someday\n", "--begin='someday'"),
         ("#!/bin/sh\n#SBATCH --job-name=a\x07b\n", "no control characters"),
         ("", "empty"),
