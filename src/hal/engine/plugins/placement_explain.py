@@ -66,8 +66,11 @@ def alternatives(sel: TopologySelector, book: NodeBook, req: Request, k: int = 3
 
 
 def reason_for(book: NodeBook, req: Request) -> PendingReason | None:
-    """``Topology`` when enough resources are free now but not within the job's topology request."""
-    if book.select is None or not (req.switches or req.topology_required or req.segment):
+    """``Topology`` when enough resources are free now but not within the job's topology request, or not
+    within one domain a job may span (separate fabrics, the largest BlockSizes aggregation)."""
+    index = getattr(book.select, "index", None)
+    bounded = index is not None and index.span_top < index.top
+    if book.select is None or not (req.switches or req.topology_required or req.segment or bounded):
         return None
     selector, book.select = book.select, None
     try:
