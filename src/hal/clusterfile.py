@@ -39,7 +39,19 @@ def _explain(exc: Exception) -> str:
 
 KEYS = {
     "": ("name", "nodes", "partitions", "topology", "data"),
-    "[[nodes]]": ("prefix", "name", "count", "cpus", "mem", "gpus", "extras", "features", "partitions", "cpuset"),
+    "[[nodes]]": (
+        "prefix",
+        "name",
+        "names",
+        "count",
+        "cpus",
+        "mem",
+        "gpus",
+        "extras",
+        "features",
+        "partitions",
+        "cpuset",
+    ),
     "[[partitions]]": ("name", "max_time", "priority_tier", "default"),
     "[topology]": ("levels", "fanouts", "slurm_conf", "block_size"),
 }
@@ -59,7 +71,9 @@ def _group(spec: dict[str, Any], where: str) -> list[Node]:
     _known(spec, "[[nodes]]", where)
     try:
         count = int(spec.get("count", 1))
-        prefix = str(spec["prefix"]) if "prefix" in spec else str(spec["name"])
+        if not {"prefix", "name", "names"} & set(spec):
+            raise ClusterFileError(f'{where}: name the nodes: prefix (and count), or names (e.g. "gpu[001-036]")')
+        prefix = str(spec.get("prefix", spec.get("name", "")))
         cap = Resources(
             cpus=int(spec.get("cpus", 1)),
             mem_mb=parse_mem_mb(spec.get("mem", 0)),
@@ -70,10 +84,29 @@ def _group(spec: dict[str, Any], where: str) -> list[Node]:
         parts = tuple(str(p) for p in spec.get("partitions", ()))
     except _MALFORMED as exc:
         raise ClusterFileError(f"{where}: {_explain(exc)}") from exc
+    if "names" in spec:  # Slurm's hostlist form, so a site's own names (and its topology.conf) carry over
+        return [Node(name, cap, feats, parts) for name in _names(spec, where)]
     if count < 1:
         raise ClusterFileError(f"{where}: count must be >= 1")
     width = max(3, len(str(count - 1)))
     return [Node(f"{prefix}{i:0{width}d}", cap, feats, parts) for i in range(count)]
+
+
+def _names(spec: dict[str, Any], where: str) -> list[str]:
+    """``names = "gpu[001-036]"``: the nodes' own names, instead of ``prefix`` and ``count``."""
+    from hal.executors.hostlist import expand
+
+    if "prefix" in spec or "name" in spec:
+        raise ClusterFileError(f"{where}: names lists the nodes; drop prefix/name")
+    try:
+        names = expand(str(spec["names"]))
+    except ValueError as exc:
+        raise ClusterFileError(f"{where}: names = {spec['names']!r}: {exc}") from None
+    if not names or any(not n or "/" in n for n in names):
+        raise ClusterFileError(f"{where}: names = {spec['names']!r} names no node")
+    if "count" in spec and int(spec["count"]) != len(names):
+        raise ClusterFileError(f"{where}: count = {spec['count']} but names lists {len(names)} nodes")
+    return names
 
 
 def _partition(spec: dict[str, Any], nodes: list[Node], where: str) -> Partition:

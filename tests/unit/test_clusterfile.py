@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -98,7 +99,7 @@ def test_missing_and_invalid_files(tmp_path: Path) -> None:
     ("data", "message"),
     [
         ({}, "at least one"),
-        ({"nodes": [{"cpus": 4}]}, "'prefix'|'name'"),
+        ({"nodes": [{"cpus": 4}]}, "name the nodes: prefix"),
         ({"nodes": [{"prefix": "n", "count": 0}]}, "count must be >= 1"),
         ({"nodes": [{"prefix": "n", "cpus": -2}]}, "cpus must be >= 0"),
         ({"nodes": [{"prefix": "n", "cpus": "many"}]}, "many"),
@@ -169,3 +170,20 @@ def test_cluster_show_prints_the_tree(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["cluster", "show", str(path), "--json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.output)["topology"] == {"rack": 2, "switch": 4}
+
+
+def test_nodes_named_as_a_site_names_them_import_its_topology_conf(tmp_path: Path) -> None:
+    """Names were always PREFIX000..: a real topology.conf (gpu[001-036]) could never match them."""
+    (tmp_path / "topology.conf").write_text("SwitchName=s1 Nodes=gpu[001-002]\nSwitchName=s2 Nodes=gpu[003-004]\n")
+    data = {"nodes": [{"names": "gpu[001-004]", "cpus": 8, "gpus": 8}], "topology": {"slurm_conf": "topology.conf"}}
+    cluster = cluster_from_dict(data, tmp_path)
+    assert [n.name for n in cluster.nodes] == ["gpu001", "gpu002", "gpu003", "gpu004"]
+    assert cluster.topology is not None and cluster.topology.paths[2] == ("s2",)
+    for bad, message in [
+        ({"nodes": [{"names": "gpu[001-004]", "count": 3}]}, "count = 3 but names lists 4 nodes"),
+        ({"nodes": [{"names": "gpu[001-002]", "prefix": "g"}]}, "drop prefix/name"),
+        ({"nodes": [{"prefix": "a", "count": 2}, {"names": "a001"}]}, "unique"),
+        ({"nodes": [{"cpus": 2}]}, "name the nodes"),
+    ]:
+        with pytest.raises(ClusterFileError, match=re.escape(message)):
+            cluster_from_dict(bad)
