@@ -35,9 +35,15 @@ def _records(text: str) -> list[tuple[int, dict[str, str]]]:
         line = (pending + line).strip()
         pending = ""
         if line:
-            pairs = {k.lower(): v for k, v in _PAIR.findall(line)}
-            if not pairs:
-                raise TopologyConfError(f"line {start}: expected Key=Value pairs, got {line!r}")
+            pairs: dict[str, str] = {}
+            for token in line.split():
+                match = _PAIR.fullmatch(token)
+                if match is None:  # a stray word was ignored, and the line meant something else
+                    raise TopologyConfError(f"line {start}: expected Key=Value pairs, got {token!r}")
+                key = match.group(1).lower()
+                if key in pairs:  # the last one won, silently
+                    raise TopologyConfError(f"line {start}: {match.group(1)}= given twice")
+                pairs[key] = match.group(2)
             out.append((start, pairs))
     return out
 
@@ -113,6 +119,11 @@ def _blocks(
     """One level of blocks; with ``sizes`` (BlockSizes), a level per larger size above it: aligned groups of
     consecutive blocks (in the file's order), so a job that needs more than one block takes an aligned group of
     the smallest size that holds it, as Slurm's topology/block places it."""
+    first: dict[str, int] = {}
+    for lineno, rec in entries:  # two lines of one name were merged into one larger block
+        seen = first.setdefault(rec["blockname"], lineno)
+        if seen != lineno:
+            raise TopologyConfError(f"line {lineno}: block {rec['blockname']!r} is already defined at line {seen}")
     owner = _owner(entries, "blockname", node_names)
     if sizes:
         counts: dict[str, int] = {}
@@ -151,6 +162,16 @@ def _tree(entries: list[tuple[int, dict[str, str]]], node_names: Sequence[str]) 
             if child in parent:
                 raise TopologyConfError(f"line {lineno}: switch {child!r} has two parents")
             parent[child] = rec["switchname"]
+    for lineno, rec in entries:
+        if "nodes" not in rec and "switches" not in rec:
+            raise TopologyConfError(f"line {lineno}: switch {rec['switchname']!r} has neither Nodes= nor Switches=")
+    for sw in parent:  # a loop of parents no node hangs under was accepted
+        seen, at = {sw}, sw
+        while at in parent:
+            at = parent[at]
+            if at in seen:
+                raise TopologyConfError(f"switch loop through {at!r}")
+            seen.add(at)
     leaf = _owner(entries, "switchname", node_names)
     chains: dict[str, list[str]] = {}
     for sw in set(leaf.values()):

@@ -83,6 +83,12 @@ def test_block_sizes_make_aligned_aggregations() -> None:
         ),
         ("SwitchName=s0 Nodes=dev[0-11] Switches=s1\nSwitchName=s1\n", "not both"),
         ("SwitchName=s0 Nodes=dev[0-11]\nSwitchName=top Switch=s0\n", "line 2: unknown key 'switch'"),
+        # each of these was accepted without a word (QA round 8)
+        ("BlockName=b1 Nodes=dev[0-5]\nBlockName=b1 Nodes=dev[6-11]\n", "line 2: block 'b1' is already defined"),
+        ("SwitchName=s0 Nodes=dev[0-11] foo\n", "line 1: expected Key=Value pairs, got 'foo'"),
+        ("SwitchName=s0 Nodes=dev[0-5] Nodes=dev[6-11]\n", "line 1: Nodes= given twice"),
+        ("SwitchName=s0 Nodes=dev[0-11]\nSwitchName=a Switches=b\nSwitchName=b Switches=a\n", "switch loop"),
+        ("SwitchName=s0 Nodes=dev[0-11]\nSwitchName=s3\n", "switch 's3' has neither Nodes= nor Switches="),
     ],
 )
 def test_errors(text: str, message: str) -> None:
