@@ -45,5 +45,5 @@ def test_hal_run_spreads_tasks_over_two_virtual_nodes(tmp_path: Path) -> None:
     assert out[4] == "nodes=vn[0-1] nnodes=2"
     assert out[5] == "failed-step=3"  # the highest task exit code
     err = (tmp_path / "20.err").read_text()
-    assert "2 task(s) x 1 CPU(s) on node vn0 with 1 CPU(s)" in err  # oversubscription is allowed, and said
+    assert "2 task(s) x 1 CPU(s) on node vn0, on 1 host CPU(s)" in err  # oversubscription is allowed, and said
     assert "task 1 on node vn1 exited with code 3" in err

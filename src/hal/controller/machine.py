@@ -122,7 +122,7 @@ class Machine:
         for (node, slots, gpus), amount in zip(held, amounts.tolist(), strict=True):
             cpuset = self.cpusets[node]
             host = tuple(sorted({cpuset[k % len(cpuset)] for k in slots})) or tuple(cpuset)
-            out.append(NodeShare(self.cluster.nodes[node].name, host, int(amount[1]), tuple(gpus)))
+            out.append(NodeShare(self.cluster.nodes[node].name, host, int(amount[1]), tuple(gpus), len(slots)))
         return tuple(out)
 
 

@@ -24,6 +24,12 @@ class NodeShare:
     cpus: tuple[int, ...]
     mem_mb: int = 0
     gpus: tuple[int, ...] = ()
+    ncpus: int = 0  # CPUs allocated on the node (virtual nodes may pin several to one host CPU); 0: len(cpus)
+
+    @property
+    def allocated(self) -> int:
+        """The CPUs the job holds on this node, as Slurm reports them (SLURM_CPUS_ON_NODE)."""
+        return self.ncpus or len(self.cpus)
 
 
 @dataclass(frozen=True, slots=True)

@@ -75,7 +75,7 @@ def tasks_per_node(shares: Sequence[NodeShare], ntasks: int, cpus_per_task: int,
             counts[i % used] += 1
         return counts
     for i in range(used):
-        take = min(left, max(len(shares[i].cpus) // max(cpus_per_task, 1), 1) - 1)
+        take = min(left, max(shares[i].allocated // max(cpus_per_task, 1), 1) - 1)
         counts[i] += take
         left -= take
     for i in range(left):
@@ -86,13 +86,18 @@ def tasks_per_node(shares: Sequence[NodeShare], ntasks: int, cpus_per_task: int,
 def shares_json(shares: Sequence[NodeShare]) -> str:
     """The allocation as HAL_JOB_SHARES, which `hal run` reads to place tasks on the job's nodes."""
     return json.dumps(
-        [{"node": s.node, "cpus": list(s.cpus), "mem_mb": s.mem_mb, "gpus": list(s.gpus)} for s in shares]
+        [
+            {"node": s.node, "cpus": list(s.cpus), "mem_mb": s.mem_mb, "gpus": list(s.gpus), "ncpus": s.allocated}
+            for s in shares
+        ]
     )
 
 
 def parse_shares(text: str) -> list[NodeShare]:
     return [
-        NodeShare(d["node"], tuple(d["cpus"]), int(d.get("mem_mb", 0)), tuple(d.get("gpus", ())))
+        NodeShare(
+            d["node"], tuple(d["cpus"]), int(d.get("mem_mb", 0)), tuple(d.get("gpus", ())), int(d.get("ncpus", 0))
+        )
         for d in json.loads(text)
     ]
 
@@ -157,8 +162,8 @@ def slurm_variables(spec: LaunchSpec) -> dict[str, str]:
         "SLURM_NTASKS": v["NTASKS"],
         "SLURM_NPROCS": v["NTASKS"],
         "SLURM_CPUS_PER_TASK": v["CPUS_PER_TASK"],
-        "SLURM_CPUS_ON_NODE": str(len(first.cpus)),
-        "SLURM_JOB_CPUS_PER_NODE": hostlist.counts([len(s.cpus) for s in spec.shares]),
+        "SLURM_CPUS_ON_NODE": str(first.allocated),
+        "SLURM_JOB_CPUS_PER_NODE": hostlist.counts([s.allocated for s in spec.shares]),
         "SLURM_TASKS_PER_NODE": hostlist.counts(per_node),
         "SLURM_SUBMIT_DIR": submit_dir,
         "SLURM_SUBMIT_HOST": socket.gethostname(),

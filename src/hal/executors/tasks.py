@@ -56,7 +56,7 @@ def oversubscription(shares: Sequence[NodeShare], tasks: Sequence[Task], cpus_pe
     for i, share in enumerate(shares):
         n = sum(1 for t in tasks if t.node == i)
         if n * cpus_per_task > len(share.cpus) > 0:
-            notes.append(f"{n} task(s) x {cpus_per_task} CPU(s) on node {share.node} with {len(share.cpus)} CPU(s)")
+            notes.append(f"{n} task(s) x {cpus_per_task} CPU(s) on node {share.node}, on {len(share.cpus)} host CPU(s)")
     return notes
 
 
@@ -77,7 +77,7 @@ def task_environment(
         "STEP_NODELIST": names,
         "STEP_TASKS_PER_NODE": per_node,
         "NTASKS": str(len(tasks)),
-        "CPUS_ON_NODE": str(len(share.cpus)),
+        "CPUS_ON_NODE": str(share.allocated),
     }
     env = dict(base)
     for key, value in ids.items():

@@ -8,7 +8,7 @@ import pytest
 
 from hal.executors import hostlist
 from hal.executors.api import MAX_SCRIPT_BYTES, LaunchSpec, NodeShare, script_problem
-from hal.executors.jobenv import expand_pattern, job_environment, output_paths, tasks_per_node
+from hal.executors.jobenv import expand_pattern, job_environment, output_paths, parse_shares, tasks_per_node
 from hal.executors.local import interpreter_argv
 from hal.executors.memory import probe
 from hal.executors.tasks import RunError, place, task_environment
@@ -127,3 +127,11 @@ def test_host_lists_with_several_brackets_and_bad_ranges() -> None:
     for bad in ("n[3-1]", "n[a-b]", "n[1-]"):
         with pytest.raises(ValueError, match="n\\["):
             hostlist.expand(bad)
+
+
+def test_cpus_on_node_are_the_allocated_ones_not_the_host_cpus_behind_them() -> None:
+    """A virtual node of 4 CPUs pinned to one host core: Slurm's variables say 4 (they said 1)."""
+    pinned = (NodeShare("vn0", (0,), 0, (), 4), NodeShare("vn1", (1,), 0, (), 2))
+    env = job_environment(spec(shares=pinned), {})
+    assert env["SLURM_CPUS_ON_NODE"] == "4" and env["SLURM_JOB_CPUS_PER_NODE"] == "4,2"
+    assert [s.allocated for s in parse_shares(env["HAL_JOB_SHARES"])] == [4, 2]
