@@ -60,7 +60,8 @@ def topology_table(t: TopoSummary, policy: str = "") -> Table:
         f"{t.avg_level:.2f}", f"{t.avg_fragmentation:.2f}",
     )  # fmt: skip
     table.caption = (
-        "level: 1 = one leaf switch, 2 = the level above, ...; fragmentation: share of free nodes in partly used leaves"
+        "leaves: lowest domains of the tree (leaf switches, or blocks); level: 1 = one leaf, 2 = the level above, ...; "
+        "fragmentation: share of free nodes in partly used leaves"
     )
     return table
 

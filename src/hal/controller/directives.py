@@ -377,7 +377,9 @@ def placement_options(options: dict[str, str]) -> dict[str, Any]:
     if both:
         raise DirectiveError(f"{both[0]!r} is both an --input-data and an --output-data; an output is a new dataset")
     if options.get("switches"):
-        count, _, wait = options["switches"].partition("@")
+        count, at, wait = options["switches"].partition("@")
+        if at and not wait:
+            raise DirectiveError(f"--switches={options['switches']}: give the wait after @ (e.g. 1@30:00), or no @")
         out["switches"] = _int({"switches": count}, "switches", None)
         try:
             out["switches_wait"] = parse_time(wait) if wait else None
@@ -388,7 +390,9 @@ def placement_options(options: dict[str, str]) -> dict[str, Any]:
     if options.get("segment"):
         out["segment"] = segment = _int(options, "segment", None)
         nodes = _int(options, "nodes", None)
-        if segment is not None and (nodes is None or nodes % segment):
+        if segment is not None and nodes is None:
+            raise DirectiveError(f"--segment={segment} needs -N/--nodes, a multiple of {segment}")
+        if segment is not None and nodes is not None and nodes % segment:
             raise DirectiveError(f"--segment={segment} needs -N/--nodes, a multiple of {segment} (got {nodes})")
     if options.get("topology"):
         kind, sep, level = options["topology"].partition("=")

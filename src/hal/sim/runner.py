@@ -138,6 +138,8 @@ def gpu_capacity(cap: npt.NDArray[np.int64]) -> tuple[int, int]:
     number (a job's node count depends on it) and a CPU for each (each GPU task takes one)."""
     gpus, cpus = cap[:, GPU_COLUMN], cap[:, 0]
     per_node = int(gpus.min())
+    if int(gpus.max()) == 0:
+        raise ValueError("--gpus: the cluster file's nodes have no GPUs (give each [[nodes]] group gpus = N)")
     if per_node == 0 or int(gpus.max()) != per_node:
         raise ValueError(
             "--gpus sizes jobs in GPUs per node, so every node needs the same number of GPUs; "

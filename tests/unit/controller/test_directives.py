@@ -100,6 +100,8 @@ def test_gpu_options_give_each_task_its_share() -> None:
         ("#!/bin/sh\n#SBATCH --gpus=a100:2\n", "ask for a count, e.g. --gpus=2"),
         ("#!/bin/sh\n#SBATCH -N 2 --gres=gpu:8 --gpus=24\n", "--gres and --gpus: ask for GPUs with one of them"),
         ("#!/bin/sh\n#SBATCH -n 4 -G 6\n", "6 GPUs over 4 tasks"),
+        ("#!/bin/sh\n#SBATCH -N 2 --switches=1@\n", "give the wait after @"),
+        ("#!/bin/sh\n#SBATCH --segment=2\n", "--segment=2 needs -N/--nodes, a multiple of 2"),
         ("#!/bin/sh\n#SBATCH -N 2 -n 3 --gpus-per-node=2\n", "4 GPUs over 3 tasks"),
         ("#!/bin/sh\n#SBATCH --begin=someday\n", "--begin='someday'"),
         ("#!/bin/sh\n#SBATCH --job-name=a\x07b\n", "no control characters"),

@@ -33,7 +33,7 @@ def test_gpu_capacity_needs_one_gpu_count_and_a_cpu_per_gpu() -> None:
     assert gpu_capacity(np.array([[16, 0, 8], [16, 0, 8]])) == (16, 8)
     for cap, message in [
         ([[16, 0, 8], [16, 0, 4]], "same number of GPUs"),
-        ([[16, 0, 0], [16, 0, 0]], "same number of GPUs"),
+        ([[16, 0, 0], [16, 0, 0]], "have no GPUs"),
         ([[4, 0, 8], [16, 0, 8]], "need 8 CPUs"),
     ]:
         with pytest.raises(ValueError, match=message):
