@@ -145,16 +145,21 @@ def partition_names(header: dict[str, str]) -> dict[int, str] | None:
 
 def into_partitions(workload: Workload, trace: SwfTrace, cluster: Cluster) -> Workload:
     """Each job of a trace that names its partitions back in its partition (the default one for a job without, and
-    for every job of a trace that names none),
-    with the admission rule a live server applies: a request over the partition's ``max_time`` is refused
-    (skipped, with the reason). The engine then limits each job to its partition's nodes."""
+    for every job of a trace that names none), with the admission rule a live server applies: a request over
+    the partition's ``max_time`` is refused (skipped, with the reason). The engine then limits each job to its
+    partition's nodes. On nodes that declare memory, a job asks for the memory of SWF field 10, as it did live."""
     names = partition_names(trace.header) or {}  # another trace: every job in the default partition, as live
     default = cluster.default_partition()
     known = {p.name: p for p in cluster.partitions}
     records = {rec.job_id: rec for rec in trace.records}
+    with_mem = any(n.capacity.mem_mb > 0 for n in cluster.nodes)  # nodes that declare memory: field 10 holds
     jobs: list[JobSpec] = []
     for job in workload.jobs:
         rec = records[job.job_id]
+        if names and rec.partition > 0 and rec.partition not in names:  # was put in the default one silently
+            why = f"job {job.job_id}: partition number {rec.partition} is not in the trace's {PARTITIONS_KEY} header"
+            workload.skipped.append(Problem(rec.line, why))
+            continue
         name = names.get(rec.partition) or (default.name if default is not None else "")
         part = known.get(name)
         if part is None:
@@ -168,6 +173,8 @@ def into_partitions(workload: Workload, trace: SwfTrace, cluster: Cluster) -> Wo
             why = f"job {job.job_id}: PartitionTimeLimit: asks {job.time_limit:.0f} s, {limit}"
             workload.skipped.append(Problem(rec.line, why))
             continue
+        if with_mem and rec.req_mem > 0:  # SWF: KB per processor, and each trace task is one processor
+            job = dataclasses.replace(job, per_task=dataclasses.replace(job.per_task, mem_mb=-(-rec.req_mem // 1024)))
         jobs.append(dataclasses.replace(job, partition=name))
     workload.jobs = jobs
     return workload

@@ -88,3 +88,24 @@ def test_a_held_job_is_submitted_when_it_was_released() -> None:
     _, recs = to_swf([_job(1), _job(2, released=1500.0, start_time=1510.0, end_time=1570.0)], NODES)
     by_id = {r.job_id: r for r in recs}
     assert (by_id[2].submit, by_id[2].wait) == (1500 - 1001, 10)
+
+
+def test_replay_skips_unknown_partition_numbers_and_honours_memory_on_nodes_that_have_it() -> None:
+    """Partition 7 of a trace naming 1 and 2 went to the default partition silently, and field 10 (the memory
+    a job asked for) was dropped, so jobs that waited for memory live started at once in the replay."""
+    from hal.clusterfile import cluster_from_dict
+    from hal.sim.accounting import into_partitions
+    from hal.sim.swf import SwfRecord, SwfTrace
+    from hal.sim.workload import to_workload
+
+    def rec(job_id: int, partition: int, req_mem: int) -> SwfRecord:
+        return SwfRecord(job_id, 0, 0, 10, 1, -1, -1, 1, 60, req_mem, 1, 1, 1, 1, -1, partition, -1, -1, line=job_id)
+
+    trace = SwfTrace([rec(1, 1, 1536000), rec(2, 7, -1)], {"MaxProcs": "4", "HalPartitions": "1=batch 2=debug"})
+    cluster = cluster_from_dict({"nodes": [{"prefix": "n", "count": 2, "cpus": 2, "mem": "2G"}],
+                                 "partitions": [{"name": "batch", "default": True}, {"name": "debug"}]})  # fmt: skip
+    workload = into_partitions(to_workload(trace, 4), trace, cluster)
+    assert [j.job_id for j in workload.jobs] == [1] and workload.jobs[0].per_task.mem_mb == 1500
+    assert "partition number 7 is not in the trace's HalPartitions header" in workload.skipped[0].message
+    no_mem = cluster_from_dict({"nodes": [{"prefix": "n", "count": 2, "cpus": 2}]})
+    assert into_partitions(to_workload(trace, 4), trace, no_mem).jobs[0].per_task.mem_mb == 0
