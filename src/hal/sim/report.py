@@ -13,12 +13,16 @@ from hal.sim.swf import SwfRecord, SwfTrace, format_record
 
 
 def write_jobs_swf(path: str | Path, trace: SwfTrace, out: Outcome, note: str = "") -> int:
-    """Writes the input records in start order with field 3 replaced by the simulated wait."""
+    """Writes the input records in submit order (as SWF orders them) with field 3 replaced by the simulated
+    wait, under the input's header (partition names, start time), so the file replays like the input."""
     records: dict[int, SwfRecord] = {r.job_id: r for r in trace.records}
     done = np.flatnonzero(out.done)
-    order = done[np.lexsort((out.job_id[done], out.start[done]))]
+    order = done[np.lexsort((out.job_id[done], out.submit[done]))]
+    header = {k: v for k, v in trace.header.items() if k not in ("MaxProcs", "Note")}
+    header["Computer"] = f"{header.get('Computer', 'a trace')} (simulated by HAL)"
     with Path(path).open("w", encoding="utf-8") as fh:
-        fh.write("; Computer: HAL simulator\n")
+        for key, value in header.items():
+            fh.write(f"; {key}: {value}\n")
         fh.write(f"; MaxProcs: {out.capacity}\n")
         if note:
             fh.write(f"; Note: {note}\n")
