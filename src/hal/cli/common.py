@@ -92,10 +92,15 @@ def report_problems(problems: list[object], what: str = "skipped") -> None:
     err.print(f"[yellow]{len(problems)} job(s) {what}[/]; first ones:")
     for p in problems[:5]:
         err.print(f"  {escape(str(p))}")
+    if len(problems) > 5:
+        err.print(f"  ... and {len(problems) - 5} more")
 
 
-def note_machine_size(workload: Any) -> None:
-    """A trace without a MaxProcs/MaxNodes header runs on a machine as large as its largest job: say so."""
+def note_workload(workload: Any) -> None:
+    """What the replay reads differently from the file (e.g. a trace without a MaxProcs/MaxNodes header runs
+    on a machine as large as its largest job): said once, before the run."""
+    for note in getattr(workload, "notes", ()):
+        err.print(f"[yellow]note:[/] {escape(note)}")
     if getattr(workload, "sized_by_largest_job", False):
         err.print(
             f"[yellow]note:[/] the trace has no MaxProcs/MaxNodes header: the machine is sized to its largest job "

@@ -12,7 +12,7 @@ import typer
 from hal.cli.common import (
     err,
     fail,
-    note_machine_size,
+    note_workload,
     out,
     progress_bar,
     report_problems,
@@ -92,7 +92,7 @@ def compare(
     except (TraceError, ValueError) as exc:
         raise fail(str(exc)) from exc
     report_problems([*swf.problems, *workload.skipped])
-    note_machine_size(workload)
+    note_workload(workload)
     if not workload.jobs:
         raise fail(f"{trace}: no usable jobs")
     if base.window is not None and len(workload.jobs) < base.window[1]:

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from hal.cli.common import err, fail, note_machine_size, out, progress_bar, report_problems, writable_files
+from hal.cli.common import err, fail, note_workload, out, progress_bar, report_problems, writable_files
 from hal.engine.api import RuntimePredictor
 from hal.engine.predict.basic import LastTwo
 from hal.engine.predict.registry import GBM_NAMES
@@ -238,7 +238,7 @@ def simulate(
     except (TraceError, ValueError) as exc:
         raise fail(str(exc)) from exc
     report_problems([*swf.problems, *workload.skipped])
-    note_machine_size(workload)
+    note_workload(workload)
     if not workload.jobs:
         raise fail(f"{trace}: no usable jobs")
     if opts.window is not None and len(workload.jobs) < opts.window[1]:

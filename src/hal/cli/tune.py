@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from hal.cli.common import err, fail, note_machine_size, out, report_problems, writable_files
+from hal.cli.common import err, fail, note_workload, out, report_problems, writable_files
 from hal.engine.plugins.tuned import TunedArgs
 from hal.engine.predict.registry import make_predictor
 from hal.engine.profile import Profile
@@ -76,7 +76,7 @@ def tune(
     except (TraceError, ValueError) as exc:
         raise fail(str(exc)) from exc
     report_problems([*swf.problems, *workload.skipped])
-    note_machine_size(workload)
+    note_workload(workload)
     jobs = workload.jobs
     if t0 + tn > len(jobs):
         raise fail(f"the training slice {t0}:{tn} ends at job {t0 + tn}, past the {len(jobs)} usable jobs")

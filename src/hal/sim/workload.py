@@ -30,6 +30,7 @@ class Workload:
     capacity: int
     skipped: list[Problem] = field(default_factory=list)
     sized_by_largest_job: bool = False  # no --procs and no MaxProcs/MaxNodes header: the CLI says so
+    notes: list[str] = field(default_factory=list)  # what the replay reads differently from the file, said once
 
 
 def _procs(rec: SwfRecord, rules: Cleaning) -> int:
@@ -54,6 +55,8 @@ def to_workload(trace: SwfTrace, capacity: int | None = None, rules: Cleaning | 
     skipped: list[Problem] = []
     seen: dict[int, int] = {}  # job id -> line of the record kept
     loaded: dict[int, int] = {}  # job id -> submit time, of the jobs kept so far (a preceding job must be one)
+    unmet: list[int] = []  # jobs whose field 17 names no earlier job kept (itself, a later one, one skipped)
+    thinking = 0
     for rec in sorted(trace.records, key=lambda r: r.job_id):
         line = rec.line
         first = seen.get(rec.job_id)
@@ -80,6 +83,10 @@ def to_workload(trace: SwfTrace, capacity: int | None = None, rules: Cleaning | 
         req = rec.req_time
         if req <= 0:
             req = max_req if rules.missing_request == "max" and max_req > 0 else rec.run
+        if rec.preceding > 0 and rec.preceding not in loaded:
+            unmet.append(rec.job_id)
+        if rec.think_time > 0:
+            thinking += 1
         before = loaded.get(rec.preceding)  # SWF field 17: this job starts only after that one has ended
         deps = (
             (Dependency(DependencyKind.AFTERANY, rec.preceding),) if before is not None and before <= rec.submit else ()
@@ -102,4 +109,15 @@ def to_workload(trace: SwfTrace, capacity: int | None = None, rules: Cleaning | 
                 dependencies=deps,
             )
         )
-    return Workload(jobs, cap, skipped, sized_by_largest_job=guessed)
+    notes = []
+    if unmet:
+        notes.append(
+            f"{len(unmet)} job(s) name in field 17 a preceding job that is not an earlier job of the replay (itself, a "
+            f"later one, one skipped or absent), e.g. job {unmet[0]}: they start without waiting for it"
+        )
+    if thinking:
+        notes.append(
+            f"{thinking} job(s) have a think time (field 18); the replay keeps their submit times and waits only for "
+            "the preceding job (field 17), it does not resubmit them that long after it ends"
+        )
+    return Workload(jobs, cap, skipped, sized_by_largest_job=guessed, notes=notes)

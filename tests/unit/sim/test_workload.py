@@ -102,3 +102,19 @@ def test_a_repeated_job_id_skips_the_later_record_and_says_where() -> None:
     w = to_workload(trace(first, rec(2), again))
     assert [(j.job_id, j.runtime) for j in w.jobs] == [(1, 100.0), (2, 100.0)]
     assert [str(p) for p in w.skipped] == ["line 9: job 1: the same job id as line 3"]
+
+
+def test_what_the_replay_reads_differently_is_noted() -> None:
+    """Field 17 naming a later job, and think times (field 18), were ignored without a word."""
+    import dataclasses
+
+    records = [
+        rec(1),
+        dataclasses.replace(rec(2), preceding=5),  # a later job: no wait
+        dataclasses.replace(rec(3), preceding=1, think_time=30),
+    ]
+    work = to_workload(SwfTrace(records, {"MaxProcs": "16"}))
+    assert len(work.jobs) == 3 and not work.jobs[1].dependencies and work.jobs[2].dependencies
+    assert "1 job(s) name in field 17 a preceding job that is not an earlier job" in work.notes[0]
+    assert "e.g. job 2" in work.notes[0] and "1 job(s) have a think time" in work.notes[1]
+    assert not to_workload(SwfTrace([rec(1)], {"MaxProcs": "16"})).notes
