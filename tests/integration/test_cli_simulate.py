@@ -336,3 +336,20 @@ def test_a_trace_runs_in_the_default_partition_and_fewest_leaves_count_within_it
     assert "needs 100 tasks" in said or "the partition has 64" in said  # 100-processor jobs no longer fit
     topo = json.loads(summary.read_text())["topology"]
     assert topo["fewest_leaf_share"] == 1.0  # best fit in two leaves: every job in the fewest its partition allows
+
+
+def test_trace_check_reports_what_a_replay_skips_and_refuses(tmp_path: Path, sample: Path) -> None:
+    """It passed files simulate refused (a header value that is not a number) and said nothing of the jobs a
+    replay skips (a repeated id, no processor count)."""
+    good = CliRunner().invoke(app, ["trace", "check", str(sample)])
+    assert good.exit_code == 0 and "3000 jobs a replay runs" in " ".join(good.output.split())
+    bad = tmp_path / "bad.swf"
+    line = "1 0 0 10 {p} -1 -1 {p} 60 -1 1 1 1 -1 -1 -1 -1 -1\n"
+    bad.write_text("; MaxProcs: 8\n" + line.format(p=2) + line.format(p=2) + line.replace("1 0", "2 0").format(p=-1))
+    said = " ".join(CliRunner().invoke(app, ["trace", "check", str(bad)]).output.split())
+    assert "1 jobs a replay runs" in said and "2 job(s) skipped by a replay" in said
+    assert "the same job id as line 2" in said and "no processor count" in said
+    header = tmp_path / "header.swf"
+    header.write_text("; MaxProcs: abc\n" + line.format(p=2))
+    done = CliRunner().invoke(app, ["trace", "check", str(header)])
+    assert done.exit_code == 1 and "header MaxProcs: 'abc' is not a number" in " ".join(done.output.split())

@@ -97,10 +97,37 @@ def trace_generate(
 
 @trace_app.command("check")
 def trace_check(path: Path) -> None:
-    """Read a trace and report its header and every line that cannot be used."""
+    """Read a trace as `hal simulate` loads it: its header, every line that cannot be read, every job the replay
+    skips and what it reads differently; exit 1 when the replay would refuse the file."""
+    from hal.cli.common import note_workload
+    from hal.sim.accounting import partition_names
+    from hal.sim.workload import to_workload
+
     try:
         trace = read_swf(path)
     except TraceError as exc:
         raise fail(str(exc)) from exc
-    out.print(f"{path}: {len(trace.records)} jobs, MaxProcs={trace.max_procs}, {len(trace.problems)} bad lines")
+    refused = [
+        f"header {key}: {trace.header[key]!r} is not a number"
+        for key in ("MaxProcs", "MaxNodes", "MaxJobs", "MaxRecords", "UnixStartTime")
+        if key in trace.header and trace.header_int(key) is None
+    ]
+    try:
+        partition_names(trace.header)
+        workload = to_workload(trace)
+    except ValueError as exc:
+        refused.append(str(exc))
+        workload = None
+    usable = len(workload.jobs) if workload is not None else 0
+    out.print(
+        f"{path}: {len(trace.records)} jobs, MaxProcs={trace.max_procs}, {len(trace.problems)} bad lines, "
+        f"{usable} jobs a replay runs"
+    )
     report_problems(list(trace.problems), "unreadable")
+    if workload is not None:
+        report_problems(list(workload.skipped), "skipped by a replay")
+        note_workload(workload)
+    for why in refused:
+        out.print(f"[red]a replay refuses this file:[/] {why}")
+    if refused or not usable:
+        raise typer.Exit(1)
