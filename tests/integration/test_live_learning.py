@@ -256,3 +256,27 @@ def test_a_database_that_cannot_be_used_is_one_line_not_a_traceback(tmp_path: Pa
         cmd = [sys.executable, "-m", "hal", "server", "--home", str(tmp_path / "h"), "--port", "0", "--database", url]
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
         assert done.returncode == 2 and said in " ".join(done.stderr.split()) and "Traceback" not in done.stderr
+
+
+def test_a_tuned_profile_brings_its_estimate_and_the_server_says_what_it_loaded(tmp_path: Path) -> None:
+    """The profile named its predictions only in a comment, and the log never said which profile was in use."""
+    import subprocess
+    import sys
+    import time
+
+    prof = tmp_path / "p.toml"
+    prof.write_text('order = "tuned"\nbackfill = "easy"\nestimate = "last2"\n[order_args]\nw_pred = 1.0\n')
+    log = tmp_path / "log"
+    cmd = [sys.executable, "-m", "hal", "server", "--home", str(tmp_path / "h"), "--port", "0", "--profile", str(prof)]
+    with log.open("w") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 60
+            while "runtime predictor" not in log.read_text() and time.monotonic() < deadline:
+                time.sleep(0.1)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    said = log.read_text()
+    assert "order tuned, backfill easy" in said and "tuned on last2 predictions" in said
+    assert "runtime predictor last2" in said

@@ -29,11 +29,20 @@ def test_tune_reports_train_and_test_and_its_profile_replays_in_simulate(tmp_pat
     assert train <= min(v[0] for v in data["avg_bsld"].values()) + 1e-9  # the search starts from the heuristics
     assert test >= 1.0
     assert Profile.from_toml(prof.read_text()).order_args == data["weights"]  # what hal server --profile reads
+    assert Profile.from_toml(prof.read_text()).estimate == "last2"  # what the weights were tuned on
     sim = [sys.executable, "-m", "hal", "simulate", str(SAMPLE), "--window", "1000:800", "--estimate", "last2"]
     done = subprocess.run([*sim, "--profile", str(prof), "--summary-out", str(tmp_path / "s.json")],
                           capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert json.loads((tmp_path / "s.json").read_text())["avg_bsld"] == pytest.approx(test, rel=1e-9)
+    plain = [sys.executable, "-m", "hal", "simulate", str(SAMPLE), "--window", "1000:800", "--profile", str(prof)]
+    done = subprocess.run([*plain, "--summary-out", str(tmp_path / "p.json")], capture_output=True, text=True,
+                          timeout=300, check=False)  # fmt: skip
+    assert json.loads((tmp_path / "p.json").read_text())["avg_bsld"] == pytest.approx(test, rel=1e-9)  # last2, named
+    done = subprocess.run([*plain, "--estimate", "user"], capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0 and "tuned on last2 predictions; running with --estimate user" in " ".join(
+        done.stderr.split()
+    )
     done = subprocess.run([*sim, "--order", "tuned"], capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode != 0 and "needs the weights hal tune found" in " ".join(done.stderr.split())
     done = subprocess.run([*sim, "--profile", str(prof), "--order", "sjf"], capture_output=True, text=True,

@@ -121,6 +121,11 @@ def build(opts: ServerOptions) -> tuple[Controller, Any, Store, Executor]:
         profile = Profile.read(opts.profile, machine.cluster.topology is not None)
     else:  # a cluster file that describes its tree asks for placement on it (and --switches/--segment work)
         profile = Profile(order="multifactor", placement="topology" if machine.cluster.topology else "firstfit")
+    log.info(
+        "profile%s: order %s, backfill %s (%s), placement %s%s", f" {opts.profile}" if opts.profile else " (default)",
+        profile.order, profile.backfill, profile.backfill_order, profile.placement,
+        f", tuned on {profile.estimate} predictions" if profile.estimate else "",
+    )  # fmt: skip
     executor = make_executor(opts.executor, home, opts.grace)
     ctl = Controller(store, machine, executor, profile, learner(opts, home, store).predictor, grace=opts.grace)
     metrics = Metrics(ctl)

@@ -99,6 +99,9 @@ def compare(
         err.print(f"[yellow]note:[/] window {window} holds only {len(workload.jobs):,} job(s): the trace ends first")
     span = workload.jobs[-1].submit_time - workload.jobs[0].submit_time
     predictor, est = gbm_from_file(model) if model is not None else (None, base.estimate)  # checked once
+    for label, profile in profiles:
+        if profile.estimate and profile.estimate != est:  # one --estimate for every policy: said, not changed
+            err.print(f"[yellow]note:[/] {label} was tuned on {profile.estimate} predictions; this run uses {est}")
     runs: list[tuple[str, SimRun]] = []
     for label, profile in profiles:
         opts = SimOptions(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +15,7 @@ DEFAULT_PORT = 6820  # slurmrestd's customary port; hal.api.server.DEFAULT_PORT
 
 
 def server(
+    ctx: typer.Context,
     host: Annotated[
         str, typer.Option(help="address to listen on; non-loopback needs TLS or --allow-insecure-remote")
     ] = "127.0.0.1",
@@ -75,14 +77,20 @@ def server(
         raise fail(str(exc)) from None
     if estimate not in PREDICTORS:  # before anything is created in --home
         raise fail(f"unknown runtime predictor {estimate!r}; choose one of {', '.join(PREDICTORS)}")
-    if model is not None and estimate != "gbm":
-        raise fail("--model needs --estimate gbm")
     try:  # the cluster file and the profile, before anything is created in --home
         machine = Machine.load(cluster)
-        if profile is not None:
-            Profile.read(profile, machine.cluster.topology is not None)
+        tuned = Profile.read(profile, machine.cluster.topology is not None).estimate if profile is not None else ""
     except ValueError as exc:  # ClusterFileError is one
         raise fail(str(exc)) from None
+    if tuned and tuned != estimate:  # the predictions the profile's weights were tuned on
+        source = ctx.get_parameter_source("estimate")
+        if (source is None or source.name != "COMMANDLINE") and tuned in PREDICTORS:
+            estimate = tuned
+            opts.predictor = tuned
+        else:
+            print(f"note: the profile was tuned on {tuned} predictions; planning with {estimate}", file=sys.stderr)
+    if model is not None and estimate != "gbm":
+        raise fail("--model needs --estimate gbm")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
         serve(opts)

@@ -66,6 +66,20 @@ def topology_table(t: TopoSummary, policy: str = "") -> Table:
     return table
 
 
+def estimate_for(profile: Profile, estimate: str, typed: bool) -> str:
+    """The predictions to plan with: a profile that names the ones its weights were tuned on brings them,
+    unless --estimate was typed (then a different one is run as asked, and said)."""
+    if not profile.estimate or profile.estimate == estimate:
+        return estimate
+    if typed:
+        err.print(
+            f"[yellow]note:[/] the profile's weights were tuned on {profile.estimate} predictions; "
+            f"running with --estimate {estimate} as asked"
+        )
+        return estimate
+    return profile.estimate
+
+
 def given_on_command_line(ctx: typer.Context, name: str) -> bool:
     """Typed by the user, even at its default value (`--placement firstfit` beside a profile is a conflict)."""
     source = ctx.get_parameter_source(name)
@@ -222,6 +236,8 @@ def simulate(
             if profile is not None
             else Profile(order, backfill, backfill_order, placement, topology_reserve=topology_reserve)
         )
+        if predictor is None:
+            estimate = estimate_for(chosen, estimate, given_on_command_line(ctx, "estimate"))
         opts = SimOptions(
             profile=applicable(chosen),
             estimate=estimate,

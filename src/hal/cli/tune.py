@@ -96,12 +96,12 @@ def tune(
     on = f" --cluster {cluster.name} --placement {placement}" if cluster is not None else ""
     made_by = (
         f"hal tune {trace.name} --train {train} --estimate {estimate}{on}\n"
-        f"# use it with --estimate {estimate} (hal server, hal simulate): the weights were tuned on those predictions"
+        "# estimate: the predictions the weights were tuned on; hal server and hal simulate use it by default"
     )
-    snippet = profile_toml(res.best, backfill_order, made_by, placement if cluster is not None else None)
+    snippet = profile_toml(res.best, backfill_order, made_by, placement if cluster is not None else None, estimate)
     if profile_out is not None:
         profile_out.write_text(snippet, encoding="utf-8")
-        err.print(f"tuned profile written to {profile_out} (use it with --estimate {estimate})")
+        err.print(f"tuned profile written to {profile_out} (tuned on --estimate {estimate}, which it names)")
     if as_json:
         data = {"weights": asdict(res.best), "evaluations": res.evaluations, "avg_bsld": rows}
         out.print_json(json.dumps(data))
@@ -118,10 +118,13 @@ def tune(
         typer.echo(snippet, err=True, nl=False)  # not through Rich: wrapped lines would not be valid TOML
 
 
-def profile_toml(args: TunedArgs, backfill_order: str, made_by: str, placement: str | None = None) -> str:
+def profile_toml(
+    args: TunedArgs, backfill_order: str, made_by: str, placement: str | None = None, estimate: str = "last2"
+) -> str:
     """The tuned priority as a profile file: what `hal server --profile` and `hal simulate --profile` read.
     Tuned on a cluster's nodes, it names the placement the weights were tuned with."""
     lines = [f"# {made_by}", 'order = "tuned"', 'backfill = "easy"', f'backfill_order = "{backfill_order}"']
+    lines.append(f'estimate = "{estimate}"')
     if placement is not None:
         lines.append(f'placement = "{placement}"')
     lines += ["", "[order_args]", *(f"{k} = {v!r}" for k, v in asdict(args).items())]

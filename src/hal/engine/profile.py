@@ -58,6 +58,7 @@ class Profile:
     half_life: float = 7 * 86400.0
     topology_reserve: str = ""  # leaf-aware EASY reservation with placement "topology", e.g. "wait=3600,depth=3"
     max_switch_wait: float = 300.0  # s: caps --switches=N@maxwait (Slurm's SchedulerParameters=max_switch_wait)
+    estimate: str = ""  # the runtime predictions a tuned order's weights were fitted on (hal tune writes it)
 
     def __post_init__(self) -> None:
         if self.order not in ORDERS:
@@ -79,6 +80,11 @@ class Profile:
             )
         if self.correction not in RULES:
             raise ValueError(f"unknown correction {self.correction!r}; choose one of {list(RULES)}")
+        if self.estimate:
+            from hal.engine.predict.registry import PREDICTORS
+
+            if self.estimate not in PREDICTORS:
+                raise ValueError(f"unknown estimate {self.estimate!r}; choose one of {sorted(PREDICTORS)}")
         if not isinstance(self.topology_reserve, str):
             raise ValueError(f'topology_reserve is a text such as "wait=3600,depth=3", not {self.topology_reserve!r}')
         self._check_arg_types()

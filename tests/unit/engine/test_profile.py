@@ -100,6 +100,7 @@ def test_values_of_the_wrong_type_are_refused_when_the_profile_is_read() -> None
         ('order = "tuned"\n[order_args]\nw_pred = "one"\n', "tuned argument w_pred must be a number, not 'one'"),
         ('order = "tuned"\n[order_args]\nw_pred = true\n', "must be a number, not True"),
         ('order = "multifactor"\n[order_args]\nfavor_small = 1\n', "favor_small must be true or false"),
+        ('estimate = "psychic"\n', "unknown estimate 'psychic'"),
     ]:
         with pytest.raises(ValueError, match=message):
             Profile.from_toml(text)
