@@ -14,7 +14,7 @@ PUBLIC = (
     "submit_time", "start_time", "end_time", "time_limit", "req_nodes", "req_tasks", "req_cpus", "req_mem_mb",
     "req_gpus", "alloc_cpus", "nodelist", "exit_code", "signal", "cpu_seconds", "max_rss_mb", "requeue", "restarts",
     "workdir", "stdout_path", "stderr_path", "reason", "predicted_start", "predicted_start_p90", "placement",
-    "predicted_end",
+    "predicted_end", "queue_position",
 )  # fmt: skip
 
 

@@ -32,6 +32,14 @@ def queue_table(jobs: list[dict[str, Any]], start: bool = False) -> Table:
     return table
 
 
+def in_queue_order(job: dict[str, Any]) -> tuple[int, int, int]:
+    """squeue's order: running jobs, then pending ones in the order they will start, held ones last."""
+    place = job.get("queue_position")
+    if job["state"] != "PENDING":
+        return (0, 0, job["job_id"])
+    return (1, place, job["job_id"]) if place else (2, 0, job["job_id"])
+
+
 def queue(
     user: Annotated[str | None, typer.Option("--user", "-u", help="only this user's jobs (admins)")] = None,
     all_users: Annotated[bool, typer.Option("--all", help="every user's jobs (admins)")] = False,
@@ -51,6 +59,7 @@ def queue(
         jobs = every_job(c, state=states, all_users=all_users, user=user, partition=partition, since=since)
         summary = c.summary()
     jobs = [j for j in jobs if keep is None or j["state"] in keep]
+    jobs.sort(key=in_queue_order)
     if json_out:
         emit_json({"jobs": jobs, "summary": summary, "time": time.time()})
         return

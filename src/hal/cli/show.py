@@ -29,11 +29,13 @@ def _lines(j: dict[str, Any]) -> list[str]:
     lines = [
         f"JobId={j['id']} JobName={j['name']}",
         f"   UserId={j['user']} Account={j['account'] or '(null)'} QOS={j['qos']}",
-        f"   JobState={j['state']} Reason={j.get('reason') or 'None'} Cause={j['cause']}",
+        f"   JobState={j['state']} Reason={j.get('reason') or 'None'} Cause={j['cause']}"
+        + (f" QueuePosition={j['queue_position']}" if j.get("queue_position") else ""),
         f"   ExitCode={j['exit_code'] if j['exit_code'] is not None else 0}:{j['signal'] or 0}"
         f" Restarts={j['restarts']} Requeue={int(bool(j['requeue']))}",
         f"   RunTime={duration(j['elapsed'])} TimeLimit={duration(j['time_limit'])}",
-        f"   SubmitTime={stamp(j['submit_time'])} EligibleTime={stamp(max(j['submit_time'], j.get('begin') or 0))}"
+        f"   SubmitTime={stamp(j['submit_time'])}"
+        f" EligibleTime={stamp(max(j['submit_time'], j.get('begin') or 0, j.get('released') or 0))}"
         f" StartTime={stamp(j['start_time'])} EndTime={stamp(j['end_time'])}",
         f"   Partition={j['partition']} NodeList={j['nodelist'] or '(null)'}",
         f"   NumNodes={len(expand(j['nodelist'])) if j['nodelist'] else j['req_nodes'] or 1}"

@@ -386,8 +386,10 @@ class Controller:
     def annotate(self, rows: list[Row]) -> list[Row]:
         starts = self.start_estimates() if any(r["state"] == "PENDING" for r in rows) else {}
         with self.lock:
+            places = self.sched.positions() if starts or any(r["state"] == "PENDING" for r in rows) else {}
             for r in rows:
                 if r["state"] == "PENDING":
+                    r["queue_position"] = places.get(r["id"])  # None: held back (dependency, hold, begin)
                     r["reason"] = self.reason(r["id"]) if self.staging is None else self.staging.reason_of(r, self)
                     est = starts.get(r["id"])
                     p50, p90 = (self.sched.reservations.get(r["id"]), None) if est is None else est.finite()

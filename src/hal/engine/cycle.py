@@ -371,6 +371,11 @@ class Scheduler:
         self.ctx.usage = usage
         self.ctx.total_usage = sum(usage.values())
 
+    def positions(self) -> dict[int, int]:
+        """Each queued job's place in the current order, 1 = the next to start (squeue's priority order)."""
+        order = self.queue.ordered(self.ctx)
+        return {w.spec.job_id: i for i, w in enumerate(order, 1) if w.spec.job_id not in self.running}
+
     def reason_of(self, job_id: int) -> PendingReason:
         """Why a pending job waits, as Slurm would show it."""
         if job_id in self.reasons:

@@ -1,0 +1,31 @@
+"""`hal queue` lists pending jobs in the order they will start, and `hal show` gives each its place (squeue's
+priority order): jobs were listed by id and no command said which pending job was next."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from hal.client import Client
+from tests.integration.livekit import LiveServer
+
+
+def test_pending_jobs_carry_their_place_in_the_queue(sdk: Client, server: LiveServer) -> None:
+    blocker = sdk.submit(wrap="sleep 60", options={"ntasks": "8", "time": "5:00"})["job_id"]
+    wide = sdk.submit(wrap="true", options={"ntasks": "8", "time": "1:00"})["job_id"]
+    held = sdk.submit(wrap="true", options={"ntasks": "1", "hold": True})["job_id"]
+    small = sdk.submit(wrap="true", options={"ntasks": "2", "time": "1:00"})["job_id"]
+    try:
+        deadline = time.monotonic() + 30
+        while sdk.get(blocker)["state"] != "RUNNING":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        listed = json.loads(server.cli("queue", "--json", check=True).stdout)["jobs"]
+        places = {j["job_id"]: j.get("queue_position") for j in listed}
+        assert places[wide] == 1 and places[small] == 2 and places[held] is None
+        assert [j["job_id"] for j in listed] == [blocker, wide, small, held]  # running, then the order, held last
+        shown = " ".join(server.cli("show", str(small), check=True).stdout.split())
+        assert "QueuePosition=2" in shown
+    finally:
+        for job in (blocker, wide, held, small):
+            sdk.cancel(job)
