@@ -56,7 +56,7 @@ def to_workload(trace: SwfTrace, capacity: int | None = None, rules: Cleaning | 
     seen: dict[int, int] = {}  # job id -> line of the record kept
     loaded: dict[int, int] = {}  # job id -> submit time, of the jobs kept so far (a preceding job must be one)
     unmet: list[int] = []  # jobs whose field 17 names no earlier job kept (itself, a later one, one skipped)
-    thinking = 0
+    thinking = unrequested = 0
     for rec in sorted(trace.records, key=lambda r: r.job_id):
         line = rec.line
         first = seen.get(rec.job_id)
@@ -83,6 +83,7 @@ def to_workload(trace: SwfTrace, capacity: int | None = None, rules: Cleaning | 
         req = rec.req_time
         if req <= 0:
             req = max_req if rules.missing_request == "max" and max_req > 0 else rec.run
+            unrequested += 1
         if rec.preceding > 0 and rec.preceding not in loaded:
             unmet.append(rec.job_id)
         if rec.think_time > 0:
@@ -114,6 +115,12 @@ def to_workload(trace: SwfTrace, capacity: int | None = None, rules: Cleaning | 
         notes.append(
             f"{len(unmet)} job(s) name in field 17 a preceding job that is not an earlier job of the replay (itself, a "
             f"later one, one skipped or absent), e.g. job {unmet[0]}: they start without waiting for it"
+        )
+    if unrequested:
+        how = "the largest request in the trace" if rules.missing_request == "max" and max_req > 0 else "its run time"
+        notes.append(
+            f"{unrequested} job(s) have no requested time (field 9): each one's limit is {how} (with --cluster: "
+            "its partition's time limit), so --estimate user may plan them with what they will really run"
         )
     if thinking:
         notes.append(
