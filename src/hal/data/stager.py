@@ -271,6 +271,8 @@ class Stager:
         fs, path = fsspec.core.url_to_fs(dest_uri)
         if isinstance(fs, LocalFileSystem):  # local files need their folder; object stores have none
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        for stale in fs.glob(f"{path}.partial-*"):  # a copy cut by a killed server: one output, one writer at a time
+            fs.rm(stale)
         partial = f"{path}.partial-{os.getpid()}-{threading.get_ident()}"
         try:
             with local.open("rb") as src, fs.open(partial, "wb") as dst:
