@@ -156,6 +156,10 @@ class Client:
         # the server reads the whole file for its checksum before answering: give a large one time
         return dict(self._call("POST", "/v1/datasets", json=body, timeout=3600.0).json())
 
+    def remove_dataset(self, name: str) -> dict[str, Any]:
+        """Forget a dataset and delete its cached copies (admins); refused while a job reads it."""
+        return dict(self._call("DELETE", f"/v1/datasets/{name}").json())
+
     def nodes(self) -> dict[str, Any]:
         return dict(self._call("GET", "/v1/nodes").json())
 

@@ -50,6 +50,19 @@ def test_an_admin_adds_a_dataset_and_a_job_reads_it(tmp_path: Path) -> None:
         assert done.returncode != 0 and "only admins" in done.stderr
         seen = json.loads(live.cli("dataset", "list", "--json", token=bob, check=True).stdout)["datasets"]
         assert [d["uri"] for d in seen] == [str(data)]  # where it is, also for users
+        # a changed file: its dataset failed every reader (checksum) and its name could not be registered again
+        reader = live.cli("submit", "--parsable", "-H", "--input-data=genome", "--wrap", "true", check=True)
+        done = live.cli("dataset", "rm", "genome")
+        assert done.returncode != 0 and f"jobs {reader.stdout.strip()} read 'genome'" in " ".join(done.stderr.split())
+        done = live.cli("dataset", "rm", "genome", token=bob)
+        assert done.returncode != 0 and "only admins" in done.stderr
+        live.cli("cancel", reader.stdout.strip(), check=True)
+        live.cli("dataset", "rm", "genome", check=True)
+        assert not list((tmp_path / "cache").glob("*/genome"))  # its cached copies went too
+        data.write_bytes(b"TTGA" * 10)
+        again = json.loads(live.cli("dataset", "add", "genome", str(data), "--json", check=True).stdout)
+        assert again["size"] == 40
+        assert "no dataset 'nothing'" in " ".join(live.cli("dataset", "rm", "nothing").stderr.split())
     finally:
         live.stop()
 

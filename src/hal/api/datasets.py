@@ -83,4 +83,24 @@ def dataset_router(ctl: Any, who_dep: Any) -> APIRouter:
             dataset = catalog.register(Dataset(body.name, size, digest, body.uri), body.location)
         return {"name": dataset.name, "size": dataset.size, "checksum": dataset.checksum, "uri": dataset.uri}
 
+    @router.delete("/v1/datasets/{name}")
+    def remove_dataset(name: str, who: Who) -> dict[str, Any]:
+        """Forget a dataset (admins), e.g. to register a changed file under its name again: its cached copies
+        are deleted. Refused while a queued or running job reads it (it would fail at stage-in)."""
+        if not who.admin:
+            raise HTTPException(403, "only admins may remove datasets")
+        stager = staging().stager
+        with ctl.lock:
+            if name not in stager.catalog.datasets:
+                raise HTTPException(404, f"no dataset {name!r} in the catalog")
+            readers = sorted(lv.job_id for lv in ctl.live.values() if name in lv.spec.inputs)
+            if readers:
+                raise HTTPException(
+                    409, f"jobs {', '.join(map(str, readers[:10]))} read {name!r}; cancel or wait for them"
+                )
+            for cache in stager.caches.values():
+                cache.drop(name)
+            stager.catalog.forget(name)
+        return {"removed": name}
+
     return router

@@ -1,4 +1,4 @@
-"""`hal dataset`: the data plane's catalog (list; add, for admins) on a running server."""
+"""`hal dataset`: the data plane's catalog (list; add and rm, for admins) on a running server."""
 
 from __future__ import annotations
 
@@ -43,3 +43,12 @@ def add_cmd(
         emit_json(got)
         return
     out.print(f"dataset {got['name']}: {got['size']:,} bytes, {got['checksum']}", highlight=False)
+
+
+@app.command("rm")
+def rm_cmd(name: Annotated[str, typer.Argument(help="the dataset to forget")]) -> None:
+    """Forget a dataset and delete its cached copies (admins), e.g. to register a changed file again; refused
+    while a queued or running job reads it."""
+    with client() as c:
+        c.remove_dataset(name)
+    out.print(f"dataset {name} removed")

@@ -103,6 +103,16 @@ class Catalog:
             for listener in self.listeners:
                 listener("remove", replica)
 
+    def forget(self, name: str) -> None:
+        """Remove a dataset and every replica of it (listeners hear each replica go)."""
+        with self._lock:
+            replicas = list(self.replicas.pop(name, {}).values())
+            self.datasets.pop(name, None)
+            self._save()
+        for replica in replicas:
+            for listener in self.listeners:
+                listener("remove", replica)
+
     def _save(self) -> None:
         if self.path is None:
             return
