@@ -12,7 +12,7 @@ from tests.integration.livekit import EXAMPLE, LiveServer
 
 def test_an_admin_adds_a_dataset_and_a_job_reads_it(tmp_path: Path) -> None:
     cluster = tmp_path / "c.toml"
-    cluster.write_text(EXAMPLE.read_text() + f'\n[data]\ncache_dir = "{tmp_path}/cache/{{node}}"\n'
+    cluster.write_text(EXAMPLE.read_text() + f'\n[data]\ncache_dir = "{tmp_path}/cache/{{node}}"\ncache_bytes = "1M"\n'
                        f'catalog = "{tmp_path}/catalog.json"\n')  # fmt: skip
     data = tmp_path / "store" / "genome.fa"
     data.parent.mkdir()
@@ -63,6 +63,10 @@ def test_an_admin_adds_a_dataset_and_a_job_reads_it(tmp_path: Path) -> None:
         again = json.loads(live.cli("dataset", "add", "genome", str(data), "--json", check=True).stdout)
         assert again["size"] == 40
         assert "no dataset 'nothing'" in " ".join(live.cli("dataset", "rm", "nothing").stderr.split())
+        huge = tmp_path / "store" / "huge.bin"
+        huge.write_bytes(b"x" * 2_000_000)  # the caches hold 1 MB
+        said = " ".join(live.cli("dataset", "add", "huge", str(huge), check=True).stderr.split())
+        assert "more than any node cache holds" in said
     finally:
         live.stop()
 

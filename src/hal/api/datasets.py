@@ -81,7 +81,13 @@ def dataset_router(ctl: Any, who_dep: Any) -> APIRouter:
             if taken:
                 raise HTTPException(409, taken)
             dataset = catalog.register(Dataset(body.name, size, digest, body.uri), body.location)
-        return {"name": dataset.name, "size": dataset.size, "checksum": dataset.checksum, "uri": dataset.uri}
+        got = {"name": dataset.name, "size": dataset.size, "checksum": dataset.checksum, "uri": dataset.uri}
+        largest = max((c.capacity for c in staging().stager.caches.values()), default=0)
+        if size > largest:  # registered (a larger cache may come), but no job can read it now: said at once
+            got["warning"] = (
+                f"{size:,} bytes is more than any node cache holds ({largest:,}): jobs reading it are refused"
+            )
+        return got
 
     @router.delete("/v1/datasets/{name}")
     def remove_dataset(name: str, who: Who) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from hal.cli.common import out
+from hal.cli.common import err, out
 from hal.cli.live import JsonOpt, client, emit_json
 
 app = typer.Typer(help="Datasets in the data plane's catalog (--input-data names them).", no_args_is_help=True)
@@ -43,6 +43,8 @@ def add_cmd(
         emit_json(got)
         return
     out.print(f"dataset {got['name']}: {got['size']:,} bytes, {got['checksum']}", highlight=False)
+    if got.get("warning"):
+        err.print(f"[yellow]warning:[/] {got['warning']}")
 
 
 @app.command("rm")
