@@ -164,22 +164,28 @@ def test_a_restart_resumes_stage_out_and_trusts_only_cataloged_cache_files(tmp_p
     assert states_from_events(again.store.events_of(job))["res"].startswith("done")
 
 
-def test_a_node_whose_cache_is_held_by_running_jobs_is_not_chosen_while_another_can_take_the_input(
-    tmp_path: Path,
-) -> None:
-    """Best fit put the second job beside the first (a partly used node), whose cache the first job's input
-    held: it waited for cache room (doubling back-offs) while the other node sat idle with an empty cache."""
+def _two_700k_datasets(tmp_path: Path, extra: dict[str, object]) -> tuple[Controller, LiveStaging]:
+    """Two nodes with 1 MB caches and two 700 kB datasets: one job's input fills a node's cache."""
     (tmp_path / "c.toml").write_text(CLUSTER)
     ctl = Controller(Store(sqlite_url(tmp_path / "hal.db")), Machine.load(tmp_path / "c.toml"),
                      LocalExecutor(tmp_path / "spool", kill_wait=1.0))  # fmt: skip
     recover(ctl)
-    data = {"cache_dir": str(tmp_path / "cache" / "{node}"), "cache_bytes": "1M", "cache_wait": 30}
+    data = {"cache_dir": str(tmp_path / "cache" / "{node}"), "cache_bytes": "1M", **extra}
     staging = enable(ctl, {**data, "catalog": str(tmp_path / "catalog.json")})
     for name in ("first", "second"):
         src = tmp_path / "store" / name
         src.parent.mkdir(exist_ok=True)
         src.write_bytes(name.encode()[:1] * 700_000)
         staging.stager.catalog.register_file(name, str(src))
+    return ctl, staging
+
+
+def test_a_node_whose_cache_is_held_by_running_jobs_is_not_chosen_while_another_can_take_the_input(
+    tmp_path: Path,
+) -> None:
+    """Best fit put the second job beside the first (a partly used node), whose cache the first job's input
+    held: it waited for cache room (doubling back-offs) while the other node sat idle with an empty cache."""
+    ctl, staging = _two_700k_datasets(tmp_path, {"cache_wait": 30})
     ctl.start()
     try:
         (first,) = ctl.submit(build_request("#!/bin/sh\nsleep 4\n", {"input-data": "first"}, {}, str(tmp_path), 0),
@@ -202,17 +208,7 @@ def test_a_node_whose_cache_is_held_by_running_jobs_is_not_chosen_while_another_
 def test_a_stage_in_that_finds_the_caches_pinned_waits_instead_of_failing(tmp_path: Path) -> None:
     """Both caches are full of a running job's input: the next job goes back to wait (BeginTime, no restart
     counted) and runs once the first has ended, instead of failing after its requeues."""
-    (tmp_path / "c.toml").write_text(CLUSTER)
-    ctl = Controller(Store(sqlite_url(tmp_path / "hal.db")), Machine.load(tmp_path / "c.toml"),
-                     LocalExecutor(tmp_path / "spool", kill_wait=1.0))  # fmt: skip
-    recover(ctl)
-    data = {"cache_dir": str(tmp_path / "cache" / "{node}"), "cache_bytes": "1M", "cache_wait": 0.5}
-    staging = enable(ctl, {**data, "catalog": str(tmp_path / "catalog.json"), "max_requeues": 0})
-    for name in ("first", "second"):
-        src = tmp_path / "store" / name
-        src.parent.mkdir(exist_ok=True)
-        src.write_bytes(name.encode()[:1] * 700_000)
-        staging.stager.catalog.register_file(name, str(src))
+    ctl, staging = _two_700k_datasets(tmp_path, {"cache_wait": 0.5, "max_requeues": 0})
     ctl.start()
     try:
         one = {"input-data": "first", "nodes": "2", "ntasks-per-node": "1"}  # pins 700 kB of each 1 MB cache
