@@ -36,6 +36,9 @@ class _Pages:
     def nodes(self) -> dict[str, Any]:
         return NODES
 
+    def whoami(self) -> dict[str, Any]:
+        return {"user": "root", "admin": True}
+
 
 def test_export_reads_every_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(history, "PAGE", 3)
