@@ -24,6 +24,8 @@ def test_pending_jobs_carry_their_place_in_the_queue(sdk: Client, server: LiveSe
         places = {j["job_id"]: j.get("queue_position") for j in listed}
         assert places[wide] == 1 and places[small] == 2 and places[held] is None
         assert [j["job_id"] for j in listed] == [blocker, wide, small, held]  # running, then the order, held last
+        rows = {line.split()[0]: line.split() for line in server.cli("queue", check=True).stdout.splitlines()[1:]}
+        assert rows[str(wide)][6] == "4"  # 8 tasks on 2-CPU nodes: at least 4 nodes, as squeue shows (it said 1)
         shown = " ".join(server.cli("show", str(small), check=True).stdout.split())
         assert "QueuePosition=2" in shown
     finally:

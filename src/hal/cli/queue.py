@@ -14,7 +14,8 @@ from hal.cli.live import SHORT_STATE, JsonOpt, client, duration, emit_json, pars
 from hal.executors.hostlist import expand
 
 
-def queue_table(jobs: list[dict[str, Any]], start: bool = False) -> Table:
+def queue_table(jobs: list[dict[str, Any]], start: bool = False, node_cpus: int = 0) -> Table:
+    """``node_cpus``: the largest node's CPUs, so a pending job without -N shows the fewest nodes it needs."""
     table = Table(box=None, pad_edge=False, header_style="bold")
     cols = ["JOBID", "PARTITION", "NAME", "USER", "ST", "TIME", "NODES"]
     if start:
@@ -23,7 +24,8 @@ def queue_table(jobs: list[dict[str, Any]], start: bool = False) -> Table:
         table.add_column(col, justify="right" if col in ("JOBID", "TIME", "NODES") else "left", overflow="fold")
     for j in jobs:
         where = j["nodelist"] if j["state"] in ("RUNNING", "CONFIGURING") else f"({j.get('reason') or 'None'})"
-        nodes = len(expand(j["nodelist"])) if j["nodelist"] else j["req_nodes"] or 1
+        fewest = -(-int(j.get("req_cpus") or 1) // node_cpus) if node_cpus else 1
+        nodes = len(expand(j["nodelist"])) if j["nodelist"] else j["req_nodes"] or max(1, fewest)
         row = [j["id"], j["partition"], j["name"][:20], j["user"], SHORT_STATE.get(j["state"], j["state"])]
         row += [duration(j["elapsed"]), str(nodes)]
         if start:
@@ -52,8 +54,10 @@ def queue(
     states, keep = parse_states(state or "PENDING,RUNNING,CONFIGURING")
     ended = keep is not None and bool(keep - {"PENDING", "RUNNING", "CONFIGURING"})
     with client() as c:
-        if partition and partition not in {p["name"] for p in c.nodes()["partitions"]}:
+        view = c.nodes()
+        if partition and partition not in {p["name"] for p in view["partitions"]}:
             raise fail(f"invalid partition name {partition!r}")
+        node_cpus = max((int(n.get("cpus", 0)) for n in view.get("nodes", [])), default=0)
         # ended jobs stay in the queue's view for 5 minutes, as squeue shows them (MinJobAge=300)
         since = time.time() - 300.0 if ended else None
         jobs = every_job(c, state=states, all_users=all_users, user=user, partition=partition, since=since)
@@ -63,7 +67,7 @@ def queue(
     if json_out:
         emit_json({"jobs": jobs, "summary": summary, "time": time.time()})
         return
-    out.print(queue_table(jobs, start))
+    out.print(queue_table(jobs, start, node_cpus))
     out.print(
         f"[dim]cluster: {summary['pending']} pending, {summary['running']} running, {summary['users']} user(s)[/]"
     )
