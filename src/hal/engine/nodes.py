@@ -117,7 +117,8 @@ class NodeBook:
         per = req.per_node() if req.nodes else np.array(req.per_task, dtype=np.int64)
         for r, name in enumerate(names):
             if per[r] > cap[:, r].max(initial=0):
-                return f"needs {int(per[r])} {name} per node, the largest node has {int(cap[:, r].max())}"
+                where = f"in partition {req.partition!r}" if req.partition else "here"
+                return f"needs {int(per[r])} {name} per node, the largest node {where} has {int(cap[:, r].max())}"
         total = np.array(req.total, dtype=np.int64)
         for r, name in enumerate(names):
             if total[r] > cap[:, r].sum():

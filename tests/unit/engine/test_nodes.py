@@ -100,12 +100,12 @@ def test_release_and_state_algebra() -> None:
         ({"partition": "debug"}, "unknown partition 'debug'"),
         ({"features": ("arm",)}, "no node has the features ['arm']"),
         ({"tasks": 6, "nodes": 6}, "needs 6 nodes, the partition has 5"),
-        ({"tasks": 2, "nodes": 1, "cpus": 5}, "needs 10 cpus per node, the largest node has 8"),
-        ({"cpus": 9}, "needs 9 cpus per node, the largest node has 8"),
-        ({"gpus": 3}, "needs 3 gpus per node, the largest node has 2"),
+        ({"tasks": 2, "nodes": 1, "cpus": 5}, "needs 10 cpus per node, the largest node here has 8"),
+        ({"cpus": 9}, "needs 9 cpus per node, the largest node here has 8"),
+        ({"gpus": 3}, "needs 3 gpus per node, the largest node here has 2"),
         ({"tasks": 25}, "needs 25 cpus in all, the partition has 24"),
         ({"tasks": 2, "gpus": 1, "partition": "gpu", "cpus": 5}, "needs 10 cpus in all, the partition has 8"),
-        ({"mem": 9000}, "needs 9000 mem_mb per node, the largest node has 8192"),
+        ({"mem": 9000}, "needs 9000 mem_mb per node, the largest node here has 8192"),
     ],
 )
 def test_impossible_requests_name_the_limit(request_kw: dict[str, object], message: str) -> None:
