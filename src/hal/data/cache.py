@@ -64,12 +64,6 @@ class NodeCache:
             self.stamps.pop(name, None)
             self.path_of(name).unlink(missing_ok=True)
 
-    def untrack(self, name: str) -> None:
-        """Stop counting a file as a cached dataset without deleting it (a running job's own file)."""
-        with self._lock:
-            self.entries.pop(name, None)
-            self.stamps.pop(name, None)
-
     def _stamp(self, name: str) -> None:
         st = self.path_of(name).stat()
         self.stamps[name] = (st.st_size, st.st_mtime_ns)
