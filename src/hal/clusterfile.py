@@ -92,6 +92,11 @@ def _group(spec: dict[str, Any], where: str) -> list[Node]:
     return [Node(f"{prefix}{i:0{width}d}", cap, feats, parts) for i in range(count)]
 
 
+def group_size(spec: dict[str, Any]) -> int:
+    """How many nodes a (valid) [[nodes]] group describes: what else is per group (cpusets) counts on it."""
+    return len(_names(spec, "[[nodes]]")) if "names" in spec else int(spec.get("count", 1))
+
+
 def _names(spec: dict[str, Any], where: str) -> list[str]:
     """``names = "gpu[001-036]"``: the nodes' own names, instead of ``prefix`` and ``count``."""
     from hal.executors.hostlist import expand

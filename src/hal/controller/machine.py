@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from hal.clusterfile import ClusterFileError, cluster_from_dict
+from hal.clusterfile import ClusterFileError, cluster_from_dict, group_size
 from hal.engine.nodes import NodeAlloc
 from hal.executors.api import NodeShare
 from hal.model.cluster import Cluster, NodeTable
@@ -131,7 +131,7 @@ def _cpusets(data: dict[str, Any], n_nodes: int) -> list[list[int]]:
     host = host_cpus()
     sets: list[list[int] | None] = []
     for group in data.get("nodes", []):
-        count = int(group.get("count", 1))
+        count = group_size(group)
         given = group.get("cpuset")
         for _ in range(count):
             sets.append(parse_cpuset(given) if given is not None else None)

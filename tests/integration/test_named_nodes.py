@@ -1,0 +1,38 @@
+"""A cluster file whose nodes carry a site's own names (names = "gpu[001-004]") runs multi-node jobs: the
+controller dealt host CPUs per group by `count`, so such a group got one cpuset and every view of the nodes
+and every multi-node start failed with an IndexError."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.integration.livekit import LiveServer
+
+NAMED = """
+name = "named"
+[[nodes]]
+names = "gpu[001-004]"
+cpus = 2
+mem = "1G"
+gpus = 2
+[topology]
+slurm_conf = "topology.conf"
+"""
+
+
+def test_named_nodes_run_multi_node_jobs_and_show_in_hal_nodes(tmp_path: Path) -> None:
+    (tmp_path / "topology.conf").write_text("SwitchName=s1 Nodes=gpu[001-002]\nSwitchName=s2 Nodes=gpu[003-004]\n")
+    cluster = tmp_path / "named.toml"
+    cluster.write_text(NAMED)
+    live = LiveServer(tmp_path, cluster=cluster)
+    live.start()
+    try:
+        nodes = json.loads(live.cli("nodes", "--json", check=True).stdout)
+        assert [n["name"] for n in nodes["nodes"]] == ["gpu001", "gpu002", "gpu003", "gpu004"]
+        job = live.cli("submit", "--parsable", "-N", "2", "--gpus-per-node=2", "--wrap", "hostname", check=True)
+        assert live.cli("wait", job.stdout.strip(), "--timeout", "60").returncode == 0
+        shown = " ".join(live.cli("show", job.stdout.strip(), check=True).stdout.split())
+        assert "NodeList=gpu[001-002]" in shown or "NodeList=gpu[003-004]" in shown, shown
+    finally:
+        live.stop()
