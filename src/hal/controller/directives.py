@@ -258,7 +258,7 @@ def _mem(options: dict[str, str], key: str) -> int | None:
 GPU_OPTIONS = ("gres", "gpus", "gpus-per-node", "gpus-per-task")
 
 
-def _gpus_per_task(options: dict[str, str], tasks: int, nodes: int | None) -> int:
+def _gpus_per_task(options: dict[str, str], tasks: int, nodes: int | None, per_node: int | None = None) -> int:
     """GPUs each task gets, from the one GPU option given: --gres=gpu:N and --gpus-per-node=N per node,
     --gpus/-G=N for the job, --gpus-per-task=N. HAL gives GPUs to tasks, so a count that does not divide
     evenly over them is refused rather than rounded up (a job charged, and holding, GPUs it never asked for)."""
@@ -287,6 +287,13 @@ def _gpus_per_task(options: dict[str, str], tasks: int, nodes: int | None) -> in
         raise DirectiveError(f"--{key}={text!r}: the count must be >= 0")
     if key == "gpus-per-task":
         return count
+    if key in ("gres", "gpus-per-node") and nodes is None:  # per node, on nodes not yet known
+        if per_node is None and tasks > 1:
+            raise DirectiveError(
+                f"--{key}={text} asks GPUs per node: give -N (or --ntasks-per-node) so the nodes are known; HAL gives "
+                "each task an equal share"
+            )
+        nodes, tasks = 1, per_node or 1  # one node's tasks share its GPUs
     total = count * (nodes or 1) if key in ("gres", "gpus-per-node") else count
     if total % tasks:
         raise DirectiveError(
@@ -330,7 +337,7 @@ def build_request(script: str, overrides: dict[str, str], env: dict[str, str], w
         mem_task = -(-mem_node * (nodes or 1) // tasks)
     else:
         mem_task = 0
-    gpus_task = _gpus_per_task(options, tasks, nodes)
+    gpus_task = _gpus_per_task(options, tasks, nodes, per_node)
     name = options.get("job-name", "")
     if len(name) > MAX_NAME or any(ord(ch) < 32 for ch in name):
         raise DirectiveError(f"--job-name: at most {MAX_NAME} characters, no control characters")

@@ -83,6 +83,9 @@ def test_gpu_options_give_each_task_its_share() -> None:
     assert per_task("#SBATCH -N 2 --ntasks-per-node=2 --gpus-per-node=8") == 4
     assert per_task("#SBATCH -n 4 --gpus=8") == 2 and per_task("#SBATCH -n 3 --gpus-per-task=2") == 2
     assert per_task("#SBATCH -N 2 --gres=gpu:8") == 8 and per_task("#SBATCH --gres=gpu") == 1
+    assert per_task("#SBATCH -n 8 --ntasks-per-node=4 --gpus-per-node=4") == 1  # nodes decided later: per node
+    with pytest.raises(DirectiveError, match="give -N"):  # it spread 4 GPUs over 2 nodes, 2 each
+        per_task("#SBATCH -n 4 -c 4 --gres=gpu:4")
 
 
 @pytest.mark.parametrize(
