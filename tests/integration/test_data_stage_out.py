@@ -94,6 +94,10 @@ def test_a_blocked_transfer_does_not_stall_the_controller(tmp_path: Path) -> Non
         _until(lambda: jid not in ctl.live)
         assert (ctl.store.get(jid) or {}).get("state") == "COMPLETED"
         assert staging.outputs.state_of(7) == {"big": "staging"}
+        from hal.controller.contracts import SubmitError
+
+        with pytest.raises(SubmitError, match="an ended job's output of that name is being staged out"):
+            ctl.submit(build_request("#!/bin/sh\ntrue\n", {"output-data": "big"}, {}, str(tmp_path), 0), "bob")
         gate.set()
         assert staging.outputs.wait(30.0)
         got = [sink.read_bytes()]
@@ -420,3 +424,22 @@ def test_reading_another_users_queued_output_is_refused_not_a_hidden_dependency(
         assert json.loads((ctl.store.get(mine) or {})["request"])["_deps"][0][0] == "afterok"
     finally:
         staging.shutdown()
+
+
+def test_a_linked_or_folder_output_fails_the_job_and_leaves_no_folder(tmp_path: Path) -> None:
+    """A symbolic link as an output was COMPLETED, then failed its stage-out ('not written') and left an empty
+    $HAL_DATA folder for good."""
+    ctl, staging = _controller(tmp_path)
+    ctl.start()
+    try:
+        link = '#!/bin/sh\necho x > "$HAL_DATA/scr"\nln -s "$HAL_DATA/scr" "$HAL_DATA/sl"\n'
+        (linked,) = ctl.submit(build_request(link, {"output-data": "sl"}, {}, str(tmp_path), 0), "al").job_ids
+        folder = '#!/bin/sh\nmkdir "$HAL_DATA/dir"\n'
+        (dirred,) = ctl.submit(build_request(folder, {"output-data": "dir"}, {}, str(tmp_path), 0), "al").job_ids
+        _until(lambda: linked not in ctl.live and dirred not in ctl.live)
+    finally:
+        ctl.stop()
+        staging.shutdown()
+    assert "sl is a symbolic link" in (ctl.store.get(linked) or {})["cause"]
+    assert "dir is a folder" in (ctl.store.get(dirred) or {})["cause"]
+    assert (ctl.store.get(linked) or {})["state"] == "FAILED" and not list((tmp_path / "cache").rglob(".jobs/*"))

@@ -77,3 +77,5 @@ def test_users_see_dataset_addresses_without_credentials() -> None:
     assert public_uri("/data/x.fa") == "/data/x.fa" and public_uri("s3://bucket/key") == "s3://bucket/key"
     assert public_uri("s3://AKIA:secret@bucket/k") == "s3://bucket/k"
     assert public_uri("https://u:pw@host:8443/a/b?X-Amz-Signature=abc#f") == "https://host:8443/a/b?<hidden>"
+    assert public_uri("simplecache::memory://alice:s3cret@bucket/1/out") == "simplecache::memory://bucket/1/out"
+    assert public_uri("zip://inner::s3://KEY:SECRET@b/f") == "zip://inner::s3://b/f"

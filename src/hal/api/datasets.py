@@ -32,6 +32,9 @@ def dataset_router(ctl: Any, who_dep: Any) -> APIRouter:
             return f"the catalog already has a dataset {name!r}"
         if any(name in lv.spec.outputs for lv in list(ctl.live.values())):
             return f"a queued or running job will write {name!r} (its --output-data)"
+        outputs = staging().outputs
+        if outputs is not None and outputs.in_flight([name]):
+            return f"an ended job's output {name!r} is being staged out"
         return None
 
     def staging() -> Any:

@@ -137,7 +137,10 @@ class Catalog:
 
 def public_uri(uri: str) -> str:
     """A dataset's address as a non-admin sees it: where it is, without what opens it (user:password@ in the
-    address, a signed URL's query), which the catalog keeps for the server's own reads."""
+    address, a signed URL's query), which the catalog keeps for the server's own reads. Chained fsspec URLs
+    (``simplecache::s3://...``) are cleaned link by link."""
+    if "::" in uri:
+        return "::".join(public_uri(part) for part in uri.split("::"))
     if "://" not in uri:
         return uri
     parts = urlsplit(uri)

@@ -89,6 +89,9 @@ class LiveStaging:
         clash = [n for n in outputs if n in produced]
         if clash:
             return f"--output-data={clash[0]}: a queued or running job already declares that output"
+        copying = sorted(self.outputs.in_flight(outputs)) if self.outputs is not None else []
+        if copying:  # an ended job's output on its way out: it was replaced silently when both landed
+            return f"--output-data={copying[0]}: an ended job's output of that name is being staged out"
         return None
 
     def resume(self, controller: Any, since: float) -> dict[str, int]:
@@ -243,9 +246,9 @@ class LiveStaging:
             return state, cause
         outputs = tuple(dict.fromkeys(getattr(lv.spec, "outputs", ())))
         folder = self.stager.job_dir(node, lv.job_id)
-        missing = [n for n in outputs if not (folder / n).is_file()] if state == "COMPLETED" else []
-        if missing:
-            state, cause = "FAILED", "declared output(s) not written: " + ", ".join(f"$HAL_DATA/{n}" for n in missing)
+        wrong = [_not_a_file(folder / n) for n in outputs] if state == "COMPLETED" else []
+        if any(wrong):
+            state, cause = "FAILED", "declared output(s) " + "; ".join(w for w in wrong if w)
         staged = outputs if state == "COMPLETED" and self.outputs is not None else ()
         self.stager.close_job_dir(node, lv.job_id, keep=staged)
         if staged:
@@ -340,6 +343,16 @@ class LiveStaging:
             lv = controller.live.get(job_id)
             if lv is None or lv.state != "RUNNING":
                 self.stager.release(job_id)
+
+
+def _not_a_file(path: Path) -> str:
+    """Why a declared output cannot be published, or "": it must be a regular file the job wrote (a link could
+    point anywhere, even at another dataset)."""
+    if path.is_symlink():
+        return f"$HAL_DATA/{path.name} is a symbolic link; an output must be a file the job writes"
+    if path.is_dir():
+        return f"$HAL_DATA/{path.name} is a folder; an output must be a single file"
+    return "" if path.is_file() else f"not written: $HAL_DATA/{path.name}"
 
 
 def _said(exc: Exception) -> str:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from hal.data.catalog import public_uri
 from hal.data.stager import StageCancelled, StageError, Stager
 
 log = logging.getLogger("hal.data")
@@ -72,7 +73,7 @@ class OutputStaging:
             except StageCancelled:  # the server is stopping: no event, so its next start stages this out
                 return
             except (StageError, OSError) as exc:
-                why = str(exc)
+                why = str(exc).replace(uri, public_uri(uri))  # the job's owner reads it; the template is the admin's
                 if attempt < policy.attempts and not isinstance(exc, StageError):
                     time.sleep(policy.delay(attempt))
                     continue
@@ -82,9 +83,11 @@ class OutputStaging:
             try:
                 self.stager.register_out(job_id, name, node, uri, digest, size, self.home)
             except Exception as exc:  # a full cache or a bad catalog path: the copy exists, say so
-                self._settle(controller, job_id, name, node, f"failed: copied to {uri} but not registered: {exc}")
+                self._settle(
+                    controller, job_id, name, node, f"failed: copied to {public_uri(uri)} but not registered: {exc}"
+                )
                 return
-        self._settle(controller, job_id, name, node, "done", f"{size} bytes to {uri}")
+        self._settle(controller, job_id, name, node, "done", f"{size} bytes to {public_uri(uri)}")
 
     def in_flight(self, names: tuple[str, ...] | list[str]) -> set[str]:
         """Which of ``names`` some ended job is still staging out (a later job may be waiting to read them)."""

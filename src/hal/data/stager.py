@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import os
 import shutil
 import threading
@@ -24,6 +25,9 @@ SourceOrder = Callable[[list[Replica], str], list[Replica]]
 JOBS = ".jobs"  # in a node cache: one folder per running job, its $HAL_DATA
 READ_ONLY = 0o444  # cached copies: a job's process (not root) cannot rewrite another job's input
 WATCH_EVERY = 0.1  # s between looks at a running copy (cancel, server stop, stall)
+_ATTEMPTS = itertools.count()
+_STUCK: set[str] = set()  # sources with an abandoned read still blocked (a hung mount): not read again meanwhile
+_STUCK_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +141,8 @@ class Stager:
                 shutil.rmtree(path, ignore_errors=True)
             else:
                 path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # nothing kept after all: no empty folder left behind
+            folder.rmdir()
 
     def stage_in(self, job_id: int, names: tuple[str, ...] | list[str], nodes: list[str]) -> list[Staged]:
         """Every input on every node of the job, pinned until ``release(job_id)``."""
@@ -190,7 +196,8 @@ class Stager:
             for gone in cache.make_room(dataset.size, reserve=dataset.name):
                 self.catalog.remove_replica(gone, cache.node)
         final = cache.path_of(dataset.name)
-        tmp = final.with_name(f".{dataset.name}.{threading.get_ident()}.partial")  # one per concurrent copy
+        tmp = final.with_name(f".{dataset.name}.{next(_ATTEMPTS)}.partial")  # one per attempt: an abandoned
+        # reader that wakes up later removes its own file, never a retry's
         try:
             got, size = self._watched_copy(rep.uri, tmp, job_id)
             if got != dataset.checksum:
@@ -214,6 +221,9 @@ class Stager:
         cache room for good and kept the server from stopping). The checksum and the size copied."""
         box: dict[str, Any] = {"last": time.monotonic(), "abandoned": False}
         done = threading.Event()
+        with _STUCK_LOCK:
+            if uri in _STUCK:  # an earlier read is still hung: another would only add a thread stuck beside it
+                raise OSError(f"an earlier read of this source has sent nothing for over {self.stall_timeout:g} s")
 
         def copy() -> None:
             digest, size = hashlib.sha256(), 0
@@ -234,9 +244,13 @@ class Stager:
             except BaseException as exc:  # handed to the watching thread
                 box["error"] = exc
             finally:
-                if box["abandoned"]:
+                with _STUCK_LOCK:  # with the watcher's marking: a read is stuck only while it has not returned
+                    abandoned = box["abandoned"]
+                    if abandoned:
+                        _STUCK.discard(uri)
+                    done.set()
+                if abandoned:
                     tmp.unlink(missing_ok=True)
-                done.set()
 
         threading.Thread(target=copy, name="hal-copy", daemon=True).start()
         while not done.wait(WATCH_EVERY):
@@ -245,7 +259,10 @@ class Stager:
                 if time.monotonic() - box["last"] > self.stall_timeout:
                     raise OSError(f"no data for {self.stall_timeout:g} s (stall_timeout): storage not answering")
             except BaseException:
-                box["abandoned"] = True
+                with _STUCK_LOCK:
+                    box["abandoned"] = True
+                    if not done.is_set():
+                        _STUCK.add(uri)
                 raise
         if "error" in box:
             raise box["error"]

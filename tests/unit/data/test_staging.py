@@ -206,6 +206,13 @@ def test_storage_that_never_answers_fails_the_attempt_and_a_cancel_returns_at_on
     with pytest.raises(StageError, match=r"no data for 0\.5 s"):
         stager.stage_in(1, ("hang",), ["n0"])
     assert time.monotonic() - t0 < 5 and caches["n0"].used() == 0  # its reserved room is free again
+    with pytest.raises(StageError, match="an earlier read of this source"):  # no second thread stuck beside it
+        stager.stage_in(1, ("hang",), ["n0"])
+    with open(src, "wb"):  # the storage answers: the stuck reader returns and the source may be read again
+        pass
+    time.sleep(0.5)
+    src.unlink()
+    os.mkfifo(src)
     stager.stall_timeout = 600.0
     stop = threading.Event()
     stager.stopping = lambda job_id: stop.is_set()
