@@ -270,7 +270,8 @@ def test_a_stage_in_that_fails_is_held_before_its_next_attempt_and_survives_a_br
      ("attempts", 0, "attempts must be at least 1"), ("max_requeues", 1.5, "max_requeues must be a whole number"),
      ("cache_size", "1M", r"unknown key.*cache_size"), ("cache_bytes", -5, "cache_bytes must be a positive"),
      ("output_uri", "/out/{jobid}/{name}", r"unknown placeholder \{jobid\}"),
-     ("output_uri", "/out/x", r"needs \{name\}")],
+     ("output_uri", "/out/x", r"needs \{name\}"), ("stall_timeout", True, "stall_timeout must be a number"),
+     ("stall_timeout", 0, "stall_timeout must be > 0")],
 )  # fmt: skip
 def test_bad_retry_settings_are_refused_with_the_key(tmp_path: Path, key: str, value: object, message: str) -> None:
     (tmp_path / "c.toml").write_text(CLUSTER)

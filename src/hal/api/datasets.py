@@ -63,6 +63,8 @@ def dataset_router(ctl: Any, who_dep: Any) -> APIRouter:
                 400,
                 f"{body.name[:40]!r}: a dataset name is up to {MAX_NAME} letters, digits, '_', '-' and '.' (not first)",
             )
+        if not body.location.strip() or body.location != body.location.strip():
+            raise HTTPException(400, f"--location {body.location!r}: give a location name (origin, rack=r1, site=...)")
         if body.location in ctl.table.names:  # a node's cache replica is a file HAL staged there, not this one
             raise HTTPException(
                 400,

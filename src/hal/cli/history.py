@@ -24,8 +24,9 @@ FIELDS: dict[str, Callable[[dict[str, Any]], str]] = {
     "maxrss": lambda j: f"{j['max_rss_mb']:.0f}M", "totalcpu": lambda j: duration(j["cpu_seconds"]),
     "reqcpus": lambda j: str(j["req_cpus"]), "reqmem": lambda j: f"{j['req_mem_mb']}M",
     "restarts": lambda j: str(j["restarts"]),
-    "reason": lambda j: j.get("cause") or "None", "qos": lambda j: j.get("qos") or "",
-    "nnodes": lambda j: str(len(expand(j["nodelist"])) if j.get("nodelist") else j.get("req_nodes") or 0),
+    "reason": lambda j: (j.get("reason") if j["state"] == "PENDING" else None) or j.get("cause") or "None",
+    "qos": lambda j: j.get("qos") or "",
+    "nnodes": lambda j: str(len(expand(j["nodelist"])) if j.get("nodelist") else j.get("req_nodes") or 1),
 }  # fmt: skip
 
 

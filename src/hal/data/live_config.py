@@ -118,6 +118,8 @@ def _count(table: dict[str, Any], key: str, default: int) -> int:
 
 def _seconds(table: dict[str, Any], key: str, default: float) -> float:
     try:
+        if isinstance(table.get(key), bool):  # TOML's true would read as 1 s
+            raise TypeError
         value = float(table.get(key, default))
     except (TypeError, ValueError):
         raise ValueError(f"[data] {key} must be a number of seconds, not {table.get(key)!r}") from None

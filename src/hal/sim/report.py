@@ -18,12 +18,12 @@ def write_jobs_swf(path: str | Path, trace: SwfTrace, out: Outcome, note: str = 
     records: dict[int, SwfRecord] = {r.job_id: r for r in trace.records}
     done = np.flatnonzero(out.done)
     order = done[np.lexsort((out.job_id[done], out.submit[done]))]
-    header = {k: v for k, v in trace.header.items() if k not in ("MaxProcs", "Note")}
+    header = {k: v for k, v in trace.header.items() if k not in ("MaxProcs", "MaxJobs", "MaxRecords")}
     header["Computer"] = f"{header.get('Computer', 'a trace')} (simulated by HAL)"
     with Path(path).open("w", encoding="utf-8") as fh:
         for key, value in header.items():
             fh.write(f"; {key}: {value}\n")
-        fh.write(f"; MaxProcs: {out.capacity}\n")
+        fh.write(f"; MaxJobs: {len(order)}\n; MaxRecords: {len(order)}\n; MaxProcs: {out.capacity}\n")
         if note:
             fh.write(f"; Note: {note}\n")
         fh.write("; Note: field 3 is the simulated wait time\n")
