@@ -41,6 +41,9 @@ def tune(
         typer.Option(help="cluster description TOML: simulate on its nodes and partitions (as hal simulate --cluster)"),
     ] = None,
     placement: Annotated[str, typer.Option(help="firstfit|bestfit|topology (with --cluster)")] = "firstfit",
+    gpus: Annotated[
+        bool, typer.Option("--gpus", help="with --cluster: each trace processor is a GPU (the AI traces)")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
     profile_out: Annotated[
         Path | None,
@@ -71,7 +74,7 @@ def tune(
         if placement != "firstfit" and cluster is None:
             raise ValueError(f"--placement {placement} places jobs on nodes: it needs --cluster")
         Profile(placement=placement)  # names the valid placements if this one is not
-        swf, workload = load(trace, SimOptions(procs=procs, cluster=cluster))
+        swf, workload = load(trace, SimOptions(procs=procs, cluster=cluster, gpus=gpus))
         machine: Machine = cluster_machine(cluster) if cluster is not None else workload.capacity
     except (TraceError, ValueError) as exc:
         raise fail(str(exc)) from exc

@@ -67,3 +67,15 @@ def test_cli_checks_what_gpus_and_segment_need(tmp_path: Path) -> None:
     ]:
         done = CliRunner().invoke(app, [*base, *args])
         assert done.exit_code == 2 and message in " ".join(done.output.split()), (args, done.output)
+
+
+def test_tune_takes_gpus_on_a_gpu_cluster(tmp_path: Path) -> None:
+    """Tuned on CPUs, an AI trace never contended on a GPU cluster file (every order scored bsld 1.00)."""
+    (tmp_path / "g.toml").write_text(GPU_TREE)
+    write_swf(tmp_path / "t.swf", [_rec(i, i, 100, 16) for i in range(1, 41)], {"MaxProcs": "32"})
+    cmd = ["tune", str(tmp_path / "t.swf"), "--train", "0:20", "--cluster", str(tmp_path / "g.toml"), "--budget", "4"]
+    on_gpus = CliRunner().invoke(app, [*cmd, "--gpus", "--json"])
+    assert on_gpus.exit_code == 0, on_gpus.output
+    import json
+
+    assert json.loads(on_gpus.output[on_gpus.output.index("{") :])["avg_bsld"]["fcfs"][0] > 1.5  # 16-GPU jobs queue
