@@ -443,3 +443,24 @@ def test_a_linked_or_folder_output_fails_the_job_and_leaves_no_folder(tmp_path: 
     assert "sl is a symbolic link" in (ctl.store.get(linked) or {})["cause"]
     assert "dir is a folder" in (ctl.store.get(dirred) or {})["cause"]
     assert (ctl.store.get(linked) or {})["state"] == "FAILED" and not list((tmp_path / "cache").rglob(".jobs/*"))
+
+
+def test_a_failed_stage_out_is_in_the_writers_record_and_its_reader_is_told_why(tmp_path: Path) -> None:
+    """The writer stayed 'completed' with nothing in its record, and its reader failed on 'unknown dataset'."""
+    ctl, staging = _controller(tmp_path)
+    ctl.start()
+    try:
+        write = '#!/bin/sh\nsleep 1\necho f > "$HAL_DATA/fy"\n'
+        (writer,) = ctl.submit(build_request(write, {"output-data": "fy"}, {}, str(tmp_path), 0), "al").job_ids
+        (tmp_path / "out").mkdir()
+        (tmp_path / "out" / str(writer)).write_text("a file where the output's folder goes")
+        (reader,) = ctl.submit(build_request("#!/bin/sh\ntrue\n", {"input-data": "fy"}, {}, str(tmp_path), 0),
+                               "al").job_ids  # fmt: skip
+        _until(lambda: reader not in ctl.live, timeout=60)
+    finally:
+        ctl.stop()
+        staging.shutdown()
+    wrote = ctl.store.get(writer) or {}
+    assert wrote["state"] == "COMPLETED" and wrote["cause"].startswith("completed; stage-out of fy: failed"), wrote
+    cause = (ctl.store.get(reader) or {})["cause"]
+    assert f"input 'fy' was never published (job {writer}'s stage-out of it failed" in cause, cause

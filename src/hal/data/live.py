@@ -209,6 +209,9 @@ class LiveStaging:
             cause = f"stage-in failed: {_said(exc)}"
             busy = isinstance(exc.__cause__, CacheFull) and exc.__cause__.pinned
             gone = isinstance(exc, KeyError)  # not in the catalog (its writer's stage-out failed): retrying won't help
+            lost = [n for n in inputs if self.outputs is not None and n in self.outputs.lost]
+            if gone and lost and self.outputs is not None:
+                cause = f"stage-in failed: input {lost[0]!r} was never published ({self.outputs.lost[lost[0]]})"
         with controller.lock:
             self.staging.pop(spec.job_id, None)
             now = controller.clock()

@@ -47,6 +47,7 @@ class OutputStaging:
         self._pending: set[Future[Any]] = set()
         self._guard = threading.Lock()
         self._settled = threading.Condition(self._guard)  # notified as each output settles
+        self.lost: dict[str, str] = {}  # output name -> why it was never published (a reader is told)
 
     def after_end(self, controller: Any, job_id: int, outputs: tuple[str, ...], node: str, state: str) -> None:
         """Called as a job ends (controller thread): queue its declared outputs, return at once."""
@@ -116,6 +117,10 @@ class OutputStaging:
                 self.copying[name] -= 1
             self.states[job_id][name] = state
             last = "staging" not in self.states[job_id].values()
+            if state == "done":
+                self.lost.pop(name, None)
+            else:  # before the waiting readers wake: one that finds no dataset is told why
+                self.lost[name] = f"job {job_id}'s stage-out of it {state}"
             self._settled.notify_all()
         if last:  # every output published (moved into the cache): the job's folder goes; a failed one stays
             failed = tuple(n for n, v in self.states[job_id].items() if v.startswith("failed"))
@@ -128,6 +133,8 @@ class OutputStaging:
         try:
             with controller.lock, controller.store.engine.begin() as conn:
                 controller.store.add_events(conn, [(job_id, controller.clock(), EVENT, cause)])
+                if state != "done":  # the job ran to completion, but its output never arrived: its record says so
+                    controller.store.update_job(conn, job_id, {"cause": f"completed; stage-out of {cause}"})
         except Exception:  # the store may be closing with the server; the state above still says it
             log.exception("job %s: could not record the stage-out event", job_id)
 
