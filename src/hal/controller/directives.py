@@ -303,6 +303,13 @@ def _gpus_per_task(options: dict[str, str], tasks: int, nodes: int | None, per_n
     return total // tasks
 
 
+def _gpu_env(options: dict[str, str]) -> dict[str, str]:
+    """The job's GPU request as Slurm tells it to the job (SLURM_GPUS_PER_TASK makes `hal run` give each task
+    its own GPUs, as Slurm binds them with --gpus-per-task)."""
+    names = {"gpus-per-task": "SLURM_GPUS_PER_TASK", "gpus-per-node": "SLURM_GPUS_PER_NODE", "gpus": "SLURM_GPUS"}
+    return {var: options[key] for key, var in names.items() if key in options}
+
+
 def _env(text: str, env: dict[str, str]) -> dict[str, str]:
     """--export: ALL (default), NONE, or a list of NAME or NAME=value, optionally after ALL."""
     items = [x for x in text.split(",") if x]
@@ -365,7 +372,7 @@ def build_request(script: str, overrides: dict[str, str], env: dict[str, str], w
         workdir=options.get("chdir", workdir),
         output=options.get("output", ""),
         error=options.get("error", ""),
-        env=_env(options.get("export", "ALL"), env),
+        env={**_env(options.get("export", "ALL"), env), **_gpu_env(options)},
         **placement_options(options),
     )
 

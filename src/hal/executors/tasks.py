@@ -86,8 +86,17 @@ def task_environment(
     env["SLURM_NPROCS"] = ids["NTASKS"]
     if share.mem_mb > 0:
         env["SLURM_MEM_PER_NODE"] = env["HAL_MEM_PER_NODE"] = str(share.mem_mb)
-    env.update(gpu_variables(share.gpus))
+    env.update(gpu_variables(_task_gpus(base, share.gpus, [t for t in tasks if t.node == task.node], task)))
     return env
+
+
+def _task_gpus(base: Mapping[str, str], gpus: Sequence[int], on_node: Sequence[Task], task: Task) -> Sequence[int]:
+    """The GPUs a task sees: with --gpus-per-task (SLURM_GPUS_PER_TASK), its own slice of the node's GPUs, as
+    Slurm binds them; otherwise every GPU the job holds on the node."""
+    per = base.get("SLURM_GPUS_PER_TASK", "")
+    if not per.isdigit() or int(per) < 1 or len(gpus) < int(per) * len(on_node):
+        return gpus
+    return gpus[task.localid * int(per) : (task.localid + 1) * int(per)]
 
 
 def run_tasks(

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from hal.controller.directives import build_request
 from hal.executors import hostlist
 from hal.executors.api import MAX_SCRIPT_BYTES, LaunchSpec, NodeShare, script_problem
 from hal.executors.jobenv import expand_pattern, job_environment, output_paths, parse_shares, tasks_per_node
@@ -135,3 +136,15 @@ def test_cpus_on_node_are_the_allocated_ones_not_the_host_cpus_behind_them() -> 
     env = job_environment(spec(shares=pinned), {})
     assert env["SLURM_CPUS_ON_NODE"] == "4" and env["SLURM_JOB_CPUS_PER_NODE"] == "4,2"
     assert [s.allocated for s in parse_shares(env["HAL_JOB_SHARES"])] == [4, 2]
+
+
+def test_gpus_per_task_gives_each_task_its_own_gpus() -> None:
+    """Every task saw all the node's GPUs; with --gpus-per-task Slurm binds each task to its own."""
+    shares = (NodeShare("n0", (0, 1), 0, (0, 1, 2, 3), 4), NodeShare("n1", (2, 3), 0, (4, 5), 2))
+    tasks = place(shares, 6, 1, "block")
+    seen = {t.procid: task_environment({"SLURM_GPUS_PER_TASK": "1"}, shares, tasks, t)["CUDA_VISIBLE_DEVICES"]
+            for t in tasks}  # fmt: skip
+    assert sorted(seen.values()) == ["0", "1", "2", "3", "4", "5"]
+    assert task_environment({}, shares, tasks, tasks[0])["CUDA_VISIBLE_DEVICES"] == "0,1,2,3"  # without: all of them
+    req = build_request("#!/bin/sh\n#SBATCH -n 4 --gpus-per-task=1\ntrue\n", {}, {}, "/", 0.0)
+    assert req.env["SLURM_GPUS_PER_TASK"] == "1" and req.gpus_per_task == 1
