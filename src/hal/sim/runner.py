@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,7 +130,8 @@ def load(path: str | Path, opts: SimOptions) -> tuple[SwfTrace, Workload]:
     if opts.whole_nodes:
         workload.jobs = [whole_node_job(j, per_node) for j in workload.jobs]
     if opts.gpus:
-        workload.jobs = [gpu_job(j, per_node, opts.segment) for j in workload.jobs]
+        block = min(Counter(p[-1] for p in cluster.topology.paths).values()) if cluster and cluster.topology else 0
+        workload.jobs = [gpu_job(j, per_node, block if opts.segment else 0) for j in workload.jobs]
     return trace, workload
 
 
@@ -150,14 +152,16 @@ def gpu_capacity(cap: npt.NDArray[np.int64]) -> tuple[int, int]:
     return int(gpus.sum()), per_node
 
 
-def gpu_job(job: JobSpec, per_node: int, segment: bool = False) -> JobSpec:
+def gpu_job(job: JobSpec, per_node: int, block: int = 0) -> JobSpec:
     """A trace job of P processors as P GPUs (one task of one CPU and one GPU each): on one node when it
     fits one, else on ceil(P / per_node) nodes, the shape a multi-node training job asks for; with
-    ``segment``, those nodes in one block (Slurm's ``--segment=<nodes>``)."""
+    ``block`` (nodes per block), those nodes in segments as large as a block allows (Slurm's ``--segment``):
+    the whole job in one block when it fits one, else in whole-block pieces of an aggregation."""
     gpus = job.tasks * max(1, job.per_task.cpus)
     nodes = -(-gpus // per_node)  # one node when it fits (as the traces' clusters ran them), never split
-    seg = nodes if segment and nodes > 1 else None
-    return dataclasses.replace(job, tasks=gpus, per_task=Resources(cpus=1, gpus=1), nodes=nodes, segment=seg)
+    seg = max(d for d in range(1, min(nodes, block) + 1) if nodes % d == 0) if block else 1
+    per_task = Resources(cpus=1, gpus=1)
+    return dataclasses.replace(job, tasks=gpus, per_task=per_task, nodes=nodes, segment=seg if seg > 1 else None)
 
 
 def keep_known_deps(jobs: list[JobSpec]) -> list[JobSpec]:

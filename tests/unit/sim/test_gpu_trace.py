@@ -23,10 +23,12 @@ def _rec(job_id: int, submit: int, run: int, procs: int) -> SwfRecord:
 
 def test_jobs_become_gpu_tasks_on_one_node_when_they_fit_and_big_ones_in_one_segment() -> None:
     """A 4-GPU job was split 2+2 over two nodes when no single node had 4 free: the traces' jobs ran on one."""
-    small, big = gpu_job(job(1, 0, 60, 30, procs=4), 8), gpu_job(job(2, 0, 60, 30, procs=20), 8, segment=True)
+    small, big = gpu_job(job(1, 0, 60, 30, procs=4), 8), gpu_job(job(2, 0, 60, 30, procs=20), 8, block=4)
     assert (small.tasks, small.per_task, small.nodes, small.segment) == (4, Resources(cpus=1, gpus=1), 1, None)
     assert (big.tasks, big.nodes, big.segment) == (20, 3, 3)
     assert gpu_job(job(3, 0, 60, 30, procs=20), 8).segment is None
+    # 16 nodes on blocks of 8: two whole-block segments (one of 16 could never fit, and the job was skipped)
+    assert gpu_job(job(4, 0, 60, 30, procs=128), 8, block=8).segment == 8
 
 
 def test_gpu_capacity_needs_one_gpu_count_and_a_cpu_per_gpu() -> None:
