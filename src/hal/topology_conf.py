@@ -43,7 +43,7 @@ def _records(text: str) -> list[tuple[int, dict[str, str]]]:
                 key = match.group(1).lower()
                 if key in pairs:  # the last one won, silently
                     raise TopologyConfError(f"line {start}: {match.group(1)}= given twice")
-                pairs[key] = match.group(2)
+                pairs[key] = match.group(2).strip('"')  # Nodes="gpu[001-004]" as Slurm reads it
             out.append((start, pairs))
     return out
 
@@ -60,6 +60,8 @@ def parse_topology_conf(text: str, node_names: Sequence[str]) -> Topology:
                 "LinkSpeed, BlockName and BlockSizes"
             )
     sizes = [(ln, r) for ln, r in records if "blocksizes" in r]
+    if len(sizes) > 1:  # the last one silently won
+        raise TopologyConfError(f"line {sizes[1][0]}: BlockSizes= is already given at line {sizes[0][0]}")
     blocks = [(ln, r) for ln, r in records if "blockname" in r]
     if sizes and not blocks:
         raise TopologyConfError(f"line {sizes[0][0]}: BlockSizes= without BlockName= lines")
@@ -159,6 +161,8 @@ def _tree(entries: list[tuple[int, dict[str, str]]], node_names: Sequence[str]) 
         for child in _expand(rec["switches"], lineno) if "switches" in rec else []:
             if child not in names:
                 raise TopologyConfError(f"line {lineno}: switch {child!r} is not defined")
+            if parent.get(child) == rec["switchname"]:
+                raise TopologyConfError(f"line {lineno}: switch {child!r} is listed twice")
             if child in parent:
                 raise TopologyConfError(f"line {lineno}: switch {child!r} has two parents")
             parent[child] = rec["switchname"]

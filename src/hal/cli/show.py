@@ -21,7 +21,8 @@ ADVICE = {
     "JobHeldAdmin": "an administrator held it; only an administrator can release it (hal release JOB)",
     "StageInRetry": "its inputs could not be staged (see Cause); it tries again after a pause that doubles",
     "CacheWait": "the node caches are full of running jobs' inputs; it tries again once some may have ended",
-    "Topology": "it waits for room inside the switches, blocks or level its --switches/--segment/--topology ask for",
+    "Topology": "nodes are free, but not inside the switches, blocks or level it may use (its --switches, --segment "
+    "or --topology, or the largest domain a job may span)",
 }
 
 

@@ -274,6 +274,8 @@ def _gpus_per_task(options: dict[str, str], tasks: int, nodes: int | None, per_n
         if "," in text or parts[0] != "gpu" or len(parts) > 3:
             raise DirectiveError(f"--gres={text!r}: only gpu[:N] is supported (one resource, GPUs)")
         parts = parts[1:] or ["1"]
+    if not parts[-1].isdigit():
+        raise DirectiveError(f"--{key}={text!r}: the count must be a whole number")
     if len(parts) > 1:  # gpu:h100:2, --gpus=a100:4
         raise DirectiveError(
             f"--{key}={text!r}: GPU types are not modelled (every node's GPUs are alike); ask for a count, e.g. "

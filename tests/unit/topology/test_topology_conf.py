@@ -30,7 +30,7 @@ SwitchName=top Switches=spine,s2
 
 
 def test_block_form() -> None:
-    text = "BlockName=b1 Nodes=dev[0-5]\nBlockName=b2 Nodes=dev[6-11]\n"
+    text = 'BlockName=b1 Nodes=dev[0-5]\nBlockName=b2 Nodes="dev[6-11]"\n'  # quoted, as Slurm allows
     topo = parse_topology_conf(text, NODES)
     assert topo.levels == ("block",) and topo.paths[6] == ("b2",)
 
@@ -89,6 +89,8 @@ def test_block_sizes_make_aligned_aggregations() -> None:
         ("SwitchName=s0 Nodes=dev[0-5] Nodes=dev[6-11]\n", "line 1: Nodes= given twice"),
         ("SwitchName=s0 Nodes=dev[0-11]\nSwitchName=a Switches=b\nSwitchName=b Switches=a\n", "switch loop"),
         ("SwitchName=s0 Nodes=dev[0-11]\nSwitchName=s3\n", "switch 's3' has neither Nodes= nor Switches="),
+        ("SwitchName=a Nodes=dev[0-5]\nSwitchName=b Nodes=dev[6-11]\nSwitchName=t Switches=a,a,b\n", "listed twice"),
+        ("BlockName=b1 Nodes=dev[0-11]\nBlockSizes=12\nBlockSizes=6\n", "line 3: BlockSizes= is already given"),
     ],
 )
 def test_errors(text: str, message: str) -> None:
