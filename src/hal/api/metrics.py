@@ -43,6 +43,14 @@ class StateCollector(Collector):
             alloc.add_metric([name], float(cap[i] - free[i]))
         yield total
         yield alloc
+        if ctl.staging is not None:  # the data plane's node caches
+            cache = GaugeMetricFamily(
+                "hal_cache_bytes", "Node cache bytes: used, pinned, size", labels=["node", "kind"]
+            )
+            for node, c in ctl.staging.stager.caches.items():
+                for kind, value in (("used", c.used()), ("pinned", c.capacity - c.free_room()), ("size", c.capacity)):
+                    cache.add_metric([node, kind], float(value))
+            yield cache
 
 
 class Metrics:

@@ -91,7 +91,7 @@ def nodes_view(ctl: Controller) -> dict[str, Any]:
                 "cpus": int(cap[i][0]), "cpus_alloc": int(used[0]), "mem_mb": int(cap[i][1]),
                 "mem_alloc_mb": int(used[1]), "gpus": int(cap[i][2]), "gpus_alloc": int(used[2]),
                 "topology": list(topo.paths[i]) if topo is not None else [], "cpuset": ctl.machine.cpusets[i],
-                "features": list(node.features),
+                "features": list(node.features), **cache_view(ctl, node.name),
             }
         )  # fmt: skip
     parts = [
@@ -126,3 +126,16 @@ def usage_view(ctl: Controller, user: str | None) -> dict[str, Any]:
         users = {k: v for k, v in users.items() if k == user}
         accounts = {}
     return {"half_life": ctl.profile.half_life, "users": users, "accounts": accounts}
+
+
+def cache_view(ctl: Controller, node: str) -> dict[str, int]:
+    """A node's data cache: bytes used (datasets and copies under way), held (running jobs' inputs and copies
+    under way: no eviction frees them) and its size; nothing without a data plane."""
+    cache = ctl.staging.stager.caches.get(node) if ctl.staging is not None else None
+    if cache is None:
+        return {}
+    return {
+        "cache_bytes": cache.used(),
+        "cache_pinned": cache.capacity - cache.free_room(),
+        "cache_size": cache.capacity,
+    }

@@ -27,14 +27,20 @@ def nodes(
         return
     table = Table(box=None, pad_edge=False, header_style="bold")
     if long:
-        for col in ("NODELIST", "PARTITION", "STATE", "CPUS(A/T)", "MEMORY(A/T MB)", "GPUS(A/T)", "TOPOLOGY", "CPUSET"):
+        cache = any("cache_size" in n for n in info["nodes"])  # a data plane: each node's cache too
+        cols = ("NODELIST", "PARTITION", "STATE", "CPUS(A/T)", "MEMORY(A/T MB)", "GPUS(A/T)", "TOPOLOGY", "CPUSET")
+        for col in (*cols, *(("CACHE(USED/HELD/SIZE MB)",) if cache else ())):
             table.add_column(col)
         for n in info["nodes"]:
-            table.add_row(
+            row = [
                 n["name"], ",".join(n["partitions"]), n["state"], f"{n['cpus_alloc']}/{n['cpus']}",
                 f"{n['mem_alloc_mb']}/{n['mem_mb']}", f"{n['gpus_alloc']}/{n['gpus']}", "/".join(n["topology"]),
                 ",".join(str(x) for x in n["cpuset"]),
-            )  # fmt: skip
+            ]  # fmt: skip
+            if cache:
+                mb = [f"{n.get(k, 0) / 2**20:,.0f}" for k in ("cache_bytes", "cache_held", "cache_size")]
+                row.append("/".join(mb))
+            table.add_row(*row)
         out.print(table)
         return
     for col in ("PARTITION", "AVAIL", "TIMELIMIT", "NODES", "STATE", "TOPOLOGY", "NODELIST"):

@@ -72,11 +72,15 @@ class NodeCache:
         with self._lock:
             return sum(self.entries.values()) + sum(self.reserved.values())
 
+    def held(self) -> int:
+        """Bytes no eviction can free now: running jobs' inputs and the room reserved for copies under way."""
+        with self._lock:
+            pinned = sum(size for name, size in self.entries.items() if self.pins.get(name))
+            return pinned + sum(self.reserved.values())
+
     def free_room(self) -> int:
         """Bytes a new copy could have once every unpinned dataset is evicted."""
-        with self._lock:
-            held = sum(size for name, size in self.entries.items() if self.pins.get(name))
-            return self.capacity - held - sum(self.reserved.values())
+        return self.capacity - self.held()
 
     def unreserve(self, name: str) -> None:
         with self._lock:
