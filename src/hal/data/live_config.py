@@ -71,7 +71,10 @@ def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
     selector = TopologySelector(topology, args)
     selector.data = Locality(selector.index)
     LocalityBridge(catalog, selector.data, names)
-    selector.data.cache_room = lambda: np.array([caches[n].free_room() for n in names], dtype=np.float64)
+    selector.data.cache_room = lambda: (
+        np.array([caches[n].capacity - caches[n].used() for n in names], dtype=np.float64),
+        np.array([caches[n].free_room() for n in names], dtype=np.float64),
+    )
     if gated:  # delay scheduling gated by the predicted wait (fed by LiveStaging.before_launch)
         from hal.engine.plugins.data_delay import DataDelay, DelayPolicy
 

@@ -176,3 +176,25 @@ def test_backfill_keeps_the_nodes_a_switches_head_gets_when_its_wait_runs_out() 
     sched.submit(JobSpec(4, 0.0, tasks=1, nodes=1, exclusive=True, time_limit=300.0), 0.0)
     assert sched.cycle(0.0).starts == []  # job 4 would still run at t=60
     assert [p.job_id for p in sched.cycle(60.0).starts] == [3]
+
+
+def test_inputs_go_where_the_cache_has_room_without_evicting_another_dataset() -> None:
+    """Best fit chose the partly used node and evicted a cached dataset there while empty caches sat idle."""
+    import numpy as np
+
+    from hal.engine.plugins.locality import Locality
+
+    book, sel, table = book_of(4, (4,), ("switch",), cpus=2)
+    loc = Locality(sel.index)
+    loc.dataset("q", 400e6)
+    sel.data = loc
+    mb = 1e6
+    loc.cache_room = lambda: (np.array([100 * mb, 500 * mb, 500 * mb, 500 * mb]), np.full(4, 500 * mb))
+    table.free[0, 0] = 1  # node 0 is partly used: best fit's choice, but its cache would evict to take q
+    spec = JobSpec(1, 0.0, tasks=1, inputs=("q",))
+    got = book.allocate(request_of(spec, table.space))
+    assert got is not None and got.nodes.tolist() != [0]
+    loc.cache_room = lambda: (np.full(4, 100 * mb), np.full(4, 500 * mb))  # every node must evict: best fit again
+    book.release(got)
+    again = book.allocate(request_of(JobSpec(2, 0.0, tasks=1, inputs=("q",)), table.space))
+    assert again is not None and again.nodes.tolist() == [0]

@@ -74,7 +74,8 @@ class Locality:
         self.free_at = np.zeros(index.n)  # per node, when its running work is expected to end (the shell keeps it)
         self.ends: dict[int, list[tuple[float, int]]] = {}  # per node, (expected end, cpus) of the jobs started
         self._memo_version = -1
-        self.cache_room: Callable[[], Floats] | None = None  # per node, bytes its cache can free (live: pins)
+        # per node, bytes its cache has free now and once unpinned datasets are evicted (live: pins)
+        self.cache_room: Callable[[], tuple[Floats, Floats]] | None = None
         lvl = index.level(self.model.egress_level)
         self.egress_level = lvl if lvl is not None else index.top
         labels = index.labels[self.egress_level]
@@ -195,12 +196,15 @@ class Locality:
         """Per node: stage-in seconds plus egress dollars as seconds (what delay scheduling may wait for)."""
         return self._memoized(inputs).total
 
-    def fits(self, inputs: tuple[str, ...]) -> Bools | None:
-        """Nodes whose caches can take the bytes of the inputs they lack, once the unpinned datasets are
-        evicted: a node whose cache is held by running jobs' inputs would send the job back to wait."""
+    def fits(self, inputs: tuple[str, ...]) -> list[Bools]:
+        """Nodes whose caches can take the bytes of the inputs they lack, most preferred first: as they are (no
+        other dataset evicted, so its replica stays), then once the unpinned datasets are evicted (a node whose
+        cache is held by running jobs' inputs would send the job back to wait). Empty: no cache limits known."""
         if self.cache_room is None:
-            return None
-        return self._memoized(inputs).costs.bytes <= self.cache_room()
+            return []
+        free, evictable = self.cache_room()
+        need = self._memoized(inputs).costs.bytes
+        return [need <= free, need <= evictable]
 
     def node_costs(self, inputs: tuple[str, ...]) -> NodeCosts:
         """``costs`` memoized until the next replica change."""

@@ -64,8 +64,9 @@ class DataCost(Protocol):
         """Per node: what staging the inputs there would cost, in seconds."""
         ...
 
-    def fits(self, inputs: tuple[str, ...]) -> npt.NDArray[np.bool_] | None:
-        """Per node: whether its cache can take the inputs it lacks now (None: no cache limits known)."""
+    def fits(self, inputs: tuple[str, ...]) -> list[npt.NDArray[np.bool_]]:
+        """Masks of the nodes whose caches can take the inputs they lack, most preferred first (empty: no
+        cache limits known)."""
         ...
 
 
@@ -151,9 +152,10 @@ class TopologySelector:
             return None  # a misspelt level: refused at submission (``why``), not silently ignored
         self._req_end = now + req.limit
         cost, local = self._data(req)
-        fits = self.data.fits(req.inputs) if self.data is not None and req.inputs else None
-        if fits is not None and int(np.where(fits, room, 0).sum()) >= units:
-            room = np.where(fits, room, 0)  # not a node whose cache is held by running jobs' inputs
+        for fit in self.data.fits(req.inputs) if self.data is not None and req.inputs else ():
+            if int(np.where(fit, room, 0).sum()) >= units:  # no eviction if it can be helped; never a full cache
+                room = np.where(fit, room, 0)
+                break
         if cost is not None and self.args.data_delay > 0 and now < req.submit + self.args.data_delay:
             held = np.where(local, room, 0)  # delay scheduling: data-local nodes only, for a while
             if int(held.sum()) >= units:
