@@ -16,6 +16,7 @@ names = "gpu[001-004]"
 cpus = 2
 mem = "1G"
 gpus = 2
+features = ["a100", "nvlink"]
 [topology]
 slurm_conf = "topology.conf"
 """
@@ -34,5 +35,10 @@ def test_named_nodes_run_multi_node_jobs_and_show_in_hal_nodes(tmp_path: Path) -
         assert live.cli("wait", job.stdout.strip(), "--timeout", "60").returncode == 0
         shown = " ".join(live.cli("show", job.stdout.strip(), check=True).stdout.split())
         assert "NodeList=gpu[001-002]" in shown or "NodeList=gpu[003-004]" in shown, shown
+        ok = live.cli("submit", "--parsable", "-C", "a100&nvlink", "--wrap", "true", check=True)  # -C/--constraint
+        assert live.cli("wait", ok.stdout.strip(), "--timeout", "60").returncode == 0
+        assert "Features=a100&nvlink" in live.cli("show", ok.stdout.strip(), check=True).stdout
+        refused = live.cli("submit", "--constraint=h100", "--wrap", "true")
+        assert refused.returncode != 0 and "no node has the features ['h100']" in " ".join(refused.stderr.split())
     finally:
         live.stop()

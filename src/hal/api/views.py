@@ -36,6 +36,7 @@ def record(row: Row, now: float, detail: bool = False) -> dict[str, Any]:
         out["cpus_per_task"] = req.get("cpus_per_task")
         out["array_limit"] = req.get("array_limit")
         out["begin"] = req.get("begin")
+        out["features"] = req.get("features") or []
         out["released"] = req.get("_released")  # the last hal release of a held job
         out["script"] = req.get("script")
         out["placement_request"] = {k: req[k] for k in PLACEMENT_KEYS if req.get(k) not in (None, "")}

@@ -38,7 +38,8 @@ def _lines(j: dict[str, Any]) -> list[str]:
         f"   SubmitTime={stamp(j['submit_time'])}"
         f" EligibleTime={stamp(max(j['submit_time'], j.get('begin') or 0, j.get('released') or 0))}"
         f" StartTime={stamp(j['start_time'])} EndTime={stamp(j['end_time'])}",
-        f"   Partition={j['partition']} NodeList={j['nodelist'] or '(null)'}",
+        f"   Partition={j['partition']} NodeList={j['nodelist'] or '(null)'}"
+        + (f" Features={'&'.join(j['features'])}" if j.get("features") else ""),
         f"   NumNodes={len(expand(j['nodelist'])) if j['nodelist'] else j['req_nodes'] or 1}"
         f" NumTasks={j['req_tasks']} CPUs/Task={j.get('cpus_per_task', 1)}"
         f" ReqTRES=cpu={j['req_cpus']},mem={j['req_mem_mb']}M,gpu={j['req_gpus']}",

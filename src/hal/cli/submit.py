@@ -30,6 +30,7 @@ def submit(
     gpus: Annotated[str | None, Opt("--gpus", "-G", help="GPUs for the job, spread evenly over its tasks")] = None,
     gpus_per_node: Annotated[str | None, Opt("--gpus-per-node")] = None,
     gpus_per_task: Annotated[str | None, Opt("--gpus-per-task")] = None,
+    constraint: Annotated[str | None, Opt("--constraint", "-C", help="node features, all of them: a&b")] = None,
     time: Annotated[str | None, Opt("--time", "-t", help="limit: M, H:M:S, D-H:M:S")] = None,
     partition: Annotated[str | None, Opt("--partition", "-p")] = None,
     account: Annotated[str | None, Opt("--account", "-A")] = None,
@@ -79,7 +80,7 @@ def submit(
     values = {
         "job-name": job_name, "nodes": nodes, "ntasks": ntasks, "ntasks-per-node": ntasks_per_node,
         "cpus-per-task": cpus_per_task, "mem": mem, "mem-per-cpu": mem_per_cpu, "gres": gres, "gpus": gpus,
-        "gpus-per-node": gpus_per_node, "gpus-per-task": gpus_per_task,
+        "gpus-per-node": gpus_per_node, "gpus-per-task": gpus_per_task, "constraint": constraint,
         "time": time, "partition": partition, "account": account, "qos": qos, "output": output, "error": error,
         "dependency": dependency, "array": array, "begin": begin, "requeue": requeue or None,
         "exclusive": exclusive or None, "hold": hold or None, "chdir": chdir, "export": export,

@@ -19,12 +19,12 @@ MAX_ARRAY_INDEX = 1_000_000
 SHORT = {
     "J": "job-name", "N": "nodes", "n": "ntasks", "c": "cpus-per-task", "t": "time", "p": "partition",
     "A": "account", "q": "qos", "o": "output", "e": "error", "d": "dependency", "a": "array", "b": "begin",
-    "D": "chdir", "G": "gpus", "H": "hold",
+    "D": "chdir", "G": "gpus", "H": "hold", "C": "constraint",
 }  # fmt: skip
 VALUED = {
     "job-name", "nodes", "ntasks", "ntasks-per-node", "cpus-per-task", "mem", "mem-per-cpu", "gres", "gpus",
     "time", "partition", "account", "qos", "output", "error", "dependency", "array", "begin", "chdir", "export",
-    "nice", "wrap", "gpus-per-node", "gpus-per-task",
+    "nice", "wrap", "gpus-per-node", "gpus-per-task", "constraint",
 }  # fmt: skip
 VALUED |= {"input-data", "output-data", "switches", "segment", "topology"}  # data plane and topology requests
 FLAGS = {"requeue", "no-requeue", "exclusive", "hold"}
@@ -70,6 +70,7 @@ class JobRequest:
     topology_preferred: str = ""  # --topology=preferred=LEVEL
     hold: bool = False  # -H/--hold: submitted held (JobHeldUser) until `hal release`
     hold_admin: bool = False  # held by an administrator (JobHeldAdmin): only an administrator releases it
+    features: list[str] = field(default_factory=list)  # -C/--constraint=a&b: every one of the nodes' features
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -305,6 +306,17 @@ def _gpus_per_task(options: dict[str, str], tasks: int, nodes: int | None, per_n
     return total // tasks
 
 
+def parse_constraint(text: str) -> list[str]:
+    """-C/--constraint: node features that must all be present (``a&b``, or ``a,b`` as older Slurm wrote it);
+    the other operators of Slurm's expressions are refused rather than read as a feature name."""
+    if any(ch in text for ch in "|[]*()!"):
+        raise DirectiveError(f"--constraint={text!r}: only features joined by '&' (all of them) are supported")
+    names = [f.strip() for f in text.replace(",", "&").split("&")]
+    if not all(names):
+        raise DirectiveError(f"--constraint={text!r}: an empty feature name")
+    return names
+
+
 def _gpu_env(options: dict[str, str]) -> dict[str, str]:
     """The job's GPU request as Slurm tells it to the job (SLURM_GPUS_PER_TASK makes `hal run` give each task
     its own GPUs, as Slurm binds them with --gpus-per-task)."""
@@ -375,6 +387,7 @@ def build_request(script: str, overrides: dict[str, str], env: dict[str, str], w
         output=options.get("output", ""),
         error=options.get("error", ""),
         env={**_env(options.get("export", "ALL"), env), **_gpu_env(options)},
+        features=parse_constraint(options["constraint"]) if options.get("constraint") else [],
         **placement_options(options),
     )
 

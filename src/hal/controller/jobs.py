@@ -59,6 +59,7 @@ def spec_of(job_id: int, req: JobRequest, user: str, submit_time: float, deps: t
         topology_required=req.topology_required,
         topology_preferred=req.topology_preferred,
         held=req.hold,
+        features=tuple(req.features),
     )
 
 

@@ -76,6 +76,12 @@ def test_export_and_wrap() -> None:
     assert wrap_script("echo hi").startswith("#!/bin/sh\n") and "echo hi" in wrap_script("echo hi")
 
 
+def test_constraint_lists_the_features_every_node_must_have() -> None:
+    req = build_request("#!/bin/sh\n#SBATCH -C a100&nvlink\ntrue\n", {}, {}, "/", 0.0)
+    assert req.features == ["a100", "nvlink"]
+    assert build_request("#!/bin/sh\ntrue\n", {"constraint": "x,y"}, {}, "/", 0.0).features == ["x", "y"]
+
+
 def test_gpu_options_give_each_task_its_share() -> None:
     def per_task(script: str) -> int:
         return build_request("#!/bin/sh\n" + script + "\ntrue\n", {}, {}, "/", 0.0).gpus_per_task
@@ -101,6 +107,7 @@ def test_gpu_options_give_each_task_its_share() -> None:
         ("#!/bin/sh\n#SBATCH --gres=gpu:2,gpu:3\n", "only gpu[:N] is supported"),
         ("#!/bin/sh\n#SBATCH --gres=gpu:h100:2\n", "GPU types are not modelled"),
         ("#!/bin/sh\n#SBATCH --gres=gpu:2:foo\n", "the count must be a whole number"),
+        ("#!/bin/sh\n#SBATCH -C 'a|b'\n", "only features joined by '&'"),
         ("#!/bin/sh\n#SBATCH --gpus=a100:2\n", "ask for a count, e.g. --gpus=2"),
         ("#!/bin/sh\n#SBATCH -N 2 --gres=gpu:8 --gpus=24\n", "--gres and --gpus: ask for GPUs with one of them"),
         ("#!/bin/sh\n#SBATCH -n 4 -G 6\n", "6 GPUs over 4 tasks"),
