@@ -19,12 +19,12 @@ MAX_ARRAY_INDEX = 1_000_000
 SHORT = {
     "J": "job-name", "N": "nodes", "n": "ntasks", "c": "cpus-per-task", "t": "time", "p": "partition",
     "A": "account", "q": "qos", "o": "output", "e": "error", "d": "dependency", "a": "array", "b": "begin",
-    "D": "chdir", "G": "gpus", "H": "hold", "C": "constraint",
+    "D": "chdir", "G": "gpus", "H": "hold", "C": "constraint", "w": "nodelist",
 }  # fmt: skip
 VALUED = {
     "job-name", "nodes", "ntasks", "ntasks-per-node", "cpus-per-task", "mem", "mem-per-cpu", "gres", "gpus",
     "time", "partition", "account", "qos", "output", "error", "dependency", "array", "begin", "chdir", "export",
-    "nice", "wrap", "gpus-per-node", "gpus-per-task", "constraint",
+    "nice", "wrap", "gpus-per-node", "gpus-per-task", "constraint", "nodelist",
 }  # fmt: skip
 VALUED |= {"input-data", "output-data", "switches", "segment", "topology"}  # data plane and topology requests
 FLAGS = {"requeue", "no-requeue", "exclusive", "hold"}
@@ -71,6 +71,7 @@ class JobRequest:
     hold: bool = False  # -H/--hold: submitted held (JobHeldUser) until `hal release`
     hold_admin: bool = False  # held by an administrator (JobHeldAdmin): only an administrator releases it
     features: list[str] = field(default_factory=list)  # -C/--constraint=a&b: every one of the nodes' features
+    node_names: list[str] = field(default_factory=list)  # -w/--nodelist=n[01-02]: on these nodes only
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -306,6 +307,23 @@ def _gpus_per_task(options: dict[str, str], tasks: int, nodes: int | None, per_n
     return total // tasks
 
 
+def _nodelist(options: dict[str, str], nodes: int | None) -> list[str]:
+    """-w/--nodelist: the nodes a job runs on (all of them; HAL adds no others, so -N may not ask for more)."""
+    if not options.get("nodelist"):
+        return []
+    from hal.executors.hostlist import expand
+
+    try:
+        names = list(dict.fromkeys(expand(options["nodelist"])))
+    except ValueError as exc:
+        raise DirectiveError(f"--nodelist={options['nodelist']!r}: {exc}") from None
+    if nodes is not None and nodes > len(names):
+        raise DirectiveError(
+            f"-N {nodes} with --nodelist naming {len(names)} node(s): HAL runs the job on the listed nodes only"
+        )
+    return names
+
+
 def parse_constraint(text: str) -> list[str]:
     """-C/--constraint: node features that must all be present (``a&b``, or ``a,b`` as older Slurm wrote it);
     the other operators of Slurm's expressions are refused rather than read as a feature name."""
@@ -346,6 +364,8 @@ def build_request(script: str, overrides: dict[str, str], env: dict[str, str], w
     options = parse_script_options(script)
     options.update(overrides)
     nodes = _int(options, "nodes", None)
+    listed = _nodelist(options, nodes)
+    nodes = nodes if nodes is not None or not listed else len(listed)  # sbatch -w alone: one node each
     per_node = _int(options, "ntasks-per-node", None)
     tasks = _int(options, "ntasks", None)
     if tasks is None:
@@ -388,6 +408,7 @@ def build_request(script: str, overrides: dict[str, str], env: dict[str, str], w
         error=options.get("error", ""),
         env={**_env(options.get("export", "ALL"), env), **_gpu_env(options)},
         features=parse_constraint(options["constraint"]) if options.get("constraint") else [],
+        node_names=listed,
         **placement_options(options),
     )
 

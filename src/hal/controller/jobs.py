@@ -60,6 +60,7 @@ def spec_of(job_id: int, req: JobRequest, user: str, submit_time: float, deps: t
         topology_preferred=req.topology_preferred,
         held=req.hold,
         features=tuple(req.features),
+        node_names=tuple(req.node_names),
     )
 
 

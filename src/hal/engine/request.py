@@ -22,6 +22,7 @@ class Request:
     partition: str
     features: tuple[str, ...]
     total: tuple[int, ...]
+    node_names: tuple[str, ...] = ()  # -w/--nodelist
     # Topology and data (read by engine/plugins/topology.py; defaults mean "no constraint").
     switches: int | None = None
     switches_wait: float | None = None
@@ -43,7 +44,10 @@ class Request:
         """Two requests with the same shape fit or fail together (Slurm's per-cycle memo)."""
         topo = (self.switches, self.switches_wait, self.submit if self.switches or self.inputs else None)
         placed = (self.topology_required, self.topology_preferred, self.segment, self.inputs)
-        return (self.tasks, self.per_task, self.nodes, self.exclusive, self.partition, self.features, *topo, *placed)
+        return (
+            self.tasks, self.per_task, self.nodes, self.exclusive, self.partition, self.features, self.node_names,
+            *topo, *placed,
+        )  # fmt: skip
 
 
 def request_of(job: JobSpec, space: ResourceSpace) -> Request:
@@ -56,6 +60,7 @@ def request_of(job: JobSpec, space: ResourceSpace) -> Request:
         partition=job.partition,
         features=job.features,
         total=tuple(int(v) * job.tasks for v in vec),
+        node_names=job.node_names,
         switches=job.switches,
         switches_wait=job.switches_wait,
         topology_required=job.topology_required,

@@ -115,6 +115,7 @@ class JobSpec:
     begin_time: float | None = None
     inputs: tuple[str, ...] = ()
     features: tuple[str, ...] = ()
+    node_names: tuple[str, ...] = ()  # -w/--nodelist: the job runs on these nodes only
     executable: int = -1
     queue: int = -1
     runtime: float | None = None
