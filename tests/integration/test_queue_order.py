@@ -31,3 +31,15 @@ def test_pending_jobs_carry_their_place_in_the_queue(sdk: Client, server: LiveSe
     finally:
         for job in (blocker, wide, held, small):
             sdk.cancel(job)
+
+
+def test_a_second_server_on_the_same_home_is_refused(server: LiveServer) -> None:
+    """Two controllers on one HAL_HOME launched the same jobs and failed one with 'still running here'."""
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "hal", "server", "--home", str(server.home), "--port", "0"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+    said = " ".join(done.stderr.split())
+    assert done.returncode == 2 and "another HAL server (pid" in said and "already runs on" in said, said
+    assert json.loads((server.home / "server.json").read_text())["url"] == server.url  # not overwritten

@@ -143,9 +143,32 @@ def build(opts: ServerOptions) -> tuple[Controller, Any, Store, Executor]:
     return ctl, app, store, executor
 
 
+def lock_home(home: Path) -> Any:
+    """Hold HOME for this server's lifetime: a second controller on the same state launched the same jobs,
+    failed them with 'still running here' and overwrote server.json. Released when the process ends."""
+    import fcntl
+
+    home.mkdir(parents=True, exist_ok=True)
+    handle = (home / "server.lock").open("a+", encoding="utf-8")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        owner = handle.read().strip() or "?"
+        handle.close()
+        raise ValueError(
+            f"another HAL server (pid {owner}) already runs on {home}; stop it or give another --home"
+        ) from None
+    handle.truncate(0)
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return handle
+
+
 def serve(opts: ServerOptions) -> None:
     check_bind(opts)
     home = opts.home or hal_home()
+    held = lock_home(home)  # open until the server has stopped
     sock = socket.socket(socket.AF_INET6 if ":" in opts.host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # inherited by accepted sockets; else Nagle
@@ -184,3 +207,4 @@ def serve(opts: ServerOptions) -> None:
             log.info("runtime model saved to %s", saved)
         executor.shutdown()
         store.close()
+        held.close()
