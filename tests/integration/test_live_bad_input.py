@@ -100,6 +100,10 @@ def test_1000_concurrent_submissions_nothing_lost(sdk: Client, server: LiveServe
     pending = {j["job_id"] for j in sdk.list(state="PENDING")}
     assert set(ids) <= pending
     assert sdk.submit(wrap="echo 7", idempotency_key="k7")["job_ids"] == [ids[7]]  # a retry is not a new job
+    with pytest.raises(HalError, match="idempotency key 'k7' was used for another request"):
+        sdk.submit(wrap="echo other", idempotency_key="k7")  # returned job 7 silently; 'echo other' never ran
+    with pytest.raises(HalError, match="unknown option --tim"):
+        sdk.submit(wrap="true", options={"tim": "0:10"})  # was ignored: the job ran without a time limit
     assert sdk.get(ids[0])["reason"] == "BeginTime"
     assert HTTP.get(f"{server.url}/health").json()["ok"]
     with ThreadPoolExecutor(8) as pool:

@@ -25,6 +25,7 @@ from hal.controller.jobs import (
     log_paths,
     new_row,
     request_json,
+    resubmitted,
     spec_of,
 )
 from hal.controller.machine import Machine
@@ -98,11 +99,8 @@ class Controller:
             if req.inputs or req.outputs:
                 admit_data(req, self.staging, self.live, user)  # may add an afterok on the job writing an input
             with self.store.engine.begin() as conn:
-                if key:
-                    found = self.store.find_submission(conn, user, key)
-                    if found is not None:
-                        ids = list(range(found[0], found[0] + found[1]))
-                        return Submitted(ids, found[0] if found[1] > 1 or req.array else None, True)
+                if key and (again := resubmitted(self.store, conn, user, key, req)) is not None:
+                    return again
                 deps = resolve_deps(self.store, req.dependencies)
                 first = self.next_id
                 why = self._impossible(request_of(spec_of(first, req, user, now, ()), self.table.space))
@@ -384,9 +382,10 @@ class Controller:
         return self.board.estimates(self)
 
     def annotate(self, rows: list[Row]) -> list[Row]:
-        starts = self.start_estimates() if any(r["state"] == "PENDING" for r in rows) else {}
+        pending = any(r["state"] == "PENDING" for r in rows)
+        starts = self.start_estimates() if pending else {}
         with self.lock:
-            places = self.sched.positions() if starts or any(r["state"] == "PENDING" for r in rows) else {}
+            places = self.sched.positions() if pending else {}
             for r in rows:
                 if r["state"] == "PENDING":
                     r["queue_position"] = places.get(r["id"])  # None: held back (dependency, hold, begin)

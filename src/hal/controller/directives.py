@@ -361,6 +361,9 @@ def _env(text: str, env: dict[str, str]) -> dict[str, str]:
 def build_request(script: str, overrides: dict[str, str], env: dict[str, str], workdir: str, now: float) -> JobRequest:
     """Script directives first, then the command line's options on top, as sbatch does."""
     check_script(script)
+    unknown = sorted(set(overrides) - VALUED - FLAGS)
+    if unknown:  # the API's options: a misspelt one ("tim") was ignored, as the CLI never would
+        raise DirectiveError(f"unknown option --{unknown[0]}")
     options = parse_script_options(script)
     options.update(overrides)
     nodes = _int(options, "nodes", None)
