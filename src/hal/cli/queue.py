@@ -34,12 +34,17 @@ def queue_table(jobs: list[dict[str, Any]], start: bool = False, node_cpus: int 
     return table
 
 
-def in_queue_order(job: dict[str, Any]) -> tuple[int, int, int]:
-    """squeue's order: running jobs, then pending ones in the order they will start, held ones last."""
+def in_queue_order(job: dict[str, Any]) -> tuple[int, float, int]:
+    """Running jobs, then the queue in the scheduler's order, then the jobs it holds back (a dependency, a
+    --begin time, an array's %limit) by their forecast start, and held jobs last."""
     place = job.get("queue_position")
     if job["state"] != "PENDING":
-        return (0, 0, job["job_id"])
-    return (1, place, job["job_id"]) if place else (2, 0, job["job_id"])
+        return (0, 0.0, job["job_id"])
+    if place:
+        return (1, float(place), job["job_id"])
+    if str(job.get("reason", "")).startswith("JobHeld"):
+        return (3, 0.0, job["job_id"])
+    return (2, float(job.get("predicted_start") or float("inf")), job["job_id"])
 
 
 def queue(
