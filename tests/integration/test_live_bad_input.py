@@ -120,6 +120,7 @@ def test_history_parsable_with_reason_and_node_count(sdk: Client, server: LiveSe
     assert header == "JobID|State|ExitCode|NNodes|QOS|Reason"
     fields = row.split("|")
     assert fields[:4] == [str(job), "FAILED", "3:0", "1"] and fields[5], row
+    assert "Reason=NonZeroExitCode" in server.cli("show", str(job), check=True).stdout  # as scontrol (was None)
     bob = server.new_user("bob")  # -a from a user: only their jobs, and said so
     res = server.cli("history", "-a", token=bob, check=True)
     assert "need an admin token; these are only yours" in " ".join(res.stderr.split())

@@ -27,7 +27,7 @@ def record(row: Row, now: float, detail: bool = False) -> dict[str, Any]:
     out["elapsed"] = (end if end is not None else now) - start if start is not None else 0.0
     out.setdefault("reason", None)
     if row["state"] != "PENDING":
-        out["reason"] = None
+        out["reason"] = ENDED_REASONS.get(row["state"])  # as scontrol shows an ended job's Reason
     if row["state"] != "RUNNING":
         out["predicted_end"] = None
     if detail:
@@ -45,6 +45,8 @@ def record(row: Row, now: float, detail: bool = False) -> dict[str, Any]:
     return out
 
 
+ENDED_REASONS = {"FAILED": "NonZeroExitCode", "OUT_OF_MEMORY": "OutOfMemory", "TIMEOUT": "TimeLimit",
+                 "NODE_FAIL": "NodeDown"}  # fmt: skip
 PLACEMENT_KEYS = ("switches", "switches_wait", "segment", "topology_required", "topology_preferred")
 
 

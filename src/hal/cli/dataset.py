@@ -48,9 +48,12 @@ def add_cmd(
 
 
 @app.command("rm")
-def rm_cmd(name: Annotated[str, typer.Argument(help="the dataset to forget")]) -> None:
+def rm_cmd(name: Annotated[str, typer.Argument(help="the dataset to forget")], json_out: bool = JsonOpt) -> None:
     """Forget a dataset and delete its cached copies (admins), e.g. to register a changed file again; refused
     while a queued or running job reads it."""
     with client() as c:
-        c.remove_dataset(name)
+        got = c.remove_dataset(name)
+    if json_out:
+        emit_json(got)
+        return
     out.print(f"dataset {name} removed")
