@@ -16,8 +16,9 @@ import pytest
 
 from hal.controller.contracts import SubmitError
 from hal.controller.core import Controller
-from hal.controller.directives import DirectiveError, build_request
+from hal.controller.directives import build_request
 from hal.controller.machine import Machine
+from hal.controller.option_values import DirectiveError
 from hal.controller.placement_record import placement_of
 from hal.controller.recovery import recover
 from hal.controller.store import Store, sqlite_url

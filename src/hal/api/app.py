@@ -24,8 +24,9 @@ from hal.api.views import (
 from hal.controller.auth import Authenticator, Identity, check_user, create_token
 from hal.controller.contracts import Forbidden, NotFound, SubmitError
 from hal.controller.core import Controller
-from hal.controller.directives import MAX_SCRIPT_BYTES, DirectiveError, ScriptTooLarge, build_request, wrap_script
+from hal.controller.directives import MAX_SCRIPT_BYTES, ScriptTooLarge, build_request, wrap_script
 from hal.controller.holds import set_hold
+from hal.controller.option_values import DirectiveError
 from hal.controller.placement_record import placement_of
 from hal.data.outputs import states_from_events
 

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hal.controller.directives import (
-    DirectiveError,
-    build_request,
-    parse_array,
-    parse_dependency,
-    parse_time,
-    wrap_script,
-)
+from hal.controller.directives import build_request, wrap_script
+from hal.controller.option_values import DirectiveError, parse_array, parse_dependency, parse_time
 
 SCRIPT = """#!/bin/bash
 # a comment

@@ -1,0 +1,123 @@
+"""The values of sbatch options (times, begin times, arrays, dependencies, counts, memory) and the error that names
+the option at fault: what every option parser of a submission shares."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from hal.clusterfile import ClusterFileError, parse_mem_mb
+
+MAX_ARRAY_TASKS = 10_000
+MAX_ARRAY_INDEX = 1_000_000
+DEP_KINDS = ("after", "afterany", "afterok", "afternotok")
+
+
+class DirectiveError(ValueError):
+    """A directive or option HAL cannot accept, with the line or option at fault."""
+
+
+_TIME = re.compile(r"^(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?$")
+
+
+def parse_time(text: str) -> float | None:
+    """Slurm's time formats: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S; 0, UNLIMITED or infinite mean no limit."""
+    text = text.strip()
+    if text.lower() in ("unlimited", "infinite"):
+        return None
+    m = _TIME.match(text)
+    if not m:
+        raise DirectiveError(f"--time={text!r}: use minutes, MM:SS, HH:MM:SS or D-HH:MM:SS")
+    days, a, b, c = (int(g) if g is not None else None for g in m.groups())
+    if days is not None:
+        seconds = days * 86400 + (a or 0) * 3600 + (b or 0) * 60 + (c or 0)
+    elif c is not None:
+        seconds = (a or 0) * 3600 + (b or 0) * 60 + c
+    elif b is not None:
+        seconds = (a or 0) * 60 + b
+    else:
+        seconds = (a or 0) * 60
+    return float(seconds) if seconds > 0 else None
+
+
+def parse_begin(text: str, now: float) -> float:
+    text = text.strip()
+    m = re.match(r"^now\+(\d+)(seconds|second|s|minutes|minute|min|m|hours|hour|h|days|day|d)?$", text)
+    if m:
+        unit = (m.group(2) or "s")[0]
+        return now + int(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
+    if text == "now":
+        return now
+    try:
+        if re.match(r"^\d{1,2}:\d{2}(:\d{2})?$", text):
+            day = datetime.fromtimestamp(now).date().isoformat()
+            return datetime.fromisoformat(f"{day}T{text}").timestamp()
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        raise DirectiveError(f"--begin={text!r}: use now+SECONDS, HH:MM or YYYY-MM-DDTHH:MM:SS") from None
+
+
+def parse_array(text: str) -> tuple[list[int], int | None]:
+    """``0-99%10``, ``1,3,5-7``, ``0-15:4``: the task indices and the limit on tasks running at once."""
+    body, _, limit_text = text.partition("%")
+    indices: set[int] = set()
+    try:
+        limit = int(limit_text) if limit_text else None
+        for part in body.split(","):
+            rng, _, step_text = part.partition(":")
+            step = int(step_text) if step_text else 1
+            lo_text, dash, hi_text = rng.partition("-")
+            lo = int(lo_text)
+            hi = int(hi_text) if dash else lo
+            if lo < 0 or hi < lo or step < 1 or hi > MAX_ARRAY_INDEX:
+                raise ValueError
+            if (hi - lo) // step + 1 + len(indices) > MAX_ARRAY_TASKS:
+                raise DirectiveError(f"--array={text!r}: more than MaxArraySize={MAX_ARRAY_TASKS} tasks")
+            indices.update(range(lo, hi + 1, step))
+    except ValueError as exc:
+        if isinstance(exc, DirectiveError):
+            raise
+        raise DirectiveError(f"--array={text!r}: use e.g. 0-99, 1,3,5-7, 0-15:4 or 0-99%10") from None
+    if limit is not None and limit < 1:
+        raise DirectiveError(f"--array={text!r}: the %limit must be >= 1")
+    return sorted(indices), limit
+
+
+def parse_dependency(text: str) -> list[tuple[str, str]]:
+    """``afterok:12:13,afterany:14_2`` into (kind, job reference) pairs."""
+    deps: list[tuple[str, str]] = []
+    if "?" in text:
+        raise DirectiveError(f"--dependency={text!r}: '?' (any of) is not supported; use ',' (all of)")
+    for part in text.split(","):
+        kind, _, refs = part.partition(":")
+        if kind not in DEP_KINDS or not refs:
+            raise DirectiveError(f"--dependency={text!r}: use {'|'.join(DEP_KINDS)}:JOBID[:JOBID...]")
+        for ref in refs.split(":"):
+            if not re.match(r"^\d+(_\d+)?$", ref):
+                raise DirectiveError(f"--dependency={text!r}: {ref!r} is not a job id")
+            deps.append((kind, ref))
+    return deps
+
+
+def int_option(options: dict[str, str], key: str, default: int | None, low: int = 1) -> int | None:
+    if key not in options:
+        return default
+    text = options[key]
+    if key == "nodes" and "-" in text:
+        text = text.split("-", 1)[0]  # a range: the minimum is what we plan with
+    try:
+        value = int(text)
+    except ValueError:
+        raise DirectiveError(f"--{key}={options[key]!r} is not a whole number") from None
+    if value < low:
+        raise DirectiveError(f"--{key}={value} must be >= {low}")
+    return value
+
+
+def mem_option(options: dict[str, str], key: str) -> int | None:
+    if key not in options:
+        return None
+    try:
+        return parse_mem_mb(options[key])
+    except ClusterFileError:
+        raise DirectiveError(f"--{key}={options[key]!r}: use e.g. 512M, 4G or a number of MB") from None
