@@ -1,14 +1,15 @@
-"""`hal token create`: a bearer token for a user, written straight into the database (like sacctmgr run
-by the site admin); only its digest is stored, so this is the one time it is shown."""
+"""`hal token create/list/revoke`: bearer tokens, written straight into the database (like sacctmgr run by the
+site admin); only a token's digest is stored, so creation is the one time it is shown."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.table import Table
 
-from hal.cli.common import fail
+from hal.cli.common import fail, out
 from hal.cli.live import JsonOpt, emit_json
 
 app = typer.Typer(help="API tokens.", no_args_is_help=True)
@@ -39,3 +40,58 @@ def create(
         emit_json({"user": user, "admin": admin, "token": token})
     else:
         typer.echo(token)
+
+
+def _store(home: Path | None, database: str | None) -> Any:
+    from hal.api.server import hal_home
+    from hal.controller.store import Store, sqlite_url
+
+    return Store(database or sqlite_url((home or hal_home()) / "hal.db"))
+
+
+@app.command("list")
+def list_cmd(
+    home: Annotated[Path | None, typer.Option(help="state folder; default $HAL_HOME or ~/.hal")] = None,
+    database: Annotated[str | None, typer.Option(help="SQLAlchemy URL; default SQLite in the state folder")] = None,
+    json_out: bool = JsonOpt,
+) -> None:
+    """Every token: its id (the start of its digest), user, admin flag, creation time and label."""
+    from hal.cli.live import stamp
+
+    store = _store(home, database)
+    rows = [{**r, "id": str(r["digest"])[:12]} for r in store.list_tokens()]
+    store.close()
+    if json_out:
+        emit_json({"tokens": [{k: v for k, v in r.items() if k != "digest"} for r in rows]})
+        return
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for col in ("ID", "USER", "ADMIN", "CREATED", "LABEL"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["id"], r["user"], "yes" if r["admin"] else "no", stamp(r["created"]), r["label"] or "")
+    out.print(table)
+
+
+@app.command("revoke")
+def revoke(
+    token_id: Annotated[str | None, typer.Argument(help="a token id from hal token list")] = None,
+    user: Annotated[str | None, typer.Option("--user", help="every token of this user")] = None,
+    home: Annotated[Path | None, typer.Option(help="state folder; default $HAL_HOME or ~/.hal")] = None,
+    database: Annotated[str | None, typer.Option(help="SQLAlchemy URL; default SQLite in the state folder")] = None,
+) -> None:
+    """Remove tokens (one by id, or all of a user's); a running server stops accepting them within 30 s."""
+    if (token_id is None) == (user is None):
+        raise fail("give a token id (hal token list) or --user USER")
+    store = _store(home, database)
+    rows = store.list_tokens()
+    picked = [str(r["digest"]) for r in rows if (user is not None and r["user"] == user)
+              or (token_id is not None and len(token_id) >= 6 and str(r["digest"]).startswith(token_id))]  # fmt: skip
+    if token_id is not None and len(picked) > 1:
+        store.close()
+        raise fail(f"token id {token_id!r} matches {len(picked)} tokens; give more of it")
+    if not picked:
+        store.close()
+        raise fail(f"no token matches {token_id or 'user ' + str(user)!r}")
+    removed = store.remove_tokens(picked)
+    store.close()
+    out.print(f"revoked {removed} token(s)")

@@ -41,22 +41,28 @@ def create_token(store: Store, user: str, admin: bool = False, label: str = "") 
     return token
 
 
+CACHE_SECONDS = 30.0  # a revoked token (hal token revoke) stops working within this time
+
+
 class Authenticator:
-    """Looks tokens up by digest, caching the answers (tokens are never edited, only added)."""
+    """Looks tokens up by digest, caching each answer for ``CACHE_SECONDS`` (a revoked token is removed from
+    the database by another process, so the cache must not keep it forever)."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._cache: dict[str, Identity] = {}
+        self._cache: dict[str, tuple[Identity, float]] = {}
 
     def identify(self, token: str) -> Identity | None:
         key = digest(token)
-        who = self._cache.get(key)
-        if who is None:
-            found = self.store.token(key)
-            if found is None:
-                return None
-            who = Identity(*found)
-            self._cache[key] = who
+        hit = self._cache.get(key)
+        if hit is not None and time.monotonic() - hit[1] < CACHE_SECONDS:
+            return hit[0]
+        found = self.store.token(key)
+        if found is None:
+            self._cache.pop(key, None)
+            return None
+        who = Identity(*found)
+        self._cache[key] = (who, time.monotonic())
         return who
 
 

@@ -245,6 +245,15 @@ class Store:
             row = conn.execute(sa.select(tokens.c.user, tokens.c.admin).where(tokens.c.digest == digest)).first()
         return (str(row[0]), bool(row[1])) if row is not None else None
 
+    def list_tokens(self) -> list[Row]:
+        """Every token's digest, user, admin flag, creation time and label (never the token itself)."""
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(sa.select(tokens).order_by(tokens.c.created))]
+
+    def remove_tokens(self, digests: Sequence[str]) -> int:
+        with self.engine.begin() as conn:
+            return int(conn.execute(tokens.delete().where(tokens.c.digest.in_(list(digests)))).rowcount or 0)
+
     def has_admin(self) -> bool:
         with self.engine.connect() as conn:
             return conn.execute(sa.select(tokens.c.digest).where(tokens.c.admin.is_(True)).limit(1)).first() is not None
