@@ -43,3 +43,14 @@ def test_a_second_server_on_the_same_home_is_refused(server: LiveServer) -> None
     said = " ".join(done.stderr.split())
     assert done.returncode == 2 and "another HAL server (pid" in said and "already runs on" in said, said
     assert json.loads((server.home / "server.json").read_text())["url"] == server.url  # not overwritten
+
+
+def test_cancel_takes_a_range_of_array_tasks(sdk: Client, server: LiveServer) -> None:
+    """scancel 12_[2-3,5]: refused as 'not a job id'."""
+    arr = sdk.submit(wrap="true", options={"array": "0-7", "hold": True})
+    first = arr["job_id"]
+    server.cli("cancel", f"{first}_[2-3,5]", check=True)
+    states = {t["array_task_id"]: t["state"] for t in sdk.get(first)["tasks"]}
+    assert [k for k, v in sorted(states.items()) if v == "CANCELLED"] == [2, 3, 5]
+    assert server.cli("cancel", f"{first}_[9]").returncode != 0  # no such task
+    sdk.cancel(first)

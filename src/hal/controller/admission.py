@@ -3,10 +3,12 @@ only, run before the controller's lock is taken), and data requests (against the
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from hal.controller.contracts import NotFound, SubmitError
 from hal.controller.directives import JobRequest
+from hal.controller.option_values import DirectiveError, parse_array
 from hal.controller.store import Store
 from hal.model.cluster import Cluster
 
@@ -61,8 +63,20 @@ def admit(req: JobRequest, cluster: Cluster) -> None:
 
 
 def resolve_ref(store: Store, ref: str) -> list[int]:
-    """``12`` (a job, or every task of array 12) or ``12_3`` (one task) into job ids."""
+    """``12`` (a job, or every task of array 12), ``12_3`` (one task) or ``12_[3-5,8]`` (those tasks, as scancel
+    takes them) into job ids."""
     text = str(ref).strip()
+    tasks = re.fullmatch(r"(\d{1,12})_\[([0-9,:\-]{1,200})\]", text)
+    if tasks is not None:
+        try:
+            wanted = set(parse_array(tasks[2])[0])
+        except DirectiveError as exc:
+            raise NotFound(f"{text!r}: {exc}") from None
+        rows = store.query(job_ids=[int(tasks[1])])
+        ids = [r["id"] for r in rows if r["array_job_id"] == int(tasks[1]) and r["array_task_id"] in wanted]
+        if not ids:
+            raise NotFound(f"no job {text}")
+        return ids
     if any(len(part) > 12 for part in text.split("_")):  # beyond any job id (a database integer overflows)
         raise NotFound(f"no job {text[:40]}")
     try:
