@@ -54,3 +54,14 @@ def test_cancel_takes_a_range_of_array_tasks(sdk: Client, server: LiveServer) ->
     assert [k for k, v in sorted(states.items()) if v == "CANCELLED"] == [2, 3, 5]
     assert server.cli("cancel", f"{first}_[9]").returncode != 0  # no such task
     sdk.cancel(first)
+
+
+def test_singleton_waits_for_the_users_job_of_the_same_name(sdk: Client, server: LiveServer) -> None:
+    """--dependency=singleton was refused as an unknown dependency type."""
+    first = sdk.submit(wrap="sleep 2", options={"job-name": "solo"})["job_id"]
+    second = sdk.submit(wrap="true", options={"job-name": "solo", "dependency": "singleton"})["job_id"]
+    other = sdk.submit(wrap="true", options={"job-name": "else", "dependency": "singleton"})["job_id"]
+    assert sdk.get(second)["dependencies"] == [f"afterany:{first}"] and sdk.get(other)["dependencies"] == []
+    done = sdk.wait(second, timeout=60)
+    assert done["start_time"] >= sdk.get(first)["end_time"]
+    sdk.wait(other, timeout=60)

@@ -13,6 +13,16 @@ from hal.controller.store import Store
 from hal.model.cluster import Cluster
 
 
+def admit_live(req: JobRequest, staging: Any, live: dict[int, Any], user: str) -> None:
+    """Checks against the jobs not yet ended (under the controller's lock): --dependency=singleton waits for
+    the user's unfinished jobs of the same name (Slurm's rule), and data requests (``admit_data``)."""
+    if ("singleton", "") in req.dependencies:
+        same = [j for j, lv in live.items() if lv.user == user and lv.request.name == req.name]
+        req.dependencies = [d for d in req.dependencies if d[0] != "singleton"] + [("afterany", str(j)) for j in same]
+    if req.inputs or req.outputs:
+        admit_data(req, staging, live, user)
+
+
 def admit_data(req: JobRequest, staging: Any, live: dict[int, Any], user: str) -> None:
     """Refuse --input-data/--output-data without a data plane, and inputs that can never be staged (the data
     plane says why). An input that one of the user's unfinished jobs (in ``live``) declares as its output and

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from hal.controller.admission import admit, admit_data, resolve_deps, resolve_ref
+from hal.controller.admission import admit, admit_live, resolve_deps, resolve_ref
 from hal.controller.auth import Identity
 from hal.controller.contracts import Forbidden, Gate, NullObserver, Observer, SubmitError, Submitted
 from hal.controller.directives import JobRequest
@@ -96,8 +96,7 @@ class Controller:
         admit(req, self.machine.cluster)
         now = self.clock()
         with self.lock:
-            if req.inputs or req.outputs:
-                admit_data(req, self.staging, self.live, user)  # may add an afterok on the job writing an input
+            admit_live(req, self.staging, self.live, user)  # singleton; an input's writer becomes an afterok
             with self.store.engine.begin() as conn:
                 if key and (again := resubmitted(self.store, conn, user, key, req)) is not None:
                     return again
