@@ -35,6 +35,9 @@ def test_named_nodes_run_multi_node_jobs_and_show_in_hal_nodes(tmp_path: Path) -
         assert live.cli("wait", job.stdout.strip(), "--timeout", "60").returncode == 0
         shown = " ".join(live.cli("show", job.stdout.strip(), check=True).stdout.split())
         assert "NodeList=gpu[001-002]" in shown or "NodeList=gpu[003-004]" in shown, shown
+        assert "ReqTRES=cpu=2,mem=0M,node=2,gres/gpu=4 AllocTRES=cpu=2,mem=0M,node=2,gres/gpu=4" in shown, shown
+        row = live.cli("history", "-P", "-j", job.stdout.strip(), "-o", "JobID,ReqTRES", check=True).stdout.split()
+        assert row[-1].endswith("|cpu=2,mem=0M,node=2,gres/gpu=4")  # sacct's ReqTRES, GPUs as gres/gpu
         ok = live.cli("submit", "--parsable", "-C", "a100&nvlink", "--wrap", "true", check=True)  # -C/--constraint
         assert live.cli("wait", ok.stdout.strip(), "--timeout", "60").returncode == 0
         assert "Features=a100&nvlink" in live.cli("show", ok.stdout.strip(), check=True).stdout

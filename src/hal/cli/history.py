@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from hal.cli.common import err, fail, out, writable_files
-from hal.cli.live import JsonOpt, client, duration, emit_json, parse_states, parse_when, stamp
+from hal.cli.live import JsonOpt, client, duration, emit_json, parse_states, parse_when, stamp, tres
 from hal.executors.hostlist import expand
 
 DEFAULT = "JobID,JobName,Partition,Account,AllocCPUS,State,ExitCode"
@@ -25,7 +25,7 @@ FIELDS: dict[str, Callable[[dict[str, Any]], str]] = {
     "reqcpus": lambda j: str(j["req_cpus"]), "reqmem": lambda j: f"{j['req_mem_mb']}M",
     "restarts": lambda j: str(j["restarts"]),
     "reason": lambda j: (j.get("reason") if j["state"] == "PENDING" else None) or j.get("cause") or "None",
-    "qos": lambda j: j.get("qos") or "",
+    "qos": lambda j: j.get("qos") or "", "reqtres": tres, "alloctres": lambda j: tres(j, allocated=True),
     "nnodes": lambda j: str(len(expand(j["nodelist"])) if j.get("nodelist") else j.get("req_nodes") or 1),
 }  # fmt: skip
 

@@ -93,3 +93,18 @@ def parse_states(text: str | None) -> tuple[str | None, set[str] | None]:
         wanted.add(full)
     api = {"RUNNING" if s == "CONFIGURING" else s for s in wanted}
     return ",".join(sorted(api)), wanted
+
+
+def tres(job: dict[str, Any], allocated: bool = False) -> str:
+    """Slurm's TRES string (ReqTRES, AllocTRES): cpu, mem, node and gres/gpu when the job has GPUs; what a job
+    that never started was allocated is empty."""
+    from hal.executors.hostlist import expand
+
+    if allocated and not job.get("nodelist"):
+        return ""
+    nodes = len(expand(job["nodelist"])) if job.get("nodelist") else job.get("req_nodes") or 1
+    cpus = job.get("alloc_cpus") if allocated else job.get("req_cpus")
+    parts = [f"cpu={cpus or 0}", f"mem={job.get('req_mem_mb') or 0}M", f"node={nodes}"]
+    if job.get("req_gpus"):
+        parts.append(f"gres/gpu={job['req_gpus']}")
+    return ",".join(parts)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from hal.cli.common import out
-from hal.cli.live import JsonOpt, client, duration, emit_json, stamp
+from hal.cli.live import JsonOpt, client, duration, emit_json, stamp, tres
 from hal.executors.hostlist import expand
 
 ADVICE = {
@@ -42,7 +42,7 @@ def _lines(j: dict[str, Any]) -> list[str]:
         + (f" Features={'&'.join(j['features'])}" if j.get("features") else ""),
         f"   NumNodes={len(expand(j['nodelist'])) if j['nodelist'] else j['req_nodes'] or 1}"
         f" NumTasks={j['req_tasks']} CPUs/Task={j.get('cpus_per_task', 1)}"
-        f" ReqTRES=cpu={j['req_cpus']},mem={j['req_mem_mb']}M,gpu={j['req_gpus']}",
+        f" ReqTRES={tres(j)}" + (f" AllocTRES={tres(j, allocated=True)}" if j.get("nodelist") else ""),
         f"   Dependency={','.join(j.get('dependencies') or []) or '(null)'}",
         f"   WorkDir={j['workdir']}",
         f"   StdOut={j['stdout_path'] or '(not started)'}",
