@@ -96,11 +96,18 @@ def trace_generate(
 
 
 @trace_app.command("check")
-def trace_check(path: Path) -> None:
+def trace_check(
+    path: Path,
+    cluster: Annotated[
+        Path | None, typer.Option(help="check it for this cluster file, as hal simulate --cluster")
+    ] = None,
+    gpus: Annotated[bool, typer.Option("--gpus", help="with --cluster: each trace processor is a GPU")] = False,
+) -> None:
     """Read a trace as `hal simulate` loads it: its header, every line that cannot be read, every job the replay
     skips and what it reads differently; exit 1 when the replay would refuse the file."""
     from hal.cli.common import note_workload
     from hal.sim.accounting import partition_names
+    from hal.sim.runner import SimOptions, load
     from hal.sim.workload import to_workload
 
     try:
@@ -114,7 +121,8 @@ def trace_check(path: Path) -> None:
     ]
     try:
         partition_names(trace.header)
-        workload = to_workload(trace)
+        machine = SimOptions(cluster=cluster, gpus=gpus)
+        workload = load(path, machine)[1] if cluster is not None or gpus else to_workload(trace)
     except ValueError as exc:
         refused.append(str(exc))
         workload = None

@@ -81,3 +81,12 @@ def test_tune_takes_gpus_on_a_gpu_cluster(tmp_path: Path) -> None:
     import json
 
     assert json.loads(on_gpus.output[on_gpus.output.index("{") :])["avg_bsld"]["fcfs"][0] > 1.5  # 16-GPU jobs queue
+
+
+def test_trace_check_reads_the_trace_for_a_gpu_cluster(tmp_path: Path) -> None:
+    (tmp_path / "g.toml").write_text(GPU_TREE)
+    write_swf(tmp_path / "t.swf", [_rec(1, 0, 100, 16), _rec(2, 0, 100, 40)], {"MaxProcs": "64"})
+    done = CliRunner().invoke(app, ["trace", "check", str(tmp_path / "t.swf"), "--cluster", str(tmp_path / "g.toml"),
+                                    "--gpus"])  # fmt: skip
+    said = " ".join(done.output.split())
+    assert done.exit_code == 0 and "1 jobs a replay runs" in said and "needs 40 processors, machine has 32" in said
