@@ -21,6 +21,7 @@ from hal.cli.common import (
 )
 from hal.cli.simulate import (
     applicable,
+    check_machine,
     cleaning_of,
     gbm_from_file,
     placement_topology_default,
@@ -66,13 +67,9 @@ def compare(
     writable_folder(plots)
     if model is not None and estimate not in GBM_NAMES:
         raise fail(f"--model needs --estimate gbm or gbm-regress, not {estimate}")
-    if procs is not None and cluster is not None:
-        raise fail("--procs and --cluster: the cluster file sets the machine's size; give one of them")
     try:
+        check_machine(procs, cluster, placement)
         make_predictor(estimate)  # names the valid estimates if this one is not
-        if placement != "firstfit" and cluster is None:
-            raise ValueError(f"--placement {placement} places jobs on nodes: it needs --cluster")
-        Profile(placement=placement)  # names the valid placements if this one is not
         names = [p.strip() for p in policies.split(",") if p.strip()]
         profiles = [(name, applicable(policy_of(name, placement, cluster))) for name in names]
         if not profiles:

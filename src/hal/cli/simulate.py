@@ -80,6 +80,18 @@ def estimate_for(profile: Profile, estimate: str, typed: bool) -> str:
     return profile.estimate
 
 
+def check_machine(procs: int | None, cluster: Path | None, placement: str = "firstfit") -> None:
+    """The machine options of simulate, compare and tune: a processor count or a cluster file, and a node
+    placement only with the latter (ValueError with the fix)."""
+    if procs is not None and cluster is not None:
+        raise ValueError("--procs and --cluster: the cluster file sets the machine's size; give one of them")
+    if procs is not None and procs <= 0:
+        raise ValueError(f"--procs must be a positive number of processors, not {procs}")
+    if placement != "firstfit" and cluster is None:
+        raise ValueError(f"--placement {placement} places jobs on nodes: it needs --cluster")
+    Profile(placement=placement)  # names the valid placements if this one is not
+
+
 def given_on_command_line(ctx: typer.Context, name: str) -> bool:
     """Typed by the user, even at its default value (`--placement firstfit` beside a profile is a conflict)."""
     source = ctx.get_parameter_source(name)
@@ -211,14 +223,12 @@ def simulate(
         return
     if topology_reserve and not whole_nodes:  # it holds whole-node jobs; trace jobs are tasks without it
         raise fail("--topology-reserve holds multi-node jobs for their fewest leaves: it needs --whole-nodes")
-    if placement != "firstfit" and cluster is None:
-        raise fail(f"--placement {placement} places jobs on nodes: it needs --cluster")
+    try:
+        check_machine(procs, cluster, placement)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
     if min_runtime < 0:
         raise fail(f"--min-runtime must be >= 0 seconds, not {min_runtime}")
-    if procs is not None and cluster is not None:
-        raise fail("--procs and --cluster: the cluster file sets the machine's size; give one of them")
-    if procs is not None and procs <= 0:
-        raise fail(f"--procs must be a positive number of processors, not {procs}")
     if model is not None and estimate not in GBM_NAMES:
         raise fail(f"--model needs --estimate gbm or gbm-regress, not {estimate}")
     predictor = None

@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from hal.cli.common import err, fail, note_workload, out, report_problems, writable_files
+from hal.cli.simulate import check_machine
 from hal.engine.plugins.tuned import TunedArgs
 from hal.engine.predict.registry import make_predictor
 from hal.engine.profile import Profile
@@ -67,13 +68,7 @@ def tune(
         make_predictor(estimate)  # likewise for the estimate
         if s0 < t0 + tn:
             raise ValueError(f"the test slice {s0}:{sn} overlaps or precedes the training slice {t0}:{tn}")
-        if procs is not None and procs <= 0:
-            raise ValueError(f"--procs must be a positive number of processors, not {procs}")
-        if procs is not None and cluster is not None:
-            raise ValueError("--procs and --cluster: the cluster file sets the machine's size; give one of them")
-        if placement != "firstfit" and cluster is None:
-            raise ValueError(f"--placement {placement} places jobs on nodes: it needs --cluster")
-        Profile(placement=placement)  # names the valid placements if this one is not
+        check_machine(procs, cluster, placement)
         swf, workload = load(trace, SimOptions(procs=procs, cluster=cluster, gpus=gpus))
         machine: Machine = cluster_machine(cluster) if cluster is not None else workload.capacity
     except (TraceError, ValueError) as exc:

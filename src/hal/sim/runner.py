@@ -19,7 +19,7 @@ from hal.engine.plugins.leaf_reserve import placement_book
 from hal.engine.plugins.topology import TopoIndex
 from hal.engine.predict.registry import make_predictor
 from hal.engine.profile import Profile
-from hal.model.cluster import NodeTable
+from hal.model.cluster import Cluster, NodeTable
 from hal.model.job import JobSpec
 from hal.model.resources import BASE_NAMES, Resources, ResourceSpace
 from hal.sim.accounting import into_partitions
@@ -80,20 +80,24 @@ def machine(workload: Workload, opts: SimOptions) -> tuple[Book, ResourceSpace, 
         cap = opts.procs or workload.capacity
         book, space = pool_for(cap)
         return book, space, cap
-    cluster = load_cluster(opts.cluster)
-    table = NodeTable.of(cluster)
-    book_n = placement_book(table, opts.profile, cluster.topology)
+    book_n, table = _node_book(load_cluster(opts.cluster), opts.profile)
     return book_n, table.space, int(table.capacity[:, GPU_COLUMN if opts.gpus else 0].sum())
 
 
+def _node_book(cluster: Cluster, profile: Profile) -> tuple[NodeBook, NodeTable]:
+    """A fresh node book on a cluster (a book keeps the nodes' state), placed the way the profile asks."""
+    table = NodeTable.of(cluster)
+    return placement_book(table, profile, cluster.topology), table
+
+
 def cluster_machine(path: Path) -> Callable[[Profile], tuple[Book, ResourceSpace]]:
-    """Fresh node books on one cluster file, one per simulation (a book keeps the nodes' state): what
-    `hal tune --cluster` simulates each candidate on, placed the way its profile asks."""
+    """Fresh node books on one cluster file, one per simulation: what `hal tune --cluster` simulates each
+    candidate on."""
     cluster = load_cluster(path)
 
     def build(profile: Profile) -> tuple[Book, ResourceSpace]:
-        table = NodeTable.of(cluster)
-        return placement_book(table, profile, cluster.topology), table.space
+        book, table = _node_book(cluster, profile)
+        return book, table.space
 
     return build
 
