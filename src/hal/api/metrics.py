@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from hal.api.views import cache_view
 from hal.controller.core import Controller
 
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -44,12 +45,11 @@ class StateCollector(Collector):
         yield total
         yield alloc
         if ctl.staging is not None:  # the data plane's node caches
-            cache = GaugeMetricFamily(
-                "hal_cache_bytes", "Node cache bytes: used, pinned, size", labels=["node", "kind"]
-            )
-            for node, c in ctl.staging.stager.caches.items():
-                for kind, value in (("used", c.used()), ("pinned", c.capacity - c.free_room()), ("size", c.capacity)):
-                    cache.add_metric([node, kind], float(value))
+            cache = GaugeMetricFamily("hal_cache_bytes", "Node cache bytes: used, held, size", labels=["node", "kind"])
+            for node in ctl.staging.stager.caches:
+                view = cache_view(ctl, node)  # the figures hal nodes --long shows
+                for kind in ("used", "held", "size"):
+                    cache.add_metric([node, kind], float(view["cache_bytes" if kind == "used" else f"cache_{kind}"]))
             yield cache
 
 

@@ -139,6 +139,6 @@ def cache_view(ctl: Controller, node: str) -> dict[str, int]:
         return {}
     return {
         "cache_bytes": cache.used(),
-        "cache_pinned": cache.capacity - cache.free_room(),
+        "cache_held": cache.held(),
         "cache_size": cache.capacity,
     }

@@ -38,7 +38,7 @@ def nodes(
                 ",".join(str(x) for x in n["cpuset"]),
             ]  # fmt: skip
             if cache:
-                mb = [f"{n.get(k, 0) / 2**20:,.0f}" for k in ("cache_bytes", "cache_held", "cache_size")]
+                mb = [f"{n[k] / 2**20:,.0f}" for k in ("cache_bytes", "cache_held", "cache_size")]
                 row.append("/".join(mb))
             table.add_row(*row)
         out.print(table)
