@@ -87,7 +87,7 @@ def dataset_router(ctl: Any, who_dep: Any) -> APIRouter:
                 raise HTTPException(409, taken)
             dataset = catalog.register(Dataset(body.name, size, digest, body.uri), body.location)
         got = {"name": dataset.name, "size": dataset.size, "checksum": dataset.checksum, "uri": dataset.uri}
-        largest = max((c.capacity for c in staging().stager.caches.values()), default=0)
+        largest = staging().stager.largest_cache()
         if size > largest:  # registered (a larger cache may come), but no job can read it now: said at once
             got["warning"] = (
                 f"{size:,} bytes is more than any node cache holds ({largest:,}): jobs reading it are refused"

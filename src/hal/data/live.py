@@ -53,7 +53,7 @@ class LiveStaging:
             known = {name: self.stager.catalog.datasets.get(name) for name in inputs}
         if self.outputs is not None:  # ended jobs' outputs still being copied out will be in the catalog too
             produced = produced | self.outputs.in_flight(inputs)
-        largest = max((c.capacity for c in self.stager.caches.values()), default=0)
+        largest = self.stager.largest_cache()
         for name, dataset in known.items():
             if dataset is None and name not in produced:
                 return f"unknown dataset {name!r}: not in the catalog, and no queued or running job outputs it"

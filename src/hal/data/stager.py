@@ -109,6 +109,10 @@ class Stager:
         """What a job on ``node`` needs to find its inputs: $HAL_DATA/<name>."""
         return {"HAL_DATA": str(self.job_dir(node, job_id))}
 
+    def largest_cache(self) -> int:
+        """The most any one node can hold: a dataset (or a job's inputs together) larger can never be staged."""
+        return max((c.capacity for c in self.caches.values()), default=0)
+
     def job_dir(self, node: str, job_id: int) -> Path:
         return self.caches[node].root / JOBS / str(job_id)
 
