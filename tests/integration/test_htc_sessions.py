@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Iterator
 from concurrent.futures import CancelledError
 
@@ -93,6 +94,15 @@ def test_leaving_a_map_early_cancels_what_it_queued(client: HtcClient) -> None:
         row = next(r for r in client.sessions() if r["session"] == s.id)
         assert 10_000 < row["submitted"] < 20_000  # streamed within the window, never materialized
         assert row["queued"] == 0  # what the map had queued beyond its last read was cancelled
+
+
+def test_ordered_map_holds_at_most_the_window_behind_a_straggler(client: HtcClient) -> None:
+    with client.session("sleep", slots=2, window=200) as s:
+        it = s.map(itertools.chain([1000], itertools.repeat(0, 10**6)))
+        assert next(it) == 1000  # while it slept, the other slot finished hundreds of tasks held back for order
+        it.close()
+        row = next(r for r in client.sessions() if r["session"] == s.id)
+        assert row["submitted"] <= 200  # results waiting for their turn count against the window
 
 
 def test_command_template_and_unloadable_application(client: HtcClient) -> None:

@@ -246,8 +246,10 @@ class Session:
         early: dict[int, Result] = {}
         exhausted = False
         while True:
-            while not exhausted and len(live) < self.window:
-                chunk = list(itertools.islice(it, min(self.batch, self.window - len(live))))
+            # results held back for order count too: one straggler must not let the buffer grow past the window
+            while not exhausted and len(live) + len(early) < self.window:
+                room = self.window - len(live) - len(early)
+                chunk = list(itertools.islice(it, min(self.batch, room)))
                 if not chunk:
                     exhausted = True
                     break
