@@ -24,7 +24,7 @@ from hal.controller.store import Store, sqlite_url
 from hal.data.catalog import Dataset
 from hal.data.live import LiveStaging
 from hal.data.live_config import data_table, enable
-from hal.data.outputs import states_from_events
+from hal.data.outputs import abandon_stage_out, states_from_events
 from hal.executors.local import LocalExecutor
 from tests.integration.test_data_live import CLUSTER
 
@@ -72,8 +72,16 @@ def test_outputs_staged_out_and_registered(tmp_path: Path) -> None:
     dataset = staging.stager.catalog.get("result")
     assert dataset.checksum == "sha256:" + hashlib.sha256(dest.read_bytes()).hexdigest() and dataset.size == 300000
     assert {r.location for r in staging.stager.catalog.replicas_of("result")} >= {"origin"}
-    events = [e for e in ctl.store.events_of(jid) if e["state"] == "STAGE_OUT"]
-    assert events and "result: done" in events[0]["cause"]
+    events = ctl.store.events_of(jid)
+    assert states_from_events(events)["result"].startswith("done (300000 bytes to ")
+    # Slurm's SO between the end of its processes and its last output, then COMPLETED
+    assert [e["state"] for e in events if e["state"] != "PLACED"][-4:] == [
+        "RUNNING",
+        "STAGE_OUT",
+        "STAGE_OUT",
+        "COMPLETED",
+    ]
+    assert events[-1]["cause"] == "completed; outputs staged out"
 
 
 def test_a_blocked_transfer_does_not_stall_the_controller(tmp_path: Path) -> None:
@@ -216,8 +224,9 @@ def test_a_job_caught_staging_by_a_dead_controller_goes_back_to_the_queue(tmp_pa
 
 
 def test_a_consumer_waits_for_its_producers_stage_out(tmp_path: Path) -> None:
-    """A pipeline (afterok + the producer's declared output as input): the consumer may be scheduled while the
-    output is still being copied out; it holds its nodes (CONFIGURING) until the copy settles, then reads it."""
+    """A pipeline (afterok + the producer's declared output as input): the producer is in STAGE_OUT while its
+    output is copied out, and its afterok dependents wait (Dependency) until that settles, as Slurm's do after a
+    burst buffer's stage-out; then the consumer runs and reads it."""
     ctl, staging = _controller(tmp_path)
     assert staging.outputs is not None
     GatedFS.gates["piped"] = gate = threading.Event()  # the producer's stage-out hangs until the test opens it
@@ -229,11 +238,13 @@ def test_a_consumer_waits_for_its_producers_stage_out(tmp_path: Path) -> None:
         read = '#!/bin/sh\ncat "$HAL_DATA/piped" > "{out}"\n'.format(out=tmp_path / "read")
         opts = {"input-data": "piped", "dependency": f"afterok:{producer}"}
         (consumer,) = ctl.submit(build_request(read, opts, {}, str(tmp_path), 0), "al").job_ids
-        _until(lambda: consumer in staging.staging)
+        _until(lambda: (ctl.store.get(producer) or {}).get("state") == "STAGE_OUT")
         time.sleep(0.5)
-        assert consumer in ctl.live and staging.outputs.in_flight(["piped"]) == {"piped"}
+        assert staging.outputs.in_flight(["piped"]) == {"piped"} and consumer not in staging.staging
+        assert ctl.live[consumer].state == "PENDING" and ctl.reason(consumer) == "Dependency"
         gate.set()
         _until(lambda: consumer not in ctl.live)
+        assert (ctl.store.get(producer) or {}).get("state") == "COMPLETED"
     finally:
         gate.set()
         ctl.stop()
@@ -337,6 +348,64 @@ def test_a_restart_keeps_the_files_of_running_jobs_and_unstaged_outputs(tmp_path
     assert (again.store.get(job) or {}).get("state") == "COMPLETED"
     assert (tmp_path / "seen").read_text() == "early\ntmp\n"
     assert (tmp_path / "out" / str(job) / "res").read_text() == "early\n"  # staged out after all
+
+
+def _stranded_in_stage_out(tmp_path: Path) -> tuple[int, int]:
+    """A writer whose stage-out a stopping controller cut (it stays STAGE_OUT), and a job waiting on it."""
+    ctl, staging = _controller(tmp_path)
+    assert staging.outputs is not None
+    GatedFS.gates["held"] = gate = threading.Event()
+    staging.outputs.dest = f"halgated://{tmp_path}/gated/{{job}}/{{name}}"
+    ctl.start()
+    try:
+        write = '#!/bin/sh\necho kept > "$HAL_DATA/held"\n'
+        (writer,) = ctl.submit(build_request(write, {"output-data": "held"}, {}, str(tmp_path), 0), "al").job_ids
+        after = {"dependency": f"afterok:{writer}"}
+        (waiting,) = ctl.submit(build_request("#!/bin/sh\ntrue\n", after, {}, str(tmp_path), 0), "al").job_ids
+        _until(lambda: (ctl.store.get(writer) or {}).get("state") == "STAGE_OUT")
+        time.sleep(0.2)
+        assert ctl.reason(waiting) == "Dependency"
+    finally:
+        ctl.stop()
+        staging.stager.closing.set()  # the copy stops at its next chunk, settling nothing
+        gate.set()
+        staging.shutdown()
+    assert (ctl.store.get(writer) or {}).get("state") == "STAGE_OUT"
+    return writer, waiting
+
+
+def test_a_job_left_in_stage_out_by_a_stopped_server_ends_once_after_the_restart(tmp_path: Path) -> None:
+    writer, waiting = _stranded_in_stage_out(tmp_path)
+    again, resumed = _controller(tmp_path)
+    assert resumed.resume(again, since=0.0)["outputs"] == 1
+    again.start()
+    try:
+        _until(lambda: waiting not in again.live)
+    finally:
+        again.stop()
+        resumed.shutdown()
+    assert (again.store.get(writer) or {}).get("state") == "COMPLETED"
+    assert (tmp_path / "out" / str(writer) / "held").read_text() == "kept\n"
+    assert (again.store.get(waiting) or {}).get("state") == "COMPLETED"  # its afterok held until the copy landed
+    ends = [e["state"] for e in again.store.events_of(writer) if e["state"] in ("COMPLETED", "FAILED")]
+    assert ends == ["COMPLETED"]
+
+
+def test_a_server_without_a_stage_out_destination_fails_jobs_left_in_stage_out(tmp_path: Path) -> None:
+    writer, waiting = _stranded_in_stage_out(tmp_path)
+    path = tmp_path / "plain.toml"
+    path.write_text(CLUSTER)
+    again = Controller(Store(sqlite_url(tmp_path / "hal.db")), Machine.load(path), LocalExecutor(tmp_path / "spool"))
+    recover(again)
+    assert abandon_stage_out(again, "no [data]") == 1
+    row = again.store.get(writer) or {}
+    assert row["state"] == "FAILED" and row["cause"] == "outputs never staged out: no [data]"
+    again.start()
+    try:
+        _until(lambda: again.reason(waiting) == "DependencyNeverSatisfied", timeout=10)
+    finally:
+        again.stop()
+    assert again.reason(waiting) == "DependencyNeverSatisfied"
 
 
 def test_reading_a_queued_jobs_output_waits_for_that_job(tmp_path: Path) -> None:
@@ -445,22 +514,30 @@ def test_a_linked_or_folder_output_fails_the_job_and_leaves_no_folder(tmp_path: 
     assert (ctl.store.get(linked) or {})["state"] == "FAILED" and not list((tmp_path / "cache").rglob(".jobs/*"))
 
 
-def test_a_failed_stage_out_is_in_the_writers_record_and_its_reader_is_told_why(tmp_path: Path) -> None:
-    """The writer stayed 'completed' with nothing in its record, and its reader failed on 'unknown dataset'."""
+def test_a_failed_stage_out_fails_the_writer_and_its_readers_learn_why(tmp_path: Path) -> None:
+    """The writer stayed 'completed' with nothing in its record, and its reader failed on 'unknown dataset'. Now
+    it ends FAILED with the reason; a reader waiting on it (afterok) never starts, as after any failed writer,
+    and one submitted while the copy was under way is told the input was never published, and why."""
     ctl, staging = _controller(tmp_path)
+    assert staging.outputs is not None
     ctl.start()
     try:
-        write = '#!/bin/sh\nsleep 1\necho f > "$HAL_DATA/fy"\n'
+        write = '#!/bin/sh\necho f > "$HAL_DATA/fy"\n'
         (writer,) = ctl.submit(build_request(write, {"output-data": "fy"}, {}, str(tmp_path), 0), "al").job_ids
-        (tmp_path / "out").mkdir()
-        (tmp_path / "out" / str(writer)).write_text("a file where the output's folder goes")
-        (reader,) = ctl.submit(build_request("#!/bin/sh\ntrue\n", {"input-data": "fy"}, {}, str(tmp_path), 0),
-                               "al").job_ids  # fmt: skip
-        _until(lambda: reader not in ctl.live, timeout=60)
+        (tmp_path / "out").mkdir()  # a file where the output's folder goes: each attempt fails (1.5 s of retries)
+        (tmp_path / "out" / str(writer)).write_text("in the way")
+        read = lambda: build_request("#!/bin/sh\ntrue\n", {"input-data": "fy"}, {}, str(tmp_path), 0)  # noqa: E731
+        (waiting,) = ctl.submit(read(), "al").job_ids  # an implicit afterok on the queued writer
+        _until(lambda: (ctl.store.get(writer) or {}).get("state") == "STAGE_OUT")
+        (late,) = ctl.submit(read(), "al").job_ids  # the writer has ended: this one waits for the copy itself
+        _until(lambda: late not in ctl.live and (ctl.store.get(writer) or {}).get("state") == "FAILED")
+        _until(lambda: ctl.reason(waiting) != "Priority", timeout=5)  # the next pass after the writer ended
+        assert ctl.reason(waiting) == "DependencyNeverSatisfied"
     finally:
         ctl.stop()
         staging.shutdown()
     wrote = ctl.store.get(writer) or {}
-    assert wrote["state"] == "COMPLETED" and wrote["cause"].startswith("completed; stage-out of fy: failed"), wrote
-    cause = (ctl.store.get(reader) or {})["cause"]
+    assert wrote["state"] == "FAILED" and wrote["cause"].startswith("stage-out of fy: failed"), wrote
+    assert wrote["exit_code"] == 0 and wrote["end_time"] is not None  # its processes did succeed
+    cause = (ctl.store.get(late) or {})["cause"]
     assert f"input 'fy' was never published (job {writer}'s stage-out of it failed" in cause, cause

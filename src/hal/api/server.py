@@ -26,6 +26,7 @@ from hal.controller.recovery import recover
 from hal.controller.startboard import STATE_FILE
 from hal.controller.store import Store, sqlite_url
 from hal.data.live_config import data_table, enable
+from hal.data.outputs import abandon_stage_out
 from hal.engine.profile import Profile
 from hal.executors.api import Executor
 from hal.htc import bridge as hal_htc_bridge
@@ -137,6 +138,9 @@ def build(opts: ServerOptions) -> tuple[Controller, Any, Store, Executor]:
     if table is not None:  # the cluster file's [data] table: topology/data-aware placement, staging
         resumed = enable(ctl, table).resume(ctl, ctl.clock() - RESUME_OUTPUTS_S)
         log.info("data plane resumed %s", resumed)
+    nowhere = ctl.staging is None or ctl.staging.outputs is None
+    if nowhere and (n := abandon_stage_out(ctl, "this server has no stage-out destination ([data] in its cluster)")):
+        log.warning("%d job(s) left in STAGE_OUT by the last server failed: nowhere to stage out to", n)
     htc = hal_htc_bridge.start(ctl, home, metrics)  # HTC sessions beside the controller
     app = create_app(ctl, Authenticator(store), metrics)
     htc.mount(app)

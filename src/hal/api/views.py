@@ -64,7 +64,7 @@ def array_summary(records: list[dict[str, Any]]) -> dict[str, Any]:
     """An array job as one record: its tasks, and a state that says where the array as a whole is."""
     first = dict(records[0])
     states = Counter(r["state"] for r in records)
-    for state in ("RUNNING", "CONFIGURING", "PENDING"):
+    for state in ("RUNNING", "CONFIGURING", "STAGE_OUT", "PENDING"):
         if states.get(state):
             first["state"] = state
             break

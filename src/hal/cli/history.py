@@ -104,7 +104,7 @@ def export_swf(c: Any, path: Path, state: str | None, all_users: bool, filters: 
     recs = every_job(c, state=state, all_users=all_users, detail=True, **filters)
     header, records = to_swf(recs, c.nodes())
     write_swf(path, records, header)
-    unfinished = len([r for r in recs if r["state"] in ("PENDING", "RUNNING")])
+    unfinished = len([r for r in recs if r["state"] in ("PENDING", "RUNNING", "STAGE_OUT")])
     err.print(
         f"wrote {len(records)} ended job(s) to {path}" + (f"; {unfinished} unfinished left out" if unfinished else "")
     )

@@ -13,6 +13,8 @@ from hal.cli.history import every_job
 from hal.cli.live import SHORT_STATE, JsonOpt, client, duration, emit_json, parse_states, stamp
 from hal.executors.hostlist import expand
 
+ACTIVE = ("RUNNING", "CONFIGURING", "STAGE_OUT")  # shown with their nodes; squeue lists SO jobs too
+
 
 def queue_table(jobs: list[dict[str, Any]], start: bool = False, node_cpus: int = 0) -> Table:
     """``node_cpus``: the largest node's CPUs, so a pending job without -N shows the fewest nodes it needs."""
@@ -23,7 +25,7 @@ def queue_table(jobs: list[dict[str, Any]], start: bool = False, node_cpus: int 
     for col in [*cols, "NODELIST(REASON)"]:
         table.add_column(col, justify="right" if col in ("JOBID", "TIME", "NODES") else "left", overflow="fold")
     for j in jobs:
-        where = j["nodelist"] if j["state"] in ("RUNNING", "CONFIGURING") else f"({j.get('reason') or 'None'})"
+        where = j["nodelist"] if j["state"] in ACTIVE else f"({j.get('reason') or 'None'})"
         fewest = -(-int(j.get("req_cpus") or 1) // node_cpus) if node_cpus else 1
         nodes = len(expand(j["nodelist"])) if j["nodelist"] else j["req_nodes"] or max(1, fewest)
         row = [j["id"], j["partition"], j["name"][:20], j["user"], SHORT_STATE.get(j["state"], j["state"])]
@@ -56,8 +58,8 @@ def queue(
     json_out: bool = JsonOpt,
 ) -> None:
     """Jobs that are waiting or running (yours; admins may ask for all), and a summary of the whole queue."""
-    states, keep = parse_states(state or "PENDING,RUNNING,CONFIGURING")
-    ended = keep is not None and bool(keep - {"PENDING", "RUNNING", "CONFIGURING"})
+    states, keep = parse_states(state or ",".join(["PENDING", *ACTIVE]))
+    ended = keep is not None and bool(keep - {"PENDING", *ACTIVE})
     with client() as c:
         view = c.nodes()
         if partition and partition not in {p["name"] for p in view["partitions"]}:

@@ -170,7 +170,7 @@ class Controller:
             return
         states = self.store.states(job_ids)
         for j in job_ids:
-            self.sched.remember(j, states.get(j) == "COMPLETED")
+            self.sched.remember(j, None if states.get(j) == "STAGE_OUT" else states.get(j) == "COMPLETED")
 
     # ---- cancel ---------------------------------------------------------------------------------
     def cancel(self, ref: str, who: Identity) -> list[int]:
@@ -210,8 +210,9 @@ class Controller:
             conn, lv.job_id, {"state": state, "end_time": when, **values}, (lv.job_id, when, state, values["cause"])
         )
         self.live.pop(lv.job_id, None)
-        self.ended_total[state] += 1
-        self.observer.ended(state)
+        if state != "STAGE_OUT":  # counted once its outputs settle it (hal/data/outputs.py)
+            self.ended_total[state] += 1
+            self.observer.ended(state)
         gated = lv.job_id in self.gated  # a task cancelled behind its %limit frees no slot
         self.gated.discard(lv.job_id)
         if lv.array_job_id is not None and lv.array_job_id in self.gates and not gated:
@@ -338,7 +339,7 @@ class Controller:
             state, cause = self.staging.after_end(self, lv, act, state, cause)
         self.board.forecaster.observe(act.item.estimate, when - act.start, act.item.spec.user)
         self.machine.release(ev.job_id)
-        self.sched.finish(ev.job_id, when, ok=state == "COMPLETED")
+        self.sched.finish(ev.job_id, when, ok=None if state == "STAGE_OUT" else state == "COMPLETED")
         cpus = int(act.alloc.amounts[:, 0].sum())
         self.accounts.charge(lv.request.account or lv.user, (when - act.start) * cpus, when)
         if state == "NODE_FAIL" and (lv.requeue or ev.start_time is None):  # never ran: nothing to repeat

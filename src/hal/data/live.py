@@ -151,16 +151,21 @@ class LiveStaging:
         return out
 
     def _unsettled(self, controller: Any, since: float) -> list[tuple[int, tuple[str, ...], str]]:
-        """(job, outputs, node) of jobs that completed since ``since`` with declared outputs never settled."""
+        """(job, outputs, node) of jobs in STAGE_OUT, or that completed since ``since``, with declared outputs
+        never settled; the outputs that did settle are remembered, so one that failed still fails the job."""
         if self.outputs is None:
             return []
         out = []
-        for row in controller.store.query(states=["COMPLETED"], since=since, limit=200_000):
+        rows = controller.store.query(states=["STAGE_OUT"], limit=200_000)
+        rows += controller.store.query(states=["COMPLETED"], since=since, limit=200_000)
+        for row in rows:
             declared = json.loads(row["request"]).get("outputs") or []
             if not declared or not row["nodelist"]:
                 continue
             told = states_from_events(controller.store.events_of(row["id"]))
             missing = tuple(n for n in declared if n not in told)
+            if missing or row["state"] == "STAGE_OUT":
+                self.outputs.recorded(controller, int(row["id"]), told, conclude=not missing)
             if missing:
                 out.append((int(row["id"]), missing, expand(row["nodelist"])[0]))
         return out
@@ -242,7 +247,8 @@ class LiveStaging:
         """A job ended (controller thread): unpin its inputs, queue its declared outputs for stage-out (worker
         threads, hal/data/outputs.py, so the controller loop never waits for a copy) and remove the rest of
         its $HAL_DATA. The state and cause to record: a job that exited 0 without writing a declared output
-        FAILED (its readers, which wait on afterok, would otherwise start and find no dataset)."""
+        FAILED (its readers, which wait on afterok, would otherwise start and find no dataset); one whose outputs
+        are being staged out STAGE_OUT (Slurm's SO) until they settle it COMPLETED or FAILED."""
         self.stager.release(lv.job_id)
         node = controller.table.names[int(act.alloc.nodes[0])] if len(act.alloc.nodes) else ""
         if node not in self.stager.caches:
@@ -256,6 +262,7 @@ class LiveStaging:
         self.stager.close_job_dir(node, lv.job_id, keep=staged)
         if staged:
             self.outputs.after_end(controller, lv.job_id, staged, node, state)  # type: ignore[union-attr]
+            return "STAGE_OUT", cause
         return state, cause
 
     def cancel_staged(self, controller: Any, conn: Any, lv: Any, now: float, who: str) -> bool:

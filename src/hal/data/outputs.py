@@ -4,7 +4,9 @@ The split follows what may run unlocked: checksum and copy (``Stager.copy_out``)
 files; registering the result in the catalog (which feeds the locality costs the engine reads) and writing
 the job's event run under the controller's lock, between cycles. Each declared output has a state,
 ``staging`` -> ``done`` or ``failed: <reason>``, kept in ``OutputStaging.states`` and in the job's events
-(``STAGE_OUT``); a job's own state stays what its process earned: outputs are staged after it ended.
+(``STAGE_OUT``). The job itself is in state STAGE_OUT (Slurm's SO) from the end of its processes until its
+last output settles; then COMPLETED, or FAILED when an output never arrived, and only then do jobs that depend
+on how it ended (afterok, afternotok, afterany) go, as Slurm's do after a burst buffer's stage-out.
 """
 
 from __future__ import annotations
@@ -30,10 +32,23 @@ def states_from_events(events: list[dict[str, Any]]) -> dict[str, str]:
     """Each output's latest settled state from a job's events: they outlive a restart, unlike ``states``."""
     states: dict[str, str] = {}
     for e in events:
-        if e["state"] == EVENT:
-            name, _, state = str(e["cause"]).partition(": ")
+        name, _, state = str(e["cause"]).partition(": ")
+        if e["state"] == EVENT and state.startswith(("done", "failed")):  # not the job's own STAGE_OUT state
             states[name] = state
     return states
+
+
+def abandon_stage_out(controller: Any, why: str) -> int:
+    """Jobs a previous server left in STAGE_OUT that this one cannot stage out: FAILED with ``why``, so they
+    end exactly once and their dependents learn it. How many."""
+    rows = controller.store.query(states=["STAGE_OUT"], limit=200_000)
+    with controller.lock, controller.store.engine.begin() as conn:
+        for row in rows:
+            cause = f"outputs never staged out: {why}"
+            controller.store.update_job(conn, row["id"], {"state": "FAILED", "cause": cause},
+                                        (row["id"], controller.clock(), "FAILED", cause))  # fmt: skip
+            controller.sched.remember(int(row["id"]), False)
+    return len(rows)
 
 
 class OutputStaging:
@@ -90,6 +105,15 @@ class OutputStaging:
                 return
         self._settle(controller, job_id, name, node, "done", f"{size} bytes to {public_uri(uri)}")
 
+    def recorded(self, controller: Any, job_id: int, told: dict[str, str], conclude: bool) -> None:
+        """After a restart: the outputs of a job that settled before it (so one that failed still fails the job);
+        ``conclude``: all of them did, but the job was left in STAGE_OUT."""
+        with self._guard:
+            self.states[job_id] = {**told, **self.states.get(job_id, {})}
+        if conclude:
+            with controller.lock, controller.store.engine.begin() as conn:
+                self._conclude(controller, conn, job_id)
+
     def in_flight(self, names: tuple[str, ...] | list[str]) -> set[str]:
         """Which of ``names`` some ended job is still staging out (a later job may be waiting to read them)."""
         with self._guard:
@@ -134,9 +158,24 @@ class OutputStaging:
             with controller.lock, controller.store.engine.begin() as conn:
                 controller.store.add_events(conn, [(job_id, controller.clock(), EVENT, cause)])
                 if state != "done":  # the job ran to completion, but its output never arrived: its record says so
-                    controller.store.update_job(conn, job_id, {"cause": f"completed; stage-out of {cause}"})
-        except Exception:  # the store may be closing with the server; the state above still says it
+                    controller.store.update_job(conn, job_id, {"cause": f"stage-out of {cause}"})
+                if last:
+                    self._conclude(controller, conn, job_id)
+        except Exception:  # the store may be closing with the server; its next start stages out what is unsettled
             log.exception("job %s: could not record the stage-out event", job_id)
+
+    def _conclude(self, controller: Any, conn: Any, job_id: int) -> None:
+        """Every output of the job settled (controller lock held): STAGE_OUT ends COMPLETED, or FAILED when one
+        never arrived, and the jobs depending on it may go."""
+        with self._guard:
+            failed = sorted(n for n, v in self.states.get(job_id, {}).items() if v != "done")
+        state = "FAILED" if failed else "COMPLETED"
+        cause = f"stage-out of {', '.join(failed)} failed" if failed else "completed; outputs staged out"
+        controller.store.update_job(conn, job_id, {"state": state}, (job_id, controller.clock(), state, cause))
+        controller.sched.remember(job_id, not failed)
+        controller.ended_total[state] += 1
+        controller.observer.ended(state)
+        controller.wake.set()
 
     def state_of(self, job_id: int) -> dict[str, str]:
         with self._guard:

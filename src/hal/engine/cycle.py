@@ -52,7 +52,7 @@ class Scheduler:
         self.held: dict[int, Waiting] = {}
         self.running: dict[int, Active] = {}
         self.ends: list[tuple[float, int, int]] = []
-        self.outcomes: dict[int, bool] = {}
+        self.outcomes: dict[int, bool | None] = {}  # None: ended, outcome unsettled (outputs being staged out)
         self.known: set[int] = set()
         self.ledger = UsageLedger(profile.half_life)
         self.ctx = Context(total_cpus=max(1, book.total()[0]))
@@ -96,9 +96,10 @@ class Scheduler:
             self.queue.add(item)
         return item
 
-    def finish(self, job_id: int, now: float, ok: bool = True, ran: bool = True) -> None:
+    def finish(self, job_id: int, now: float, ok: bool | None = True, ran: bool = True) -> None:
         """A running job ended (any terminal state); frees it and teaches the predictor. ``ran=False``: its
-        work never began (its inputs never arrived), so there is no runtime to learn or to charge."""
+        work never began (its inputs never arrived), so there is no runtime to learn or to charge. ``ok=None``:
+        its outcome is settled later (``remember``); jobs depending on how it ended wait until then."""
         act = self.running.pop(job_id)
         if not act.released:
             self.book.release(act.alloc)
@@ -185,8 +186,8 @@ class Scheduler:
         bisect.insort(self.ends, (predicted_end, act.seq, spec.job_id))
         return act
 
-    def remember(self, job_id: int, ok: bool) -> None:
-        """A job that ended before this Scheduler existed, so dependencies on it resolve."""
+    def remember(self, job_id: int, ok: bool | None) -> None:
+        """A job's outcome, once known: it ended before this Scheduler existed, or its outputs settled."""
         self.known.add(job_id)
         self.outcomes[job_id] = ok
 

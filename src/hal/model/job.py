@@ -20,10 +20,11 @@ class JobState(enum.Enum):
     NODE_FAIL = "NF"
     PREEMPTED = "PR"
     OUT_OF_MEMORY = "OOM"
+    STAGE_OUT = "SO"  # its processes ended; its declared outputs are being copied out, then COMPLETED or FAILED
 
     @property
     def terminal(self) -> bool:
-        return self not in (JobState.PENDING, JobState.RUNNING)
+        return self not in (JobState.PENDING, JobState.RUNNING, JobState.STAGE_OUT)
 
 
 _ENDINGS = frozenset(
@@ -40,7 +41,8 @@ _ENDINGS = frozenset(
 
 TRANSITIONS: dict[JobState, frozenset[JobState]] = {
     JobState.PENDING: frozenset({JobState.RUNNING, JobState.CANCELLED}),
-    JobState.RUNNING: _ENDINGS,
+    JobState.RUNNING: _ENDINGS | {JobState.STAGE_OUT},
+    JobState.STAGE_OUT: frozenset({JobState.COMPLETED, JobState.FAILED}),
     # A requeued job (NODE_FAIL or PREEMPTED with --requeue) goes back to PENDING as a new attempt.
     JobState.NODE_FAIL: frozenset({JobState.PENDING}),
     JobState.PREEMPTED: frozenset({JobState.PENDING}),
@@ -172,10 +174,11 @@ class Job:
 
     def transition(self, new: JobState, at: float, cause: str = "") -> None:
         check_transition(self.state, new)
+        ran_until = self.state is JobState.STAGE_OUT  # the end is when its processes ended, not its stage-out
         self.state = new
         self.history.append((at, new, cause))
         if new is JobState.RUNNING:
             self.start_time = at
             self.reason = PendingReason.NONE
-        elif new.terminal:
+        elif (new.terminal and not ran_until) or new is JobState.STAGE_OUT:
             self.end_time = at

@@ -82,13 +82,14 @@ def test_an_output_being_staged_out_shows_as_staging(tmp_path: Path) -> None:
             job = client.post("/v1/jobs", json={**body, "workdir": str(tmp_path)}, headers=auth).json()["job_id"]
             for _ in range(300):
                 rec = client.get(f"/v1/jobs/{job}", headers=auth).json()
-                if rec["state"] == "COMPLETED":
+                if rec["state"] == "STAGE_OUT":
                     break
                 threading.Event().wait(0.05)
-            assert rec["state"] == "COMPLETED" and rec["stage_out"] == {"res": "staging"}, rec
+            assert rec["state"] == "STAGE_OUT" and rec["stage_out"] == {"res": "staging"}, rec
             release.set()
             assert outputs.wait(30.0)
-            assert client.get(f"/v1/jobs/{job}", headers=auth).json()["stage_out"]["res"].startswith("done")
+            rec = client.get(f"/v1/jobs/{job}", headers=auth).json()
+            assert rec["stage_out"]["res"].startswith("done") and rec["state"] == "COMPLETED"
     finally:
         release.set()
         ctl.stop()

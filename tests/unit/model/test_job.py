@@ -10,8 +10,8 @@ from hal.model.resources import Resources
 ENDINGS = [s for s in JobState if s.terminal]
 
 
-def test_only_pending_and_running_are_not_terminal() -> None:
-    assert {s for s in JobState if not s.terminal} == {JobState.PENDING, JobState.RUNNING}
+def test_only_pending_running_and_stage_out_are_not_terminal() -> None:
+    assert {s for s in JobState if not s.terminal} == {JobState.PENDING, JobState.RUNNING, JobState.STAGE_OUT}
     assert JobState.COMPLETED.value == "CD" and JobState.NODE_FAIL.value == "NF"  # Slurm's short codes
 
 
@@ -27,6 +27,9 @@ def test_every_state_has_a_row_in_the_table() -> None:
         *[(JobState.RUNNING, end) for end in ENDINGS],
         (JobState.NODE_FAIL, JobState.PENDING),  # requeue
         (JobState.PREEMPTED, JobState.PENDING),  # requeue
+        (JobState.RUNNING, JobState.STAGE_OUT),
+        (JobState.STAGE_OUT, JobState.COMPLETED),
+        (JobState.STAGE_OUT, JobState.FAILED),  # an output never arrived
     ],
 )
 def test_allowed_transitions(old: JobState, new: JobState) -> None:
@@ -46,6 +49,9 @@ def test_allowed_transitions(old: JobState, new: JobState) -> None:
         (JobState.FAILED, JobState.COMPLETED),
         (JobState.TIMEOUT, JobState.PENDING),
         (JobState.NODE_FAIL, JobState.RUNNING),
+        (JobState.STAGE_OUT, JobState.RUNNING),
+        (JobState.STAGE_OUT, JobState.CANCELLED),
+        (JobState.PENDING, JobState.STAGE_OUT),
     ],
 )
 def test_refused_transitions(old: JobState, new: JobState) -> None:
@@ -69,6 +75,15 @@ def test_a_job_records_its_life() -> None:
     with pytest.raises(InvalidTransition):
         job.transition(JobState.RUNNING, 30.0)
     assert job.state is JobState.COMPLETED and len(job.history) == 2  # a refused change leaves no trace
+
+
+def test_a_job_ends_when_its_processes_end_even_if_its_outputs_arrive_later() -> None:
+    job = Job(JobSpec(job_id=3, submit_time=0))
+    job.transition(JobState.RUNNING, 1.0)
+    job.transition(JobState.STAGE_OUT, 5.0, "exit 0")
+    assert job.end_time == 5.0 and not job.state.terminal
+    job.transition(JobState.FAILED, 9.0, "stage-out of out failed")
+    assert job.end_time == 5.0 and job.state.terminal
 
 
 def test_a_requeued_job_runs_again() -> None:
