@@ -52,6 +52,11 @@ def test_array_limit_and_dependency_chain(sdk: Client, server: LiveServer) -> No
     never = sdk.submit(wrap="true", options={"dependency": f"afterok:{fail}"})["job_id"]
     rescue = sdk.submit(wrap="true", options={"dependency": f"afternotok:{fail}"})["job_id"]
     limited = sdk.submit(wrap="sleep 0.3", options={"array": "0-5%2"})["job_id"]
+    # an array is judged by its worst task (Slurm: its highest exit code): one failure releases afternotok
+    mixed = sdk.submit(wrap="exit $((SLURM_ARRAY_TASK_ID == 2))", options={"array": "0-3"})["job_id"]
+    cleanup = sdk.submit(wrap="true", options={"dependency": f"afternotok:{mixed}"})["job_id"]
+    proceed = sdk.submit(wrap="true", options={"dependency": f"afterok:{mixed}"})["job_id"]
+    after_all = sdk.submit(wrap="true", options={"dependency": f"afterany:{mixed}"})["job_id"]
     assert sdk.wait(c, timeout=60)["state"] == "COMPLETED"
     assert log.read_text().split() == ["a", "b", "c"]
     assert sdk.get(b)["start_time"] >= sdk.get(a)["end_time"]
@@ -61,7 +66,14 @@ def test_array_limit_and_dependency_chain(sdk: Client, server: LiveServer) -> No
     spans = sorted((t["start_time"], t["end_time"]) for t in tasks)
     overlap = max(sum(1 for s, e in spans if s <= t0 < e) for t0, _ in spans)
     assert overlap <= 2
+    assert sdk.wait(cleanup, timeout=60)["state"] == "COMPLETED"  # it stayed DependencyNeverSatisfied
+    assert sdk.wait(after_all, timeout=60)["state"] == "COMPLETED"
+    assert sdk.get(proceed)["reason"] == "DependencyNeverSatisfied"
+    assert min(sdk.get(cleanup)["start_time"], sdk.get(after_all)["start_time"]) >= max(
+        t["end_time"] for t in sdk.get(mixed)["tasks"]
+    )
     sdk.cancel(never)
+    sdk.cancel(proceed)
 
 
 def test_multi_node_job_gets_its_nodes(sdk: Client, server: LiveServer) -> None:

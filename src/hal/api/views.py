@@ -32,7 +32,7 @@ def record(row: Row, now: float, detail: bool = False) -> dict[str, Any]:
         out["predicted_end"] = None
     if detail:
         req = json.loads(row["request"])
-        out["dependencies"] = [f"{k}:{j}" for k, j in req.get("_deps", [])]
+        out["dependencies"] = [f"{k}:{ref}" for k, ref in req.get("dependencies", [])]  # as typed: 6_7, an array
         out["cpus_per_task"] = req.get("cpus_per_task")
         out["array_limit"] = req.get("array_limit")
         out["begin"] = req.get("begin")

@@ -104,13 +104,15 @@ def resolve_ref(store: Store, ref: str) -> list[int]:
     return ids
 
 
-def resolve_deps(store: Store, pairs: list[tuple[str, str]]) -> list[tuple[str, int]]:
-    """``--dependency`` pairs (kind, job reference) into (kind, job id), one per job an array reference names."""
-    out: list[tuple[str, int]] = []
+def resolve_deps(store: Store, pairs: list[tuple[str, str]]) -> list[tuple[str, int, int | None]]:
+    """``--dependency`` pairs (kind, job reference) into (kind, job id, array id or None), one per job an
+    array reference names; the array id marks the tasks of a whole array named (see hal/engine/dependencies)."""
+    out: list[tuple[str, int, int | None]] = []
     for kind, ref in pairs:
         try:
             ids = resolve_ref(store, ref)
         except NotFound as exc:
             raise SubmitError(f"--dependency={kind}:{ref}: {exc.args[0]}") from None
-        out.extend((kind, j) for j in ids)
+        whole = int(ref) if ref.isdigit() and ids != [int(ref)] else None
+        out.extend((kind, j, whole) for j in ids)
     return out

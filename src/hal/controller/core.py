@@ -21,6 +21,7 @@ from hal.controller.jobs import (
     Live,
     Row,
     alloc_json,
+    dependencies,
     launch_spec,
     log_paths,
     new_row,
@@ -45,7 +46,7 @@ from hal.engine.profile import Profile
 from hal.engine.request import Request, request_of
 from hal.executors.api import ExecEvent, ExecEventKind, Executor
 from hal.executors.hostlist import compress
-from hal.model.job import Dependency, DependencyKind
+from hal.model.job import Dependency
 
 log = logging.getLogger("hal.controller")
 
@@ -117,7 +118,7 @@ class Controller:
             self.next_id += len(rows)
             if req.array_limit is not None:
                 self.gates[first] = Gate(req.array_limit)
-            dep_objs = tuple(Dependency(DependencyKind(k), j) for k, j in deps)
+            dep_objs = dependencies(deps)
             for row in rows:
                 self._enqueue(self._live(row, req, dep_objs), now)
             self.wake.set()

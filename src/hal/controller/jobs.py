@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,10 +67,15 @@ def spec_of(job_id: int, req: JobRequest, user: str, submit_time: float, deps: t
 
 
 def deps_of(row: Row) -> tuple[Dependency, ...]:
-    return tuple(Dependency(DependencyKind(k), int(j)) for k, j in json.loads(row["request"]).get("_deps", []))
+    return dependencies(json.loads(row["request"]).get("_deps", []))
 
 
-def request_json(req: JobRequest, deps: list[tuple[str, int]]) -> str:
+def dependencies(stored: Iterable[Sequence[Any]]) -> tuple[Dependency, ...]:
+    """Stored (kind, job id[, array id]) entries; records from before array ids were kept have two."""
+    return tuple(Dependency(DependencyKind(d[0]), int(d[1]), d[2] if len(d) > 2 else None) for d in stored)
+
+
+def request_json(req: JobRequest, deps: list[tuple[str, int, int | None]]) -> str:
     """The stored form of a request, made once per submission (each task row keeps its own index)."""
     data = req.to_dict()
     data["_deps"] = deps

@@ -9,12 +9,13 @@ from dataclasses import dataclass, replace
 from hal.engine.api import Context, Estimate, RuntimePredictor
 from hal.engine.backfill import ConservativeMemo, EasyMemo, conservative_pass, easy_pass
 from hal.engine.capacity import Alloc, Book
+from hal.engine.dependencies import dependency_reason
 from hal.engine.fairshare import UsageLedger, decayed_usage
 from hal.engine.plan import Placement, Plan
 from hal.engine.profile import Profile
 from hal.engine.queue import PendingQueue, Waiting
 from hal.engine.request import request_of
-from hal.model.job import DependencyKind, JobSpec, PendingReason
+from hal.model.job import JobSpec, PendingReason
 from hal.model.resources import ResourceSpace
 
 
@@ -350,18 +351,10 @@ class Scheduler:
         spec = item.spec
         if spec.held:
             return PendingReason.JOB_HELD_USER
-        for dep in spec.dependencies:
-            if dep.kind is DependencyKind.AFTER:
-                if dep.job_id not in self.running and dep.job_id not in self.outcomes:
-                    return PendingReason.DEPENDENCY
-                continue
-            outcome = self.outcomes.get(dep.job_id)
-            if outcome is None:
-                return PendingReason.DEPENDENCY
-            if (dep.kind is DependencyKind.AFTEROK and not outcome) or (
-                dep.kind is DependencyKind.AFTERNOTOK and outcome
-            ):
-                return PendingReason.DEPENDENCY_NEVER_SATISFIED
+        if spec.dependencies:
+            why = dependency_reason(spec.dependencies, self.outcomes, self.running)
+            if why is not None:
+                return why
         if spec.begin_time is not None and spec.begin_time > now:
             return PendingReason.BEGIN_TIME
         return None

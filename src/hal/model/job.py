@@ -90,6 +90,7 @@ class DependencyKind(enum.Enum):
 class Dependency:
     kind: DependencyKind
     job_id: int
+    array: int | None = None  # the array it was named by (``afternotok:ARRAY``): its tasks are judged together
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,43 @@
+"""Whether a job's ``--dependency`` list lets it go, as Slurm judges it, from the outcomes of the jobs it names.
+
+A dependency on a whole job array is stored one per task (each task's end is what releases it), but Slurm
+judges ``afternotok`` on an array by its highest exit code: it holds once every task ended and any one of
+them failed. Taken task by task it could never hold (every task would have to fail), so such entries carry
+the array's id and are judged together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from itertools import groupby
+
+from hal.model.job import Dependency, DependencyKind, PendingReason
+
+NEEDS = {DependencyKind.AFTEROK: True, DependencyKind.AFTERNOTOK: False}  # the outcome each kind waits for
+
+
+def dependency_reason(
+    deps: Sequence[Dependency], outcomes: Mapping[int, bool | None], running: Mapping[int, object]
+) -> PendingReason | None:
+    """None when every dependency holds; DependencyNeverSatisfied when one never can (whatever the others
+    do, as Slurm shows it); Dependency while one still waits. ``outcomes``: True/False once a job ended,
+    None while its outcome is unsettled (outputs being staged out)."""
+    waiting = False
+    singles = [d for d in deps if not (d.kind is DependencyKind.AFTERNOTOK and d.array is not None)]
+    arrays = [d for d in deps if d.kind is DependencyKind.AFTERNOTOK and d.array is not None]
+    for dep in singles:
+        if dep.kind is DependencyKind.AFTER:
+            waiting = waiting or (dep.job_id not in running and dep.job_id not in outcomes)
+            continue
+        outcome = outcomes.get(dep.job_id)
+        if outcome is None:
+            waiting = True
+        elif outcome is not NEEDS.get(dep.kind, outcome):  # afterok on a failure, afternotok on a success
+            return PendingReason.DEPENDENCY_NEVER_SATISFIED
+    for _, tasks in groupby(sorted(arrays, key=lambda d: d.array or 0), key=lambda d: d.array):
+        ends = [outcomes.get(d.job_id) for d in tasks]
+        if None in ends:
+            waiting = True
+        elif all(ends):  # every task succeeded: the array's highest exit code is 0
+            return PendingReason.DEPENDENCY_NEVER_SATISFIED
+    return PendingReason.DEPENDENCY if waiting else None

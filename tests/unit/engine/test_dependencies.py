@@ -1,0 +1,50 @@
+"""Slurm's rules for --dependency, including a whole array named by afternotok (judged by its worst task)."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hal.engine.dependencies import dependency_reason
+from hal.model.job import Dependency, DependencyKind, PendingReason
+
+OK, NOT, ANY, AFTER = DependencyKind.AFTEROK, DependencyKind.AFTERNOTOK, DependencyKind.AFTERANY, DependencyKind.AFTER
+NEVER, WAIT = PendingReason.DEPENDENCY_NEVER_SATISFIED, PendingReason.DEPENDENCY
+
+
+def test_single_jobs() -> None:
+    assert dependency_reason((Dependency(OK, 1),), {1: True}, {}) is None
+    assert dependency_reason((Dependency(OK, 1),), {1: False}, {}) is NEVER
+    assert dependency_reason((Dependency(NOT, 1),), {1: True}, {}) is NEVER
+    assert dependency_reason((Dependency(NOT, 1),), {1: False}, {}) is None
+    assert dependency_reason((Dependency(ANY, 1),), {1: False}, {}) is None
+    assert dependency_reason((Dependency(OK, 1),), {1: None}, {}) is WAIT  # ended, outputs still staging out
+    assert dependency_reason((Dependency(AFTER, 1),), {}, {1: object()}) is None  # it started
+    assert dependency_reason((Dependency(AFTER, 1),), {1: None}, {}) is None
+    assert dependency_reason((Dependency(AFTER, 1),), {}, {}) is WAIT
+    # one that can never hold is shown whatever the order, as Slurm does
+    assert dependency_reason((Dependency(OK, 2), Dependency(OK, 1)), {1: False}, {}) is NEVER
+
+
+def test_afternotok_on_an_array_holds_when_every_task_ended_and_one_failed() -> None:
+    deps = tuple(Dependency(NOT, t, array=10) for t in (10, 11, 12))
+    assert dependency_reason(deps, {10: True, 11: False}, {}) is WAIT  # task 12 still runs
+    assert dependency_reason(deps, {10: True, 11: False, 12: True}, {}) is None
+    assert dependency_reason(deps, {10: True, 11: True, 12: True}, {}) is NEVER
+    # named task by task (afternotok:10_1:10_2) each one must fail, as for any list of jobs
+    each = tuple(Dependency(NOT, t) for t in (10, 11))
+    assert dependency_reason(each, {10: True, 11: False}, {}) is NEVER
+
+
+@given(st.lists(st.sampled_from([True, False, None]), min_size=1, max_size=8))
+def test_an_array_is_judged_by_its_worst_task(ends: list[bool | None]) -> None:
+    outcomes = {100 + i: e for i, e in enumerate(ends)}
+    for kind in (OK, NOT, ANY):
+        deps = tuple(Dependency(kind, j, array=100) for j in outcomes)
+        got = dependency_reason(deps, outcomes, {})
+        if None in ends:
+            assert got in (WAIT, NEVER if kind is OK and False in ends else WAIT)
+            continue
+        worst_ok = all(ends)
+        want = {OK: None if worst_ok else NEVER, NOT: NEVER if worst_ok else None, ANY: None}[kind]
+        assert got is want, (kind, ends)
