@@ -83,7 +83,7 @@ class Scheduler:
             if dep.job_id not in self.known:
                 raise Rejected(f"job {spec.job_id}: dependency on unknown job {dep.job_id}")
         est = self.predictor.predict(spec) if estimate is None else estimate
-        point = est.point if spec.time_limit is None else min(est.point, spec.time_limit)
+        point = est.point if spec.requested is None else min(est.point, spec.requested)
         self._seq += 1
         item = Waiting(spec, req, point, max(est.upper, point), self._seq, req.total[0])
         self._memo_keys(item)

@@ -71,7 +71,7 @@ def _duration(item: Waiting, basis: str) -> float:
 def _past(end: float, act: Active, now: float, rule: str) -> float:
     """``end``, or where the correction rule extends it if the job has already run that long."""
     if end <= now:  # start + extend() can round back onto ``now``: strictly after it, whatever the times
-        end = max(act.start + extend(now - act.start, act.item.spec.time_limit, rule), math.nextafter(now, math.inf))
+        end = max(act.start + extend(now - act.start, act.item.spec.requested, rule), math.nextafter(now, math.inf))
     return end
 
 
@@ -333,7 +333,7 @@ class Forecaster:
         runs = {}
         for w in items:
             ratios = _ratios(errors, w.spec.user, w.estimate)
-            runs[w.spec.job_id] = _capped(w.estimate * ratios[rng.integers(len(ratios))], w.spec.time_limit)
+            runs[w.spec.job_id] = _capped(w.estimate * ratios[rng.integers(len(ratios))], w.spec.requested)
         ends = {}
         for jid, act in s.running.items():
             elapsed, point = now - act.start, max(act.item.estimate, 1.0)
@@ -345,7 +345,7 @@ class Forecaster:
             # Of n ratios, the next one exceeds them all with chance 1/(n + 1): a job that has outlived most
             # of them may well outlive the rest, and then it ends anywhere up to its limit (log-uniform).
             i = int(rng.integers(k, len(ratios) + 1))
-            limit = act.item.spec.time_limit
+            limit = act.item.spec.requested
             if i < len(ratios):
                 total = _capped(point * ratios[i], limit)
             else:

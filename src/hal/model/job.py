@@ -130,6 +130,9 @@ class JobSpec:
     segment: int | None = None
     outputs: tuple[str, ...] = ()
     held: bool = False  # sbatch -H / `hal hold`: never started until released
+    # False: the trace gave no requested time and ``time_limit`` is the replay's stand-in (the job's own run
+    # time, as the reference simulators use it for user estimates); learned predictions must not see it.
+    request_known: bool = True
 
     def __post_init__(self) -> None:
         if self.tasks < 1:
@@ -144,6 +147,12 @@ class JobSpec:
             raise ValueError(f"job {self.job_id}: --switches must be >= 1, got {self.switches}")
         if self.segment is not None and (self.segment < 1 or (self.nodes or 1) % self.segment):
             raise ValueError(f"job {self.job_id}: --segment={self.segment} must divide the node count {self.nodes}")
+
+    @property
+    def requested(self) -> float | None:
+        """The limit the user asked for: what a learned predictor may learn from and cap at."""
+        limit = self.time_limit
+        return limit if limit is not None and limit > 0 and self.request_known else None
 
     @property
     def total(self) -> Resources:

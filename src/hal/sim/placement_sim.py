@@ -145,7 +145,7 @@ class PlacementSimulation:
         act = self.sched.running.get(job.job_id)
         if act is None:
             return
-        new_end = act.start + extend(now - act.start, job.time_limit, self.profile.correction)
+        new_end = act.start + extend(now - act.start, job.requested, self.profile.correction)
         new_end = max(new_end, now + 1.0)  # float rounding must not pin the correction to this instant
         self.sched.extend(job.job_id, new_end)
         self._ends(job.job_id, new_end)

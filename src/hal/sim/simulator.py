@@ -131,7 +131,7 @@ class Simulation:
                 act = sched.running.get(job.job_id)
                 if act is None:
                     continue
-                new_end = corrected_end(act.start, now, job.time_limit, self.profile.correction)
+                new_end = corrected_end(act.start, now, job.requested, self.profile.correction)
                 sched.extend(job.job_id, new_end)
                 if act.start + job.runtime > new_end:  # type: ignore[operator]
                     events.push(new_end, CORRECT, i)

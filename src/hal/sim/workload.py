@@ -80,9 +80,10 @@ def to_workload(trace: SwfTrace, capacity: int | None = None, rules: Cleaning | 
                 raise ValueError(f"job {rec.job_id} needs {procs} processors; the machine has {cap}")
             skipped.append(Problem(line, f"job {rec.job_id}: needs {procs} processors, machine has {cap}"))
             continue
-        req = rec.req_time
+        req, known = rec.req_time, True
         if req <= 0:
-            req = max_req if rules.missing_request == "max" and max_req > 0 else rec.run
+            known = rules.missing_request == "max" and max_req > 0  # a bound the trace gives, not this job's run
+            req = max_req if known else rec.run
             unrequested += 1
         if rec.preceding > 0 and rec.preceding not in loaded:
             unmet.append(rec.job_id)
@@ -108,6 +109,7 @@ def to_workload(trace: SwfTrace, capacity: int | None = None, rules: Cleaning | 
                 queue=rec.queue,
                 runtime=float(rec.run),
                 dependencies=deps,
+                request_known=known,
             )
         )
     notes = []
@@ -120,7 +122,8 @@ def to_workload(trace: SwfTrace, capacity: int | None = None, rules: Cleaning | 
         how = "the largest request in the trace" if rules.missing_request == "max" and max_req > 0 else "its run time"
         notes.append(
             f"{unrequested} job(s) have no requested time (field 9): each one's limit is {how} (with --cluster: "
-            "its partition's time limit), so --estimate user may plan them with what they will really run"
+            "its partition's time limit), so --estimate user may plan them with what they will really run; learned "
+            "predictions (last2, gbm) never see that stand-in"
         )
     if thinking:
         notes.append(

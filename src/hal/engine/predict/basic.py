@@ -46,7 +46,7 @@ class LastTwo:
     history: dict[str, deque[float]] = field(default_factory=dict)
 
     def predict(self, job: JobSpec) -> Estimate:
-        limit = job.time_limit if job.time_limit is not None and job.time_limit > 0 else None
+        limit = job.requested
         past = self.history.get(job.user)
         if not past:
             value = limit if limit is not None else DEFAULT_LIMIT

@@ -105,7 +105,7 @@ class History:
     def row(self, job: JobSpec) -> list[float]:
         """The feature row of ``job`` from completions seen so far (call before ``submitted``)."""
         user = self.users.get(job.user)
-        req = job.time_limit if job.time_limit is not None and job.time_limit > 0 else None
+        req = job.requested
         t = job.submit_time
         row = [
             self.code(0, job.user),
@@ -217,7 +217,7 @@ class History:
         user = self.users.get(job.user)
         if user is None:
             user = self.users[job.user] = UserState()
-        req = job.time_limit if job.time_limit is not None and job.time_limit > 0 else -1.0
+        req = job.requested or -1.0
         user.runs.append((runtime, req))
         user.derived = None
         user.completed += 1

@@ -113,7 +113,7 @@ class GbmPredictor:
     def input_of(self, job: JobSpec) -> list[float]:
         """Features and candidates (log seconds relative to the request) known now (nothing is recorded)."""
         row = self.history.row(job)
-        limit = job.time_limit if job.time_limit is not None and job.time_limit > 0 else None
+        limit = job.requested
         cands = History.candidates(row, limit)
         lreq = cands[-1]
         row += [c - lreq for c in cands]
@@ -137,7 +137,7 @@ class GbmPredictor:
         # start + limit can round back onto the very instant a job is found overrunning (an endless
         # extension in the simulator); integer times add up exactly.
         value = float(math.ceil(max(math.exp(guess), 1.0)))
-        limit = job.time_limit if job.time_limit is not None and job.time_limit > 0 else None
+        limit = job.requested
         upper = float(math.ceil(value * self.upper_factor))
         if limit is not None:
             value, upper = min(value, limit), min(upper, limit)
