@@ -118,3 +118,22 @@ def test_what_the_replay_reads_differently_is_noted() -> None:
     assert "1 job(s) name in field 17 a preceding job that is not an earlier job" in work.notes[0]
     assert "e.g. job 2" in work.notes[0] and "1 job(s) have a think time" in work.notes[1]
     assert not to_workload(SwfTrace([rec(1)], {"MaxProcs": "16"})).notes
+
+
+def test_a_missing_request_stands_in_for_user_estimates_only() -> None:
+    """The run time fills in a missing request (field 9) for user estimates, as the reference simulators do; a
+    learned predictor capped at it, or the engine capping predictions at it, knew every job's real end."""
+    from hal.engine.predict.basic import LastTwo, UserEstimate
+
+    w = to_workload(trace(rec(1, run=50, req=-1), rec(2, run=1000, req=-1), rec(3, run=70, req=4000)))
+    first, second, third = w.jobs
+    assert (second.time_limit, second.request_known, second.requested) == (1000.0, False, None)
+    assert (third.requested, third.request_known) == (4000.0, True)
+    assert UserEstimate().predict(second).point == 1000.0  # the documented convention (noted in w.notes)
+    last2 = LastTwo()
+    last2.observe(first, 50.0, 60.0)
+    last2.observe(third, 5000.0, 6000.0)  # a job may outrun its request in a trace
+    assert last2.predict(second).point == 2525.0  # the mean of the user's last two, not capped at its run
+    assert any("never see that stand-in" in n for n in w.notes)
+    maxed = to_workload(trace(rec(1, req=-1), rec(2, req=900)), rules=Cleaning(missing_request="max"))
+    assert maxed.jobs[0].requested == 900.0  # the trace's largest request is a bound it gives, not a leak
