@@ -146,11 +146,9 @@ def save_predictor(live: LivePredictor) -> Path | None:
     caught_up(pred)
     if pred.model is None:
         return None
-    tmp = path.with_name(path.name + ".tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        save_model(pred, tmp)
-        os.replace(tmp, path)
+        save_model(pred, path)  # atomically
     except (ModelFileError, OSError) as exc:  # shutdown goes on; the records relearn it at the next start
         log.warning("runtime model not saved to %s: %s", path, exc)
         return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import os
 import zipfile
 from collections import deque
 from dataclasses import asdict, fields
@@ -77,7 +78,8 @@ def history_from_json(data: dict[str, Any]) -> History:
 
 
 def save_model(predictor: GbmPredictor, path: str | Path) -> None:
-    """Write the predictor's current model, settings, history and training window."""
+    """Write the predictor's current model, settings, history and training window, through a temporary file
+    renamed over ``path``: a write that fails (a full disk) leaves the model that was there."""
     if predictor.model is None:
         raise ModelFileError("nothing to save: the predictor has no trained model yet (too few completions)")
     meta = {
@@ -108,11 +110,18 @@ def save_model(predictor: GbmPredictor, path: str | Path) -> None:
         ),
         pending_guess=np.asarray([np.nan if g is None else g for _, g in predictor.pending.values()], np.float64),
     )
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("meta.json", json.dumps(meta))
-        for i, text in enumerate(predictor.model.texts):
-            zf.writestr(f"booster_{i}.txt", text)
-        zf.writestr("window.npz", window.getvalue())
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("meta.json", json.dumps(meta))
+            for i, text in enumerate(predictor.model.texts):
+                zf.writestr(f"booster_{i}.txt", text)
+            zf.writestr("window.npz", window.getvalue())
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ModelFileError(f"cannot write the model to {target}: {exc.strerror or exc}") from None
 
 
 def load_model(path: str | Path, trainer: Trainer | None = None) -> GbmPredictor:

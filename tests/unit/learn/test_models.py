@@ -66,6 +66,24 @@ def test_save_and_load_give_the_same_predictions(tmp_path: Path, sample_history:
     assert loaded.upper_factor == pred.upper_factor
 
 
+def test_a_save_that_fails_keeps_the_model_that_was_there(
+    tmp_path: Path, sample_history: History, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It wrote into the file itself: a full disk left a truncated zip where a good model had been."""
+    pred = trained(sample_history)
+    path = tmp_path / "model.hal"
+    save_model(pred, path)
+    before = path.read_bytes()
+
+    def full(self: zipfile.ZipFile, name: str, data: str | bytes, *a: object, **k: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(zipfile.ZipFile, "writestr", full)
+    with pytest.raises(ModelFileError, match=f"cannot write the model to {path}: No space left on device"):
+        save_model(pred, path)
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["model.hal"]
+
+
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "version", "booster", "selected", "missing"])
 def test_bad_model_files_fail_clearly_and_fall_back(tmp_path: Path, sample_history: History, damage: str) -> None:
     path = tmp_path / "model.hal"
