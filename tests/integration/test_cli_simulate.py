@@ -353,3 +353,17 @@ def test_trace_check_reports_what_a_replay_skips_and_refuses(tmp_path: Path, sam
     header.write_text("; MaxProcs: abc\n" + line.format(p=2))
     done = CliRunner().invoke(app, ["trace", "check", str(header)])
     assert done.exit_code == 1 and "header MaxProcs: 'abc' is not a number" in " ".join(done.output.split())
+
+
+def test_jobs_out_describes_the_record_replayed_when_an_id_repeats(tmp_path: Path) -> None:
+    """The second record of a repeated id is skipped, but --jobs-out wrote it in place of the job simulated."""
+    trace = tmp_path / "dup.swf"
+    trace.write_text(
+        "; MaxProcs: 100\n1 0 0 100 4 -1 -1 4 200 -1 1 1 1 -1 -1 -1 -1 -1\n"
+        "1 10 0 50 2 -1 -1 2 100 -1 1 1 1 -1 -1 -1 -1 -1\n3 20 0 60 4 -1 -1 4 100 -1 1 2 1 -1 -1 -1 -1 -1\n"
+    )
+    out = tmp_path / "out.swf"
+    result = CliRunner().invoke(app, ["simulate", str(trace), "--jobs-out", str(out)])
+    assert result.exit_code == 0, result.output
+    first = read_swf(out).records[0]
+    assert (first.job_id, first.submit, first.run, first.procs) == (1, 0, 100, 4)

@@ -15,7 +15,9 @@ from hal.sim.swf import SwfRecord, SwfTrace, format_record
 def write_jobs_swf(path: str | Path, trace: SwfTrace, out: Outcome, note: str = "") -> int:
     """Writes the input records in submit order (as SWF orders them) with field 3 replaced by the simulated
     wait, under the input's header (partition names, start time), so the file replays like the input."""
-    records: dict[int, SwfRecord] = {r.job_id: r for r in trace.records}
+    records: dict[int, SwfRecord] = {}
+    for r in trace.records:  # a repeated job id: the first record is the job replayed (hal/sim/workload.py)
+        records.setdefault(r.job_id, r)
     done = np.flatnonzero(out.done)
     order = done[np.lexsort((out.job_id[done], out.submit[done]))]
     header = {k: v for k, v in trace.header.items() if k not in ("MaxProcs", "MaxJobs", "MaxRecords")}
