@@ -101,3 +101,20 @@ def test_options_that_would_be_ignored_are_refused_and_a_missing_model_is_an_err
         assert done.returncode == 2 and message in said and "Traceback" not in said, (args, said)
     sim = hal("simulate", str(SAMPLE), "--estimate", "gbm", "--model", str(tmp_path / "typo.hal"))
     assert sim.returncode == 2 and "model file not found" in " ".join(sim.stderr.split())
+
+
+def test_empty_classes_have_no_scores_and_missing_requests_are_noted(tmp_path: Path) -> None:
+    trace = tmp_path / "short.swf"  # every job under a minute, one without a requested time
+    rows = [f"{i} {i * 10} 0 {20 + i} 1 -1 -1 1 {-1 if i == 1 else 600} -1 1 1 1 -1 -1 -1 -1 -1" for i in range(1, 5)]
+    trace.write_text("; MaxProcs: 8\n" + "\n".join(rows) + "\n")
+    done = hal("predict-eval", str(trace), "--predictor", "user", "--json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["by_class"]["> 4 h"] == {"jobs": 0, "accuracy": None, "mae": None, "median_ae": None,
+                                         "under_rate": None}  # fmt: skip
+    assert "1 job(s) have no requested time" in " ".join(done.stderr.split())
+    table = hal("predict-eval", str(trace), "--predictor", "last2")
+    cells = [line.replace("\u2502", " ").split() for line in table.stdout.splitlines()]
+    assert ["> 4 h", "0", "-", "-", "-", "-"] in [[" ".join(c[:-5]), *c[-5:]] for c in cells if len(c) > 5]
+    bad = hal("predict-eval", str(trace), "--predictor", "gbm", "--under-penalty", "-1")
+    assert bad.returncode != 0 and "--under-penalty" in bad.stderr

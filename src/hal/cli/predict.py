@@ -11,6 +11,7 @@ from rich.table import Table
 
 from hal.cli.common import err, fail, out, report_problems, writable_files
 from hal.engine.api import RuntimePredictor
+from hal.engine.predict.basic import DEFAULT_LIMIT
 from hal.engine.predict.gbm import GbmPredictor
 from hal.engine.predict.registry import GBM_NAMES, make_predictor
 from hal.engine.predict.trees import GbmConfig
@@ -39,6 +40,8 @@ def gbm_config(
         raise fail(f"{named}: settings of the gbm models; --predictor {predictor} has none")
     if retrain_every < 0:
         raise fail(f"--retrain-every must be >= 0 completions (0: the mode's default), not {retrain_every}")
+    if under_penalty < 0:
+        raise fail(f"--under-penalty is a score taken off under-predicting choices: >= 0, not {under_penalty}")
     if predictor == "gbm-regress":
         if mode not in (None, "regress"):
             raise fail("--predictor gbm-regress is --mode regress; drop --mode or use --predictor gbm")
@@ -84,6 +87,9 @@ def table_of(ev: Evaluation) -> Table:
         table.add_column(col, justify="right")
     rows = [("all", ev.overall), *ev.by_class.items()]
     for label, s in rows:
+        if not s.jobs:
+            table.add_row(label, "0", "-", "-", "-", "-")
+            continue
         table.add_row(
             label, f"{s.jobs:,}", f"{s.accuracy:.3f}", f"{s.mae:,.0f}", f"{s.median_ae:,.0f}", f"{s.under_rate:.1%}"
         )
@@ -121,6 +127,13 @@ def predict_eval(
     if not history.jobs:
         raise fail(f"{trace}: no usable jobs")
     cfg = gbm_config(predictor, mode, objective, alpha, under_penalty, retrain_every)
+    unrequested = sum(1 for j in history.jobs if j.time_limit is None)
+    if unrequested and predictor == "user":
+        err.print(
+            f"[yellow]note:[/] {unrequested:,} job(s) have no requested time (field 9): the user predictor predicts "
+            f"{DEFAULT_LIMIT:,.0f} s for them (hal simulate plans them with their run time, as the reference "
+            "simulators do)"
+        )
     if save_model_to is not None:
         if predictor not in GBM_NAMES:
             raise fail("--save-model needs --predictor gbm or gbm-regress")

@@ -8,6 +8,7 @@ finished strictly before the job was submitted.
 from __future__ import annotations
 
 import heapq
+import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -78,8 +79,8 @@ class Scores:
 
     @staticmethod
     def of(pred: npt.NDArray[np.float64], real: npt.NDArray[np.float64]) -> Scores:
-        if len(pred) == 0:
-            return Scores(0, 0.0, 0.0, 0.0, 0.0)
+        if len(pred) == 0:  # an empty runtime class has no scores (null in JSON), not perfect or zero ones
+            return Scores(0, math.nan, math.nan, math.nan, math.nan)
         hi = np.maximum(pred, real)
         ratio = np.where(hi > 0, np.minimum(pred, real) / np.where(hi > 0, hi, 1.0), 1.0)
         err = np.abs(pred - real)
@@ -102,11 +103,15 @@ class Evaluation:
         return {
             "predictor": self.predictor,
             "trace": self.trace,
-            **asdict(self.overall),
-            "by_class": {k: asdict(v) for k, v in self.by_class.items()},
+            **_json(asdict(self.overall)),
+            "by_class": {k: _json(asdict(v)) for k, v in self.by_class.items()},
             "predict_us_per_job": self.predict_us,
             "total_us_per_job": self.total_us,
         }
+
+
+def _json(scores: dict[str, float]) -> dict[str, float | None]:
+    return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in scores.items()}
 
 
 def replay(history: History, predictor: RuntimePredictor) -> tuple[npt.NDArray[np.float64], float, float]:
