@@ -14,13 +14,19 @@ def compress(names: Iterable[str]) -> str:
     plain: list[str] = []
     order: list[tuple[str, int]] = []  # ("plain", i) or ("group", i): keeps the caller's order
     index: dict[tuple[str, int], int] = {}
+    names = list(names)
+    padded: set[tuple[str, int]] = set()  # (prefix, width) of zero-padded numbers: gb09 makes gb10 one of them
+    for m in filter(None, map(_NAME.match, names)):
+        if _width(m.group(2)):
+            padded.add((m.group(1), _width(m.group(2))))
     for name in names:
         m = _NAME.match(name)
         if not m:
             order.append(("plain", len(plain)))
             plain.append(name)
             continue
-        key = (m.group(1), _width(m.group(2)))
+        digits = m.group(2)
+        key = (m.group(1), _width(digits) or (len(digits) if (m.group(1), len(digits)) in padded else 0))
         if key not in index:
             index[key] = len(groups)
             groups.append((m.group(1), []))

@@ -70,9 +70,18 @@ def test_environment_has_hal_and_slurm_names() -> None:
 
 
 def test_hostlist_round_trip() -> None:
-    for names in (["n0", "n1", "n2", "n5"], ["gpu001", "gpu002", "gpu010"], ["a", "n1", "b"], ["n9", "n10"]):
+    for names in (
+        ["n0", "n1", "n2", "n5"],
+        ["gpu001", "gpu002", "gpu010"],
+        ["a", "n1", "b"],
+        ["n9", "n10"],
+        ["gb09", "gb10"],
+    ):
         assert hostlist.expand(hostlist.compress(names)) == names
     assert hostlist.compress(["n0", "n1", "n2", "n5"]) == "n[0-2,5]"
+    assert hostlist.compress(["gb09", "gb10", "gb11", "gb12"]) == "gb[09-12]"  # was gb09,gb[10-12]
+    assert hostlist.compress(["gb099", "gb100"]) == "gb[099-100]" and hostlist.compress(["n9", "n10"]) == "n[9-10]"
+    assert hostlist.compress(["n1", "n10"]) == "n[1,10]"
     assert hostlist.counts([2, 2, 4]) == "2(x2),4"
 
 
