@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from hal.cli.common import err, fail, out, writable_files
-from hal.cli.live import JsonOpt, client, duration, emit_json, parse_states, parse_when, stamp, tres
+from hal.cli.live import JsonOpt, client, duration, emit_json, parse_states, parse_when, sacct_duration, stamp, tres
 from hal.executors.hostlist import expand
 
 DEFAULT = "JobID,JobName,Partition,Account,AllocCPUS,State,ExitCode"
@@ -18,7 +18,7 @@ FIELDS: dict[str, Callable[[dict[str, Any]], str]] = {
     "jobid": lambda j: j["id"], "jobname": lambda j: j["name"], "partition": lambda j: j["partition"],
     "account": lambda j: j["account"], "user": lambda j: j["user"], "alloccpus": lambda j: str(j["alloc_cpus"]),
     "state": lambda j: j["state"], "exitcode": lambda j: f"{j['exit_code'] or 0}:{j['signal'] or 0}",
-    "elapsed": lambda j: duration(j["elapsed"]), "timelimit": lambda j: duration(j["time_limit"]),
+    "elapsed": lambda j: sacct_duration(j["elapsed"]), "timelimit": lambda j: sacct_duration(j["time_limit"]),
     "submit": lambda j: stamp(j["submit_time"]), "start": lambda j: stamp(j["start_time"]),
     "end": lambda j: stamp(j["end_time"]), "nodelist": lambda j: j["nodelist"],
     "maxrss": lambda j: f"{j['max_rss_mb']:.0f}M", "totalcpu": lambda j: duration(j["cpu_seconds"]),

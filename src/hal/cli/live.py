@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -36,6 +37,20 @@ def emit_json(value: Any) -> None:
     typer.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
 
 
+_UNIT_NAMES = {1: ",s,sec,secs,second,seconds", 60: "m,min,mins,minute,minutes", 3600: "h,hr,hrs,hour,hours",
+               86400: "d,day,days", 604800: "w,week,weeks"}  # fmt: skip
+UNITS = {unit: scale for scale, names in _UNIT_NAMES.items() for unit in names.split(",")}  # now-N<unit>, as sacct
+
+
+def sacct_duration(seconds: float | None) -> str:
+    """sacct's Elapsed and Timelimit: [D-]HH:MM:SS (squeue's TIME is shorter, see ``duration``)."""
+    if seconds is None:
+        return "UNLIMITED"
+    days, s = divmod(max(int(seconds), 0), 86400)
+    text = f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+    return f"{days}-{text}" if days else text
+
+
 def duration(seconds: float | None) -> str:
     """Slurm's elapsed format: M:SS, H:MM:SS or D-HH:MM:SS; UNLIMITED when there is no limit."""
     if seconds is None:
@@ -61,11 +76,12 @@ def parse_when(text: str | None) -> float | None:
     """sacct's -S/-E: an ISO date or time, or now-N[s|m|h|d]."""
     if text is None:
         return None
-    if text.startswith("now-"):
-        amount = text[4:]
-        unit = amount[-1] if amount[-1] in "smhd" else "s"
-        number = float(amount.rstrip("smhd"))
-        return time.time() - number * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
+    m = re.fullmatch(r"now(?:-(\d+(?:\.\d+)?)\s*([a-z]*))?", text.strip().lower())
+    if m:  # Slurm's now[-count[seconds|minutes|hours|days|weeks]] (and their abbreviations)
+        number, scale = float(m.group(1) or 0), UNITS.get(m.group(2) or "")
+        if scale is None:
+            raise fail(f"cannot read time {text!r}: the unit is seconds, minutes, hours, days or weeks")
+        return time.time() - number * scale
     try:
         return datetime.fromisoformat(text).timestamp()
     except ValueError:

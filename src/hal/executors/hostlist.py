@@ -16,9 +16,9 @@ def compress(names: Iterable[str]) -> str:
     index: dict[tuple[str, int], int] = {}
     names = list(names)
     padded: set[tuple[str, int]] = set()  # (prefix, width) of zero-padded numbers: gb09 makes gb10 one of them
-    for m in filter(None, map(_NAME.match, names)):
-        if _width(m.group(2)):
-            padded.add((m.group(1), _width(m.group(2))))
+    for found in filter(None, map(_NAME.match, names)):
+        if _width(found.group(2)):
+            padded.add((found.group(1), _width(found.group(2))))
     for name in names:
         m = _NAME.match(name)
         if not m:
