@@ -98,6 +98,7 @@ class Client:
         env: dict[str, str] | None = None,
         workdir: str | None = None,
         idempotency_key: str | None = None,
+        args: list[str] | None = None,
     ) -> dict[str, Any]:
         """Submit a batch script (or ``wrap`` a command); options use sbatch's long names, e.g.
         ``{"time": "10:00", "ntasks": 4}``. A retry with the same ``idempotency_key`` returns the same job."""
@@ -108,6 +109,7 @@ class Client:
             "env": env if env is not None else {},
             "workdir": workdir or self.workdir or os.getcwd(),
             "idempotency_key": idempotency_key or str(uuid.uuid4()),
+            "args": list(args or []),
         }
         return dict(self._call("POST", "/v1/jobs", json=body).json())
 

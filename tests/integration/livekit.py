@@ -89,9 +89,13 @@ class LiveServer:
     def client(self, token: str | None = None) -> Client:
         return Client(self.url, token or self.token(), workdir=str(self.work))
 
-    def cli(self, *args: str, token: str | None = None, check: bool = False) -> subprocess.CompletedProcess[str]:
+    def cli(
+        self, *args: str, token: str | None = None, check: bool = False, stdin: str = ""
+    ) -> subprocess.CompletedProcess[str]:
         env = self.env if token is None else {**self.env, "HAL_TOKEN": token}
-        res = subprocess.run([*HAL, *args], env=env, cwd=self.work, capture_output=True, text=True, timeout=120)
+        res = subprocess.run(
+            [*HAL, *args], env=env, cwd=self.work, capture_output=True, text=True, timeout=120, input=stdin
+        )
         if check and res.returncode != 0:
             raise AssertionError(f"hal {' '.join(args)} exited {res.returncode}:\n{res.stdout}\n{res.stderr}")
         return res

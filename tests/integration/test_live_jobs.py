@@ -151,3 +151,35 @@ def test_a_script_files_name_is_the_default_job_name(server: LiveServer) -> None
     third = server.cli("submit", "--parsable", "-J", "given", str(plain), check=True).stdout.strip()
     names = [json.loads(server.cli("show", j, "--json", check=True).stdout)["name"] for j in (first, second, third)]
     assert names == ["train_model.sh", "mine", "given"]
+
+
+def test_slurm_scripts_as_a_group_has_them(server: LiveServer) -> None:
+    """Habits a QA migration found broken: script arguments, a script piped in, --mail-type in every script,
+    --comment, --open-mode=append, sbatch --wait's exit code, SLURM_RESTART_COUNT, --nice/--no-requeue."""
+    script = server.work / "args.sh"
+    script.write_text(
+        '#!/bin/sh\n#SBATCH --mail-type=END,FAIL --mail-user=me@example.org\n#SBATCH --output=args-%j.out\n'
+        'echo "1=$1 2=$2 3=$3 n=$# restarts=$SLURM_RESTART_COUNT"\n'
+    )  # fmt: skip
+    done = server.cli("submit", "--parsable", "--comment", "run 7 of the sweep", str(script), "alpha", "b 2", "-x")
+    assert done.returncode == 0, done.stderr
+    job = done.stdout.strip()
+    assert "HAL sends no mail" in " ".join(done.stderr.split())
+    assert server.cli("wait", job, "--timeout", "60").returncode == 0
+    assert (server.work / f"args-{job}.out").read_text() == "1=alpha 2=b 2 3=-x n=3 restarts=0\n"
+    assert "Comment=run 7 of the sweep" in " ".join(server.cli("show", job, check=True).stdout.split())
+    piped = server.cli("submit", "--parsable", "-o", "piped.out", stdin="#!/bin/sh\necho from stdin\n")
+    assert piped.returncode == 0, piped.stderr
+    assert server.cli("wait", piped.stdout.strip(), "--timeout", "60").returncode == 0
+    assert (server.work / "piped.out").read_text() == "from stdin\n"
+    empty = server.cli("submit")
+    assert empty.returncode != 0 and "standard input (it was empty)" in " ".join(empty.stderr.split())
+    for word in ("one", "two"):
+        appended = server.cli("submit", "--parsable", "--open-mode=append", "-o", "log.txt", "--wrap", f"echo {word}")
+        assert server.cli("wait", appended.stdout.strip(), "--timeout", "60").returncode == 0
+    assert (server.work / "log.txt").read_text() == "one\ntwo\n"
+    waited = server.cli("submit", "--wait", "--nice", "5", "--no-requeue", "--wrap", "exit 3")
+    assert waited.returncode == 3 and waited.stdout.startswith("Submitted batch job "), waited.stderr
+    assert server.cli("submit", "--wait", "--wrap", "true").returncode == 0
+    bad = server.cli("submit", "--open-mode=sideways", "--wrap", "true")
+    assert bad.returncode != 0 and "use append or truncate" in bad.stderr

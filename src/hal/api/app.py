@@ -40,6 +40,7 @@ class SubmitBody(BaseModel):
     env: dict[str, str] = Field(default_factory=dict, description="environment the job runs with (--export)")
     workdir: str = Field("/", description="absolute working directory (--chdir)")
     idempotency_key: str | None = Field(None, max_length=128)
+    args: list[str] = Field(default_factory=list, max_length=4096, description="the script's arguments")
 
 
 class TokenBody(BaseModel):
@@ -106,7 +107,7 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
         options = _options(body.options)
         if body.wrap and not options.get("job-name"):
             options["job-name"] = "wrap"  # sbatch's name for a --wrap job
-        req = build_request(script, options, body.env, body.workdir, ctl.clock())
+        req = build_request(script, options, body.env, body.workdir, ctl.clock(), body.args)
         key = body.idempotency_key or idempotency_key
         done = ctl.submit(req, who.user, key)
         if done.replayed:
@@ -116,6 +117,7 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
             "job_ids": done.job_ids,
             "array_job_id": done.array_job_id,
             "replayed": done.replayed,
+            "notes": req.notes,  # options accepted but not acted on: the CLI prints them, as sbatch warns
         }
 
     @app.get("/v1/jobs")

@@ -39,6 +39,7 @@ def record(row: Row, now: float, detail: bool = False) -> dict[str, Any]:
         out["features"] = req.get("features") or []
         out["released"] = req.get("_released")  # the last hal release of a held job
         out["script"] = req.get("script")
+        out["comment"] = req.get("comment", "")
         out["placement_request"] = {k: req[k] for k in PLACEMENT_KEYS if req.get(k) not in (None, "")}
         out["input_data"] = req.get("inputs") or []
         out["output_data"] = req.get("outputs") or []

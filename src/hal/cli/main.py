@@ -58,7 +58,7 @@ def build(names: list[str] | None = None) -> typer.Typer:
         if kind == "group":
             app.add_typer(target, name=name)
         else:
-            settings: dict[str, Any] = getattr(module, "CONTEXT", {}) if name == "run" else {}
+            settings: dict[str, Any] = getattr(module, "CONTEXT", {})  # e.g. what follows a script is its own
             app.command(name, context_settings=settings or None)(target)
     return app
 

@@ -44,7 +44,7 @@ def _lines(j: dict[str, Any]) -> list[str]:
         f" NumTasks={j['req_tasks']} CPUs/Task={j.get('cpus_per_task', 1)}"
         f" ReqTRES={tres(j)}" + (f" AllocTRES={tres(j, allocated=True)}" if j.get("nodelist") else ""),
         f"   Dependency={','.join(j.get('dependencies') or []) or '(null)'}",
-        f"   WorkDir={j['workdir']}",
+        f"   WorkDir={j['workdir']}" + (f" Comment={j['comment']}" if j.get("comment") else ""),
         f"   StdOut={j['stdout_path'] or '(not started)'}",
         f"   StdErr={j['stderr_path'] or '(not started)'}",
     ]
@@ -57,6 +57,8 @@ def _lines(j: dict[str, Any]) -> list[str]:
         lines.append(f"   Why={why}{start}")
     elif j["state"] == "CONFIGURING":
         lines.append("   Why=it holds its nodes while its --input-data are staged into their caches")
+    elif j["state"] == "STAGE_OUT":
+        lines.append("   Why=its processes ended; its --output-data are being copied out, then it ends")
     elif j["state"] == "RUNNING" and j.get("predicted_end"):
         lines.append(f"   PredictedEnd={stamp(j['predicted_end'])} (planner's forecast; the kill limit is TimeLimit)")
     return lines

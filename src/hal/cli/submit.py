@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import uuid
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from hal.cli.common import fail, out
+from hal.cli.common import err, fail, out
 from hal.cli.live import JsonOpt, client, emit_json
 
 Opt = typer.Option
+CONTEXT = {"allow_interspersed_args": False}  # sbatch: what follows the script is the script's, options too
 
 
 def submit(
-    script: Annotated[Path | None, typer.Argument(help="batch script; omit with --wrap")] = None,
+    script: Annotated[Path | None, typer.Argument(help="batch script; omit with --wrap or pipe it in")] = None,
+    script_args: Annotated[list[str] | None, typer.Argument(help="the script's arguments ($1, $2, ...)")] = None,
     wrap: Annotated[str | None, Opt(help="run this shell command as the job's script")] = None,
     job_name: Annotated[str | None, Opt("--job-name", "-J")] = None,
     nodes: Annotated[str | None, Opt("--nodes", "-N")] = None,
@@ -44,6 +47,13 @@ def submit(
     array: Annotated[str | None, Opt("--array", "-a", help="e.g. 0-99%10")] = None,
     begin: Annotated[str | None, Opt("--begin", "-b", help="now+60, HH:MM or an ISO time")] = None,
     requeue: Annotated[bool, Opt("--requeue", help="requeue after a node failure")] = False,
+    no_requeue: Annotated[bool, Opt("--no-requeue", help="never requeue (the default)")] = False,
+    nice: Annotated[int | None, Opt("--nice", help="lower this job's priority by N (admins: may be negative)")] = None,
+    comment: Annotated[str | None, Opt("--comment", help="free text kept with the job (hal show, history)")] = None,
+    open_mode: Annotated[str | None, Opt("--open-mode", help="append|truncate (default) the output files")] = None,
+    mail_type: Annotated[str | None, Opt("--mail-type", help="accepted for Slurm scripts; HAL sends no mail")] = None,
+    mail_user: Annotated[str | None, Opt("--mail-user", help="accepted for Slurm scripts; HAL sends no mail")] = None,
+    wait: Annotated[bool, Opt("--wait", "-W", help="return when the job ends, with its exit code")] = False,
     exclusive: Annotated[bool, Opt("--exclusive")] = False,
     hold: Annotated[bool, Opt("--hold", "-H", help="submit held: it starts only after hal release")] = False,
     chdir: Annotated[str | None, Opt("--chdir", "-D")] = None,
@@ -64,20 +74,22 @@ def submit(
     json_out: bool = JsonOpt,
 ) -> None:
     """Submit a batch script, as sbatch does: prints 'Submitted batch job ID'."""
-    if script is None and wrap is None:
-        raise fail("give a script file or --wrap 'command'")
     text = ""
-    if script is not None:
+    if script is None and wrap is None:
+        if sys.stdin.isatty():
+            raise fail("give a script file, --wrap 'command', or the script on standard input")
+        data = sys.stdin.buffer.read()  # sbatch reads the script from standard input when no file is named
+        if not data.strip():
+            raise fail("give a script file, --wrap 'command', or the script on standard input (it was empty)")
+        text = _text(data, "the script on standard input")
+    elif script is not None:
         try:
             data = script.read_bytes()
         except OSError as exc:
             raise fail(f"cannot read {script}: {exc.strerror}") from None
-        if b"\x00" in data:
-            raise fail(f"{script} looks binary (it contains NUL bytes); submit a text script")
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise fail(f"{script} is not UTF-8 text") from None
+        text = _text(data, str(script))
+    if script_args and script is None:
+        raise fail(f"arguments {' '.join(script_args)!r} without a script file (--wrap takes one command line)")
     values = {
         "job-name": job_name, "nodes": nodes, "ntasks": ntasks, "ntasks-per-node": ntasks_per_node,
         "cpus-per-task": cpus_per_task, "mem": mem, "mem-per-cpu": mem_per_cpu, "gres": gres, "gpus": gpus,
@@ -86,6 +98,8 @@ def submit(
         "time": time, "partition": partition, "account": account, "qos": qos, "output": output, "error": error,
         "dependency": dependency, "array": array, "begin": begin, "requeue": requeue or None,
         "exclusive": exclusive or None, "hold": hold or None, "chdir": chdir, "export": export,
+        "no-requeue": no_requeue or None, "nice": nice, "comment": comment, "open-mode": open_mode,
+        "mail-type": mail_type, "mail-user": mail_user,
     }  # fmt: skip
     placement = {"input-data": input_data, "output-data": output_data, "switches": switches, "segment": segment}
     values.update({**placement, "topology": topology})
@@ -100,13 +114,39 @@ def submit(
             env=dict(os.environ),
             workdir=str(Path(chdir).resolve()) if chdir else os.getcwd(),
             idempotency_key=idempotency_key or str(uuid.uuid4()),
+            args=list(script_args or []),
         )
+        for note in done.get("notes") or []:
+            err.print(f"hal submit: {note}", highlight=False)
+        if wait:
+            if not (json_out or parsable):
+                out.print(f"Submitted batch job {done['job_id']}", highlight=False)
+            raise typer.Exit(_waited(c, done))
     if json_out:
         emit_json(done)
     elif parsable:
         typer.echo(done["job_id"])
     else:
         out.print(f"Submitted batch job {done['job_id']}", highlight=False)
+
+
+def _text(data: bytes, where: str) -> str:
+    if b"\x00" in data:
+        raise fail(f"{where} looks binary (it contains NUL bytes); submit a text script")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise fail(f"{where} is not UTF-8 text") from None
+
+
+def _waited(c: Any, done: dict[str, Any]) -> int:
+    """sbatch --wait's exit code: the job's (an array's highest), 1 when it ended without one (cancelled)."""
+    rec = c.wait(done["job_id"])
+    tasks = rec.get("tasks") or [rec]
+    if all(t["state"] == "COMPLETED" for t in tasks):
+        return 0
+    codes = [t.get("exit_code") for t in tasks if t["state"] != "COMPLETED"]
+    return max((int(x) for x in codes if x), default=1)
 
 
 def _names_itself(text: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -29,7 +30,8 @@ SHORT = {
 VALUED = {
     "job-name", "nodes", "ntasks", "ntasks-per-node", "cpus-per-task", "mem", "mem-per-cpu", "gres", "gpus",
     "time", "partition", "account", "qos", "output", "error", "dependency", "array", "begin", "chdir", "export",
-    "nice", "wrap", "gpus-per-node", "gpus-per-task", "constraint", "nodelist",
+    "nice", "wrap", "gpus-per-node", "gpus-per-task", "constraint", "nodelist", "comment", "open-mode",
+    "mail-type", "mail-user",
 }  # fmt: skip
 VALUED |= {"input-data", "output-data", "switches", "segment", "topology"}  # data plane and topology requests
 FLAGS = {"requeue", "no-requeue", "exclusive", "hold"}
@@ -72,6 +74,10 @@ class JobRequest:
     hold_admin: bool = False  # held by an administrator (JobHeldAdmin): only an administrator releases it
     features: list[str] = field(default_factory=list)  # -C/--constraint=a&b: every one of the nodes' features
     node_names: list[str] = field(default_factory=list)  # -w/--nodelist=n[01-02]: on these nodes only
+    args: list[str] = field(default_factory=list)  # what follows the script, as in `sbatch job.sh a b`
+    comment: str = ""  # --comment: shown by hal show and history, as Slurm's Comment
+    open_mode: str = "truncate"  # --open-mode=append keeps an earlier run's output (a requeue, a restart)
+    notes: list[str] = field(default_factory=list)  # what the submitter is told: options accepted but not acted on
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -252,7 +258,9 @@ def _env(text: str, env: dict[str, str]) -> dict[str, str]:
     return out
 
 
-def build_request(script: str, overrides: dict[str, str], env: dict[str, str], workdir: str, now: float) -> JobRequest:
+def build_request(
+    script: str, overrides: dict[str, str], env: dict[str, str], workdir: str, now: float, args: Sequence[str] = ()
+) -> JobRequest:
     """Script directives first, then the command line's options on top, as sbatch does."""
     check_script(script)
     unknown = sorted(set(overrides) - VALUED - FLAGS)
@@ -306,8 +314,33 @@ def build_request(script: str, overrides: dict[str, str], env: dict[str, str], w
         env={**_env(options.get("export", "ALL"), env), **_gpu_env(options)},
         features=parse_constraint(options["constraint"]) if options.get("constraint") else [],
         node_names=listed,
+        args=list(args),
+        comment=_comment(options),
+        open_mode=_open_mode(options),
+        notes=_unacted(options),
         **placement_options(options),
     )
+
+
+def _comment(options: dict[str, str]) -> str:
+    text = options.get("comment", "")
+    if len(text) > 1024 or any(ord(ch) < 32 for ch in text):
+        raise DirectiveError("--comment: at most 1024 characters, no control characters")
+    return text
+
+
+def _open_mode(options: dict[str, str]) -> str:
+    mode = options.get("open-mode", "truncate")
+    if mode not in ("append", "truncate"):
+        raise DirectiveError(f"--open-mode={mode}: use append or truncate")
+    return mode
+
+
+def _unacted(options: dict[str, str]) -> list[str]:
+    """Options a Slurm script carries that HAL accepts without acting on them, each said once."""
+    if "mail-type" in options or "mail-user" in options:
+        return ["--mail-type/--mail-user accepted but ignored: HAL sends no mail (follow jobs with hal wait)"]
+    return []
 
 
 _DATASET = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")

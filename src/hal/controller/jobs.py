@@ -189,6 +189,9 @@ def launch_spec(live: Live, shares: tuple[NodeShare, ...], out: str, err: str) -
         array_task_id=live.array_task_id,
         partition=live.partition,
         account=req.account,
+        args=tuple(req.args),
+        open_mode=req.open_mode,
+        restarts=live.restarts,
     )
 
 

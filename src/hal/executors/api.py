@@ -53,6 +53,8 @@ class LaunchSpec:
     partition: str = ""
     account: str = ""
     args: tuple[str, ...] = ()  # arguments after the script, as in `sbatch job.sh a b`
+    open_mode: str = "truncate"  # or "append" (--open-mode): an earlier run's output stays
+    restarts: int = 0  # SLURM_RESTART_COUNT: how often it was requeued
     submit_dir: Path | None = None  # SLURM_SUBMIT_DIR; None means workdir
 
 

@@ -175,6 +175,7 @@ def slurm_variables(spec: LaunchSpec) -> dict[str, str]:
         "SLURM_PROCID": "0",
         "SLURM_LOCALID": "0",
         "ENVIRONMENT": "BATCH",
+        "SLURM_RESTART_COUNT": str(spec.restarts),  # a checkpointing script resumes when it is > 0
     }
     for key in ("MEM_PER_NODE", "ARRAY_JOB_ID", "ARRAY_TASK_ID"):
         if key in v:

@@ -223,6 +223,7 @@ class LocalExecutor:
             "env": env,
             "stdout": str(stdout),
             "stderr": str(stderr),
+            "append": spec.open_mode == "append",
             "cpus": sorted(first.cpus),  # the batch script runs on the first node, as in Slurm
             "mem_process": first.mem_mb << 20 if limited and self.memory.kind == memory.RLIMIT else 0,
             "mem_total": sum(s.mem_mb for s in spec.shares) << 20 if limited and all_sized else 0,

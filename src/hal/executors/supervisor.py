@@ -78,8 +78,9 @@ class Supervisor:
             self.cgroup = limits.create_job_cgroup(spec["jobs_dir"], self.job_id, spec["mem_total"])
         self.baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         argv, preexec = self._command()
-        out = _open_output(spec["stdout"])
-        err = out if spec["stderr"] == spec["stdout"] else _open_output(spec["stderr"])
+        append = bool(spec.get("append"))
+        out = _open_output(spec["stdout"], append)
+        err = out if spec["stderr"] == spec["stdout"] else _open_output(spec["stderr"], append)
         try:
             child = subprocess.Popen(
                 argv,
@@ -327,10 +328,12 @@ class NoSpec(RuntimeError):
     so this is recorded as NODE_FAIL (requeued with --requeue), not as the job's failure."""
 
 
-def _open_output(path: str) -> int:
-    """Truncating, as Slurm's default open mode; a FIFO without a reader fails at once instead of blocking us."""
+def _open_output(path: str, append: bool = False) -> int:
+    """Truncating, as Slurm's default open mode (or appending, --open-mode=append); a FIFO without a reader
+    fails at once instead of blocking us."""
+    mode = os.O_APPEND if append else os.O_TRUNC
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | os.O_NONBLOCK, 0o644)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | mode | os.O_CLOEXEC | os.O_NONBLOCK, 0o644)
     except OSError as e:
         raise LaunchError(f"cannot open output file {path}: {e.strerror}") from e
     os.set_blocking(fd, True)  # the job gets an ordinary descriptor
