@@ -4,7 +4,7 @@ the option at fault: what every option parser of a submission shares."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
 from hal.clusterfile import ClusterFileError, parse_mem_mb
 
@@ -46,15 +46,21 @@ def parse_begin(text: str, now: float) -> float:
     if m:
         unit = (m.group(2) or "s")[0]
         return now + int(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
-    if text == "now":
+    if text in ("now", "today"):
         return now
+    text = NAMED_TIMES.get(text.lower(), text)
     try:
-        if re.match(r"^\d{1,2}:\d{2}(:\d{2})?$", text):
-            day = datetime.fromtimestamp(now).date().isoformat()
-            return datetime.fromisoformat(f"{day}T{text}").timestamp()
+        if re.match(r"^\d{1,2}:\d{2}(:\d{2})?$", text):  # the next such time: today, or tomorrow once it passed
+            hour, minute, sec = (int(x) for x in f"{text}:0".split(":")[:3])
+            at = datetime.combine(datetime.fromtimestamp(now).date(), time(hour, minute, sec))
+            return (at + timedelta(days=1) if at.timestamp() < now else at).timestamp()
         return datetime.fromisoformat(text).timestamp()
     except ValueError:
         raise DirectiveError(f"--begin={text!r}: use now+SECONDS, HH:MM or YYYY-MM-DDTHH:MM:SS") from None
+
+
+NAMED_TIMES = {"midnight": "00:00", "tomorrow": "00:00", "noon": "12:00", "elevenses": "11:00", "fika": "15:00",
+               "teatime": "16:00"}  # fmt: skip  # Slurm's words for --begin
 
 
 def parse_array(text: str) -> tuple[list[int], int | None]:

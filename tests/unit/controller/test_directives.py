@@ -118,3 +118,18 @@ def test_errors_name_the_line_or_option(script: str, message: str) -> None:
     with pytest.raises(DirectiveError, match=None) as exc:
         build_request(script, {}, {}, "/", 0.0)
     assert message in str(exc.value)
+
+
+def test_begin_at_a_time_of_day_is_its_next_occurrence() -> None:
+    """--begin 07:00 submitted at 07:35 ran at once; Slurm takes the next 07:00 (tomorrow's)."""
+    from datetime import datetime
+
+    from hal.controller.option_values import parse_begin
+
+    now = datetime(2026, 11, 30, 7, 35).timestamp()
+    assert parse_begin("07:00", now) == datetime(2026, 12, 1, 7, 0).timestamp()
+    assert parse_begin("7:40", now) == datetime(2026, 11, 30, 7, 40).timestamp()
+    assert parse_begin("08:00:30", now) == datetime(2026, 11, 30, 8, 0, 30).timestamp()
+    assert parse_begin("midnight", now) == parse_begin("tomorrow", now) == datetime(2026, 12, 1).timestamp()
+    assert parse_begin("teatime", now) == datetime(2026, 11, 30, 16, 0).timestamp()
+    assert parse_begin("now+2hours", now) == now + 7200
