@@ -183,3 +183,20 @@ def test_slurm_scripts_as_a_group_has_them(server: LiveServer) -> None:
     assert server.cli("submit", "--wait", "--wrap", "true").returncode == 0
     bad = server.cli("submit", "--open-mode=sideways", "--wrap", "true")
     assert bad.returncode != 0 and "use append or truncate" in bad.stderr
+
+
+def test_exclude_keeps_jobs_off_nodes(server: LiveServer) -> None:
+    ran = []
+    for _ in range(3):
+        job = server.cli("submit", "--parsable", "-x", "vn[000-002]", "--wrap", "true", check=True).stdout.strip()
+        assert server.cli("wait", job, "--timeout", "60").returncode == 0
+        ran.append(json.loads(server.cli("show", job, "--json", check=True).stdout)["nodelist"])
+    assert ran == ["vn003"] * 3
+    assert "ExcNodeList=vn[000-002]" in server.cli("show", job, check=True).stdout
+    for args, said in [
+        (["-x", "vn[000-003]"], "left after --exclude"),
+        (["-x", "vn009"], "--exclude names nodes that do not exist"),  # a typo would exclude nothing
+        (["-x", "vn001", "-w", "vn001"], "name the same node"),
+    ]:
+        done = server.cli("submit", *args, "--wrap", "true")
+        assert done.returncode != 0 and said in " ".join(done.stderr.split()), (args, done.stderr)

@@ -37,6 +37,7 @@ def record(row: Row, now: float, detail: bool = False) -> dict[str, Any]:
         out["array_limit"] = req.get("array_limit")
         out["begin"] = req.get("begin")
         out["features"] = req.get("features") or []
+        out["exclude"] = req.get("exclude_nodes") or []
         out["released"] = req.get("_released")  # the last hal release of a held job
         out["script"] = req.get("script")
         out["comment"] = req.get("comment", "")

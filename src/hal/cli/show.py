@@ -8,7 +8,7 @@ import typer
 
 from hal.cli.common import out
 from hal.cli.live import JsonOpt, client, duration, emit_json, stamp, tres
-from hal.executors.hostlist import expand
+from hal.executors.hostlist import compress, expand
 
 ADVICE = {
     "Priority": "jobs with a higher priority are ahead; it will start when they have",
@@ -39,7 +39,8 @@ def _lines(j: dict[str, Any]) -> list[str]:
         f" EligibleTime={stamp(max(j['submit_time'], j.get('begin') or 0, j.get('released') or 0))}"
         f" StartTime={stamp(j['start_time'])} EndTime={stamp(j['end_time'])}",
         f"   Partition={j['partition']} NodeList={j['nodelist'] or '(null)'}"
-        + (f" Features={'&'.join(j['features'])}" if j.get("features") else ""),
+        + (f" Features={'&'.join(j['features'])}" if j.get("features") else "")
+        + (f" ExcNodeList={compress(j['exclude'])}" if j.get("exclude") else ""),
         f"   NumNodes={len(expand(j['nodelist'])) if j['nodelist'] else j['req_nodes'] or 1}"
         f" NumTasks={j['req_tasks']} CPUs/Task={j.get('cpus_per_task', 1)}"
         f" ReqTRES={tres(j)}" + (f" AllocTRES={tres(j, allocated=True)}" if j.get("nodelist") else ""),

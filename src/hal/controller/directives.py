@@ -25,13 +25,13 @@ MAX_NAME = 256
 SHORT = {
     "J": "job-name", "N": "nodes", "n": "ntasks", "c": "cpus-per-task", "t": "time", "p": "partition",
     "A": "account", "q": "qos", "o": "output", "e": "error", "d": "dependency", "a": "array", "b": "begin",
-    "D": "chdir", "G": "gpus", "H": "hold", "C": "constraint", "w": "nodelist",
+    "D": "chdir", "G": "gpus", "H": "hold", "C": "constraint", "w": "nodelist", "x": "exclude",
 }  # fmt: skip
 VALUED = {
     "job-name", "nodes", "ntasks", "ntasks-per-node", "cpus-per-task", "mem", "mem-per-cpu", "gres", "gpus",
     "time", "partition", "account", "qos", "output", "error", "dependency", "array", "begin", "chdir", "export",
     "nice", "wrap", "gpus-per-node", "gpus-per-task", "constraint", "nodelist", "comment", "open-mode",
-    "mail-type", "mail-user",
+    "mail-type", "mail-user", "exclude",
 }  # fmt: skip
 VALUED |= {"input-data", "output-data", "switches", "segment", "topology"}  # data plane and topology requests
 FLAGS = {"requeue", "no-requeue", "exclusive", "hold"}
@@ -74,6 +74,7 @@ class JobRequest:
     hold_admin: bool = False  # held by an administrator (JobHeldAdmin): only an administrator releases it
     features: list[str] = field(default_factory=list)  # -C/--constraint=a&b: every one of the nodes' features
     node_names: list[str] = field(default_factory=list)  # -w/--nodelist=n[01-02]: on these nodes only
+    exclude_nodes: list[str] = field(default_factory=list)  # -x/--exclude=n[03-04]: never on these nodes
     args: list[str] = field(default_factory=list)  # what follows the script, as in `sbatch job.sh a b`
     comment: str = ""  # --comment: shown by hal show and history, as Slurm's Comment
     open_mode: str = "truncate"  # --open-mode=append keeps an earlier run's output (a requeue, a restart)
@@ -207,16 +208,23 @@ def _gpus_per_task(options: dict[str, str], tasks: int, nodes: int | None, per_n
     return total // tasks
 
 
-def _nodelist(options: dict[str, str], nodes: int | None) -> list[str]:
-    """-w/--nodelist: the nodes a job runs on (all of them; HAL adds no others, so -N may not ask for more)."""
-    if not options.get("nodelist"):
+def _hosts(options: dict[str, str], key: str) -> list[str]:
+    """A Slurm host list option (--nodelist, --exclude) as node names."""
+    if not options.get(key):
         return []
     from hal.executors.hostlist import expand
 
     try:
-        names = list(dict.fromkeys(expand(options["nodelist"])))
+        return list(dict.fromkeys(expand(options[key])))
     except ValueError as exc:
-        raise DirectiveError(f"--nodelist={options['nodelist']!r}: {exc}") from None
+        raise DirectiveError(f"--{key}={options[key]!r}: {exc}") from None
+
+
+def _nodelist(options: dict[str, str], nodes: int | None) -> list[str]:
+    """-w/--nodelist: the nodes a job runs on (all of them; HAL adds no others, so -N may not ask for more)."""
+    names = _hosts(options, "nodelist")
+    if names and set(names) & set(_hosts(options, "exclude")):
+        raise DirectiveError("--nodelist and --exclude name the same node")
     if nodes is not None and nodes > len(names):
         raise DirectiveError(
             f"-N {nodes} with --nodelist naming {len(names)} node(s): HAL runs the job on the listed nodes only"
@@ -314,6 +322,7 @@ def build_request(
         env={**_env(options.get("export", "ALL"), env), **_gpu_env(options)},
         features=parse_constraint(options["constraint"]) if options.get("constraint") else [],
         node_names=listed,
+        exclude_nodes=_hosts(options, "exclude"),
         args=list(args),
         comment=_comment(options),
         open_mode=_open_mode(options),

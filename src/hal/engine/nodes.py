@@ -55,7 +55,7 @@ class NodeBook:
         self.rank = ranker
         self.select = selector
         self.now = 0.0  # set by the scheduler before each cycle; only time-relaxed selector constraints read it
-        self._masks: dict[tuple[str, tuple[str, ...], tuple[str, ...]], npt.NDArray[np.bool_]] = {}
+        self._masks: dict[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]], npt.NDArray[np.bool_]] = {}
         self.reserver: HeadReserver | None = None  # optional EASY variant (e.g. a leaf-aware reservation)
         # Without a selector: the domains no job may span (separate switch fabrics, the largest BlockSizes
         # groups), one id per node; first and best fit place a job inside one of them (None: no such limit).
@@ -81,7 +81,7 @@ class NodeBook:
         return int(alloc.amounts[:, 0].sum())
 
     def _mask(self, req: Request) -> npt.NDArray[np.bool_]:
-        key = (req.partition, req.features, req.node_names)
+        key = (req.partition, req.features, req.node_names, req.exclude_nodes)
         mask = self._masks.get(key)
         if mask is None:
             mask = np.ones(len(self.table), dtype=bool)
@@ -91,6 +91,8 @@ class NodeBook:
                 mask &= self.table.feature_masks.get(feat, np.zeros(len(self.table), dtype=bool))
             if req.node_names:
                 mask &= np.isin(np.array(self.table.names), req.node_names)
+            if req.exclude_nodes:
+                mask &= ~np.isin(np.array(self.table.names), req.exclude_nodes)
             self._masks[key] = mask
         return mask
 
@@ -100,8 +102,13 @@ class NodeBook:
         unknown = sorted(set(req.node_names) - set(self.table.names))
         if unknown:
             return f"--nodelist names nodes that do not exist: {unknown[:5]}"
+        unknown = sorted(set(req.exclude_nodes) - set(self.table.names))
+        if unknown:  # a typo would exclude nothing, silently
+            return f"--exclude names nodes that do not exist: {unknown[:5]}"
         mask = self._mask(req)
         if not mask.any():
+            if req.exclude_nodes:
+                return f"no node of partition {req.partition!r} with those features is left after --exclude"
             if req.node_names:
                 return f"none of the nodes {list(req.node_names)} is in partition {req.partition!r} with those features"
             return f"no node has the features {list(req.features)}"

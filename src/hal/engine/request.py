@@ -23,6 +23,7 @@ class Request:
     features: tuple[str, ...]
     total: tuple[int, ...]
     node_names: tuple[str, ...] = ()  # -w/--nodelist
+    exclude_nodes: tuple[str, ...] = ()  # -x/--exclude
     # Topology and data (read by engine/plugins/topology.py; defaults mean "no constraint").
     switches: int | None = None
     switches_wait: float | None = None
@@ -46,7 +47,7 @@ class Request:
         placed = (self.topology_required, self.topology_preferred, self.segment, self.inputs)
         return (
             self.tasks, self.per_task, self.nodes, self.exclusive, self.partition, self.features, self.node_names,
-            *topo, *placed,
+            self.exclude_nodes, *topo, *placed,
         )  # fmt: skip
 
 
@@ -61,6 +62,7 @@ def request_of(job: JobSpec, space: ResourceSpace) -> Request:
         features=job.features,
         total=tuple(int(v) * job.tasks for v in vec),
         node_names=job.node_names,
+        exclude_nodes=job.exclude_nodes,
         switches=job.switches,
         switches_wait=job.switches_wait,
         topology_required=job.topology_required,

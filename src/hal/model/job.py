@@ -119,6 +119,7 @@ class JobSpec:
     inputs: tuple[str, ...] = ()
     features: tuple[str, ...] = ()
     node_names: tuple[str, ...] = ()  # -w/--nodelist: the job runs on these nodes only
+    exclude_nodes: tuple[str, ...] = ()  # -x/--exclude: never on these nodes
     executable: int = -1
     queue: int = -1
     runtime: float | None = None
