@@ -223,7 +223,9 @@ def _hosts(options: dict[str, str], key: str) -> list[str]:
 def _nodelist(options: dict[str, str], nodes: int | None) -> list[str]:
     """-w/--nodelist: the nodes a job runs on (all of them; HAL adds no others, so -N may not ask for more)."""
     names = _hosts(options, "nodelist")
-    if names and set(names) & set(_hosts(options, "exclude")):
+    if not names:
+        return []
+    if set(names) & set(_hosts(options, "exclude")):
         raise DirectiveError("--nodelist and --exclude name the same node")
     if nodes is not None and nodes > len(names):
         raise DirectiveError(
