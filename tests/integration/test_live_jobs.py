@@ -200,3 +200,22 @@ def test_exclude_keeps_jobs_off_nodes(server: LiveServer) -> None:
     ]:
         done = server.cli("submit", *args, "--wrap", "true")
         assert done.returncode != 0 and said in " ".join(done.stderr.split()), (args, done.stderr)
+
+
+def test_squeue_and_scancel_idioms(server: LiveServer) -> None:
+    """`squeue -h -j $J -o %T`, `--me`, and `scancel -u/-n/-t` (QA: scripts built on them broke)."""
+    held = server.cli("submit", "--parsable", "-H", "-J", "sweep", "--wrap", "true", check=True).stdout.strip()
+    other = server.cli("submit", "--parsable", "-H", "-J", "keep", "--wrap", "true", check=True).stdout.strip()
+    assert server.cli("queue", "-h", "-j", held, "-o", "%T", check=True).stdout == "PENDING\n"
+    lines = server.cli("queue", "--me", "-o", "%.8i|%j|%t|%r", check=True).stdout.splitlines()
+    assert lines[0] == "   JOBID|NAME|ST|REASON" and f"{held:>8}|sweep|PD|JobHeldUser" in lines
+    assert server.cli("queue", "-h", check=True).stdout.split()[0] != "JOBID"
+    bad = server.cli("queue", "-o", "%i %Z")
+    assert bad.returncode != 0 and "unknown --format code(s) %Z" in bad.stderr
+    server.cli("cancel", "-n", "sweep", "-t", "PD", check=True)
+    assert server.cli("queue", "-h", "-j", f"{held},{other}", "-o", "%j", check=True).stdout == "keep\n"
+    server.cli("cancel", "--me", "-n", "keep", check=True)
+    assert server.cli("queue", "-h", "-j", other, "-o", "%T", check=True).stdout == ""
+    assert server.cli("cancel").returncode != 0
+    refused = server.cli("cancel", "--me", "-t", "COMPLETED")
+    assert refused.returncode != 0 and "only jobs that have not ended" in " ".join(refused.stderr.split())

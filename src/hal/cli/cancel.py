@@ -2,22 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from hal.cli.common import out
-from hal.cli.live import JsonOpt, client, emit_json
+from hal.cli.common import fail, out
+from hal.cli.history import every_job
+from hal.cli.live import JsonOpt, client, emit_json, parse_states
 
 
 def cancel(
-    jobs: Annotated[list[str], typer.Argument(help="job ids: 12, an array 12, or one task 12_3")],
+    jobs: Annotated[list[str] | None, typer.Argument(help="job ids: 12, an array 12, or one task 12_3")] = None,
+    user: Annotated[str | None, typer.Option("--user", "-u", help="every pending or running job of this user")] = None,
+    name: Annotated[str | None, typer.Option("--name", "-n", help="only jobs of this name")] = None,
+    state: Annotated[
+        str | None, typer.Option("--state", "-t", help="only jobs in this state: PENDING or RUNNING")
+    ] = None,
+    me: Annotated[bool, typer.Option("--me", help="your own jobs")] = False,
     json_out: bool = JsonOpt,
 ) -> None:
-    """Cancel pending jobs at once and running ones with SIGTERM, then SIGKILL after the grace period."""
+    """Cancel pending jobs at once and running ones with SIGTERM, then SIGKILL after the grace period. With
+    -u/--me, -n or -t (and no ids) every matching job that has not ended, as scancel does."""
+    filtered = user is not None or name is not None or state is not None or me
+    if not jobs and not filtered:
+        raise fail("give job ids, or select jobs with -u USER, --me, -n NAME or -t STATE")
     done: dict[str, list[int]] = {}
     with client() as c:
-        for job in jobs:
+        targets = list(jobs or [])
+        if filtered:
+            targets = _matching(c, targets, user, name, state, me)
+            if not targets:
+                out.print("hal cancel: no job matches", highlight=False)
+        for job in targets:
             done[job] = c.cancel(job)
     if json_out:
         emit_json({"cancelled": done})
@@ -25,3 +41,17 @@ def cancel(
     for job, ids in done.items():
         if not ids:
             out.print(f"hal cancel: job {job} has already finished", highlight=False)
+
+
+def _matching(c: Any, ids: list[str], user: str | None, name: str | None, state: str | None, me: bool) -> list[str]:
+    """The ids of the jobs not ended yet that every given filter selects (and, with ids, among those)."""
+    api, keep = parse_states(state or "PENDING,RUNNING")
+    if keep is not None and keep - {"PENDING", "RUNNING", "CONFIGURING"}:
+        raise fail(f"-t {state}: only jobs that have not ended can be cancelled (PENDING, RUNNING)")
+    who = c.whoami()["user"] if me else user
+    rows = every_job(c, state=api, user=who, all_users=who is not None and not me)
+    picked = [r for r in rows if (name is None or r["name"] == name) and (who is None or r["user"] == who)]
+    wanted = set(ids)
+    return [
+        str(r["id"]) for r in picked if not wanted or str(r["id"]) in wanted or str(r.get("array_job_id")) in wanted
+    ]

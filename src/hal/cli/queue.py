@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from hal.cli import squeue_format
 from hal.cli.common import fail, out
 from hal.cli.history import every_job
 from hal.cli.live import SHORT_STATE, JsonOpt, client, duration, emit_json, parse_states, stamp
@@ -55,9 +56,18 @@ def queue(
     state: Annotated[str | None, typer.Option("--states", "-t", help="e.g. PENDING,RUNNING")] = None,
     partition: Annotated[str | None, typer.Option("--partition", "-p")] = None,
     start: Annotated[bool, typer.Option("--start", help="add the forecast start of pending jobs (p50, p90)")] = False,
+    jobs_only: Annotated[str | None, typer.Option("--jobs", "-j", help="only these job ids: 12,13_2")] = None,
+    me: Annotated[bool, typer.Option("--me", help="only your own jobs")] = False,
+    fmt: Annotated[str | None, typer.Option("--format", "-o", help="squeue codes, e.g. '%.18i %.2t %R'")] = None,
+    noheader: Annotated[bool, typer.Option("--noheader", "-h", help="no header line (and no summary)")] = False,
     json_out: bool = JsonOpt,
 ) -> None:
     """Jobs that are waiting or running (yours; admins may ask for all), and a summary of the whole queue."""
+    if fmt is not None:
+        try:
+            squeue_format.check(fmt)
+        except ValueError as exc:
+            raise fail(str(exc)) from None
     states, keep = parse_states(state or ",".join(["PENDING", *ACTIVE]))
     ended = keep is not None and bool(keep - {"PENDING", *ACTIVE})
     with client() as c:
@@ -67,14 +77,27 @@ def queue(
         node_cpus = max((int(n.get("cpus", 0)) for n in view.get("nodes", [])), default=0)
         # ended jobs stay in the queue's view for 5 minutes, as squeue shows them (MinJobAge=300)
         since = time.time() - 300.0 if ended else None
+        if me:
+            user, all_users = c.whoami()["user"], False
         jobs = every_job(c, state=states, all_users=all_users, user=user, partition=partition, since=since)
         summary = c.summary()
     jobs = [j for j in jobs if keep is None or j["state"] in keep]
+    if jobs_only:
+        wanted = {x.strip() for x in jobs_only.split(",") if x.strip()}
+        jobs = [j for j in jobs if str(j["id"]) in wanted or str(j.get("array_job_id")) in wanted]
     jobs.sort(key=in_queue_order)
     if json_out:
         emit_json({"jobs": jobs, "summary": summary, "time": time.time()})
         return
-    out.print(queue_table(jobs, start, node_cpus))
-    out.print(
-        f"[dim]cluster: {summary['pending']} pending, {summary['running']} running, {summary['users']} user(s)[/]"
-    )
+    if fmt is not None:  # plain lines, for scripts: `hal queue -h -j $J -o %T`
+        lines = ([] if noheader else [squeue_format.render(fmt, None)]) + [squeue_format.render(fmt, j) for j in jobs]
+        for line in lines:
+            typer.echo(line)
+        return
+    table = queue_table(jobs, start, node_cpus)
+    table.show_header = not noheader
+    out.print(table)
+    if not noheader:
+        out.print(
+            f"[dim]cluster: {summary['pending']} pending, {summary['running']} running, {summary['users']} user(s)[/]"
+        )
