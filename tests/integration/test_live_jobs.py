@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import httpx
 import pytest
 
 from hal.client import Client, HalError
-from tests.integration.livekit import LiveServer
+from tests.integration.livekit import HAL, LiveServer
 
 HTTP = httpx.Client(timeout=60)  # raw calls; the 5 s default is too short on a loaded CI machine
 
@@ -219,3 +220,28 @@ def test_squeue_and_scancel_idioms(server: LiveServer) -> None:
     assert server.cli("cancel").returncode != 0
     refused = server.cli("cancel", "--me", "-t", "COMPLETED")
     assert refused.returncode != 0 and "only jobs that have not ended" in " ".join(refused.stderr.split())
+
+
+def test_srun_and_hal_inside_a_job_whatever_the_submitters_path(server: LiveServer) -> None:
+    """A Slurm script's srun failed with 'command not found' (and so did hal) when the submitter had not put
+    HAL's bin folder on PATH: jobs now find both, appended to the PATH they were submitted with."""
+    script = server.work / "steps.sh"
+    script.write_text(
+        "#!/bin/sh\n#SBATCH -N 2 --ntasks-per-node=2 -o steps.out\n"
+        "srun -l sh -c 'echo rank $SLURM_PROCID on $SLURM_NODEID' | sort\n"
+        "srun -N 1 -n 1 sh -c 'echo one $SLURM_STEP_NUM_NODES'\n"
+        "srun --ntasks-per-node=1 sh -c 'echo per-node $SLURM_PROCID $SLURM_NODEID' | sort\n"
+        "hal run -n 1 true && echo hal-found\n"
+    )
+    env_path = "/usr/bin:/bin"  # no venv on it
+    res = subprocess.run(
+        [*HAL, "submit", "--parsable", str(script)], env={**server.env, "PATH": env_path}, cwd=server.work,
+        capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    job = res.stdout.strip()
+    assert server.cli("wait", job, "--timeout", "90").returncode == 0, (server.work / "steps.out").read_text()
+    lines = (server.work / "steps.out").read_text().splitlines()
+    assert [line for line in lines if not line.startswith("hal run: note:")] == [
+        "0: rank 0 on 0", "1: rank 1 on 0", "2: rank 2 on 1", "3: rank 3 on 1", "one 1",
+        "per-node 0 0", "per-node 1 1", "hal-found",
+    ]  # fmt: skip

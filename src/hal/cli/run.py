@@ -7,25 +7,28 @@ from typing import Annotated, Any
 import typer
 
 from hal.cli.common import fail
-from hal.executors.tasks import RunError, run_tasks
+from hal.executors.tasks import RunError, Step, run_tasks
 
 # Options stop at the command: in `hal run -n 4 python -c "..."`, `-c` belongs to python, as with srun.
 CONTEXT: dict[str, Any] = {"allow_interspersed_args": False, "ignore_unknown_options": True}
+Opt = typer.Option
 
 
 def run(
     command: Annotated[list[str], typer.Argument(help="the program to run in each task, and its arguments")],
-    ntasks: Annotated[
-        int | None, typer.Option("--ntasks", "-n", help="number of tasks (default: the job's --ntasks)")
-    ] = None,
+    ntasks: Annotated[int | None, Opt("--ntasks", "-n", help="number of tasks (default: the job's --ntasks)")] = None,
     distribution: Annotated[
-        str, typer.Option("--distribution", "-m", help="block: fill each node in turn; cyclic: round robin")
+        str, Opt("--distribution", "-m", help="block: fill each node in turn; cyclic: round robin")
     ] = "block",
+    nodes: Annotated[int | None, Opt("--nodes", "-N", help="run on the job's first N nodes")] = None,
+    ntasks_per_node: Annotated[int | None, Opt("--ntasks-per-node", help="at most this many tasks a node")] = None,
+    cpus_per_task: Annotated[int | None, Opt("--cpus-per-task", "-c", help="CPUs each task is counted for")] = None,
+    label: Annotated[bool, Opt("--label", "-l", help="prefix each output line with its task's rank")] = False,
 ) -> None:
     """Start tasks across the job's nodes, each pinned to its node's CPUs, with SLURM_PROCID/LOCALID/NODEID set;
-    exits with the highest task exit code (0 when all succeed)."""
+    exits with the highest task exit code (0 when all succeed). Inside a job, `srun` runs this too."""
     try:
-        code = run_tasks(command, ntasks, distribution)
+        code = run_tasks(command, ntasks, distribution, step=Step(nodes, ntasks_per_node, cpus_per_task, label))
     except RunError as e:
         raise fail(str(e)) from None
     raise typer.Exit(code)

@@ -24,6 +24,7 @@ from hal.executors import memory, proctree
 from hal.executors.api import ExecEvent, ExecEventKind, LaunchSpec, script_problem
 from hal.executors.jobenv import base_environment, job_environment, output_paths
 from hal.executors.launcher import LauncherClient
+from hal.executors.shims import with_shims, write_shims
 from hal.executors.spool import Spool
 from hal.executors.supervisor import ALREADY_CLAIMED
 from hal.model.job import JobState
@@ -82,6 +83,7 @@ class LocalExecutor:
         self.kill_wait = kill_wait
         self.memory = _probe(memory, cgroup_root)
         self.base_env = dict(base_env) if base_env is not None else base_environment()
+        self.shims = write_shims(self.spool.root / "bin")  # `hal` and `srun` on every job's PATH
         self.watch_interval = watch_interval
         self.liveness_interval = liveness_interval
         self._tracked: dict[int, _Tracked] = {}
@@ -213,6 +215,7 @@ class LocalExecutor:
         """What the supervisor runs, fully worked out here so the supervisor stays small and import-light."""
         stdout, stderr = output_paths(spec)
         env = job_environment(spec, self.base_env)
+        env["PATH"] = with_shims(env.get("PATH"), self.shims)  # after the user's exported PATH: srun, hal
         env["HAL_MEMORY_MECHANISM"] = self.memory.kind  # tells `hal run` whether to set per-task rlimits
         first = spec.shares[0]
         limited = self.memory.kind != memory.NONE

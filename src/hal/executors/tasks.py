@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -99,8 +100,23 @@ def _task_gpus(base: Mapping[str, str], gpus: Sequence[int], on_node: Sequence[T
     return gpus[task.localid * int(per) : (task.localid + 1) * int(per)]
 
 
+@dataclass(frozen=True, slots=True)
+class Step:
+    """srun's options for one step, beyond the task count: how many of the job's nodes, tasks per node, CPUs
+    per task, and whether output lines carry their task's rank (``-l``)."""
+
+    nodes: int | None = None
+    per_node: int | None = None
+    cpus_per_task: int | None = None
+    label: bool = False
+
+
 def run_tasks(
-    command: Sequence[str], ntasks: int | None, distribution: str, env: Mapping[str, str] | None = None
+    command: Sequence[str],
+    ntasks: int | None,
+    distribution: str,
+    env: Mapping[str, str] | None = None,
+    step: Step = Step(),
 ) -> int:
     """Starts the tasks, waits for all, and returns 0, or the highest exit code (128+N for a signal N)."""
     env = os.environ if env is None else env
@@ -109,9 +125,18 @@ def run_tasks(
     if "HAL_JOB_SHARES" not in env:
         raise RunError("hal run starts tasks inside a HAL job (HAL_JOB_SHARES is not set); submit a batch script")
     shares = parse_shares(env["HAL_JOB_SHARES"])
-    cpus_per_task = int(env.get("HAL_CPUS_PER_TASK", "1") or 1)
+    if step.nodes is not None:
+        if not 1 <= step.nodes <= len(shares):
+            raise RunError(f"--nodes={step.nodes}: the job has {len(shares)} node(s)")
+        shares = shares[: step.nodes]  # the step runs on the job's first N nodes, as srun -N picks them
+    cpus_per_task = step.cpus_per_task or int(env.get("HAL_CPUS_PER_TASK", "1") or 1)
+    if ntasks is None and step.per_node is not None:
+        ntasks = step.per_node * len(shares)
     ntasks = ntasks if ntasks is not None else int(env.get("HAL_NTASKS", "1") or 1)
-    tasks = place(shares, ntasks, cpus_per_task, distribution)
+    if step.per_node is not None:
+        tasks = _even(shares, ntasks, step.per_node)
+    else:
+        tasks = place(shares, ntasks, cpus_per_task, distribution)
     for note in oversubscription(shares, tasks, cpus_per_task):
         print(f"hal run: note: {note}; tasks share CPUs", file=sys.stderr)
     rlimit = env.get("HAL_MEMORY_MECHANISM") == "rlimit"
@@ -119,12 +144,14 @@ def run_tasks(
     mine = os.sched_getaffinity(0)
     try:
         for task in tasks:
-            procs.append(_start_task(command, shares[task.node], task_environment(env, shares, tasks, task), rlimit))
+            task_env = task_environment(env, shares, tasks, task)
+            procs.append(_start_task(command, shares[task.node], task_env, rlimit, step.label))
     except RunError:
         _stop(procs)
         raise
     finally:
         os.sched_setaffinity(0, mine)
+    copiers = [_labelled(t.procid, p) for t, p in zip(tasks, procs, strict=True)] if step.label else []
     worst = 0
     for task, proc in zip(tasks, procs, strict=True):
         code = proc.wait()
@@ -132,10 +159,35 @@ def run_tasks(
             what = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
             print(f"hal run: task {task.procid} on node {shares[task.node].node} {what}", file=sys.stderr)
             worst = max(worst, 128 - code if code < 0 else code)
+    for copier in copiers:
+        copier.join()
     return worst
 
 
-def _start_task(command: Sequence[str], share: NodeShare, env: dict[str, str], rlimit: bool) -> subprocess.Popen[bytes]:
+def _even(shares: Sequence[NodeShare], ntasks: int, per_node: int) -> list[Task]:
+    """--ntasks-per-node: at most that many ranks on each node, in node order."""
+    if ntasks > per_node * len(shares):
+        raise RunError(f"{ntasks} tasks at --ntasks-per-node={per_node} need {-(-ntasks // per_node)} nodes")
+    return [Task(r, r // per_node, r % per_node) for r in range(ntasks)]
+
+
+def _labelled(procid: int, proc: subprocess.Popen[bytes]) -> threading.Thread:
+    """srun -l: each line of the task's output (stdout and stderr, merged) prefixed with its rank."""
+
+    def copy() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            sys.stdout.buffer.write(f"{procid}: ".encode() + line)
+            sys.stdout.buffer.flush()
+
+    thread = threading.Thread(target=copy, daemon=True)
+    thread.start()
+    return thread
+
+
+def _start_task(
+    command: Sequence[str], share: NodeShare, env: dict[str, str], rlimit: bool, label: bool = False
+) -> subprocess.Popen[bytes]:
     """Pins ourselves to the node's CPUs for the moment of the fork (the task inherits the mask: no preexec_fn,
     whose forking costs ~12 ms a task) and, under rlimits, limits the task to its node's memory."""
     argv = list(command)
@@ -144,6 +196,8 @@ def _start_task(command: Sequence[str], share: NodeShare, env: dict[str, str], r
     try:
         if share.cpus:
             os.sched_setaffinity(0, share.cpus)
+        if label:
+            return subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         return subprocess.Popen(argv, env=env)
     except OSError as e:
         raise RunError(f"cannot start {command[0]!r} on node {share.node} (CPUs {list(share.cpus)}): {e}") from e
@@ -164,10 +218,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="hal run", description="start tasks across the job's nodes")
     parser.add_argument("-n", "--ntasks", type=int, default=None)
     parser.add_argument("-m", "--distribution", default="block", choices=("block", "cyclic"))
+    parser.add_argument("-N", "--nodes", type=int, default=None)
+    parser.add_argument("--ntasks-per-node", type=int, default=None)
+    parser.add_argument("-c", "--cpus-per-task", type=int, default=None)
+    parser.add_argument("-l", "--label", action="store_true")
+    parser.add_argument("--mpi", default="none", choices=("none",), help="HAL offers no PMI: run mpirun yourself")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
+    step = Step(args.nodes, args.ntasks_per_node, args.cpus_per_task, args.label)
     try:
-        return run_tasks(args.command, args.ntasks, args.distribution)
+        return run_tasks(args.command, args.ntasks, args.distribution, step=step)
     except RunError as e:
         print(f"hal run: error: {e}", file=sys.stderr)
         return 2
