@@ -6,6 +6,7 @@ import os
 import re
 import sys
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -105,6 +106,8 @@ def submit(
     placement = {"input-data": input_data, "output-data": output_data, "switches": switches, "segment": segment}
     values.update({**placement, "topology": topology})
     options = {k: v for k, v in values.items() if v is not None}
+    for key, value in input_environment(os.environ).items():  # sbatch: command line > SBATCH_* > #SBATCH
+        options.setdefault(key, value)
     if script is not None and job_name is None and not _names_itself(text):
         options["job-name"] = script.name  # sbatch's default: the script's file name
     with client() as c:
@@ -129,6 +132,23 @@ def submit(
         typer.echo(done["job_id"])
     else:
         out.print(f"Submitted batch job {done['job_id']}", highlight=False)
+
+
+# sbatch's input environment variables: each sets an option the command line did not give
+SBATCH_ENV = {
+    "ACCOUNT": "account", "ARRAY_INX": "array", "CONSTRAINT": "constraint", "EXPORT": "export", "GPUS": "gpus",
+    "GPUS_PER_NODE": "gpus-per-node", "GPUS_PER_TASK": "gpus-per-task", "GRES": "gres", "JOB_NAME": "job-name",
+    "MEM_PER_CPU": "mem-per-cpu", "MEM_PER_NODE": "mem", "OPEN_MODE": "open-mode", "PARTITION": "partition",
+    "QOS": "qos", "TIMELIMIT": "time",
+}  # fmt: skip
+SBATCH_FLAGS = {"EXCLUSIVE": "exclusive", "HOLD": "hold", "NO_REQUEUE": "no-requeue", "REQUEUE": "requeue"}
+
+
+def input_environment(env: Mapping[str, str]) -> dict[str, str | bool]:
+    """The options SBATCH_PARTITION, SBATCH_TIMELIMIT, ... set (flags when set to anything but 0)."""
+    got: dict[str, str | bool] = {opt: env[f"SBATCH_{k}"] for k, opt in SBATCH_ENV.items() if env.get(f"SBATCH_{k}")}
+    got |= {opt: True for k, opt in SBATCH_FLAGS.items() if env.get(f"SBATCH_{k}", "0") not in ("", "0")}
+    return got
 
 
 def _text(data: bytes, where: str) -> str:

@@ -315,7 +315,7 @@ def build_request(
         array_limit=limit,
         begin=parse_begin(options["begin"], now) if "begin" in options else None,
         requeue="requeue" in options and "no-requeue" not in options,
-        exclusive="exclusive" in options,
+        exclusive="exclusive" in options or mem_node == 0,  # --mem=0: all of each node's memory
         hold="hold" in options,
         nice=int_option(options, "nice", 0, -10000) or 0,
         workdir=options.get("chdir", workdir),
@@ -328,7 +328,7 @@ def build_request(
         args=list(args),
         comment=_comment(options),
         open_mode=_open_mode(options),
-        notes=_unacted(options),
+        notes=_unacted(options) + (WHOLE_MEMORY if mem_node == 0 and "exclusive" not in options else []),
         **placement_options(options),
     )
 
@@ -345,6 +345,9 @@ def _open_mode(options: dict[str, str]) -> str:
     if mode not in ("append", "truncate"):
         raise DirectiveError(f"--open-mode={mode}: use append or truncate")
     return mode
+
+
+WHOLE_MEMORY = ["--mem=0 asks for all of each node's memory (Slurm's meaning): the job gets whole nodes"]
 
 
 def _unacted(options: dict[str, str]) -> list[str]:

@@ -133,3 +133,14 @@ def test_begin_at_a_time_of_day_is_its_next_occurrence() -> None:
     assert parse_begin("midnight", now) == parse_begin("tomorrow", now) == datetime(2026, 12, 1).timestamp()
     assert parse_begin("teatime", now) == datetime(2026, 11, 30, 16, 0).timestamp()
     assert parse_begin("now+2hours", now) == now + 7200
+
+
+def test_mem_zero_is_all_of_each_nodes_memory_and_sbatch_variables_set_options() -> None:
+    from hal.cli.submit import input_environment
+    from hal.controller.directives import build_request
+
+    whole = build_request("#!/bin/sh\n#SBATCH --mem=0\ntrue\n", {}, {}, "/", 0.0)
+    assert whole.exclusive and "all of each node's memory" in whole.notes[0]  # it reserved no memory at all
+    env = {"SBATCH_PARTITION": "debug", "SBATCH_TIMELIMIT": "10", "SBATCH_EXCLUSIVE": "1", "SBATCH_HOLD": "0",
+           "SBATCH_QOS": "", "PATH": "/bin"}  # fmt: skip
+    assert input_environment(env) == {"partition": "debug", "time": "10", "exclusive": True}
