@@ -541,3 +541,27 @@ def test_a_failed_stage_out_fails_the_writer_and_its_readers_learn_why(tmp_path:
     assert wrote["exit_code"] == 0 and wrote["end_time"] is not None  # its processes did succeed
     cause = (ctl.store.get(late) or {})["cause"]
     assert f"input 'fy' was never published (job {writer}'s stage-out of it failed" in cause, cause
+
+
+def test_a_cache_that_cannot_hold_the_jobs_folder_sends_it_back_to_the_queue(tmp_path: Path) -> None:
+    """A file where the cache's .jobs folder goes (or a read-only cache) raised in the controller loop: the job
+    showed RUNNING with no process, ignored hal cancel, and a restart ran it anyway (QA)."""
+    ctl, staging = _controller(tmp_path)
+    staging.requeue_wait = 0.5
+    for node in ctl.table.names:
+        root = staging.stager.caches[node].root
+        root.mkdir(parents=True, exist_ok=True)
+        (root / ".jobs").write_text("in the way")
+    ctl.start()
+    try:
+        (job,) = ctl.submit(build_request("#!/bin/sh\ntrue\n", {}, {}, str(tmp_path), 0), "al").job_ids
+        _until(lambda: (ctl.store.get(job) or {}).get("restarts", 0) >= 1)
+        row = ctl.store.get(job) or {}
+        assert row["state"] == "PENDING" and "cannot make $HAL_DATA in node" in str(ctl.store.events_of(job))
+        for node in ctl.table.names:
+            (staging.stager.caches[node].root / ".jobs").unlink()
+        _until(lambda: job not in ctl.live)
+    finally:
+        ctl.stop()
+        staging.shutdown()
+    assert (ctl.store.get(job) or {}).get("state") == "COMPLETED"

@@ -23,7 +23,7 @@ from typing import Any
 
 from hal.data.cache import CacheFull
 from hal.data.outputs import OutputStaging, states_from_events
-from hal.data.stager import JOBS, StageCancelled, StageError, Stager
+from hal.data.stager import JOBS, StageCancelled, Stager
 from hal.executors.api import ExecEvent, ExecEventKind, LaunchSpec
 from hal.executors.hostlist import expand
 
@@ -181,8 +181,7 @@ class LiveStaging:
             return spec
         ready = dataclasses.replace(spec, env={**spec.env, **self.stager.env(nodes[0], spec.job_id)})
         if not inputs:
-            self.stager.open_job_dir(spec.job_id, nodes[0], ())
-            return ready
+            return ready if self._opened(controller, lv, nodes[0], (), now) else None
         producing = self.outputs.in_flight(inputs) if self.outputs is not None else set()
         if producing or not self._all_cached(inputs, nodes):  # copies, or an input still being written out
             self.staging[spec.job_id] = "staging"
@@ -190,11 +189,21 @@ class LiveStaging:
             return None
         try:  # nothing to copy: pin and launch now
             self.stager.stage_in(spec.job_id, inputs, nodes)
-        except (StageError, KeyError) as exc:
+        except Exception as exc:  # StageError, KeyError, an unusable cache: never out of the controller's loop
             self._back_to_queue(controller, lv, now, f"stage-in failed: {_said(exc)}")
             return None
-        self.stager.open_job_dir(spec.job_id, nodes[0], inputs)
-        return ready
+        return ready if self._opened(controller, lv, nodes[0], inputs, now) else None
+
+    def _opened(self, controller: Any, lv: Any, node: str, inputs: tuple[str, ...], now: float) -> bool:
+        """The job's $HAL_DATA made; when the node's cache cannot hold it (read-only, a file in the way), the
+        job goes back to the queue with that reason instead of raising in the controller loop, where it was
+        left RUNNING with no process, deaf to hal cancel."""
+        try:
+            self.stager.open_job_dir(lv.job_id, node, inputs)
+        except OSError as exc:
+            self._back_to_queue(controller, lv, now, f"cannot make $HAL_DATA in node {node}'s cache: {exc}")
+            return False
+        return True
 
     def _all_cached(self, inputs: tuple[str, ...], nodes: list[str]) -> bool:
         return all(self.stager.caches[n].has(name) for n in nodes for name in inputs)
