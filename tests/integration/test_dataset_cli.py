@@ -49,6 +49,8 @@ def test_an_admin_adds_a_dataset_and_a_job_reads_it(tmp_path: Path) -> None:
             (["s3data", "s3://bucket/key"], "cannot read s3://bucket/key"),  # no backend installed: a 400, not 500
             (["onnode", str(data), "--location", "vn001"], "--location vn001 is a node"),  # jobs failed on it
             (["blank", str(data), "--location", ""], "give a location name"),
+            (["zero", "/dev/zero"], "is not a regular file: it is a device, pipe or socket"),  # hashed forever
+            (["folder", str(tmp_path)], "is not a regular file: it is a folder"),
         ]:
             done = live.cli("dataset", "add", *args)
             assert done.returncode != 0 and message in " ".join(done.stderr.split()), (args, done.stderr)

@@ -37,13 +37,24 @@ Listener = Callable[[str, Replica], None]  # ("add" | "remove", replica)
 
 
 def checksum_of(uri: str) -> tuple[str, int]:
-    """sha256 of a file through fsspec, read in chunks: ("sha256:<hex>", size)."""
+    """sha256 of a file through fsspec, read in chunks: ("sha256:<hex>", size). Only a regular file (or an
+    object) is read, and no further than the size it had: /dev/zero or a pipe, typed by mistake, kept a server
+    thread hashing forever and the server deaf to SIGTERM."""
+    fs, path = fsspec.core.url_to_fs(uri)
+    info = fs.info(path)
+    kind = info.get("type", "file")
+    if kind != "file":
+        what = {"directory": "a folder", "other": "a device, pipe or socket"}.get(kind, kind)
+        raise ValueError(f"{public_uri(uri)} is not a regular file: it is {what}")
+    expected = info.get("size")
     digest = hashlib.sha256()
     size = 0
-    with fsspec.open(uri, "rb") as fh:
+    with fs.open(path, "rb") as fh:
         while chunk := fh.read(CHUNK):
             digest.update(chunk)
             size += len(chunk)
+            if expected is not None and size > expected:
+                raise ValueError(f"{public_uri(uri)} grew while it was read (past {expected:,} bytes)")
     return f"sha256:{digest.hexdigest()}", size
 
 
