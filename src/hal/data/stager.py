@@ -203,6 +203,7 @@ class Stager:
         tmp = final.with_name(f".{dataset.name}.{next(_ATTEMPTS)}.partial")  # one per attempt: an abandoned
         # reader that wakes up later removes its own file, never a retry's
         try:
+            final.parent.mkdir(parents=True, exist_ok=True)  # a cache folder wiped while we run is made again
             got, size = self._watched_copy(rep.uri, tmp, job_id)
             if got != dataset.checksum:
                 raise ChecksumMismatch(f"checksum mismatch: expected {dataset.checksum}, got {got} ({size} bytes)")
@@ -328,6 +329,8 @@ class Stager:
 
 def _why(exc: Exception, rep: Replica) -> str:
     """The reason the job's owner reads: the address without its credentials (see ``public_uri``)."""
+    if isinstance(exc, FileNotFoundError) and exc.filename and str(exc.filename).endswith(".partial"):
+        return f"cannot write into the node cache: {exc.strerror}: {exc.filename}"  # not the source's fault
     if isinstance(exc, FileNotFoundError):
         return f"source missing: {public_uri(rep.uri)}"
     return (str(exc) or type(exc).__name__).replace(rep.uri, public_uri(rep.uri))

@@ -223,3 +223,14 @@ def test_storage_that_never_answers_fails_the_attempt_and_a_cancel_returns_at_on
     assert time.monotonic() - t0 < 5 and caches["n0"].used() == 0
     with open(src, "wb"):  # let the abandoned readers go
         pass
+
+
+def test_a_cache_folder_wiped_while_the_server_runs_is_made_again(plane, tmp_path: Path) -> None:
+    """Every stage-in to the node failed, blaming the source ('source missing') that was there all along."""
+    import shutil
+
+    catalog, caches, stager, _ = plane
+    catalog.register_file("a", str(write(tmp_path / "src" / "a", 1000)))
+    shutil.rmtree(caches["n0"].root)
+    got = stager.stage_one(1, "a", "n0")
+    assert got.bytes_copied == 1000 and caches["n0"].path_of("a").read_bytes() == b"x" * 1000
