@@ -88,8 +88,13 @@ def _group(spec: dict[str, Any], where: str) -> list[Node]:
         return [Node(name, cap, feats, parts) for name in _names(spec, where)]
     if count < 1:
         raise ClusterFileError(f"{where}: count must be >= 1")
+    if count > MAX_NODES:  # 10^8 nodes hung `hal cluster show` instead of being refused
+        raise ClusterFileError(f"{where}: count = {count:,}: at most {MAX_NODES:,} nodes")
     width = max(3, len(str(count - 1)))
     return [Node(f"{prefix}{i:0{width}d}", cap, feats, parts) for i in range(count)]
+
+
+MAX_NODES = 100_000
 
 
 def group_size(spec: dict[str, Any]) -> int:
@@ -122,6 +127,8 @@ def _partition(spec: dict[str, Any], nodes: list[Node], where: str) -> Partition
         name = str(spec["name"])
         members = tuple(n.name for n in nodes if name in n.partitions or not n.partitions)
         max_time = spec.get("max_time")
+        if max_time is not None and float(max_time) <= 0:  # a negative limit failed every submission with a 500
+            raise ClusterFileError(f"{where}: max_time = {max_time!r}: a limit in seconds > 0 (leave it out: none)")
         return Partition(
             name,
             members,
@@ -131,6 +138,26 @@ def _partition(spec: dict[str, Any], nodes: list[Node], where: str) -> Partition
         )
     except _MALFORMED as exc:
         raise ClusterFileError(f"{where}: {_explain(exc)}") from exc
+
+
+def _check_partitions(nodes: list[Node], partitions: list[Partition]) -> None:
+    """Mistakes that leave a machine that cannot work as written: a node group in a partition never defined
+    (its nodes ran nothing and hal nodes did not list them), a node without CPUs, two partitions of one name,
+    two defaults."""
+    names = [p.name for p in partitions]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ClusterFileError(f"[[partitions]]: {twice[0]!r} is defined twice")
+    if sum(p.default for p in partitions) > 1:
+        raise ClusterFileError(
+            f"[[partitions]]: only one may be the default, not {[p.name for p in partitions if p.default]}"
+        )
+    for node in nodes:
+        if node.capacity.cpus < 1:
+            raise ClusterFileError(f"node {node.name}: cpus must be >= 1 (a node without CPUs runs nothing)")
+        unknown = [p for p in node.partitions if p not in names] if partitions else []
+        if unknown:
+            raise ClusterFileError(f"node {node.name}: partition {unknown[0]!r} is not defined; known: {names}")
 
 
 def _topology(topo: Any, n_nodes: int) -> Topology:
@@ -159,6 +186,7 @@ def cluster_from_dict(data: dict[str, Any], folder: Path | None = None) -> Clust
     if not isinstance(part_specs, list):
         raise ClusterFileError("partitions must be [[partitions]] tables")
     partitions = [_partition(spec, nodes, f"[[partitions]] #{i + 1}") for i, spec in enumerate(part_specs)]
+    _check_partitions(nodes, partitions)
     if not partitions:
         partitions.append(Partition("batch", tuple(n.name for n in nodes), default=True))
     topo = data.get("topology")

@@ -116,6 +116,19 @@ def test_missing_and_invalid_files(tmp_path: Path) -> None:
         ({"nodes": [{"prefix": "n", "count": 4}], "topology": {"block_size": 2, "levels": ["a"]}}, "give one of"),
         ({"nodes": [{"prefix": "n", "count": 4}], "topology": {"levels": ["a", "a"], "fanouts": [2, 2]}}, "distinct"),
         ({"nodes": [{"prefix": "n", "count": 4}], "topology": {"levels": ["node"], "fanouts": [4]}}, "distinct"),
+        # accepted before, and the machine could not work as written (QA)
+        ({"nodes": [{"prefix": "n", "partitions": ["nope"]}], "partitions": [{"name": "b"}]}, "'nope' is not defined"),
+        ({"nodes": [{"prefix": "n", "cpus": 0}]}, "cpus must be >= 1"),
+        ({"nodes": [{"prefix": "n"}], "partitions": [{"name": "b"}, {"name": "b"}]}, "'b' is defined twice"),
+        (
+            {
+                "nodes": [{"prefix": "n"}],
+                "partitions": [{"name": "a", "default": True}, {"name": "b", "default": True}],
+            },
+            "only one may be the default",
+        ),
+        ({"nodes": [{"prefix": "n"}], "partitions": [{"name": "b", "max_time": -5}]}, "max_time = -5"),
+        ({"nodes": [{"prefix": "n", "count": 100_000_000}]}, "at most 100,000 nodes"),
     ],
 )
 def test_bad_descriptions(data: dict[str, object], message: str) -> None:
