@@ -565,3 +565,28 @@ def test_a_cache_that_cannot_hold_the_jobs_folder_sends_it_back_to_the_queue(tmp
         ctl.stop()
         staging.shutdown()
     assert (ctl.store.get(job) or {}).get("state") == "COMPLETED"
+
+
+def test_the_clock_starts_when_the_inputs_have_arrived(tmp_path: Path) -> None:
+    """StartTime was taken at allocation, so the staging counted as run time but not against --time, and a job
+    that completed showed Elapsed > Timelimit (QA). Slurm resets StartTime when CONFIGURING ends."""
+    ctl, staging = _controller(tmp_path)
+    gate = _slow_dataset(tmp_path, staging, "late")
+    ctl.start()
+    try:
+        opts = {"input-data": "late", "time": "0:03"}
+        (job,) = ctl.submit(build_request("#!/bin/sh\nsleep 1\n", opts, {}, str(tmp_path), 0), "al").job_ids
+        _until(lambda: job in staging.staging)
+        allocated = (ctl.store.get(job) or {})["start_time"]
+        time.sleep(4)  # longer than the job's limit
+        opened = time.time()
+        gate.set()
+        _until(lambda: job not in ctl.live)
+    finally:
+        gate.set()
+        ctl.stop()
+        staging.shutdown()
+    row = ctl.store.get(job) or {}
+    assert row["state"] == "COMPLETED" and row["start_time"] >= opened > allocated + 3.9
+    assert row["end_time"] - row["start_time"] < 3  # Elapsed within its limit
+    assert any(str(e["cause"]).startswith("inputs staged in ") for e in ctl.store.events_of(job))

@@ -247,10 +247,26 @@ class LiveStaging:
             else:
                 try:
                     self.stager.open_job_dir(spec.job_id, nodes[0], inputs)
+                    self._start_clock(controller, spec.job_id, now)
                     controller.executor.launch(spec)
                 except Exception as exc:
                     log.exception("launch of job %s failed", spec.job_id)
                     controller._handle([ExecEvent(spec.job_id, ExecEventKind.ENDED, now, reason=str(exc))])
+
+    @staticmethod
+    def _start_clock(controller: Any, job_id: int, now: float) -> None:
+        """Its inputs arrived: the job starts now, as Slurm resets StartTime when CONFIGURING ends. The time
+        limit runs from the launch, so the planner's end and the records move by the staging time (Elapsed
+        exceeded Timelimit on jobs that completed, and reservations behind them slipped)."""
+        act = controller.sched.running.get(job_id)
+        if act is None or now <= act.start:
+            return
+        staged, end = now - act.start, act.predicted_end + (now - act.start)
+        act.start = now
+        controller.sched.extend(job_id, end)
+        with controller.store.engine.begin() as conn:
+            event = (job_id, now, "RUNNING", f"inputs staged in {staged:.0f} s; started")
+            controller.store.update_job(conn, job_id, {"start_time": now, "predicted_end": end}, event)
 
     def after_end(self, controller: Any, lv: Any, act: Any, state: str, cause: str) -> tuple[str, str]:
         """A job ended (controller thread): unpin its inputs, queue its declared outputs for stage-out (worker
