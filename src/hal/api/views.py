@@ -27,7 +27,7 @@ def record(row: Row, now: float, detail: bool = False) -> dict[str, Any]:
     out["elapsed"] = (end if end is not None else now) - start if start is not None else 0.0
     out.setdefault("reason", None)
     if row["state"] != "PENDING":
-        out["reason"] = ENDED_REASONS.get(row["state"])  # as scontrol shows an ended job's Reason
+        out["reason"] = ended_reason(row)  # as scontrol shows an ended job's Reason
     if row["state"] != "RUNNING":
         out["predicted_end"] = None
     if detail:
@@ -49,6 +49,17 @@ def record(row: Row, now: float, detail: bool = False) -> dict[str, Any]:
 
 ENDED_REASONS = {"FAILED": "NonZeroExitCode", "OUT_OF_MEMORY": "OutOfMemory", "TIMEOUT": "TimeLimit",
                  "NODE_FAIL": "NodeDown"}  # fmt: skip
+def ended_reason(row: Row) -> str | None:
+    """Slurm's Reason for an ended job. A job that FAILED with exit code 0 did not fail by its exit code (it
+    said NonZeroExitCode with ExitCode=0:0): its data failed (BurstBufferOperation), or it never launched."""
+    if row["state"] != "FAILED" or row.get("exit_code") or row.get("signal"):
+        return ENDED_REASONS.get(row["state"])
+    cause = str(row.get("cause") or "")
+    if cause.startswith(("stage-out", "outputs never staged out", "declared output")):
+        return "BurstBufferOperation"
+    return "JobLaunchFailure" if cause.startswith(("stage-in", "cannot make $HAL_DATA")) else "None"
+
+
 PLACEMENT_KEYS = ("switches", "switches_wait", "segment", "topology_required", "topology_preferred")
 
 
