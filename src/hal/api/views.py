@@ -49,6 +49,8 @@ def record(row: Row, now: float, detail: bool = False) -> dict[str, Any]:
 
 ENDED_REASONS = {"FAILED": "NonZeroExitCode", "OUT_OF_MEMORY": "OutOfMemory", "TIMEOUT": "TimeLimit",
                  "NODE_FAIL": "NodeDown"}  # fmt: skip
+
+
 def ended_reason(row: Row) -> str | None:
     """Slurm's Reason for an ended job. A job that FAILED with exit code 0 did not fail by its exit code (it
     said NonZeroExitCode with ExitCode=0:0): its data failed (BurstBufferOperation), or it never launched."""

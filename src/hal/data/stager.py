@@ -104,6 +104,8 @@ class Stager:
         self.stopping: Callable[[int], bool] = lambda job_id: False  # asked between chunks: abandon the copy?
         self.closing = threading.Event()  # the server is stopping: every copy stops within a chunk
         self.stall_timeout = 300.0  # s without a byte from the source before a copy attempt fails
+        self._flights: dict[tuple[str, str], threading.Lock] = {}  # one copy of a dataset into a node at a time
+        self._flights_lock = threading.Lock()
 
     def env(self, node: str, job_id: int) -> dict[str, str]:
         """What a job on ``node`` needs to find its inputs: $HAL_DATA/<name>."""
@@ -167,6 +169,24 @@ class Stager:
             cache.unpin_job(job_id)
 
     def stage_one(self, job_id: int, name: str, node: str) -> Staged:
+        """One input on one node: a hit, or a copy. Two jobs wanting the same dataset on the same node share
+        one copy (the second waits for the first): each made its own, on disk twice and counted once. A hit
+        takes no turn: the controller thread, holding the lock a copy needs to finish, only ever finds hits."""
+        with self.guard():
+            self.catalog.get(name)  # an unknown dataset: KeyError, before any wait
+            hit = self.caches[node].has(name)
+        if hit:
+            return self._stage_one(job_id, name, node)
+        with self._flights_lock:
+            flight = self._flights.setdefault((node, name), threading.Lock())
+        while not flight.acquire(timeout=0.5):
+            self._check_stop(job_id)  # a cancel or a stopping server does not wait for another job's copy
+        try:
+            return self._stage_one(job_id, name, node)
+        finally:
+            flight.release()
+
+    def _stage_one(self, job_id: int, name: str, node: str) -> Staged:
         t0 = time.monotonic()
         cache = self.caches[node]
         with self.guard():

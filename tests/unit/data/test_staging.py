@@ -234,3 +234,28 @@ def test_a_cache_folder_wiped_while_the_server_runs_is_made_again(plane, tmp_pat
     shutil.rmtree(caches["n0"].root)
     got = stager.stage_one(1, "a", "n0")
     assert got.bytes_copied == 1000 and caches["n0"].path_of("a").read_bytes() == b"x" * 1000
+
+
+def test_two_jobs_wanting_one_dataset_on_one_node_share_one_copy(plane, tmp_path: Path) -> None:
+    """Each made its own copy at once (.a.2.partial and .a.3.partial): on disk twice, counted once (QA)."""
+    import threading
+    import time
+
+    catalog, caches, stager, _ = plane
+    catalog.register_file("a", str(write(tmp_path / "src" / "a", 1000)))
+    real, calls = stager._watched_copy, []
+
+    def slow(uri: str, tmp: Path, job_id: int) -> tuple[str, int]:
+        calls.append(job_id)
+        time.sleep(0.3)
+        return real(uri, tmp, job_id)
+
+    stager._watched_copy = slow  # type: ignore[method-assign]
+    got = {}
+    threads = [threading.Thread(target=lambda j=j: got.update({j: stager.stage_one(j, "a", "n0")})) for j in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and sorted(g.bytes_copied for g in got.values()) == [0, 1000]
+    assert caches["n0"].pins["a"] == {1, 2}  # both jobs hold it
