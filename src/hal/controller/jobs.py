@@ -14,6 +14,7 @@ from hal.controller.contracts import SubmitError, Submitted
 from hal.controller.directives import JobRequest
 from hal.engine.nodes import NodeAlloc
 from hal.executors.api import LaunchSpec, NodeShare
+from hal.executors.jobenv import expand_names
 from hal.model.job import Dependency, DependencyKind, JobSpec
 from hal.model.resources import Resources
 
@@ -135,36 +136,14 @@ def alloc_from_json(text: str) -> tuple[NodeAlloc, list[tuple[int, list[int], li
     return NodeAlloc(nodes, np.array(data["amounts"], dtype=np.int64)), held
 
 
-def expand_pattern(pattern: str, job_id: int, name: str, user: str, array: tuple[int, int] | None, node: str) -> str:
-    """Slurm's filename patterns: %j %x %A %a %u %N and %%."""
-    values = {
-        "j": str(job_id),
-        "x": name or "job",
-        "A": str(array[0] if array else job_id),
-        "a": str(array[1] if array else 0),
-        "u": user,
-        "N": node,
-        "%": "%",
-    }
-    out, i = [], 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "%" and i + 1 < len(pattern) and pattern[i + 1] in values:
-            out.append(values[pattern[i + 1]])
-            i += 2
-        else:
-            out.append(ch)
-            i += 1
-    return "".join(out)
-
-
 def log_paths(live: Live, first_node: str) -> tuple[str, str]:
     req = live.request
-    array = (live.array_job_id, live.array_task_id) if live.array_job_id is not None else None
-    default = "hal-%A_%a.out" if array else "hal-%j.out"
+    default = "slurm-%A_%a.out" if live.array_job_id is not None else "slurm-%j.out"  # sbatch's names
     paths = []
     for pattern in (req.output or default, req.error or req.output or default):
-        text = expand_pattern(pattern, live.job_id, req.name, live.user, array, first_node)  # type: ignore[arg-type]
+        text = expand_names(
+            pattern, live.job_id, req.name, live.user, live.array_job_id, live.array_task_id, first_node
+        )
         path = Path(text)
         paths.append(str(path if path.is_absolute() else Path(req.workdir) / path))
     return paths[0], paths[1]

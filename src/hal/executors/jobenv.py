@@ -27,16 +27,30 @@ def default_output(spec: LaunchSpec) -> str:
 
 def expand_pattern(pattern: str, spec: LaunchSpec, node: str = "", task: int = 0) -> str:
     """Expands Slurm's filename patterns; a number after % zero-pads (`%4j` -> 0042), unknown ones stay as typed."""
-    array_job = spec.array_job_id if spec.array_job_id is not None else spec.job_id
+    node = node or (spec.shares[0].node if spec.shares else "localhost")
+    return expand_names(pattern, spec.job_id, spec.name, spec.user, spec.array_job_id, spec.array_task_id, node, task)
+
+
+def expand_names(
+    pattern: str,
+    job_id: int,
+    name: str,
+    user: str,
+    array_job: int | None,
+    array_task: int | None,
+    node: str,
+    task: int = 0,
+) -> str:
+    """``expand_pattern`` from the job's parts (the controller names the files before it has a LaunchSpec)."""
     values = {
         "%": "%",
-        "j": str(spec.job_id),
-        "J": f"{spec.job_id}.batch",
-        "x": _safe(spec.name or "hal"),
-        "A": str(array_job),
-        "a": str(spec.array_task_id) if spec.array_task_id is not None else NO_ARRAY_INDEX,
-        "N": _safe(node or (spec.shares[0].node if spec.shares else "localhost")),
-        "u": _safe(spec.user),
+        "j": str(job_id),
+        "J": f"{job_id}.batch",
+        "x": _safe(name or "hal"),
+        "A": str(array_job if array_job is not None else job_id),
+        "a": str(array_task) if array_task is not None else NO_ARRAY_INDEX,
+        "N": _safe(node),
+        "u": _safe(user),
         "s": "batch",
         "n": "0",
         "t": str(task),

@@ -144,3 +144,16 @@ def test_mem_zero_is_all_of_each_nodes_memory_and_sbatch_variables_set_options()
     env = {"SBATCH_PARTITION": "debug", "SBATCH_TIMELIMIT": "10", "SBATCH_EXCLUSIVE": "1", "SBATCH_HOLD": "0",
            "SBATCH_QOS": "", "PATH": "/bin"}  # fmt: skip
     assert input_environment(env) == {"partition": "debug", "time": "10", "exclusive": True}
+
+
+def test_default_log_names_are_sbatchs_and_patterns_zero_pad() -> None:
+    """The controller named files hal-%j.out with its own pattern code, which left %4j as typed (QA)."""
+    from hal.controller.jobs import log_paths
+
+    live = type("L", (), {})()
+    live.request = build_request("#!/bin/sh\ntrue\n", {}, {}, "/w", 0.0)
+    live.job_id, live.user, live.array_job_id, live.array_task_id = 42, "al", None, None
+    assert log_paths(live, "n0") == ("/w/slurm-42.out", "/w/slurm-42.out")  # type: ignore[arg-type]
+    live.request = build_request("#!/bin/sh\ntrue\n", {"output": "r-%4j.%x.out"}, {}, "/w", 0.0)
+    live.array_job_id, live.array_task_id = 40, 2
+    assert log_paths(live, "n0")[0] == "/w/r-0042.hal.out"  # type: ignore[arg-type]
