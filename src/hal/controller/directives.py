@@ -9,14 +9,19 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from hal.controller.option_values import (
+    WHOLE_MEMORY,
     DirectiveError,
+    comment_option,
     int_option,
     mem_option,
+    open_mode_option,
     parse_array,
     parse_begin,
     parse_dependency,
     parse_time,
+    unacted_notes,
 )
+from hal.controller.request_env import export_env, gpu_env, request_env
 from hal.executors.api import script_problem
 
 MAX_SCRIPT_BYTES = 4 * 1024 * 1024  # Slurm's default max_script_size
@@ -245,29 +250,6 @@ def parse_constraint(text: str) -> list[str]:
     return names
 
 
-def _gpu_env(options: dict[str, str]) -> dict[str, str]:
-    """The job's GPU request as Slurm tells it to the job (SLURM_GPUS_PER_TASK makes `hal run` give each task
-    its own GPUs, as Slurm binds them with --gpus-per-task)."""
-    names = {"gpus-per-task": "SLURM_GPUS_PER_TASK", "gpus-per-node": "SLURM_GPUS_PER_NODE", "gpus": "SLURM_GPUS"}
-    return {var: options[key] for key, var in names.items() if key in options}
-
-
-def _env(text: str, env: dict[str, str]) -> dict[str, str]:
-    """--export: ALL (default), NONE, or a list of NAME or NAME=value, optionally after ALL."""
-    items = [x for x in text.split(",") if x]
-    keep_all = not items or items[0] == "ALL"
-    out = dict(env) if keep_all else {}
-    for item in items:
-        if item in ("ALL", "NONE"):
-            continue
-        name, eq, value = item.partition("=")
-        if eq:
-            out[name] = value
-        elif name in env:
-            out[name] = env[name]
-    return out
-
-
 def build_request(
     script: str, overrides: dict[str, str], env: dict[str, str], workdir: str, now: float, args: Sequence[str] = ()
 ) -> JobRequest:
@@ -321,40 +303,16 @@ def build_request(
         workdir=options.get("chdir", workdir),
         output=options.get("output", ""),
         error=options.get("error", ""),
-        env={**_env(options.get("export", "ALL"), env), **_gpu_env(options)},
+        env={**export_env(options.get("export", "ALL"), env), **gpu_env(options), **request_env(options, array)},
         features=parse_constraint(options["constraint"]) if options.get("constraint") else [],
         node_names=listed,
         exclude_nodes=_hosts(options, "exclude"),
         args=list(args),
-        comment=_comment(options),
-        open_mode=_open_mode(options),
-        notes=_unacted(options) + (WHOLE_MEMORY if mem_node == 0 and "exclusive" not in options else []),
+        comment=comment_option(options),
+        open_mode=open_mode_option(options),
+        notes=unacted_notes(options) + (WHOLE_MEMORY if mem_node == 0 and "exclusive" not in options else []),
         **placement_options(options),
     )
-
-
-def _comment(options: dict[str, str]) -> str:
-    text = options.get("comment", "")
-    if len(text) > 1024 or any(ord(ch) < 32 for ch in text):
-        raise DirectiveError("--comment: at most 1024 characters, no control characters")
-    return text
-
-
-def _open_mode(options: dict[str, str]) -> str:
-    mode = options.get("open-mode", "truncate")
-    if mode not in ("append", "truncate"):
-        raise DirectiveError(f"--open-mode={mode}: use append or truncate")
-    return mode
-
-
-WHOLE_MEMORY = ["--mem=0 asks for all of each node's memory (Slurm's meaning): the job gets whole nodes"]
-
-
-def _unacted(options: dict[str, str]) -> list[str]:
-    """Options a Slurm script carries that HAL accepts without acting on them, each said once."""
-    if "mail-type" in options or "mail-user" in options:
-        return ["--mail-type/--mail-user accepted but ignored: HAL sends no mail (follow jobs with hal wait)"]
-    return []
 
 
 _DATASET = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")

@@ -130,3 +130,27 @@ def mem_option(options: dict[str, str], key: str) -> int | None:
         return parse_mem_mb(options[key])
     except ClusterFileError:
         raise DirectiveError(f"--{key}={options[key]!r}: use e.g. 512M, 4G or a number of MB") from None
+
+
+def comment_option(options: dict[str, str]) -> str:
+    text = options.get("comment", "")
+    if len(text) > 1024 or any(ord(ch) < 32 for ch in text):
+        raise DirectiveError("--comment: at most 1024 characters, no control characters")
+    return text
+
+
+def open_mode_option(options: dict[str, str]) -> str:
+    mode = options.get("open-mode", "truncate")
+    if mode not in ("append", "truncate"):
+        raise DirectiveError(f"--open-mode={mode}: use append or truncate")
+    return mode
+
+
+WHOLE_MEMORY = ["--mem=0 asks for all of each node's memory (Slurm's meaning): the job gets whole nodes"]
+
+
+def unacted_notes(options: dict[str, str]) -> list[str]:
+    """Options a Slurm script carries that HAL accepts without acting on them, each said once."""
+    if "mail-type" in options or "mail-user" in options:
+        return ["--mail-type/--mail-user accepted but ignored: HAL sends no mail (follow jobs with hal wait)"]
+    return []

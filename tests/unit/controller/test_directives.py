@@ -25,7 +25,7 @@ def test_directives_until_the_first_command() -> None:
     assert req.mem_per_task_mb == 4096 * 2 // 8  # --mem is per node
     assert req.gpus_per_task == 1  # four per node, 4 tasks per node
     assert req.time_limit == 86400 + 2 * 3600 + 3 * 60 + 4
-    assert req.requeue and req.partition == "" and req.env == {"A": "1"}
+    assert req.requeue and req.partition == "" and req.env["A"] == "1" and req.env["SLURM_NTASKS_PER_NODE"] == "4"
 
 
 def test_command_line_wins() -> None:
@@ -65,8 +65,9 @@ def test_arrays_and_dependencies() -> None:
 
 def test_export_and_wrap() -> None:
     env = {"HOME": "/h", "SECRET": "s"}
-    assert build_request("#!/bin/sh\ntrue\n", {"export": "NONE"}, env, "/", 0.0).env == {}
-    assert build_request("#!/bin/sh\ntrue\n", {"export": "HOME,X=1"}, env, "/", 0.0).env == {"HOME": "/h", "X": "1"}
+    theirs = lambda req: {k: v for k, v in req.env.items() if not k.startswith("SLURM_")}  # noqa: E731
+    assert theirs(build_request("#!/bin/sh\ntrue\n", {"export": "NONE"}, env, "/", 0.0)) == {}
+    assert theirs(build_request("#!/bin/sh\ntrue\n", {"export": "HOME,X=1"}, env, "/", 0.0)) == {"HOME": "/h", "X": "1"}
     assert wrap_script("echo hi").startswith("#!/bin/sh\n") and "echo hi" in wrap_script("echo hi")
 
 
@@ -157,3 +158,13 @@ def test_default_log_names_are_sbatchs_and_patterns_zero_pad() -> None:
     live.request = build_request("#!/bin/sh\ntrue\n", {"output": "r-%4j.%x.out"}, {}, "/w", 0.0)
     live.array_job_id, live.array_task_id = 40, 2
     assert log_paths(live, "n0")[0] == "/w/r-0042.hal.out"  # type: ignore[arg-type]
+
+
+def test_slurms_request_variables_reach_the_job() -> None:
+    req = build_request(
+        "#!/bin/sh\ntrue\n", {"array": "1-9:4", "ntasks-per-node": "2", "nodes": "1", "mem-per-cpu": "1G"}, {}, "/", 0
+    )
+    want = {"SLURM_ARRAY_TASK_COUNT": "3", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_MAX": "9",
+            "SLURM_ARRAY_TASK_STEP": "4", "SLURM_NTASKS_PER_NODE": "2", "SLURM_MEM_PER_CPU": "1024",
+            "SLURM_JOB_QOS": "normal"}  # fmt: skip
+    assert {k: req.env[k] for k in want} == want
