@@ -245,3 +245,14 @@ def test_srun_and_hal_inside_a_job_whatever_the_submitters_path(server: LiveServ
         "0: rank 0 on 0", "1: rank 1 on 0", "2: rank 2 on 1", "3: rank 3 on 1", "one 1",
         "per-node 0 0", "per-node 1 1", "hal-found",
     ]  # fmt: skip
+
+
+def test_sacct_spellings_brief_and_more_fields(server: LiveServer) -> None:
+    job = server.cli("submit", "--parsable", "--wrap", "true", check=True).stdout.strip()
+    assert server.cli("wait", job, "--timeout", "60").returncode == 0
+    res = server.cli("history", "-P", "-X", "-j", job, "-o", "jobid,jobidraw,ntasks,workdir,elapsed", check=True)
+    header, row = res.stdout.strip().splitlines()
+    assert header == "JobID|JobIDRaw|NTasks|WorkDir|Elapsed"  # sacct's spelling, as typed in any case
+    assert row.split("|")[:4] == [job, job, "1", str(server.work)] and row.split("|")[4].startswith("00:00:0")
+    brief = server.cli("history", "--brief", "-P", "-j", job, check=True).stdout.splitlines()
+    assert brief == ["JobID|State|ExitCode", f"{job}|COMPLETED|0:0"]

@@ -27,7 +27,14 @@ FIELDS: dict[str, Callable[[dict[str, Any]], str]] = {
     "reason": lambda j: (j.get("reason") if j["state"] == "PENDING" else None) or j.get("cause") or "None",
     "qos": lambda j: j.get("qos") or "", "reqtres": tres, "alloctres": lambda j: tres(j, allocated=True),
     "nnodes": lambda j: str(len(expand(j["nodelist"])) if j.get("nodelist") else j.get("req_nodes") or 1),
+    "ntasks": lambda j: str(j.get("req_tasks") or 1), "jobidraw": lambda j: str(j["job_id"]),
+    "workdir": lambda j: j.get("workdir") or "",
 }  # fmt: skip
+# sacct's own spelling of each field, for the header whatever case the user typed
+HEADER = {k.lower(): k for k in ("JobID", "JobIDRaw", "JobName", "Partition", "Account", "User", "AllocCPUS", "State",
+          "ExitCode", "Elapsed", "Timelimit", "Submit", "Start", "End", "NodeList", "MaxRSS", "TotalCPU", "ReqCPUS",
+          "ReqMem", "Restarts", "Reason", "QOS", "ReqTRES", "AllocTRES", "NNodes", "NTasks", "WorkDir")}  # fmt: skip
+BRIEF = "JobID,State,ExitCode"
 
 
 def history(
@@ -42,12 +49,20 @@ def history(
     parsable: Annotated[
         bool, typer.Option("--parsable2", "-P", help="fields separated by '|', no padding (for scripts)")
     ] = False,
+    brief: Annotated[bool, typer.Option("--brief", "-b", help="JobID, State and ExitCode only")] = False,
+    allocations: Annotated[
+        bool, typer.Option("--allocations", "-X", help="accepted: HAL records no job steps, only allocations")
+    ] = False,
     swf: Annotated[
         Path | None,
         typer.Option(help="write the ended jobs as an SWF trace (for hal simulate/tune/predict-eval) to this file"),
     ] = None,
 ) -> None:
     """Accounting records of your jobs (every state unless --state), oldest first."""
+    if brief:
+        if fmt != DEFAULT:
+            raise fail("--brief and --format both choose the columns; give one")
+        fmt = BRIEF
     cols = [c.strip() for c in fmt.split(",") if c.strip()]
     unknown = [c for c in cols if c.split("%")[0].lower() not in FIELDS]
     if unknown:
@@ -84,16 +99,22 @@ def history(
         emit_json({"jobs": recs})
         return
     if parsable:  # sacct -P: whole values, nothing wrapped or cut
-        rows = [[col.split("%")[0] for col in cols]]
+        rows = [[_title(col) for col in cols]]
         rows += [[FIELDS[col.split("%")[0].lower()](j) for col in cols] for j in recs]
         typer.echo("\n".join("|".join(row) for row in rows))
         return
     table = Table(box=None, pad_edge=False, header_style="bold")
-    for col in cols:
-        table.add_column(col.split("%")[0])
+    for col in cols:  # sacct's NAME%WIDTH sets a column's width; values are folded, never cut with '…'
+        width = int(col.split("%")[1]) if "%" in col and col.split("%")[1].isdigit() else None
+        table.add_column(_title(col), width=width, overflow="fold")
     for j in recs:
         table.add_row(*(FIELDS[col.split("%")[0].lower()](j) for col in cols))
     out.print(table)
+
+
+def _title(col: str) -> str:
+    name = col.split("%")[0]
+    return HEADER.get(name.lower(), name)
 
 
 def export_swf(c: Any, path: Path, state: str | None, all_users: bool, filters: dict[str, Any]) -> None:
