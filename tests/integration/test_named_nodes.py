@@ -42,7 +42,9 @@ def test_named_nodes_run_multi_node_jobs_and_show_in_hal_nodes(tmp_path: Path) -
         assert live.cli("wait", ok.stdout.strip(), "--timeout", "60").returncode == 0
         assert "Features=a100&nvlink" in live.cli("show", ok.stdout.strip(), check=True).stdout
         refused = live.cli("submit", "--constraint=h100", "--wrap", "true")
-        assert refused.returncode != 0 and "no node has the features ['h100']" in " ".join(refused.stderr.split())
+        assert refused.returncode != 0 and "has the features ['h100'] (no node has them)" in " ".join(
+            refused.stderr.split()
+        )
         pinned = live.cli("submit", "--parsable", "-w", "gpu[003-004]", "--wrap", "true", check=True).stdout.strip()
         assert live.cli("wait", pinned, "--timeout", "60").returncode == 0  # -w alone: one node each, as sbatch
         assert "NodeList=gpu[003-004]" in live.cli("show", pinned, check=True).stdout

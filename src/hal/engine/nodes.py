@@ -21,6 +21,9 @@ Ranker = Callable[[Request, Matrix, npt.NDArray[np.bool_]], npt.NDArray[np.intp]
 Picked = tuple[npt.NDArray[np.intp], npt.NDArray[np.int64]]
 
 
+UNITS = {"mem_mb": "MB of memory"}  # what a refusal calls each resource
+
+
 class Selector(Protocol):
     """Replaces the ranker: picks nodes (and units per node) from each node's room, or None to wait.
 
@@ -111,7 +114,7 @@ class NodeBook:
                 return f"no node of partition {req.partition!r} with those features is left after --exclude"
             if req.node_names:
                 return f"none of the nodes {list(req.node_names)} is in partition {req.partition!r} with those features"
-            return f"no node has the features {list(req.features)}"
+            return self._featureless(req)
         if self.select is None and (req.switches or req.segment or req.topology_required or req.topology_preferred):
             return 'topology requests (--switches, --segment, --topology) need placement = "topology" in the profile'
         saved, self.now = self.now, math.inf  # impossible = never fits, even once every wait has expired
@@ -123,6 +126,17 @@ class NodeBook:
             return self._why(req, mask)
         return None
 
+    def _featureless(self, req: Request) -> str:
+        """No node of the partition has the features: say which partitions' nodes do (the message blamed the
+        whole machine when the GPU nodes were only in another partition)."""
+        has = np.ones(len(self.table), dtype=bool)
+        for feat in req.features:
+            has &= self.table.feature_masks.get(feat, np.zeros(len(self.table), dtype=bool))
+        where = f"partition {req.partition!r}" if req.partition else "the partition"
+        others = sorted(p for p, m in self.table.partition_masks.items() if (m & has).any())
+        hint = f"; nodes of partition(s) {', '.join(others)} have them (-p)" if others else " (no node has them)"
+        return f"no node of {where} has the features {list(req.features)}{hint}"
+
     def _why(self, req: Request, mask: npt.NDArray[np.bool_]) -> str:
         cap = self.table.capacity[mask]
         names = self.table.space.names
@@ -132,11 +146,12 @@ class NodeBook:
         for r, name in enumerate(names):
             if per[r] > cap[:, r].max(initial=0):
                 where = f"in partition {req.partition!r}" if req.partition else "here"
-                return f"needs {int(per[r])} {name} per node, the largest node {where} has {int(cap[:, r].max())}"
+                what = UNITS.get(name, name)
+                return f"needs {int(per[r])} {what} per node, the largest node {where} has {int(cap[:, r].max())}"
         total = np.array(req.total, dtype=np.int64)
         for r, name in enumerate(names):
             if total[r] > cap[:, r].sum():
-                return f"needs {int(total[r])} {name} in all, the partition has {int(cap[:, r].sum())}"
+                return f"needs {int(total[r])} {UNITS.get(name, name)} in all, the partition has {int(cap[:, r].sum())}"
         if self.fabrics is not None and self.select is None:
             return "it is larger than every domain a job may span (separate switch fabrics or BlockSizes groups)"
         if self.select is not None:

@@ -98,14 +98,14 @@ def test_release_and_state_algebra() -> None:
     ("request_kw", "message"),
     [
         ({"partition": "debug"}, "unknown partition 'debug'"),
-        ({"features": ("arm",)}, "no node has the features ['arm']"),
+        ({"features": ("arm",)}, "no node of the partition has the features ['arm'] (no node has them)"),
         ({"tasks": 6, "nodes": 6}, "needs 6 nodes, the partition has 5"),
         ({"tasks": 2, "nodes": 1, "cpus": 5}, "needs 10 cpus per node, the largest node here has 8"),
         ({"cpus": 9}, "needs 9 cpus per node, the largest node here has 8"),
         ({"gpus": 3}, "needs 3 gpus per node, the largest node here has 2"),
         ({"tasks": 25}, "needs 25 cpus in all, the partition has 24"),
         ({"tasks": 2, "gpus": 1, "partition": "gpu", "cpus": 5}, "needs 10 cpus in all, the partition has 8"),
-        ({"mem": 9000}, "needs 9000 mem_mb per node, the largest node here has 8192"),
+        ({"mem": 9000}, "needs 9000 MB of memory per node, the largest node here has 8192"),
     ],
 )
 def test_impossible_requests_name_the_limit(request_kw: dict[str, object], message: str) -> None:
@@ -117,3 +117,12 @@ def test_a_request_that_fits_is_possible_even_when_the_machine_is_busy() -> None
     b.take(NodeAlloc(np.arange(5), b.table.capacity.copy()))
     assert b.impossible(req(tasks=24)) is None
     assert not b.fits(req())
+
+
+def test_features_in_another_partition_are_pointed_to() -> None:
+    """-C a100 on the default partition blamed the machine, though the gpu partition's nodes have them (QA)."""
+    nodes = (Node("c0", Resources(4), (), ("cpu",)), Node("g0", Resources(4, 0, 2), ("a100",), ("gpu",)))
+    table = NodeTable.of(Cluster(nodes, (Partition("cpu", ("c0",), default=True), Partition("gpu", ("g0",)))))
+    spec = JobSpec(job_id=1, submit_time=0, partition="cpu", features=("a100",))
+    got = NodeBook(table, RANKERS["firstfit"]).impossible(request_of(spec, table.space))
+    assert got == "no node of partition 'cpu' has the features ['a100']; nodes of partition(s) gpu have them (-p)"
