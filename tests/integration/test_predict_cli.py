@@ -39,6 +39,9 @@ def test_gbm_model_saved_then_reused_and_corrupt_file_falls_back(tmp_path: Path)
     assert "accuracy" in done.stdout and model.stat().st_size > 0
     again = hal("predict-eval", str(SAMPLE), "--predictor", "gbm", "--model", str(model), "--json")
     assert again.returncode == 0, again.stderr
+    assert "has seen them" in " ".join(again.stderr.split())
+    seen = hal("simulate", str(SAMPLE), "--estimate", "gbm", "--model", str(model))  # simulate said nothing
+    assert seen.returncode == 0 and "has seen them (results inflated)" in " ".join(seen.stderr.split())
     assert json.loads(again.stdout)["predictor"] == "gbm"
     model.write_bytes(b"\x00corrupt")
     bad = hal("predict-eval", str(SAMPLE), "--predictor", "gbm", "--model", str(model), "--json")

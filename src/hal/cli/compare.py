@@ -95,7 +95,7 @@ def compare(
     if base.window is not None and len(workload.jobs) < base.window[1]:
         err.print(f"[yellow]note:[/] window {window} holds only {len(workload.jobs):,} job(s): the trace ends first")
     span = workload.jobs[-1].submit_time - workload.jobs[0].submit_time
-    predictor, est = gbm_from_file(model) if model is not None else (None, base.estimate)  # checked once
+    predictor, est = gbm_from_file(model, trace) if model is not None else (None, base.estimate)  # checked once
     for label, profile in profiles:
         if profile.estimate and profile.estimate != est:  # one --estimate for every policy: said, not changed
             err.print(f"[yellow]note:[/] {label} was tuned on {profile.estimate} predictions; this run uses {est}")

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from hal.cli.common import err, fail, out, report_problems, writable_files
+from hal.cli.simulate import overlap_note
 from hal.engine.api import RuntimePredictor
 from hal.engine.predict.basic import DEFAULT_LIMIT
 from hal.engine.predict.gbm import GbmPredictor
@@ -146,14 +147,10 @@ def predict_eval(
         err.print(f"[yellow]note:[/] the model's settings come from {model}; {named} apply to new models only")
     if model is not None and isinstance(pred, GbmPredictor) and pred.name != predictor:
         err.print(f"[yellow]note:[/] {model} holds a {pred.cfg.mode} model: it predicts as {pred.name}")
-    epoch = 1e9  # a model a live server saved learned wall-clock times, not this trace's: no overlap to warn of
     learned = pred.learned_until if isinstance(pred, GbmPredictor) else 0.0
-    if model is not None and isinstance(pred, GbmPredictor) and history.jobs[0].submit_time < learned < epoch:
-        err.print(
-            f"[yellow]note:[/] {model} learned from jobs that ended up to t={pred.learned_until:,.0f} s of the trace "
-            f"it was trained on; if that is this trace, its jobs before then are scored by a model that has seen "
-            "them (accuracy inflated). Score a model on a later stretch or another trace."
-        )
+    note = overlap_note(model, learned, history.jobs[0].submit_time) if model is not None else None
+    if note:
+        err.print(f"[yellow]note:[/] {note}")
     ev = evaluate(history, pred, trace.name)
     if isinstance(pred, GbmPredictor) and pred.model is None:
         err.print(

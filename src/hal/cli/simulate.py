@@ -126,17 +126,47 @@ def cleaning_of(min_runtime: int, drop_status: str) -> Cleaning:
     return Cleaning(min_runtime=min_runtime, drop_status=statuses)
 
 
-def gbm_from_file(model: Path) -> tuple[Callable[[], RuntimePredictor], str]:
+def gbm_from_file(model: Path, trace: Path | None = None) -> tuple[Callable[[], RuntimePredictor], str]:
     """A saved model and the name of what will predict: the file is checked now, so an unusable one is
-    reported once, and the run (and its label) is last2's."""
+    reported once, and the run (and its label) is last2's. With ``trace``, a note when the model may have
+    learned from this trace's own jobs."""
     if not model.exists():  # a typo is an error; only an unusable file falls back to last2
         raise fail(f"model file not found: {model} (hal predict-eval TRACE --save-model FILE writes one)")
     pred, warning = load_or_fallback(model)
     if warning:
         err.print(f"[yellow]warning:[/] {warning}")
         return LastTwo, "last2"
+    note = overlap_note(model, getattr(pred, "learned_until", 0.0), first_submit(trace)) if trace else None
+    if note:
+        err.print(f"[yellow]note:[/] {note}")
     first = [pred]
     return (lambda: first.pop() if first else load_model(model)), pred.name
+
+
+def first_submit(trace: Path) -> float | None:
+    """The first record's submit time, read without loading the trace (None when there is none to read)."""
+    try:
+        with trace.open(encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                fields = line.split()
+                if fields and not line.lstrip().startswith(";") and len(fields) > 1:
+                    return float(fields[1])
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def overlap_note(model: Path, learned_until: float, first: float | None) -> str | None:
+    """A model trained on a trace scores that trace's early jobs having seen them: said, not refused (the same
+    file may well be another trace that starts at 0 too)."""
+    epoch = 1e9  # a model a live server saved learned wall-clock times, not a trace's: no overlap to warn of
+    if first is None or not first < learned_until < epoch:
+        return None
+    return (
+        f"{model} learned from jobs that ended up to t={learned_until:,.0f} s of the trace it was trained on; if "
+        "that is this trace, its jobs before then are scored by a model that has seen them (results inflated). "
+        "Use a model trained on an earlier stretch or another trace."
+    )
 
 
 RL_IGNORED: dict[str, Callable[[dict[str, Any]], bool]] = {
@@ -233,7 +263,7 @@ def simulate(
         raise fail(f"--model needs --estimate gbm or gbm-regress, not {estimate}")
     predictor = None
     if model is not None:
-        predictor, estimate = gbm_from_file(model)
+        predictor, estimate = gbm_from_file(model, trace)
     policy = {"order": order, "backfill": backfill, "backfill_order": backfill_order, "placement": placement,
               "topology_reserve": topology_reserve}  # fmt: skip
     if profile is not None:
