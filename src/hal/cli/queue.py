@@ -12,7 +12,7 @@ from hal.cli import squeue_format
 from hal.cli.common import fail, out
 from hal.cli.history import every_job
 from hal.cli.live import SHORT_STATE, JsonOpt, client, duration, emit_json, parse_states, stamp
-from hal.executors.hostlist import expand
+from hal.executors.hostlist import expand, ranges
 
 ACTIVE = ("RUNNING", "CONFIGURING", "STAGE_OUT")  # shown with their nodes; squeue lists SO jobs too
 
@@ -35,6 +35,27 @@ def queue_table(jobs: list[dict[str, Any]], start: bool = False, node_cpus: int 
             row += [stamp(j[k]) if j.get(k) else "N/A" for k in ("predicted_start", "predicted_start_p90")]
         table.add_row(*row, where)
     return table
+
+
+def collapse_arrays(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """squeue's view of an array: its pending tasks that wait for the same reason as one line, 12_[3-99]
+    (a 200-task array was 200 lines); running tasks keep their own lines. ``-r`` shows every task."""
+    out: list[dict[str, Any]] = []
+    tasks: dict[tuple[Any, Any], list[int]] = {}  # (array, reason) -> its pending task ids, on the first one's line
+    for j in jobs:
+        key = (j.get("array_job_id"), j.get("reason"))
+        if j["state"] != "PENDING" or key[0] is None:
+            out.append(j)
+        elif key in tasks:
+            tasks[key].append(j["array_task_id"])
+        else:
+            tasks[key] = [j["array_task_id"]]
+            out.append(dict(j))
+    firsts = {(j.get("array_job_id"), j.get("reason")): j for j in out if j["state"] == "PENDING"}
+    for key, ids in tasks.items():
+        if len(ids) > 1:
+            firsts[key]["id"] = f"{key[0]}_{ranges(ids)}"
+    return out
 
 
 def in_queue_order(job: dict[str, Any]) -> tuple[int, float, int]:
@@ -60,6 +81,7 @@ def queue(
     me: Annotated[bool, typer.Option("--me", help="only your own jobs")] = False,
     fmt: Annotated[str | None, typer.Option("--format", "-o", help="squeue codes, e.g. '%.18i %.2t %R'")] = None,
     noheader: Annotated[bool, typer.Option("--noheader", "-h", help="no header line (and no summary)")] = False,
+    every_task: Annotated[bool, typer.Option("--array", "-r", help="one line per array task")] = False,
     json_out: bool = JsonOpt,
 ) -> None:
     """Jobs that are waiting or running (yours; admins may ask for all), and a summary of the whole queue."""
@@ -89,6 +111,8 @@ def queue(
     if json_out:
         emit_json({"jobs": jobs, "summary": summary, "time": time.time()})
         return
+    if not every_task:
+        jobs = collapse_arrays(jobs)
     if fmt is not None:  # plain lines, for scripts: `hal queue -h -j $J -o %T`
         lines = ([] if noheader else [squeue_format.render(fmt, None)]) + [squeue_format.render(fmt, j) for j in jobs]
         for line in lines:

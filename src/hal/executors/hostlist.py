@@ -36,6 +36,11 @@ def compress(names: Iterable[str]) -> str:
     return ",".join(parts)
 
 
+def ranges(numbers: Iterable[int]) -> str:
+    """Numbers in Slurm's bracket form, as array task ids are shown: [2-7,9] (a lone number bare)."""
+    return _group_text("", [(n, str(n)) for n in numbers])
+
+
 def _width(digits: str) -> int:
     """The zero-padded width of a number (`007` -> 3), or 0 when it is not padded."""
     return len(digits) if len(digits) > 1 and digits.startswith("0") else 0

@@ -17,3 +17,18 @@ def test_stage_out_is_a_state_users_can_ask_for_and_shows_its_nodes() -> None:
     console.print(queue_table([job]))
     line = console.export_text().splitlines()[1].split()
     assert line[4] == "SO" and line[-1] == "vn001"  # its nodes, as squeue shows a CG or SO job's
+
+
+def test_pending_array_tasks_are_one_line_per_reason() -> None:
+    from hal.cli.queue import collapse_arrays
+
+    jobs = [
+        {"id": f"12_{t}", "job_id": 12 + t, "array_job_id": 12, "array_task_id": t,
+         "state": "RUNNING" if t < 2 else "PENDING", "reason": "JobArrayTaskLimit" if t < 8 else "Priority"}
+        for t in range(10)
+    ] + [{"id": "30", "job_id": 30, "array_job_id": None, "state": "PENDING", "reason": "Priority"}]  # fmt: skip
+    got = [(j["id"], j["state"], j["reason"]) for j in collapse_arrays(jobs)]
+    assert got == [("12_0", "RUNNING", "JobArrayTaskLimit"), ("12_1", "RUNNING", "JobArrayTaskLimit"),
+                   ("12_[2-7]", "PENDING", "JobArrayTaskLimit"), ("12_[8-9]", "PENDING", "Priority"),
+                   ("30", "PENDING", "Priority")]  # fmt: skip
+    assert jobs[2]["id"] == "12_2"  # the records themselves are left alone
