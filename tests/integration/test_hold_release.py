@@ -70,6 +70,12 @@ def test_held_jobs_wait_for_release_even_across_a_restart(tmp_path: Path) -> Non
         said = " ".join(mixed.stderr.split())
         assert mixed.returncode == 1 and "no job 99999999999999999999" in said and "no job 424242" in said
         assert "no longer pending" in said and "Internal Server Error" not in said
+        arr = live.cli("submit", "--parsable", "-a", "3-5", "-b", "now+3600", "--wrap", "true", check=True).stdout
+        arr = arr.strip()
+        shown = live.cli("hold", arr, check=True).stdout  # it printed the tasks' internal ids
+        assert f"held 3 job(s) of {arr}: {arr}_3, {arr}_4, {arr}_5" in " ".join(shown.split())
+        assert f"{arr}_4" in live.cli("release", f"{arr}_4", check=True).stdout
+        live.cli("cancel", arr, check=True)
     finally:
         live.stop()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -28,18 +28,33 @@ def _each(jobs: list[str], verb: str, json_out: bool) -> None:
     refs = [r.strip() for job in jobs for r in job.split(",") if r.strip()]
     done: dict[str, list[int]] = {}
     failed: dict[str, str] = {}
+    shown: dict[str, list[str]] = {}
     with client() as c:
         for ref in refs:
             try:
                 done[ref] = c.hold(ref) if verb == "held" else c.release(ref)
+                shown[ref] = _printed(c, ref, done[ref])
             except HalError as exc:
                 failed[ref] = str(exc)
     if json_out:
         emit_json({verb: done, "failed": failed})
     else:
-        for ref, ids in done.items():
-            out.print(f"{verb} {len(ids)} job(s) of {ref}: {', '.join(map(str, ids))}", highlight=False)
+        for ref, ids in shown.items():
+            out.print(f"{verb} {len(ids)} job(s) of {ref}: {', '.join(ids)}", highlight=False)
         for ref, why in failed.items():
             err.print(f"{ref}: {why}", markup=False, highlight=False)
     if failed:
         raise typer.Exit(1)
+
+
+def _printed(c: Any, ref: str, ids: list[int]) -> list[str]:
+    """The ids as Slurm prints them: an array's tasks as 21_6, not their internal job ids (21: 27)."""
+    base = ref.split("_")[0]
+    if "_" not in ref and ids == [int(base)]:
+        return [ref]
+    try:
+        rec = c.get(base)
+    except HalError:
+        return [str(i) for i in ids]
+    names = {t["job_id"]: str(t["id"]) for t in rec.get("tasks") or [rec]}
+    return [names.get(i, str(i)) for i in ids]
