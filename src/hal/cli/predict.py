@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -18,6 +18,8 @@ from hal.engine.predict.registry import GBM_NAMES, make_predictor
 from hal.engine.predict.trees import GbmConfig
 from hal.learn.evaluate import Evaluation, evaluate, trace_history
 from hal.learn.store import ModelFileError, load_or_fallback, save_model
+from hal.model.job import JobSpec
+from hal.sim.runner import parse_window
 from hal.sim.swf import TraceError, read_swf
 
 REGRESS_ALPHA = 0.4  # gbm-regress's quantile (hal.engine.predict.registry)
@@ -115,6 +117,10 @@ def predict_eval(
     ] = 0,
     model: Annotated[Path | None, typer.Option(help="gbm: start from a saved model file")] = None,
     save_model_to: Annotated[Path | None, typer.Option("--save-model", help="gbm: save the model at the end")] = None,
+    window: Annotated[
+        str | None, typer.Option(help="score jobs START:COUNT (submission order) only; all earlier ones teach")
+    ] = None,
+    csv_out: Annotated[Path | None, typer.Option(help="per-job CSV: job, submit, run, request, prediction")] = None,
 ) -> None:
     """Replay the trace's real history and score each job's prediction, made at its submission."""
     try:
@@ -139,6 +145,8 @@ def predict_eval(
         if predictor not in GBM_NAMES:
             raise fail("--save-model needs --predictor gbm or gbm-regress")
         writable_files(save_model_to)
+    if csv_out is not None:
+        writable_files(csv_out, inputs=(trace,))
     pred = build_predictor(predictor, cfg, model)
     new_only = {"--mode": mode is not None, "--objective": objective is not None, "--alpha": alpha is not None,
                 "--under-penalty": under_penalty != DEFAULT_PENALTY, "--retrain-every": retrain_every != 0}  # fmt: skip
@@ -151,7 +159,15 @@ def predict_eval(
     note = overlap_note(model, learned, history.jobs[0].submit_time) if model is not None else None
     if note:
         err.print(f"[yellow]note:[/] {note}")
-    ev = evaluate(history, pred, trace.name)
+    try:
+        span = parse_window(window) if window else None
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    if span is not None and span[0] >= len(history.jobs):
+        raise fail(f"--window {window}: the trace has {len(history.jobs):,} usable jobs")
+    ev = evaluate(history, pred, trace.name, span)
+    if csv_out is not None:
+        write_predictions(csv_out, history.jobs[span[0] : sum(span)] if span else history.jobs, ev.predictions)
     if isinstance(pred, GbmPredictor) and pred.model is None:
         err.print(
             f"[yellow]note:[/] only {pred.completions:,} jobs ended, fewer than the {pred.cfg.warmup:,} a first model "
@@ -168,3 +184,15 @@ def predict_eval(
         out.print_json(json.dumps(ev.as_dict()))
     else:
         out.print(table_of(ev))
+
+
+def write_predictions(path: Path, jobs: list[JobSpec], predictions: Any) -> None:
+    """One row per scored job, so every figure of the table can be checked from the file."""
+    import csv
+
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        out_csv = csv.writer(fh)
+        out_csv.writerow(["job_id", "submit", "run", "requested", "predicted"])
+        for job, p in zip(jobs, predictions, strict=True):
+            asked = "" if job.time_limit is None else f"{job.time_limit:.0f}"
+            out_csv.writerow([job.job_id, f"{job.submit_time:.0f}", f"{job.runtime:.0f}", asked, f"{float(p):.0f}"])

@@ -136,9 +136,17 @@ def replay(history: History, predictor: RuntimePredictor) -> tuple[npt.NDArray[n
     return preds, t_pred, t_obs
 
 
-def evaluate(history: History, predictor: RuntimePredictor, trace_name: str = "") -> Evaluation:
+def evaluate(
+    history: History, predictor: RuntimePredictor, trace_name: str = "", window: tuple[int, int] | None = None
+) -> Evaluation:
+    """Scores of the predictions made online; ``window`` (start, count in submission order) scores only those
+    jobs, their predictions made after learning from every earlier completion of the trace."""
+    start, stop = (0, len(history.jobs)) if window is None else (window[0], window[0] + window[1])
+    if window is not None:  # later jobs cannot change earlier predictions (online), so the replay stops there
+        history = History(history.jobs[:stop], history.ends[:stop], history.unknown)
     preds, t_pred, t_obs = replay(history, predictor)
-    real = np.array([j.runtime for j in history.jobs], dtype=np.float64)
+    preds = preds[start:]
+    real = np.array([j.runtime for j in history.jobs[start:]], dtype=np.float64)
     by_class = {}
     for label, lo, hi in CLASSES:
         mask = (real >= lo) & (real < hi)
