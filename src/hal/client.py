@@ -168,6 +168,13 @@ class Client:
     def summary(self) -> dict[str, Any]:
         return dict(self._call("GET", "/v1/queue/summary").json())
 
+    def drain(self, nodes: str, reason: str) -> builtins.list[str]:
+        """Admins: take nodes out of service (running jobs finish); returns the nodes drained."""
+        return list(self._call("POST", "/v1/nodes/drain", json={"nodes": nodes, "reason": reason}).json()["drained"])
+
+    def resume(self, nodes: str) -> builtins.list[str]:
+        return list(self._call("POST", "/v1/nodes/resume", json={"nodes": nodes}).json()["resumed"])
+
     def whoami(self) -> dict[str, Any]:
         return dict(self._call("GET", "/v1/whoami").json())
 

@@ -25,6 +25,7 @@ from hal.controller.auth import Authenticator, Identity, check_user, create_toke
 from hal.controller.contracts import Forbidden, NotFound, SubmitError
 from hal.controller.core import Controller
 from hal.controller.directives import MAX_SCRIPT_BYTES, ScriptTooLarge, build_request, wrap_script
+from hal.controller.drain import drain, resume
 from hal.controller.holds import set_hold
 from hal.controller.option_values import DirectiveError
 from hal.controller.placement_record import placement_of
@@ -41,6 +42,11 @@ class SubmitBody(BaseModel):
     workdir: str = Field("/", description="absolute working directory (--chdir)")
     idempotency_key: str | None = Field(None, max_length=128)
     args: list[str] = Field(default_factory=list, max_length=4096, description="the script's arguments")
+
+
+class DrainBody(BaseModel):
+    nodes: str = Field(description="a Slurm host list, e.g. vn[001-002]")
+    reason: str = Field("", max_length=1024)
 
 
 class TokenBody(BaseModel):
@@ -210,6 +216,15 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
     @app.get("/v1/nodes")
     def nodes(who: Who) -> dict[str, Any]:
         return nodes_view(ctl)
+
+    @app.post("/v1/nodes/drain")
+    def drain_nodes(body: DrainBody, who: Who) -> dict[str, Any]:
+        """Admins: running jobs finish, nothing new starts there, until resumed (kept across restarts)."""
+        return {"drained": drain(ctl, body.nodes, body.reason, who)}
+
+    @app.post("/v1/nodes/resume")
+    def resume_nodes(body: DrainBody, who: Who) -> dict[str, Any]:
+        return {"resumed": resume(ctl, body.nodes, who)}
 
     @app.get("/v1/usage")
     def usage(who: Who) -> dict[str, Any]:

@@ -18,6 +18,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "submit": ("hal.cli.submit", "submit", "command"),
     "queue": ("hal.cli.queue", "queue", "command"),
     "nodes": ("hal.cli.nodes", "nodes", "command"),
+    "drain": ("hal.cli.drain", "drain", "command"),
+    "resume": ("hal.cli.drain", "resume", "command"),
     "show": ("hal.cli.show", "show", "command"),
     "cancel": ("hal.cli.cancel", "cancel", "command"),
     "hold": ("hal.cli.hold", "hold", "command"),

@@ -17,15 +17,28 @@ def nodes(
     long: Annotated[
         bool, typer.Option("--long", "-l", help="one line per node with CPUs, memory and topology")
     ] = False,
+    reasons: Annotated[bool, typer.Option("--list-reasons", "-R", help="drained nodes and why (sinfo -R)")] = False,
     json_out: bool = JsonOpt,
 ) -> None:
-    """Partitions and nodes: idle, mix or alloc, as sinfo shows them, grouped by topology domain."""
+    """Partitions and nodes: idle, mix, alloc, or drain/drng when drained, as sinfo shows them, grouped by
+    topology domain."""
     with client() as c:
         info = c.nodes()
     if json_out:
         emit_json(info)
         return
     table = Table(box=None, pad_edge=False, header_style="bold")
+    if reasons:
+        by_reason: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for n in info["nodes"]:
+            if n.get("reason"):
+                by_reason[(n["reason"], n["state"])].append(n["name"])
+        for col in ("REASON", "STATE", "NODELIST"):
+            table.add_column(col)
+        for (why, state), names in sorted(by_reason.items()):
+            table.add_row(why, state, compress(names))
+        out.print(table)
+        return
     if long:
         cache = any("cache_size" in n for n in info["nodes"])  # a data plane: each node's cache too
         cols = ("NODELIST", "PARTITION", "STATE", "CPUS(A/T)", "MEMORY(A/T MB)", "GPUS(A/T)", "TOPOLOGY", "CPUSET")

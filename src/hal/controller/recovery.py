@@ -7,6 +7,7 @@ import logging
 
 from hal.controller.contracts import Gate
 from hal.controller.core import Controller
+from hal.controller.drain import apply_drains
 from hal.controller.jobs import alloc_from_json, deps_of, request_of_row
 from hal.executors.api import ExecEvent, ExecEventKind
 from hal.model.job import JobState
@@ -57,5 +58,6 @@ def recover(ctl: Controller) -> dict[str, int]:
         if ended:
             ctl._handle(ended)
             counts["ended"] = len(ended)
+    counts["drained"] = apply_drains(ctl)
     log.info("recovered %s", counts)
     return counts

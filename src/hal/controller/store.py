@@ -69,6 +69,15 @@ tokens = sa.Table(
     sa.Column("created", sa.Float),
     sa.Column("label", sa.String(128)),
 )
+node_states = sa.Table(
+    "node_states",
+    meta,
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("state", sa.String(16)),
+    sa.Column("reason", sa.Text),
+    sa.Column("user", sa.String(64)),
+    sa.Column("time", sa.Float),
+)
 submissions = sa.Table(
     "submissions",
     meta,
@@ -125,6 +134,17 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    # ---- nodes an administrator took out of service ---------------------------------------------
+    def drained(self) -> dict[str, Row]:
+        with self.engine.connect() as conn:
+            return {r["name"]: dict(r) for r in conn.execute(sa.select(node_states)).mappings()}
+
+    def set_drained(self, conn: Connection, name: str, row: Row | None) -> None:
+        """Record a drain (``row``: state, reason, user, time) or, with None, its end."""
+        conn.execute(node_states.delete().where(node_states.c.name == name))
+        if row is not None:
+            conn.execute(node_states.insert().values(name=name, **row))
 
     # ---- jobs -----------------------------------------------------------------------------------
     def insert_jobs(self, conn: Connection, rows: Sequence[Row], now: float, cause: str) -> None:

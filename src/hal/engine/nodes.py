@@ -63,6 +63,7 @@ class NodeBook:
         # Without a selector: the domains no job may span (separate switch fabrics, the largest BlockSizes
         # groups), one id per node; first and best fit place a job inside one of them (None: no such limit).
         self.fabrics: npt.NDArray[np.intp] | None = None
+        self.down: npt.NDArray[np.bool_] | None = None  # drained nodes: no new placement (None: none)
 
     fungible = False  # which nodes a job gets depends on where the free resources are
 
@@ -83,7 +84,16 @@ class NodeBook:
     def cpus_of(self, alloc: NodeAlloc) -> int:
         return int(alloc.amounts[:, 0].sum())
 
+    def set_down(self, down: npt.NDArray[np.bool_]) -> None:
+        """Drained nodes (an administrator's): running jobs keep them, nothing new is placed or planned there."""
+        self.down = down.copy() if down.any() else None
+
     def _mask(self, req: Request) -> npt.NDArray[np.bool_]:
+        mask = self._eligible_ever(req)
+        return mask if self.down is None else mask & ~self.down
+
+    def _eligible_ever(self, req: Request) -> npt.NDArray[np.bool_]:
+        """The nodes a request may use by its partition, features and node lists (cached: they never change)."""
         key = (req.partition, req.features, req.node_names, req.exclude_nodes)
         mask = self._masks.get(key)
         if mask is None:
@@ -108,7 +118,7 @@ class NodeBook:
         unknown = sorted(set(req.exclude_nodes) - set(self.table.names))
         if unknown:  # a typo would exclude nothing, silently
             return f"--exclude names nodes that do not exist: {unknown[:5]}"
-        mask = self._mask(req)
+        mask = self._eligible_ever(req)  # a drained node comes back: a job that needs it waits, it is not refused
         if not mask.any():
             if req.exclude_nodes:
                 return f"no node of partition {req.partition!r} with those features is left after --exclude"

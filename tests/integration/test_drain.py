@@ -1,0 +1,53 @@
+"""Draining nodes on a real server: running jobs finish there, new ones go elsewhere, the drain outlives a
+killed controller, and only admins drain."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from tests.integration.livekit import LiveServer
+
+
+def _nodes(live: LiveServer) -> dict[str, dict[str, object]]:
+    return {n["name"]: n for n in json.loads(live.cli("nodes", "--json", check=True).stdout)["nodes"]}
+
+
+def _nodelist(live: LiveServer, job: str) -> str:
+    return str(json.loads(live.cli("show", job, "--json", check=True).stdout)["nodelist"])
+
+
+def test_drained_nodes_take_no_new_jobs_until_resumed(tmp_path: Path) -> None:
+    live = LiveServer(tmp_path)
+    live.start()
+    try:
+        busy = live.cli("submit", "--parsable", "-w", "vn000", "--wrap", "sleep 3", check=True).stdout.strip()
+        deadline = time.monotonic() + 30
+        while _nodes(live)["vn000"]["state"] == "idle":
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        live.cli("drain", "vn[000-002]", "--reason", "fans replaced", check=True)
+        assert _nodes(live)["vn000"]["state"] == "drng"  # its job runs on
+        assert "fans replaced" in live.cli("nodes", "-R", check=True).stdout
+        live.kill()  # SIGKILL: the drain is in the records
+        live.start()
+        jobs = [live.cli("submit", "--parsable", "--wrap", "true", check=True).stdout.strip() for _ in range(3)]
+        for job in [busy, *jobs]:
+            assert live.cli("wait", job, "--timeout", "60").returncode == 0
+        assert {_nodelist(live, j) for j in jobs} == {"vn003"}
+        assert _nodes(live)["vn001"]["state"] == "drain" and _nodes(live)["vn001"]["reason"] == "fans replaced"
+        pinned = live.cli("submit", "--parsable", "-w", "vn001", "--wrap", "true", check=True).stdout.strip()
+        time.sleep(1.0)
+        assert json.loads(live.cli("show", pinned, "--json", check=True).stdout)["state"] == "PENDING"  # waits
+        bob = live.new_user("bob")
+        refused = live.cli("resume", "vn001", token=bob)
+        assert refused.returncode != 0 and "only admins" in refused.stderr
+        for args, said in [(["drain", "vn001"], "give a reason"), (["drain", "vn009", "--reason", "x"], "no such")]:
+            done = live.cli(*args)
+            assert done.returncode != 0 and said in " ".join(done.stderr.split()), done.stderr
+        live.cli("resume", "vn[000-002]", check=True)
+        assert live.cli("wait", pinned, "--timeout", "60").returncode == 0
+        assert _nodes(live)["vn001"]["reason"] == ""
+    finally:
+        live.stop()
