@@ -280,3 +280,28 @@ def test_a_tuned_profile_brings_its_estimate_and_the_server_says_what_it_loaded(
     said = log.read_text()
     assert "order tuned, backfill easy" in said and "tuned on last2 predictions" in said
     assert "runtime predictor last2" in said
+
+
+def test_a_sigterm_during_start_up_stops_the_server(tmp_path: Path) -> None:
+    """A SIGTERM after the server set its own handler and before uvicorn took signals over was dropped: the
+    server then ran on for good (seen as a flaky test that terminated it right after start-up)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    log = tmp_path / "log"
+    cmd = [sys.executable, "-m", "hal", "server", "--home", str(tmp_path / "h"), "--port", "0"]
+    for said, pause in (("profile", 0.0), ("profile", 0.05), ("listening", 0.0), ("listening", 0.01)):
+        with log.open("w") as out:  # points in start-up: while it builds, and as uvicorn takes over
+            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+            try:
+                deadline = time.monotonic() + 60
+                while said not in log.read_text() and time.monotonic() < deadline:
+                    time.sleep(0.002)
+                time.sleep(pause)
+                proc.send_signal(signal.SIGTERM)
+                assert proc.wait(timeout=30) is not None
+            finally:
+                proc.kill()
+                proc.wait()

@@ -10,6 +10,7 @@ import logging
 import os
 import signal
 import socket
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -173,6 +174,8 @@ def serve(opts: ServerOptions) -> None:
     check_bind(opts)
     home = opts.home or hal_home()
     held = lock_home(home)  # open until the server has stopped
+    early = threading.Event()  # a SIGTERM during start-up: remembered, and the server stops as soon as it runs
+    signal.signal(signal.SIGTERM, lambda _sig, _frame: early.set())
     sock = socket.socket(socket.AF_INET6 if ":" in opts.host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # inherited by accepted sockets; else Nagle
@@ -197,10 +200,13 @@ def serve(opts: ServerOptions) -> None:
         backlog=4096,
     )
     # uvicorn re-raises the SIGTERM it shut down on once it is done; with the default handler that would end
-    # the process before the controller stops and the runtime model is saved, so a SIGTERM lands here as a no-op.
-    signal.signal(signal.SIGTERM, lambda _sig, _frame: None)
+    # the process before the controller stops and the runtime model is saved, so a SIGTERM only asks it to stop.
+    # A no-op here lost a SIGTERM that came before uvicorn took the signal over: the server ran on for good.
+    server = uvicorn.Server(config)
+    signal.signal(signal.SIGTERM, lambda _sig, _frame: setattr(server, "should_exit", True))
+    server.should_exit = early.is_set()
     try:
-        uvicorn.Server(config).run(sockets=[sock])
+        server.run(sockets=[sock])
     finally:
         ctl.stop()
         ctl.board.save(home / STATE_FILE)
