@@ -60,14 +60,19 @@ def admit(req: JobRequest, cluster: Cluster) -> None:
         default = cluster.default_partition()
         req.partition = default.name if default is not None else ""
     names = [p.name for p in cluster.partitions]
-    if req.partition not in names:
-        raise SubmitError(f"invalid partition {req.partition!r}; this cluster has {names}")
-    part = cluster.partition(req.partition)
-    if part.max_time is not None and req.time_limit is None:
-        req.time_limit = part.max_time  # the partition's limit is the default, as in Slurm
-    if part.max_time is not None and req.time_limit is not None and req.time_limit > part.max_time:
-        limit = f"{part.max_time:.0f} s in partition {part.name!r}"
+    asked = list(dict.fromkeys(p.strip() for p in req.partition.split(",")))  # -p a,b: whichever starts it first
+    for name in asked:
+        if name not in names:
+            raise SubmitError(f"invalid partition {name!r}; this cluster has {names}")
+    parts = [cluster.partition(name) for name in asked]
+    limits = [p.max_time for p in parts]
+    if req.time_limit is None and any(t is not None for t in limits):  # the partition's limit is the default, as
+        req.time_limit = min(t for t in limits if t is not None)  # in Slurm; of several, the one any of them admits
+    fit = [p for p in parts if p.max_time is None or req.time_limit is None or req.time_limit <= p.max_time]
+    if not fit:
+        limit = " or ".join(f"{p.max_time:.0f} s in partition {p.name!r}" for p in parts)
         raise SubmitError(f"PartitionTimeLimit: --time must be at most {limit}")
+    req.partition = ",".join(p.name for p in fit)  # only those whose limits admit the job
     if not req.workdir.startswith("/"):
         raise SubmitError(f"working directory {req.workdir!r} must be an absolute path")
 

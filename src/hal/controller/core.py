@@ -25,12 +25,14 @@ from hal.controller.jobs import (
     launch_spec,
     log_paths,
     new_row,
+    ran_in,
     request_json,
     resubmitted,
     spec_of,
 )
 from hal.controller.machine import Machine
 from hal.controller.placement_record import record_placements
+from hal.controller.reasons import pending_reason
 from hal.controller.startboard import StartBoard
 from hal.controller.store import Store
 from hal.engine.api import RuntimePredictor
@@ -39,7 +41,6 @@ from hal.engine.fairshare import UsageLedger
 from hal.engine.forecast import StartEstimate
 from hal.engine.plan import Plan
 from hal.engine.plugins.leaf_reserve import placement_book
-from hal.engine.plugins.placement_explain import topology_reason
 from hal.engine.predict.basic import UserEstimate
 from hal.engine.predict.correct import extend
 from hal.engine.profile import Profile
@@ -293,11 +294,12 @@ class Controller:
                 shares = self.machine.shares(held, alloc.amounts)
                 out, err = log_paths(lv, shares[0].node)
                 nodelist = compress(s.node for s in shares)
-                lv.state = "RUNNING"
+                lv.state, lv.partition = "RUNNING", ran_in(lv, shares[0].node, self.machine.members)
                 values = {
                     "state": "RUNNING", "start_time": now, "predicted_end": p.predicted_end, "nodelist": nodelist,
                     "alloc": alloc_json(alloc, held), "alloc_cpus": int(alloc.amounts[:, 0].sum()),
                     "stdout_path": out, "stderr_path": err, "cause": "backfilled" if p.backfilled else "started",
+                    "partition": lv.partition,
                 }  # fmt: skip
                 self.store.update_job(conn, p.job_id, values, (p.job_id, now, "RUNNING", f"on {nodelist}"))
                 launches.append(launch_spec(lv, shares, out, err))
@@ -366,18 +368,7 @@ class Controller:
 
     # ---- what the API reads ---------------------------------------------------------------------
     def reason(self, job_id: int) -> str:
-        if job_id in self.live and self.live[job_id].spec.held:  # before its %limit or dependencies: a hold wins
-            return "JobHeldAdmin" if self.live[job_id].request.hold_admin else "JobHeldUser"
-        if job_id in self.gated:
-            return "JobArrayTaskLimit"
-        if job_id in self.deferred:
-            return "Dependency"
-        if job_id in self.sched.known:
-            spec = self.live[job_id].spec if job_id in self.live else None
-            if spec is not None and (spec.switches or spec.segment or spec.topology_required):
-                return topology_reason(self.sched, job_id) or self.sched.reason_of(job_id).value
-            return self.sched.reason_of(job_id).value
-        return "None"
+        return pending_reason(self, job_id)
 
     def start_estimates(self) -> dict[int, StartEstimate]:
         """p50/p90 starts of the pending jobs (see StartBoard)."""

@@ -136,6 +136,12 @@ def alloc_from_json(text: str) -> tuple[NodeAlloc, list[tuple[int, list[int], li
     return NodeAlloc(nodes, np.array(data["amounts"], dtype=np.int64)), held
 
 
+def ran_in(live: Live, first_node: str, partitions: dict[str, tuple[str, ...]]) -> str:
+    """The partition a job submitted to several (-p a,b) runs in: the first listed that holds its first node."""
+    asked = live.request.partition.split(",")
+    return next((p for p in asked if first_node in partitions.get(p, ())), asked[0])
+
+
 def log_paths(live: Live, first_node: str) -> tuple[str, str]:
     req = live.request
     default = "slurm-%A_%a.out" if live.array_job_id is not None else "slurm-%j.out"  # sbatch's names

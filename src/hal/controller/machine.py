@@ -95,6 +95,11 @@ class Machine:
     def table(self) -> NodeTable:
         return NodeTable.of(self.cluster)
 
+    @property
+    def members(self) -> dict[str, tuple[str, ...]]:
+        """Each partition's node names."""
+        return {p.name: p.nodes for p in self.cluster.partitions}
+
     def assign(self, job_id: int, alloc: NodeAlloc) -> list[tuple[int, list[int], list[int]]]:
         """Pick free cpu and gpu slots on each allocated node; returns (node, cpu slots, gpu ids)."""
         held = []

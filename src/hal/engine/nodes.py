@@ -98,8 +98,11 @@ class NodeBook:
         mask = self._masks.get(key)
         if mask is None:
             mask = np.ones(len(self.table), dtype=bool)
-            if req.partition:
-                mask &= self.table.partition_masks.get(req.partition, np.zeros(len(self.table), dtype=bool))
+            if req.partition:  # "a,b" (-p a,b): the nodes of either
+                none = np.zeros(len(self.table), dtype=bool)
+                mask &= np.logical_or.reduce(
+                    [self.table.partition_masks.get(p, none) for p in req.partition.split(",")]
+                )
             for feat in req.features:
                 mask &= self.table.feature_masks.get(feat, np.zeros(len(self.table), dtype=bool))
             if req.node_names:
@@ -110,8 +113,9 @@ class NodeBook:
         return mask
 
     def impossible(self, req: Request) -> str | None:
-        if req.partition and req.partition not in self.table.partition_masks:
-            return f"unknown partition {req.partition!r}"
+        unknown = [p for p in req.partition.split(",") if p and p not in self.table.partition_masks]
+        if unknown:
+            return f"unknown partition {unknown[0]!r}"
         unknown = sorted(set(req.node_names) - set(self.table.names))
         if unknown:
             return f"--nodelist names nodes that do not exist: {unknown[:5]}"
