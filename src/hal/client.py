@@ -19,6 +19,9 @@ import httpx
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "PREEMPTED", "OUT_OF_MEMORY"}
 
 
+RESTART_WAIT = 600.0  # s a waiter keeps trying to reach a controller that went away (a restart, an upgrade)
+
+
 class HalError(RuntimeError):
     """The server refused a request; ``status`` is the HTTP status and the message is the server's."""
 
@@ -54,6 +57,7 @@ class Client:
         self, url: str | None = None, token: str | None = None, timeout: float = 30.0, workdir: str | None = None
     ) -> None:
         self.url = (url or default_url()).rstrip("/")
+        self._found = url is None  # found through HAL_URL/server.json: a restarted server may be elsewhere
         self.workdir = workdir  # default working directory of submitted jobs; None: the caller's cwd
         self.token = token or default_token()
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
@@ -135,8 +139,20 @@ class Client:
         """Poll until the job (every task of an array) has ended; raises TimeoutError after ``timeout`` s."""
         deadline = None if timeout is None else time.monotonic() + timeout
         delay = poll
+        gone_since: float | None = None
         while True:
-            rec = self.get(job)
+            try:
+                rec = self.get(job)
+            except HalError as exc:  # the controller restarts (its jobs run on): wait for it, as sbatch --wait does
+                if exc.status != 0:
+                    raise
+                gone_since = gone_since or time.monotonic()
+                if time.monotonic() - gone_since > RESTART_WAIT or (deadline and time.monotonic() > deadline):
+                    raise
+                time.sleep(1.0)
+                self._reconnect()
+                continue
+            gone_since = None
             tasks = rec.get("tasks") or [rec]
             if all(t["state"] in TERMINAL for t in tasks):
                 return rec
@@ -144,6 +160,15 @@ class Client:
                 raise TimeoutError(f"job {job} still {rec['state']} after {timeout} s")
             time.sleep(delay)
             delay = min(delay * 1.5, 1.0)
+
+    def _reconnect(self) -> None:
+        """Point at the server's current address (a restart may have given it another port)."""
+        if not self._found:
+            return
+        url = default_url().rstrip("/")
+        if url != self.url:
+            self.url = url
+            self._http.base_url = httpx.URL(url)
 
     def logs(self, job: int | str, stream: str = "stdout") -> str:
         return self._call("GET", f"/v1/jobs/{job}/logs", params={"stream": stream}).text

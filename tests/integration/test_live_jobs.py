@@ -256,3 +256,19 @@ def test_sacct_spellings_brief_and_more_fields(server: LiveServer) -> None:
     assert row.split("|")[:4] == [job, job, "1", str(server.work)] and row.split("|")[4].startswith("00:00:0")
     brief = server.cli("history", "--brief", "-P", "-j", job, check=True).stdout.splitlines()
     assert brief == ["JobID|State|ExitCode", f"{job}|COMPLETED|0:0"]
+
+
+def test_users_cannot_jump_the_queue_and_tokens_are_not_stored(server: LiveServer) -> None:
+    """A user's --nice=-10000 put their job ahead of everyone's; the submitter's HAL_TOKEN was kept in plain text
+    with the job (the database is meant to hold token digests only)."""
+    import sqlite3
+
+    bob = server.new_user("bob")
+    refused = server.cli("submit", "--nice=-5", "--wrap", "true", token=bob)
+    assert refused.returncode != 0 and "only admins may raise a job's priority" in " ".join(refused.stderr.split())
+    job = server.cli("submit", "--parsable", "--nice=5", "--wrap", "echo $HAL_TOKEN", token=bob, check=True)
+    assert server.cli("wait", job.stdout.strip(), "--timeout", "60").returncode == 0
+    assert server.cli("submit", "--parsable", "--nice=-5", "--wrap", "true", check=True).returncode == 0  # admin
+    with sqlite3.connect(server.home / "hal.db") as db:
+        stored = "\n".join(r[0] for r in db.execute("select request from jobs"))
+    assert bob not in stored

@@ -29,6 +29,7 @@ from hal.controller.drain import drain, resume
 from hal.controller.holds import set_hold
 from hal.controller.option_values import DirectiveError
 from hal.controller.placement_record import placement_of
+from hal.controller.request_env import without_secrets
 from hal.data.outputs import states_from_events
 
 bearer = HTTPBearer(auto_error=False)
@@ -113,7 +114,9 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
         options = _options(body.options)
         if body.wrap and not options.get("job-name"):
             options["job-name"] = "wrap"  # sbatch's name for a --wrap job
-        req = build_request(script, options, body.env, body.workdir, ctl.clock(), body.args)
+        req = build_request(script, options, without_secrets(body.env), body.workdir, ctl.clock(), body.args)
+        if req.nice < 0 and not who.admin:  # a user could put their jobs ahead of everyone's (Slurm: privileged)
+            raise Forbidden(f"--nice={req.nice}: only admins may raise a job's priority (a negative nice)")
         key = body.idempotency_key or idempotency_key
         done = ctl.submit(req, who.user, key)
         if done.replayed:

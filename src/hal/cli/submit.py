@@ -115,17 +115,20 @@ def submit(
             text,
             wrap=wrap,
             options=options,
-            env=dict(os.environ),
+            env={k: v for k, v in os.environ.items() if k != "HAL_TOKEN"},  # the server keeps token digests only
             workdir=str(Path(chdir).resolve()) if chdir else os.getcwd(),
             idempotency_key=idempotency_key or str(uuid.uuid4()),
             args=list(script_args or []),
         )
         for note in done.get("notes") or []:
             err.print(f"hal submit: {note}", highlight=False)
-        if wait:
-            if not (json_out or parsable):
-                out.print(f"Submitted batch job {done['job_id']}", highlight=False)
+        if wait:  # the id first (J=$(sbatch --parsable --wait ...) reads it), then the job's exit code
+            _said(done, json_out, parsable)
             raise typer.Exit(_waited(c, done))
+    _said(done, json_out, parsable)
+
+
+def _said(done: dict[str, Any], json_out: bool, parsable: bool) -> None:
     if json_out:
         emit_json(done)
     elif parsable:

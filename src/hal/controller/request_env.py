@@ -7,6 +7,13 @@ import itertools
 
 from hal.controller.option_values import mem_option
 
+SECRETS = ("HAL_TOKEN",)  # the client's bearer token: the database keeps only digests of tokens
+
+
+def without_secrets(env: dict[str, str]) -> dict[str, str]:
+    """The submitter's environment without HAL's credentials: it is stored with the job (and exported to it)."""
+    return {k: v for k, v in env.items() if k not in SECRETS}
+
 
 def export_env(text: str, env: dict[str, str]) -> dict[str, str]:
     """--export: ALL (default), NONE, or a list of NAME or NAME=value, optionally after ALL."""

@@ -1,0 +1,32 @@
+"""`hal wait` and `hal submit --wait` ride out a controller restart, as sbatch --wait does: they gave up with
+'cannot reach the HAL server' (exit 1, as for a failed job) while the job ran on and completed."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+from tests.integration.livekit import HAL, LiveServer
+
+
+def test_waiters_survive_a_killed_and_restarted_controller(tmp_path: Path) -> None:
+    live = LiveServer(tmp_path)
+    live.start()
+    try:
+        job = live.cli("submit", "--parsable", "--wrap", "sleep 4", check=True).stdout.strip()
+        waits = [
+            subprocess.Popen([*HAL, "wait", job], env=live.env, stdout=subprocess.PIPE, text=True),
+            subprocess.Popen([*HAL, "submit", "--wait", "--parsable", "--wrap", "sleep 3; exit 7"], env=live.env,
+                             cwd=live.work, stdout=subprocess.PIPE, text=True),
+        ]  # fmt: skip
+        time.sleep(1.5)
+        live.kill()
+        time.sleep(2.0)  # nobody answers for a while
+        live.start()
+        codes = [w.wait(timeout=120) for w in waits]
+        outs = [w.stdout.read() if w.stdout else "" for w in waits]
+        assert codes == [0, 7], outs  # the job's own outcome, not a lost connection
+        assert outs[1].strip().isdigit()  # --wait --parsable printed the id first (it printed nothing)
+    finally:
+        live.stop()
