@@ -256,6 +256,13 @@ def test_sacct_spellings_brief_and_more_fields(server: LiveServer) -> None:
     assert row.split("|")[:4] == [job, job, "1", str(server.work)] and row.split("|")[4].startswith("00:00:0")
     brief = server.cli("history", "--brief", "-P", "-j", job, check=True).stdout.splitlines()
     assert brief == ["JobID|State|ExitCode", f"{job}|COMPLETED|0:0"]
+    assert server.cli("history", "-p", "-n", "-j", job, "-o", "JobID,State", check=True).stdout == f"{job}|COMPLETED|\n"
+    cut = server.cli("history", "-j", job, "-o", "JobID,State%5,ElapsedRaw,CPUTimeRAW", check=True).stdout.splitlines()
+    assert len(cut) == 2 and cut[1].split()[1] == "COMPL"  # NAME%WIDTH cuts on one line (it wrapped onto more)
+    noted = server.cli("submit", "--parsable", "--comment", "sweep 7", "--wrap", "true", check=True).stdout.strip()
+    assert server.cli("wait", noted, "--timeout", "60").returncode == 0
+    shown = server.cli("history", "-P", "-n", "-S", "00:00", "-o", "JobID,Comment", check=True).stdout
+    assert f"{noted}|sweep 7" in shown.splitlines()
 
 
 def test_users_cannot_jump_the_queue_and_tokens_are_not_stored(server: LiveServer) -> None:

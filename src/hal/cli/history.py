@@ -28,12 +28,16 @@ FIELDS: dict[str, Callable[[dict[str, Any]], str]] = {
     "qos": lambda j: j.get("qos") or "", "reqtres": tres, "alloctres": lambda j: tres(j, allocated=True),
     "nnodes": lambda j: str(len(expand(j["nodelist"])) if j.get("nodelist") else j.get("req_nodes") or 1),
     "ntasks": lambda j: str(j.get("req_tasks") or 1), "jobidraw": lambda j: str(j["job_id"]),
-    "workdir": lambda j: j.get("workdir") or "",
+    "workdir": lambda j: j.get("workdir") or "", "comment": lambda j: j.get("comment") or "",
+    "cputime": lambda j: sacct_duration(j["elapsed"] * (j.get("alloc_cpus") or 0)),
+    "cputimeraw": lambda j: str(int(j["elapsed"] * (j.get("alloc_cpus") or 0))),
+    "elapsedraw": lambda j: str(int(j["elapsed"])),
 }  # fmt: skip
 # sacct's own spelling of each field, for the header whatever case the user typed
 HEADER = {k.lower(): k for k in ("JobID", "JobIDRaw", "JobName", "Partition", "Account", "User", "AllocCPUS", "State",
           "ExitCode", "Elapsed", "Timelimit", "Submit", "Start", "End", "NodeList", "MaxRSS", "TotalCPU", "ReqCPUS",
-          "ReqMem", "Restarts", "Reason", "QOS", "ReqTRES", "AllocTRES", "NNodes", "NTasks", "WorkDir")}  # fmt: skip
+          "ReqMem", "Restarts", "Reason", "QOS", "ReqTRES", "AllocTRES", "NNodes", "NTasks", "WorkDir", "Comment",
+          "CPUTime", "CPUTimeRAW", "ElapsedRaw")}  # fmt: skip
 BRIEF = "JobID,State,ExitCode"
 
 
@@ -50,6 +54,8 @@ def history(
         bool, typer.Option("--parsable2", "-P", help="fields separated by '|', no padding (for scripts)")
     ] = False,
     brief: Annotated[bool, typer.Option("--brief", "-b", help="JobID, State and ExitCode only")] = False,
+    parsable1: Annotated[bool, typer.Option("--parsable", "-p", help="as -P, each line ending in '|'")] = False,
+    noheader: Annotated[bool, typer.Option("--noheader", "-n", help="no header line")] = False,
     allocations: Annotated[
         bool, typer.Option("--allocations", "-X", help="accepted: HAL records no job steps, only allocations")
     ] = False,
@@ -89,24 +95,24 @@ def history(
                 rec = c.get(ref)
                 recs.extend(rec.get("tasks") or [rec])
         else:
-            recs = every_job(
-                c, state=state, all_users=all_users, user=user, since=parse_when(starttime), until=parse_when(endtime)
-            )
+            since, until = parse_when(starttime), parse_when(endtime)
+            detail = any(col.split("%")[0].lower() == "comment" for col in cols)  # kept with the request, not a column
+            recs = every_job(c, state=state, all_users=all_users, user=user, since=since, until=until, detail=detail)
     recs = [
         r for r in recs if keep is None or r["state"] in keep or (r["state"] == "CONFIGURING" and "RUNNING" in keep)
     ]
     if json_out:
         emit_json({"jobs": recs})
         return
-    if parsable:  # sacct -P: whole values, nothing wrapped or cut
-        rows = [[_title(col) for col in cols]]
+    if parsable or parsable1:  # sacct -P/-p: whole values, nothing wrapped or cut
+        rows = [] if noheader else [[_title(col) for col in cols]]
         rows += [[FIELDS[col.split("%")[0].lower()](j) for col in cols] for j in recs]
-        typer.echo("\n".join("|".join(row) for row in rows))
+        typer.echo("\n".join("|".join(row) + ("|" if parsable1 else "") for row in rows))
         return
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for col in cols:  # sacct's NAME%WIDTH sets a column's width; values are folded, never cut with '…'
+    table = Table(box=None, pad_edge=False, header_style="bold", show_header=not noheader)
+    for col in cols:  # NAME%WIDTH: cut to WIDTH on one line, as sacct does; other values fold, never cut with '…'
         width = int(col.split("%")[1]) if "%" in col and col.split("%")[1].isdigit() else None
-        table.add_column(_title(col), width=width, overflow="fold")
+        table.add_column(_title(col), width=width, overflow="crop" if width else "fold", no_wrap=bool(width))
     for j in recs:
         table.add_row(*(FIELDS[col.split("%")[0].lower()](j) for col in cols))
     out.print(table)

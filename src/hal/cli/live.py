@@ -82,10 +82,12 @@ def parse_when(text: str | None) -> float | None:
         if scale is None:
             raise fail(f"cannot read time {text!r}: the unit is seconds, minutes, hours, days or weeks")
         return time.time() - number * scale
+    if re.fullmatch(r"\d{1,2}:\d{2}(:\d{2})?", text):  # sacct's HH:MM[:SS]: today
+        text = f"{datetime.now().date().isoformat()}T{text.zfill(len(text) + 1) if len(text) in (4, 7) else text}"
     try:
         return datetime.fromisoformat(text).timestamp()
     except ValueError:
-        raise fail(f"cannot read time {text!r}; use YYYY-MM-DD[THH:MM[:SS]] or now-2h") from None
+        raise fail(f"cannot read time {text!r}; use YYYY-MM-DD[THH:MM[:SS]], HH:MM or now-2h") from None
 
 
 SHORT_STATE = {

@@ -122,6 +122,7 @@ def submit(
         )
         for note in done.get("notes") or []:
             err.print(f"hal submit: {note}", highlight=False)
+        wait = wait or os.environ.get("SBATCH_WAIT", "0") not in ("", "0")
         if wait:  # the id first (J=$(sbatch --parsable --wait ...) reads it), then the job's exit code
             _said(done, json_out, parsable)
             raise typer.Exit(_waited(c, done))
@@ -142,7 +143,7 @@ SBATCH_ENV = {
     "ACCOUNT": "account", "ARRAY_INX": "array", "CONSTRAINT": "constraint", "EXPORT": "export", "GPUS": "gpus",
     "GPUS_PER_NODE": "gpus-per-node", "GPUS_PER_TASK": "gpus-per-task", "GRES": "gres", "JOB_NAME": "job-name",
     "MEM_PER_CPU": "mem-per-cpu", "MEM_PER_NODE": "mem", "OPEN_MODE": "open-mode", "PARTITION": "partition",
-    "QOS": "qos", "TIMELIMIT": "time",
+    "QOS": "qos", "TIMELIMIT": "time", "OUTPUT": "output", "ERROR": "error",
 }  # fmt: skip
 SBATCH_FLAGS = {"EXCLUSIVE": "exclusive", "HOLD": "hold", "NO_REQUEUE": "no-requeue", "REQUEUE": "requeue"}
 

@@ -143,8 +143,8 @@ def test_mem_zero_is_all_of_each_nodes_memory_and_sbatch_variables_set_options()
     whole = build_request("#!/bin/sh\n#SBATCH --mem=0\ntrue\n", {}, {}, "/", 0.0)
     assert whole.exclusive and "all of each node's memory" in whole.notes[0]  # it reserved no memory at all
     env = {"SBATCH_PARTITION": "debug", "SBATCH_TIMELIMIT": "10", "SBATCH_EXCLUSIVE": "1", "SBATCH_HOLD": "0",
-           "SBATCH_QOS": "", "PATH": "/bin"}  # fmt: skip
-    assert input_environment(env) == {"partition": "debug", "time": "10", "exclusive": True}
+           "SBATCH_QOS": "", "PATH": "/bin", "SBATCH_OUTPUT": "o-%j.out"}  # fmt: skip
+    assert input_environment(env) == {"partition": "debug", "time": "10", "exclusive": True, "output": "o-%j.out"}
 
 
 def test_default_log_names_are_sbatchs_and_patterns_zero_pad() -> None:
