@@ -40,6 +40,17 @@ VALUED = {
 }  # fmt: skip
 VALUED |= {"input-data", "output-data", "switches", "segment", "topology"}  # data plane and topology requests
 FLAGS = {"requeue", "no-requeue", "exclusive", "hold"}
+# Options of Slurm scripts that HAL accepts without acting on them (hints, accounting, binding): a script carrying
+# one was refused whole. Each is named in a note at submission; --test-only is refused (it must submit nothing).
+IGNORED_VALUED = {
+    "hint", "cpu-bind", "distribution", "threads-per-core", "ntasks-per-core", "cores-per-socket", "sockets-per-node",
+    "gres-flags", "tmp", "signal", "time-min", "acctg-freq", "wckey", "propagate", "gpu-bind", "mem-bind", "profile",
+    "network", "kill-on-invalid-dep", "export-file", "reservation", "licenses", "priority", "clusters", "container",
+}  # fmt: skip
+IGNORED_FLAGS = {"oversubscribe", "no-kill", "get-user-env", "verbose", "quiet", "parsable", "overcommit", "contiguous"}
+SHORT |= {"s": "oversubscribe", "k": "no-kill", "v": "verbose", "Q": "quiet", "O": "overcommit", "M": "clusters"}
+VALUED |= IGNORED_VALUED
+FLAGS |= IGNORED_FLAGS | {"test-only"}
 
 
 @dataclass(slots=True)
@@ -260,6 +271,8 @@ def build_request(
         raise DirectiveError(f"unknown option --{unknown[0]}")
     options = parse_script_options(script)
     options.update(overrides)
+    if "test-only" in options:
+        raise DirectiveError("--test-only is not supported: nothing was submitted (hal queue --start forecasts starts)")
     nodes = int_option(options, "nodes", None)
     listed = _nodelist(options, nodes)
     nodes = nodes if nodes is not None or not listed else len(listed)  # sbatch -w alone: one node each
@@ -310,7 +323,8 @@ def build_request(
         args=list(args),
         comment=comment_option(options),
         open_mode=open_mode_option(options),
-        notes=unacted_notes(options) + (WHOLE_MEMORY if mem_node == 0 and "exclusive" not in options else []),
+        notes=unacted_notes(options, IGNORED_VALUED | IGNORED_FLAGS)
+        + (WHOLE_MEMORY if mem_node == 0 and "exclusive" not in options else []),
         **placement_options(options),
     )
 

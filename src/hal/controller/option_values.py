@@ -149,8 +149,16 @@ def open_mode_option(options: dict[str, str]) -> str:
 WHOLE_MEMORY = ["--mem=0 asks for all of each node's memory (Slurm's meaning): the job gets whole nodes"]
 
 
-def unacted_notes(options: dict[str, str]) -> list[str]:
+def unacted_notes(options: dict[str, str], ignored: set[str] | frozenset[str] = frozenset()) -> list[str]:
     """Options a Slurm script carries that HAL accepts without acting on them, each said once."""
+    notes = []
     if "mail-type" in options or "mail-user" in options:
-        return ["--mail-type/--mail-user accepted but ignored: HAL sends no mail (follow jobs with hal wait)"]
-    return []
+        notes.append("--mail-type/--mail-user accepted but ignored: HAL sends no mail (follow jobs with hal wait)")
+    if "signal" in options:
+        notes.append(
+            "--signal ignored: HAL sends no early signal; at the time limit SIGTERM, then SIGKILL after a grace"
+        )
+    rest = sorted(k for k in options if k in ignored and k != "signal")
+    if rest:
+        notes.append(f"accepted but not acted on by HAL: {', '.join('--' + k for k in rest)}")
+    return notes

@@ -168,3 +168,13 @@ def test_slurms_request_variables_reach_the_job() -> None:
             "SLURM_ARRAY_TASK_STEP": "4", "SLURM_NTASKS_PER_NODE": "2", "SLURM_MEM_PER_CPU": "1024",
             "SLURM_JOB_QOS": "normal"}  # fmt: skip
     assert {k: req.env[k] for k in want} == want
+
+
+def test_slurm_hints_are_accepted_with_a_note_and_test_only_submits_nothing() -> None:
+    """A script carrying --hint, --cpu-bind or -s (most do) was refused whole (QA)."""
+    script = "#!/bin/sh\n#SBATCH --hint=nomultithread --cpu-bind=cores -s -v\n#SBATCH --signal=B:USR1@60\ntrue\n"
+    notes = build_request(script, {}, {}, "/", 0.0).notes
+    assert any("no early signal" in n for n in notes)
+    assert "accepted but not acted on by HAL: --cpu-bind, --hint, --oversubscribe, --verbose" in notes
+    with pytest.raises(DirectiveError, match="--test-only is not supported: nothing was submitted"):
+        build_request("#!/bin/sh\n#SBATCH --test-only\ntrue\n", {}, {}, "/", 0.0)
