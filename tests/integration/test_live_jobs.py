@@ -279,3 +279,22 @@ def test_users_cannot_jump_the_queue_and_tokens_are_not_stored(server: LiveServe
     with sqlite3.connect(server.home / "hal.db") as db:
         stored = "\n".join(r[0] for r in db.execute("select request from jobs"))
     assert bob not in stored
+
+
+def test_srun_takes_the_options_real_scripts_carry(server: LiveServer) -> None:
+    """srun -u, --exact, --overlap, -K, --cpu-bind, -J, --export=ALL made every call fail (QA); -N1 in a
+    --ntasks-per-node job starts that many tasks, and a step larger than the allocation is refused."""
+    script = server.work / "flags.sh"
+    script.write_text(
+        "#!/bin/sh\n#SBATCH -N 2 --ntasks-per-node=2 -o flags.out\n"
+        "srun -u --exact --overlap -K --cpu-bind=cores -J step --export=ALL -n1 echo flags-ok\n"
+        "srun -N1 sh -c 'echo n1 $SLURM_PROCID' | sort\n"
+        "srun -n9 true; echo over=$?\n"
+        "srun --mpi=pmix -n1 true; echo pmix=$?\n"
+    )
+    job = server.cli("submit", "--parsable", str(script), check=True).stdout.strip()
+    assert server.cli("wait", job, "--timeout", "90").returncode == 0
+    lines = (server.work / "flags.out").read_text().splitlines()
+    said = [line for line in lines if line.startswith(("flags-ok", "n1 ", "over=", "pmix="))]
+    assert said == ["flags-ok", "n1 0", "n1 1", "over=2", "pmix=2"], lines  # HAL offers no PMI: refused, exit 2
+    assert "invalid choice: 'pmix'" in "\n".join(lines)

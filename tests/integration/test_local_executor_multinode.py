@@ -18,7 +18,7 @@ pytestmark = pytest.mark.skipif(len(CPUS) < 2, reason="two virtual nodes need tw
 
 
 def test_hal_run_spreads_tasks_over_two_virtual_nodes(tmp_path: Path) -> None:
-    shares = (NodeShare("vn0", (CPUS[0],), 500), NodeShare("vn1", (CPUS[1],), 500))
+    shares = (NodeShare("vn0", (CPUS[0],), 500, ncpus=2), NodeShare("vn1", (CPUS[1],), 500, ncpus=2))
     task = "echo $SLURM_PROCID $HAL_PROCID $SLURM_NODEID $SLURM_LOCALID $SLURMD_NODENAME $SLURM_STEP_NUM_TASKS "
     task += "$(grep Cpus_allowed_list /proc/self/status | cut -f2)"
     script = (
@@ -27,6 +27,8 @@ def test_hal_run_spreads_tasks_over_two_virtual_nodes(tmp_path: Path) -> None:
         "echo nodes=$SLURM_JOB_NODELIST nnodes=$SLURM_NNODES\n"
         f"{sys.executable} -m hal.executors.tasks -n 2 -m cyclic sh -c 'exit $((SLURM_PROCID * 3))'\n"
         "echo failed-step=$?\n"
+        f"{sys.executable} -m hal.executors.tasks -n 5 true; echo over=$?\n"
+        f"{sys.executable} -m hal.executors.tasks -O -n 5 true; echo overcommit=$?\n"
     )
     ex = LocalExecutor(tmp_path / "spool", kill_wait=0.5)
     try:
@@ -44,6 +46,8 @@ def test_hal_run_spreads_tasks_over_two_virtual_nodes(tmp_path: Path) -> None:
     ]
     assert out[4] == "nodes=vn[0-1] nnodes=2"
     assert out[5] == "failed-step=3"  # the highest task exit code
+    assert out[6:] == ["over=2", "overcommit=0"]  # more tasks than the allocation: refused, as srun does, or -O
     err = (tmp_path / "20.err").read_text()
-    assert "2 task(s) x 1 CPU(s) on node vn0, on 1 host CPU(s)" in err  # oversubscription is allowed, and said
+    assert "5 task(s) x 1 CPU(s) is more than the 4 CPU(s) the step's nodes hold" in " ".join(err.split())
+    assert "3 task(s) x 1 CPU(s) on node vn0, which holds 2" in err  # -O: allowed, and said
     assert "task 1 on node vn1 exited with code 3" in err

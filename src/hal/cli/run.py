@@ -24,11 +24,14 @@ def run(
     ntasks_per_node: Annotated[int | None, Opt("--ntasks-per-node", help="at most this many tasks a node")] = None,
     cpus_per_task: Annotated[int | None, Opt("--cpus-per-task", "-c", help="CPUs each task is counted for")] = None,
     label: Annotated[bool, Opt("--label", "-l", help="prefix each output line with its task's rank")] = False,
+    overcommit: Annotated[bool, Opt("--overcommit", "-O", help="allow more tasks x CPUs than allocated")] = False,
 ) -> None:
     """Start tasks across the job's nodes, each pinned to its node's CPUs, with SLURM_PROCID/LOCALID/NODEID set;
     exits with the highest task exit code (0 when all succeed). Inside a job, `srun` runs this too."""
     try:
-        code = run_tasks(command, ntasks, distribution, step=Step(nodes, ntasks_per_node, cpus_per_task, label))
+        code = run_tasks(
+            command, ntasks, distribution, step=Step(nodes, ntasks_per_node, cpus_per_task, label, overcommit)
+        )
     except RunError as e:
         raise fail(str(e)) from None
     raise typer.Exit(code)

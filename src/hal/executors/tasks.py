@@ -52,12 +52,13 @@ def place(shares: Sequence[NodeShare], ntasks: int, cpus_per_task: int, distribu
 
 
 def oversubscription(shares: Sequence[NodeShare], tasks: Sequence[Task], cpus_per_task: int) -> list[str]:
-    """Nodes that get more tasks x CPUs than they have: allowed (it is one machine), but said out loud."""
+    """Nodes that get more tasks x CPUs than the job holds there (-O/--overcommit): allowed, but said out loud.
+    Virtual nodes sharing host CPUs is the machine's design, not the step's doing: not noted on every srun."""
     notes = []
     for i, share in enumerate(shares):
         n = sum(1 for t in tasks if t.node == i)
-        if n * cpus_per_task > len(share.cpus) > 0:
-            notes.append(f"{n} task(s) x {cpus_per_task} CPU(s) on node {share.node}, on {len(share.cpus)} host CPU(s)")
+        if n * cpus_per_task > share.allocated > 0:
+            notes.append(f"{n} task(s) x {cpus_per_task} CPU(s) on node {share.node}, which holds {share.allocated}")
     return notes
 
 
@@ -109,6 +110,7 @@ class Step:
     per_node: int | None = None
     cpus_per_task: int | None = None
     label: bool = False
+    overcommit: bool = False  # -O: more tasks x CPUs than the allocation holds (refused otherwise, as srun does)
 
 
 def run_tasks(
@@ -130,9 +132,19 @@ def run_tasks(
             raise RunError(f"--nodes={step.nodes}: the job has {len(shares)} node(s)")
         shares = shares[: step.nodes]  # the step runs on the job's first N nodes, as srun -N picks them
     cpus_per_task = step.cpus_per_task or int(env.get("HAL_CPUS_PER_TASK", "1") or 1)
-    if ntasks is None and step.per_node is not None:
-        ntasks = step.per_node * len(shares)
+    per_node = step.per_node
+    if ntasks is None and per_node is None and step.nodes is not None and env.get("SLURM_NTASKS_PER_NODE"):
+        per_node = int(env["SLURM_NTASKS_PER_NODE"])  # srun -N1 in a --ntasks-per-node job: that many on each
+    if ntasks is None and per_node is not None:
+        ntasks = per_node * len(shares)
     ntasks = ntasks if ntasks is not None else int(env.get("HAL_NTASKS", "1") or 1)
+    held = sum(s.allocated for s in shares)
+    if ntasks * cpus_per_task > held and not step.overcommit:
+        raise RunError(
+            f"{ntasks} task(s) x {cpus_per_task} CPU(s) is more than the {held} CPU(s) the step's nodes hold "
+            "(srun: 'More processors requested than permitted'; -O/--overcommit allows it)"
+        )
+    step = Step(step.nodes, per_node, step.cpus_per_task, step.label, step.overcommit)
     if step.per_node is not None:
         tasks = _even(shares, ntasks, step.per_node)
     else:
@@ -222,10 +234,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ntasks-per-node", type=int, default=None)
     parser.add_argument("-c", "--cpus-per-task", type=int, default=None)
     parser.add_argument("-l", "--label", action="store_true")
+    parser.add_argument("-O", "--overcommit", action="store_true")
     parser.add_argument("--mpi", default="none", choices=("none",), help="HAL offers no PMI: run mpirun yourself")
+    for flag in ("-u", "--unbuffered", "--exact", "--overlap", "-K", "--kill-on-bad-exit"):  # harmless here
+        parser.add_argument(flag, action="store_true", dest=f"ignored_{flag.strip('-')}")
+    for option in ("--cpu-bind", "-J", "--job-name", "--export"):  # hints and names; the job's env is exported
+        parser.add_argument(option, dest=f"ignored_{option.strip('-')}")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
-    step = Step(args.nodes, args.ntasks_per_node, args.cpus_per_task, args.label)
+    step = Step(args.nodes, args.ntasks_per_node, args.cpus_per_task, args.label, args.overcommit)
     try:
         return run_tasks(args.command, args.ntasks, args.distribution, step=step)
     except RunError as e:
