@@ -3,6 +3,7 @@ killed controller, and only admins drain."""
 
 from __future__ import annotations
 
+import getpass
 import json
 import time
 from pathlib import Path
@@ -39,7 +40,10 @@ def test_drained_nodes_take_no_new_jobs_until_resumed(tmp_path: Path) -> None:
         assert _nodes(live)["vn001"]["state"] == "drain" and _nodes(live)["vn001"]["reason"] == "fans replaced"
         pinned = live.cli("submit", "--parsable", "-w", "vn001", "--wrap", "true", check=True).stdout.strip()
         time.sleep(1.0)
-        assert json.loads(live.cli("show", pinned, "--json", check=True).stdout)["state"] == "PENDING"  # waits
+        rec = json.loads(live.cli("show", pinned, "--json", check=True).stdout)
+        assert rec["state"] == "PENDING" and rec["reason"] == "ReqNodeNotAvail, UnavailableNodes:vn001"  # waits
+        listed = " ".join(live.cli("nodes", "-R", check=True).stdout.split())
+        assert "REASON USER TIMESTAMP STATE NODELIST" in listed and f"fans replaced {getpass.getuser()}" in listed
         bob = live.new_user("bob")
         refused = live.cli("resume", "vn001", token=bob)
         assert refused.returncode != 0 and "only admins" in refused.stderr
@@ -47,6 +51,8 @@ def test_drained_nodes_take_no_new_jobs_until_resumed(tmp_path: Path) -> None:
             done = live.cli(*args)
             assert done.returncode != 0 and said in " ".join(done.stderr.split()), done.stderr
         live.cli("resume", "vn[000-002]", check=True)
+        again = live.cli("resume", "vn003")
+        assert again.returncode != 0 and "not drained: vn003" in again.stderr
         assert live.cli("wait", pinned, "--timeout", "60").returncode == 0
         assert _nodes(live)["vn001"]["reason"] == ""
     finally:

@@ -298,3 +298,12 @@ def test_srun_takes_the_options_real_scripts_carry(server: LiveServer) -> None:
     said = [line for line in lines if line.startswith(("flags-ok", "n1 ", "over=", "pmix="))]
     assert said == ["flags-ok", "n1 0", "n1 1", "over=2", "pmix=2"], lines  # HAL offers no PMI: refused, exit 2
     assert "invalid choice: 'pmix'" in "\n".join(lines)
+
+
+def test_wrap_with_an_argument_and_a_relative_chdir(server: LiveServer) -> None:
+    done = server.cli("submit", "--wrap", "echo $1", "extra")
+    assert done.returncode != 0 and "not permitted with --wrap" in done.stderr  # it tried to read a file 'extra'
+    (server.work / "sub").mkdir(exist_ok=True)
+    job = server.cli("submit", "--parsable", "-D", "sub", "-o", "pwd.out", "--wrap", "pwd", check=True).stdout.strip()
+    assert server.cli("wait", job, "--timeout", "60").returncode == 0  # a relative -D was refused
+    assert (server.work / "sub" / "pwd.out").read_text().strip() == str((server.work / "sub").resolve())

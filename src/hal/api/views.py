@@ -103,8 +103,8 @@ def nodes_view(ctl: Controller) -> dict[str, Any]:
     for i, node in enumerate(cluster.nodes):
         used = cap[i] - free[i]
         state = "idle" if not used.any() else ("alloc" if used[0] >= cap[i][0] else "mix")
-        why = ctl.drained.get(node.name)
-        if why is not None:  # sinfo's drain (nothing runs there) and drng (its jobs still run)
+        drain = ctl.drained.get(node.name)
+        if drain is not None:  # sinfo's drain (nothing runs there) and drng (its jobs still run)
             state = "drng" if used.any() else "drain"
         nodes.append(
             {
@@ -112,7 +112,9 @@ def nodes_view(ctl: Controller) -> dict[str, Any]:
                 "cpus": int(cap[i][0]), "cpus_alloc": int(used[0]), "mem_mb": int(cap[i][1]),
                 "mem_alloc_mb": int(used[1]), "gpus": int(cap[i][2]), "gpus_alloc": int(used[2]),
                 "topology": list(topo.paths[i]) if topo is not None else [], "cpuset": ctl.machine.cpusets[i],
-                "features": list(node.features), "reason": why or "", **cache_view(ctl, node.name),
+                "features": list(node.features), "reason": drain["reason"] if drain else "",
+                "reason_user": drain["user"] if drain else "", "reason_time": drain["time"] if drain else None,
+                **cache_view(ctl, node.name),
             }
         )  # fmt: skip
     parts = [

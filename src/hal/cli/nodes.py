@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from hal.cli.common import out
-from hal.cli.live import JsonOpt, client, duration, emit_json
+from hal.cli.live import JsonOpt, client, duration, emit_json, stamp
 from hal.executors.hostlist import compress
 
 
@@ -29,14 +29,15 @@ def nodes(
         return
     table = Table(box=None, pad_edge=False, header_style="bold")
     if reasons:
-        by_reason: dict[tuple[str, str], list[str]] = defaultdict(list)
+        by_reason: dict[tuple[str, str, str, str], list[str]] = defaultdict(list)
         for n in info["nodes"]:
             if n.get("reason"):
-                by_reason[(n["reason"], n["state"])].append(n["name"])
-        for col in ("REASON", "STATE", "NODELIST"):
+                key = (n["reason"], n.get("reason_user", ""), stamp(n.get("reason_time")), n["state"])
+                by_reason[key].append(n["name"])
+        for col in ("REASON", "USER", "TIMESTAMP", "STATE", "NODELIST"):  # sinfo -R's, with the state
             table.add_column(col)
-        for (why, state), names in sorted(by_reason.items()):
-            table.add_row(why, state, compress(names))
+        for key, names in sorted(by_reason.items()):
+            table.add_row(*key, compress(names))
         out.print(table)
         return
     if long:

@@ -76,6 +76,8 @@ def submit(
     json_out: bool = JsonOpt,
 ) -> None:
     """Submit a batch script, as sbatch does: prints 'Submitted batch job ID'."""
+    if wrap is not None and script is not None:  # the 'script' word is an argument the wrapped command cannot take
+        raise fail("script arguments are not permitted with --wrap (sbatch says the same)")
     text = ""
     if script is None and wrap is None:
         if sys.stdin.isatty():
@@ -96,10 +98,10 @@ def submit(
         "job-name": job_name, "nodes": nodes, "ntasks": ntasks, "ntasks-per-node": ntasks_per_node,
         "cpus-per-task": cpus_per_task, "mem": mem, "mem-per-cpu": mem_per_cpu, "gres": gres, "gpus": gpus,
         "gpus-per-node": gpus_per_node, "gpus-per-task": gpus_per_task, "constraint": constraint,
-        "nodelist": nodelist, "exclude": exclude,
+        "nodelist": nodelist, "exclude": exclude, "chdir": str(Path(chdir).resolve()) if chdir else None,
         "time": time, "partition": partition, "account": account, "qos": qos, "output": output, "error": error,
         "dependency": dependency, "array": array, "begin": begin, "requeue": requeue or None,
-        "exclusive": exclusive or None, "hold": hold or None, "chdir": chdir, "export": export,
+        "exclusive": exclusive or None, "hold": hold or None, "export": export,
         "no-requeue": no_requeue or None, "nice": nice, "comment": comment, "open-mode": open_mode,
         "mail-type": mail_type, "mail-user": mail_user,
     }  # fmt: skip

@@ -91,7 +91,7 @@ class Controller:
         self.cycles = 0
         self.htc: Any = None  # HTC slot provider (hal.htc.bridge): takes slot-job starts out of each plan
         self.staging: Any = None  # data plane (hal.data.live.LiveStaging): stages inputs before each launch
-        self.drained: dict[str, str] = {}  # node -> why an administrator drained it (hal/controller/drain.py)
+        self.drained: dict[str, Any] = {}  # node -> the drain's reason, user, time (hal/controller/drain.py)
 
     # ---- submission -----------------------------------------------------------------------------
     def submit(self, req: JobRequest, user: str, key: str | None = None) -> Submitted:

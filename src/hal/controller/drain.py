@@ -15,7 +15,7 @@ from hal.executors.hostlist import expand
 def apply_drains(ctl: Controller) -> int:
     """At start: the drains the records hold (nodes no longer in the cluster file are forgotten)."""
     known = set(ctl.table.names)
-    ctl.drained = {n: str(r["reason"]) for n, r in ctl.store.drained().items() if n in known}
+    ctl.drained = {n: r for n, r in ctl.store.drained().items() if n in known}
     _to_engine(ctl)
     return len(ctl.drained)
 
@@ -29,13 +29,16 @@ def drain(ctl: Controller, nodes: str, reason: str, who: Identity) -> list[str]:
         for name in names:
             row = {"state": "drain", "reason": reason.strip(), "user": who.user, "time": now}
             ctl.store.set_drained(conn, name, row)
-            ctl.drained[name] = reason.strip()
+            ctl.drained[name] = row
         _to_engine(ctl)
     return names
 
 
 def resume(ctl: Controller, nodes: str, who: Identity) -> list[str]:
     names = _names(ctl, nodes, who)
+    idle = [n for n in names if n not in ctl.drained]
+    if idle:  # Slurm calls it an invalid state change; saying 'resumed' hid a typo'd node list
+        raise SubmitError(f"not drained: {', '.join(idle[:5])}")
     with ctl.lock, ctl.store.engine.begin() as conn:
         for name in names:
             ctl.store.set_drained(conn, name, None)
