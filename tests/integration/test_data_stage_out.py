@@ -24,7 +24,7 @@ from hal.controller.store import Store, sqlite_url
 from hal.data.catalog import Dataset
 from hal.data.live import LiveStaging
 from hal.data.live_config import data_table, enable
-from hal.data.outputs import abandon_stage_out, states_from_events
+from hal.data.outputs import abandon_data_jobs, states_from_events
 from hal.executors.local import LocalExecutor
 from tests.integration.test_data_live import CLUSTER
 
@@ -397,7 +397,7 @@ def test_a_server_without_a_stage_out_destination_fails_jobs_left_in_stage_out(t
     path.write_text(CLUSTER)
     again = Controller(Store(sqlite_url(tmp_path / "hal.db")), Machine.load(path), LocalExecutor(tmp_path / "spool"))
     recover(again)
-    assert abandon_stage_out(again, "no [data]") == 1
+    assert abandon_data_jobs(again, "no [data]") == {"stage_out": 1}
     row = again.store.get(writer) or {}
     assert row["state"] == "FAILED" and row["cause"] == "outputs never staged out: no [data]"
     again.start()

@@ -27,7 +27,7 @@ from hal.controller.recovery import recover
 from hal.controller.startboard import STATE_FILE
 from hal.controller.store import Store, sqlite_url
 from hal.data.live_config import data_table, enable
-from hal.data.outputs import abandon_stage_out
+from hal.data.outputs import abandon_data_jobs
 from hal.engine.profile import Profile
 from hal.executors.api import Executor
 from hal.htc import bridge as hal_htc_bridge
@@ -134,14 +134,15 @@ def build(opts: ServerOptions) -> tuple[Controller, Any, Store, Executor]:
     ctl.observer = metrics
     known = ctl.board.load(home / STATE_FILE)
     log.info("start forecasts: %d recorded prediction errors", known)
-    recover(ctl)
     table = data_table(opts.cluster)
-    if table is not None:  # the cluster file's [data] table: topology/data-aware placement, staging
-        resumed = enable(ctl, table).resume(ctl, ctl.clock() - RESUME_OUTPUTS_S)
-        log.info("data plane resumed %s", resumed)
-    nowhere = ctl.staging is None or ctl.staging.outputs is None
-    if nowhere and (n := abandon_stage_out(ctl, "this server has no stage-out destination ([data] in its cluster)")):
-        log.warning("%d job(s) left in STAGE_OUT by the last server failed: nowhere to stage out to", n)
+    # The data plane before the records: a job that ended while the server was down goes through STAGE_OUT (its
+    # dependents waited for nothing, and it was COMPLETED, then FAILED, when its stage-out settled later).
+    staging = enable(ctl, table) if table is not None else None  # [data]: topology/data-aware placement, staging
+    recover(ctl)
+    if staging is not None:
+        log.info("data plane resumed %s", staging.resume(ctl, ctl.clock() - RESUME_OUTPUTS_S))
+    elif counts := abandon_data_jobs(ctl, "this server has no data plane ([data] in its cluster file)"):
+        log.warning("jobs that need a data plane this server lacks: %s", counts)
     htc = hal_htc_bridge.start(ctl, home, metrics)  # HTC sessions beside the controller
     app = create_app(ctl, Authenticator(store), metrics)
     htc.mount(app)

@@ -341,6 +341,8 @@ class Controller:
         when, cause = max(ev.time, act.start), ev.reason or state.lower()
         if self.staging is not None:  # unpin inputs, queue declared outputs for stage-out; FAILED if one is missing
             state, cause = self.staging.after_end(self, lv, act, state, cause)
+        elif state == "COMPLETED" and lv.spec.outputs:  # a restart without [data]: they can never be staged out
+            state, cause = "FAILED", "outputs never staged out: this server has no data plane ([data])"
         self.board.forecaster.observe(act.item.estimate, when - act.start, act.item.spec.user)
         self.machine.release(ev.job_id)
         self.sched.finish(ev.job_id, when, ok=None if state == "STAGE_OUT" else state == "COMPLETED")

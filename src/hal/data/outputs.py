@@ -11,6 +11,7 @@ on how it ended (afterok, afternotok, afterany) go, as Slurm's do after a burst 
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -38,17 +39,29 @@ def states_from_events(events: list[dict[str, Any]]) -> dict[str, str]:
     return states
 
 
-def abandon_stage_out(controller: Any, why: str) -> int:
-    """Jobs a previous server left in STAGE_OUT that this one cannot stage out: FAILED with ``why``, so they
-    end exactly once and their dependents learn it. How many."""
+def abandon_data_jobs(controller: Any, why: str) -> dict[str, int]:
+    """A server without a data plane (or a stage-out destination) cannot serve jobs that declared datasets:
+    those a previous server left in STAGE_OUT end FAILED with ``why`` (each output recorded as failed, so the
+    next server with a data plane keeps its file); queued ones that read or write datasets end FAILED before
+    they run (they ran with an empty $HAL_DATA and wrote to /). Running ones end FAILED when they end
+    (``Controller._ended``). So each ends exactly once and its dependents learn it."""
     rows = controller.store.query(states=["STAGE_OUT"], limit=200_000)
+    now, cause = controller.clock(), f"outputs never staged out: {why}"
     with controller.lock, controller.store.engine.begin() as conn:
         for row in rows:
-            cause = f"outputs never staged out: {why}"
-            controller.store.update_job(conn, row["id"], {"state": "FAILED", "cause": cause},
-                                        (row["id"], controller.clock(), "FAILED", cause))  # fmt: skip
+            outputs = json.loads(row["request"]).get("outputs") or []
+            told = states_from_events(controller.store.events_of(row["id"]))
+            events = [(row["id"], now, EVENT, f"{n}: failed: {why}") for n in outputs if n not in told]
+            controller.store.add_events(conn, [*events, (row["id"], now, "FAILED", cause)])
+            controller.store.update_job(conn, row["id"], {"state": "FAILED", "cause": cause})
             controller.sched.remember(int(row["id"]), False)
-    return len(rows)
+        queued = [
+            lv for lv in controller.live.values() if lv.state == "PENDING" and (lv.spec.inputs or lv.spec.outputs)
+        ]
+        for lv in queued:
+            controller._drop_pending(lv)
+            controller._close(conn, lv, now, "FAILED", {"cause": f"never ran: its datasets need a data plane; {why}"})
+    return {k: v for k, v in (("stage_out", len(rows)), ("queued", len(queued))) if v}
 
 
 class OutputStaging:
@@ -70,8 +83,8 @@ class OutputStaging:
             return
         with self._guard:
             before = self.states.get(job_id, {})
-            outputs = tuple(dict.fromkeys(outputs))  # a name given twice is one copy (and one count)
-            self.copying.update(n for n in outputs if before.get(n) != "staging")  # each copy counted once
+            outputs = tuple(n for n in dict.fromkeys(outputs) if before.get(n) != "staging")  # each copied once
+            self.copying.update(outputs)
             self.states[job_id] = {**before, **dict.fromkeys(outputs, "staging")}
         for name in outputs:
             uri = self.dest.format(name=name, job=job_id)

@@ -1,0 +1,77 @@
+"""The data plane across a killed controller (QA): a job that ended while no server ran goes through STAGE_OUT
+and its afterok dependents wait for its output; a server started without [data] fails the jobs that need one
+instead of running them with an empty $HAL_DATA (they wrote to /)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from tests.integration.livekit import EXAMPLE, LiveServer
+
+
+def _cluster(tmp_path: Path, data: bool) -> Path:
+    path = tmp_path / ("data.toml" if data else "plain.toml")
+    text = EXAMPLE.read_text()
+    if data:
+        text += (
+            f'\n[data]\ncache_dir = "{tmp_path}/cache/{{node}}"\ncatalog = "{tmp_path}/catalog.json"\n'
+            f'output_uri = "{tmp_path}/out/{{job}}/{{name}}"\n'
+        )
+    path.write_text(text)
+    return path
+
+
+def _row(live: LiveServer, job: str) -> dict[str, object]:
+    return dict(json.loads(live.cli("show", job, "--json", check=True).stdout))
+
+
+def test_a_job_that_ended_while_no_server_ran_stages_out_before_its_dependents(tmp_path: Path) -> None:
+    live = LiveServer(tmp_path, cluster=_cluster(tmp_path, data=True))
+    live.start()
+    try:
+        write = 'sleep 3; head -c 20000000 /dev/urandom > "$HAL_DATA/big"'
+        writer = live.cli("submit", "--parsable", "--output-data=big", "--wrap", write, check=True).stdout.strip()
+        check = f"test -f {tmp_path}/out/{writer}/big && echo landed"
+        reader = live.cli(
+            "submit", "--parsable", "-d", f"afterok:{writer}", "-o", "r.out", "--wrap", check, check=True
+        ).stdout.strip()
+        deadline = time.monotonic() + 30
+        while _row(live, writer)["state"] != "RUNNING":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        live.kill()
+        time.sleep(5)  # the writer ends while no server runs
+        live.start()
+        assert live.cli("wait", reader, "--timeout", "90").returncode == 0
+        assert (live.work / "r.out").read_text() == "landed\n"  # it started after the output landed
+        row = _row(live, writer)
+        assert row["state"] == "COMPLETED"
+    finally:
+        live.stop()
+
+
+def test_a_server_without_a_data_plane_fails_the_jobs_that_need_one(tmp_path: Path) -> None:
+    live = LiveServer(tmp_path, cluster=_cluster(tmp_path, data=True))
+    live.start()
+    try:
+        held = live.cli("submit", "--parsable", "-H", "--output-data=res", "--wrap", 'echo x > "$HAL_DATA/res"',
+                        check=True).stdout.strip()  # fmt: skip
+        running = live.cli("submit", "--parsable", "--output-data=late", "--wrap", 'sleep 4; echo x > "$HAL_DATA/late"',
+                           check=True).stdout.strip()  # fmt: skip
+        deadline = time.monotonic() + 30
+        while _row(live, running)["state"] != "RUNNING":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        live.kill()
+        live.cluster = _cluster(tmp_path, data=False)
+        live.start()
+        first = _row(live, held)
+        assert first["state"] == "FAILED" and "never ran: its datasets need a data plane" in str(first["cause"])
+        assert live.cli("wait", running, "--timeout", "60").returncode != 0
+        second = _row(live, running)
+        assert second["state"] == "FAILED" and "outputs never staged out" in str(second["cause"])
+        assert not Path("/res").exists() or Path("/res").read_text() != "x\n"
+    finally:
+        live.stop()
