@@ -552,19 +552,25 @@ def test_a_cache_that_cannot_hold_the_jobs_folder_sends_it_back_to_the_queue(tmp
         root = staging.stager.caches[node].root
         root.mkdir(parents=True, exist_ok=True)
         (root / ".jobs").write_text("in the way")
+    src = tmp_path / "in.dat"
+    src.write_bytes(b"d" * 1000)  # an input to copy too: that path failed the job instead (QA round 2)
+    staging.stager.catalog.register_file("ind", str(src))
     ctl.start()
     try:
         (job,) = ctl.submit(build_request("#!/bin/sh\ntrue\n", {}, {}, str(tmp_path), 0), "al").job_ids
-        _until(lambda: (ctl.store.get(job) or {}).get("restarts", 0) >= 1)
+        opts = {"input-data": "ind"}
+        (copied,) = ctl.submit(build_request("#!/bin/sh\ntrue\n", opts, {}, str(tmp_path), 0), "al").job_ids
+        _until(lambda: all((ctl.store.get(j) or {}).get("restarts", 0) >= 1 for j in (job, copied)))
+        assert (ctl.store.get(copied) or {})["state"] == "PENDING"
         row = ctl.store.get(job) or {}
         assert row["state"] == "PENDING" and "cannot make $HAL_DATA in node" in str(ctl.store.events_of(job))
         for node in ctl.table.names:
             (staging.stager.caches[node].root / ".jobs").unlink()
-        _until(lambda: job not in ctl.live)
+        _until(lambda: job not in ctl.live and copied not in ctl.live)
     finally:
         ctl.stop()
         staging.shutdown()
-    assert (ctl.store.get(job) or {}).get("state") == "COMPLETED"
+    assert [(ctl.store.get(j) or {}).get("state") for j in (job, copied)] == ["COMPLETED", "COMPLETED"]
 
 
 def test_the_clock_starts_when_the_inputs_have_arrived(tmp_path: Path) -> None:

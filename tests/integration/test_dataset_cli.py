@@ -51,6 +51,7 @@ def test_an_admin_adds_a_dataset_and_a_job_reads_it(tmp_path: Path) -> None:
             (["blank", str(data), "--location", ""], "give a location name"),
             (["zero", "/dev/zero"], "is not a regular file: it is a device, pipe or socket"),  # hashed forever
             (["folder", str(tmp_path)], "is not a regular file: it is a folder"),
+            (["zipped", "zip://x::file:///dev/zero"], "file:///dev/zero is not a regular file"),  # 10 GB of RAM
         ]:
             done = live.cli("dataset", "add", *args)
             assert done.returncode != 0 and message in " ".join(done.stderr.split()), (args, done.stderr)

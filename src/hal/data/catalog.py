@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import fsspec
+from fsspec.implementations.local import LocalFileSystem
 
 CHUNK = 4 << 20
 
@@ -40,6 +41,8 @@ def checksum_of(uri: str) -> tuple[str, int]:
     """sha256 of a file through fsspec, read in chunks: ("sha256:<hex>", size). Only a regular file (or an
     object) is read, and no further than the size it had: /dev/zero or a pipe, typed by mistake, kept a server
     thread hashing forever and the server deaf to SIGTERM."""
+    for inner in uri.split("::")[1:]:  # a chained URL (zip://x::file:///dev/zero) reads its container first
+        _regular(inner)
     fs, path = fsspec.core.url_to_fs(uri)
     info = fs.info(path)
     kind = info.get("type", "file")
@@ -56,6 +59,13 @@ def checksum_of(uri: str) -> tuple[str, int]:
             if expected is not None and size > expected:
                 raise ValueError(f"{public_uri(uri)} grew while it was read (past {expected:,} bytes)")
     return f"sha256:{digest.hexdigest()}", size
+
+
+def _regular(uri: str) -> None:
+    """A local file a chained URL opens must be a regular file (an archive), never a device or a pipe."""
+    fs, path = fsspec.core.url_to_fs(uri)
+    if isinstance(fs, LocalFileSystem) and not Path(path).is_file():
+        raise ValueError(f"{public_uri(uri)} is not a regular file")
 
 
 class CatalogError(ValueError):

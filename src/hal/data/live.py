@@ -244,9 +244,8 @@ class LiveStaging:
             elif cause:
                 self._back_to_queue(controller, lv, now, cause, retry=not gone)
                 controller.wake.set()
-            else:
+            elif self._opened(controller, lv, nodes[0], inputs, now):  # else back in the queue with the reason
                 try:
-                    self.stager.open_job_dir(spec.job_id, nodes[0], inputs)
                     self._start_clock(controller, spec.job_id, now)
                     controller.executor.launch(spec)
                 except Exception as exc:

@@ -313,6 +313,8 @@ class Stager:
         fs, path = fsspec.core.url_to_fs(dest_uri)
         if isinstance(fs, LocalFileSystem):  # local files need their folder; object stores have none
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if fs.isdir(path):  # a rename would move the copy into it, and 'done' would name no file
+            raise StageError(name, node, 1, [f"the destination {public_uri(dest_uri)} is a folder"], out=True)
         for stale in fs.glob(f"{path}.partial-*"):  # a copy cut by a killed server: one output, one writer at a time
             fs.rm(stale)
         partial = f"{path}.partial-{os.getpid()}-{threading.get_ident()}"

@@ -105,6 +105,12 @@ def test_stage_out_registers_the_output(plane, tmp_path: Path) -> None:
     assert not (caches["n0"].root / "huge").exists() and caches["n0"].used() <= caches["n0"].capacity
     with pytest.raises(StageError, match="staging 'gone' out from n0 failed"):
         stager.stage_out(3, "gone", "n0", str(tmp_path / "out" / "gone"))
+    # a folder where the output goes: the copy was moved into it and reported done, naming no file (QA)
+    write(stager.open_job_dir(4, "n0", ()) / "res", 7)
+    (tmp_path / "out" / "res").mkdir()
+    with pytest.raises(StageError, match="is a folder"):
+        stager.stage_out(4, "res", "n0", str(tmp_path / "out" / "res"))
+    assert list((tmp_path / "out" / "res").iterdir()) == []
 
 
 def test_a_catalog_that_cannot_be_used_is_named_with_the_reason(tmp_path: Path) -> None:
