@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from pathlib import Path
@@ -75,9 +76,9 @@ def _group(spec: dict[str, Any], where: str) -> list[Node]:
             raise ClusterFileError(f'{where}: name the nodes: prefix (and count), or names (e.g. "gpu[001-036]")')
         prefix = str(spec.get("prefix", spec.get("name", "")))
         cap = Resources(
-            cpus=int(spec.get("cpus", 1)),
+            cpus=_whole(spec, "cpus", 1, MAX_CPUS),
             mem_mb=parse_mem_mb(spec.get("mem", 0)),
-            gpus=int(spec.get("gpus", 0)),
+            gpus=_whole(spec, "gpus", 0, MAX_GPUS),
             extras={str(k): int(v) for k, v in dict(spec.get("extras", {})).items()},
         )
         feats = tuple(str(f) for f in spec.get("features", ()))
@@ -95,6 +96,17 @@ def _group(spec: dict[str, Any], where: str) -> list[Node]:
 
 
 MAX_NODES = 100_000
+MAX_CPUS, MAX_GPUS = 100_000, 1_024  # per node: 10^12 CPUs was accepted, and the server ran out of memory
+
+
+def _whole(spec: dict[str, Any], key: str, default: int, most: int) -> int:
+    """A count: a whole number (1.5 CPUs became 1 and true became 1, silently) no larger than ``most``."""
+    value = spec.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{key} = {value!r}: a whole number")
+    if value > most:
+        raise ValueError(f"{key} = {value:,}: at most {most:,} per node")
+    return value
 
 
 def group_size(spec: dict[str, Any]) -> int:
@@ -127,8 +139,8 @@ def _partition(spec: dict[str, Any], nodes: list[Node], where: str) -> Partition
         name = str(spec["name"])
         members = tuple(n.name for n in nodes if name in n.partitions or not n.partitions)
         max_time = spec.get("max_time")
-        if max_time is not None and float(max_time) <= 0:  # a negative limit failed every submission with a 500
-            raise ClusterFileError(f"{where}: max_time = {max_time!r}: a limit in seconds > 0 (leave it out: none)")
+        if max_time is not None and not 0 < float(max_time) < math.inf:  # -5 failed every submission with a 500
+            raise ValueError(f"max_time = {max_time!r}: a limit in seconds > 0 (leave it out: none)")
         return Partition(
             name,
             members,
@@ -158,6 +170,9 @@ def _check_partitions(nodes: list[Node], partitions: list[Partition]) -> None:
         unknown = [p for p in node.partitions if p not in names] if partitions else []
         if unknown:
             raise ClusterFileError(f"node {node.name}: partition {unknown[0]!r} is not defined; known: {names}")
+    empty = [p.name for p in partitions if not p.nodes]
+    if empty:
+        raise ClusterFileError(f"[[partitions]]: {empty[0]!r} has no nodes (list it in a [[nodes]] group's partitions)")
 
 
 def _topology(topo: Any, n_nodes: int) -> Topology:

@@ -129,6 +129,14 @@ def test_missing_and_invalid_files(tmp_path: Path) -> None:
         ),
         ({"nodes": [{"prefix": "n"}], "partitions": [{"name": "b", "max_time": -5}]}, "max_time = -5"),
         ({"nodes": [{"prefix": "n", "count": 100_000_000}]}, "at most 100,000 nodes"),
+        ({"nodes": [{"prefix": "n", "cpus": 10**12}]}, "at most 100,000 per node"),  # the server ran out of memory
+        ({"nodes": [{"prefix": "n", "cpus": 1.5}]}, r"cpus = 1.5: a whole number"),
+        ({"nodes": [{"prefix": "n", "cpus": True}]}, r"cpus = True: a whole number"),
+        ({"nodes": [{"prefix": "n"}], "partitions": [{"name": "b", "max_time": float("nan")}]}, "max_time = nan"),
+        (
+            {"nodes": [{"prefix": "n", "partitions": ["a"]}], "partitions": [{"name": "a"}, {"name": "e"}]},
+            "'e' has no nodes",
+        ),
     ],
 )
 def test_bad_descriptions(data: dict[str, object], message: str) -> None:
