@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 from collections import Counter
 from typing import Any
 
@@ -54,12 +55,15 @@ ENDED_REASONS = {"FAILED": "NonZeroExitCode", "OUT_OF_MEMORY": "OutOfMemory", "T
 def ended_reason(row: Row) -> str | None:
     """Slurm's Reason for an ended job. A job that FAILED with exit code 0 did not fail by its exit code (it
     said NonZeroExitCode with ExitCode=0:0): its data failed (BurstBufferOperation), or it never launched."""
-    if row["state"] != "FAILED" or row.get("exit_code") or row.get("signal"):
+    if row["state"] == "FAILED" and row.get("signal"):  # killed from outside: Slurm's RaisedSignal:9(Killed)
+        sig = int(row["signal"])
+        return f"RaisedSignal:{sig}({signal.strsignal(sig) or sig})"
+    if row["state"] != "FAILED" or row.get("exit_code"):
         return ENDED_REASONS.get(row["state"])
     cause = str(row.get("cause") or "")
     if cause.startswith(("stage-out", "outputs never staged out", "declared output")):
         return "BurstBufferOperation"
-    return "JobLaunchFailure" if cause.startswith(("stage-in", "cannot make $HAL_DATA")) else "None"
+    return "JobLaunchFailure"  # exit code 0 and FAILED: it never ran (inputs, output files, folders, its data)
 
 
 PLACEMENT_KEYS = ("switches", "switches_wait", "segment", "topology_required", "topology_preferred")

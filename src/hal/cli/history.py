@@ -89,9 +89,12 @@ def history(
             export_swf(c, swf, state, all_users, filters)
         return
     with client() as c:
-        if jobs:
+        if jobs is not None:
+            refs = [r.strip() for r in jobs.split(",") if r.strip()]
+            if not refs:
+                raise fail(f"-j {jobs!r}: give job ids, e.g. -j 12,13_2")
             recs: list[dict[str, Any]] = []
-            for ref in jobs.split(","):
+            for ref in refs:
                 rec = c.get(ref)
                 recs.extend(rec.get("tasks") or [rec])
         else:

@@ -8,7 +8,8 @@ from hal.api.views import ended_reason
 def test_a_failed_job_with_exit_code_zero_is_not_a_nonzero_exit() -> None:
     row = {"state": "FAILED", "exit_code": 3, "signal": None, "cause": "exit code 3"}
     assert ended_reason(row) == "NonZeroExitCode"
-    assert ended_reason({**row, "exit_code": 0, "signal": 9}) == "NonZeroExitCode"
+    assert ended_reason({**row, "exit_code": 0, "signal": 9}) == "RaisedSignal:9(Killed)"  # Slurm's form
+    assert ended_reason({**row, "exit_code": 0, "cause": "cannot open output file /proc/x"}) == "JobLaunchFailure"
     assert ended_reason({**row, "exit_code": 0, "cause": "stage-out of out: failed: disk full"}) == (
         "BurstBufferOperation"
     )
