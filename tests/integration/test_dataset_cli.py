@@ -76,6 +76,16 @@ def test_an_admin_adds_a_dataset_and_a_job_reads_it(tmp_path: Path) -> None:
         again = json.loads(live.cli("dataset", "add", "genome", str(data), "--json", check=True).stdout)
         assert again["size"] == 40
         assert "no dataset 'nothing'" in " ".join(live.cli("dataset", "rm", "nothing").stderr.split())
+        # a pipeline run again writes its output again: the user whose job wrote it may remove it (only admins could)
+        wrote = live.cli("submit", "--parsable", "--output-data=bobs", "--wrap", 'echo b > "$HAL_DATA/bobs"',
+                         token=bob, check=True).stdout.strip()  # fmt: skip
+        assert live.cli("wait", wrote, "--timeout", "60", token=bob).returncode == 0
+        owned = json.loads(live.cli("dataset", "list", "--json", token=bob, check=True).stdout)["datasets"]
+        assert [d["owner"] for d in owned if d["name"] == "bobs"] == ["bob"]
+        carol = live.new_user("carol")
+        done = live.cli("dataset", "rm", "bobs", token=carol)
+        assert done.returncode != 0 and "the user whose job wrote it" in " ".join(done.stderr.split())
+        live.cli("dataset", "rm", "bobs", token=bob, check=True)
         huge = tmp_path / "store" / "huge.bin"
         huge.write_bytes(b"x" * 2_000_000)  # the caches hold 1 MB
         said = " ".join(live.cli("dataset", "add", "huge", str(huge), check=True).stderr.split())

@@ -48,7 +48,7 @@ def dataset_router(ctl: Any, who_dep: Any) -> APIRouter:
         shown = (lambda uri: uri) if who.admin else public_uri  # credentials in an address are the server's
         with ctl.lock:
             rows = [
-                {"name": d.name, "size": d.size, "checksum": d.checksum, "uri": shown(d.uri),
+                {"name": d.name, "size": d.size, "checksum": d.checksum, "uri": shown(d.uri), "owner": d.owner,
                  "replicas": sorted(r.location for r in catalog.replicas_of(d.name))}
                 for d in sorted(catalog.datasets.values(), key=lambda d: d.name)
             ]  # fmt: skip
@@ -96,14 +96,15 @@ def dataset_router(ctl: Any, who_dep: Any) -> APIRouter:
 
     @router.delete("/v1/datasets/{name}")
     def remove_dataset(name: str, who: Who) -> dict[str, Any]:
-        """Forget a dataset (admins), e.g. to register a changed file under its name again: its cached copies
-        are deleted. Refused while a queued or running job reads it (it would fail at stage-in)."""
-        if not who.admin:
-            raise HTTPException(403, "only admins may remove datasets")
+        """Forget a dataset (admins, or the user whose job wrote it: a pipeline run again writes it again), e.g.
+        to register a changed file under its name again: its cached copies are deleted (its origin copy stays).
+        Refused while a queued or running job reads it (it would fail at stage-in)."""
         stager = staging().stager
         with ctl.lock:
             if name not in stager.catalog.datasets:
                 raise HTTPException(404, f"no dataset {name!r} in the catalog")
+            if not who.admin and stager.catalog.datasets[name].owner != who.user:
+                raise HTTPException(403, "only admins, or the user whose job wrote it, may remove a dataset")
             readers = sorted(lv.job_id for lv in ctl.live.values() if name in lv.spec.inputs)
             if readers:
                 raise HTTPException(

@@ -22,10 +22,11 @@ def list_cmd(json_out: bool = JsonOpt) -> None:
         emit_json({"datasets": rows})
         return
     table = Table(box=None, pad_edge=False, header_style="bold")
-    for col in ("NAME", "SIZE", "CHECKSUM", "REPLICAS", "URI"):
+    for col in ("NAME", "SIZE", "CHECKSUM", "OWNER", "REPLICAS", "URI"):
         table.add_column(col, justify="right" if col == "SIZE" else "left")
     for d in rows:
-        table.add_row(d["name"], f"{d['size']:,}", d["checksum"][:19], ",".join(d["replicas"]), d["uri"])
+        owner = d.get("owner") or "(admin)"
+        table.add_row(d["name"], f"{d['size']:,}", d["checksum"][:19], owner, ",".join(d["replicas"]), d["uri"])
     out.print(table)
 
 

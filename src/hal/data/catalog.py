@@ -22,6 +22,7 @@ class Dataset:
     size: int
     checksum: str  # "sha256:<hex>"
     uri: str  # the origin copy, any fsspec URL or local path
+    owner: str = ""  # the user whose job wrote it (--output-data; they may remove it); "" when an admin added it
 
 
 @dataclass(frozen=True, slots=True)

@@ -110,7 +110,8 @@ class OutputStaging:
                 return
         with controller.lock:
             try:
-                self.stager.register_out(job_id, name, node, uri, digest, size, self.home)
+                owner = str((controller.store.get(job_id) or {}).get("user", ""))  # may remove it, as admins may
+                self.stager.register_out(job_id, name, node, uri, digest, size, self.home, owner)
             except Exception as exc:  # a full cache or a bad catalog path: the copy exists, say so
                 self._settle(
                     controller, job_id, name, node, f"failed: copied to {public_uri(uri)} but not registered: {exc}"

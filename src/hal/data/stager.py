@@ -331,10 +331,10 @@ class Stager:
         return digest, size
 
     def register_out(
-        self, job_id: int, name: str, node: str, dest_uri: str, digest: str, size: int, home: str
+        self, job_id: int, name: str, node: str, dest_uri: str, digest: str, size: int, home: str, owner: str = ""
     ) -> Dataset:
         """The short half: the catalog learns the dataset and its two replicas (destination, node cache)."""
-        dataset = self.catalog.register(Dataset(name, size, digest, dest_uri), home)
+        dataset = self.catalog.register(Dataset(name, size, digest, dest_uri, owner), home)
         cache, written = self.caches[node], self.job_dir(node, job_id) / name
         try:  # the output stays cached (a replica) if room can be made for it; it is safe at its destination
             for gone in cache.make_room(size):
