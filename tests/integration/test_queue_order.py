@@ -28,6 +28,8 @@ def test_pending_jobs_carry_their_place_in_the_queue(sdk: Client, server: LiveSe
         assert rows[str(wide)][6] == "4"  # 8 tasks on 2-CPU nodes: at least 4 nodes, as squeue shows (it said 1)
         shown = " ".join(server.cli("show", str(small), check=True).stdout.split())
         assert "QueuePosition=2" in shown
+        told = " ".join(server.cli("explain", str(small), check=True).stdout.split())  # it said only the state
+        assert "queue position: 2" in told and "asks for: cpu=2" in told and "why: jobs with a higher" in told
     finally:
         for job in (blocker, wide, held, small):
             sdk.cancel(job)

@@ -93,6 +93,22 @@ def _what_if(job_id: int, trace: Path, cluster_file: Path) -> None:
     out.print(_parts_table("placement score parts (lower total wins)", rows))
 
 
+def _pending(rec: dict[str, Any]) -> None:
+    from hal.cli.live import stamp, tres
+    from hal.cli.show import ADVICE
+
+    why = ADVICE.get(rec.get("reason") or "", "")
+    if why and rec.get("reason") != "Topology":
+        out.print(f"  why: {why}")
+    out.print(f"  asks for: {tres(rec)} for {rec.get('time_limit') or 'no'} s limit in partition {rec['partition']}")
+    if rec.get("queue_position"):
+        out.print(f"  queue position: {rec['queue_position']} (1 starts next)")
+    if rec.get("predicted_start"):
+        p90 = f", by {stamp(rec['predicted_start_p90'])} at 90%" if rec.get("predicted_start_p90") else ""
+        out.print(f"  planned start: {stamp(rec['predicted_start'])}{p90}")
+    out.print("  (placement parts are recorded when it starts)")
+
+
 def explain(
     job: Annotated[str, typer.Argument(help="job id")],
     trace: Annotated[Path | None, typer.Option(help="what-if: replay this SWF trace")] = None,
@@ -118,6 +134,9 @@ def explain(
     )
     if rec.get("reason") == "Topology":
         out.print(f"  why: {TOPOLOGY_ADVICE}")
+    if rec["state"] == "PENDING":  # why it waits, where it stands, when it should start (it said nothing more)
+        _pending(rec)
+        return
     placement = rec.get("placement")
     if placement:
         out.print(_parts_table("placement score parts", [("chosen", placement)]))
