@@ -251,10 +251,16 @@ def _nodelist(options: dict[str, str], nodes: int | None) -> list[str]:
 
 
 def parse_constraint(text: str) -> list[str]:
-    """-C/--constraint: node features that must all be present (``a&b``, or ``a,b`` as older Slurm wrote it);
-    the other operators of Slurm's expressions are refused rather than read as a feature name."""
-    if any(ch in text for ch in "|[]*()!"):
-        raise DirectiveError(f"--constraint={text!r}: only features joined by '&' (all of them) are supported")
+    """-C/--constraint: node features that must all be present (``a&b``, or ``a,b`` as older Slurm wrote it),
+    or any one of them (``a|b``: one entry "a|b", each node having one of them); mixing both and Slurm's other
+    operators are refused rather than read as a feature name."""
+    if any(ch in text for ch in "[]*()!") or ("|" in text and ("&" in text or "," in text)):
+        raise DirectiveError(f"--constraint={text!r}: use features joined by '&' (all of them) or by '|' (any one)")
+    if "|" in text:
+        anyof = [f.strip() for f in text.split("|")]
+        if not all(anyof):
+            raise DirectiveError(f"--constraint={text!r}: an empty feature name")
+        return ["|".join(anyof)]
     names = [f.strip() for f in text.replace(",", "&").split("&")]
     if not all(names):
         raise DirectiveError(f"--constraint={text!r}: an empty feature name")

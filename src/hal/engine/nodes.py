@@ -84,6 +84,14 @@ class NodeBook:
     def cpus_of(self, alloc: NodeAlloc) -> int:
         return int(alloc.amounts[:, 0].sum())
 
+    def _having(self, feature: str) -> npt.NDArray[np.bool_]:
+        """Nodes with the feature, or with any one of "a|b" (-C a|b)."""
+        none = np.zeros(len(self.table), dtype=bool)
+        got: npt.NDArray[np.bool_] = np.logical_or.reduce(
+            [self.table.feature_masks.get(f, none) for f in feature.split("|")]
+        )
+        return got
+
     def set_down(self, down: npt.NDArray[np.bool_]) -> None:
         """Drained nodes (an administrator's): running jobs keep them, nothing new is placed or planned there."""
         self.down = down.copy() if down.any() else None
@@ -104,7 +112,7 @@ class NodeBook:
                     [self.table.partition_masks.get(p, none) for p in req.partition.split(",")]
                 )
             for feat in req.features:
-                mask &= self.table.feature_masks.get(feat, np.zeros(len(self.table), dtype=bool))
+                mask &= self._having(feat)
             if req.node_names:
                 mask &= np.isin(np.array(self.table.names), req.node_names)
             if req.exclude_nodes:
@@ -145,7 +153,7 @@ class NodeBook:
         whole machine when the GPU nodes were only in another partition)."""
         has = np.ones(len(self.table), dtype=bool)
         for feat in req.features:
-            has &= self.table.feature_masks.get(feat, np.zeros(len(self.table), dtype=bool))
+            has &= self._having(feat)
         where = f"partition {req.partition!r}" if req.partition else "the partition"
         others = sorted(p for p, m in self.table.partition_masks.items() if (m & has).any())
         hint = f"; nodes of partition(s) {', '.join(others)} have them (-p)" if others else " (no node has them)"

@@ -75,6 +75,7 @@ def test_constraint_lists_the_features_every_node_must_have() -> None:
     req = build_request("#!/bin/sh\n#SBATCH -C a100&nvlink\ntrue\n", {}, {}, "/", 0.0)
     assert req.features == ["a100", "nvlink"]
     assert build_request("#!/bin/sh\ntrue\n", {"constraint": "x,y"}, {}, "/", 0.0).features == ["x", "y"]
+    assert build_request("#!/bin/sh\ntrue\n", {"constraint": "intel|amd"}, {}, "/", 0.0).features == ["intel|amd"]
 
 
 def test_gpu_options_give_each_task_its_share() -> None:
@@ -102,7 +103,7 @@ def test_gpu_options_give_each_task_its_share() -> None:
         ("#!/bin/sh\n#SBATCH --gres=gpu:2,gpu:3\n", "only gpu[:N] is supported"),
         ("#!/bin/sh\n#SBATCH --gres=gpu:h100:2\n", "GPU types are not modelled"),
         ("#!/bin/sh\n#SBATCH --gres=gpu:2:foo\n", "the count must be a whole number"),
-        ("#!/bin/sh\n#SBATCH -C 'a|b'\n", "only features joined by '&'"),
+        ("#!/bin/sh\n#SBATCH -C 'a|b&c'\n", "by '&' (all of them) or by '|' (any one)"),
         ("#!/bin/sh\n#SBATCH --gpus=a100:2\n", "ask for a count, e.g. --gpus=2"),
         ("#!/bin/sh\n#SBATCH -N 2 --gres=gpu:8 --gpus=24\n", "--gres and --gpus: ask for GPUs with one of them"),
         ("#!/bin/sh\n#SBATCH -n 4 -G 6\n", "6 GPUs over 4 tasks"),

@@ -126,3 +126,10 @@ def test_features_in_another_partition_are_pointed_to() -> None:
     spec = JobSpec(job_id=1, submit_time=0, partition="cpu", features=("a100",))
     got = NodeBook(table, RANKERS["firstfit"]).impossible(request_of(spec, table.space))
     assert got == "no node of partition 'cpu' has the features ['a100']; nodes of partition(s) gpu have them (-p)"
+
+
+def test_any_of_several_features() -> None:
+    """-C 'arm|fast': a node with either one (the '|' form was refused)."""
+    b = book()
+    assert placed(b.allocate(req(features=("arm|fast",)))) == [(2, [1, 0, 0])]
+    assert b.impossible(req(features=("arm|sparc",))) is not None
