@@ -100,7 +100,7 @@ def parse_states(text: str | None) -> tuple[str | None, set[str] | None]:
     """``-t``/``--state`` as squeue and sacct take it (long or short names, any case) into the states the API
     filters on, and the ones to keep after (CONFIGURING is a RUNNING job staging its inputs). Unknown names are
     an error, not an empty list."""
-    if not text:
+    if not text or text.strip().lower() == "all":  # squeue -t all
         return None, None
     by_short = {v: k for k, v in SHORT_STATE.items()}
     wanted = set()

@@ -26,6 +26,8 @@ def _where(j: dict[str, Any]) -> str:
 
 CODES: dict[str, Callable[[dict[str, Any]], str]] = {
     "i": lambda j: str(j["id"]), "A": lambda j: str(j["job_id"]), "j": lambda j: j["name"],
+    "F": lambda j: str(j.get("array_job_id") or j["job_id"]),  # the array's id (the job's own when no array)
+    "K": lambda j: str(j["id"]).partition("_")[2] or "N/A",  # its task index, or a collapsed range [3-9]
     "u": lambda j: j["user"], "a": lambda j: j.get("account") or "", "P": lambda j: j["partition"],
     "q": lambda j: j.get("qos") or "", "T": lambda j: j["state"], "t": lambda j: SHORT_STATE.get(j["state"], "?"),
     "M": lambda j: duration(j["elapsed"]), "l": lambda j: duration(j.get("time_limit")), "D": _nodes,
@@ -35,7 +37,8 @@ CODES: dict[str, Callable[[dict[str, Any]], str]] = {
     "e": lambda j: stamp(j.get("end_time") or j.get("predicted_end")),
     "%": lambda j: "%",
 }  # fmt: skip
-HEADERS = {"i": "JOBID", "A": "JOBID", "j": "NAME", "u": "USER", "a": "ACCOUNT", "P": "PARTITION", "q": "QOS",
+HEADERS = {"i": "JOBID", "A": "JOBID", "F": "ARRAY_JOB_ID", "K": "ARRAY_TASK_ID", "j": "NAME", "u": "USER",
+           "a": "ACCOUNT", "P": "PARTITION", "q": "QOS",
            "T": "STATE", "t": "ST", "M": "TIME", "l": "TIME_LIMIT", "D": "NODES", "C": "CPUS",
            "R": "NODELIST(REASON)", "r": "REASON", "N": "NODELIST", "V": "SUBMIT_TIME", "S": "START_TIME",
            "e": "END_TIME", "%": "%"}  # fmt: skip

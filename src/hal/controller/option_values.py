@@ -49,6 +49,18 @@ def parse_begin(text: str, now: float) -> float:
     if text in ("now", "today"):
         return now
     text = NAMED_TIMES.get(text.lower(), text)
+    text = _clock(text)
+    day = re.fullmatch(r"(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?", text)  # MM/DD[/YY]: that day's midnight
+    if day:
+        today = datetime.fromtimestamp(now).date()
+        year = int(day[3]) + (2000 if day[3] and len(day[3]) == 2 else 0) if day[3] else today.year
+        try:
+            at = datetime(year, int(day[1]), int(day[2]))
+        except ValueError:
+            raise DirectiveError(f"--begin={text!r}: no such day") from None
+        if not day[3] and at.date() < today:
+            at = at.replace(year=year + 1)  # Slurm: a day already past this year is next year's
+        return at.timestamp()
     try:
         if re.match(r"^\d{1,2}:\d{2}(:\d{2})?$", text):  # the next such time: today, or tomorrow once it passed
             hour, minute, sec = (int(x) for x in f"{text}:0".split(":")[:3])
@@ -57,6 +69,15 @@ def parse_begin(text: str, now: float) -> float:
         return datetime.fromisoformat(text).timestamp()
     except ValueError:
         raise DirectiveError(f"--begin={text!r}: use now+SECONDS, HH:MM or YYYY-MM-DDTHH:MM:SS") from None
+
+
+def _clock(text: str) -> str:
+    """10:00AM, 8pm, 12:30pm as 24-hour HH:MM[:SS] (Slurm reads the AM/PM forms)."""
+    m = re.fullmatch(r"(\d{1,2})(?::(\d{2}))?(?::(\d{2}))?\s*([AaPp][Mm])", text)
+    if not m:
+        return text
+    hour = int(m[1]) % 12 + (12 if m[4].lower() == "pm" else 0)
+    return f"{hour:02d}:{m[2] or '00'}" + (f":{m[3]}" if m[3] else "")
 
 
 NAMED_TIMES = {"midnight": "00:00", "tomorrow": "00:00", "noon": "12:00", "elevenses": "11:00", "fika": "15:00",

@@ -32,3 +32,15 @@ def test_pending_array_tasks_are_one_line_per_reason() -> None:
                    ("12_[2-7]", "PENDING", "JobArrayTaskLimit"), ("12_[8-9]", "PENDING", "Priority"),
                    ("30", "PENDING", "Priority")]  # fmt: skip
     assert jobs[2]["id"] == "12_2"  # the records themselves are left alone
+
+
+def test_squeue_array_codes_and_state_all() -> None:
+    from hal.cli import squeue_format
+    from hal.cli.live import parse_states
+
+    task = {"id": "12_[3-5]", "job_id": 15, "array_job_id": 12}
+    assert (
+        squeue_format.render("%F %K", task) == "12 [3-5]"
+        and squeue_format.render("%K", {"id": "7", "job_id": 7}) == "N/A"
+    )
+    assert parse_states("all") == (None, None)

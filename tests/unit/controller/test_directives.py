@@ -135,6 +135,11 @@ def test_begin_at_a_time_of_day_is_its_next_occurrence() -> None:
     assert parse_begin("midnight", now) == parse_begin("tomorrow", now) == datetime(2026, 12, 1).timestamp()
     assert parse_begin("teatime", now) == datetime(2026, 11, 30, 16, 0).timestamp()
     assert parse_begin("now+2hours", now) == now + 7200
+    assert parse_begin("8pm", now) == datetime(2026, 11, 30, 20, 0).timestamp()
+    assert parse_begin("10:00AM", now) == datetime(2026, 11, 30, 10, 0).timestamp()
+    assert parse_begin("12:30am", now) == datetime(2026, 12, 1, 0, 30).timestamp()  # past: tomorrow's
+    assert parse_begin("12/25", now) == datetime(2026, 12, 25).timestamp()
+    assert parse_begin("1/2", now) == datetime(2027, 1, 2).timestamp()  # past this year: next year's
 
 
 def test_mem_zero_is_all_of_each_nodes_memory_and_sbatch_variables_set_options() -> None:
