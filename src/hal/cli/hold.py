@@ -9,6 +9,7 @@ import typer
 from hal.cli.common import err, out
 from hal.cli.live import JsonOpt, client, emit_json
 from hal.client import HalError
+from hal.executors.hostlist import ranges
 
 Jobs = Annotated[list[str], typer.Argument(help="job ids: 12, an array 12, or one task 12_3")]
 
@@ -40,7 +41,7 @@ def _each(jobs: list[str], verb: str, json_out: bool) -> None:
         emit_json({verb: done, "failed": failed})
     else:
         for ref, ids in shown.items():
-            out.print(f"{verb} {len(ids)} job(s) of {ref}: {', '.join(ids)}", highlight=False)
+            out.print(f"{verb} {len(done[ref])} job(s) of {ref}: {', '.join(ids)}", highlight=False)
         for ref, why in failed.items():
             err.print(f"{ref}: {why}", markup=False, highlight=False)
     if failed:
@@ -56,5 +57,7 @@ def _printed(c: Any, ref: str, ids: list[int]) -> list[str]:
         rec = c.get(base)
     except HalError:
         return [str(i) for i in ids]
-    names = {t["job_id"]: str(t["id"]) for t in rec.get("tasks") or [rec]}
-    return [names.get(i, str(i)) for i in ids]
+    tasks = {t["job_id"]: t for t in rec.get("tasks") or [rec]}
+    if len(ids) > 3 and all(tasks.get(i, {}).get("array_task_id") is not None for i in ids):  # 107_[3-1000]
+        return [f"{base}_{ranges(int(tasks[i]['array_task_id']) for i in ids)}"]
+    return [str(tasks[i]["id"]) if i in tasks else str(i) for i in ids]
