@@ -156,7 +156,7 @@ def run_tasks(
     mine = os.sched_getaffinity(0)
     try:
         for task in tasks:
-            task_env = task_environment(env, shares, tasks, task)
+            task_env = {**task_environment(env, shares, tasks, task), "SLURM_CPUS_PER_TASK": str(cpus_per_task)}
             procs.append(_start_task(command, shares[task.node], task_env, rlimit, step.label))
     except RunError:
         _stop(procs)
