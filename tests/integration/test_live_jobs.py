@@ -182,6 +182,7 @@ def test_slurm_scripts_as_a_group_has_them(server: LiveServer) -> None:
     waited = server.cli("submit", "--wait", "--nice", "5", "--no-requeue", "--wrap", "exit 3")
     assert waited.returncode == 3 and waited.stdout.startswith("Submitted batch job "), waited.stderr
     assert server.cli("submit", "--wait", "--wrap", "true").returncode == 0
+    assert server.cli("submit", "--wait", "--wrap", "kill -9 $$").returncode == 137  # 128+9, as sbatch --wait
     bad = server.cli("submit", "--open-mode=sideways", "--wrap", "true")
     assert bad.returncode != 0 and "use append or truncate" in bad.stderr
 

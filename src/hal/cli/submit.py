@@ -172,8 +172,9 @@ def _waited(c: Any, done: dict[str, Any]) -> int:
     tasks = rec.get("tasks") or [rec]
     if all(t["state"] == "COMPLETED" for t in tasks):
         return 0
-    codes = [t.get("exit_code") for t in tasks if t["state"] != "COMPLETED"]
-    return max((int(x) for x in codes if x), default=1)
+    bad = [t for t in tasks if t["state"] != "COMPLETED"]
+    codes = [128 + int(t["signal"]) if t.get("signal") else int(t.get("exit_code") or 0) for t in bad]
+    return max([c for c in codes if c] or [1])  # a signal N as 128+N, like a shell's
 
 
 def _names_itself(text: str) -> bool:
