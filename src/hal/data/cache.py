@@ -27,6 +27,9 @@ class NodeCache:
         self.stamps: dict[str, tuple[int, int]] = {}  # (size, mtime in ns) when HAL last wrote or used it
         self.pins: dict[str, set[int]] = {}
         self.reserved: dict[str, int] = {}  # copies under way: room made for them, counted until they land
+        # Files found at start: their checksums are checked once before a job first reads them (a cached copy
+        # that changed while no server watched it, its size and mtime kept, was served as good).
+        self.unverified: set[str] = set()
         self._lock = threading.RLock()
         for p in self.root.iterdir():  # copies cut short by a stopped controller: never valid, never counted
             if p.is_file() and p.name.startswith(".") and p.name.endswith(".partial"):
@@ -35,6 +38,7 @@ class NodeCache:
         for p in sorted(found, key=lambda p: p.stat().st_mtime):  # a restart keeps the LRU order by mtime
             self.entries[p.name] = p.stat().st_size
             self._stamp(p.name)
+            self.unverified.add(p.name)
 
     def path_of(self, name: str) -> Path:
         if "/" in name or name.startswith("."):
@@ -127,6 +131,7 @@ class NodeCache:
 
     def add(self, name: str, size: int) -> None:
         with self._lock:
+            self.unverified.discard(name)  # written and checked by HAL just now
             self.reserved.pop(name, None)
             self.entries[name] = size
             self.entries.move_to_end(name)

@@ -206,7 +206,9 @@ class LiveStaging:
         return True
 
     def _all_cached(self, inputs: tuple[str, ...], nodes: list[str]) -> bool:
-        return all(self.stager.caches[n].has(name) for n in nodes for name in inputs)
+        """Every input cached and trusted (one found at start is checked first, on a worker thread)."""
+        caches = self.stager.caches
+        return all(caches[n].has(name) and name not in caches[n].unverified for n in nodes for name in inputs)
 
     def _stage_then_launch(
         self, controller: Any, lv: Any, spec: LaunchSpec, inputs: tuple[str, ...], nodes: list[str]

@@ -173,10 +173,11 @@ class Stager:
         one copy (the second waits for the first): each made its own, on disk twice and counted once. A hit
         takes no turn: the controller thread, holding the lock a copy needs to finish, only ever finds hits."""
         with self.guard():
-            self.catalog.get(name)  # an unknown dataset: KeyError, before any wait
-            hit = self.caches[node].has(name)
+            dataset = self.catalog.get(name)  # an unknown dataset: KeyError, before any wait
+            hit = self.caches[node].has(name) and name not in self.caches[node].unverified
         if hit:
             return self._stage_one(job_id, name, node)
+        self._verify(dataset, self.caches[node])
         with self._flights_lock:
             flight = self._flights.setdefault((node, name), threading.Lock())
         while not flight.acquire(timeout=0.5):
@@ -185,6 +186,21 @@ class Stager:
             return self._stage_one(job_id, name, node)
         finally:
             flight.release()
+
+    def _verify(self, dataset: Dataset, cache: NodeCache) -> None:
+        """A copy found at start is checksummed once before a job reads it: a changed one is dropped (and staged
+        again), a good one is trusted from then on."""
+        if dataset.name not in cache.unverified or not cache.has(dataset.name):
+            return
+        try:
+            good = checksum_of(str(cache.path_of(dataset.name)))[0] == dataset.checksum
+        except (OSError, ValueError):
+            good = False
+        with self.guard():
+            cache.unverified.discard(dataset.name)
+            if not good:
+                cache.drop(dataset.name)
+                self.catalog.remove_replica(dataset.name, cache.node)
 
     def _stage_one(self, job_id: int, name: str, node: str) -> Staged:
         t0 = time.monotonic()

@@ -265,3 +265,18 @@ def test_two_jobs_wanting_one_dataset_on_one_node_share_one_copy(plane, tmp_path
         t.join()
     assert len(calls) == 1 and sorted(g.bytes_copied for g in got.values()) == [0, 1000]
     assert caches["n0"].pins["a"] == {1, 2}  # both jobs hold it
+
+
+def test_a_copy_found_at_start_is_checked_once_before_it_is_served(tmp_path: Path) -> None:
+    """A cached copy changed while no server ran (same size, mtime put back) was served as good (QA)."""
+    catalog = Catalog(tmp_path / "catalog.json")
+    catalog.register_file("a", str(write(tmp_path / "src" / "a", 1000)))
+    catalog.register_file("b", str(write(tmp_path / "src" / "b", 1000, b"y")))
+    write(tmp_path / "cache" / "n0" / "a", 1000, b"z")  # rotten, as found after a restart
+    write(tmp_path / "cache" / "n0" / "b", 1000, b"y")  # good
+    cache = NodeCache("n0", tmp_path / "cache" / "n0", capacity=10_000)
+    assert cache.has("a") and cache.unverified == {"a", "b"}
+    stager = Stager(catalog, {"n0": cache}, RetryPolicy(attempts=1))
+    assert stager.stage_one(1, "a", "n0").bytes_copied == 1000 and cache.path_of("a").read_bytes() == b"x" * 1000
+    assert stager.stage_one(1, "b", "n0").bytes_copied == 0  # checked and found good: a hit
+    assert cache.unverified == set()
