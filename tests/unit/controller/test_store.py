@@ -94,3 +94,28 @@ def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
         assert conn.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
     s.close()
     Store(sqlite_url(tmp_path / "hal.db")).close()  # migrations are idempotent on restart
+
+
+def test_an_upgrade_scrubs_tokens_stored_with_jobs(tmp_path: Path) -> None:
+    """Submissions kept the client's HAL_TOKEN in the job's stored environment (plain text, QA)."""
+    from alembic import command
+    from alembic.config import Config
+
+    from hal.controller import store as store_module
+
+    url = sqlite_url(tmp_path / "old.db")
+    engine = store_module.make_engine(url)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(store_module.__file__).parent / "migrations"))
+    with engine.begin() as conn:  # a database as the previous release left it
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0002")
+    req = build_request("#!/bin/sh\ntrue\n", {}, {"HAL_TOKEN": "secret-token", "HOME": "/h"}, "/tmp", 0.0)
+    row = new_row(1, req, "alice", 1.0, None, request_json(req, []))
+    with engine.begin() as conn:
+        conn.execute(store_module.jobs.insert(), [row])
+    engine.dispose()
+    s = Store(url)  # upgrades to head
+    stored = (s.get(1) or {})["request"]
+    s.close()
+    assert "secret-token" not in stored and '"HOME": "/h"' in stored.replace('":"', '": "')
