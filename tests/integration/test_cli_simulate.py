@@ -335,7 +335,9 @@ def test_a_trace_runs_in_the_default_partition_and_fewest_leaves_count_within_it
     said = " ".join(done.output.split())
     assert "needs 100 tasks" in said or "the partition has 64" in said  # 100-processor jobs no longer fit
     topo = json.loads(summary.read_text())["topology"]
-    assert topo["fewest_leaf_share"] == 1.0  # best fit in two leaves: every job in the fewest its partition allows
+    # within the partition's two leaves: 90% of the jobs in the fewest leaves that can hold their tasks (it said
+    # 100% while jobs of tasks counted as in the fewest whatever their span; the replay is deterministic)
+    assert topo["fewest_leaf_share"] == pytest.approx(0.8971, abs=1e-3)
 
 
 def test_trace_check_reports_what_a_replay_skips_and_refuses(tmp_path: Path, sample: Path) -> None:
@@ -367,3 +369,21 @@ def test_jobs_out_describes_the_record_replayed_when_an_id_repeats(tmp_path: Pat
     assert result.exit_code == 0, result.output
     first = read_swf(out).records[0]
     assert (first.job_id, first.submit, first.run, first.procs) == (1, 0, 100, 4)
+
+
+def test_fewest_leaf_share_counts_jobs_of_tasks_too(tmp_path: Path) -> None:
+    """Without --whole-nodes every job counted as placed in the fewest leaves (100%, in hal compare too): the
+    minimum was computed as if all its tasks had to fit one node (QA)."""
+    cluster = tmp_path / "small.toml"
+    cluster.write_text('[[nodes]]\nprefix = "n"\ncount = 8\ncpus = 8\n[topology]\nlevels = ["leaf"]\nfanouts = [4]\n')
+    trace = tmp_path / "mini.swf"
+    trace.write_text("; MaxProcs: 64\n" + "".join(
+        f"{i} {i} -1 1000 24 -1 -1 24 1000 -1 1 1 1 -1 1 -1 -1 -1\n" for i in range(1, 6)))  # fmt: skip
+    shares = []
+    for whole in ("--whole-nodes", "--no-whole-nodes"):
+        out = tmp_path / f"{whole}.json"
+        args = ["simulate", str(trace), "--cluster", str(cluster), "--placement", "firstfit", whole]
+        result = CliRunner().invoke(app, [*args, "--summary-out", str(out)])
+        assert result.exit_code == 0, result.output
+        shares.append(json.loads(out.read_text())["topology"]["fewest_leaf_share"])
+    assert shares == [0.6, 0.6]

@@ -100,6 +100,10 @@ class NodeBook:
         mask = self._eligible_ever(req)
         return mask if self.down is None else mask & ~self.down
 
+    def allowed(self, req: Request) -> npt.NDArray[np.bool_]:
+        """The nodes a request may ever use by partition, features and node lists (drains aside)."""
+        return self._eligible_ever(req)
+
     def _eligible_ever(self, req: Request) -> npt.NDArray[np.bool_]:
         """The nodes a request may use by its partition, features and node lists (cached: they never change)."""
         key = (req.partition, req.features, req.node_names, req.exclude_nodes)

@@ -21,6 +21,13 @@ def fewest_leaves(index: TopoIndex, nodes: int, eligible: npt.NDArray[np.bool_] 
     return int(np.searchsorted(np.cumsum(sizes), nodes)) + 1
 
 
+def fewest_leaves_for(index: TopoIndex, units: npt.NDArray[np.int64], need: int) -> int:
+    """The fewest leaf domains whose nodes hold ``need`` tasks on an empty machine, ``units`` being how many of
+    the job's tasks each node holds (0 where it may not run): a job of tasks, not of whole nodes."""
+    sizes = np.sort(np.bincount(index.ids[index.leaf], weights=units, minlength=index.counts[index.leaf]))[::-1]
+    return int(np.searchsorted(np.cumsum(sizes), need)) + 1
+
+
 def fragmentation(
     index: TopoIndex, level: int, free_units: npt.NDArray[np.int64], cap_units: npt.NDArray[np.int64]
 ) -> float:

@@ -9,9 +9,10 @@ from hal.engine.cycle import Scheduler
 from hal.engine.nodes import NodeBook
 from hal.engine.plan import Plan
 from hal.engine.plugins.topology import TopoIndex
+from hal.engine.request import Request
 from hal.model.job import JobSpec
 from hal.sim.simulator import Outcome
-from hal.sim.topo_metrics import TopoSummary, fewest_leaves, fragmentation, summarize_topology
+from hal.sim.topo_metrics import TopoSummary, fewest_leaves, fewest_leaves_for, fragmentation, summarize_topology
 
 
 class TopoRecorder:
@@ -26,7 +27,7 @@ class TopoRecorder:
         self.level = np.zeros(n, dtype=np.int64)
         self.least = np.zeros(n, dtype=np.int64)  # each job's fewest possible leaves, within its partition
         self.frag: list[tuple[float, float]] = []
-        self._least: dict[tuple[object, int], int] = {}
+        self._least: dict[tuple[object, ...], int] = {}
         self._next = -np.inf
 
     def __call__(self, plan: Plan, sched: Scheduler) -> None:
@@ -39,9 +40,9 @@ class TopoRecorder:
             self.nodes[i] = len(nodes)
             self.leaves[i], self.level[i] = self.index.span(nodes)
             req = act.item.req
-            key = ((req.partition, req.features), len(nodes))
+            key = (req.partition, req.features, req.per_task, req.tasks if req.nodes is None else len(nodes))
             if key not in self._least:
-                self._least[key] = fewest_leaves(self.index, len(nodes), self.book.eligible(req))
+                self._least[key] = self._fewest(req, len(nodes))
             self.least[i] = self._least[key]
         now = self.book.now
         if now >= self._next:
@@ -49,6 +50,19 @@ class TopoRecorder:
             whole = (free == cap).all(axis=1).astype(np.int64)
             self.frag.append((now, fragmentation(self.index, self.index.leaf, whole, np.ones_like(whole))))
             self._next = now + self.sample_every
+
+    def _fewest(self, req: Request, nodes: int) -> int:
+        """Whole nodes: the fewest leaves holding that many eligible nodes. Tasks: the fewest leaves whose nodes
+        hold all its tasks (counting nodes there made every task-count job 'fewest': none was eligible for all
+        its tasks on one node, so the minimum came out larger than any span)."""
+        if req.nodes is not None:
+            return fewest_leaves(self.index, nodes, self.book.eligible(req))
+        per = np.asarray(req.per_task, dtype=np.int64)
+        cap = self.book.table.capacity
+        used = per > 0
+        units = (cap[:, used] // per[used]).min(axis=1) if used.any() else np.full(len(cap), req.tasks)
+        units = np.where(self.book.allowed(req), units, 0).astype(np.int64)
+        return fewest_leaves_for(self.index, units, req.tasks)
 
     def summary(self, out: Outcome) -> TopoSummary:
         """Spans and fragmentation; wait, bsld and utilization as the main table counts them (nodes as units)."""
