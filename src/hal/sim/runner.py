@@ -207,7 +207,8 @@ def run_workload(trace: SwfTrace, workload: Workload, opts: SimOptions, progress
     book, space, size = machine(workload, opts)
     predictor = opts.predictor() if opts.predictor is not None else make_predictor(opts.estimate)
     index = topo_index(book, opts)
-    recorder = TopoRecorder(workload.jobs, index, book) if index is not None and isinstance(book, NodeBook) else None
+    unit = GPU_COLUMN if opts.gpus else None  # GPU runs: useful utilization in GPUs, as the main table counts
+    recorder = TopoRecorder(workload.jobs, index, book, unit=unit) if index and isinstance(book, NodeBook) else None
     sim = Simulation(workload.jobs, book, space, opts.profile, predictor, opts.sample_every, on_plan=recorder)
     outcome = sim.run(progress)
     if opts.gpus:  # each GPU task holds one CPU: busy CPUs are busy GPUs, and utilization is of the GPUs

@@ -18,8 +18,17 @@ from hal.sim.topo_metrics import TopoSummary, fewest_leaves, fewest_leaves_for, 
 class TopoRecorder:
     """An ``on_plan`` observer of sim/simulator.py's Simulation on a node book with a topology selector."""
 
-    def __init__(self, jobs: list[JobSpec], index: TopoIndex, book: NodeBook, sample_every: float = 3600.0) -> None:
-        self.index, self.book, self.sample_every = index, book, sample_every
+    def __init__(
+        self,
+        jobs: list[JobSpec],
+        index: TopoIndex,
+        book: NodeBook,
+        sample_every: float = 3600.0,
+        unit: int | None = None,
+    ) -> None:
+        """``unit``: a resource column (GPUs) that work and capacity are counted in; None: whole nodes."""
+        self.index, self.book, self.sample_every, self.unit = index, book, sample_every, unit
+        self.units = np.zeros(len(jobs), dtype=np.float64)
         self.pos = {j.job_id: i for i, j in enumerate(jobs)}
         n = len(jobs)
         self.nodes = np.zeros(n, dtype=np.int64)
@@ -38,6 +47,9 @@ class TopoRecorder:
             i = self.pos[p.job_id]
             nodes = np.asarray(act.alloc.nodes)
             self.nodes[i] = len(nodes)
+            self.units[i] = (
+                len(nodes) if self.unit is None else float(np.asarray(act.alloc.amounts)[:, self.unit].sum())
+            )
             self.leaves[i], self.level[i] = self.index.span(nodes)
             req = act.item.req
             key = (req.partition, req.features, req.per_task, req.tasks if req.nodes is None else len(nodes))
@@ -65,9 +77,10 @@ class TopoRecorder:
         return fewest_leaves_for(self.index, units, req.tasks)
 
     def summary(self, out: Outcome) -> TopoSummary:
-        """Spans and fragmentation; wait, bsld and utilization as the main table counts them (nodes as units)."""
+        """Spans and fragmentation; wait, bsld and utilization as the main table counts them (nodes, or GPUs)."""
+        cap = self.book.table.capacity
+        capacity = float(len(cap)) if self.unit is None else float(cap[:, self.unit].sum())
         return summarize_topology(
             self.index, self.nodes, self.leaves, self.level, out.submit, out.start, out.end, out.run,
-            self.nodes.astype(np.float64), float(len(self.book.table.capacity)), self.index.leaf, self.frag,
-            self.least,
+            self.units, capacity, self.index.leaf, self.frag, self.least,
         )  # fmt: skip

@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hal.cli.main import app
+from hal.engine.profile import Profile
 from hal.model.resources import Resources
 from hal.sim.runner import SimOptions, gpu_capacity, gpu_job, load, run_workload
 from hal.sim.swf import SwfRecord, write_swf
@@ -51,6 +52,11 @@ def test_a_gpu_trace_runs_on_the_gpus_and_reports_their_utilization(tmp_path: Pa
     run = run_workload(trace, workload, opts)
     assert run.outcome.capacity == 32 and run.summary.utilization == pytest.approx(1.0)  # two 16-GPU jobs at once
     assert list(run.outcome.start) == [0.0, 0.0]
+    small = [_rec(1, 0, 100, 1), _rec(2, 0, 100, 1)]  # two 1-GPU jobs on 32 GPUs: 1/16 of the GPUs, not 2/4 nodes
+    write_swf(tmp_path / "s.swf", small, {"MaxProcs": "32"})
+    topo = SimOptions(cluster=tmp_path / "g.toml", gpus=True, estimate="actual", profile=Profile(placement="topology"))
+    few = run_workload(*load(tmp_path / "s.swf", topo), topo)
+    assert few.topology is not None and few.topology.useful_utilization == pytest.approx(few.summary.utilization)
 
 
 def test_cli_checks_what_gpus_and_segment_need(tmp_path: Path) -> None:
