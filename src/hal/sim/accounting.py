@@ -166,8 +166,10 @@ def into_partitions(workload: Workload, trace: SwfTrace, cluster: Cluster) -> Wo
             why = f"job {job.job_id}: partition {name!r} is not in the cluster file (it has {sorted(known)})"
             workload.skipped.append(Problem(rec.line, why))
             continue
-        if rec.req_time <= 0:  # no --time: the partition's limit, as a live server gives it (else none)
-            job = dataclasses.replace(job, time_limit=part.max_time)
+        if rec.req_time <= 0 and part.max_time is not None:  # no --time: the partition's limit, as a live server
+            job = dataclasses.replace(job, time_limit=part.max_time, request_known=True)  # gives it (a real bound)
+        # else the replay's stand-in stays (its run time, for user estimates only): planning every such job at a
+        # hidden default of an hour made --gpus what-ifs on the AI traces plan backfilling as if all ran 1 h
         if part.max_time is not None and job.time_limit is not None and job.time_limit > part.max_time:
             limit = f"{name!r} allows {part.max_time:.0f} s"
             why = f"job {job.job_id}: PartitionTimeLimit: asks {job.time_limit:.0f} s, {limit}"

@@ -96,3 +96,12 @@ def test_trace_check_reads_the_trace_for_a_gpu_cluster(tmp_path: Path) -> None:
                                     "--gpus"])  # fmt: skip
     said = " ".join(done.output.split())
     assert done.exit_code == 0 and "1 jobs a replay runs" in said and "needs 40 processors, machine has 32" in said
+
+
+def test_with_a_cluster_a_missing_request_is_not_planned_at_a_hidden_hour(tmp_path: Path) -> None:
+    """Without a partition limit every unrequested job was planned at 3,600 s; the note said its run time."""
+    (tmp_path / "g.toml").write_text(GPU_TREE)
+    write_swf(tmp_path / "t.swf", [_rec(1, 0, 100, 8), _rec(2, 0, 250, 8)], {"MaxProcs": "32"})
+    opts = SimOptions(cluster=tmp_path / "g.toml", gpus=True)  # user estimates
+    _, workload = load(tmp_path / "t.swf", opts)
+    assert [(j.time_limit, j.request_known) for j in workload.jobs] == [(100.0, False), (250.0, False)]
