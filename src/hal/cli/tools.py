@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -95,6 +95,26 @@ def trace_generate(
     out.print(f"wrote {len(records)} jobs to {output}")
 
 
+def engine_rejections(workload: Any, opts: Any) -> list[str]:
+    """The jobs the scheduler refuses on this cluster, placed as hal simulate places them there by default
+    (on its tree, with topology placement): a job wider than a switch fabric or a block never fits."""
+    import dataclasses
+
+    from hal.cli.simulate import placement_topology_default
+    from hal.engine.profile import Profile
+    from hal.engine.request import request_of
+    from hal.sim.runner import machine
+
+    placement = "topology" if placement_topology_default(opts.cluster) else "firstfit"
+    book, space, _ = machine(workload, dataclasses.replace(opts, profile=Profile(placement=placement)))
+    out = []
+    for job in workload.jobs:
+        why = book.impossible(request_of(job, space))
+        if why is not None:
+            out.append(f"job {job.job_id}: {why}")
+    return out
+
+
 @trace_app.command("check")
 def trace_check(
     path: Path,
@@ -126,7 +146,9 @@ def trace_check(
     except ValueError as exc:
         refused.append(str(exc))
         workload = None
-    usable = len(workload.jobs) if workload is not None else 0
+    # what the engine itself refuses at submission on the cluster (switch fabrics, blocks, segments)
+    rejected = engine_rejections(workload, SimOptions(cluster=cluster, gpus=gpus)) if workload and cluster else []
+    usable = len(workload.jobs) - len(rejected) if workload is not None else 0
     out.print(
         f"{path}: {len(trace.records)} jobs, MaxProcs={trace.max_procs}, {len(trace.problems)} bad lines, "
         f"{usable} jobs a replay runs"
@@ -135,6 +157,10 @@ def trace_check(
     if workload is not None:
         report_problems(list(workload.skipped), "skipped by a replay")
         note_workload(workload)
+        for why in rejected[:20]:
+            out.print(f"rejected by the scheduler: {why}")
+        if len(rejected) > 20:
+            out.print(f"... and {len(rejected) - 20} more rejected")
     for why in refused:
         out.print(f"[red]a replay refuses this file:[/] {why}")
     if refused or not usable:

@@ -105,3 +105,15 @@ def test_with_a_cluster_a_missing_request_is_not_planned_at_a_hidden_hour(tmp_pa
     opts = SimOptions(cluster=tmp_path / "g.toml", gpus=True)  # user estimates
     _, workload = load(tmp_path / "t.swf", opts)
     assert [(j.time_limit, j.request_known) for j in workload.jobs] == [(100.0, False), (250.0, False)]
+
+
+def test_trace_check_reports_jobs_the_scheduler_refuses_on_the_cluster(tmp_path: Path) -> None:
+    """A job wider than a switch fabric was counted as one the replay runs; simulate then rejected it (QA)."""
+    (tmp_path / "topology.conf").write_text("SwitchName=a Nodes=g[000-001]\nSwitchName=b Nodes=g[002-003]\n")
+    fabrics = GPU_TREE.replace('levels = ["block"]\nfanouts = [2]', 'slurm_conf = "topology.conf"')
+    (tmp_path / "g.toml").write_text(fabrics)
+    write_swf(tmp_path / "t.swf", [_rec(1, 0, 100, 24), _rec(2, 0, 100, 8)], {"MaxProcs": "32"})
+    done = CliRunner().invoke(app, ["trace", "check", str(tmp_path / "t.swf"), "--cluster", str(tmp_path / "g.toml"),
+                                    "--gpus"])  # fmt: skip
+    said = " ".join(done.output.split())
+    assert "1 jobs a replay runs" in said and "rejected by the scheduler: job 1:" in said, said
