@@ -28,6 +28,8 @@ def test_explain_what_if(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["explain", "50", "--trace", str(SAMPLE), "--cluster", str(toml)])
     assert res.exit_code == 0, res.output
     assert "job 50 started" in res.output and "alternative 1" in res.output
+    rows = [line.split("│")[2:] for line in res.output.splitlines() if "│ chosen" in line or "│ alternative" in line]
+    assert rows[0] != rows[1]  # the first alternative was the chosen placement again
 
 
 def test_topology_reason_and_backfill_around_it() -> None:

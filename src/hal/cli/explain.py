@@ -71,7 +71,7 @@ def _what_if(job_id: int, trace: Path, cluster_file: Path) -> None:
             book.release(alloc)
             room, _ = room_of(book, req)
             found["chosen"] = parts_of(selector, req, np.asarray(nodes, dtype=np.intp), room).as_dict()
-            found["alternatives"] = [p.as_dict() for p in alternatives(selector, book, req)]
+            found["alternatives"] = [p.as_dict() for p in alternatives(selector, book, req, chosen=tuple(nodes))]
             book.take(alloc)
             found["when"], found["nodes"] = now, table.nodelist(list(nodes))
             found["wait"] = now - spec.submit_time

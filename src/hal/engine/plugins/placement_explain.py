@@ -49,16 +49,25 @@ def parts_of(
     return ScoreParts(ix.names[level], leaves, topo, secs, moved, dollars, data, max(frag, 0.0), total)
 
 
-def alternatives(sel: TopologySelector, book: NodeBook, req: Request, k: int = 3) -> list[ScoreParts]:
-    """The best ``k`` single-domain candidates at each level the request fits in right now, cheapest first."""
+def alternatives(
+    sel: TopologySelector, book: NodeBook, req: Request, k: int = 3, chosen: tuple[int, ...] = ()
+) -> list[ScoreParts]:
+    """The best ``k`` single-domain candidates at each level the request fits in right now, cheapest first;
+    none is the ``chosen`` placement again, and no two take the same nodes (it listed the chosen one as the
+    first alternative)."""
     room, units = room_of(book, req)
     ix = sel.index
     out: list[ScoreParts] = []
+    seen = {tuple(sorted(chosen))}
     for lvl in range(ix.span_top + 1):  # separate fabrics are never spanned
         dom = ix.sums(lvl, room)
         for d in np.flatnonzero(dom >= units)[: 4 * k]:
             members = np.flatnonzero((ix.ids[lvl] == d) & (room > 0))
             nodes, _ = sel._fill(lvl, members, room, units, None)
+            key = tuple(sorted(int(n) for n in nodes))
+            if key in seen:
+                continue
+            seen.add(key)
             out.append(parts_of(sel, req, nodes, room))
         if len(out) >= 4 * k:
             break
