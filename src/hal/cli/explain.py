@@ -111,7 +111,13 @@ def _pending(rec: dict[str, Any]) -> None:
 
 def explain(
     job: Annotated[str, typer.Argument(help="job id")],
-    trace: Annotated[Path | None, typer.Option(help="what-if: replay this SWF trace")] = None,
+    trace: Annotated[
+        Path | None,
+        typer.Option(
+            help="what-if: replay this SWF trace as `hal simulate --cluster C --placement topology` does, "
+            "processors as CPUs, on user estimates (no --gpus, --whole-nodes or --window)"
+        ),
+    ] = None,
     cluster: Annotated[Path | None, typer.Option(help="what-if: cluster TOML with a topology table")] = None,
 ) -> None:
     """Where a job runs or why it waits, with the parts of its placement score."""
