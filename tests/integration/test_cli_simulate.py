@@ -387,3 +387,18 @@ def test_fewest_leaf_share_counts_jobs_of_tasks_too(tmp_path: Path) -> None:
         assert result.exit_code == 0, result.output
         shares.append(json.loads(out.read_text())["topology"]["fewest_leaf_share"])
     assert shares == [0.6, 0.6]
+
+
+def test_a_window_reports_the_skips_of_its_own_stretch(tmp_path: Path, sample: Path) -> None:
+    """--window 0:300 reported the 128 skips of the whole trace (11 of them in the window), QA."""
+    summary = tmp_path / "s.json"
+    args = ["simulate", str(sample), "--window", "0:300", "--procs", "50", "--summary-out", str(summary)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    whole = CliRunner().invoke(app, ["simulate", str(sample), "--procs", "50", "--summary-out", str(tmp_path / "w")])
+    assert whole.exit_code == 0
+    skipped, all_skipped = (
+        json.loads(summary.read_text())["skipped"],
+        json.loads((tmp_path / "w").read_text())["skipped"],
+    )
+    assert 0 < skipped < all_skipped
