@@ -169,10 +169,9 @@ def _text(data: bytes, where: str) -> str:
 def _waited(c: Any, done: dict[str, Any]) -> int:
     """sbatch --wait's exit code: the job's (an array's highest), 1 when it ended without one (cancelled)."""
     rec = c.wait(done["job_id"])
-    tasks = rec.get("tasks") or [rec]
-    if all(t["state"] == "COMPLETED" for t in tasks):
+    bad = [t for t in rec.get("tasks") or [rec] if t["state"] != "COMPLETED"]
+    if not bad:
         return 0
-    bad = [t for t in tasks if t["state"] != "COMPLETED"]
     codes = [128 + int(t["signal"]) if t.get("signal") else int(t.get("exit_code") or 0) for t in bad]
     return max([c for c in codes if c] or [1])  # a signal N as 128+N, like a shell's
 

@@ -64,7 +64,7 @@ def spec_of(job_id: int, req: JobRequest, user: str, submit_time: float, deps: t
         held=req.hold,
         features=tuple(req.features),
         node_names=tuple(req.node_names),
-        exclude_nodes=tuple(getattr(req, "exclude_nodes", ())),
+        exclude_nodes=tuple(req.exclude_nodes),
     )
 
 

@@ -144,9 +144,8 @@ def run_tasks(
             f"{ntasks} task(s) x {cpus_per_task} CPU(s) is more than the {held} CPU(s) the step's nodes hold "
             "(srun: 'More processors requested than permitted'; -O/--overcommit allows it)"
         )
-    step = Step(step.nodes, per_node, step.cpus_per_task, step.label, step.overcommit)
-    if step.per_node is not None:
-        tasks = _even(shares, ntasks, step.per_node)
+    if per_node is not None:
+        tasks = _even(shares, ntasks, per_node)
     else:
         tasks = place(shares, ntasks, cpus_per_task, distribution)
     for note in oversubscription(shares, tasks, cpus_per_task):
