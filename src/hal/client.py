@@ -127,6 +127,11 @@ class Client:
     def cancel(self, job: int | str) -> builtins.list[int]:
         return list(self._call("DELETE", f"/v1/jobs/{job}").json()["cancelled"])
 
+    def signal(self, job: int | str, sig: str, batch: bool = False, full: bool = False) -> builtins.list[int]:
+        """Send a signal to running jobs without cancelling them (scancel -s); returns the ids reached."""
+        body = {"signal": sig, "batch": batch, "full": full}
+        return list(self._call("POST", f"/v1/jobs/{job}/signal", json=body).json()["signalled"])
+
     def hold(self, job: int | str) -> builtins.list[int]:
         """Keep pending jobs from starting (scontrol hold); returns the ids held."""
         return list(self._call("POST", f"/v1/jobs/{job}/hold").json()["held"])

@@ -30,6 +30,7 @@ from hal.controller.holds import set_hold
 from hal.controller.option_values import DirectiveError
 from hal.controller.placement_record import placement_of
 from hal.controller.request_env import without_secrets
+from hal.controller.signals import signal_jobs
 from hal.data.outputs import states_from_events
 
 bearer = HTTPBearer(auto_error=False)
@@ -48,6 +49,12 @@ class SubmitBody(BaseModel):
 class DrainBody(BaseModel):
     nodes: str = Field(description="a Slurm host list, e.g. vn[001-002]")
     reason: str = Field("", max_length=1024)
+
+
+class SignalBody(BaseModel):
+    signal: str = Field(max_length=16, description="a signal name (USR1, SIGTERM) or number")
+    batch: bool = Field(False, description="scancel -b: the batch shell and what it started")
+    full: bool = Field(False, description="scancel -f: every process of the job")
 
 
 class TokenBody(BaseModel):
@@ -191,6 +198,10 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
     @app.delete("/v1/jobs/{ref}")
     def cancel(ref: str, who: Who) -> dict[str, Any]:
         return {"cancelled": ctl.cancel(ref, who)}
+
+    @app.post("/v1/jobs/{ref}/signal")
+    def send_signal(ref: str, body: SignalBody, who: Who) -> dict[str, Any]:
+        return {"signalled": signal_jobs(ctl, ref, who, body.signal, body.batch, body.full)}
 
     @app.post("/v1/jobs/{ref}/hold")
     def hold(ref: str, who: Who) -> dict[str, Any]:

@@ -19,10 +19,18 @@ def cancel(
         str | None, typer.Option("--state", "-t", help="only jobs in this state: PENDING or RUNNING")
     ] = None,
     me: Annotated[bool, typer.Option("--me", help="your own jobs")] = False,
+    signal: Annotated[
+        str | None, typer.Option("--signal", "-s", help="send this signal (USR1, 10) instead of cancelling")
+    ] = None,
+    batch: Annotated[bool, typer.Option("--batch", "-b", help="with -s: the batch shell and what it started")] = False,
+    full: Annotated[bool, typer.Option("--full", "-f", help="with -s: every process of the job")] = False,
     json_out: bool = JsonOpt,
 ) -> None:
     """Cancel pending jobs at once and running ones with SIGTERM, then SIGKILL after the grace period. With
-    -u/--me, -n or -t (and no ids) every matching job that has not ended, as scancel does."""
+    -u/--me, -n or -t (and no ids) every matching job that has not ended, as scancel does. With -s SIG, running
+    jobs get that signal and go on (by default their steps, i.e. what the script started, not the script)."""
+    if (batch or full) and signal is None:
+        raise fail("-b/--batch and -f/--full go with -s/--signal")
     filtered = user is not None or name is not None or state is not None or me
     if not jobs and not filtered:
         raise fail("give job ids, or select jobs with -u USER, --me, -n NAME or -t STATE")
@@ -34,9 +42,9 @@ def cancel(
             if not targets:
                 out.print("hal cancel: no job matches", highlight=False)
         for job in targets:
-            done[job] = c.cancel(job)
+            done[job] = c.cancel(job) if signal is None else c.signal(job, signal, batch, full)
     if json_out:
-        emit_json({"cancelled": done})
+        emit_json({"cancelled" if signal is None else "signalled": done})
         return
     for job, ids in done.items():
         if not ids:

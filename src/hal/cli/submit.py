@@ -53,6 +53,9 @@ def submit(
     nice: Annotated[int | None, Opt("--nice", help="lower this job's priority by N (admins: may be negative)")] = None,
     comment: Annotated[str | None, Opt("--comment", help="free text kept with the job (hal show, history)")] = None,
     open_mode: Annotated[str | None, Opt("--open-mode", help="append|truncate (default) the output files")] = None,
+    signal: Annotated[
+        str | None, Opt("--signal", help="[B:]SIG[@SECONDS]: warn the job SECONDS (60) before its time limit")
+    ] = None,
     mail_type: Annotated[str | None, Opt("--mail-type", help="accepted for Slurm scripts; HAL sends no mail")] = None,
     mail_user: Annotated[str | None, Opt("--mail-user", help="accepted for Slurm scripts; HAL sends no mail")] = None,
     wait: Annotated[bool, Opt("--wait", "-W", help="return when the job ends, with its exit code")] = False,
@@ -103,7 +106,7 @@ def submit(
         "dependency": dependency, "array": array, "begin": begin, "requeue": requeue or None,
         "exclusive": exclusive or None, "hold": hold or None, "export": export,
         "no-requeue": no_requeue or None, "nice": nice, "comment": comment, "open-mode": open_mode,
-        "mail-type": mail_type, "mail-user": mail_user,
+        "mail-type": mail_type, "mail-user": mail_user, "signal": signal,
     }  # fmt: skip
     placement = {"input-data": input_data, "output-data": output_data, "switches": switches, "segment": segment}
     values.update({**placement, "topology": topology})
@@ -145,7 +148,7 @@ SBATCH_ENV = {
     "ACCOUNT": "account", "ARRAY_INX": "array", "CONSTRAINT": "constraint", "EXPORT": "export", "GPUS": "gpus",
     "GPUS_PER_NODE": "gpus-per-node", "GPUS_PER_TASK": "gpus-per-task", "GRES": "gres", "JOB_NAME": "job-name",
     "MEM_PER_CPU": "mem-per-cpu", "MEM_PER_NODE": "mem", "OPEN_MODE": "open-mode", "PARTITION": "partition",
-    "QOS": "qos", "TIMELIMIT": "time", "OUTPUT": "output", "ERROR": "error",
+    "QOS": "qos", "SIGNAL": "signal", "TIMELIMIT": "time", "OUTPUT": "output", "ERROR": "error",
 }  # fmt: skip
 SBATCH_FLAGS = {"EXCLUSIVE": "exclusive", "HOLD": "hold", "NO_REQUEUE": "no-requeue", "REQUEUE": "requeue"}
 

@@ -45,6 +45,16 @@ class DevRunner:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(entry[0].pid, signal.SIGKILL)
 
+    def signal(self, job_id: int, sig: int, whom: str) -> bool:
+        with self._lock:
+            entry = self._procs.get(job_id)
+        if entry is None:
+            return False
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(entry[0].pid, sig)  # no batch shell to tell apart: the whole job
+            return True
+        return False
+
     def events(self) -> list[ExecEvent]:
         with self._lock:
             out, self._events = self._events, []

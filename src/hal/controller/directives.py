@@ -12,6 +12,7 @@ from hal.controller.option_values import (
     WHOLE_MEMORY,
     DirectiveError,
     comment_option,
+    early_signal,
     int_option,
     mem_option,
     open_mode_option,
@@ -38,13 +39,13 @@ VALUED = {
     "nice", "wrap", "gpus-per-node", "gpus-per-task", "constraint", "nodelist", "comment", "open-mode",
     "mail-type", "mail-user", "exclude",
 }  # fmt: skip
-VALUED |= {"input-data", "output-data", "switches", "segment", "topology"}  # data plane and topology requests
+VALUED |= {"input-data", "output-data", "switches", "segment", "topology", "signal"}  # data plane and topology requests
 FLAGS = {"requeue", "no-requeue", "exclusive", "hold"}
 # Options of Slurm scripts that HAL accepts without acting on them (hints, accounting, binding): a script carrying
 # one was refused whole. Each is named in a note at submission; --test-only is refused (it must submit nothing).
 IGNORED_VALUED = {
     "hint", "cpu-bind", "distribution", "threads-per-core", "ntasks-per-core", "cores-per-socket", "sockets-per-node",
-    "gres-flags", "tmp", "signal", "time-min", "acctg-freq", "wckey", "propagate", "gpu-bind", "mem-bind", "profile",
+    "gres-flags", "tmp", "time-min", "acctg-freq", "wckey", "propagate", "gpu-bind", "mem-bind", "profile",
     "network", "kill-on-invalid-dep", "export-file", "reservation", "licenses", "priority", "clusters", "container",
 }  # fmt: skip
 IGNORED_FLAGS = {"oversubscribe", "no-kill", "get-user-env", "verbose", "quiet", "parsable", "overcommit", "contiguous"}
@@ -94,6 +95,7 @@ class JobRequest:
     args: list[str] = field(default_factory=list)  # what follows the script, as in `sbatch job.sh a b`
     comment: str = ""  # --comment: shown by hal show and history, as Slurm's Comment
     open_mode: str = "truncate"  # --open-mode=append keeps an earlier run's output (a requeue, a restart)
+    signal: str = ""  # --signal=[B:]SIG[@SECONDS]: a warning before the time limit (option_values.early_signal)
     notes: list[str] = field(default_factory=list)  # what the submitter is told: options accepted but not acted on
 
     def to_dict(self) -> dict[str, Any]:
@@ -329,6 +331,7 @@ def build_request(
         args=list(args),
         comment=comment_option(options),
         open_mode=open_mode_option(options),
+        signal=options.get("signal", "") if early_signal(options.get("signal", "")) else "",
         notes=unacted_notes(options, IGNORED_VALUED | IGNORED_FLAGS)
         + (WHOLE_MEMORY if mem_node == 0 and "exclusive" not in options else []),
         **placement_options(options),

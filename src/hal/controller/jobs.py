@@ -12,6 +12,7 @@ import numpy as np
 
 from hal.controller.contracts import SubmitError, Submitted
 from hal.controller.directives import JobRequest
+from hal.controller.option_values import early_signal
 from hal.engine.nodes import NodeAlloc
 from hal.executors.api import LaunchSpec, NodeShare
 from hal.executors.jobenv import expand_names
@@ -178,6 +179,7 @@ def launch_spec(live: Live, shares: tuple[NodeShare, ...], out: str, err: str) -
         args=tuple(req.args),
         open_mode=req.open_mode,
         restarts=live.restarts,
+        warn_signal=early_signal(req.signal),
     )
 
 

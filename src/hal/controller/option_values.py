@@ -4,6 +4,7 @@ the option at fault: what every option parser of a submission shares."""
 from __future__ import annotations
 
 import re
+import signal
 from datetime import datetime, time, timedelta
 
 from hal.clusterfile import ClusterFileError, parse_mem_mb
@@ -175,11 +176,49 @@ def unacted_notes(options: dict[str, str], ignored: set[str] | frozenset[str] = 
     notes = []
     if "mail-type" in options or "mail-user" in options:
         notes.append("--mail-type/--mail-user accepted but ignored: HAL sends no mail (follow jobs with hal wait)")
-    if "signal" in options:
-        notes.append(
-            "--signal ignored: HAL sends no early signal; at the time limit SIGTERM, then SIGKILL after a grace"
-        )
-    rest = sorted(k for k in options if k in ignored and k != "signal")
+    rest = sorted(k for k in options if k in ignored)
     if rest:
         notes.append(f"accepted but not acted on by HAL: {', '.join('--' + k for k in rest)}")
     return notes
+
+
+MAX_SIGNAL_LEAD = 65535  # seconds: Slurm's limit on --signal's @sig_time
+
+
+def early_signal(text: str) -> tuple[int, int, bool] | None:
+    """--signal=[{R|B}:]SIG[@SECONDS] as (signal number, seconds before the time limit, batch shell only).
+
+    Slurm's meaning: SIG (a number or a name such as USR1 or SIGUSR1) goes out SECONDS (default 60) before the
+    job's time limit, to the job's processes but not the batch shell, or with B: to the batch shell only (the
+    script traps it). R: only concerns reservations, which HAL does not have, so it is accepted and changes
+    nothing."""
+    text = text.strip()
+    if not text:
+        return None
+    flags, colon, rest = text.partition(":")
+    if not colon:
+        flags, rest = "", text
+    if flags and not set(flags.upper()) <= {"R", "B"}:
+        raise DirectiveError(f"--signal={text}: the prefix before ':' is R, B or RB")
+    name, at, lead = rest.partition("@")
+    number = signal_number(name, f"--signal={text}")
+    if number in (signal.SIGKILL, signal.SIGSTOP):
+        raise DirectiveError(f"--signal={text}: signal {number} cannot be sent as a warning")
+    if at and not lead.strip().isdigit():
+        raise DirectiveError(f"--signal={text}: give the seconds before the time limit after @ (e.g. USR1@120)")
+    seconds = int(lead) if at else 60
+    if seconds > MAX_SIGNAL_LEAD:
+        raise DirectiveError(f"--signal={text}: at most {MAX_SIGNAL_LEAD} seconds before the time limit")
+    return number, seconds, "B" in flags.upper()
+
+
+def signal_number(name: str, where: str) -> int:
+    """A signal by number (10) or name (USR1, SIGUSR1, usr1), as scancel -s and sbatch --signal take it."""
+    name = name.strip().upper()
+    try:
+        number = int(name) if name.isdigit() else int(signal.Signals["SIG" + name.removeprefix("SIG")])
+    except KeyError:
+        raise DirectiveError(f"{where}: {name or '(empty)'} is not a signal name or number") from None
+    if not 0 < number < signal.NSIG:
+        raise DirectiveError(f"{where}: signal {number} cannot be sent (1 to {signal.NSIG - 1})")
+    return number

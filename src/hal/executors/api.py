@@ -2,8 +2,9 @@
 
 Additions since the first version (all optional, existing callers unchanged): LaunchSpec.args (script arguments,
 as in `sbatch job.sh a b`) and LaunchSpec.submit_dir (SLURM_SUBMIT_DIR; defaults to workdir); ExecEvent.start_time
-on ENDED events; script_problem() and MAX_SCRIPT_BYTES, so the controller can refuse an empty, huge or binary
-script at submission with a 4xx instead of learning it at launch.
+on ENDED events; LaunchSpec.warn_signal (sbatch --signal) and
+Executor.signal (scancel -s); script_problem() and MAX_SCRIPT_BYTES, so the
+controller can refuse an empty, huge or binary script at submission with a 4xx instead of learning it at launch.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class LaunchSpec:
     open_mode: str = "truncate"  # or "append" (--open-mode): an earlier run's output stays
     restarts: int = 0  # SLURM_RESTART_COUNT: how often it was requeued
     submit_dir: Path | None = None  # SLURM_SUBMIT_DIR; None means workdir
+    warn_signal: tuple[int, int, bool] | None = None  # --signal: (signal, seconds before the limit, batch only)
 
 
 class ExecEventKind(enum.Enum):
@@ -112,6 +114,11 @@ class Executor(Protocol):
     def launch(self, spec: LaunchSpec) -> None: ...
 
     def cancel(self, job_id: int, grace: float = 10.0) -> None: ...
+
+    def signal(self, job_id: int, sig: int, whom: str) -> bool:
+        """scancel -s: sig to a running job's batch shell, its steps or all its processes (proctree.BATCH, STEPS,
+        ALL); False when none of its processes runs here."""
+        ...
 
     def events(self) -> list[ExecEvent]:
         """Drains what happened since the last call; never blocks."""

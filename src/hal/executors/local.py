@@ -138,6 +138,14 @@ class LocalExecutor:
                 os.kill(pid["pid"], signal.SIGUSR1)
         # no pid file yet: the supervisor reads cancel.json right after writing it
 
+    def signal(self, job_id: int, sig: int, whom: str) -> bool:
+        sup, started = self.spool.read(job_id, "supervisor.pid"), self.spool.read(job_id, "started.json")
+        if sup is None or started is None or self.spool.read(job_id, "record.json") is not None:
+            return False
+        if not proctree.alive(sup["pid"], sup["start"]) or not proctree.alive(started["pid"], started["start"]):
+            return False
+        return proctree.signal_job(sup["pid"], started["pid"], sig, whom) > 0
+
     def events(self) -> list[ExecEvent]:
         out, self._pending = self._pending, []
         for job_id in sorted(self.spool.marked("started")):
@@ -234,6 +242,7 @@ class LocalExecutor:
             "jobs_dir": self.memory.jobs_dir,
             "time_limit": spec.time_limit,
             "kill_wait": self.kill_wait,
+            "warn_signal": list(spec.warn_signal) if spec.warn_signal else None,
             "watch_interval": self.watch_interval,
         }
 

@@ -100,6 +100,23 @@ def signal_tree(root: int, pgid: int | None, sig: int) -> int:
     return sent
 
 
+BATCH, STEPS, ALL = "batch", "steps", "all"
+
+
+def signal_job(root: int, main: int, sig: int, whom: str) -> int:
+    """A user's signal to a running job (sbatch --signal, scancel -s): to the batch shell (main) alone, to the
+    job's steps (every process below root but the batch shell: `srun` tasks and whatever the script started
+    stand for Slurm's steps), or to all of them. Returns how many processes it reached."""
+    below = descendants(root)
+    pids = [main] if whom == BATCH else [p for p in below if p != main or whom == ALL]
+    sent = 0
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, sig)
+            sent += 1
+    return sent
+
+
 def prctl(option: int, value: int) -> bool:
     try:
         libc = ctypes.CDLL(None, use_errno=True)

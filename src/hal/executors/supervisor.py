@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from hal.executors import limits, proctree
+from hal.executors.proctree import BATCH, STEPS
 from hal.executors.spool import Spool
 
 ALREADY_CLAIMED = 75  # exit code: another supervisor owns this job (the executor's fallback raced the launcher)
@@ -128,6 +129,8 @@ class Supervisor:
         """Waits for the job's main process while enforcing limits; returns its wait status."""
         limit = self.spec["time_limit"]
         deadline = self.start_mono + limit if limit else None
+        warn = self.spec.get("warn_signal")
+        warn_at = max(deadline - warn[1], self.start_mono) if warn and deadline is not None else None
         interval = 0.1
         next_watch = self.start_mono + interval
         while True:
@@ -139,6 +142,10 @@ class Supervisor:
             if self.cancel_requested:
                 self.cancel_requested = False
                 self._cancel()
+            if warn_at is not None and now >= warn_at:
+                warn_at = None
+                if warn and not self.cause:
+                    proctree.signal_job(os.getpid(), child.pid, int(warn[0]), BATCH if warn[2] else STEPS)
             if deadline is not None and now >= deadline and not self.cause:
                 self._terminate("timeout", self.spec["kill_wait"], f"time limit of {_secs(limit)} reached")
             if self.kill_at is not None and now >= self.kill_at:
@@ -148,7 +155,7 @@ class Supervisor:
                 interval = min(interval * 2, self.spec["watch_interval"])
                 next_watch = now + interval
             waits = [next_watch - now, 5.0]
-            waits += [t - now for t in (deadline, self.kill_at) if t is not None]
+            waits += [t - now for t in (deadline, self.kill_at, warn_at) if t is not None]
             self._sleep(max(min(waits), 0.0))
 
     def _end(self, status: int) -> None:

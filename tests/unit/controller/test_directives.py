@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hal.controller.directives import build_request, wrap_script
-from hal.controller.option_values import DirectiveError, parse_array, parse_dependency, parse_time
+from hal.controller.option_values import DirectiveError, early_signal, parse_array, parse_dependency, parse_time
 
 SCRIPT = """#!/bin/bash
 # a comment
@@ -179,8 +179,28 @@ def test_slurms_request_variables_reach_the_job() -> None:
 def test_slurm_hints_are_accepted_with_a_note_and_test_only_submits_nothing() -> None:
     """A script carrying --hint, --cpu-bind or -s (most do) was refused whole (QA)."""
     script = "#!/bin/sh\n#SBATCH --hint=nomultithread --cpu-bind=cores -s -v\n#SBATCH --signal=B:USR1@60\ntrue\n"
-    notes = build_request(script, {}, {}, "/", 0.0).notes
-    assert any("no early signal" in n for n in notes)
+    req = build_request(script, {}, {}, "/", 0.0)
+    notes = req.notes
+    assert req.signal == "B:USR1@60" and not any("signal" in n for n in notes)  # acted on now
     assert "accepted but not acted on by HAL: --cpu-bind, --hint, --oversubscribe, --verbose" in notes
     with pytest.raises(DirectiveError, match="--test-only is not supported: nothing was submitted"):
         build_request("#!/bin/sh\n#SBATCH --test-only\ntrue\n", {}, {}, "/", 0.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [("USR1", (10, 60, False)), ("B:SIGUSR2@120", (12, 120, True)), ("RB:15@5", (15, 5, True)),
+     ("R:10", (10, 60, False)), ("b:usr1@0", (10, 0, True)), ("", None)],
+)  # fmt: skip
+def test_early_signal_reads_slurms_forms(text: str, want: tuple[int, int, bool] | None) -> None:
+    assert early_signal(text) == want
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [("KILL@10", "cannot be sent as a warning"), ("FOO", "not a signal name"), ("X:USR1", "R, B or RB"),
+     ("USR1@soon", "seconds before the time limit"), ("USR1@70000", "at most 65535"), ("99", "cannot be sent")],
+)  # fmt: skip
+def test_early_signal_refuses_what_slurm_refuses(text: str, said: str) -> None:
+    with pytest.raises(DirectiveError, match=said):
+        build_request(f"#!/bin/sh\n#SBATCH --signal={text}\ntrue\n", {}, {}, "/", 0.0)

@@ -1,0 +1,43 @@
+"""`hal cancel -s SIG` (scancel --signal): a signal to running jobs that does not cancel them, for a checkpoint
+now, a log rotation, a pause (STOP/CONT). Each delivery is an event of the job, so `hal show` tells who sent it."""
+
+from __future__ import annotations
+
+import signal
+from typing import Any
+
+from hal.controller.auth import Identity
+from hal.controller.contracts import Forbidden, SubmitError
+from hal.controller.option_values import signal_number
+from hal.executors.proctree import ALL, BATCH, STEPS
+
+
+def signal_jobs(ctl: Any, ref: str, who: Identity, name: str, batch: bool = False, full: bool = False) -> list[int]:
+    """Sends the signal to every running job ``ref`` names; returns the ids it reached. As scancel: to the job's
+    steps (not the batch shell) by default, SIGKILL and -f/--full to all its processes, -b/--batch to the batch
+    shell and what it started (HAL runs no steps apart from the script's children, so that is all of them)."""
+    sig = signal_number(name, f"--signal={name}")
+    whom = ALL if full or batch or sig == signal.SIGKILL else STEPS
+    ids = ctl.resolve(ref)
+    now = ctl.clock()
+    with ctl.lock:
+        rows = {r["id"]: r for r in ctl.store.query(job_ids=ids)}
+        if any(not who.may_see(r["user"]) for r in rows.values()):
+            raise Forbidden(f"job {ref} belongs to another user; you may signal only your own jobs")
+        running = [j for j in ids if j in ctl.live and ctl.live[j].state == "RUNNING"]
+        reached = [j for j in running if ctl.executor.signal(j, sig, whom)]
+        if not reached:
+            states = sorted({str(rows[j]["state"]) for j in ids if j in rows})
+            raise SubmitError(f"cannot signal job {ref}: none of its processes runs ({', '.join(states)})")
+        what = f"{_name(sig)} sent by {who.user}"
+        scope = {ALL: "all its processes", STEPS: "its steps", BATCH: "its batch shell"}[whom]
+        with ctl.store.engine.begin() as conn:
+            ctl.store.add_events(conn, [(j, now, "SIGNAL", f"{what} to {scope}") for j in reached])
+    return reached
+
+
+def _name(sig: int) -> str:
+    try:
+        return signal.Signals(sig).name
+    except ValueError:  # a real-time signal between SIGRTMIN and SIGRTMAX
+        return f"signal {sig}"

@@ -1,0 +1,81 @@
+"""sbatch --signal through a real server: the warning a job gets before its time limit (checkpoint, then exit)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+
+from tests.integration.livekit import LiveServer
+
+
+def test_signal_reaches_the_batch_shell_or_its_children_before_the_limit(server: LiveServer) -> None:
+    """B: warns the batch shell alone (a trap in the script); without B: the script's children get the signal
+    and the shell does not (Slurm signals the job's steps, not the batch shell). A 1-minute job warned 58 s
+    early hears it 2 s in."""
+    batch = server.work / "warn-batch.sh"
+    batch.write_text(
+        "#!/bin/bash\n#SBATCH --time=1\n#SBATCH --signal=B:USR1@58\n#SBATCH -o warn-batch.out\n"
+        'trap "echo warned; exit 0" USR1\nfor i in $(seq 300); do sleep 0.1; done\necho "not warned"\n'
+    )
+    steps = server.work / "warn-steps.sh"
+    steps.write_text(
+        "#!/bin/bash\n#SBATCH -o warn-steps.out\n"
+        "sh -c 'trap \"echo child warned; exit 0\" USR2; i=0; while [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done'\n"
+        'echo "shell went on"\n'
+    )
+    jobs = [
+        server.cli("submit", "--parsable", str(batch), check=True).stdout.strip(),
+        server.cli("submit", "--parsable", "-t", "1", "--signal", "USR2@58", str(steps), check=True).stdout.strip(),
+    ]
+    for job in jobs:
+        assert server.cli("wait", job, "--timeout", "60").returncode == 0
+        rec = json.loads(server.cli("show", job, "--json", check=True).stdout)
+        assert rec["state"] == "COMPLETED" and rec["end_time"] - rec["start_time"] < 30, rec
+    assert (server.work / "warn-batch.out").read_text() == "warned\n"
+    lines = (server.work / "warn-steps.out").read_text().splitlines()  # sh may also report its killed `sleep`
+    assert "child warned" in lines and lines[-1] == "shell went on", lines
+    bad = server.cli("submit", "-t", "5", "--signal=KILL@30", "--wrap", "true")
+    assert bad.returncode != 0 and "cannot be sent as a warning" in " ".join(bad.stderr.split())
+
+
+def test_cancel_with_a_signal_leaves_the_job_running(server: LiveServer) -> None:
+    """scancel -s USR1: the script's children get it and the job goes on; -b reaches the batch shell too; a
+    pending job cannot be signalled; each delivery is an event of the job."""
+    (server.work / "child.sh").write_text(
+        'trap "echo child poked" USR1\ntrap "" USR2\n'  # -b's USR2 reaches the child too: it ignores it
+        "i=0; while [ ! -e stop ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done\n"
+    )
+    script = server.work / "poke.sh"
+    script.write_text(
+        '#!/bin/bash\n#SBATCH -o poke.out\ntrap "echo shell poked" USR2\nsh child.sh &\nwait; wait\necho done\n'
+    )
+    job = server.cli("submit", "--parsable", str(script), check=True).stdout.strip()
+    _wait_running(server, job)
+    time.sleep(1.0)  # the traps are set
+    assert server.cli("cancel", "-s", "USR1", job, check=True).stdout == ""
+    assert server.cli("cancel", "--signal=SIGUSR2", "-b", job, check=True).stdout == ""
+    time.sleep(1.0)
+    assert json.loads(server.cli("show", job, "--json", check=True).stdout)["state"] == "RUNNING"
+    (server.work / "stop").write_text("")
+    assert server.cli("wait", job, "--timeout", "60").returncode == 0
+    lines = (server.work / "poke.out").read_text().splitlines()
+    assert {"child poked", "shell poked"} <= set(lines) and lines[-1] == "done", lines
+    held = server.cli("submit", "--parsable", "-H", "--wrap", "true", check=True).stdout.strip()
+    refused = server.cli("cancel", "-s", "USR1", held)
+    assert refused.returncode != 0 and "none of its processes runs (PENDING)" in " ".join(refused.stderr.split())
+    server.cli("cancel", held, check=True)
+    bad = server.cli("cancel", "-s", "NOPE", job)
+    assert bad.returncode != 0 and "NOPE is not a signal name or number" in " ".join(bad.stderr.split())
+    got = httpx.get(f"{server.url}/v1/jobs/{job}/events", headers={"Authorization": f"Bearer {server.token()}"})
+    causes = [str(e) for e in got.json()["events"]]
+    assert any("SIGUSR1 sent by" in c and "to its steps" in c for c in causes), causes
+
+
+def _wait_running(server: LiveServer, job: str) -> None:
+    for _ in range(300):
+        if json.loads(server.cli("show", job, "--json", check=True).stdout)["state"] == "RUNNING":
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"job {job} never ran")
