@@ -80,16 +80,25 @@ def queue(
     jobs_only: Annotated[str | None, typer.Option("--jobs", "-j", help="only these job ids: 12,13_2")] = None,
     me: Annotated[bool, typer.Option("--me", help="only your own jobs")] = False,
     fmt: Annotated[str | None, typer.Option("--format", "-o", help="squeue codes, e.g. '%.18i %.2t %R'")] = None,
+    long_fmt: Annotated[
+        str | None, typer.Option("--Format", "-O", help="squeue field names, e.g. 'JobID:10,Name:30,State'")
+    ] = None,
+    sort: Annotated[str | None, typer.Option("--sort", "-S", help="squeue sort keys, e.g. '-t,S' or 'u,-i'")] = None,
     noheader: Annotated[bool, typer.Option("--noheader", "-h", help="no header line (and no summary)")] = False,
     every_task: Annotated[bool, typer.Option("--array", "-r", help="one line per array task")] = False,
     json_out: bool = JsonOpt,
 ) -> None:
     """Jobs that are waiting or running (yours; admins may ask for all), and a summary of the whole queue."""
-    if fmt is not None:
-        try:
+    if fmt is not None and long_fmt is not None:
+        raise fail("give -o/--format or -O/--Format, not both")
+    try:
+        fmt = squeue_format.from_long(long_fmt) if long_fmt is not None else fmt
+        if fmt is not None:
             squeue_format.check(fmt)
-        except ValueError as exc:
-            raise fail(str(exc)) from None
+        if sort is not None:
+            squeue_format.sort_jobs([], sort)  # checks the keys before asking the server
+    except ValueError as exc:
+        raise fail(str(exc)) from None
     states, keep = parse_states(state or ",".join(["PENDING", *ACTIVE]))
     ended = keep is not None and bool(keep - {"PENDING", *ACTIVE})
     with client() as c:
@@ -108,6 +117,8 @@ def queue(
         wanted = {x.strip() for x in jobs_only.split(",") if x.strip()}
         jobs = [j for j in jobs if str(j["id"]) in wanted or str(j.get("array_job_id")) in wanted]
     jobs.sort(key=in_queue_order)
+    if sort is not None:
+        jobs = squeue_format.sort_jobs(jobs, sort)
     if json_out:
         emit_json({"jobs": jobs, "summary": summary, "time": time.time()})
         return

@@ -63,3 +63,65 @@ def render(fmt: str, job: dict[str, Any] | None) -> str:
         return value
 
     return CODE.sub(one, fmt)
+
+
+# squeue -O/--Format names (case-insensitive) and the -o code each stands for
+LONG = {
+    "jobid": "i", "jobarrayid": "i", "arrayjobid": "F", "arraytaskid": "K", "name": "j", "username": "u",
+    "userid": "u", "account": "a", "partition": "P", "qos": "q", "state": "T", "statecompact": "t",
+    "timeused": "M", "timelimit": "l", "numnodes": "D", "numcpus": "C", "reasonlist": "R", "reason": "r",
+    "nodelist": "N", "submittime": "V", "starttime": "S", "endtime": "e",
+}  # fmt: skip
+
+
+def from_long(spec: str) -> str:
+    """``-O JobID:10,Name,State:.8`` as an -o format: each field ``NAME[:[.]SIZE]``, 20 wide by default and
+    left-aligned ('.' right-aligns), with nothing between fields, as squeue prints them."""
+    parts = []
+    for field in (f.strip() for f in spec.split(",")):
+        if not field:
+            continue
+        name, _, size = field.partition(":")
+        code = LONG.get(name.lower())
+        if code is None:
+            raise ValueError(f"unknown --Format field {name!r}; known: {', '.join(sorted(LONG))}")
+        dot, digits = (".", size[1:]) if size.startswith(".") else ("", size)
+        if digits and not digits.isdigit():
+            raise ValueError(f"--Format {field!r}: the size after ':' is a number, '.' first to right-align")
+        parts.append(f"%{dot}{digits or 20}{code}")
+    if not parts:
+        raise ValueError("--Format names no field")
+    return "".join(parts)
+
+
+def _state_order(j: dict[str, Any]) -> str:
+    return str(j["state"])
+
+
+SORT_KEYS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "i": lambda j: (int(j.get("array_job_id") or j["job_id"]), j.get("array_task_id") or -1, j["job_id"]),
+    "A": lambda j: j["job_id"], "j": lambda j: j["name"], "u": lambda j: j["user"], "a": lambda j: j.get("account"),
+    "P": lambda j: j["partition"], "q": lambda j: j.get("qos"), "t": _state_order, "T": _state_order,
+    "M": lambda j: j.get("elapsed"), "l": lambda j: j.get("time_limit"), "D": lambda j: int(_nodes(j)),
+    "C": lambda j: int(j.get("alloc_cpus") or j.get("req_cpus") or 0), "V": lambda j: j.get("submit_time"),
+    "S": lambda j: j.get("start_time") or j.get("predicted_start"), "e": lambda j: j.get("end_time"),
+    "r": lambda j: j.get("reason") or "", "N": lambda j: j.get("nodelist") or "",
+}  # fmt: skip
+
+
+def sort_jobs(jobs: list[dict[str, Any]], spec: str) -> list[dict[str, Any]]:
+    """squeue -S/--sort: comma-separated -o letters, '-' before one for descending ('+' or nothing: ascending);
+    the first key sorts first. Jobs without a value (no start time yet) go last either way."""
+    keys = []
+    for item in (k.strip() for k in spec.split(",")):
+        if not item:
+            continue
+        down, letter = item.startswith("-"), item.lstrip("+-")
+        if letter not in SORT_KEYS:
+            raise ValueError(f"unknown --sort key {item!r}; known: {' '.join(sorted(SORT_KEYS))} ('-' descends)")
+        keys.append((SORT_KEYS[letter], down))
+    for key, down in reversed(keys):  # stable sorts, last key first
+        have = [j for j in jobs if key(j) is not None]
+        have.sort(key=key, reverse=down)
+        jobs = have + [j for j in jobs if key(j) is None]
+    return jobs

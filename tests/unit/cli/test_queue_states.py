@@ -44,3 +44,33 @@ def test_squeue_array_codes_and_state_all() -> None:
         and squeue_format.render("%K", {"id": "7", "job_id": 7}) == "N/A"
     )
     assert parse_states("all") == (None, None)
+
+
+def test_squeue_long_format_and_sort() -> None:
+    """squeue -O NAME[:[.]SIZE] (20 wide by default) and -S keys with '-' for descending, missing values last."""
+    import pytest
+
+    from hal.cli import squeue_format
+
+    fmt = squeue_format.from_long("JobID:6,name,State:.9")
+    assert fmt == "%6i%20j%.9T"
+    job = {"id": "12", "job_id": 12, "name": "train", "state": "PENDING"}
+    assert squeue_format.render(fmt, job) == "12    train                 PENDING"
+    assert squeue_format.render(fmt, None) == "JOBID NAME                    STATE"
+    for bad, said in [
+        ("JobID,Colour", "unknown --Format field 'Colour'"),
+        ("Name:x", "the size after ':'"),
+        (",", "no field"),
+    ]:
+        with pytest.raises(ValueError, match=said):
+            squeue_format.from_long(bad)
+    jobs = [
+        {"id": "3", "job_id": 3, "user": "b", "state": "PENDING", "submit_time": 5.0},
+        {"id": "1", "job_id": 1, "user": "a", "state": "RUNNING", "submit_time": 9.0, "start_time": 10.0},
+        {"id": "2", "job_id": 2, "user": "b", "state": "RUNNING", "submit_time": 7.0, "start_time": 12.0},
+    ]
+    assert [j["job_id"] for j in squeue_format.sort_jobs(jobs, "u,-i")] == [1, 3, 2]
+    assert [j["job_id"] for j in squeue_format.sort_jobs(jobs, "-S")] == [2, 1, 3]  # no start yet: last
+    assert [j["job_id"] for j in squeue_format.sort_jobs(jobs, "+V")] == [3, 2, 1]
+    with pytest.raises(ValueError, match="unknown --sort key 'Z'"):
+        squeue_format.sort_jobs(jobs, "Z")
