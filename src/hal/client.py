@@ -132,6 +132,10 @@ class Client:
         body = {"signal": sig, "batch": batch, "full": full}
         return list(self._call("POST", f"/v1/jobs/{job}/signal", json=body).json()["signalled"])
 
+    def requeue(self, job: int | str) -> builtins.list[int]:
+        """Stop running jobs and queue them again under the same ids (scontrol requeue)."""
+        return list(self._call("POST", f"/v1/jobs/{job}/requeue").json()["requeued"])
+
     def hold(self, job: int | str) -> builtins.list[int]:
         """Keep pending jobs from starting (scontrol hold); returns the ids held."""
         return list(self._call("POST", f"/v1/jobs/{job}/hold").json()["held"])

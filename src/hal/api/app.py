@@ -30,6 +30,7 @@ from hal.controller.holds import set_hold
 from hal.controller.option_values import DirectiveError
 from hal.controller.placement_record import placement_of
 from hal.controller.request_env import without_secrets
+from hal.controller.requeue import requeue
 from hal.controller.signals import signal_jobs
 from hal.data.outputs import states_from_events
 
@@ -202,6 +203,10 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
     @app.post("/v1/jobs/{ref}/signal")
     def send_signal(ref: str, body: SignalBody, who: Who) -> dict[str, Any]:
         return {"signalled": signal_jobs(ctl, ref, who, body.signal, body.batch, body.full)}
+
+    @app.post("/v1/jobs/{ref}/requeue")
+    def requeue_job(ref: str, who: Who) -> dict[str, Any]:
+        return {"requeued": requeue(ctl, ref, who)}
 
     @app.post("/v1/jobs/{ref}/hold")
     def hold(ref: str, who: Who) -> dict[str, Any]:

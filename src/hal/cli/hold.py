@@ -1,4 +1,5 @@
-"""`hal hold` / `hal release`: Slurm's scontrol hold and release for pending jobs (your own; admins any)."""
+"""`hal hold` / `hal release` / `hal requeue`: Slurm's scontrol hold and release for pending jobs and requeue for
+running ones (your own; admins any)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,11 @@ def release(jobs: Jobs, json_out: bool = JsonOpt) -> None:
     _each(jobs, "released", json_out)
 
 
+def requeue(jobs: Jobs, json_out: bool = JsonOpt) -> None:
+    """Stop running jobs and queue them again under the same ids (scontrol requeue; SLURM_RESTART_COUNT grows)."""
+    _each(jobs, "requeued", json_out)
+
+
 def _each(jobs: list[str], verb: str, json_out: bool) -> None:
     """Every job named (also ``12,13``), each on its own: one that cannot be held is reported, not a stop."""
     refs = [r.strip() for job in jobs for r in job.split(",") if r.strip()]
@@ -33,7 +39,7 @@ def _each(jobs: list[str], verb: str, json_out: bool) -> None:
     with client() as c:
         for ref in refs:
             try:
-                done[ref] = c.hold(ref) if verb == "held" else c.release(ref)
+                done[ref] = {"held": c.hold, "released": c.release, "requeued": c.requeue}[verb](ref)
                 shown[ref] = _printed(c, ref, done[ref])
             except HalError as exc:
                 failed[ref] = str(exc)

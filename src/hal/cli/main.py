@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "cancel": ("hal.cli.cancel", "cancel", "command"),
     "hold": ("hal.cli.hold", "hold", "command"),
     "release": ("hal.cli.hold", "release", "command"),
+    "requeue": ("hal.cli.hold", "requeue", "command"),
     "history": ("hal.cli.history", "history", "command"),
     "wait": ("hal.cli.wait", "wait", "command"),
     "run": ("hal.cli.run", "run", "command"),

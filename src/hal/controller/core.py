@@ -78,6 +78,7 @@ class Controller:
         self.gated: set[int] = set()
         self.deferred: dict[int, Live] = {}
         self.cancelling: set[int] = set()
+        self.requeueing: dict[int, str] = {}  # job -> who asked (hal requeue): back to the queue when it ends
         self.refused: list[tuple[Live, str]] = []
         self._verdicts: dict[tuple[object, ...], str | None] = {}  # closed outside the transaction that found them
         self.accounts = UsageLedger(self.profile.half_life)
@@ -338,7 +339,9 @@ class Controller:
         if ev.job_id in self.cancelling:
             self.cancelling.discard(ev.job_id)
             state = "COMPLETED" if state == "COMPLETED" else "CANCELLED"
-        when, cause = max(ev.time, act.start), ev.reason or state.lower()
+        requeued_by = self.requeueing.pop(ev.job_id, None)  # then nothing to stage out: it runs again
+        state, cause = ("CANCELLED", f"requeued by {requeued_by}") if requeued_by else (state, ev.reason)
+        when, cause = max(ev.time, act.start), cause or state.lower()
         if self.staging is not None:  # unpin inputs, queue declared outputs for stage-out; FAILED if one is missing
             state, cause = self.staging.after_end(self, lv, act, state, cause)
         elif state == "COMPLETED" and lv.spec.outputs:  # a restart without [data]: they can never be staged out
@@ -348,8 +351,8 @@ class Controller:
         self.sched.finish(ev.job_id, when, ok=None if state == "STAGE_OUT" else state == "COMPLETED")
         cpus = int(act.alloc.amounts[:, 0].sum())
         self.accounts.charge(lv.request.account or lv.user, (when - act.start) * cpus, when)
-        if state == "NODE_FAIL" and (lv.requeue or ev.start_time is None):  # never ran: nothing to repeat
-            self._requeue(conn, lv, when, cause)
+        if requeued_by or (state == "NODE_FAIL" and (lv.requeue or ev.start_time is None)):  # or it never ran
+            self._requeue(conn, lv, when, cause, "REQUEUED" if requeued_by else "NODE_FAIL")
             return
         values = {
             "exit_code": ev.exit_code, "signal": ev.signal, "cpu_seconds": ev.cpu_seconds,
@@ -357,11 +360,11 @@ class Controller:
         }  # fmt: skip
         self._close(conn, lv, when, state, values)
 
-    def _requeue(self, conn: Connection, lv: Live, when: float, cause: str) -> None:
-        """NODE_FAIL with --requeue: the same job id goes back to the queue as a new attempt."""
+    def _requeue(self, conn: Connection, lv: Live, when: float, cause: str, event: str = "NODE_FAIL") -> None:
+        """NODE_FAIL with --requeue, or `hal requeue`: the same job id goes back to the queue as a new attempt."""
         self.sched.forget(lv.job_id)
         lv.state, lv.restarts = "PENDING", lv.restarts + 1
-        self.store.add_events(conn, [(lv.job_id, when, "NODE_FAIL", cause)])
+        self.store.add_events(conn, [(lv.job_id, when, event, cause)])
         values = {"state": "PENDING", "start_time": None, "nodelist": "", "alloc": "", "restarts": lv.restarts}
         self.store.update_job(
             conn, lv.job_id, {**values, "cause": "requeued"}, (lv.job_id, when, "PENDING", "requeued")

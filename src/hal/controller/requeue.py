@@ -1,0 +1,35 @@
+"""`hal requeue` (scontrol requeue): a running job is stopped and goes back to the queue under the same id, as a
+new attempt (SLURM_RESTART_COUNT grows; with --open-mode=append its output continues). An administrator moves
+work off a node this way, a user restarts a job that went wrong."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hal.controller.auth import Identity
+from hal.controller.contracts import Forbidden, SubmitError
+
+
+def requeue(ctl: Any, ref: str, who: Identity) -> list[int]:
+    """Requeues every running job ``ref`` names; returns their ids. Its processes get SIGTERM, then SIGKILL after
+    the grace period, and when they are gone it is PENDING again (the controller's end handling does that)."""
+    ids = ctl.resolve(ref)
+    with ctl.lock:
+        rows = {r["id"]: r for r in ctl.store.query(job_ids=ids)}
+        if any(not who.may_see(r["user"]) for r in rows.values()):
+            raise Forbidden(f"job {ref} belongs to another user; you may requeue only your own jobs")
+        staging = ctl.staging.staging if ctl.staging is not None else {}
+        running = [j for j in ids if j in ctl.live and ctl.live[j].state == "RUNNING" and j not in staging]
+        if not running:
+            states = sorted({"CONFIGURING" if j in staging else str(rows[j]["state"]) for j in ids if j in rows})
+            raise SubmitError(
+                f"cannot requeue job {ref}: only running jobs are requeued ({', '.join(states)}); "
+                "a pending job is already queued, an ended one can be submitted again"
+            )
+        for jid in running:
+            if jid in ctl.cancelling:
+                continue  # a cancel came first: it ends CANCELLED
+            ctl.requeueing[jid] = who.user
+            ctl.executor.cancel(jid, ctl.grace)
+        ctl.wake.set()
+    return running
