@@ -132,6 +132,10 @@ class Client:
         body = {"signal": sig, "batch": batch, "full": full}
         return list(self._call("POST", f"/v1/jobs/{job}/signal", json=body).json()["signalled"])
 
+    def advice(self, job: int | str) -> dict[str, Any]:
+        """For a pending job: the shorter --time its earlier runs suggest, and the planned starts with and without."""
+        return dict(self._call("GET", f"/v1/jobs/{job}/advice").json())
+
     def requeue(self, job: int | str) -> builtins.list[int]:
         """Stop running jobs and queue them again under the same ids (scontrol requeue)."""
         return list(self._call("POST", f"/v1/jobs/{job}/requeue").json()["requeued"])

@@ -21,6 +21,7 @@ from hal.api.views import (
     summary_view,
     usage_view,
 )
+from hal.controller.advice import time_advice
 from hal.controller.auth import Authenticator, Identity, check_user, create_token
 from hal.controller.contracts import Forbidden, NotFound, SubmitError
 from hal.controller.core import Controller
@@ -203,6 +204,17 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
     @app.post("/v1/jobs/{ref}/signal")
     def send_signal(ref: str, body: SignalBody, who: Who) -> dict[str, Any]:
         return {"signalled": signal_jobs(ctl, ref, who, body.signal, body.batch, body.full)}
+
+    @app.get("/v1/jobs/{ref}/advice")
+    def advice(ref: str, who: Who) -> dict[str, Any]:
+        """For a pending job: would asking for less time (what its earlier runs took) start it sooner?"""
+        ids = ctl.resolve(ref)
+        row = ctl.store.get(ids[0]) if len(ids) == 1 else None
+        if row is None:
+            raise NotFound(f"no single job {ref} (advice is per job or array task)")
+        if not who.may_see(row["user"]):
+            raise Forbidden(f"job {ref} belongs to another user")
+        return {"time": time_advice(ctl, ids[0])}
 
     @app.post("/v1/jobs/{ref}/requeue")
     def requeue_job(ref: str, who: Who) -> dict[str, Any]:

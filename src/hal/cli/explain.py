@@ -94,19 +94,36 @@ def _what_if(job_id: int, trace: Path, cluster_file: Path) -> None:
 
 
 def _pending(rec: dict[str, Any]) -> None:
-    from hal.cli.live import stamp, tres
+    from hal.cli.live import duration, stamp, tres
     from hal.cli.show import ADVICE
 
     why = ADVICE.get(rec.get("reason") or "", "")
     if why and rec.get("reason") != "Topology":
         out.print(f"  why: {why}")
-    out.print(f"  asks for: {tres(rec)} for {rec.get('time_limit') or 'no'} s limit in partition {rec['partition']}")
+    limit = f"a {duration(rec['time_limit'])} time limit" if rec.get("time_limit") else "no time limit"
+    out.print(f"  asks for: {tres(rec)} with {limit} in partition {rec['partition']}")
     if rec.get("queue_position"):
         out.print(f"  queue position: {rec['queue_position']} (1 starts next)")
     if rec.get("predicted_start"):
         p90 = f", by {stamp(rec['predicted_start_p90'])} at 90%" if rec.get("predicted_start_p90") else ""
         out.print(f"  planned start: {stamp(rec['predicted_start'])}{p90}")
     out.print("  (placement parts are recorded when it starts)")
+
+
+def _advice(c: Any, job: str) -> None:
+    """The fix to try: a shorter --time when this user's jobs of this name finished well inside theirs."""
+    from hal.cli.live import duration, stamp
+
+    got = c.advice(job).get("time")
+    if not got:
+        return
+    limit, ran = duration(got["time_limit"]), f"your last {got['runs']} jobs of this name ran at most"
+    ran += f" {duration(got['longest_run'])}"
+    if got["sooner"]:
+        before = stamp(got["planned_start"]) if got["planned_start"] else "no planned start"
+        out.print(f"  try: --time={limit} ({ran}): planned start {stamp(got['planned_start_with'])}, not {before}")
+    else:
+        out.print(f"  --time={limit} ({ran}) would not start it sooner")
 
 
 def explain(
@@ -142,6 +159,8 @@ def explain(
         out.print(f"  why: {TOPOLOGY_ADVICE}")
     if rec["state"] == "PENDING":  # why it waits, where it stands, when it should start (it said nothing more)
         _pending(rec)
+        with client() as c:
+            _advice(c, job)
         return
     placement = rec.get("placement")
     if placement:

@@ -234,6 +234,18 @@ class Store:
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(q).mappings()]
 
+    def recent_runs(self, user: str, name: str, limit: int = 20) -> list[Row]:
+        """The user's last completed jobs of this name, latest first: how long such jobs really take."""
+        q = (
+            sa.select(jobs.c.id, jobs.c.start_time, jobs.c.end_time, jobs.c.time_limit)
+            .where(jobs.c.user == user, jobs.c.name == name, jobs.c.state == "COMPLETED")
+            .where(jobs.c.start_time.is_not(None), jobs.c.end_time.is_not(None))
+            .order_by(jobs.c.end_time.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(q).mappings()]
+
     def ran_rows(self, since: float = 0.0) -> list[Row]:
         """Jobs that ran and ended after ``since``, in end order: what a runtime predictor relearns from."""
         q = (

@@ -214,3 +214,19 @@ def test_held_jobs_get_forecasts_at_their_begin_time_or_after_what_they_wait_for
     s.submit(JobSpec(4, 1.0, tasks=1, time_limit=60.0, dependencies=never), 1.0)
     got = forward_starts(s, 1.0)
     assert got == {2: 500.0, 3: 100.0}  # job 4 needs job 1 to fail: no forecast
+
+
+def test_start_if_a_shorter_limit_backfills_and_leaves_the_scheduler_alone() -> None:
+    """Job 5 (2 cpus, predicted 200 s) waits behind job 2's reservation at 100; capped at 60 s by a shorter
+    limit it fits the 2 cpus job 3 frees at 37 before then (90 s would not): its start moves from 150 to 37."""
+    from hal.engine.advice import start_if
+
+    s, table = busy(Profile())
+    before = state(s)
+    assert start_if(s, 7.0, 5) == 150.0  # as submitted: the planner's own forecast
+    assert start_if(s, 7.0, 5, time_limit=60.0) == 37.0
+    assert start_if(s, 7.0, 5, time_limit=90.0) == 150.0
+    assert start_if(s, 7.0, 5, time_limit=5000.0) == 150.0  # a longer limit does not lengthen the prediction
+    assert start_if(s, 7.0, 1) is None  # running, not pending
+    assert state(s) == before and table.observed == []
+    assert next(w for w in s.queue.items() if w.spec.job_id == 5).spec.time_limit == 900.0

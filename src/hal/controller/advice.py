@@ -1,0 +1,43 @@
+"""The fix to try for a pending job, next to its ETA (`hal explain`): jobs of this name by this user have
+finished well inside their time limit, and asking for less would let backfilling start this one sooner.
+
+Both starts are the planner's (point predictions, no further arrivals) on clones of the scheduler, with the job
+as submitted and with the shorter limit; nothing is suggested unless the shorter limit starts it sooner."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from hal.engine.advice import start_if
+
+RUNS = 20  # the user's last completed jobs of the same name that are looked at
+MIN_RUNS = 3  # fewer than this: no advice (one lucky run says little)
+MARGIN = 1.5  # the suggested limit: the longest of those runs times this, in whole minutes
+
+
+def time_advice(ctl: Any, job_id: int) -> dict[str, Any] | None:
+    """None when there is nothing to compare (not pending, no limit, too few earlier runs, or they took most
+    of the limit); else the suggested ``time_limit``, the runs it rests on, and both planned starts."""
+    with ctl.lock:
+        lv = ctl.live.get(job_id)
+        if lv is None or lv.state != "PENDING" or not lv.spec.time_limit or not lv.request.name:
+            return None
+        limit, user, name = float(lv.spec.time_limit), lv.user, lv.request.name
+        snap, now = ctl.sched.clone(history=False), ctl.clock()
+    runs = [r["end_time"] - r["start_time"] for r in ctl.store.recent_runs(user, name, RUNS) if r["id"] != job_id]
+    if len(runs) < MIN_RUNS:
+        return None
+    longest = max(runs)
+    suggested = 60.0 * max(1, math.ceil(longest * MARGIN / 60.0))
+    if suggested > 0.8 * limit:
+        return None
+    now_start, then_start = start_if(snap, now, job_id), start_if(snap, now, job_id, suggested)
+    return {
+        "time_limit": suggested,
+        "runs": len(runs),
+        "longest_run": longest,
+        "planned_start": now_start,
+        "planned_start_with": then_start,
+        "sooner": then_start is not None and (now_start is None or then_start < now_start - 60.0),
+    }

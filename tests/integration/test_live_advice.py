@@ -1,0 +1,64 @@
+"""`hal explain` for a pending job suggests a shorter --time when the user's jobs of that name finished well
+inside theirs and the shorter limit lets backfilling start it sooner (both starts from the planner)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from tests.integration.livekit import LiveServer
+
+CLUSTER = 'name = "one"\n[[nodes]]\nprefix = "n"\ncount = 1\ncpus = 2\nmem = "1G"\n'
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    tmp = tmp_path_factory.mktemp("advice")
+    cluster = tmp / "one.toml"
+    cluster.write_text(CLUSTER)
+    live = LiveServer(tmp, cluster=cluster)
+    live.start()
+    yield live
+    live.stop()
+
+
+def _submit(server: LiveServer, *args: str) -> str:
+    return server.cli("submit", "--parsable", *args, check=True).stdout.strip()
+
+
+def _state(server: LiveServer, job: str) -> str:
+    return str(json.loads(server.cli("show", job, "--json", check=True).stdout)["state"])
+
+
+def test_a_shorter_time_that_backfills_is_suggested(server: LiveServer) -> None:
+    for _ in range(3):  # the history: jobs named "quick" take about a second
+        job = _submit(server, "-J", "quick", "-t", "30", "--wrap", "sleep 1")
+        assert server.cli("wait", job, "--timeout", "60").returncode == 0
+    runner = _submit(server, "-J", "long", "-t", "10", "-n", "1", "--wrap", "sleep 300")  # 1 of 2 CPUs, 10 min
+    for _ in range(300):
+        if _state(server, runner) == "RUNNING":
+            break
+        time.sleep(0.1)
+    head = _submit(server, "-J", "wide", "-t", "10", "-n", "2", "--wrap", "true")  # reserved at runner's end
+    quick = _submit(server, "-J", "quick", "-t", "30", "--wrap", "true")  # 30 min: too long to backfill
+    assert _state(server, quick) == "PENDING"
+    text = " ".join(server.cli("explain", quick, check=True).stdout.split())
+    assert "try: --time=1:00 (your last 3 jobs of this name ran at most" in text, text
+    got = server.client().advice(quick)["time"]
+    assert got["sooner"] and got["time_limit"] == 60.0 and got["planned_start_with"] < got["planned_start"] - 300
+    wide = " ".join(server.cli("explain", head, check=True).stdout.split())
+    assert "try:" not in wide and "--time=" not in wide  # no runs of that name: nothing to go on
+    for job in (quick, head, runner):
+        server.cli("cancel", job, check=True)
+
+
+def test_advice_is_the_owners_alone(server: LiveServer) -> None:
+    other = server.new_user("eve")
+    job = _submit(server, "-H", "--wrap", "true")
+    denied = server.cli("explain", job, token=other)
+    assert denied.returncode != 0 and "belongs to another user" in " ".join(denied.stderr.split())
+    assert server.client().advice(job)["time"] is None  # no limit, no earlier runs: no advice
+    server.cli("cancel", job, check=True)
