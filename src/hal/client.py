@@ -132,6 +132,14 @@ class Client:
         body = {"signal": sig, "batch": batch, "full": full}
         return list(self._call("POST", f"/v1/jobs/{job}/signal", json=body).json()["signalled"])
 
+    def priority(self) -> dict[str, Any]:
+        """Pending jobs' multifactor priorities, factor by factor (sprio)."""
+        return dict(self._call("GET", "/v1/priority").json())
+
+    def shares(self) -> dict[str, Any]:
+        """Users' decayed usage and fair-share factors (sshare)."""
+        return dict(self._call("GET", "/v1/shares").json())
+
     def advice(self, job: int | str) -> dict[str, Any]:
         """For a pending job: the shorter --time its earlier runs suggest, and the planned starts with and without."""
         return dict(self._call("GET", f"/v1/jobs/{job}/advice").json())

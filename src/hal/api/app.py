@@ -30,6 +30,7 @@ from hal.controller.drain import drain, resume
 from hal.controller.holds import set_hold
 from hal.controller.option_values import DirectiveError
 from hal.controller.placement_record import placement_of
+from hal.controller.priority import priorities, shares
 from hal.controller.request_env import without_secrets
 from hal.controller.requeue import requeue
 from hal.controller.signals import signal_jobs
@@ -256,6 +257,14 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
     @app.post("/v1/nodes/resume")
     def resume_nodes(body: DrainBody, who: Who) -> dict[str, Any]:
         return {"resumed": resume(ctl, body.nodes, who)}
+
+    @app.get("/v1/priority")
+    def priority(who: Who) -> dict[str, Any]:
+        return priorities(ctl, who)
+
+    @app.get("/v1/shares")
+    def fair_shares(who: Who) -> dict[str, Any]:
+        return shares(ctl, who)
 
     @app.get("/v1/usage")
     def usage(who: Who) -> dict[str, Any]:

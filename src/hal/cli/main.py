@@ -26,6 +26,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "release": ("hal.cli.hold", "release", "command"),
     "requeue": ("hal.cli.hold", "requeue", "command"),
     "history": ("hal.cli.history", "history", "command"),
+    "prio": ("hal.cli.fairshare", "prio", "command"),
+    "shares": ("hal.cli.fairshare", "shares", "command"),
     "wait": ("hal.cli.wait", "wait", "command"),
     "run": ("hal.cli.run", "run", "command"),
     "explain": ("hal.cli.explain", "explain", "command"),

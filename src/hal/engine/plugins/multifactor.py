@@ -38,6 +38,12 @@ class Multifactor:
         cols: JobColumns | None = getattr(jobs, "columns", None)
         if cols is not None:
             return self.priorities_of(cols, ctx)
+        parts = self.factors(jobs, ctx)
+        total: npt.NDArray[np.float64] = sum(parts.values(), np.zeros(len(jobs)))
+        return total
+
+    def factors(self, jobs: Sequence[JobSpec], ctx: Context) -> dict[str, npt.NDArray[np.float64]]:
+        """Each weighted part of the priority (sprio's columns; nice counts negatively), summing to it."""
         a = self.args
         submit = np.fromiter((j.submit_time for j in jobs), dtype=np.float64, count=len(jobs))
         procs = np.fromiter((j.procs for j in jobs), dtype=np.float64, count=len(jobs))
@@ -47,24 +53,18 @@ class Multifactor:
         if a.favor_small:
             size = 1.0 - size
         users = [j.user for j in jobs]
-        n_users = max(len(set(users) | set(ctx.usage)), 1)
-        total = ctx.total_usage
-        share = 1.0 / n_users
-        factors: dict[str, float] = {}
-        for user in set(users):
-            used = ctx.usage.get(user, 0.0)
-            factors[user] = 1.0 if total <= 0 else float(2.0 ** (-(used / total) / share))
-        fs = np.fromiter((factors[u] for u in users), dtype=np.float64, count=len(jobs))
+        shares = fairshare_factors(set(users), ctx)
+        fs = np.fromiter((shares[u] for u in users), dtype=np.float64, count=len(jobs))
         part = np.fromiter((ctx.partition_priority.get(j.partition, 1.0) for j in jobs), np.float64, len(jobs))
         qos = np.fromiter((ctx.qos_priority.get(j.qos, 0.0) for j in jobs), np.float64, len(jobs))
-        return (
-            a.weight_age * age
-            + a.weight_fairshare * fs
-            + a.weight_jobsize * size
-            + a.weight_partition * part
-            + a.weight_qos * qos
-            - nice
-        )
+        return {
+            "age": a.weight_age * age,
+            "fairshare": a.weight_fairshare * fs,
+            "jobsize": a.weight_jobsize * size,
+            "partition": a.weight_partition * part,
+            "qos": a.weight_qos * qos,
+            "nice": -nice,
+        }
 
     def priorities_of(self, cols: JobColumns, ctx: Context) -> npt.NDArray[np.float64]:
         """The same priorities from the queue's columns: per-user work is done once per distinct user."""
@@ -76,11 +76,8 @@ class Multifactor:
         names = cols.names
         present = _present(cols.user, len(names))
         users = [names[c] for c in present]
-        n_users = max(len(set(users) | set(ctx.usage)), 1)
-        total = ctx.total_usage
-        share = 1.0 / n_users
-        factors = [1.0 if total <= 0 else float(2.0 ** (-(ctx.usage.get(u, 0.0) / total) / share)) for u in users]
-        fs = _lookup(cols.user, present, factors)
+        shares = fairshare_factors(set(users), ctx)
+        fs = _lookup(cols.user, present, [shares[u] for u in users])
         part = _lookup_names(cols.partition, names, ctx.partition_priority, 1.0)
         qos = _lookup_names(cols.qos, names, ctx.qos_priority, 0.0)
         return (
@@ -116,3 +113,10 @@ def _lookup_names(
 ) -> npt.NDArray[np.float64]:
     present = _present(codes, len(names))
     return _lookup(codes, present, [values.get(names[c], default) for c in present])
+
+
+def fairshare_factors(users: set[str], ctx: Context) -> dict[str, float]:
+    """Slurm's classic 2^(-U/S) per user, each user (queued now or with usage) holding an equal share S."""
+    share = 1.0 / max(len(users | set(ctx.usage)), 1)
+    total = ctx.total_usage
+    return {u: 1.0 if total <= 0 else float(2.0 ** (-(ctx.usage.get(u, 0.0) / total) / share)) for u in users}

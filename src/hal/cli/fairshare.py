@@ -1,0 +1,65 @@
+"""`hal prio` (sprio) and `hal shares` (sshare): why the queue is in the order it is, factor by factor."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from hal.cli.common import out
+from hal.cli.live import JsonOpt, client, emit_json
+
+COLUMNS = ("age", "fairshare", "jobsize", "partition", "qos", "nice")
+
+
+def prio(
+    jobs: Annotated[str | None, typer.Option("--jobs", "-j", help="only these job ids: 12,13")] = None,
+    user: Annotated[str | None, typer.Option("--user", "-u", help="only this user's jobs")] = None,
+    weights: Annotated[bool, typer.Option("--weights", "-w", help="the configured weights (sprio -w)")] = False,
+    json_out: bool = JsonOpt,
+) -> None:
+    """Pending jobs' priorities and the weighted factors they sum (sprio): highest first, as the queue orders
+    them. Yours only, unless you are an administrator."""
+    with client() as c:
+        got = c.priority()
+    if got["order"] != "multifactor":
+        out.print(f"the queue is ordered by {got['order']}, not by multifactor priority: hal queue shows its order")
+        return
+    rows = got["jobs"]
+    if jobs:
+        wanted = {x.strip() for x in jobs.split(",") if x.strip()}
+        rows = [r for r in rows if str(r["job_id"]) in wanted]
+    if user:
+        rows = [r for r in rows if r["user"] == user]
+    if json_out:
+        emit_json({**got, "jobs": rows})
+        return
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    head = ("JOBID", "PARTITION", "USER", "PRIORITY", *(c.upper() for c in COLUMNS))
+    for col in head:
+        table.add_column(col, justify="left" if col in ("PARTITION", "USER") else "right")
+    if weights:
+        table.add_row("Weights", "", "", "", *(f"{got['weights'].get(c, 1):g}" for c in COLUMNS))
+    for r in rows:
+        table.add_row(str(r["job_id"]), r["partition"], r["user"], f"{r['priority']:.0f}",
+                      *(f"{r['factors'][c]:.0f}" for c in COLUMNS))  # fmt: skip
+    out.print(table)
+
+
+def shares(json_out: bool = JsonOpt) -> None:
+    """Users' decayed CPU usage and fair-share factors (sshare): a factor near 1 means little recent use,
+    0.5 exactly the user's share, lower more than it. Your own row unless you are an administrator."""
+    with client() as c:
+        got = c.shares()
+    if json_out:
+        emit_json(got)
+        return
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for col in ("User", "NormShares", "RawUsage", "EffectvUsage", "FairShare"):
+        table.add_column(col, justify="left" if col == "User" else "right")
+    for r in got["users"]:
+        table.add_row(r["user"], f"{r['norm_shares']:.6f}", f"{r['raw_usage']:.0f}", f"{r['effective_usage']:.6f}",
+                      f"{r['fairshare']:.6f}")  # fmt: skip
+    out.print(table)
+    out.print(f"[dim]usage is CPU-seconds decayed with a half-life of {got['half_life'] / 86400:g} days[/]")
