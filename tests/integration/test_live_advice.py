@@ -62,3 +62,33 @@ def test_advice_is_the_owners_alone(server: LiveServer) -> None:
     assert denied.returncode != 0 and "belongs to another user" in " ".join(denied.stderr.split())
     assert server.client().advice(job)["time"] is None  # no limit, no earlier runs: no advice
     server.cli("cancel", job, check=True)
+
+
+def test_test_only_forecasts_and_submits_nothing(server: LiveServer) -> None:
+    """sbatch --test-only: 'Job N to start at ... using P processors in partition X', and no job N exists."""
+    runner = _submit(server, "-J", "hold", "-t", "10", "-n", "1", "--wrap", "sleep 300")  # 1 of 2 CPUs, 10 min
+    for _ in range(300):
+        if _state(server, runner) == "RUNNING":
+            break
+        time.sleep(0.1)
+    fits = server.cli("submit", "--test-only", "-t", "5", "--wrap", "true")
+    said = " ".join(fits.stderr.split())
+    assert fits.returncode == 0 and "to start at" in said and "using 1 processors in partition" in said, said
+    assert "nothing was submitted" in said
+    got = json.loads(server.cli("submit", "--test-only", "-n", "2", "-t", "10", "--wrap", "true", "--json").stdout)
+    now = time.time()
+    assert got["test_only"] and got["cpus"] == 2 and got["start"] > now + 400  # after the runner's 10 minutes
+    assert (
+        json.loads(server.cli("submit", "--test-only", "-t", "5", "--wrap", "true", "--json").stdout)["start"] < now + 5
+    )
+    script = server.work / "t.sh"
+    script.write_text("#!/bin/sh\n#SBATCH --test-only -t 5\ntrue\n")
+    assert "to start at" in server.cli("submit", str(script)).stderr  # in a script too, as sbatch reads it
+    queued = [j["id"] for j in json.loads(server.cli("queue", "--json", check=True).stdout)["jobs"]]
+    assert queued == [runner], queued  # nothing was submitted
+    nxt = _submit(server, "-H", "--wrap", "true")
+    assert int(nxt) == got["job_id"]  # the id it said the job would get
+    bad = server.cli("submit", "--test-only", "-n", "9", "--wrap", "true")
+    assert bad.returncode != 0 and "needs 9 cpus" in " ".join(bad.stderr.split()), bad.stderr
+    for job in (runner, nxt):
+        server.cli("cancel", job, check=True)

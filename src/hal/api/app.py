@@ -34,6 +34,7 @@ from hal.controller.priority import priorities, shares
 from hal.controller.request_env import without_secrets
 from hal.controller.requeue import requeue
 from hal.controller.signals import signal_jobs
+from hal.controller.testonly import test_only
 from hal.data.outputs import states_from_events
 
 bearer = HTTPBearer(auto_error=False)
@@ -127,6 +128,9 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
         req = build_request(script, options, without_secrets(body.env), body.workdir, ctl.clock(), body.args)
         if req.nice < 0 and not who.admin:  # a user could put their jobs ahead of everyone's (Slurm: privileged)
             raise Forbidden(f"--nice={req.nice}: only admins may raise a job's priority (a negative nice)")
+        if req.test_only:  # sbatch --test-only: checked and forecast, nothing submitted
+            response.status_code = 200
+            return test_only(ctl, req, who.user)
         key = body.idempotency_key or idempotency_key
         done = ctl.submit(req, who.user, key)
         if done.replayed:

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from hal.cli.common import err, fail, out
-from hal.cli.live import JsonOpt, client, emit_json
+from hal.cli.live import JsonOpt, client, emit_json, stamp
 
 Opt = typer.Option
 CONTEXT = {"allow_interspersed_args": False}  # sbatch: what follows the script is the script's, options too
@@ -59,6 +59,7 @@ def submit(
     mail_type: Annotated[str | None, Opt("--mail-type", help="accepted for Slurm scripts; HAL sends no mail")] = None,
     mail_user: Annotated[str | None, Opt("--mail-user", help="accepted for Slurm scripts; HAL sends no mail")] = None,
     wait: Annotated[bool, Opt("--wait", "-W", help="return when the job ends, with its exit code")] = False,
+    test_only: Annotated[bool, Opt("--test-only", help="check it and forecast its start; submit nothing")] = False,
     exclusive: Annotated[bool, Opt("--exclusive")] = False,
     hold: Annotated[bool, Opt("--hold", "-H", help="submit held: it starts only after hal release")] = False,
     chdir: Annotated[str | None, Opt("--chdir", "-D")] = None,
@@ -106,7 +107,7 @@ def submit(
         "dependency": dependency, "array": array, "begin": begin, "requeue": requeue or None,
         "exclusive": exclusive or None, "hold": hold or None, "export": export,
         "no-requeue": no_requeue or None, "nice": nice, "comment": comment, "open-mode": open_mode,
-        "mail-type": mail_type, "mail-user": mail_user, "signal": signal,
+        "mail-type": mail_type, "mail-user": mail_user, "signal": signal, "test-only": test_only or None,
     }  # fmt: skip
     placement = {"input-data": input_data, "output-data": output_data, "switches": switches, "segment": segment}
     values.update({**placement, "topology": topology})
@@ -127,11 +128,28 @@ def submit(
         )
         for note in done.get("notes") or []:
             err.print(f"hal submit: {note}", highlight=False)
+        if done.get("test_only"):
+            _tested(done, json_out)
+            return
         wait = wait or os.environ.get("SBATCH_WAIT", "0") not in ("", "0")
         if wait:  # the id first (J=$(sbatch --parsable --wait ...) reads it), then the job's exit code
             _said(done, json_out, parsable)
             raise typer.Exit(_waited(c, done))
     _said(done, json_out, parsable)
+
+
+def _tested(done: dict[str, Any], json_out: bool) -> None:
+    """sbatch --test-only's line (on stderr, as sbatch writes it), with the p90; nothing was submitted."""
+    if json_out:
+        emit_json(done)
+        return
+    start = stamp(done["start"]) if done.get("start") else "an unknown time (no forecast starts it)"
+    p90 = f" (90% by {stamp(done['start_p90'])})" if done.get("start_p90") else ""
+    err.print(
+        f"hal submit: Job {done['job_id']} to start at {start}{p90} using {done['cpus']} processors in partition "
+        f"{done['partition']}; nothing was submitted",
+        highlight=False,
+    )
 
 
 def _said(done: dict[str, Any], json_out: bool, parsable: bool) -> None:

@@ -42,7 +42,7 @@ VALUED = {
 VALUED |= {"input-data", "output-data", "switches", "segment", "topology", "signal"}  # data plane and topology requests
 FLAGS = {"requeue", "no-requeue", "exclusive", "hold"}
 # Options of Slurm scripts that HAL accepts without acting on them (hints, accounting, binding): a script carrying
-# one was refused whole. Each is named in a note at submission; --test-only is refused (it must submit nothing).
+# one was refused whole. Each is named in a note at submission.
 IGNORED_VALUED = {
     "hint", "cpu-bind", "distribution", "threads-per-core", "ntasks-per-core", "cores-per-socket", "sockets-per-node",
     "gres-flags", "tmp", "time-min", "acctg-freq", "wckey", "propagate", "gpu-bind", "mem-bind", "profile",
@@ -95,6 +95,7 @@ class JobRequest:
     args: list[str] = field(default_factory=list)  # what follows the script, as in `sbatch job.sh a b`
     comment: str = ""  # --comment: shown by hal show and history, as Slurm's Comment
     open_mode: str = "truncate"  # --open-mode=append keeps an earlier run's output (a requeue, a restart)
+    test_only: bool = False  # --test-only: check it and forecast its start; submit nothing (controller/testonly.py)
     signal: str = ""  # --signal=[B:]SIG[@SECONDS]: a warning before the time limit (option_values.early_signal)
     notes: list[str] = field(default_factory=list)  # what the submitter is told: options accepted but not acted on
 
@@ -279,8 +280,6 @@ def build_request(
         raise DirectiveError(f"unknown option --{unknown[0]}")
     options = parse_script_options(script)
     options.update(overrides)
-    if "test-only" in options:
-        raise DirectiveError("--test-only is not supported: nothing was submitted (hal queue --start forecasts starts)")
     nodes = int_option(options, "nodes", None)
     listed = _nodelist(options, nodes)
     nodes = nodes if nodes is not None or not listed else len(listed)  # sbatch -w alone: one node each
@@ -331,6 +330,7 @@ def build_request(
         args=list(args),
         comment=comment_option(options),
         open_mode=open_mode_option(options),
+        test_only="test-only" in options,
         signal=options.get("signal", "") if early_signal(options.get("signal", "")) else "",
         notes=unacted_notes(options, IGNORED_VALUED | IGNORED_FLAGS)
         + (WHOLE_MEMORY if mem_node == 0 and "exclusive" not in options else []),

@@ -176,15 +176,14 @@ def test_slurms_request_variables_reach_the_job() -> None:
     assert {k: req.env[k] for k in want} == want
 
 
-def test_slurm_hints_are_accepted_with_a_note_and_test_only_submits_nothing() -> None:
+def test_slurm_hints_are_accepted_with_a_note_and_test_only_is_read() -> None:
     """A script carrying --hint, --cpu-bind or -s (most do) was refused whole (QA)."""
     script = "#!/bin/sh\n#SBATCH --hint=nomultithread --cpu-bind=cores -s -v\n#SBATCH --signal=B:USR1@60\ntrue\n"
     req = build_request(script, {}, {}, "/", 0.0)
     notes = req.notes
     assert req.signal == "B:USR1@60" and not any("signal" in n for n in notes)  # acted on now
     assert "accepted but not acted on by HAL: --cpu-bind, --hint, --oversubscribe, --verbose" in notes
-    with pytest.raises(DirectiveError, match="--test-only is not supported: nothing was submitted"):
-        build_request("#!/bin/sh\n#SBATCH --test-only\ntrue\n", {}, {}, "/", 0.0)
+    assert build_request("#!/bin/sh\n#SBATCH --test-only\ntrue\n", {}, {}, "/", 0.0).test_only  # forecast only
 
 
 @pytest.mark.parametrize(
