@@ -33,3 +33,21 @@ def test_requeue_runs_a_job_again_under_its_id(server: LiveServer) -> None:
     refused = server.cli("requeue", held)
     assert refused.returncode != 0 and "only running jobs are requeued (PENDING)" in " ".join(refused.stderr.split())
     server.cli("cancel", held, check=True)
+
+
+def test_kill_on_invalid_dep_cancels_what_can_never_run(server: LiveServer) -> None:
+    failed = server.cli("submit", "--parsable", "--wrap", "exit 3", check=True).stdout.strip()
+    assert server.cli("wait", failed, "--timeout", "60").returncode != 0
+    doomed = server.cli(
+        "submit", "--parsable", "-d", f"afterok:{failed}", "--kill-on-invalid-dep=yes", "--wrap", "true", check=True
+    ).stdout.strip()
+    kept = server.cli("submit", "--parsable", "-d", f"afterok:{failed}", "--wrap", "true", check=True).stdout.strip()
+    assert server.cli("wait", doomed, "--timeout", "60").returncode != 0
+    rec = json.loads(server.cli("show", doomed, "--json", check=True).stdout)
+    assert rec["state"] == "CANCELLED" and "can never be satisfied" in rec["cause"], rec
+    time.sleep(0.5)
+    other = json.loads(server.cli("show", kept, "--json", check=True).stdout)
+    assert other["state"] == "PENDING" and other["reason"] == "DependencyNeverSatisfied", other
+    server.cli("cancel", kept, check=True)
+    bad = server.cli("submit", "--kill-on-invalid-dep=maybe", "--wrap", "true")
+    assert bad.returncode != 0 and "use yes or no" in bad.stderr

@@ -60,6 +60,9 @@ def submit(
     mail_user: Annotated[str | None, Opt("--mail-user", help="accepted for Slurm scripts; HAL sends no mail")] = None,
     wait: Annotated[bool, Opt("--wait", "-W", help="return when the job ends, with its exit code")] = False,
     test_only: Annotated[bool, Opt("--test-only", help="check it and forecast its start; submit nothing")] = False,
+    kill_on_invalid_dep: Annotated[
+        str | None, Opt("--kill-on-invalid-dep", help="yes: cancel it once a dependency can never be met")
+    ] = None,
     exclusive: Annotated[bool, Opt("--exclusive")] = False,
     hold: Annotated[bool, Opt("--hold", "-H", help="submit held: it starts only after hal release")] = False,
     chdir: Annotated[str | None, Opt("--chdir", "-D")] = None,
@@ -108,6 +111,7 @@ def submit(
         "exclusive": exclusive or None, "hold": hold or None, "export": export,
         "no-requeue": no_requeue or None, "nice": nice, "comment": comment, "open-mode": open_mode,
         "mail-type": mail_type, "mail-user": mail_user, "signal": signal, "test-only": test_only or None,
+        "kill-on-invalid-dep": kill_on_invalid_dep,
     }  # fmt: skip
     placement = {"input-data": input_data, "output-data": output_data, "switches": switches, "segment": segment}
     values.update({**placement, "topology": topology})

@@ -17,6 +17,7 @@ from hal.controller.auth import Identity
 from hal.controller.contracts import Forbidden, Gate, NullObserver, Observer, SubmitError, Submitted
 from hal.controller.directives import JobRequest
 from hal.controller.holds import admit_waiting
+from hal.controller.invalid_deps import cancel_invalid
 from hal.controller.jobs import (
     Live,
     Row,
@@ -279,6 +280,7 @@ class Controller:
         if self.htc is not None:
             plan = self.htc.on_cycle(plan)
         self.cycles += 1
+        cancel_invalid(self, now)  # --kill-on-invalid-dep
         self.observer.cycle(spent)
         if plan.starts:
             self._apply(plan, now)

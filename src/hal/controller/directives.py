@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shlex
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -21,7 +20,9 @@ from hal.controller.option_values import (
     parse_dependency,
     parse_time,
     unacted_notes,
+    yes_no,
 )
+from hal.controller.placement_options import placement_options
 from hal.controller.request_env import export_env, gpu_env, request_env
 from hal.executors.api import script_problem
 
@@ -39,14 +40,15 @@ VALUED = {
     "nice", "wrap", "gpus-per-node", "gpus-per-task", "constraint", "nodelist", "comment", "open-mode",
     "mail-type", "mail-user", "exclude",
 }  # fmt: skip
-VALUED |= {"input-data", "output-data", "switches", "segment", "topology", "signal"}  # data plane and topology requests
+VALUED |= {"input-data", "output-data", "switches", "segment", "topology"}  # data plane and topology requests
+VALUED |= {"signal", "kill-on-invalid-dep"}
 FLAGS = {"requeue", "no-requeue", "exclusive", "hold"}
 # Options of Slurm scripts that HAL accepts without acting on them (hints, accounting, binding): a script carrying
 # one was refused whole. Each is named in a note at submission.
 IGNORED_VALUED = {
     "hint", "cpu-bind", "distribution", "threads-per-core", "ntasks-per-core", "cores-per-socket", "sockets-per-node",
     "gres-flags", "tmp", "time-min", "acctg-freq", "wckey", "propagate", "gpu-bind", "mem-bind", "profile",
-    "network", "kill-on-invalid-dep", "export-file", "reservation", "licenses", "priority", "clusters", "container",
+    "network", "export-file", "reservation", "licenses", "priority", "clusters", "container",
 }  # fmt: skip
 IGNORED_FLAGS = {"oversubscribe", "no-kill", "get-user-env", "verbose", "quiet", "parsable", "overcommit", "contiguous"}
 SHORT |= {"s": "oversubscribe", "k": "no-kill", "v": "verbose", "Q": "quiet", "O": "overcommit", "M": "clusters"}
@@ -96,6 +98,7 @@ class JobRequest:
     comment: str = ""  # --comment: shown by hal show and history, as Slurm's Comment
     open_mode: str = "truncate"  # --open-mode=append keeps an earlier run's output (a requeue, a restart)
     test_only: bool = False  # --test-only: check it and forecast its start; submit nothing (controller/testonly.py)
+    kill_invalid_dep: bool = False  # --kill-on-invalid-dep=yes: cancelled once a dependency can never be met
     signal: str = ""  # --signal=[B:]SIG[@SECONDS]: a warning before the time limit (option_values.early_signal)
     notes: list[str] = field(default_factory=list)  # what the submitter is told: options accepted but not acted on
 
@@ -331,64 +334,12 @@ def build_request(
         comment=comment_option(options),
         open_mode=open_mode_option(options),
         test_only="test-only" in options,
+        kill_invalid_dep=yes_no(options, "kill-on-invalid-dep"),
         signal=options.get("signal", "") if early_signal(options.get("signal", "")) else "",
         notes=unacted_notes(options, IGNORED_VALUED | IGNORED_FLAGS)
         + (WHOLE_MEMORY if mem_node == 0 and "exclusive" not in options else []),
         **placement_options(options),
     )
-
-
-_DATASET = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
-
-
-def placement_options(options: dict[str, str]) -> dict[str, Any]:
-    """--input-data/--output-data (dataset names), --switches=N[@maxwait], --segment=N and
-    --topology=required=LEVEL|preferred=LEVEL (Kueue's TAS annotations as one option)."""
-    out: dict[str, Any] = {
-        "inputs": _datasets(options, "input-data"),
-        "outputs": _datasets(options, "output-data"),
-    }
-    both = sorted(set(out["inputs"]) & set(out["outputs"]))
-    if both:
-        raise DirectiveError(f"{both[0]!r} is both an --input-data and an --output-data; an output is a new dataset")
-    if options.get("switches"):
-        count, at, wait = options["switches"].partition("@")
-        if at and not wait:
-            raise DirectiveError(f"--switches={options['switches']}: give the wait after @ (e.g. 1@30:00), or no @")
-        out["switches"] = int_option({"switches": count}, "switches", None)
-        try:
-            out["switches_wait"] = parse_time(wait) if wait else None
-        except DirectiveError:
-            raise DirectiveError(
-                f"--switches={options['switches']}: the wait after @ is a time (minutes, MM:SS, HH:MM:SS or D-HH)"
-            ) from None
-    if options.get("segment"):
-        out["segment"] = segment = int_option(options, "segment", None)
-        nodes = int_option(options, "nodes", None)
-        if segment is not None and nodes is None:
-            raise DirectiveError(f"--segment={segment} needs -N/--nodes, a multiple of {segment}")
-        if segment is not None and nodes is not None and nodes % segment:
-            raise DirectiveError(f"--segment={segment} needs -N/--nodes, a multiple of {segment} (got {nodes})")
-    if options.get("topology"):
-        kind, sep, level = options["topology"].partition("=")
-        if not sep or kind not in ("required", "preferred") or not level:
-            raise DirectiveError(f"--topology={options['topology']}: use required=LEVEL or preferred=LEVEL")
-        out[f"topology_{kind}"] = level
-    return out
-
-
-def _datasets(options: dict[str, str], key: str) -> list[str]:
-    """Dataset names: each is a file name in the node caches, so no folders and no hidden files."""
-    names = [x.strip() for x in options.get(key, "").split(",") if x.strip()]
-    for name in names:
-        if not _DATASET.fullmatch(name) or len(name) > 200:
-            raise DirectiveError(
-                f"--{key}={name[:40]!r}: a dataset name is up to 200 letters, digits, '_', '-' and '.' (not first)"
-            )
-    twice = sorted({n for n in names if names.count(n) > 1})
-    if twice:
-        raise DirectiveError(f"--{key}: {twice[0]!r} is named twice")
-    return names
 
 
 def wrap_script(command: str) -> str:

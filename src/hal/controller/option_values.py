@@ -222,3 +222,11 @@ def signal_number(name: str, where: str) -> int:
     if not 0 < number < signal.NSIG:
         raise DirectiveError(f"{where}: signal {number} cannot be sent (1 to {signal.NSIG - 1})")
     return number
+
+
+def yes_no(options: dict[str, str], key: str) -> bool:
+    """An option that takes yes or no (--kill-on-invalid-dep=yes), absent meaning no."""
+    value = options.get(key, "no").strip().lower()
+    if value not in ("yes", "no"):
+        raise DirectiveError(f"--{key}={options[key]}: use yes or no")
+    return value == "yes"

@@ -1,0 +1,61 @@
+"""The submission options that steer placement: datasets a job reads and writes (--input-data/--output-data),
+and topology requests (--switches, --segment, --topology), read into JobRequest fields."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from hal.controller.option_values import DirectiveError, int_option, parse_time
+
+_DATASET = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def placement_options(options: dict[str, str]) -> dict[str, Any]:
+    """--input-data/--output-data (dataset names), --switches=N[@maxwait], --segment=N and
+    --topology=required=LEVEL|preferred=LEVEL (Kueue's TAS annotations as one option)."""
+    out: dict[str, Any] = {
+        "inputs": _datasets(options, "input-data"),
+        "outputs": _datasets(options, "output-data"),
+    }
+    both = sorted(set(out["inputs"]) & set(out["outputs"]))
+    if both:
+        raise DirectiveError(f"{both[0]!r} is both an --input-data and an --output-data; an output is a new dataset")
+    if options.get("switches"):
+        count, at, wait = options["switches"].partition("@")
+        if at and not wait:
+            raise DirectiveError(f"--switches={options['switches']}: give the wait after @ (e.g. 1@30:00), or no @")
+        out["switches"] = int_option({"switches": count}, "switches", None)
+        try:
+            out["switches_wait"] = parse_time(wait) if wait else None
+        except DirectiveError:
+            raise DirectiveError(
+                f"--switches={options['switches']}: the wait after @ is a time (minutes, MM:SS, HH:MM:SS or D-HH)"
+            ) from None
+    if options.get("segment"):
+        out["segment"] = segment = int_option(options, "segment", None)
+        nodes = int_option(options, "nodes", None)
+        if segment is not None and nodes is None:
+            raise DirectiveError(f"--segment={segment} needs -N/--nodes, a multiple of {segment}")
+        if segment is not None and nodes is not None and nodes % segment:
+            raise DirectiveError(f"--segment={segment} needs -N/--nodes, a multiple of {segment} (got {nodes})")
+    if options.get("topology"):
+        kind, sep, level = options["topology"].partition("=")
+        if not sep or kind not in ("required", "preferred") or not level:
+            raise DirectiveError(f"--topology={options['topology']}: use required=LEVEL or preferred=LEVEL")
+        out[f"topology_{kind}"] = level
+    return out
+
+
+def _datasets(options: dict[str, str], key: str) -> list[str]:
+    """Dataset names: each is a file name in the node caches, so no folders and no hidden files."""
+    names = [x.strip() for x in options.get(key, "").split(",") if x.strip()]
+    for name in names:
+        if not _DATASET.fullmatch(name) or len(name) > 200:
+            raise DirectiveError(
+                f"--{key}={name[:40]!r}: a dataset name is up to 200 letters, digits, '_', '-' and '.' (not first)"
+            )
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise DirectiveError(f"--{key}: {twice[0]!r} is named twice")
+    return names
