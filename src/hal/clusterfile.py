@@ -52,6 +52,7 @@ KEYS = {
         "features",
         "partitions",
         "cpuset",
+        "gpu_type",
     ),
     "[[partitions]]": ("name", "max_time", "priority_tier", "default"),
     "[topology]": ("levels", "fanouts", "slurm_conf", "block_size"),
@@ -81,7 +82,7 @@ def _group(spec: dict[str, Any], where: str) -> list[Node]:
             gpus=_whole(spec, "gpus", 0, MAX_GPUS),
             extras={str(k): int(v) for k, v in dict(spec.get("extras", {})).items()},
         )
-        feats = tuple(str(f) for f in spec.get("features", ()))
+        feats = tuple(str(f) for f in spec.get("features", ())) + _gpu_feature(spec, cap.gpus)
         parts = tuple(str(p) for p in spec.get("partitions", ()))
     except _MALFORMED as exc:
         raise ClusterFileError(f"{where}: {_explain(exc)}") from exc
@@ -93,6 +94,18 @@ def _group(spec: dict[str, Any], where: str) -> list[Node]:
         raise ClusterFileError(f"{where}: count = {count:,}: at most {MAX_NODES:,} nodes")
     width = max(3, len(str(count - 1)))
     return [Node(f"{prefix}{i:0{width}d}", cap, feats, parts) for i in range(count)]
+
+
+def _gpu_feature(spec: dict[str, Any], gpus: int) -> tuple[str, ...]:
+    """``gpu_type = "a100"``: the feature "gpu:a100" that --gres=gpu:a100:N and --gpus=a100:N ask for."""
+    kind = spec.get("gpu_type")
+    if kind is None:
+        return ()
+    if not isinstance(kind, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_.-]{0,63}", kind):
+        raise ValueError(f"gpu_type = {kind!r}: a name such as a100 or h100_80g")
+    if gpus < 1:
+        raise ValueError(f'gpu_type = "{kind}" on nodes without gpus')
+    return (f"gpu:{kind}",)
 
 
 MAX_NODES = 100_000

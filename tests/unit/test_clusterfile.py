@@ -101,6 +101,8 @@ def test_missing_and_invalid_files(tmp_path: Path) -> None:
         ({}, "at least one"),
         ({"nodes": [{"cpus": 4}]}, "name the nodes: prefix"),
         ({"nodes": [{"prefix": "n", "count": 0}]}, "count must be >= 1"),
+        ({"nodes": [{"prefix": "n", "gpu_type": "a100"}]}, 'gpu_type = "a100" on nodes without gpus'),
+        ({"nodes": [{"prefix": "n", "gpus": 8, "gpu_type": "a 100"}]}, "a name such as a100"),
         ({"nodes": [{"prefix": "n", "cpus": -2}]}, "cpus must be >= 0"),
         ({"nodes": [{"prefix": "n", "cpus": "many"}]}, "many"),
         ({"nodes": [{"prefix": "n", "count": 4}], "topology": {"levels": ["a"], "fanouts": [2, 2]}}, "one fanout"),

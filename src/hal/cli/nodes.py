@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -48,7 +48,7 @@ def nodes(
         for n in info["nodes"]:
             row = [
                 n["name"], ",".join(n["partitions"]), n["state"], f"{n['cpus_alloc']}/{n['cpus']}",
-                f"{n['mem_alloc_mb']}/{n['mem_mb']}", f"{n['gpus_alloc']}/{n['gpus']}", "/".join(n["topology"]),
+                f"{n['mem_alloc_mb']}/{n['mem_mb']}", _gpus(n), "/".join(n["topology"]),
                 ",".join(str(x) for x in n["cpuset"]),
             ]  # fmt: skip
             if cache:
@@ -69,3 +69,9 @@ def nodes(
             row = [label, "up", duration(part["max_time"]), str(len(names)), state, where, compress(names)]
             table.add_row(*row)
     out.print(table)
+
+
+def _gpus(n: dict[str, Any]) -> str:
+    """Allocated/total GPUs, with their type (gpu_type in the cluster file) as sinfo's GRES shows it."""
+    kind = next((f.removeprefix("gpu:") for f in n.get("features", ()) if f.startswith("gpu:")), "")
+    return f"{n['gpus_alloc']}/{n['gpus']}" + (f" {kind}" if kind else "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -194,24 +195,7 @@ def _gpus_per_task(options: dict[str, str], tasks: int, nodes: int | None, per_n
         raise DirectiveError(f"--{given[0]} and --{given[1]}: ask for GPUs with one of them")
     key = given[0]
     text = options[key]
-    parts = text.split(":")
-    if key == "gres":
-        if "," in text or parts[0] != "gpu" or len(parts) > 3:
-            raise DirectiveError(f"--gres={text!r}: only gpu[:N] is supported (one resource, GPUs)")
-        parts = parts[1:] or ["1"]
-    if not parts[-1].isdigit():
-        raise DirectiveError(f"--{key}={text!r}: the count must be a whole number")
-    if len(parts) > 1:  # gpu:h100:2, --gpus=a100:4
-        raise DirectiveError(
-            f"--{key}={text!r}: GPU types are not modelled (every node's GPUs are alike); ask for a count, e.g. "
-            f"--{key}={'gpu:' if key == 'gres' else ''}{parts[-1]}"
-        )
-    try:
-        count = int(parts[0])
-    except ValueError:
-        raise DirectiveError(f"--{key}={text!r}: the count must be a whole number") from None
-    if count < 0:
-        raise DirectiveError(f"--{key}={text!r}: the count must be >= 0")
+    count = int(_gpu_parts(key, text)[1])  # digits only: never negative
     if key == "gpus-per-task":
         return count
     if key in ("gres", "gpus-per-node") and nodes is None:  # per node, on nodes not yet known
@@ -228,6 +212,30 @@ def _gpus_per_task(options: dict[str, str], tasks: int, nodes: int | None, per_n
             "multiple of the task count (or --gpus-per-task)"
         )
     return total // tasks
+
+
+def _gpu_parts(key: str, text: str) -> tuple[str, str]:
+    """(GPU type or "", count) of --gres=gpu[:TYPE][:N] or --gpus[-per-*]=[TYPE:]N (gpu:a100 is one a100)."""
+    parts = text.split(":")
+    if key == "gres":
+        if "," in text or parts[0] != "gpu" or len(parts) > 3:
+            raise DirectiveError(f"--gres={text!r}: only gpu[:TYPE][:N] is supported (one resource, GPUs)")
+        parts = parts[1:] or ["1"]
+        if len(parts) == 1 and not parts[0].isdigit():
+            parts.append("1")
+    if len(parts) > 2 or not parts[-1].isdigit() or (len(parts) == 2 and not GPU_TYPE.fullmatch(parts[0])):
+        raise DirectiveError(f"--{key}={text!r}: give a whole count, with a GPU type before it if any (a100:2)")
+    return (parts[0] if len(parts) == 2 else "", parts[-1])
+
+
+GPU_TYPE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
+
+
+def gpu_type(options: dict[str, str]) -> list[str]:
+    """A typed GPU request as the node feature it needs ("gpu:a100"; nodes of ``gpu_type = "a100"`` have it)."""
+    key = next((k for k in GPU_OPTIONS if k in options), None)
+    kind = _gpu_parts(key, options[key])[0] if key is not None else ""
+    return [f"gpu:{kind}"] if kind else []
 
 
 def _hosts(options: dict[str, str], key: str) -> list[str]:
@@ -327,7 +335,7 @@ def build_request(
         output=options.get("output", ""),
         error=options.get("error", ""),
         env={**export_env(options.get("export", "ALL"), env), **gpu_env(options), **request_env(options, array)},
-        features=parse_constraint(options["constraint"]) if options.get("constraint") else [],
+        features=(parse_constraint(options["constraint"]) if options.get("constraint") else []) + gpu_type(options),
         node_names=listed,
         exclude_nodes=_hosts(options, "exclude"),
         args=list(args),

@@ -100,11 +100,11 @@ def test_gpu_options_give_each_task_its_share() -> None:
         ("#!/bin/sh\n#SBATCH stray\n", "unexpected word 'stray'"),
         ("#!/bin/sh\n#SBATCH --mem=lots\n", "--mem='lots'"),
         ("#!/bin/sh\n#SBATCH --gres=fpga:1\n", "only gpu"),
-        ("#!/bin/sh\n#SBATCH --gres=gpu:2,gpu:3\n", "only gpu[:N] is supported"),
-        ("#!/bin/sh\n#SBATCH --gres=gpu:h100:2\n", "GPU types are not modelled"),
-        ("#!/bin/sh\n#SBATCH --gres=gpu:2:foo\n", "the count must be a whole number"),
+        ("#!/bin/sh\n#SBATCH --gres=gpu:2,gpu:3\n", "only gpu[:TYPE][:N] is supported"),
+        ("#!/bin/sh\n#SBATCH --gres=gpu:2:foo\n", "give a whole count"),
+        ("#!/bin/sh\n#SBATCH --gres=gpu:h100:-1\n", "give a whole count"),
         ("#!/bin/sh\n#SBATCH -C 'a|b&c'\n", "by '&' (all of them) or by '|' (any one)"),
-        ("#!/bin/sh\n#SBATCH --gpus=a100:2\n", "ask for a count, e.g. --gpus=2"),
+        ("#!/bin/sh\n#SBATCH --gpus=a:b:2\n", "give a whole count"),
         ("#!/bin/sh\n#SBATCH -N 2 --gres=gpu:8 --gpus=24\n", "--gres and --gpus: ask for GPUs with one of them"),
         ("#!/bin/sh\n#SBATCH -n 4 -G 6\n", "6 GPUs over 4 tasks"),
         ("#!/bin/sh\n#SBATCH -N 2 --switches=1@\n", "give the wait after @"),
@@ -203,3 +203,15 @@ def test_early_signal_reads_slurms_forms(text: str, want: tuple[int, int, bool] 
 def test_early_signal_refuses_what_slurm_refuses(text: str, said: str) -> None:
     with pytest.raises(DirectiveError, match=said):
         build_request(f"#!/bin/sh\n#SBATCH --signal={text}\ntrue\n", {}, {}, "/", 0.0)
+
+
+def test_typed_gpus_need_nodes_of_that_type() -> None:
+    """--gres=gpu:a100:2 (and gpu:a100, --gpus=a100:4) ask for that many GPUs on nodes whose gpu_type is a100."""
+    for script, gpus, features in [
+        ("#SBATCH --gres=gpu:a100:2", 2, ["gpu:a100"]),
+        ("#SBATCH --gres=gpu:h100", 1, ["gpu:h100"]),
+        ("#SBATCH -n 2 --gpus=a100:4 -C ib", 2, ["ib", "gpu:a100"]),
+        ("#SBATCH --gres=gpu:2", 2, []),
+    ]:
+        req = build_request(f"#!/bin/sh\n{script}\ntrue\n", {}, {}, "/", 0.0)
+        assert (req.gpus_per_task, req.features) == (gpus, features), script

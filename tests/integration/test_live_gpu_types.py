@@ -1,0 +1,49 @@
+"""Typed GPUs through a real server: --gres=gpu:TYPE:N lands on nodes of that gpu_type, an unknown type is refused."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from tests.integration.livekit import LiveServer
+
+CLUSTER = """name = "gpus"
+[[nodes]]
+prefix = "a"
+count = 1
+cpus = 2
+mem = "1G"
+gpus = 2
+gpu_type = "a100"
+[[nodes]]
+prefix = "h"
+count = 1
+cpus = 2
+mem = "1G"
+gpus = 2
+gpu_type = "h100"
+"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    tmp = tmp_path_factory.mktemp("gputypes")
+    cluster = tmp / "gpus.toml"
+    cluster.write_text(CLUSTER)
+    live = LiveServer(tmp, cluster=cluster)
+    live.start()
+    yield live
+    live.stop()
+
+
+def test_typed_gpu_requests_land_on_their_type(server: LiveServer) -> None:
+    for ask, node in [("--gres=gpu:h100:1", "h000"), ("--gpus=a100:2", "a000"), ("--gres=gpu:h100", "h000")]:
+        job = server.cli("submit", "--parsable", ask, "--wrap", "echo $CUDA_VISIBLE_DEVICES", check=True).stdout.strip()
+        assert server.cli("wait", job, "--timeout", "60").returncode == 0
+        rec = json.loads(server.cli("show", job, "--json", check=True).stdout)
+        assert rec["nodelist"] == node, (ask, rec)
+    refused = server.cli("submit", "--gres=gpu:v100:1", "--wrap", "true")
+    said = " ".join(refused.stderr.split())
+    assert refused.returncode != 0 and "gpu:v100" in said, said
