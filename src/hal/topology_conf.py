@@ -23,7 +23,7 @@ class TopologyConfError(ValueError):
 
 def _records(text: str) -> list[tuple[int, dict[str, str]]]:
     """Key=Value records, one per logical line (comments dropped, backslash continuations joined)."""
-    out: list[tuple[int, dict[str, str]]] = []
+    logical: list[tuple[int, str]] = []
     pending, start = "", 0
     for lineno, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].rstrip()
@@ -32,20 +32,24 @@ def _records(text: str) -> list[tuple[int, dict[str, str]]]:
         if line.endswith("\\"):
             pending += line[:-1] + " "
             continue
-        line = (pending + line).strip()
+        logical.append((start, pending + line))
         pending = ""
-        if line:
-            pairs: dict[str, str] = {}
-            for token in line.split():
-                match = _PAIR.fullmatch(token)
-                if match is None:  # a stray word was ignored, and the line meant something else
-                    raise TopologyConfError(f"line {start}: expected Key=Value pairs, got {token!r}")
-                key = match.group(1).lower()
-                if key in pairs:  # the last one won, silently
-                    raise TopologyConfError(f"line {start}: {match.group(1)}= given twice")
-                pairs[key] = match.group(2).strip('"')  # Nodes="gpu[001-004]" as Slurm reads it
-            out.append((start, pairs))
-    return out
+    if pending:  # a continuation on the last line: the record ends with the file (it was dropped)
+        logical.append((start, pending))
+    return [(start, _pairs(start, line)) for start, line in logical if line.strip()]
+
+
+def _pairs(start: int, line: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for token in line.split():
+        match = _PAIR.fullmatch(token)
+        if match is None:  # a stray word was ignored, and the line meant something else
+            raise TopologyConfError(f"line {start}: expected Key=Value pairs, got {token!r}")
+        key = match.group(1).lower()
+        if key in pairs:  # the last one won, silently
+            raise TopologyConfError(f"line {start}: {match.group(1)}= given twice")
+        pairs[key] = match.group(2).strip('"')  # Nodes="gpu[001-004]" as Slurm reads it
+    return pairs
 
 
 def parse_topology_conf(text: str, node_names: Sequence[str]) -> Topology:
@@ -103,14 +107,20 @@ def _expand(hosts: str, lineno: int) -> list[str]:
 
 
 def _block_sizes(lineno: int, rec: dict[str, str]) -> list[int]:
-    """``BlockSizes=4,8,16``: the base block size, then each larger aggregation, each a multiple of the base."""
+    """``BlockSizes=4,8,16``: the planning base block size (every block has at least that many nodes), then each
+    larger aggregation, each a power-of-two multiple of the one before (Slurm's rule)."""
     try:
         sizes = [int(x) for x in rec["blocksizes"].split(",") if x.strip()]
     except ValueError:
         raise TopologyConfError(f"line {lineno}: BlockSizes={rec['blocksizes']} is not a list of node counts") from None
-    if not sizes or sizes[0] < 1 or any(b <= a or b % sizes[0] for a, b in itertools.pairwise(sizes)):
+    if (
+        not sizes
+        or sizes[0] < 1
+        or any(b <= a or b % a or (b // a) & (b // a - 1) for a, b in itertools.pairwise(sizes))
+    ):
         raise TopologyConfError(
-            f"line {lineno}: BlockSizes={rec['blocksizes']}: increasing node counts, each a multiple of the first"
+            f"line {lineno}: BlockSizes={rec['blocksizes']}: increasing node counts, each a power-of-two multiple of "
+            "the one before (4,8,16 or 30,120)"
         )
     return sizes
 
@@ -131,11 +141,11 @@ def _blocks(
         counts: dict[str, int] = {}
         for block in owner.values():
             counts[block] = counts.get(block, 0) + 1
-        big = max(counts, key=lambda b: counts[b])
-        if counts[big] > sizes[0]:  # the first BlockSizes value is the block size (Slurm's base block size)
+        small = min(counts, key=lambda b: counts[b])
+        if counts[small] < sizes[0]:  # the first BlockSizes value is the planning base block size
             raise TopologyConfError(
-                f"BlockSizes={','.join(map(str, sizes))}: the first value is the block size, but block {big!r} "
-                f"has {counts[big]} nodes"
+                f"BlockSizes={','.join(map(str, sizes))}: every block needs at least the base block size "
+                f"({sizes[0]} nodes), but block {small!r} has {counts[small]}"
             )
     if len(sizes) < 2:
         return Topology(("block",), tuple((owner[n],) for n in node_names))

@@ -73,7 +73,7 @@ def _data_lines(j: dict[str, Any]) -> list[str]:
         parts = []
         if "switches" in place:
             wait, real = place.get("switches_wait"), place.get("switches_wait_effective")
-            text = f"Switches={place['switches']}" + (f"@{duration(wait)}" if wait else "")
+            text = f"Switches={place['switches']}" + (f"@{duration(wait)}" if wait is not None else "")
             if real is not None and real != wait:  # capped by max_switch_wait, or its default when none was asked
                 text += f" (waits at most {duration(real)})"
             parts.append(text)

@@ -11,6 +11,9 @@ from hal.controller.option_values import DirectiveError, int_option, parse_time
 _DATASET = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 
+MAX_SWITCH_WAIT = 365 * 86400.0
+
+
 def placement_options(options: dict[str, str]) -> dict[str, Any]:
     """--input-data/--output-data (dataset names), --switches=N[@maxwait], --segment=N and
     --topology=required=LEVEL|preferred=LEVEL (Kueue's TAS annotations as one option)."""
@@ -27,11 +30,16 @@ def placement_options(options: dict[str, str]) -> dict[str, Any]:
             raise DirectiveError(f"--switches={options['switches']}: give the wait after @ (e.g. 1@30:00), or no @")
         out["switches"] = int_option({"switches": count}, "switches", None)
         try:
-            out["switches_wait"] = parse_time(wait) if wait else None
+            seconds = parse_time(wait) if wait else None
         except DirectiveError:
             raise DirectiveError(
                 f"--switches={options['switches']}: the wait after @ is a time (minutes, MM:SS, HH:MM:SS or D-HH)"
             ) from None
+        if seconds is None and wait and wait.strip().lower() not in ("unlimited", "infinite"):
+            seconds = 0.0  # @0: no wait at all, as in Slurm (parse_time reads a zero limit as none)
+        if seconds is not None and seconds > MAX_SWITCH_WAIT:
+            raise DirectiveError(f"--switches={options['switches']}: wait at most 365 days")
+        out["switches_wait"] = seconds
     if options.get("segment"):
         out["segment"] = segment = int_option(options, "segment", None)
         nodes = int_option(options, "nodes", None)

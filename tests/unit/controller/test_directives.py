@@ -215,3 +215,14 @@ def test_typed_gpus_need_nodes_of_that_type() -> None:
     ]:
         req = build_request(f"#!/bin/sh\n{script}\ntrue\n", {}, {}, "/", 0.0)
         assert (req.gpus_per_task, req.features) == (gpus, features), script
+
+
+def test_switches_at_zero_means_no_wait() -> None:
+    """--switches=1@0 waited max_switch_wait (300 s): parse_time reads 0 as 'no limit' (QA)."""
+
+    def wait(text: str) -> float | None:
+        return build_request("#!/bin/sh\ntrue\n", {"switches": text, "nodes": "2"}, {}, "/", 0.0).switches_wait
+
+    assert (wait("1@0"), wait("1@0:00"), wait("1@unlimited"), wait("1@2"), wait("1")) == (0.0, 0.0, None, 120.0, None)
+    with pytest.raises(DirectiveError, match="wait at most 365 days"):
+        wait("1@99999999999999999")

@@ -63,10 +63,15 @@ def test_block_sizes_make_aligned_aggregations() -> None:
     seg = request_of(JobSpec(3, 0.0, tasks=9, nodes=9, segment=3), table.space)  # 3 segments: one aggregation has 2
     said = book.impossible(seg) or ""
     assert "needs 3 segments of 3 nodes, each inside one block; one block6" in said and "holds at most 2" in said
-    with pytest.raises(TopologyConfError, match="multiple of the first"):
-        parse_topology_conf(text + "BlockSizes=3,5\n", names)
-    with pytest.raises(TopologyConfError, match="the first value is the block size, but block 'b1' has 3 nodes"):
-        parse_topology_conf(text + "BlockSizes=1,2\n", names)
+    for sizes in ("3,5", "3,9", "2,6"):  # Slurm: each a power-of-two multiple of the one before
+        with pytest.raises(TopologyConfError, match="power-of-two multiple of the one before"):
+            parse_topology_conf(text + f"BlockSizes={sizes}\n", names)
+    with pytest.raises(TopologyConfError, match=r"at least the base block size \(4 nodes\), but block 'b1' has 3"):
+        parse_topology_conf(text + "BlockSizes=4,8\n", names)
+    assert parse_topology_conf(text + "BlockSizes=2,8\n", names).levels == ("block8", "block")  # man page's 30,120 form
+    whole = parse_topology_conf(text + "BlockSizes=3,6,12\n", names)  # the largest aggregation is the whole machine
+    book = NodeBook(NodeTable.of(Cluster(base.nodes, base.partitions, whole)), selector=TopologySelector(whole))
+    assert book.impossible(twelve) is None and book.allocate(twelve) is not None  # QA: refused as over "block6"
 
 
 @pytest.mark.parametrize(
@@ -156,8 +161,14 @@ def test_separate_fabrics_are_never_spanned() -> None:
     assert six is not None and set(six.nodes.tolist()) <= set(range(8))
     book.release(six)
     assert "the largest domain a job may span" in (book.impossible(req(10)) or "")  # type: ignore[arg-type]
+    anywhere = request_of(JobSpec(9, 0.0, tasks=9, nodes=9, exclusive=True, topology_required="cluster"), table.space)
+    assert "the largest domain a job may span" in (book.impossible(anywhere) or "")  # QA: required=cluster spanned
+    assert book.allocate(anywhere) is None
     assert parse_topology_conf("SwitchName=s0 Nodes=n[000-005]\nSwitchName=s1 Nodes=n[006-011]\n"
                                "SwitchName=top Switches=s[0-1]\n", names).connected  # fmt: skip
+    assert parse_topology_conf(
+        "SwitchName=s0 Nodes=n[000-005]\nSwitchName=s1 Nodes=n[006-011]\nSwitchName=top Switches=s[0-1] \\", names
+    ).connected  # a final '\\' kept the record
 
 
 def test_first_and_best_fit_keep_jobs_inside_one_fabric_too() -> None:

@@ -85,14 +85,17 @@ class TopoIndex:
             self.names.append(topology.levels[depth])
             self.ids.append(arr)
             self.labels.append(["/".join(k) for k in keys])
-        if len(self.labels[-1]) > 1 or len(self.names) == 1:
+        joined = len(self.labels[-1]) > 1 or len(self.names) == 1  # a root above the declared top domains
+        if joined:
             self.names.append("cluster")
             self.ids.append(np.zeros(n, dtype=np.intp))
             self.labels.append(["cluster"])
         self.counts = [len(lab) for lab in self.labels]
         self.top = len(self.names) - 1
-        # the highest level a job may span: below the root when the top-level domains are separate fabrics
-        self.span_top = self.top if topology.connected or self.top < 2 else self.top - 1
+        # the highest level a job may span: below the root we added when the top-level domains are separate
+        # fabrics (a single declared top domain, such as BlockSizes' largest aggregation of the whole machine, is
+        # itself the domain a job stays in)
+        self.span_top = self.top if topology.connected or not joined or self.top < 2 else self.top - 1
         self.leaf = 1 if self.top >= 1 else 0
         keys_lex = (np.arange(n), *self.ids[1:])
         order = np.lexsort(keys_lex)
@@ -147,7 +150,7 @@ class TopologySelector:
             req_top = ix.level(req.topology_required)
             if req_top is None:
                 return None
-            top = req_top
+            top = min(req_top, top)  # required=cluster never spans separate fabrics
         if req.topology_preferred and ix.level(req.topology_preferred) is None:
             return None  # a misspelt level: refused at submission (``why``), not silently ignored
         self._req_end = now + req.limit
@@ -192,6 +195,12 @@ class TopologySelector:
             if level and ix.level(level) is None:
                 return f"unknown topology level {level!r}; levels are {ix.names[1:]}"
         if req.segment and req.segment > 1:
+            largest = int(ix.sums(self.seg_level, room).max())
+            if req.segment > largest:
+                return (
+                    f"--segment={req.segment}: a segment must fit inside one {ix.names[self.seg_level]}, and the "
+                    f"largest holds {largest} nodes"
+                )
             per = ix.sums(self.seg_level, room) // req.segment  # segments each block holds
             block_top = np.zeros(per.size, dtype=np.intp)
             block_top[ix.ids[self.seg_level]] = ix.ids[ix.span_top]
@@ -204,7 +213,7 @@ class TopologySelector:
                 f"--segment={req.segment}: needs {units // req.segment} segments of {req.segment} nodes, "
                 f"each inside one {ix.names[self.seg_level]}; {where} holds at most {most}"
             )
-        if req.topology_required:
+        if req.topology_required and (ix.level(req.topology_required) or 0) <= ix.span_top:
             lvl = ix.level(req.topology_required)
             assert lvl is not None
             biggest = int(ix.sums(lvl, room).max())
