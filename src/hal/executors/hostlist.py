@@ -36,6 +36,39 @@ def compress(names: Iterable[str]) -> str:
     return ",".join(parts)
 
 
+def compress_ordered(names: Iterable[str]) -> str:
+    """compress() that keeps the names' order, so expand() gives them back as given: a job's node list in its
+    tasks' (topology) order, which SLURM_NODEID and SLURM_TASKS_PER_NODE index. Sorted names read as compress()."""
+    names = list(names)
+    text = compress(names)
+    if expand(text) == names:
+        return text
+    runs: list[tuple[str, list[list[str]]]] = []  # (prefix, runs of consecutive numbers), adjacent names only
+    for name in names:
+        m = _NAME.match(name)
+        if m is None:
+            runs.append((name, []))
+            continue
+        prefix, digits = m.group(1), m.group(2)
+        if runs and runs[-1][0] == prefix and runs[-1][1]:
+            last = runs[-1][1][-1][-1]
+            if int(digits) == int(last) + 1 and (len(digits) == len(last) or not (_width(last) or _width(digits))):
+                runs[-1][1][-1].append(digits)
+            else:
+                runs[-1][1].append([digits])
+        else:
+            runs.append((prefix, [[digits]]))
+    parts = []
+    for prefix, groups in runs:
+        if not groups:
+            parts.append(prefix)
+        elif len(groups) == 1 and len(groups[0]) == 1:
+            parts.append(prefix + groups[0][0])
+        else:
+            parts.append(prefix + "[" + ",".join(g[0] if len(g) == 1 else f"{g[0]}-{g[-1]}" for g in groups) + "]")
+    return ",".join(parts)
+
+
 def ranges(numbers: Iterable[int]) -> str:
     """Numbers in Slurm's bracket form, as array task ids are shown: [2-7,9] (a lone number bare)."""
     return _group_text("", [(n, str(n)) for n in numbers])

@@ -138,7 +138,7 @@ def job_environment(spec: LaunchSpec, base: Mapping[str, str]) -> dict[str, str]
 def slurm_variables(spec: LaunchSpec) -> dict[str, str]:
     names = [s.node for s in spec.shares]
     first = spec.shares[0] if spec.shares else NodeShare("localhost", ())
-    nodelist = hostlist.compress(names)
+    nodelist = hostlist.compress_ordered(names)  # in the tasks' order: SLURM_NODEID and TASKS_PER_NODE index it
     per_node = tasks_per_node(spec.shares, spec.ntasks, spec.cpus_per_task)
     submit_dir = str((spec.submit_dir or spec.workdir).absolute())
     v: dict[str, str] = {

@@ -66,7 +66,7 @@ def task_environment(
     base: Mapping[str, str], shares: Sequence[NodeShare], tasks: Sequence[Task], task: Task
 ) -> dict[str, str]:
     used = sorted({t.node for t in tasks})
-    names = hostlist.compress([shares[i].node for i in used])
+    names = hostlist.compress_ordered([shares[i].node for i in used])
     per_node = hostlist.counts([sum(1 for t in tasks if t.node == i) for i in used])
     share = shares[task.node]
     ids = {

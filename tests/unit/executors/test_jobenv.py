@@ -157,3 +157,18 @@ def test_gpus_per_task_gives_each_task_its_own_gpus() -> None:
     assert task_environment({}, shares, tasks, tasks[0])["CUDA_VISIBLE_DEVICES"] == "0,1,2,3"  # without: all of them
     req = build_request("#!/bin/sh\n#SBATCH -n 4 --gpus-per-task=1\ntrue\n", {}, {}, "/", 0.0)
     assert req.env["SLURM_GPUS_PER_TASK"] == "1" and req.gpus_per_task == 1
+
+
+def test_node_list_keeps_the_tasks_topology_order() -> None:
+    """QA: tasks ran n001:2, n005:2, n003:1 (topology order) while SLURM_JOB_NODELIST said n[001,003,005] and
+    SLURM_TASKS_PER_NODE 2(x2),1, so a launcher reading both put two ranks on n003. The list now keeps the order."""
+    shares = tuple(NodeShare(n, (0, 1), 0) for n in ("n001", "n005", "n003"))
+    env = job_environment(spec(shares=shares, ntasks=5), {})
+    assert env["SLURM_JOB_NODELIST"] == "n[001,005,003]" and env["SLURM_TASKS_PER_NODE"] == "2(x2),1"
+    assert hostlist.expand(env["SLURM_JOB_NODELIST"]) == ["n001", "n005", "n003"]
+    tasks = place(shares, 5, 1, "block")
+    step = task_environment(env, shares, tasks, tasks[4])
+    assert step["SLURM_STEP_NODELIST"] == "n[001,005,003]" and step["SLURM_NODEID"] == "2"
+    assert hostlist.compress_ordered(["n001", "n002", "n003"]) == "n[001-003]"  # in order: the usual form
+    for names in (["n001", "n002", "n005", "n006", "n003"], ["a1", "b1", "a2"], ["gpu9", "gpu10", "gpu8"]):
+        assert hostlist.expand(hostlist.compress_ordered(names)) == names
