@@ -69,7 +69,7 @@ def _relaxed_at(book: object, head: Waiting) -> float:
     wait_of = getattr(getattr(getattr(book, "select", None), "args", None), "switch_wait", None)
     if wait_of is None:
         return math.inf
-    at = head.spec.submit_time + float(wait_of(head.spec.switches_wait))
+    at = head.req.submit + float(wait_of(head.spec.switches_wait))  # from when it could first start
     return at if at > getattr(book, "now", 0.0) else math.inf
 
 

@@ -342,6 +342,9 @@ class Scheduler:
             reason = self._hold_reason(item, now)
             if reason is None:
                 del self.held[jid]
+                if item.req.submit < now and (item.spec.switches is not None or item.spec.inputs):
+                    item = replace(item, req=replace(item.req, submit=now))  # a copy: clones share the items
+                    self._memo_keys(item)  # --switches and data delays count from when it could first start
                 self.queue.add(item)
                 self.reasons.pop(jid, None)
             else:

@@ -146,8 +146,8 @@ def _relaxations(s: Scheduler, now: float) -> list[float]:
     for w in s.queue.items():
         if w.spec.switches is not None:
             wait = args.switch_wait(w.spec.switches_wait)
-            if w.spec.submit_time + wait > now:
-                out.append(w.spec.submit_time + wait)
+            if w.req.submit + wait > now:  # from when it could first start (a --begin, a release, its dependencies)
+                out.append(w.req.submit + wait)
     heapq.heapify(out)
     return out
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 from hal.engine.api import Estimate
@@ -162,7 +163,7 @@ def test_forecasts_relax_a_switch_constraint_when_its_wait_runs_out() -> None:
     base = Cluster.uniform(4, Resources(cpus=1))
     table = NodeTable.of(Cluster(base.nodes, base.partitions, topo))
     s = Scheduler(NodeBook(table, selector=TopologySelector(topo)), table.space, Profile(), Table({}))
-    s.predictor = Table({1: (1000.0, 1000.0), 2: (5.0, 5.0), 4: (1000.0, 1000.0), 3: (50.0, 50.0)})
+    s.predictor = Table({1: (1000.0, 1000.0), 2: (5.0, 5.0), 4: (1000.0, 1000.0), 3: (50.0, 50.0), 5: (50.0, 50.0)})
     for jid, limit in ((1, 1000.0), (2, 5.0), (4, 1000.0)):  # best fit: 1 and 2 fill leaf 0, 4 goes to leaf 1
         s.submit(JobSpec(jid, 0.0, tasks=1, nodes=1, time_limit=limit), 0.0)
     s.cycle(0.0)
@@ -172,6 +173,16 @@ def test_forecasts_relax_a_switch_constraint_when_its_wait_runs_out() -> None:
     s.submit(wide, 10.0)
     assert not s.cycle(10.0).starts  # two free nodes, but in two leaves: it waits for its switch
     assert forward_starts(s, 20.0, "point") == {3: 110.0}  # submit + maxwait, then spread over both leaves
+
+    # QA: held (or waiting on a dependency), a job's switch wait ran from its submission, so it was spent when
+    # it was released; it runs from when the job could first start, as Slurm's clock starts
+    late = JobSpec(5, 10.0, tasks=2, nodes=2, switches=1, switches_wait=100.0, time_limit=50.0, held=True)
+    s.submit(late, 10.0)
+    s.cancel(3)
+    s.held[5] = replace(s.held[5], spec=replace(late, held=False))  # released at 200
+    assert not s.cycle(200.0).starts and not s.cycle(250.0).starts  # its own wait: not over at 250
+    assert forward_starts(s, 250.0, "point") == {5: 300.0}
+    assert [p.job_id for p in s.cycle(300.0).starts] == [5]
 
 
 def test_the_forecasters_learned_errors_survive_a_restart(tmp_path: Path) -> None:
