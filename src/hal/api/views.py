@@ -63,6 +63,8 @@ def ended_reason(row: Row) -> str | None:
     cause = str(row.get("cause") or "")
     if cause.startswith(("stage-out", "outputs never staged out", "declared output")):
         return "BurstBufferOperation"
+    if cause.startswith("rejected"):  # the cluster file changed under it (a restart): it can never be placed
+        return "BadConstraints"
     return "JobLaunchFailure"  # exit code 0 and FAILED: it never ran (inputs, output files, folders, its data)
 
 

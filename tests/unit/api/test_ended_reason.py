@@ -15,5 +15,7 @@ def test_a_failed_job_with_exit_code_zero_is_not_a_nonzero_exit() -> None:
     )
     assert ended_reason({**row, "exit_code": None, "cause": "stage-in failed: source missing"}) == "JobLaunchFailure"
     assert ended_reason({**row, "exit_code": 0, "cause": "declared output(s) not written"}) == "BurstBufferOperation"
+    rejected = "rejected: job 4: needs 11 nodes within one switch; the largest has 8"  # a restart, a new topology
+    assert ended_reason({**row, "exit_code": None, "cause": rejected}) == "BadConstraints"
     assert ended_reason({"state": "TIMEOUT", "exit_code": 0}) == "TimeLimit"
     assert ended_reason({"state": "COMPLETED", "exit_code": 0}) is None
