@@ -78,3 +78,29 @@ def test_switch_and_segment_requests_on_a_tree_without_a_profile(tmp_path: Path)
         assert "placement score parts" in said and "switch" in said and "did not record" not in said
     finally:
         live.stop()
+
+
+def test_explain_shows_the_placements_a_waiting_topology_job_could_take_now(tmp_path: Path) -> None:
+    """QA: for a pending job `hal explain` said only that parts are recorded when it starts. A job held by
+    --switches=1 while one node is free in each of two switches is shown the placements free right now."""
+    cluster = tmp_path / "c.toml"
+    cluster.write_text(TREE)
+    live = LiveServer(tmp_path, cluster=cluster)
+    live.start()
+    try:
+        busy = [
+            live.cli("submit", "--parsable", "-w", node, "-N", "1", "--exclusive", "-t", "5", "--wrap", "sleep 120",
+                     check=True).stdout.strip()
+            for node in ("n000", "n002", "n004", "n005", "n006", "n007")
+        ]  # fmt: skip
+        for job in busy:
+            _nodes(live, job)
+        held = live.cli("submit", "--parsable", "-N", "2", "--exclusive", "--switches=1@10:00", "-t", "1:00",
+                        "--wrap", "true", check=True).stdout.strip()  # fmt: skip
+        time.sleep(1.0)
+        said = " ".join(live.cli("explain", held, check=True).stdout.split())
+        assert "reason=Topology" in said and "placements free right now" in said and "candidate 1" in said, said
+        assert "rack" in said  # n001 and n003: two switches of one rack
+        live.cli("cancel", held, *busy, check=True)
+    finally:
+        live.stop()

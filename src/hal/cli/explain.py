@@ -107,14 +107,18 @@ def _pending(rec: dict[str, Any]) -> None:
     if rec.get("predicted_start"):
         p90 = f", by {stamp(rec['predicted_start_p90'])} at 90%" if rec.get("predicted_start_p90") else ""
         out.print(f"  planned start: {stamp(rec['predicted_start'])}{p90}")
-    out.print("  (placement parts are recorded when it starts)")
 
 
 def _advice(c: Any, job: str) -> None:
     """The fix to try: a shorter --time when this user's jobs of this name finished well inside theirs."""
     from hal.cli.live import duration, stamp
 
-    got = c.advice(job).get("time")
+    advice = c.advice(job)
+    if advice.get("candidates"):
+        rows = [(f"candidate {i + 1}", p) for i, p in enumerate(advice["candidates"])]
+        title = "placements free right now (lower total wins; its --switches/--segment/--topology may refuse them)"
+        out.print(_parts_table(title, rows))
+    got = advice.get("time")
     if not got:
         return
     limit, ran = duration(got["time_limit"]), f"your last {got['runs']} jobs of this name ran at most"

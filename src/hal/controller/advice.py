@@ -41,3 +41,19 @@ def time_advice(ctl: Any, job_id: int) -> dict[str, Any] | None:
         "planned_start_with": then_start,
         "sooner": then_start is not None and (now_start is None or then_start < now_start - 60.0),
     }
+
+
+def candidates(ctl: Any, job_id: int, k: int = 3) -> list[dict[str, Any]]:
+    """For a pending job on a topology-aware cluster: the best placements the machine offers it right now (one
+    domain each, cheapest score first) with their score parts; empty when nothing fits now or the selector
+    keeps no score (first fit). Its --switches, --segment or required level may still refuse them."""
+    from hal.engine.plugins.placement_explain import alternatives
+    from hal.engine.plugins.topology import TopologySelector
+
+    with ctl.lock:
+        sched = ctl.sched
+        item = sched.held.get(job_id) or next((w for w in sched.queue.items() if w.spec.job_id == job_id), None)
+        sel = getattr(ctl.book.select, "inner", ctl.book.select)
+        if item is None or not isinstance(sel, TopologySelector):
+            return []
+        return [p.as_dict() for p in alternatives(sel, ctl.book, item.req, k)]
