@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,6 +13,8 @@ from hal.model.topology import Topology
 from hal.textfile import read_text
 
 _PAIR = re.compile(r"(\w+)=(\S+)")
+
+log = logging.getLogger("hal.topology")
 
 
 KNOWN_KEYS = {"switchname", "switches", "nodes", "linkspeed", "blockname", "blocksizes"}
@@ -87,9 +90,12 @@ def _owner(entries: list[tuple[int, dict[str, str]]], key: str, node_names: Sequ
     for lineno, rec in entries:
         if "nodes" not in rec:
             continue
-        for node in _expand(rec["nodes"], lineno):
-            if node not in known:
-                raise TopologyConfError(f"line {lineno}: node {node!r} is not in the cluster")
+        names = _expand(rec["nodes"], lineno)
+        strangers = [n for n in names if n not in known]
+        if strangers:  # a site's file names login or retired nodes: slurmctld logs them and goes on
+            more = f" and {len(strangers) - 3} more" if len(strangers) > 3 else ""
+            log.warning("topology.conf line %d: %s%s not in the cluster; ignored", lineno, strangers[:3], more)
+        for node in (n for n in names if n in known):
             if node in owner:
                 raise TopologyConfError(f"line {lineno}: node {node!r} is already under {owner[node]!r}")
             owner[node] = rec[key]

@@ -78,7 +78,6 @@ def test_block_sizes_make_aligned_aggregations() -> None:
     ("text", "message"),
     [
         ("SwitchName=s0 Nodes=dev[0-10]\n", "without a switch"),
-        ("SwitchName=s0 Nodes=dev[0-11],gpu1\n", "not in the cluster"),
         ("SwitchName=s0 Nodes=dev[0-11]\nSwitchName=s1 Switches=s9\n", "not defined"),
         ("BlockName=b Nodes=dev[0-11]\nSwitchName=s Nodes=dev0\n", "either"),
         ("SwitchName=s0 Nodes=dev[11-0]\n", "line 1: .* the range '11-0' runs backwards"),
@@ -198,3 +197,10 @@ def test_first_and_best_fit_keep_jobs_inside_one_fabric_too() -> None:
         assert "every domain a job may span" in (
             book.impossible(request_of(JobSpec(3, 0.0, tasks=10, nodes=10, exclusive=True), table.space)) or ""
         )
+
+
+def test_names_outside_the_cluster_are_ignored_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    """Slurm logs them ('Invalid hostnames in switch configuration') and goes on; a site's file lists login nodes."""
+    topo = parse_topology_conf("SwitchName=s0 Nodes=dev[0-11],login[1-2]\n", NODES)
+    assert topo.paths[0] == ("s0",)
+    assert "['login1', 'login2'] not in the cluster; ignored" in caplog.text
