@@ -117,8 +117,10 @@ class Client:
         }
         return dict(self._call("POST", "/v1/jobs", json=body).json())
 
-    def get(self, job: int | str) -> dict[str, Any]:
-        return dict(self._call("GET", f"/v1/jobs/{job}").json())
+    def get(self, job: int | str, start: bool = False) -> dict[str, Any]:
+        """A job (an array's summary); ``start``: with a pending job's forecast start (p50, p90)."""
+        params = {"start": True} if start else None
+        return dict(self._call("GET", f"/v1/jobs/{job}", params=params).json())
 
     def list(self, state: str | None = None, all_users: bool = False, **filters: Any) -> builtins.list[dict[str, Any]]:
         params = {k: v for k, v in {"state": state, "all_users": all_users, **filters}.items() if v is not None}

@@ -149,7 +149,11 @@ def test_a_held_task_behind_a_limit_gets_no_forecast_and_delays_none(tmp_path: P
         while ctl.store.get(tasks[0])["state"] != "RUNNING":  # type: ignore[index]
             assert time.monotonic() < deadline
             time.sleep(0.05)
-        starts = ctl.start_estimates()
+        rows = [ctl.store.get(t) or {} for t in tasks[1:]]
+        assert ctl.annotate(rows)[0]["reason"] and ctl.board._cost == 0.0  # QA: a listing forecast every time
+        starts = ctl.board.estimates(ctl)
+        made = ctl.board._made
+        assert ctl.board.estimates(ctl, set(tasks[1:])) is starts and ctl.board._made == made  # reused, not redone
         assert tasks[2] not in starts or starts[tasks[2]].finite()[0] is None  # held: no forecast
         assert starts[tasks[1]].finite()[0] is not None and starts[tasks[3]].finite()[0] is not None
         assert starts[tasks[3]].p50 > starts[tasks[1]].p50  # one lane: task 3 after task 1, task 2 skipped

@@ -155,6 +155,9 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
         limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
         after: Annotated[int | None, Query(description="page on: only jobs with a larger id")] = None,
         detail: Annotated[bool, Query(description="add each job's request details, as GET /v1/jobs/ID")] = False,
+        start: Annotated[
+            bool, Query(description="forecast pending jobs' starts, p50 and p90 (squeue --start)")
+        ] = False,
     ) -> dict[str, Any]:
         if user is not None and not who.may_see(user):
             raise HTTPException(403, "only admins may list other users' jobs")
@@ -162,11 +165,12 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
         states = [s.strip().upper() for s in state.split(",") if s.strip()] if state else None
         rows = ctl.store.query(owner, states, partition, since, until, limit=limit, after=after)
         now = ctl.clock()
-        return {"jobs": [record(r, now, detail) for r in running_ends(ctl, ctl.annotate(rows))]}
+        return {"jobs": [record(r, now, detail) for r in running_ends(ctl, ctl.annotate(rows, start))]}
 
-    def _visible(ref: str, who: Identity) -> list[dict[str, Any]]:
+    def _visible(ref: str, who: Identity, start: bool = False) -> list[dict[str, Any]]:
         ids = ctl.resolve(ref)
-        rows = ctl.annotate(ctl.store.query(job_ids=ids) if len(ids) > 1 else [r for r in [ctl.store.get(ids[0])] if r])
+        found = ctl.store.query(job_ids=ids) if len(ids) > 1 else [r for r in [ctl.store.get(ids[0])] if r]
+        rows = ctl.annotate(found, start)
         rows = running_ends(ctl, rows)
         rows = [r for r in rows if r["id"] in set(ids)]
         if not rows:
@@ -176,8 +180,8 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
         return rows
 
     @app.get("/v1/jobs/{ref}")
-    def get_job(ref: str, who: Who, detail: bool = True) -> dict[str, Any]:
-        rows = _visible(ref, who)
+    def get_job(ref: str, who: Who, detail: bool = True, start: bool = False) -> dict[str, Any]:
+        rows = _visible(ref, who, start)
         now = ctl.clock()
         recs = [record(r, now, detail) for r in rows]
         for rec in recs:

@@ -23,6 +23,7 @@ from hal.cli.simulate import (
     applicable,
     check_machine,
     cleaning_of,
+    default_placement,
     gbm_from_file,
     placement_topology_default,
     summary_table,
@@ -46,8 +47,12 @@ def compare(
     procs: Annotated[int | None, typer.Option(help="machine size (default: trace header)")] = None,
     cluster: Annotated[Path | None, typer.Option(help="cluster description TOML")] = None,
     placement: Annotated[
-        str, typer.Option(help="firstfit|bestfit|topology (with --cluster) for the BACKFILL:ORDER policies")
-    ] = "firstfit",
+        str | None,
+        typer.Option(
+            help="firstfit|bestfit|topology (with --cluster) for the BACKFILL:ORDER policies (default: topology "
+            "when the cluster file has a [topology], as hal server places)"
+        ),
+    ] = None,
     gpus: Annotated[
         bool, typer.Option("--gpus", help="with --cluster: each trace processor is a GPU (the AI traces)")
     ] = False,
@@ -68,6 +73,7 @@ def compare(
     if model is not None and estimate not in GBM_NAMES:
         raise fail(f"--model needs --estimate gbm or gbm-regress, not {estimate}")
     try:
+        placement = default_placement(placement, cluster)
         check_machine(procs, cluster, placement)
         make_predictor(estimate)  # names the valid estimates if this one is not
         names = [p.strip() for p in policies.split(",") if p.strip()]

@@ -155,7 +155,7 @@ def explain(
     from hal.cli.live import client
 
     with client() as c:
-        rec = c.get(job)
+        rec = c.get(job, start=True)
     out.print(
         f"job {rec['id']}: {rec['state']} reason={rec.get('reason') or 'None'} nodes={rec.get('nodelist') or '-'}"
     )

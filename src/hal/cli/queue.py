@@ -99,6 +99,7 @@ def queue(
             squeue_format.sort_jobs([], sort)  # checks the keys before asking the server
     except ValueError as exc:
         raise fail(str(exc)) from None
+    forecast = start or "S" in _codes(fmt or "") or "S" in (sort or "")  # %S, -S S: the forecast start too
     states, keep = parse_states(state or ",".join(["PENDING", *ACTIVE]))
     ended = keep is not None and bool(keep - {"PENDING", *ACTIVE})
     with client() as c:
@@ -110,7 +111,9 @@ def queue(
         since = time.time() - 300.0 if ended else None
         if me:
             user, all_users = c.whoami()["user"], False
-        jobs = every_job(c, state=states, all_users=all_users, user=user, partition=partition, since=since)
+        jobs = every_job(
+            c, state=states, all_users=all_users, user=user, partition=partition, since=since, start=forecast or None
+        )
         summary = c.summary()
     jobs = [j for j in jobs if keep is None or j["state"] in keep]
     if jobs_only:
@@ -136,3 +139,7 @@ def queue(
         out.print(
             f"[dim]cluster: {summary['pending']} pending, {summary['running']} running, {summary['users']} user(s)[/]"
         )
+
+
+def _codes(fmt: str) -> set[str]:
+    return {m.group(3) for m in squeue_format.CODE.finditer(fmt)}

@@ -97,7 +97,7 @@ def _data_lines(j: dict[str, Any]) -> list[str]:
 def show(job: Annotated[str, typer.Argument(help="job id (12, 12_3)")], json_out: bool = JsonOpt) -> None:
     """Everything HAL knows about one job (for an array id: each task)."""
     with client() as c:
-        rec = c.get(job)
+        rec = c.get(job, start=True)
     if json_out:
         emit_json(rec)
         return

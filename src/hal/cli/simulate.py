@@ -98,6 +98,13 @@ def given_on_command_line(ctx: typer.Context, name: str) -> bool:
     return source is not None and source.name == "COMMANDLINE"
 
 
+def default_placement(placement: str | None, cluster: Path | None) -> str:
+    """The placement asked for, else what `hal server` uses on this cluster file: topology when it has a tree."""
+    if placement is not None:
+        return placement
+    return "topology" if placement_topology_default(cluster) else "firstfit"
+
+
 def placement_topology_default(cluster: Path | None) -> bool:
     """Whether a profile without a placement key places on a tree: with a cluster file that has one."""
     if cluster is None:
@@ -175,7 +182,7 @@ RL_IGNORED: dict[str, Callable[[dict[str, Any]], bool]] = {
     "--estimate": lambda a: a["estimate"] != "user",
     "--model": lambda a: a["model"] is not None,
     "--backfill-order": lambda a: a["backfill_order"] != "queue",
-    "--placement": lambda a: a["placement"] != "firstfit",
+    "--placement": lambda a: a["placement"] is not None,
     "--topology-reserve": lambda a: bool(a["topology_reserve"]),
     "--whole-nodes": lambda a: a["whole_nodes"],
     "--gpus": lambda a: a["gpus"],
@@ -198,7 +205,13 @@ def simulate(
     backfill_order: Annotated[str, typer.Option(help="queue|sjf (EASY-SJBF)")] = "queue",
     estimate: Annotated[str, typer.Option(help="user|actual|last2|gbm|gbm-regress: what the planner uses")] = "user",
     model: Annotated[Path | None, typer.Option(help="gbm: start from a saved model file (hal predict-eval)")] = None,
-    placement: Annotated[str, typer.Option(help="firstfit|bestfit|topology (with --cluster)")] = "firstfit",
+    placement: Annotated[
+        str | None,
+        typer.Option(
+            help="firstfit|bestfit|topology (with --cluster; default: topology when the cluster file has a "
+            "[topology], as hal server places)"
+        ),
+    ] = None,
     profile: Annotated[
         Path | None,
         typer.Option(
@@ -254,6 +267,7 @@ def simulate(
     if topology_reserve and not whole_nodes:  # it holds whole-node jobs; trace jobs are tasks without it
         raise fail("--topology-reserve holds multi-node jobs for their fewest leaves: it needs --whole-nodes")
     try:
+        placement = default_placement(placement, cluster)
         check_machine(procs, cluster, placement)
     except ValueError as exc:
         raise fail(str(exc)) from None

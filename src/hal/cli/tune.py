@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from hal.cli.common import err, fail, note_workload, out, report_problems, writable_files
-from hal.cli.simulate import check_machine
+from hal.cli.simulate import check_machine, default_placement
 from hal.engine.plugins.tuned import TunedArgs
 from hal.engine.predict.registry import make_predictor
 from hal.engine.profile import Profile
@@ -41,7 +41,13 @@ def tune(
         Path | None,
         typer.Option(help="cluster description TOML: simulate on its nodes and partitions (as hal simulate --cluster)"),
     ] = None,
-    placement: Annotated[str, typer.Option(help="firstfit|bestfit|topology (with --cluster)")] = "firstfit",
+    placement: Annotated[
+        str | None,
+        typer.Option(
+            help="firstfit|bestfit|topology (with --cluster; default: topology when the cluster file has a "
+            "[topology], as hal server places)"
+        ),
+    ] = None,
     gpus: Annotated[
         bool, typer.Option("--gpus", help="with --cluster: each trace processor is a GPU (the AI traces)")
     ] = False,
@@ -68,6 +74,7 @@ def tune(
         make_predictor(estimate)  # likewise for the estimate
         if s0 < t0 + tn:
             raise ValueError(f"the test slice {s0}:{sn} overlaps or precedes the training slice {t0}:{tn}")
+        placement = default_placement(placement, cluster)
         check_machine(procs, cluster, placement)
         swf, workload = load(trace, SimOptions(procs=procs, cluster=cluster, gpus=gpus))
         machine: Machine = cluster_machine(cluster) if cluster is not None else workload.capacity

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
+import threading
+import time
 from contextlib import suppress
 from dataclasses import replace
 from pathlib import Path
@@ -17,6 +20,7 @@ from hal.model.job import Dependency, DependencyKind, JobSpec
 
 log = logging.getLogger("hal.controller")
 STATE_FILE = "start-forecasts.json"
+MIN_AGE = 2.0  # seconds a forecast of an unchanged-enough queue is reused
 
 
 class StartBoard:
@@ -30,22 +34,51 @@ class StartBoard:
     def __init__(self, members: int = 10) -> None:
         self.forecaster = Forecaster(members=members)
         self._cache: tuple[tuple[int, int, int], dict[int, StartEstimate]] = ((-1, -1, -1), {})
+        self._made = -math.inf  # monotonic time of the cached forecasts
+        self._cost = 0.0  # seconds the last forecast took
+        self._busy = threading.Lock()  # one forecast at a time: concurrent listings share it
+        self._covered: set[int] = set()  # the jobs pending when the cached forecasts were made
 
-    def estimates(self, ctl: Any) -> dict[int, StartEstimate]:
-        """``ctl``: the controller (its scheduler, lock, cycle count, clock, and array gates)."""
+    def estimates(self, ctl: Any, wanted: set[int] | None = None) -> dict[int, StartEstimate]:
+        """``ctl``: the controller (its scheduler, lock, cycle count, clock, and array gates). The forecasts are
+        reused while they cover the ``wanted`` jobs and are younger than 4x what they cost to make (at least
+        MIN_AGE): with thousands of pending jobs a forecast takes seconds, and every listing made one. While one
+        is being made, other callers get the last ones (or wait for it if there are none)."""
+        if self._usable(ctl, wanted):
+            return self._cache[1]
+        if not self._busy.acquire(blocking=self._made == -math.inf):
+            return self._cache[1]
+        try:
+            if self._usable(ctl, wanted):  # made by the caller we waited for
+                return self._cache[1]
+            with ctl.lock:
+                key = (ctl.cycles, ctl.sched.epoch, len(ctl.gated))
+                snap, now = ctl.sched.clone(history=False), ctl.clock()  # never given submissions
+                covered = {j for j, lv in ctl.live.items() if lv.state == "PENDING"}  # held ones get none
+                behind_limits(snap, ctl, now)
+                forecaster = self.forecaster.fork()
+            t0 = time.monotonic()
+            try:
+                self._cache = (key, forecaster.starts(snap, now))
+            except Exception:  # forecasts are advice: a fault in them must never take the job listings down
+                log.exception("start forecasts failed; jobs are listed without them")
+                self._cache = (key, {})
+            self._made, self._covered = time.monotonic(), covered
+            self._cost = self._made - t0
+        finally:
+            self._busy.release()
+        return self._cache[1]
+
+    def _usable(self, ctl: Any, wanted: set[int] | None) -> bool:
+        if self._made == -math.inf:
+            return False
         with ctl.lock:
             key = (ctl.cycles, ctl.sched.epoch, len(ctl.gated))
-            if self._cache[0] == key:
-                return self._cache[1]
-            snap, now = ctl.sched.clone(history=False), ctl.clock()  # never given submissions
-            behind_limits(snap, ctl, now)
-            forecaster = self.forecaster.fork()
-        try:
-            self._cache = (key, forecaster.starts(snap, now))
-        except Exception:  # forecasts are advice: a fault in them must never take the job listings down
-            log.exception("start forecasts failed; jobs are listed without them")
-            self._cache = (key, {})
-        return self._cache[1]
+            live = {j for j in wanted or () if j in ctl.live and ctl.live[j].state == "PENDING"}
+        if self._cache[0] == key:
+            return True
+        young = time.monotonic() - self._made < max(MIN_AGE, 4.0 * self._cost)
+        return young and live <= self._covered
 
     def save(self, path: Path) -> None:
         """Keep what the forecaster learned across a restart (else p90s narrow to the bare upper plan)."""

@@ -69,7 +69,7 @@ def test_cli_checks_what_gpus_and_segment_need(tmp_path: Path) -> None:
     assert ok.exit_code == 0 and "on 32 GPUs" in said and "in fewest leaves" in said, said
     for args, message in [
         (["--gpus"], "need a cluster file"),
-        ([*on, "--segment"], "needs --gpus and --placement topology"),
+        ([*on, "--segment", "--placement", "firstfit"], "needs --gpus and --placement topology"),
         ([*on, "--whole-nodes"], "give one of them"),
         (["--setup", "rlscheduler", "--gpus"], "drop --gpus"),
     ]:
