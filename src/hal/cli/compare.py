@@ -73,8 +73,8 @@ def compare(
     if model is not None and estimate not in GBM_NAMES:
         raise fail(f"--model needs --estimate gbm or gbm-regress, not {estimate}")
     try:
+        check_machine(procs, cluster, placement or "firstfit")
         placement = default_placement(placement, cluster)
-        check_machine(procs, cluster, placement)
         make_predictor(estimate)  # names the valid estimates if this one is not
         names = [p.strip() for p in policies.split(",") if p.strip()]
         profiles = [(name, applicable(policy_of(name, placement, cluster))) for name in names]

@@ -267,8 +267,8 @@ def simulate(
     if topology_reserve and not whole_nodes:  # it holds whole-node jobs; trace jobs are tasks without it
         raise fail("--topology-reserve holds multi-node jobs for their fewest leaves: it needs --whole-nodes")
     try:
+        check_machine(procs, cluster, placement or "firstfit")
         placement = default_placement(placement, cluster)
-        check_machine(procs, cluster, placement)
     except ValueError as exc:
         raise fail(str(exc)) from None
     if min_runtime < 0:

@@ -74,8 +74,8 @@ def tune(
         make_predictor(estimate)  # likewise for the estimate
         if s0 < t0 + tn:
             raise ValueError(f"the test slice {s0}:{sn} overlaps or precedes the training slice {t0}:{tn}")
+        check_machine(procs, cluster, placement or "firstfit")
         placement = default_placement(placement, cluster)
-        check_machine(procs, cluster, placement)
         swf, workload = load(trace, SimOptions(procs=procs, cluster=cluster, gpus=gpus))
         machine: Machine = cluster_machine(cluster) if cluster is not None else workload.capacity
     except (TraceError, ValueError) as exc:

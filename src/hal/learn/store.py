@@ -8,6 +8,7 @@ load continues from the same data). Anything wrong gives ``ModelFileError`` sayi
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import math
@@ -27,7 +28,7 @@ from hal.engine.predict.gbm import INPUTS, SELECTED, GbmPredictor, Trainer, comp
 from hal.engine.predict.trees import GbmConfig
 
 FORMAT = "hal-runtime-model"
-VERSION = 1
+VERSION = 2  # 2: meta.json holds each member's sha256 (a damaged tree text crashed LightGBM natively)
 BOOSTERS = {"select": len(SELECTED), "regress": 1}  # boosters a model of each mode holds
 
 
@@ -110,14 +111,16 @@ def save_model(predictor: GbmPredictor, path: str | Path) -> None:
         ),
         pending_guess=np.asarray([np.nan if g is None else g for _, g in predictor.pending.values()], np.float64),
     )
+    members = {f"booster_{i}.txt": text.encode() for i, text in enumerate(predictor.model.texts)}
+    members["window.npz"] = window.getvalue()
+    meta["sha256"] = {name: hashlib.sha256(data).hexdigest() for name, data in members.items()}
     target = Path(path)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             zf.writestr("meta.json", json.dumps(meta))
-            for i, text in enumerate(predictor.model.texts):
-                zf.writestr(f"booster_{i}.txt", text)
-            zf.writestr("window.npz", window.getvalue())
+            for name, data in members.items():
+                zf.writestr(name, data)
         os.replace(tmp, target)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
@@ -131,8 +134,10 @@ def load_model(path: str | Path, trainer: Trainer | None = None) -> GbmPredictor
         with zipfile.ZipFile(path) as zf:
             meta = json.loads(zf.read("meta.json"))
             _check(meta, where)
-            texts = [zf.read(f"booster_{i}.txt").decode() for i in range(int(meta["boosters"]))]
-            rows, targets, residuals, frozen = _window(zf.read("window.npz"))
+            names = [f"booster_{i}.txt" for i in range(int(meta["boosters"]))]
+            data = {name: _verified(zf, name, meta, where) for name in [*names, "window.npz"]}
+            texts = [data[name].decode() for name in names]
+            rows, targets, residuals, frozen = _window(data["window.npz"])
     except FileNotFoundError as exc:
         raise ModelFileError(f"model file not found: {where}") from exc
     except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, UnicodeDecodeError) as exc:
@@ -181,6 +186,16 @@ def load_model(path: str | Path, trainer: Trainer | None = None) -> GbmPredictor
     pred.inputs = deque(inputs, maxlen=cfg.window)
     pred.targets = deque(outputs, maxlen=cfg.window)
     return pred
+
+
+def _verified(zf: zipfile.ZipFile, name: str, meta: dict[str, Any], where: str) -> bytes:
+    """A member whose bytes match the checksum saved with them: LightGBM aborts the whole process (no exception)
+    on some damaged tree texts, so nothing unverified reaches it."""
+    data = zf.read(name)
+    want = meta.get("sha256", {}).get(name) if isinstance(meta.get("sha256"), dict) else None
+    if want is None or hashlib.sha256(data).hexdigest() != want:
+        raise ModelFileError(f"{where}: {name} is damaged (its checksum does not match the one saved with it)")
+    return data
 
 
 def _window(data: bytes) -> tuple[Any, Any, Any, tuple[Any, Any, Any]]:

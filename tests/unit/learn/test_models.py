@@ -84,7 +84,7 @@ def test_a_save_that_fails_keeps_the_model_that_was_there(
     assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["model.hal"]
 
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated", "version", "booster", "selected", "missing"])
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "version", "booster", "half", "selected", "missing"])
 def test_bad_model_files_fail_clearly_and_fall_back(tmp_path: Path, sample_history: History, damage: str) -> None:
     path = tmp_path / "model.hal"
     if damage != "missing":
@@ -93,13 +93,15 @@ def test_bad_model_files_fail_clearly_and_fall_back(tmp_path: Path, sample_histo
         path.write_bytes(b"not a model at all")
     elif damage == "truncated":
         path.write_bytes(path.read_bytes()[:200])
-    elif damage in ("version", "booster", "selected"):
+    elif damage in ("version", "booster", "half", "selected"):
         with zipfile.ZipFile(path) as zf:
             parts = {n: zf.read(n) for n in zf.namelist()}
         if damage == "version":
-            parts["meta.json"] = parts["meta.json"].replace(b'"version": 1', b'"version": 99')
+            parts["meta.json"] = parts["meta.json"].replace(b'"version": 2', b'"version": 99')
         elif damage == "selected":  # made by a HAL that chose among other candidates: its boosters mean other things
             parts["meta.json"] = parts["meta.json"].replace(b'"selected": ["', b'"selected": ["user_last", "')
+        elif damage == "half":  # QA: half a tree text in a valid zip aborted the process inside LightGBM
+            parts["booster_0.txt"] = parts["booster_0.txt"][: len(parts["booster_0.txt"]) // 2]
         else:
             parts["booster_0.txt"] = b"tree\nnonsense=1\n"
         with zipfile.ZipFile(path, "w") as zf:
