@@ -282,7 +282,8 @@ class Forecaster:
         return self.calibrated(now, self.ensemble(s, now, wanted, horizon))
 
     def calibrated(self, now: float, raw: dict[int, StartEstimate]) -> dict[int, StartEstimate]:
-        """``raw`` with each wait to p90 scaled by the 90th percentile of past scores; records first forecasts."""
+        """``raw`` with each wait to p90 scaled by the 90th percentile of past scores (never narrowed); records
+        first forecasts."""
         if len(self.told) > 8 * self.window:  # jobs cancelled before they started are never reported
             for jid in list(self.told)[: self.window]:
                 del self.told[jid]
@@ -290,7 +291,9 @@ class Forecaster:
             self.told.setdefault(jid, (now, est.p90))
         if len(self.scores) < self.min_bin:
             return raw
-        q = float(np.quantile(np.fromiter(self.scores, np.float64), 0.9))
+        # Widening only: a burst of jobs that started long before their p90 (an array draining in seconds) made
+        # q 0.07 live, which put every p90 on its p50, and jobs then started after both (QA).
+        q = max(float(np.quantile(np.fromiter(self.scores, np.float64), 0.9)), 1.0)
         return {j: replace(e, p90=max(e.p50, now + q * (e.p90 - now))) for j, e in raw.items()}
 
     def ensemble(

@@ -134,6 +134,11 @@ def test_p90_is_scaled_by_how_earlier_forecasts_fared() -> None:
         f.started(job, 20.0)
     got = f.calibrated(7.0, raw)
     assert all(got[j].p90 == 7.0 + 2.0 * (raw[j].p90 - 7.0) and got[j].p50 == raw[j].p50 for j in raw)
+    early = Forecaster(members=9)  # QA: jobs that all started long before their p90 (an array draining fast)
+    for job in range(100, 140):
+        early.calibrated(0.0, {job: StartEstimate(job, 5.0, 100.0)})
+        early.started(job, 7.0)  # scores 0.07: the p90s were narrowed onto the p50s, and then missed
+    assert early.calibrated(7.0, raw) == raw  # never narrower than the ensemble's own spread
 
 
 def test_clone_without_history_keeps_what_held_jobs_wait_for() -> None:
