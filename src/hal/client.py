@@ -19,6 +19,7 @@ import httpx
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "PREEMPTED", "OUT_OF_MEMORY"}
 
 
+SUBMIT_RETRY = 120.0  # s a submission whose answer was lost is retried (same idempotency key) while it restarts
 RESTART_WAIT = 600.0  # s a waiter keeps trying to reach a controller that went away (a restart, an upgrade)
 
 
@@ -28,6 +29,7 @@ class HalError(RuntimeError):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
+        self.sent = False  # status 0: True when the request may have reached the server before the link failed
 
 
 def _home() -> Path:
@@ -78,11 +80,15 @@ class Client:
         try:
             resp = self._http.request(method, path, **kw)
         except httpx.TimeoutException as exc:  # it is there, and busy: not the 'is one running?' case
-            raise HalError(0, f"the HAL server at {self.url} did not answer in time ({exc or 'timeout'})") from None
+            error = HalError(0, f"the HAL server at {self.url} did not answer in time ({exc or 'timeout'})")
+            error.sent = not isinstance(exc, httpx.ConnectTimeout)
+            raise error from None
         except httpx.TransportError as exc:
-            raise HalError(
+            error = HalError(
                 0, f"cannot reach the HAL server at {self.url}: {exc} (is one running? start it with hal server)"
-            ) from None
+            )
+            error.sent = not isinstance(exc, httpx.ConnectError)  # the request went out; the answer was lost
+            raise error from None
         if resp.status_code >= 400:
             try:
                 detail = resp.json().get("detail", resp.text)
@@ -115,7 +121,25 @@ class Client:
             "idempotency_key": idempotency_key or str(uuid.uuid4()),
             "args": list(args or []),
         }
-        return dict(self._call("POST", "/v1/jobs", json=body).json())
+        return self._submitted(body)
+
+    def _submitted(self, body: dict[str, Any]) -> dict[str, Any]:
+        """POST the submission; when the answer is lost after the request went out (the controller was killed or
+        restarted), ask again with the same idempotency key until it answers: the job was made at most once,
+        and a retry by hand would have made it twice (QA: a 5,000-task array was committed, the CLI said it
+        could not reach the server)."""
+        gone_since: float | None = None
+        while True:
+            try:
+                return dict(self._call("POST", "/v1/jobs", json=body).json())
+            except HalError as exc:
+                if exc.status != 0 or not (exc.sent or gone_since is not None):
+                    raise
+                gone_since = gone_since or time.monotonic()
+                if time.monotonic() - gone_since > SUBMIT_RETRY:
+                    raise HalError(0, f"{exc}; the submission may have been accepted: check hal queue") from None
+                time.sleep(1.0)
+                self._reconnect()
 
     def get(self, job: int | str, start: bool = False) -> dict[str, Any]:
         """A job (an array's summary); ``start``: with a pending job's forecast start (p50, p90)."""
