@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from hal.controller.option_values import (
+    MAX_COUNT,
     WHOLE_MEMORY,
     DirectiveError,
     comment_option,
@@ -225,6 +226,8 @@ def _gpu_parts(key: str, text: str) -> tuple[str, str]:
             parts.append("1")
     if len(parts) > 2 or not parts[-1].isdigit() or (len(parts) == 2 and not GPU_TYPE.fullmatch(parts[0])):
         raise DirectiveError(f"--{key}={text!r}: give a whole count, with a GPU type before it if any (a100:2)")
+    if int(parts[-1]) > MAX_COUNT:
+        raise DirectiveError(f"--{key}={text}: too many GPUs (at most {MAX_COUNT:,})")
     return (parts[0] if len(parts) == 2 else "", parts[-1])
 
 

@@ -10,6 +10,8 @@ from datetime import datetime, time, timedelta
 from hal.clusterfile import ClusterFileError, parse_mem_mb
 
 MAX_ARRAY_TASKS = 10_000
+MAX_COUNT = 2**31 - 1  # counts and MB, as Slurm's 32-bit fields: products of two stay inside 64-bit arrays
+MAX_SECONDS = 100 * 365 * 86400.0  # --time and --begin
 MAX_ARRAY_INDEX = 1_000_000
 DEP_KINDS = ("after", "afterany", "afterok", "afternotok")
 
@@ -38,11 +40,21 @@ def parse_time(text: str) -> float | None:
         seconds = (a or 0) * 60 + b
     else:
         seconds = (a or 0) * 60
+    if seconds > MAX_SECONDS:
+        raise DirectiveError(f"--time={text}: more than 100 years; use UNLIMITED for no limit")
     return float(seconds) if seconds > 0 else None
 
 
 def parse_begin(text: str, now: float) -> float:
-    text = text.strip()
+    """Slurm's --begin forms, at most a century ahead (now+99999999999999999999 was accepted, and listing the job
+    then crashed on a time past what the platform's clock holds)."""
+    at = _begin(text.strip(), now)
+    if at > now + MAX_SECONDS:
+        raise DirectiveError(f"--begin={text}: more than 100 years ahead")
+    return at
+
+
+def _begin(text: str, now: float) -> float:
     m = re.match(r"^now\+(\d+)(seconds|second|s|minutes|minute|min|m|hours|hour|h|days|day|d)?$", text)
     if m:
         unit = (m.group(2) or "s")[0]
@@ -134,7 +146,7 @@ def int_option(options: dict[str, str], key: str, default: int | None, low: int 
     if key not in options:
         return default
     text = options[key]
-    if key == "nodes" and "-" in text:
+    if key == "nodes" and "-" in text[1:]:
         text = text.split("-", 1)[0]  # a range: the minimum is what we plan with
     try:
         value = int(text)
@@ -142,6 +154,8 @@ def int_option(options: dict[str, str], key: str, default: int | None, low: int 
         raise DirectiveError(f"--{key}={options[key]!r} is not a whole number") from None
     if value < low:
         raise DirectiveError(f"--{key}={value} must be >= {low}")
+    if value > MAX_COUNT:  # 10^20 CPUs overflowed the engine's 64-bit arrays (an Internal Server Error)
+        raise DirectiveError(f"--{key}={value} is too large (at most {MAX_COUNT:,})")
     return value
 
 
@@ -149,9 +163,12 @@ def mem_option(options: dict[str, str], key: str) -> int | None:
     if key not in options:
         return None
     try:
-        return parse_mem_mb(options[key])
+        mb = parse_mem_mb(options[key])
     except ClusterFileError:
         raise DirectiveError(f"--{key}={options[key]!r}: use e.g. 512M, 4G or a number of MB") from None
+    if mb > MAX_COUNT:
+        raise DirectiveError(f"--{key}={options[key]}: too large (at most {MAX_COUNT:,} MB)")
+    return mb
 
 
 def comment_option(options: dict[str, str]) -> str:

@@ -31,7 +31,9 @@ def placement_options(options: dict[str, str]) -> dict[str, Any]:
         out["switches"] = int_option({"switches": count}, "switches", None)
         try:
             seconds = parse_time(wait) if wait else None
-        except DirectiveError:
+        except DirectiveError as exc:
+            if "100 years" in str(exc):
+                raise DirectiveError(f"--switches={options['switches']}: wait at most 365 days") from None
             raise DirectiveError(
                 f"--switches={options['switches']}: the wait after @ is a time (minutes, MM:SS, HH:MM:SS or D-HH)"
             ) from None

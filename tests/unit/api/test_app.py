@@ -96,3 +96,18 @@ def test_an_output_being_staged_out_shows_as_staging(tmp_path: Path) -> None:
         ctl.staging.shutdown()
         executor.shutdown()
         store.close()
+
+
+def test_huge_numbers_are_refused_not_server_errors(api: tuple[TestClient, str, str]) -> None:
+    """QA: -c 99999999999999999999 (and --mem, --ntasks, gpu counts) overflowed 64-bit arrays: HTTP 500."""
+    client, _admin, user = api
+    auth = {"Authorization": f"Bearer {user}"}
+    big = "99999999999999999999"
+    for options, said in [
+        ({"cpus-per-task": big}, "too large"), ({"mem": big}, "too large"), ({"ntasks": big}, "too large"),
+        ({"mem-per-cpu": big}, "too large"), ({"gres": f"gpu:{big}"}, "too many GPUs"), ({"nodes": "-1"}, ">= 1"),
+        ({"time": big}, "more than 100 years"), ({"begin": f"now+{big}"}, "more than 100 years ahead"),
+        ({"nice": big}, "too large"),
+    ]:  # fmt: skip
+        resp = client.post("/v1/jobs", json={"wrap": "true", "options": options, "workdir": "/tmp"}, headers=auth)
+        assert resp.status_code == 400 and said in resp.json()["detail"], (options, resp.text)
