@@ -26,7 +26,7 @@ from hal.controller.option_values import (
 )
 from hal.controller.placement_options import placement_options
 from hal.controller.request_env import export_env, gpu_env, request_env
-from hal.executors.api import script_problem
+from hal.executors.api import env_problem, script_problem
 
 MAX_SCRIPT_BYTES = 4 * 1024 * 1024  # Slurm's default max_script_size
 MAX_NAME = 256
@@ -314,7 +314,7 @@ def build_request(
     if len(name) > MAX_NAME or any(ord(ch) < 32 for ch in name):
         raise DirectiveError(f"--job-name: at most {MAX_NAME} characters, no control characters")
     array, limit = parse_array(options["array"]) if "array" in options else (None, None)
-    return JobRequest(
+    req = JobRequest(
         script=script,
         name=name,
         account=options.get("account", ""),
@@ -351,6 +351,10 @@ def build_request(
         + (WHOLE_MEMORY if mem_node == 0 and "exclusive" not in options else []),
         **placement_options(options),
     )
+    problem = env_problem(req.env)  # it was accepted, stored with every array task, and failed at launch (E2BIG)
+    if problem is not None:
+        raise DirectiveError(problem)
+    return req
 
 
 def wrap_script(command: str) -> str:

@@ -108,6 +108,21 @@ def script_problem(script: str) -> str | None:
     return None
 
 
+MAX_ENV_VALUE = 128 * 1024 - 1  # Linux's MAX_ARG_STRLEN: one "NAME=value" longer than this cannot be exec'd
+MAX_ENV_BYTES = 1024 * 1024  # half of the usual ARG_MAX, the rest for the script's arguments and HAL's own
+
+
+def env_problem(env: dict[str, str]) -> str | None:
+    """Why a job's environment could never start a process (execve's E2BIG), or None."""
+    for name, value in env.items():
+        if len(name.encode()) + len(value.encode()) + 1 > MAX_ENV_VALUE:
+            return f"environment variable {name[:40]} is {len(value.encode()):,} bytes; a process takes at most 128 KiB"
+    total = sum(len(k.encode()) + len(v.encode()) + 2 for k, v in env.items())
+    if total > MAX_ENV_BYTES:
+        return f"the environment is {total:,} bytes; a job's is limited to {MAX_ENV_BYTES:,} (--export fewer)"
+    return None
+
+
 class Executor(Protocol):
     name: str
 

@@ -111,3 +111,17 @@ def test_huge_numbers_are_refused_not_server_errors(api: tuple[TestClient, str, 
     ]:  # fmt: skip
         resp = client.post("/v1/jobs", json={"wrap": "true", "options": options, "workdir": "/tmp"}, headers=auth)
         assert resp.status_code == 400 and said in resp.json()["detail"], (options, resp.text)
+
+
+def test_an_environment_no_process_could_start_with_is_refused(api: tuple[TestClient, str, str]) -> None:
+    """QA: a 10 MB environment was accepted (and stored with each array task), then failed at launch with E2BIG."""
+    client, _admin, user = api
+    auth = {"Authorization": f"Bearer {user}"}
+    for env, said in [
+        ({"BIG": "x" * 200_000}, "at most 128 KiB"),
+        ({f"V{i}": "y" * 100_000 for i in range(12)}, "--export"),
+    ]:
+        resp = client.post("/v1/jobs", json={"wrap": "true", "env": env, "workdir": "/tmp"}, headers=auth)
+        assert resp.status_code == 400 and said in resp.json()["detail"], resp.text
+    ok = client.post("/v1/jobs", json={"wrap": "true", "env": {"A": "b" * 50_000}, "workdir": "/tmp"}, headers=auth)
+    assert ok.status_code == 201
