@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 import hal
 from hal.api.datasets import dataset_router
@@ -41,6 +41,8 @@ bearer = HTTPBearer(auto_error=False)
 
 
 class SubmitBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt field ("option") submitted with every default
+
     script: str = Field("", description="the batch script; #SBATCH and #HAL lines are read as options")
     wrap: str | None = Field(None, description="a command to run instead of a script, as sbatch --wrap")
     options: dict[str, str | int | bool] = Field(default_factory=dict, description="long option names, e.g. time")
@@ -53,6 +55,10 @@ class SubmitBody(BaseModel):
 class DrainBody(BaseModel):
     nodes: str = Field(description="a Slurm host list, e.g. vn[001-002]")
     reason: str = Field("", max_length=1024)
+
+
+class CancelBody(BaseModel):
+    jobs: list[str] = Field(max_length=100_000, description="job ids: 12, an array 12, or one task 12_3")
 
 
 class SignalBody(BaseModel):
@@ -209,6 +215,17 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
     @app.delete("/v1/jobs/{ref}")
     def cancel(ref: str, who: Who) -> dict[str, Any]:
         return {"cancelled": ctl.cancel(ref, who)}
+
+    @app.post("/v1/jobs/cancel")
+    def cancel_many(body: CancelBody, who: Who) -> dict[str, Any]:
+        """Several jobs in one request (hal cancel -u/-n/-t sent one per task: 81 s for 4,000 tasks)."""
+        done: dict[str, list[int]] = {}
+        for ref in body.jobs:
+            try:
+                done[ref] = ctl.cancel(ref, who)
+            except NotFound:
+                done[ref] = []
+        return {"cancelled": done}
 
     @app.post("/v1/jobs/{ref}/signal")
     def send_signal(ref: str, body: SignalBody, who: Who) -> dict[str, Any]:

@@ -41,8 +41,12 @@ def cancel(
             targets = _matching(c, targets, user, name, state, me)
             if not targets:
                 out.print("hal cancel: no job matches", highlight=False)
-        for job in targets:
-            done[job] = c.cancel(job) if signal is None else c.signal(job, signal, batch, full)
+        if signal is None and filtered:  # scancel -u: one request per thousand jobs, not one per task
+            for i in range(0, len(targets), 1000):
+                done.update(c.cancel_many(targets[i : i + 1000]))
+        else:
+            for job in targets:
+                done[job] = c.cancel(job) if signal is None else c.signal(job, signal, batch, full)
     if json_out:
         emit_json({"cancelled" if signal is None else "signalled": done})
         return

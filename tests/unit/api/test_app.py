@@ -125,3 +125,18 @@ def test_an_environment_no_process_could_start_with_is_refused(api: tuple[TestCl
         assert resp.status_code == 400 and said in resp.json()["detail"], resp.text
     ok = client.post("/v1/jobs", json={"wrap": "true", "env": {"A": "b" * 50_000}, "workdir": "/tmp"}, headers=auth)
     assert ok.status_code == 201
+
+
+def test_unknown_fields_are_refused_and_cancels_come_in_bulk(api: tuple[TestClient, str, str]) -> None:
+    client, _admin, user = api
+    auth = {"Authorization": f"Bearer {user}"}
+    typo = client.post("/v1/jobs", json={"wrap": "true", "option": {"time": "5"}, "workdir": "/tmp"}, headers=auth)
+    assert typo.status_code == 422 and "option" in typo.text  # it submitted with every default
+    ids = [
+        str(
+            client.post("/v1/jobs", json={"wrap": "sleep 60", "options": {"hold": True}}, headers=auth).json()["job_id"]
+        )
+        for _ in range(3)
+    ]
+    got = client.post("/v1/jobs/cancel", json={"jobs": [*ids, "99999"]}, headers=auth).json()["cancelled"]
+    assert got == {**{i: [int(i)] for i in ids}, "99999": []}
