@@ -90,3 +90,18 @@ def test_growing_rules_stop_at_the_limit_until_the_job_outlives_it() -> None:
 @pytest.mark.parametrize("limit", [None, 0.0, 60.0, 3600.0])
 def test_correction_always_moves_past_the_elapsed_time(rule: str, elapsed: float, limit: float | None) -> None:
     assert extend(elapsed, limit, rule) > elapsed
+
+
+def test_a_job_without_a_request_is_not_capped_at_a_stand_in() -> None:
+    """QA: without a request every candidate was capped at 3,600 s, so jobs of 1-4 h were all under-predicted."""
+    from hal.engine.predict.features import History, log_time
+
+    h = History()
+    for i in range(6):
+        job = JobSpec(i, float(i), user="u")
+        h.submitted(job)
+        h.finished(job, 4 * 3600.0, float(i) + 1)
+    late = JobSpec(9, 100.0, user="u")
+    cands = History.candidates(h.row(late), late.requested)
+    assert min(cands) == max(cands) == log_time(4 * 3600.0)  # the user's own runs, not 3,600 s
+    assert max(History.candidates(h.row(late), 600.0)) == log_time(600.0)  # a request still caps them

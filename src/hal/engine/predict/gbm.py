@@ -17,7 +17,7 @@ import numpy as np
 
 from hal.engine.api import Estimate
 from hal.engine.predict.basic import LastTwo
-from hal.engine.predict.features import CANDIDATES, FEATURES, History, log_time
+from hal.engine.predict.features import CANDIDATES, FEATURES, MISSING, REQUEST, History, log_time
 from hal.engine.predict.trees import GbmConfig, Scores, compile_models, fit_boosters, params_of
 from hal.model.job import JobSpec
 
@@ -149,7 +149,8 @@ class GbmPredictor:
         k = len(FEATURES)
         lreq = x[-1]
         if model.mode == "regress":
-            return min(lreq + x[k + BASE] + model.scores(x)[0], lreq)
+            guess = lreq + x[k + BASE] + model.scores(x)[0]
+            return min(guess, lreq) if x[REQUEST] != MISSING else guess  # no request: nothing to cap at
         scores = model.scores(x)
         best = scores.index(max(scores))  # the first of equal scores, as a strict comparison would keep
         return lreq + x[k + SELECT_INDEX[best]]
