@@ -80,7 +80,7 @@ def test_a_bad_model_file_is_set_aside_and_relearned_on_last2_meanwhile(tmp_path
     live = open_predictor("gbm", bad, tmp_path)
     assert isinstance(live.predictor, GbmPredictor) and live.predictor.model is None
     assert live.warning is not None and str(bad) in live.warning and "last2 until then" in live.warning
-    aside = tmp_path / "model.zip.unusable"
+    (aside,) = tmp_path.glob("model.zip.unusable-*")  # stamped: a second damaged file does not replace it
     assert aside.read_bytes() == b"PK\x03\x04 a zip cut short" and not bad.exists()  # kept for a look, out of the way
     trace = tmp_path / "jobs.swf"
     trace.write_text("; MaxProcs: 8\n1 0 0 10 1 -1 -1 1 20 -1 1 1 1 1 -1 1 -1 -1\n")
@@ -159,7 +159,8 @@ def test_server_with_an_unusable_model_file_relearns_and_saves_a_new_one(tmp_pat
         live.stop()
     log = live.log.read_text()
     assert "last2 until then" in log and str(bad) in log and "WARNING" in log and "model trained" in log
-    assert (tmp_path / "broken.zip.unusable").read_bytes() == b"PK\x03\x04garbage"
+    (aside,) = tmp_path.glob("broken.zip.unusable-*")
+    assert aside.read_bytes() == b"PK\x03\x04garbage"
     load_model(bad)  # the model learned from the records replaced the broken file at shutdown
 
 

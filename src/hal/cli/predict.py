@@ -120,7 +120,7 @@ def predict_eval(
     window: Annotated[
         str | None, typer.Option(help="score jobs START:COUNT (submission order) only; all earlier ones teach")
     ] = None,
-    csv_out: Annotated[Path | None, typer.Option(help="per-job CSV: job, submit, run, request, prediction")] = None,
+    csv_out: Annotated[Path | None, typer.Option(help="per-job CSV: job_id, submit, run, requested, predicted")] = None,
 ) -> None:
     """Replay the trace's real history and score each job's prediction, made at its submission."""
     try:
@@ -165,6 +165,11 @@ def predict_eval(
         raise fail(str(exc)) from None
     if span is not None and span[0] >= len(history.jobs):
         raise fail(f"--window {window}: the trace has {len(history.jobs):,} usable jobs")
+    if span is not None and sum(span) > len(history.jobs):  # it scored fewer jobs without a word (QA)
+        err.print(
+            f"[yellow]note:[/] --window {window} runs past the trace's {len(history.jobs):,} usable jobs: "
+            f"{len(history.jobs) - span[0]:,} are scored"
+        )
     ev = evaluate(history, pred, trace.name, span)
     if csv_out is not None:
         write_predictions(csv_out, history.jobs[span[0] : sum(span)] if span else history.jobs, ev.predictions)

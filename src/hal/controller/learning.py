@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,7 +65,8 @@ def open_predictor(name: str, model: Path | None, home: Path) -> LivePredictor:
     predictor, warning = load_or_fallback(path, BackgroundTrainer())
     if warning is None:
         return LivePredictor(predictor, path, source=f"model file {path}")
-    aside = path.with_name(path.name + ".unusable")
+    stamp = time.strftime("%Y%m%dT%H%M%S")  # each one kept for diagnosis (the next one replaced the last)
+    aside = path.with_name(f"{path.name}.unusable-{stamp}")
     try:
         os.replace(path, aside)
         kept = f"moved to {aside}"
