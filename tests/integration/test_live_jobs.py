@@ -49,6 +49,7 @@ def test_array_limit_and_dependency_chain(sdk: Client, server: LiveServer) -> No
     b = sdk.submit(wrap=f"echo b >> {log}", options={"dependency": f"afterok:{a}"})["job_id"]
     c = sdk.submit(wrap=f"echo c >> {log}", options={"dependency": f"afterok:{b}"})["job_id"]
     assert sdk.get(c)["reason"] == "Dependency"
+    assert "EligibleTime=Unknown" in server.cli("show", str(c), check=True).stdout  # not its submit time (QA)
     fail = sdk.submit(wrap="exit 1")["job_id"]
     never = sdk.submit(wrap="true", options={"dependency": f"afterok:{fail}"})["job_id"]
     rescue = sdk.submit(wrap="true", options={"dependency": f"afternotok:{fail}"})["job_id"]

@@ -36,7 +36,7 @@ def _lines(j: dict[str, Any]) -> list[str]:
         f" Restarts={j['restarts']} Requeue={int(bool(j['requeue']))}",
         f"   RunTime={duration(j['elapsed'])} TimeLimit={duration(j['time_limit'])}",
         f"   SubmitTime={stamp(j['submit_time'])}"
-        f" EligibleTime={stamp(max(j['submit_time'], j.get('begin') or 0, j.get('released') or 0))}"
+        f" EligibleTime={_eligible(j)}"
         f" StartTime={stamp(j['start_time'])} EndTime={stamp(j['end_time'])}",
         f"   Partition={j['partition']} NodeList={j['nodelist'] or '(null)'}"
         + (f" Features={'&'.join(j['features'])}" if j.get("features") else "")
@@ -104,3 +104,13 @@ def show(job: Annotated[str, typer.Argument(help="job id (12, 12_3)")], json_out
     for j in rec.get("tasks") or [rec]:
         out.print("\n".join(_lines(j)), highlight=False, markup=False)
         out.print()
+
+
+WAITING_ON_OTHERS = ("Dependency", "DependencyNeverSatisfied", "JobHeldUser", "JobHeldAdmin")
+
+
+def _eligible(j: dict[str, Any]) -> str:
+    """When it could first start: Unknown while it waits for other jobs or a release (it showed the submit time)."""
+    if j["state"] == "PENDING" and j.get("reason") in WAITING_ON_OTHERS:
+        return "Unknown"
+    return stamp(max(j["submit_time"], j.get("begin") or 0, j.get("released") or 0))
