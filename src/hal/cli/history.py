@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from hal.cli.common import err, fail, out, writable_files
+from hal.cli.common import PLAIN_ROWS, err, fail, out, plain_columns, writable_files
 from hal.cli.live import JsonOpt, client, duration, emit_json, parse_states, parse_when, sacct_duration, stamp, tres
 from hal.executors.hostlist import expand
 
@@ -111,6 +111,10 @@ def history(
         rows = [] if noheader else [[_title(col) for col in cols]]
         rows += [[FIELDS[col.split("%")[0].lower()](j) for col in cols] for j in recs]
         typer.echo("\n".join("|".join(row) + ("|" if parsable1 else "") for row in rows))
+        return
+    if len(recs) > PLAIN_ROWS and not any("%" in col for col in cols):  # rich measured every cell: seconds
+        rows = [[FIELDS[col.split("%")[0].lower()](j) for col in cols] for j in recs]
+        typer.echo(plain_columns([] if noheader else [_title(col) for col in cols], rows))
         return
     table = Table(box=None, pad_edge=False, header_style="bold", show_header=not noheader)
     for col in cols:  # NAME%WIDTH: cut to WIDTH on one line, as sacct does; other values fold, never cut with '…'

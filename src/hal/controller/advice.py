@@ -52,7 +52,7 @@ def candidates(ctl: Any, job_id: int, k: int = 3) -> list[dict[str, Any]]:
 
     with ctl.lock:
         sched = ctl.sched
-        item = sched.held.get(job_id) or next((w for w in sched.queue.items() if w.spec.job_id == job_id), None)
+        item = sched.held.get(job_id) or sched.queue.get(job_id)
         sel = getattr(ctl.book.select, "inner", ctl.book.select)
         if item is None or not isinstance(sel, TopologySelector):
             return []

@@ -117,7 +117,7 @@ def behind_limits(snap: Scheduler, ctl: Any, now: float) -> None:
             continue
         first = inflight[0]
         like = snap.running[first].item if first in snap.running else snap.held.get(first)
-        like = like or next((w for w in snap.queue.items() if w.spec.job_id == first), None)
+        like = like or snap.queue.get(first)
         if like is None:
             continue
         lanes = inflight[-gate.limit :]

@@ -19,7 +19,7 @@ def start_if(s: Scheduler, now: float, job_id: int, time_limit: float | None = N
     forward run starts it (or it is not pending). The planner's prediction for it is capped at the new limit,
     as at submission; the job keeps its place in the queue."""
     twin = s.clone(history=False)  # forward_starts clones it again with a predictor that learns nothing
-    item = twin.held.get(job_id) or next((w for w in twin.queue.items() if w.spec.job_id == job_id), None)
+    item = twin.held.get(job_id) or twin.queue.get(job_id)
     if item is None:
         return None
     if time_limit is not None:

@@ -133,7 +133,7 @@ class Scheduler:
         """Hold a waiting job (it never starts) or release it; False when it is not waiting here."""
         item = self.held.get(job_id)
         if item is None:
-            item = next((w for w in self.queue.items() if w.spec.job_id == job_id), None)
+            item = self.queue.get(job_id)
             if item is None:
                 return False
             self.queue.remove({job_id})

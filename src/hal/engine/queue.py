@@ -83,6 +83,7 @@ class PendingQueue:
         self._cols = self._columns([])
         self._ncols = 0
         self.cpuless = 0  # queued jobs that need no processor: backfilling cannot stop when the CPUs run out
+        self._by_id: dict[int, Waiting] = {}  # a job's entry without a scan (reasons were a scan per listed job)
 
     def __len__(self) -> int:
         return len(self._items)
@@ -91,6 +92,7 @@ class PendingQueue:
         key = self.order.key(item.spec, item.estimate) if self.order.static else 0.0
         entry = (key, item.seq, item)
         self._fresh.append(entry)
+        self._by_id[item.spec.job_id] = item
         if item.cpus == 0:
             self.cpuless += 1
         items = self._items
@@ -153,6 +155,7 @@ class PendingQueue:
     def pop_head(self) -> None:
         if self._items[0][2].cpus == 0:
             self.cpuless -= 1
+        self._by_id.pop(self._items[0][2].spec.job_id, None)
         del self._items[0]
         self._ncols = 0
 
@@ -164,11 +167,16 @@ class PendingQueue:
             self._cols = self._cols.take(keep)
             self._ncols = int(keep.sum())
         self._items = [e for e in items if e[2].spec.job_id not in job_ids]
+        for job_id in job_ids:
+            self._by_id.pop(job_id, None)
         if self.cpuless:
             self.cpuless = sum(1 for e in self._items if e[2].cpus == 0)
 
     def items(self) -> list[Waiting]:
         return [e[2] for e in self._items]
+
+    def get(self, job_id: int) -> Waiting | None:
+        return self._by_id.get(job_id)
 
     def take_fresh(self, waiting: list[Waiting] | None) -> list[Waiting]:
         """The jobs added since the last call, in queue order (``waiting``: this cycle's dynamic order).

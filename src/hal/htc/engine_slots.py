@@ -233,7 +233,7 @@ class SchedulerSlots:
         sched = self.sched
         hid = sched.head_id
         if hid is not None and hid not in self.keys:
-            return next((w for w in sched.queue.items() if w.spec.job_id == hid), None)
+            return sched.queue.get(hid)
         if not self.owns_cycle:
             return None
         return next((w for w in sched.queue.ordered(sched.ctx) if w.spec.job_id not in self.keys), None)

@@ -74,3 +74,13 @@ def test_squeue_long_format_and_sort() -> None:
     assert [j["job_id"] for j in squeue_format.sort_jobs(jobs, "+V")] == [3, 2, 1]
     with pytest.raises(ValueError, match="unknown --sort key 'Z'"):
         squeue_format.sort_jobs(jobs, "Z")
+
+
+def test_plain_columns_align_like_squeue() -> None:
+    from hal.cli.common import plain_columns
+
+    text = plain_columns(
+        ["JOBID", "USER", "PRIORITY"], [["1", "root", "12"], ["100", "eve", "4500"]], {"JOBID", "PRIORITY"}
+    )
+    assert text.splitlines() == ["JOBID  USER  PRIORITY", "    1  root        12", "  100  eve       4500"]
+    assert plain_columns([], [["a", "bb"]]) == "a  bb"

@@ -94,8 +94,8 @@ def topology_reason(sched: Scheduler, job_id: int) -> str | None:
     book = sched.book
     if not isinstance(book, NodeBook) or book.select is None:
         return None
-    for item in sched.queue.items():
-        if item.spec.job_id == job_id:
-            why = reason_for(book, item.req)
-            return why.value if why is not None else None
-    return None
+    item = sched.queue.get(job_id)
+    if item is None:
+        return None
+    why = reason_for(book, item.req)
+    return why.value if why is not None else None
