@@ -39,6 +39,8 @@ def test_array_of_100(sdk: Client, server: LiveServer) -> None:
     assert len(done["job_ids"]) == 100
     rec = sdk.wait(done["job_id"], timeout=150)
     assert rec["task_states"] == {"COMPLETED": 100}
+    task = sdk.get(done["job_ids"][57])  # a task by its own id is that task, not its array (QA)
+    assert task["id"] == f"{done['job_id']}_57" and "task_states" not in task
     for i in (0, 57, 99):
         assert (server.work / f"arr-{done['job_id']}_{i}.out").read_text().strip() == f"task {i}"
 

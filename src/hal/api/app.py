@@ -203,8 +203,8 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
             if rec.get("output_data") and rec["state"] != "RUNNING":
                 live = ctl.staging.outputs.state_of(rec["job_id"]) if ctl.staging and ctl.staging.outputs else {}
                 rec["stage_out"] = {**live, **states_from_events(events)}  # settled ones from the records
-        if len(recs) == 1 and "_" not in ref and recs[0]["array_job_id"] is None:
-            return recs[0]
+        if len(recs) == 1 and "_" not in ref and str(recs[0]["array_job_id"]) != ref:
+            return recs[0]  # a job, or one task named by its own id (it was shown as its whole array)
         return recs[0] if "_" in ref else array_summary(recs)
 
     @app.get("/v1/jobs/{ref}/events")
