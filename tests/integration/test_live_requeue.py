@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import httpx
 
@@ -26,7 +27,7 @@ def test_requeue_runs_a_job_again_under_its_id(server: LiveServer) -> None:
     assert server.cli("wait", job, "--timeout", "90").returncode == 0
     rec = json.loads(server.cli("show", job, "--json", check=True).stdout)
     assert rec["state"] == "COMPLETED" and rec["restarts"] == 1, rec
-    assert (server.work / "again.out").read_text() == "run 0\nrun 1\n"
+    assert (server.work / "again.out").read_text() == "run \nrun 1\n"
     got = httpx.get(f"{server.url}/v1/jobs/{job}/events", headers={"Authorization": f"Bearer {server.token()}"})
     assert any(e["state"] == "REQUEUED" and "requeued by" in e["cause"] for e in got.json()["events"]), got.json()
     held = server.cli("submit", "--parsable", "-H", "--wrap", "true", check=True).stdout.strip()
@@ -51,3 +52,47 @@ def test_kill_on_invalid_dep_cancels_what_can_never_run(server: LiveServer) -> N
     server.cli("cancel", kept, check=True)
     bad = server.cli("submit", "--kill-on-invalid-dep=maybe", "--wrap", "true")
     assert bad.returncode != 0 and "use yes or no" in bad.stderr
+
+
+def test_a_requeue_survives_a_controller_kill_and_a_cancel_wins_over_it(tmp_path: Path) -> None:
+    """QA: the requeue lived in memory only (a kill -9 before the job stopped ended it CANCELLED); a cancel after
+    a requeue did nothing (the job ran again); a requeue after a cancel said it had requeued the job."""
+    live = LiveServer(tmp_path)
+    live.start()
+    try:
+        script = live.work / "again.sh"
+        script.write_text(
+            '#!/bin/sh\necho "run $SLURM_RESTART_COUNT" >> runs.txt\n'
+            '[ -n "$SLURM_RESTART_COUNT" ] && exit 0\nsleep 120\n'
+        )
+        job = live.cli("submit", "--parsable", str(script), check=True).stdout.strip()
+        _running(live, job)
+        live.cli("requeue", job, check=True)
+        live.kill()
+        live.start()
+        assert live.cli("wait", job, "--timeout", "90").returncode == 0
+        rec = json.loads(live.cli("show", job, "--json", check=True).stdout)
+        assert rec["state"] == "COMPLETED" and rec["restarts"] == 1, rec
+        assert (live.work / "runs.txt").read_text() == "run \nrun 1\n"
+        for first, then in (("requeue", "cancel"), ("cancel", "requeue")):
+            other = live.cli(
+                "submit", "--parsable", "--wrap", "trap 'sleep 0.5; exit 0' TERM; sleep 120 & wait", check=True
+            ).stdout.strip()
+            _running(live, other)
+            live.cli(first, other, check=True)
+            second = live.cli(then, other)
+            if then == "requeue":
+                assert second.returncode != 0 and "being cancelled" in " ".join(second.stderr.split()), second.stderr
+            live.cli("wait", other, "--timeout", "60")
+            ended = json.loads(live.cli("show", other, "--json", check=True).stdout)
+            assert ended["state"] == "CANCELLED" and ended["restarts"] == 0, (first, ended)
+    finally:
+        live.stop()
+
+
+def _running(live: LiveServer, job: str) -> None:
+    for _ in range(300):
+        if json.loads(live.cli("show", job, "--json", check=True).stdout)["state"] == "RUNNING":
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"job {job} never ran")

@@ -177,7 +177,7 @@ class Controller:
             self.sched.remember(j, None if states.get(j) == "STAGE_OUT" else states.get(j) == "COMPLETED")
 
     # ---- cancel ---------------------------------------------------------------------------------
-    def cancel(self, ref: str, who: Identity) -> list[int]:
+    def cancel(self, ref: str, who: Identity, grace: float | None = None) -> list[int]:
         ids = self.resolve(ref)
         now = self.clock()
         with self.lock:
@@ -190,8 +190,9 @@ class Controller:
                     if self.staging is not None and self.staging.cancel_staged(self, conn, lv, now, who.user):
                         continue  # it never ran: ended at once, its copy stops within a chunk
                     if lv.state == "RUNNING":
-                        self.executor.cancel(lv.job_id, self.grace)
+                        self.executor.cancel(lv.job_id, self.grace if grace is None else grace)
                         self.cancelling.add(lv.job_id)
+                        self.requeueing.pop(lv.job_id, None)  # a cancel wins over a requeue asked before it
                     else:
                         self._drop_pending(lv)
                         self._close(conn, lv, now, "CANCELLED", {"cause": f"cancelled by {who.user}"})

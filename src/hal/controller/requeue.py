@@ -26,10 +26,26 @@ def requeue(ctl: Any, ref: str, who: Identity) -> list[int]:
                 f"cannot requeue job {ref}: only running jobs are requeued ({', '.join(states)}); "
                 "a pending job is already queued, an ended one can be submitted again"
             )
-        for jid in running:
-            if jid in ctl.cancelling:
-                continue  # a cancel came first: it ends CANCELLED
+        done = [j for j in running if j not in ctl.cancelling]  # a cancel came first: it ends CANCELLED
+        if not done:
+            raise SubmitError(f"cannot requeue job {ref}: it is being cancelled")
+        with ctl.store.engine.begin() as conn:  # kept, so a controller restart before the job stops still requeues
+            ctl.store.add_events(conn, [(j, ctl.clock(), ASKED, f"requeue asked by {who.user}") for j in done])
+        for jid in done:
             ctl.requeueing[jid] = who.user
             ctl.executor.cancel(jid, ctl.grace)
         ctl.wake.set()
-    return running
+    return done
+
+
+ASKED = "REQUEUE"  # the event of a requeue request; REQUEUED when the job is back in the queue
+
+
+def requeue_asked(ctl: Any, job_id: int, started: float) -> str | None:
+    """Who asked to requeue this running job since it started (None: nobody), read back at a restart."""
+    for ev in reversed(ctl.store.events_of(job_id)):
+        if ev["time"] < started:
+            return None
+        if ev["state"] == ASKED:
+            return str(ev["cause"]).removeprefix("requeue asked by ")
+    return None

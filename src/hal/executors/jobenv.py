@@ -131,6 +131,8 @@ def job_environment(spec: LaunchSpec, base: Mapping[str, str]) -> dict[str, str]
     """base < the user's exported variables (spec.env) < HAL_* and SLURM_* describing the allocation."""
     env = dict(base)
     env.update(spec.env)
+    if not spec.restarts:  # a value inherited from a submitting job is not this job's
+        env.pop("SLURM_RESTART_COUNT", None)
     env.update(slurm_variables(spec))
     return env
 
@@ -189,8 +191,9 @@ def slurm_variables(spec: LaunchSpec) -> dict[str, str]:
         "SLURM_PROCID": "0",
         "SLURM_LOCALID": "0",
         "ENVIRONMENT": "BATCH",
-        "SLURM_RESTART_COUNT": str(spec.restarts),  # a checkpointing script resumes when it is > 0
     }
+    if spec.restarts:  # set only once the job has been requeued, as sbatch does (a script tests it with -n)
+        slurm["SLURM_RESTART_COUNT"] = str(spec.restarts)
     for key in ("MEM_PER_NODE", "ARRAY_JOB_ID", "ARRAY_TASK_ID"):
         if key in v:
             slurm[f"SLURM_{key}"] = v[key]
