@@ -79,3 +79,51 @@ def _wait_running(server: LiveServer, job: str) -> None:
             return
         time.sleep(0.1)
     raise AssertionError(f"job {job} never ran")
+
+
+def test_srun_survives_its_tasks_signal_and_the_scancel_scopes(server: LiveServer) -> None:
+    """QA: USR1 also killed `srun`, so the script went on while its task was still checkpointing; -b reached
+    every process; -s KILL left a FAILED job; a STOPped job never ran its TERM handler; one bad id stopped
+    hal cancel from cancelling the rest."""
+    steps = server.work / "ckpt.sh"
+    steps.write_text(
+        "#!/bin/bash\n#SBATCH -o ckpt.out\n"
+        "srun sh -c 'trap \"echo task got USR1; sleep 1; echo task done; exit 0\" USR1; while :; do sleep 0.2; done'\n"
+        'echo "srun rc=$?"\n'
+    )
+    job = server.cli("submit", "--parsable", str(steps), check=True).stdout.strip()
+    _wait_running(server, job)
+    time.sleep(1.5)  # srun has started the task and its trap is set
+    server.cli("cancel", "-s", "USR1", job, check=True)
+    assert server.cli("wait", job, "--timeout", "60").returncode == 0
+    lines = (server.work / "ckpt.out").read_text().splitlines()
+    assert "task got USR1" in lines and lines[-2:] == ["task done", "srun rc=0"], lines
+    batch = server.cli(
+        "submit", "--parsable", "-o", "batch.out", "--wrap",
+        'trap "echo shell got USR1" USR1; sleep 60 & child=$!; wait $child; '
+        'kill -0 $child && echo child alive; kill $child',
+        check=True,
+    ).stdout.strip()  # fmt: skip
+    _wait_running(server, batch)
+    time.sleep(1.0)
+    server.cli("cancel", "-s", "USR1", "-b", batch, check=True)
+    server.cli("wait", batch, "--timeout", "60")
+    assert (server.work / "batch.out").read_text().splitlines()[:2] == ["shell got USR1", "child alive"]
+    stopped = server.cli(
+        "submit", "--parsable", "-o", "stopped.out", "--wrap",
+        'trap "echo cleaned up; exit 0" TERM; while :; do sleep 0.2; done', check=True,
+    ).stdout.strip()  # fmt: skip
+    _wait_running(server, stopped)
+    time.sleep(1.0)
+    server.cli("cancel", "-s", "STOP", "-f", stopped, check=True)
+    both = server.cli("cancel", "99999", stopped)
+    assert both.returncode == 1 and "99999" in both.stderr  # reported, and the next id still cancelled
+    server.cli("wait", stopped, "--timeout", "60")
+    assert "cleaned up" in (server.work / "stopped.out").read_text().splitlines()  # SIGCONT follows SIGTERM
+    killed = server.cli("submit", "--parsable", "--wrap", "sleep 60", check=True).stdout.strip()
+    held = server.cli("submit", "--parsable", "-H", "--wrap", "true", check=True).stdout.strip()
+    _wait_running(server, killed)
+    for victim in (killed, held):
+        server.cli("cancel", "-s", "KILL", victim, check=True)
+        server.cli("wait", victim, "--timeout", "60")
+        assert json.loads(server.cli("show", victim, "--json", check=True).stdout)["state"] == "CANCELLED"

@@ -6,9 +6,10 @@ from typing import Annotated, Any
 
 import typer
 
-from hal.cli.common import fail, out
+from hal.cli.common import err, fail, out
 from hal.cli.history import every_job
 from hal.cli.live import JsonOpt, client, emit_json, parse_states
+from hal.client import HalError
 
 
 def cancel(
@@ -35,6 +36,7 @@ def cancel(
     if not jobs and not filtered:
         raise fail("give job ids, or select jobs with -u USER, --me, -n NAME or -t STATE")
     done: dict[str, list[int]] = {}
+    failed: dict[str, str] = {}
     with client() as c:
         targets = list(jobs or [])
         if filtered:
@@ -45,14 +47,23 @@ def cancel(
             for i in range(0, len(targets), 1000):
                 done.update(c.cancel_many(targets[i : i + 1000]))
         else:
-            for job in targets:
-                done[job] = c.cancel(job) if signal is None else c.signal(job, signal, batch, full)
+            for job in targets:  # each on its own, as scancel: one that cannot be cancelled is not a stop
+                try:
+                    done[job] = c.cancel(job) if signal is None else c.signal(job, signal, batch, full)
+                except HalError as exc:
+                    if exc.status == 0:  # no server: nothing further can be done
+                        raise
+                    failed[job] = str(exc)
     if json_out:
-        emit_json({"cancelled" if signal is None else "signalled": done})
-        return
-    for job, ids in done.items():
-        if not ids:
-            out.print(f"hal cancel: job {job} has already finished", highlight=False)
+        emit_json({"cancelled" if signal is None else "signalled": done, "failed": failed})
+    else:
+        for job, ids in done.items():
+            if not ids:
+                out.print(f"hal cancel: job {job} has already finished", highlight=False)
+        for job, why in failed.items():
+            err.print(f"hal cancel: job {job}: {why}", markup=False, highlight=False)
+    if failed:
+        raise typer.Exit(1)
 
 
 def _matching(c: Any, ids: list[str], user: str | None, name: str | None, state: str | None, me: bool) -> list[str]:

@@ -14,10 +14,12 @@ from hal.executors.proctree import ALL, BATCH, STEPS
 
 def signal_jobs(ctl: Any, ref: str, who: Identity, name: str, batch: bool = False, full: bool = False) -> list[int]:
     """Sends the signal to every running job ``ref`` names; returns the ids it reached. As scancel: to the job's
-    steps (not the batch shell) by default, SIGKILL and -f/--full to all its processes, -b/--batch to the batch
-    shell and what it started (HAL runs no steps apart from the script's children, so that is all of them)."""
+    steps by default (the processes the script started, `srun` tasks, not the batch shell nor `srun` itself),
+    -b/--batch to the batch shell alone, -f/--full to all of them; SIGKILL cancels the jobs."""
     sig = signal_number(name, f"--signal={name}")
-    whom = ALL if full or batch or sig == signal.SIGKILL else STEPS
+    if sig == signal.SIGKILL:  # scancel -s KILL cancels: pending jobs end, running ones are killed, CANCELLED
+        return list(ctl.cancel(ref, who, grace=0.0))
+    whom = ALL if full else BATCH if batch else STEPS
     ids = ctl.resolve(ref)
     now = ctl.clock()
     with ctl.lock:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import itertools
 import os
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -109,12 +110,26 @@ def signal_job(root: int, main: int, sig: int, whom: str) -> int:
     stand for Slurm's steps), or to all of them. Returns how many processes it reached."""
     below = descendants(root)
     pids = [main] if whom == BATCH else [p for p in below if p != main or whom == ALL]
+    if whom == STEPS:  # the tasks, not the `srun` that waits for them (it died, and the script went on early)
+        pids = [p for p in pids if not _launcher(p)]
     sent = 0
     for pid in pids:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, sig)
             sent += 1
     return sent
+
+
+def _launcher(pid: int) -> bool:
+    """HAL's task launcher (`srun`/`hal run` inside a job): it starts tasks and waits for them."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            argv = fh.read().split(b"\0")
+    except OSError:
+        return False
+    if b"hal.executors.tasks" in argv:  # the srun shim
+        return True
+    return any(a == b"run" and (b == b"hal" or b.endswith(b"/hal")) for b, a in itertools.pairwise(argv[:4]))
 
 
 def prctl(option: int, value: int) -> bool:

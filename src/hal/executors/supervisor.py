@@ -230,6 +230,7 @@ class Supervisor:
     def _terminate(self, cause: str, grace: float, reason: str) -> None:
         self.cause, self.reason = cause, reason
         proctree.signal_tree(os.getpid(), self.pgid, signal.SIGTERM)
+        proctree.signal_tree(os.getpid(), self.pgid, signal.SIGCONT)  # a stopped job (STOP) cleans up too
         self.kill_at = time.monotonic() + grace
 
     def _grace_for_the_rest(self) -> None:

@@ -95,7 +95,7 @@ def task_environment(
 def _task_gpus(base: Mapping[str, str], gpus: Sequence[int], on_node: Sequence[Task], task: Task) -> Sequence[int]:
     """The GPUs a task sees: with --gpus-per-task (SLURM_GPUS_PER_TASK), its own slice of the node's GPUs, as
     Slurm binds them; otherwise every GPU the job holds on the node."""
-    per = base.get("SLURM_GPUS_PER_TASK", "")
+    per = base.get("SLURM_GPUS_PER_TASK", "").rpartition(":")[2]  # a100:1, as typed, binds like 1
     if not per.isdigit() or int(per) < 1 or len(gpus) < int(per) * len(on_node):
         return gpus
     return gpus[task.localid * int(per) : (task.localid + 1) * int(per)]

@@ -157,6 +157,9 @@ def test_gpus_per_task_gives_each_task_its_own_gpus() -> None:
     assert task_environment({}, shares, tasks, tasks[0])["CUDA_VISIBLE_DEVICES"] == "0,1,2,3"  # without: all of them
     req = build_request("#!/bin/sh\n#SBATCH -n 4 --gpus-per-task=1\ntrue\n", {}, {}, "/", 0.0)
     assert req.env["SLURM_GPUS_PER_TASK"] == "1" and req.gpus_per_task == 1
+    typed = {t.procid: task_environment({"SLURM_GPUS_PER_TASK": "a100:1"}, shares, tasks, t)["CUDA_VISIBLE_DEVICES"]
+             for t in tasks}  # fmt: skip
+    assert typed == seen  # QA: --gpus-per-task=a100:1 gave every task all the GPUs
 
 
 def test_node_list_keeps_the_tasks_topology_order() -> None:
