@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 out = Console()
 if not out.is_terminal:
     out = Console(width=160)  # piped output keeps whole tables instead of folding at 80 columns
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # messages whole on one line in logs and pipes (not cut at 80)
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

@@ -37,7 +37,7 @@ def prio(
         return
     head = ("JOBID", "PARTITION", "USER", "PRIORITY", *(c.upper() for c in COLUMNS))
     lines = [["Weights", "", "", "", *(f"{got['weights'].get(c, 1):g}" for c in COLUMNS)]] if weights else []
-    for r in rows:
+    for r in rows if not weights else []:  # sprio -w: the weights alone
         lines.append([str(r["job_id"]), r["partition"], r["user"], f"{r['priority']:.0f}",
                       *(f"{r['factors'][c]:.0f}" for c in COLUMNS)])  # fmt: skip
     right = {h for h in head if h not in ("PARTITION", "USER")}  # plain columns: 4,000 rows took rich 5 s

@@ -6,6 +6,7 @@ between codes is kept, so ``-h -o %T`` prints bare states for a script to read.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -14,6 +15,7 @@ from hal.cli.live import SHORT_STATE, duration, stamp
 from hal.executors.hostlist import expand
 
 CODE = re.compile(r"%(\.?)(\d*)([A-Za-z%])")
+MAX_WIDTH = 1000
 
 
 def _nodes(j: dict[str, Any]) -> str:
@@ -46,6 +48,8 @@ HEADERS = {"i": "JOBID", "A": "JOBID", "F": "ARRAY_JOB_ID", "K": "ARRAY_TASK_ID"
 
 def check(fmt: str) -> None:
     """Unknown codes are an error naming them, not an empty column."""
+    if any(int(m.group(2) or 0) > MAX_WIDTH for m in CODE.finditer(fmt)):  # %999999999i ran out of memory
+        raise ValueError(f"a --format width is at most {MAX_WIDTH}")
     unknown = sorted({m.group(3) for m in CODE.finditer(fmt)} - set(CODES))
     if unknown:
         raise ValueError(f"unknown --format code(s) %{', %'.join(unknown)}; known: %{' %'.join(sorted(CODES))}")
@@ -100,13 +104,24 @@ def _state_order(j: dict[str, Any]) -> str:
 
 SORT_KEYS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "i": lambda j: (int(j.get("array_job_id") or j["job_id"]), j.get("array_task_id") or -1, j["job_id"]),
-    "A": lambda j: j["job_id"], "j": lambda j: j["name"], "u": lambda j: j["user"], "a": lambda j: j.get("account"),
-    "P": lambda j: j["partition"], "q": lambda j: j.get("qos"), "t": _state_order, "T": _state_order,
-    "M": lambda j: j.get("elapsed"), "l": lambda j: j.get("time_limit"), "D": lambda j: int(_nodes(j)),
-    "C": lambda j: int(j.get("alloc_cpus") or j.get("req_cpus") or 0), "V": lambda j: j.get("submit_time"),
-    "S": lambda j: j.get("start_time") or j.get("predicted_start"), "e": lambda j: j.get("end_time"),
-    "r": lambda j: j.get("reason") or "", "N": lambda j: j.get("nodelist") or "",
-}  # fmt: skip
+    "A": lambda j: j["job_id"],
+    "j": lambda j: j["name"],
+    "u": lambda j: j["user"],
+    "a": lambda j: j.get("account"),
+    "P": lambda j: j["partition"],
+    "q": lambda j: j.get("qos"),
+    "t": _state_order,
+    "T": _state_order,
+    "M": lambda j: j.get("elapsed"),
+    "l": lambda j: j.get("time_limit") or math.inf,
+    "D": lambda j: int(_nodes(j)),
+    "C": lambda j: int(j.get("alloc_cpus") or j.get("req_cpus") or 0),
+    "V": lambda j: j.get("submit_time"),
+    "S": lambda j: j.get("start_time") or j.get("predicted_start"),
+    "e": lambda j: j.get("end_time"),
+    "r": lambda j: j.get("reason") or "",
+    "N": lambda j: j.get("nodelist") or "",
+}  # fmt: skip  (l: UNLIMITED sorts as the largest limit, as squeue does)
 
 
 def sort_jobs(jobs: list[dict[str, Any]], spec: str) -> list[dict[str, Any]]:

@@ -30,6 +30,10 @@ def signal_jobs(ctl: Any, ref: str, who: Identity, name: str, batch: bool = Fals
         reached = [j for j in running if ctl.executor.signal(j, sig, whom)]
         if not reached:
             states = sorted({str(rows[j]["state"]) for j in ids if j in rows})
+            if "RUNNING" in states and whom == STEPS:  # a script that started nothing: no step to signal
+                raise SubmitError(
+                    f"job {ref} runs no step (nothing its script started) to signal; -b signals the script"
+                )
             raise SubmitError(f"cannot signal job {ref}: none of its processes runs ({', '.join(states)})")
         what = f"{_name(sig)} sent by {who.user}"
         scope = {ALL: "all its processes", STEPS: "its steps", BATCH: "its batch shell"}[whom]

@@ -161,7 +161,9 @@ class NodeBook:
         where = f"partition {req.partition!r}" if req.partition else "the partition"
         others = sorted(p for p, m in self.table.partition_masks.items() if (m & has).any())
         hint = f"; nodes of partition(s) {', '.join(others)} have them (-p)" if others else " (no node has them)"
-        return f"no node of {where} has the features {list(req.features)}{hint}"
+        typed = [f.removeprefix("gpu:") for f in req.features if f.startswith("gpu:")]
+        gpus = f" (GPUs of type {', '.join(typed)}: a node group's gpu_type in the cluster file)" if typed else ""
+        return f"no node of {where} has the features {list(req.features)}{gpus}{hint}"
 
     def _why(self, req: Request, mask: npt.NDArray[np.bool_]) -> str:
         cap = self.table.capacity[mask]

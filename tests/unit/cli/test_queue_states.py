@@ -84,3 +84,14 @@ def test_plain_columns_align_like_squeue() -> None:
     )
     assert text.splitlines() == ["JOBID  USER  PRIORITY", "    1  root        12", "  100  eve       4500"]
     assert plain_columns([], [["a", "bb"]]) == "a  bb"
+
+
+def test_unlimited_sorts_largest_and_widths_are_bounded() -> None:
+    import pytest
+
+    from hal.cli import squeue_format
+
+    jobs = [{"job_id": 1, "time_limit": 60.0}, {"job_id": 2, "time_limit": None}, {"job_id": 3, "time_limit": 600.0}]
+    assert [j["job_id"] for j in squeue_format.sort_jobs(jobs, "-l")] == [2, 3, 1]  # UNLIMITED first, as squeue
+    with pytest.raises(ValueError, match="at most 1000"):
+        squeue_format.check(squeue_format.from_long("JobID:999999999999"))  # it ran out of memory
