@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -103,3 +106,23 @@ class LiveServer:
     def new_user(self, user: str, admin: bool = False) -> str:
         args = ["token", "create", "--user", user, "--home", str(self.home)] + (["--admin"] if admin else [])
         return self.cli(*args, check=True).stdout.strip()
+
+
+def serve_cluster(tmp_path_factory: Any, name: str, cluster_toml: str) -> Iterator[LiveServer]:
+    """A module's server on its own small cluster file (for a module-scoped fixture to ``yield from``)."""
+    tmp = tmp_path_factory.mktemp(name)
+    cluster = tmp / f"{name}.toml"
+    cluster.write_text(cluster_toml)
+    live = LiveServer(tmp, cluster=cluster)
+    live.start()
+    yield live
+    live.stop()
+
+
+def wait_running(live: LiveServer, job: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if json.loads(live.cli("show", job, "--json", check=True).stdout)["state"] == "RUNNING":
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"job {job} never ran")

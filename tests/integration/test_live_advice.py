@@ -9,20 +9,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.livekit import LiveServer
+from tests.integration.livekit import LiveServer, serve_cluster, wait_running
 
 CLUSTER = 'name = "one"\n[[nodes]]\nprefix = "n"\ncount = 1\ncpus = 2\nmem = "1G"\n'
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    tmp = tmp_path_factory.mktemp("advice")
-    cluster = tmp / "one.toml"
-    cluster.write_text(CLUSTER)
-    live = LiveServer(tmp, cluster=cluster)
-    live.start()
-    yield live
-    live.stop()
+    yield from serve_cluster(tmp_path_factory, "advice", CLUSTER)
 
 
 def _submit(server: LiveServer, *args: str) -> str:
@@ -38,10 +32,7 @@ def test_a_shorter_time_that_backfills_is_suggested(server: LiveServer) -> None:
         job = _submit(server, "-J", "quick", "-t", "30", "--wrap", "sleep 1")
         assert server.cli("wait", job, "--timeout", "60").returncode == 0
     runner = _submit(server, "-J", "long", "-t", "10", "-n", "1", "--wrap", "sleep 300")  # 1 of 2 CPUs, 10 min
-    for _ in range(300):
-        if _state(server, runner) == "RUNNING":
-            break
-        time.sleep(0.1)
+    wait_running(server, runner)
     head = _submit(server, "-J", "wide", "-t", "10", "-n", "2", "--wrap", "true")  # reserved at runner's end
     quick = _submit(server, "-J", "quick", "-t", "30", "--wrap", "true")  # 30 min: too long to backfill
     assert _state(server, quick) == "PENDING"
@@ -67,10 +58,7 @@ def test_advice_is_the_owners_alone(server: LiveServer) -> None:
 def test_test_only_forecasts_and_submits_nothing(server: LiveServer) -> None:
     """sbatch --test-only: 'Job N to start at ... using P processors in partition X', and no job N exists."""
     runner = _submit(server, "-J", "hold", "-t", "10", "-n", "1", "--wrap", "sleep 300")  # 1 of 2 CPUs, 10 min
-    for _ in range(300):
-        if _state(server, runner) == "RUNNING":
-            break
-        time.sleep(0.1)
+    wait_running(server, runner)
     fits = server.cli("submit", "--test-only", "-t", "5", "--wrap", "true")
     said = " ".join(fits.stderr.split())
     assert fits.returncode == 0 and "to start at" in said and "using 1 processors in partition" in said, said

@@ -9,20 +9,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.livekit import LiveServer
+from tests.integration.livekit import LiveServer, serve_cluster
 
 CLUSTER = 'name = "one"\n[[nodes]]\nprefix = "n"\ncount = 1\ncpus = 1\nmem = "1G"\n'
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    tmp = tmp_path_factory.mktemp("fairshare")
-    cluster = tmp / "one.toml"
-    cluster.write_text(CLUSTER)
-    live = LiveServer(tmp, cluster=cluster)
-    live.start()
-    yield live
-    live.stop()
+    yield from serve_cluster(tmp_path_factory, "fairshare", CLUSTER)
 
 
 def test_priority_factors_and_shares(server: LiveServer) -> None:

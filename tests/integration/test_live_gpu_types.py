@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.livekit import LiveServer
+from tests.integration.livekit import LiveServer, serve_cluster
 
 CLUSTER = """name = "gpus"
 [[nodes]]
@@ -29,13 +29,7 @@ gpu_type = "h100"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    tmp = tmp_path_factory.mktemp("gputypes")
-    cluster = tmp / "gpus.toml"
-    cluster.write_text(CLUSTER)
-    live = LiveServer(tmp, cluster=cluster)
-    live.start()
-    yield live
-    live.stop()
+    yield from serve_cluster(tmp_path_factory, "gputypes", CLUSTER)
 
 
 def test_typed_gpu_requests_land_on_their_type(server: LiveServer) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.integration.livekit import LiveServer
+from tests.integration.livekit import LiveServer, wait_running
 
 
 def test_requeue_runs_a_job_again_under_its_id(server: LiveServer) -> None:
@@ -18,10 +18,7 @@ def test_requeue_runs_a_job_again_under_its_id(server: LiveServer) -> None:
         'echo "run $SLURM_RESTART_COUNT"\n[ "$SLURM_RESTART_COUNT" = 1 ] && exit 0\nsleep 120\n'
     )
     job = server.cli("submit", "--parsable", str(script), check=True).stdout.strip()
-    for _ in range(300):
-        if json.loads(server.cli("show", job, "--json", check=True).stdout)["state"] == "RUNNING":
-            break
-        time.sleep(0.1)
+    wait_running(server, job)
     said = server.cli("requeue", job, check=True).stdout
     assert f"requeued 1 job(s) of {job}: {job}" in " ".join(said.split())
     assert server.cli("wait", job, "--timeout", "90").returncode == 0
@@ -57,7 +54,7 @@ def test_kill_on_invalid_dep_cancels_what_can_never_run(server: LiveServer) -> N
 def test_a_requeue_survives_a_controller_kill_and_a_cancel_wins_over_it(tmp_path: Path) -> None:
     """QA: the requeue lived in memory only (a kill -9 before the job stopped ended it CANCELLED); a cancel after
     a requeue did nothing (the job ran again); a requeue after a cancel said it had requeued the job."""
-    live = LiveServer(tmp_path)
+    live = LiveServer(tmp_path, "--grace", "20")  # the jobs below take 3 s to stop: time for the second command
     live.start()
     try:
         script = live.work / "again.sh"
@@ -66,7 +63,7 @@ def test_a_requeue_survives_a_controller_kill_and_a_cancel_wins_over_it(tmp_path
             '[ -n "$SLURM_RESTART_COUNT" ] && exit 0\nsleep 120\n'
         )
         job = live.cli("submit", "--parsable", str(script), check=True).stdout.strip()
-        _running(live, job)
+        wait_running(live, job)
         live.cli("requeue", job, check=True)
         live.kill()
         live.start()
@@ -76,9 +73,9 @@ def test_a_requeue_survives_a_controller_kill_and_a_cancel_wins_over_it(tmp_path
         assert (live.work / "runs.txt").read_text() == "run \nrun 1\n"
         for first, then in (("requeue", "cancel"), ("cancel", "requeue")):
             other = live.cli(
-                "submit", "--parsable", "--wrap", "trap 'sleep 0.5; exit 0' TERM; sleep 120 & wait", check=True
+                "submit", "--parsable", "--wrap", "trap 'sleep 3; exit 0' TERM; sleep 120 & wait", check=True
             ).stdout.strip()
-            _running(live, other)
+            wait_running(live, other)
             live.cli(first, other, check=True)
             second = live.cli(then, other)
             if then == "requeue":
@@ -88,11 +85,3 @@ def test_a_requeue_survives_a_controller_kill_and_a_cancel_wins_over_it(tmp_path
             assert ended["state"] == "CANCELLED" and ended["restarts"] == 0, (first, ended)
     finally:
         live.stop()
-
-
-def _running(live: LiveServer, job: str) -> None:
-    for _ in range(300):
-        if json.loads(live.cli("show", job, "--json", check=True).stdout)["state"] == "RUNNING":
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"job {job} never ran")

@@ -7,7 +7,7 @@ import time
 
 import httpx
 
-from tests.integration.livekit import LiveServer
+from tests.integration.livekit import LiveServer, wait_running
 
 
 def test_signal_reaches_the_batch_shell_or_its_children_before_the_limit(server: LiveServer) -> None:
@@ -52,7 +52,7 @@ def test_cancel_with_a_signal_leaves_the_job_running(server: LiveServer) -> None
         '#!/bin/bash\n#SBATCH -o poke.out\ntrap "echo shell poked" USR2\nsh child.sh &\nwait; wait\necho done\n'
     )
     job = server.cli("submit", "--parsable", str(script), check=True).stdout.strip()
-    _wait_running(server, job)
+    wait_running(server, job)
     time.sleep(1.0)  # the traps are set
     assert server.cli("cancel", "-s", "USR1", job, check=True).stdout == ""
     assert server.cli("cancel", "--signal=SIGUSR2", "-b", job, check=True).stdout == ""
@@ -73,14 +73,6 @@ def test_cancel_with_a_signal_leaves_the_job_running(server: LiveServer) -> None
     assert any("SIGUSR1 sent by" in c and "to its steps" in c for c in causes), causes
 
 
-def _wait_running(server: LiveServer, job: str) -> None:
-    for _ in range(300):
-        if json.loads(server.cli("show", job, "--json", check=True).stdout)["state"] == "RUNNING":
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"job {job} never ran")
-
-
 def test_srun_survives_its_tasks_signal_and_the_scancel_scopes(server: LiveServer) -> None:
     """QA: USR1 also killed `srun`, so the script went on while its task was still checkpointing; -b reached
     every process; -s KILL left a FAILED job; a STOPped job never ran its TERM handler; one bad id stopped
@@ -92,7 +84,7 @@ def test_srun_survives_its_tasks_signal_and_the_scancel_scopes(server: LiveServe
         'echo "srun rc=$?"\n'
     )
     job = server.cli("submit", "--parsable", str(steps), check=True).stdout.strip()
-    _wait_running(server, job)
+    wait_running(server, job)
     time.sleep(1.5)  # srun has started the task and its trap is set
     server.cli("cancel", "-s", "USR1", job, check=True)
     assert server.cli("wait", job, "--timeout", "60").returncode == 0
@@ -104,7 +96,7 @@ def test_srun_survives_its_tasks_signal_and_the_scancel_scopes(server: LiveServe
         'kill -0 $child && echo child alive; kill $child',
         check=True,
     ).stdout.strip()  # fmt: skip
-    _wait_running(server, batch)
+    wait_running(server, batch)
     time.sleep(1.0)
     server.cli("cancel", "-s", "USR1", "-b", batch, check=True)
     server.cli("wait", batch, "--timeout", "60")
@@ -113,7 +105,7 @@ def test_srun_survives_its_tasks_signal_and_the_scancel_scopes(server: LiveServe
         "submit", "--parsable", "-o", "stopped.out", "--wrap",
         'trap "echo cleaned up; exit 0" TERM; while :; do sleep 0.2; done', check=True,
     ).stdout.strip()  # fmt: skip
-    _wait_running(server, stopped)
+    wait_running(server, stopped)
     time.sleep(1.0)
     server.cli("cancel", "-s", "STOP", "-f", stopped, check=True)
     both = server.cli("cancel", "99999", stopped)
@@ -122,7 +114,7 @@ def test_srun_survives_its_tasks_signal_and_the_scancel_scopes(server: LiveServe
     assert "cleaned up" in (server.work / "stopped.out").read_text().splitlines()  # SIGCONT follows SIGTERM
     killed = server.cli("submit", "--parsable", "--wrap", "sleep 60", check=True).stdout.strip()
     held = server.cli("submit", "--parsable", "-H", "--wrap", "true", check=True).stdout.strip()
-    _wait_running(server, killed)
+    wait_running(server, killed)
     for victim in (killed, held):
         server.cli("cancel", "-s", "KILL", victim, check=True)
         server.cli("wait", victim, "--timeout", "60")

@@ -98,6 +98,15 @@ def given_on_command_line(ctx: typer.Context, name: str) -> bool:
     return source is not None and source.name == "COMMANDLINE"
 
 
+PlacementOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="firstfit|bestfit|topology (with --cluster; default: topology when the cluster file has a [topology], "
+        "as hal server places)"
+    ),
+]
+
+
 def default_placement(placement: str | None, cluster: Path | None) -> str:
     """The placement asked for, else what `hal server` uses on this cluster file: topology when it has a tree."""
     if placement is not None:
@@ -205,13 +214,7 @@ def simulate(
     backfill_order: Annotated[str, typer.Option(help="queue|sjf (EASY-SJBF)")] = "queue",
     estimate: Annotated[str, typer.Option(help="user|actual|last2|gbm|gbm-regress: what the planner uses")] = "user",
     model: Annotated[Path | None, typer.Option(help="gbm: start from a saved model file (hal predict-eval)")] = None,
-    placement: Annotated[
-        str | None,
-        typer.Option(
-            help="firstfit|bestfit|topology (with --cluster; default: topology when the cluster file has a "
-            "[topology], as hal server places)"
-        ),
-    ] = None,
+    placement: PlacementOpt = None,
     profile: Annotated[
         Path | None,
         typer.Option(

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from hal.cli.common import err, fail, note_workload, out, report_problems, writable_files
-from hal.cli.simulate import check_machine, default_placement
+from hal.cli.simulate import PlacementOpt, check_machine, default_placement
 from hal.engine.plugins.tuned import TunedArgs
 from hal.engine.predict.registry import make_predictor
 from hal.engine.profile import Profile
@@ -41,13 +41,7 @@ def tune(
         Path | None,
         typer.Option(help="cluster description TOML: simulate on its nodes and partitions (as hal simulate --cluster)"),
     ] = None,
-    placement: Annotated[
-        str | None,
-        typer.Option(
-            help="firstfit|bestfit|topology (with --cluster; default: topology when the cluster file has a "
-            "[topology], as hal server places)"
-        ),
-    ] = None,
+    placement: PlacementOpt = None,
     gpus: Annotated[
         bool, typer.Option("--gpus", help="with --cluster: each trace processor is a GPU (the AI traces)")
     ] = False,
