@@ -44,7 +44,7 @@ def test_cancel_with_a_signal_leaves_the_job_running(server: LiveServer) -> None
     """scancel -s USR1: the script's children get it and the job goes on; -b reaches the batch shell too; a
     pending job cannot be signalled; each delivery is an event of the job."""
     (server.work / "child.sh").write_text(
-        'trap "echo child poked" USR1\ntrap "" USR2\n'  # -b's USR2 reaches the child too: it ignores it
+        'trap "echo child poked" USR1\ntrap "" USR2\ntouch child.ready\n'
         "i=0; while [ ! -e stop ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done\n"
     )
     script = server.work / "poke.sh"
@@ -52,8 +52,7 @@ def test_cancel_with_a_signal_leaves_the_job_running(server: LiveServer) -> None
         '#!/bin/bash\n#SBATCH -o poke.out\ntrap "echo shell poked" USR2\nsh child.sh &\nwait; wait\necho done\n'
     )
     job = server.cli("submit", "--parsable", str(script), check=True).stdout.strip()
-    wait_running(server, job)
-    time.sleep(1.0)  # the traps are set
+    _ready(server, "child.ready")  # both traps are set (the shell's before it started the child)
     assert server.cli("cancel", "-s", "USR1", job, check=True).stdout == ""
     assert server.cli("cancel", "--signal=SIGUSR2", "-b", job, check=True).stdout == ""
     time.sleep(1.0)
@@ -80,33 +79,32 @@ def test_srun_survives_its_tasks_signal_and_the_scancel_scopes(server: LiveServe
     steps = server.work / "ckpt.sh"
     steps.write_text(
         "#!/bin/bash\n#SBATCH -o ckpt.out\n"
-        "srun sh -c 'trap \"echo task got USR1; sleep 1; echo task done; exit 0\" USR1; while :; do sleep 0.2; done'\n"
+        'srun sh -c \'trap "echo task got USR1; sleep 1; echo task done; exit 0" USR1; touch task.ready; '
+        "while :; do sleep 0.2; done'\n"
         'echo "srun rc=$?"\n'
     )
     job = server.cli("submit", "--parsable", str(steps), check=True).stdout.strip()
-    wait_running(server, job)
-    time.sleep(1.5)  # srun has started the task and its trap is set
+    _ready(server, "task.ready")  # srun has started the task and its trap is set
     server.cli("cancel", "-s", "USR1", job, check=True)
     assert server.cli("wait", job, "--timeout", "60").returncode == 0
     lines = (server.work / "ckpt.out").read_text().splitlines()
     assert "task got USR1" in lines and lines[-2:] == ["task done", "srun rc=0"], lines
     batch = server.cli(
         "submit", "--parsable", "-o", "batch.out", "--wrap",
-        'trap "echo shell got USR1" USR1; sleep 60 & child=$!; wait $child; '
+        'trap "echo shell got USR1" USR1; sleep 60 & child=$!; touch batch.ready; wait $child; '
         'kill -0 $child && echo child alive; kill $child',
         check=True,
     ).stdout.strip()  # fmt: skip
-    wait_running(server, batch)
-    time.sleep(1.0)
+    _ready(server, "batch.ready")
     server.cli("cancel", "-s", "USR1", "-b", batch, check=True)
     server.cli("wait", batch, "--timeout", "60")
     assert (server.work / "batch.out").read_text().splitlines()[:2] == ["shell got USR1", "child alive"]
     stopped = server.cli(
         "submit", "--parsable", "-o", "stopped.out", "--wrap",
-        'trap "echo cleaned up; exit 0" TERM; while :; do sleep 0.2; done', check=True,
+        'trap "echo cleaned up; exit 0" TERM; touch stopped.ready; while :; do sleep 0.2; done', check=True,
     ).stdout.strip()  # fmt: skip
     wait_running(server, stopped)
-    time.sleep(1.0)
+    _ready(server, "stopped.ready")
     server.cli("cancel", "-s", "STOP", "-f", stopped, check=True)
     both = server.cli("cancel", "99999", stopped)
     assert both.returncode == 1 and "99999" in both.stderr  # reported, and the next id still cancelled
@@ -119,3 +117,11 @@ def test_srun_survives_its_tasks_signal_and_the_scancel_scopes(server: LiveServe
         server.cli("cancel", "-s", "KILL", victim, check=True)
         server.cli("wait", victim, "--timeout", "60")
         assert json.loads(server.cli("show", victim, "--json", check=True).stdout)["state"] == "CANCELLED"
+
+
+def _ready(server: LiveServer, name: str) -> None:
+    """Wait for a job to say its traps are set (a fixed sleep lost the race on a loaded machine)."""
+    deadline = time.monotonic() + 60
+    while not (server.work / name).exists():
+        assert time.monotonic() < deadline, f"{name} never appeared"
+        time.sleep(0.05)
