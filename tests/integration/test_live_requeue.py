@@ -51,6 +51,9 @@ def test_kill_on_invalid_dep_cancels_what_can_never_run(server: LiveServer) -> N
     assert bad.returncode != 0 and "use yes or no" in bad.stderr
 
 
+TRAPPED = "trap 'sleep 3; exit 0' TERM; sleep 120 & wait"  # takes 3 s to stop: time for a second command
+
+
 def test_a_requeue_survives_a_controller_kill_and_a_cancel_wins_over_it(tmp_path: Path) -> None:
     """QA: the requeue lived in memory only (a kill -9 before the job stopped ended it CANCELLED); a cancel after
     a requeue did nothing (the job ran again); a requeue after a cancel said it had requeued the job."""
@@ -72,9 +75,7 @@ def test_a_requeue_survives_a_controller_kill_and_a_cancel_wins_over_it(tmp_path
         assert rec["state"] == "COMPLETED" and rec["restarts"] == 1, rec
         assert (live.work / "runs.txt").read_text() == "run \nrun 1\n"
         for first, then in (("requeue", "cancel"), ("cancel", "requeue")):
-            other = live.cli(
-                "submit", "--parsable", "--wrap", "trap 'sleep 3; exit 0' TERM; sleep 120 & wait", check=True
-            ).stdout.strip()
+            other = live.cli("submit", "--parsable", "--wrap", TRAPPED, check=True).stdout.strip()
             wait_running(live, other)
             live.cli(first, other, check=True)
             second = live.cli(then, other)
@@ -83,5 +84,16 @@ def test_a_requeue_survives_a_controller_kill_and_a_cancel_wins_over_it(tmp_path
             live.cli("wait", other, "--timeout", "60")
             ended = json.loads(live.cli("show", other, "--json", check=True).stdout)
             assert ended["state"] == "CANCELLED" and ended["restarts"] == 0, (first, ended)
+        for asked in (["requeue", "cancel"], ["cancel"]):  # QA: across a kill -9, the cancel was forgotten
+            other = live.cli("submit", "--parsable", "--wrap", TRAPPED, check=True).stdout.strip()
+            wait_running(live, other)
+            for verb in asked:
+                live.cli(verb, other, check=True)
+            live.kill()
+            live.start()
+            assert live.cli("requeue", other).returncode != 0  # being cancelled (or already ended): refused
+            live.cli("wait", other, "--timeout", "60")
+            ended = json.loads(live.cli("show", other, "--json", check=True).stdout)
+            assert ended["state"] == "CANCELLED" and ended["restarts"] == 0, (asked, ended)
     finally:
         live.stop()

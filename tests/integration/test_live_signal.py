@@ -125,3 +125,18 @@ def _ready(server: LiveServer, name: str) -> None:
     while not (server.work / name).exists():
         assert time.monotonic() < deadline, f"{name} never appeared"
         time.sleep(0.05)
+
+
+def test_srun_passes_usr1_on_to_its_tasks(server: LiveServer) -> None:
+    """A script that traps its own warning and passes it on with `kill -USR1 $SRUN_PID`: srun (HAL's) forwards
+    USR1/USR2 to its tasks and lives on, as Slurm's does."""
+    script = server.work / "fwd.sh"
+    script.write_text(
+        "#!/bin/bash\n#SBATCH -o fwd.out\n"
+        "srun sh -c 'trap \"echo task got USR1; exit 0\" USR1; touch fwd.ready; while :; do sleep 0.2; done' &\n"
+        'SRUN=$!\nwhile [ ! -e fwd.ready ]; do sleep 0.1; done\nkill -USR1 $SRUN\nwait $SRUN\necho "srun rc=$?"\n'
+    )
+    job = server.cli("submit", "--parsable", str(script), check=True).stdout.strip()
+    assert server.cli("wait", job, "--timeout", "60").returncode == 0
+    lines = (server.work / "fwd.out").read_text().splitlines()
+    assert "task got USR1" in lines and lines[-1] == "srun rc=0", lines

@@ -107,8 +107,8 @@ def resolve_ref(store: Store, ref: str) -> list[int]:
     try:
         if "_" in text:
             array_id, task = (int(x) for x in text.split("_", 1))
-            rows = store.query(job_ids=[array_id])
-            ids = [r["id"] for r in rows if r["array_job_id"] == array_id and r["array_task_id"] == task]
+            found = store.array_task(array_id, task)  # one row, not the whole array (bulk cancels were quadratic)
+            ids = [found] if found is not None else []
         else:
             job_id = int(text)
             ids = store.array_tasks(job_id) or ([job_id] if store.get(job_id) is not None else [])

@@ -193,6 +193,7 @@ class Controller:
                         self.executor.cancel(lv.job_id, self.grace if grace is None else grace)
                         self.cancelling.add(lv.job_id)
                         self.requeueing.pop(lv.job_id, None)  # a cancel wins over a requeue asked before it
+                        self.store.add_events(conn, [(lv.job_id, now, "CANCEL", f"cancel asked by {who.user}")])
                     else:
                         self._drop_pending(lv)
                         self._close(conn, lv, now, "CANCELLED", {"cause": f"cancelled by {who.user}"})

@@ -9,7 +9,7 @@ from hal.controller.contracts import Gate
 from hal.controller.core import Controller
 from hal.controller.drain import apply_drains
 from hal.controller.jobs import alloc_from_json, deps_of, request_of_row
-from hal.controller.requeue import requeue_asked
+from hal.controller.requeue import asked_before_restart
 from hal.executors.api import ExecEvent, ExecEventKind
 from hal.model.job import JobState
 
@@ -44,9 +44,11 @@ def recover(ctl: Controller) -> dict[str, int]:
             ctl._ensure_known([d.job_id for d in lv.spec.dependencies if d.job_id not in ctl.sched.known])
             end = r["predicted_end"] if r["predicted_end"] is not None else r["start_time"] + 3600.0
             ctl.sched.adopt(lv.spec, alloc, r["start_time"], end)
-            asked = requeue_asked(ctl, lv.job_id, r["start_time"])  # `hal requeue` before the restart
+            asked, cancelled = asked_before_restart(ctl, lv.job_id, r["start_time"])  # hal requeue / cancel
             if asked is not None:
                 ctl.requeueing[lv.job_id] = asked
+            if cancelled:
+                ctl.cancelling.add(lv.job_id)
             report = reports.get(lv.job_id)
             if report is None and lv.job_id not in reports:
                 report = ExecEvent(  # unknown to the executor: it may have run, so only --requeue repeats it

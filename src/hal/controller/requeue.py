@@ -41,11 +41,15 @@ def requeue(ctl: Any, ref: str, who: Identity) -> list[int]:
 ASKED = "REQUEUE"  # the event of a requeue request; REQUEUED when the job is back in the queue
 
 
-def requeue_asked(ctl: Any, job_id: int, started: float) -> str | None:
-    """Who asked to requeue this running job since it started (None: nobody), read back at a restart."""
-    for ev in reversed(ctl.store.events_of(job_id)):
+def asked_before_restart(ctl: Any, job_id: int, started: float) -> tuple[str | None, bool]:
+    """(who asked to requeue it, whether a cancel was asked) since this running job started, read back from its
+    events at a restart: both lived in memory, so a kill -9 lost them (the job ran again after a cancel)."""
+    requeue, cancel = None, False
+    for ev in ctl.store.events_of(job_id):
         if ev["time"] < started:
-            return None
+            continue
         if ev["state"] == ASKED:
-            return str(ev["cause"]).removeprefix("requeue asked by ")
-    return None
+            requeue = str(ev["cause"]).removeprefix("requeue asked by ")
+        elif ev["state"] == "CANCEL":
+            cancel = True
+    return (None if cancel else requeue), cancel

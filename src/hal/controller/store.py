@@ -183,6 +183,12 @@ class Store:
             ).all()
         return [int(r[0]) for r in rows]
 
+    def array_task(self, array_job_id: int, task: int) -> int | None:
+        q = sa.select(jobs.c.id).where(jobs.c.array_job_id == array_job_id, jobs.c.array_task_id == task)
+        with self.engine.connect() as conn:
+            got = conn.execute(q).scalar()
+            return int(got) if got is not None else None
+
     def active(self) -> list[Row]:
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(jobs).where(jobs.c.state.in_(ACTIVE)).order_by(jobs.c.id)).mappings()

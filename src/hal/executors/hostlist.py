@@ -114,9 +114,14 @@ def expand(text: str) -> list[str]:
             if int(hi or lo) < int(lo):
                 raise ValueError(f"{part!r}: the range {item!r} runs backwards")
             width = _width(lo)
+            if len(names) + (int(hi or lo) - int(lo) + 1) * len(tails) > MAX_NAMES:  # gp[0-10^20]: all memory
+                raise ValueError(f"{text[:60]!r} names more than {MAX_NAMES:,} hosts")
             for n in range(int(lo), int(hi or lo) + 1):
                 names.extend(f"{prefix}{str(n).zfill(width)}{tail}" for tail in tails)
     return names
+
+
+MAX_NAMES = 100_000  # hosts in one list: the most nodes a cluster file may have
 
 
 def _split_top(text: str) -> list[str]:

@@ -11,6 +11,7 @@ import contextlib
 import ctypes
 import itertools
 import os
+import signal
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 PR_SET_CHILD_SUBREAPER = 36
@@ -102,6 +103,7 @@ def signal_tree(root: int, pgid: int | None, sig: int) -> int:
 
 
 BATCH, STEPS, ALL = "batch", "steps", "all"
+FORWARDED = (signal.SIGUSR1, signal.SIGUSR2)  # what HAL's srun passes on to its tasks, as Slurm's srun does
 
 
 def signal_job(root: int, main: int, sig: int, whom: str) -> int:
@@ -110,8 +112,8 @@ def signal_job(root: int, main: int, sig: int, whom: str) -> int:
     stand for Slurm's steps), or to all of them. Returns how many processes it reached."""
     below = descendants(root)
     pids = [main] if whom == BATCH else [p for p in below if p != main or whom == ALL]
-    if whom == STEPS:  # the tasks, not the `srun` that waits for them (it died, and the script went on early)
-        pids = [p for p in pids if not _launcher(p)]
+    if whom == STEPS or sig in FORWARDED:  # the tasks, not the `srun` that waits for them (it died, and the
+        pids = [p for p in pids if not _launcher(p)]  # script went on early); srun passes USR1/USR2 on itself
     sent = 0
     for pid in pids:
         with contextlib.suppress(ProcessLookupError, PermissionError):

@@ -6,6 +6,7 @@ task "on node k" is a process pinned to node k's CPUs (and, under rlimits, limit
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -14,7 +15,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from hal.executors import hostlist
+from hal.executors import hostlist, proctree
 from hal.executors.api import NodeShare
 from hal.executors.jobenv import gpu_variables, parse_shares, tasks_per_node
 from hal.executors.limits import with_data_limit
@@ -138,6 +139,8 @@ def run_tasks(
     if ntasks is None and per_node is not None:
         ntasks = per_node * len(shares)
     ntasks = ntasks if ntasks is not None else int(env.get("HAL_NTASKS", "1") or 1)
+    if ntasks > MAX_TASKS:  # -O -n 10^20 ran until killed
+        raise RunError(f"--ntasks={ntasks}: at most {MAX_TASKS:,} tasks in a step")
     held = sum(s.allocated for s in shares)
     if ntasks * cpus_per_task > held and not step.overcommit:
         raise RunError(
@@ -162,6 +165,7 @@ def run_tasks(
         raise
     finally:
         os.sched_setaffinity(0, mine)
+    _forward_signals(procs)
     copiers = [_labelled(t.procid, p) for t, p in zip(tasks, procs, strict=True)] if step.label else []
     worst = 0
     for task, proc in zip(tasks, procs, strict=True):
@@ -173,6 +177,22 @@ def run_tasks(
     for copier in copiers:
         copier.join()
     return worst
+
+
+MAX_TASKS = 100_000
+
+
+def _forward_signals(procs: list[subprocess.Popen[bytes]]) -> None:
+    """`kill -USR1 $SRUN_PID` (a script passing a checkpoint warning on) reaches the tasks, and srun lives on."""
+
+    def forward(signum: int, frame: object) -> None:
+        for proc in procs:
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.send_signal(signum)
+
+    for sig in proctree.FORWARDED:
+        signal.signal(sig, forward)
 
 
 def _even(shares: Sequence[NodeShare], ntasks: int, per_node: int) -> list[Task]:

@@ -175,3 +175,10 @@ def test_node_list_keeps_the_tasks_topology_order() -> None:
     assert hostlist.compress_ordered(["n001", "n002", "n003"]) == "n[001-003]"  # in order: the usual form
     for names in (["n001", "n002", "n005", "n006", "n003"], ["a1", "b1", "a2"], ["gpu9", "gpu10", "gpu8"]):
         assert hostlist.expand(hostlist.compress_ordered(names)) == names
+
+
+def test_host_lists_have_a_size_limit() -> None:
+    """QA: -w 'gp[000-99999999999999999999]' made the server expand the range until it held 17 GB."""
+    with pytest.raises(ValueError, match="more than 100,000 hosts"):
+        hostlist.expand("gp[000-99999999999999999999]")
+    assert len(hostlist.expand("n[00000-99999]")) == 100_000
