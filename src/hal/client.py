@@ -153,10 +153,11 @@ class Client:
     def cancel(self, job: int | str) -> builtins.list[int]:
         return list(self._call("DELETE", f"/v1/jobs/{job}").json()["cancelled"])
 
-    def cancel_many(self, jobs: builtins.list[str]) -> dict[str, builtins.list[int]]:
-        """Cancel several jobs in one request; per job, the ids cancelled (none: it had already ended)."""
-        got = self._call("POST", "/v1/jobs/cancel", json={"jobs": jobs}).json()["cancelled"]
-        return {str(k): list(v) for k, v in got.items()}
+    def cancel_many(self, jobs: builtins.list[str]) -> tuple[dict[str, builtins.list[int]], dict[str, str]]:
+        """Cancel several jobs in one request: per job, the ids cancelled (none: it had already ended), and why
+        the ones that could not be cancelled (another user's) were not."""
+        got = self._call("POST", "/v1/jobs/cancel", json={"jobs": jobs}).json()
+        return {str(k): list(v) for k, v in got["cancelled"].items()}, dict(got.get("failed", {}))
 
     def signal(self, job: int | str, sig: str, batch: bool = False, full: bool = False) -> builtins.list[int]:
         """Send a signal to running jobs without cancelling them (scancel -s); returns the ids reached."""

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
@@ -104,6 +105,12 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
     def _bad(_: Request, exc: Exception) -> JSONResponse:
         status = 413 if isinstance(exc, ScriptTooLarge) else 400
         return JSONResponse({"detail": str(exc)}, status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        """422 with where and what, never the value itself: a NaN in the body made the answer a 500."""
+        errors = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", ""))} for e in exc.errors()]
+        return JSONResponse({"detail": errors}, status_code=422)
 
     @app.exception_handler(NotFound)
     def _missing(_: Request, exc: NotFound) -> JSONResponse:
@@ -220,12 +227,15 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
     def cancel_many(body: CancelBody, who: Who) -> dict[str, Any]:
         """Several jobs in one request (hal cancel -u/-n/-t sent one per task: 81 s for 4,000 tasks)."""
         done: dict[str, list[int]] = {}
-        for ref in body.jobs:
+        failed: dict[str, str] = {}
+        for ref in body.jobs:  # each on its own: another user's job is reported, the rest still cancelled
             try:
                 done[ref] = ctl.cancel(ref, who)
             except NotFound:
                 done[ref] = []
-        return {"cancelled": done}
+            except (Forbidden, SubmitError) as exc:
+                failed[ref] = str(exc)
+        return {"cancelled": done, "failed": failed}
 
     @app.post("/v1/jobs/{ref}/signal")
     def send_signal(ref: str, body: SignalBody, who: Who) -> dict[str, Any]:

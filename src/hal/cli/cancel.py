@@ -45,7 +45,9 @@ def cancel(
                 out.print("hal cancel: no job matches", highlight=False)
         if signal is None and filtered:  # scancel -u: one request per thousand jobs, not one per task
             for i in range(0, len(targets), 1000):
-                done.update(c.cancel_many(targets[i : i + 1000]))
+                cancelled, refused = c.cancel_many(targets[i : i + 1000])
+                done.update(cancelled)
+                failed.update(refused)
         else:
             for job in targets:  # each on its own, as scancel: one that cannot be cancelled is not a stop
                 try:

@@ -50,7 +50,7 @@ def compare(
         str | None,
         typer.Option(
             help="firstfit|bestfit|topology (with --cluster) for the BACKFILL:ORDER policies (default: topology "
-            "when the cluster file has a [topology], as hal server places)"
+            "when the cluster file has a topology table, as hal server places)"
         ),
     ] = None,
     gpus: Annotated[

@@ -101,8 +101,8 @@ def given_on_command_line(ctx: typer.Context, name: str) -> bool:
 PlacementOpt = Annotated[
     str | None,
     typer.Option(
-        help="firstfit|bestfit|topology (with --cluster; default: topology when the cluster file has a [topology], "
-        "as hal server places)"
+        help="firstfit|bestfit|topology (with --cluster; default: topology when the cluster file has a topology "
+        "table, as hal server places)"
     ),
 ]
 

@@ -120,7 +120,7 @@ def parse_array(text: str) -> tuple[list[int], int | None]:
         raise DirectiveError(f"--array={text!r}: use e.g. 0-99, 1,3,5-7, 0-15:4 or 0-99%10") from None
     if limit is not None and limit < 1:
         raise DirectiveError(f"--array={text!r}: the %limit must be >= 1")
-    return sorted(indices), limit
+    return sorted(indices), min(limit, len(indices)) if limit is not None else None  # %10^20 means all
 
 
 def parse_dependency(text: str) -> list[tuple[str, str]]:

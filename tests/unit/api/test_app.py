@@ -138,8 +138,28 @@ def test_unknown_fields_are_refused_and_cancels_come_in_bulk(api: tuple[TestClie
         )
         for _ in range(3)
     ]
-    got = client.post("/v1/jobs/cancel", json={"jobs": [*ids, "99999"]}, headers=auth).json()["cancelled"]
-    assert got == {**{i: [int(i)] for i in ids}, "99999": []}
+    got = client.post("/v1/jobs/cancel", json={"jobs": [*ids, "99999"]}, headers=auth).json()
+    assert got == {"cancelled": {**{i: [int(i)] for i in ids}, "99999": []}, "failed": {}}
+    admins = client.post(
+        "/v1/jobs", json={"wrap": "true", "options": {"hold": True}}, headers={"Authorization": f"Bearer {_admin}"}
+    )
+    mixed = [
+        *(
+            str(
+                client.post("/v1/jobs", json={"wrap": "true", "options": {"hold": True}}, headers=auth).json()["job_id"]
+            )
+            for _ in range(2)
+        )
+    ]
+    theirs = str(admins.json()["job_id"])
+    got = client.post("/v1/jobs/cancel", json={"jobs": [mixed[0], theirs, mixed[1]]}, headers=auth).json()
+    assert set(got["cancelled"]) == set(mixed) and "another user" in got["failed"][theirs]  # QA: 403, third kept
+    nan = client.post(
+        "/v1/jobs",
+        content=b'{"wrap": "true", "options": {"time": NaN}}',
+        headers={**auth, "Content-Type": "application/json"},
+    )
+    assert nan.status_code == 422  # its error answer held the NaN and became a 500
 
 
 def test_an_array_that_would_store_gigabytes_is_refused(api: tuple[TestClient, str, str]) -> None:
