@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -178,7 +179,20 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
         states = [s.strip().upper() for s in state.split(",") if s.strip()] if state else None
         rows = ctl.store.query(owner, states, partition, since, until, limit=limit, after=after)
         now = ctl.clock()
-        return {"jobs": [record(r, now, detail) for r in running_ends(ctl, ctl.annotate(rows, start))]}
+        recs = [record(r, now, detail) for r in running_ends(ctl, ctl.annotate(rows, start))]
+        return {"jobs": shared_scripts(recs) if detail else recs}
+
+    def shared_scripts(recs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Array tasks' scripts, stored once with the array's first task (controller/jobs.py request_json)."""
+        firsts: dict[int, str] = {}
+        for rec in recs:
+            first = rec.get("array_job_id")
+            if rec.get("script") == "" and first is not None and first != rec["job_id"]:
+                if first not in firsts:
+                    row = ctl.store.get(first)
+                    firsts[first] = json.loads(row["request"]).get("script", "") if row is not None else ""
+                rec["script"] = firsts[first]
+        return recs
 
     def _visible(ref: str, who: Identity, start: bool = False) -> list[dict[str, Any]]:
         ids = ctl.resolve(ref)
@@ -197,6 +211,7 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
         rows = _visible(ref, who, start)
         now = ctl.clock()
         recs = [record(r, now, detail) for r in rows]
+        recs = shared_scripts(recs) if detail else recs
         for rec in recs:
             place = rec.get("placement_request") or {}
             if "switches" in place:  # what the wait really is: capped by the profile's max_switch_wait

@@ -54,18 +54,8 @@ def admit_data(req: JobRequest, staging: Any, live: dict[int, Any], user: str) -
         raise SubmitError(why)
 
 
-MAX_STORED = 1 << 30  # bytes of script and environment an array's task rows may hold in all
-
-
 def admit(req: JobRequest, cluster: Cluster) -> None:
     """Fill the partition and its default time limit as Slurm does, and refuse what the partition forbids."""
-    tasks = len(req.array) if req.array else 1
-    stored = (len(req.script.encode()) + sum(len(k) + len(v) for k, v in req.env.items())) * tasks
-    if stored > MAX_STORED:  # each task's row keeps the script and environment (QA: a 100 KB env x 1,000 tasks)
-        raise SubmitError(
-            f"this array would store {stored / 2**30:.1f} GiB of script and environment ({tasks:,} tasks); "
-            "make the script smaller or --export fewer variables"
-        )
     if not req.partition:
         default = cluster.default_partition()
         req.partition = default.name if default is not None else ""

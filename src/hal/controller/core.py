@@ -110,9 +110,9 @@ class Controller:
                 if why is not None:
                     raise SubmitError(f"job can never run on this cluster: {why}")
                 tasks = req.array if req.array is not None else [None]
-                stored = request_json(req, deps)
+                stored, shared = request_json(req, deps), request_json(req, deps, first)  # script, env: once
                 rows = [
-                    new_row(first + i, req, user, now, (first, t) if t is not None else None, stored)
+                    new_row(first + i, req, user, now, (first, t) if t is not None else None, shared if i else stored)
                     for i, t in enumerate(tasks)
                 ]
                 self.store.insert_jobs(conn, rows, now, "submitted")

@@ -3,6 +3,7 @@ the ones whose processes are gone, and recharge fair-share usage from the accoun
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from hal.controller.contracts import Gate
@@ -28,14 +29,15 @@ def recover(ctl: Controller) -> dict[str, int]:
     pending = [r for r in rows if r["state"] == "PENDING"]
     counts = {"pending": len(pending), "running": len(running), "reattached": 0, "ended": 0}
     reports = ctl.executor.reattach([r["id"] for r in running]) if running else {}
+    first = functools.lru_cache(maxsize=64)(ctl.store.get)  # an array's first task row: its script, environment
     ended: list[ExecEvent] = []
     with ctl.lock:
         for r in rows:
-            req = request_of_row(r)
+            req = request_of_row(r, first)
             if r["array_job_id"] is not None and req.array_limit is not None:
                 ctl.gates.setdefault(r["array_job_id"], Gate(req.array_limit))
         for r in running:
-            lv = ctl._live(r, request_of_row(r), deps_of(r))
+            lv = ctl._live(r, request_of_row(r, first), deps_of(r))
             ctl.live[lv.job_id] = lv
             if lv.array_job_id in ctl.gates:
                 ctl.gates[lv.array_job_id].inflight += 1
@@ -60,7 +62,7 @@ def recover(ctl: Controller) -> dict[str, int]:
             else:
                 ended.append(report)
         for r in pending:
-            ctl._enqueue(ctl._live(r, request_of_row(r), deps_of(r)), now)
+            ctl._enqueue(ctl._live(r, request_of_row(r, first), deps_of(r)), now)
         if ended:
             ctl._handle(ended)
             counts["ended"] = len(ended)
