@@ -110,13 +110,16 @@ def test_srun_survives_its_tasks_signal_and_the_scancel_scopes(server: LiveServe
     assert both.returncode == 1 and "99999" in both.stderr  # reported, and the next id still cancelled
     server.cli("wait", stopped, "--timeout", "60")
     assert "cleaned up" in (server.work / "stopped.out").read_text().splitlines()  # SIGCONT follows SIGTERM
-    killed = server.cli("submit", "--parsable", "--wrap", "sleep 60", check=True).stdout.strip()
+    killed = server.cli(
+        "submit", "--parsable", "--wrap", "trap 'echo TERM > termed.txt' TERM; sleep 60 & wait", check=True
+    ).stdout.strip()
     held = server.cli("submit", "--parsable", "-H", "--wrap", "true", check=True).stdout.strip()
     wait_running(server, killed)
     for victim in (killed, held):
         server.cli("cancel", "-s", "KILL", victim, check=True)
         server.cli("wait", victim, "--timeout", "60")
         assert json.loads(server.cli("show", victim, "--json", check=True).stdout)["state"] == "CANCELLED"
+    assert not (server.work / "termed.txt").exists()  # SIGKILL alone, as scancel -s KILL: no SIGTERM first
 
 
 def _ready(server: LiveServer, name: str) -> None:

@@ -151,3 +151,10 @@ def set_name(name: str) -> None:
 def become_subreaper() -> bool:
     """Orphaned descendants are re-parented to us instead of init: we can kill, reap and account for all of them."""
     return prctl(PR_SET_CHILD_SUBREAPER, 1)
+
+
+def signame(sig: int) -> str:
+    try:
+        return signal.Signals(sig).name
+    except ValueError:
+        return "unknown"

@@ -194,7 +194,7 @@ class Supervisor:
             mib = self.spec["mem_process"] >> 20
             return "OUT_OF_MEMORY", f"out of memory: {hint!r} in the job's stderr under its {mib} MiB RLIMIT_DATA"
         if sig is not None:
-            return "FAILED", f"killed by signal {sig} ({_signame(sig)})"
+            return "FAILED", f"killed by signal {sig} ({proctree.signame(sig)})"
         return "FAILED", f"exit code {exit_code}"
 
     def _finish(
@@ -222,7 +222,10 @@ class Supervisor:
     def _cancel(self) -> None:
         request = self._cancel_file() or {}
         grace = float(request.get("grace", self.spec["kill_wait"]))
-        if not self.cause:
+        if not self.cause and grace <= 0:  # scancel -s KILL: no SIGTERM first (its trap ran)
+            self.cause, self.reason = "cancel", "cancelled: SIGKILL to the job's processes"
+            self._kill()
+        elif not self.cause:
             self._terminate("cancel", grace, f"cancelled: SIGTERM to the job's processes, SIGKILL after {_secs(grace)}")
         elif self.kill_at is not None:
             self.kill_at = min(self.kill_at, time.monotonic() + grace)  # a second, shorter cancel hurries it up
@@ -350,13 +353,6 @@ def _open_output(path: str, append: bool = False) -> int:
 
 def _secs(seconds: float) -> str:
     return f"{seconds:g} s"
-
-
-def _signame(sig: int) -> str:
-    try:
-        return signal.Signals(sig).name
-    except ValueError:
-        return "unknown"
 
 
 def main(argv: list[str]) -> int:
