@@ -75,3 +75,27 @@ def test_a_server_without_a_data_plane_fails_the_jobs_that_need_one(tmp_path: Pa
         assert not Path("/res").exists() or Path("/res").read_text() != "x\n"
     finally:
         live.stop()
+
+
+def test_each_task_of_a_multi_node_job_reads_its_own_nodes_cache(tmp_path: Path) -> None:
+    """QA: every task's $HAL_DATA pointed at the first node's cache (on separate machines the others found
+    nothing); the inputs are staged into each node, and srun gives each task its own node's folder."""
+    live = LiveServer(tmp_path, cluster=_cluster(tmp_path, data=True))
+    live.start()
+    try:
+        src = tmp_path / "ref.txt"
+        src.write_text("reference\n")
+        live.cli("dataset", "add", "ref", str(src), check=True)
+        show = "srun sh -c 'echo \"$SLURMD_NODENAME $HAL_DATA $(cat $HAL_DATA/ref)\"' | sort"
+        job = live.cli(
+            "submit", "--parsable", "-N", "2", "--ntasks-per-node=1", "--input-data=ref", "-o", "mn.out",
+            "--wrap", show, check=True,
+        ).stdout.strip()  # fmt: skip
+        assert live.cli("wait", job, "--timeout", "90").returncode == 0
+        lines = (live.work / "mn.out").read_text().splitlines()
+        assert len(lines) == 2, lines
+        for line in lines:
+            node, folder, text = line.split(" ", 2)
+            assert folder == f"{tmp_path}/cache/{node}/.jobs/{job}" and text == "reference", line
+    finally:
+        live.stop()

@@ -179,9 +179,9 @@ class LiveStaging:
         nodes = [s.node for s in spec.shares]
         if not nodes or nodes[0] not in self.stager.caches:
             return spec
-        ready = dataclasses.replace(spec, env={**spec.env, **self.stager.env(nodes[0], spec.job_id)})
+        ready = dataclasses.replace(spec, env={**spec.env, **self.stager.env(nodes, spec.job_id)})
         if not inputs:
-            return ready if self._opened(controller, lv, nodes[0], (), now) else None
+            return ready if self._opened(controller, lv, nodes, (), now) else None
         producing = self.outputs.in_flight(inputs) if self.outputs is not None else set()
         if producing or not self._all_cached(inputs, nodes):  # copies, or an input still being written out
             self.staging[spec.job_id] = "staging"
@@ -192,17 +192,18 @@ class LiveStaging:
         except Exception as exc:  # StageError, KeyError, an unusable cache: never out of the controller's loop
             self._back_to_queue(controller, lv, now, f"stage-in failed: {_said(exc)}")
             return None
-        return ready if self._opened(controller, lv, nodes[0], inputs, now) else None
+        return ready if self._opened(controller, lv, nodes, inputs, now) else None
 
-    def _opened(self, controller: Any, lv: Any, node: str, inputs: tuple[str, ...], now: float) -> bool:
-        """The job's $HAL_DATA made; when the node's cache cannot hold it (read-only, a file in the way), the
-        job goes back to the queue with that reason instead of raising in the controller loop, where it was
-        left RUNNING with no process, deaf to hal cancel."""
-        try:
-            self.stager.open_job_dir(lv.job_id, node, inputs)
-        except OSError as exc:
-            self._back_to_queue(controller, lv, now, f"cannot make $HAL_DATA in node {node}'s cache: {exc}")
-            return False
+    def _opened(self, controller: Any, lv: Any, nodes: list[str], inputs: tuple[str, ...], now: float) -> bool:
+        """The job's $HAL_DATA made on each of its nodes (a multi-node job's tasks all read the first node's);
+        when a cache cannot hold it (read-only, a file in the way), the job goes back to the queue with that
+        reason instead of raising in the controller loop, where it was left RUNNING, deaf to hal cancel."""
+        for node in nodes:
+            try:
+                self.stager.open_job_dir(lv.job_id, node, inputs)
+            except OSError as exc:
+                self._back_to_queue(controller, lv, now, f"cannot make $HAL_DATA in node {node}'s cache: {exc}")
+                return False
         return True
 
     def _all_cached(self, inputs: tuple[str, ...], nodes: list[str]) -> bool:
@@ -246,7 +247,7 @@ class LiveStaging:
             elif cause:
                 self._back_to_queue(controller, lv, now, cause, retry=not gone)
                 controller.wake.set()
-            elif self._opened(controller, lv, nodes[0], inputs, now):  # else back in the queue with the reason
+            elif self._opened(controller, lv, nodes, inputs, now):  # else back in the queue with the reason
                 try:
                     self._start_clock(controller, spec.job_id, now)
                     controller.executor.launch(spec)
@@ -285,7 +286,9 @@ class LiveStaging:
         if any(wrong):
             state, cause = "FAILED", "declared output(s) " + "; ".join(w for w in wrong if w)
         staged = outputs if state == "COMPLETED" and self.outputs is not None else ()
-        self.stager.close_job_dir(node, lv.job_id, keep=staged)
+        self.stager.close_job_dir(node, lv.job_id, keep=staged)  # outputs: from the first node's, as documented
+        for other in {controller.table.names[int(i)] for i in act.alloc.nodes[1:]} & self.stager.caches.keys():
+            self.stager.close_job_dir(other, lv.job_id)
         if staged:
             self.outputs.after_end(controller, lv.job_id, staged, node, state)  # type: ignore[union-attr]
             return "STAGE_OUT", cause

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import itertools
+import json
 import os
 import shutil
 import threading
@@ -107,9 +108,13 @@ class Stager:
         self._flights: dict[tuple[str, str], threading.Lock] = {}  # one copy of a dataset into a node at a time
         self._flights_lock = threading.Lock()
 
-    def env(self, node: str, job_id: int) -> dict[str, str]:
-        """What a job on ``node`` needs to find its inputs: $HAL_DATA/<name>."""
-        return {"HAL_DATA": str(self.job_dir(node, job_id))}
+    def env(self, nodes: list[str], job_id: int) -> dict[str, str]:
+        """What a job on ``nodes`` needs to find its inputs: $HAL_DATA/<name> on the first node, where the batch
+        script runs, and each node's folder for `srun`, which gives every task its own node's $HAL_DATA."""
+        return {
+            "HAL_DATA": str(self.job_dir(nodes[0], job_id)),
+            "HAL_DATA_NODES": json.dumps({n: str(self.job_dir(n, job_id)) for n in nodes}),
+        }
 
     def largest_cache(self) -> int:
         """The most any one node can hold: a dataset (or a job's inputs together) larger can never be staged."""

@@ -7,6 +7,7 @@ task "on node k" is a process pinned to node k's CPUs (and, under rlimits, limit
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -87,6 +88,8 @@ def task_environment(
         env[f"HAL_{key}"] = value
         env["SLURMD_NODENAME" if key == "NODENAME" else f"SLURM_{key}"] = value
     env["SLURM_NPROCS"] = ids["NTASKS"]
+    if "HAL_DATA_NODES" in base:  # a task's datasets are in its own node's cache (they pointed at the first's)
+        env["HAL_DATA"] = json.loads(base["HAL_DATA_NODES"]).get(share.node, base.get("HAL_DATA", ""))
     if share.mem_mb > 0:
         env["SLURM_MEM_PER_NODE"] = env["HAL_MEM_PER_NODE"] = str(share.mem_mb)
     env.update(gpu_variables(_task_gpus(base, share.gpus, [t for t in tasks if t.node == task.node], task)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -38,7 +39,9 @@ def test_stage_copies_verifies_and_registers(plane, tmp_path: Path) -> None:
     assert stager.stage_in(2, ("genome",), ["n1"])[0].hit  # second time: a cache hit
     again = Catalog(tmp_path / "catalog.json")  # the catalog survives a restart
     assert {r.location for r in again.replicas_of("genome")} == {"site=onprem", "n1"}
-    assert stager.env("n1", 7) == {"HAL_DATA": str(caches["n1"].root / ".jobs" / "7")}
+    got = stager.env(["n1", "n0"], 7)  # the batch script's node first; srun gives each task its own node's
+    assert got["HAL_DATA"] == str(caches["n1"].root / ".jobs" / "7")
+    assert json.loads(got["HAL_DATA_NODES"])["n0"] == str(caches["n0"].root / ".jobs" / "7")
 
 
 def test_lru_eviction_under_capacity_pressure(plane, tmp_path: Path) -> None:
