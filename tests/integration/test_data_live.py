@@ -255,6 +255,13 @@ def test_a_stage_in_that_fails_is_held_before_its_next_attempt_and_survives_a_br
         row = ctl.store.get(job) or {}
         assert "source missing" in row["cause"]  # `hal show` Cause says what failed
         assert json.loads(row["request"])["begin"] == held  # kept for a restart, which retried at once
+        from hal.controller.auth import Identity
+        from hal.controller.holds import set_hold
+
+        for hold in (True, False):  # QA: a hold and release made it BeginTime and lost the stage-in error
+            set_hold(ctl, str(job), Identity("al", admin=False), hold)
+        assert ctl.annotate([ctl.store.get(job) or {}])[0]["reason"] == "StageInRetry"
+        assert "source missing" in (ctl.store.get(job) or {})["cause"]
         (tmp_path / "store").mkdir()
         (tmp_path / "store" / "flaky").write_bytes(body)  # the storage is back before the hold ends
         _wait(ctl, [job], timeout=30)

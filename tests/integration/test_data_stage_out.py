@@ -442,6 +442,11 @@ def test_a_writer_that_did_not_write_its_output_fails_and_its_reader_never_start
                                "al").job_ids  # fmt: skip
         (reader,) = ctl.submit(build_request("#!/bin/sh\ntrue\n", {"input-data": "never"}, {}, str(tmp_path), 0),
                                "al").job_ids  # fmt: skip
+        from hal.controller.contracts import SubmitError
+
+        rescue = {"input-data": "never", "dependency": f"afternotok:{writer}"}  # QA: it started with nothing to read
+        with pytest.raises(SubmitError, match=f"job {writer} writes 'never'.*afterok, not afternotok"):
+            ctl.submit(build_request("#!/bin/sh\ntrue\n", rescue, {}, str(tmp_path), 0), "al")
         _until(lambda: writer not in ctl.live, timeout=30)
         _until(lambda: ctl.annotate([ctl.store.get(reader) or {}])[0]["reason"] == "DependencyNeverSatisfied")
     finally:

@@ -46,6 +46,9 @@ def test_priority_factors_and_shares(server: LiveServer) -> None:
     assert "FAIRSHARE" in table and hers in table
     weights = server.cli("prio", "-w", check=True).stdout.splitlines()
     assert len(weights) == 2 and weights[1].split()[0] == "Weights"  # sprio -w: the weights alone
+    held = server.cli("submit", "--parsable", "-H", "--wrap", "true", check=True).stdout.strip()
+    assert held in {str(r["job_id"]) for r in json.loads(server.cli("prio", "--json", check=True).stdout)["jobs"]}
+    server.cli("cancel", held, check=True)  # sprio lists held and dependent jobs too (they were left out)
     theirs = json.loads(server.cli("prio", "--json", token=eve, check=True).stdout)["jobs"]
     assert [str(r["job_id"]) for r in theirs] == [hers]
     shares = {r["user"]: r for r in json.loads(server.cli("shares", "--json", check=True).stdout)["users"]}

@@ -42,7 +42,15 @@ def admit_data(req: JobRequest, staging: Any, live: dict[int, Any], user: str) -
             f"dataset {theirs[0]!r} is not in the catalog yet: another user's queued or running job will write it; "
             "submit once it is published (hal dataset list)"
         )
-    have = {ref for _, ref in req.dependencies}
+    have = {ref for kind, ref in req.dependencies if kind == "afterok"}
+    other = {ref: kind for kind, ref in req.dependencies if kind != "afterok"}
+    for name in missing:  # afternotok/afterany on the writer started the reader with nothing to read (QA)
+        for j in writers.get(name, ()):
+            if str(j) in other and str(j) not in have:
+                raise SubmitError(
+                    f"job {j} writes {name!r}, which this job reads: it waits for that job with afterok, not "
+                    f"{other[str(j)]}"
+                )
     req.dependencies += [("afterok", str(j)) for n in missing for j in writers.get(n, ()) if str(j) not in have]
     why = staging.refuse(req.inputs, produced)
     if why is not None:

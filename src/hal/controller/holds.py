@@ -51,10 +51,16 @@ def set_hold(ctl: Any, ref: str, who: Identity, held: bool) -> list[int]:
                 if not held:  # when it could start at the earliest: a replay of the history submits it then
                     request["_released"] = now
                 cause = f"held by {who.user}" if held else f"released by {who.user}"
-                ctl.store.update_job(conn, jid, {"request": json.dumps(request), "cause": cause},
-                                     (jid, now, "PENDING", cause))  # fmt: skip
+                values = {"request": json.dumps(request), "cause": cause}
+                if str(rows[jid].get("cause") or "").startswith(KEPT_CAUSES):  # the data plane's reason reads it
+                    del values["cause"]
+                ctl.store.update_job(conn, jid, values, (jid, now, "PENDING", cause))
         ctl.wake.set()
     return pending
+
+
+KEPT_CAUSES = ("requeued after a failed stage-in", "waiting for cache room")  # StageInRetry, CacheWait (QA:
+# a hold and release turned them into BeginTime, and the stage-in error was gone)
 
 
 def admit_waiting(ctl: Any, gate: Any, now: float) -> None:

@@ -59,6 +59,8 @@ def placement_options(options: dict[str, str]) -> dict[str, Any]:
 
 def _datasets(options: dict[str, str], key: str) -> list[str]:
     """Dataset names: each is a file name in the node caches, so no folders and no hidden files."""
+    if key in options and any(not x.strip() for x in options[key].split(",")):  # '' and 'a,,b' were taken
+        raise DirectiveError(f"--{key}={options[key]!r}: an empty dataset name")
     names = [x.strip() for x in options.get(key, "").split(",") if x.strip()]
     for name in names:
         if not _DATASET.fullmatch(name) or len(name) > 200:

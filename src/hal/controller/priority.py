@@ -14,7 +14,7 @@ def priorities(ctl: Any, who: Identity) -> dict[str, Any]:
     """Pending jobs the caller may see, highest priority first, each with its weighted factors."""
     with ctl.lock:
         order = ctl.sched.queue.order
-        specs = [w.spec for w in ctl.sched.queue.items()]
+        specs = [w.spec for w in [*ctl.sched.queue.items(), *ctl.sched.held.values()]]  # sprio lists all pending
         ctx = replace(ctl.sched.ctx, now=ctl.clock(), usage=dict(ctl.sched.ctx.usage))
     if not isinstance(order, Multifactor):
         return {"order": order.name, "weights": {}, "jobs": []}

@@ -26,7 +26,10 @@ def signal_jobs(ctl: Any, ref: str, who: Identity, name: str, batch: bool = Fals
         rows = {r["id"]: r for r in ctl.store.query(job_ids=ids)}
         if any(not who.may_see(r["user"]) for r in rows.values()):
             raise Forbidden(f"job {ref} belongs to another user; you may signal only your own jobs")
-        running = [j for j in ids if j in ctl.live and ctl.live[j].state == "RUNNING"]
+        staging = ctl.staging.staging if ctl.staging is not None else {}
+        running = [j for j in ids if j in ctl.live and ctl.live[j].state == "RUNNING" and j not in staging]
+        if not running and any(j in staging for j in ids):
+            raise SubmitError(f"cannot signal job {ref}: it is staging its inputs (CONFIGURING), nothing runs yet")
         reached = [j for j in running if ctl.executor.signal(j, sig, whom)]
         if not reached:
             states = sorted({str(rows[j]["state"]) for j in ids if j in rows})

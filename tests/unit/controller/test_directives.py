@@ -226,3 +226,9 @@ def test_switches_at_zero_means_no_wait() -> None:
     assert (wait("1@0"), wait("1@0:00"), wait("1@unlimited"), wait("1@2"), wait("1")) == (0.0, 0.0, None, 120.0, None)
     with pytest.raises(DirectiveError, match="wait at most 365 days"):
         wait("1@99999999999999999")
+
+
+def test_empty_dataset_names_are_refused() -> None:
+    for text in ("", "big,,tiny"):
+        with pytest.raises(DirectiveError, match="an empty dataset name"):
+            build_request("#!/bin/sh\ntrue\n", {"input-data": text}, {}, "/", 0.0)
