@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from hal.controller.auth import Identity
-from hal.controller.contracts import Forbidden, SubmitError
+from hal.controller.contracts import SubmitError
+from hal.controller.targets import running_targets
 
 
 def requeue(ctl: Any, ref: str, who: Identity) -> list[int]:
@@ -15,11 +16,7 @@ def requeue(ctl: Any, ref: str, who: Identity) -> list[int]:
     the grace period, and when they are gone it is PENDING again (the controller's end handling does that)."""
     ids = ctl.resolve(ref)
     with ctl.lock:
-        rows = {r["id"]: r for r in ctl.store.query(job_ids=ids)}
-        if any(not who.may_see(r["user"]) for r in rows.values()):
-            raise Forbidden(f"job {ref} belongs to another user; you may requeue only your own jobs")
-        staging = ctl.staging.staging if ctl.staging is not None else {}
-        running = [j for j in ids if j in ctl.live and ctl.live[j].state == "RUNNING" and j not in staging]
+        rows, running, staging = running_targets(ctl, ids, ref, who, "requeue")
         if not running:
             states = sorted({"CONFIGURING" if j in staging else str(rows[j]["state"]) for j in ids if j in rows})
             raise SubmitError(

@@ -7,8 +7,9 @@ import signal
 from typing import Any
 
 from hal.controller.auth import Identity
-from hal.controller.contracts import Forbidden, SubmitError
+from hal.controller.contracts import SubmitError
 from hal.controller.option_values import signal_number
+from hal.controller.targets import running_targets
 from hal.executors.proctree import ALL, BATCH, STEPS
 
 
@@ -23,11 +24,7 @@ def signal_jobs(ctl: Any, ref: str, who: Identity, name: str, batch: bool = Fals
     ids = ctl.resolve(ref)
     now = ctl.clock()
     with ctl.lock:
-        rows = {r["id"]: r for r in ctl.store.query(job_ids=ids)}
-        if any(not who.may_see(r["user"]) for r in rows.values()):
-            raise Forbidden(f"job {ref} belongs to another user; you may signal only your own jobs")
-        staging = ctl.staging.staging if ctl.staging is not None else {}
-        running = [j for j in ids if j in ctl.live and ctl.live[j].state == "RUNNING" and j not in staging]
+        rows, running, staging = running_targets(ctl, ids, ref, who, "signal")
         if not running and any(j in staging for j in ids):
             raise SubmitError(f"cannot signal job {ref}: it is staging its inputs (CONFIGURING), nothing runs yet")
         reached = [j for j in running if ctl.executor.signal(j, sig, whom)]
