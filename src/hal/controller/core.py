@@ -110,7 +110,8 @@ class Controller:
                 if why is not None:
                     raise SubmitError(f"job can never run on this cluster: {why}")
                 tasks = req.array if req.array is not None else [None]
-                stored, shared = request_json(req, deps), request_json(req, deps, first)  # script, env: once
+                stored = request_json(req, deps)  # an array's later tasks share its script and env (below)
+                shared = request_json(req, deps, first) if req.array is not None else stored
                 rows = [
                     new_row(first + i, req, user, now, (first, t) if t is not None else None, shared if i else stored)
                     for i, t in enumerate(tasks)
