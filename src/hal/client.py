@@ -180,6 +180,10 @@ class Client:
         """Stop running jobs and queue them again under the same ids (scontrol requeue)."""
         return list(self._call("POST", f"/v1/jobs/{job}/requeue").json()["requeued"])
 
+    def update(self, job: int | str, **fields: str) -> builtins.list[int]:
+        """scontrol update job: ``update(12, TimeLimit="30", Nice="10")``; returns the ids changed."""
+        return list(self._call("POST", f"/v1/jobs/{job}/update", json={"fields": fields}).json()["updated"])
+
     def hold(self, job: int | str) -> builtins.list[int]:
         """Keep pending jobs from starting (scontrol hold); returns the ids held."""
         return list(self._call("POST", f"/v1/jobs/{job}/hold").json()["held"])

@@ -38,11 +38,14 @@ def test_a_shorter_time_that_backfills_is_suggested(server: LiveServer) -> None:
     assert _state(server, quick) == "PENDING"
     text = " ".join(server.cli("explain", quick, check=True).stdout.split())
     assert "try: --time=1:00 (your last 3 jobs of this name ran at most" in text, text
+    assert f"apply it in place: hal update {quick} TimeLimit=1:00" in text, text
     got = server.client().advice(quick)["time"]
     assert got["sooner"] and got["time_limit"] == 60.0 and got["planned_start_with"] < got["planned_start"] - 300
     wide = " ".join(server.cli("explain", head, check=True).stdout.split())
     assert "try:" not in wide and "--time=" not in wide  # no runs of that name: nothing to go on
-    for job in (quick, head, runner):
+    server.cli("update", quick, "TimeLimit=1:00", check=True)  # the advice taken: it backfills now, in place
+    assert server.cli("wait", quick, "--timeout", "60").returncode == 0  # long before the runner's 10 minutes
+    for job in (head, runner):
         server.cli("cancel", job, check=True)
 
 

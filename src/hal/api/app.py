@@ -37,6 +37,7 @@ from hal.controller.request_env import without_secrets
 from hal.controller.requeue import requeue
 from hal.controller.signals import signal_jobs
 from hal.controller.testonly import test_only
+from hal.controller.update import update
 from hal.data.outputs import states_from_events
 
 bearer = HTTPBearer(auto_error=False)
@@ -67,6 +68,14 @@ class SignalBody(BaseModel):
     signal: str = Field(max_length=16, description="a signal name (USR1, SIGTERM) or number")
     batch: bool = Field(False, description="scancel -b: the batch shell and what it started")
     full: bool = Field(False, description="scancel -f: every process of the job")
+
+
+class UpdateBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    fields: dict[str, str] = Field(
+        max_length=32, description="scontrol update's FIELD=VALUE pairs, e.g. {'TimeLimit': '1:00', 'Nice': '10'}"
+    )
 
 
 class TokenBody(BaseModel):
@@ -270,6 +279,12 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
     @app.post("/v1/jobs/{ref}/requeue")
     def requeue_job(ref: str, who: Who) -> dict[str, Any]:
         return {"requeued": requeue(ctl, ref, who)}
+
+    @app.post("/v1/jobs/{ref}/update")
+    def update_job(ref: str, body: UpdateBody, who: Who) -> dict[str, Any]:
+        """scontrol update job: a pending job's request in place (its id and queue place kept); a running job's
+        time limit, name, comment and requeue flag."""
+        return {"updated": update(ctl, ref, who, body.fields)}
 
     @app.post("/v1/jobs/{ref}/hold")
     def hold(ref: str, who: Who) -> dict[str, Any]:

@@ -126,6 +126,7 @@ def _advice(c: Any, job: str) -> None:
     if got["sooner"]:
         before = stamp(got["planned_start"]) if got["planned_start"] else "no planned start"
         out.print(f"  try: --time={limit} ({ran}): planned start {stamp(got['planned_start_with'])}, not {before}")
+        out.print(f"       apply it in place: hal update {job} TimeLimit={limit}", highlight=False)
     else:
         out.print(f"  --time={limit} ({ran}) would not start it sooner")
 

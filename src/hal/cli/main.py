@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "hold": ("hal.cli.hold", "hold", "command"),
     "release": ("hal.cli.hold", "release", "command"),
     "requeue": ("hal.cli.hold", "requeue", "command"),
+    "update": ("hal.cli.update", "update", "command"),
     "history": ("hal.cli.history", "history", "command"),
     "prio": ("hal.cli.fairshare", "prio", "command"),
     "shares": ("hal.cli.fairshare", "shares", "command"),

@@ -4,6 +4,7 @@ it has no supervisor, so after a restart every job it ran reports NODE_FAIL."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import signal
 import subprocess
@@ -44,6 +45,13 @@ class DevRunner:
         if entry is not None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(entry[0].pid, signal.SIGKILL)
+
+    def retime(self, job_id: int, limit: float | None) -> bool:
+        with self._lock:
+            entry = self._procs.get(job_id)
+            if entry is not None:
+                self._procs[job_id] = (entry[0], dataclasses.replace(entry[1], time_limit=limit), entry[2])
+        return entry is not None
 
     def signal(self, job_id: int, sig: int, whom: str) -> bool:
         with self._lock:

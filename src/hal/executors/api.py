@@ -135,6 +135,10 @@ class Executor(Protocol):
         ALL); False when none of its processes runs here."""
         ...
 
+    def retime(self, job_id: int, limit: float | None) -> bool:
+        """A running job's new time limit in seconds from its start (None: unlimited); False when it has ended."""
+        ...
+
     def events(self) -> list[ExecEvent]:
         """Drains what happened since the last call; never blocks."""
         ...

@@ -138,6 +138,18 @@ class LocalExecutor:
                 os.kill(pid["pid"], signal.SIGUSR1)
         # no pid file yet: the supervisor reads cancel.json right after writing it
 
+    def retime(self, job_id: int, limit: float | None) -> bool:
+        """A running job's new time limit (hal update TimeLimit=): the supervisor moves its deadline, counted
+        from the job's start, at SIGUSR2 (or when it starts, if it has not yet); False once the job has ended."""
+        if not self.spool.job_dir(job_id).is_dir() or self.spool.read(job_id, "record.json") is not None:
+            return False
+        self.spool.write(job_id, "limit.json", {"time_limit": limit, "time": time.time()})
+        pid = self.spool.read(job_id, "supervisor.pid")
+        if pid is not None and proctree.alive(pid["pid"], pid["start"]):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid["pid"], signal.SIGUSR2)
+        return True
+
     def signal(self, job_id: int, sig: int, whom: str) -> bool:
         sup, started = self.spool.read(job_id, "supervisor.pid"), self.spool.read(job_id, "started.json")
         if sup is None or started is None or self.spool.read(job_id, "record.json") is not None:

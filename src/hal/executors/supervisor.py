@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from hal.executors import limits, proctree
+from hal.executors.joboutput import LaunchError, open_output
 from hal.executors.proctree import BATCH, STEPS
 from hal.executors.spool import Spool
 
@@ -38,6 +39,7 @@ class Supervisor:
         self.spec: dict[str, Any] = spec
         self.wake_r, self.wake_w = os.pipe()
         self.cancel_requested = False
+        self.retime_requested = True  # limit.json (hal update TimeLimit=) may predate us: read it once at start
         self.cause = ""  # why we are killing the job: cancel, timeout or oom
         self.reason = ""
         self.kill_at: float | None = None  # monotonic time of the SIGKILL that follows a SIGTERM
@@ -80,8 +82,8 @@ class Supervisor:
         self.baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         argv, preexec = self._command()
         append = bool(spec.get("append"))
-        out = _open_output(spec["stdout"], append)
-        err = out if spec["stderr"] == spec["stdout"] else _open_output(spec["stderr"], append)
+        out = open_output(spec["stdout"], append)
+        err = out if spec["stderr"] == spec["stdout"] else open_output(spec["stderr"], append)
         try:
             child = subprocess.Popen(
                 argv,
@@ -142,6 +144,11 @@ class Supervisor:
             if self.cancel_requested:
                 self.cancel_requested = False
                 self._cancel()
+            if self.retime_requested and (new := self._new_limit()) is not None:
+                fired = warn is not None and warn_at is None and deadline is not None
+                limit = new["time_limit"]
+                deadline = self.start_mono + limit if limit else None
+                warn_at = max(deadline - warn[1], self.start_mono) if warn and deadline and not fired else None
             if warn_at is not None and now >= warn_at:
                 warn_at = None
                 if warn and not self.cause:
@@ -274,6 +281,11 @@ class Supervisor:
         """The best evidence rlimits leave: a failing program that said it ran out of memory on its stderr."""
         return limits.oom_hint(self.spec["stderr"]) if self.spec["mem_process"] > 0 else ""
 
+    def _new_limit(self) -> dict[str, Any] | None:
+        """A running job's new time limit (seconds from its start, None: unlimited), from SIGUSR2's limit.json."""
+        self.retime_requested = False
+        return self.spool.read(self.job_id, "limit.json")
+
     def _cancel_file(self) -> dict[str, Any] | None:
         return self.spool.read(self.job_id, "cancel.json")
 
@@ -289,6 +301,7 @@ class Supervisor:
 
         for sig in (signal.SIGUSR1, signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(sig, request_cancel)
+        signal.signal(signal.SIGUSR2, lambda signum, frame: setattr(self, "retime_requested", True))
         signal.signal(signal.SIGCHLD, lambda signum, frame: None)  # only to wake the select below
 
     def _sleep(self, seconds: float) -> None:
@@ -330,25 +343,9 @@ class Supervisor:
             self._sleep(0.05)
 
 
-class LaunchError(Exception):
-    """The job could not be started; the message goes into the record's reason."""
-
-
 class NoSpec(RuntimeError):
     """The executor died between creating the job's directory and writing its spec: nothing of the job ran,
     so this is recorded as NODE_FAIL (requeued with --requeue), not as the job's failure."""
-
-
-def _open_output(path: str, append: bool = False) -> int:
-    """Truncating, as Slurm's default open mode (or appending, --open-mode=append); a FIFO without a reader
-    fails at once instead of blocking us."""
-    mode = os.O_APPEND if append else os.O_TRUNC
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | mode | os.O_CLOEXEC | os.O_NONBLOCK, 0o644)
-    except OSError as e:
-        raise LaunchError(f"cannot open output file {path}: {e.strerror}") from e
-    os.set_blocking(fd, True)  # the job gets an ordinary descriptor
-    return fd
 
 
 def _secs(seconds: float) -> str:

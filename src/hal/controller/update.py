@@ -1,0 +1,279 @@
+"""`hal update` (scontrol update job): change a queued job's request in place, keeping its id and its place
+in the queue (its submit time, so its age), rather than cancel and resubmit; and a running job's time limit,
+name, comment and requeue flag. Slurm's rules: only an administrator raises a time limit or sets a negative
+nice, and the rest changes only while the job is pending. Every job named is checked before any changes,
+so a refused update changes nothing."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from hal.controller.admission import admit, resolve_deps
+from hal.controller.auth import Identity
+from hal.controller.contracts import Forbidden, Gate, SubmitError
+from hal.controller.directives import JobRequest, parse_constraint
+from hal.controller.holds import admit_waiting
+from hal.controller.jobs import Live, dependencies, spec_of
+from hal.controller.option_values import (
+    DirectiveError,
+    comment_option,
+    int_option,
+    parse_begin,
+    parse_dependency,
+    parse_time,
+    yes_no,
+)
+from hal.engine.request import request_of
+from hal.executors.hostlist import expand
+
+# scontrol's field names (any case) -> the JobRequest attribute they set
+FIELDS = {
+    "timelimit": "time_limit",
+    "jobname": "name",
+    "name": "name",
+    "comment": "comment",
+    "requeue": "requeue",
+    "partition": "partition",
+    "qos": "qos",
+    "account": "account",
+    "nice": "nice",
+    "starttime": "begin",
+    "begintime": "begin",
+    "dependency": "dependencies",
+    "numnodes": "nodes",
+    "minnodes": "nodes",
+    "numtasks": "tasks",
+    "features": "features",
+    "constraint": "features",
+    "reqnodelist": "node_names",
+    "nodelist": "node_names",
+    "excnodelist": "exclude_nodes",
+    "arraytaskthrottle": "array_limit",
+}
+WHILE_RUNNING = {"time_limit", "name", "comment", "requeue", "array_limit"}  # a throttle is the array's
+NAMES = {"time_limit": "TimeLimit", "name": "JobName", "comment": "Comment", "requeue": "Requeue"}
+
+
+def parse_fields(fields: dict[str, str], now: float) -> dict[str, Any]:
+    """``{"TimeLimit": "+30"}`` into JobRequest attribute values, with the option parsers sbatch's use. A time
+    limit with a leading + or - is a change of the current one (("+", seconds))."""
+    out: dict[str, Any] = {}
+    if not fields:
+        raise SubmitError("nothing to update: give FIELD=VALUE, e.g. TimeLimit=1:00 (hal update --help)")
+    for key, raw in fields.items():
+        attr = FIELDS.get(key.lower().replace("_", ""))
+        if attr is None:
+            raise SubmitError(f"{key}: not a field hal update changes; it changes {', '.join(sorted(_shown()))}")
+        value = str(raw).strip()
+        try:
+            out[attr] = _value(attr, key, value, now)
+        except DirectiveError as exc:
+            raise SubmitError(f"{key}={value}: {exc}") from None
+    return out
+
+
+def _shown() -> set[str]:
+    return {"TimeLimit", "JobName", "Comment", "Requeue", "Partition", "QOS", "Account", "Nice", "StartTime"} | {
+        "Dependency", "NumNodes", "NumTasks", "Features", "ReqNodeList", "ExcNodeList", "ArrayTaskThrottle",
+    }  # fmt: skip
+
+
+def _value(attr: str, key: str, value: str, now: float) -> Any:
+    if attr == "time_limit":
+        if value[:1] in "+-" and value[1:]:
+            step = parse_time(value[1:])
+            return (value[0], step or 0.0)
+        return parse_time(value)
+    if attr == "array_limit":
+        return int_option({"n": value}, "n", None, 0) or None  # 0: no limit
+    if attr in ("nodes", "tasks"):
+        return int_option({"n": value}, "n", None)
+    if attr == "nice":
+        return int_option({"nice": value}, "nice", 0, -10000)
+    if attr == "begin":
+        return parse_begin(value, now) if value and value.lower() not in ("now", "none") else None
+    if attr == "dependencies":
+        return parse_dependency(value) if value and value != "0" else []
+    if attr == "features":
+        return parse_constraint(value) if value else []
+    if attr in ("node_names", "exclude_nodes"):
+        try:
+            return list(dict.fromkeys(expand(value))) if value else []
+        except ValueError as exc:
+            raise DirectiveError(str(exc)) from None
+    if attr == "requeue":
+        return yes_no({"requeue": {"0": "no", "1": "yes"}.get(value, value)}, "requeue")
+    if attr == "comment":
+        return comment_option({"comment": value})
+    if attr == "name" and (len(value) > 200 or any(ord(ch) < 32 for ch in value)):
+        raise DirectiveError("at most 200 characters, no control characters")
+    return value
+
+
+def update(ctl: Any, ref: str, who: Identity, fields: dict[str, str]) -> list[int]:
+    """Apply ``fields`` to every job ``ref`` names that has not ended; returns their ids."""
+    changes = parse_fields(fields, ctl.clock())
+    ids = ctl.resolve(ref)
+    now = ctl.clock()
+    with ctl.lock:
+        rows = {r["id"]: r for r in ctl.store.query(job_ids=ids)}
+        if any(not who.may_see(r["user"]) for r in rows.values()):
+            raise Forbidden(f"job {ref} belongs to another user; you may update only your own jobs")
+        staging = ctl.staging.staging if ctl.staging is not None else {}
+        lives: list[Live] = [ctl.live[j] for j in ids if j in ctl.live]
+        if not lives:
+            states = sorted({str(r["state"]) for r in rows.values()})
+            raise SubmitError(f"cannot update job {ref}: it has ended ({', '.join(states)})")
+        running = [lv for lv in lives if lv.state != "PENDING" or lv.job_id in staging]
+        if running and set(changes) - WHILE_RUNNING:
+            extra = sorted(set(changes) - WHILE_RUNNING)
+            raise SubmitError(
+                f"job {running[0].job_id} is no longer pending execution: only "
+                f"{', '.join(NAMES.values())} change once it runs (not {', '.join(extra)})"
+            )
+        if "array_limit" in changes and "_" in str(ref):
+            raise SubmitError(f"ArrayTaskThrottle applies to a whole array: update {str(ref).split('_')[0]}, not {ref}")
+        if running and "time_limit" in changes and not hasattr(ctl.executor, "retime"):
+            raise SubmitError(f"job {running[0].job_id} runs on an executor that cannot change its time limit")
+        if changes.get("nice", 0) < 0 and not who.admin:
+            raise Forbidden("Nice below 0 raises a job's priority: only an administrator may set it")
+        planned = [(lv, _changed(ctl, lv, changes, who, now)) for lv in lives]  # every check before any change
+        with ctl.store.engine.begin() as conn:
+            for lv, (req, deps) in planned:
+                _apply(ctl, conn, lv, req, deps, rows[lv.job_id], who, fields, now, lv in running)
+        if "array_limit" in changes:
+            _throttle(ctl, lives, changes["array_limit"], now)
+        ctl.wake.set()
+    return [lv.job_id for lv in lives]
+
+
+def _changed(
+    ctl: Any, lv: Live, changes: dict[str, Any], who: Identity, now: float
+) -> tuple[JobRequest, list[tuple[str, int, int | None]] | None]:
+    """The job's new request (checked as a submission is) and its new dependencies (None: unchanged)."""
+    attrs = {k: v for k, v in changes.items() if k not in ("dependencies", "time_limit")}
+    old = lv.request.time_limit
+    if "time_limit" in changes:
+        limit = changes["time_limit"]
+        if isinstance(limit, tuple):
+            if old is None:
+                raise SubmitError(f"job {lv.job_id} has no time limit to change by {limit[0]}{limit[1]:.0f} s")
+            limit = old + limit[1] if limit[0] == "+" else old - limit[1]
+            if limit <= 0:
+                raise SubmitError(f"job {lv.job_id}: its time limit would be {limit:.0f} s")
+        attrs["time_limit"] = limit
+        raised = (limit is None and old is not None) or (limit is not None and old is not None and limit > old)
+        if raised and not who.admin:
+            raise Forbidden(f"job {lv.job_id}: only an administrator may raise a time limit (now {_hms(old)})")
+    req = dataclasses.replace(lv.request, **attrs)
+    if "nodes" in attrs and req.tasks < (req.nodes or 1):
+        raise SubmitError(f"job {lv.job_id}: NumNodes={req.nodes} with NumTasks={req.tasks}; set NumTasks too")
+    if req.node_names and req.nodes is not None and req.nodes > len(req.node_names):
+        raise SubmitError(f"job {lv.job_id}: NumNodes={req.nodes} with {len(req.node_names)} nodes in ReqNodeList")
+    if set(req.node_names) & set(req.exclude_nodes):
+        raise SubmitError(f"job {lv.job_id}: ReqNodeList and ExcNodeList name the same node")
+    if "array_limit" in attrs and lv.array_job_id is None:
+        raise SubmitError(f"job {lv.job_id} is not an array task: ArrayTaskThrottle applies to arrays")
+    try:
+        admit(req, ctl.machine.cluster)
+    except SubmitError as exc:
+        raise SubmitError(f"job {lv.job_id}: {exc}") from None
+    deps = None
+    if "dependencies" in changes:
+        pairs = list(changes["dependencies"])
+        if ("singleton", "") in pairs:
+            same = [j for j, o in ctl.live.items() if o.user == lv.user and o.request.name == req.name]
+            pairs = [d for d in pairs if d[0] != "singleton"] + [("afterany", str(j)) for j in same if j < lv.job_id]
+        req.dependencies = pairs  # as typed (hal show), next to the resolved ids the engine gets
+        deps = resolve_deps(ctl.store, pairs)
+        if any(j == lv.job_id for _, j, _ in deps):
+            raise SubmitError(f"job {lv.job_id} cannot depend on itself")
+    if lv.state == "PENDING":
+        why = ctl._impossible(request_of(spec_of(lv.job_id, req, lv.user, now, ()), ctl.table.space))
+        if why is not None:
+            raise SubmitError(f"job {lv.job_id} could never run on this cluster after that update: {why}")
+    return req, deps
+
+
+def _apply(
+    ctl: Any, conn: Any, lv: Live, req: JobRequest, deps: list[tuple[str, int, int | None]] | None,
+    row: dict[str, Any], who: Identity, fields: dict[str, str], now: float, running: bool,
+) -> None:  # fmt: skip
+    """Persist, then change the engine's view: a running job's planned end, or a pending job re-entered."""
+    stored = json.loads(row["request"])
+    for key, value in req.to_dict().items():
+        if key not in ("script", "env", "array") and stored.get(key) != value:
+            stored[key] = value
+    if deps is not None:
+        stored["_deps"] = deps
+    values = {
+        "request": json.dumps(stored, separators=(",", ":")),
+        "name": req.name, "account": req.account, "partition": req.partition, "qos": req.qos,
+        "time_limit": req.time_limit, "req_nodes": req.nodes, "req_tasks": req.tasks,
+        "req_cpus": req.tasks * req.cpus_per_task, "req_mem_mb": req.tasks * req.mem_per_task_mb,
+        "req_gpus": req.tasks * req.gpus_per_task, "requeue": req.requeue,
+    }  # fmt: skip
+    said = " ".join(f"{k}={v}" for k, v in fields.items())
+    old_limit, lv.request, lv.requeue = lv.request.time_limit, req, req.requeue
+    dep_objs = dependencies(deps) if deps is not None else lv.spec.dependencies
+    spec = dataclasses.replace(spec_of(lv.job_id, req, lv.user, lv.spec.submit_time, dep_objs), held=lv.spec.held)
+    if running:
+        act = ctl.sched.running.get(lv.job_id)
+        if act is not None and req.time_limit != old_limit:
+            end = _planned_end(act.start, act.predicted_end, old_limit, req.time_limit)
+            act.item = dataclasses.replace(act.item, spec=dataclasses.replace(act.item.spec, time_limit=req.time_limit))
+            if end != act.predicted_end:
+                ctl.sched.extend(lv.job_id, end)
+                values["predicted_end"] = end
+        lv.spec = dataclasses.replace(lv.spec, time_limit=req.time_limit, name=req.name)
+        ctl.store.update_job(conn, lv.job_id, values, (lv.job_id, now, "UPDATE", f"{said} by {who.user}"))
+        if req.time_limit != old_limit:
+            ctl.executor.retime(lv.job_id, req.time_limit)  # False: it ended meanwhile (its end event follows)
+        return
+    lv.spec = spec
+    ctl.store.update_job(conn, lv.job_id, values, (lv.job_id, now, "UPDATE", f"{said} by {who.user}"))
+    if lv.job_id in ctl.gated or lv.job_id in ctl.deferred:
+        return  # it enters the engine later, as it is now
+    ctl.sched.withdraw(lv.job_id)
+    forget = getattr(ctl.sched.predictor, "forget", None)  # learned later from the request it runs with
+    if forget is not None:
+        forget(lv.job_id)
+    ctl._to_engine(lv, now)
+
+
+def _planned_end(start: float, planned: float, old: float | None, new: float | None) -> float:
+    """A plan on the old limit follows the new one; a predicted end stays, but never past the new limit."""
+    if new is None:
+        return planned
+    on_limit = old is None or planned >= start + old - 1.0
+    return start + new if on_limit else min(planned, start + new)
+
+
+def _throttle(ctl: Any, lives: list[Live], limit: int, now: float) -> None:
+    """ArrayTaskThrottle=N (None: no limit): how many of the array's tasks may run at once. Running tasks go
+    on; queued ones over the new limit step back behind it (the highest task ids first)."""
+    for array_id in {lv.array_job_id for lv in lives if lv.array_job_id is not None}:
+        gate = ctl.gates.get(array_id)
+        if gate is None:
+            inside = [j for j, o in ctl.live.items() if o.array_job_id == array_id and j not in ctl.gated]
+            gate = ctl.gates[array_id] = Gate(limit or 0, len(inside))
+        gate.limit = limit if limit is not None else 2**31 - 1
+        queued = [
+            j for j, o in ctl.live.items()
+            if o.array_job_id == array_id and j in ctl.sched.known and j not in ctl.sched.running
+        ]  # fmt: skip
+        for jid in sorted(queued, reverse=True)[: max(gate.inflight - gate.limit, 0)]:
+            ctl.sched.withdraw(jid)
+            gate.inflight -= 1
+            gate.waiting.appendleft(jid)
+            ctl.gated.add(jid)
+        admit_waiting(ctl, gate, now)
+
+
+def _hms(seconds: float | None) -> str:
+    if seconds is None:
+        return "UNLIMITED"
+    s = int(seconds)
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
