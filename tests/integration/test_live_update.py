@@ -63,6 +63,14 @@ def test_pending_job_updates_in_place_and_survives_a_restart(tmp_path: Path) -> 
         live.cli("update", job, "StartTime=now", token=bob, check=True)  # --begin gone: it runs, then `later`
         _until(live, job, "COMPLETED")
         _until(live, later, "COMPLETED")
+        wide = live.cli("submit", "--parsable", "-n", "8", "-b", "now+3600", "--wrap", "true", check=True).stdout
+        wide = wide.strip()  # 8 tasks on 2-CPU nodes: NODES, %D and NumNodes all say 4 (show said 1)
+        assert live.cli("queue", "-h", "-j", wide, "-o", "%D", check=True).stdout.split() == ["4"]
+        assert "NumNodes=4 NumTasks=8" in _said_text(live.cli("show", wide, check=True).stdout)
+        assert "node=4" in _said_text(live.cli("show", wide, check=True).stdout)
+        live.cli("update", wide, "NumTasks=2", check=True)  # an administrator's update of any job
+        assert "NumNodes=1 NumTasks=2" in _said_text(live.cli("show", wide, check=True).stdout)
+        live.cli("cancel", wide, check=True)
         ended = live.cli("update", job, "TimeLimit=1", token=bob)
         assert ended.returncode == 1 and "it has ended (COMPLETED)" in _said(ended)
         history = live.cli("history", "-j", job, "-o", "JobID,JobName,Timelimit,Partition", "-P", check=True).stdout

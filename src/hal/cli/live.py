@@ -113,14 +113,23 @@ def parse_states(text: str | None) -> tuple[str | None, set[str] | None]:
     return ",".join(sorted(api)), wanted
 
 
-def tres(job: dict[str, Any], allocated: bool = False) -> str:
-    """Slurm's TRES string (ReqTRES, AllocTRES): cpu, mem, node and gres/gpu when the job has GPUs; what a job
-    that never started was allocated is empty."""
+def num_nodes(job: dict[str, Any], node_cpus: int = 0) -> int:
+    """Its nodes once placed; before, its -N, or without one the fewest nodes of ``node_cpus`` CPUs (the
+    largest node's) that hold its CPUs, as squeue's NODES and scontrol's NumNodes both show a pending job."""
     from hal.executors.hostlist import expand
 
+    if job.get("nodelist"):
+        return len(expand(job["nodelist"]))
+    fewest = -(-int(job.get("req_cpus") or 1) // node_cpus) if node_cpus else 1
+    return int(job.get("req_nodes") or max(1, fewest))
+
+
+def tres(job: dict[str, Any], allocated: bool = False, node_cpus: int = 0) -> str:
+    """Slurm's TRES string (ReqTRES, AllocTRES): cpu, mem, node and gres/gpu when the job has GPUs; what a job
+    that never started was allocated is empty."""
     if allocated and not job.get("nodelist"):
         return ""
-    nodes = len(expand(job["nodelist"])) if job.get("nodelist") else job.get("req_nodes") or 1
+    nodes = num_nodes(job, node_cpus)
     cpus = job.get("alloc_cpus") if allocated else job.get("req_cpus")
     parts = [f"cpu={cpus or 0}", f"mem={job.get('req_mem_mb') or 0}M", f"node={nodes}"]
     if job.get("req_gpus"):

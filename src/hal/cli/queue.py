@@ -11,8 +11,8 @@ from rich.table import Table
 from hal.cli import squeue_format
 from hal.cli.common import fail, out
 from hal.cli.history import every_job
-from hal.cli.live import SHORT_STATE, JsonOpt, client, duration, emit_json, parse_states, stamp
-from hal.executors.hostlist import expand, ranges
+from hal.cli.live import SHORT_STATE, JsonOpt, client, duration, emit_json, num_nodes, parse_states, stamp
+from hal.executors.hostlist import ranges
 
 ACTIVE = ("RUNNING", "CONFIGURING", "STAGE_OUT")  # shown with their nodes; squeue lists SO jobs too
 
@@ -27,8 +27,7 @@ def queue_table(jobs: list[dict[str, Any]], start: bool = False, node_cpus: int 
         table.add_column(col, justify="right" if col in ("JOBID", "TIME", "NODES") else "left", overflow="fold")
     for j in jobs:
         where = j["nodelist"] if j["state"] in ACTIVE else f"({j.get('reason') or 'None'})"
-        fewest = -(-int(j.get("req_cpus") or 1) // node_cpus) if node_cpus else 1
-        nodes = len(expand(j["nodelist"])) if j["nodelist"] else j["req_nodes"] or max(1, fewest)
+        nodes = num_nodes(j, node_cpus)
         row = [j["id"], j["partition"], j["name"][:20], j["user"], SHORT_STATE.get(j["state"], j["state"])]
         row += [duration(j["elapsed"]), str(nodes)]
         if start:
@@ -119,6 +118,8 @@ def queue(
     if jobs_only:
         wanted = {x.strip() for x in jobs_only.split(",") if x.strip()}
         jobs = [j for j in jobs if str(j["id"]) in wanted or str(j.get("array_job_id")) in wanted]
+    for j in jobs:  # %D, -S D and NODES agree with hal show's NumNodes
+        j["num_nodes"] = num_nodes(j, node_cpus)
     jobs.sort(key=in_queue_order)
     if sort is not None:
         jobs = squeue_format.sort_jobs(jobs, sort)

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 import typer
 
 from hal.cli.common import out
-from hal.cli.live import JsonOpt, client, duration, emit_json, stamp, tres
-from hal.executors.hostlist import compress, expand
+from hal.cli.live import JsonOpt, client, duration, emit_json, num_nodes, stamp, tres
+from hal.executors.hostlist import compress
 
 ADVICE = {
     "Priority": "jobs with a higher priority are ahead; it will start when they have",
@@ -26,7 +26,7 @@ ADVICE = {
 }
 
 
-def _lines(j: dict[str, Any]) -> list[str]:
+def _lines(j: dict[str, Any], node_cpus: int = 0) -> list[str]:
     lines = [
         f"JobId={j['id']} JobName={j['name']}",
         f"   UserId={j['user']} Account={j['account'] or '(null)'} QOS={j['qos']}",
@@ -41,9 +41,10 @@ def _lines(j: dict[str, Any]) -> list[str]:
         f"   Partition={j['partition']} NodeList={j['nodelist'] or '(null)'}"
         + (f" Features={'&'.join(j['features'])}" if j.get("features") else "")
         + (f" ExcNodeList={compress(j['exclude'])}" if j.get("exclude") else ""),
-        f"   NumNodes={len(expand(j['nodelist'])) if j['nodelist'] else j['req_nodes'] or 1}"
+        f"   NumNodes={num_nodes(j, node_cpus)}"
         f" NumTasks={j['req_tasks']} CPUs/Task={j.get('cpus_per_task', 1)}"
-        f" ReqTRES={tres(j)}" + (f" AllocTRES={tres(j, allocated=True)}" if j.get("nodelist") else ""),
+        f" ReqTRES={tres(j, node_cpus=node_cpus)}"
+        + (f" AllocTRES={tres(j, allocated=True)}" if j.get("nodelist") else ""),
         f"   Dependency={','.join(j.get('dependencies') or []) or '(null)'}",
         f"   WorkDir={j['workdir']}" + (f" Comment={j['comment']}" if j.get("comment") else ""),
         f"   StdOut={j['stdout_path'] or '(not started)'}",
@@ -98,11 +99,12 @@ def show(job: Annotated[str, typer.Argument(help="job id (12, 12_3)")], json_out
     """Everything HAL knows about one job (for an array id: each task)."""
     with client() as c:
         rec = c.get(job, start=True)
-    if json_out:
-        emit_json(rec)
-        return
+        if json_out:
+            emit_json(rec)
+            return
+        node_cpus = max((int(n.get("cpus", 0)) for n in c.nodes().get("nodes", [])), default=0)  # as hal queue
     for j in rec.get("tasks") or [rec]:
-        out.print("\n".join(_lines(j)), highlight=False, markup=False)
+        out.print("\n".join(_lines(j, node_cpus)), highlight=False, markup=False)
         out.print()
 
 

@@ -19,6 +19,8 @@ MAX_WIDTH = 1000
 
 
 def _nodes(j: dict[str, Any]) -> str:
+    if "num_nodes" in j:  # hal queue's: the fewest nodes a pending job without -N needs
+        return str(j["num_nodes"])
     return str(len(expand(j["nodelist"])) if j.get("nodelist") else j.get("req_nodes") or 1)
 
 
