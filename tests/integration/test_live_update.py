@@ -66,6 +66,7 @@ def test_pending_job_updates_in_place_and_survives_a_restart(tmp_path: Path) -> 
         wide = live.cli("submit", "--parsable", "-n", "8", "-b", "now+3600", "--wrap", "true", check=True).stdout
         wide = wide.strip()  # 8 tasks on 2-CPU nodes: NODES, %D and NumNodes all say 4 (show said 1)
         assert live.cli("queue", "-h", "-j", wide, "-o", "%D", check=True).stdout.split() == ["4"]
+        assert live.cli("queue", "-h", "-j", wide, "-o", "%Q", "-S", "-p", check=True).stdout.strip().isdigit()
         assert "NumNodes=4 NumTasks=8" in _said_text(live.cli("show", wide, check=True).stdout)
         assert "node=4" in _said_text(live.cli("show", wide, check=True).stdout)
         live.cli("update", wide, "NumTasks=2", check=True)  # an administrator's update of any job

@@ -114,12 +114,15 @@ def queue(
             c, state=states, all_users=all_users, user=user, partition=partition, since=since, start=forecast or None
         )
         summary = c.summary()
+        wants = "Q" in _codes(fmt or "") or any(k in (sort or "").replace("-", "").split(",") for k in ("p", "Q"))
+        ranks = {p["job_id"]: p["priority"] for p in c.priority()["jobs"]} if wants else {}  # %Q, -S p: as sprio
     jobs = [j for j in jobs if keep is None or j["state"] in keep]
     if jobs_only:
         wanted = {x.strip() for x in jobs_only.split(",") if x.strip()}
         jobs = [j for j in jobs if str(j["id"]) in wanted or str(j.get("array_job_id")) in wanted]
     for j in jobs:  # %D, -S D and NODES agree with hal show's NumNodes
         j["num_nodes"] = num_nodes(j, node_cpus)
+        j["priority"] = ranks.get(j["job_id"])
     jobs.sort(key=in_queue_order)
     if sort is not None:
         jobs = squeue_format.sort_jobs(jobs, sort)

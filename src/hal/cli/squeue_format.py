@@ -39,13 +39,14 @@ CODES: dict[str, Callable[[dict[str, Any]], str]] = {
     "r": lambda j: j.get("reason") or "None", "N": lambda j: j.get("nodelist") or "",
     "V": lambda j: stamp(j["submit_time"]), "S": lambda j: stamp(j.get("start_time") or j.get("predicted_start")),
     "e": lambda j: stamp(j.get("end_time") or j.get("predicted_end")),
+    "Q": lambda j: str(round(j["priority"])) if j.get("priority") is not None else "N/A",  # pending jobs' (sprio)
     "%": lambda j: "%",
 }  # fmt: skip
 HEADERS = {"i": "JOBID", "A": "JOBID", "F": "ARRAY_JOB_ID", "K": "ARRAY_TASK_ID", "j": "NAME", "u": "USER",
            "a": "ACCOUNT", "P": "PARTITION", "q": "QOS",
            "T": "STATE", "t": "ST", "M": "TIME", "l": "TIME_LIMIT", "D": "NODES", "C": "CPUS",
            "R": "NODELIST(REASON)", "r": "REASON", "N": "NODELIST", "V": "SUBMIT_TIME", "S": "START_TIME",
-           "e": "END_TIME", "%": "%"}  # fmt: skip
+           "e": "END_TIME", "Q": "PRIORITY", "%": "%"}  # fmt: skip
 
 
 def check(fmt: str) -> None:
@@ -76,7 +77,7 @@ LONG = {
     "jobid": "i", "jobarrayid": "i", "arrayjobid": "F", "arraytaskid": "K", "name": "j", "username": "u",
     "userid": "u", "account": "a", "partition": "P", "qos": "q", "state": "T", "statecompact": "t",
     "timeused": "M", "timelimit": "l", "numnodes": "D", "numcpus": "C", "reasonlist": "R", "reason": "r",
-    "nodelist": "N", "submittime": "V", "starttime": "S", "endtime": "e",
+    "nodelist": "N", "submittime": "V", "starttime": "S", "endtime": "e", "priority": "Q",
 }  # fmt: skip
 
 
@@ -123,6 +124,8 @@ SORT_KEYS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "e": lambda j: j.get("end_time"),
     "r": lambda j: j.get("reason") or "",
     "N": lambda j: j.get("nodelist") or "",
+    "Q": lambda j: j.get("priority"),
+    "p": lambda j: j.get("priority"),
 }  # fmt: skip  (l: UNLIMITED sorts as the largest limit, as squeue does)
 
 

@@ -95,3 +95,18 @@ def test_unlimited_sorts_largest_and_widths_are_bounded() -> None:
     assert [j["job_id"] for j in squeue_format.sort_jobs(jobs, "-l")] == [2, 3, 1]  # UNLIMITED first, as squeue
     with pytest.raises(ValueError, match="at most 1000"):
         squeue_format.check(squeue_format.from_long("JobID:999999999999"))  # it ran out of memory
+
+
+def test_priority_code_sort_and_long_name() -> None:
+    """squeue %Q / -O priority / -S -p: pending jobs' multifactor priority (hal prio's); N/A for the rest."""
+    from hal.cli import squeue_format
+
+    jobs = [
+        {"job_id": 1, "id": "1", "priority": 6150.4},
+        {"job_id": 2, "id": "2", "priority": None},
+        {"job_id": 3, "id": "3", "priority": 7000.0},
+    ]
+    assert [squeue_format.render("%i:%Q", j) for j in jobs] == ["1:6150", "2:N/A", "3:7000"]
+    assert squeue_format.render(squeue_format.from_long("priority:.8"), None) == "PRIORITY"
+    assert [j["job_id"] for j in squeue_format.sort_jobs(jobs, "-p")] == [3, 1, 2]  # none last
+    assert [j["job_id"] for j in squeue_format.sort_jobs(jobs, "Q")] == [1, 3, 2]
