@@ -39,8 +39,8 @@ echo "\$ hal submit --wrap 'sleep 20' -J long -N 2"
 echo "\$ hal submit --array 0-7%4 --wrap 'echo task \$SLURM_ARRAY_TASK_ID on \$HAL_NODELIST; sleep 4' -J sweep"
 SWEEP=$("$HAL" submit --parsable --array 0-7%4 --wrap 'echo task $SLURM_ARRAY_TASK_ID on $HAL_NODELIST; sleep 4' -J sweep)
 echo "Submitted batch job $SWEEP"
-echo "\$ hal submit --dependency afterok:$SWEEP --wrap 'cat hal-${SWEEP}_*.out' -J report"
-"$HAL" submit --dependency "afterok:$SWEEP" --wrap "cat hal-${SWEEP}_*.out" -J report
+echo "\$ hal submit --dependency afterok:$SWEEP --wrap 'cat slurm-${SWEEP}_*.out' -J report"
+"$HAL" submit --dependency "afterok:$SWEEP" --wrap "cat slurm-${SWEEP}_*.out" -J report
 echo "\$ hal submit --wrap 'sleep 30' -J wide -n 6 --time 2:00"
 "$HAL" submit --wrap 'sleep 30' -J wide -n 6 --time 2:00
 sleep 1
