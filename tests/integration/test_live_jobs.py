@@ -313,3 +313,19 @@ def test_wrap_with_an_argument_and_a_relative_chdir(server: LiveServer) -> None:
     job = server.cli("submit", "--parsable", "-D", "sub", "-o", "pwd.out", "--wrap", "pwd", check=True).stdout.strip()
     assert server.cli("wait", job, "--timeout", "60").returncode == 0  # a relative -D was refused
     assert (server.work / "sub" / "pwd.out").read_text().strip() == str((server.work / "sub").resolve())
+
+
+def test_names_that_look_like_markup_or_emoji_codes_print_as_typed(server: LiveServer) -> None:
+    """A job named 'x[/]' made hal queue, hal queue --start and hal history raise a MarkupError for its owner and
+    for admins (the record stays, so history stayed broken); ':100:' printed as an emoji."""
+    odd = server.cli("submit", "--parsable", "-H", "-J", "x[/]", "--comment", "[bold]c", "--wrap", "true", check=True)
+    emoji = server.cli("submit", "--parsable", "-H", "-J", ":100:", "--wrap", "true", check=True).stdout.strip()
+    job = odd.stdout.strip()
+    for args in (("queue",), ("queue", "--start"), ("history",), ("show", job), ("show", emoji), ("prio",)):
+        got = server.cli(*args, check=True)
+        assert "Traceback" not in got.stderr and "💯" not in got.stdout, (args, got.stderr)
+    assert "x[/]" in server.cli("queue", check=True).stdout and ":100:" in server.cli("history", check=True).stdout
+    assert "Comment=[bold]c" in server.cli("show", job, check=True).stdout
+    server.cli("cancel", job, emoji, check=True)
+    assert "x[/]" in server.cli("history", check=True).stdout
+    assert "HH:MM:SS" in server.cli("submit", "--help", check=True).stdout  # 'H:M:S' showed as 'HⓂS'

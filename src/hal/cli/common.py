@@ -13,10 +13,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-out = Console()
+# Users' text (job names, reasons, comments) is printed as it is: no markup ("x[/]" as a job name made every
+# listing that showed it crash) and no emoji codes (":100:" became an emoji); styles are given as styles.
+out = Console(markup=False, emoji=False)
 if not out.is_terminal:
-    out = Console(width=160)  # piped output keeps whole tables instead of folding at 80 columns
-err = Console(stderr=True, soft_wrap=True)  # messages whole on one line in logs and pipes (not cut at 80)
+    out = Console(width=160, markup=False, emoji=False)  # piped: whole tables instead of folding at 80 columns
+err = Console(stderr=True, soft_wrap=True, emoji=False)  # messages whole on one line in logs and pipes (not cut at 80)
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

@@ -141,7 +141,8 @@ def queue(
     out.print(table)
     if not noheader:
         out.print(
-            f"[dim]cluster: {summary['pending']} pending, {summary['running']} running, {summary['users']} user(s)[/]"
+            f"cluster: {summary['pending']} pending, {summary['running']} running, {summary['users']} user(s)",
+            style="dim",
         )
 
 

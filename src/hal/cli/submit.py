@@ -37,7 +37,7 @@ def submit(
     constraint: Annotated[str | None, Opt("--constraint", "-C", help="node features, all of them: a&b")] = None,
     nodelist: Annotated[str | None, Opt("--nodelist", "-w", help="run on these nodes only, e.g. vn[000-001]")] = None,
     exclude: Annotated[str | None, Opt("--exclude", "-x", help="never on these nodes, e.g. vn[002-003]")] = None,
-    time: Annotated[str | None, Opt("--time", "-t", help="limit: M, H:M:S, D-H:M:S")] = None,
+    time: Annotated[str | None, Opt("--time", "-t", help="limit: MM, HH:MM:SS, D-HH:MM:SS or UNLIMITED")] = None,
     partition: Annotated[str | None, Opt("--partition", "-p")] = None,
     account: Annotated[str | None, Opt("--account", "-A")] = None,
     qos: Annotated[str | None, Opt("--qos", "-q")] = None,

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from hal.cli.common import fail, out, report_problems
 from hal.clusterfile import ClusterFileError, load_cluster, uniform_toml
@@ -162,6 +163,6 @@ def trace_check(
         if len(rejected) > 20:
             out.print(f"... and {len(rejected) - 20} more rejected")
     for why in refused:
-        out.print(f"[red]a replay refuses this file:[/] {why}")
+        out.print(Text.assemble(("a replay refuses this file:", "red"), f" {why}"))
     if refused or not usable:
         raise typer.Exit(1)
