@@ -37,7 +37,7 @@ def test_a_shorter_time_that_backfills_is_suggested(server: LiveServer) -> None:
     quick = _submit(server, "-J", "quick", "-t", "30", "--wrap", "true")  # 30 min: too long to backfill
     assert _state(server, quick) == "PENDING"
     text = " ".join(server.cli("explain", quick, check=True).stdout.split())
-    assert "try: --time=1:00 (your last 3 jobs of this name ran at most" in text, text
+    assert "try: --time=1:00 (your last 3 completed jobs of this name ran at most" in text, text
     assert f"apply it in place: hal update {quick} TimeLimit=1:00" in text, text
     got = server.client().advice(quick)["time"]
     assert got["sooner"] and got["time_limit"] == 60.0 and got["planned_start_with"] < got["planned_start"] - 300
@@ -46,6 +46,23 @@ def test_a_shorter_time_that_backfills_is_suggested(server: LiveServer) -> None:
     server.cli("update", quick, "TimeLimit=1:00", check=True)  # the advice taken: it backfills now, in place
     assert server.cli("wait", quick, "--timeout", "60").returncode == 0  # long before the runner's 10 minutes
     for job in (head, runner):
+        server.cli("cancel", job, check=True)
+
+
+def test_no_advice_when_a_recent_run_hit_its_limit(server: LiveServer) -> None:
+    """Runs killed at their limit are not passed over: they say the shorter limit does not fit."""
+    for _ in range(3):
+        job = _submit(server, "-J", "flaky", "-t", "30", "--wrap", "sleep 1")
+        assert server.cli("wait", job, "--timeout", "60").returncode == 0
+    killed = _submit(server, "-J", "flaky", "-t", "0:02", "--wrap", "sleep 30")  # 2 s: TIMEOUT
+    server.cli("wait", killed, "--timeout", "60")
+    assert json.loads(server.cli("show", killed, "--json", check=True).stdout)["state"] == "TIMEOUT"
+    runner = _submit(server, "-J", "long", "-t", "10", "-n", "2", "--wrap", "sleep 300")
+    wait_running(server, runner)
+    flaky = _submit(server, "-J", "flaky", "-t", "30", "--wrap", "true")
+    assert server.client().advice(flaky)["time"] is None
+    assert "--time=" not in " ".join(server.cli("explain", flaky, check=True).stdout.split())
+    for job in (flaky, runner):
         server.cli("cancel", job, check=True)
 
 

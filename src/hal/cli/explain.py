@@ -121,7 +121,7 @@ def _advice(c: Any, job: str) -> None:
     got = advice.get("time")
     if not got:
         return
-    limit, ran = duration(got["time_limit"]), f"your last {got['runs']} jobs of this name ran at most"
+    limit, ran = duration(got["time_limit"]), f"your last {got['runs']} completed jobs of this name ran at most"
     ran += f" {duration(got['longest_run'])}"
     if got["sooner"]:
         before = stamp(got["planned_start"]) if got["planned_start"] else "no planned start"

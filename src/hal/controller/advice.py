@@ -11,7 +11,7 @@ from typing import Any
 
 from hal.engine.advice import start_if
 
-RUNS = 20  # the user's last completed jobs of the same name that are looked at
+RUNS = 20  # the user's last jobs of the same name that are looked at (completed, or killed at their limit)
 MIN_RUNS = 3  # fewer than this: no advice (one lucky run says little)
 MARGIN = 1.5  # the suggested limit: the longest of those runs times this, in whole minutes
 
@@ -25,7 +25,10 @@ def time_advice(ctl: Any, job_id: int) -> dict[str, Any] | None:
             return None
         limit, user, name = float(lv.spec.time_limit), lv.user, lv.request.name
         snap, now = ctl.sched.clone(history=False), ctl.clock()
-    runs = [r["end_time"] - r["start_time"] for r in ctl.store.recent_runs(user, name, RUNS) if r["id"] != job_id]
+    ended = [r for r in ctl.store.recent_runs(user, name, RUNS, ("COMPLETED", "TIMEOUT")) if r["id"] != job_id]
+    if any(r["state"] == "TIMEOUT" for r in ended):  # some did not fit their limit: a shorter one is no advice (QA:
+        return None  # three runs killed at 1:00 were passed over and --time=1:00 suggested)
+    runs = [r["end_time"] - r["start_time"] for r in ended]
     if len(runs) < MIN_RUNS:
         return None
     longest = max(runs)

@@ -240,11 +240,12 @@ class Store:
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(q).mappings()]
 
-    def recent_runs(self, user: str, name: str, limit: int = 20) -> list[Row]:
-        """The user's last completed jobs of this name, latest first: how long such jobs really take."""
+    def recent_runs(self, user: str, name: str, limit: int = 20, states: tuple[str, ...] = ("COMPLETED",)) -> list[Row]:
+        """The user's last jobs of this name that ran and ended in one of ``states``, latest first: how long such
+        jobs really take (and, with TIMEOUT among the states, whether some did not fit)."""
         q = (
-            sa.select(jobs.c.id, jobs.c.start_time, jobs.c.end_time, jobs.c.time_limit)
-            .where(jobs.c.user == user, jobs.c.name == name, jobs.c.state == "COMPLETED")
+            sa.select(jobs.c.id, jobs.c.state, jobs.c.start_time, jobs.c.end_time, jobs.c.time_limit)
+            .where(jobs.c.user == user, jobs.c.name == name, jobs.c.state.in_(states))
             .where(jobs.c.start_time.is_not(None), jobs.c.end_time.is_not(None))
             .order_by(jobs.c.end_time.desc())
             .limit(limit)
