@@ -29,8 +29,27 @@ def test_requeue_runs_a_job_again_under_its_id(server: LiveServer) -> None:
     assert any(e["state"] == "REQUEUED" and "requeued by" in e["cause"] for e in got.json()["events"]), got.json()
     held = server.cli("submit", "--parsable", "-H", "--wrap", "true", check=True).stdout.strip()
     refused = server.cli("requeue", held)
-    assert refused.returncode != 0 and "only running jobs are requeued (PENDING)" in " ".join(refused.stderr.split())
+    said = " ".join(refused.stderr.split())
+    assert refused.returncode != 0 and "only running or ended jobs are requeued (PENDING)" in said, said
     server.cli("cancel", held, check=True)
+    failed = server.cli(
+        "submit",
+        "--parsable",
+        "-o",
+        "f.out",
+        "--open-mode=append",
+        "--wrap",
+        'echo "try $SLURM_RESTART_COUNT"; [ "$SLURM_RESTART_COUNT" = 1 ]',
+        check=True,
+    ).stdout.strip()
+    assert server.cli("wait", failed, "--timeout", "60").returncode != 0
+    after = server.cli("submit", "--parsable", "-d", f"afterok:{failed}", "--wrap", "true", check=True).stdout.strip()
+    server.cli("requeue", failed, check=True)  # scontrol requeue takes an ended batch job: it runs again
+    assert server.cli("wait", failed, "--timeout", "60").returncode == 0
+    assert server.cli("wait", after, "--timeout", "60").returncode == 0  # its dependent follows the new attempt
+    rec = json.loads(server.cli("show", failed, "--json", check=True).stdout)
+    assert rec["state"] == "COMPLETED" and rec["restarts"] == 1, rec
+    assert (server.work / "f.out").read_text() == "try \ntry 1\n"
 
 
 def test_kill_on_invalid_dep_cancels_what_can_never_run(server: LiveServer) -> None:
@@ -91,7 +110,6 @@ def test_a_requeue_survives_a_controller_kill_and_a_cancel_wins_over_it(tmp_path
                 live.cli(verb, other, check=True)
             live.kill()
             live.start()
-            assert live.cli("requeue", other).returncode != 0  # being cancelled (or already ended): refused
             live.cli("wait", other, "--timeout", "60")
             ended = json.loads(live.cli("show", other, "--json", check=True).stdout)
             assert ended["state"] == "CANCELLED" and ended["restarts"] == 0, (asked, ended)

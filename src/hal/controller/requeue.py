@@ -1,13 +1,15 @@
-"""`hal requeue` (scontrol requeue): a running job is stopped and goes back to the queue under the same id, as a
-new attempt (SLURM_RESTART_COUNT grows; with --open-mode=append its output continues). An administrator moves
-work off a node this way, a user restarts a job that went wrong."""
+"""`hal requeue` (scontrol requeue): a running job is stopped, or an ended one taken back, and it goes back to the
+queue under the same id as a new attempt (SLURM_RESTART_COUNT grows; with --open-mode=append its output continues).
+An administrator moves work off a node this way, a user restarts a job that went wrong."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from hal.controller.auth import Identity
 from hal.controller.contracts import SubmitError
+from hal.controller.jobs import deps_of, request_of_row
 from hal.controller.targets import running_targets
 
 
@@ -17,22 +19,48 @@ def requeue(ctl: Any, ref: str, who: Identity) -> list[int]:
     ids = ctl.resolve(ref)
     with ctl.lock:
         rows, running, staging = running_targets(ctl, ids, ref, who, "requeue")
-        if not running:
+        ended = [j for j in ids if j not in ctl.live and j in rows and rows[j]["state"] in ENDED]
+        if not running and not ended:
             states = sorted({"CONFIGURING" if j in staging else str(rows[j]["state"]) for j in ids if j in rows})
             raise SubmitError(
-                f"cannot requeue job {ref}: only running jobs are requeued ({', '.join(states)}); "
-                "a pending job is already queued, an ended one can be submitted again"
+                f"cannot requeue job {ref}: only running or ended jobs are requeued ({', '.join(states)}); "
+                "a pending job is already queued"
             )
+        writes = [j for j in ended if json.loads(rows[j]["request"]).get("outputs")]
+        if writes:
+            raise SubmitError(f"cannot requeue job {writes[0]}: its --output-data are published; submit it again")
         done = [j for j in running if j not in ctl.cancelling]  # a cancel came first: it ends CANCELLED
-        if not done:
+        if not done and not ended:
             raise SubmitError(f"cannot requeue job {ref}: it is being cancelled")
+        now = ctl.clock()
         with ctl.store.engine.begin() as conn:  # kept, so a controller restart before the job stops still requeues
-            ctl.store.add_events(conn, [(j, ctl.clock(), ASKED, f"requeue asked by {who.user}") for j in done])
+            ctl.store.add_events(conn, [(j, now, ASKED, f"requeue asked by {who.user}") for j in done])
+            for jid in ended:
+                _again(ctl, conn, rows[jid], who, now)
         for jid in done:
             ctl.requeueing[jid] = who.user
             ctl.executor.cancel(jid, ctl.grace)
         ctl.wake.set()
-    return done
+    return done + ended
+
+
+ENDED = ("COMPLETED", "FAILED", "TIMEOUT", "CANCELLED", "OUT_OF_MEMORY", "NODE_FAIL")  # not STAGE_OUT: settling
+
+
+def _again(ctl: Any, conn: Any, row: dict[str, Any], who: Identity, now: float) -> None:
+    """An ended job back in the queue under its id, as a new attempt (scontrol requeue takes finished batch
+    jobs too): jobs that depend on it wait for how this attempt ends."""
+    lv = ctl._live({**row, "state": "PENDING"}, request_of_row(row, ctl.store.get), deps_of(row))
+    lv.restarts += 1
+    ctl.sched.forget(lv.job_id)
+    cause = f"requeued by {who.user} after it ended {row['state']}"
+    ctl.store.add_events(conn, [(lv.job_id, now, "REQUEUED", cause)])
+    values = {
+        "state": "PENDING", "start_time": None, "end_time": None, "nodelist": "", "alloc": "", "exit_code": None,
+        "signal": None, "restarts": lv.restarts, "cause": "requeued",
+    }  # fmt: skip
+    ctl.store.update_job(conn, lv.job_id, values, (lv.job_id, now, "PENDING", "requeued"))
+    ctl._enqueue(lv, now)
 
 
 ASKED = "REQUEUE"  # the event of a requeue request; REQUEUED when the job is back in the queue
