@@ -23,7 +23,7 @@ def test_drained_nodes_take_no_new_jobs_until_resumed(tmp_path: Path) -> None:
     live = LiveServer(tmp_path)
     live.start()
     try:
-        busy = live.cli("submit", "--parsable", "-w", "vn000", "--wrap", "sleep 3", check=True).stdout.strip()
+        busy = live.cli("submit", "--parsable", "-w", "vn000", "--wrap", "sleep 10", check=True).stdout.strip()
         deadline = time.monotonic() + 30
         while _nodes(live)["vn000"]["state"] == "idle":
             assert time.monotonic() < deadline
