@@ -67,8 +67,12 @@ def submit(
     hold: Annotated[bool, Opt("--hold", "-H", help="submit held: it starts only after hal release")] = False,
     chdir: Annotated[str | None, Opt("--chdir", "-D")] = None,
     export: Annotated[str | None, Opt("--export", help="ALL (default), NONE, or NAME[=value],...")] = None,
-    input_data: Annotated[str | None, Opt("--input-data", help="datasets staged to $HAL_DATA/<name>: A,B")] = None,
-    output_data: Annotated[str | None, Opt("--output-data", help="datasets the job writes to $HAL_DATA")] = None,
+    input_data: Annotated[
+        list[str] | None, Opt("--input-data", metavar="NAME[,NAME]", help="datasets staged to $HAL_DATA/<name>")
+    ] = None,
+    output_data: Annotated[
+        list[str] | None, Opt("--output-data", metavar="NAME[,NAME]", help="datasets the job writes to $HAL_DATA")
+    ] = None,
     switches: Annotated[
         str | None,
         Opt(
@@ -113,7 +117,8 @@ def submit(
         "mail-type": mail_type, "mail-user": mail_user, "signal": signal, "test-only": test_only or None,
         "kill-on-invalid-dep": kill_on_invalid_dep,
     }  # fmt: skip
-    placement = {"input-data": input_data, "output-data": output_data, "switches": switches, "segment": segment}
+    inputs, outputs = (",".join(v) if v else None for v in (input_data, output_data))  # repeated: all of them
+    placement = {"input-data": inputs, "output-data": outputs, "switches": switches, "segment": segment}
     values.update({**placement, "topology": topology})
     options = {k: v for k, v in values.items() if v is not None}
     for key, value in input_environment(os.environ).items():  # sbatch: command line > SBATCH_* > #SBATCH

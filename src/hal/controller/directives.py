@@ -164,7 +164,7 @@ def parse_args(words: list[str], where: str) -> dict[str, str]:
                     raise DirectiveError(f"{where}: --{key} needs a value")
                 i += 1
                 value = words[i]
-            out[key] = value
+            out[key] = f"{out[key]},{value}" if key in LISTS and out.get(key) else value
         else:
             raise DirectiveError(f"{where}: unknown option --{key}")
         i += 1
@@ -178,8 +178,12 @@ def parse_script_options(script: str) -> dict[str, str]:
             words = shlex.split(text, comments=True)
         except ValueError as exc:
             raise DirectiveError(f"line {number}: cannot read directive: {exc}") from None
-        options.update(parse_args(words, f"line {number}"))
+        for key, value in parse_args(words, f"line {number}").items():
+            options[key] = f"{options[key]},{value}" if key in LISTS and options.get(key) else value
     return options
+
+
+LISTS = {"input-data", "output-data"}  # given twice, both count (the first was dropped without a word)
 
 
 GPU_OPTIONS = ("gres", "gpus", "gpus-per-node", "gpus-per-task")

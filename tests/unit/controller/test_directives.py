@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hal.controller.directives import build_request, wrap_script
+from hal.controller.directives import build_request, parse_args, wrap_script
 from hal.controller.option_values import DirectiveError, early_signal, parse_array, parse_dependency, parse_time
 
 SCRIPT = """#!/bin/bash
@@ -232,3 +232,12 @@ def test_empty_dataset_names_are_refused() -> None:
     for text in ("", "big,,tiny"):
         with pytest.raises(DirectiveError, match="an empty dataset name"):
             build_request("#!/bin/sh\ntrue\n", {"input-data": text}, {}, "/", 0.0)
+
+
+def test_data_options_given_twice_both_count() -> None:
+    """--input-data A --input-data B (or two #SBATCH lines) kept B alone, and the job failed reading A."""
+    script = "#!/bin/sh\n#SBATCH --input-data=a\n#SBATCH --input-data=b,c\n#SBATCH --output-data=o\ntrue\n"
+    req = build_request(script, {}, {}, "/tmp", 0.0)
+    assert (req.inputs, req.outputs) == (["a", "b", "c"], ["o"])
+    assert parse_args(["--input-data", "a", "--input-data=b"], "cli") == {"input-data": "a,b"}
+    assert parse_args(["--time=5", "--time=6"], "cli") == {"time": "6"}  # the rest: the last one, as sbatch
