@@ -85,7 +85,9 @@ class Client:
             raise error from None
         except httpx.TransportError as exc:
             error = HalError(
-                0, f"cannot reach the HAL server at {self.url}: {exc} (is one running? start it with hal server)"
+                0,
+                f"cannot reach the HAL server at {self.url}: {exc} (is one running? start it with hal server; "
+                f"the CLI finds it through HAL_HOME, now {_home()}, or HAL_URL)",
             )
             error.sent = not isinstance(exc, httpx.ConnectError)  # the request went out; the answer was lost
             raise error from None

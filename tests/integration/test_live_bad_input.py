@@ -30,7 +30,7 @@ def _refused(c: Client, status: int = 400, **kw: object) -> str:
         ('#!/bin/sh\n#SBATCH --job-name="unclosed\ntrue\n', "line 2: cannot read directive"),
         ("#!/bin/sh\n#SBATCH --dependency=afterok:999999\ntrue\n", "no job 999999"),
         ("#!/bin/sh\n#SBATCH --dependency=whenever:1\ntrue\n", "--dependency='whenever:1'"),
-        ("#!/bin/sh\n#SBATCH --partition=gpu\ntrue\n", "invalid partition 'gpu'; this cluster has ['batch', 'debug']"),
+        ("#!/bin/sh\n#SBATCH --partition=gpu\ntrue\n", "invalid partition 'gpu'; this cluster has batch, debug"),
         ("#!/bin/sh\n#SBATCH --partition=debug --time=1:00:00\ntrue\n", "PartitionTimeLimit"),
         ("#!/bin/sh\n#SBATCH --ntasks=9\ntrue\n", "needs 9 cpus in all, the partition has 8"),
         ("#!/bin/sh\n#SBATCH --cpus-per-task=3\ntrue\n", "3 cpus per node, the largest node in partition 'batch'"),

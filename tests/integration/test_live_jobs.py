@@ -326,6 +326,18 @@ def test_names_that_look_like_markup_or_emoji_codes_print_as_typed(server: LiveS
         assert "Traceback" not in got.stderr and "💯" not in got.stdout, (args, got.stderr)
     assert "x[/]" in server.cli("queue", check=True).stdout and ":100:" in server.cli("history", check=True).stdout
     assert "Comment=[bold]c" in server.cli("show", job, check=True).stdout
+    long = server.cli("queue", "-l", check=True).stdout.split("\n")[0].split()  # squeue -l
+    assert long == [
+        "JOBID",
+        "PARTITION",
+        "NAME",
+        "USER",
+        "STATE",
+        "TIME",
+        "TIME_LIMI",
+        "NODES",
+        "NODELIST(REASON)",
+    ]  # as cut
     server.cli("cancel", job, emoji, check=True)
     assert "x[/]" in server.cli("history", check=True).stdout
     assert "HH:MM:SS" in server.cli("submit", "--help", check=True).stdout  # 'H:M:S' showed as 'HⓂS'

@@ -85,11 +85,13 @@ def queue(
     sort: Annotated[str | None, typer.Option("--sort", "-S", help="squeue sort keys, e.g. '-t,S' or 'u,-i'")] = None,
     noheader: Annotated[bool, typer.Option("--noheader", "-h", help="no header line (and no summary)")] = False,
     every_task: Annotated[bool, typer.Option("--array", "-r", help="one line per array task")] = False,
+    long: Annotated[bool, typer.Option("--long", "-l", help="squeue -l: STATE in full and TIME_LIMIT")] = False,
     json_out: bool = JsonOpt,
 ) -> None:
     """Jobs that are waiting or running (yours; admins may ask for all), and a summary of the whole queue."""
-    if fmt is not None and long_fmt is not None:
-        raise fail("give -o/--format or -O/--Format, not both")
+    if sum(x is not None for x in (fmt, long_fmt)) + long > 1:
+        raise fail("give one of -o/--format, -O/--Format and -l/--long")
+    fmt = LONG_FORMAT if long else fmt
     try:
         fmt = squeue_format.from_long(long_fmt) if long_fmt is not None else fmt
         if fmt is not None:
@@ -144,6 +146,9 @@ def queue(
             f"cluster: {summary['pending']} pending, {summary['running']} running, {summary['users']} user(s)",
             style="dim",
         )
+
+
+LONG_FORMAT = "%.18i %.9P %.8j %.8u %.8T %.10M %.9l %.6D %R"  # squeue --long's columns
 
 
 def _codes(fmt: str) -> set[str]:

@@ -71,7 +71,7 @@ def admit(req: JobRequest, cluster: Cluster) -> None:
     asked = list(dict.fromkeys(p.strip() for p in req.partition.split(",")))  # -p a,b: whichever starts it first
     for name in asked:
         if name not in names:
-            raise SubmitError(f"invalid partition {name!r}; this cluster has {names}")
+            raise SubmitError(f"invalid partition {name!r}; this cluster has {', '.join(names)}")
     parts = [cluster.partition(name) for name in asked]
     limits = [p.max_time for p in parts]
     if req.time_limit is None and any(t is not None for t in limits):  # the partition's limit is the default, as
