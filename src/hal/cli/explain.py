@@ -106,7 +106,7 @@ def _pending(rec: dict[str, Any]) -> None:
         out.print(f"  queue position: {rec['queue_position']} (1 starts next)")
     if rec.get("predicted_start"):
         p90 = f", by {stamp(rec['predicted_start_p90'])} at 90%" if rec.get("predicted_start_p90") else ""
-        out.print(f"  planned start: {stamp(rec['predicted_start'])}{p90}")
+        out.print(f"  forecast start: {stamp(rec['predicted_start'])}{p90}")
 
 
 def _advice(c: Any, job: str) -> None:
@@ -125,7 +125,8 @@ def _advice(c: Any, job: str) -> None:
     ran += f" {duration(got['longest_run'])}"
     if got["sooner"]:
         before = stamp(got["planned_start"]) if got["planned_start"] else "no planned start"
-        out.print(f"  try: --time={limit} ({ran}): planned start {stamp(got['planned_start_with'])}, not {before}")
+        then = stamp(got["planned_start_with"])  # the backfill plan's starts, not the forecast above (QA: two times)
+        out.print(f"  try: --time={limit} ({ran}): the backfill plan starts it at {then}, not {before}")
         out.print(f"       apply it in place: hal update {job} TimeLimit={limit}", highlight=False)
     else:
         out.print(f"  --time={limit} ({ran}) would not start it sooner")
