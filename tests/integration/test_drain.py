@@ -38,6 +38,16 @@ def test_drained_nodes_take_no_new_jobs_until_resumed(tmp_path: Path) -> None:
             assert live.cli("wait", job, "--timeout", "60").returncode == 0
         assert {_nodelist(live, j) for j in jobs} == {"vn003"}
         assert _nodes(live)["vn001"]["state"] == "drain" and _nodes(live)["vn001"]["reason"] == "fans replaced"
+        wide = live.cli("submit", "--parsable", "-N", "2", "--wrap", "true", check=True).stdout.strip()
+        time.sleep(1.0)  # 2 nodes, one in service: only the drained ones would let it start (it said Resources)
+        rec = json.loads(live.cli("show", wide, "--json", check=True).stdout)
+        assert rec["state"] == "PENDING" and rec["reason"] == "ReqNodeNotAvail, UnavailableNodes:vn[000-002]", rec
+        live.cli("cancel", wide, check=True)
+        wide = live.cli("submit", "--parsable", "-N", "2", "--wrap", "true", check=True).stdout.strip()
+        time.sleep(1.0)  # 2 nodes, one in service: only the drained ones would let it start (it said Resources)
+        rec = json.loads(live.cli("show", wide, "--json", check=True).stdout)
+        assert rec["state"] == "PENDING" and rec["reason"] == "ReqNodeNotAvail, UnavailableNodes:vn[000-002]", rec
+        live.cli("cancel", wide, check=True)
         pinned = live.cli("submit", "--parsable", "-w", "vn001", "--wrap", "true", check=True).stdout.strip()
         time.sleep(1.0)
         rec = json.loads(live.cli("show", pinned, "--json", check=True).stdout)

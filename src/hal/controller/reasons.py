@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from hal.engine.plugins.placement_explain import topology_reason
+from hal.executors.hostlist import compress
 
 
 def pending_reason(ctl: Any, job_id: int) -> str:
@@ -23,5 +24,12 @@ def pending_reason(ctl: Any, job_id: int) -> str:
             return f"ReqNodeNotAvail, UnavailableNodes:{','.join(down)}"
         if spec is not None and (spec.switches or spec.segment or spec.topology_required):
             return str(topology_reason(ctl.sched, job_id) or ctl.sched.reason_of(job_id).value)
-        return str(ctl.sched.reason_of(job_id).value)
+        reason = str(ctl.sched.reason_of(job_id).value)
+        item = ctl.sched.queue.get(job_id) if ctl.drained and reason in ("Resources", "Priority") else None
+        if item is not None and ctl.book.drain_blocks(item.req):  # no forecast start either: say why (QA)
+            down = [
+                n for n, ok in zip(ctl.table.names, ctl.book.allowed(item.req), strict=True) if ok and n in ctl.drained
+            ]
+            return f"ReqNodeNotAvail, UnavailableNodes:{compress(down)}"
+        return reason
     return "None"

@@ -64,6 +64,7 @@ class NodeBook:
         # groups), one id per node; first and best fit place a job inside one of them (None: no such limit).
         self.fabrics: npt.NDArray[np.intp] | None = None
         self.down: npt.NDArray[np.bool_] | None = None  # drained nodes: no new placement (None: none)
+        self._drain_memo: dict[tuple[object, ...], bool] = {}  # shape -> only drained nodes keep it from ever fitting
 
     fungible = False  # which nodes a job gets depends on where the free resources are
 
@@ -95,6 +96,22 @@ class NodeBook:
     def set_down(self, down: npt.NDArray[np.bool_]) -> None:
         """Drained nodes (an administrator's): running jobs keep them, nothing new is placed or planned there."""
         self.down = down.copy() if down.any() else None
+        self._drain_memo.clear()
+
+    def drain_blocks(self, req: Request) -> bool:
+        """True when the request fits the empty machine only with drained nodes back: it cannot start before an
+        administrator resumes them (Slurm's ReqNodeNotAvail, UnavailableNodes), however long it waits."""
+        if self.down is None:
+            return False
+        got = self._drain_memo.get(req.shape)
+        if got is None:
+            saved, self.now = self.now, math.inf
+            try:
+                got = self._place(self.table.capacity, req, self._mask(req)) is None
+            finally:
+                self.now = saved
+            self._drain_memo[req.shape] = got
+        return got
 
     def _mask(self, req: Request) -> npt.NDArray[np.bool_]:
         mask = self._eligible_ever(req)
