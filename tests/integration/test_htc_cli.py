@@ -42,3 +42,15 @@ def test_register_list_and_sessions_from_the_command_line() -> None:
     header = table.splitlines()[0].split()
     assert all(col in header for col in ("SUBMITTED", "DONE", "FAILED", "RUNNING", "TASKS/S")), table
     assert "squares" in table
+
+
+def test_registering_a_module_the_instances_cannot_import_warns() -> None:
+    """It was accepted silently; the first task then failed with a remote ModuleNotFoundError traceback."""
+    with LocalManager(cpus=1) as client:
+        at = ["--address", client.address]
+        result = CliRunner().invoke(CLI, ["app", "register", "px", "mypkg_not_here.risk:price", *at])
+        assert result.exit_code == 0, result.output  # registered all the same: it may be installed later
+        assert "module 'mypkg_not_here' of 'mypkg_not_here.risk:price' is not importable" in result.stderr
+        fine = CliRunner().invoke(CLI, ["app", "register", "sq", "hal.htc.examples:square", *at])
+        assert fine.exit_code == 0 and "warning" not in fine.stderr
+        assert client.register_app("c", "cmd:echo {input}") is not None  # a command template is not checked

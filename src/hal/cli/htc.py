@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from hal.cli.common import fail, out
+from hal.cli.common import err, fail, out
 
 Address = Annotated[
     str | None, typer.Option(help="session manager socket (default $HAL_HTC_ADDRESS or $HAL_HOME/htc.sock)")
@@ -83,8 +83,10 @@ def register(
         spec = Application(name, target, cpus, mem_mb, gpus, min_instances, max_instances, max_retries, policy, pairs)
     except ValueError as exc:
         raise fail(str(exc)) from None
-    _call(lambda: _client(address).register(spec))
+    warning = _call(lambda: _client(address).register(spec))
     out.print(f"registered application {name} -> {target}: {spec.resources_text()}", markup=False)
+    if warning:
+        err.print(f"warning: {warning}", markup=False, highlight=False)
 
 
 @app_cmd.command("list")

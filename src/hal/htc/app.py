@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
 import json
 import os
 import shlex
 import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -120,6 +122,23 @@ def command_runner(template: str) -> Callable[[Any], str]:
         return proc.stdout
 
     return run
+
+
+def unimportable(app: Application) -> str | None:
+    """Why the service instances could not import the target's top-level module, found as they look for it
+    (their working directory is the manager's, then PYTHONPATH and the interpreter's path); None when found or
+    a command template. Registration goes on: the module may be installed later. Nothing is imported here."""
+    if app.target.startswith(CMD_PREFIX):
+        return None
+    top = app.target.partition(":")[0].split(".")[0]
+    extra = app.env.get("PYTHONPATH", os.environ.get("PYTHONPATH", ""))
+    paths = [os.getcwd(), *[p for p in extra.split(os.pathsep) if p], *sys.path]
+    if top in sys.builtin_module_names or importlib.machinery.PathFinder.find_spec(top, paths) is not None:
+        return None
+    return (
+        f"module {top!r} of {app.target!r} is not importable by the session manager's instances (working "
+        f"directory {os.getcwd()}, PYTHONPATH {extra or 'unset'}): its tasks will fail until it is"
+    )
 
 
 def resolve(target: str) -> Any:

@@ -371,8 +371,10 @@ class HtcClient:
             raise RuntimeError(reply[1])
         return reply[1]
 
-    def register(self, app: Application) -> None:
-        self._call((wire.REGISTER, app.to_dict()))
+    def register(self, app: Application) -> str | None:
+        """Registers (or replaces) it; a warning when the instances could not import its module."""
+        got = self._call((wire.REGISTER, app.to_dict()))
+        return got if isinstance(got, str) else None
 
     def register_app(self, name: str, target: str, **kwargs: Any) -> Application:
         app = Application(name, target, **kwargs)

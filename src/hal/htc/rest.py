@@ -62,5 +62,5 @@ def add_routes(app: FastAPI, service: HtcService) -> None:
         from hal.htc.app import Application
 
         spec = _call(lambda: Application(**body.model_dump()))
-        _call(lambda: service.client().register(spec))
-        return dict(spec.to_dict())
+        warning = _call(lambda: service.client().register(spec))
+        return {**spec.to_dict(), "warning": warning}

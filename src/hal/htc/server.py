@@ -26,7 +26,7 @@ from typing import Any
 
 from hal.executors.jobenv import gpu_variables
 from hal.htc import guard, wire
-from hal.htc.app import Application, AppRegistry
+from hal.htc.app import Application, AppRegistry, unimportable
 from hal.htc.beacon import Beacon
 from hal.htc.engine_slots import SchedulerSlots, batch_spec, standalone_provider
 from hal.htc.journal import WINDOW, Journal
@@ -277,9 +277,10 @@ class Server:
             m.flush_session(s)
             return _NO_REPLY
         if kind == wire.REGISTER:
-            m.registry.register(Application.from_dict(msg[1]))
+            app = Application.from_dict(msg[1])
+            m.registry.register(app)
             m.dirty = True
-            return True
+            return unimportable(app) or True  # a warning for the one registering
         if kind == wire.APPS:
             return [a.to_dict() for a in m.registry.apps.values()]
         if kind == wire.STATS:
