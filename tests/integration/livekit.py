@@ -126,3 +126,17 @@ def wait_running(live: LiveServer, job: str, timeout: float = 30.0) -> None:
             return
         time.sleep(0.1)
     raise AssertionError(f"job {job} never ran")
+
+
+def show(live: LiveServer, job: str) -> dict[str, Any]:
+    """`hal show JOB --json`: the job's record."""
+    return dict(json.loads(live.cli("show", job, "--json", check=True).stdout))
+
+
+def until_state(live: LiveServer, job: str, state: str, timeout: float = 30.0) -> dict[str, Any]:
+    """The job's record once it is in ``state``; fails after ``timeout`` s with the last record seen."""
+    deadline = time.monotonic() + timeout
+    while (rec := show(live, job))["state"] != state:
+        assert time.monotonic() < deadline, rec
+        time.sleep(0.1)
+    return rec

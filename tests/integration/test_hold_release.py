@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
-from tests.integration.livekit import LiveServer
-
-
-def _state(live: LiveServer, job: str) -> dict[str, object]:
-    return dict(json.loads(live.cli("show", job, "--json", check=True).stdout))
-
-
-def _until_state(live: LiveServer, job: str, state: str, timeout: float = 30.0) -> dict[str, object]:
-    deadline = time.monotonic() + timeout
-    while (rec := _state(live, job))["state"] != state:
-        assert time.monotonic() < deadline, rec
-        time.sleep(0.1)
-    return rec
+from tests.integration.livekit import LiveServer, show, until_state
 
 
 def test_held_jobs_wait_for_release_even_across_a_restart(tmp_path: Path) -> None:
@@ -32,22 +19,22 @@ def test_held_jobs_wait_for_release_even_across_a_restart(tmp_path: Path) -> Non
         later = live.cli("submit", "--parsable", "--begin", "now+3600", "--wrap", "true", check=True).stdout.strip()
         time.sleep(1.0)
         for job in (held, by_directive):
-            rec = _state(live, job)
+            rec = show(live, job)
             assert rec["state"] == "PENDING" and rec["reason"] == "JobHeldUser", rec
         assert "hal release JOB lets it start" in " ".join(live.cli("show", held, check=True).stdout.split())
         assert "JobHeldUser" in live.cli("queue", check=True).stdout
         live.cli("hold", later, check=True)
-        assert _state(live, later)["reason"] == "JobHeldUser"
+        assert show(live, later)["reason"] == "JobHeldUser"
         live.kill()  # SIGKILL: the holds are in the records, not only in memory
         live.start()
         time.sleep(1.0)
-        assert [_state(live, j)["reason"] for j in (held, by_directive, later)] == ["JobHeldUser"] * 3
+        assert [show(live, j)["reason"] for j in (held, by_directive, later)] == ["JobHeldUser"] * 3
         done = live.cli("release", held, by_directive, check=True).stdout
         assert "released 1 job(s)" in done
-        _until_state(live, held, "COMPLETED")
-        _until_state(live, by_directive, "COMPLETED")
+        until_state(live, held, "COMPLETED")
+        until_state(live, by_directive, "COMPLETED")
         live.cli("release", later, check=True)
-        assert _state(live, later)["reason"] == "BeginTime"  # its --begin still holds it
+        assert show(live, later)["reason"] == "BeginTime"  # its --begin still holds it
         again = live.cli("hold", held)
         assert again.returncode != 0 and "no longer pending (COMPLETED)" in " ".join(again.stderr.split())
         other = live.new_user("bob")
@@ -57,13 +44,13 @@ def test_held_jobs_wait_for_release_even_across_a_restart(tmp_path: Path) -> Non
         bobs = live.cli("submit", "--parsable", "--begin", "now+3600", "--wrap", "true", token=other, check=True)
         job = bobs.stdout.strip()
         live.cli("hold", job, check=True)  # an administrator holds bob's job: Slurm's JobHeldAdmin
-        assert _state(live, job)["reason"] == "JobHeldAdmin"
+        assert show(live, job)["reason"] == "JobHeldAdmin"
         refused = live.cli("release", job, token=other)
         assert refused.returncode != 0 and "held by an administrator" in " ".join(refused.stderr.split())
         live.cli("release", job, check=True)
-        assert _state(live, job)["reason"] == "BeginTime"
+        assert show(live, job)["reason"] == "BeginTime"
         live.cli("hold", job, token=other, check=True)  # his own hold: his to release
-        assert _state(live, job)["reason"] == "JobHeldUser"
+        assert show(live, job)["reason"] == "JobHeldUser"
         live.cli("release", job, token=other, check=True)
         live.cli("cancel", job, check=True)
         mixed = live.cli("hold", f"99999999999999999999,{held}", "424242")  # each reported, none stops the rest

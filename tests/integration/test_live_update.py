@@ -3,23 +3,9 @@ id and queue place, across a restart; a running job's time limit moves its super
 
 from __future__ import annotations
 
-import json
-import time
 from pathlib import Path
 
-from tests.integration.livekit import LiveServer, wait_running
-
-
-def _show(live: LiveServer, job: str) -> dict[str, object]:
-    return dict(json.loads(live.cli("show", job, "--json", check=True).stdout))
-
-
-def _until(live: LiveServer, job: str, state: str, timeout: float = 30.0) -> dict[str, object]:
-    deadline = time.monotonic() + timeout
-    while (rec := _show(live, job))["state"] != state:
-        assert time.monotonic() < deadline, rec
-        time.sleep(0.1)
-    return rec
+from tests.integration.livekit import LiveServer, show, until_state, wait_running
 
 
 def _said(proc: object) -> str:
@@ -36,7 +22,7 @@ def test_pending_job_updates_in_place_and_survives_a_restart(tmp_path: Path) -> 
         later = live.cli(*sub, token=bob, check=True).stdout.strip()
         shown = live.cli("update", job, "TimeLimit=5", "Comment=shorter", token=bob, check=True).stdout
         assert f"updated 1 job(s) of {job}: TimeLimit=5 Comment=shorter" in _said_text(shown)
-        rec = _show(live, job)
+        rec = show(live, job)
         assert rec["time_limit"] == 300 and rec["comment"] == "shorter" and rec["state"] == "PENDING", rec
         raised = live.cli("update", job, "TimeLimit=20", token=bob)  # Slurm: only an administrator raises it
         assert raised.returncode == 1 and "only an administrator may raise a time limit" in _said(raised)
@@ -44,7 +30,7 @@ def test_pending_job_updates_in_place_and_survives_a_restart(tmp_path: Path) -> 
         assert nice.returncode == 1 and "only an administrator" in _said(nice)
         bad = live.cli("update", job, "TimeLimit=4", "Partition=nowhere", token=bob)  # refused whole
         assert bad.returncode == 1 and "invalid partition 'nowhere'" in _said(bad)
-        assert _show(live, job)["time_limit"] == 300
+        assert show(live, job)["time_limit"] == 300
         assert "not a field hal update changes" in _said(live.cli("update", job, "Colour=red", token=bob))
         over = live.cli("update", job, "Partition=debug", "TimeLimit=20")  # as admin: over debug's 600 s
         assert over.returncode == 1 and "PartitionTimeLimit" in _said(over), _said(over)
@@ -54,15 +40,15 @@ def test_pending_job_updates_in_place_and_survives_a_restart(tmp_path: Path) -> 
         assert self_dep.returncode == 1 and "cannot depend on itself" in _said(self_dep)
         live.kill()  # the update is in the records, not only in memory
         live.start()
-        rec = _show(live, job)
+        rec = show(live, job)
         kept = (rec["time_limit"], rec["partition"], rec["name"], rec["reason"])
         assert kept == (300, "debug", "renamed", "BeginTime"), rec
-        assert _show(live, later)["dependencies"] == [f"afterok:{job}"]
+        assert show(live, later)["dependencies"] == [f"afterok:{job}"]
         live.cli("update", later, "StartTime=now", token=bob, check=True)
-        assert _show(live, later)["reason"] == "Dependency"
+        assert show(live, later)["reason"] == "Dependency"
         live.cli("update", job, "StartTime=now", token=bob, check=True)  # --begin gone: it runs, then `later`
-        _until(live, job, "COMPLETED")
-        _until(live, later, "COMPLETED")
+        until_state(live, job, "COMPLETED")
+        until_state(live, later, "COMPLETED")
         wide = live.cli("submit", "--parsable", "-n", "8", "-b", "now+3600", "--wrap", "true", check=True).stdout
         wide = wide.strip()  # 8 tasks on 2-CPU nodes: NODES, %D and NumNodes all say 4 (show said 1)
         assert live.cli("queue", "-h", "-j", wide, "-o", "%D", check=True).stdout.split() == ["4"]
@@ -92,23 +78,23 @@ def test_running_job_time_limit_moves_and_array_throttle(tmp_path: Path) -> None
         assert moved.returncode == 1 and "no longer pending execution" in _said(moved)
         assert live.cli("update", job, "TimeLimit=+5", token=bob).returncode == 1  # a raise: administrators only
         live.cli("update", job, "TimeLimit=0:03", token=bob, check=True)  # 3 s from its start: over at once
-        rec = _until(live, job, "TIMEOUT", timeout=20.0)
+        rec = until_state(live, job, "TIMEOUT", timeout=20.0)
         assert rec["time_limit"] == 3 and "time limit of 3 s reached" in str(rec.get("cause", "")) + str(rec), rec
         long = live.cli("submit", "--parsable", "-t", "0:03", "--wrap", "sleep 6", token=bob, check=True)
         job = long.stdout.strip()
         wait_running(live, job)
         live.cli("update", job, "TimeLimit=+1", check=True)  # an administrator adds a minute
-        assert _until(live, job, "COMPLETED", timeout=30.0)["time_limit"] == 63
+        assert until_state(live, job, "COMPLETED", timeout=30.0)["time_limit"] == 63
         arr = live.cli("submit", "--parsable", "-a", "0-3", "-b", "now+3600", "--wrap", "true", check=True)
         arr = arr.stdout.strip()
         part = live.cli("update", f"{arr}_1", "ArrayTaskThrottle=1")
         assert part.returncode == 1 and "whole array" in _said(part)
         live.cli("update", arr, "ArrayTaskThrottle=1", check=True)
-        reasons = sorted(str(_show(live, f"{arr}_{i}")["reason"]) for i in range(4))
+        reasons = sorted(str(show(live, f"{arr}_{i}")["reason"]) for i in range(4))
         assert reasons == ["BeginTime", "JobArrayTaskLimit", "JobArrayTaskLimit", "JobArrayTaskLimit"], reasons
         live.cli("update", arr, "ArrayTaskThrottle=0", "StartTime=now", check=True)
         for i in range(4):
-            _until(live, f"{arr}_{i}", "COMPLETED")
+            until_state(live, f"{arr}_{i}", "COMPLETED")
     finally:
         live.stop()
 
