@@ -132,7 +132,7 @@ def load_model(path: str | Path, trainer: Trainer | None = None) -> GbmPredictor
     where = str(path)
     try:
         with zipfile.ZipFile(path) as zf:
-            meta = json.loads(zf.read("meta.json"))
+            meta = json.loads(_read(zf, "meta.json", where))
             _check(meta, where)
             names = [f"booster_{i}.txt" for i in range(int(meta["boosters"]))]
             data = {name: _verified(zf, name, meta, where) for name in [*names, "window.npz"]}
@@ -140,7 +140,9 @@ def load_model(path: str | Path, trainer: Trainer | None = None) -> GbmPredictor
             rows, targets, residuals, frozen = _window(data["window.npz"])
     except FileNotFoundError as exc:
         raise ModelFileError(f"model file not found: {where}") from exc
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, UnicodeDecodeError) as exc:
+    except ModelFileError:
+        raise
+    except Exception as exc:  # damaged bytes fail zipfile, its decompressors and json in many ways (_read)
         raise ModelFileError(f"{where} is not a readable HAL model file ({_reason(exc)})") from exc
     try:
         # Every value read from the file is converted here, so a damaged field is refused like a damaged booster.
@@ -168,7 +170,7 @@ def load_model(path: str | Path, trainer: Trainer | None = None) -> GbmPredictor
             raise ValueError(f"upper_factor must be a finite number >= 1, not {upper_factor!r}")
         if completions < 0 or not (math.isfinite(learned_until) and learned_until >= 0.0):
             raise ValueError(f"completions {completions!r} or learned_until {learned_until!r} out of range")
-    except Exception as exc:  # lightgbm raises its own error type on a damaged booster text
+    except Exception as exc:  # the tree reader's ValueError, a converter's TypeError, a too deep tree's RecursionError
         raise ModelFileError(f"{where}: the model inside is damaged ({_reason(exc)})") from exc
     # Named by what it is, whatever name the caller asked for: a regress model reports as gbm-regress.
     name = "gbm" if cfg.mode == "select" else "gbm-regress"
@@ -189,13 +191,25 @@ def load_model(path: str | Path, trainer: Trainer | None = None) -> GbmPredictor
 
 
 def _verified(zf: zipfile.ZipFile, name: str, meta: dict[str, Any], where: str) -> bytes:
-    """A member whose bytes match the checksum saved with them: LightGBM aborts the whole process (no exception)
-    on some damaged tree texts, so nothing unverified reaches it."""
-    data = zf.read(name)
+    """A member whose bytes match the checksum saved with them, so damage is named as such. Booster texts that
+    match but are still invalid (another LightGBM, another tool) are refused by hal.engine.predict.treetext:
+    LightGBM itself aborts the whole process on some of them."""
+    data = _read(zf, name, where)
     want = meta.get("sha256", {}).get(name) if isinstance(meta.get("sha256"), dict) else None
     if want is None or hashlib.sha256(data).hexdigest() != want:
         raise ModelFileError(f"{where}: {name} is damaged (its checksum does not match the one saved with it)")
     return data
+
+
+def _read(zf: zipfile.ZipFile, name: str, where: str) -> bytes:
+    """A member's bytes. Damaged compressed data fails in many ways (zlib.error, EOFError, a bad CRC, an unknown
+    compression method, an encryption flag: NotImplementedError, RuntimeError), each one a ModelFileError."""
+    try:
+        return zf.read(name)
+    except KeyError:
+        raise  # a missing member: named by load_model
+    except Exception as exc:
+        raise ModelFileError(f"{where}: {name} is damaged ({_reason(exc)})") from exc
 
 
 def _window(data: bytes) -> tuple[Any, Any, Any, tuple[Any, Any, Any]]:

@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from hal.engine.predict.treetext import parse_trees
+
 Model = Callable[[Sequence[float]], float]
 Scores = Callable[[Sequence[float]], list[float]]
 MODES = ("select", "regress")
@@ -131,23 +133,17 @@ def compile_model(model_text: str, names: Sequence[str]) -> Model:
 
 
 def compile_models(model_texts: Sequence[str], names: Sequence[str]) -> Scores:
-    """Several boosters as one generated function of a feature row: the list of their raw scores.
+    """Several boosters (LightGBM text) as one generated function of a feature row: their raw scores.
 
     Each feature a split reads is copied once into a local variable shared by all the boosters: comparisons
     on locals are cheaper than indexing the row at every node, and one call replaces one per booster.
     """
-    import lightgbm
-
     body: list[str] = []
     used: set[int] = set()
     for b, text in enumerate(model_texts):
-        dump = lightgbm.Booster(model_str=text).dump_model()
-        got = list(dump.get("feature_names", []))
-        if got != list(names):
-            raise ValueError(f"model features {got} differ from this version's {list(names)}")
         body.append(f"    s{b} = 0.0")
-        for tree in dump["tree_info"]:
-            _emit(tree["tree_structure"], body, 1, used, f"s{b}")
+        for tree in parse_trees(text, names):  # read in Python: LightGBM aborts the process on a bad text
+            _emit(tree, body, 1, used, f"s{b}")
     sums = ", ".join(f"s{b}" for b in range(len(model_texts)))
     lines = ["def model(x):", *(f"    x{i} = x[{i}]" for i in sorted(used)), *body, f"    return [{sums}]"]
     scope: dict[str, Any] = {}
