@@ -31,7 +31,7 @@ from hal.cli.simulate import (
 )
 from hal.engine.predict.registry import GBM_NAMES, make_predictor
 from hal.engine.profile import Profile
-from hal.sim.runner import SimOptions, SimRun, load, parse_window, run_workload
+from hal.sim.runner import SimOptions, SimRun, load, machine, parse_window, run_workload
 from hal.sim.swf import TraceError
 
 DEFAULT_POLICIES = "easy:fcfs,easy:fcfs:sjf,conservative:fcfs,none:fcfs,easy:sjf,easy:f1"
@@ -101,25 +101,40 @@ def compare(
     if base.window is not None and len(workload.jobs) < base.window[1]:
         err.print(f"[yellow]note:[/] window {window} holds only {len(workload.jobs):,} job(s): the trace ends first")
     span = workload.jobs[-1].submit_time - workload.jobs[0].submit_time
-    predictor, est = gbm_from_file(model, trace) if model is not None else (None, base.estimate)  # checked once
+    predictor, est = gbm_from_file(model, trace, estimate) if model is not None else (None, base.estimate)  # once
     for label, profile in profiles:
         if profile.estimate and profile.estimate != est:  # one --estimate for every policy: said, not changed
             err.print(f"[yellow]note:[/] {label} was tuned on {profile.estimate} predictions; this run uses {est}")
-    runs: list[tuple[str, SimRun]] = []
-    for label, profile in profiles:
-        opts = SimOptions(
-            profile=profile,
-            estimate=est,
-            predictor=predictor,
-            procs=procs,
-            cluster=cluster,
-            gpus=gpus,
-            window=base.window,
-            cleaning=base.cleaning,
-            sample_every=max(span / 400, 1.0),
+    options = [
+        (
+            label,
+            SimOptions(
+                profile=profile,
+                estimate=est,
+                predictor=predictor,
+                procs=procs,
+                cluster=cluster,
+                gpus=gpus,
+                window=base.window,
+                cleaning=base.cleaning,
+                sample_every=max(span / 400, 1.0),
+            ),
         )
-        with progress_bar(label, len(workload.jobs)) as bar:
-            runs.append((label, run_workload(swf, workload, opts, bar)))
+        for label, profile in profiles
+    ]
+    for label, opts in options:  # every policy's machine and order built first: a bad one found before any run
+        try:
+            machine(workload, opts)
+            opts.profile.make_order()
+        except ValueError as exc:
+            raise fail(f"{label}: {exc}") from exc
+    runs: list[tuple[str, SimRun]] = []
+    for label, opts in options:
+        try:
+            with progress_bar(label, len(workload.jobs)) as bar:
+                runs.append((label, run_workload(swf, workload, opts, bar)))
+        except ValueError as exc:
+            raise fail(f"{label}: {exc}") from exc
     out.print(summary_table([(label, r.summary) for label, r in runs], f"{trace.name}, estimate={est}"))
     for label, r in runs:
         if r.topology is not None:

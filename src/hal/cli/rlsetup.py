@@ -9,6 +9,7 @@ from rich.table import Table
 
 from hal.cli.common import fail, out
 from hal.sim.rlscheduler import RlSetup, load_jobs, run_setup
+from hal.sim.swf import TraceError
 
 
 def run_rlscheduler(trace: Path, setup: str, order: str, backfill: str, summary_out: Path | None) -> None:
@@ -19,14 +20,14 @@ def run_rlscheduler(trace: Path, setup: str, order: str, backfill: str, summary_
     try:
         loaded = load_jobs(trace)
         result = run_setup(loaded, RlSetup(policy=order, backfill=backfill == "easy"))
-    except (OSError, ValueError) as exc:
+    except (TraceError, OSError, ValueError) as exc:  # a missing or unreadable trace: one line, as without --setup
         raise fail(str(exc)) from exc
     table = Table(title=f"{trace.name}: RLScheduler setup, {order}, backfill={backfill == 'easy'}")
     table.add_column("window start", justify="right")
     table.add_column("avg bsld", justify="right")
     for start, value in zip(result.starts, result.window_bsld, strict=True):
         table.add_row(str(start), f"{value:,.2f}")
-    table.add_row("[bold]mean", f"[bold]{result.mean:,.2f}")
+    table.add_row("mean", f"{result.mean:,.2f}", style="bold")  # the CLI's console reads no markup
     out.print(table)
     if summary_out:
         data = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,13 +14,14 @@ from rich.table import Table
 from hal.cli.common import err, fail, note_workload, out, progress_bar, report_problems, writable_files
 from hal.engine.api import RuntimePredictor
 from hal.engine.predict.basic import LastTwo
+from hal.engine.predict.gbm import GbmPredictor
 from hal.engine.predict.registry import GBM_NAMES
 from hal.engine.profile import Profile
 from hal.learn.store import load_model, load_or_fallback
 from hal.sim.metrics import Summary
 from hal.sim.report import write_jobs_csv, write_jobs_swf
 from hal.sim.runner import SimOptions, load, parse_window, run_workload
-from hal.sim.swf import TraceError
+from hal.sim.swf import TraceError, open_text
 from hal.sim.topo_metrics import TopoSummary
 from hal.sim.workload import Cleaning
 
@@ -142,16 +144,21 @@ def cleaning_of(min_runtime: int, drop_status: str) -> Cleaning:
     return Cleaning(min_runtime=min_runtime, drop_status=statuses)
 
 
-def gbm_from_file(model: Path, trace: Path | None = None) -> tuple[Callable[[], RuntimePredictor], str]:
+def gbm_from_file(
+    model: Path, trace: Path | None = None, asked: str | None = None
+) -> tuple[Callable[[], RuntimePredictor], str]:
     """A saved model and the name of what will predict: the file is checked now, so an unusable one is
     reported once, and the run (and its label) is last2's. With ``trace``, a note when the model may have
-    learned from this trace's own jobs."""
+    learned from this trace's own jobs; with ``asked`` (the --estimate typed), a note when the file's model
+    predicts as the other gbm, as predict-eval says."""
     if not model.exists():  # a typo is an error; only an unusable file falls back to last2
         raise fail(f"model file not found: {model} (hal predict-eval TRACE --save-model FILE writes one)")
     pred, warning = load_or_fallback(model)
     if warning:
         err.print(f"[yellow]warning:[/] {warning}")
         return LastTwo, "last2"
+    if asked is not None and isinstance(pred, GbmPredictor) and pred.name != asked:
+        err.print(f"[yellow]note:[/] {model} holds a {pred.cfg.mode} model: it predicts as {pred.name}")
     note = overlap_note(model, getattr(pred, "learned_until", 0.0), first_submit(trace)) if trace else None
     if note:
         err.print(f"[yellow]note:[/] {note}")
@@ -162,12 +169,12 @@ def gbm_from_file(model: Path, trace: Path | None = None) -> tuple[Callable[[], 
 def first_submit(trace: Path) -> float | None:
     """The first record's submit time, read without loading the trace (None when there is none to read)."""
     try:
-        with trace.open(encoding="utf-8", errors="replace") as fh:
+        with open_text(trace) as fh:  # as the trace is read: gzip-compressed, or behind a BOM
             for line in fh:
                 fields = line.split()
                 if fields and not line.lstrip().startswith(";") and len(fields) > 1:
                     return float(fields[1])
-    except (OSError, ValueError):
+    except (TraceError, OSError, ValueError, EOFError, zlib.error):  # the trace's own reading says why
         return None
     return None
 
@@ -280,7 +287,7 @@ def simulate(
         raise fail(f"--model needs --estimate gbm or gbm-regress, not {estimate}")
     predictor = None
     if model is not None:
-        predictor, estimate = gbm_from_file(model, trace)
+        predictor, estimate = gbm_from_file(model, trace, estimate)
     policy = {"order": order, "backfill": backfill, "backfill_order": backfill_order, "placement": placement,
               "topology_reserve": topology_reserve}  # fmt: skip
     if profile is not None:

@@ -13,6 +13,7 @@ from rich.table import Table
 from hal.cli.common import err, fail, note_workload, out, report_problems, writable_files
 from hal.cli.simulate import PlacementOpt, check_machine, default_placement
 from hal.engine.plugins.tuned import TunedArgs
+from hal.engine.predict.gbm import GbmPredictor
 from hal.engine.predict.registry import make_predictor
 from hal.engine.profile import Profile
 from hal.learn.tune import FAMILIES, SEEDS, Machine, args_text, order_bsld, search, sim_objective
@@ -83,6 +84,9 @@ def tune(
         raise fail(f"the test slice ends at job {s0 + sn}, past the {len(jobs)} usable jobs")
     train_jobs, test_jobs = keep_known_deps(jobs[t0 : t0 + tn]), keep_known_deps(jobs[s0 : s0 + sn])
     err.print(f"tuning on jobs {t0}-{t0 + tn - 1} with {budget} simulations ...")
+    untrained = gbm_untrained(estimate, len(train_jobs), len(test_jobs))
+    if untrained:
+        err.print(f"[yellow]note:[/] {untrained}")
     res = search(
         sim_objective(train_jobs, machine, estimate, backfill_order, placement), budget, seed, FAMILIES[family]
     )
@@ -115,6 +119,23 @@ def tune(
     if profile_out is None:
         err.print("as a profile (--profile-out FILE writes it):")
         typer.echo(snippet, err=True, nl=False)  # not through Rich: wrapped lines would not be valid TOML
+
+
+def gbm_untrained(estimate: str, train: int, test: int) -> str | None:
+    """Each simulation learns gbm from its own slice's completions: a slice shorter than its warm-up never
+    trains a model, and the run plans on the fallback's (last2's) predictions while the profile names gbm."""
+    predictor = make_predictor(estimate)
+    if not isinstance(predictor, GbmPredictor):
+        return None
+    warmup = predictor.cfg.warmup
+    short = [f"the {name} slice has {n:,} jobs" for name, n in (("training", train), ("test", test)) if n < warmup]
+    if not short:
+        return None
+    return (
+        f"--estimate {estimate} learns from each simulation's completed jobs and needs {warmup:,} of them for a "
+        f"first model; {' and '.join(short)}, so {'those runs' if len(short) > 1 else 'its runs'} planned with "
+        f"last2 predictions (gbm never trained) although the profile names {estimate}"
+    )
 
 
 def profile_toml(

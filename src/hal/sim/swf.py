@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import re
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,6 +103,14 @@ class TraceError(Exception):
 MAX_VALUE = 10**12  # over 30,000 years in seconds; larger than any field of a real trace
 
 
+def _strict(text: str) -> int:
+    """A field of a line that is not plain ASCII or holds an underscore: int() and float() alone take "1_0" as
+    10 and other scripts' digits as numbers (the line is checked first, so plain lines pay nothing per field)."""
+    if "_" in text or not text.isascii():
+        raise ValueError(text)
+    return _number(text)
+
+
 def _number(text: str) -> int:
     try:
         return int(text)
@@ -117,8 +127,9 @@ def parse_line(text: str, lineno: int) -> SwfRecord | Problem:
         return Problem(lineno, f"truncated: {len(parts)} fields, SWF needs {len(FIELDS)}")
     if len(parts) > len(FIELDS):
         return Problem(lineno, f"{len(parts)} fields, SWF has {len(FIELDS)}")
+    convert = _strict if "_" in text or not text.isascii() else _number
     try:
-        values = [_number(p) for p in parts]
+        values = [convert(p) for p in parts]
     except ValueError:
         bad = next(i for i, p in enumerate(parts) if not _is_number(p))
         return Problem(lineno, f"field {bad + 1} ({FIELDS[bad]}) is not a number: {parts[bad]!r}")
@@ -134,7 +145,7 @@ def parse_line(text: str, lineno: int) -> SwfRecord | Problem:
 
 def _is_number(text: str) -> bool:
     try:
-        _number(text)
+        _strict(text)
     except ValueError:
         return False
     return True
@@ -142,7 +153,7 @@ def _is_number(text: str) -> bool:
 
 def iter_lines(stream: TextIO, trace: SwfTrace) -> Iterator[SwfRecord]:
     for lineno, raw in enumerate(stream, start=1):
-        line = raw.strip()
+        line = (raw.removeprefix("\ufeff") if lineno == 1 else raw).strip()  # a BOM hid the first header line
         if not line:
             continue
         if line.startswith(";"):
@@ -158,7 +169,7 @@ def iter_lines(stream: TextIO, trace: SwfTrace) -> Iterator[SwfRecord]:
 
 
 def read_swf(source: str | Path | TextIO) -> SwfTrace:
-    """Read a whole SWF file. Raises TraceError only when nothing can be read."""
+    """Read a whole SWF file (plain or gzip-compressed). Raises TraceError only when nothing can be read."""
     trace = SwfTrace(path=str(source) if not isinstance(source, io.IOBase) else "<stream>")
     if isinstance(source, str | Path):
         path = Path(source)
@@ -167,13 +178,33 @@ def read_swf(source: str | Path | TextIO) -> SwfTrace:
         if path.is_dir():
             raise TraceError(f"trace path is a directory: {path}")
         try:
-            with path.open(encoding="utf-8", errors="strict") as fh:
+            with open_text(path) as fh:
                 trace.records.extend(iter_lines(fh, trace))
         except UnicodeDecodeError as exc:
             raise TraceError(f"{path} is not a text SWF file ({exc.reason} at byte {exc.start})") from exc
+        except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+            raise TraceError(f"{path} is a damaged or truncated gzip file ({exc})") from exc
+        except OSError as exc:
+            raise TraceError(f"cannot read {path}: {exc.strerror or exc}") from exc
     else:
         trace.records.extend(iter_lines(source, trace))
     return trace
+
+
+COMPRESSED = {b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz", b"PK\x03\x04": "zip", b"\x28\xb5\x2f\xfd": "zstd"}
+
+
+def open_text(path: Path) -> TextIO:
+    """A trace file as text: gzip-compressed ones (the Parallel Workloads Archive ships .swf.gz) are read as
+    they are, found by their first bytes whatever their name; a UTF-8 BOM is dropped."""
+    with path.open("rb") as fh:
+        head = fh.read(6)
+    if head.startswith(b"\x1f\x8b"):
+        return gzip.open(path, "rt", encoding="utf-8-sig", errors="strict")
+    kind = next((name for magic, name in COMPRESSED.items() if head.startswith(magic)), None)
+    if kind is not None:
+        raise TraceError(f"{path} is {kind}-compressed: decompress it first (gzip-compressed traces are read as is)")
+    return path.open(encoding="utf-8-sig", errors="strict")
 
 
 def format_record(values: Iterable[int]) -> str:
