@@ -8,7 +8,10 @@ import json
 import time
 from pathlib import Path
 
-from tests.integration.livekit import EXAMPLE, LiveServer
+import httpx
+
+from hal.controller.store import Store, sqlite_url
+from tests.integration.livekit import EXAMPLE, LiveServer, wait_running
 
 
 def _cluster(tmp_path: Path, data: bool) -> Path:
@@ -99,3 +102,44 @@ def test_each_task_of_a_multi_node_job_reads_its_own_nodes_cache(tmp_path: Path)
             assert folder == f"{tmp_path}/cache/{node}/.jobs/{job}" and text == "reference", line
     finally:
         live.stop()
+
+
+def _row_of(live: LiveServer, job: str) -> dict[str, object]:
+    """A job's record read from the store, with no server running."""
+    return dict(Store(sqlite_url(live.home / "hal.db")).get(int(job)) or {})
+
+
+def _ended_metric(live: LiveServer, state: str) -> float:
+    text = httpx.get(f"{live.url}/metrics", headers={"Authorization": f"Bearer {live.token()}"}, timeout=5).text
+    line = f'hal_jobs_ended_total{{state="{state}"}} '
+    return sum(float(row[len(line) :]) for row in text.splitlines() if row.startswith(line))
+
+
+def test_a_job_whose_output_landed_during_the_restart_is_settled_once(tmp_path: Path) -> None:
+    """QA: a job that ended while no server ran was staged out by recover(), then again by resume(), whose second
+    copy found the file already moved into the cache and turned the COMPLETED job FAILED (and its afterok
+    dependent never ran); its end was also counted twice."""
+    live = LiveServer(tmp_path, cluster=_cluster(tmp_path, data=True))
+    live.start()
+    try:
+        write = 'sleep 4; echo abc > "$HAL_DATA/o1"'
+        writer = live.cli("submit", "--parsable", "--output-data=o1", "--wrap", write, check=True).stdout.strip()
+        reader = live.cli(
+            "submit", "--parsable", "-d", f"afterok:{writer}", "--wrap", "true", check=True
+        ).stdout.strip()
+        wait_running(live, writer)
+        live.kill()
+        assert _row_of(live, writer)["state"] == "RUNNING"  # killed while it ran
+        time.sleep(5)  # the writer ends while no server runs
+        live.start()
+        assert live.cli("wait", reader, "--timeout", "60").returncode == 0
+        time.sleep(1.0)  # a second stage-out, if any, would settle by now
+        assert _row(live, writer)["state"] == "COMPLETED"
+        assert _ended_metric(live, "COMPLETED") == 2 and _ended_metric(live, "FAILED") == 0
+    finally:
+        live.stop()
+    events = Store(sqlite_url(live.home / "hal.db")).events_of(int(writer))
+    settled = [e["cause"] for e in events if e["state"] == "STAGE_OUT" and str(e["cause"]).startswith("o1: ")]
+    assert len(settled) == 1 and settled[0].startswith("o1: done"), settled
+    assert [e["state"] for e in events if e["state"] in ("COMPLETED", "FAILED")] == ["COMPLETED"]
+    assert (tmp_path / "out" / writer / "o1").read_text() == "abc\n"

@@ -18,6 +18,7 @@ from hal.cli.show import _data_lines
 from hal.controller.auth import Identity
 from hal.controller.core import Controller
 from hal.controller.directives import build_request
+from hal.controller.drain import resume
 from hal.controller.machine import Machine
 from hal.controller.recovery import recover
 from hal.controller.store import Store, sqlite_url
@@ -548,9 +549,11 @@ def test_a_failed_stage_out_fails_the_writer_and_its_readers_learn_why(tmp_path:
     assert f"input 'fy' was never published (job {writer}'s stage-out of it failed" in cause, cause
 
 
-def test_a_cache_that_cannot_hold_the_jobs_folder_sends_it_back_to_the_queue(tmp_path: Path) -> None:
+def test_a_cache_that_cannot_hold_the_jobs_folder_drains_its_node_and_requeues_the_job(tmp_path: Path) -> None:
     """A file where the cache's .jobs folder goes (or a read-only cache) raised in the controller loop: the job
-    showed RUNNING with no process, ignored hal cancel, and a restart ran it anyway (QA)."""
+    showed RUNNING with no process, ignored hal cancel, and a restart ran it anyway (QA). Then it used up the
+    job's attempts and failed it, node after node, while the node stayed in service (QA, issue 6): now the node
+    is drained with the reason and the job waits, its attempts untouched, for a node that can run it."""
     ctl, staging = _controller(tmp_path)
     staging.requeue_wait = 0.5
     for node in ctl.table.names:
@@ -565,12 +568,18 @@ def test_a_cache_that_cannot_hold_the_jobs_folder_sends_it_back_to_the_queue(tmp
         (job,) = ctl.submit(build_request("#!/bin/sh\ntrue\n", {}, {}, str(tmp_path), 0), "al").job_ids
         opts = {"input-data": "ind"}
         (copied,) = ctl.submit(build_request("#!/bin/sh\ntrue\n", opts, {}, str(tmp_path), 0), "al").job_ids
-        _until(lambda: all((ctl.store.get(j) or {}).get("restarts", 0) >= 1 for j in (job, copied)))
-        assert (ctl.store.get(copied) or {})["state"] == "PENDING"
-        row = ctl.store.get(job) or {}
-        assert row["state"] == "PENDING" and "cannot make $HAL_DATA in node" in str(ctl.store.events_of(job))
+        _until(lambda: len(ctl.drained) == 2)
+        time.sleep(0.5)
+        assert sorted(ctl.drained) == sorted(ctl.table.names)
+        for node, row in ctl.drained.items():
+            assert row["reason"].startswith(f"data cache unusable: cannot make $HAL_DATA in node {node}'s cache:")
+        for j in (job, copied):
+            row = ctl.store.get(j) or {}
+            assert row["state"] == "PENDING" and row["restarts"] == 0, row
+            assert "cannot make $HAL_DATA in node" in str(ctl.store.events_of(j))
         for node in ctl.table.names:
             (staging.stager.caches[node].root / ".jobs").unlink()
+        resume(ctl, ",".join(ctl.table.names), Identity("root", True))
         _until(lambda: job not in ctl.live and copied not in ctl.live)
     finally:
         ctl.stop()

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel
 
 from hal.controller.auth import Identity
-from hal.data.catalog import Dataset, checksum_of, public_uri
+from hal.data.catalog import CatalogSaveError, Dataset, checksum_of, public_uri
 
 NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")  # a file name in the node caches, as --input-data takes it
 MAX_NAME = 200  # file systems stop at 255 bytes; a longer name failed every stage-in
@@ -30,8 +30,13 @@ def dataset_router(ctl: Any, who_dep: Any) -> APIRouter:
         or a queued or running job will write it as its output."""
         if name in staging().stager.catalog.datasets:
             return f"the catalog already has a dataset {name!r}"
-        if any(name in lv.spec.outputs for lv in list(ctl.live.values())):
-            return f"a queued or running job will write {name!r} (its --output-data)"
+        writers = [lv for lv in list(ctl.live.values()) if name in lv.spec.outputs]
+        if writers:  # only admins register datasets: they may see whose job it is
+            lv = writers[0]
+            return (
+                f"job {lv.job_id} (user {lv.user}, {lv.state.lower()}) will write {name!r} (its --output-data); "
+                "cancel it or let it publish the dataset"
+            )
         outputs = staging().outputs
         if outputs is not None and outputs.in_flight([name]):
             return f"an ended job's output {name!r} is being staged out"
@@ -85,7 +90,10 @@ def dataset_router(ctl: Any, who_dep: Any) -> APIRouter:
             taken = _taken(body.name)
             if taken:
                 raise HTTPException(409, taken)
-            dataset = catalog.register(Dataset(body.name, size, digest, body.uri), body.location)
+            try:
+                dataset = catalog.register(Dataset(body.name, size, digest, body.uri), body.location)
+            except CatalogSaveError as exc:  # a full disk, a read-only folder: nothing was registered
+                raise HTTPException(503, f"dataset {body.name!r} not registered: {exc}") from None
         got = {"name": dataset.name, "size": dataset.size, "checksum": dataset.checksum, "uri": dataset.uri}
         largest = staging().stager.largest_cache()
         if size > largest:  # registered (a larger cache may come), but no job can read it now: said at once
@@ -110,9 +118,12 @@ def dataset_router(ctl: Any, who_dep: Any) -> APIRouter:
                 raise HTTPException(
                     409, f"jobs {', '.join(map(str, readers[:10]))} read {name!r}; cancel or wait for them"
                 )
+            try:  # the catalog first: when it cannot be saved, the dataset and its cached copies stay as they were
+                stager.catalog.forget(name)
+            except CatalogSaveError as exc:
+                raise HTTPException(503, f"dataset {name!r} not removed: {exc}") from None
             for cache in stager.caches.values():
                 cache.drop(name)
-            stager.catalog.forget(name)
         return {"removed": name}
 
     return router

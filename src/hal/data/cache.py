@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -31,6 +32,7 @@ class NodeCache:
         # that changed while no server watched it, its size and mtime kept, was served as good).
         self.unverified: set[str] = set()
         self._lock = threading.RLock()
+        self.on_stale: Callable[[str, str], None] | None = None  # told (name, why) when ``has`` drops a copy
         for p in self.root.iterdir():  # copies cut short by a stopped controller: never valid, never counted
             if p.is_file() and p.name.startswith(".") and p.name.endswith(".partial"):
                 p.unlink(missing_ok=True)
@@ -53,13 +55,14 @@ class NodeCache:
                 return False
             try:
                 st = self.path_of(name).stat()
+                stale = "" if self.stamps.get(name) == (st.st_size, st.st_mtime_ns) else "changed"
             except FileNotFoundError:
+                stale = "deleted"
+            if stale:
                 self.drop(name)
-                return False
-            if self.stamps.get(name) != (st.st_size, st.st_mtime_ns):
-                self.drop(name)
-                return False
-            return True
+        if stale and self.on_stale is not None:  # outside the lock: the catalog forgets this replica
+            self.on_stale(name, f"the cached copy of {name!r} on {self.node} was {stale} behind HAL's back")
+        return not stale
 
     def drop(self, name: str) -> None:
         """Forget a dataset and delete its file (a changed or unregistered copy)."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -73,6 +75,18 @@ class CatalogError(ValueError):
     """A catalog file that cannot be used: where it should be and why not."""
 
 
+class CatalogSaveError(OSError):
+    """The catalog file could not be written: nothing changed (in memory either); names the file and why."""
+
+    def __init__(self, path: Path, exc: OSError) -> None:
+        why = f"{exc.strerror}: {exc.filename}" if exc.strerror and exc.filename else str(exc)
+        super().__init__(exc.errno, f"cannot save the catalog {path}: {why}")
+        self.path = path
+
+    def __str__(self) -> str:
+        return str(self.args[1])
+
+
 class Catalog:
     """Datasets and replicas; listeners (the engine's locality view) hear every replica change."""
 
@@ -88,11 +102,13 @@ class Catalog:
             self._load(path)
 
     def register(self, dataset: Dataset, home: str = "origin") -> Dataset:
-        """Add a dataset and its origin replica at location ``home``."""
-        with self._lock:
+        """Add a dataset and its origin replica at location ``home``; nothing changes if it cannot be saved."""
+        replica = Replica(dataset.name, home, dataset.uri)
+        with self._lock, self._saved():
             self.datasets[dataset.name] = dataset
-            self.replicas.setdefault(dataset.name, {})
-            self.add_replica(Replica(dataset.name, home, dataset.uri))
+            self.replicas.setdefault(dataset.name, {})[home] = replica
+        for listener in self.listeners:
+            listener("add", replica)
         return dataset
 
     def register_file(self, name: str, uri: str, home: str = "origin") -> Dataset:
@@ -111,31 +127,46 @@ class Catalog:
             return list(self.replicas.get(name, {}).values())
 
     def add_replica(self, replica: Replica) -> None:
-        with self._lock:
+        with self._lock, self._saved():
             self.replicas.setdefault(replica.dataset, {})[replica.location] = replica
-            self._save()
         for listener in self.listeners:
             listener("add", replica)
 
     def remove_replica(self, name: str, location: str) -> None:
-        with self._lock:
+        with self._lock, self._saved():
             replica = self.replicas.get(name, {}).pop(location, None)
-            self._save()
         if replica is not None:
             for listener in self.listeners:
                 listener("remove", replica)
 
     def forget(self, name: str) -> None:
         """Remove a dataset and every replica of it (listeners hear each replica go)."""
-        with self._lock:
+        with self._lock, self._saved():
             replicas = list(self.replicas.pop(name, {}).values())
             self.datasets.pop(name, None)
-            self._save()
         for replica in replicas:
             for listener in self.listeners:
                 listener("remove", replica)
 
+    @contextlib.contextmanager
+    def _saved(self) -> Iterator[None]:
+        """The changes made inside, saved; undone in memory when the save fails (a full disk, a read-only
+        folder), so the catalog never serves what its file does not hold (a dataset `hal dataset add` was told
+        failed stayed registered, its name taken, until the server restarted and lost it)."""
+        datasets, replicas = dict(self.datasets), {k: dict(v) for k, v in self.replicas.items()}
+        try:
+            yield
+            self._save()
+        except BaseException:
+            self.datasets.clear()  # in place: others may hold these dicts
+            self.datasets.update(datasets)
+            self.replicas.clear()
+            self.replicas.update(replicas)
+            raise
+
     def _save(self) -> None:
+        """Written to a temporary file then moved over the catalog, readable by its owner only (0600): a
+        dataset's address may hold the credentials that open it."""
         if self.path is None:
             return
         data = {
@@ -143,8 +174,14 @@ class Catalog:
             "replicas": [asdict(r) for reps in self.replicas.values() for r in reps.values()],
         }
         tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-        tmp.replace(self.path)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                os.fchmod(fh.fileno(), 0o600)  # a file left by an older server kept its mode
+                fh.write(json.dumps(data, indent=1))
+            tmp.replace(self.path)
+        except OSError as exc:
+            raise CatalogSaveError(self.path, exc) from exc
 
     def _load(self, path: Path) -> None:
         try:

@@ -16,16 +16,15 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from hal.data.cache import CacheFull
-from hal.data.outputs import OutputStaging, states_from_events
-from hal.data.stager import JOBS, StageCancelled, Stager
+from hal.data.outputs import OutputStaging
+from hal.data.restart import resume as resume_plane
+from hal.data.stager import StageCancelled, Stager
 from hal.executors.api import ExecEvent, ExecEventKind, LaunchSpec
-from hal.executors.hostlist import expand
 
 log = logging.getLogger("hal.data")
 
@@ -95,80 +94,9 @@ class LiveStaging:
         return None
 
     def resume(self, controller: Any, since: float) -> dict[str, int]:
-        """After a restart (the records recovered): trust as datasets only cached files the catalog registered
-        at that node with the right size and delete the rest (copies the catalog no longer knows); keep the
-        $HAL_DATA folders of jobs still running, of outputs still to be staged out and of outputs whose
-        stage-out failed, and delete the others. Pin the inputs of the jobs still running (their pins died with
-        the old controller), and stage out the outputs of jobs that completed since ``since`` with no settled
-        stage-out (they ended while it was down, or it stopped mid-copy). Counts, for the log."""
-        catalog, counts = self.stager.catalog, {"dropped": 0, "kept": 0, "pinned": 0, "outputs": 0}
-        catch_up = self._unsettled(controller, since)
-        running = self._running_nodes(controller)
-        keep = {(node, lv.job_id) for job_nodes, lv in running for node in job_nodes}
-        keep |= {(node, job_id) for job_id, _, node in catch_up}
-        with self.stager.guard():
-            for node, cache in self.stager.caches.items():
-                for name, size in list(cache.entries.items()):
-                    dataset = catalog.datasets.get(name)
-                    if node in catalog.replicas.get(name, {}) and dataset is not None and dataset.size == size:
-                        continue
-                    cache.drop(name)
-                    counts["dropped"] += 1
-                for name in [n for n, reps in catalog.replicas.items() if node in reps and not cache.has(n)]:
-                    catalog.remove_replica(name, node)
-                for folder in list((cache.root / JOBS).glob("*")):
-                    if (node, int(folder.name) if folder.name.isdigit() else -1) in keep:
-                        counts["kept"] += 1
-                    else:
-                        self._leftover(controller, node, folder)
-            for job_nodes, lv in running:
-                for held in [self.stager.caches[n] for n in job_nodes if n in self.stager.caches]:
-                    for name in lv.spec.inputs:
-                        held.pin(name, lv.job_id)
-                        counts["pinned"] += 1
-        for job_id, names, node in catch_up:
-            self.outputs.after_end(controller, job_id, names, node, "COMPLETED")  # type: ignore[union-attr]
-            counts["outputs"] += len(names)
-        return counts
-
-    def _leftover(self, controller: Any, node: str, folder: Path) -> None:
-        """The $HAL_DATA of a job that is over: gone, but for outputs whose stage-out failed (not lost)."""
-        row = controller.store.get(int(folder.name)) if folder.name.isdigit() else None
-        if row is None:
-            shutil.rmtree(folder, ignore_errors=True)
-            return
-        told = states_from_events(controller.store.events_of(row["id"]))
-        failed = tuple(n for n, state in told.items() if state.startswith("failed"))
-        self.stager.close_job_dir(node, int(row["id"]), keep=failed)
-
-    @staticmethod
-    def _running_nodes(controller: Any) -> list[tuple[list[str], Any]]:
-        out = []
-        for lv in controller.live.values():
-            act = controller.sched.running.get(lv.job_id)
-            if lv.state == "RUNNING" and act is not None:
-                out.append(([controller.table.names[int(i)] for i in act.alloc.nodes], lv))
-        return out
-
-    def _unsettled(self, controller: Any, since: float) -> list[tuple[int, tuple[str, ...], str]]:
-        """(job, outputs, node) of jobs in STAGE_OUT, or that completed since ``since``, with declared outputs
-        never settled; the outputs that did settle are remembered, so one that failed still fails the job."""
-        if self.outputs is None:
-            return []
-        out = []
-        rows = controller.store.query(states=["STAGE_OUT"], limit=200_000)
-        rows += controller.store.query(states=["COMPLETED"], since=since, limit=200_000)
-        for row in rows:
-            declared = json.loads(row["request"]).get("outputs") or []
-            if not declared or not row["nodelist"]:
-                continue
-            told = states_from_events(controller.store.events_of(row["id"]))
-            missing = tuple(n for n in declared if n not in told)
-            if missing or row["state"] == "STAGE_OUT":
-                self.outputs.recorded(controller, int(row["id"]), told, conclude=not missing)
-            if missing:
-                out.append((int(row["id"]), missing, expand(row["nodelist"])[0]))
-        return out
+        """After a restart: the caches checked against the catalog and the outputs left unsettled staged out
+        (``hal.data.restart.resume``). Counts, for the log."""
+        return resume_plane(self, controller, since)
 
     def before_launch(self, controller: Any, spec: LaunchSpec, now: float) -> LaunchSpec | None:
         """The spec with $HAL_DATA set once every input is staged, or None when the job went back to wait."""
@@ -195,16 +123,31 @@ class LiveStaging:
         return ready if self._opened(controller, lv, nodes, inputs, now) else None
 
     def _opened(self, controller: Any, lv: Any, nodes: list[str], inputs: tuple[str, ...], now: float) -> bool:
-        """The job's $HAL_DATA made on each of its nodes (a multi-node job's tasks all read the first node's);
-        when a cache cannot hold it (read-only, a file in the way), the job goes back to the queue with that
-        reason instead of raising in the controller loop, where it was left RUNNING, deaf to hal cancel."""
+        """The job's $HAL_DATA made on each of its nodes (a multi-node job's tasks all read the first node's).
+        A cache that cannot hold it (read-only, full, a file in the way) is the node's fault, not the job's: as
+        Slurm does on a failed prolog, the node is drained with the reason and the job goes back to the queue
+        without using up an attempt, to run elsewhere (it failed every job sent there, and the node stayed in
+        service). Never raised in the controller loop, where it was left RUNNING, deaf to hal cancel."""
+        broken: dict[str, str] = {}
         for node in nodes:
             try:
                 self.stager.open_job_dir(lv.job_id, node, inputs)
             except OSError as exc:
-                self._back_to_queue(controller, lv, now, f"cannot make $HAL_DATA in node {node}'s cache: {exc}")
-                return False
-        return True
+                broken[node] = f"cannot make $HAL_DATA in node {node}'s cache: {exc}"
+        if not broken:
+            return True
+        for node in set(nodes) - broken.keys():
+            self.stager.close_job_dir(node, lv.job_id)
+        cause = "; ".join(broken.values())
+        try:
+            drain_broken(controller, broken)
+        except Exception:  # the drain could not be recorded: the job must still not be lost
+            log.exception("job %s: could not drain %s", lv.job_id, ", ".join(broken))
+            self._back_to_queue(controller, lv, now, cause)
+            return False
+        log.warning("job %s: %s; node drained, the job goes back to the queue", lv.job_id, cause)
+        self._unstart(controller, lv, now, f"{cause} (node drained; requeued for another node)", None)
+        return False
 
     def _all_cached(self, inputs: tuple[str, ...], nodes: list[str]) -> bool:
         """Every input cached and trusted (one found at start is checked first, on a worker thread)."""
@@ -224,11 +167,15 @@ class LiveStaging:
             self.stager.stage_in(spec.job_id, inputs, nodes)
         except Exception as exc:  # StageError, an unknown dataset, anything: the job must not be lost
             cause = f"stage-in failed: {_said(exc)}"
-            busy = isinstance(exc.__cause__, CacheFull) and exc.__cause__.pinned
+            full = exc.__cause__ if isinstance(exc.__cause__, CacheFull) else None
+            busy = full is not None and full.pinned
             gone = isinstance(exc, KeyError)  # not in the catalog (its writer's stage-out failed): retrying won't help
             lost = [n for n in inputs if self.outputs is not None and n in self.outputs.lost]
             if gone and lost and self.outputs is not None:
                 cause = f"stage-in failed: input {lost[0]!r} was never published ({self.outputs.lost[lost[0]]})"
+            never = self.refuse(list(inputs), set(inputs)) if full is not None and not busy else None
+            if never:  # larger than every cache (its size known only now: another job wrote it): no retry helps
+                cause, gone = f"stage-in failed: {never}", True
         with controller.lock:
             self.staging.pop(spec.job_id, None)
             now = controller.clock()
@@ -338,22 +285,30 @@ class LiveStaging:
         waits = self.cache_waits[lv.job_id] = self.cache_waits.get(lv.job_id, 0) + 1
         hold = self.cache_wait * 2 ** min(waits - 1, 4)
         log.info("job %s: waits %.0f s for cache room (%s)", lv.job_id, hold, cause)
+        self._unstart(controller, lv, now, cause, now + hold, "waiting for cache room")
+
+    def _unstart(
+        self, controller: Any, lv: Any, now: float, cause: str, begin: float | None, hold_cause: str = ""
+    ) -> None:
+        """Back to the queue as if it never started, its attempt not counted; held until ``begin`` if given."""
         self.stager.release(lv.job_id)
         with controller.store.engine.begin() as conn:
             controller.machine.release(lv.job_id)
             controller.sched.finish(lv.job_id, now, ok=False, ran=False)
             controller.sched.forget(lv.job_id)
             lv.state = "PENDING"
-            lv.spec = dataclasses.replace(lv.spec, begin_time=now + hold)
+            if begin is not None:
+                lv.spec = dataclasses.replace(lv.spec, begin_time=begin)
             values = {
                 "state": "PENDING",
                 "start_time": None,
                 "nodelist": "",
                 "alloc": "",
-                "cause": "waiting for cache room",
+                "cause": hold_cause or cause,
             }
             controller.store.update_job(conn, lv.job_id, values, (lv.job_id, now, "PENDING", cause))
-            self._keep_hold(controller, conn, lv, "waiting for cache room")
+            if begin is not None:
+                self._keep_hold(controller, conn, lv, hold_cause)
             controller._to_engine(lv, now)
 
     @staticmethod
@@ -382,6 +337,15 @@ class LiveStaging:
             lv = controller.live.get(job_id)
             if lv is None or lv.state != "RUNNING":
                 self.stager.release(job_id)
+
+
+def drain_broken(controller: Any, broken: dict[str, str]) -> None:
+    """Take nodes whose cache is unusable out of service (``hal resume`` puts them back once it is fixed)."""
+    from hal.controller.auth import Identity
+    from hal.controller.drain import drain
+
+    for node, why in broken.items():
+        drain(controller, node, f"data cache unusable: {why}", Identity("hal", admin=True))
 
 
 def _not_a_file(path: Path) -> str:

@@ -76,6 +76,7 @@ class OutputStaging:
         self._guard = threading.Lock()
         self._settled = threading.Condition(self._guard)  # notified as each output settles
         self.lost: dict[str, str] = {}  # output name -> why it was never published (a reader is told)
+        self.concluded: set[int] = set()  # jobs whose end was recorded: never concluded (or counted) twice
 
     def after_end(self, controller: Any, job_id: int, outputs: tuple[str, ...], node: str, state: str) -> None:
         """Called as a job ends (controller thread): queue its declared outputs, return at once."""
@@ -83,7 +84,9 @@ class OutputStaging:
             return
         with self._guard:
             before = self.states.get(job_id, {})
-            outputs = tuple(n for n in dict.fromkeys(outputs) if before.get(n) != "staging")  # each copied once
+            # each copied once: a settled one too (its file is now in the cache; a second copy found nothing and
+            # failed the COMPLETED job when a restart's catch-up handed on a job recover() had already handed on)
+            outputs = tuple(n for n in dict.fromkeys(outputs) if n not in before)
             self.copying.update(outputs)
             self.states[job_id] = {**before, **dict.fromkeys(outputs, "staging")}
         for name in outputs:
@@ -127,6 +130,11 @@ class OutputStaging:
         if conclude:
             with controller.lock, controller.store.engine.begin() as conn:
                 self._conclude(controller, conn, job_id)
+
+    def handed(self, job_id: int) -> bool:
+        """Whether this server already took the job's outputs in hand (staging or settled)."""
+        with self._guard:
+            return job_id in self.states
 
     def in_flight(self, names: tuple[str, ...] | list[str]) -> set[str]:
         """Which of ``names`` some ended job is still staging out (a later job may be waiting to read them)."""
@@ -182,6 +190,10 @@ class OutputStaging:
         """Every output of the job settled (controller lock held): STAGE_OUT ends COMPLETED, or FAILED when one
         never arrived, and the jobs depending on it may go."""
         with self._guard:
+            if job_id in self.concluded:
+                log.warning("job %s: its outputs settled again after it ended; its end stays as recorded", job_id)
+                return
+            self.concluded.add(job_id)
             failed = sorted(n for n, v in self.states.get(job_id, {}).items() if v != "done")
         state = "FAILED" if failed else "COMPLETED"
         cause = f"stage-out of {', '.join(failed)} failed" if failed else "completed; outputs staged out"

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
+import functools
 import itertools
 import json
+import logging
 import os
 import shutil
 import threading
@@ -20,15 +21,15 @@ import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
 from hal.data.cache import CacheFull, NodeCache
-from hal.data.catalog import CHUNK, Catalog, Dataset, Replica, checksum_of, public_uri
+from hal.data.catalog import CHUNK, Catalog, CatalogSaveError, Dataset, Replica, checksum_of, public_uri
+from hal.data.watch import watched_copy
+
+log = logging.getLogger("hal.data")
 
 SourceOrder = Callable[[list[Replica], str], list[Replica]]
 JOBS = ".jobs"  # in a node cache: one folder per running job, its $HAL_DATA
 READ_ONLY = 0o444  # cached copies: a job's process (not root) cannot rewrite another job's input
-WATCH_EVERY = 0.1  # s between looks at a running copy (cancel, server stop, stall)
 _ATTEMPTS = itertools.count()
-_STUCK: set[str] = set()  # sources with an abandoned read still blocked (a hung mount): not read again meanwhile
-_STUCK_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +108,23 @@ class Stager:
         self.stall_timeout = 300.0  # s without a byte from the source before a copy attempt fails
         self._flights: dict[tuple[str, str], threading.Lock] = {}  # one copy of a dataset into a node at a time
         self._flights_lock = threading.Lock()
+        for cache in caches.values():  # a copy found deleted or changed: placement no longer counts on it
+            cache.on_stale = functools.partial(self._stale, cache.node)
+
+    def _stale(self, node: str, name: str, why: str) -> None:
+        """A node's cached copy is gone or bad: dropped from the catalog too, or placement kept favouring that
+        node and other nodes tried that replica first ("source missing")."""
+        log.warning("%s; its replica is dropped from the catalog", why)
+        self._record(f"dropping the replica of {name!r} on {node}", self.catalog.remove_replica, name, node)
+
+    def _record(self, what: str, change: Callable[..., None], *args: Any) -> None:
+        """A replica change the catalog could not save is logged, not raised: the copy itself is fine, the
+        catalog is only a hint about where copies are (a restart checks the caches against it), and a stage-in
+        that failed over it blamed its source."""
+        try:
+            change(*args)
+        except CatalogSaveError as exc:
+            log.warning("%s: not recorded: %s", what, exc)
 
     def env(self, nodes: list[str], job_id: int) -> dict[str, str]:
         """What a job on ``nodes`` needs to find its inputs: $HAL_DATA/<name> on the first node, where the batch
@@ -204,8 +222,11 @@ class Stager:
         with self.guard():
             cache.unverified.discard(dataset.name)
             if not good:
+                log.warning("the cached copy of %r on %s changed while no server ran: staged again", dataset.name,
+                            cache.node)  # fmt: skip
                 cache.drop(dataset.name)
-                self.catalog.remove_replica(dataset.name, cache.node)
+                self._record(f"dropping the replica of {dataset.name!r} on {cache.node}",
+                             self.catalog.remove_replica, dataset.name, cache.node)  # fmt: skip
 
     def _stage_one(self, job_id: int, name: str, node: str) -> Staged:
         t0 = time.monotonic()
@@ -230,16 +251,29 @@ class Stager:
                     raise StageError(name, node, attempt, reasons) from exc
                 except (OSError, ChecksumMismatch) as exc:
                     reasons.append(f"attempt {attempt} from {rep.location}: {_why(exc, rep)}")
+                    if rep.location in self.caches and _source_fault(exc):  # another node's copy is bad or gone
+                        self._bad_replica(rep, _why(exc, rep))
                     continue
                 return Staged(name, node, cache.path_of(name), rep.location, copied, time.monotonic() - t0, attempt)
             if attempt < self.policy.attempts:
                 self.sleep(self.policy.delay(attempt))
         raise StageError(name, node, self.policy.attempts, reasons)
 
+    def _bad_replica(self, rep: Replica, why: str) -> None:
+        """A node's cached copy that failed as a source (missing, or its checksum wrong): forgotten there and in
+        the catalog, so no node reads it first again and placement stops counting on it."""
+        log.warning("replica of %r on %s is unusable (%s): dropped", rep.dataset, rep.location, why)
+        with self.guard():
+            source = self.caches[rep.location]
+            if Path(rep.uri) == source.path_of(rep.dataset):
+                source.drop(rep.dataset)
+            self._record(f"dropping the replica of {rep.dataset!r} on {rep.location}",
+                         self.catalog.remove_replica, rep.dataset, rep.location)  # fmt: skip
+
     def _copy(self, dataset: Dataset, rep: Replica, cache: NodeCache, job_id: int = -1) -> int:
         with self.guard():
             for gone in cache.make_room(dataset.size, reserve=dataset.name):
-                self.catalog.remove_replica(gone, cache.node)
+                self._record(f"evicting {gone!r} from {cache.node}", self.catalog.remove_replica, gone, cache.node)
         final = cache.path_of(dataset.name)
         tmp = final.with_name(f".{dataset.name}.{next(_ATTEMPTS)}.partial")  # one per attempt: an abandoned
         # reader that wakes up later removes its own file, never a retry's
@@ -257,63 +291,13 @@ class Stager:
             tmp.unlink(missing_ok=True)
         with self.guard():
             cache.add(dataset.name, size)
-            self.catalog.add_replica(Replica(dataset.name, cache.node, str(final)))
+            replica = Replica(dataset.name, cache.node, str(final))
+            self._record(f"the copy of {dataset.name!r} on {cache.node}", self.catalog.add_replica, replica)
         return size
 
     def _watched_copy(self, uri: str, tmp: Path, job_id: int) -> tuple[str, int]:
-        """Copy ``uri`` to ``tmp`` on a daemon thread while this one watches: a cancel or a stopping server
-        returns at once and storage that sends nothing for ``stall_timeout`` s fails the attempt, even when
-        the read is stuck in the kernel (a hung mount never returns; waiting on it held the job's nodes and
-        cache room for good and kept the server from stopping). The checksum and the size copied."""
-        box: dict[str, Any] = {"last": time.monotonic(), "abandoned": False}
-        done = threading.Event()
-        with _STUCK_LOCK:
-            if uri in _STUCK:  # an earlier read is still hung: another would only add a thread stuck beside it
-                raise OSError(f"an earlier read of this source has sent nothing for over {self.stall_timeout:g} s")
-
-        def copy() -> None:
-            digest, size = hashlib.sha256(), 0
-            try:
-                with fsspec.open(uri, "rb") as src:
-                    if box["abandoned"]:
-                        return
-                    with tmp.open("wb") as dst:
-                        while chunk := src.read(CHUNK):
-                            if box["abandoned"]:
-                                return
-                            self._check_stop(job_id)  # between chunks too: a fast copy may beat the watcher
-                            digest.update(chunk)
-                            dst.write(chunk)
-                            size += len(chunk)
-                            box["last"] = time.monotonic()
-                box["result"] = (f"sha256:{digest.hexdigest()}", size)
-            except BaseException as exc:  # handed to the watching thread
-                box["error"] = exc
-            finally:
-                with _STUCK_LOCK:  # with the watcher's marking: a read is stuck only while it has not returned
-                    abandoned = box["abandoned"]
-                    if abandoned:
-                        _STUCK.discard(uri)
-                    done.set()
-                if abandoned:
-                    tmp.unlink(missing_ok=True)
-
-        threading.Thread(target=copy, name="hal-copy", daemon=True).start()
-        while not done.wait(WATCH_EVERY):
-            try:
-                self._check_stop(job_id)  # a cancelled job's copy stops now, not at its end
-                if time.monotonic() - box["last"] > self.stall_timeout:
-                    raise OSError(f"no data for {self.stall_timeout:g} s (stall_timeout): storage not answering")
-            except BaseException:
-                with _STUCK_LOCK:
-                    box["abandoned"] = True
-                    if not done.is_set():
-                        _STUCK.add(uri)
-                raise
-        if "error" in box:
-            raise box["error"]
-        result: tuple[str, int] = box["result"]
-        return result
+        """The checksum and size of ``uri`` copied to ``tmp``, watched for a cancel, a stop or a stall."""
+        return watched_copy(uri, tmp, self.stall_timeout, lambda: self._check_stop(job_id), CHUNK)
 
     def stage_out(self, job_id: int, name: str, node: str, dest_uri: str, home: str = "origin") -> Dataset:
         """A job's output $HAL_DATA/<name> on ``node``: checksummed, copied to ``dest_uri``, registered with
@@ -359,15 +343,25 @@ class Stager:
         cache, written = self.caches[node], self.job_dir(node, job_id) / name
         try:  # the output stays cached (a replica) if room can be made for it; it is safe at its destination
             for gone in cache.make_room(size):
-                self.catalog.remove_replica(gone, node)
+                self._record(f"evicting {gone!r} from {node}", self.catalog.remove_replica, gone, node)
         except CacheFull:
             written.unlink(missing_ok=True)  # larger than the cache could hold: not kept there
             return dataset
         written.chmod(READ_ONLY)
         written.replace(cache.path_of(name))  # out of the job's folder into the shared cache
         cache.add(name, size)
-        self.catalog.add_replica(Replica(name, node, str(cache.path_of(name))))
+        self._record(
+            f"the copy of {name!r} on {node}", self.catalog.add_replica, Replica(name, node, str(cache.path_of(name)))
+        )
         return dataset
+
+
+def _source_fault(exc: Exception) -> bool:
+    """The source's copy is bad or gone (not this node's cache failing to take it)."""
+    if isinstance(exc, ChecksumMismatch):
+        return True
+    partial = isinstance(exc, FileNotFoundError) and str(exc.filename or "").endswith(".partial")
+    return isinstance(exc, FileNotFoundError) and not partial
 
 
 def _why(exc: Exception, rep: Replica) -> str:

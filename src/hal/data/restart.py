@@ -1,0 +1,103 @@
+"""The data plane after a controller restart: node caches checked against the catalog, the $HAL_DATA folders of
+jobs that are over removed, running jobs' inputs pinned again, and outputs left unsettled staged out."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hal.data.outputs import states_from_events
+from hal.data.stager import JOBS
+from hal.executors.hostlist import expand
+
+if TYPE_CHECKING:
+    from hal.data.live import LiveStaging
+
+
+def resume(staging: LiveStaging, controller: Any, since: float) -> dict[str, int]:
+    """After a restart (the records recovered): trust as datasets only cached files the catalog registered
+    at that node with the right size and delete the rest (copies the catalog no longer knows); keep the
+    $HAL_DATA folders of jobs still running, of outputs still to be staged out and of outputs whose
+    stage-out failed, and delete the others. Pin the inputs of the jobs still running (their pins died with
+    the old controller), and stage out the outputs of jobs that completed since ``since`` with no settled
+    stage-out (they ended while it was down, or it stopped mid-copy). Counts, for the log."""
+    stager = staging.stager
+    catalog, counts = stager.catalog, {"dropped": 0, "kept": 0, "pinned": 0, "outputs": 0}
+    catch_up = _unsettled(staging, controller, since)
+    running = _running_nodes(controller)
+    keep = {(node, lv.job_id) for job_nodes, lv in running for node in job_nodes}
+    keep |= {(node, job_id) for job_id, _, node in catch_up}
+    handed = staging.outputs.handed if staging.outputs is not None else lambda job_id: False
+    with stager.guard():
+        for node, cache in stager.caches.items():
+            for name, size in list(cache.entries.items()):
+                dataset = catalog.datasets.get(name)
+                if node in catalog.replicas.get(name, {}) and dataset is not None and dataset.size == size:
+                    continue
+                cache.drop(name)
+                counts["dropped"] += 1
+            for name in [n for n, reps in catalog.replicas.items() if node in reps and not cache.has(n)]:
+                catalog.remove_replica(name, node)
+            for folder in list((cache.root / JOBS).glob("*")):
+                job_id = int(folder.name) if folder.name.isdigit() else -1
+                if (node, job_id) in keep or handed(job_id):  # recover() handed it on: its outputs are copied now
+                    counts["kept"] += 1
+                else:
+                    _leftover(staging, controller, node, folder)
+        for job_nodes, lv in running:
+            for held in [stager.caches[n] for n in job_nodes if n in stager.caches]:
+                for name in lv.spec.inputs:
+                    held.pin(name, lv.job_id)
+                    counts["pinned"] += 1
+    for job_id, names, node in catch_up:
+        staging.outputs.after_end(controller, job_id, names, node, "COMPLETED")  # type: ignore[union-attr]
+        counts["outputs"] += len(names)
+    return counts
+
+
+def _leftover(staging: LiveStaging, controller: Any, node: str, folder: Path) -> None:
+    """The $HAL_DATA of a job that is over: gone, but for outputs whose stage-out failed (not lost)."""
+    row = controller.store.get(int(folder.name)) if folder.name.isdigit() else None
+    if row is None:
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    told = states_from_events(controller.store.events_of(row["id"]))
+    failed = tuple(n for n, state in told.items() if state.startswith("failed"))
+    staging.stager.close_job_dir(node, int(row["id"]), keep=failed)
+
+
+def _running_nodes(controller: Any) -> list[tuple[list[str], Any]]:
+    out = []
+    for lv in controller.live.values():
+        act = controller.sched.running.get(lv.job_id)
+        if lv.state == "RUNNING" and act is not None:
+            out.append(([controller.table.names[int(i)] for i in act.alloc.nodes], lv))
+    return out
+
+
+def _unsettled(staging: LiveStaging, controller: Any, since: float) -> list[tuple[int, tuple[str, ...], str]]:
+    """(job, outputs, node) of jobs in STAGE_OUT, or that completed since ``since``, with declared outputs
+    never settled; the outputs that did settle are remembered, so one that failed still fails the job. Jobs
+    this server already took in hand (they ended while it was down, and recover() handed them on) are left out:
+    a second stage-out of an output already moved into the cache failed, and turned the job FAILED."""
+    outputs = staging.outputs
+    if outputs is None:
+        return []
+    out = []
+    rows = controller.store.query(states=["STAGE_OUT"], limit=200_000)
+    rows += controller.store.query(states=["COMPLETED"], since=since, limit=200_000)
+    for row in {int(r["id"]): r for r in rows}.values():
+        if outputs.handed(int(row["id"])):
+            continue
+        declared = json.loads(row["request"]).get("outputs") or []
+        if not declared or not row["nodelist"]:
+            continue
+        told = states_from_events(controller.store.events_of(row["id"]))
+        missing = tuple(n for n in declared if n not in told)
+        if missing or row["state"] == "STAGE_OUT":
+            outputs.recorded(controller, int(row["id"]), told, conclude=not missing)
+        if missing:
+            out.append((int(row["id"]), missing, expand(row["nodelist"])[0]))
+    return out

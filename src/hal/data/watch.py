@@ -1,0 +1,77 @@
+"""A copy from storage watched from another thread: a cancel, a stopping server or a stalled source ends it
+at once, even when the read is stuck in the kernel."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import fsspec
+
+from hal.data.catalog import CHUNK
+
+WATCH_EVERY = 0.1  # s between looks at a running copy (cancel, server stop, stall)
+_STUCK: set[str] = set()  # sources with an abandoned read still blocked (a hung mount): not read again meanwhile
+_STUCK_LOCK = threading.Lock()
+
+
+def watched_copy(
+    uri: str, tmp: Path, stall_timeout: float, check_stop: Callable[[], None], chunk_size: int = CHUNK
+) -> tuple[str, int]:
+    """Copy ``uri`` to ``tmp`` on a daemon thread while this one watches: a cancel or a stopping server
+    returns at once and storage that sends nothing for ``stall_timeout`` s fails the attempt, even when
+    the read is stuck in the kernel (a hung mount never returns; waiting on it held the job's nodes and
+    cache room for good and kept the server from stopping). The checksum and the size copied."""
+    box: dict[str, Any] = {"last": time.monotonic(), "abandoned": False}
+    done = threading.Event()
+    with _STUCK_LOCK:
+        if uri in _STUCK:  # an earlier read is still hung: another would only add a thread stuck beside it
+            raise OSError(f"an earlier read of this source has sent nothing for over {stall_timeout:g} s")
+
+    def copy() -> None:
+        digest, size = hashlib.sha256(), 0
+        try:
+            with fsspec.open(uri, "rb") as src:
+                if box["abandoned"]:
+                    return
+                with tmp.open("wb") as dst:
+                    while chunk := src.read(chunk_size):
+                        if box["abandoned"]:
+                            return
+                        check_stop()  # between chunks too: a fast copy may beat the watcher
+                        digest.update(chunk)
+                        dst.write(chunk)
+                        size += len(chunk)
+                        box["last"] = time.monotonic()
+            box["result"] = (f"sha256:{digest.hexdigest()}", size)
+        except BaseException as exc:  # handed to the watching thread
+            box["error"] = exc
+        finally:
+            with _STUCK_LOCK:  # with the watcher's marking: a read is stuck only while it has not returned
+                abandoned = box["abandoned"]
+                if abandoned:
+                    _STUCK.discard(uri)
+                done.set()
+            if abandoned:
+                tmp.unlink(missing_ok=True)
+
+    threading.Thread(target=copy, name="hal-copy", daemon=True).start()
+    while not done.wait(WATCH_EVERY):
+        try:
+            check_stop()  # a cancelled job's copy stops now, not at its end
+            if time.monotonic() - box["last"] > stall_timeout:
+                raise OSError(f"no data for {stall_timeout:g} s (stall_timeout): storage not answering")
+        except BaseException:
+            with _STUCK_LOCK:
+                box["abandoned"] = True
+                if not done.is_set():
+                    _STUCK.add(uri)
+            raise
+    if "error" in box:
+        raise box["error"]
+    result: tuple[str, int] = box["result"]
+    return result
