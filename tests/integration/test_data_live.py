@@ -228,6 +228,26 @@ def test_a_stage_in_that_finds_the_caches_pinned_waits_instead_of_failing(tmp_pa
     assert (tmp_path / "got").read_text() == "s" and staging.cache_waits.get(second, 0) >= 1
 
 
+def test_a_job_waiting_for_cache_room_tries_again_when_the_room_is_freed(tmp_path: Path) -> None:
+    """Its back-off (here 120 s) ran to the end while the pinning job had long ended and the cache was free."""
+    ctl, staging = _two_700k_datasets(tmp_path, {"cache_wait": 120, "max_requeues": 0})
+    ctl.start()
+    try:
+        one = {"input-data": "first", "nodes": "2", "ntasks-per-node": "1"}  # pins 700 kB of each 1 MB cache
+        (first,) = ctl.submit(build_request("#!/bin/sh\nsleep 2\n", one, {}, str(tmp_path), 0), "al").job_ids
+        deadline = time.monotonic() + 20
+        while (ctl.store.get(first) or {}).get("state") != "RUNNING" or first in staging.staging:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        (second,) = ctl.submit(build_request("#!/bin/sh\ntrue\n", {"input-data": "second"}, {}, str(tmp_path), 0),
+                               "al").job_ids  # fmt: skip
+        _wait(ctl, [first, second], timeout=40)  # long before the 120 s back-off
+    finally:
+        ctl.stop()
+    row = ctl.store.get(second) or {}
+    assert row.get("state") == "COMPLETED" and staging.cache_waits.get(second, 0) >= 1, row
+
+
 def test_a_stage_in_that_fails_is_held_before_its_next_attempt_and_survives_a_brief_outage(tmp_path: Path) -> None:
     """The dataset's storage is down when the job first stages: the job is requeued and held (BeginTime)
     for ``requeue_wait`` s instead of trying again at once, and runs once the storage is back."""

@@ -224,6 +224,7 @@ class LiveStaging:
         FAILED (its readers, which wait on afterok, would otherwise start and find no dataset); one whose outputs
         are being staged out STAGE_OUT (Slurm's SO) until they settle it COMPLETED or FAILED."""
         self.stager.release(lv.job_id)
+        self._wake_waiters(controller, lv.job_id)
         node = controller.table.names[int(act.alloc.nodes[0])] if len(act.alloc.nodes) else ""
         if node not in self.stager.caches:
             return state, cause
@@ -286,6 +287,21 @@ class LiveStaging:
         hold = self.cache_wait * 2 ** min(waits - 1, 4)
         log.info("job %s: waits %.0f s for cache room (%s)", lv.job_id, hold, cause)
         self._unstart(controller, lv, now, cause, now + hold, "waiting for cache room")
+
+    def _wake_waiters(self, controller: Any, ended: int) -> None:
+        """A job's inputs were unpinned: jobs held for cache room try again now, not after their back-off (up to
+        16 x ``cache_wait``), which left them idle with room free. In memory only (controller thread, inside
+        its transaction): after a restart the stored back-off holds, as before."""
+        now = controller.clock()
+        for jid in [j for j in self.cache_waits if j != ended]:
+            lv = controller.live.get(jid)
+            if lv is None or lv.state != "PENDING" or (lv.spec.begin_time or 0.0) <= now or lv.spec.held:
+                continue
+            if jid not in controller.sched.known or jid in controller.gated or jid in controller.deferred:
+                continue
+            lv.spec = dataclasses.replace(lv.spec, begin_time=now)
+            controller.sched.withdraw(jid)
+            controller._to_engine(lv, now)
 
     def _unstart(
         self, controller: Any, lv: Any, now: float, cause: str, begin: float | None, hold_cause: str = ""
