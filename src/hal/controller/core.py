@@ -171,9 +171,7 @@ class Controller:
             self.refused.append((live, f"rejected: {exc}"))
 
     def _ensure_known(self, job_ids: list[int]) -> None:
-        if not job_ids:
-            return
-        states = self.store.states(job_ids)
+        states = self.store.states(job_ids) if job_ids else {}
         for j in job_ids:
             self.sched.remember(j, None if states.get(j) == "STAGE_OUT" else states.get(j) == "COMPLETED")
 
@@ -356,7 +354,8 @@ class Controller:
         cpus = int(act.alloc.amounts[:, 0].sum())
         self.accounts.charge(lv.request.account or lv.user, (when - act.start) * cpus, when)
         if requeued_by or (state == "NODE_FAIL" and (lv.requeue or ev.start_time is None)):  # or it never ran
-            self._requeue(conn, lv, when, cause, "REQUEUED" if requeued_by else "NODE_FAIL")
+            ran = bool(requeued_by) or ev.start_time is not None  # one that never started is no restart
+            self._requeue(conn, lv, when, cause, "REQUEUED" if requeued_by else "NODE_FAIL", n=int(ran))
             return
         values = {
             "exit_code": ev.exit_code, "signal": ev.signal, "cpu_seconds": ev.cpu_seconds,
@@ -364,10 +363,12 @@ class Controller:
         }  # fmt: skip
         self._close(conn, lv, when, state, values)
 
-    def _requeue(self, conn: Connection, lv: Live, when: float, cause: str, event: str = "NODE_FAIL") -> None:
-        """NODE_FAIL with --requeue, or `hal requeue`: the same job id goes back to the queue as a new attempt."""
+    def _requeue(
+        self, conn: Connection, lv: Live, when: float, cause: str, event: str = "NODE_FAIL", n: int = 1
+    ) -> None:
+        """NODE_FAIL with --requeue, or `hal requeue`: the same job id back in the queue, ``n`` restarts more."""
         self.sched.forget(lv.job_id)
-        lv.state, lv.restarts = "PENDING", lv.restarts + 1
+        lv.state, lv.restarts = "PENDING", lv.restarts + n
         self.store.add_events(conn, [(lv.job_id, when, event, cause)])
         values = {"state": "PENDING", "start_time": None, "nodelist": "", "alloc": "", "restarts": lv.restarts}
         self.store.update_job(
