@@ -98,6 +98,8 @@ class Client:
                 detail = resp.text
             if not isinstance(detail, str):
                 detail = json.dumps(detail)
+            if resp.status_code in (404, 405) and detail in ("Not Found", "Method Not Allowed"):  # no such route
+                detail = f"the server at {self.url} does not offer {method} {path}: is it an older HAL? restart it"
             raise HalError(resp.status_code, detail)
         return resp
 

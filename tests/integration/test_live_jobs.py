@@ -341,3 +341,11 @@ def test_names_that_look_like_markup_or_emoji_codes_print_as_typed(server: LiveS
     server.cli("cancel", job, emoji, check=True)
     assert "x[/]" in server.cli("history", check=True).stdout
     assert "HH:MM:SS" in server.cli("submit", "--help", check=True).stdout  # 'H:M:S' showed as 'HⓂS'
+
+
+def test_a_request_the_server_does_not_offer_says_so(server: LiveServer) -> None:
+    """A newer CLI against an older server answered 'not found: Not Found' (QA: hal update after an upgrade)."""
+    with server.client() as c, pytest.raises(HalError, match="does not offer POST /v1/jobs/1/frobnicate"):
+        c._call("POST", "/v1/jobs/1/frobnicate")
+    with server.client() as c, pytest.raises(HalError, match="no job 987654"):  # a real 404 keeps its reason
+        c.get(987654)
