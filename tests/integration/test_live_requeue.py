@@ -142,3 +142,22 @@ def test_array_tasks_share_the_script_and_environment_stored_once(tmp_path: Path
             assert c.get(done["job_ids"][2])["script"] == c.get(done["job_ids"][0])["script"] != ""
     finally:
         live.stop()
+
+
+def test_a_requeued_ended_job_holds_back_the_jobs_that_saw_it_end(server: LiveServer) -> None:
+    """QA: a dependent already queued (its afterok met) ran before the requeued job's new attempt."""
+    first = server.cli("submit", "--parsable", "--wrap", "true", check=True).stdout.strip()
+    assert server.cli("wait", first, "--timeout", "60").returncode == 0
+    blocker = server.cli("submit", "--parsable", "-n", "8", "--wrap", "sleep 120", check=True).stdout.strip()
+    wait_running(server, blocker)
+    after = server.cli("submit", "--parsable", "-n", "8", "-d", f"afterok:{first}", "--wrap", "true", check=True)
+    after_id = after.stdout.strip()
+    time.sleep(1.0)
+    assert json.loads(server.cli("show", after_id, "--json", check=True).stdout)["reason"] != "Dependency"
+    server.cli("requeue", first, check=True)
+    rec = json.loads(server.cli("show", after_id, "--json", check=True).stdout)
+    assert rec["reason"] == "Dependency", rec
+    server.cli("cancel", blocker, check=True)
+    assert server.cli("wait", after_id, "--timeout", "60").returncode == 0
+    ends = {j: json.loads(server.cli("show", j, "--json", check=True).stdout) for j in (first, after_id)}
+    assert ends[first]["end_time"] <= ends[after_id]["start_time"], ends

@@ -3,6 +3,7 @@ id and queue place, across a restart; a running job's time limit moves its super
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.integration.livekit import LiveServer, show, until_state, wait_running
@@ -101,3 +102,47 @@ def test_running_job_time_limit_moves_and_array_throttle(tmp_path: Path) -> None
 
 def _said_text(text: str) -> str:
     return " ".join(text.split())
+
+
+def test_dependency_updates_across_a_restart_cycles_arrays_and_forecasts(tmp_path: Path) -> None:
+    """QA: a dependency on a later job FAILED that job at the next restart; a cycle was accepted (both waited
+    forever); a job deferred behind an array's %limit stayed stuck when its dependency was removed; an array
+    with a running task refused every update; forecasts kept a running job's old limit."""
+    live = LiveServer(tmp_path)
+    live.start()
+    try:
+        sub = ("submit", "--parsable", "-t", "1", "--begin", "now+3600", "--wrap", "true")
+        x, y = (live.cli(*sub, check=True).stdout.strip() for _ in range(2))
+        live.cli("update", x, f"Dependency=afterok:{y}", check=True)
+        loop = live.cli("update", y, f"Dependency=afterok:{x}")
+        assert loop.returncode == 1 and "circular dependency" in _said(loop)
+        live.kill()
+        live.start()
+        assert show(live, y)["state"] == "PENDING" and show(live, x)["reason"] == "Dependency"
+        live.cli("cancel", x, y, check=True)
+        arr = live.cli("submit", "--parsable", "-a", "0-3%1", "-t", "10", "--wrap", "sleep 300", check=True).stdout
+        arr = arr.strip()
+        wait_running(live, f"{arr}_0")
+        late = live.cli("submit", "--parsable", "-d", f"afterok:{arr}_3", "--wrap", "true", check=True).stdout
+        late = late.strip()
+        live.cli("update", late, "Dependency=", check=True)
+        until_state(live, late, "COMPLETED")
+        live.cli("update", arr, "Nice=10", check=True)  # its pending tasks, as scontrol does
+        assert show(live, f"{arr}_1")["state"] == "PENDING"
+        live.cli("cancel", arr, check=True)
+        debug = live.cli("submit", "--parsable", "-p", "debug", "-b", "now+60", "--wrap", "true", check=True).stdout
+        over = live.cli("update", debug.strip(), "TimeLimit=UNLIMITED")
+        assert over.returncode == 1 and "over its partition's 0:10:00" in _said(over), _said(over)
+        live.cli("cancel", debug.strip(), check=True)
+        blocker = live.cli("submit", "--parsable", "-n", "8", "-t", "30", "--wrap", "sleep 120", check=True).stdout
+        blocker = blocker.strip()
+        wait_running(live, blocker)
+        waiting = live.cli("submit", "--parsable", "-n", "8", "-t", "1", "--wrap", "true", check=True).stdout.strip()
+        live.cli("update", blocker, "TimeLimit=2", check=True)
+        start = float(show(live, blocker)["start_time"])  # type: ignore[arg-type]
+        queued = json.loads(live.cli("queue", "--start", "--json", check=True).stdout)["jobs"]
+        planned = next(j for j in queued if str(j["id"]) == waiting)["predicted_start"]
+        assert planned is not None and planned <= start + 125, planned - start  # not its old 30 minutes
+        live.cli("cancel", blocker, waiting, check=True)
+    finally:
+        live.stop()

@@ -9,7 +9,7 @@ import logging
 from hal.controller.contracts import Gate
 from hal.controller.core import Controller
 from hal.controller.drain import apply_drains
-from hal.controller.jobs import alloc_from_json, deps_of, request_of_row
+from hal.controller.jobs import Live, alloc_from_json, deps_of, request_of_row
 from hal.controller.requeue import asked_before_restart
 from hal.executors.api import ExecEvent, ExecEventKind
 from hal.model.job import JobState
@@ -61,11 +61,34 @@ def recover(ctl: Controller) -> dict[str, int]:
                 counts["reattached"] += 1
             else:
                 ended.append(report)
-        for r in pending:
-            ctl._enqueue(ctl._live(r, request_of_row(r, first), deps_of(r)), now)
+        for lv in dependencies_first({r["id"]: ctl._live(r, request_of_row(r, first), deps_of(r)) for r in pending}):
+            ctl._enqueue(lv, now)
         if ended:
             ctl._handle(ended)
             counts["ended"] = len(ended)
     counts["drained"] = apply_drains(ctl)
     log.info("recovered %s", counts)
     return counts
+
+
+def dependencies_first(lives: dict[int, Live]) -> list[Live]:
+    """Pending jobs in id order, except that a job comes after the pending jobs it waits for: `hal update` can
+    make a job wait for a later one, and a dependency the engine does not know yet reads as a job that ended
+    badly (after a restart the later job was refused as 'already submitted' and FAILED). A cycle is cut."""
+    order: list[Live] = []
+    seen: set[int] = set()
+    for root in sorted(lives):
+        if root in seen:
+            continue
+        seen.add(root)
+        stack = [(root, iter([d.job_id for d in lives[root].spec.dependencies]))]
+        while stack:
+            job, deps = stack[-1]
+            nxt = next((d for d in deps if d in lives and d not in seen), None)
+            if nxt is None:
+                stack.pop()
+                order.append(lives[job])
+            else:
+                seen.add(nxt)
+                stack.append((nxt, iter([d.job_id for d in lives[nxt].spec.dependencies])))
+    return order

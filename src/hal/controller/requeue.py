@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from hal.controller.auth import Identity
-from hal.controller.contracts import SubmitError
+from hal.controller.contracts import Gate, SubmitError
 from hal.controller.jobs import deps_of, request_of_row
 from hal.controller.targets import running_targets
 
@@ -26,8 +26,8 @@ def requeue(ctl: Any, ref: str, who: Identity) -> list[int]:
                 f"cannot requeue job {ref}: only running or ended jobs are requeued ({', '.join(states)}); "
                 "a pending job is already queued"
             )
-        writes = [j for j in ended if json.loads(rows[j]["request"]).get("outputs")]
-        if writes:
+        writes = [j for j in ended if rows[j]["state"] == "COMPLETED" and json.loads(rows[j]["request"]).get("outputs")]
+        if writes:  # only a completed job published its outputs (a failed one never does)
             raise SubmitError(f"cannot requeue job {writes[0]}: its --output-data are published; submit it again")
         done = [j for j in running if j not in ctl.cancelling]  # a cancel came first: it ends CANCELLED
         if not done and not ended:
@@ -57,10 +57,19 @@ def _again(ctl: Any, conn: Any, row: dict[str, Any], who: Identity, now: float) 
     ctl.store.add_events(conn, [(lv.job_id, now, "REQUEUED", cause)])
     values = {
         "state": "PENDING", "start_time": None, "end_time": None, "nodelist": "", "alloc": "", "exit_code": None,
-        "signal": None, "restarts": lv.restarts, "cause": "requeued",
+        "signal": None, "restarts": lv.restarts, "cause": "requeued", "cpu_seconds": 0.0, "max_rss_mb": 0.0,
+        "predicted_end": None, "alloc_cpus": 0,
     }  # fmt: skip
     ctl.store.update_job(conn, lv.job_id, values, (lv.job_id, now, "PENDING", "requeued"))
+    array, limit = lv.array_job_id, lv.request.array_limit
+    if array is not None and limit is not None and array not in ctl.gates:  # its array ended before a restart
+        inside = [j for j, o in ctl.live.items() if o.array_job_id == array and j not in ctl.gated]
+        ctl.gates[array] = Gate(limit, len(inside))
     ctl._enqueue(lv, now)
+    for other in [o for o in ctl.live.values() if any(d.job_id == lv.job_id for d in o.spec.dependencies)]:
+        if ctl.sched.queue.get(other.job_id) is not None:  # it had seen this job end: it waits for the new attempt
+            ctl.sched.withdraw(other.job_id)
+            ctl._to_engine(other, now)
 
 
 ASKED = "REQUEUE"  # the event of a requeue request; REQUEUED when the job is back in the queue

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from typing import Any
 
 from hal.controller.admission import admit, resolve_deps
 from hal.controller.auth import Identity
 from hal.controller.contracts import Forbidden, Gate, SubmitError
-from hal.controller.directives import JobRequest, parse_constraint
+from hal.controller.directives import MAX_NAME, JobRequest, parse_constraint
 from hal.controller.holds import admit_waiting
 from hal.controller.jobs import Live, dependencies, spec_of
 from hal.controller.option_values import (
@@ -87,9 +88,9 @@ def _value(attr: str, key: str, value: str, now: float) -> Any:
             return (value[0], step or 0.0)
         return parse_time(value)
     if attr == "array_limit":
-        return int_option({"n": value}, "n", None, 0) or None  # 0: no limit
+        return int_option({key: value}, key, None, 0) or None  # 0: no limit
     if attr in ("nodes", "tasks"):
-        return int_option({"n": value}, "n", None)
+        return int_option({key: value}, key, None)
     if attr == "nice":
         return int_option({"nice": value}, "nice", 0, -10000)
     if attr == "begin":
@@ -107,8 +108,8 @@ def _value(attr: str, key: str, value: str, now: float) -> Any:
         return yes_no({"requeue": {"0": "no", "1": "yes"}.get(value, value)}, "requeue")
     if attr == "comment":
         return comment_option({"comment": value})
-    if attr == "name" and (len(value) > 200 or any(ord(ch) < 32 for ch in value)):
-        raise DirectiveError("at most 200 characters, no control characters")
+    if attr == "name" and (len(value) > MAX_NAME or any(ord(ch) < 32 for ch in value)):
+        raise DirectiveError(f"at most {MAX_NAME} characters, no control characters")
     return value
 
 
@@ -127,6 +128,8 @@ def update(ctl: Any, ref: str, who: Identity, fields: dict[str, str]) -> list[in
             states = sorted({str(r["state"]) for r in rows.values()})
             raise SubmitError(f"cannot update job {ref}: it has ended ({', '.join(states)})")
         running = [lv for lv in lives if lv.state != "PENDING" or lv.job_id in staging]
+        if running and set(changes) - WHILE_RUNNING and "_" not in str(ref) and len(running) < len(lives):
+            lives, running = [lv for lv in lives if lv not in running], []  # an array: its pending tasks, as scontrol
         if running and set(changes) - WHILE_RUNNING:
             extra = sorted(set(changes) - WHILE_RUNNING)
             raise SubmitError(
@@ -176,10 +179,13 @@ def _changed(
         raise SubmitError(f"job {lv.job_id}: ReqNodeList and ExcNodeList name the same node")
     if "array_limit" in attrs and lv.array_job_id is None:
         raise SubmitError(f"job {lv.job_id} is not an array task: ArrayTaskThrottle applies to arrays")
-    try:
-        admit(req, ctl.machine.cluster)
-    except SubmitError as exc:
-        raise SubmitError(f"job {lv.job_id}: {exc}") from None
+    if lv.state == "PENDING":  # a running job's limit is an administrator's to set beyond its partition's
+        try:
+            admit(req, ctl.machine.cluster)
+        except SubmitError as exc:
+            raise SubmitError(f"job {lv.job_id}: {exc}") from None
+        if "time_limit" in attrs and attrs["time_limit"] is None and req.time_limit is not None:
+            raise SubmitError(f"job {lv.job_id}: TimeLimit=UNLIMITED is over its partition's {_hms(req.time_limit)}")
     deps = None
     if "dependencies" in changes:
         pairs = list(changes["dependencies"])
@@ -190,6 +196,8 @@ def _changed(
         deps = resolve_deps(ctl.store, pairs)
         if any(j == lv.job_id for _, j, _ in deps):
             raise SubmitError(f"job {lv.job_id} cannot depend on itself")
+        if _reaches(ctl, [j for _, j, _ in deps], lv.job_id):  # Slurm's ESLURM_CIRCULAR_DEPENDENCY
+            raise SubmitError(f"circular dependency: job {lv.job_id} would wait for jobs that wait for it")
     if lv.state == "PENDING":
         why = ctl._impossible(request_of(spec_of(lv.job_id, req, lv.user, now, ()), ctl.table.space))
         if why is not None:
@@ -223,7 +231,12 @@ def _apply(
         act = ctl.sched.running.get(lv.job_id)
         if act is not None and req.time_limit != old_limit:
             end = _planned_end(act.start, act.predicted_end, old_limit, req.time_limit)
-            act.item = dataclasses.replace(act.item, spec=dataclasses.replace(act.item.spec, time_limit=req.time_limit))
+            upper = act.item.upper if req.time_limit is None else min(act.item.upper, req.time_limit)
+            if req.time_limit is not None and act.item.upper >= (old_limit or math.inf) - 1.0:
+                upper = req.time_limit  # the forecasts read the item's estimate and upper, not only the plan
+            spec = dataclasses.replace(act.item.spec, time_limit=req.time_limit)
+            est = end - act.start
+            act.item = dataclasses.replace(act.item, spec=spec, estimate=est, upper=max(upper, est))
             if end != act.predicted_end:
                 ctl.sched.extend(lv.job_id, end)
                 values["predicted_end"] = end
@@ -234,13 +247,28 @@ def _apply(
         return
     lv.spec = spec
     ctl.store.update_job(conn, lv.job_id, values, (lv.job_id, now, "UPDATE", f"{said} by {who.user}"))
-    if lv.job_id in ctl.gated or lv.job_id in ctl.deferred:
+    if lv.job_id in ctl.gated:
         return  # it enters the engine later, as it is now
-    ctl.sched.withdraw(lv.job_id)
-    forget = getattr(ctl.sched.predictor, "forget", None)  # learned later from the request it runs with
-    if forget is not None:
-        forget(lv.job_id)
+    if ctl.deferred.pop(lv.job_id, None) is None:  # deferred: its dependencies are checked again below
+        ctl.sched.withdraw(lv.job_id)
+        forget = getattr(ctl.sched.predictor, "forget", None)  # learned later from the request it runs with
+        if forget is not None:
+            forget(lv.job_id)
     ctl._to_engine(lv, now)
+
+
+def _reaches(ctl: Any, start: list[int], target: int) -> bool:
+    """Whether ``target`` is among the jobs ``start`` wait for, directly or through theirs (unended jobs)."""
+    seen: set[int] = set()
+    todo = list(start)
+    while todo:
+        j = todo.pop()
+        if j == target:
+            return True
+        if j not in seen and (other := ctl.live.get(j)) is not None:
+            seen.add(j)
+            todo.extend(d.job_id for d in other.spec.dependencies)
+    return False
 
 
 def _planned_end(start: float, planned: float, old: float | None, new: float | None) -> float:
