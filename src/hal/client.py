@@ -181,12 +181,13 @@ class Client:
         return dict(self._call("GET", f"/v1/jobs/{job}/advice").json())
 
     def requeue(self, job: int | str) -> builtins.list[int]:
-        """Stop running jobs and queue them again under the same ids (scontrol requeue)."""
+        """Queue running (stopped first) or ended jobs again under the same ids (scontrol requeue)."""
         return list(self._call("POST", f"/v1/jobs/{job}/requeue").json()["requeued"])
 
-    def update(self, job: int | str, **fields: str) -> builtins.list[int]:
-        """scontrol update job: ``update(12, TimeLimit="30", Nice="10")``; returns the ids changed."""
-        return list(self._call("POST", f"/v1/jobs/{job}/update", json={"fields": fields}).json()["updated"])
+    def update(self, job: int | str, **fields: str | int) -> builtins.list[int]:
+        """scontrol update job: ``update(12, TimeLimit="30", Nice=10)``; returns the ids changed."""
+        body = {"fields": {k: str(v) for k, v in fields.items()}}
+        return list(self._call("POST", f"/v1/jobs/{job}/update", json=body).json()["updated"])
 
     def hold(self, job: int | str) -> builtins.list[int]:
         """Keep pending jobs from starting (scontrol hold); returns the ids held."""

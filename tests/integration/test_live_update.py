@@ -39,6 +39,10 @@ def test_pending_job_updates_in_place_and_survives_a_restart(tmp_path: Path) -> 
         live.cli("update", later, "Dependency=afterok:" + job, token=bob, check=True)
         self_dep = live.cli("update", later, f"Dependency=afterok:{later}", token=bob)
         assert self_dep.returncode == 1 and "cannot depend on itself" in _said(self_dep)
+        both = live.cli("update", f"{job},{later}", "Comment=both", token=bob, check=True).stdout
+        assert f"of {job}: Comment=both" in both and f"of {later}: Comment=both" in both
+        with live.client(bob) as sdk:
+            assert sdk.update(int(job), Nice=5) == [int(job)]  # an int value is sent as text
         live.kill()  # the update is in the records, not only in memory
         live.start()
         rec = show(live, job)

@@ -26,7 +26,7 @@ def release(jobs: Jobs, json_out: bool = JsonOpt) -> None:
 
 
 def requeue(jobs: Jobs, json_out: bool = JsonOpt) -> None:
-    """Stop running jobs and queue them again under the same ids (scontrol requeue; SLURM_RESTART_COUNT grows)."""
+    """Queue running (stopped first) or ended jobs again under the same ids (scontrol requeue; Restarts grows)."""
     _each(jobs, "requeued", json_out)
 
 

@@ -117,7 +117,7 @@ def queue(
         )
         summary = c.summary()
         wants = "Q" in _codes(fmt or "") or any(k in (sort or "").replace("-", "").split(",") for k in ("p", "Q"))
-        ranks = {p["job_id"]: p["priority"] for p in c.priority()["jobs"]} if wants else {}  # %Q, -S p: as sprio
+        ranks = {p["job_id"]: round(p["priority"]) for p in c.priority()["jobs"]} if wants else {}  # %Q, -S p: as sprio
     jobs = [j for j in jobs if keep is None or j["state"] in keep]
     if jobs_only:
         wanted = {x.strip() for x in jobs_only.split(",") if x.strip()}

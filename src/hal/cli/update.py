@@ -22,13 +22,15 @@ def update(
     json_out: bool = JsonOpt,
 ) -> None:
     job, fields = _parse(words)
+    refs = [r.strip() for r in job.split(",") if r.strip()]  # 12,13: each, as scontrol takes a list
     with client() as c:  # an error is printed there, with exit status 1
-        ids = c.update(job, **fields)
+        done = {ref: c.update(ref, **fields) for ref in refs}
     if json_out:
-        emit_json({"updated": ids})
+        emit_json({"updated": [i for ids in done.values() for i in ids]})
         return
     said = " ".join(f"{k}={v}" for k, v in fields.items())
-    out.print(f"updated {len(ids)} job(s) of {job}: {said}", markup=False, highlight=False)
+    for ref, ids in done.items():
+        out.print(f"updated {len(ids)} job(s) of {ref}: {said}", markup=False, highlight=False)
 
 
 update.__doc__ = HELP
