@@ -297,6 +297,7 @@ def test_a_stage_in_that_fails_is_held_before_its_next_attempt_and_survives_a_br
     [("requeue_wait", -1, "requeue_wait must be >= 0"), ("cache_wait", "soon", "cache_wait must be a number"),
      ("attempts", 0, "attempts must be at least 1"), ("max_requeues", 1.5, "max_requeues must be a whole number"),
      ("cache_size", "1M", r"unknown key.*cache_size"), ("cache_bytes", -5, "cache_bytes must be a positive"),
+     ("cache_bytes", "abc", "cache_bytes must be a positive"), ("cache_bytes", "1.5X", "cache_bytes must be"),
      ("output_uri", "/out/{jobid}/{name}", r"unknown placeholder \{jobid\}"),
      ("output_uri", "/out/x", r"needs \{name\}"), ("stall_timeout", True, "stall_timeout must be a number"),
      ("stall_timeout", 0, "stall_timeout must be > 0")],

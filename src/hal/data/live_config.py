@@ -5,6 +5,7 @@ catalog, stager, placement and stage-out wired onto the controller (hal/data/liv
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from hal.data.live import LiveStaging
@@ -27,7 +28,6 @@ def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
 
     import numpy as np
 
-    from hal.clusterfile import parse_mem_mb
     from hal.data.bridge import LocalityBridge
     from hal.data.cache import NodeCache
     from hal.data.catalog import Catalog
@@ -44,9 +44,11 @@ def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
         raise ValueError("[data] stall_timeout must be > 0 seconds")
     names = controller.table.names
     size = table.get("cache_bytes", "10G")
-    capacity = int(size) if isinstance(size, int) else parse_mem_mb(size) * 1024 * 1024
-    if capacity <= 0:
-        raise ValueError(f'[data] cache_bytes must be a positive size (e.g. "100G"), not {size!r}')
+    capacity = byte_size(size)
+    if capacity is None or capacity <= 0:
+        raise ValueError(
+            f'[data] cache_bytes must be a positive size in bytes or with a unit ("500M", "100G"), not {size!r}'
+        )
     pattern = str(table.get("cache_dir", "/var/tmp/hal-cache/{node}"))
     _template(pattern, "cache_dir", {"node"}, needed={"node"})  # one folder per node: evictions stay apart
     if "output_uri" in table:
@@ -152,3 +154,17 @@ def data_table(cluster: Any) -> dict[str, Any] | None:
     if table is not None and not isinstance(table, dict):
         raise ValueError("[data] in the cluster file must be a table")
     return table
+
+
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([KMGTP]?)(?:i?B)?\s*", re.IGNORECASE)
+
+
+def byte_size(size: object) -> int | None:
+    """``cache_bytes``: bytes, as a number or text ("1000000"), or with a binary unit ("100K", "500M", "2GiB");
+    None when unreadable ("100" read as 100 MiB as text but 100 bytes as a number, and "100K" as 0)."""
+    if isinstance(size, int) and not isinstance(size, bool):
+        return size
+    m = _SIZE.fullmatch(size) if isinstance(size, str) else None
+    if m is None:
+        return None
+    return int(float(m[1]) * 1024 ** "BKMGTP".index((m[2] or "B").upper()))
