@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -60,3 +61,18 @@ def test_priority_factors_and_shares(server: LiveServer) -> None:
     for job in (blocker, mine):
         server.cli("cancel", job, check=True)
     server.cli("cancel", hers, token=eve, check=True)
+
+
+def test_shares_after_a_restart_before_any_job_is_queued(tmp_path: Path) -> None:
+    """QA: hal shares was empty after a restart until a scheduling cycle had work to do."""
+    live = LiveServer(tmp_path)
+    live.start()
+    try:
+        job = live.cli("submit", "--parsable", "--wrap", "sleep 1", check=True).stdout.strip()
+        assert live.cli("wait", job, "--timeout", "60").returncode == 0
+        live.kill()
+        live.start()
+        users = json.loads(live.cli("shares", "--json", check=True).stdout)["users"]
+        assert users and users[0]["raw_usage"] > 0, users
+    finally:
+        live.stop()
