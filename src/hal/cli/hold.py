@@ -32,7 +32,7 @@ def requeue(jobs: Jobs, json_out: bool = JsonOpt) -> None:
 
 def _each(jobs: list[str], verb: str, json_out: bool) -> None:
     """Every job named (also ``12,13``), each on its own: one that cannot be held is reported, not a stop."""
-    refs = [r.strip() for job in jobs for r in job.split(",") if r.strip()]
+    refs = list(dict.fromkeys(r.strip() for job in jobs for r in job.split(",") if r.strip()))  # each once
     done: dict[str, list[int]] = {}
     failed: dict[str, str] = {}
     shown: dict[str, list[str]] = {}

@@ -22,7 +22,7 @@ def update(
     json_out: bool = JsonOpt,
 ) -> None:
     job, fields = _parse(words)
-    refs = [r.strip() for r in job.split(",") if r.strip()]  # 12,13: each, as scontrol takes a list
+    refs = list(dict.fromkeys(r.strip() for r in job.split(",") if r.strip()))  # 12,13: each once, as scontrol
     with client() as c:  # an error is printed there, with exit status 1
         done = {ref: c.update(ref, **fields) for ref in refs}
     if json_out:
