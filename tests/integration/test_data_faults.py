@@ -31,7 +31,37 @@ def test_a_node_whose_cache_broke_is_drained_and_its_job_runs_elsewhere(tmp_path
         assert row["state"] == "COMPLETED" and row["restarts"] == 0 and row["nodelist"] != broken, row
         assert (live.work / "j.out").read_text() == "ran\n"
         reasons = live.cli("nodes", "-R", check=True).stdout
-        assert broken in reasons and "data cache unusable" in reasons and "Not a directory" in reasons, reasons
+        assert (
+            broken in reasons
+            and "data cache unusable" in reasons
+            and "a file stands where the cache folder was" in reasons
+        ), reasons
+    finally:
+        live.stop()
+
+
+def test_a_cache_broken_under_a_cached_input_drains_the_node_and_the_job_is_not_stranded(tmp_path: Path) -> None:
+    """QA: the cached copy's check raised NotADirectoryError in the controller's loop; the job stayed RUNNING with
+    nothing running, hal cancel could not end it, and the node stayed in service."""
+    live = LiveServer(tmp_path, cluster=_cluster(tmp_path, data=True))
+    live.start()
+    try:
+        src = tmp_path / "d2.txt"
+        src.write_text("data\n")
+        live.cli("dataset", "add", "d2", str(src), check=True)
+        first = live.cli("submit", "--parsable", "--input-data=d2", "--wrap", "true", check=True).stdout.strip()
+        assert live.cli("wait", first, "--timeout", "60").returncode == 0
+        node = str(_row(live, first)["nodelist"])  # d2 is cached there now
+        cache = tmp_path / "cache" / node
+        shutil.rmtree(cache)
+        cache.write_text("not a folder")
+        job = live.cli("submit", "--parsable", "--input-data=d2", "-o", "k.out", "--wrap", "cat $HAL_DATA/d2",
+                       check=True).stdout.strip()  # fmt: skip
+        assert live.cli("wait", job, "--timeout", "60").returncode == 0
+        row = _row(live, job)
+        assert row["state"] == "COMPLETED" and row["nodelist"] != node, row
+        assert (live.work / "k.out").read_text() == "data\n"
+        assert node in live.cli("nodes", "-R", check=True).stdout
     finally:
         live.stop()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -58,18 +60,27 @@ class NodeCache:
                 stale = "" if self.stamps.get(name) == (st.st_size, st.st_mtime_ns) else "changed"
             except FileNotFoundError:
                 stale = "deleted"
+            except OSError as exc:  # a file where the cache folder was, no permission: not a copy to serve
+                stale = f"unreadable ({exc.strerror})"
             if stale:
                 self.drop(name)
         if stale and self.on_stale is not None:  # outside the lock: the catalog forgets this replica
             self.on_stale(name, f"the cached copy of {name!r} on {self.node} was {stale} behind HAL's back")
         return not stale
 
+    def ready(self) -> None:
+        """Its folder, made again if it went away; raises when something else stands in its place."""
+        if self.root.exists() and not self.root.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, "a file stands where the cache folder was", str(self.root))
+        self.root.mkdir(parents=True, exist_ok=True)
+
     def drop(self, name: str) -> None:
         """Forget a dataset and delete its file (a changed or unregistered copy)."""
         with self._lock:
             self.entries.pop(name, None)
             self.stamps.pop(name, None)
-            self.path_of(name).unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # the folder itself broken: forgotten all the same (node drained)
+                self.path_of(name).unlink(missing_ok=True)
 
     def _stamp(self, name: str) -> None:
         st = self.path_of(name).stat()

@@ -99,7 +99,21 @@ class LiveStaging:
         return resume_plane(self, controller, since)
 
     def before_launch(self, controller: Any, spec: LaunchSpec, now: float) -> LaunchSpec | None:
-        """The spec with $HAL_DATA set once every input is staged, or None when the job went back to wait."""
+        """The spec with $HAL_DATA set once every input is staged, or None when the job went back to wait. Never
+        raises: it runs in the controller's loop, where a job was left RUNNING with nothing running (QA)."""
+        lv = controller.live.get(spec.job_id)
+        try:
+            return self._before_launch(controller, spec, now)
+        except OSError as exc:  # a node's cache unusable (a file in its place, a read-only disk)
+            self.staging.pop(spec.job_id, None)
+            node = spec.shares[0].node if spec.shares else "?"
+            self._node_broken(controller, lv, {node: f"cannot use node {node}'s cache: {exc}"}, now)
+        except Exception as exc:
+            self.staging.pop(spec.job_id, None)
+            self._back_to_queue(controller, lv, now, f"stage-in failed: {_said(exc)}")
+        return None
+
+    def _before_launch(self, controller: Any, spec: LaunchSpec, now: float) -> LaunchSpec | None:
         self._unpin_ended(controller)
         self._expect_busy(controller, spec.job_id, now)
         lv = controller.live.get(spec.job_id)
@@ -107,6 +121,8 @@ class LiveStaging:
         nodes = [s.node for s in spec.shares]
         if not nodes or nodes[0] not in self.stager.caches:
             return spec
+        for node in nodes:  # a folder gone is made again; a file in its place raises (the node is drained)
+            self.stager.caches[node].ready()
         ready = dataclasses.replace(spec, env={**spec.env, **self.stager.env(nodes, spec.job_id)})
         if not inputs:
             return ready if self._opened(controller, lv, nodes, (), now) else None
@@ -138,16 +154,21 @@ class LiveStaging:
             return True
         for node in set(nodes) - broken.keys():
             self.stager.close_job_dir(node, lv.job_id)
+        self._node_broken(controller, lv, broken, now)
+        return False
+
+    def _node_broken(self, controller: Any, lv: Any, broken: dict[str, str], now: float) -> None:
+        """Drain nodes whose cache failed the job (as Slurm drains on a failed prolog) and requeue the job for
+        another node without using an attempt; if the drain cannot be recorded, the usual requeue."""
         cause = "; ".join(broken.values())
         try:
             drain_broken(controller, broken)
         except Exception:  # the drain could not be recorded: the job must still not be lost
             log.exception("job %s: could not drain %s", lv.job_id, ", ".join(broken))
             self._back_to_queue(controller, lv, now, cause)
-            return False
+            return
         log.warning("job %s: %s; node drained, the job goes back to the queue", lv.job_id, cause)
         self._unstart(controller, lv, now, f"{cause} (node drained; requeued for another node)", None)
-        return False
 
     def _all_cached(self, inputs: tuple[str, ...], nodes: list[str]) -> bool:
         """Every input cached and trusted (one found at start is checked first, on a worker thread)."""
