@@ -22,7 +22,7 @@ def test_pending_job_updates_in_place_and_survives_a_restart(tmp_path: Path) -> 
         job = live.cli(*sub, token=bob, check=True).stdout.strip()
         later = live.cli(*sub, token=bob, check=True).stdout.strip()
         shown = live.cli("update", job, "TimeLimit=5", "Comment=shorter", token=bob, check=True).stdout
-        assert f"updated 1 job(s) of {job}: TimeLimit=5 Comment=shorter" in _said_text(shown)
+        assert f"updated job {job}: TimeLimit=5 Comment=shorter" in _said_text(shown)
         rec = show(live, job)
         assert rec["time_limit"] == 300 and rec["comment"] == "shorter" and rec["state"] == "PENDING", rec
         raised = live.cli("update", job, "TimeLimit=20", token=bob)  # Slurm: only an administrator raises it
@@ -40,7 +40,7 @@ def test_pending_job_updates_in_place_and_survives_a_restart(tmp_path: Path) -> 
         self_dep = live.cli("update", later, f"Dependency=afterok:{later}", token=bob)
         assert self_dep.returncode == 1 and "cannot depend on itself" in _said(self_dep)
         both = live.cli("update", f"{job},{later}", "Comment=both", token=bob, check=True).stdout
-        assert f"of {job}: Comment=both" in both and f"of {later}: Comment=both" in both
+        assert f"job {job}: Comment=both" in both and f"job {later}: Comment=both" in both
         with live.client(bob) as sdk:
             assert sdk.update(int(job), Nice=5) == [int(job)]  # an int value is sent as text
         live.kill()  # the update is in the records, not only in memory
@@ -63,6 +63,11 @@ def test_pending_job_updates_in_place_and_survives_a_restart(tmp_path: Path) -> 
         live.cli("update", wide, "NumTasks=2", check=True)  # an administrator's update of any job
         assert "NumNodes=1 NumTasks=2" in _said_text(live.cli("show", wide, check=True).stdout)
         live.cli("cancel", wide, check=True)
+        held = live.cli("submit", "--parsable", "-H", "--wrap", "true", check=True).stdout.strip()
+        mixed = live.cli("update", f"{job},{held}", "Comment=last")  # job has ended: held still changes
+        assert mixed.returncode == 1 and f"hal update {job}:" in _said(mixed) and f"updated job {held}" in _said(mixed)
+        assert show(live, held)["comment"] == "last"
+        live.cli("cancel", held, check=True)
         ended = live.cli("update", job, "TimeLimit=1", token=bob)
         assert ended.returncode == 1 and "it has ended (COMPLETED)" in _said(ended)
         history = live.cli("history", "-j", job, "-o", "JobID,JobName,Timelimit,Partition", "-P", check=True).stdout
@@ -85,6 +90,11 @@ def test_running_job_time_limit_moves_and_array_throttle(tmp_path: Path) -> None
         live.cli("update", job, "TimeLimit=0:03", token=bob, check=True)  # 3 s from its start: over at once
         rec = until_state(live, job, "TIMEOUT", timeout=20.0)
         assert rec["time_limit"] == 3 and "time limit of 3 s reached" in str(rec.get("cause", "")) + str(rec), rec
+        debug = live.cli("submit", "--parsable", "-p", "debug", "-t", "2", "--wrap", "sleep 60", check=True).stdout
+        wait_running(live, debug.strip())
+        past = live.cli("update", debug.strip(), "TimeLimit=11")  # as admin, still inside its partition's 10:00
+        assert past.returncode == 1 and "PartitionTimeLimit" in _said(past), _said(past)
+        live.cli("cancel", debug.strip(), check=True)
         long = live.cli("submit", "--parsable", "-t", "0:03", "--wrap", "sleep 6", token=bob, check=True)
         job = long.stdout.strip()
         wait_running(live, job)

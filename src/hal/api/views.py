@@ -39,6 +39,7 @@ def record(row: Row, now: float, detail: bool = False) -> dict[str, Any]:
         out["begin"] = req.get("begin")
         out["features"] = req.get("features") or []
         out["exclude"] = req.get("exclude_nodes") or []
+        out["req_nodelist"] = req.get("node_names") or []
         out["released"] = req.get("_released")  # the last hal release of a held job
         out["script"] = req.get("script")
         out["comment"] = req.get("comment", "")

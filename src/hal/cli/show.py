@@ -21,6 +21,7 @@ ADVICE = {
     "JobHeldAdmin": "an administrator held it; only an administrator can release it (hal release JOB)",
     "StageInRetry": "its inputs could not be staged (see Cause); it tries again after a pause that doubles",
     "CacheWait": "the node caches are full of running jobs' inputs; it tries again once some may have ended",
+    "ReqNodeNotAvail": "nodes it needs are drained (hal nodes -R); it can start once an administrator resumes them",
     "Topology": "nodes are free, but not inside the switches, blocks or level it may use (its --switches, --segment "
     "or --topology, or the largest domain a job may span)",
 }
@@ -40,6 +41,7 @@ def _lines(j: dict[str, Any], node_cpus: int = 0) -> list[str]:
         f" StartTime={stamp(j['start_time'])} EndTime={stamp(j['end_time'])}",
         f"   Partition={j['partition']} NodeList={j['nodelist'] or '(null)'}"
         + (f" Features={'&'.join(j['features'])}" if j.get("features") else "")
+        + (f" ReqNodeList={compress(j['req_nodelist'])}" if j.get("req_nodelist") else "")
         + (f" ExcNodeList={compress(j['exclude'])}" if j.get("exclude") else ""),
         f"   NumNodes={num_nodes(j, node_cpus)}"
         f" NumTasks={j['req_tasks']} CPUs/Task={j.get('cpus_per_task', 1)}"
@@ -52,7 +54,7 @@ def _lines(j: dict[str, Any], node_cpus: int = 0) -> list[str]:
     ]
     lines += _data_lines(j)
     if j["state"] == "PENDING":
-        why = ADVICE.get(j.get("reason") or "", "")
+        why = ADVICE.get((j.get("reason") or "").split(",")[0], "")  # ReqNodeNotAvail, UnavailableNodes:...
         start = f"; planned start {stamp(j['predicted_start'])}" if j.get("predicted_start") else ""
         if start and j.get("predicted_start_p90"):
             start += f" (by {stamp(j['predicted_start_p90'])} at 90%)"

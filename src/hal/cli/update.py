@@ -6,8 +6,9 @@ from typing import Annotated
 
 import typer
 
-from hal.cli.common import out
+from hal.cli.common import err, out
 from hal.cli.live import JsonOpt, client, emit_json
+from hal.client import HalError
 
 HELP = """Change a job after submission (scontrol update job): `hal update 12 TimeLimit=30 Nice=100`.
 
@@ -23,14 +24,25 @@ def update(
 ) -> None:
     job, fields = _parse(words)
     refs = list(dict.fromkeys(r.strip() for r in job.split(",") if r.strip()))  # 12,13: each once, as scontrol
-    with client() as c:  # an error is printed there, with exit status 1
-        done = {ref: c.update(ref, **fields) for ref in refs}
+    done: dict[str, list[int]] = {}
+    failed: dict[str, str] = {}
+    with client() as c:
+        for ref in refs:  # each on its own: one that is refused is reported, the rest still updated
+            try:
+                done[ref] = c.update(ref, **fields)
+            except HalError as exc:
+                failed[ref] = str(exc)
     if json_out:
-        emit_json({"updated": [i for ids in done.values() for i in ids]})
-        return
-    said = " ".join(f"{k}={v}" for k, v in fields.items())
-    for ref, ids in done.items():
-        out.print(f"updated {len(ids)} job(s) of {ref}: {said}", markup=False, highlight=False)
+        emit_json({"updated": [i for ids in done.values() for i in ids], "failed": failed})
+    else:
+        said = " ".join(f"{k}={v}" for k, v in fields.items())
+        for ref, ids in done.items():
+            what = f"job {ref}" if len(ids) == 1 else f"{len(ids)} jobs of {ref}"
+            out.print(f"updated {what}: {said}", markup=False, highlight=False)
+        for ref, why in failed.items():
+            err.print(f"hal update {ref}: {why}", markup=False, highlight=False)
+    if failed:
+        raise typer.Exit(1)
 
 
 update.__doc__ = HELP

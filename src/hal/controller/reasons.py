@@ -21,7 +21,7 @@ def pending_reason(ctl: Any, job_id: int) -> str:
         spec = lv.spec if lv is not None else None
         down = [n for n in spec.node_names if n in ctl.drained] if spec is not None else []
         if down:  # it asked for nodes an administrator drained (-w)
-            return f"ReqNodeNotAvail, UnavailableNodes:{','.join(down)}"
+            return f"ReqNodeNotAvail, UnavailableNodes:{compress(down)}"
         if spec is not None and (spec.switches or spec.segment or spec.topology_required):
             return str(topology_reason(ctl.sched, job_id) or ctl.sched.reason_of(job_id).value)
         reason = str(ctl.sched.reason_of(job_id).value)

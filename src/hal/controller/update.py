@@ -11,7 +11,7 @@ import json
 import math
 from typing import Any
 
-from hal.controller.admission import admit, resolve_deps
+from hal.controller.admission import admit, admit_data, resolve_deps
 from hal.controller.auth import Identity
 from hal.controller.contracts import Forbidden, Gate, SubmitError
 from hal.controller.directives import MAX_NAME, JobRequest, parse_constraint
@@ -133,13 +133,13 @@ def update(ctl: Any, ref: str, who: Identity, fields: dict[str, str]) -> list[in
         if running and set(changes) - WHILE_RUNNING:
             extra = sorted(set(changes) - WHILE_RUNNING)
             raise SubmitError(
-                f"job {running[0].job_id} is no longer pending execution: only "
+                f"job {_ref(running[0])} is no longer pending execution: only "
                 f"{', '.join(NAMES.values())} change once it runs (not {', '.join(extra)})"
             )
         if "array_limit" in changes and "_" in str(ref):
             raise SubmitError(f"ArrayTaskThrottle applies to a whole array: update {str(ref).split('_')[0]}, not {ref}")
         if running and "time_limit" in changes and not hasattr(ctl.executor, "retime"):
-            raise SubmitError(f"job {running[0].job_id} runs on an executor that cannot change its time limit")
+            raise SubmitError(f"job {_ref(running[0])} runs on an executor that cannot change its time limit")
         if changes.get("nice", 0) < 0 and not who.admin:
             raise Forbidden("Nice below 0 raises a job's priority: only an administrator may set it")
         planned = [(lv, _changed(ctl, lv, changes, who, now)) for lv in lives]  # every check before any change
@@ -162,46 +162,57 @@ def _changed(
         limit = changes["time_limit"]
         if isinstance(limit, tuple):
             if old is None:
-                raise SubmitError(f"job {lv.job_id} has no time limit to change by {limit[0]}{limit[1]:.0f} s")
+                raise SubmitError(f"job {_ref(lv)} has no time limit to change by {limit[0]}{limit[1]:.0f} s")
             limit = old + limit[1] if limit[0] == "+" else old - limit[1]
             if limit <= 0:
-                raise SubmitError(f"job {lv.job_id}: its time limit would be {limit:.0f} s")
+                raise SubmitError(f"job {_ref(lv)}: its time limit would be {limit:.0f} s")
         attrs["time_limit"] = limit
         raised = (limit is None and old is not None) or (limit is not None and old is not None and limit > old)
         if raised and not who.admin:
-            raise Forbidden(f"job {lv.job_id}: only an administrator may raise a time limit (now {_hms(old)})")
+            raise Forbidden(f"job {_ref(lv)}: only an administrator may raise a time limit (now {_hms(old)})")
     req = dataclasses.replace(lv.request, **attrs)
     if "nodes" in attrs and req.tasks < (req.nodes or 1):
-        raise SubmitError(f"job {lv.job_id}: NumNodes={req.nodes} with NumTasks={req.tasks}; set NumTasks too")
+        raise SubmitError(f"job {_ref(lv)}: NumNodes={req.nodes} with NumTasks={req.tasks}; set NumTasks too")
     if req.node_names and req.nodes is not None and req.nodes > len(req.node_names):
-        raise SubmitError(f"job {lv.job_id}: NumNodes={req.nodes} with {len(req.node_names)} nodes in ReqNodeList")
+        raise SubmitError(f"job {_ref(lv)}: NumNodes={req.nodes} with {len(req.node_names)} nodes in ReqNodeList")
     if set(req.node_names) & set(req.exclude_nodes):
-        raise SubmitError(f"job {lv.job_id}: ReqNodeList and ExcNodeList name the same node")
+        raise SubmitError(f"job {_ref(lv)}: ReqNodeList and ExcNodeList name the same node")
     if "array_limit" in attrs and lv.array_job_id is None:
-        raise SubmitError(f"job {lv.job_id} is not an array task: ArrayTaskThrottle applies to arrays")
-    if lv.state == "PENDING":  # a running job's limit is an administrator's to set beyond its partition's
+        raise SubmitError(f"job {_ref(lv)} is not an array task: ArrayTaskThrottle applies to arrays")
+    unknown = sorted(set(req.node_names) - set(ctl.table.names))
+    if unknown:
+        raise SubmitError(f"job {_ref(lv)}: ReqNodeList names nodes that do not exist: {', '.join(unknown[:5])}")
+    if lv.state != "PENDING" and "time_limit" in attrs:  # the partition it runs in bounds it, as a pending job's
+        top = ctl.machine.cluster.partition(lv.partition).max_time if lv.partition else None
+        if top is not None and (attrs["time_limit"] is None or attrs["time_limit"] > top):
+            raise SubmitError(f"job {_ref(lv)}: PartitionTimeLimit: at most {_hms(top)} in partition {lv.partition}")
+    if lv.state == "PENDING":
         try:
             admit(req, ctl.machine.cluster)
         except SubmitError as exc:
-            raise SubmitError(f"job {lv.job_id}: {exc}") from None
+            raise SubmitError(f"job {_ref(lv)}: {exc}") from None
         if "time_limit" in attrs and attrs["time_limit"] is None and req.time_limit is not None:
-            raise SubmitError(f"job {lv.job_id}: TimeLimit=UNLIMITED is over its partition's {_hms(req.time_limit)}")
+            raise SubmitError(f"job {_ref(lv)}: TimeLimit=UNLIMITED is over its partition's {_hms(req.time_limit)}")
     deps = None
     if "dependencies" in changes:
         pairs = list(changes["dependencies"])
-        if ("singleton", "") in pairs:
+        if ("singleton", "") in pairs:  # the user's other unended jobs of that name that do not wait for this one
             same = [j for j, o in ctl.live.items() if o.user == lv.user and o.request.name == req.name]
-            pairs = [d for d in pairs if d[0] != "singleton"] + [("afterany", str(j)) for j in same if j < lv.job_id]
+            same = [j for j in same if j != lv.job_id and not _reaches(ctl, [j], lv.job_id)]
+            pairs = [d for d in pairs if d[0] != "singleton"] + [("afterany", str(j)) for j in same]
         req.dependencies = pairs  # as typed (hal show), next to the resolved ids the engine gets
+        if req.inputs and ctl.staging is not None:  # an input's writer stays an afterok, as at submission
+            admit_data(req, ctl.staging, {j: o for j, o in ctl.live.items() if j != lv.job_id}, lv.user)
+            pairs = req.dependencies
         deps = resolve_deps(ctl.store, pairs)
         if any(j == lv.job_id for _, j, _ in deps):
-            raise SubmitError(f"job {lv.job_id} cannot depend on itself")
+            raise SubmitError(f"job {_ref(lv)} cannot depend on itself")
         if _reaches(ctl, [j for _, j, _ in deps], lv.job_id):  # Slurm's ESLURM_CIRCULAR_DEPENDENCY
-            raise SubmitError(f"circular dependency: job {lv.job_id} would wait for jobs that wait for it")
+            raise SubmitError(f"circular dependency: job {_ref(lv)} would wait for jobs that wait for it")
     if lv.state == "PENDING":
         why = ctl._impossible(request_of(spec_of(lv.job_id, req, lv.user, now, ()), ctl.table.space))
         if why is not None:
-            raise SubmitError(f"job {lv.job_id} could never run on this cluster after that update: {why}")
+            raise SubmitError(f"job {_ref(lv)} could never run on this cluster after that update: {why}")
     return req, deps
 
 
@@ -255,6 +266,11 @@ def _apply(
         if forget is not None:
             forget(lv.job_id)
     ctl._to_engine(lv, now)
+
+
+def _ref(lv: Live) -> str:
+    """A job as Slurm prints it: an array task as 12_3, not its internal id."""
+    return f"{lv.array_job_id}_{lv.array_task_id}" if lv.array_job_id is not None else str(lv.job_id)
 
 
 def _reaches(ctl: Any, start: list[int], target: int) -> bool:
