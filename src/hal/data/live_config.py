@@ -56,7 +56,8 @@ def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
     try:
         caches = {n: NodeCache(n, Path(pattern.format(node=n)), capacity) for n in names}
     except OSError as exc:
-        raise ValueError(f"[data] cache_dir {pattern!r}: cannot use {exc.filename}: {exc.strerror}") from exc
+        what = "a file stands where its folder should be" if isinstance(exc, FileExistsError) else exc.strerror
+        raise ValueError(f"[data] cache_dir {pattern!r}: cannot use {exc.filename}: {what}") from exc
     catalog = Catalog(Path(table["catalog"]) if table.get("catalog") else None)
     if not table.get("catalog"):
         log.warning("[data] names no catalog file: datasets added or staged out while running are lost at a restart")
