@@ -206,18 +206,24 @@ def test_a_node_whose_cache_is_held_by_running_jobs_is_not_chosen_while_another_
     assert one["nodelist"] != two["nodelist"]
 
 
+def _pin_both_caches(ctl: Controller, staging: LiveStaging, tmp_path: Path, seconds: int) -> int:
+    """A job on both nodes whose input holds 700 kB of each 1 MB cache for ``seconds``, once it runs."""
+    one = {"input-data": "first", "nodes": "2", "ntasks-per-node": "1"}
+    (first,) = ctl.submit(build_request(f"#!/bin/sh\nsleep {seconds}\n", one, {}, str(tmp_path), 0), "al").job_ids
+    deadline = time.monotonic() + 20
+    while (ctl.store.get(first) or {}).get("state") != "RUNNING" or first in staging.staging:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    return int(first)
+
+
 def test_a_stage_in_that_finds_the_caches_pinned_waits_instead_of_failing(tmp_path: Path) -> None:
     """Both caches are full of a running job's input: the next job goes back to wait (BeginTime, no restart
     counted) and runs once the first has ended, instead of failing after its requeues."""
     ctl, staging = _two_700k_datasets(tmp_path, {"cache_wait": 0.5, "max_requeues": 0})
     ctl.start()
     try:
-        one = {"input-data": "first", "nodes": "2", "ntasks-per-node": "1"}  # pins 700 kB of each 1 MB cache
-        (first,) = ctl.submit(build_request("#!/bin/sh\nsleep 3\n", one, {}, str(tmp_path), 0), "al").job_ids
-        _wait_running = time.monotonic() + 20
-        while (ctl.store.get(first) or {}).get("state") != "RUNNING" or first in staging.staging:
-            assert time.monotonic() < _wait_running
-            time.sleep(0.05)
+        first = _pin_both_caches(ctl, staging, tmp_path, 3)
         script = '#!/bin/sh\nhead -c 1 "$HAL_DATA/second" > "{out}"\n'.format(out=tmp_path / "got")
         (second,) = ctl.submit(build_request(script, {"input-data": "second"}, {}, str(tmp_path), 0), "al").job_ids
         _wait(ctl, [first, second], timeout=60)
@@ -233,12 +239,7 @@ def test_a_job_waiting_for_cache_room_tries_again_when_the_room_is_freed(tmp_pat
     ctl, staging = _two_700k_datasets(tmp_path, {"cache_wait": 120, "max_requeues": 0})
     ctl.start()
     try:
-        one = {"input-data": "first", "nodes": "2", "ntasks-per-node": "1"}  # pins 700 kB of each 1 MB cache
-        (first,) = ctl.submit(build_request("#!/bin/sh\nsleep 2\n", one, {}, str(tmp_path), 0), "al").job_ids
-        deadline = time.monotonic() + 20
-        while (ctl.store.get(first) or {}).get("state") != "RUNNING" or first in staging.staging:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        first = _pin_both_caches(ctl, staging, tmp_path, 2)
         (second,) = ctl.submit(build_request("#!/bin/sh\ntrue\n", {"input-data": "second"}, {}, str(tmp_path), 0),
                                "al").job_ids  # fmt: skip
         _wait(ctl, [first, second], timeout=40)  # long before the 120 s back-off
