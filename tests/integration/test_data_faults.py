@@ -4,15 +4,30 @@ leaving nothing half-registered; an input no cache can hold fails its reader at 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 from hal.controller.directives import build_request
 from tests.integration.livekit import LiveServer
 from tests.integration.test_data_restart import _cluster, _row
 from tests.integration.test_data_stage_out import _controller, _until
+
+
+@contextlib.contextmanager
+def _data_server(tmp_path: Path) -> Iterator[tuple[LiveServer, Path]]:
+    """A real server with a data plane, and a small file to register as a dataset."""
+    live = LiveServer(tmp_path, cluster=_cluster(tmp_path, data=True))
+    live.start()
+    src = tmp_path / "ref.txt"
+    src.write_text("reference\n")
+    try:
+        yield live, src
+    finally:
+        live.stop()
 
 
 def test_a_node_whose_cache_broke_is_drained_and_its_job_runs_elsewhere(tmp_path: Path) -> None:
@@ -67,11 +82,7 @@ def test_a_cache_broken_under_a_cached_input_drains_the_node_and_the_job_is_not_
 
 
 def test_a_catalog_that_cannot_be_saved_refuses_the_dataset_and_keeps_nothing(tmp_path: Path) -> None:
-    live = LiveServer(tmp_path, cluster=_cluster(tmp_path, data=True))
-    live.start()
-    try:
-        src = tmp_path / "ref.txt"
-        src.write_text("reference\n")
+    with _data_server(tmp_path) as (live, src):
         live.cli("dataset", "add", "ok", str(src), check=True)
         catalog = tmp_path / "catalog.json"
         assert stat.S_IMODE(catalog.stat().st_mode) == 0o600  # URIs may hold credentials
@@ -85,23 +96,15 @@ def test_a_catalog_that_cannot_be_saved_refuses_the_dataset_and_keeps_nothing(tm
         live.cli("dataset", "add", "ref", str(src), check=True)  # the name was not left taken
         names = [d["name"] for d in json.loads(catalog.read_text())["datasets"]]
         assert sorted(names) == ["ok", "ref"]
-    finally:
-        live.stop()
 
 
 def test_adding_a_dataset_a_queued_job_will_write_names_that_job(tmp_path: Path) -> None:
-    live = LiveServer(tmp_path, cluster=_cluster(tmp_path, data=True))
-    live.start()
-    try:
-        src = tmp_path / "ref.txt"
-        src.write_text("reference\n")
+    with _data_server(tmp_path) as (live, src):
         write = 'echo x > "$HAL_DATA/res"'
         job = live.cli("submit", "--parsable", "-H", "--output-data=res", "--wrap", write, check=True).stdout.strip()
         res = live.cli("dataset", "add", "res", str(src))
         said = res.stdout + res.stderr
         assert res.returncode != 0 and f"job {job} (user " in said and "--output-data" in said, said
-    finally:
-        live.stop()
 
 
 def test_an_input_larger_than_every_cache_fails_its_reader_at_once(tmp_path: Path) -> None:
