@@ -22,12 +22,12 @@ from typing import Any
 import hal
 from hal.executors import memory, proctree
 from hal.executors.api import ExecEvent, ExecEventKind, LaunchSpec, script_problem
+from hal.executors.exit_record import ended_event, exit_record, status_text
 from hal.executors.jobenv import base_environment, job_environment, output_paths
 from hal.executors.launcher import LauncherClient
 from hal.executors.shims import with_shims, write_shims
 from hal.executors.spool import Spool
 from hal.executors.supervisor import ALREADY_CLAIMED
-from hal.model.job import JobState
 
 # Supervisors start without site (-S, about a third faster) and find hal, which needs nothing else, directly.
 _HAL_PARENT = str(Path(hal.__file__).resolve().parent.parent)
@@ -272,9 +272,9 @@ class LocalExecutor:
         self.spool.unmark("ended", job_id)
 
     def _refuse(self, job_id: int, state: str, reason: str) -> None:
-        record = _record(job_id, state, reason)
+        record = exit_record(job_id, state, reason)
         self.spool.write_record_once(job_id, record)
-        self._pending.append(_event(record))
+        self._pending.append(ended_event(record))
 
     def _ended(self, job_id: int, record: dict[str, Any]) -> ExecEvent:
         tracked = self._tracked.pop(job_id, None)
@@ -282,7 +282,7 @@ class LocalExecutor:
             self._exiting.append(tracked.popen)  # it exits right after its record; reaped without blocking
         self.spool.unmark("started", job_id)
         self.spool.unmark("ended", job_id)
-        return _event(record)
+        return ended_event(record)
 
     def _check_liveness(self) -> list[ExecEvent]:
         out = []
@@ -300,7 +300,7 @@ class LocalExecutor:
             if code is None:
                 return ""
             if code != ALREADY_CLAIMED:
-                return f"its supervisor exited ({_status_text(code)}) without recording the job's end"
+                return f"its supervisor exited ({status_text(code)}) without recording the job's end"
             tracked.popen = None  # the launcher's supervisor won the claim: watch that one by its pid file
         pid = self.spool.read(job_id, "supervisor.pid")
         if pid is None:
@@ -326,13 +326,13 @@ class LocalExecutor:
             path = Path(self.memory.jobs_dir) / f"job_{job_id}"
             memory.kill_cgroup(path)
             memory.remove_cgroup(path)
-        record = _record(job_id, "NODE_FAIL", f"node failure: {why}")
+        record = exit_record(job_id, "NODE_FAIL", f"node failure: {why}")
         record["start_time"] = started["time"] if started else None
         if not self.spool.write_record_once(job_id, record):
             record = self.spool.read(job_id, "record.json") or record
         self.spool.unmark("started", job_id)
         self.spool.unmark("ended", job_id)
-        return _event(record)
+        return ended_event(record)
 
 
 def interpreter_argv(script: str, path: Path) -> list[str]:
@@ -372,36 +372,3 @@ def _kill_session(sid: int, start: int) -> None:
         if proc.sid == sid and proc.start >= start:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(proc.pid, signal.SIGKILL)
-
-
-def _record(job_id: int, state: str, reason: str) -> dict[str, Any]:
-    return {
-        "job_id": job_id,
-        "state": state,
-        "exit_code": None,
-        "signal": None,
-        "start_time": None,
-        "end_time": time.time(),
-        "cpu_seconds": 0.0,
-        "max_rss_mb": 0.0,
-        "reason": reason,
-    }
-
-
-def _event(record: dict[str, Any]) -> ExecEvent:
-    return ExecEvent(
-        job_id=int(record["job_id"]),
-        kind=ExecEventKind.ENDED,
-        time=float(record["end_time"]),
-        state=JobState[record["state"]],
-        exit_code=record["exit_code"],
-        signal=record["signal"],
-        cpu_seconds=float(record["cpu_seconds"]),
-        max_rss_mb=float(record["max_rss_mb"]),
-        reason=record["reason"],
-        start_time=record["start_time"],
-    )
-
-
-def _status_text(code: int) -> str:
-    return f"killed by signal {-code}" if code < 0 else f"exit code {code}"
