@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from hal.controller.auth import Identity
-from hal.controller.contracts import Forbidden, SubmitError
+from hal.controller.contracts import Forbidden, Gate, SubmitError
 
 
 def set_hold(ctl: Any, ref: str, who: Identity, held: bool) -> list[int]:
@@ -61,6 +61,16 @@ def set_hold(ctl: Any, ref: str, who: Identity, held: bool) -> list[int]:
 
 KEPT_CAUSES = ("requeued after a failed stage-in", "waiting for cache room")  # StageInRetry, CacheWait (QA:
 # a hold and release turned them into BeginTime, and the stage-in error was gone)
+
+
+def gate_of(ctl: Any, array_id: int, limit: int) -> Gate:
+    """The array's %limit gate, made when it has none (a limit added by hal update, or an array that ended
+    before a restart and is requeued): it counts the array's unended tasks already past it."""
+    gate: Gate | None = ctl.gates.get(array_id)
+    if gate is None:
+        inside = [j for j, o in ctl.live.items() if o.array_job_id == array_id and j not in ctl.gated]
+        gate = ctl.gates[array_id] = Gate(limit, len(inside))
+    return gate
 
 
 def admit_waiting(ctl: Any, gate: Any, now: float) -> None:

@@ -8,7 +8,8 @@ import json
 from typing import Any
 
 from hal.controller.auth import Identity
-from hal.controller.contracts import Gate, SubmitError
+from hal.controller.contracts import SubmitError
+from hal.controller.holds import gate_of
 from hal.controller.jobs import deps_of, request_of_row
 from hal.controller.targets import running_targets
 
@@ -62,9 +63,8 @@ def _again(ctl: Any, conn: Any, row: dict[str, Any], who: Identity, now: float) 
     }  # fmt: skip
     ctl.store.update_job(conn, lv.job_id, values, (lv.job_id, now, "PENDING", "requeued"))
     array, limit = lv.array_job_id, lv.request.array_limit
-    if array is not None and limit is not None and array not in ctl.gates:  # its array ended before a restart
-        inside = [j for j, o in ctl.live.items() if o.array_job_id == array and j not in ctl.gated]
-        ctl.gates[array] = Gate(limit, len(inside))
+    if array is not None and limit is not None:  # its array may have ended before a restart
+        gate_of(ctl, array, limit)
     ctl._enqueue(lv, now)
     for other in [o for o in ctl.live.values() if any(d.job_id == lv.job_id for d in o.spec.dependencies)]:
         if ctl.sched.queue.get(other.job_id) is not None:  # it had seen this job end: it waits for the new attempt

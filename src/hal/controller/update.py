@@ -13,9 +13,9 @@ from typing import Any
 
 from hal.controller.admission import admit, admit_data, resolve_deps
 from hal.controller.auth import Identity
-from hal.controller.contracts import Forbidden, Gate, SubmitError
+from hal.controller.contracts import Forbidden, SubmitError
 from hal.controller.directives import MAX_NAME, JobRequest, parse_constraint
-from hal.controller.holds import admit_waiting
+from hal.controller.holds import admit_waiting, gate_of
 from hal.controller.jobs import Live, dependencies, spec_of
 from hal.controller.option_values import (
     DirectiveError,
@@ -299,10 +299,7 @@ def _throttle(ctl: Any, lives: list[Live], limit: int, now: float) -> None:
     """ArrayTaskThrottle=N (None: no limit): how many of the array's tasks may run at once. Running tasks go
     on; queued ones over the new limit step back behind it (the highest task ids first)."""
     for array_id in {lv.array_job_id for lv in lives if lv.array_job_id is not None}:
-        gate = ctl.gates.get(array_id)
-        if gate is None:
-            inside = [j for j, o in ctl.live.items() if o.array_job_id == array_id and j not in ctl.gated]
-            gate = ctl.gates[array_id] = Gate(limit or 0, len(inside))
+        gate = gate_of(ctl, array_id, limit or 0)
         gate.limit = limit if limit is not None else 2**31 - 1
         queued = [
             j for j, o in ctl.live.items()
