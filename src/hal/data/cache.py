@@ -8,6 +8,10 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class CacheFull(RuntimeError):
@@ -17,6 +21,34 @@ class CacheFull(RuntimeError):
     def __init__(self, message: str, pinned: bool = False) -> None:
         super().__init__(message)
         self.pinned = pinned
+
+
+class CacheWriteError(OSError):
+    """A copy could not be written into a node's own cache (a full or read-only disk, no permission, a file where
+    its folder was): the node's fault, not the data's, so no other attempt or source helps there. ``node`` is
+    set by the stager; the live data plane drains it, as Slurm drains a node whose prolog fails."""
+
+    node = ""
+
+
+# What a write into a cache answers when the cache itself is unusable; a folder wiped under a copy
+# (FileNotFoundError) is not among them: the next attempt makes it again.
+NODE_FAULTS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO, errno.ENOTDIR, errno.EEXIST}
+)
+
+
+def local_write(path: Path, call: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """``call``, a write into a node cache at ``path``, its failures that are the cache's own (NODE_FAULTS) raised
+    as CacheWriteError: told apart from the source's, which a retry or another replica may cure."""
+    try:
+        return call(*args, **kwargs)
+    except CacheWriteError:
+        raise
+    except OSError as exc:
+        if exc.errno not in NODE_FAULTS:
+            raise
+        raise CacheWriteError(exc.errno, exc.strerror, exc.filename or str(path)) from exc
 
 
 class NodeCache:

@@ -7,8 +7,9 @@ when the copies are verified, so a large transfer never stalls the controller lo
 updates take the controller's lock; copies never do). A stage-in that fails after the stager's retry
 policy sends the job back to the queue (a new attempt, like a requeue after NODE_FAIL) with the reason, up
 to ``max_requeues`` times (held ``requeue_wait`` s before each, doubling), then fails it with that reason; it is
-never silently dropped. A job cancelled
-while staging ends CANCELLED when its copy returns.
+never silently dropped. A node whose own cache fails (before staging or mid-copy: a full or read-only disk) is
+drained instead, and the job requeued for another node without using an attempt. A job cancelled while staging
+ends CANCELLED when its copy returns.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from hal.data.cache import CacheFull
+from hal.data.cache import CacheFull, CacheWriteError
+from hal.data.cache_wait import WAIT_CAUSE, wait_for_room, wake_waiters
 from hal.data.outputs import OutputStaging
 from hal.data.restart import resume as resume_plane
 from hal.data.stager import StageCancelled, Stager
@@ -71,7 +73,7 @@ class LiveStaging:
         """The pending reason, told apart where the data plane holds a job back (as BeginTime in the engine)."""
         reason = str(controller.reason(row["id"]))
         cause = str(row.get("cause") or "")
-        if reason == "BeginTime" and cause == "waiting for cache room":
+        if reason == "BeginTime" and cause == WAIT_CAUSE:
             return "CacheWait"
         if reason == "BeginTime" and cause.startswith(RETRY_CAUSE):
             return "StageInRetry"
@@ -133,6 +135,9 @@ class LiveStaging:
             return None
         try:  # nothing to copy: pin and launch now
             self.stager.stage_in(spec.job_id, inputs, nodes)
+        except CacheWriteError as exc:  # a read-only disk: the node's fault, not the job's
+            self._node_broken(controller, lv, {exc.node: f"cannot write into node {exc.node}'s cache: {exc}"}, now)
+            return None
         except Exception as exc:  # StageError, KeyError, an unusable cache: never out of the controller's loop
             self._back_to_queue(controller, lv, now, f"stage-in failed: {_said(exc)}")
             return None
@@ -158,8 +163,9 @@ class LiveStaging:
         return False
 
     def _node_broken(self, controller: Any, lv: Any, broken: dict[str, str], now: float) -> None:
-        """Drain nodes whose cache failed the job (as Slurm drains on a failed prolog) and requeue the job for
-        another node without using an attempt; if the drain cannot be recorded, the usual requeue."""
+        """Drain nodes whose cache failed the job, before staging or mid-copy (as Slurm drains on a failed prolog),
+        and requeue the job for another node without using an attempt; if the drain cannot be recorded, the
+        usual requeue."""
         cause = "; ".join(broken.values())
         try:
             drain_broken(controller, broken)
@@ -179,7 +185,7 @@ class LiveStaging:
         self, controller: Any, lv: Any, spec: LaunchSpec, inputs: tuple[str, ...], nodes: list[str]
     ) -> None:
         """Worker thread: copy (unlocked), then launch, requeue or cancel under the controller's lock."""
-        cause, busy, gone = "", False, False
+        cause, busy, gone, broken = "", False, False, {}
         try:
             if self.outputs is not None:  # an input an ended job is still staging out (a pipeline): wait for it
                 stop = lambda: spec.job_id in controller.cancelling  # noqa: E731
@@ -188,6 +194,8 @@ class LiveStaging:
             self.stager.stage_in(spec.job_id, inputs, nodes)
         except Exception as exc:  # StageError, an unknown dataset, anything: the job must not be lost
             cause = f"stage-in failed: {_said(exc)}"
+            if isinstance(exc, CacheWriteError):  # the node's own cache failed mid-copy (a full or read-only disk)
+                broken = {exc.node: f"cannot write into node {exc.node}'s cache: {exc}"}
             full = exc.__cause__ if isinstance(exc.__cause__, CacheFull) else None
             busy = full is not None and full.pinned
             gone = isinstance(exc, KeyError)  # not in the catalog (its writer's stage-out failed): retrying won't help
@@ -209,8 +217,11 @@ class LiveStaging:
             if spec.job_id in controller.cancelling:
                 ended = ExecEvent(spec.job_id, ExecEventKind.ENDED, now, reason="cancelled while staging its inputs")
                 controller._handle([ended])
+            elif broken:  # not the data's fault: the node is drained, the job runs elsewhere (no attempt used)
+                self._node_broken(controller, lv, broken, now)
+                controller.wake.set()
             elif busy:  # the caches are full of running jobs' inputs: wait for them, this is no failure
-                self._wait_for_room(controller, lv, now, cause)
+                wait_for_room(self, controller, lv, now, cause)
                 controller.wake.set()
             elif cause:
                 self._back_to_queue(controller, lv, now, cause, retry=not gone)
@@ -245,7 +256,7 @@ class LiveStaging:
         FAILED (its readers, which wait on afterok, would otherwise start and find no dataset); one whose outputs
         are being staged out STAGE_OUT (Slurm's SO) until they settle it COMPLETED or FAILED."""
         self.stager.release(lv.job_id)
-        self._wake_waiters(controller, lv.job_id)
+        wake_waiters(self, controller, lv.job_id)  # jobs held for cache room try again now
         node = controller.table.names[int(act.alloc.nodes[0])] if len(act.alloc.nodes) else ""
         if node not in self.stager.caches:
             return state, cause
@@ -300,29 +311,6 @@ class LiveStaging:
                 self._keep_hold(controller, conn, lv, f"{RETRY_CAUSE}: {cause}")
             else:
                 controller._close(conn, lv, now, "FAILED", {"cause": cause})
-
-    def _wait_for_room(self, controller: Any, lv: Any, now: float, cause: str) -> None:
-        """Back to the queue without counting a restart, held (BeginTime) for a back-off that doubles with each
-        wait (``cache_wait`` s, at most 16 times that), so it retries once running jobs may have freed room."""
-        waits = self.cache_waits[lv.job_id] = self.cache_waits.get(lv.job_id, 0) + 1
-        hold = self.cache_wait * 2 ** min(waits - 1, 4)
-        log.info("job %s: waits %.0f s for cache room (%s)", lv.job_id, hold, cause)
-        self._unstart(controller, lv, now, cause, now + hold, "waiting for cache room")
-
-    def _wake_waiters(self, controller: Any, ended: int) -> None:
-        """A job's inputs were unpinned: jobs held for cache room try again now, not after their back-off (up to
-        16 x ``cache_wait``), which left them idle with room free. In memory only (controller thread, inside
-        its transaction): after a restart the stored back-off holds, as before."""
-        now = controller.clock()
-        for jid in [j for j in self.cache_waits if j != ended]:
-            lv = controller.live.get(jid)
-            if lv is None or lv.state != "PENDING" or (lv.spec.begin_time or 0.0) <= now or lv.spec.held:
-                continue
-            if jid not in controller.sched.known or jid in controller.gated or jid in controller.deferred:
-                continue
-            lv.spec = dataclasses.replace(lv.spec, begin_time=now)
-            controller.sched.withdraw(jid)
-            controller._to_engine(lv, now)
 
     def _unstart(
         self, controller: Any, lv: Any, now: float, cause: str, begin: float | None, hold_cause: str = ""

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hal.data.cache_wait import restore_waiters
 from hal.data.outputs import states_from_events
 from hal.data.stager import JOBS
 from hal.executors.hostlist import expand
@@ -22,7 +23,8 @@ def resume(staging: LiveStaging, controller: Any, since: float) -> dict[str, int
     $HAL_DATA folders of jobs still running, of outputs still to be staged out and of outputs whose
     stage-out failed, and delete the others. Pin the inputs of the jobs still running (their pins died with
     the old controller), and stage out the outputs of jobs that completed since ``since`` with no settled
-    stage-out (they ended while it was down, or it stopped mid-copy). Counts, for the log."""
+    stage-out (they ended while it was down, or it stopped mid-copy); jobs held for cache room are waiters
+    again (``hal.data.cache_wait.restore_waiters``). Counts, for the log."""
     stager = staging.stager
     catalog, counts = stager.catalog, {"dropped": 0, "kept": 0, "pinned": 0, "outputs": 0}
     catch_up = _unsettled(staging, controller, since)
@@ -51,6 +53,7 @@ def resume(staging: LiveStaging, controller: Any, since: float) -> dict[str, int
                 for name in lv.spec.inputs:
                     held.pin(name, lv.job_id)
                     counts["pinned"] += 1
+    counts["cache_waits"] = restore_waiters(staging, controller)  # CacheWait holds, woken when room frees
     for job_id, names, node in catch_up:
         staging.outputs.after_end(controller, job_id, names, node, "COMPLETED")  # type: ignore[union-attr]
         counts["outputs"] += len(names)

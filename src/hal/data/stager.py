@@ -20,7 +20,7 @@ from typing import Any
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
 
-from hal.data.cache import CacheFull, NodeCache
+from hal.data.cache import CacheFull, CacheWriteError, NodeCache, local_write
 from hal.data.catalog import CHUNK, Catalog, CatalogSaveError, Dataset, Replica, checksum_of, public_uri
 from hal.data.watch import watched_copy
 
@@ -178,7 +178,11 @@ class Stager:
         done: list[Staged] = []
         for node in nodes:
             for name in names:
-                done.append(self.stage_one(job_id, name, node))
+                try:
+                    done.append(self.stage_one(job_id, name, node))
+                except CacheWriteError as exc:  # this node's cache failed (full, read-only): the node to drain
+                    exc.node = node
+                    raise
         return done
 
     def _check_stop(self, job_id: int) -> None:
@@ -235,7 +239,7 @@ class Stager:
             dataset = self.catalog.get(name)
             cache.pin(name, job_id)
             if cache.has(name):
-                cache.touch(name)
+                local_write(cache.path_of(name), cache.touch, name)  # a disk remounted read-only fails here
                 return Staged(name, node, cache.path_of(name), "", 0, 0.0, 0)
         reasons: list[str] = []
         for attempt in range(1, self.policy.attempts + 1):
@@ -246,6 +250,8 @@ class Stager:
             for rep in sources:
                 try:
                     copied = self._copy(dataset, rep, cache, job_id)
+                except CacheWriteError:  # this node's cache failed (full, read-only): no retry or source helps
+                    raise
                 except CacheFull as exc:
                     reasons.append(str(exc))
                     raise StageError(name, node, attempt, reasons) from exc
@@ -271,24 +277,26 @@ class Stager:
                          self.catalog.remove_replica, rep.dataset, rep.location)  # fmt: skip
 
     def _copy(self, dataset: Dataset, rep: Replica, cache: NodeCache, job_id: int = -1) -> int:
-        with self.guard():
-            for gone in cache.make_room(dataset.size, reserve=dataset.name):
-                self._record(f"evicting {gone!r} from {cache.node}", self.catalog.remove_replica, gone, cache.node)
+        """One copy from ``rep`` into ``cache``; a write the cache itself fails raises CacheWriteError."""
         final = cache.path_of(dataset.name)
+        with self.guard():  # evictions delete files: a read-only cache fails here
+            for gone in local_write(final, cache.make_room, dataset.size, reserve=dataset.name):
+                self._record(f"evicting {gone!r} from {cache.node}", self.catalog.remove_replica, gone, cache.node)
         tmp = final.with_name(f".{dataset.name}.{next(_ATTEMPTS)}.partial")  # one per attempt: an abandoned
         # reader that wakes up later removes its own file, never a retry's
         try:
-            final.parent.mkdir(parents=True, exist_ok=True)  # a cache folder wiped while we run is made again
+            local_write(final, final.parent.mkdir, parents=True, exist_ok=True)  # a folder wiped is made again
             got, size = self._watched_copy(rep.uri, tmp, job_id)
             if got != dataset.checksum:
                 raise ChecksumMismatch(f"checksum mismatch: expected {dataset.checksum}, got {got} ({size} bytes)")
-            tmp.chmod(READ_ONLY)
-            tmp.replace(final)
+            local_write(tmp, tmp.chmod, READ_ONLY)
+            local_write(final, tmp.replace, final)
         except BaseException:
             cache.unreserve(dataset.name)  # the room held for this copy is free again
             raise
         finally:
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # a read-only cache keeps it: the error to tell is the write's
+                tmp.unlink(missing_ok=True)
         with self.guard():
             cache.add(dataset.name, size)
             replica = Replica(dataset.name, cache.node, str(final))

@@ -3,6 +3,7 @@ at once, even when the read is stuck in the kernel."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
@@ -12,6 +13,7 @@ from typing import Any
 
 import fsspec
 
+from hal.data.cache import local_write
 from hal.data.catalog import CHUNK
 
 WATCH_EVERY = 0.1  # s between looks at a running copy (cancel, server stop, stall)
@@ -38,15 +40,20 @@ def watched_copy(
             with fsspec.open(uri, "rb") as src:
                 if box["abandoned"]:
                     return
-                with tmp.open("wb") as dst:
+                dst = local_write(tmp, tmp.open, "wb")  # the cache's own failures: CacheWriteError
+                try:
                     while chunk := src.read(chunk_size):
                         if box["abandoned"]:
                             return
                         check_stop()  # between chunks too: a fast copy may beat the watcher
                         digest.update(chunk)
-                        dst.write(chunk)
+                        local_write(tmp, dst.write, chunk)
                         size += len(chunk)
                         box["last"] = time.monotonic()
+                    local_write(tmp, dst.close)  # its last bytes are written here: a full disk may say so now
+                finally:
+                    with contextlib.suppress(OSError):  # after a failed write: that error is the one to tell
+                        dst.close()
             box["result"] = (f"sha256:{digest.hexdigest()}", size)
         except BaseException as exc:  # handed to the watching thread
             box["error"] = exc
