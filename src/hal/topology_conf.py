@@ -109,7 +109,7 @@ def _expand(hosts: str, lineno: int) -> list[str]:
     try:
         return expand(hosts)
     except ValueError as exc:
-        raise TopologyConfError(f"line {lineno}: {exc}") from exc
+        raise TopologyConfError(f"line {lineno}: invalid hostlist: {exc}") from exc
 
 
 def _block_sizes(lineno: int, rec: dict[str, str]) -> list[int]:
@@ -142,6 +142,8 @@ def _blocks(
         seen = first.setdefault(rec["blockname"], lineno)
         if seen != lineno:
             raise TopologyConfError(f"line {lineno}: block {rec['blockname']!r} is already defined at line {seen}")
+        if "nodes" not in rec:  # accepted without a word, while a switch without nodes was refused (QA)
+            raise TopologyConfError(f"line {lineno}: block {rec['blockname']!r} has no Nodes=")
     owner = _owner(entries, "blockname", node_names)
     if sizes:
         counts: dict[str, int] = {}

@@ -119,10 +119,10 @@ def build(opts: ServerOptions) -> tuple[Controller, Any, Store, Executor]:
     store = Store(opts.database or sqlite_url(home / "hal.db"))
     bootstrap_token(store, home)
     machine = Machine.load(opts.cluster)
+    has_tree = machine.cluster.topology is not None
+    profile = Profile.server_default(has_tree)  # a profile file changes only the keys it sets
     if opts.profile:
-        profile = Profile.read(opts.profile, machine.cluster.topology is not None)
-    else:  # a cluster file that describes its tree asks for placement on it (and --switches/--segment work)
-        profile = Profile(order="multifactor", placement="topology" if machine.cluster.topology else "firstfit")
+        profile = Profile.read(opts.profile, has_tree, base=profile)
     log.info(
         "profile%s: order %s, backfill %s (%s), placement %s%s", f" {opts.profile}" if opts.profile else " (default)",
         profile.order, profile.backfill, profile.backfill_order, profile.placement,

@@ -65,7 +65,8 @@ def build(names: list[str] | None = None) -> typer.Typer:
             app.add_typer(target, name=name)
         else:
             settings: dict[str, Any] = getattr(module, "CONTEXT", {})  # e.g. what follows a script is its own
-            app.command(name, context_settings=settings or None)(target)
+            cls = getattr(module, "COMMAND_CLASS", None)  # e.g. sbatch's --exclusive[=VALUE], beyond click's forms
+            app.command(name, context_settings=settings or None, cls=cls)(target)
     return app
 
 

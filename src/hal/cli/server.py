@@ -79,7 +79,8 @@ def server(
         raise fail(f"unknown runtime predictor {estimate!r}; choose one of {', '.join(PREDICTORS)}")
     try:  # the cluster file and the profile, before anything is created in --home
         machine = Machine.load(cluster)
-        tuned = Profile.read(profile, machine.cluster.topology is not None).estimate if profile is not None else ""
+        tree = machine.cluster.topology is not None
+        tuned = Profile.read(profile, tree, base=Profile.server_default(tree)).estimate if profile is not None else ""
     except ValueError as exc:  # ClusterFileError is one
         raise fail(str(exc)) from None
     if tuned and tuned != estimate:  # the predictions the profile's weights were tuned on

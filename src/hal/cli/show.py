@@ -38,7 +38,7 @@ def _lines(j: dict[str, Any], node_cpus: int = 0) -> list[str]:
         f"   RunTime={duration(j['elapsed'])} TimeLimit={duration(j['time_limit'])}",
         f"   SubmitTime={stamp(j['submit_time'])}"
         f" EligibleTime={_eligible(j)}"
-        f" StartTime={stamp(j['start_time'])} EndTime={stamp(j['end_time'])}",
+        f" StartTime={stamp(j['start_time'])} EndTime={stamp(_end(j))}",
         f"   Partition={j['partition']} NodeList={j['nodelist'] or '(null)'}"
         + (f" Features={'&'.join(j['features'])}" if j.get("features") else "")
         + (f" ReqNodeList={compress(j['req_nodelist'])}" if j.get("req_nodelist") else "")
@@ -106,8 +106,20 @@ def show(job: Annotated[str, typer.Argument(help="job id (12, 12_3)")], json_out
             return
         node_cpus = max((int(n.get("cpus", 0)) for n in c.nodes().get("nodes", [])), default=0)  # as hal queue
     for j in rec.get("tasks") or [rec]:
-        out.print("\n".join(_lines(j, node_cpus)), highlight=False, markup=False)
-        out.print()
+        _print(j, node_cpus)
+
+
+def _print(j: dict[str, Any], node_cpus: int) -> None:
+    """Piped, each Key=Value stays whole on its line (grep, awk), as scontrol prints it; folded in a terminal."""
+    out.print("\n".join(_lines(j, node_cpus)), highlight=False, markup=False, soft_wrap=not out.is_terminal)
+    out.print()
+
+
+def _end(j: dict[str, Any]) -> float | None:
+    """Its end, or while it runs the end its time limit sets (Slurm's EndTime: start + TimeLimit)."""
+    if j.get("end_time") is None and j["state"] in ("RUNNING", "CONFIGURING") and j.get("start_time"):
+        return float(j["start_time"]) + float(j["time_limit"]) if j.get("time_limit") else None
+    return j.get("end_time")
 
 
 WAITING_ON_OTHERS = ("Dependency", "DependencyNeverSatisfied", "JobHeldUser", "JobHeldAdmin")

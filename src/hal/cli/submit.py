@@ -10,13 +10,35 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
+import click
 import typer
+from typer.core import TyperCommand
 
 from hal.cli.common import err, fail, out
 from hal.cli.live import JsonOpt, client, emit_json, stamp
 
 Opt = typer.Option
 CONTEXT = {"allow_interspersed_args": False}  # sbatch: what follows the script is the script's, options too
+
+
+class SubmitCommand(TyperCommand):
+    """sbatch's --exclusive takes an optional value only after '=' (--exclusive=user): a click flag refuses one,
+    and an option with an optional value would take the script's name as it. Before the script, the '=' form
+    becomes the hidden --exclusive-mode=VALUE; words after the script are the script's own and stay as typed."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        valued = {n for p in self.params if isinstance(p, click.Option) and not p.is_flag for n in p.opts}
+        words, i = list(args), 0
+        while i < len(words) and words[i].startswith("-") and words[i] not in ("-", "--"):
+            if words[i].startswith("--exclusive="):
+                words[i] = "--exclusive-mode=" + words[i].partition("=")[2]
+            elif words[i] in valued:
+                i += 1  # its value is the next word
+            i += 1
+        return super().parse_args(ctx, words)
+
+
+COMMAND_CLASS = SubmitCommand
 
 
 def submit(
@@ -63,7 +85,15 @@ def submit(
     kill_on_invalid_dep: Annotated[
         str | None, Opt("--kill-on-invalid-dep", help="yes: cancel it once a dependency can never be met")
     ] = None,
-    exclusive: Annotated[bool, Opt("--exclusive")] = False,
+    exclusive: Annotated[
+        bool,
+        Opt(
+            "--exclusive",
+            help="whole nodes; =user, =mcs and =topo (Slurm's) also get whole nodes here: stricter than sharing "
+            "with your own jobs only, and not a whole switch or block",
+        ),
+    ] = False,
+    exclusive_mode: Annotated[str | None, Opt("--exclusive-mode", hidden=True)] = None,  # --exclusive=VALUE
     hold: Annotated[bool, Opt("--hold", "-H", help="submit held: it starts only after hal release")] = False,
     chdir: Annotated[str | None, Opt("--chdir", "-D")] = None,
     export: Annotated[str | None, Opt("--export", help="ALL (default), NONE, or NAME[=value],...")] = None,
@@ -112,7 +142,8 @@ def submit(
         "nodelist": nodelist, "exclude": exclude, "chdir": str(Path(chdir).resolve()) if chdir else None,
         "time": time, "partition": partition, "account": account, "qos": qos, "output": output, "error": error,
         "dependency": dependency, "array": array, "begin": begin, "requeue": requeue or None,
-        "exclusive": exclusive or None, "hold": hold or None, "export": export,
+        "exclusive": exclusive_mode if exclusive_mode is not None else exclusive or None, "hold": hold or None,
+        "export": export,
         "no-requeue": no_requeue or None, "nice": nice, "comment": comment, "open-mode": open_mode,
         "mail-type": mail_type, "mail-user": mail_user, "signal": signal, "test-only": test_only or None,
         "kill-on-invalid-dep": kill_on_invalid_dep,
@@ -184,6 +215,8 @@ def input_environment(env: Mapping[str, str]) -> dict[str, str | bool]:
     """The options SBATCH_PARTITION, SBATCH_TIMELIMIT, ... set (flags when set to anything but 0)."""
     got: dict[str, str | bool] = {opt: env[f"SBATCH_{k}"] for k, opt in SBATCH_ENV.items() if env.get(f"SBATCH_{k}")}
     got |= {opt: True for k, opt in SBATCH_FLAGS.items() if env.get(f"SBATCH_{k}", "0") not in ("", "0")}
+    if env.get("SBATCH_EXCLUSIVE", "").lower() in ("user", "mcs", "topo"):  # sbatch's values, as --exclusive=
+        got["exclusive"] = env["SBATCH_EXCLUSIVE"].lower()
     return got
 
 

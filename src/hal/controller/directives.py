@@ -14,6 +14,7 @@ from hal.controller.option_values import (
     DirectiveError,
     comment_option,
     early_signal,
+    exclusive_option,
     int_option,
     mem_option,
     open_mode_option,
@@ -155,9 +156,9 @@ def parse_args(words: list[str], where: str) -> dict[str, str]:
         else:
             raise DirectiveError(f"{where}: unexpected word {word!r} (options look like --name=value)")
         if key in FLAGS:
-            if eq:
+            if eq and key != "exclusive":  # sbatch's --exclusive[=user|mcs|topo] (exclusive_option reads it)
                 raise DirectiveError(f"{where}: --{key} takes no value")
-            out[key] = "1"
+            out[key] = value if eq else "1"
         elif key in VALUED:
             if not eq:
                 if i + 1 >= len(words):
@@ -318,6 +319,7 @@ def build_request(
     if len(name) > MAX_NAME or any(ord(ch) < 32 for ch in name):
         raise DirectiveError(f"--job-name: at most {MAX_NAME} characters, no control characters")
     array, limit = parse_array(options["array"]) if "array" in options else (None, None)
+    exclusive, exclusive_notes = exclusive_option(options)
     req = JobRequest(
         script=script,
         name=name,
@@ -335,7 +337,7 @@ def build_request(
         array_limit=limit,
         begin=parse_begin(options["begin"], now) if "begin" in options else None,
         requeue="requeue" in options and "no-requeue" not in options,
-        exclusive="exclusive" in options or mem_node == 0,  # --mem=0: all of each node's memory
+        exclusive=exclusive or mem_node == 0,  # --mem=0: all of each node's memory
         hold="hold" in options,
         nice=int_option(options, "nice", 0, -10000) or 0,
         workdir=options.get("chdir", workdir),
@@ -352,7 +354,8 @@ def build_request(
         kill_invalid_dep=yes_no(options, "kill-on-invalid-dep"),
         signal=options.get("signal", "") if early_signal(options.get("signal", "")) else "",
         notes=unacted_notes(options, IGNORED_VALUED | IGNORED_FLAGS)
-        + (WHOLE_MEMORY if mem_node == 0 and "exclusive" not in options else []),
+        + exclusive_notes
+        + (WHOLE_MEMORY if mem_node == 0 and not exclusive else []),
         **placement_options(options),
     )
     problem = env_problem(req.env)  # it was accepted, stored with every array task, and failed at launch (E2BIG)

@@ -146,8 +146,14 @@ def int_option(options: dict[str, str], key: str, default: int | None, low: int 
     if key not in options:
         return default
     text = options[key]
-    if key == "nodes" and "-" in text[1:]:
-        text = text.split("-", 1)[0]  # a range: the minimum is what we plan with
+    if key == "nodes" and "-" in text[1:]:  # a range: the minimum is what we plan with
+        text, _, most = text.partition("-")
+        if not most.strip().isdigit():
+            raise DirectiveError(f"--{key}={options[key]!r} is not a whole number or a range MIN-MAX")
+        if text.strip().isdigit() and int(most) < int(text):  # Slurm refuses it; it ran on the minimum
+            raise DirectiveError(
+                f"--{key}={options[key]}: the minimum node count ({text}) is over the maximum ({most})"
+            )
     try:
         value = int(text)
     except ValueError:
@@ -183,6 +189,27 @@ def open_mode_option(options: dict[str, str]) -> str:
     if mode not in ("append", "truncate"):
         raise DirectiveError(f"--open-mode={mode}: use append or truncate")
     return mode
+
+
+EXCLUSIVE = {
+    "1": "",
+    "user": "--exclusive=user: HAL gives the job whole nodes, shared with no job, not even your own (stricter than "
+    "Slurm's; HAL cannot share a node with one user's jobs only)",
+    "mcs": "--exclusive=mcs: HAL gives the job whole nodes, shared with no job (stricter than Slurm's; HAL has no "
+    "MCS labels)",
+    "topo": "--exclusive=topo: HAL applies node exclusivity (whole nodes), not a whole switch or block to itself",
+}
+
+
+def exclusive_option(options: dict[str, str]) -> tuple[bool, list[str]]:
+    """sbatch's --exclusive[=user|mcs|topo]: whole nodes, and the note saying how a value is honoured."""
+    value = options.get("exclusive")
+    if value is None:
+        return False, []
+    if value.strip().lower() not in EXCLUSIVE:
+        raise DirectiveError(f"--exclusive={value}: use --exclusive, or =user, =mcs or =topo as in Slurm")
+    note = EXCLUSIVE[value.strip().lower()]
+    return True, [note] if note else []
 
 
 WHOLE_MEMORY = ["--mem=0 asks for all of each node's memory (Slurm's meaning): the job gets whole nodes"]

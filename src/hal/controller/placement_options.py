@@ -26,6 +26,8 @@ def placement_options(options: dict[str, str]) -> dict[str, Any]:
         raise DirectiveError(f"{both[0]!r} is both an --input-data and an --output-data; an output is a new dataset")
     if options.get("switches"):
         count, at, wait = options["switches"].partition("@")
+        if at and not count.strip():  # it said "--switches='' is not a whole number"
+            raise DirectiveError(f"--switches={options['switches']}: give the switch count before @ (e.g. 1@{wait})")
         if at and not wait:
             raise DirectiveError(f"--switches={options['switches']}: give the wait after @ (e.g. 1@30:00), or no @")
         out["switches"] = int_option({"switches": count}, "switches", None)

@@ -23,13 +23,22 @@ def pending_reason(ctl: Any, job_id: int) -> str:
         if down:  # it asked for nodes an administrator drained (-w)
             return f"ReqNodeNotAvail, UnavailableNodes:{compress(down)}"
         if spec is not None and (spec.switches or spec.segment or spec.topology_required):
-            return str(topology_reason(ctl.sched, job_id) or ctl.sched.reason_of(job_id).value)
+            # drains first: "Topology" says free nodes exist, while only an administrator's resume helps (QA)
+            drained = drain_reason(ctl, job_id)
+            return drained or str(topology_reason(ctl.sched, job_id) or ctl.sched.reason_of(job_id).value)
         reason = str(ctl.sched.reason_of(job_id).value)
-        item = ctl.sched.queue.get(job_id) if ctl.drained and reason in ("Resources", "Priority") else None
-        if item is not None and ctl.book.drain_blocks(item.req):  # no forecast start either: say why (QA)
-            down = [
-                n for n, ok in zip(ctl.table.names, ctl.book.allowed(item.req), strict=True) if ok and n in ctl.drained
-            ]
-            return f"ReqNodeNotAvail, UnavailableNodes:{compress(down)}"
+        if reason in ("Resources", "Priority"):  # no forecast start either: say why (QA)
+            return drain_reason(ctl, job_id) or reason
         return reason
     return "None"
+
+
+def drain_reason(ctl: Any, job_id: int) -> str | None:
+    """Slurm's ReqNodeNotAvail naming the drained nodes the job may use, when only their drain keeps it from
+    ever fitting (its switches, segments or required level included), else None."""
+    item = ctl.sched.queue.get(job_id) if ctl.drained else None
+    if item is None or not ctl.book.drain_blocks(item.req):
+        return None
+    allowed = ctl.book.allowed(item.req)
+    down = [n for n, ok in zip(ctl.table.names, allowed, strict=True) if ok and n in ctl.drained]
+    return f"ReqNodeNotAvail, UnavailableNodes:{compress(down)}"

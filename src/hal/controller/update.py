@@ -173,6 +173,13 @@ def _changed(
     req = dataclasses.replace(lv.request, **attrs)
     if "nodes" in attrs and req.tasks < (req.nodes or 1):
         raise SubmitError(f"job {_ref(lv)}: NumNodes={req.nodes} with NumTasks={req.tasks}; set NumTasks too")
+    if "tasks" in attrs and req.tasks < (req.nodes or 1):
+        raise SubmitError(f"job {_ref(lv)}: NumTasks={req.tasks} with NumNodes={req.nodes}; set NumNodes too")
+    if req.segment and (req.nodes or 1) % req.segment:  # as sbatch --segment refuses it
+        raise SubmitError(
+            f"job {_ref(lv)}: NumNodes={req.nodes} is not a multiple of its --segment={req.segment} (each group of "
+            f"{req.segment} nodes stays inside one block)"
+        )
     if req.node_names and req.nodes is not None and req.nodes > len(req.node_names):
         raise SubmitError(f"job {_ref(lv)}: NumNodes={req.nodes} with {len(req.node_names)} nodes in ReqNodeList")
     if set(req.node_names) & set(req.exclude_nodes):
@@ -210,7 +217,11 @@ def _changed(
         if _reaches(ctl, [j for _, j, _ in deps], lv.job_id):  # Slurm's ESLURM_CIRCULAR_DEPENDENCY
             raise SubmitError(f"circular dependency: job {_ref(lv)} would wait for jobs that wait for it")
     if lv.state == "PENDING":
-        why = ctl._impossible(request_of(spec_of(lv.job_id, req, lv.user, now, ()), ctl.table.space))
+        try:
+            spec = spec_of(lv.job_id, req, lv.user, now, ())
+        except ValueError as exc:  # the engine's own checks of a job: a refusal, never a server error
+            raise SubmitError(f"cannot apply that update: {exc}") from None
+        why = ctl._impossible(request_of(spec, ctl.table.space))
         if why is not None:
             raise SubmitError(f"job {_ref(lv)} could never run on this cluster after that update: {why}")
     return req, deps

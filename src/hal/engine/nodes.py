@@ -205,10 +205,25 @@ class NodeBook:
                 room = (mask & (full >= per).all(axis=1)).astype(np.int64)
             else:
                 room = np.where(mask, (full[:, used] // per[used]).min(axis=1), 0)
-            told = self.select.why(req, room, req.nodes or req.tasks)
+            told = self._required_why(req, room) or self.select.why(req, room, req.nodes or req.tasks)
             if told:
                 return told
         return "the request does not fit the partition's nodes"
+
+    def _required_why(self, req: Request, room: npt.NDArray[np.int64]) -> str | None:
+        """--topology required=LEVEL smaller than the job, named before its --segment: -N8 --segment=4 with
+        required=block on 4-node blocks was blamed on its segments, which the machine holds (QA)."""
+        index = getattr(self.select, "index", None)
+        level = index.level(req.topology_required) if index is not None and req.topology_required else None
+        if index is None or level is None or level > index.span_top:
+            return None
+        units, biggest = req.nodes or req.tasks, int(index.sums(level, room).max())
+        what = "nodes" if req.nodes else "tasks"
+        return (
+            f"needs {units} {what} within one {req.topology_required}; the largest has {biggest}"
+            if biggest < units
+            else None
+        )
 
     def _selected(self, req: Request, room: npt.NDArray[np.int64], units: int, per: Matrix) -> NodeAlloc | None:
         assert self.select is not None

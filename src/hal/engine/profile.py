@@ -128,16 +128,18 @@ class Profile:
         return order
 
     @staticmethod
-    def read(path: Path, has_tree: bool) -> Profile:
+    def read(path: Path, has_tree: bool, base: Profile | None = None) -> Profile:
         """A profile file, for a cluster with or without a topology tree: a file that does not say where to
         place jobs places them on the tree when there is one (as the default profile does), so a profile from
-        `hal tune` does not silently turn topology placement (and --switches/--segment) off."""
+        `hal tune` does not silently turn topology placement (and --switches/--segment) off. With ``base`` (the
+        server's default profile), every key the file leaves out is the base's: a file setting only
+        max_switch_wait turned the server's multifactor order into fcfs (QA)."""
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise ValueError(f"cannot read the profile {path}: {exc}") from None
         try:
-            profile = Profile.from_toml(text)
+            profile = Profile.from_toml(text, base)
             sched = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ValueError(f"{path}: not valid TOML: {exc}") from None
@@ -156,16 +158,29 @@ class Profile:
         return self
 
     @staticmethod
-    def from_toml(text: str) -> Profile:
+    def from_toml(text: str, base: Profile | None = None) -> Profile:
+        """The profile a TOML text gives; the keys it leaves out are ``base``'s (the built-in defaults without
+        one). The base's order arguments stay only with its order: they mean nothing to another one."""
         data = tomllib.loads(text)
         sched = data.get("scheduler", data)
         allowed = {f.name for f in fields(Profile)}
         unknown = set(sched) - allowed - {"order_args"}
         if unknown:
             raise ValueError(f"unknown profile keys {sorted(unknown)}; allowed: {sorted(allowed)}")
+        given = "order_args" in sched or "order_args" in data
         args = dict(sched.get("order_args", data.get("order_args", {})))
         values = {k: v for k, v in sched.items() if k in allowed and k != "order_args"}
-        return Profile(order_args=args, **values)
+        if base is None:
+            return Profile(order_args=args, **values)
+        if not given and values.get("order", base.order) == base.order:
+            args = dict(base.order_args)
+        return replace(base, order_args=args, **values)
+
+    @staticmethod
+    def server_default(has_tree: bool) -> Profile:
+        """What `hal server` schedules with when no profile says otherwise: Slurm's multifactor priority, and
+        placement on the cluster's tree when it describes one (so --switches/--segment work)."""
+        return Profile(order="multifactor", placement="topology" if has_tree else "firstfit")
 
     @staticmethod
     def parse(policy: str) -> Profile:

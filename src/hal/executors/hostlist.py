@@ -38,7 +38,7 @@ def compress(names: Iterable[str]) -> str:
 
 def compress_ordered(names: Iterable[str]) -> str:
     """compress() that keeps the names' order, so expand() gives them back as given: a job's node list in its
-    tasks' (topology) order, which SLURM_NODEID and SLURM_TASKS_PER_NODE index. Sorted names read as compress()."""
+    tasks' (topology) order, as HAL_NODELIST and HAL_TASKS_PER_NODE give it. Sorted names read as compress()."""
     names = list(names)
     text = compress(names)
     if expand(text) == names:
@@ -67,6 +67,14 @@ def compress_ordered(names: Iterable[str]) -> str:
         else:
             parts.append(prefix + "[" + ",".join(g[0] if len(g) == 1 else f"{g[0]}-{g[-1]}" for g in groups) + "]")
     return ",".join(parts)
+
+
+def listed(names: Sequence[str]) -> list[int]:
+    """The positions of ``names`` in the order compress() lists them (numbers sorted within each prefix): the
+    order of Slurm's SLURM_JOB_NODELIST, which SLURM_TASKS_PER_NODE and SLURM_NODEID follow."""
+    at = {name: i for i, name in enumerate(names)}
+    order = [at.get(name, -1) for name in expand(compress(names))]
+    return order if sorted(order) == list(range(len(names))) else list(range(len(names)))
 
 
 def ranges(numbers: Iterable[int]) -> str:
@@ -99,6 +107,7 @@ def _group_text(prefix: str, numbers: list[tuple[int, str]]) -> str:
 
 def expand(text: str) -> list[str]:
     """The inverse of compress: `n[0-2,5],x` -> n0 n1 n2 n5 x (zero padding kept)."""
+    _check_brackets(text)
     names: list[str] = []
     for part in _split_top(text):
         m = re.fullmatch(r"(.*?)\[([^\]]*)\](.*)", part)
@@ -122,6 +131,20 @@ def expand(text: str) -> list[str]:
 
 
 MAX_NAMES = 100_000  # hosts in one list: the most nodes a cluster file may have
+
+
+def _check_brackets(text: str) -> None:
+    """Unbalanced or nested brackets are a typo, not a node name: `n[01-08` was taken as one (unknown) host and
+    `n[01-08]],n[09-16]` expanded into names no node has."""
+    depth = 0
+    for ch in text:
+        depth += (ch == "[") - (ch == "]")
+        if depth < 0:
+            raise ValueError(f"{text!r}: a ']' without its '['")
+        if depth > 1:
+            raise ValueError(f"{text!r}: a '[' inside brackets")
+    if depth:
+        raise ValueError(f"{text!r}: a '[' without its ']'")
 
 
 def _split_top(text: str) -> list[str]:

@@ -140,13 +140,16 @@ def job_environment(spec: LaunchSpec, base: Mapping[str, str]) -> dict[str, str]
 def slurm_variables(spec: LaunchSpec) -> dict[str, str]:
     names = [s.node for s in spec.shares]
     first = spec.shares[0] if spec.shares else NodeShare("localhost", ())
-    nodelist = hostlist.compress_ordered(names)  # in the tasks' order: SLURM_NODEID and TASKS_PER_NODE index it
+    # SLURM_*: the sorted list the job's records show, as Slurm exports it, with the per-node counts and the node
+    # id following it; HAL_*: the tasks' (topology) rank order, which `hal run` places ranks in
+    order = hostlist.listed(names)
+    nodelist = hostlist.compress(names)
     per_node = tasks_per_node(spec.shares, spec.ntasks, spec.cpus_per_task)
     submit_dir = str((spec.submit_dir or spec.workdir).absolute())
     v: dict[str, str] = {
         "JOB_ID": str(spec.job_id),
         "JOB_NAME": spec.name,
-        "NODELIST": nodelist,
+        "NODELIST": hostlist.compress_ordered(names),
         "NNODES": str(len(names)),
         "NTASKS": str(spec.ntasks),
         "CPUS_PER_TASK": str(spec.cpus_per_task),
@@ -179,15 +182,15 @@ def slurm_variables(spec: LaunchSpec) -> dict[str, str]:
         "SLURM_NPROCS": v["NTASKS"],
         "SLURM_CPUS_PER_TASK": v["CPUS_PER_TASK"],
         "SLURM_CPUS_ON_NODE": str(first.allocated),
-        "SLURM_JOB_CPUS_PER_NODE": hostlist.counts([s.allocated for s in spec.shares]),
-        "SLURM_TASKS_PER_NODE": hostlist.counts(per_node),
+        "SLURM_JOB_CPUS_PER_NODE": hostlist.counts([spec.shares[i].allocated for i in order]),
+        "SLURM_TASKS_PER_NODE": hostlist.counts([per_node[i] for i in order]),
         "SLURM_SUBMIT_DIR": submit_dir,
         "SLURM_SUBMIT_HOST": socket.gethostname(),
         "SLURM_JOB_PARTITION": spec.partition,
         "SLURM_JOB_ACCOUNT": spec.account,
         "SLURM_JOB_USER": spec.user,
         "SLURMD_NODENAME": first.node,
-        "SLURM_NODEID": "0",
+        "SLURM_NODEID": str(order.index(0)) if order else "0",  # the batch shell's node: the first share
         "SLURM_PROCID": "0",
         "SLURM_LOCALID": "0",
         "ENVIRONMENT": "BATCH",

@@ -108,6 +108,10 @@ def test_gpu_options_give_each_task_its_share() -> None:
         ("#!/bin/sh\n#SBATCH -N 2 --gres=gpu:8 --gpus=24\n", "--gres and --gpus: ask for GPUs with one of them"),
         ("#!/bin/sh\n#SBATCH -n 4 -G 6\n", "6 GPUs over 4 tasks"),
         ("#!/bin/sh\n#SBATCH -N 2 --switches=1@\n", "give the wait after @"),
+        ("#!/bin/sh\n#SBATCH -N 2 --switches=@5\n", "--switches=@5: give the switch count before @ (e.g. 1@5)"),
+        ("#!/bin/sh\n#SBATCH -N8-4\n", "--nodes=8-4: the minimum node count (8) is over the maximum (4)"),
+        ("#!/bin/sh\n#SBATCH --nodes=2-x\n", "--nodes='2-x' is not a whole number"),
+        ("#!/bin/sh\n#SBATCH --exclusive=sometimes\n", "--exclusive=sometimes: use --exclusive, or =user, =mcs or"),
         ("#!/bin/sh\n#SBATCH --segment=2\n", "--segment=2 needs -N/--nodes, a multiple of 2"),
         ("#!/bin/sh\n#SBATCH -N 2 -n 3 --gpus-per-node=2\n", "4 GPUs over 3 tasks"),
         ("#!/bin/sh\n#SBATCH --begin=someday\n", "--begin='someday'"),
@@ -241,3 +245,17 @@ def test_data_options_given_twice_both_count() -> None:
     assert (req.inputs, req.outputs) == (["a", "b", "c"], ["o"])
     assert parse_args(["--input-data", "a", "--input-data=b"], "cli") == {"input-data": "a,b"}
     assert parse_args(["--time=5", "--time=6"], "cli") == {"time": "6"}  # the rest: the last one, as sbatch
+
+
+def test_exclusive_takes_slurms_values() -> None:
+    """QA: #SBATCH --exclusive=user/topo/mcs refused the script ("takes no value"). HAL cannot share a node with
+    only the same user's jobs, nor keep a whole switch to one job: each gets whole nodes, with a note."""
+    plain = build_request("#!/bin/sh\n#SBATCH --exclusive\ntrue\n", {}, {}, "/", 0.0)
+    assert plain.exclusive and plain.notes == []
+    for value, said in [("user", "stricter than Slurm's"), ("mcs", "stricter than Slurm's"), ("topo", "not a whole")]:
+        req = build_request(f"#!/bin/sh\n#SBATCH --exclusive={value}\ntrue\n", {}, {}, "/", 0.0)
+        assert req.exclusive, value
+        (note,) = req.notes
+        assert note.startswith(f"--exclusive={value}: ") and "whole nodes" in note and said in note, note
+    assert build_request("#!/bin/sh\ntrue\n", {"exclusive": "topo"}, {}, "/", 0.0).exclusive  # the API's form
+    assert parse_args(["--exclusive=user", "-N2"], "x") == {"exclusive": "user", "nodes": "2"}

@@ -123,3 +123,19 @@ def test_a_profile_file_without_placement_keeps_the_tree_placement(tmp_path: Pat
         Profile.read(path, has_tree=False)
     with pytest.raises(ValueError, match="cannot read the profile"):
         Profile.read(tmp_path / "missing.toml", has_tree=False)
+
+
+def test_keys_a_profile_file_leaves_out_keep_the_servers_defaults(tmp_path: Path) -> None:
+    """QA: a file setting only max_switch_wait = 20 turned the server's multifactor order into fcfs."""
+    from hal.engine.profile import Profile
+
+    path = tmp_path / "p.toml"
+    path.write_text("max_switch_wait = 20\n")
+    base = Profile.server_default(has_tree=True)
+    got = Profile.read(path, has_tree=True, base=base)
+    assert (got.order, got.placement, got.max_switch_wait) == ("multifactor", "topology", 20)
+    path.write_text('[scheduler]\norder = "sjf"\n')  # what it sets wins; the rest is still the server's
+    assert Profile.read(path, has_tree=False, base=Profile.server_default(False)) == Profile(order="sjf")
+    assert Profile.read(path, has_tree=False).order == "sjf"  # without a base: the built-in defaults, as before
+    path.write_text('order = "multifactor"\n[order_args]\nweight_age = 2.0\n')
+    assert Profile.read(path, has_tree=True, base=base).order_args == {"weight_age": 2.0}

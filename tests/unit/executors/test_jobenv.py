@@ -162,16 +162,28 @@ def test_gpus_per_task_gives_each_task_its_own_gpus() -> None:
     assert typed == seen  # QA: --gpus-per-task=a100:1 gave every task all the GPUs
 
 
-def test_node_list_keeps_the_tasks_topology_order() -> None:
-    """QA: tasks ran n001:2, n005:2, n003:1 (topology order) while SLURM_JOB_NODELIST said n[001,003,005] and
-    SLURM_TASKS_PER_NODE 2(x2),1, so a launcher reading both put two ranks on n003. The list now keeps the order."""
+def test_node_lists_are_sorted_as_slurm_exports_them_and_ranks_keep_the_topology_order() -> None:
+    """Tasks run n001:2, n005:2, n003:1 (topology order). QA: SLURM_JOB_NODELIST said n[001,005,003] while hal
+    show said n[001,003,005]; Slurm exports the sorted list, with SLURM_TASKS_PER_NODE and SLURM_NODEID following
+    it (a launcher reading both must not put two ranks on n003). HAL_NODELIST keeps the ranks' order."""
     shares = tuple(NodeShare(n, (0, 1), 0) for n in ("n001", "n005", "n003"))
+    shares = (*shares[:2], NodeShare("n003", (0,), 0, (), 1))
     env = job_environment(spec(shares=shares, ntasks=5), {})
-    assert env["SLURM_JOB_NODELIST"] == "n[001,005,003]" and env["SLURM_TASKS_PER_NODE"] == "2(x2),1"
-    assert hostlist.expand(env["SLURM_JOB_NODELIST"]) == ["n001", "n005", "n003"]
+    assert env["SLURM_JOB_NODELIST"] == env["SLURM_NODELIST"] == "n[001,003,005]"
+    assert env["SLURM_TASKS_PER_NODE"] == "2,1,2" and env["SLURM_JOB_CPUS_PER_NODE"] == "2,1,2"
+    assert env["SLURMD_NODENAME"] == "n001" and env["SLURM_NODEID"] == "0"
+    assert env["HAL_NODELIST"] == "n[001,005,003]" and env["HAL_TASKS_PER_NODE"] == "2(x2),1"
+    assert hostlist.expand(env["HAL_NODELIST"]) == ["n001", "n005", "n003"]
     tasks = place(shares, 5, 1, "block")
+    assert [shares[t.node].node for t in tasks] == ["n001", "n001", "n005", "n005", "n003"]  # ranks: tree order
     step = task_environment(env, shares, tasks, tasks[4])
-    assert step["SLURM_STEP_NODELIST"] == "n[001,005,003]" and step["SLURM_NODEID"] == "2"
+    assert step["SLURM_STEP_NODELIST"] == "n[001,003,005]" and step["SLURM_STEP_TASKS_PER_NODE"] == "2,1,2"
+    assert (step["SLURMD_NODENAME"], step["SLURM_NODEID"], step["SLURM_PROCID"]) == ("n003", "1", "4")
+    assert step["HAL_STEP_NODELIST"] == "n[001,005,003]" and step["HAL_NODEID"] == "2"
+    assert task_environment(env, shares, tasks, tasks[2])["SLURM_NODEID"] == "2"  # n005: third of the sorted list
+    late = job_environment(spec(shares=(shares[1], shares[0]), ntasks=2), {})  # the batch shell runs on n005
+    assert late["SLURMD_NODENAME"] == "n005" and late["SLURM_NODEID"] == "1"
+    assert hostlist.listed(["b2", "a1", "b1"]) == [2, 0, 1]  # compress keeps prefixes first-seen, sorts numbers
     assert hostlist.compress_ordered(["n001", "n002", "n003"]) == "n[001-003]"  # in order: the usual form
     for names in (["n001", "n002", "n005", "n006", "n003"], ["a1", "b1", "a2"], ["gpu9", "gpu10", "gpu8"]):
         assert hostlist.expand(hostlist.compress_ordered(names)) == names

@@ -95,6 +95,7 @@ def test_block_sizes_make_aligned_aggregations() -> None:
         ("SwitchName=s0 Nodes=dev[0-11]\nSwitchName=s3\n", "switch 's3' has neither Nodes= nor Switches="),
         ("SwitchName=a Nodes=dev[0-5]\nSwitchName=b Nodes=dev[6-11]\nSwitchName=t Switches=a,a,b\n", "listed twice"),
         ("BlockName=b1 Nodes=dev[0-11]\nBlockSizes=12\nBlockSizes=6\n", "line 3: BlockSizes= is already given"),
+        ("BlockName=b1\nBlockName=b2 Nodes=dev[0-11]\n", "line 1: block 'b1' has no Nodes="),  # QA: accepted
     ],
 )
 def test_errors(text: str, message: str) -> None:
@@ -204,3 +205,46 @@ def test_names_outside_the_cluster_are_ignored_with_a_warning(caplog: pytest.Log
     topo = parse_topology_conf("SwitchName=s0 Nodes=dev[0-11],login[1-2]\n", NODES)
     assert topo.paths[0] == ("s0",)
     assert "['login1', 'login2'] not in the cluster; ignored" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("nodes", "said"),
+    [
+        ("dev[0-11", r"line 2: invalid hostlist: 'dev\[0-11': a '\[' without its '\]'"),
+        ("dev[0-5]],dev[6-11]", r"line 2: invalid hostlist: 'dev\[0-5\]\],dev\[6-11\]': a '\]' without its '\['"),
+        ("dev[[0-11]]", r"line 2: invalid hostlist: .* a '\[' inside brackets"),
+    ],
+)
+def test_hostlist_syntax_errors_name_the_line(nodes: str, said: str) -> None:
+    """QA: Nodes=node[01-08 was read as one unknown node name (a warning), and node[01-08]],node[09-16] expanded
+    into garbage names: both are errors in the file, as Slurm reports them."""
+    with pytest.raises(TopologyConfError, match=said):
+        parse_topology_conf(f"# fabric\nSwitchName=s0 Nodes={nodes}\n", NODES)
+    with pytest.raises(TopologyConfError, match=said.replace("line 2", "line 1")):
+        parse_topology_conf(f"BlockName=b0 Nodes={nodes}\n", NODES)
+
+
+def test_a_required_level_smaller_than_the_job_is_named_before_its_segments() -> None:
+    """QA: -N8 --segment=4 --topology required=block on blocks of 4 said "needs 2 segments of 4 nodes ... the
+    machine holds at most 4": two segments fit the machine; required=block allows one 4-node block."""
+    from hal.engine.nodes import NodeBook
+    from hal.engine.plugins.topology import TopologySelector
+    from hal.engine.request import request_of
+    from hal.model.cluster import Cluster, NodeTable
+    from hal.model.job import JobSpec
+    from hal.model.resources import Resources
+
+    base = Cluster.uniform(16, Resources(cpus=2))
+    names = [n.name for n in base.nodes]
+    text = "".join(f"BlockName=b{i + 1} Nodes={','.join(names[4 * i : 4 * i + 4])}\n" for i in range(4))
+    topo = parse_topology_conf(text + "BlockSizes=4,8,16\n", names)
+    table = NodeTable.of(Cluster(base.nodes, base.partitions, topo))
+    book = NodeBook(table, selector=TopologySelector(topo))
+
+    def said(**kw: object) -> str:
+        return book.impossible(request_of(JobSpec(1, 0.0, tasks=8, nodes=8, **kw), table.space)) or ""  # type: ignore[arg-type]
+
+    assert said(segment=4, topology_required="block") == "needs 8 nodes within one block; the largest has 4"
+    assert said(segment=4, topology_required="block8") == ""  # two aligned blocks: it fits
+    assert said(topology_required="block") == "needs 8 nodes within one block; the largest has 4"
+    assert "a segment must fit inside one block" in said(segment=8)

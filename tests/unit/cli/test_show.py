@@ -1,0 +1,37 @@
+"""hal show's scontrol-style record: the end a running job's limit sets, and whole lines when piped."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from hal.cli import show as show_cli
+from hal.cli.live import stamp
+
+JOB: dict[str, Any] = {
+    "id": 7, "name": "t", "user": "al", "account": "", "qos": "normal", "state": "RUNNING", "reason": None,
+    "cause": "started", "exit_code": None, "signal": None, "restarts": 0, "requeue": False, "elapsed": 60.0,
+    "time_limit": 3600.0, "submit_time": 1000.0, "start_time": 1100.0, "end_time": None, "partition": "batch",
+    "nodelist": "n[001-002]", "req_tasks": 2, "req_cpus": 2, "req_nodes": 2, "alloc_cpus": 2, "workdir": "/w",
+    "stdout_path": "/w/o", "stderr_path": "/w/o",
+}  # fmt: skip
+
+
+def test_a_running_jobs_end_time_is_its_start_plus_its_limit() -> None:
+    """QA: EndTime=Unknown for a running job with a TimeLimit; Slurm shows start + limit."""
+    said = "\n".join(show_cli._lines(JOB))
+    assert f"StartTime={stamp(1100.0)} EndTime={stamp(4700.0)}" in said
+    assert "EndTime=Unknown" in "\n".join(show_cli._lines({**JOB, "time_limit": None}))  # no limit: unknown
+    ended = {**JOB, "state": "COMPLETED", "end_time": 1200.0}
+    assert f"EndTime={stamp(1200.0)}" in "\n".join(show_cli._lines(ended))
+
+
+def test_piped_output_keeps_each_line_whole(capsys: pytest.CaptureFixture[str]) -> None:
+    """QA: the long Topology Why= line broke after "span); " into an unindented line when piped."""
+    pending = {"state": "PENDING", "reason": "Topology", "nodelist": "", "start_time": None}
+    show_cli._print({**JOB, **pending, "predicted_start": 9000.0, "predicted_start_p90": 9900.0}, 0)
+    lines = capsys.readouterr().out.splitlines()
+    why = [line for line in lines if "Why=" in line]
+    assert len(why) == 1 and why[0].startswith("   Why=nodes are free") and why[0].endswith("at 90%)"), lines
+    assert all(line.startswith(("JobId=", "   ")) for line in lines if line), lines

@@ -1,0 +1,26 @@
+"""hal submit's command line reads sbatch's forms that click alone does not: --exclusive[=VALUE]."""
+
+from __future__ import annotations
+
+import typer
+
+from hal.cli.main import build
+from hal.cli.submit import input_environment
+
+
+def _params(*words: str) -> dict[str, object]:
+    group = typer.main.get_command(build(["submit"]))
+    assert isinstance(group, typer.core.TyperGroup)
+    return dict(group.commands["submit"].make_context("submit", list(words)).params)
+
+
+def test_exclusive_takes_a_value_after_equals_only() -> None:
+    """QA: --exclusive=user was refused ("does not take a value"); a bare --exclusive must not eat the script."""
+    got = _params("--exclusive=user", "-N", "2", "job.sh", "--exclusive=x")
+    assert (got["exclusive_mode"], got["script"], got["script_args"]) == ("user", "job.sh", ("--exclusive=x",))
+    got = _params("--exclusive", "job.sh")  # the script's own words are never rewritten
+    assert (got["exclusive"], got["exclusive_mode"], got["script"]) == (True, None, "job.sh")
+    assert _params("-J", "--exclusive=topo", "--wrap", "true")["job_name"] == "--exclusive=topo"  # a value
+    assert _params("--exclusive=", "--wrap", "true")["exclusive_mode"] == ""  # sent on: the server refuses it
+    assert input_environment({"SBATCH_EXCLUSIVE": "topo"}) == {"exclusive": "topo"}
+    assert input_environment({"SBATCH_EXCLUSIVE": "1"}) == {"exclusive": True}
