@@ -8,6 +8,10 @@ export HAL_HOME=${HAL_HOME:-$PWD/out/hal}
 unset HAL_URL HAL_TOKEN
 mkdir -p "$HAL_HOME" out/hal-jobs
 HAL="$PWD/$BIN/hal"
+# how long the demo's jobs sleep (s): long enough to watch in `hal queue`; the test of this script shortens them
+LONG_S=${DEMO_LONG_S:-20}
+TASK_S=${DEMO_TASK_S:-4}
+WIDE_S=${DEMO_WIDE_S:-30}
 PY="$PWD/$BIN/python"
 
 alive() {  # the server recorded in server.json answers /health
@@ -34,15 +38,15 @@ fi
 
 cd out/hal-jobs
 echo
-echo "\$ hal submit --wrap 'sleep 20' -J long -N 2"
-"$HAL" submit --wrap 'sleep 20' -J long -N 2
-echo "\$ hal submit --array 0-7%4 --wrap 'echo task \$SLURM_ARRAY_TASK_ID on \$HAL_NODELIST; sleep 4' -J sweep"
-SWEEP=$("$HAL" submit --parsable --array 0-7%4 --wrap 'echo task $SLURM_ARRAY_TASK_ID on $HAL_NODELIST; sleep 4' -J sweep)
+echo "\$ hal submit --wrap 'sleep $LONG_S' -J long -N 2"
+"$HAL" submit --wrap "sleep $LONG_S" -J long -N 2
+echo "\$ hal submit --array 0-7%4 --wrap 'echo task \$SLURM_ARRAY_TASK_ID on \$HAL_NODELIST; sleep $TASK_S' -J sweep"
+SWEEP=$("$HAL" submit --parsable --array 0-7%4 --wrap "echo task \$SLURM_ARRAY_TASK_ID on \$HAL_NODELIST; sleep $TASK_S" -J sweep)
 echo "Submitted batch job $SWEEP"
 echo "\$ hal submit --dependency afterok:$SWEEP --wrap 'cat slurm-${SWEEP}_*.out' -J report"
 "$HAL" submit --dependency "afterok:$SWEEP" --wrap "cat slurm-${SWEEP}_*.out" -J report
-echo "\$ hal submit --wrap 'sleep 30' -J wide -n 6 --time 2:00"
-"$HAL" submit --wrap 'sleep 30' -J wide -n 6 --time 2:00
+echo "\$ hal submit --wrap 'sleep $WIDE_S' -J wide -n 6 --time 2:00"
+"$HAL" submit --wrap "sleep $WIDE_S" -J wide -n 6 --time 2:00
 sleep 1
 echo
 echo "\$ hal queue"

@@ -122,15 +122,17 @@ def serve_cluster(tmp_path_factory: Any, name: str, cluster_toml: str) -> Iterat
 def wait_running(live: LiveServer, job: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if json.loads(live.cli("show", job, "--json", check=True).stdout)["state"] == "RUNNING":
+        if show(live, job)["state"] == "RUNNING":
             return
         time.sleep(0.1)
     raise AssertionError(f"job {job} never ran")
 
 
 def show(live: LiveServer, job: str) -> dict[str, Any]:
-    """`hal show JOB --json`: the job's record."""
-    return dict(json.loads(live.cli("show", job, "--json", check=True).stdout))
+    """The job's record as `hal show JOB --json` prints it (the SDK call it makes): polled in-process, as a CLI
+    process per poll kept a core busy and slowed the server under test (tests call `hal show` where they test it)."""
+    with live.client() as c:
+        return dict(json.loads(json.dumps(c.get(job, start=True), default=str)))
 
 
 def until_state(live: LiveServer, job: str, state: str, timeout: float = 30.0) -> dict[str, Any]:

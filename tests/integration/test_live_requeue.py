@@ -93,26 +93,30 @@ def test_a_requeue_survives_a_controller_kill_and_a_cancel_wins_over_it(tmp_path
         rec = json.loads(live.cli("show", job, "--json", check=True).stdout)
         assert rec["state"] == "COMPLETED" and rec["restarts"] == 1, rec
         assert (live.work / "runs.txt").read_text() == "run \nrun 1\n"
-        for first, then in (("requeue", "cancel"), ("cancel", "requeue")):
-            other = live.cli("submit", "--parsable", "--wrap", TRAPPED, check=True).stdout.strip()
+        orders = (("requeue", "cancel"), ("cancel", "requeue"))  # side by side: each job takes 3 s to stop
+        others = [live.cli("submit", "--parsable", "--wrap", TRAPPED, check=True).stdout.strip() for _ in orders]
+        for (first, then), other in zip(orders, others, strict=True):
             wait_running(live, other)
             live.cli(first, other, check=True)
             second = live.cli(then, other)
             if then == "requeue":
                 assert second.returncode != 0 and "being cancelled" in " ".join(second.stderr.split()), second.stderr
+        for (first, _), other in zip(orders, others, strict=True):
             live.cli("wait", other, "--timeout", "60")
             ended = json.loads(live.cli("show", other, "--json", check=True).stdout)
             assert ended["state"] == "CANCELLED" and ended["restarts"] == 0, (first, ended)
-        for asked in (["requeue", "cancel"], ["cancel"]):  # QA: across a kill -9, the cancel was forgotten
-            other = live.cli("submit", "--parsable", "--wrap", TRAPPED, check=True).stdout.strip()
+        asked = (["requeue", "cancel"], ["cancel"])  # QA: across a kill -9, the cancel was forgotten
+        others = [live.cli("submit", "--parsable", "--wrap", TRAPPED, check=True).stdout.strip() for _ in asked]
+        for verbs, other in zip(asked, others, strict=True):
             wait_running(live, other)
-            for verb in asked:
+            for verb in verbs:
                 live.cli(verb, other, check=True)
-            live.kill()
-            live.start()
+        live.kill()
+        live.start()
+        for verbs, other in zip(asked, others, strict=True):
             live.cli("wait", other, "--timeout", "60")
             ended = json.loads(live.cli("show", other, "--json", check=True).stdout)
-            assert ended["state"] == "CANCELLED" and ended["restarts"] == 0, (asked, ended)
+            assert ended["state"] == "CANCELLED" and ended["restarts"] == 0, (verbs, ended)
     finally:
         live.stop()
 

@@ -21,6 +21,7 @@ def test_every_demo_job_completes(tmp_path: Path) -> None:
     home = tmp_path / "home"
     env = {k: v for k, v in os.environ.items() if not k.startswith("HAL_")}
     env.update(HAL_HOME=str(home), HAL_PORT=str(free_port()))
+    env.update(DEMO_LONG_S="4", DEMO_TASK_S="1", DEMO_WIDE_S="5")  # the same jobs, shorter (50 s -> 10 s)
     shown = subprocess.run(
         ["bash", "examples/live-demo.sh"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
     )
