@@ -145,12 +145,15 @@ class Client:
                 time.sleep(1.0)
                 self._reconnect()
 
-    def get(self, job: int | str, start: bool = False) -> dict[str, Any]:
-        """A job (an array's summary); ``start``: with a pending job's forecast start (p50, p90)."""
-        params = {"start": True} if start else None
-        return dict(self._call("GET", f"/v1/jobs/{job}", params=params).json())
+    def get(self, job: int | str, start: bool = False, duplicates: bool = False) -> dict[str, Any]:
+        """A job (an array's summary); ``start``: with a pending job's forecast start (p50, p90); ``duplicates``:
+        with its earlier attempts, if it was requeued (``attempts``, as sacct -D)."""
+        params = {k: True for k, on in (("start", start), ("duplicates", duplicates)) if on}
+        return dict(self._call("GET", f"/v1/jobs/{job}", params=params or None).json())
 
     def list(self, state: str | None = None, all_users: bool = False, **filters: Any) -> builtins.list[dict[str, Any]]:
+        """Job records; ``filters``: user, partition, since, until, limit, after, detail, start, duplicates (each
+        record with its earlier attempts, as sacct -D)."""
         params = {k: v for k, v in {"state": state, "all_users": all_users, **filters}.items() if v is not None}
         return list(self._call("GET", "/v1/jobs", params=params).json()["jobs"])
 

@@ -22,6 +22,7 @@ from hal.api.views import (
     running_ends,
     summary_view,
     usage_view,
+    with_attempts,
 )
 from hal.controller.advice import candidates, time_advice
 from hal.controller.auth import Authenticator, Identity, check_user, create_token
@@ -41,6 +42,7 @@ from hal.controller.update import update
 from hal.data.outputs import states_from_events
 
 bearer = HTTPBearer(auto_error=False)
+DUPLICATES = "sacct -D: add each job's earlier attempts (a requeued job's runs) as 'attempts', oldest first"
 
 
 class SubmitBody(BaseModel):
@@ -181,6 +183,7 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
         start: Annotated[
             bool, Query(description="forecast pending jobs' starts, p50 and p90 (squeue --start)")
         ] = False,
+        duplicates: Annotated[bool, Query(description=DUPLICATES)] = False,
     ) -> dict[str, Any]:
         if user is not None and not who.may_see(user):
             raise HTTPException(403, "only admins may list other users' jobs")
@@ -189,7 +192,10 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
         rows = ctl.store.query(owner, states, partition, since, until, limit=limit, after=after)
         now = ctl.clock()
         recs = [record(r, now, detail) for r in running_ends(ctl, ctl.annotate(rows, start))]
-        return {"jobs": shared_scripts(recs) if detail else recs}
+        recs = shared_scripts(recs) if detail else recs
+        if duplicates:
+            with_attempts(ctl, rows, recs, now)
+        return {"jobs": recs}
 
     def shared_scripts(recs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Array tasks' scripts, stored once with the array's first task (controller/jobs.py request_json)."""
@@ -216,7 +222,10 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
         return rows
 
     @app.get("/v1/jobs/{ref}")
-    def get_job(ref: str, who: Who, detail: bool = True, start: bool = False) -> dict[str, Any]:
+    def get_job(
+        ref: str, who: Who, detail: bool = True, start: bool = False,
+        duplicates: Annotated[bool, Query(description=DUPLICATES)] = False,
+    ) -> dict[str, Any]:  # fmt: skip
         rows = _visible(ref, who, start)
         now = ctl.clock()
         recs = [record(r, now, detail) for r in rows]
@@ -234,6 +243,8 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
             if rec.get("output_data") and rec["state"] != "RUNNING":
                 live = ctl.staging.outputs.state_of(rec["job_id"]) if ctl.staging and ctl.staging.outputs else {}
                 rec["stage_out"] = {**live, **states_from_events(events)}  # settled ones from the records
+        if duplicates:
+            with_attempts(ctl, rows, recs, now)
         if len(recs) == 1 and "_" not in ref and str(recs[0]["array_job_id"]) != ref:
             return recs[0]  # a job, or one task named by its own id (it was shown as its whole array)
         return recs[0] if "_" in ref else array_summary(recs)

@@ -7,6 +7,7 @@ import signal
 from collections import Counter
 from typing import Any
 
+from hal.controller.attempts import attempt_row, attempts_of
 from hal.controller.core import Controller
 from hal.controller.jobs import Row, job_ref
 
@@ -82,9 +83,21 @@ def running_ends(ctl: Controller, rows: list[Row]) -> list[Row]:
     return rows
 
 
+def with_attempts(ctl: Controller, rows: list[Row], recs: list[dict[str, Any]], now: float) -> None:
+    """sacct -D: each record gets its job's earlier attempts (``attempts``, oldest first), each a record of that
+    run (its start, end, nodes, state) that keeps the job's request details."""
+    found = attempts_of(ctl.store, [r["id"] for r in rows])
+    for row, rec in zip(rows, recs, strict=True):
+        rec["attempts"] = [
+            {**{k: v for k, v in rec.items() if k not in ("attempts", "stage_out")}, **record(attempt_row(row, a), now)}
+            for a in found.get(row["id"], [])
+        ]
+
+
 def array_summary(records: list[dict[str, Any]]) -> dict[str, Any]:
     """An array job as one record: its tasks, and a state that says where the array as a whole is."""
     first = dict(records[0])
+    first.pop("attempts", None)  # its first task's: they stay with that task
     states = Counter(r["state"] for r in records)
     for state in ("RUNNING", "CONFIGURING", "STAGE_OUT", "PENDING"):
         if states.get(state):

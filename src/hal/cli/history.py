@@ -59,6 +59,9 @@ def history(
     allocations: Annotated[
         bool, typer.Option("--allocations", "-X", help="accepted: HAL records no job steps, only allocations")
     ] = False,
+    duplicates: Annotated[
+        bool, typer.Option("--duplicates", "-D", help="a requeued job's earlier attempts too, each its own row")
+    ] = False,
     swf: Annotated[
         Path | None,
         typer.Option(help="write the ended jobs as an SWF trace (for hal simulate/tune/predict-eval) to this file"),
@@ -77,8 +80,8 @@ def history(
     if swf is not None:
         if jobs:
             raise fail("--swf exports a stretch of history; it takes --starttime/--endtime/--user, not --jobs")
-        if json_out or fmt != DEFAULT:
-            raise fail("--swf writes the SWF file only; --json and --format apply to the table")
+        if json_out or fmt != DEFAULT or duplicates:
+            raise fail("--swf writes the SWF file only; --json, --format and --duplicates apply to the table")
         from hal.sim.accounting import ENDED  # the SWF side: only when exporting
 
         if keep is not None and not keep & set(ENDED):
@@ -95,12 +98,16 @@ def history(
                 raise fail(f"-j {jobs!r}: give job ids, e.g. -j 12,13_2")
             recs: list[dict[str, Any]] = []
             for ref in refs:
-                rec = c.get(ref)
+                rec = c.get(ref, duplicates=duplicates)
                 recs.extend(rec.get("tasks") or [rec])
         else:
             since, until = parse_when(starttime), parse_when(endtime)
             detail = any(col.split("%")[0].lower() == "comment" for col in cols)  # kept with the request, not a column
-            recs = every_job(c, state=state, all_users=all_users, user=user, since=since, until=until, detail=detail)
+            state = None if duplicates else state  # an attempt's state is not its job's: filtered below, by row
+            filters = {"since": since, "until": until, "detail": detail, "duplicates": duplicates or None}
+            recs = every_job(c, state=state, all_users=all_users, user=user, **filters)
+    if duplicates:  # sacct -D: each earlier attempt its own row, before the job's latest
+        recs = [row for r in recs for row in (*r.pop("attempts", []), r)]
     recs = [
         r for r in recs if keep is None or r["state"] in keep or (r["state"] == "CONFIGURING" and "RUNNING" in keep)
     ]

@@ -93,6 +93,7 @@ def parse_when(text: str | None) -> float | None:
 SHORT_STATE = {
     "PENDING": "PD", "CONFIGURING": "CF", "RUNNING": "R", "COMPLETED": "CD", "FAILED": "F", "CANCELLED": "CA",
     "TIMEOUT": "TO", "NODE_FAIL": "NF", "PREEMPTED": "PR", "OUT_OF_MEMORY": "OOM", "STAGE_OUT": "SO",
+    "REQUEUED": "RQ",  # an earlier attempt's, in hal history -D
 }  # fmt: skip
 
 

@@ -34,6 +34,7 @@ from hal.controller.jobs import (
 from hal.controller.machine import Machine
 from hal.controller.placement_record import record_placements
 from hal.controller.reasons import pending_reason
+from hal.controller.requeue import back_to_queue
 from hal.controller.startboard import StartBoard
 from hal.controller.store import Store
 from hal.engine.api import RuntimePredictor
@@ -355,7 +356,7 @@ class Controller:
         self.accounts.charge(lv.request.account or lv.user, (when - act.start) * cpus, when)
         if requeued_by or (state == "NODE_FAIL" and (lv.requeue or ev.start_time is None)):  # or it never ran
             ran = bool(requeued_by) or ev.start_time is not None  # one that never started is no restart
-            self._requeue(conn, lv, when, cause, "REQUEUED" if requeued_by else "NODE_FAIL", n=int(ran))
+            self._requeue(conn, lv, when, cause, "REQUEUED" if requeued_by else "NODE_FAIL", int(ran), ev)
             return
         values = {
             "exit_code": ev.exit_code, "signal": ev.signal, "cpu_seconds": ev.cpu_seconds,
@@ -364,17 +365,12 @@ class Controller:
         self._close(conn, lv, when, state, values)
 
     def _requeue(
-        self, conn: Connection, lv: Live, when: float, cause: str, event: str = "NODE_FAIL", n: int = 1
-    ) -> None:
-        """NODE_FAIL with --requeue, or `hal requeue`: the same job id back in the queue, ``n`` restarts more."""
-        self.sched.forget(lv.job_id)
-        lv.state, lv.restarts = "PENDING", lv.restarts + n
-        self.store.add_events(conn, [(lv.job_id, when, event, cause)])
-        values = {"state": "PENDING", "start_time": None, "nodelist": "", "alloc": "", "restarts": lv.restarts}
-        self.store.update_job(
-            conn, lv.job_id, {**values, "cause": "requeued"}, (lv.job_id, when, "PENDING", "requeued")
-        )
-        self._to_engine(lv, when)
+        self, conn: Connection, lv: Live, when: float, cause: str, event: str = "NODE_FAIL", n: int = 1,
+        ended: ExecEvent | None = None,
+    ) -> None:  # fmt: skip
+        """NODE_FAIL with --requeue, `hal requeue` or a failed stage-in: the same id back in the queue, its ended
+        attempt kept for accounting (hal/controller/requeue.py)."""
+        back_to_queue(self, conn, lv, when, cause, event, n, ended)
 
     # ---- what the API reads ---------------------------------------------------------------------
     def reason(self, job_id: int) -> str:

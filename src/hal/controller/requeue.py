@@ -7,11 +7,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from hal.controller.attempts import record_attempt
 from hal.controller.auth import Identity
 from hal.controller.contracts import SubmitError
 from hal.controller.holds import gate_of
-from hal.controller.jobs import deps_of, request_of_row
+from hal.controller.jobs import Live, deps_of, request_of_row
 from hal.controller.targets import running_targets
+from hal.executors.api import ExecEvent
 
 
 def requeue(ctl: Any, ref: str, who: Identity) -> list[int]:
@@ -55,6 +57,8 @@ def _again(ctl: Any, conn: Any, row: dict[str, Any], who: Identity, now: float) 
     lv.restarts += 1
     ctl.sched.forget(lv.job_id)
     cause = f"requeued by {who.user} after it ended {row['state']}"
+    end, charged = (now, False) if row["end_time"] is None else (row["end_time"], True)  # charged when it ended
+    record_attempt(conn, lv.job_id, end, "REQUEUED", cause, charged=charged)  # Slurm's REQUEUED, whatever it was
     ctl.store.add_events(conn, [(lv.job_id, now, "REQUEUED", cause)])
     values = {
         "state": "PENDING", "start_time": None, "end_time": None, "nodelist": "", "alloc": "", "exit_code": None,
@@ -70,6 +74,22 @@ def _again(ctl: Any, conn: Any, row: dict[str, Any], who: Identity, now: float) 
         if ctl.sched.queue.get(other.job_id) is not None:  # it had seen this job end: it waits for the new attempt
             ctl.sched.withdraw(other.job_id)
             ctl._to_engine(other, now)
+
+
+def back_to_queue(
+    ctl: Any, conn: Any, lv: Live, when: float, cause: str, event: str, n: int, ended: ExecEvent | None
+) -> None:
+    """A running job back in the queue under its id, ``n`` restarts more: NODE_FAIL with --requeue, `hal requeue`
+    or a failed stage-in (hal/data/live.py). The attempt that ended is kept first (``event`` its state); one the
+    executor reported ended (``ended``) was charged to fair share, a stage-in that failed was not."""
+    record_attempt(conn, lv.job_id, when, event, cause, charged=ended is not None, ended=ended)
+    ctl.sched.forget(lv.job_id)
+    lv.state, lv.restarts = "PENDING", lv.restarts + n
+    ctl.store.add_events(conn, [(lv.job_id, when, event, cause)])
+    values = {"state": "PENDING", "start_time": None, "nodelist": "", "alloc": "", "alloc_cpus": 0,
+              "predicted_end": None, "restarts": lv.restarts, "cause": "requeued"}  # fmt: skip
+    ctl.store.update_job(conn, lv.job_id, values, (lv.job_id, when, "PENDING", "requeued"))
+    ctl._to_engine(lv, when)
 
 
 ASKED = "REQUEUE"  # the event of a requeue request; REQUEUED when the job is back in the queue

@@ -60,6 +60,27 @@ job_events = sa.Table(
     sa.Column("state", sa.String(16)),
     sa.Column("cause", sa.Text),
 )
+job_attempts = sa.Table(  # earlier attempts of requeued jobs (hal/controller/attempts.py)
+    "job_attempts",
+    meta,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("job_id", sa.Integer),
+    sa.Column("restarts", sa.Integer),
+    sa.Column("state", sa.String(16)),
+    sa.Column("cause", sa.Text),
+    sa.Column("account", sa.String(64)),
+    sa.Column("partition", sa.String(64)),
+    sa.Column("start_time", sa.Float),
+    sa.Column("end_time", sa.Float),
+    sa.Column("nodelist", sa.Text),
+    sa.Column("alloc_cpus", sa.Integer),
+    sa.Column("alloc", sa.Text),
+    sa.Column("exit_code", sa.Integer),
+    sa.Column("signal", sa.Integer),
+    sa.Column("cpu_seconds", sa.Float),
+    sa.Column("max_rss_mb", sa.Float),
+    sa.Column("charged", sa.Boolean),
+)
 tokens = sa.Table(
     "tokens",
     meta,
@@ -231,14 +252,20 @@ class Store:
             return [dict(r) for r in conn.execute(q).mappings()]
 
     def usage_rows(self) -> list[Row]:
-        """Ended jobs that ran, in end order: what fair share charges after a restart."""
-        q = (
-            sa.select(jobs.c.user, jobs.c.account, jobs.c.start_time, jobs.c.end_time, jobs.c.alloc_cpus)
-            .where(jobs.c.start_time.is_not(None), jobs.c.end_time.is_not(None))
-            .order_by(jobs.c.end_time)
+        """Ended jobs that ran, and the charged earlier attempts of requeued jobs (their rows hold only the last
+        one), in end order: what fair share charges after a restart, each attempt once."""
+        ended = sa.select(jobs.c.user, jobs.c.account, jobs.c.start_time, jobs.c.end_time, jobs.c.alloc_cpus).where(
+            jobs.c.start_time.is_not(None), jobs.c.end_time.is_not(None)
         )
+        a = job_attempts.c
+        earlier = (
+            sa.select(jobs.c.user, a.account, a.start_time, a.end_time, a.alloc_cpus)
+            .join_from(job_attempts, jobs, jobs.c.id == a.job_id)
+            .where(a.charged.is_(True))
+        )
+        q = sa.union_all(ended, earlier).subquery()
         with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(q).mappings()]
+            return [dict(r) for r in conn.execute(sa.select(q).order_by(q.c.end_time)).mappings()]
 
     def recent_runs(self, user: str, name: str, limit: int = 20, states: tuple[str, ...] = ("COMPLETED",)) -> list[Row]:
         """The user's last jobs of this name that ran and ended in one of ``states``, latest first: how long such
