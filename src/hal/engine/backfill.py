@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from hal.engine.capacity import Alloc, State
+from hal.engine.extra_nodes import NEVER, Extra, place_at, unpinned
+from hal.engine.nodes import NodeBook
 from hal.engine.plan import Plan, Reservation
 from hal.engine.queue import Waiting
 from hal.engine.timeline import Timeline
@@ -19,7 +21,8 @@ MIN_SPAN = 1e-6  # a zero-length estimate still holds its resources at the insta
 
 @dataclass(slots=True)
 class EasyMemo:
-    """What the last EASY pass established about its head: the shadow time and what is free then.
+    """What the last EASY pass established about its head: the shadow time, what is free then and where the
+    head goes in it (the nodes a late candidate must leave it, see extra_nodes.py).
 
     While the scheduler's epoch stands still (nothing freed, no prediction changed, nobody left the queue
     but by starting) and the head is the same, free resources only shrank since that pass, so every job it
@@ -30,10 +33,12 @@ class EasyMemo:
     head: Waiting
     shadow: float = -1.0  # -1: not computed yet (most passes find no candidate that fits)
     state: State = None
+    planned: Alloc = None  # the head placed in ``state`` (None: not placed)
 
 
-def shadow_of(s: Scheduler, head: Waiting, taken: Alloc | None = None) -> tuple[float, State]:
-    """The earliest predicted end at which the head fits, and what is free then (all ties released).
+def shadow_of(s: Scheduler, head: Waiting, taken: Alloc | None = None) -> tuple[float, State, Alloc]:
+    """The earliest predicted end at which the head fits, what is free then (all ties released) and the head
+    placed in it (None: it never fits).
 
     ``taken``: an allocation made in this pass that still counts as free (the candidate being tried).
     """
@@ -57,9 +62,11 @@ def shadow_of(s: Scheduler, head: Waiting, taken: Alloc | None = None) -> tuple[
             state_add(state, act.alloc)
             have += act.cpus
             i += 1
-        if have >= need and state_place(state, head.req) is not None:
-            return t, state
-    return math.inf, state
+        if have >= need:
+            planned = state_place(state, head.req)
+            if planned is not None:
+                return t, state, planned
+    return math.inf, state, None
 
 
 def _relaxed_at(book: object, head: Waiting) -> float:
@@ -73,21 +80,7 @@ def _relaxed_at(book: object, head: Waiting) -> float:
     return at if at > getattr(book, "now", 0.0) else math.inf
 
 
-def _place_at(book: Any, state: State, head: Waiting, at: float) -> object:
-    """The head placed in the shadow state as it would be at its shadow time: a --switches head whose wait
-    has run out by then takes any nodes (placed at the current time, its unmet constraint refused every
-    candidate that outlasted it, on an idle machine too)."""
-    if head.spec.switches is None:
-        return book.state_place(state, head.req)
-    saved = book.now
-    book.now = max(at, saved)
-    try:
-        return book.state_place(state, head.req)
-    finally:
-        book.now = saved
-
-
-def _shadow_relaxing(s: Scheduler, head: Waiting, state: State, have: int, relax: float) -> tuple[float, State]:
+def _shadow_relaxing(s: Scheduler, head: Waiting, state: State, have: int, relax: float) -> tuple[float, State, Alloc]:
     """The shadow of a head whose --switches constraint lapses at ``relax``: each probe places it as the
     selector would at that time, and ``relax`` itself is a candidate time (its nodes may all be free by then
     without any job ending), so backfill cannot take the nodes it will start on once the wait runs out."""
@@ -99,8 +92,9 @@ def _shadow_relaxing(s: Scheduler, head: Waiting, state: State, have: int, relax
             t = ends[i][0] if i < n else math.inf
             if relax <= t:
                 book.now = relax
-                if have >= head.cpus and book.state_place(state, head.req) is not None:
-                    return relax, state
+                planned = book.state_place(state, head.req) if have >= head.cpus else None
+                if planned is not None:
+                    return relax, state, planned
                 relax = math.inf
                 continue
             while i < n and ends[i][0] == t:
@@ -109,11 +103,12 @@ def _shadow_relaxing(s: Scheduler, head: Waiting, state: State, have: int, relax
                 have += act.cpus
                 i += 1
             book.now = max(t, saved)
-            if have >= head.cpus and book.state_place(state, head.req) is not None:
-                return t, state
+            planned = book.state_place(state, head.req) if have >= head.cpus else None
+            if planned is not None:
+                return t, state, planned
     finally:
         book.now = saved
-    return math.inf, state
+    return math.inf, state, None
 
 
 def easy_pass(s: Scheduler, plan: Plan, now: float, waiting: list[Waiting] | None) -> None:
@@ -154,9 +149,10 @@ def _scan(s: Scheduler, plan: Plan, now: float, memo: EasyMemo, cands: list[Wait
     """Try each candidate in order; memoize what failed so equal or larger requests are not placed again.
 
     A request that did not fit now rules out its family's larger requests for the rest of the pass (free
-    resources only shrink). One that fit but would delay the head rules out the same shape until the
-    next start; on a fungible book (an allocation is the request itself) it rules out the family's larger
-    requests for the whole pass, since the state at the shadow time only shrinks too.
+    resources only shrink). One that fit but would delay the head, at its preferred spot and on the nodes
+    the head does not need (``Extra``), rules out the same shape until the next start; on a fungible book
+    (an allocation is the request itself) it rules out the family's larger requests for the whole pass,
+    since the state at the shadow time only shrinks too.
     """
     book = s.book
     allocate, release, free_cpus = book.allocate, book.release, book.free_cpus
@@ -166,6 +162,7 @@ def _scan(s: Scheduler, plan: Plan, now: float, memo: EasyMemo, cands: list[Wait
     shadow, state = memo.shadow, memo.state
     nofit: dict[int, int] = {}  # family -> smallest size that did not fit now
     crowds: dict[int, int] = {}  # family (fungible) or shape -> smallest size that would delay the head
+    extra = None if fungible or not isinstance(book, NodeBook) else Extra(book, memo)
     started: set[int] = set()
     cpuless = s.queue.cpuless > 0  # e.g. GPU-only work still fits once the CPUs are gone
     for cand in cands:
@@ -173,38 +170,44 @@ def _scan(s: Scheduler, plan: Plan, now: float, memo: EasyMemo, cands: list[Wait
             continue
         size = cand.size
         late = now + cand.estimate > shadow
-        if late and shadow >= 0 and size >= crowds.get(cand.family if fungible else cand.shape, _NEVER):
+        if late and shadow >= 0 and size >= crowds.get(cand.family if fungible else cand.shape, NEVER):
             continue
-        if size >= nofit.get(cand.family, _NEVER):
+        if size >= nofit.get(cand.family, NEVER):
             continue
         alloc = allocate(cand.req)
         if alloc is None:
-            nofit[cand.family] = size
+            if fungible or unpinned(cand):
+                nofit[cand.family] = size
             continue
         if shadow < 0:
-            shadow, state = shadow_of(s, head, alloc)
+            shadow, state, memo.planned = shadow_of(s, head, alloc)
             memo.shadow, memo.state = shadow, state
             s.reservations[head.spec.job_id] = shadow
             plan.reservations.append(Reservation(head.spec.job_id, shadow))
             late = now + cand.estimate > shadow
         if late:
             book.state_sub(state, alloc)
-            if _place_at(book, state, head, shadow) is None:
+            planned = place_at(book, state, head, shadow)
+            if planned is None:
                 book.state_add(state, alloc)
                 release(alloc)
-                crowds[cand.family if fungible else cand.shape] = size
-                continue
+                alloc = None if extra is None else extra.place(cand, state, shadow)
+                if alloc is None:
+                    if fungible or unpinned(cand):
+                        crowds[cand.family if fungible else cand.shape] = size
+                    continue
+            else:
+                memo.planned = planned
         s.start(plan, cand, alloc, now, True)
         started.add(cand.spec.job_id)
         if not fungible:
             crowds.clear()
+            if extra is not None:
+                extra.outside = -1
         free = free_cpus()
         if free <= 0 and not cpuless:
             break
     return started
-
-
-_NEVER = 1 << 62
 
 
 class HeadReserver(Protocol):
