@@ -53,12 +53,18 @@ def _plane(tmp_path: Path) -> tuple[Catalog, dict[str, NodeCache], Stager, list[
     return catalog, caches, Stager(catalog, caches, RetryPolicy(attempts=3, backoff=0.01), sleep=slept.append), slept
 
 
-def test_a_cache_folder_replaced_mid_copy_fails_the_node_not_the_data(tmp_path: Path) -> None:
-    catalog, caches, stager, slept = _plane(tmp_path)
+def _big(tmp_path: Path, catalog: Catalog) -> Path:
+    """A dataset of a chunk and a bit, read through the hooked file system."""
     src = tmp_path / "store" / "big"
     src.parent.mkdir()
     src.write_bytes(b"z" * (CHUNK + 1000))
     catalog.register_file("big", f"halhooked://{src}")
+    return src
+
+
+def test_a_cache_folder_replaced_mid_copy_fails_the_node_not_the_data(tmp_path: Path) -> None:
+    catalog, caches, stager, slept = _plane(tmp_path)
+    _big(tmp_path, catalog)
     root = caches["n0"].root
 
     def break_cache() -> None:  # the folder moved away, a file in its place (any user, root too, is refused)
@@ -81,10 +87,7 @@ def test_a_cache_folder_replaced_mid_copy_fails_the_node_not_the_data(tmp_path: 
 
 def test_a_source_that_fails_to_read_is_still_retried(tmp_path: Path) -> None:
     catalog, caches, stager, slept = _plane(tmp_path)
-    src = tmp_path / "store" / "big"
-    src.parent.mkdir()
-    src.write_bytes(b"z" * (CHUNK + 1000))
-    catalog.register_file("big", f"halhooked://{src}")
+    src = _big(tmp_path, catalog)
 
     def broken_storage() -> None:
         raise OSError(errno.EIO, "Input/output error", str(src))
