@@ -18,15 +18,9 @@ import fsspec
 import pytest
 from fsspec.implementations.local import LocalFileSystem
 
-from hal.controller.core import Controller
 from hal.controller.directives import build_request
-from hal.controller.machine import Machine
-from hal.controller.recovery import recover
-from hal.controller.store import Store, sqlite_url
 from hal.data.catalog import CHUNK, Dataset
-from hal.data.live_config import enable
-from hal.executors.local import LocalExecutor
-from tests.integration.test_data_live import CLUSTER
+from tests.integration.test_data_live import data_controller
 
 pytestmark = pytest.mark.skipif(
     not (sys.platform.startswith("linux") and Path("/dev/full").exists()), reason="needs /proc/self/fd and /dev/full"
@@ -97,12 +91,8 @@ fsspec.register_implementation("halfull", FillingFS, clobber=True)
 
 def test_a_cache_that_fills_up_mid_copy_drains_its_node_and_the_job_runs_elsewhere(tmp_path: Path) -> None:
     FillingFS.full, FillingFS.filled = "", []
-    (tmp_path / "c.toml").write_text(CLUSTER)
-    ctl = Controller(Store(sqlite_url(tmp_path / "hal.db")), Machine.load(tmp_path / "c.toml"),
-                     LocalExecutor(tmp_path / "spool", kill_wait=1.0))  # fmt: skip
-    recover(ctl)
-    data = {"cache_dir": str(tmp_path / "cache" / "{node}"), "cache_bytes": "32M", "attempts": 3, "backoff": 0.01}
-    staging = enable(ctl, {**data, "catalog": str(tmp_path / "cat.json"), "max_requeues": 2, "requeue_wait": 600})
+    data = {"cache_bytes": "32M", "attempts": 3, "backoff": 0.01, "max_requeues": 2, "requeue_wait": 600}
+    ctl, staging = data_controller(tmp_path, {**data, "catalog": str(tmp_path / "cat.json")})
     src = tmp_path / "store" / "big"
     src.parent.mkdir()
     body = os.urandom(CHUNK + 2_000_000)  # two chunks: the disk fills after the first

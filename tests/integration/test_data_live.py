@@ -38,14 +38,20 @@ def _wait(ctl: Controller, ids: list[int], timeout: float = 30.0) -> None:
         time.sleep(0.05)
 
 
-def test_jobs_meet_their_data(tmp_path: Path) -> None:
+def data_controller(tmp_path: Path, data: dict[str, object]) -> tuple[Controller, LiveStaging]:
+    """An in-process controller on ``tmp_path``'s records and spool (CLUSTER), recovered, with the data plane
+    ``data`` configures (caches in ``tmp_path/cache/<node>``)."""
     (tmp_path / "c.toml").write_text(CLUSTER)
-    machine = Machine.load(tmp_path / "c.toml")
-    ctl = Controller(Store(sqlite_url(tmp_path / "hal.db")), machine, LocalExecutor(tmp_path / "spool", kill_wait=1.0))
+    ctl = Controller(Store(sqlite_url(tmp_path / "hal.db")), Machine.load(tmp_path / "c.toml"),
+                     LocalExecutor(tmp_path / "spool", kill_wait=1.0))  # fmt: skip
     recover(ctl)
+    return ctl, enable(ctl, {"cache_dir": str(tmp_path / "cache" / "{node}"), **data})
+
+
+def test_jobs_meet_their_data(tmp_path: Path) -> None:
+    data = {"cache_bytes": "4M", "attempts": 2, "backoff": 0.01, "max_requeues": 1, "requeue_wait": 0.2}
+    ctl, staging = data_controller(tmp_path, {**data, "catalog": str(tmp_path / "catalog.json")})
     names = ctl.table.names
-    data = {"cache_dir": str(tmp_path / "cache" / "{node}"), "cache_bytes": "4M", "attempts": 2, "backoff": 0.01}
-    staging = enable(ctl, {**data, "catalog": str(tmp_path / "catalog.json"), "max_requeues": 1, "requeue_wait": 0.2})
     stager, catalog, caches = staging.stager, staging.stager.catalog, staging.stager.caches
     src = tmp_path / "store" / "reads"
     src.parent.mkdir()
@@ -167,12 +173,7 @@ def test_a_restart_resumes_stage_out_and_trusts_only_cataloged_cache_files(tmp_p
 
 def _two_700k_datasets(tmp_path: Path, extra: dict[str, object]) -> tuple[Controller, LiveStaging]:
     """Two nodes with 1 MB caches and two 700 kB datasets: one job's input fills a node's cache."""
-    (tmp_path / "c.toml").write_text(CLUSTER)
-    ctl = Controller(Store(sqlite_url(tmp_path / "hal.db")), Machine.load(tmp_path / "c.toml"),
-                     LocalExecutor(tmp_path / "spool", kill_wait=1.0))  # fmt: skip
-    recover(ctl)
-    data = {"cache_dir": str(tmp_path / "cache" / "{node}"), "cache_bytes": "1M", **extra}
-    staging = enable(ctl, {**data, "catalog": str(tmp_path / "catalog.json")})
+    ctl, staging = data_controller(tmp_path, {"cache_bytes": "1M", **extra, "catalog": str(tmp_path / "catalog.json")})
     for name in ("first", "second"):
         src = tmp_path / "store" / name
         src.parent.mkdir(exist_ok=True)
@@ -252,12 +253,8 @@ def test_a_job_waiting_for_cache_room_tries_again_when_the_room_is_freed(tmp_pat
 def test_a_stage_in_that_fails_is_held_before_its_next_attempt_and_survives_a_brief_outage(tmp_path: Path) -> None:
     """The dataset's storage is down when the job first stages: the job is requeued and held (BeginTime)
     for ``requeue_wait`` s instead of trying again at once, and runs once the storage is back."""
-    (tmp_path / "c.toml").write_text(CLUSTER)
-    ctl = Controller(Store(sqlite_url(tmp_path / "hal.db")), Machine.load(tmp_path / "c.toml"),
-                     LocalExecutor(tmp_path / "spool", kill_wait=1.0))  # fmt: skip
-    recover(ctl)
-    data = {"cache_dir": str(tmp_path / "cache" / "{node}"), "cache_bytes": "1M", "attempts": 1, "backoff": 0}
-    staging = enable(ctl, {**data, "catalog": str(tmp_path / "cat.json"), "max_requeues": 1, "requeue_wait": 2.0})
+    data = {"cache_bytes": "1M", "attempts": 1, "backoff": 0, "max_requeues": 1, "requeue_wait": 2.0}
+    ctl, staging = data_controller(tmp_path, {**data, "catalog": str(tmp_path / "cat.json")})
     body = b"x" * 1000
     staging.stager.catalog.register(
         Dataset("flaky", len(body), "sha256:" + hashlib.sha256(body).hexdigest(), str(tmp_path / "store" / "flaky"))
