@@ -65,8 +65,8 @@ def ended_reason(row: Row) -> str | None:
     cause = str(row.get("cause") or "")
     if cause.startswith(("stage-out", "outputs never staged out", "declared output")):
         return "BurstBufferOperation"
-    if cause.startswith("rejected"):  # the cluster file changed under it (a restart): it can never be placed
-        return "BadConstraints"
+    if cause.startswith("rejected"):  # records from before parking (hal/controller/parked.py): a restart on a
+        return "BadConstraints"  # cluster file that no longer fitted it FAILED it; such jobs now stay PENDING
     return "JobLaunchFailure"  # exit code 0 and FAILED: it never ran (inputs, output files, folders, its data)
 
 

@@ -96,8 +96,9 @@ def _what_if(job_id: int, trace: Path, cluster_file: Path) -> None:
 def _pending(rec: dict[str, Any]) -> None:
     from hal.cli.live import duration, stamp, tres
     from hal.cli.show import ADVICE
+    from hal.controller.parked import parked_advice
 
-    why = ADVICE.get(rec.get("reason") or "", "")
+    why = parked_advice(rec) or ADVICE.get(rec.get("reason") or "", "")  # parked: the cluster file changed
     if why and rec.get("reason") != "Topology":
         out.print(f"  why: {why}")
     limit = f"a {duration(rec['time_limit'])} time limit" if rec.get("time_limit") else "no time limit"
@@ -155,6 +156,7 @@ def explain(
             raise fail(str(exc)) from exc
         return
     from hal.cli.live import client
+    from hal.controller.parked import parked_advice
 
     with client() as c:
         rec = c.get(job, start=True)
@@ -165,8 +167,9 @@ def explain(
         out.print(f"  why: {TOPOLOGY_ADVICE}")
     if rec["state"] == "PENDING":  # why it waits, where it stands, when it should start (it said nothing more)
         _pending(rec)
-        with client() as c:
-            _advice(c, job)
+        if parked_advice(rec) is None:  # a parked job has no start to bring forward until it fits
+            with client() as c:
+                _advice(c, job)
         return
     placement = rec.get("placement")
     if placement:

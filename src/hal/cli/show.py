@@ -8,6 +8,7 @@ import typer
 
 from hal.cli.common import out
 from hal.cli.live import JsonOpt, client, duration, emit_json, num_nodes, stamp, tres
+from hal.controller.parked import parked_advice
 from hal.executors.hostlist import compress
 
 ADVICE = {
@@ -24,6 +25,9 @@ ADVICE = {
     "ReqNodeNotAvail": "nodes it needs are drained (hal nodes -R); it can start once an administrator resumes them",
     "Topology": "nodes are free, but not inside the switches, blocks or level it may use (its --switches, --segment "
     "or --topology, or the largest domain a job may span)",
+    "PartitionNodeLimit": "it asks for more nodes than its partition has",
+    "PartitionDown": "its partition is not in the cluster file",
+    "BadConstraints": "no node of its partition has the features, size or topology it asks for",
 }
 
 
@@ -55,6 +59,7 @@ def _lines(j: dict[str, Any], node_cpus: int = 0) -> list[str]:
     lines += _data_lines(j)
     if j["state"] == "PENDING":
         why = ADVICE.get((j.get("reason") or "").split(",")[0], "")  # ReqNodeNotAvail, UnavailableNodes:...
+        why = parked_advice(j) or why  # the cluster file changed under it: what makes it run
         start = f"; planned start {stamp(j['predicted_start'])}" if j.get("predicted_start") else ""
         if start and j.get("predicted_start_p90"):
             start += f" (by {stamp(j['predicted_start_p90'])} at 90%)"

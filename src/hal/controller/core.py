@@ -32,8 +32,9 @@ from hal.controller.jobs import (
     spec_of,
 )
 from hal.controller.machine import Machine
+from hal.controller.parked import ParkedJobs, flush, hand_over, undefer
 from hal.controller.placement_record import record_placements
-from hal.controller.reasons import pending_reason
+from hal.controller.reasons import annotate, pending_reason
 from hal.controller.requeue import back_to_queue
 from hal.controller.startboard import StartBoard
 from hal.controller.store import Store
@@ -81,6 +82,7 @@ class Controller:
         self.cancelling: set[int] = set()
         self.requeueing: dict[int, str] = {}  # job -> who asked (hal requeue): back to the queue when it ends
         self.refused: list[tuple[Live, str]] = []
+        self.parked = ParkedJobs()  # pending jobs the cluster no longer fits (hal/controller/parked.py)
         self._verdicts: dict[tuple[object, ...], str | None] = {}  # closed outside the transaction that found them
         self.accounts = UsageLedger(self.profile.half_life)
         self.ended_total: Counter[str] = Counter()
@@ -165,11 +167,7 @@ class Controller:
             self.deferred[live.job_id] = live  # depends on a task still behind its array's limit
             return
         self._ensure_known([j for j in dep_ids if j not in self.sched.known])
-        try:
-            self.sched.submit(live.spec, now)
-        except Exception as exc:  # Rejected (the cluster file shrank under it) or a faulty predictor: failed on
-            log.warning("job %s rejected by the engine: %s", live.job_id, exc)  # the next pass, never left queued
-            self.refused.append((live, f"rejected: {exc}"))
+        hand_over(self, live, now)  # parked, PENDING with Slurm's reason, if the cluster file changed under it
 
     def _ensure_known(self, job_ids: list[int]) -> None:
         states = self.store.states(job_ids) if job_ids else {}
@@ -204,9 +202,10 @@ class Controller:
         jid = lv.job_id
         if jid in self.gated:  # left in `gated` for _close, which then frees no slot
             self.gates[lv.array_job_id].waiting.remove(jid)  # type: ignore[index]
-        elif jid in self.deferred:
-            del self.deferred[jid]
-            self.sched.remember(jid, False)
+        elif jid in self.deferred or jid in self.parked:
+            self.deferred.pop(jid, None)
+            self.parked.drop(jid)
+            self.sched.remember(jid, False)  # its dependents see it failed (afterok: DependencyNeverSatisfied)
         else:
             self.sched.cancel(jid)
 
@@ -224,10 +223,8 @@ class Controller:
         if lv.array_job_id is not None and lv.array_job_id in self.gates and not gated:
             self.gates[lv.array_job_id].inflight -= 1
             admit_waiting(self, self.gates[lv.array_job_id], when)
-            for jid, waiting in list(self.deferred.items()):
-                if all(d.job_id in self.sched.known or d.job_id not in self.live for d in waiting.spec.dependencies):
-                    del self.deferred[jid]
-                    self._to_engine(waiting, when)
+        if self.deferred:  # jobs waiting for it outside the engine (it was parked, or behind its %limit)
+            undefer(self, when)
 
     # ---- the loop -------------------------------------------------------------------------------
     def start(self) -> None:
@@ -265,6 +262,7 @@ class Controller:
     def run_cycle(self) -> float:
         """Extend overrunning predictions (the engine's contract), run one cycle, launch what it starts."""
         now = self.clock()
+        flush(self, now)  # causes of jobs parked or fitting again since the last pass
         if self.refused:
             with self.store.engine.begin() as conn:
                 for lv, cause in self.refused:
@@ -377,19 +375,5 @@ class Controller:
         return pending_reason(self, job_id)
 
     def annotate(self, rows: list[Row], start: bool = False) -> list[Row]:
-        """Reasons and queue places of pending rows; with ``start``, forecast starts (a listing without them
-        planned the whole queue forward and took tens of seconds with thousands of pending jobs)."""
-        pending = {r["id"] for r in rows if r["state"] == "PENDING"}
-        starts = self.board.estimates(self, pending) if pending and start else {}  # p50/p90 (see StartBoard)
-        with self.lock:
-            places = self.sched.positions() if pending else {}
-            for r in rows:
-                if r["state"] == "PENDING":
-                    r["queue_position"] = places.get(r["id"])  # None: held back (dependency, hold, begin)
-                    r["reason"] = self.reason(r["id"]) if self.staging is None else self.staging.reason_of(r, self)
-                    est = starts.get(r["id"])
-                    p50, p90 = (self.sched.reservations.get(r["id"]), None) if est is None else est.finite()
-                    r["predicted_start"], r["predicted_start_p90"] = p50, p90
-                elif r["state"] == "RUNNING" and self.staging is not None and r["id"] in self.staging.staging:
-                    r["state"] = "CONFIGURING"  # holds its nodes while its inputs arrive: Slurm's CF
-        return rows
+        """Reasons and queue places of pending rows; with ``start``, forecast starts (hal/controller/reasons.py)."""
+        return annotate(self, rows, start)

@@ -10,6 +10,7 @@ from typing import Any
 
 from hal.controller.auth import Identity
 from hal.controller.contracts import Forbidden, Gate, SubmitError
+from hal.controller.parked import PARKED
 
 
 def set_hold(ctl: Any, ref: str, who: Identity, held: bool) -> list[int]:
@@ -39,11 +40,12 @@ def set_hold(ctl: Any, ref: str, who: Identity, held: bool) -> list[int]:
                 gate = ctl.gates.get(lv.array_job_id) if lv.array_job_id is not None else None
                 if held and gate is not None and jid not in ctl.gated:  # give its %limit slot to the next task
                     ctl.sched.withdraw(jid)
+                    ctl.parked.drop(jid)  # a parked task is tried again when released into its %limit
                     gate.inflight -= 1
                     gate.waiting.appendleft(jid)
                     ctl.gated.add(jid)
-                elif jid not in ctl.gated and jid not in ctl.deferred:  # the rest enter the engine as they are
-                    ctl.sched.hold(jid, held, now)
+                elif jid not in ctl.gated and jid not in ctl.deferred and jid not in ctl.parked:  # the rest enter
+                    ctl.sched.hold(jid, held, now)  # the engine as they are (a parked one: when tried again)
                 if gate is not None:
                     admit_waiting(ctl, gate, now)
                 request = json.loads(rows[jid]["request"])
@@ -59,8 +61,8 @@ def set_hold(ctl: Any, ref: str, who: Identity, held: bool) -> list[int]:
     return pending
 
 
-KEPT_CAUSES = ("requeued after a failed stage-in", "waiting for cache room")  # StageInRetry, CacheWait (QA:
-# a hold and release turned them into BeginTime, and the stage-in error was gone)
+KEPT_CAUSES = ("requeued after a failed stage-in", "waiting for cache room", PARKED)  # StageInRetry, CacheWait (QA:
+# a hold and release turned them into BeginTime, and the stage-in error was gone); why a parked job waits
 
 
 def gate_of(ctl: Any, array_id: int, limit: int) -> Gate:

@@ -1,10 +1,12 @@
 """Why a pending job waits, as squeue's REASON shows it: holds first, then the controller's own gates (an
-array's %limit, dependencies on jobs it has not handed to the engine), then the engine's verdict."""
+array's %limit, dependencies on jobs it has not handed to the engine, a cluster that no longer fits it), then
+the engine's verdict."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from hal.controller.parked import PARKED
 from hal.engine.plugins.placement_explain import topology_reason
 from hal.executors.hostlist import compress
 
@@ -17,6 +19,9 @@ def pending_reason(ctl: Any, job_id: int) -> str:
         return "JobArrayTaskLimit"
     if job_id in ctl.deferred:
         return "Dependency"
+    parked = ctl.parked.get(job_id)
+    if parked is not None:  # the cluster file changed under it (hal/controller/parked.py)
+        return str(parked.reason)
     if job_id in ctl.sched.known:
         spec = lv.spec if lv is not None else None
         down = [n for n in spec.node_names if n in ctl.drained] if spec is not None else []
@@ -42,3 +47,25 @@ def drain_reason(ctl: Any, job_id: int) -> str | None:
     allowed = ctl.book.allowed(item.req)
     down = [n for n, ok in zip(ctl.table.names, allowed, strict=True) if ok and n in ctl.drained]
     return f"ReqNodeNotAvail, UnavailableNodes:{compress(down)}"
+
+
+def annotate(ctl: Any, rows: list[dict[str, Any]], start: bool = False) -> list[dict[str, Any]]:
+    """Reasons and queue places of pending rows; with ``start``, forecast starts (a listing without them
+    planned the whole queue forward and took tens of seconds with thousands of pending jobs)."""
+    pending = {r["id"] for r in rows if r["state"] == "PENDING"}
+    starts = ctl.board.estimates(ctl, pending) if pending and start else {}  # p50/p90 (see StartBoard)
+    with ctl.lock:
+        places = ctl.sched.positions() if pending else {}
+        for r in rows:
+            if r["state"] == "PENDING":
+                r["queue_position"] = places.get(r["id"])  # None: held back (dependency, hold, begin)
+                r["reason"] = ctl.reason(r["id"]) if ctl.staging is None else ctl.staging.reason_of(r, ctl)
+                est = starts.get(r["id"])
+                p50, p90 = (ctl.sched.reservations.get(r["id"]), None) if est is None else est.finite()
+                r["predicted_start"], r["predicted_start_p90"] = p50, p90
+                parked = ctl.parked.get(r["id"])
+                if parked is not None:  # its cause is stored on the next pass: shown at once
+                    r["cause"] = PARKED + parked.why
+            elif r["state"] == "RUNNING" and ctl.staging is not None and r["id"] in ctl.staging.staging:
+                r["state"] = "CONFIGURING"  # holds its nodes while its inputs arrive: Slurm's CF
+    return rows

@@ -10,6 +10,7 @@ from hal.controller.contracts import Gate
 from hal.controller.core import Controller
 from hal.controller.drain import apply_drains
 from hal.controller.jobs import Live, alloc_from_json, deps_of, request_of_row
+from hal.controller.parked import note_stale
 from hal.controller.requeue import asked_before_restart
 from hal.executors.api import ExecEvent, ExecEventKind
 from hal.model.job import JobState
@@ -27,7 +28,7 @@ def recover(ctl: Controller) -> dict[str, int]:
     rows = ctl.store.active()
     running = [r for r in rows if r["state"] == "RUNNING"]
     pending = [r for r in rows if r["state"] == "PENDING"]
-    counts = {"pending": len(pending), "running": len(running), "reattached": 0, "ended": 0}
+    counts = {"pending": len(pending), "running": len(running), "reattached": 0, "ended": 0, "parked": 0}
     reports = ctl.executor.reattach([r["id"] for r in running]) if running else {}
     first = functools.lru_cache(maxsize=64)(ctl.store.get)  # an array's first task row: its script, environment
     ended: list[ExecEvent] = []
@@ -61,12 +62,14 @@ def recover(ctl: Controller) -> dict[str, int]:
                 counts["reattached"] += 1
             else:
                 ended.append(report)
+        note_stale(ctl, pending)  # parked before: told so if this cluster file fits them
         for lv in dependencies_first({r["id"]: ctl._live(r, request_of_row(r, first), deps_of(r)) for r in pending}):
             ctl._enqueue(lv, now)
         if ended:
             ctl._handle(ended)
             counts["ended"] = len(ended)
     counts["drained"] = apply_drains(ctl)
+    counts["parked"] = len(ctl.parked.jobs)  # pending jobs this cluster file no longer fits
     log.info("recovered %s", counts)
     return counts
 

@@ -26,7 +26,7 @@ from hal.controller.option_values import (
     parse_time,
     yes_no,
 )
-from hal.engine.request import request_of
+from hal.controller.parked import misfit, undefer
 from hal.executors.hostlist import expand
 
 # scontrol's field names (any case) -> the JobRequest attribute they set
@@ -221,7 +221,7 @@ def _changed(
             spec = spec_of(lv.job_id, req, lv.user, now, ())
         except ValueError as exc:  # the engine's own checks of a job: a refusal, never a server error
             raise SubmitError(f"cannot apply that update: {exc}") from None
-        why = ctl._impossible(request_of(spec, ctl.table.space))
+        why = misfit(ctl, spec)  # a parked job (hal/controller/parked.py) leaves only for a request that fits
         if why is not None:
             raise SubmitError(f"job {_ref(lv)} could never run on this cluster after that update: {why}")
     return req, deps
@@ -276,7 +276,9 @@ def _apply(
         forget = getattr(ctl.sched.predictor, "forget", None)  # learned later from the request it runs with
         if forget is not None:
             forget(lv.job_id)
-    ctl._to_engine(lv, now)
+    ctl._to_engine(lv, now)  # a parked job is tried again: it fits now
+    if ctl.deferred:  # jobs that waited for it while it was parked
+        undefer(ctl, now)
 
 
 def _ref(lv: Live) -> str:
