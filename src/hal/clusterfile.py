@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import re
 import tomllib
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -201,15 +203,35 @@ def _topology(topo: Any, n_nodes: int) -> Topology:
         raise ClusterFileError(f"[topology]: {_explain(exc)}") from exc
 
 
-def cluster_from_dict(data: dict[str, Any], folder: Path | None = None) -> Cluster:
-    """The cluster a parsed file describes; ``folder`` (the file's own) anchors relative paths in it."""
+def _check_unique(nodes: list[Node], group_of: list[int]) -> None:
+    """Two nodes of one name, named with the groups they are in ("node names must be unique" said neither)."""
+    counts = Counter(n.name for n in nodes)
+    twice = [name for name, k in counts.items() if k > 1]
+    if not twice:
+        return
+    groups = sorted({g for n, g in zip(nodes, group_of, strict=True) if counts[n.name] > 1})
+    where = " and ".join(f"#{g}" for g in groups)
+    more = f" and {len(twice) - 5} more" if len(twice) > 5 else ""
+    raise ClusterFileError(
+        f"node names must be unique: {', '.join(twice[:5])}{more} named more than once (in [[nodes]] {where})"
+    )
+
+
+def cluster_from_dict(
+    data: dict[str, Any], folder: Path | None = None, warn: Callable[[str], None] | None = None
+) -> Cluster:
+    """The cluster a parsed file describes; ``folder`` (the file's own) anchors relative paths in it; ``warn``
+    takes what is read but left out (topology.conf's unknown nodes; default: the log)."""
     _known(data, "", "the cluster file")
     groups = data.get("nodes")
     if not isinstance(groups, list) or not groups:
         raise ClusterFileError("a cluster file needs at least one [[nodes]] group")
     nodes: list[Node] = []
+    group_of: list[int] = []
     for i, spec in enumerate(groups):
         nodes.extend(_group(spec, f"[[nodes]] #{i + 1}"))
+        group_of.extend([i + 1] * (len(nodes) - len(group_of)))
+    _check_unique(nodes, group_of)
     part_specs = data.get("partitions", [])
     if not isinstance(part_specs, list):
         raise ClusterFileError("partitions must be [[partitions]] tables")
@@ -228,7 +250,7 @@ def cluster_from_dict(data: dict[str, Any], folder: Path | None = None) -> Clust
         if len(forms) > 1:
             raise ClusterFileError(f"[topology]: give one of slurm_conf, block_size or levels/fanouts, not {forms}")
     if isinstance(topo, dict) and ("slurm_conf" in topo or "block_size" in topo):
-        topology = _imported_topology(topo, [n.name for n in nodes], folder)
+        topology = _imported_topology(topo, [n.name for n in nodes], folder, warn)
     else:
         topology = _topology(topo, len(nodes)) if topo else Topology.flat(len(nodes))
     try:
@@ -237,25 +259,32 @@ def cluster_from_dict(data: dict[str, Any], folder: Path | None = None) -> Clust
         raise ClusterFileError(str(exc)) from exc
 
 
-def load_cluster(path: str | Path) -> Cluster:
+def load_cluster(path: str | Path, warn: Callable[[str], None] | None = None) -> Cluster:
     path = Path(path)
     text = read_text(path, "cluster file", ClusterFileError, undecodable="not valid TOML")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ClusterFileError(f"{path}: not valid TOML: {exc}") from exc
-    return cluster_from_dict(data, path.parent)
+    return cluster_from_dict(data, path.parent, warn)
 
 
-def uniform_toml(n_nodes: int, cpus: int, mem: str = "0", gpus: int = 0, name: str = "cluster") -> str:
-    """The text of a uniform cluster file, for `hal cluster generate`."""
+MEM_PER_CPU_GB = 4  # `hal cluster generate`'s memory without --mem: a common HPC ratio (32 CPUs: 128G)
+
+
+def uniform_toml(n_nodes: int, cpus: int, mem: str | None = None, gpus: int = 0, name: str = "cluster") -> str:
+    """The text of a uniform cluster file, for `hal cluster generate`: ``mem`` per node, by default
+    MEM_PER_CPU_GB per CPU (a fixed 128G gave a 4-CPU node 32G per CPU, QA)."""
+    mem = mem if mem is not None else f"{cpus * MEM_PER_CPU_GB}G"
     return (
         f'name = "{name}"\n\n[[nodes]]\nprefix = "n"\ncount = {n_nodes}\ncpus = {cpus}\nmem = "{mem}"\n'
         f'gpus = {gpus}\npartitions = ["batch"]\n\n[[partitions]]\nname = "batch"\ndefault = true\n'
     )
 
 
-def _imported_topology(topo: dict[str, Any], names: list[str], folder: Path | None) -> Topology:
+def _imported_topology(
+    topo: dict[str, Any], names: list[str], folder: Path | None, warn: Callable[[str], None] | None
+) -> Topology:
     """``slurm_conf = "topology.conf"`` (Slurm's tree or block form) or ``block_size = 18`` (consecutive
     nodes in blocks, NVLink-style)."""
     from hal.topology_conf import TopologyConfError, load_topology_conf
@@ -263,7 +292,8 @@ def _imported_topology(topo: dict[str, Any], names: list[str], folder: Path | No
     try:
         if "slurm_conf" in topo:
             conf = Path(str(topo["slurm_conf"]))
-            return load_topology_conf(folder / conf if folder is not None and not conf.is_absolute() else conf, names)
+            path = folder / conf if folder is not None and not conf.is_absolute() else conf
+            return load_topology_conf(path, names, warn)
         size = int(topo["block_size"])
         if size < 1:
             raise ValueError("block_size must be >= 1")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from hal.executors.hostlist import expand
@@ -15,6 +15,7 @@ from hal.textfile import read_text
 _PAIR = re.compile(r"(\w+)=(\S+)")
 
 log = logging.getLogger("hal.topology")
+Warn = Callable[[str], None]  # where a file's warnings go: the log by default, the terminal for `hal cluster show`
 
 
 KNOWN_KEYS = {"switchname", "switches", "nodes", "linkspeed", "blockname", "blocksizes"}
@@ -55,9 +56,12 @@ def _pairs(start: int, line: str) -> dict[str, str]:
     return pairs
 
 
-def parse_topology_conf(text: str, node_names: Sequence[str]) -> Topology:
+def parse_topology_conf(text: str, node_names: Sequence[str], warn: Warn | None = None) -> Topology:
     """The tree form (``SwitchName=... Nodes=...|Switches=...``) or the block form (``BlockName=... Nodes=...``,
-    with ``BlockSizes=`` the aligned aggregations of consecutive blocks a larger job must stay inside)."""
+    with ``BlockSizes=`` the aligned aggregations of consecutive blocks a larger job must stay inside). Nodes the
+    cluster does not have are left out with a warning, as slurmctld logs them and goes on (a site's file lists
+    login or retired nodes); so is a switch or block left without any node (``warn``, else the log)."""
+    warn = warn or log.warning
     records = _records(text)
     for lineno, rec in records:
         unknown = sorted(set(rec) - KNOWN_KEYS)
@@ -73,18 +77,22 @@ def parse_topology_conf(text: str, node_names: Sequence[str]) -> Topology:
     if sizes and not blocks:
         raise TopologyConfError(f"line {sizes[0][0]}: BlockSizes= without BlockName= lines")
     if blocks and sizes:
-        return _blocks(blocks, node_names, _block_sizes(*sizes[-1]))
+        return _blocks(blocks, node_names, warn, _block_sizes(*sizes[-1]))
     switches = [(ln, r) for ln, r in records if "switchname" in r]
     if blocks and switches:
         raise TopologyConfError("a topology.conf has either SwitchName= lines (tree) or BlockName= lines (block)")
     if blocks:
-        return _blocks(blocks, node_names)
+        return _blocks(blocks, node_names, warn)
     if switches:
-        return _tree(switches, node_names)
+        return _tree(switches, node_names, warn)
     raise TopologyConfError("no SwitchName= or BlockName= line found")
 
 
-def _owner(entries: list[tuple[int, dict[str, str]]], key: str, node_names: Sequence[str]) -> dict[str, str]:
+def _owner(
+    entries: list[tuple[int, dict[str, str]]], key: str, node_names: Sequence[str], warn: Warn
+) -> dict[str, str]:
+    """Each node's switch (or block); nodes the cluster does not have are named, with their switch, and left out
+    (they were dropped with the whole switch and no word of which switch, QA)."""
     known = set(node_names)
     owner: dict[str, str] = {}
     for lineno, rec in entries:
@@ -94,7 +102,8 @@ def _owner(entries: list[tuple[int, dict[str, str]]], key: str, node_names: Sequ
         strangers = [n for n in names if n not in known]
         if strangers:  # a site's file names login or retired nodes: slurmctld logs them and goes on
             more = f" and {len(strangers) - 3} more" if len(strangers) > 3 else ""
-            log.warning("topology.conf line %d: %s%s not in the cluster; ignored", lineno, strangers[:3], more)
+            where = f"topology.conf line {lineno} ({key[:-4]} {rec[key]!r})"
+            warn(f"{where}: {strangers[:3]}{more} not in the cluster; ignored")
         for node in (n for n in names if n in known):
             if node in owner:
                 raise TopologyConfError(f"line {lineno}: node {node!r} is already under {owner[node]!r}")
@@ -132,7 +141,7 @@ def _block_sizes(lineno: int, rec: dict[str, str]) -> list[int]:
 
 
 def _blocks(
-    entries: list[tuple[int, dict[str, str]]], node_names: Sequence[str], sizes: Sequence[int] = ()
+    entries: list[tuple[int, dict[str, str]]], node_names: Sequence[str], warn: Warn, sizes: Sequence[int] = ()
 ) -> Topology:
     """One level of blocks; with ``sizes`` (BlockSizes), a level per larger size above it: aligned groups of
     consecutive blocks (in the file's order), so a job that needs more than one block takes an aligned group of
@@ -144,7 +153,8 @@ def _blocks(
             raise TopologyConfError(f"line {lineno}: block {rec['blockname']!r} is already defined at line {seen}")
         if "nodes" not in rec:  # accepted without a word, while a switch without nodes was refused (QA)
             raise TopologyConfError(f"line {lineno}: block {rec['blockname']!r} has no Nodes=")
-    owner = _owner(entries, "blockname", node_names)
+    owner = _owner(entries, "blockname", node_names, warn)
+    _left_out(entries, "block", set(owner.values()), "no job is placed there", warn)
     if sizes:
         counts: dict[str, int] = {}
         for block in owner.values():
@@ -166,7 +176,15 @@ def _blocks(
     return Topology(levels, paths, connected=False)  # a job stays inside one aggregation of the largest size
 
 
-def _tree(entries: list[tuple[int, dict[str, str]]], node_names: Sequence[str]) -> Topology:
+def _left_out(entries: list[tuple[int, dict[str, str]]], kind: str, used: set[str], what: str, warn: Warn) -> None:
+    """Name each switch or block no node of the cluster is under: it is not in the topology HAL places on."""
+    for lineno, rec in entries:
+        name = rec[f"{kind}name"]
+        if name not in used:
+            warn(f"topology.conf line {lineno}: {kind} {name!r} has no node of the cluster; left out ({what})")
+
+
+def _tree(entries: list[tuple[int, dict[str, str]]], node_names: Sequence[str], warn: Warn) -> Topology:
     parent: dict[str, str] = {}
     names: dict[str, int] = {}
     for lineno, rec in entries:
@@ -194,7 +212,7 @@ def _tree(entries: list[tuple[int, dict[str, str]]], node_names: Sequence[str]) 
             if at in seen:
                 raise TopologyConfError(f"switch loop through {at!r}")
             seen.add(at)
-    leaf = _owner(entries, "switchname", node_names)
+    leaf = _owner(entries, "switchname", node_names, warn)
     chains: dict[str, list[str]] = {}
     for sw in set(leaf.values()):
         chain, seen = [sw], {sw}
@@ -205,6 +223,7 @@ def _tree(entries: list[tuple[int, dict[str, str]]], node_names: Sequence[str]) 
             chain.append(nxt)
             seen.add(nxt)
         chains[sw] = chain[::-1]  # root first
+    _left_out(entries, "switch", {sw for c in chains.values() for sw in c}, "not in the tree", warn)
     depth = max(len(c) for c in chains.values())
     # shallower branches repeat their top switch so every node has one name per level
     padded = {sw: [c[0]] * (depth - len(c)) + c for sw, c in chains.items()}
@@ -213,5 +232,5 @@ def _tree(entries: list[tuple[int, dict[str, str]]], node_names: Sequence[str]) 
     return Topology(levels, tuple(tuple(padded[leaf[n]]) for n in node_names), connected=len(roots) == 1)
 
 
-def load_topology_conf(path: str | Path, node_names: Sequence[str]) -> Topology:
-    return parse_topology_conf(read_text(Path(path), "topology.conf", TopologyConfError), node_names)
+def load_topology_conf(path: str | Path, node_names: Sequence[str], warn: Warn | None = None) -> Topology:
+    return parse_topology_conf(read_text(Path(path), "topology.conf", TopologyConfError), node_names, warn)

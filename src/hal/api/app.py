@@ -40,6 +40,7 @@ from hal.controller.signals import signal_jobs
 from hal.controller.testonly import test_only
 from hal.controller.update import update
 from hal.data.outputs import states_from_events
+from hal.model.job import JobState
 
 bearer = HTTPBearer(auto_error=False)
 DUPLICATES = "sacct -D: add each job's earlier attempts (a requeued job's runs) as 'attempts', oldest first"
@@ -105,6 +106,9 @@ def identity(request: Request, cred: Annotated[HTTPAuthorizationCredentials | No
 
 
 Who = Annotated[Identity, Depends(identity)]
+# What GET /v1/jobs?state= filters on: a job's states, CONFIGURING (a RUNNING job staging its inputs, as listings
+# show it) and REQUEUED (an earlier attempt's: hal history -s RQ asks for it), the names hal queue -t takes.
+LISTED_STATES = (*(s.name for s in JobState), "CONFIGURING", "REQUEUED")
 
 
 def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAPI:
@@ -171,7 +175,9 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
     @app.get("/v1/jobs")
     def list_jobs(
         who: Who,
-        state: Annotated[str | None, Query(description="comma-separated states, e.g. PENDING,RUNNING")] = None,
+        state: Annotated[
+            str | None, Query(description="comma-separated states, e.g. PENDING,RUNNING (an unknown one: 400)")
+        ] = None,
         user: str | None = None,
         all_users: bool = False,
         partition: str | None = None,
@@ -189,9 +195,16 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
             raise HTTPException(403, "only admins may list other users' jobs")
         owner = user if user is not None else (None if who.admin and all_users else who.user)
         states = [s.strip().upper() for s in state.split(",") if s.strip()] if state else None
-        rows = ctl.store.query(owner, states, partition, since, until, limit=limit, after=after)
+        unknown = [s for s in states or () if s not in LISTED_STATES]
+        if unknown:  # a typo listed no job at all, with a 200, while the CLI refuses it (QA)
+            raise HTTPException(400, f"unknown job state {unknown[0]!r}; valid states: {', '.join(LISTED_STATES)}")
+        stored = sorted({"RUNNING" if s == "CONFIGURING" else s for s in states}) if states else None
+        rows = ctl.store.query(owner, stored, partition, since, until, limit=limit, after=after)
+        rows = ctl.annotate(rows, start)
+        if states and "CONFIGURING" in states and "RUNNING" not in states:  # stored RUNNING, shown CONFIGURING
+            rows = [r for r in rows if r["state"] == "CONFIGURING"]
         now = ctl.clock()
-        recs = [record(r, now, detail) for r in running_ends(ctl, ctl.annotate(rows, start))]
+        recs = [record(r, now, detail) for r in running_ends(ctl, rows)]
         recs = shared_scripts(recs) if detail else recs
         if duplicates:
             with_attempts(ctl, rows, recs, now)

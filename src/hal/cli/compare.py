@@ -1,4 +1,5 @@
-"""`hal compare`: several policies on one trace, one table, and PNG plots."""
+"""`hal compare`: several policies on one trace, one table, and PNG plots. Each policy runs as `hal simulate`
+would run it alone: a profile file brings the estimate it was tuned on, and every row says its estimate."""
 
 from __future__ import annotations
 
@@ -24,7 +25,9 @@ from hal.cli.simulate import (
     check_machine,
     cleaning_of,
     default_placement,
+    estimate_for,
     gbm_from_file,
+    note_fallback,
     placement_topology_default,
     summary_table,
     topology_table,
@@ -43,7 +46,14 @@ def compare(
         str,
         typer.Option(help="comma-separated BACKFILL:ORDER[:sjf] policies or profile TOML files (hal tune)"),
     ] = DEFAULT_POLICIES,
-    estimate: Annotated[str, typer.Option(help="user|actual|last2|gbm|gbm-regress")] = "user",
+    estimate: Annotated[
+        str | None,
+        typer.Option(
+            help="user|actual|last2|gbm|gbm-regress, every policy's  [default: user; a profile file's own estimate "
+            "(hal tune writes it) for that profile]",
+            show_default=False,
+        ),
+    ] = None,
     procs: Annotated[int | None, typer.Option(help="machine size (default: trace header)")] = None,
     cluster: Annotated[Path | None, typer.Option(help="cluster description TOML")] = None,
     placement: Annotated[
@@ -64,6 +74,8 @@ def compare(
     summary_out: Annotated[Path | None, typer.Option(help="all summaries as JSON")] = None,
 ) -> None:
     """Run several policies on the same trace and compare them side by side."""
+    typed = estimate is not None  # a profile's own estimate gives way only to one asked for
+    estimate = estimate or "user"
     writable_files(summary_out)
     if no_plots:
         if plots != Path("hal-compare"):
@@ -102,15 +114,16 @@ def compare(
         err.print(f"[yellow]note:[/] window {window} holds only {len(workload.jobs):,} job(s): the trace ends first")
     span = workload.jobs[-1].submit_time - workload.jobs[0].submit_time
     predictor, est = gbm_from_file(model, trace, estimate) if model is not None else (None, base.estimate)  # once
-    for label, profile in profiles:
-        if profile.estimate and profile.estimate != est:  # one --estimate for every policy: said, not changed
-            err.print(f"[yellow]note:[/] {label} was tuned on {profile.estimate} predictions; this run uses {est}")
+    # each policy's estimate as hal simulate --profile picks it: a tuned profile's own, unless one is typed (QA)
+    ests = {label: estimate_for(profile, estimate, typed, label) for label, profile in profiles}
+    if model is not None:  # the model's name, or its fallback's
+        ests = dict.fromkeys(ests, est)
     options = [
         (
             label,
             SimOptions(
                 profile=profile,
-                estimate=est,
+                estimate=ests[label],
                 predictor=predictor,
                 procs=procs,
                 cluster=cluster,
@@ -135,21 +148,27 @@ def compare(
                 runs.append((label, run_workload(swf, workload, opts, bar)))
         except ValueError as exc:
             raise fail(f"{label}: {exc}") from exc
-    out.print(summary_table([(label, r.summary) for label, r in runs], f"{trace.name}, estimate={est}"))
+    rows = [(f"{label} est={ests[label]}", r) for label, r in runs]  # rows may differ: each says its own
+    out.print(summary_table([(row, r.summary) for row, r in rows], trace.name))
     for label, r in runs:
         if r.topology is not None:
             out.print(topology_table(r.topology, label))
     if plots is not None:
         from hal.sim.plots import plot_comparison
 
-        written = plot_comparison(runs, plots, trace.name)
+        written = plot_comparison(rows, plots, trace.name)
         out.print("plots: " + ", ".join(str(p) for p in written))
     if summary_out:
         data = {
-            label: {**r.summary.as_dict(), **({"topology": r.topology.as_dict()} if r.topology else {})}
+            label: {
+                "estimate": ests[label],
+                **r.summary.as_dict(),
+                **({"topology": r.topology.as_dict()} if r.topology else {}),
+            }
             for label, r in runs
         }
         summary_out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    note_fallback(est, estimate)
 
 
 def policy_of(name: str, placement: str, cluster: Path | None) -> Profile:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from hal.cli.common import err, fail, out, report_problems, writable_files
-from hal.cli.simulate import overlap_note
+from hal.cli.simulate import fallback_name, note_fallback, overlap_note
 from hal.engine.api import RuntimePredictor
 from hal.engine.predict.basic import DEFAULT_LIMIT
 from hal.engine.predict.gbm import GbmPredictor
@@ -74,7 +76,7 @@ def build_predictor(name: str, cfg: GbmConfig, model: Path | None) -> RuntimePre
             raise fail(f"model file not found: {model} (hal predict-eval TRACE --save-model FILE writes one)")
         pred, warning = load_or_fallback(model)
         if warning:
-            err.print(f"[yellow]warning:[/] {warning}")
+            err.print(f"[yellow]warning:[/] {escape(warning)}")  # a path may hold [brackets]
         return pred
     if name in GBM_NAMES:
         return GbmPredictor(cfg, name=name)
@@ -171,6 +173,7 @@ def predict_eval(
             f"{len(history.jobs) - span[0]:,} are scored"
         )
     ev = evaluate(history, pred, trace.name, span)
+    fell_back = model is not None and not isinstance(pred, GbmPredictor)  # unusable: said in the results too
     if csv_out is not None:
         write_predictions(csv_out, history.jobs[span[0] : sum(span)] if span else history.jobs, ev.predictions)
     if isinstance(pred, GbmPredictor) and pred.model is None:
@@ -186,9 +189,14 @@ def predict_eval(
         except (ModelFileError, OSError) as exc:
             raise fail(str(exc)) from exc
     if as_json:
-        out.print_json(json.dumps(ev.as_dict()))
+        data = ev.as_dict()  # "predictor" stays what predicted (last2); "fallback" says why it was not the model
+        if fell_back:
+            data["fallback"] = f"{model} was unusable: these are last2's predictions, not {predictor}'s"
+        out.print_json(json.dumps(data))
     else:
-        out.print(table_of(ev))
+        out.print(table_of(dataclasses.replace(ev, predictor=fallback_name(model)) if fell_back and model else ev))
+    if fell_back and model:
+        note_fallback(fallback_name(model), predictor)
 
 
 def write_predictions(path: Path, jobs: list[JobSpec], predictions: Any) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from hal.cli.common import err, fail, note_workload, out, progress_bar, report_problems, writable_files
@@ -68,14 +69,15 @@ def topology_table(t: TopoSummary, policy: str = "") -> Table:
     return table
 
 
-def estimate_for(profile: Profile, estimate: str, typed: bool) -> str:
+def estimate_for(profile: Profile, estimate: str, typed: bool, name: str = "the profile") -> str:
     """The predictions to plan with: a profile that names the ones its weights were tuned on brings them,
-    unless --estimate was typed (then a different one is run as asked, and said)."""
+    unless --estimate was typed (then a different one is run as asked, and said). ``name``: the profile's, in
+    that note (hal compare runs several)."""
     if not profile.estimate or profile.estimate == estimate:
         return estimate
     if typed:
         err.print(
-            f"[yellow]note:[/] the profile's weights were tuned on {profile.estimate} predictions; "
+            f"[yellow]note:[/] {name}'s weights were tuned on {profile.estimate} predictions; "
             f"running with --estimate {estimate} as asked"
         )
         return estimate
@@ -148,15 +150,16 @@ def gbm_from_file(
     model: Path, trace: Path | None = None, asked: str | None = None
 ) -> tuple[Callable[[], RuntimePredictor], str]:
     """A saved model and the name of what will predict: the file is checked now, so an unusable one is
-    reported once, and the run (and its label) is last2's. With ``trace``, a note when the model may have
-    learned from this trace's own jobs; with ``asked`` (the --estimate typed), a note when the file's model
-    predicts as the other gbm, as predict-eval says."""
+    reported once, and the run is last2's, labelled as a fallback (``fallback_name``) so no result passes for
+    the model's. With ``trace``, a note when the model may have learned from this trace's own jobs; with
+    ``asked`` (the --estimate typed), a note when the file's model predicts as the other gbm, as predict-eval
+    says."""
     if not model.exists():  # a typo is an error; only an unusable file falls back to last2
         raise fail(f"model file not found: {model} (hal predict-eval TRACE --save-model FILE writes one)")
     pred, warning = load_or_fallback(model)
     if warning:
-        err.print(f"[yellow]warning:[/] {warning}")
-        return LastTwo, "last2"
+        err.print(f"[yellow]warning:[/] {escape(warning)}")  # a path may hold [brackets]
+        return LastTwo, fallback_name(model)
     if asked is not None and isinstance(pred, GbmPredictor) and pred.name != asked:
         err.print(f"[yellow]note:[/] {model} holds a {pred.cfg.mode} model: it predicts as {pred.name}")
     note = overlap_note(model, getattr(pred, "learned_until", 0.0), first_submit(trace)) if trace else None
@@ -164,6 +167,21 @@ def gbm_from_file(
         err.print(f"[yellow]note:[/] {note}")
     first = [pred]
     return (lambda: first.pop() if first else load_model(model)), pred.name
+
+
+FALLBACK = "last2 (fallback:"
+
+
+def fallback_name(model: Path) -> str:
+    """What predicted when ``model`` was unusable, as results label it: last2, and why."""
+    return f"{FALLBACK} {model.name} unusable)"
+
+
+def note_fallback(estimate: str, asked: str) -> None:
+    """After the results, the fallback again: the warning before them may have scrolled away, and the issue's
+    rule keeps the exit status 0 (a bad model file never stops a run)."""
+    if estimate.startswith(FALLBACK):
+        err.print(f"[yellow]warning:[/] these results are last2's, not {asked}'s: the --model file was unusable")
 
 
 def first_submit(trace: Path) -> float | None:
@@ -352,3 +370,4 @@ def simulate(
     left = len(swf.problems) + len(workload.skipped) + len(result.outcome.rejected)
     if left:
         err.print(f"{left} job(s) skipped or rejected; the rest of the trace ran")
+    note_fallback(estimate, given["estimate"])

@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from hal.cli.common import fail, out, report_problems
-from hal.clusterfile import ClusterFileError, load_cluster, uniform_toml
+from hal.cli.common import err, fail, out, report_problems
+from hal.clusterfile import MEM_PER_CPU_GB, ClusterFileError, load_cluster, parse_mem_mb, uniform_toml
 from hal.model.cluster import Cluster
 from hal.sim.generate import WorkloadShape, generate
 from hal.sim.swf import TraceError, read_swf, write_swf
@@ -24,11 +25,19 @@ trace_app = typer.Typer(help="Workload traces (SWF).", no_args_is_help=True)
 def cluster_generate(
     nodes: Annotated[int, typer.Option(min=1, help="number of identical nodes")] = 16,
     cpus: Annotated[int, typer.Option(min=1, help="cpus per node")] = 32,
-    mem: Annotated[str, typer.Option(help="memory per node, e.g. 192G")] = "128G",
+    mem: Annotated[
+        str | None,
+        typer.Option(help=f"memory per node, e.g. 192G  [default: {MEM_PER_CPU_GB}G per cpu]"),
+    ] = None,
     gpus: Annotated[int, typer.Option(min=0, help="gpus per node")] = 0,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="file to write (default: stdout)")] = None,
 ) -> None:
     """Write a uniform cluster file."""
+    if mem is not None:
+        try:
+            parse_mem_mb(mem)  # refused now, not when the file it was written to is read
+        except ClusterFileError as exc:
+            raise fail(f"--mem: {exc}") from None
     text = uniform_toml(nodes, cpus, mem, gpus)
     if output is None:
         typer.echo(text, nl=False)
@@ -39,8 +48,8 @@ def cluster_generate(
 @cluster_app.command("show")
 def cluster_show(path: Path, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Summarize a cluster file: partitions and node groups."""
-    try:
-        cluster = load_cluster(path)
+    try:  # what the file names but the machine leaves out (topology.conf's unknown nodes) is said, not only logged
+        cluster = load_cluster(path, warn=lambda m: err.print(f"[yellow]warning:[/] {escape(m)}"))
     except ClusterFileError as exc:
         raise fail(str(exc)) from exc
     total = cluster.total()

@@ -1,5 +1,6 @@
-"""Admission checks: partition defaults and limits, paths and job references (the request and the cluster file
-only, run before the controller's lock is taken), and data requests (against the data plane, under it)."""
+"""Admission checks: QOS names, partition defaults and limits, paths and job references (the request and the
+cluster file only, run before the controller's lock is taken), and data requests (against the data plane, under
+it)."""
 
 from __future__ import annotations
 
@@ -62,8 +63,30 @@ def admit_data(req: JobRequest, staging: Any, live: dict[int, Any], user: str) -
         raise SubmitError(why)
 
 
+# Slurm with no QOS configured (a fresh slurmdbd) has one QOS, "normal", every association may use; HAL has no
+# QOS table or associations, so that is the whole list, for every user, admins included.
+QOS_NAMES = ("normal",)
+
+
+def admit_qos(req: JobRequest) -> None:
+    """Refuse a QOS the cluster does not have, as sbatch does ("Invalid qos specification"): --qos nosuch was
+    stored and shown (QOS=nosuch) while nothing honoured it. Names match in any case, as Slurm's; none given
+    (``--qos=``, ``QOS=``) is the default, normal. `hal update` re-runs ``admit`` on a pending job's new request."""
+    asked = req.qos.strip()
+    known = {name.lower(): name for name in QOS_NAMES}
+    if asked and asked.lower() not in known:
+        raise SubmitError(
+            f"invalid qos specification {asked[:64]!r}: known QOS: {', '.join(QOS_NAMES)} (HAL defines no others)"
+        )
+    req.qos = known[asked.lower()] if asked else QOS_NAMES[0]
+    if req.env.get("SLURM_JOB_QOS", req.qos) != req.qos:  # a new dict: an update's request shares the old one's
+        req.env = {**req.env, "SLURM_JOB_QOS": req.qos}
+
+
 def admit(req: JobRequest, cluster: Cluster) -> None:
-    """Fill the partition and its default time limit as Slurm does, and refuse what the partition forbids."""
+    """Fill the partition and its default time limit as Slurm does, and refuse what the partition or the QOS
+    list forbids."""
+    admit_qos(req)
     if not req.partition:
         default = cluster.default_partition()
         req.partition = default.name if default is not None else ""

@@ -202,12 +202,15 @@ def _verified(zf: zipfile.ZipFile, name: str, meta: dict[str, Any], where: str) 
 
 
 def _read(zf: zipfile.ZipFile, name: str, where: str) -> bytes:
-    """A member's bytes. Damaged compressed data fails in many ways (zlib.error, EOFError, a bad CRC, an unknown
-    compression method, an encryption flag: NotImplementedError, RuntimeError), each one a ModelFileError."""
+    """A member's bytes, or a ModelFileError naming the one missing. Damaged compressed data fails in many ways
+    (zlib.error, EOFError, a bad CRC, an unknown compression method, an encryption flag: NotImplementedError,
+    RuntimeError), each one a ModelFileError."""
     try:
         return zf.read(name)
-    except KeyError:
-        raise  # a missing member: named by load_model
+    except KeyError:  # zipfile's own words ("There is no item named ...") read as garbage after ours (QA)
+        if name == "meta.json":
+            raise ModelFileError(f"{where} is not a HAL model: meta.json missing from the archive") from None
+        raise ModelFileError(f"{where}: {name} missing from the archive (an incomplete HAL model file)") from None
     except Exception as exc:
         raise ModelFileError(f"{where}: {name} is damaged ({_reason(exc)})") from exc
 

@@ -49,6 +49,9 @@ def to_workload(trace: SwfTrace, capacity: int | None = None, rules: Cleaning | 
     if cap is None:
         cap = max((_procs(r, rules) for r in trace.records), default=0)
     if cap <= 0:
+        if not trace.records:  # an empty trace was told to pass --procs, which would only replay nothing (QA)
+            unread = f" ({len(trace.problems):,} line(s) could not be read)" if trace.problems else ""
+            raise ValueError(f"the trace has no jobs{unread}: nothing to replay")
         raise ValueError("machine size unknown: the trace has no MaxProcs/MaxNodes header; pass --procs")
     max_req = max((r.req_time for r in trace.records if r.req_time > 0), default=-1)
     jobs: list[JobSpec] = []

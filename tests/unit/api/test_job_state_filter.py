@@ -1,0 +1,41 @@
+"""GET /v1/jobs?state=: an unknown state is a 400 naming the valid ones (QA: 200 and an empty list, while the CLI
+refuses the same name)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from hal.api.server import ServerOptions, build
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "local-cluster.toml"
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    _ctl, app, store, executor = build(ServerOptions(home=tmp_path, executor="dev", cluster=EXAMPLE))
+    auth = {"Authorization": f"Bearer {(tmp_path / 'token').read_text().strip()}"}
+    with TestClient(app) as client:
+        yield client, auth
+    executor.shutdown()
+    store.close()
+
+
+def test_an_unknown_state_is_refused_naming_the_valid_ones(api: tuple[TestClient, dict[str, str]]) -> None:
+    client, auth = api
+    body = {"wrap": "sleep 60", "options": {"hold": True}, "workdir": "/tmp"}
+    job = client.post("/v1/jobs", json=body, headers=auth).json()["job_id"]
+    for bad in ("bogus", "PENDING,bogus", "PD"):
+        resp = client.get("/v1/jobs", params={"state": bad}, headers=auth)
+        assert resp.status_code == 400, resp.text
+        said = resp.json()["detail"]
+        assert said.startswith(f"unknown job state {bad.split(',')[-1].upper()!r}; valid states: PENDING, RUNNING")
+        assert "COMPLETED" in said and "CONFIGURING" in said
+    listed = client.get("/v1/jobs", params={"state": "pending, running"}, headers=auth)
+    assert listed.status_code == 200 and [j["job_id"] for j in listed.json()["jobs"]] == [job]
+    for other in ("CONFIGURING", "REQUEUED", "COMPLETED"):  # names the CLI sends: accepted, none in that state
+        resp = client.get("/v1/jobs", params={"state": other}, headers=auth)
+        assert resp.status_code == 200 and resp.json()["jobs"] == [], other

@@ -1,0 +1,38 @@
+"""Cluster file mistakes name what is wrong, and `hal cluster generate` writes memory it can account for."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from hal.cli.main import app
+from hal.clusterfile import ClusterFileError, cluster_from_dict, load_cluster, uniform_toml
+
+
+def test_duplicate_node_names_are_named_with_their_groups() -> None:
+    """QA: "node names must be unique" without saying which."""
+    data = {"nodes": [{"prefix": "n", "count": 4}, {"names": "n[000-001],x1"}]}
+    with pytest.raises(ClusterFileError) as info:
+        cluster_from_dict(data)
+    assert str(info.value) == "node names must be unique: n000, n001 named more than once (in [[nodes]] #1 and #2)"
+    many = {"nodes": [{"names": "a[1-7]"}, {"names": "b1"}, {"names": "a[1-7]"}]}
+    with pytest.raises(
+        ClusterFileError, match=r"a1, a2, a3, a4, a5 and 2 more named more than once \(in \[\[nodes\]\] #1 and #3\)"
+    ):
+        cluster_from_dict(many)
+
+
+def test_generate_derives_memory_from_the_cpus_and_refuses_a_bad_amount(tmp_path: Path) -> None:
+    """QA: --nodes 25 --cpus 4 wrote mem = "128G" (32G per CPU) though no --mem was given."""
+    small = CliRunner().invoke(app, ["cluster", "generate", "--nodes", "25", "--cpus", "4"])
+    assert small.exit_code == 0 and tomllib.loads(small.stdout)["nodes"][0]["mem"] == "16G"
+    assert tomllib.loads(uniform_toml(2, 32))["nodes"][0]["mem"] == "128G"  # the default machine: as before
+    out = tmp_path / "c.toml"
+    given = CliRunner().invoke(app, ["cluster", "generate", "--cpus", "8", "--mem", "48G", "-o", str(out)])
+    assert given.exit_code == 0 and load_cluster(out).nodes[0].capacity.mem_mb == 48 * 1024
+    bad = CliRunner().invoke(app, ["cluster", "generate", "--mem", "lots"])
+    assert bad.exit_code == 2 and "--mem: cannot read memory amount 'lots'" in bad.stderr
+    assert "4G per cpu" in " ".join(CliRunner().invoke(app, ["cluster", "generate", "--help"]).stdout.split())
