@@ -89,8 +89,8 @@ def submit(
         bool,
         Opt(
             "--exclusive",
-            help="whole nodes; =user, =mcs and =topo (Slurm's) also get whole nodes here: stricter than sharing "
-            "with your own jobs only, and not a whole switch or block",
+            help="whole nodes; =user: share nodes with your own jobs only; =mcs: the same (HAL has no MCS labels); "
+            "=topo: no other job in the blocks it uses (whole nodes on a cluster without blocks)",
         ),
     ] = False,
     exclusive_mode: Annotated[str | None, Opt("--exclusive-mode", hidden=True)] = None,  # --exclusive=VALUE

@@ -28,6 +28,7 @@ from hal.controller.option_values import (
 from hal.controller.placement_options import placement_options
 from hal.controller.request_env import export_env, gpu_env, request_env
 from hal.executors.api import env_problem, script_problem
+from hal.model.job import Sharing
 
 MAX_SCRIPT_BYTES = 4 * 1024 * 1024  # Slurm's default max_script_size
 MAX_NAME = 256
@@ -79,7 +80,7 @@ class JobRequest:
     array_limit: int | None = None
     begin: float | None = None
     requeue: bool = False
-    exclusive: bool = False
+    exclusive: bool | Sharing = False  # True: whole nodes; "user", "mcs" or "topo": Slurm's --exclusive=VALUE
     nice: int = 0
     workdir: str = ""
     output: str = ""
@@ -337,7 +338,7 @@ def build_request(
         array_limit=limit,
         begin=parse_begin(options["begin"], now) if "begin" in options else None,
         requeue="requeue" in options and "no-requeue" not in options,
-        exclusive=exclusive or mem_node == 0,  # --mem=0: all of each node's memory
+        exclusive=True if mem_node == 0 else exclusive,  # --mem=0: all of each node's memory
         hold="hold" in options,
         nice=int_option(options, "nice", 0, -10000) or 0,
         workdir=options.get("chdir", workdir),
@@ -355,7 +356,7 @@ def build_request(
         signal=options.get("signal", "") if early_signal(options.get("signal", "")) else "",
         notes=unacted_notes(options, IGNORED_VALUED | IGNORED_FLAGS)
         + exclusive_notes
-        + (WHOLE_MEMORY if mem_node == 0 and not exclusive else []),
+        + (WHOLE_MEMORY if mem_node == 0 and exclusive is not True else []),
         **placement_options(options),
     )
     problem = env_problem(req.env)  # it was accepted, stored with every array task, and failed at launch (E2BIG)

@@ -8,6 +8,7 @@ import signal
 from datetime import datetime, time, timedelta
 
 from hal.clusterfile import ClusterFileError, parse_mem_mb
+from hal.model.job import SHARING, Sharing
 
 MAX_ARRAY_TASKS = 10_000
 MAX_COUNT = 2**31 - 1  # counts and MB, as Slurm's 32-bit fields: products of two stay inside 64-bit arrays
@@ -191,25 +192,25 @@ def open_mode_option(options: dict[str, str]) -> str:
     return mode
 
 
-EXCLUSIVE = {
-    "1": "",
-    "user": "--exclusive=user: HAL gives the job whole nodes, shared with no job, not even your own (stricter than "
-    "Slurm's; HAL cannot share a node with one user's jobs only)",
-    "mcs": "--exclusive=mcs: HAL gives the job whole nodes, shared with no job (stricter than Slurm's; HAL has no "
-    "MCS labels)",
-    "topo": "--exclusive=topo: HAL applies node exclusivity (whole nodes), not a whole switch or block to itself",
-}
+MCS_NOTE = (
+    "--exclusive=mcs: HAL has no MCS labels, so the job shares its nodes with your own jobs only, as with "
+    "--exclusive=user (the user is the finest label an MCS plugin gives)"
+)
 
 
-def exclusive_option(options: dict[str, str]) -> tuple[bool, list[str]]:
-    """sbatch's --exclusive[=user|mcs|topo]: whole nodes, and the note saying how a value is honoured."""
+def exclusive_option(options: dict[str, str]) -> tuple[bool | Sharing, list[str]]:
+    """sbatch's --exclusive[=user|mcs|topo]: True for whole nodes, else the mode (engine/sharing.py applies it),
+    and the note saying how a value is honoured."""
     value = options.get("exclusive")
     if value is None:
         return False, []
-    if value.strip().lower() not in EXCLUSIVE:
-        raise DirectiveError(f"--exclusive={value}: use --exclusive, or =user, =mcs or =topo as in Slurm")
-    note = EXCLUSIVE[value.strip().lower()]
-    return True, [note] if note else []
+    word = value.strip().lower()
+    if word == "1":
+        return True, []
+    for mode in SHARING:
+        if word == mode:
+            return mode, [MCS_NOTE] if mode == "mcs" else []
+    raise DirectiveError(f"--exclusive={value}: use --exclusive, or =user, =mcs or =topo as in Slurm")
 
 
 WHOLE_MEMORY = ["--mem=0 asks for all of each node's memory (Slurm's meaning): the job gets whole nodes"]

@@ -31,6 +31,7 @@ class EasyMemo:
 
     epoch: int
     head: Waiting
+    sharing: bool = False  # the book's kind when planned (it turns into a SharingBook at a first mode, sharing.py)
     shadow: float = -1.0  # -1: not computed yet (most passes find no candidate that fits)
     state: State = None
     planned: Alloc = None  # the head placed in ``state`` (None: not placed)
@@ -123,10 +124,17 @@ def easy_pass(s: Scheduler, plan: Plan, now: float, waiting: list[Waiting] | Non
         return
     fresh = queue.take_fresh(waiting)
     memo = s.easy_memo
-    if memo is not None and memo.head is head and memo.epoch == s.epoch and s.book.time_invariant:
+    sharing = getattr(s.book, "sharing", False)
+    if (
+        memo is not None
+        and memo.head is head
+        and memo.epoch == s.epoch
+        and memo.sharing == sharing
+        and s.book.time_invariant
+    ):
         cands = [w for w in fresh if w is not head]
     else:
-        memo = s.easy_memo = EasyMemo(s.epoch, head)
+        memo = s.easy_memo = EasyMemo(s.epoch, head, sharing)
         cands = (waiting if waiting is not None else queue.items())[1:]
     reserver: HeadReserver | None = getattr(s.book, "reserver", None)
     if reserver is not None:
@@ -152,7 +160,8 @@ def _scan(s: Scheduler, plan: Plan, now: float, memo: EasyMemo, cands: list[Wait
     resources only shrink). One that fit but would delay the head, at its preferred spot and on the nodes
     the head does not need (``Extra``), rules out the same shape until the next start; on a fungible book
     (an allocation is the request itself) it rules out the family's larger requests for the whole pass,
-    since the state at the shadow time only shrinks too.
+    since the state at the shadow time only shrinks too. On a SharingBook the memos are per user: where a job
+    may go depends on whose it is there (engine/sharing.py).
     """
     book = s.book
     allocate, release, free_cpus = book.allocate, book.release, book.free_cpus
@@ -160,8 +169,9 @@ def _scan(s: Scheduler, plan: Plan, now: float, memo: EasyMemo, cands: list[Wait
     head = memo.head
     free = free_cpus()
     shadow, state = memo.shadow, memo.state
-    nofit: dict[int, int] = {}  # family -> smallest size that did not fit now
-    crowds: dict[int, int] = {}  # family (fungible) or shape -> smallest size that would delay the head
+    nofit: dict[object, int] = {}  # family -> smallest size that did not fit now
+    crowds: dict[object, int] = {}  # family (fungible) or shape -> smallest size that would delay the head
+    per_user = getattr(book, "sharing", False)
     extra = None if fungible or not isinstance(book, NodeBook) else Extra(book, memo)
     started: set[int] = set()
     cpuless = s.queue.cpuless > 0  # e.g. GPU-only work still fits once the CPUs are gone
@@ -169,15 +179,19 @@ def _scan(s: Scheduler, plan: Plan, now: float, memo: EasyMemo, cands: list[Wait
         if cand.cpus > free:
             continue
         size = cand.size
+        family: object = cand.family
+        shape: object = family if fungible else cand.shape
+        if per_user:
+            family, shape = (family, cand.req.user), (shape, cand.req.user)
         late = now + cand.estimate > shadow
-        if late and shadow >= 0 and size >= crowds.get(cand.family if fungible else cand.shape, NEVER):
+        if late and shadow >= 0 and size >= crowds.get(shape, NEVER):
             continue
-        if size >= nofit.get(cand.family, NEVER):
+        if size >= nofit.get(family, NEVER):
             continue
         alloc = allocate(cand.req)
         if alloc is None:
             if fungible or unpinned(cand):
-                nofit[cand.family] = size
+                nofit[family] = size
             continue
         if shadow < 0:
             shadow, state, memo.planned = shadow_of(s, head, alloc)
@@ -194,7 +208,7 @@ def _scan(s: Scheduler, plan: Plan, now: float, memo: EasyMemo, cands: list[Wait
                 alloc = None if extra is None else extra.place(cand, state, shadow)
                 if alloc is None:
                     if fungible or unpinned(cand):
-                        crowds[cand.family if fungible else cand.shape] = size
+                        crowds[shape] = size
                     continue
             else:
                 memo.planned = planned

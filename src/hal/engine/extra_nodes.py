@@ -57,7 +57,7 @@ class Extra:
         self.keep_of: Alloc = None  # the head placement ``keep`` was built from
         self.keep = np.zeros(len(book.table), dtype=bool)  # the head's nodes at the shadow time
         self.outside = -1  # CPUs free now off ``keep`` (-1: not counted since the last start)
-        self.cramped: dict[int, int] = {}  # family -> smallest size with no room off ``keep``
+        self.cramped: dict[object, int] = {}  # family (and user on a SharingBook) -> smallest size with no room
 
     def place(self, cand: Waiting, state: State, shadow: float) -> Alloc | None:
         """Allocate ``cand`` off the head's planned nodes and keep it if the head still fits at ``shadow``
@@ -70,9 +70,12 @@ class Extra:
             self.keep_of = planned
             self.keep[:] = False
             self.keep[planned.nodes] = True
+            if planned.held is not None:  # an --exclusive=topo head needs the rest of its blocks free too
+                self.keep[planned.held.nodes] = True
             self.outside = -1
             self.cramped.clear()
-        if size >= self.cramped.get(cand.family, NEVER):
+        family: object = (cand.family, cand.req.user) if book.sharing else cand.family  # see backfill._scan
+        if size >= self.cramped.get(family, NEVER):
             return None
         if self.outside < 0:
             self.outside = int(book.free[~self.keep, 0].sum())
@@ -81,7 +84,7 @@ class Extra:
         alloc = book.allocate_avoiding(cand.req, self.keep)
         if alloc is None:
             if unpinned(cand):
-                self.cramped[cand.family] = size
+                self.cramped[family] = size
             return None
         book.state_sub(state, alloc)
         moved = place_at(book, state, memo.head, shadow)

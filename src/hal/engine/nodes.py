@@ -15,6 +15,7 @@ from hal.model.cluster import NodeTable
 
 if TYPE_CHECKING:
     from hal.engine.backfill import HeadReserver
+    from hal.engine.sharing import SharingBook
 
 Matrix = npt.NDArray[np.int64]
 Ranker = Callable[[Request, Matrix, npt.NDArray[np.bool_]], npt.NDArray[np.intp]]
@@ -38,10 +39,13 @@ class Selector(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class NodeAlloc:
-    """Nodes and the amount taken on each (rows of the resource space)."""
+    """Nodes and the amount taken on each (rows of the resource space); the rest is for engine/sharing.py."""
 
     nodes: npt.NDArray[np.intp]
     amounts: Matrix
+    uid: int = 0  # its user's number in a SharingBook (0: placed before sharing was on, or restored: unknown)
+    owns: bool = False  # --exclusive=user: while it runs, its nodes take no other user's job
+    held: NodeAlloc | None = None  # --exclusive=topo: the rest of its blocks, kept from others (not charged)
 
 
 def index_order(req: Request, free: Matrix, ok: npt.NDArray[np.bool_]) -> npt.NDArray[np.intp]:
@@ -65,8 +69,23 @@ class NodeBook:
         self.fabrics: npt.NDArray[np.intp] | None = None
         self.down: npt.NDArray[np.bool_] | None = None  # drained nodes: no new placement (None: none)
         self._drain_memo: dict[tuple[object, ...], bool] = {}  # shape -> only drained nodes keep it from ever fitting
+        # per node, the block an --exclusive=topo job keeps to itself (placement_book sets the topology's blocks;
+        # None: each node is its own, so such a job gets whole nodes)
+        self.blocks: npt.NDArray[np.intp] | None = None
 
     fungible = False  # which nodes a job gets depends on where the free resources are
+    sharing = False  # a SharingBook (engine/sharing.py): Slurm's --exclusive=user|topo are in play
+
+    def _shared(self) -> SharingBook:
+        """The first request with a sharing mode turns this book into a SharingBook (engine/sharing.py): a book
+        that never sees one keeps this plain code, so jobs without the modes cost nothing more."""
+        from hal.engine.sharing import SharingBook  # it subclasses this one
+
+        return SharingBook.convert(self)
+
+    def blocked(self, req: Request) -> npt.NDArray[np.bool_] | None:
+        """Nodes a sharing mode keeps from ``req`` now (None: none; a SharingBook says which)."""
+        return None
 
     @property
     def time_invariant(self) -> bool:
@@ -75,12 +94,15 @@ class NodeBook:
 
     def memo_key(self, req: Request) -> tuple[object, int]:
         """Without a selector a placement exists iff enough nodes (or task slots) have room: monotone in size."""
+        if req.share:
+            self._shared()  # Scheduler.submit asks every job's impossible() and memo_key() before placing it
         if self.select is not None:
             return req.shape, 0
+        mode = (req.share, req.user if req.share == "user" else "")
         if req.nodes is None:
-            return ("tasks", req.per_task, req.exclusive, req.partition, req.features), req.tasks
+            return ("tasks", req.per_task, req.exclusive, req.partition, req.features, *mode), req.tasks
         per_node = tuple(int(v) for v in req.per_node())
-        return ("nodes", per_node, req.exclusive, req.partition, req.features), req.nodes
+        return ("nodes", per_node, req.exclusive, req.partition, req.features, *mode), req.nodes
 
     def cpus_of(self, alloc: NodeAlloc) -> int:
         return int(alloc.amounts[:, 0].sum())
@@ -142,6 +164,8 @@ class NodeBook:
         return mask
 
     def impossible(self, req: Request) -> str | None:
+        if req.share:
+            self._shared()
         unknown = [p for p in req.partition.split(",") if p and p not in self.table.partition_masks]
         if unknown:
             return f"unknown partition {unknown[0]!r}"
@@ -281,9 +305,13 @@ class NodeBook:
         return NodeAlloc(chosen, take[:, None] * per_task[None, :])
 
     def fits(self, req: Request) -> bool:
+        if req.share:
+            return self._shared().fits(req)
         return self._place(self.free, req, self._mask(req)) is not None
 
     def allocate(self, req: Request) -> NodeAlloc | None:
+        if req.share:
+            return self._shared().allocate(req)
         alloc = self._place(self.free, req, self._mask(req))
         if alloc is not None:
             self.free[alloc.nodes] -= alloc.amounts
@@ -291,6 +319,8 @@ class NodeBook:
 
     def allocate_avoiding(self, req: Request, keep: npt.NDArray[np.bool_]) -> NodeAlloc | None:
         """Allocate without touching the nodes in ``keep`` (nodes reserved for another job)."""
+        if req.share:
+            return self._shared().allocate_avoiding(req, keep)
         alloc = self._place(self.free, req, self._mask(req) & ~keep)
         if alloc is not None:
             self.free[alloc.nodes] -= alloc.amounts
@@ -331,6 +361,8 @@ class NodeBook:
         state[alloc.nodes] -= alloc.amounts
 
     def state_place(self, state: Matrix, req: Request) -> NodeAlloc | None:
+        if req.share:
+            return self._shared().state_place(state, req)
         return self._place(state, req, self._mask(req))
 
     def state_min(self, a: Matrix, b: Matrix) -> Matrix:

@@ -33,6 +33,10 @@ class Request:
     inputs: tuple[str, ...] = ()
     submit: float = 0.0
     limit: float = 0.0  # the job's time limit: a selector may pack jobs that end together (not in ``shape``)
+    # Slurm's --exclusive=user|mcs|topo (engine/sharing.py): "user" (mcs too: HAL has no MCS labels, and the user
+    # is the finest label any MCS plugin gives) shares nodes with its user's jobs only; "topo" keeps its blocks
+    share: str = ""
+    user: str = ""  # who asked: nodes an --exclusive=user job holds are its user's
 
     def per_node(self) -> npt.NDArray[np.int64]:
         """Amount each node must give when the node count is pinned (tasks spread evenly, rounded up)."""
@@ -45,19 +49,24 @@ class Request:
         """Two requests with the same shape fit or fail together (Slurm's per-cycle memo)."""
         topo = (self.switches, self.switches_wait, self.submit if self.switches or self.inputs else None)
         placed = (self.topology_required, self.topology_preferred, self.segment, self.inputs)
+        whose = self.user if self.share == "user" else ""  # an --exclusive=user job's placement depends on whose it is
         return (
             self.tasks, self.per_task, self.nodes, self.exclusive, self.partition, self.features, self.node_names,
-            self.exclude_nodes, *topo, *placed,
+            self.exclude_nodes, *topo, *placed, self.share, whose,
         )  # fmt: skip
+
+
+SHARES = {"user": "user", "mcs": "user", "topo": "topo"}
 
 
 def request_of(job: JobSpec, space: ResourceSpace) -> Request:
     vec = space.vector(job.per_task)
+    whole = job.exclusive is True
     return Request(
         tasks=job.tasks,
         per_task=tuple(int(v) for v in vec),
         nodes=job.nodes,
-        exclusive=job.exclusive,
+        exclusive=whole,
         partition=job.partition,
         features=job.features,
         total=tuple(int(v) * job.tasks for v in vec),
@@ -71,4 +80,6 @@ def request_of(job: JobSpec, space: ResourceSpace) -> Request:
         inputs=job.inputs,
         submit=job.submit_time if job.begin_time is None else max(job.submit_time, job.begin_time),
         limit=job.time_limit or 0.0,
+        share="" if whole or not job.exclusive else SHARES[str(job.exclusive)],
+        user=job.user,
     )

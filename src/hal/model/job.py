@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import Literal
 
 from hal.model.resources import Resources
 
@@ -93,6 +94,10 @@ class Dependency:
     array: int | None = None  # the array it was named by (``afternotok:ARRAY``): its tasks are judged together
 
 
+Sharing = Literal["user", "mcs", "topo"]  # Slurm's --exclusive=VALUE (engine/sharing.py says what each does)
+SHARING: tuple[Sharing, ...] = ("user", "mcs", "topo")
+
+
 @dataclass(frozen=True, slots=True)
 class JobSpec:
     """A submission. ``tasks`` x ``per_task`` is the request; ``nodes`` pins the node count when set.
@@ -105,7 +110,7 @@ class JobSpec:
     tasks: int = 1
     per_task: Resources = field(default_factory=lambda: Resources(cpus=1))
     nodes: int | None = None
-    exclusive: bool = False
+    exclusive: bool | Sharing = False  # True: whole nodes (--exclusive); a Sharing value: Slurm's --exclusive=VALUE
     time_limit: float | None = None
     name: str = ""
     user: str = "nobody"
@@ -146,6 +151,8 @@ class JobSpec:
             raise ValueError(f"job {self.job_id}: submit time must be >= 0, got {self.submit_time}")
         if self.switches is not None and self.switches < 1:
             raise ValueError(f"job {self.job_id}: --switches must be >= 1, got {self.switches}")
+        if isinstance(self.exclusive, str) and self.exclusive not in SHARING:
+            raise ValueError(f"job {self.job_id}: --exclusive={self.exclusive}: use user, mcs or topo")
         if self.segment is not None and (self.segment < 1 or (self.nodes or 1) % self.segment):
             raise ValueError(f"job {self.job_id}: --segment={self.segment} must divide the node count {self.nodes}")
 

@@ -248,14 +248,13 @@ def test_data_options_given_twice_both_count() -> None:
 
 
 def test_exclusive_takes_slurms_values() -> None:
-    """QA: #SBATCH --exclusive=user/topo/mcs refused the script ("takes no value"). HAL cannot share a node with
-    only the same user's jobs, nor keep a whole switch to one job: each gets whole nodes, with a note."""
+    """QA: #SBATCH --exclusive=user/topo/mcs refused the script ("takes no value"). Each is now kept as the mode
+    the engine applies (engine/sharing.py); =mcs says that HAL treats it as =user."""
     plain = build_request("#!/bin/sh\n#SBATCH --exclusive\ntrue\n", {}, {}, "/", 0.0)
-    assert plain.exclusive and plain.notes == []
-    for value, said in [("user", "stricter than Slurm's"), ("mcs", "stricter than Slurm's"), ("topo", "not a whole")]:
+    assert plain.exclusive is True and plain.notes == []
+    for value in ("user", "mcs", "topo"):
         req = build_request(f"#!/bin/sh\n#SBATCH --exclusive={value}\ntrue\n", {}, {}, "/", 0.0)
-        assert req.exclusive, value
-        (note,) = req.notes
-        assert note.startswith(f"--exclusive={value}: ") and "whole nodes" in note and said in note, note
-    assert build_request("#!/bin/sh\ntrue\n", {"exclusive": "topo"}, {}, "/", 0.0).exclusive  # the API's form
+        assert req.exclusive == value, value
+        assert len(req.notes) == (value == "mcs") and all("whole nodes" not in n for n in req.notes)
+    assert build_request("#!/bin/sh\ntrue\n", {"exclusive": "topo"}, {}, "/", 0.0).exclusive == "topo"  # the API's
     assert parse_args(["--exclusive=user", "-N2"], "x") == {"exclusive": "user", "nodes": "2"}

@@ -51,8 +51,9 @@ class LeafPlan:
 
 
 def _plain(req: Request) -> bool:
-    """A whole-node request without explicit topology constraints (those keep their own semantics)."""
-    explicit = req.switches or req.segment or req.topology_required or req.inputs
+    """A whole-node request without explicit topology constraints (those keep their own semantics, and so do
+    Slurm's --exclusive=user|topo: engine/sharing.py)."""
+    explicit = req.switches or req.segment or req.topology_required or req.inputs or req.share
     return bool(req.nodes and req.nodes > 1 and not explicit)
 
 
@@ -110,6 +111,7 @@ def placement_book(table: NodeTable, profile: Profile, topology: Topology | None
         if topology is not None and not topology.connected:  # no placement spans separate fabrics
             index = TopoIndex(topology)
             book.fabrics = index.ids[index.span_top].copy()
+        book.blocks = topo_blocks(topology)
         return book
     selector = TopologySelector(
         topology or Topology.flat(len(table)), TopologyArgs(max_switch_wait=profile.max_switch_wait)
@@ -117,7 +119,18 @@ def placement_book(table: NodeTable, profile: Profile, topology: Topology | None
     book = NodeBook(table, RANKERS[profile.placement], selector)
     if profile.topology_reserve:
         book.reserver = reserver_from(selector, profile.topology_reserve)
+    book.blocks = topo_blocks(topology, selector.args.segment_level)
     return book
+
+
+def topo_blocks(topology: Topology | None, level: str = "block") -> npt.NDArray[np.intp] | None:
+    """Per node, the block --exclusive=topo keeps whole (the level --segment uses): Slurm's topology/block
+    base blocks. None without that level: Slurm's tree and flat topologies have no segments to keep, and each
+    node is its own (engine/sharing.py), so such a job keeps whole nodes."""
+    if topology is None or level not in topology.levels:
+        return None
+    index = TopoIndex(topology)
+    return index.ids[index.names.index(level)].copy()
 
 
 class LeafReserver:
@@ -143,10 +156,14 @@ class LeafReserver:
         ok_now = np.all(book.free >= per, axis=1)
         if req.exclusive:
             ok_now = ok_now & np.all(book.free == book.table.capacity, axis=1)
+        blocked = book.blocked(req)  # another user's --exclusive=user nodes (engine/sharing.py)
+        if blocked is not None:
+            ok_now = ok_now & ~blocked
         end = np.full(book.free.shape[0], now)
         for act in s.running.values():
             if not act.released:
-                nodes = act.alloc.nodes
+                held = act.alloc.held  # an --exclusive=topo job's blocks stay taken while it runs
+                nodes = act.alloc.nodes if held is None else np.union1d(act.alloc.nodes, held.nodes)
                 end[nodes] = np.maximum(end[nodes], act.predicted_end)
         at = np.where(ok_now, now, np.maximum(end, now))
         return np.where(book.eligible(req), at, np.inf)
@@ -319,7 +336,8 @@ class LeafReserver:
         (held and free requests apart: a held one may fail where a free one of its size fits)."""
         mono = _plain(req) or (req.nodes == 1 and not req.inputs)
         held = id(req) in self.selector.holds
-        key = (tuple(req.per_node()), req.exclusive, req.partition, req.features, tag, held)
+        whose = req.user if book.sharing else ""  # whose a job is decides where it may go (engine/sharing.py)
+        key = (tuple(req.per_node()), req.exclusive, req.partition, req.features, tag, held, req.share, whose)
         if mono and (req.nodes or 0) >= failed.get(key, 1 << 62):
             return None
         alloc = book.allocate_avoiding(req, keep)
