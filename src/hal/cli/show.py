@@ -31,9 +31,16 @@ ADVICE = {
 }
 
 
+# scontrol's OverSubscribe= for --exclusive[=user|mcs|topo] (OK: shares nodes)
+OVERSUBSCRIBE = {True: "NO", "user": "USER", "mcs": "MCS", "topo": "TOPO"}
+
+
 def _lines(j: dict[str, Any], node_cpus: int = 0) -> list[str]:
+    array = j.get("array_job_id")
     lines = [
-        f"JobId={j['id']} JobName={j['name']}",
+        f"JobId={j.get('job_id', j['id'])}"
+        + (f" ArrayJobId={array} ArrayTaskId={j['array_task_id']}" if array is not None else "")
+        + f" JobName={j['name']}",
         f"   UserId={j['user']} Account={j['account'] or '(null)'} QOS={j['qos']}",
         f"   JobState={j['state']} Reason={j.get('reason') or 'None'} Cause={j['cause']}"
         + (f" QueuePosition={j['queue_position']}" if j.get("queue_position") else ""),
@@ -51,7 +58,8 @@ def _lines(j: dict[str, Any], node_cpus: int = 0) -> list[str]:
         f" NumTasks={j['req_tasks']} CPUs/Task={j.get('cpus_per_task', 1)}"
         f" ReqTRES={tres(j, node_cpus=node_cpus)}"
         + (f" AllocTRES={tres(j, allocated=True)}" if j.get("nodelist") else ""),
-        f"   Dependency={','.join(j.get('dependencies') or []) or '(null)'}",
+        f"   Nice={j.get('nice') or 0} Dependency={','.join(j.get('dependencies') or []) or '(null)'}",
+        f"   OverSubscribe={OVERSUBSCRIBE.get(j.get('exclusive') or False, 'OK')}",
         f"   WorkDir={j['workdir']}" + (f" Comment={j['comment']}" if j.get("comment") else ""),
         f"   StdOut={j['stdout_path'] or '(not started)'}",
         f"   StdErr={j['stderr_path'] or '(not started)'}",

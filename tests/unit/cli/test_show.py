@@ -35,3 +35,14 @@ def test_piped_output_keeps_each_line_whole(capsys: pytest.CaptureFixture[str]) 
     why = [line for line in lines if "Why=" in line]
     assert len(why) == 1 and why[0].startswith("   Why=nodes are free") and why[0].endswith("at 90%)"), lines
     assert all(line.startswith(("JobId=", "   ")) for line in lines if line), lines
+
+
+def test_array_task_nice_and_oversubscribe_as_scontrol_prints_them() -> None:
+    """QA: no ArrayJobId/ArrayTaskId, Nice= or OverSubscribe= (the --exclusive mode) in hal show."""
+    task = {**JOB, "id": "5_2", "job_id": 7, "array_job_id": 5, "array_task_id": 2, "nice": 10, "exclusive": "user"}
+    said = "\n".join(show_cli._lines(task))
+    assert said.startswith("JobId=7 ArrayJobId=5 ArrayTaskId=2 JobName=t")
+    assert "Nice=10 " in said and "OverSubscribe=USER" in said
+    plain = "\n".join(show_cli._lines(JOB))
+    assert plain.startswith("JobId=7 JobName=t") and "OverSubscribe=OK" in plain and "Nice=0 " in plain
+    assert "OverSubscribe=NO" in "\n".join(show_cli._lines({**JOB, "exclusive": True}))
