@@ -307,6 +307,8 @@ def build_request(
     tasks = int_option(options, "ntasks", None)
     if tasks is None:
         tasks = (nodes or 1) * (per_node or 1)
+    if nodes is None and per_node:  # sbatch: at most that many tasks on a node, so -n N takes ceil(N / it) nodes
+        nodes = -(-tasks // per_node)  # (else the tasks spread anywhere, and one node could take more of them)
     cpus = int_option(options, "cpus-per-task", 1) or 1
     mem_node, mem_cpu = mem_option(options, "mem"), mem_option(options, "mem-per-cpu")
     if mem_cpu is not None:

@@ -258,3 +258,19 @@ def test_exclusive_takes_slurms_values() -> None:
         assert len(req.notes) == (value == "mcs") and all("whole nodes" not in n for n in req.notes)
     assert build_request("#!/bin/sh\ntrue\n", {"exclusive": "topo"}, {}, "/", 0.0).exclusive == "topo"  # the API's
     assert parse_args(["--exclusive=user", "-N2"], "x") == {"exclusive": "user", "nodes": "2"}
+
+
+@pytest.mark.parametrize(
+    ("opts", "nodes", "tasks"),
+    [
+        ({"ntasks-per-node": "3"}, 1, 3),  # sbatch: one node with 3 tasks (was 3 tasks spread anywhere)
+        ({"ntasks-per-node": "4", "ntasks": "8"}, 2, 8),
+        ({"ntasks-per-node": "4", "ntasks": "6"}, 2, 6),
+        ({"ntasks-per-node": "2", "nodes": "3"}, 3, 6),
+        ({"ntasks": "5"}, None, 5),  # no per-node count: the tasks go wherever they fit
+    ],
+)
+def test_ntasks_per_node_sets_the_nodes_as_sbatch_does(opts: dict[str, str], nodes: int | None, tasks: int) -> None:
+    """QA: --ntasks-per-node=3 on 2-CPU nodes ran as 3 tasks on 2 nodes instead of being refused."""
+    req = build_request("#!/bin/sh\ntrue\n", opts, {}, "/w", 0.0)
+    assert (req.nodes, req.tasks) == (nodes, tasks)
