@@ -30,6 +30,8 @@ def test_pending_jobs_carry_their_place_in_the_queue(sdk: Client, server: LiveSe
         assert "QueuePosition=2" in shown
         told = " ".join(server.cli("explain", str(small), check=True).stdout.split())  # it said only the state
         assert "queue position: 2" in told and "asks for: cpu=2" in told and "why: jobs with a higher" in told
+        told = " ".join(server.cli("explain", str(wide), check=True).stdout.split())  # QA: said node=1, queue 4
+        assert "node=4" in told
     finally:
         for job in (blocker, wide, held, small):
             sdk.cancel(job)

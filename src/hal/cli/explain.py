@@ -93,7 +93,7 @@ def _what_if(job_id: int, trace: Path, cluster_file: Path) -> None:
     out.print(_parts_table("placement score parts (lower total wins)", rows))
 
 
-def _pending(rec: dict[str, Any]) -> None:
+def _pending(rec: dict[str, Any], node_cpus: int = 0) -> None:
     from hal.cli.live import duration, stamp, tres
     from hal.cli.show import ADVICE
     from hal.controller.parked import parked_advice
@@ -102,7 +102,8 @@ def _pending(rec: dict[str, Any]) -> None:
     if why and rec.get("reason") != "Topology":
         out.print(f"  why: {why}")
     limit = f"a {duration(rec['time_limit'])} time limit" if rec.get("time_limit") else "no time limit"
-    out.print(f"  asks for: {tres(rec)} with {limit} in partition {rec['partition']}")
+    asks = tres(rec, node_cpus=node_cpus)  # without -N: the fewest nodes, as hal queue and hal show count them
+    out.print(f"  asks for: {asks} with {limit} in partition {rec['partition']}")
     if rec.get("queue_position"):
         out.print(f"  queue position: {rec['queue_position']} (1 starts next)")
     if rec.get("predicted_start"):
@@ -160,13 +161,14 @@ def explain(
 
     with client() as c:
         rec = c.get(job, start=True)
+        node_cpus = max((int(n.get("cpus", 0)) for n in c.nodes().get("nodes", [])), default=0) if rec else 0
     out.print(
         f"job {rec['id']}: {rec['state']} reason={rec.get('reason') or 'None'} nodes={rec.get('nodelist') or '-'}"
     )
     if rec.get("reason") == "Topology":
         out.print(f"  why: {TOPOLOGY_ADVICE}")
     if rec["state"] == "PENDING":  # why it waits, where it stands, when it should start (it said nothing more)
-        _pending(rec)
+        _pending(rec, node_cpus)
         if parked_advice(rec) is None:  # a parked job has no start to bring forward until it fits
             with client() as c:
                 _advice(c, job)
