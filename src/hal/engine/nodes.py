@@ -177,10 +177,11 @@ class NodeBook:
             return f"--exclude names nodes that do not exist: {unknown[:5]}"
         mask = self._eligible_ever(req)  # a drained node comes back: a job that needs it waits, it is not refused
         if not mask.any():
+            feats = " with those features" if req.features else ""  # QA: it named features nobody asked for
             if req.exclude_nodes:
-                return f"no node of partition {req.partition!r} with those features is left after --exclude"
+                return f"no node of partition {req.partition!r}{feats} is left after --exclude"
             if req.node_names:
-                return f"none of the nodes {list(req.node_names)} is in partition {req.partition!r} with those features"
+                return f"none of the nodes {list(req.node_names)} is in partition {req.partition!r}{feats}"
             return self._featureless(req)
         if self.select is None and (req.switches or req.segment or req.topology_required or req.topology_preferred):
             return 'topology requests (--switches, --segment, --topology) need placement = "topology" in the profile'
@@ -216,7 +217,8 @@ class NodeBook:
             if per[r] > cap[:, r].max(initial=0):
                 where = f"in partition {req.partition!r}" if req.partition else "here"
                 what = UNITS.get(name, name)
-                return f"needs {int(per[r])} {what} per node, the largest node {where} has {int(cap[:, r].max())}"
+                unit = "node" if req.nodes else "task (a task runs on one node)"  # QA: --gpus 1 said "per node"
+                return f"needs {int(per[r])} {what} per {unit}, the largest node {where} has {int(cap[:, r].max())}"
         total = np.array(req.total, dtype=np.int64)
         for r, name in enumerate(names):
             if total[r] > cap[:, r].sum():
