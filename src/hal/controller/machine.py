@@ -15,7 +15,11 @@ import numpy as np
 from hal.clusterfile import ClusterFileError, cluster_from_dict, group_size
 from hal.engine.nodes import NodeAlloc
 from hal.executors.api import NodeShare
+from hal.executors.hostlist import compress, expand
 from hal.model.cluster import Cluster, NodeTable
+from hal.model.resources import BASE_NAMES
+
+Held = list[tuple[int, list[int], list[int]]]  # a running job's (node, cpu slots, gpu ids) on each of its nodes
 
 
 def host_cpus() -> list[int]:
@@ -71,12 +75,14 @@ class Machine:
     source: str = "embedded default"
     used_cpus: list[set[int]] = field(default_factory=list)
     used_gpus: list[set[int]] = field(default_factory=list)
-    holdings: dict[int, list[tuple[int, list[int], list[int]]]] = field(default_factory=dict)
+    holdings: dict[int, Held] = field(default_factory=dict)
+    index: dict[str, int] = field(default_factory=dict)  # node name -> its row
 
     def __post_init__(self) -> None:
         n = len(self.cluster.nodes)
         self.used_cpus = [set() for _ in range(n)]
         self.used_gpus = [set() for _ in range(n)]
+        self.index = {node.name: i for i, node in enumerate(self.cluster.nodes)}
 
     @staticmethod
     def load(path: str | Path | None) -> Machine:
@@ -100,7 +106,7 @@ class Machine:
         """Each partition's node names."""
         return {p.name: p.nodes for p in self.cluster.partitions}
 
-    def assign(self, job_id: int, alloc: NodeAlloc) -> list[tuple[int, list[int], list[int]]]:
+    def assign(self, job_id: int, alloc: NodeAlloc) -> Held:
         """Pick free cpu and gpu slots on each allocated node; returns (node, cpu slots, gpu ids)."""
         held = []
         for node, amount in zip(alloc.nodes.tolist(), alloc.amounts.tolist(), strict=True):
@@ -111,18 +117,69 @@ class Machine:
         self.restore(job_id, held)
         return held
 
-    def restore(self, job_id: int, held: list[tuple[int, list[int], list[int]]]) -> None:
+    def restore(self, job_id: int, held: Held) -> None:
         for node, cpus, gpus in held:
             self.used_cpus[node].update(cpus)
             self.used_gpus[node].update(gpus)
         self.holdings[job_id] = held
+
+    def reclaim(
+        self, nodelist: str, held: Held, amounts: np.ndarray, free: np.ndarray
+    ) -> tuple[Held, np.ndarray] | str:
+        """At a restart, a running job's stored holdings laid onto this cluster file (its nodes' indices here, its
+        amounts in this file's resource columns), or why it cannot keep them: a node no longer in the file, or one
+        that shrank below what the job holds there (CPU or GPU ids the node no longer has, more than the jobs
+        restored before it left in ``free``). Slurm fails such jobs NODE_FAIL when it reads a changed slurm.conf.
+        Nodes are found by name: the stored indices are the old file's, and a node removed before them moved the
+        rest (their order in the file is assumed kept; ``nodelist`` names them, not in ``held``'s order)."""
+        index = self.index
+        try:
+            names = expand(nodelist)
+        except ValueError:
+            names = []
+        if len(names) != len(held):  # no usable names in the record: its indices are all there is
+            names = [self.cluster.nodes[n].name if 0 <= n < len(index) else f"#{n}" for n, _, _ in held]
+        gone = [n for n in names if n not in index]
+        if gone:
+            some = ("nodes", "are") if len(gone) > 1 else ("node", "is")
+            return f"{some[0]} {compress(gone)} {some[1]} no longer in the cluster file"
+        moved = sorted(index[n] for n in names)  # the k-th lowest stored index is the k-th lowest here
+        rank = {k: i for i, k in enumerate(sorted(range(len(held)), key=lambda k: held[k][0]))}
+        placed: Held = [(moved[rank[k]], cpus, gpus) for k, (_, cpus, gpus) in enumerate(held)]
+        stored = np.asarray(amounts, dtype=np.int64).reshape(len(held), -1)
+        width = free.shape[1]
+        same = width if stored.shape[1] == width else len(BASE_NAMES)  # extra resources came or went: only the
+        out = np.zeros((len(held), width), dtype=np.int64)  # base columns surely mean the same (jobs ask for no
+        out[:, :same] = stored[:, :same]  # extras; an --exclusive job's were its node's)
+        for (node, cpus, gpus), amount in zip(placed, out, strict=True):
+            why = self._short(node, cpus, gpus, amount, free[node])
+            if why:
+                return f"node {self.cluster.nodes[node].name} shrank below what the job holds there ({why})"
+        return placed, out
+
+    def _short(self, node: int, cpus: list[int], gpus: list[int], amount: np.ndarray, free: np.ndarray) -> str:
+        """What of its share a restored job finds missing on a node, or ""."""
+        cap = self.cluster.nodes[node].capacity
+        if cpus and max(cpus) >= cap.cpus:
+            return f"its CPU {max(cpus)}; the node has {cap.cpus} CPU{'s' * (cap.cpus != 1)} now"
+        if gpus and max(gpus) >= cap.gpus:
+            return f"its GPU {max(gpus)}; the node has {cap.gpus} GPU{'s' * (cap.gpus != 1)} now"
+        over = np.flatnonzero(amount > free).tolist()
+        if not over:
+            return ""
+        k, space = over[0], self.cluster.space
+        label = {"cpus": "CPUs", "mem_mb": "MB of memory", "gpus": "GPUs"}.get(space.names[k], space.names[k])
+        has = int(space.vector(cap)[k])
+        if has > free[k]:
+            return f"{int(amount[k])} {label}; {max(int(free[k]), 0)} of its {has} left beside jobs restored before it"
+        return f"{int(amount[k])} {label}; the node has {has} now"
 
     def release(self, job_id: int) -> None:
         for node, cpus, gpus in self.holdings.pop(job_id, []):
             self.used_cpus[node].difference_update(cpus)
             self.used_gpus[node].difference_update(gpus)
 
-    def shares(self, held: list[tuple[int, list[int], list[int]]], amounts: np.ndarray) -> tuple[NodeShare, ...]:
+    def shares(self, held: Held, amounts: np.ndarray) -> tuple[NodeShare, ...]:
         out = []
         for (node, slots, gpus), amount in zip(held, amounts.tolist(), strict=True):
             cpuset = self.cpusets[node]

@@ -1,17 +1,23 @@
 """Restart: rebuild the engine from the store, reattach running jobs through the executor, requeue or fail
-the ones whose processes are gone, and recharge fair-share usage from the accounting records."""
+the ones whose processes are gone or whose nodes this cluster file no longer has, and recharge fair-share usage
+from the accounting records."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
+import time
+
+import numpy as np
 
 from hal.controller.contracts import Gate
 from hal.controller.core import Controller
 from hal.controller.drain import apply_drains
-from hal.controller.jobs import Live, alloc_from_json, deps_of, request_of_row
+from hal.controller.jobs import Live, Row, alloc_from_json, deps_of, request_of_row
 from hal.controller.parked import note_stale
 from hal.controller.requeue import asked_before_restart
+from hal.engine.nodes import NodeAlloc
 from hal.executors.api import ExecEvent, ExecEventKind
 from hal.model.job import JobState
 
@@ -28,10 +34,11 @@ def recover(ctl: Controller) -> dict[str, int]:
     rows = ctl.store.active()
     running = [r for r in rows if r["state"] == "RUNNING"]
     pending = [r for r in rows if r["state"] == "PENDING"]
-    counts = {"pending": len(pending), "running": len(running), "reattached": 0, "ended": 0, "parked": 0}
+    counts = {"pending": len(pending), "running": len(running), "reattached": 0, "ended": 0, "parked": 0, "lost": 0}
     reports = ctl.executor.reattach([r["id"] for r in running]) if running else {}
     first = functools.lru_cache(maxsize=64)(ctl.store.get)  # an array's first task row: its script, environment
     ended: list[ExecEvent] = []
+    lost: dict[int, tuple[str, Row]] = {}  # running here, on nodes this cluster file lost: why, its row
     with ctl.lock:
         for r in rows:
             req = request_of_row(r, first)
@@ -42,8 +49,7 @@ def recover(ctl: Controller) -> dict[str, int]:
             ctl.live[lv.job_id] = lv
             if lv.array_job_id in ctl.gates:
                 ctl.gates[lv.array_job_id].inflight += 1
-            alloc, held = alloc_from_json(r["alloc"])
-            ctl.machine.restore(lv.job_id, held)
+            alloc, why = reclaim(ctl, lv, r)
             ctl._ensure_known([d.job_id for d in lv.spec.dependencies if d.job_id not in ctl.sched.known])
             end = r["predicted_end"] if r["predicted_end"] is not None else r["start_time"] + 3600.0
             ctl.sched.adopt(lv.spec, alloc, r["start_time"], end)
@@ -58,20 +64,97 @@ def recover(ctl: Controller) -> dict[str, int]:
                     lv.job_id, ExecEventKind.ENDED, now, JobState.NODE_FAIL, reason="not reattached",
                     start_time=r["start_time"],
                 )  # fmt: skip
-            if report is None:
+            if alloc.nodes.size == 0:  # its nodes are gone: it ended with them, or it is stopped now
+                if report is None:
+                    lost[lv.job_id] = (why, r)
+                else:
+                    ended.append(ended_while_down(ctl, lv, report, why, r))
+            elif report is None:
                 counts["reattached"] += 1
             else:
                 ended.append(report)
+        if lost:
+            ended.extend(stop_lost(ctl, lost))
+            counts["lost"] = len(lost)
         note_stale(ctl, pending)  # parked before: told so if this cluster file fits them
         for lv in dependencies_first({r["id"]: ctl._live(r, request_of_row(r, first), deps_of(r)) for r in pending}):
             ctl._enqueue(lv, now)
         if ended:
             ctl._handle(ended)
-            counts["ended"] = len(ended)
+            counts["ended"] = sum(e.kind is ExecEventKind.ENDED for e in ended)
     counts["drained"] = apply_drains(ctl)
     counts["parked"] = len(ctl.parked.jobs)  # pending jobs this cluster file no longer fits
     log.info("recovered %s", counts)
     return counts
+
+
+def reclaim(ctl: Controller, lv: Live, row: Row) -> tuple[NodeAlloc, str]:
+    """A running job's allocation on this cluster file (hal/controller/machine.py: its nodes found by name), its
+    CPU and GPU ids taken again; or an empty one and why its nodes are gone (a node removed or renamed, or one that
+    shrank below its share): the engine books it holding nothing, so it ends as any other job."""
+    stored, held = alloc_from_json(row["alloc"])
+    kept = ctl.machine.reclaim(row["nodelist"] or "", held, stored.amounts, ctl.book.free)
+    if isinstance(kept, str):
+        return NodeAlloc(np.empty(0, np.intp), np.empty((0, ctl.book.free.shape[1]), np.int64)), kept
+    ctl.machine.restore(lv.job_id, kept[0])
+    return NodeAlloc(np.array([h[0] for h in kept[0]], dtype=np.intp), kept[1]), ""
+
+
+def ended_while_down(ctl: Controller, lv: Live, report: ExecEvent, why: str, row: Row) -> ExecEvent:
+    """The end of a job that finished while the server was down, on nodes since removed: as it ended (a lost one
+    says why too), but its --output-data can no longer be staged out from there, so a COMPLETED one with outputs
+    FAILED."""
+    _charge(ctl, lv, row, report.time)
+    log.warning("job %s ended while the server was down, on nodes this cluster file lost: %s", lv.job_id, why)
+    if report.state is JobState.COMPLETED and lv.spec.outputs:
+        return dataclasses.replace(report, state=JobState.FAILED, reason=f"{why}: its outputs were never staged out")
+    if report.state is JobState.NODE_FAIL:
+        return dataclasses.replace(report, reason=f"{why}; {report.reason}")
+    return report
+
+
+def stop_lost(ctl: Controller, lost: dict[int, tuple[str, Row]], wait: float = 5.0) -> list[ExecEvent]:
+    """Running jobs whose nodes this cluster file lost (Slurm's NODE_FAIL at a reconfigure): their processes, still
+    running here, are killed (no grace, as a node failure gives none), and waited for, so nothing runs unaccounted
+    and a --requeue attempt never meets the one before it; each ends NODE_FAIL with why, its accounting from the
+    executor's record. Returns those ends, and the other events read meanwhile (of the jobs reattached)."""
+    for jid in lost:
+        ctl.executor.cancel(jid, 0.0)
+    seen: dict[int, ExecEvent] = {}
+    others: list[ExecEvent] = []
+    deadline = time.monotonic() + wait
+    while len(seen) < len(lost):
+        for ev in ctl.executor.events():
+            if ev.job_id in lost and ev.kind is ExecEventKind.ENDED:
+                seen[ev.job_id] = ev
+            else:
+                others.append(ev)
+        if len(seen) < len(lost):
+            if time.monotonic() > deadline:
+                log.warning(
+                    "jobs %s lost their nodes but may still run here: no end reported", sorted(set(lost) - set(seen))
+                )
+                break
+            time.sleep(0.02)
+    now = ctl.clock()
+    ends = []
+    for jid, (why, row) in lost.items():
+        got = seen.get(jid)
+        end = ExecEvent(jid, ExecEventKind.ENDED, now) if got is None else got
+        ends.append(
+            dataclasses.replace(
+                end, state=JobState.NODE_FAIL, reason=why, start_time=end.start_time or row["start_time"]
+            )
+        )
+        _charge(ctl, ctl.live[jid], row, end.time)
+        log.warning("job %s ends NODE_FAIL%s: %s", jid, " and is requeued" if ctl.live[jid].requeue else "", why)
+    return ends + others
+
+
+def _charge(ctl: Controller, lv: Live, row: Row, when: float) -> None:
+    """Fair-share usage of a run whose nodes are gone (the engine's booking of it holds no CPUs to charge)."""
+    cpus = int(row["alloc_cpus"] or 0)
+    ctl.accounts.charge(lv.request.account or lv.user, max(when - row["start_time"], 0.0) * cpus, when)
 
 
 def dependencies_first(lives: dict[int, Live]) -> list[Live]:
