@@ -1,4 +1,6 @@
-"""Start forecasts for `hal queue --start`: how often they are recomputed and where (a clone, outside the lock)."""
+"""Start forecasts for `hal queue --start`: made by a thread of their own, on a clone taken under the
+controller's lock, and served at once to listings (the last ones made, as Slurm's squeue --start shows what
+its backfill planner last computed)."""
 
 from __future__ import annotations
 
@@ -16,72 +18,171 @@ from typing import Any
 from hal.engine.api import Estimate
 from hal.engine.cycle import Rejected, Scheduler
 from hal.engine.forecast import Forecaster, StartEstimate
+from hal.engine.forward import Halted
 from hal.model.job import Dependency, DependencyKind, JobSpec
 
 log = logging.getLogger("hal.controller")
 STATE_FILE = "start-forecasts.json"
 MIN_AGE = 2.0  # seconds a forecast of an unchanged-enough queue is reused
+WAIT = 2.0  # seconds a listing waits for forecasts that cover its jobs before it answers without them
+WORK = 3.0e6  # work units one forecast may spend: ~2 s here (hal/engine/forecast.py, Forecaster: "Cost")
+MIN_SCORES = 30  # until this many forecasts were scored, no p90 before the plan on requests (Forecaster)
+PAUSE = 1.0  # after a forecast of c seconds, the next one starts c x PAUSE later at the earliest
+IDLE = 60.0  # seconds forecasts are kept fresh after the last listing that asked for them
+POLL = 0.5  # seconds between the forecast thread's looks at the controller while it keeps them fresh
+JOIN = 1.0  # seconds ``stop`` waits for the forecast in flight to notice
 
 
 class StartBoard:
-    """Forecasts of every pending job's start, at most once per scheduling cycle.
+    """Forecasts of every pending job's start, made off the request path.
 
-    The scheduler is cloned under the controller's lock (cheap: no history) and forecast outside it, so a
-    slow forecast never holds up submissions or launches. The forecaster learns the predictor's errors
-    from job ends and calibrates its p90 from how earlier forecasts fared.
+    A daemon thread, started by the first listing that asks, makes them: it clones the scheduler under the
+    controller's lock (cheap: no history) and forecasts outside it, so a slow forecast never holds up
+    submissions, launches or listings. A listing gets the last forecasts at once when they cover its jobs;
+    otherwise it asks for new ones and waits for them at most ``WAIT`` seconds, then answers with what there
+    is (jobs not covered get none: the API falls back on the planner's reservation, or N/A). While listings
+    keep asking (within ``IDLE`` seconds), the thread remakes the forecasts as the queue changes, no sooner
+    than the old rule for reusing them allows (younger than 4x their cost, at least ``MIN_AGE``), and never
+    more than half of the time (``PAUSE``). A forecast's cost is bounded by ``WORK`` (fewer ensemble members,
+    then a horizon: see Forecaster). ``stop`` halts a forecast in flight within one cycle of its forward run.
+    The forecaster learns the predictor's errors from job ends and calibrates its p90 from how earlier
+    forecasts fared; until ``MIN_SCORES`` forecasts were scored, p90s are no earlier than the plan on requests.
     """
 
     def __init__(self, members: int = 10) -> None:
-        self.forecaster = Forecaster(members=members)
+        self.forecaster = Forecaster(members=members, work=WORK, floor_until=MIN_SCORES)
         self._cache: tuple[tuple[int, int, int], dict[int, StartEstimate]] = ((-1, -1, -1), {})
         self._made = -math.inf  # monotonic time of the cached forecasts
         self._cost = 0.0  # seconds the last forecast took
-        self._busy = threading.Lock()  # one forecast at a time: concurrent listings share it
         self._covered: set[int] = set()  # the jobs pending when the cached forecasts were made
+        self.reach = math.inf  # the cached forecasts' horizon (clock time): runs cut to WORK after it
+        self._cond = threading.Condition()  # guards what follows; listings wait on it for new forecasts
+        self._halt = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._asked = -math.inf  # monotonic time of the last listing that asked
+        self._kicks = 0  # the snapshot number a listing waits for (a snapshot taken after it asked)
+        self._taken = 0  # snapshots taken: the forecast in flight, or the last one, is number ``_taken``
+        self._done = 0  # the snapshot number of the cached forecasts
+        self._ended = -math.inf  # monotonic time the last forecast ended
+        self._flying: set[int] = set()  # the jobs pending when the forecast in flight was begun
 
     def estimates(self, ctl: Any, wanted: set[int] | None = None) -> dict[int, StartEstimate]:
         """``ctl``: the controller (its scheduler, lock, cycle count, clock, and array gates). The forecasts are
         reused while they cover the ``wanted`` jobs and are younger than 4x what they cost to make (at least
-        MIN_AGE): with thousands of pending jobs a forecast takes seconds, and every listing made one. While one
-        is being made, other callers get the last ones (or wait for it if there are none)."""
-        if self._usable(ctl, wanted):
+        MIN_AGE): with thousands of pending jobs a forecast takes seconds. Otherwise new ones are asked for and
+        awaited at most WAIT seconds (not at all when stale ones cover the jobs and the last one took longer)."""
+        if self._halt.is_set():
             return self._cache[1]
-        if not self._busy.acquire(blocking=self._made == -math.inf):
-            return self._cache[1]
-        try:
-            if self._usable(ctl, wanted):  # made by the caller we waited for
+        self._asked = time.monotonic()
+        usable, covers, cached, live = self._check(ctl, wanted)
+        if usable:
+            return cached
+        with self._cond:
+            flying = self._taken > self._done and live <= self._flying  # the one in flight will do
+            need = self._taken if flying else self._taken + 1
+            self._kicks = max(self._kicks, need)
+            self._start(ctl)
+            self._cond.notify_all()
+            if covers and self._cost > WAIT:  # a new forecast would come too late: the latest, at once
                 return self._cache[1]
-            with ctl.lock:
-                key = (ctl.cycles, ctl.sched.epoch, len(ctl.gated))
-                snap, now = ctl.sched.clone(history=False), ctl.clock()  # never given submissions
-                covered = {j for j, lv in ctl.live.items() if lv.state == "PENDING"}  # held ones get none
-                behind_limits(snap, ctl, now)
-                forecaster = self.forecaster.fork()
-            t0 = time.monotonic()
+            self._cond.wait_for(lambda: self._done >= need or self._halt.is_set(), WAIT)
+            return self._cache[1]
+
+    def computing(self) -> bool:
+        """Whether new forecasts are being made (or were asked for): jobs the last ones miss get theirs soon."""
+        with self._cond:
+            return max(self._kicks, self._taken) > self._done and not self._halt.is_set()
+
+    def stop(self, wait: float = JOIN) -> None:
+        """Halt the forecast in flight (within a cycle of its forward run) and the thread, for good; listings get
+        the last forecasts at once from then on. Waits ``wait`` seconds at most for the thread to end."""
+        self._halt.set()
+        with self._cond:
+            self._cond.notify_all()
+            thread = self._thread
+        if wait > 0 and thread is not None and thread is not threading.current_thread():
+            thread.join(wait)
+
+    def _start(self, ctl: Any) -> None:
+        """(Under ``_cond``.) The forecast thread, if it is not running (it ends after IDLE without listings)."""
+        if self._thread is None and not self._halt.is_set():
+            self._thread = threading.Thread(target=self._loop, args=(ctl,), name="hal-forecasts", daemon=True)
+            self._thread.start()
+
+    def _loop(self, ctl: Any) -> None:
+        while not self._halt.is_set():
+            with self._cond:
+                self._cond.wait_for(lambda: self._kicks > self._taken or self._halt.is_set(), POLL)
+                kicked = self._kicks > self._taken
+                if not kicked and time.monotonic() - self._asked > IDLE:
+                    self._thread = None  # nobody asks: no forecasts until someone does (``_start``)
+                    return
+            if self._halt.is_set():
+                break
+            if not kicked and self._check(ctl, None)[0]:
+                continue
+            pause = self._ended + PAUSE * self._cost - time.monotonic()
+            if pause > 0 and self._halt.wait(pause):
+                break
             try:
-                self._cache = (key, forecaster.starts(snap, now))
+                self._forecast(ctl)
+            except Halted:
+                break
             except Exception:  # forecasts are advice: a fault in them must never take the job listings down
                 log.exception("start forecasts failed; jobs are listed without them")
-                self._cache = (key, {})
-            self._made, self._covered = time.monotonic(), covered
-            self._cost = self._made - t0
-        finally:
-            self._busy.release()
-        return self._cache[1]
+                with self._cond:
+                    self._cache, self._made, self._done = ((-1, -1, -1), {}), time.monotonic(), self._taken
+                    self._ended = self._made
+                    self._cond.notify_all()
+        with self._cond:
+            self._thread = None
+            self._cond.notify_all()
 
-    def _usable(self, ctl: Any, wanted: set[int] | None) -> bool:
-        if self._made == -math.inf:
-            return False
+    def _forecast(self, ctl: Any) -> None:
+        with self._cond:
+            self._taken += 1  # before the snapshot: it is newer than every listing that saw the old count
+            number = self._taken
+        with ctl.lock:
+            key = (ctl.cycles, ctl.sched.epoch, len(ctl.gated))
+            snap, now = ctl.sched.clone(history=False), ctl.clock()  # never given submissions
+            covered = {j for j, lv in ctl.live.items() if lv.state == "PENDING"}  # held ones get none
+            behind_limits(snap, ctl, now)
+            forecaster = self.forecaster.fork()
+        with self._cond:
+            self._flying = covered
+        forecaster.halt = self._halt
+        t0 = time.monotonic()
+        got = forecaster.starts(snap, now)
+        was = self.reach
+        with self._cond:
+            self._cache, self._covered, self.reach = (key, got), covered, forecaster.reach
+            self._made = self._ended = time.monotonic()
+            self._cost = self._made - t0
+            self._done = number
+            self._cond.notify_all()
+        if math.isfinite(self.reach) and not math.isfinite(was):  # once, until forecasts are whole again
+            log.info(
+                "start forecasts of %d pending jobs cut to their work budget: none beyond %.0f s ahead (%.1f s)",
+                len(covered), self.reach - now, self._cost,
+            )  # fmt: skip
+
+    def _check(self, ctl: Any, wanted: set[int] | None) -> tuple[bool, bool, dict[int, StartEstimate], set[int]]:
+        """(usable: the same queue, or young and covering ``wanted``; covering ``wanted``; the cached forecasts;
+        the ``wanted`` jobs pending)."""
+        with self._cond:  # one consistent view of the cache, taken apart from the controller's lock
+            (made_key, cached), made, cost, covered = self._cache, self._made, self._cost, self._covered
         with ctl.lock:
             key = (ctl.cycles, ctl.sched.epoch, len(ctl.gated))
             live = {j for j in wanted or () if j in ctl.live and ctl.live[j].state == "PENDING"}
-        if self._cache[0] == key:
-            return True
-        young = time.monotonic() - self._made < max(MIN_AGE, 4.0 * self._cost)
-        return young and live <= self._covered
+        if made == -math.inf:
+            return False, False, cached, live
+        covers = live <= covered
+        young = time.monotonic() - made < max(MIN_AGE, 4.0 * cost)
+        return made_key == key or (young and covers), covers, cached, live
 
     def save(self, path: Path) -> None:
-        """Keep what the forecaster learned across a restart (else p90s narrow to the bare upper plan)."""
+        """Keep what the forecaster learned across a restart (else p90s are the plan on requests until MIN_SCORES
+        forecast jobs have started again)."""
         tmp = path.with_name(path.name + ".tmp")
         try:
             tmp.write_text(json.dumps(self.forecaster.state()), encoding="utf-8")

@@ -1,18 +1,17 @@
 """When will each pending job start? Forward-simulate clones of the scheduler, with no further arrivals.
 
-Two kinds of forward run. A *planned* run replays one duration per job as both plan and truth: the point
-predictions, the upper ones, or the requested times (what Slurm's ``squeue --start`` shows). An *ensemble*
-member keeps the scheduler's own plan (its predictions, extended by the correction rule when a job outlives
-them, exactly as the shell does) while the jobs really run for the prediction times a ratio drawn from the
-predictor's recent errors (actual / predicted); a running job's draw is conditioned on the time it has
-already run. p50 and p90 are the quantiles of the members' starts, the p90 then widened by how earlier
-forecasts fared (the jobs that arrive later and backfill ahead are in no forward run). The scheduler itself
-is never modified.
+Two kinds of forward run (hal/engine/forward.py). A *planned* run replays one duration per job as both plan
+and truth: the point predictions, the upper ones, or the requested times (what Slurm's ``squeue --start``
+shows). An *ensemble* member keeps the scheduler's own plan (its predictions, extended by the correction rule
+when a job outlives them, exactly as the shell does) while the jobs really run for the prediction times a
+ratio drawn from the predictor's recent errors (actual / predicted); a running job's draw is conditioned on
+the time it has already run. p50 and p90 are the quantiles of the members' starts, the p90 then widened by
+how earlier forecasts fared (the jobs that arrive later and backfill ahead are in no forward run). The
+scheduler itself is never modified.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections import deque
 from collections.abc import Collection
@@ -22,14 +21,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from hal.engine.api import Estimate
-from hal.engine.cycle import Active, Scheduler
-from hal.engine.plugins.topology import TopologyArgs
-from hal.engine.predict.correct import extend
-from hal.engine.queue import PendingQueue, Waiting
-from hal.model.job import JobSpec
+from hal.engine.cycle import Scheduler
+from hal.engine.forward import BASES, Budget, Halt, forward_starts, past, pending_jobs, planned_starts, what_if
+from hal.engine.queue import Waiting
 
-BASES = ("point", "upper", "request")
+__all__ = ["BASES", "Forecaster", "StartEstimate", "forward_starts", "start_estimates", "what_if"]
+MIN_MEMBERS = 3  # the fewest members a forecast cut down to its work budget keeps (p50 the middle, p90 the last)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,146 +40,6 @@ class StartEstimate:
     def finite(self) -> tuple[float | None, float | None]:
         """(p50, p90), None where no forward run started the job (infinite)."""
         return (self.p50 if math.isfinite(self.p50) else None, self.p90 if math.isfinite(self.p90) else None)
-
-
-class _Frozen:
-    """The clone's predictor: a forward run never teaches the real one (and submits nothing to ask it)."""
-
-    name = "frozen"
-
-    def predict(self, job: JobSpec) -> Estimate:
-        limit = job.time_limit or 1.0
-        return Estimate(limit, limit)
-
-    def observe(self, job: JobSpec, runtime: float, end_time: float) -> None:
-        return None
-
-
-_FROZEN = _Frozen()
-
-
-def _duration(item: Waiting, basis: str) -> float:
-    limit = item.spec.time_limit
-    if basis == "request" and limit is not None and limit > 0:
-        return limit
-    return item.upper if basis == "upper" else item.estimate
-
-
-def _past(end: float, act: Active, now: float, rule: str) -> float:
-    """``end``, or where the correction rule extends it if the job has already run that long."""
-    if end <= now:  # start + extend() can round back onto ``now``: strictly after it, whatever the times
-        end = max(act.start + extend(now - act.start, act.item.spec.requested, rule), math.nextafter(now, math.inf))
-    return end
-
-
-def _planned_end(act: Active, now: float, basis: str, rule: str) -> float:
-    end = act.start + _duration(act.item, basis)
-    if basis == "point":
-        end = max(end, act.predicted_end)
-    return _past(end, act, now, rule)
-
-
-def _replan(twin: Scheduler, pending: dict[int, float], running: dict[int, float]) -> None:
-    """Make the clone plan on the given durations (pending) and ends (running) instead of its predictions."""
-    queue = PendingQueue(twin.queue.order)
-    for w in twin.queue.items():
-        d = pending[w.spec.job_id]
-        queue.add(replace(w, estimate=d, upper=d))
-    twin.queue = queue
-    twin.held = {j: replace(w, estimate=pending[j], upper=pending[j]) for j, w in twin.held.items()}
-    twin.ends = []
-    for jid, end in running.items():
-        act = twin.running[jid]
-        if act.released:  # the book counts it free; the plan holds it until its planned end
-            twin.book.take(act.alloc)
-            act.released = False
-        act.predicted_end = end
-        twin.ends.append((end, act.seq, jid))
-    twin.ends.sort()
-    twin.epoch += 1
-
-
-def _run(
-    twin: Scheduler, now: float, ends: dict[int, float], runs: dict[int, float], wanted: set[int], horizon: float
-) -> dict[int, float]:
-    """Drive the clone like the shell does: true ends finish jobs, overrun plans are extended, cycles start jobs."""
-    rule = twin.profile.correction
-    truth = [(end, jid) for jid, end in ends.items()]
-    heapq.heapify(truth)
-    wakes = _wakes(twin, now)
-    starts: dict[int, float] = {}
-    t = now
-    while True:
-        while truth and truth[0][0] <= t:
-            twin.finish(heapq.heappop(truth)[1], t)
-        while twin.ends and twin.ends[0][0] <= t:  # outlived its plan: extended, never assumed to end now
-            jid = twin.ends[0][2]
-            act = twin.running[jid]
-            twin.extend(jid, _past(act.predicted_end, act, t, rule))
-        for p in twin.cycle(t).starts:
-            if p.job_id in wanted:
-                starts[p.job_id] = t
-            heapq.heappush(truth, (t + runs[p.job_id], p.job_id))
-        while wakes and wakes[0] <= t:
-            heapq.heappop(wakes)
-        if len(starts) == len(wanted) or not (truth or wakes):
-            return starts
-        t = min(
-            truth[0][0] if truth else math.inf,
-            twin.ends[0][0] if twin.ends else math.inf,
-            wakes[0] if wakes else math.inf,
-        )
-        if t > horizon:
-            return starts
-
-
-def _relaxations(s: Scheduler, now: float) -> list[float]:
-    """When waiting jobs' --switches constraints lapse (submit + maxwait): the live controller cycles then,
-    so a forward run must too, or it would wait for a whole leaf the job no longer needs."""
-    args = getattr(getattr(s.book, "select", None), "args", None)
-    if not isinstance(args, TopologyArgs):
-        return []
-    out = []
-    for w in s.queue.items():
-        if w.spec.switches is not None:
-            wait = args.switch_wait(w.spec.switches_wait)
-            if w.req.submit + wait > now:  # from when it could first start (a --begin, a release, its dependencies)
-                out.append(w.req.submit + wait)
-    heapq.heapify(out)
-    return out
-
-
-def _wakes(s: Scheduler, now: float) -> list[float]:
-    """Times a forward run must cycle at although nothing ends: --switches lapses and held jobs' --begin."""
-    out = _relaxations(s, now)
-    out += [w.spec.begin_time for w in s.held.values() if w.spec.begin_time is not None and w.spec.begin_time > now]
-    heapq.heapify(out)
-    return out
-
-
-def _pending(s: Scheduler, wanted: Collection[int] | None) -> tuple[list[Waiting], set[int]]:
-    """Every waiting job, and those to forecast: queued ones and held ones (a --begin time, or dependencies,
-    which a forward run takes as met when the jobs they name end: ``afterok`` assumes success)."""
-    items = s.queue.items() + list(s.held.values())
-    pending = {w.spec.job_id for w in items}
-    return items, pending if wanted is None else {j for j in wanted if j in pending}
-
-
-def forward_starts(
-    s: Scheduler, now: float, basis: str = "point", horizon: float = math.inf, wanted: Collection[int] | None = None
-) -> dict[int, float]:
-    """Predicted start of the pending jobs in ``wanted`` (default all), planning on one ``basis``."""
-    if basis not in BASES:
-        raise ValueError(f"unknown basis {basis!r}; choose one of {list(BASES)}")
-    items, want = _pending(s, wanted)
-    if not want:
-        return {}
-    rule = s.profile.correction
-    runs = {w.spec.job_id: _duration(w, basis) for w in items}
-    ends = {jid: _planned_end(act, now, basis, rule) for jid, act in s.running.items()}
-    twin = s.clone(_FROZEN, history=False)
-    _replan(twin, runs, ends)
-    return _run(twin, now, ends, runs, want, horizon)
 
 
 def _bin(predicted: float) -> int:
@@ -205,6 +62,25 @@ class Forecaster:
     online (split conformal): each wait to p90 is scaled by the factor that covered 90% of the waits of
     earlier forecast jobs, which the shell reports through ``started``; without it, the ensemble alone
     ignores the jobs that will arrive and backfill ahead.
+
+    Small samples (``floor_until``, 0: off; the server sets 30, ``min_bin``, where calibration starts): while
+    fewer than ``min_ratios`` runtime errors or ``floor_until`` scores are known, ``starts`` gives no p90
+    earlier than the plan on requested limits (Slurm's ``squeue --start``). Neither the upper predictions nor
+    the raw ensemble has shown its coverage by then (in benchmarks/RESULTS.md, 'Start-time estimates', the
+    raw ensemble's p90 held for 66-74% of the jobs and one run on upper predictions for 80-89%), and a
+    conformal 90% bound from n scores is the ceil(0.9 (n + 1))-th smallest, which does not exist below 9
+    scores and rests on the largest one or two below 30. The plan on requests is the one bound that assumes
+    nothing about the predictions (jobs are killed at their limits); only later arrivals can beat it.
+
+    Cost (``work``, inf: unbounded; the server sets a budget): a forecast of a whole queue of N jobs is about
+    N cycles of O(N) work per forward run (hal/engine/forward.py), 150 s for 5,000 jobs and 10 members.
+    Planned runs share ``work`` (the one on requests beside an ensemble gets a member's share); each member
+    may spend a ``MIN_MEMBERS``-th of what is left. The first member measures what one costs; members are
+    dropped (down to ``MIN_MEMBERS``) so that all of them fit; if even the first one runs out of its share,
+    the others stop at the same instant and the jobs not started by then (in most members) get no forecast
+    (``reach``), as Slurm's backfill plans only a window ahead. Fewer members, not a shorter horizon, come
+    first: a p50 and p90 from 3 draws are coarser, but they exist. Queues whose forecast fits the budget are
+    forecast exactly as without one. ``halt`` stops a forecast within one cycle (``Halted``).
     """
 
     members: int = 20
@@ -218,6 +94,10 @@ class Forecaster:
     scores: deque[float] = field(default_factory=deque)  # actual wait / raw p90 wait of started jobs
     told: dict[int, tuple[float, float]] = field(default_factory=dict)  # first forecast: (when, raw p90)
     rng: np.random.Generator = field(init=False)
+    work: float = math.inf  # work units one forecast may spend (hal/engine/forward.py)
+    floor_until: int = 0  # p90 no earlier than the plan on requests until this many scores (0: never)
+    halt: Halt | None = None  # set: the forecast in flight stops (Halted)
+    reach: float = math.inf  # the last forecast's: runs were cut to the work budget after it (inf: none)
 
     def __post_init__(self) -> None:
         self.ratios = deque(self.ratios, maxlen=self.window)
@@ -227,6 +107,7 @@ class Forecaster:
     def fork(self) -> Forecaster:
         """A copy that knows the same errors, to forecast outside the lock that guards this one."""
         twin = Forecaster(self.members, self.window, self.min_ratios, self.min_bin, self.seed, self.by_user)
+        twin.work, twin.floor_until = self.work, self.floor_until
         twin.ratios.extend(self.ratios)
         twin.scores.extend(self.scores)
         twin.users = {u: v.copy() for u, v in self.users.items()}
@@ -235,11 +116,12 @@ class Forecaster:
 
     def state(self) -> dict[str, Any]:
         """What it learned (errors, calibration scores, first forecasts), as JSON-ready data."""
+        told = dict(self.told)  # one copy: a forecast in flight may add to it meanwhile
         return {
             "ratios": [[k, r] for k, r in self.ratios],
             "users": {u: list(v) for u, v in self.users.items()},
             "scores": list(self.scores),
-            "told": [[j, w, p] for j, (w, p) in self.told.items()],
+            "told": [[j, w, p] for j, (w, p) in told.items()],
         }
 
     def restore(self, data: dict[str, Any]) -> None:
@@ -275,20 +157,34 @@ class Forecaster:
         if first is not None and math.isfinite(first[1]) and first[1] > first[0]:
             self.scores.append((now - first[0]) / (first[1] - first[0]))
 
+    def unsure(self) -> bool:
+        """Too few errors known to trust a p90 (see ``floor_until`` in the class docstring)."""
+        return self.floor_until > 0 and (len(self.ratios) < self.min_ratios or len(self.scores) < self.floor_until)
+
     def starts(
         self, s: Scheduler, now: float, wanted: Collection[int] | None = None, horizon: float = math.inf
     ) -> dict[int, StartEstimate]:
-        """Calibrated p50/p90 starts of the pending jobs in ``wanted`` (default all)."""
-        return self.calibrated(now, self.ensemble(s, now, wanted, horizon))
+        """Calibrated p50/p90 starts of the pending jobs in ``wanted`` (default all); while ``unsure``, no p90
+        before the plan on requested limits. When the work budget cut the forecast short (``reach``), the jobs
+        without a p50 are left out (callers fall back on the planner's own reservation)."""
+        raw, floor = self._raw(s, now, wanted, horizon, self.unsure())
+        out = self.calibrated(now, raw)
+        if floor is not None:
+            out = {j: replace(e, p90=max(e.p90, floor.get(j, math.inf))) for j, e in out.items()}
+        if math.isfinite(self.reach):
+            out = {j: e for j, e in out.items() if math.isfinite(e.p50)}
+        return out
 
     def calibrated(self, now: float, raw: dict[int, StartEstimate]) -> dict[int, StartEstimate]:
         """``raw`` with each wait to p90 scaled by the 90th percentile of past scores (never narrowed); records
-        first forecasts."""
-        if len(self.told) > 8 * self.window:  # jobs cancelled before they started are never reported
-            for jid in list(self.told)[: self.window]:
-                del self.told[jid]
+        first forecasts (with a p90: a job past a cut forecast's horizon is recorded by a later forecast)."""
+        told = self.told
+        if len(told) > 8 * self.window:  # jobs cancelled before they started are never reported
+            for jid in list(told)[: self.window]:
+                told.pop(jid, None)  # the controller's thread may have popped it meanwhile (``started``)
         for jid, est in raw.items():
-            self.told.setdefault(jid, (now, est.p90))
+            if math.isfinite(est.p90):
+                told.setdefault(jid, (now, est.p90))
         if len(self.scores) < self.min_bin:
             return raw
         # Widening only: a burst of jobs that started long before their p90 (an array draining in seconds) made
@@ -300,23 +196,56 @@ class Forecaster:
         self, s: Scheduler, now: float, wanted: Collection[int] | None = None, horizon: float = math.inf
     ) -> dict[int, StartEstimate]:
         """Uncalibrated quantiles of the members' starts (one point and one upper run before enough errors)."""
-        items, want = _pending(s, wanted)
+        return self._raw(s, now, wanted, horizon, False)[0]
+
+    def _raw(
+        self, s: Scheduler, now: float, wanted: Collection[int] | None, horizon: float, floor: bool
+    ) -> tuple[dict[int, StartEstimate], dict[int, float] | None]:
+        """The ensemble's quantiles and, with ``floor``, the starts planned on requests (one budget for all)."""
+        self.reach = math.inf
+        items, want = pending_jobs(s, wanted)
         if not want:
-            return {}
-        if len(self.ratios) < self.min_ratios:
-            p50 = forward_starts(s, now, "point", horizon, want)
-            p90 = forward_starts(s, now, "upper", horizon, want)
+            return {}, None
+        few = len(self.ratios) < self.min_ratios
+        bases = (("point", "upper") if few else ()) + (("request",) if floor else ())
+        plans: list[dict[int, float]] = []
+        used = 0.0
+        if bases:  # the planned runs share the work; beside an ensemble, the one on requests gets a member's
+            work = self.work if few else self.work / (MIN_MEMBERS + 1)
+            plans, self.reach, used = planned_starts(s, now, bases, want, horizon, work, self.halt)
+        requests = plans[-1] if floor else None
+        if few:
+            p50, p90 = plans[0], plans[1]
             return {
                 j: StartEstimate(j, p50.get(j, math.inf), max(p50.get(j, math.inf), p90.get(j, math.inf)))
                 for j in sorted(want)
-            }
-        errors = self._errors()
-        runs = [self._member(s, now, items, errors, want, horizon) for _ in range(self.members)]
+            }, requests
+        runs = self._members(s, now, items, want, min(horizon, self.reach), self.work - used)
         out = {}
         for j in sorted(want):
             got = np.sort([r.get(j, math.inf) for r in runs])
             out[j] = StartEstimate(j, float(got[(len(got) - 1) // 2]), float(got[math.ceil(0.9 * len(got)) - 1]))
-        return out
+        return out, requests
+
+    def _members(
+        self, s: Scheduler, now: float, items: list[Waiting], want: set[int], horizon: float, left: float
+    ) -> list[dict[int, float]]:
+        """The members' starts: as many members as ``left`` work allows, by what the first one cost."""
+        errors, share = self._errors(), left / MIN_MEMBERS  # what any one member may spend
+        pilot = Budget(share, self.halt)
+        runs = [self._member(s, now, items, errors, want, horizon, pilot)]
+        members = self.members
+        if pilot.cut:  # it could not reach every wanted job: the others stop where it stopped
+            horizon = self.reach = min(self.reach, pilot.reached)
+            members = min(members, MIN_MEMBERS)
+        elif pilot.used * members > left:
+            members = min(members, max(MIN_MEMBERS, int(left // max(pilot.used, 1.0))))
+        for _ in range(members - 1):
+            budget = Budget(share, self.halt)
+            runs.append(self._member(s, now, items, errors, want, horizon, budget))
+            if budget.cut:
+                self.reach = min(self.reach, budget.reached)
+        return runs
 
     def _errors(self) -> Errors:
         """Sorted ratios per class with enough of them (key -1: all) and per user with enough of them."""
@@ -330,7 +259,14 @@ class Forecaster:
         return out
 
     def _member(
-        self, s: Scheduler, now: float, items: list[Waiting], errors: Errors, want: set[int], horizon: float
+        self,
+        s: Scheduler,
+        now: float,
+        items: list[Waiting],
+        errors: Errors,
+        want: set[int],
+        horizon: float,
+        budget: Budget | None = None,
     ) -> dict[int, float]:
         rng, rule = self.rng, s.profile.correction
         runs = {}
@@ -353,21 +289,8 @@ class Forecaster:
                 total = _capped(point * ratios[i], limit)
             else:
                 total = _tail(rng, max(elapsed, point * float(ratios[-1]) if len(ratios) else 0.0, 1.0), limit)
-            ends[jid] = _past(act.start + total, act, now, rule)
-        return what_if(s, now, ends, runs, want, horizon)
-
-
-def what_if(
-    s: Scheduler,
-    now: float,
-    ends: dict[int, float],
-    runs: dict[int, float],
-    wanted: Collection[int],
-    horizon: float = math.inf,
-) -> dict[int, float]:
-    """Starts of ``wanted`` if the running jobs end at ``ends`` and pending jobs run for ``runs``, nobody else
-    arriving: the clone plans on the scheduler's own predictions, extended when a job outlives them."""
-    return _run(s.clone(_FROZEN, history=False), now, ends, runs, set(wanted), horizon)
+            ends[jid] = past(act.start + total, act, now, rule)
+        return what_if(s, now, ends, runs, want, horizon, budget)
 
 
 def _ratios(errors: Errors, user: str, predicted: float) -> npt.NDArray[np.float64]:

@@ -41,6 +41,8 @@ class Told:
     upper: float
     request: float
     exact: float  # forward run on the true runtimes, no further arrivals: what only later arrivals change
+    floor90: float = math.nan  # p90 under the server's small-sample rule (``floor_until``): no earlier than
+    # ``request`` while too few errors are known; NaN without the rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,14 +160,16 @@ def forecast_rows(
     members: int = 20,
     by_user: int = 8,
     offset: int = 0,
+    floor_until: int = 0,
 ) -> tuple[list[Told], int, float]:
     """Replay ``jobs``; forecast at about ``samples`` evenly spaced submissions (``members=0``: requests only).
+    ``floor_until``: also the p90 the server gives under its small-sample rule (``Told.floor90``).
 
     Returns the scored forecasts, how many submissions were sampled and the ensemble's mean ms per forecast.
     """
     book, space = pool_for(capacity)
     sched = Scheduler(book, space, profile, predictor)
-    forecaster = Forecaster(members=members, by_user=by_user) if members > 0 else None
+    forecaster = Forecaster(members=members, by_user=by_user, floor_until=floor_until) if members > 0 else None
     replay = _Replay(jobs, sched, forecaster)
     every = max(1, len(jobs) // max(samples, 1))
     told: dict[int, tuple[float, ...]] = {}
@@ -179,14 +183,16 @@ def forecast_rows(
             continue
         jid = jobs[i].job_id
         got = [forward_starts(sched, now, b, wanted=(jid,)).get(jid, math.inf) for b in ("point", "upper", "request")]
-        p50 = p90 = raw90 = math.nan
+        p50 = p90 = raw90 = floor90 = math.nan
         if forecaster is not None:
             t0 = time.perf_counter()
             raw = forecaster.ensemble(sched, now, (jid,))
             est = forecaster.calibrated(now, raw)[jid]
             spent += time.perf_counter() - t0
             p50, p90, raw90 = est.p50, est.p90, raw[jid].p90
-        told[i] = (p50, p90, raw90, got[0], max(got[0], got[1]), got[2], _exact(replay, now, jid))
+            if floor_until:  # Forecaster.starts: the plan on requests, while it is unsure
+                floor90 = max(p90, got[2]) if forecaster.unsure() else p90
+        told[i] = (p50, p90, raw90, got[0], max(got[0], got[1]), got[2], _exact(replay, now, jid), floor90)
     rows = [
         Told(jobs[i].job_id, jobs[i].submit_time, float(replay.started[i]), *f)
         for i, f in told.items()
