@@ -220,11 +220,15 @@ def serve(opts: ServerOptions) -> None:
     server = Uvicorn(config, on_exit=lambda: ctl.board.stop(wait=0))
 
     def asked_to_stop(_sig: int, _frame: Any) -> None:
+        early.set()
         server.should_exit = True
         ctl.board.stop(wait=0)
 
     signal.signal(signal.SIGTERM, asked_to_stop)
-    server.should_exit = early.is_set()
+    # Never ``should_exit = early.is_set()``: a SIGTERM between the line above and that one was undone by it.
+    if early.is_set():
+        server.should_exit = True
+        ctl.board.stop(wait=0)
     try:
         server.run(sockets=[sock])
     finally:

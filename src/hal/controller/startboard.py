@@ -23,7 +23,7 @@ from hal.model.job import Dependency, DependencyKind, JobSpec
 
 log = logging.getLogger("hal.controller")
 STATE_FILE = "start-forecasts.json"
-MIN_AGE = 2.0  # seconds a forecast of an unchanged-enough queue is reused
+MIN_AGE = 2.0  # seconds the forecast thread leaves forecasts of an unchanged-enough queue alone
 WAIT = 2.0  # seconds a listing waits for forecasts that cover its jobs before it answers without them
 WORK = 3.0e6  # work units one forecast may spend: ~2 s here (hal/engine/forecast.py, Forecaster: "Cost")
 MIN_SCORES = 30  # until this many forecasts were scored, no p90 before the plan on requests (Forecaster)
@@ -68,9 +68,10 @@ class StartBoard:
 
     def estimates(self, ctl: Any, wanted: set[int] | None = None) -> dict[int, StartEstimate]:
         """``ctl``: the controller (its scheduler, lock, cycle count, clock, and array gates). The forecasts are
-        reused while they cover the ``wanted`` jobs and are younger than 4x what they cost to make (at least
-        MIN_AGE): with thousands of pending jobs a forecast takes seconds. Otherwise new ones are asked for and
-        awaited at most WAIT seconds (not at all when stale ones cover the jobs and the last one took longer)."""
+        reused while they cover the ``wanted`` jobs and are younger than 4x what they cost to make: with
+        thousands of pending jobs a forecast takes seconds (a cheap one is remade once the queue changed).
+        Otherwise new ones are asked for and awaited at most WAIT seconds (not at all when stale ones cover
+        the jobs and the last one took longer)."""
         if self._halt.is_set():
             return self._cache[1]
         self._asked = time.monotonic()
@@ -177,7 +178,11 @@ class StartBoard:
         if made == -math.inf:
             return False, False, cached, live
         covers = live <= covered
-        young = time.monotonic() - made < max(MIN_AGE, 4.0 * cost)
+        # A listing reuses forecasts of a changed queue only when new ones are slow to make (4x their cost): a
+        # cheap one is remade, else a limit changed by hal update was listed with its old plan for MIN_AGE.
+        # The thread keeping them fresh (no ``wanted``) also leaves them alone for MIN_AGE.
+        keep = 4.0 * cost if wanted is not None else max(MIN_AGE, 4.0 * cost)
+        young = time.monotonic() - made < keep
         return made_key == key or (young and covers), covers, cached, live
 
     def save(self, path: Path) -> None:

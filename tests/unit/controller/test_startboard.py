@@ -210,3 +210,20 @@ def test_forecasts_are_kept_fresh_while_listings_ask(short: None, monkeypatch: p
         assert board.estimates(ctl, {8})[8].p50 == 200.0 and time.monotonic() - t0 < 0.1
     finally:
         board.stop()
+
+
+def test_a_listing_after_a_change_gets_forecasts_of_the_changed_queue_when_they_are_cheap(short: None) -> None:
+    """CI: `hal update JOB TimeLimit=2` then `hal queue --start` listed the waiting job behind the old 30 minutes:
+    a forecast made a moment before the update was reused because it was young (MIN_AGE) and covered the job."""
+    ctl, slow = Ctl(3), Slow()
+    slow.go.set()
+    board = board_with(slow)
+    try:
+        assert board.estimates(ctl, {2})[2].p50 == 100.0
+        time.sleep(0.01)  # the update comes later than 4x the forecast's cost (microseconds here), not 2 s later
+        with ctl.lock:
+            ctl.cycles += 1  # what an update does to the key: the same jobs pending, a different plan
+        assert board.estimates(ctl, {2})[2].p50 == 200.0
+        assert board.estimates(ctl, {2})[2].p50 == 200.0  # unchanged since: reused, not remade
+    finally:
+        board.stop()
