@@ -7,9 +7,13 @@ import signal
 from collections import Counter
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from hal.controller.attempts import attempt_row, attempts_of
 from hal.controller.core import Controller
 from hal.controller.jobs import Row, job_ref
+from hal.engine.nodes import NodeAlloc
 
 PUBLIC = (
     "job_id", "array_job_id", "array_task_id", "name", "user", "account", "partition", "qos", "state", "cause",
@@ -115,9 +119,12 @@ def array_summary(records: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def nodes_view(ctl: Controller) -> dict[str, Any]:
+    """Nodes as sinfo shows them: idle, mix, alloc, blocked (free, but in a block an --exclusive=topo job keeps
+    from other jobs), drain or drng; what is allocated counts jobs' own amounts, not what they hold."""
     with ctl.lock:
         cap = ctl.table.capacity.copy()
-        free = ctl.book.free.copy()
+        held = held_by_topo(ctl)
+        free = ctl.book.free + held
     cluster = ctl.machine.cluster
     topo = cluster.topology
     nodes = []
@@ -125,6 +132,8 @@ def nodes_view(ctl: Controller) -> dict[str, Any]:
     for i, node in enumerate(cluster.nodes):
         used = cap[i] - free[i]
         state = "idle" if not used.any() else ("alloc" if used[0] >= cap[i][0] else "mix")
+        if state == "idle" and held[i].any():  # Slurm's BLOCKED: no job runs there, and none may start
+            state = "blocked"
         drain = ctl.drained.get(node.name)
         if drain is not None:  # sinfo's drain (nothing runs there) and drng (its jobs still run)
             state = "drng" if used.any() else "drain"
@@ -144,6 +153,17 @@ def nodes_view(ctl: Controller) -> dict[str, Any]:
         for p in cluster.partitions
     ]
     return {"cluster": cluster.name, "nodes": nodes, "partitions": parts}
+
+
+def held_by_topo(ctl: Controller) -> npt.NDArray[np.int64]:
+    """Per node, what running --exclusive=topo jobs hold of their blocks beyond their own amounts: the book
+    counts it taken (engine/sharing.py), yet no job uses it. The caller holds the lock."""
+    held = np.zeros_like(ctl.table.capacity)
+    for act in ctl.sched.running.values():
+        block = getattr(act.alloc, "held", None)
+        if isinstance(block, NodeAlloc):
+            np.add.at(held, block.nodes, block.amounts)
+    return held
 
 
 def summary_view(ctl: Controller) -> dict[str, Any]:

@@ -20,8 +20,8 @@ def nodes(
     reasons: Annotated[bool, typer.Option("--list-reasons", "-R", help="drained nodes and why (sinfo -R)")] = False,
     json_out: bool = JsonOpt,
 ) -> None:
-    """Partitions and nodes: idle, mix, alloc, or drain/drng when drained, as sinfo shows them, grouped by
-    topology domain."""
+    """Partitions and nodes: idle, mix, alloc, blocked (free, but in the block of an --exclusive=topo job), or
+    drain/drng when drained, as sinfo shows them, grouped by topology domain."""
     with client() as c:
         info = c.nodes()
     if json_out:

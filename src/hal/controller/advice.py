@@ -6,10 +6,15 @@ as submitted and with the shorter limit; nothing is suggested unless the shorter
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any
 
+import numpy as np
+
 from hal.engine.advice import start_if
+from hal.engine.nodes import NodeBook
+from hal.engine.request import Request
 
 RUNS = 20  # the user's last jobs of the same name that are looked at (completed, or killed at their limit)
 MIN_RUNS = 3  # fewer than this: no advice (one lucky run says little)
@@ -59,4 +64,16 @@ def candidates(ctl: Any, job_id: int, k: int = 3) -> list[dict[str, Any]]:
         sel = getattr(ctl.book.select, "inner", ctl.book.select)
         if item is None or not isinstance(sel, TopologySelector):
             return []
-        return [p.as_dict() for p in alternatives(sel, ctl.book, item.req, k)]
+        return [p.as_dict() for p in alternatives(sel, as_seen_by(ctl.book, item.req), item.req, k)]
+
+
+def as_seen_by(book: NodeBook, req: Request) -> NodeBook:
+    """The book with no room on the nodes a sharing mode keeps from ``req`` (another user's --exclusive=user
+    job, a block an --exclusive=topo job holds, or for an --exclusive=topo job every block in use):
+    alternatives() reads room from free resources alone, so it offered placements there the job cannot have."""
+    blocked = book.blocked(req)
+    if blocked is None or not blocked.any():
+        return book
+    seen = copy.copy(book)  # shares everything but the free matrix replaced here
+    seen.free = np.where(blocked[:, None], 0, book.free)
+    return seen

@@ -18,6 +18,8 @@ from hal.controller.jobs import Live, Row, alloc_from_json, deps_of, request_of_
 from hal.controller.parked import note_stale
 from hal.controller.requeue import asked_before_restart
 from hal.engine.nodes import NodeAlloc
+from hal.engine.request import request_of
+from hal.engine.sharing import restored
 from hal.executors.api import ExecEvent, ExecEventKind
 from hal.model.job import JobState
 
@@ -44,12 +46,15 @@ def recover(ctl: Controller) -> dict[str, int]:
             req = request_of_row(r, first)
             if r["array_job_id"] is not None and req.array_limit is not None:
                 ctl.gates.setdefault(r["array_job_id"], Gate(req.array_limit))
-        for r in running:
+        topo_last = sorted(running, key=lambda row: request_of_row(row).exclusive == "topo")  # see sharing.restored
+        for r in topo_last:
             lv = ctl._live(r, request_of_row(r, first), deps_of(r))
             ctl.live[lv.job_id] = lv
             if lv.array_job_id in ctl.gates:
                 ctl.gates[lv.array_job_id].inflight += 1
             alloc, why = reclaim(ctl, lv, r)
+            if alloc.nodes.size:  # its --exclusive=user|topo keeps what it kept before (engine/sharing.py)
+                alloc = restored(ctl.sched.book, alloc, request_of(lv.spec, ctl.sched.space))
             ctl._ensure_known([d.job_id for d in lv.spec.dependencies if d.job_id not in ctl.sched.known])
             end = r["predicted_end"] if r["predicted_end"] is not None else r["start_time"] + 3600.0
             ctl.sched.adopt(lv.spec, alloc, r["start_time"], end)

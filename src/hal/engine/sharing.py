@@ -233,10 +233,17 @@ def _union(a: Ints, b: Ints) -> Ints:
 
 def restored(book: Book, alloc: NodeAlloc, req: Request) -> NodeAlloc:
     """A running job's allocation read back from its record (nodes and amounts only) with what its mode keeps:
-    its user's nodes or its blocks. A restart hands it to Scheduler.adopt through this; a job without a mode
-    comes back as it was (its user unknown: another user's to an --exclusive=user job)."""
+    its user's nodes or its blocks. A restart hands it to Scheduler.adopt through this, before the book takes
+    it; a job without a mode comes back as it was (its user unknown: another user's to an --exclusive=user job).
+    A block holds only what is free in it: jobs restored before it there (a cluster file's blocks redrawn) keep
+    theirs, so the restart restores --exclusive=topo jobs last."""
     if not req.share or not isinstance(book, NodeBook):
         return alloc
     shared = book._shared()
-    held = shared._held(alloc) if req.share == "topo" else None
+    held = None
+    if req.share == "topo":
+        block = shared._held(alloc)
+        free = shared.free[block.nodes].copy()
+        free[np.searchsorted(block.nodes, alloc.nodes)] -= alloc.amounts
+        held = NodeAlloc(block.nodes, np.clip(np.minimum(block.amounts, free), 0, None))
     return NodeAlloc(alloc.nodes, alloc.amounts, shared._uid(req.user), req.share == "user", held)
