@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 import hal
 from hal.api.datasets import dataset_router
+from hal.api.forecast_state import with_forecast_state
 from hal.api.metrics import Metrics
 from hal.api.views import (
     array_summary,
@@ -43,6 +44,8 @@ from hal.data.outputs import states_from_events
 from hal.model.job import JobState
 
 bearer = HTTPBearer(auto_error=False)
+FORECASTS = ("pending jobs' forecast starts, p50 and p90 (squeue --start), and forecast_pending: true while a "
+             "job's forecast is still being made in the background (ask again in a few seconds)")  # fmt: skip
 DUPLICATES = "sacct -D: add each job's earlier attempts (a requeued job's runs) as 'attempts', oldest first"
 
 
@@ -186,9 +189,7 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
         limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
         after: Annotated[int | None, Query(description="page on: only jobs with a larger id")] = None,
         detail: Annotated[bool, Query(description="add each job's request details, as GET /v1/jobs/ID")] = False,
-        start: Annotated[
-            bool, Query(description="forecast pending jobs' starts, p50 and p90 (squeue --start)")
-        ] = False,
+        start: Annotated[bool, Query(description=FORECASTS)] = False,
         duplicates: Annotated[bool, Query(description=DUPLICATES)] = False,
     ) -> dict[str, Any]:
         if user is not None and not who.may_see(user):
@@ -204,7 +205,7 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
         if states and "CONFIGURING" in states and "RUNNING" not in states:  # stored RUNNING, shown CONFIGURING
             rows = [r for r in rows if r["state"] == "CONFIGURING"]
         now = ctl.clock()
-        recs = [record(r, now, detail) for r in running_ends(ctl, rows)]
+        recs = [with_forecast_state(r, record(r, now, detail)) for r in running_ends(ctl, rows)]
         recs = shared_scripts(recs) if detail else recs
         if duplicates:
             with_attempts(ctl, rows, recs, now)
@@ -241,7 +242,7 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
     ) -> dict[str, Any]:  # fmt: skip
         rows = _visible(ref, who, start)
         now = ctl.clock()
-        recs = [record(r, now, detail) for r in rows]
+        recs = [with_forecast_state(r, record(r, now, detail)) for r in rows]  # start: forecast_pending too
         recs = shared_scripts(recs) if detail else recs
         for rec in recs:
             place = rec.get("placement_request") or {}

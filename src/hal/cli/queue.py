@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from hal.cli import squeue_format
-from hal.cli.common import fail, out
+from hal.cli.common import err, fail, out
 from hal.cli.history import every_job
 from hal.cli.live import SHORT_STATE, JsonOpt, client, duration, emit_json, num_nodes, parse_states, stamp
 from hal.executors.hostlist import ranges
@@ -34,6 +34,16 @@ def queue_table(jobs: list[dict[str, Any]], start: bool = False, node_cpus: int 
             row += [stamp(j[k]) if j.get(k) else "N/A" for k in ("predicted_start", "predicted_start_p90")]
         table.add_row(*row, where)
     return table
+
+
+def forecast_note(jobs: list[dict[str, Any]]) -> str | None:
+    """Said under the listing when some jobs' start forecasts are still being made in the background (the server
+    waits at most 2 s for them): their N/A, or planner's start, is not the forecast, and asking again shows it."""
+    n = sum(1 for j in jobs if j.get("forecast_pending"))
+    if not n:
+        return None
+    what = "the start forecast for 1 job is" if n == 1 else f"start forecasts for {n} jobs are"
+    return f"{what} still being computed; run again in a few seconds"
 
 
 def collapse_arrays(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -128,19 +138,24 @@ def queue(
     jobs.sort(key=in_queue_order)
     if sort is not None:
         jobs = squeue_format.sort_jobs(jobs, sort)
-    if json_out:
+    if json_out:  # each pending job's forecast_pending says it
         emit_json({"jobs": jobs, "summary": summary, "time": time.time()})
         return
+    note = forecast_note(jobs)  # counted per task, before arrays are collapsed
     if not every_task:
         jobs = collapse_arrays(jobs)
     if fmt is not None:  # plain lines, for scripts: `hal queue -h -j $J -o %T`
         lines = ([] if noheader else [squeue_format.render(fmt, None)]) + [squeue_format.render(fmt, j) for j in jobs]
         for line in lines:
             typer.echo(line)
+        if note:  # on stderr: scripts read the lines
+            err.print(note, style="dim")
         return
     table = queue_table(jobs, start, node_cpus)
     table.show_header = not noheader
     out.print(table)
+    if note:
+        (err if noheader else out).print(note, style="dim")
     if not noheader:
         out.print(
             f"cluster: {summary['pending']} pending, {summary['running']} running, {summary['users']} user(s)",

@@ -58,7 +58,8 @@ def _lines(j: dict[str, Any], node_cpus: int = 0) -> list[str]:
         f" NumTasks={j['req_tasks']} CPUs/Task={j.get('cpus_per_task', 1)}"
         f" ReqTRES={tres(j, node_cpus=node_cpus)}"
         + (f" AllocTRES={tres(j, allocated=True)}" if j.get("nodelist") else ""),
-        f"   Nice={j.get('nice') or 0} Dependency={','.join(j.get('dependencies') or []) or '(null)'}",
+        f"   Priority={_priority(j)} Nice={j.get('nice') or 0}"
+        f" Dependency={','.join(j.get('dependencies') or []) or '(null)'}",
         f"   OverSubscribe={OVERSUBSCRIBE.get(j.get('exclusive') or False, 'OK')}",
         f"   WorkDir={j['workdir']}" + (f" Comment={j['comment']}" if j.get("comment") else ""),
         f"   StdOut={j['stdout_path'] or '(not started)'}",
@@ -71,6 +72,8 @@ def _lines(j: dict[str, Any], node_cpus: int = 0) -> list[str]:
         start = f"; planned start {stamp(j['predicted_start'])}" if j.get("predicted_start") else ""
         if start and j.get("predicted_start_p90"):
             start += f" (by {stamp(j['predicted_start_p90'])} at 90%)"
+        if j.get("forecast_pending"):  # made in the background: not there yet, which is not "no forecast"
+            start += "; its start forecast is still being computed (run hal show again in a few seconds)"
         lines.append(f"   Why={why}{start}")
     elif j["state"] == "CONFIGURING":
         lines.append("   Why=it holds its nodes while its --input-data are staged into their caches")
@@ -114,11 +117,16 @@ def show(job: Annotated[str, typer.Argument(help="job id (12, 12_3)")], json_out
     """Everything HAL knows about one job (for an array id: each task)."""
     with client() as c:
         rec = c.get(job, start=True)
+        tasks = rec.get("tasks") or [rec]
+        if any(j["state"] == "PENDING" for j in tasks):  # scontrol's Priority=: the multifactor one (hal prio)
+            ranks = {p["job_id"]: p["priority"] for p in c.priority()["jobs"]}
+            for j in [rec, *(rec.get("tasks") or [])]:
+                j["priority"] = ranks.get(j.get("job_id"))
         if json_out:
             emit_json(rec)
             return
         node_cpus = max((int(n.get("cpus", 0)) for n in c.nodes().get("nodes", [])), default=0)  # as hal queue
-    for j in rec.get("tasks") or [rec]:
+    for j in tasks:
         _print(j, node_cpus)
 
 
@@ -126,6 +134,12 @@ def _print(j: dict[str, Any], node_cpus: int) -> None:
     """Piped, each Key=Value stays whole on its line (grep, awk), as scontrol prints it; folded in a terminal."""
     out.print("\n".join(_lines(j, node_cpus)), highlight=False, markup=False, soft_wrap=not out.is_terminal)
     out.print()
+
+
+def _priority(j: dict[str, Any]) -> str:
+    """A pending job's multifactor priority, rounded as sprio and hal queue's %Q; N/A for the others (the
+    controller keeps none for jobs out of its queue) and under another ordering than multifactor."""
+    return str(round(j["priority"])) if j.get("priority") is not None else "N/A"
 
 
 def _end(j: dict[str, Any]) -> float | None:

@@ -232,6 +232,8 @@ class Controller:
         self._thread.start()
 
     def stop(self) -> None:
+        """The loop and the start-forecast thread (a controller stopped in-process left that one running)."""
+        self.board.stop()  # idempotent: the server stops it first, so a forecast in flight ends early
         self._stop.set()
         self.wake.set()
         if self._thread is not None:

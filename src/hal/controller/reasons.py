@@ -51,9 +51,12 @@ def drain_reason(ctl: Any, job_id: int) -> str | None:
 
 def annotate(ctl: Any, rows: list[dict[str, Any]], start: bool = False) -> list[dict[str, Any]]:
     """Reasons and queue places of pending rows; with ``start``, forecast starts (a listing without them
-    planned the whole queue forward and took tens of seconds with thousands of pending jobs)."""
+    planned the whole queue forward and took tens of seconds with thousands of pending jobs) and
+    ``forecast_pending``: whether the job's forecast is still being made in the background (the listing did not
+    wait for it), so a user can tell "ask again in a moment" from "no forecast" (N/A)."""
     pending = {r["id"] for r in rows if r["state"] == "PENDING"}
     starts = ctl.board.estimates(ctl, pending) if pending and start else {}  # p50/p90 (see StartBoard)
+    coming = ctl.board.uncovered(pending, starts) if pending and start else set()
     with ctl.lock:
         places = ctl.sched.positions() if pending else {}
         for r in rows:
@@ -63,6 +66,8 @@ def annotate(ctl: Any, rows: list[dict[str, Any]], start: bool = False) -> list[
                 est = starts.get(r["id"])
                 p50, p90 = (ctl.sched.reservations.get(r["id"]), None) if est is None else est.finite()
                 r["predicted_start"], r["predicted_start_p90"] = p50, p90
+                if start:  # a held job gets no forecast: never "still being computed"
+                    r["forecast_pending"] = r["id"] in coming and not str(r["reason"]).startswith("JobHeld")
                 parked = ctl.parked.get(r["id"])
                 if parked is not None:  # its cause is stored on the next pass: shown at once
                     r["cause"] = PARKED + parked.why

@@ -94,6 +94,19 @@ class StartBoard:
         with self._cond:
             return max(self._kicks, self._taken) > self._done and not self._halt.is_set()
 
+    def uncovered(self, wanted: set[int], got: dict[int, StartEstimate]) -> set[int]:
+        """The ``wanted`` jobs ``got`` (what ``estimates`` answered) has no forecast for that will have one soon:
+        jobs the last forecasts did not cover while new ones are made, or jobs forecasts made since cover. Listings
+        flag them, so "still being computed" is told apart from "no forecast" (a held job, one past a cut horizon)."""
+        with self._cond:
+            if self._halt.is_set():
+                return set()
+            if self._cache[1] is not got:  # newer forecasts came after the listing's answer
+                return {j for j in wanted if j not in got and j in self._cache[1]}
+            if max(self._kicks, self._taken) <= self._done:
+                return set()
+            return {j for j in wanted if j not in got and j not in self._covered}
+
     def stop(self, wait: float = JOIN) -> None:
         """Halt the forecast in flight (within a cycle of its forward run) and the thread, for good; listings get
         the last forecasts at once from then on. Waits ``wait`` seconds at most for the thread to end."""

@@ -1,0 +1,101 @@
+"""`hal queue --start` and `hal show` on a real server while a start forecast is still being made: they say so
+(a note under the table, `forecast_pending` in --json, a hint in hal show) instead of an N/A that reads as "no
+forecast possible", and stop saying it once the forecast is in. The server's forecasts are held back by a gate
+file (a sitecustomize on its PYTHONPATH wraps Forecaster.starts), so "still being made" does not hang on timing."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+from tests.integration.livekit import LiveServer, until_state
+
+WHOLE = "#!/bin/sh\n#SBATCH --nodes=4 --ntasks-per-node=2 --time={minutes}\nsleep {seconds}\n"
+GATE = """
+import os, time
+from pathlib import Path
+
+_gate = os.environ.get("HALTEST_FORECAST_GATE")
+if _gate:
+    from hal.engine import forecast
+
+    _real = forecast.Forecaster.starts
+
+    def _gated(self, *args, **kwargs):
+        deadline = time.monotonic() + 60.0
+        while Path(_gate).exists() and time.monotonic() < deadline:
+            if self.halt is not None and self.halt.is_set():
+                break
+            time.sleep(0.05)
+        return _real(self, *args, **kwargs)
+
+    forecast.Forecaster.starts = _gated
+"""
+NOTE = "the start forecast for 1 job is still being computed; run again in a few seconds"
+
+
+class GatedServer(LiveServer):
+    """A server whose start forecasts wait while ``gate`` exists (the CLI processes run as usual)."""
+
+    def __init__(self, tmp: Path) -> None:
+        super().__init__(tmp)
+        self.site = tmp / "site"
+        self.site.mkdir()
+        (self.site / "sitecustomize.py").write_text(GATE)
+        self.gate = tmp / "forecast-gate"
+        self.serving = False
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = super().env
+        if self.serving:
+            path = os.pathsep.join(p for p in (str(self.site), env.get("PYTHONPATH", "")) if p)
+            env = {**env, "PYTHONPATH": path, "HALTEST_FORECAST_GATE": str(self.gate)}
+        return env
+
+    def start(self, timeout: float = 90.0) -> None:
+        self.serving = True
+        try:
+            super().start(timeout)
+        finally:
+            self.serving = False
+
+
+def test_queue_and_show_say_a_start_forecast_is_still_being_computed(tmp_path: Path) -> None:
+    live = GatedServer(tmp_path)
+    live.gate.touch()
+    live.start()
+    try:
+        with live.client() as sdk:
+            first = str(sdk.submit(WHOLE.format(minutes=5, seconds=120))["job_id"])
+            until_state(live, first, "RUNNING")
+            second = sdk.submit(WHOLE.format(minutes=2, seconds=1))["job_id"]
+
+            table = live.cli("queue", "--start", check=True).stdout
+            assert NOTE in table, table
+            assert table.index(NOTE) > table.index(str(second))  # under the table
+            data = json.loads(live.cli("queue", "--start", "--json", check=True).stdout)
+            pending = next(j for j in data["jobs"] if j["job_id"] == second)
+            assert pending["forecast_pending"] is True and pending["predicted_start_p90"] is None
+            shown = live.cli("show", str(second), check=True).stdout
+            assert "StartTime=Unknown" in shown and "still being computed" in shown, shown
+            assert re.search(r"Priority=\d+ Nice=0", shown), shown  # scontrol's Priority=, from hal prio's
+            plain = live.cli("queue", check=True).stdout
+            assert "still being computed" not in plain  # no forecasts asked for, none awaited
+
+            live.gate.unlink()
+            deadline = time.monotonic() + 30.0
+            while next(j for j in sdk.list(start=True) if j["job_id"] == second)["forecast_pending"]:
+                assert time.monotonic() < deadline, "the forecast never arrived"
+                time.sleep(0.2)
+            table = live.cli("queue", "--start", check=True).stdout
+            assert "still being computed" not in table and "START_P90" in table
+            shown = live.cli("show", str(second), check=True).stdout
+            assert "still being computed" not in shown and "planned start" in shown and "at 90%" in shown
+            sdk.cancel(second)
+            sdk.cancel(first)
+    finally:
+        live.stop()
