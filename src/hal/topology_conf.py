@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from hal.executors.hostlist import expand
+from hal.executors.hostlist import compress, expand
 from hal.model.topology import Topology
 from hal.textfile import read_text
 
@@ -60,7 +60,8 @@ def parse_topology_conf(text: str, node_names: Sequence[str], warn: Warn | None 
     """The tree form (``SwitchName=... Nodes=...|Switches=...``) or the block form (``BlockName=... Nodes=...``,
     with ``BlockSizes=`` the aligned aggregations of consecutive blocks a larger job must stay inside). Nodes the
     cluster does not have are left out with a warning, as slurmctld logs them and goes on (a site's file lists
-    login or retired nodes); so is a switch or block left without any node (``warn``, else the log)."""
+    login or retired nodes); so is a switch or block left without any node, and a cluster node no switch lists
+    (``warn``, else the log)."""
     warn = warn or log.warning
     records = _records(text)
     for lineno, rec in records:
@@ -89,10 +90,11 @@ def parse_topology_conf(text: str, node_names: Sequence[str], warn: Warn | None 
 
 
 def _owner(
-    entries: list[tuple[int, dict[str, str]]], key: str, node_names: Sequence[str], warn: Warn
+    entries: list[tuple[int, dict[str, str]]], key: str, node_names: Sequence[str], warn: Warn, partial: bool = False
 ) -> dict[str, str]:
     """Each node's switch (or block); nodes the cluster does not have are named, with their switch, and left out
-    (they were dropped with the whole switch and no word of which switch, QA)."""
+    (they were dropped with the whole switch and no word of which switch, QA). ``partial``: cluster nodes under
+    none are left to the caller (the tree's), else refused."""
     known = set(node_names)
     owner: dict[str, str] = {}
     for lineno, rec in entries:
@@ -109,7 +111,7 @@ def _owner(
                 raise TopologyConfError(f"line {lineno}: node {node!r} is already under {owner[node]!r}")
             owner[node] = rec[key]
     missing = [n for n in node_names if n not in owner]
-    if missing:
+    if missing and not (partial and owner):
         raise TopologyConfError(f"nodes without a {key[:-4]}: {missing[:5]}{' ...' if len(missing) > 5 else ''}")
     return owner
 
@@ -212,7 +214,7 @@ def _tree(entries: list[tuple[int, dict[str, str]]], node_names: Sequence[str], 
             if at in seen:
                 raise TopologyConfError(f"switch loop through {at!r}")
             seen.add(at)
-    leaf = _owner(entries, "switchname", node_names, warn)
+    leaf = _owner(entries, "switchname", node_names, warn, partial=True)
     chains: dict[str, list[str]] = {}
     for sw in set(leaf.values()):
         chain, seen = [sw], {sw}
@@ -229,7 +231,31 @@ def _tree(entries: list[tuple[int, dict[str, str]]], node_names: Sequence[str], 
     padded = {sw: [c[0]] * (depth - len(c)) + c for sw, c in chains.items()}
     levels = (*(f"tier{k}" for k in range(depth - 1, 0, -1)), "switch")
     roots = {c[0] for c in chains.values()}  # more than one: fabrics that share no switch, never spanned
-    return Topology(levels, tuple(tuple(padded[leaf[n]]) for n in node_names), connected=len(roots) == 1)
+    alone = _outside(node_names, leaf, set(names), warn)
+    padded |= {sw: [sw] * depth for sw in alone.values()}
+    paths = tuple(tuple(padded[leaf.get(n) or alone[n]]) for n in node_names)
+    return Topology(levels, paths, connected=len(roots) + len(alone) == 1)
+
+
+def _outside(node_names: Sequence[str], leaf: dict[str, str], taken: set[str], warn: Warn) -> dict[str, str]:
+    """Cluster nodes no switch lists: slurmctld warns ("switches lack access to N nodes") and starts. Each is
+    its own fabric, a domain of one node at every level that no job shares with another node, as no switch
+    links it to any: jobs still run there, one node each, and the rest of the tree is placed as the file says.
+    Returns each such node's domain name."""
+    missing = [n for n in node_names if n not in leaf]
+    if not missing:
+        return {}
+    warn(
+        f"topology.conf: no switch lists {len(missing)} node(s) of the cluster: {compress(missing)}; each is placed "
+        "on its own, outside the tree: jobs run there, but none spans one of them and another node"
+    )
+    alone: dict[str, str] = {}
+    for node in missing:
+        name = f"noswitch:{node}"
+        while name in taken:  # a switch of that name: the node's own domain must differ from it
+            name += "'"
+        alone[node] = name
+    return alone
 
 
 def load_topology_conf(path: str | Path, node_names: Sequence[str], warn: Warn | None = None) -> Topology:

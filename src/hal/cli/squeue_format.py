@@ -1,7 +1,9 @@
 """squeue's ``-o/--format`` codes (``%.18i %.9P %.8j %.8u %.2t %.10M %.6D %R``) over HAL's job records.
 
 A code is ``%[.][width]letter``: a width pads the value (to the right with ``.``, as squeue does), and text
-between codes is kept, so ``-h -o %T`` prints bare states for a script to read.
+between codes is kept, so ``-h -o %T`` prints bare states for a script to read. %m and %b are per node, as
+squeue's, from the job's totals the records keep (so a --mem-per-cpu job shows its per-node equivalent, and a
+typed GPU request its count).
 """
 
 from __future__ import annotations
@@ -28,6 +30,31 @@ def _where(j: dict[str, Any]) -> str:
     return j["nodelist"] if j["state"] in ("RUNNING", "CONFIGURING", "STAGE_OUT") else f"({j.get('reason') or 'None'})"
 
 
+def _left(j: dict[str, Any]) -> float | None:
+    """Seconds left of the time limit (all of it while pending), None when there is none (UNLIMITED)."""
+    limit = j.get("time_limit")
+    return None if limit is None else max(float(limit) - float(j.get("elapsed") or 0.0), 0.0)
+
+
+def _per_node(j: dict[str, Any], key: str) -> int:
+    """A job total (req_mem_mb, req_gpus) per node, as squeue shows them: the record keeps the job's total."""
+    return -(-int(j.get(key) or 0) // max(int(_nodes(j)), 1))
+
+
+def _mb(value: int) -> str:
+    """Slurm's convert_num_unit from MB: 512M, 4G, 1.50G; 0 when none was asked for."""
+    num, unit = float(value), 0
+    while num >= 1024 and unit < 3:
+        num, unit = num / 1024, unit + 1
+    text = f"{num:.0f}" if num == int(num) else f"{num:.2f}"
+    return text + "MGTP"[unit] if value else "0"
+
+
+def _tres(j: dict[str, Any]) -> str:
+    gpus = _per_node(j, "req_gpus")
+    return f"gres/gpu:{gpus}" if gpus else "N/A"
+
+
 CODES: dict[str, Callable[[dict[str, Any]], str]] = {
     "i": lambda j: str(j["id"]), "A": lambda j: str(j["job_id"]), "j": lambda j: j["name"],
     "F": lambda j: str(j.get("array_job_id") or j["job_id"]),  # the array's id (the job's own when no array)
@@ -40,13 +67,16 @@ CODES: dict[str, Callable[[dict[str, Any]], str]] = {
     "V": lambda j: stamp(j["submit_time"]), "S": lambda j: stamp(j.get("start_time") or j.get("predicted_start")),
     "e": lambda j: stamp(j.get("end_time") or j.get("predicted_end")),
     "Q": lambda j: str(round(j["priority"])) if j.get("priority") is not None else "N/A",  # pending jobs' (sprio)
+    "L": lambda j: duration(_left(j)), "m": lambda j: _mb(_per_node(j, "req_mem_mb")), "b": _tres,
+    "Z": lambda j: j.get("workdir") or "",
     "%": lambda j: "%",
 }  # fmt: skip
 HEADERS = {"i": "JOBID", "A": "JOBID", "F": "ARRAY_JOB_ID", "K": "ARRAY_TASK_ID", "j": "NAME", "u": "USER",
            "a": "ACCOUNT", "P": "PARTITION", "q": "QOS",
            "T": "STATE", "t": "ST", "M": "TIME", "l": "TIME_LIMIT", "D": "NODES", "C": "CPUS",
            "R": "NODELIST(REASON)", "r": "REASON", "N": "NODELIST", "V": "SUBMIT_TIME", "S": "START_TIME",
-           "e": "END_TIME", "Q": "PRIORITY", "%": "%"}  # fmt: skip
+           "e": "END_TIME", "Q": "PRIORITY", "L": "TIME_LEFT", "m": "MIN_MEMORY", "b": "TRES_PER_NODE",
+           "Z": "WORK_DIR", "%": "%"}  # fmt: skip
 
 
 def check(fmt: str) -> None:
@@ -77,7 +107,8 @@ LONG = {
     "jobid": "i", "jobarrayid": "i", "arrayjobid": "F", "arraytaskid": "K", "name": "j", "username": "u",
     "userid": "u", "account": "a", "partition": "P", "qos": "q", "state": "T", "statecompact": "t",
     "timeused": "M", "timelimit": "l", "numnodes": "D", "numcpus": "C", "reasonlist": "R", "reason": "r",
-    "nodelist": "N", "submittime": "V", "starttime": "S", "endtime": "e", "priority": "Q",
+    "nodelist": "N", "submittime": "V", "starttime": "S", "endtime": "e", "priority": "Q", "timeleft": "L",
+    "minmemory": "m", "tres-per-node": "b", "workdir": "Z",
 }  # fmt: skip
 
 
@@ -126,7 +157,9 @@ SORT_KEYS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "N": lambda j: j.get("nodelist") or "",
     "Q": lambda j: j.get("priority"),
     "p": lambda j: j.get("priority"),
-}  # fmt: skip  (l: UNLIMITED sorts as the largest limit, as squeue does)
+    "L": lambda j: _left(j) if j.get("time_limit") is not None else math.inf,
+    "m": lambda j: _per_node(j, "req_mem_mb"),
+}  # fmt: skip  (l, L: UNLIMITED sorts as the largest, as squeue does)
 
 
 def sort_jobs(jobs: list[dict[str, Any]], spec: str) -> list[dict[str, Any]]:

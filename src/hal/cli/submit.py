@@ -133,6 +133,10 @@ def submit(
         except OSError as exc:
             raise fail(f"cannot read {script}: {exc.strerror}") from None
         text = _text(data, str(script))
+    if text.strip() and not text.startswith("#!"):  # an empty one: the server's "script is empty"
+        from hal.controller.directives import NOT_A_SCRIPT  # only on this error: the client stays light
+
+        raise fail(NOT_A_SCRIPT)
     if script_args and script is None:
         raise fail(f"arguments {' '.join(script_args)!r} without a script file (--wrap takes one command line)")
     values = {

@@ -120,13 +120,24 @@ class ScriptTooLarge(DirectiveError):
     """Over Slurm's max_script_size (HTTP 413)."""
 
 
+NOT_A_SCRIPT = (
+    "This does not look like a batch script.  The first line must start with #! followed by the path to an "
+    "interpreter. For instance: #!/bin/sh"
+)  # sbatch's words; hal submit says the same before sending the script
+
+
 def check_script(script: str) -> None:
-    """The executor's own test (empty, huge, binary, DOS line ends), so the user hears it at submission."""
+    """The executor's own test (empty, huge, binary, DOS line ends), so the user hears it at submission, and
+    sbatch's "#!" rule: a script without one ran under sh whatever the user meant (a Python file, a typo'd
+    path). Checked here, where new submissions are built (--wrap's script has one), not in ``admit``, which
+    `hal update` re-runs on jobs queued before this rule."""
     if len(script.encode("utf-8", "surrogatepass")) > MAX_SCRIPT_BYTES:
         raise ScriptTooLarge(f"the script is larger than the {MAX_SCRIPT_BYTES // (1024 * 1024)} MiB limit")
     problem = script_problem(script)
     if problem is not None:
         raise DirectiveError(problem)
+    if not script.startswith("#!"):
+        raise DirectiveError(NOT_A_SCRIPT)
 
 
 def directives_of(script: str) -> list[tuple[int, str]]:

@@ -34,13 +34,14 @@ def priorities(ctl: Any, who: Identity) -> dict[str, Any]:
 
 
 def shares(ctl: Any, who: Identity) -> dict[str, Any]:
-    """Every user with usage or a pending job (only the caller's own row unless an administrator): decayed
+    """Every user with usage or a pending or running job (only the caller's own row unless an administrator): decayed
     CPU-seconds, their part of the total, the share each user holds (equal shares) and the fair-share factor
     2^(-usage/share) the priority weighs."""
     with ctl.lock:  # usage decayed to now (the cycle refreshes its own only when it has work: empty after a restart)
         usage = decayed_usage(ctl.sched.ledger, ctl.clock())
         ctx = replace(ctl.sched.ctx, usage=usage, total_usage=sum(usage.values()))
         queued = {w.spec.user for w in ctl.sched.queue.items()} | {w.spec.user for w in ctl.sched.held.values()}
+        queued |= {a.item.spec.user for a in ctl.sched.running.values()}  # sshare lists every association
         half_life = ctl.sched.ledger.half_life
     users = queued | set(ctx.usage)
     factors = fairshare_factors(users, ctx)

@@ -33,7 +33,8 @@ class Book(Protocol):
     def fungible(self) -> bool: ...
 
     def memo_key(self, req: Request) -> tuple[object, int]:
-        """(family, size): a request that does not fit rules out its family's requests of size >= its own."""
+        """(family, size): a request that does not fit rules out its family's requests of size >= its own, so the
+        family must hold all that limits where a request may go (partition, features, -w/-x)."""
         ...
 
     def cpus_of(self, alloc: Alloc) -> int: ...

@@ -93,16 +93,19 @@ class NodeBook:
         return self.select is None
 
     def memo_key(self, req: Request) -> tuple[object, int]:
-        """Without a selector a placement exists iff enough nodes (or task slots) have room: monotone in size."""
+        """Without a selector a placement exists iff enough nodes (or task slots) have room: monotone in size.
+        The family holds everything that decides which nodes may be used, -w/-x too: one job held to busy
+        nodes (or kept off free ones) says nothing about another that may go elsewhere."""
         if req.share:
             self._shared()  # Scheduler.submit asks every job's impossible() and memo_key() before placing it
         if self.select is not None:
             return req.shape, 0
+        where = (req.partition, req.features, req.node_names, req.exclude_nodes)
         mode = (req.share, req.user if req.share == "user" else "")
         if req.nodes is None:
-            return ("tasks", req.per_task, req.exclusive, req.partition, req.features, *mode), req.tasks
+            return ("tasks", req.per_task, req.exclusive, *where, *mode), req.tasks
         per_node = tuple(int(v) for v in req.per_node())
-        return ("nodes", per_node, req.exclusive, req.partition, req.features, *mode), req.nodes
+        return ("nodes", per_node, req.exclusive, *where, *mode), req.nodes
 
     def cpus_of(self, alloc: NodeAlloc) -> int:
         return int(alloc.amounts[:, 0].sum())

@@ -77,7 +77,6 @@ def test_block_sizes_make_aligned_aggregations() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("SwitchName=s0 Nodes=dev[0-10]\n", "without a switch"),
         ("SwitchName=s0 Nodes=dev[0-11]\nSwitchName=s1 Switches=s9\n", "not defined"),
         ("BlockName=b Nodes=dev[0-11]\nSwitchName=s Nodes=dev0\n", "either"),
         ("SwitchName=s0 Nodes=dev[11-0]\n", "line 1: .* the range '11-0' runs backwards"),
