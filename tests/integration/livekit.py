@@ -119,6 +119,26 @@ def serve_cluster(tmp_path_factory: Any, name: str, cluster_toml: str) -> Iterat
     live.stop()
 
 
+@contextlib.contextmanager
+def served(tmp: Path, cluster_toml: str, *extra: str, file: str = "cluster.toml") -> Iterator[LiveServer]:
+    """A server started on ``cluster_toml``, written to ``tmp / file``; stopped when the block ends."""
+    cluster = tmp / file
+    cluster.write_text(cluster_toml)
+    live = LiveServer(tmp, *extra, cluster=cluster)
+    live.start()
+    try:
+        yield live
+    finally:
+        live.stop()
+
+
+def restart_on(live: LiveServer, cluster_toml: str) -> None:
+    """SIGKILL the server, rewrite its cluster file as ``cluster_toml`` and start it again (same state and port)."""
+    live.kill()
+    live.cluster.write_text(cluster_toml)
+    live.start()
+
+
 def wait_running(live: LiveServer, job: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -6,42 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.integration.livekit import LiveServer, show, until_state, wait_running
+from tests.clusters import cluster_toml
+from tests.integration.livekit import LiveServer, restart_on, served, show, until_state, wait_running
 
-BIG = """name = "big"
-[[nodes]]
-prefix = "n"
-count = 4
-cpus = 2
-partitions = ["batch", "debug"]
-[[partitions]]
-name = "batch"
-default = true
-[[partitions]]
-name = "debug"
-[topology]
-levels = ["switch"]
-fanouts = [4]
-"""
-SMALL = """name = "small"
-[[nodes]]
-prefix = "n"
-count = 3
-cpus = 2
-partitions = ["batch"]
-[[partitions]]
-name = "batch"
-default = true
-[topology]
-levels = ["switch"]
-fanouts = [2]
-"""  # one node fewer, the debug partition gone, and switches of two nodes
-
-
-def _restart(live: LiveServer, toml: str) -> None:
-    live.kill()
-    live.cluster.write_text(toml)
-    live.start()
+BIG = cluster_toml(name="big", nodes=4, cpus=2, partitions=["batch", "debug"], topology={"switch": 4})
+# one node fewer, the debug partition gone, and switches of two nodes
+SMALL = cluster_toml(name="small", nodes=3, cpus=2, partitions=["batch"], topology={"switch": 2})
 
 
 def _reason(live: LiveServer, job: str, reason: str) -> dict[str, object]:
@@ -51,11 +21,7 @@ def _reason(live: LiveServer, job: str, reason: str) -> dict[str, object]:
 
 
 def test_jobs_a_smaller_cluster_file_cannot_run_stay_pending(tmp_path: Path) -> None:
-    cluster = tmp_path / "cluster.toml"
-    cluster.write_text(BIG)
-    live = LiveServer(tmp_path, cluster=cluster)
-    live.start()
-    try:
+    with served(tmp_path, BIG) as live:
 
         def sub(*args: str) -> str:
             later = ["--begin", "now+1hour"] if "--dependency" not in " ".join(args) else []
@@ -67,7 +33,7 @@ def test_jobs_a_smaller_cluster_file_cannot_run_stay_pending(tmp_path: Path) -> 
         named = sub("-w", "n003")
         debug = sub("-p", "debug")
         after = sub(f"--dependency=afterok:{wide}")
-        _restart(live, SMALL)
+        restart_on(live, SMALL)
         expected = {
             wide: "PartitionNodeLimit",
             topo: "BadConstraints",
@@ -91,13 +57,11 @@ def test_jobs_a_smaller_cluster_file_cannot_run_stay_pending(tmp_path: Path) -> 
         assert until_state(live, after, "COMPLETED")["state"] == "COMPLETED"  # its dependent ran after it
         live.cli("cancel", named, check=True)
         assert until_state(live, named, "CANCELLED")["cause"].startswith("cancelled by")
-        _restart(live, SMALL)  # still too small: they still wait
+        restart_on(live, SMALL)  # still too small: they still wait
         _reason(live, topo, "BadConstraints")
         _reason(live, debug, "PartitionDown")
-        _restart(live, BIG)  # the administrator restored the cluster file: they fit, and wait for their --begin
+        restart_on(live, BIG)  # the administrator restored the cluster file: they fit, and wait for their --begin
         for job in (topo, debug):
             assert _reason(live, job, "BeginTime")["cause"] == "fits this cluster again"
         live.cli("cancel", topo, debug, check=True)
         assert "Traceback" not in live.log.read_text()
-    finally:
-        live.stop()

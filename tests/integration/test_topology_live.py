@@ -8,18 +8,11 @@ import json
 import time
 from pathlib import Path
 
-from tests.integration.livekit import LiveServer
+from tests.clusters import cluster_toml
+from tests.integration.livekit import LiveServer, served
 
 # 8 nodes of 2 CPUs: two racks of two switches of two nodes.
-TREE = """name = "c8"
-[[nodes]]
-prefix = "n"
-count = 8
-cpus = 2
-[topology]
-levels = ["rack", "switch"]
-fanouts = [2, 2]
-"""
+TREE = cluster_toml(name="c8", nodes=8, cpus=2, topology={"rack": 2, "switch": 2})
 
 
 def _nodes(live: LiveServer, job: str) -> str:
@@ -33,11 +26,7 @@ def _nodes(live: LiveServer, job: str) -> str:
 
 
 def test_switch_and_segment_requests_on_a_tree_without_a_profile(tmp_path: Path) -> None:
-    cluster = tmp_path / "c.toml"
-    cluster.write_text(TREE)
-    live = LiveServer(tmp_path, cluster=cluster)
-    live.start()
-    try:
+    with served(tmp_path, TREE, file="c.toml") as live:
         live.cli("submit", "--parsable", "--wrap", "sleep 60", "-n", "2", "-t", "2:00", check=True)  # takes n000
         _nodes(live, "1")
         packed = live.cli(
@@ -76,18 +65,12 @@ def test_switch_and_segment_requests_on_a_tree_without_a_profile(tmp_path: Path)
             time.sleep(0.1)
         said = " ".join(live.cli("explain", packed, check=True).stdout.split())
         assert "placement score parts" in said and "switch" in said and "did not record" not in said
-    finally:
-        live.stop()
 
 
 def test_explain_shows_the_placements_a_waiting_topology_job_could_take_now(tmp_path: Path) -> None:
     """QA: for a pending job `hal explain` said only that parts are recorded when it starts. A job held by
     --switches=1 while one node is free in each of two switches is shown the placements free right now."""
-    cluster = tmp_path / "c.toml"
-    cluster.write_text(TREE)
-    live = LiveServer(tmp_path, cluster=cluster)
-    live.start()
-    try:
+    with served(tmp_path, TREE, file="c.toml") as live:
         busy = [
             live.cli("submit", "--parsable", "-w", node, "-N", "1", "--exclusive", "-t", "5", "--wrap", "sleep 120",
                      check=True).stdout.strip()
@@ -102,5 +85,3 @@ def test_explain_shows_the_placements_a_waiting_topology_job_could_take_now(tmp_
         assert "reason=Topology" in said and "placements free right now" in said and "candidate 1" in said, said
         assert "rack" in said  # n001 and n003: two switches of one rack
         live.cli("cancel", held, *busy, check=True)
-    finally:
-        live.stop()

@@ -210,3 +210,24 @@ def test_nodes_named_as_a_site_names_them_import_its_topology_conf(tmp_path: Pat
     ]:
         with pytest.raises(ClusterFileError, match=re.escape(message)):
             cluster_from_dict(bad)
+
+
+def test_the_tests_cluster_files_are_what_their_arguments_say(tmp_path: Path) -> None:
+    """tests.clusters.cluster_toml writes the files the live and controller tests start on."""
+    from tests.clusters import cluster_toml
+
+    path = tmp_path / "t.toml"
+    path.write_text(
+        cluster_toml(name="t", nodes=8, cpus=2, mem="1G", features=["fast"], partitions=["batch", "debug"],
+                     topology={"rack": 2, "switch": 2})
+    )  # fmt: skip
+    c = load_cluster(path)
+    assert c.name == "t" and [n.name for n in c.nodes] == [f"n{i:03}" for i in range(8)]
+    assert c.nodes[0].capacity == Resources(2, 1024, 0) and c.nodes[0].features == ("fast",)
+    assert c.partition("batch").default and not c.partition("debug").default
+    assert c.partition("debug").nodes == tuple(n.name for n in c.nodes)
+    assert c.topology is not None and c.topology.levels == ("rack", "switch")
+    assert [c.topology.distance(0, k) for k in range(8)] == [0, 1, 2, 2, 3, 3, 3, 3]  # racks of 2 switches of 2
+    path.write_text(cluster_toml(name="u", nodes=2, cpus=4, prefix="vn"))
+    c = load_cluster(path)
+    assert [n.name for n in c.nodes] == ["vn000", "vn001"] and c.partition("batch").default  # no partitions: batch

@@ -18,33 +18,11 @@ from hal.controller.directives import build_request
 from hal.controller.holds import set_hold
 from hal.controller.parked import FITS_AGAIN, PARKED, hand_over, parked_advice
 from hal.controller.update import update
+from tests.clusters import cluster_toml
 
 USER = Identity("alice", admin=False)
-BIG = """name = "big"
-[[nodes]]
-prefix = "n"
-count = 4
-cpus = 2
-mem = "1G"
-features = ["fast"]
-partitions = ["batch", "debug"]
-[[partitions]]
-name = "batch"
-default = true
-[[partitions]]
-name = "debug"
-"""
-SMALL = """name = "small"
-[[nodes]]
-prefix = "n"
-count = 2
-cpus = 2
-mem = "1G"
-partitions = ["batch"]
-[[partitions]]
-name = "batch"
-default = true
-"""
+BIG = cluster_toml(name="big", nodes=4, cpus=2, mem="1G", features=["fast"], partitions=["batch", "debug"])
+SMALL = cluster_toml(name="small", nodes=2, cpus=2, mem="1G", partitions=["batch"])
 
 
 @contextmanager

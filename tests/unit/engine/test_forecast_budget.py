@@ -10,26 +10,13 @@ from typing import Any
 import pytest
 
 from hal.engine import forecast as forecast_module
-from hal.engine.api import Estimate
 from hal.engine.cycle import Scheduler
 from hal.engine.forecast import Forecaster, StartEstimate, forward_starts
 from hal.engine.profile import Profile
 from hal.model.job import JobSpec
 from hal.sim.simulator import pool_for
+from tests.unit.controller.test_startboard import Limits  # user estimates: point = upper = request = the limit
 from tests.unit.engine.test_forecast import busy
-
-
-class Limits:
-    """User estimates: every job planned on its limit (point = upper = request)."""
-
-    name = "limits"
-
-    def predict(self, job: JobSpec) -> Estimate:
-        limit = job.time_limit or 3600.0
-        return Estimate(limit, limit)
-
-    def observe(self, job: JobSpec, runtime: float, end_time: float) -> None:
-        return None
 
 
 def queue(n: int) -> Scheduler:
