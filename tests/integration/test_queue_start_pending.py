@@ -81,7 +81,7 @@ def test_queue_and_show_say_a_start_forecast_is_still_being_computed(tmp_path: P
             pending = next(j for j in data["jobs"] if j["job_id"] == second)
             assert pending["forecast_pending"] is True and pending["predicted_start_p90"] is None
             shown = live.cli("show", str(second), check=True).stdout
-            assert "StartTime=Unknown" in shown and "still being computed" in shown, shown
+            assert "still being computed" in shown, shown  # StartTime= the planner's start, if it has one
             assert re.search(r"Priority=\d+ Nice=0", shown), shown  # scontrol's Priority=, from hal prio's
             plain = live.cli("queue", check=True).stdout
             assert "still being computed" not in plain  # no forecasts asked for, none awaited

@@ -49,7 +49,7 @@ def _lines(j: dict[str, Any], node_cpus: int = 0) -> list[str]:
         f"   RunTime={duration(j['elapsed'])} TimeLimit={duration(j['time_limit'])}",
         f"   SubmitTime={stamp(j['submit_time'])}"
         f" EligibleTime={_eligible(j)}"
-        f" StartTime={stamp(j['start_time'])} EndTime={stamp(_end(j))}",
+        f" StartTime={stamp(_start(j))} EndTime={stamp(_end(j))}",
         f"   Partition={j['partition']} NodeList={j['nodelist'] or '(null)'}"
         + (f" Features={'&'.join(j['features'])}" if j.get("features") else "")
         + (f" ReqNodeList={compress(j['req_nodelist'])}" if j.get("req_nodelist") else "")
@@ -142,10 +142,20 @@ def _priority(j: dict[str, Any]) -> str:
     return str(round(j["priority"])) if j.get("priority") is not None else "N/A"
 
 
+def _start(j: dict[str, Any]) -> float | None:
+    """When it started, or for a pending job its expected start (scontrol shows the backfill plan's; HAL's forecast
+    p50, or the planner's start while the forecast is being made): Unknown when neither has one."""
+    if j["state"] == "PENDING":
+        return j.get("predicted_start")
+    return j.get("start_time")
+
+
 def _end(j: dict[str, Any]) -> float | None:
-    """Its end, or while it runs the end its time limit sets (Slurm's EndTime: start + TimeLimit)."""
-    if j.get("end_time") is None and j["state"] in ("RUNNING", "CONFIGURING") and j.get("start_time"):
-        return float(j["start_time"]) + float(j["time_limit"]) if j.get("time_limit") else None
+    """Its end, or while it runs or waits with an expected start the end its time limit sets (Slurm's EndTime:
+    StartTime + TimeLimit)."""
+    start = _start(j)
+    if j.get("end_time") is None and j["state"] in ("RUNNING", "CONFIGURING", "PENDING") and start:
+        return float(start) + float(j["time_limit"]) if j.get("time_limit") else None
     return j.get("end_time")
 
 

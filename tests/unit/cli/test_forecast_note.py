@@ -27,6 +27,15 @@ def test_show_says_a_pending_jobs_forecast_is_still_being_computed() -> None:
     assert "still being computed" not in "\n".join(show_cli._lines({**PENDING, "forecast_pending": False}))
 
 
+def test_show_gives_a_pending_jobs_expected_start_and_end_as_scontrol_does() -> None:
+    """scontrol show job prints a pending job's expected StartTime (and EndTime = StartTime + TimeLimit); hal show
+    printed Unknown and put the forecast only on its Why= line."""
+    from hal.cli.live import stamp
+
+    said = "\n".join(show_cli._lines({**PENDING, "predicted_start": 2000.0, "time_limit": 600}))
+    assert f"StartTime={stamp(2000.0)} EndTime={stamp(2600.0)}" in said
+
+
 def test_show_prints_the_pending_jobs_priority() -> None:
     """QA: no Priority= in hal show; it is the multifactor priority hal prio and hal queue's %Q show."""
     assert "   Priority=1234 Nice=0 " in "\n".join(show_cli._lines({**PENDING, "priority": 1234.4}))
