@@ -106,7 +106,10 @@ def _pending(rec: dict[str, Any], node_cpus: int = 0) -> None:
     out.print(f"  asks for: {asks} with {limit} in partition {rec['partition']}")
     if rec.get("queue_position"):
         out.print(f"  queue position: {rec['queue_position']} (1 starts next)")
-    if rec.get("predicted_start"):
+    if rec.get("forecast_pending"):  # made in the background (hal queue and hal show say so too)
+        plan = f"; the planner starts it at {stamp(rec['predicted_start'])}" if rec.get("predicted_start") else ""
+        out.print(f"  forecast start: still being computed (run hal explain again in a few seconds){plan}")
+    elif rec.get("predicted_start"):
         p90 = f", by {stamp(rec['predicted_start_p90'])} at 90%" if rec.get("predicted_start_p90") else ""
         out.print(f"  forecast start: {stamp(rec['predicted_start'])}{p90}")
 

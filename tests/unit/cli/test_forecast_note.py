@@ -40,3 +40,17 @@ def test_show_prints_the_pending_jobs_priority() -> None:
     """QA: no Priority= in hal show; it is the multifactor priority hal prio and hal queue's %Q show."""
     assert "   Priority=1234 Nice=0 " in "\n".join(show_cli._lines({**PENDING, "priority": 1234.4}))
     assert "   Priority=N/A Nice=0 " in "\n".join(show_cli._lines(JOB))  # a running job: none kept
+
+
+def test_explain_says_a_pending_jobs_forecast_is_still_being_computed(capsys: Any) -> None:
+    """hal queue and hal show said so; hal explain printed nothing about the start until the forecast came."""
+    from hal.cli import explain as explain_cli
+    from hal.cli.live import stamp
+
+    explain_cli._pending({**PENDING, "forecast_pending": True, "predicted_start": 2000.0})
+    said = " ".join(capsys.readouterr().out.split())
+    assert "forecast start: still being computed (run hal explain again in a few seconds)" in said
+    assert f"the planner starts it at {stamp(2000.0)}" in said
+    explain_cli._pending({**PENDING, "predicted_start": 2000.0, "predicted_start_p90": 2600.0})
+    said = " ".join(capsys.readouterr().out.split())
+    assert f"forecast start: {stamp(2000.0)}, by {stamp(2600.0)} at 90%" in said and "still being" not in said
