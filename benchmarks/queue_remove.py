@@ -27,8 +27,6 @@ import time
 from collections.abc import Collection
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from hal.engine.api import QueueSort
@@ -43,21 +41,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 class OldQueue(PendingQueue):
-    """BASELINE: ``PendingQueue.remove`` as it was before this change (a Python scan of the whole queue per
-    call, and a recount of ``cpuless``), verbatim but for the id index's new name."""
+    """BASELINE: ``PendingQueue.remove`` as it was before this change: a Python scan of the whole queue per call
+    and a recount of ``cpuless``, which the queue keeps as ``_remove_scan`` for large batches."""
 
     def remove(self, job_ids: Collection[int]) -> None:
-        items = self._items
-        if self._ncols:
-            n = self._ncols
-            keep = np.fromiter((e[2].spec.job_id not in job_ids for e in items[:n]), np.bool_, n)
-            self._cols = self._cols.take(keep)
-            self._ncols = int(keep.sum())
-        self._items = [e for e in items if e[2].spec.job_id not in job_ids]
-        for job_id in job_ids:
-            self._entry.pop(job_id, None)
-        if self.cpuless:
-            self.cpuless = sum(1 for e in self._items if e[2].cpus == 0)
+        self._remove_scan(job_ids)
 
 
 def jobs(n: int) -> list[Waiting]:

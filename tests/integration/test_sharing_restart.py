@@ -12,18 +12,11 @@ from typing import Any
 
 from hal.api.views import nodes_view
 from hal.controller.directives import build_request
+from tests.clusters import cluster_toml
 from tests.unit.controller.test_lost_nodes import alive, pid_of, server
 
 # 4 nodes of 2 CPUs in two blocks of two (one switch each)
-BLOCKS = """name = "blocks"
-[[nodes]]
-prefix = "n"
-count = 4
-cpus = 2
-[topology]
-levels = ["block", "switch"]
-fanouts = [1, 2]
-"""
+BLOCKS = cluster_toml(name="blocks", nodes=4, cpus=2, topology={"block": 1, "switch": 2})
 SCRIPT = "#!/bin/sh\necho $$ > pid.$SLURM_JOB_ID\nexec sleep 60\n"
 
 

@@ -11,18 +11,11 @@ from typing import Any
 
 import pytest
 
+from tests.clusters import cluster_toml
 from tests.integration.livekit import LiveServer, serve_cluster, show, wait_running
 
 # 4 nodes of 2 CPUs in two blocks of two (one switch each)
-BLOCKS = """name = "blocks"
-[[nodes]]
-prefix = "n"
-count = 4
-cpus = 2
-[topology]
-levels = ["block", "switch"]
-fanouts = [1, 2]
-"""
+BLOCKS = cluster_toml(name="blocks", nodes=4, cpus=2, topology={"block": 1, "switch": 2})
 
 
 @pytest.fixture(scope="module")
