@@ -92,6 +92,9 @@ def admit(req: JobRequest, cluster: Cluster) -> None:
         req.partition = default.name if default is not None else ""
     names = [p.name for p in cluster.partitions]
     asked = list(dict.fromkeys(p.strip() for p in req.partition.split(",")))  # -p a,b: whichever starts it first
+    if req.partition_asked:  # admitted before (hal update): from the list as given, not the one its limit left
+        again = [p.strip() for p in req.partition_asked.split(",") if p.strip() in names]
+        asked = list(dict.fromkeys(again + [p for p in asked if p not in again]))
     for name in asked:
         if name not in names:
             raise SubmitError(f"invalid partition {name!r}; this cluster has {', '.join(names)}")
@@ -103,6 +106,7 @@ def admit(req: JobRequest, cluster: Cluster) -> None:
     if not fit:
         limit = " or ".join(f"{p.max_time:.0f} s in partition {p.name!r}" for p in parts)
         raise SubmitError(f"PartitionTimeLimit: --time must be at most {limit}")
+    req.partition_asked = ",".join(asked)
     req.partition = ",".join(p.name for p in fit)  # only those whose limits admit the job
     if not req.workdir.startswith("/"):
         raise SubmitError(f"working directory {req.workdir!r} must be an absolute path")

@@ -68,6 +68,7 @@ class JobRequest:
     name: str = ""
     account: str = ""
     partition: str = ""
+    partition_asked: str = ""  # -p as given (a,b): ``partition`` keeps those whose limits admit the job
     qos: str = "normal"
     nodes: int | None = None
     tasks: int = 1

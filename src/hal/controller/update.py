@@ -170,6 +170,8 @@ def _changed(
         raised = (limit is None and old is not None) or (limit is not None and old is not None and limit > old)
         if raised and not who.admin:
             raise Forbidden(f"job {_ref(lv)}: only an administrator may raise a time limit (now {_hms(old)})")
+    if "partition" in attrs:  # a new list as given: admit narrows it afresh
+        attrs["partition_asked"] = ""
     req = dataclasses.replace(lv.request, **attrs)
     if "nodes" in attrs and req.tasks < (req.nodes or 1):
         raise SubmitError(f"job {_ref(lv)}: NumNodes={req.nodes} with NumTasks={req.tasks}; set NumTasks too")
