@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -48,21 +49,6 @@ class JobColumns:
     qos: npt.NDArray[np.intp]
     names: list[str]
 
-    def take(self, keep: npt.NDArray[np.bool_]) -> JobColumns:
-        c = self
-        return JobColumns(
-            c.submit[keep], c.procs[keep], c.nice[keep], c.estimate[keep], c.seq[keep],
-            c.user[keep], c.partition[keep], c.qos[keep], c.names,
-        )  # fmt: skip
-
-    def extend(self, t: JobColumns) -> JobColumns:
-        c, cat = self, np.concatenate
-        return JobColumns(
-            cat((c.submit, t.submit)), cat((c.procs, t.procs)), cat((c.nice, t.nice)),
-            cat((c.estimate, t.estimate)), cat((c.seq, t.seq)), cat((c.user, t.user)),
-            cat((c.partition, t.partition)), cat((c.qos, t.qos)), c.names,
-        )  # fmt: skip
-
 
 class QueueJobs(list[JobSpec]):
     """The specs a dynamic order scores, with the same jobs as columns (an order may use either)."""
@@ -77,6 +63,112 @@ _DEL_EACH = 16
 _SCAN_SHARE = 8
 
 
+_HINTED = 512  # from this many queued jobs on, a dynamic order is sorted starting from the last one
+
+
+class _Rows:
+    """A dynamic queue's first ``n`` jobs as rows ``lo..lo+n`` of three tables with room to grow: numbers
+    (submit, procs, nice, estimate), integers (seq and the user, partition and qos codes) and objects (the
+    job and its spec, so a cycle's spec list and order are built in C, not in Python).
+
+    A row once written is never changed, so columns handed out stay as they were: jobs are appended past the
+    end, the first ones leave by moving ``lo``, and any other removal copies the kept rows to new tables.
+    """
+
+    def __init__(self) -> None:
+        self.codes: dict[str, int] = {}
+        self.names: list[str] = []
+        self.lo = self.n = 0
+        self.num: npt.NDArray[Any] = np.empty((0, 4), np.float64)
+        self.int: npt.NDArray[Any] = np.empty((0, 4), np.intp)
+        self.obj: npt.NDArray[Any] = np.empty((0, 2), object)
+        self._view: JobColumns | None = None
+        # The last order as row offsets (rows appended since come after it): the next cycle's keys, taken
+        # in this order, are nearly sorted already, which a stable sort (timsort) exploits.
+        self.perm: npt.NDArray[np.intp] | None = None
+
+    def _code(self, text: str) -> int:
+        c = self.codes.get(text)
+        if c is None:
+            c = self.codes[text] = len(self.names)
+            self.names.append(text)
+        return c
+
+    def _moved(self, m: int, keep: npt.NDArray[np.bool_] | None = None, room: int = 0) -> None:
+        """Copy the first ``m`` rows (or the ``m`` rows ``keep`` marks) to new tables, with room to grow."""
+        cap, at = m + room + max(64, (m + room) // 4), slice(self.lo, self.lo + (m if keep is None else self.n))
+        tables = []
+        for old in (self.num, self.int, self.obj):
+            new = np.empty((cap, old.shape[1]), old.dtype)
+            new[:m] = old[at] if keep is None else old[at][keep]
+            tables.append(new)
+        self.num, self.int, self.obj = tables
+        self.lo, self.n, self._view = 0, m, None
+
+    def append(self, items: list[Waiting]) -> None:
+        k, n = len(items), self.n
+        if self.lo + n + k > len(self.num):
+            self._moved(n, room=k)
+        code, at = self._code, slice(self.lo + n, self.lo + n + k)
+        self.num[at] = [(w.spec.submit_time, w.spec.procs, w.spec.nice, w.estimate) for w in items]
+        self.int[at] = [(w.seq, code(w.spec.user), code(w.spec.partition), code(w.spec.qos)) for w in items]
+        self.obj[at] = [(w, w.spec) for w in items]
+        self.n += k
+        self._view = None
+
+    def drop(self, rows: list[int]) -> None:
+        """Take out these rows (sorted, distinct, each below ``n``)."""
+        k, p = len(rows), self.perm
+        if rows[-1] == k - 1:  # only the first rows go (heads started): no copy
+            self.lo, self.n, self._view = self.lo + k, self.n - k, None
+            self.perm = None if p is None else p[p >= k] - k
+            return
+        keep = np.ones(self.n, np.bool_)
+        keep[rows] = False
+        self._moved(self.n - k, keep)
+        if p is not None:
+            self.perm = (np.cumsum(keep) - 1)[p[keep[p]]]
+
+    def truncate(self, m: int) -> None:
+        """Keep only the first ``m`` rows (a job inserted before the end displaces those after it)."""
+        self._moved(m)
+        self.perm = None
+
+    def order(self, keys: npt.NDArray[np.float64]) -> npt.NDArray[np.intp]:
+        """Row offsets by (key, seq): by key in the last order, unless that breaks a tie against rows' order."""
+        keys, seq, p = np.asarray(keys), self.int[self.lo : self.lo + self.n, 0], self.perm
+        idx: npt.NDArray[np.intp] | None = None
+        if p is not None and self.n >= _HINTED:
+            if len(p) < self.n:
+                p = np.concatenate((p, np.arange(len(p), self.n)))
+            idx = p[np.argsort(keys[p], kind="stable")]
+            ks = keys[idx]  # rows are in seq order, so ties must be too; NaNs (last) cannot be checked
+            if np.isnan(ks[-1]) or ((ks[1:] == ks[:-1]) & (idx[1:] < idx[:-1])).any():
+                idx = None
+        if idx is None:
+            idx = np.lexsort((seq, keys))
+        self.perm = idx
+        return idx
+
+    def columns(self) -> JobColumns:
+        if self._view is None:
+            at = slice(self.lo, self.lo + self.n)
+            num, ints = self.num[at], self.int[at]
+            num.flags.writeable = ints.flags.writeable = False  # so are the columns, views of these
+            self._view = JobColumns(
+                num[:, 0], num[:, 1], num[:, 2], num[:, 3], ints[:, 0], ints[:, 1], ints[:, 2], ints[:, 3], self.names
+            )
+        return self._view
+
+    def specs(self) -> list[JobSpec]:
+        out: list[JobSpec] = self.obj[self.lo : self.lo + self.n, 1].tolist()
+        return out
+
+    def jobs_in(self, idx: npt.NDArray[np.intp]) -> list[Waiting]:
+        out: list[Waiting] = self.obj[self.lo : self.lo + self.n, 0][idx].tolist()
+        return out
+
+
 class PendingQueue:
     """Jobs eligible to start, in priority order; ties fall back to submission order."""
 
@@ -84,12 +176,9 @@ class PendingQueue:
         self.order = order
         self._items: list[tuple[float, int, Waiting]] = []
         self._fresh: list[tuple[float, int, Waiting]] = []  # added since the last take_fresh()
-        # Dynamic orders: columns of the first ``_ncols`` queued jobs, kept across cycles (rebuilding them
+        # Dynamic orders: columns of the first ``_rows.n`` queued jobs, kept across cycles (rebuilding them
         # from the job objects every cycle was most of a dynamic cycle's cost).
-        self._codes: dict[str, int] = {}
-        self._names: list[str] = []
-        self._cols = self._columns([])
-        self._ncols = 0
+        self._rows = _Rows()
         self.cpuless = 0  # queued jobs that need no processor: backfilling cannot stop when the CPUs run out
         # A job's entry without a scan (reasons were a scan per listed job); its (key, seq) finds its place by
         # bisection, so removing jobs costs per job removed, not per job queued.
@@ -109,55 +198,29 @@ class PendingQueue:
         if not items or entry[:2] >= items[-1][:2]:
             items.append(entry)
         else:
-            bisect.insort(items, entry)  # seq is unique, so items are never compared
-            self._ncols = 0
+            i = bisect.bisect_right(items, entry[:2])  # before any equal (key, seq): items are never compared
+            items.insert(i, entry)
+            if i < self._rows.n:
+                self._rows.truncate(i)
 
     def ordered(self, ctx: Context) -> list[Waiting]:
         """The queue in priority order for this cycle."""
         if self.order.static:
             return [e[2] for e in self._items]
-        waiting = [e[2] for e in self._items]
-        if not waiting:
-            return waiting
+        if not self._items:
+            return []
         cols = self.columns()
-        jobs = QueueJobs([w.spec for w in waiting])
+        jobs = QueueJobs(self._rows.specs())
         jobs.columns = cols
         keys = self.order.keys(jobs, cols.estimate, ctx)
-        idx = np.lexsort((cols.seq, keys))
-        return [waiting[i] for i in idx.tolist()]
+        return self._rows.jobs_in(self._rows.order(keys))
 
     def columns(self) -> JobColumns:
-        """The queued jobs as columns, extended by the jobs added since the last call."""
-        n = len(self._items)
-        if self._ncols < n or not n:  # empty: not the columns of jobs popped since
-            tail = self._columns([e[2] for e in self._items[self._ncols :]])
-            self._cols = tail if self._ncols == 0 else self._cols.extend(tail)
-            self._ncols = n
-        return self._cols
-
-    def _columns(self, items: list[Waiting]) -> JobColumns:
-        n = len(items)
-        codes, names = self._codes, self._names
-
-        def code(text: str) -> int:
-            c = codes.get(text)
-            if c is None:
-                c = codes[text] = len(names)
-                names.append(text)
-            return c
-
-        specs = [w.spec for w in items]
-        return JobColumns(
-            np.fromiter((j.submit_time for j in specs), np.float64, n),
-            np.fromiter((j.tasks * j.per_task.cpus for j in specs), np.float64, n),
-            np.fromiter((j.nice for j in specs), np.float64, n),
-            np.fromiter((w.estimate for w in items), np.float64, n),
-            np.fromiter((w.seq for w in items), np.int64, n),
-            np.fromiter((code(j.user) for j in specs), np.intp, n),
-            np.fromiter((code(j.partition) for j in specs), np.intp, n),
-            np.fromiter((code(j.qos) for j in specs), np.intp, n),
-            names,
-        )
+        """The queued jobs as columns (read-only), extended by the jobs added since the last call."""
+        rows, n = self._rows, len(self._items)
+        if rows.n < n:
+            rows.append([e[2] for e in self._items[rows.n :]])
+        return rows.columns()
 
     def head(self) -> Waiting | None:
         return self._items[0][2] if self.order.static and self._items else None
@@ -167,7 +230,8 @@ class PendingQueue:
             self.cpuless -= 1
         self._entry.pop(self._items[0][2].spec.job_id, None)
         del self._items[0]
-        self._ncols = 0
+        if self._rows.n:
+            self._rows.drop([0])
 
     def remove(self, job_ids: Collection[int]) -> None:
         """Take these jobs out (ids not queued are ignored), at a cost per job removed: each is found by
@@ -192,14 +256,11 @@ class PendingQueue:
             return
         where.sort()
         self.cpuless -= cpuless
-        n = self._ncols
+        n = self._rows.n
         if n:
             rows = where[: bisect.bisect_left(where, n)]
             if rows:
-                keep = np.ones(n, np.bool_)
-                keep[rows] = False
-                self._cols = self._cols.take(keep)
-                self._ncols = n - len(rows)
+                self._rows.drop(rows)
         if len(where) <= _DEL_EACH:
             for i in reversed(where):
                 del items[i]
@@ -215,11 +276,11 @@ class PendingQueue:
     def _remove_scan(self, job_ids: Collection[int]) -> None:
         """Removal by a scan of the whole queue: for many jobs at once, or a job id queued more than once."""
         items = self._items
-        if self._ncols:
-            n = self._ncols
-            keep = np.fromiter((e[2].spec.job_id not in job_ids for e in items[:n]), np.bool_, n)
-            self._cols = self._cols.take(keep)
-            self._ncols = int(keep.sum())
+        if self._rows.n:
+            n = self._rows.n
+            gone = [i for i, e in enumerate(items[:n]) if e[2].spec.job_id in job_ids]
+            if gone:
+                self._rows.drop(gone)
         self._items = [e for e in items if e[2].spec.job_id not in job_ids]
         for job_id in job_ids:
             self._entry.pop(job_id, None)
