@@ -84,6 +84,8 @@ def _group(spec: dict[str, Any], where: str) -> list[Node]:
             gpus=_whole(spec, "gpus", 0, MAX_GPUS),
             extras={str(k): int(v) for k, v in dict(spec.get("extras", {})).items()},
         )
+        if "cpuset" in spec:
+            parse_cpuset(spec["cpuset"])
         feats = tuple(str(f) for f in spec.get("features", ())) + _gpu_feature(spec, cap.gpus)
         parts = tuple(str(p) for p in spec.get("partitions", ()))
     except _MALFORMED as exc:
@@ -122,6 +124,34 @@ def _whole(spec: dict[str, Any], key: str, default: int, most: int) -> int:
     if value > most:
         raise ValueError(f"{key} = {value:,}: at most {most:,} per node")
     return value
+
+
+def parse_cpuset(value: Any) -> list[int]:
+    """A node group's ``cpuset``, ``"0-3,6"`` or ``[0, 1]``, into host CPU ids; ValueError naming the key when it is
+    malformed (a nested list was a TypeError at server start, "0-x" said only "invalid literal for int()", and
+    "5-1" was an empty set). Whether the host has these CPUs is checked where jobs run (controller/machine.py)."""
+    where = f"cpuset = {value!r}"
+    if isinstance(value, list):
+        if not value or any(isinstance(v, bool) or not isinstance(v, int) for v in value):
+            raise ValueError(f'{where}: a list of CPU ids such as [0, 1], or a string such as "0-3,6"')
+        ids = list(value)
+    elif isinstance(value, str):
+        ids = []
+        for part in value.split(","):
+            match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
+            if match is None:
+                raise ValueError(f"{where}: {part.strip()!r} is not a CPU id or a range such as 0-3")
+            lo, hi = int(match.group(1)), int(match.group(2) or match.group(1))
+            if hi < lo:
+                raise ValueError(f"{where}: the range {lo}-{hi} runs backwards (write {hi}-{lo})")
+            if hi >= MAX_CPUS:  # before the range is made: "0-9999999999" would take all memory
+                raise ValueError(f"{where}: CPU ids run from 0 to {MAX_CPUS - 1:,}")
+            ids.extend(range(lo, hi + 1))
+    else:
+        raise ValueError(f'{where}: a list of CPU ids such as [0, 1], or a string such as "0-3,6"')
+    if any(i < 0 or i >= MAX_CPUS for i in ids):
+        raise ValueError(f"{where}: CPU ids run from 0 to {MAX_CPUS - 1:,}")
+    return ids
 
 
 def group_size(spec: dict[str, Any]) -> int:

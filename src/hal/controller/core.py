@@ -328,10 +328,24 @@ class Controller:
         with self.store.engine.begin() as conn:
             for ev in ended:
                 self._ended(conn, ev)
+        for node, why in {e.drain_node: e.reason for e in ended if e.drain_node}.items():
+            self._drain_faulty(node, why)
         forget = getattr(self.executor, "forget", None)  # spool cleanup, once the ends are committed
         if forget is not None:
             forget([ev.job_id for ev in ended if ev.job_id not in self.live])
         self.wake.set()
+
+    def _drain_faulty(self, node: str, why: str) -> None:
+        """A launch failed for the node's sake (its CPUs cannot be pinned): drain it, as Slurm drains a node whose
+        prolog fails, or every job sent there fails the same way while it looks idle."""
+        if node not in self.table.names or node in self.drained:
+            return
+        from hal.controller.drain import drain
+
+        try:
+            drain(self, node, f"launch failed: {why}", Identity("hal", admin=True))
+        except Exception:  # the job's end is recorded already; the drain is a courtesy
+            log.exception("could not drain %s after a failed launch", node)
 
     def _ended(self, conn: Connection, ev: ExecEvent) -> None:
         lv = self.live.get(ev.job_id)

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from hal import clusterfile
 from hal.clusterfile import ClusterFileError, cluster_from_dict, group_size
 from hal.engine.nodes import NodeAlloc
 from hal.executors.api import NodeShare
@@ -41,14 +42,19 @@ def host_mem_mb() -> int:
 
 
 def parse_cpuset(value: Any) -> list[int]:
-    """``"0-3,6"`` or ``[0, 1]`` into CPU ids."""
-    if isinstance(value, list):
-        return [int(v) for v in value]
-    ids: list[int] = []
-    for part in str(value).split(","):
-        lo, dash, hi = part.strip().partition("-")
-        ids.extend(range(int(lo), int(hi) + 1) if dash else [int(lo)])
-    return ids
+    """``"0-3,6"`` or ``[0, 1]`` into CPU ids (ValueError naming the key when malformed)."""
+    return clusterfile.parse_cpuset(value)
+
+
+def cpu_ranges(ids: list[int]) -> str:
+    """``[0, 1, 2, 5]`` as ``0-2,5``."""
+    out: list[str] = []
+    for cpu in sorted(set(ids)):
+        if out and out[-1].rpartition("-")[2] == str(cpu - 1):
+            out[-1] = f"{out[-1].partition('-')[0]}-{cpu}"
+        else:
+            out.append(str(cpu))
+    return ",".join(out) or "none"
 
 
 def default_cluster_dict() -> dict[str, Any]:
@@ -189,14 +195,25 @@ class Machine:
 
 
 def _cpusets(data: dict[str, Any], n_nodes: int) -> list[list[int]]:
-    """Each group's ``cpuset`` when given; otherwise host CPUs dealt to nodes in turn."""
+    """Each group's ``cpuset`` when given; otherwise host CPUs dealt to nodes in turn. A cpuset naming CPUs this
+    host does not let us use is refused here, at start (every job there failed to pin, while the node looked idle)."""
     host = host_cpus()
     sets: list[list[int] | None] = []
-    for group in data.get("nodes", []):
+    for i, group in enumerate(data.get("nodes", [])):
         count = group_size(group)
         given = group.get("cpuset")
-        for _ in range(count):
-            sets.append(parse_cpuset(given) if given is not None else None)
+        where = f"[[nodes]] #{i + 1}"
+        try:
+            cpus = parse_cpuset(given) if given is not None else None
+        except ValueError as exc:
+            raise ClusterFileError(f"{where}: {exc}") from None
+        missing = sorted(set(cpus or ()) - set(host))
+        if missing:
+            some = "CPU" if len(missing) == 1 else "CPUs"
+            raise ClusterFileError(
+                f"{where}: cpuset names {some} {cpu_ranges(missing)}; this host has CPUs {cpu_ranges(host)}"
+            )
+        sets.extend([cpus] * count)
     out: list[list[int]] = []
     for i, cs in enumerate(sets[:n_nodes]):
         if cs:

@@ -79,6 +79,7 @@ class ExecEvent:
     max_rss_mb: float = 0.0
     reason: str = ""
     start_time: float | None = None  # on ENDED: when the job's processes started (None if they never did)
+    drain_node: str = ""  # on ENDED: a node at fault for the failed launch (its CPUs cannot be pinned): drain it
 
 
 MAX_SCRIPT_BYTES = 4 * 1024 * 1024  # Slurm's default max_script_size

@@ -37,6 +37,7 @@ def ended_event(record: dict[str, Any]) -> ExecEvent:
         max_rss_mb=float(record["max_rss_mb"]),
         reason=record["reason"],
         start_time=record["start_time"],
+        drain_node=str(record.get("drain") or ""),
     )
 
 

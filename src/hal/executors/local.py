@@ -7,6 +7,7 @@ executor on the same spool after a controller crash finds every job again throug
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import signal
@@ -35,6 +36,7 @@ _SUPERVISOR_ENV = {
     **os.environ,
     "PYTHONPATH": os.pathsep.join(p for p in (_HAL_PARENT, os.environ.get("PYTHONPATH")) if p),
 }
+log = logging.getLogger(__name__)
 STARTUP_GRACE = 15.0  # seconds a supervisor may take to write its pid file before it counts as lost
 SLOW_PATH_AFTER = 3.0  # seconds without a pid file before the executor starts the supervisor itself
 
@@ -190,14 +192,13 @@ class LocalExecutor:
                 result[job_id] = self._ended(job_id, record)
                 continue
             if not self.spool.job_dir(job_id).is_dir():
-                self.spool.job_dir(job_id).mkdir(parents=True)
                 result[job_id] = self._node_fail(job_id, "no trace of the job in the spool (launched elsewhere?)")
                 continue
             tracked = _Tracked(None, time.monotonic(), started=True)
             self.spool.unmark("started", job_id)  # the controller already knows it runs
             self._tracked[job_id] = tracked
             lost = self._lost(job_id, tracked)
-            result[job_id] = self._node_fail(job_id, lost) if lost else None
+            result[job_id] = self._node_fail(job_id, lost) if lost else None  # None: still tracked, retried
         return result
 
     def shutdown(self, cancel_running: bool = False, timeout: float = 10.0) -> None:
@@ -248,6 +249,7 @@ class LocalExecutor:
             "stderr": str(stderr),
             "append": spec.open_mode == "append",
             "cpus": sorted(first.cpus),  # the batch script runs on the first node, as in Slurm
+            "node": first.node,  # drained if its CPUs cannot be pinned
             "mem_process": first.mem_mb << 20 if limited and self.memory.kind == memory.RLIMIT else 0,
             "mem_total": sum(s.mem_mb for s in spec.shares) << 20 if limited and all_sized else 0,
             "mechanism": self.memory.kind,
@@ -273,6 +275,8 @@ class LocalExecutor:
 
     def _refuse(self, job_id: int, state: str, reason: str) -> None:
         record = exit_record(job_id, state, reason)
+        if state == "FAILED":
+            record["exit_code"] = 1  # its script never ran: 1:0, as Slurm reports such a job
         self.spool.write_record_once(job_id, record)
         self._pending.append(ended_event(record))
 
@@ -290,7 +294,9 @@ class LocalExecutor:
             lost = self._lost(job_id, tracked)
             if lost:
                 record = self.spool.read(job_id, "record.json")  # it may have ended just before dying
-                out.append(self._ended(job_id, record) if record else self._node_fail(job_id, lost))
+                event = self._ended(job_id, record) if record else self._node_fail(job_id, lost)
+                if event is not None:
+                    out.append(event)
         return out
 
     def _lost(self, job_id: int, tracked: _Tracked) -> str:
@@ -316,9 +322,11 @@ class LocalExecutor:
             return ""
         return f"its supervisor (pid {pid['pid']}) is gone without recording the job's end"
 
-    def _node_fail(self, job_id: int, why: str) -> ExecEvent:
-        """The job's keeper is gone: kill what is left of the job, and record NODE_FAIL (unless a real record won)."""
-        self._tracked.pop(job_id, None)
+    def _node_fail(self, job_id: int, why: str) -> ExecEvent | None:
+        """The job's keeper is gone: kill what is left of the job, and record NODE_FAIL (unless a real record won).
+
+        None when the record cannot be written (a full spool disk): the job stays tracked, and the next liveness
+        check tries again, so its end is reported once the disk has room, never lost."""
         started = self.spool.read(job_id, "started.json")
         if started is not None:
             _kill_session(started["pgid"], started["start"])
@@ -328,8 +336,18 @@ class LocalExecutor:
             memory.remove_cgroup(path)
         record = exit_record(job_id, "NODE_FAIL", f"node failure: {why}")
         record["start_time"] = started["time"] if started else None
-        if not self.spool.write_record_once(job_id, record):
-            record = self.spool.read(job_id, "record.json") or record
+        try:
+            self.spool.job_dir(job_id).mkdir(parents=True, exist_ok=True)  # reattach's "no trace" has none
+            if not self.spool.write_record_once(job_id, record):
+                record = self.spool.read(job_id, "record.json") or record
+        except OSError as exc:
+            log.warning(
+                "job %s: cannot record its NODE_FAIL (%s); tracked still, retried at the next check", job_id, exc
+            )
+            if job_id not in self._tracked:  # reattach's "no trace": watch it so the next check retries
+                self._tracked[job_id] = _Tracked(None, time.monotonic(), started=True, fallback=True)
+            return None
+        self._tracked.pop(job_id, None)
         self.spool.unmark("started", job_id)
         self.spool.unmark("ended", job_id)
         return ended_event(record)

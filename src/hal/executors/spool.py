@@ -21,8 +21,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
+import time
 from pathlib import Path
 from typing import Any
+
+RECORD_RETRY_EVERY = 1.0  # seconds between attempts to write an exit record on a spool that cannot take it
+RECORD_RETRY_FOR = 7 * 24 * 3600.0  # how long a supervisor keeps its job's exit record waiting for disk space
 
 
 class Spool:
@@ -71,16 +76,43 @@ class Spool:
         job here, and a power loss ends the jobs on this machine anyway)."""
         path = self.file(job_id, "record.json")
         tmp = path.with_name(f"record.json.{os.getpid()}.tmp")
-        _write_synced(tmp, data, durable)
         try:
+            _write_synced(tmp, data, durable)
             os.link(tmp, path)  # atomic and exclusive: fails if a record is already there
         except FileExistsError:
             return False
-        finally:
-            os.unlink(tmp)
+        finally:  # also after a failed write (a full disk): a half-written leftover would hold on to space
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
         if durable:
             _sync_dir(path.parent)
         return True
+
+    def record_end(self, job_id: int, data: dict[str, Any], retry_for: float = RECORD_RETRY_FOR) -> bool:
+        """Writes the exit record (unless one exists) and marks the job ended, retrying a spool that cannot be
+        written (a full disk, ENOSPC) every RECORD_RETRY_EVERY seconds for up to ``retry_for`` seconds, with a
+        line on stderr now and then: a job's end is never lost to a full disk. False if it gave up, or if the
+        job's directory is gone (the executor forgot the job)."""
+        deadline = time.monotonic() + retry_for
+        delay, failures = 0.1, 0
+        while True:
+            try:
+                self.write_record_once(job_id, data)
+                self.mark("ended", job_id)
+                if failures:
+                    _say(f"job {job_id}: exit record written after {failures} failed attempt(s)")
+                return True
+            except FileNotFoundError:
+                return False
+            except OSError as exc:
+                failures += 1
+                if failures == 1 or failures % 60 == 0:
+                    _say(f"job {job_id}: cannot write its exit record ({exc}); retrying every {RECORD_RETRY_EVERY:g} s")
+                if time.monotonic() + delay > deadline:
+                    _say(f"job {job_id}: giving up on its exit record after {failures} attempts")
+                    return False
+            time.sleep(delay)
+            delay = min(delay * 2, RECORD_RETRY_EVERY)
 
 
 def read_json(path: Path) -> dict[str, Any] | None:
@@ -100,8 +132,13 @@ def write_json(path: Path, data: dict[str, Any], durable: bool = False) -> None:
     durable also fsyncs, so the file survives a power loss, not just a process crash.
     """
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    _write_synced(tmp, data, durable)
-    os.replace(tmp, path)
+    try:
+        _write_synced(tmp, data, durable)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
     if durable:
         _sync_dir(path.parent)
 
@@ -112,6 +149,12 @@ def _write_synced(path: Path, data: dict[str, Any], durable: bool) -> None:
         if durable:
             f.flush()
             os.fsync(f.fileno())
+
+
+def _say(text: str) -> None:
+    """A line on stderr (the supervisor's log, perhaps on the very disk that is full: then it is dropped)."""
+    with contextlib.suppress(OSError, ValueError):
+        print(text, file=sys.stderr, flush=True)
 
 
 def _sync_dir(path: Path) -> None:

@@ -47,6 +47,7 @@ class Supervisor:
         self.cgroup: Path | None = None
         self.peak = 0  # bytes, sampled over the tree (rlimit) or read from the cgroup
         self.baseline = 0  # bytes: our own max RSS when forking, which Linux also charges to the child
+        self.drain = ""  # the node to drain when the launch failed for the node's fault (its CPUs cannot be pinned)
 
     # --- the job's life ---------------------------------------------------------------------------------------
 
@@ -63,7 +64,7 @@ class Supervisor:
         except LaunchError as e:
             if self.cgroup is not None:
                 limits.remove_cgroup(self.cgroup)
-            self._finish("FAILED", None, None, None, f"launch failed: {e}")
+            self._finish("FAILED", 1, None, None, f"launch failed: {e}")  # 1:0, as Slurm shows a job that never ran
             return
         status = self._watch(child)
         self._end(status)
@@ -76,6 +77,7 @@ class Supervisor:
             try:  # on ourselves first: a bad CPU id gives a clear error here, and the child inherits the mask
                 os.sched_setaffinity(0, spec["cpus"])
             except (OSError, ValueError) as e:
+                self.drain = str(spec.get("node", ""))  # the node's fault, not the job's: every job there would fail
                 raise LaunchError(f"cannot pin to CPUs {spec['cpus']}: {e}") from e
         if spec["mechanism"] == limits.CGROUP and spec["mem_total"] > 0:
             self.cgroup = limits.create_job_cgroup(spec["jobs_dir"], self.job_id, spec["mem_total"])
@@ -221,8 +223,9 @@ class Supervisor:
             "max_rss_mb": round(peak / 2**20, 1),
             "reason": reason,
         }
-        self.spool.write_record_once(self.job_id, record)
-        self.spool.mark("ended", self.job_id)
+        if self.drain:
+            record["drain"] = self.drain
+        self.spool.record_end(self.job_id, record)  # retried while the disk is full: the job's end is never lost
 
     # --- limits and cancels -----------------------------------------------------------------------------------
 
@@ -373,17 +376,16 @@ def main(argv: list[str]) -> int:
     except Exception as e:  # the record must say what went wrong; the controller must never wait forever
         import traceback
 
-        traceback.print_exc()
+        with contextlib.suppress(OSError, ValueError):  # our log may be on the full disk that caused this
+            traceback.print_exc()
         if supervisor is not None and supervisor.pgid is not None:
             proctree.signal_tree(os.getpid(), supervisor.pgid, signal.SIGKILL)
         state = "NODE_FAIL" if isinstance(e, NoSpec) else "FAILED"
         record = {"job_id": int(job_dir.name), "state": state, "exit_code": None, "signal": None}
         record.update({"start_time": None, "end_time": time.time(), "cpu_seconds": 0.0, "max_rss_mb": 0.0})
         record["reason"] = f"supervisor error: {type(e).__name__}: {e}"
-        with contextlib.suppress(OSError):  # a spool we cannot write to: the executor will report NODE_FAIL
-            spool = Spool(job_dir.parent.parent)
-            spool.write_record_once(int(job_dir.name), record)
-            spool.mark("ended", int(job_dir.name))
+        with contextlib.suppress(OSError):  # retried while the disk is full; given up, the executor says NODE_FAIL
+            Spool(job_dir.parent.parent).record_end(int(job_dir.name), record)
         return 1
     return 0
 
