@@ -13,6 +13,7 @@ import numpy.typing as npt
 from hal.controller.attempts import attempt_row, attempts_of
 from hal.controller.core import Controller
 from hal.controller.jobs import Row, job_ref
+from hal.engine.accrual import current_usage
 from hal.engine.nodes import NodeAlloc
 
 PUBLIC = (
@@ -185,8 +186,8 @@ def summary_view(ctl: Controller) -> dict[str, Any]:
 def usage_view(ctl: Controller, user: str | None) -> dict[str, Any]:
     now = ctl.clock()
     with ctl.lock:
-        users = ctl.sched.ledger.usage(now)
-        accounts = ctl.accounts.usage(now)
+        users = current_usage(ctl.sched, now)  # running jobs' usage up to now included (engine/accrual.py)
+        accounts = current_usage(ctl.sched, now, accounts=True)
     if user is not None:
         users = {k: v for k, v in users.items() if k == user}
         accounts = {}

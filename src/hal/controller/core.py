@@ -84,7 +84,8 @@ class Controller:
         self.refused: list[tuple[Live, str]] = []
         self.parked = ParkedJobs()  # pending jobs the cluster no longer fits (hal/controller/parked.py)
         self._verdicts: dict[tuple[object, ...], str | None] = {}  # closed outside the transaction that found them
-        self.accounts = UsageLedger(self.profile.half_life)
+        self.accounts = UsageLedger(self.profile.half_life)  # `hal usage`: the engine charges it as jobs run
+        self.sched.accounts = self.accounts
         self.ended_total: Counter[str] = Counter()
         self.board = StartBoard(members=10)
         self.observer: Observer = NullObserver()
@@ -365,9 +366,8 @@ class Controller:
             state, cause = "FAILED", "outputs never staged out: this server has no data plane ([data])"
         self.board.forecaster.observe(act.item.estimate, when - act.start, act.item.spec.user)
         self.machine.release(ev.job_id)
+        # charges the rest of its usage to its user and account (engine/accrual.py: charged as it accrues)
         self.sched.finish(ev.job_id, when, ok=None if state == "STAGE_OUT" else state == "COMPLETED")
-        cpus = int(act.alloc.amounts[:, 0].sum())
-        self.accounts.charge(lv.request.account or lv.user, (when - act.start) * cpus, when)
         if requeued_by or (state == "NODE_FAIL" and (lv.requeue or ev.start_time is None)):  # or it never ran
             ran = bool(requeued_by) or ev.start_time is not None  # one that never started is no restart
             self._requeue(conn, lv, when, cause, "REQUEUED" if requeued_by else "NODE_FAIL", int(ran), ev)

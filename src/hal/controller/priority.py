@@ -1,5 +1,7 @@
 """sprio and sshare for HAL: the parts of each pending job's multifactor priority, and each user's decayed usage
-and fair-share factor, read from the live scheduler (what the next cycle orders the queue by)."""
+and fair-share factor, read from the live scheduler (what the next cycle orders the queue by). Usage accrues while
+jobs run (engine/accrual.py): both show it up to now, running jobs' time since their last charge included; the
+queue itself is ordered by the usage charged every ``charge_period`` (Slurm's PriorityCalcPeriod)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from hal.controller.auth import Identity
-from hal.engine.fairshare import decayed_usage
+from hal.engine.accrual import current_usage
 from hal.engine.plugins.multifactor import Multifactor, fairshare_factors
 
 
@@ -16,7 +18,8 @@ def priorities(ctl: Any, who: Identity) -> dict[str, Any]:
     with ctl.lock:
         order = ctl.sched.queue.order
         specs = [w.spec for w in [*ctl.sched.queue.items(), *ctl.sched.held.values()]]  # sprio lists all pending
-        ctx = replace(ctl.sched.ctx, now=ctl.clock(), usage=dict(ctl.sched.ctx.usage))
+        usage = current_usage(ctl.sched, ctl.clock())  # the running jobs' usage up to now, as `hal shares` shows
+        ctx = replace(ctl.sched.ctx, now=ctl.clock(), usage=usage, total_usage=sum(usage.values()))
     if not isinstance(order, Multifactor):
         return {"order": order.name, "weights": {}, "jobs": []}
     specs = [s for s in specs if who.may_see(s.user)]
@@ -37,8 +40,8 @@ def shares(ctl: Any, who: Identity) -> dict[str, Any]:
     """Every user with usage or a pending or running job (only the caller's own row unless an administrator): decayed
     CPU-seconds, their part of the total, the share each user holds (equal shares) and the fair-share factor
     2^(-usage/share) the priority weighs."""
-    with ctl.lock:  # usage decayed to now (the cycle refreshes its own only when it has work: empty after a restart)
-        usage = decayed_usage(ctl.sched.ledger, ctl.clock())
+    with ctl.lock:  # usage decayed to now, with the running jobs' since their last charge (it grows as they run)
+        usage = current_usage(ctl.sched, ctl.clock())
         ctx = replace(ctl.sched.ctx, usage=usage, total_usage=sum(usage.values()))
         queued = {w.spec.user for w in ctl.sched.queue.items()} | {w.spec.user for w in ctl.sched.held.values()}
         queued |= {a.item.spec.user for a in ctl.sched.running.values()}  # sshare lists every association

@@ -1,6 +1,11 @@
 """Restart: rebuild the engine from the store, reattach running jobs through the executor, requeue or fail
 the ones whose processes are gone or whose nodes this cluster file no longer has, and recharge fair-share usage
-from the accounting records."""
+from the accounting records.
+
+Usage accrues while jobs run (engine/accrual.py), in memory only: a restart recharges every ended attempt from the
+store (each once, at its end), and each running job adopted again is charged from its start (``adopt``: nothing
+charged yet), all its elapsed time at the first cycle, then as it accrues. What was charged for it before the
+restart is neither lost nor charged twice; only its decay differs (charged at once, not in pieces)."""
 
 from __future__ import annotations
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import bisect
 import copy
+import math
 from dataclasses import dataclass, replace
 
+from hal.engine.accrual import accrue, settle
 from hal.engine.api import Context, Estimate, RuntimePredictor
 from hal.engine.backfill import ConservativeMemo, EasyMemo, conservative_pass, easy_pass
 from hal.engine.capacity import Alloc, Book
@@ -30,6 +32,8 @@ class Active:
     seq: int
     cpus: int = 0  # processors the allocation holds (lets the shadow search skip hopeless placements)
     released: bool = False
+    charged_to: float = 0.0  # fair share charged it up to here (engine/accrual.py); its start at first
+    span: float = 0.0  # the seconds charged so far, decayed to ``charged_to`` as the ledger decays them
 
 
 class Rejected(ValueError):
@@ -55,7 +59,9 @@ class Scheduler:
         self.ends: list[tuple[float, int, int]] = []
         self.outcomes: dict[int, bool | None] = {}  # None: ended, outcome unsettled (outputs being staged out)
         self.known: set[int] = set()
-        self.ledger = UsageLedger(profile.half_life)
+        self.ledger = UsageLedger(profile.half_life)  # per user, charged as running jobs accrue usage
+        self.accounts: UsageLedger | None = None  # per account, when the shell keeps one (the live controller's)
+        self.charge_due = -math.inf  # the next cycle at or after this charges the running jobs' usage
         self.ctx = Context(total_cpus=max(1, book.total()[0]))
         self.reasons: dict[int, PendingReason] = {}
         self.head_id: int | None = None
@@ -109,13 +115,13 @@ class Scheduler:
         self.outcomes[job_id] = ok
         runtime = now - act.start
         spec = act.item.spec
+        settle(self, act, now, ran)  # the rest of its usage, or a refund of what it was charged
         if not ran:
             forget = getattr(self.predictor, "forget", None)
             if forget is not None:
                 forget(job_id)
             return
         self.predictor.observe(spec, runtime, now)
-        self.ledger.charge(spec.user, runtime * spec.procs, now)
 
     def extend(self, job_id: int, predicted_end: float) -> None:
         """A running job outlived its prediction; the planner now expects it until ``predicted_end``."""
@@ -169,7 +175,8 @@ class Scheduler:
 
     # ---- restart support (the live controller rebuilds its state from the database) -------------
     def adopt(self, spec: JobSpec, alloc: Alloc, start: float, predicted_end: float) -> Active:
-        """Re-book a job that was already running before this Scheduler existed (``alloc`` is taken)."""
+        """Re-book a job that was already running before this Scheduler existed (``alloc`` is taken); none of its
+        usage is charged here yet, so the next charge (the first cycle) charges it all since ``start``."""
         if spec.job_id in self.known:
             raise Rejected(f"job {spec.job_id} was already submitted")
         req = request_of(spec, self.space)
@@ -180,7 +187,7 @@ class Scheduler:
         )
         self.book.take(alloc)
         self._seq += 1
-        act = Active(item, alloc, start, predicted_end, self._seq, self.book.cpus_of(alloc))
+        act = Active(item, alloc, start, predicted_end, self._seq, self.book.cpus_of(alloc), charged_to=start)
         self.running[spec.job_id] = act
         self.epoch += 1
         self.known.add(spec.job_id)
@@ -224,6 +231,7 @@ class Scheduler:
             twin.outcomes = {j: self.outcomes[j] for j in deps if j in self.outcomes}
             twin.known = {*self.running, *self.held, *(w.spec.job_id for w in self.queue.items()), *twin.outcomes}
         twin.ledger = self.ledger.copy()
+        twin.accounts = None  # a what-if run charges no account
         twin.ctx = replace(self.ctx, usage=dict(self.ctx.usage))
         twin.reasons, twin.reservations, twin.slots = dict(self.reasons), dict(self.reservations), dict(self.slots)
         twin.easy_memo = twin.cons_memo = None  # a memo holds mutable planning state; the copy starts afresh
@@ -234,6 +242,8 @@ class Scheduler:
     def cycle(self, now: float) -> Plan:
         self.book.now = now  # every shell (controller, simulators, forecasts) plans time-relaxed placements alike
         self._release_due(now)
+        if now >= self.charge_due:
+            accrue(self, now)
         if self.held:
             self._promote(now)
         plan = Plan(now)
@@ -273,7 +283,7 @@ class Scheduler:
         """Book a start decided by a pass (the alloc is already taken from the book)."""
         self._seq += 1
         end = now + item.estimate
-        act = Active(item, alloc, now, end, self._seq, self.book.cpus_of(alloc))
+        act = Active(item, alloc, now, end, self._seq, self.book.cpus_of(alloc), charged_to=now)
         jid = item.spec.job_id
         self.running[jid] = act
         ends = self.ends

@@ -26,7 +26,16 @@ class UsageLedger:
         return value
 
     def charge(self, key: str, cpu_seconds: float, now: float) -> None:
-        self._value[key] = self._decay(key, now) + cpu_seconds
+        """Add ``cpu_seconds`` used at ``now``; from then on they decay like the rest. A charge dated before the
+        key's last one (an end reported late) is added as decayed since then; a negative one (a refund) never
+        takes the usage below 0."""
+        stamp = self._stamp.get(key, now)
+        if now < stamp:
+            if self.half_life > 0:
+                cpu_seconds *= math.pow(2.0, -(stamp - now) / self.half_life)
+            self._value[key] = max(self._value.get(key, 0.0) + cpu_seconds, 0.0)
+            return
+        self._value[key] = max(self._decay(key, now) + cpu_seconds, 0.0)
         self._stamp[key] = now
 
     def usage(self, now: float) -> dict[str, float]:

@@ -56,6 +56,7 @@ class Profile:
     order_args: dict[str, Any] = field(default_factory=dict)
     correction: str = "reqtime"
     half_life: float = 7 * 86400.0
+    charge_period: float = 300.0  # s between charges of running jobs' usage (Slurm's PriorityCalcPeriod); 0: each cycle
     topology_reserve: str = ""  # leaf-aware EASY reservation with placement "topology", e.g. "wait=3600,depth=3"
     max_switch_wait: float = 300.0  # s: caps --switches=N@maxwait (Slurm's SchedulerParameters=max_switch_wait)
     estimate: str = ""  # the runtime predictions a tuned order's weights were fitted on (hal tune writes it)
@@ -77,6 +78,11 @@ class Profile:
         if not (_number(self.half_life) and 0 < self.half_life < float("inf")):
             raise ValueError(
                 f"half_life must be a number of seconds > 0 (604800 for Slurm's 7-0), not {self.half_life!r}"
+            )
+        if not (_number(self.charge_period) and 0 <= self.charge_period < float("inf")):
+            raise ValueError(
+                f"charge_period must be a number of seconds >= 0 (300 for Slurm's PriorityCalcPeriod of 5 minutes; "
+                f"0: every cycle), not {self.charge_period!r}"
             )
         if self.correction not in RULES:
             raise ValueError(f"unknown correction {self.correction!r}; choose one of {list(RULES)}")
