@@ -58,10 +58,10 @@ def _pairs(start: int, line: str) -> dict[str, str]:
 
 def parse_topology_conf(text: str, node_names: Sequence[str], warn: Warn | None = None) -> Topology:
     """The tree form (``SwitchName=... Nodes=...|Switches=...``) or the block form (``BlockName=... Nodes=...``,
-    with ``BlockSizes=`` the aligned aggregations of consecutive blocks a larger job must stay inside). Nodes the
-    cluster does not have are left out with a warning, as slurmctld logs them and goes on (a site's file lists
-    login or retired nodes); so is a switch or block left without any node, and a cluster node no switch lists
-    (``warn``, else the log)."""
+    the aligned aggregations of consecutive blocks a larger job must stay inside: ``BlockSizes=``'s, else Slurm's
+    default of 1, 2, 4, 8 and 16 blocks). Nodes the cluster does not have are left out with a warning, as
+    slurmctld logs them and goes on (a site's file lists login or retired nodes); so is a switch or block left
+    without any node, and a cluster node no switch or block lists (``warn``, else the log)."""
     warn = warn or log.warning
     records = _records(text)
     for lineno, rec in records:
@@ -90,11 +90,11 @@ def parse_topology_conf(text: str, node_names: Sequence[str], warn: Warn | None 
 
 
 def _owner(
-    entries: list[tuple[int, dict[str, str]]], key: str, node_names: Sequence[str], warn: Warn, partial: bool = False
+    entries: list[tuple[int, dict[str, str]]], key: str, node_names: Sequence[str], warn: Warn
 ) -> dict[str, str]:
     """Each node's switch (or block); nodes the cluster does not have are named, with their switch, and left out
-    (they were dropped with the whole switch and no word of which switch, QA). ``partial``: cluster nodes under
-    none are left to the caller (the tree's), else refused."""
+    (they were dropped with the whole switch and no word of which switch, QA). Cluster nodes under none are
+    left to the caller (each its own domain, ``_outside``); a file that puts no cluster node under any is refused."""
     known = set(node_names)
     owner: dict[str, str] = {}
     for lineno, rec in entries:
@@ -111,7 +111,7 @@ def _owner(
                 raise TopologyConfError(f"line {lineno}: node {node!r} is already under {owner[node]!r}")
             owner[node] = rec[key]
     missing = [n for n in node_names if n not in owner]
-    if missing and not (partial and owner):
+    if not owner:
         raise TopologyConfError(f"nodes without a {key[:-4]}: {missing[:5]}{' ...' if len(missing) > 5 else ''}")
     return owner
 
@@ -145,9 +145,11 @@ def _block_sizes(lineno: int, rec: dict[str, str]) -> list[int]:
 def _blocks(
     entries: list[tuple[int, dict[str, str]]], node_names: Sequence[str], warn: Warn, sizes: Sequence[int] = ()
 ) -> Topology:
-    """One level of blocks; with ``sizes`` (BlockSizes), a level per larger size above it: aligned groups of
-    consecutive blocks (in the file's order), so a job that needs more than one block takes an aligned group of
-    the smallest size that holds it, as Slurm's topology/block places it."""
+    """One level of blocks and a level per larger size above it: aligned groups of consecutive blocks (in the
+    file's order), so a job that needs more than one block takes an aligned group of the smallest size that holds
+    it, as Slurm's topology/block places it. ``sizes`` are BlockSizes; without it, Slurm's default: every
+    power-of-two group of 1, 2, 4, 8 and 16 blocks, the base block size being the first block's node count
+    (block_record.c). As in Slurm, the sizes stop at the first group that holds every block."""
     first: dict[str, int] = {}
     for lineno, rec in entries:  # two lines of one name were merged into one larger block
         seen = first.setdefault(rec["blockname"], lineno)
@@ -157,25 +159,41 @@ def _blocks(
             raise TopologyConfError(f"line {lineno}: block {rec['blockname']!r} has no Nodes=")
     owner = _owner(entries, "blockname", node_names, warn)
     _left_out(entries, "block", set(owner.values()), "no job is placed there", warn)
-    if sizes:
-        counts: dict[str, int] = {}
-        for block in owner.values():
-            counts[block] = counts.get(block, 0) + 1
-        small = min(counts, key=lambda b: counts[b])
-        if counts[small] < sizes[0]:  # the first BlockSizes value is the planning base block size
-            raise TopologyConfError(
-                f"BlockSizes={','.join(map(str, sizes))}: every block needs at least the base block size "
-                f"({sizes[0]} nodes), but block {small!r} has {counts[small]}"
-            )
-    if len(sizes) < 2:
-        return Topology(("block",), tuple((owner[n],) for n in node_names))
     index = {rec["blockname"]: i for i, (_, rec) in enumerate(entries)}
-    upper = list(reversed(sizes[1:]))
+    counts: dict[str, int] = {}
+    for block in owner.values():
+        counts[block] = counts.get(block, 0) + 1
+    small = min(counts, key=lambda b: counts[b])
+    if not sizes:  # slurmctld: the first block's node count is the base, and a smaller block is fatal
+        base = min(counts, key=lambda b: index[b])
+        if counts[small] < counts[base]:
+            raise TopologyConfError(
+                f"without BlockSizes=, the first block's node count is the planning base block size (block "
+                f"{base!r}: {counts[base]} nodes, as in Slurm), but block {small!r} has {counts[small]}; give "
+                f"BlockSizes={counts[small]} or more sizes"
+            )
+        sizes = [counts[base] << k for k in range(5)]
+    elif counts[small] < sizes[0]:  # the first BlockSizes value is the planning base block size
+        raise TopologyConfError(
+            f"BlockSizes={','.join(map(str, sizes))}: every block needs at least the base block size "
+            f"({sizes[0]} nodes), but block {small!r} has {counts[small]}"
+        )
+    blocks = max(index[b] for b in counts) + 1
+    kept = [size for size in sizes if size // sizes[0] < blocks]
+    kept += [size for size in sizes if size // sizes[0] >= blocks][:1]  # the first group of every block
+    alone = _outside(node_names, owner, set(index), warn, "block")
+    upper = list(reversed(kept[1:]))
     levels = (*(f"block{size}" for size in upper), "block")
     paths = tuple(
-        (*(f"bs{size}-{index[owner[n]] // (size // sizes[0])}" for size in upper), owner[n]) for n in node_names
+        (alone[n],) * len(levels)
+        if n in alone
+        else (*(f"bs{size}-{index[owner[n]] // (size // kept[0])}" for size in upper), owner[n])
+        for n in node_names
     )
-    return Topology(levels, paths, connected=False)  # a job stays inside one aggregation of the largest size
+    # a job stays inside one group of the largest size (one block alone: it and the nodes outside are apart)
+    connected = len(kept) < 2 and not alone
+    outside = frozenset(i for i, n in enumerate(node_names) if n in alone)
+    return Topology(levels, paths, connected, outside, block_nodes=(*upper, kept[0]))
 
 
 def _left_out(entries: list[tuple[int, dict[str, str]]], kind: str, used: set[str], what: str, warn: Warn) -> None:
@@ -214,7 +232,7 @@ def _tree(entries: list[tuple[int, dict[str, str]]], node_names: Sequence[str], 
             if at in seen:
                 raise TopologyConfError(f"switch loop through {at!r}")
             seen.add(at)
-    leaf = _owner(entries, "switchname", node_names, warn, partial=True)
+    leaf = _owner(entries, "switchname", node_names, warn)
     chains: dict[str, list[str]] = {}
     for sw in set(leaf.values()):
         chain, seen = [sw], {sw}
@@ -231,28 +249,32 @@ def _tree(entries: list[tuple[int, dict[str, str]]], node_names: Sequence[str], 
     padded = {sw: [c[0]] * (depth - len(c)) + c for sw, c in chains.items()}
     levels = (*(f"tier{k}" for k in range(depth - 1, 0, -1)), "switch")
     roots = {c[0] for c in chains.values()}  # more than one: fabrics that share no switch, never spanned
-    alone = _outside(node_names, leaf, set(names), warn)
+    alone = _outside(node_names, leaf, set(names), warn, "switch")
     padded |= {sw: [sw] * depth for sw in alone.values()}
     paths = tuple(tuple(padded[leaf.get(n) or alone[n]]) for n in node_names)
-    return Topology(levels, paths, connected=len(roots) + len(alone) == 1)
+    outside = frozenset(i for i, n in enumerate(node_names) if n in alone)
+    return Topology(levels, paths, connected=len(roots) + len(alone) == 1, outside=outside)
 
 
-def _outside(node_names: Sequence[str], leaf: dict[str, str], taken: set[str], warn: Warn) -> dict[str, str]:
-    """Cluster nodes no switch lists: slurmctld warns ("switches lack access to N nodes") and starts. Each is
-    its own fabric, a domain of one node at every level that no job shares with another node, as no switch
-    links it to any: jobs still run there, one node each, and the rest of the tree is placed as the file says.
-    Returns each such node's domain name."""
-    missing = [n for n in node_names if n not in leaf]
+def _outside(
+    node_names: Sequence[str], owner: dict[str, str], taken: set[str], warn: Warn, kind: str
+) -> dict[str, str]:
+    """Cluster nodes no switch (``kind``, or block) lists: slurmctld warns ("switches lack access to N nodes",
+    "blocks lack access to N nodes") and starts. Each is its own fabric, a domain of one node at every level
+    that no job shares with another node, as no switch or block links it to any: jobs still run there, one node
+    each, and the rest is placed as the file says. Returns each such node's domain name."""
+    missing = [n for n in node_names if n not in owner]
     if not missing:
         return {}
+    where = "outside the tree" if kind == "switch" else "outside the blocks"
     warn(
-        f"topology.conf: no switch lists {len(missing)} node(s) of the cluster: {compress(missing)}; each is placed "
-        "on its own, outside the tree: jobs run there, but none spans one of them and another node"
+        f"topology.conf: no {kind} lists {len(missing)} node(s) of the cluster: {compress(missing)}; each is placed "
+        f"on its own, {where}: jobs run there, but none spans one of them and another node"
     )
     alone: dict[str, str] = {}
     for node in missing:
-        name = f"noswitch:{node}"
-        while name in taken:  # a switch of that name: the node's own domain must differ from it
+        name = f"no{kind}:{node}"
+        while name in taken:  # a switch or block of that name: the node's own domain must differ from it
             name += "'"
         alone[node] = name
     return alone

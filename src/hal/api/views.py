@@ -144,6 +144,7 @@ def nodes_view(ctl: Controller) -> dict[str, Any]:
                 "cpus": int(cap[i][0]), "cpus_alloc": int(used[0]), "mem_mb": int(cap[i][1]),
                 "mem_alloc_mb": int(used[1]), "gpus": int(cap[i][2]), "gpus_alloc": int(used[2]),
                 "topology": list(topo.paths[i]) if topo is not None else [], "cpuset": ctl.machine.cpusets[i],
+                "topology_outside": topo.outside_of if topo is not None and i in topo.outside else None,
                 "features": list(node.features), "reason": drain["reason"] if drain else "",
                 "reason_user": drain["user"] if drain else "", "reason_time": drain["time"] if drain else None,
                 **cache_view(ctl, node.name),

@@ -18,7 +18,20 @@ from hal.cli.common import fail, out
 from hal.clusterfile import ClusterFileError
 from hal.sim.swf import TraceError
 
-TOPOLOGY_ADVICE = "free nodes exist, but not within its --switches, --segment or required topology level"
+
+def topology_advice(rec: dict[str, Any]) -> str:
+    """Why a job waits with reason Topology: its own --switches, --segment or --topology required=LEVEL when it
+    asked for one, else the domains no job spans (QA: a plain -N2 job was told of requests it never made)."""
+    place = rec.get("placement_request") or {}
+    asked = [f"--switches={place['switches']}"] if "switches" in place else []
+    asked += [f"--segment={place['segment']}"] if "segment" in place else []
+    asked += [f"--topology required={place['topology_required']}"] if place.get("topology_required") else []
+    if asked:
+        return f"free nodes exist, but not within its {' and '.join(asked)} (nor the largest domain a job may span)"
+    return (
+        "free nodes exist, but not enough within one domain a job may span: one of the cluster's separate switch "
+        "fabrics or its largest block aggregation (a node topology.conf lists in no switch or block is one alone)"
+    )
 
 
 def _parts_table(title: str, rows: list[tuple[str, dict[str, Any]]]) -> Table:
@@ -169,7 +182,7 @@ def explain(
         f"job {rec['id']}: {rec['state']} reason={rec.get('reason') or 'None'} nodes={rec.get('nodelist') or '-'}"
     )
     if rec.get("reason") == "Topology":
-        out.print(f"  why: {TOPOLOGY_ADVICE}")
+        out.print(f"  why: {topology_advice(rec)}")
     if rec["state"] == "PENDING":  # why it waits, where it stands, when it should start (it said nothing more)
         _pending(rec, node_cpus)
         if parked_advice(rec) is None:  # a parked job has no start to bring forward until it fits

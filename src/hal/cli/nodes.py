@@ -48,7 +48,7 @@ def nodes(
         for n in info["nodes"]:
             row = [
                 n["name"], ",".join(n["partitions"]), n["state"], f"{n['cpus_alloc']}/{n['cpus']}",
-                f"{n['mem_alloc_mb']}/{n['mem_mb']}", _gpus(n), "/".join(n["topology"]),
+                f"{n['mem_alloc_mb']}/{n['mem_mb']}", _gpus(n), _where(n),
                 ",".join(str(x) for x in n["cpuset"]),
             ]  # fmt: skip
             if cache:
@@ -63,7 +63,7 @@ def nodes(
         groups: dict[tuple[str, str], list[str]] = defaultdict(list)  # (leaf domain, state): nodes
         for n in info["nodes"]:
             if n["name"] in part["nodes"]:
-                groups[("/".join(n["topology"]), n["state"])].append(n["name"])
+                groups[(_where(n), n["state"])].append(n["name"])
         label = part["name"] + ("*" if part["default"] else "")
         for (where, state), names in sorted(groups.items()):
             row = [label, "up", duration(part["max_time"]), str(len(names)), state, where, compress(names)]
@@ -75,3 +75,10 @@ def _gpus(n: dict[str, Any]) -> str:
     """Allocated/total GPUs, with their type (gpu_type in the cluster file) as sinfo's GRES shows it."""
     kind = next((f.removeprefix("gpu:") for f in n.get("features", ()) if f.startswith("gpu:")), "")
     return f"{n['gpus_alloc']}/{n['gpus']}" + (f" {kind}" if kind else "")
+
+
+def _where(n: dict[str, Any]) -> str:
+    """The node's topology path; ``(no switch)`` (or block) for a node topology.conf lists under none, each its
+    own fabric (its path repeats a domain of its own: noswitch:c07/noswitch:c07)."""
+    outside = n.get("topology_outside")
+    return f"(no {outside})" if outside else "/".join(n["topology"])

@@ -13,6 +13,7 @@ from rich.text import Text
 
 from hal.cli.common import err, fail, out, report_problems
 from hal.clusterfile import MEM_PER_CPU_GB, ClusterFileError, load_cluster, parse_mem_mb, uniform_toml
+from hal.executors.hostlist import compress
 from hal.model.cluster import Cluster
 from hal.sim.generate import WorkloadShape, generate
 from hal.sim.swf import TraceError, read_swf, write_swf
@@ -62,6 +63,7 @@ def cluster_show(path: Path, as_json: Annotated[bool, typer.Option("--json")] = 
             "gpus": total.gpus,
             "partitions": {p.name: len(p.nodes) for p in cluster.partitions},
             "topology": _domains(cluster),
+            "topology_outside": len(cluster.topology.outside) if cluster.topology is not None else 0,
         }
         typer.echo(json.dumps(data, indent=2))
         return
@@ -73,15 +75,21 @@ def cluster_show(path: Path, as_json: Annotated[bool, typer.Option("--json")] = 
         table.add_row(part.name, str(len(part.nodes)), "*" if part.default else "", limit)
     out.print(table)
     tree = " > ".join(f"{n} {level}(s)" for level, n in _domains(cluster).items())
+    topo = cluster.topology
+    if topo is not None and topo.outside:  # each its own fabric, not a switch of the tree
+        alone = compress([cluster.nodes[i].name for i in sorted(topo.outside)])
+        tree += f"; {len(topo.outside)} node(s) in no {topo.outside_of}: {alone}"
     out.print(f"topology: {tree or 'flat (no [topology] table)'}", markup=False)
 
 
 def _domains(cluster: Cluster) -> dict[str, int]:
-    """Domains per topology level, top first: what placement by the tree works with."""
+    """Domains per topology level, top first: what placement by the tree works with. Nodes in no switch or
+    block are not counted: each is a domain of its own at every level, not a switch (QA: "3 tier1(s)")."""
     topo = cluster.topology
     if topo is None:
         return {}
-    return {level: len({p[: i + 1] for p in topo.paths}) for i, level in enumerate(topo.levels)}
+    paths = [p for i, p in enumerate(topo.paths) if i not in topo.outside]
+    return {level: len({p[: i + 1] for p in paths}) for i, level in enumerate(topo.levels)}
 
 
 @trace_app.command("generate")

@@ -72,6 +72,7 @@ def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
     delay, gated = delay_policy(table)
     args = TopologyArgs(data_delay=0.0 if gated else delay, max_switch_wait=controller.profile.max_switch_wait)
     selector = TopologySelector(topology, args)
+    selector.names = tuple(names)
     selector.data = Locality(selector.index)
     LocalityBridge(catalog, selector.data, names)
     selector.data.cache_room = lambda: (

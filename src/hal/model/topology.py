@@ -19,6 +19,15 @@ class Topology:
     levels: tuple[str, ...]
     paths: tuple[tuple[str, ...], ...]
     connected: bool = True  # False: the top-level domains are separate fabrics no job may span (Slurm's tree)
+    outside: frozenset[int] = frozenset()  # nodes topology.conf lists under no switch (or block): each is alone,
+    # its own domain at every level (a fabric of one node), so no job spans it and another node
+    block_nodes: tuple[int, ...] = ()  # topology/block: each level's size in nodes (BlockSizes, top first); a
+    # job of N nodes stays inside one domain of the smallest level of at least N (Slurm's eval_nodes_block)
+
+    @property
+    def outside_of(self) -> str:
+        """What the nodes of ``outside`` are in none of: ``switch`` (topology/tree) or ``block`` (topology/block)."""
+        return "block" if self.levels and self.levels[-1] == "block" else "switch"
 
     def __post_init__(self) -> None:
         for path in self.paths:

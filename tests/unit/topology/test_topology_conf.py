@@ -31,8 +31,8 @@ SwitchName=top Switches=spine,s2
 
 def test_block_form() -> None:
     text = 'BlockName=b1 Nodes=dev[0-5]\nBlockName=b2 Nodes="dev[6-11]"\n'  # quoted, as Slurm allows
-    topo = parse_topology_conf(text, NODES)
-    assert topo.levels == ("block",) and topo.paths[6] == ("b2",)
+    topo = parse_topology_conf(text, NODES)  # no BlockSizes: Slurm's default aggregations, up to both blocks
+    assert topo.levels == ("block12", "block") and topo.paths[6] == ("bs12-0", "b2")
 
 
 def test_block_sizes_make_aligned_aggregations() -> None:
@@ -108,7 +108,7 @@ def test_cluster_file_reads_topology_conf(tmp_path: Path) -> None:
     cluster = cluster_from_dict(
         {"nodes": [{"prefix": "n", "count": 4, "cpus": 8}], "topology": {"slurm_conf": str(conf)}}
     )
-    assert cluster.topology is not None and cluster.topology.paths[3] == ("b2",)
+    assert cluster.topology is not None and cluster.topology.paths[3] == ("bs4-0", "b2")  # Slurm's default sizes
     blocks = cluster_from_dict({"nodes": [{"prefix": "n", "count": 36, "cpus": 8}], "topology": {"block_size": 18}})
     assert blocks.topology is not None and blocks.topology.paths[20] == ("block1",)
 

@@ -40,8 +40,8 @@ def test_left_out_nodes_are_a_warning_that_names_them() -> None:
 def test_no_node_of_the_cluster_under_any_switch_is_still_an_error() -> None:
     with pytest.raises(TopologyConfError, match="nodes without a switch"):
         parse_topology_conf("SwitchName=s0 Nodes=zz[0-3]\n", NAMES, lambda _: None)
-    with pytest.raises(TopologyConfError, match="nodes without a block"):  # topology/block: unchanged
-        parse_topology_conf("BlockName=b0 Nodes=n[000-003]\n", NAMES, lambda _: None)
+    with pytest.raises(TopologyConfError, match="nodes without a block"):  # topology/block too
+        parse_topology_conf("BlockName=b0 Nodes=zz[0-3]\n", NAMES, lambda _: None)
 
 
 def test_a_switch_named_like_the_node_domain_is_not_merged_with_it() -> None:

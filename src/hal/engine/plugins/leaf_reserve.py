@@ -116,6 +116,7 @@ def placement_book(table: NodeTable, profile: Profile, topology: Topology | None
     selector = TopologySelector(
         topology or Topology.flat(len(table)), TopologyArgs(max_switch_wait=profile.max_switch_wait)
     )
+    selector.names = table.names
     book = NodeBook(table, RANKERS[profile.placement], selector)
     if profile.topology_reserve:
         book.reserver = reserver_from(selector, profile.topology_reserve)

@@ -10,6 +10,7 @@ from hal.engine.nodes import NodeBook
 from hal.engine.plugins.locality import Locality
 from hal.engine.plugins.score import ScoreParts, combine
 from hal.engine.plugins.topology import TopologySelector
+from hal.engine.plugins.topology_span import block_cap
 from hal.engine.request import Request
 from hal.model.job import PendingReason
 
@@ -76,9 +77,10 @@ def alternatives(
 
 def reason_for(book: NodeBook, req: Request) -> PendingReason | None:
     """``Topology`` when enough resources are free now but not within the job's topology request, or not
-    within one domain a job may span (separate fabrics, the largest BlockSizes aggregation)."""
+    within one domain a job may span (separate fabrics, the largest BlockSizes aggregation, the aggregation of
+    blocks its node count calls for)."""
     index = getattr(book.select, "index", None)
-    bounded = index is not None and index.span_top < index.top
+    bounded = index is not None and (index.span_top < index.top or block_cap(index, req) is not None)
     if book.select is None or not (req.switches or req.topology_required or req.segment or bounded):
         return None
     selector, book.select = book.select, None

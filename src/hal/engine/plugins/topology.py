@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from hal.engine.nodes import Picked
 from hal.engine.plugins.score import PlacementWeights, combine
+from hal.engine.plugins.topology_span import block_cap, span_refusal
 from hal.engine.request import Request
 from hal.model.topology import Topology
 
@@ -108,6 +109,9 @@ class TopoIndex:
             par[self.ids[lvl]] = self.ids[lvl + 1]
             self.parent.append(par)
         self.size = [np.bincount(ids, minlength=c) for ids, c in zip(self.ids, self.counts, strict=True)]
+        self.alone = np.isin(np.arange(n), list(topology.outside))  # in no switch or block: a fabric of one node
+        self.outside_of = topology.outside_of
+        self.nominal = dict(zip(topology.levels, topology.block_nodes, strict=False))  # topology/block's sizes
 
     def level(self, name: str) -> int | None:
         return self.names.index(name) if name in self.names else None
@@ -139,6 +143,7 @@ class TopologySelector:
         # keeps it; 0 for idle nodes); read only with ``align_ends``
         self._req_end = 0.0
         self.holds: dict[int, Hold] = {}  # id(request) -> hold: jobs waiting for a fewest-leaf placement
+        self.names: tuple[str, ...] = ()  # the nodes' names, for refusals that name them
         seg = self.index.level(self.args.segment_level)
         self.seg_level = seg if seg is not None else self.index.leaf
 
@@ -151,6 +156,7 @@ class TopologySelector:
             if req_top is None:
                 return None
             top = min(req_top, top)  # required=cluster never spans separate fabrics
+        top = min(top, block_cap(ix, req) or top)  # topology/block: the aggregation its node count calls for
         if req.topology_preferred and ix.level(req.topology_preferred) is None:
             return None  # a misspelt level: refused at submission (``why``), not silently ignored
         self._req_end = now + req.limit
@@ -218,12 +224,8 @@ class TopologySelector:
             assert lvl is not None
             biggest = int(ix.sums(lvl, room).max())
             return f"needs {units} {what} within one {req.topology_required}; the largest has {biggest}"
-        if ix.span_top < ix.top:
-            biggest = int(ix.sums(ix.span_top, room).max())
-            return (
-                f"needs {units} {what} within one {ix.names[ix.span_top]}, the largest domain a job may span (as in "
-                f"Slurm: separate switch fabrics, or the largest BlockSizes aggregation); the largest has {biggest}"
-            )
+        if ix.span_top < ix.top or block_cap(ix, req) is not None:
+            return span_refusal(ix, room, units, what, self.names, block_cap(ix, req))
         return None
 
     # ---- search ----------------------------------------------------------------------------------

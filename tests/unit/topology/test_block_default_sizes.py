@@ -1,0 +1,131 @@
+"""topology/block without BlockSizes=: Slurm enforces every power-of-two aggregation of the base block (1, 2, 4, 8
+and 16 blocks, block_record.c's `bit_nset(block_levels, 0, 4)`), each aligned on consecutive blocks, and stops at
+the first that holds every block. QA: on b[01-08] in four 2-node blocks, `-N3 --ntasks-per-node=2` got
+b[04,07-08] (blk2 + blk4); it must take blk1+blk2 or blk3+blk4 (Slurm's eval_nodes_block picks the aggregation its
+node count calls for, and waits for one)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hal.api.server import ServerOptions, build
+from hal.controller.directives import build_request
+from hal.engine.plugins.leaf_reserve import placement_book
+from hal.engine.profile import Profile
+from hal.engine.request import request_of
+from hal.model.cluster import Cluster, NodeTable
+from hal.model.job import JobSpec
+from hal.model.resources import Resources
+from hal.topology_conf import TopologyConfError, parse_topology_conf
+
+FOUR = "".join(f"BlockName=blk{i + 1} Nodes=b[{2 * i + 1:02d}-{2 * i + 2:02d}]\n" for i in range(4))
+
+
+def _blocks(count: int, size: int = 2) -> tuple[str, list[str]]:
+    names = [f"n{i:03d}" for i in range(count * size)]
+    text = "".join(f"BlockName=k{b} Nodes={','.join(names[size * b : size * b + size])}\n" for b in range(count))
+    return text, names
+
+
+@pytest.mark.parametrize(
+    ("count", "levels"),
+    [
+        (1, ("block",)),  # one block: no aggregation
+        (2, ("block4", "block")),
+        (3, ("block8", "block4", "block")),  # not a power of two: the 4-block group holds all three
+        (4, ("block8", "block4", "block")),  # the 4-block group holds every block: 8 and 16 are left out
+        (5, ("block16", "block8", "block4", "block")),
+        (20, ("block32", "block16", "block8", "block4", "block")),  # at most 16 blocks, as Slurm's default
+    ],
+)
+def test_the_default_sizes_are_power_of_two_groups_up_to_every_block(count: int, levels: tuple[str, ...]) -> None:
+    text, names = _blocks(count)
+    topo = parse_topology_conf(text, names)
+    assert topo.levels == levels
+    assert topo.block_nodes == tuple(int(level.removeprefix("block") or 2) for level in levels)
+
+
+def test_groups_are_aligned_and_a_trailing_group_holds_what_is_left() -> None:
+    text, names = _blocks(5)
+    topo = parse_topology_conf(text, names)
+    assert topo.paths[4] == ("bs16-0", "bs8-0", "bs4-1", "k2")  # k2 pairs with k3, not with k1
+    assert topo.paths[8] == ("bs16-0", "bs8-1", "bs4-2", "k4")  # k4 is alone below the group of all five
+
+
+def test_block_sizes_beyond_every_block_are_left_out_as_slurm_does() -> None:
+    """block_record_validate stops at the first size that holds every block."""
+    text, names = _blocks(4)
+    assert parse_topology_conf(text + "BlockSizes=2,4,8,16,32\n", names).levels == ("block8", "block4", "block")
+
+
+def test_without_block_sizes_a_block_smaller_than_the_first_is_refused() -> None:
+    """slurmctld: the first block's node count is the base block size; a smaller block is fatal."""
+    names = [f"n{i}" for i in range(6)]
+    with pytest.raises(TopologyConfError, match=r"block 'a': 4 nodes.* block 'b' has 2; give BlockSizes=2"):
+        parse_topology_conf("BlockName=a Nodes=n[0-3]\nBlockName=b Nodes=n[4-5]\n", names)
+    topo = parse_topology_conf("BlockName=b Nodes=n[4-5]\nBlockName=a Nodes=n[0-3]\n", names)
+    assert topo.levels == ("block4", "block")  # the smaller block first: it is the base
+
+
+def test_a_three_node_job_takes_an_aligned_pair_of_blocks_or_waits() -> None:
+    base = Cluster.uniform(8, Resources(cpus=2))
+    names = [n.name for n in base.nodes]
+    text = "".join(f"BlockName=blk{i + 1} Nodes={names[2 * i]},{names[2 * i + 1]}\n" for i in range(4))
+    topo = parse_topology_conf(text, names)
+    table = NodeTable.of(Cluster(base.nodes, base.partitions, topo))
+    book = placement_book(table, Profile(placement="topology"), topo)
+    three = request_of(JobSpec(1, 0.0, tasks=6, nodes=3), table.space)
+    table.free[[0, 1, 2, 4, 5]] = 0  # free: b04 (blk2), b07 and b08 (blk4): no aligned pair has three
+    assert book.allocate(three) is None and book.impossible(three) is None  # it waits
+    table.free[[4, 5]] = table.capacity[[4, 5]]  # blk3 frees: blk3 + blk4 is an aligned pair
+    got = book.allocate(three)
+    assert got is not None and sorted(got.nodes.tolist()) == [4, 5, 6]
+
+
+def test_three_blocks_a_pair_is_the_first_two_and_the_third_is_alone() -> None:
+    base = Cluster.uniform(6, Resources(cpus=1))
+    names = [n.name for n in base.nodes]
+    text = "".join(f"BlockName=blk{i + 1} Nodes={names[2 * i]},{names[2 * i + 1]}\n" for i in range(3))
+    topo = parse_topology_conf(text, names)
+    table = NodeTable.of(Cluster(base.nodes, base.partitions, topo))
+    book = placement_book(table, Profile(placement="topology"), topo)
+    table.free[[0]] = 0
+    four = request_of(JobSpec(1, 0.0, tasks=4, nodes=4), table.space)  # two blocks: blk1+blk2 only
+    assert book.allocate(four) is None and book.impossible(four) is None
+    five = request_of(JobSpec(2, 0.0, tasks=5, nodes=5), table.space)  # three blocks: the group of all
+    got = book.allocate(five)
+    assert got is not None and sorted(got.nodes.tolist()) == [1, 2, 3, 4, 5]
+
+
+@contextmanager
+def _controller(tmp: Path, conf: str) -> Iterator[Any]:
+    (tmp / "topology.conf").write_text(conf)
+    cluster = tmp / "c.toml"
+    cluster.write_text('name = "b"\n[[nodes]]\nnames = "b[01-08]"\ncpus = 2\n[topology]\nslurm_conf = "topology.conf"')
+    ctl, _app, store, executor = build(ServerOptions(home=tmp / "home", executor="dev", cluster=cluster))
+    try:
+        yield ctl
+    finally:
+        executor.shutdown()
+        store.close()
+
+
+def _submit(ctl: Any, tmp: Path, **options: str) -> int:
+    opts = {"time": "1:00", **{k.replace("_", "-"): v for k, v in options.items()}}
+    return int(ctl.submit(build_request("#!/bin/sh\ntrue\n", opts, {}, str(tmp), 0), "root").job_ids[0])
+
+
+def test_the_qa_job_waits_for_an_aligned_pair_with_reason_topology(tmp_path: Path) -> None:
+    with _controller(tmp_path, FOUR) as ctl:
+        for node in ("b01", "b02", "b03", "b05", "b06"):
+            _submit(ctl, tmp_path, nodelist=node, nodes="1", exclusive="1")
+        ctl.run_cycle()
+        job = _submit(ctl, tmp_path, nodes="3", ntasks_per_node="2")
+        ctl.run_cycle()
+        assert ctl.live[job].state == "PENDING"  # b04, b07 and b08 are free: not an aligned pair
+        assert ctl.reason(job) == "Topology"
