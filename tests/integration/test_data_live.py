@@ -149,6 +149,7 @@ def test_a_restart_resumes_stage_out_and_trusts_only_cataloged_cache_files(tmp_p
     finally:
         ctl.stop()
         staging.outputs.shutdown()
+        staging.owned.release()  # as a killed server's: the kernel drops its locks
     with ctl.store.engine.begin() as conn:  # as if the controller died before the copy settled
         conn.execute(sa.delete(job_events).where(job_events.c.state == "STAGE_OUT"))
     (tmp_path / "out" / str(job) / "res").unlink()

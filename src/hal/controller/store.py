@@ -120,8 +120,9 @@ def sqlite_url(path: str | Path) -> str:
 
 def make_engine(url: str) -> Engine:
     """SQLite gets WAL (readers never block the writer; a killed process loses no committed row)."""
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    for scheme in ("postgresql://", "postgres://"):  # libpq and psql take both; SQLAlchemy only the first
+        if url.startswith(scheme):
+            url = "postgresql+psycopg://" + url[len(scheme) :]
     if not url.startswith("sqlite"):
         return sa.create_engine(url, pool_size=8, max_overflow=16, pool_pre_ping=True)
     engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})

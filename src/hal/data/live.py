@@ -45,6 +45,7 @@ class LiveStaging:
         self.cache_wait = 30.0  # s a job first waits when the caches are full of running jobs' inputs
         self.cache_waits: dict[int, int] = {}  # job -> times it waited for cache room
         self.requeue_wait = 60.0  # s a job whose stage-in failed is held before its next attempt (doubling)
+        self.owned: Any = None  # the catalog and cache folders' locks (hal/data/owner.py), held until shutdown
 
     def refuse(self, inputs: list[str], produced: set[str]) -> str | None:
         """Why a submission's inputs can never be staged (controller thread, under its lock): a dataset no
@@ -294,6 +295,8 @@ class LiveStaging:
             self.outputs.shutdown()
         self.stager.closing.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
+        if self.owned is not None:
+            self.owned.release()
 
     def _back_to_queue(self, controller: Any, lv: Any, now: float, cause: str, retry: bool = True) -> None:
         """Requeue (held ``requeue_wait`` s, doubling with each restart, so a storage outage of minutes does not

@@ -26,15 +26,7 @@ def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
     (its catalog location, default "origin")."""
     from pathlib import Path
 
-    import numpy as np
-
-    from hal.data.bridge import LocalityBridge
-    from hal.data.cache import NodeCache
-    from hal.data.catalog import Catalog
-    from hal.data.stager import RetryPolicy
-    from hal.engine.plugins.locality import Locality
-    from hal.engine.plugins.topology import TopologyArgs, TopologySelector
-    from hal.model.topology import Topology
+    from hal.data.owner import claim, owner_home
 
     unknown = sorted(set(table) - set(DATA_KEYS))
     if unknown:
@@ -53,12 +45,50 @@ def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
     _template(pattern, "cache_dir", {"node"}, needed={"node"})  # one folder per node: evictions stay apart
     if "output_uri" in table:
         _template(str(table["output_uri"]), "output_uri", {"name", "job"}, needed={"name"})
+    catalog_path = Path(table["catalog"]) if table.get("catalog") else None
+    previous = getattr(controller, "staging", None)
+    if isinstance(previous, LiveStaging) and previous.owned is not None:  # set up again: the old one is replaced
+        previous.owned.release()
+    try:  # before the caches are opened: opening one removes the copies under way into it
+        folders = [Path(pattern.format(node=n)) for n in (*names, *(() if "output_uri" in table else ("outputs",)))]
+        owned = claim(catalog_path, folders, owner_home(controller))  # outputs: the default stage-out folder
+    except OSError as exc:
+        raise ValueError(f"[data] cache_dir {pattern!r}: cannot use {exc.filename}: {_why(exc)}") from exc
+    try:
+        staging = _wire(controller, table, names, pattern, capacity, catalog_path, stall)
+    except BaseException:
+        owned.release()
+        raise
+    staging.owned = owned  # held while the server runs; LiveStaging.shutdown releases it
+    return staging
+
+
+def _why(exc: OSError) -> str:
+    return "a file stands where its folder should be" if isinstance(exc, FileExistsError) else str(exc.strerror)
+
+
+def _wire(
+    controller: Any, table: dict[str, Any], names: list[str], pattern: str, capacity: int, catalog_path: Any,
+    stall: float,
+) -> LiveStaging:  # fmt: skip
+    """The rest of ``enable``, once this server owns the catalog and cache folders."""
+    from pathlib import Path
+
+    import numpy as np
+
+    from hal.data.bridge import LocalityBridge
+    from hal.data.cache import NodeCache
+    from hal.data.catalog import Catalog
+    from hal.data.stager import RetryPolicy
+    from hal.engine.plugins.locality import Locality
+    from hal.engine.plugins.topology import TopologyArgs, TopologySelector
+    from hal.model.topology import Topology
+
     try:
         caches = {n: NodeCache(n, Path(pattern.format(node=n)), capacity) for n in names}
     except OSError as exc:
-        what = "a file stands where its folder should be" if isinstance(exc, FileExistsError) else exc.strerror
-        raise ValueError(f"[data] cache_dir {pattern!r}: cannot use {exc.filename}: {what}") from exc
-    catalog = Catalog(Path(table["catalog"]) if table.get("catalog") else None)
+        raise ValueError(f"[data] cache_dir {pattern!r}: cannot use {exc.filename}: {_why(exc)}") from exc
+    catalog = Catalog(catalog_path)
     if not table.get("catalog"):
         log.warning("[data] names no catalog file: datasets added or staged out while running are lost at a restart")
     attempts = _count(table, "attempts", 3)

@@ -62,6 +62,7 @@ class Profile:
     estimate: str = ""  # the runtime predictions a tuned order's weights were fitted on (hal tune writes it)
 
     def __post_init__(self) -> None:
+        self._check_key_types()
         if self.order not in ORDERS:
             _load_entry_points()
         if self.order not in ORDERS:
@@ -104,6 +105,30 @@ class Profile:
             from hal.engine.plugins.leaf_reserve import reserve_args  # numpy and the selector: only when asked
 
             reserve_args(self.topology_reserve)
+
+    def _check_key_types(self) -> None:
+        """Every key has its TOML type before any value is looked at: a list or a table where a name belongs
+        ended in a traceback (unhashable type: 'list'), an array for order_args in 'not iterable' (QA)."""
+        if not isinstance(self.order, str):
+            _load_entry_points()
+        texts = {
+            "order": sorted(ORDERS),
+            "backfill": list(BACKFILLS),
+            "backfill_order": list(BACKFILL_ORDERS),
+            "placement": list(PLACEMENTS),
+            "correction": list(RULES),
+        }
+        for key, allowed in texts.items():
+            if not isinstance(getattr(self, key), str):
+                raise ValueError(f"{key} must be a text, one of {allowed}, not {getattr(self, key)!r}")
+        if not isinstance(self.estimate, str):
+            raise ValueError(
+                f'estimate must be a text naming a runtime predictor (e.g. "last2"), not {self.estimate!r}'
+            )
+        if not isinstance(self.order_args, dict):
+            raise ValueError(
+                f"order_args must be a table ([order_args] with name = value lines), not {self.order_args!r}"
+            )
 
     def _check_arg_types(self) -> None:
         """The order's arguments have the types its dataclass declares: a text or a list where a weight
@@ -169,12 +194,15 @@ class Profile:
         one). The base's order arguments stay only with its order: they mean nothing to another one."""
         data = tomllib.loads(text)
         sched = data.get("scheduler", data)
+        if not isinstance(sched, dict):
+            raise ValueError(f"scheduler must be a table ([scheduler] with name = value lines), not {sched!r}")
         allowed = {f.name for f in fields(Profile)}
         unknown = set(sched) - allowed - {"order_args"}
         if unknown:
             raise ValueError(f"unknown profile keys {sorted(unknown)}; allowed: {sorted(allowed)}")
         given = "order_args" in sched or "order_args" in data
-        args = dict(sched.get("order_args", data.get("order_args", {})))
+        raw: Any = sched.get("order_args", data.get("order_args", {}))
+        args = dict(raw) if isinstance(raw, dict) else raw  # anything else: refused by the type check
         values = {k: v for k, v in sched.items() if k in allowed and k != "order_args"}
         if base is None:
             return Profile(order_args=args, **values)

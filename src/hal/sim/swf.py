@@ -151,7 +151,7 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def iter_lines(stream: TextIO, trace: SwfTrace) -> Iterator[SwfRecord]:
+def iter_lines(stream: Iterable[str], trace: SwfTrace) -> Iterator[SwfRecord]:
     for lineno, raw in enumerate(stream, start=1):
         line = (raw.removeprefix("\ufeff") if lineno == 1 else raw).strip()  # a BOM hid the first header line
         if not line:
@@ -168,6 +168,33 @@ def iter_lines(stream: TextIO, trace: SwfTrace) -> Iterator[SwfRecord]:
             yield parsed
 
 
+def _lenient(stream: Iterable[str], trace: SwfTrace, path: Path) -> Iterator[str]:
+    """The lines of a file decoded with ``surrogateescape``: one byte that is not UTF-8 (a Latin-1 site name in
+    a header comment) refused the whole trace (QA). A comment such as that is read as Latin-1; a
+    job line with such bytes is reported by its number and skipped (an empty line in its place keeps the
+    numbering). A NUL byte, or no line of text at all, is a binary file and still refused."""
+    text_lines = 0
+    for lineno, line in enumerate(stream, start=1):
+        if "\x00" in line:
+            raise TraceError(f"{path} is not a text SWF file (a NUL byte on line {lineno})")
+        try:
+            line.encode("utf-8")
+        except UnicodeEncodeError as exc:  # a lone surrogate: an undecodable byte
+            if not line.lstrip().removeprefix("\ufeff").startswith(";"):
+                trace.problems.append(
+                    Problem(lineno, f"not UTF-8 text (an undecodable byte at column {exc.start + 1})")
+                )
+                yield ""
+                continue
+            line = line.encode("utf-8", "surrogateescape").decode("latin-1")
+        if line.strip():
+            text_lines += 1
+        yield line
+    if trace.problems and not text_lines and not trace.records:
+        first = trace.problems[0]
+        raise TraceError(f"{path} is not a text SWF file (no line of it is UTF-8 text; {first})")
+
+
 def read_swf(source: str | Path | TextIO) -> SwfTrace:
     """Read a whole SWF file (plain or gzip-compressed). Raises TraceError only when nothing can be read."""
     trace = SwfTrace(path=str(source) if not isinstance(source, io.IOBase) else "<stream>")
@@ -179,9 +206,7 @@ def read_swf(source: str | Path | TextIO) -> SwfTrace:
             raise TraceError(f"trace path is a directory: {path}")
         try:
             with open_text(path) as fh:
-                trace.records.extend(iter_lines(fh, trace))
-        except UnicodeDecodeError as exc:
-            raise TraceError(f"{path} is not a text SWF file ({exc.reason} at byte {exc.start})") from exc
+                trace.records.extend(iter_lines(_lenient(fh, trace, path), trace))
         except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
             raise TraceError(f"{path} is a damaged or truncated gzip file ({exc})") from exc
         except OSError as exc:
@@ -196,15 +221,16 @@ COMPRESSED = {b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz", b"PK\x03\x04": "zip", b"\x
 
 def open_text(path: Path) -> TextIO:
     """A trace file as text: gzip-compressed ones (the Parallel Workloads Archive ships .swf.gz) are read as
-    they are, found by their first bytes whatever their name; a UTF-8 BOM is dropped."""
+    they are, found by their first bytes whatever their name; a UTF-8 BOM is dropped. Bytes that are not UTF-8
+    come through as lone surrogates for ``_lenient`` to judge line by line."""
     with path.open("rb") as fh:
         head = fh.read(6)
     if head.startswith(b"\x1f\x8b"):
-        return gzip.open(path, "rt", encoding="utf-8-sig", errors="strict")
+        return gzip.open(path, "rt", encoding="utf-8-sig", errors="surrogateescape")
     kind = next((name for magic, name in COMPRESSED.items() if head.startswith(magic)), None)
     if kind is not None:
         raise TraceError(f"{path} is {kind}-compressed: decompress it first (gzip-compressed traces are read as is)")
-    return path.open(encoding="utf-8-sig", errors="strict")
+    return path.open(encoding="utf-8-sig", errors="surrogateescape")
 
 
 def format_record(values: Iterable[int]) -> str:

@@ -46,6 +46,8 @@ def server(tmp: Path, toml: str) -> Iterator[Any]:
     finally:
         executor.shutdown()
         store.close()
+        if ctl.staging is not None:  # as a killed server's: the kernel drops its data-plane locks
+            ctl.staging.owned.release()
 
 
 def submit(ctl: Any, tmp: Path, script: str = SCRIPT, **options: str) -> int:

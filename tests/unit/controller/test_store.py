@@ -119,3 +119,11 @@ def test_an_upgrade_scrubs_tokens_stored_with_jobs(tmp_path: Path) -> None:
     stored = (s.get(1) or {})["request"]
     s.close()
     assert "secret-token" not in stored and '"HOME": "/h"' in stored.replace('":"', '": "')
+
+
+def test_postgres_urls_in_libpq_form_are_taken() -> None:
+    """QA: `--database postgres://...` (libpq's and psql's spelling) failed: "Can't load plugin ... postgres"."""
+    from hal.controller.store import make_engine
+
+    for url in ("postgres://127.0.0.1:1/x", "postgresql://127.0.0.1:1/x"):
+        assert make_engine(url).url.drivername == "postgresql+psycopg"  # no connection is made
