@@ -19,6 +19,7 @@ from hal.api.metrics import Metrics
 from hal.api.views import (
     array_summary,
     nodes_view,
+    per_cpu_memory,
     record,
     running_ends,
     summary_view,
@@ -206,6 +207,7 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
             rows = [r for r in rows if r["state"] == "CONFIGURING"]
         now = ctl.clock()
         recs = [with_forecast_state(r, record(r, now, detail)) for r in running_ends(ctl, rows)]
+        per_cpu_memory(ctl, rows, recs)  # squeue's %m
         recs = shared_scripts(recs) if detail else recs
         if duplicates:
             with_attempts(ctl, rows, recs, now)
@@ -243,6 +245,7 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
         rows = _visible(ref, who, start)
         now = ctl.clock()
         recs = [with_forecast_state(r, record(r, now, detail)) for r in rows]  # start: forecast_pending too
+        per_cpu_memory(ctl, rows, recs)
         recs = shared_scripts(recs) if detail else recs
         for rec in recs:
             place = rec.get("placement_request") or {}

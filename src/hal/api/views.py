@@ -206,3 +206,34 @@ def cache_view(ctl: Controller, node: str) -> dict[str, int]:
         "cache_held": cache.held(),
         "cache_size": cache.capacity,
     }
+
+
+def per_cpu_memory(ctl: Controller, rows: list[Row], recs: list[dict[str, Any]]) -> None:
+    """Each record's ``mem_per_cpu_mb``: what --mem-per-cpu asked (squeue's %m shows it, not the per-node total),
+    None for --mem or no memory request. The request keeps it as SLURM_MEM_PER_CPU (checked against the task's
+    memory: a variable inherited from the submitter's own job is not the request); an array's later tasks share
+    the first task's environment, read once per array."""
+    firsts: dict[int, int | None] = {}
+    for row, rec in zip(rows, recs, strict=True):
+        stored = row.get("request") or ""
+        rec["mem_per_cpu_mb"] = None
+        if not row.get("req_mem_mb"):
+            continue
+        if '"_shared":' not in stored:
+            rec["mem_per_cpu_mb"] = _mem_per_cpu(stored)
+            continue
+        first = rec.get("array_job_id")
+        if first is not None and first not in firsts:
+            origin = ctl.store.get(first)
+            firsts[first] = _mem_per_cpu(origin["request"]) if origin is not None else None
+        rec["mem_per_cpu_mb"] = firsts.get(first) if first is not None else None
+
+
+def _mem_per_cpu(stored: str) -> int | None:
+    if "SLURM_MEM_PER_CPU" not in stored:  # most requests: no parse
+        return None
+    req = json.loads(stored)
+    value = str((req.get("env") or {}).get("SLURM_MEM_PER_CPU", ""))
+    if not value.isdigit() or int(value) * int(req.get("cpus_per_task") or 1) != req.get("mem_per_task_mb"):
+        return None
+    return int(value)

@@ -39,9 +39,14 @@ def prio(
     lines = [["Weights", "", "", "", *(f"{got['weights'].get(c, 1):g}" for c in COLUMNS)]] if weights else []
     for r in rows if not weights else []:  # sprio -w: the weights alone
         lines.append([str(r["job_id"]), r["partition"], r["user"], f"{r['priority']:.0f}",
-                      *(f"{r['factors'][c]:.0f}" for c in COLUMNS)])  # fmt: skip
+                      *(_factor(r["factors"], c) for c in COLUMNS)])  # fmt: skip
     right = {h for h in head if h not in ("PARTITION", "USER")}  # plain columns: 4,000 rows took rich 5 s
     typer.echo(plain_columns(head, lines, right))
+
+
+def _factor(factors: dict[str, float], name: str) -> str:
+    """A column of sprio: each weighted factor, but NICE the nice value as set (the priority subtracts it)."""
+    return str(round(-factors[name] if name == "nice" else factors[name]))  # an int: never "-0"
 
 
 def shares(json_out: bool = JsonOpt) -> None:

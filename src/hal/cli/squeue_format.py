@@ -1,9 +1,9 @@
 """squeue's ``-o/--format`` codes (``%.18i %.9P %.8j %.8u %.2t %.10M %.6D %R``) over HAL's job records.
 
 A code is ``%[.][width]letter``: a width pads the value (to the right with ``.``, as squeue does), and text
-between codes is kept, so ``-h -o %T`` prints bare states for a script to read. %m and %b are per node, as
-squeue's, from the job's totals the records keep (so a --mem-per-cpu job shows its per-node equivalent, and a
-typed GPU request its count).
+between codes is kept, so ``-h -o %T`` prints bare states for a script to read. %b is per node, as squeue's,
+from the job's total the records keep (a typed GPU request shows its count); %m is per node too, or for a
+--mem-per-cpu job the per-CPU value, in MB unless a larger unit is exact (1500M, 4G), as squeue prints it.
 """
 
 from __future__ import annotations
@@ -42,12 +42,48 @@ def _per_node(j: dict[str, Any], key: str) -> int:
 
 
 def _mb(value: int) -> str:
-    """Slurm's convert_num_unit from MB: 512M, 4G, 1.50G; 0 when none was asked for."""
-    num, unit = float(value), 0
-    while num >= 1024 and unit < 3:
-        num, unit = num / 1024, unit + 1
-    text = f"{num:.0f}" if num == int(num) else f"{num:.2f}"
-    return text + "MGTP"[unit] if value else "0"
+    """Slurm's convert_num_unit from MB with CONVERT_NUM_UNIT_EXACT, as squeue's %m: a larger unit only when it
+    is exact (512M, 4G, 1500M, 1536M); 0 when none was asked for."""
+    num, unit = int(value), 0
+    while num and num % 1024 == 0 and unit < 3:
+        num, unit = num // 1024, unit + 1
+    return f"{num}{'MGTP'[unit]}" if value else "0"
+
+
+def _memory(j: dict[str, Any]) -> int:
+    """squeue's MIN_MEMORY: --mem-per-cpu's value as asked, else the memory per node."""
+    return int(j.get("mem_per_cpu_mb") or 0) or _per_node(j, "req_mem_mb")
+
+
+def start_of(j: dict[str, Any]) -> float | None:
+    """When it started, or a pending job's expected start (its forecast, or the planner's while that is made;
+    a requeued job's earlier start is not its next one)."""
+    return j.get("predicted_start") if j.get("state") == "PENDING" else j.get("start_time")
+
+
+def when(epoch: float | None) -> str:
+    """squeue's times: N/A when there is none (a pending job without an expected start), not Unknown."""
+    return stamp(epoch) if epoch else "N/A"
+
+
+def _end(j: dict[str, Any]) -> str:
+    """squeue's %e: the end, or while it runs or waits with an expected start the end its time limit sets
+    (hal show's EndTime=), NONE without a limit, N/A while no start is expected."""
+    if j.get("end_time"):
+        return stamp(j["end_time"])
+    start = start_of(j)
+    if not start:
+        return "N/A"
+    return stamp(float(start) + float(j["time_limit"])) if j.get("time_limit") is not None else "NONE"
+
+
+def _end_key(j: dict[str, Any]) -> float | None:
+    if j.get("end_time"):
+        return float(j["end_time"])
+    start = start_of(j)
+    if not start:
+        return None
+    return float(start) + float(j["time_limit"]) if j.get("time_limit") is not None else math.inf
 
 
 def _tres(j: dict[str, Any]) -> str:
@@ -64,10 +100,9 @@ CODES: dict[str, Callable[[dict[str, Any]], str]] = {
     "M": lambda j: duration(j["elapsed"]), "l": lambda j: duration(j.get("time_limit")), "D": _nodes,
     "C": lambda j: str(j.get("alloc_cpus") or j.get("req_cpus") or 0), "R": _where,
     "r": lambda j: j.get("reason") or "None", "N": lambda j: j.get("nodelist") or "",
-    "V": lambda j: stamp(j["submit_time"]), "S": lambda j: stamp(j.get("start_time") or j.get("predicted_start")),
-    "e": lambda j: stamp(j.get("end_time") or j.get("predicted_end")),
+    "V": lambda j: when(j["submit_time"]), "S": lambda j: when(start_of(j)), "e": _end,
     "Q": lambda j: str(round(j["priority"])) if j.get("priority") is not None else "N/A",  # pending jobs' (sprio)
-    "L": lambda j: duration(_left(j)), "m": lambda j: _mb(_per_node(j, "req_mem_mb")), "b": _tres,
+    "L": lambda j: duration(_left(j)), "m": lambda j: _mb(_memory(j)), "b": _tres,
     "Z": lambda j: j.get("workdir") or "",
     "%": lambda j: "%",
 }  # fmt: skip
@@ -151,15 +186,19 @@ SORT_KEYS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "D": lambda j: int(_nodes(j)),
     "C": lambda j: int(j.get("alloc_cpus") or j.get("req_cpus") or 0),
     "V": lambda j: j.get("submit_time"),
-    "S": lambda j: j.get("start_time") or j.get("predicted_start"),
-    "e": lambda j: j.get("end_time"),
+    "S": start_of,
+    "e": _end_key,
     "r": lambda j: j.get("reason") or "",
     "N": lambda j: j.get("nodelist") or "",
     "Q": lambda j: j.get("priority"),
     "p": lambda j: j.get("priority"),
     "L": lambda j: _left(j) if j.get("time_limit") is not None else math.inf,
-    "m": lambda j: _per_node(j, "req_mem_mb"),
-}  # fmt: skip  (l, L: UNLIMITED sorts as the largest, as squeue does)
+    "m": _memory,
+    "b": lambda j: _per_node(j, "req_gpus"),
+    "Z": lambda j: j.get("workdir") or "",
+    "F": lambda j: int(j.get("array_job_id") or j["job_id"]),
+    "K": lambda j: j.get("array_task_id"),
+}  # fmt: skip  (l, L, e: UNLIMITED sorts as the largest, as squeue does)
 
 
 def sort_jobs(jobs: list[dict[str, Any]], spec: str) -> list[dict[str, Any]]:

@@ -72,8 +72,8 @@ def test_squeue_long_format_and_sort() -> None:
     assert [j["job_id"] for j in squeue_format.sort_jobs(jobs, "u,-i")] == [1, 3, 2]
     assert [j["job_id"] for j in squeue_format.sort_jobs(jobs, "-S")] == [2, 1, 3]  # no start yet: last
     assert [j["job_id"] for j in squeue_format.sort_jobs(jobs, "+V")] == [3, 2, 1]
-    with pytest.raises(ValueError, match="unknown --sort key 'Z'"):
-        squeue_format.sort_jobs(jobs, "Z")
+    with pytest.raises(ValueError, match="unknown --sort key 'Y'"):  # Z: %Z's work dir
+        squeue_format.sort_jobs(jobs, "Y")
 
 
 def test_plain_columns_align_like_squeue() -> None:

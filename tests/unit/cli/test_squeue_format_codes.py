@@ -26,7 +26,7 @@ def test_time_left_memory_tres_and_workdir() -> None:
     fmt = "%.10L|%m|%b|%Z"
     assert line(fmt, None) == " TIME_LEFT|MIN_MEMORY|TRES_PER_NODE|WORK_DIR"
     assert line(fmt, RUNNING) == "     50:00|4G|gres/gpu:2|/home/al/run"  # per node: 8G and 4 GPUs over 2 nodes
-    assert line(fmt, PENDING) == " UNLIMITED|1.50G|N/A|/scratch"
+    assert line(fmt, PENDING) == " UNLIMITED|1536M|N/A|/scratch"  # a larger unit only when exact, as squeue
     assert line("%L", {**PENDING, "time_limit": 90000.0}) == "1-01:00:00"  # pending: the whole limit
     assert line("%L %m", {**RUNNING, "elapsed": 4000.0, "req_mem_mb": 0}) == "0:00 0"  # past it (grace); none asked
     assert line("%m", {**PENDING, "req_mem_mb": 500}) == "500M"
