@@ -6,6 +6,7 @@ The server address and token come from the arguments, else HAL_URL / HAL_TOKEN, 
 
 from __future__ import annotations
 
+import base64
 import builtins
 import json
 import os
@@ -21,6 +22,30 @@ TERMINAL = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "PREEMPT
 
 SUBMIT_RETRY = 120.0  # s a submission whose answer was lost is retried (same idempotency key) while it restarts
 RESTART_WAIT = 600.0  # s a waiter keeps trying to reach a controller that went away (a restart, an upgrade)
+
+
+def _is_text(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _check_json_text(data: Any, where: str = "") -> None:
+    """A ValueError naming the first string that is not UTF-8 (undecodable bytes, lone surrogates): httpx's JSON
+    encoder failed on it with a UnicodeEncodeError traceback."""
+    if isinstance(data, str):
+        if not _is_text(data):
+            shown = data.encode("utf-8", "backslashreplace").decode("utf-8")
+            raise ValueError(f"{where or 'a value'} is not valid UTF-8 text: {shown[:80]}")
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            _check_json_text(key, f"a name in {where or 'the request'}")
+            _check_json_text(value, f"{where}.{key}".strip(".") if where else str(key))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            _check_json_text(value, f"{where}[{i}]")
 
 
 class HalError(RuntimeError):
@@ -115,8 +140,10 @@ class Client:
         args: list[str] | None = None,
     ) -> dict[str, Any]:
         """Submit a batch script (or ``wrap`` a command); options use sbatch's long names, e.g.
-        ``{"time": "10:00", "ntasks": 4}``. A retry with the same ``idempotency_key`` returns the same job."""
-        body = {
+        ``{"time": "10:00", "ntasks": 4}``. A retry with the same ``idempotency_key`` returns the same job.
+        A working directory whose name is not UTF-8 (os.getcwd() in a Latin-1 directory) is sent as its raw bytes;
+        other text that is not UTF-8 is refused with a ValueError naming it (it could not be sent as JSON)."""
+        body: dict[str, Any] = {
             "script": script,
             "wrap": wrap,
             "options": options or {},
@@ -125,6 +152,11 @@ class Client:
             "idempotency_key": idempotency_key or str(uuid.uuid4()),
             "args": list(args or []),
         }
+        folder = str(body["workdir"])
+        if not _is_text(folder):  # the server runs the job there through an alias (api/text_checks.raw_workdir)
+            body["workdir_bytes"] = base64.b64encode(os.fsencode(folder)).decode("ascii")
+            body["workdir"] = os.fsencode(folder).decode("utf-8", "replace")
+        _check_json_text(body)
         return self._submitted(body)
 
     def _submitted(self, body: dict[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 import hal
 from hal.api.datasets import dataset_router
 from hal.api.forecast_state import with_forecast_state
+from hal.api.job_logs import MAX_TAIL, read_log
 from hal.api.metrics import Metrics
+from hal.api.text_checks import RAW_WORKDIR, check_mapping, check_submission, raw_workdir
 from hal.api.views import (
     array_summary,
     nodes_view,
@@ -45,6 +47,7 @@ from hal.data.outputs import states_from_events
 from hal.model.job import JobState
 
 bearer = HTTPBearer(auto_error=False)
+MAX_JOB_ID = 10**12 - 1  # job ids have at most 12 digits (admission.resolve_ref); a larger one overflowed the store
 FORECASTS = ("pending jobs' forecast starts, p50 and p90 (squeue --start), and forecast_pending: true while a "
              "job's forecast is still being made in the background (ask again in a few seconds)")  # fmt: skip
 DUPLICATES = "sacct -D: add each job's earlier attempts (a requeued job's runs) as 'attempts', oldest first"
@@ -58,6 +61,7 @@ class SubmitBody(BaseModel):
     options: dict[str, str | int | bool] = Field(default_factory=dict, description="long option names, e.g. time")
     env: dict[str, str] = Field(default_factory=dict, description="environment the job runs with (--export)")
     workdir: str = Field("/", description="absolute working directory (--chdir)")
+    workdir_bytes: str | None = Field(None, max_length=16384, description=RAW_WORKDIR)
     idempotency_key: str | None = Field(None, max_length=128)
     args: list[str] = Field(default_factory=list, max_length=4096, description="the script's arguments")
 
@@ -115,7 +119,7 @@ Who = Annotated[Identity, Depends(identity)]
 LISTED_STATES = (*(s.name for s in JobState), "CONFIGURING", "REQUEUED")
 
 
-def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAPI:
+def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Path | None = None) -> FastAPI:
     app = FastAPI(title="HAL", version=hal.__version__, description="HAL's live controller: jobs, nodes, queue")
 
     app.state.auth = auth
@@ -152,13 +156,15 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
     def submit(
         body: SubmitBody, who: Who, response: Response, idempotency_key: Annotated[str | None, Header()] = None
     ) -> dict[str, Any]:
+        check_submission(body.script, body.wrap, body.options, body.env, body.workdir, body.idempotency_key, body.args)
+        workdir = raw_workdir(body.workdir_bytes, home) if body.workdir_bytes else body.workdir
         if len(body.script) > MAX_SCRIPT_BYTES:
             raise HTTPException(413, f"the script is larger than the {MAX_SCRIPT_BYTES // (1024 * 1024)} MiB limit")
         script = wrap_script(body.wrap) if body.wrap else body.script
         options = _options(body.options)
         if body.wrap and not options.get("job-name"):
             options["job-name"] = "wrap"  # sbatch's name for a --wrap job
-        req = build_request(script, options, without_secrets(body.env), body.workdir, ctl.clock(), body.args)
+        req = build_request(script, options, without_secrets(body.env), workdir, ctl.clock(), body.args)
         if req.nice < 0 and not who.admin:  # a user could put their jobs ahead of everyone's (Slurm: privileged)
             raise Forbidden(f"--nice={req.nice}: only admins may raise a job's priority (a negative nice)")
         if req.test_only:  # sbatch --test-only: checked and forecast, nothing submitted
@@ -188,7 +194,7 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
         since: float | None = None,
         until: float | None = None,
         limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
-        after: Annotated[int | None, Query(description="page on: only jobs with a larger id")] = None,
+        after: Annotated[int | None, Query(ge=0, le=MAX_JOB_ID, description="page on: only larger ids")] = None,
         detail: Annotated[bool, Query(description="add each job's request details, as GET /v1/jobs/ID")] = False,
         start: Annotated[bool, Query(description=FORECASTS)] = False,
         duplicates: Annotated[bool, Query(description=DUPLICATES)] = False,
@@ -283,10 +289,8 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
         for ref in body.jobs:  # each on its own: another user's job is reported, the rest still cancelled
             try:
                 done[ref] = ctl.cancel(ref, who)
-            except NotFound:
-                done[ref] = []
-            except (Forbidden, SubmitError) as exc:
-                failed[ref] = str(exc)
+            except (NotFound, Forbidden, SubmitError) as exc:  # a bad or unknown id: not 'already ended'
+                failed[ref] = str(exc.args[0]) if exc.args else str(exc)
         return {"cancelled": done, "failed": failed}
 
     @app.post("/v1/jobs/{ref}/signal")
@@ -312,6 +316,7 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
     def update_job(ref: str, body: UpdateBody, who: Who) -> dict[str, Any]:
         """scontrol update job: a pending job's request in place (its id and queue place kept); a running job's
         time limit, name, comment and requeue flag."""
+        check_mapping("fields", body.fields)
         return {"updated": update(ctl, ref, who, body.fields)}
 
     @app.post("/v1/jobs/{ref}/hold")
@@ -323,16 +328,14 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics) -> FastAP
         return {"released": set_hold(ctl, ref, who, False)}
 
     @app.get("/v1/jobs/{ref}/logs", response_class=PlainTextResponse)
-    def logs(ref: str, who: Who, stream: str = "stdout", tail: Annotated[int, Query(ge=0)] = 0) -> str:
+    def logs(ref: str, who: Who, stream: str = "stdout", tail: Annotated[int, Query(ge=0, le=MAX_TAIL)] = 0) -> str:
+        if stream not in ("stdout", "stderr"):  # anything else read stderr
+            raise HTTPException(400, f"unknown stream {stream[:40]!r}: stdout or stderr")
         rows = _visible(ref, who)
-        path = rows[0]["stdout_path" if stream == "stdout" else "stderr_path"]
+        path = rows[0][f"{stream}_path"]
         if not path:
             raise HTTPException(409, f"job {ref} has not started; it has no {stream} yet")
-        try:
-            data = Path(path).read_bytes()
-        except FileNotFoundError:
-            return ""
-        return (data[-tail:] if tail else data).decode("utf-8", "replace")
+        return read_log(path, tail)
 
     @app.get("/v1/queue/summary")
     def queue_summary(who: Who) -> dict[str, Any]:

@@ -144,7 +144,7 @@ def build(opts: ServerOptions) -> tuple[Controller, Any, Store, Executor]:
     elif counts := abandon_data_jobs(ctl, "this server has no data plane ([data] in its cluster file)"):
         log.warning("jobs that need a data plane this server lacks: %s", counts)
     htc = hal_htc_bridge.start(ctl, home, metrics)  # HTC sessions beside the controller
-    app = create_app(ctl, Authenticator(store), metrics)
+    app = create_app(ctl, Authenticator(store), metrics, home)
     htc.mount(app)
     return ctl, app, store, executor
 

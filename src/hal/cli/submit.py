@@ -21,21 +21,66 @@ Opt = typer.Option
 CONTEXT = {"allow_interspersed_args": False}  # sbatch: what follows the script is the script's, options too
 
 
+# sbatch options HAL accepts without acting on them (hints, binding, accounting), as in #SBATCH lines: the server
+# names them in a note. The same tables as hal.controller.directives' IGNORED_* (a test keeps them equal; the
+# client does not import the controller), less --parsable, which the command line acts on.
+IGNORED_VALUED = frozenset({
+    "hint", "cpu-bind", "distribution", "threads-per-core", "ntasks-per-core", "cores-per-socket", "sockets-per-node",
+    "gres-flags", "tmp", "time-min", "acctg-freq", "wckey", "propagate", "gpu-bind", "mem-bind", "profile",
+    "network", "export-file", "reservation", "licenses", "priority", "clusters", "container",
+})  # fmt: skip
+IGNORED_FLAGS = frozenset({"oversubscribe", "no-kill", "get-user-env", "verbose", "quiet", "overcommit", "contiguous"})
+IGNORED_SHORT = {"s": "oversubscribe", "k": "no-kill", "v": "verbose", "Q": "quiet", "O": "overcommit", "M": "clusters"}
+IGNORED = "--ignored-option"  # hidden, repeated: NAME or NAME=VALUE
+
+
 class SubmitCommand(TyperCommand):
     """sbatch's --exclusive takes an optional value only after '=' (--exclusive=user): a click flag refuses one,
     and an option with an optional value would take the script's name as it. Before the script, the '=' form
-    becomes the hidden --exclusive-mode=VALUE; words after the script are the script's own and stay as typed."""
+    becomes the hidden --exclusive-mode=VALUE, and the options HAL does not act on (--hint=..., -s, -vv) the
+    hidden --ignored-option=NAME[=VALUE]; words after the script are the script's own and stay as typed."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         valued = {n for p in self.params if isinstance(p, click.Option) and not p.is_flag for n in p.opts}
         words, i = list(args), 0
         while i < len(words) and words[i].startswith("-") and words[i] not in ("-", "--"):
-            if words[i].startswith("--exclusive="):
-                words[i] = "--exclusive-mode=" + words[i].partition("=")[2]
-            elif words[i] in valued:
+            word = words[i]
+            if word.startswith("--exclusive="):
+                words[i] = "--exclusive-mode=" + word.partition("=")[2]
+            elif word in valued:
                 i += 1  # its value is the next word
+            else:
+                ignored = _ignored(word, words[i + 1] if i + 1 < len(words) else None)
+                if ignored is not None:
+                    names, took = ignored
+                    words[i : i + 1 + took] = [f"{IGNORED}={n}" for n in names]
+                    i += len(names) - 1
             i += 1
         return super().parse_args(ctx, words)
+
+
+def _ignored(word: str, after: str | None) -> tuple[list[str], int] | None:
+    """An option word HAL accepts and does not act on as (NAME or NAME=VALUE for each, words its value took from
+    after it), None for any other word."""
+    if word.startswith("--"):
+        name, eq, value = word[2:].partition("=")
+        if name in IGNORED_FLAGS:
+            if eq:  # as a #SBATCH line says it
+                raise click.BadOptionUsage(word, f"Option '--{name}' does not take a value.")
+            return [name], 0
+        if name not in IGNORED_VALUED:
+            return None
+    elif word[1:2] == "M":  # -M CLUSTER, -MCLUSTER
+        name, eq, value = "clusters", "=" if len(word) > 2 else "", word[2:].lstrip("=")
+    elif len(word) > 1 and all(ch in IGNORED_SHORT and ch != "M" for ch in word[1:]):
+        return [IGNORED_SHORT[ch] for ch in word[1:]], 0  # -s, -vv: flags, as click joins them
+    else:
+        return None
+    if eq:
+        return [f"{name}={value}"], 0
+    if after is None:
+        raise click.BadOptionUsage(word, f"Option '{word}' requires an argument.")
+    return [f"{name}={after}"], 1
 
 
 COMMAND_CLASS = SubmitCommand
@@ -94,6 +139,7 @@ def submit(
         ),
     ] = False,
     exclusive_mode: Annotated[str | None, Opt("--exclusive-mode", hidden=True)] = None,  # --exclusive=VALUE
+    ignored: Annotated[list[str] | None, Opt(IGNORED, hidden=True)] = None,  # --hint=..., -s: see SubmitCommand
     hold: Annotated[bool, Opt("--hold", "-H", help="submit held: it starts only after hal release")] = False,
     chdir: Annotated[str | None, Opt("--chdir", "-D")] = None,
     export: Annotated[str | None, Opt("--export", help="ALL (default), NONE, or NAME[=value],...")] = None,
@@ -116,7 +162,11 @@ def submit(
     parsable: Annotated[bool, Opt("--parsable", help="print only the job id")] = False,
     json_out: bool = JsonOpt,
 ) -> None:
-    """Submit a batch script, as sbatch does: prints 'Submitted batch job ID'."""
+    """Submit a batch script, as sbatch does: prints 'Submitted batch job ID'.
+
+    sbatch's hints, binding and accounting options (--hint, --time-min, --contiguous, -s/--oversubscribe: HAL's
+    jobs share nodes unless --exclusive, never CPUs, ...) are accepted, as in #SBATCH lines, with a note that
+    HAL does not act on them."""
     if wrap is not None and script is not None:  # the 'script' word is an argument the wrapped command cannot take
         raise fail("script arguments are not permitted with --wrap (sbatch says the same)")
     text = ""
@@ -156,16 +206,24 @@ def submit(
     placement = {"input-data": inputs, "output-data": outputs, "switches": switches, "segment": segment}
     values.update({**placement, "topology": topology})
     options = {k: v for k, v in values.items() if v is not None}
+    for item in ignored or []:  # the server names them in its note, as for #SBATCH lines
+        name, eq, given = item.partition("=")
+        options[name] = given if eq else True
+    memory = {"mem", "mem-per-cpu"} & options.keys()  # one on the command line: SBATCH_MEM_* do not add another
     for key, value in input_environment(os.environ).items():  # sbatch: command line > SBATCH_* > #SBATCH
-        options.setdefault(key, value)
+        if not (memory and key in ("mem", "mem-per-cpu")):
+            options.setdefault(key, value)
     if script is not None and job_name is None and not _names_itself(text):
-        options["job-name"] = script.name  # sbatch's default: the script's file name
+        options["job-name"] = _printable(script.name)  # sbatch's default: the script's file name
+    if not _is_text(str(options.get("chdir", ""))):
+        del options["chdir"]  # the working directory goes as its raw bytes (Client.submit)
+    _check_text(wrap, options, script_args or [])
     with client() as c:
         done = c.submit(
             text,
             wrap=wrap,
             options=options,
-            env={k: v for k, v in os.environ.items() if k != "HAL_TOKEN"},  # the server keeps token digests only
+            env=job_environment(os.environ),
             workdir=str(Path(chdir).resolve()) if chdir else os.getcwd(),
             idempotency_key=idempotency_key or str(uuid.uuid4()),
             args=list(script_args or []),
@@ -222,6 +280,51 @@ def input_environment(env: Mapping[str, str]) -> dict[str, str | bool]:
     if env.get("SBATCH_EXCLUSIVE", "").lower() in ("user", "mcs", "topo"):  # sbatch's values, as --exclusive=
         got["exclusive"] = env["SBATCH_EXCLUSIVE"].lower()
     return got
+
+
+def job_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment the job is sent, without HAL_TOKEN (the server keeps token digests only). A variable whose
+    name or value is not UTF-8 (sbatch passes its bytes) is left out with a warning naming it: the API and the
+    job's records are JSON text, and the job's own shell sets PWD (the working directory goes as raw bytes)."""
+    env: dict[str, str] = {}
+    for key, value in environ.items():
+        if _is_text(key) and _is_text(value):
+            env[key] = value
+        elif key != "PWD":
+            err.print(
+                f"hal submit: warning: environment variable {_printable(key)} is not valid UTF-8; it is not passed "
+                "to the job",
+                markup=False,
+                highlight=False,
+            )
+    env.pop("HAL_TOKEN", None)
+    return env
+
+
+def _is_text(text: str) -> bool:
+    """Whether ``text`` is UTF-8 (not bytes of another encoding, which Python holds as lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _printable(text: str) -> str:
+    """``text`` with its undecodable bytes as \\xNN, for messages and a default job name."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _check_text(wrap: str | None, options: Mapping[str, object], args: list[str]) -> None:
+    """One line, not a traceback, for a non-UTF-8 option value, --wrap command or script argument."""
+    for key, value in options.items():
+        if isinstance(value, str) and not _is_text(value):
+            raise fail(f"--{key}={_printable(value)}: not valid UTF-8 text; HAL keeps it as text (use UTF-8)")
+    if wrap is not None and not _is_text(wrap):
+        raise fail(f"--wrap {_printable(wrap)!r}: not valid UTF-8 text")
+    for i, arg in enumerate(args, start=1):
+        if not _is_text(arg):
+            raise fail(f"script argument {i} ({_printable(arg)}) is not valid UTF-8 text")
 
 
 def _text(data: bytes, where: str) -> str:

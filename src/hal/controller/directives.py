@@ -27,7 +27,7 @@ from hal.controller.option_values import (
 )
 from hal.controller.placement_options import placement_options
 from hal.controller.request_env import export_env, gpu_env, request_env
-from hal.executors.api import env_problem, script_problem
+from hal.executors.api import args_problem, env_problem, script_problem
 from hal.model.job import Sharing
 
 MAX_SCRIPT_BYTES = 4 * 1024 * 1024  # Slurm's default max_script_size
@@ -311,6 +311,7 @@ def build_request(
     if unknown:  # the API's options: a misspelt one ("tim") was ignored, as the CLI never would
         raise DirectiveError(f"unknown option --{unknown[0]}")
     options = parse_script_options(script)
+    memory_options(options, overrides)
     options.update(overrides)
     nodes = int_option(options, "nodes", None)
     listed = _nodelist(options, nodes)
@@ -373,10 +374,24 @@ def build_request(
         + (WHOLE_MEMORY if mem_node == 0 and exclusive is not True else []),
         **placement_options(options),
     )
-    problem = env_problem(req.env)  # it was accepted, stored with every array task, and failed at launch (E2BIG)
+    problem = env_problem(req.env) or args_problem(req.args, req.env)  # accepted, then failed at launch (E2BIG)
+    paths = {"working directory": req.workdir, "--output": req.output, "--error": req.error}
+    problem = problem or next((f"{what} contains a NUL byte" for what, p in paths.items() if "\x00" in p), None)
     if problem is not None:
         raise DirectiveError(problem)
     return req
+
+
+MEMORY = ("mem", "mem-per-cpu", "mem-per-gpu")
+
+
+def memory_options(script: dict[str, str], given: dict[str, str]) -> None:
+    """sbatch: --mem and --mem-per-cpu both given (options, or the script's lines) are refused (--mem-per-cpu
+    won, silently); one given on the command line replaces the script's."""
+    if any(len([k for k in MEMORY if k in where]) > 1 for where in (given, script)):
+        raise DirectiveError("--mem, --mem-per-cpu, and --mem-per-gpu are mutually exclusive")
+    for key in MEMORY if any(k in given for k in MEMORY) else ():
+        script.pop(key, None)
 
 
 def wrap_script(command: str) -> str:

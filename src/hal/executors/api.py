@@ -114,13 +114,38 @@ MAX_ENV_BYTES = 1024 * 1024  # half of the usual ARG_MAX, the rest for the scrip
 
 
 def env_problem(env: dict[str, str]) -> str | None:
-    """Why a job's environment could never start a process (execve's E2BIG), or None."""
+    """Why a job's environment could never start a process (execve's E2BIG, a name with '=' or a NUL byte, a
+    value with a NUL byte), or None."""
     for name, value in env.items():
+        if not name or "=" in name or "\x00" in name:
+            return f"environment variable name {name[:40]!r} is invalid (empty, or with '=' or a NUL byte)"
+        if "\x00" in value:
+            return f"environment variable {name[:40]} contains a NUL byte"
         if len(name.encode()) + len(value.encode()) + 1 > MAX_ENV_VALUE:
             return f"environment variable {name[:40]} is {len(value.encode()):,} bytes; a process takes at most 128 KiB"
     total = sum(len(k.encode()) + len(v.encode()) + 2 for k, v in env.items())
     if total > MAX_ENV_BYTES:
         return f"the environment is {total:,} bytes; a job's is limited to {MAX_ENV_BYTES:,} (--export fewer)"
+    return None
+
+
+MAX_ARG_BYTES = 2 * 1024 * 1024 - 64 * 1024  # ARG_MAX (2 MiB, an 8 MiB stack's quarter) less room for HAL's own
+
+
+def args_problem(args: list[str], env: dict[str, str]) -> str | None:
+    """Why a job's script arguments could never be exec'd (a NUL byte, one over 128 KiB, arguments and
+    environment together over ARG_MAX), or None. Each string costs its bytes, its NUL and its pointer."""
+    for i, arg in enumerate(args, start=1):
+        if "\x00" in arg:
+            return f"script argument {i} contains a NUL byte"
+        if len(arg.encode()) + 1 > MAX_ENV_VALUE:
+            return f"script argument {i} is {len(arg.encode()):,} bytes; a process takes at most 128 KiB"
+    total = sum(len(a.encode()) + 9 for a in args) + sum(len(k.encode()) + len(v.encode()) + 10 for k, v in env.items())
+    if total > MAX_ARG_BYTES:
+        return (
+            f"the script's arguments and environment are {total:,} bytes; a process takes at most {MAX_ARG_BYTES:,} "
+            "(fewer or shorter arguments, or --export fewer variables)"
+        )
     return None
 
 

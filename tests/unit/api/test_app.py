@@ -139,7 +139,7 @@ def test_unknown_fields_are_refused_and_cancels_come_in_bulk(api: tuple[TestClie
         for _ in range(3)
     ]
     got = client.post("/v1/jobs/cancel", json={"jobs": [*ids, "99999"]}, headers=auth).json()
-    assert got == {"cancelled": {**{i: [int(i)] for i in ids}, "99999": []}, "failed": {}}
+    assert got == {"cancelled": {i: [int(i)] for i in ids}, "failed": {"99999": "no job 99999"}}  # not 'ended'
     admins = client.post(
         "/v1/jobs", json={"wrap": "true", "options": {"hold": True}}, headers={"Authorization": f"Bearer {_admin}"}
     )
