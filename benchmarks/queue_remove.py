@@ -15,14 +15,9 @@ Usage: python benchmarks/queue_remove.py [--sizes 1000,5000,20000] [--ks 1,10,10
 from __future__ import annotations
 
 import argparse
-import filecmp
-import os
 import random
-import resource
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Collection
 from pathlib import Path
@@ -92,35 +87,6 @@ def micro(sizes: list[int], ks: list[int], calls: int, repeat: int) -> None:
                 print(f"| {order.name} | {n:,} | {k} | {o:,.1f} | {m:,.1f} | {o / m:,.1f}x |", flush=True)
 
 
-def simulate(trace: str, order: str, src: str, out: Path) -> tuple[float, float]:
-    """Wall and CPU seconds of one ``hal simulate`` process (CPU: what the shared machine's load moves least)."""
-    env = {**os.environ, "PYTHONPATH": src}
-    cmd = [sys.executable, "-m", "hal", "simulate", trace, "--order", order, "--csv-out", str(out)]
-    before, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
-    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wall, after = time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-
-
-def macro(trace: str, order: str, old_src: str, new_src: str, repeat: int) -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="hal-queue-remove-"))
-    old, new = [], []
-    for i in range(repeat):  # alternately, so both see the same load
-        old.append(simulate(trace, order, old_src, tmp / f"old{i}.csv"))
-        new.append(simulate(trace, order, new_src, tmp / f"new{i}.csv"))
-    runs = [tmp / f"{w}{i}.csv" for w in ("old", "new") for i in range(repeat)]
-    same = all(filecmp.cmp(runs[0], r, shallow=False) for r in runs)
-    ow, nw = statistics.median(t[0] for t in old), statistics.median(t[0] for t in new)
-    oc, nc = statistics.median(t[1] for t in old), statistics.median(t[1] for t in new)
-    print("| trace | order | wall s, old / new | CPU s, old / new | CPU old / new | per-job CSV identical | load |")
-    print("|---|---|---|---|---:|---|---:|")
-    load, verdict = os.getloadavg()[0], "yes" if same else "NO"
-    row = f"| {Path(trace).name} | {order} | {ow:.1f} / {nw:.1f} | {oc:.1f} / {nc:.1f} | {oc / nc:.2f}x | {verdict}"
-    print(f"{row} | {load:.1f} |")
-    for name, ts in (("old", old), ("new", new)):
-        print(f"{name} runs (wall/CPU s): " + ", ".join(f"{w:.1f}/{c:.1f}" for w, c in ts))
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="1000,5000,20000")
@@ -135,7 +101,9 @@ def main() -> None:
     if a.simulate:
         if not a.old_src:
             ap.error("--simulate needs --old-src (a copy of src/ from before the change)")
-        macro(a.simulate, a.order, a.old_src, a.new_src, a.repeat)
+        from queue_order import macro  # old and new `hal simulate` alternately, same schedule checked
+
+        macro(a.simulate, a.order, [], a.old_src, a.new_src, a.repeat)
     else:
         micro([int(s) for s in a.sizes.split(",")], [int(k) for k in a.ks.split(",")], a.calls, a.repeat)
 

@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx
 
+from hal.utf8 import is_text
+
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "PREEMPTED", "OUT_OF_MEMORY"}
 
 
@@ -24,19 +26,11 @@ SUBMIT_RETRY = 120.0  # s a submission whose answer was lost is retried (same id
 RESTART_WAIT = 600.0  # s a waiter keeps trying to reach a controller that went away (a restart, an upgrade)
 
 
-def _is_text(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def _check_json_text(data: Any, where: str = "") -> None:
     """A ValueError naming the first string that is not UTF-8 (undecodable bytes, lone surrogates): httpx's JSON
     encoder failed on it with a UnicodeEncodeError traceback."""
     if isinstance(data, str):
-        if not _is_text(data):
+        if not is_text(data):
             shown = data.encode("utf-8", "backslashreplace").decode("utf-8")
             raise ValueError(f"{where or 'a value'} is not valid UTF-8 text: {shown[:80]}")
     elif isinstance(data, dict):
@@ -153,7 +147,7 @@ class Client:
             "args": list(args or []),
         }
         folder = str(body["workdir"])
-        if not _is_text(folder):  # the server runs the job there through an alias (api/text_checks.raw_workdir)
+        if not is_text(folder):  # the server runs the job there through an alias (api/text_checks.raw_workdir)
             body["workdir_bytes"] = base64.b64encode(os.fsencode(folder)).decode("ascii")
             body["workdir"] = os.fsencode(folder).decode("utf-8", "replace")
         _check_json_text(body)

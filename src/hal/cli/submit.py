@@ -16,6 +16,7 @@ from typer.core import TyperCommand
 
 from hal.cli.common import err, fail, out
 from hal.cli.live import JsonOpt, client, emit_json, stamp
+from hal.utf8 import is_text
 
 Opt = typer.Option
 CONTEXT = {"allow_interspersed_args": False}  # sbatch: what follows the script is the script's, options too
@@ -215,7 +216,7 @@ def submit(
             options.setdefault(key, value)
     if script is not None and job_name is None and not _names_itself(text):
         options["job-name"] = _printable(script.name)  # sbatch's default: the script's file name
-    if not _is_text(str(options.get("chdir", ""))):
+    if not is_text(str(options.get("chdir", ""))):
         del options["chdir"]  # the working directory goes as its raw bytes (Client.submit)
     _check_text(wrap, options, script_args or [])
     with client() as c:
@@ -288,7 +289,7 @@ def job_environment(environ: Mapping[str, str]) -> dict[str, str]:
     job's records are JSON text, and the job's own shell sets PWD (the working directory goes as raw bytes)."""
     env: dict[str, str] = {}
     for key, value in environ.items():
-        if _is_text(key) and _is_text(value):
+        if is_text(key) and is_text(value):
             env[key] = value
         elif key != "PWD":
             err.print(
@@ -301,15 +302,6 @@ def job_environment(environ: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
-def _is_text(text: str) -> bool:
-    """Whether ``text`` is UTF-8 (not bytes of another encoding, which Python holds as lone surrogates)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def _printable(text: str) -> str:
     """``text`` with its undecodable bytes as \\xNN, for messages and a default job name."""
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
@@ -318,12 +310,12 @@ def _printable(text: str) -> str:
 def _check_text(wrap: str | None, options: Mapping[str, object], args: list[str]) -> None:
     """One line, not a traceback, for a non-UTF-8 option value, --wrap command or script argument."""
     for key, value in options.items():
-        if isinstance(value, str) and not _is_text(value):
+        if isinstance(value, str) and not is_text(value):
             raise fail(f"--{key}={_printable(value)}: not valid UTF-8 text; HAL keeps it as text (use UTF-8)")
-    if wrap is not None and not _is_text(wrap):
+    if wrap is not None and not is_text(wrap):
         raise fail(f"--wrap {_printable(wrap)!r}: not valid UTF-8 text")
     for i, arg in enumerate(args, start=1):
-        if not _is_text(arg):
+        if not is_text(arg):
             raise fail(f"script argument {i} ({_printable(arg)}) is not valid UTF-8 text")
 
 

@@ -25,12 +25,12 @@ SwitchName=top Switches=s[0-3]
 
 
 @contextmanager
-def controller(tmp: Path, conf: str) -> Iterator[Any]:
-    """The controller of a server on node[01-16] (2 CPUs each) with ``conf`` as its topology.conf."""
+def controller(tmp: Path, conf: str, names: str = "node[01-16]") -> Iterator[Any]:
+    """The controller of a server on ``names`` (2 CPUs each) with ``conf`` as its topology.conf."""
     (tmp / "topology.conf").write_text(conf)
     cluster = tmp / "c.toml"
     cluster.write_text(
-        'name = "t"\n[[nodes]]\nnames = "node[01-16]"\ncpus = 2\nmem = "1G"\n[topology]\nslurm_conf = "topology.conf"\n'
+        f'name = "t"\n[[nodes]]\nnames = "{names}"\ncpus = 2\nmem = "1G"\n[topology]\nslurm_conf = "topology.conf"\n'
     )
     ctl, _app, store, executor = build(ServerOptions(home=tmp / "home", executor="dev", cluster=cluster))
     try:

@@ -6,15 +6,11 @@ node count calls for, and waits for one)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from hal.api.server import ServerOptions, build
-from hal.controller.directives import build_request
 from hal.engine.plugins.leaf_reserve import placement_book
 from hal.engine.profile import Profile
 from hal.engine.request import request_of
@@ -22,6 +18,7 @@ from hal.model.cluster import Cluster, NodeTable
 from hal.model.job import JobSpec
 from hal.model.resources import Resources
 from hal.topology_conf import TopologyConfError, parse_topology_conf
+from tests.unit.controller.topokit import controller, submit
 
 FOUR = "".join(f"BlockName=blk{i + 1} Nodes=b[{2 * i + 1:02d}-{2 * i + 2:02d}]\n" for i in range(4))
 
@@ -102,22 +99,12 @@ def test_three_blocks_a_pair_is_the_first_two_and_the_third_is_alone() -> None:
     assert got is not None and sorted(got.nodes.tolist()) == [1, 2, 3, 4, 5]
 
 
-@contextmanager
-def _controller(tmp: Path, conf: str) -> Iterator[Any]:
-    (tmp / "topology.conf").write_text(conf)
-    cluster = tmp / "c.toml"
-    cluster.write_text('name = "b"\n[[nodes]]\nnames = "b[01-08]"\ncpus = 2\n[topology]\nslurm_conf = "topology.conf"')
-    ctl, _app, store, executor = build(ServerOptions(home=tmp / "home", executor="dev", cluster=cluster))
-    try:
-        yield ctl
-    finally:
-        executor.shutdown()
-        store.close()
+def _controller(tmp: Path, conf: str) -> Any:
+    return controller(tmp, conf, names="b[01-08]")
 
 
 def _submit(ctl: Any, tmp: Path, **options: str) -> int:
-    opts = {"time": "1:00", **{k.replace("_", "-"): v for k, v in options.items()}}
-    return int(ctl.submit(build_request("#!/bin/sh\ntrue\n", opts, {}, str(tmp), 0), "root").job_ids[0])
+    return submit(ctl, tmp, time="1:00", **options)
 
 
 def test_the_qa_job_waits_for_an_aligned_pair_with_reason_topology(tmp_path: Path) -> None:
