@@ -16,22 +16,13 @@ from typer.core import TyperCommand
 
 from hal.cli.common import err, fail, out
 from hal.cli.live import JsonOpt, client, emit_json, stamp
+from hal.sbatch_ignored import IGNORED_FLAGS, IGNORED_SHORT, IGNORED_VALUED
 from hal.utf8 import is_text
 
 Opt = typer.Option
 CONTEXT = {"allow_interspersed_args": False}  # sbatch: what follows the script is the script's, options too
 
 
-# sbatch options HAL accepts without acting on them (hints, binding, accounting), as in #SBATCH lines: the server
-# names them in a note. The same tables as hal.controller.directives' IGNORED_* (a test keeps them equal; the
-# client does not import the controller), less --parsable, which the command line acts on.
-IGNORED_VALUED = frozenset({
-    "hint", "cpu-bind", "distribution", "threads-per-core", "ntasks-per-core", "cores-per-socket", "sockets-per-node",
-    "gres-flags", "tmp", "time-min", "acctg-freq", "wckey", "propagate", "gpu-bind", "mem-bind", "profile",
-    "network", "export-file", "reservation", "licenses", "priority", "clusters", "container",
-})  # fmt: skip
-IGNORED_FLAGS = frozenset({"oversubscribe", "no-kill", "get-user-env", "verbose", "quiet", "overcommit", "contiguous"})
-IGNORED_SHORT = {"s": "oversubscribe", "k": "no-kill", "v": "verbose", "Q": "quiet", "O": "overcommit", "M": "clusters"}
 IGNORED = "--ignored-option"  # hidden, repeated: NAME or NAME=VALUE
 
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from hal import sbatch_ignored
 from hal.controller.option_values import (
     MAX_COUNT,
     WHOLE_MEMORY,
@@ -49,13 +50,9 @@ VALUED |= {"signal", "kill-on-invalid-dep"}
 FLAGS = {"requeue", "no-requeue", "exclusive", "hold"}
 # Options of Slurm scripts that HAL accepts without acting on them (hints, accounting, binding): a script carrying
 # one was refused whole. Each is named in a note at submission.
-IGNORED_VALUED = {
-    "hint", "cpu-bind", "distribution", "threads-per-core", "ntasks-per-core", "cores-per-socket", "sockets-per-node",
-    "gres-flags", "tmp", "time-min", "acctg-freq", "wckey", "propagate", "gpu-bind", "mem-bind", "profile",
-    "network", "export-file", "reservation", "licenses", "priority", "clusters", "container",
-}  # fmt: skip
-IGNORED_FLAGS = {"oversubscribe", "no-kill", "get-user-env", "verbose", "quiet", "parsable", "overcommit", "contiguous"}
-SHORT |= {"s": "oversubscribe", "k": "no-kill", "v": "verbose", "Q": "quiet", "O": "overcommit", "M": "clusters"}
+IGNORED_VALUED = set(sbatch_ignored.IGNORED_VALUED)
+IGNORED_FLAGS = set(sbatch_ignored.IGNORED_FLAGS) | {"parsable"}  # a script's --parsable changes nothing either
+SHORT |= sbatch_ignored.IGNORED_SHORT
 VALUED |= IGNORED_VALUED
 FLAGS |= IGNORED_FLAGS | {"test-only"}
 

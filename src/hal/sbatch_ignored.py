@@ -1,0 +1,14 @@
+"""sbatch options HAL accepts without acting on them (hints, binding, accounting): `#SBATCH` lines and the
+command line both take them and the submitter is told in a note. One table for the controller's directive
+parser and for `hal submit`, which does not import the controller."""
+
+from __future__ import annotations
+
+IGNORED_VALUED = frozenset({
+    "hint", "cpu-bind", "distribution", "threads-per-core", "ntasks-per-core", "cores-per-socket", "sockets-per-node",
+    "gres-flags", "tmp", "time-min", "acctg-freq", "wckey", "propagate", "gpu-bind", "mem-bind", "profile",
+    "network", "export-file", "reservation", "licenses", "priority", "clusters", "container",
+})  # fmt: skip
+# --parsable is not here: the command line acts on it (the script path ignores it, see directives)
+IGNORED_FLAGS = frozenset({"oversubscribe", "no-kill", "get-user-env", "verbose", "quiet", "overcommit", "contiguous"})
+IGNORED_SHORT = {"s": "oversubscribe", "k": "no-kill", "v": "verbose", "Q": "quiet", "O": "overcommit", "M": "clusters"}
