@@ -28,7 +28,8 @@ def test_queue_start_with_thousands_pending_answers_within_seconds(tmp_path: Pat
     assert live.proc is not None
     try:
         with live.client() as sdk:
-            sdk.submit(wrap="sleep 600", options={"nodes": "4", "time": "20:00"})  # holds the whole cluster
+            # holds the whole cluster while the test runs (a stopped server leaves its jobs running: not for long)
+            sdk.submit(wrap="sleep 180", options={"nodes": "4", "time": "20:00"})
             args = ["submit", "--parsable", "--array", f"0-{TASKS - 1}", "--begin", "now+3600", "--wrap", "true"]
             big = live.cli(*args, check=True).stdout.strip()
             t0 = time.monotonic()
