@@ -62,7 +62,18 @@ def test_drained_nodes_take_no_new_jobs_until_resumed(tmp_path: Path) -> None:
         for args, said in [(["drain", "vn001"], "give a reason"), (["drain", "vn009", "--reason", "x"], "no such")]:
             done = live.cli(*args)
             assert done.returncode != 0 and said in " ".join(done.stderr.split()), done.stderr
-        live.cli("resume", "vn[000-002]", check=True)
+        live.cli("update", "NodeName=vn[000-002]", "State=RESUME", check=True)  # scontrol's spelling of resume
+        live.cli("update", "nodename=vn002", "State=DRAIN", "Reason=psu swap", check=True)
+        assert _nodes(live)["vn002"]["state"] == "drain" and _nodes(live)["vn002"]["reason"] == "psu swap"
+        for args, said in [
+            (["State=DRAIN"], "give a reason"),
+            (["State=DOWN", "Reason=x"], "State=DRAIN (running jobs finish)"),
+            (["Weight=5"], "State (DRAIN, RESUME, UNDRAIN) and Reason only"),
+        ]:
+            done = live.cli("update", "NodeName=vn002", *args)
+            assert done.returncode != 0 and said in " ".join(done.stderr.split()), done.stderr
+        assert live.cli("update", "NodeName=vn002", "State=UNDRAIN", "--json", check=True).stdout.strip()
+        assert _nodes(live)["vn002"]["state"] == "idle"
         again = live.cli("resume", "vn003")
         assert again.returncode != 0 and "not drained: vn003" in again.stderr
         assert live.cli("wait", pinned, "--timeout", "60").returncode == 0

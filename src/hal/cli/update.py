@@ -1,4 +1,5 @@
-"""`hal update`: Slurm's `scontrol update job`, for a job's request after submission."""
+"""`hal update`: Slurm's `scontrol update job`, for a job's request after submission, and `scontrol update
+NodeName=... State=DRAIN|RESUME` for nodes (what `hal drain`/`hal resume` do), so an admin's habit works."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from hal.cli.common import err, out
+from hal.cli.common import err, fail, out
 from hal.cli.live import JsonOpt, client, emit_json
 from hal.client import HalError
 
@@ -15,14 +16,20 @@ HELP = """Change a job after submission (scontrol update job): `hal update 12 Ti
 While it is pending (it keeps its id and its place in the queue): TimeLimit (a time, or +/- a change),
 JobName, Comment, Requeue, Partition, QOS, Account, Nice, StartTime, Dependency, NumNodes, NumTasks,
 Features, ReqNodeList, ExcNodeList, ArrayTaskThrottle (12, the whole array). Once it runs: TimeLimit,
-JobName, Comment, Requeue. Only an administrator raises a time limit or sets a negative Nice."""
+JobName, Comment, Requeue. Only an administrator raises a time limit or sets a negative Nice.
+
+Nodes (administrators): `hal update NodeName=vn[001-002] State=DRAIN Reason="fans"` (as hal drain) and
+`State=RESUME` or `State=UNDRAIN` (as hal resume)."""
 
 
 def update(
     words: Annotated[list[str], typer.Argument(help="JOBID (or JobId=JOBID), then FIELD=VALUE pairs")],
     json_out: bool = JsonOpt,
 ) -> None:
-    job, fields = _parse(words)
+    kind, job, fields = _parse(words)
+    if kind == "node":
+        _update_nodes(job, fields, json_out)
+        return
     refs = list(dict.fromkeys(r.strip() for r in job.split(",") if r.strip()))  # 12,13: each once, as scontrol
     done: dict[str, list[int]] = {}
     failed: dict[str, str] = {}
@@ -46,24 +53,54 @@ def update(
 
 
 update.__doc__ = HELP
+NODE_STATES = {"drain": "drain", "resume": "resume", "undrain": "resume"}
 
 
-def _parse(words: list[str]) -> tuple[str, dict[str, str]]:
-    """``12 TimeLimit=30`` or scontrol's ``JobId=12 TimeLimit=30`` (any order, any case for JobId)."""
-    job = ""
+def _update_nodes(nodes: str, fields: dict[str, str], json_out: bool) -> None:
+    """scontrol update NodeName=LIST State=DRAIN Reason=WHY | State=RESUME|UNDRAIN."""
+    given = {k.lower(): v for k, v in fields.items()}
+    state = given.pop("state", None)
+    reason = given.pop("reason", None)
+    if given:
+        names = ", ".join(k for k in fields if k.lower() in given)
+        raise fail(f"{names}: HAL updates a node's State (DRAIN, RESUME, UNDRAIN) and Reason only")
+    if state is None:
+        raise fail("give State=DRAIN Reason=WHY or State=RESUME for NodeName=...")
+    action = NODE_STATES.get(state.lower())
+    if action is None:
+        raise fail(
+            f"State={state}: HAL takes nodes out of service with State=DRAIN (running jobs finish) and back with"
+            " State=RESUME or UNDRAIN"
+        )
+    if action == "resume" and reason:
+        raise fail("Reason= goes with State=DRAIN; State=RESUME clears the node's reason")
+    with client() as c:
+        done = c.drain(nodes, reason or "") if action == "drain" else c.resume(nodes)
+    if json_out:
+        emit_json({"drained" if action == "drain" else "resumed": done})
+    else:
+        out.print(f"{'drained' if action == 'drain' else 'resumed'} {', '.join(done)}", highlight=False)
+
+
+def _parse(words: list[str]) -> tuple[str, str, dict[str, str]]:
+    """``12 TimeLimit=30`` or scontrol's ``JobId=12 TimeLimit=30`` (any order, any case for JobId): ("job",
+    "12", fields); ``NodeName=vn[1-2] State=DRAIN``: ("node", "vn[1-2]", fields)."""
+    kind, job = "job", ""
     fields: dict[str, str] = {}
     for word in words:
         key, eq, value = word.partition("=")
         if not eq and not job:
             job = word
-        elif eq and key.lower() in ("jobid", "job"):
+        elif eq and key.lower() in ("jobid", "job") and kind == "job":
             job = value
+        elif eq and key.lower() in ("nodename", "node") and not job:
+            kind, job = "node", value
         elif eq and key:
             fields[key] = value
         else:
             raise typer.BadParameter(f"{word!r}: give JOBID, then FIELD=VALUE pairs (e.g. TimeLimit=1:00)")
     if not job:
-        raise typer.BadParameter("which job? give JOBID or JobId=JOBID first")
+        raise typer.BadParameter("which job? give JOBID or JobId=JOBID first (or NodeName=NODES for nodes)")
     if not fields:
         raise typer.BadParameter("nothing to update: give FIELD=VALUE pairs, e.g. TimeLimit=1:00")
-    return job, fields
+    return kind, job, fields
