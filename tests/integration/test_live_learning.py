@@ -133,6 +133,10 @@ def test_server_plans_on_gbm_learned_from_its_own_history(tmp_path: Path) -> Non
             sdk.cancel(second)
             sdk.cancel(first)
             sdk.wait(first, timeout=30)
+        # sacct's default window: today's jobs (the 600 ended 1.5-2.3 days ago), all time with -S, -s or -j
+        ids = lambda *a: live.cli("history", "-n", "-P", "-o", "JobID", *a, check=True).stdout.split()  # noqa: E731
+        assert set(ids()) == {str(first), str(second)}
+        assert len(ids("-S", "now-3days")) == 602 and len(ids("-s", "CD")) == 600 and ids("-j", "7") == ["7"]
     finally:
         live.stop()
     log = live.log.read_text()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -45,7 +46,12 @@ def history(
     fmt: Annotated[str, typer.Option("--format", "-o", help=f"columns, e.g. {DEFAULT},Elapsed,MaxRSS")] = DEFAULT,
     user: Annotated[str | None, typer.Option("--user", "-u")] = None,
     all_users: Annotated[bool, typer.Option("--allusers", "-a", help="every user's jobs (admins)")] = False,
-    starttime: Annotated[str | None, typer.Option("--starttime", "-S", help="jobs ended since (ISO or now-2h)")] = None,
+    starttime: Annotated[
+        str | None,
+        typer.Option(
+            "--starttime", "-S", help="jobs ended since (ISO, HH:MM or now-2h); default 00:00 today, all with -j/-s"
+        ),
+    ] = None,
     endtime: Annotated[str | None, typer.Option("--endtime", "-E", help="jobs submitted until")] = None,
     state: Annotated[str | None, typer.Option("--state", "-s", help="e.g. COMPLETED,FAILED")] = None,
     jobs: Annotated[str | None, typer.Option("--jobs", "-j", help="comma-separated job ids")] = None,
@@ -67,7 +73,8 @@ def history(
         typer.Option(help="write the ended jobs as an SWF trace (for hal simulate/tune/predict-eval) to this file"),
     ] = None,
 ) -> None:
-    """Accounting records of your jobs (every state unless --state), oldest first."""
+    """Accounting records of your jobs (every state unless --state), oldest first: those still pending or
+    running and those ended since midnight, as sacct lists them (-S for earlier, -s/-j for all time)."""
     if brief:
         if fmt != DEFAULT:
             raise fail("--brief and --format both choose the columns; give one")
@@ -102,6 +109,8 @@ def history(
                 recs.extend(rec.get("tasks") or [rec])
         else:
             since, until = parse_when(starttime), parse_when(endtime)
+            if starttime is None and keep is None:  # sacct: since midnight, unless -s (or -j) asks for more
+                since = midnight()
             detail = any(col.split("%")[0].lower() == "comment" for col in cols)  # kept with the request, not a column
             state = None if duplicates else state  # an attempt's state is not its job's: filtered below, by row
             filters = {"since": since, "until": until, "detail": detail, "duplicates": duplicates or None}
@@ -130,6 +139,11 @@ def history(
     for j in recs:
         table.add_row(*(FIELDS[col.split("%")[0].lower()](j) for col in cols))
     out.print(table)
+
+
+def midnight() -> float:
+    """00:00 of the current day on this machine's clock: sacct's default start without -S, -s or -j."""
+    return datetime.combine(date.today(), datetime.min.time()).timestamp()
 
 
 def _title(col: str) -> str:
