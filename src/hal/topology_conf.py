@@ -183,17 +183,20 @@ def _blocks(
     kept += [size for size in sizes if size // sizes[0] >= blocks][:1]  # the first group of every block
     alone = _outside(node_names, owner, set(index), warn, "block")
     upper = list(reversed(kept[1:]))
-    levels = (*(f"block{size}" for size in upper), "block")
+    # A job larger than the largest group spans the whole block topology (eval_nodes_block: no block level fits,
+    # so every base block is one block); when that group does not already hold every block, a level above it.
+    whole = ("blocks",) if kept[-1] // kept[0] < blocks else ()
+    levels = (*whole, *(f"block{size}" for size in upper), "block")
     paths = tuple(
         (alone[n],) * len(levels)
         if n in alone
-        else (*(f"bs{size}-{index[owner[n]] // (size // kept[0])}" for size in upper), owner[n])
+        else (*whole, *(f"bs{size}-{index[owner[n]] // (size // kept[0])}" for size in upper), owner[n])
         for n in node_names
     )
-    # a job stays inside one group of the largest size (one block alone: it and the nodes outside are apart)
-    connected = len(kept) < 2 and not alone
+    # the nodes in no block are each apart: no job spans them and a block
     outside = frozenset(i for i, n in enumerate(node_names) if n in alone)
-    return Topology(levels, paths, connected, outside, block_nodes=(*upper, kept[0]))
+    sizes_top_first = (*((len(owner),) if whole else ()), *upper, kept[0])
+    return Topology(levels, paths, not alone, outside, block_nodes=sizes_top_first)
 
 
 def _left_out(entries: list[tuple[int, dict[str, str]]], kind: str, used: set[str], what: str, warn: Warn) -> None:

@@ -64,8 +64,8 @@ class NodeBook:
         self.now = 0.0  # set by the scheduler before each cycle; only time-relaxed selector constraints read it
         self._masks: dict[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]], npt.NDArray[np.bool_]] = {}
         self.reserver: HeadReserver | None = None  # optional EASY variant (e.g. a leaf-aware reservation)
-        # Without a selector: the domains no job may span (separate switch fabrics, the largest BlockSizes
-        # groups), one id per node; first and best fit place a job inside one of them (None: no such limit).
+        # Without a selector: the domains no job may span (separate switch fabrics, the nodes in no block),
+        # one id per node; first and best fit place a job inside one of them (None: no such limit).
         self.fabrics: npt.NDArray[np.intp] | None = None
         self.down: npt.NDArray[np.bool_] | None = None  # drained nodes: no new placement (None: none)
         self._drain_memo: dict[tuple[object, ...], bool] = {}  # shape -> only drained nodes keep it from ever fitting

@@ -37,14 +37,16 @@ def _blocks(count: int, size: int = 2) -> tuple[str, list[str]]:
         (3, ("block8", "block4", "block")),  # not a power of two: the 4-block group holds all three
         (4, ("block8", "block4", "block")),  # the 4-block group holds every block: 8 and 16 are left out
         (5, ("block16", "block8", "block4", "block")),
-        (20, ("block32", "block16", "block8", "block4", "block")),  # at most 16 blocks, as Slurm's default
+        # at most 16 blocks, as Slurm's default; a job larger than 16 blocks spans them all ("blocks": 40 nodes)
+        (20, ("blocks", "block32", "block16", "block8", "block4", "block")),
     ],
 )
 def test_the_default_sizes_are_power_of_two_groups_up_to_every_block(count: int, levels: tuple[str, ...]) -> None:
     text, names = _blocks(count)
     topo = parse_topology_conf(text, names)
     assert topo.levels == levels
-    assert topo.block_nodes == tuple(int(level.removeprefix("block") or 2) for level in levels)
+    sizes = {"blocks": 2 * count, "block": 2}
+    assert topo.block_nodes == tuple(sizes.get(level) or int(level.removeprefix("block")) for level in levels)
 
 
 def test_groups_are_aligned_and_a_trailing_group_holds_what_is_left() -> None:

@@ -49,7 +49,8 @@ def test_block_sizes_make_aligned_aggregations() -> None:
     names = [n.name for n in base.nodes]
     text = "".join(f"BlockName=b{i + 1} Nodes={','.join(names[3 * i : 3 * i + 3])}\n" for i in range(4))
     topo = parse_topology_conf(text + "BlockSizes=3,6\n", names)
-    assert topo.levels == ("block6", "block") and topo.paths[4] == ("bs6-0", "b2") and topo.paths[6] == ("bs6-1", "b3")
+    assert topo.levels == ("blocks", "block6", "block")  # "blocks": all of them, for a job larger than 6 nodes
+    assert topo.paths[4] == ("blocks", "bs6-0", "b2") and topo.paths[6] == ("blocks", "bs6-1", "b3")
     table = NodeTable.of(Cluster(base.nodes, base.partitions, topo))
     table.free[[0, 1, 2, 9, 10, 11]] = 0  # b1 and b4 busy: b2 + b3 are free but not an aligned pair
     book = NodeBook(table, selector=TopologySelector(topo))
@@ -58,11 +59,16 @@ def test_block_sizes_make_aligned_aggregations() -> None:
     table.free[[0, 1, 2]] = table.capacity[[0, 1, 2]]  # b1 frees: {b1, b2} is an aligned pair
     got = book.allocate(six)
     assert got is not None and set(got.nodes.tolist()) == set(range(6))
+    # Larger than the largest aggregation: as in Slurm's eval_nodes_block (no block level fits), the whole block
+    # topology is one block; it waits for 12 free nodes, and 3 segments of 3 take any 3 blocks.
     twelve = request_of(JobSpec(2, 0.0, tasks=12, nodes=12, exclusive=True), table.space)
-    assert "within one block6" in (book.impossible(twelve) or "")  # larger than the largest aggregation
-    seg = request_of(JobSpec(3, 0.0, tasks=9, nodes=9, segment=3), table.space)  # 3 segments: one aggregation has 2
-    said = book.impossible(seg) or ""
-    assert "needs 3 segments of 3 nodes, each inside one block; one block6" in said and "holds at most 2" in said
+    assert book.impossible(twelve) is None and book.allocate(twelve) is None  # 6 of the 12 nodes are taken
+    seg = request_of(JobSpec(3, 0.0, tasks=9, nodes=9, segment=3), table.space)
+    assert book.impossible(seg) is None
+    table.free[:] = table.capacity
+    table.free[[3]] = 0  # b2 has 2 free nodes: the segments go to b1, b3 and b4
+    got = book.allocate(seg)
+    assert got is not None and set(got.nodes.tolist()) == {0, 1, 2, 6, 7, 8, 9, 10, 11}
     for sizes in ("3,5", "3,9", "2,6"):  # Slurm: each a power-of-two multiple of the one before
         with pytest.raises(TopologyConfError, match="power-of-two multiple of the one before"):
             parse_topology_conf(text + f"BlockSizes={sizes}\n", names)

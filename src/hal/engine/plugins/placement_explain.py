@@ -77,7 +77,7 @@ def alternatives(
 
 def reason_for(book: NodeBook, req: Request) -> PendingReason | None:
     """``Topology`` when enough resources are free now but not within the job's topology request, or not
-    within one domain a job may span (separate fabrics, the largest BlockSizes aggregation, the aggregation of
+    within one domain a job may span (separate fabrics, the nodes in blocks, the aggregation of
     blocks its node count calls for)."""
     index = getattr(book.select, "index", None)
     bounded = index is not None and (index.span_top < index.top or block_cap(index, req) is not None)

@@ -212,8 +212,8 @@ class TopologySelector:
             block_top[ix.ids[self.seg_level]] = ix.ids[ix.span_top]
             most = int(np.bincount(block_top, weights=per, minlength=ix.counts[ix.span_top]).max())
             where = "the machine" if ix.span_top == ix.top else (
-                f"one {ix.names[ix.span_top]} (the largest domain a job may span: a separate fabric or the largest "
-                "BlockSizes aggregation)"
+                f"one {ix.names[ix.span_top]} (the largest domain a job may span: a separate fabric, or all the "
+                "blocks)"
             )  # fmt: skip
             return (
                 f"--segment={req.segment}: needs {units // req.segment} segments of {req.segment} nodes, "

@@ -31,7 +31,7 @@ def span_refusal(
     ix: TopoIndex, room: npt.NDArray[np.int64], units: int, what: str, names: Sequence[str], cap: int | None = None
 ) -> str | None:
     """A job larger than every domain it may span (separate fabrics, the aggregation of blocks its size calls for,
-    the largest BlockSizes aggregation); when nodes in no switch or block are among those it may use, say they are
+    all the blocks of topology/block); when nodes in no switch or block are among those it may use, say they are
     each apart (`-N2 -w c[07-08]` on two such nodes was told it "needs 2 nodes within one tier1", a level they are
     not in)."""
     level = ix.span_top if cap is None else cap
@@ -39,8 +39,10 @@ def span_refusal(
     if biggest >= units:
         return None
     said = (
-        f"needs {units} {what} within one {ix.names[level]}, the largest domain a job may span (as in Slurm: separate "
-        f"switch fabrics, or the largest BlockSizes aggregation); the largest has {biggest}"
+        f"needs {units} {what} within the blocks of topology.conf, and they hold {biggest}"
+        if ix.names[level] == "blocks" and ix.outside_of == "block"
+        else f"needs {units} {what} within one {ix.names[level]}, the largest domain a job may span (as in Slurm: "
+        f"separate switch fabrics, or all the blocks); the largest has {biggest}"
         if cap is None or cap == ix.span_top
         else f"needs {units} {what} within one {ix.names[level]}, the smallest aggregation of blocks that holds "
         f"{units} nodes (as in Slurm's topology/block); the largest has {biggest}"
