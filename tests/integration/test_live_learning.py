@@ -177,6 +177,31 @@ def test_user_estimates_skip_the_replay(tmp_path: Path) -> None:
     store.close()
 
 
+def test_a_requeued_jobs_earlier_runs_are_relearned_as_the_live_controller_learned_them(tmp_path: Path) -> None:
+    """The live predictor hears every run of a requeued job end; a relearn at start read only each job's row (its
+    latest attempt), so a restart forgot the rest. A failed stage-in (not charged: nothing ran) stays unlearned."""
+    import sqlalchemy as sa
+
+    from hal.controller.store import job_attempts
+
+    db = tmp_path / "hal.db"
+    last = fill_history(db, "ada", 3)  # runs of 100-102 s
+    store = Store(sqlite_url(db))
+    with store.engine.begin() as conn:
+        for start, run, charged in ((last + 10.0, 700.0, True), (last + 900.0, 5.0, False)):
+            conn.execute(
+                sa.insert(job_attempts).values(
+                    job_id=2, restarts=0, state="REQUEUED", cause="", start_time=start, end_time=start + run,
+                    nodelist="", alloc_cpus=8, alloc="", charged=charged,
+                )
+            )  # fmt: skip
+    last2 = open_predictor("last2", None, tmp_path).predictor
+    assert relearn(last2, store) == 4  # three jobs and the one earlier run that ran
+    spec = spec_of(9, whole_machine(), "ada", last + 2000.0, ())
+    assert last2.predict(spec).point == (700.0 + RUN_S + 2) / 2  # job 3 (102 s), then the 700 s run
+    store.close()
+
+
 def test_a_predictor_that_fails_never_leaves_a_job_stuck_or_stops_a_restart(tmp_path: Path) -> None:
     """A fault inside the predictor (before model files were checked for it: a NaN factor) made each submission
     an HTTP 500 that still left the job queued forever, and made every restart fail. Then the job was accepted and

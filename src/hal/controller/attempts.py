@@ -64,3 +64,22 @@ def attempt_row(job: Row, attempt: Row) -> Row:
     row.update({k: attempt[k] for k in SHOWN})
     row["predicted_end"] = None
     return row
+
+
+def ran_attempts(store: Store, since: float) -> list[Row]:
+    """Earlier attempts that ran (fair share charged them) and ended after ``since``, each as a job row, in end
+    order: the live controller's predictor learned every run of a requeued job, so a relearn does too."""
+    q = (
+        sa.select(job_attempts)
+        .where(job_attempts.c.charged.is_(True), job_attempts.c.end_time > since)
+        .order_by(job_attempts.c.end_time, job_attempts.c.id)
+    )
+    with store.engine.connect() as conn:
+        runs = [dict(r) for r in conn.execute(q).mappings()]
+        owners: dict[int, Row] = {}
+        ids = sorted({int(r["job_id"]) for r in runs})
+        for i in range(0, len(ids), CHUNK):
+            for r in conn.execute(sa.select(jobs).where(jobs.c.id.in_(ids[i : i + CHUNK]))).mappings():
+                owners[int(r["id"])] = dict(r)
+    return [attempt_row(owners[int(a["job_id"])], a) for a in runs if int(a["job_id"]) in owners]
+

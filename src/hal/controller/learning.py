@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from hal.controller.attempts import ran_attempts
 from hal.controller.jobs import request_of_row, spec_of
 from hal.controller.store import Row, Store
 from hal.engine.api import RuntimePredictor
@@ -117,14 +118,18 @@ def caught_up(predictor: RuntimePredictor) -> str:
 
 
 def relearn(predictor: RuntimePredictor, store: Store) -> int:
-    """Replay the accounting records the predictor has not learned from; returns how many jobs ended."""
+    """Replay the accounting records the predictor has not learned from (every attempt that ran, a requeued
+    job's earlier ones too); returns how many runs ended."""
     if not isinstance(predictor, GbmPredictor | LastTwo):  # user estimates learn nothing: skip the read
         return 0
     since = predictor.learned_until if isinstance(predictor, GbmPredictor) else 0.0
     rows = store.ran_rows(since)
+    runs = ran_attempts(store, since)  # a requeued job's earlier runs, as the live controller learned them
     events: list[tuple[float, int, int, Row]] = []
-    for r in rows:
-        if r["submit_time"] > since:  # submitted before ``since``: the loaded history counted it already
+    submitted: set[int] = set()
+    for r in [*runs, *rows]:
+        if r["submit_time"] > since and r["id"] not in submitted:  # before ``since``: the loaded history has it
+            submitted.add(r["id"])
             events.append((r["submit_time"], 0, r["id"], r))
         events.append((r["end_time"], 1, r["id"], r))
     events.sort(key=lambda e: e[:3])
@@ -137,7 +142,7 @@ def relearn(predictor: RuntimePredictor, store: Store) -> int:
             predictor.predict(spec)
         else:
             predictor.observe(spec, r["end_time"] - r["start_time"], r["end_time"])
-    return len(rows)
+    return len(rows) + len(runs)
 
 
 def save_predictor(live: LivePredictor) -> Path | None:
