@@ -108,7 +108,7 @@ def test_a_bad_model_file_is_set_aside_and_relearned_on_last2_meanwhile(tmp_path
 
 
 def _relearned(log: str) -> list[int]:
-    return [int(n) for n in re.findall(r"relearned from (\d+) ended jobs", log)]
+    return [int(n) for n in re.findall(r"relearned from (\d+) ended runs", log)]
 
 
 def test_server_plans_on_gbm_learned_from_its_own_history(tmp_path: Path) -> None:

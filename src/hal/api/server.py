@@ -105,7 +105,7 @@ def learner(opts: ServerOptions, home: Path, store: Store) -> LivePredictor:
     count = relearn(live.predictor, store)
     state = caught_up(live.predictor)
     log.info(
-        "runtime predictor %s from %s relearned from %d ended jobs (%s)", opts.predictor, live.source, count, state
+        "runtime predictor %s from %s relearned from %d ended runs (%s)", opts.predictor, live.source, count, state
     )
     return live
 

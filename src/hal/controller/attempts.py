@@ -82,4 +82,3 @@ def ran_attempts(store: Store, since: float) -> list[Row]:
             for r in conn.execute(sa.select(jobs).where(jobs.c.id.in_(ids[i : i + CHUNK]))).mappings():
                 owners[int(r["id"])] = dict(r)
     return [attempt_row(owners[int(a["job_id"])], a) for a in runs if int(a["job_id"]) in owners]
-
