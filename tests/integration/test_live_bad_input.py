@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -130,3 +131,21 @@ def test_history_parsable_with_reason_and_node_count(sdk: Client, server: LiveSe
     bob = server.new_user("bob")  # -a from a user: only their jobs, and said so
     res = server.cli("history", "-a", token=bob, check=True)
     assert "need an admin token; these are only yours" in " ".join(res.stderr.split())
+
+    # Slurm's scopes without -a/--all: an admin sees every user's jobs (squeue; sacct as root), a user their own
+    # (PrivateData=jobs), silently; --me and -u narrow an admin's view.
+    def listed(*args: str, token: str | None = None) -> set[str]:
+        cols = ["-h", "-o", "%i"] if args[0] == "queue" else ["-n", "-o", "JobID"]
+        res = server.cli(*args, *cols, token=token, check=True)
+        assert not res.stderr.strip(), res.stderr
+        return set(res.stdout.split())
+
+    theirs = str(server.client(bob).submit(wrap="true")["job_id"])
+    assert {str(job), theirs} <= listed("history") and theirs not in listed("history", "-u", getpass.getuser())
+    assert listed("history", token=bob) == {theirs}
+    pending = str(sdk.submit(wrap="true", options={"begin": "now+3600"})["job_id"])
+    other = str(server.client(bob).submit(wrap="true", options={"begin": "now+3600"})["job_id"])
+    assert {pending, other} <= listed("queue") and listed("queue", "--me") & {pending, other} == {pending}
+    assert listed("queue", token=bob) == {other}
+    sdk.cancel(pending)
+    server.client(bob).cancel(other)

@@ -45,7 +45,9 @@ BRIEF = "JobID,State,ExitCode"
 def history(
     fmt: Annotated[str, typer.Option("--format", "-o", help=f"columns, e.g. {DEFAULT},Elapsed,MaxRSS")] = DEFAULT,
     user: Annotated[str | None, typer.Option("--user", "-u")] = None,
-    all_users: Annotated[bool, typer.Option("--allusers", "-a", help="every user's jobs (admins)")] = False,
+    all_users: Annotated[
+        bool, typer.Option("--allusers", "-a", help="every user's jobs (an admin's default; users see their own)")
+    ] = False,
     starttime: Annotated[
         str | None,
         typer.Option(
@@ -114,7 +116,8 @@ def history(
             detail = any(col.split("%")[0].lower() == "comment" for col in cols)  # kept with the request, not a column
             state = None if duplicates else state  # an attempt's state is not its job's: filtered below, by row
             filters = {"since": since, "until": until, "detail": detail, "duplicates": duplicates or None}
-            recs = every_job(c, state=state, all_users=all_users, user=user, **filters)
+            everyone = all_users or user is None  # sacct as root: every user's (a user: their own)
+            recs = every_job(c, all_users, state=state, all_users=everyone, user=user, **filters)
     if duplicates:  # sacct -D: each earlier attempt its own row, before the job's latest
         recs = [row for r in recs for row in (*r.pop("attempts", []), r)]
     recs = [
@@ -156,7 +159,7 @@ def export_swf(c: Any, path: Path, state: str | None, all_users: bool, filters: 
     from hal.sim.accounting import to_swf
     from hal.sim.swf import write_swf
 
-    recs = every_job(c, state=state, all_users=all_users, detail=True, **filters)
+    recs = every_job(c, all_users, state=state, all_users=all_users or not filters.get("user"), detail=True, **filters)
     header, records = to_swf(recs, c.nodes())
     write_swf(path, records, header)
     unfinished = len([r for r in recs if r["state"] in ("PENDING", "RUNNING", "STAGE_OUT")])
@@ -168,9 +171,11 @@ def export_swf(c: Any, path: Path, state: str | None, all_users: bool, filters: 
 PAGE = 10_000
 
 
-def every_job(c: Any, **filters: Any) -> list[dict[str, Any]]:
-    """All matching records, page by page: the API answers at most 10,000 at a time (they were cut there)."""
-    if filters.get("all_users") and not c.whoami().get("admin"):  # the API shows a user only their own jobs
+def every_job(c: Any, asked_all: bool = True, **filters: Any) -> list[dict[str, Any]]:
+    """All matching records, page by page: the API answers at most 10,000 at a time (they were cut there).
+    ``all_users`` without ``asked_all``: Slurm's default scope (everyone's for an admin, as squeue and root's
+    sacct show them; a user's own under PrivateData=jobs), so no note for a user who did not ask."""
+    if filters.get("all_users") and asked_all and not c.whoami().get("admin"):  # a user sees only their own jobs
         err.print("[yellow]note:[/] every user's jobs need an admin token; these are only yours")
     recs: list[dict[str, Any]] = []
     after: int | None = None

@@ -80,7 +80,9 @@ def in_queue_order(job: dict[str, Any]) -> tuple[int, float, int]:
 
 def queue(
     user: Annotated[str | None, typer.Option("--user", "-u", help="only this user's jobs (admins)")] = None,
-    all_users: Annotated[bool, typer.Option("--all", help="every user's jobs (admins)")] = False,
+    all_users: Annotated[
+        bool, typer.Option("--all", help="every user's jobs (an admin's default; users see their own)")
+    ] = False,
     state: Annotated[str | None, typer.Option("--states", "-t", help="e.g. PENDING,RUNNING")] = None,
     partition: Annotated[str | None, typer.Option("--partition", "-p")] = None,
     start: Annotated[
@@ -98,7 +100,8 @@ def queue(
     long: Annotated[bool, typer.Option("--long", "-l", help="squeue -l: STATE in full and TIME_LIMIT")] = False,
     json_out: bool = JsonOpt,
 ) -> None:
-    """Jobs that are waiting or running (yours; admins may ask for all), and a summary of the whole queue."""
+    """Jobs that are waiting or running (an admin sees everyone's, as squeue shows them; a user their own, as
+    under PrivateData=jobs; --me: your own), and a summary of the whole queue."""
     if sum(x is not None for x in (fmt, long_fmt)) + long > 1:
         raise fail("give one of -o/--format, -O/--Format and -l/--long")
     fmt = LONG_FORMAT if long else fmt
@@ -124,9 +127,11 @@ def queue(
         since = time.time() - 300.0 if ended else None
         if me:
             user, all_users = c.whoami()["user"], False
+        everyone = all_users or user is None  # squeue: every user's jobs for an admin (a user: their own)
         jobs = every_job(
-            c, state=states, all_users=all_users, user=user, partition=partition, since=since, start=forecast or None
-        )
+            c, all_users, state=states, all_users=everyone, user=user, partition=partition, since=since,
+            start=forecast or None,
+        )  # fmt: skip
         summary = c.summary()
         keys = {k.strip().lstrip("+-") for k in (sort or "").split(",")}
         wants = json_out or "Q" in _codes(fmt or "") or bool(keys & {"p", "Q"})  # %Q, -S p, --json: as sprio's
