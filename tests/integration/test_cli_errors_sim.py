@@ -141,3 +141,20 @@ def test_a_gzip_compressed_trace_simulates_as_the_plain_one(tmp_path: Path) -> N
         assert result.exit_code == 0, said
         summaries.append({k: v for k, v in json.loads(out.read_text()).items() if "wall" not in k and "per_s" not in k})
     assert summaries[0] | {"trace": ""} == summaries[1] | {"trace": ""}
+
+
+def test_predict_eval_says_when_waits_are_unknown_and_leaves_out_repeated_ids(tmp_path: Path) -> None:
+    """QA: a job without a recorded wait was silently taken to end at submit + run (its predictor may hear of it
+    early: Philly records no waits at all), and a repeated job id was scored twice (simulate leaves it out)."""
+    trace = tmp_path / "t.swf"
+    trace.write_text(
+        "; MaxProcs: 1\n"
+        "1 0 -1 1000 1 -1 -1 1 5000 -1 1 1 1 -1 -1 -1 -1 -1\n"
+        "1 5 0 100 1 -1 -1 1 5000 -1 1 1 1 -1 -1 -1 -1 -1\n"
+        "2 10 0 50 1 -1 -1 1 5000 -1 1 1 1 -1 -1 -1 -1 -1\n"
+    )
+    history = trace_history(trace)
+    assert [j.job_id for j in history.jobs] == [1, 2] and history.no_wait == 1 and history.duplicates == 1
+    result, said = run("predict-eval", trace, "--predictor", "last2")
+    assert result.exit_code == 0, said
+    assert "1 job(s) have no recorded wait (field 3)" in said and "1 record(s) repeat an earlier job id" in said

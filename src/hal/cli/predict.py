@@ -53,6 +53,14 @@ def gbm_config(
         mode, alpha = "regress", REGRESS_ALPHA if alpha is None else alpha
     if (mode or "select") == "select" and (objective is not None or alpha is not None):
         raise fail("--objective and --alpha shape the regress mode's loss; select mode scores candidates instead")
+    if objective not in (None, "quantile") and given["--alpha"]:  # gbm-regress's own alpha is its quantile's
+        raise fail(f"--alpha is the quantile of --objective quantile; --objective {objective} has none")
+    if 0 < retrain_every < 100:
+        err.print(
+            f"[yellow]note:[/] --retrain-every {retrain_every} refits the model every {retrain_every} completion(s): "
+            "each refit takes tens of milliseconds, so a whole trace may take hours (the defaults: 10,000 for gbm, "
+            "5,000 for regress)"
+        )
     if (mode or "select") == "regress" and under_penalty != DEFAULT_PENALTY:
         raise fail("--under-penalty scores select mode's candidates; regress mode leans long with --alpha instead")
     try:
@@ -133,8 +141,18 @@ def predict_eval(
     report_problems(list(swf.problems))
     if history.unknown:
         err.print(f"{history.unknown:,} record(s) without a run time or processor count left out (nothing to score)")
+    if history.duplicates:
+        err.print(
+            f"[yellow]note:[/] {history.duplicates:,} record(s) repeat an earlier job id: left out, as hal simulate"
+            " does"
+        )
     if not history.jobs:
         raise fail(f"{trace}: no usable jobs")
+    if history.no_wait:
+        err.print(
+            f"[yellow]note:[/] {history.no_wait:,} job(s) have no recorded wait (field 3): each is taken to end at"
+            " submit + run time, the earliest it can have, so a later prediction may learn of its end before it came"
+        )
     cfg = gbm_config(predictor, mode, objective, alpha, under_penalty, retrain_every)
     unrequested = sum(1 for j in history.jobs if j.time_limit is None)
     if unrequested and predictor == "user":

@@ -206,7 +206,8 @@ def overlap_note(model: Path, learned_until: float, first: float | None) -> str 
     return (
         f"{model} learned from jobs that ended up to t={learned_until:,.0f} s of the trace it was trained on; if "
         "that is this trace, its jobs before then are scored by a model that has seen them (results inflated). "
-        "Use a model trained on an earlier stretch or another trace."
+        "Use a model trained on an earlier stretch of this trace and score the rest (--window); a model from "
+        "another trace also brings that trace's per-user histories, matched by user number."
     )
 
 

@@ -37,6 +37,8 @@ class History:
     jobs: list[JobSpec]
     ends: npt.NDArray[np.float64]
     unknown: int = 0  # records left out: no run time or no processor count, so nothing to score
+    no_wait: int = 0  # jobs without a recorded wait: their end is taken as submit + run, the earliest it can be
+    duplicates: int = 0  # records whose job id an earlier record has: left out, as the simulator leaves them
 
 
 def trace_history(trace: SwfTrace | str | Path) -> History:
@@ -44,12 +46,18 @@ def trace_history(trace: SwfTrace | str | Path) -> History:
     swf = trace if isinstance(trace, SwfTrace) else read_swf(trace)
     jobs: list[JobSpec] = []
     ends: list[float] = []
-    unknown = 0
+    unknown = no_wait = duplicates = 0
+    seen: set[int] = set()
     for rec in sorted(swf.records, key=lambda r: (r.submit, r.job_id)):
         procs = rec.procs if rec.procs > 0 else rec.req_procs
         if rec.run < 0 or procs <= 0:
             unknown += 1
             continue
+        if rec.job_id in seen:  # a predictor keys pending jobs by id: a second one would overwrite the first
+            duplicates += 1
+            continue
+        seen.add(rec.job_id)
+        no_wait += rec.wait < 0
         jobs.append(
             JobSpec(
                 job_id=rec.job_id,
@@ -66,7 +74,7 @@ def trace_history(trace: SwfTrace | str | Path) -> History:
             )
         )
         ends.append(float(rec.submit + max(rec.wait, 0) + rec.run))
-    return History(jobs, np.array(ends, dtype=np.float64), unknown)
+    return History(jobs, np.array(ends, dtype=np.float64), unknown, no_wait, duplicates)
 
 
 @dataclass(frozen=True, slots=True)

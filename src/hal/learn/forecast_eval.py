@@ -20,11 +20,10 @@ import numpy.typing as npt
 from hal.engine.api import RuntimePredictor
 from hal.engine.cycle import Rejected, Scheduler
 from hal.engine.forecast import Forecaster, forward_starts, what_if
-from hal.engine.predict.correct import extend
 from hal.engine.profile import Profile
 from hal.model.job import JobSpec
 from hal.sim.clock import CORRECT, END, SUBMIT, EventQueue
-from hal.sim.simulator import pool_for
+from hal.sim.simulator import corrected_end, pool_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,8 +130,7 @@ class _Replay:
             over = sched.running.get(job.job_id)
             if over is None:
                 return now, kind, i, True
-            rule = sched.profile.correction
-            new_end = max(over.start + extend(now - over.start, job.time_limit, rule), math.nextafter(now, math.inf))
+            new_end = corrected_end(over.start, now, job.requested, sched.profile.correction)  # as the simulator
             sched.extend(job.job_id, new_end)
             if over.start + (job.runtime or 0.0) > new_end:
                 events.push(new_end, CORRECT, i)

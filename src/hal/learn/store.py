@@ -30,6 +30,7 @@ from hal.engine.predict.trees import GbmConfig
 FORMAT = "hal-runtime-model"
 VERSION = 2  # 2: meta.json holds each member's sha256 (a damaged tree text crashed LightGBM natively)
 BOOSTERS = {"select": len(SELECTED), "regress": 1}  # boosters a model of each mode holds
+MAX_LOG_RATIO = 60.0  # |ln(real / predicted)| no run time reaches (1 s against a century is about 22)
 
 
 class ModelFileError(Exception):
@@ -156,6 +157,8 @@ def load_model(path: str | Path, trainer: Trainer | None = None) -> GbmPredictor
         inputs = [[float(v) for v in r] for r in rows.tolist()]
         outputs = [float(v) for v in targets.tolist()]
         errors = [float(v) for v in residuals.tolist() if math.isfinite(v)]
+        if any(abs(v) > MAX_LOG_RATIO for v in errors):  # exp() of it overflowed in the p90 spread: a traceback
+            raise ValueError(f"a residual is beyond +-{MAX_LOG_RATIO:g} (a log ratio of real to predicted run time)")
         ids, xs, guesses = frozen
         if len(ids) != len(xs) or len(ids) != len(guesses) or (len(xs) and len(xs[0]) != len(INPUTS)):
             raise ValueError("its unfinished jobs' inputs do not match its inputs")

@@ -151,3 +151,30 @@ def test_an_invalid_booster_text_with_a_good_checksum_does_not_abort(tmp_path: P
     assert len(lines) == len(changes) and all(line.startswith("refused") for line in lines), run.stdout
     assert "threshold holds 'abc', not a number" in lines[0]
     assert isinstance(load_or_fallback(paths[0])[0], LastTwo)
+
+
+def test_an_absurd_residual_with_a_good_checksum_is_refused(tmp_path: Path, good: bytes) -> None:
+    """QA: residuals of 800 (a log ratio) passed the finite check and overflowed exp() in the p90 spread, so
+    `hal server --estimate gbm` died in its relearn with a traceback instead of setting the file aside."""
+    import numpy as np
+
+    src = tmp_path / "good.zip"
+    src.write_bytes(good)
+    with zipfile.ZipFile(src) as zf:
+        parts = {n: zf.read(n) for n in zf.namelist()}
+    with np.load(io.BytesIO(parts["window.npz"])) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    arrays["residuals"] = np.full_like(arrays["residuals"], 800.0)
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    parts["window.npz"] = buf.getvalue()
+    meta = json.loads(parts["meta.json"])
+    meta["sha256"]["window.npz"] = hashlib.sha256(parts["window.npz"]).hexdigest()
+    parts["meta.json"] = json.dumps(meta).encode()
+    path = tmp_path / "residuals.zip"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    with pytest.raises(ModelFileError, match=r"a residual is beyond \+-60"):
+        load_model(path)
+    assert isinstance(load_or_fallback(path)[0], LastTwo)

@@ -48,6 +48,18 @@ def test_hal_plugin_is_dynamic_with_wait_terms_and_refuses_fit() -> None:
         Tuned(TunedArgs(w_fit=1.0))
 
 
+def test_the_request_term_never_reads_the_run_time_a_trace_job_without_a_request_has_as_its_limit() -> None:
+    """QA: w_req read ``time_limit``, which for such a job is its run time: the tuned order ran it by how long it
+    would really take. Without a request the term uses the prediction, as the other terms do."""
+    tuned = Tuned(TunedArgs(w_pred=0.0, w_req=1.0))
+    long, short = (
+        JobSpec(i, 0.0, tasks=1, time_limit=run, request_known=False) for i, run in ((2, 5_000.0), (3, 10.0))
+    )
+    assert tuned.key(long, 3_600.0) == tuned.key(short, 3_600.0)
+    asked = JobSpec(4, 0.0, tasks=1, time_limit=10.0)
+    assert tuned.key(asked, 3_600.0) < tuned.key(short, 3_600.0)  # a real request still counts
+
+
 def test_objectives_damp_a_single_huge_window() -> None:
     values = [10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10_000.0]
     assert aggregate(values) == pytest.approx(1009.0)

@@ -78,7 +78,8 @@ class Tuned:
         self.static = self.args.static
 
     def key(self, job: JobSpec, estimate: float) -> float:
-        req = job.time_limit if job.time_limit is not None and job.time_limit > 0 else estimate
+        req = job.requested  # a trace job without a request has its run time as its limit: never read that
+        req = req if req is not None else estimate
         return tuned_key(self.args, estimate, req, job.procs, job.submit_time)
 
     def keys(
