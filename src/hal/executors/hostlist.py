@@ -69,14 +69,6 @@ def compress_ordered(names: Iterable[str]) -> str:
     return ",".join(parts)
 
 
-def listed(names: Sequence[str]) -> list[int]:
-    """The positions of ``names`` in the order compress() lists them (numbers sorted within each prefix): the
-    order of Slurm's SLURM_JOB_NODELIST, which SLURM_TASKS_PER_NODE and SLURM_NODEID follow."""
-    at = {name: i for i, name in enumerate(names)}
-    order = [at.get(name, -1) for name in expand(compress(names))]
-    return order if sorted(order) == list(range(len(names))) else list(range(len(names)))
-
-
 def ranges(numbers: Iterable[int]) -> str:
     """Numbers in Slurm's bracket form, as array task ids are shown: [2-7,9] (a lone number bare)."""
     return _group_text("", [(n, str(n)) for n in numbers])

@@ -140,16 +140,16 @@ def job_environment(spec: LaunchSpec, base: Mapping[str, str]) -> dict[str, str]
 def slurm_variables(spec: LaunchSpec) -> dict[str, str]:
     names = [s.node for s in spec.shares]
     first = spec.shares[0] if spec.shares else NodeShare("localhost", ())
-    # SLURM_*: the sorted list the job's records show, as Slurm exports it, with the per-node counts and the node
-    # id following it; HAL_*: the tasks' (topology) rank order, which `hal run` places ranks in
-    order = hostlist.listed(names)
-    nodelist = hostlist.compress(names)
+    # SLURM_* and HAL_* alike: the nodes in the tasks' (topology) rank order, with the per-node counts and node
+    # ids following it, so the batch shell, rank 0 and node id 0 are the first host listed (launchers take it as
+    # the master address); it is the sorted list hal show prints wherever node names follow the topology
+    nodelist = hostlist.compress_ordered(names)
     per_node = tasks_per_node(spec.shares, spec.ntasks, spec.cpus_per_task)
     submit_dir = str((spec.submit_dir or spec.workdir).absolute())
     v: dict[str, str] = {
         "JOB_ID": str(spec.job_id),
         "JOB_NAME": spec.name,
-        "NODELIST": hostlist.compress_ordered(names),
+        "NODELIST": nodelist,
         "NNODES": str(len(names)),
         "NTASKS": str(spec.ntasks),
         "CPUS_PER_TASK": str(spec.cpus_per_task),
@@ -182,15 +182,15 @@ def slurm_variables(spec: LaunchSpec) -> dict[str, str]:
         "SLURM_NPROCS": v["NTASKS"],
         "SLURM_CPUS_PER_TASK": v["CPUS_PER_TASK"],
         "SLURM_CPUS_ON_NODE": str(first.allocated),
-        "SLURM_JOB_CPUS_PER_NODE": hostlist.counts([spec.shares[i].allocated for i in order]),
-        "SLURM_TASKS_PER_NODE": hostlist.counts([per_node[i] for i in order]),
+        "SLURM_JOB_CPUS_PER_NODE": hostlist.counts([share.allocated for share in spec.shares]),
+        "SLURM_TASKS_PER_NODE": env["HAL_TASKS_PER_NODE"],
         "SLURM_SUBMIT_DIR": submit_dir,
         "SLURM_SUBMIT_HOST": socket.gethostname(),
         "SLURM_JOB_PARTITION": spec.partition,
         "SLURM_JOB_ACCOUNT": spec.account,
         "SLURM_JOB_USER": spec.user,
         "SLURMD_NODENAME": first.node,
-        "SLURM_NODEID": str(order.index(0)) if order else "0",  # the batch shell's node: the first share
+        "SLURM_NODEID": "0",  # the batch shell's node: the first share, the first host listed
         "SLURM_PROCID": "0",
         "SLURM_LOCALID": "0",
         "ENVIRONMENT": "BATCH",

@@ -71,7 +71,6 @@ def task_environment(
     names = hostlist.compress_ordered([shares[i].node for i in used])
     per_node = hostlist.counts([sum(1 for t in tasks if t.node == i) for i in used])
     share = shares[task.node]
-    slurm = _sorted_ids(shares, tasks, used, task)
     ids = {
         "PROCID": str(task.procid),
         "LOCALID": str(task.localid),
@@ -88,7 +87,6 @@ def task_environment(
     for key, value in ids.items():
         env[f"HAL_{key}"] = value
         env["SLURMD_NODENAME" if key == "NODENAME" else f"SLURM_{key}"] = value
-    env.update(slurm)
     env["SLURM_NPROCS"] = ids["NTASKS"]
     if "HAL_DATA_NODES" in base:  # a task's datasets are in its own node's cache (they pointed at the first's)
         env["HAL_DATA"] = json.loads(base["HAL_DATA_NODES"]).get(share.node, base.get("HAL_DATA", ""))
@@ -96,18 +94,6 @@ def task_environment(
         env["SLURM_MEM_PER_NODE"] = env["HAL_MEM_PER_NODE"] = str(share.mem_mb)
     env.update(gpu_variables(_task_gpus(base, share.gpus, [t for t in tasks if t.node == task.node], task)))
     return env
-
-
-def _sorted_ids(shares: Sequence[NodeShare], tasks: Sequence[Task], used: Sequence[int], task: Task) -> dict[str, str]:
-    """SLURM_STEP_NODELIST sorted as Slurm exports it, with the per-node counts and SLURM_NODEID (the node's place
-    in the job's sorted list) following it; the HAL_* names keep the ranks' topology order."""
-    job_order = hostlist.listed([s.node for s in shares])
-    step_order = [used[i] for i in hostlist.listed([shares[i].node for i in used])]
-    return {
-        "SLURM_NODEID": str(job_order.index(task.node)),
-        "SLURM_STEP_NODELIST": hostlist.compress([shares[i].node for i in used]),
-        "SLURM_STEP_TASKS_PER_NODE": hostlist.counts([sum(1 for t in tasks if t.node == i) for i in step_order]),
-    }
 
 
 def _task_gpus(base: Mapping[str, str], gpus: Sequence[int], on_node: Sequence[Task], task: Task) -> Sequence[int]:

@@ -162,28 +162,29 @@ def test_gpus_per_task_gives_each_task_its_own_gpus() -> None:
     assert typed == seen  # QA: --gpus-per-task=a100:1 gave every task all the GPUs
 
 
-def test_node_lists_are_sorted_as_slurm_exports_them_and_ranks_keep_the_topology_order() -> None:
-    """Tasks run n001:2, n005:2, n003:1 (topology order). QA: SLURM_JOB_NODELIST said n[001,005,003] while hal
-    show said n[001,003,005]; Slurm exports the sorted list, with SLURM_TASKS_PER_NODE and SLURM_NODEID following
-    it (a launcher reading both must not put two ranks on n003). HAL_NODELIST keeps the ranks' order."""
+def test_node_lists_follow_the_ranks_topology_order_with_rank_0_on_the_first_host() -> None:
+    """Tasks run n001:2, n005:2, n003:1 (topology order). Every list a launcher reads (SLURM_JOB_NODELIST, its
+    per-node counts, SLURM_NODEID) follows the ranks' order, so the batch shell, rank 0 and node id 0 are the
+    first host listed. QA: the lists were sorted (n[001,003,005]) while ranks kept the tree order, so rank 0 of a
+    job on n[05,02,06] ran on n05 with SLURM_NODEID=1 and a launcher taking the first host as its master hung;
+    an earlier QA had found counts that did not follow the list (two ranks put on n003)."""
     shares = tuple(NodeShare(n, (0, 1), 0) for n in ("n001", "n005", "n003"))
     shares = (*shares[:2], NodeShare("n003", (0,), 0, (), 1))
     env = job_environment(spec(shares=shares, ntasks=5), {})
-    assert env["SLURM_JOB_NODELIST"] == env["SLURM_NODELIST"] == "n[001,003,005]"
-    assert env["SLURM_TASKS_PER_NODE"] == "2,1,2" and env["SLURM_JOB_CPUS_PER_NODE"] == "2,1,2"
+    assert env["SLURM_JOB_NODELIST"] == env["SLURM_NODELIST"] == env["HAL_NODELIST"] == "n[001,005,003]"
+    assert env["SLURM_TASKS_PER_NODE"] == env["HAL_TASKS_PER_NODE"] == "2(x2),1"
+    assert env["SLURM_JOB_CPUS_PER_NODE"] == "2(x2),1"
     assert env["SLURMD_NODENAME"] == "n001" and env["SLURM_NODEID"] == "0"
-    assert env["HAL_NODELIST"] == "n[001,005,003]" and env["HAL_TASKS_PER_NODE"] == "2(x2),1"
-    assert hostlist.expand(env["HAL_NODELIST"]) == ["n001", "n005", "n003"]
+    assert hostlist.expand(env["SLURM_JOB_NODELIST"]) == ["n001", "n005", "n003"]
     tasks = place(shares, 5, 1, "block")
     assert [shares[t.node].node for t in tasks] == ["n001", "n001", "n005", "n005", "n003"]  # ranks: tree order
     step = task_environment(env, shares, tasks, tasks[4])
-    assert step["SLURM_STEP_NODELIST"] == "n[001,003,005]" and step["SLURM_STEP_TASKS_PER_NODE"] == "2,1,2"
-    assert (step["SLURMD_NODENAME"], step["SLURM_NODEID"], step["SLURM_PROCID"]) == ("n003", "1", "4")
-    assert step["HAL_STEP_NODELIST"] == "n[001,005,003]" and step["HAL_NODEID"] == "2"
-    assert task_environment(env, shares, tasks, tasks[2])["SLURM_NODEID"] == "2"  # n005: third of the sorted list
+    assert step["SLURM_STEP_NODELIST"] == "n[001,005,003]" and step["SLURM_STEP_TASKS_PER_NODE"] == "2(x2),1"
+    assert (step["SLURMD_NODENAME"], step["SLURM_NODEID"], step["SLURM_PROCID"]) == ("n003", "2", "4")
+    assert task_environment(env, shares, tasks, tasks[2])["SLURM_NODEID"] == "1"  # n005: second listed
     late = job_environment(spec(shares=(shares[1], shares[0]), ntasks=2), {})  # the batch shell runs on n005
-    assert late["SLURMD_NODENAME"] == "n005" and late["SLURM_NODEID"] == "1"
-    assert hostlist.listed(["b2", "a1", "b1"]) == [2, 0, 1]  # compress keeps prefixes first-seen, sorts numbers
+    assert late["SLURMD_NODENAME"] == "n005" and late["SLURM_NODEID"] == "0"
+    assert late["SLURM_JOB_NODELIST"] == "n[005,001]"
     assert hostlist.compress_ordered(["n001", "n002", "n003"]) == "n[001-003]"  # in order: the usual form
     for names in (["n001", "n002", "n005", "n006", "n003"], ["a1", "b1", "a2"], ["gpu9", "gpu10", "gpu8"]):
         assert hostlist.expand(hostlist.compress_ordered(names)) == names
