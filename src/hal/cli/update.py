@@ -15,7 +15,8 @@ HELP = """Change a job after submission (scontrol update job): `hal update 12 Ti
 
 While it is pending (it keeps its id and its place in the queue): TimeLimit (a time, or +/- a change),
 JobName, Comment, Requeue, Partition, QOS, Account, Nice, StartTime, Dependency, NumNodes, NumTasks,
-Features, ReqNodeList, ExcNodeList, ArrayTaskThrottle (12, the whole array). Once it runs: TimeLimit,
+Features, ReqNodeList, ExcNodeList, ArrayTaskThrottle (12, the whole array), Switches=N[@maxwait],
+Topology=required=LEVEL|preferred=LEVEL|none, Segment=N (0: none). Once it runs: TimeLimit,
 JobName, Comment, Requeue. Only an administrator raises a time limit or sets a negative Nice.
 
 Nodes (administrators): `hal update NodeName=vn[001-002] State=DRAIN Reason="fans"` (as hal drain) and

@@ -166,6 +166,10 @@ def parked_advice(rec: dict[str, Any]) -> str | None:
         "PartitionDown": f"hal update {job} Partition=P to a partition that exists",
         "ReqNodeNotAvail": f"hal update {job} ReqNodeList=... naming nodes that exist",
     }.get(reason.split(",")[0], f"hal update {job} with a request this cluster can run")
+    if "topology level" in cause:  # e.g. --topology required=block4 on a cluster that has no block4
+        fix = f"hal update {job} Topology=required=LEVEL with a level this cluster has (or Topology=none)"
+    elif "--segment" in cause:
+        fix = f"hal update {job} Segment=N with segments a block holds (or Segment=0)"
     return (
         f"{hold}it {cause}. {fix} makes it fit; or an administrator restores what it needs in the cluster file and "
         f"restarts the server (it is tried again then); hal cancel {job} ends it"

@@ -27,6 +27,7 @@ from hal.controller.option_values import (
     yes_no,
 )
 from hal.controller.parked import misfit, undefer
+from hal.controller.placement_options import placement_options
 from hal.executors.hostlist import expand
 
 # scontrol's field names (any case) -> the JobRequest attribute they set
@@ -52,7 +53,11 @@ FIELDS = {
     "nodelist": "node_names",
     "excnodelist": "exclude_nodes",
     "arraytaskthrottle": "array_limit",
+    "switches": "switches",  # Switches=N[@maxwait] (0: none)
+    "topology": "topology",  # Topology=required=LEVEL|preferred=LEVEL (none: neither)
+    "segment": "segment",
 }
+SPREAD = ("switches", "topology")  # fields that set several request attributes (a dict of them)
 WHILE_RUNNING = {"time_limit", "name", "comment", "requeue", "array_limit"}  # a throttle is the array's
 NAMES = {"time_limit": "TimeLimit", "name": "JobName", "comment": "Comment", "requeue": "Requeue"}
 
@@ -78,6 +83,7 @@ def parse_fields(fields: dict[str, str], now: float) -> dict[str, Any]:
 def _shown() -> set[str]:
     return {"TimeLimit", "JobName", "Comment", "Requeue", "Partition", "QOS", "Account", "Nice", "StartTime"} | {
         "Dependency", "NumNodes", "NumTasks", "Features", "ReqNodeList", "ExcNodeList", "ArrayTaskThrottle",
+        "Switches", "Topology", "Segment",
     }  # fmt: skip
 
 
@@ -104,6 +110,19 @@ def _value(attr: str, key: str, value: str, now: float) -> Any:
             return list(dict.fromkeys(expand(value))) if value else []
         except ValueError as exc:
             raise DirectiveError(str(exc)) from None
+    if attr in SPREAD:  # sbatch's own parsers; "0", "none" or nothing drops the request
+        if value.lower() in ("", "0", "none"):
+            empty = {"switches": None, "switches_wait": None} if attr == "switches" else {}
+            return empty or {"topology_required": "", "topology_preferred": ""}
+        got = placement_options({attr: value})
+        if attr == "switches":
+            return {"switches": got["switches"], "switches_wait": got.get("switches_wait")}
+        return {
+            "topology_required": got.get("topology_required", ""),
+            "topology_preferred": got.get("topology_preferred", ""),
+        }
+    if attr == "segment":
+        return int_option({key: value}, key, None, 0) or None  # 0: none
     if attr == "requeue":
         return yes_no({"requeue": {"0": "no", "1": "yes"}.get(value, value)}, "requeue")
     if attr == "comment":
@@ -156,7 +175,9 @@ def _changed(
     ctl: Any, lv: Live, changes: dict[str, Any], who: Identity, now: float
 ) -> tuple[JobRequest, list[tuple[str, int, int | None]] | None]:
     """The job's new request (checked as a submission is) and its new dependencies (None: unchanged)."""
-    attrs = {k: v for k, v in changes.items() if k not in ("dependencies", "time_limit")}
+    attrs = {k: v for k, v in changes.items() if k not in ("dependencies", "time_limit", *SPREAD)}
+    for field in SPREAD:
+        attrs.update(changes.get(field, {}))
     old = lv.request.time_limit
     if "time_limit" in changes:
         limit = changes["time_limit"]

@@ -163,3 +163,12 @@ def test_the_advice_is_only_for_parked_jobs() -> None:
     assert parked_advice({**rec, "reason": "Priority"}) is None  # fits again: its cause is rewritten next pass
     assert parked_advice({**rec, "cause": "submitted"}) is None
     assert parked_advice({**rec, "state": "CANCELLED"}) is None
+
+
+def test_a_job_parked_for_its_topology_request_is_told_the_update_field_that_fixes_it() -> None:
+    """QA: the advice said "hal update 60 with a request this cluster can run", and no field could change it."""
+    cause = PARKED + "unknown topology level 'block4'; levels are ['switch', 'tier1']"
+    rec = {"id": "60", "state": "PENDING", "reason": "BadConstraints", "cause": cause}
+    assert "hal update 60 Topology=required=LEVEL" in (parked_advice(rec) or "")
+    rec["cause"] = PARKED + "--segment=8: a segment must fit inside one block, and the largest holds 4 nodes"
+    assert "hal update 60 Segment=N" in (parked_advice(rec) or "")

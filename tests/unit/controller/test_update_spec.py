@@ -8,7 +8,7 @@ import pytest
 
 from hal.controller.contracts import SubmitError
 from hal.controller.update import update
-from tests.unit.controller.topokit import ADMIN, BLOCKS, controller, submit
+from tests.unit.controller.topokit import ADMIN, ALTERNATING, BLOCKS, controller, submit
 
 
 def test_a_node_count_its_segment_does_not_divide_is_refused(tmp_path: Path) -> None:
@@ -21,3 +21,24 @@ def test_a_node_count_its_segment_does_not_divide_is_refused(tmp_path: Path) -> 
         assert ctl.live[job].spec.nodes == 12
         with pytest.raises(SubmitError, match=r"NumTasks=4 with NumNodes=12"):  # fewer tasks than nodes
             update(ctl, str(job), ADMIN, {"NumTasks": "4"})
+
+
+def test_topology_requests_change_by_update_and_a_level_the_cluster_lacks_is_refused(tmp_path: Path) -> None:
+    """QA: a job parked for a topology level the cluster no longer has was told to fix it with hal update, but
+    no field changed --topology, --switches or --segment (scontrol update job takes Switches=)."""
+    with controller(tmp_path, ALTERNATING) as ctl:
+        job = submit(ctl, tmp_path, nodes="4", time="1:00", hold="1")
+        assert update(ctl, str(job), ADMIN, {"Switches": "1@5:00", "Topology": "required=switch"}) == [job]
+        spec = ctl.live[job].spec
+        assert (spec.switches, spec.switches_wait, spec.topology_required) == (1, 300.0, "switch")
+        update(ctl, str(job), ADMIN, {"topology": "preferred=switch", "switches": "0"})
+        spec = ctl.live[job].spec
+        assert (spec.switches, spec.topology_required, spec.topology_preferred) == (None, "", "switch")
+        with pytest.raises(SubmitError, match=r"unknown topology level 'block4'"):
+            update(ctl, str(job), ADMIN, {"Topology": "required=block4"})
+        with pytest.raises(SubmitError, match=r"use required=LEVEL or preferred=LEVEL"):
+            update(ctl, str(job), ADMIN, {"Topology": "switch"})
+        assert update(ctl, str(job), ADMIN, {"Segment": "2"}) == [job] and ctl.live[job].spec.segment == 2
+        with pytest.raises(SubmitError, match=r"not a multiple of its --segment=3"):
+            update(ctl, str(job), ADMIN, {"Segment": "3"})
+        assert ctl.live[job].request.segment == 2  # a refused update changes nothing
