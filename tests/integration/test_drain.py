@@ -54,6 +54,8 @@ def test_drained_nodes_take_no_new_jobs_until_resumed(tmp_path: Path) -> None:
         assert rec["state"] == "PENDING" and rec["reason"] == "ReqNodeNotAvail, UnavailableNodes:vn001"  # waits
         shown = " ".join(live.cli("show", pinned, check=True).stdout.split())
         assert "ReqNodeList=vn001" in shown and "Why=nodes it needs are drained" in shown, shown
+        explained = " ".join(live.cli("explain", pinned, check=True).stdout.split())  # QA: it had no why line
+        assert "why: nodes it needs are drained" in explained, explained
         listed = " ".join(live.cli("nodes", "-R", check=True).stdout.split())
         assert "REASON USER TIMESTAMP STATE NODELIST" in listed and f"fans replaced {getpass.getuser()}" in listed
         bob = live.new_user("bob")

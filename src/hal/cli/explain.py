@@ -108,10 +108,9 @@ def _what_if(job_id: int, trace: Path, cluster_file: Path) -> None:
 
 def _pending(rec: dict[str, Any], node_cpus: int = 0) -> None:
     from hal.cli.live import duration, stamp, tres
-    from hal.cli.show import ADVICE
-    from hal.controller.parked import parked_advice
+    from hal.cli.show import advice_for
 
-    why = parked_advice(rec) or ADVICE.get(rec.get("reason") or "", "")  # parked: the cluster file changed
+    why = advice_for(rec)  # QA: a reason with details (ReqNodeNotAvail, UnavailableNodes:...) found no advice
     if why and rec.get("reason") != "Topology":
         out.print(f"  why: {why}")
     limit = f"a {duration(rec['time_limit'])} time limit" if rec.get("time_limit") else "no time limit"

@@ -67,8 +67,7 @@ def _lines(j: dict[str, Any], node_cpus: int = 0) -> list[str]:
     ]
     lines += _data_lines(j)
     if j["state"] == "PENDING":
-        why = ADVICE.get((j.get("reason") or "").split(",")[0], "")  # ReqNodeNotAvail, UnavailableNodes:...
-        why = parked_advice(j) or why  # the cluster file changed under it: what makes it run
+        why = advice_for(j)
         start = f"; planned start {stamp(j['predicted_start'])}" if j.get("predicted_start") else ""
         if start and j.get("predicted_start_p90"):
             start += f" (by {stamp(j['predicted_start_p90'])} at 90%)"
@@ -167,3 +166,10 @@ def _eligible(j: dict[str, Any]) -> str:
     if j["state"] == "PENDING" and j.get("reason") in WAITING_ON_OTHERS:
         return "Unknown"
     return stamp(max(j["submit_time"], j.get("begin") or 0, j.get("released") or 0))
+
+
+def advice_for(rec: dict[str, Any]) -> str:
+    """Why a pending job waits, in words (hal show's Why=, hal explain's why:): a parked job's fix, else its
+    reason's advice, looked up by its first word (``ReqNodeNotAvail, UnavailableNodes:vn001``)."""
+    return parked_advice(rec) or ADVICE.get((rec.get("reason") or "").split(",")[0], "")
+

@@ -139,7 +139,8 @@ def submit(
         list[str] | None, Opt("--input-data", metavar="NAME[,NAME]", help="datasets staged to $HAL_DATA/<name>")
     ] = None,
     output_data: Annotated[
-        list[str] | None, Opt("--output-data", metavar="NAME[,NAME]", help="datasets the job writes to $HAL_DATA")
+        list[str] | None,
+        Opt("--output-data", metavar="NAME[,NAME]", help="datasets the job writes to $HAL_DATA (each one file)"),
     ] = None,
     switches: Annotated[
         str | None,
