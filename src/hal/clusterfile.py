@@ -222,8 +222,14 @@ def _check_partitions(nodes: list[Node], partitions: list[Partition]) -> None:
 
 def _topology(topo: Any, n_nodes: int) -> Topology:
     try:
-        levels = tuple(str(x) for x in topo.get("levels", ("switch",)))
-        fanouts = tuple(int(x) for x in topo.get("fanouts", (n_nodes,)))
+        raw_levels, raw_fanouts = topo.get("levels", ["switch"]), topo.get("fanouts", [n_nodes])
+        if not isinstance(raw_levels, list) or not all(isinstance(x, str) and x for x in raw_levels):
+            raise ValueError(f'levels is a list of names, e.g. ["rack", "switch"], not {raw_levels!r}')
+        if not isinstance(raw_fanouts, list) or not all(_is_int(x) for x in raw_fanouts):
+            raise ValueError(
+                f"fanouts is a list of whole numbers (children per domain), e.g. [4, 8], not {raw_fanouts!r}"
+            )
+        levels, fanouts = tuple(raw_levels), tuple(int(x) for x in raw_fanouts)
         if len(set(levels)) != len(levels) or set(levels) & set(RESERVED_LEVELS):
             raise ValueError(f"levels must be distinct names other than {list(RESERVED_LEVELS)}, not {list(levels)}")
         if any(f < 1 for f in fanouts):
@@ -231,6 +237,11 @@ def _topology(topo: Any, n_nodes: int) -> Topology:
         return Topology.tree(n_nodes, fanouts, levels)
     except _MALFORMED as exc:
         raise ClusterFileError(f"[topology]: {_explain(exc)}") from exc
+
+
+def _is_int(value: Any) -> bool:
+    """A TOML integer: not a bool (true read as 1), a float (2.7 cut to 2) or a string."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _check_unique(nodes: list[Node], group_of: list[int]) -> None:
@@ -324,9 +335,9 @@ def _imported_topology(
             conf = Path(str(topo["slurm_conf"]))
             path = folder / conf if folder is not None and not conf.is_absolute() else conf
             return load_topology_conf(path, names, warn)
-        size = int(topo["block_size"])
-        if size < 1:
-            raise ValueError("block_size must be >= 1")
+        size = topo["block_size"]
+        if not _is_int(size) or size < 1:
+            raise ValueError(f"block_size is a whole number of nodes >= 1 (nodes per block), not {size!r}")
         return Topology(("block",), tuple((f"block{i // size}",) for i in range(len(names))))
     except (TopologyConfError, ValueError, TypeError) as exc:
         raise ClusterFileError(f"[topology]: {exc}") from exc

@@ -36,3 +36,20 @@ def test_generate_derives_memory_from_the_cpus_and_refuses_a_bad_amount(tmp_path
     bad = CliRunner().invoke(app, ["cluster", "generate", "--mem", "lots"])
     assert bad.exit_code == 2 and "--mem: cannot read memory amount 'lots'" in bad.stderr
     assert "4G per cpu" in " ".join(CliRunner().invoke(app, ["cluster", "generate", "--help"]).stdout.split())
+
+
+@pytest.mark.parametrize(
+    ("topology", "said"),
+    [
+        ({"levels": "ab"}, "levels is a list of names"),  # was two levels, 'a' and 'b'
+        ({"fanouts": [2.7]}, "fanouts is a list of whole numbers"),  # was 2
+        ({"fanouts": 3}, "fanouts is a list of whole numbers"),  # was "'int' object is not iterable"
+        ({"block_size": 2.5}, "block_size is a whole number"),  # was 2
+        ({"block_size": True}, "block_size is a whole number"),  # was 9 one-node blocks
+        ({"block_size": "x"}, "block_size is a whole number"),  # was int()'s own message
+    ],
+)
+def test_topology_values_of_the_wrong_type_are_refused(topology: dict[str, object], said: str) -> None:
+    """QA: wrong types in [topology] were converted silently (or failed with Python's words)."""
+    with pytest.raises(ClusterFileError, match=rf"\[topology\]: {said}"):
+        cluster_from_dict({"nodes": [{"prefix": "n", "count": 4}], "topology": topology})
