@@ -172,4 +172,3 @@ def advice_for(rec: dict[str, Any]) -> str:
     """Why a pending job waits, in words (hal show's Why=, hal explain's why:): a parked job's fix, else its
     reason's advice, looked up by its first word (``ReqNodeNotAvail, UnavailableNodes:vn001``)."""
     return parked_advice(rec) or ADVICE.get((rec.get("reason") or "").split(",")[0], "")
-
