@@ -272,6 +272,9 @@ def input_environment(env: Mapping[str, str]) -> dict[str, str | bool]:
     got |= {opt: True for k, opt in SBATCH_FLAGS.items() if env.get(f"SBATCH_{k}", "0") not in ("", "0")}
     if env.get("SBATCH_EXCLUSIVE", "").lower() in ("user", "mcs", "topo"):  # sbatch's values, as --exclusive=
         got["exclusive"] = env["SBATCH_EXCLUSIVE"].lower()
+    if env.get("SBATCH_REQ_SWITCH"):  # --switches=N, and SBATCH_WAIT4SWITCH its @maxwait
+        wait = env.get("SBATCH_WAIT4SWITCH", "")
+        got["switches"] = env["SBATCH_REQ_SWITCH"] + (f"@{wait}" if wait else "")
     return got
 
 

@@ -24,3 +24,6 @@ def test_exclusive_takes_a_value_after_equals_only() -> None:
     assert _params("--exclusive=", "--wrap", "true")["exclusive_mode"] == ""  # sent on: the server refuses it
     assert input_environment({"SBATCH_EXCLUSIVE": "topo"}) == {"exclusive": "topo"}
     assert input_environment({"SBATCH_EXCLUSIVE": "1"}) == {"exclusive": True}
+    # QA: sbatch's SBATCH_REQ_SWITCH and SBATCH_WAIT4SWITCH were ignored
+    assert input_environment({"SBATCH_REQ_SWITCH": "1", "SBATCH_WAIT4SWITCH": "5:00"}) == {"switches": "1@5:00"}
+    assert input_environment({"SBATCH_REQ_SWITCH": "2"}) == {"switches": "2"}

@@ -118,3 +118,22 @@ def test_the_qa_job_waits_for_an_aligned_pair_with_reason_topology(tmp_path: Pat
         ctl.run_cycle()
         assert ctl.live[job].state == "PENDING"  # b04, b07 and b08 are free: not an aligned pair
         assert ctl.reason(job) == "Topology"
+
+
+def test_required_cluster_is_the_whole_machine_on_a_block_topology_too() -> None:
+    """QA: --topology required=cluster was taken on tree and flat clusters but refused on a block topology
+    ("levels are ['block', 'block4', 'block8']"): no domain there is called cluster."""
+    from hal.engine.nodes import NodeBook
+    from hal.engine.plugins.topology import TopologySelector
+
+    base = Cluster.uniform(8, Resources(cpus=2))
+    names = [n.name for n in base.nodes]
+    topo = parse_topology_conf(
+        "".join(f"BlockName=k{i} Nodes={names[2 * i]},{names[2 * i + 1]}\n" for i in range(4)), names
+    )
+    table = NodeTable.of(Cluster(base.nodes, base.partitions, topo))
+    book = NodeBook(table, selector=TopologySelector(topo))
+    whole = request_of(JobSpec(1, 0.0, tasks=8, nodes=8, topology_required="cluster"), table.space)
+    assert book.impossible(whole) is None and book.allocate(whole) is not None
+    typo = request_of(JobSpec(2, 0.0, tasks=2, nodes=2, topology_required="clutser"), table.space)
+    assert "unknown topology level 'clutser'" in (book.impossible(typo) or "")

@@ -114,7 +114,11 @@ class TopoIndex:
         self.nominal = dict(zip(topology.levels, topology.block_nodes, strict=False))  # topology/block's sizes
 
     def level(self, name: str) -> int | None:
-        return self.names.index(name) if name in self.names else None
+        """A level by name; ``cluster`` is the whole machine whatever its top domain is called (a block
+        topology's largest aggregation, a single root switch), as on a tree of separate fabrics."""
+        if name in self.names:
+            return self.names.index(name)
+        return self.top if name == "cluster" else None
 
     def sums(self, level: int, room: Ints | Floats) -> Floats:
         return np.bincount(self.ids[level], weights=room, minlength=self.counts[level]).astype(np.float64)
