@@ -187,11 +187,25 @@ class Catalog:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             for d in data.get("datasets", []):
-                self.datasets[d["name"]] = Dataset(**d)
+                got = _checked(Dataset(**d))
+                if got.name in self.datasets:  # the second entry silently replaced the first
+                    raise ValueError(f"dataset {got.name!r} is listed twice")
+                self.datasets[got.name] = got
             for r in data.get("replicas", []):
                 self.replicas.setdefault(r["dataset"], {})[r["location"]] = Replica(**r)
         except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
             raise CatalogError(f"catalog {path} is not a HAL catalog (JSON of datasets and replicas): {exc}") from exc
+
+
+def _checked(d: Dataset) -> Dataset:
+    """A catalog entry's fields of the right kind: a size of "big" failed later, far from the file."""
+    if not isinstance(d.name, str) or not d.name or not isinstance(d.uri, str) or not isinstance(d.owner, str):
+        raise ValueError(f"dataset {d.name!r}: name, uri and owner are text")
+    if isinstance(d.size, bool) or not isinstance(d.size, int) or d.size < 0:
+        raise ValueError(f"dataset {d.name!r}: size is a whole number of bytes, not {d.size!r}")
+    if not isinstance(d.checksum, str) or not d.checksum.startswith("sha256:"):
+        raise ValueError(f"dataset {d.name!r}: checksum is 'sha256:<hex>', not {d.checksum!r}")
+    return d
 
 
 def public_uri(uri: str) -> str:

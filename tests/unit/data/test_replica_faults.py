@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import re
 import stat
 from pathlib import Path
 
 import pytest
 
 from hal.data.cache import NodeCache
-from hal.data.catalog import Catalog, CatalogSaveError, Dataset, Replica
+from hal.data.catalog import Catalog, CatalogError, CatalogSaveError, Dataset, Replica
 from hal.data.stager import RetryPolicy, Stager
 
 
@@ -122,3 +124,21 @@ def test_a_stage_in_whose_replica_cannot_be_recorded_still_succeeds_and_blames_n
     assert got.source == "origin" and caches["n0"].has("d")
     assert _locations(catalog, "d") == {"origin"}
     assert "the copy of 'd' on n0: not recorded: cannot save the catalog" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("entries", "said"),
+    [
+        ([{"name": "d", "size": "big", "checksum": "sha256:00", "uri": "/x"}], "size is a whole number of bytes"),
+        ([{"name": "d", "size": 1, "checksum": "md5:00", "uri": "/x"}], "checksum is 'sha256:<hex>'"),
+        ([{"name": "d", "size": 1, "checksum": "sha256:00", "uri": "/x"}] * 2, "dataset 'd' is listed twice"),
+    ],
+)
+def test_a_catalog_with_a_bad_entry_is_refused_naming_the_file(
+    tmp_path: Path, entries: list[dict[str, object]], said: str
+) -> None:
+    """QA: a duplicated entry replaced the first silently; "size": "big" failed later without naming the file."""
+    path = tmp_path / "catalog.json"
+    path.write_text(json.dumps({"datasets": entries, "replicas": []}))
+    with pytest.raises(CatalogError, match=rf"catalog {re.escape(str(path))} .*{re.escape(said)}"):
+        Catalog(path)
