@@ -53,3 +53,22 @@ def test_topology_values_of_the_wrong_type_are_refused(topology: dict[str, objec
     """QA: wrong types in [topology] were converted silently (or failed with Python's words)."""
     with pytest.raises(ClusterFileError, match=rf"\[topology\]: {said}"):
         cluster_from_dict({"nodes": [{"prefix": "n", "count": 4}], "topology": topology})
+
+
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        ('cache_dir = "/tmp/x"', "cache_dir = '/tmp/x': needs {node}"),
+        ('cache_dir = "/tmp/{node}"\ncache_bytes = "10Q"', "cache_bytes must be a positive size"),
+        ('cache_dir = "/tmp/{node}"\nattempts = 0', "attempts must be at least 1"),
+        ('cache_dir = "/tmp/{node}"\ndelay_policy = "eager"', 'delay_policy must be "plain" or "gated"'),
+    ],
+)
+def test_cluster_show_checks_the_data_table_as_the_server_does(tmp_path: Path, data: str, said: str) -> None:
+    """QA: `hal cluster show` passed a [data] table the server then refused at start."""
+    path = tmp_path / "c.toml"
+    path.write_text(f'[[nodes]]\nprefix = "n"\ncount = 2\n[data]\n{data}\n')
+    result = CliRunner().invoke(app, ["cluster", "show", str(path)])
+    assert result.exit_code == 2 and said in " ".join(result.stderr.split()), result.stderr
+    path.write_text('[[nodes]]\nprefix = "n"\ncount = 2\n[data]\ncache_dir = "/tmp/{node}"\n')
+    assert CliRunner().invoke(app, ["cluster", "show", str(path)]).exit_code == 0

@@ -49,9 +49,14 @@ def cluster_generate(
 @cluster_app.command("show")
 def cluster_show(path: Path, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Summarize a cluster file: partitions and node groups."""
+    from hal.data.live_config import check_data_table, data_table
+
     try:  # what the file names but the machine leaves out (topology.conf's unknown nodes) is said, not only logged
         cluster = load_cluster(path, warn=lambda m: err.print(f"[yellow]warning:[/] {escape(m)}"))
-    except ClusterFileError as exc:
+        data_plane = data_table(path)
+        if data_plane is not None:  # as hal server checks it (QA: a cache_dir without {node} passed here)
+            check_data_table(data_plane)
+    except (ClusterFileError, ValueError) as exc:
         raise fail(str(exc)) from exc
     total = cluster.total()
     if as_json:

@@ -28,23 +28,8 @@ def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
 
     from hal.data.owner import claim, owner_home
 
-    unknown = sorted(set(table) - set(DATA_KEYS))
-    if unknown:
-        raise ValueError(f"[data]: unknown key(s) {unknown}; known: {sorted(DATA_KEYS)}")
-    stall = _seconds(table, "stall_timeout", 300.0)
-    if stall <= 0:
-        raise ValueError("[data] stall_timeout must be > 0 seconds")
+    stall, capacity, pattern = check_data_table(table)
     names = controller.table.names
-    size = table.get("cache_bytes", "10G")
-    capacity = byte_size(size)
-    if capacity is None or capacity <= 0:
-        raise ValueError(
-            f'[data] cache_bytes must be a positive size in bytes or with a unit ("500M", "100G"), not {size!r}'
-        )
-    pattern = str(table.get("cache_dir", "/var/tmp/hal-cache/{node}"))
-    _template(pattern, "cache_dir", {"node"}, needed={"node"})  # one folder per node: evictions stay apart
-    if "output_uri" in table:
-        _template(str(table["output_uri"]), "output_uri", {"name", "job"}, needed={"name"})
     catalog_path = Path(table["catalog"]) if table.get("catalog") else None
     previous = getattr(controller, "staging", None)
     if isinstance(previous, LiveStaging) and previous.owned is not None:  # set up again: the old one is replaced
@@ -61,6 +46,34 @@ def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
         raise
     staging.owned = owned  # held while the server runs; LiveStaging.shutdown releases it
     return staging
+
+
+def check_data_table(table: dict[str, Any]) -> tuple[float, int, str]:
+    """What can be told wrong in ``[data]`` without opening anything (`hal cluster show` checks it too): the
+    stall timeout, the cache capacity in bytes and the cache folder template."""
+    unknown = sorted(set(table) - set(DATA_KEYS))
+    if unknown:
+        raise ValueError(f"[data]: unknown key(s) {unknown}; known: {sorted(DATA_KEYS)}")
+    stall = _seconds(table, "stall_timeout", 300.0)
+    if stall <= 0:
+        raise ValueError("[data] stall_timeout must be > 0 seconds")
+    size = table.get("cache_bytes", "10G")
+    capacity = byte_size(size)
+    if capacity is None or capacity <= 0:
+        raise ValueError(
+            f'[data] cache_bytes must be a positive size in bytes or with a unit ("500M", "100G"), not {size!r}'
+        )
+    pattern = str(table.get("cache_dir", "/var/tmp/hal-cache/{node}"))
+    _template(pattern, "cache_dir", {"node"}, needed={"node"})  # one folder per node: evictions stay apart
+    if "output_uri" in table:
+        _template(str(table["output_uri"]), "output_uri", {"name", "job"}, needed={"name"})
+    if _count(table, "attempts", 3) < 1:
+        raise ValueError("[data] attempts must be at least 1 (the first copy counts)")
+    _count(table, "max_requeues", 2)
+    for key in ("backoff", "cache_wait", "requeue_wait"):
+        _seconds(table, key, 0.0)
+    delay_policy(table)
+    return stall, capacity, pattern
 
 
 def _why(exc: OSError) -> str:
@@ -91,10 +104,7 @@ def _wire(
     catalog = Catalog(catalog_path)
     if not table.get("catalog"):
         log.warning("[data] names no catalog file: datasets added or staged out while running are lost at a restart")
-    attempts = _count(table, "attempts", 3)
-    if attempts < 1:
-        raise ValueError("[data] attempts must be at least 1 (the first copy counts)")
-    policy = RetryPolicy(attempts, _seconds(table, "backoff", 0.5))
+    policy = RetryPolicy(_count(table, "attempts", 3), _seconds(table, "backoff", 0.5))  # checked by enable
     stager = Stager(catalog, caches, policy, guard=lambda: controller.lock)
     stager.stopping = lambda job_id: job_id in controller.cancelling  # `hal cancel` stops a copy mid-way
     stager.stall_timeout = stall
