@@ -37,7 +37,7 @@ def test_an_admin_adds_a_dataset_and_a_job_reads_it(tmp_path: Path) -> None:
         nodes = json.loads(live.cli("nodes", "--json", check=True).stdout)["nodes"]
         assert sorted(n["cache_bytes"] for n in nodes)[-1] == 200_000 and {n["cache_size"] for n in nodes} == {2**20}
         assert {n["cache_held"] for n in nodes} == {0}  # the job ended: nothing pinned (the key was missing: HELD 0)
-        assert "CACHE(USED/HELD/SIZE MB)" in live.cli("nodes", "--long", check=True).stdout
+        assert "CACHE(USED/HELD/SIZE)" in live.cli("nodes", "--long", check=True).stdout
         metrics = httpx.get(f"{live.url}/metrics", headers={"Authorization": f"Bearer {live.token()}"}, timeout=30).text
         assert 'hal_cache_bytes{kind="size",node="vn000"} 1.048576e+06' in metrics
         assert 'hal_cache_bytes{kind="held",node="vn000"}' in metrics  # the HELD of hal nodes --long (was "pinned")

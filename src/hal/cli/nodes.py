@@ -43,7 +43,7 @@ def nodes(
     if long:
         cache = any("cache_size" in n for n in info["nodes"])  # a data plane: each node's cache too
         cols = ("NODELIST", "PARTITION", "STATE", "CPUS(A/T)", "MEMORY(A/T MB)", "GPUS(A/T)", "TOPOLOGY", "CPUSET")
-        for col in (*cols, *(("CACHE(USED/HELD/SIZE MB)",) if cache else ())):
+        for col in (*cols, *(("CACHE(USED/HELD/SIZE)",) if cache else ())):
             table.add_column(col)
         for n in info["nodes"]:
             row = [
@@ -52,8 +52,7 @@ def nodes(
                 ",".join(str(x) for x in n["cpuset"]),
             ]  # fmt: skip
             if cache:
-                mb = [f"{n[k] / 2**20:,.0f}" for k in ("cache_bytes", "cache_held", "cache_size")]
-                row.append("/".join(mb))
+                row.append("/".join(size_text(n[k]) for k in ("cache_bytes", "cache_held", "cache_size")))
             table.add_row(*row)
         out.print(table)
         return
@@ -82,3 +81,13 @@ def _where(n: dict[str, Any]) -> str:
     own fabric (its path repeats a domain of its own: noswitch:c07/noswitch:c07)."""
     outside = n.get("topology_outside")
     return f"(no {outside})" if outside else "/".join(n["topology"])
+
+
+def size_text(size: int) -> str:
+    """Bytes in the unit that keeps them readable (a 400K cache read 0/0/0 in whole MB): 0, 512, 400K, 1.5G."""
+    value = float(size)
+    for unit in ("", "K", "M", "G"):
+        if value < 1024:
+            return f"{value:.0f}{unit}" if value >= 10 or value == int(value) else f"{value:.1f}{unit}"
+        value /= 1024
+    return f"{value:,.0f}T"
