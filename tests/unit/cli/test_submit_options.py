@@ -27,10 +27,3 @@ def test_exclusive_takes_a_value_after_equals_only() -> None:
     # QA: sbatch's SBATCH_REQ_SWITCH and SBATCH_WAIT4SWITCH were ignored
     assert input_environment({"SBATCH_REQ_SWITCH": "1", "SBATCH_WAIT4SWITCH": "5:00"}) == {"switches": "1@5:00"}
     assert input_environment({"SBATCH_REQ_SWITCH": "2"}) == {"switches": "2"}
-
-
-def test_cache_sizes_are_shown_in_a_unit_that_keeps_them_readable() -> None:
-    """QA: hal nodes --long showed a 400K cache as 0/0/0 in whole MB."""
-    from hal.cli.nodes import size_text
-
-    assert [size_text(x) for x in (0, 512, 400 * 1024, 1536 * 2**20, 10 * 2**30)] == ["0", "512", "400K", "1.5G", "10G"]
