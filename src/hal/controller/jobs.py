@@ -168,8 +168,14 @@ def log_paths(live: Live, first_node: str) -> tuple[str, str]:
     return paths[0], paths[1]
 
 
-def launch_spec(live: Live, shares: tuple[NodeShare, ...], out: str, err: str) -> LaunchSpec:
+def launch_spec(
+    live: Live, shares: tuple[NodeShare, ...], out: str, err: str, topology: dict[str, list[str]] | None = None
+) -> LaunchSpec:
+    """What the executor starts; ``topology``: each node's switches (Machine.topology_addrs)."""
     req = live.request
+    env = dict(req.env)
+    if topology:  # read by the executor for the batch shell and each srun task (executors/jobenv.py)
+        env["HAL_TOPOLOGY_ADDRS"] = json.dumps(topology)
     escaped_out, escaped_err = out.replace("%", "%%"), err.replace("%", "%%")
     return LaunchSpec(
         job_id=live.job_id,
@@ -183,7 +189,7 @@ def launch_spec(live: Live, shares: tuple[NodeShare, ...], out: str, err: str) -
         ntasks=req.tasks,
         cpus_per_task=req.cpus_per_task,
         time_limit=req.time_limit,
-        env=dict(req.env),
+        env=env,
         array_job_id=live.array_job_id,
         array_task_id=live.array_task_id,
         partition=live.partition,

@@ -112,6 +112,14 @@ class Machine:
         """Each partition's node names."""
         return {p.name: p.nodes for p in self.cluster.partitions}
 
+    def topology_addrs(self, nodes: list[str]) -> dict[str, list[str]]:
+        """Each node's switches from the top down, for its SLURM_TOPOLOGY_ADDR (``top.s1.n05``), as Slurm sets
+        it under topology/tree; nothing for a block topology or none. A node in no switch has none."""
+        topo = self.cluster.topology
+        if topo is None or topo.outside_of != "switch":
+            return {}
+        return {n: [] if self.index[n] in topo.outside else list(topo.paths[self.index[n]]) for n in nodes}
+
     def assign(self, job_id: int, alloc: NodeAlloc) -> Held:
         """Pick free cpu and gpu slots on each allocated node; returns (node, cpu slots, gpu ids)."""
         held = []

@@ -195,6 +195,7 @@ def slurm_variables(spec: LaunchSpec) -> dict[str, str]:
         "SLURM_LOCALID": "0",
         "ENVIRONMENT": "BATCH",
     }
+    slurm.update(topology_variables(spec.env, first.node))
     if spec.restarts:  # set only once the job has been requeued, as sbatch does (a script tests it with -n)
         slurm["SLURM_RESTART_COUNT"] = str(spec.restarts)
     for key in ("MEM_PER_NODE", "ARRAY_JOB_ID", "ARRAY_TASK_ID"):
@@ -203,6 +204,19 @@ def slurm_variables(spec: LaunchSpec) -> dict[str, str]:
     env.update(slurm)
     env.update(gpu_variables(first.gpus))
     return env
+
+
+def topology_variables(env: Mapping[str, str], node: str) -> dict[str, str]:
+    """SLURM_TOPOLOGY_ADDR (``top.s1.n05``: the node's switches, then itself) and SLURM_TOPOLOGY_ADDR_PATTERN
+    (``switch.switch.node``) on a switch tree, from the addresses the controller gave (HAL_TOPOLOGY_ADDRS)."""
+    try:
+        switches = json.loads(env["HAL_TOPOLOGY_ADDRS"])[node] if "HAL_TOPOLOGY_ADDRS" in env else None
+    except (ValueError, KeyError, TypeError):  # a job's own variable of that name, or a node not listed
+        return {}
+    if not isinstance(switches, list) or not all(isinstance(x, str) for x in switches):
+        return {}
+    kinds = ["switch"] * len(switches) + ["node"]
+    return {"SLURM_TOPOLOGY_ADDR": ".".join([*switches, node]), "SLURM_TOPOLOGY_ADDR_PATTERN": ".".join(kinds)}
 
 
 def gpu_variables(gpus: Sequence[int]) -> dict[str, str]:

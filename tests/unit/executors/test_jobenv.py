@@ -195,3 +195,18 @@ def test_host_lists_have_a_size_limit() -> None:
     with pytest.raises(ValueError, match="more than 100,000 hosts"):
         hostlist.expand("gp[000-99999999999999999999]")
     assert len(hostlist.expand("n[00000-99999]")) == 100_000
+
+
+def test_each_task_gets_its_own_nodes_topology_address_on_a_switch_tree() -> None:
+    """Slurm's SLURM_TOPOLOGY_ADDR (the node's switches from the top, then the node) and its _PATTERN, under
+    topology/tree; a node in no switch is only itself; a job's own variable of that name is not trusted."""
+    import json
+
+    shares = (NodeShare("n05", (0,), 0), NodeShare("n02", (0,), 0))
+    addrs = {"n05": ["top", "s0"], "n02": []}
+    env = job_environment(spec(shares=shares, ntasks=2, env={"HAL_TOPOLOGY_ADDRS": json.dumps(addrs)}), {})
+    assert env["SLURM_TOPOLOGY_ADDR"] == "top.s0.n05" and env["SLURM_TOPOLOGY_ADDR_PATTERN"] == "switch.switch.node"
+    tasks = place(shares, 2, 1, "block")
+    other = task_environment(env, shares, tasks, tasks[1])
+    assert other["SLURM_TOPOLOGY_ADDR"] == "n02" and other["SLURM_TOPOLOGY_ADDR_PATTERN"] == "node"
+    assert "SLURM_TOPOLOGY_ADDR" not in job_environment(spec(shares=shares, env={"HAL_TOPOLOGY_ADDRS": "x"}), {})
