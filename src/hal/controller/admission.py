@@ -5,6 +5,7 @@ it)."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Any
 
 from hal.controller.contracts import NotFound, SubmitError
@@ -110,6 +111,25 @@ def admit(req: JobRequest, cluster: Cluster) -> None:
     req.partition = ",".join(p.name for p in fit)  # only those whose limits admit the job
     if not req.workdir.startswith("/"):
         raise SubmitError(f"working directory {req.workdir!r} must be an absolute path")
+    note = switches_note(req, cluster)
+    if note and note not in req.notes:
+        req.notes.append(note)
+
+
+def switches_note(req: JobRequest, cluster: Cluster) -> str | None:
+    """--switches=N for more nodes than any N leaf switches hold: accepted, as Slurm does (the job waits its
+    maxwait, then runs on more), but said, since the wait buys nothing."""
+    topo = cluster.topology
+    if not req.switches or not req.nodes or topo is None or topo.outside_of != "switch":
+        return None
+    sizes = sorted(Counter(path[-1] for i, path in enumerate(topo.paths) if i not in topo.outside).values())
+    most = sum(sizes[-req.switches :])
+    if req.nodes <= most:
+        return None
+    return (
+        f"--switches={req.switches}: {req.nodes} nodes never fit under {req.switches} leaf switch(es) (the "
+        f"largest hold {most}); the job waits its maxwait for them, then runs on more, as in Slurm"
+    )
 
 
 def resolve_ref(store: Store, ref: str) -> list[int]:

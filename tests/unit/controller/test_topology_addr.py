@@ -1,4 +1,4 @@
-"""The node addresses in a switch tree that jobs see as SLURM_TOPOLOGY_ADDR."""
+"""What a switch tree tells jobs: their nodes' SLURM_TOPOLOGY_ADDR, and a --switches count that never fits."""
 
 from __future__ import annotations
 
@@ -15,3 +15,18 @@ def test_the_machine_gives_each_node_its_switches_on_a_tree_and_none_on_blocks(t
         assert ctl.machine.topology_addrs(["node03", "node10"]) == {"node03": ["top", "s0"], "node10": ["top", "s3"]}
     with controller(tmp_path / "blocks", BLOCKS) as ctl:
         assert ctl.machine.topology_addrs(["node01"]) == {}
+
+
+def test_a_switch_count_that_can_never_hold_the_job_is_accepted_with_a_note(tmp_path: Path) -> None:
+    """Slurm accepts --switches=1 for 6 nodes on 4-node leaves and waits the maxwait for nothing: said now."""
+    from hal.controller.directives import build_request
+
+    (tmp_path / "t").mkdir()
+    with controller(tmp_path / "t", ALTERNATING) as ctl:
+        said = {}
+        for nodes, switches in (("6", "1@10"), ("6", "2"), ("4", "1")):
+            req = build_request("#!/bin/sh\n", {"nodes": nodes, "switches": switches}, {}, str(tmp_path), 0)
+            ctl.submit(req, "root")
+            said[nodes, switches] = [n for n in req.notes if "--switches" in n]
+    assert "6 nodes never fit under 1 leaf switch(es) (the largest hold 4)" in said["6", "1@10"][0]
+    assert not said["6", "2"] and not said["4", "1"]
