@@ -137,3 +137,29 @@ def test_required_cluster_is_the_whole_machine_on_a_block_topology_too() -> None
     assert book.impossible(whole) is None and book.allocate(whole) is not None
     typo = request_of(JobSpec(2, 0.0, tasks=2, nodes=2, topology_required="clutser"), table.space)
     assert "unknown topology level 'clutser'" in (book.impossible(typo) or "")
+
+
+def test_a_job_larger_than_the_largest_group_uses_as_few_groups_as_its_size_needs_or_waits() -> None:
+    """QA: with BlockSizes=2,4 on 8 blocks of 2 and 2 free nodes in each 4-node group, -N 6 ran across three
+    groups; Slurm's eval_nodes_block allows ceil(6 / 4) = 2 of them (max_llblock), so it waits. Within an
+    aggregation likewise: BlockSizes=2,8 lets a 5-node job use at most 3 of an 8-node group's blocks."""
+    from hal.engine.nodes import NodeBook
+    from hal.engine.plugins.topology import TopologySelector
+
+    base = Cluster.uniform(16, Resources(cpus=1))
+    names = [n.name for n in base.nodes]
+    text = "".join(f"BlockName=k{i} Nodes={names[2 * i]},{names[2 * i + 1]}\n" for i in range(8))
+    for sizes, busy, job, fits in (
+        ("2,4", [0, 1, 4, 5, 8, 9, 12, 13], 6, False),  # 2 free per 4-group: two groups hold 4 < 6
+        ("2,4", [0, 1, 4, 5, 8, 9], 6, True),  # the last group is free: it and one more hold 6
+        ("2,8", [0, 2, 4, 6, 8, 10, 12, 14], 5, False),  # one free node per block: 3 blocks hold 3 < 5
+        ("2,8", [0, 2, 4, 6, 12, 14], 5, True),  # group 1: k4 and k5 free, k6 one: 2 + 2 + 1 = 5 in 3 blocks
+    ):
+        topo = parse_topology_conf(text + f"BlockSizes={sizes}\n", names)
+        table = NodeTable.of(Cluster(base.nodes, base.partitions, topo))
+        table.free[busy] = 0
+        book = NodeBook(table, selector=TopologySelector(topo))
+        got = book.allocate(request_of(JobSpec(1, 0.0, tasks=job, nodes=job, exclusive=True), table.space))
+        assert (got is not None) == fits, (sizes, busy, got)
+        if got is not None:  # two 4-node groups; three blocks
+            assert len({int(n) // (4 if sizes == "2,4" else 2) for n in got.nodes}) == (2 if sizes == "2,4" else 3)

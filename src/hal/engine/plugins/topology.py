@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from hal.engine.nodes import Picked
 from hal.engine.plugins.score import PlacementWeights, combine
-from hal.engine.plugins.topology_span import block_cap, span_refusal
+from hal.engine.plugins.topology_span import block_cap, block_room, span_refusal
 from hal.engine.request import Request
 from hal.model.topology import Topology
 
@@ -160,7 +160,8 @@ class TopologySelector:
             if req_top is None:
                 return None
             top = min(req_top, top)  # required=cluster never spans separate fabrics
-        top = min(top, block_cap(ix, req) or top)  # topology/block: the aggregation its node count calls for
+        cap = block_cap(ix, req)  # topology/block: the aggregation its node count calls for, in few of the next
+        top, room = min(top, cap or top), block_room(ix, req, room, cap)  # smaller ones (Slurm's max_llblock)
         if req.topology_preferred and ix.level(req.topology_preferred) is None:
             return None  # a misspelt level: refused at submission (``why``), not silently ignored
         self._req_end = now + req.limit

@@ -27,6 +27,25 @@ def block_cap(ix: TopoIndex, req: Request) -> int | None:
     return min(fits[0], ix.span_top) if fits else None
 
 
+def block_room(ix: TopoIndex, req: Request, room: npt.NDArray[np.int64], cap: int | None) -> npt.NDArray[np.int64]:
+    """Within a domain of the aggregation ``cap`` (or all the blocks), a -N job uses at most ceil(N / size) of the
+    next smaller aggregations, as Slurm's eval_nodes_block bounds it (max_llblock): only the roomiest that many
+    of each domain keep their room, so a 6-node job on 4-node groups takes two, or waits; it spread over three."""
+    if cap is None or cap < 2 or not req.nodes:
+        return room
+    size = ix.nominal.get(ix.names[cap - 1], 0)
+    if size <= 0:
+        return room
+    keep = -(-req.nodes // size)
+    croom = np.bincount(ix.ids[cap - 1], weights=room, minlength=ix.counts[cap - 1])
+    parent = ix.parent[cap - 1]
+    order = np.lexsort((-croom, parent))  # each domain's children, roomiest first
+    first = np.searchsorted(parent[order], parent[order], side="left")  # where each one's domain starts
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size) - first
+    return np.where(rank[ix.ids[cap - 1]] < keep, room, 0)
+
+
 def span_refusal(
     ix: TopoIndex, room: npt.NDArray[np.int64], units: int, what: str, names: Sequence[str], cap: int | None = None
 ) -> str | None:
