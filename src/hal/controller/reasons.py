@@ -32,8 +32,8 @@ def pending_reason(ctl: Any, job_id: int) -> str:
             drained = drain_reason(ctl, job_id)
             return drained or str(topology_reason(ctl.sched, job_id) or ctl.sched.reason_of(job_id).value)
         reason = str(ctl.sched.reason_of(job_id).value)
-        if reason in ("Resources", "Priority"):  # no forecast start either: say why (QA)
-            return drain_reason(ctl, job_id) or reason
+        if reason in ("Resources", "Priority", "Topology"):  # no forecast start either: say why (QA); Topology
+            return drain_reason(ctl, job_id) or reason  # too: a block layout alone can leave only drained nodes
         return reason
     return "None"
 

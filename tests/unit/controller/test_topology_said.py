@@ -1,4 +1,4 @@
-"""What a switch tree tells jobs: their nodes' SLURM_TOPOLOGY_ADDR, and a --switches count that never fits."""
+"""What the controller says of topology: nodes' SLURM_TOPOLOGY_ADDR, a --switches count that never fits, drains."""
 
 from __future__ import annotations
 
@@ -30,3 +30,19 @@ def test_a_switch_count_that_can_never_hold_the_job_is_accepted_with_a_note(tmp_
             said[nodes, switches] = [n for n in req.notes if "--switches" in n]
     assert "6 nodes never fit under 1 leaf switch(es) (the largest hold 4)" in said["6", "1@10"][0]
     assert not said["6", "2"] and not said["4", "1"]
+
+
+def test_a_job_only_drained_nodes_keep_from_its_block_says_so_not_topology(tmp_path: Path) -> None:
+    """QA: with one node of every 2-node block drained, -N 2 waited with reason Topology ("free nodes exist")
+    when only a resume helps; with --segment or a required level it said ReqNodeNotAvail."""
+    from hal.controller.drain import drain
+    from hal.controller.reasons import pending_reason
+    from tests.unit.controller.topokit import ADMIN, submit
+
+    conf = "".join(f"BlockName=b{i} Nodes=node[{2 * i + 1:02d}-{2 * i + 2:02d}]\n" for i in range(4))
+    (tmp_path / "b").mkdir()
+    with controller(tmp_path / "b", conf + "BlockSizes=2,4\n", names="node[01-08]") as ctl:
+        drain(ctl, "node[01,03,05,07]", "fans", ADMIN)
+        job = submit(ctl, tmp_path, nodes="2", time="1:00")
+        ctl.run_cycle()
+        assert pending_reason(ctl, job) == "ReqNodeNotAvail, UnavailableNodes:node[01,03,05,07]"
