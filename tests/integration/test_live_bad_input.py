@@ -147,5 +147,12 @@ def test_history_parsable_with_reason_and_node_count(sdk: Client, server: LiveSe
     other = str(server.client(bob).submit(wrap="true", options={"begin": "now+3600"})["job_id"])
     assert {pending, other} <= listed("queue") and listed("queue", "--me") & {pending, other} == {pending}
     assert listed("queue", token=bob) == {other}
+    me = getpass.getuser()  # QA: -u a,b listed nothing; -a and --me were refused; -j with another's id failed
+    assert {pending, other} <= listed("queue", "-u", f"bob,{me}") and {str(job), theirs} <= listed(
+        "history", "-u", f"{me},bob"
+    )
+    assert {pending, other} <= listed("queue", "-a") and theirs not in listed("history", "--me")
+    mixed = server.cli("history", "-n", "-o", "JobID", "-j", f"{theirs},{job}", token=bob)
+    assert mixed.returncode == 0 and mixed.stdout.split() == [theirs] and "another user" in mixed.stderr
     sdk.cancel(pending)
     server.client(bob).cancel(other)

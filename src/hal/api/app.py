@@ -199,15 +199,17 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Pat
         start: Annotated[bool, Query(description=FORECASTS)] = False,
         duplicates: Annotated[bool, Query(description=DUPLICATES)] = False,
     ) -> dict[str, Any]:
-        if user is not None and not who.may_see(user):
+        users = [u.strip() for u in user.split(",") if u.strip()] if user is not None else None  # squeue -u a,b
+        if users is not None and not all(who.may_see(u) for u in users):
             raise HTTPException(403, "only admins may list other users' jobs")
-        owner = user if user is not None else (None if who.admin and all_users else who.user)
+        owner = users if users is not None else (None if who.admin and all_users else who.user)
+        parts = [p.strip() for p in partition.split(",") if p.strip()] if partition else None  # squeue -p a,b
         states = [s.strip().upper() for s in state.split(",") if s.strip()] if state else None
         unknown = [s for s in states or () if s not in LISTED_STATES]
         if unknown:  # a typo listed no job at all, with a 200, while the CLI refuses it (QA)
             raise HTTPException(400, f"unknown job state {unknown[0]!r}; valid states: {', '.join(LISTED_STATES)}")
         stored = sorted({"RUNNING" if s == "CONFIGURING" else s for s in states}) if states else None
-        rows = ctl.store.query(owner, stored, partition, since, until, limit=limit, after=after)
+        rows = ctl.store.query(owner, stored, parts, since, until, limit=limit, after=after)
         rows = ctl.annotate(rows, start)
         if states and "CONFIGURING" in states and "RUNNING" not in states:  # stored RUNNING, shown CONFIGURING
             rows = [r for r in rows if r["state"] == "CONFIGURING"]

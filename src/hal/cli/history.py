@@ -12,6 +12,7 @@ from rich.table import Table
 
 from hal.cli.common import PLAIN_ROWS, err, fail, out, plain_columns, writable_files
 from hal.cli.live import JsonOpt, client, duration, emit_json, parse_states, parse_when, sacct_duration, stamp, tres
+from hal.client import HalError
 from hal.executors.hostlist import expand
 
 DEFAULT = "JobID,JobName,Partition,Account,AllocCPUS,State,ExitCode"
@@ -44,7 +45,8 @@ BRIEF = "JobID,State,ExitCode"
 
 def history(
     fmt: Annotated[str, typer.Option("--format", "-o", help=f"columns, e.g. {DEFAULT},Elapsed,MaxRSS")] = DEFAULT,
-    user: Annotated[str | None, typer.Option("--user", "-u")] = None,
+    user: Annotated[str | None, typer.Option("--user", "-u", help="only these users' jobs: a,b")] = None,
+    me: Annotated[bool, typer.Option("--me", help="only your own jobs")] = False,
     all_users: Annotated[
         bool, typer.Option("--allusers", "-a", help="every user's jobs (an admin's default; users see their own)")
     ] = False,
@@ -97,17 +99,25 @@ def history(
             raise fail(f"--swf exports ended jobs; --state {','.join(sorted(keep))} names none (e.g. CD,F,CA,TO)")
         writable_files(swf)
         with client() as c:
+            user = c.whoami()["user"] if me else user
             filters = {"user": user, "since": parse_when(starttime), "until": parse_when(endtime)}
             export_swf(c, swf, state, all_users, filters)
         return
     with client() as c:
+        user = c.whoami()["user"] if me else user
         if jobs is not None:
             refs = [r.strip() for r in jobs.split(",") if r.strip()]
             if not refs:
                 raise fail(f"-j {jobs!r}: give job ids, e.g. -j 12,13_2")
             recs: list[dict[str, Any]] = []
-            for ref in refs:
-                rec = c.get(ref, duplicates=duplicates)
+            for ref in refs:  # as sacct, the jobs it may show; one it may not is said, not fatal (QA)
+                try:
+                    rec = c.get(ref, duplicates=duplicates)
+                except HalError as exc:
+                    if len(refs) == 1:
+                        raise
+                    err.print(f"hal history: job {ref}: {exc}", markup=False, highlight=False)
+                    continue
                 recs.extend(rec.get("tasks") or [rec])
         else:
             since, until = parse_when(starttime), parse_when(endtime)

@@ -79,9 +79,11 @@ def in_queue_order(job: dict[str, Any]) -> tuple[int, float, int]:
 
 
 def queue(
-    user: Annotated[str | None, typer.Option("--user", "-u", help="only this user's jobs (admins)")] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", "-u", help="only these users' jobs: a,b (others': admins)")
+    ] = None,
     all_users: Annotated[
-        bool, typer.Option("--all", help="every user's jobs (an admin's default; users see their own)")
+        bool, typer.Option("--all", "-a", help="every user's jobs (an admin's default; users see their own)")
     ] = False,
     state: Annotated[str | None, typer.Option("--states", "-t", help="e.g. PENDING,RUNNING")] = None,
     partition: Annotated[str | None, typer.Option("--partition", "-p")] = None,
@@ -120,8 +122,10 @@ def queue(
     ended = keep is not None and bool(keep - {"PENDING", *ACTIVE})
     with client() as c:
         view = c.nodes()
-        if partition and partition not in {p["name"] for p in view["partitions"]}:
-            raise fail(f"invalid partition name {partition!r}")
+        known = {p["name"] for p in view["partitions"]}
+        for name in (partition or "").split(","):  # squeue -p a,b
+            if name.strip() and name.strip() not in known:
+                raise fail(f"invalid partition name {name.strip()!r}")
         node_cpus = max((int(n.get("cpus", 0)) for n in view.get("nodes", [])), default=0)
         # ended jobs stay in the queue's view for 5 minutes, as squeue shows them (MinJobAge=300)
         since = time.time() - 300.0 if ended else None

@@ -218,25 +218,28 @@ class Store:
 
     def query(
         self,
-        user: str | None = None,
+        user: str | Sequence[str] | None = None,
         states: Sequence[str] | None = None,
-        partition: str | None = None,
+        partition: str | Sequence[str] | None = None,
         since: float | None = None,
         until: float | None = None,
         job_ids: Sequence[int] | None = None,
         limit: int = 10_000,
         after: int | None = None,
     ) -> list[Row]:
-        """Jobs in id order, at most ``limit``; ``after`` (an id) pages on from where the last page ended."""
+        """Jobs in id order, at most ``limit``; ``after`` (an id) pages on from where the last page ended; a
+        user or partition may be a list of them (squeue -u a,b)."""
         q = sa.select(jobs)
         if after is not None:
             q = q.where(jobs.c.id > after)
         if user is not None:
-            q = q.where(jobs.c.user == user)
+            q = q.where(jobs.c.user == user if isinstance(user, str) else jobs.c.user.in_(list(user)))
         if states:
             q = q.where(jobs.c.state.in_(list(states)))
         if partition:
-            q = q.where(jobs.c.partition == partition)
+            q = q.where(
+                jobs.c.partition == partition if isinstance(partition, str) else jobs.c.partition.in_(list(partition))
+            )
         if since is not None:
             q = q.where(sa.or_(jobs.c.end_time >= since, jobs.c.end_time.is_(None)))
         if until is not None:
