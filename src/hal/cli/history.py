@@ -100,7 +100,8 @@ def history(
         writable_files(swf)
         with client() as c:
             user = c.whoami()["user"] if me else user
-            filters = {"user": user, "since": parse_when(starttime), "until": parse_when(endtime)}
+            since, until = window(starttime, endtime)
+            filters = {"user": user, "since": since, "until": until}
             export_swf(c, swf, state, all_users, filters)
         return
     with client() as c:
@@ -120,7 +121,7 @@ def history(
                     continue
                 recs.extend(rec.get("tasks") or [rec])
         else:
-            since, until = parse_when(starttime), parse_when(endtime)
+            since, until = window(starttime, endtime)
             if starttime is None and keep is None:  # sacct: since midnight, unless -s (or -j) asks for more
                 since = midnight()
             detail = any(col.split("%")[0].lower() == "comment" for col in cols)  # kept with the request, not a column
@@ -152,6 +153,14 @@ def history(
     for j in recs:
         table.add_row(*(FIELDS[col.split("%")[0].lower()](j) for col in cols))
     out.print(table)
+
+
+def window(starttime: str | None, endtime: str | None) -> tuple[float | None, float | None]:
+    """-S and -E as times; a start after the end is refused, as sacct refuses it (it listed nothing)."""
+    since, until = parse_when(starttime), parse_when(endtime)
+    if since is not None and until is not None and since > until:
+        raise fail(f"-S {starttime} is after -E {endtime}: no job can fall between them")
+    return since, until
 
 
 def midnight() -> float:

@@ -7,7 +7,7 @@ import json
 import re
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import typer
@@ -73,21 +73,41 @@ def stamp(epoch: float | None) -> str:
 
 
 def parse_when(text: str | None) -> float | None:
-    """sacct's -S/-E: an ISO date or time, or now-N[s|m|h|d]."""
+    """sacct's -S/-E: an ISO date or time, now[-N units], today/midnight, HH:MM[:SS] or MM/DD[/YY] (the last
+    two, as sacct reads them, the most recent such time that has passed: 23:00 at 07:30 is yesterday's)."""
     if text is None:
         return None
-    m = re.fullmatch(r"now(?:-(\d+(?:\.\d+)?)\s*([a-z]*))?", text.strip().lower())
+    word = text.strip().lower()
+    m = re.fullmatch(r"now(?:-(\d+(?:\.\d+)?)\s*([a-z]*))?", word)
     if m:  # Slurm's now[-count[seconds|minutes|hours|days|weeks]] (and their abbreviations)
         number, scale = float(m.group(1) or 0), UNITS.get(m.group(2) or "")
         if scale is None:
             raise fail(f"cannot read time {text!r}: the unit is seconds, minutes, hours, days or weeks")
         return time.time() - number * scale
-    if re.fullmatch(r"\d{1,2}:\d{2}(:\d{2})?", text):  # sacct's HH:MM[:SS]: today
-        text = f"{datetime.now().date().isoformat()}T{text.zfill(len(text) + 1) if len(text) in (4, 7) else text}"
+    now = datetime.now()
+    if word in ("today", "midnight"):
+        return datetime.combine(now.date(), datetime.min.time()).timestamp()
+    if re.fullmatch(r"\d{1,2}:\d{2}(:\d{2})?", word):  # HH:MM[:SS]: today's, or yesterday's if still to come
+        hms = [int(x) for x in word.split(":")] + [0]
+        try:
+            when = now.replace(hour=hms[0], minute=hms[1], second=hms[2], microsecond=0)
+        except ValueError:
+            raise fail(f"cannot read time {text!r}: not a time of day") from None
+        return (when - timedelta(days=1) if when > now else when).timestamp()
+    d = re.fullmatch(r"(\d{1,2})/(\d{1,2})(?:/(\d{2}|\d{4}))?", word)
+    if d:  # MM/DD[/YY]: without a year, the most recent one that has passed
+        year = int(d.group(3)) + (2000 if d.group(3) and len(d.group(3)) == 2 else 0) if d.group(3) else now.year
+        try:
+            day = datetime(year, int(d.group(1)), int(d.group(2)))
+            if d.group(3) is None and day > now:
+                day = day.replace(year=year - 1)
+        except ValueError:
+            raise fail(f"cannot read date {text!r}: not a month/day") from None
+        return day.timestamp()
     try:
         return datetime.fromisoformat(text).timestamp()
     except ValueError:
-        raise fail(f"cannot read time {text!r}; use YYYY-MM-DD[THH:MM[:SS]], HH:MM or now-2h") from None
+        raise fail(f"cannot read time {text!r}; use YYYY-MM-DD[THH:MM[:SS]], HH:MM, MM/DD, today or now-2h") from None
 
 
 SHORT_STATE = {
