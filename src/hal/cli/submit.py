@@ -6,7 +6,7 @@ import os
 import re
 import sys
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -206,6 +206,7 @@ def submit(
     for key, value in input_environment(os.environ).items():  # sbatch: command line > SBATCH_* > #SBATCH
         if not (memory and key in ("mem", "mem-per-cpu")):
             options.setdefault(key, value)
+    switch_wait(options, os.environ)
     if script is not None and job_name is None and not _names_itself(text):
         options["job-name"] = _printable(script.name)  # sbatch's default: the script's file name
     if not is_text(str(options.get("chdir", ""))):
@@ -272,10 +273,20 @@ def input_environment(env: Mapping[str, str]) -> dict[str, str | bool]:
     got |= {opt: True for k, opt in SBATCH_FLAGS.items() if env.get(f"SBATCH_{k}", "0") not in ("", "0")}
     if env.get("SBATCH_EXCLUSIVE", "").lower() in ("user", "mcs", "topo"):  # sbatch's values, as --exclusive=
         got["exclusive"] = env["SBATCH_EXCLUSIVE"].lower()
-    if env.get("SBATCH_REQ_SWITCH"):  # --switches=N, and SBATCH_WAIT4SWITCH its @maxwait
-        wait = env.get("SBATCH_WAIT4SWITCH", "")
-        got["switches"] = env["SBATCH_REQ_SWITCH"] + (f"@{wait}" if wait else "")
+    if env.get("SBATCH_REQ_SWITCH"):  # --switches=N[@maxwait]; SBATCH_WAIT4SWITCH sets the wait (below)
+        got["switches"] = env["SBATCH_REQ_SWITCH"]
     return got
+
+
+def switch_wait(options: MutableMapping[str, Any], env: Mapping[str, str]) -> None:
+    """SBATCH_WAIT4SWITCH: the wait of a --switches count given without one (command line or SBATCH_REQ_SWITCH),
+    and it replaces SBATCH_REQ_SWITCH's own @wait, as sbatch reads them in that order."""
+    wait, given = env.get("SBATCH_WAIT4SWITCH", ""), options.get("switches")
+    if not wait or not isinstance(given, str):
+        return
+    count, at, _ = given.partition("@")
+    if not at or given == env.get("SBATCH_REQ_SWITCH"):
+        options["switches"] = f"{count}@{wait}"
 
 
 def job_environment(environ: Mapping[str, str]) -> dict[str, str]:

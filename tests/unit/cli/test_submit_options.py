@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from hal.cli.main import build
-from hal.cli.submit import input_environment
+from hal.cli.submit import input_environment, switch_wait
 
 
 def _params(*words: str) -> dict[str, object]:
@@ -25,5 +25,12 @@ def test_exclusive_takes_a_value_after_equals_only() -> None:
     assert input_environment({"SBATCH_EXCLUSIVE": "topo"}) == {"exclusive": "topo"}
     assert input_environment({"SBATCH_EXCLUSIVE": "1"}) == {"exclusive": True}
     # QA: sbatch's SBATCH_REQ_SWITCH and SBATCH_WAIT4SWITCH were ignored
-    assert input_environment({"SBATCH_REQ_SWITCH": "1", "SBATCH_WAIT4SWITCH": "5:00"}) == {"switches": "1@5:00"}
-    assert input_environment({"SBATCH_REQ_SWITCH": "2"}) == {"switches": "2"}
+    assert input_environment({"SBATCH_REQ_SWITCH": "2@1:00"}) == {"switches": "2@1:00"}
+    for given, env, expect in [
+        ("2", {"SBATCH_WAIT4SWITCH": "5:00"}, "2@5:00"),  # the command line's count, the environment's wait
+        ("2@0:45", {"SBATCH_WAIT4SWITCH": "5:00"}, "2@0:45"),  # the command line's own wait wins
+        ("2@1:00", {"SBATCH_REQ_SWITCH": "2@1:00", "SBATCH_WAIT4SWITCH": "2:00"}, "2@2:00"),  # read after it
+    ]:
+        options: dict[str, str | bool] = {"switches": given}
+        switch_wait(options, env)
+        assert options["switches"] == expect, (given, env)
