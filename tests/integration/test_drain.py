@@ -74,7 +74,12 @@ def test_drained_nodes_take_no_new_jobs_until_resumed(tmp_path: Path) -> None:
         ]:
             done = live.cli("update", "NodeName=vn002", *args)
             assert done.returncode != 0 and said in " ".join(done.stderr.split()), done.stderr
-        assert live.cli("update", "NodeName=vn002", "State=UNDRAIN", "--json", check=True).stdout.strip()
+        live.cli("update", "NodeName=vn002", "Reason=psu swapped", check=True)  # a drained node's reason alone
+        assert _nodes(live)["vn002"]["reason"] == "psu swapped"
+        refused = live.cli("update", "NodeName=vn003", "Reason=x")
+        assert refused.returncode != 0 and "not drained: vn003" in refused.stderr
+        both = live.cli("update", "NodeName=vn[002-003]", "State=UNDRAIN", "--json")  # as scontrol: the drained
+        assert both.returncode == 0 and "not drained: vn003" in both.stderr  # one resumes, the other is said
         assert _nodes(live)["vn002"]["state"] == "idle"
         again = live.cli("resume", "vn003")
         assert again.returncode != 0 and "not drained: vn003" in again.stderr

@@ -8,8 +8,10 @@ from typing import Annotated
 import typer
 
 from hal.cli.common import err, fail, out
+from hal.cli.drain import not_drained
 from hal.cli.live import JsonOpt, client, emit_json
 from hal.client import HalError
+from hal.executors.hostlist import expand
 
 HELP = """Change a job after submission (scontrol update job): `hal update 12 TimeLimit=30 Nice=100`.
 
@@ -65,22 +67,35 @@ def _update_nodes(nodes: str, fields: dict[str, str], json_out: bool) -> None:
     if given:
         names = ", ".join(k for k in fields if k.lower() in given)
         raise fail(f"{names}: HAL updates a node's State (DRAIN, RESUME, UNDRAIN) and Reason only")
-    if state is None:
+    if state is None and not reason:
         raise fail("give State=DRAIN Reason=WHY or State=RESUME for NodeName=...")
-    action = NODE_STATES.get(state.lower())
+    action = NODE_STATES.get(state.lower()) if state is not None else "reason"
     if action is None:
         raise fail(
             f"State={state}: HAL takes nodes out of service with State=DRAIN (running jobs finish) and back with"
             " State=RESUME or UNDRAIN"
         )
-    if action == "resume" and reason:
-        raise fail("Reason= goes with State=DRAIN; State=RESUME clears the node's reason")
     with client() as c:
+        if action == "reason":  # Reason= alone: a drained node's reason changes (as scontrol)
+            draining = {n["name"] for n in c.nodes()["nodes"] if n["state"] in ("drain", "drng")}
+            idle = [n for n in expand_nodes(nodes) if n not in draining]
+            if idle:
+                raise fail(f"Reason= alone changes a drained node's reason; not drained: {', '.join(idle[:5])}")
+            action = "drain"
         done = c.drain(nodes, reason or "") if action == "drain" else c.resume(nodes)
+    if action == "resume":  # scontrol: the others are updated, these reported
+        not_drained(nodes, done, "hal update")
     if json_out:
         emit_json({"drained" if action == "drain" else "resumed": done})
     else:
         out.print(f"{'drained' if action == 'drain' else 'resumed'} {', '.join(done)}", highlight=False)
+
+
+def expand_nodes(nodes: str) -> list[str]:
+    try:
+        return expand(nodes)
+    except ValueError as exc:
+        raise fail(f"NodeName={nodes}: {exc}") from None
 
 
 def _parse(words: list[str]) -> tuple[str, str, dict[str, str]]:

@@ -23,7 +23,9 @@ def apply_drains(ctl: Controller) -> int:
 def drain(ctl: Controller, nodes: str, reason: str, who: Identity) -> list[str]:
     names = _names(ctl, nodes, who)
     if not reason.strip():
-        raise SubmitError("give a reason for the drain (Slurm asks for one too): --reason 'disk replaced'")
+        raise SubmitError(
+            "give a reason for the drain (Slurm asks for one too): Reason='disk replaced' (hal update) or --reason"
+        )
     now = ctl.clock()
     with ctl.lock, ctl.store.engine.begin() as conn:
         for name in names:
@@ -37,8 +39,9 @@ def drain(ctl: Controller, nodes: str, reason: str, who: Identity) -> list[str]:
 def resume(ctl: Controller, nodes: str, who: Identity) -> list[str]:
     names = _names(ctl, nodes, who)
     idle = [n for n in names if n not in ctl.drained]
-    if idle:  # Slurm calls it an invalid state change; saying 'resumed' hid a typo'd node list
+    if len(idle) == len(names):  # Slurm calls it an invalid state change; saying 'resumed' hid a typo'd node list
         raise SubmitError(f"not drained: {', '.join(idle[:5])}")
+    names = [n for n in names if n in ctl.drained]  # as Slurm: the drained ones resume, the others are said
     with ctl.lock, ctl.store.engine.begin() as conn:
         for name in names:
             ctl.store.set_drained(conn, name, None)
@@ -56,7 +59,7 @@ def _names(ctl: Controller, nodes: str, who: Identity) -> list[str]:
         raise SubmitError(f"{nodes!r}: {exc}") from None
     unknown = sorted(set(names) - set(ctl.table.names))
     if unknown or not names:
-        raise SubmitError(f"no such node(s): {unknown[:5] or nodes!r}")
+        raise SubmitError(f"no such node(s): {', '.join(unknown[:5]) if unknown else repr(nodes)}")
     return names
 
 
