@@ -135,7 +135,7 @@ def test_history_parsable_with_reason_and_node_count(sdk: Client, server: LiveSe
     # Slurm's scopes without -a/--all: an admin sees every user's jobs (squeue; sacct as root), a user their own
     # (PrivateData=jobs), silently; --me and -u narrow an admin's view.
     def listed(*args: str, token: str | None = None) -> set[str]:
-        cols = ["-h", "-o", "%i"] if args[0] == "queue" else ["-n", "-o", "JobID"]
+        cols = ["-h", "-o", "%i"] if args[0] in ("queue", "squeue") else ["-n", "-o", "JobID"]
         res = server.cli(*args, *cols, token=token, check=True)
         assert not res.stderr.strip(), res.stderr
         return set(res.stdout.split())
@@ -152,6 +152,8 @@ def test_history_parsable_with_reason_and_node_count(sdk: Client, server: LiveSe
         "history", "-u", f"{me},bob"
     )
     assert {pending, other} <= listed("queue", "-a") and theirs not in listed("history", "--me")
+    assert listed("squeue", "-a") == listed("queue") and listed("sacct") == listed("history")  # Slurm's names
+    assert f"JobId={pending} " in server.cli("show", "job", pending, check=True).stdout  # scontrol show job N
     mixed = server.cli("history", "-n", "-o", "JobID", "-j", f"{theirs},{job}", token=bob)
     assert mixed.returncode == 0 and mixed.stdout.split() == [theirs] and "another user" in mixed.stderr
     sdk.cancel(pending)

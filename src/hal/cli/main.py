@@ -47,6 +47,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
+# Slurm's command names, for the fingers that type them: hidden from `hal --help`, the same commands.
+ALIASES = {"sbatch": "submit", "squeue": "queue", "scancel": "cancel", "sacct": "history", "sinfo": "nodes",
+           "sprio": "prio", "sshare": "shares", "srun": "run"}  # fmt: skip
+
+
 def build(names: list[str] | None = None) -> typer.Typer:
     """A Typer app with the named commands (all of them when names is None)."""
     app = typer.Typer(
@@ -57,8 +62,8 @@ def build(names: list[str] | None = None) -> typer.Typer:
         pretty_exceptions_enable=False,
     )
     app.callback()(_root)  # keeps `hal NAME ...` a group even when only one command is loaded
-    for name in names if names is not None else list(COMMANDS):
-        module_name, attr, kind = COMMANDS[name]
+    for name in names if names is not None else [*COMMANDS, *ALIASES]:
+        module_name, attr, kind = COMMANDS[ALIASES.get(name, name)]
         module = importlib.import_module(module_name)
         target = getattr(module, attr)
         if kind == "group":
@@ -66,7 +71,7 @@ def build(names: list[str] | None = None) -> typer.Typer:
         else:
             settings: dict[str, Any] = getattr(module, "CONTEXT", {})  # e.g. what follows a script is its own
             cls = getattr(module, "COMMAND_CLASS", None)  # e.g. sbatch's --exclusive[=VALUE], beyond click's forms
-            app.command(name, context_settings=settings or None, cls=cls)(target)
+            app.command(name, context_settings=settings or None, cls=cls, hidden=name in ALIASES)(target)
     return app
 
 
@@ -78,7 +83,7 @@ def main() -> None:
     """Entry point: build only the command being called, when it can be told from the arguments."""
     args = sys.argv[1:]
     first = args[0] if args else None
-    build([first] if first in COMMANDS else None)()
+    build([first] if first in COMMANDS or first in ALIASES else None)()
 
 
 def __getattr__(name: str) -> typer.Typer:

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from hal.cli.common import out
+from hal.cli.common import fail, out
 from hal.cli.live import JsonOpt, client, duration, emit_json, num_nodes, stamp, tres
 from hal.controller.parked import parked_advice
 from hal.executors.hostlist import compress
@@ -112,8 +112,16 @@ def _data_lines(j: dict[str, Any]) -> list[str]:
     return lines
 
 
-def show(job: Annotated[str, typer.Argument(help="job id (12, 12_3)")], json_out: bool = JsonOpt) -> None:
+def show(
+    words: Annotated[list[str], typer.Argument(help="job id (12, 12_3); scontrol's `job 12` works too")],
+    json_out: bool = JsonOpt,
+) -> None:
     """Everything HAL knows about one job (for an array id: each task)."""
+    if len(words) == 2 and words[0].lower() == "job":  # scontrol show job 12
+        words = words[1:]
+    if len(words) != 1:
+        raise fail(f"show one job: hal show 12 (or hal show job 12), not {' '.join(words)!r}")
+    job = words[0]
     with client() as c:
         rec = c.get(job, start=True)
         tasks = rec.get("tasks") or [rec]
