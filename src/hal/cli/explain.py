@@ -143,7 +143,10 @@ def _advice(c: Any, job: str) -> None:
     if got["sooner"]:
         before = stamp(got["planned_start"]) if got["planned_start"] else "no planned start"
         then = stamp(got["planned_start_with"])  # the backfill plan's starts, not the forecast above (QA: two times)
-        out.print(f"  try: --time={limit} ({ran}): the backfill plan starts it at {then}, not {before}")
+        out.print(
+            f"  try: --time={limit} ({ran}): the backfill plan, which plans every job on its time limit, starts it "
+            f"at {then} instead of {before} (the forecast above plans on predicted run times)"
+        )
         out.print(f"       apply it in place: hal update {job} TimeLimit={limit}", highlight=False)
     else:
         out.print(f"  --time={limit} ({ran}) would not start it sooner")

@@ -33,7 +33,7 @@ def record_attempt(
     conn.execute(
         job_attempts.insert().values(
             job_id=job_id, restarts=int(row["restarts"] or 0), state=state, cause=cause,
-            account=row["account"] or row["user"], partition=row["partition"] or "", start_time=row["start_time"],
+            account=row["account"] or "", partition=row["partition"] or "", start_time=row["start_time"],
             end_time=max(end, row["start_time"]), nodelist=row["nodelist"] or "",
             alloc_cpus=int(row["alloc_cpus"] or 0), alloc=row["alloc"] or "", charged=charged, **run,
         )
