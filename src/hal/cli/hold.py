@@ -47,7 +47,8 @@ def _each(jobs: list[str], verb: str, json_out: bool) -> None:
         emit_json({verb: done, "failed": failed})
     else:
         for ref, ids in shown.items():
-            out.print(f"{verb} {len(done[ref])} job(s) of {ref}: {', '.join(ids)}", highlight=False)
+            said = f"job {ids[0]}" if ids == [ref] else f"{len(ids)} job(s) of {ref}: {', '.join(ids)}"
+            out.print(f"{verb} {said}", highlight=False)  # "held job 14"; an array's tasks by name
         for ref, why in failed.items():
             err.print(f"{ref}: {why}", markup=False, highlight=False)
     if failed:
