@@ -43,7 +43,7 @@ def test_several_partitions(tmp_path: Path) -> None:
     def submit(script: str, **opts: str) -> int:
         return ctl.submit(build_request(f"#!/bin/sh\n{script}\n", opts, {}, str(tmp_path), 0), "al").job_ids[0]
 
-    with pytest.raises(SubmitError, match="PartitionTimeLimit: --time must be at most 60 s in partition 'short'"):
+    with pytest.raises(SubmitError, match="PartitionTimeLimit: --time must be at most 0:01:00 in partition 'short'"):
         submit("true", partition="short", time="5:00")
     with pytest.raises(SubmitError, match="invalid partition 'nope'"):
         submit("true", partition="long,nope")

@@ -10,7 +10,7 @@ from typing import Any
 
 from hal.controller.contracts import NotFound, SubmitError
 from hal.controller.directives import JobRequest
-from hal.controller.option_values import DirectiveError, parse_array
+from hal.controller.option_values import DirectiveError, hms, parse_array
 from hal.controller.store import Store
 from hal.model.cluster import Cluster
 
@@ -105,7 +105,7 @@ def admit(req: JobRequest, cluster: Cluster) -> None:
         req.time_limit = min(t for t in limits if t is not None)  # in Slurm; of several, the one any of them admits
     fit = [p for p in parts if p.max_time is None or req.time_limit is None or req.time_limit <= p.max_time]
     if not fit:
-        limit = " or ".join(f"{p.max_time:.0f} s in partition {p.name!r}" for p in parts)
+        limit = " or ".join(f"{hms(p.max_time)} in partition {p.name!r}" for p in parts)  # as hal nodes shows it
         raise SubmitError(f"PartitionTimeLimit: --time must be at most {limit}")
     req.partition_asked = ",".join(asked)
     req.partition = ",".join(p.name for p in fit)  # only those whose limits admit the job

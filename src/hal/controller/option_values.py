@@ -275,3 +275,11 @@ def yes_no(options: dict[str, str], key: str) -> bool:
     if value not in ("yes", "no"):
         raise DirectiveError(f"--{key}={options[key]}: use yes or no")
     return value == "yes"
+
+
+def hms(seconds: float | None) -> str:
+    """A time limit as Slurm prints it in messages: H:MM:SS, or UNLIMITED."""
+    if seconds is None:
+        return "UNLIMITED"
+    s = int(seconds)
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"

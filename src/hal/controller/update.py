@@ -20,6 +20,7 @@ from hal.controller.jobs import Live, dependencies, spec_of
 from hal.controller.option_values import (
     DirectiveError,
     comment_option,
+    hms,
     int_option,
     parse_begin,
     parse_dependency,
@@ -190,7 +191,7 @@ def _changed(
         attrs["time_limit"] = limit
         raised = (limit is None and old is not None) or (limit is not None and old is not None and limit > old)
         if raised and not who.admin:
-            raise Forbidden(f"job {_ref(lv)}: only an administrator may raise a time limit (now {_hms(old)})")
+            raise Forbidden(f"job {_ref(lv)}: only an administrator may raise a time limit (now {hms(old)})")
     if "partition" in attrs:  # a new list as given: admit narrows it afresh
         attrs["partition_asked"] = ""
     req = dataclasses.replace(lv.request, **attrs)
@@ -215,14 +216,14 @@ def _changed(
     if lv.state != "PENDING" and "time_limit" in attrs:  # the partition it runs in bounds it, as a pending job's
         top = ctl.machine.cluster.partition(lv.partition).max_time if lv.partition else None
         if top is not None and (attrs["time_limit"] is None or attrs["time_limit"] > top):
-            raise SubmitError(f"job {_ref(lv)}: PartitionTimeLimit: at most {_hms(top)} in partition {lv.partition}")
+            raise SubmitError(f"job {_ref(lv)}: PartitionTimeLimit: at most {hms(top)} in partition {lv.partition}")
     if lv.state == "PENDING":
         try:
             admit(req, ctl.machine.cluster)
         except SubmitError as exc:
             raise SubmitError(f"job {_ref(lv)}: {exc}") from None
         if "time_limit" in attrs and attrs["time_limit"] is None and req.time_limit is not None:
-            raise SubmitError(f"job {_ref(lv)}: TimeLimit=UNLIMITED is over its partition's {_hms(req.time_limit)}")
+            raise SubmitError(f"job {_ref(lv)}: TimeLimit=UNLIMITED is over its partition's {hms(req.time_limit)}")
     deps = None
     if "dependencies" in changes:
         pairs = list(changes["dependencies"])
@@ -347,10 +348,3 @@ def _throttle(ctl: Any, lives: list[Live], limit: int, now: float) -> None:
             gate.waiting.appendleft(jid)
             ctl.gated.add(jid)
         admit_waiting(ctl, gate, now)
-
-
-def _hms(seconds: float | None) -> str:
-    if seconds is None:
-        return "UNLIMITED"
-    s = int(seconds)
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
