@@ -44,6 +44,7 @@ def cluster_generate(
         typer.echo(text, nl=False)
     else:
         output.write_text(text, encoding="utf-8")
+        err.print(f"wrote {output} ({nodes} nodes of {cpus} CPUs)", markup=False, highlight=False)
 
 
 @cluster_app.command("show")
