@@ -159,6 +159,11 @@ class NodeCache:
         with self._lock:
             if size > self.capacity:
                 raise CacheFull(f"{self.node}: a dataset of {size} bytes exceeds the cache ({self.capacity} bytes)")
+            evictable = sum(n for name, n in self.entries.items() if not self.pins.get(name))
+            if self.used() - evictable + size > self.capacity:  # refused before anything is deleted (QA: it
+                raise CacheFull(  # evicted every unpinned dataset, then found the pinned rest left no room)
+                    f"{self.node}: {size} bytes do not fit; the rest of the cache is pinned by jobs", True
+                )
             evicted: list[str] = []
             for name in list(self.entries):
                 if self.used() + size <= self.capacity:

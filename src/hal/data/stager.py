@@ -174,9 +174,16 @@ class Stager:
             folder.rmdir()
 
     def stage_in(self, job_id: int, names: tuple[str, ...] | list[str], nodes: list[str]) -> list[Staged]:
-        """Every input on every node of the job, pinned until ``release(job_id)``."""
+        """Every input on every node of the job, pinned until ``release(job_id)``. The inputs a node already
+        holds are pinned first, so copying the others never evicts them (QA: c40 was evicted to make room for
+        a30, both inputs of one job, and copied again later)."""
         done: list[Staged] = []
         for node in nodes:
+            with self.guard():
+                cache = self.caches[node]
+                for name in names:
+                    if cache.has(name):
+                        cache.pin(name, job_id)
             for name in names:
                 try:
                     done.append(self.stage_one(job_id, name, node))

@@ -1,0 +1,51 @@
+"""Room for a copy is made only when the copy will fit, and never out of the job's own inputs (QA, issue 6)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hal.data.cache import CacheFull, NodeCache
+from hal.data.catalog import Catalog
+from hal.data.stager import RetryPolicy, StageError, Stager
+
+
+def write(path: Path, size: int) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"x" * size)
+    return path
+
+
+def test_a_copy_that_cannot_fit_evicts_nothing(tmp_path: Path) -> None:
+    """QA: a 700 MB input beside a pinned 800 MB one first evicted every unpinned dataset, then waited anyway."""
+    cache = NodeCache("n0", tmp_path / "n0", capacity=10_000)
+    for name, size in (("d", 2000), ("f", 7000)):
+        write(cache.path_of(name), size)
+        cache.add(name, size)
+    cache.pin("f", 1)
+    with pytest.raises(CacheFull, match="pinned by jobs"):
+        cache.make_room(8000)
+    assert set(cache.entries) == {"d", "f"} and cache.path_of("d").exists()
+    assert cache.make_room(2500) == ["d"]  # one that fits still evicts what it needs
+
+
+def test_a_jobs_own_cached_input_is_not_evicted_to_copy_its_other_input(tmp_path: Path) -> None:
+    """QA: a job reading a30 and c40 on a node holding c40 (and a pinned e60) evicted c40 to copy a30, then
+    could not copy c40 back and waited; c40 was copied again later."""
+    catalog = Catalog(tmp_path / "catalog.json")
+    caches = {"n0": NodeCache("n0", tmp_path / "cache" / "n0", capacity=10_000)}
+    stager = Stager(catalog, caches, RetryPolicy(attempts=1, backoff=0.0), sleep=lambda _: None)
+    for name, size in (("a", 3000), ("c", 4000), ("e", 6000)):
+        catalog.register_file(name, str(write(tmp_path / "store" / name, size)))
+    stager.stage_in(1, ("e",), ["n0"])  # job 1 runs, reading e
+    stager.stage_in(2, ("c",), ["n0"])
+    stager.release(2)  # c is cached, unpinned; e is pinned: 10,000 of 10,000 used
+    with pytest.raises(StageError, match="pinned by jobs"):
+        stager.stage_in(3, ("a", "c"), ["n0"])
+    assert set(caches["n0"].entries) == {"c", "e"}  # c stays for when job 1 ends
+    assert "n0" in {r.location for r in catalog.replicas_of("c")}
+    stager.release(3)
+    stager.release(1)
+    got = stager.stage_in(3, ("a", "c"), ["n0"])  # e unpinned now: it goes, c is a hit
+    assert [s.hit for s in got] == [False, True] and set(caches["n0"].entries) == {"a", "c"}
