@@ -92,6 +92,7 @@ def _wire(
     from hal.data.bridge import LocalityBridge
     from hal.data.cache import NodeCache
     from hal.data.catalog import Catalog
+    from hal.data.sources import nearest_first
     from hal.data.stager import RetryPolicy
     from hal.engine.plugins.locality import Locality
     from hal.engine.plugins.topology import TopologyArgs, TopologySelector
@@ -105,10 +106,10 @@ def _wire(
     if not table.get("catalog"):
         log.warning("[data] names no catalog file: datasets added or staged out while running are lost at a restart")
     policy = RetryPolicy(_count(table, "attempts", 3), _seconds(table, "backoff", 0.5))  # checked by enable
-    stager = Stager(catalog, caches, policy, guard=lambda: controller.lock)
+    topology = controller.machine.cluster.topology or Topology.flat(len(names))
+    stager = Stager(catalog, caches, policy, order=nearest_first(topology, names), guard=lambda: controller.lock)
     stager.stopping = lambda job_id: job_id in controller.cancelling  # `hal cancel` stops a copy mid-way
     stager.stall_timeout = stall
-    topology = controller.machine.cluster.topology or Topology.flat(len(names))
     delay, gated = delay_policy(table)
     args = TopologyArgs(data_delay=0.0 if gated else delay, max_switch_wait=controller.profile.max_switch_wait)
     selector = TopologySelector(topology, args)

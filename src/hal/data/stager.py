@@ -22,11 +22,11 @@ from fsspec.implementations.local import LocalFileSystem
 
 from hal.data.cache import CacheFull, CacheWriteError, NodeCache, local_write
 from hal.data.catalog import CHUNK, Catalog, CatalogSaveError, Dataset, Replica, checksum_of, public_uri
+from hal.data.sources import SourceOrder, default_order
 from hal.data.watch import watched_copy
 
 log = logging.getLogger("hal.data")
 
-SourceOrder = Callable[[list[Replica], str], list[Replica]]
 JOBS = ".jobs"  # in a node cache: one folder per running job, its $HAL_DATA
 READ_ONLY = 0o444  # cached copies: a job's process (not root) cannot rewrite another job's input
 _ATTEMPTS = itertools.count()
@@ -79,11 +79,6 @@ class Staged:
     @property
     def hit(self) -> bool:
         return self.bytes_copied == 0
-
-
-def default_order(replicas: list[Replica], node: str) -> list[Replica]:
-    """Other nodes' caches first (inside the cluster), then storage, the origin last."""
-    return sorted(replicas, key=lambda r: (r.location == "origin", "=" in r.location, r.location))
 
 
 class Stager:

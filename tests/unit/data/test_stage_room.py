@@ -49,3 +49,19 @@ def test_a_jobs_own_cached_input_is_not_evicted_to_copy_its_other_input(tmp_path
     stager.release(1)
     got = stager.stage_in(3, ("a", "c"), ["n0"])  # e unpinned now: it goes, c is a hit
     assert [s.hit for s in got] == [False, True] and set(caches["n0"].entries) == {"a", "c"}
+
+
+def test_copies_come_from_the_nearest_node_then_storage_then_the_origin() -> None:
+    """QA: a copy onto vn003 (rack 1) read vn001 (rack 0) beside vn002 (rack 1), by name; placement priced the
+    same-rack copy."""
+    from hal.data.catalog import Replica
+    from hal.data.sources import nearest_first
+    from hal.model.topology import Topology
+
+    names = ["vn000", "vn001", "vn002", "vn003"]
+    topo = Topology(("rack",), (("r0",), ("r0",), ("r1",), ("r1",)))
+    reps = [Replica("d", loc, "") for loc in ("origin", "site=onprem", "vn001", "vn002")]
+    assert [r.location for r in nearest_first(topo, names)(reps, "vn003")] == [
+        "vn002", "vn001", "site=onprem", "origin"
+    ]  # fmt: skip
+    assert [r.location for r in nearest_first(topo, names)(reps, "vn000")][:2] == ["vn001", "vn002"]
