@@ -249,6 +249,8 @@ def test_a_job_waiting_for_cache_room_tries_again_when_the_room_is_freed(tmp_pat
         ctl.stop()
     row = ctl.store.get(second) or {}
     assert row.get("state") == "COMPLETED" and staging.cache_waits.get(second, 0) >= 1, row
+    begin = json.loads(row["request"])["begin"]  # QA: hal show's EligibleTime (the stored hold) was after its start
+    assert begin is not None and begin <= row["start_time"], (begin, row["start_time"])
 
 
 def test_a_stage_in_that_fails_is_held_before_its_next_attempt_and_survives_a_brief_outage(tmp_path: Path) -> None:

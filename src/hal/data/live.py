@@ -120,6 +120,9 @@ class LiveStaging:
         self._unpin_ended(controller)
         self._expect_busy(controller, spec.job_id, now)
         lv = controller.live.get(spec.job_id)
+        if lv is not None and spec.job_id in self.cache_waits:  # woken early from a cache wait: its stored hold
+            with controller.store.engine.begin() as conn:  # ends now (EligibleTime was after StartTime, QA)
+                self._keep_hold(controller, conn, lv, None)
         inputs = tuple(getattr(lv.spec, "inputs", ())) if lv is not None else ()
         nodes = [s.node for s in spec.shares]
         if not nodes or nodes[0] not in self.stager.caches:
@@ -340,13 +343,14 @@ class LiveStaging:
             controller._to_engine(lv, now)
 
     @staticmethod
-    def _keep_hold(controller: Any, conn: Any, lv: Any, cause: str) -> None:
+    def _keep_hold(controller: Any, conn: Any, lv: Any, cause: str | None) -> None:
         """The hold's end as the job's begin time in its stored request, so a restart keeps it instead of
-        retrying at once (and using up an attempt); the cause says why (the stage-in error itself)."""
+        retrying at once (and using up an attempt); the cause says why (the stage-in error itself; None: kept)."""
         row = controller.store.get(lv.job_id) or {}
         request = json.loads(row.get("request") or "{}")
         request["begin"] = lv.spec.begin_time
-        controller.store.update_job(conn, lv.job_id, {"request": json.dumps(request), "cause": cause})
+        values = {"request": json.dumps(request)} | ({"cause": cause} if cause is not None else {})
+        controller.store.update_job(conn, lv.job_id, values)
 
     @staticmethod
     def _expect_busy(controller: Any, job_id: int, now: float) -> None:

@@ -1,4 +1,4 @@
-"""Room for a copy is made only when the copy will fit, and never out of the job's own inputs (QA, issue 6)."""
+"""Room for a copy is made only when it fits, never out of the job's own inputs; copies come from the nearest node."""
 
 from __future__ import annotations
 
