@@ -291,6 +291,10 @@ def test_a_stage_in_that_fails_is_held_before_its_next_attempt_and_survives_a_br
     row = ctl.store.get(job) or {}
     assert row.get("state") == "COMPLETED" and row.get("restarts") == 1, row
     assert (tmp_path / "got").read_text().strip() == "1000"
+    from hal.controller.attempts import attempts_of
+
+    (earlier,) = attempts_of(ctl.store, [job])[job]  # QA: sacct -D said NODE_FAIL, though no node failed
+    assert earlier["state"] == "REQUEUED" and "source missing" in earlier["cause"], earlier
 
 
 @pytest.mark.parametrize(

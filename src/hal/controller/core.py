@@ -371,7 +371,8 @@ class Controller:
         self.sched.finish(ev.job_id, when, ok=None if state == "STAGE_OUT" else state == "COMPLETED")
         if requeued_by or (state == "NODE_FAIL" and (lv.requeue or ev.start_time is None)):  # or it never ran
             ran = bool(requeued_by) or ev.start_time is not None  # one that never started is no restart
-            self._requeue(conn, lv, when, cause, "REQUEUED" if requeued_by else "NODE_FAIL", int(ran), ev)
+            event = "REQUEUED" if requeued_by or not ran else "NODE_FAIL"  # never started: no node failed it
+            self._requeue(conn, lv, when, cause, event, int(ran), ev)
             return
         values = {
             "exit_code": ev.exit_code, "signal": ev.signal, "cpu_seconds": ev.cpu_seconds,

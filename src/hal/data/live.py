@@ -313,7 +313,7 @@ class LiveStaging:
             if retry and lv.restarts < self.max_requeues:
                 hold = self.requeue_wait * 2 ** min(lv.restarts, 4)
                 lv.spec = dataclasses.replace(lv.spec, begin_time=max(lv.spec.begin_time or 0.0, now + hold))
-                controller._requeue(conn, lv, now, cause)
+                controller._requeue(conn, lv, now, cause, "REQUEUED")  # a failed stage-in: no node failed
                 self._keep_hold(controller, conn, lv, f"{RETRY_CAUSE}: {cause}")
             else:
                 controller._close(conn, lv, now, "FAILED", {"cause": cause})
