@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from hal.data.cache import CacheFull, NodeCache
-from hal.data.catalog import Catalog
+from hal.data.catalog import Catalog, Replica
 from hal.data.stager import RetryPolicy, StageError, Stager
 
 
@@ -54,7 +54,6 @@ def test_a_jobs_own_cached_input_is_not_evicted_to_copy_its_other_input(tmp_path
 def test_copies_come_from_the_nearest_node_then_storage_then_the_origin() -> None:
     """QA: a copy onto vn003 (rack 1) read vn001 (rack 0) beside vn002 (rack 1), by name; placement priced the
     same-rack copy."""
-    from hal.data.catalog import Replica
     from hal.data.sources import nearest_first
     from hal.model.topology import Topology
 
@@ -65,3 +64,23 @@ def test_copies_come_from_the_nearest_node_then_storage_then_the_origin() -> Non
         "vn002", "vn001", "site=onprem", "origin"
     ]  # fmt: skip
     assert [r.location for r in nearest_first(topo, names)(reps, "vn000")][:2] == ["vn001", "vn002"]
+
+
+def test_a_cache_over_a_capacity_made_smaller_is_trimmed_at_start(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """QA: after cache_bytes shrank across a restart a cache stayed over its limit (840M of 100M), with no word."""
+    from hal.data.restart import _trim
+
+    catalog = Catalog(tmp_path / "catalog.json")
+    shrunk = NodeCache("n0", tmp_path / "n0", capacity=10_000)  # restarted with a smaller cache_bytes
+    for name in ("old", "mid", "new"):  # least recently used first
+        catalog.register_file(name, str(write(tmp_path / "store" / name, 6000)))
+        write(shrunk.path_of(name), 6000)
+        shrunk.add(name, 6000)
+        catalog.add_replica(Replica(name, "n0", str(shrunk.path_of(name))))
+    shrunk.pin("mid", 7)  # a running job reads it
+    stager = Stager(catalog, {"n0": shrunk}, RetryPolicy(attempts=1, backoff=0.0), sleep=lambda _: None)
+    assert _trim(stager, "n0", shrunk) == 2 and set(shrunk.entries) == {"mid"}  # the pinned one stays
+    assert not shrunk.path_of("old").exists() and "n0" not in {r.location for r in catalog.replicas_of("old")}
+    assert "held 8000 bytes over its capacity of 10000" in caplog.text and "evicted old, new" in caplog.text
