@@ -62,6 +62,7 @@ def test_topology_values_of_the_wrong_type_are_refused(topology: dict[str, objec
         ('cache_dir = "/tmp/{node}"\ncache_bytes = "10Q"', "cache_bytes must be a positive size"),
         ('cache_dir = "/tmp/{node}"\nattempts = 0', "attempts must be at least 1"),
         ('cache_dir = "/tmp/{node}"\ndelay_policy = "eager"', 'delay_policy must be "plain" or "gated"'),
+        ('cache_dir = "/tmp/{node}"\nbandwidth = ["x"]', "bandwidth is a list of rates per second"),
     ],
 )
 def test_cluster_show_checks_the_data_table_as_the_server_does(tmp_path: Path, data: str, said: str) -> None:

@@ -73,6 +73,7 @@ def check_data_table(table: dict[str, Any]) -> tuple[float, int, str]:
     for key in ("backoff", "cache_wait", "requeue_wait"):
         _seconds(table, key, 0.0)
     delay_policy(table)
+    transfer_model(table)
     return stall, capacity, pattern
 
 
@@ -114,7 +115,7 @@ def _wire(
     args = TopologyArgs(data_delay=0.0 if gated else delay, max_switch_wait=controller.profile.max_switch_wait)
     selector = TopologySelector(topology, args)
     selector.names = tuple(names)
-    selector.data = Locality(selector.index)
+    selector.data = Locality(selector.index, transfer_model(table))
     LocalityBridge(catalog, selector.data, names)
     selector.data.cache_room = lambda: (
         np.array([caches[n].capacity - caches[n].used() for n in names], dtype=np.float64),
@@ -154,7 +155,51 @@ def _template(text: str, key: str, allowed: set[str], needed: set[str]) -> None:
 
 
 DATA_KEYS = ("cache_dir", "cache_bytes", "catalog", "attempts", "backoff", "max_requeues", "requeue_wait",
-             "cache_wait", "delay", "delay_policy", "output_uri", "output_location", "stall_timeout")  # fmt: skip
+             "cache_wait", "delay", "delay_policy", "output_uri", "output_location", "stall_timeout",
+             "bandwidth", "latency", "egress_per_gb", "egress_level")  # fmt: skip
+MODEL_KEYS = ("bandwidth", "latency", "egress_per_gb", "egress_level")
+
+
+def transfer_model(table: dict[str, Any]) -> Any:
+    """The placement score's transfer costs from ``[data]``: ``bandwidth`` (per second, from the leaf switch up:
+    ["2.5G", "1.25G", "125M"]; a node's own cache is free), ``latency`` (seconds, the same levels),
+    ``egress_per_gb`` ({"cloud": 0.09}: dollars per GB leaving a domain of that label) at ``egress_level``
+    ("site"); None (the built-in model) when none is given. It was fixed in code (QA)."""
+    from hal.engine.plugins.locality import TransferModel
+
+    if not any(k in table for k in MODEL_KEYS):
+        return None
+    base = TransferModel()
+    rates = table.get("bandwidth", list(base.bandwidth[1:]))
+    sizes = [float(r) if _number(r) else byte_size(r) for r in rates] if isinstance(rates, list) and rates else [None]
+    if any(v is None or v <= 0 for v in sizes):
+        raise ValueError(
+            "[data] bandwidth is a list of rates per second from the leaf switch up, e.g. "
+            f'["2.5G", "1.25G", "125M"], not {rates!r}'
+        )
+    waits = table.get("latency", list(base.latency[1:]))
+    if not isinstance(waits, list) or not waits or not all(_number(w) and w >= 0 for w in waits):
+        raise ValueError(
+            f"[data] latency is a list of seconds from the leaf switch up, e.g. [0.0001, 0.001], not {waits!r}"
+        )
+    egress = table.get("egress_per_gb", {})
+    if not isinstance(egress, dict) or not all(_number(v) and v >= 0 for v in egress.values()):
+        raise ValueError(
+            f"[data] egress_per_gb is a table of dollars per GB by domain, e.g. {{cloud = 0.09}}, not {egress!r}"
+        )
+    level = table.get("egress_level", base.egress_level)
+    if not isinstance(level, str) or not level:
+        raise ValueError(f"[data] egress_level is a topology level's name, not {level!r}")
+    return TransferModel(
+        bandwidth=(float("inf"), *(float(v) for v in sizes if v is not None)),
+        latency=(0.0, *(float(w) for w in waits)),
+        egress_per_gb={str(k): float(v) for k, v in egress.items()},
+        egress_level=level,
+    )
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _count(table: dict[str, Any], key: str, default: int) -> int:
