@@ -319,9 +319,10 @@ def test_bad_retry_settings_are_refused_with_the_key(tmp_path: Path, key: str, v
 
 def test_the_transfer_costs_placement_scores_are_set_in_the_data_table(tmp_path: Path) -> None:
     """QA: bandwidths and egress prices were fixed in code, so `hal explain` always said egress $0.00."""
-    data = {"bandwidth": ["10G", "1G"], "latency": [0.0, 0.01], "egress_per_gb": {"cloud": 0.09}}
-    ctl, _ = data_controller(tmp_path, data)
+    data = {"bandwidth": ["10G", "1G"], "latency": [0.0, 0.01], "egress_per_gb": {"cloud": 0.09}, "delay_min": 5}
+    ctl, _ = data_controller(tmp_path, {**data, "delay": 30})
     model = ctl.book.select.data.model  # type: ignore[union-attr]
+    assert ctl.book.select.args.data_delay_min == 5.0  # type: ignore[union-attr]  (QA: 60 s, fixed in code)
     assert model.bandwidth == (float("inf"), 10 * 2**30, 2**30) and model.egress_per_gb == {"cloud": 0.09}
     (tmp_path / "bad").mkdir()
     with pytest.raises(ValueError, match="bandwidth is a list of rates per second"):

@@ -70,7 +70,7 @@ def check_data_table(table: dict[str, Any]) -> tuple[float, int, str]:
     if _count(table, "attempts", 3) < 1:
         raise ValueError("[data] attempts must be at least 1 (the first copy counts)")
     _count(table, "max_requeues", 2)
-    for key in ("backoff", "cache_wait", "requeue_wait"):
+    for key in ("backoff", "cache_wait", "requeue_wait", "delay_min"):
         _seconds(table, key, 0.0)
     delay_policy(table)
     transfer_model(table)
@@ -112,7 +112,10 @@ def _wire(
     stager.stopping = lambda job_id: job_id in controller.cancelling  # `hal cancel` stops a copy mid-way
     stager.stall_timeout = stall
     delay, gated = delay_policy(table)
-    args = TopologyArgs(data_delay=0.0 if gated else delay, max_switch_wait=controller.profile.max_switch_wait)
+    least = _seconds(table, "delay_min", 60.0)  # staging elsewhere must take this long before a job waits
+    args = TopologyArgs(
+        data_delay=0.0 if gated else delay, data_delay_min=least, max_switch_wait=controller.profile.max_switch_wait
+    )
     selector = TopologySelector(topology, args)
     selector.names = tuple(names)
     selector.data = Locality(selector.index, transfer_model(table))
@@ -124,7 +127,8 @@ def _wire(
     if gated:  # delay scheduling gated by the predicted wait (fed by LiveStaging.before_launch)
         from hal.engine.plugins.data_delay import DataDelay, DelayPolicy
 
-        controller.book.select = DataDelay(selector, selector.data, DelayPolicy(max_wait=delay) if delay else None)
+        gate = DelayPolicy(max_wait=delay, min_saving=least) if delay else DelayPolicy(min_saving=least)
+        controller.book.select = DataDelay(selector, selector.data, gate)
     else:
         controller.book.select = selector
     reserver = getattr(controller.book, "reserver", None)
@@ -156,7 +160,7 @@ def _template(text: str, key: str, allowed: set[str], needed: set[str]) -> None:
 
 DATA_KEYS = ("cache_dir", "cache_bytes", "catalog", "attempts", "backoff", "max_requeues", "requeue_wait",
              "cache_wait", "delay", "delay_policy", "output_uri", "output_location", "stall_timeout",
-             "bandwidth", "latency", "egress_per_gb", "egress_level")  # fmt: skip
+             "bandwidth", "latency", "egress_per_gb", "egress_level", "delay_min")  # fmt: skip
 MODEL_KEYS = ("bandwidth", "latency", "egress_per_gb", "egress_level")
 
 
