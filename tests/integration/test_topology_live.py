@@ -83,5 +83,5 @@ def test_explain_shows_the_placements_a_waiting_topology_job_could_take_now(tmp_
         time.sleep(1.0)
         said = " ".join(live.cli("explain", held, check=True).stdout.split())
         assert "reason=Topology" in said and "placements free right now" in said and "candidate 1" in said, said
-        assert "rack" in said  # n001 and n003: two switches of one rack
+        assert "rack" in said and "candidate 1: n[001,003]" in said, said  # two switches of one rack, named
         live.cli("cancel", held, *busy, check=True)

@@ -40,7 +40,7 @@ def _parts_table(title: str, rows: list[tuple[str, dict[str, Any]]]) -> Table:
         table.add_column(col, justify="right" if col not in ("placement", "level") else "left")
     for label, p in rows:
         table.add_row(
-            label, str(p["level"]), str(p["leaves"]), f"{p['topology']:.3f}", f"{p['data_seconds']:.1f}",
+            label, str(p["level"]), str(p["leaves"]), f"{p['topology']:.3f}", f"{p['data_seconds']:.3g}",
             f"{p['bytes_to_move']:.3g}", f"{p['egress_dollars']:.2f}", f"{p['data']:.3f}",
             f"{p['fragmentation']:.3f}", f"{p['total']:.3f}",
         )  # fmt: skip
@@ -132,7 +132,7 @@ def _advice(c: Any, job: str) -> None:
 
     advice = c.advice(job)
     if advice.get("candidates"):
-        rows = [(f"candidate {i + 1}", p) for i, p in enumerate(advice["candidates"])]
+        rows = [(f"candidate {i + 1}: {p.get('nodes') or '?'}", p) for i, p in enumerate(advice["candidates"])]
         title = "placements free right now (lower total wins; its --switches/--segment/--topology may refuse them)"
         out.print(_parts_table(title, rows))
     got = advice.get("time")

@@ -15,6 +15,7 @@ import numpy as np
 from hal.engine.advice import start_if
 from hal.engine.nodes import NodeBook
 from hal.engine.request import Request
+from hal.executors.hostlist import compress
 
 RUNS = 20  # the user's last jobs of the same name that are looked at (completed, or killed at their limit)
 MIN_RUNS = 3  # fewer than this: no advice (one lucky run says little)
@@ -64,7 +65,11 @@ def candidates(ctl: Any, job_id: int, k: int = 3) -> list[dict[str, Any]]:
         sel = getattr(ctl.book.select, "inner", ctl.book.select)
         if item is None or not isinstance(sel, TopologySelector):
             return []
-        return [p.as_dict() for p in alternatives(sel, as_seen_by(ctl.book, item.req), item.req, k)]
+        found = [p.as_dict() for p in alternatives(sel, as_seen_by(ctl.book, item.req), item.req, k)]
+    names = ctl.book.table.names
+    for p in found:  # named, as hal explain shows them (it said "candidate 1")
+        p["nodes"] = compress(names[int(i)] for i in p.get("nodes") or [])  # type: ignore[union-attr]
+    return found
 
 
 def as_seen_by(book: NodeBook, req: Request) -> NodeBook:

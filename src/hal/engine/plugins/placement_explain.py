@@ -47,7 +47,8 @@ def parts_of(
         secs, moved = float(c.seconds[nodes].max()), float(c.bytes[nodes].sum())
         dollars, data = float(c.dollars[nodes].sum()), float(norm[nodes].max())
     total = combine(w, topo, data, frag)
-    return ScoreParts(ix.names[level], leaves, topo, secs, moved, dollars, data, max(frag, 0.0), total)
+    chosen = tuple(int(n) for n in nodes)
+    return ScoreParts(ix.names[level], leaves, topo, secs, moved, dollars, data, max(frag, 0.0), total, chosen)
 
 
 def alternatives(

@@ -53,9 +53,10 @@ class ScoreParts:
     data: float
     fragmentation: float
     total: float
+    nodes: tuple[int, ...] = ()  # the node rows it places on, which `hal explain` names
 
-    def as_dict(self) -> dict[str, float | int | str]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+    def as_dict(self) -> dict[str, float | int | str | list[int]]:
+        return {f.name: list(self.nodes) if f.name == "nodes" else getattr(self, f.name) for f in fields(self)}
 
 
 def combine(weights: PlacementWeights, topology: float, data: float, fragmentation: float) -> float:
