@@ -71,13 +71,19 @@ def test_without_block_sizes_a_block_smaller_than_the_first_is_refused() -> None
     assert topo.levels == ("block4", "block")  # the smaller block first: it is the base
 
 
-def test_a_three_node_job_takes_an_aligned_pair_of_blocks_or_waits() -> None:
-    base = Cluster.uniform(8, Resources(cpus=2))
+def _pairs(blocks: int, cpus: int = 1, extra: str = "") -> tuple[NodeTable, Any]:
+    """A cluster of ``blocks`` blocks of two nodes (``cpus`` each; ``extra`` topology.conf lines such as
+    BlockSizes=), and its topology-placement book."""
+    base = Cluster.uniform(2 * blocks, Resources(cpus=cpus))
     names = [n.name for n in base.nodes]
-    text = "".join(f"BlockName=blk{i + 1} Nodes={names[2 * i]},{names[2 * i + 1]}\n" for i in range(4))
-    topo = parse_topology_conf(text, names)
+    text = "".join(f"BlockName=blk{i + 1} Nodes={names[2 * i]},{names[2 * i + 1]}\n" for i in range(blocks))
+    topo = parse_topology_conf(text + extra, names)
     table = NodeTable.of(Cluster(base.nodes, base.partitions, topo))
-    book = placement_book(table, Profile(placement="topology"), topo)
+    return table, placement_book(table, Profile(placement="topology"), topo)
+
+
+def test_a_three_node_job_takes_an_aligned_pair_of_blocks_or_waits() -> None:
+    table, book = _pairs(4, cpus=2)
     three = request_of(JobSpec(1, 0.0, tasks=6, nodes=3), table.space)
     table.free[[0, 1, 2, 4, 5]] = 0  # free: b04 (blk2), b07 and b08 (blk4): no aligned pair has three
     assert book.allocate(three) is None and book.impossible(three) is None  # it waits
@@ -87,12 +93,7 @@ def test_a_three_node_job_takes_an_aligned_pair_of_blocks_or_waits() -> None:
 
 
 def test_three_blocks_a_pair_is_the_first_two_and_the_third_is_alone() -> None:
-    base = Cluster.uniform(6, Resources(cpus=1))
-    names = [n.name for n in base.nodes]
-    text = "".join(f"BlockName=blk{i + 1} Nodes={names[2 * i]},{names[2 * i + 1]}\n" for i in range(3))
-    topo = parse_topology_conf(text, names)
-    table = NodeTable.of(Cluster(base.nodes, base.partitions, topo))
-    book = placement_book(table, Profile(placement="topology"), topo)
+    table, book = _pairs(3)
     table.free[[0]] = 0
     four = request_of(JobSpec(1, 0.0, tasks=4, nodes=4), table.space)  # two blocks: blk1+blk2 only
     assert book.allocate(four) is None and book.impossible(four) is None
@@ -123,16 +124,7 @@ def test_the_qa_job_waits_for_an_aligned_pair_with_reason_topology(tmp_path: Pat
 def test_required_cluster_is_the_whole_machine_on_a_block_topology_too() -> None:
     """QA: --topology required=cluster was taken on tree and flat clusters but refused on a block topology
     ("levels are ['block', 'block4', 'block8']"): no domain there is called cluster."""
-    from hal.engine.nodes import NodeBook
-    from hal.engine.plugins.topology import TopologySelector
-
-    base = Cluster.uniform(8, Resources(cpus=2))
-    names = [n.name for n in base.nodes]
-    topo = parse_topology_conf(
-        "".join(f"BlockName=k{i} Nodes={names[2 * i]},{names[2 * i + 1]}\n" for i in range(4)), names
-    )
-    table = NodeTable.of(Cluster(base.nodes, base.partitions, topo))
-    book = NodeBook(table, selector=TopologySelector(topo))
+    table, book = _pairs(4, cpus=2)
     whole = request_of(JobSpec(1, 0.0, tasks=8, nodes=8, topology_required="cluster"), table.space)
     assert book.impossible(whole) is None and book.allocate(whole) is not None
     typo = request_of(JobSpec(2, 0.0, tasks=2, nodes=2, topology_required="clutser"), table.space)
@@ -143,22 +135,14 @@ def test_a_job_larger_than_the_largest_group_uses_as_few_groups_as_its_size_need
     """QA: with BlockSizes=2,4 on 8 blocks of 2 and 2 free nodes in each 4-node group, -N 6 ran across three
     groups; Slurm's eval_nodes_block allows ceil(6 / 4) = 2 of them (max_llblock), so it waits. Within an
     aggregation likewise: BlockSizes=2,8 lets a 5-node job use at most 3 of an 8-node group's blocks."""
-    from hal.engine.nodes import NodeBook
-    from hal.engine.plugins.topology import TopologySelector
-
-    base = Cluster.uniform(16, Resources(cpus=1))
-    names = [n.name for n in base.nodes]
-    text = "".join(f"BlockName=k{i} Nodes={names[2 * i]},{names[2 * i + 1]}\n" for i in range(8))
     for sizes, busy, job, fits in (
         ("2,4", [0, 1, 4, 5, 8, 9, 12, 13], 6, False),  # 2 free per 4-group: two groups hold 4 < 6
         ("2,4", [0, 1, 4, 5, 8, 9], 6, True),  # the last group is free: it and one more hold 6
         ("2,8", [0, 2, 4, 6, 8, 10, 12, 14], 5, False),  # one free node per block: 3 blocks hold 3 < 5
         ("2,8", [0, 2, 4, 6, 12, 14], 5, True),  # group 1: k4 and k5 free, k6 one: 2 + 2 + 1 = 5 in 3 blocks
     ):
-        topo = parse_topology_conf(text + f"BlockSizes={sizes}\n", names)
-        table = NodeTable.of(Cluster(base.nodes, base.partitions, topo))
+        table, book = _pairs(8, extra=f"BlockSizes={sizes}\n")
         table.free[busy] = 0
-        book = NodeBook(table, selector=TopologySelector(topo))
         got = book.allocate(request_of(JobSpec(1, 0.0, tasks=job, nodes=job, exclusive=True), table.space))
         assert (got is not None) == fits, (sizes, busy, got)
         if got is not None:  # two 4-node groups; three blocks
