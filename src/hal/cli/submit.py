@@ -206,7 +206,7 @@ def submit(
     for key, value in input_environment(os.environ).items():  # sbatch: command line > SBATCH_* > #SBATCH
         if not (memory and key in ("mem", "mem-per-cpu")):
             options.setdefault(key, value)
-    switch_wait(options, os.environ)
+    switch_wait(options, os.environ, text)
     if script is not None and job_name is None and not _names_itself(text):
         options["job-name"] = _printable(script.name)  # sbatch's default: the script's file name
     if not is_text(str(options.get("chdir", ""))):
@@ -278,15 +278,31 @@ def input_environment(env: Mapping[str, str]) -> dict[str, str | bool]:
     return got
 
 
-def switch_wait(options: MutableMapping[str, Any], env: Mapping[str, str]) -> None:
+def switch_wait(options: MutableMapping[str, Any], env: Mapping[str, str], script: str = "") -> None:
     """SBATCH_WAIT4SWITCH: the wait of a --switches count given without one (command line or SBATCH_REQ_SWITCH),
-    and it replaces SBATCH_REQ_SWITCH's own @wait, as sbatch reads them in that order."""
+    and it replaces SBATCH_REQ_SWITCH's own @wait and an #SBATCH --switches line's, as sbatch reads them in that
+    order (command line > environment > script)."""
     wait, given = env.get("SBATCH_WAIT4SWITCH", ""), options.get("switches")
+    if wait and given is None and script:
+        given = _script_switches(script)
+        if given is not None:
+            options["switches"] = f"{given.partition('@')[0]}@{wait}"
+        return
     if not wait or not isinstance(given, str):
         return
     count, at, _ = given.partition("@")
     if not at or given == env.get("SBATCH_REQ_SWITCH"):
         options["switches"] = f"{count}@{wait}"
+
+
+def _script_switches(script: str) -> str | None:
+    """The script's own --switches value; a script the server will refuse is left for it to name."""
+    from hal.controller.directives import DirectiveError, parse_script_options  # rare path: keeps CLI start light
+
+    try:
+        return parse_script_options(script).get("switches")
+    except DirectiveError:
+        return None
 
 
 def job_environment(environ: Mapping[str, str]) -> dict[str, str]:

@@ -34,3 +34,17 @@ def test_exclusive_takes_a_value_after_equals_only() -> None:
         options: dict[str, str | bool] = {"switches": given}
         switch_wait(options, env)
         assert options["switches"] == expect, (given, env)
+
+
+def test_wait4switch_replaces_the_scripts_wait() -> None:
+    """sbatch reads the environment over #SBATCH lines: SBATCH_WAIT4SWITCH sets the wait of the script's count."""
+    script = "#!/bin/bash\n#SBATCH -N 4 --switches=2@1:00\nsrun true\n"
+    options: dict[str, str | bool] = {}
+    switch_wait(options, {"SBATCH_WAIT4SWITCH": "10:00"}, script)
+    assert options == {"switches": "2@10:00"}
+    options = {}
+    switch_wait(options, {}, script)  # nothing in the environment: the script's line stands, read by the server
+    assert options == {}
+    options = {}
+    switch_wait(options, {"SBATCH_WAIT4SWITCH": "10:00"}, "#!/bin/bash\n#SBATCH --bogus\n")
+    assert options == {}  # a script the server will refuse is left for it to name
