@@ -297,7 +297,8 @@ def switch_wait(options: MutableMapping[str, Any], env: Mapping[str, str], scrip
 
 def _script_switches(script: str) -> str | None:
     """The script's own --switches value; a script the server will refuse is left for it to name."""
-    from hal.controller.directives import DirectiveError, parse_script_options  # rare path: keeps CLI start light
+    from hal.controller.directives import parse_script_options  # rare path: keeps CLI start light
+    from hal.controller.option_values import DirectiveError
 
     try:
         return parse_script_options(script).get("switches")
