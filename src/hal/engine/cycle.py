@@ -17,6 +17,7 @@ from hal.engine.plan import Placement, Plan
 from hal.engine.profile import Profile
 from hal.engine.queue import PendingQueue, Waiting
 from hal.engine.request import request_of
+from hal.engine.sharing import know_owners
 from hal.model.job import JobSpec, PendingReason
 from hal.model.resources import ResourceSpace
 
@@ -75,6 +76,7 @@ class Scheduler:
         self._families: dict[object, int] = {}
         self._shapes: dict[tuple[int, int], int] = {}
         self._seq = 0
+        self.owners_known = False  # running jobs' users told to a sharing book (engine/sharing.py)
 
     # ---- inputs from the shell -------------------------------------------------------------------
     def submit(self, spec: JobSpec, now: float, estimate: Estimate | None = None) -> Waiting:
@@ -85,6 +87,8 @@ class Scheduler:
         why = self.book.impossible(req)
         if why is not None:
             raise Rejected(f"job {spec.job_id}: {why}")
+        if req.share and not self.owners_known:  # the book has just turned to sharing: who runs on it
+            self.owners_known = know_owners(self.book, self.running.values())
         for dep in spec.dependencies:
             if dep.job_id not in self.known:
                 raise Rejected(f"job {spec.job_id}: dependency on unknown job {dep.job_id}")
@@ -180,6 +184,8 @@ class Scheduler:
         if spec.job_id in self.known:
             raise Rejected(f"job {spec.job_id} was already submitted")
         req = request_of(spec, self.space)
+        if not self.owners_known:  # restored() turned the book for this job: the jobs adopted before it are known
+            self.owners_known = know_owners(self.book, self.running.values())
         est = self.predictor.predict(spec)
         self._seq += 1
         item = Waiting(

@@ -12,14 +12,17 @@ topology/block's ``whole_topo``):
 
 The first request with a mode turns its NodeBook into a SharingBook (``NodeBook._shared``), so a book that never
 sees one runs the plain code. A SharingBook's planning state is the free matrix plus per-node occupancy, so EASY's
-shadow and conservative's timeline keep the modes in the future too; the occupancy of allocations whose user the
-book does not know (placed before it shared, or restored after a restart) counts as another user's.
+shadow and conservative's timeline keep the modes in the future too. Jobs booked while the book was plain are
+told to it by ``know_owners`` when it turns (a restart's plain jobs by ``restored``), so an --exclusive=user job
+still shares a node with its own user's earlier jobs; only an allocation no running job owns stays unknown, which
+counts as another user's.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -111,6 +114,13 @@ class SharingBook(NodeBook):
         amounts = self.table.capacity[nodes].copy()
         amounts[np.searchsorted(nodes, alloc.nodes)] -= alloc.amounts
         return NodeAlloc(nodes, amounts)
+
+    def tag(self, alloc: NodeAlloc, user: str) -> NodeAlloc:
+        """``alloc``, booked while its user was unknown, as its user's (the occupancy moves with it)."""
+        known = NodeAlloc(alloc.nodes, alloc.amounts, self._uid(user))
+        self.occ[alloc.nodes] -= _occupancy(alloc)
+        self.occ[alloc.nodes] += _occupancy(known)
+        return known
 
     def blocked(self, req: Request) -> Mask | None:
         everywhere = np.ones(len(self.table), dtype=bool)
@@ -231,12 +241,37 @@ def _union(a: Ints, b: Ints) -> Ints:
     return np.where(a == b, a, np.where(a == 0, b, np.where(b == 0, a, -1)))
 
 
+class Running(Protocol):
+    """What know_owners reads of a running job (engine/cycle.py's Active)."""
+
+    alloc: Any
+    released: bool
+
+    @property
+    def item(self) -> Any: ...
+
+
+def know_owners(book: Book, running: Iterable[Running]) -> bool:
+    """Once ``book`` shares, tell it whose the jobs running on it are (it counted them unknown when it turned):
+    an --exclusive=user job may then go beside its own user's plain jobs, as in Slurm. False: not sharing yet."""
+    if not isinstance(book, SharingBook):
+        return False
+    for act in running:
+        alloc = act.alloc
+        if not act.released and isinstance(alloc, NodeAlloc) and not alloc.uid:
+            act.alloc = book.tag(alloc, act.item.spec.user)
+    return True
+
+
 def restored(book: Book, alloc: NodeAlloc, req: Request) -> NodeAlloc:
     """A running job's allocation read back from its record (nodes and amounts only) with what its mode keeps:
     its user's nodes or its blocks. A restart hands it to Scheduler.adopt through this, before the book takes
     it; a job without a mode comes back as it was (its user unknown: another user's to an --exclusive=user job).
     A block holds only what is free in it: jobs restored before it there (a cluster file's blocks redrawn) keep
-    theirs, so the restart restores --exclusive=topo jobs last."""
+    theirs, so the restart restores --exclusive=topo jobs last. A plain job restored once the book shares comes
+    back as its user's."""
+    if isinstance(book, SharingBook) and not req.share:
+        return NodeAlloc(alloc.nodes, alloc.amounts, book._uid(req.user))
     if not req.share or not isinstance(book, NodeBook):
         return alloc
     shared = book._shared()

@@ -134,6 +134,43 @@ def test_a_restart_gives_back_what_a_mode_keeps() -> None:
     assert on(b.allocate(req(3, "bob", tasks=3))) == [4]
 
 
+def test_the_scheduler_tells_a_turning_book_whose_jobs_run() -> None:
+    """Left out before: plain jobs started before the first mode stayed "another user" for good, so alice's
+    --exclusive=user job would not go beside her own running job; bob's still keeps it off his node."""
+    s = scheduler("easy", nodes=3)
+    s.submit(spec(1, "alice", 1, 100.0), 0.0)
+    s.submit(spec(2, "bob", 1, 100.0), 0.0)
+    assert [p.nodes for p in s.cycle(0.0).starts] == [(0,), (0,)]  # first fit: both on n0
+    s.submit(spec(3, "alice", 1, 100.0, node_names=("n001",)), 0.0)
+    assert [p.nodes for p in s.cycle(0.0).starts] == [(1,)]
+    s.submit(spec(4, "alice", 1, 100.0, "user"), 1.0)  # n0 has bob's job; n1 only hers
+    assert [p.nodes for p in s.cycle(1.0).starts] == [(1,)]
+    s.finish(2, 10.0)  # bob's job leaves n0: the occupancy it was told ends with it
+    s.submit(spec(5, "alice", 1, 100.0, "user", node_names=("n000",)), 10.0)
+    assert [p.nodes for p in s.cycle(10.0).starts] == [(0,)]
+
+
+def test_a_restart_adopts_plain_jobs_as_their_users() -> None:
+    """A restart adopts plain jobs before a mode turns the book, or after; either way they are their users'."""
+    from hal.engine.sharing import restored
+
+    s = scheduler("easy", nodes=3)
+    one = NodeAlloc(np.array([0]), np.array([[1, 0, 0]]))
+    s.adopt(spec(1, "alice", 1, 100.0), restored(s.book, one, req(1, "alice")), 0.0, 100.0)
+    mine = req(2, "alice", exclusive="user")
+    s.adopt(spec(2, "alice", 1, 100.0, "user"), restored(s.book, one, mine), 0.0, 100.0)
+    s.adopt(
+        spec(3, "bob", 1, 100.0),
+        restored(s.book, NodeAlloc(np.array([1]), np.array([[1, 0, 0]])), req(3, "bob")),
+        0.0,
+        100.0,
+    )
+    s.submit(spec(4, "alice", 1, 100.0, "user"), 1.0)
+    assert [p.nodes for p in s.cycle(1.0).starts] == [(0,)]  # beside her own two, not bob's n1
+    s.submit(spec(5, "carol", 1, 100.0, "user"), 1.0)
+    assert [p.nodes for p in s.cycle(1.0).starts] == [(2,)]  # not beside alice's or bob's jobs
+
+
 # ---- plans ------------------------------------------------------------------------------------------
 def scheduler(backfill: str, nodes: int = 1, per_block: int = 1, cpus: int = 4) -> Scheduler:
     tab, topo = machine(nodes, per_block, cpus)
