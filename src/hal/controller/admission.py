@@ -101,12 +101,14 @@ def admit(req: JobRequest, cluster: Cluster) -> None:
             raise SubmitError(f"invalid partition {name!r}; this cluster has {', '.join(names)}")
     parts = [cluster.partition(name) for name in asked]
     limits = [p.max_time for p in parts]
-    if req.time_limit is None and any(t is not None for t in limits):  # the partition's limit is the default, as
-        req.time_limit = min(t for t in limits if t is not None)  # in Slurm; of several, the one any of them admits
-    fit = [p for p in parts if p.max_time is None or req.time_limit is None or req.time_limit <= p.max_time]
-    if not fit:
+    unlimited = req.time_unlimited and req.time_limit is None  # asked for no limit: only unlimited partitions fit
+    if req.time_limit is None and not unlimited and any(t is not None for t in limits):  # the partition's limit
+        req.time_limit = min(t for t in limits if t is not None)  # is the default, as in Slurm; of several, the
+    fit = [p for p in parts if p.max_time is None or req.time_limit is not None and req.time_limit <= p.max_time]
+    if not fit:  # one any of them admits
         limit = " or ".join(f"{hms(p.max_time)} in partition {p.name!r}" for p in parts)  # as hal nodes shows it
-        raise SubmitError(f"PartitionTimeLimit: --time must be at most {limit}")
+        asked = "--time=UNLIMITED is over" if unlimited else "--time must be at most"
+        raise SubmitError(f"PartitionTimeLimit: {asked} {limit}")
     req.partition_asked = ",".join(asked)
     req.partition = ",".join(p.name for p in fit)  # only those whose limits admit the job
     if not req.workdir.startswith("/"):

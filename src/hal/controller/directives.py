@@ -73,6 +73,7 @@ class JobRequest:
     mem_per_task_mb: int = 0
     gpus_per_task: int = 0
     time_limit: float | None = None
+    time_unlimited: bool = False  # --time=0/UNLIMITED given: no partition's limit becomes its default
     dependencies: list[tuple[str, str]] = field(default_factory=list)
     array: list[int] | None = None
     array_limit: int | None = None
@@ -345,6 +346,7 @@ def build_request(
         mem_per_task_mb=mem_task,
         gpus_per_task=gpus_task,
         time_limit=parse_time(options["time"]) if "time" in options else None,
+        time_unlimited="time" in options and parse_time(options["time"]) is None,
         dependencies=parse_dependency(options["dependency"]) if options.get("dependency") else [],
         array=array,
         array_limit=limit,

@@ -188,7 +188,7 @@ def _changed(
             limit = old + limit[1] if limit[0] == "+" else old - limit[1]
             if limit <= 0:
                 raise SubmitError(f"job {_ref(lv)}: its time limit would be {limit:.0f} s")
-        attrs["time_limit"] = limit
+        attrs["time_limit"], attrs["time_unlimited"] = limit, limit is None
         raised = (limit is None and old is not None) or (limit is not None and old is not None and limit > old)
         if raised and not who.admin:
             raise Forbidden(f"job {_ref(lv)}: only an administrator may raise a time limit (now {hms(old)})")
@@ -222,8 +222,6 @@ def _changed(
             admit(req, ctl.machine.cluster)
         except SubmitError as exc:
             raise SubmitError(f"job {_ref(lv)}: {exc}") from None
-        if "time_limit" in attrs and attrs["time_limit"] is None and req.time_limit is not None:
-            raise SubmitError(f"job {_ref(lv)}: TimeLimit=UNLIMITED is over its partition's {hms(req.time_limit)}")
     deps = None
     if "dependencies" in changes:
         pairs = list(changes["dependencies"])

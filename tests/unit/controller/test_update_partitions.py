@@ -49,3 +49,34 @@ def test_a_partition_a_raised_limit_skipped_comes_back_when_the_limit_is_lowered
     finally:
         executor.shutdown()
         store.close()
+
+
+def test_an_unlimited_time_never_takes_a_partition_s_limit(tmp_path: Path) -> None:
+    """QA: --time=0, UNLIMITED and 00:00:00 (Slurm: no limit) were capped to a limited partition's maximum in
+    silence, while --time=2-0 was refused; they are over it, as sbatch's PartitionTimeLimit says."""
+    from hal.controller.admission import admit
+    from hal.controller.contracts import SubmitError
+
+    (tmp_path / "c.toml").write_text(CLUSTER)
+    ctl, _app, store, executor = build(
+        ServerOptions(home=tmp_path / "home", executor="dev", cluster=tmp_path / "c.toml")
+    )
+    try:
+        cluster = ctl.machine.cluster
+        for given in ("0", "UNLIMITED", "00:00:00", "infinite"):
+            req = build_request("#!/bin/sh\ntrue\n", {"partition": "debug", "time": given}, {}, "/", 0)
+            try:
+                admit(req, cluster)
+            except SubmitError as exc:
+                assert "PartitionTimeLimit: --time=UNLIMITED is over 0:10:00 in partition 'debug'" in str(exc)
+            else:
+                raise AssertionError(f"--time={given} admitted with {req.time_limit}")
+            req = build_request("#!/bin/sh\ntrue\n", {"partition": "debug,batch", "time": given}, {}, "/", 0)
+            admit(req, cluster)
+            assert (req.partition, req.time_limit) == ("batch", None)  # the partition without a limit
+        req = build_request("#!/bin/sh\ntrue\n", {"partition": "debug"}, {}, "/", 0)
+        admit(req, cluster)
+        assert req.time_limit == 600.0  # no --time: the partition's limit is the default
+    finally:
+        executor.shutdown()
+        store.close()
