@@ -107,8 +107,8 @@ def admit(req: JobRequest, cluster: Cluster) -> None:
     fit = [p for p in parts if p.max_time is None or req.time_limit is not None and req.time_limit <= p.max_time]
     if not fit:  # one any of them admits
         limit = " or ".join(f"{hms(p.max_time)} in partition {p.name!r}" for p in parts)  # as hal nodes shows it
-        asked = "--time=UNLIMITED is over" if unlimited else "--time must be at most"
-        raise SubmitError(f"PartitionTimeLimit: {asked} {limit}")
+        over = "--time=UNLIMITED is over" if unlimited else "--time must be at most"
+        raise SubmitError(f"PartitionTimeLimit: {over} {limit}")
     req.partition_asked = ",".join(asked)
     req.partition = ",".join(p.name for p in fit)  # only those whose limits admit the job
     if not req.workdir.startswith("/"):
