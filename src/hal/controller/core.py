@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 
 from hal.controller.admission import admit, admit_live, resolve_deps, resolve_ref
 from hal.controller.auth import Identity
+from hal.controller.censored import learnable
 from hal.controller.contracts import Forbidden, Gate, NullObserver, Observer, SubmitError, Submitted
 from hal.controller.directives import JobRequest
 from hal.controller.holds import admit_waiting
@@ -368,7 +369,8 @@ class Controller:
         self.board.forecaster.observe(act.item.estimate, when - act.start, act.item.spec.user)
         self.machine.release(ev.job_id)
         # charges the rest of its usage to its user and account (engine/accrual.py: charged as it accrues)
-        self.sched.finish(ev.job_id, when, ok=None if state == "STAGE_OUT" else state == "COMPLETED")
+        ok = None if state == "STAGE_OUT" else state == "COMPLETED"
+        self.sched.finish(ev.job_id, when, ok=ok, learn=learnable(state))  # cut short: not learned (censored.py)
         if requeued_by or (state == "NODE_FAIL" and (lv.requeue or ev.start_time is None)):  # or it never ran
             ran = bool(requeued_by) or ev.start_time is not None  # one that never started is no restart
             event = "REQUEUED" if requeued_by or not ran else "NODE_FAIL"  # never started: no node failed it

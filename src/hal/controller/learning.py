@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hal.controller.attempts import ran_attempts
+from hal.controller.censored import learnable, learnable_attempt
 from hal.controller.jobs import request_of_row, spec_of
 from hal.controller.store import Row, Store
 from hal.engine.api import RuntimePredictor
@@ -30,6 +31,7 @@ from hal.model.job import JobSpec
 log = logging.getLogger("hal.controller")
 MODEL_FILE = "runtime-model.zip"
 PREDICTORS = ("user", "last2", "gbm")
+SUBMIT, END, AGAIN = 0, 1, 2  # replayed events at the same instant: submissions, ends, then requeued jobs back
 
 
 @dataclass(slots=True)
@@ -118,30 +120,37 @@ def caught_up(predictor: RuntimePredictor) -> str:
 
 
 def relearn(predictor: RuntimePredictor, store: Store) -> int:
-    """Replay the accounting records the predictor has not learned from (every attempt that ran, a requeued
-    job's earlier ones too); returns how many runs ended."""
+    """Replay the accounting records the predictor has not learned from, as the live controller heard them: each
+    job's submission, the end of every attempt that ran (a requeued job's earlier ones too, each followed by its
+    submission again), learning only the runs that ended by themselves (hal.controller.censored) and forgetting
+    the rest; returns how many runs ended."""
     if not isinstance(predictor, GbmPredictor | LastTwo):  # user estimates learn nothing: skip the read
         return 0
     since = predictor.learned_until if isinstance(predictor, GbmPredictor) else 0.0
     rows = store.ran_rows(since)
     runs = ran_attempts(store, since)  # a requeued job's earlier runs, as the live controller learned them
-    events: list[tuple[float, int, int, Row]] = []
+    events: list[tuple[float, int, int, Row, bool]] = []
     submitted: set[int] = set()
-    for r in [*runs, *rows]:
+    ends = [(r, learnable_attempt(r["state"], r["cause"])) for r in runs] + [(r, learnable(r["state"])) for r in rows]
+    for r, learn in ends:
         if r["submit_time"] > since and r["id"] not in submitted:  # before ``since``: the loaded history has it
             submitted.add(r["id"])
-            events.append((r["submit_time"], 0, r["id"], r))
-        events.append((r["end_time"], 1, r["id"], r))
+            events.append((r["submit_time"], SUBMIT, r["id"], r, False))
+        events.append((r["end_time"], END, r["id"], r, learn))
+    for r in runs:  # back in the queue: predicted again, with a new frozen input (Scheduler.submit)
+        events.append((r["end_time"], AGAIN, r["id"], r, False))
     events.sort(key=lambda e: e[:3])
     specs: dict[int, JobSpec] = {}
-    for _, kind, job_id, r in events:
+    for _, kind, job_id, r, learn in events:
         spec = specs.get(job_id)
         if spec is None:
             spec = specs[job_id] = spec_of(job_id, request_of_row(r), r["user"], r["submit_time"], ())
-        if kind == 0:
+        if kind != END:
             predictor.predict(spec)
-        else:
+        elif learn:
             predictor.observe(spec, r["end_time"] - r["start_time"], r["end_time"])
+        elif isinstance(predictor, GbmPredictor):  # as Scheduler.finish(learn=False): no longer outstanding
+            predictor.forget(job_id)
     return len(rows) + len(runs)
 
 

@@ -107,10 +107,11 @@ class Scheduler:
             self.queue.add(item)
         return item
 
-    def finish(self, job_id: int, now: float, ok: bool | None = True, ran: bool = True) -> None:
+    def finish(self, job_id: int, now: float, ok: bool | None = True, ran: bool = True, learn: bool = True) -> None:
         """A running job ended (any terminal state); frees it and teaches the predictor. ``ran=False``: its
-        work never began (its inputs never arrived), so there is no runtime to learn or to charge. ``ok=None``:
-        its outcome is settled later (``remember``); jobs depending on how it ended wait until then."""
+        work never began (its inputs never arrived), so there is no runtime to learn or to charge. ``learn=False``:
+        it was cut short (cancelled, requeued, preempted), so its elapsed time is charged but not learned: it is
+        only a lower bound. ``ok=None``: its outcome is settled later (``remember``); dependants wait until then."""
         act = self.running.pop(job_id)
         if not act.released:
             self.book.release(act.alloc)
@@ -120,7 +121,7 @@ class Scheduler:
         runtime = now - act.start
         spec = act.item.spec
         settle(self, act, now, ran)  # the rest of its usage, or a refund of what it was charged
-        if not ran:
+        if not (ran and learn):
             forget = getattr(self.predictor, "forget", None)
             if forget is not None:
                 forget(job_id)
