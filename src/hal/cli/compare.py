@@ -76,7 +76,10 @@ def compare(
     """Run several policies on the same trace and compare them side by side."""
     typed = estimate is not None  # a profile's own estimate gives way only to one asked for
     estimate = estimate or "user"
-    writable_files(summary_out)
+    files = tuple(
+        Path(n.strip()) for n in policies.split(",") if n.strip().endswith(".toml") or Path(n.strip()).is_file()
+    )
+    writable_files(summary_out, inputs=(trace, cluster, model, *files))
     if no_plots:
         if plots != Path("hal-compare"):
             raise fail("--plots and --no-plots: give one of them")

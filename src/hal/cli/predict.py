@@ -161,12 +161,9 @@ def predict_eval(
             f"{DEFAULT_LIMIT:,.0f} s for them (hal simulate plans them with their run time, as the reference "
             "simulators do)"
         )
-    if save_model_to is not None:
-        if predictor not in GBM_NAMES:
-            raise fail("--save-model needs --predictor gbm or gbm-regress")
-        writable_files(save_model_to)
-    if csv_out is not None:
-        writable_files(csv_out, inputs=(trace,))
+    if save_model_to is not None and predictor not in GBM_NAMES:
+        raise fail("--save-model needs --predictor gbm or gbm-regress")
+    writable_files(save_model_to, csv_out, inputs=(trace, model))
     pred = build_predictor(predictor, cfg, model)
     new_only = {"--mode": mode is not None, "--objective": objective is not None, "--alpha": alpha is not None,
                 "--under-penalty": under_penalty != DEFAULT_PENALTY, "--retrain-every": retrain_every != 0}  # fmt: skip

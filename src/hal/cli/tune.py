@@ -64,7 +64,7 @@ def tune(
                 f"--budget must be at least {len(SEEDS)} simulations (the search starts by running the "
                 f"{len(SEEDS)} fixed orders it improves on), not {budget}"
             )
-        writable_files(profile_out)
+        writable_files(profile_out, inputs=(trace, cluster))
         Profile(backfill_order=backfill_order)  # names the valid orders if this one is not
         make_predictor(estimate)  # likewise for the estimate
         if s0 < t0 + tn:

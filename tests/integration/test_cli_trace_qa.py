@@ -1,0 +1,62 @@
+"""QA of the what-if tools (simulate, compare, tune, predict-eval): outputs never overwrite inputs, labels say
+what differs, windows pick the same jobs, and the notes a researcher needs are printed."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from hal.cli.main import app
+from tests.clusters import cluster_toml
+
+SAMPLE = Path(__file__).resolve().parents[2] / "src/hal/data/kth-sp2-sample.swf"
+
+
+def run(*args: str | Path) -> tuple[Result, str]:
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    return result, " ".join(result.output.split())  # Rich wraps long lines
+
+
+@pytest.fixture
+def trace(tmp_path: Path) -> Path:
+    return Path(shutil.copy(SAMPLE, tmp_path / "t.swf"))
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Path:
+    path = tmp_path / "c.toml"
+    path.write_text(cluster_toml(name="c", nodes=16, cpus=8, topology={"switch": 4}), encoding="utf-8")
+    return path
+
+
+OVERWRITES = {
+    "tune trace": ("tune", "{T}", "--train", "0:100", "--budget", "4", "--profile-out", "{T}"),
+    "tune cluster": ("tune", "{T}", "--train", "0:100", "--budget", "4", "--cluster", "{C}", "--profile-out", "{C}"),
+    "predict model": ("predict-eval", "{T}", "--predictor", "gbm", "--save-model", "{T}"),
+    "predict csv": ("predict-eval", "{T}", "--predictor", "last2", "--csv-out", "{T}"),
+    "compare trace": ("compare", "{T}", "--no-plots", "--policies", "easy:fcfs", "--summary-out", "{T}"),
+    "compare cluster": ("compare", "{T}", "--no-plots", "--cluster", "{C}", "--policies", "easy:fcfs",
+                        "--summary-out", "{C}"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", OVERWRITES)
+def test_an_output_that_is_an_input_is_refused_before_anything_is_written(
+    trace: Path, cluster: Path, case: str
+) -> None:
+    """QA: tune, predict-eval and compare replaced their own trace (or cluster file) with their output."""
+    before = trace.read_bytes(), cluster.read_bytes()
+    result, said = run(*(a.format(T=trace, C=cluster) for a in OVERWRITES[case]))
+    assert result.exit_code == 2 and "it is an input of this command" in said, said
+    assert (trace.read_bytes(), cluster.read_bytes()) == before
+
+
+def test_a_profile_compared_is_not_overwritten_by_the_summary(trace: Path, tmp_path: Path) -> None:
+    profile = tmp_path / "p.toml"
+    profile.write_text('order = "sjf"\nbackfill = "easy"\n', encoding="utf-8")
+    result, said = run("compare", trace, "--no-plots", "--policies", f"easy:fcfs,{profile}", "--summary-out", profile)
+    assert result.exit_code == 2 and "it is an input of this command" in said, said
+    assert profile.read_text(encoding="utf-8").startswith('order = "sjf"')
