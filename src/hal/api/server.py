@@ -19,10 +19,12 @@ import uvicorn
 
 from hal.api.app import create_app
 from hal.api.metrics import Metrics
-from hal.controller.auth import Authenticator, create_token, write_private
+from hal.controller.auth import Authenticator, create_token
+from hal.controller.auth import write_private as write_token
 from hal.controller.core import Controller
 from hal.controller.learning import LivePredictor, caught_up, model_path, open_predictor, relearn, save_predictor
 from hal.controller.machine import Machine
+from hal.controller.private import open_private, tighten, write_private
 from hal.controller.recovery import recover
 from hal.controller.startboard import STATE_FILE
 from hal.controller.store import Store, sqlite_url
@@ -90,7 +92,7 @@ def bootstrap_token(store: Store, home: Path) -> Path:
     """The first start makes the local user an admin and leaves the token where the CLI looks for it."""
     path = home / "token"
     if not store.has_admin():
-        write_private(path, create_token(store, getpass.getuser(), admin=True, label="bootstrap") + "\n")
+        write_token(path, create_token(store, getpass.getuser(), admin=True, label="bootstrap") + "\n")
     return path
 
 
@@ -116,6 +118,8 @@ RESUME_OUTPUTS_S = 7 * 86400.0  # outputs of jobs that completed this recently a
 def build(opts: ServerOptions) -> tuple[Controller, Any, Store, Executor]:
     home = opts.home or hal_home()
     home.mkdir(parents=True, exist_ok=True)
+    if loose := tighten(home):
+        log.info("state files made readable by their owner only (they were open to others): %s", ", ".join(loose))
     store = Store(opts.database or sqlite_url(home / "hal.db"))
     bootstrap_token(store, home)
     machine = Machine.load(opts.cluster)
@@ -133,6 +137,7 @@ def build(opts: ServerOptions) -> tuple[Controller, Any, Store, Executor]:
     metrics = Metrics(ctl)
     ctl.observer = metrics
     known = ctl.board.load(home / STATE_FILE)
+    ctl.board.keep(home / STATE_FILE)  # saved every minute while it learns: a kill -9 loses at most that
     log.info("start forecasts: %d recorded prediction errors", known)
     table = data_table(opts.cluster)
     # The data plane before the records: a job that ended while the server was down goes through STAGE_OUT (its
@@ -155,7 +160,7 @@ def lock_home(home: Path) -> Any:
     import fcntl
 
     home.mkdir(parents=True, exist_ok=True)
-    handle = (home / "server.lock").open("a+", encoding="utf-8")
+    handle = open_private(home / "server.lock", "a+")
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -202,7 +207,7 @@ def serve(opts: ServerOptions) -> None:
     host = f"[{opts.host}]" if ":" in opts.host else opts.host
     url = f"{scheme}://{host}:{port}"
     info = {"url": url, "pid": os.getpid(), "database": store.url, "cluster": ctl.machine.source}
-    (home / "server.json").write_text(json.dumps(info) + "\n", encoding="utf-8")
+    write_private(home / "server.json", json.dumps(info) + "\n")  # the database URL may hold a password
     ctl.start()
     print(f"hal server listening on {url} (state in {home}, cluster: {ctl.machine.source})", flush=True)
     config = uvicorn.Config(

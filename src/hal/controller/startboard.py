@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import threading
 import time
 from contextlib import suppress
@@ -15,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from hal.controller.private import write_private
 from hal.engine.api import Estimate
 from hal.engine.cycle import Rejected, Scheduler
 from hal.engine.forecast import Forecaster, StartEstimate
@@ -31,6 +31,7 @@ PAUSE = 1.0  # after a forecast of c seconds, the next one starts c x PAUSE late
 IDLE = 60.0  # seconds forecasts are kept fresh after the last listing that asked for them
 POLL = 0.5  # seconds between the forecast thread's looks at the controller while it keeps them fresh
 JOIN = 1.0  # seconds ``stop`` waits for the forecast in flight to notice
+SAVE_EVERY = 60.0  # seconds between saves of what the forecaster learned, while it learns (``keep``)
 
 
 class StartBoard:
@@ -65,6 +66,8 @@ class StartBoard:
         self._done = 0  # the snapshot number of the cached forecasts
         self._ended = -math.inf  # monotonic time the last forecast ended
         self._flying: set[int] = set()  # the jobs pending when the forecast in flight was begun
+        self._saving = threading.Lock()  # one save at a time (``keep``'s thread, the server's at stop)
+        self._keeper: threading.Thread | None = None
 
     def estimates(self, ctl: Any, wanted: set[int] | None = None) -> dict[int, StartEstimate]:
         """``ctl``: the controller (its scheduler, lock, cycle count, clock, and array gates). The forecasts are
@@ -200,13 +203,42 @@ class StartBoard:
 
     def save(self, path: Path) -> None:
         """Keep what the forecaster learned across a restart (else p90s are the plan on requests until MIN_SCORES
-        forecast jobs have started again)."""
-        tmp = path.with_name(path.name + ".tmp")
-        try:
-            tmp.write_text(json.dumps(self.forecaster.state()), encoding="utf-8")
-            os.replace(tmp, path)
-        except OSError as exc:
-            log.warning("start forecasts' errors not saved to %s: %s", path, exc)
+        forecast jobs have started again): written atomically, owner-only (hal/controller/private.py)."""
+        with self._saving:  # the periodic save and the one at stop never interleave
+            try:
+                write_private(path, json.dumps(self._state()))
+            except OSError as exc:
+                log.warning("start forecasts' errors not saved to %s: %s", path, exc)
+
+    def keep(self, path: Path, every: float = SAVE_EVERY) -> None:
+        """Save to ``path`` every ``every`` seconds while the forecaster learns (a kill -9 loses at most that
+        interval), from a thread of its own: the disk never holds up a cycle, and the controller's lock is not
+        taken (the state is copied whole). The thread ends with ``stop``; the server saves once more then."""
+        if self._keeper is None and not self._halt.is_set():
+            self._keeper = threading.Thread(
+                target=self._keep, args=(path, every), name="hal-forecast-save", daemon=True
+            )
+            self._keeper.start()
+
+    def _keep(self, path: Path, every: float) -> None:
+        saved = self._learned()
+        while not self._halt.wait(every):
+            now = self._learned()
+            if now != saved:
+                saved = now  # before the copy: what is learned meanwhile is saved next time
+                self.save(path)
+
+    def _learned(self) -> tuple[int, int]:
+        """Changes when a save has something new: errors or scores recorded, first forecasts made or used."""
+        return self.forecaster.learned, len(self.forecaster.told)
+
+    def _state(self) -> dict[str, Any]:
+        """The forecaster's state, copied while the controller's thread may add to it (a copy it disturbed is
+        taken again)."""
+        for _ in range(5):
+            with suppress(RuntimeError):  # "deque mutated during iteration", "dictionary changed size"
+                return self.forecaster.state()
+        return self.forecaster.state()
 
     def load(self, path: Path) -> int:
         """Take back a saved state; a damaged file is set aside and learning starts over. Returns errors known."""

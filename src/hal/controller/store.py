@@ -13,6 +13,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection, Engine
 
+from hal.controller.private import create_private
+
 meta = sa.MetaData()
 jobs = sa.Table(
     "jobs",
@@ -118,6 +120,19 @@ def sqlite_url(path: str | Path) -> str:
     return f"sqlite:///{Path(path).resolve()}"
 
 
+def _private_sqlite(url: str) -> None:
+    """A database file is 0600 before SQLite opens it (it holds every user's job scripts and environments);
+    SQLite gives the -wal and -shm files it creates the same mode, and ones an older server left are tightened."""
+    database = sa.engine.make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    create_private(path)
+    for extra in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if extra.exists():
+            create_private(extra)
+
+
 def make_engine(url: str) -> Engine:
     """SQLite gets WAL (readers never block the writer; a killed process loses no committed row)."""
     for scheme in ("postgresql://", "postgres://"):  # libpq and psql take both; SQLAlchemy only the first
@@ -125,6 +140,7 @@ def make_engine(url: str) -> Engine:
             url = "postgresql+psycopg://" + url[len(scheme) :]
     if not url.startswith("sqlite"):
         return sa.create_engine(url, pool_size=8, max_overflow=16, pool_pre_ping=True)
+    _private_sqlite(url)
     engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
     @sa.event.listens_for(engine, "connect")

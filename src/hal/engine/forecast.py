@@ -98,6 +98,7 @@ class Forecaster:
     floor_until: int = 0  # p90 no earlier than the plan on requests until this many scores (0: never)
     halt: Halt | None = None  # set: the forecast in flight stops (Halted)
     reach: float = math.inf  # the last forecast's: runs were cut to the work budget after it (inf: none)
+    learned: int = 0  # errors and scores recorded so far: a saver tells from it whether there is news
 
     def __post_init__(self) -> None:
         self.ratios = deque(self.ratios, maxlen=self.window)
@@ -116,11 +117,13 @@ class Forecaster:
 
     def state(self) -> dict[str, Any]:
         """What it learned (errors, calibration scores, first forecasts), as JSON-ready data."""
-        told = dict(self.told)  # one copy: a forecast in flight may add to it meanwhile
+        # Whole copies first (each one C call), then the JSON shape: the controller's thread may add errors and
+        # a forecast in flight first forecasts while a periodic save copies them.
+        ratios, users, scores, told = list(self.ratios), dict(self.users), list(self.scores), dict(self.told)
         return {
-            "ratios": [[k, r] for k, r in self.ratios],
-            "users": {u: list(v) for u, v in self.users.items()},
-            "scores": list(self.scores),
+            "ratios": [[k, r] for k, r in ratios],
+            "users": {u: list(v) for u, v in users.items()},
+            "scores": scores,
             "told": [[j, w, p] for j, (w, p) in told.items()],
         }
 
@@ -148,6 +151,7 @@ class Forecaster:
         """A job ended after ``runtime`` seconds; the planner had predicted ``predicted``."""
         r = max(runtime, 1.0) / max(predicted, 1.0)
         self.ratios.append((_bin(predicted), r))
+        self.learned += 1
         if self.by_user:
             self.users.setdefault(user, deque(maxlen=2 * self.by_user)).append(r)
 
@@ -156,6 +160,7 @@ class Forecaster:
         first = self.told.pop(job_id, None)
         if first is not None and math.isfinite(first[1]) and first[1] > first[0]:
             self.scores.append((now - first[0]) / (first[1] - first[0]))
+            self.learned += 1
 
     def unsure(self) -> bool:
         """Too few errors known to trust a p90 (see ``floor_until`` in the class docstring)."""

@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hal.controller.private import write_private
+
 if TYPE_CHECKING:  # service instances import this module; keep numpy out of their start-up
     from hal.model.resources import Resources
 
@@ -101,9 +103,7 @@ class AppRegistry:
     def _save(self) -> None:
         if self.path is None:
             return
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps([a.to_dict() for a in self.apps.values()], indent=1))
-        os.replace(tmp, self.path)
+        write_private(self.path, json.dumps([a.to_dict() for a in self.apps.values()], indent=1))  # 0600: state
 
 
 class CommandFailed(RuntimeError):

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hal.controller.private import create_private
 from hal.htc.app import AppRegistry
 from hal.htc.state import Counters, Result, SessionSpec, SessionState
 
@@ -50,8 +51,7 @@ class Recovered:
 class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.touch()
-        path.chmod(0o600)  # task inputs and results are the users' data (SQLite gives its -wal file the same)
+        create_private(path)  # 0600 from its creation: users' task data (SQLite gives its -wal file the same)
         self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")  # WAL: a crash of the process loses nothing committed
