@@ -60,3 +60,11 @@ def test_a_profile_compared_is_not_overwritten_by_the_summary(trace: Path, tmp_p
     result, said = run("compare", trace, "--no-plots", "--policies", f"easy:fcfs,{profile}", "--summary-out", profile)
     assert result.exit_code == 2 and "it is an input of this command" in said, said
     assert profile.read_text(encoding="utf-8").startswith('order = "sjf"')
+
+
+def test_the_rlscheduler_setup_refuses_a_profile(trace: Path, tmp_path: Path) -> None:
+    """QA: --setup rlscheduler --profile tuned.toml ran the setup's own order, the profile silently dropped."""
+    profile = tmp_path / "tuned.toml"
+    profile.write_text('order = "sjf"\nbackfill = "easy"\n', encoding="utf-8")
+    result, said = run("simulate", trace, "--setup", "rlscheduler", "--profile", profile)
+    assert result.exit_code == 2 and "drop --profile" in said, said

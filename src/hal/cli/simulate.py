@@ -216,6 +216,7 @@ RL_IGNORED: dict[str, Callable[[dict[str, Any]], bool]] = {
     "--cluster": lambda a: a["cluster"] is not None,
     "--estimate": lambda a: a["estimate"] != "user",
     "--model": lambda a: a["model"] is not None,
+    "--profile": lambda a: a["profile"] is not None,  # the setup runs a named order, not a profile's weights
     "--backfill-order": lambda a: a["backfill_order"] != "queue",
     "--placement": lambda a: a["placement"] is not None,
     "--topology-reserve": lambda a: bool(a["topology_reserve"]),
@@ -289,7 +290,10 @@ def simulate(
 
         ignored = [name for name, used in RL_IGNORED.items() if used(given)]
         if ignored:  # the published setup fixes these: refused rather than silently dropped
-            raise fail(f"--setup {setup} fixes the machine, window and estimates; drop {', '.join(ignored)}")
+            raise fail(
+                f"--setup {setup} fixes the machine, window and estimates and takes only --order and --backfill; "
+                f"drop {', '.join(ignored)}"
+            )
 
         run_rlscheduler(trace, setup, order, backfill, summary_out)
         return
