@@ -68,3 +68,14 @@ def test_the_rlscheduler_setup_refuses_a_profile(trace: Path, tmp_path: Path) ->
     profile.write_text('order = "sjf"\nbackfill = "easy"\n', encoding="utf-8")
     result, said = run("simulate", trace, "--setup", "rlscheduler", "--profile", profile)
     assert result.exit_code == 2 and "drop --profile" in said, said
+
+
+@pytest.mark.parametrize("command", ["simulate", "compare"])
+def test_a_gbm_run_too_short_for_a_first_model_says_it_ran_last2(trace: Path, command: str) -> None:
+    """QA: --estimate gbm --window 0:400 ran last2 (a first model needs 500 completions) labelled est=gbm."""
+    extra = ("--no-plots", "--policies", "easy:fcfs") if command == "compare" else ()
+    result, said = run(command, trace, "--estimate", "gbm", "--window", "0:400", *extra)
+    assert result.exit_code == 0, said
+    assert "fewer than the 500 a first model needs: every prediction was last2's" in said, said
+    result, said = run(command, trace, "--estimate", "gbm", "--window", "0:1200", *extra)
+    assert result.exit_code == 0 and "a first model needs" not in said, said

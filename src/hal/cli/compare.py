@@ -34,7 +34,7 @@ from hal.cli.simulate import (
 )
 from hal.engine.predict.registry import GBM_NAMES, make_predictor
 from hal.engine.profile import Profile
-from hal.sim.runner import SimOptions, SimRun, load, machine, parse_window, run_workload
+from hal.sim.runner import SimOptions, SimRun, load, machine, parse_window, run_workload, unfitted_note
 from hal.sim.swf import TraceError
 
 DEFAULT_POLICIES = "easy:fcfs,easy:fcfs:sjf,conservative:fcfs,none:fcfs,easy:sjf,easy:f1"
@@ -172,6 +172,10 @@ def compare(
         }
         summary_out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     note_fallback(est, estimate)
+    for label, r in runs:
+        unfitted = unfitted_note(r, ests[label])
+        if unfitted:
+            err.print(f"[yellow]note:[/] {label}: {unfitted}")
 
 
 def policy_of(name: str, placement: str, cluster: Path | None) -> Profile:

@@ -21,7 +21,7 @@ from hal.engine.profile import Profile
 from hal.learn.store import load_model, load_or_fallback
 from hal.sim.metrics import Summary
 from hal.sim.report import write_jobs_csv, write_jobs_swf
-from hal.sim.runner import SimOptions, load, parse_window, run_workload
+from hal.sim.runner import SimOptions, load, parse_window, run_workload, unfitted_note
 from hal.sim.swf import TraceError, open_text
 from hal.sim.topo_metrics import TopoSummary
 from hal.sim.workload import Cleaning
@@ -376,3 +376,6 @@ def simulate(
     if left:
         err.print(f"{left} job(s) skipped or rejected; the rest of the trace ran")
     note_fallback(estimate, given["estimate"])
+    unfitted = unfitted_note(result, estimate)
+    if unfitted:
+        err.print(f"[yellow]note:[/] {unfitted}")

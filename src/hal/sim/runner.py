@@ -18,6 +18,7 @@ from hal.engine.capacity import Book
 from hal.engine.nodes import NodeBook
 from hal.engine.plugins.leaf_reserve import placement_book
 from hal.engine.plugins.topology import TopoIndex
+from hal.engine.predict.gbm import GbmPredictor
 from hal.engine.predict.registry import make_predictor
 from hal.engine.profile import Profile
 from hal.model.cluster import Cluster, NodeTable
@@ -56,6 +57,7 @@ class SimRun:
     outcome: Outcome
     summary: Summary
     topology: TopoSummary | None = None  # with topology placement: spans over the tree and fragmentation
+    predictor: RuntimePredictor | None = None  # what planned the run, asked after it (did gbm ever fit a model?)
 
     @property
     def problems(self) -> list[Problem]:
@@ -227,5 +229,19 @@ def run_workload(trace: SwfTrace, workload: Workload, opts: SimOptions, progress
     if opts.gpus:  # each GPU task holds one CPU: busy CPUs are busy GPUs, and utilization is of the GPUs
         outcome = dataclasses.replace(outcome, capacity=size)
     run = SimRun(trace, workload, outcome, summarize(outcome, len(trace.problems) + len(workload.skipped)))
+    run.predictor = predictor
     run.topology = recorder.summary(outcome) if recorder is not None else None
     return run
+
+
+def unfitted_note(run: SimRun, estimate: str) -> str | None:
+    """A gbm run whose model was never fitted planned every job with last2's predictions although it is
+    labelled with gbm: said after the results, as hal predict-eval says it (a model needs its warm-up's
+    completions first)."""
+    pred = run.predictor
+    if not isinstance(pred, GbmPredictor) or pred.model is not None:
+        return None
+    return (
+        f"only {pred.completions:,} jobs ended, fewer than the {pred.cfg.warmup:,} a first model needs: every "
+        f"prediction was last2's, although the run is labelled est={estimate}"
+    )
