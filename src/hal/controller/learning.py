@@ -65,7 +65,7 @@ def open_predictor(name: str, model: Path | None, home: Path) -> LivePredictor:
         raise ValueError(f"--model {path} is not a HAL model file (not even a zip archive); it is left as it is")
     if not path.exists():  # a first start: the model is built from the records and saved there at shutdown
         return LivePredictor(fresh_gbm(), path, source=f"a new model (saved to {path} at shutdown once trained)")
-    predictor, warning = load_or_fallback(path, BackgroundTrainer())
+    predictor, warning = load_or_fallback(path, BackgroundTrainer(), now=time.time())
     if warning is None:
         return LivePredictor(predictor, path, source=f"model file {path}")
     stamp = time.strftime("%Y%m%dT%H%M%S")  # each one kept for diagnosis (the next one replaced the last)
@@ -76,8 +76,12 @@ def open_predictor(name: str, model: Path | None, home: Path) -> LivePredictor:
     except OSError as exc:
         kept = f"left in place ({exc})"
     reason = warning.removesuffix("; falling back to last2 predictions")
-    warning = f"{reason}; {kept}; a new model is learned from the accounting records (last2 until then)"
-    return LivePredictor(fresh_gbm(), path, warning, f"a new model (saved to {path} at shutdown once trained)")
+    fresh = fresh_gbm()
+    warning = (
+        f"{reason}; {kept}; a new model is fitted from the accounting records, at once if they hold "
+        f"{fresh.cfg.warmup} learnable runs (the next line says), else when they do (last2 until then)"
+    )
+    return LivePredictor(fresh, path, warning, f"a new model (saved to {path} at shutdown once trained)")
 
 
 def _looks_like_zip(path: Path) -> bool:

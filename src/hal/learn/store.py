@@ -16,6 +16,7 @@ import os
 import zipfile
 from collections import deque
 from dataclasses import asdict, fields
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,8 @@ FORMAT = "hal-runtime-model"
 VERSION = 2  # 2: meta.json holds each member's sha256 (a damaged tree text crashed LightGBM natively)
 BOOSTERS = {"select": len(SELECTED), "regress": 1}  # boosters a model of each mode holds
 MAX_LOG_RATIO = 60.0  # |ln(real / predicted)| no run time reaches (1 s against a century is about 22)
+MAX_SECONDS = 1e11  # beyond any run time or epoch time (the year 5138)
+CLOCK_SLACK = 300.0  # a file learned this far past this host's clock is taken as written by a host a bit ahead
 
 
 class ModelFileError(Exception):
@@ -59,24 +62,50 @@ def history_to_json(h: History) -> dict[str, Any]:
 
 
 def history_from_json(data: dict[str, Any]) -> History:
+    """The saved history; a value no run or clock can have (NaN, 1e308, a negative time) is a ValueError naming
+    it, so a damaged file is refused instead of being planned with and written back at the next save."""
     h = History()
     for name, u in data["users"].items():
         state = UserState()
-        state.runs.extend((float(r), float(q)) for r, q in u["runs"])
+        where = f"history.users[{name!r}]"
+        state.runs.extend((_time(r, f"{where}.runs"), _time(q, f"{where}.runs", none=-1.0)) for r, q in u["runs"])
         # Outstanding counts start at zero: a restarted controller submits its pending and running jobs again.
-        state.completed = int(u["completed"])
-        state.last_submit, state.last_end = float(u["last_submit"]), float(u["last_end"])
+        state.completed = _count(u["completed"], f"{where}.completed")
+        state.last_submit = _time(u["last_submit"], f"{where}.last_submit")
+        state.last_end = _time(u["last_end"], f"{where}.last_end")
         h.users[name] = state
-    h.codes = {(int(k), str(v)): int(c) for k, v, c in data["codes"]}
-    h.same = {(str(u), float(q), int(p)): (float(r), int(n)) for u, q, p, r, n in data["same"]}
-    h.same_limit = {(str(u), float(q)): float(r) for u, q, r in data["same_limit"]}
-    h.same_procs = {(str(u), int(p)): float(r) for u, p, r in data["same_procs"]}
+    h.codes = {(int(k), str(v)): _count(c, "history.codes") for k, v, c in data["codes"]}
+    h.same = {
+        (str(u), _time(q, "history.same", none=-1.0), int(p)): (_time(r, "history.same"), _count(n, "history.same"))
+        for u, q, p, r, n in data["same"]
+    }
+    h.same_limit = {(str(u), _time(q, "history.same_limit", none=-1.0)): _time(r, "history.same_limit")
+                    for u, q, r in data["same_limit"]}  # fmt: skip
+    h.same_procs = {(str(u), int(p)): _time(r, "history.same_procs") for u, p, r in data["same_procs"]}
     for value in data["recent"]:
+        v = float(value)
+        if not abs(v) <= MAX_LOG_RATIO:  # log seconds; NaN fails the comparison too
+            raise ValueError(f"history.recent holds {v!r}, not a log run time")
         if len(h.recent) == h.recent.maxlen:
             h.recent_sum -= h.recent[0]
-        h.recent.append(float(value))
-        h.recent_sum += float(value)
+        h.recent.append(v)
+        h.recent_sum += v
     return h
+
+
+def _time(value: Any, field: str, none: float | None = None) -> float:
+    """Seconds (a run time, a request, an epoch time): finite, from 0 to MAX_SECONDS, or ``none`` (-1: no request)."""
+    v = float(value)
+    if not (0.0 <= v <= MAX_SECONDS or v == none):  # NaN fails both
+        raise ValueError(f"{field} holds {v!r}, not a number of seconds")
+    return v
+
+
+def _count(value: Any, field: str) -> int:
+    n = int(value)
+    if n < 0:
+        raise ValueError(f"{field} holds {n!r}, not a count")
+    return n
 
 
 def save_model(predictor: GbmPredictor, path: str | Path) -> None:
@@ -128,8 +157,10 @@ def save_model(predictor: GbmPredictor, path: str | Path) -> None:
         raise ModelFileError(f"cannot write the model to {target}: {exc.strerror or exc}") from None
 
 
-def load_model(path: str | Path, trainer: Trainer | None = None) -> GbmPredictor:
-    """A predictor ready to go on predicting and learning; ``ModelFileError`` says why not."""
+def load_model(path: str | Path, trainer: Trainer | None = None, now: float | None = None) -> GbmPredictor:
+    """A predictor ready to go on predicting and learning; ``ModelFileError`` says why not. ``now`` (the caller's
+    clock): a file that has learned runs ending later than that is refused, as a restart relearns only the
+    records past that time and would never learn again."""
     where = str(path)
     try:
         with zipfile.ZipFile(path) as zf:
@@ -175,6 +206,12 @@ def load_model(path: str | Path, trainer: Trainer | None = None) -> GbmPredictor
             raise ValueError(f"completions {completions!r} or learned_until {learned_until!r} out of range")
     except Exception as exc:  # the tree reader's ValueError, a converter's TypeError, a too deep tree's RecursionError
         raise ModelFileError(f"{where}: the model inside is damaged ({_reason(exc)})") from exc
+    if now is not None and learned_until > now + CLOCK_SLACK:  # meta.json carries no checksum of its own
+        raise ModelFileError(
+            f"{where} has learned runs up to {_utc(learned_until)}, {learned_until - now:.0f} s past this host's "
+            f"clock ({_utc(now)}): its clock was stepped back or the file came from a host whose clock runs ahead; "
+            "runs ending before then would never be learned"
+        )
     # Named by what it is, whatever name the caller asked for: a regress model reports as gbm-regress.
     name = "gbm" if cfg.mode == "select" else "gbm-regress"
     kwargs: dict[str, Any] = {"cfg": cfg, "history": history, "model": model, "name": name}
@@ -191,6 +228,10 @@ def load_model(path: str | Path, trainer: Trainer | None = None) -> GbmPredictor
     pred.inputs = deque(inputs, maxlen=cfg.window)
     pred.targets = deque(outputs, maxlen=cfg.window)
     return pred
+
+
+def _utc(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _verified(zf: zipfile.ZipFile, name: str, meta: dict[str, Any], where: str) -> bytes:
@@ -260,9 +301,11 @@ def _check(meta: object, where: str) -> None:
         )
 
 
-def load_or_fallback(path: str | Path, trainer: Trainer | None = None) -> tuple[RuntimePredictor, str | None]:
+def load_or_fallback(
+    path: str | Path, trainer: Trainer | None = None, now: float | None = None
+) -> tuple[RuntimePredictor, str | None]:
     """The saved model, or last2 with the reason when the file cannot be used."""
     try:
-        return load_model(path, trainer), None
+        return load_model(path, trainer, now), None
     except ModelFileError as exc:
         return LastTwo(), f"{exc}; falling back to last2 predictions"
