@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 import hal
 from hal.api.datasets import dataset_router
-from hal.api.forecast_state import with_forecast_state
+from hal.api.forecast_state import assumed_runtimes, planned_nodes, with_forecast_state
 from hal.api.job_logs import MAX_TAIL, read_log
 from hal.api.metrics import Metrics
 from hal.api.text_checks import RAW_WORKDIR, check_mapping, check_submission, raw_workdir
@@ -214,7 +214,8 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Pat
         if states and "CONFIGURING" in states and "RUNNING" not in states:  # stored RUNNING, shown CONFIGURING
             rows = [r for r in rows if r["state"] == "CONFIGURING"]
         now = ctl.clock()
-        recs = [with_forecast_state(r, record(r, now, detail)) for r in running_ends(ctl, rows)]
+        rows = planned_nodes(ctl, running_ends(ctl, rows))  # squeue's SCHEDNODES too
+        recs = [with_forecast_state(r, record(r, now, detail)) for r in rows]
         per_cpu_memory(ctl, rows, recs)  # squeue's %m
         recs = shared_scripts(recs) if detail else recs
         if duplicates:
@@ -250,7 +251,7 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Pat
         ref: str, who: Who, detail: bool = True, start: bool = False,
         duplicates: Annotated[bool, Query(description=DUPLICATES)] = False,
     ) -> dict[str, Any]:  # fmt: skip
-        rows = _visible(ref, who, start)
+        rows = planned_nodes(ctl, assumed_runtimes(ctl, _visible(ref, who, start)))  # 1-hour default, SCHEDNODES
         now = ctl.clock()
         recs = [with_forecast_state(r, record(r, now, detail)) for r in rows]  # start: forecast_pending too
         per_cpu_memory(ctl, rows, recs)

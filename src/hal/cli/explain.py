@@ -114,16 +114,24 @@ def _pending(rec: dict[str, Any], node_cpus: int = 0) -> None:
     if why and rec.get("reason") != "Topology":
         out.print(f"  why: {why}")
     limit = f"a {duration(rec['time_limit'])} time limit" if rec.get("time_limit") else "no time limit"
+    if rec.get("runtime_assumed"):  # the forecasts of the jobs behind it rest on that guess (hal show says it too)
+        limit += f" (planned as a {duration(rec['runtime_assumed'])} run: assumed, as it has no history)"
     asks = tres(rec, node_cpus=node_cpus)  # without -N: the fewest nodes, as hal queue and hal show count them
     out.print(f"  asks for: {asks} with {limit} in partition {rec['partition']}")
     if rec.get("queue_position"):
-        out.print(f"  queue position: {rec['queue_position']} (1 starts next)")
+        out.print(f"  queue position: {_position(int(rec['queue_position']))}")
     if rec.get("forecast_pending"):  # made in the background (hal queue and hal show say so too)
         plan = f"; the planner starts it at {stamp(rec['predicted_start'])}" if rec.get("predicted_start") else ""
         out.print(f"  forecast start: still being computed (run hal explain again in a few seconds){plan}")
     elif rec.get("predicted_start"):
         p90 = f", by {stamp(rec['predicted_start_p90'])} at 90%" if rec.get("predicted_start_p90") else ""
         out.print(f"  forecast start: {stamp(rec['predicted_start'])}{p90}")
+
+
+def _position(place: int) -> str:
+    """'1 (next in line)', '3 (2 jobs ahead)': "(1 starts next)" read as if job 1 started next (QA)."""
+    ahead = place - 1
+    return f"{place} (next in line)" if ahead == 0 else f"{place} ({ahead} job{'s' if ahead > 1 else ''} ahead)"
 
 
 def _advice(c: Any, job: str) -> None:

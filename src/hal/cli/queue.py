@@ -21,7 +21,8 @@ def queue_table(jobs: list[dict[str, Any]], start: bool = False, node_cpus: int 
     ``node_cpus``: the largest node's CPUs, so a pending job without -N shows the fewest nodes it needs."""
     cols = ["JOBID", "PARTITION", "NAME", "USER", "ST", "TIME", "NODES"]
     if start:
-        cols += ["START_TIME", "START_P90"]  # half of the forecasts start by the first, 90% by the second
+        cols += ["START_TIME", "START_P90", "SCHEDNODES"]  # half of the forecasts start by the first, 90% by the
+        # second; SCHEDNODES: the nodes the planner holds for the job, as in squeue --start
     rows = []
     for j in jobs:
         where = j["nodelist"] if j["state"] in ACTIVE else f"({j.get('reason') or 'None'})"
@@ -29,6 +30,7 @@ def queue_table(jobs: list[dict[str, Any]], start: bool = False, node_cpus: int 
         row += [duration(j["elapsed"]), str(num_nodes(j, node_cpus))]
         if start:  # as squeue's %S: N/A without an expected start
             row += [squeue_format.when(squeue_format.start_of(j)), squeue_format.when(j.get("predicted_start_p90"))]
+            row.append(squeue_format.sched_nodes(j))
         rows.append([*row, where])
     text = plain_columns([*cols, "NODELIST(REASON)"], rows, {"JOBID", "TIME", "NODES"})
     return text if header else text.partition("\n")[2]  # the widths with the header, as squeue's are fixed

@@ -79,8 +79,19 @@ def _lines(j: dict[str, Any], node_cpus: int = 0) -> list[str]:
     elif j["state"] == "STAGE_OUT":
         lines.append("   Why=its processes ended; its --output-data are being copied out, then it ends")
     elif j["state"] == "RUNNING" and j.get("predicted_end"):
-        lines.append(f"   PredictedEnd={stamp(j['predicted_end'])} (planner's forecast; the kill limit is TimeLimit)")
+        lines.append(f"   PredictedEnd={stamp(j['predicted_end'])} ({_end_basis(j)})")
     return lines
+
+
+def _end_basis(j: dict[str, Any]) -> str:
+    """What a running job's PredictedEnd rests on: a job with no time limit and no history is planned on a
+    default run time, and the forecasts of the jobs behind it on that guess (QA: nothing said so)."""
+    if j.get("runtime_assumed"):
+        return (
+            f"assumed: no time limit and no history, planned as a {duration(j['runtime_assumed'])} run;"
+            " the forecasts of jobs behind it rest on it"
+        )
+    return "planner's forecast; the kill limit is TimeLimit"
 
 
 def _data_lines(j: dict[str, Any]) -> list[str]:

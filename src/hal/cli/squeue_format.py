@@ -86,6 +86,12 @@ def _end_key(j: dict[str, Any]) -> float | None:
     return float(start) + float(j["time_limit"]) if j.get("time_limit") is not None else math.inf
 
 
+def sched_nodes(j: dict[str, Any]) -> str:
+    """squeue's %Y (SCHEDNODES): the nodes the planner holds for a pending job (EASY's head, conservative
+    backfill's booked jobs), (null) where it holds none or the job is not pending, as squeue prints it."""
+    return str(j.get("sched_nodes") or "(null)") if j.get("state") == "PENDING" else "(null)"
+
+
 def _tres(j: dict[str, Any]) -> str:
     gpus = _per_node(j, "req_gpus")
     return f"gres/gpu:{gpus}" if gpus else "N/A"
@@ -104,6 +110,7 @@ CODES: dict[str, Callable[[dict[str, Any]], str]] = {
     "Q": lambda j: str(round(j["priority"])) if j.get("priority") is not None else "N/A",  # pending jobs' (sprio)
     "L": lambda j: duration(_left(j)), "m": lambda j: _mb(_memory(j)), "b": _tres,
     "Z": lambda j: j.get("workdir") or "",
+    "Y": sched_nodes,
     "%": lambda j: "%",
 }  # fmt: skip
 HEADERS = {"i": "JOBID", "A": "JOBID", "F": "ARRAY_JOB_ID", "K": "ARRAY_TASK_ID", "j": "NAME", "u": "USER",
@@ -111,7 +118,7 @@ HEADERS = {"i": "JOBID", "A": "JOBID", "F": "ARRAY_JOB_ID", "K": "ARRAY_TASK_ID"
            "T": "STATE", "t": "ST", "M": "TIME", "l": "TIME_LIMIT", "D": "NODES", "C": "CPUS",
            "R": "NODELIST(REASON)", "r": "REASON", "N": "NODELIST", "V": "SUBMIT_TIME", "S": "START_TIME",
            "e": "END_TIME", "Q": "PRIORITY", "L": "TIME_LEFT", "m": "MIN_MEMORY", "b": "TRES_PER_NODE",
-           "Z": "WORK_DIR", "%": "%"}  # fmt: skip
+           "Z": "WORK_DIR", "Y": "SCHEDNODES", "%": "%"}  # fmt: skip
 
 
 def check(fmt: str) -> None:
@@ -143,7 +150,7 @@ LONG = {
     "userid": "u", "account": "a", "partition": "P", "qos": "q", "state": "T", "statecompact": "t",
     "timeused": "M", "timelimit": "l", "numnodes": "D", "numcpus": "C", "reasonlist": "R", "reason": "r",
     "nodelist": "N", "submittime": "V", "starttime": "S", "endtime": "e", "priority": "Q", "timeleft": "L",
-    "minmemory": "m", "tres-per-node": "b", "workdir": "Z",
+    "minmemory": "m", "tres-per-node": "b", "workdir": "Z", "schednodes": "Y",
 }  # fmt: skip
 
 

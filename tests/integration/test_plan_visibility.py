@@ -1,0 +1,48 @@
+"""QA (start forecasts) on a real server: a job without a time limit is planned on a hidden 1-hour default, which
+hal show and hal explain now say; explain's queue position no longer reads as if job 1 started next; and
+squeue --start scripts get %Y / -O SchedNodes (the nodes the planner holds for a pending job, else (null))."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from tests.integration.livekit import LiveServer, until_state
+
+
+def test_assumed_runtime_position_wording_and_schednodes(tmp_path: Path) -> None:
+    profile = tmp_path / "profile.toml"
+    profile.write_text('backfill = "conservative"\n')  # books a slot, with its nodes, for every pending job
+    live = LiveServer(tmp_path, "--profile", str(profile))
+    live.start()
+    try:
+        sub = ("submit", "--parsable", "--exclusive")
+        big = live.cli(*sub, "-N", "4", "--wrap", "sleep 300", check=True).stdout.strip()  # no -t, no history
+        until_state(live, big, "RUNNING")
+        first = live.cli(*sub, "-N", "2", "-t", "5", "--wrap", "true", check=True).stdout.strip()
+        second = live.cli(*sub, "-N", "1", "-t", "5", "--wrap", "true", check=True).stdout.strip()
+        time.sleep(1.0)  # a cycle books their slots
+
+        shown = live.cli("show", big, check=True).stdout
+        line = next(x for x in shown.splitlines() if "PredictedEnd=" in x)
+        assert "(assumed: no time limit and no history, planned as a 1:00:00 run;" in line, line
+        timed = live.cli("show", first, check=True).stdout
+        assert "(assumed:" not in timed
+
+        said = live.cli("explain", first, check=True).stdout
+        assert "queue position: 1 (next in line)" in said, said
+        said = live.cli("explain", second, check=True).stdout
+        assert "queue position: 2 (1 job ahead)" in said, said
+
+        got = live.cli("queue", "--start", "-o", "%.6i %Y", check=True).stdout.splitlines()
+        assert got[0].split() == ["JOBID", "SCHEDNODES"]
+        planned = dict(x.split() for x in got[1:])
+        assert set(planned) == {first, second}
+        assert planned[first].startswith("vn") and planned[second].startswith("vn"), planned
+        assert live.cli("queue", "-O", "JobID,SchedNodes", check=True).returncode == 0
+        everyone = live.cli("queue", "-t", "all", "-o", "%i %Y", check=True).stdout.splitlines()
+        assert f"{big} (null)" in everyone  # not pending: no planned nodes, as squeue prints
+        table = live.cli("queue", "--start", check=True).stdout
+        assert "SCHEDNODES" in table.splitlines()[0]
+    finally:
+        live.stop()
