@@ -21,6 +21,7 @@ from hal.cli.common import (
     writable_folder,
 )
 from hal.cli.simulate import (
+    ACTUAL_HELP,
     applicable,
     check_machine,
     cleaning_of,
@@ -44,13 +45,18 @@ def compare(
     trace: Annotated[Path, typer.Argument(help="SWF trace file")],
     policies: Annotated[
         str,
-        typer.Option(help="comma-separated BACKFILL:ORDER[:sjf] policies or profile TOML files (hal tune)"),
+        typer.Option(
+            help="comma-separated BACKFILL:ORDER[:sjf] policies or profile TOML files (hal tune)  [default: "
+            + DEFAULT_POLICIES.replace(",", ", ")
+            + "]",
+            show_default=False,
+        ),
     ] = DEFAULT_POLICIES,
     estimate: Annotated[
         str | None,
         typer.Option(
-            help="user|actual|last2|gbm|gbm-regress, every policy's  [default: user; a profile file's own estimate "
-            "(hal tune writes it) for that profile]",
+            help=f"every policy's: user, last2, gbm, gbm-regress or {ACTUAL_HELP}  [default: user; a profile "
+            "file's own estimate (hal tune writes it) for that profile]",
             show_default=False,
         ),
     ] = None,
@@ -59,7 +65,7 @@ def compare(
     placement: Annotated[
         str | None,
         typer.Option(
-            help="firstfit|bestfit|topology (with --cluster) for the BACKFILL:ORDER policies (default: topology "
+            help="firstfit, bestfit or topology (with --cluster) for the BACKFILL:ORDER policies (default: topology "
             "when the cluster file has a topology table, as hal server places)"
         ),
     ] = None,

@@ -112,10 +112,10 @@ def table_of(ev: Evaluation) -> Table:
 
 def predict_eval(
     trace: Annotated[Path, typer.Argument(help="SWF trace file")],
-    predictor: Annotated[str, typer.Option(help="user|last2|gbm|gbm-regress")] = "gbm",
+    predictor: Annotated[str, typer.Option(help="user, last2, gbm or gbm-regress")] = "gbm",
     as_json: Annotated[bool, typer.Option("--json", help="print the figures as JSON")] = False,
     mode: Annotated[str | None, typer.Option(help="gbm: select (best candidate, default) or regress")] = None,
-    objective: Annotated[str | None, typer.Option(help="gbm regress: quantile (default)|l1|l2")] = None,
+    objective: Annotated[str | None, typer.Option(help="gbm regress: quantile (default), l1 or l2")] = None,
     alpha: Annotated[
         float | None, typer.Option(help="regress: quantile, > 0.5 leans long (default 0.6; gbm-regress 0.4)")
     ] = None,

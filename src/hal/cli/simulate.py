@@ -105,7 +105,7 @@ def given_on_command_line(ctx: typer.Context, name: str) -> bool:
 PlacementOpt = Annotated[
     str | None,
     typer.Option(
-        help="firstfit|bestfit|topology (with --cluster; default: topology when the cluster file has a topology "
+        help="firstfit, bestfit or topology (with --cluster; default: topology when the cluster file has a topology "
         "table, as hal server places)"
     ),
 ]
@@ -170,6 +170,10 @@ def gbm_from_file(
 
 
 FALLBACK = "last2 (fallback:"
+ACTUAL_HELP = (
+    "actual (clairvoyant up to the request: a job that ran past its requested time is planned at its request, "
+    "as the reference simulator pyss and the published clairvoyant EASY-SJBF figures do)"
+)
 
 
 def fallback_name(model: Path) -> str:
@@ -236,17 +240,19 @@ def simulate(
     trace: Annotated[Path, typer.Argument(help="SWF trace file")],
     procs: Annotated[int | None, typer.Option(help="machine size in processors (default: trace header)")] = None,
     cluster: Annotated[Path | None, typer.Option(help="cluster description TOML (node-level placement)")] = None,
-    order: Annotated[str, typer.Option(help="fcfs|sjf|wfp3|unicep|f1|multifactor")] = "fcfs",
-    backfill: Annotated[str, typer.Option(help="none|easy|conservative")] = "easy",
-    backfill_order: Annotated[str, typer.Option(help="queue|sjf (EASY-SJBF)")] = "queue",
-    estimate: Annotated[str, typer.Option(help="user|actual|last2|gbm|gbm-regress: what the planner uses")] = "user",
+    order: Annotated[str, typer.Option(help="fcfs, sjf, wfp3, unicep, f1 or multifactor")] = "fcfs",
+    backfill: Annotated[str, typer.Option(help="none, easy or conservative")] = "easy",
+    backfill_order: Annotated[str, typer.Option(help="queue or sjf (EASY-SJBF)")] = "queue",
+    estimate: Annotated[
+        str, typer.Option(help=f"what the planner uses: user, last2, gbm, gbm-regress or {ACTUAL_HELP}")
+    ] = "user",
     model: Annotated[Path | None, typer.Option(help="gbm: start from a saved model file (hal predict-eval)")] = None,
     placement: PlacementOpt = None,
     profile: Annotated[
         Path | None,
         typer.Option(
             help="a profile TOML (as hal server --profile takes, e.g. from hal tune --profile-out) "
-            "instead of --order/--backfill/--backfill-order/--placement/--topology-reserve"
+            "instead of --order, --backfill, --backfill-order, --placement and --topology-reserve"
         ),
     ] = None,
     topology_reserve: Annotated[

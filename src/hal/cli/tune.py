@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from hal.cli.common import err, fail, note_workload, out, report_problems, writable_files
-from hal.cli.simulate import PlacementOpt, check_machine, default_placement
+from hal.cli.simulate import ACTUAL_HELP, PlacementOpt, check_machine, default_placement
 from hal.engine.plugins.tuned import TunedArgs
 from hal.engine.predict.gbm import GbmPredictor
 from hal.engine.predict.registry import make_predictor
@@ -28,9 +28,9 @@ def tune(
     train: Annotated[str, typer.Option(help="START:COUNT of the loaded jobs to tune on")],
     test: Annotated[str | None, typer.Option(help="START:COUNT to evaluate on (default: the next COUNT jobs)")] = None,
     estimate: Annotated[
-        str, typer.Option(help="runtime predictions the planner uses: user|actual|last2|gbm|gbm-regress")
+        str, typer.Option(help=f"runtime predictions the planner uses: user, last2, gbm, gbm-regress or {ACTUAL_HELP}")
     ] = "last2",
-    backfill_order: Annotated[str, typer.Option(help="queue|sjf")] = "sjf",
+    backfill_order: Annotated[str, typer.Option(help="queue or sjf")] = "sjf",
     budget: Annotated[int, typer.Option(help="simulations the search may run")] = 60,
     seed: Annotated[int, typer.Option(help="search seed")] = 1,
     family: Annotated[
