@@ -1,5 +1,5 @@
 """Prometheus metrics: queue length by state and partition, running jobs, allocated vs total resources,
-cycle durations, submissions and completions."""
+cycle durations, submissions and completions, and the runtime predictor's state and fits."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from collections import Counter as Tally
 from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from hal.api.views import cache_view
 from hal.controller.core import Controller
+from hal.controller.learning import fit_log, planning_with
+from hal.engine.predict.gbm import GbmPredictor
 
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -53,6 +55,35 @@ class StateCollector(Collector):
             yield cache
 
 
+class PredictorCollector(Collector):
+    """The runtime predictor's state at scrape time: what plans now, what gbm has learned, how its fits went."""
+
+    def __init__(self, ctl: Controller) -> None:
+        self.ctl = ctl
+
+    def collect(self) -> Iterator[Metric]:
+        pred = self.ctl.sched.predictor
+        planning = GaugeMetricFamily(
+            "hal_predictor_planning", "The runtime predictor planning now (1): gbm's model, or last2 until it has one",
+            labels=["predictor"],
+        )  # fmt: skip
+        planning.add_metric([planning_with(pred)], 1.0)
+        yield planning
+        if isinstance(pred, GbmPredictor):
+            yield GaugeMetricFamily(
+                "hal_predictor_completions_learned", "Completed runs the gbm predictor has learned", pred.completions
+            )
+        fits = fit_log(pred)
+        if fits is None:
+            return
+        yield CounterMetricFamily("hal_predictor_fits", "Runtime model fits that succeeded", fits.fits)
+        yield CounterMetricFamily("hal_predictor_fit_failures", "Runtime model fits that failed", fits.failures)
+        yield GaugeMetricFamily(
+            "hal_predictor_last_fit_timestamp_seconds", "When the last runtime model fit succeeded (0: none yet)",
+            fits.last_fit,
+        )  # fmt: skip
+
+
 class Metrics:
     """The controller's observer; also renders the text exposition for GET /metrics."""
 
@@ -68,6 +99,7 @@ class Metrics:
             "hal_jobs_ended", "Jobs that ended, by final state", ["state"], registry=self.registry
         )
         self.registry.register(StateCollector(ctl))
+        self.registry.register(PredictorCollector(ctl))
 
     def cycle(self, seconds: float) -> None:
         self.cycle_seconds.observe(seconds)

@@ -25,7 +25,7 @@ from hal.engine.predict.basic import LastTwo
 from hal.engine.predict.gbm import GbmPredictor
 from hal.engine.predict.registry import make_predictor
 from hal.learn.store import ModelFileError, load_or_fallback, save_model
-from hal.learn.trainer import BackgroundTrainer
+from hal.learn.trainer import BackgroundTrainer, Fit
 from hal.model.job import JobSpec
 
 log = logging.getLogger("hal.controller")
@@ -65,7 +65,7 @@ def open_predictor(name: str, model: Path | None, home: Path) -> LivePredictor:
         raise ValueError(f"--model {path} is not a HAL model file (not even a zip archive); it is left as it is")
     if not path.exists():  # a first start: the model is built from the records and saved there at shutdown
         return LivePredictor(fresh_gbm(), path, source=f"a new model (saved to {path} at shutdown once trained)")
-    predictor, warning = load_or_fallback(path, BackgroundTrainer(), now=time.time())
+    predictor, warning = load_or_fallback(path, BackgroundTrainer(on_fit=FitLog()), now=time.time())
     if warning is None:
         return LivePredictor(predictor, path, source=f"model file {path}")
     stamp = time.strftime("%Y%m%dT%H%M%S")  # each one kept for diagnosis (the next one replaced the last)
@@ -96,7 +96,42 @@ def _looks_like_zip(path: Path) -> bool:
 
 
 def fresh_gbm() -> GbmPredictor:
-    return GbmPredictor(trainer=BackgroundTrainer())
+    return GbmPredictor(trainer=BackgroundTrainer(on_fit=FitLog()))
+
+
+@dataclass(slots=True)
+class FitLog:
+    """The live model's fits as its trainer's worker thread tells them: a log line each (a failing fit was silent),
+    and the counts /metrics reads (hal.api.metrics)."""
+
+    fits: int = 0
+    failures: int = 0
+    last_fit: float = 0.0  # when the last fit that succeeded ended (epoch seconds; 0: none yet)
+
+    def __call__(self, fit: Fit) -> None:
+        if fit.error is None:
+            self.fits, self.last_fit = self.fits + 1, time.time()
+            log.info("runtime model fitted on %d completions in %.2f s", fit.samples, fit.seconds)
+            return
+        self.failures += 1
+        log.warning(
+            "runtime model fit on %d completions failed after %.2f s (%s: %s); planning goes on with the model "
+            "in use (last2 while there is none)", fit.samples, fit.seconds, type(fit.error).__name__, fit.error,
+        )  # fmt: skip
+
+
+def fit_log(predictor: RuntimePredictor) -> FitLog | None:
+    """The fits of a live gbm (None for the other predictors)."""
+    trainer = getattr(predictor, "trainer", None)
+    told = getattr(trainer, "on_fit", None)
+    return told if isinstance(told, FitLog) else None
+
+
+def planning_with(predictor: RuntimePredictor) -> str:
+    """Which predictions plan now: a learned model's, else the fallback gbm uses until it has one (last2)."""
+    if isinstance(predictor, GbmPredictor):
+        return predictor.name if predictor.model is not None else predictor.fallback.name
+    return str(getattr(predictor, "name", type(predictor).__name__))
 
 
 def _writable(path: Path) -> None:

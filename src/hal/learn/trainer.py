@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from hal.engine.predict.gbm import Trained, train
 from hal.engine.predict.trees import GbmConfig
 
 Snapshot = tuple[list[list[float]], list[float], GbmConfig]
+
+
+@dataclass(frozen=True, slots=True)
+class Fit:
+    """One fit that ended: how many completions it was fitted on, its seconds, and its error when it failed."""
+
+    samples: int
+    seconds: float
+    error: BaseException | None = None
 
 
 class BackgroundTrainer:
@@ -20,8 +33,9 @@ class BackgroundTrainer:
     the simulation of the completions in between.
     """
 
-    def __init__(self, deterministic: bool = False) -> None:
+    def __init__(self, deterministic: bool = False, on_fit: Callable[[Fit], None] | None = None) -> None:
         self.deterministic = deterministic
+        self.on_fit = on_fit  # told of each fit on the worker thread (the live controller logs and counts them)
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._waiting: Snapshot | None = None
@@ -50,16 +64,20 @@ class BackgroundTrainer:
 
     def _run(self, snap: Snapshot) -> None:
         while True:
+            t0, error = time.perf_counter(), None
             try:
                 model = train(*snap)
             except Exception as exc:  # a failed fit keeps the old model; the error is kept for the shell
-                self.error = exc
+                self.error = error = exc
                 model = None
             with self._lock:
                 self.fits += 1
                 if model is not None:
                     self._done = model
                 nxt, self._waiting = self._waiting, None
+            if self.on_fit is not None:
+                with contextlib.suppress(Exception):  # telling must never stop the fits
+                    self.on_fit(Fit(len(snap[1]), time.perf_counter() - t0, error))
             if nxt is None:
                 return
             snap = nxt
