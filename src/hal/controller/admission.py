@@ -104,7 +104,7 @@ def admit(req: JobRequest, cluster: Cluster) -> None:
     unlimited = req.time_unlimited and req.time_limit is None  # asked for no limit: only unlimited partitions fit
     if req.time_limit is None and not unlimited and any(t is not None for t in limits):  # the partition's limit
         req.time_limit = min(t for t in limits if t is not None)  # is the default, as in Slurm; of several, the
-    fit = [p for p in parts if p.max_time is None or req.time_limit is not None and req.time_limit <= p.max_time]
+    fit = [p for p in parts if p.max_time is None or (req.time_limit is not None and req.time_limit <= p.max_time)]
     if not fit:  # one any of them admits
         limit = " or ".join(f"{hms(p.max_time)} in partition {p.name!r}" for p in parts)  # as hal nodes shows it
         over = "--time=UNLIMITED is over" if unlimited else "--time must be at most"
