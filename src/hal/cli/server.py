@@ -12,6 +12,12 @@ import typer
 from hal.cli.common import fail
 
 DEFAULT_PORT = 6820  # slurmrestd's customary port; hal.api.server.DEFAULT_PORT
+# A profile tuned (in the simulator) on predictions a live server cannot make: what it plans with instead, and why.
+LIVE_STAND_IN = {"gbm-regress": "gbm"}
+WHY_NOT_LIVE = {
+    "gbm-regress": " (a live server learns gbm, the same learner with its default objective, not gbm-regress)",
+    "actual": " (actual runtimes are unknown to a live server: only a simulator knows them)",
+}
 
 
 def server(
@@ -85,11 +91,13 @@ def server(
         raise fail(str(exc)) from None
     if tuned and tuned != estimate:  # the predictions the profile's weights were tuned on
         source = ctx.get_parameter_source("estimate")
-        if (source is None or source.name != "COMMANDLINE") and tuned in PREDICTORS:
-            estimate = tuned
-            opts.predictor = tuned
-        else:
-            print(f"note: the profile was tuned on {tuned} predictions; planning with {estimate}", file=sys.stderr)
+        live = LIVE_STAND_IN.get(tuned, tuned)
+        if (source is None or source.name != "COMMANDLINE") and live in PREDICTORS:
+            estimate = live
+            opts.predictor = live
+        if estimate != tuned:
+            why = WHY_NOT_LIVE.get(tuned, "")
+            print(f"note: the profile was tuned on {tuned} predictions{why}; planning with {estimate}", file=sys.stderr)
     if model is not None and estimate != "gbm":
         raise fail("--model needs --estimate gbm")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
