@@ -79,3 +79,41 @@ def test_a_gbm_run_too_short_for_a_first_model_says_it_ran_last2(trace: Path, co
     assert "fewer than the 500 a first model needs: every prediction was last2's" in said, said
     result, said = run(command, trace, "--estimate", "gbm", "--window", "0:1200", *extra)
     assert result.exit_code == 0 and "a first model needs" not in said, said
+
+
+def test_runs_that_differ_are_labelled_apart_and_a_default_run_keeps_its_label(trace: Path, tmp_path: Path) -> None:
+    """QA: a profile's correction = "double" and --whole-nodes ran under the same label as the defaults."""
+    import json
+
+    double = tmp_path / "double.toml"
+    double.write_text('order = "fcfs"\nbackfill = "easy"\ncorrection = "double"\n', encoding="utf-8")
+    cluster = tmp_path / "c.toml"
+    cluster.write_text(cluster_toml(name="c", nodes=25, cpus=4), encoding="utf-8")
+    labels = []
+    for extra in ((), ("--profile", double), ("--cluster", cluster), ("--cluster", cluster, "--whole-nodes")):
+        out = tmp_path / "s.json"
+        result, said = run("simulate", trace, "--window", "0:200", *extra, "--summary-out", out)
+        assert result.exit_code == 0, said
+        labels.append(json.loads(out.read_text(encoding="utf-8"))["policy"])
+    assert labels == [
+        "easy:fcfs est=user",
+        "easy:fcfs est=user correction=double",
+        "easy:fcfs est=user place=topology",
+        "easy:fcfs est=user place=topology whole-nodes",
+    ]
+
+
+def test_predict_eval_says_the_gbm_settings_it_ran_with(trace: Path) -> None:
+    """QA: --mode regress --objective l2 --json reported "predictor": "gbm" and nothing of the settings."""
+    import json
+
+    result = CliRunner().invoke(
+        app, ["predict-eval", str(trace), "--predictor", "gbm", "--mode", "regress", "--objective", "l2", "--json",
+              "--window", "0:50"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["predictor"] == "gbm" and data["gbm"]["mode"] == "regress" and data["gbm"]["objective"] == "l2"
+    assert {"alpha", "window", "retrain_every"} <= set(data["gbm"])
+    _, said = run("predict-eval", trace, "--predictor", "gbm", "--mode", "regress", "--objective", "l2")
+    assert "gbm (mode=regress, objective=l2) predictions" in said, said

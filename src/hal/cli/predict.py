@@ -94,6 +94,19 @@ def build_predictor(name: str, cfg: GbmConfig, model: Path | None) -> RuntimePre
         raise fail(str(exc)) from exc
 
 
+def settings_text(pred: RuntimePredictor) -> str:
+    """A gbm's settings that differ from its name's defaults, for the table's title (empty when none do)."""
+    if not isinstance(pred, GbmPredictor):
+        return ""
+    default = GbmConfig(mode="regress", alpha=REGRESS_ALPHA) if pred.name == "gbm-regress" else GbmConfig()
+    changed = [f"mode={pred.cfg.mode}"] if pred.cfg.mode != default.mode else []
+    if changed:  # the other settings against that mode's defaults (retraining differs by mode)
+        default = GbmConfig(mode=pred.cfg.mode)
+    ours, theirs = dataclasses.asdict(pred.cfg), dataclasses.asdict(default)
+    changed += [f"{k}={v}" for k, v in ours.items() if v != theirs[k]]
+    return f" ({', '.join(changed)})" if changed else ""
+
+
 def table_of(ev: Evaluation) -> Table:
     table = Table(title=f"{ev.trace}: {ev.predictor} predictions, online")
     for col in ("runtime class", "jobs", "accuracy", "MAE s", "median AE s", "under-predicted"):
@@ -205,11 +218,14 @@ def predict_eval(
             raise fail(str(exc)) from exc
     if as_json:
         data = ev.as_dict()  # "predictor" stays what predicted (last2); "fallback" says why it was not the model
+        if isinstance(pred, GbmPredictor):  # mode, objective, alpha, window...: runs that differ say how (QA)
+            data["gbm"] = dataclasses.asdict(pred.cfg)
         if fell_back:
             data["fallback"] = f"{model} was unusable: these are last2's predictions, not {predictor}'s"
         out.print_json(json.dumps(data))
     else:
-        out.print(table_of(dataclasses.replace(ev, predictor=fallback_name(model)) if fell_back and model else ev))
+        shown = fallback_name(model) if fell_back and model else ev.predictor + settings_text(pred)
+        out.print(table_of(dataclasses.replace(ev, predictor=shown)))
     if fell_back and model:
         note_fallback(fallback_name(model), predictor)
 

@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from hal.cli.common import err, fail, note_workload, out, progress_bar, report_problems, writable_files
+from hal.cli.sim_label import run_label
 from hal.engine.api import RuntimePredictor
 from hal.engine.predict.basic import LastTwo
 from hal.engine.predict.gbm import GbmPredictor
@@ -358,10 +359,7 @@ def simulate(
     except ValueError as exc:
         raise fail(str(exc)) from exc
     report_problems(list(result.outcome.rejected), "rejected at submission")
-    pol = opts.profile
-    label = f"{pol.backfill}:{pol.order}" + (":sjf" if pol.backfill_order == "sjf" else "") + f" est={estimate}"
-    label += f" reserve={pol.topology_reserve}" if pol.topology_reserve else ""
-    label += f" place={pol.placement}" if cluster is not None else ""
+    label = run_label(opts.profile, estimate, cluster, whole_nodes=whole_nodes, gpus=gpus, segment=segment)  # fmt: skip
     out.print(
         summary_table(
             [(label, result.summary)], f"{trace.name} on {result.outcome.capacity} {'GPUs' if gpus else 'processors'}"
