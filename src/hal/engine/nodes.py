@@ -263,7 +263,7 @@ class NodeBook:
         if req.exclusive:
             return NodeAlloc(chosen, self.table.capacity[chosen])
         if req.nodes is not None:
-            return NodeAlloc(chosen, np.tile(per, (len(chosen), 1)))
+            return NodeAlloc(chosen, req.node_amounts())
         return NodeAlloc(chosen, take[:, None] * per[None, :])
 
     def _place(self, free: Matrix, req: Request, mask: npt.NDArray[np.bool_]) -> NodeAlloc | None:
@@ -286,7 +286,7 @@ class NodeBook:
             if self.select is not None:
                 return self._selected(req, ok.astype(np.int64), req.nodes, per)
             chosen = self.rank(req, free, ok)[: req.nodes]
-            amounts = self.table.capacity[chosen] if req.exclusive else np.tile(per, (len(chosen), 1))
+            amounts = self.table.capacity[chosen] if req.exclusive else req.node_amounts()
             return NodeAlloc(chosen, amounts)
         per_task = np.array(req.per_task, dtype=np.int64)
         used = per_task > 0

@@ -8,7 +8,9 @@ import numpy as np
 import numpy.typing as npt
 
 from hal.model.job import JobSpec
-from hal.model.resources import ResourceSpace
+from hal.model.resources import BASE_NAMES, ResourceSpace
+
+MEM = BASE_NAMES.index("mem_mb")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,22 @@ class Request:
         nodes = self.nodes or 1
         per_node_tasks = -(-self.tasks // nodes)
         return np.array(self.per_task, dtype=np.int64) * per_node_tasks
+
+    def node_amounts(self) -> npt.NDArray[np.int64]:
+        """What each of the ``nodes`` nodes holds, by block distribution: Slurm gives -N 2 -n 3 two tasks' CPUs and
+        GPUs on the first node and one task's on the second, so the rest of ``per_node`` stays free for other jobs
+        (it held the same on every node, and a GPU no task could use); memory stays the fullest node's on each
+        (--mem is per node). Placement still asks every node for ``per_node``."""
+        nodes = self.nodes or 1
+        base, extra = divmod(self.tasks, nodes)
+        if not extra or not base:  # even (or fewer tasks than nodes: one task's share each, as before)
+            return np.tile(self.per_node(), (nodes, 1))
+        counts = np.full(nodes, base, dtype=np.int64)
+        counts[:extra] += 1
+        per = np.array(self.per_task, dtype=np.int64)
+        rows = counts[:, None] * per[None, :]
+        rows[:, MEM] = per[MEM] * (base + 1)
+        return rows
 
     @property
     def shape(self) -> tuple[object, ...]:
