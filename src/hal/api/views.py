@@ -32,6 +32,7 @@ def record(row: Row, now: float, detail: bool = False) -> dict[str, Any]:
         out[key] = row.get(key)
     start, end = row.get("start_time"), row.get("end_time")
     out["elapsed"] = (end if end is not None else now) - start if start is not None else 0.0
+    out["alloc_mem_mb"], out["alloc_gpus"] = held_amounts(row.get("alloc"))
     out.setdefault("reason", None)
     if row["state"] != "PENDING":
         out["reason"] = ended_reason(row)  # as scontrol shows an ended job's Reason
@@ -55,6 +56,15 @@ def record(row: Row, now: float, detail: bool = False) -> dict[str, Any]:
         out["input_data"] = req.get("inputs") or []
         out["output_data"] = req.get("outputs") or []
     return out
+
+
+def held_amounts(alloc: str | None) -> tuple[int | None, int | None]:
+    """Memory and GPUs a started job holds over its nodes (AllocTRES): with --exclusive the whole nodes', with an
+    uneven -N/-n each node's own share. None: no allocation stored."""
+    if not alloc:
+        return None, None
+    amounts = json.loads(alloc).get("amounts") or []
+    return sum(int(r[1]) for r in amounts), sum(int(r[2]) for r in amounts)
 
 
 ENDED_REASONS = {"FAILED": "NonZeroExitCode", "OUT_OF_MEMORY": "OutOfMemory", "TIMEOUT": "TimeLimit",

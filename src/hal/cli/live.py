@@ -152,7 +152,10 @@ def tres(job: dict[str, Any], allocated: bool = False, node_cpus: int = 0) -> st
         return ""
     nodes = num_nodes(job, node_cpus)
     cpus = job.get("alloc_cpus") if allocated else job.get("req_cpus")
-    parts = [f"cpu={cpus or 0}", f"mem={job.get('req_mem_mb') or 0}M", f"node={nodes}"]
-    if job.get("req_gpus"):
-        parts.append(f"gres/gpu={job['req_gpus']}")
+    mem, gpus = job.get("req_mem_mb"), job.get("req_gpus")
+    if allocated and job.get("alloc_gpus") is not None:  # what it holds (whole nodes with --exclusive), not asked
+        mem, gpus = job.get("alloc_mem_mb"), job.get("alloc_gpus")
+    parts = [f"cpu={cpus or 0}", f"mem={mem or 0}M", f"node={nodes}"]
+    if gpus:
+        parts.append(f"gres/gpu={gpus}")
     return ",".join(parts)
