@@ -11,7 +11,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from hal.cli.common import err, fail, out, report_problems
+from hal.cli.common import err, fail, out
+from hal.cli.trace_check import first_ones, header_size, header_warnings, list_all, no_jobs, order_warnings
 from hal.clusterfile import MEM_PER_CPU_GB, ClusterFileError, load_cluster, parse_mem_mb, uniform_toml
 from hal.executors.hostlist import compress
 from hal.model.cluster import Cluster
@@ -146,9 +147,13 @@ def trace_check(
         Path | None, typer.Option(help="check it for this cluster file, as hal simulate --cluster")
     ] = None,
     gpus: Annotated[bool, typer.Option("--gpus", help="with --cluster: each trace processor is a GPU")] = False,
+    every: Annotated[
+        bool, typer.Option("--all", help="list every unreadable, skipped and rejected job (default: the first ones)")
+    ] = False,
 ) -> None:
-    """Read a trace as `hal simulate` loads it: its header, every line that cannot be read, every job the replay
-    skips and what it reads differently; exit 1 when the replay would refuse the file."""
+    """Read a trace as `hal simulate` loads it: its header, the lines that cannot be read and the jobs the replay
+    skips (the first ones; --all lists every one), what it reads differently; exit 1 when the replay would
+    refuse the file."""
     from hal.cli.common import note_workload
     from hal.sim.accounting import partition_names
     from hal.sim.runner import SimOptions, load
@@ -158,33 +163,35 @@ def trace_check(
         trace = read_swf(path)
     except TraceError as exc:
         raise fail(str(exc)) from exc
-    refused = [
-        f"header {key}: {trace.header[key]!r} is not a number"
-        for key in ("MaxProcs", "MaxNodes", "MaxJobs", "MaxRecords", "UnixStartTime")
-        if key in trace.header and trace.header_int(key) is None
-    ]
+    refused = []
     try:
         partition_names(trace.header)
         machine = SimOptions(cluster=cluster, gpus=gpus)
         workload = load(path, machine)[1] if cluster is not None or gpus else to_workload(trace)
-    except ValueError as exc:
+    except ValueError as exc:  # a malformed MaxProcs/MaxNodes header too, in hal simulate's words (HeaderError)
         refused.append(str(exc))
         workload = None
     # what the engine itself refuses at submission on the cluster (switch fabrics, blocks, segments)
     rejected = engine_rejections(workload, SimOptions(cluster=cluster, gpus=gpus)) if workload and cluster else []
     usable = len(workload.jobs) - len(rejected) if workload is not None else 0
     out.print(
-        f"{path}: {len(trace.records)} jobs, MaxProcs={trace.max_procs}, {len(trace.problems)} bad lines, "
+        f"{path}: {len(trace.records)} jobs, MaxProcs={header_size(trace)}, {len(trace.problems)} bad lines, "
         f"{usable} jobs a replay runs"
     )
-    report_problems(list(trace.problems), "unreadable")
+    listing = list_all if every else first_ones
+    listing(list(trace.problems), "unreadable")
+    for note in [*trace.notes, *header_warnings(trace), *order_warnings(trace)]:
+        err.print(f"[yellow]note:[/] {escape(note)}")
     if workload is not None:
-        report_problems(list(workload.skipped), "skipped by a replay")
+        listing(list(workload.skipped), "skipped by a replay")
         note_workload(workload)
-        for why in rejected[:20]:
+        shown = rejected if every else rejected[:20]
+        for why in shown:
             out.print(f"rejected by the scheduler: {why}")
-        if len(rejected) > 20:
-            out.print(f"... and {len(rejected) - 20} more rejected")
+        if len(rejected) > len(shown):
+            out.print(f"... and {len(rejected) - len(shown)} more rejected (--all lists every one)")
+        if not refused and not usable:
+            refused.append(no_jobs(trace, workload, len(rejected)))
     for why in refused:
         out.print(Text.assemble(("a replay refuses this file:", "red"), f" {why}"))
     if refused or not usable:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import math
 import re
 import zlib
 from collections.abc import Iterable, Iterator
@@ -33,6 +34,16 @@ FIELDS: tuple[str, ...] = (
 )
 
 _HEADER = re.compile(r"^;\s*(\w+)\s*:\s*(.*?)\s*$")
+# the SWF header's keys, so that "; maxprocs: 64" is read as "; MaxProcs: 64" (archives differ in case)
+_NAMES = (
+    "Version", "Computer", "Installation", "Acknowledge", "Information", "Conversion", "MaxJobs", "MaxRecords",
+    "Preemption", "UnixStartTime", "TimeZone", "TimeZoneString", "StartTime", "EndTime", "MaxNodes", "MaxProcs",
+    "MaxRuntime", "MaxMemory", "AllowOveruse", "MaxQueues", "Queues", "Queue", "MaxPartitions", "Partitions",
+    "Partition", "Note", "HalPartitions",
+)  # fmt: skip
+KEYS = {k.lower(): k for k in _NAMES}
+NUMERIC = ("MaxProcs", "MaxNodes", "MaxJobs", "MaxRecords", "UnixStartTime", "MaxRuntime", "MaxMemory")
+SIZE_KEYS = ("MaxProcs", "MaxNodes")  # the only header fields a replay reads: the machine's size
 
 
 @dataclass(slots=True)
@@ -80,24 +91,48 @@ class SwfTrace:
     header: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     path: str = ""
+    notes: list[str] = field(default_factory=list)  # what the header says that a reader should know (conflicts)
+    header_lines: dict[str, int] = field(default_factory=dict)  # key -> line it was read from
+
+    def header_number(self, key: str) -> int | None:
+        """A numeric header field: None when absent or unknown (-1, 0 or empty, as the archive writes an
+        unknown), a whole number otherwise ("16.0" is 16); HeaderError for anything else."""
+        raw = self.header.get(key)
+        if raw is None or not raw.split():
+            return None
+        token = raw.split()[0]
+        try:
+            number = float(token) if "_" not in token and token.isascii() else math.nan
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
+            raise HeaderError(f"header {key}: {raw!r} is not a number")
+        if number != int(number) or number < -1:
+            raise HeaderError(f"header {key}: {raw!r} is not a whole number of at least 1 (-1 or 0 means unknown)")
+        value = int(number)
+        return value if value > 0 else None
 
     def header_int(self, key: str) -> int | None:
-        raw = self.header.get(key)
-        if raw is None:
-            return None
+        """``header_number`` that reads a malformed field as absent (for keys nothing depends on)."""
         try:
-            value = int(raw.split()[0])
-        except (ValueError, IndexError):
+            return self.header_number(key)
+        except HeaderError:
             return None
-        return value if value > 0 else None
 
     @property
     def max_procs(self) -> int | None:
-        return self.header_int("MaxProcs") or self.header_int("MaxNodes")
+        """The machine's size from the header, MaxProcs before MaxNodes; None when neither gives one. A
+        malformed one is a HeaderError (a ValueError), so every replay refuses it with the same words that
+        ``hal trace check`` prints, instead of sizing the machine to its largest job."""
+        return self.header_number("MaxProcs") or self.header_number("MaxNodes")
 
 
 class TraceError(Exception):
     """A trace that cannot be read at all (missing, unreadable, not text)."""
+
+
+class HeaderError(ValueError):
+    """A header field a replay needs (MaxProcs, MaxNodes) that is neither a whole number nor unknown."""
 
 
 MAX_VALUE = 10**12  # over 30,000 years in seconds; larger than any field of a real trace
@@ -158,14 +193,38 @@ def iter_lines(stream: Iterable[str], trace: SwfTrace) -> Iterator[SwfRecord]:
             continue
         if line.startswith(";"):
             match = _HEADER.match(line)
-            if match and match.group(1) not in trace.header:
-                trace.header[match.group(1)] = match.group(2)
+            if match:
+                _header_line(trace, KEYS.get(match.group(1).lower(), match.group(1)), match.group(2), lineno)
             continue
         parsed = parse_line(line, lineno)
         if isinstance(parsed, Problem):
             trace.problems.append(parsed)
         else:
             yield parsed
+
+
+def _header_line(trace: SwfTrace, key: str, value: str, lineno: int) -> None:
+    """The first line of a key counts; a later numeric one that says otherwise is noted, not dropped silently."""
+    if key not in trace.header:
+        trace.header[key], trace.header_lines[key] = value, lineno
+    elif key in NUMERIC and value != trace.header[key]:
+        first = trace.header_lines[key]
+        trace.notes.append(
+            f"line {lineno}: header {key}: {value!r} differs from {trace.header[key]!r} on line {first}; "
+            f"the first is used"
+        )
+
+
+def _note_unknown_size(trace: SwfTrace) -> None:
+    """Say when a size field is present but unknown (-1 or 0): the replay reads it as absent."""
+    for key in SIZE_KEYS:
+        raw = trace.header.get(key)
+        try:
+            unknown = raw is not None and trace.header_number(key) is None
+        except HeaderError:
+            continue  # refused where it is read
+        if unknown:
+            trace.notes.append(f"header {key}: {raw!r} means unknown: read as if the trace had no {key} line")
 
 
 def _lenient(stream: Iterable[str], trace: SwfTrace, path: Path) -> Iterator[str]:
@@ -213,6 +272,11 @@ def read_swf(source: str | Path | TextIO) -> SwfTrace:
             raise TraceError(f"cannot read {path}: {exc.strerror or exc}") from exc
     else:
         trace.records.extend(iter_lines(source, trace))
+    _note_unknown_size(trace)
+    if trace.records and all(r.user == -1 for r in trace.records):  # Philly, for one
+        trace.notes.append(
+            "no user ids (field 12 is -1 on every job): per-user history (last2, gbm) is the whole trace's"
+        )
     return trace
 
 

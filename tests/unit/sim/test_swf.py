@@ -25,7 +25,7 @@ def test_header_and_records() -> None:
 
 def test_max_procs_falls_back_to_max_nodes_and_ignores_junk() -> None:
     assert read_swf(io.StringIO("; MaxNodes: 64\n")).max_procs == 64
-    assert read_swf(io.StringIO("; MaxProcs: lots\n")).max_procs is None
+    assert read_swf(io.StringIO("; MaxProcs: lots\n")).header_int("MaxProcs") is None  # max_procs refuses it
     assert read_swf(io.StringIO("; MaxProcs: -1\n")).max_procs is None
     assert read_swf(io.StringIO("; MaxProcs: 10\n; MaxProcs: 20\n")).max_procs == 10  # the first one counts
 

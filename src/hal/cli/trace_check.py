@@ -1,0 +1,81 @@
+"""What `hal trace check` reports beyond the replay's own reading: header fields nothing reads, submit times
+out of order, why a trace without runnable jobs is refused, and complete listings (--all)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.markup import escape
+
+from hal.cli.common import err, report_problems
+from hal.sim.swf import NUMERIC, SIZE_KEYS, HeaderError, SwfTrace
+
+
+def header_size(trace: SwfTrace) -> str:
+    """The machine size the header gives, for the summary line (a malformed one is refused below it)."""
+    try:
+        return str(trace.max_procs)
+    except HeaderError:
+        return "invalid"
+
+
+def header_warnings(trace: SwfTrace) -> list[str]:
+    """Malformed numeric header fields that no replay reads (MaxJobs, UnixStartTime, ...): said, not refused,
+    since hal simulate runs the file all the same."""
+    out = []
+    for key in NUMERIC:
+        if key in SIZE_KEYS or key not in trace.header:
+            continue
+        try:
+            trace.header_number(key)
+        except HeaderError as exc:
+            out.append(f"{exc} (no replay reads it)")
+    return out
+
+
+def order_warnings(trace: SwfTrace) -> list[str]:
+    """SWF lists jobs by submit time; a file that does not is replayed by submit time all the same, but
+    anything that counts jobs in file order (a --window, a predictor's history) sees another order."""
+    late, first = 0, None
+    top, top_line = -1, 0
+    for rec in trace.records:
+        if rec.submit < top:
+            late += 1
+            if first is None:
+                first = (
+                    f"line {rec.line} (job {rec.job_id}) is submitted at {rec.submit}, before line {top_line}'s {top}"
+                )
+        elif rec.submit > top:
+            top, top_line = rec.submit, rec.line
+    if not late:
+        return []
+    return [
+        f"submit times are not sorted (SWF requires it): {late:,} job(s) are submitted before a job listed above "
+        f"them; the first: {first}"
+    ]
+
+
+def no_jobs(trace: SwfTrace, workload: Any, rejected: int) -> str:
+    """Why a file that reads without error still gives a replay nothing to run."""
+    if not trace.records:
+        unread = f" ({len(trace.problems):,} line(s) could not be read)" if trace.problems else " (only header lines)"
+        return f"the trace has no jobs{unread}: nothing to replay"
+    if not workload.jobs:
+        return f"every one of its {len(trace.records):,} job(s) is skipped by a replay: nothing to replay"
+    return f"the scheduler rejects every one of its {rejected:,} usable job(s): nothing to replay"
+
+
+def list_all(problems: list[object], what: str) -> None:
+    """Every item, where report_problems shows the first five (--all)."""
+    if not problems:
+        return
+    err.print(f"[yellow]{len(problems)} job(s) {what}[/]:")
+    for p in problems:
+        err.print(f"  {escape(str(p))}")
+
+
+def first_ones(problems: list[object], what: str) -> None:
+    """The first five, as every replay command lists them, and how to see the rest."""
+    report_problems(problems, what)
+    if len(problems) > 5:
+        err.print("  (hal trace check --all lists every one)")
