@@ -117,3 +117,23 @@ def test_predict_eval_says_the_gbm_settings_it_ran_with(trace: Path) -> None:
     assert {"alpha", "window", "retrain_every"} <= set(data["gbm"])
     _, said = run("predict-eval", trace, "--predictor", "gbm", "--mode", "regress", "--objective", "l2")
     assert "gbm (mode=regress, objective=l2) predictions" in said, said
+
+
+UNSORTED = "".join(
+    f"{job} {submit} 0 {run} 1 -1 -1 1 100 -1 1 1 1 -1 1 -1 -1 -1\n"
+    for job, submit, run in ((1, 100, 10), (2, 0, 20), (3, 50, 30), (4, 10, 40))
+)
+
+
+def test_window_takes_the_same_jobs_in_simulate_and_predict_eval_on_an_unsorted_trace(tmp_path: Path) -> None:
+    """QA: on lines not sorted by submit time, simulate --window 0:2 ran jobs 1 and 2, predict-eval scored 2, 4."""
+    trace = tmp_path / "u.swf"
+    trace.write_text("; MaxProcs: 8\n" + UNSORTED, encoding="utf-8")
+    sim, pred = tmp_path / "sim.csv", tmp_path / "pred.csv"
+    assert run("simulate", trace, "--window", "0:2", "--csv-out", sim)[0].exit_code == 0
+    assert run("predict-eval", trace, "--predictor", "last2", "--window", "0:2", "--csv-out", pred)[0].exit_code == 0
+
+    def ids(path: Path) -> set[str]:
+        return {line.split(",")[0] for line in path.read_text(encoding="utf-8").splitlines()[1:]}
+
+    assert ids(sim) == ids(pred) == {"1", "2"}

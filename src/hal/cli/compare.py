@@ -22,6 +22,7 @@ from hal.cli.common import (
 )
 from hal.cli.simulate import (
     ACTUAL_HELP,
+    WINDOW_HELP,
     applicable,
     check_machine,
     cleaning_of,
@@ -72,7 +73,7 @@ def compare(
     gpus: Annotated[
         bool, typer.Option("--gpus", help="with --cluster: each trace processor is a GPU (the AI traces)")
     ] = False,
-    window: Annotated[str | None, typer.Option(help="START:COUNT slice of the loaded jobs")] = None,
+    window: Annotated[str | None, typer.Option(help=WINDOW_HELP)] = None,
     min_runtime: Annotated[int, typer.Option(help="drop jobs that ran less than this (s)")] = 0,
     model: Annotated[Path | None, typer.Option(help="gbm: start every run from this saved model file")] = None,
     plots: Annotated[Path | None, typer.Option(help="folder for PNG plots")] = Path("hal-compare"),

@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from hal.cli.common import err, fail, out, report_problems, writable_files
+from hal.cli.predict_window import id_window, only
 from hal.cli.simulate import fallback_name, note_fallback, overlap_note
 from hal.engine.api import RuntimePredictor
 from hal.engine.predict.basic import DEFAULT_LIMIT
@@ -141,7 +142,11 @@ def predict_eval(
     model: Annotated[Path | None, typer.Option(help="gbm: start from a saved model file")] = None,
     save_model_to: Annotated[Path | None, typer.Option("--save-model", help="gbm: save the model at the end")] = None,
     window: Annotated[
-        str | None, typer.Option(help="score jobs START:COUNT (submission order) only; all earlier ones teach")
+        str | None,
+        typer.Option(
+            help="score jobs START:COUNT only, counted in job-id order as hal simulate and hal tune count them (the "
+            "archive's traces number jobs in submit order); every job submitted earlier teaches"
+        ),
     ] = None,
     csv_out: Annotated[Path | None, typer.Option(help="per-job CSV: job_id, submit, run, requested, predicted")] = None,
 ) -> None:
@@ -200,10 +205,16 @@ def predict_eval(
             f"[yellow]note:[/] --window {window} runs past the trace's {len(history.jobs):,} usable jobs: "
             f"{len(history.jobs) - span[0]:,} are scored"
         )
+    offsets = None
+    if span is not None:  # the window's jobs as simulate and tune count them (job-id order), replayed by submit
+        span, offsets = id_window(history.jobs, *span)
     ev = evaluate(history, pred, trace.name, span)
+    scored = history.jobs[span[0] : sum(span)] if span else history.jobs
+    if offsets is not None:
+        ev, scored = only(ev, scored, offsets), [scored[i] for i in offsets]
     fell_back = model is not None and not isinstance(pred, GbmPredictor)  # unusable: said in the results too
     if csv_out is not None:
-        write_predictions(csv_out, history.jobs[span[0] : sum(span)] if span else history.jobs, ev.predictions)
+        write_predictions(csv_out, scored, ev.predictions)
     if isinstance(pred, GbmPredictor) and pred.model is None:
         err.print(
             f"[yellow]note:[/] only {pred.completions:,} jobs ended, fewer than the {pred.cfg.warmup:,} a first model "

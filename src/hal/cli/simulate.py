@@ -170,6 +170,10 @@ def gbm_from_file(
     return (lambda: first.pop() if first else load_model(model)), pred.name
 
 
+WINDOW_HELP = (
+    "START:COUNT of the usable jobs counted in job-id order, as hal tune --train/--test and hal predict-eval "
+    "--window count them (the archive's traces number jobs in submit order, and RLScheduler's windows count so)"
+)
 FALLBACK = "last2 (fallback:"
 ACTUAL_HELP = (
     "actual (clairvoyant up to the request: a job that ran past its requested time is planned at its request, "
@@ -281,7 +285,7 @@ def simulate(
             "--segment", help="with --gpus and --placement topology: a multi-node job asks --segment=<its nodes>"
         ),
     ] = False,
-    window: Annotated[str | None, typer.Option(help="START:COUNT slice of the loaded jobs")] = None,
+    window: Annotated[str | None, typer.Option(help=WINDOW_HELP)] = None,
     setup: Annotated[str | None, typer.Option(help="a published setup to reproduce: rlscheduler")] = None,
     min_runtime: Annotated[int, typer.Option(help="drop jobs that ran less than this (s)")] = 0,
     drop_status: Annotated[str, typer.Option(help="comma-separated SWF statuses to drop, e.g. 0,5")] = "",

@@ -25,7 +25,10 @@ BASELINES = ("fcfs", "sjf", "f1")
 
 def tune(
     trace: Annotated[Path, typer.Argument(help="SWF trace file")],
-    train: Annotated[str, typer.Option(help="START:COUNT of the loaded jobs to tune on")],
+    train: Annotated[
+        str,
+        typer.Option(help="START:COUNT of the usable jobs to tune on, in job-id order as hal simulate --window counts"),
+    ],
     test: Annotated[str | None, typer.Option(help="START:COUNT to evaluate on (default: the next COUNT jobs)")] = None,
     estimate: Annotated[
         str, typer.Option(help=f"runtime predictions the planner uses: user, last2, gbm, gbm-regress or {ACTUAL_HELP}")
