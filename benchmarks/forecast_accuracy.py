@@ -5,13 +5,15 @@ new job's start is forecast from clones of the scheduler, all on the same state:
 (what ships), one run on point predictions, and one on requested times as Slurm's `squeue --start` does.
 'Slurm today' replays EASY on user estimates and forecasts on requests. Jobs that start at once are not scored.
 Usage: python benchmarks/forecast_accuracy.py [--samples N] [--members K] [--by-user U] [--offset R] [--dry]
-[TRACE ...] (--by-user 0: never draw from a user's own errors; --offset R: sample submissions i with i % step == R;
---dry: print the rows without writing benchmarks/results/learning.md)
+[TRACE ...] (TRACE: one of the five archive traces by name, or a path to any SWF file, e.g. a site's own history
+or Philly's; --by-user 0: never draw from a user's own errors; --offset R: sample submissions i with
+i % step == R; --dry: print the rows without writing benchmarks/results/learning.md)
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -20,23 +22,37 @@ from hal.engine.predict.gbm import GbmPredictor
 from hal.engine.profile import Profile
 from hal.learn.forecast_eval import replay_with_forecasts
 from hal.sim.runner import SimOptions, load
+from hal.sim.swf import TraceError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from argtypes import nonneg_int, positive_int
 from learning_results import HPC_TRACES, TRACES, previous_rows, write_section
 
 H = 3600.0
 
 
+def trace_path(name: str) -> tuple[str, Path]:
+    """A built-in trace by name, else a path to an SWF file (labelled by its file name)."""
+    if name in HPC_TRACES:
+        return name, TRACES / HPC_TRACES[name]
+    path = Path(name)
+    if path.is_file():
+        return path.name, path
+    raise argparse.ArgumentTypeError(
+        f"{name!r} is neither a trace name ({', '.join(HPC_TRACES)}) nor an SWF file (no file at that path)"
+    )
+
+
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--samples", type=int, default=1000)
-    ap.add_argument("--members", type=int, default=20)
-    ap.add_argument("--by-user", type=int, default=8)
-    ap.add_argument("--offset", type=int, default=0)
-    ap.add_argument("--dry", action="store_true")
-    ap.add_argument("traces", nargs="*")
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--samples", type=positive_int, default=1000, help="submissions to forecast at (about)")
+    ap.add_argument("--members", type=positive_int, default=20, help="ensemble draws per forecast")
+    ap.add_argument("--by-user", type=nonneg_int, default=8, help="a user's own errors once they have this many")
+    ap.add_argument("--offset", type=nonneg_int, default=0)
+    ap.add_argument("--dry", action="store_true", help="print the rows, do not write learning.md")
+    ap.add_argument("traces", nargs="*", type=trace_path, metavar="TRACE", help="a name or an SWF file's path")
     a = ap.parse_args()
-    chosen = {n: HPC_TRACES[n] for n in a.traces} if a.traces else HPC_TRACES
+    chosen = dict(a.traces) if a.traces else {n: TRACES / f for n, f in HPC_TRACES.items()}
     extra = (f" --by-user {a.by_user}" if a.by_user != 8 else "") + (f" --offset {a.offset}" if a.offset else "")
     lines = [
         "## Start-time estimates at submission (whole traces)",
@@ -62,7 +78,10 @@ def main() -> None:
     ]
     rows = previous_rows("forecast_accuracy")
     for label, file in chosen.items():
-        _, wl = load(TRACES / file, SimOptions())
+        try:
+            _, wl = load(file, SimOptions())
+        except (TraceError, ValueError) as exc:
+            ap.error(f"{file}: {exc}")
         sjbf = Profile(backfill_order="sjf")
         gbm = replay_with_forecasts(
             wl.jobs, wl.capacity, sjbf, GbmPredictor(), a.samples, a.members, a.by_user, a.offset
@@ -75,11 +94,20 @@ def main() -> None:
             f"| {gbm.median_ae_exact / H:.2f} | {gbm.delayed:.0%} "
             f"| {slurm.median_ae_request / H:.2f} "
             f"| {slurm.median_ae_request / max(gbm.median_ae_p50, 1e-9):.2f} | {gbm.ms_per_forecast:.0f} "
-            f"| {'yes' if gbm.ratio >= 2 else 'no'} |"
+            f"| {verdict(gbm.jobs, gbm.ratio)} |"
         )
         print(rows[label], f"({gbm.seconds:.0f} s + {slurm.seconds:.0f} s)", flush=True)
         if not a.dry:
-            write_section("forecast_accuracy", "\n".join(lines + [rows[t] for t in HPC_TRACES if t in rows]))
+            order = [*(t for t in HPC_TRACES if t in rows), *sorted(set(rows) - set(HPC_TRACES))]
+            write_section("forecast_accuracy", "\n".join(lines + [rows[t] for t in order]))
+
+
+def verdict(scored: int, ratio: float) -> str:
+    """'yes' when the p50 error is at least 2x smaller than on requests; 'n/a' when nothing was scored (no
+    sampled job waited) or the ratio is not a number, which is no evidence either way."""
+    if scored == 0 or not math.isfinite(ratio):
+        return "n/a (nothing scored)" if scored == 0 else "n/a"
+    return "yes" if ratio >= 2 else "no"
 
 
 if __name__ == "__main__":
