@@ -53,3 +53,11 @@ def int_list(text: str) -> list[int]:
     if not values:
         raise argparse.ArgumentTypeError("give at least one value")
     return values
+
+
+def seed_list(text: str) -> list[int]:
+    """``7,8,9``: random seeds, which numpy takes only when >= 0."""
+    values = int_list(text)
+    if any(v < 0 for v in values):
+        raise argparse.ArgumentTypeError(f"seeds must be >= 0, not {text}")
+    return values

@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-from argtypes import int_list, nonneg_float, positive_float, positive_int
+from argtypes import nonneg_float, positive_float, positive_int, seed_list
 from hal.engine.nodes import NodeBook, Selector
 from hal.engine.plugins.data_delay import DataDelay, DelayPolicy
 from hal.engine.plugins.locality import Locality, TransferModel
@@ -95,6 +95,20 @@ def run(
     return {**staging.report(), **waits}, wall
 
 
+KEYS = ("bytes_moved_TB", "wide_TB", "wan_TB", "egress_dollars")
+
+
+def change(cut: float, fmt: str = "+.1%") -> str:
+    """A change against the baseline (minus the cut), or n/a when the baseline was 0."""
+    return "n/a (baseline 0)" if math.isnan(cut) else format(0.0 - cut, fmt)  # 0.0 - 0.0 is +0.0, not -0.0
+
+
+def median(values: list[float]) -> float:
+    """The median of the seeds that have a value (nan where every baseline was 0 or never waited)."""
+    known = [v for v in values if not math.isnan(v)]
+    return float(np.median(known)) if known else math.nan
+
+
 POLICIES = ("data-unaware", "first fit (data-unaware)", "data-aware", "data-aware + delay", "data-aware + gated delay")
 
 
@@ -108,7 +122,8 @@ def report(rows: list[tuple[str, dict[str, float], float]]) -> dict[str, dict[st
     base = rows[0][1]
     out = {}
     for label, st, _ in rows[1:]:
-        cut = {k: 1 - st[k] / max(base[k], 1e-12) for k in ("bytes_moved_TB", "wide_TB", "wan_TB", "egress_dollars")}
+        # no cut against a baseline of 0 (both $0 printed as a -100% cut): n/a
+        cut = {k: 1 - st[k] / base[k] if base[k] > 0 else math.nan for k in KEYS}
         # no ratio against a baseline that never waits (it was printed as billions): the difference says it
         cut["wait_ratio"] = st["avg_wait"] / base["avg_wait"] if base["avg_wait"] > 0 else math.nan
         cut["wait_diff_s"] = st["avg_wait"] - base["avg_wait"]
@@ -116,8 +131,8 @@ def report(rows: list[tuple[str, dict[str, float], float]]) -> dict[str, dict[st
         out[label] = cut
         ratio = "n/a (the baseline never waits)" if math.isnan(cut["wait_ratio"]) else f"{cut['wait_ratio']:.3f}"
         print(
-            f"{label}: bytes moved {-cut['bytes_moved_TB']:+.1%} (across racks {-cut['wide_TB']:+.1%}, "
-            f"between sites {-cut['wan_TB']:+.1%}), egress {-cut['egress_dollars']:+.1%}, "
+            f"{label}: bytes moved {change(cut['bytes_moved_TB'])} (across racks {change(cut['wide_TB'])}, "
+            f"between sites {change(cut['wan_TB'])}), egress {change(cut['egress_dollars'])}, "
             f"avg wait ratio {ratio} ({cut['wait_diff_s']:+.2f} s)"
         )
     return out
@@ -130,7 +145,7 @@ def main() -> None:
     ap.add_argument("--cache-tb", type=positive_float, default=1.0)
     ap.add_argument("--delay", type=nonneg_float, default=600.0)
     ap.add_argument(
-        "--seeds", type=int_list, default=[7], help="comma-separated workload seeds; medians of the cuts are printed"
+        "--seeds", type=seed_list, default=[7], help="comma-separated workload seeds; medians of the cuts are printed"
     )
     ap.add_argument("--rack-tb", type=nonneg_float, default=0.0, help="rack storage per rack (0: none)")
     ap.add_argument("--site-tb", type=nonneg_float, default=0.0, help="site storage for copies from the other site")
@@ -163,13 +178,16 @@ def main() -> None:
         print(f"seed {seed}")
         for label, cut in report(rows).items():
             cuts.setdefault(label, []).append(cut)
+    if not cuts:
+        print(f"no comparison: the run has one policy ({policies[0]}), so no baseline (the first of --policies is one)")
+        return
     print("| policy | median change: all bytes | across racks | between sites | egress $ | wait ratio | wait diff s |")
     print("|---|---:|---:|---:|---:|---:|---:|")
-    keys = ("bytes_moved_TB", "wide_TB", "wan_TB", "egress_dollars")
     for label, per_seed in cuts.items():
-        med = {k: float(np.median([c[k] for c in per_seed])) for k in per_seed[0]}  # nan if a baseline never waits
+        med = {k: median([c[k] for c in per_seed]) for k in per_seed[0]}
+        ratio = "n/a" if math.isnan(med["wait_ratio"]) else f"{med['wait_ratio']:.2f}"
         print(
-            f"| {label} | " + " | ".join(f"{-med[k]:.1%}" for k in keys) + f" | {med['wait_ratio']:.2f} | "
+            f"| {label} | " + " | ".join(change(med[k], ".1%") for k in KEYS) + f" | {ratio} | "
             f"{med['wait_diff_s']:+.2f} |"
         )
 
