@@ -178,8 +178,10 @@ def test_user_estimates_skip_the_replay(tmp_path: Path) -> None:
 
 
 def test_a_requeued_jobs_earlier_runs_are_relearned_as_the_live_controller_learned_them(tmp_path: Path) -> None:
-    """The live predictor hears every run of a requeued job end; a relearn at start read only each job's row (its
-    latest attempt), so a restart forgot the rest. A failed stage-in (not charged: nothing ran) stays unlearned."""
+    """The live predictor hears every run of a requeued job that ended by itself (here one `hal requeue` took back
+    after it COMPLETED); a relearn at start read only each job's row (its latest attempt), so a restart forgot the
+    rest. A failed stage-in (not charged: nothing ran) stays unlearned, and so does a run cut short
+    (controller/censored.py)."""
     import sqlalchemy as sa
 
     from hal.controller.store import job_attempts
@@ -188,10 +190,11 @@ def test_a_requeued_jobs_earlier_runs_are_relearned_as_the_live_controller_learn
     last = fill_history(db, "ada", 3)  # runs of 100-102 s
     store = Store(sqlite_url(db))
     with store.engine.begin() as conn:
-        for start, run, charged in ((last + 10.0, 700.0, True), (last + 900.0, 5.0, False)):
+        ran = "requeued by root after it ended COMPLETED"  # requeue.py's words for an ended job taken back
+        for start, run, charged, cause in ((last + 10.0, 700.0, True, ran), (last + 900.0, 5.0, False, "")):
             conn.execute(
                 sa.insert(job_attempts).values(
-                    job_id=2, restarts=0, state="REQUEUED", cause="", start_time=start, end_time=start + run,
+                    job_id=2, restarts=0, state="REQUEUED", cause=cause, start_time=start, end_time=start + run,
                     nodelist="", alloc_cpus=8, alloc="", charged=charged,
                 )
             )  # fmt: skip
