@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,7 +18,7 @@ from hal.clusterfile import MEM_PER_CPU_GB, ClusterFileError, load_cluster, pars
 from hal.executors.hostlist import compress
 from hal.model.cluster import Cluster
 from hal.sim.generate import WorkloadShape, generate
-from hal.sim.swf import TraceError, read_swf, write_swf
+from hal.sim.swf import MAX_VALUE, TraceError, read_swf, write_swf
 
 cluster_app = typer.Typer(help="Cluster description files (TOML).", no_args_is_help=True)
 trace_app = typer.Typer(help="Workload traces (SWF).", no_args_is_help=True)
@@ -99,14 +100,21 @@ def _domains(cluster: Cluster) -> dict[str, int]:
     return {level: len({p[: i + 1] for p in paths}) for i, level in enumerate(topo.levels)}
 
 
+def _finite(value: float) -> float:
+    """typer's min/max let nan through (every comparison with it is false): it made every submit time 0."""
+    if not math.isfinite(value):
+        raise typer.BadParameter(f"{value} is not a number")
+    return value
+
+
 @trace_app.command("generate")
 def trace_generate(
     output: Path,
     jobs: Annotated[int, typer.Option(min=1)] = 2000,
-    procs: Annotated[int, typer.Option(min=1, help="machine size")] = 128,
-    load: Annotated[float, typer.Option(min=0.05, max=3.0, help="offered load")] = 0.7,
+    procs: Annotated[int, typer.Option(min=1, max=MAX_VALUE, help="machine size")] = 128,
+    load: Annotated[float, typer.Option(min=0.05, max=3.0, callback=_finite, help="offered load")] = 0.7,
     users: Annotated[int, typer.Option(min=1)] = 40,
-    seed: Annotated[int, typer.Option()] = 1,
+    seed: Annotated[int, typer.Option(min=0)] = 1,
 ) -> None:
     """Write a synthetic SWF trace (Poisson arrivals sized to a target load)."""
     records = generate(WorkloadShape(jobs=jobs, procs=procs, load=load, users=users, seed=seed))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from hal.sim.swf import SwfRecord
+from hal.sim.swf import MAX_VALUE, SwfRecord
 
 ESTIMATE_STEPS = np.array([60, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 43200, 86400, 172800])
 
@@ -19,6 +20,22 @@ class WorkloadShape:
     users: int = 40
     max_runtime: float = 36 * 3600.0
     seed: int = 1
+
+    def __post_init__(self) -> None:
+        """A load of nan made every submit time 0 (numpy's cast of nan); refuse what no workload can have."""
+        for name in ("load", "max_runtime"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a finite number > 0, not {value}")
+        if self.max_runtime < 10:
+            raise ValueError(f"max_runtime must be at least the shortest runtime, 10 s, not {self.max_runtime}")
+        for name in ("jobs", "procs", "users"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
+        if self.procs > MAX_VALUE:
+            raise ValueError(f"procs must be at most {MAX_VALUE:,} (an SWF reader refuses larger fields)")
+        if self.seed < 0:
+            raise ValueError(f"seed must be >= 0, not {self.seed}")
 
 
 def generate(shape: WorkloadShape) -> list[SwfRecord]:
