@@ -44,6 +44,9 @@ HEAD = [
     "candidate probabilities, ranking objectives, and features of repeated jobs (per-user track record of each "
     "candidate, same-signature spread and modes, executable history, bursts, outstanding jobs' ages) were tried "
     "in exploratory replays and stayed within 0.005 of the selector or below it.",
+    "Philly records no user ids (field 12 is -1 for every job), so there the history that last2 and gbm keep "
+    "per user (\"the user's last run\") is the whole cluster's: its rows measure these predictors without a "
+    "per-user signal (`hal trace check` notes it).",
     "",
     "| trace | predictor | jobs | accuracy | MAE s | median AE s | under | µs predict | µs with learning "
     "| target met |",
