@@ -13,7 +13,8 @@ earlier). A job whose work never began (``finish(ran=False)``: its inputs never 
 charged, decayed as the ledger decayed it, so it is charged nothing, as before.
 
 The engine charges the users' ledger by ``spec.procs`` and, when the shell gives it one (the live controller's,
-for `hal usage`), an accounts' ledger by the CPUs the allocation holds, keyed by ``spec.account or spec.user``.
+for `hal usage`), an accounts' ledger by the CPUs the allocation holds, keyed by ``spec.account or spec.user``;
+with the profile's ``billing_weights`` both are billed the weighted sum instead (engine/billing.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from hal.engine.billing import billed, parse_weights
 from hal.engine.fairshare import decayed_usage
 
 if TYPE_CHECKING:
@@ -36,6 +38,7 @@ def accrue(sched: Scheduler, now: float) -> None:
     users: dict[str, float] = {}
     accts: dict[str, float] = {}
     gap, factor = math.nan, 1.0  # most jobs were charged together last time: one power per distinct gap
+    weights = parse_weights(sched.profile.billing_weights)
     for act in sched.running.values():
         dt = now - act.charged_to
         if dt <= 0.0:
@@ -48,10 +51,10 @@ def accrue(sched: Scheduler, now: float) -> None:
         else:
             act.span = dt
         act.charged_to = now
-        users[spec.user] = users.get(spec.user, 0.0) + dt * spec.procs
+        users[spec.user] = users.get(spec.user, 0.0) + dt * billed(weights, spec)
         if accounts is not None:
             key = spec.account or spec.user
-            accts[key] = accts.get(key, 0.0) + dt * act.cpus
+            accts[key] = accts.get(key, 0.0) + dt * billed(weights, spec, act.cpus)
     for user, cpu_s in users.items():
         sched.ledger.charge(user, cpu_s, now)
     if accounts is not None:
@@ -64,20 +67,21 @@ def settle(sched: Scheduler, act: Active, now: float, ran: bool) -> None:
     reported late came before that charge), or, when it never ran, refund all it was charged."""
     spec = act.item.spec
     account = sched.accounts
+    weights = parse_weights(sched.profile.billing_weights)
     if ran:
         dt = now - act.charged_to
-        sched.ledger.charge(spec.user, dt * spec.procs, now)
+        sched.ledger.charge(spec.user, dt * billed(weights, spec), now)
         if account is not None:
-            account.charge(spec.account or spec.user, dt * act.cpus, now)
+            account.charge(spec.account or spec.user, dt * billed(weights, spec, act.cpus), now)
         return
     if not act.span:
         return
     at = max(now, act.charged_to)  # the span's value decayed to a time no earlier than its last piece
     half = sched.ledger.half_life
     span = act.span * math.pow(2.0, -(at - act.charged_to) / half) if half > 0 else act.span
-    sched.ledger.charge(spec.user, -span * spec.procs, at)
+    sched.ledger.charge(spec.user, -span * billed(weights, spec), at)
     if account is not None:
-        account.charge(spec.account or spec.user, -span * act.cpus, at)
+        account.charge(spec.account or spec.user, -span * billed(weights, spec, act.cpus), at)
 
 
 def current_usage(sched: Scheduler, now: float, accounts: bool = False) -> dict[str, float]:
@@ -87,10 +91,11 @@ def current_usage(sched: Scheduler, now: float, accounts: bool = False) -> dict[
     if ledger is None:
         return {}
     usage = decayed_usage(ledger, now)
+    weights = parse_weights(sched.profile.billing_weights)
     for act in sched.running.values():
         dt = now - act.charged_to
         if dt > 0.0:
             spec = act.item.spec
             key = (spec.account or spec.user) if accounts else spec.user
-            usage[key] = usage.get(key, 0.0) + dt * (act.cpus if accounts else spec.procs)
+            usage[key] = usage.get(key, 0.0) + dt * billed(weights, spec, act.cpus if accounts else None)
     return usage

@@ -60,6 +60,7 @@ class Profile:
     topology_reserve: str = ""  # leaf-aware EASY reservation with placement "topology", e.g. "wait=3600,depth=3"
     max_switch_wait: float = 300.0  # s: caps --switches=N@maxwait (Slurm's SchedulerParameters=max_switch_wait)
     estimate: str = ""  # the runtime predictions a tuned order's weights were fitted on (hal tune writes it)
+    billing_weights: str = ""  # Slurm's TRESBillingWeights for fair share, "CPU=1,GRES/gpu=8" (engine/billing.py)
 
     def __post_init__(self) -> None:
         self._check_key_types()
@@ -92,6 +93,11 @@ class Profile:
 
             if self.estimate not in PREDICTORS:
                 raise ValueError(f"unknown estimate {self.estimate!r}; choose one of {sorted(PREDICTORS)}")
+        if not isinstance(self.billing_weights, str):
+            raise ValueError(f'billing_weights is a text such as "CPU=1.0,GRES/gpu=8", not {self.billing_weights!r}')
+        from hal.engine.billing import parse_weights
+
+        parse_weights(self.billing_weights)  # refused at load, naming the item
         if not isinstance(self.topology_reserve, str):
             raise ValueError(f'topology_reserve is a text such as "wait=3600,depth=3", not {self.topology_reserve!r}')
         self._check_arg_types()
