@@ -147,7 +147,9 @@ def save_model(predictor: GbmPredictor, path: str | Path) -> None:
     target = Path(path)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # owner-only whatever the umask: it
+        os.fchmod(fd, 0o600)  # holds users' names and runtimes (a leftover temporary file kept its mode)
+        with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             zf.writestr("meta.json", json.dumps(meta))
             for name, data in members.items():
                 zf.writestr(name, data)

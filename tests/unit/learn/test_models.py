@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import zipfile
 from pathlib import Path
 
@@ -54,7 +56,12 @@ def trained(history: History) -> GbmPredictor:
 def test_save_and_load_give_the_same_predictions(tmp_path: Path, sample_history: History) -> None:
     pred = trained(sample_history)
     path = tmp_path / "model.hal"
-    save_model(pred, path)
+    old = os.umask(0o022)
+    try:
+        save_model(pred, path)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600  # QA: it holds users' names and runtimes; it was 0644
     loaded = load_model(path)
     assert not any(u.outstanding or u.outstanding_procs for u in loaded.history.users.values())
     for spec in sample_history.jobs[1500:1600]:
