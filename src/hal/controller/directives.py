@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import re
 import shlex
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from hal import sbatch_ignored
+from hal.controller.gpu_options import PER_GPU, gpu_type, gpus_per_task, ntasks_per_gpu, per_gpu, tres_per_task
 from hal.controller.option_values import (
-    MAX_COUNT,
     WHOLE_MEMORY,
     DirectiveError,
     comment_option,
@@ -46,7 +45,7 @@ VALUED = {
     "mail-type", "mail-user", "exclude",
 }  # fmt: skip
 VALUED |= {"input-data", "output-data", "switches", "segment", "topology"}  # data plane and topology requests
-VALUED |= {"signal", "kill-on-invalid-dep"}
+VALUED |= {"signal", "kill-on-invalid-dep", *PER_GPU}
 FLAGS = {"requeue", "no-requeue", "exclusive", "hold"}
 # Options of Slurm scripts that HAL accepts without acting on them (hints, accounting, binding): a script carrying
 # one was refused whole. Each is named in a note at submission.
@@ -198,65 +197,6 @@ def parse_script_options(script: str) -> dict[str, str]:
 LISTS = {"input-data", "output-data"}  # given twice, both count (the first was dropped without a word)
 
 
-GPU_OPTIONS = ("gres", "gpus", "gpus-per-node", "gpus-per-task")
-
-
-def _gpus_per_task(options: dict[str, str], tasks: int, nodes: int | None, per_node: int | None = None) -> int:
-    """GPUs each task gets, from the one GPU option given: --gres=gpu:N and --gpus-per-node=N per node,
-    --gpus/-G=N for the job, --gpus-per-task=N. HAL gives GPUs to tasks, so a count that does not divide
-    evenly over them is refused rather than rounded up (a job charged, and holding, GPUs it never asked for)."""
-    given = [k for k in GPU_OPTIONS if k in options]
-    if not given:
-        return 0
-    if len(given) > 1:
-        raise DirectiveError(f"--{given[0]} and --{given[1]}: ask for GPUs with one of them")
-    key = given[0]
-    text = options[key]
-    count = int(_gpu_parts(key, text)[1])  # digits only: never negative
-    if key == "gpus-per-task":
-        return count
-    if key in ("gres", "gpus-per-node") and nodes is None:  # per node, on nodes not yet known
-        if per_node is None and tasks > 1:
-            raise DirectiveError(
-                f"--{key}={text} asks GPUs per node: give -N (or --ntasks-per-node) so the nodes are known; HAL gives "
-                "each task an equal share"
-            )
-        nodes, tasks = 1, per_node or 1  # one node's tasks share its GPUs
-    total = count * (nodes or 1) if key in ("gres", "gpus-per-node") else count
-    if total % tasks:
-        raise DirectiveError(
-            f"--{key}={text}: {total} GPUs over {tasks} tasks; HAL gives each task the same GPUs, so ask for a "
-            "multiple of the task count (or --gpus-per-task)"
-        )
-    return total // tasks
-
-
-def _gpu_parts(key: str, text: str) -> tuple[str, str]:
-    """(GPU type or "", count) of --gres=gpu[:TYPE][:N] or --gpus[-per-*]=[TYPE:]N (gpu:a100 is one a100)."""
-    parts = text.split(":")
-    if key == "gres":
-        if "," in text or parts[0] != "gpu" or len(parts) > 3:
-            raise DirectiveError(f"--gres={text!r}: only gpu[:TYPE][:N] is supported (one resource, GPUs)")
-        parts = parts[1:] or ["1"]
-        if len(parts) == 1 and not parts[0].isdigit():
-            parts.append("1")
-    if len(parts) > 2 or not parts[-1].isdigit() or (len(parts) == 2 and not GPU_TYPE.fullmatch(parts[0])):
-        raise DirectiveError(f"--{key}={text!r}: give a whole count, with a GPU type before it if any (a100:2)")
-    if int(parts[-1]) > MAX_COUNT:
-        raise DirectiveError(f"--{key}={text}: too many GPUs (at most {MAX_COUNT:,})")
-    return (parts[0] if len(parts) == 2 else "", parts[-1])
-
-
-GPU_TYPE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
-
-
-def gpu_type(options: dict[str, str]) -> list[str]:
-    """A typed GPU request as the node feature it needs ("gpu:a100"; nodes of ``gpu_type = "a100"`` have it)."""
-    key = next((k for k in GPU_OPTIONS if k in options), None)
-    kind = _gpu_parts(key, options[key])[0] if key is not None else ""
-    return [f"gpu:{kind}"] if kind else []
-
-
 def _hosts(options: dict[str, str], key: str) -> list[str]:
     """A Slurm host list option (--nodelist, --exclude) as node names."""
     if not options.get(key):
@@ -315,20 +255,22 @@ def build_request(
     listed = _nodelist(options, nodes)
     nodes = nodes if nodes is not None or not listed else len(listed)  # sbatch -w alone: one node each
     per_node = int_option(options, "ntasks-per-node", None)
-    tasks = int_option(options, "ntasks", None)
+    tres_per_task(options)
+    tasks = ntasks_per_gpu(options, int_option(options, "ntasks", None), nodes)
     if tasks is None:
         tasks = (nodes or 1) * (per_node or 1)
     if nodes is None and per_node:  # sbatch: at most that many tasks on a node, so -n N takes ceil(N / it) nodes
         nodes = -(-tasks // per_node)  # (else the tasks spread anywhere, and one node could take more of them)
-    cpus = int_option(options, "cpus-per-task", 1) or 1
+    gpus_task = gpus_per_task(options, tasks, nodes, per_node)
+    cpus_gpu, mem_gpu = per_gpu(options, gpus_task, int_option(options, "cpus-per-task", None))
+    cpus = cpus_gpu or int_option(options, "cpus-per-task", 1) or 1
     mem_node, mem_cpu = mem_option(options, "mem"), mem_option(options, "mem-per-cpu")
     if mem_cpu is not None:
         mem_task = mem_cpu * cpus
     elif mem_node is not None:
         mem_task = -(-mem_node * (nodes or 1) // tasks)
     else:
-        mem_task = 0
-    gpus_task = _gpus_per_task(options, tasks, nodes, per_node)
+        mem_task = mem_gpu or 0
     name = options.get("job-name", "")
     if len(name) > MAX_NAME or any(ord(ch) < 32 for ch in name):
         raise DirectiveError(f"--job-name: at most {MAX_NAME} characters, no control characters")
@@ -386,11 +328,16 @@ MEMORY = ("mem", "mem-per-cpu", "mem-per-gpu")
 
 def memory_options(script: dict[str, str], given: dict[str, str]) -> None:
     """sbatch: --mem and --mem-per-cpu both given (options, or the script's lines) are refused (--mem-per-cpu
-    won, silently); one given on the command line replaces the script's."""
+    won, silently); one given on the command line replaces the script's. So do --cpus-per-task/--cpus-per-gpu."""
     if any(len([k for k in MEMORY if k in where]) > 1 for where in (given, script)):
         raise DirectiveError("--mem, --mem-per-cpu, and --mem-per-gpu are mutually exclusive")
     for key in MEMORY if any(k in given for k in MEMORY) else ():
         script.pop(key, None)
+    for key in CPUS if any(k in given for k in CPUS) else ():
+        script.pop(key, None)
+
+
+CPUS = ("cpus-per-task", "cpus-per-gpu")
 
 
 def wrap_script(command: str) -> str:

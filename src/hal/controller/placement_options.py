@@ -53,6 +53,11 @@ def placement_options(options: dict[str, str]) -> dict[str, Any]:
             raise DirectiveError(f"--segment={segment} needs -N/--nodes, a multiple of {segment} (got {nodes})")
     if options.get("topology"):
         kind, sep, level = options["topology"].partition("=")
+        if "=" in level:  # required=block,preferred=block was read as the level 'block,preferred=block'
+            raise DirectiveError(
+                f"--topology={options['topology']}: give only one of required=LEVEL or preferred=LEVEL (a required "
+                "level is a hard limit, so a preferred one beside it adds nothing)"
+            )
         if not sep or kind not in ("required", "preferred") or not level:
             raise DirectiveError(f"--topology={options['topology']}: use required=LEVEL or preferred=LEVEL")
         out[f"topology_{kind}"] = level

@@ -35,7 +35,12 @@ def gpu_env(options: dict[str, str]) -> dict[str, str]:
     """The job's GPU request as Slurm tells it to the job (SLURM_GPUS_PER_TASK makes `hal run` give each task
     its own GPUs, as Slurm binds them with --gpus-per-task)."""
     names = {"gpus-per-task": "SLURM_GPUS_PER_TASK", "gpus-per-node": "SLURM_GPUS_PER_NODE", "gpus": "SLURM_GPUS"}
-    return {var: options[key] for key, var in names.items() if key in options}
+    names |= {"cpus-per-gpu": "SLURM_CPUS_PER_GPU", "ntasks-per-gpu": "SLURM_NTASKS_PER_GPU"}
+    names |= {"tres-per-task": "SLURM_TRES_PER_TASK"}
+    out = {var: options[key] for key, var in names.items() if key in options}
+    if "mem-per-gpu" in options:  # in MB, as Slurm sets it
+        out["SLURM_MEM_PER_GPU"] = str(mem_option(options, "mem-per-gpu"))
+    return out
 
 
 def request_env(options: dict[str, str], array: list[int] | None) -> dict[str, str]:
