@@ -6,10 +6,8 @@ from typing import Annotated, Any
 
 import typer
 
-from hal.cli.common import fail
-from hal.executors.tasks import RunError, Step, run_tasks
-
-# Options stop at the command: in `hal run -n 4 python -c "..."`, `-c` belongs to python, as with srun.
+# Options stop at the command: in `hal run -n 4 python -c "..."`, `-c` belongs to python, as with srun. Options
+# typer does not list (--gpus-per-task, --mem, --mpi, ...) stay in `command`; srun_options reads them all.
 CONTEXT: dict[str, Any] = {"allow_interspersed_args": False, "ignore_unknown_options": True}
 Opt = typer.Option
 
@@ -27,11 +25,12 @@ def run(
     overcommit: Annotated[bool, Opt("--overcommit", "-O", help="allow more tasks x CPUs than allocated")] = False,
 ) -> None:
     """Start tasks across the job's nodes, each pinned to its node's CPUs, with SLURM_PROCID/LOCALID/NODEID set;
-    exits with the highest task exit code (0 when all succeed). Inside a job, `srun` runs this too."""
-    try:
-        code = run_tasks(
-            command, ntasks, distribution, step=Step(nodes, ntasks_per_node, cpus_per_task, label, overcommit)
-        )
-    except RunError as e:
-        raise fail(str(e)) from None
-    raise typer.Exit(code)
+    exits with the highest task exit code (0 when all succeed). Inside a job, `srun` runs this too. srun's
+    --gpus-per-task, --gres=gpu:N, --gpus-per-node and -K/--kill-on-bad-exit are acted on; its memory, MPI and
+    binding options are accepted with a note."""
+    from hal.executors.srun_options import main
+
+    given = {"-n": ntasks, "-N": nodes, "--ntasks-per-node": ntasks_per_node, "-c": cpus_per_task}
+    argv = [w for k, v in given.items() if v is not None for w in (k, str(v))]
+    argv += ["-m", distribution] + ["-l"] * label + ["-O"] * overcommit
+    raise typer.Exit(main([*argv, *command]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated, Any
 
 import typer
@@ -10,6 +11,7 @@ from hal.cli.common import fail, out
 from hal.cli.live import JsonOpt, client, duration, emit_json, num_nodes, stamp, tres
 from hal.controller.parked import parked_advice
 from hal.executors.hostlist import compress
+from hal.executors.scontrol import HostlistError, hostlist_form
 
 ADVICE = {
     "Priority": "jobs with a higher priority are ahead; it will start when they have",
@@ -124,10 +126,21 @@ def _data_lines(j: dict[str, Any]) -> list[str]:
 
 
 def show(
-    words: Annotated[list[str], typer.Argument(help="job id (12, 12_3); scontrol's `job 12` works too")],
+    words: Annotated[
+        list[str],
+        typer.Argument(help="job id (12, 12_3); scontrol's `job 12`, `hostnames LIST`, `hostlist LIST` work too"),
+    ],
     json_out: bool = JsonOpt,
 ) -> None:
-    """Everything HAL knows about one job (for an array id: each task)."""
+    """Everything HAL knows about one job (for an array id: each task). scontrol's `hal show hostnames LIST` (one
+    name a line) and `hal show hostlist LIST` (compressed) read host lists."""
+    try:
+        lines = hostlist_form(words, os.environ)
+    except HostlistError as exc:
+        raise fail(str(exc)) from None
+    if lines is not None:
+        typer.echo("\n".join(lines))
+        return
     if len(words) == 2 and words[0].lower() == "job":  # scontrol show job 12
         words = words[1:]
     if len(words) != 1:

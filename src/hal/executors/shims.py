@@ -1,6 +1,7 @@
-"""The commands a job finds on its PATH: `hal`, and `srun` as HAL's task launcher (`hal run`), so a Slurm script's
-`srun ./app` works inside a HAL job. Written once per executor into the spool, with this Python's path in them;
-appended to the job's PATH, so a real Slurm installation earlier on it still wins."""
+"""The commands a job finds on its PATH: `hal`, `srun` as HAL's task launcher (`hal run`), so a Slurm script's
+`srun ./app` works inside a HAL job, and `scontrol` (show hostnames, job commands: executors/scontrol.py).
+Written once per executor into the spool, with this Python's path in them; appended to the job's PATH, so a real
+Slurm installation earlier on it still wins."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 SHIMS = {
     "hal": '#!/bin/sh\nexec "{python}" -m hal "$@"\n',
     "srun": '#!/bin/sh\nexec "{python}" -m hal.executors.tasks "$@"\n',  # the light `hal run`, no CLI import
+    "scontrol": '#!/bin/sh\nexec "{python}" -m hal.executors.scontrol "$@"\n',  # show hostnames, job commands
 }
 
 

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -65,7 +66,7 @@ def oversubscription(shares: Sequence[NodeShare], tasks: Sequence[Task], cpus_pe
 
 
 def task_environment(
-    base: Mapping[str, str], shares: Sequence[NodeShare], tasks: Sequence[Task], task: Task
+    base: Mapping[str, str], shares: Sequence[NodeShare], tasks: Sequence[Task], task: Task, step: Step | None = None
 ) -> dict[str, str]:
     used = sorted({t.node for t in tasks})
     names = hostlist.compress_ordered([shares[i].node for i in used])
@@ -93,17 +94,39 @@ def task_environment(
         env["HAL_DATA"] = json.loads(base["HAL_DATA_NODES"]).get(share.node, base.get("HAL_DATA", ""))
     if share.mem_mb > 0:
         env["SLURM_MEM_PER_NODE"] = env["HAL_MEM_PER_NODE"] = str(share.mem_mb)
-    env.update(gpu_variables(_task_gpus(base, share.gpus, [t for t in tasks if t.node == task.node], task)))
+    mine = _task_gpus(base, share.gpus, [t for t in tasks if t.node == task.node], task, step)
+    env.update(gpu_variables(mine))
+    if mine:
+        env["SLURM_STEP_GPUS"] = ",".join(map(str, mine))
     return env
 
 
-def _task_gpus(base: Mapping[str, str], gpus: Sequence[int], on_node: Sequence[Task], task: Task) -> Sequence[int]:
-    """The GPUs a task sees: with --gpus-per-task (SLURM_GPUS_PER_TASK), its own slice of the node's GPUs, as
-    Slurm binds them; otherwise every GPU the job holds on the node."""
+def _task_gpus(
+    base: Mapping[str, str], gpus: Sequence[int], on_node: Sequence[Task], task: Task, step: Step | None = None
+) -> Sequence[int]:
+    """The GPUs a task sees: with --gpus-per-task (the step's, else the job's SLURM_GPUS_PER_TASK, or a job's
+    --ntasks-per-gpu=1) its own slice of the node's GPUs, as Slurm binds them; otherwise every GPU the job holds
+    on the node (the first N of them with the step's --gres=gpu:N or --gpus-per-node=N)."""
+    if step is not None and step.gpus_per_node is not None:
+        gpus = gpus[: step.gpus_per_node]
+    if step is not None and step.gpus_per_task is not None:
+        return gpus[task.localid * step.gpus_per_task : (task.localid + 1) * step.gpus_per_task]
     per = base.get("SLURM_GPUS_PER_TASK", "").rpartition(":")[2]  # a100:1, as typed, binds like 1
+    per = per or ("1" if base.get("SLURM_NTASKS_PER_GPU") == "1" else "")
     if not per.isdigit() or int(per) < 1 or len(gpus) < int(per) * len(on_node):
         return gpus
     return gpus[task.localid * int(per) : (task.localid + 1) * int(per)]
+
+
+def gpu_problem(shares: Sequence[NodeShare], tasks: Sequence[Task], step: Step) -> str | None:
+    """A step asking for more of a node's GPUs than the job holds there: refused, as srun refuses it."""
+    for i, share in enumerate(shares):
+        n = sum(1 for t in tasks if t.node == i)
+        want = max((step.gpus_per_task or 0) * n, step.gpus_per_node or 0)
+        if n and want > len(share.gpus):
+            asked = f"--gpus-per-task={step.gpus_per_task} x {n} task(s)" if step.gpus_per_task else "the step"
+            return f"{asked} needs {want} GPU(s) on node {share.node}, which holds {len(share.gpus)} for this job"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +139,9 @@ class Step:
     cpus_per_task: int | None = None
     label: bool = False
     overcommit: bool = False  # -O: more tasks x CPUs than the allocation holds (refused otherwise, as srun does)
+    gpus_per_task: int | None = None  # --gpus-per-task=N: each task its own N of its node's GPUs
+    gpus_per_node: int | None = None  # --gres=gpu:N / --gpus-per-node=N: the first N of each node's GPUs
+    kill_on_bad_exit: bool = False  # -K/--kill-on-bad-exit=1: a failed task ends the step's others
 
 
 def run_tasks(
@@ -155,6 +181,9 @@ def run_tasks(
         tasks = _even(shares, ntasks, per_node)
     else:
         tasks = place(shares, ntasks, cpus_per_task, distribution)
+    problem = gpu_problem(shares, tasks, step)
+    if problem:
+        raise RunError(problem)
     for note in oversubscription(shares, tasks, cpus_per_task):
         print(f"hal run: note: {note}; tasks share CPUs", file=sys.stderr)
     rlimit = env.get("HAL_MEMORY_MECHANISM") == "rlimit"
@@ -162,7 +191,7 @@ def run_tasks(
     mine = os.sched_getaffinity(0)
     try:
         for task in tasks:
-            task_env = {**task_environment(env, shares, tasks, task), "SLURM_CPUS_PER_TASK": str(cpus_per_task)}
+            task_env = {**task_environment(env, shares, tasks, task, step), "SLURM_CPUS_PER_TASK": str(cpus_per_task)}
             procs.append(_start_task(command, shares[task.node], task_env, rlimit, step.label))
     except RunError:
         _stop(procs)
@@ -171,10 +200,13 @@ def run_tasks(
         os.sched_setaffinity(0, mine)
     _forward_signals(procs)
     copiers = [_labelled(t.procid, p) for t, p in zip(tasks, procs, strict=True)] if step.label else []
+    ended = _end_on_failure(procs) if step.kill_on_bad_exit else []
     worst = 0
     for task, proc in zip(tasks, procs, strict=True):
         code = proc.wait()
-        if code != 0:
+        if proc in ended:  # the step's code is the failed task's, not the signal that ended the others
+            print(f"hal run: task {task.procid} ended by --kill-on-bad-exit", file=sys.stderr)
+        elif code != 0:
             what = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
             print(f"hal run: task {task.procid} on node {shares[task.node].node} {what}", file=sys.stderr)
             worst = max(worst, 128 - code if code < 0 else code)
@@ -184,6 +216,25 @@ def run_tasks(
 
 
 MAX_TASKS = 100_000
+
+
+def _end_on_failure(procs: list[subprocess.Popen[bytes]]) -> list[subprocess.Popen[bytes]]:
+    """srun -K: once one task fails, SIGTERM the others (then SIGKILL after 5 s, as Slurm's KillWait); the tasks
+    it ended."""
+    while None in (codes := [p.poll() for p in procs]):  # every task polled: any() stopped at the first alive
+        if any(code not in (None, 0) for code in codes):
+            live = [p for p in procs if p.poll() is None]
+            for proc in live:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.terminate()
+            for proc in live:
+                try:
+                    proc.wait(5)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+            return live
+        time.sleep(0.05)
+    return []
 
 
 def _forward_signals(procs: list[subprocess.Popen[bytes]]) -> None:
@@ -246,31 +297,11 @@ def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m hal.executors.tasks [-n N] [-m block|cyclic] CMD ...`: `hal run` without loading the whole CLI
-    (about a second less per call on a busy machine)."""
-    import argparse
+    """`python -m hal.executors.tasks [OPTIONS] CMD ...` (the srun shim): `hal run` without loading the whole CLI
+    (about a second less per call on a busy machine); srun_options reads the options."""
+    from hal.executors.srun_options import main as srun_main
 
-    parser = argparse.ArgumentParser(prog="hal run", description="start tasks across the job's nodes")
-    parser.add_argument("-n", "--ntasks", type=int, default=None)
-    parser.add_argument("-m", "--distribution", default="block", choices=("block", "cyclic"))
-    parser.add_argument("-N", "--nodes", type=int, default=None)
-    parser.add_argument("--ntasks-per-node", type=int, default=None)
-    parser.add_argument("-c", "--cpus-per-task", type=int, default=None)
-    parser.add_argument("-l", "--label", action="store_true")
-    parser.add_argument("-O", "--overcommit", action="store_true")
-    parser.add_argument("--mpi", default="none", choices=("none",), help="HAL offers no PMI: run mpirun yourself")
-    for flag in ("-u", "--unbuffered", "--exact", "--overlap", "-K", "--kill-on-bad-exit"):  # harmless here
-        parser.add_argument(flag, action="store_true", dest=f"ignored_{flag.strip('-')}")
-    for option in ("--cpu-bind", "-J", "--job-name", "--export"):  # hints and names; the job's env is exported
-        parser.add_argument(option, dest=f"ignored_{option.strip('-')}")
-    parser.add_argument("command", nargs=argparse.REMAINDER)
-    args = parser.parse_args(argv)
-    step = Step(args.nodes, args.ntasks_per_node, args.cpus_per_task, args.label, args.overcommit)
-    try:
-        return run_tasks(args.command, args.ntasks, args.distribution, step=step)
-    except RunError as e:
-        print(f"hal run: error: {e}", file=sys.stderr)
-        return 2
+    return srun_main(argv)
 
 
 if __name__ == "__main__":
