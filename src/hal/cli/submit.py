@@ -16,6 +16,7 @@ from typer.core import TyperCommand
 
 from hal.cli.common import err, fail, out
 from hal.cli.live import JsonOpt, client, emit_json, stamp
+from hal.client import HalError
 from hal.sbatch_ignored import IGNORED_FLAGS, IGNORED_SHORT, IGNORED_VALUED
 from hal.utf8 import is_text
 
@@ -93,6 +94,12 @@ def submit(
     gpus: Annotated[str | None, Opt("--gpus", "-G", help="GPUs for the job, spread evenly over its tasks")] = None,
     gpus_per_node: Annotated[str | None, Opt("--gpus-per-node")] = None,
     gpus_per_task: Annotated[str | None, Opt("--gpus-per-task")] = None,
+    cpus_per_gpu: Annotated[
+        int | None, Opt("--cpus-per-gpu", help="CPUs per GPU: each task's are N x its GPUs")
+    ] = None,
+    mem_per_gpu: Annotated[str | None, Opt("--mem-per-gpu", help="memory per GPU, e.g. 16G, per task's GPUs")] = None,
+    ntasks_per_gpu: Annotated[int | None, Opt("--ntasks-per-gpu", help="1: a task per GPU (HAL's only value)")] = None,
+    tres_per_task: Annotated[str | None, Opt("--tres-per-task", help="cpu=N[,gres/gpu=M] per task")] = None,
     constraint: Annotated[str | None, Opt("--constraint", "-C", help="node features, all of them: a&b")] = None,
     nodelist: Annotated[str | None, Opt("--nodelist", "-w", help="run on these nodes only, e.g. vn[000-001]")] = None,
     exclude: Annotated[str | None, Opt("--exclude", "-x", help="never on these nodes, e.g. vn[002-003]")] = None,
@@ -186,6 +193,8 @@ def submit(
         "job-name": job_name, "nodes": nodes, "ntasks": ntasks, "ntasks-per-node": ntasks_per_node,
         "cpus-per-task": cpus_per_task, "mem": mem, "mem-per-cpu": mem_per_cpu, "gres": gres, "gpus": gpus,
         "gpus-per-node": gpus_per_node, "gpus-per-task": gpus_per_task, "constraint": constraint,
+        "cpus-per-gpu": cpus_per_gpu, "mem-per-gpu": mem_per_gpu, "ntasks-per-gpu": ntasks_per_gpu,
+        "tres-per-task": tres_per_task,
         "nodelist": nodelist, "exclude": exclude, "chdir": str(Path(chdir).resolve()) if chdir else None,
         "time": time, "partition": partition, "account": account, "qos": qos, "output": output, "error": error,
         "dependency": dependency, "array": array, "begin": begin, "requeue": requeue or None,
@@ -202,9 +211,8 @@ def submit(
     for item in ignored or []:  # the server names them in its note, as for #SBATCH lines
         name, eq, given = item.partition("=")
         options[name] = given if eq else True
-    memory = {"mem", "mem-per-cpu"} & options.keys()  # one on the command line: SBATCH_MEM_* do not add another
     for key, value in input_environment(os.environ).items():  # sbatch: command line > SBATCH_* > #SBATCH
-        if not (memory and key in ("mem", "mem-per-cpu")):
+        if not any(key in pair and pair & options.keys() for pair in EXCLUSIVE):  # one given: SBATCH_* adds none
             options.setdefault(key, value)
     switch_wait(options, os.environ, text)
     if script is not None and job_name is None and not _names_itself(text):
@@ -213,15 +221,18 @@ def submit(
         del options["chdir"]  # the working directory goes as its raw bytes (Client.submit)
     _check_text(wrap, options, script_args or [])
     with client() as c:
-        done = c.submit(
-            text,
-            wrap=wrap,
-            options=options,
-            env=job_environment(os.environ),
-            workdir=str(Path(chdir).resolve()) if chdir else os.getcwd(),
-            idempotency_key=idempotency_key or str(uuid.uuid4()),
-            args=list(script_args or []),
-        )
+        try:
+            done = c.submit(
+                text,
+                wrap=wrap,
+                options=options,
+                env=job_environment(os.environ),
+                workdir=str(Path(chdir).resolve()) if chdir else os.getcwd(),
+                idempotency_key=idempotency_key or str(uuid.uuid4()),
+                args=list(script_args or []),
+            )
+        except HalError as exc:
+            raise HalError(exc.status, str(exc) + gpu_fix(str(exc))) from None
         for note in done.get("notes") or []:
             err.print(f"hal submit: {note}", highlight=False)
         if done.get("test_only"):
@@ -232,6 +243,20 @@ def submit(
             _said(done, json_out, parsable)
             raise typer.Exit(_waited(c, done))
     _said(done, json_out, parsable)
+
+
+_ONE_NODE = re.compile(r"needs (\d+) gpus per task \(a task runs on one node\), the largest node .*? has (\d+)")
+
+
+def gpu_fix(message: str) -> str:
+    """The fix for a job whose one task asks more GPUs than a node holds (--gpus=16 without -N on 8-GPU nodes)."""
+    m = _ONE_NODE.search(message)
+    if m is None or int(m[2]) < 1:
+        return ""
+    want, most = int(m[1]), int(m[2])
+    nodes = -(-want // most)
+    spread = f"add -N {nodes} (a task on each node, {want // nodes} GPUs each), or " if want % nodes == 0 else ""
+    return f"; spread them over nodes: {spread}ask for --gpus-per-node={most} -N {nodes}"
 
 
 def _tested(done: dict[str, Any], json_out: bool) -> None:
@@ -263,7 +288,9 @@ SBATCH_ENV = {
     "GPUS_PER_NODE": "gpus-per-node", "GPUS_PER_TASK": "gpus-per-task", "GRES": "gres", "JOB_NAME": "job-name",
     "MEM_PER_CPU": "mem-per-cpu", "MEM_PER_NODE": "mem", "OPEN_MODE": "open-mode", "PARTITION": "partition",
     "QOS": "qos", "SIGNAL": "signal", "TIMELIMIT": "time", "OUTPUT": "output", "ERROR": "error",
+    "CPUS_PER_GPU": "cpus-per-gpu", "MEM_PER_GPU": "mem-per-gpu", "TRES_PER_TASK": "tres-per-task",
 }  # fmt: skip
+EXCLUSIVE = ({"mem", "mem-per-cpu", "mem-per-gpu"}, {"cpus-per-task", "cpus-per-gpu"})  # one of each at most
 SBATCH_FLAGS = {"EXCLUSIVE": "exclusive", "HOLD": "hold", "NO_REQUEUE": "no-requeue", "REQUEUE": "requeue"}
 
 

@@ -172,6 +172,11 @@ def update(ctl: Any, ref: str, who: Identity, fields: dict[str, str]) -> list[in
     return [lv.job_id for lv in lives]
 
 
+def _one_per_node(req: JobRequest) -> bool:
+    """Whether a job's tasks are sbatch's default for -N without -n or --ntasks-per-node: one on each node."""
+    return req.nodes is not None and req.tasks == req.nodes and "SLURM_NTASKS_PER_NODE" not in req.env
+
+
 def _changed(
     ctl: Any, lv: Live, changes: dict[str, Any], who: Identity, now: float
 ) -> tuple[JobRequest, list[tuple[str, int, int | None]] | None]:
@@ -194,6 +199,8 @@ def _changed(
             raise Forbidden(f"job {_ref(lv)}: only an administrator may raise a time limit (now {hms(old)})")
     if "partition" in attrs:  # a new list as given: admit narrows it afresh
         attrs["partition_asked"] = ""
+    if "nodes" in attrs and "tasks" not in attrs and _one_per_node(lv.request):
+        attrs["tasks"] = attrs["nodes"] or 1  # -N without -n: its tasks were one a node, so they scale with the nodes
     req = dataclasses.replace(lv.request, **attrs)
     if "nodes" in attrs and req.tasks < (req.nodes or 1):
         raise SubmitError(f"job {_ref(lv)}: NumNodes={req.nodes} with NumTasks={req.tasks}; set NumTasks too")
