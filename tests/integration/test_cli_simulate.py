@@ -55,7 +55,9 @@ def outputs(folder: Path) -> tuple[Path, Path, Path]:
 def read_csv(path: Path) -> tuple[list[str], dict[str, np.ndarray]]:
     with path.open() as fh:
         rows = list(csv.reader(fh))
-    header, body = rows[0], np.array(rows[1:], dtype=np.float64)
+    header = [h for h in rows[0] if h != "nodes"]  # the node host list (a cluster file's run) is text
+    keep = [i for i, h in enumerate(rows[0]) if h != "nodes"]
+    body = np.array([[r[i] for i in keep] for r in rows[1:]], dtype=np.float64)
     return header, {name: body[:, i] for i, name in enumerate(header)}
 
 

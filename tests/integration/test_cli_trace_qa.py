@@ -137,3 +137,29 @@ def test_window_takes_the_same_jobs_in_simulate_and_predict_eval_on_an_unsorted_
         return {line.split(",")[0] for line in path.read_text(encoding="utf-8").splitlines()[1:]}
 
     assert ids(sim) == ids(pred) == {"1", "2"}
+
+
+def test_stretch_slows_jobs_that_span_leaves_and_the_csv_shows_where_each_job_ran(trace: Path, tmp_path: Path) -> None:
+    """QA: the stretch model was reachable only from a benchmark, and the per-job CSV had no placement columns
+    (with --whole-nodes its procs column showed the allocated CPUs: job 16, 28 instead of the trace's 25)."""
+    import csv
+    import json
+
+    cluster = tmp_path / "tree.toml"
+    cluster.write_text(cluster_toml(name="t", nodes=16, cpus=8, topology={"switch": 4}), encoding="utf-8")
+    base = ("simulate", trace, "--window", "0:300", "--cluster", cluster, "--whole-nodes", "--placement", "firstfit")
+    figures = []
+    for extra in ((), ("--stretch",)):
+        summary, per_job = tmp_path / "s.json", tmp_path / "j.csv"
+        result, said = run(*base, *extra, "--summary-out", summary, "--csv-out", per_job)
+        assert result.exit_code == 0, said
+        figures.append(json.loads(summary.read_text(encoding="utf-8")))
+    assert figures[1]["policy"] == figures[0]["policy"] + " stretch"
+    assert figures[1]["avg_bsld"] > figures[0]["avg_bsld"]
+    rows = {r["job_id"]: r for r in csv.DictReader(per_job.open(encoding="utf-8"))}
+    assert rows["16"]["procs"] == "25" and rows["16"]["allocated"] == "32" and rows["16"]["node_count"] == "4"
+    spread = [r for r in rows.values() if int(r["leaves"]) > 1]
+    assert spread and all(r["level"] == "2" and float(r["run"]) > float(r["trace_run"]) for r in spread)
+    assert all(r["nodes"].startswith("n") for r in rows.values())
+    result, said = run("simulate", trace, "--stretch")
+    assert result.exit_code == 2 and "it needs --cluster" in said, said

@@ -20,6 +20,7 @@ from hal.cli.common import (
     writable_files,
     writable_folder,
 )
+from hal.cli.sim_tables import summary_table, topology_table
 from hal.cli.simulate import (
     ACTUAL_HELP,
     WINDOW_HELP,
@@ -31,8 +32,6 @@ from hal.cli.simulate import (
     gbm_from_file,
     note_fallback,
     placement_topology_default,
-    summary_table,
-    topology_table,
 )
 from hal.engine.predict.registry import GBM_NAMES, make_predictor
 from hal.engine.profile import Profile

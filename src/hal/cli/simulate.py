@@ -10,64 +10,21 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from hal.cli.common import err, fail, note_workload, out, progress_bar, report_problems, writable_files
 from hal.cli.sim_label import run_label
+from hal.cli.sim_tables import summary_table, topology_table
 from hal.engine.api import RuntimePredictor
 from hal.engine.predict.basic import LastTwo
 from hal.engine.predict.gbm import GbmPredictor
 from hal.engine.predict.registry import GBM_NAMES
 from hal.engine.profile import Profile
 from hal.learn.store import load_model, load_or_fallback
-from hal.sim.metrics import Summary
 from hal.sim.report import write_jobs_csv, write_jobs_swf
 from hal.sim.runner import SimOptions, load, parse_window, run_workload, unfitted_note
+from hal.sim.stretch import parse_stretch
 from hal.sim.swf import TraceError, open_text
-from hal.sim.topo_metrics import TopoSummary
 from hal.sim.workload import Cleaning
-
-COLUMNS = (
-    ("jobs", "jobs", "{:,}"),
-    ("avg_wait", "avg wait s", "{:,.0f}"),
-    ("p50_wait", "p50 wait", "{:,.0f}"),
-    ("p95_wait", "p95 wait", "{:,.0f}"),
-    ("avg_bsld", "avg bsld", "{:,.2f}"),
-    ("max_bsld", "max bsld", "{:,.0f}"),
-    ("utilization", "util", "{:.3f}"),
-    ("makespan", "makespan s", "{:,.0f}"),
-    ("backfilled", "backfilled", "{:,}"),
-    ("wall_seconds", "wall s", "{:.2f}"),
-    ("jobs_per_second", "jobs/s", "{:,.0f}"),
-)
-
-
-def summary_table(rows: list[tuple[str, Summary]], title: str) -> Table:
-    table = Table(title=title)
-    table.add_column("policy")
-    for _, header, _ in COLUMNS:
-        table.add_column(header, justify="right")
-    for label, summary in rows:
-        values = summary.as_dict()
-        table.add_row(label, *(fmt.format(values[name]) for name, _, fmt in COLUMNS))
-    return table
-
-
-def topology_table(t: TopoSummary, policy: str = "") -> Table:
-    """The multi-node jobs' spans over the tree and the leaf fragmentation, beside the schedule's figures."""
-    table = Table(title="topology: multi-node jobs" + (f" ({policy})" if policy else ""))
-    cols = ("jobs", "in fewest leaves", "in one leaf", "avg leaves", "avg level", "leaf fragmentation")
-    for col in cols:
-        table.add_column(col, justify="right")
-    table.add_row(
-        f"{t.multi_node:,}", f"{t.fewest_leaf_share:.1%}", f"{t.one_domain_share:.1%}", f"{t.avg_leaves:.2f}",
-        f"{t.avg_level:.2f}", f"{t.avg_fragmentation:.2f}",
-    )  # fmt: skip
-    table.caption = (
-        "leaves: lowest domains of the tree (leaf switches, or blocks); level: 1 = one leaf, 2 = the level above, ...; "
-        "fragmentation: share of free nodes in partly used leaves"
-    )
-    return table
 
 
 def estimate_for(profile: Profile, estimate: str, typed: bool, name: str = "the profile") -> str:
@@ -232,6 +189,7 @@ RL_IGNORED: dict[str, Callable[[dict[str, Any]], bool]] = {
     "--whole-nodes": lambda a: a["whole_nodes"],
     "--gpus": lambda a: a["gpus"],
     "--segment": lambda a: a["segment"],
+    "--stretch": lambda a: a["stretch"] or a["stretch_factors"] is not None,
     "--window": lambda a: a["window"] is not None,
     "--min-runtime": lambda a: a["min_runtime"] != 0,
     "--drop-status": lambda a: bool(a["drop_status"]),
@@ -285,6 +243,23 @@ def simulate(
             "--segment", help="with --gpus and --placement topology: a multi-node job asks --segment=<its nodes>"
         ),
     ] = False,
+    stretch: Annotated[
+        bool,
+        typer.Option(
+            "--stretch",
+            help="with --cluster on a tree: a job runs longer the higher its nodes span (x1.20 per level crossed "
+            "for half the jobs, the communication-heavy ones, x1.03 for the rest); utilization counts the trace's "
+            "work, bsld the stretch as slowdown",
+        ),
+    ] = False,
+    stretch_factors: Annotated[
+        str | None,
+        typer.Option(
+            metavar="SPEC",
+            help="--stretch with these factors: heavy=F[/F...],light=F[/F...],share=S (per level crossed: level 2, "
+            "3, ..., the last repeating; share: of communication-heavy jobs)",
+        ),
+    ] = None,
     window: Annotated[str | None, typer.Option(help=WINDOW_HELP)] = None,
     setup: Annotated[str | None, typer.Option(help="a published setup to reproduce: rlscheduler")] = None,
     min_runtime: Annotated[int, typer.Option(help="drop jobs that ran less than this (s)")] = 0,
@@ -315,6 +290,9 @@ def simulate(
         placement = default_placement(placement, cluster)
     except ValueError as exc:
         raise fail(str(exc)) from None
+    spec = stretch_factors if stretch_factors is not None else ("default" if stretch else None)
+    if spec is not None and cluster is None:
+        raise fail("--stretch lengthens jobs by the levels of the tree their nodes span: it needs --cluster")
     if min_runtime < 0:
         raise fail(f"--min-runtime must be >= 0 seconds, not {min_runtime}")
     if model is not None and estimate not in GBM_NAMES:
@@ -347,6 +325,7 @@ def simulate(
             whole_nodes=whole_nodes,
             gpus=gpus,
             segment=segment,
+            stretch=parse_stretch(spec) if spec is not None else None,
         )
         swf, workload = load(trace, opts)
     except (TraceError, ValueError) as exc:
@@ -363,7 +342,9 @@ def simulate(
     except ValueError as exc:
         raise fail(str(exc)) from exc
     report_problems(list(result.outcome.rejected), "rejected at submission")
-    label = run_label(opts.profile, estimate, cluster, whole_nodes=whole_nodes, gpus=gpus, segment=segment)  # fmt: skip
+    label = run_label(
+        opts.profile, estimate, cluster, whole_nodes=whole_nodes, gpus=gpus, segment=segment, stretch=spec
+    )  # fmt: skip
     out.print(
         summary_table(
             [(label, result.summary)], f"{trace.name} on {result.outcome.capacity} {'GPUs' if gpus else 'processors'}"
@@ -374,7 +355,7 @@ def simulate(
     if jobs_out:
         write_jobs_swf(jobs_out, swf, result.outcome, note=label)
     if csv_out:
-        write_jobs_csv(csv_out, result.outcome)
+        write_jobs_csv(csv_out, result.outcome, swf, result.names, result.index)
     if summary_out:
         data: dict[str, Any] = {"trace": str(trace), "policy": label, **result.summary.as_dict()}
         if result.topology is not None:

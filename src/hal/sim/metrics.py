@@ -42,11 +42,12 @@ def summarize(out: Outcome, skipped: int = 0) -> Summary:
         return Summary(0, skipped + len(out.rejected), 0, 0, 0, 0, 0, 0, 0, 0, out.wall_seconds, 0)
     wait = out.start[done] - out.submit[done]
     run = out.run[done]
-    bsld = bounded_slowdown(wait, run)
+    base = run if out.base_run is None else out.base_run[done]  # stretched runs: slowed against the trace's run
+    bsld = np.maximum(1.0, (wait + run) / np.maximum(base, TAU))
     first = float(out.submit[done].min())
     last = float(out.end[done].max())
     span = max(last - first, 1e-9)
-    util = float((run * out.procs[done]).sum() / (out.capacity * span))
+    util = float((base * out.procs[done]).sum() / (out.capacity * span))  # useful work: a stretch is none
     wall = out.wall_seconds
     return Summary(
         jobs=n,

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from hal.sim.metrics import bounded_slowdown
+from hal.engine.plugins.topology import TopoIndex
+from hal.executors.hostlist import compress
+from hal.sim.metrics import TAU
 from hal.sim.simulator import Outcome
 from hal.sim.swf import SwfRecord, SwfTrace, format_record
 
@@ -42,28 +44,51 @@ def _seconds(value: float) -> str:
     return f"{value:.0f}" if float(value).is_integer() else f"{value:.3f}"
 
 
-def write_jobs_csv(path: str | Path, out: Outcome) -> int:
+def write_jobs_csv(
+    path: str | Path,
+    out: Outcome,
+    trace: SwfTrace | None = None,
+    names: tuple[str, ...] = (),
+    index: TopoIndex | None = None,
+) -> int:
+    """One row per started job. ``procs`` is the trace's processors (``trace``); on a cluster file's nodes
+    (``names``) a row adds the CPUs (or GPUs) allocated, the nodes as a Slurm host list and, on a tree
+    (``index``), the leaf domains and highest level spanned, so placement can be checked by hand; a stretched
+    run adds the trace's run time."""
     done = out.done
     wait = out.start - out.submit
-    bsld = np.where(done, bounded_slowdown(np.nan_to_num(wait), out.run), np.nan)
+    base = out.run if out.base_run is None else out.base_run
+    bsld = np.where(done, np.maximum(1.0, (np.nan_to_num(wait) + out.run) / np.maximum(base, TAU)), np.nan)
+    asked = trace_procs(trace) if trace is not None else {}
+    header = ["job_id", "submit", "start", "end", "wait", "run", "procs", "estimate", "backfilled", "bsld"]
+    header += ["allocated", "nodes", "node_count"] if names else []
+    header += ["leaves", "level"] if names and index is not None else []
+    header += ["trace_run"] if out.base_run is not None else []
     with Path(path).open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["job_id", "submit", "start", "end", "wait", "run", "procs", "estimate", "backfilled", "bsld"])
+        writer.writerow(header)
         for i in range(len(out.job_id)):
             if not done[i]:
                 continue
-            writer.writerow(
-                [
-                    int(out.job_id[i]),
-                    _seconds(out.submit[i]),
-                    _seconds(out.start[i]),
-                    _seconds(out.end[i]),
-                    _seconds(wait[i]),
-                    _seconds(out.run[i]),
-                    int(out.procs[i]),
-                    _seconds(out.estimate[i]),
-                    int(out.backfilled[i]),
-                    f"{bsld[i]:.4f}",
-                ]
-            )
+            job = int(out.job_id[i])
+            row = [job, *(_seconds(v) for v in (out.submit[i], out.start[i], out.end[i], wait[i], out.run[i]))]
+            row += [asked.get(job, int(out.procs[i])), _seconds(out.estimate[i]), int(out.backfilled[i])]
+            row.append(f"{bsld[i]:.4f}")
+            if names:
+                nodes = out.nodes[i] if i < len(out.nodes) else ()
+                row += [int(out.procs[i]), compress(names[n] for n in nodes), len(nodes)]
+                if index is not None:
+                    row += list(index.span(np.asarray(nodes, dtype=np.intp))) if nodes else [0, 0]
+            if out.base_run is not None:
+                row.append(_seconds(out.base_run[i]))
+            writer.writerow(row)
     return int(done.sum())
+
+
+def trace_procs(trace: SwfTrace) -> dict[int, int]:
+    """Each job's processors as its record gives them (field 5, else the request, field 8): what a whole-node
+    or GPU replay reshaped into nodes."""
+    procs: dict[int, int] = {}
+    for r in trace.records:
+        procs.setdefault(r.job_id, r.procs if r.procs > 0 else r.req_procs)
+    return procs

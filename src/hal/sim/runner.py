@@ -27,6 +27,7 @@ from hal.model.resources import BASE_NAMES, Resources, ResourceSpace
 from hal.sim.accounting import into_partitions
 from hal.sim.metrics import Summary, summarize
 from hal.sim.simulator import Outcome, Progress, Simulation, pool_for
+from hal.sim.stretch import StretchModel
 from hal.sim.swf import Problem, SwfTrace, read_swf
 from hal.sim.topo_metrics import TopoSummary
 from hal.sim.topo_record import TopoRecorder
@@ -48,6 +49,7 @@ class SimOptions:
     whole_nodes: bool = False  # with a cluster file: a job of P processors takes ceil(P / node CPUs) whole nodes
     gpus: bool = False  # with a cluster file: a trace processor is one GPU (the AI traces' convention)
     segment: bool = False  # with gpus: a job on several nodes asks --segment=<its nodes> (all in one block)
+    stretch: StretchModel | None = None  # with a cluster's tree: a job runs longer the higher its nodes span
 
 
 @dataclass(slots=True)
@@ -58,6 +60,8 @@ class SimRun:
     summary: Summary
     topology: TopoSummary | None = None  # with topology placement: spans over the tree and fragmentation
     predictor: RuntimePredictor | None = None  # what planned the run, asked after it (did gbm ever fit a model?)
+    index: TopoIndex | None = None  # the tree that spans were measured on (per-job leaves and levels)
+    names: tuple[str, ...] = ()  # the node names of a cluster file's run (per-job node lists)
 
     @property
     def problems(self) -> list[Problem]:
@@ -224,14 +228,30 @@ def run_workload(trace: SwfTrace, workload: Workload, opts: SimOptions, progress
     index = topo_index(book, opts)
     unit = GPU_COLUMN if opts.gpus else None  # GPU runs: useful utilization in GPUs, as the main table counts
     recorder = TopoRecorder(workload.jobs, index, book, unit=unit) if index and isinstance(book, NodeBook) else None
-    sim = Simulation(workload.jobs, book, space, opts.profile, predictor, opts.sample_every, on_plan=recorder)
+    stretch = stretched(opts.stretch, index) if opts.stretch is not None else None
+    sim = Simulation(
+        workload.jobs, book, space, opts.profile, predictor, opts.sample_every, on_plan=recorder, stretch=stretch
+    )
     outcome = sim.run(progress)
     if opts.gpus:  # each GPU task holds one CPU: busy CPUs are busy GPUs, and utilization is of the GPUs
         outcome = dataclasses.replace(outcome, capacity=size)
     run = SimRun(trace, workload, outcome, summarize(outcome, len(trace.problems) + len(workload.skipped)))
-    run.predictor = predictor
+    run.predictor, run.index = predictor, index
+    run.names = book.table.names if isinstance(book, NodeBook) else ()
     run.topology = recorder.summary(outcome) if recorder is not None else None
     return run
+
+
+def stretched(model: StretchModel, index: TopoIndex | None) -> Callable[[int, tuple[int, ...]], float]:
+    """A job's runtime factor from the highest level its nodes span on the cluster's tree."""
+    if index is None:
+        raise ValueError("--stretch lengthens jobs that span leaf domains: the cluster file needs a [topology] tree "
+                         "with more than one leaf")  # fmt: skip
+
+    def factor(job_id: int, nodes: tuple[int, ...]) -> float:
+        return model.factor(job_id, index.span(np.asarray(nodes, dtype=np.intp))[1]) if nodes else 1.0
+
+    return factor
 
 
 def unfitted_note(run: SimRun, estimate: str) -> str | None:

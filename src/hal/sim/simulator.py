@@ -23,6 +23,7 @@ from hal.sim.clock import CORRECT, END, SUBMIT, WAKE, EventQueue
 
 Progress = Callable[[int], None]
 Observer = Callable[[Plan, Scheduler], None]  # called after every cycle, e.g. by tests checking invariants
+Stretch = Callable[[int, tuple[int, ...]], float]  # (job id, its nodes) -> runtime factor (sim/stretch.py)
 
 
 @dataclass(slots=True)
@@ -41,6 +42,8 @@ class Outcome:
     wall_seconds: float = 0.0
     capacity: int = 0
     queue_samples: list[tuple[float, int, int]] = field(default_factory=list)  # (time, waiting, busy cpus)
+    nodes: list[tuple[int, ...]] = field(default_factory=list)  # each job's node rows (empty on a processor pool)
+    base_run: npt.NDArray[np.float64] | None = None  # the trace's run times when ``run`` was stretched by placement
 
     @property
     def done(self) -> npt.NDArray[np.bool_]:
@@ -73,6 +76,7 @@ class Simulation:
         predictor: RuntimePredictor,
         sample_every: float = 0.0,
         on_plan: Observer | None = None,
+        stretch: Stretch | None = None,
     ) -> None:
         for job in jobs:
             if job.runtime is None:
@@ -83,6 +87,9 @@ class Simulation:
         self.profile = profile
         self.sample_every = sample_every
         self.on_plan = on_plan
+        self.stretch = stretch
+        self.runs = [float(j.runtime or 0.0) for j in jobs]  # what each job runs: stretched once it is placed
+        self.placed: list[tuple[int, ...]] = [()] * len(jobs)
 
     def run(self, progress: Progress | None = None) -> Outcome:
         jobs = self.jobs
@@ -133,7 +140,7 @@ class Simulation:
                     continue
                 new_end = corrected_end(act.start, now, job.requested, self.profile.correction)
                 sched.extend(job.job_id, new_end)
-                if act.start + job.runtime > new_end:  # type: ignore[operator]
+                if act.start + self.runs[i] > new_end:
                     events.push(new_end, CORRECT, i)
                 if heap and heap[0][0] == now and heap[0][1] == CORRECT:
                     continue  # the engine's contract: extend every overrun of this instant before a cycle
@@ -153,7 +160,7 @@ class Simulation:
             submit=np.array([j.submit_time for j in jobs], dtype=np.float64),
             start=np.array(start, dtype=np.float64),
             end=np.array(end, dtype=np.float64),
-            run=np.array([j.runtime for j in jobs], dtype=np.float64),
+            run=np.array(self.runs, dtype=np.float64),
             procs=np.array([j.procs for j in jobs], dtype=np.int64),
             estimate=np.array(est0, dtype=np.float64),
             backfilled=np.array(backfilled, dtype=bool),
@@ -161,6 +168,8 @@ class Simulation:
             wall_seconds=wall,
             capacity=total_cpus,
             queue_samples=samples,
+            nodes=self.placed,
+            base_run=None if self.stretch is None else np.array([j.runtime for j in jobs], dtype=np.float64),
         )
 
     def _wakes(self, job: JobSpec) -> tuple[float, ...]:
@@ -183,10 +192,13 @@ class Simulation:
         end: list[float],
         backfilled: list[bool],
     ) -> None:
-        jobs = self.jobs
         for placement in plan.starts:
             i = index[placement.job_id]
-            runtime = jobs[i].runtime or 0.0
+            runtime = self.runs[i]
+            if self.stretch is not None:
+                runtime *= self.stretch(placement.job_id, placement.nodes)
+                self.runs[i] = runtime
+            self.placed[i] = placement.nodes
             now = placement.start
             start[i] = now
             end[i] = now + runtime

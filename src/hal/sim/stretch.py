@@ -37,3 +37,25 @@ class StretchModel:
         for crossed in range(2, level + 1):
             extra += table[min(crossed - 2, len(table) - 1)]
         return 1.0 + extra
+
+
+def parse_stretch(spec: str) -> StretchModel:
+    """``default`` (StretchModel's own factors) or ``heavy=F[/F...],light=F[/F...],share=S``: per-level factors
+    for levels 2, 3, ... (the last repeats higher up) and the share of communication-heavy jobs; keys left out
+    keep their defaults (ValueError naming the fix)."""
+    if spec in ("", "default"):
+        return StretchModel()
+    given: dict[str, str] = {}
+    for part in (p.strip() for p in spec.split(",") if p.strip()):
+        key, eq, value = part.partition("=")
+        if not eq or key not in ("heavy", "light", "share"):
+            raise ValueError(f"--stretch {spec!r}: give default or heavy=F[/F...],light=F[/F...],share=S")
+        if key in given:
+            raise ValueError(f"--stretch {spec!r} gives {key} twice")
+        given[key] = value
+    try:
+        factors = {k: tuple(float(f) for f in given[k].split("/")) for k in ("heavy", "light") if k in given}
+        share = float(given["share"]) if "share" in given else StretchModel().heavy_share
+    except ValueError:
+        raise ValueError(f"--stretch {spec!r}: factors and share are numbers, e.g. heavy=0.2/0.3,light=0.03") from None
+    return StretchModel(**factors, heavy_share=share)

@@ -81,6 +81,7 @@ class TopoRecorder:
         cap = self.book.table.capacity
         capacity = float(len(cap)) if self.unit is None else float(cap[:, self.unit].sum())
         return summarize_topology(
-            self.index, self.nodes, self.leaves, self.level, out.submit, out.start, out.end, out.run,
+            self.index, self.nodes, self.leaves, self.level, out.submit, out.start, out.end,
+            out.run if out.base_run is None else out.base_run,
             self.units, capacity, self.index.leaf, self.frag, self.least,
         )  # fmt: skip

@@ -1,0 +1,50 @@
+"""The tables `hal simulate` and `hal compare` print: the schedule's figures per run, and the topology spans."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from hal.sim.metrics import Summary
+from hal.sim.topo_metrics import TopoSummary
+
+COLUMNS = (
+    ("jobs", "jobs", "{:,}"),
+    ("avg_wait", "avg wait s", "{:,.0f}"),
+    ("p50_wait", "p50 wait", "{:,.0f}"),
+    ("p95_wait", "p95 wait", "{:,.0f}"),
+    ("avg_bsld", "avg bsld", "{:,.2f}"),
+    ("max_bsld", "max bsld", "{:,.0f}"),
+    ("utilization", "util", "{:.3f}"),
+    ("makespan", "makespan s", "{:,.0f}"),
+    ("backfilled", "backfilled", "{:,}"),
+    ("wall_seconds", "wall s", "{:.2f}"),
+    ("jobs_per_second", "jobs/s", "{:,.0f}"),
+)
+
+
+def summary_table(rows: list[tuple[str, Summary]], title: str) -> Table:
+    table = Table(title=title)
+    table.add_column("policy")
+    for _, header, _ in COLUMNS:
+        table.add_column(header, justify="right")
+    for label, summary in rows:
+        values = summary.as_dict()
+        table.add_row(label, *(fmt.format(values[name]) for name, _, fmt in COLUMNS))
+    return table
+
+
+def topology_table(t: TopoSummary, policy: str = "") -> Table:
+    """The multi-node jobs' spans over the tree and the leaf fragmentation, beside the schedule's figures."""
+    table = Table(title="topology: multi-node jobs" + (f" ({policy})" if policy else ""))
+    cols = ("jobs", "in fewest leaves", "in one leaf", "avg leaves", "avg level", "leaf fragmentation")
+    for col in cols:
+        table.add_column(col, justify="right")
+    table.add_row(
+        f"{t.multi_node:,}", f"{t.fewest_leaf_share:.1%}", f"{t.one_domain_share:.1%}", f"{t.avg_leaves:.2f}",
+        f"{t.avg_level:.2f}", f"{t.avg_fragmentation:.2f}",
+    )  # fmt: skip
+    table.caption = (
+        "leaves: lowest domains of the tree (leaf switches, or blocks); level: 1 = one leaf, 2 = the level above, ...; "
+        "fragmentation: share of free nodes in partly used leaves"
+    )
+    return table
