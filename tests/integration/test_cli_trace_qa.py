@@ -163,3 +163,21 @@ def test_stretch_slows_jobs_that_span_leaves_and_the_csv_shows_where_each_job_ra
     assert all(r["nodes"].startswith("n") for r in rows.values())
     result, said = run("simulate", trace, "--stretch")
     assert result.exit_code == 2 and "it needs --cluster" in said, said
+
+
+def test_small_refusals_and_notes(trace: Path, tmp_path: Path) -> None:
+    """QA: duplicate --topology-reserve keys were taken silently, --segment on a tree without a block level did
+    nothing without a word, and tune's too-long default test slice did not say how to fix it."""
+    tree = tmp_path / "tree.toml"
+    tree.write_text(cluster_toml(name="t", nodes=16, cpus=8, topology={"switch": 4}), encoding="utf-8")
+    result, said = run("simulate", trace, "--cluster", tree, "--whole-nodes", "--topology-reserve", "wait=1,wait=2")
+    assert result.exit_code == 2 and "gives wait more than once" in said, said
+    gpus = tmp_path / "gpu.toml"
+    gpus.write_text(
+        '[[nodes]]\nprefix = "g"\ncount = 32\ncpus = 8\ngpus = 4\n[topology]\nlevels = ["switch"]\nfanouts = [4]\n',
+        encoding="utf-8",
+    )
+    result, said = run("simulate", trace, "--window", "0:50", "--cluster", gpus, "--gpus", "--segment")
+    assert result.exit_code == 0 and "has no block level (switch); each segment is kept inside one switch" in said
+    result, said = run("tune", trace, "--train", "0:2900", "--budget", "4")
+    assert result.exit_code == 2 and "give a shorter --test, e.g. --test 2900:100" in said, said

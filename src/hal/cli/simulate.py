@@ -42,6 +42,18 @@ def estimate_for(profile: Profile, estimate: str, typed: bool, name: str = "the 
     return profile.estimate
 
 
+def note_segment_level(cluster: Path) -> None:
+    """--segment keeps a job's node groups inside a block: on a tree without a block level, in its leaves."""
+    from hal.clusterfile import load_cluster
+
+    topology = load_cluster(cluster).topology
+    if topology is not None and "block" not in topology.levels:
+        err.print(
+            f"[yellow]note:[/] --segment: {cluster.name}'s tree has no block level ({', '.join(topology.levels)}); "
+            f"each segment is kept inside one {topology.levels[-1]} instead"
+        )
+
+
 def check_machine(procs: int | None, cluster: Path | None, placement: str = "firstfit") -> None:
     """The machine options of simulate, compare and tune: a processor count or a cluster file, and a node
     placement only with the latter (ValueError with the fix)."""
@@ -283,6 +295,10 @@ def simulate(
 
         run_rlscheduler(trace, setup, order, backfill, summary_out)
         return
+    keys = [part.partition("=")[0].strip() for part in topology_reserve.split(",") if part.strip()]
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    if twice:  # wait=1,wait=2 kept one of them in silence
+        raise fail(f"--topology-reserve {topology_reserve!r} gives {', '.join(twice)} more than once")
     if topology_reserve and not whole_nodes:  # it holds whole-node jobs; trace jobs are tasks without it
         raise fail("--topology-reserve holds multi-node jobs for their fewest leaves: it needs --whole-nodes")
     try:
@@ -332,6 +348,8 @@ def simulate(
         raise fail(str(exc)) from exc
     report_problems([*swf.problems, *workload.skipped])
     note_workload(workload)
+    if segment and cluster is not None:
+        note_segment_level(cluster)
     if not workload.jobs:
         raise fail(f"{trace}: no usable jobs")
     if opts.window is not None and len(workload.jobs) < opts.window[1]:

@@ -84,7 +84,9 @@ def tune(
     if t0 + tn > len(jobs):
         raise fail(f"the training slice {t0}:{tn} ends at job {t0 + tn}, past the {len(jobs)} usable jobs")
     if s0 + sn > len(jobs):
-        raise fail(f"the test slice ends at job {s0 + sn}, past the {len(jobs)} usable jobs")
+        room = len(jobs) - (t0 + tn)
+        fix = f"; give a shorter --test, e.g. --test {t0 + tn}:{room}" if test is None and room > 0 else ""
+        raise fail(f"the test slice {s0}:{sn} ends at job {s0 + sn}, past the {len(jobs)} usable jobs{fix}")
     train_jobs, test_jobs = keep_known_deps(jobs[t0 : t0 + tn]), keep_known_deps(jobs[s0 : s0 + sn])
     err.print(f"tuning on jobs {t0}-{t0 + tn - 1} with {budget} simulations ...")
     untrained = gbm_untrained(estimate, len(train_jobs), len(test_jobs))
