@@ -181,3 +181,26 @@ def test_small_refusals_and_notes(trace: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0 and "has no block level (switch); each segment is kept inside one switch" in said
     result, said = run("tune", trace, "--train", "0:2900", "--budget", "4")
     assert result.exit_code == 2 and "give a shorter --test, e.g. --test 2900:100" in said, said
+
+
+def test_a_topology_conf_warning_prints_once(trace: Path, tmp_path: Path) -> None:
+    """QA: hal simulate printed each topology.conf warning three times (the cluster file was read at each step)."""
+    import subprocess
+    import sys
+
+    (tmp_path / "topology.conf").write_text(
+        "SwitchName=s0 Nodes=n[000-003]\nSwitchName=s1 Nodes=n[004-007],x[0-3]\nSwitchName=top Switches=s[0-1]\n",
+        encoding="utf-8",
+    )
+    cluster = tmp_path / "c.toml"
+    cluster.write_text(
+        'name = "c"\n[[nodes]]\nprefix = "n"\ncount = 8\ncpus = 16\n[topology]\nslurm_conf = "topology.conf"\n',
+        encoding="utf-8",
+    )
+    hal = Path(sys.executable).parent / "hal"
+    done = subprocess.run(
+        [str(hal), "simulate", str(trace), "--window", "0:50", "--cluster", str(cluster)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (done.stdout + done.stderr).count("not in the cluster; ignored") == 1, done.stderr

@@ -44,7 +44,7 @@ def estimate_for(profile: Profile, estimate: str, typed: bool, name: str = "the 
 
 def note_segment_level(cluster: Path) -> None:
     """--segment keeps a job's node groups inside a block: on a tree without a block level, in its leaves."""
-    from hal.clusterfile import load_cluster
+    from hal.sim.runner import load_cluster
 
     topology = load_cluster(cluster).topology
     if topology is not None and "block" not in topology.levels:
@@ -92,7 +92,7 @@ def placement_topology_default(cluster: Path | None) -> bool:
     """Whether a profile without a placement key places on a tree: with a cluster file that has one."""
     if cluster is None:
         return False
-    from hal.clusterfile import load_cluster
+    from hal.sim.runner import load_cluster
 
     return load_cluster(cluster).topology is not None
 

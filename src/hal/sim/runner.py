@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -12,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from hal.clusterfile import load_cluster
+from hal.clusterfile import load_cluster as read_cluster
 from hal.engine.api import RuntimePredictor
 from hal.engine.capacity import Book
 from hal.engine.nodes import NodeBook
@@ -66,6 +67,19 @@ class SimRun:
     @property
     def problems(self) -> list[Problem]:
         return self.trace.problems + self.workload.skipped
+
+
+def load_cluster(path: Path) -> Cluster:
+    """A cluster file read once per run of a command, so its import warnings (topology.conf) print once, not
+    at every step that needs the cluster (a simulate printed each three times)."""
+    p = Path(path).resolve()
+    stat = p.stat() if p.exists() else None
+    return _cluster_at(p, stat.st_mtime_ns if stat else 0, stat.st_size if stat else 0)
+
+
+@functools.lru_cache(maxsize=8)
+def _cluster_at(path: Path, mtime: int, size: int) -> Cluster:
+    return read_cluster(path)
 
 
 def parse_window(text: str) -> tuple[int, int]:
