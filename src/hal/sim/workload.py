@@ -115,7 +115,7 @@ def to_workload(trace: SwfTrace, capacity: int | None = None, rules: Cleaning | 
                 request_known=known,
             )
         )
-    notes = []
+    notes = list(trace.notes)  # what its header says that a reader should know (unknown sizes, conflicts, users)
     if unmet:
         notes.append(
             f"{len(unmet)} job(s) name in field 17 a preceding job that is not an earlier job of the replay (itself, a "
