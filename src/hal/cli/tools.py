@@ -82,7 +82,7 @@ def cluster_show(path: Path, as_json: Annotated[bool, typer.Option("--json")] = 
         limit = "infinite" if part.max_time is None else f"{part.max_time:.0f}s"
         table.add_row(part.name, str(len(part.nodes)), "*" if part.default else "", limit)
     out.print(table)
-    tree = " > ".join(f"{n} {level}(s)" for level, n in _domains(cluster).items())
+    tree = " > ".join(f"{n} {level}{'' if level.endswith('s') else '(s)'}" for level, n in _domains(cluster).items())
     topo = cluster.topology
     if topo is not None and topo.outside:  # each its own fabric, not a switch of the tree
         alone = compress([cluster.nodes[i].name for i in sorted(topo.outside)])

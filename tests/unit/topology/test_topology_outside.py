@@ -113,3 +113,16 @@ def test_explain_names_what_holds_a_job_that_asked_for_no_topology() -> None:
     assert "its --switches=1 (nor" in topology_advice({"placement_request": {"switches": 1}})
     both = topology_advice({"placement_request": {"segment": 2, "topology_required": "block"}})
     assert "its --segment=2 and --topology required=block" in both
+
+
+def test_cluster_show_names_the_level_spanning_blocks_without_a_second_plural(tmp_path: Path) -> None:
+    """QA: with BlockSizes the level above the largest aggregation is named "blocks", shown "1 blocks(s)"."""
+    (tmp_path / "topology.conf").write_text(
+        "".join(f"BlockName=b{i} Nodes=n[{3 * i:03d}-{3 * i + 2:03d}]\n" for i in range(4)) + "BlockSizes=3\n"
+    )
+    path = tmp_path / "c.toml"
+    path.write_text(
+        'name = "c"\n[[nodes]]\nprefix = "n"\ncount = 12\ncpus = 2\n[topology]\nslurm_conf = "topology.conf"\n'
+    )
+    result = CliRunner().invoke(app, ["cluster", "show", str(path)])
+    assert result.exit_code == 0 and "topology: 1 blocks > 4 block(s)" in result.stdout, result.stdout
