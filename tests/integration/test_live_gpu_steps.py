@@ -24,7 +24,7 @@ SCRIPT = """#!/bin/sh
 echo master=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1) all=$(scontrol show hostnames | wc -l)
 echo list=$(scontrol show hostlist g000,g001)
 scontrol show job | head -n 1
-srun --gpus-per-task=1 -n 4 -c 1 --mpi=pmix --mem=1G --distribution=block:block --gpu-bind=closest \\
+srun --gpus-per-task=1 -n 4 -c 1 --mpi=none --mem=1G --distribution=block:block --gpu-bind=closest \\
   sh -c 'echo task=$SLURM_PROCID@$SLURMD_NODENAME:$CUDA_VISIBLE_DEVICES:$SLURM_STEP_GPUS'
 srun --gres=gpu:1 -n 1 -c 1 sh -c 'echo gres=$CUDA_VISIBLE_DEVICES'
 srun --gpus-per-task=3 -n 2 true; echo too_many=$?
@@ -52,7 +52,7 @@ def test_gpu_job_finds_scontrol_and_srun_takes_step_options(server: LiveServer) 
     assert f"JobId={job} JobName=train.sh" in lines, text
     tasks = sorted(line for line in lines if line.startswith("task="))
     assert tasks == ["task=0@g000:0:0", "task=1@g000:1:1", "task=2@g001:0:0", "task=3@g001:1:1"], text
-    assert "accepted but not acted on by HAL: --gpu-bind, --mem, --mpi=pmix" in text, text
+    assert "accepted but not acted on by HAL: --gpu-bind, --mem" in text, text
     assert lines.count("gres=0") == 1 and "too_many=2" in lines, text
     assert "needs 3 GPU(s) on node g000, which holds 2" in text, text
     kill = next(line for line in lines if line.startswith("kill="))

@@ -303,7 +303,7 @@ def test_srun_takes_the_options_real_scripts_carry(server: LiveServer) -> None:
     lines = (server.work / "flags.out").read_text().splitlines()
     said = [line for line in lines if line.startswith(("flags-ok", "n1 ", "over=", "pmix="))]
     assert said == ["flags-ok", "n1 0", "n1 1", "over=2", "pmix=2"], lines  # HAL offers no PMI: refused, exit 2
-    assert "invalid choice: 'pmix'" in "\n".join(lines)
+    assert "--mpi=pmix: HAL offers no PMI" in "\n".join(lines)
 
 
 def test_wrap_with_an_argument_and_a_relative_chdir(server: LiveServer) -> None:

@@ -60,8 +60,11 @@ def _count(text: str | None, what: str) -> int | None:
 def step_of(args: argparse.Namespace) -> tuple[Step, str, list[str]]:
     """The step to run, its task distribution, and the options named in a note (accepted, not acted on)."""
     noted = [f"--{k.removeprefix('noted_')}" for k, v in vars(args).items() if k.startswith("noted_") and v]
-    if args.mpi not in ("none", ""):
-        noted.append(f"--mpi={args.mpi} (HAL offers no PMI: start MPI ranks with mpirun inside the job)")
+    if args.mpi not in ("none", ""):  # refused, as srun refuses an MPI plugin it lacks: tasks started without PMI
+        raise RunError(  # would each be a rank 0 of 1, a silently wrong run of an MPI program
+            f"--mpi={args.mpi}: HAL offers no PMI (srun --mpi=none, the default, starts the tasks; start MPI ranks "
+            "with mpirun inside the job)"
+        )
     first, colon, rest = args.distribution.partition(":")
     first = first.split(",")[0]
     if colon and rest:
