@@ -29,6 +29,12 @@ def test_state_in_home_is_owner_only_and_jobs_keep_their_umask(tmp_path: Path) -
         assert not loose, loose
         assert stat.S_IMODE((live.home / "spool").stat().st_mode) == 0o700
         assert stat.S_IMODE((live.work / "j.out").stat().st_mode) == 0o644  # the job's umask, not the state's
+        os.umask(0o027)  # a submitter's own umask: sbatch sends it as SLURM_UMASK, the job and its files get it
+        wrap = "umask; touch f"
+        job = live.cli("submit", "--parsable", "-o", "u.out", "-e", "u.err", "--wrap", wrap, check=True).stdout
+        until_state(live, job.strip(), "COMPLETED")
+        modes = {n: stat.S_IMODE((live.work / n).stat().st_mode) for n in ("u.out", "u.err", "f")}
+        assert modes == dict.fromkeys(modes, 0o640) and (live.work / "u.out").read_text() == "0027\n", modes
     finally:
         live.stop()
         os.umask(old)

@@ -349,6 +349,10 @@ def job_environment(environ: Mapping[str, str]) -> dict[str, str]:
                 highlight=False,
             )
     env.pop("HAL_TOKEN", None)
+    if "SLURM_UMASK" not in env:  # sbatch's: the job and its output files get the submitter's umask
+        mask = os.umask(0)
+        os.umask(mask)
+        env["SLURM_UMASK"] = f"{mask:04o}"
     return env
 
 

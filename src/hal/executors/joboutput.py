@@ -1,8 +1,11 @@
-"""Opening a job's standard output and error files as sbatch does, in the job's supervisor."""
+"""Opening a job's standard output and error files as sbatch does, in the job's supervisor, under the submitter's
+umask."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator, Mapping
 
 
 class LaunchError(Exception):
@@ -19,3 +22,25 @@ def open_output(path: str, append: bool = False) -> int:
         raise LaunchError(f"cannot open output file {path}: {e.strerror}") from e
     os.set_blocking(fd, True)  # the job gets an ordinary descriptor
     return fd
+
+
+def job_umask(env: Mapping[str, str]) -> int | None:
+    """The submitter's umask as sbatch sends it (SLURM_UMASK=0027); None, keeping ours, when absent or malformed."""
+    text = env.get("SLURM_UMASK", "")
+    if not 1 <= len(text) <= 4 or any(c not in "01234567" for c in text) or int(text, 8) > 0o777:
+        return None
+    return int(text, 8)
+
+
+@contextlib.contextmanager
+def umask(mask: int | None) -> Iterator[None]:
+    """Our umask set to ``mask`` meanwhile: the files we create and the job we fork get it; ours comes back after
+    (the spool's files keep the server's)."""
+    if mask is None:
+        yield
+        return
+    old = os.umask(mask)
+    try:
+        yield
+    finally:
+        os.umask(old)

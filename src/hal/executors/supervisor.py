@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from hal.executors import limits, proctree
-from hal.executors.joboutput import LaunchError, open_output
+from hal.executors.joboutput import LaunchError, job_umask, open_output, umask
 from hal.executors.proctree import BATCH, STEPS
 from hal.executors.spool import Spool
 
@@ -84,27 +84,28 @@ class Supervisor:
         self.baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         argv, preexec = self._command()
         append = bool(spec.get("append"))
-        out = open_output(spec["stdout"], append)
-        err = out if spec["stderr"] == spec["stdout"] else open_output(spec["stderr"], append)
-        try:
-            child = subprocess.Popen(
-                argv,
-                cwd=spec["cwd"],
-                env=spec["env"],
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=err,
-                start_new_session=True,  # its own process group: cancel signals the whole group
-                preexec_fn=preexec,
-            )
-        except FileNotFoundError as e:
-            raise LaunchError(f"cannot execute {spec['argv'][0]!r}: not found (check the script's #! line)") from e
-        except (OSError, subprocess.SubprocessError) as e:
-            raise LaunchError(f"cannot execute {spec['argv'][0]!r}: {e}") from e
-        finally:
-            os.close(out)
-            if err != out:
-                os.close(err)
+        with umask(job_umask(spec["env"])):  # the submitter's (sbatch's SLURM_UMASK), for its files and the job
+            out = open_output(spec["stdout"], append)
+            err = out if spec["stderr"] == spec["stdout"] else open_output(spec["stderr"], append)
+            try:
+                child = subprocess.Popen(
+                    argv,
+                    cwd=spec["cwd"],
+                    env=spec["env"],
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=err,
+                    start_new_session=True,  # its own process group: cancel signals the whole group
+                    preexec_fn=preexec,
+                )
+            except FileNotFoundError as e:
+                raise LaunchError(f"cannot execute {spec['argv'][0]!r}: not found (check the script's #! line)") from e
+            except (OSError, subprocess.SubprocessError) as e:
+                raise LaunchError(f"cannot execute {spec['argv'][0]!r}: {e}") from e
+            finally:
+                os.close(out)
+                if err != out:
+                    os.close(err)
         self.pgid = child.pid
         self.start_wall = time.time()
         self.start_mono = time.monotonic()
