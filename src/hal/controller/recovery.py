@@ -22,7 +22,7 @@ from hal.controller.drain import apply_drains
 from hal.controller.jobs import Live, Row, alloc_from_json, deps_of, request_of_row
 from hal.controller.parked import note_stale
 from hal.controller.requeue import asked_before_restart
-from hal.engine.billing import amounts_billed, parse_weights
+from hal.engine.billing import amounts_billed, held_amounts, parse_weights
 from hal.engine.nodes import NodeAlloc
 from hal.engine.request import request_of
 from hal.engine.sharing import restored
@@ -37,7 +37,7 @@ def recover(ctl: Controller) -> dict[str, int]:
     now = ctl.clock()
     weights = parse_weights(ctl.profile.billing_weights)  # the same units the engine charges (engine/billing.py)
     for r in ctl.store.usage_rows():
-        units = amounts_billed(weights, r["alloc_cpus"] or 0, r["req_mem_mb"] or 0, r["req_gpus"] or 0)
+        units = amounts_billed(weights, r["alloc_cpus"] or 0, *held_of(r))
         cpu_s = (r["end_time"] - r["start_time"]) * units
         ctl.sched.ledger.charge(r["user"], cpu_s, r["end_time"])
         ctl.accounts.charge(r["account"] or r["user"], cpu_s, r["end_time"])
@@ -167,8 +167,15 @@ def stop_lost(ctl: Controller, lost: dict[int, tuple[str, Row]], wait: float = 5
 def _charge(ctl: Controller, lv: Live, row: Row, when: float) -> None:
     """Fair-share usage of a run whose nodes are gone (the engine's booking of it holds no CPUs to charge)."""
     weights = parse_weights(ctl.profile.billing_weights)
-    units = amounts_billed(weights, int(row["alloc_cpus"] or 0), row["req_mem_mb"] or 0, row["req_gpus"] or 0)
+    units = amounts_billed(weights, int(row["alloc_cpus"] or 0), *held_of(row))
     ctl.accounts.charge(lv.request.account or lv.user, max(when - row["start_time"], 0.0) * units, when)
+
+
+def held_of(row: Row) -> tuple[int, int]:
+    """Memory and GPUs a record's allocation held (what the engine billed it live); a record without one (from
+    before allocations were kept) what it asked for."""
+    held = held_amounts(alloc_from_json(row["alloc"])[0]) if row.get("alloc") else None
+    return held if held is not None else (int(row.get("req_mem_mb") or 0), int(row.get("req_gpus") or 0))
 
 
 def dependencies_first(lives: dict[int, Live]) -> list[Live]:

@@ -276,11 +276,11 @@ class Store:
         one), in end order: what fair share charges after a restart, each attempt once."""
         amounts = (jobs.c.req_mem_mb, jobs.c.req_gpus)  # billing_weights may weigh them (engine/billing.py)
         ended = sa.select(
-            jobs.c.user, jobs.c.account, jobs.c.start_time, jobs.c.end_time, jobs.c.alloc_cpus, *amounts
+            jobs.c.user, jobs.c.account, jobs.c.start_time, jobs.c.end_time, jobs.c.alloc_cpus, jobs.c.alloc, *amounts
         ).where(jobs.c.start_time.is_not(None), jobs.c.end_time.is_not(None))
         a = job_attempts.c
         earlier = (
-            sa.select(jobs.c.user, a.account, a.start_time, a.end_time, a.alloc_cpus, *amounts)
+            sa.select(jobs.c.user, a.account, a.start_time, a.end_time, a.alloc_cpus, a.alloc, *amounts)
             .join_from(job_attempts, jobs, jobs.c.id == a.job_id)
             .where(a.charged.is_(True))
         )

@@ -3,7 +3,8 @@
 A running job is charged every ``charge_period`` seconds (the profile's; Slurm's PriorityCalcPeriod, 5 minutes
 by default; 0: at every cycle) for its CPU-seconds since it was last charged, and when it ends only the rest: a
 user running jobs sees their usage grow, and their fair-share factor drop, while the jobs run, not only once
-they end. Undecayed, a job is charged ``runtime * procs`` in all, once, exactly as when it was charged at its end.
+they end. Undecayed, a job is charged ``runtime * units`` in all (engine/billing.py), once, exactly as when it
+was charged at its end.
 
 Each piece decays from the moment it is charged, as usage does in Slurm: at time T the job has added
 ``sum(piece_i * 2^-(T - t_i) / half_life)``, which for a job charged in one piece (it ended before a charge
@@ -12,9 +13,10 @@ job running for hours weighs a little less than if it had all been used at its e
 earlier). A job whose work never began (``finish(ran=False)``: its inputs never arrived) is refunded what it was
 charged, decayed as the ledger decayed it, so it is charged nothing, as before.
 
-The engine charges the users' ledger by ``spec.procs`` and, when the shell gives it one (the live controller's,
-for `hal usage`), an accounts' ledger by the CPUs the allocation holds, keyed by ``spec.account or spec.user``;
-with the profile's ``billing_weights`` both are billed the weighted sum instead (engine/billing.py).
+The engine charges the users' ledger and, when the shell gives it one (the live controller's, for `hal usage`), an
+accounts' ledger keyed by ``spec.account or spec.user``, both by what the allocation holds (its CPUs; with the
+profile's ``billing_weights`` the weighted sum, engine/billing.py), as Slurm bills AllocTRES: a restart recharges
+the same from the records' allocations, so usage is the same before and after one.
 """
 
 from __future__ import annotations
@@ -51,10 +53,11 @@ def accrue(sched: Scheduler, now: float) -> None:
         else:
             act.span = dt
         act.charged_to = now
-        users[spec.user] = users.get(spec.user, 0.0) + dt * billed(weights, spec)
+        units = dt * billed(weights, spec, act.alloc, act.cpus)
+        users[spec.user] = users.get(spec.user, 0.0) + units
         if accounts is not None:
             key = spec.account or spec.user
-            accts[key] = accts.get(key, 0.0) + dt * billed(weights, spec, act.cpus)
+            accts[key] = accts.get(key, 0.0) + units
     for user, cpu_s in users.items():
         sched.ledger.charge(user, cpu_s, now)
     if accounts is not None:
@@ -67,21 +70,21 @@ def settle(sched: Scheduler, act: Active, now: float, ran: bool) -> None:
     reported late came before that charge), or, when it never ran, refund all it was charged."""
     spec = act.item.spec
     account = sched.accounts
-    weights = parse_weights(sched.profile.billing_weights)
+    units = billed(parse_weights(sched.profile.billing_weights), spec, act.alloc, act.cpus)
     if ran:
         dt = now - act.charged_to
-        sched.ledger.charge(spec.user, dt * billed(weights, spec), now)
+        sched.ledger.charge(spec.user, dt * units, now)
         if account is not None:
-            account.charge(spec.account or spec.user, dt * billed(weights, spec, act.cpus), now)
+            account.charge(spec.account or spec.user, dt * units, now)
         return
     if not act.span:
         return
     at = max(now, act.charged_to)  # the span's value decayed to a time no earlier than its last piece
     half = sched.ledger.half_life
     span = act.span * math.pow(2.0, -(at - act.charged_to) / half) if half > 0 else act.span
-    sched.ledger.charge(spec.user, -span * billed(weights, spec), at)
+    sched.ledger.charge(spec.user, -span * units, at)
     if account is not None:
-        account.charge(spec.account or spec.user, -span * billed(weights, spec, act.cpus), at)
+        account.charge(spec.account or spec.user, -span * units, at)
 
 
 def current_usage(sched: Scheduler, now: float, accounts: bool = False) -> dict[str, float]:
@@ -97,5 +100,5 @@ def current_usage(sched: Scheduler, now: float, accounts: bool = False) -> dict[
         if dt > 0.0:
             spec = act.item.spec
             key = (spec.account or spec.user) if accounts else spec.user
-            usage[key] = usage.get(key, 0.0) + dt * billed(weights, spec, act.cpus if accounts else None)
+            usage[key] = usage.get(key, 0.0) + dt * billed(weights, spec, act.alloc, act.cpus)
     return usage

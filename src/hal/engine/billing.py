@@ -1,8 +1,9 @@
 """What a running second of a job costs its user's fair share: Slurm's TRESBillingWeights.
 
-Without weights a job is billed its CPUs, as Slurm bills without TRESBillingWeights. With them (the profile's
-``billing_weights``, Slurm's syntax: ``CPU=1.0,Mem=0.25G,GRES/gpu=2.0``) it is billed the weighted sum of what it
-asks for, and a resource left out weighs nothing, as in Slurm: on a GPU cluster a 32-GPU job on 4 CPUs must weigh
+A job is billed what its allocation holds, as Slurm bills AllocTRES (an --exclusive job its whole nodes). Without
+weights that is its CPUs, as Slurm bills without TRESBillingWeights. With them (the profile's ``billing_weights``,
+Slurm's syntax: ``CPU=1.0,Mem=0.25G,GRES/gpu=2.0``) it is the weighted sum, and a resource left out weighs
+nothing, as in Slurm: on a GPU cluster a 32-GPU job on 4 CPUs must weigh
 more than a 32-CPU job with no GPU. ``Mem`` weighs per MB, or per GB with a ``G`` suffix (``T`` per TB).
 """
 
@@ -11,6 +12,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
+
+import numpy as np
 
 from hal.model.job import JobSpec
 
@@ -52,13 +56,26 @@ def parse_weights(text: str) -> Weights | None:
     return Weights(got.get("cpu", 0.0), got.get("mem", 0.0), got.get("gres/gpu", 0.0))
 
 
-def billed(weights: Weights | None, spec: JobSpec, cpus: int | None = None) -> float:
-    """Units per second of ``spec`` running (``cpus``: the CPUs its allocation holds, for accounts)."""
-    procs = spec.procs if cpus is None else cpus
+def billed(weights: Weights | None, spec: JobSpec, alloc: Any, cpus: int) -> float:
+    """Units per second of a running job: what its allocation holds (``cpus``: the CPUs the book says it holds),
+    as Slurm bills AllocTRES: an --exclusive job pays for its whole nodes, GPUs included."""
     if weights is None:
-        return float(procs)
-    per = spec.per_task
-    return amounts_billed(weights, procs, spec.tasks * per.mem_mb, spec.tasks * per.gpus)
+        return float(cpus)
+    held = held_amounts(alloc)
+    if held is None:  # a book whose record keeps no amounts: what the job asked for
+        held = spec.tasks * spec.per_task.mem_mb, spec.tasks * spec.per_task.gpus
+    return amounts_billed(weights, cpus, *held)
+
+
+def held_amounts(alloc: Any) -> tuple[int, int] | None:
+    """Memory and GPUs an allocation holds: a node book's rows, or a pool book's totals (None: neither)."""
+    amounts = getattr(alloc, "amounts", None)
+    if amounts is not None:
+        rows = np.asarray(amounts)
+        return (int(rows[:, 1].sum()), int(rows[:, 2].sum())) if rows.ndim == 2 and rows.shape[1] > 2 else None
+    if isinstance(alloc, tuple) and len(alloc) > 2:
+        return int(alloc[1]), int(alloc[2])
+    return None
 
 
 def amounts_billed(weights: Weights | None, cpus: float, mem_mb: float, gpus: float) -> float:
