@@ -104,13 +104,16 @@ def task_environment(
 def _task_gpus(
     base: Mapping[str, str], gpus: Sequence[int], on_node: Sequence[Task], task: Task, step: Step | None = None
 ) -> Sequence[int]:
-    """The GPUs a task sees: with --gpus-per-task (the step's, else the job's SLURM_GPUS_PER_TASK, or a job's
-    --ntasks-per-gpu=1) its own slice of the node's GPUs, as Slurm binds them; otherwise every GPU the job holds
-    on the node (the first N of them with the step's --gres=gpu:N or --gpus-per-node=N)."""
+    """The GPUs a task sees: with the step's --gpus-per-task its own slice of the node's GPUs; with the step's
+    --gres=gpu:N or --gpus-per-node=N the node's first N, shared by its tasks (either replaces the job's binding);
+    else with the job's SLURM_GPUS_PER_TASK (or --ntasks-per-gpu=1) its own slice, as Slurm binds them; otherwise
+    every GPU the job holds on the node."""
     if step is not None and step.gpus_per_node is not None:
         gpus = gpus[: step.gpus_per_node]
     if step is not None and step.gpus_per_task is not None:
         return gpus[task.localid * step.gpus_per_task : (task.localid + 1) * step.gpus_per_task]
+    if step is not None and step.gpus_per_node is not None:
+        return gpus
     per = base.get("SLURM_GPUS_PER_TASK", "").rpartition(":")[2]  # a100:1, as typed, binds like 1
     per = per or ("1" if base.get("SLURM_NTASKS_PER_GPU") == "1" else "")
     if not per.isdigit() or int(per) < 1 or len(gpus) < int(per) * len(on_node):
@@ -140,7 +143,7 @@ class Step:
     label: bool = False
     overcommit: bool = False  # -O: more tasks x CPUs than the allocation holds (refused otherwise, as srun does)
     gpus_per_task: int | None = None  # --gpus-per-task=N: each task its own N of its node's GPUs
-    gpus_per_node: int | None = None  # --gres=gpu:N / --gpus-per-node=N: the first N of each node's GPUs
+    gpus_per_node: int | None = None  # --gres=gpu:N / --gpus-per-node=N: each node's first N, for its tasks
     kill_on_bad_exit: bool = False  # -K/--kill-on-bad-exit=1: a failed task ends the step's others
 
 

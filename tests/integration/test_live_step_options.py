@@ -1,0 +1,50 @@
+"""srun's and scontrol's forms inside a real server's job (QA): a step's own GPU request replaces the job's
+per-task binding, and scripts' scontrol forms (-o, jobid=, --version) are answered."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.integration.livekit import LiveServer, serve_cluster
+
+CLUSTER = """name = "stepopts"
+[[nodes]]
+prefix = "s"
+count = 2
+cpus = 4
+mem = "1G"
+gpus = 4
+"""
+
+GPU_STEPS = """#!/bin/sh
+#SBATCH -N 2 --ntasks-per-node=2 --gpus-per-task=1
+show='echo $0=$SLURM_PROCID:$CUDA_VISIBLE_DEVICES'
+srun -n 4 sh -c "$show" job
+srun -n 2 --ntasks-per-node=1 --gres=gpu:2 sh -c "$show" gres
+srun -n 2 --ntasks-per-node=1 --gpus-per-node=2 sh -c "$show" pernode
+srun -n 2 --ntasks-per-node=1 --gpus-per-task=2 sh -c "$show" pertask
+srun -n 2 --ntasks-per-node=1 --gres=gpu:3 true; echo too_many=$?
+"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    yield from serve_cluster(tmp_path_factory, "stepopts", CLUSTER)
+
+
+def _run(server: LiveServer, name: str, script: str) -> list[str]:
+    (server.work / f"{name}.sh").write_text(script)
+    job = server.cli("submit", "--parsable", "-o", f"{name}.out", f"{name}.sh", check=True).stdout.strip()
+    assert server.cli("wait", job, "--timeout", "90").returncode == 0, (server.work / f"{name}.out").read_text()
+    return (server.work / f"{name}.out").read_text().splitlines()
+
+
+def test_a_steps_gpus_replace_the_jobs_per_task_binding(server: LiveServer) -> None:
+    lines = _run(server, "gpus", GPU_STEPS)
+    said = "\n".join(lines)
+    assert sorted(x for x in lines if x.startswith("job=")) == ["job=0:0", "job=1:1", "job=2:0", "job=3:1"], said
+    for form in ("gres", "pernode", "pertask"):  # the node's 2 GPUs of the job, for its one task
+        assert sorted(x for x in lines if x.startswith(f"{form}=")) == [f"{form}=0:0,1", f"{form}=1:0,1"], said
+    assert "too_many=2" in lines and "needs 3 GPU(s) on node s000, which holds 2" in said, said
