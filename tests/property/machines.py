@@ -325,7 +325,7 @@ def check_alloc(spec: JobSpec, req: Request, alloc: Any, book: Book) -> str | No
     if req.nodes is not None:
         if len(nodes) != req.nodes:
             return f"job {spec.job_id}: asked for {req.nodes} nodes, got {len(nodes)}"
-        if not req.exclusive and not (alloc.amounts == req.per_node()).all():
+        if not req.exclusive and not (alloc.amounts == req.node_amounts()).all():  # block distribution's shares
             return f"job {spec.job_id}: pinned job not given its per-node share"
         return None
     if not req.exclusive:
