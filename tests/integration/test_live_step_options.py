@@ -48,3 +48,20 @@ def test_a_steps_gpus_replace_the_jobs_per_task_binding(server: LiveServer) -> N
     for form in ("gres", "pernode", "pertask"):  # the node's 2 GPUs of the job, for its one task
         assert sorted(x for x in lines if x.startswith(f"{form}=")) == [f"{form}=0:0,1", f"{form}=1:0,1"], said
     assert "too_many=2" in lines and "needs 3 GPU(s) on node s000, which holds 2" in said, said
+
+
+SCONTROL = """#!/bin/sh
+scontrol -o show job "$SLURM_JOB_ID"
+scontrol show jobid="$SLURM_JOB_ID" | head -n 1
+scontrol show jobid "$SLURM_JOB_ID" | head -n 1
+scontrol --version
+"""
+
+
+def test_scripts_scontrol_forms_are_answered(server: LiveServer) -> None:
+    lines = _run(server, "sc", SCONTROL)
+    said = "\n".join(lines)
+    assert len(lines) == 4 and lines[0].startswith("JobId=") and " JobState=RUNNING " in lines[0], said
+    assert "  " not in lines[0] and f"/sc.out StdErr={server.work}/sc.out" in lines[0], said
+    assert lines[1] == lines[2] == lines[0].partition(" UserId=")[0], said
+    assert lines[3].startswith("HAL ") and "scontrol" in lines[3], said

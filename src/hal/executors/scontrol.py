@@ -4,6 +4,7 @@ torchrun/NCCL scripts), job commands passed to their `hal` equivalents (show job
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 
@@ -11,8 +12,8 @@ from hal.executors import hostlist
 
 JOB_COMMANDS = ("hold", "release", "requeue", "update")
 USAGE = (
-    "scontrol (HAL): show hostnames [LIST] | show hostlist LIST | show hostlistsorted LIST | show job [ID] | "
-    "hold ID | release ID | requeue ID | update JobId=ID FIELD=VALUE..."
+    "scontrol (HAL) [-o] [--version]: show hostnames [LIST] | show hostlist LIST | show hostlistsorted LIST | "
+    "show job [ID] | show jobid=ID | hold ID | release ID | requeue ID | update JobId=ID FIELD=VALUE..."
 )
 
 
@@ -42,9 +43,12 @@ def hostlist_form(words: Sequence[str], env: Mapping[str, str]) -> list[str] | N
 
 
 def hal_argv(words: Sequence[str], env: Mapping[str, str]) -> list[str] | None:
-    """The `hal` command an scontrol job command is (`show job` defaulting to this job), or None."""
-    if len(words) >= 2 and words[0].lower() == "show" and words[1].lower() == "job":
-        ident = words[2:] or [env.get("SLURM_JOB_ID", "")]
+    """The `hal` command an scontrol job command is (`show job`, `show jobid=ID`, `show jobid ID`; defaulting to
+    this job), or None."""
+    if len(words) >= 2 and words[0].lower() == "show" and words[1].lower().partition("=")[0] in ("job", "jobid"):
+        _, eq, given = words[1].partition("=")
+        rest = [given, *words[2:]] if eq else list(words[2:])
+        ident = [_unkeyed(w) for w in rest] or [env.get("SLURM_JOB_ID", "")]
         return ["show", *ident] if ident[0] else None
     if words and words[0].lower() in JOB_COMMANDS:
         rest = list(words[1:])
@@ -54,8 +58,30 @@ def hal_argv(words: Sequence[str], env: Mapping[str, str]) -> list[str] | None:
     return None
 
 
+def _unkeyed(word: str) -> str:
+    """``jobid=12`` (any case) as ``12``."""
+    key, eq, value = word.partition("=")
+    return value if eq and key.lower() == "jobid" else word
+
+
+ONE_LINER, DETAILS, VERSION = ("-o", "--oneliner"), ("-d", "--details"), ("-V", "--version")
+
+
+def one_line(text: str) -> str:
+    """`hal show`'s records (Key=Value lines, a blank line after each job) one line a job, as `scontrol -o`."""
+    blocks = [" ".join(line.strip() for line in block.splitlines()) for block in text.split("\n\n")]
+    return "".join(f"{b}\n" for b in blocks if b.strip())
+
+
 def main(argv: list[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else argv
+    flags = {w for w in words if w in ONE_LINER + DETAILS + VERSION}  # scontrol takes them anywhere
+    words = [w for w in words if w not in flags]  # -d: every detail HAL has is shown already
+    if flags & set(VERSION):
+        from hal import __version__
+
+        print(f"HAL {__version__} (scontrol for HAL jobs)")
+        return 0
     try:
         lines = hostlist_form(words[1:], os.environ) if words[:1] in (["show"], ["SHOW"]) else None
     except HostlistError as exc:
@@ -72,7 +98,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"scontrol: error: HAL does not offer {' '.join(words[:2]) or 'that'}; {USAGE}", file=sys.stderr)
         return 1
     sys.stdout.flush()
-    os.execv(sys.executable, [sys.executable, "-m", "hal", *command])
+    if not flags & set(ONE_LINER) or command[0] != "show":
+        os.execv(sys.executable, [sys.executable, "-m", "hal", *command])
+    shown = subprocess.run([sys.executable, "-m", "hal", *command], stdout=subprocess.PIPE, text=True)
+    print(one_line(shown.stdout), end="", flush=True)
+    return shown.returncode
 
 
 if __name__ == "__main__":
