@@ -8,7 +8,15 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from hal import sbatch_ignored
-from hal.controller.gpu_options import PER_GPU, gpu_type, gpus_per_task, ntasks_per_gpu, per_gpu, tres_per_task
+from hal.controller.gpu_options import (
+    PER_GPU,
+    gpu_type,
+    gpus_per_task,
+    node_gpus,
+    ntasks_per_gpu,
+    per_gpu,
+    tres_per_task,
+)
 from hal.controller.option_values import (
     WHOLE_MEMORY,
     DirectiveError,
@@ -71,6 +79,8 @@ class JobRequest:
     cpus_per_task: int = 1
     mem_per_task_mb: int = 0
     gpus_per_task: int = 0
+    mem_per_node_mb: int = 0  # a -N job's --mem: held whole on every node (0: memory per task)
+    gpus_per_node: int = 0  # a -N job's --gpus-per-node / --gres=gpu:N: held whole on every node
     time_limit: float | None = None
     time_unlimited: bool = False  # --time=0/UNLIMITED given: no partition's limit becomes its default
     dependencies: list[tuple[str, str]] = field(default_factory=list)
@@ -106,6 +116,12 @@ class JobRequest:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def requested(self) -> tuple[int, int]:
+        """Memory and GPUs asked for in all (ReqTRES): per-node asks once a node, the rest per task."""
+        nodes = self.nodes or 1
+        mem = nodes * self.mem_per_node_mb if self.mem_per_node_mb else self.tasks * self.mem_per_task_mb
+        return mem, nodes * self.gpus_per_node if self.gpus_per_node else self.tasks * self.gpus_per_task
 
     @staticmethod
     def from_dict(data: dict[str, Any]) -> JobRequest:
@@ -261,6 +277,8 @@ def build_request(
         tasks = (nodes or 1) * (per_node or 1)
     if nodes is None and per_node:  # sbatch: at most that many tasks on a node, so -n N takes ceil(N / it) nodes
         nodes = -(-tasks // per_node)  # (else the tasks spread anywhere, and one node could take more of them)
+    fewer = nodes is not None and tasks < nodes and not listed  # sbatch: "can't run 2 processes on 3 nodes,
+    nodes = tasks if fewer else nodes  # setting nnodes to 2" (a node with no task held a share)
     gpus_task = gpus_per_task(options, tasks, nodes, per_node)
     cpus_gpu, mem_gpu = per_gpu(options, gpus_task, int_option(options, "cpus-per-task", None))
     cpus = cpus_gpu or int_option(options, "cpus-per-task", 1) or 1
@@ -271,6 +289,7 @@ def build_request(
         mem_task = -(-mem_node * (nodes or 1) // tasks)
     else:
         mem_task = mem_gpu or 0
+    node_mem = mem_node if nodes is not None and mem_cpu is None and mem_node else 0  # --mem is per node
     name = options.get("job-name", "")
     if len(name) > MAX_NAME or any(ord(ch) < 32 for ch in name):
         raise DirectiveError(f"--job-name: at most {MAX_NAME} characters, no control characters")
@@ -287,6 +306,8 @@ def build_request(
         cpus_per_task=cpus,
         mem_per_task_mb=mem_task,
         gpus_per_task=gpus_task,
+        mem_per_node_mb=node_mem or 0,
+        gpus_per_node=node_gpus(options) if nodes is not None else 0,
         time_limit=parse_time(options["time"]) if "time" in options else None,
         time_unlimited="time" in options and parse_time(options["time"]) is None,
         dependencies=parse_dependency(options["dependency"]) if options.get("dependency") else [],
@@ -312,6 +333,7 @@ def build_request(
         signal=options.get("signal", "") if early_signal(options.get("signal", "")) else "",
         notes=unacted_notes(options, IGNORED_VALUED | IGNORED_FLAGS)
         + exclusive_notes
+        + ([f"can't run {tasks} processes on more nodes: -N set to {tasks}, as sbatch does"] if fewer else [])
         + (WHOLE_MEMORY if mem_node == 0 and exclusive is not True else []),
         **placement_options(options),
     )

@@ -14,8 +14,10 @@ GPU_TYPE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
 
 def gpus_per_task(options: dict[str, str], tasks: int, nodes: int | None, per_node: int | None = None) -> int:
     """GPUs each task gets, from the one GPU option given: --gres=gpu:N and --gpus-per-node=N per node,
-    --gpus/-G=N for the job, --gpus-per-task=N. HAL gives GPUs to tasks, so a count that does not divide
-    evenly over them is refused rather than rounded up (a job charged, and holding, GPUs it never asked for)."""
+    --gpus/-G=N for the job, --gpus-per-task=N. A -N job's per-node GPUs that its tasks do not divide are held
+    whole on each node and shared by its tasks (0 per task). Otherwise HAL gives GPUs to tasks, so a count that
+    does not divide evenly over them is refused rather than rounded up (a job charged, and holding, GPUs it never
+    asked for)."""
     given = [k for k in GPU_OPTIONS if k in options]
     if not given:
         return 0
@@ -26,6 +28,8 @@ def gpus_per_task(options: dict[str, str], tasks: int, nodes: int | None, per_no
     count = int(gpu_parts(key, text)[1])  # digits only: never negative
     if key == "gpus-per-task":
         return count
+    if key in ("gres", "gpus-per-node") and nodes is not None and (tasks % nodes or count % (tasks // nodes)):
+        return 0  # held whole on each node (node_gpus), shared by its tasks: none is any one task's
     if key in ("gres", "gpus-per-node") and nodes is None:  # per node, on nodes not yet known
         if per_node is None and tasks > 1:
             raise DirectiveError(
@@ -40,6 +44,12 @@ def gpus_per_task(options: dict[str, str], tasks: int, nodes: int | None, per_no
             "multiple of the task count (or --gpus-per-task)"
         )
     return total // tasks
+
+
+def node_gpus(options: dict[str, str]) -> int:
+    """GPUs every node holds when they were asked per node (--gpus-per-node=N, --gres=gpu:N); else 0."""
+    key = next((k for k in ("gres", "gpus-per-node") if k in options), None)
+    return int(gpu_parts(key, options[key])[1]) if key is not None else 0
 
 
 def gpu_parts(key: str, text: str) -> tuple[str, str]:

@@ -66,6 +66,8 @@ def spec_of(job_id: int, req: JobRequest, user: str, submit_time: float, deps: t
         features=tuple(req.features),
         node_names=tuple(req.node_names),
         exclude_nodes=tuple(req.exclude_nodes),
+        node_mem_mb=req.mem_per_node_mb,
+        node_gpus=req.gpus_per_node,
     )
 
 
@@ -107,8 +109,8 @@ def new_row(job_id: int, req: JobRequest, user: str, now: float, array: tuple[in
         "req_nodes": req.nodes,
         "req_tasks": req.tasks,
         "req_cpus": req.tasks * req.cpus_per_task,
-        "req_mem_mb": req.tasks * req.mem_per_task_mb,
-        "req_gpus": req.tasks * req.gpus_per_task,
+        "req_mem_mb": req.requested()[0],
+        "req_gpus": req.requested()[1],
         "alloc_cpus": 0,
         "nodelist": "",
         "alloc": "",

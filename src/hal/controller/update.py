@@ -271,8 +271,8 @@ def _apply(
         "request": json.dumps(stored, separators=(",", ":")),
         "name": req.name, "account": req.account, "partition": req.partition, "qos": req.qos,
         "time_limit": req.time_limit, "req_nodes": req.nodes, "req_tasks": req.tasks,
-        "req_cpus": req.tasks * req.cpus_per_task, "req_mem_mb": req.tasks * req.mem_per_task_mb,
-        "req_gpus": req.tasks * req.gpus_per_task, "requeue": req.requeue,
+        "req_cpus": req.tasks * req.cpus_per_task, "req_mem_mb": req.requested()[0],
+        "req_gpus": req.requested()[1], "requeue": req.requeue,
     }  # fmt: skip
     said = " ".join(f"{k}={v}" for k, v in fields.items())
     old_limit, lv.request, lv.requeue = lv.request.time_limit, req, req.requeue

@@ -10,7 +10,7 @@ import numpy.typing as npt
 from hal.model.job import JobSpec
 from hal.model.resources import BASE_NAMES, ResourceSpace
 
-MEM = BASE_NAMES.index("mem_mb")
+MEM, GPUS = BASE_NAMES.index("mem_mb"), BASE_NAMES.index("gpus")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,18 +39,29 @@ class Request:
     # is the finest label any MCS plugin gives) shares nodes with its user's jobs only; "topo" keeps its blocks
     share: str = ""
     user: str = ""  # who asked: nodes an --exclusive=user job holds are its user's
+    node_mem_mb: int = 0  # a -N job's --mem: every node holds it (0: memory scales with the node's tasks)
+    node_gpus: int = 0  # a -N job's --gpus-per-node / --gres=gpu:N, likewise
 
     def per_node(self) -> npt.NDArray[np.int64]:
-        """Amount each node must give when the node count is pinned (tasks spread evenly, rounded up)."""
+        """Amount each node must give when the node count is pinned (tasks spread evenly, rounded up; per-node
+        asks as they are)."""
         nodes = self.nodes or 1
         per_node_tasks = -(-self.tasks // nodes)
-        return np.array(self.per_task, dtype=np.int64) * per_node_tasks
+        return self._fixed(np.array(self.per_task, dtype=np.int64) * per_node_tasks)
+
+    def _fixed(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """``rows`` (one node's amounts, or one row per node) with the per-node asks in their columns."""
+        if self.node_mem_mb:
+            rows[..., MEM] = self.node_mem_mb
+        if self.node_gpus:
+            rows[..., GPUS] = self.node_gpus
+        return rows
 
     def node_amounts(self) -> npt.NDArray[np.int64]:
-        """What each of the ``nodes`` nodes holds, by block distribution: Slurm gives -N 2 -n 3 two tasks' CPUs and
-        GPUs on the first node and one task's on the second, so the rest of ``per_node`` stays free for other jobs
-        (it held the same on every node, and a GPU no task could use); memory stays the fullest node's on each
-        (--mem is per node). Placement still asks every node for ``per_node``."""
+        """What each of the ``nodes`` nodes holds, by block distribution: Slurm gives -N 2 -n 3 two tasks' CPUs (and
+        per-task GPUs and memory) on the first node and one task's on the second, so the rest of ``per_node`` stays
+        free for other jobs (it held the same on every node, and a GPU no task could use); per-node asks (--mem,
+        --gpus-per-node) are held whole on each node. Placement still asks every node for ``per_node``."""
         nodes = self.nodes or 1
         base, extra = divmod(self.tasks, nodes)
         if not extra or not base:  # even (or fewer tasks than nodes: one task's share each, as before)
@@ -58,9 +69,7 @@ class Request:
         counts = np.full(nodes, base, dtype=np.int64)
         counts[:extra] += 1
         per = np.array(self.per_task, dtype=np.int64)
-        rows = counts[:, None] * per[None, :]
-        rows[:, MEM] = per[MEM] * (base + 1)
-        return rows
+        return self._fixed(counts[:, None] * per[None, :])
 
     @property
     def shape(self) -> tuple[object, ...]:
@@ -70,7 +79,7 @@ class Request:
         whose = self.user if self.share == "user" else ""  # an --exclusive=user job's placement depends on whose it is
         return (
             self.tasks, self.per_task, self.nodes, self.exclusive, self.partition, self.features, self.node_names,
-            self.exclude_nodes, *topo, *placed, self.share, whose,
+            self.exclude_nodes, *topo, *placed, self.share, whose, self.node_mem_mb, self.node_gpus,
         )  # fmt: skip
 
 
@@ -80,6 +89,11 @@ SHARES = {"user": "user", "mcs": "user", "topo": "topo"}
 def request_of(job: JobSpec, space: ResourceSpace) -> Request:
     vec = space.vector(job.per_task)
     whole = job.exclusive is True
+    total = vec * job.tasks
+    if job.nodes and job.node_mem_mb:  # per-node asks count once a node
+        total[MEM] = job.node_mem_mb * job.nodes
+    if job.nodes and job.node_gpus:
+        total[GPUS] = job.node_gpus * job.nodes
     return Request(
         tasks=job.tasks,
         per_task=tuple(int(v) for v in vec),
@@ -87,7 +101,7 @@ def request_of(job: JobSpec, space: ResourceSpace) -> Request:
         exclusive=whole,
         partition=job.partition,
         features=job.features,
-        total=tuple(int(v) * job.tasks for v in vec),
+        total=tuple(int(v) for v in total),
         node_names=job.node_names,
         exclude_nodes=job.exclude_nodes,
         switches=job.switches,
@@ -100,4 +114,6 @@ def request_of(job: JobSpec, space: ResourceSpace) -> Request:
         limit=job.time_limit or 0.0,
         share="" if whole or not job.exclusive else SHARES[str(job.exclusive)],
         user=job.user,
+        node_mem_mb=job.node_mem_mb if job.nodes else 0,
+        node_gpus=job.node_gpus if job.nodes else 0,
     )

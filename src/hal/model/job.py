@@ -139,6 +139,10 @@ class JobSpec:
     # False: the trace gave no requested time and ``time_limit`` is the replay's stand-in (the job's own run
     # time, as the reference simulators use it for user estimates); learned predictions must not see it.
     request_known: bool = True
+    # A -N job's per-node asks (sbatch --mem, --gpus-per-node, --gres=gpu:N): every node holds them, whatever its
+    # share of the tasks (0: none; ``per_task`` then scales with each node's tasks).
+    node_mem_mb: int = 0
+    node_gpus: int = 0
 
     def __post_init__(self) -> None:
         if self.tasks < 1:

@@ -113,7 +113,6 @@ def test_gpu_options_give_each_task_its_share() -> None:
         ("#!/bin/sh\n#SBATCH --nodes=2-x\n", "--nodes='2-x' is not a whole number"),
         ("#!/bin/sh\n#SBATCH --exclusive=sometimes\n", "--exclusive=sometimes: use --exclusive, or =user, =mcs or"),
         ("#!/bin/sh\n#SBATCH --segment=2\n", "--segment=2 needs -N/--nodes, a multiple of 2"),
-        ("#!/bin/sh\n#SBATCH -N 2 -n 3 --gpus-per-node=2\n", "4 GPUs over 3 tasks"),
         ("#!/bin/sh\n#SBATCH --begin=someday\n", "--begin='someday'"),
         ("#!/bin/sh\n#SBATCH --job-name=a\x07b\n", "no control characters"),
         ("", "empty"),
