@@ -34,5 +34,8 @@ def test_an_exclusive_gpu_job_is_billed_its_whole_node_before_and_after_a_restar
         live.kill()
         live.start()
         assert _usage(live) == pytest.approx(before, rel=1e-3)
+        said = live.cli("shares", check=True).stdout
+        assert "usage is billed units (CPU=1.0,GRES/gpu=8) x seconds" in " ".join(said.split()), said
+        assert "fair share bills CPU=1.0,GRES/gpu=8" in live.log.read_text()
     finally:
         live.stop()

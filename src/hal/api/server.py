@@ -132,6 +132,8 @@ def build(opts: ServerOptions) -> tuple[Controller, Any, Store, Executor]:
         profile.order, profile.backfill, profile.backfill_order, profile.placement,
         f", tuned on {profile.estimate} predictions" if profile.estimate else "",
     )  # fmt: skip
+    if profile.billing_weights:
+        log.info("fair share bills %s per second of what a job holds", profile.billing_weights)
     executor = make_executor(opts.executor, home, opts.grace)
     ctl = Controller(store, machine, executor, profile, learner(opts, home, store).predictor, grace=opts.grace)
     metrics = Metrics(ctl)

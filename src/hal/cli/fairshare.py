@@ -64,4 +64,6 @@ def shares(json_out: bool = JsonOpt) -> None:
         table.add_row(r["user"], f"{r['norm_shares']:.6f}", f"{r['raw_usage']:.0f}", f"{r['effective_usage']:.6f}",
                       f"{r['fairshare']:.6f}")  # fmt: skip
     out.print(table)
-    out.print(f"usage is CPU-seconds decayed with a half-life of {got['half_life'] / 86400:g} days", style="dim")
+    weights = got.get("billing_weights")
+    unit = f"billed units ({weights}) x seconds" if weights else "CPU-seconds"
+    out.print(f"usage is {unit} decayed with a half-life of {got['half_life'] / 86400:g} days", style="dim")

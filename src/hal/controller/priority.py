@@ -56,4 +56,4 @@ def shares(ctl: Any, who: Identity) -> dict[str, Any]:
         for u in sorted(users)
         if who.may_see(u)
     ]  # fmt: skip
-    return {"half_life": half_life, "users": rows}
+    return {"half_life": half_life, "billing_weights": ctl.profile.billing_weights, "users": rows}
