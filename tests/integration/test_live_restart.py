@@ -66,6 +66,7 @@ def test_sigkill_while_jobs_run_and_wait(tmp_path: Path) -> None:
             rec = c.wait(requeued, timeout=60)
             assert (rec["state"], rec["restarts"]) == ("COMPLETED", 1)
             assert c.get(lost)["state"] == "NODE_FAIL"
+            assert f"job {lost} ends NODE_FAIL" in live.log.read_text()  # said in the log, not only counted
             every = {j["job_id"] for j in c.list(all_users=True)}
             assert {survivor, requeued, lost, blocker, *waiting, after} <= every
     finally:

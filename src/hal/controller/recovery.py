@@ -86,6 +86,11 @@ def recover(ctl: Controller) -> dict[str, int]:
                 counts["reattached"] += 1
             else:
                 ended.append(report)
+                if report.state is JobState.NODE_FAIL:  # QA: only the count of ended jobs said so
+                    log.warning(
+                        "job %s ends NODE_FAIL%s: %s", lv.job_id, " and is requeued" if lv.requeue else "",
+                        report.reason or "its processes were not found at restart",
+                    )  # fmt: skip
         if lost:
             ended.extend(stop_lost(ctl, lost))
             counts["lost"] = len(lost)
