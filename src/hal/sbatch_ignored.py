@@ -12,3 +12,10 @@ IGNORED_VALUED = frozenset({
 # --parsable is not here: the command line acts on it (the script path ignores it, see directives)
 IGNORED_FLAGS = frozenset({"oversubscribe", "no-kill", "get-user-env", "verbose", "quiet", "overcommit", "contiguous"})
 IGNORED_SHORT = {"s": "oversubscribe", "k": "no-kill", "v": "verbose", "Q": "quiet", "O": "overcommit", "M": "clusters"}
+# sbatch's input environment variables for them (SBATCH_GPU_FREQ=high is --gpu-freq=high): noted alike
+IGNORED_ENV = {
+    "ACCTG_FREQ": "acctg-freq", "CLUSTERS": "clusters", "CONTAINER": "container", "DISTRIBUTION": "distribution",
+    "GPU_BIND": "gpu-bind", "GPU_FREQ": "gpu-freq", "GRES_FLAGS": "gres-flags", "HINT": "hint",
+    "MEM_BIND": "mem-bind", "NETWORK": "network", "PROFILE": "profile", "RESERVATION": "reservation",
+    "WCKEY": "wckey",
+}  # fmt: skip

@@ -65,3 +65,19 @@ def test_scripts_scontrol_forms_are_answered(server: LiveServer) -> None:
     assert "  " not in lines[0] and f"/sc.out StdErr={server.work}/sc.out" in lines[0], said
     assert lines[1] == lines[2] == lines[0].partition(" UserId=")[0], said
     assert lines[3].startswith("HAL ") and "scontrol" in lines[3], said
+
+
+def test_sbatch_environment_and_gpu_fix(server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SBATCH_GPU_FREQ", "high")  # noted as --gpu-freq is
+    done = server.cli("submit", "--parsable", "-H", "--wrap", "true", check=True)
+    assert "--gpu-freq" in done.stderr, done.stderr
+    server.cli("cancel", done.stdout.strip(), check=True)
+    monkeypatch.setenv("SBATCH_MEM_PER_GPU", "100M")
+    monkeypatch.setenv("SBATCH_MEM_PER_CPU", "100M")
+    (server.work / "m.sh").write_text("#!/bin/sh\n#SBATCH --mem-per-gpu=200M --gpus=1\ntrue\n")
+    refused = server.cli("submit", "m.sh")
+    assert refused.returncode != 0 and "SBATCH_MEM_PER_CPU and SBATCH_MEM_PER_GPU" in refused.stderr, refused
+    monkeypatch.delenv("SBATCH_MEM_PER_CPU")
+    refused = server.cli("submit", "--gres=gpu:5", "--wrap", "true")  # 4-GPU nodes: exactly 5, not 8
+    said = " ".join(refused.stderr.split())
+    assert "-n 5 --gpus-per-task=1" in said and "--gpus-per-node=1 -N 5" in said and "add -N" not in said, said

@@ -15,9 +15,10 @@ import typer
 from typer.core import TyperCommand
 
 from hal.cli.common import err, fail, out
+from hal.cli.gpu_fix import gpu_fix
 from hal.cli.live import JsonOpt, client, emit_json, stamp
 from hal.client import HalError
-from hal.sbatch_ignored import IGNORED_FLAGS, IGNORED_SHORT, IGNORED_VALUED
+from hal.sbatch_ignored import IGNORED_ENV, IGNORED_FLAGS, IGNORED_SHORT, IGNORED_VALUED
 from hal.utf8 import is_text
 
 Opt = typer.Option
@@ -211,7 +212,12 @@ def submit(
     for item in ignored or []:  # the server names them in its note, as for #SBATCH lines
         name, eq, given = item.partition("=")
         options[name] = given if eq else True
-    for key, value in input_environment(os.environ).items():  # sbatch: command line > SBATCH_* > #SBATCH
+    from_env = input_environment(os.environ)
+    for group in EXCLUSIVE:  # sbatch: the environment's pair is refused unless the command line gives one
+        if len(group & from_env.keys()) > 1 and not group & options.keys():
+            names = sorted(f"SBATCH_{k}" for k, o in SBATCH_ENV.items() if o in group and o in from_env)
+            raise fail(f"{' and '.join(names)} are mutually exclusive (sbatch refuses them together); unset one")
+    for key, value in from_env.items():  # sbatch: command line > SBATCH_* > #SBATCH
         if not any(key in pair and pair & options.keys() for pair in EXCLUSIVE):  # one given: SBATCH_* adds none
             options.setdefault(key, value)
     switch_wait(options, os.environ, text)
@@ -226,13 +232,14 @@ def submit(
                 text,
                 wrap=wrap,
                 options=options,
-                env=job_environment(os.environ),
+                env=with_umask(job_environment(os.environ)),
                 workdir=str(Path(chdir).resolve()) if chdir else os.getcwd(),
                 idempotency_key=idempotency_key or str(uuid.uuid4()),
                 args=list(script_args or []),
             )
         except HalError as exc:
-            raise HalError(exc.status, str(exc) + gpu_fix(str(exc))) from None
+            asked = {*options, *_script_options(text)} if "gpus per task" in str(exc) else set()
+            raise HalError(exc.status, str(exc) + gpu_fix(str(exc), asked)) from None
         for note in done.get("notes") or []:
             err.print(f"hal submit: {note}", highlight=False)
         if done.get("test_only"):
@@ -243,20 +250,6 @@ def submit(
             _said(done, json_out, parsable)
             raise typer.Exit(_waited(c, done))
     _said(done, json_out, parsable)
-
-
-_ONE_NODE = re.compile(r"needs (\d+) gpus per task \(a task runs on one node\), the largest node .*? has (\d+)")
-
-
-def gpu_fix(message: str) -> str:
-    """The fix for a job whose one task asks more GPUs than a node holds (--gpus=16 without -N on 8-GPU nodes)."""
-    m = _ONE_NODE.search(message)
-    if m is None or int(m[2]) < 1:
-        return ""
-    want, most = int(m[1]), int(m[2])
-    nodes = -(-want // most)
-    spread = f"add -N {nodes} (a task on each node, {want // nodes} GPUs each), or " if want % nodes == 0 else ""
-    return f"; spread them over nodes: {spread}ask for --gpus-per-node={most} -N {nodes}"
 
 
 def _tested(done: dict[str, Any], json_out: bool) -> None:
@@ -296,7 +289,8 @@ SBATCH_FLAGS = {"EXCLUSIVE": "exclusive", "HOLD": "hold", "NO_REQUEUE": "no-requ
 
 def input_environment(env: Mapping[str, str]) -> dict[str, str | bool]:
     """The options SBATCH_PARTITION, SBATCH_TIMELIMIT, ... set (flags when set to anything but 0)."""
-    got: dict[str, str | bool] = {opt: env[f"SBATCH_{k}"] for k, opt in SBATCH_ENV.items() if env.get(f"SBATCH_{k}")}
+    named = {**SBATCH_ENV, **IGNORED_ENV}  # the ignored ones reach the server's note, as their options do
+    got: dict[str, str | bool] = {opt: env[f"SBATCH_{k}"] for k, opt in named.items() if env.get(f"SBATCH_{k}")}
     got |= {opt: True for k, opt in SBATCH_FLAGS.items() if env.get(f"SBATCH_{k}", "0") not in ("", "0")}
     if env.get("SBATCH_EXCLUSIVE", "").lower() in ("user", "mcs", "topo"):  # sbatch's values, as --exclusive=
         got["exclusive"] = env["SBATCH_EXCLUSIVE"].lower()
@@ -311,7 +305,7 @@ def switch_wait(options: MutableMapping[str, Any], env: Mapping[str, str], scrip
     order (command line > environment > script)."""
     wait, given = env.get("SBATCH_WAIT4SWITCH", ""), options.get("switches")
     if wait and given is None and script:
-        given = _script_switches(script)
+        given = _script_options(script).get("switches")
         if given is not None:
             options["switches"] = f"{given.partition('@')[0]}@{wait}"
         return
@@ -322,15 +316,15 @@ def switch_wait(options: MutableMapping[str, Any], env: Mapping[str, str], scrip
         options["switches"] = f"{count}@{wait}"
 
 
-def _script_switches(script: str) -> str | None:
-    """The script's own --switches value; a script the server will refuse is left for it to name."""
+def _script_options(script: str) -> dict[str, str]:
+    """The script's own options; a script the server will refuse is left for it to name."""
     from hal.controller.directives import parse_script_options  # rare path: keeps CLI start light
     from hal.controller.option_values import DirectiveError
 
     try:
-        return parse_script_options(script).get("switches")
+        return dict(parse_script_options(script))
     except DirectiveError:
-        return None
+        return {}
 
 
 def job_environment(environ: Mapping[str, str]) -> dict[str, str]:
@@ -349,7 +343,12 @@ def job_environment(environ: Mapping[str, str]) -> dict[str, str]:
                 highlight=False,
             )
     env.pop("HAL_TOKEN", None)
-    if "SLURM_UMASK" not in env:  # sbatch's: the job and its output files get the submitter's umask
+    return env
+
+
+def with_umask(env: dict[str, str]) -> dict[str, str]:
+    """``env`` with SLURM_UMASK, as sbatch sends it unless set: the job and its output files get our umask."""
+    if "SLURM_UMASK" not in env:
         mask = os.umask(0)
         os.umask(mask)
         env["SLURM_UMASK"] = f"{mask:04o}"

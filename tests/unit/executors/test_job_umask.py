@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from hal.cli.submit import job_environment
+from hal.cli.submit import with_umask
 from hal.executors.joboutput import job_umask
 
 
@@ -19,8 +19,8 @@ def test_job_umask_reads_octal_and_ignores_the_malformed() -> None:
 def test_submit_sends_its_umask_unless_the_user_set_one() -> None:
     old = os.umask(0o037)
     try:
-        assert job_environment({})["SLURM_UMASK"] == "0037"
-        assert job_environment({"SLURM_UMASK": "0002"})["SLURM_UMASK"] == "0002"
+        assert with_umask({})["SLURM_UMASK"] == "0037"
+        assert with_umask({"SLURM_UMASK": "0002"})["SLURM_UMASK"] == "0002"
         assert os.umask(0o037) == 0o037  # read, not changed
     finally:
         os.umask(old)
