@@ -46,3 +46,20 @@ def test_assumed_runtime_position_wording_and_schednodes(tmp_path: Path) -> None
         assert "SCHEDNODES" in table.splitlines()[0]
     finally:
         live.stop()
+
+
+def test_the_easy_head_shows_its_planned_nodes(tmp_path: Path) -> None:
+    """QA: under the default profile (EASY) the head's SCHEDNODES stayed (null): a pass computes its shadow only
+    when some candidate fits now, so the listing places it at its shadow itself."""
+    live = LiveServer(tmp_path)
+    live.start()
+    try:
+        sub = ("submit", "--parsable", "--exclusive")
+        big = live.cli(*sub, "-N", "4", "-t", "10", "--wrap", "sleep 300", check=True).stdout.strip()
+        until_state(live, big, "RUNNING")
+        head = live.cli(*sub, "-N", "2", "-t", "5", "--wrap", "true", check=True).stdout.strip()
+        time.sleep(1.0)
+        got = dict(x.split() for x in live.cli("queue", "--start", "-h", "-o", "%i %Y", check=True).stdout.splitlines())
+        assert got[head].startswith("vn"), got
+    finally:
+        live.stop()

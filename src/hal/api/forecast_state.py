@@ -60,7 +60,20 @@ def planned_nodes(ctl: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             alloc = slot[2] if slot is not None else None
             if alloc is None and memo is not None and memo.head.spec.job_id == jid and memo.shadow >= 0:
                 alloc = memo.planned if s.reservations.get(jid) == memo.shadow else None
+            if alloc is None and jid == s.head_id and s.profile.backfill == "easy":
+                alloc = _head_plan(s, jid)
             nodes = getattr(alloc, "nodes", None)
             if nodes is not None and len(nodes):
                 r[PLANNED] = compress(names[int(i)] for i in nodes)
     return rows
+
+
+def _head_plan(s: Any, job_id: int) -> Any:
+    """Where EASY would reserve the head now: a pass computes its shadow only when some candidate fits now
+    (QA: SCHEDNODES stayed (null) for the head under the default profile), so it is computed here, on a
+    snapshot of the book (nothing in the scheduler changes)."""
+    from hal.engine.backfill import shadow_of
+
+    item = s.queue.get(job_id)
+    return None if item is None else shadow_of(s, item)[2]
+
