@@ -188,7 +188,8 @@ def trace_check(
     )
     listing = list_all if every else first_ones
     listing(list(trace.problems), "unreadable")
-    for note in [*trace.notes, *header_warnings(trace), *order_warnings(trace)]:
+    own = trace.notes if workload is None else []  # a replay's notes (note_workload, below) carry the header's
+    for note in [*own, *header_warnings(trace), *order_warnings(trace)]:
         err.print(f"[yellow]note:[/] {escape(note)}")
     if workload is not None:
         listing(list(workload.skipped), "skipped by a replay")
