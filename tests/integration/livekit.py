@@ -162,3 +162,22 @@ def until_state(live: LiveServer, job: str, state: str, timeout: float = 30.0) -
         assert time.monotonic() < deadline, rec
         time.sleep(0.1)
     return rec
+
+
+def tuned_start_log(tmp: Path, estimate: str) -> str:
+    """What `hal server --profile P` says until it names its runtime predictor, P a tuned order fitted on
+    ``estimate`` predictions (the server is stopped then)."""
+    prof = tmp / "p.toml"
+    prof.write_text(f'order = "tuned"\nbackfill = "easy"\nestimate = "{estimate}"\n[order_args]\nw_pred = 1.0\n')
+    log = tmp / "log"
+    cmd = [*HAL, "server", "--home", str(tmp / "h"), "--port", "0", "--profile", str(prof)]
+    with log.open("w") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 60
+            while "runtime predictor" not in log.read_text() and time.monotonic() < deadline:
+                time.sleep(0.1)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    return log.read_text()

@@ -18,7 +18,7 @@ from hal.controller.learning import MODEL_FILE, model_path, open_predictor, rele
 from hal.controller.store import Store, sqlite_url
 from hal.engine.predict.gbm import GbmPredictor
 from hal.learn.store import load_model
-from tests.integration.livekit import LiveServer
+from tests.integration.livekit import LiveServer, tuned_start_log
 
 SCRIPT = "#!/bin/sh\n#SBATCH --nodes=4 --ntasks-per-node=2 --time=60\nsleep {seconds}\n"
 RUN_S = 100.0  # what this user's jobs really take, against a 60-minute request
@@ -294,24 +294,7 @@ def test_a_database_that_cannot_be_used_is_one_line_not_a_traceback(tmp_path: Pa
 
 def test_a_tuned_profile_brings_its_estimate_and_the_server_says_what_it_loaded(tmp_path: Path) -> None:
     """The profile named its predictions only in a comment, and the log never said which profile was in use."""
-    import subprocess
-    import sys
-    import time
-
-    prof = tmp_path / "p.toml"
-    prof.write_text('order = "tuned"\nbackfill = "easy"\nestimate = "last2"\n[order_args]\nw_pred = 1.0\n')
-    log = tmp_path / "log"
-    cmd = [sys.executable, "-m", "hal", "server", "--home", str(tmp_path / "h"), "--port", "0", "--profile", str(prof)]
-    with log.open("w") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + 60
-            while "runtime predictor" not in log.read_text() and time.monotonic() < deadline:
-                time.sleep(0.1)
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
-    said = log.read_text()
+    said = tuned_start_log(tmp_path, "last2")
     assert "order tuned, backfill easy" in said and "tuned on last2 predictions" in said
     assert "runtime predictor last2" in said
 
