@@ -76,4 +76,3 @@ def _head_plan(s: Any, job_id: int) -> Any:
 
     item = s.queue.get(job_id)
     return None if item is None else shadow_of(s, item)[2]
-
