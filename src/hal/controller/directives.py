@@ -79,7 +79,7 @@ class JobRequest:
     cpus_per_task: int = 1
     mem_per_task_mb: int = 0
     gpus_per_task: int = 0
-    mem_per_node_mb: int = 0  # a -N job's --mem: held whole on every node (0: memory per task)
+    mem_per_node_mb: int = 0  # --mem: held whole on every node of a -N job (0: memory per task)
     gpus_per_node: int = 0  # a -N job's --gpus-per-node / --gres=gpu:N: held whole on every node
     time_limit: float | None = None
     time_unlimited: bool = False  # --time=0/UNLIMITED given: no partition's limit becomes its default
@@ -119,9 +119,9 @@ class JobRequest:
 
     def requested(self) -> tuple[int, int]:
         """Memory and GPUs asked for in all (ReqTRES): per-node asks once a node, the rest per task."""
-        nodes = self.nodes or 1
-        mem = nodes * self.mem_per_node_mb if self.mem_per_node_mb else self.tasks * self.mem_per_task_mb
-        return mem, nodes * self.gpus_per_node if self.gpus_per_node else self.tasks * self.gpus_per_task
+        nodes = self.nodes or 0  # without -N, per-task amounts (the node count is not known)
+        mem = nodes * self.mem_per_node_mb if nodes and self.mem_per_node_mb else self.tasks * self.mem_per_task_mb
+        return mem, nodes * self.gpus_per_node if nodes and self.gpus_per_node else self.tasks * self.gpus_per_task
 
     @staticmethod
     def from_dict(data: dict[str, Any]) -> JobRequest:
@@ -289,7 +289,7 @@ def build_request(
         mem_task = -(-mem_node * (nodes or 1) // tasks)
     else:
         mem_task = mem_gpu or 0
-    node_mem = mem_node if nodes is not None and mem_cpu is None and mem_node else 0  # --mem is per node
+    node_mem = mem_node if mem_cpu is None and mem_node else 0  # --mem is per node (a -N job's, once one is set)
     name = options.get("job-name", "")
     if len(name) > MAX_NAME or any(ord(ch) < 32 for ch in name):
         raise DirectiveError(f"--job-name: at most {MAX_NAME} characters, no control characters")

@@ -130,8 +130,13 @@ def ntasks_per_gpu(options: dict[str, str], tasks: int | None, nodes: int | None
 def per_gpu(options: dict[str, str], gpus: int, cpus: int | None) -> tuple[int | None, int | None]:
     """(CPUs, MB of memory) each task gets from --cpus-per-gpu and --mem-per-gpu (None when not given)."""
     asked = [k for k in ("cpus-per-gpu", "mem-per-gpu") if k in options]
-    if asked and not gpus:
+    if asked and not gpus and not node_gpus(options):
         raise DirectiveError(f"--{asked[0]} needs GPUs (--gpus, --gres, --gpus-per-node or --gpus-per-task)")
+    if asked and not gpus:  # QA: it said no GPUs were asked for
+        raise DirectiveError(
+            f"--{asked[0]} with GPUs held per node and shared by the node's tasks (the tasks do not divide them): "
+            "HAL sizes tasks by their own GPUs, so give -c / --mem-per-cpu, or a task count that divides the GPUs"
+        )
     if "cpus-per-gpu" in options and cpus is not None:
         raise DirectiveError("--cpus-per-gpu and --cpus-per-task are mutually exclusive (sbatch says the same)")
     per_cpu = int_option(options, "cpus-per-gpu", None)

@@ -20,6 +20,8 @@ def export_env(text: str, env: dict[str, str]) -> dict[str, str]:
     items = [x for x in text.split(",") if x]
     keep_all = not items or items[0] == "ALL"
     out = dict(env) if keep_all else {}
+    if "SLURM_UMASK" in env:  # sbatch passes it whatever --export says (QA: NONE made output files 0644)
+        out["SLURM_UMASK"] = env["SLURM_UMASK"]
     for item in items:
         if item in ("ALL", "NONE"):
             continue

@@ -43,3 +43,26 @@ def test_fewer_tasks_than_nodes_takes_fewer_nodes_as_sbatch_does() -> None:
     rows, shown = _rows("-N 3 -n 2 --gpus-per-task=1")
     assert shown["nodes"] == 2 and rows == [[1, 0, 1], [1, 0, 1]]  # a third node held a GPU and ran no task
     assert any("-N set to 2" in str(n) for n in shown["notes"])  # type: ignore[union-attr]
+
+
+def test_a_node_count_set_later_holds_mem_per_node() -> None:
+    """QA: `hal update NumNodes=2` on a -n 4 --mem=2G job held 1024M a node (the split over its tasks)."""
+    import dataclasses
+
+    req = build_request("#!/bin/sh\n#SBATCH -n 4 --mem=2G\n", {}, {}, "/", 0.0)
+    assert req.requested() == (2048, 0)  # no -N: the node count is unknown, the tasks share it
+    later = dataclasses.replace(req, nodes=2)
+    got = request_of(spec_of(1, later, "u", 0.0, ()), ResourceSpace())
+    assert [r[1] for r in got.node_amounts().tolist()] == [2048, 2048] and later.requested() == (4096, 0)
+
+
+def test_export_none_keeps_the_submitters_umask_and_per_gpu_sizes_say_why_they_are_refused() -> None:
+    import pytest
+
+    from hal.controller.option_values import DirectiveError
+
+    env = {"SLURM_UMASK": "0027", "HOME": "/h"}
+    req = build_request("#!/bin/sh\n#SBATCH --export=NONE\n", {}, env, "/", 0.0)
+    assert req.env.get("SLURM_UMASK") == "0027" and "HOME" not in req.env  # sbatch passes it whatever --export
+    with pytest.raises(DirectiveError, match="shared by the node's tasks"):
+        build_request("#!/bin/sh\n#SBATCH -N 1 -n 2 --gres=gpu:1 --cpus-per-gpu=2\n", {}, {}, "/", 0.0)
