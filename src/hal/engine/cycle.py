@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bisect
-import copy
 import math
 from dataclasses import dataclass, replace
 
@@ -18,6 +17,7 @@ from hal.engine.profile import Profile
 from hal.engine.queue import PendingQueue, Waiting
 from hal.engine.request import request_of
 from hal.engine.sharing import know_owners
+from hal.engine.twin import twin_of
 from hal.model.job import JobSpec, PendingReason
 from hal.model.resources import ResourceSpace
 
@@ -214,36 +214,8 @@ class Scheduler:
 
     # ---- what-if copies (start forecasts) ---------------------------------------------------------
     def clone(self, predictor: RuntimePredictor | None = None, history: bool = True) -> Scheduler:
-        """An independent copy of the state: cycles, finishes and extensions on it never reach ``self``.
-
-        ``predictor`` replaces the learner in the copy (default: shared), so a what-if run that finishes
-        jobs need not teach the real one. Specs, requests and allocations are immutable and shared.
-        ``history=False`` keeps only the ended jobs that held jobs depend on (copying every id a long run
-        has seen dominates a short what-if run); such a copy must not be given new submissions.
-        """
-        twin = copy.copy(self)
-        twin.predictor = self.predictor if predictor is None else predictor
-        twin.book = copy.deepcopy(self.book)
-        twin.queue = PendingQueue(self.queue.order)
-        for item in self.queue.items():  # queue order, so every add appends
-            twin.queue.add(item)
-        twin.queue.forget_fresh()
-        twin.held = dict(self.held)
-        twin.running = {jid: replace(act) for jid, act in self.running.items()}
-        twin.ends = list(self.ends)
-        if history:
-            twin.outcomes, twin.known = dict(self.outcomes), set(self.known)
-        else:
-            deps = {d.job_id for w in self.held.values() for d in w.spec.dependencies}
-            twin.outcomes = {j: self.outcomes[j] for j in deps if j in self.outcomes}
-            twin.known = {*self.running, *self.held, *(w.spec.job_id for w in self.queue.items()), *twin.outcomes}
-        twin.ledger = self.ledger.copy()
-        twin.accounts = None  # a what-if run charges no account
-        twin.ctx = replace(self.ctx, usage=dict(self.ctx.usage))
-        twin.reasons, twin.reservations, twin.slots = dict(self.reasons), dict(self.reservations), dict(self.slots)
-        twin.easy_memo = twin.cons_memo = None  # a memo holds mutable planning state; the copy starts afresh
-        twin._families, twin._shapes = dict(self._families), dict(self._shapes)
-        return twin
+        """An independent copy of the state (engine/twin.py): what-if runs on it never reach ``self``."""
+        return twin_of(self, predictor, history)
 
     # ---- one cycle -------------------------------------------------------------------------------
     def cycle(self, now: float) -> Plan:
