@@ -34,12 +34,13 @@ FIELDS: dict[str, Callable[[dict[str, Any]], str]] = {
     "cputime": lambda j: sacct_duration(j["elapsed"] * (j.get("alloc_cpus") or 0)),
     "cputimeraw": lambda j: str(int(j["elapsed"] * (j.get("alloc_cpus") or 0))),
     "elapsedraw": lambda j: str(int(j["elapsed"])),
+    "ncpus": lambda j: str(j["alloc_cpus"]),  # sacct: the CPUs allocated, as AllocCPUS
 }  # fmt: skip
 # sacct's own spelling of each field, for the header whatever case the user typed
 HEADER = {k.lower(): k for k in ("JobID", "JobIDRaw", "JobName", "Partition", "Account", "User", "AllocCPUS", "State",
           "ExitCode", "Elapsed", "Timelimit", "Submit", "Start", "End", "NodeList", "MaxRSS", "TotalCPU", "ReqCPUS",
           "ReqMem", "Restarts", "Reason", "QOS", "ReqTRES", "AllocTRES", "NNodes", "NTasks", "WorkDir", "Comment",
-          "CPUTime", "CPUTimeRAW", "ElapsedRaw")}  # fmt: skip
+          "CPUTime", "CPUTimeRAW", "ElapsedRaw", "NCPUS")}  # fmt: skip
 BRIEF = "JobID,State,ExitCode"
 
 
