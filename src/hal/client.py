@@ -26,6 +26,29 @@ SUBMIT_RETRY = 120.0  # s a submission whose answer was lost is retried (same id
 RESTART_WAIT = 600.0  # s a waiter keeps trying to reach a controller that went away (a restart, an upgrade)
 
 
+def with_umask(env: dict[str, str]) -> dict[str, str]:
+    """``env`` with SLURM_UMASK, as sbatch sends it unless set: the job and its output files get the submitter's
+    umask, not the server's (`hal submit` and the SDK alike)."""
+    if "SLURM_UMASK" not in env:
+        env["SLURM_UMASK"] = f"{_umask():04o}"
+    return env
+
+
+def _umask() -> int:
+    """This process's umask, read from /proc where it can be: os.umask can only read it by setting another, and a
+    thread of an SDK caller creating a file meanwhile would get that one."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o077)  # the strictest meanwhile
+    os.umask(mask)
+    return mask
+
+
 def _check_json_text(data: Any, where: str = "") -> None:
     """A ValueError naming the first string that is not UTF-8 (undecodable bytes, lone surrogates): httpx's JSON
     encoder failed on it with a UnicodeEncodeError traceback."""
@@ -135,13 +158,15 @@ class Client:
     ) -> dict[str, Any]:
         """Submit a batch script (or ``wrap`` a command); options use sbatch's long names, e.g.
         ``{"time": "10:00", "ntasks": 4}``. A retry with the same ``idempotency_key`` returns the same job.
+        ``env`` goes with SLURM_UMASK set to this process's umask unless it sets one (sbatch's rule), so the job's
+        output files get the caller's permissions, not the server's.
         A working directory whose name is not UTF-8 (os.getcwd() in a Latin-1 directory) is sent as its raw bytes;
         other text that is not UTF-8 is refused with a ValueError naming it (it could not be sent as JSON)."""
         body: dict[str, Any] = {
             "script": script,
             "wrap": wrap,
             "options": options or {},
-            "env": env if env is not None else {},
+            "env": with_umask(dict(env or {})),  # the caller's umask, as sbatch sends it
             "workdir": workdir or self.workdir or os.getcwd(),
             "idempotency_key": idempotency_key or str(uuid.uuid4()),
             "args": list(args or []),

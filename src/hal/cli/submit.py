@@ -232,7 +232,7 @@ def submit(
                 text,
                 wrap=wrap,
                 options=options,
-                env=with_umask(job_environment(os.environ)),
+                env=job_environment(os.environ),  # Client.submit adds our umask (SLURM_UMASK)
                 workdir=str(Path(chdir).resolve()) if chdir else os.getcwd(),
                 idempotency_key=idempotency_key or str(uuid.uuid4()),
                 args=list(script_args or []),
@@ -343,15 +343,6 @@ def job_environment(environ: Mapping[str, str]) -> dict[str, str]:
                 highlight=False,
             )
     env.pop("HAL_TOKEN", None)
-    return env
-
-
-def with_umask(env: dict[str, str]) -> dict[str, str]:
-    """``env`` with SLURM_UMASK, as sbatch sends it unless set: the job and its output files get our umask."""
-    if "SLURM_UMASK" not in env:
-        mask = os.umask(0)
-        os.umask(mask)
-        env["SLURM_UMASK"] = f"{mask:04o}"
     return env
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from hal.cli.submit import with_umask
+from hal.client import with_umask
 from hal.executors.joboutput import job_umask
 
 
