@@ -41,3 +41,20 @@ def test_typed_gpu_requests_land_on_their_type(server: LiveServer) -> None:
     refused = server.cli("submit", "--gres=gpu:v100:1", "--wrap", "true")
     said = " ".join(refused.stderr.split())
     assert refused.returncode != 0 and "gpu:v100" in said, said
+
+
+STEPS = """#!/bin/sh
+srun --gres=gpu:h100:1 true; echo other=$?
+srun --gpus-per-task=a100:1 sh -c 'echo own=$CUDA_VISIBLE_DEVICES'
+"""
+
+
+def test_a_step_asking_for_another_gpu_type_is_refused(server: LiveServer) -> None:
+    """srun --gres=gpu:h100:1 in a job holding a100 GPUs ran on them silently; Slurm refuses the step."""
+    (server.work / "steps.sh").write_text(STEPS)
+    job = server.cli("submit", "--parsable", "--gres=gpu:a100:1", "-o", "steps.out", "steps.sh", check=True)
+    assert server.cli("wait", job.stdout.strip(), "--timeout", "60").returncode == 0
+    text = (server.work / "steps.out").read_text()
+    said = " ".join(text.split())
+    assert "other=2" in text.splitlines() and "own=0" in text.splitlines(), text
+    assert "requested GPU type not available in the allocation (the job holds 1 a100 GPU(s) on node a000" in said

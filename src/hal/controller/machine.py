@@ -198,7 +198,9 @@ class Machine:
         for (node, slots, gpus), amount in zip(held, amounts.tolist(), strict=True):
             cpuset = self.cpusets[node]
             host = tuple(sorted({cpuset[k % len(cpuset)] for k in slots})) or tuple(cpuset)
-            out.append(NodeShare(self.cluster.nodes[node].name, host, int(amount[1]), tuple(gpus), len(slots)))
+            spec = self.cluster.nodes[node]
+            kind = next((f.removeprefix("gpu:") for f in spec.features if f.startswith("gpu:")), "")
+            out.append(NodeShare(spec.name, host, int(amount[1]), tuple(gpus), len(slots), kind))
         return tuple(out)
 
 

@@ -26,6 +26,7 @@ class NodeShare:
     mem_mb: int = 0
     gpus: tuple[int, ...] = ()
     ncpus: int = 0  # CPUs allocated on the node (virtual nodes may pin several to one host CPU); 0: len(cpus)
+    gpu_type: str | None = None  # its GPUs' gpu_type ("a100"; "": untyped); None: not known (an older launch)
 
     @property
     def allocated(self) -> int:

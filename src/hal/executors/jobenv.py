@@ -98,22 +98,21 @@ def tasks_per_node(shares: Sequence[NodeShare], ntasks: int, cpus_per_task: int,
 
 
 def shares_json(shares: Sequence[NodeShare]) -> str:
-    """The allocation as HAL_JOB_SHARES, which `hal run` reads to place tasks on the job's nodes."""
-    return json.dumps(
-        [
-            {"node": s.node, "cpus": list(s.cpus), "mem_mb": s.mem_mb, "gpus": list(s.gpus), "ncpus": s.allocated}
-            for s in shares
-        ]
-    )
+    """The allocation as HAL_JOB_SHARES, which `hal run` reads to place tasks on the job's nodes (and to check a
+    step's GPU type against its GPUs')."""
+    rows = []
+    for s in shares:
+        row = {"node": s.node, "cpus": list(s.cpus), "mem_mb": s.mem_mb, "gpus": list(s.gpus), "ncpus": s.allocated}
+        rows.append(row if s.gpu_type is None else {**row, "gpu_type": s.gpu_type})
+    return json.dumps(rows)
 
 
 def parse_shares(text: str) -> list[NodeShare]:
-    return [
-        NodeShare(
-            d["node"], tuple(d["cpus"]), int(d.get("mem_mb", 0)), tuple(d.get("gpus", ())), int(d.get("ncpus", 0))
-        )
-        for d in json.loads(text)
-    ]
+    out = []
+    for d in json.loads(text):
+        cpus, gpus = tuple(d["cpus"]), tuple(d.get("gpus", ()))
+        out.append(NodeShare(d["node"], cpus, int(d.get("mem_mb", 0)), gpus, int(d.get("ncpus", 0)), d.get("gpu_type")))
+    return out
 
 
 def base_environment(source: Mapping[str, str] | None = None) -> dict[str, str]:

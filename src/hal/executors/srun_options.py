@@ -57,6 +57,14 @@ def _count(text: str | None, what: str) -> int | None:
     return int(parts[-1])
 
 
+def _type(text: str | None, what: str) -> str:
+    """The GPU type of gpu:TYPE[:N] (--gres) or TYPE:N (--gpus-per-*); "" when none is named."""
+    if text is None:
+        return ""
+    parts = text.split(":")[1:] if what == "--gres" else text.split(":")[:-1]
+    return parts[0] if parts and not parts[0].isdigit() else ""
+
+
 def step_of(args: argparse.Namespace) -> tuple[Step, str, list[str]]:
     """The step to run, its task distribution, and the options named in a note (accepted, not acted on)."""
     noted = [f"--{k.removeprefix('noted_')}" for k, v in vars(args).items() if k.startswith("noted_") and v]
@@ -74,6 +82,10 @@ def step_of(args: argparse.Namespace) -> tuple[Step, str, list[str]]:
     node_gpus = [c for c in (_count(args.gres, "--gres"), _count(args.gpus_per_node, "--gpus-per-node")) if c]
     if args.gres and args.gpus_per_node:
         raise RunError("--gres and --gpus-per-node: ask for the step's GPUs with one of them")
+    typed = {("--gres", args.gres), ("--gpus-per-node", args.gpus_per_node), ("--gpus-per-task", args.gpus_per_task)}
+    kinds = sorted({k for k in (_type(text, what) for what, text in typed) if k})
+    if len(kinds) > 1:
+        raise RunError(f"GPU types {' and '.join(kinds)}: a step's GPUs are of one type")
     step = Step(
         args.nodes,
         args.ntasks_per_node,
@@ -83,6 +95,7 @@ def step_of(args: argparse.Namespace) -> tuple[Step, str, list[str]]:
         gpus_per_task=_count(args.gpus_per_task, "--gpus-per-task"),
         gpus_per_node=node_gpus[0] if node_gpus else None,
         kill_on_bad_exit=args.kill_on_bad_exit == "1",
+        gpu_type=kinds[0] if kinds else "",
     )
     return step, first, noted
 

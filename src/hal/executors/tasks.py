@@ -122,7 +122,17 @@ def _task_gpus(
 
 
 def gpu_problem(shares: Sequence[NodeShare], tasks: Sequence[Task], step: Step) -> str | None:
-    """A step asking for more of a node's GPUs than the job holds there: refused, as srun refuses it."""
+    """A step asking for more of a node's GPUs than the job holds there, or for GPUs of a type it does not hold
+    there: refused, as srun refuses it (the step ran on the job's other GPUs, silently)."""
+    for i in sorted({t.node for t in tasks}) if step.gpu_type else ():
+        share = shares[i]
+        if share.gpu_type is None or (share.gpus and share.gpu_type == step.gpu_type):
+            continue  # None: a job launched before the type was recorded, taken on trust
+        held = f"{len(share.gpus)} {share.gpu_type or 'untyped'} GPU(s)" if share.gpus else "no GPUs"
+        return (
+            f"GPU type {step.gpu_type!r}: requested GPU type not available in the allocation (the job holds {held} "
+            f"on node {share.node}; ask for its type, or for gpu:N without one)"
+        )
     for i, share in enumerate(shares):
         n = sum(1 for t in tasks if t.node == i)
         want = max((step.gpus_per_task or 0) * n, step.gpus_per_node or 0)
@@ -145,6 +155,7 @@ class Step:
     gpus_per_task: int | None = None  # --gpus-per-task=N: each task its own N of its node's GPUs
     gpus_per_node: int | None = None  # --gres=gpu:N / --gpus-per-node=N: each node's first N, for its tasks
     kill_on_bad_exit: bool = False  # -K/--kill-on-bad-exit=1: a failed task ends the step's others
+    gpu_type: str = ""  # --gres=gpu:TYPE:N, --gpus-per-*=TYPE:N: the GPUs' type, which the job's must be
 
 
 def run_tasks(
