@@ -15,9 +15,7 @@ import typer
 from typer.core import TyperCommand
 
 from hal.cli.common import err, fail, out
-from hal.cli.gpu_fix import gpu_fix
 from hal.cli.live import JsonOpt, client, emit_json, stamp
-from hal.client import HalError
 from hal.sbatch_ignored import IGNORED_ENV, IGNORED_FLAGS, IGNORED_SHORT, IGNORED_VALUED
 from hal.utf8 import is_text
 
@@ -227,19 +225,15 @@ def submit(
         del options["chdir"]  # the working directory goes as its raw bytes (Client.submit)
     _check_text(wrap, options, script_args or [])
     with client() as c:
-        try:
-            done = c.submit(
-                text,
-                wrap=wrap,
-                options=options,
-                env=job_environment(os.environ),  # Client.submit adds our umask (SLURM_UMASK)
-                workdir=str(Path(chdir).resolve()) if chdir else os.getcwd(),
-                idempotency_key=idempotency_key or str(uuid.uuid4()),
-                args=list(script_args or []),
-            )
-        except HalError as exc:
-            asked = {*options, *_script_options(text)} if "gpus per task" in str(exc) else set()
-            raise HalError(exc.status, str(exc) + gpu_fix(str(exc), asked)) from None
+        done = c.submit(  # a refusal comes with the server's fix (too many GPUs for a node: the shapes that fit)
+            text,
+            wrap=wrap,
+            options=options,
+            env=job_environment(os.environ),  # Client.submit adds our umask (SLURM_UMASK)
+            workdir=str(Path(chdir).resolve()) if chdir else os.getcwd(),
+            idempotency_key=idempotency_key or str(uuid.uuid4()),
+            args=list(script_args or []),
+        )
         for note in done.get("notes") or []:
             err.print(f"hal submit: {note}", highlight=False)
         if done.get("test_only"):

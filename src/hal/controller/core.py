@@ -17,6 +17,7 @@ from hal.controller.auth import Identity
 from hal.controller.censored import learnable
 from hal.controller.contracts import Forbidden, Gate, NullObserver, Observer, SubmitError, Submitted
 from hal.controller.directives import JobRequest
+from hal.controller.gpu_fix import gpu_fix
 from hal.controller.holds import admit_waiting
 from hal.controller.invalid_deps import cancel_invalid
 from hal.controller.jobs import (
@@ -111,9 +112,9 @@ class Controller:
                     return again
                 deps = resolve_deps(self.store, req.dependencies)
                 first = self.next_id
-                why = self._impossible(request_of(spec_of(first, req, user, now, ()), self.table.space))
-                if why is not None:
-                    raise SubmitError(f"job can never run on this cluster: {why}")
+                request = request_of(spec_of(first, req, user, now, ()), self.table.space)
+                if (why := self._impossible(request)) is not None:  # with the shapes that fit, for too many GPUs
+                    raise SubmitError(f"job can never run on this cluster: {why}{gpu_fix(req, request, self.book)}")
                 tasks = req.array if req.array is not None else [None]
                 stored = request_json(req, deps)  # an array's later tasks share its script and env (below)
                 shared = request_json(req, deps, first) if req.array is not None else stored

@@ -10,6 +10,7 @@ from typing import Any
 from hal import sbatch_ignored
 from hal.controller.gpu_options import (
     PER_GPU,
+    gpu_parts,
     gpu_type,
     gpus_per_task,
     node_gpus,
@@ -81,6 +82,7 @@ class JobRequest:
     gpus_per_task: int = 0
     mem_per_node_mb: int = 0  # --mem: held whole on every node of a -N job (0: memory per task)
     gpus_per_node: int = 0  # a -N job's --gpus-per-node / --gres=gpu:N: held whole on every node
+    gpus_per_job: int = 0  # --gpus/-G=N as given (Slurm's TresPerJob): 0 when GPUs were asked per node or task
     time_limit: float | None = None
     time_unlimited: bool = False  # --time=0/UNLIMITED given: no partition's limit becomes its default
     dependencies: list[tuple[str, str]] = field(default_factory=list)
@@ -308,6 +310,7 @@ def build_request(
         gpus_per_task=gpus_task,
         mem_per_node_mb=node_mem or 0,
         gpus_per_node=node_gpus(options) if nodes is not None else 0,
+        gpus_per_job=int(gpu_parts("gpus", options["gpus"])[1]) if "gpus" in options else 0,
         time_limit=parse_time(options["time"]) if "time" in options else None,
         time_unlimited="time" in options and parse_time(options["time"]) is None,
         dependencies=parse_dependency(options["dependency"]) if options.get("dependency") else [],

@@ -10,6 +10,7 @@ from typing import Any
 from hal.controller.admission import admit, admit_live, resolve_deps
 from hal.controller.contracts import SubmitError
 from hal.controller.directives import JobRequest
+from hal.controller.gpu_fix import gpu_fix
 from hal.controller.jobs import dependencies, spec_of
 from hal.engine.api import Estimate
 from hal.engine.cycle import Rejected
@@ -28,9 +29,9 @@ def test_only(ctl: Any, req: JobRequest, user: str) -> dict[str, Any]:
         deps = resolve_deps(ctl.store, req.dependencies)
         job_id = ctl.next_id
         spec = spec_of(job_id, req, user, now, dependencies(deps))
-        why = ctl._impossible(request_of(spec, ctl.table.space))
-        if why is not None:
-            raise SubmitError(f"job can never run on this cluster: {why}")
+        request = request_of(spec, ctl.table.space)
+        if (why := ctl._impossible(request)) is not None:
+            raise SubmitError(f"job can never run on this cluster: {why}{gpu_fix(req, request, ctl.book)}")
         snap = ctl.sched.clone()  # with history: the clone is given this one submission
         forecaster = ctl.board.forecaster.fork()
     limit = spec.time_limit or UNLIMITED_PLAN

@@ -1,0 +1,62 @@
+"""A one-task job asking more GPUs than a node holds is refused with the shapes that fit, by the server itself: the
+fix was added by `hal submit` (parsing the refusal), so REST and SDK clients got the refusal without it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hal.api.server import ServerOptions, build
+from hal.controller.contracts import SubmitError
+from hal.controller.directives import build_request
+from hal.controller.testonly import test_only as dry_run
+
+CLUSTER = """name = "gpus"
+[[nodes]]
+prefix = "g"
+count = 6
+cpus = 4
+mem = "1G"
+gpus = 4
+"""
+
+
+@pytest.fixture
+def ctl(tmp_path: Path) -> Iterator[Any]:
+    cluster = tmp_path / "cluster.toml"
+    cluster.write_text(CLUSTER)
+    ctl, _app, store, executor = build(ServerOptions(home=tmp_path / "home", executor="dev", cluster=cluster))
+    try:
+        yield ctl
+    finally:
+        executor.shutdown()
+        store.close()
+
+
+def _refusal(ctl: Any, submit: Any = None, **options: str) -> str:
+    req = build_request("#!/bin/sh\ntrue\n", {k.replace("_", "-"): v for k, v in options.items()}, {}, "/tmp", 0)
+    with pytest.raises(SubmitError) as exc:
+        (submit or ctl.submit)(req, "alice")
+    return str(exc.value)
+
+
+def test_a_total_gets_add_n_and_per_node_asks_get_exact_shapes(ctl: Any) -> None:
+    said = _refusal(ctl, gpus="8")
+    assert "needs 8 GPUs per task" in said or "needs 8 gpus per task" in said, said
+    assert "add -N 2 (a task on each node, 4 GPUs each), or ask for --gpus-per-node=4 -N 2" in said, said
+    said = _refusal(ctl, gres="gpu:5")  # -N 2 would ask 5 on each node: no `add -N`
+    assert "-n 5 --gpus-per-task=1" in said and "--gpus-per-node=1 -N 5" in said and "add -N" not in said, said
+    said = _refusal(ctl, gpus_per_task="8")
+    assert "ask for --gpus-per-node=4 -N 2" in said and "add -N" not in said, said
+    said = _refusal(ctl, lambda req, user: dry_run(ctl, req, user), gpus="8", test_only="")  # --test-only too
+    assert "add -N 2" in said, said
+
+
+def test_no_fix_where_none_applies(ctl: Any) -> None:
+    said = _refusal(ctl, nodes="2", gpus_per_node="8")  # per node already: the nodes are too small
+    assert "spread them over nodes" not in said, said
+    said = _refusal(ctl, cpus_per_task="64")
+    assert "spread them over nodes" not in said, said
