@@ -160,10 +160,12 @@ def workloads(
             on = draw(st.lists(st.integers(0, i - 1), min_size=1, max_size=2, unique=True))
             kind = draw(st.sampled_from([DependencyKind.AFTEROK, DependencyKind.AFTERANY]))
             deps = tuple(Dependency(kind, jobs[k].job_id) for k in on)
+        share = draw(st.sampled_from([None, None, None, 0.25, 0.5, 1.0]))  # sbatch --time-min, as a share of --time
         spec = JobSpec(
             job_id=i + 1,
             submit_time=float(now),
             time_limit=limit,
+            time_min=max(1.0, float(limit) * share) if share is not None and limit and limit >= 1 else None,
             user=draw(st.sampled_from(USERS)),
             dependencies=deps,
             runtime=float(run),
@@ -209,6 +211,7 @@ class Record:
     allocs: dict[int, Any] = field(default_factory=dict)
     reservations: dict[int, list[tuple[float, float]]] = field(default_factory=dict)  # job -> [(made at, start)]
     plans: list[tuple[float, tuple[Any, ...], tuple[Any, ...]]] = field(default_factory=list)
+    limits: dict[int, float] = field(default_factory=dict)  # limits backfill lowered (--time-min)
     problems: list[str] = field(default_factory=list)
     idle_heads: list[str] = field(default_factory=list)
     idle_machine: list[str] = field(default_factory=list)
@@ -233,6 +236,8 @@ def observer(rec: Record) -> Any:
         for p in plan.starts:
             rec.starts.setdefault(p.job_id, []).append(p.start)
             rec.allocs[p.job_id] = sched.running[p.job_id].alloc
+            if p.time_limit is not None:
+                rec.limits[p.job_id] = p.time_limit
             if p.start != plan.now:
                 rec.problems.append(f"job {p.job_id} placed at {p.start} in the cycle of {plan.now}")
         for r in plan.reservations:
@@ -383,7 +388,13 @@ def check_schedule(case: Case, out: Outcome, rec: Record, sched: Scheduler) -> N
             continue
         assert can_ever_run(request_of(spec, space), case.machine, space), f"job {jid} cannot fit yet was accepted"
         assert started and rec.starts.get(jid) == [out.start[i]], f"job {jid} starts {rec.starts.get(jid)}, not once"
-        assert out.end[i] == out.start[i] + spec.runtime, f"job {jid} does not end after its runtime"
+        lowered = rec.limits.get(jid)
+        if lowered is not None:  # --time-min: at least the minimum, at most the limit asked; killed at it
+            assert spec.time_min is not None and spec.time_min <= lowered <= (spec.time_limit or math.inf), (
+                f"job {jid}: limit lowered to {lowered}, asked {spec.time_limit} with --time-min={spec.time_min}"
+            )
+        run = min(spec.runtime or 0.0, lowered if lowered is not None else math.inf)
+        assert out.end[i] == out.start[i] + run, f"job {jid} does not end after its runtime (or lowered limit)"
         assert out.start[i] >= spec.submit_time, f"job {jid} starts at {out.start[i]} before its submission"
         for dep in spec.dependencies:
             d = index[dep.job_id]

@@ -11,6 +11,7 @@ from hal.engine.extra_nodes import NEVER, Extra, place_at, unpinned
 from hal.engine.nodes import NodeBook
 from hal.engine.plan import Plan, Reservation
 from hal.engine.queue import Waiting
+from hal.engine.time_min import longest_now, shortened
 from hal.engine.timeline import Timeline
 
 if TYPE_CHECKING:
@@ -184,7 +185,7 @@ def _scan(s: Scheduler, plan: Plan, now: float, memo: EasyMemo, cands: list[Wait
         if per_user:
             family, shape = (family, cand.req.user), (shape, cand.req.user)
         late = now + cand.estimate > shadow
-        if late and shadow >= 0 and size >= crowds.get(shape, NEVER):
+        if late and shadow >= 0 and size >= crowds.get(shape, NEVER) and shortened(cand, shadow - now) is None:
             continue
         if size >= nofit.get(family, NEVER):
             continue
@@ -199,6 +200,7 @@ def _scan(s: Scheduler, plan: Plan, now: float, memo: EasyMemo, cands: list[Wait
             s.reservations[head.spec.job_id] = shadow
             plan.reservations.append(Reservation(head.spec.job_id, shadow))
             late = now + cand.estimate > shadow
+        limit = None
         if late:
             book.state_sub(state, alloc)
             planned = place_at(book, state, head, shadow)
@@ -206,13 +208,15 @@ def _scan(s: Scheduler, plan: Plan, now: float, memo: EasyMemo, cands: list[Wait
                 book.state_add(state, alloc)
                 release(alloc)
                 alloc = None if extra is None else extra.place(cand, state, shadow)
+                if alloc is None and (limit := shortened(cand, shadow - now)) is not None:
+                    alloc = allocate(cand.req)  # ends by the shadow time: it may go anywhere it fits now
                 if alloc is None:
                     if fungible or unpinned(cand):
                         crowds[shape] = size
                     continue
             else:
                 memo.planned = planned
-        s.start(plan, cand, alloc, now, True)
+        s.start(plan, cand, alloc, now, True, limit)
         started.add(cand.spec.job_id)
         if not fungible:
             crowds.clear()
@@ -314,7 +318,13 @@ def _book_slots(
         jid = item.spec.job_id
         mine = held.get(jid)
         span = max(item.estimate, MIN_SPAN)
-        if mine is not None and stay and not timeline.fits_before(item.req, span, mine[0]):
+        limit = None
+        if (
+            mine is not None
+            and stay
+            and item.spec.time_min is None
+            and not timeline.fits_before(item.req, span, mine[0])
+        ):
             when, alloc = mine[0], mine[2]
         else:
             if mine is not None:
@@ -324,12 +334,15 @@ def _book_slots(
                 blocked = True
                 continue
             when, alloc = found
+            if when > now and (short := longest_now(timeline, item, now)) is not None:
+                limit, alloc = short  # --time-min: a shorter limit that starts it now, before every reservation
+                when, span = now, limit
             timeline.reserve(when, span, alloc)
         if mine is not None and (when != mine[0] or when <= now):
             settled = False
         if when <= now:
             book.take(alloc)
-            s.start(plan, item, alloc, now, blocked)
+            s.start(plan, item, alloc, now, blocked or limit is not None, limit)
             started.add(jid)
         else:
             blocked = True

@@ -17,6 +17,7 @@ from hal.engine.profile import Profile
 from hal.engine.queue import PendingQueue, Waiting
 from hal.engine.request import request_of
 from hal.engine.sharing import know_owners
+from hal.engine.time_min import with_limit
 from hal.engine.twin import twin_of
 from hal.model.job import JobSpec, PendingReason
 from hal.model.resources import ResourceSpace
@@ -258,8 +259,13 @@ class Scheduler:
         self.head_id = head.spec.job_id if head is not None else None
         return plan
 
-    def start(self, plan: Plan, item: Waiting, alloc: Alloc, now: float, backfilled: bool) -> None:
-        """Book a start decided by a pass (the alloc is already taken from the book)."""
+    def start(
+        self, plan: Plan, item: Waiting, alloc: Alloc, now: float, backfilled: bool, limit: float | None = None
+    ) -> None:
+        """Book a start decided by a pass (the alloc is already taken from the book); ``limit``: the limit backfill
+        lowered it to (--time-min, engine/time_min.py), which the shell applies."""
+        if limit is not None:
+            item = with_limit(item, limit)
         self._seq += 1
         end = now + item.estimate
         act = Active(item, alloc, now, end, self._seq, self.book.cpus_of(alloc), charged_to=now)
@@ -271,7 +277,7 @@ class Scheduler:
             ends.append(entry)
         else:
             bisect.insort(ends, entry)
-        plan.starts.append(Placement(jid, self.book.nodes_of(alloc), now, end, backfilled))
+        plan.starts.append(Placement(jid, self.book.nodes_of(alloc), now, end, backfilled, limit))
         self.reasons.pop(jid, None)
         self.reservations.pop(jid, None)
 

@@ -14,6 +14,7 @@ class Placement:
     start: float
     predicted_end: float
     backfilled: bool = False
+    time_limit: float | None = None  # the limit backfill lowered it to (--time-min); None: its own limit stands
 
 
 @dataclass(frozen=True, slots=True)

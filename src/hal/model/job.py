@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -143,6 +144,9 @@ class JobSpec:
     # share of the tasks (0: none; ``per_task`` then scales with each node's tasks).
     node_mem_mb: int = 0
     node_gpus: int = 0
+    # sbatch --time-min: backfill may start the job with its limit lowered to no less than this, when that lets it
+    # start before a reserved job's start (engine/time_min.py); the lowered limit is then its kill limit.
+    time_min: float | None = None
 
     def __post_init__(self) -> None:
         if self.tasks < 1:
@@ -153,6 +157,11 @@ class JobSpec:
             raise ValueError(f"job {self.job_id}: time limit must be >= 0, got {self.time_limit}")
         if self.submit_time < 0:
             raise ValueError(f"job {self.job_id}: submit time must be >= 0, got {self.submit_time}")
+        if self.time_min is not None and not 0 < self.time_min <= (self.time_limit or math.inf):
+            raise ValueError(
+                f"job {self.job_id}: --time-min must be > 0 and at most the time limit ({self.time_limit}), "
+                f"got {self.time_min}"
+            )
         if self.switches is not None and self.switches < 1:
             raise ValueError(f"job {self.job_id}: --switches must be >= 1, got {self.switches}")
         if isinstance(self.exclusive, str) and self.exclusive not in SHARING:

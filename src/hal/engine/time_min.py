@@ -1,0 +1,63 @@
+"""sbatch --time-min: backfill may start a job with its limit lowered, never below its minimum, when that lets it
+start before the reservation it would otherwise delay.
+
+Slurm does this in its backfill scheduler only; so does HAL (the EASY and conservative passes, not the heads'
+pass). The lowered limit is the job's kill limit from then on, which is what keeps the reservation safe: the
+job ends by the reserved start whatever it would have run.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from hal.engine.capacity import Alloc
+from hal.engine.queue import Waiting
+
+if TYPE_CHECKING:
+    from hal.engine.timeline import Timeline
+
+PRECISION = 1.0  # seconds: a lowered limit is a whole number of seconds, as every limit a user gives
+
+
+def shortened(item: Waiting, window: float) -> float | None:
+    """The limit ``item`` may start with when ``window`` seconds are free before a reservation, or None when
+    its --time-min does not fit in them (or it has none)."""
+    low = item.spec.time_min
+    if low is None or not math.isfinite(window) or window < low:
+        return None
+    return max(low, float(math.floor(window)))
+
+
+def with_limit(item: Waiting, limit: float) -> Waiting:
+    """``item`` as it starts with the lowered ``limit``: its estimate and upper bound capped by it."""
+    spec = replace(item.spec, time_limit=limit)
+    return replace(item, spec=spec, estimate=min(item.estimate, limit), upper=min(item.upper, limit))
+
+
+def longest_now(timeline: Timeline, item: Waiting, now: float) -> tuple[float, Alloc] | None:
+    """The longest limit, from the job's --time-min up to its estimate, with which it starts ``now`` on the
+    conservative pass's timeline, and where; None when even its minimum does not fit now.
+
+    Whether a window fits now is monotone in its length, so a bisection finds the longest to a second.
+    """
+    low = item.spec.time_min
+    if low is None or low >= item.estimate:  # the whole estimate did not fit now, so neither does more
+        return None
+    found = timeline.earliest_start(item.req, low)
+    if found is None or found[0] > now:
+        return None
+    best, alloc = low, found[1]
+    top = item.estimate
+    while top - best > PRECISION:
+        mid = (best + top) / 2
+        probe = timeline.earliest_start(item.req, mid)
+        if probe is not None and probe[0] <= now:
+            best, alloc = mid, probe[1]
+        else:
+            top = mid
+    whole = float(math.floor(top))  # the window usually ends on a whole second (a reservation's start)
+    if whole > best and (probe := timeline.earliest_start(item.req, whole)) is not None and probe[0] <= now:
+        return whole, probe[1]
+    return max(low, float(math.floor(best))), alloc

@@ -1,0 +1,90 @@
+"""sbatch --time-min: backfill starts a job with a shorter limit, never below its minimum, when that lets it start
+before the reservation it would otherwise delay; the lowered limit is its kill limit (Slurm's backfill)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from hal.engine.cycle import Scheduler
+from hal.engine.nodes import NodeBook
+from hal.engine.predict.basic import UserEstimate
+from hal.engine.predict.registry import make_predictor
+from hal.engine.profile import Profile
+from hal.model.cluster import Cluster, NodeTable
+from hal.model.job import JobSpec
+from hal.model.resources import Resources
+from hal.sim.simulator import Outcome, Simulation, pool_for
+
+
+def job(jid: int, procs: int, limit: float, run: float, time_min: float | None = None) -> JobSpec:
+    return JobSpec(job_id=jid, submit_time=0.0, tasks=procs, time_limit=limit, runtime=run, time_min=time_min)
+
+
+def simulate(jobs: list[JobSpec], backfill: str, **kw: Any) -> Outcome:
+    book, space = pool_for(4)
+    return Simulation(jobs, book, space, Profile(backfill=backfill, **kw), make_predictor("user")).run()
+
+
+def by_id(out: Outcome, column: str) -> dict[int, float]:
+    return dict(zip(out.job_id.tolist(), getattr(out, column).tolist(), strict=True))
+
+
+# 4 procs: job 1 holds 3 until 100; the head (job 2) needs all 4 at 100; job 3 asks 500 s on 1 proc.
+@pytest.mark.parametrize("backfill", ["easy", "conservative"])
+def test_a_job_starts_in_the_hole_with_its_limit_lowered_to_the_reservation(backfill: str) -> None:
+    jobs = [job(1, 3, 100, 100), job(2, 4, 100, 100), job(3, 1, 500, 500, time_min=60)]
+    out = simulate(jobs, backfill)
+    assert by_id(out, "start") == {1: 0.0, 2: 100.0, 3: 0.0}
+    assert by_id(out, "end")[3] == 100.0  # killed by its lowered limit: the head starts on time
+    assert by_id(out, "run")[3] == 100.0
+
+
+@pytest.mark.parametrize("backfill", ["easy", "conservative"])
+def test_a_minimum_longer_than_the_hole_waits(backfill: str) -> None:
+    jobs = [job(1, 3, 100, 100), job(2, 4, 100, 100), job(3, 1, 500, 500, time_min=150)]
+    out = simulate(jobs, backfill)
+    assert by_id(out, "start") == {1: 0.0, 2: 100.0, 3: 200.0}
+    assert by_id(out, "end")[3] == 700.0  # started after the head: its whole limit, its whole run
+
+
+@pytest.mark.parametrize("backfill", ["easy", "conservative"])
+def test_a_job_that_fits_keeps_its_own_limit(backfill: str) -> None:
+    jobs = [job(1, 3, 100, 100), job(2, 4, 100, 100), job(3, 1, 80, 30, time_min=10)]
+    out = simulate(jobs, backfill)
+    assert by_id(out, "start")[3] == 0.0
+    assert by_id(out, "end")[3] == 30.0
+
+
+def test_a_job_shorter_than_its_lowered_limit_runs_its_course() -> None:
+    jobs = [job(1, 3, 100, 100), job(2, 4, 100, 100), job(3, 1, 500, 40, time_min=60)]
+    out = simulate(jobs, "easy")
+    assert by_id(out, "start")[3] == 0.0 and by_id(out, "end")[3] == 40.0
+
+
+def test_the_plan_says_the_lowered_limit_and_the_engine_plans_on_it() -> None:
+    table = NodeTable.of(Cluster.uniform(2, Resources(cpus=2)))
+    s = Scheduler(NodeBook(table), table.space, Profile(order="fcfs", backfill="easy"), UserEstimate())
+
+    def spec(jid: int, nodes: int, limit: float, **kw: Any) -> JobSpec:
+        return JobSpec(jid, 0.0, tasks=nodes, per_task=Resources(cpus=2), nodes=nodes, time_limit=limit, **kw)
+
+    s.submit(spec(1, 1, 300), 0.0)
+    s.submit(spec(2, 2, 100), 0.0)  # the head: both nodes at 300
+    s.submit(spec(3, 1, 3600, time_min=120), 0.0)
+    s.submit(spec(4, 1, 3600), 0.0)  # no --time-min: would delay the head
+    plan = s.cycle(0.0)
+    got = {p.job_id: p for p in plan.starts}
+    assert set(got) == {1, 3}
+    assert got[1].time_limit is None
+    assert got[3].time_limit == 300.0 and got[3].predicted_end == 300.0 and got[3].backfilled
+    assert s.running[3].item.spec.time_limit == 300.0  # overruns are extended to the lowered limit, not 3600
+    assert s.running[3].item.spec.time_min == 120
+
+
+def test_a_minimum_above_the_limit_is_refused() -> None:
+    with pytest.raises(ValueError, match="--time-min"):
+        JobSpec(job_id=1, submit_time=0.0, time_limit=60, time_min=120)
+    with pytest.raises(ValueError, match="--time-min"):
+        JobSpec(job_id=1, submit_time=0.0, time_limit=60, time_min=0)
