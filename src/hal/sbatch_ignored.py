@@ -6,7 +6,7 @@ from __future__ import annotations
 
 IGNORED_VALUED = frozenset({
     "hint", "cpu-bind", "distribution", "threads-per-core", "ntasks-per-core", "cores-per-socket", "sockets-per-node",
-    "gres-flags", "tmp", "time-min", "acctg-freq", "wckey", "propagate", "gpu-bind", "mem-bind", "profile",
+    "gres-flags", "tmp", "acctg-freq", "wckey", "propagate", "gpu-bind", "mem-bind", "profile",
     "network", "export-file", "reservation", "licenses", "priority", "clusters", "container", "gpu-freq",
 })  # fmt: skip
 # --parsable is not here: the command line acts on it (the script path ignores it, see directives)

@@ -52,6 +52,7 @@ def record(row: Row, now: float, detail: bool = False) -> dict[str, Any]:
         out["comment"] = req.get("comment", "")
         out["exclusive"] = req.get("exclusive", False)  # True, or Slurm's "user" / "mcs" / "topo"
         out["nice"] = req.get("nice", 0)
+        out["time_min"] = req.get("time_min")  # --time-min (scontrol's TimeMin)
         out["placement_request"] = {k: req[k] for k in PLACEMENT_KEYS if req.get(k) not in (None, "")}
         out["input_data"] = req.get("inputs") or []
         out["output_data"] = req.get("outputs") or []

@@ -48,7 +48,8 @@ def _lines(j: dict[str, Any], node_cpus: int = 0) -> list[str]:
         + (f" QueuePosition={j['queue_position']}" if j.get("queue_position") else ""),
         f"   ExitCode={j['exit_code'] if j['exit_code'] is not None else 0}:{j['signal'] or 0}"
         f" Restarts={j['restarts']} Requeue={int(bool(j['requeue']))}",
-        f"   RunTime={duration(j['elapsed'])} TimeLimit={duration(j['time_limit'])}",
+        f"   RunTime={duration(j['elapsed'])} TimeLimit={duration(j['time_limit'])}"
+        f" TimeMin={duration(j['time_min']) if j.get('time_min') else 'N/A'}",
         f"   SubmitTime={stamp(j['submit_time'])}"
         f" EligibleTime={_eligible(j)}"
         f" StartTime={stamp(_start(j))} EndTime={stamp(_end(j))}",

@@ -103,6 +103,9 @@ def submit(
     nodelist: Annotated[str | None, Opt("--nodelist", "-w", help="run on these nodes only, e.g. vn[000-001]")] = None,
     exclude: Annotated[str | None, Opt("--exclude", "-x", help="never on these nodes, e.g. vn[002-003]")] = None,
     time: Annotated[str | None, Opt("--time", "-t", help="limit: MM, HH:MM:SS, D-HH:MM:SS or UNLIMITED")] = None,
+    time_min: Annotated[
+        str | None, Opt("--time-min", help="backfill may start the job sooner with its limit lowered to no less")
+    ] = None,
     partition: Annotated[str | None, Opt("--partition", "-p")] = None,
     account: Annotated[str | None, Opt("--account", "-A")] = None,
     qos: Annotated[str | None, Opt("--qos", "-q")] = None,
@@ -163,7 +166,7 @@ def submit(
 ) -> None:
     """Submit a batch script, as sbatch does: prints 'Submitted batch job ID'.
 
-    sbatch's hints, binding and accounting options (--hint, --time-min, --contiguous, -s/--oversubscribe: HAL's
+    sbatch's hints, binding and accounting options (--hint, --contiguous, -s/--oversubscribe: HAL's
     jobs share nodes unless --exclusive, never CPUs, ...) are accepted, as in #SBATCH lines, with a note that
     HAL does not act on them."""
     if wrap is not None and script is not None:  # the 'script' word is an argument the wrapped command cannot take
@@ -195,7 +198,8 @@ def submit(
         "cpus-per-gpu": cpus_per_gpu, "mem-per-gpu": mem_per_gpu, "ntasks-per-gpu": ntasks_per_gpu,
         "tres-per-task": tres_per_task,
         "nodelist": nodelist, "exclude": exclude, "chdir": str(Path(chdir).resolve()) if chdir else None,
-        "time": time, "partition": partition, "account": account, "qos": qos, "output": output, "error": error,
+        "time": time, "time-min": time_min, "partition": partition, "account": account, "qos": qos, "output": output,
+        "error": error,
         "dependency": dependency, "array": array, "begin": begin, "requeue": requeue or None,
         "exclusive": exclusive_mode if exclusive_mode is not None else exclusive or None, "hold": hold or None,
         "export": export,

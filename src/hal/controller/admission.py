@@ -111,6 +111,11 @@ def admit(req: JobRequest, cluster: Cluster) -> None:
         raise SubmitError(f"PartitionTimeLimit: {over} {limit}")
     req.partition_asked = ",".join(asked)
     req.partition = ",".join(p.name for p in fit)  # only those whose limits admit the job
+    if req.time_min is not None and req.time_limit is not None and req.time_min > req.time_limit:
+        raise SubmitError(
+            f"invalid --time-min specification: {hms(req.time_min)} exceeds the job's time limit "
+            f"{hms(req.time_limit)} (backfill may lower the limit to the minimum, never raise it)"
+        )
     if not req.workdir.startswith("/"):
         raise SubmitError(f"working directory {req.workdir!r} must be an absolute path")
     note = switches_note(req, cluster)

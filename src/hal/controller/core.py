@@ -33,6 +33,7 @@ from hal.controller.jobs import (
     resubmitted,
     spec_of,
 )
+from hal.controller.lowered_limit import lower_limit
 from hal.controller.machine import Machine
 from hal.controller.parked import ParkedJobs, flush, hand_over, undefer
 from hal.controller.placement_record import record_placements
@@ -296,6 +297,7 @@ class Controller:
             for p in plan.starts:
                 self.board.forecaster.started(p.job_id, now)  # how its forecast fared calibrates the next p90s
                 lv = self.live[p.job_id]
+                lowered = {} if p.time_limit is None else lower_limit(self.store, conn, lv, p.time_limit, now)
                 alloc = self.sched.running[p.job_id].alloc
                 held = self.machine.assign(p.job_id, alloc)
                 shares = self.machine.shares(held, alloc.amounts)
@@ -306,7 +308,7 @@ class Controller:
                     "state": "RUNNING", "start_time": now, "predicted_end": p.predicted_end, "nodelist": nodelist,
                     "alloc": alloc_json(alloc, held), "alloc_cpus": int(alloc.amounts[:, 0].sum()),
                     "stdout_path": out, "stderr_path": err, "cause": "backfilled" if p.backfilled else "started",
-                    "partition": lv.partition,
+                    "partition": lv.partition, **lowered,
                 }  # fmt: skip
                 self.store.update_job(conn, p.job_id, values, (p.job_id, now, "RUNNING", f"on {nodelist}"))
                 topo = self.machine.topology_addrs([s.node for s in shares])

@@ -54,7 +54,7 @@ VALUED = {
     "mail-type", "mail-user", "exclude",
 }  # fmt: skip
 VALUED |= {"input-data", "output-data", "switches", "segment", "topology"}  # data plane and topology requests
-VALUED |= {"signal", "kill-on-invalid-dep", *PER_GPU}
+VALUED |= {"signal", "kill-on-invalid-dep", "time-min", *PER_GPU}
 FLAGS = {"requeue", "no-requeue", "exclusive", "hold"}
 # Options of Slurm scripts that HAL accepts without acting on them (hints, accounting, binding): a script carrying
 # one was refused whole. Each is named in a note at submission.
@@ -85,6 +85,7 @@ class JobRequest:
     gpus_per_job: int = 0  # --gpus/-G=N as given (Slurm's TresPerJob): 0 when GPUs were asked per node or task
     time_limit: float | None = None
     time_unlimited: bool = False  # --time=0/UNLIMITED given: no partition's limit becomes its default
+    time_min: float | None = None  # --time-min: backfill may lower time_limit to no less than this (engine/time_min.py)
     dependencies: list[tuple[str, str]] = field(default_factory=list)
     array: list[int] | None = None
     array_limit: int | None = None
@@ -313,6 +314,7 @@ def build_request(
         gpus_per_job=int(gpu_parts("gpus", options["gpus"])[1]) if "gpus" in options else 0,
         time_limit=parse_time(options["time"]) if "time" in options else None,
         time_unlimited="time" in options and parse_time(options["time"]) is None,
+        time_min=parse_time(options["time-min"]) if "time-min" in options else None,
         dependencies=parse_dependency(options["dependency"]) if options.get("dependency") else [],
         array=array,
         array_limit=limit,

@@ -68,6 +68,7 @@ def spec_of(job_id: int, req: JobRequest, user: str, submit_time: float, deps: t
         exclude_nodes=tuple(req.exclude_nodes),
         node_mem_mb=req.mem_per_node_mb,
         node_gpus=req.gpus_per_node,
+        time_min=req.time_min if req.time_min and (req.time_limit is None or req.time_min <= req.time_limit) else None,
     )
 
 

@@ -54,7 +54,7 @@ class FakeClient:
 
     def submit(self, script: str, **kwargs: Any) -> dict[str, Any]:
         self.submitted, self.args = kwargs["options"], kwargs["args"]
-        ignored = sorted(k for k in kwargs["options"] if k in ("oversubscribe", "hint", "time-min", "contiguous"))
+        ignored = sorted(k for k in kwargs["options"] if k in ("oversubscribe", "hint", "contiguous"))
         return {"job_id": 5, "notes": [f"accepted but not acted on by HAL: {', '.join('--' + k for k in ignored)}"]}
 
 
@@ -113,14 +113,14 @@ def test_prio_shows_the_nice_value_as_set(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_submit_takes_the_options_scripts_may_carry(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """-s, --oversubscribe, --hint=..., --time-min=5, --contiguous: "No such option" on the command line, while
-    #SBATCH lines took them with a note."""
+    """-s, --oversubscribe, --hint=..., --contiguous: "No such option" on the command line, while #SBATCH lines
+    took them with a note; --time-min is sent as the option it now is (backfill acts on it)."""
     fake = FakeClient([])
     args = ["submit", "-s", "--hint", "nomultithread", "--time-min=5", "--contiguous", "-vv", "-M", "c1"]
     got = run(monkeypatch, fake, *args, "--wrap", "true", "--hold")
     assert got.exit_code == 0, got.output
     assert "Submitted batch job 5" in got.stdout
-    assert "accepted but not acted on by HAL: --contiguous, --hint, --oversubscribe, --time-min" in got.output
+    assert "accepted but not acted on by HAL: --contiguous, --hint, --oversubscribe" in got.output
     sent = ("oversubscribe", "hint", "time-min", "contiguous", "verbose", "clusters")
     assert {k: fake.submitted[k] for k in sent} == {
         "oversubscribe": True, "hint": "nomultithread", "time-min": "5", "contiguous": True, "verbose": True,
