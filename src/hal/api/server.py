@@ -56,7 +56,7 @@ class ServerOptions:
     tls_key: Path | None = None
     allow_insecure_remote: bool = False
     grace: float = 10.0
-    model: Path | None = None  # gbm's model file; default HAL_HOME/runtime-model.zip
+    model: Path | None = None  # gbm/gbm-regress model file; default HAL_HOME/runtime-model[-gbm-regress].zip
 
 
 class BindRefused(ValueError):

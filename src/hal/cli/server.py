@@ -12,12 +12,8 @@ import typer
 from hal.cli.common import fail
 
 DEFAULT_PORT = 6820  # slurmrestd's customary port; hal.api.server.DEFAULT_PORT
-# A profile tuned (in the simulator) on predictions a live server cannot make: what it plans with instead, and why.
-LIVE_STAND_IN = {"gbm-regress": "gbm"}
-WHY_NOT_LIVE = {
-    "gbm-regress": " (a live server learns gbm, the same learner with its default objective, not gbm-regress)",
-    "actual": " (actual runtimes are unknown to a live server: only a simulator knows them)",
-}
+# A profile tuned (in the simulator) on predictions a live server cannot make: why it plans with another.
+WHY_NOT_LIVE = {"actual": " (actual runtimes are unknown to a live server: only a simulator knows them)"}
 
 
 def server(
@@ -42,11 +38,15 @@ def server(
         Path | None, typer.Option(help="scheduling profile TOML; default multifactor with EASY backfill")
     ] = None,
     estimate: Annotated[
-        str, typer.Option(help="runtime predictor: user, last2 or gbm (learned from this site's accounting)")
+        str,
+        typer.Option(help="runtime predictor: user, last2, gbm or gbm-regress (learned from this site's accounting)"),
     ] = "user",
     model: Annotated[
         Path | None,
-        typer.Option(help="gbm: model file to start from and save to at shutdown; default HOME/runtime-model.zip"),
+        typer.Option(
+            help="gbm/gbm-regress: model file to start from and save to at shutdown; default HOME/runtime-model.zip "
+            "(gbm-regress: HOME/runtime-model-gbm-regress.zip)"
+        ),
     ] = None,
     executor: Annotated[str, typer.Option(help="local (real processes under supervisors) or dev")] = "local",
     tls_cert: Annotated[Path | None, typer.Option(help="TLS certificate (PEM)")] = None,
@@ -58,7 +58,7 @@ def server(
     from sqlalchemy.exc import SQLAlchemyError
 
     from hal.api.server import BindRefused, ServerOptions, check_bind, serve  # heavy: only when serving
-    from hal.controller.learning import PREDICTORS
+    from hal.controller.learning import MODEL_FILES, PREDICTORS
     from hal.controller.machine import Machine
     from hal.engine.profile import Profile
 
@@ -91,15 +91,14 @@ def server(
         raise fail(str(exc)) from None
     if tuned and tuned != estimate:  # the predictions the profile's weights were tuned on
         source = ctx.get_parameter_source("estimate")
-        live = LIVE_STAND_IN.get(tuned, tuned)
-        if (source is None or source.name != "COMMANDLINE") and live in PREDICTORS:
-            estimate = live
-            opts.predictor = live
+        if (source is None or source.name != "COMMANDLINE") and tuned in PREDICTORS:
+            estimate = tuned
+            opts.predictor = tuned
         if estimate != tuned:
             why = WHY_NOT_LIVE.get(tuned, "")
             print(f"note: the profile was tuned on {tuned} predictions{why}; planning with {estimate}", file=sys.stderr)
-    if model is not None and estimate != "gbm":
-        raise fail("--model needs --estimate gbm")
+    if model is not None and estimate not in MODEL_FILES:
+        raise fail("--model needs --estimate gbm or gbm-regress")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
         serve(opts)

@@ -3,7 +3,7 @@ the scheduling loop, and kept in a model file across restarts.
 
 The accounting database is the source of truth: at start the predictor replays, in time order, the
 submissions and ends of every job that ran after what it already knows (all of them for last2 or a new
-gbm; those past the model file's ``learned_until`` for a loaded one). A controller killed without saving
+gbm or gbm-regress; those past the model file's ``learned_until`` for a loaded one). A controller killed without saving
 therefore loses nothing but the time to relearn. An unusable model file is set aside with a warning, and a
 new model is learned from the records (last2 until it has enough).
 """
@@ -23,49 +23,56 @@ from hal.controller.store import Row, Store
 from hal.engine.api import RuntimePredictor
 from hal.engine.predict.basic import LastTwo
 from hal.engine.predict.gbm import GbmPredictor
-from hal.engine.predict.registry import make_predictor
+from hal.engine.predict.registry import GBM_CONFIGS, GBM_NAMES, make_predictor
 from hal.learn.store import ModelFileError, load_or_fallback, save_model
 from hal.learn.trainer import BackgroundTrainer, Fit
 from hal.model.job import JobSpec
 
 log = logging.getLogger("hal.controller")
-MODEL_FILE = "runtime-model.zip"
-PREDICTORS = ("user", "last2", "gbm")
+# One default file per learner in the state folder: switching --estimate between them keeps the other's model.
+MODEL_FILES = {"gbm": "runtime-model.zip", "gbm-regress": "runtime-model-gbm-regress.zip"}
+MODEL_FILE = MODEL_FILES["gbm"]
+PREDICTORS = ("user", "last2", *GBM_NAMES)
 SUBMIT, END, AGAIN = 0, 1, 2  # replayed events at the same instant: submissions, ends, then requeued jobs back
 
 
 @dataclass(slots=True)
 class LivePredictor:
     predictor: RuntimePredictor
-    path: Path | None  # where a gbm model is loaded from and saved to; None for the other predictors
+    path: Path | None  # where a learned model is loaded from and saved to; None for the other predictors
     warning: str | None = None  # why the model file was not used
     source: str = ""  # where its knowledge comes from, for the server's log
 
 
 def model_path(name: str, model: Path | None, home: Path) -> Path | None:
-    """gbm's model file: the one named, else the state folder's; the other predictors keep none."""
-    return (model or home / MODEL_FILE) if name == "gbm" else None
+    """A learned predictor's model file: the one named, else the state folder's for it; the others keep none."""
+    return (model or home / MODEL_FILES[name]) if name in MODEL_FILES else None
 
 
 def open_predictor(name: str, model: Path | None, home: Path) -> LivePredictor:
-    """``name`` as `hal server --estimate` takes it; gbm starts from ``model`` (default: the state folder's
-    model file) when it exists, else untrained (last2 until it has learned enough); its fits run on a worker
-    thread. A file that exists but cannot be used is set aside with the reason, and a new model is learned
-    from the accounting records: the file only caches what they teach, so a damaged one must not pin the
-    site to last2 for good."""
+    """``name`` as `hal server --estimate` takes it; gbm and gbm-regress start from ``model`` (default: the state
+    folder's model file for it) when it exists, else untrained (last2 until they have learned enough); their fits
+    run on a worker thread. A file that exists but cannot be used is set aside with the reason, and a new model
+    is learned from the accounting records: the file only caches what they teach, so a damaged one must not pin
+    the site to last2 for good. A --model of the other learner is refused: it would plan and be saved as that."""
     if name not in PREDICTORS:
         raise ValueError(f"unknown runtime predictor {name!r}; choose one of {', '.join(PREDICTORS)}")
     path = model_path(name, model, home)
     if path is None:
         if model is not None:
-            raise ValueError("--model needs --estimate gbm")
+            raise ValueError("--model needs --estimate gbm or gbm-regress")
         return LivePredictor(make_predictor(name), None, source="accounting records")
     _writable(path)
     if model is not None and path.is_file() and not _looks_like_zip(path):  # e.g. a trace named by mistake
         raise ValueError(f"--model {path} is not a HAL model file (not even a zip archive); it is left as it is")
     if not path.exists():  # a first start: the model is built from the records and saved there at shutdown
-        return LivePredictor(fresh_gbm(), path, source=f"a new model (saved to {path} at shutdown once trained)")
+        return LivePredictor(fresh_gbm(name), path, source=f"a new model (saved to {path} at shutdown once trained)")
     predictor, warning = load_or_fallback(path, BackgroundTrainer(on_fit=FitLog()), now=time.time())
+    learned = str(getattr(predictor, "name", name))  # the file's own: its settings say which learner made it
+    if warning is None and learned != name:
+        if model is not None:
+            raise ValueError(f"--model {path} holds a {learned} model, not {name}: use --estimate {learned}")
+        warning = f"{path} holds a {learned} model, not {name}"
     if warning is None:
         return LivePredictor(predictor, path, source=f"model file {path}")
     stamp = time.strftime("%Y%m%dT%H%M%S")  # each one kept for diagnosis (the next one replaced the last)
@@ -76,7 +83,7 @@ def open_predictor(name: str, model: Path | None, home: Path) -> LivePredictor:
     except OSError as exc:
         kept = f"left in place ({exc})"
     reason = warning.removesuffix("; falling back to last2 predictions")
-    fresh = fresh_gbm()
+    fresh = fresh_gbm(name)
     warning = (
         f"{reason}; {kept}; a new model is fitted from the accounting records, at once if they hold "
         f"{fresh.cfg.warmup} learnable runs (the next line says), else when they do (last2 until then)"
@@ -95,8 +102,9 @@ def _looks_like_zip(path: Path) -> bool:
     return head in (b"PK\x03\x04", b"PK\x05\x06") or head == b""
 
 
-def fresh_gbm() -> GbmPredictor:
-    return GbmPredictor(trainer=BackgroundTrainer(on_fit=FitLog()))
+def fresh_gbm(name: str = "gbm") -> GbmPredictor:
+    """An untrained learner of ``name``'s settings, fitting on a worker thread."""
+    return GbmPredictor(GBM_CONFIGS[name], trainer=BackgroundTrainer(on_fit=FitLog()), name=name)
 
 
 @dataclass(slots=True)
@@ -121,7 +129,7 @@ class FitLog:
 
 
 def fit_log(predictor: RuntimePredictor) -> FitLog | None:
-    """The fits of a live gbm (None for the other predictors)."""
+    """The fits of a live gbm or gbm-regress (None for the other predictors)."""
     trainer = getattr(predictor, "trainer", None)
     told = getattr(trainer, "on_fit", None)
     return told if isinstance(told, FitLog) else None
@@ -194,7 +202,7 @@ def relearn(predictor: RuntimePredictor, store: Store) -> int:
 
 
 def save_predictor(live: LivePredictor) -> Path | None:
-    """Write a trained gbm to its file (replaced atomically); None when there is nothing to write."""
+    """Write a trained gbm or gbm-regress to its file (replaced atomically); None when there is nothing to write."""
     pred, path = live.predictor, live.path
     if path is None or not isinstance(pred, GbmPredictor):
         return None

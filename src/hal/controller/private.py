@@ -18,6 +18,7 @@ STATE_FILES = (
     "hal.db-shm",
     "start-forecasts.json",
     "runtime-model.zip",
+    "runtime-model-gbm-regress.zip",
     "server.json",
     "server.lock",
     "htc-apps.json",

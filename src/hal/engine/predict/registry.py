@@ -9,16 +9,18 @@ from hal.engine.predict.basic import Clairvoyant, LastTwo, UserEstimate
 from hal.engine.predict.gbm import GbmPredictor
 from hal.engine.predict.trees import GbmConfig
 
+# The learned predictors' settings, shared by the simulator's tools and the live server (hal.controller.learning).
+# gbm-regress: one booster correcting the same-request candidate; the 0.4 quantile leans short, which packed
+# EASY-SJBF tightest on SDSC-SP2, KTH-SP2 and CTC-SP2 (benchmarks/predict_alpha_sweep.py); cheaper than gbm.
+GBM_CONFIGS = {"gbm": GbmConfig(), "gbm-regress": GbmConfig(mode="regress", alpha=0.4)}
 PREDICTORS: dict[str, Callable[[], RuntimePredictor]] = {
     "user": UserEstimate,
     "actual": Clairvoyant,
     "last2": LastTwo,
     "gbm": GbmPredictor,
-    # One booster correcting the same-request candidate; the 0.4 quantile leans short, which packed EASY-SJBF
-    # tightest on SDSC-SP2, KTH-SP2 and CTC-SP2 (benchmarks/predict_alpha_sweep.py); cheaper than gbm.
-    "gbm-regress": lambda: GbmPredictor(GbmConfig(mode="regress", alpha=0.4), name="gbm-regress"),
+    "gbm-regress": lambda: GbmPredictor(GBM_CONFIGS["gbm-regress"], name="gbm-regress"),
 }
-GBM_NAMES = ("gbm", "gbm-regress")  # the learned predictors: they take settings and model files
+GBM_NAMES = tuple(GBM_CONFIGS)  # the learned predictors: they take settings and model files
 
 
 def make_predictor(name: str) -> RuntimePredictor:
