@@ -24,21 +24,28 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     yield from serve_cluster(tmp_path_factory, "timemin", CLUSTER)
 
 
-def submit(server: LiveServer, *args: str) -> str:
-    return server.cli("submit", "--parsable", *args, check=True).stdout.strip()
+def submit(server: LiveServer, wrap: str, **options: str | int | bool) -> str:
+    """Through the SDK (a CLI process costs about a second here); the CLI's --time-min is tested below."""
+    with server.client() as c:
+        return str(c.submit(wrap=wrap, options={k.replace("_", "-"): v for k, v in options.items()})["job_id"])
+
+
+def cancel(server: LiveServer, *jobs: str) -> None:
+    with server.client() as c:
+        c.cancel_many(list(jobs))
 
 
 def test_backfill_lowers_the_limit_to_the_hole_and_kills_at_it(server: LiveServer) -> None:
-    first = submit(server, "-n", "2", "--time=0:12", "--wrap", "sleep 60")  # one node, killed at 12 s
+    first = submit(server, "sleep 60", ntasks=2, time="0:08")  # one node, killed at 8 s
     until_state(server, first, "RUNNING")
-    head = submit(server, "-N", "2", "--exclusive", "--time=0:30", "--wrap", "true")  # both nodes, after it
-    long_min = submit(server, "-n", "2", "--time=10:00", "--time-min=1:00", "--wrap", "sleep 60")
-    short_min = submit(server, "-n", "2", "--time=10:00", "--time-min=0:05", "--wrap", "sleep 60")
+    head = submit(server, "true", nodes=2, exclusive=True, time="0:30")  # both nodes, after it
+    long_min = submit(server, "sleep 60", ntasks=2, time="10:00", time_min="1:00")
+    short_min = submit(server, "sleep 60", ntasks=2, time="10:00", time_min="0:03")
 
     rec = until_state(server, short_min, "RUNNING")
-    assert 5 <= rec["time_limit"] <= 12, rec  # lowered to the time left before the head's start
+    assert 3 <= rec["time_limit"] <= 8, rec  # lowered to the time left before the head's start
     said = server.cli("show", short_min, check=True).stdout
-    assert "TimeMin=0:05" in said and "TimeLimit=0:" in said, said
+    assert "TimeMin=0:03" in said and "TimeLimit=0:" in said, said
     with server.client() as c:
         events = c._call("GET", f"/v1/jobs/{short_min}/events").json()["events"]
     assert any("TimeLimit lowered from 0:10:00 to" in str(e["cause"]) for e in events), [e["cause"] for e in events]
@@ -48,8 +55,7 @@ def test_backfill_lowers_the_limit_to_the_hole_and_kills_at_it(server: LiveServe
     assert ended["elapsed"] <= rec["time_limit"] + 3.0, ended  # killed at the lowered limit, not at 10 minutes
     started = until_state(server, head, "COMPLETED", timeout=40.0)
     assert started["start_time"] >= ended["end_time"] - 1.0, (started, ended)
-    for job in (first, long_min):
-        server.cli("cancel", job, check=True)
+    cancel(server, first, long_min)
 
 
 def test_a_minimum_above_the_limit_is_refused(server: LiveServer) -> None:
@@ -64,3 +70,19 @@ def test_time_min_in_a_script_is_acted_on_not_noted(server: LiveServer) -> None:
     assert "time-min" not in res.stdout + res.stderr, res  # no "accepted but not acted on" note any more
     job = res.stdout.split()[-1]
     assert "TimeMin=1:00" in server.cli("show", job, check=True).stdout
+
+
+def test_update_sets_the_minimum_of_a_pending_job(server: LiveServer) -> None:
+    first = submit(server, "sleep 60", ntasks=2, time="0:30")
+    until_state(server, first, "RUNNING")
+    head = submit(server, "true", nodes=2, exclusive=True, time="0:30")
+    job = submit(server, "sleep 60", ntasks=2, time="10:00")
+    assert show(server, job)["state"] == "PENDING"  # its whole limit would delay the head
+    over = server.cli("update", job, "TimeMin=20:00")
+    assert over.returncode != 0 and "invalid --time-min specification" in over.stderr + over.stdout, over
+    server.cli("update", job, "TimeMin=0:05", check=True)  # scontrol update job TimeMin=
+    rec = until_state(server, job, "RUNNING")
+    assert 5 <= rec["time_limit"] <= 30, rec
+    below = server.cli("update", job, "TimeLimit=0:02")  # under its minimum, running or not
+    assert below.returncode != 0 and "invalid --time-min specification" in below.stderr + below.stdout, below
+    cancel(server, first, head, job)

@@ -15,7 +15,7 @@ from hal.executors.hostlist import expand
 
 HELP = """Change a job after submission (scontrol update job): `hal update 12 TimeLimit=30 Nice=100`.
 
-While it is pending (it keeps its id and its place in the queue): TimeLimit (a time, or +/- a change),
+While it is pending (it keeps its id and its place in the queue): TimeLimit (a time, or +/- a change), TimeMin,
 JobName, Comment, Requeue, Partition, QOS, Account, Nice, StartTime, Dependency, NumNodes, NumTasks,
 Features, ReqNodeList, ExcNodeList, ArrayTaskThrottle (12, the whole array), Switches=N[@maxwait],
 Topology=required=LEVEL|preferred=LEVEL|none, Segment=N (0: none). Once it runs: TimeLimit,

@@ -34,6 +34,7 @@ from hal.executors.hostlist import expand
 # scontrol's field names (any case) -> the JobRequest attribute they set
 FIELDS = {
     "timelimit": "time_limit",
+    "timemin": "time_min",  # --time-min (pending jobs: backfill reads it when it starts one)
     "jobname": "name",
     "name": "name",
     "comment": "comment",
@@ -83,12 +84,14 @@ def parse_fields(fields: dict[str, str], now: float) -> dict[str, Any]:
 
 def _shown() -> set[str]:
     return {"TimeLimit", "JobName", "Comment", "Requeue", "Partition", "QOS", "Account", "Nice", "StartTime"} | {
-        "Dependency", "NumNodes", "NumTasks", "Features", "ReqNodeList", "ExcNodeList", "ArrayTaskThrottle",
+        "TimeMin", "Dependency", "NumNodes", "NumTasks", "Features", "ReqNodeList", "ExcNodeList", "ArrayTaskThrottle",
         "Switches", "Topology", "Segment",
     }  # fmt: skip
 
 
 def _value(attr: str, key: str, value: str, now: float) -> Any:
+    if attr == "time_min":
+        return parse_time(value) if value.lower() not in ("", "none", "n/a") else None  # 0, none: no minimum
     if attr == "time_limit":
         if value[:1] in "+-" and value[1:]:
             step = parse_time(value[1:])
@@ -197,6 +200,13 @@ def _changed(
         raised = (limit is None and old is not None) or (limit is not None and old is not None and limit > old)
         if raised and not who.admin:
             raise Forbidden(f"job {_ref(lv)}: only an administrator may raise a time limit (now {hms(old)})")
+    minimum = attrs.get("time_min", lv.request.time_min)
+    limit_now = attrs.get("time_limit", old)
+    if minimum is not None and limit_now is not None and minimum > limit_now:  # Slurm's "Invalid time-min"
+        raise SubmitError(
+            f"job {_ref(lv)}: invalid --time-min specification: TimeMin={hms(minimum)} exceeds TimeLimit="
+            f"{hms(limit_now)}"
+        )
     if "partition" in attrs:  # a new list as given: admit narrows it afresh
         attrs["partition_asked"] = ""
     if "nodes" in attrs and "tasks" not in attrs and _one_per_node(lv.request):

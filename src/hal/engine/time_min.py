@@ -3,7 +3,8 @@ start before the reservation it would otherwise delay.
 
 Slurm does this in its backfill scheduler only; so does HAL (the EASY and conservative passes, not the heads'
 pass). The lowered limit is the job's kill limit from then on, which is what keeps the reservation safe: the
-job ends by the reserved start whatever it would have run.
+job ends by the reserved start whatever it would have run. The time left is the planner's: with a profile that
+plans on predicted runtimes, the reservation is where the predictions put it, as for every other backfill choice.
 """
 
 from __future__ import annotations

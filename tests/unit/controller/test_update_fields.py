@@ -21,6 +21,8 @@ def test_scontrol_names_in_any_case_become_request_values() -> None:
     assert parse_fields({"TimeLimit": "UNLIMITED", "Dependency": ""}, 0.0) == {"time_limit": None, "dependencies": []}
     assert parse_fields({"ArrayTaskThrottle": "0", "Requeue": "1"}, 0.0) == {"array_limit": None, "requeue": True}
     assert parse_fields({"ExcNodeList": "vn[001-002]"}, 0.0) == {"exclude_nodes": ["vn001", "vn002"]}
+    assert parse_fields({"TimeMin": "1:00:00"}, 0.0) == {"time_min": 3600.0}
+    assert parse_fields({"timemin": "0"}, 0.0) == parse_fields({"TimeMin": "none"}, 0.0) == {"time_min": None}
 
 
 @pytest.mark.parametrize(
