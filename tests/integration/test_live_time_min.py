@@ -73,16 +73,19 @@ def test_time_min_in_a_script_is_acted_on_not_noted(server: LiveServer) -> None:
 
 
 def test_update_sets_the_minimum_of_a_pending_job(server: LiveServer) -> None:
-    first = submit(server, "sleep 60", ntasks=2, time="0:30")
+    first = submit(server, "sleep 60", ntasks=2, time="2:00")
     until_state(server, first, "RUNNING")
     head = submit(server, "true", nodes=2, exclusive=True, time="0:30")
     job = submit(server, "sleep 60", ntasks=2, time="10:00")
     assert show(server, job)["state"] == "PENDING"  # its whole limit would delay the head
+    said = " ".join(server.cli("explain", job, check=True).stdout.split())
+    assert "with a --time-min it could start now, but only with TimeLimit=1:" in said, said  # predicted: 10:00
+    assert "under its predicted run 10:00" in said, said
     over = server.cli("update", job, "TimeMin=20:00")
     assert over.returncode != 0 and "invalid --time-min specification" in over.stderr + over.stdout, over
     server.cli("update", job, "TimeMin=0:05", check=True)  # scontrol update job TimeMin=
     rec = until_state(server, job, "RUNNING")
-    assert 5 <= rec["time_limit"] <= 30, rec
+    assert 5 <= rec["time_limit"] <= 120, rec
     below = server.cli("update", job, "TimeLimit=0:02")  # under its minimum, running or not
     assert below.returncode != 0 and "invalid --time-min specification" in below.stderr + below.stdout, below
     cancel(server, first, head, job)

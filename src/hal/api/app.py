@@ -28,7 +28,7 @@ from hal.api.views import (
     usage_view,
     with_attempts,
 )
-from hal.controller.advice import candidates, time_advice
+from hal.controller.advice import candidates, min_advice, time_advice
 from hal.controller.auth import Authenticator, Identity, check_user, create_token
 from hal.controller.contracts import Forbidden, NotFound, SubmitError
 from hal.controller.core import Controller
@@ -309,7 +309,11 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Pat
             raise NotFound(f"no single job {ref} (advice is per job or array task)")
         if not who.may_see(row["user"]):
             raise Forbidden(f"job {ref} belongs to another user")
-        return {"time": time_advice(ctl, ids[0]), "candidates": candidates(ctl, ids[0])}
+        return {
+            "time": time_advice(ctl, ids[0]),
+            "candidates": candidates(ctl, ids[0]),
+            "time_min": min_advice(ctl, ids[0]),
+        }
 
     @app.post("/v1/jobs/{ref}/requeue")
     def requeue_job(ref: str, who: Who) -> dict[str, Any]:

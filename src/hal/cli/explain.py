@@ -143,6 +143,7 @@ def _advice(c: Any, job: str) -> None:
         rows = [(f"candidate {i + 1}: {p.get('nodes') or '?'}", p) for i, p in enumerate(advice["candidates"])]
         title = "placements free right now (lower total wins; its --switches/--segment/--topology may refuse them)"
         out.print(_parts_table(title, rows))
+    _min_advice(job, advice.get("time_min"))
     got = advice.get("time")
     if not got:
         return
@@ -158,6 +159,26 @@ def _advice(c: Any, job: str) -> None:
         out.print(f"       apply it in place: hal update {job} TimeLimit={limit}", highlight=False)
     else:
         out.print(f"  --time={limit} ({ran}) would not start it sooner")
+
+
+def _min_advice(job: str, got: dict[str, Any] | None) -> None:
+    """The --time-min offer: backfill would start it now if it accepted a shorter limit."""
+    from hal.cli.live import duration
+
+    if not got:
+        return
+    offered, run = duration(got["limit"]), duration(got["predicted_run"])
+    if got.get("time_min") is None:
+        out.print(
+            f"  with a --time-min it could start now, but only with TimeLimit={offered}, under its predicted run {run}"
+        )
+        return
+    asked = duration(got["time_min"])
+    out.print(
+        f"  try: --time-min={asked}: backfill would start it now with TimeLimit={offered} (the time left before the"
+        f" next reservation; its predicted run time is {run}); the limit is then its kill limit"
+    )
+    out.print(f"       apply it in place: hal update {job} TimeMin={asked}", highlight=False)
 
 
 def explain(

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from hal.engine.advice import start_if
+from hal.engine.advice import limit_if_min, start_if
 from hal.engine.nodes import NodeBook
 from hal.engine.request import Request
 from hal.executors.hostlist import compress
@@ -50,6 +50,23 @@ def time_advice(ctl: Any, job_id: int) -> dict[str, Any] | None:
         "planned_start_with": then_start,
         "sooner": then_start is not None and (now_start is None or then_start < now_start - 60.0),
     }
+
+
+def min_advice(ctl: Any, job_id: int) -> dict[str, Any] | None:
+    """Whether accepting a shorter limit (--time-min) would let backfill start a pending job now, and with what
+    limit; ``time_min`` is the one to ask for: its predicted run time in whole minutes, when the limit it would get
+    covers that (None: the limit on offer is shorter than the run predicted, so it would likely be killed)."""
+    with ctl.lock:
+        lv = ctl.live.get(job_id)
+        item = ctl.sched.queue.get(job_id)
+        if lv is None or lv.state != "PENDING" or item is None or not lv.spec.time_limit or lv.spec.time_min:
+            return None
+        snap, now, predicted = ctl.sched.clone(history=False), ctl.clock(), float(item.estimate)
+    offered = limit_if_min(snap, now, job_id)
+    if offered is None:
+        return None
+    wanted = 60.0 * max(1, math.ceil(predicted / 60.0))
+    return {"limit": offered, "predicted_run": predicted, "time_min": wanted if wanted <= offered else None}
 
 
 def candidates(ctl: Any, job_id: int, k: int = 3) -> list[dict[str, Any]]:

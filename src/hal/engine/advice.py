@@ -13,6 +13,8 @@ from hal.engine.cycle import Scheduler
 from hal.engine.forecast import forward_starts
 from hal.engine.queue import PendingQueue
 
+MIN_ASKED = 60.0  # the what-if's minimum: a limit under a minute is no offer worth making
+
 
 def start_if(s: Scheduler, now: float, job_id: int, time_limit: float | None = None) -> float | None:
     """Planned start of pending ``job_id`` if it asked for ``time_limit`` (None: as it is); None when no
@@ -37,3 +39,23 @@ def start_if(s: Scheduler, now: float, job_id: int, time_limit: float | None = N
         twin.epoch += 1
     start = forward_starts(twin, now, "point", wanted=[job_id]).get(job_id)
     return start if start is not None and math.isfinite(start) else None
+
+
+def limit_if_min(s: Scheduler, now: float, job_id: int) -> float | None:
+    """The limit backfill would start pending ``job_id`` with right now if it accepted any shorter limit (sbatch
+    --time-min, engine/time_min.py); None when it would not start now even so (or it is not waiting, or it would
+    start with its own limit anyway). One cycle of a clone: the same passes, the same reservations."""
+    twin = s.clone(history=False)
+    item = twin.queue.get(job_id)
+    if item is None or item.spec.time_limit is None:
+        return None
+    spec = replace(item.spec, time_min=min(MIN_ASKED, item.spec.time_limit))
+    changed = replace(item, spec=spec)
+    queue = PendingQueue(twin.queue.order)
+    for w in twin.queue.items():
+        queue.add(changed if w.spec.job_id == job_id else w)
+    queue.forget_fresh()
+    twin.queue, twin.easy_memo, twin.cons_memo = queue, None, None
+    twin.epoch += 1
+    plan = twin.cycle(now)
+    return next((p.time_limit for p in plan.starts if p.job_id == job_id), None)

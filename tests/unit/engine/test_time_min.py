@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from hal.engine.advice import limit_if_min
 from hal.engine.cycle import Scheduler
 from hal.engine.nodes import NodeBook
 from hal.engine.predict.basic import UserEstimate
@@ -88,3 +89,19 @@ def test_a_minimum_above_the_limit_is_refused() -> None:
         JobSpec(job_id=1, submit_time=0.0, time_limit=60, time_min=120)
     with pytest.raises(ValueError, match="--time-min"):
         JobSpec(job_id=1, submit_time=0.0, time_limit=60, time_min=0)
+
+
+def test_the_what_if_says_the_limit_a_minimum_would_start_a_job_with() -> None:
+    table = NodeTable.of(Cluster.uniform(2, Resources(cpus=2)))
+    s = Scheduler(NodeBook(table), table.space, Profile(order="fcfs", backfill="easy"), UserEstimate())
+
+    def spec(jid: int, nodes: int, limit: float) -> JobSpec:
+        return JobSpec(jid, 0.0, tasks=nodes, per_task=Resources(cpus=2), nodes=nodes, time_limit=limit)
+
+    for job_spec in (spec(1, 1, 300), spec(2, 2, 100), spec(3, 1, 3600)):
+        s.submit(job_spec, 0.0)
+    assert {p.job_id for p in s.cycle(0.0).starts} == {1}
+    assert limit_if_min(s, 10.0, 3) == 290.0  # the time left before the head's reservation
+    assert limit_if_min(s, 10.0, 2) is None  # the head: no limit would start it now
+    assert s.queue.get(3) is not None and s.queue.get(3).spec.time_min is None  # the scheduler is untouched
+    assert 3 not in s.running
