@@ -143,7 +143,7 @@ def _run(
         for p in plan.starts:
             if p.job_id in wanted:
                 starts[p.job_id] = t
-            heapq.heappush(truth, (t + runs[p.job_id], p.job_id))
+            heapq.heappush(truth, (t + p.run_of(runs[p.job_id]), p.job_id))  # cut at a lowered limit too
         if budget is not None:
             budget.used += START_WORK * len(plan.starts)
         while wakes and wakes[0] <= t:

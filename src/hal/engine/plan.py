@@ -16,6 +16,10 @@ class Placement:
     backfilled: bool = False
     time_limit: float | None = None  # the limit backfill lowered it to (--time-min); None: its own limit stands
 
+    def run_of(self, runtime: float) -> float:
+        """How long a job that would run ``runtime`` runs from this start: cut at a lowered limit (--time-min)."""
+        return runtime if self.time_limit is None else min(runtime, self.time_limit)
+
 
 @dataclass(frozen=True, slots=True)
 class Reservation:

@@ -141,7 +141,7 @@ class _Replay:
             if self.forecaster is not None:
                 self.forecaster.started(p.job_id, now)
             k = self.index[p.job_id]
-            run = jobs[k].runtime or 0.0
+            run = p.run_of(jobs[k].runtime or 0.0)
             self.started[k] = now
             events.push(now + run, END, k)
             if now + run > p.predicted_end:

@@ -161,8 +161,7 @@ class PlacementSimulation:
             runtime *= self.stretch.factor(job.job_id, level)
         if self.on_start is not None:
             runtime += self.on_start(job, placement.nodes, placement.start)
-        if placement.time_limit is not None:  # killed by the limit backfill lowered (--time-min)
-            runtime = min(runtime, placement.time_limit)
+        runtime = placement.run_of(runtime)  # killed at a limit backfill lowered (--time-min)
         self.jobs[i] = dataclasses.replace(job, runtime=runtime)
         now = placement.start
         out.start[i], out.end[i] = now, now + runtime

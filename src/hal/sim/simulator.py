@@ -198,8 +198,7 @@ class Simulation:
             if self.stretch is not None:
                 runtime *= self.stretch(placement.job_id, placement.nodes)
                 self.runs[i] = runtime
-            if placement.time_limit is not None and runtime > placement.time_limit:
-                runtime = self.runs[i] = placement.time_limit  # killed by the limit backfill lowered (--time-min)
+            runtime = self.runs[i] = placement.run_of(runtime)  # killed at a limit backfill lowered (--time-min)
             self.placed[i] = placement.nodes
             now = placement.start
             start[i] = now

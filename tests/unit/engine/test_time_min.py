@@ -9,6 +9,7 @@ import pytest
 
 from hal.engine.advice import limit_if_min
 from hal.engine.cycle import Scheduler
+from hal.engine.forecast import forward_starts
 from hal.engine.nodes import NodeBook
 from hal.engine.predict.basic import UserEstimate
 from hal.engine.predict.registry import make_predictor
@@ -105,3 +106,14 @@ def test_the_what_if_says_the_limit_a_minimum_would_start_a_job_with() -> None:
     assert limit_if_min(s, 10.0, 2) is None  # the head: no limit would start it now
     assert s.queue.get(3) is not None and s.queue.get(3).spec.time_min is None  # the scheduler is untouched
     assert 3 not in s.running
+
+
+def test_forecasts_end_a_lowered_job_at_its_lowered_limit() -> None:
+    """A forward run on requests must cut the backfilled job at 300 s, not run it its 3,600 s: the head's forecast
+    start is when the job is killed for it."""
+    table = NodeTable.of(Cluster.uniform(2, Resources(cpus=2)))
+    s = Scheduler(NodeBook(table), table.space, Profile(order="fcfs", backfill="easy"), UserEstimate())
+    s.submit(JobSpec(1, 0.0, tasks=1, per_task=Resources(cpus=2), nodes=1, time_limit=300), 0.0)
+    s.submit(JobSpec(2, 0.0, tasks=2, per_task=Resources(cpus=2), nodes=2, time_limit=100), 0.0)
+    s.submit(JobSpec(3, 0.0, tasks=1, per_task=Resources(cpus=2), nodes=1, time_limit=3600, time_min=120), 0.0)
+    assert forward_starts(s, 0.0, "request", wanted=[2, 3]) == {3: 0.0, 2: 300.0}
