@@ -35,6 +35,7 @@ from hal.controller.jobs import (
 )
 from hal.controller.lowered_limit import lower_limit
 from hal.controller.machine import Machine
+from hal.controller.overrun import overrun_end
 from hal.controller.parked import ParkedJobs, flush, hand_over, undefer
 from hal.controller.placement_record import record_placements
 from hal.controller.reasons import annotate, pending_reason
@@ -47,7 +48,6 @@ from hal.engine.fairshare import UsageLedger
 from hal.engine.plan import Plan
 from hal.engine.plugins.leaf_reserve import placement_book
 from hal.engine.predict.basic import UserEstimate
-from hal.engine.predict.correct import extend
 from hal.engine.profile import Profile
 from hal.engine.request import Request, request_of
 from hal.executors.api import ExecEvent, ExecEventKind, Executor
@@ -277,8 +277,7 @@ class Controller:
         ends = self.sched.ends
         while ends and ends[0][0] <= now:
             act = self.sched.running[ends[0][2]]
-            total = extend(now - act.start, act.item.spec.time_limit, self.profile.correction)
-            self.sched.extend(ends[0][2], act.start + max(total, now - act.start + 1.0))
+            self.sched.extend(ends[0][2], overrun_end(act, now, self.profile.correction, self.grace))
         t0 = time.perf_counter()
         plan = self.sched.cycle(now)
         spent = time.perf_counter() - t0

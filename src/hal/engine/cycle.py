@@ -130,9 +130,15 @@ class Scheduler:
         self.predictor.observe(spec, runtime, now)
 
     def extend(self, job_id: int, predicted_end: float) -> None:
-        """A running job outlived its prediction; the planner now expects it until ``predicted_end``."""
+        """A running job outlived its prediction; the planner now expects it until ``predicted_end``.
+
+        Conservative backfilling's held slots assumed the old end: compressing them (each job to its earliest slot
+        given all the others') would now push an earlier job behind a later one's slot, which the old end had made
+        room for (QA: the head moved behind a 12-hour job). They are dropped, so the next pass books every job
+        afresh in queue order."""
         act = self.running[job_id]
         self.epoch += 1
+        self.slots = {}
         if act.released:
             self.book.take(act.alloc)
             act.released = False
