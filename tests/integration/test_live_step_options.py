@@ -78,6 +78,7 @@ def test_sbatch_environment_and_gpu_fix(server: LiveServer, monkeypatch: pytest.
     refused = server.cli("submit", "m.sh")
     assert refused.returncode != 0 and "SBATCH_MEM_PER_CPU and SBATCH_MEM_PER_GPU" in refused.stderr, refused
     monkeypatch.delenv("SBATCH_MEM_PER_CPU")
-    refused = server.cli("submit", "--gres=gpu:5", "--wrap", "true")  # 4-GPU nodes: exactly 5, not 8
+    refused = server.cli("submit", "--gres=gpu:5", "--wrap", "true")  # two 4-GPU nodes: exactly 5, not 8
     said = " ".join(refused.stderr.split())
-    assert "-n 5 --gpus-per-task=1" in said and "--gpus-per-node=1 -N 5" in said and "add -N" not in said, said
+    assert "-n 5 --gpus-per-task=1" in said and "--gpus-per-node=3 -N 2" in said and "add -N" not in said, said
+    assert "-N 5" not in said, said  # five nodes: the cluster has two

@@ -60,3 +60,65 @@ def test_no_fix_where_none_applies(ctl: Any) -> None:
     assert "spread them over nodes" not in said, said
     said = _refusal(ctl, cpus_per_task="64")
     assert "spread them over nodes" not in said, said
+
+
+TYPED = """name = "typed"
+[[nodes]]
+prefix = "a"
+count = 2
+cpus = 4
+mem = "1G"
+gpus = 2
+gpu_type = "a100"
+partitions = ["gpu"]
+[[nodes]]
+prefix = "h"
+count = 1
+cpus = 4
+mem = "1G"
+gpus = 2
+gpu_type = "h100"
+partitions = ["gpu"]
+[[nodes]]
+prefix = "b"
+count = 4
+cpus = 4
+mem = "1G"
+gpus = 4
+gpu_type = "a100"
+partitions = ["big"]
+[[partitions]]
+name = "gpu"
+default = true
+[[partitions]]
+name = "big"
+"""
+
+
+@pytest.fixture
+def typed(tmp_path: Path) -> Iterator[Any]:
+    cluster = tmp_path / "cluster.toml"
+    cluster.write_text(TYPED)
+    ctl, _app, store, executor = build(ServerOptions(home=tmp_path / "home", executor="dev", cluster=cluster))
+    try:
+        yield ctl
+    finally:
+        executor.shutdown()
+        store.close()
+
+
+def test_typed_shapes_count_only_nodes_of_the_type_and_the_partition(typed: Any) -> None:
+    """--gpus=h100:4 was told `add -N 2` with one h100 node; --gres=gpu:a100:3 `--gpus-per-node=1 -N 3` with two
+    a100 nodes in its partition (the four in another partition do not count): shapes the server refuses in turn."""
+    said = _refusal(typed, gpus="h100:4")
+    assert "spread them over nodes" not in said and "-N" not in said, said
+    assert "no shape on the nodes the job may use holds 4 h100 GPUs: they hold 2 in all, at most 2 a node" in said, said
+    said = _refusal(typed, gres="gpu:a100:3")
+    assert "-n 3 --gpus-per-task=a100:1 (exactly 3 GPUs, up to 2 a node)" in said, said
+    assert "-N 3" not in said and "the nearest on 2 nodes is --gpus-per-node=a100:2 -N 2 (4 GPUs)" in said, said
+    said = _refusal(typed, gpus="a100:4")
+    assert "add -N 2 (a task on each node, 2 a100 GPUs each), or ask for --gpus-per-node=a100:2 -N 2" in said, said
+    said = _refusal(typed, gpus="a100:6", partition="big")  # 4-GPU nodes of that partition
+    assert "add -N 2 (a task on each node, 3 a100 GPUs each)" in said and "--gpus-per-node=a100:3 -N 2" in said, said
+    said = _refusal(typed, gpus="a100:6")  # the gpu partition's two a100 nodes hold 4
+    assert "-N" not in said and "holds 6 a100 GPUs: they hold 4 in all" in said, said
