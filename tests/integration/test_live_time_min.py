@@ -56,6 +56,10 @@ def test_backfill_lowers_the_limit_to_the_hole_and_kills_at_it(server: LiveServe
     started = until_state(server, head, "COMPLETED", timeout=40.0)
     assert started["start_time"] >= ended["end_time"] - 1.0, (started, ended)
     cancel(server, first, long_min)
+    with server.client() as c:
+        c.requeue(short_min)  # a new start: with the --time asked, which backfill may lower again
+    assert show(server, short_min)["time_limit"] == 600.0
+    cancel(server, short_min)
 
 
 def test_a_minimum_above_the_limit_is_refused(server: LiveServer) -> None:

@@ -31,6 +31,7 @@ from hal.controller.option_values import (
     parse_begin,
     parse_dependency,
     parse_time,
+    parse_time_min,
     unacted_notes,
     yes_no,
 )
@@ -86,6 +87,8 @@ class JobRequest:
     time_limit: float | None = None
     time_unlimited: bool = False  # --time=0/UNLIMITED given: no partition's limit becomes its default
     time_min: float | None = None  # --time-min: backfill may lower time_limit to no less than this (engine/time_min.py)
+    time_lowered: bool = False  # time_limit is the one backfill lowered it to at its start; time_asked the --time
+    time_asked: float | None = None  # (a requeue restores it: controller/lowered_limit.py)
     dependencies: list[tuple[str, str]] = field(default_factory=list)
     array: list[int] | None = None
     array_limit: int | None = None
@@ -314,7 +317,7 @@ def build_request(
         gpus_per_job=int(gpu_parts("gpus", options["gpus"])[1]) if "gpus" in options else 0,
         time_limit=parse_time(options["time"]) if "time" in options else None,
         time_unlimited="time" in options and parse_time(options["time"]) is None,
-        time_min=parse_time(options["time-min"]) if "time-min" in options else None,
+        time_min=parse_time_min(options["time-min"]) if "time-min" in options else None,
         dependencies=parse_dependency(options["dependency"]) if options.get("dependency") else [],
         array=array,
         array_limit=limit,

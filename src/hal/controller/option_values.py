@@ -24,14 +24,14 @@ class DirectiveError(ValueError):
 _TIME = re.compile(r"^(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?$")
 
 
-def parse_time(text: str) -> float | None:
+def parse_time(text: str, option: str = "time") -> float | None:
     """Slurm's time formats: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S; 0, UNLIMITED or infinite mean no limit."""
     text = text.strip()
     if text.lower() in ("unlimited", "infinite"):
         return None
     m = _TIME.match(text)
     if not m:
-        raise DirectiveError(f"--time={text!r}: use minutes, MM:SS, HH:MM:SS or D-HH:MM:SS")
+        raise DirectiveError(f"--{option}={text!r}: use minutes, MM:SS, HH:MM:SS or D-HH:MM:SS")
     days, a, b, c = (int(g) if g is not None else None for g in m.groups())
     if days is not None:
         seconds = days * 86400 + (a or 0) * 3600 + (b or 0) * 60 + (c or 0)
@@ -42,8 +42,15 @@ def parse_time(text: str) -> float | None:
     else:
         seconds = (a or 0) * 60
     if seconds > MAX_SECONDS:
-        raise DirectiveError(f"--time={text}: more than 100 years; use UNLIMITED for no limit")
+        raise DirectiveError(f"--{option}={text}: more than 100 years; use UNLIMITED for no limit")
     return float(seconds) if seconds > 0 else None
+
+
+def parse_time_min(text: str) -> float | None:
+    """sbatch --time-min: a time (0: none); UNLIMITED is no minimum a limit can be lowered to, and Slurm refuses it."""
+    if text.strip().lower() in ("unlimited", "infinite"):
+        raise DirectiveError(f"invalid --time-min specification {text.strip()!r}: give a time (0 for none)")
+    return parse_time(text, "time-min")
 
 
 def parse_begin(text: str, now: float) -> float:

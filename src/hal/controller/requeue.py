@@ -12,6 +12,7 @@ from hal.controller.auth import Identity
 from hal.controller.contracts import SubmitError
 from hal.controller.holds import gate_of
 from hal.controller.jobs import Live, deps_of, request_of_row
+from hal.controller.lowered_limit import restore_limit
 from hal.controller.targets import running_targets
 from hal.executors.api import ExecEvent
 
@@ -63,7 +64,7 @@ def _again(ctl: Any, conn: Any, row: dict[str, Any], who: Identity, now: float) 
     values = {
         "state": "PENDING", "start_time": None, "end_time": None, "nodelist": "", "alloc": "", "exit_code": None,
         "signal": None, "restarts": lv.restarts, "cause": "requeued", "cpu_seconds": 0.0, "max_rss_mb": 0.0,
-        "predicted_end": None, "alloc_cpus": 0,
+        "predicted_end": None, "alloc_cpus": 0, **restore_limit(conn, lv),
     }  # fmt: skip
     ctl.store.update_job(conn, lv.job_id, values, (lv.job_id, now, "PENDING", "requeued"))
     array, limit = lv.array_job_id, lv.request.array_limit
@@ -87,7 +88,8 @@ def back_to_queue(
     lv.state, lv.restarts = "PENDING", lv.restarts + n
     ctl.store.add_events(conn, [(lv.job_id, when, event, cause)])
     values = {"state": "PENDING", "start_time": None, "nodelist": "", "alloc": "", "alloc_cpus": 0,
-              "predicted_end": None, "restarts": lv.restarts, "cause": "requeued"}  # fmt: skip
+              "predicted_end": None, "restarts": lv.restarts, "cause": "requeued",
+              **restore_limit(conn, lv)}  # fmt: skip
     ctl.store.update_job(conn, lv.job_id, values, (lv.job_id, when, "PENDING", "requeued"))
     ctl._to_engine(lv, when)
 

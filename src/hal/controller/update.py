@@ -25,6 +25,7 @@ from hal.controller.option_values import (
     parse_begin,
     parse_dependency,
     parse_time,
+    parse_time_min,
     yes_no,
 )
 from hal.controller.parked import misfit, undefer
@@ -91,7 +92,7 @@ def _shown() -> set[str]:
 
 def _value(attr: str, key: str, value: str, now: float) -> Any:
     if attr == "time_min":
-        return parse_time(value) if value.lower() not in ("", "none", "n/a") else None  # 0, none: no minimum
+        return parse_time_min(value) if value.lower() not in ("", "none", "n/a") else None  # 0, none: no minimum
     if attr == "time_limit":
         if value[:1] in "+-" and value[1:]:
             step = parse_time(value[1:])

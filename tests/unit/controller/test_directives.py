@@ -273,3 +273,12 @@ def test_ntasks_per_node_sets_the_nodes_as_sbatch_does(opts: dict[str, str], nod
     """QA: --ntasks-per-node=3 on 2-CPU nodes ran as 3 tasks on 2 nodes instead of being refused."""
     req = build_request("#!/bin/sh\ntrue\n", opts, {}, "/w", 0.0)
     assert (req.nodes, req.tasks) == (nodes, tasks)
+
+
+def test_time_min_is_a_time_and_names_itself_when_it_is_not() -> None:
+    req = build_request("#!/bin/sh\n#SBATCH --time=12:00:00 --time-min=2:00:00\ntrue\n", {}, {}, "/w", 0.0)
+    assert (req.time_limit, req.time_min) == (43200.0, 7200.0)
+    assert build_request(SCRIPT, {"time-min": "0"}, {}, "/w", 0.0).time_min is None  # 0: no minimum
+    for bad, said in (("UNLIMITED", "invalid --time-min specification"), ("soon", "--time-min='soon'")):
+        with pytest.raises(DirectiveError, match=said):
+            build_request(SCRIPT, {"time-min": bad}, {}, "/w", 0.0)
