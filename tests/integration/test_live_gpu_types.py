@@ -45,6 +45,7 @@ def test_typed_gpu_requests_land_on_their_type(server: LiveServer) -> None:
 
 STEPS = """#!/bin/sh
 srun --gres=gpu:h100:1 true; echo other=$?
+srun --gpus=h100:1 true; echo wide=$?
 srun --gpus-per-task=a100:1 sh -c 'echo own=$CUDA_VISIBLE_DEVICES'
 """
 
@@ -57,4 +58,5 @@ def test_a_step_asking_for_another_gpu_type_is_refused(server: LiveServer) -> No
     text = (server.work / "steps.out").read_text()
     said = " ".join(text.split())
     assert "other=2" in text.splitlines() and "own=0" in text.splitlines(), text
+    assert "wide=2" in text.splitlines(), text  # srun --gpus=h100:1 ran on the a100s, noted only
     assert "requested GPU type not available in the allocation (the job holds 1 a100 GPU(s) on node a000" in said

@@ -58,7 +58,7 @@ def _count(text: str | None, what: str) -> int | None:
 
 
 def _type(text: str | None, what: str) -> str:
-    """The GPU type of gpu:TYPE[:N] (--gres) or TYPE:N (--gpus-per-*); "" when none is named."""
+    """The GPU type of gpu:TYPE[:N] (--gres) or TYPE:N (--gpus, --gpus-per-*); "" when none is named."""
     if text is None:
         return ""
     parts = text.split(":")[1:] if what == "--gres" else text.split(":")[:-1]
@@ -83,6 +83,7 @@ def step_of(args: argparse.Namespace) -> tuple[Step, str, list[str]]:
     if args.gres and args.gpus_per_node:
         raise RunError("--gres and --gpus-per-node: ask for the step's GPUs with one of them")
     typed = {("--gres", args.gres), ("--gpus-per-node", args.gpus_per_node), ("--gpus-per-task", args.gpus_per_task)}
+    typed |= {("--gpus", args.noted_gpus), ("-G", args.noted_G)}  # its count is noted, its type checked as theirs
     kinds = sorted({k for k in (_type(text, what) for what, text in typed) if k})
     if len(kinds) > 1:
         raise RunError(f"GPU types {' and '.join(kinds)}: a step's GPUs are of one type")

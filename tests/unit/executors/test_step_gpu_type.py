@@ -45,3 +45,15 @@ def test_a_type_the_job_does_not_hold_is_refused_naming_what_it_holds() -> None:
 def test_the_allocation_carries_its_gpu_type_to_the_step() -> None:
     assert parse_shares(shares_json([A100])) == [A100]
     assert parse_shares(shares_json([NodeShare("c0", (0,), 0)]))[0].gpu_type is None
+
+
+def test_a_typed_step_wide_gpus_is_checked_as_the_others_are() -> None:
+    """srun --gpus=h100:1 in a job holding a100 GPUs ran silently (noted only) while --gres=gpu:h100:1 was refused."""
+    assert _step("--gpus=h100:1").gpu_type == _step("-G", "h100:2").gpu_type == "h100"
+    said = gpu_problem([A100], [Task(0, 0, 0)], _step("--gpus=h100:1"))
+    assert said is not None and "requested GPU type not available in the allocation" in said
+    assert gpu_problem([A100], [Task(0, 0, 0)], _step("--gpus=a100:1")) is None
+    step, _, noted = step_of(parser().parse_args(["--gpus=2", "true"]))
+    assert step.gpu_type == "" and noted == ["--gpus"]  # untyped: noted as before
+    with pytest.raises(RunError, match="a100 and h100"):
+        _step("--gpus=h100:1", "--gpus-per-task=a100:1")
