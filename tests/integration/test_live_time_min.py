@@ -4,6 +4,7 @@ a job whose minimum does not fit the hole waits, as in Slurm's backfill."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -93,3 +94,25 @@ def test_update_sets_the_minimum_of_a_pending_job(server: LiveServer) -> None:
     below = server.cli("update", job, "TimeLimit=0:02")  # under its minimum, running or not
     assert below.returncode != 0 and "invalid --time-min specification" in below.stderr + below.stdout, below
     cancel(server, first, head, job)
+
+
+def test_a_cut_job_goes_on_when_the_head_it_was_cut_for_cannot_start(server: LiveServer) -> None:
+    """The cut is the head's start as planned; an admin then gives the job ahead of the head more time, so at the
+    cut the head still could not start: the cut job's limit moves to the head's new start (not past its --time)."""
+    first = submit(server, "sleep 60", ntasks=2, time="0:12")
+    until_state(server, first, "RUNNING")
+    head = submit(server, "true", nodes=2, exclusive=True, time="0:30")
+    cut = submit(server, "sleep 60", ntasks=2, time="2:00", time_min="0:03")
+    rec = until_state(server, cut, "RUNNING")
+    assert rec["time_limit"] <= 12, rec
+    with server.client() as c:
+        c.update(first, TimeLimit="0:50")  # the administrator's token: a limit may be raised
+    deadline = time.monotonic() + 20.0
+    while (got := show(server, cut))["time_limit"] <= 12:
+        assert got["state"] == "RUNNING" and time.monotonic() < deadline, got
+        time.sleep(0.2)
+    assert 30 <= got["time_limit"] <= 50, got  # to the head's new start, counted from its own start
+    with server.client() as c:
+        causes = [str(e["cause"]) for e in c._call("GET", f"/v1/jobs/{cut}/events").json()["events"]]
+    assert any("the job it was cut for cannot start before then" in why for why in causes), causes
+    cancel(server, first, head, cut)

@@ -33,7 +33,7 @@ from hal.controller.jobs import (
     resubmitted,
     spec_of,
 )
-from hal.controller.lowered_limit import lower_limit
+from hal.controller.lowered_limit import extend_lowered, lower_limit
 from hal.controller.machine import Machine
 from hal.controller.overrun import overrun_end
 from hal.controller.parked import ParkedJobs, flush, hand_over, undefer
@@ -274,6 +274,7 @@ class Controller:
                 for lv, cause in self.refused:
                     self._close(conn, lv, now, "FAILED", {"cause": cause})
             self.refused.clear()
+        extend_lowered(self, now)  # --time-min cuts whose head cannot start by then go on
         ends = self.sched.ends
         while ends and ends[0][0] <= now:
             act = self.sched.running[ends[0][2]]

@@ -4,6 +4,10 @@ It is stored in the job's row and its request (so a restart adopts the running j
 on, `hal show` shows it as TimeLimit, and the executor kills at it), as Slurm's backfill sets the job's time limit
 when it starts it. The --time asked is kept beside it: a requeued job waits with it again, and backfill may lower
 it anew at its next start (QA: a requeued 12-hour checkpointing job ran at its first start's cut for good).
+
+The cut is the head's start as the planner saw it, from predicted runtimes. Near the cut, if the head's start has
+moved later (running jobs outlived their predictions), the job goes on until then instead (up to its --time):
+killing it would free nothing the head can use, and a prediction is never a kill limit (QA).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,8 +24,10 @@ from sqlalchemy.engine import Connection
 from hal.controller.jobs import Live
 from hal.controller.option_values import hms
 from hal.controller.store import Store, jobs
+from hal.engine.time_min import free_until
 
 log = logging.getLogger(__name__)
+LEAD = 10.0  # s before a lowered limit that it is checked: the supervisor must hear of a new one before the kill
 
 
 def lower_limit(store: Store, conn: Connection, lv: Live, limit: float, now: float) -> dict[str, Any]:
@@ -54,3 +61,35 @@ def _stored(conn: Connection, lv: Live) -> dict[str, Any]:
     request.update(time_limit=lv.request.time_limit, time_lowered=lv.request.time_lowered,
                    time_asked=lv.request.time_asked)  # fmt: skip
     return {"time_limit": lv.request.time_limit, "request": json.dumps(request, separators=(",", ":"))}
+
+
+def extend_lowered(ctl: Any, now: float) -> None:
+    """Lowered limits (EASY only) within LEAD of their cut whose head cannot start by then: moved to its start."""
+    if ctl.profile.backfill != "easy":  # conservative cuts for every reservation: the cut stands, as in Slurm
+        return
+    near = [(ctl.live.get(jid), act) for jid, act in ctl.sched.running.items()]
+    due = [(lv, act) for lv, act in near if lv is not None and _near_cut(lv, act.start, now)]
+    for lv, act in due:
+        limit, asked = float(lv.request.time_limit), lv.request.time_asked
+        until = free_until(ctl.sched, lv.job_id, now)
+        top = math.inf if asked is None else asked
+        new = top if until == math.inf else min(top, float(math.floor(until - act.start)))
+        if new <= limit + 1.0 or not ctl.executor.retime(lv.job_id, None if new == math.inf else new):
+            continue
+        whole = new >= top
+        _set(lv, None if new == math.inf else new, lowered=not whole, asked=None if whole else asked)
+        spec = dataclasses.replace(act.item.spec, time_limit=lv.request.time_limit)
+        end = act.start + min(new, 10 * 365 * 86400.0)  # planned on its new limit (none: far ahead, as unlimited)
+        act.item = dataclasses.replace(act.item, spec=spec, estimate=end - act.start, upper=end - act.start)
+        ctl.sched.extend(lv.job_id, end)
+        said = "no limit" if new == math.inf else hms(new)
+        why = f"TimeLimit extended from {hms(limit)} to {said}: the job it was cut for cannot start before then"
+        with ctl.store.engine.begin() as conn:
+            ctl.store.update_job(conn, lv.job_id, {**_stored(conn, lv), "predicted_end": end},
+                                 (lv.job_id, now, "RUNNING", why))  # fmt: skip
+        log.info("job %s %s", lv.job_id, why)
+
+
+def _near_cut(lv: Live, start: float, now: float) -> bool:
+    limit = lv.request.time_limit
+    return lv.request.time_lowered and limit is not None and now >= start + limit - LEAD

@@ -17,6 +17,7 @@ from hal.engine.capacity import Alloc
 from hal.engine.queue import Waiting
 
 if TYPE_CHECKING:
+    from hal.engine.cycle import Scheduler
     from hal.engine.timeline import Timeline
 
 PRECISION = 1.0  # seconds: a lowered limit is a whole number of seconds, as every limit a user gives
@@ -62,3 +63,33 @@ def longest_now(timeline: Timeline, item: Waiting, now: float) -> tuple[float, A
     if whole > best and (probe := timeline.earliest_start(item.req, whole)) is not None and probe[0] <= now:
         return whole, probe[1]
     return max(low, float(math.floor(best))), alloc
+
+
+def free_until(s: Scheduler, job_id: int, now: float) -> float:
+    """How long running ``job_id`` may go on without delaying the EASY head: the head's earliest planned start if
+    the job gave its resources back now (``now`` when it could start at once, inf when nobody waits).
+
+    A job started with a lowered limit was cut for the head's start as the planner saw it then; when that start
+    has moved later (running jobs outlived their predictions), killing it at the old cut frees nothing anyone
+    can use (controller/lowered_limit.py extends it instead)."""
+    head = s.queue.get(s.head_id) if s.head_id is not None else None
+    act = s.running.get(job_id)
+    if head is None or act is None:
+        return math.inf
+    book = s.book
+    state = book.snapshot()
+    have = book.free_cpus()
+    if not act.released:
+        book.state_add(state, act.alloc)
+        have += act.cpus
+    if have >= head.cpus and book.state_place(state, head.req) is not None:
+        return now
+    for t, _, jid in s.ends:
+        if jid == job_id:
+            continue
+        other = s.running[jid]
+        book.state_add(state, other.alloc)
+        have += other.cpus
+        if have >= head.cpus and book.state_place(state, head.req) is not None:
+            return max(t, now)
+    return math.inf

@@ -10,6 +10,7 @@ import pytest
 from hal.engine.advice import limit_if_min
 from hal.engine.cycle import Scheduler
 from hal.engine.forecast import forward_starts
+from hal.engine.time_min import free_until
 from hal.engine.nodes import NodeBook
 from hal.engine.predict.basic import UserEstimate
 from hal.engine.predict.registry import make_predictor
@@ -117,3 +118,16 @@ def test_forecasts_end_a_lowered_job_at_its_lowered_limit() -> None:
     s.submit(JobSpec(2, 0.0, tasks=2, per_task=Resources(cpus=2), nodes=2, time_limit=100), 0.0)
     s.submit(JobSpec(3, 0.0, tasks=1, per_task=Resources(cpus=2), nodes=1, time_limit=3600, time_min=120), 0.0)
     assert forward_starts(s, 0.0, "request", wanted=[2, 3]) == {3: 0.0, 2: 300.0}
+
+
+def test_a_cut_job_may_go_on_while_the_head_still_cannot_start() -> None:
+    table = NodeTable.of(Cluster.uniform(2, Resources(cpus=2)))
+    s = Scheduler(NodeBook(table), table.space, Profile(order="fcfs", backfill="easy"), UserEstimate())
+    s.submit(JobSpec(1, 0.0, tasks=1, per_task=Resources(cpus=2), nodes=1, time_limit=300), 0.0)
+    s.submit(JobSpec(2, 0.0, tasks=2, per_task=Resources(cpus=2), nodes=2, time_limit=100), 0.0)
+    s.submit(JobSpec(3, 0.0, tasks=1, per_task=Resources(cpus=2), nodes=1, time_limit=3600, time_min=120), 0.0)
+    assert {p.job_id: p.time_limit for p in s.cycle(0.0).starts} == {1: None, 3: 300.0}
+    assert free_until(s, 3, 290.0) == 300.0  # the head needs its node when job 1 ends: the cut stands
+    s.extend(1, 900.0)  # job 1 outlived its plan: the head cannot start before 900
+    assert free_until(s, 3, 290.0) == 900.0
+    assert free_until(s, 1, 290.0) == 300.0  # job 3 planned to end at 300, then the head fits
