@@ -10,11 +10,11 @@ import pytest
 from hal.engine.advice import limit_if_min
 from hal.engine.cycle import Scheduler
 from hal.engine.forecast import forward_starts
-from hal.engine.time_min import free_until
 from hal.engine.nodes import NodeBook
 from hal.engine.predict.basic import UserEstimate
 from hal.engine.predict.registry import make_predictor
 from hal.engine.profile import Profile
+from hal.engine.time_min import free_until
 from hal.model.cluster import Cluster, NodeTable
 from hal.model.job import JobSpec
 from hal.model.resources import Resources
