@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 from collections import Counter
 from typing import Any
@@ -38,6 +39,7 @@ def record(row: Row, now: float, detail: bool = False) -> dict[str, Any]:
         out["reason"] = ended_reason(row)  # as scontrol shows an ended job's Reason
     if row["state"] != "RUNNING":
         out["predicted_end"] = None
+    out["time_min"] = stored_time_min(row.get("request"))  # squeue -O TimeMin: in listings too (no JSON parse)
     if detail:
         req = json.loads(row["request"])
         out["dependencies"] = [f"{k}:{ref}" for k, ref in req.get("dependencies", [])]  # as typed: 6_7, an array
@@ -52,11 +54,21 @@ def record(row: Row, now: float, detail: bool = False) -> dict[str, Any]:
         out["comment"] = req.get("comment", "")
         out["exclusive"] = req.get("exclusive", False)  # True, or Slurm's "user" / "mcs" / "topo"
         out["nice"] = req.get("nice", 0)
-        out["time_min"] = req.get("time_min")  # --time-min (scontrol's TimeMin)
         out["placement_request"] = {k: req[k] for k in PLACEMENT_KEYS if req.get(k) not in (None, "")}
         out["input_data"] = req.get("inputs") or []
         out["output_data"] = req.get("outputs") or []
     return out
+
+
+TIME_MIN = re.compile(r'"time_min":\s*(null|[0-9.eE+-]+)')  # stored compact, or with spaces (holds.py)
+
+
+def stored_time_min(stored: str | None) -> float | None:
+    """--time-min (scontrol's TimeMin) from the stored request without parsing it: a listing parsed every row's
+    request (its script and environment, up to 100 KB each) for one number. The first match is the request's own
+    key: a quote inside a JSON string is escaped, and the field comes before the environment's keys."""
+    found = TIME_MIN.search(stored or "")
+    return float(found.group(1)) if found is not None and found.group(1) != "null" else None
 
 
 def held_amounts(alloc: str | None) -> tuple[int | None, int | None]:

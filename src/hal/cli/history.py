@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -14,6 +15,14 @@ from hal.cli.common import PLAIN_ROWS, err, fail, out, plain_columns, writable_f
 from hal.cli.live import JsonOpt, client, duration, emit_json, parse_states, parse_when, sacct_duration, stamp, tres
 from hal.client import HalError
 from hal.executors.hostlist import expand
+
+
+def limit_minutes(seconds: float | None) -> str:
+    """sacct's TimelimitRaw: the limit in whole minutes (Slurm keeps limits in minutes, a part-minute rounds up),
+    UNLIMITED when there is none (admission gives a job its partition's limit, so none is left to show as
+    Partition_Limit)."""
+    return "UNLIMITED" if seconds is None else str(math.ceil(float(seconds) / 60))
+
 
 DEFAULT = "JobID,JobName,Partition,Account,AllocCPUS,State,ExitCode"
 FIELDS: dict[str, Callable[[dict[str, Any]], str]] = {
@@ -35,12 +44,13 @@ FIELDS: dict[str, Callable[[dict[str, Any]], str]] = {
     "cputimeraw": lambda j: str(int(j["elapsed"] * (j.get("alloc_cpus") or 0))),
     "elapsedraw": lambda j: str(int(j["elapsed"])),
     "ncpus": lambda j: str(j["alloc_cpus"]),  # sacct: the CPUs allocated, as AllocCPUS
+    "timelimitraw": lambda j: limit_minutes(j.get("time_limit")),
 }  # fmt: skip
 # sacct's own spelling of each field, for the header whatever case the user typed
 HEADER = {k.lower(): k for k in ("JobID", "JobIDRaw", "JobName", "Partition", "Account", "User", "AllocCPUS", "State",
           "ExitCode", "Elapsed", "Timelimit", "Submit", "Start", "End", "NodeList", "MaxRSS", "TotalCPU", "ReqCPUS",
           "ReqMem", "Restarts", "Reason", "QOS", "ReqTRES", "AllocTRES", "NNodes", "NTasks", "WorkDir", "Comment",
-          "CPUTime", "CPUTimeRAW", "ElapsedRaw", "NCPUS")}  # fmt: skip
+          "CPUTime", "CPUTimeRAW", "ElapsedRaw", "NCPUS", "TimelimitRaw")}  # fmt: skip
 BRIEF = "JobID,State,ExitCode"
 
 

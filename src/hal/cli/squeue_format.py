@@ -4,6 +4,7 @@ A code is ``%[.][width]letter``: a width pads the value (to the right with ``.``
 between codes is kept, so ``-h -o %T`` prints bare states for a script to read. %b is per node, as squeue's,
 from the job's total the records keep (a typed GPU request shows its count); %m is per node too, or for a
 --mem-per-cpu job the per-CPU value, in MB unless a larger unit is exact (1500M, 4G), as squeue prints it.
+A -O field with no -o letter (every letter is one of squeue's) is written %{name}, e.g. %{timemin} for TimeMin.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from hal.cli.live import SHORT_STATE, duration, stamp
 from hal.executors.hostlist import expand
 
-CODE = re.compile(r"%(\.?)(\d*)([A-Za-z%])")
+CODE = re.compile(r"%(\.?)(\d*)([A-Za-z%]|\{[a-z]+\})")  # %{timemin}: an -O field squeue has no letter for
 MAX_WIDTH = 1000
 
 
@@ -111,6 +112,7 @@ CODES: dict[str, Callable[[dict[str, Any]], str]] = {
     "L": lambda j: duration(_left(j)), "m": lambda j: _mb(_memory(j)), "b": _tres,
     "Z": lambda j: j.get("workdir") or "",
     "Y": sched_nodes,
+    "{timemin}": lambda j: duration(j["time_min"]) if j.get("time_min") else "N/A",  # --time-min
     "%": lambda j: "%",
 }  # fmt: skip
 HEADERS = {"i": "JOBID", "A": "JOBID", "F": "ARRAY_JOB_ID", "K": "ARRAY_TASK_ID", "j": "NAME", "u": "USER",
@@ -118,7 +120,7 @@ HEADERS = {"i": "JOBID", "A": "JOBID", "F": "ARRAY_JOB_ID", "K": "ARRAY_TASK_ID"
            "T": "STATE", "t": "ST", "M": "TIME", "l": "TIME_LIMIT", "D": "NODES", "C": "CPUS",
            "R": "NODELIST(REASON)", "r": "REASON", "N": "NODELIST", "V": "SUBMIT_TIME", "S": "START_TIME",
            "e": "END_TIME", "Q": "PRIORITY", "L": "TIME_LEFT", "m": "MIN_MEMORY", "b": "TRES_PER_NODE",
-           "Z": "WORK_DIR", "Y": "SCHEDNODES", "%": "%"}  # fmt: skip
+           "Z": "WORK_DIR", "Y": "SCHEDNODES", "{timemin}": "TIME_MIN", "%": "%"}  # fmt: skip
 
 
 def check(fmt: str) -> None:
@@ -150,7 +152,7 @@ LONG = {
     "userid": "u", "account": "a", "partition": "P", "qos": "q", "state": "T", "statecompact": "t",
     "timeused": "M", "timelimit": "l", "numnodes": "D", "numcpus": "C", "reasonlist": "R", "reason": "r",
     "nodelist": "N", "submittime": "V", "starttime": "S", "endtime": "e", "priority": "Q", "timeleft": "L",
-    "minmemory": "m", "tres-per-node": "b", "workdir": "Z", "schednodes": "Y",
+    "minmemory": "m", "tres-per-node": "b", "workdir": "Z", "schednodes": "Y", "timemin": "{timemin}",
 }  # fmt: skip
 
 

@@ -38,3 +38,12 @@ def test_long_names_and_sort_keys() -> None:
     jobs = [RUNNING, PENDING, {**PENDING, "job_id": 9, "time_limit": 60.0, "req_mem_mb": 100}]
     assert [j["job_id"] for j in squeue_format.sort_jobs(jobs, "L")] == [9, 7, 8]  # UNLIMITED last
     assert [j["job_id"] for j in squeue_format.sort_jobs(jobs, "-m")] == [7, 8, 9]
+
+
+def test_time_min_has_an_o_name() -> None:
+    """squeue -O TimeMin was refused as an unknown field."""
+    fmt = squeue_format.from_long("JobID:4,TimeMin:.9")
+    assert fmt == "%4i%.9{timemin}"
+    assert line(fmt, None) == "JOBI TIME_MIN"
+    assert line(fmt, {**PENDING, "time_min": 1800.0}) == "8       30:00"
+    assert line(fmt, PENDING) == "8         N/A"  # no --time-min, as squeue prints it
