@@ -148,6 +148,23 @@ def wait_running(live: LiveServer, job: str, timeout: float = 30.0) -> None:
     raise AssertionError(f"job {job} never ran")
 
 
+def gated(gate: Path, then: str = "true", most: int = 120) -> str:
+    """A job script line that waits until the test creates ``gate``, then runs ``then``: the job runs exactly as
+    long as the test needs it running (a fixed `sleep` had to guess, and the test waited out the guess). It stops
+    waiting after ``most`` seconds or so, so a test that failed before opening the gate leaves no job behind."""
+    return f"n=0; while [ ! -e {gate} ] && [ $n -lt {most * 20} ]; do sleep 0.05; n=$((n+1)); done; {then}"
+
+
+def wait_ended_offline(live: LiveServer, job: str, timeout: float = 30.0) -> None:
+    """While no server runs: wait until the job's supervisor has written its exit record (the spool's ``ended``
+    marker), i.e. the job ended while the controller was down."""
+    marker = live.home / "spool" / "ended" / job
+    deadline = time.monotonic() + timeout
+    while not marker.exists():
+        assert time.monotonic() < deadline, f"job {job} did not end within {timeout} s"
+        time.sleep(0.05)
+
+
 def show(live: LiveServer, job: str) -> dict[str, Any]:
     """The job's record as `hal show JOB --json` prints it (the SDK call it makes): polled in-process, as a CLI
     process per poll kept a core busy and slowed the server under test (tests call `hal show` where they test it)."""

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 
 from hal.controller.store import Store, sqlite_url
-from tests.integration.livekit import EXAMPLE, LiveServer, wait_running
+from tests.integration.livekit import EXAMPLE, LiveServer, gated, wait_ended_offline, wait_running
 
 
 def _cluster(tmp_path: Path, data: bool) -> Path:
@@ -34,7 +34,8 @@ def test_a_job_that_ended_while_no_server_ran_stages_out_before_its_dependents(t
     live = LiveServer(tmp_path, cluster=_cluster(tmp_path, data=True))
     live.start()
     try:
-        write = 'sleep 3; head -c 20000000 /dev/urandom > "$HAL_DATA/big"'
+        go = tmp_path / "go"  # the writer runs until the server is killed, then writes and ends
+        write = gated(go, 'head -c 20000000 /dev/urandom > "$HAL_DATA/big"')
         writer = live.cli("submit", "--parsable", "--output-data=big", "--wrap", write, check=True).stdout.strip()
         check = f"test -f {tmp_path}/out/{writer}/big && echo landed"
         reader = live.cli(
@@ -45,7 +46,8 @@ def test_a_job_that_ended_while_no_server_ran_stages_out_before_its_dependents(t
             assert time.monotonic() < deadline
             time.sleep(0.1)
         live.kill()
-        time.sleep(5)  # the writer ends while no server runs
+        go.touch()
+        wait_ended_offline(live, writer)  # the writer ends while no server runs
         live.start()
         assert live.cli("wait", reader, "--timeout", "90").returncode == 0
         assert (live.work / "r.out").read_text() == "landed\n"  # it started after the output landed
@@ -61,8 +63,9 @@ def test_a_server_without_a_data_plane_fails_the_jobs_that_need_one(tmp_path: Pa
     try:
         held = live.cli("submit", "--parsable", "-H", "--output-data=res", "--wrap", 'echo x > "$HAL_DATA/res"',
                         check=True).stdout.strip()  # fmt: skip
-        running = live.cli("submit", "--parsable", "--output-data=late", "--wrap", 'sleep 4; echo x > "$HAL_DATA/late"',
-                           check=True).stdout.strip()  # fmt: skip
+        go = tmp_path / "go"  # it runs on across the restart, and ends once the new server has looked at `held`
+        running = live.cli("submit", "--parsable", "--output-data=late", "--wrap",
+                           gated(go, 'echo x > "$HAL_DATA/late"'), check=True).stdout.strip()  # fmt: skip
         deadline = time.monotonic() + 30
         while _row(live, running)["state"] != "RUNNING":
             assert time.monotonic() < deadline
@@ -72,6 +75,7 @@ def test_a_server_without_a_data_plane_fails_the_jobs_that_need_one(tmp_path: Pa
         live.start()
         first = _row(live, held)
         assert first["state"] == "FAILED" and "never ran: its datasets need a data plane" in str(first["cause"])
+        go.touch()
         assert live.cli("wait", running, "--timeout", "60").returncode != 0
         second = _row(live, running)
         assert second["state"] == "FAILED" and "outputs never staged out" in str(second["cause"])
@@ -122,7 +126,8 @@ def test_a_job_whose_output_landed_during_the_restart_is_settled_once(tmp_path: 
     live = LiveServer(tmp_path, cluster=_cluster(tmp_path, data=True))
     live.start()
     try:
-        write = 'sleep 4; echo abc > "$HAL_DATA/o1"'
+        go = tmp_path / "go"  # the writer runs until the server is killed, then writes and ends
+        write = gated(go, 'echo abc > "$HAL_DATA/o1"')
         writer = live.cli("submit", "--parsable", "--output-data=o1", "--wrap", write, check=True).stdout.strip()
         reader = live.cli(
             "submit", "--parsable", "-d", f"afterok:{writer}", "--wrap", "true", check=True
@@ -130,7 +135,8 @@ def test_a_job_whose_output_landed_during_the_restart_is_settled_once(tmp_path: 
         wait_running(live, writer)
         live.kill()
         assert _row_of(live, writer)["state"] == "RUNNING"  # killed while it ran
-        time.sleep(5)  # the writer ends while no server runs
+        go.touch()
+        wait_ended_offline(live, writer)  # the writer ends while no server runs
         live.start()
         assert live.cli("wait", reader, "--timeout", "60").returncode == 0
         time.sleep(1.0)  # a second stage-out, if any, would settle by now
