@@ -8,7 +8,7 @@ import json
 import time
 from pathlib import Path
 
-from tests.integration.livekit import LiveServer
+from tests.integration.livekit import LiveServer, gated
 
 
 def _nodes(live: LiveServer) -> dict[str, dict[str, object]]:
@@ -23,7 +23,8 @@ def test_drained_nodes_take_no_new_jobs_until_resumed(tmp_path: Path) -> None:
     live = LiveServer(tmp_path)
     live.start()
     try:
-        busy = live.cli("submit", "--parsable", "-w", "vn000", "--wrap", "sleep 10", check=True).stdout.strip()
+        go = tmp_path / "go"  # the busy job runs through the drain and the restart, and ends when the test says
+        busy = live.cli("submit", "--parsable", "-w", "vn000", "--wrap", gated(go), check=True).stdout.strip()
         deadline = time.monotonic() + 30
         while _nodes(live)["vn000"]["state"] == "idle":
             assert time.monotonic() < deadline
@@ -34,6 +35,7 @@ def test_drained_nodes_take_no_new_jobs_until_resumed(tmp_path: Path) -> None:
         live.kill()  # SIGKILL: the drain is in the records
         live.start()
         jobs = [live.cli("submit", "--parsable", "--wrap", "true", check=True).stdout.strip() for _ in range(3)]
+        go.touch()
         for job in [busy, *jobs]:
             assert live.cli("wait", job, "--timeout", "60").returncode == 0
         assert {_nodelist(live, j) for j in jobs} == {"vn003"}
