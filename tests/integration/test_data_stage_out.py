@@ -28,6 +28,7 @@ from hal.data.live_config import data_table, enable
 from hal.data.outputs import abandon_data_jobs, states_from_events
 from hal.data.owner import CACHE_LOCK
 from hal.executors.local import LocalExecutor
+from tests.integration.livekit import gated
 from tests.integration.test_data_live import CLUSTER
 
 DATA = """
@@ -326,10 +327,11 @@ def test_a_restart_keeps_the_files_of_running_jobs_and_unstaged_outputs(tmp_path
     """The restart's cache clean-up deleted a running job's declared output and its scratch files (the job then
     'completed' with its output gone); it now leaves the files of running jobs alone."""
     ctl, staging = _controller(tmp_path)
+    go = tmp_path / "go"  # the job runs across the restart and ends once the new controller runs
     script = (
-        '#!/bin/sh\necho early > "$HAL_DATA/res"\necho tmp > "$HAL_DATA/scratch"\nsleep 3\n'
+        '#!/bin/sh\necho early > "$HAL_DATA/res"\necho tmp > "$HAL_DATA/scratch"\n{wait}\n'
         'cat "$HAL_DATA/res" "$HAL_DATA/scratch" > "{out}"\n'
-    ).format(out=tmp_path / "seen")
+    ).format(out=tmp_path / "seen", wait=gated(go))
     ctl.start()
     try:
         (job,) = ctl.submit(build_request(script, {"output-data": "res"}, {}, str(tmp_path), 0), "al").job_ids
@@ -343,6 +345,7 @@ def test_a_restart_keeps_the_files_of_running_jobs_and_unstaged_outputs(tmp_path
     counts = resumed.resume(again, since=0.0)
     assert counts["kept"] == 1 and counts["dropped"] == 0, counts
     again.start()
+    go.touch()
     try:
         _until(lambda: job not in again.live)
         assert resumed.outputs is not None and resumed.outputs.wait(30.0)

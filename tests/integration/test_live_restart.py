@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 
 from hal.client import Client, HalError
-from tests.integration.livekit import LiveServer
+from tests.integration.livekit import LiveServer, gated, wait_ended_offline
 
 
 def _kill_job_processes(spool: Path, job_id: int) -> None:
@@ -45,7 +45,8 @@ def test_sigkill_while_jobs_run_and_wait(tmp_path: Path) -> None:
     work = live.work
     try:
         with live.client() as c:
-            survivor = c.submit(wrap=f"sleep 2; echo done > {work}/survivor.txt")["job_id"]
+            go = tmp_path / "go"  # the survivor runs until the controller is killed, then ends
+            survivor = c.submit(wrap=gated(go, f"echo done > {work}/survivor.txt"))["job_id"]
             again = f"if [ -f {work}/flag ]; then echo second; exit 0; fi; touch {work}/flag; sleep 60"
             requeued = c.submit(wrap=again, options={"requeue": True})["job_id"]
             lost = c.submit(wrap="sleep 60")["job_id"]
@@ -57,7 +58,9 @@ def test_sigkill_while_jobs_run_and_wait(tmp_path: Path) -> None:
         live.kill()
         _kill_job_processes(live.home / "spool", requeued)
         _kill_job_processes(live.home / "spool", lost)
-        time.sleep(2.5)  # the survivor ends while no controller runs; its supervisor keeps the record
+        go.touch()
+        wait_ended_offline(live, str(survivor))  # the survivor ends while no controller runs; its supervisor keeps
+        # the record
         live.start()
         with live.client() as c:
             for job in [survivor, blocker, *waiting, after]:
