@@ -393,8 +393,12 @@ def check_schedule(case: Case, out: Outcome, rec: Record, sched: Scheduler) -> N
             assert spec.time_min is not None and spec.time_min <= lowered <= (spec.time_limit or math.inf), (
                 f"job {jid}: limit lowered to {lowered}, asked {spec.time_limit} with --time-min={spec.time_min}"
             )
-        run = min(spec.runtime or 0.0, lowered if lowered is not None else math.inf)
-        assert out.end[i] == out.start[i] + run, f"job {jid} does not end after its runtime (or lowered limit)"
+        ran, whole = out.end[i] - out.start[i], spec.runtime or 0.0
+        if lowered is None or ran == whole:
+            assert out.end[i] == out.start[i] + whole, f"job {jid} does not end after its runtime"
+        else:  # cut at its lowered limit, or later when the head it was cut for could not start (never past --time)
+            top = spec.time_limit or math.inf
+            assert lowered <= ran < whole and ran <= top, f"job {jid} ran {ran}: cut at {lowered}, whole {whole}"
         assert out.start[i] >= spec.submit_time, f"job {jid} starts at {out.start[i]} before its submission"
         for dep in spec.dependencies:
             d = index[dep.job_id]

@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 from hal.controller.jobs import Live
 from hal.controller.option_values import hms
 from hal.controller.store import Store, jobs
-from hal.engine.time_min import free_until
+from hal.engine.time_min import FAR, free_until, moved_cut
 
 log = logging.getLogger(__name__)
 LEAD = 10.0  # s before a lowered limit that it is checked: the supervisor must hear of a new one before the kill
@@ -71,15 +71,14 @@ def extend_lowered(ctl: Any, now: float) -> None:
     due = [(lv, act) for lv, act in near if lv is not None and _near_cut(lv, act.start, now)]
     for lv, act in due:
         limit, asked = float(lv.request.time_limit), lv.request.time_asked
-        until = free_until(ctl.sched, lv.job_id, now)
+        new = moved_cut(free_until(ctl.sched, lv.job_id, now), act.start, asked)
         top = math.inf if asked is None else asked
-        new = top if until == math.inf else min(top, float(math.floor(until - act.start)))
         if new <= limit + 1.0 or not ctl.executor.retime(lv.job_id, None if new == math.inf else new):
             continue
         whole = new >= top
         _set(lv, None if new == math.inf else new, lowered=not whole, asked=None if whole else asked)
         spec = dataclasses.replace(act.item.spec, time_limit=lv.request.time_limit)
-        end = act.start + min(new, 10 * 365 * 86400.0)  # planned on its new limit (none: far ahead, as unlimited)
+        end = act.start + min(new, FAR)  # planned on its new limit (none: far ahead, as an unlimited job)
         act.item = dataclasses.replace(act.item, spec=spec, estimate=end - act.start, upper=end - act.start)
         ctl.sched.extend(lv.job_id, end)
         said = "no limit" if new == math.inf else hms(new)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from hal.engine.timeline import Timeline
 
 PRECISION = 1.0  # seconds: a lowered limit is a whole number of seconds, as every limit a user gives
+FAR = 10 * 365 * 86400.0  # s: where a job that goes on with no limit is planned to end (as an unlimited one)
 
 
 def shortened(item: Waiting, window: float) -> float | None:
@@ -93,3 +94,10 @@ def free_until(s: Scheduler, job_id: int, now: float) -> float:
         if have >= head.cpus and book.state_place(state, head.req) is not None:
             return max(t, now)
     return math.inf
+
+
+def moved_cut(until: float, start: float, asked: float | None) -> float:
+    """The limit a cut job goes on with when the head may start only at ``until``: to then, never past its --time
+    (``asked``; inf: neither bounds it)."""
+    top = asked or math.inf
+    return top if until == math.inf else min(top, float(math.floor(until - start)))

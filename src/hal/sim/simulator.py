@@ -6,7 +6,7 @@ import heapq
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -17,6 +17,7 @@ from hal.engine.cycle import Rejected, Scheduler
 from hal.engine.plan import Plan
 from hal.engine.predict.correct import extend
 from hal.engine.profile import Profile
+from hal.engine.time_min import FAR, free_until, moved_cut
 from hal.model.job import JobSpec
 from hal.model.resources import ResourceSpace
 from hal.sim.clock import CORRECT, END, SUBMIT, WAKE, EventQueue
@@ -89,6 +90,7 @@ class Simulation:
         self.on_plan = on_plan
         self.stretch = stretch
         self.runs = [float(j.runtime or 0.0) for j in jobs]  # what each job runs: stretched once it is placed
+        self.cuts: dict[int, float] = {}  # jobs cut by a limit backfill lowered (--time-min): their whole run
         self.placed: list[tuple[int, ...]] = [()] * len(jobs)
 
     def run(self, progress: Progress | None = None) -> Outcome:
@@ -134,6 +136,10 @@ class Simulation:
                 sched.finish(job.job_id, now)
             elif kind == WAKE:
                 pass  # a cycle at this time
+            elif i in self.cuts:  # before any cycle at this instant: a cycle would count its resources free
+                self._at_cut(i, now, events, end)
+                if heap and heap[0][0] == now and heap[0][1] == CORRECT:
+                    continue
             else:
                 act = sched.running.get(job.job_id)
                 if act is None:
@@ -198,12 +204,38 @@ class Simulation:
             if self.stretch is not None:
                 runtime *= self.stretch(placement.job_id, placement.nodes)
                 self.runs[i] = runtime
-            runtime = self.runs[i] = placement.run_of(runtime)  # killed at a limit backfill lowered (--time-min)
+            full, runtime = runtime, placement.run_of(runtime)  # killed at a limit backfill lowered (--time-min)
+            self.runs[i] = runtime
             self.placed[i] = placement.nodes
             now = placement.start
             start[i] = now
             end[i] = now + runtime
             backfilled[i] = placement.backfilled
+            if runtime < full:  # decided at the cut (_at_cut): it ends, or goes on while the head cannot start
+                self.cuts[i] = full
+                events.push(now + runtime, CORRECT, i)
+                continue
             events.push(now + runtime, END, i)
             if now + runtime > placement.predicted_end:
                 events.push(placement.predicted_end, CORRECT, i)
+
+    def _at_cut(self, i: int, now: float, events: EventQueue, end: list[float]) -> None:
+        """A job at its --time-min cut ends now, or goes on while the head it was cut for cannot start, as the live
+        controller lets it (controller/lowered_limit.py): its limit moves to the head's start, never past --time."""
+        full = self.cuts.pop(i)
+        job, sched = self.jobs[i], self.sched
+        act = sched.running[job.job_id]
+        until = free_until(sched, job.job_id, now) if self.profile.backfill == "easy" else now
+        new = moved_cut(until, act.start, job.time_limit)
+        if new <= now - act.start + 1.0:
+            events.push(now, END, i)
+            return
+        run = min(full, new)
+        spec = replace(act.item.spec, time_limit=None if new == math.inf else new)
+        planned = min(new, FAR)
+        act.item = replace(act.item, spec=spec, estimate=planned, upper=planned)
+        sched.extend(job.job_id, act.start + planned)
+        self.runs[i], end[i] = run, act.start + run
+        if run < full:
+            self.cuts[i] = full
+        events.push(act.start + run, CORRECT if run < full else END, i)

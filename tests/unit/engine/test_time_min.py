@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from hal.engine.advice import limit_if_min
+from hal.engine.api import Estimate
 from hal.engine.cycle import Scheduler
 from hal.engine.forecast import forward_starts
 from hal.engine.nodes import NodeBook
@@ -131,3 +132,29 @@ def test_a_cut_job_may_go_on_while_the_head_still_cannot_start() -> None:
     s.extend(1, 900.0)  # job 1 outlived its plan: the head cannot start before 900
     assert free_until(s, 3, 290.0) == 900.0
     assert free_until(s, 1, 290.0) == 300.0  # job 3 planned to end at 300, then the head fits
+
+
+class Optimist:
+    """Predicts job 1 at 100 s (it runs 300): the head's planned start, and so job 3's cut, come too early."""
+
+    name = "optimist"
+
+    def predict(self, job: JobSpec) -> Estimate:
+        point = 100.0 if job.job_id == 1 else float(job.time_limit or 0.0)
+        return Estimate(point, point)
+
+    def observe(self, job: JobSpec, runtime: float, end_time: float) -> None:
+        pass
+
+
+def test_in_the_simulator_a_cut_job_goes_on_until_the_head_can_start() -> None:
+    table = NodeTable.of(Cluster.uniform(2, Resources(cpus=2)))
+
+    def spec(jid: int, nodes: int, limit: float, run: float, **kw: Any) -> JobSpec:
+        return JobSpec(jid, 0.0, tasks=nodes, per_task=Resources(cpus=2), nodes=nodes, time_limit=limit, runtime=run,
+                       **kw)  # fmt: skip
+
+    jobs = [spec(1, 1, 300, 300), spec(2, 2, 100, 100), spec(3, 1, 3600, 1000, time_min=60)]
+    out = Simulation(jobs, NodeBook(table), table.space, Profile(order="fcfs", backfill="easy"), Optimist()).run()
+    assert by_id(out, "start") == {1: 0.0, 3: 0.0, 2: 300.0}  # cut at 100 for the head; the head could not start
+    assert by_id(out, "end")[3] == 300.0  # so it went on to the head's real start, and was cut there
