@@ -24,16 +24,21 @@ gpus = 4
 """
 
 
-@pytest.fixture
-def ctl(tmp_path: Path) -> Iterator[Any]:
+def _controller(tmp_path: Path, cluster_toml: str) -> Iterator[Any]:
+    """A controller (dev executor) on ``cluster_toml``, for a fixture to ``yield from``."""
     cluster = tmp_path / "cluster.toml"
-    cluster.write_text(CLUSTER)
+    cluster.write_text(cluster_toml)
     ctl, _app, store, executor = build(ServerOptions(home=tmp_path / "home", executor="dev", cluster=cluster))
     try:
         yield ctl
     finally:
         executor.shutdown()
         store.close()
+
+
+@pytest.fixture
+def ctl(tmp_path: Path) -> Iterator[Any]:
+    yield from _controller(tmp_path, CLUSTER)
 
 
 def _refusal(ctl: Any, submit: Any = None, **options: str) -> str:
@@ -97,14 +102,7 @@ name = "big"
 
 @pytest.fixture
 def typed(tmp_path: Path) -> Iterator[Any]:
-    cluster = tmp_path / "cluster.toml"
-    cluster.write_text(TYPED)
-    ctl, _app, store, executor = build(ServerOptions(home=tmp_path / "home", executor="dev", cluster=cluster))
-    try:
-        yield ctl
-    finally:
-        executor.shutdown()
-        store.close()
+    yield from _controller(tmp_path, TYPED)
 
 
 def test_typed_shapes_count_only_nodes_of_the_type_and_the_partition(typed: Any) -> None:
