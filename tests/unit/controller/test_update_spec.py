@@ -42,3 +42,16 @@ def test_topology_requests_change_by_update_and_a_level_the_cluster_lacks_is_ref
         with pytest.raises(SubmitError, match=r"not a multiple of its --segment=3"):
             update(ctl, str(job), ADMIN, {"Segment": "3"})
         assert ctl.live[job].request.segment == 2  # a refused update changes nothing
+
+
+def test_a_limit_set_by_hand_is_no_longer_a_cut_to_move(tmp_path: Path) -> None:
+    """A --time-min job's lowered limit moves with the head's start (controller/lowered_limit.py) only while it is
+    backfill's cut: a TimeLimit an administrator sets is kept as set. TimeMin= sets a pending job's minimum."""
+    with controller(tmp_path, BLOCKS) as ctl:
+        job = submit(ctl, tmp_path, nodes="1", time="1:00:00", hold="1")
+        lv = ctl.live[job]
+        lv.request.time_lowered, lv.request.time_asked = True, 3600.0  # as a cut leaves it
+        update(ctl, str(job), ADMIN, {"TimeLimit": "30:00", "TimeMin": "10:00"})
+        got = ctl.live[job]
+        assert (got.request.time_lowered, got.request.time_asked) == (False, None)
+        assert (got.spec.time_limit, got.spec.time_min) == (1800.0, 600.0)
