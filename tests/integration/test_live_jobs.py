@@ -349,3 +349,15 @@ def test_a_request_the_server_does_not_offer_says_so(server: LiveServer) -> None
         c._call("POST", "/v1/jobs/1/frobnicate")
     with server.client() as c, pytest.raises(HalError, match="no job 987654"):  # a real 404 keeps its reason
         c.get(987654)
+
+
+def test_token_create_writes_a_token_the_running_server_takes(server: LiveServer) -> None:
+    """`hal token create` writes straight into the database (the other tests make users through the API): the
+    running server takes the new token at once, as the user it names, and --admin makes an administrator."""
+    made = server.cli("token", "create", "--user", "tess", "--home", str(server.home), check=True).stdout.strip()
+    job = server.cli("submit", "--parsable", "-H", "--wrap", "true", token=made, check=True).stdout.strip()
+    assert json.loads(server.cli("show", job, "--json", token=made, check=True).stdout)["user"] == "tess"
+    refused = server.cli("resume", "vn000", token=made)
+    assert refused.returncode != 0 and "only admins" in refused.stderr
+    boss = server.cli("token", "create", "--user", "root2", "--admin", "--home", str(server.home), check=True)
+    server.cli("cancel", job, token=boss.stdout.strip(), check=True)  # an administrator cancels anyone's job
