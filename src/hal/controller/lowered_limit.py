@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 from hal.controller.jobs import Live
 from hal.controller.option_values import hms
 from hal.controller.store import Store, jobs
-from hal.engine.time_min import FAR, free_until, moved_cut
+from hal.engine.time_min import free_until, moved_cut
 
 log = logging.getLogger(__name__)
 LEAD = 10.0  # s before a lowered limit that it is checked: the supervisor must hear of a new one before the kill
@@ -51,7 +51,9 @@ def restore_limit(conn: Connection, lv: Live) -> dict[str, Any]:
 
 
 def _set(lv: Live, limit: float | None, lowered: bool, asked: float | None) -> None:
-    lv.request.time_limit, lv.request.time_lowered, lv.request.time_asked = limit, lowered, asked
+    """A new request for this job alone: an array's tasks share one at submission (QA: a task's cut became its
+    siblings' kill limits, and one sibling's extension left another with no limit at all)."""
+    lv.request = dataclasses.replace(lv.request, time_limit=limit, time_lowered=lowered, time_asked=asked)
     lv.spec = dataclasses.replace(lv.spec, time_limit=limit)
 
 
@@ -71,20 +73,23 @@ def extend_lowered(ctl: Any, now: float) -> None:
     due = [(lv, act) for lv, act in near if lv is not None and _near_cut(lv, act.start, now)]
     for lv, act in due:
         limit, asked = float(lv.request.time_limit), lv.request.time_asked
-        new = moved_cut(free_until(ctl.sched, lv.job_id, now), act.start, asked)
-        top = math.inf if asked is None else asked
-        if new <= limit + 1.0 or not ctl.executor.retime(lv.job_id, None if new == math.inf else new):
+        until = free_until(ctl.sched, lv.job_id, now)
+        new = moved_cut(until, act.start, asked, now)
+        if new <= limit + 1.0 or not ctl.executor.retime(lv.job_id, new):
             continue
-        whole = new >= top
-        _set(lv, None if new == math.inf else new, lowered=not whole, asked=None if whole else asked)
-        spec = dataclasses.replace(act.item.spec, time_limit=lv.request.time_limit)
-        end = act.start + min(new, FAR)  # planned on its new limit (none: far ahead, as an unlimited job)
-        act.item = dataclasses.replace(act.item, spec=spec, estimate=end - act.start, upper=end - act.start)
-        ctl.sched.extend(lv.job_id, end)
-        said = "no limit" if new == math.inf else hms(new)
-        why = f"TimeLimit extended from {hms(limit)} to {said}: the job it was cut for cannot start before then"
+        whole = asked is not None and new >= asked
+        _set(lv, new, lowered=not whole, asked=None if whole else asked)
+        act.item = dataclasses.replace(act.item, spec=dataclasses.replace(act.item.spec, time_limit=new),
+                                       estimate=new, upper=new)  # fmt: skip
+        ctl.sched.extend(lv.job_id, act.start + new)
+        why = (
+            f"TimeLimit extended from {hms(limit)} to {hms(new)}: the job it was cut for cannot start before then"
+            if until != math.inf
+            else f"TimeLimit extended from {hms(limit)} to {hms(new)}: the job it was cut for has no planned start"
+            " now (held, or nodes it needs are out); checked again before the new cut"
+        )
         with ctl.store.engine.begin() as conn:
-            ctl.store.update_job(conn, lv.job_id, {**_stored(conn, lv), "predicted_end": end},
+            ctl.store.update_job(conn, lv.job_id, {**_stored(conn, lv), "predicted_end": act.start + new},
                                  (lv.job_id, now, "RUNNING", why))  # fmt: skip
         log.info("job %s %s", lv.job_id, why)
 

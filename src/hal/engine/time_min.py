@@ -10,8 +10,8 @@ plans on predicted runtimes, the reservation is where the predictions put it, as
 from __future__ import annotations
 
 import math
-from dataclasses import replace
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, cast
 
 from hal.engine.capacity import Alloc
 from hal.engine.queue import Waiting
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from hal.engine.timeline import Timeline
 
 PRECISION = 1.0  # seconds: a lowered limit is a whole number of seconds, as every limit a user gives
-FAR = 10 * 365 * 86400.0  # s: where a job that goes on with no limit is planned to end (as an unlimited one)
+STEP = 300.0  # s a cut job goes on at a time when the head has no planned start (re-checked before each)
 
 
 def shortened(item: Waiting, window: float) -> float | None:
@@ -68,36 +68,52 @@ def longest_now(timeline: Timeline, item: Waiting, now: float) -> tuple[float, A
 
 def free_until(s: Scheduler, job_id: int, now: float) -> float:
     """How long running ``job_id`` may go on without delaying the EASY head: the head's earliest planned start if
-    the job gave its resources back now (``now`` when it could start at once, inf when nobody waits).
+    the job gave its resources back now (``now`` when it could start at once, inf when nobody waits or it never
+    fits), found as EASY finds its shadow, so a --switches wait running out counts too (QA: the head was kept
+    waiting for a whole switch while the cut job ran on).
 
     A job started with a lowered limit was cut for the head's start as the planner saw it then; when that start
     has moved later (running jobs outlived their predictions), killing it at the old cut frees nothing anyone
-    can use (controller/lowered_limit.py extends it instead)."""
+    can use (controller/lowered_limit.py lets it go on instead)."""
+    from hal.engine.backfill import shadow_of  # backfill imports this module
+
     head = s.queue.get(s.head_id) if s.head_id is not None else None
     act = s.running.get(job_id)
     if head is None or act is None:
         return math.inf
     book = s.book
-    state = book.snapshot()
-    have = book.free_cpus()
-    if not act.released:
-        book.state_add(state, act.alloc)
-        have += act.cpus
-    if have >= head.cpus and book.state_place(state, head.req) is not None:
-        return now
-    for t, _, jid in s.ends:
-        if jid == job_id:
-            continue
-        other = s.running[jid]
-        book.state_add(state, other.alloc)
-        have += other.cpus
+    freed = None if act.released else act.alloc
+    saved = book.now
+    book.now = max(now, saved)  # where the head would go now, as a cycle now would place it
+    try:
+        state = book.snapshot()
+        have = book.free_cpus()
+        if freed is not None:
+            book.state_add(state, freed)
+            have += act.cpus
         if have >= head.cpus and book.state_place(state, head.req) is not None:
-            return max(t, now)
-    return math.inf
+            return now
+        view = _Without(book, [e for e in s.ends if e[2] != job_id], s.running)
+        at = shadow_of(cast("Scheduler", view), head, freed)[0]
+    finally:
+        book.now = saved
+    return max(at, now)
 
 
-def moved_cut(until: float, start: float, asked: float | None) -> float:
+@dataclass(slots=True)
+class _Without:
+    """The scheduler as shadow_of reads it, with one running job's end left out (its resources count as free)."""
+
+    book: Any
+    ends: list[tuple[float, int, int]]
+    running: dict[int, Any]
+
+
+def moved_cut(until: float, start: float, asked: float | None, now: float) -> float:
     """The limit a cut job goes on with when the head may start only at ``until``: to then, never past its --time
-    (``asked``; inf: neither bounds it)."""
+    (``asked``; inf: neither bounds it). When no start is planned for the head (it is held, or drained nodes keep
+    it out), one STEP at a time: the state that stops it may pass (QA: a hold of a few seconds gave a cut job its
+    whole 12 hours)."""
     top = asked or math.inf
-    return top if until == math.inf else min(top, float(math.floor(until - start)))
+    to = now + STEP if until == math.inf else until
+    return min(top, float(math.floor(to - start)))

@@ -17,7 +17,7 @@ from hal.engine.cycle import Rejected, Scheduler
 from hal.engine.plan import Plan
 from hal.engine.predict.correct import extend
 from hal.engine.profile import Profile
-from hal.engine.time_min import FAR, free_until, moved_cut
+from hal.engine.time_min import free_until, moved_cut
 from hal.model.job import JobSpec
 from hal.model.resources import ResourceSpace
 from hal.sim.clock import CORRECT, END, SUBMIT, WAKE, EventQueue
@@ -226,15 +226,13 @@ class Simulation:
         job, sched = self.jobs[i], self.sched
         act = sched.running[job.job_id]
         until = free_until(sched, job.job_id, now) if self.profile.backfill == "easy" else now
-        new = moved_cut(until, act.start, job.time_limit)
+        new = moved_cut(until, act.start, job.time_limit, now)
         if new <= now - act.start + 1.0:
             events.push(now, END, i)
             return
         run = min(full, new)
-        spec = replace(act.item.spec, time_limit=None if new == math.inf else new)
-        planned = min(new, FAR)
-        act.item = replace(act.item, spec=spec, estimate=planned, upper=planned)
-        sched.extend(job.job_id, act.start + planned)
+        act.item = replace(act.item, spec=replace(act.item.spec, time_limit=new), estimate=new, upper=new)
+        sched.extend(job.job_id, act.start + new)
         self.runs[i], end[i] = run, act.start + run
         if run < full:
             self.cuts[i] = full

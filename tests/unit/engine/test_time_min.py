@@ -3,6 +3,7 @@ before the reservation it would otherwise delay; the lowered limit is its kill l
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from hal.engine.nodes import NodeBook
 from hal.engine.predict.basic import UserEstimate
 from hal.engine.predict.registry import make_predictor
 from hal.engine.profile import Profile
-from hal.engine.time_min import free_until
+from hal.engine.time_min import STEP, free_until, moved_cut
 from hal.model.cluster import Cluster, NodeTable
 from hal.model.job import JobSpec
 from hal.model.resources import Resources
@@ -158,3 +159,36 @@ def test_in_the_simulator_a_cut_job_goes_on_until_the_head_can_start() -> None:
     out = Simulation(jobs, NodeBook(table), table.space, Profile(order="fcfs", backfill="easy"), Optimist()).run()
     assert by_id(out, "start") == {1: 0.0, 3: 0.0, 2: 300.0}  # cut at 100 for the head; the head could not start
     assert by_id(out, "end")[3] == 300.0  # so it went on to the head's real start, and was cut there
+
+
+def test_a_switches_head_s_wait_running_out_is_the_start_a_cut_job_yields_to() -> None:
+    """QA: the head waits for one switch until its --switches wait runs out at 25 s, then takes the free nodes of
+    both; the job cut for that start went on to its whole --time (80 s) and the head started then."""
+    from hal.engine.plugins.topology import TopologySelector
+    from hal.model.topology import Topology
+
+    topo = Topology.tree(4, (2,), ("switch",))  # n000, n001 | n002, n003
+    base = Cluster.uniform(4, Resources(cpus=2))
+    table = NodeTable.of(Cluster(base.nodes, base.partitions, topo))
+    book = NodeBook(table, selector=TopologySelector(topo))
+
+    def spec(jid: int, limit: float, run: float, **kw: Any) -> JobSpec:
+        nodes = kw.pop("nodes", 1)
+        return JobSpec(jid, 0.0, tasks=nodes, per_task=Resources(cpus=2), nodes=nodes, time_limit=limit, runtime=run,
+                       **kw)  # fmt: skip
+
+    jobs = [
+        spec(1, 300, 300, node_names=("n000",)),
+        spec(2, 300, 300, node_names=("n002",)),
+        spec(3, 20, 5, nodes=2, switches=1, switches_wait=25.0),  # no switch is free until 300
+        spec(4, 80, 300, time_min=5),
+    ]
+    out = Simulation(jobs, book, table.space, Profile(order="fcfs", backfill="easy"), UserEstimate()).run()
+    assert by_id(out, "start") == {1: 0.0, 2: 0.0, 3: 25.0, 4: 0.0}
+    assert by_id(out, "end")[4] == 25.0  # cut where the head's wait runs out, and it starts there
+
+
+def test_with_no_planned_start_for_the_head_a_cut_job_goes_on_a_step_at_a_time() -> None:
+    assert moved_cut(math.inf, 0.0, 43200.0, 100.0) == 100.0 + STEP  # the head held, or kept out by a drain
+    assert moved_cut(math.inf, 0.0, 200.0, 100.0) == 200.0  # never past its --time
+    assert moved_cut(900.0, 0.0, 43200.0, 100.0) == 900.0  # a planned start: to it
