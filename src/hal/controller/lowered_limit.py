@@ -50,6 +50,17 @@ def restore_limit(conn: Connection, lv: Live) -> dict[str, Any]:
     return _stored(conn, lv)
 
 
+def staged_cut(conn: Connection, lv: Live, staged: float) -> dict[str, Any]:
+    """A cut job whose inputs took ``staged`` seconds to arrive: its limit runs from the launch, so it is shortened
+    by them (never below its --time-min) to keep the cut where the reserved job starts (QA: the head started late
+    by the stage-in time). The row values to store; none for a job that was not cut."""
+    limit = lv.request.time_limit
+    if not lv.request.time_lowered or limit is None:
+        return {}
+    _set(lv, max(limit - staged, lv.request.time_min or 1.0, 1.0), lowered=True, asked=lv.request.time_asked)
+    return _stored(conn, lv)
+
+
 def _set(lv: Live, limit: float | None, lowered: bool, asked: float | None) -> None:
     """A new request for this job alone: an array's tasks share one at submission (QA: a task's cut became its
     siblings' kill limits, and one sibling's extension left another with no limit at all)."""
