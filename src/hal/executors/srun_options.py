@@ -67,7 +67,8 @@ def _type(text: str | None, what: str) -> str:
 
 def step_of(args: argparse.Namespace) -> tuple[Step, str, list[str]]:
     """The step to run, its task distribution, and the options named in a note (accepted, not acted on)."""
-    noted = [f"--{k.removeprefix('noted_')}" for k, v in vars(args).items() if k.startswith("noted_") and v]
+    names = [k.removeprefix("noted_") for k, v in vars(args).items() if k.startswith("noted_") and v]
+    noted = [f"-{n}" if len(n) == 1 else f"--{n}" for n in names]  # -G as typed (it said --G)
     if args.mpi not in ("none", ""):  # refused, as srun refuses an MPI plugin it lacks: tasks started without PMI
         raise RunError(  # would each be a rank 0 of 1, a silently wrong run of an MPI program
             f"--mpi={args.mpi}: HAL offers no PMI (srun --mpi=none, the default, starts the tasks; start MPI ranks "

@@ -57,3 +57,7 @@ def test_a_typed_step_wide_gpus_is_checked_as_the_others_are() -> None:
     assert step.gpu_type == "" and noted == ["--gpus"]  # untyped: noted as before
     with pytest.raises(RunError, match="a100 and h100"):
         _step("--gpus=h100:1", "--gpus-per-task=a100:1")
+
+
+def test_a_short_option_is_named_as_typed_in_the_note() -> None:
+    assert step_of(parser().parse_args(["-G", "2", "true"]))[2] == ["-G"]  # it said --G
