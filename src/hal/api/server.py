@@ -32,14 +32,11 @@ from hal.data.live_config import data_table, enable
 from hal.data.outputs import abandon_data_jobs
 from hal.engine.profile import Profile
 from hal.executors.api import Executor
+from hal.home import hal_home
 from hal.htc import bridge as hal_htc_bridge
 
 log = logging.getLogger("hal.server")
 DEFAULT_PORT = 6820  # slurmrestd's customary port
-
-
-def hal_home() -> Path:
-    return Path(os.environ.get("HAL_HOME") or Path.home() / ".hal")
 
 
 @dataclass(slots=True)

@@ -25,13 +25,10 @@ def create(
     json_out: bool = JsonOpt,
 ) -> None:
     """Create a token and print it once."""
-    from hal.api.server import hal_home
     from hal.controller.auth import create_token
-    from hal.controller.store import Store, sqlite_url
 
-    url = database or sqlite_url((home or hal_home()) / "hal.db")
     try:
-        store = Store(url)
+        store = _store(home, database)
         token = create_token(store, user, admin, label)
         store.close()
     except ValueError as exc:
@@ -43,9 +40,14 @@ def create(
 
 
 def _store(home: Path | None, database: str | None) -> Any:
-    from hal.api.server import hal_home
+    """The server's database; a state folder that does not exist is said (a traceback of os.open said it)."""
     from hal.controller.store import Store, sqlite_url
+    from hal.home import hal_home
 
+    if database is None:
+        folder = home or hal_home()
+        if not folder.is_dir():
+            raise fail(f"no server state in {folder}: start `hal server` there first, or give --home or --database")
     return Store(database or sqlite_url((home or hal_home()) / "hal.db"))
 
 
