@@ -33,9 +33,9 @@ from hal.controller.jobs import (
     resubmitted,
     spec_of,
 )
-from hal.controller.lowered_limit import extend_lowered, lower_limit
+from hal.controller.lowered_limit import lower_limit
 from hal.controller.machine import Machine
-from hal.controller.overrun import overrun_end
+from hal.controller.overrun import settle_ends
 from hal.controller.parked import ParkedJobs, flush, hand_over, undefer
 from hal.controller.placement_record import record_placements
 from hal.controller.reasons import annotate, pending_reason
@@ -274,11 +274,7 @@ class Controller:
                 for lv, cause in self.refused:
                     self._close(conn, lv, now, "FAILED", {"cause": cause})
             self.refused.clear()
-        extend_lowered(self, now)  # --time-min cuts whose head cannot start by then go on
-        ends = self.sched.ends
-        while ends and ends[0][0] <= now:
-            act = self.sched.running[ends[0][2]]
-            self.sched.extend(ends[0][2], overrun_end(act, now, self.profile.correction, self.grace))
+        settle_ends(self, now)  # the engine's contract: no running job planned to have ended by now
         t0 = time.perf_counter()
         plan = self.sched.cycle(now)
         spent = time.perf_counter() - t0

@@ -10,6 +10,9 @@ head waited for it).
 
 from __future__ import annotations
 
+from typing import Any
+
+from hal.controller.lowered_limit import extend_lowered
 from hal.engine.cycle import Active
 from hal.engine.predict.correct import extend
 
@@ -22,3 +25,14 @@ def overrun_end(act: Active, now: float, rule: str, kill_wait: float) -> float:
     if limit and elapsed >= limit:  # killed at its limit: gone by the end of KillWait
         return max(act.start + limit + kill_wait + REPORT_SLACK, now + REPORT_SLACK)
     return act.start + max(extend(elapsed, limit, rule), elapsed + 1.0)
+
+
+def settle_ends(ctl: Any, now: float) -> None:
+    """Before a cycle: --time-min cuts whose head cannot start by then go on (controller/lowered_limit.py), and
+    every running job planned to have ended by now is planned further (the engine's contract: a cycle counts a
+    job past its planned end as gone)."""
+    extend_lowered(ctl, now)
+    ends = ctl.sched.ends
+    while ends and ends[0][0] <= now:
+        act = ctl.sched.running[ends[0][2]]
+        ctl.sched.extend(ends[0][2], overrun_end(act, now, ctl.profile.correction, ctl.grace))

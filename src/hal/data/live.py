@@ -21,9 +21,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from hal.controller.lowered_limit import staged_cut
 from hal.data.cache import CacheFull, CacheWriteError
 from hal.data.cache_wait import WAIT_CAUSE, wait_for_room, wake_waiters
+from hal.data.launch_clock import start_clock
 from hal.data.outputs import OutputStaging
 from hal.data.restart import resume as resume_plane
 from hal.data.stager import StageCancelled, Stager
@@ -233,35 +233,11 @@ class LiveStaging:
                 controller.wake.set()
             elif self._opened(controller, lv, nodes, inputs, now):  # else back in the queue with the reason
                 try:
-                    limit = self._start_clock(controller, spec.job_id, now)
+                    limit = start_clock(controller, spec.job_id, now)
                     controller.executor.launch(spec if limit is None else dataclasses.replace(spec, time_limit=limit))
                 except Exception as exc:
                     log.exception("launch of job %s failed", spec.job_id)
                     controller._handle([ExecEvent(spec.job_id, ExecEventKind.ENDED, now, reason=str(exc))])
-
-    @staticmethod
-    def _start_clock(controller: Any, job_id: int, now: float) -> float | None:
-        """Its inputs arrived: the job starts now, as Slurm resets StartTime when CONFIGURING ends. The time
-        limit runs from the launch, so the planner's end and the records move by the staging time (Elapsed
-        exceeded Timelimit on jobs that completed, and reservations behind them slipped). A --time-min cut stays
-        where it was: its limit, returned for the launch, is shortened by the staging time instead."""
-        act = controller.sched.running.get(job_id)
-        if act is None or now <= act.start:
-            return None
-        staged, end = now - act.start, act.predicted_end + (now - act.start)
-        lv = controller.live.get(job_id)
-        with controller.store.engine.begin() as conn:
-            cut = staged_cut(conn, lv, staged) if lv is not None else {}
-            if cut:
-                limit = float(cut["time_limit"])
-                act.item = dataclasses.replace(act.item, spec=dataclasses.replace(act.item.spec, time_limit=limit),
-                                               estimate=limit, upper=limit)  # fmt: skip
-                end = now + limit
-            act.start = now
-            controller.sched.extend(job_id, end)
-            event = (job_id, now, "RUNNING", f"inputs staged in {staged:.0f} s; started")
-            controller.store.update_job(conn, job_id, {"start_time": now, "predicted_end": end, **cut}, event)
-        return float(cut["time_limit"]) if cut else None
 
     def after_end(self, controller: Any, lv: Any, act: Any, state: str, cause: str) -> tuple[str, str]:
         """A job ended (controller thread): unpin its inputs, queue its declared outputs for stage-out (worker

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from hal.controller.lowered_limit import lower_limit, restore_limit, staged_cut
-from hal.data.live import LiveStaging
+from hal.data.launch_clock import start_clock
 from tests.unit.controller.topokit import BLOCKS, controller, submit
 
 
@@ -42,9 +42,9 @@ def test_a_cut_job_s_stage_in_comes_off_its_limit_so_the_cut_stays(tmp_path: Pat
         act.item = replace(act.item, spec=replace(act.item.spec, time_limit=1800.0), estimate=1800.0, upper=1800.0)
         ctl.sched.extend(cut, act.start + 1800.0)
         start = act.start
-        assert LiveStaging._start_clock(ctl, cut, start + 6.0) == 1794.0
+        assert start_clock(ctl, cut, start + 6.0) == 1794.0
         assert ctl.sched.running[cut].predicted_end == start + 1800.0  # the cut did not move
         assert ctl.store.get(cut)["time_limit"] == 1794.0
-        assert LiveStaging._start_clock(ctl, plain, start + 6.0) is None
+        assert start_clock(ctl, plain, start + 6.0) is None
         with ctl.store.engine.begin() as conn:  # never below the minimum
             assert staged_cut(conn, ctl.live[cut], 1790.0)["time_limit"] == 600.0
