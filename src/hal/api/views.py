@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from hal.controller.array_split import is_split
 from hal.controller.attempts import attempt_row, attempts_of
 from hal.controller.core import Controller
 from hal.controller.jobs import Row, job_ref
@@ -40,6 +41,7 @@ def record(row: Row, now: float, detail: bool = False) -> dict[str, Any]:
     if row["state"] != "RUNNING":
         out["predicted_end"] = None
     out["time_min"] = stored_time_min(row.get("request"))  # squeue -O TimeMin: in listings too (no JSON parse)
+    out["array_split"] = row.get("array_job_id") is not None and is_split(row.get("request"))  # its own squeue line
     if detail:
         req = json.loads(row["request"])
         out["dependencies"] = [f"{k}:{ref}" for k, ref in req.get("dependencies", [])]  # as typed: 6_7, an array

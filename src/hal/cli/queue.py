@@ -48,22 +48,25 @@ def forecast_note(jobs: list[dict[str, Any]]) -> str | None:
 
 def collapse_arrays(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """squeue's view of an array: its pending tasks that wait for the same reason as one line, 12_[3-99]
-    (a 200-task array was 200 lines); running tasks keep their own lines. ``-r`` shows every task."""
+    (a 200-task array was 200 lines); running tasks keep their own lines, and so do pending tasks Slurm has
+    split into their own job records: one updated, held or released by itself, or one that ran and was
+    requeued. ``-r`` shows every task."""
     out: list[dict[str, Any]] = []
     tasks: dict[tuple[Any, Any], list[int]] = {}  # (array, reason) -> its pending task ids, on the first one's line
+    lines: dict[tuple[Any, Any], dict[str, Any]] = {}  # (array, reason) -> that line
     for j in jobs:
         key = (j.get("array_job_id"), j.get("reason"))
-        if j["state"] != "PENDING" or key[0] is None:
+        if j["state"] != "PENDING" or key[0] is None or j.get("array_split") or j.get("restarts"):
             out.append(j)
         elif key in tasks:
             tasks[key].append(j["array_task_id"])
         else:
             tasks[key] = [j["array_task_id"]]
-            out.append(dict(j))
-    firsts = {(j.get("array_job_id"), j.get("reason")): j for j in out if j["state"] == "PENDING"}
+            lines[key] = dict(j)
+            out.append(lines[key])
     for key, ids in tasks.items():
         if len(ids) > 1:
-            firsts[key]["id"] = f"{key[0]}_{ranges(ids)}"
+            lines[key]["id"] = f"{key[0]}_{ranges(ids)}"
     return out
 
 

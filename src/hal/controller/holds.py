@@ -8,6 +8,7 @@ import dataclasses
 import json
 from typing import Any
 
+from hal.controller.array_split import mark
 from hal.controller.auth import Identity
 from hal.controller.contracts import Forbidden, Gate, SubmitError
 from hal.controller.parked import PARKED
@@ -50,6 +51,7 @@ def set_hold(ctl: Any, ref: str, who: Identity, held: bool) -> list[int]:
                     admit_waiting(ctl, gate, now)
                 request = json.loads(rows[jid]["request"])
                 request["hold"], request["hold_admin"] = held, by_admin
+                mark(request, ref, lv.array_job_id)  # a task held or released by itself: its own line in hal queue
                 if not held:  # when it could start at the earliest: a replay of the history submits it then
                     request["_released"] = now
                 cause = f"held by {who.user}" if held else f"released by {who.user}"

@@ -132,6 +132,7 @@ def request_of_row(row: Row, first: Callable[[int], Row | None] | None = None) -
     data = json.loads(row["request"])
     data.pop("_deps", None)
     data.pop("_released", None)
+    data.pop("_split", None)  # an array task changed on its own (controller/array_split.py)
     shared = data.pop("_shared", None)
     if shared is not None and first is not None:
         origin = first(int(shared))

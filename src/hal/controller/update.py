@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from hal.controller.admission import admit, admit_data, resolve_deps
+from hal.controller.array_split import mark
 from hal.controller.auth import Identity
 from hal.controller.contracts import Forbidden, SubmitError
 from hal.controller.directives import MAX_NAME, JobRequest, parse_constraint
@@ -169,7 +170,7 @@ def update(ctl: Any, ref: str, who: Identity, fields: dict[str, str]) -> list[in
         planned = [(lv, _changed(ctl, lv, changes, who, now)) for lv in lives]  # every check before any change
         with ctl.store.engine.begin() as conn:
             for lv, (req, deps) in planned:
-                _apply(ctl, conn, lv, req, deps, rows[lv.job_id], who, fields, now, lv in running)
+                _apply(ctl, conn, lv, req, deps, rows[lv.job_id], who, fields, now, lv in running, ref)
         if "array_limit" in changes:
             _throttle(ctl, lives, changes["array_limit"], now)
         ctl.wake.set()
@@ -270,13 +271,15 @@ def _changed(
 
 def _apply(
     ctl: Any, conn: Any, lv: Live, req: JobRequest, deps: list[tuple[str, int, int | None]] | None,
-    row: dict[str, Any], who: Identity, fields: dict[str, str], now: float, running: bool,
+    row: dict[str, Any], who: Identity, fields: dict[str, str], now: float, running: bool, ref: str,
 ) -> None:  # fmt: skip
-    """Persist, then change the engine's view: a running job's planned end, or a pending job re-entered."""
+    """Persist, then change the engine's view: a running job's planned end, or a pending job re-entered. An array
+    task ``ref`` names by itself leaves its array's line in hal queue (controller/array_split.py)."""
     stored = json.loads(row["request"])
     for key, value in req.to_dict().items():
         if key not in ("script", "env", "array") and stored.get(key) != value:
             stored[key] = value
+    mark(stored, ref, lv.array_job_id)
     if deps is not None:
         stored["_deps"] = deps
     values = {
