@@ -1,7 +1,7 @@
 """Earlier attempts of requeued jobs, as sacct -D lists them. A requeue clears the job's row for its next run, so
-each ended attempt (its start, end, nodes, CPUs and how it ended) is kept in ``job_attempts`` first; the row itself
-always describes the latest attempt (its Elapsed and CPU time are that attempt's, as in sacct), and a restart
-recharges fair share from both (store.usage_rows)."""
+each ended attempt (its start, end, nodes, CPUs, time limit and how it ended) is kept in ``job_attempts`` first; the
+row itself always describes the latest attempt (its Elapsed and CPU time are that attempt's, as in sacct), and a
+restart recharges fair share from both (store.usage_rows)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,8 @@ def record_attempt(
             job_id=job_id, restarts=int(row["restarts"] or 0), state=state, cause=cause,
             account=row["account"] or "", partition=row["partition"] or "", start_time=row["start_time"],
             end_time=max(end, row["start_time"]), nodelist=row["nodelist"] or "",
-            alloc_cpus=int(row["alloc_cpus"] or 0), alloc=row["alloc"] or "", charged=charged, **run,
+            alloc_cpus=int(row["alloc_cpus"] or 0), alloc=row["alloc"] or "", charged=charged,
+            time_limit=row["time_limit"], **run,
         )
     )  # fmt: skip
 
@@ -53,7 +54,8 @@ def attempts_of(store: Store, job_ids: Sequence[int]) -> dict[int, list[Row]]:
 
 
 SHOWN = ("restarts", "state", "cause", "start_time", "end_time", "nodelist", "alloc_cpus", "alloc", "exit_code",
-         "signal", "cpu_seconds", "max_rss_mb", "account", "partition")  # fmt: skip
+         "signal", "cpu_seconds", "max_rss_mb", "account", "partition", "time_limit")  # fmt: skip
+# time_limit: the attempt's own (sacct -D's Timelimit): a --time-min cut, where the job now has its --time back
 
 
 def attempt_row(job: Row, attempt: Row) -> Row:

@@ -82,6 +82,7 @@ job_attempts = sa.Table(  # earlier attempts of requeued jobs (hal/controller/at
     sa.Column("cpu_seconds", sa.Float),
     sa.Column("max_rss_mb", sa.Float),
     sa.Column("charged", sa.Boolean),
+    sa.Column("time_limit", sa.Float),  # the limit that attempt ran with (a --time-min cut, its --time after)
 )
 tokens = sa.Table(
     "tokens",

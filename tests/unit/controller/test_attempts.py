@@ -65,7 +65,7 @@ def test_an_upgraded_database_keeps_attempts_and_charges_each_once(url: str) -> 
     store = Store(url)  # upgrades on start, as `hal server` does
     try:
         with store.engine.connect() as conn:
-            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0004"
+            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0005"
         assert [(r["end_time"], r["alloc_cpus"]) for r in store.usage_rows()] == [(20.0, 2)]  # the old row, once
         with store.engine.begin() as conn:
             store.insert_jobs(conn, [_job(2, state="RUNNING", start_time=3.0, alloc_cpus=4, nodelist="vn[001-002]")],
