@@ -67,7 +67,7 @@ def to_swf(jobs: list[dict[str, Any]], nodes: dict[str, Any]) -> tuple[dict[str,
                 cpu_time=round(j["cpu_seconds"] / per_proc) if ran and j.get("cpu_seconds") else -1,
                 mem_used=round(j["max_rss_mb"] * 1024 / per_proc) if ran and j.get("max_rss_mb") else -1,
                 req_procs=_int(j.get("req_cpus")),
-                req_time=_int(j.get("time_limit")),
+                req_time=_int(requested_time(j)),
                 req_mem=round(mem * 1024 / max(1, j.get("req_cpus") or 1)) if mem else -1,
                 status=STATUS.get(j["state"], 0),
                 user=users(j.get("user")),
@@ -93,10 +93,18 @@ def to_swf(jobs: list[dict[str, Any]], nodes: dict[str, Any]) -> tuple[dict[str,
         PARTITIONS_KEY: " ".join(f"{code}={name}" for name, code in partitions.codes.items()),
         "Note": "users, groups (accounts), executables (job names) and queues (QOS) are numbered by first "
         "appearance; jobs cancelled before they started have run time -1; a --begin job is submitted at its begin "
-        "time, a held job when it was released; field 17 is the job it waited for (afterok/afterany) that ended "
-        "last, or for a task of an array with a %limit, the task that many places before it",
+        "time, a held job when it was released; field 9 is the --time asked, before any --time-min cut; field 17 is "
+        "the job it waited for (afterok/afterany) that ended last, or for a task of an array with a %limit, the task "
+        "that many places before it",
     }
     return header, records
+
+
+def requested_time(job: dict[str, Any]) -> Any:
+    """SWF field 9, the time the user asked for: a job backfill started with its limit cut (--time-min) asked for
+    its --time, and a replay that saw the cut planned it shorter than users give; a limit an administrator set by
+    hand (hal update clears the cut's mark) stands as set. None: no limit."""
+    return job.get("time_asked") if job.get("time_lowered") else job.get("time_limit")
 
 
 def _eligible(job: dict[str, Any]) -> float:
