@@ -19,6 +19,7 @@ def test_requeue_runs_a_job_again_under_its_id(server: LiveServer) -> None:
     )
     job = server.cli("submit", "--parsable", str(script), check=True).stdout.strip()
     wait_running(server, job)
+    _wait_for_line(server.work / "again.out")  # RUNNING comes before the script's echo: a requeue could beat it
     said = server.cli("requeue", job, check=True).stdout
     assert f"requeued job {job}" in " ".join(said.split())
     assert server.cli("wait", job, "--timeout", "90").returncode == 0
@@ -86,6 +87,7 @@ def test_a_requeue_survives_a_controller_kill_and_a_cancel_wins_over_it(tmp_path
         )
         job = live.cli("submit", "--parsable", str(script), check=True).stdout.strip()
         wait_running(live, job)
+        _wait_for_line(live.work / "runs.txt")  # the first run's echo, before the requeue stops it
         live.cli("requeue", job, check=True)
         live.kill()
         live.start()
@@ -165,3 +167,11 @@ def test_a_requeued_ended_job_holds_back_the_jobs_that_saw_it_end(server: LiveSe
     assert server.cli("wait", after_id, "--timeout", "60").returncode == 0
     ends = {j: json.loads(server.cli("show", j, "--json", check=True).stdout) for j in (first, after_id)}
     assert ends[first]["end_time"] <= ends[after_id]["start_time"], ends
+
+
+def _wait_for_line(path: Path, timeout: float = 30.0) -> None:
+    """A job is RUNNING once its process is launched, before its script has run a line."""
+    deadline = time.monotonic() + timeout
+    while not (path.exists() and path.read_text().endswith("\n")):
+        assert time.monotonic() < deadline, f"{path} got no line in {timeout:.0f} s"
+        time.sleep(0.05)
