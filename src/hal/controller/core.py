@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from hal.controller.admission import admit, admit_live, resolve_deps, resolve_ref
 from hal.controller.auth import Identity
-from hal.controller.censored import learnable
+from hal.controller.censored import below_asked, learnable
 from hal.controller.contracts import Forbidden, Gate, NullObserver, Observer, SubmitError, Submitted
 from hal.controller.directives import JobRequest
 from hal.controller.gpu_fix import gpu_fix
@@ -369,7 +369,8 @@ class Controller:
         self.machine.release(ev.job_id)
         # charges the rest of its usage to its user and account (engine/accrual.py: charged as it accrues)
         ok = None if state == "STAGE_OUT" else state == "COMPLETED"
-        self.sched.finish(ev.job_id, when, ok=ok, learn=learnable(state))  # cut short: not learned (censored.py)
+        cut = below_asked(lv.request.time_limit, lv.request)  # a --time-min cut's TIMEOUT is not learned either
+        self.sched.finish(ev.job_id, when, ok=ok, learn=learnable(state, cut))  # cut short: not learned (censored.py)
         if requeued_by or (state == "NODE_FAIL" and (lv.requeue or ev.start_time is None)):  # or it never ran
             ran = bool(requeued_by) or ev.start_time is not None  # one that never started is no restart
             event = "REQUEUED" if requeued_by or not ran else "NODE_FAIL"  # never started: no node failed it

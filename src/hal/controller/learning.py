@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hal.controller.attempts import ran_attempts
-from hal.controller.censored import learnable, learnable_attempt
+from hal.controller.censored import below_asked, learnable, learnable_attempt
 from hal.controller.jobs import request_of_row, spec_of
 from hal.controller.store import Row, Store
 from hal.engine.api import RuntimePredictor
@@ -178,7 +178,8 @@ def relearn(predictor: RuntimePredictor, store: Store) -> int:
     runs = ran_attempts(store, since)  # a requeued job's earlier runs, as the live controller learned them
     events: list[tuple[float, int, int, Row, bool]] = []
     submitted: set[int] = set()
-    ends = [(r, learnable_attempt(r["state"], r["cause"])) for r in runs] + [(r, learnable(r["state"])) for r in rows]
+    ends = [(r, learnable_attempt(r["state"], r["cause"], _cut(r))) for r in runs]
+    ends += [(r, learnable(r["state"], _cut(r))) for r in rows]
     for r, learn in ends:
         if r["submit_time"] > since and r["id"] not in submitted:  # before ``since``: the loaded history has it
             submitted.add(r["id"])
@@ -216,3 +217,10 @@ def save_predictor(live: LivePredictor) -> Path | None:
         log.warning("runtime model not saved to %s: %s", path, exc)
         return None
     return path
+
+
+def _cut(row: Row) -> bool:
+    """Whether a run (a job row, or an attempt as one: its own limit, its job's request) ran under a --time-min
+    cut of its --time; only a TIMEOUT reads the request."""
+    ended = row["state"] == "TIMEOUT" or str(row.get("cause") or "").endswith("TIMEOUT")
+    return ended and below_asked(row.get("time_limit"), request_of_row(row))

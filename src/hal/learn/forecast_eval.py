@@ -109,6 +109,7 @@ class _Replay:
         self.events.load_submissions([(j.submit_time, i) for i, j in enumerate(jobs)])
         self.index = {j.job_id: i for i, j in enumerate(jobs)}
         self.started = np.full(len(jobs), np.nan)
+        self.killed: set[int] = set()  # ended at a --time-min cut: the scheduler's TIMEOUT, not learned
 
     def step(self) -> tuple[float, int, int, bool]:
         """One event and the cycle after it: (time, kind, job index, accepted)."""
@@ -125,7 +126,7 @@ class _Replay:
             act = sched.running[job.job_id]
             if self.forecaster is not None:
                 self.forecaster.observe(act.item.estimate, now - act.start, job.user)
-            sched.finish(job.job_id, now)
+            sched.finish(job.job_id, now, learn=i not in self.killed)
         else:
             over = sched.running.get(job.job_id)
             if over is None:
@@ -142,6 +143,8 @@ class _Replay:
                 self.forecaster.started(p.job_id, now)
             k = self.index[p.job_id]
             run = p.run_of(jobs[k].runtime or 0.0)
+            if run < (jobs[k].runtime or 0.0):
+                self.killed.add(k)
             self.started[k] = now
             events.push(now + run, END, k)
             if now + run > p.predicted_end:

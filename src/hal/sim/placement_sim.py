@@ -63,6 +63,7 @@ class PlacementSimulation:
     ) -> None:
         self.jobs = list(jobs)
         self.base = [j.runtime or 0.0 for j in jobs]
+        self.killed: set[int] = set()  # ended at a --time-min cut: the scheduler's TIMEOUT, not learned
         self.book = book
         self.sched = Scheduler(book, book.table.space, profile, predictor)
         self.profile = profile
@@ -112,7 +113,7 @@ class PlacementSimulation:
                     continue
             elif kind == END:
                 self._ends(job.job_id, 0.0)
-                sched.finish(job.job_id, now)
+                sched.finish(job.job_id, now, learn=i not in self.killed)
             else:
                 self._correct(events, i, now)
             if kind == CORRECT and events.peek() == (now, CORRECT):
@@ -161,7 +162,9 @@ class PlacementSimulation:
             runtime *= self.stretch.factor(job.job_id, level)
         if self.on_start is not None:
             runtime += self.on_start(job, placement.nodes, placement.start)
-        runtime = placement.run_of(runtime)  # killed at a limit backfill lowered (--time-min)
+        full, runtime = runtime, placement.run_of(runtime)  # killed at a limit backfill lowered (--time-min)
+        if runtime < full:
+            self.killed.add(i)
         self.jobs[i] = dataclasses.replace(job, runtime=runtime)
         now = placement.start
         out.start[i], out.end[i] = now, now + runtime

@@ -91,6 +91,7 @@ class Simulation:
         self.stretch = stretch
         self.runs = [float(j.runtime or 0.0) for j in jobs]  # what each job runs: stretched once it is placed
         self.cuts: dict[int, float] = {}  # jobs cut by a limit backfill lowered (--time-min): their whole run
+        self.killed: set[int] = set()  # jobs that ended at such a cut
         self.placed: list[tuple[int, ...]] = [()] * len(jobs)
 
     def run(self, progress: Progress | None = None) -> Outcome:
@@ -132,8 +133,8 @@ class Simulation:
                 handled += 1
                 if progress is not None and handled % 4096 == 0:
                     progress(handled)
-            elif kind == END:
-                sched.finish(job.job_id, now)
+            elif kind == END:  # killed at a --time-min cut: a TIMEOUT the scheduler chose, not learned (censored.py)
+                sched.finish(job.job_id, now, learn=i not in self.killed)
             elif kind == WAKE:
                 pass  # a cycle at this time
             elif i in self.cuts:  # before any cycle at this instant: a cycle would count its resources free
@@ -228,6 +229,7 @@ class Simulation:
         until = free_until(sched, job.job_id, now) if self.profile.backfill == "easy" else now
         new = moved_cut(until, act.start, job.time_limit, now)
         if new <= now - act.start + 1.0:
+            self.killed.add(i)
             events.push(now, END, i)
             return
         run = min(full, new)
