@@ -141,7 +141,9 @@ def gbm_from_file(
 
 WINDOW_HELP = (
     "START:COUNT of the usable jobs counted in job-id order, as hal tune --train/--test and hal predict-eval "
-    "--window count them (the archive's traces number jobs in submit order, and RLScheduler's windows count so)"
+    "--window count them (the archive's traces number jobs in submit order, and RLScheduler's windows count so); "
+    "only the window's jobs run, so last2 and gbm start with nothing learned (predict-eval --window lets every "
+    "earlier job teach; --model starts from a saved model)"
 )
 FALLBACK = "last2 (fallback:"
 ACTUAL_HELP = (
