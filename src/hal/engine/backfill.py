@@ -11,7 +11,7 @@ from hal.engine.extra_nodes import NEVER, Extra, place_at, unpinned
 from hal.engine.nodes import NodeBook
 from hal.engine.plan import Plan, Reservation
 from hal.engine.queue import Waiting
-from hal.engine.time_min import longest_now, shortened
+from hal.engine.time_min import guarded, longest_now, shortened
 from hal.engine.timeline import Timeline
 
 if TYPE_CHECKING:
@@ -216,6 +216,8 @@ def _scan(s: Scheduler, plan: Plan, now: float, memo: EasyMemo, cands: list[Wait
                     continue
             else:
                 memo.planned = planned
+        elif cand.spec.time_min is not None:  # fits by its prediction; held to its limit it might keep the head out
+            limit = guarded(book, state, head, shadow, cand, alloc, now)
         s.start(plan, cand, alloc, now, True, limit)
         started.add(cand.spec.job_id)
         if not fungible:

@@ -13,7 +13,8 @@ import math
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
 
-from hal.engine.capacity import Alloc
+from hal.engine.capacity import Alloc, State
+from hal.engine.extra_nodes import place_at
 from hal.engine.queue import Waiting
 
 if TYPE_CHECKING:
@@ -31,6 +32,27 @@ def shortened(item: Waiting, window: float) -> float | None:
     if low is None or not math.isfinite(window) or window < low:
         return None
     return max(low, float(math.floor(window)))
+
+
+def guarded(
+    book: Any, state: State, head: Waiting, shadow: float, item: Waiting, alloc: Alloc, now: float
+) -> float | None:
+    """The limit a --time-min job that ends before the head's start on its prediction, but not by its whole
+    limit, starts with in the EASY pass: the time left before that start (never below its minimum), when its
+    resources held to its whole limit would keep the head out. Slurm plans on limits and would cut it so; on a
+    prediction alone it started uncut and, when it outlived the prediction, delayed the head (QA). The cut still
+    moves with the head's start (controller/lowered_limit.py), so it kills nothing the head cannot use. None:
+    its limit delays nobody, or its minimum does not fit before the head's start (it starts uncut, as before)."""
+    asked = item.spec.time_limit if item.spec.time_limit is not None else math.inf
+    limit = shortened(item, shadow - now)
+    if limit is None or now + asked <= shadow or limit >= asked:
+        return None
+    book.state_sub(state, alloc)
+    try:
+        blocks = place_at(book, state, head, shadow) is None
+    finally:
+        book.state_add(state, alloc)
+    return limit if blocks else None
 
 
 def with_limit(item: Waiting, limit: float) -> Waiting:

@@ -75,3 +75,34 @@ def test_the_placement_simulator_does_not_learn_a_run_killed_at_its_cut() -> Non
     out = PlacementSimulation(jobs, book, Profile(backfill="easy"), predictor, sel.index).run()
     assert out.start[2] == 2.0 and out.end[2] - out.start[2] < 600  # it was cut
     assert isinstance(predictor, LastTwo) and list(predictor.history["c"]) == [600.0]  # job 4's run only
+
+
+def test_a_job_that_fits_on_its_prediction_is_cut_where_its_limit_would_keep_the_head_out() -> None:
+    """QA: a --time-min job predicted to end before the head's start started with its whole --time; it outlived
+    the prediction and the head waited for it (602 s). Held to its limit it would keep the head out, so it starts
+    cut to the head's start, as Slurm (planning on limits) would have started it; the head starts on time."""
+    jobs = [
+        job(10, 0, 1, 1000, 20, "c"),
+        job(11, 0, 1, 1000, 20, "c"),  # last2 learns 20 s for c
+        job(1, 100, 3, 100, 100, "b"),
+        job(2, 101, 4, 100, 100, "b"),  # the head: all 4 at 200
+        job(3, 102, 1, 1000, 500, "c", time_min=30),  # predicted 20 s: fits before 200 by its prediction only
+    ]
+    out = simulate(jobs)
+    start, end = by_id(out, "start"), by_id(out, "end")
+    assert start[3] == 102.0 and end[3] == 200.0  # killed at the head's start
+    assert start[2] == 200.0
+    plain = simulate([*jobs[:4], job(3, 102, 1, 1000, 500, "c")])  # without --time-min: uncut, the head waits
+    assert by_id(plain, "end")[3] == 602.0 and by_id(plain, "start")[2] == 602.0
+
+
+def test_a_job_whose_limit_ends_before_the_head_starts_is_not_cut() -> None:
+    jobs = [
+        job(10, 0, 1, 1000, 20, "c"),
+        job(11, 0, 1, 1000, 20, "c"),
+        job(1, 100, 3, 100, 100, "b"),
+        job(2, 101, 4, 100, 100, "b"),
+        job(3, 102, 1, 90, 80, "c", time_min=30),  # its whole limit ends at 192, before the head's start
+    ]
+    out = simulate(jobs)
+    assert by_id(out, "end")[3] == 182.0 and by_id(out, "start")[2] == 200.0
