@@ -12,9 +12,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-import fsspec
-from fsspec.implementations.local import LocalFileSystem
-
 CHUNK = 4 << 20
 
 
@@ -46,6 +43,8 @@ def checksum_of(uri: str) -> tuple[str, int]:
     thread hashing forever and the server deaf to SIGTERM."""
     for inner in uri.split("::")[1:]:  # a chained URL (zip://x::file:///dev/zero) reads its container first
         _regular(inner)
+    import fsspec  # here, not at import: ~50 ms of every server start, which may have no data plane at all
+
     fs, path = fsspec.core.url_to_fs(uri)
     info = fs.info(path)
     kind = info.get("type", "file")
@@ -66,6 +65,9 @@ def checksum_of(uri: str) -> tuple[str, int]:
 
 def _regular(uri: str) -> None:
     """A local file a chained URL opens must be a regular file (an archive), never a device or a pipe."""
+    import fsspec
+    from fsspec.implementations.local import LocalFileSystem
+
     fs, path = fsspec.core.url_to_fs(uri)
     if isinstance(fs, LocalFileSystem) and not Path(path).is_file():
         raise ValueError(f"{public_uri(uri)} is not a regular file")

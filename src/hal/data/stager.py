@@ -17,9 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import fsspec
-from fsspec.implementations.local import LocalFileSystem
-
 from hal.data.cache import CacheFull, CacheWriteError, NodeCache, local_write
 from hal.data.catalog import CHUNK, Catalog, CatalogSaveError, Dataset, Replica, checksum_of, public_uri
 from hal.data.sources import SourceOrder, default_order
@@ -325,6 +322,9 @@ class Stager:
         digest, size = checksum_of(str(local))
         # Written under a temporary name and renamed, so a copy cut short (a killed controller) never looks
         # like a finished output at the destination.
+        import fsspec  # here, not at import: a server without a data plane never loads it
+        from fsspec.implementations.local import LocalFileSystem
+
         fs, path = fsspec.core.url_to_fs(dest_uri)
         if isinstance(fs, LocalFileSystem):  # local files need their folder; object stores have none
             Path(path).parent.mkdir(parents=True, exist_ok=True)

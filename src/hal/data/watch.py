@@ -11,8 +11,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import fsspec
-
 from hal.data.cache import local_write
 from hal.data.catalog import CHUNK
 
@@ -33,6 +31,8 @@ def watched_copy(
     with _STUCK_LOCK:
         if uri in _STUCK:  # an earlier read is still hung: another would only add a thread stuck beside it
             raise OSError(f"an earlier read of this source has sent nothing for over {stall_timeout:g} s")
+
+    import fsspec  # here, not at import: a server without a data plane never loads it
 
     def copy() -> None:
         digest, size = hashlib.sha256(), 0
