@@ -7,7 +7,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.clusters import cluster_toml
-from tests.integration.livekit import LiveServer, restart_on, served, show, until_state, wait_running
+from tests.integration.livekit import (
+    LiveServer,
+    cancel,
+    gated,
+    restart_on,
+    served,
+    show,
+    submit,
+    until_state,
+    wait_running,
+)
 
 BIG = cluster_toml(name="big", nodes=4, cpus=2, partitions=["batch", "debug"], topology={"switch": 4})
 # one node fewer, the debug partition gone, and switches of two nodes
@@ -21,18 +31,18 @@ def _reason(live: LiveServer, job: str, reason: str) -> dict[str, object]:
 
 
 def test_jobs_a_smaller_cluster_file_cannot_run_stay_pending(tmp_path: Path) -> None:
+    go = tmp_path / "go"  # the wide job runs until the test has seen it run
     with served(tmp_path, BIG) as live:
 
-        def sub(*args: str) -> str:
-            later = ["--begin", "now+1hour"] if "--dependency" not in " ".join(args) else []
-            done = live.cli("submit", "--parsable", "-t", "5", *later, *args, "--wrap", "sleep 1", check=True)
-            return done.stdout.strip()
+        def sub(wrap: str = "true", **options: str) -> str:  # the SDK: `hal submit` is not what is tested here
+            later = {"begin": "now+1hour"} if "dependency" not in options else {}
+            return submit(live, wrap, time="5", **later, **options)
 
-        wide = sub("-N", "4")
-        topo = sub("-N", "3", "--topology", "required=switch")
-        named = sub("-w", "n003")
-        debug = sub("-p", "debug")
-        after = sub(f"--dependency=afterok:{wide}")
+        wide = sub(gated(go), nodes="4")
+        topo = sub(nodes="3", topology="required=switch")
+        named = sub(nodelist="n003")
+        debug = sub(partition="debug")
+        after = sub(dependency=f"afterok:{wide}")
         restart_on(live, SMALL)
         expected = {
             wide: "PartitionNodeLimit",
@@ -54,8 +64,9 @@ def test_jobs_a_smaller_cluster_file_cannot_run_stay_pending(tmp_path: Path) -> 
         assert refused.returncode != 0 and "could never run on this cluster" in refused.stderr, refused.stderr
         live.cli("update", wide, "NumNodes=3", "NumTasks=3", "StartTime=now", check=True)  # fits: it starts
         wait_running(live, wide)
+        go.touch()
         assert until_state(live, after, "COMPLETED")["state"] == "COMPLETED"  # its dependent ran after it
-        live.cli("cancel", named, check=True)
+        cancel(live, named)
         assert until_state(live, named, "CANCELLED")["cause"].startswith("cancelled by")
         restart_on(live, SMALL)  # still too small: they still wait
         _reason(live, topo, "BadConstraints")
@@ -63,5 +74,5 @@ def test_jobs_a_smaller_cluster_file_cannot_run_stay_pending(tmp_path: Path) -> 
         restart_on(live, BIG)  # the administrator restored the cluster file: they fit, and wait for their --begin
         for job in (topo, debug):
             assert _reason(live, job, "BeginTime")["cause"] == "fits this cluster again"
-        live.cli("cancel", topo, debug, check=True)
+        cancel(live, topo, debug)
         assert "Traceback" not in live.log.read_text()

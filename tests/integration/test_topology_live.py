@@ -9,20 +9,15 @@ import time
 from pathlib import Path
 
 from tests.clusters import cluster_toml
-from tests.integration.livekit import LiveServer, served
+from tests.integration.livekit import LiveServer, cancel, served, show, submit, until_state
 
 # 8 nodes of 2 CPUs: two racks of two switches of two nodes.
 TREE = cluster_toml(name="c8", nodes=8, cpus=2, topology={"rack": 2, "switch": 2})
 
 
 def _nodes(live: LiveServer, job: str) -> str:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        rec = json.loads(live.cli("show", job, "--json", check=True).stdout)
-        if rec["state"] == "RUNNING":
-            return str(rec["nodelist"])
-        time.sleep(0.1)
-    raise AssertionError(f"job {job} did not start: {rec}")
+    """The nodes the job runs on once it runs (its record as `hal show --json` has it, polled in-process)."""
+    return str(until_state(live, job, "RUNNING")["nodelist"])
 
 
 def test_switch_and_segment_requests_on_a_tree_without_a_profile(tmp_path: Path) -> None:
@@ -59,10 +54,7 @@ def test_switch_and_segment_requests_on_a_tree_without_a_profile(tmp_path: Path)
         assert wrapped["name"] == "wrap"  # sbatch's name for a --wrap job
         live.cli("cancel", "1", packed, check=True)
         # `hal explain` shows the placement score's parts without a data plane, and after the job ended
-        deadline = time.monotonic() + 30
-        while json.loads(live.cli("show", packed, "--json", check=True).stdout)["state"] != "CANCELLED":
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
+        until_state(live, packed, "CANCELLED")
         said = " ".join(live.cli("explain", packed, check=True).stdout.split())
         assert "placement score parts" in said and "switch" in said and "did not record" not in said
 
@@ -71,17 +63,18 @@ def test_explain_shows_the_placements_a_waiting_topology_job_could_take_now(tmp_
     """QA: for a pending job `hal explain` said only that parts are recorded when it starts. A job held by
     --switches=1 while one node is free in each of two switches is shown the placements free right now."""
     with served(tmp_path, TREE, file="c.toml") as live:
-        busy = [
-            live.cli("submit", "--parsable", "-w", node, "-N", "1", "--exclusive", "-t", "5", "--wrap", "sleep 120",
-                     check=True).stdout.strip()
+        busy = [  # through the SDK: `hal submit` is not what is tested here
+            submit(live, "sleep 120", nodelist=node, nodes="1", exclusive=True, time="5")
             for node in ("n000", "n002", "n004", "n005", "n006", "n007")
-        ]  # fmt: skip
+        ]
         for job in busy:
             _nodes(live, job)
-        held = live.cli("submit", "--parsable", "-N", "2", "--exclusive", "--switches=1@10:00", "-t", "1:00",
-                        "--wrap", "true", check=True).stdout.strip()  # fmt: skip
-        time.sleep(1.0)
+        held = submit(live, nodes="2", exclusive=True, switches="1@10:00", time="1:00")
+        deadline = time.monotonic() + 30  # until a cycle has held it for its switch (it said Topology after 1 s)
+        while (rec := show(live, held))["reason"] != "Topology":
+            assert time.monotonic() < deadline and rec["state"] == "PENDING", rec
+            time.sleep(0.05)
         said = " ".join(live.cli("explain", held, check=True).stdout.split())
         assert "reason=Topology" in said and "placements free right now" in said and "candidate 1" in said, said
         assert "rack" in said and "candidate 1: n[001,003]" in said, said  # two switches of one rack, named
-        live.cli("cancel", held, *busy, check=True)
+        cancel(live, held, *busy)
