@@ -4,19 +4,24 @@ killed controller, and only admins drain."""
 from __future__ import annotations
 
 import getpass
-import json
 import time
 from pathlib import Path
 
-from tests.integration.livekit import LiveServer, gated
-
-
-def _nodes(live: LiveServer) -> dict[str, dict[str, object]]:
-    return {n["name"]: n for n in json.loads(live.cli("nodes", "--json", check=True).stdout)["nodes"]}
+from tests.integration.livekit import LiveServer, cancel, finished, gated, show, submit
+from tests.integration.livekit import nodes as _nodes
 
 
 def _nodelist(live: LiveServer, job: str) -> str:
-    return str(json.loads(live.cli("show", job, "--json", check=True).stdout)["nodelist"])
+    return str(show(live, job)["nodelist"])
+
+
+def _waits(live: LiveServer, job: str, reason: str) -> None:
+    """The job is held PENDING for ``reason`` once a scheduling cycle has looked at it (a fixed 1 s before)."""
+    deadline = time.monotonic() + 30
+    while (rec := show(live, job))["reason"] != reason:
+        assert time.monotonic() < deadline and rec["state"] == "PENDING", rec
+        time.sleep(0.05)
+    assert rec["state"] == "PENDING", rec
 
 
 def test_drained_nodes_take_no_new_jobs_until_resumed(tmp_path: Path) -> None:
@@ -24,7 +29,7 @@ def test_drained_nodes_take_no_new_jobs_until_resumed(tmp_path: Path) -> None:
     live.start()
     try:
         go = tmp_path / "go"  # the busy job runs through the drain and the restart, and ends when the test says
-        busy = live.cli("submit", "--parsable", "-w", "vn000", "--wrap", gated(go), check=True).stdout.strip()
+        busy = submit(live, gated(go), nodelist="vn000")  # the SDK where `hal submit` is not the subject
         deadline = time.monotonic() + 30
         while _nodes(live)["vn000"]["state"] == "idle":
             assert time.monotonic() < deadline
@@ -34,26 +39,21 @@ def test_drained_nodes_take_no_new_jobs_until_resumed(tmp_path: Path) -> None:
         assert "fans replaced" in live.cli("nodes", "-R", check=True).stdout
         live.kill()  # SIGKILL: the drain is in the records
         live.start()
-        jobs = [live.cli("submit", "--parsable", "--wrap", "true", check=True).stdout.strip() for _ in range(3)]
+        jobs = [submit(live) for _ in range(3)]
         go.touch()
         for job in [busy, *jobs]:
-            assert live.cli("wait", job, "--timeout", "60").returncode == 0
+            assert finished(live, job) == "COMPLETED"
         assert {_nodelist(live, j) for j in jobs} == {"vn003"}
         assert _nodes(live)["vn001"]["state"] == "drain" and _nodes(live)["vn001"]["reason"] == "fans replaced"
-        wide = live.cli("submit", "--parsable", "-N", "2", "--wrap", "true", check=True).stdout.strip()
-        time.sleep(1.0)  # 2 nodes, one in service: only the drained ones would let it start (it said Resources)
-        rec = json.loads(live.cli("show", wide, "--json", check=True).stdout)
-        assert rec["state"] == "PENDING" and rec["reason"] == "ReqNodeNotAvail, UnavailableNodes:vn[000-002]", rec
-        live.cli("cancel", wide, check=True)
-        wide = live.cli("submit", "--parsable", "-N", "2", "--wrap", "true", check=True).stdout.strip()
-        time.sleep(1.0)  # 2 nodes, one in service: only the drained ones would let it start (it said Resources)
-        rec = json.loads(live.cli("show", wide, "--json", check=True).stdout)
-        assert rec["state"] == "PENDING" and rec["reason"] == "ReqNodeNotAvail, UnavailableNodes:vn[000-002]", rec
-        live.cli("cancel", wide, check=True)
-        pinned = live.cli("submit", "--parsable", "-w", "vn001", "--wrap", "true", check=True).stdout.strip()
-        time.sleep(1.0)
-        rec = json.loads(live.cli("show", pinned, "--json", check=True).stdout)
-        assert rec["state"] == "PENDING" and rec["reason"] == "ReqNodeNotAvail, UnavailableNodes:vn001"  # waits
+        wide = submit(live, nodes="2")
+        # 2 nodes, one in service: only the drained ones would let it start (it said Resources)
+        _waits(live, wide, "ReqNodeNotAvail, UnavailableNodes:vn[000-002]")
+        cancel(live, wide)
+        wide = submit(live, nodes="2")
+        _waits(live, wide, "ReqNodeNotAvail, UnavailableNodes:vn[000-002]")
+        cancel(live, wide)
+        pinned = submit(live, nodelist="vn001")
+        _waits(live, pinned, "ReqNodeNotAvail, UnavailableNodes:vn001")  # waits
         shown = " ".join(live.cli("show", pinned, check=True).stdout.split())
         assert "ReqNodeList=vn001" in shown and "Why=nodes it needs are drained" in shown, shown
         explained = " ".join(live.cli("explain", pinned, check=True).stdout.split())  # QA: it had no why line
@@ -85,7 +85,7 @@ def test_drained_nodes_take_no_new_jobs_until_resumed(tmp_path: Path) -> None:
         assert _nodes(live)["vn002"]["state"] == "idle"
         again = live.cli("resume", "vn003")
         assert again.returncode != 0 and "not drained: vn003" in again.stderr
-        assert live.cli("wait", pinned, "--timeout", "60").returncode == 0
+        assert finished(live, pinned) == "COMPLETED"
         assert _nodes(live)["vn001"]["reason"] == ""
     finally:
         live.stop()
