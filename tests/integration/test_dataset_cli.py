@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.integration.livekit import EXAMPLE, LiveServer
+from tests.integration.livekit import EXAMPLE, LiveServer, cancel, finished, nodes, submit
 
 
 def test_an_admin_adds_a_dataset_and_a_job_reads_it(tmp_path: Path) -> None:
@@ -31,12 +31,13 @@ def test_an_admin_adds_a_dataset_and_a_job_reads_it(tmp_path: Path) -> None:
         script = tmp_path / "work" / "read.sh"
         script.write_text('#!/bin/sh\nwc -c < "$HAL_DATA/genome"\n')
         out = tmp_path / "read.out"
-        job = live.cli("submit", "--parsable", "--input-data=genome", "-o", str(out), str(script), check=True)
-        assert live.cli("wait", job.stdout.strip(), "--timeout", "60").returncode == 0
+        # jobs go in through the SDK (`hal submit`, `hal wait` and `hal nodes --json` are not the subject)
+        job = submit(live, script=script.read_text(), input_data="genome", output=str(out))
+        assert finished(live, job) == "COMPLETED"
         assert out.read_text().strip() == "200000"
-        nodes = json.loads(live.cli("nodes", "--json", check=True).stdout)["nodes"]
-        assert sorted(n["cache_bytes"] for n in nodes)[-1] == 200_000 and {n["cache_size"] for n in nodes} == {2**20}
-        assert {n["cache_held"] for n in nodes} == {0}  # the job ended: nothing pinned (the key was missing: HELD 0)
+        shown = list(nodes(live).values())
+        assert sorted(n["cache_bytes"] for n in shown)[-1] == 200_000 and {n["cache_size"] for n in shown} == {2**20}
+        assert {n["cache_held"] for n in shown} == {0}  # the job ended: nothing pinned (the key was missing: HELD 0)
         assert "CACHE(USED/HELD/SIZE)" in live.cli("nodes", "--long", check=True).stdout
         metrics = httpx.get(f"{live.url}/metrics", headers={"Authorization": f"Bearer {live.token()}"}, timeout=30).text
         assert 'hal_cache_bytes{kind="size",node="vn000"} 1.048576e+06' in metrics
@@ -55,7 +56,7 @@ def test_an_admin_adds_a_dataset_and_a_job_reads_it(tmp_path: Path) -> None:
         ]:
             done = live.cli("dataset", "add", *args)
             assert done.returncode != 0 and message in " ".join(done.stderr.split()), (args, done.stderr)
-        live.cli("submit", "--output-data=later", "-H", "--wrap", "true", check=True)  # a queued job will write it
+        submit(live, output_data="later", hold=True)  # a queued job will write it
         done = live.cli("dataset", "add", "later", str(data))
         assert done.returncode != 0 and "will write 'later'" in " ".join(done.stderr.split())
         bob = live.new_user("bob")
@@ -64,12 +65,12 @@ def test_an_admin_adds_a_dataset_and_a_job_reads_it(tmp_path: Path) -> None:
         seen = json.loads(live.cli("dataset", "list", "--json", token=bob, check=True).stdout)["datasets"]
         assert [d["uri"] for d in seen] == [str(data)]  # where it is, also for users
         # a changed file: its dataset failed every reader (checksum) and its name could not be registered again
-        reader = live.cli("submit", "--parsable", "-H", "--input-data=genome", "--wrap", "true", check=True)
+        reader = submit(live, hold=True, input_data="genome")
         done = live.cli("dataset", "rm", "genome")
-        assert done.returncode != 0 and f"jobs {reader.stdout.strip()} read 'genome'" in " ".join(done.stderr.split())
+        assert done.returncode != 0 and f"jobs {reader} read 'genome'" in " ".join(done.stderr.split())
         done = live.cli("dataset", "rm", "genome", token=bob)
         assert done.returncode != 0 and "only admins" in done.stderr
-        live.cli("cancel", reader.stdout.strip(), check=True)
+        cancel(live, reader)
         live.cli("dataset", "rm", "genome", check=True)
         assert not list((tmp_path / "cache").glob("*/genome"))  # its cached copies went too
         data.write_bytes(b"TTGA" * 10)
@@ -77,9 +78,8 @@ def test_an_admin_adds_a_dataset_and_a_job_reads_it(tmp_path: Path) -> None:
         assert again["size"] == 40
         assert "no dataset 'nothing'" in " ".join(live.cli("dataset", "rm", "nothing").stderr.split())
         # a pipeline run again writes its output again: the user whose job wrote it may remove it (only admins could)
-        wrote = live.cli("submit", "--parsable", "--output-data=bobs", "--wrap", 'echo b > "$HAL_DATA/bobs"',
-                         token=bob, check=True).stdout.strip()  # fmt: skip
-        assert live.cli("wait", wrote, "--timeout", "60", token=bob).returncode == 0
+        wrote = submit(live, 'echo b > "$HAL_DATA/bobs"', token=bob, output_data="bobs")
+        assert finished(live, wrote, token=bob) == "COMPLETED"
         owned = json.loads(live.cli("dataset", "list", "--json", token=bob, check=True).stdout)["datasets"]
         assert [d["owner"] for d in owned if d["name"] == "bobs"] == ["bob"]
         carol = live.new_user("carol")
