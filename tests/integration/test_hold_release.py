@@ -5,7 +5,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tests.integration.livekit import LiveServer, show, until_state
+from tests.integration.livekit import LiveServer, cancel, finished, show, submit, until_state
+
+
+def _cycled(live: LiveServer) -> None:
+    """A job submitted now has run and ended: the scheduler has had every job before it in hand (a fixed 1 s
+    before), so a held one that was going to start has started."""
+    assert finished(live, submit(live)) == "COMPLETED"
 
 
 def test_held_jobs_wait_for_release_even_across_a_restart(tmp_path: Path) -> None:
@@ -16,8 +22,8 @@ def test_held_jobs_wait_for_release_even_across_a_restart(tmp_path: Path) -> Non
         script = tmp_path / "work" / "held.sh"
         script.write_text("#!/bin/sh\n#SBATCH -H\ntrue\n")
         by_directive = live.cli("submit", "--parsable", str(script), check=True).stdout.strip()
-        later = live.cli("submit", "--parsable", "--begin", "now+3600", "--wrap", "true", check=True).stdout.strip()
-        time.sleep(1.0)
+        later = submit(live, begin="now+3600")  # the SDK where `hal submit` is not the subject
+        _cycled(live)
         for job in (held, by_directive):
             rec = show(live, job)
             assert rec["state"] == "PENDING" and rec["reason"] == "JobHeldUser", rec
@@ -27,7 +33,7 @@ def test_held_jobs_wait_for_release_even_across_a_restart(tmp_path: Path) -> Non
         assert show(live, later)["reason"] == "JobHeldUser"
         live.kill()  # SIGKILL: the holds are in the records, not only in memory
         live.start()
-        time.sleep(1.0)
+        _cycled(live)
         assert [show(live, j)["reason"] for j in (held, by_directive, later)] == ["JobHeldUser"] * 3
         done = live.cli("release", held, by_directive, check=True).stdout
         assert "released job " in done
@@ -40,9 +46,8 @@ def test_held_jobs_wait_for_release_even_across_a_restart(tmp_path: Path) -> Non
         other = live.new_user("bob")
         refused = live.cli("hold", later, token=other)
         assert refused.returncode != 0 and "your own jobs" in " ".join(refused.stderr.split())
-        live.cli("cancel", later, check=True)
-        bobs = live.cli("submit", "--parsable", "--begin", "now+3600", "--wrap", "true", token=other, check=True)
-        job = bobs.stdout.strip()
+        cancel(live, later)
+        job = submit(live, begin="now+3600", token=other)
         live.cli("hold", job, check=True)  # an administrator holds bob's job: Slurm's JobHeldAdmin
         assert show(live, job)["reason"] == "JobHeldAdmin"
         refused = live.cli("release", job, token=other)
@@ -52,17 +57,16 @@ def test_held_jobs_wait_for_release_even_across_a_restart(tmp_path: Path) -> Non
         live.cli("hold", job, token=other, check=True)  # his own hold: his to release
         assert show(live, job)["reason"] == "JobHeldUser"
         live.cli("release", job, token=other, check=True)
-        live.cli("cancel", job, check=True)
+        cancel(live, job)
         mixed = live.cli("hold", f"99999999999999999999,{held}", "424242")  # each reported, none stops the rest
         said = " ".join(mixed.stderr.split())
         assert mixed.returncode == 1 and "no job 99999999999999999999" in said and "no job 424242" in said
         assert "no longer pending" in said and "Internal Server Error" not in said
-        arr = live.cli("submit", "--parsable", "-a", "3-5", "-b", "now+3600", "--wrap", "true", check=True).stdout
-        arr = arr.strip()
+        arr = submit(live, array="3-5", begin="now+3600")
         shown = live.cli("hold", arr, check=True).stdout  # it printed the tasks' internal ids
         assert f"held 3 job(s) of {arr}: {arr}_3, {arr}_4, {arr}_5" in " ".join(shown.split())
         assert f"{arr}_4" in live.cli("release", f"{arr}_4", check=True).stdout
-        live.cli("cancel", arr, check=True)
+        cancel(live, arr)
     finally:
         live.stop()
 
