@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.integration.livekit import LiveServer, show, until_state, wait_running
+from tests.integration.livekit import LiveServer, cancel, show, submit, until_state, wait_running
 
 
 def _said(proc: object) -> str:
@@ -18,9 +18,8 @@ def test_pending_job_updates_in_place_and_survives_a_restart(tmp_path: Path) -> 
     live.start()
     try:
         bob = live.new_user("bob")
-        sub = ("submit", "--parsable", "--begin", "now+3600", "-t", "10:00", "-J", "first", "--wrap", "true")
-        job = live.cli(*sub, token=bob, check=True).stdout.strip()
-        later = live.cli(*sub, token=bob, check=True).stdout.strip()
+        # jobs are submitted and cancelled through the SDK: `hal update` is the subject, not `hal submit`
+        job, later = (submit(live, begin="now+3600", time="10:00", job_name="first", token=bob) for _ in range(2))
         shown = live.cli("update", job, "TimeLimit=5", "Comment=shorter", token=bob, check=True).stdout
         assert f"updated job {job}: TimeLimit=5 Comment=shorter" in _said_text(shown)
         rec = show(live, job)
@@ -54,20 +53,20 @@ def test_pending_job_updates_in_place_and_survives_a_restart(tmp_path: Path) -> 
         live.cli("update", job, "StartTime=now", token=bob, check=True)  # --begin gone: it runs, then `later`
         until_state(live, job, "COMPLETED")
         until_state(live, later, "COMPLETED")
-        wide = live.cli("submit", "--parsable", "-n", "8", "-b", "now+3600", "--wrap", "true", check=True).stdout
-        wide = wide.strip()  # 8 tasks on 2-CPU nodes: NODES, %D and NumNodes all say 4 (show said 1)
+        wide = submit(live, ntasks="8", begin="now+3600")
+        # 8 tasks on 2-CPU nodes: NODES, %D and NumNodes all say 4 (show said 1)
         assert live.cli("queue", "-h", "-j", wide, "-o", "%D", check=True).stdout.split() == ["4"]
         assert live.cli("queue", "-h", "-j", wide, "-o", "%Q", "-S", "-p", check=True).stdout.strip().isdigit()
         assert "NumNodes=4 NumTasks=8" in _said_text(live.cli("show", wide, check=True).stdout)
         assert "node=4" in _said_text(live.cli("show", wide, check=True).stdout)
         live.cli("update", wide, "NumTasks=2", check=True)  # an administrator's update of any job
         assert "NumNodes=1 NumTasks=2" in _said_text(live.cli("show", wide, check=True).stdout)
-        live.cli("cancel", wide, check=True)
-        held = live.cli("submit", "--parsable", "-H", "--wrap", "true", check=True).stdout.strip()
+        cancel(live, wide)
+        held = submit(live, hold=True)
         mixed = live.cli("update", f"{job},{held}", "Comment=last")  # job has ended: held still changes
         assert mixed.returncode == 1 and f"hal update {job}:" in _said(mixed) and f"updated job {held}" in _said(mixed)
         assert show(live, held)["comment"] == "last"
-        live.cli("cancel", held, check=True)
+        cancel(live, held)
         ended = live.cli("update", job, "TimeLimit=1", token=bob)
         assert ended.returncode == 1 and "it has ended (COMPLETED)" in _said(ended)
         history = live.cli("history", "-j", job, "-o", "JobID,JobName,Timelimit,Partition", "-P", check=True).stdout
@@ -81,8 +80,7 @@ def test_running_job_time_limit_moves_and_array_throttle(tmp_path: Path) -> None
     live.start()
     try:
         bob = live.new_user("bob")
-        short = live.cli("submit", "--parsable", "-t", "10:00", "--wrap", "sleep 120", token=bob, check=True)
-        job = short.stdout.strip()
+        job = submit(live, "sleep 120", time="10:00", token=bob)  # the SDK: `hal submit` is not the subject
         wait_running(live, job)
         moved = live.cli("update", job, "Partition=debug", token=bob)
         assert moved.returncode == 1 and "no longer pending execution" in _said(moved)
@@ -90,18 +88,16 @@ def test_running_job_time_limit_moves_and_array_throttle(tmp_path: Path) -> None
         live.cli("update", job, "TimeLimit=0:03", token=bob, check=True)  # 3 s from its start: over at once
         rec = until_state(live, job, "TIMEOUT", timeout=20.0)
         assert rec["time_limit"] == 3 and "time limit of 3 s reached" in str(rec.get("cause", "")) + str(rec), rec
-        debug = live.cli("submit", "--parsable", "-p", "debug", "-t", "2", "--wrap", "sleep 60", check=True).stdout
-        wait_running(live, debug.strip())
-        past = live.cli("update", debug.strip(), "TimeLimit=11")  # as admin, still inside its partition's 10:00
+        debug = submit(live, "sleep 60", partition="debug", time="2")
+        wait_running(live, debug)
+        past = live.cli("update", debug, "TimeLimit=11")  # as admin, still inside its partition's 10:00
         assert past.returncode == 1 and "PartitionTimeLimit" in _said(past), _said(past)
-        live.cli("cancel", debug.strip(), check=True)
-        long = live.cli("submit", "--parsable", "-t", "0:03", "--wrap", "sleep 6", token=bob, check=True)
-        job = long.stdout.strip()
+        cancel(live, debug)
+        job = submit(live, "sleep 6", time="0:03", token=bob)
         wait_running(live, job)
         live.cli("update", job, "TimeLimit=+1", check=True)  # an administrator adds a minute
         assert until_state(live, job, "COMPLETED", timeout=30.0)["time_limit"] == 63
-        arr = live.cli("submit", "--parsable", "-a", "0-3", "-b", "now+3600", "--wrap", "true", check=True)
-        arr = arr.stdout.strip()
+        arr = submit(live, array="0-3", begin="now+3600")
         part = live.cli("update", f"{arr}_1", "ArrayTaskThrottle=1")
         assert part.returncode == 1 and "whole array" in _said(part)
         live.cli("update", arr, "ArrayTaskThrottle=1", check=True)
@@ -125,38 +121,35 @@ def test_dependency_updates_across_a_restart_cycles_arrays_and_forecasts(tmp_pat
     live = LiveServer(tmp_path)
     live.start()
     try:
-        sub = ("submit", "--parsable", "-t", "1", "--begin", "now+3600", "--wrap", "true")
-        x, y = (live.cli(*sub, check=True).stdout.strip() for _ in range(2))
+        # jobs are submitted and cancelled through the SDK: `hal update` is the subject, not `hal submit`
+        x, y = (submit(live, time="1", begin="now+3600") for _ in range(2))
         live.cli("update", x, f"Dependency=afterok:{y}", check=True)
         loop = live.cli("update", y, f"Dependency=afterok:{x}")
         assert loop.returncode == 1 and "circular dependency" in _said(loop)
         live.kill()
         live.start()
         assert show(live, y)["state"] == "PENDING" and show(live, x)["reason"] == "Dependency"
-        live.cli("cancel", x, y, check=True)
-        arr = live.cli("submit", "--parsable", "-a", "0-3%1", "-t", "10", "--wrap", "sleep 300", check=True).stdout
-        arr = arr.strip()
+        cancel(live, x, y)
+        arr = submit(live, "sleep 300", array="0-3%1", time="10")
         wait_running(live, f"{arr}_0")
-        late = live.cli("submit", "--parsable", "-d", f"afterok:{arr}_3", "--wrap", "true", check=True).stdout
-        late = late.strip()
+        late = submit(live, dependency=f"afterok:{arr}_3")
         live.cli("update", late, "Dependency=", check=True)
         until_state(live, late, "COMPLETED")
         live.cli("update", arr, "Nice=10", check=True)  # its pending tasks, as scontrol does
         assert show(live, f"{arr}_1")["state"] == "PENDING"
-        live.cli("cancel", arr, check=True)
-        debug = live.cli("submit", "--parsable", "-p", "debug", "-b", "now+60", "--wrap", "true", check=True).stdout
-        over = live.cli("update", debug.strip(), "TimeLimit=UNLIMITED")
+        cancel(live, arr)
+        debug = submit(live, partition="debug", begin="now+60")
+        over = live.cli("update", debug, "TimeLimit=UNLIMITED")
         assert over.returncode == 1 and "UNLIMITED is over 0:10:00 in partition 'debug'" in _said(over), _said(over)
-        live.cli("cancel", debug.strip(), check=True)
-        blocker = live.cli("submit", "--parsable", "-n", "8", "-t", "30", "--wrap", "sleep 120", check=True).stdout
-        blocker = blocker.strip()
+        cancel(live, debug)
+        blocker = submit(live, "sleep 120", ntasks="8", time="30")
         wait_running(live, blocker)
-        waiting = live.cli("submit", "--parsable", "-n", "8", "-t", "1", "--wrap", "true", check=True).stdout.strip()
+        waiting = submit(live, ntasks="8", time="1")
         live.cli("update", blocker, "TimeLimit=2", check=True)
         start = float(show(live, blocker)["start_time"])  # type: ignore[arg-type]
         queued = json.loads(live.cli("queue", "--start", "--json", check=True).stdout)["jobs"]
         planned = next(j for j in queued if str(j["id"]) == waiting)["predicted_start"]
         assert planned is not None and planned <= start + 125, planned - start  # not its old 30 minutes
-        live.cli("cancel", blocker, waiting, check=True)
+        cancel(live, blocker, waiting)
     finally:
         live.stop()
