@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.livekit import LiveServer, serve_cluster, wait_running
+from tests.integration.livekit import LiveServer, cancel, finished, serve_cluster, show, submit, wait_running
 
 CLUSTER = 'name = "one"\n[[nodes]]\nprefix = "n"\ncount = 1\ncpus = 2\nmem = "1G"\n'
 
@@ -23,19 +23,22 @@ def _submit(server: LiveServer, *args: str) -> str:
     return server.cli("submit", "--parsable", *args, check=True).stdout.strip()
 
 
-def _state(server: LiveServer, job: str) -> str:
-    return str(json.loads(server.cli("show", job, "--json", check=True).stdout)["state"])
+def _history(server: LiveServer, name: str) -> None:
+    """Three completed runs of about a second of jobs named ``name``, submitted together (they waited for each
+    other's end, and a CLI process each, to no purpose: each run is the same second)."""
+    jobs = [submit(server, "sleep 1", job_name=name, time="30") for _ in range(3)]
+    for job in jobs:
+        assert finished(server, job) == "COMPLETED"
 
 
+# Jobs are submitted, waited for and cancelled through the SDK: `hal explain` and the advice are the subject.
 def test_a_shorter_time_that_backfills_is_suggested(server: LiveServer) -> None:
-    for _ in range(3):  # the history: jobs named "quick" take about a second
-        job = _submit(server, "-J", "quick", "-t", "30", "--wrap", "sleep 1")
-        assert server.cli("wait", job, "--timeout", "60").returncode == 0
-    runner = _submit(server, "-J", "long", "-t", "10", "-n", "1", "--wrap", "sleep 300")  # 1 of 2 CPUs, 10 min
+    _history(server, "quick")  # the history: jobs named "quick" take about a second
+    runner = submit(server, "sleep 300", job_name="long", time="10", ntasks="1")  # 1 of 2 CPUs, 10 min
     wait_running(server, runner)
-    head = _submit(server, "-J", "wide", "-t", "10", "-n", "2", "--wrap", "true")  # reserved at runner's end
-    quick = _submit(server, "-J", "quick", "-t", "30", "--wrap", "true")  # 30 min: too long to backfill
-    assert _state(server, quick) == "PENDING"
+    head = submit(server, job_name="wide", time="10", ntasks="2")  # reserved at runner's end
+    quick = submit(server, job_name="quick", time="30")  # 30 min: too long to backfill
+    assert show(server, quick)["state"] == "PENDING"
     text = " ".join(server.cli("explain", quick, check=True).stdout.split())
     assert "try: --time=1:00 (your last 3 completed jobs of this name ran at most" in text, text
     assert f"apply it in place: hal update {quick} TimeLimit=1:00" in text, text
@@ -44,26 +47,22 @@ def test_a_shorter_time_that_backfills_is_suggested(server: LiveServer) -> None:
     wide = " ".join(server.cli("explain", head, check=True).stdout.split())
     assert "try:" not in wide and "--time=" not in wide  # no runs of that name: nothing to go on
     server.cli("update", quick, "TimeLimit=1:00", check=True)  # the advice taken: it backfills now, in place
-    assert server.cli("wait", quick, "--timeout", "60").returncode == 0  # long before the runner's 10 minutes
-    for job in (head, runner):
-        server.cli("cancel", job, check=True)
+    assert finished(server, quick) == "COMPLETED"  # long before the runner's 10 minutes
+    cancel(server, head, runner)
 
 
 def test_no_advice_when_a_recent_run_hit_its_limit(server: LiveServer) -> None:
     """Runs killed at their limit are not passed over: they say the shorter limit does not fit."""
-    for _ in range(3):
-        job = _submit(server, "-J", "flaky", "-t", "30", "--wrap", "sleep 1")
-        assert server.cli("wait", job, "--timeout", "60").returncode == 0
-    killed = _submit(server, "-J", "flaky", "-t", "0:02", "--wrap", "sleep 30")  # 2 s: TIMEOUT
-    server.cli("wait", killed, "--timeout", "60")
-    assert json.loads(server.cli("show", killed, "--json", check=True).stdout)["state"] == "TIMEOUT"
-    runner = _submit(server, "-J", "long", "-t", "10", "-n", "2", "--wrap", "sleep 300")
+    _history(server, "flaky")
+    killed = submit(server, "sleep 30", job_name="flaky", time="0:02")  # 2 s: TIMEOUT
+    finished(server, killed)
+    assert show(server, killed)["state"] == "TIMEOUT"
+    runner = submit(server, "sleep 300", job_name="long", time="10", ntasks="2")
     wait_running(server, runner)
-    flaky = _submit(server, "-J", "flaky", "-t", "30", "--wrap", "true")
+    flaky = submit(server, job_name="flaky", time="30")
     assert server.client().advice(flaky)["time"] is None
     assert "--time=" not in " ".join(server.cli("explain", flaky, check=True).stdout.split())
-    for job in (flaky, runner):
-        server.cli("cancel", job, check=True)
+    cancel(server, flaky, runner)
 
 
 def test_advice_is_the_owners_alone(server: LiveServer) -> None:
