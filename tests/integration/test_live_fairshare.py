@@ -4,13 +4,12 @@ fair-share factor, so another user's job goes first, and users see only their ow
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.integration.livekit import LiveServer, serve_cluster
+from tests.integration.livekit import LiveServer, cancel, finished, serve_cluster, show, submit, wait_running
 
 CLUSTER = 'name = "one"\n[[nodes]]\nprefix = "n"\ncount = 1\ncpus = 1\nmem = "1G"\n'
 
@@ -21,21 +20,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 
 def test_priority_factors_and_shares(server: LiveServer) -> None:
-    eve = server.new_user("eve")
-    me = json.loads(
-        server.cli(
-            "show",
-            server.cli("submit", "--parsable", "--wrap", "sleep 1", check=True).stdout.strip(),
-            "--json",
-            check=True,
-        ).stdout
-    )["user"]
-    used = server.cli("submit", "--parsable", "--wrap", "sleep 1", check=True).stdout.strip()
-    assert server.cli("wait", used, "--timeout", "60").returncode == 0  # usage charged to me
-    blocker = server.cli("submit", "--parsable", "--wrap", "sleep 120", check=True).stdout.strip()
-    mine = server.cli("submit", "--parsable", "--wrap", "true", check=True).stdout.strip()
-    hers = server.cli("submit", "--parsable", "--wrap", "true", token=eve, check=True).stdout.strip()
-    time.sleep(1.0)
+    eve = server.new_user("eve")  # jobs go in through the SDK: hal prio and hal shares are the subject
+    me = show(server, submit(server, "sleep 1"))["user"]
+    used = submit(server, "sleep 1")
+    assert finished(server, used) == "COMPLETED"  # usage charged to me
+    blocker = submit(server, "sleep 120")
+    wait_running(server, blocker)  # it holds the one CPU before her job, which would go first, is queued
+    mine = submit(server)
+    hers = submit(server, token=eve)
     got = json.loads(server.cli("prio", "--json", check=True).stdout)
     rows = {str(r["job_id"]): r for r in got["jobs"]}
     assert [str(r["job_id"]) for r in got["jobs"] if str(r["job_id"]) in (mine, hers)] == [hers, mine]
@@ -47,9 +39,9 @@ def test_priority_factors_and_shares(server: LiveServer) -> None:
     assert "FAIRSHARE" in table and hers in table
     weights = server.cli("prio", "-w", check=True).stdout.splitlines()
     assert len(weights) == 2 and weights[1].split()[0] == "Weights"  # sprio -w: the weights alone
-    held = server.cli("submit", "--parsable", "-H", "--wrap", "true", check=True).stdout.strip()
+    held = submit(server, hold=True)
     assert held in {str(r["job_id"]) for r in json.loads(server.cli("prio", "--json", check=True).stdout)["jobs"]}
-    server.cli("cancel", held, check=True)  # sprio lists held and dependent jobs too (they were left out)
+    cancel(server, held)  # sprio lists held and dependent jobs too (they were left out)
     theirs = json.loads(server.cli("prio", "--json", token=eve, check=True).stdout)["jobs"]
     assert [str(r["job_id"]) for r in theirs] == [hers]
     shares = {r["user"]: r for r in json.loads(server.cli("shares", "--json", check=True).stdout)["users"]}
@@ -58,9 +50,8 @@ def test_priority_factors_and_shares(server: LiveServer) -> None:
         "eve"
     ]
     assert "FairShare" in server.cli("shares", check=True).stdout
-    for job in (blocker, mine):
-        server.cli("cancel", job, check=True)
-    server.cli("cancel", hers, token=eve, check=True)
+    cancel(server, blocker, mine)
+    cancel(server, hers, token=eve)
 
 
 def test_shares_after_a_restart_before_any_job_is_queued(tmp_path: Path) -> None:
@@ -68,8 +59,7 @@ def test_shares_after_a_restart_before_any_job_is_queued(tmp_path: Path) -> None
     live = LiveServer(tmp_path)
     live.start()
     try:
-        job = live.cli("submit", "--parsable", "--wrap", "sleep 1", check=True).stdout.strip()
-        assert live.cli("wait", job, "--timeout", "60").returncode == 0
+        assert finished(live, submit(live, "sleep 1")) == "COMPLETED"  # the SDK: hal shares is the subject
         live.kill()
         live.start()
         users = json.loads(live.cli("shares", "--json", check=True).stdout)["users"]
