@@ -7,7 +7,16 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tests.integration.livekit import LiveServer, until_state
+from tests.integration.livekit import LiveServer, show, submit, until_state
+
+
+def _booked(live: LiveServer, *jobs: str) -> None:
+    """Until a cycle has booked the jobs' slots: their records name the nodes held for them (SCHEDNODES).
+    A fixed 1 s before."""
+    deadline = time.monotonic() + 30
+    while not all((rec := show(live, job)).get("sched_nodes") for job in jobs):
+        assert time.monotonic() < deadline, rec
+        time.sleep(0.05)
 
 
 def test_assumed_runtime_position_wording_and_schednodes(tmp_path: Path) -> None:
@@ -16,12 +25,12 @@ def test_assumed_runtime_position_wording_and_schednodes(tmp_path: Path) -> None
     live = LiveServer(tmp_path, "--profile", str(profile))
     live.start()
     try:
-        sub = ("submit", "--parsable", "--exclusive")
-        big = live.cli(*sub, "-N", "4", "--wrap", "sleep 300", check=True).stdout.strip()  # no -t, no history
+        # submitted through the SDK: hal show, explain and queue are the subject
+        big = submit(live, "sleep 300", exclusive=True, nodes="4")  # no -t, no history
         until_state(live, big, "RUNNING")
-        first = live.cli(*sub, "-N", "2", "-t", "5", "--wrap", "true", check=True).stdout.strip()
-        second = live.cli(*sub, "-N", "1", "-t", "5", "--wrap", "true", check=True).stdout.strip()
-        time.sleep(1.0)  # a cycle books their slots
+        first = submit(live, exclusive=True, nodes="2", time="5")
+        second = submit(live, exclusive=True, nodes="1", time="5")
+        _booked(live, first, second)  # a cycle books their slots
 
         shown = live.cli("show", big, check=True).stdout
         line = next(x for x in shown.splitlines() if "PredictedEnd=" in x)
@@ -54,11 +63,10 @@ def test_the_easy_head_shows_its_planned_nodes(tmp_path: Path) -> None:
     live = LiveServer(tmp_path)
     live.start()
     try:
-        sub = ("submit", "--parsable", "--exclusive")
-        big = live.cli(*sub, "-N", "4", "-t", "10", "--wrap", "sleep 300", check=True).stdout.strip()
+        big = submit(live, "sleep 300", exclusive=True, nodes="4", time="10")
         until_state(live, big, "RUNNING")
-        head = live.cli(*sub, "-N", "2", "-t", "5", "--wrap", "true", check=True).stdout.strip()
-        time.sleep(1.0)
+        head = submit(live, exclusive=True, nodes="2", time="5")
+        _booked(live, head)
         got = dict(x.split() for x in live.cli("queue", "--start", "-h", "-o", "%i %Y", check=True).stdout.splitlines())
         assert got[head].startswith("vn"), got
     finally:
