@@ -4,14 +4,23 @@ instead of running them with an empty $HAL_DATA (they wrote to /)."""
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 import httpx
 
 from hal.controller.store import Store, sqlite_url
-from tests.integration.livekit import EXAMPLE, LiveServer, gated, wait_ended_offline, wait_running
+from tests.integration.livekit import (
+    EXAMPLE,
+    LiveServer,
+    finished,
+    gated,
+    show,
+    submit,
+    until_state,
+    wait_ended_offline,
+    wait_running,
+)
 
 
 def _cluster(tmp_path: Path, data: bool) -> Path:
@@ -27,7 +36,8 @@ def _cluster(tmp_path: Path, data: bool) -> Path:
 
 
 def _row(live: LiveServer, job: str) -> dict[str, object]:
-    return dict(json.loads(live.cli("show", job, "--json", check=True).stdout))
+    """The job's record as `hal show --json` has it, through the SDK (a CLI process per look cost ~0.4 s)."""
+    return show(live, job)
 
 
 def test_a_job_that_ended_while_no_server_ran_stages_out_before_its_dependents(tmp_path: Path) -> None:
@@ -36,20 +46,15 @@ def test_a_job_that_ended_while_no_server_ran_stages_out_before_its_dependents(t
     try:
         go = tmp_path / "go"  # the writer runs until the server is killed, then writes and ends
         write = gated(go, 'head -c 20000000 /dev/urandom > "$HAL_DATA/big"')
-        writer = live.cli("submit", "--parsable", "--output-data=big", "--wrap", write, check=True).stdout.strip()
+        writer = submit(live, write, output_data="big")  # the SDK: `hal submit` is not the subject
         check = f"test -f {tmp_path}/out/{writer}/big && echo landed"
-        reader = live.cli(
-            "submit", "--parsable", "-d", f"afterok:{writer}", "-o", "r.out", "--wrap", check, check=True
-        ).stdout.strip()
-        deadline = time.monotonic() + 30
-        while _row(live, writer)["state"] != "RUNNING":
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
+        reader = submit(live, check, dependency=f"afterok:{writer}", output="r.out")
+        until_state(live, writer, "RUNNING")
         live.kill()
         go.touch()
         wait_ended_offline(live, writer)  # the writer ends while no server runs
         live.start()
-        assert live.cli("wait", reader, "--timeout", "90").returncode == 0
+        assert finished(live, reader, timeout=90) == "COMPLETED"
         assert (live.work / "r.out").read_text() == "landed\n"  # it started after the output landed
         row = _row(live, writer)
         assert row["state"] == "COMPLETED"
@@ -61,22 +66,17 @@ def test_a_server_without_a_data_plane_fails_the_jobs_that_need_one(tmp_path: Pa
     live = LiveServer(tmp_path, cluster=_cluster(tmp_path, data=True))
     live.start()
     try:
-        held = live.cli("submit", "--parsable", "-H", "--output-data=res", "--wrap", 'echo x > "$HAL_DATA/res"',
-                        check=True).stdout.strip()  # fmt: skip
+        held = submit(live, 'echo x > "$HAL_DATA/res"', hold=True, output_data="res")
         go = tmp_path / "go"  # it runs on across the restart, and ends once the new server has looked at `held`
-        running = live.cli("submit", "--parsable", "--output-data=late", "--wrap",
-                           gated(go, 'echo x > "$HAL_DATA/late"'), check=True).stdout.strip()  # fmt: skip
-        deadline = time.monotonic() + 30
-        while _row(live, running)["state"] != "RUNNING":
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
+        running = submit(live, gated(go, 'echo x > "$HAL_DATA/late"'), output_data="late")
+        until_state(live, running, "RUNNING")
         live.kill()
         live.cluster = _cluster(tmp_path, data=False)
         live.start()
         first = _row(live, held)
         assert first["state"] == "FAILED" and "never ran: its datasets need a data plane" in str(first["cause"])
         go.touch()
-        assert live.cli("wait", running, "--timeout", "60").returncode != 0
+        assert finished(live, running) != "COMPLETED"
         second = _row(live, running)
         assert second["state"] == "FAILED" and "outputs never staged out" in str(second["cause"])
         assert not Path("/res").exists() or Path("/res").read_text() != "x\n"
