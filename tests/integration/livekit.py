@@ -11,9 +11,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -22,6 +23,7 @@ from hal.client import Client
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "local-cluster.toml"
 HAL = [sys.executable, "-m", "hal"]
+T = TypeVar("T")
 
 
 def _die_with_parent() -> None:
@@ -141,6 +143,14 @@ def nodes(live: LiveServer) -> dict[str, dict[str, Any]]:
     """The nodes by name, as `hal nodes --json` prints them (the SDK call it makes)."""
     with live.client() as c:
         return {n["name"]: n for n in c.nodes()["nodes"]}
+
+
+def concurrently(*calls: Callable[[], T]) -> list[T]:
+    """The calls' results in order, made side by side (4 at a time): for CLI commands that only read or are
+    refused, whose order is not what is tested. Each process spends ~0.4 s starting, and listings may wait on
+    the server; one after another, a test added all of that up."""
+    with ThreadPoolExecutor(min(4, len(calls))) as pool:
+        return [f.result() for f in [pool.submit(call) for call in calls]]
 
 
 def serve_cluster(tmp_path_factory: Any, name: str, cluster_toml: str) -> Iterator[LiveServer]:

@@ -8,12 +8,10 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tests.integration.livekit import LiveServer
+from tests.integration.livekit import LiveServer, concurrently
 
 WHOLE = "#!/bin/sh\n#SBATCH --nodes=4 --ntasks-per-node=2 --time={minutes}\nsleep {seconds}\n"
 GATE = """
@@ -37,13 +35,6 @@ if _gate:
     startboard.StartBoard._forecast = _gated
 """
 NOTE = "the start forecast for 1 job is still being computed; run again in a few seconds"
-
-
-def _at_once(live: LiveServer, *commands: tuple[str, ...]) -> list[subprocess.CompletedProcess[str]]:
-    """The CLI commands run side by side, their results in order: each listing waits up to the server's 2 s for
-    the held forecast, and they waited one after the other."""
-    with ThreadPoolExecutor(len(commands)) as pool:
-        return list(pool.map(lambda args: live.cli(*args, check=True), commands))
 
 
 class GatedServer(LiveServer):
@@ -86,19 +77,22 @@ def test_queue_and_show_say_a_start_forecast_is_still_being_computed(tmp_path: P
                 time.sleep(0.1)
             second = sdk.submit(WHOLE.format(minutes=2, seconds=1))["job_id"]
 
-            said = _at_once(
-                live, ("queue", "--start"), ("queue", "--start", "--json"), ("show", str(second)), ("queue",)
+            said = concurrently(  # each listing waits up to the server's 2 s for the held forecast: side by side
+                lambda: live.cli("queue", "--start", check=True).stdout,
+                lambda: live.cli("queue", "--start", "--json", check=True).stdout,
+                lambda: live.cli("show", str(second), check=True).stdout,
+                lambda: live.cli("queue", check=True).stdout,
             )
-            table = said[0].stdout
+            table = said[0]
             assert NOTE in table, table
             assert table.index(NOTE) > table.index(str(second))  # under the table
-            data = json.loads(said[1].stdout)
+            data = json.loads(said[1])
             pending = next(j for j in data["jobs"] if j["job_id"] == second)
             assert pending["forecast_pending"] is True and pending["predicted_start_p90"] is None
-            shown = said[2].stdout
+            shown = said[2]
             assert "still being computed" in shown, shown  # StartTime= the planner's start, if it has one
             assert re.search(r"Priority=\d+ Nice=0", shown), shown  # scontrol's Priority=, from hal prio's
-            plain = said[3].stdout
+            plain = said[3]
             assert "still being computed" not in plain  # no forecasts asked for, none awaited
 
             live.gate.unlink()
@@ -106,7 +100,10 @@ def test_queue_and_show_say_a_start_forecast_is_still_being_computed(tmp_path: P
             while next(j for j in sdk.list(start=True) if j["job_id"] == second)["forecast_pending"]:
                 assert time.monotonic() < deadline, "the forecast never arrived"
                 time.sleep(0.2)
-            table, shown = (done.stdout for done in _at_once(live, ("queue", "--start"), ("show", str(second))))
+            table, shown = concurrently(
+                lambda: live.cli("queue", "--start", check=True).stdout,
+                lambda: live.cli("show", str(second), check=True).stdout,
+            )
             assert "still being computed" not in table and "START_P90" in table
             assert "still being computed" not in shown and "planned start" in shown and "at 90%" in shown
             sdk.cancel(second)
