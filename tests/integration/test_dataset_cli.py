@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.integration.livekit import EXAMPLE, LiveServer, cancel, finished, nodes, submit
+from tests.integration.livekit import EXAMPLE, LiveServer, cancel, concurrently, finished, nodes, submit
 
 
 def test_an_admin_adds_a_dataset_and_a_job_reads_it(tmp_path: Path) -> None:
@@ -42,7 +42,7 @@ def test_an_admin_adds_a_dataset_and_a_job_reads_it(tmp_path: Path) -> None:
         metrics = httpx.get(f"{live.url}/metrics", headers={"Authorization": f"Bearer {live.token()}"}, timeout=30).text
         assert 'hal_cache_bytes{kind="size",node="vn000"} 1.048576e+06' in metrics
         assert 'hal_cache_bytes{kind="held",node="vn000"}' in metrics  # the HELD of hal nodes --long (was "pinned")
-        for args, message in [
+        refusals = [
             (["genome", str(data)], "already has a dataset 'genome'"),
             (["other", str(tmp_path / "missing")], "cannot read"),
             (["../up", str(data)], "a dataset name is up to 200 letters"),
@@ -53,8 +53,9 @@ def test_an_admin_adds_a_dataset_and_a_job_reads_it(tmp_path: Path) -> None:
             (["zero", "/dev/zero"], "is not a regular file: it is a device, pipe or socket"),  # hashed forever
             (["folder", str(tmp_path)], "is not a regular file: it is a folder"),
             (["zipped", "zip://x::file:///dev/zero"], "file:///dev/zero is not a regular file"),  # 10 GB of RAM
-        ]:
-            done = live.cli("dataset", "add", *args)
+        ]
+        said = concurrently(*(lambda args=args: live.cli("dataset", "add", *args) for args, _ in refusals))
+        for (args, message), done in zip(refusals, said, strict=True):  # each refused on its own: side by side
             assert done.returncode != 0 and message in " ".join(done.stderr.split()), (args, done.stderr)
         submit(live, output_data="later", hold=True)  # a queued job will write it
         done = live.cli("dataset", "add", "later", str(data))
