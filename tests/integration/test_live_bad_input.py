@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from hal.client import Client, HalError
-from tests.integration.livekit import LiveServer
+from tests.integration.livekit import LiveServer, concurrently
 
 HTTP = httpx.Client(timeout=60)  # raw calls; the 5 s default is too short on a loaded CI machine
 
@@ -141,19 +141,36 @@ def test_history_parsable_with_reason_and_node_count(sdk: Client, server: LiveSe
         return set(res.stdout.split())
 
     theirs = str(server.client(bob).submit(wrap="true")["job_id"])
-    assert {str(job), theirs} <= listed("history") and theirs not in listed("history", "-u", getpass.getuser())
-    assert listed("history", token=bob) == {theirs}
+    # the listings of each step run side by side (CLI processes that only read: their order is not tested)
+    everyone, mine_only, bobs = concurrently(
+        lambda: listed("history"),
+        lambda: listed("history", "-u", getpass.getuser()),
+        lambda: listed("history", token=bob),
+    )
+    assert {str(job), theirs} <= everyone and theirs not in mine_only
+    assert bobs == {theirs}
     pending = str(sdk.submit(wrap="true", options={"begin": "now+3600"})["job_id"])
     other = str(server.client(bob).submit(wrap="true", options={"begin": "now+3600"})["job_id"])
-    assert {pending, other} <= listed("queue") and listed("queue", "--me") & {pending, other} == {pending}
-    assert listed("queue", token=bob) == {other}
     me = getpass.getuser()  # QA: -u a,b listed nothing; -a and --me were refused; -j with another's id failed
-    assert {pending, other} <= listed("queue", "-u", f"bob,{me}") and {str(job), theirs} <= listed(
-        "history", "-u", f"{me},bob"
+    queue, queue_me, queue_bob, queue_u, history_u, queue_a, history_me, squeue_a, sacct, history, shown = concurrently(
+        lambda: listed("queue"),
+        lambda: listed("queue", "--me"),
+        lambda: listed("queue", token=bob),
+        lambda: listed("queue", "-u", f"bob,{me}"),
+        lambda: listed("history", "-u", f"{me},bob"),
+        lambda: listed("queue", "-a"),
+        lambda: listed("history", "--me"),
+        lambda: listed("squeue", "-a"),
+        lambda: listed("sacct"),
+        lambda: listed("history"),
+        lambda: server.cli("show", "job", pending, check=True).stdout,
     )
-    assert {pending, other} <= listed("queue", "-a") and theirs not in listed("history", "--me")
-    assert listed("squeue", "-a") == listed("queue") and listed("sacct") == listed("history")  # Slurm's names
-    assert f"JobId={pending} " in server.cli("show", "job", pending, check=True).stdout  # scontrol show job N
+    assert {pending, other} <= queue and queue_me & {pending, other} == {pending}
+    assert queue_bob == {other}
+    assert {pending, other} <= queue_u and {str(job), theirs} <= history_u
+    assert {pending, other} <= queue_a and theirs not in history_me
+    assert squeue_a == queue and sacct == history  # Slurm's names
+    assert f"JobId={pending} " in shown  # scontrol show job N
     mixed = server.cli("history", "-n", "-o", "JobID", "-j", f"{theirs},{job}", token=bob)
     assert mixed.returncode == 0 and mixed.stdout.split() == [theirs] and "another user" in mixed.stderr
     sdk.cancel(pending)
