@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.livekit import LiveServer, until_state, wait_running
+from tests.integration.livekit import LiveServer, concurrently, until_state, wait_running
 
 COLUMNS = "JobID,State,Start,End,Elapsed,NodeList,AllocCPUS,Restarts"
 TWICE = '[ -n "$SLURM_RESTART_COUNT" ] && { sleep 0.2; exit 0; }; sleep 120'  # the second run completes
@@ -38,16 +38,22 @@ def test_a_requeued_job_shows_and_charges_both_runs_across_a_restart(tmp_path: P
         time.sleep(0.6)  # a first run worth charging (its own Elapsed)
         live.cli("requeue", job, check=True)
         until_state(live, job, "COMPLETED")
-        table = live.cli("history", "-D", "-P", "-o", COLUMNS, "-j", job, check=True).stdout.splitlines()
+        said = concurrently(  # four listings of the ended job, side by side
+            lambda: live.cli("history", "-D", "-P", "-o", COLUMNS, "-j", job, check=True).stdout,
+            lambda: live.cli("history", "-P", "-o", "JobID,State", "-j", job, check=True).stdout,
+            lambda: live.cli("history", "-D", "-n", "-P", "-o", "JobID,State", "-s", "RQ", check=True).stdout,
+            lambda: live.cli("history", "-D", "--json", check=True).stdout,
+        )
+        table = said[0].splitlines()
         assert table[0] == COLUMNS.replace(",", "|")
         assert [row.split("|")[:2] for row in table[1:]] == [[job, "REQUEUED"], [job, "COMPLETED"]], table
         first, last = (row.split("|") for row in table[1:])
         assert first[5] and first[6] == "1" and (first[7], last[7]) == ("0", "1")  # its own nodes, SLURM_RESTART_COUNT
-        plain = live.cli("history", "-P", "-o", "JobID,State", "-j", job, check=True).stdout.splitlines()
+        plain = said[1].splitlines()
         assert plain[1:] == [f"{job}|COMPLETED"]  # without -D: the latest run alone, as before
-        picked = live.cli("history", "-D", "-n", "-P", "-o", "JobID,State", "-s", "RQ", check=True).stdout
+        picked = said[2]
         assert picked.split() == [f"{job}|REQUEUED"]  # -s filters rows: an attempt's state is its own
-        runs = json.loads(live.cli("history", "-D", "--json", check=True).stdout)["jobs"]  # the listing, paged
+        runs = json.loads(said[3])["jobs"]  # the listing, paged
         assert [(r["job_id"], r["state"]) for r in runs] == [(int(job), "REQUEUED"), (int(job), "COMPLETED")]
         assert "requeued by" in runs[0]["cause"] and runs[0]["end_time"] <= runs[1]["start_time"]
         assert runs[0]["elapsed"] >= 0.6 and runs[1]["elapsed"] >= 0.2  # Elapsed: each run's own, the record's
