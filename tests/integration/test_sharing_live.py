@@ -8,11 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from hal.executors.hostlist import expand
 from tests.clusters import cluster_toml
-from tests.integration.livekit import LiveServer, serve_cluster, show, until_state, wait_running
+from tests.integration.livekit import LiveServer, cancel, serve_cluster, show, until_state, wait_running
+from tests.integration.livekit import submit as sdk_submit
 
 # 4 nodes of 2 CPUs in two blocks of two (one switch each)
 BLOCKS = cluster_toml(name="blocks", nodes=4, cpus=2, topology={"block": 1, "switch": 2})
@@ -23,8 +25,9 @@ def live(tmp_path_factory: Any) -> Iterator[LiveServer]:
     yield from serve_cluster(tmp_path_factory, "sharing", BLOCKS)
 
 
-def submit(live: LiveServer, token: str, *args: str) -> str:
-    return live.cli("submit", "--parsable", "-t", "5:00", *args, token=token, check=True).stdout.strip()
+def submit(live: LiveServer, token: str, wrap: str = "sleep 300", script: str = "", **options: str) -> str:
+    """Through the SDK: `hal submit` is not the subject (a process each cost ~0.4 s, ~1 s loaded)."""
+    return sdk_submit(live, wrap, token=token, script=script, time="5:00", **options)
 
 
 def nodes(live: LiveServer, job: str) -> set[str]:
@@ -32,36 +35,45 @@ def nodes(live: LiveServer, job: str) -> set[str]:
     return set(expand(show(live, job)["nodelist"]))
 
 
-def waits(live: LiveServer, job: str) -> bool:
-    """Still pending after a few scheduling cycles."""
-    time.sleep(2.5)
+def waits(live: LiveServer, job: str, cycles: int = 3) -> bool:
+    """Still pending after a few scheduling cycles, counted on /metrics (a fixed 2.5 s before; a cycle comes at
+    least every second, and at once after a submission)."""
+    auth = {"Authorization": f"Bearer {live.token()}"}
+    with httpx.Client(base_url=live.url, headers=auth, verify=False, timeout=30) as http:
+
+        def count() -> float:
+            rows = http.get("/metrics").text.splitlines()
+            return sum(float(r.split()[-1]) for r in rows if r.startswith("hal_cycle_duration_seconds_count"))
+
+        deadline, seen = time.monotonic() + 30, count()
+        while count() < seen + cycles:
+            assert time.monotonic() < deadline, "no scheduling cycle"
+            time.sleep(0.05)
     return bool(show(live, job)["state"] == "PENDING")
 
 
 def test_exclusive_user_and_topo_on_a_live_server(live: LiveServer, tmp_path: Path) -> None:
     bob, carol = live.new_user("bob"), live.new_user("carol")
-    mine = submit(live, bob, "--exclusive=user", "-n1", "--wrap", "sleep 300")
+    mine = submit(live, bob, exclusive="user", ntasks="1")
     (node,) = nodes(live, mine)
-    big = submit(live, carol, "-n7", "--wrap", "true")  # 7 CPUs are free, but one of them is bob's
+    big = submit(live, carol, "true", ntasks="7")  # 7 CPUs are free, but one of them is bob's
     assert waits(live, big)
-    live.cli("cancel", big, token=carol, check=True)
-    theirs = submit(live, carol, "-n6", "--wrap", "sleep 300")
+    cancel(live, big, token=carol)
+    theirs = submit(live, carol, ntasks="6")
     assert node not in nodes(live, theirs)
-    plain = submit(live, bob, "-n1", "--wrap", "sleep 300")
+    plain = submit(live, bob, ntasks="1")
     assert nodes(live, plain) == {node}  # bob's plain job shares his node
-    live.cli("cancel", mine, plain, token=bob, check=True)
-    live.cli("cancel", theirs, token=carol, check=True)
+    cancel(live, mine, plain, token=bob)
+    cancel(live, theirs, token=carol)
 
-    first = submit(live, carol, "-n1", "--wrap", "sleep 300")
-    script = live.work / "topo.sh"
-    script.write_text("#!/bin/sh\n#SBATCH --exclusive=topo  # no other job in my block\nsleep 300\n")
-    topo = submit(live, bob, str(script))
+    first = submit(live, carol, ntasks="1")
+    topo = submit(live, bob, script="#!/bin/sh\n#SBATCH --exclusive=topo  # no other job in my block\nsleep 300\n")
     blocks = [{"n000", "n001"}, {"n002", "n003"}]
     mine_block = next(b for b in blocks if nodes(live, topo) <= b)
     assert not nodes(live, first) & mine_block  # it went to the block nobody used
-    rest = submit(live, carol, "-n4", "--wrap", "sleep 300")  # 6 CPUs are free; 3 of them held by the topo job
+    rest = submit(live, carol, ntasks="4")  # 6 CPUs are free; 3 of them held by the topo job
     assert waits(live, rest)
-    live.cli("cancel", topo, token=bob, check=True)
+    cancel(live, topo, token=bob)
     until_state(live, topo, "CANCELLED")
     assert nodes(live, rest) & mine_block
-    live.cli("cancel", first, rest, token=carol, check=True)
+    cancel(live, first, rest, token=carol)
