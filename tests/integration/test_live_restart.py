@@ -50,7 +50,8 @@ def test_sigkill_while_jobs_run_and_wait(tmp_path: Path) -> None:
             again = f"if [ -f {work}/flag ]; then echo second; exit 0; fi; touch {work}/flag; sleep 60"
             requeued = c.submit(wrap=again, options={"requeue": True})["job_id"]
             lost = c.submit(wrap="sleep 60")["job_id"]
-            blocker = c.submit(wrap="sleep 3", options={"ntasks": 5})["job_id"]
+            free = tmp_path / "free"  # the blocker keeps the waiting jobs waiting until after the restart
+            blocker = c.submit(wrap=gated(free), options={"ntasks": 5})["job_id"]
             _wait_running(c, [survivor, requeued, lost, blocker])
             waiting = [c.submit(wrap="true", options={"ntasks": 2})["job_id"] for _ in range(4)]
             after = c.submit(wrap="true", options={"dependency": f"afterok:{survivor}"})["job_id"]
@@ -62,6 +63,7 @@ def test_sigkill_while_jobs_run_and_wait(tmp_path: Path) -> None:
         wait_ended_offline(live, str(survivor))  # the survivor ends while no controller runs; its supervisor keeps
         # the record
         live.start()
+        free.touch()  # it slept 3 s, and ended before or after the restart as the machine's load had it
         with live.client() as c:
             for job in [survivor, blocker, *waiting, after]:
                 assert c.wait(job, timeout=60)["state"] == "COMPLETED", c.get(job)
