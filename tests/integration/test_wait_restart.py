@@ -7,14 +7,14 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.integration.livekit import HAL, LiveServer
+from tests.integration.livekit import HAL, LiveServer, submit
 
 
 def test_waiters_survive_a_killed_and_restarted_controller(tmp_path: Path) -> None:
     live = LiveServer(tmp_path)
     live.start()
     try:
-        job = live.cli("submit", "--parsable", "--wrap", "sleep 4", check=True).stdout.strip()
+        job = submit(live, "sleep 4")  # the SDK: `hal wait` and `hal submit --wait` are the subject
         waits = [
             subprocess.Popen([*HAL, "wait", job], env=live.env, stdout=subprocess.PIPE, text=True),
             subprocess.Popen([*HAL, "submit", "--wait", "--parsable", "--wrap", "sleep 3; exit 7"], env=live.env,
