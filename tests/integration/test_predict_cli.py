@@ -13,6 +13,7 @@ from hal.engine.predict.gbm import GbmPredictor
 from hal.engine.profile import Profile
 from hal.sim.runner import SimOptions, load
 from hal.sim.simulator import Simulation, pool_for
+from tests.integration.livekit import concurrently
 from tests.unit.learn.conftest import SAMPLE, SMALL
 
 
@@ -33,29 +34,37 @@ def test_predict_eval_json_for_each_predictor() -> None:
 
 
 def test_gbm_model_saved_then_reused_and_corrupt_file_falls_back(tmp_path: Path) -> None:
+    """The commands that read the same model file run side by side (each is its own process; ~1 s apiece)."""
     model = tmp_path / "kth.hal"
     done = hal("predict-eval", str(SAMPLE), "--predictor", "gbm", "--retrain-every", "500", "--save-model", str(model))
     assert done.returncode == 0, done.stderr
     assert "accuracy" in done.stdout and model.stat().st_size > 0
-    again = hal("predict-eval", str(SAMPLE), "--predictor", "gbm", "--model", str(model), "--json")
+    again, seen, both = concurrently(
+        lambda: hal("predict-eval", str(SAMPLE), "--predictor", "gbm", "--model", str(model), "--json"),
+        lambda: hal("simulate", str(SAMPLE), "--estimate", "gbm", "--model", str(model)),  # simulate said nothing
+        lambda: hal("simulate", str(SAMPLE), "--procs", "64", "--cluster", str(tmp_path / "any.toml")),
+    )
     assert again.returncode == 0, again.stderr
     assert "has seen them" in " ".join(again.stderr.split())
-    seen = hal("simulate", str(SAMPLE), "--estimate", "gbm", "--model", str(model))  # simulate said nothing
     assert seen.returncode == 0 and "has seen them (results inflated)" in " ".join(seen.stderr.split())
     assert json.loads(again.stdout)["predictor"] == "gbm"
     model.write_bytes(b"\x00corrupt")
-    bad = hal("predict-eval", str(SAMPLE), "--predictor", "gbm", "--model", str(model), "--json")
+    bad, sim, nothing, *wrongs = concurrently(
+        lambda: hal("predict-eval", str(SAMPLE), "--predictor", "gbm", "--model", str(model), "--json"),
+        lambda: hal("simulate", str(SAMPLE), "--estimate", "gbm", "--model", str(model)),
+        lambda: hal("predict-eval", str(SAMPLE), "--model", str(model), "--save-model", str(tmp_path / "new.hal")),
+        *(
+            lambda cmd=cmd: hal(cmd[0], str(SAMPLE), *cmd[1:], "--model", str(model))
+            for cmd in (("predict-eval", "--predictor", "last2"), ("simulate", "--estimate", "user"))
+        ),
+    )
     assert bad.returncode == 0, bad.stderr
     assert "falling back to last2" in bad.stderr
     assert json.loads(bad.stdout)["predictor"] == "last2"
-    sim = hal("simulate", str(SAMPLE), "--estimate", "gbm", "--model", str(model))
     assert sim.returncode == 0 and "est=last2" in sim.stdout and "est=gbm" not in sim.stdout  # labelled as it ran
-    nothing = hal("predict-eval", str(SAMPLE), "--model", str(model), "--save-model", str(tmp_path / "new.hal"))
     assert nothing.returncode != 0 and "ran on last2" in nothing.stderr
-    both = hal("simulate", str(SAMPLE), "--procs", "64", "--cluster", str(tmp_path / "any.toml"))
     assert both.returncode != 0 and "--procs and --cluster" in both.stderr
-    for cmd in (("predict-eval", "--predictor", "last2"), ("simulate", "--estimate", "user")):
-        wrong = hal(cmd[0], str(SAMPLE), *cmd[1:], "--model", str(model))
+    for wrong in wrongs:
         assert wrong.returncode != 0 and "--model needs" in wrong.stderr
 
 
