@@ -3,6 +3,7 @@ executor, controller and API together; the first start creates an admin token fo
 
 from __future__ import annotations
 
+import atexit
 import gc
 import getpass
 import ipaddress
@@ -249,5 +250,6 @@ def serve(opts: ServerOptions) -> None:
         store.close()
         held.close()
         # Everything is saved and closed: what is left is freed with the process. The interpreter's final
-        # collections walked those objects (the API's models, the engine's tables) for ~0.3 s of every stop.
-        gc.freeze()
+        # collections walked those objects (the API's models, the engine's tables) for ~0.3 s of every stop;
+        # frozen at exit, not here, so a program that calls serve() and goes on keeps its collector.
+        atexit.register(gc.freeze)
