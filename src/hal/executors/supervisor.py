@@ -57,7 +57,7 @@ class Supervisor:
         me = proctree.stat(os.getpid())
         self.spool.write(self.job_id, "supervisor.pid", {"pid": os.getpid(), "start": me.start if me else 0})
         if self._cancel_file() is not None:
-            self._finish("CANCELLED", None, None, None, "cancelled before it started")
+            self._finish("CANCELLED", None, None, None, "cancelled after its allocation, before its script began")
             return
         try:
             child = self._start()
