@@ -1,15 +1,20 @@
 """sbatch --time-min through a real server: backfill starts a job in the hole before the head's reservation with
 its limit lowered (never below the minimum), the executor kills it at that limit, and the head starts on time;
-a job whose minimum does not fit the hole waits, as in Slurm's backfill."""
+a job whose minimum does not fit the hole waits, as in Slurm's backfill. Accounting keeps what was asked: `hal
+history --swf` exports the --time asked as SWF's Requested Time (not the scheduler's cut), and `hal history -D`
+shows each attempt of a requeued cut job with the limit it ran with."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from tests.integration.livekit import LiveServer, serve_cluster, show, until_state
+from hal.cli.live import sacct_duration
+from hal.sim.swf import read_swf
+from tests.integration.livekit import LiveServer, serve_cluster, show, submit, until_state
 
 CLUSTER = """name = "timemin"
 [[nodes]]
@@ -25,13 +30,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     yield from serve_cluster(tmp_path_factory, "timemin", CLUSTER)
 
 
-def submit(server: LiveServer, wrap: str, **options: str | int | bool) -> str:
-    """Through the SDK (a CLI process costs about a second here); the CLI's --time-min is tested below."""
-    with server.client() as c:
-        return str(c.submit(wrap=wrap, options={k.replace("_", "-"): v for k, v in options.items()})["job_id"])
-
-
 def cancel(server: LiveServer, *jobs: str) -> None:
+    """Jobs that may have ended already (killed at their cut): nothing to check of the answer."""
     with server.client() as c:
         c.cancel_many(list(jobs))
 
@@ -116,3 +116,51 @@ def test_a_cut_job_goes_on_when_the_head_it_was_cut_for_cannot_start(server: Liv
         causes = [str(e["cause"]) for e in c._call("GET", f"/v1/jobs/{cut}/events").json()["events"]]
     assert any("the job it was cut for cannot start before then" in why for why in causes), causes
     cancel(server, first, head, cut)
+
+
+def test_a_cut_job_is_exported_with_the_time_it_asked_for(server: LiveServer, tmp_path: Path) -> None:
+    first = submit(server, "sleep 60", ntasks=2, time="0:08")  # one node, killed at 8 s
+    until_state(server, first, "RUNNING")
+    head = submit(server, "true", nodes=2, exclusive=True, time="0:30")  # both nodes, after it
+    cut = submit(server, "sleep 60", ntasks=2, time="10:00", time_min="0:03")
+    limit = until_state(server, cut, "RUNNING")["time_limit"]
+    assert 3 <= limit <= 8
+    until_state(server, cut, "TIMEOUT", timeout=40.0)  # killed at the cut
+    until_state(server, head, "COMPLETED", timeout=40.0)
+    trace = tmp_path / "site.swf"
+    server.cli("history", "-a", "--swf", str(trace), check=True)
+    recs = {r.job_id: r for r in read_swf(trace).records}
+    assert recs[int(cut)].req_time == 600  # what the user asked, not the cut
+    assert (recs[int(first)].req_time, recs[int(head)].req_time) == (8, 30)
+    with server.client() as c:
+        rec = c.get(cut)
+    assert (rec["time_limit"], rec["time_lowered"], rec["time_asked"]) == (limit, True, 600.0)
+
+
+def test_each_attempt_shows_the_limit_it_ran_with(server: LiveServer) -> None:
+    first = submit(server, "sleep 60", ntasks=2, time="0:20")  # one node, for 20 s
+    until_state(server, first, "RUNNING")
+    head = submit(server, "true", nodes=2, exclusive=True, time="0:30")  # both nodes, after it
+    cut = submit(server, "sleep 120", ntasks=2, time="10:00", time_min="0:03")
+    cut_limit = float(until_state(server, cut, "RUNNING")["time_limit"])
+    assert 3 <= cut_limit <= 20  # lowered to the time left before the head's start
+    with server.client() as c:
+        c.cancel_many([first, head])  # nothing left to cut it for: its next start has its whole --time
+        until_state(server, first, "CANCELLED")
+        c.requeue(cut)
+    deadline = time.monotonic() + 30.0
+    while (rec := show(server, cut))["state"] != "RUNNING" or rec["restarts"] != 1:
+        assert time.monotonic() < deadline, rec
+        time.sleep(0.1)
+    assert rec["time_limit"] == 600.0
+
+    with server.client() as c:
+        runs = c.get(cut, duplicates=True)["attempts"]
+    assert [(r["state"], r["time_limit"]) for r in runs] == [("REQUEUED", cut_limit)]  # not its present 600
+    cols = "JobID,State,Timelimit,TimelimitRaw"
+    table = server.cli("history", "-D", "-P", "-n", "-o", cols, "-j", cut, check=True).stdout.split()
+    assert table == [
+        f"{cut}|REQUEUED|{sacct_duration(cut_limit)}|1",  # Slurm keeps minutes: a part-minute rounds up
+        f"{cut}|RUNNING|00:10:00|10",
+    ], table
+    cancel(server, cut)
