@@ -287,16 +287,47 @@ def conservative_pass(s: Scheduler, plan: Plan, now: float, waiting: list[Waitin
     releases = [(max(a.predicted_end, after_now), a.alloc) for a in s.running.values() if not a.released]
     timeline = Timeline(book, now, releases)
     held: dict[int, tuple[float, float, Alloc]] = {}
+    overdue = False
     for item in waiting:
         slot = s.slots.get(item.spec.job_id)
         if slot is not None:
-            held[item.spec.job_id] = slot = (max(slot[0], now), slot[1], slot[2])
+            overdue = overdue or slot[0] < now
+            held[item.spec.job_id] = (max(slot[0], now), slot[1], slot[2])
+    if overdue:
+        held = _in_start_order(timeline, waiting, held, s.slots)
+    else:
+        for slot in held.values():
             timeline.reserve(*slot)
     s.slots = {}
     started, settled = _book_slots(s, plan, now, timeline, waiting, held, False)
     if started:
         queue.remove(started)
     s.cons_memo = ConservativeMemo(s.epoch, timeline, settled)
+
+
+def _in_start_order(
+    timeline: Timeline,
+    waiting: list[Waiting],
+    held: dict[int, tuple[float, float, Alloc]],
+    booked: dict[int, tuple[float, float, Alloc]],
+) -> dict[int, tuple[float, float, Alloc]]:
+    """Lay the held slots when one is overdue (what it waits for was freed after its start: a late end's
+    report, a late cycle). Moved to now with its whole span, it runs into the slot booked after it on the same
+    resources, and compression would push it behind that one (QA: a --switches job lost its leaf to the job
+    booked after it, then to a later one still). So the slots go in the order they were to start; one that has
+    no room left moves to its earliest slot given those before it, and the later ones yield to it in turn."""
+    queued = {w.spec.job_id: w for w in waiting if w.spec.job_id in held}
+    kept: dict[int, tuple[float, float, Alloc]] = {}
+    for jid in sorted(held, key=lambda j: booked[j][0]):  # stable: equal starts keep the queue's order
+        slot = held[jid]
+        if not timeline.reserve_if_room(*slot):
+            found = timeline.earliest_start(queued[jid].req, slot[1])
+            if found is None:
+                continue  # booked afresh in its turn
+            slot = (found[0], slot[1], found[1])
+            timeline.reserve(*slot)
+        kept[jid] = slot
+    return kept
 
 
 def _book_slots(

@@ -124,6 +124,17 @@ class Timeline:
         for k in range(first, last):
             self.book.state_sub(self.states[k], alloc)
 
+    def reserve_if_room(self, start: float, duration: float, alloc: Alloc) -> bool:
+        """Reserve the span only if every state over it keeps room for it (False: nothing reserved)."""
+        self.reserve(start, duration, alloc)
+        times, ok = self.times, self.book.state_ok
+        first = bisect.bisect_left(times, start)
+        last = bisect.bisect_left(times, start + duration) if duration > 0 else first
+        if all(ok(self.states[k]) for k in range(first, last)):
+            return True
+        self.unreserve(start, duration, alloc)
+        return False
+
     def unreserve(self, start: float, duration: float, alloc: Alloc) -> None:
         """Give back a span taken by ``reserve`` (its breakpoints stay)."""
         first = self._split(start)
