@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import tomllib
@@ -57,7 +58,7 @@ KEYS = {
         "gpu_type",
     ),
     "[[partitions]]": ("name", "max_time", "priority_tier", "default"),
-    "[topology]": ("levels", "fanouts", "slurm_conf", "block_size"),
+    "[topology]": ("levels", "fanouts", "slurm_conf", "plugin", "block_size"),
 }
 RESERVED_LEVELS = ("node", "cluster")  # the finest and the whole machine are always there
 
@@ -234,7 +235,8 @@ def _topology(topo: Any, n_nodes: int) -> Topology:
             raise ValueError(f"levels must be distinct names other than {list(RESERVED_LEVELS)}, not {list(levels)}")
         if any(f < 1 for f in fanouts):
             raise ValueError(f"fanouts must be positive (children per domain), got {list(fanouts)}")
-        return Topology.tree(n_nodes, fanouts, levels)
+        names = "the levels of the cluster file's [topology] table"
+        return dataclasses.replace(Topology.tree(n_nodes, fanouts, levels), names_from=names)
     except _MALFORMED as exc:
         raise ClusterFileError(f"[topology]: {_explain(exc)}") from exc
 
@@ -290,6 +292,11 @@ def cluster_from_dict(
         )
         if len(forms) > 1:
             raise ClusterFileError(f"[topology]: give one of slurm_conf, block_size or levels/fanouts, not {forms}")
+        if "plugin" in topo and "slurm_conf" not in topo:
+            raise ClusterFileError(
+                "[topology]: plugin (slurm.conf's TopologyPlugin) chooses the lines of slurm_conf's topology.conf HAL "
+                "uses; give slurm_conf too"
+            )
     if isinstance(topo, dict) and ("slurm_conf" in topo or "block_size" in topo):
         topology = _imported_topology(topo, [n.name for n in nodes], folder, warn)
     else:
@@ -326,18 +333,20 @@ def uniform_toml(n_nodes: int, cpus: int, mem: str | None = None, gpus: int = 0,
 def _imported_topology(
     topo: dict[str, Any], names: list[str], folder: Path | None, warn: Callable[[str], None] | None
 ) -> Topology:
-    """``slurm_conf = "topology.conf"`` (Slurm's tree or block form) or ``block_size = 18`` (consecutive
-    nodes in blocks, NVLink-style)."""
+    """``slurm_conf = "topology.conf"`` (Slurm's tree or block form; ``plugin = "tree"`` or ``"block"`` chooses for
+    a file that has both, as slurm.conf's TopologyPlugin) or ``block_size = 18`` (consecutive nodes in blocks,
+    NVLink-style)."""
     from hal.topology_conf import TopologyConfError, load_topology_conf
 
     try:
         if "slurm_conf" in topo:
             conf = Path(str(topo["slurm_conf"]))
             path = folder / conf if folder is not None and not conf.is_absolute() else conf
-            return load_topology_conf(path, names, warn)
+            return load_topology_conf(path, names, warn, topo.get("plugin"))
         size = topo["block_size"]
         if not _is_int(size) or size < 1:
             raise ValueError(f"block_size is a whole number of nodes >= 1 (nodes per block), not {size!r}")
-        return Topology(("block",), tuple((f"block{i // size}",) for i in range(len(names))))
+        one = f"block_size = {size} in the cluster file: one level, 'block'"
+        return Topology(("block",), tuple((f"block{i // size}",) for i in range(len(names))), names_from=one)
     except (TopologyConfError, ValueError, TypeError) as exc:
         raise ClusterFileError(f"[topology]: {exc}") from exc

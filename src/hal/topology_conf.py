@@ -6,6 +6,7 @@ import itertools
 import logging
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from hal.executors.hostlist import compress, expand
@@ -19,10 +20,44 @@ Warn = Callable[[str], None]  # where a file's warnings go: the log by default, 
 
 
 KNOWN_KEYS = {"switchname", "switches", "nodes", "linkspeed", "blockname", "blocksizes"}
+# the cluster file's ``plugin``, as slurm.conf's TopologyPlugin names it or short
+PLUGINS = {"tree": "tree", "topology/tree": "tree", "block": "block", "topology/block": "block"}
+TREE_LEVELS = (
+    "the names HAL gives topology.conf's switches: 'switch' for the leaf switches (Nodes=), 'tier1', 'tier2', ... "
+    "for each level of switches above them"
+)
+BLOCK_LEVELS = (
+    "the names HAL gives topology.conf's blocks: 'block' for a BlockName= block, 'blockN' for an aggregation of N "
+    "nodes (BlockSizes=), 'blocks' for all of them"
+)
 
 
 class TopologyConfError(ValueError):
-    """A topology.conf that does not describe the cluster's nodes, with the line at fault."""
+    """A topology.conf that does not describe the cluster's nodes; ``line``: the line at fault, where there is one
+    (the file and the line are put before the message where the file is read)."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+@dataclass(frozen=True, slots=True)
+class _File:
+    """Where a topology.conf came from: its errors and warnings name it (they gave a line number of no file)."""
+
+    source: str
+    warn: Warn
+
+    def at(self, line: int | None) -> str:
+        return self.source if line is None else f"{self.source} line {line}"
+
+
+def plugin_kind(value: object) -> str:
+    """The cluster file's ``plugin`` (slurm.conf's TopologyPlugin): which lines of a topology.conf are used."""
+    kind = PLUGINS.get(value.strip().lower()) if isinstance(value, str) else None
+    if kind is None:
+        raise ValueError(f'plugin = {value!r}: "tree" or "block" (or Slurm\'s "topology/tree", "topology/block")')
+    return kind
 
 
 def _records(text: str) -> list[tuple[int, dict[str, str]]]:
@@ -48,49 +83,82 @@ def _pairs(start: int, line: str) -> dict[str, str]:
     for token in line.split():
         match = _PAIR.fullmatch(token)
         if match is None:  # a stray word was ignored, and the line meant something else
-            raise TopologyConfError(f"line {start}: expected Key=Value pairs, got {token!r}")
+            raise TopologyConfError(f"expected Key=Value pairs, got {token!r}", start)
         key = match.group(1).lower()
         if key in pairs:  # the last one won, silently
-            raise TopologyConfError(f"line {start}: {match.group(1)}= given twice")
+            raise TopologyConfError(f"{match.group(1)}= given twice", start)
         pairs[key] = match.group(2).strip('"')  # Nodes="gpu[001-004]" as Slurm reads it
     return pairs
 
 
-def parse_topology_conf(text: str, node_names: Sequence[str], warn: Warn | None = None) -> Topology:
+def parse_topology_conf(
+    text: str,
+    node_names: Sequence[str],
+    warn: Warn | None = None,
+    plugin: str | None = None,
+    source: str = "topology.conf",
+) -> Topology:
     """The tree form (``SwitchName=... Nodes=...|Switches=...``) or the block form (``BlockName=... Nodes=...``,
     the aligned aggregations of consecutive blocks a larger job must stay inside: ``BlockSizes=``'s, else Slurm's
     default of 1, 2, 4, 8 and 16 blocks). Nodes the cluster does not have are left out with a warning, as
     slurmctld logs them and goes on (a site's file lists login or retired nodes); so is a switch or block left
-    without any node, and a cluster node no switch or block lists (``warn``, else the log)."""
-    warn = warn or log.warning
-    records = _records(text)
+    without any node, and a cluster node no switch or block lists (``warn``, else the log). A file of both forms
+    needs ``plugin`` ("tree" or "block", as slurm.conf's TopologyPlugin chooses); the other form's lines are then
+    read but not used. Errors and warnings name ``source`` (the file) and the line."""
+    conf = _File(source, warn or log.warning)
+    try:
+        return _parse(_records(text), node_names, conf, plugin_kind(plugin) if plugin is not None else None)
+    except TopologyConfError as exc:
+        raise TopologyConfError(f"{conf.at(exc.line)}: {exc}", exc.line) from None
+
+
+def _parse(
+    records: list[tuple[int, dict[str, str]]], node_names: Sequence[str], conf: _File, plugin: str | None
+) -> Topology:
     for lineno, rec in records:
         unknown = sorted(set(rec) - KNOWN_KEYS)
         if unknown:  # `Switch=` for `Switches=` silently split one fabric into two
             raise TopologyConfError(
-                f"line {lineno}: unknown key {unknown[0]!r}; topology.conf takes SwitchName, Switches, Nodes, "
-                "LinkSpeed, BlockName and BlockSizes"
+                f"unknown key {unknown[0]!r}; topology.conf takes SwitchName, Switches, Nodes, LinkSpeed, BlockName "
+                "and BlockSizes",
+                lineno,
             )
-    sizes = [(ln, r) for ln, r in records if "blocksizes" in r]
-    if len(sizes) > 1:  # the last one silently won
-        raise TopologyConfError(f"line {sizes[1][0]}: BlockSizes= is already given at line {sizes[0][0]}")
-    blocks = [(ln, r) for ln, r in records if "blockname" in r]
-    if sizes and not blocks:
-        raise TopologyConfError(f"line {sizes[0][0]}: BlockSizes= without BlockName= lines")
-    if blocks and sizes:
-        return _blocks(blocks, node_names, warn, _block_sizes(*sizes[-1]))
+        if "switchname" in rec and "blockname" in rec:
+            raise TopologyConfError("a line is a switch (SwitchName=) or a block (BlockName=), not both", lineno)
     switches = [(ln, r) for ln, r in records if "switchname" in r]
-    if blocks and switches:
-        raise TopologyConfError("a topology.conf has either SwitchName= lines (tree) or BlockName= lines (block)")
-    if blocks:
-        return _blocks(blocks, node_names, warn)
-    if switches:
-        return _tree(switches, node_names, warn)
-    raise TopologyConfError("no SwitchName= or BlockName= line found")
+    blocks = [(ln, r) for ln, r in records if "blockname" in r]
+    sizes = [(ln, r) for ln, r in records if "blocksizes" in r]
+    if plugin is None and blocks and switches:  # Slurm's TopologyPlugin reads its own lines and ignores the rest
+        raise TopologyConfError(
+            f"both SwitchName= lines (topology/tree, line {switches[0][0]}) and BlockName= lines (topology/block, "
+            f'line {blocks[0][0]}): choose which HAL uses with [topology] plugin = "tree" or "block" in the cluster '
+            "file, as slurm.conf's TopologyPlugin does"
+        )
+    kind = plugin or ("block" if blocks or sizes else "tree")
+    mine, theirs = ("SwitchName=", "BlockName=") if kind == "tree" else ("BlockName=", "SwitchName=")
+    other = sorted({ln for ln, r in records if ("switchname" in r) == (kind == "block")})
+    if other and plugin is not None:  # read (the syntax above), but not placed on
+        what = "BlockName=/BlockSizes=" if kind == "tree" else "SwitchName="
+        where = f"line {other[0]}" if len(other) == 1 else f"lines {other[0]}-{other[-1]}"
+        conf.warn(f'{conf.source}: plugin = "{kind}": its {what} lines ({where}) are ignored, as Slurm\'s '
+                  f"topology/{kind} ignores them")  # fmt: skip
+    if plugin is not None and not (switches if kind == "tree" else blocks) and (switches or blocks):
+        raise TopologyConfError(f'plugin = "{kind}", but there are no {mine} lines, only {theirs} lines')
+    if kind == "tree":
+        if not switches:
+            raise TopologyConfError("no SwitchName= or BlockName= line found")
+        return _tree(switches, node_names, conf)
+    if len(sizes) > 1:  # the last one silently won
+        raise TopologyConfError(f"BlockSizes= is already given at line {sizes[0][0]}", sizes[1][0])
+    if sizes and not blocks:
+        raise TopologyConfError("BlockSizes= without BlockName= lines", sizes[0][0])
+    if not blocks:
+        raise TopologyConfError("no SwitchName= or BlockName= line found")
+    return _blocks(blocks, node_names, conf, _block_sizes(*sizes[0]) if sizes else ())
 
 
 def _owner(
-    entries: list[tuple[int, dict[str, str]]], key: str, node_names: Sequence[str], warn: Warn
+    entries: list[tuple[int, dict[str, str]]], key: str, node_names: Sequence[str], conf: _File
 ) -> dict[str, str]:
     """Each node's switch (or block); nodes the cluster does not have are named, with their switch, and left out
     (they were dropped with the whole switch and no word of which switch, QA). Cluster nodes under none are
@@ -104,11 +172,10 @@ def _owner(
         strangers = [n for n in names if n not in known]
         if strangers:  # a site's file names login or retired nodes: slurmctld logs them and goes on
             more = f" and {len(strangers) - 3} more" if len(strangers) > 3 else ""
-            where = f"topology.conf line {lineno} ({key[:-4]} {rec[key]!r})"
-            warn(f"{where}: {strangers[:3]}{more} not in the cluster; ignored")
+            conf.warn(f"{conf.at(lineno)} ({key[:-4]} {rec[key]!r}): {strangers[:3]}{more} not in the cluster; ignored")
         for node in (n for n in names if n in known):
             if node in owner:
-                raise TopologyConfError(f"line {lineno}: node {node!r} is already under {owner[node]!r}")
+                raise TopologyConfError(f"node {node!r} is already under {owner[node]!r}", lineno)
             owner[node] = rec[key]
     missing = [n for n in node_names if n not in owner]
     if not owner:
@@ -120,7 +187,7 @@ def _expand(hosts: str, lineno: int) -> list[str]:
     try:
         return expand(hosts)
     except ValueError as exc:
-        raise TopologyConfError(f"line {lineno}: invalid hostlist: {exc}") from exc
+        raise TopologyConfError(f"invalid hostlist: {exc}", lineno) from exc
 
 
 def _block_sizes(lineno: int, rec: dict[str, str]) -> list[int]:
@@ -129,21 +196,22 @@ def _block_sizes(lineno: int, rec: dict[str, str]) -> list[int]:
     try:
         sizes = [int(x) for x in rec["blocksizes"].split(",") if x.strip()]
     except ValueError:
-        raise TopologyConfError(f"line {lineno}: BlockSizes={rec['blocksizes']} is not a list of node counts") from None
+        raise TopologyConfError(f"BlockSizes={rec['blocksizes']} is not a list of node counts", lineno) from None
     if (
         not sizes
         or sizes[0] < 1
         or any(b <= a or b % a or (b // a) & (b // a - 1) for a, b in itertools.pairwise(sizes))
     ):
         raise TopologyConfError(
-            f"line {lineno}: BlockSizes={rec['blocksizes']}: increasing node counts, each a power-of-two multiple of "
-            "the one before (4,8,16 or 30,120)"
+            f"BlockSizes={rec['blocksizes']}: increasing node counts, each a power-of-two multiple of the one before "
+            "(4,8,16 or 30,120)",
+            lineno,
         )
     return sizes
 
 
 def _blocks(
-    entries: list[tuple[int, dict[str, str]]], node_names: Sequence[str], warn: Warn, sizes: Sequence[int] = ()
+    entries: list[tuple[int, dict[str, str]]], node_names: Sequence[str], conf: _File, sizes: Sequence[int] = ()
 ) -> Topology:
     """One level of blocks and a level per larger size above it: aligned groups of consecutive blocks (in the
     file's order), so a job that needs more than one block takes an aligned group of the smallest size that holds
@@ -154,12 +222,13 @@ def _blocks(
     for lineno, rec in entries:  # two lines of one name were merged into one larger block
         seen = first.setdefault(rec["blockname"], lineno)
         if seen != lineno:
-            raise TopologyConfError(f"line {lineno}: block {rec['blockname']!r} is already defined at line {seen}")
+            raise TopologyConfError(f"block {rec['blockname']!r} is already defined at line {seen}", lineno)
         if "nodes" not in rec:  # accepted without a word, while a switch without nodes was refused (QA)
-            raise TopologyConfError(f"line {lineno}: block {rec['blockname']!r} has no Nodes=")
-    owner = _owner(entries, "blockname", node_names, warn)
-    _left_out(entries, "block", set(owner.values()), "no job is placed there", warn)
+            raise TopologyConfError(f"block {rec['blockname']!r} has no Nodes=", lineno)
+    owner = _owner(entries, "blockname", node_names, conf)
+    _left_out(entries, "block", set(owner.values()), "no job is placed there", conf)
     index = {rec["blockname"]: i for i, (_, rec) in enumerate(entries)}
+    line = {rec["blockname"]: lineno for lineno, rec in entries}
     counts: dict[str, int] = {}
     for block in owner.values():
         counts[block] = counts.get(block, 0) + 1
@@ -170,18 +239,20 @@ def _blocks(
             raise TopologyConfError(
                 f"without BlockSizes=, the first block's node count is the planning base block size (block "
                 f"{base!r}: {counts[base]} nodes, as in Slurm), but block {small!r} has {counts[small]}; give "
-                f"BlockSizes={counts[small]} or more sizes"
+                f"BlockSizes={counts[small]} or more sizes",
+                line[small],
             )
         sizes = [counts[base] << k for k in range(5)]
     elif counts[small] < sizes[0]:  # the first BlockSizes value is the planning base block size
         raise TopologyConfError(
             f"BlockSizes={','.join(map(str, sizes))}: every block needs at least the base block size "
-            f"({sizes[0]} nodes), but block {small!r} has {counts[small]}"
+            f"({sizes[0]} nodes), but block {small!r} has {counts[small]}",
+            line[small],
         )
     blocks = max(index[b] for b in counts) + 1
     kept = [size for size in sizes if size // sizes[0] < blocks]
     kept += [size for size in sizes if size // sizes[0] >= blocks][:1]  # the first group of every block
-    alone = _outside(node_names, owner, set(index), warn, "block")
+    alone = _outside(node_names, owner, set(index), conf, "block")
     upper = list(reversed(kept[1:]))
     # A job larger than the largest group spans the whole block topology (eval_nodes_block: no block level fits,
     # so every base block is one block); when that group does not already hold every block, a level above it.
@@ -196,71 +267,68 @@ def _blocks(
     # the nodes in no block are each apart: no job spans them and a block
     outside = frozenset(i for i, n in enumerate(node_names) if n in alone)
     sizes_top_first = (*((len(owner),) if whole else ()), *upper, kept[0])
-    return Topology(levels, paths, not alone, outside, block_nodes=sizes_top_first)
+    return Topology(levels, paths, not alone, outside, block_nodes=sizes_top_first, names_from=BLOCK_LEVELS)
 
 
-def _left_out(entries: list[tuple[int, dict[str, str]]], kind: str, used: set[str], what: str, warn: Warn) -> None:
+def _left_out(entries: list[tuple[int, dict[str, str]]], kind: str, used: set[str], what: str, conf: _File) -> None:
     """Name each switch or block no node of the cluster is under: it is not in the topology HAL places on."""
     for lineno, rec in entries:
         name = rec[f"{kind}name"]
         if name not in used:
-            warn(f"topology.conf line {lineno}: {kind} {name!r} has no node of the cluster; left out ({what})")
+            conf.warn(f"{conf.at(lineno)}: {kind} {name!r} has no node of the cluster; left out ({what})")
 
 
-def _tree(entries: list[tuple[int, dict[str, str]]], node_names: Sequence[str], warn: Warn) -> Topology:
+def _tree(entries: list[tuple[int, dict[str, str]]], node_names: Sequence[str], conf: _File) -> Topology:
     parent: dict[str, str] = {}
     names: dict[str, int] = {}
     for lineno, rec in entries:
         first = names.setdefault(rec["switchname"], lineno)
         if first != lineno:
-            raise TopologyConfError(f"line {lineno}: switch {rec['switchname']!r} is already defined at line {first}")
+            raise TopologyConfError(f"switch {rec['switchname']!r} is already defined at line {first}", lineno)
         if "nodes" in rec and "switches" in rec:
-            raise TopologyConfError(f"line {lineno}: a switch lists Nodes= (a leaf) or Switches= (a parent), not both")
+            raise TopologyConfError("a switch lists Nodes= (a leaf) or Switches= (a parent), not both", lineno)
     for lineno, rec in entries:
         for child in _expand(rec["switches"], lineno) if "switches" in rec else []:
             if child not in names:
-                raise TopologyConfError(f"line {lineno}: switch {child!r} is not defined")
+                raise TopologyConfError(f"switch {child!r} is not defined", lineno)
             if parent.get(child) == rec["switchname"]:
-                raise TopologyConfError(f"line {lineno}: switch {child!r} is listed twice")
+                raise TopologyConfError(f"switch {child!r} is listed twice", lineno)
             if child in parent:
-                raise TopologyConfError(f"line {lineno}: switch {child!r} has two parents")
+                raise TopologyConfError(f"switch {child!r} has two parents", lineno)
             parent[child] = rec["switchname"]
     for lineno, rec in entries:
         if "nodes" not in rec and "switches" not in rec:
-            raise TopologyConfError(f"line {lineno}: switch {rec['switchname']!r} has neither Nodes= nor Switches=")
-    for sw in parent:  # a loop of parents no node hangs under was accepted
-        seen, at = {sw}, sw
-        while at in parent:
-            at = parent[at]
-            if at in seen:
-                raise TopologyConfError(f"switch loop through {at!r}")
-            seen.add(at)
-    leaf = _owner(entries, "switchname", node_names, warn)
+            raise TopologyConfError(f"switch {rec['switchname']!r} has neither Nodes= nor Switches=", lineno)
+    _no_loop(parent, names)
+    leaf = _owner(entries, "switchname", node_names, conf)
     chains: dict[str, list[str]] = {}
-    for sw in set(leaf.values()):
-        chain, seen = [sw], {sw}
+    for sw in set(leaf.values()):  # (no loop: each chain ends at a switch without a parent)
+        chain = [sw]
         while chain[-1] in parent:
-            nxt = parent[chain[-1]]
-            if nxt in seen:
-                raise TopologyConfError(f"switch loop through {nxt!r}")
-            chain.append(nxt)
-            seen.add(nxt)
+            chain.append(parent[chain[-1]])
         chains[sw] = chain[::-1]  # root first
-    _left_out(entries, "switch", {sw for c in chains.values() for sw in c}, "not in the tree", warn)
+    _left_out(entries, "switch", {sw for c in chains.values() for sw in c}, "not in the tree", conf)
     depth = max(len(c) for c in chains.values())
     # shallower branches repeat their top switch so every node has one name per level
     padded = {sw: [c[0]] * (depth - len(c)) + c for sw, c in chains.items()}
     levels = (*(f"tier{k}" for k in range(depth - 1, 0, -1)), "switch")
-    roots = {c[0] for c in chains.values()}  # more than one: fabrics that share no switch, never spanned
-    alone = _outside(node_names, leaf, set(names), warn, "switch")
+    roots = sorted({c[0] for c in chains.values()}, key=names.__getitem__)  # more than one: fabrics that share
+    if len(roots) > 1:  # no switch, never spanned: Slurm warns that no switch reaches all nodes (QA: silent)
+        tops = ", ".join(repr(r) for r in roots[:4]) + (f" and {len(roots) - 4} more" if len(roots) > 4 else "")
+        conf.warn(
+            f"{conf.source}: no switch reaches all nodes: the switches form {len(roots)} separate fabrics (top "
+            f"switches {tops}), and no job spans two of them, as in Slurm; a switch listing {tops} in Switches= "
+            "joins them"
+        )
+    alone = _outside(node_names, leaf, set(names), conf, "switch")
     padded |= {sw: [sw] * depth for sw in alone.values()}
     paths = tuple(tuple(padded[leaf.get(n) or alone[n]]) for n in node_names)
     outside = frozenset(i for i, n in enumerate(node_names) if n in alone)
-    return Topology(levels, paths, connected=len(roots) + len(alone) == 1, outside=outside)
+    return Topology(levels, paths, len(roots) + len(alone) == 1, outside, names_from=TREE_LEVELS)
 
 
 def _outside(
-    node_names: Sequence[str], owner: dict[str, str], taken: set[str], warn: Warn, kind: str
+    node_names: Sequence[str], owner: dict[str, str], taken: set[str], conf: _File, kind: str
 ) -> dict[str, str]:
     """Cluster nodes no switch (``kind``, or block) lists: slurmctld warns ("switches lack access to N nodes",
     "blocks lack access to N nodes") and starts. Each is its own fabric, a domain of one node at every level
@@ -270,8 +338,8 @@ def _outside(
     if not missing:
         return {}
     where = "outside the tree" if kind == "switch" else "outside the blocks"
-    warn(
-        f"topology.conf: no {kind} lists {len(missing)} node(s) of the cluster: {compress(missing)}; each is placed "
+    conf.warn(
+        f"{conf.source}: no {kind} lists {len(missing)} node(s) of the cluster: {compress(missing)}; each is placed "
         f"on its own, {where}: jobs run there, but none spans one of them and another node"
     )
     alone: dict[str, str] = {}
@@ -283,5 +351,28 @@ def _outside(
     return alone
 
 
-def load_topology_conf(path: str | Path, node_names: Sequence[str], warn: Warn | None = None) -> Topology:
-    return parse_topology_conf(read_text(Path(path), "topology.conf", TopologyConfError), node_names, warn)
+def _no_loop(parent: dict[str, str], line: dict[str, int]) -> None:
+    """Refuse a loop of Switches= (one no node hangs under was accepted), naming each switch of it and the line of
+    the first, which lists the next (it named one switch and no line)."""
+    for sw in parent:
+        chain, seen = [sw], {sw}
+        while chain[-1] in parent:
+            up = parent[chain[-1]]
+            if up in seen:  # chain[i] is in Switches= of chain[i + 1]: read top down, each lists the next
+                loop = chain[chain.index(up) :][::-1]
+                first = min(range(len(loop)), key=lambda i: line[loop[i]])  # told from its first line in the file
+                loop = loop[first:] + loop[:first]
+                said = ", which lists ".join(repr(s) for s in [*loop[1:], loop[0]])
+                raise TopologyConfError(f"switch loop: {loop[0]!r} lists {said} (Switches=)", line[loop[0]])
+            chain.append(up)
+            seen.add(up)
+
+
+def load_topology_conf(
+    path: str | Path, node_names: Sequence[str], warn: Warn | None = None, plugin: object = None
+) -> Topology:
+    """The file at ``path``; its errors and warnings name it. ``plugin`` (ValueError if it is none of PLUGINS) is
+    checked before the file is read."""
+    kind = plugin_kind(plugin) if plugin is not None else None
+    text = read_text(Path(path), "topology.conf", TopologyConfError)
+    return parse_topology_conf(text, node_names, warn, kind, str(path))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 LEVELS: tuple[str, ...] = ("site", "zone", "block", "switch", "node")
 
@@ -23,6 +23,8 @@ class Topology:
     # its own domain at every level (a fabric of one node), so no job spans it and another node
     block_nodes: tuple[int, ...] = ()  # topology/block: each level's size in nodes (BlockSizes, top first); a
     # job of N nodes stays inside one domain of the smallest level of at least N (Slurm's eval_nodes_block)
+    names_from: str = field(default="", compare=False)  # where the level names come from, for a user who
+    # names a level that is not there (an imported topology.conf's are HAL's: switch, tier1, ...; block, block8, ...)
 
     @property
     def outside_of(self) -> str:
@@ -36,7 +38,8 @@ class Topology:
 
     @staticmethod
     def flat(n_nodes: int) -> Topology:
-        return Topology(("switch",), tuple(("sw0",) for _ in range(n_nodes)))
+        one = "no topology (a cluster file without a [topology] table): one switch holds every node"
+        return Topology(("switch",), tuple(("sw0",) for _ in range(n_nodes)), names_from=one)
 
     @staticmethod
     def tree(n_nodes: int, fanouts: Sequence[int], levels: Sequence[str]) -> Topology:

@@ -84,7 +84,7 @@ def test_block_sizes_make_aligned_aggregations() -> None:
     ("text", "message"),
     [
         ("SwitchName=s0 Nodes=dev[0-11]\nSwitchName=s1 Switches=s9\n", "not defined"),
-        ("BlockName=b Nodes=dev[0-11]\nSwitchName=s Nodes=dev0\n", "either"),
+        ("BlockName=b Nodes=dev[0-11]\nSwitchName=s Nodes=dev0\n", r'\[topology\] plugin = "tree" or "block"'),
         ("SwitchName=s0 Nodes=dev[11-0]\n", "line 1: .* the range '11-0' runs backwards"),
         (
             "SwitchName=s0 Nodes=dev[0-5]\nSwitchName=s0 Nodes=dev[6-11]\n",

@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from hal.engine.nodes import Picked
 from hal.engine.plugins.score import PlacementWeights, combine
-from hal.engine.plugins.topology_span import block_cap, block_room, span_refusal
+from hal.engine.plugins.topology_span import block_cap, block_room, span_refusal, unknown_level
 from hal.engine.request import Request
 from hal.model.topology import Topology
 
@@ -110,7 +110,7 @@ class TopoIndex:
             self.parent.append(par)
         self.size = [np.bincount(ids, minlength=c) for ids, c in zip(self.ids, self.counts, strict=True)]
         self.alone = np.isin(np.arange(n), list(topology.outside))  # in no switch or block: a fabric of one node
-        self.outside_of = topology.outside_of
+        self.outside_of, self.names_from = topology.outside_of, topology.names_from  # (for refusals)
         self.nominal = dict(zip(topology.levels, topology.block_nodes, strict=False))  # topology/block's sizes
 
     def level(self, name: str) -> int | None:
@@ -204,7 +204,7 @@ class TopologySelector:
         what = "nodes" if req.nodes else "tasks"
         for level in (req.topology_required, req.topology_preferred):
             if level and ix.level(level) is None:
-                return f"unknown topology level {level!r}; levels are {ix.names[1:]}"
+                return unknown_level(ix, level)
         if req.segment and req.segment > 1:
             largest = int(ix.sums(self.seg_level, room).max())
             if req.segment > largest:

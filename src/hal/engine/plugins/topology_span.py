@@ -82,3 +82,11 @@ def span_refusal(
             f"{apart} of one node, and a job never spans two (as in Slurm)"
         )
     return f"{said} ({who} in no {kind} of topology.conf: each a separate {apart} of one node)"
+
+
+def unknown_level(ix: TopoIndex, level: str) -> str:
+    """A --topology level the cluster does not have, with the levels it has and where their names come from: an
+    imported topology.conf's are HAL's own (switch, tier1, ...; block, block8, ...), met only in this error."""
+    whole = "" if "cluster" in ix.names else ", and 'cluster' for the whole machine"
+    origin = f" ({ix.names_from}{whole})" if ix.names_from else ""
+    return f"unknown topology level {level!r}; levels are {ix.names[1:]}{origin}"
