@@ -44,6 +44,7 @@ from hal.controller.signals import signal_jobs
 from hal.controller.testonly import test_only
 from hal.controller.update import update
 from hal.data.outputs import states_from_events
+from hal.engine.plugins.placement_explain import topology_hold
 from hal.model.job import JobState
 
 bearer = HTTPBearer(auto_error=False)
@@ -309,10 +310,13 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Pat
             raise NotFound(f"no single job {ref} (advice is per job or array task)")
         if not who.may_see(row["user"]):
             raise Forbidden(f"job {ref} belongs to another user")
+        with ctl.lock:  # what holds a job of reason Topology that asked for no topology, named (hal explain's why)
+            held = topology_hold(ctl.sched, ids[0])
         return {
             "time": time_advice(ctl, ids[0]),
             "candidates": candidates(ctl, ids[0]),
             "time_min": min_advice(ctl, ids[0]),
+            "topology": held,
         }
 
     @app.post("/v1/jobs/{ref}/requeue")

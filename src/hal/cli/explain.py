@@ -19,18 +19,23 @@ from hal.clusterfile import ClusterFileError
 from hal.sim.swf import TraceError
 
 
-def topology_advice(rec: dict[str, Any]) -> str:
+def topology_advice(rec: dict[str, Any], held: str | None = None) -> str:
     """Why a job waits with reason Topology: its own --switches, --segment or --topology required=LEVEL when it
-    asked for one, else the domains no job spans (QA: a plain -N2 job was told of requests it never made)."""
+    asked for one, else the domains no job spans (QA: a plain -N2 job was told of requests it never made), in the
+    server's words when it gives them (``held``: the domain its size calls for, with the most it may use in one).
+    It said "its largest block aggregation" of a job that topology/block keeps in the smallest one that holds it."""
     place = rec.get("placement_request") or {}
     asked = [f"--switches={place['switches']}"] if "switches" in place else []
     asked += [f"--segment={place['segment']}"] if "segment" in place else []
     asked += [f"--topology required={place['topology_required']}"] if place.get("topology_required") else []
     if asked:
         return f"free nodes exist, but not within its {' and '.join(asked)} (nor the largest domain a job may span)"
+    if held:
+        return f"free nodes exist, but {held}"
     return (
         "free nodes exist, but not enough within one domain a job may span: one of the cluster's separate switch "
-        "fabrics or its largest block aggregation (a node topology.conf lists in no switch or block is one alone)"
+        "fabrics, or on topology/block the smallest block aggregation that holds its nodes (a node topology.conf "
+        "lists in no switch or block is one alone)"
     )
 
 
@@ -134,14 +139,13 @@ def _position(place: int) -> str:
     return f"{place} (next in line)" if ahead == 0 else f"{place} ({ahead} job{'s' if ahead > 1 else ''} ahead)"
 
 
-def _advice(c: Any, job: str) -> None:
+def _advice(advice: dict[str, Any], job: str) -> None:
     """The fix to try: a shorter --time when this user's jobs of this name finished well inside theirs."""
     from hal.cli.live import duration, stamp
 
-    advice = c.advice(job)
     if advice.get("candidates"):
         rows = [(f"candidate {i + 1}: {p.get('nodes') or '?'}", p) for i, p in enumerate(advice["candidates"])]
-        title = "placements free right now (lower total wins; its --switches/--segment/--topology may refuse them)"
+        title = "placements free right now (lower total wins; its --switches or --segment may still refuse them)"
         out.print(_parts_table(title, rows))
     _min_advice(job, advice.get("time_min"))
     got = advice.get("time")
@@ -209,16 +213,17 @@ def explain(
     with client() as c:
         rec = c.get(job, start=True)
         node_cpus = max((int(n.get("cpus", 0)) for n in c.nodes().get("nodes", [])), default=0) if rec else 0
+        # a parked job has no start to bring forward until it fits
+        advice = c.advice(job) if rec["state"] == "PENDING" and parked_advice(rec) is None else None
     out.print(
         f"job {rec['id']}: {rec['state']} reason={rec.get('reason') or 'None'} nodes={rec.get('nodelist') or '-'}"
     )
     if rec.get("reason") == "Topology":
-        out.print(f"  why: {topology_advice(rec)}")
+        out.print(f"  why: {topology_advice(rec, (advice or {}).get('topology'))}")
     if rec["state"] == "PENDING":  # why it waits, where it stands, when it should start (it said nothing more)
         _pending(rec, node_cpus)
-        if parked_advice(rec) is None:  # a parked job has no start to bring forward until it fits
-            with client() as c:
-                _advice(c, job)
+        if advice is not None:
+            _advice(advice, job)
         return
     placement = rec.get("placement")
     if placement:

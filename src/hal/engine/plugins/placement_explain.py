@@ -9,8 +9,8 @@ from hal.engine.cycle import Scheduler
 from hal.engine.nodes import NodeBook
 from hal.engine.plugins.locality import Locality
 from hal.engine.plugins.score import ScoreParts, combine
-from hal.engine.plugins.topology import TopologySelector
-from hal.engine.plugins.topology_span import block_cap
+from hal.engine.plugins.topology import TopoIndex, TopologySelector
+from hal.engine.plugins.topology_span import block_cap, block_room
 from hal.engine.request import Request
 from hal.model.job import PendingReason
 
@@ -56,12 +56,18 @@ def alternatives(
 ) -> list[ScoreParts]:
     """The best ``k`` single-domain candidates at each level the request fits in right now, cheapest first;
     none is the ``chosen`` placement again, and no two take the same nodes (it listed the chosen one as the
-    first alternative)."""
+    first alternative). Only placements the job may take: within the level it requires and, on topology/block,
+    the aggregation its node count calls for (QA: a -N5 job on 4-node blocks was offered one over two 8-node
+    aggregations, a block16 it may never span)."""
     room, units = room_of(book, req)
     ix = sel.index
+    top = _may_span(ix, req)
+    if top is None:  # a level the cluster does not have: refused at submission
+        return []
+    room = block_room(ix, req, room, block_cap(ix, req))
     out: list[ScoreParts] = []
     seen = {tuple(sorted(chosen))}
-    for lvl in range(ix.span_top + 1):  # separate fabrics are never spanned
+    for lvl in range(top + 1):
         dom = ix.sums(lvl, room)
         for d in np.flatnonzero(dom >= units)[: 4 * k]:
             members = np.flatnonzero((ix.ids[lvl] == d) & (room > 0))
@@ -74,6 +80,50 @@ def alternatives(
         if len(out) >= 4 * k:
             break
     return sorted(out, key=lambda p: p.total)[:k]
+
+
+def _may_span(ix: TopoIndex, req: Request) -> int | None:
+    """The highest level a placement of ``req`` may span, as TopologySelector.select bounds it: never separate
+    fabrics, at most its required level, on topology/block the smallest aggregation that holds its nodes."""
+    top = ix.span_top
+    if req.topology_required:
+        level = ix.level(req.topology_required)
+        if level is None:
+            return None
+        top = min(top, level)
+    cap = block_cap(ix, req)
+    return top if cap is None else min(top, cap)
+
+
+def held_by_domains(book: NodeBook, req: Request) -> str | None:
+    """In words, what holds a job that asked for no topology constraint (reason Topology): the domain it must stay
+    in, named with its size on topology/block (the smallest block aggregation of at least its nodes, as Slurm's
+    eval_nodes_block places it), and the most it may use in one now. `hal explain` said "its largest block
+    aggregation" instead (QA). None: not held so, or held by its own --switches, --segment or level."""
+    sel = getattr(book.select, "inner", book.select)
+    if not isinstance(sel, TopologySelector) or req.switches or req.segment or req.topology_required:
+        return None
+    ix = sel.index
+    cap = block_cap(ix, req)
+    if cap is None and ix.span_top == ix.top:
+        return None
+    room, units = room_of(book, req)
+    blocked = book.blocked(req)  # what a sharing mode keeps from it (--exclusive=user or topo)
+    room = room if blocked is None else np.where(blocked, 0, room)
+    level = ix.span_top if cap is None else cap
+    most = int(ix.sums(level, block_room(ix, req, room, cap)).max())
+    if most >= units or int(room.sum()) < units:  # it fits now, or too few free: not the domains
+        return None
+    name, what = ix.names[level], "nodes" if req.nodes else "tasks"
+    size = ix.nominal.get(name, 0)
+    where = (
+        f"one {name} ({size} nodes: the smallest block aggregation that holds {units}, as Slurm's topology/block "
+        f"places a job of {units} nodes in one aggregation of the smallest of its sizes that holds it)"
+        if cap is not None and size
+        else f"one {name}, the largest domain a job may span (as in Slurm: never two separate switch fabrics, nor "
+        f"a node in no {ix.outside_of} and another)"
+    )
+    return f"it needs {units} {what} within {where}; the most it may use in one now is {most}"
 
 
 def reason_for(book: NodeBook, req: Request) -> PendingReason | None:
@@ -102,3 +152,12 @@ def topology_reason(sched: Scheduler, job_id: int) -> str | None:
         return None
     why = reason_for(book, item.req)
     return why.value if why is not None else None
+
+
+def topology_hold(sched: Scheduler, job_id: int) -> str | None:
+    """``held_by_domains`` for a pending job (`hal explain`'s why, through the advice call)."""
+    book = sched.book
+    item = sched.queue.get(job_id)
+    if not isinstance(book, NodeBook) or item is None:
+        return None
+    return held_by_domains(book, item.req)
