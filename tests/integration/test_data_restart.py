@@ -1,6 +1,5 @@
 """The data plane across a killed controller (QA): a job that ended while no server ran goes through STAGE_OUT
-and its afterok dependents wait for its output; a server started without [data] fails the jobs that need one
-instead of running them with an empty $HAL_DATA (they wrote to /)."""
+and its afterok dependents wait for its output (a server started without [data]: test_data_parked.py)."""
 
 from __future__ import annotations
 
@@ -58,28 +57,6 @@ def test_a_job_that_ended_while_no_server_ran_stages_out_before_its_dependents(t
         assert (live.work / "r.out").read_text() == "landed\n"  # it started after the output landed
         row = _row(live, writer)
         assert row["state"] == "COMPLETED"
-    finally:
-        live.stop()
-
-
-def test_a_server_without_a_data_plane_fails_the_jobs_that_need_one(tmp_path: Path) -> None:
-    live = LiveServer(tmp_path, cluster=_cluster(tmp_path, data=True))
-    live.start()
-    try:
-        held = submit(live, 'echo x > "$HAL_DATA/res"', hold=True, output_data="res")
-        go = tmp_path / "go"  # it runs on across the restart, and ends once the new server has looked at `held`
-        running = submit(live, gated(go, 'echo x > "$HAL_DATA/late"'), output_data="late")
-        until_state(live, running, "RUNNING")
-        live.kill()
-        live.cluster = _cluster(tmp_path, data=False)
-        live.start()
-        first = _row(live, held)
-        assert first["state"] == "FAILED" and "never ran: its datasets need a data plane" in str(first["cause"])
-        go.touch()
-        assert finished(live, running) != "COMPLETED"
-        second = _row(live, running)
-        assert second["state"] == "FAILED" and "outputs never staged out" in str(second["cause"])
-        assert not Path("/res").exists() or Path("/res").read_text() != "x\n"
     finally:
         live.stop()
 

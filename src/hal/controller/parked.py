@@ -1,4 +1,5 @@
-"""Parked jobs: pending jobs the cluster no longer fits (a restart on a smaller or different cluster file).
+"""Parked jobs: pending jobs the cluster no longer fits (a restart on a smaller or different cluster file, its
+data plane gone or its node caches too small for their inputs: hal/data/fit.py).
 As Slurm keeps them, they stay PENDING with its reason instead of failing, never start, and are tried again
 when that could change: at the next start (the cluster file) and when `hal update` changes the job.
 Submission and `hal update` still refuse a request the cluster can never run. Every job reaches the engine
@@ -10,6 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from hal.data.fit import DATA_REASONS, data_fix, data_misfit
 from hal.executors.hostlist import compress
 
 log = logging.getLogger("hal.controller")
@@ -45,9 +47,13 @@ class ParkedJobs:
 
 
 def misfit(ctl: Any, spec: Any) -> str | None:
-    """Why the cluster can never run ``spec`` (the engine's verdict, memoized by shape), or None."""
+    """Why the cluster can never run ``spec`` (its data plane's verdict, then the engine's, memoized by shape), or
+    None."""
     from hal.engine.request import request_of  # the CLI reads PARKED without loading the engine
 
+    data = data_misfit(ctl, spec)
+    if data is not None:
+        return data[1]
     try:
         request = request_of(spec, ctl.table.space)
     except ValueError as exc:  # a resource (a GPU type, a GRES) no longer in the cluster file
@@ -66,14 +72,16 @@ def hand_over(ctl: Any, live: Any, now: float) -> None:
     jid, found = live.job_id, ctl.parked
     tried = found.drop(jid) or jid in found.stale  # parked in this run or before this start: tried again
     found.stale.discard(jid)
+    data = data_misfit(ctl, live.spec)  # its data plane's verdict first: the engine takes what no cache holds
+    if data is not None:
+        _park(found, jid, Parked(*data))
+        return
     try:
         ctl.sched.submit(live.spec, now)
     except Exception as exc:  # the engine checks before it takes the job: nothing to undo
         why = misfit(ctl, live.spec)
         if why is not None:
-            found.jobs[jid] = Parked(reason_of(ctl, live.spec), why)
-            found.unsaved[jid] = PARKED + why
-            log.warning("job %s stays pending: it no longer fits this cluster: %s", jid, why)
+            _park(found, jid, Parked(reason_of(ctl, live.spec), why))
             return
         if isinstance(exc, Rejected) or not _on_time_limit(ctl, live, now, UserEstimate().predict(live.spec)):
             log.warning("job %s refused by the engine: %s", jid, exc)
@@ -81,6 +89,12 @@ def hand_over(ctl: Any, live: Any, now: float) -> None:
             return
     if tried:
         found.unsaved[jid] = FITS_AGAIN
+
+
+def _park(found: ParkedJobs, jid: int, parked: Parked) -> None:
+    found.jobs[jid] = parked
+    found.unsaved[jid] = PARKED + parked.why
+    log.warning("job %s stays pending: it no longer fits this cluster: %s", jid, parked.why)
 
 
 def _on_time_limit(ctl: Any, live: Any, now: float, estimate: Any) -> bool:
@@ -147,7 +161,7 @@ def undefer(ctl: Any, now: float) -> None:
             ctl._to_engine(waiting, now)
 
 
-PARKED_REASONS = ("PartitionNodeLimit", "PartitionDown", "ReqNodeNotAvail", "BadConstraints")
+PARKED_REASONS = ("PartitionNodeLimit", "PartitionDown", "ReqNodeNotAvail", "BadConstraints", *DATA_REASONS)
 
 
 def parked_advice(rec: dict[str, Any]) -> str | None:
@@ -161,6 +175,9 @@ def parked_advice(rec: dict[str, Any]) -> str | None:
         return None  # it fits again (its cause is rewritten on the next pass)
     job = rec.get("id", rec.get("job_id"))
     hold = f"it is held (hal release {job}), and " if held else ""
+    data = data_fix(cause, job)
+    if data is not None:  # no update helps: its datasets are not a field hal update changes
+        return f"{hold}it {cause}. {data[0].upper()}{data[1:]}"
     fix = {
         "PartitionNodeLimit": f"hal update {job} NumNodes=N with fewer nodes",
         "PartitionDown": f"hal update {job} Partition=P to a partition that exists",

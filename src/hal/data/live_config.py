@@ -8,6 +8,7 @@ import logging
 import re
 from typing import Any
 
+from hal.data.fit import retry_parked
 from hal.data.live import LiveStaging
 from hal.data.outputs import OutputStaging
 from hal.data.stager import Stager
@@ -45,6 +46,7 @@ def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
         owned.release()
         raise
     staging.owned = owned  # held while the server runs; LiveStaging.shutdown releases it
+    retry_parked(controller)  # jobs recovered before it parked for want of it: `hal server` enables it first
     return staging
 
 

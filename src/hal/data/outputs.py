@@ -21,6 +21,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from hal.data.catalog import public_uri
+from hal.data.fit import NO_DATA_PLANE
 from hal.data.stager import StageCancelled, StageError, Stager
 
 log = logging.getLogger("hal.data")
@@ -42,9 +43,10 @@ def states_from_events(events: list[dict[str, Any]]) -> dict[str, str]:
 def abandon_data_jobs(controller: Any, why: str) -> dict[str, int]:
     """A server without a data plane (or a stage-out destination) cannot serve jobs that declared datasets:
     those a previous server left in STAGE_OUT end FAILED with ``why`` (each output recorded as failed, so the
-    next server with a data plane keeps its file); queued ones that read or write datasets end FAILED before
-    they run (they ran with an empty $HAL_DATA and wrote to /). Running ones end FAILED when they end
-    (``Controller._ended``). So each ends exactly once and its dependents learn it."""
+    next server with a data plane keeps its file). Queued ones that read or write datasets were parked by
+    ``recover`` (hal/data/fit.py): PENDING with reason NoDataPlane until a restart with a data plane runs them
+    (they were FAILED, held ones too). Running ones end FAILED when they end if they declared outputs
+    (``Controller._ended``). So each ends exactly once and its dependents learn it. Counts, for the log."""
     rows = controller.store.query(states=["STAGE_OUT"], limit=200_000)
     now, cause = controller.clock(), f"outputs never staged out: {why}"
     with controller.lock, controller.store.engine.begin() as conn:
@@ -55,13 +57,8 @@ def abandon_data_jobs(controller: Any, why: str) -> dict[str, int]:
             controller.store.add_events(conn, [*events, (row["id"], now, "FAILED", cause)])
             controller.store.update_job(conn, row["id"], {"state": "FAILED", "cause": cause})
             controller.sched.remember(int(row["id"]), False)
-        queued = [
-            lv for lv in controller.live.values() if lv.state == "PENDING" and (lv.spec.inputs or lv.spec.outputs)
-        ]
-        for lv in queued:
-            controller._drop_pending(lv)
-            controller._close(conn, lv, now, "FAILED", {"cause": f"never ran: its datasets need a data plane; {why}"})
-    return {k: v for k, v in (("stage_out", len(rows)), ("queued", len(queued))) if v}
+        parked = sum(p.reason == NO_DATA_PLANE for p in controller.parked.jobs.values())
+    return {k: v for k, v in (("stage_out", len(rows)), ("parked", parked)) if v}
 
 
 class OutputStaging:
