@@ -22,6 +22,7 @@ from hal.controller.drain import apply_drains
 from hal.controller.jobs import Live, Row, alloc_from_json, deps_of, request_of_row
 from hal.controller.parked import note_stale
 from hal.controller.requeue import asked_before_restart
+from hal.controller.stage_cut import cut_stage_in
 from hal.engine.billing import amounts_billed, held_amounts, parse_weights
 from hal.engine.nodes import NodeAlloc
 from hal.engine.request import request_of
@@ -84,6 +85,8 @@ def recover(ctl: Controller) -> dict[str, int]:
                     ended.append(ended_while_down(ctl, lv, report, why, r))
             elif report is None:
                 counts["reattached"] += 1
+            elif (cut := cut_stage_in(ctl, lv, r, report)) is not None:  # caught staging its inputs: no node
+                ended.append(cut)  # failed, it goes back to the queue (said in the log)
             else:
                 ended.append(report)
                 if report.state is JobState.NODE_FAIL:  # QA: only the count of ended jobs said so

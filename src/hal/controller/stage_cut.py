@@ -1,0 +1,35 @@
+"""A job a controller restart caught staging its inputs (a kill -9, or a stop, during its stage-in): it holds its
+nodes as RUNNING (CONFIGURING) while the copy runs, but nothing was launched yet, so the executor has no trace of
+it. It goes back to the queue (its processes never started: no attempt is used up) and is staged again, said as
+such: the restart logged and recorded it as "NODE_FAIL: node failure: no trace of the job in the spool (launched
+elsewhere?)", and `hal history -D` showed that as its requeued attempt's reason, while no node had failed."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+
+from hal.executors.api import ExecEvent
+from hal.executors.hostlist import expand
+from hal.model.job import JobState
+
+log = logging.getLogger("hal.controller")
+
+CUT = "the controller restarted during its stage-in"
+
+
+def cut_stage_in(ctl: Any, lv: Any, row: dict[str, Any], report: ExecEvent) -> ExecEvent | None:
+    """The executor's report on a running job at a restart, with the reason that fits when the job was still
+    staging its inputs (it ends NODE_FAIL without ever starting, and its $HAL_DATA was never made: that is made
+    right before the launch); None for any other job. With no data plane to stage it now, it is parked when it is
+    queued again (hal/data/fit.py)."""
+    if report.state is not JobState.NODE_FAIL or report.start_time is not None or not lv.spec.inputs:
+        return None
+    staging = ctl.staging
+    node = expand(row["nodelist"])[0] if row.get("nodelist") else ""
+    if staging is not None and node in staging.stager.caches and staging.stager.job_dir(node, lv.job_id).exists():
+        return None  # its inputs had arrived and it was being launched: the executor's reason stands
+    then = "staged again" if staging is not None else "this server has no data plane to stage it"
+    log.warning("job %s: %s; it goes back to the queue (%s)", lv.job_id, CUT, then)
+    return dataclasses.replace(report, reason=f"{CUT}; {then}")

@@ -1,0 +1,73 @@
+"""A controller killed while a job's inputs were being staged (the job CONFIGURING, nothing launched): the restart
+sends the job back to the queue, staged again, and says so; it said "node failure: no trace of the job in the
+spool (launched elsewhere?)" in its log and in the requeued attempt `hal history -D` lists (QA)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import pytest
+
+from hal.controller.attempts import attempts_of
+from hal.controller.core import Controller
+from hal.controller.directives import build_request
+from hal.controller.machine import Machine
+from hal.controller.recovery import recover
+from hal.controller.stage_cut import CUT
+from hal.controller.store import Store, sqlite_url
+from hal.data.live import LiveStaging
+from hal.data.live_config import data_table, enable
+from hal.executors.local import LocalExecutor
+from tests.integration.test_data_live import CLUSTER
+from tests.integration.test_data_stage_out import DATA, _slow_dataset
+
+
+def _server(tmp_path: Path) -> tuple[Controller, LiveStaging]:
+    """A controller on ``tmp_path``'s records and spool as `hal server` starts one: its data plane, then recover."""
+    path = tmp_path / "c.toml"
+    path.write_text(CLUSTER + DATA.format(root=tmp_path))
+    ctl = Controller(Store(sqlite_url(tmp_path / "hal.db")), Machine.load(path), LocalExecutor(tmp_path / "spool"))
+    staging = enable(ctl, data_table(path) or {})
+    recover(ctl)
+    return ctl, staging
+
+
+def _until(check: object, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_a_job_caught_staging_by_a_restart_is_staged_again_and_no_node_failure_is_said(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    ctl, staging = _server(tmp_path)
+    gate = _slow_dataset(tmp_path, staging, "stuck")
+    ctl.start()
+    try:
+        req = build_request('#!/bin/sh\ntest -s "$HAL_DATA/stuck"\n', {"input-data": "stuck"}, {}, str(tmp_path), 0)
+        (job,) = ctl.submit(req, "alice").job_ids
+        _until(lambda: job in staging.staging)
+    finally:  # the server dies mid-copy: its records say RUNNING, and nothing was launched
+        ctl.stop()
+        staging.stager.closing.set()  # its copy gives up at the gate, touching no record; its locks go
+        gate.set()
+        staging.shutdown()
+    caplog.set_level(logging.INFO, "hal.controller")
+    after, again = _server(tmp_path)
+    try:
+        (attempt,) = attempts_of(after.store, [job])[job]
+        assert (attempt["state"], attempt["cause"]) == ("REQUEUED", f"{CUT}; staged again")  # hal history -D
+        assert not [e for e in after.store.events_of(job) if "node failure" in str(e["cause"])]
+        said = caplog.text
+        assert f"job {job}: {CUT}; it goes back to the queue (staged again)" in said and "NODE_FAIL" not in said
+        after.start()
+        _until(lambda: job not in after.live)
+        row = after.store.get(job) or {}
+        assert row["state"] == "COMPLETED" and row["restarts"] == 0, row  # its input arrived the second time
+    finally:
+        after.stop()
+        again.shutdown()
