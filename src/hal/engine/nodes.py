@@ -87,6 +87,13 @@ class NodeBook:
         """Nodes a sharing mode keeps from ``req`` now (None: none; a SharingBook says which)."""
         return None
 
+    def relaxes_at(self, req: Request) -> float | None:
+        """When a time-relaxed constraint of ``req`` gives way (its --switches wait runs out), or None."""
+        args = getattr(self.select, "args", None)
+        if req.switches is None or args is None:
+            return None
+        return req.submit + float(args.switch_wait(req.switches_wait))
+
     @property
     def time_invariant(self) -> bool:
         """A selector may relax a constraint as time passes; plain placement depends on free resources only."""

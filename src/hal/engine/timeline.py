@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Iterable
 
 from hal.engine.capacity import Alloc, Book, State
@@ -82,20 +83,34 @@ class Timeline:
         return False
 
     def _earliest_any(self, req: Request, duration: float) -> tuple[float, Alloc] | None:
-        """The plain scan: every breakpoint, the minimum over its window."""
+        """The plain scan: every breakpoint, the minimum over its window, placed as the book would place it at
+        that time. A constraint that gives way as time passes (a --switches wait) is tried once it has: a
+        breakpoint is added where it lapses. Placed as of now, a job whose switch count no free state meets
+        had no slot at all, and every later job took what it waited for (QA)."""
         book, times, states = self.book, self.times, self.states
+        relaxes = getattr(book, "relaxes_at", None)
+        lapse = relaxes(req) if relaxes is not None else None
+        if lapse is not None and times[0] < lapse < math.inf:
+            self._split(lapse)
         n = len(times)
-        for i in range(n):
-            end = times[i] + duration
-            window = states[i]
-            j = i + 1
-            while j < n and times[j] < end:
-                window = book.state_min(window, states[j])
-                j += 1
-            alloc = book.state_place(window, req)
-            if alloc is not None:
-                return times[i], alloc
-        return None
+        saved = getattr(book, "now", None)
+        try:
+            for i in range(n):
+                if saved is not None:
+                    book.now = max(times[i], saved)  # time-relaxed books have it
+                end = times[i] + duration
+                window = states[i]
+                j = i + 1
+                while j < n and times[j] < end:
+                    window = book.state_min(window, states[j])
+                    j += 1
+                alloc = book.state_place(window, req)
+                if alloc is not None:
+                    return times[i], alloc
+            return None
+        finally:
+            if saved is not None:
+                book.now = saved
 
     def consistent(self) -> bool:
         """Whether every state is non-negative (no two reservations overlap beyond what is free)."""
