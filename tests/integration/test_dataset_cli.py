@@ -68,7 +68,7 @@ def test_an_admin_adds_a_dataset_and_a_job_reads_it(tmp_path: Path) -> None:
         # a changed file: its dataset failed every reader (checksum) and its name could not be registered again
         reader = submit(live, hold=True, input_data="genome")
         done = live.cli("dataset", "rm", "genome")
-        assert done.returncode != 0 and f"jobs {reader} read 'genome'" in " ".join(done.stderr.split())
+        assert done.returncode != 0 and f"'genome' is read by job {reader}, which" in " ".join(done.stderr.split())
         done = live.cli("dataset", "rm", "genome", token=bob)
         assert done.returncode != 0 and "only admins" in done.stderr
         cancel(live, reader)

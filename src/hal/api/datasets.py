@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel
 
 from hal.controller.auth import Identity
-from hal.data.catalog import CatalogSaveError, Dataset, checksum_of, public_uri
+from hal.data.catalog import CatalogSaveError, Dataset, checksum_of, public_uri, read_by, unreadable
 
 NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")  # a file name in the node caches, as --input-data takes it
 MAX_NAME = 200  # file systems stop at 255 bytes; a longer name failed every stage-in
@@ -85,7 +85,7 @@ def dataset_router(ctl: Any, who_dep: Any) -> APIRouter:
         try:  # read (and checksum) the file outside the controller's lock: it may be large
             digest, size = checksum_of(body.uri)
         except Exception as exc:  # a missing file, a backend not installed, a URL of the wrong kind
-            raise HTTPException(400, f"cannot read {body.uri}: {type(exc).__name__}: {exc}") from None
+            raise HTTPException(400, unreadable(body.uri, exc)) from None
         with ctl.lock:
             taken = _taken(body.name)
             if taken:
@@ -115,9 +115,7 @@ def dataset_router(ctl: Any, who_dep: Any) -> APIRouter:
                 raise HTTPException(403, "only admins, or the user whose job wrote it, may remove a dataset")
             readers = sorted(lv.job_id for lv in ctl.live.values() if name in lv.spec.inputs)
             if readers:
-                raise HTTPException(
-                    409, f"jobs {', '.join(map(str, readers[:10]))} read {name!r}; cancel or wait for them"
-                )
+                raise HTTPException(409, read_by(name, readers))
             try:  # the catalog first: when it cannot be saved, the dataset and its cached copies stay as they were
                 stager.catalog.forget(name)
             except CatalogSaveError as exc:

@@ -63,6 +63,30 @@ def checksum_of(uri: str) -> tuple[str, int]:
     return f"sha256:{digest.hexdigest()}", size
 
 
+OS_WORDS = {FileNotFoundError: "no such file", PermissionError: "permission denied", IsADirectoryError: "a folder"}
+
+
+def unreadable(uri: str, exc: Exception) -> str:
+    """Why ``checksum_of(uri)`` failed, in plain words for whoever gave the address: the address and the reason
+    (the OS's, or the check's), never the exception's class name (users read "FileNotFoundError: [Errno 2]")."""
+    text = str(exc)
+    if isinstance(exc, OSError):
+        text = exc.strerror or OS_WORDS.get(type(exc), "") or text
+        if exc.filename and str(exc.filename) not in uri:  # a file the address led to: named too
+            text = f"{text}: {exc.filename}"
+    elif text.startswith(f"{public_uri(uri)} "):  # the check named the address first: said once
+        return text
+    return f"cannot read {uri}: {text or 'the storage gave no reason'}"
+
+
+def read_by(name: str, readers: list[int]) -> str:
+    """Why dataset ``name`` cannot be removed: unended jobs read it (it said "jobs 41 read 'small'")."""
+    shown = ", ".join(map(str, readers[:10])) + (f" and {len(readers) - 10} more" if len(readers) > 10 else "")
+    if len(readers) == 1:
+        return f"dataset {name!r} is read by job {shown}, which has not ended: cancel it or wait until it ends"
+    return f"dataset {name!r} is read by jobs {shown}, which have not ended: cancel them or wait until they end"
+
+
 def _regular(uri: str) -> None:
     """A local file a chained URL opens must be a regular file (an archive), never a device or a pipe."""
     import fsspec
