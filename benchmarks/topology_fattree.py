@@ -3,7 +3,7 @@
 SDSC Blue Horizon had 8-way nodes, so a job of P processors needs ceil(P/8) whole nodes; jobs of one node
 are left out. Arrivals are compressed so the offered load on 1,024 nodes matches --load (the trace ran on
 144 nodes). Each policy runs twice: without the stretch model (placement cannot change timing, so waits
-must match) and with it (a job spanning leaves runs longer).
+must match) and with it (a job spanning leaves runs longer, killed at its --time if that pushes it past it).
 
     .venv/bin/python benchmarks/topology_fattree.py --jobs 6000 --skip 20000
 """
@@ -62,6 +62,7 @@ def multi_node_jobs(path: Path, skip: int, count: int, load: float, n_nodes: int
             nodes=k,
             exclusive=True,
             time_limit=j.time_limit,
+            request_known=j.request_known,  # a stand-in limit is no --time to kill a stretched run at
             user=j.user,
             runtime=j.runtime,
         )
@@ -172,7 +173,7 @@ def main() -> None:
         "useful_utilization",
         "makespan",
     )
-    cols += ("avg_fragmentation",)
+    cols += ("avg_fragmentation", "killed_by_stretch")  # killed: TIMEOUT at --time, work not in useful_utilization
     print(f"planner estimate: {args.estimate}")
     print("| policy | " + " | ".join(cols) + " | wait ratio | wall s |")
     print("|---" * (len(cols) + 3) + "|")
@@ -193,6 +194,8 @@ def main() -> None:
     print(f"avg wait ratio topology/first fit (no stretch): {topo['avg_wait'] / max(base['avg_wait'], 1e-9):.4f}")
     bsld, util, wait = (st[k] / sb[k] for k in ("avg_bsld", "useful_utilization", "avg_wait"))
     print(f"with stretch: bsld ratio {bsld:.4f}, utilization ratio {util:.4f}, wait ratio {wait:.4f}")
+    killed = f"topology {st['killed_by_stretch']}, first fit {sb['killed_by_stretch']}"
+    print(f"killed by stretch (TIMEOUT at --time): {killed}")
 
 
 if __name__ == "__main__":

@@ -370,6 +370,9 @@ def simulate(
             [(label, result.summary)], f"{trace.name} on {result.outcome.capacity} {'GPUs' if gpus else 'processors'}"
         )
     )
+    if spec is not None:  # the stretch pushed these past their --time: killed there, their work lost
+        killed = result.summary.killed_by_stretch
+        out.print(f"killed by stretch: {killed:,} job(s) at their --time (TIMEOUT; util leaves out their work)")
     if result.topology is not None:
         out.print(topology_table(result.topology))
     if jobs_out:

@@ -25,6 +25,7 @@ class Summary:
     backfilled: int
     wall_seconds: float
     jobs_per_second: float
+    killed_by_stretch: int = 0  # with --stretch: jobs it pushed past their --time, killed there (TIMEOUT)
 
     def as_dict(self) -> dict[str, float | int]:
         return asdict(self)
@@ -47,7 +48,9 @@ def summarize(out: Outcome, skipped: int = 0) -> Summary:
     first = float(out.submit[done].min())
     last = float(out.end[done].max())
     span = max(last - first, 1e-9)
-    util = float((base * out.procs[done]).sum() / (out.capacity * span))  # useful work: a stretch is none
+    # useful work: a stretch is none, nor is a run the stretch pushed past its --time (killed, its work lost)
+    killed = np.zeros(n, dtype=bool) if out.stretch_killed is None else out.stretch_killed[done]
+    util = float((base * out.procs[done])[~killed].sum() / (out.capacity * span))
     wall = out.wall_seconds
     return Summary(
         jobs=n,
@@ -62,4 +65,5 @@ def summarize(out: Outcome, skipped: int = 0) -> Summary:
         backfilled=int(out.backfilled[done].sum()),
         wall_seconds=wall,
         jobs_per_second=n / wall if wall > 0 else 0.0,
+        killed_by_stretch=int(killed.sum()),
     )

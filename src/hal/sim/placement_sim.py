@@ -22,7 +22,7 @@ from hal.engine.predict.correct import extend
 from hal.engine.profile import Profile
 from hal.model.job import JobSpec
 from hal.sim.clock import CORRECT, END, SUBMIT, EventQueue
-from hal.sim.stretch import StretchModel
+from hal.sim.stretch import StretchModel, stretched_run
 from hal.sim.topo_metrics import TopoSummary, fragmentation, summarize_topology
 
 OnStart = Callable[[JobSpec, tuple[int, ...], float], float]  # extra seconds before the job's work begins
@@ -42,6 +42,7 @@ class PlacementOutcome:
     units: npt.NDArray[np.float64]
     frag: list[tuple[float, float]] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
+    stretch_killed: set[int] = field(default_factory=set)  # rows the stretch pushed past their --time (TIMEOUT)
 
 
 class PlacementSimulation:
@@ -64,6 +65,7 @@ class PlacementSimulation:
         self.jobs = list(jobs)
         self.base = [j.runtime or 0.0 for j in jobs]
         self.killed: set[int] = set()  # ended at a --time-min cut: the scheduler's TIMEOUT, not learned
+        self.timed_out: set[int] = set()  # killed at their own --time by the stretch: a TIMEOUT, learned as one
         self.book = book
         self.sched = Scheduler(book, book.table.space, profile, predictor)
         self.profile = profile
@@ -113,7 +115,7 @@ class PlacementSimulation:
                     continue
             elif kind == END:
                 self._ends(job.job_id, 0.0)
-                sched.finish(job.job_id, now, learn=i not in self.killed)
+                sched.finish(job.job_id, now, ok=i not in self.timed_out, learn=i not in self.killed)
             else:
                 self._correct(events, i, now)
             if kind == CORRECT and events.peek() == (now, CORRECT):
@@ -127,6 +129,7 @@ class PlacementSimulation:
             if now >= next_sample:
                 out.frag.append((now, self._frag()))
                 next_sample = now + self.sample_every
+        out.stretch_killed = set(self.timed_out)
         return out
 
     def _ends(self, job_id: int, end: float) -> None:
@@ -157,14 +160,16 @@ class PlacementSimulation:
         job = self.jobs[i]
         nodes = np.asarray(placement.nodes, dtype=np.intp)
         leaves, level = self.index.span(nodes)
-        runtime = self.base[i]
-        if self.stretch is not None:
-            runtime *= self.stretch.factor(job.job_id, level)
+        runtime, cut = self.base[i], False
+        if self.stretch is not None:  # cut at the job's --time, as a real scheduler kills it
+            runtime, cut = stretched_run(runtime, self.stretch.factor(job.job_id, level), job.requested)
         if self.on_start is not None:
             runtime += self.on_start(job, placement.nodes, placement.start)
         full, runtime = runtime, placement.run_of(runtime)  # killed at a limit backfill lowered (--time-min)
         if runtime < full:
             self.killed.add(i)
+        elif cut:
+            self.timed_out.add(i)
         self.jobs[i] = dataclasses.replace(job, runtime=runtime)
         now = placement.start
         out.start[i], out.end[i] = now, now + runtime
@@ -193,4 +198,5 @@ class PlacementSimulation:
             capacity,
             domain_level,
             out.frag,
+            killed=np.isin(np.arange(len(out.start)), sorted(out.stretch_killed)),
         )

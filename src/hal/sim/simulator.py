@@ -21,6 +21,7 @@ from hal.engine.time_min import free_until, moved_cut
 from hal.model.job import JobSpec
 from hal.model.resources import ResourceSpace
 from hal.sim.clock import CORRECT, END, SUBMIT, WAKE, EventQueue
+from hal.sim.stretch import stretched_run
 
 Progress = Callable[[int], None]
 Observer = Callable[[Plan, Scheduler], None]  # called after every cycle, e.g. by tests checking invariants
@@ -45,6 +46,8 @@ class Outcome:
     queue_samples: list[tuple[float, int, int]] = field(default_factory=list)  # (time, waiting, busy cpus)
     nodes: list[tuple[int, ...]] = field(default_factory=list)  # each job's node rows (empty on a processor pool)
     base_run: npt.NDArray[np.float64] | None = None  # the trace's run times when ``run`` was stretched by placement
+    # With a stretch: the jobs it pushed past their --time, killed there (TIMEOUT): their work is lost, not useful.
+    stretch_killed: npt.NDArray[np.bool_] | None = None
 
     @property
     def done(self) -> npt.NDArray[np.bool_]:
@@ -92,6 +95,7 @@ class Simulation:
         self.runs = [float(j.runtime or 0.0) for j in jobs]  # what each job runs: stretched once it is placed
         self.cuts: dict[int, float] = {}  # jobs cut by a limit backfill lowered (--time-min): their whole run
         self.killed: set[int] = set()  # jobs that ended at such a cut
+        self.capped: set[int] = set()  # jobs the stretch pushed past their --time: cut there, a TIMEOUT
         self.placed: list[tuple[int, ...]] = [()] * len(jobs)
 
     def run(self, progress: Progress | None = None) -> Outcome:
@@ -134,7 +138,8 @@ class Simulation:
                 if progress is not None and handled % 4096 == 0:
                     progress(handled)
             elif kind == END:  # killed at a --time-min cut: a TIMEOUT the scheduler chose, not learned (censored.py)
-                sched.finish(job.job_id, now, learn=i not in self.killed)
+                # killed by the stretch at its own --time: a TIMEOUT at the user's limit, learned as one
+                sched.finish(job.job_id, now, ok=not self._timed_out(i), learn=i not in self.killed)
             elif kind == WAKE:
                 pass  # a cycle at this time
             elif i in self.cuts:  # before any cycle at this instant: a cycle would count its resources free
@@ -177,7 +182,12 @@ class Simulation:
             queue_samples=samples,
             nodes=self.placed,
             base_run=None if self.stretch is None else np.array([j.runtime for j in jobs], dtype=np.float64),
+            stretch_killed=None if self.stretch is None else np.array([self._timed_out(i) for i in range(n)], bool),
         )
+
+    def _timed_out(self, i: int) -> bool:
+        """Whether job ``i`` ran to the --time its stretched run was cut at (not ended sooner at a --time-min cut)."""
+        return i in self.capped and i not in self.killed
 
     def _wakes(self, job: JobSpec) -> tuple[float, ...]:
         """Times a cycle must run for this job although no event happens then: its --begin time and the
@@ -202,9 +212,11 @@ class Simulation:
         for placement in plan.starts:
             i = index[placement.job_id]
             runtime = self.runs[i]
-            if self.stretch is not None:
-                runtime *= self.stretch(placement.job_id, placement.nodes)
-                self.runs[i] = runtime
+            if self.stretch is not None:  # cut at the job's --time, as a real scheduler kills it
+                factor = self.stretch(placement.job_id, placement.nodes)
+                runtime, cut = stretched_run(runtime, factor, self.jobs[i].requested)
+                if cut:
+                    self.capped.add(i)
             full, runtime = runtime, placement.run_of(runtime)  # killed at a limit backfill lowered (--time-min)
             self.runs[i] = runtime
             self.placed[i] = placement.nodes

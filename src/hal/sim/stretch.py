@@ -39,6 +39,17 @@ class StretchModel:
         return 1.0 + extra
 
 
+def stretched_run(run: float, factor: float, limit: float | None) -> tuple[float, bool]:
+    """A run stretched by ``factor``, cut at the job's time limit as a real scheduler kills it (TIMEOUT), and
+    whether the stretch killed it: it pushed a run within the limit past it. ``limit``: the user's own (None: none
+    known, nothing to cut at). The cut is never below the trace's own run: a trace job that reached or ran past
+    its request (a site's grace) ran that long anyway and ended as it did in the trace, not by the stretch."""
+    full = run * factor
+    if limit is None or full <= max(limit, run):
+        return full, False
+    return max(limit, run), run < limit
+
+
 def parse_stretch(spec: str) -> StretchModel:
     """``default`` (StretchModel's own factors) or ``heavy=F[/F...],light=F[/F...],share=S``: per-level factors
     for levels 2, 3, ... (the last repeats higher up) and the share of communication-heavy jobs; keys left out

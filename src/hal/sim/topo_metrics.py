@@ -52,9 +52,10 @@ class TopoSummary:
     avg_level: float
     avg_wait: float
     avg_bsld: float  # (wait + stretched run) / max(trace run, 10 s)
-    useful_utilization: float  # trace work (unstretched) / (capacity x makespan)
+    useful_utilization: float  # trace work (unstretched, jobs killed by the stretch left out) / (capacity x makespan)
     makespan: float
     avg_fragmentation: float
+    killed_by_stretch: int = 0  # jobs the stretch pushed past their --time, killed there (TIMEOUT): work lost
 
     def as_dict(self) -> dict[str, float | int]:
         return asdict(self)
@@ -74,9 +75,11 @@ def summarize_topology(
     domain_level: int,
     frag_samples: list[tuple[float, float]],
     least: npt.NDArray[np.int64] | None = None,
+    killed: npt.NDArray[np.bool_] | None = None,
 ) -> TopoSummary:
     """Per-job columns in input order; ``work_units`` is what each job occupies (nodes, GPUs, ...); ``least``:
-    each job's fewest possible leaves when it is known per job (its partition), else from the whole machine."""
+    each job's fewest possible leaves when it is known per job (its partition), else from the whole machine;
+    ``killed``: the jobs the stretch pushed past their --time, whose work is not useful."""
     done = ~np.isnan(start)
     multi = done & (nodes > 1)
     if least is not None:
@@ -89,7 +92,9 @@ def summarize_topology(
     run = (end - start)[done]
     bsld = np.maximum(1.0, (wait + run) / np.maximum(base_run[done], 10.0))
     span = max(float(end[done].max() - submit[done].min()), 1e-9) if done.any() else 1e-9
-    util = float((base_run[done] * work_units[done]).sum() / (capacity * span))
+    lost = done & (np.zeros(len(done), dtype=bool) if killed is None else killed)
+    useful = done & ~lost
+    util = float((base_run[useful] * work_units[useful]).sum() / (capacity * span))
     frag = float(np.mean([f for _, f in frag_samples])) if frag_samples else 0.0
     return TopoSummary(
         jobs=int(done.sum()),
@@ -103,4 +108,5 @@ def summarize_topology(
         useful_utilization=util,
         makespan=span,
         avg_fragmentation=frag,
+        killed_by_stretch=int(lost.sum()),
     )

@@ -83,5 +83,5 @@ class TopoRecorder:
         return summarize_topology(
             self.index, self.nodes, self.leaves, self.level, out.submit, out.start, out.end,
             out.run if out.base_run is None else out.base_run,
-            self.units, capacity, self.index.leaf, self.frag, self.least,
+            self.units, capacity, self.index.leaf, self.frag, self.least, out.stretch_killed,
         )  # fmt: skip
