@@ -299,6 +299,19 @@ class Client:
         # the server reads the whole file for its checksum before answering: give a large one time
         return dict(self._call("POST", "/v1/datasets", json=body, timeout=3600.0).json())
 
+    def dataset(self, name: str) -> dict[str, Any]:
+        """One dataset: its size, checksum, every copy (location, kind, URI) and the jobs that read or write it."""
+        return dict(self._call("GET", f"/v1/datasets/{name}").json())
+
+    def add_replica(self, name: str, uri: str, location: str) -> dict[str, Any]:
+        """Register a copy of a dataset kept elsewhere (admins); the server checks it is the dataset, byte for byte."""
+        body = {"uri": uri, "location": location}
+        return dict(self._call("POST", f"/v1/datasets/{name}/replicas", json=body, timeout=3600.0).json())
+
+    def remove_replica(self, name: str, location: str) -> dict[str, Any]:
+        """Forget a registered copy (admins); its file stays where it is."""
+        return dict(self._call("DELETE", f"/v1/datasets/{name}/replicas/{location}").json())
+
     def remove_dataset(self, name: str) -> dict[str, Any]:
         """Forget a dataset and delete its cached copies (admins); refused while a job reads it."""
         return dict(self._call("DELETE", f"/v1/datasets/{name}").json())

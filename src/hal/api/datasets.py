@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel
 
+from hal.api.replicas import replica_router
 from hal.controller.auth import Identity
 from hal.data.catalog import CatalogSaveError, Dataset, checksum_of, public_uri, read_by, unreadable
 
@@ -124,4 +125,5 @@ def dataset_router(ctl: Any, who_dep: Any) -> APIRouter:
                 cache.drop(name)
         return {"removed": name}
 
+    router.include_router(replica_router(ctl, who_dep, staging))  # one dataset, its stored copies
     return router

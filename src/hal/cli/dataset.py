@@ -1,4 +1,4 @@
-"""`hal dataset`: the data plane's catalog (list; add and rm, for admins) on a running server."""
+"""`hal dataset`: the data plane's catalog (list, show; add, rm and their copies, for admins) on a running server."""
 
 from __future__ import annotations
 
@@ -58,3 +58,57 @@ def rm_cmd(name: Annotated[str, typer.Argument(help="the dataset to forget")], j
         emit_json(got)
         return
     out.print(f"dataset {name} removed")
+
+
+@app.command("show")
+def show_cmd(name: Annotated[str, typer.Argument(help="the dataset")], json_out: bool = JsonOpt) -> None:
+    """One dataset: its size and checksum, every copy (origin, storage, node caches) and the jobs that use it."""
+    with client() as c:
+        got = c.dataset(name)
+    if json_out:
+        emit_json(got)
+        return
+    out.print(f"Dataset={got['name']} Size={got['size']:,} Checksum={got['checksum']}", highlight=False)
+    out.print(f"   Owner={got.get('owner') or '(admin)'} Uri={got['uri']}", highlight=False)
+    readers = ",".join(str(j) for j in got["readers"]) or "(none)"
+    writers = ",".join(str(j) for j in got["writers"]) or "(none)"
+    out.print(f"   ReadBy={readers} WrittenBy={writers}", highlight=False)
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for col in ("LOCATION", "KIND", "URI"):
+        table.add_column(col)
+    for r in got["replicas"]:
+        table.add_row(r["location"], r["kind"], r["uri"])
+    out.print(table)
+
+
+@app.command("add-copy")
+def add_copy_cmd(
+    name: Annotated[str, typer.Argument(help="a dataset in the catalog")],
+    uri: Annotated[str, typer.Argument(help="where the copy is: a path or any fsspec URL the server can read")],
+    location: Annotated[str, typer.Option(help="its catalog location: rack=r1, site=cloud, ...")],
+    json_out: bool = JsonOpt,
+) -> None:
+    """Register a copy of a dataset kept elsewhere, e.g. a mirror in rack or site storage (admins): the server
+    reads it once and takes it only if it is the dataset byte for byte; stage-ins then read the nearest copy."""
+    with client() as c:
+        got = c.add_replica(name, uri, location)
+    if json_out:
+        emit_json(got)
+        return
+    out.print(f"dataset {name}: copy at {got['location']} ({got['uri']})", highlight=False)
+
+
+@app.command("rm-copy")
+def rm_copy_cmd(
+    name: Annotated[str, typer.Argument(help="a dataset in the catalog")],
+    location: Annotated[str, typer.Option(help="the copy's catalog location")],
+    json_out: bool = JsonOpt,
+) -> None:
+    """Forget a registered copy (admins; its file stays where it is). The last stored copy goes only with the
+    dataset (hal dataset rm)."""
+    with client() as c:
+        got = c.remove_replica(name, location)
+    if json_out:
+        emit_json(got)
+        return
+    out.print(f"dataset {name}: copy at {location} forgotten", highlight=False)

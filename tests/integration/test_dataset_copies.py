@@ -1,0 +1,55 @@
+"""A dataset's copies on a real server: `hal dataset add-copy` registers a mirror an administrator keeps in site
+storage (only a byte-for-byte copy), `hal dataset show` lists every copy and the jobs using it, a job stages from
+the mirror when the origin is gone, and `hal dataset rm-copy` forgets a copy but never the last stored one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.integration.livekit import EXAMPLE, LiveServer, finished, submit
+
+
+def test_a_mirror_is_registered_checked_shown_read_and_forgotten(tmp_path: Path) -> None:
+    cluster = tmp_path / "c.toml"
+    cluster.write_text(EXAMPLE.read_text() + f'\n[data]\ncache_dir = "{tmp_path}/cache/{{node}}"\ncache_bytes = "1M"\n'
+                       f'catalog = "{tmp_path}/catalog.json"\n')  # fmt: skip
+    origin, mirror, other = tmp_path / "home" / "ref.fa", tmp_path / "mirror" / "ref.fa", tmp_path / "other.fa"
+    for path in (origin, mirror):
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(b"ACGT" * 10_000)
+    other.write_bytes(b"TTTT" * 10_000)
+    live = LiveServer(tmp_path, cluster=cluster)
+    live.start()
+    try:
+        live.cli("dataset", "add", "ref", str(origin), check=True)
+        added = live.cli("dataset", "add-copy", "ref", str(mirror), "--location", "site=mirror", "--json", check=True)
+        assert json.loads(added.stdout)["kind"] == "storage"
+        refused = [
+            (["ref", str(other), "--location", "site=b"], "is not a copy of dataset 'ref': 40,000 bytes"),
+            (["ref", str(mirror), "--location", "site=mirror"], "already has a copy at site=mirror"),
+            (["ref", str(mirror), "--location", "vn001"], "--location vn001 is a node"),
+            (["nope", str(mirror), "--location", "site=b"], "no dataset 'nope' in the catalog"),
+        ]
+        for args, message in refused:
+            done = live.cli("dataset", "add-copy", *args)
+            assert done.returncode != 0 and message in " ".join(done.stderr.split()), (args, done.stderr)
+        origin.unlink()  # the origin is gone: the stage-in reads the mirror (and checks it)
+        out = tmp_path / "read.out"
+        job = submit(live, script='#!/bin/sh\nwc -c < "$HAL_DATA/ref"\n', input_data="ref", output=str(out))
+        assert finished(live, job) == "COMPLETED" and out.read_text().strip() == "40000"
+        shown = json.loads(live.cli("dataset", "show", "ref", "--json", check=True).stdout)
+        kinds = {r["location"]: r["kind"] for r in shown["replicas"]}
+        assert kinds["origin"] == "origin" and kinds["site=mirror"] == "storage" and "cache" in kinds.values()
+        text = live.cli("dataset", "show", "ref", check=True).stdout
+        assert "Dataset=ref Size=40,000" in text and "site=mirror" in text and "ReadBy=(none)" in text
+        live.cli("dataset", "rm-copy", "ref", "--location", "origin", check=True)
+        last = live.cli("dataset", "rm-copy", "ref", "--location", "site=mirror")
+        assert last.returncode != 0 and "the only stored copy of 'ref'" in " ".join(last.stderr.split())
+        listed = json.loads(live.cli("dataset", "list", "--json", check=True).stdout)["datasets"]
+        assert "origin" not in listed[0]["replicas"] and "site=mirror" in listed[0]["replicas"]
+        user = live.new_user("ada")
+        denied = live.cli("dataset", "add-copy", "ref", str(mirror), "--location", "site=c", token=user)
+        assert denied.returncode != 0 and "only admins" in denied.stderr
+    finally:
+        live.stop()
