@@ -139,7 +139,8 @@ class Simulation:
                     progress(handled)
             elif kind == END:  # killed at a --time-min cut: a TIMEOUT the scheduler chose, not learned (censored.py)
                 # killed by the stretch at its own --time: a TIMEOUT at the user's limit, learned as one
-                sched.finish(job.job_id, now, ok=not self._timed_out(i), learn=i not in self.killed)
+                ok = not (self._timed_out(i) or i in self.killed)  # a TIMEOUT either way: not ok for afterok
+                sched.finish(job.job_id, now, ok=ok, learn=i not in self.killed)
             elif kind == WAKE:
                 pass  # a cycle at this time
             elif i in self.cuts:  # before any cycle at this instant: a cycle would count its resources free

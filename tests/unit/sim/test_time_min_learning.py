@@ -4,13 +4,16 @@ the cut let go on to its end is learned as usual."""
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
+
 from hal.engine.nodes import NodeBook
 from hal.engine.plugins.topology import TopologySelector
 from hal.engine.predict.basic import LastTwo
 from hal.engine.predict.registry import make_predictor
 from hal.engine.profile import Profile
 from hal.model.cluster import Cluster, NodeTable
-from hal.model.job import JobSpec
+from hal.model.job import Dependency, DependencyKind, JobSpec
 from hal.model.resources import Resources
 from hal.model.topology import Topology
 from hal.sim.placement_sim import PlacementSimulation
@@ -106,3 +109,17 @@ def test_a_job_whose_limit_ends_before_the_head_starts_is_not_cut() -> None:
     ]
     out = simulate(jobs)
     assert by_id(out, "end")[3] == 182.0 and by_id(out, "start")[2] == 200.0
+
+
+def test_a_run_killed_at_its_cut_is_a_timeout_for_its_dependents() -> None:
+    """Killed at its cut, the job ended TIMEOUT: an afterok dependent never runs, an afternotok one does."""
+    jobs = [
+        job(1, 0, 3, 100, 100, "b"),
+        job(2, 1, 4, 100, 100, "b"),
+        job(3, 2, 1, 1000, 600, "c", time_min=30),  # cut to the hole and killed there
+        replace(job(4, 3, 1, 10, 10, "c"), dependencies=(Dependency(DependencyKind.AFTEROK, 3),)),
+        replace(job(5, 3, 1, 10, 10, "c"), dependencies=(Dependency(DependencyKind.AFTERNOTOK, 3),)),
+    ]
+    out = simulate(jobs)
+    start = by_id(out, "start")
+    assert by_id(out, "end")[3] == 100.0 and math.isnan(start[4]) and start[5] >= 100.0
