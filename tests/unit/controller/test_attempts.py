@@ -1,5 +1,6 @@
 """Earlier attempts of requeued jobs (sacct -D): kept in their own table, added by a migration that upgrades an
-existing state folder, and recharged to fair share after a restart exactly once, on SQLite and PostgreSQL."""
+existing state folder, and recharged to fair share after a restart exactly once, on SQLite and PostgreSQL. Each
+keeps the time limit it ran with (sacct -D's Timelimit); attempts kept before that column take their job's."""
 
 from __future__ import annotations
 
@@ -150,3 +151,30 @@ def test_requeued_runs_are_kept_and_charged_once_across_a_restart(tmp_path: Path
     again = _controller(tmp_path)  # recharged from the records: every run, each once
     assert again.sched.ledger.usage(now)[user] == pytest.approx(live_users[user], rel=0.01)
     assert again.accounts.usage(now)["physics"] == pytest.approx(live_accounts["physics"], rel=0.01)
+
+
+def test_an_attempt_keeps_its_own_limit_and_old_ones_take_their_job_s(url: str) -> None:
+    _at(url, "0004")  # attempts without limits
+    engine = store_module.make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(store_module.jobs.insert(), [_job(1, state="PENDING", time_limit=600.0, restarts=1)])
+        old = {"job_id": 1, "restarts": 0, "state": "REQUEUED", "start_time": 10.0, "end_time": 20.0, "charged": True}
+        conn.execute(sa.text("INSERT INTO job_attempts (job_id, restarts, state, start_time, end_time, charged) "
+                             "VALUES (:job_id, :restarts, :state, :start_time, :end_time, :charged)"), old)  # fmt: skip
+    engine.dispose()
+    store = Store(url)  # upgrades on start
+    try:
+        with store.engine.begin() as conn:
+            store.update_job(conn, 1, {"state": "RUNNING", "start_time": 30.0, "time_limit": 45.0})  # a cut
+            record_attempt(conn, 1, 40.0, "REQUEUED", "requeued by root", charged=True)
+            store.update_job(conn, 1, {"state": "RUNNING", "start_time": 50.0, "time_limit": 600.0})  # --time back
+        runs = attempts_of(store, [1])[1]
+        assert [r["time_limit"] for r in runs] == [600.0, 45.0]
+        job = store.get(1) or {}
+        assert [attempt_row(job, r)["time_limit"] for r in runs] == [600.0, 45.0] and job["time_limit"] == 600.0
+        with store.engine.begin() as conn:
+            store.update_job(conn, 1, {"time_limit": None})  # UNLIMITED: kept as none, not as the job's
+            record_attempt(conn, 1, 60.0, "REQUEUED", "requeued by root", charged=True)
+        assert attempts_of(store, [1])[1][-1]["time_limit"] is None
+    finally:
+        store.close()

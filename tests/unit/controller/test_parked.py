@@ -27,8 +27,8 @@ SMALL = cluster_toml(name="small", nodes=2, cpus=2, mem="1G", partitions=["batch
 
 @contextmanager
 def controller(tmp: Path, toml: str) -> Iterator[Any]:
-    """A server's controller on ``tmp``'s records (recovered, as at a restart), loop not running: each test pass
-    is one ``run_cycle``."""
+    """A server's controller as `hal server` builds it on ``tmp``'s records (a restart: recovered, its data plane
+    resumed or the jobs it cannot serve parked), loop not running: each test pass is one ``run_cycle``."""
     cluster = tmp / "cluster.toml"
     cluster.write_text(toml)
     ctl, _app, store, executor = build(ServerOptions(home=tmp / "home", executor="dev", cluster=cluster))
@@ -38,6 +38,8 @@ def controller(tmp: Path, toml: str) -> Iterator[Any]:
         for jid, lv in list(ctl.live.items()):
             if lv.state == "RUNNING":
                 ctl.executor.cancel(jid, 0.0)
+        if ctl.staging is not None:
+            ctl.staging.shutdown()
         executor.shutdown()
         store.close()
 

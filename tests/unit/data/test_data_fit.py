@@ -4,14 +4,11 @@ restart whose data plane serves them takes them back (QA: they ended FAILED, or 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from hal.api.server import ServerOptions, build
 from hal.api.views import record
 from hal.controller.auth import Identity
 from hal.controller.contracts import SubmitError
@@ -22,6 +19,7 @@ from hal.controller.update import update
 from hal.data.fit import NO_DATA_PLANE, NO_PLANE_WHY, TOO_LARGE
 from hal.data.outputs import abandon_data_jobs
 from tests.clusters import cluster_toml
+from tests.unit.controller.test_parked import controller
 
 USER = Identity("alice", admin=False)
 PLAIN = cluster_toml(name="c", nodes=2, cpus=2, mem="1G")
@@ -29,25 +27,6 @@ PLAIN = cluster_toml(name="c", nodes=2, cpus=2, mem="1G")
 
 def with_data(tmp: Path, cache: str) -> str:
     return PLAIN + f'[data]\ncache_dir = "{tmp}/cache/{{node}}"\ncache_bytes = "{cache}"\ncatalog = "{tmp}/cat.json"\n'
-
-
-@contextmanager
-def server(tmp: Path, toml: str) -> Iterator[Any]:
-    """A server's controller as `hal server` builds it on ``tmp``'s records (a restart: recovered, its data plane
-    resumed or the jobs it cannot serve abandoned), loop not running: each test pass is one ``run_cycle``."""
-    cluster = tmp / "cluster.toml"
-    cluster.write_text(toml)
-    ctl, _app, store, executor = build(ServerOptions(home=tmp / "home", executor="dev", cluster=cluster))
-    try:
-        yield ctl
-    finally:
-        for jid, lv in list(ctl.live.items()):
-            if lv.state == "RUNNING":
-                ctl.executor.cancel(jid, 0.0)
-        if ctl.staging is not None:
-            ctl.staging.shutdown()
-        executor.shutdown()
-        store.close()
 
 
 def submit(ctl: Any, tmp: Path, **options: str) -> int:
@@ -60,13 +39,13 @@ def advice(ctl: Any, job: int) -> str:
 
 
 def test_queued_data_jobs_wait_for_a_data_plane_instead_of_failing(tmp_path: Path) -> None:
-    with server(tmp_path, with_data(tmp_path, "4M")) as ctl:
+    with controller(tmp_path, with_data(tmp_path, "4M")) as ctl:
         (tmp_path / "small").write_text("small\n")
         ctl.staging.stager.catalog.register_file("small", str(tmp_path / "small"))
         reader = submit(ctl, tmp_path, hold="1", input_data="small")
         writer = submit(ctl, tmp_path, hold="1", output_data="res")
         after = submit(ctl, tmp_path, dependency=f"afterok:{writer}", input_data="res")
-    with server(tmp_path, PLAIN) as ctl:  # the same cluster file less its [data] table
+    with controller(tmp_path, PLAIN) as ctl:  # the same cluster file less its [data] table
         ctl.run_cycle()
         for job in (reader, writer):
             rec = ctl.store.get(job) or {}
@@ -80,7 +59,7 @@ def test_queued_data_jobs_wait_for_a_data_plane_instead_of_failing(tmp_path: Pat
         assert "restores the [data] table in the cluster file and restarts the server" in advice(ctl, reader)
         with pytest.raises(SubmitError, match="could never run on this cluster after that update: it reads or"):
             update(ctl, str(reader), USER, {"TimeLimit": "5"})  # no update gives it a data plane
-    with server(tmp_path, with_data(tmp_path, "4M")) as ctl:  # the data plane is back: they are tried again
+    with controller(tmp_path, with_data(tmp_path, "4M")) as ctl:  # the data plane is back: they are tried again
         ctl.run_cycle()
         assert not ctl.parked.jobs and ctl.live[reader].state == "RUNNING"  # staging its input
         assert ctl.reason(writer) == "JobHeldUser" and ctl.reason(after) == "Dependency"
@@ -88,11 +67,11 @@ def test_queued_data_jobs_wait_for_a_data_plane_instead_of_failing(tmp_path: Pat
 
 
 def test_a_held_job_whose_input_no_node_cache_holds_any_more_stays_pending_when_released(tmp_path: Path) -> None:
-    with server(tmp_path, with_data(tmp_path, "4M")) as ctl:
+    with controller(tmp_path, with_data(tmp_path, "4M")) as ctl:
         (tmp_path / "big").write_bytes(b"x" * 2_000_000)
         ctl.staging.stager.catalog.register_file("big", str(tmp_path / "big"))
         job = submit(ctl, tmp_path, hold="1", input_data="big")
-    with server(tmp_path, with_data(tmp_path, "1M")) as ctl:  # cache_bytes made smaller than the dataset
+    with controller(tmp_path, with_data(tmp_path, "1M")) as ctl:  # cache_bytes made smaller than the dataset
         ctl.run_cycle()
         set_hold(ctl, str(job), USER, False)
         ctl.run_cycle()
