@@ -143,7 +143,7 @@ class Simulation:
                 sched.finish(job.job_id, now, ok=ok, learn=i not in self.killed)
             elif kind == WAKE:
                 pass  # a cycle at this time
-            elif i in self.cuts:  # before any cycle at this instant: a cycle would count its resources free
+            elif i in self.cuts and now >= end[i]:  # at its cut, before any cycle: it would count as ended
                 self._at_cut(i, now, events, end)
                 if heap and heap[0][0] == now and heap[0][1] == CORRECT:
                     continue
@@ -151,7 +151,8 @@ class Simulation:
                 act = sched.running.get(job.job_id)
                 if act is None:
                     continue
-                new_end = corrected_end(act.start, now, job.requested, self.profile.correction)
+                limit = act.item.spec.time_limit if i in self.cuts else job.requested  # a cut job's: its cut
+                new_end = corrected_end(act.start, now, limit, self.profile.correction)
                 sched.extend(job.job_id, new_end)
                 if act.start + self.runs[i] > new_end:
                     events.push(new_end, CORRECT, i)
@@ -228,6 +229,8 @@ class Simulation:
             if runtime < full:  # decided at the cut (_at_cut): it ends, or goes on while the head cannot start
                 self.cuts[i] = full
                 events.push(now + runtime, CORRECT, i)
+                if now + runtime > placement.predicted_end:  # cut on its --time, predicted shorter: outlives that
+                    events.push(placement.predicted_end, CORRECT, i)
                 continue
             events.push(now + runtime, END, i)
             if now + runtime > placement.predicted_end:

@@ -123,3 +123,20 @@ def test_a_run_killed_at_its_cut_is_a_timeout_for_its_dependents() -> None:
     out = simulate(jobs)
     start = by_id(out, "start")
     assert by_id(out, "end")[3] == 100.0 and math.isnan(start[4]) and start[5] >= 100.0
+
+
+def test_a_cut_job_that_outlives_its_prediction_is_planned_on_until_its_cut() -> None:
+    """Found by the schedule invariants: a job cut on its --time but predicted shorter was never corrected when
+    it outlived the prediction, so the planner counted its processor free and started another job on it."""
+    jobs = [
+        job(10, 0, 1, 1000, 20, "c"),
+        job(11, 0, 1, 1000, 20, "c"),
+        job(1, 100, 3, 100, 100, "b"),
+        job(2, 101, 4, 100, 100, "b"),  # the head: all 4 at 200
+        job(3, 102, 1, 1000, 500, "c", time_min=30),  # predicted 20 s, cut to 98 s, killed at 200
+        job(5, 130, 1, 30, 30, "d"),  # job 3's processor looked free from 122 on
+    ]
+    out = simulate(jobs)
+    start, end = by_id(out, "start"), by_id(out, "end")
+    assert end[3] == 200.0 and start[2] == 200.0
+    assert start[5] >= 300.0  # after the head, which holds all 4 from 200
