@@ -14,6 +14,7 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -301,20 +302,22 @@ class Client:
 
     def dataset(self, name: str) -> dict[str, Any]:
         """One dataset: its size, checksum, every copy (location, kind, URI) and the jobs that read or write it."""
-        return dict(self._call("GET", f"/v1/datasets/{name}").json())
+        return dict(self._call("GET", f"/v1/datasets/{_segment(name)}").json())
 
     def add_replica(self, name: str, uri: str, location: str) -> dict[str, Any]:
         """Register a copy of a dataset kept elsewhere (admins); the server checks it is the dataset, byte for byte."""
         body = {"uri": uri, "location": location}
-        return dict(self._call("POST", f"/v1/datasets/{name}/replicas", json=body, timeout=3600.0).json())
+        path = f"/v1/datasets/{_segment(name)}/replicas"
+        return dict(self._call("POST", path, json=body, timeout=3600.0).json())
 
     def remove_replica(self, name: str, location: str) -> dict[str, Any]:
         """Forget a registered copy (admins); its file stays where it is."""
-        return dict(self._call("DELETE", f"/v1/datasets/{name}/replicas/{location}").json())
+        path = f"/v1/datasets/{_segment(name)}/replicas"  # the location as a query: `..` in a path was a route
+        return dict(self._call("DELETE", path, params={"location": location}).json())
 
     def remove_dataset(self, name: str) -> dict[str, Any]:
         """Forget a dataset and delete its cached copies (admins); refused while a job reads it."""
-        return dict(self._call("DELETE", f"/v1/datasets/{name}").json())
+        return dict(self._call("DELETE", f"/v1/datasets/{_segment(name)}").json())
 
     def nodes(self) -> dict[str, Any]:
         return dict(self._call("GET", "/v1/nodes").json())
@@ -349,3 +352,11 @@ class Client:
 
         where = self._call("GET", "/v1/htc").json()
         return HtcClient(where["address"], user=where["user"])
+
+
+def _segment(name: str) -> str:
+    """A dataset name as one path segment: quoted, and never a dot segment, which a URL resolves away (QA: `hal
+    dataset rm-copy small --location ../../tiny2` deleted dataset tiny2 and said it removed a copy)."""
+    if name in (".", "..") or not name:
+        raise HalError(400, f"{name!r} is not a dataset name")
+    return quote(name, safe="")

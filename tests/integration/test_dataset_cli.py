@@ -49,7 +49,7 @@ def test_an_admin_adds_a_dataset_and_a_job_reads_it(tmp_path: Path) -> None:
             (["rel", "store/genome.fa"], "give an absolute path or a URL"),  # the server's folder is not yours
             (["s3data", "s3://bucket/key"], "cannot read s3://bucket/key"),  # no backend installed: a 400, not 500
             (["onnode", str(data), "--location", "vn001"], "--location vn001 is a node"),  # jobs failed on it
-            (["blank", str(data), "--location", ""], "give a location name"),
+            (["blank", str(data), "--location", ""], "a location is a name or level=label"),
             (["zero", "/dev/zero"], "is not a regular file: it is a device, pipe or socket"),  # hashed forever
             (["folder", str(tmp_path)], "is not a regular file: it is a folder"),
             (["zipped", "zip://x::file:///dev/zero"], "file:///dev/zero is not a regular file"),  # 10 GB of RAM

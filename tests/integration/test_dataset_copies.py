@@ -30,6 +30,8 @@ def test_a_mirror_is_registered_checked_shown_read_and_forgotten(tmp_path: Path)
             (["ref", str(mirror), "--location", "site=mirror"], "already has a copy at site=mirror"),
             (["ref", str(mirror), "--location", "vn001"], "--location vn001 is a node"),
             (["nope", str(mirror), "--location", "site=b"], "no dataset 'nope' in the catalog"),
+            (["ref", str(mirror), "--location", ".."], "a location is a name or level=label"),
+            (["ref", str(mirror), "--location", "rack 1/x"], "a location is a name or level=label"),
         ]
         for args, message in refused:
             done = live.cli("dataset", "add-copy", *args)
@@ -43,13 +45,32 @@ def test_a_mirror_is_registered_checked_shown_read_and_forgotten(tmp_path: Path)
         assert kinds["origin"] == "origin" and kinds["site=mirror"] == "storage" and "cache" in kinds.values()
         text = live.cli("dataset", "show", "ref", check=True).stdout
         assert "Dataset=ref Size=40,000" in text and "site=mirror" in text and "ReadBy=(none)" in text
+        cached = next((tmp_path / "cache").glob("*/ref"))  # HAL's own cached copy: evicted at will
+        said = live.cli("dataset", "add-copy", "ref", str(cached), "--location", "rack=r1")
+        assert said.returncode != 0 and "is in a node cache" in " ".join(said.stderr.split()), said.stderr
+        live.cli("dataset", "add", "other", str(other), check=True)
+        for location in ("../../other", ".."):  # a dot segment in the address was another route (QA)
+            gone = live.cli("dataset", "rm-copy", "ref", "--location", location)
+            assert gone.returncode != 0 and "has no copy at" in " ".join(gone.stderr.split()), gone.stderr
+        assert {d["name"] for d in json.loads(live.cli("dataset", "list", "--json").stdout)["datasets"]} == {
+            "ref",
+            "other",
+        }
         live.cli("dataset", "rm-copy", "ref", "--location", "origin", check=True)
         last = live.cli("dataset", "rm-copy", "ref", "--location", "site=mirror")
         assert last.returncode != 0 and "the only stored copy of 'ref'" in " ".join(last.stderr.split())
-        listed = json.loads(live.cli("dataset", "list", "--json", check=True).stdout)["datasets"]
-        assert "origin" not in listed[0]["replicas"] and "site=mirror" in listed[0]["replicas"]
+        listed = {
+            d["name"]: d for d in json.loads(live.cli("dataset", "list", "--json", check=True).stdout)["datasets"]
+        }
+        assert "origin" not in listed["ref"]["replicas"] and "site=mirror" in listed["ref"]["replicas"]
+        assert json.loads(live.cli("dataset", "show", "ref", "--json").stdout)["uri"] == str(mirror)  # not the origin
         user = live.new_user("ada")
         denied = live.cli("dataset", "add-copy", "ref", str(mirror), "--location", "site=c", token=user)
         assert denied.returncode != 0 and "only admins" in denied.stderr
+        held = submit(live, input_data="ref", hold=True)  # root's job: its id is not ada's to see (hal show denies it)
+        theirs = json.loads(live.cli("dataset", "show", "ref", "--json", token=user, check=True).stdout)
+        assert (theirs["readers"], theirs["others"]) == ([], 1)
+        ours = json.loads(live.cli("dataset", "show", "ref", "--json", check=True).stdout)
+        assert (ours["readers"], ours["others"]) == ([int(held)], 0)
     finally:
         live.stop()

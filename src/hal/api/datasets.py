@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel
 
-from hal.api.replicas import replica_router
+from hal.api.replicas import bad_location, replica_router
 from hal.controller.auth import Identity
 from hal.data.catalog import CatalogSaveError, Dataset, checksum_of, public_uri, read_by, unreadable
 
@@ -69,8 +69,8 @@ def dataset_router(ctl: Any, who_dep: Any) -> APIRouter:
                 400,
                 f"{body.name[:40]!r}: a dataset name is up to {MAX_NAME} letters, digits, '_', '-' and '.' (not first)",
             )
-        if not body.location.strip() or body.location != body.location.strip():
-            raise HTTPException(400, f"--location {body.location!r}: give a location name (origin, rack=r1, site=...)")
+        if (why := bad_location(body.location)) is not None:  # origin, rack=r1, site=cloud
+            raise HTTPException(400, why)
         if body.location in ctl.table.names:  # a node's cache replica is a file HAL staged there, not this one
             raise HTTPException(
                 400,

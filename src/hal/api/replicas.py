@@ -6,7 +6,10 @@ stage-ins crossed the site network or left the cloud for the origin beside a cop
 A copy is registered only when it is the dataset byte for byte (the server reads it once for its checksum), so a
 stage-in from it is as good as one from the origin; stage-ins check every copy they read all the same."""
 
+import os
+import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException
@@ -14,6 +17,26 @@ from pydantic import BaseModel
 
 from hal.controller.auth import Identity
 from hal.data.catalog import CatalogSaveError, Replica, checksum_of, public_uri, unreadable
+
+LOCATION = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(=[A-Za-z0-9_][A-Za-z0-9_.-]*)?")  # site=cloud, rack=r1, mirror
+
+
+def bad_location(where: str) -> str | None:
+    """Why ``where`` cannot name a copy's location: it goes in catalog files, logs and URLs (QA: `..` and
+    `rack 1/x` were taken, and the copy could never be removed)."""
+    if LOCATION.fullmatch(where) and len(where) <= 200:
+        return None
+    return f"--location {where!r}: a location is a name or level=label of letters, digits, '_', '-' and '.'"
+
+
+def in_a_cache(uri: str, roots: list[Path]) -> bool:
+    """Whether a local path lies in a node cache: HAL evicts and replaces what is there, so a copy registered
+    there vanishes without the catalog knowing (QA: the last stored copies were cache files, then evicted)."""
+    local = uri.removeprefix("file://")
+    if "://" in local or "::" in local:
+        return False
+    real = Path(os.path.realpath(local))
+    return any(real.is_relative_to(os.path.realpath(root)) for root in roots)
 
 
 class ReplicaBody(BaseModel):
@@ -45,22 +68,33 @@ def replica_router(ctl: Any, who_dep: Any, staging: Callable[[], Any]) -> APIRou
                 {"location": r.location, "kind": kind(r.location), "uri": shown(r.uri)}
                 for r in sorted(catalog.replicas_of(name), key=lambda r: (kind(r.location), r.location))
             ]
-            readers = sorted(lv.job_id for lv in ctl.live.values() if name in lv.spec.inputs)
-            writers = sorted(lv.job_id for lv in ctl.live.values() if name in lv.spec.outputs)
-        return {"name": d.name, "size": d.size, "checksum": d.checksum, "uri": shown(d.uri), "owner": d.owner,
-                "replicas": replicas, "readers": readers, "writers": writers}  # fmt: skip
+            mine = (lambda lv: True) if who.admin else (lambda lv: lv.user == who.user)  # others' jobs: counted
+            jobs = list(ctl.live.values())
+            using = [(lv, name in lv.spec.inputs) for lv in jobs if name in (*lv.spec.inputs, *lv.spec.outputs)]
+            readers = sorted(lv.job_id for lv, reads in using if reads and mine(lv))
+            writers = sorted(lv.job_id for lv, reads in using if not reads and mine(lv))
+            others = sum(1 for lv, _ in using if not mine(lv))
+        held = {r.uri for r in catalog.replicas_of(name)}
+        stored = [r["uri"] for r in replicas if r["kind"] != "cache"]
+        uri = shown(d.uri) if d.uri in held else stored[0] if stored else shown(d.uri)  # its origin may be forgotten
+        return {"name": d.name, "size": d.size, "checksum": d.checksum, "uri": uri, "owner": d.owner,
+                "replicas": replicas, "readers": readers, "writers": writers, "others": others}  # fmt: skip
 
     @router.post("/v1/datasets/{name}/replicas", status_code=201)
     def add_replica(name: str, body: ReplicaBody, who: Who) -> dict[str, Any]:
         if not who.admin:
             raise HTTPException(403, "only admins may register a dataset's copies")
         where = body.location
-        if not where.strip() or where != where.strip():
-            raise HTTPException(400, f"--location {where!r}: give a location name (rack=r1, site=cloud, ...)")
+        if (why := bad_location(where)) is not None:
+            raise HTTPException(400, why)
         if where in ctl.table.names:  # a node's cache holds only copies HAL staged and checked there
             raise HTTPException(400, f"--location {where} is a node: its cache holds only copies HAL staged there")
         if "://" not in body.uri and not body.uri.startswith("/"):  # the server's folder is not the client's
             raise HTTPException(400, f"{body.uri!r}: give an absolute path or a URL (e.g. s3://bucket/key)")
+        if in_a_cache(body.uri, [c.root for c in staging().stager.caches.values()]):
+            raise HTTPException(
+                400, f"{body.uri} is in a node cache: HAL evicts what is there; register a copy kept in storage"
+            )
         with ctl.lock:
             dataset = catalog_with(name).datasets[name]
         try:  # read outside the controller's lock: it may be large
@@ -87,7 +121,7 @@ def replica_router(ctl: Any, who_dep: Any, staging: Callable[[], Any]) -> APIRou
                 raise HTTPException(503, f"copy of {name!r} not registered: {exc}") from None
         return {"name": name, "location": where, "uri": body.uri, "kind": kind(where)}
 
-    @router.delete("/v1/datasets/{name}/replicas/{location}")
+    @router.delete("/v1/datasets/{name}/replicas")
     def remove_replica(name: str, location: str, who: Who) -> dict[str, Any]:
         """Forget a registered copy (its file stays where it is). A node's cached copy goes with `hal dataset rm`
         or eviction, and the last stored copy with the dataset itself."""

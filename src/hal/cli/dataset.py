@@ -72,7 +72,8 @@ def show_cmd(name: Annotated[str, typer.Argument(help="the dataset")], json_out:
     out.print(f"   Owner={got.get('owner') or '(admin)'} Uri={got['uri']}", highlight=False)
     readers = ",".join(str(j) for j in got["readers"]) or "(none)"
     writers = ",".join(str(j) for j in got["writers"]) or "(none)"
-    out.print(f"   ReadBy={readers} WrittenBy={writers}", highlight=False)
+    others = f" OtherUsersJobs={got['others']}" if got.get("others") else ""  # their ids are theirs to see
+    out.print(f"   ReadBy={readers} WrittenBy={writers}{others}", highlight=False)
     table = Table(box=None, pad_edge=False, header_style="bold")
     for col in ("LOCATION", "KIND", "URI"):
         table.add_column(col)
@@ -111,4 +112,4 @@ def rm_copy_cmd(
     if json_out:
         emit_json(got)
         return
-    out.print(f"dataset {name}: copy at {location} forgotten", highlight=False)
+    out.print(f"dataset {got['name']}: copy at {got['removed']} forgotten", highlight=False)  # what the server did
