@@ -86,6 +86,9 @@ def extend_lowered(ctl: Any, now: float) -> None:
         limit, asked = float(lv.request.time_limit), lv.request.time_asked
         until = free_until(ctl.sched, lv.job_id, now)
         new = moved_cut(until, act.start, asked, now)
+        waits_on = _rests_on_prediction(ctl, lv.job_id, now, until) if new <= limit + 1.0 else None
+        if waits_on is not None:  # the head's start rests on a prediction not yet borne out: look again after it
+            new = min(float(asked or math.inf), max(limit, waits_on - act.start) + 2 * LEAD)
         if new <= limit + 1.0 or not ctl.executor.retime(lv.job_id, new):
             continue
         whole = asked is not None and new >= asked
@@ -94,7 +97,10 @@ def extend_lowered(ctl: Any, now: float) -> None:
                                        estimate=new, upper=new)  # fmt: skip
         ctl.sched.extend(lv.job_id, act.start + new)
         why = (
-            f"TimeLimit extended from {hms(limit)} to {hms(new)}: the job it was cut for cannot start before then"
+            f"TimeLimit extended from {hms(limit)} to {hms(new)}: the job it was cut for waits on a running job "
+            "predicted to end by the cut; checked again once that prediction is borne out or not"
+            if waits_on is not None
+            else f"TimeLimit extended from {hms(limit)} to {hms(new)}: the job it was cut for cannot start before then"
             if until != math.inf
             else f"TimeLimit extended from {hms(limit)} to {hms(new)}: the job it was cut for has no planned start"
             " now (held, or nodes it needs are out); checked again before the new cut"
@@ -103,6 +109,20 @@ def extend_lowered(ctl: Any, now: float) -> None:
             ctl.store.update_job(conn, lv.job_id, {**_stored(conn, lv), "predicted_end": act.start + new},
                                  (lv.job_id, now, "RUNNING", why))  # fmt: skip
         log.info("job %s %s", lv.job_id, why)
+
+
+def _rests_on_prediction(ctl: Any, job_id: int, now: float, until: float) -> float | None:
+    """The head's start ``until`` when it is the predicted end (short of its own limit) of a running job ahead,
+    still to come, else None. The cut was that start; the job ahead may outlive its prediction, and a kill at the
+    cut would come before anyone could know (QA: a job was killed at its cut while the head stayed blocked 83 s
+    more). Only the job the head's start is made of counts: others ending before it change nothing."""
+    if not now < until < math.inf:
+        return None
+    for jid, act in ctl.sched.running.items():
+        own = act.start + (act.item.spec.time_limit or math.inf)
+        if jid != job_id and abs(act.predicted_end - until) <= 1.0 and act.predicted_end < own - 1.0:
+            return until
+    return None
 
 
 def _near_cut(lv: Live, start: float, now: float) -> bool:

@@ -28,11 +28,11 @@ def overrun_end(act: Active, now: float, rule: str, kill_wait: float) -> float:
 
 
 def settle_ends(ctl: Any, now: float) -> None:
-    """Before a cycle: --time-min cuts whose head cannot start by then go on (controller/lowered_limit.py), and
-    every running job planned to have ended by now is planned further (the engine's contract: a cycle counts a
-    job past its planned end as gone)."""
-    extend_lowered(ctl, now)
+    """Before a cycle: every running job planned to have ended by now is planned further (the engine's contract:
+    a cycle counts a job past its planned end as gone), then --time-min cuts whose head cannot start by then go
+    on (controller/lowered_limit.py), seeing the jobs ahead that outlived their predictions as running on."""
     ends = ctl.sched.ends
     while ends and ends[0][0] <= now:
         act = ctl.sched.running[ends[0][2]]
         ctl.sched.extend(ends[0][2], overrun_end(act, now, ctl.profile.correction, ctl.grace))
+    extend_lowered(ctl, now)

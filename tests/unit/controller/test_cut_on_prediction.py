@@ -1,0 +1,32 @@
+"""A --time-min cut at the head's start as a prediction puts it: when that start is the predicted end of a running
+job ahead (short of its own limit), the cut job is given a little longer to see whether the prediction holds; a
+kill at the cut came before anyone could know, and the head stayed blocked by the job ahead (QA: 83 s more)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hal.controller.lowered_limit import LEAD, extend_lowered
+from tests.clusters import cluster_toml
+from tests.unit.controller.test_parked import controller
+from tests.unit.controller.topokit import submit
+
+
+def test_a_cut_resting_on_a_prediction_waits_for_it_and_one_on_a_limit_does_not(tmp_path: Path) -> None:
+    with controller(tmp_path, cluster_toml(name="c", nodes=2, cpus=2, mem="1G")) as ctl:
+        ahead = submit(ctl, tmp_path, nodes="1", ntasks="2", time="10:00")  # a whole node
+        ctl.run_cycle()
+        start = ctl.sched.running[ahead].start
+        ctl.sched.extend(ahead, start + 100.0)  # planned on a prediction: 100 s of its 10 minutes
+        head = submit(ctl, tmp_path, nodes="2", ntasks="4", time="1:00")
+        cut = submit(ctl, tmp_path, nodes="1", ntasks="2", time="1:00:00", time_min="0:30")
+        ctl.run_cycle()
+        act = ctl.sched.running[cut]
+        limit = float(ctl.live[cut].request.time_limit)
+        assert head not in ctl.sched.running and act.start + limit <= start + 101.0  # cut at the predicted end
+        extend_lowered(ctl, act.start + limit - LEAD / 2)
+        moved = float(ctl.live[cut].request.time_limit)
+        assert moved == start + 100.0 - act.start + 2 * LEAD  # a look after the prediction, not a kill at it
+        ctl.sched.extend(ahead, start + 600.0)  # the job ahead now planned on its own limit: nothing to wait for
+        extend_lowered(ctl, act.start + moved - LEAD / 2)
+        assert float(ctl.live[cut].request.time_limit) >= start + 599.0 - act.start  # to the head's new start (whole s)
