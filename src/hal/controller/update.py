@@ -264,6 +264,10 @@ def _changed(
         except ValueError as exc:  # the engine's own checks of a job: a refusal, never a server error
             raise SubmitError(f"cannot apply that update: {exc}") from None
         why = misfit(ctl, spec)  # a parked job (hal/controller/parked.py) leaves only for a request that fits
+        if why is not None and misfit(ctl, lv.spec) == why:  # parked before, for the same reason (QA: it read as
+            raise SubmitError(  # if the update were at fault)
+                f"job {_ref(lv)} is parked and would stay so: {why}; an update of a parked job must make it fit"
+            )
         if why is not None:
             raise SubmitError(f"job {_ref(lv)} could never run on this cluster after that update: {why}")
     return req, deps

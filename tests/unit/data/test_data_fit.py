@@ -57,7 +57,7 @@ def test_queued_data_jobs_wait_for_a_data_plane_instead_of_failing(tmp_path: Pat
         ctl.run_cycle()
         assert ctl.reason(reader) == NO_DATA_PLANE and ctl.live[reader].state == "PENDING"
         assert "restores the [data] table in the cluster file and restarts the server" in advice(ctl, reader)
-        with pytest.raises(SubmitError, match="could never run on this cluster after that update: it reads or"):
+        with pytest.raises(SubmitError, match="is parked and would stay so: it reads or"):
             update(ctl, str(reader), USER, {"TimeLimit": "5"})  # no update gives it a data plane
     with controller(tmp_path, with_data(tmp_path, "4M")) as ctl:  # the data plane is back: they are tried again
         ctl.run_cycle()
