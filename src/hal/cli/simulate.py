@@ -22,7 +22,7 @@ from hal.engine.profile import Profile
 from hal.learn.store import load_model, load_or_fallback
 from hal.sim.report import write_jobs_csv, write_jobs_swf
 from hal.sim.runner import SimOptions, load, parse_window, run_workload, unfitted_note
-from hal.sim.stretch import parse_stretch
+from hal.sim.stretch import multipliers_given, parse_stretch
 from hal.sim.swf import TraceError, open_text
 from hal.sim.workload import Cleaning
 
@@ -270,8 +270,9 @@ def simulate(
         str | None,
         typer.Option(
             metavar="SPEC",
-            help="--stretch with these factors: heavy=F[/F...],light=F[/F...],share=S (per level crossed: level 2, "
-            "3, ..., the last repeating; share: of communication-heavy jobs)",
+            help="--stretch with these factors: heavy=F[/F...],light=F[/F...],share=S; F is the share a job runs "
+            "longer per level crossed (0.2: 20% longer, x1.20; level 2, 3, ..., the last repeating; share: of "
+            "communication-heavy jobs)",
         ),
     ] = None,
     window: Annotated[str | None, typer.Option(help=WINDOW_HELP)] = None,
@@ -311,6 +312,9 @@ def simulate(
     spec = stretch_factors if stretch_factors is not None else ("default" if stretch else None)
     if spec is not None and cluster is None:
         raise fail("--stretch lengthens jobs by the levels of the tree their nodes span: it needs --cluster")
+    if stretch_factors is not None and multipliers_given(stretch_factors):  # heavy=1.2 read as x1.2 ran jobs x2.2 (QA)
+        err.print(f"[yellow]note:[/] --stretch-factors {stretch_factors}: a factor is the share added per level "
+                  "crossed (1.2 runs a job 120% longer, x2.2); 0.2 is x1.2")  # fmt: skip
     if min_runtime < 0:
         raise fail(f"--min-runtime must be >= 0 seconds, not {min_runtime}")
     if model is not None and estimate not in GBM_NAMES:

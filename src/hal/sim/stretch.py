@@ -70,3 +70,12 @@ def parse_stretch(spec: str) -> StretchModel:
     except ValueError:
         raise ValueError(f"--stretch {spec!r}: factors and share are numbers, e.g. heavy=0.2/0.3,light=0.03") from None
     return StretchModel(**factors, heavy_share=share)
+
+
+def multipliers_given(spec: str) -> bool:
+    """Whether a factor of ``spec`` looks like a multiplier (>= 1), not the share added per level that it is."""
+    values = [v for part in spec.split(",") for key, _, v in [part.partition("=")] if key.strip() in ("heavy", "light")]
+    try:
+        return any(float(f) >= 1.0 for v in values for f in v.split("/"))
+    except ValueError:
+        return False  # parse_stretch names the fix

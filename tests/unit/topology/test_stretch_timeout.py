@@ -92,3 +92,11 @@ def test_simulator_kills_a_stretched_run_at_its_limit_and_counts_no_useful_work(
     assert s.killed_by_stretch == 1 and s.as_dict()["killed_by_stretch"] == 1
     assert s.utilization == pytest.approx(400.0 / (4 * 230.0))  # job 2's 100 s x 4 procs only
     assert isinstance(predictor, LastTwo) and list(predictor.history["u"]) == [110.0, pytest.approx(120.0)]
+
+
+def test_factors_that_look_like_multipliers_are_told() -> None:
+    """QA: heavy=1.2,light=1.03 (read as x1.2, x1.03) ran jobs 2.2 times as long without a word."""
+    from hal.sim.stretch import multipliers_given
+
+    assert multipliers_given("heavy=1.2,light=1.03") and multipliers_given("heavy=0.2/1.0")
+    assert not multipliers_given("heavy=0.2/0.3,light=0.03,share=0.9") and not multipliers_given("heavy=x")
