@@ -258,6 +258,8 @@ class Stager:
                     reasons.append(f"attempt {attempt} from {rep.location}: {_why(exc, rep)}")
                     if rep.location in self.caches and _source_fault(exc):  # another node's copy is bad or gone
                         self._bad_replica(rep, _why(exc, rep))
+                    elif isinstance(exc, ChecksumMismatch) and rep.location != "origin":  # a stored copy changed
+                        self._changed_copy(rep, _why(exc, rep))
                     continue
                 return Staged(name, node, cache.path_of(name), rep.location, copied, time.monotonic() - t0, attempt)
             if attempt < self.policy.attempts:
@@ -273,6 +275,16 @@ class Stager:
             if Path(rep.uri) == source.path_of(rep.dataset):
                 source.drop(rep.dataset)
             self._record(f"dropping the replica of {rep.dataset!r} on {rep.location}",
+                         self.catalog.remove_replica, rep.dataset, rep.location)  # fmt: skip
+
+    def _changed_copy(self, rep: Replica, why: str) -> None:
+        """A copy registered in storage (hal dataset add-copy) that no longer is the dataset: forgotten, its file
+        left as it is, so stage-ins stop trying it first (QA: each one read it, failed and fell back, and `hal
+        dataset show` still listed it). Registered again once it is the dataset."""
+        log.warning("stored copy of %r at %s (%s) is not the dataset any more (%s): forgotten; hal dataset add-copy "
+                    "registers it again", rep.dataset, rep.location, public_uri(rep.uri), why)  # fmt: skip
+        with self.guard():
+            self._record(f"forgetting the copy of {rep.dataset!r} at {rep.location}",
                          self.catalog.remove_replica, rep.dataset, rep.location)  # fmt: skip
 
     def _copy(self, dataset: Dataset, rep: Replica, cache: NodeCache, job_id: int = -1) -> int:

@@ -142,3 +142,21 @@ def test_a_catalog_with_a_bad_entry_is_refused_naming_the_file(
     path.write_text(json.dumps({"datasets": entries, "replicas": []}))
     with pytest.raises(CatalogError, match=rf"catalog {re.escape(str(path))} .*{re.escape(said)}"):
         Catalog(path)
+
+
+def test_a_stored_copy_that_changed_is_forgotten_and_its_file_kept(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """QA: a copy registered with hal dataset add-copy, changed on disk afterwards, stayed registered; every
+    stage-in read it first, failed its checksum and fell back to the origin."""
+    catalog, _caches, stager = _plane(tmp_path)
+    _dataset(catalog, tmp_path)
+    mirror = tmp_path / "mirror" / "d"
+    mirror.parent.mkdir()
+    mirror.write_bytes(b"b" * 1000)  # not the dataset any more
+    catalog.add_replica(Replica("d", "site=mirror", str(mirror)))
+    with caplog.at_level(logging.WARNING, "hal.data"):
+        staged = stager.stage_in(1, ("d",), ["n0"])
+    assert [s.source for s in staged] == ["origin"]
+    assert "site=mirror" not in _locations(Catalog(tmp_path / "catalog.json"), "d") and mirror.exists()
+    assert "stored copy of 'd' at site=mirror" in caplog.text and "hal dataset add-copy" in caplog.text
