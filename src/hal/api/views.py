@@ -52,6 +52,7 @@ def record(row: Row, now: float, detail: bool = False) -> dict[str, Any]:
         out["exclude"] = req.get("exclude_nodes") or []
         out["req_nodelist"] = req.get("node_names") or []
         out["released"] = req.get("_released")  # the last hal release of a held job
+        out["eligible"] = req.get("_eligible")  # when its dependencies were met
         out["time_lowered"] = req.get("time_lowered", False)  # a --time-min cut: time_limit is backfill's,
         out["time_asked"] = req.get("time_asked")  # and this the --time asked (what SWF's Requested Time says)
         out["script"] = req.get("script")

@@ -198,7 +198,7 @@ def _eligible(j: dict[str, Any]) -> str:
     """When it could first start: Unknown while it waits for other jobs or a release (it showed the submit time)."""
     if j["state"] == "PENDING" and j.get("reason") in WAITING_ON_OTHERS:
         return "Unknown"
-    return stamp(max(j["submit_time"], j.get("begin") or 0, j.get("released") or 0))
+    return stamp(max(j["submit_time"], j.get("begin") or 0, j.get("released") or 0, j.get("eligible") or 0))
 
 
 def advice_for(rec: dict[str, Any]) -> str:

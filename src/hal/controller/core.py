@@ -19,7 +19,7 @@ from hal.controller.contracts import Forbidden, Gate, NullObserver, Observer, Su
 from hal.controller.directives import JobRequest
 from hal.controller.gpu_fix import gpu_fix
 from hal.controller.holds import admit_waiting
-from hal.controller.invalid_deps import cancel_invalid
+from hal.controller.invalid_deps import after_cycle
 from hal.controller.jobs import (
     Live,
     Row,
@@ -281,7 +281,7 @@ class Controller:
         if self.htc is not None:
             plan = self.htc.on_cycle(plan)
         self.cycles += 1
-        cancel_invalid(self, now)  # --kill-on-invalid-dep
+        after_cycle(self, now)  # dependencies met (EligibleTime) or never to be (--kill-on-invalid-dep)
         self.observer.cycle(spent)
         if plan.starts:
             self._apply(plan, now)

@@ -133,6 +133,7 @@ def request_of_row(row: Row, first: Callable[[int], Row | None] | None = None) -
     data.pop("_deps", None)
     data.pop("_released", None)
     data.pop("_split", None)  # an array task changed on its own (controller/array_split.py)
+    data.pop("_eligible", None)  # when its dependencies were met (controller/invalid_deps.py)
     shared = data.pop("_shared", None)
     if shared is not None and first is not None:
         origin = first(int(shared))

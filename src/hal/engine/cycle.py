@@ -66,6 +66,7 @@ class Scheduler:
         self.charge_due = -math.inf  # the next cycle at or after this charges the running jobs' usage
         self.ctx = Context(total_cpus=max(1, book.total()[0]))
         self.reasons: dict[int, PendingReason] = {}
+        self.satisfied: dict[int, float] = {}  # dependencies found met, and when (Slurm's EligibleTime)
         self.head_id: int | None = None
         self.reservations: dict[int, float] = {}
         self.slots: dict[int, tuple[float, float, Alloc]] = {}  # conservative: (start, span, alloc) per job
@@ -343,6 +344,8 @@ class Scheduler:
             reason = self._hold_reason(item, now)
             if reason is None:
                 del self.held[jid]
+                if item.spec.dependencies:
+                    self.satisfied[jid] = now
                 if item.req.submit < now and (item.spec.switches is not None or item.spec.inputs):
                     item = replace(item, req=replace(item.req, submit=now))  # a copy: clones share the items
                     self._memo_keys(item)  # --switches and data delays count from when it could first start

@@ -42,6 +42,7 @@ def twin_of(s: Scheduler, predictor: RuntimePredictor | None = None, history: bo
     twin.accounts = None  # a what-if run charges no account
     twin.ctx = replace(s.ctx, usage=dict(s.ctx.usage))
     twin.reasons, twin.reservations, twin.slots = dict(s.reasons), dict(s.reservations), dict(s.slots)
+    twin.satisfied = {}  # a what-if run's moments are not the live jobs' EligibleTime
     twin.easy_memo = twin.cons_memo = None  # a memo holds mutable planning state; the copy starts afresh
     twin._families, twin._shapes = dict(s._families), dict(s._shapes)
     return twin
