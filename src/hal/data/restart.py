@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hal.data.cache_wait import restore_waiters
+from hal.data.catalog import public_uri
 from hal.data.outputs import states_from_events
 from hal.data.stager import JOBS
 from hal.executors.hostlist import expand
@@ -44,6 +45,11 @@ def resume(staging: LiveStaging, controller: Any, since: float) -> dict[str, int
                 cache.drop(name)
                 counts["dropped"] += 1
             for name in [n for n, reps in catalog.replicas.items() if node in reps and not cache.has(n)]:
+                rep = catalog.replicas[name][node]
+                if Path(rep.uri) != cache.path_of(name):  # a stored copy registered under a name now a node's
+                    log.warning("copy of %r at %s (%s) forgotten: %s is now a node of the cluster; hal dataset "
+                                "add-copy registers it under another location", name, node, public_uri(rep.uri),
+                                node)  # fmt: skip
                 catalog.remove_replica(name, node)
             for folder in list((cache.root / JOBS).glob("*")):
                 job_id = int(folder.name) if folder.name.isdigit() else -1
