@@ -5,11 +5,18 @@ kill at the cut came before anyone could know, and the head stayed blocked by th
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+from hal.controller.directives import build_request
 from hal.controller.lowered_limit import LEAD, extend_lowered
 from tests.clusters import cluster_toml
 from tests.unit.controller.test_parked import controller
-from tests.unit.controller.topokit import submit
+
+
+def submit(ctl: Any, tmp: Path, **options: str) -> int:
+    """A job that runs until the test ends: the executor moves only a running job's limit (retime)."""
+    req = build_request("#!/bin/sh\nsleep 300\n", {k.replace("_", "-"): v for k, v in options.items()}, {}, str(tmp), 0)
+    return int(ctl.submit(req, "root").job_ids[0])
 
 
 def test_a_cut_resting_on_a_prediction_waits_for_it_and_one_on_a_limit_does_not(tmp_path: Path) -> None:
