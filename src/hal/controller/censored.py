@@ -29,8 +29,13 @@ def learnable(state: str, cut: bool = False) -> bool:
 
 def learnable_attempt(state: str, cause: str | None, cut: bool = False) -> bool:
     """The same for an earlier attempt of a requeued job, as ``job_attempts`` keeps it."""
+    return learnable(ended_state(state, cause), cut)
+
+
+def ended_state(state: str, cause: str | None) -> str:
+    """How a run ended: its state, or for a finished job taken back by `hal requeue`, the state it had ended in."""
     ended = _ENDED_BEFORE.search(cause or "") if state == "REQUEUED" else None
-    return learnable(ended.group(1) if ended else state, cut)
+    return ended.group(1) if ended else state
 
 
 def below_asked(limit: float | None, request: JobRequest) -> bool:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hal.controller.attempts import ran_attempts
-from hal.controller.censored import below_asked, learnable, learnable_attempt
+from hal.controller.censored import below_asked, ended_state, learnable, learnable_attempt
 from hal.controller.jobs import request_of_row, spec_of
 from hal.controller.store import Row, Store
 from hal.engine.api import RuntimePredictor
@@ -222,5 +222,5 @@ def save_predictor(live: LivePredictor) -> Path | None:
 def _cut(row: Row) -> bool:
     """Whether a run (a job row, or an attempt as one: its own limit, its job's request) ran under a --time-min
     cut of its --time; only a TIMEOUT reads the request."""
-    ended = row["state"] == "TIMEOUT" or str(row.get("cause") or "").endswith("TIMEOUT")
-    return ended and below_asked(row.get("time_limit"), request_of_row(row))
+    timed_out = ended_state(row["state"], row.get("cause")) == "TIMEOUT"
+    return timed_out and below_asked(row.get("time_limit"), request_of_row(row))

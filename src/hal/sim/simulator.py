@@ -137,9 +137,9 @@ class Simulation:
                 handled += 1
                 if progress is not None and handled % 4096 == 0:
                     progress(handled)
-            elif kind == END:  # killed at a --time-min cut: a TIMEOUT the scheduler chose, not learned (censored.py)
-                # killed by the stretch at its own --time: a TIMEOUT at the user's limit, learned as one
-                ok = not (self._timed_out(i) or i in self.killed)  # a TIMEOUT either way: not ok for afterok
+            elif kind == END:  # a TIMEOUT at a --time-min cut (not learned: censored.py) or at the --time the
+                # stretch pushed it past (learned): either way not ok for afterok
+                ok = i not in self.capped and i not in self.killed
                 sched.finish(job.job_id, now, ok=ok, learn=i not in self.killed)
             elif kind == WAKE:
                 pass  # a cycle at this time
