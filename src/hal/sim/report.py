@@ -6,17 +6,24 @@ import csv
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from hal.engine.plugins.topology import TopoIndex
 from hal.executors.hostlist import compress
+from hal.sim.accounting import STATUS
 from hal.sim.metrics import TAU
 from hal.sim.simulator import Outcome
 from hal.sim.swf import SwfRecord, SwfTrace, format_record
 
+TIMEOUT = STATUS.get("TIMEOUT", 0)  # SWF has no TIMEOUT: every end but completed and cancelled is 0 (failed)
+
 
 def write_jobs_swf(path: str | Path, trace: SwfTrace, out: Outcome, note: str = "") -> int:
     """Writes the input records in submit order (as SWF orders them) with field 3 replaced by the simulated
-    wait, under the input's header (partition names, start time), so the file replays like the input."""
+    wait, under the input's header (partition names, start time), so the file replays like the input. A run the
+    simulation changed (stretched by placement, or killed at a time limit: the stretch pushed it past its --time,
+    or a --time-min cut) is written as it ran, a killed one as a TIMEOUT (status 0, as hal history --swf writes
+    it), so the file agrees with the summary (QA: a stretch kill kept the trace's run and status)."""
     records: dict[int, SwfRecord] = {}
     for r in trace.records:  # a repeated job id: the first record is the job replayed (hal/sim/workload.py)
         records.setdefault(r.job_id, r)
@@ -31,12 +38,28 @@ def write_jobs_swf(path: str | Path, trace: SwfTrace, out: Outcome, note: str = 
         if note:
             fh.write(f"; Note: {note}\n")
         fh.write("; Note: field 3 is the simulated wait time\n")
+        killed = _killed(out)
+        if out.base_run is not None or killed.any():
+            fh.write("; Note: field 4 is the simulated run time; a job killed at its time limit has status 0\n")
         for i in order:
             rec = records[int(out.job_id[i])]
             values = list(rec.values())
             values[2] = round(out.start[i] - out.submit[i])
+            values[3] = round(out.run[i])
+            values[5] = min(values[5], values[3])  # CPU time per processor: never more than the run it had
+            if killed[i]:
+                values[10] = TIMEOUT
             fh.write(format_record(values) + "\n")
     return len(order)
+
+
+def _killed(out: Outcome) -> npt.NDArray[np.bool_]:
+    """Jobs the simulation killed at a time limit (TIMEOUT): the stretch pushed them past it, or a --time-min cut."""
+    killed = np.zeros(len(out.job_id), dtype=bool)
+    for mask in (out.stretch_killed, out.cut_killed):
+        if mask is not None:
+            killed |= mask
+    return killed
 
 
 def _seconds(value: float) -> str:

@@ -48,6 +48,7 @@ class Outcome:
     base_run: npt.NDArray[np.float64] | None = None  # the trace's run times when ``run`` was stretched by placement
     # With a stretch: the jobs it pushed past their --time, killed there (TIMEOUT): their work is lost, not useful.
     stretch_killed: npt.NDArray[np.bool_] | None = None
+    cut_killed: npt.NDArray[np.bool_] | None = None  # ended at a --time-min cut (a TIMEOUT too, not learned)
 
     @property
     def done(self) -> npt.NDArray[np.bool_]:
@@ -185,6 +186,7 @@ class Simulation:
             nodes=self.placed,
             base_run=None if self.stretch is None else np.array([j.runtime for j in jobs], dtype=np.float64),
             stretch_killed=None if self.stretch is None else np.array([self._timed_out(i) for i in range(n)], bool),
+            cut_killed=np.isin(np.arange(n), sorted(self.killed)),
         )
 
     def _timed_out(self, i: int) -> bool:
