@@ -1,7 +1,8 @@
 """Replays jobs on a node table where placement changes runtime: topology stretch and data stage-in.
 
 The same engine (Scheduler, NodeBook, selector) runs on a virtual clock as in sim/simulator.py; the
-difference is that a job's runtime is known only once its nodes are: runtime x stretch(span) + stage-in.
+difference is that a job's runtime is known only once its nodes are: stage-in + runtime x stretch(span), its
+limit running from the launch (after the stage-in) as in the live controller.
 """
 
 from __future__ import annotations
@@ -163,9 +164,8 @@ class PlacementSimulation:
         runtime, cut = self.base[i], False
         if self.stretch is not None:  # cut at the job's --time, as a real scheduler kills it
             runtime, cut = stretched_run(runtime, self.stretch.factor(job.job_id, level), job.requested)
-        if self.on_start is not None:
-            runtime += self.on_start(job, placement.nodes, placement.start)
-        full, runtime = runtime, placement.run_of(runtime)  # killed at a limit backfill lowered (--time-min)
+        staged = self.on_start(job, placement.nodes, placement.start) if self.on_start is not None else 0.0
+        full, runtime = staged + runtime, staged + self._limited(job, placement, staged, runtime)
         if runtime < full:
             self.killed.add(i)
         elif cut:
@@ -181,6 +181,16 @@ class PlacementSimulation:
         self._ends(job.job_id, placement.predicted_end)
         if now + runtime > placement.predicted_end:
             events.push(placement.predicted_end, CORRECT, i)
+
+    @staticmethod
+    def _limited(job: JobSpec, placement: Placement, staged: float, run: float) -> float:
+        """The run after a stage-in of ``staged`` s, as the live controller limits it: a limit runs from the launch
+        (data/launch_clock.py, as Slurm restarts StartTime when CONFIGURING ends), so the --time the stretch cut
+        ``run`` at stands; a --time-min cut loses the stage-in, never below --time-min (staged_cut in
+        controller/lowered_limit.py), so the kill stays where the job it was cut for starts."""
+        if placement.time_limit is None:
+            return run
+        return min(run, max(placement.time_limit - staged, job.time_min or 1.0, 1.0))
 
     def summary(self, out: PlacementOutcome, domain_level: int) -> TopoSummary:
         cap = self.book.table.capacity
