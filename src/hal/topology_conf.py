@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-import itertools
 import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from hal.executors.hostlist import compress, expand
+from hal.executors.hostlist import compress
 from hal.model.topology import Topology
 from hal.textfile import read_text
+from hal.topology_conf_lines import (
+    TopologyConfError,
+    check_blocks,
+    check_ignored,
+    check_sizes,
+    expand_hosts,
+    switch_graph,
+)
+
+__all__ = ["TopologyConfError", "load_topology_conf", "parse_topology_conf", "plugin_kind"]
 
 _PAIR = re.compile(r"(\w+)=(\S+)")
 
@@ -30,15 +39,6 @@ BLOCK_LEVELS = (
     "the names HAL gives topology.conf's blocks: 'block' for a BlockName= block, 'blockN' for an aggregation of N "
     "nodes (BlockSizes=), 'blocks' for all of them"
 )
-
-
-class TopologyConfError(ValueError):
-    """A topology.conf that does not describe the cluster's nodes; ``line``: the line at fault, where there is one
-    (the file and the line are put before the message where the file is read)."""
-
-    def __init__(self, message: str, line: int | None = None) -> None:
-        super().__init__(message)
-        self.line = line
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +104,8 @@ def parse_topology_conf(
     slurmctld logs them and goes on (a site's file lists login or retired nodes); so is a switch or block left
     without any node, and a cluster node no switch or block lists (``warn``, else the log). A file of both forms
     needs ``plugin`` ("tree" or "block", as slurm.conf's TopologyPlugin chooses); the other form's lines are then
-    read but not used. Errors and warnings name ``source`` (the file) and the line."""
+    checked as the used form's are (Slurm parses the whole file) but not used. Errors and warnings name ``source``
+    (the file) and the line."""
     conf = _File(source, warn or log.warning)
     try:
         return _parse(_records(text), node_names, conf, plugin_kind(plugin) if plugin is not None else None)
@@ -144,17 +145,16 @@ def _parse(
                   f"topology/{kind} ignores them")  # fmt: skip
     if plugin is not None and not (switches if kind == "tree" else blocks) and (switches or blocks):
         raise TopologyConfError(f'plugin = "{kind}", but there are no {mine} lines, only {theirs} lines')
+    if other:  # not placed on, but Slurm parses them: a malformed one is refused as the used form's would be
+        check_ignored(kind, switches, blocks, sizes, set(node_names))
     if kind == "tree":
         if not switches:
             raise TopologyConfError("no SwitchName= or BlockName= line found")
         return _tree(switches, node_names, conf)
-    if len(sizes) > 1:  # the last one silently won
-        raise TopologyConfError(f"BlockSizes= is already given at line {sizes[0][0]}", sizes[1][0])
-    if sizes and not blocks:
-        raise TopologyConfError("BlockSizes= without BlockName= lines", sizes[0][0])
+    given = check_sizes(sizes, blocks)
     if not blocks:
         raise TopologyConfError("no SwitchName= or BlockName= line found")
-    return _blocks(blocks, node_names, conf, _block_sizes(*sizes[0]) if sizes else ())
+    return _blocks(blocks, node_names, conf, given)
 
 
 def _owner(
@@ -168,7 +168,7 @@ def _owner(
     for lineno, rec in entries:
         if "nodes" not in rec:
             continue
-        names = _expand(rec["nodes"], lineno)
+        names = expand_hosts(rec["nodes"], lineno)
         strangers = [n for n in names if n not in known]
         if strangers:  # a site's file names login or retired nodes: slurmctld logs them and goes on
             more = f" and {len(strangers) - 3} more" if len(strangers) > 3 else ""
@@ -183,33 +183,6 @@ def _owner(
     return owner
 
 
-def _expand(hosts: str, lineno: int) -> list[str]:
-    try:
-        return expand(hosts)
-    except ValueError as exc:
-        raise TopologyConfError(f"invalid hostlist: {exc}", lineno) from exc
-
-
-def _block_sizes(lineno: int, rec: dict[str, str]) -> list[int]:
-    """``BlockSizes=4,8,16``: the planning base block size (every block has at least that many nodes), then each
-    larger aggregation, each a power-of-two multiple of the one before (Slurm's rule)."""
-    try:
-        sizes = [int(x) for x in rec["blocksizes"].split(",") if x.strip()]
-    except ValueError:
-        raise TopologyConfError(f"BlockSizes={rec['blocksizes']} is not a list of node counts", lineno) from None
-    if (
-        not sizes
-        or sizes[0] < 1
-        or any(b <= a or b % a or (b // a) & (b // a - 1) for a, b in itertools.pairwise(sizes))
-    ):
-        raise TopologyConfError(
-            f"BlockSizes={rec['blocksizes']}: increasing node counts, each a power-of-two multiple of the one before "
-            "(4,8,16 or 30,120)",
-            lineno,
-        )
-    return sizes
-
-
 def _blocks(
     entries: list[tuple[int, dict[str, str]]], node_names: Sequence[str], conf: _File, sizes: Sequence[int] = ()
 ) -> Topology:
@@ -218,13 +191,7 @@ def _blocks(
     it, as Slurm's topology/block places it. ``sizes`` are BlockSizes; without it, Slurm's default: every
     power-of-two group of 1, 2, 4, 8 and 16 blocks, the base block size being the first block's node count
     (block_record.c). As in Slurm, the sizes stop at the first group that holds every block."""
-    first: dict[str, int] = {}
-    for lineno, rec in entries:  # two lines of one name were merged into one larger block
-        seen = first.setdefault(rec["blockname"], lineno)
-        if seen != lineno:
-            raise TopologyConfError(f"block {rec['blockname']!r} is already defined at line {seen}", lineno)
-        if "nodes" not in rec:  # accepted without a word, while a switch without nodes was refused (QA)
-            raise TopologyConfError(f"block {rec['blockname']!r} has no Nodes=", lineno)
+    check_blocks(entries)
     owner = _owner(entries, "blockname", node_names, conf)
     _left_out(entries, "block", set(owner.values()), "no job is placed there", conf)
     index = {rec["blockname"]: i for i, (_, rec) in enumerate(entries)}
@@ -279,27 +246,7 @@ def _left_out(entries: list[tuple[int, dict[str, str]]], kind: str, used: set[st
 
 
 def _tree(entries: list[tuple[int, dict[str, str]]], node_names: Sequence[str], conf: _File) -> Topology:
-    parent: dict[str, str] = {}
-    names: dict[str, int] = {}
-    for lineno, rec in entries:
-        first = names.setdefault(rec["switchname"], lineno)
-        if first != lineno:
-            raise TopologyConfError(f"switch {rec['switchname']!r} is already defined at line {first}", lineno)
-        if "nodes" in rec and "switches" in rec:
-            raise TopologyConfError("a switch lists Nodes= (a leaf) or Switches= (a parent), not both", lineno)
-    for lineno, rec in entries:
-        for child in _expand(rec["switches"], lineno) if "switches" in rec else []:
-            if child not in names:
-                raise TopologyConfError(f"switch {child!r} is not defined", lineno)
-            if parent.get(child) == rec["switchname"]:
-                raise TopologyConfError(f"switch {child!r} is listed twice", lineno)
-            if child in parent:
-                raise TopologyConfError(f"switch {child!r} has two parents", lineno)
-            parent[child] = rec["switchname"]
-    for lineno, rec in entries:
-        if "nodes" not in rec and "switches" not in rec:
-            raise TopologyConfError(f"switch {rec['switchname']!r} has neither Nodes= nor Switches=", lineno)
-    _no_loop(parent, names)
+    parent, names = switch_graph(entries)
     leaf = _owner(entries, "switchname", node_names, conf)
     chains: dict[str, list[str]] = {}
     for sw in set(leaf.values()):  # (no loop: each chain ends at a switch without a parent)
@@ -349,23 +296,6 @@ def _outside(
             name += "'"
         alone[node] = name
     return alone
-
-
-def _no_loop(parent: dict[str, str], line: dict[str, int]) -> None:
-    """Refuse a loop of Switches= (one no node hangs under was accepted), naming each switch of it and the line of
-    the first, which lists the next (it named one switch and no line)."""
-    for sw in parent:
-        chain, seen = [sw], {sw}
-        while chain[-1] in parent:
-            up = parent[chain[-1]]
-            if up in seen:  # chain[i] is in Switches= of chain[i + 1]: read top down, each lists the next
-                loop = chain[chain.index(up) :][::-1]
-                first = min(range(len(loop)), key=lambda i: line[loop[i]])  # told from its first line in the file
-                loop = loop[first:] + loop[:first]
-                said = ", which lists ".join(repr(s) for s in [*loop[1:], loop[0]])
-                raise TopologyConfError(f"switch loop: {loop[0]!r} lists {said} (Switches=)", line[loop[0]])
-            chain.append(up)
-            seen.add(up)
 
 
 def load_topology_conf(
