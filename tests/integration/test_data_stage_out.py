@@ -205,8 +205,8 @@ def test_cancelled_while_staging(tmp_path: Path) -> None:
 
 
 def test_a_job_caught_staging_by_a_dead_controller_goes_back_to_the_queue(tmp_path: Path) -> None:
-    """Its script never ran (no trace in the spool), so it is requeued even without --requeue, not NODE_FAIL, and
-    that is no restart of it (counted, it used up one of the stage-in's max_requeues)."""
+    """Its script never ran (no trace in the spool), so it is requeued even without --requeue, not NODE_FAIL; a
+    requeue, it counts in Restarts as a failed stage-in's does (it showed 0, QA), using up no stage-in retry."""
     ctl, staging = _controller(tmp_path)
     gate = _slow_dataset(tmp_path, staging, "stuck")
     ctl.start()
@@ -221,7 +221,7 @@ def test_a_job_caught_staging_by_a_dead_controller_goes_back_to_the_queue(tmp_pa
         )
         recover(after)
         row = after.store.get(job) or {}
-        assert row.get("state") == "PENDING" and row.get("restarts") == 0, row
+        assert row.get("state") == "PENDING" and row.get("restarts") == 1, row
     finally:
         gate.set()
         ctl.stop()

@@ -372,9 +372,8 @@ class Controller:
         cut = below_asked(lv.request.time_limit, lv.request)  # a --time-min cut's TIMEOUT is not learned either
         self.sched.finish(ev.job_id, when, ok=ok, learn=learnable(state, cut))  # cut short: not learned (censored.py)
         if requeued_by or (state == "NODE_FAIL" and (lv.requeue or ev.start_time is None)):  # or it never ran
-            ran = bool(requeued_by) or ev.start_time is not None  # one that never started is no restart
-            event = "REQUEUED" if requeued_by or not ran else "NODE_FAIL"  # never started: no node failed it
-            self._requeue(conn, lv, when, cause, event, int(ran), ev)
+            event = "REQUEUED" if requeued_by or ev.start_time is None else "NODE_FAIL"  # never ran: no node failed
+            self._requeue(conn, lv, when, cause, event, 1, ev)  # a restart all the same: Slurm counts every requeue
             return
         values = {
             "exit_code": ev.exit_code, "signal": ev.signal, "cpu_seconds": ev.cpu_seconds,

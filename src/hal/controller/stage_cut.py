@@ -1,8 +1,10 @@
 """A job a controller restart caught staging its inputs (a kill -9, or a stop, during its stage-in): it holds its
 nodes as RUNNING (CONFIGURING) while the copy runs, but nothing was launched yet, so the executor has no trace of
-it. It goes back to the queue (its processes never started: no attempt is used up) and is staged again, said as
-such: the restart logged and recorded it as "NODE_FAIL: node failure: no trace of the job in the spool (launched
-elsewhere?)", and `hal history -D` showed that as its requeued attempt's reason, while no node had failed."""
+it. It goes back to the queue and is staged again, said as such (the restart logged and recorded it as "NODE_FAIL:
+node failure: no trace of the job in the spool (launched elsewhere?)", and `hal history -D` showed that as its
+requeued attempt's reason, while no node had failed). A requeue, it counts in Restarts and SLURM_RESTART_COUNT as
+every requeue does in Slurm (it showed 0 where a failed stage-in's requeue showed 1, QA); but nothing failed, so it
+uses up none of the stage-in's max_requeues (``stage_retries``)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import dataclasses
 import logging
 from typing import Any
 
+from hal.controller.store import Store
 from hal.executors.api import ExecEvent
 from hal.executors.hostlist import expand
 from hal.model.job import JobState
@@ -33,3 +36,10 @@ def cut_stage_in(ctl: Any, lv: Any, row: dict[str, Any], report: ExecEvent) -> E
     then = "staged again" if staging is not None else "this server has no data plane to stage it"
     log.warning("job %s: %s; it goes back to the queue (%s)", lv.job_id, CUT, then)
     return dataclasses.replace(report, reason=f"{CUT}; {then}")
+
+
+def stage_retries(store: Store, job_id: int, restarts: int) -> int:
+    """A job's ``restarts`` as [data] max_requeues counts them (and the hold before the next try doubles with):
+    all but those a controller restart caused during its stage-in, where nothing had failed."""
+    cuts = sum(1 for e in store.events_of(job_id) if e["state"] == "REQUEUED" and str(e["cause"]).startswith(CUT))
+    return max(restarts - cuts, 0)

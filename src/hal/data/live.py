@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from hal.controller.stage_cut import stage_retries
 from hal.data.cache import CacheFull, CacheWriteError
 from hal.data.cache_wait import WAIT_CAUSE, wait_for_room, wake_waiters
 from hal.data.launch_clock import start_clock
@@ -293,11 +294,12 @@ class LiveStaging:
         log.warning("job %s: %s", lv.job_id, cause)
         self.failures[lv.job_id] = cause
         self.stager.release(lv.job_id)
+        tries = stage_retries(controller.store, lv.job_id, lv.restarts)  # a restart mid-copy uses up none
         with controller.store.engine.begin() as conn:
             controller.machine.release(lv.job_id)
             controller.sched.finish(lv.job_id, now, ok=False, ran=False)
-            if retry and lv.restarts < self.max_requeues:
-                hold = self.requeue_wait * 2 ** min(lv.restarts, 4)
+            if retry and tries < self.max_requeues:
+                hold = self.requeue_wait * 2 ** min(tries, 4)
                 lv.spec = dataclasses.replace(lv.spec, begin_time=max(lv.spec.begin_time or 0.0, now + hold))
                 controller._requeue(conn, lv, now, cause, "REQUEUED")  # a failed stage-in: no node failed
                 self._keep_hold(controller, conn, lv, f"{RETRY_CAUSE}: {cause}")

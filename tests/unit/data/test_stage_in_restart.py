@@ -24,10 +24,10 @@ from tests.integration.test_data_live import CLUSTER
 from tests.integration.test_data_stage_out import DATA, _slow_dataset
 
 
-def _server(tmp_path: Path) -> tuple[Controller, LiveStaging]:
+def _server(tmp_path: Path, extra: str = "") -> tuple[Controller, LiveStaging]:
     """A controller on ``tmp_path``'s records and spool as `hal server` starts one: its data plane, then recover."""
     path = tmp_path / "c.toml"
-    path.write_text(CLUSTER + DATA.format(root=tmp_path))
+    path.write_text(CLUSTER + DATA.format(root=tmp_path) + extra)
     ctl = Controller(Store(sqlite_url(tmp_path / "hal.db")), Machine.load(path), LocalExecutor(tmp_path / "spool"))
     staging = enable(ctl, data_table(path) or {})
     recover(ctl)
@@ -61,13 +61,47 @@ def test_a_job_caught_staging_by_a_restart_is_staged_again_and_no_node_failure_i
     try:
         (attempt,) = attempts_of(after.store, [job])[job]
         assert (attempt["state"], attempt["cause"]) == ("REQUEUED", f"{CUT}; staged again")  # hal history -D
+        assert attempt["restarts"] == 0 and (after.store.get(job) or {})["restarts"] == 1  # a requeue: Restarts=1
         assert not [e for e in after.store.events_of(job) if "node failure" in str(e["cause"])]
         said = caplog.text
         assert f"job {job}: {CUT}; it goes back to the queue (staged again)" in said and "NODE_FAIL" not in said
         after.start()
         _until(lambda: job not in after.live)
         row = after.store.get(job) or {}
-        assert row["state"] == "COMPLETED" and row["restarts"] == 0, row  # its input arrived the second time
+        assert row["state"] == "COMPLETED" and row["restarts"] == 1, row  # its input arrived the second time
     finally:
         after.stop()
         again.shutdown()
+
+
+def test_a_restart_mid_copy_counts_as_a_restart_but_uses_up_no_stage_in_retry(tmp_path: Path) -> None:
+    """Restarts counts every requeue, as Slurm's does: the cut one and a failed stage-in's alike (the cut showed 0,
+    a failed stage-in's 1, QA). Only failed stage-ins use up max_requeues: with one allowed, the job caught by the
+    restart still gets its retry after its stage-in fails, and fails after the second."""
+    extra = "attempts = 1\nbackoff = 0\nmax_requeues = 1\nrequeue_wait = 0\n"  # in [data], the file's last table
+    ctl, staging = _server(tmp_path, extra)
+    gate = _slow_dataset(tmp_path, staging, "stuck")
+    ctl.start()
+    try:
+        (job,) = ctl.submit(build_request("#!/bin/sh\ntrue\n", {"input-data": "stuck"}, {}, str(tmp_path), 0),
+                            "alice").job_ids  # fmt: skip
+        _until(lambda: job in staging.staging)
+    finally:  # the server dies mid-copy
+        ctl.stop()
+        staging.stager.closing.set()
+        gate.set()
+        staging.shutdown()
+    (tmp_path / "stuck").unlink()  # its source is gone: every stage-in from now on fails
+    after, again = _server(tmp_path, extra)
+    try:
+        assert (after.store.get(job) or {})["restarts"] == 1
+        after.start()
+        _until(lambda: job not in after.live)
+    finally:
+        after.stop()
+        again.shutdown()
+    row = after.store.get(job) or {}
+    assert row["state"] == "FAILED" and row["cause"].startswith("stage-in failed"), row
+    tries = [(a["restarts"], a["cause"].split(":")[0]) for a in attempts_of(after.store, [job])[job]]
+    assert tries == [(0, f"{CUT}; staged again"), (1, "stage-in failed")], tries  # hal history -D
+    assert row["restarts"] == 2, row  # each requeue counted once, whatever caused it
