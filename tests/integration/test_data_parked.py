@@ -1,12 +1,15 @@
 """A real server restarted on its cluster file less the [data] table: the queued jobs that read or write datasets
 stay PENDING with reason NoDataPlane (held ones too, and a release keeps them waiting), as `hal queue` and `hal
 show` say, and run after a restart with the data plane back (QA: they ended FAILED for good, "never ran: its
-datasets need a data plane"); a running job with outputs ends FAILED as it ends (they can never be staged out)."""
+datasets need a data plane"); a running job with outputs ends FAILED as it ends (they can never be staged out),
+and the restart with the data plane back keeps the output it wrote, said in its log and by `hal show` (QA: that
+start deleted it from the node cache with the job's other leftovers)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from hal.executors.hostlist import expand
 from tests.integration.livekit import EXAMPLE, LiveServer, concurrently, finished, gated, show, submit, until_state
 
 
@@ -50,7 +53,13 @@ def test_queued_data_jobs_wait_out_a_restart_without_a_data_plane(tmp_path: Path
         ended = show(live, running)
         assert ended["state"] == "FAILED" and "outputs never staged out" in str(ended["cause"])
         assert not Path("/res").exists() or Path("/res").read_text() != "x\n"  # never run with an empty $HAL_DATA
+        (node,) = expand(str(ended["nodelist"]))
+        late = tmp_path / "cache" / node / ".jobs" / running / "late"
         _restart(live, _cluster(tmp_path, data=True))
+        assert late.read_text() == "x\n"  # the user's only copy of it, never staged out
+        said = live.log.read_text()
+        assert f"job {running}: output 'late' never reached its destination" in said and str(late) in said, said
+        assert f"(kept at {late})" in show(live, running)["stage_out"]["late"]
         assert finished(live, reader) == "COMPLETED" and finished(live, writer) == "COMPLETED"
         assert (live.work / "r.out").read_text() == "small\n"
         assert "Traceback" not in live.log.read_text()

@@ -398,7 +398,10 @@ def test_a_job_left_in_stage_out_by_a_stopped_server_ends_once_after_the_restart
     assert ends == ["COMPLETED"]
 
 
-def test_a_server_without_a_stage_out_destination_fails_jobs_left_in_stage_out(tmp_path: Path) -> None:
+def test_a_server_without_a_stage_out_destination_fails_jobs_left_in_stage_out(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """... and the next start with a data plane keeps the output in its node cache, saying so once."""
     writer, waiting = _stranded_in_stage_out(tmp_path)
     path = tmp_path / "plain.toml"
     path.write_text(CLUSTER)
@@ -413,6 +416,16 @@ def test_a_server_without_a_stage_out_destination_fails_jobs_left_in_stage_out(t
     finally:
         again.stop()
     assert again.reason(waiting) == "DependencyNeverSatisfied"
+    (held,) = (tmp_path / "cache").glob(f"*/.jobs/{writer}/held")
+    for start in (1, 2):  # said by the first start with a data plane only; kept by every one
+        caplog.clear()
+        later, resumed = _controller(tmp_path)
+        resumed.resume(later, since=0.0)
+        resumed.shutdown()
+        assert held.read_text() == "kept\n", start
+        told = f"job {writer}: output 'held' never reached its destination (no [data]); kept at {held}"
+        assert (told in caplog.text) == (start == 1), caplog.text
+    assert states_from_events(later.store.events_of(writer))["held"] == f"failed: no [data] (kept at {held})"
 
 
 def test_reading_a_queued_jobs_output_waits_for_that_job(tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ log = logging.getLogger("hal.data")
 
 
 EVENT = "STAGE_OUT"  # the job event each settled output writes, its cause "name: state (detail)"
+NEVER_STAGED = "outputs never staged out"  # how the cause of a job a server without a data plane ended begins
 
 
 def states_from_events(events: list[dict[str, Any]]) -> dict[str, str]:
@@ -48,7 +49,7 @@ def abandon_data_jobs(controller: Any, why: str) -> dict[str, int]:
     (they were FAILED, held ones too). Running ones end FAILED when they end if they declared outputs
     (``Controller._ended``). So each ends exactly once and its dependents learn it. Counts, for the log."""
     rows = controller.store.query(states=["STAGE_OUT"], limit=200_000)
-    now, cause = controller.clock(), f"outputs never staged out: {why}"
+    now, cause = controller.clock(), f"{NEVER_STAGED}: {why}"
     with controller.lock, controller.store.engine.begin() as conn:
         for row in rows:
             outputs = json.loads(row["request"]).get("outputs") or []

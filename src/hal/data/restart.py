@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from hal.data.cache_wait import restore_waiters
 from hal.data.catalog import public_uri
-from hal.data.outputs import states_from_events
+from hal.data.outputs import EVENT, NEVER_STAGED, states_from_events
 from hal.data.stager import JOBS
 from hal.executors.hostlist import expand
 
@@ -24,11 +24,12 @@ log = logging.getLogger("hal.data")
 def resume(staging: LiveStaging, controller: Any, since: float) -> dict[str, int]:
     """After a restart (the records recovered): trust as datasets only cached files the catalog registered
     at that node with the right size and delete the rest (copies the catalog no longer knows); keep the
-    $HAL_DATA folders of jobs still running, of outputs still to be staged out and of outputs whose
-    stage-out failed, and delete the others. Pin the inputs of the jobs still running (their pins died with
-    the old controller), and stage out the outputs of jobs that completed since ``since`` with no settled
-    stage-out (they ended while it was down, or it stopped mid-copy); jobs held for cache room are waiters
-    again (``hal.data.cache_wait.restore_waiters``). Counts, for the log."""
+    $HAL_DATA folders of jobs still running and of outputs still to be staged out, and of the other jobs only
+    the outputs that never reached their destination (a failed stage-out, or none tried: ``_unsent``). Pin the
+    inputs of the jobs still running (their pins died with the old controller), and stage out the outputs of
+    jobs that completed since ``since`` with no settled stage-out (they ended while it was down, or it stopped
+    mid-copy); jobs held for cache room are waiters again (``hal.data.cache_wait.restore_waiters``). Counts,
+    for the log."""
     stager = staging.stager
     catalog, counts = stager.catalog, {"dropped": 0, "kept": 0, "pinned": 0, "outputs": 0}
     catch_up = _unsettled(staging, controller, since)
@@ -95,14 +96,40 @@ def _trim(stager: Any, node: str, cache: Any) -> int:
 
 
 def _leftover(staging: LiveStaging, controller: Any, node: str, folder: Path) -> None:
-    """The $HAL_DATA of a job that is over: gone, but for outputs whose stage-out failed (not lost)."""
+    """The $HAL_DATA of a job that is over: gone, but for the outputs that never reached their destination."""
     row = controller.store.get(int(folder.name)) if folder.name.isdigit() else None
     if row is None:
         shutil.rmtree(folder, ignore_errors=True)
         return
+    staging.stager.close_job_dir(node, int(row["id"]), keep=_unsent(controller, row, folder))
+
+
+def _unsent(controller: Any, row: dict[str, Any], folder: Path) -> tuple[str, ...]:
+    """The declared outputs in an ended job's $HAL_DATA that never reached their destination: a failed
+    stage-out's, and those of a job a server without a data plane ended (it could never stage them out:
+    ``Controller._ended``, ``abandon_data_jobs``). The user's only copy, so kept (QA: the next start with a data
+    plane deleted a running job's output that way, its stage-out never tried). The first start that keeps one
+    says so, naming the job and the file, and records where it is, which `hal show` prints."""
     told = states_from_events(controller.store.events_of(row["id"]))
-    failed = tuple(n for n, state in told.items() if state.startswith("failed"))
-    staging.stager.close_job_dir(node, int(row["id"]), keep=failed)
+    never = row["state"] == "FAILED" and str(row["cause"] or "").startswith(NEVER_STAGED)
+    declared = json.loads(row["request"] or "{}").get("outputs") or []
+    states = {n: told.get(n) or (f"failed: {row['cause']}" if never else "") for n in declared}
+    kept = {n: s for n, s in states.items() if s.startswith("failed") and _a_file(folder / n)}
+    events = []
+    for name, state in kept.items():
+        if "(kept at " not in state:  # a failed stage-out's own event said it already
+            why = state.removeprefix("failed: ")
+            log.warning("job %s: output %r never reached its destination (%s); kept at %s", row["id"], name, why,
+                        folder / name)  # fmt: skip
+            events.append((row["id"], controller.clock(), EVENT, f"{name}: {state} (kept at {folder / name})"))
+    if events:
+        with controller.store.engine.begin() as conn:
+            controller.store.add_events(conn, events)
+    return tuple(kept)
+
+
+def _a_file(path: Path) -> bool:
+    return path.is_file() and not path.is_symlink()
 
 
 def _running_nodes(controller: Any) -> list[tuple[list[str], Any]]:
