@@ -366,6 +366,19 @@ def sweep_oversubscription(case: Case, out: Outcome, rec: Record, book: Book) ->
     return problems
 
 
+def never_satisfied(case: Case, out: Outcome, index: dict[int, int]) -> set[int]:
+    """Jobs whose dependencies can never be met: afterok on a job killed at its --time-min cut (a TIMEOUT), or
+    any dependency on such a job (it never starts, so never ends). Jobs come in submission order, deps earlier."""
+    killed = out.cut_killed if out.cut_killed is not None else np.zeros(len(index), dtype=bool)
+    never: set[int] = set()
+    for spec in case.jobs:
+        for dep in spec.dependencies:
+            failed = dep.kind is DependencyKind.AFTEROK and bool(killed[index[dep.job_id]])
+            if failed or dep.job_id in never:
+                never.add(spec.job_id)
+    return never
+
+
 def check_schedule(case: Case, out: Outcome, rec: Record, sched: Scheduler) -> None:
     """The invariants every profile must keep, whatever the estimates."""
     assert not rec.problems, rec.problems[:3]
@@ -380,11 +393,12 @@ def check_schedule(case: Case, out: Outcome, rec: Record, sched: Scheduler) -> N
         assert deps_rejected or not can_ever_run(request_of(spec, space), case.machine, space), (
             f"job {jid} was rejected but fits the empty machine: {out.rejected}"
         )
+    never = never_satisfied(case, out, index)
     for jid, spec in jobs.items():
         i = index[jid]
         started = not math.isnan(out.start[i])
-        if jid in rejected:
-            assert not started and jid not in rec.starts, f"rejected job {jid} started"
+        if jid in rejected or jid in never:  # never: pending for good (DependencyNeverSatisfied), as in Slurm
+            assert not started and jid not in rec.starts, f"job {jid} started, rejected or with a failed afterok"
             continue
         assert can_ever_run(request_of(spec, space), case.machine, space), f"job {jid} cannot fit yet was accepted"
         assert started and rec.starts.get(jid) == [out.start[i]], f"job {jid} starts {rec.starts.get(jid)}, not once"
@@ -405,7 +419,8 @@ def check_schedule(case: Case, out: Outcome, rec: Record, sched: Scheduler) -> N
             assert out.start[i] >= out.end[d], f"job {jid} starts at {out.start[i]} before job {dep.job_id} ends"
         problem = check_alloc(spec, request_of(spec, space), rec.allocs[jid], sched.book)
         assert problem is None, problem
-    assert not sched.running and not len(sched.queue) and not sched.held, "jobs left behind after the run"
+    assert not sched.running and not len(sched.queue), "jobs left behind after the run"
+    assert set(sched.held) == never, "jobs left waiting whose dependencies could be met"
     assert set(sched.outcomes) == set(rec.starts), "a job that started did not end exactly once"
     assert free_matrix(sched.book).tolist() == free_matrix(case.machine.build("firstfit")[0]).tolist(), (
         "the machine is not whole again after the last job"
