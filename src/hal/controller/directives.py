@@ -89,6 +89,7 @@ class JobRequest:
     time_min: float | None = None  # --time-min: backfill may lower time_limit to no less than this (engine/time_min.py)
     time_lowered: bool = False  # time_limit is the one backfill lowered it to at its start; time_asked the --time
     time_asked: float | None = None  # (a requeue restores it: controller/lowered_limit.py)
+    time_cut: float | None = None  # this attempt's first lowered limit: a moved cut never comes back below it
     dependencies: list[tuple[str, str]] = field(default_factory=list)
     array: list[int] | None = None
     array_limit: int | None = None

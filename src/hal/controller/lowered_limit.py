@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 from hal.controller.jobs import Live
 from hal.controller.option_values import hms
 from hal.controller.store import Store, jobs
-from hal.engine.time_min import free_until, moved_cut
+from hal.engine.time_min import cut_back_to, free_until, moved_cut
 
 log = logging.getLogger(__name__)
 LEAD = 10.0  # s before a lowered limit that it is checked: the supervisor must hear of a new one before the kill
@@ -33,7 +33,7 @@ LEAD = 10.0  # s before a lowered limit that it is checked: the supervisor must 
 def lower_limit(store: Store, conn: Connection, lv: Live, limit: float, now: float) -> dict[str, Any]:
     """The row values that record ``limit`` as ``lv``'s time limit (``lv`` is updated; the event is added)."""
     asked = lv.request.time_asked if lv.request.time_lowered else lv.request.time_limit
-    _set(lv, limit, lowered=True, asked=asked)
+    _set(lv, limit, lowered=True, asked=asked, cut=limit)
     was = "no limit" if asked is None else hms(asked)
     mins = hms(lv.request.time_min) if lv.request.time_min is not None else "?"
     why = f"backfilled with TimeLimit lowered from {was} to {hms(limit)} (--time-min={mins})"
@@ -46,7 +46,7 @@ def restore_limit(conn: Connection, lv: Live) -> dict[str, Any]:
     """The row values that give a job back to the queue its --time asked (none when its limit was not lowered)."""
     if not lv.request.time_lowered:
         return {}
-    _set(lv, lv.request.time_asked, lowered=False, asked=None)
+    _set(lv, lv.request.time_asked, lowered=False, asked=None, cut=None)
     return _stored(conn, lv)
 
 
@@ -57,14 +57,18 @@ def staged_cut(conn: Connection, lv: Live, staged: float) -> dict[str, Any]:
     limit = lv.request.time_limit
     if not lv.request.time_lowered or limit is None:
         return {}
-    _set(lv, max(limit - staged, lv.request.time_min or 1.0, 1.0), lowered=True, asked=lv.request.time_asked)
+    new = max(limit - staged, lv.request.time_min or 1.0, 1.0)
+    _set(lv, new, lowered=True, asked=lv.request.time_asked, cut=new)
     return _stored(conn, lv)
 
 
-def _set(lv: Live, limit: float | None, lowered: bool, asked: float | None) -> None:
+def _set(lv: Live, limit: float | None, lowered: bool, asked: float | None, cut: float | bool | None = True) -> None:
     """A new request for this job alone: an array's tasks share one at submission (QA: a task's cut became its
-    siblings' kill limits, and one sibling's extension left another with no limit at all)."""
-    lv.request = dataclasses.replace(lv.request, time_limit=limit, time_lowered=lowered, time_asked=asked)
+    siblings' kill limits, and one sibling's extension left another with no limit at all). ``cut``: this attempt's
+    first cut (True: kept as it is)."""
+    first = lv.request.time_cut if cut is True else cut
+    lv.request = dataclasses.replace(lv.request, time_limit=limit, time_lowered=lowered, time_asked=asked,
+                                     time_cut=first)  # fmt: skip
     lv.spec = dataclasses.replace(lv.spec, time_limit=limit)
 
 
@@ -72,7 +76,7 @@ def _stored(conn: Connection, lv: Live) -> dict[str, Any]:
     stored = conn.execute(sa.select(jobs.c.request).where(jobs.c.id == lv.job_id)).scalar_one()
     request = json.loads(stored)
     request.update(time_limit=lv.request.time_limit, time_lowered=lv.request.time_lowered,
-                   time_asked=lv.request.time_asked)  # fmt: skip
+                   time_asked=lv.request.time_asked, time_cut=lv.request.time_cut)  # fmt: skip
     return {"time_limit": lv.request.time_limit, "request": json.dumps(request, separators=(",", ":"))}
 
 
@@ -81,6 +85,9 @@ def extend_lowered(ctl: Any, now: float) -> None:
     if ctl.profile.backfill != "easy":  # conservative cuts for every reservation: the cut stands, as in Slurm
         return
     near = [(ctl.live.get(jid), act) for jid, act in ctl.sched.running.items()]
+    for lv, act in near:
+        if lv is not None and lv.request.time_cut is not None:
+            _cut_back(ctl, lv, act, now)
     due = [(lv, act) for lv, act in near if lv is not None and _near_cut(lv, act.start, now)]
     for lv, act in due:
         limit, asked = float(lv.request.time_limit), lv.request.time_asked
@@ -109,6 +116,36 @@ def extend_lowered(ctl: Any, now: float) -> None:
             ctl.store.update_job(conn, lv.job_id, {**_stored(conn, lv), "predicted_end": act.start + new},
                                  (lv.job_id, now, "RUNNING", why))  # fmt: skip
         log.info("job %s %s", lv.job_id, why)
+
+
+def _cut_back(ctl: Any, lv: Live, act: Any, now: float) -> None:
+    """A cut job whose limit moved later goes back to the head's start once the head can start sooner again,
+    never below its first cut, and LEAD from now at the soonest so the supervisor hears of it first. The look
+    after a prediction (2 * LEAD past it) is kept, so the two rules never undo each other."""
+    limit, first = lv.request.time_limit, lv.request.time_cut
+    if limit is None or first is None or limit <= first + 2 * LEAD:
+        return
+    until = cut_back_to(ctl.sched, lv.job_id, now)
+    if until == math.inf:
+        return
+    grace = 2 * LEAD if _rests_on_prediction(ctl, lv.job_id, now, until) is not None else 0.0
+    new = max(float(math.floor(until - act.start + grace)), first, float(math.ceil(now - act.start + LEAD)),
+              lv.request.time_min or 0.0)  # fmt: skip
+    if new >= limit - 2 * LEAD or not ctl.executor.retime(lv.job_id, new):
+        return
+    _set(lv, new, lowered=True, asked=lv.request.time_asked if lv.request.time_lowered else limit)
+    act.item = dataclasses.replace(act.item, spec=dataclasses.replace(act.item.spec, time_limit=new),
+                                   estimate=new, upper=new)  # fmt: skip
+    end = min(act.predicted_end, act.start + new)
+    ctl.sched.extend(lv.job_id, end)
+    why = (
+        f"TimeLimit cut back from {hms(limit)} to {hms(new)}: the job it was cut for can start sooner again"
+        f" (never below its first cut, {hms(first)})"
+    )
+    with ctl.store.engine.begin() as conn:
+        ctl.store.update_job(conn, lv.job_id, {**_stored(conn, lv), "predicted_end": end},
+                             (lv.job_id, now, "RUNNING", why))  # fmt: skip
+    log.info("job %s %s", lv.job_id, why)
 
 
 def _rests_on_prediction(ctl: Any, job_id: int, now: float, until: float) -> float | None:

@@ -200,6 +200,7 @@ def _changed(
                 raise SubmitError(f"job {_ref(lv)}: its time limit would be {limit:.0f} s")
         attrs["time_limit"], attrs["time_unlimited"] = limit, limit is None
         attrs["time_lowered"], attrs["time_asked"] = False, None  # set by hand: no --time-min cut moves it any more
+        attrs["time_cut"] = None
         raised = (limit is None and old is not None) or (limit is not None and old is not None and limit > old)
         if raised and not who.admin:
             raise Forbidden(f"job {_ref(lv)}: only an administrator may raise a time limit (now {hms(old)})")

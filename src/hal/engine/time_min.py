@@ -122,6 +122,27 @@ def free_until(s: Scheduler, job_id: int, now: float) -> float:
     return max(at, now)
 
 
+def cut_back_to(s: Scheduler, job_id: int, now: float) -> float:
+    """The head's start if running ``job_id`` gave its resources back now, when that is earlier than its start
+    with the job running on to its planned end; inf otherwise. A cut job whose limit moved later (the head could
+    not start by its cut) is cut back to it once the head can start sooner again (QA: the job ahead ended soon
+    after it was planned on its limit, and the head waited for the cut job's whole --time); nothing is gained when
+    the head waits for other resources anyway."""
+    from hal.engine.backfill import shadow_of
+
+    until = free_until(s, job_id, now)
+    head = s.queue.get(s.head_id) if s.head_id is not None else None
+    if until == math.inf or head is None:
+        return math.inf
+    saved = s.book.now
+    s.book.now = max(now, saved)
+    try:
+        kept = shadow_of(s, head)[0]
+    finally:
+        s.book.now = saved
+    return until if until < kept - PRECISION else math.inf
+
+
 @dataclass(slots=True)
 class _Without:
     """The scheduler as shadow_of reads it, with one running job's end left out (its resources count as free)."""

@@ -17,7 +17,7 @@ from hal.engine.cycle import Rejected, Scheduler
 from hal.engine.plan import Plan
 from hal.engine.predict.correct import extend
 from hal.engine.profile import Profile
-from hal.engine.time_min import free_until, moved_cut
+from hal.engine.time_min import cut_back_to, free_until, moved_cut
 from hal.model.job import JobSpec
 from hal.model.resources import ResourceSpace
 from hal.sim.clock import CORRECT, END, SUBMIT, WAKE, EventQueue
@@ -96,6 +96,9 @@ class Simulation:
         self.runs = [float(j.runtime or 0.0) for j in jobs]  # what each job runs: stretched once it is placed
         self.cuts: dict[int, float] = {}  # jobs cut by a limit backfill lowered (--time-min): their whole run
         self.killed: set[int] = set()  # jobs that ended at such a cut
+        self.first: dict[int, float] = {}  # a cut job's first cut (its end at its start): never cut back below it
+        self.moved: set[int] = set()  # cut jobs whose cut moved later: cut back when the head can start sooner
+        self.stale: set[tuple[int, float]] = set()  # (job, time) of cut events a cut-back replaced
         self.capped: set[int] = set()  # jobs the stretch pushed past their --time: cut there, a TIMEOUT
         self.placed: list[tuple[int, ...]] = [()] * len(jobs)
 
@@ -125,6 +128,9 @@ class Simulation:
         while heap:
             now, kind, _, i = pop(heap)
             job = jobs[i]
+            if self.stale and (i, now) in self.stale:  # an end or cut event a cut-back replaced
+                self.stale.discard((i, now))
+                continue
             if kind == SUBMIT:
                 try:
                     item = sched.submit(job, now)
@@ -159,6 +165,8 @@ class Simulation:
                     events.push(new_end, CORRECT, i)
                 if heap and heap[0][0] == now and heap[0][1] == CORRECT:
                     continue  # the engine's contract: extend every overrun of this instant before a cycle
+            if self.moved and self._cut_back(now, events, end):
+                continue  # a cut brought back to now is taken before any cycle
             plan = cycle(now)
             if on_plan is not None:
                 on_plan(plan, sched)
@@ -229,7 +237,7 @@ class Simulation:
             end[i] = now + runtime
             backfilled[i] = placement.backfilled
             if runtime < full:  # decided at the cut (_at_cut): it ends, or goes on while the head cannot start
-                self.cuts[i] = full
+                self.cuts[i], self.first[i] = full, now + runtime
                 events.push(now + runtime, CORRECT, i)
                 if now + runtime > placement.predicted_end:  # cut on its --time, predicted shorter: outlives that
                     events.push(placement.predicted_end, CORRECT, i)
@@ -256,4 +264,31 @@ class Simulation:
         self.runs[i], end[i] = run, act.start + run
         if run < full:
             self.cuts[i] = full
+        self.moved.add(i)
         events.push(act.start + run, CORRECT if run < full else END, i)
+
+    def _cut_back(self, now: float, events: EventQueue, end: list[float]) -> bool:
+        """Cut jobs whose cut moved later go back to the head's start once it can start sooner again, never
+        before their first cut, as the live controller does (controller/lowered_limit.py). True when one is due
+        now: its cut event comes before any cycle."""
+        due_now = False
+        for i in sorted(self.moved):
+            act = self.sched.running.get(self.jobs[i].job_id)
+            if act is None:
+                self.moved.discard(i)
+                continue
+            until = cut_back_to(self.sched, self.jobs[i].job_id, now)
+            at = max(until, self.first[i], now)
+            if at >= end[i] - 1.0:
+                continue
+            self.stale.add((i, end[i]))
+            self.moved.discard(i)
+            self.cuts[i] = self.cuts.get(i, self.runs[i])  # its whole run, also when the moved cut let it end
+            self.runs[i], end[i] = at - act.start, at
+            events.push(at, CORRECT, i)
+            if at > now:  # planned to end then; at now the planner keeps it until its cut event is taken
+                new = at - act.start
+                act.item = replace(act.item, spec=replace(act.item.spec, time_limit=new), estimate=new, upper=new)
+                self.sched.extend(self.jobs[i].job_id, min(act.predicted_end, at))
+            due_now = due_now or at == now
+        return due_now

@@ -192,3 +192,31 @@ def test_with_no_planned_start_for_the_head_a_cut_job_goes_on_a_step_at_a_time()
     assert moved_cut(math.inf, 0.0, 43200.0, 100.0) == 100.0 + STEP  # the head held, or kept out by a drain
     assert moved_cut(math.inf, 0.0, 200.0, 100.0) == 200.0  # never past its --time
     assert moved_cut(900.0, 0.0, 43200.0, 100.0) == 900.0  # a planned start: to it
+
+
+def test_in_the_simulator_a_moved_cut_comes_back_when_the_head_can_start_sooner() -> None:
+    """Job 3 is cut at 100 for the head (job 1 predicted to end then); job 1 outlives its prediction and is planned
+    to its limit (1000), so the cut moves there; job 1 ends at 400 and the head then waits for job 3 alone: its cut
+    comes back to 400 (as live: controller/lowered_limit.py), where it ran on to 1000 before."""
+    table = NodeTable.of(Cluster.uniform(2, Resources(cpus=2)))
+
+    def spec(jid: int, nodes: int, limit: float, run: float, **kw: Any) -> JobSpec:
+        return JobSpec(jid, 0.0, tasks=nodes, per_task=Resources(cpus=2), nodes=nodes, time_limit=limit, runtime=run,
+                       **kw)  # fmt: skip
+
+    jobs = [spec(1, 1, 1000, 400), spec(2, 2, 100, 100), spec(3, 1, 3600, 3000, time_min=60)]
+    out = Simulation(jobs, NodeBook(table), table.space, Profile(order="fcfs", backfill="easy"), Optimist()).run()
+    assert by_id(out, "start") == {1: 0.0, 3: 0.0, 2: 400.0}
+    assert by_id(out, "end") == {1: 400.0, 3: 400.0, 2: 500.0}
+
+
+def test_a_moved_cut_never_comes_back_before_its_first_cut() -> None:
+    """As above, but job 1 ends at 50, before job 3's first cut (100): job 3 keeps its first cut."""
+    table = NodeTable.of(Cluster.uniform(2, Resources(cpus=2)))
+    jobs = [
+        JobSpec(1, 0.0, tasks=1, per_task=Resources(cpus=2), nodes=1, time_limit=1000, runtime=50),
+        JobSpec(2, 0.0, tasks=2, per_task=Resources(cpus=2), nodes=2, time_limit=100, runtime=100),
+        JobSpec(3, 0.0, tasks=1, per_task=Resources(cpus=2), nodes=1, time_limit=3600, runtime=3000, time_min=60),
+    ]
+    out = Simulation(jobs, NodeBook(table), table.space, Profile(order="fcfs", backfill="easy"), Optimist()).run()
+    assert by_id(out, "end")[3] == 100.0 and by_id(out, "start")[2] == 100.0
