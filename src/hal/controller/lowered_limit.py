@@ -43,10 +43,13 @@ def lower_limit(store: Store, conn: Connection, lv: Live, limit: float, now: flo
 
 
 def restore_limit(conn: Connection, lv: Live) -> dict[str, Any]:
-    """The row values that give a job back to the queue its --time asked (none when its limit was not lowered)."""
-    if not lv.request.time_lowered:
+    """The row values that give a job back to the queue its --time asked (none when its limit was not cut). A cut
+    moved up to the whole --time is no longer lowered but its first cut is forgotten too: the next attempt may
+    start uncut, and a cut-back would then cut it."""
+    if not lv.request.time_lowered and lv.request.time_cut is None:
         return {}
-    _set(lv, lv.request.time_asked, lowered=False, asked=None, cut=None)
+    limit = lv.request.time_asked if lv.request.time_lowered else lv.request.time_limit
+    _set(lv, limit, lowered=False, asked=None, cut=None)
     return _stored(conn, lv)
 
 

@@ -48,3 +48,19 @@ def test_a_cut_job_s_stage_in_comes_off_its_limit_so_the_cut_stays(tmp_path: Pat
         assert start_clock(ctl, plain, start + 6.0) is None
         with ctl.store.engine.begin() as conn:  # never below the minimum
             assert staged_cut(conn, ctl.live[cut], 1790.0)["time_limit"] == 600.0
+
+
+def test_a_requeue_forgets_the_first_cut_of_a_cut_moved_to_the_whole_time(tmp_path: Path) -> None:
+    """A cut moved up to the whole --time is no longer lowered; the requeue still forgets its first cut, or the
+    next attempt, started uncut, could be cut back to it."""
+    with controller(tmp_path, BLOCKS) as ctl:
+        jid = submit(ctl, tmp_path, nodes="1", time="2:00:00", time_min="10:00", hold="1")
+        lv = ctl.live[jid]
+        with ctl.store.engine.begin() as conn:
+            lower_limit(ctl.store, conn, lv, 1800.0, 0.0)
+        lv.request = replace(lv.request, time_limit=7200.0, time_lowered=False, time_asked=None)  # moved to --time
+        assert lv.request.time_cut == 1800.0
+        with ctl.store.engine.begin() as conn:
+            restore_limit(conn, lv)
+        assert (lv.request.time_limit, lv.request.time_cut) == (7200.0, None)
+        assert '"time_cut":null' in ctl.store.get(jid)["request"]
