@@ -295,7 +295,7 @@ class Client:
         return list(self._call("GET", "/v1/datasets").json()["datasets"])
 
     def add_dataset(self, name: str, uri: str, location: str = "origin") -> dict[str, Any]:
-        """Register an existing file (any fsspec URL the server reads) as a dataset (admins)."""
+        """Register an existing file or folder (any fsspec URL the server reads) as a dataset (admins)."""
         body = {"name": name, "uri": uri, "location": location}
         # the server reads the whole file for its checksum before answering: give a large one time
         return dict(self._call("POST", "/v1/datasets", json=body, timeout=3600.0).json())

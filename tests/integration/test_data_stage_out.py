@@ -520,9 +520,9 @@ def test_reading_another_users_queued_output_is_refused_not_a_hidden_dependency(
         staging.shutdown()
 
 
-def test_a_linked_or_folder_output_fails_the_job_and_leaves_no_folder(tmp_path: Path) -> None:
+def test_a_linked_or_empty_folder_output_fails_the_job_and_leaves_no_folder(tmp_path: Path) -> None:
     """A symbolic link as an output was COMPLETED, then failed its stage-out ('not written') and left an empty
-    $HAL_DATA folder for good."""
+    $HAL_DATA folder for good; an empty folder is no dataset either."""
     ctl, staging = _controller(tmp_path)
     ctl.start()
     try:
@@ -535,7 +535,7 @@ def test_a_linked_or_folder_output_fails_the_job_and_leaves_no_folder(tmp_path: 
         ctl.stop()
         staging.shutdown()
     assert "sl is a symbolic link" in (ctl.store.get(linked) or {})["cause"]
-    assert "dir is a folder" in (ctl.store.get(dirred) or {})["cause"]
+    assert "dir is an empty folder" in (ctl.store.get(dirred) or {})["cause"]  # a folder of files is staged out
     assert (ctl.store.get(linked) or {})["state"] == "FAILED" and not list((tmp_path / "cache").rglob(".jobs/*"))
 
 

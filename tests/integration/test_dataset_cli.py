@@ -42,6 +42,7 @@ def test_an_admin_adds_a_dataset_and_a_job_reads_it(tmp_path: Path) -> None:
         metrics = httpx.get(f"{live.url}/metrics", headers={"Authorization": f"Bearer {live.token()}"}, timeout=30).text
         assert 'hal_cache_bytes{kind="size",node="vn000"} 1.048576e+06' in metrics
         assert 'hal_cache_bytes{kind="held",node="vn000"}' in metrics  # the HELD of hal nodes --long (was "pinned")
+        (empty := tmp_path / "empty" / "sub").mkdir(parents=True)
         refusals = [
             (["genome", str(data)], "already has a dataset 'genome'"),
             (["other", str(tmp_path / "missing")], "cannot read"),
@@ -51,7 +52,7 @@ def test_an_admin_adds_a_dataset_and_a_job_reads_it(tmp_path: Path) -> None:
             (["onnode", str(data), "--location", "vn001"], "--location vn001 is a node"),  # jobs failed on it
             (["blank", str(data), "--location", ""], "a location is a name or level=label"),
             (["zero", "/dev/zero"], "is not a regular file: it is a device, pipe or socket"),  # hashed forever
-            (["folder", str(tmp_path)], "is not a regular file: it is a folder"),
+            (["folder", str(empty)], "is an empty folder"),  # a folder of files is a dataset; an empty one not
             (["zipped", "zip://x::file:///dev/zero"], "file:///dev/zero is not a regular file"),  # 10 GB of RAM
         ]
         said = concurrently(*(lambda args=args: live.cli("dataset", "add", *args) for args, _ in refusals))

@@ -83,7 +83,7 @@ def dataset_router(ctl: Any, who_dep: Any) -> APIRouter:
         taken = _taken(body.name)
         if taken:
             raise HTTPException(409, taken)
-        try:  # read (and checksum) the file outside the controller's lock: it may be large
+        try:  # read (and checksum) the file or folder outside the controller's lock: it may be large
             digest, size = checksum_of(body.uri)
         except Exception as exc:  # a missing file, a backend not installed, a URL of the wrong kind
             raise HTTPException(400, unreadable(body.uri, exc)) from None

@@ -3,8 +3,9 @@ mirror in rack or site storage, a bucket in the cloud site), forget one. The cat
 the copies HAL staged into node caches; a copy an administrator already keeps elsewhere had no way in (QA), so
 stage-ins crossed the site network or left the cloud for the origin beside a copy next to the job.
 
-A copy is registered only when it is the dataset byte for byte (the server reads it once for its checksum), so a
-stage-in from it is as good as one from the origin; stage-ins check every copy they read all the same."""
+A copy is registered only when it is the dataset byte for byte (the server reads it once for its checksum; a
+folder dataset's copy, its tree digest: the same files at the same paths), so a stage-in from it is as good as one
+from the origin; stage-ins check every copy they read all the same."""
 
 import os
 import re

@@ -33,11 +33,12 @@ def list_cmd(json_out: bool = JsonOpt) -> None:
 @app.command("add")
 def add_cmd(
     name: Annotated[str, typer.Argument(help="the dataset's name (what --input-data=NAME asks for)")],
-    uri: Annotated[str, typer.Argument(help="where it is: a path or any fsspec URL the server can read")],
+    uri: Annotated[str, typer.Argument(help="the file or folder: a path or any fsspec URL the server can read")],
     location: Annotated[str, typer.Option(help="the replica's catalog location")] = "origin",
     json_out: bool = JsonOpt,
 ) -> None:
-    """Register an existing file as a dataset (admins): the server reads it once for its size and checksum."""
+    """Register an existing file or folder as a dataset (admins): the server reads it once for its size and
+    checksum (a folder's: the bytes of its files and a sha256-tree digest)."""
     with client() as c:
         got = c.add_dataset(name, uri, location)
     if json_out:

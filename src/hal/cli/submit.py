@@ -149,7 +149,7 @@ def submit(
     ] = None,
     output_data: Annotated[
         list[str] | None,
-        Opt("--output-data", metavar="NAME[,NAME]", help="datasets the job writes to $HAL_DATA (each one file)"),
+        Opt("--output-data", metavar="NAME[,NAME]", help="datasets the job writes to $HAL_DATA (files or folders)"),
     ] = None,
     switches: Annotated[
         str | None,

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
+from hal.data.tree import remove_path, stamp_of
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -52,14 +54,15 @@ def local_write(path: Path, call: Callable[P, T], *args: P.args, **kwargs: P.kwa
 
 
 class NodeCache:
-    """Datasets as files ``root/<name>``; least recently used first out. A job sees hard links to its inputs
-    in its own folder ``root/.jobs/<job>`` (its $HAL_DATA), where it also writes its outputs."""
+    """Datasets as files or folders ``root/<name>``; least recently used first out, a folder as a whole. A job
+    sees hard links to its inputs (a folder: its own folders mirroring it, hard links to the files) in its own
+    folder ``root/.jobs/<job>`` (its $HAL_DATA), where it also writes its outputs."""
 
     def __init__(self, node: str, root: Path, capacity: int) -> None:
         self.node, self.root, self.capacity = node, Path(root), int(capacity)
         self.root.mkdir(parents=True, exist_ok=True)
         self.entries: OrderedDict[str, int] = OrderedDict()
-        self.stamps: dict[str, tuple[int, int]] = {}  # (size, mtime in ns) when HAL last wrote or used it
+        self.stamps: dict[str, tuple[int, ...]] = {}  # how it looked when HAL last wrote or used it (stamp_of)
         self.pins: dict[str, set[int]] = {}
         self.reserved: dict[str, int] = {}  # copies under way: room made for them, counted until they land
         # Files found at start: their checksums are checked once before a job first reads them (a cached copy
@@ -67,13 +70,13 @@ class NodeCache:
         self.unverified: set[str] = set()
         self._lock = threading.RLock()
         self.on_stale: Callable[[str, str], None] | None = None  # told (name, why) when ``has`` drops a copy
-        for p in self.root.iterdir():  # copies cut short by a stopped controller: never valid, never counted
-            if p.is_file() and p.name.startswith(".") and p.name.endswith(".partial"):
-                p.unlink(missing_ok=True)
-        found = [p for p in self.root.iterdir() if p.is_file() and not p.name.startswith(".")]
+        for p in self.root.iterdir():  # copies cut short by a stopped controller (a half-copied tree too): never
+            if p.name.startswith(".") and p.name.endswith(".partial") and not p.is_symlink():  # valid or counted
+                remove_path(p)
+        found = [p for p in self.root.iterdir() if (p.is_file() or p.is_dir()) and not p.name.startswith(".")]
         for p in sorted(found, key=lambda p: p.stat().st_mtime):  # a restart keeps the LRU order by mtime
-            self.entries[p.name] = p.stat().st_size
             self._stamp(p.name)
+            self.entries[p.name] = self.stamps[p.name][0]  # a folder's: the bytes of its files
             self.unverified.add(p.name)
 
     def path_of(self, name: str) -> Path:
@@ -88,8 +91,7 @@ class NodeCache:
             if name not in self.entries:
                 return False
             try:
-                st = self.path_of(name).stat()
-                stale = "" if self.stamps.get(name) == (st.st_size, st.st_mtime_ns) else "changed"
+                stale = "" if self.stamps.get(name) == stamp_of(self.path_of(name)) else "changed"
             except FileNotFoundError:
                 stale = "deleted"
             except OSError as exc:  # a file where the cache folder was, no permission: not a copy to serve
@@ -107,16 +109,15 @@ class NodeCache:
         self.root.mkdir(parents=True, exist_ok=True)
 
     def drop(self, name: str) -> None:
-        """Forget a dataset and delete its file (a changed or unregistered copy)."""
+        """Forget a dataset and delete its file or folder (a changed or unregistered copy)."""
         with self._lock:
             self.entries.pop(name, None)
             self.stamps.pop(name, None)
             with contextlib.suppress(OSError):  # the folder itself broken: forgotten all the same (node drained)
-                self.path_of(name).unlink(missing_ok=True)
+                remove_path(self.path_of(name))
 
     def _stamp(self, name: str) -> None:
-        st = self.path_of(name).stat()
-        self.stamps[name] = (st.st_size, st.st_mtime_ns)
+        self.stamps[name] = stamp_of(self.path_of(name))
 
     def used(self) -> int:
         with self._lock:
@@ -170,7 +171,7 @@ class NodeCache:
                     break
                 if self.pins.get(name):
                     continue
-                self.path_of(name).unlink(missing_ok=True)
+                remove_path(self.path_of(name))
                 del self.entries[name]
                 self.stamps.pop(name, None)
                 evicted.append(name)

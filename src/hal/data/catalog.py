@@ -19,8 +19,8 @@ CHUNK = 4 << 20
 class Dataset:
     name: str
     size: int
-    checksum: str  # "sha256:<hex>"
-    uri: str  # the origin copy, any fsspec URL or local path
+    checksum: str  # "sha256:<hex>" of a file, "sha256-tree:<hex>" of a folder (hal.data.tree)
+    uri: str  # the origin copy, any fsspec URL or local path (a file, or a folder)
     owner: str = ""  # the user whose job wrote it (--output-data; they may remove it); "" when an admin added it
 
 
@@ -38,9 +38,10 @@ Listener = Callable[[str, Replica], None]  # ("add" | "remove", replica)
 
 
 def checksum_of(uri: str) -> tuple[str, int]:
-    """sha256 of a file through fsspec, read in chunks: ("sha256:<hex>", size). Only a regular file (or an
-    object) is read, and no further than the size it had: /dev/zero or a pipe, typed by mistake, kept a server
-    thread hashing forever and the server deaf to SIGTERM."""
+    """sha256 of a file through fsspec, read in chunks: ("sha256:<hex>", size); of a folder (one the file
+    system lists: a local path, an object store's prefix), its tree digest and the bytes of its files
+    (``hal.data.tree``). Only regular files (or objects) are read, and no further than the size they had:
+    /dev/zero or a pipe, typed by mistake, kept a server thread hashing forever and the server deaf to SIGTERM."""
     for inner in uri.split("::")[1:]:  # a chained URL (zip://x::file:///dev/zero) reads its container first
         _regular(inner)
     import fsspec  # here, not at import: ~50 ms of every server start, which may have no data plane at all
@@ -48,8 +49,12 @@ def checksum_of(uri: str) -> tuple[str, int]:
     fs, path = fsspec.core.url_to_fs(uri)
     info = fs.info(path)
     kind = info.get("type", "file")
+    if kind == "directory":
+        from hal.data.tree import tree_checksum
+
+        return tree_checksum(fs, path, public_uri(uri), CHUNK)
     if kind != "file":
-        what = {"directory": "a folder", "other": "a device, pipe or socket"}.get(kind, kind)
+        what = {"other": "a device, pipe or socket"}.get(kind, kind)
         raise ValueError(f"{public_uri(uri)} is not a regular file: it is {what}")
     expected = info.get("size")
     digest = hashlib.sha256()
@@ -74,7 +79,7 @@ def unreadable(uri: str, exc: Exception) -> str:
         text = exc.strerror or OS_WORDS.get(type(exc), "") or text
         if exc.filename and str(exc.filename) not in uri:  # a file the address led to: named too
             text = f"{text}: {exc.filename}"
-    elif text.startswith(f"{public_uri(uri)} "):  # the check named the address first: said once
+    elif text.startswith((f"{public_uri(uri)} ", f"{public_uri(uri)}: ")):  # the check named the address: once
         return text
     return f"cannot read {uri}: {text or 'the storage gave no reason'}"
 
@@ -138,7 +143,7 @@ class Catalog:
         return dataset
 
     def register_file(self, name: str, uri: str, home: str = "origin") -> Dataset:
-        """Register an existing file, measuring its size and checksum."""
+        """Register an existing file or folder, measuring its size and checksum."""
         digest, size = checksum_of(uri)
         return self.register(Dataset(name, size, digest, uri), home)
 
@@ -229,8 +234,8 @@ def _checked(d: Dataset) -> Dataset:
         raise ValueError(f"dataset {d.name!r}: name, uri and owner are text")
     if isinstance(d.size, bool) or not isinstance(d.size, int) or d.size < 0:
         raise ValueError(f"dataset {d.name!r}: size is a whole number of bytes, not {d.size!r}")
-    if not isinstance(d.checksum, str) or not d.checksum.startswith("sha256:"):
-        raise ValueError(f"dataset {d.name!r}: checksum is 'sha256:<hex>', not {d.checksum!r}")
+    if not isinstance(d.checksum, str) or not d.checksum.startswith(("sha256:", "sha256-tree:")):
+        raise ValueError(f"dataset {d.name!r}: checksum is 'sha256:<hex>' or 'sha256-tree:<hex>', not {d.checksum!r}")
     return d
 
 

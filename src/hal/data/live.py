@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -369,12 +370,13 @@ def drain_broken(controller: Any, broken: dict[str, str]) -> None:
 
 
 def _not_a_file(path: Path) -> str:
-    """Why a declared output cannot be published, or "": it must be a regular file the job wrote (a link could
-    point anywhere, even at another dataset)."""
+    """Why a declared output cannot be published, or "": it must be a regular file or a folder the job wrote (a
+    link could point anywhere, even at another dataset; what a folder holds is checked as it is staged out)."""
     if path.is_symlink():
-        return f"$HAL_DATA/{path.name} is a symbolic link; an output must be a file the job writes"
-    if path.is_dir():
-        return f"$HAL_DATA/{path.name} is a folder; an output must be a single file"
+        return f"$HAL_DATA/{path.name} is a symbolic link; an output must be a file or folder the job writes"
+    if path.is_dir():  # one with no file at all is no dataset: said now, not after a stage-out that keeps it
+        has_file = any(names for _, _, names in os.walk(path))
+        return "" if has_file else f"$HAL_DATA/{path.name} is an empty folder; a folder output holds files"
     return "" if path.is_file() else f"not written: $HAL_DATA/{path.name}"
 
 

@@ -169,7 +169,8 @@ class OutputStaging:
         if last:  # every output published (moved into the cache): the job's folder goes; a failed one stays
             failed = tuple(n for n, v in self.states[job_id].items() if v.startswith("failed"))
             self.stager.close_job_dir(node, job_id, keep=failed)
-        if state.startswith("failed") and (self.stager.job_dir(node, job_id) / name).is_file():
+        kept = self.stager.job_dir(node, job_id) / name
+        if state.startswith("failed") and kept.exists() and not kept.is_symlink():  # a file or a folder
             detail = detail or f"kept at {self.stager.job_dir(node, job_id) / name}"
         if state != "done":
             log.warning("job %s: stage-out of %s %s", job_id, name, state)

@@ -129,7 +129,8 @@ def _unsent(controller: Any, row: dict[str, Any], folder: Path) -> tuple[str, ..
 
 
 def _a_file(path: Path) -> bool:
-    return path.is_file() and not path.is_symlink()
+    """An output the job wrote: a file or a folder, never a link."""
+    return (path.is_file() or path.is_dir()) and not path.is_symlink()
 
 
 def _running_nodes(controller: Any) -> list[tuple[list[str], Any]]:

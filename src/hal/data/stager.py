@@ -7,7 +7,6 @@ import functools
 import itertools
 import json
 import logging
-import os
 import shutil
 import threading
 import time
@@ -20,6 +19,8 @@ from typing import Any
 from hal.data.cache import CacheFull, CacheWriteError, NodeCache, local_write
 from hal.data.catalog import CHUNK, Catalog, CatalogSaveError, Dataset, Replica, checksum_of, public_uri
 from hal.data.sources import SourceOrder, default_order
+from hal.data.stage_out import copy_out, register_out
+from hal.data.tree import is_tree, link_tree, list_tree, remove_path, seal, tree_digest
 from hal.data.watch import watched_copy
 
 log = logging.getLogger("hal.data")
@@ -135,18 +136,16 @@ class Stager:
 
     def open_job_dir(self, job_id: int, node: str, inputs: tuple[str, ...] | list[str]) -> Path:
         """A job's own $HAL_DATA: its inputs as hard links to the cached copies (no copy, and removing one
-        removes only the link) and room for its outputs and scratch. A job sees no other dataset, and what
-        it writes is not in the shared cache until its stage-out publishes it, so a failed job's leftovers
-        are never served to anyone."""
+        removes only the link; a folder as folders of its own holding links, so what the job adds or removes
+        there never reaches the cached tree) and room for its outputs and scratch. A job sees no other dataset,
+        and what it writes is not in the shared cache until its stage-out publishes it, so a failed job's
+        leftovers are never served to anyone."""
         folder = self.job_dir(node, job_id)
         shutil.rmtree(folder, ignore_errors=True)  # a requeued job starts clean
         folder.mkdir(parents=True)
         cache = self.caches[node]
         for name in inputs:
-            try:
-                os.link(cache.path_of(name), folder / name)
-            except OSError:  # a file system without hard links
-                (folder / name).symlink_to(cache.path_of(name))
+            link_tree(cache.path_of(name), folder / name)
         return folder
 
     def close_job_dir(self, node: str, job_id: int, keep: tuple[str, ...] = ()) -> None:
@@ -156,8 +155,8 @@ class Stager:
             shutil.rmtree(folder, ignore_errors=True)
             return
         for path in folder.iterdir() if folder.is_dir() else ():
-            if path.name in keep and path.is_file() and not path.is_symlink():
-                continue
+            if path.name in keep and (path.is_file() or path.is_dir()) and not path.is_symlink():
+                continue  # a file or a folder the job wrote
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path, ignore_errors=True)
             else:
@@ -297,26 +296,47 @@ class Stager:
         # reader that wakes up later removes its own file, never a retry's
         try:
             local_write(final, final.parent.mkdir, parents=True, exist_ok=True)  # a folder wiped is made again
-            got, size = self._watched_copy(rep.uri, tmp, job_id)
+            if is_tree(dataset.checksum):  # a folder: into a temporary folder, renamed once verified
+                got, size = self._copy_tree(rep.uri, tmp, job_id)
+            else:
+                got, size = self._watched_copy(rep.uri, tmp, job_id)
             if got != dataset.checksum:
                 raise ChecksumMismatch(f"checksum mismatch: expected {dataset.checksum}, got {got} ({size} bytes)")
-            local_write(tmp, tmp.chmod, READ_ONLY)
+            local_write(tmp, seal, tmp)  # read-only; a tree's folders too
+            if final.is_dir() and not final.is_symlink():  # a folder left in its place would refuse the rename
+                local_write(final, remove_path, final)
             local_write(final, tmp.replace, final)
         except BaseException:
             cache.unreserve(dataset.name)  # the room held for this copy is free again
             raise
         finally:
             with contextlib.suppress(OSError):  # a read-only cache keeps it: the error to tell is the write's
-                tmp.unlink(missing_ok=True)
+                remove_path(tmp)
         with self.guard():
             cache.add(dataset.name, size)
             replica = Replica(dataset.name, cache.node, str(final))
             self._record(f"the copy of {dataset.name!r} on {cache.node}", self.catalog.add_replica, replica)
         return size
 
-    def _watched_copy(self, uri: str, tmp: Path, job_id: int) -> tuple[str, int]:
+    def _watched_copy(self, uri: str, tmp: Path, job_id: int, opener: Any = None) -> tuple[str, int]:
         """The checksum and size of ``uri`` copied to ``tmp``, watched for a cancel, a stop or a stall."""
-        return watched_copy(uri, tmp, self.stall_timeout, lambda: self._check_stop(job_id), CHUNK)
+        return watched_copy(uri, tmp, self.stall_timeout, lambda: self._check_stop(job_id), CHUNK, opener)
+
+    def _copy_tree(self, uri: str, tmp: Path, job_id: int) -> tuple[str, int]:
+        """The folder ``uri`` copied into the folder ``tmp`` file by file, each watched as a file's copy is:
+        its tree digest and bytes. Only regular files are read (``list_tree`` refuses the rest)."""
+        import fsspec
+
+        fs, root = fsspec.core.url_to_fs(uri)
+        local_write(tmp, tmp.mkdir)
+        records = []
+        for item in list_tree(fs, root, public_uri(uri)):
+            dest = tmp / item.rel
+            local_write(dest, dest.parent.mkdir, parents=True, exist_ok=True)
+            opened = lambda path=item.path: fs.open(path, "rb")  # noqa: E731
+            got, size = self._watched_copy(f"{uri}/{item.rel}", dest, job_id, opened)
+            records.append((item.rel, size, got.removeprefix("sha256:")))
+        return tree_digest(records), sum(r[1] for r in records)
 
     def stage_out(self, job_id: int, name: str, node: str, dest_uri: str, home: str = "origin") -> Dataset:
         """A job's output $HAL_DATA/<name> on ``node``: checksummed, copied to ``dest_uri``, registered with
@@ -325,71 +345,33 @@ class Stager:
         return self.register_out(job_id, name, node, dest_uri, digest, size, home)
 
     def copy_out(self, job_id: int, name: str, node: str, dest_uri: str) -> tuple[str, int]:
-        """The long half of a stage-out (checksum and copy): touches no catalog or cache state, so a worker
-        thread may run it while the controller keeps scheduling."""
-        self.caches[node].path_of(name)  # a name that cannot be a file name is refused here
-        local = self.job_dir(node, job_id) / name
-        if not local.exists():
-            raise StageError(name, node, 1, [f"output {name!r} was not written to {local}"], out=True)
-        digest, size = checksum_of(str(local))
-        # Written under a temporary name and renamed, so a copy cut short (a killed controller) never looks
-        # like a finished output at the destination.
-        import fsspec  # here, not at import: a server without a data plane never loads it
-        from fsspec.implementations.local import LocalFileSystem
-
-        fs, path = fsspec.core.url_to_fs(dest_uri)
-        if isinstance(fs, LocalFileSystem):  # local files need their folder; object stores have none
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        if fs.isdir(path):  # a rename would move the copy into it, and 'done' would name no file
-            raise StageError(name, node, 1, [f"the destination {public_uri(dest_uri)} is a folder"], out=True)
-        for stale in fs.glob(f"{path}.partial-*"):  # a copy cut by a killed server: one output, one writer at a time
-            fs.rm(stale)
-        partial = f"{path}.partial-{os.getpid()}-{threading.get_ident()}"
-        try:
-            with local.open("rb") as src, fs.open(partial, "wb") as dst:
-                while chunk := src.read(CHUNK):
-                    self._check_stop(-1)  # only a stopping server cuts a stage-out; its next start redoes it
-                    dst.write(chunk)
-            fs.mv(partial, path)
-        except BaseException:
-            if fs.exists(partial):
-                fs.rm(partial)
-            raise
-        return digest, size
+        """The long half of a stage-out (checksum and copy), a file or a tree (``hal.data.stage_out``)."""
+        return copy_out(self, job_id, name, node, dest_uri, CHUNK)  # CHUNK looked up now: tests make it small
 
     def register_out(
         self, job_id: int, name: str, node: str, dest_uri: str, digest: str, size: int, home: str, owner: str = ""
     ) -> Dataset:
         """The short half: the catalog learns the dataset and its two replicas (destination, node cache)."""
-        dataset = self.catalog.register(Dataset(name, size, digest, dest_uri, owner), home)
-        cache, written = self.caches[node], self.job_dir(node, job_id) / name
-        try:  # the output stays cached (a replica) if room can be made for it; it is safe at its destination
-            for gone in cache.make_room(size):
-                self._record(f"evicting {gone!r} from {node}", self.catalog.remove_replica, gone, node)
-        except CacheFull:
-            written.unlink(missing_ok=True)  # larger than the cache could hold: not kept there
-            return dataset
-        written.chmod(READ_ONLY)
-        written.replace(cache.path_of(name))  # out of the job's folder into the shared cache
-        cache.add(name, size)
-        self._record(
-            f"the copy of {name!r} on {node}", self.catalog.add_replica, Replica(name, node, str(cache.path_of(name)))
-        )
-        return dataset
+        return register_out(self, job_id, name, node, dest_uri, digest, size, home, owner)
 
 
 def _source_fault(exc: Exception) -> bool:
     """The source's copy is bad or gone (not this node's cache failing to take it)."""
     if isinstance(exc, ChecksumMismatch):
         return True
-    partial = isinstance(exc, FileNotFoundError) and str(exc.filename or "").endswith(".partial")
-    return isinstance(exc, FileNotFoundError) and not partial
+    return isinstance(exc, FileNotFoundError) and not _ours(exc)
 
 
 def _why(exc: Exception, rep: Replica) -> str:
     """The reason the job's owner reads: the address without its credentials (see ``public_uri``)."""
-    if isinstance(exc, FileNotFoundError) and exc.filename and str(exc.filename).endswith(".partial"):
+    if isinstance(exc, FileNotFoundError) and _ours(exc):
         return f"cannot write into the node cache: {exc.strerror}: {exc.filename}"  # not the source's fault
     if isinstance(exc, FileNotFoundError):
         return f"source missing: {public_uri(rep.uri)}"
     return (str(exc) or type(exc).__name__).replace(rep.uri, public_uri(rep.uri))
+
+
+def _ours(exc: OSError) -> bool:
+    """A file missing on the cache's side: the partial copy, or a file or folder inside a tree's partial copy."""
+    name = str(exc.filename or "")
+    return name.endswith(".partial") or ".partial/" in name

@@ -20,12 +20,18 @@ _STUCK_LOCK = threading.Lock()
 
 
 def watched_copy(
-    uri: str, tmp: Path, stall_timeout: float, check_stop: Callable[[], None], chunk_size: int = CHUNK
+    uri: str,
+    tmp: Path,
+    stall_timeout: float,
+    check_stop: Callable[[], None],
+    chunk_size: int = CHUNK,
+    opener: Callable[[], Any] | None = None,
 ) -> tuple[str, int]:
     """Copy ``uri`` to ``tmp`` on a daemon thread while this one watches: a cancel or a stopping server
     returns at once and storage that sends nothing for ``stall_timeout`` s fails the attempt, even when
     the read is stuck in the kernel (a hung mount never returns; waiting on it held the job's nodes and
-    cache room for good and kept the server from stopping). The checksum and the size copied."""
+    cache room for good and kept the server from stopping). The checksum and the size copied. ``opener``: how
+    to open the source when ``uri`` only names it (a file of a folder dataset, on its folder's file system)."""
     box: dict[str, Any] = {"last": time.monotonic(), "abandoned": False}
     done = threading.Event()
     with _STUCK_LOCK:
@@ -37,7 +43,7 @@ def watched_copy(
     def copy() -> None:
         digest, size = hashlib.sha256(), 0
         try:
-            with fsspec.open(uri, "rb") as src:
+            with opener() if opener is not None else fsspec.open(uri, "rb") as src:
                 if box["abandoned"]:
                     return
                 dst = local_write(tmp, tmp.open, "wb")  # the cache's own failures: CacheWriteError

@@ -20,7 +20,7 @@ def _said(uri: str) -> str:
 def test_an_unreadable_address_is_said_without_exception_names(tmp_path: Path) -> None:
     missing = tmp_path / "missing"
     assert _said(str(missing)) == f"cannot read {missing}: No such file or directory"
-    assert _said(str(tmp_path)) == f"{tmp_path} is not a regular file: it is a folder"  # the path named once
+    assert _said(str(tmp_path)) == f"{tmp_path} is an empty folder: a folder dataset holds at least one file"
     assert _said("/dev/zero") == "/dev/zero is not a regular file: it is a device, pipe or socket"
     assert _said("nosuchproto://x/y") == "cannot read nosuchproto://x/y: Protocol not known: nosuchproto"
     assert unreadable("mem://x", FileNotFoundError("x")) == "cannot read mem://x: no such file"  # no errno

@@ -1,0 +1,101 @@
+"""A job's output copied from its $HAL_DATA to its destination and published into the node's cache: a file,
+or a folder (a checkpoint) sent file by file as a tree (``hal.data.tree``)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import posixpath
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hal.data.cache import CacheFull
+from hal.data.catalog import Dataset, Replica, checksum_of, public_uri
+from hal.data.tree import list_tree, remove_path, resolve_links, seal, tree_digest
+
+if TYPE_CHECKING:
+    from hal.data.stager import Stager
+
+
+def copy_out(stager: Stager, job_id: int, name: str, node: str, dest_uri: str, chunk: int) -> tuple[str, int]:
+    """The long half of a stage-out (checksum and copy): touches no catalog or cache state, so a worker
+    thread may run it while the controller keeps scheduling."""
+    from hal.data.stager import StageError
+
+    stager.caches[node].path_of(name)  # a name that cannot be a file name is refused here
+    local = stager.job_dir(node, job_id) / name
+    if not local.exists():
+        raise StageError(name, node, 1, [f"output {name!r} was not written to {local}"], out=True)
+    tree = local.is_dir() and not local.is_symlink()
+    # Written under a temporary name and renamed, so a copy cut short (a killed controller) never looks
+    # like a finished output at the destination.
+    import fsspec  # here, not at import: a server without a data plane never loads it
+    from fsspec.implementations.local import LocalFileSystem
+
+    fs, path = fsspec.core.url_to_fs(dest_uri)
+    if isinstance(fs, LocalFileSystem):  # local files need their folder; object stores have none
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if not tree and fs.isdir(path):  # a rename would move the copy into it, and 'done' would name no file
+        raise StageError(name, node, 1, [f"the destination {public_uri(dest_uri)} is a folder"], out=True)
+    if tree and fs.isfile(path):
+        raise StageError(name, node, 1, [f"the destination {public_uri(dest_uri)} is a file"], out=True)
+    for stale in fs.glob(f"{path}.partial-*"):  # a copy cut by a killed server: one output, one writer at a time
+        fs.rm(stale, recursive=True)
+    partial = f"{path}.partial-{os.getpid()}-{threading.get_ident()}"
+    try:
+        if tree:
+            local_fs = LocalFileSystem()
+            files = list_tree(local_fs, str(local), f"$HAL_DATA/{name}")
+            records = [(f.rel, *_send(stager, Path(f.path), fs, f"{partial}/{f.rel}", chunk, True)) for f in files]
+            digest, size = tree_digest((rel, n, hexd) for rel, hexd, n in records), sum(r[2] for r in records)
+            if fs.exists(path):  # an earlier run's tree: replaced whole once the new one is complete
+                fs.rm(path, recursive=True)
+        else:
+            digest, size = checksum_of(str(local))
+            _send(stager, local, fs, partial, chunk)
+        fs.mv(partial, path, **({"recursive": True} if tree else {}))
+    except BaseException:
+        if fs.exists(partial):
+            fs.rm(partial, recursive=True)
+        raise
+    return digest, size
+
+
+def _send(stager: Stager, local: Path, fs: Any, dest: str, chunk_size: int, inner: bool = False) -> tuple[str, int]:
+    """One file copied to ``dest`` on ``fs`` (``inner``: a tree's, its folder made first): sha256 hex, size."""
+    digest, size = hashlib.sha256(), 0
+    if inner:
+        fs.makedirs(posixpath.dirname(dest), exist_ok=True)
+    with local.open("rb") as src, fs.open(dest, "wb") as dst:
+        while chunk := src.read(chunk_size):
+            stager._check_stop(-1)  # only a stopping server cuts a stage-out; its next start redoes it
+            digest.update(chunk)
+            size += len(chunk)
+            dst.write(chunk)
+    return digest.hexdigest(), size
+
+
+def register_out(
+    stager: Stager, job_id: int, name: str, node: str, dest_uri: str, digest: str, size: int, home: str, owner: str
+) -> Dataset:
+    """The short half: the catalog learns the dataset and its two replicas (destination, node cache)."""
+    dataset = stager.catalog.register(Dataset(name, size, digest, dest_uri, owner), home)
+    cache, written = stager.caches[node], stager.job_dir(node, job_id) / name
+    try:  # the output stays cached (a replica) if room can be made for it; it is safe at its destination
+        for gone in cache.make_room(size):
+            stager._record(f"evicting {gone!r} from {node}", stager.catalog.remove_replica, gone, node)
+    except CacheFull:
+        remove_path(written)  # larger than the cache could hold: not kept there
+        return dataset
+    if written.is_dir() and not written.is_symlink():
+        resolve_links(written)  # the cached tree holds regular files only, as a staged one does
+    seal(written)
+    if cache.path_of(name).is_dir():  # nothing should be there; a stale folder would refuse the rename
+        remove_path(cache.path_of(name))
+    written.replace(cache.path_of(name))  # out of the job's folder into the shared cache
+    cache.add(name, size)
+    stager._record(
+        f"the copy of {name!r} on {node}", stager.catalog.add_replica, Replica(name, node, str(cache.path_of(name)))
+    )
+    return dataset
