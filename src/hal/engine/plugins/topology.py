@@ -18,7 +18,8 @@ import numpy.typing as npt
 
 from hal.engine.nodes import Picked
 from hal.engine.plugins.score import PlacementWeights, combine
-from hal.engine.plugins.topology_span import block_cap, block_room, span_refusal, unknown_level
+from hal.engine.plugins.topology_refusal import refusal
+from hal.engine.plugins.topology_span import block_cap, block_room
 from hal.engine.request import Request
 from hal.model.topology import Topology
 
@@ -200,38 +201,7 @@ class TopologySelector:
 
     def why(self, req: Request, room: Ints, units: int) -> str | None:
         """Why a request can never fit, even on an empty machine."""
-        ix = self.index
-        what = "nodes" if req.nodes else "tasks"
-        for level in (req.topology_required, req.topology_preferred):
-            if level and ix.level(level) is None:
-                return unknown_level(ix, level)
-        if req.segment and req.segment > 1:
-            largest = int(ix.sums(self.seg_level, room).max())
-            if req.segment > largest:
-                return (
-                    f"--segment={req.segment}: a segment must fit inside one {ix.names[self.seg_level]}, and the "
-                    f"largest holds {largest} nodes"
-                )
-            per = ix.sums(self.seg_level, room) // req.segment  # segments each block holds
-            block_top = np.zeros(per.size, dtype=np.intp)
-            block_top[ix.ids[self.seg_level]] = ix.ids[ix.span_top]
-            most = int(np.bincount(block_top, weights=per, minlength=ix.counts[ix.span_top]).max())
-            where = "the machine" if ix.span_top == ix.top else (
-                f"one {ix.names[ix.span_top]} (the largest domain a job may span: a separate fabric, or all the "
-                "blocks)"
-            )  # fmt: skip
-            return (
-                f"--segment={req.segment}: needs {units // req.segment} segments of {req.segment} nodes, "
-                f"each inside one {ix.names[self.seg_level]}; {where} holds at most {most}"
-            )
-        if req.topology_required and (ix.level(req.topology_required) or 0) <= ix.span_top:
-            lvl = ix.level(req.topology_required)
-            assert lvl is not None
-            biggest = int(ix.sums(lvl, room).max())
-            return f"needs {units} {what} within one {req.topology_required}; the largest has {biggest}"
-        if ix.span_top < ix.top or block_cap(ix, req) is not None:
-            return span_refusal(ix, room, units, what, self.names, block_cap(ix, req))
-        return None
+        return refusal(self.index, self.seg_level, self.names, req, room, units)
 
     # ---- search ----------------------------------------------------------------------------------
     def _data(self, req: Request) -> tuple[Floats | None, npt.NDArray[np.bool_]]:

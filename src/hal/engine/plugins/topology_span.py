@@ -1,10 +1,10 @@
 """The largest domain a job may span: never two separate fabrics (nodes topology.conf lists under no switch or
 block are each a fabric of one node, topology_conf._outside), and on topology/block the smallest aggregation of
-blocks that holds the job's nodes, as Slurm's eval_nodes_block places it. What a refusal says of them."""
+blocks that holds the job's nodes, as Slurm's eval_nodes_block places it (what a refusal says of them is in
+topology_refusal.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -44,49 +44,3 @@ def block_room(ix: TopoIndex, req: Request, room: npt.NDArray[np.int64], cap: in
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size) - first
     return np.where(rank[ix.ids[cap - 1]] < keep, room, 0)
-
-
-def span_refusal(
-    ix: TopoIndex, room: npt.NDArray[np.int64], units: int, what: str, names: Sequence[str], cap: int | None = None
-) -> str | None:
-    """A job larger than every domain it may span (separate fabrics, the aggregation of blocks its size calls for,
-    all the blocks of topology/block); when nodes in no switch or block are among those it may use, say they are
-    each apart (`-N2 -w c[07-08]` on two such nodes was told it "needs 2 nodes within one tier1", a level they are
-    not in)."""
-    level = ix.span_top if cap is None else cap
-    biggest = int(ix.sums(level, room).max())
-    if biggest >= units:
-        return None
-    said = (
-        f"needs {units} {what} within the blocks of topology.conf, and they hold {biggest}"
-        if ix.names[level] == "blocks" and ix.outside_of == "block"
-        else f"needs {units} {what} within one {ix.names[level]}, the largest domain a job may span (as in Slurm: "
-        f"separate switch fabrics, or all the blocks); the largest has {biggest}"
-        if cap is None or cap == ix.span_top
-        else f"needs {units} {what} within one {ix.names[level]}, the smallest aggregation of blocks that holds "
-        f"{units} nodes (as in Slurm's topology/block); the largest has {biggest}"
-    )
-    usable = room > 0
-    alone = np.flatnonzero(usable & ix.alone)
-    if alone.size == 0:
-        return said
-    kind = ix.outside_of
-    apart, domain = ("fabric", "switch fabric") if kind == "switch" else ("block", "block aggregation")
-    listed = [names[int(i)] for i in alone[:4]] if len(names) == ix.n else []  # (the engine has no hostlists)
-    more = f" and {alone.size - len(listed)} more" if listed and alone.size > len(listed) else ""
-    who = ", ".join(listed) + more if listed else f"{alone.size} node(s)"
-    if not (usable & ~ix.alone).any():  # only nodes in no switch: the tree's levels are beside the point
-        nodes = f"the node it may use ({who}) is" if alone.size == 1 else f"the nodes it may use ({who}) are each"
-        return (
-            f"needs {units} {what} in one {domain}, but {nodes} in no {kind} of topology.conf: each is a separate "
-            f"{apart} of one node, and a job never spans two (as in Slurm)"
-        )
-    return f"{said} ({who} in no {kind} of topology.conf: each a separate {apart} of one node)"
-
-
-def unknown_level(ix: TopoIndex, level: str) -> str:
-    """A --topology level the cluster does not have, with the levels it has and where their names come from: an
-    imported topology.conf's are HAL's own (switch, tier1, ...; block, block8, ...), met only in this error."""
-    whole = "" if "cluster" in ix.names else ", and 'cluster' for the whole machine"
-    origin = f" ({ix.names_from}{whole})" if ix.names_from else ""
-    return f"unknown topology level {level!r}; levels are {ix.names[1:]}{origin}"

@@ -1,0 +1,99 @@
+"""What a topology refusal says: why a request can never fit, even on an empty machine (its --segment, its
+required level, the domains a job may span, a level the cluster does not have)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from hal.engine.plugins.topology_span import block_cap
+from hal.engine.request import Request
+
+if TYPE_CHECKING:
+    from hal.engine.plugins.topology import TopoIndex
+
+
+def refusal(
+    ix: TopoIndex, seg_level: int, names: Sequence[str], req: Request, room: npt.NDArray[np.int64], units: int
+) -> str | None:
+    """Why ``req`` can never fit when ``room`` is what each node could ever give it (TopologySelector.why)."""
+    what = "nodes" if req.nodes else "tasks"
+    for level in (req.topology_required, req.topology_preferred):
+        if level and ix.level(level) is None:
+            return unknown_level(ix, level)
+    if req.segment and req.segment > 1:
+        largest = int(ix.sums(seg_level, room).max())
+        if req.segment > largest:
+            return (
+                f"--segment={req.segment}: a segment must fit inside one {ix.names[seg_level]}, and the "
+                f"largest holds {largest} nodes"
+            )
+        per = ix.sums(seg_level, room) // req.segment  # segments each block holds
+        block_top = np.zeros(per.size, dtype=np.intp)
+        block_top[ix.ids[seg_level]] = ix.ids[ix.span_top]
+        most = int(np.bincount(block_top, weights=per, minlength=ix.counts[ix.span_top]).max())
+        where = "the machine" if ix.span_top == ix.top else (
+            f"one {ix.names[ix.span_top]} (the largest domain a job may span: a separate fabric, or all the "
+            "blocks)"
+        )  # fmt: skip
+        return (
+            f"--segment={req.segment}: needs {units // req.segment} segments of {req.segment} nodes, "
+            f"each inside one {ix.names[seg_level]}; {where} holds at most {most}"
+        )
+    if req.topology_required and (ix.level(req.topology_required) or 0) <= ix.span_top:
+        lvl = ix.level(req.topology_required)
+        assert lvl is not None
+        biggest = int(ix.sums(lvl, room).max())
+        return f"needs {units} {what} within one {req.topology_required}; the largest has {biggest}"
+    if ix.span_top < ix.top or block_cap(ix, req) is not None:
+        return span_refusal(ix, room, units, what, names, block_cap(ix, req))
+    return None
+
+
+def span_refusal(
+    ix: TopoIndex, room: npt.NDArray[np.int64], units: int, what: str, names: Sequence[str], cap: int | None = None
+) -> str | None:
+    """A job larger than every domain it may span (separate fabrics, the aggregation of blocks its size calls for,
+    all the blocks of topology/block); when nodes in no switch or block are among those it may use, say they are
+    each apart (`-N2 -w c[07-08]` on two such nodes was told it "needs 2 nodes within one tier1", a level they are
+    not in)."""
+    level = ix.span_top if cap is None else cap
+    biggest = int(ix.sums(level, room).max())
+    if biggest >= units:
+        return None
+    said = (
+        f"needs {units} {what} within the blocks of topology.conf, and they hold {biggest}"
+        if ix.names[level] == "blocks" and ix.outside_of == "block"
+        else f"needs {units} {what} within one {ix.names[level]}, the largest domain a job may span (as in Slurm: "
+        f"separate switch fabrics, or all the blocks); the largest has {biggest}"
+        if cap is None or cap == ix.span_top
+        else f"needs {units} {what} within one {ix.names[level]}, the smallest aggregation of blocks that holds "
+        f"{units} nodes (as in Slurm's topology/block); the largest has {biggest}"
+    )
+    usable = room > 0
+    alone = np.flatnonzero(usable & ix.alone)
+    if alone.size == 0:
+        return said
+    kind = ix.outside_of
+    apart, domain = ("fabric", "switch fabric") if kind == "switch" else ("block", "block aggregation")
+    listed = [names[int(i)] for i in alone[:4]] if len(names) == ix.n else []  # (the engine has no hostlists)
+    more = f" and {alone.size - len(listed)} more" if listed and alone.size > len(listed) else ""
+    who = ", ".join(listed) + more if listed else f"{alone.size} node(s)"
+    if not (usable & ~ix.alone).any():  # only nodes in no switch: the tree's levels are beside the point
+        nodes = f"the node it may use ({who}) is" if alone.size == 1 else f"the nodes it may use ({who}) are each"
+        return (
+            f"needs {units} {what} in one {domain}, but {nodes} in no {kind} of topology.conf: each is a separate "
+            f"{apart} of one node, and a job never spans two (as in Slurm)"
+        )
+    return f"{said} ({who} in no {kind} of topology.conf: each a separate {apart} of one node)"
+
+
+def unknown_level(ix: TopoIndex, level: str) -> str:
+    """A --topology level the cluster does not have, with the levels it has and where their names come from: an
+    imported topology.conf's are HAL's own (switch, tier1, ...; block, block8, ...), met only in this error."""
+    whole = "" if "cluster" in ix.names else ", and 'cluster' for the whole machine"
+    origin = f" ({ix.names_from}{whole})" if ix.names_from else ""
+    return f"unknown topology level {level!r}; levels are {ix.names[1:]}{origin}"
