@@ -193,7 +193,9 @@ def gpu_job(job: JobSpec, per_node: int, block: int = 0) -> JobSpec:
     """A trace job of P processors as P GPUs (one task of one CPU and one GPU each): on one node when it
     fits one, else on ceil(P / per_node) nodes, the shape a multi-node training job asks for; with
     ``block`` (nodes per block), those nodes in segments as large as a block allows (Slurm's ``--segment``):
-    the whole job in one block when it fits one, else in whole-block pieces of an aggregation."""
+    the whole job in one block when it fits one, else in whole-block pieces of an aggregation; a node count with
+    no divisor from 2 to a block's nodes asks none (--segment=1 would let its nodes go anywhere), and Slurm's
+    block rule keeps it in the smallest aggregation that holds it."""
     gpus = job.tasks * max(1, job.per_task.cpus)
     nodes = -(-gpus // per_node)  # one node when it fits (as the traces' clusters ran them), never split
     seg = max(d for d in range(1, min(nodes, block) + 1) if nodes % d == 0) if block else 1

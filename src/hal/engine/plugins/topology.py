@@ -4,8 +4,10 @@ Semantics follow the systems users know: Slurm's topology/tree (``--switches=N[@
 switches, waiting up to maxwait, default ``max_switch_wait`` 300 s) and topology/block (``--segment=N``:
 every group of N nodes inside one block), and Kueue's TAS (``required=LEVEL``: one domain of that level or
 wait; ``preferred=LEVEL``: try it, climb up, else spread). Without a request, multi-node jobs get the
-best-effort behaviour of Slurm's tree plugin. All work is whole-array numpy over nodes or domains; the only
-Python loops run over levels (a handful) or over the blocks of one segmented job.
+best-effort behaviour of Slurm's tree plugin, and on topology/block its implicit rule (the smallest aggregation of
+blocks that holds the job), which a named placement replaces (topology_span.named_placement). All work is
+whole-array numpy over nodes or domains; the only Python loops run over levels (a handful) or over the blocks of
+one segmented job.
 """
 
 from __future__ import annotations
@@ -177,7 +179,7 @@ class TopologySelector:
                 room = held
             elif now < req.submit + self._delay_budget(req, local):
                 return None
-        if req.segment and req.segment > 1 and req.nodes:
+        if req.segment and req.nodes:  # --segment=1 too: each node a segment, in any blocks
             picked = self._segments(room, units, req.segment, top, cost)
         else:
             picked = self._pick(room, units, 0, top, cost)

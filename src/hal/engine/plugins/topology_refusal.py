@@ -24,7 +24,7 @@ def refusal(
     for level in (req.topology_required, req.topology_preferred):
         if level and ix.level(level) is None:
             return unknown_level(ix, level)
-    if req.segment and req.segment > 1:
+    if req.segment:
         largest = int(ix.sums(seg_level, room).max())
         if req.segment > largest:
             return (

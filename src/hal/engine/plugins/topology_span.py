@@ -16,12 +16,21 @@ if TYPE_CHECKING:
     from hal.engine.plugins.topology import TopoIndex
 
 
+def named_placement(req: Request) -> bool:
+    """Whether a job named its own placement, which then replaces the implicit block rule below (Slurm applies it
+    to a job that asked for nothing): --segment=N places each group of N nodes in one block and the groups in any
+    blocks, as Slurm's eval_nodes_block does segment by segment (--segment=1: any nodes; it waited for two in one
+    block, QA); --topology required=LEVEL is one domain of that level; preferred=LEVEL (Kueue's) tries that level,
+    climbs, and else spreads, an explicit yes to spreading (it waited exactly as required= would, QA)."""
+    return bool(req.segment or req.topology_required or req.topology_preferred)
+
+
 def block_cap(ix: TopoIndex, req: Request) -> int | None:
     """The highest level a -N job may span on topology/block: the smallest aggregation whose size (the base block
     size times its blocks) holds its nodes, as Slurm's _get_block_level picks it (a 3-node job on 2-node blocks
-    takes an aligned pair, never a larger group). None: no limit (a tree, a job without -N or with --segment, or
-    one larger than every aggregation, which the largest domain it may span bounds)."""
-    if not ix.nominal or not req.nodes or (req.segment or 0) > 1:
+    takes an aligned pair, never a larger group). None: no limit (a tree, a job without -N or that named its own
+    placement, or one larger than every aggregation, which the largest domain it may span bounds)."""
+    if not ix.nominal or not req.nodes or named_placement(req):
         return None
     fits = [lvl for lvl, name in enumerate(ix.names) if ix.nominal.get(name, 0) >= req.nodes]
     return min(fits[0], ix.span_top) if fits else None
