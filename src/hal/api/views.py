@@ -41,6 +41,8 @@ def record(row: Row, now: float, detail: bool = False) -> dict[str, Any]:
     if row["state"] != "RUNNING":
         out["predicted_end"] = None
     out["time_min"] = stored_time_min(row.get("request"))  # squeue -O TimeMin: in listings too (no JSON parse)
+    kind = GPU_KIND.search(row.get("request") or "")  # ReqTRES's gres/gpu:TYPE (hal show, sacct, squeue %b)
+    out["gpu_type"] = kind.group(1) if kind is not None else ""
     out["array_split"] = row.get("array_job_id") is not None and is_split(row.get("request"))  # its own squeue line
     if detail:
         req = json.loads(row["request"])
@@ -66,6 +68,7 @@ def record(row: Row, now: float, detail: bool = False) -> dict[str, Any]:
 
 
 TIME_MIN = re.compile(r'"time_min":\s*(null|[0-9.eE+-]+)')  # stored compact, or with spaces (holds.py)
+GPU_KIND = re.compile(r'"gpu_kind":\s*"([A-Za-z0-9_.-]*)"')  # likewise: a type is a name (gpu_options.GPU_TYPE)
 
 
 def stored_time_min(stored: str | None) -> float | None:

@@ -156,6 +156,6 @@ def tres(job: dict[str, Any], allocated: bool = False, node_cpus: int = 0) -> st
     if allocated and job.get("alloc_gpus") is not None:  # what it holds (whole nodes with --exclusive), not asked
         mem, gpus = job.get("alloc_mem_mb"), job.get("alloc_gpus")
     parts = [f"cpu={cpus or 0}", f"mem={mem or 0}M", f"node={nodes}"]
-    if gpus:
-        parts.append(f"gres/gpu={gpus}")
+    if gpus:  # a typed request's count by its type too, as Slurm adds gres/gpu:h100=2 (the GPUs are all of it)
+        parts += [f"gres/gpu={gpus}"] + ([f"gres/gpu:{job['gpu_type']}={gpus}"] if job.get("gpu_type") else [])
     return ",".join(parts)

@@ -95,7 +95,8 @@ def sched_nodes(j: dict[str, Any]) -> str:
 
 def _tres(j: dict[str, Any]) -> str:
     gpus = _per_node(j, "req_gpus")
-    return f"gres/gpu:{gpus}" if gpus else "N/A"
+    kind = f"{j['gpu_type']}:" if j.get("gpu_type") else ""  # squeue: gres/gpu:h100:2
+    return f"gres/gpu:{kind}{gpus}" if gpus else "N/A"
 
 
 CODES: dict[str, Callable[[dict[str, Any]], str]] = {

@@ -84,6 +84,7 @@ class JobRequest:
     mem_per_node_mb: int = 0  # --mem: held whole on every node of a -N job (0: memory per task)
     gpus_per_node: int = 0  # a -N job's --gpus-per-node / --gres=gpu:N: held whole on every node
     gpus_per_job: int = 0  # --gpus/-G=N as given (Slurm's TresPerJob): 0 when GPUs were asked per node or task
+    gpu_kind: str = ""  # the GPU type asked for (gpu:h100:2): the GPU request's, not a -C feature (node_features)
     time_limit: float | None = None
     time_unlimited: bool = False  # --time=0/UNLIMITED given: no partition's limit becomes its default
     time_min: float | None = None  # --time-min: backfill may lower time_limit to no less than this (engine/time_min.py)
@@ -124,6 +125,10 @@ class JobRequest:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def node_features(self) -> tuple[str, ...]:
+        """The features every node of the job has: -C's, and gpu:TYPE for a typed GPU request."""
+        return (*self.features, *([f"gpu:{self.gpu_kind}"] if self.gpu_kind else []))
+
     def requested(self) -> tuple[int, int]:
         """Memory and GPUs asked for in all (ReqTRES): per-node asks once a node, the rest per task."""
         nodes = self.nodes or 0  # without -N, per-task amounts (the node count is not known)
@@ -134,6 +139,10 @@ class JobRequest:
     def from_dict(data: dict[str, Any]) -> JobRequest:
         data = dict(data)
         data["dependencies"] = [tuple(d) for d in data.get("dependencies", [])]
+        feats = data.get("features") or []
+        gpus = data.get("gpus_per_task") or data.get("gpus_per_node") or data.get("gpus_per_job")
+        if "gpu_kind" not in data and gpus and feats and str(feats[-1]).startswith("gpu:"):  # stored before
+            data["features"], data["gpu_kind"] = feats[:-1], feats[-1][4:]  # gpu_kind: its type was the last feature
         return JobRequest(**data)
 
 
@@ -331,7 +340,8 @@ def build_request(
         output=options.get("output", ""),
         error=options.get("error", ""),
         env={**export_env(options.get("export", "ALL"), env), **gpu_env(options), **request_env(options, array)},
-        features=(parse_constraint(options["constraint"]) if options.get("constraint") else []) + gpu_type(options),
+        gpu_kind=gpu_type(options),
+        features=parse_constraint(options["constraint"]) if options.get("constraint") else [],
         node_names=listed,
         exclude_nodes=_hosts(options, "exclude"),
         args=list(args),

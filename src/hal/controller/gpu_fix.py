@@ -26,11 +26,10 @@ def gpu_fix(req: JobRequest, request: Request, book: NodeBook) -> str:
     masks = book.table.partition_masks
     parts = [masks[p] & allowed for p in request.partition.split(",") if p in masks] or [allowed]
     pools = [sorted((int(g) for g in book.table.capacity[m, GPUS] if g > 0), reverse=True) for m in parts]
-    kind = next((f.removeprefix("gpu:") for f in req.features if f.startswith("gpu:")), "")
     most = max((p[0] for p in pools if p), default=0)
     if most < 1 or want <= most:
         return ""
-    return shapes(want, pools, total=req.gpus_per_job > 0, kind=kind)
+    return shapes(want, pools, total=req.gpus_per_job > 0, kind=req.gpu_kind)
 
 
 def shapes(want: int, pools: Sequence[Sequence[int]], total: bool, kind: str = "") -> str:

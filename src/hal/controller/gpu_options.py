@@ -68,11 +68,12 @@ def gpu_parts(key: str, text: str) -> tuple[str, str]:
     return (parts[0] if len(parts) == 2 else "", parts[-1])
 
 
-def gpu_type(options: dict[str, str]) -> list[str]:
-    """A typed GPU request as the node feature it needs ("gpu:a100"; nodes of ``gpu_type = "a100"`` have it)."""
+def gpu_type(options: dict[str, str]) -> str:
+    """The GPU type asked for ("a100"; "": any). Part of the GPU request, as in Slurm, not of --constraint: the
+    engine asks for the node feature gpu:a100 (nodes of ``gpu_type = "a100"``) on top of the constraint, so
+    `hal update Features=` never drops it."""
     key = next((k for k in GPU_OPTIONS if k in options), None)
-    kind = gpu_parts(key, options[key])[0] if key is not None else ""
-    return [f"gpu:{kind}"] if kind else []
+    return gpu_parts(key, options[key])[0] if key is not None else ""
 
 
 def tres_per_task(options: dict[str, str]) -> None:

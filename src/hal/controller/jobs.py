@@ -63,7 +63,7 @@ def spec_of(job_id: int, req: JobRequest, user: str, submit_time: float, deps: t
         topology_required=req.topology_required,
         topology_preferred=req.topology_preferred,
         held=req.hold,
-        features=tuple(req.features),
+        features=req.node_features(),  # a GPU type too (gpu:h100), whatever -C says
         node_names=tuple(req.node_names),
         exclude_nodes=tuple(req.exclude_nodes),
         node_mem_mb=req.mem_per_node_mb,

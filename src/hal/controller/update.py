@@ -16,6 +16,7 @@ from hal.controller.array_split import mark
 from hal.controller.auth import Identity
 from hal.controller.contracts import Forbidden, SubmitError
 from hal.controller.directives import MAX_NAME, JobRequest, parse_constraint
+from hal.controller.gpu_respread import respread
 from hal.controller.holds import admit_waiting, gate_of
 from hal.controller.jobs import Live, dependencies, spec_of
 from hal.controller.option_values import (
@@ -220,6 +221,10 @@ def _changed(
         raise SubmitError(f"job {_ref(lv)}: NumNodes={req.nodes} with NumTasks={req.tasks}; set NumTasks too")
     if "tasks" in attrs and req.tasks < (req.nodes or 1):
         raise SubmitError(f"job {_ref(lv)}: NumTasks={req.tasks} with NumNodes={req.nodes}; set NumNodes too")
+    try:  # a --gpus total stays the job's, over its new tasks (controller/gpu_respread.py)
+        req = respread(req) if "nodes" in attrs or "tasks" in attrs else req
+    except DirectiveError as exc:
+        raise SubmitError(f"job {_ref(lv)}: {exc}") from None
     if req.segment and (req.nodes or 1) % req.segment:  # as sbatch --segment refuses it
         raise SubmitError(
             f"job {_ref(lv)}: NumNodes={req.nodes} is not a multiple of its --segment={req.segment} (each group of "

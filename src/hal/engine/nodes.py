@@ -221,7 +221,7 @@ class NodeBook:
         cap = self.table.capacity[mask]
         names = self.table.space.names
         if req.nodes is not None and req.nodes > int(mask.sum()):
-            return f"needs {req.nodes} nodes, the partition has {int(mask.sum())}"
+            return f"needs {req.nodes} nodes, the partition has {int(mask.sum())}{self._of(req)}"
         per = req.per_node() if req.nodes else np.array(req.per_task, dtype=np.int64)
         for r, name in enumerate(names):
             if per[r] > cap[:, r].max(initial=0):
@@ -232,7 +232,8 @@ class NodeBook:
         total = np.array(req.total, dtype=np.int64)
         for r, name in enumerate(names):
             if total[r] > cap[:, r].sum():
-                return f"needs {int(total[r])} {UNITS.get(name, name)} in all, the partition has {int(cap[:, r].sum())}"
+                has = f"the partition has {int(cap[:, r].sum())}{self._of(req)}"
+                return f"needs {int(total[r])} {UNITS.get(name, name)} in all, {has}"
         if self.fabrics is not None and self.select is None:
             return "it is larger than every domain a job may span (separate switch fabrics or BlockSizes groups)"
         if self.select is not None:
@@ -245,6 +246,15 @@ class NodeBook:
             if told:
                 return told
         return "the request does not fit the partition's nodes"
+
+    @staticmethod
+    def _of(req: Request) -> str:
+        """Which of the partition's nodes a count is of (QA: -N5 of a100s said 4 of a 20-node partition)."""
+        kinds = [f.removeprefix("gpu:") for f in req.features if f.startswith("gpu:")]
+        other = [f for f in req.features if not f.startswith("gpu:")]
+        said = " and ".join([f"{'|'.join(kinds)} GPUs"] * bool(kinds) + [f"the features {other}"] * bool(other))
+        lists = " in --nodelist" if req.node_names else " left after --exclude" if req.exclude_nodes else ""
+        return (f" with {said}" if said else "") + lists
 
     def _required_why(self, req: Request, room: npt.NDArray[np.int64]) -> str | None:
         """--topology required=LEVEL smaller than the job, named before its --segment: -N8 --segment=4 with

@@ -217,7 +217,7 @@ def test_typed_gpus_need_nodes_of_that_type() -> None:
         ("#SBATCH --gres=gpu:2", 2, []),
     ]:
         req = build_request(f"#!/bin/sh\n{script}\ntrue\n", {}, {}, "/", 0.0)
-        assert (req.gpus_per_task, req.features) == (gpus, features), script
+        assert (req.gpus_per_task, list(req.node_features())) == (gpus, features), script
 
 
 def test_switches_at_zero_means_no_wait() -> None:

@@ -20,7 +20,7 @@ def test_per_gpu_options_size_each_task() -> None:
     assert (r.tasks, r.nodes, r.gpus_per_task) == (16, 2, 1)
     assert req("-n 8 --ntasks-per-gpu=1").gpus_per_task == 1  # -n: a GPU for each task
     r = req("--tres-per-task=cpu=4,gres/gpu:a100=2")
-    assert (r.cpus_per_task, r.gpus_per_task, r.features) == (4, 2, ["gpu:a100"])
+    assert (r.cpus_per_task, r.gpus_per_task, r.gpu_kind, r.features) == (4, 2, "a100", [])
     assert req("--gpus=1 --gpu-freq=high").notes == ["accepted but not acted on by HAL: --gpu-freq"]
     assert req("-c 3 --gpus=2", {"cpus-per-gpu": "2"}).cpus_per_task == 4  # the command line's replaces the script's
 
