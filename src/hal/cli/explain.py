@@ -23,15 +23,16 @@ def topology_advice(rec: dict[str, Any], held: str | None = None) -> str:
     """Why a job waits with reason Topology: its own --switches, --segment or --topology required=LEVEL when it
     asked for one, else the domains no job spans (QA: a plain -N2 job was told of requests it never made), in the
     server's words when it gives them (``held``: the domain its size calls for, with the most it may use in one).
-    It said "its largest block aggregation" of a job that topology/block keeps in the smallest one that holds it."""
+    It said "its largest block aggregation" of a job that topology/block keeps in the smallest one that holds it.
+    The server's words come first: they also name the blocks an --exclusive=topo job waits to have to itself."""
+    if held:
+        return f"free nodes exist, but {held}"
     place = rec.get("placement_request") or {}
     asked = [f"--switches={place['switches']}"] if "switches" in place else []
     asked += [f"--segment={place['segment']}"] if "segment" in place else []
     asked += [f"--topology required={place['topology_required']}"] if place.get("topology_required") else []
     if asked:
         return f"free nodes exist, but not within its {' and '.join(asked)} (nor the largest domain a job may span)"
-    if held:
-        return f"free nodes exist, but {held}"
     return (
         "free nodes exist, but not enough within one domain a job may span: one of the cluster's separate switch "
         "fabrics, or on topology/block the smallest block aggregation that holds its nodes (a node topology.conf "

@@ -25,8 +25,8 @@ ADVICE = {
     "StageInRetry": "its inputs could not be staged (see Cause); it tries again after a pause that doubles",
     "CacheWait": "the node caches are full of running jobs' inputs; it tries again once some may have ended",
     "ReqNodeNotAvail": "nodes it needs are drained (hal nodes -R); it can start once an administrator resumes them",
-    "Topology": "nodes are free, but not inside the switches, blocks or level it may use (its --switches, --segment "
-    "or --topology, or the largest domain a job may span)",
+    "Topology": "nodes are free, but not inside the switches, blocks or level it may use (its --switches, --segment, "
+    "--topology or --exclusive=topo, or the largest domain a job may span)",
     "PartitionNodeLimit": "it asks for more nodes than its partition has",
     "PartitionDown": "its partition is not in the cluster file",
     "BadConstraints": "no node of its partition has the features, size or topology it asks for",

@@ -381,7 +381,8 @@ class Scheduler:
         """Why a pending job waits, as Slurm would show it."""
         if job_id in self.reasons:
             return self.reasons[job_id]
-        if getattr(self.book, "select", None) is not None:  # topology-aware nodes: maybe held by its request
+        book = self.book  # topology-aware nodes, or --exclusive=topo blocks: maybe held by its request
+        if getattr(book, "select", None) is not None or getattr(book, "sharing", False):
             from hal.engine.plugins.placement_explain import topology_reason  # imports this module
 
             why = topology_reason(self, job_id)

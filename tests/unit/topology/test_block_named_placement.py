@@ -25,11 +25,11 @@ R1_CONF = "BlockName=nvl1 Nodes=gpu[01-04]\nBlockName=nvl2 Nodes=gpu[05-08]\nBlo
 BUSY = ("gpu01", "gpu02", "gpu03", "gpu05", "gpu06", "gpu07")
 
 
-def scheduler(names: list[str], conf: str) -> Scheduler:
+def scheduler(names: list[str], conf: str, placement: str = "topology") -> Scheduler:
     topo = parse_topology_conf(conf, names)
     nodes = tuple(Node(n, Resources(cpus=2, gpus=4), partitions=("gpu",)) for n in names)
     table = NodeTable.of(Cluster(nodes, (Partition("gpu", tuple(names), default=True),), topo))
-    profile = Profile(placement="topology")
+    profile = Profile(placement=placement)
     return Scheduler(placement_book(table, profile, topo), table.space, profile, UserEstimate())
 
 

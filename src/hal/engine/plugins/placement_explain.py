@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import numpy.typing as npt
 
@@ -95,11 +97,34 @@ def _may_span(ix: TopoIndex, req: Request) -> int | None:
     return top if cap is None else min(top, cap)
 
 
+def held_by_topo(book: NodeBook, req: Request) -> str | None:
+    """In words, what holds an --exclusive=topo job that would start now if it could share a block: it goes only
+    into blocks no other job uses (engine/sharing.py). QA: a -N1 one showed Resources, "waits for nodes to free up",
+    while idle nodes sat in blocks other jobs used. None: not such a job, or it fits, or not even shared."""
+    if req.share != "topo" or not book.sharing or book.fits(req) or not book.fits(replace(req, share="")):
+        return None
+    sel = getattr(book.select, "inner", book.select)
+    block = "node" if book.blocks is None else "block"
+    if isinstance(sel, TopologySelector) and book.blocks is not None:
+        block = sel.index.names[sel.seg_level]
+    blocked = book.blocked(req)
+    idle = book._mask(req) & (book.free == book.table.capacity).all(axis=1) & (blocked if blocked is not None else 0)
+    names = [book.table.names[int(i)] for i in np.flatnonzero(idle)]
+    shown, one = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else ""), len(names) == 1
+    where = f"; idle node{'' if one else 's'} {shown} {'is' if one else 'are'} in {block}s other jobs use"
+    where = where if names else f"; every {block} with room has another job in it"
+    return f"it goes only into {block}s no other job uses (--exclusive=topo, as in Slurm's topology/block){where}"
+
+
 def held_by_domains(book: NodeBook, req: Request) -> str | None:
     """In words, what holds a job that asked for no topology constraint (reason Topology): the domain it must stay
     in, named with its size on topology/block (the smallest block aggregation of at least its nodes, as Slurm's
     eval_nodes_block places it), and the most it may use in one now. `hal explain` said "its largest block
-    aggregation" instead (QA). None: not held so, or held by its own --switches, --segment or level."""
+    aggregation" instead (QA). None: not held so, or held by its own --switches, --segment or level. An
+    --exclusive=topo job held by the blocks other jobs use is told so first (held_by_topo)."""
+    topo = held_by_topo(book, req)
+    if topo is not None:
+        return topo
     sel = getattr(book.select, "inner", book.select)
     if not isinstance(sel, TopologySelector) or req.switches or req.segment or req.topology_required:
         return None
@@ -129,7 +154,9 @@ def held_by_domains(book: NodeBook, req: Request) -> str | None:
 def reason_for(book: NodeBook, req: Request) -> PendingReason | None:
     """``Topology`` when enough resources are free now but not within the job's topology request, or not
     within one domain a job may span (separate fabrics, the nodes in blocks, the aggregation of
-    blocks its node count calls for)."""
+    blocks its node count calls for), or not within blocks no other job uses (--exclusive=topo)."""
+    if req.share == "topo" and held_by_topo(book, req) is not None:
+        return PendingReason.TOPOLOGY
     index = getattr(book.select, "index", None)
     bounded = index is not None and (index.span_top < index.top or block_cap(index, req) is not None)
     if book.select is None or not (req.switches or req.topology_required or req.segment or bounded):
@@ -145,7 +172,7 @@ def reason_for(book: NodeBook, req: Request) -> PendingReason | None:
 def topology_reason(sched: Scheduler, job_id: int) -> str | None:
     """The Topology reason for a pending job that asked for a topology constraint and is held only by it."""
     book = sched.book
-    if not isinstance(book, NodeBook) or book.select is None:
+    if not isinstance(book, NodeBook) or (book.select is None and not book.sharing):
         return None
     item = sched.queue.get(job_id)
     if item is None:
