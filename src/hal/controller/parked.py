@@ -1,5 +1,5 @@
 """Parked jobs: pending jobs the cluster no longer fits (a restart on a smaller or different cluster file, its
-data plane gone or its node caches too small for their inputs: hal/data/fit.py).
+data plane gone, its node caches too small for their inputs or its catalog without their inputs: hal/data/fit.py).
 As Slurm keeps them, they stay PENDING with its reason instead of failing, never start, and are tried again
 when that could change: at the next start (the cluster file) and when `hal update` changes the job.
 Submission and `hal update` still refuse a request the cluster can never run. Every job reaches the engine
@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from hal.data.fit import DATA_REASONS, data_fix, data_misfit
+from hal.data.fit import DATA_REASONS, data_fix, data_misfit, retry_known
 from hal.executors.hostlist import compress
 
 log = logging.getLogger("hal.controller")
@@ -133,8 +133,11 @@ def note_stale(ctl: Any, rows: list[dict[str, Any]]) -> None:
 
 
 def flush(ctl: Any, now: float) -> None:
-    """Store the causes found since the last pass, on jobs still pending (a parked job's, or FITS_AGAIN)."""
+    """Store the causes found since the last pass, on jobs still pending (a parked job's, or FITS_AGAIN); first, the
+    jobs parked for an input the catalog knows again (`hal dataset add`) are tried again."""
     found = ctl.parked
+    if found.jobs:
+        retry_known(ctl)
     if not found.unsaved:
         return
     todo, found.unsaved = found.unsaved, {}

@@ -129,7 +129,10 @@ class Catalog:
         self._lock = threading.RLock()
         if path is not None and not path.parent.is_dir():
             raise CatalogError(f"catalog {path}: its folder {path.parent} does not exist")
-        if path is not None and path.exists():
+        # No file where the cluster file says: a first start, or a catalog moved away or misspelt in [data]; the
+        # restart then keeps the node caches' copies it cannot match (hal/data/restart.py) instead of deleting them.
+        self.missing = path is not None and not path.exists()
+        if path is not None and not self.missing:
             self._load(path)
 
     def register(self, dataset: Dataset, home: str = "origin") -> Dataset:
@@ -225,7 +228,10 @@ class Catalog:
             for r in data.get("replicas", []):
                 self.replicas.setdefault(r["dataset"], {})[r["location"]] = Replica(**r)
         except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
-            raise CatalogError(f"catalog {path} is not a HAL catalog (JSON of datasets and replicas): {exc}") from exc
+            raise CatalogError(
+                f"catalog {path} is not a HAL catalog (JSON of datasets and replicas): {exc}; the server does not "
+                "start on it, and nothing in the node caches was deleted: restore the file (or fix [data] catalog)"
+            ) from exc
 
 
 def _checked(d: Dataset) -> Dataset:

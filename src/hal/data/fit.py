@@ -1,8 +1,10 @@
 """Whether this server's data plane can ever serve a pending job: one that reads or writes datasets on a server
 started without a ``[data]`` table, or whose input is larger than every node cache (``cache_bytes`` made smaller),
 is parked (hal/controller/parked.py) with the reason instead of failing: it stays PENDING until a restart on a
-cluster file whose data plane can serve it, as jobs a smaller cluster file cannot run do. Submission still refuses
-both; a restart used to fail such jobs, held ones too, or let them start and fail at their stage-in."""
+cluster file whose data plane can serve it, as jobs a smaller cluster file cannot run do. So is one whose input the
+catalog no longer knows (its file moved away or misspelt in [data]): it runs once the dataset is registered again
+(`hal dataset add`, tried again each pass) or the catalog restored. Submission still refuses all three; a restart
+used to fail such jobs, held ones too, or let them start and fail at their stage-in."""
 
 from __future__ import annotations
 
@@ -10,17 +12,23 @@ from typing import Any
 
 NO_DATA_PLANE = "NoDataPlane"  # the pending reason (squeue's NODELIST(REASON)) of a data job with no data plane
 TOO_LARGE = "DatasetTooLarge"  # ... of one whose inputs no node cache can hold
-DATA_REASONS = (NO_DATA_PLANE, TOO_LARGE)
+UNKNOWN = "UnknownDataset"  # ... of one whose input is in no catalog entry, and no job will write it
+DATA_REASONS = (NO_DATA_PLANE, TOO_LARGE, UNKNOWN)
 NO_PLANE_WHY = "it reads or writes datasets, and this server has no data plane (no [data] table in its cluster file)"
+UNKNOWN_WHY = "is not in the catalog"  # in the cause of an UnknownDataset job
 
 
 def data_misfit(ctl: Any, spec: Any) -> tuple[str, str] | None:
     """(reason, why) this server can never stage ``spec``'s datasets, or None (under the controller's lock). An
-    input not in the catalog yet is not judged here: a job will write it, or its reader fails at stage-in."""
+    input not in the catalog that a job may still write (an unfinished job declares it, or one the job waits for has
+    not settled) is not judged here: if it is never published, its reader fails at stage-in."""
     if not (spec.inputs or spec.outputs):
         return None
     if ctl.staging is None:
         return NO_DATA_PLANE, NO_PLANE_WHY
+    gone = _unknown(ctl, spec)
+    if gone:  # the catalog moved away or misspelt at a restart (the server's log names its path)
+        return UNKNOWN, f"its input {gone[0]!r} {UNKNOWN_WHY}, and no queued or running job writes it"
     if spec.inputs:
         why = ctl.staging.refuse(list(spec.inputs), set(spec.inputs))  # all "produced": sizes alone are judged
         if why is not None:
@@ -31,6 +39,11 @@ def data_misfit(ctl: Any, spec: Any) -> tuple[str, str] | None:
 def data_fix(cause: str, job: object) -> str | None:
     """What makes a job parked for its data run (`hal show`'s Why=, `hal explain`), from its cause; None when it
     was parked for another reason. `hal update` cannot help it: its datasets are not a field it changes."""
+    if UNKNOWN_WHY in cause:
+        return (
+            "an administrator registers it again (hal dataset add; the job is tried again at once), or restores the "
+            f"catalog file the cluster file's [data] table names and restarts the server; hal cancel {job} ends it"
+        )
     if NO_PLANE_WHY in cause:
         need = "restores the [data] table in the cluster file"
     elif "larger than every node cache" in cause:
@@ -49,3 +62,30 @@ def retry_parked(ctl: Any) -> int:
         for jid in waiting:
             ctl._to_engine(ctl.live[jid], now)  # out of the parked set, into the engine if it fits now
     return len(waiting)
+
+
+def retry_known(ctl: Any) -> int:
+    """The jobs parked for an unknown input whose inputs the catalog knows again (`hal dataset add`), tried again
+    (each pass, under the controller's lock: a dict lookup per input of the few parked jobs). How many."""
+    if ctl.staging is None:
+        return 0
+    back = [j for j, p in ctl.parked.jobs.items() if p.reason == UNKNOWN and not _unknown(ctl, ctl.live[j].spec)]
+    now = ctl.clock()
+    for jid in back:
+        ctl._to_engine(ctl.live[jid], now)
+    return len(back)
+
+
+def _unknown(ctl: Any, spec: Any) -> list[str]:
+    """``spec``'s inputs no catalog entry holds and no job may still write: none is declared as an unfinished job's
+    output or being staged out, and every job it waits for has ended with its outputs settled (the engine's
+    outcome known: a writer it waits for may still publish it)."""
+    if not spec.inputs or any(ctl.sched.outcomes.get(d.job_id) is None for d in spec.dependencies):
+        return []
+    missing = ctl.staging.uncataloged(list(spec.inputs))
+    if not missing:
+        return []
+    outputs = ctl.staging.outputs
+    coming = outputs.in_flight(missing) if outputs is not None else set()
+    coming |= {n for lv in ctl.live.values() for n in lv.spec.outputs if n in missing}
+    return [n for n in missing if n not in coming]

@@ -23,7 +23,9 @@ log = logging.getLogger("hal.data")
 
 def resume(staging: LiveStaging, controller: Any, since: float) -> dict[str, int]:
     """After a restart (the records recovered): trust as datasets only cached files the catalog registered
-    at that node with the right size and delete the rest (copies the catalog no longer knows); keep the
+    at that node with the right size and delete the rest (copies the catalog no longer knows), but only when
+    the catalog file was read: with none where one should be (moved away, or [data] catalog misspelt), every
+    cached copy is kept, said loudly (``_no_catalog``); an unreadable one stops the start before this. Keep the
     $HAL_DATA folders of jobs still running and of outputs still to be staged out, and of the other jobs only
     the outputs that never reached their destination (a failed stage-out, or none tried: ``_unsent``). Pin the
     inputs of the jobs still running (their pins died with the old controller), and stage out the outputs of
@@ -32,6 +34,7 @@ def resume(staging: LiveStaging, controller: Any, since: float) -> dict[str, int
     for the log."""
     stager = staging.stager
     catalog, counts = stager.catalog, {"dropped": 0, "kept": 0, "pinned": 0, "outputs": 0}
+    unmatched = _no_catalog(staging, controller)  # no catalog file read: the copies it cannot match are kept
     catch_up = _unsettled(staging, controller, since)
     running = _running_nodes(controller)
     keep = {(node, lv.job_id) for job_nodes, lv in running for node in job_nodes}
@@ -42,6 +45,9 @@ def resume(staging: LiveStaging, controller: Any, since: float) -> dict[str, int
             for name, size in list(cache.entries.items()):
                 dataset = catalog.datasets.get(name)
                 if node in catalog.replicas.get(name, {}) and dataset is not None and dataset.size == size:
+                    continue
+                if unmatched:  # checksummed against a dataset registered under its name before a job reads it
+                    counts["unmatched"] = counts.get("unmatched", 0) + 1
                     continue
                 cache.drop(name)
                 counts["dropped"] += 1
@@ -69,6 +75,32 @@ def resume(staging: LiveStaging, controller: Any, since: float) -> dict[str, int
         staging.outputs.after_end(controller, job_id, names, node, "COMPLETED")  # type: ignore[union-attr]
         counts["outputs"] += len(names)
     return counts
+
+
+def _no_catalog(staging: LiveStaging, controller: Any) -> bool:
+    """Whether the catalog file is missing (``Catalog.missing``). Where one was before (copies in the node caches,
+    or jobs reading datasets) that is said as a warning naming the file (QA: a catalog moved away logged only
+    "dropped: 11" at INFO and the cached copies were deleted, and the jobs reading them failed)."""
+    catalog = staging.stager.catalog
+    if not catalog.missing:
+        return False
+    copies = sorted({name for cache in staging.stager.caches.values() for name in cache.entries})
+    readers = sorted(lv.job_id for lv in controller.live.values() if lv.spec.inputs)
+    if copies or readers:
+        log.warning(
+            "catalog %s does not exist (moved away, or [data] catalog misspelt?), yet %s: its datasets are unknown "
+            "now. The cached copies are kept (a dataset registered again under the same name is checked against "
+            "its copy), and pending jobs reading an unknown dataset wait (reason UnknownDataset): restore the file "
+            "and restart the server, or register the datasets again with hal dataset add",
+            catalog.path, "; ".join(w for w in (_listed("the node caches hold", copies),
+                                                 _listed("jobs read datasets:", readers)) if w),
+        )  # fmt: skip
+    return True
+
+
+def _listed(what: str, items: list[Any]) -> str:
+    shown = ", ".join(map(str, items[:10])) + (f" and {len(items) - 10} more" if len(items) > 10 else "")
+    return f"{what} {shown}" if items else ""
 
 
 def _trim(stager: Any, node: str, cache: Any) -> int:

@@ -229,6 +229,9 @@ class Stager:
                 cache.drop(dataset.name)
                 self._record(f"dropping the replica of {dataset.name!r} on {cache.node}",
                              self.catalog.remove_replica, dataset.name, cache.node)  # fmt: skip
+            elif cache.node not in self.catalog.replicas.get(dataset.name, {}):  # kept by a start with no catalog
+                self._record(f"the copy of {dataset.name!r} on {cache.node}", self.catalog.add_replica,
+                             Replica(dataset.name, cache.node, str(cache.path_of(dataset.name))))  # fmt: skip
 
     def _stage_one(self, job_id: int, name: str, node: str) -> Staged:
         t0 = time.monotonic()

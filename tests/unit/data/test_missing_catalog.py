@@ -1,0 +1,125 @@
+"""A restart whose catalog file is missing (moved away, or [data] catalog misspelt) keeps the node caches' copies and
+says so loudly, and a pending job reading a dataset it no longer knows waits (UnknownDataset) until the dataset is
+registered again or the catalog restored (QA: "dropped: 11" at INFO, a 4 GB cached copy deleted, and the released
+job FAILED "stage-in failed: unknown dataset 'd4'"). A catalog file that cannot be read stops the start, deleting
+nothing; one read fine still has the copies it does not know deleted."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hal.controller.auth import Identity
+from hal.controller.holds import set_hold
+from hal.controller.parked import FITS_AGAIN, PARKED
+from hal.data.catalog import CatalogError
+from hal.data.fit import UNKNOWN
+from tests.unit.controller.test_parked import controller
+from tests.unit.data.test_data_fit import advice, submit, with_data
+
+USER = Identity("alice", admin=False)
+
+
+def _until(check: Callable[[], object], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def _cached(ctl: Any, tmp: Path, name: str, data: bytes) -> Path:
+    """``name`` registered and staged into the first node's cache, as a job that ran would have left it."""
+    (tmp / name).write_bytes(data)
+    stager = ctl.staging.stager
+    stager.catalog.register_file(name, str(tmp / name))
+    node = ctl.table.names[0]
+    stager.stage_in(999, [name], [node])
+    stager.release(999)
+    return stager.caches[node].path_of(name)
+
+
+def test_a_missing_catalog_keeps_the_cached_copies_and_parks_their_readers(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    toml, catalog = with_data(tmp_path, "4M"), tmp_path / "cat.json"
+    with controller(tmp_path, toml) as ctl:
+        copy = _cached(ctl, tmp_path, "d4", b"d4" * 1000)
+        job = submit(ctl, tmp_path, hold="1", input_data="d4")
+    catalog.rename(tmp_path / "cat.json.bak")
+    caplog.set_level(logging.INFO, "hal")
+    with controller(tmp_path, toml) as ctl:
+        said = [r for r in caplog.records if r.levelno == logging.WARNING and str(catalog) in r.getMessage()]
+        assert said and "does not exist" in said[0].getMessage(), caplog.text  # was "dropped: 1" at INFO
+        assert "the node caches hold d4" in said[0].getMessage() and f"jobs read datasets: {job}" in caplog.text
+        assert copy.read_bytes() == b"d4" * 1000  # kept (it was deleted)
+        set_hold(ctl, str(job), USER, False)  # `hal release`: it FAILED at its stage-in
+        ctl.run_cycle()
+        ctl.run_cycle()
+        assert ctl.live[job].state == "PENDING" and ctl.reason(job) == UNKNOWN
+        rec = ctl.store.get(job) or {}
+        why = "its input 'd4' is not in the catalog, and no queued or running job writes it"
+        assert rec["state"] == "PENDING" and rec["cause"] == PARKED + why, rec
+        assert "registers it again (hal dataset add" in advice(ctl, job)
+        with ctl.lock:  # `hal dataset add d4` again: the job is tried again on the next pass
+            ctl.staging.stager.catalog.register_file("d4", str(tmp_path / "d4"))
+        ctl.run_cycle()
+        assert job not in ctl.parked.jobs and ctl.live[job].state == "RUNNING"
+        assert FITS_AGAIN in [e["cause"] for e in ctl.store.events_of(job)]
+        node = ctl.table.names[0]  # the kept copy, checked against the dataset, is its node's replica again
+        _until(lambda: node in ctl.staging.stager.catalog.replicas.get("d4", {}))
+        assert copy.read_bytes() == b"d4" * 1000
+
+
+def test_a_restored_catalog_finds_the_kept_copies_and_a_read_one_still_drops_strays(tmp_path: Path) -> None:
+    toml, catalog = with_data(tmp_path, "4M"), tmp_path / "cat.json"
+    with controller(tmp_path, toml) as ctl:
+        copy = _cached(ctl, tmp_path, "d4", b"x" * 5000)
+        job = submit(ctl, tmp_path, hold="1", input_data="d4")
+        node = ctl.table.names[0]
+        stray = copy.parent / "stray"  # a copy no catalog entry names
+    catalog.rename(tmp_path / "cat.json.bak")
+    stray.write_bytes(b"s")
+    with controller(tmp_path, toml) as ctl:
+        assert ctl.parked.get(job) is not None and ctl.parked.jobs[job].reason == UNKNOWN
+        assert copy.exists() and stray.exists()
+    (tmp_path / "cat.json.bak").rename(catalog)  # the catalog back
+    with controller(tmp_path, toml) as ctl:
+        assert copy.exists() and ctl.staging.stager.caches[node].has("d4")  # its replica found again
+        assert not stray.exists()  # the catalog was read: what it does not know goes, as before
+        set_hold(ctl, str(job), USER, False)
+        ctl.run_cycle()
+        assert not ctl.parked.jobs and ctl.live[job].state == "RUNNING"
+
+
+def test_a_catalog_that_cannot_be_read_stops_the_start_and_deletes_nothing(tmp_path: Path) -> None:
+    toml, catalog = with_data(tmp_path, "4M"), tmp_path / "cat.json"
+    with controller(tmp_path, toml) as ctl:
+        copy = _cached(ctl, tmp_path, "d4", b"y" * 100)
+        job = submit(ctl, tmp_path, input_data="d4", hold="1")
+    good = catalog.read_bytes()
+    said = f"catalog {re.escape(str(catalog))} is not a HAL catalog.*nothing in the node caches was deleted"
+    for bad in ("{not json", ""):
+        catalog.write_text(bad)
+        with pytest.raises(CatalogError, match=said):
+            _start(tmp_path, toml)
+        assert copy.read_bytes() == b"y" * 100
+    catalog.unlink()
+    catalog.mkdir()  # unreadable: a folder in its place
+    with pytest.raises(CatalogError, match=said):
+        _start(tmp_path, toml)
+    assert copy.read_bytes() == b"y" * 100
+    catalog.rmdir()
+    catalog.write_bytes(good)  # the file restored: the job and the copy are as they were
+    with controller(tmp_path, toml) as ctl:
+        assert job not in ctl.parked.jobs and ctl.staging.stager.caches[ctl.table.names[0]].has("d4")
+
+
+def _start(tmp: Path, toml: str) -> None:
+    with controller(tmp, toml):
+        pass
