@@ -79,9 +79,14 @@ def retry_known(ctl: Any) -> int:
 def _unknown(ctl: Any, spec: Any) -> list[str]:
     """``spec``'s inputs no catalog entry holds and no job may still write: none is declared as an unfinished job's
     output or being staged out, and every job it waits for has ended with its outputs settled (the engine's
-    outcome known: a writer it waits for may still publish it)."""
-    if not spec.inputs or any(ctl.sched.outcomes.get(d.job_id) is None for d in spec.dependencies):
+    outcome known: a writer it waits for may still publish it). A job whose afterok dependency failed keeps that
+    reason (DependencyNeverSatisfied: its writer never published the input)."""
+    if not spec.inputs:
         return []
+    for dep in spec.dependencies:
+        ok = ctl.sched.outcomes.get(dep.job_id)
+        if ok is None or (ok is False and dep.kind.value == "afterok"):
+            return []
     missing = ctl.staging.uncataloged(list(spec.inputs))
     if not missing:
         return []

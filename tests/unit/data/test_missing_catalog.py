@@ -123,3 +123,20 @@ def test_a_catalog_that_cannot_be_read_stops_the_start_and_deletes_nothing(tmp_p
 def _start(tmp: Path, toml: str) -> None:
     with controller(tmp, toml):
         pass
+
+
+def test_a_reader_whose_writer_never_published_keeps_its_dependency_reason(tmp_path: Path) -> None:
+    """Only an input no job may still write is unknown: a reader waiting for its writer is not parked, and one whose
+    writer ended without publishing keeps DependencyNeverSatisfied across a restart."""
+    toml = with_data(tmp_path, "4M")
+    with controller(tmp_path, toml) as ctl:
+        writer = submit(ctl, tmp_path, hold="1", output_data="res")
+        reader = submit(ctl, tmp_path, dependency=f"afterok:{writer}", input_data="res")
+        waiting = submit(ctl, tmp_path, dependency=f"afterok:{writer}", input_data="res")
+    with controller(tmp_path, toml) as ctl:
+        ctl.run_cycle()
+        assert not ctl.parked.jobs and ctl.reason(reader) == "Dependency"
+        ctl.cancel(str(writer), Identity("alice", admin=True))
+    with controller(tmp_path, toml) as ctl:
+        ctl.run_cycle()
+        assert not ctl.parked.jobs and ctl.reason(waiting) == "DependencyNeverSatisfied"
