@@ -25,13 +25,16 @@ def refusal(
         if level and ix.level(level) is None:
             return unknown_level(ix, level)
     if req.segment:
+        block, seg = ix.names[seg_level], req.segment
         largest = int(ix.sums(seg_level, room).max())
-        if req.segment > largest:
-            return (
-                f"--segment={req.segment}: a segment must fit inside one {ix.names[seg_level]}, and the "
-                f"largest holds {largest} nodes"
-            )
-        per = ix.sums(seg_level, room) // req.segment  # segments each block holds
+        if seg > largest:
+            if req.node_names:  # Slurm: the requested nodes do not share a block
+                return (
+                    f"--segment={seg}: {not_shared(block)}: a segment of {seg} nodes stays inside one {block}, and "
+                    f"{in_one(largest)}"
+                )
+            return f"--segment={seg}: a segment must fit inside one {block}, and the largest holds {largest} nodes"
+        per = ix.sums(seg_level, room) // seg  # segments each block holds
         block_top = np.zeros(per.size, dtype=np.intp)
         block_top[ix.ids[seg_level]] = ix.ids[ix.span_top]
         most = int(np.bincount(block_top, weights=per, minlength=ix.counts[ix.span_top]).max())
@@ -39,22 +42,48 @@ def refusal(
             f"one {ix.names[ix.span_top]} (the largest domain a job may span: a separate fabric, or all the "
             "blocks)"
         )  # fmt: skip
+        if req.node_names:
+            within = "" if ix.span_top == ix.top else f" within one {ix.names[ix.span_top]}"
+            return (
+                f"--segment={seg}: the requested nodes (-w) do not make {units // seg} groups of {seg} that each "
+                f"share a {block}: they make at most {most}{within}"
+            )
+        nodes = "node" if seg == 1 else "nodes"
         return (
-            f"--segment={req.segment}: needs {units // req.segment} segments of {req.segment} nodes, "
-            f"each inside one {ix.names[seg_level]}; {where} holds at most {most}"
+            f"--segment={seg}: needs {units // seg} segments of {seg} {nodes}, each inside one {block}; {where} "
+            f"holds at most {most}"
         )
     if req.topology_required and (ix.level(req.topology_required) or 0) <= ix.span_top:
         lvl = ix.level(req.topology_required)
         assert lvl is not None
         biggest = int(ix.sums(lvl, room).max())
+        if req.node_names:
+            level = req.topology_required
+            return f"{not_shared(level)}: needs {units} {what} within one {level}, and {in_one(biggest)}"
         return f"needs {units} {what} within one {req.topology_required}; the largest has {biggest}"
     if ix.span_top < ix.top or block_cap(ix, req) is not None:
-        return span_refusal(ix, room, units, what, names, block_cap(ix, req))
+        return span_refusal(ix, room, units, what, names, block_cap(ix, req), bool(req.node_names))
     return None
 
 
+def not_shared(domain: str) -> str:
+    """A refusal caused by -w/--nodelist, in Slurm's words (its nodes, not the machine, are what do not fit: `-N2
+    -w gpu004,gpu005` was told the largest block "has 1", QA)."""
+    return f"the requested nodes (-w) do not share a {domain}"
+
+
+def in_one(most: int) -> str:
+    return f"at most {most} of them {'is' if most == 1 else 'are'} in one"
+
+
 def span_refusal(
-    ix: TopoIndex, room: npt.NDArray[np.int64], units: int, what: str, names: Sequence[str], cap: int | None = None
+    ix: TopoIndex,
+    room: npt.NDArray[np.int64],
+    units: int,
+    what: str,
+    names: Sequence[str],
+    cap: int | None = None,
+    requested: bool = False,
 ) -> str | None:
     """A job larger than every domain it may span (separate fabrics, the aggregation of blocks its size calls for,
     all the blocks of topology/block); when nodes in no switch or block are among those it may use, say they are
@@ -64,8 +93,16 @@ def span_refusal(
     biggest = int(ix.sums(level, room).max())
     if biggest >= units:
         return None
+    name, smallest = ix.names[level], cap is not None and cap != ix.span_top
+    rule = (
+        f"the smallest block aggregation that holds {units} nodes (as in Slurm's topology/block)"
+        if smallest
+        else "the largest domain a job may span (as in Slurm: never two separate switch fabrics)"
+    )
     said = (
-        f"needs {units} {what} within the blocks of topology.conf, and they hold {biggest}"
+        f"{not_shared(name)}: needs {units} {what} within one {name}, {rule}, and {in_one(biggest)}"
+        if requested and name != "blocks"
+        else f"needs {units} {what} within the blocks of topology.conf, and they hold {biggest}"
         if ix.names[level] == "blocks" and ix.outside_of == "block"
         else f"needs {units} {what} within one {ix.names[level]}, the largest domain a job may span (as in Slurm: "
         f"separate switch fabrics, or all the blocks); the largest has {biggest}"
