@@ -335,8 +335,8 @@ def _imported_topology(
 ) -> Topology:
     """``slurm_conf = "topology.conf"`` (Slurm's tree or block form; ``plugin = "tree"`` or ``"block"`` chooses for
     a file that has both, as slurm.conf's TopologyPlugin) or ``block_size = 18`` (consecutive nodes in blocks,
-    NVLink-style)."""
-    from hal.topology_conf import TopologyConfError, load_topology_conf
+    NVLink-style, aggregated as the same BlockName= lines would be)."""
+    from hal.topology_conf import TopologyConfError, load_topology_conf, uniform_blocks
 
     try:
         if "slurm_conf" in topo:
@@ -346,7 +346,6 @@ def _imported_topology(
         size = topo["block_size"]
         if not _is_int(size) or size < 1:
             raise ValueError(f"block_size is a whole number of nodes >= 1 (nodes per block), not {size!r}")
-        one = f"block_size = {size} in the cluster file: one level, 'block'"
-        return Topology(("block",), tuple((f"block{i // size}",) for i in range(len(names))), names_from=one)
+        return uniform_blocks(names, size)  # the same blocks as BlockName= lines, and Slurm's aggregations
     except (TopologyConfError, ValueError, TypeError) as exc:
         raise ClusterFileError(f"[topology]: {exc}") from exc

@@ -20,7 +20,7 @@ from hal.topology_conf_lines import (
     switch_graph,
 )
 
-__all__ = ["TopologyConfError", "load_topology_conf", "parse_topology_conf", "plugin_kind"]
+__all__ = ["TopologyConfError", "load_topology_conf", "parse_topology_conf", "plugin_kind", "uniform_blocks"]
 
 _PAIR = re.compile(r"(\w+)=(\S+)")
 
@@ -216,10 +216,40 @@ def _blocks(
             f"({sizes[0]} nodes), but block {small!r} has {counts[small]}",
             line[small],
         )
-    blocks = max(index[b] for b in counts) + 1
+    alone = _outside(node_names, owner, set(index), conf, "block")
+    return _block_topology(node_names, owner, index, sizes, alone, BLOCK_LEVELS)
+
+
+def uniform_blocks(node_names: Sequence[str], size: int) -> Topology:
+    """The cluster file's ``block_size = N``: consecutive nodes in blocks of N, placed exactly as the same blocks
+    listed as ``BlockName=`` lines without ``BlockSizes=`` (Slurm's default aggregations of 1, 2, 4, 8 and 16
+    blocks of N nodes), so the two forms give the same placements (QA: block_size was one level of blocks, and a
+    two-block job took any two, unaligned). A last block of fewer nodes is kept, as before: its nominal size is
+    still N (Slurm would refuse such a list without BlockSizes=)."""
+    if size < 1:
+        raise ValueError(f"block_size is a whole number of nodes >= 1 (nodes per block), not {size!r}")
+    owner = {name: f"block{i // size}" for i, name in enumerate(node_names)}
+    index = {f"block{k}": k for k in range(-(-len(node_names) // size))}
+    one = (
+        f"block_size = {size} in the cluster file: 'block' for its blocks of {size} nodes, 'blockN' for an aligned "
+        "aggregation of N nodes (Slurm's default sizes: 2, 4, 8 and 16 blocks), 'blocks' for all of them"
+    )
+    return _block_topology(node_names, owner, index, [size << k for k in range(5)], {}, one)
+
+
+def _block_topology(
+    node_names: Sequence[str],
+    owner: dict[str, str],
+    index: dict[str, int],
+    sizes: Sequence[int],
+    alone: dict[str, str],
+    names_from: str,
+) -> Topology:
+    """The levels of blocks (``owner``: each node's block; ``index``: each block's place in the file) and of the
+    aligned aggregations ``sizes`` (in nodes, base first) above them; ``alone``: nodes in no block."""
+    blocks = max(index[b] for b in set(owner.values())) + 1
     kept = [size for size in sizes if size // sizes[0] < blocks]
     kept += [size for size in sizes if size // sizes[0] >= blocks][:1]  # the first group of every block
-    alone = _outside(node_names, owner, set(index), conf, "block")
     upper = list(reversed(kept[1:]))
     # A job larger than the largest group spans the whole block topology (eval_nodes_block: no block level fits,
     # so every base block is one block); when that group does not already hold every block, a level above it.
@@ -234,7 +264,7 @@ def _blocks(
     # the nodes in no block are each apart: no job spans them and a block
     outside = frozenset(i for i, n in enumerate(node_names) if n in alone)
     sizes_top_first = (*((len(owner),) if whole else ()), *upper, kept[0])
-    return Topology(levels, paths, not alone, outside, block_nodes=sizes_top_first, names_from=BLOCK_LEVELS)
+    return Topology(levels, paths, not alone, outside, block_nodes=sizes_top_first, names_from=names_from)
 
 
 def _left_out(entries: list[tuple[int, dict[str, str]]], kind: str, used: set[str], what: str, conf: _File) -> None:

@@ -116,7 +116,7 @@ def test_cluster_file_reads_topology_conf(tmp_path: Path) -> None:
     )
     assert cluster.topology is not None and cluster.topology.paths[3] == ("bs4-0", "b2")  # Slurm's default sizes
     blocks = cluster_from_dict({"nodes": [{"prefix": "n", "count": 36, "cpus": 8}], "topology": {"block_size": 18}})
-    assert blocks.topology is not None and blocks.topology.paths[20] == ("block1",)
+    assert blocks.topology is not None and blocks.topology.paths[20] == ("bs36-0", "block1")
 
 
 def test_relative_paths_are_read_from_the_cluster_files_folder(tmp_path: Path) -> None:
