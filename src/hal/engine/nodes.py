@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from hal.engine.plugins.topology_refusal import required_refusal
 from hal.engine.request import Request
 from hal.model.cluster import NodeTable
 
@@ -260,16 +261,7 @@ class NodeBook:
         """--topology required=LEVEL smaller than the job, named before its --segment: -N8 --segment=4 with
         required=block on 4-node blocks was blamed on its segments, which the machine holds (QA)."""
         index = getattr(self.select, "index", None)
-        level = index.level(req.topology_required) if index is not None and req.topology_required else None
-        if index is None or level is None or level > index.span_top:
-            return None
-        units, biggest = req.nodes or req.tasks, int(index.sums(level, room).max())
-        what = "nodes" if req.nodes else "tasks"
-        return (
-            f"needs {units} {what} within one {req.topology_required}; the largest has {biggest}"
-            if biggest < units
-            else None
-        )
+        return None if index is None else required_refusal(index, req, room, req.nodes or req.tasks)
 
     def _selected(self, req: Request, room: npt.NDArray[np.int64], units: int, per: Matrix) -> NodeAlloc | None:
         assert self.select is not None

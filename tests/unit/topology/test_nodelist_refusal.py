@@ -47,3 +47,25 @@ def test_refusals_caused_by_the_nodelist_say_the_nodes_do_not_share_a_block(size
 def test_without_a_nodelist_the_machine_is_still_blamed() -> None:
     topo_said = refused("", 8, (), segment=8)
     assert topo_said == "--segment=8: a segment must fit inside one block, and the largest holds 4 nodes"
+
+
+def test_required_block_with_a_nodelist_says_the_requested_nodes_do_not_share_a_block() -> None:
+    """`-N2 --topology required=block -w gpu004,gpu005` was still told "needs 2 nodes within one block; the largest
+    has 1" (the node book's check of required=, before the selector's words)."""
+    topo = parse_topology_conf(BLOCKS, NAMES)
+    group = tuple(Node(n, Resources(cpus=2), partitions=("p",)) for n in NAMES)
+    table = NodeTable.of(Cluster(group, (Partition("p", tuple(NAMES), default=True),), topo))
+    book = placement_book(table, Profile(placement="topology"), topo)
+
+    def said(names: tuple[str, ...], nodes: int = 2) -> str | None:
+        job = JobSpec(
+            1, 0.0, tasks=nodes, nodes=nodes, exclusive=True, time_limit=60.0, node_names=names,
+            topology_required="block",
+        )  # fmt: skip
+        return book.impossible(request_of(job, table.space))
+
+    assert said(("gpu004", "gpu005")) == (
+        "the requested nodes (-w) do not share a block: needs 2 nodes within one block, and at most 1 of them is in one"
+    )
+    assert said(("gpu005", "gpu006")) is None
+    assert said((), 5) == "needs 5 nodes within one block; the largest has 4"  # without -w: the machine's blocks

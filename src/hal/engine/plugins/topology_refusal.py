@@ -54,16 +54,28 @@ def refusal(
             f"holds at most {most}"
         )
     if req.topology_required and (ix.level(req.topology_required) or 0) <= ix.span_top:
-        lvl = ix.level(req.topology_required)
-        assert lvl is not None
-        biggest = int(ix.sums(lvl, room).max())
-        if req.node_names:
-            level = req.topology_required
-            return f"{not_shared(level)}: needs {units} {what} within one {level}, and {in_one(biggest)}"
-        return f"needs {units} {what} within one {req.topology_required}; the largest has {biggest}"
+        return required_refusal(ix, req, room, units, always=True)
     if ix.span_top < ix.top or block_cap(ix, req) is not None:
         return span_refusal(ix, room, units, what, names, block_cap(ix, req), bool(req.node_names))
     return None
+
+
+def required_refusal(
+    ix: TopoIndex, req: Request, room: npt.NDArray[np.int64], units: int, always: bool = False
+) -> str | None:
+    """--topology required=LEVEL smaller than the job (None if the level holds it, unless ``always``). With -w,
+    the requested nodes are what do not share the level (`-N2 --topology required=block -w gpu004,gpu005` on
+    blocks of 4 was told "the largest has 1", QA)."""
+    level = req.topology_required or ""
+    lvl = ix.level(level) if level else None
+    if lvl is None or lvl > ix.span_top:
+        return None
+    biggest, what = int(ix.sums(lvl, room).max()), "nodes" if req.nodes else "tasks"
+    if biggest >= units and not always:
+        return None
+    if req.node_names:
+        return f"{not_shared(level)}: needs {units} {what} within one {level}, and {in_one(biggest)}"
+    return f"needs {units} {what} within one {level}; the largest has {biggest}"
 
 
 def not_shared(domain: str) -> str:
