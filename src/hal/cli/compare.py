@@ -3,7 +3,6 @@ would run it alone: a profile file brings the estimate it was tuned on, and ever
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
@@ -20,6 +19,8 @@ from hal.cli.common import (
     writable_files,
     writable_folder,
 )
+from hal.cli.sim_checks import note_data_plane
+from hal.cli.sim_json import summary_dict, topology_dict, write_json
 from hal.cli.sim_tables import summary_table, topology_table
 from hal.cli.simulate import (
     ACTUAL_HELP,
@@ -77,7 +78,7 @@ def compare(
     model: Annotated[Path | None, typer.Option(help="gbm: start every run from this saved model file")] = None,
     plots: Annotated[Path | None, typer.Option(help="folder for PNG plots")] = Path("hal-compare"),
     no_plots: Annotated[bool, typer.Option("--no-plots", help="write no PNG plots")] = False,
-    summary_out: Annotated[Path | None, typer.Option(help="all summaries as JSON")] = None,
+    summary_out: Annotated[Path | None, typer.Option(help="all summaries as JSON (hal simulate's keys)")] = None,
 ) -> None:
     """Run several policies on the same trace and compare them side by side."""
     typed = estimate is not None  # a profile's own estimate gives way only to one asked for
@@ -96,6 +97,7 @@ def compare(
     try:
         check_machine(procs, cluster, placement or "firstfit")
         placement = default_placement(placement, cluster)
+        note_data_plane(cluster)
         make_predictor(estimate)  # names the valid estimates if this one is not
         names = [p.strip() for p in policies.split(",") if p.strip()]
         profiles = [(name, applicable(policy_of(name, placement, cluster))) for name in names]
@@ -171,12 +173,12 @@ def compare(
         data = {
             label: {
                 "estimate": ests[label],
-                **r.summary.as_dict(),
-                **({"topology": r.topology.as_dict()} if r.topology else {}),
+                **summary_dict(r.summary),
+                **({"topology": topology_dict(r.topology)} if r.topology else {}),
             }
             for label, r in runs
         }
-        summary_out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        write_json(summary_out, data)
     note_fallback(est, estimate)
     for label, r in runs:
         unfitted = unfitted_note(r, ests[label])

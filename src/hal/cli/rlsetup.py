@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from rich.table import Table
 
 from hal.cli.common import fail, out
+from hal.cli.sim_json import write_json
 from hal.sim.rlscheduler import RlSetup, load_jobs, run_setup
 from hal.sim.swf import TraceError
 
@@ -40,4 +40,4 @@ def run_rlscheduler(trace: Path, setup: str, order: str, backfill: str, summary_
             "window_starts": list(result.starts),
             "wall_seconds": result.seconds,
         }
-        summary_out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        write_json(summary_out, data)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +11,8 @@ import typer
 from rich.markup import escape
 
 from hal.cli.common import err, fail, note_workload, out, progress_bar, report_problems, writable_files
+from hal.cli.sim_checks import check_reserve, note_data_plane, stretch_of
+from hal.cli.sim_json import SUMMARY_HELP, summary_dict, topology_dict, write_json
 from hal.cli.sim_label import run_label
 from hal.cli.sim_tables import summary_table, topology_table
 from hal.engine.api import RuntimePredictor
@@ -22,7 +23,6 @@ from hal.engine.profile import Profile
 from hal.learn.store import load_model, load_or_fallback
 from hal.sim.report import write_jobs_csv, write_jobs_swf
 from hal.sim.runner import SimOptions, load, parse_window, run_workload, unfitted_note
-from hal.sim.stretch import multipliers_given, parse_stretch
 from hal.sim.swf import TraceError, open_text
 from hal.sim.workload import Cleaning
 
@@ -271,8 +271,8 @@ def simulate(
         typer.Option(
             metavar="SPEC",
             help="--stretch with these factors: heavy=F[/F...],light=F[/F...],share=S; F is the share a job runs "
-            "longer per level crossed (0.2: 20% longer, x1.20; level 2, 3, ..., the last repeating; share: of "
-            "communication-heavy jobs)",
+            "longer per level crossed, 0 to 100 (0.2: 20% longer, x1.20; level 2, 3, ..., the last repeating; share: "
+            "of communication-heavy jobs, 0 to 1)",
         ),
     ] = None,
     window: Annotated[str | None, typer.Option(help=WINDOW_HELP)] = None,
@@ -281,7 +281,7 @@ def simulate(
     drop_status: Annotated[str, typer.Option(help="comma-separated SWF statuses to drop, e.g. 0,5")] = "",
     jobs_out: Annotated[Path | None, typer.Option(help="per-job SWF, field 3 = simulated wait")] = None,
     csv_out: Annotated[Path | None, typer.Option(help="per-job CSV")] = None,
-    summary_out: Annotated[Path | None, typer.Option(help="summary JSON")] = None,
+    summary_out: Annotated[Path | None, typer.Option(help=SUMMARY_HELP)] = None,
 ) -> None:
     """Replay a trace through HAL's engine on a virtual clock and report wait, slowdown and utilization."""
     given = dict(locals())
@@ -298,23 +298,16 @@ def simulate(
 
         run_rlscheduler(trace, setup, order, backfill, summary_out)
         return
-    keys = [part.partition("=")[0].strip() for part in topology_reserve.split(",") if part.strip()]
-    twice = sorted({k for k in keys if keys.count(k) > 1})
-    if twice:  # wait=1,wait=2 kept one of them in silence
-        raise fail(f"--topology-reserve {topology_reserve!r} gives {', '.join(twice)} more than once")
-    if topology_reserve and not whole_nodes:  # it holds whole-node jobs; trace jobs are tasks without it
-        raise fail("--topology-reserve holds multi-node jobs for their fewest leaves: it needs --whole-nodes")
     try:
+        check_reserve(topology_reserve, whole_nodes)
         check_machine(procs, cluster, placement or "firstfit")
         placement = default_placement(placement, cluster)
+        if (stretch or stretch_factors is not None) and cluster is None:
+            raise ValueError("--stretch lengthens jobs by the levels of the tree their nodes span: it needs --cluster")
+        spec, stretch_model = stretch_of(stretch, stretch_factors)
+        note_data_plane(cluster)
     except ValueError as exc:
         raise fail(str(exc)) from None
-    spec = stretch_factors if stretch_factors is not None else ("default" if stretch else None)
-    if spec is not None and cluster is None:
-        raise fail("--stretch lengthens jobs by the levels of the tree their nodes span: it needs --cluster")
-    if stretch_factors is not None and multipliers_given(stretch_factors):  # heavy=1.2 read as x1.2 ran jobs x2.2 (QA)
-        err.print(f"[yellow]note:[/] --stretch-factors {stretch_factors}: a factor is the share added per level "
-                  "crossed (1.2 runs a job 120% longer, x2.2); 0.2 is x1.2")  # fmt: skip
     if min_runtime < 0:
         raise fail(f"--min-runtime must be >= 0 seconds, not {min_runtime}")
     if model is not None and estimate not in GBM_NAMES:
@@ -347,7 +340,7 @@ def simulate(
             whole_nodes=whole_nodes,
             gpus=gpus,
             segment=segment,
-            stretch=parse_stretch(spec) if spec is not None else None,
+            stretch=stretch_model,
         )
         swf, workload = load(trace, opts)
     except (TraceError, ValueError) as exc:
@@ -384,10 +377,10 @@ def simulate(
     if csv_out:
         write_jobs_csv(csv_out, result.outcome, swf, result.names, result.index)
     if summary_out:
-        data: dict[str, Any] = {"trace": str(trace), "policy": label, **result.summary.as_dict()}
+        data: dict[str, Any] = {"trace": str(trace), "policy": label, **summary_dict(result.summary)}
         if result.topology is not None:
-            data["topology"] = result.topology.as_dict()
-        summary_out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+            data["topology"] = topology_dict(result.topology)
+        write_json(summary_out, data)
     left = len(swf.problems) + len(workload.skipped) + len(result.outcome.rejected)
     if left:
         err.print(f"{left} job(s) skipped or rejected; the rest of the trace ran")

@@ -26,6 +26,9 @@ class Summary:
     wall_seconds: float
     jobs_per_second: float
     killed_by_stretch: int = 0  # with --stretch: jobs it pushed past their --time, killed there (TIMEOUT)
+    # CPUs (GPUs) allocated x simulated run / (capacity x makespan): how full the machine was held, whole nodes
+    # counted whole, stretched and killed runs included; ``utilization`` counts only the trace's own work
+    allocated_utilization: float = 0.0
 
     def as_dict(self) -> dict[str, float | int]:
         return asdict(self)
@@ -36,7 +39,9 @@ def bounded_slowdown(wait: np.ndarray, run: np.ndarray, tau: float = TAU) -> np.
     return bsld
 
 
-def summarize(out: Outcome, skipped: int = 0) -> Summary:
+def summarize(out: Outcome, skipped: int = 0, work: np.ndarray | None = None) -> Summary:
+    """``work``: each job's processors in the trace (input order) when the run allocated it others (whole
+    nodes): utilization is the trace's work in every mode (QA: whole nodes raised it while real work fell)."""
     done = out.done
     n = int(done.sum())
     if n == 0:
@@ -50,7 +55,9 @@ def summarize(out: Outcome, skipped: int = 0) -> Summary:
     span = max(last - first, 1e-9)
     # useful work: a stretch is none, nor is a run the stretch pushed past its --time (killed, its work lost)
     killed = np.zeros(n, dtype=bool) if out.stretch_killed is None else out.stretch_killed[done]
-    util = float((base * out.procs[done])[~killed].sum() / (out.capacity * span))
+    procs = out.procs[done] if work is None else work[done]
+    util = float((base * procs)[~killed].sum() / (out.capacity * span))
+    held = float((run * out.procs[done]).sum() / (out.capacity * span))
     wall = out.wall_seconds
     return Summary(
         jobs=n,
@@ -66,4 +73,5 @@ def summarize(out: Outcome, skipped: int = 0) -> Summary:
         wall_seconds=wall,
         jobs_per_second=n / wall if wall > 0 else 0.0,
         killed_by_stretch=int(killed.sum()),
+        allocated_utilization=held,
     )

@@ -13,7 +13,7 @@ from hal.executors.hostlist import compress
 from hal.sim.accounting import STATUS
 from hal.sim.metrics import TAU
 from hal.sim.simulator import Outcome
-from hal.sim.swf import SwfRecord, SwfTrace, format_record
+from hal.sim.swf import SwfRecord, SwfTrace, format_record, header_key
 
 TIMEOUT = STATUS.get("TIMEOUT", 0)  # SWF has no TIMEOUT: every end but completed and cancelled is 0 (failed)
 
@@ -29,11 +29,9 @@ def write_jobs_swf(path: str | Path, trace: SwfTrace, out: Outcome, note: str = 
         records.setdefault(r.job_id, r)
     done = np.flatnonzero(out.done)
     order = done[np.lexsort((out.job_id[done], out.submit[done]))]
-    header = {k: v for k, v in trace.header.items() if k not in ("MaxProcs", "MaxJobs", "MaxRecords")}
-    header["Computer"] = f"{header.get('Computer', 'a trace')} (simulated by HAL)"
     with Path(path).open("w", encoding="utf-8") as fh:
-        for key, value in header.items():
-            fh.write(f"; {key}: {value}\n")
+        for line in header_lines(trace):
+            fh.write(line + "\n")
         fh.write(f"; MaxJobs: {len(order)}\n; MaxRecords: {len(order)}\n; MaxProcs: {out.capacity}\n")
         if note:
             fh.write(f"; Note: {note}\n")
@@ -51,6 +49,24 @@ def write_jobs_swf(path: str | Path, trace: SwfTrace, out: Outcome, note: str = 
                 values[10] = TIMEOUT
             fh.write(format_record(values) + "\n")
     return len(order)
+
+
+RESIZED = ("MaxProcs", "MaxJobs", "MaxRecords")  # written anew: the simulated machine and jobs
+
+
+def header_lines(trace: SwfTrace) -> list[str]:
+    """The input's header as it was written, continuation lines and all (QA: ';   http://b.example/x' came out
+    as '; http: //b.example/x'), without the sizes written anew and with Computer saying the run was simulated;
+    a trace built in code (no lines) writes its header fields."""
+    computer = f"; Computer: {trace.header.get('Computer', 'a trace')} (simulated by HAL)"
+    lines = trace.comments or [f"; {k}: {v}" for k, v in trace.header.items()]
+    kept = [line for line in lines if header_key(line) not in RESIZED]
+    written = {header_key(line) for line in kept}  # a field read below the first job: kept too, at the end
+    kept += [f"; {k}: {v}" for k, v in trace.header.items() if k not in written and k not in RESIZED]
+    if "Computer" not in trace.header:
+        return [computer, *kept]
+    first = next(i for i, line in enumerate(kept) if header_key(line) == "Computer")
+    return [*kept[:first], computer, *kept[first + 1 :]]
 
 
 def _killed(out: Outcome) -> npt.NDArray[np.bool_]:

@@ -27,6 +27,7 @@ from hal.model.job import JobSpec
 from hal.model.resources import BASE_NAMES, Resources, ResourceSpace
 from hal.sim.accounting import into_partitions
 from hal.sim.metrics import Summary, summarize
+from hal.sim.report import trace_procs
 from hal.sim.simulator import Outcome, Progress, Simulation, pool_for
 from hal.sim.stretch import StretchModel
 from hal.sim.swf import Problem, SwfTrace, read_swf
@@ -251,11 +252,18 @@ def run_workload(trace: SwfTrace, workload: Workload, opts: SimOptions, progress
     outcome = sim.run(progress)
     if opts.gpus:  # each GPU task holds one CPU: busy CPUs are busy GPUs, and utilization is of the GPUs
         outcome = dataclasses.replace(outcome, capacity=size)
-    run = SimRun(trace, workload, outcome, summarize(outcome, len(trace.problems) + len(workload.skipped)))
+    work = trace_work(trace, outcome) if opts.whole_nodes else None  # util: the trace's work, not whole nodes
+    run = SimRun(trace, workload, outcome, summarize(outcome, len(trace.problems) + len(workload.skipped), work))
     run.predictor, run.index = predictor, index
     run.names = book.table.names if isinstance(book, NodeBook) else ()
     run.topology = recorder.summary(outcome) if recorder is not None else None
     return run
+
+
+def trace_work(trace: SwfTrace, outcome: Outcome) -> npt.NDArray[np.int64]:
+    """Each job's processors as the trace gives them (field 5, else 8), in the outcome's order."""
+    procs = trace_procs(trace)
+    return np.array([procs.get(int(j), p) for j, p in zip(outcome.job_id, outcome.procs, strict=True)], np.int64)
 
 
 def stretched(model: StretchModel, index: TopoIndex | None) -> Callable[[int, tuple[int, ...]], float]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+
+MAX_FACTOR = 100.0  # a job 100 times longer per level crossed is no network's slowdown: a typo, refused
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,10 +25,11 @@ class StretchModel:
     def __post_init__(self) -> None:
         if not self.heavy or not self.light:
             raise ValueError("stretch factors need at least one level")
-        if any(f < 0 for f in (*self.heavy, *self.light)):
-            raise ValueError("stretch factors must be >= 0")
-        if not 0.0 <= self.heavy_share <= 1.0:
-            raise ValueError("heavy_share must be in [0, 1]")
+        for f in (*self.heavy, *self.light):  # nan lost a job without a count, inf started one at t=inf (QA)
+            if not math.isfinite(f) or not 0.0 <= f <= MAX_FACTOR:
+                raise ValueError(f"stretch factor {f!r} must be a finite number from 0 to {MAX_FACTOR:g}")
+        if not (math.isfinite(self.heavy_share) and 0.0 <= self.heavy_share <= 1.0):
+            raise ValueError(f"heavy share {self.heavy_share!r} must be a number from 0 to 1")
 
     def is_heavy(self, job_id: int) -> bool:
         return (job_id * 2654435761 % 4294967296) / 4294967296 < self.heavy_share
@@ -50,32 +54,48 @@ def stretched_run(run: float, factor: float, limit: float | None) -> tuple[float
     return max(limit, run), run < limit
 
 
-def parse_stretch(spec: str) -> StretchModel:
+def parse_stretch(spec: str, option: str = "--stretch-factors") -> StretchModel:
     """``default`` (StretchModel's own factors) or ``heavy=F[/F...],light=F[/F...],share=S``: per-level factors
     for levels 2, 3, ... (the last repeats higher up) and the share of communication-heavy jobs; keys left out
-    keep their defaults (ValueError naming the fix)."""
+    keep their defaults (ValueError naming ``option`` and the fix)."""
     if spec in ("", "default"):
         return StretchModel()
     given: dict[str, str] = {}
     for part in (p.strip() for p in spec.split(",") if p.strip()):
         key, eq, value = part.partition("=")
-        if not eq or key not in ("heavy", "light", "share"):
-            raise ValueError(f"--stretch {spec!r}: give default or heavy=F[/F...],light=F[/F...],share=S")
-        if key in given:
-            raise ValueError(f"--stretch {spec!r} gives {key} twice")
-        given[key] = value
-    try:
-        factors = {k: tuple(float(f) for f in given[k].split("/")) for k in ("heavy", "light") if k in given}
-        share = float(given["share"]) if "share" in given else StretchModel().heavy_share
-    except ValueError:
-        raise ValueError(f"--stretch {spec!r}: factors and share are numbers, e.g. heavy=0.2/0.3,light=0.03") from None
+        if not eq or key.strip() not in ("heavy", "light", "share"):
+            raise ValueError(f"{option} {spec!r}: give heavy=F[/F...],light=F[/F...],share=S")
+        if key.strip() in given:
+            raise ValueError(f"{option} {spec!r} gives {key.strip()} twice")
+        given[key.strip()] = value.strip()
+    factors = {k: tuple(_number(f, option, k) for f in given[k].split("/")) for k in ("heavy", "light") if k in given}
+    share = _number(given["share"], option, "share") if "share" in given else StretchModel().heavy_share
+    bad = [f"{k}={f:g}" for k, fs in factors.items() for f in fs if not 0.0 <= f <= MAX_FACTOR]
+    if bad:
+        raise ValueError(
+            f"{option} {', '.join(bad)}: a factor is the share a job runs longer per level crossed, "
+            f"from 0 to {MAX_FACTOR:g} (0.2: 20% longer)"
+        )
+    if not 0.0 <= share <= 1.0:
+        raise ValueError(f"{option} share={share:g}: the share of communication-heavy jobs is from 0 to 1")
     return StretchModel(**factors, heavy_share=share)
+
+
+def _number(text: str, option: str, key: str) -> float:
+    """A finite number, as the benchmarks' options take them (nan and inf are refused, not run)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{option} {key}={text!r}: give a number, e.g. heavy=0.2/0.3,light=0.03,share=0.5") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{option} {key}={text}: {text!r} is not a finite number")
+    return value
 
 
 def multipliers_given(spec: str) -> bool:
     """Whether a factor of ``spec`` looks like a multiplier (>= 1), not the share added per level that it is."""
     values = [v for part in spec.split(",") for key, _, v in [part.partition("=")] if key.strip() in ("heavy", "light")]
     try:
-        return any(float(f) >= 1.0 for v in values for f in v.split("/"))
+        return any(1.0 <= float(f) <= MAX_FACTOR for v in values for f in v.split("/"))
     except ValueError:
         return False  # parse_stretch names the fix

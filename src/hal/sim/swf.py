@@ -93,6 +93,7 @@ class SwfTrace:
     path: str = ""
     notes: list[str] = field(default_factory=list)  # what the header says that a reader should know (conflicts)
     header_lines: dict[str, int] = field(default_factory=dict)  # key -> line it was read from
+    comments: list[str] = field(default_factory=list)  # the header's lines as written (continuations too)
 
     def header_number(self, key: str) -> int | None:
         """A numeric header field: None when absent or unknown (-1, 0 or empty, as the archive writes an
@@ -187,20 +188,40 @@ def _is_number(text: str) -> bool:
 
 
 def iter_lines(stream: Iterable[str], trace: SwfTrace) -> Iterator[SwfRecord]:
+    in_header = True  # the comments before the first record: the header, kept as written
     for lineno, raw in enumerate(stream, start=1):
         line = (raw.removeprefix("\ufeff") if lineno == 1 else raw).strip()  # a BOM hid the first header line
         if not line:
             continue
         if line.startswith(";"):
+            if in_header:
+                trace.comments.append(line)
             match = _HEADER.match(line)
-            if match:
+            if match and not _continuation(line, match):
                 _header_line(trace, KEYS.get(match.group(1).lower(), match.group(1)), match.group(2), lineno)
             continue
+        in_header = False
         parsed = parse_line(line, lineno)
         if isinstance(parsed, Problem):
             trace.problems.append(parsed)
         else:
             yield parsed
+
+
+def header_key(line: str) -> str | None:
+    """The field a header line sets (its key as the archive spells it), None for a continuation or a comment."""
+    match = _HEADER.match(line.strip())
+    if match is None or _continuation(line.strip(), match):
+        return None
+    return KEYS.get(match.group(1).lower(), match.group(1))
+
+
+def _continuation(line: str, match: re.Match[str]) -> bool:
+    """A line that goes on from the one above (``;              http://...`` under ``; Information:``), not a
+    field named 'http' (QA: --jobs-out wrote it back as '; http: //...'): an unknown key, indented, or a URL."""
+    if match.group(1).lower() in KEYS:
+        return False
+    return match.group(2).startswith("//") or len(line) - len(line[1:].lstrip()) > 3
 
 
 def _header_line(trace: SwfTrace, key: str, value: str, lineno: int) -> None:

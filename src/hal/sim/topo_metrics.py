@@ -52,7 +52,9 @@ class TopoSummary:
     avg_level: float
     avg_wait: float
     avg_bsld: float  # (wait + stretched run) / max(trace run, 10 s)
-    useful_utilization: float  # trace work (unstretched, jobs killed by the stretch left out) / (capacity x makespan)
+    # trace run x the units each job held (work_units: nodes or node shares, GPUs) / (capacity x makespan);
+    # unstretched, jobs killed by the stretch left out
+    useful_utilization: float
     makespan: float
     avg_fragmentation: float
     killed_by_stretch: int = 0  # jobs the stretch pushed past their --time, killed there (TIMEOUT): work lost

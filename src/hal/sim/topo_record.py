@@ -26,7 +26,8 @@ class TopoRecorder:
         sample_every: float = 3600.0,
         unit: int | None = None,
     ) -> None:
-        """``unit``: a resource column (GPUs) that work and capacity are counted in; None: whole nodes."""
+        """``unit``: a resource column (GPUs) that work and capacity are counted in; None: nodes (a job holding part
+        of a node's CPUs counts that share of it)."""
         self.index, self.book, self.sample_every, self.unit = index, book, sample_every, unit
         self.units = np.zeros(len(jobs), dtype=np.float64)
         self.pos = {j.job_id: i for i, j in enumerate(jobs)}
@@ -47,9 +48,7 @@ class TopoRecorder:
             i = self.pos[p.job_id]
             nodes = np.asarray(act.alloc.nodes)
             self.nodes[i] = len(nodes)
-            self.units[i] = (
-                len(nodes) if self.unit is None else float(np.asarray(act.alloc.amounts)[:, self.unit].sum())
-            )
+            self.units[i] = self._units(nodes, np.asarray(act.alloc.amounts))
             self.leaves[i], self.level[i] = self.index.span(nodes)
             req = act.item.req
             key = (req.partition, req.features, req.per_task, req.tasks if req.nodes is None else len(nodes))
@@ -62,6 +61,14 @@ class TopoRecorder:
             whole = (free == cap).all(axis=1).astype(np.int64)
             self.frag.append((now, fragmentation(self.index, self.index.leaf, whole, np.ones_like(whole))))
             self._next = now + self.sample_every
+
+    def _units(self, nodes: np.ndarray, amounts: np.ndarray) -> float:
+        """What a job holds: its GPUs (``unit``), else the share of each node's CPUs it holds, a whole node 1
+        (counting every node a job touched as busy put two 1-CPU jobs on one node at 2 nodes busy, QA)."""
+        if self.unit is not None:
+            return float(amounts[:, self.unit].sum())
+        cpus = self.book.table.capacity[nodes, 0]
+        return float((amounts[:, 0] / np.maximum(cpus, 1)).sum())
 
     def _fewest(self, req: Request, nodes: int) -> int:
         """Whole nodes: the fewest leaves holding that many eligible nodes. Tasks: the fewest leaves whose nodes

@@ -1,0 +1,73 @@
+"""`hal simulate`'s checks of its options and of the cluster file, before any trace is read: a bad value is
+refused with the option's own name and the range it allows, once."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from rich.markup import escape
+
+from hal.cli.common import err
+from hal.sim.stretch import StretchModel, multipliers_given, parse_stretch
+
+WHOLE_FROM_ONE = ("depth",)  # jobs planned: 1, 2, ...
+ZERO_OR_ONE = ("nodes",)
+
+
+def check_reserve(text: str, whole_nodes: bool) -> None:
+    """--topology-reserve KEY=VALUE,...: a key given twice, and depth and nodes, refused in the words of the range
+    they allow whatever the value (depth=0 said 'a whole number >= 1' but depth=-1 said '>= 0', QA); the rest is
+    checked where the reservation is built. ValueError."""
+    if not text:
+        return
+    parts = [part.partition("=") for part in text.split(",") if part.strip()]
+    keys = [key.strip() for key, _, _ in parts]
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    if twice:  # wait=1,wait=2 kept one of them in silence
+        raise ValueError(f"--topology-reserve {text!r} gives {', '.join(twice)} more than once")
+    if not whole_nodes:  # it holds whole-node jobs; trace jobs are tasks without it
+        raise ValueError("--topology-reserve holds multi-node jobs for their fewest leaves: it needs --whole-nodes")
+    for key, value in ((k.strip(), v.strip()) for k, _, v in parts):
+        try:
+            number = float(value)
+        except ValueError:
+            continue  # 'is not a number', where it is parsed
+        if key in WHOLE_FROM_ONE and not (math.isfinite(number) and number == int(number) and number >= 1):
+            raise ValueError(f"--topology-reserve {key}={value}: {key} is a whole number >= 1 (jobs planned)")
+        if key in ZERO_OR_ONE and number not in (0.0, 1.0):
+            raise ValueError(f"--topology-reserve {key}={value}: {key} is 0 or 1")
+
+
+def stretch_of(stretch: bool, factors: str | None) -> tuple[str | None, StretchModel | None]:
+    """The stretch asked for (its label spec and model; None, None without one), the factors checked now: nan
+    and inf are refused (QA: nan lost a job without a count, inf started one at t=inf). ValueError."""
+    spec = factors if factors is not None else ("default" if stretch else None)
+    if spec is None:
+        return None, None
+    model = parse_stretch(spec)
+    if factors is not None and multipliers_given(factors):  # heavy=1.2 read as x1.2 ran jobs x2.2 (QA)
+        err.print(
+            f"[yellow]note:[/] --stretch-factors {escape(factors)}: a factor is the share added per level crossed "
+            "(1.2 runs a job 120% longer, x2.2); 0.2 is x1.2"
+        )
+    return spec, model
+
+
+def note_data_plane(cluster: Path | None) -> None:
+    """A cluster file's [data] table, checked as hal cluster show and hal server check it (an invalid one was
+    ignored in silence), and said to be left out: the simulator places by CPUs, GPUs and the tree only (the
+    data-locality benchmark simulates stage-ins). ValueError."""
+    if cluster is None:
+        return
+    from hal.data.live_config import check_data_table, data_table
+
+    table = data_table(cluster)
+    if table is None:
+        return
+    check_data_table(table)
+    named = escape(f"{cluster.name}'s [data]")  # [data] is no markup
+    err.print(
+        f"[yellow]note:[/] {named} table is not simulated: hal simulate places jobs by "
+        "CPUs, GPUs and the tree, without stage-ins or caches (benchmarks/data_locality.py simulates those)"
+    )

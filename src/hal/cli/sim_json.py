@@ -1,0 +1,58 @@
+"""The summary JSON of `hal simulate` and `hal compare`: strict JSON, a metric with no value written as null.
+
+``json.dumps`` writes nan and inf as NaN and Infinity, which JSON readers refuse (QA: a stretch factor of nan
+wrote ``"avg_bsld": NaN``); a run in which no job started has no wait, slowdown or makespan either."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from hal.sim.metrics import Summary
+from hal.sim.topo_metrics import TopoSummary
+
+NO_JOBS: tuple[str, ...] = ("avg_wait", "p50_wait", "p95_wait", "avg_bsld", "max_bsld")
+NO_JOBS += ("utilization", "allocated_utilization", "makespan")
+NO_MULTI_NODE = ("fewest_leaf_share", "one_domain_share", "avg_leaves", "avg_level")
+
+SUMMARY_HELP = (
+    "summary JSON (keys: README, Simulating a trace): utilization is the trace's work over capacity x makespan in "
+    "every mode, allocated_utilization the CPUs or GPUs held, topology.useful_utilization the nodes held; a metric "
+    "with no value is null"
+)
+
+
+def finite(value: Any) -> Any:
+    """``value`` with every nan or inf float replaced by None, in nested dicts and lists too."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(v) for v in value]
+    return value
+
+
+def summary_dict(summary: Summary) -> dict[str, Any]:
+    """The schedule's figures; those a run without a started job has no value for are None."""
+    data: dict[str, Any] = summary.as_dict()
+    if summary.jobs == 0:
+        data.update(dict.fromkeys(NO_JOBS))
+    return data
+
+
+def topology_dict(topo: TopoSummary) -> dict[str, Any]:
+    """The spans over the tree; the multi-node shares and averages are None when no multi-node job ran."""
+    data: dict[str, Any] = topo.as_dict()
+    if topo.multi_node == 0:
+        data.update(dict.fromkeys(NO_MULTI_NODE))
+    if topo.jobs == 0:
+        data.update(dict.fromkeys(("avg_wait", "avg_bsld", "useful_utilization", "makespan")))
+    return data
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Strict JSON (no NaN or Infinity: a non-finite figure is null), indented, as the summaries are written."""
+    path.write_text(json.dumps(finite(data), indent=2, allow_nan=False) + "\n", encoding="utf-8")
