@@ -139,9 +139,9 @@ def bench_policies(name: str, repeats: int, policies: tuple[tuple[str, str], ...
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--traces", nargs="*", default=list(TRACES))
+    ap.add_argument("--traces", nargs="*", default=list(TRACES), choices=list(TRACES))
     ap.add_argument("--only", choices=("traces", "policies"), default=None)
-    ap.add_argument("--policy-trace", default="SDSC-SP2")
+    ap.add_argument("--policy-trace", default="SDSC-SP2", choices=list(TRACES))
     ap.add_argument(
         "--policies", nargs="*", default=None, help="POLICY/ESTIMATE, e.g. easy:fcfs/user (the first is the base)"
     )

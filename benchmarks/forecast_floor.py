@@ -24,6 +24,7 @@ from hal.learn.forecast_eval import forecast_rows
 from hal.sim.runner import SimOptions, load
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from argtypes import existing_file, known_names
 from learning_results import HPC_TRACES, TRACES
 
 H = 3600.0
@@ -36,7 +37,10 @@ def main() -> None:
     ap.add_argument("--floor", type=int, default=30)
     ap.add_argument("traces", nargs="*")
     a = ap.parse_args()
+    known_names(ap, a.traces, HPC_TRACES)
     chosen = {n: HPC_TRACES[n] for n in a.traces} if a.traces else HPC_TRACES
+    for file in chosen.values():  # the shared traces beside the checkout: missing ones said before any run
+        existing_file(ap, TRACES / file, "trace")
     print(
         "| trace | scored | touched by the rule | of those, by p90 without / with | median wait to p90 h, without "
         "/ with | all scored, by p90 without / with |"

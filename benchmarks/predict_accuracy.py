@@ -25,6 +25,7 @@ from hal.learn.evaluate import Evaluation, evaluate, trace_history
 from hal.sim.runner import SimOptions, load, run_workload
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from argtypes import existing_file, known_names
 from learning_results import HPC_TRACES, PHILLY, TRACES, previous_rows, write_section
 
 PREDICTORS = ("user", "last2", "gbm", "gbm-regress")
@@ -129,7 +130,10 @@ def main(argv: list[str]) -> None:
     args = ap.parse_args(argv)
     traces = dict(HPC_TRACES)
     traces[PHILLY[0]] = PHILLY[1]
+    known_names(ap, args.traces, traces)
     chosen = {n: traces[n] for n in args.traces} if args.traces else traces
+    for file in chosen.values():  # the shared traces beside the checkout: missing ones said before any run
+        existing_file(ap, TRACES / file, "trace")
     previous = previous_rows("predict_accuracy", 2)
     acc = {k: v for k, v in previous.items() if k.split(" | ")[1] in PREDICTORS}
     cost = {k.split(" | ")[0]: v for k, v in previous.items() if k.split(" | ")[1] not in PREDICTORS}

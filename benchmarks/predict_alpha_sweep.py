@@ -32,6 +32,7 @@ from hal.sim.runner import SimOptions, load, run_workload
 from hal.sim.simulator import Outcome
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from argtypes import known_names
 from learning_results import HPC_TRACES, TRACES, previous_rows, write_section
 
 CONFIGS = (
@@ -209,6 +210,7 @@ def main() -> None:
     ap.add_argument("--whole", action="store_true", help="simulate whole traces instead of first halves")
     ap.add_argument("--accuracy", action="store_true", help="accuracy of the predictions used in whole traces")
     args = ap.parse_args()
+    known_names(ap, list(filter(None, args.traces.split(","))), HPC_TRACES)
     configs = args.configs.split(",")
     lines = [
         "## Choosing the scheduling predictor on first halves (EASY-SJBF)",

@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from argtypes import nonneg_float, nonneg_int, positive_float, positive_int
+from argtypes import existing_file, nonneg_float, nonneg_int, positive_float, positive_int
 from hal.engine.nodes import NodeBook
 from hal.engine.plugins.leaf_reserve import LeafReserver, parse_reserve
 from hal.engine.plugins.topology import TopologyArgs, TopologySelector
@@ -29,7 +29,7 @@ from hal.model.resources import Resources
 from hal.model.topology import Topology
 from hal.sim.placement_sim import PlacementSimulation
 from hal.sim.stretch import StretchModel
-from hal.sim.swf import read_swf
+from hal.sim.swf import TraceError, read_swf
 from hal.sim.topo_metrics import fewest_leaves
 from hal.sim.workload import to_workload
 
@@ -140,7 +140,10 @@ def main() -> None:
     args = ap.parse_args()
     if args.align_ends > 0 and args.only_reserve:
         ap.error("--align-ends adds a topology run, which --only-reserve leaves out")
-    jobs = multi_node_jobs(args.trace, args.skip, args.jobs, args.load, 1024)
+    try:  # a missing or unreadable trace: a usage error, not a traceback
+        jobs = multi_node_jobs(existing_file(ap, args.trace), args.skip, args.jobs, args.load, 1024)
+    except (TraceError, ValueError) as exc:
+        ap.error(f"--trace {args.trace}: {exc}")
     rows = []
     waits: tuple[float | None, ...] = (None,) if args.switches_wait is None else (None, args.switches_wait)
     Variant = tuple[bool, float | None, float, dict[str, float] | None]

@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from argtypes import positive_int
+from argtypes import existing_file, positive_int
 from hal.engine.nodes import NodeBook
 from hal.engine.plugins.topology import TopologySelector
 from hal.engine.predict.registry import make_predictor
@@ -26,7 +26,7 @@ from hal.model.job import JobSpec
 from hal.model.resources import Resources
 from hal.model.topology import Topology
 from hal.sim.placement_sim import PlacementSimulation
-from hal.sim.swf import read_swf
+from hal.sim.swf import TraceError, read_swf
 from hal.sim.workload import to_workload
 
 TRACE = Path(__file__).resolve().parents[2] / "shared" / "traces" / "ai" / "swf" / "philly_2017_pollux_jobs.swf"
@@ -82,8 +82,8 @@ def run(jobs: list[JobSpec], aware: bool, blocks: int) -> tuple[dict[str, float]
     stats: dict[str, float] = {
         "jobs": s["jobs"],
         "multi_node_gpu_jobs": int(multi.sum()),
-        "in_one_block": float((out.level[multi] <= 1).mean()) if multi.any() else 1.0,
-        "small_split": float((out.nodes[small] > 1).mean()),
+        "in_one_block": float((out.level[multi] <= 1).mean()) if multi.any() else math.nan,
+        "small_split": float((out.nodes[small] > 1).mean()) if small.any() else math.nan,  # nan: none to count
         "gpu_fragmentation": s["avg_fragmentation"],
         "avg_wait": s["avg_wait"],
         "avg_bsld": s["avg_bsld"],
@@ -93,24 +93,40 @@ def run(jobs: list[JobSpec], aware: bool, blocks: int) -> tuple[dict[str, float]
     return stats, wall
 
 
+def cell(value: float) -> str:
+    """A table cell: n/a where a share has no jobs to count (nan)."""
+    if isinstance(value, float):
+        return "n/a" if math.isnan(value) else f"{value:.4g}"
+    return str(value)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--trace", type=Path, default=TRACE)
     ap.add_argument("--blocks", type=positive_int, default=4)
     args = ap.parse_args()
+    try:  # a missing or unreadable trace: a usage error, not a traceback
+        jobs = {seg: gpu_jobs(existing_file(ap, args.trace), seg) for seg in (False, True)}
+    except (TraceError, ValueError) as exc:
+        ap.error(f"--trace {args.trace}: {exc}")
+    if not jobs[False]:  # nothing to place: no figure would mean anything (nan, 1.000 vs 1.000 for 0 jobs)
+        raise SystemExit(f"{args.trace}: no multi-GPU jobs (2 or more GPUs); nothing to compare")
     rows = []
     for label, aware, seg in (("topology-unaware first fit", False, False), ("topology, --segment", True, True)):
-        stats, wall = run(gpu_jobs(args.trace, seg), aware, args.blocks)
+        stats, wall = run(jobs[seg], aware, args.blocks)
         rows.append((label, stats, wall))
         print(f"{label}: {wall:.1f} s", file=sys.stderr)
     cols = list(rows[0][1])
     print("| policy | " + " | ".join(cols) + " | wall s |")
     print("|---" * (len(cols) + 2) + "|")
     for label, st, wall in rows:
-        vals = " | ".join(f"{st[c]:.4g}" if isinstance(st[c], float) else str(st[c]) for c in cols)
+        vals = " | ".join(cell(st[c]) for c in cols)
         print(f"| {label} | {vals} | {wall:.1f} |")
     base, topo = rows[0][1], rows[1][1]
-    print(f"\nmulti-node GPU jobs in one block: {topo['in_one_block']:.3f} vs {base['in_one_block']:.3f}")
+    if topo["multi_node_gpu_jobs"] or base["multi_node_gpu_jobs"]:
+        print(f"\nmulti-node GPU jobs in one block: {topo['in_one_block']:.3f} vs {base['in_one_block']:.3f}")
+    else:
+        print("\nno multi-node GPU jobs (more than 8 GPUs): none to keep in one block")
     print(f"GPU fragmentation: {topo['gpu_fragmentation']:.3f} vs {base['gpu_fragmentation']:.3f}")
     ratio = f"{topo['avg_wait'] / base['avg_wait']:.3f}" if base["avg_wait"] > 0 else "n/a (first fit never waited)"
     print(f"avg wait ratio: {ratio}")

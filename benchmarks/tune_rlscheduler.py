@@ -38,6 +38,7 @@ from hal.learn.tune import (
 from hal.sim.rlscheduler import PUBLISHED_STARTS, TAU, Loaded, RlSetup, load_jobs, run_setup, schedule_window
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from argtypes import known_names
 from learning_results import TRACES, write_section
 
 # Zhang et al., SC20, with backfilling: best heuristic and the learned (RL) policy, average bsld.
@@ -133,6 +134,7 @@ def main() -> None:
     ap.add_argument("--predictor", choices=("request", "last2"), default="request")
     ap.add_argument("--in-sample", action="store_true", help="diagnostic: tune on the test windows, print only")
     a = ap.parse_args()
+    known_names(ap, a.traces.split(","), PUBLISHED)
     if a.in_sample:
         in_sample(a.traces.split(","), a.budget, a.predictor)
         return
