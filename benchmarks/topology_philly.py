@@ -1,4 +1,5 @@
-"""Philly multi-GPU jobs on 8-GPU nodes in NVLink-style blocks of 18 nodes: --segment vs topology-unaware.
+"""Philly multi-GPU jobs on 8-GPU nodes in NVLink-style blocks of 18 nodes: --segment vs topology-unaware, with the
+topology selector alone (no --segment: Slurm's implicit block aggregation) in between.
 
 Jobs of up to 8 GPUs ask for GPUs (they may land on one node or be split); larger jobs ask for
 ceil(GPUs/8) whole nodes, and with the topology-aware policy ``--segment=<nodes>`` (Slurm topology/block:
@@ -112,7 +113,12 @@ def main() -> None:
     if not jobs[False]:  # nothing to place: no figure would mean anything (nan, 1.000 vs 1.000 for 0 jobs)
         raise SystemExit(f"{args.trace}: no multi-GPU jobs (2 or more GPUs); nothing to compare")
     rows = []
-    for label, aware, seg in (("topology-unaware first fit", False, False), ("topology, --segment", True, True)):
+    policies = (  # the middle row separates the selector's share from --segment's (QA: the baseline changed both)
+        ("topology-unaware first fit", False, False),
+        ("topology, no --segment", True, False),
+        ("topology, --segment", True, True),
+    )
+    for label, aware, seg in policies:
         stats, wall = run(jobs[seg], aware, args.blocks)
         rows.append((label, stats, wall))
         print(f"{label}: {wall:.1f} s", file=sys.stderr)
@@ -122,7 +128,7 @@ def main() -> None:
     for label, st, wall in rows:
         vals = " | ".join(cell(st[c]) for c in cols)
         print(f"| {label} | {vals} | {wall:.1f} |")
-    base, topo = rows[0][1], rows[1][1]
+    base, topo = rows[0][1], rows[-1][1]
     if topo["multi_node_gpu_jobs"] or base["multi_node_gpu_jobs"]:
         print(f"\nmulti-node GPU jobs in one block: {topo['in_one_block']:.3f} vs {base['in_one_block']:.3f}")
     else:
