@@ -41,7 +41,10 @@ def test_option_string_builds_the_reserver() -> None:
         ("wiat=3600", "'wiat'"),
         ("wait=3600,drain=1", "'drain'"),  # drain and sjf are benchmark-only keys
         ("wait=soon", "wait='soon'"),
-        ("wait=-5", "wait='-5'"),
+        ("wait=-5", "wait=-5 must be >= 0"),
+        ("wait=60,depth=-1", "depth=-1 must be a whole number >= 1"),  # as depth=0 says (QA: it said '>= 0')
+        ("wait=60,depth=0", "depth=0 must be a whole number >= 1"),
+        ("wait=60,nodes=-1", "nodes=-1 must be 0 or 1"),
         ("wait=60,depth=1.5", "depth=1.5"),
         ("wait=60,nodes=2", "nodes=2"),
         ("depth=3", "needs wait"),

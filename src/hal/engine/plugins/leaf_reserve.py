@@ -77,8 +77,9 @@ def parse_reserve(text: str, keys: tuple[str, ...] = RESERVE_KEYS) -> dict[str, 
             number = float(value)
         except ValueError:
             raise ValueError(f"topology reserve {key}={value.strip()!r} is not a number") from None
-        if not number >= 0:
-            raise ValueError(f"topology reserve {key}={value.strip()!r} must be >= 0")
+        if not number >= 0:  # each key's own range, as reserve_args states it (QA: depth=-1 said '>= 0')
+            must = {"depth": "a whole number >= 1", "nodes": "0 or 1"}.get(key, ">= 0")
+            raise ValueError(f"topology reserve {key}={value.strip()} must be {must}")
         out[key] = number
     return out
 
