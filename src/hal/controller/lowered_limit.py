@@ -112,8 +112,11 @@ def extend_lowered(ctl: Any, now: float) -> None:
             if waits_on is not None
             else f"TimeLimit extended from {hms(limit)} to {hms(new)}: the job it was cut for cannot start before then"
             if until != math.inf
+            else f"TimeLimit extended from {hms(limit)} to {hms(new)}: no job waits in the queue now (the job it was"
+            " cut for started, or is held); checked again before the new cut"
+            if ctl.sched.head_id is None or ctl.sched.queue.get(ctl.sched.head_id) is None
             else f"TimeLimit extended from {hms(limit)} to {hms(new)}: the job it was cut for has no planned start"
-            " now (held, or nodes it needs are out); checked again before the new cut"
+            " now (nodes it needs are out); checked again before the new cut"
         )
         with ctl.store.engine.begin() as conn:
             ctl.store.update_job(conn, lv.job_id, {**_stored(conn, lv), "predicted_end": act.start + new},

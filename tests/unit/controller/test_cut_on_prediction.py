@@ -68,3 +68,22 @@ def test_a_moved_cut_comes_back_when_the_head_can_start_sooner_again(tmp_path: P
         assert back.time_asked == 3600.0 and ctl.sched.running[cut].predicted_end == act.start + back.time_limit
         assert ctl.store.get(cut)["time_limit"] == back.time_limit
         assert any("cut back" in e["cause"] for e in ctl.store.events_of(cut)) and ctl.sched.queue.get(head) is not None
+
+
+def test_with_no_job_waiting_a_cut_job_goes_on_a_step_and_says_why(tmp_path: Path) -> None:
+    """QA: once the job it was cut for had started and nobody waited, a cut job went on in 5-minute steps with a
+    message that the job it was cut for had 'no planned start (held, or nodes it needs are out)'."""
+    with controller(tmp_path, cluster_toml(name="c", nodes=2, cpus=2, mem="1G")) as ctl:
+        ahead = submit(ctl, tmp_path, nodes="1", ntasks="2", time="10:00")
+        ctl.run_cycle()
+        head = submit(ctl, tmp_path, nodes="2", ntasks="4", time="1:00")
+        cut = submit(ctl, tmp_path, nodes="1", ntasks="2", time="1:00:00", time_min="0:30")
+        ctl.run_cycle()
+        act = ctl.sched.running[cut]
+        assert ctl.live[cut].request.time_lowered and ahead in ctl.sched.running
+        ctl.sched.hold(head, True, act.start)  # held: nobody waits for the cut job's node now
+        limit = float(ctl.live[cut].request.time_limit)
+        extend_lowered(ctl, act.start + limit - LEAD / 2)
+        assert float(ctl.live[cut].request.time_limit) > limit
+        said = [e["cause"] for e in ctl.store.events_of(cut) if "extended" in (e["cause"] or "")]
+        assert said and "no job waits in the queue now" in said[-1]
