@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from hal.cli import squeue_format
+from hal.cli import queue_select, squeue_format
 from hal.cli.common import err, fail, out, plain_columns
 from hal.cli.history import every_job
 from hal.cli.live import SHORT_STATE, JsonOpt, client, duration, emit_json, num_nodes, parse_states
@@ -18,21 +18,23 @@ ACTIVE = ("RUNNING", "CONFIGURING", "STAGE_OUT")  # shown with their nodes; sque
 
 def queue_table(jobs: list[dict[str, Any]], start: bool = False, node_cpus: int = 0, header: bool = True) -> str:
     """squeue's default columns as plain text, two spaces apart (rich measured every cell: 2,000 jobs took 7 s).
-    ``node_cpus``: the largest node's CPUs, so a pending job without -N shows the fewest nodes it needs."""
-    cols = ["JOBID", "PARTITION", "NAME", "USER", "ST", "TIME", "NODES"]
-    if start:
-        cols += ["START_TIME", "START_P90", "SCHEDNODES"]  # half of the forecasts start by the first, 90% by the
-        # second; SCHEDNODES: the nodes the planner holds for the job, as in squeue --start
+    ``node_cpus``: the largest node's CPUs, so a pending job without -N shows the fewest nodes it needs. With
+    ``start``, squeue --start's columns in its order (scripts read START_TIME as the 6th field), and HAL's
+    START_P90 last: half of the forecasts start by START_TIME, 90% by START_P90."""
+    cols = ["JOBID", "PARTITION", "NAME", "USER", "ST"]
+    cols += ["START_TIME", "NODES", "SCHEDNODES"] if start else ["TIME", "NODES"]
     rows = []
     for j in jobs:
         where = j["nodelist"] if j["state"] in ACTIVE else f"({j.get('reason') or 'None'})"
         row = [str(j["id"]), j["partition"], j["name"][:20], j["user"], SHORT_STATE.get(j["state"], j["state"])]
-        row += [duration(j["elapsed"]), str(num_nodes(j, node_cpus))]
-        if start:  # as squeue's %S: N/A without an expected start
-            row += [squeue_format.when(squeue_format.start_of(j)), squeue_format.when(j.get("predicted_start_p90"))]
-            row.append(squeue_format.sched_nodes(j))
-        rows.append([*row, where])
-    text = plain_columns([*cols, "NODELIST(REASON)"], rows, {"JOBID", "TIME", "NODES"})
+        if start:  # as squeue's %S: N/A without an expected start; %Y: the nodes the planner holds for it
+            row += [squeue_format.when(squeue_format.start_of(j)), str(num_nodes(j, node_cpus))]
+            row += [squeue_format.sched_nodes(j), where, squeue_format.when(j.get("predicted_start_p90"))]
+        else:
+            row += [duration(j["elapsed"]), str(num_nodes(j, node_cpus)), where]
+        rows.append(row)
+    cols += ["NODELIST(REASON)", "START_P90"] if start else ["NODELIST(REASON)"]
+    text = plain_columns(cols, rows, {"JOBID", "TIME", "NODES", "START_TIME", "START_P90"})
     return text if header else text.partition("\n")[2]  # the widths with the header, as squeue's are fixed
 
 
@@ -93,9 +95,18 @@ def queue(
     state: Annotated[str | None, typer.Option("--states", "-t", help="e.g. PENDING,RUNNING")] = None,
     partition: Annotated[str | None, typer.Option("--partition", "-p")] = None,
     start: Annotated[
-        bool, typer.Option("--start", help="pending jobs by forecast start (p50, p90); -t and -S still apply")
+        bool,
+        typer.Option(
+            "--start",
+            help="pending jobs by forecast start: squeue --start's JOBID PARTITION NAME USER ST START_TIME NODES "
+            "SCHEDNODES NODELIST(REASON), then START_P90 (START_TIME is the p50); -t, -S, -o still apply",
+        ),
     ] = False,
     jobs_only: Annotated[str | None, typer.Option("--jobs", "-j", help="only these job ids: 12,13_2")] = None,
+    names: Annotated[str | None, typer.Option("--name", "-n", help="only jobs of these names: a,b")] = None,
+    nodelist: Annotated[
+        str | None, typer.Option("--nodelist", "-w", help="only jobs running on these nodes: vn[000-001]")
+    ] = None,
     me: Annotated[bool, typer.Option("--me", help="only your own jobs")] = False,
     fmt: Annotated[str | None, typer.Option("--format", "-o", help="squeue codes, e.g. '%.18i %.2t %R'")] = None,
     long_fmt: Annotated[
@@ -104,6 +115,9 @@ def queue(
     sort: Annotated[str | None, typer.Option("--sort", "-S", help="squeue sort keys, e.g. '-t,S' or 'u,-i'")] = None,
     noheader: Annotated[bool, typer.Option("--noheader", "-h", help="no header line (and no summary)")] = False,
     every_task: Annotated[bool, typer.Option("--array", "-r", help="one line per array task")] = False,
+    array_unique: Annotated[
+        bool, typer.Option("--array-unique", help="each pending array task on its own line (no 12_[3-99])")
+    ] = False,
     long: Annotated[bool, typer.Option("--long", "-l", help="squeue -l: STATE in full and TIME_LIMIT")] = False,
     json_out: bool = JsonOpt,
 ) -> None:
@@ -115,6 +129,11 @@ def queue(
     if start:  # squeue --start: --states=PENDING --sort=S, unless -t or -S say otherwise
         state, sort = state if state is not None else "PENDING", sort if sort is not None else "S"
     try:
+        ids = queue_select.parse_job_ids(jobs_only) if jobs_only is not None else None
+    except ValueError as exc:
+        raise fail(str(exc), 1) from None  # squeue -j abc: "Invalid job id: abc", exit 1
+    try:
+        on = queue_select.parse_nodes(nodelist) if nodelist is not None else None
         fmt = squeue_format.from_long(long_fmt) if long_fmt is not None else fmt
         if fmt is not None:
             squeue_format.check(fmt)
@@ -132,23 +151,30 @@ def queue(
             if name.strip() and name.strip() not in known:
                 raise fail(f"invalid partition name {name.strip()!r}")
         node_cpus = max((int(n.get("cpus", 0)) for n in view.get("nodes", [])), default=0)
-        # ended jobs stay in the queue's view for 5 minutes, as squeue shows them (MinJobAge=300)
-        since = time.time() - 300.0 if ended else None
+        # ended jobs stay in the queue's view for 5 minutes, as squeue shows them (MinJobAge=300); with -j, that
+        # whole view, to tell an id the queue does not hold (an error, as squeue's) from one -t leaves out
+        since = time.time() - 300.0 if ended or ids else None
         if me:
             user, all_users = c.whoami()["user"], False
         everyone = all_users or user is None  # squeue: every user's jobs for an admin (a user: their own)
         jobs = every_job(
-            c, all_users, state=states, all_users=everyone, user=user, partition=partition, since=since,
-            start=forecast or None,
+            c, all_users, state=None if ids else states, all_users=everyone, user=user, partition=partition,
+            since=since, start=forecast or None,
         )  # fmt: skip
         summary = c.summary()
         keys = {k.strip().lstrip("+-") for k in (sort or "").split(",")}
         wants = json_out or "Q" in _codes(fmt or "") or bool(keys & {"p", "Q"})  # %Q, -S p, --json: as sprio's
         ranks = {p["job_id"]: round(p["priority"]) for p in c.priority()["jobs"]} if wants else {}
+    if ids:
+        jobs = [j for j in jobs if queue_select.wanted(j, ids)]
+        unknown = queue_select.unknown_ids(ids, jobs)
+        if unknown:
+            raise fail(unknown, 1)
     jobs = [j for j in jobs if keep is None or j["state"] in keep]
-    if jobs_only:
-        wanted = {x.strip() for x in jobs_only.split(",") if x.strip()}
-        jobs = [j for j in jobs if str(j["id"]) in wanted or str(j.get("array_job_id")) in wanted]
+    if names is not None:  # squeue -n
+        jobs = [j for j in jobs if queue_select.named(j, queue_select.parse_names(names))]
+    if on is not None:  # squeue -w
+        jobs = [j for j in jobs if queue_select.on_nodes(j, on)]
     for j in jobs:  # %D, -S D and NODES agree with hal show's NumNodes
         j["num_nodes"] = num_nodes(j, node_cpus)
         j["priority"] = ranks.get(j["job_id"])
@@ -159,7 +185,7 @@ def queue(
         emit_json({"jobs": jobs, "summary": summary, "time": time.time()})
         return
     note = forecast_note(jobs)  # counted per task, before arrays are collapsed
-    if not every_task:
+    if not (every_task or array_unique):
         jobs = collapse_arrays(jobs)
     if fmt is not None:  # plain lines, for scripts: `hal queue -h -j $J -o %T`
         lines = ([] if noheader else [squeue_format.render(fmt, None)]) + [squeue_format.render(fmt, j) for j in jobs]

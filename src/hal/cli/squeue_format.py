@@ -1,9 +1,12 @@
 """squeue's ``-o/--format`` codes (``%.18i %.9P %.8j %.8u %.2t %.10M %.6D %R``) over HAL's job records.
 
-A code is ``%[.][width]letter``: a width pads the value (to the right with ``.``, as squeue does), and text
-between codes is kept, so ``-h -o %T`` prints bare states for a script to read. %b is per node, as squeue's,
-from the job's total the records keep (a typed GPU request shows its count); %m is per node too, or for a
---mem-per-cpu job the per-CPU value, in MB unless a larger unit is exact (1500M, 4G), as squeue prints it.
+A code is ``%[.|-][width]letter``: a width pads (and cuts) the value, left-justified unless ``.``
+right-justifies it, as squeue does; ``-`` says left-justified outright, as printf users write it (squeue's own
+parser reads only ``.`` and prints ``%-6D`` as it stands, with an error). Text between codes is kept, so ``-h -o
+%T`` prints bare states for a script to read; a ``%`` that starts no code (``% i``, a trailing ``%``) is refused,
+as an unknown code is. %b is per node, as squeue's, from the job's total the records keep (a typed GPU request
+shows its count); %m is per node too, or for a --mem-per-cpu job the per-CPU value, in MB unless a larger unit
+is exact (1500M, 4G), as squeue prints it.
 A -O field with no -o letter (every letter is one of squeue's) is written %{name}, e.g. %{timemin} for TimeMin.
 """
 
@@ -17,7 +20,8 @@ from typing import Any
 from hal.cli.live import SHORT_STATE, duration, stamp
 from hal.executors.hostlist import expand
 
-CODE = re.compile(r"%(\.?)(\d*)([A-Za-z%]|\{[a-z]+\})")  # %{timemin}: an -O field squeue has no letter for
+CODE = re.compile(r"%([.-]?)(\d*)([A-Za-z%]|\{[a-z]+\})")  # %{timemin}: an -O field squeue has no letter for
+PIECE = re.compile(CODE.pattern + "|%")  # a bare % where no code could be read
 MAX_WIDTH = 1000
 
 
@@ -128,6 +132,10 @@ def check(fmt: str) -> None:
     """Unknown codes are an error naming them, not an empty column."""
     if any(int(m.group(2) or 0) > MAX_WIDTH for m in CODE.finditer(fmt)):  # %999999999i ran out of memory
         raise ValueError(f"a --format width is at most {MAX_WIDTH}")
+    bare = [m.start() for m in PIECE.finditer(fmt) if m.group(3) is None]
+    if bare:  # %-6D was printed as it stood, header and rows, while %z was refused
+        piece = fmt[bare[0] : bare[0] + 4]
+        raise ValueError(f"cannot read --format code {piece!r}: codes are %[.|-][width]letter, e.g. %.18i or %-8j")
     unknown = sorted({m.group(3) for m in CODE.finditer(fmt)} - set(CODES))
     if unknown:
         raise ValueError(f"unknown --format code(s) %{', %'.join(unknown)}; known: %{' %'.join(sorted(CODES))}")
@@ -141,7 +149,7 @@ def render(fmt: str, job: dict[str, Any] | None) -> str:
         width = int(m.group(2)) if m.group(2) else 0
         if width:
             value = value[:width]
-            value = value.rjust(width) if m.group(1) else value.ljust(width)
+            value = value.rjust(width) if m.group(1) == "." else value.ljust(width)
         return value
 
     return CODE.sub(one, fmt)

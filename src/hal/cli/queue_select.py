@@ -1,0 +1,84 @@
+"""Which jobs `hal queue` lists: squeue's -j, -n and -w filters, and its answer for job ids it does not know.
+
+squeue asks the controller for a single -j id by itself, so an id it does not hold (never submitted, or ended
+longer ago than MinJobAge) is ``slurm_load_jobs error: Invalid job id specified`` and exit 1, not an empty
+table; of several ids it lists the ones it holds. HAL's queue holds ended jobs for 5 minutes, as hal queue -t
+all shows them, so "known" is the same view: waiting, running, or ended in the last 5 minutes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from hal.executors.hostlist import expand
+
+_JOB_ID = re.compile(r"(\d+)(?:_(\d+))?")
+
+
+@dataclass(frozen=True)
+class JobId:
+    """A -j item: a job (or a whole array, by its id), or one array task (``12_3``)."""
+
+    job: int
+    task: int | None = None
+
+
+def parse_job_ids(text: str) -> list[JobId]:
+    """``12,13_2`` into ids; anything else is squeue's ``Invalid job id: abc`` (it was an empty table)."""
+    ids = []
+    for part in (x.strip() for x in text.split(",") if x.strip()):
+        m = _JOB_ID.fullmatch(part)
+        if m is None or int(m.group(1)) <= 0:
+            raise ValueError(f"Invalid job id: {part}")
+        ids.append(JobId(int(m.group(1)), int(m.group(2)) if m.group(2) is not None else None))
+    if not ids:
+        raise ValueError(f"Invalid job id: {text!r}")
+    return ids
+
+
+def wanted(job: dict[str, Any], ids: Iterable[JobId]) -> bool:
+    """squeue's match: 12 is job 12 or every task of array 12 (a task is also its own job id); 12_3 is that task."""
+    for i in ids:
+        if i.task is None and i.job in (job["job_id"], job.get("array_job_id")):
+            return True
+        if i.task is not None and i.job == job.get("array_job_id") and i.task == job.get("array_task_id"):
+            return True
+    return False
+
+
+def unknown_ids(ids: list[JobId], jobs: Iterable[dict[str, Any]]) -> str | None:
+    """The error when none of the ids is in the queue's view (jobs: every state, ended in the last 5 minutes)."""
+    if any(wanted(j, ids) for j in jobs):
+        return None
+    return (
+        "Invalid job id specified (not waiting, running or ended in the last 5 minutes; hal history -j ID lists "
+        "jobs that ended before)"
+    )
+
+
+def parse_nodes(text: str) -> set[str]:
+    """squeue -w's host list: ``vn[000-001],vn003``."""
+    try:
+        names = set(expand(text))
+    except ValueError as exc:
+        raise ValueError(f"{text!r} invalid entry for --nodelist: {exc}") from None
+    if not names:
+        raise ValueError(f"{text!r} invalid entry for --nodelist: it names no node")
+    return names
+
+
+def on_nodes(job: dict[str, Any], nodes: set[str]) -> bool:
+    """A job allocated any of ``nodes``, as squeue -w picks them (a pending job has none)."""
+    return bool(job.get("nodelist")) and not nodes.isdisjoint(expand(job["nodelist"]))
+
+
+def parse_names(text: str) -> set[str]:
+    return {x.strip().lower() for x in text.split(",") if x.strip()}
+
+
+def named(job: dict[str, Any], names: set[str]) -> bool:
+    """squeue -n compares names without regard to case."""
+    return str(job["name"]).lower() in names
