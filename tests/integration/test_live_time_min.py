@@ -46,7 +46,7 @@ def test_backfill_lowers_the_limit_to_the_hole_and_kills_at_it(server: LiveServe
     rec = until_state(server, short_min, "RUNNING")
     assert 3 <= rec["time_limit"] <= 8, rec  # lowered to the time left before the head's start
     said = server.cli("show", short_min, check=True).stdout
-    assert "TimeMin=0:03" in said and "TimeLimit=0:" in said, said
+    assert "TimeMin=00:00:03" in said and "TimeLimit=00:00:0" in said, said  # scontrol's format
     with server.client() as c:
         events = c._call("GET", f"/v1/jobs/{short_min}/events").json()["events"]
     assert any("TimeLimit lowered from 0:10:00 to" in str(e["cause"]) for e in events), [e["cause"] for e in events]
@@ -74,7 +74,7 @@ def test_time_min_in_a_script_is_acted_on_not_noted(server: LiveServer) -> None:
     res = server.cli("submit", "tm.sh", check=True)
     assert "time-min" not in res.stdout + res.stderr, res  # no "accepted but not acted on" note any more
     job = res.stdout.split()[-1]
-    assert "TimeMin=1:00" in server.cli("show", job, check=True).stdout
+    assert "TimeMin=00:01:00" in server.cli("show", job, check=True).stdout
 
 
 def test_update_sets_the_minimum_of_a_pending_job(server: LiveServer) -> None:

@@ -31,11 +31,11 @@ def test_switch_and_segment_requests_on_a_tree_without_a_profile(tmp_path: Path)
         # First fit would take n[001-002], across two switches; one switch has two free nodes.
         assert _nodes(live, packed) == "n[002-003]"
         shown = live.cli("show", packed, check=True).stdout
-        assert "Switches=1 (waits at most 5:00)" in " ".join(shown.split())  # max_switch_wait's 300 s default
+        assert "Switches=1 (waits at most 00:05:00)" in " ".join(shown.split())  # max_switch_wait's 300 s default
         capped = live.cli("submit", "--parsable", "--hold", "--wrap", "true", "-N", "2", "--switches=1@7-0",
                           "-t", "1:00", check=True).stdout.strip()  # fmt: skip
         said = " ".join(live.cli("show", capped, check=True).stdout.split())
-        assert "(waits at most 5:00)" in said  # asked for a week: capped, as Slurm caps it
+        assert "(waits at most 00:05:00)" in said  # asked for a week: capped, as Slurm caps it
         live.cli("cancel", capped, check=True)
         for args, reason in [
             (["-N", "3", "--topology", "required=switch"], "within one switch"),

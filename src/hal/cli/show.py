@@ -9,6 +9,7 @@ import typer
 
 from hal.cli.common import fail, out
 from hal.cli.live import JsonOpt, client, duration, emit_json, num_nodes, stamp, tres
+from hal.controller.option_values import scontrol_time
 from hal.controller.parked import parked_advice
 from hal.executors.hostlist import compress
 from hal.executors.scontrol import HostlistError, hostlist_form
@@ -48,8 +49,8 @@ def _lines(j: dict[str, Any], node_cpus: int = 0) -> list[str]:
         + (f" QueuePosition={j['queue_position']}" if j.get("queue_position") else ""),
         f"   ExitCode={j['exit_code'] if j['exit_code'] is not None else 0}:{j['signal'] or 0}"
         f" Restarts={j['restarts']} Requeue={int(bool(j['requeue']))}",
-        f"   RunTime={duration(j['elapsed'])} TimeLimit={duration(j['time_limit'])}"
-        f" TimeMin={duration(j['time_min']) if j.get('time_min') else 'N/A'}",
+        f"   RunTime={scontrol_time(j['elapsed'])} TimeLimit={scontrol_time(j['time_limit'])}"
+        f" TimeMin={scontrol_time(j['time_min']) if j.get('time_min') else 'N/A'}",  # scontrol's 00:05:00
         f"   SubmitTime={stamp(j['submit_time'])}"
         f" EligibleTime={_eligible(j)}"
         f" StartTime={stamp(_start(j))} EndTime={stamp(_end(j))}",
@@ -105,9 +106,9 @@ def _data_lines(j: dict[str, Any]) -> list[str]:
         parts = []
         if "switches" in place:
             wait, real = place.get("switches_wait"), place.get("switches_wait_effective")
-            text = f"Switches={place['switches']}" + (f"@{duration(wait)}" if wait is not None else "")
+            text = f"Switches={place['switches']}" + (f"@{scontrol_time(wait)}" if wait is not None else "")
             if real is not None and real != wait:  # capped by max_switch_wait, or its default when none was asked
-                text += f" (waits at most {duration(real)})"
+                text += f" (waits at most {scontrol_time(real)})"
             parts.append(text)
         parts += [f"Segment={place['segment']}"] if "segment" in place else []
         for kind in ("required", "preferred"):

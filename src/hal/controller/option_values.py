@@ -290,3 +290,13 @@ def hms(seconds: float | None) -> str:
         return "UNLIMITED"
     s = int(seconds)
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def scontrol_time(seconds: float | None) -> str:
+    """A time as scontrol prints RunTime=, TimeLimit= and TimeMin=: [D-]HH:MM:SS (01:00:00, 1-00:00:00), or
+    UNLIMITED; squeue's TIME column is shorter (M:SS), and hal show and hal update quote scontrol's."""
+    if seconds is None:
+        return "UNLIMITED"
+    days, s = divmod(max(int(seconds), 0), 86400)
+    text = f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
+    return f"{days}-{text}" if days else text

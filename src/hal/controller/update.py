@@ -28,6 +28,7 @@ from hal.controller.option_values import (
     parse_dependency,
     parse_time,
     parse_time_min,
+    scontrol_time,
     yes_no,
 )
 from hal.controller.parked import misfit, undefer
@@ -204,13 +205,13 @@ def _changed(
         attrs["time_cut"] = None
         raised = (limit is None and old is not None) or (limit is not None and old is not None and limit > old)
         if raised and not who.admin:
-            raise Forbidden(f"job {_ref(lv)}: only an administrator may raise a time limit (now {hms(old)})")
+            raise Forbidden(f"job {_ref(lv)}: only an administrator may raise a time limit (now {scontrol_time(old)})")
     minimum = attrs.get("time_min", lv.request.time_min)
     limit_now = attrs.get("time_limit", old)
     if minimum is not None and limit_now is not None and minimum > limit_now:  # Slurm's "Invalid time-min"
         raise SubmitError(
-            f"job {_ref(lv)}: invalid --time-min specification: TimeMin={hms(minimum)} exceeds TimeLimit="
-            f"{hms(limit_now)}"
+            f"job {_ref(lv)}: invalid --time-min specification: TimeMin={scontrol_time(minimum)} exceeds TimeLimit="
+            f"{scontrol_time(limit_now)}"
         )
     if "partition" in attrs:  # a new list as given: admit narrows it afresh
         attrs["partition_asked"] = ""
