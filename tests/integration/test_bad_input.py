@@ -122,7 +122,7 @@ def test_a_missing_file_and_a_directory(tmp_path: Path) -> None:
         (["--backfill", "aggressive"], "unknown backfill 'aggressive'"),
         (["--estimate", "oracle"], "unknown estimate 'oracle'"),
         (["--window", "5"], "is not START:COUNT"),
-        (["--window", "100:10"], "window starts at job 100 but the trace has 5 usable jobs"),
+        (["--window", "100:10"], "--window 100:10 starts past the trace's 5 usable jobs"),
         (["--setup", "nobody"], "unknown setup 'nobody'"),
     ],
 )

@@ -162,7 +162,8 @@ def test_a_cluster_file_places_jobs_on_nodes(
     tmp_path: Path, sample: Path, nodes: int, placement: str, skipped: int
 ) -> None:
     """25 nodes x 4 cpus is KTH's 100 processors; on 16 nodes the jobs wider than 64 are skipped (5 of them in the
-    window's stretch of the trace; 81 in the whole trace, which a window reported before)."""
+    window's stretch of the trace; 81 in the whole trace, which a window reported before): the window still names
+    the trace's first 400 jobs, so 395 run (it was counted after the drop, and moved with the machine)."""
     cluster = tmp_path / "cluster.toml"
     cluster.write_text(
         f'name = "mini"\n[[nodes]]\nprefix = "n"\ncount = {nodes}\ncpus = 4\nmem = "2G"\n'
@@ -174,7 +175,7 @@ def test_a_cluster_file_places_jobs_on_nodes(
     assert result.exit_code == 0, result.output
     assert f"on {nodes * 4} processors" in result.output
     summary = json.loads(summary_out.read_text())
-    assert (summary["jobs"], summary["skipped"]) == (400, skipped)
+    assert (summary["jobs"], summary["skipped"]) == (400 - skipped, skipped)
     _, col = read_csv(csv_out)
     assert col["procs"].max() <= nodes * 4 and (col["wait"] >= 0).all()
     assert 0 < summary["utilization"] <= 1

@@ -169,7 +169,7 @@ def test_stretch_slows_jobs_that_span_leaves_and_the_csv_shows_where_each_job_ra
 
 def test_small_refusals_and_notes(trace: Path, tmp_path: Path) -> None:
     """QA: duplicate --topology-reserve keys were taken silently, --segment on a tree without a block level did
-    nothing without a word, and tune's too-long default test slice did not say how to fix it."""
+    nothing without a word, and tune's too-long default test slice was not said (it runs the jobs there are)."""
     tree = tmp_path / "tree.toml"
     tree.write_text(cluster_toml(name="t", nodes=16, cpus=8, topology={"switch": 4}), encoding="utf-8")
     result, said = run("simulate", trace, "--cluster", tree, "--whole-nodes", "--topology-reserve", "wait=1,wait=2")
@@ -182,7 +182,8 @@ def test_small_refusals_and_notes(trace: Path, tmp_path: Path) -> None:
     result, said = run("simulate", trace, "--window", "0:50", "--cluster", gpus, "--gpus", "--segment")
     assert result.exit_code == 0 and "has no block level (switch); each segment is kept inside one switch" in said
     result, said = run("tune", trace, "--train", "0:2900", "--budget", "4")
-    assert result.exit_code == 2 and "give a shorter --test, e.g. --test 2900:100" in said, said
+    past = "--test 2900:2900 runs past the trace's 3,000 usable jobs: it holds the last 100"  # run, as simulate does
+    assert result.exit_code == 0 and past in said, said
 
 
 def test_a_topology_conf_warning_prints_once(trace: Path, tmp_path: Path) -> None:

@@ -74,7 +74,7 @@ def test_tune_refuses_bad_settings_before_simulating() -> None:
         (["--backfill-order", "xyz"], "unknown backfill order"),
         (["--estimate", "bogus"], "unknown estimate"),
         (["--budget", "3"], "at least 4 simulations"),
-        (["--train", "100000:100"], "training slice 100000:100 ends"),
+        (["--train", "100000:100"], "--train 100000:100 starts past the trace's 3,000 usable jobs"),
     ]:
         done = subprocess.run([*cmd, *extra], capture_output=True, text=True, timeout=300, check=False)
         assert done.returncode != 0 and message in done.stderr and "Traceback" not in done.stderr, done.stderr

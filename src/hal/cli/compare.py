@@ -36,8 +36,9 @@ from hal.cli.simulate import (
 )
 from hal.engine.predict.registry import GBM_NAMES, make_predictor
 from hal.engine.profile import Profile
-from hal.sim.runner import SimOptions, SimRun, load, machine, parse_window, run_workload, unfitted_note
+from hal.sim.runner import SimOptions, SimRun, load, machine, run_workload, unfitted_note
 from hal.sim.swf import TraceError
+from hal.sim.window import parse_window
 
 DEFAULT_POLICIES = "easy:fcfs,easy:fcfs:sjf,conservative:fcfs,none:fcfs,easy:sjf,easy:f1"
 
@@ -121,8 +122,6 @@ def compare(
     note_workload(workload)
     if not workload.jobs:
         raise fail(f"{trace}: no usable jobs")
-    if base.window is not None and len(workload.jobs) < base.window[1]:
-        err.print(f"[yellow]note:[/] window {window} holds only {len(workload.jobs):,} job(s): the trace ends first")
     span = workload.jobs[-1].submit_time - workload.jobs[0].submit_time
     predictor, est = gbm_from_file(model, trace, estimate) if model is not None else (None, base.estimate)  # once
     # each policy's estimate as hal simulate --profile picks it: a tuned profile's own, unless one is typed (QA)

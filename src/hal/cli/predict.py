@@ -22,11 +22,24 @@ from hal.engine.predict.trees import GbmConfig
 from hal.learn.evaluate import Evaluation, evaluate, trace_history
 from hal.learn.store import ModelFileError, load_or_fallback, save_model
 from hal.model.job import JobSpec
-from hal.sim.runner import parse_window
 from hal.sim.swf import TraceError, read_swf
+from hal.sim.window import WINDOW_RULE, parse_window, pick
 
 REGRESS_ALPHA = 0.4  # gbm-regress's quantile (hal.engine.predict.registry)
 DEFAULT_PENALTY = 0.1
+PREDICTOR_NAMES = ("user", "last2", *GBM_NAMES)  # actual, the simulator's clairvoyant estimate, has nothing to score
+
+
+def check_predictor(name: str) -> None:
+    """A name --predictor takes, refused in the words of its help; actual is hal simulate's clairvoyant estimate:
+    it is handed each job's real run time, so it scores a perfect 1.000 whatever the trace."""
+    if name == "actual":
+        raise fail(
+            "--predictor actual is hal simulate's clairvoyant estimate (--estimate actual): it is given each job's "
+            f"real run time, so there is nothing to score; choose one of {', '.join(PREDICTOR_NAMES)}"
+        )
+    if name not in PREDICTOR_NAMES:
+        raise fail(f"unknown predictor {name!r}; choose one of {', '.join(PREDICTOR_NAMES)}")
 
 
 def gbm_config(
@@ -126,7 +139,7 @@ def table_of(ev: Evaluation) -> Table:
 
 def predict_eval(
     trace: Annotated[Path, typer.Argument(help="SWF trace file")],
-    predictor: Annotated[str, typer.Option(help="user, last2, gbm or gbm-regress")] = "gbm",
+    predictor: Annotated[str, typer.Option(help=", ".join(PREDICTOR_NAMES))] = "gbm",
     as_json: Annotated[bool, typer.Option("--json", help="print the figures as JSON")] = False,
     mode: Annotated[str | None, typer.Option(help="gbm: select (best candidate, default) or regress")] = None,
     objective: Annotated[str | None, typer.Option(help="gbm regress: quantile (default), l1 or l2")] = None,
@@ -144,16 +157,34 @@ def predict_eval(
     window: Annotated[
         str | None,
         typer.Option(
-            help="score jobs START:COUNT only, counted in job-id order as hal simulate and hal tune count them (the "
-            "archive's traces number jobs in submit order); every job submitted earlier teaches"
+            help=f"score jobs START:COUNT only, {WINDOW_RULE} (the archive's traces number jobs in submit order); "
+            "every job submitted earlier teaches"
         ),
     ] = None,
     csv_out: Annotated[Path | None, typer.Option(help="per-job CSV: job_id, submit, run, requested, predicted")] = None,
 ) -> None:
     """Replay the trace's real history and score each job's prediction, made at its submission."""
+    check_predictor(predictor)
+    cfg = gbm_config(predictor, mode, objective, alpha, under_penalty, retrain_every)
+    if save_model_to is not None and predictor not in GBM_NAMES:
+        raise fail("--save-model needs --predictor gbm or gbm-regress")
+    try:
+        asked = parse_window(window) if window else None
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    writable_files(save_model_to, csv_out, inputs=(trace, model))
+    pred = build_predictor(predictor, cfg, model)  # every option checked before the trace is read
+    new_only = {"--mode": mode is not None, "--objective": objective is not None, "--alpha": alpha is not None,
+                "--under-penalty": under_penalty != DEFAULT_PENALTY, "--retrain-every": retrain_every != 0}  # fmt: skip
+    if model is not None and isinstance(pred, GbmPredictor) and any(new_only.values()):
+        named = ", ".join(k for k, v in new_only.items() if v)
+        err.print(f"[yellow]note:[/] the model's settings come from {model}; {named} apply to new models only")
+    if model is not None and isinstance(pred, GbmPredictor) and pred.name != predictor:
+        err.print(f"[yellow]note:[/] {model} holds a {pred.cfg.mode} model: it predicts as {pred.name}")
     try:
         swf = read_swf(trace)
-    except TraceError as exc:
+        picked = pick(swf, *asked) if asked is not None else None  # the jobs simulate and tune take
+    except (TraceError, ValueError) as exc:
         raise fail(str(exc)) from exc
     history = trace_history(swf)
     report_problems(list(swf.problems))
@@ -171,7 +202,6 @@ def predict_eval(
             f"[yellow]note:[/] {history.no_wait:,} job(s) have no recorded wait (field 3): each is taken to end at"
             " submit + run time, the earliest it can have, so a later prediction may learn of its end before it came"
         )
-    cfg = gbm_config(predictor, mode, objective, alpha, under_penalty, retrain_every)
     unrequested = sum(1 for j in history.jobs if j.time_limit is None)
     if unrequested and predictor == "user":
         err.print(
@@ -179,35 +209,16 @@ def predict_eval(
             f"{DEFAULT_LIMIT:,.0f} s for them (hal simulate plans them with their run time, as the reference "
             "simulators do)"
         )
-    if save_model_to is not None and predictor not in GBM_NAMES:
-        raise fail("--save-model needs --predictor gbm or gbm-regress")
-    writable_files(save_model_to, csv_out, inputs=(trace, model))
-    pred = build_predictor(predictor, cfg, model)
-    new_only = {"--mode": mode is not None, "--objective": objective is not None, "--alpha": alpha is not None,
-                "--under-penalty": under_penalty != DEFAULT_PENALTY, "--retrain-every": retrain_every != 0}  # fmt: skip
-    if model is not None and isinstance(pred, GbmPredictor) and any(new_only.values()):
-        named = ", ".join(k for k, v in new_only.items() if v)
-        err.print(f"[yellow]note:[/] the model's settings come from {model}; {named} apply to new models only")
-    if model is not None and isinstance(pred, GbmPredictor) and pred.name != predictor:
-        err.print(f"[yellow]note:[/] {model} holds a {pred.cfg.mode} model: it predicts as {pred.name}")
     learned = pred.learned_until if isinstance(pred, GbmPredictor) else 0.0
     note = overlap_note(model, learned, history.jobs[0].submit_time) if model is not None else None
     if note:
         err.print(f"[yellow]note:[/] {note}")
-    try:
-        span = parse_window(window) if window else None
-    except ValueError as exc:
-        raise fail(str(exc)) from None
-    if span is not None and span[0] >= len(history.jobs):
-        raise fail(f"--window {window}: the trace has {len(history.jobs):,} usable jobs")
-    if span is not None and sum(span) > len(history.jobs):  # it scored fewer jobs without a word (QA)
-        err.print(
-            f"[yellow]note:[/] --window {window} runs past the trace's {len(history.jobs):,} usable jobs: "
-            f"{len(history.jobs) - span[0]:,} are scored"
-        )
-    offsets = None
-    if span is not None:  # the window's jobs as simulate and tune count them (job-id order), replayed by submit
-        span, offsets = id_window(history.jobs, *span)
+    span, offsets = None, None
+    if picked is not None:  # the window's jobs in job-id order, replayed by submit with every earlier one
+        past_end = picked.note()
+        if past_end:  # it scored fewer jobs without a word (QA); simulate and tune say the same
+            err.print(f"[yellow]note:[/] {past_end}")
+        span, offsets = id_window(history.jobs, picked)
     ev = evaluate(history, pred, trace.name, span)
     scored = history.jobs[span[0] : sum(span)] if span else history.jobs
     if offsets is not None:

@@ -1,5 +1,5 @@
-"""Which jobs `hal predict-eval --window START:COUNT` scores: the same ones `hal simulate` and `hal tune` take,
-counted in job-id order (the archive's and RLScheduler's order), though predictions replay in submit order."""
+"""Which jobs `hal predict-eval --window START:COUNT` scores: the same ones `hal simulate` and `hal tune` take
+(hal.sim.window counts them for all), though predictions replay in submit order."""
 
 from __future__ import annotations
 
@@ -9,14 +9,15 @@ import numpy as np
 
 from hal.learn.evaluate import CLASSES, Evaluation, Scores
 from hal.model.job import JobSpec
+from hal.sim.window import Window
 
 
-def id_window(jobs: list[JobSpec], start: int, count: int) -> tuple[tuple[int, int], list[int] | None]:
+def id_window(jobs: list[JobSpec], window: Window) -> tuple[tuple[int, int], list[int] | None]:
     """The window's stretch of ``jobs`` (in submit order) to replay, and the offsets in it of the window's own
     jobs when they are not that whole stretch (a trace not sorted by submit time); None when they are, as on
     every archive trace, so sorted traces score exactly as before."""
-    by_id = sorted(range(len(jobs)), key=lambda i: jobs[i].job_id)
-    chosen = sorted(by_id[start : start + count])
+    ids = set(window.ids)
+    chosen = [i for i, job in enumerate(jobs) if job.job_id in ids]
     lo, hi = chosen[0], chosen[-1] + 1
     return (lo, hi - lo), (None if hi - lo == len(chosen) else [p - lo for p in chosen])
 

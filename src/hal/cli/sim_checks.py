@@ -54,6 +54,18 @@ def stretch_of(stretch: bool, factors: str | None) -> tuple[str | None, StretchM
     return spec, model
 
 
+def check_stretch_tree(model: StretchModel | None, cluster: Path | None) -> None:
+    """A stretch needs a tree of more than one leaf to span, a fact of the cluster file: refused before the trace
+    is read, in the words the run would use (it came after the trace's skips). ValueError."""
+    if model is None or cluster is None:
+        return
+    from hal.sim.runner import NO_TREE_FOR_STRETCH, load_cluster
+
+    topology = load_cluster(cluster).topology
+    if topology is None or len(set(topology.paths)) <= 1:
+        raise ValueError(NO_TREE_FOR_STRETCH)
+
+
 def note_data_plane(cluster: Path | None) -> None:
     """A cluster file's [data] table, checked as hal cluster show and hal server check it (an invalid one was
     ignored in silence), and said to be left out: the simulator places by CPUs, GPUs and the tree only (the

@@ -11,19 +11,20 @@ import typer
 from rich.markup import escape
 
 from hal.cli.common import err, fail, note_workload, out, progress_bar, report_problems, writable_files
-from hal.cli.sim_checks import check_reserve, note_data_plane, stretch_of
+from hal.cli.sim_checks import check_reserve, check_stretch_tree, note_data_plane, stretch_of
 from hal.cli.sim_json import SUMMARY_HELP, summary_dict, topology_dict, write_json
 from hal.cli.sim_label import run_label
 from hal.cli.sim_tables import summary_table, topology_table
 from hal.engine.api import RuntimePredictor
 from hal.engine.predict.basic import LastTwo
 from hal.engine.predict.gbm import GbmPredictor
-from hal.engine.predict.registry import GBM_NAMES
+from hal.engine.predict.registry import GBM_NAMES, make_predictor
 from hal.engine.profile import Profile
 from hal.learn.store import load_model, load_or_fallback
 from hal.sim.report import write_jobs_csv, write_jobs_swf
-from hal.sim.runner import SimOptions, load, parse_window, run_workload, unfitted_note
+from hal.sim.runner import SimOptions, load, run_workload, unfitted_note
 from hal.sim.swf import TraceError, open_text
+from hal.sim.window import WINDOW_RULE, parse_window
 from hal.sim.workload import Cleaning
 
 
@@ -140,8 +141,7 @@ def gbm_from_file(
 
 
 WINDOW_HELP = (
-    "START:COUNT of the usable jobs counted in job-id order, as hal tune --train/--test and hal predict-eval "
-    "--window count them (the archive's traces number jobs in submit order, and RLScheduler's windows count so); "
+    f"START:COUNT of the jobs, {WINDOW_RULE} (the archive's traces number jobs in submit order); "
     "only the window's jobs run, so last2 and gbm start with nothing learned (predict-eval --window lets every "
     "earlier job teach; --model starts from a saved model)"
 )
@@ -305,7 +305,10 @@ def simulate(
         if (stretch or stretch_factors is not None) and cluster is None:
             raise ValueError("--stretch lengthens jobs by the levels of the tree their nodes span: it needs --cluster")
         spec, stretch_model = stretch_of(stretch, stretch_factors)
+        check_stretch_tree(stretch_model, cluster)
         note_data_plane(cluster)
+        make_predictor(estimate)  # names the valid estimates, before the trace is read
+        span = parse_window(window) if window else None
     except ValueError as exc:
         raise fail(str(exc)) from None
     if min_runtime < 0:
@@ -335,7 +338,7 @@ def simulate(
             predictor=predictor,
             procs=procs,
             cluster=cluster,
-            window=parse_window(window) if window else None,
+            window=span,
             cleaning=cleaning_of(min_runtime, drop_status),
             whole_nodes=whole_nodes,
             gpus=gpus,
@@ -351,8 +354,6 @@ def simulate(
         note_segment_level(cluster)
     if not workload.jobs:
         raise fail(f"{trace}: no usable jobs")
-    if opts.window is not None and len(workload.jobs) < opts.window[1]:
-        err.print(f"[yellow]note:[/] window {window} holds only {len(workload.jobs):,} job(s): the trace ends first")
     try:
         with progress_bar(f"simulating {trace.name}", len(workload.jobs)) as bar:
             result = run_workload(swf, workload, opts, bar)

@@ -17,8 +17,10 @@ from hal.engine.predict.gbm import GbmPredictor
 from hal.engine.predict.registry import make_predictor
 from hal.engine.profile import Profile
 from hal.learn.tune import FAMILIES, SEEDS, Machine, args_text, order_bsld, search, sim_objective
-from hal.sim.runner import SimOptions, cluster_machine, keep_known_deps, load, parse_window
+from hal.model.job import JobSpec
+from hal.sim.runner import SimOptions, cluster_machine, keep_known_deps, load
 from hal.sim.swf import TraceError
+from hal.sim.window import WINDOW_RULE, Window, parse_window, pick
 
 BASELINES = ("fcfs", "sjf", "f1")
 
@@ -27,7 +29,7 @@ def tune(
     trace: Annotated[Path, typer.Argument(help="SWF trace file")],
     train: Annotated[
         str,
-        typer.Option(help="START:COUNT of the usable jobs to tune on, in job-id order as hal simulate --window counts"),
+        typer.Option(help=f"START:COUNT of the jobs to tune on: {WINDOW_RULE}"),
     ],
     test: Annotated[str | None, typer.Option(help="START:COUNT to evaluate on (default: the next COUNT jobs)")] = None,
     estimate: Annotated[
@@ -58,8 +60,8 @@ def tune(
     """Search the priority weights by simulating the training slice; report them against fixed orders
     on the test slice, which must come after the training slice and share no job with it."""
     try:
-        t0, tn = parse_window(train)
-        s0, sn = parse_window(test) if test else (t0 + tn, tn)
+        t0, tn = parse_window(train, "--train")
+        s0, sn = parse_window(test, "--test") if test else (t0 + tn, tn)
         if family not in FAMILIES:
             raise ValueError(f"unknown family {family!r}; choose one of {', '.join(FAMILIES)}")
         if budget < len(SEEDS):
@@ -76,19 +78,19 @@ def tune(
         placement = default_placement(placement, cluster)
         swf, workload = load(trace, SimOptions(procs=procs, cluster=cluster, gpus=gpus))
         machine: Machine = cluster_machine(cluster) if cluster is not None else workload.capacity
+        train_at = pick(swf, t0, tn, "--train")
+        if test is None and t0 + tn >= train_at.usable:  # the default test slice, the next COUNT jobs, holds none
+            raise ValueError(
+                f"--train {t0}:{tn} reaches the end of the trace's {train_at.usable:,} usable jobs: none are left "
+                f"for the test slice (by default the next {tn:,}); give a shorter --train"
+            )
+        test_at = pick(swf, s0, sn, "--test")
     except (TraceError, ValueError) as exc:
         raise fail(str(exc)) from exc
     report_problems([*swf.problems, *workload.skipped])
     note_workload(workload)
-    jobs = workload.jobs
-    if t0 + tn > len(jobs):
-        raise fail(f"the training slice {t0}:{tn} ends at job {t0 + tn}, past the {len(jobs)} usable jobs")
-    if s0 + sn > len(jobs):
-        room = len(jobs) - (t0 + tn)
-        fix = f"; give a shorter --test, e.g. --test {t0 + tn}:{room}" if test is None and room > 0 else ""
-        raise fail(f"the test slice {s0}:{sn} ends at job {s0 + sn}, past the {len(jobs)} usable jobs{fix}")
-    train_jobs, test_jobs = keep_known_deps(jobs[t0 : t0 + tn]), keep_known_deps(jobs[s0 : s0 + sn])
-    err.print(f"tuning on jobs {t0}-{t0 + tn - 1} with {budget} simulations ...")
+    train_jobs, test_jobs = slice_jobs(train_at, workload.jobs), slice_jobs(test_at, workload.jobs)
+    err.print(f"tuning on jobs {t0}-{t0 + len(train_at.ids) - 1} with {budget} simulations ...")
     untrained = gbm_untrained(estimate, len(train_jobs), len(test_jobs))
     if untrained:
         err.print(f"[yellow]note:[/] {untrained}")
@@ -124,6 +126,20 @@ def tune(
     if profile_out is None:
         err.print("as a profile (--profile-out FILE writes it):")
         typer.echo(snippet, err=True, nl=False)  # not through Rich: wrapped lines would not be valid TOML
+
+
+def slice_jobs(window: Window, jobs: list[JobSpec]) -> list[JobSpec]:
+    """A slice's jobs that fit the machine, said when the slice runs past the trace's end (as simulate and
+    predict-eval say it); refused when none fit."""
+    note = window.note()
+    if note:
+        err.print(f"[yellow]note:[/] {note}")
+    chosen = keep_known_deps(window.of(jobs))
+    if not chosen:
+        raise fail(
+            f"{window.name} {window.start}:{window.count}: none of its {len(window.ids):,} jobs fits the machine"
+        )
+    return chosen
 
 
 def gbm_untrained(estimate: str, train: int, test: int) -> str | None:

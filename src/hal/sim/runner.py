@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,9 +32,15 @@ from hal.sim.stretch import StretchModel
 from hal.sim.swf import Problem, SwfTrace, read_swf
 from hal.sim.topo_metrics import TopoSummary
 from hal.sim.topo_record import TopoRecorder
+from hal.sim.window import Window, parse_window, pick, skips_in
 from hal.sim.workload import Cleaning, Workload, to_workload
 
+__all__ = ["parse_window"]  # where the tools and benchmarks have imported it from
+
 GPU_COLUMN = BASE_NAMES.index("gpus")
+NO_TREE_FOR_STRETCH = (
+    "--stretch lengthens jobs that span leaf domains: the cluster file needs a [topology] tree with more than one leaf"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,27 +88,6 @@ def _cluster_at(path: Path, mtime: int, size: int) -> Cluster:
     return read_cluster(path)
 
 
-def parse_window(text: str) -> tuple[int, int]:
-    try:
-        start, count = (int(x) for x in text.split(":"))
-    except ValueError:
-        raise ValueError(f"window {text!r} is not START:COUNT (e.g. 1000:5000)") from None
-    if start < 0 or count <= 0:
-        raise ValueError(f"window {text!r}: START must be >= 0 and COUNT > 0")
-    return start, count
-
-
-def in_window(workload: Workload) -> None:
-    """Skips and notes for the window's stretch of job ids, not the whole trace (a 1,500-job window reported the
-    trace's 10,744 skips); notes that count the whole trace say so."""
-    if not workload.jobs:
-        return
-    lo, hi = workload.jobs[0].job_id, workload.jobs[-1].job_id
-    ids = [re.match(r"job (\d+):", p.message) for p in workload.skipped]
-    workload.skipped = [p for p, m in zip(workload.skipped, ids, strict=True) if m is None or lo <= int(m[1]) <= hi]
-    workload.notes = [f"(whole trace) {note}" for note in workload.notes]
-
-
 def machine(workload: Workload, opts: SimOptions) -> tuple[Book, ResourceSpace, int]:
     """A processor pool by default; a node table when a cluster file is given (placed by its topology tree
     with ``placement = "topology"``)."""
@@ -136,7 +120,8 @@ def cluster_machine(path: Path) -> Callable[[Profile], tuple[Book, ResourceSpace
 
 
 def load(path: str | Path, opts: SimOptions) -> tuple[SwfTrace, Workload]:
-    trace = read_swf(path)
+    """The trace's jobs as the options ask; the options that need no trace are checked before it is read (a bad
+    one was refused only after a whole trace's skips were listed)."""
     capacity, per_node, cluster = opts.procs, 0, None
     if opts.segment and not (opts.gpus and opts.profile.placement == "topology"):
         raise ValueError("--segment keeps a multi-node GPU job in one block: it needs --gpus and --placement topology")
@@ -156,21 +141,30 @@ def load(path: str | Path, opts: SimOptions) -> tuple[SwfTrace, Workload]:
             capacity, per_node = gpu_capacity(cap)
     elif opts.whole_nodes or opts.gpus:
         raise ValueError(f"{'--gpus' if opts.gpus else 'whole-node'} jobs need a cluster file (--cluster)")
+    trace = read_swf(path)
+    window = pick(trace, *opts.window) if opts.window is not None else None  # counted before any job is dropped
     workload = to_workload(trace, capacity, opts.cleaning)
     if cluster is not None:  # a trace exported from HAL (hal history --swf) puts jobs back in their partitions
         workload = into_partitions(workload, trace, cluster)
-    if opts.window is not None:
-        start, count = opts.window
-        if start >= len(workload.jobs):
-            raise ValueError(f"window starts at job {start} but the trace has {len(workload.jobs)} usable jobs")
-        workload.jobs = keep_known_deps(workload.jobs[start : start + count])
-        in_window(workload)
+    if window is not None:
+        in_window(workload, window)
     if opts.whole_nodes:
         workload.jobs = [whole_node_job(j, per_node) for j in workload.jobs]
     if opts.gpus:
         block = min(Counter(p[-1] for p in cluster.topology.paths).values()) if cluster and cluster.topology else 0
         workload.jobs = [gpu_job(j, per_node, block if opts.segment else 0) for j in workload.jobs]
     return trace, workload
+
+
+def in_window(workload: Workload, window: Window) -> None:
+    """The window's jobs, its skips and the whole trace's notes said to be so; the note when the window runs past
+    the trace's end (hal tune and predict-eval say the same)."""
+    workload.jobs = keep_known_deps(window.of(workload.jobs))
+    workload.skipped = skips_in(window, workload.skipped)
+    workload.notes = [f"(whole trace) {note}" for note in workload.notes]
+    past_end = window.note()
+    if past_end:
+        workload.notes.append(past_end)
 
 
 def gpu_capacity(cap: npt.NDArray[np.int64]) -> tuple[int, int]:
@@ -269,8 +263,7 @@ def trace_work(trace: SwfTrace, outcome: Outcome) -> npt.NDArray[np.int64]:
 def stretched(model: StretchModel, index: TopoIndex | None) -> Callable[[int, tuple[int, ...]], float]:
     """A job's runtime factor from the highest level its nodes span on the cluster's tree."""
     if index is None:
-        raise ValueError("--stretch lengthens jobs that span leaf domains: the cluster file needs a [topology] tree "
-                         "with more than one leaf")  # fmt: skip
+        raise ValueError(NO_TREE_FOR_STRETCH)
 
     def factor(job_id: int, nodes: tuple[int, ...]) -> float:
         return model.factor(job_id, index.span(np.asarray(nodes, dtype=np.intp))[1]) if nodes else 1.0
