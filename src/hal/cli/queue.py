@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from hal.cli import queue_select, squeue_format
-from hal.cli.common import err, fail, out, plain_columns
+from hal.cli.common import err, fail, plain_columns
 from hal.cli.history import every_job
 from hal.cli.live import SHORT_STATE, JsonOpt, client, duration, emit_json, num_nodes, parse_states
 from hal.executors.hostlist import ranges
@@ -196,10 +196,10 @@ def queue(
         return
     if jobs or not noheader:
         typer.echo(queue_table(jobs, start, node_cpus, header=not noheader))
-    if note:
-        (err if noheader else out).print(note, style="dim")
+    if note:  # on stderr, as the summary: stdout is squeue's table alone (`hal queue | wc -l` counts as squeue's)
+        err.print(note, style="dim")
     if not noheader:
-        out.print(
+        err.print(
             f"cluster: {summary['pending']} pending, {summary['running']} running, {summary['users']} user(s)",
             style="dim",
         )

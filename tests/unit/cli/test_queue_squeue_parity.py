@@ -76,3 +76,12 @@ def test_dash_width_is_left_justified_and_a_bare_percent_is_refused() -> None:
     for bad in ("% i", "%i 100%", "%.-6D"):
         with pytest.raises(ValueError, match="cannot read --format code"):
             squeue_format.check(bad)
+
+
+def test_stdout_is_the_table_alone_and_the_summary_goes_to_stderr(monkeypatch: pytest.MonkeyPatch) -> None:
+    """QA: the 'cluster: N pending, ...' line came on stdout, so `hal queue --start | awk '{print $6}'` and
+    `hal queue | wc -l` read one line squeue never prints; it is on stderr now (a terminal shows both)."""
+    res = run(monkeypatch, FakeClient(JOBS), "queue")
+    assert res.exit_code == 0 and len(res.stdout.splitlines()) == 1 + 3  # the header and the three jobs
+    assert "cluster:" not in res.stdout and "cluster: 0 pending" not in res.stdout
+    assert "cluster:" in res.stderr
