@@ -78,21 +78,20 @@ def test_queue_and_show_say_a_start_forecast_is_still_being_computed(tmp_path: P
             second = sdk.submit(WHOLE.format(minutes=2, seconds=1))["job_id"]
 
             said = concurrently(  # each listing waits up to the server's 2 s for the held forecast: side by side
-                lambda: live.cli("queue", "--start", check=True).stdout,
-                lambda: live.cli("queue", "--start", "--json", check=True).stdout,
-                lambda: live.cli("show", str(second), check=True).stdout,
-                lambda: live.cli("queue", check=True).stdout,
+                lambda: live.cli("queue", "--start", check=True),
+                lambda: live.cli("queue", "--start", "--json", check=True),
+                lambda: live.cli("show", str(second), check=True),
+                lambda: live.cli("queue", check=True),
             )
-            table = said[0]
-            assert NOTE in table, table
-            assert table.index(NOTE) > table.index(str(second))  # under the table
-            data = json.loads(said[1])
+            table = said[0]  # the note on stderr, as the summary: stdout is squeue's table alone
+            assert NOTE in table.stderr and NOTE not in table.stdout and str(second) in table.stdout, table
+            data = json.loads(said[1].stdout)
             pending = next(j for j in data["jobs"] if j["job_id"] == second)
             assert pending["forecast_pending"] is True and pending["predicted_start_p90"] is None
-            shown = said[2]
+            shown = said[2].stdout
             assert "still being computed" in shown, shown  # StartTime= the planner's start, if it has one
             assert re.search(r"Priority=\d+ Nice=0", shown), shown  # scontrol's Priority=, from hal prio's
-            plain = said[3]
+            plain = said[3].stdout + said[3].stderr
             assert "still being computed" not in plain  # no forecasts asked for, none awaited
 
             live.gate.unlink()
@@ -100,12 +99,14 @@ def test_queue_and_show_say_a_start_forecast_is_still_being_computed(tmp_path: P
             while next(j for j in sdk.list(start=True) if j["job_id"] == second)["forecast_pending"]:
                 assert time.monotonic() < deadline, "the forecast never arrived"
                 time.sleep(0.2)
-            table, shown = concurrently(
-                lambda: live.cli("queue", "--start", check=True).stdout,
-                lambda: live.cli("show", str(second), check=True).stdout,
+            listed, showed = concurrently(
+                lambda: live.cli("queue", "--start", check=True),
+                lambda: live.cli("show", str(second), check=True),
             )
-            assert "still being computed" not in table and "START_P90" in table
-            assert "still being computed" not in shown and "planned start" in shown and "at 90%" in shown
+            after = listed.stdout + listed.stderr
+            assert "still being computed" not in after and "START_P90" in after
+            out = showed.stdout
+            assert "still being computed" not in out and "planned start" in out and "at 90%" in out
             sdk.cancel(second)
             sdk.cancel(first)
     finally:
