@@ -3,19 +3,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
-
-
-def bench(script: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(BENCH / script), *args], capture_output=True, text=True, timeout=120, check=False
-    )
+from tests.integration.test_benchmark_inputs import bench
 
 
 @pytest.mark.parametrize(
