@@ -15,11 +15,10 @@ ends CANCELLED when its copy returns.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
-import os
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 from hal.controller.stage_cut import stage_retries
@@ -28,13 +27,16 @@ from hal.data.cache_wait import WAIT_CAUSE, wait_for_room, wake_waiters
 from hal.data.launch_clock import start_clock
 from hal.data.outputs import OutputStaging
 from hal.data.restart import resume as resume_plane
-from hal.data.stager import StageCancelled, Stager
+from hal.data.stage_out import unpublishable
+from hal.data.stager import StageCancelled, StageError, Stager
+from hal.data.worker_guard import guarded, internal
 from hal.executors.api import ExecEvent, ExecEventKind, LaunchSpec
 
 log = logging.getLogger("hal.data")
 
 
 RETRY_CAUSE = "requeued after a failed stage-in"
+EXPECTED = (StageError, StageCancelled, KeyError, OSError, ValueError, CacheFull)  # others are bugs: logged
 
 
 class LiveStaging:
@@ -138,7 +140,9 @@ class LiveStaging:
         producing = self.outputs.in_flight(inputs) if self.outputs is not None else set()
         if producing or not self._all_cached(inputs, nodes):  # copies, or an input still being written out
             self.staging[spec.job_id] = "staging"
-            self._pool.submit(self._stage_then_launch, controller, lv, ready, inputs, nodes)
+            work = functools.partial(self._stage_then_launch, controller, lv, ready, inputs, nodes)
+            end = functools.partial(self._crashed, controller, lv)
+            self._pool.submit(guarded, f"job {spec.job_id}: stage-in", work, end)
             return None
         try:  # nothing to copy: pin and launch now
             self.stager.stage_in(spec.job_id, inputs, nodes)
@@ -201,6 +205,9 @@ class LiveStaging:
             self.stager.stage_in(spec.job_id, inputs, nodes)
         except Exception as exc:  # StageError, an unknown dataset, anything: the job must not be lost
             cause = f"stage-in failed: {_said(exc)}"
+            if not isinstance(exc, EXPECTED):  # a bug: its traceback logged, the job told (and requeued)
+                log.exception("job %s: stage-in raised", spec.job_id)
+                cause = f"stage-in failed: {internal(exc)}"
             if isinstance(exc, CacheWriteError):  # the node's own cache failed mid-copy (a full or read-only disk)
                 broken = {exc.node: f"cannot write into node {exc.node}'s cache: {exc}"}
             full = exc.__cause__ if isinstance(exc.__cause__, CacheFull) else None
@@ -241,6 +248,14 @@ class LiveStaging:
                     log.exception("launch of job %s failed", spec.job_id)
                     controller._handle([ExecEvent(spec.job_id, ExecEventKind.ENDED, now, reason=str(exc))])
 
+    def _crashed(self, controller: Any, lv: Any, exc: Exception) -> None:
+        """``_stage_then_launch`` raised after its copy (recording the outcome): the attempt ends FAILED with it."""
+        with controller.lock:
+            self.staging.pop(lv.job_id, None)
+            if controller.live.get(lv.job_id) is lv and lv.state == "RUNNING" and not self.stager.closing.is_set():
+                why = f"stage-in failed: {internal(exc)}"
+                controller._handle([ExecEvent(lv.job_id, ExecEventKind.ENDED, controller.clock(), reason=why)])
+
     def after_end(self, controller: Any, lv: Any, act: Any, state: str, cause: str) -> tuple[str, str]:
         """A job ended (controller thread): unpin its inputs, queue its declared outputs for stage-out (worker
         threads, hal/data/outputs.py, so the controller loop never waits for a copy) and remove the rest of
@@ -254,7 +269,7 @@ class LiveStaging:
             return state, cause
         outputs = tuple(dict.fromkeys(getattr(lv.spec, "outputs", ())))
         folder = self.stager.job_dir(node, lv.job_id)
-        wrong = [_not_a_file(folder / n) for n in outputs] if state == "COMPLETED" else []
+        wrong = [unpublishable(folder / n) for n in outputs] if state == "COMPLETED" else []
         if any(wrong):
             state, cause = "FAILED", "declared output(s) " + "; ".join(w for w in wrong if w)
         staged = outputs if state == "COMPLETED" and self.outputs is not None else ()
@@ -367,17 +382,6 @@ def drain_broken(controller: Any, broken: dict[str, str]) -> None:
 
     for node, why in broken.items():
         drain(controller, node, f"data cache unusable: {why}", Identity("hal", admin=True))
-
-
-def _not_a_file(path: Path) -> str:
-    """Why a declared output cannot be published, or "": it must be a regular file or a folder the job wrote (a
-    link could point anywhere, even at another dataset; what a folder holds is checked as it is staged out)."""
-    if path.is_symlink():
-        return f"$HAL_DATA/{path.name} is a symbolic link; an output must be a file or folder the job writes"
-    if path.is_dir():  # one with no file at all is no dataset: said now, not after a stage-out that keeps it
-        has_file = any(names for _, _, names in os.walk(path))
-        return "" if has_file else f"$HAL_DATA/{path.name} is an empty folder; a folder output holds files"
-    return "" if path.is_file() else f"not written: $HAL_DATA/{path.name}"
 
 
 def _said(exc: Exception) -> str:

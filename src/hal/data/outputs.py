@@ -11,6 +11,7 @@ on how it ended (afterok, afternotok, afterany) go, as Slurm's do after a burst 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -23,6 +24,7 @@ from typing import Any
 from hal.data.catalog import public_uri
 from hal.data.fit import NO_DATA_PLANE
 from hal.data.stager import StageCancelled, StageError, Stager
+from hal.data.worker_guard import guarded, internal
 
 log = logging.getLogger("hal.data")
 
@@ -89,7 +91,9 @@ class OutputStaging:
             self.states[job_id] = {**before, **dict.fromkeys(outputs, "staging")}
         for name in outputs:
             uri = self.dest.format(name=name, job=job_id)
-            fut = self._pool.submit(self._copy, controller, job_id, name, node, uri)
+            work = functools.partial(self._copy, controller, job_id, name, node, uri)
+            end = functools.partial(self._crashed, controller, job_id, name, node)
+            fut = self._pool.submit(guarded, f"job {job_id}: stage-out of {name}", work, end)
             self._pending.add(fut)
             fut.add_done_callback(self._pending.discard)
 
@@ -119,6 +123,13 @@ class OutputStaging:
                 )
                 return
         self._settle(controller, job_id, name, node, "done", f"{size} bytes to {public_uri(uri)}")
+
+    def _crashed(self, controller: Any, job_id: int, name: str, node: str, exc: Exception) -> None:
+        """An error ``_copy`` did not expect: the output fails with it (unless it had settled), as any failed copy."""
+        with self._guard:
+            settling = self.states.get(job_id, {}).get(name) == "staging"
+        if settling:
+            self._settle(controller, job_id, name, node, f"failed: {internal(exc)}")
 
     def recorded(self, controller: Any, job_id: int, told: dict[str, str], conclude: bool) -> None:
         """After a restart: the outputs of a job that settled before it (so one that failed still fails the job);
@@ -168,7 +179,10 @@ class OutputStaging:
             self._settled.notify_all()
         if last:  # every output published (moved into the cache): the job's folder goes; a failed one stays
             failed = tuple(n for n, v in self.states[job_id].items() if v.startswith("failed"))
-            self.stager.close_job_dir(node, job_id, keep=failed)
+            try:  # a folder left behind is tidied by the next start; the job's end must be recorded still
+                self.stager.close_job_dir(node, job_id, keep=failed)
+            except OSError:
+                log.exception("job %s: could not remove its $HAL_DATA on %s", job_id, node)
         kept = self.stager.job_dir(node, job_id) / name
         if state.startswith("failed") and kept.exists() and not kept.is_symlink():  # a file or a folder
             detail = detail or f"kept at {self.stager.job_dir(node, job_id) / name}"

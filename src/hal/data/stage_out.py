@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import posixpath
+import stat
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,8 @@ def copy_out(stager: Stager, job_id: int, name: str, node: str, dest_uri: str, c
     local = stager.job_dir(node, job_id) / name
     if not local.exists():
         raise StageError(name, node, 1, [f"output {name!r} was not written to {local}"], out=True)
+    if why := unpublishable(local):  # a pipe read as a file never ends (a restart's catch-up reaches it unchecked)
+        raise StageError(name, node, 1, [why], out=True)
     tree = local.is_dir() and not local.is_symlink()
     # Written under a temporary name and renamed, so a copy cut short (a killed controller) never looks
     # like a finished output at the destination.
@@ -45,8 +48,10 @@ def copy_out(stager: Stager, job_id: int, name: str, node: str, dest_uri: str, c
     partial = f"{path}.partial-{os.getpid()}-{threading.get_ident()}"
     try:
         if tree:
-            local_fs = LocalFileSystem()
-            files = list_tree(local_fs, str(local), f"$HAL_DATA/{name}")
+            try:  # a link leading out of it, to a folder or to nothing, or a pipe: refused, naming it
+                files = list_tree(LocalFileSystem(), str(local), f"$HAL_DATA/{name}")
+            except ValueError as exc:  # it escaped the worker's except, and the job sat in STAGE_OUT for good (QA)
+                raise StageError(name, node, 1, [str(exc)], out=True) from exc
             records = [(f.rel, *_send(stager, Path(f.path), fs, f"{partial}/{f.rel}", chunk, True)) for f in files]
             digest, size = tree_digest((rel, n, hexd) for rel, hexd, n in records), sum(r[2] for r in records)
             if fs.exists(path):  # an earlier run's tree: replaced whole once the new one is complete
@@ -60,6 +65,24 @@ def copy_out(stager: Stager, job_id: int, name: str, node: str, dest_uri: str, c
             fs.rm(partial, recursive=True)
         raise
     return digest, size
+
+
+def unpublishable(path: Path) -> str:
+    """Why a declared output cannot be published, or "": it must be a regular file or a folder the job wrote (a
+    link could point anywhere, even at another dataset; what a folder holds is checked as it is staged out)."""
+    if path.is_symlink():
+        return f"$HAL_DATA/{path.name} is a symbolic link; an output must be a file or folder the job writes"
+    if path.is_dir():  # one with no file at all is no dataset: said now, not after a stage-out that keeps it
+        has_file = any(names for _, _, names in os.walk(path))
+        return "" if has_file else f"$HAL_DATA/{path.name} is an empty folder; a folder output holds files"
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return f"not written: $HAL_DATA/{path.name}"
+    if stat.S_ISREG(mode):
+        return ""
+    kind = "a pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+    return f"$HAL_DATA/{path.name} is {kind}; an output must be a file or folder the job writes"
 
 
 def _send(stager: Stager, local: Path, fs: Any, dest: str, chunk_size: int, inner: bool = False) -> tuple[str, int]:

@@ -184,10 +184,10 @@ def test_a_folder_output_is_staged_out_as_a_tree_and_published_into_the_cache(pl
     assert not (cached / "latest.pt").is_symlink() and not stager.job_dir("n0", 1).joinpath("ckpt").exists()
     assert {r.location for r in catalog.replicas_of("ckpt")} == {"origin", "n0"}
     assert stager.stage_in(2, ("ckpt",), ["n1"])[0].bytes_copied == 1700  # readable as an input at once
-    # a tree pointing out of itself is not sent, and nothing is left at the destination
+    # a tree pointing out of itself is not sent (a refusal, as a failed copy: the stage-out worker catches it)
     bad = tree(stager.open_job_dir(3, "n0", ()) / "bad", {"a": b"1"})
     (bad / "key").symlink_to(tmp_path / "catalog.json")
-    with pytest.raises(ValueError, match=r"bad: key is a link to .*, outside the folder"):
+    with pytest.raises(StageError, match=r"bad: key is a link to .*, outside the folder"):
         stager.stage_out(3, "bad", "n0", str(tmp_path / "out" / "bad"))
     assert not (tmp_path / "out" / "bad").exists() and not list((tmp_path / "out").glob("bad.partial-*"))
     # a file where the tree goes is refused, as a folder is where a file goes
