@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
+from hal.engine.feature_refusal import featureless
 from hal.engine.plugins.topology_refusal import required_refusal
 from hal.engine.request import Request
 from hal.model.cluster import NodeTable
@@ -193,30 +194,18 @@ class NodeBook:
                 return f"no node of partition {req.partition!r}{feats} is left after --exclude"
             if req.node_names:
                 return f"none of the nodes {list(req.node_names)} is in partition {req.partition!r}{feats}"
-            return self._featureless(req)
+            return featureless(self.table, req, self._having)
         if self.select is None and (req.switches or req.segment or req.topology_required or req.topology_preferred):
             return 'topology requests (--switches, --segment, --topology) need placement = "topology" in the profile'
-        saved, self.now = self.now, math.inf  # impossible = never fits, even once every wait has expired
+        return None if self._fits_empty(req, mask) else self._why(req, mask)
+
+    def _fits_empty(self, req: Request, mask: npt.NDArray[np.bool_]) -> bool:
+        """Whether ``req`` fits the empty machine's nodes of ``mask``, once every wait has expired."""
+        saved, self.now = self.now, math.inf
         try:
-            placed = self._place(self.table.capacity, req, mask)
+            return self._place(self.table.capacity, req, mask) is not None
         finally:
             self.now = saved
-        if placed is None:
-            return self._why(req, mask)
-        return None
-
-    def _featureless(self, req: Request) -> str:
-        """No node of the partition has the features: say which partitions' nodes do (the message blamed the
-        whole machine when the GPU nodes were only in another partition)."""
-        has = np.ones(len(self.table), dtype=bool)
-        for feat in req.features:
-            has &= self._having(feat)
-        where = f"partition {req.partition!r}" if req.partition else "the partition"
-        others = sorted(p for p, m in self.table.partition_masks.items() if (m & has).any())
-        hint = f"; nodes of partition(s) {', '.join(others)} have them (-p)" if others else " (no node has them)"
-        typed = [f.removeprefix("gpu:") for f in req.features if f.startswith("gpu:")]
-        gpus = f" (GPUs of type {', '.join(typed)}: a node group's gpu_type in the cluster file)" if typed else ""
-        return f"no node of {where} has the features {list(req.features)}{gpus}{hint}"
 
     def _why(self, req: Request, mask: npt.NDArray[np.bool_]) -> str:
         cap = self.table.capacity[mask]
@@ -238,12 +227,7 @@ class NodeBook:
         if self.fabrics is not None and self.select is None:
             return "it is larger than every domain a job may span (separate switch fabrics or BlockSizes groups)"
         if self.select is not None:
-            full, used = self.table.capacity, per > 0
-            if req.nodes:
-                room = (mask & (full >= per).all(axis=1)).astype(np.int64)
-            else:
-                room = np.where(mask, (full[:, used] // per[used]).min(axis=1), 0)
-            told = self._required_why(req, room) or self.select.why(req, room, req.nodes or req.tasks)
+            told = self._topology_why(req, mask, per)
             if told:
                 return told
         return "the request does not fit the partition's nodes"
@@ -257,11 +241,27 @@ class NodeBook:
         lists = " in --nodelist" if req.node_names else " left after --exclude" if req.exclude_nodes else ""
         return (f" with {said}" if said else "") + lists
 
-    def _required_why(self, req: Request, room: npt.NDArray[np.int64]) -> str | None:
-        """--topology required=LEVEL smaller than the job, named before its --segment: -N8 --segment=4 with
-        required=block on 4-node blocks was blamed on its segments, which the machine holds (QA)."""
+    def _topology_why(self, req: Request, mask: npt.NDArray[np.bool_], per: Matrix) -> str | None:
+        """Why the selector can never place ``req`` on the nodes of ``mask``. The machine's own reason comes first:
+        -w or -x is blamed only when the partition's nodes could hold the job and the listed ones cannot
+        (`-N3 --segment=3 -w gpu[001-004]` on blocks of 2 blamed -w, where no node list could do it, QA)."""
+        assert self.select is not None
         index = getattr(self.select, "index", None)
-        return None if index is None else required_refusal(index, req, room, req.nodes or req.tasks)
+        bare = replace(req, node_names=(), exclude_nodes=())
+        everywhere = self._eligible_ever(bare)
+        asks = [(bare, everywhere)] if everywhere.sum() > mask.sum() and not self._fits_empty(bare, everywhere) else []
+        full, used = self.table.capacity, per > 0
+        for ask, where in [*asks, (req, mask)]:
+            if req.nodes:
+                room = (where & (full >= per).all(axis=1)).astype(np.int64)
+            else:
+                room = np.where(where, (full[:, used] // per[used]).min(axis=1), 0)
+            units = req.nodes or req.tasks
+            required = None if index is None else required_refusal(index, ask, room, units)
+            told = required or self.select.why(ask, room, units)  # required=, named before --segment (QA)
+            if told:
+                return told
+        return None
 
     def _selected(self, req: Request, room: npt.NDArray[np.int64], units: int, per: Matrix) -> NodeAlloc | None:
         assert self.select is not None

@@ -28,12 +28,15 @@ def refusal(
         block, seg = ix.names[seg_level], req.segment
         largest = int(ix.sums(seg_level, room).max())
         if seg > largest:
-            if req.node_names:  # Slurm: the requested nodes do not share a block
+            if blamed(req):  # Slurm: the requested nodes do not share a block
                 return (
-                    f"--segment={seg}: {not_shared(block)}: a segment of {seg} nodes stays inside one {block}, and "
-                    f"{in_one(largest)}"
+                    f"--segment={seg}: {not_shared(req, block)}: a segment of {count(seg, 'node')} stays inside one "
+                    f"{block}, and {in_one(largest)}"
                 )
-            return f"--segment={seg}: a segment must fit inside one {block}, and the largest holds {largest} nodes"
+            return (
+                f"--segment={seg}: a segment must fit inside one {block}, and the largest holds "
+                f"{count(largest, 'node')}"
+            )
         per = ix.sums(seg_level, room) // seg  # segments each block holds
         block_top = np.zeros(per.size, dtype=np.intp)
         block_top[ix.ids[seg_level]] = ix.ids[ix.span_top]
@@ -42,21 +45,20 @@ def refusal(
             f"one {ix.names[ix.span_top]} (the largest domain a job may span: a separate fabric, or all the "
             "blocks)"
         )  # fmt: skip
-        if req.node_names:
+        if blamed(req):
             within = "" if ix.span_top == ix.top else f" within one {ix.names[ix.span_top]}"
             return (
-                f"--segment={seg}: the requested nodes (-w) do not make {units // seg} groups of {seg} that each "
+                f"--segment={seg}: {blamed(req)} do not make {units // seg} groups of {seg} that each "
                 f"share a {block}: they make at most {most}{within}"
             )
-        nodes = "node" if seg == 1 else "nodes"
         return (
-            f"--segment={seg}: needs {units // seg} segments of {seg} {nodes}, each inside one {block}; {where} "
-            f"holds at most {most}"
+            f"--segment={seg}: needs {count(units // seg, 'segment')} of {count(seg, 'node')}, each inside one "
+            f"{block}; {where} holds at most {most}"
         )
     if req.topology_required and (ix.level(req.topology_required) or 0) <= ix.span_top:
         return required_refusal(ix, req, room, units, always=True)
     if ix.span_top < ix.top or block_cap(ix, req) is not None:
-        return span_refusal(ix, room, units, what, names, block_cap(ix, req), bool(req.node_names))
+        return span_refusal(ix, room, units, what, names, block_cap(ix, req), req)
     return None
 
 
@@ -70,18 +72,31 @@ def required_refusal(
     lvl = ix.level(level) if level else None
     if lvl is None or lvl > ix.span_top:
         return None
-    biggest, what = int(ix.sums(lvl, room).max()), "nodes" if req.nodes else "tasks"
+    biggest, what = int(ix.sums(lvl, room).max()), count(units, "node" if req.nodes else "task")
     if biggest >= units and not always:
         return None
+    if blamed(req):
+        return f"{not_shared(req, level)}: needs {what} within one {level}, and {in_one(biggest)}"
+    return f"needs {what} within one {level}; the largest has {biggest}"
+
+
+def blamed(req: Request) -> str:
+    """The nodes a -w or -x list leaves the job, as a refusal blames them ("" without a list). NodeBook asks the
+    machine first, so a refusal that names them is one their list, not the machine, causes."""
     if req.node_names:
-        return f"{not_shared(level)}: needs {units} {what} within one {level}, and {in_one(biggest)}"
-    return f"needs {units} {what} within one {level}; the largest has {biggest}"
+        return "the requested nodes (-w)"
+    return "the nodes left after --exclude (-x)" if req.exclude_nodes else ""
 
 
-def not_shared(domain: str) -> str:
-    """A refusal caused by -w/--nodelist, in Slurm's words (its nodes, not the machine, are what do not fit: `-N2
-    -w gpu004,gpu005` was told the largest block "has 1", QA)."""
-    return f"the requested nodes (-w) do not share a {domain}"
+def not_shared(req: Request, domain: str) -> str:
+    """A refusal caused by -w/--nodelist (or -x), in Slurm's words (its nodes, not the machine, are what do not
+    fit: `-N2 -w gpu004,gpu005` was told the largest block "has 1", QA)."""
+    return f"{blamed(req)} do not share a {domain}"
+
+
+def count(n: int, noun: str) -> str:
+    """``n`` and its noun, singular for one ("the largest holds 1 nodes", QA)."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def in_one(most: int) -> str:
@@ -95,7 +110,7 @@ def span_refusal(
     what: str,
     names: Sequence[str],
     cap: int | None = None,
-    requested: bool = False,
+    req: Request | None = None,
 ) -> str | None:
     """A job larger than every domain it may span (separate fabrics, the aggregation of blocks its size calls for,
     all the blocks of topology/block); when nodes in no switch or block are among those it may use, say they are
@@ -112,8 +127,8 @@ def span_refusal(
         else "the largest domain a job may span (as in Slurm: never two separate switch fabrics)"
     )
     said = (
-        f"{not_shared(name)}: needs {units} {what} within one {name}, {rule}, and {in_one(biggest)}"
-        if requested and name != "blocks"
+        f"{not_shared(req, name)}: needs {units} {what} within one {name}, {rule}, and {in_one(biggest)}"
+        if req is not None and blamed(req) and name != "blocks"
         else f"needs {units} {what} within the blocks of topology.conf, and they hold {biggest}"
         if ix.names[level] == "blocks" and ix.outside_of == "block"
         else f"needs {units} {what} within one {ix.names[level]}, the largest domain a job may span (as in Slurm: "
