@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from hal.data.fit import DATA_REASONS, data_fix, data_misfit, retry_known
+from hal.data.fit import DATA_REASONS, UNKNOWN, data_fix, data_misfit, unknown_why
 from hal.executors.hostlist import compress
 
 log = logging.getLogger("hal.controller")
@@ -137,7 +137,7 @@ def flush(ctl: Any, now: float) -> None:
     jobs parked for an input the catalog knows again (`hal dataset add`) are tried again."""
     found = ctl.parked
     if found.jobs:
-        retry_known(ctl)
+        recheck_unknown(ctl, now)
     if not found.unsaved:
         return
     todo, found.unsaved = found.unsaved, {}
@@ -151,6 +151,27 @@ def flush(ctl: Any, now: float) -> None:
             if cause == FITS_AGAIN and not str(row.get("cause") or "").startswith(PARKED):
                 continue  # an update or a hold wrote its own cause since
             ctl.store.update_job(conn, jid, {"cause": cause}, (jid, now, "PENDING", cause))
+
+
+def recheck_unknown(ctl: Any, now: float) -> int:
+    """The jobs parked for inputs the catalog does not know, looked at again (each pass, under the controller's
+    lock: a dict lookup per input of the few parked jobs): tried again once it knows them all (`hal dataset add`),
+    else their cause names those still unknown (it kept naming one registered since). How many were tried."""
+    if ctl.staging is None:
+        return 0
+    back = []
+    for jid, parked in list(ctl.parked.jobs.items()):
+        if parked.reason != UNKNOWN:
+            continue
+        why = unknown_why(ctl, ctl.live[jid].spec)
+        if why is None:
+            back.append(jid)
+        elif why != parked.why:
+            ctl.parked.jobs[jid] = Parked(UNKNOWN, why)
+            ctl.parked.unsaved[jid] = PARKED + why
+    for jid in back:
+        ctl._to_engine(ctl.live[jid], now)
+    return len(back)
 
 
 def undefer(ctl: Any, now: float) -> None:

@@ -15,7 +15,7 @@ TOO_LARGE = "DatasetTooLarge"  # ... of one whose inputs no node cache can hold
 UNKNOWN = "UnknownDataset"  # ... of one whose input is in no catalog entry, and no job will write it
 DATA_REASONS = (NO_DATA_PLANE, TOO_LARGE, UNKNOWN)
 NO_PLANE_WHY = "it reads or writes datasets, and this server has no data plane (no [data] table in its cluster file)"
-UNKNOWN_WHY = "is not in the catalog"  # in the cause of an UnknownDataset job
+UNKNOWN_WHY = "not in the catalog, and no queued or running job writes"  # in the cause of an UnknownDataset job
 
 
 def data_misfit(ctl: Any, spec: Any) -> tuple[str, str] | None:
@@ -26,9 +26,9 @@ def data_misfit(ctl: Any, spec: Any) -> tuple[str, str] | None:
         return None
     if ctl.staging is None:
         return NO_DATA_PLANE, NO_PLANE_WHY
-    gone = _unknown(ctl, spec)
-    if gone:  # the catalog moved away or misspelt at a restart (the server's log names its path)
-        return UNKNOWN, f"its input {gone[0]!r} {UNKNOWN_WHY}, and no queued or running job writes it"
+    why = unknown_why(ctl, spec)
+    if why is not None:  # the catalog moved away or misspelt at a restart (the server's log names its path)
+        return UNKNOWN, why
     if spec.inputs:
         why = ctl.staging.refuse(list(spec.inputs), set(spec.inputs))  # all "produced": sizes alone are judged
         if why is not None:
@@ -40,9 +40,10 @@ def data_fix(cause: str, job: object) -> str | None:
     """What makes a job parked for its data run (`hal show`'s Why=, `hal explain`), from its cause; None when it
     was parked for another reason. `hal update` cannot help it: its datasets are not a field it changes."""
     if UNKNOWN_WHY in cause:
+        them = "them" if "its inputs " in cause else "it"
         return (
-            "an administrator registers it again (hal dataset add; the job is tried again at once), or restores the "
-            f"catalog file the cluster file's [data] table names and restarts the server; hal cancel {job} ends it"
+            f"an administrator registers {them} again (hal dataset add; the job is tried again at once), or restores "
+            f"the catalog file the cluster file's [data] table names and restarts the server; hal cancel {job} ends it"
         )
     if NO_PLANE_WHY in cause:
         need = "restores the [data] table in the cluster file"
@@ -64,16 +65,13 @@ def retry_parked(ctl: Any) -> int:
     return len(waiting)
 
 
-def retry_known(ctl: Any) -> int:
-    """The jobs parked for an unknown input whose inputs the catalog knows again (`hal dataset add`), tried again
-    (each pass, under the controller's lock: a dict lookup per input of the few parked jobs). How many."""
-    if ctl.staging is None:
-        return 0
-    back = [j for j, p in ctl.parked.jobs.items() if p.reason == UNKNOWN and not _unknown(ctl, ctl.live[j].spec)]
-    now = ctl.clock()
-    for jid in back:
-        ctl._to_engine(ctl.live[jid], now)
-    return len(back)
+def unknown_why(ctl: Any, spec: Any) -> str | None:
+    """Why ``spec`` waits for the catalog, naming every input it does not know (QA: only the first was named, and
+    the cause never changed as they were registered), or None."""
+    gone = _unknown(ctl, spec)
+    if len(gone) == 1:
+        return f"its input {gone[0]!r} is {UNKNOWN_WHY} it"
+    return f"its inputs {', '.join(map(repr, gone))} are {UNKNOWN_WHY} them" if gone else None
 
 
 def _unknown(ctl: Any, spec: Any) -> list[str]:

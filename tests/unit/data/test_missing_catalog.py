@@ -140,3 +140,30 @@ def test_a_reader_whose_writer_never_published_keeps_its_dependency_reason(tmp_p
     with controller(tmp_path, toml) as ctl:
         ctl.run_cycle()
         assert not ctl.parked.jobs and ctl.reason(waiting) == "DependencyNeverSatisfied"
+
+
+def test_every_unknown_input_is_named_and_the_cause_follows_the_catalog(tmp_path: Path) -> None:
+    """QA: a job reading dx and dy, both unknown, was told only of dx, and still of dx once dx was registered."""
+    toml, catalog = with_data(tmp_path, "4M"), tmp_path / "cat.json"
+    with controller(tmp_path, toml) as ctl:
+        for name in ("dx", "dy"):
+            _cached(ctl, tmp_path, name, name.encode() * 100)
+        job = submit(ctl, tmp_path, hold="1", input_data="dx,dy")
+    catalog.rename(tmp_path / "cat.json.bak")
+    with controller(tmp_path, toml) as ctl:
+        set_hold(ctl, str(job), USER, False)
+        ctl.run_cycle()
+        ctl.run_cycle()
+        both = "its inputs 'dx', 'dy' are not in the catalog, and no queued or running job writes them"
+        assert (ctl.store.get(job) or {})["cause"] == PARKED + both
+        assert "registers them again (hal dataset add" in advice(ctl, job)
+        with ctl.lock:
+            ctl.staging.stager.catalog.register_file("dx", str(tmp_path / "dx"))
+        ctl.run_cycle()
+        one = "its input 'dy' is not in the catalog, and no queued or running job writes it"
+        assert ctl.reason(job) == UNKNOWN and (ctl.store.get(job) or {})["cause"] == PARKED + one
+        assert ctl.parked.jobs[job].why == one and "registers it again" in advice(ctl, job)
+        with ctl.lock:
+            ctl.staging.stager.catalog.register_file("dy", str(tmp_path / "dy"))
+        ctl.run_cycle()
+        assert job not in ctl.parked.jobs and ctl.live[job].state == "RUNNING"
