@@ -118,9 +118,9 @@ def test_inputs_that_can_never_be_staged_are_refused_at_submission(tmp_path: Pat
     ctl.stop()
 
 
-def test_a_restart_resumes_stage_out_and_trusts_only_cataloged_cache_files(tmp_path: Path) -> None:
+def test_a_restart_resumes_stage_out_and_serves_only_cataloged_cache_files(tmp_path: Path) -> None:
     """What a controller killed mid-stage-out leaves behind (no settled STAGE_OUT event, no copy at the
-    destination, a stray file in a cache) is put right by the next one."""
+    destination) is put right by the next one; a stray file in a cache is kept unmatched, never served."""
     import sqlalchemy as sa
 
     from hal.controller.store import job_events
@@ -166,7 +166,8 @@ def test_a_restart_resumes_stage_out_and_trusts_only_cataloged_cache_files(tmp_p
     counts = resumed.resume(again, since=0.0)
     assert resumed.outputs is not None and resumed.outputs.wait(30.0)
     resumed.outputs.shutdown()
-    assert counts["outputs"] == 1 and counts["dropped"] == 1 and not stray.exists() and not over.exists()
+    assert counts["outputs"] == 1 and counts["dropped"] == 0 and not over.exists() and stray.exists()
+    assert counts["unmatched"] == 1 and "stray" in resumed.stager.caches[stray.parent.name].unverified  # kept
     assert not folder.exists()  # published into the cache again
     assert (tmp_path / "out" / str(job) / "res").read_text() == "result\n"
     assert states_from_events(again.store.events_of(job))["res"].startswith("done")

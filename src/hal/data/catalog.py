@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -13,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 CHUNK = 4 << 20
+log = logging.getLogger("hal.data")
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +134,8 @@ class Catalog:
         # No file where the cluster file says: a first start, or a catalog moved away or misspelt in [data]; the
         # restart then keeps the node caches' copies it cannot match (hal/data/restart.py) instead of deleting them.
         self.missing = path is not None and not path.exists()
+        self.replacing = False  # missing where one was (restart.py): each new file says what restoring it loses
+        self._said: set[str] = set()  # the datasets that warning named already
         if path is not None and not self.missing:
             self._load(path)
 
@@ -216,6 +220,14 @@ class Catalog:
             tmp.replace(self.path)
         except OSError as exc:
             raise CatalogSaveError(self.path, exc) from exc
+        if self.replacing and (new := sorted(set(self.datasets) - self._said)):
+            self._said.update(new)
+            shown = ", ".join(f"{n} (at {public_uri(self.datasets[n].uri)})" for n in new)
+            log.warning(
+                "catalog %s is written anew (the server started without it): restoring the old file later drops "
+                "what was registered since, %s; to keep both, register these again there with hal dataset add "
+                "NAME URI", self.path, shown,
+            )  # fmt: skip
 
     def _load(self, path: Path) -> None:
         try:

@@ -23,9 +23,11 @@ log = logging.getLogger("hal.data")
 
 def resume(staging: LiveStaging, controller: Any, since: float) -> dict[str, int]:
     """After a restart (the records recovered): trust as datasets only cached files the catalog registered
-    at that node with the right size and delete the rest (copies the catalog no longer knows), but only when
-    the catalog file was read: with none where one should be (moved away, or [data] catalog misspelt), every
-    cached copy is kept, said loudly (``_no_catalog``); an unreadable one stops the start before this. Keep the
+    at that node with the right size; delete the copies of its datasets that are not (another size, or no replica
+    there), but keep those of names it does not know, said loudly (``_unnamed``: a catalog restored from before
+    they were registered), unmatched until a dataset with their contents is registered under their name; with no
+    catalog file where one should be (moved away, or [data] catalog misspelt) every cached copy is kept that way
+    (``_no_catalog``); an unreadable one stops the start before this. Keep the
     $HAL_DATA folders of jobs still running and of outputs still to be staged out, and of the other jobs only
     the outputs that never reached their destination (a failed stage-out, or none tried: ``_unsent``). Pin the
     inputs of the jobs still running (their pins died with the old controller), and stage out the outputs of
@@ -34,7 +36,8 @@ def resume(staging: LiveStaging, controller: Any, since: float) -> dict[str, int
     for the log."""
     stager = staging.stager
     catalog, counts = stager.catalog, {"dropped": 0, "kept": 0, "pinned": 0, "outputs": 0}
-    unmatched = _no_catalog(staging, controller)  # no catalog file read: the copies it cannot match are kept
+    no_file = _no_catalog(staging, controller)  # no catalog file read: the copies it cannot match are kept
+    unnamed: list[str] = []  # copies a catalog read fine does not name: kept too (``_unnamed``)
     catch_up = _unsettled(staging, controller, since)
     running = _running_nodes(controller)
     keep = {(node, lv.job_id) for job_nodes, lv in running for node in job_nodes}
@@ -46,8 +49,10 @@ def resume(staging: LiveStaging, controller: Any, since: float) -> dict[str, int
                 dataset = catalog.datasets.get(name)
                 if node in catalog.replicas.get(name, {}) and dataset is not None and dataset.size == size:
                     continue
-                if unmatched:  # checksummed against a dataset registered under its name before a job reads it
-                    counts["unmatched"] = counts.get("unmatched", 0) + 1
+                if no_file or dataset is None:  # checksummed against a dataset registered under its name before a
+                    counts["unmatched"] = counts.get("unmatched", 0) + 1  # job reads it
+                    if not no_file:
+                        unnamed.append(f"{name} on {node}")
                     continue
                 cache.drop(name)
                 counts["dropped"] += 1
@@ -70,6 +75,7 @@ def resume(staging: LiveStaging, controller: Any, since: float) -> dict[str, int
                     held.pin(name, lv.job_id)
                     counts["pinned"] += 1
         counts["trimmed"] = sum(_trim(stager, node, cache) for node, cache in stager.caches.items())
+    _unnamed(catalog, unnamed)
     counts["cache_waits"] = restore_waiters(staging, controller)  # CacheWait holds, woken when room frees
     for job_id, names, node in catch_up:
         staging.outputs.after_end(controller, job_id, names, node, "COMPLETED")  # type: ignore[union-attr]
@@ -87,15 +93,29 @@ def _no_catalog(staging: LiveStaging, controller: Any) -> bool:
     copies = sorted({name for cache in staging.stager.caches.values() for name in cache.entries})
     readers = sorted(lv.job_id for lv in controller.live.values() if lv.spec.inputs)
     if copies or readers:
+        catalog.replacing = True  # the new file it writes is said, naming what a restored old one would lose
         log.warning(
             "catalog %s does not exist (moved away, or [data] catalog misspelt?), yet %s: its datasets are unknown "
             "now. The cached copies are kept (a dataset registered again under the same name is checked against "
             "its copy), and pending jobs reading an unknown dataset wait (reason UnknownDataset): restore the file "
-            "and restart the server, or register the datasets again with hal dataset add",
+            "and restart the server (before anything is registered: the old file does not hold it), or register "
+            "the datasets again with hal dataset add",
             catalog.path, "; ".join(w for w in (_listed("the node caches hold", copies),
                                                  _listed("jobs read datasets:", readers)) if w),
         )  # fmt: skip
     return True
+
+
+def _unnamed(catalog: Any, copies: list[str]) -> None:
+    """Cached copies the catalog read fine does not name: kept, said (QA: a catalog restored from before an output
+    was registered deleted that output's cached copy, said only as 'dropped': 1 at INFO)."""
+    if copies:
+        log.warning(
+            "catalog %s does not name %s: kept (counted in their caches and evicted in LRU order when room is "
+            "needed, never read by a job) until a dataset with the same contents is registered under the name "
+            "(hal dataset add NAME URI; a catalog file restored from before they were registered?)",
+            catalog.path, _listed("the cached copies", copies),
+        )  # fmt: skip
 
 
 def _listed(what: str, items: list[Any]) -> str:
