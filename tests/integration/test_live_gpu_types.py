@@ -40,7 +40,7 @@ def test_typed_gpu_requests_land_on_their_type(server: LiveServer) -> None:
         assert rec["nodelist"] == node, (ask, rec)
     refused = server.cli("submit", "--gres=gpu:v100:1", "--wrap", "true")
     said = " ".join(refused.stderr.split())
-    assert refused.returncode != 0 and "gpu:v100" in said, said
+    assert refused.returncode != 0 and "has v100 GPUs" in said, said
 
 
 STEPS = """#!/bin/sh
