@@ -20,6 +20,7 @@ EXTRAS = {
     "folder": ("mkdir $HAL_DATA/ck/d; ln -s $HAL_DATA/ck/d $HAL_DATA/ck/up", "up is a link to a folder"),
     "nothing": ("ln -s $HAL_DATA/ck/gone $HAL_DATA/ck/dead", "dead is a link to nothing"),
     "fifo": ("mkfifo $HAL_DATA/ck/p", "ck: p is a device, pipe or socket"),
+    "loop": ("ln -s l2 $HAL_DATA/ck/l1; ln -s l1 $HAL_DATA/ck/l2", "is a link in a loop of links"),
 }
 
 

@@ -15,6 +15,7 @@ file. A tree holds at least one file, and nothing the server must not read: a li
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import posixpath
@@ -89,6 +90,9 @@ def _link(path: str, top: str, rel: str, shown: str) -> TreeFile:
         st = os.stat(target)
     except FileNotFoundError:
         raise ValueError(f"{shown}: {rel} is a link to nothing ({target})") from None
+    except OSError as exc:  # links naming each other: realpath gives up, stat raised a raw ELOOP (QA)
+        what = "in a loop of links" if exc.errno == errno.ELOOP else f"that cannot be followed ({exc.strerror})"
+        raise ValueError(f"{shown}: {rel} is a link {what}; only links to files are followed") from None
     if not stat.S_ISREG(st.st_mode):
         raise ValueError(f"{shown}: {rel} is a link to a folder, device or pipe; only links to files are followed")
     return TreeFile(rel, target, st.st_size)

@@ -71,6 +71,11 @@ def test_a_folder_holding_what_the_server_must_not_read_is_refused_by_name(tmp_p
     looped = tree(tmp_path / "looped", SHARDS)
     (looped / "meta" / "up").symlink_to(looped)
     assert "meta/up is a link to a folder, device or pipe" in _said(str(looped))
+    loop = tree(tmp_path / "loop", SHARDS)  # links naming each other: was a raw "[Errno 40] Too many levels ..."
+    (loop / "l1").symlink_to("l2")
+    (loop / "l2").symlink_to("l1")
+    said = _said(str(loop))  # either link is met first
+    assert said in (f"{loop}: {n} is a link in a loop of links; only links to files are followed" for n in ("l1", "l2"))
     (tmp_path / "empty" / "sub").mkdir(parents=True)
     said = _said(str(tmp_path / "empty"))
     assert said == f"{tmp_path / 'empty'} is an empty folder: a folder dataset holds at least one file"
