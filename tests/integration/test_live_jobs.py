@@ -264,7 +264,7 @@ def test_sacct_spellings_brief_and_more_fields(server: LiveServer) -> None:
     assert brief == ["JobID|State|ExitCode", f"{job}|COMPLETED|0:0"]
     assert server.cli("history", "-p", "-n", "-j", job, "-o", "JobID,State", check=True).stdout == f"{job}|COMPLETED|\n"
     cut = server.cli("history", "-j", job, "-o", "JobID,State%5,ElapsedRaw,CPUTimeRAW", check=True).stdout.splitlines()
-    assert len(cut) == 2 and cut[1].split()[1] == "COMPL"  # NAME%WIDTH cuts on one line (it wrapped onto more)
+    assert len(cut) == 3 and cut[2].split()[1] == "COMP+"  # NAME%WIDTH cuts on one line, marked as sacct marks it
     noted = server.cli("submit", "--parsable", "--comment", "sweep 7", "--wrap", "true", check=True).stdout.strip()
     assert server.cli("wait", noted, "--timeout", "60").returncode == 0
     shown = server.cli("history", "-P", "-n", "-S", "00:00", "-o", "JobID,Comment", check=True).stdout

@@ -13,11 +13,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+PIPE_WIDTH = 1_000_000  # rows are as wide as their cells (tables do not expand), however wide that is
 # Users' text (job names, reasons, comments) is printed as it is: no markup ("x[/]" as a job name made every
 # listing that showed it crash) and no emoji codes (":100:" became an emoji); styles are given as styles.
 out = Console(markup=False, emoji=False)
-if not out.is_terminal:
-    out = Console(width=160, markup=False, emoji=False)  # piped: whole tables instead of folding at 80 columns
+if not out.is_terminal:  # a pipe has no width: each table row whole on its line (at 160, wide rows folded)
+    out = Console(width=PIPE_WIDTH, markup=False, emoji=False)
 err = Console(stderr=True, soft_wrap=True, emoji=False)  # messages whole on one line in logs and pipes (not cut at 80)
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
-from hal.cli.common import PLAIN_ROWS, err, fail, out, plain_columns, writable_files
+from hal.cli.common import err, fail, writable_files
 from hal.cli.live import JsonOpt, client, duration, emit_json, parse_states, parse_when, sacct_duration, stamp, tres
+from hal.cli.sacct_columns import parse_columns, render
 from hal.client import HalError
 from hal.executors.hostlist import expand
 
@@ -46,11 +46,6 @@ FIELDS: dict[str, Callable[[dict[str, Any]], str]] = {
     "ncpus": lambda j: str(j["alloc_cpus"]),  # sacct: the CPUs allocated, as AllocCPUS
     "timelimitraw": lambda j: limit_minutes(j.get("time_limit")),
 }  # fmt: skip
-# sacct's own spelling of each field, for the header whatever case the user typed
-HEADER = {k.lower(): k for k in ("JobID", "JobIDRaw", "JobName", "Partition", "Account", "User", "AllocCPUS", "State",
-          "ExitCode", "Elapsed", "Timelimit", "Submit", "Start", "End", "NodeList", "MaxRSS", "TotalCPU", "ReqCPUS",
-          "ReqMem", "Restarts", "Reason", "QOS", "ReqTRES", "AllocTRES", "NNodes", "NTasks", "WorkDir", "Comment",
-          "CPUTime", "CPUTimeRAW", "ElapsedRaw", "NCPUS", "TimelimitRaw")}  # fmt: skip
 BRIEF = "JobID,State,ExitCode"
 
 
@@ -94,8 +89,11 @@ def history(
         if fmt != DEFAULT:
             raise fail("--brief and --format both choose the columns; give one")
         fmt = BRIEF
-    cols = [c.strip() for c in fmt.split(",") if c.strip()]
-    unknown = [c for c in cols if c.split("%")[0].lower() not in FIELDS]
+    try:
+        cols = parse_columns(fmt)
+    except ValueError as exc:
+        raise fail(f"--format {exc}") from None
+    unknown = [c.title for c in cols if c.key not in FIELDS]
     if unknown:
         raise fail(f"unknown --format fields {unknown}; known: {sorted(FIELDS)}")
     state, keep = parse_states(state)
@@ -135,7 +133,7 @@ def history(
             since, until = window(starttime, endtime)
             if starttime is None and keep is None:  # sacct: since midnight, unless -s (or -j) asks for more
                 since = midnight()
-            detail = any(col.split("%")[0].lower() == "comment" for col in cols)  # kept with the request, not a column
+            detail = any(col.key == "comment" for col in cols)  # kept with the request, not a column
             state = None if duplicates else state  # an attempt's state is not its job's: filtered below, by row
             filters = {"since": since, "until": until, "detail": detail, "duplicates": duplicates or None}
             everyone = all_users or user is None  # sacct as root: every user's (a user: their own)
@@ -148,22 +146,13 @@ def history(
     if json_out:
         emit_json({"jobs": recs})
         return
+    rows = [[FIELDS[col.key](j) for col in cols] for j in recs]
     if parsable or parsable1:  # sacct -P/-p: whole values, nothing wrapped or cut
-        rows = [] if noheader else [[_title(col) for col in cols]]
-        rows += [[FIELDS[col.split("%")[0].lower()](j) for col in cols] for j in recs]
+        rows = rows if noheader else [[col.title for col in cols], *rows]
         typer.echo("\n".join("|".join(row) + ("|" if parsable1 else "") for row in rows))
         return
-    if len(recs) > PLAIN_ROWS and not any("%" in col for col in cols):  # rich measured every cell: seconds
-        rows = [[FIELDS[col.split("%")[0].lower()](j) for col in cols] for j in recs]
-        typer.echo(plain_columns([] if noheader else [_title(col) for col in cols], rows))
-        return
-    table = Table(box=None, pad_edge=False, header_style="bold", show_header=not noheader)
-    for col in cols:  # NAME%WIDTH: cut to WIDTH on one line, as sacct does; other values fold, never cut with '…'
-        width = int(col.split("%")[1]) if "%" in col and col.split("%")[1].isdigit() else None
-        table.add_column(_title(col), width=width, overflow="crop" if width else "fold", no_wrap=bool(width))
-    for j in recs:
-        table.add_row(*(FIELDS[col.split("%")[0].lower()](j) for col in cols))
-    out.print(table)
+    if rows or not noheader:  # sacct's columns: one line per job in a terminal or a pipe, cut with '+', never folded
+        typer.echo(render(cols, rows, header=not noheader))
 
 
 def window(starttime: str | None, endtime: str | None) -> tuple[float | None, float | None]:
@@ -177,11 +166,6 @@ def window(starttime: str | None, endtime: str | None) -> tuple[float | None, fl
 def midnight() -> float:
     """00:00 of the current day on this machine's clock: sacct's default start without -S, -s or -j."""
     return datetime.combine(date.today(), datetime.min.time()).timestamp()
-
-
-def _title(col: str) -> str:
-    name = col.split("%")[0]
-    return HEADER.get(name.lower(), name)
 
 
 def export_swf(c: Any, path: Path, state: str | None, all_users: bool, filters: dict[str, Any]) -> None:
