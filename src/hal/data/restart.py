@@ -23,9 +23,10 @@ log = logging.getLogger("hal.data")
 
 def resume(staging: LiveStaging, controller: Any, since: float) -> dict[str, int]:
     """After a restart (the records recovered): trust as datasets only cached files the catalog registered
-    at that node with the right size; delete the copies of its datasets that are not (another size, or no replica
-    there), but keep those of names it does not know, said loudly (``_unnamed``: a catalog restored from before
-    they were registered), unmatched until a dataset with their contents is registered under their name; with no
+    at that node with the right size; delete, said (``_unlisted``), the copies of its datasets of another size,
+    but keep those of the right size at nodes it lists no replica at (``_unlisted``), and those of names it does
+    not know (``_unnamed``), said loudly (a catalog restored from an older file), unverified until a dataset with
+    their contents is registered under their name (checksummed before their first use); with no
     catalog file where one should be (moved away, or [data] catalog misspelt) every cached copy is kept that way
     (``_no_catalog``); an unreadable one stops the start before this. Keep the
     $HAL_DATA folders of jobs still running and of outputs still to be staged out, and of the other jobs only
@@ -38,6 +39,8 @@ def resume(staging: LiveStaging, controller: Any, since: float) -> dict[str, int
     catalog, counts = stager.catalog, {"dropped": 0, "kept": 0, "pinned": 0, "outputs": 0}
     no_file = _no_catalog(staging, controller)  # no catalog file read: the copies it cannot match are kept
     unnamed: list[str] = []  # copies a catalog read fine does not name: kept too (``_unnamed``)
+    unlisted: list[str] = []  # copies of its datasets, of their size, at a node it lists no replica at: kept too
+    deleted: list[str] = []  # copies of its datasets of another size: deleted, said (``_unlisted``)
     catch_up = _unsettled(staging, controller, since)
     running = _running_nodes(controller)
     keep = {(node, lv.job_id) for job_nodes, lv in running for node in job_nodes}
@@ -49,13 +52,16 @@ def resume(staging: LiveStaging, controller: Any, since: float) -> dict[str, int
                 dataset = catalog.datasets.get(name)
                 if node in catalog.replicas.get(name, {}) and dataset is not None and dataset.size == size:
                     continue
-                if no_file or dataset is None:  # checksummed against a dataset registered under its name before a
-                    counts["unmatched"] = counts.get("unmatched", 0) + 1  # job reads it
+                if no_file or dataset is None or dataset.size == size:  # checksummed against the dataset under its
+                    counts["unmatched"] = counts.get("unmatched", 0) + 1  # name before a job reads it (a replica then)
                     if not no_file:
-                        unnamed.append(f"{name} on {node}")
+                        (unnamed if dataset is None else unlisted).append(f"{name} on {node}")
                     continue
                 cache.drop(name)
                 counts["dropped"] += 1
+                why = ("changed while no server ran" if node in catalog.replicas.get(name, {})
+                       else "not the dataset now registered under that name")  # fmt: skip
+                deleted.append(f"{name} on {node} ({size:,} bytes where the dataset has {dataset.size:,}: {why})")
             for name in [n for n, reps in catalog.replicas.items() if node in reps and not cache.has(n)]:
                 rep = catalog.replicas[name][node]
                 if Path(rep.uri) != cache.path_of(name):  # a stored copy registered under a name now a node's
@@ -76,6 +82,7 @@ def resume(staging: LiveStaging, controller: Any, since: float) -> dict[str, int
                     counts["pinned"] += 1
         counts["trimmed"] = sum(_trim(stager, node, cache) for node, cache in stager.caches.items())
     _unnamed(catalog, unnamed)
+    _unlisted(catalog, unlisted, deleted)
     counts["cache_waits"] = restore_waiters(staging, controller)  # CacheWait holds, woken when room frees
     for job_id, names, node in catch_up:
         staging.outputs.after_end(controller, job_id, names, node, "COMPLETED")  # type: ignore[union-attr]
@@ -116,6 +123,20 @@ def _unnamed(catalog: Any, copies: list[str]) -> None:
             "(hal dataset add NAME URI; a catalog file restored from before they were registered?)",
             catalog.path, _listed("the cached copies", copies),
         )  # fmt: skip
+
+
+def _unlisted(catalog: Any, kept: list[str], deleted: list[str]) -> None:
+    """Cached copies of datasets the catalog holds at nodes it lists no replica at (QA: a catalog restored from
+    before they were staged deleted them, said only as 'dropped': 1 at INFO): kept to be checksummed before their
+    first use, and a replica again when they match; those of another size than the dataset's are deleted, said."""
+    if kept:
+        log.warning(
+            "catalog %s lists no replica for %s: kept, and checked against the dataset's checksum before a job "
+            "reads them (a replica again when they match; a catalog file restored from before they were staged?)",
+            catalog.path, _listed("the cached copies", kept),
+        )  # fmt: skip
+    if deleted:
+        log.warning("catalog %s: deleted %s", catalog.path, _listed("the cached copies", deleted))
 
 
 def _listed(what: str, items: list[Any]) -> str:

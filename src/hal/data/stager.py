@@ -223,9 +223,10 @@ class Stager:
             good = False
         with self.guard():
             cache.unverified.discard(dataset.name)
-            if not good:
-                log.warning("the cached copy of %r on %s changed while no server ran: staged again", dataset.name,
-                            cache.node)  # fmt: skip
+            if not good:  # a replica changed; a kept copy (restart.py) that is another dataset's (QA: 'changed')
+                why = ("changed while no server ran" if cache.node in self.catalog.replicas.get(dataset.name, {})
+                       else "is not the dataset now registered under that name")  # fmt: skip
+                log.warning("the cached copy of %r on %s %s; dropped, staged again", dataset.name, cache.node, why)
                 cache.drop(dataset.name)
                 self._record(f"dropping the replica of {dataset.name!r} on {cache.node}",
                              self.catalog.remove_replica, dataset.name, cache.node)  # fmt: skip

@@ -2,7 +2,7 @@
 says so loudly, and a pending job reading a dataset it no longer knows waits (UnknownDataset) until the dataset is
 registered again or the catalog restored (QA: "dropped: 11" at INFO, a 4 GB cached copy deleted, and the released
 job FAILED "stage-in failed: unknown dataset 'd4'"). A catalog file that cannot be read stops the start, deleting
-nothing; one read fine still has the copies it does not know deleted."""
+nothing; one read fine keeps the copies it does not know, unmatched (test_restored_catalog.py: those it does)."""
 
 from __future__ import annotations
 
