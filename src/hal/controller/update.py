@@ -196,10 +196,18 @@ def _changed(
         limit = changes["time_limit"]
         if isinstance(limit, tuple):
             if old is None:
-                raise SubmitError(f"job {_ref(lv)} has no time limit to change by {limit[0]}{limit[1]:.0f} s")
-            limit = old + limit[1] if limit[0] == "+" else old - limit[1]
-            if limit <= 0:
-                raise SubmitError(f"job {_ref(lv)}: its time limit would be {limit:.0f} s")
+                raise SubmitError(
+                    f"job {_ref(lv)} has no time limit (TimeLimit=UNLIMITED) to change by "
+                    f"{limit[0]}{scontrol_time(limit[1])}"
+                )
+            sign, step = limit
+            limit = old + step if sign == "+" else old - step
+            if limit <= 0:  # quoted as scontrol prints times (it said -2400 s)
+                left = scontrol_time(limit) if limit >= 0 else f"-{scontrol_time(-limit)}"
+                raise SubmitError(
+                    f"job {_ref(lv)}: TimeLimit={scontrol_time(old)} less {scontrol_time(step)} would be {left}; "
+                    "a time limit must stay above 00:00:00"
+                )
         attrs["time_limit"], attrs["time_unlimited"] = limit, limit is None
         attrs["time_lowered"], attrs["time_asked"] = False, None  # set by hand: no --time-min cut moves it any more
         attrs["time_cut"] = None
