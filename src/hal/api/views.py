@@ -17,6 +17,7 @@ from hal.controller.core import Controller
 from hal.controller.jobs import Row, job_ref
 from hal.engine.accrual import current_usage
 from hal.engine.nodes import NodeAlloc
+from hal.executors.jobenv import log_files
 
 PUBLIC = (
     "job_id", "array_job_id", "array_task_id", "name", "user", "account", "partition", "qos", "state", "cause",
@@ -64,7 +65,20 @@ def record(row: Row, now: float, detail: bool = False) -> dict[str, Any]:
         out["placement_request"] = {k: req[k] for k in PLACEMENT_KEYS if req.get(k) not in (None, "")}
         out["input_data"] = req.get("inputs") or []
         out["output_data"] = req.get("outputs") or []
+        out.update(std_paths(row, req))
     return out
+
+
+def std_paths(row: Row, req: dict[str, Any]) -> dict[str, str]:
+    """scontrol's StdOut/StdErr/StdIn: the paths it logs to, known before it starts (a script finds its log by
+    them); until then from its --output/--error with %N as typed, named as the launch names them."""
+    out, err = row.get("stdout_path") or "", row.get("stderr_path") or ""
+    if not out:
+        task = (row.get("array_job_id"), row.get("array_task_id"))
+        name, workdir = req.get("name") or "", req.get("workdir") or row.get("workdir") or ""
+        parts = (row["id"], name, row["user"], *task, None)
+        out, err = log_files(req.get("output") or "", req.get("error") or "", workdir, *parts)
+    return {"stdout_path": out, "stderr_path": err, "stdin_path": "/dev/null"}  # sbatch has no --input here
 
 
 TIME_MIN = re.compile(r'"time_min":\s*(null|[0-9.eE+-]+)')  # stored compact, or with spaces (holds.py)

@@ -69,6 +69,7 @@ def _lines(j: dict[str, Any], node_cpus: int = 0) -> list[str]:
         f"   WorkDir={j['workdir']}" + (f" Comment={j['comment']}" if j.get("comment") else ""),
         f"   StdOut={j['stdout_path'] or '(not started)'}",
         f"   StdErr={j['stderr_path'] or '(not started)'}",
+        f"   StdIn={j.get('stdin_path') or '/dev/null'}",
     ]
     lines += _data_lines(j)
     if j["state"] == "PENDING":

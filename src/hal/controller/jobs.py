@@ -15,7 +15,7 @@ from hal.controller.directives import JobRequest
 from hal.controller.option_values import early_signal
 from hal.engine.nodes import NodeAlloc
 from hal.executors.api import LaunchSpec, NodeShare
-from hal.executors.jobenv import expand_names
+from hal.executors.jobenv import log_files
 from hal.model.job import Dependency, DependencyKind, JobSpec
 from hal.model.resources import Resources
 
@@ -161,16 +161,8 @@ def ran_in(live: Live, first_node: str, partitions: dict[str, tuple[str, ...]]) 
 
 
 def log_paths(live: Live, first_node: str) -> tuple[str, str]:
-    req = live.request
-    default = "slurm-%A_%a.out" if live.array_job_id is not None else "slurm-%j.out"  # sbatch's names
-    paths = []
-    for pattern in (req.output or default, req.error or req.output or default):
-        text = expand_names(
-            pattern, live.job_id, req.name, live.user, live.array_job_id, live.array_task_id, first_node
-        )
-        path = Path(text)
-        paths.append(str(path if path.is_absolute() else Path(req.workdir) / path))
-    return paths[0], paths[1]
+    req, task = live.request, (live.array_job_id, live.array_task_id)
+    return log_files(req.output, req.error, req.workdir, live.job_id, req.name, live.user, *task, first_node)
 
 
 def launch_spec(

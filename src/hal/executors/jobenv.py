@@ -38,10 +38,11 @@ def expand_names(
     user: str,
     array_job: int | None,
     array_task: int | None,
-    node: str,
+    node: str | None,
     task: int = 0,
 ) -> str:
-    """``expand_pattern`` from the job's parts (the controller names the files before it has a LaunchSpec)."""
+    """``expand_pattern`` from the job's parts (the controller names the files before it has a LaunchSpec).
+    ``node`` None: the job has no node yet, and %N stays as typed (scontrol's StdOut for a pending job)."""
     values = {
         "%": "%",
         "j": str(job_id),
@@ -49,7 +50,7 @@ def expand_names(
         "x": _safe(name or "hal"),
         "A": str(array_job if array_job is not None else job_id),
         "a": str(array_task) if array_task is not None else NO_ARRAY_INDEX,
-        "N": _safe(node),
+        "N": _safe(node) if node is not None else "",
         "u": _safe(user),
         "s": "batch",
         "n": "0",
@@ -57,10 +58,34 @@ def expand_names(
     }
 
     def one(m: re.Match[str]) -> str:
+        if m.group(2) == "N" and node is None:
+            return m.group(0)
         value = values[m.group(2)]
         return value.zfill(int(m.group(1))) if m.group(1) and m.group(2) != "%" else value
 
     return _PATTERN.sub(one, pattern)
+
+
+def log_files(
+    output: str,
+    error: str,
+    workdir: str,
+    job_id: int,
+    name: str,
+    user: str,
+    array_job: int | None,
+    array_task: int | None,
+    node: str | None,
+) -> tuple[str, str]:
+    """A batch job's stdout and stderr paths as sbatch names them: slurm-%j.out (slurm-%A_%a.out for an array
+    task) by default, stderr into stdout's file, a relative path under the workdir. The controller names them
+    at launch and the API for a job not started yet (``node`` None), with this one function so they agree."""
+    default = "slurm-%A_%a.out" if array_job is not None else "slurm-%j.out"
+    paths = []
+    for pattern in (output or default, error or output or default):
+        path = Path(expand_names(pattern, job_id, name, user, array_job, array_task, node))
+        paths.append(str(path if path.is_absolute() else Path(workdir) / path))
+    return paths[0], paths[1]
 
 
 def _safe(text: str) -> str:
