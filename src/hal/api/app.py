@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,10 +15,10 @@ import hal
 from hal.api.datasets import dataset_router
 from hal.api.forecast_state import assumed_runtimes, planned_nodes, with_forecast_state
 from hal.api.job_logs import MAX_TAIL, read_log
+from hal.api.job_lookup import Ref, answer, checked_ref, shared_scripts, visible
 from hal.api.metrics import Metrics
 from hal.api.text_checks import RAW_WORKDIR, check_mapping, check_submission, raw_workdir
 from hal.api.views import (
-    array_summary,
     nodes_view,
     per_cpu_memory,
     record,
@@ -73,7 +72,7 @@ class DrainBody(BaseModel):
 
 
 class CancelBody(BaseModel):
-    jobs: list[str] = Field(max_length=100_000, description="job ids: 12, an array 12, or one task 12_3")
+    jobs: list[str] = Field(max_length=100_000, description="job ids: 12, an array 12, one task 12_3, tasks 12_[1-3]")
 
 
 class SignalBody(BaseModel):
@@ -218,45 +217,22 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Pat
         rows = planned_nodes(ctl, running_ends(ctl, rows))  # squeue's SCHEDNODES too
         recs = [with_forecast_state(r, record(r, now, detail)) for r in rows]
         per_cpu_memory(ctl, rows, recs)  # squeue's %m
-        recs = shared_scripts(recs) if detail else recs
+        recs = shared_scripts(ctl, recs) if detail else recs
         if duplicates:
             with_attempts(ctl, rows, recs, now)
         return {"jobs": recs}
 
-    def shared_scripts(recs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Array tasks' scripts, stored once with the array's first task (controller/jobs.py request_json)."""
-        firsts: dict[int, str] = {}
-        for rec in recs:
-            first = rec.get("array_job_id")
-            if rec.get("script") == "" and first is not None and first != rec["job_id"]:
-                if first not in firsts:
-                    row = ctl.store.get(first)
-                    firsts[first] = json.loads(row["request"]).get("script", "") if row is not None else ""
-                rec["script"] = firsts[first]
-        return recs
-
-    def _visible(ref: str, who: Identity, start: bool = False) -> list[dict[str, Any]]:
-        ids = ctl.resolve(ref)
-        found = ctl.store.query(job_ids=ids) if len(ids) > 1 else [r for r in [ctl.store.get(ids[0])] if r]
-        rows = ctl.annotate(found, start)
-        rows = running_ends(ctl, rows)
-        rows = [r for r in rows if r["id"] in set(ids)]
-        if not rows:
-            raise NotFound(f"no job {ref}")
-        if not who.may_see(rows[0]["user"]):
-            raise Forbidden(f"job {ref} belongs to another user")
-        return rows
-
     @app.get("/v1/jobs/{ref}")
     def get_job(
-        ref: str, who: Who, detail: bool = True, start: bool = False,
+        ref: Ref, who: Who, detail: bool = True, start: bool = False,
         duplicates: Annotated[bool, Query(description=DUPLICATES)] = False,
     ) -> dict[str, Any]:  # fmt: skip
-        rows = planned_nodes(ctl, assumed_runtimes(ctl, _visible(ref, who, start)))  # 1-hour default, SCHEDNODES
+        found = visible(ctl, ref, who, start)
+        rows = planned_nodes(ctl, assumed_runtimes(ctl, found))  # a 1-hour default, SCHEDNODES
         now = ctl.clock()
         recs = [with_forecast_state(r, record(r, now, detail)) for r in rows]  # start: forecast_pending too
         per_cpu_memory(ctl, rows, recs)
-        recs = shared_scripts(recs) if detail else recs
+        recs = shared_scripts(ctl, recs) if detail else recs
         for rec in recs:
             place = rec.get("placement_request") or {}
             if "switches" in place:  # what the wait really is: capped by the profile's max_switch_wait
@@ -272,17 +248,15 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Pat
                 rec["stage_out"] = {**live, **states_from_events(events)}  # settled ones from the records
         if duplicates:
             with_attempts(ctl, rows, recs, now)
-        if len(recs) == 1 and "_" not in ref and str(recs[0]["array_job_id"]) != ref:
-            return recs[0]  # a job, or one task named by its own id (it was shown as its whole array)
-        return recs[0] if "_" in ref else array_summary(recs)
+        return answer(ref, recs)
 
     @app.get("/v1/jobs/{ref}/events")
-    def job_events(ref: str, who: Who) -> dict[str, Any]:
-        rows = _visible(ref, who)
+    def job_events(ref: Ref, who: Who) -> dict[str, Any]:
+        rows = visible(ctl, ref, who)
         return {"events": ctl.store.events_of(rows[0]["id"])}
 
     @app.delete("/v1/jobs/{ref}")
-    def cancel(ref: str, who: Who) -> dict[str, Any]:
+    def cancel(ref: Ref, who: Who) -> dict[str, Any]:
         return {"cancelled": ctl.cancel(ref, who)}
 
     @app.post("/v1/jobs/cancel")
@@ -292,17 +266,19 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Pat
         failed: dict[str, str] = {}
         for ref in body.jobs:  # each on its own: another user's job is reported, the rest still cancelled
             try:
-                done[ref] = ctl.cancel(ref, who)
+                done[ref] = ctl.cancel(checked_ref(ref), who)
+            except HTTPException as exc:  # a task list that names no tasks
+                failed[ref] = str(exc.detail)
             except (NotFound, Forbidden, SubmitError) as exc:  # a bad or unknown id: not 'already ended'
                 failed[ref] = str(exc.args[0]) if exc.args else str(exc)
         return {"cancelled": done, "failed": failed}
 
     @app.post("/v1/jobs/{ref}/signal")
-    def send_signal(ref: str, body: SignalBody, who: Who) -> dict[str, Any]:
+    def send_signal(ref: Ref, body: SignalBody, who: Who) -> dict[str, Any]:
         return {"signalled": signal_jobs(ctl, ref, who, body.signal, body.batch, body.full)}
 
     @app.get("/v1/jobs/{ref}/advice")
-    def advice(ref: str, who: Who) -> dict[str, Any]:
+    def advice(ref: Ref, who: Who) -> dict[str, Any]:
         """For a pending job: would asking for less time (what its earlier runs took) start it sooner?"""
         ids = ctl.resolve(ref)
         row = ctl.store.get(ids[0]) if len(ids) == 1 else None
@@ -320,29 +296,29 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Pat
         }
 
     @app.post("/v1/jobs/{ref}/requeue")
-    def requeue_job(ref: str, who: Who) -> dict[str, Any]:
+    def requeue_job(ref: Ref, who: Who) -> dict[str, Any]:
         return {"requeued": requeue(ctl, ref, who)}
 
     @app.post("/v1/jobs/{ref}/update")
-    def update_job(ref: str, body: UpdateBody, who: Who) -> dict[str, Any]:
+    def update_job(ref: Ref, body: UpdateBody, who: Who) -> dict[str, Any]:
         """scontrol update job: a pending job's request in place (its id and queue place kept); a running job's
         time limit, name, comment and requeue flag."""
         check_mapping("fields", body.fields)
         return {"updated": update(ctl, ref, who, body.fields)}
 
     @app.post("/v1/jobs/{ref}/hold")
-    def hold(ref: str, who: Who) -> dict[str, Any]:
+    def hold(ref: Ref, who: Who) -> dict[str, Any]:
         return {"held": set_hold(ctl, ref, who, True)}
 
     @app.post("/v1/jobs/{ref}/release")
-    def release(ref: str, who: Who) -> dict[str, Any]:
+    def release(ref: Ref, who: Who) -> dict[str, Any]:
         return {"released": set_hold(ctl, ref, who, False)}
 
     @app.get("/v1/jobs/{ref}/logs", response_class=PlainTextResponse)
-    def logs(ref: str, who: Who, stream: str = "stdout", tail: Annotated[int, Query(ge=0, le=MAX_TAIL)] = 0) -> str:
+    def logs(ref: Ref, who: Who, stream: str = "stdout", tail: Annotated[int, Query(ge=0, le=MAX_TAIL)] = 0) -> str:
         if stream not in ("stdout", "stderr"):  # anything else read stderr
             raise HTTPException(400, f"unknown stream {stream[:40]!r}: stdout or stderr")
-        rows = _visible(ref, who)
+        rows = visible(ctl, ref, who)
         path = rows[0][f"{stream}_path"]
         if not path:
             raise HTTPException(409, f"job {ref} has not started; it has no {stream} yet")

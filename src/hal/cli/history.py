@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from hal.cli.common import err, fail, writable_files
+from hal.cli.job_refs import split_refs
 from hal.cli.live import JsonOpt, client, duration, emit_json, parse_states, parse_when, sacct_duration, stamp, tres
 from hal.cli.sacct_columns import parse_columns, render
 from hal.client import HalError
@@ -116,7 +117,7 @@ def history(
     with client() as c:
         user = c.whoami()["user"] if me else user
         if jobs is not None:
-            refs = [r.strip() for r in jobs.split(",") if r.strip()]
+            refs = split_refs(jobs)  # 12,14_[1,3]: a task list keeps its commas
             if not refs:
                 raise fail(f"-j {jobs!r}: give job ids, e.g. -j 12,13_2")
             recs: list[dict[str, Any]] = []

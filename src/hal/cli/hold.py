@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from hal.cli.common import err, out
+from hal.cli.job_refs import split_refs
 from hal.cli.live import JsonOpt, client, emit_json
 from hal.client import HalError
 from hal.executors.hostlist import ranges
@@ -32,7 +33,7 @@ def requeue(jobs: Jobs, json_out: bool = JsonOpt) -> None:
 
 def _each(jobs: list[str], verb: str, json_out: bool) -> None:
     """Every job named (also ``12,13``), each on its own: one that cannot be held is reported, not a stop."""
-    refs = list(dict.fromkeys(r.strip() for job in jobs for r in job.split(",") if r.strip()))  # each once
+    refs = list(dict.fromkeys(r for job in jobs for r in split_refs(job)))  # each once; 12_[1,3] kept whole
     done: dict[str, list[int]] = {}
     failed: dict[str, str] = {}
     shown: dict[str, list[str]] = {}

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-import re
 from typing import Annotated, Any
 
 import typer
 
+from hal.api.task_lists import NotATaskList, task_list
 from hal.cli.common import err, fail, out
 from hal.cli.live import JsonOpt, client, duration, emit_json, num_nodes, stamp, tres
-from hal.controller.option_values import DirectiveError, parse_array, scontrol_time
+from hal.controller.option_values import scontrol_time
 from hal.controller.parked import parked_advice
 from hal.executors.hostlist import compress
 from hal.executors.scontrol import HostlistError, hostlist_form
@@ -152,10 +152,10 @@ def show(
     job = words[0]
     wanted = _tasks_named(job)
     with client() as c:
-        rec = c.get(job if wanted is None else job.split("_")[0], start=True)
+        rec = c.get(job, start=True)  # 12_[2-3]: the listed tasks that exist, as an array's are
         tasks = rec.get("tasks") or [rec]
-        if wanted is not None:  # 12_[2-3]: each of those tasks (the server answered with the first alone)
-            rec, tasks = _only(job, wanted, tasks)
+        if wanted is not None:
+            _say_missing(job, wanted, tasks)
         if any(j["state"] == "PENDING" for j in tasks):  # scontrol's Priority=: the multifactor one (hal prio)
             ranks = {p["job_id"]: p["priority"] for p in c.priority()["jobs"]}
             for j in [rec, *(rec.get("tasks") or [])]:
@@ -168,37 +168,22 @@ def show(
         _print(j, node_cpus)
 
 
-TASK_RANGE = re.compile(r"(\d{1,12})_\[([^\]]*)\]")
-
-
 def _tasks_named(job: str) -> set[int] | None:
     """The task ids of ``12_[2-3]`` (scancel's form; scontrol takes one task), None for any other id; a list
-    that is not one is refused in those terms (it was blamed on an --array option no one gave)."""
-    found = TASK_RANGE.fullmatch(job)
-    if found is None:
-        return None
+    that names no tasks is refused in those terms, before asking (it was blamed on an --array option)."""
     try:
-        indices, limit = parse_array(found[2])
-    except DirectiveError:
-        indices, limit = [], None
-    if not indices or limit is not None:
-        raise fail(
-            f"{job!r} does not name array tasks: give them as {found[1]}_[1-4], {found[1]}_[1,3,5-7] or "
-            f"{found[1]}_[0-15:4], each range from low to high"
-        )
-    return set(indices)
+        found = task_list(job)
+    except NotATaskList as exc:
+        raise fail(str(exc)) from None
+    return set(found[1]) if found is not None else None
 
 
-def _only(job: str, wanted: set[int], tasks: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The tasks of ``job``'s list that exist, each of them; those that do not are said, none at all fails."""
-    base = job.split("_")[0]
-    picked = [t for t in tasks if str(t.get("array_job_id")) == base and t.get("array_task_id") in wanted]
-    if not picked:
-        raise fail(f"no job {job}", code=1)
-    missing = sorted(wanted - {t["array_task_id"] for t in picked})
+def _say_missing(job: str, wanted: set[int], tasks: list[dict[str, Any]]) -> None:
+    """The listed tasks the array lacks, said on stderr (the server answers with those that exist)."""
+    missing = sorted(wanted - {t.get("array_task_id") for t in tasks})
     if missing:
+        base = job.split("_")[0]
         err.print(f"hal show: no task {', '.join(f'{base}_{i}' for i in missing)}", markup=False, highlight=False)
-    return {"id": job, "tasks": picked}, picked
 
 
 def _print(j: dict[str, Any], node_cpus: int) -> None:

@@ -9,6 +9,7 @@ import typer
 
 from hal.cli.common import err, fail, out
 from hal.cli.drain import not_drained
+from hal.cli.job_refs import split_refs
 from hal.cli.live import JsonOpt, client, emit_json
 from hal.client import HalError
 from hal.executors.hostlist import expand
@@ -33,7 +34,7 @@ def update(
     if kind == "node":
         _update_nodes(job, fields, json_out)
         return
-    refs = list(dict.fromkeys(r.strip() for r in job.split(",") if r.strip()))  # 12,13: each once, as scontrol
+    refs = split_refs(job)  # 12,13: each once, as scontrol; 12_[1,3] kept whole
     done: dict[str, list[int]] = {}
     failed: dict[str, str] = {}
     with client() as c:
