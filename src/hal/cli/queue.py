@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from hal.cli import queue_select, squeue_format
+from hal.cli import queue_select, squeue_format, squeue_request_codes
 from hal.cli.common import err, fail, plain_columns
 from hal.cli.history import every_job
 from hal.cli.live import SHORT_STATE, JsonOpt, client, duration, emit_json, num_nodes, parse_states
@@ -25,7 +25,7 @@ def queue_table(jobs: list[dict[str, Any]], start: bool = False, node_cpus: int 
     cols += ["START_TIME", "NODES", "SCHEDNODES"] if start else ["TIME", "NODES"]
     rows = []
     for j in jobs:
-        where = j["nodelist"] if j["state"] in ACTIVE else f"({j.get('reason') or 'None'})"
+        where = j["nodelist"] if j["state"] in ACTIVE else squeue_format.where(j)  # SO: its nodes, as R
         row = [str(j["id"]), j["partition"], j["name"][:20], j["user"], SHORT_STATE.get(j["state"], j["state"])]
         if start:  # as squeue's %S: N/A without an expected start; %Y: the nodes the planner holds for it
             row += [squeue_format.when(squeue_format.start_of(j)), str(num_nodes(j, node_cpus))]
@@ -87,13 +87,14 @@ def in_queue_order(job: dict[str, Any]) -> tuple[int, float, int]:
 
 def queue(
     user: Annotated[
-        str | None, typer.Option("--user", "-u", help="only these users' jobs: a,b (others': admins)")
+        str | None,
+        typer.Option("--user", "--users", "-u", help="only these users' jobs: a,b, or uids"),
     ] = None,
     all_users: Annotated[
         bool, typer.Option("--all", "-a", help="every user's jobs (an admin's default; users see their own)")
     ] = False,
     state: Annotated[str | None, typer.Option("--states", "-t", help="e.g. PENDING,RUNNING")] = None,
-    partition: Annotated[str | None, typer.Option("--partition", "-p")] = None,
+    partition: Annotated[str | None, typer.Option("--partition", "--partitions", "-p")] = None,
     start: Annotated[
         bool,
         typer.Option(
@@ -102,11 +103,18 @@ def queue(
             "SCHEDNODES NODELIST(REASON), then START_P90 (START_TIME is the p50); -t, -S, -o still apply",
         ),
     ] = False,
-    jobs_only: Annotated[str | None, typer.Option("--jobs", "-j", help="only these job ids: 12,13_2")] = None,
+    jobs_only: Annotated[
+        str | None, typer.Option("--jobs", "--job", "-j", help="only these job ids: 12,13_2 (12.0: job 12)")
+    ] = None,
     names: Annotated[str | None, typer.Option("--name", "-n", help="only jobs of these names: a,b")] = None,
     nodelist: Annotated[
-        str | None, typer.Option("--nodelist", "-w", help="only jobs running on these nodes: vn[000-001]")
+        str | None,
+        typer.Option("--nodelist", "--nodes", "--node", "-w", help="only jobs running on these nodes: vn[000-001]"),
     ] = None,
+    account: Annotated[
+        str | None, typer.Option("--account", "--accounts", "-A", help="only jobs of these accounts: a,b")
+    ] = None,
+    qos: Annotated[str | None, typer.Option("--qos", "-q", help="only jobs of these QOS: a,b")] = None,
     me: Annotated[bool, typer.Option("--me", help="only your own jobs")] = False,
     fmt: Annotated[str | None, typer.Option("--format", "-o", help="squeue codes, e.g. '%.18i %.2t %R'")] = None,
     long_fmt: Annotated[
@@ -119,19 +127,49 @@ def queue(
         bool, typer.Option("--array-unique", help="each pending array task on its own line (no 12_[3-99])")
     ] = False,
     long: Annotated[bool, typer.Option("--long", "-l", help="squeue -l: STATE in full and TIME_LIMIT")] = False,
+    iterate: Annotated[
+        int | None, typer.Option("--iterate", "-i", help="list again every N seconds until interrupted")
+    ] = None,
+    steps: Annotated[bool, typer.Option("--steps", "-s", help="squeue -s: HAL records no job steps")] = False,
+    step_ids: Annotated[list[str] | None, typer.Argument(hidden=True, help="-s's step ids: 12.0")] = None,
+    clusters: Annotated[
+        str | None, typer.Option("--clusters", "--cluster", "-M", help="this server's cluster (HAL serves one)")
+    ] = None,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="say the options used, on stderr")] = 0,
+    _hide: Annotated[bool, typer.Option("--hide", help="accepted: HAL has no hidden partitions")] = False,
+    _local: Annotated[bool, typer.Option("--local", help="accepted: HAL has no federation")] = False,
     json_out: bool = JsonOpt,
 ) -> None:
     """Jobs that are waiting or running (an admin sees everyone's, as squeue shows them; a user their own, as
     under PrivateData=jobs; --me: your own), and a summary of the whole queue."""
+    o = queue_select.from_env(dict(locals()))  # SQUEUE_FORMAT, SQUEUE_SORT, ... for options not given
+    user, state, partition, names, account, qos = (
+        o[k] for k in ("user", "state", "partition", "names", "account", "qos")
+    )
+    fmt, long_fmt, sort, every_task, array_unique = (
+        o[k] for k in ("fmt", "long_fmt", "sort", "every_task", "array_unique")
+    )
     if sum(x is not None for x in (fmt, long_fmt)) + long > 1:
         raise fail("give one of -o/--format, -O/--Format and -l/--long")
+    if iterate is not None and iterate <= 0:
+        raise fail(f"--iterate={iterate}: a number of seconds above 0", 1)
+    if verbose:
+        err.print(f"options: {o}", style="dim", markup=False, highlight=False)
+    if step_ids and not steps:
+        raise fail(f"Unrecognized option: {step_ids[0]}", 1)
+    if steps:  # squeue -s's columns, with no rows
+        if not noheader:
+            typer.echo(squeue_format.render("%.15i %.8j %.9P %.8u %.9M %N", None).replace("JOBID", "STEPID"))
+        err.print("HAL records no job steps (srun inside a job runs in its allocation): none to list", style="dim")
+        return
     fmt = LONG_FORMAT if long else fmt
     if start:  # squeue --start: --states=PENDING --sort=S, unless -t or -S say otherwise
         state, sort = state if state is not None else "PENDING", sort if sort is not None else "S"
     try:
         ids = queue_select.parse_job_ids(jobs_only) if jobs_only is not None else None
+        users = queue_select.user_names(user) if user is not None else None
     except ValueError as exc:
-        raise fail(str(exc), 1) from None  # squeue -j abc: "Invalid job id: abc", exit 1
+        raise fail(str(exc), 1) from None  # squeue -j abc: "Invalid job id: abc"; -u 99999: "Invalid user", exit 1
     try:
         on = queue_select.parse_nodes(nodelist) if nodelist is not None else None
         fmt = squeue_format.from_long(long_fmt) if long_fmt is not None else fmt
@@ -141,68 +179,103 @@ def queue(
             squeue_format.sort_jobs([], sort)  # checks the keys before asking the server
     except ValueError as exc:
         raise fail(str(exc)) from None
-    forecast = start or "S" in _codes(fmt or "") or "S" in (sort or "")  # %S, -S S: the forecast start too
+    codes = _codes(fmt or "")
+    forecast = start or "S" in codes or "S" in (sort or "")  # %S, -S S: the forecast start too
     states, keep = parse_states(state or ",".join(["PENDING", *ACTIVE]))
     ended = keep is not None and bool(keep - {"PENDING", *ACTIVE})
-    with client() as c:
-        view = c.nodes()
-        known = {p["name"] for p in view["partitions"]}
-        for name in (partition or "").split(","):  # squeue -p a,b
-            if name.strip() and name.strip() not in known:
-                raise fail(f"invalid partition name {name.strip()!r}")
-        node_cpus = max((int(n.get("cpus", 0)) for n in view.get("nodes", [])), default=0)
-        # ended jobs stay in the queue's view for 5 minutes, as squeue shows them (MinJobAge=300); with -j, that
-        # whole view, to tell an id the queue does not hold (an error, as squeue's) from one -t leaves out
-        since = time.time() - 300.0 if ended or ids else None
-        if me:
-            user, all_users = c.whoami()["user"], False
-        everyone = all_users or user is None  # squeue: every user's jobs for an admin (a user: their own)
-        jobs = every_job(
-            c, all_users, state=None if ids else states, all_users=everyone, user=user, partition=partition,
-            since=since, start=forecast or None,
-        )  # fmt: skip
-        summary = c.summary()
-        keys = {k.strip().lstrip("+-") for k in (sort or "").split(",")}
-        wants = json_out or "Q" in _codes(fmt or "") or bool(keys & {"p", "Q"})  # %Q, -S p, --json: as sprio's
-        ranks = {p["job_id"]: round(p["priority"]) for p in c.priority()["jobs"]} if wants else {}
-    if ids:
-        jobs = [j for j in jobs if queue_select.wanted(j, ids)]
-        unknown = queue_select.unknown_ids(ids, jobs)
-        if unknown:
-            raise fail(unknown, 1)
-    jobs = [j for j in jobs if keep is None or j["state"] in keep]
-    if names is not None:  # squeue -n
-        jobs = [j for j in jobs if queue_select.named(j, queue_select.parse_names(names))]
-    if on is not None:  # squeue -w
-        jobs = [j for j in jobs if queue_select.on_nodes(j, on)]
-    for j in jobs:  # %D, -S D and NODES agree with hal show's NumNodes
-        j["num_nodes"] = num_nodes(j, node_cpus)
-        j["priority"] = ranks.get(j["job_id"])
-    jobs.sort(key=in_queue_order)
-    if sort is not None:
-        jobs = squeue_format.sort_jobs(jobs, sort)
-    if json_out:  # each pending job's forecast_pending says it
-        emit_json({"jobs": jobs, "summary": summary, "time": time.time()})
-        return
-    note = forecast_note(jobs)  # counted per task, before arrays are collapsed
-    if not (every_task or array_unique):
-        jobs = collapse_arrays(jobs)
-    if fmt is not None:  # plain lines, for scripts: `hal queue -h -j $J -o %T`
-        lines = ([] if noheader else [squeue_format.render(fmt, None)]) + [squeue_format.render(fmt, j) for j in jobs]
-        for line in lines:
-            typer.echo(line)
-        if note:  # on stderr: scripts read the lines
+
+    def once() -> None:
+        """One listing (-i repeats it)."""
+        nonlocal users
+        with client() as c:
+            view = c.nodes()
+            if clusters is not None:
+                wrong = queue_select.other_cluster(clusters, str(view.get("cluster", "")))
+                if wrong:
+                    raise fail(wrong, 1)
+                if not noheader:  # as squeue -M heads each cluster's listing
+                    typer.echo(f"CLUSTER: {view.get('cluster', '')}")
+            known = {p["name"] for p in view["partitions"]}
+            for name in (partition or "").split(","):  # squeue -p a,b
+                if name.strip() and name.strip() not in known:
+                    raise fail(f"invalid partition name {name.strip()!r}")
+            node_cpus = max((int(n.get("cpus", 0)) for n in view.get("nodes", [])), default=0)
+            # ended jobs stay in the queue's view for 5 minutes, as squeue shows them (MinJobAge=300); with -j, that
+            # whole view, to tell an id the queue does not hold (an error, as squeue's) from one -t leaves out
+            since = time.time() - 300.0 if ended or ids else None
+            everyone = all_users or (users is None and not me)  # squeue: every user's jobs for an admin
+            if me:
+                users = [c.whoami()["user"]]
+            elif users is not None and not set(users) <= {c.whoami()["user"]}:
+                found = {c.whoami()["user"]} | {u["user"] for u in c.shares().get("users", [])}
+                bad = queue_select.unknown_user(users, found)
+                if bad:
+                    raise fail(bad, 1)
+            jobs = every_job(
+                c, all_users, state=None if ids else states, all_users=everyone and users is None,
+                user=",".join(users) if users else None, partition=partition, since=since, start=forecast or None,
+                **({"detail": True} if codes & squeue_request_codes.DETAIL else {}),
+            )  # fmt: skip
+            summary = c.summary()
+            keys = {k.strip().lstrip("+-") for k in (sort or "").split(",")}
+            wants = json_out or bool(codes & {"Q", "p"}) or bool(keys & {"p", "Q"})  # %Q, %p, -S p: as sprio's
+            ranks = {p["job_id"]: round(p["priority"]) for p in c.priority()["jobs"]} if wants else {}
+        if ids:
+            jobs = [j for j in jobs if queue_select.wanted(j, ids)]
+            unknown = queue_select.unknown_ids(ids, jobs)
+            if unknown:
+                raise fail(unknown, 1)
+        jobs = [j for j in jobs if keep is None or j["state"] in keep]
+        jobs = [j for j in jobs if queue_select.in_list(j.get("account"), account)]  # squeue -A
+        jobs = [j for j in jobs if queue_select.in_list(j.get("qos"), qos)]  # squeue -q
+        if names is not None:  # squeue -n
+            jobs = [j for j in jobs if queue_select.named(j, queue_select.parse_names(names))]
+        if on is not None:  # squeue -w
+            jobs = [j for j in jobs if queue_select.on_nodes(j, on)]
+        show(jobs, summary, ranks, node_cpus)
+
+    def show(jobs: list[dict[str, Any]], summary: dict[str, Any], ranks: dict[int, int], node_cpus: int) -> None:
+        for j in jobs:  # %D, -S D and NODES agree with hal show's NumNodes
+            j["num_nodes"] = num_nodes(j, node_cpus)
+            j["priority"] = ranks.get(j["job_id"])
+        jobs.sort(key=in_queue_order)
+        if sort is not None:
+            jobs = squeue_format.sort_jobs(jobs, sort)
+        if json_out:  # each pending job's forecast_pending says it
+            emit_json({"jobs": jobs, "summary": summary, "time": time.time()})
+            return
+        note = forecast_note(jobs)  # counted per task, before arrays are collapsed
+        if not (every_task or array_unique):
+            jobs = collapse_arrays(jobs)
+        if fmt is not None:  # plain lines, for scripts: `hal queue -h -j $J -o %T`
+            lines = [squeue_format.render(fmt, None)] if not noheader else []
+            for line in lines + [squeue_format.render(fmt, j) for j in jobs]:
+                typer.echo(line)
+            if note:  # on stderr: scripts read the lines
+                err.print(note, style="dim")
+            return
+        if jobs or not noheader:
+            typer.echo(queue_table(jobs, start, node_cpus, header=not noheader))
+        if note:  # on stderr, as the summary: stdout is squeue's table alone (`hal queue | wc -l` counts as squeue's)
             err.print(note, style="dim")
+        if not noheader:
+            err.print(
+                f"cluster: {summary['pending']} pending, {summary['running']} running, {summary['users']} user(s)",
+                style="dim",
+            )
+
+    if iterate is None:
+        once()
         return
-    if jobs or not noheader:
-        typer.echo(queue_table(jobs, start, node_cpus, header=not noheader))
-    if note:  # on stderr, as the summary: stdout is squeue's table alone (`hal queue | wc -l` counts as squeue's)
-        err.print(note, style="dim")
-    if not noheader:
-        err.print(
-            f"cluster: {summary['pending']} pending, {summary['running']} running, {summary['users']} user(s)",
-            style="dim",
-        )
+    try:  # squeue -i: the date, the listing and a blank line, every N seconds until interrupted
+        while True:
+            if not noheader:
+                typer.echo(time.ctime())
+            once()
+            typer.echo("")
+            time.sleep(iterate)
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
 
 
 LONG_FORMAT = "%.18i %.9P %.8j %.8u %.8T %.10M %.9l %.6D %R"  # squeue --long's columns

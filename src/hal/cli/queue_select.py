@@ -8,6 +8,8 @@ all shows them, so "known" is the same view: waiting, running, or ended in the l
 
 from __future__ import annotations
 
+import os
+import pwd
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -15,7 +17,7 @@ from typing import Any
 
 from hal.executors.hostlist import expand
 
-_JOB_ID = re.compile(r"(\d+)(?:_(\d+))?")
+_JOB_ID = re.compile(r"(\d+)(?:_(\d+))?(?:\.[A-Za-z0-9]+)?")  # a step's suffix (12.0, 12.batch) names its job
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,8 @@ class JobId:
 
 
 def parse_job_ids(text: str) -> list[JobId]:
-    """``12,13_2`` into ids; anything else is squeue's ``Invalid job id: abc`` (it was an empty table)."""
+    """``12,13_2`` into ids (``12.0``, ``12.batch``: job 12, as squeue reads a step's id); anything else is
+    squeue's ``Invalid job id: abc`` (it was an empty table)."""
     ids = []
     for part in (x.strip() for x in text.split(",") if x.strip()):
         m = _JOB_ID.fullmatch(part)
@@ -82,3 +85,69 @@ def parse_names(text: str) -> set[str]:
 def named(job: dict[str, Any], names: set[str]) -> bool:
     """squeue -n compares names without regard to case."""
     return str(job["name"]).lower() in names
+
+
+def user_names(text: str) -> list[str]:
+    """squeue -u's list: names, or uids (``-u 0``) as the local account's name; an unknown uid is ``Invalid
+    user: 12345``, as squeue says it."""
+    names = []
+    for item in (x.strip() for x in text.split(",") if x.strip()):
+        if item.isdigit():
+            try:
+                item = pwd.getpwuid(int(item)).pw_name
+            except KeyError:
+                raise ValueError(f"Invalid user: {item}") from None
+        names.append(item)
+    if not names:
+        raise ValueError(f"Invalid user: {text!r}")
+    return names
+
+
+def unknown_user(names: Iterable[str], known: set[str]) -> str | None:
+    """squeue's ``Invalid user: nosuch`` (exit 1; it listed an empty table): a name that is neither a local
+    account nor one HAL knows (``known``: the caller, and every user with usage or a job in the queue)."""
+    for name in names:
+        if name in known:
+            continue
+        try:
+            pwd.getpwnam(name)
+        except KeyError:
+            return f"Invalid user: {name}"
+    return None
+
+
+def in_list(value: Any, wanted: str | None) -> bool:
+    """squeue -A and -q: any of a comma-separated list, without regard to case; a job without one matches none."""
+    if wanted is None:
+        return True
+    return bool(value) and str(value).lower() in {x.strip().lower() for x in wanted.split(",") if x.strip()}
+
+
+def other_cluster(clusters: str, local: str) -> str | None:
+    """squeue -M: HAL's server is one cluster, so this one's name (or ``all``) lists it and another is an error."""
+    for name in (x.strip() for x in clusters.split(",") if x.strip()):
+        if name.lower() != "all" and name != local:
+            return f"'{name}' can't be reached: this server is cluster '{local}' and HAL serves only its own"
+    return None
+
+
+ENV = {"user": "SQUEUE_USERS", "state": "SQUEUE_STATES", "partition": "SQUEUE_PARTITION", "names": "SQUEUE_NAMES",
+       "account": "SQUEUE_ACCOUNT", "qos": "SQUEUE_QOS", "sort": "SQUEUE_SORT"}  # fmt: skip
+
+
+def from_env(given: dict[str, Any]) -> dict[str, Any]:
+    """squeue's environment defaults for options not given: SQUEUE_USERS, _STATES, _PARTITION, _NAMES, _ACCOUNT,
+    _QOS, _SORT, SQUEUE_ARRAY (-r), SQUEUE_ARRAY_UNIQUE; and SQUEUE_FORMAT (else SQUEUE_FORMAT2, for -O) unless
+    -o, -O, -l, --start or -s is given."""
+    out = dict(given)
+    for key, var in ENV.items():
+        if out.get(key) is None and os.environ.get(var):
+            out[key] = os.environ[var]
+    for key, var in (("every_task", "SQUEUE_ARRAY"), ("array_unique", "SQUEUE_ARRAY_UNIQUE")):
+        out[key] = out[key] or bool(os.environ.get(var))
+    if out["fmt"] is None and out["long_fmt"] is None and not (out["long"] or out["start"]) and not out["steps"]:
+        if os.environ.get("SQUEUE_FORMAT"):
+            out["fmt"] = os.environ["SQUEUE_FORMAT"]
+        elif os.environ.get("SQUEUE_FORMAT2"):
+            out["long_fmt"] = os.environ["SQUEUE_FORMAT2"]
+    return out

@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from hal.cli import squeue_request_codes as extra
 from hal.cli.live import SHORT_STATE, duration, stamp
 from hal.executors.hostlist import expand
 
@@ -31,8 +32,13 @@ def _nodes(j: dict[str, Any]) -> str:
     return str(len(expand(j["nodelist"])) if j.get("nodelist") else j.get("req_nodes") or 1)
 
 
-def _where(j: dict[str, Any]) -> str:
-    return j["nodelist"] if j["state"] in ("RUNNING", "CONFIGURING", "STAGE_OUT") else f"({j.get('reason') or 'None'})"
+SHOWS_REASON = ("PENDING", "TIMEOUT", "OUT_OF_MEMORY", "DEADLINE", "FAILED")  # squeue's %R: the others, nodes
+
+
+def where(j: dict[str, Any]) -> str:
+    """squeue's NODELIST(REASON): ``(reason)`` for a pending job and one that timed out, ran out of memory, missed
+    its deadline or failed; the nodes for the rest, as a completed or cancelled job's (none if it never ran)."""
+    return f"({j.get('reason') or 'None'})" if j["state"] in SHOWS_REASON else str(j.get("nodelist") or "")
 
 
 def _left(j: dict[str, Any]) -> float | None:
@@ -110,7 +116,7 @@ CODES: dict[str, Callable[[dict[str, Any]], str]] = {
     "u": lambda j: j["user"], "a": lambda j: j.get("account") or "", "P": lambda j: j["partition"],
     "q": lambda j: j.get("qos") or "", "T": lambda j: j["state"], "t": lambda j: SHORT_STATE.get(j["state"], "?"),
     "M": lambda j: duration(j["elapsed"]), "l": lambda j: duration(j.get("time_limit")), "D": _nodes,
-    "C": lambda j: str(j.get("alloc_cpus") or j.get("req_cpus") or 0), "R": _where,
+    "C": lambda j: str(j.get("alloc_cpus") or j.get("req_cpus") or 0), "R": where,
     "r": lambda j: j.get("reason") or "None", "N": lambda j: j.get("nodelist") or "",
     "V": lambda j: when(j["submit_time"]), "S": lambda j: when(start_of(j)), "e": _end,
     "Q": lambda j: str(round(j["priority"])) if j.get("priority") is not None else "N/A",  # pending jobs' (sprio)
@@ -119,13 +125,14 @@ CODES: dict[str, Callable[[dict[str, Any]], str]] = {
     "Y": sched_nodes,
     "{timemin}": lambda j: duration(j["time_min"]) if j.get("time_min") else "N/A",  # --time-min
     "%": lambda j: "%",
+    **extra.CODES,
 }  # fmt: skip
 HEADERS = {"i": "JOBID", "A": "JOBID", "F": "ARRAY_JOB_ID", "K": "ARRAY_TASK_ID", "j": "NAME", "u": "USER",
            "a": "ACCOUNT", "P": "PARTITION", "q": "QOS",
            "T": "STATE", "t": "ST", "M": "TIME", "l": "TIME_LIMIT", "D": "NODES", "C": "CPUS",
            "R": "NODELIST(REASON)", "r": "REASON", "N": "NODELIST", "V": "SUBMIT_TIME", "S": "START_TIME",
            "e": "END_TIME", "Q": "PRIORITY", "L": "TIME_LEFT", "m": "MIN_MEMORY", "b": "TRES_PER_NODE",
-           "Z": "WORK_DIR", "Y": "SCHEDNODES", "{timemin}": "TIME_MIN", "%": "%"}  # fmt: skip
+           "Z": "WORK_DIR", "Y": "SCHEDNODES", "{timemin}": "TIME_MIN", "%": "%", **extra.HEADERS}  # fmt: skip
 
 
 def check(fmt: str) -> None:
@@ -155,13 +162,14 @@ def render(fmt: str, job: dict[str, Any] | None) -> str:
     return CODE.sub(one, fmt)
 
 
-# squeue -O/--Format names (case-insensitive) and the -o code each stands for
+# squeue -O/--Format names (case-insensitive) and the -o code each stands for (UserID: the uid, UserName: the name)
 LONG = {
     "jobid": "i", "jobarrayid": "i", "arrayjobid": "F", "arraytaskid": "K", "name": "j", "username": "u",
-    "userid": "u", "account": "a", "partition": "P", "qos": "q", "state": "T", "statecompact": "t",
+    "account": "a", "partition": "P", "qos": "q", "state": "T", "statecompact": "t",
     "timeused": "M", "timelimit": "l", "numnodes": "D", "numcpus": "C", "reasonlist": "R", "reason": "r",
     "nodelist": "N", "submittime": "V", "starttime": "S", "endtime": "e", "priority": "Q", "timeleft": "L",
     "minmemory": "m", "tres-per-node": "b", "workdir": "Z", "schednodes": "Y", "timemin": "{timemin}",
+    "prioritylong": "Q", **extra.LONG,
 }  # fmt: skip
 
 

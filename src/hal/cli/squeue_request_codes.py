@@ -1,0 +1,95 @@
+"""squeue -o codes read from a job's request (%E %f %h %k %x %c), its owner's local account (%U %g %G), its
+allocation (%B) and priority (%p), and the codes for what HAL has no concept of, printed as squeue prints an unset
+value: %o (HAL keeps a script's text, not its path), %v (no reservations), %w (no WCKeys), %d (no --tmp), %s
+(cons_tres's select data: nothing, header too). squeue prints an unset string as ``(null)``, an unset node list
+(%x) as nothing; a name with no local account has no uid or group, shown N/A.
+"""
+
+from __future__ import annotations
+
+import grp
+import pwd
+from collections.abc import Callable
+from typing import Any
+
+from hal.executors.hostlist import compress, expand
+
+DETAIL = frozenset("Efhkx")  # codes that need the listing's request details (GET /v1/jobs?detail=true)
+OVERSUBSCRIBE = {True: "NO", "user": "USER", "mcs": "MCS", "topo": "TOPO"}  # Slurm's job_share_string
+NULL = "(null)"  # what squeue's printf shows for an unset string
+
+
+def _account(user: str) -> pwd.struct_passwd | None:
+    try:
+        return pwd.getpwnam(user)
+    except KeyError:
+        return None
+
+
+def _uid(j: dict[str, Any]) -> str:
+    acct = _account(str(j["user"]))
+    return str(acct.pw_uid) if acct is not None else "N/A"
+
+
+def _gid(j: dict[str, Any]) -> str:
+    acct = _account(str(j["user"]))
+    return str(acct.pw_gid) if acct is not None else "N/A"
+
+
+def _group(j: dict[str, Any]) -> str:
+    """squeue's %g: the group's name, its number when the group has none."""
+    acct = _account(str(j["user"]))
+    if acct is None:
+        return "N/A"
+    try:
+        return grp.getgrgid(acct.pw_gid).gr_name or str(acct.pw_gid)
+    except KeyError:
+        return str(acct.pw_gid)
+
+
+def _dependency(j: dict[str, Any]) -> str:
+    """squeue's %E: the dependencies still to be met, each with (unfulfilled), or (failed) once one can never
+    be; (null) when there are none left (met, or the job no longer waits)."""
+    deps = j.get("dependencies") or []
+    if j.get("state") != "PENDING" or not deps or j.get("eligible"):
+        return NULL
+    mark = "(failed)" if j.get("reason") == "DependencyNeverSatisfied" else "(unfulfilled)"
+    return ",".join(f"{d}{mark}" for d in deps)
+
+
+def _min_cpus(j: dict[str, Any]) -> str:
+    """squeue's %c (pn_min_cpus): the CPUs of one task, the least a node must have for the job."""
+    per_task = j.get("cpus_per_task")
+    if per_task:
+        return str(per_task)
+    return str(max(int(j.get("req_cpus") or 1) // max(int(j.get("req_tasks") or 1), 1), 1))
+
+
+def _priority(j: dict[str, Any]) -> str:
+    """squeue's %p: the priority as a fraction of 2^32-1, printed %16.14f."""
+    prio = j.get("priority")
+    return "N/A" if prio is None else f"{float(prio) / 0xFFFFFFFF:16.14f}"
+
+
+def _batch_host(j: dict[str, Any]) -> str:
+    """squeue's %B: the node that runs the batch script, the allocation's first; n/a before it has one."""
+    return expand(j["nodelist"])[0] if j.get("nodelist") else "n/a"
+
+
+CODES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "B": _batch_host, "c": _min_cpus, "d": lambda j: "0", "E": _dependency,
+    "f": lambda j: "&".join(j.get("features") or []) or NULL, "g": _group, "G": _gid,
+    "h": lambda j: OVERSUBSCRIBE.get(j.get("exclusive") or False, "OK"), "k": lambda j: j.get("comment") or NULL,
+    "o": lambda j: NULL, "p": _priority, "s": lambda j: "", "U": _uid, "v": lambda j: NULL, "w": lambda j: NULL,
+    "x": lambda j: compress(j.get("exclude") or []),
+}  # fmt: skip
+HEADERS = {
+    "B": "EXEC_HOST", "c": "MIN_CPUS", "d": "MIN_TMP_DISK", "E": "DEPENDENCY", "f": "FEATURES", "g": "GROUP",
+    "G": "GROUP", "h": "OVER_SUBSCRIBE", "k": "COMMENT", "o": "COMMAND", "p": "PRIORITY", "s": "", "U": "UID",
+    "v": "RESERVATION", "w": "WCKEY", "x": "EXC_NODES",
+}  # fmt: skip
+LONG = {  # squeue -O's names for them
+    "batchhost": "B", "mincpus": "c", "mintmpdisk": "d", "dependency": "E", "feature": "f", "groupname": "g",
+    "groupid": "G", "oversubscribe": "h", "comment": "k", "command": "o", "selectjobinfo": "s", "userid": "U",
+    "reservation": "v", "wckey": "w", "excnodes": "x",
+}  # fmt: skip
