@@ -4,17 +4,16 @@ field since hal update keeps it, but the engine still asks nodes for it as the f
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from hal.api.server import ServerOptions, build
 from hal.controller.contracts import SubmitError
 from hal.controller.directives import build_request
 from hal.controller.update import update
+from tests.unit.controller.test_parked import controller
 from tests.unit.controller.topokit import ADMIN
 
 G = """name = "G"
@@ -40,15 +39,9 @@ default = true
 """
 
 
-@contextmanager
-def cluster(tmp: Path) -> Iterator[Any]:
-    (tmp / "G.toml").write_text(G)
-    ctl, _app, store, executor = build(ServerOptions(home=tmp / "home", executor="dev", cluster=tmp / "G.toml"))
-    try:
-        yield ctl
-    finally:
-        executor.shutdown()
-        store.close()
+def cluster(tmp: Path) -> AbstractContextManager[Any]:
+    """A controller on this file's cluster (test_parked.controller: loop not running)."""
+    return controller(tmp, G)
 
 
 def submit(ctl: Any, tmp: Path, **options: str) -> int:

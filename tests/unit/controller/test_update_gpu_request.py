@@ -4,14 +4,12 @@ total over a new NumNodes/NumTasks (NumNodes=4 on -N2 --gpus=8 asked for 16)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from hal.api.server import ServerOptions, build
 from hal.api.views import record
 from hal.cli.live import tres
 from hal.controller.contracts import SubmitError
@@ -19,6 +17,7 @@ from hal.controller.directives import JobRequest, build_request
 from hal.controller.holds import set_hold
 from hal.controller.option_values import DirectiveError
 from hal.controller.update import update
+from tests.unit.controller.test_parked import controller
 from tests.unit.controller.topokit import ADMIN
 
 R2 = """name = "r2"
@@ -39,15 +38,9 @@ features = ["fast"]
 """
 
 
-@contextmanager
-def r2(tmp: Path) -> Iterator[Any]:
-    (tmp / "c.toml").write_text(R2)
-    ctl, _app, store, executor = build(ServerOptions(home=tmp / "home", executor="dev", cluster=tmp / "c.toml"))
-    try:
-        yield ctl
-    finally:
-        executor.shutdown()
-        store.close()
+def r2(tmp: Path) -> AbstractContextManager[Any]:
+    """A controller on this file's cluster (test_parked.controller: loop not running)."""
+    return controller(tmp, R2)
 
 
 def submit(ctl: Any, tmp: Path, **options: str) -> int:
