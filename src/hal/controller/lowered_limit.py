@@ -65,13 +65,12 @@ def staged_cut(conn: Connection, lv: Live, staged: float) -> dict[str, Any]:
     return _stored(conn, lv)
 
 
-def _set(lv: Live, limit: float | None, lowered: bool, asked: float | None, cut: float | bool | None = True) -> None:
+def _set(lv: Live, limit: float | None, lowered: bool, asked: float | None, cut: float | None) -> None:
     """A new request for this job alone: an array's tasks share one at submission (QA: a task's cut became its
     siblings' kill limits, and one sibling's extension left another with no limit at all). ``cut``: this attempt's
-    first cut (True: kept as it is)."""
-    first = lv.request.time_cut if cut is True else cut
+    first cut."""
     lv.request = dataclasses.replace(lv.request, time_limit=limit, time_lowered=lowered, time_asked=asked,
-                                     time_cut=first)  # fmt: skip
+                                     time_cut=cut)  # fmt: skip
     lv.spec = dataclasses.replace(lv.spec, time_limit=limit)
 
 
@@ -102,7 +101,7 @@ def extend_lowered(ctl: Any, now: float) -> None:
         if new <= limit + 1.0 or not ctl.executor.retime(lv.job_id, new):
             continue
         whole = asked is not None and new >= asked
-        _set(lv, new, lowered=not whole, asked=None if whole else asked)
+        _set(lv, new, lowered=not whole, asked=None if whole else asked, cut=lv.request.time_cut)
         act.item = dataclasses.replace(act.item, spec=dataclasses.replace(act.item.spec, time_limit=new),
                                        estimate=new, upper=new)  # fmt: skip
         ctl.sched.extend(lv.job_id, act.start + new)
@@ -139,7 +138,7 @@ def _cut_back(ctl: Any, lv: Live, act: Any, now: float) -> None:
               lv.request.time_min or 0.0)  # fmt: skip
     if new >= limit - 2 * LEAD or not ctl.executor.retime(lv.job_id, new):
         return
-    _set(lv, new, lowered=True, asked=lv.request.time_asked if lv.request.time_lowered else limit)
+    _set(lv, new, lowered=True, asked=lv.request.time_asked if lv.request.time_lowered else limit, cut=first)
     act.item = dataclasses.replace(act.item, spec=dataclasses.replace(act.item.spec, time_limit=new),
                                    estimate=new, upper=new)  # fmt: skip
     end = min(act.predicted_end, act.start + new)

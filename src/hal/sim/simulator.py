@@ -98,7 +98,7 @@ class Simulation:
         self.killed: set[int] = set()  # jobs that ended at such a cut
         self.first: dict[int, float] = {}  # a cut job's first cut (its end at its start): never cut back below it
         self.moved: set[int] = set()  # cut jobs whose cut moved later: cut back when the head can start sooner
-        self.stale: set[tuple[int, float]] = set()  # (job, time) of cut events a cut-back replaced
+        self.stale: set[tuple[int, float, int]] = set()  # (job, time, kind) of end or cut events a cut-back replaced
         self.capped: set[int] = set()  # jobs the stretch pushed past their --time: cut there, a TIMEOUT
         self.placed: list[tuple[int, ...]] = [()] * len(jobs)
 
@@ -128,8 +128,8 @@ class Simulation:
         while heap:
             now, kind, _, i = pop(heap)
             job = jobs[i]
-            if self.stale and (i, now) in self.stale:  # an end or cut event a cut-back replaced
-                self.stale.discard((i, now))
+            if self.stale and (i, now, kind) in self.stale:  # an end or cut event a cut-back replaced (a
+                self.stale.discard((i, now, kind))  # correction of the same job at that instant still counts)
                 continue
             if kind == SUBMIT:
                 try:
@@ -281,7 +281,7 @@ class Simulation:
             at = max(until, self.first[i], now)
             if at >= end[i] - 1.0:
                 continue
-            self.stale.add((i, end[i]))
+            self.stale.add((i, end[i], CORRECT if i in self.cuts else END))  # as _apply or _at_cut pushed it
             self.moved.discard(i)
             self.cuts[i] = self.cuts.get(i, self.runs[i])  # its whole run, also when the moved cut let it end
             self.runs[i], end[i] = at - act.start, at
