@@ -10,6 +10,8 @@ plans on predicted runtimes, the reservation is where the predictions put it, as
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
 
@@ -105,9 +107,7 @@ def free_until(s: Scheduler, job_id: int, now: float) -> float:
         return math.inf
     book = s.book
     freed = None if act.released else act.alloc
-    saved = book.now
-    book.now = max(now, saved)  # where the head would go now, as a cycle now would place it
-    try:
+    with _placing_at(book, now):
         state = book.snapshot()
         have = book.free_cpus()
         if freed is not None:
@@ -117,9 +117,18 @@ def free_until(s: Scheduler, job_id: int, now: float) -> float:
             return now
         view = _Without(book, [e for e in s.ends if e[2] != job_id], s.running)
         at = shadow_of(cast("Scheduler", view), head, freed)[0]
+    return max(at, now)
+
+
+@contextmanager
+def _placing_at(book: Any, now: float) -> Iterator[None]:
+    """The book places as a cycle at ``now`` would (its clock moved forward for the while, then put back)."""
+    saved = book.now
+    book.now = max(now, saved)
+    try:
+        yield
     finally:
         book.now = saved
-    return max(at, now)
 
 
 def cut_back_to(s: Scheduler, job_id: int, now: float) -> float:
@@ -131,15 +140,13 @@ def cut_back_to(s: Scheduler, job_id: int, now: float) -> float:
     from hal.engine.backfill import shadow_of
 
     until = free_until(s, job_id, now)
-    head = s.queue.get(s.head_id) if s.head_id is not None else None
-    if until == math.inf or head is None:
+    if until == math.inf:  # nobody waits, or the head never fits: free_until found the head, or none
         return math.inf
-    saved = s.book.now
-    s.book.now = max(now, saved)
-    try:
+    head = s.queue.get(s.head_id) if s.head_id is not None else None
+    if head is None:
+        return math.inf
+    with _placing_at(s.book, now):
         kept = shadow_of(s, head)[0]
-    finally:
-        s.book.now = saved
     return until if until < kept - PRECISION else math.inf
 
 
