@@ -4,6 +4,7 @@ by the server and by `hal show`, and refused in those terms (not as an --array o
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from hal.controller.option_values import DirectiveError, parse_array
 
@@ -16,6 +17,12 @@ class NotATaskList(ValueError):
 
 def task_list(ref: str) -> tuple[int, list[int]] | None:
     """The array id and task ids ``ref`` lists, None for a reference without a list (``12``, ``12_3``)."""
+    parsed = _parsed(ref)
+    return (parsed[0], list(parsed[1])) if parsed is not None else None
+
+
+@lru_cache(maxsize=32)  # a request reads its ref three times (job_lookup.checked_ref, resolve_ref, answer)
+def _parsed(ref: str) -> tuple[int, tuple[int, ...]] | None:
     found = TASK_LIST.fullmatch(ref.strip())
     if found is None:
         return None
@@ -30,4 +37,4 @@ def task_list(ref: str) -> tuple[int, list[int]] | None:
             f"{ref!r} does not name array tasks: give them as {base}_[1-4], {base}_[1,3,5-7] or "
             f"{base}_[0-15:4], each range from low to high"
         )
-    return int(found[1]), indices
+    return int(found[1]), tuple(indices)

@@ -4,13 +4,13 @@ it)."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from typing import Any
 
+from hal.api.task_lists import NotATaskList, task_list
 from hal.controller.contracts import NotFound, SubmitError
 from hal.controller.directives import JobRequest
-from hal.controller.option_values import DirectiveError, hms, parse_array
+from hal.controller.option_values import hms
 from hal.controller.store import Store
 from hal.model.cluster import Cluster
 
@@ -143,14 +143,14 @@ def resolve_ref(store: Store, ref: str) -> list[int]:
     """``12`` (a job, or every task of array 12), ``12_3`` (one task) or ``12_[3-5,8]`` (those tasks, as scancel
     takes them) into job ids."""
     text = str(ref).strip()
-    tasks = re.fullmatch(r"(\d{1,12})_\[([0-9,:\-]{1,200})\]", text)
-    if tasks is not None:
-        try:
-            wanted = set(parse_array(tasks[2])[0])
-        except DirectiveError as exc:
-            raise NotFound(f"{text!r}: {exc}") from None
-        rows = store.query(job_ids=[int(tasks[1])])
-        ids = [r["id"] for r in rows if r["array_job_id"] == int(tasks[1]) and r["array_task_id"] in wanted]
+    try:
+        listed = task_list(text)  # the routes' parser (job_lookup.checked_ref): a list they take is one here
+    except NotATaskList as exc:
+        raise NotFound(str(exc)) from None
+    if listed is not None:
+        array_id, wanted = listed[0], set(listed[1])  # at most MaxArraySize tasks (option_values.parse_array)
+        rows = store.query(job_ids=[array_id])
+        ids = [r["id"] for r in rows if r["array_job_id"] == array_id and r["array_task_id"] in wanted]
         if not ids:
             raise NotFound(f"no job {text}")
         return ids

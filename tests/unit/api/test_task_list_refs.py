@@ -60,3 +60,32 @@ def test_actions_reach_every_listed_task(api: Any) -> None:
     assert [(t["state"], t["comment"]) for t in tasks] == [
         ("PENDING", ""), ("CANCELLED", "x"), ("PENDING", ""), ("CANCELLED", "x"), ("PENDING", ""),
     ]  # fmt: skip
+
+
+def test_a_list_longer_than_200_characters_is_read_as_the_routes_read_it(api: Any) -> None:
+    """The store lookup had its own parser, capped at 200 characters: a longer list, taken as a list by the
+    routes, was answered 404 "no job"."""
+    client, auth, array = api
+    listed = "[" + ",".join(["2", "4"] * 60) + "]"  # 241 characters, tasks 2 and 4
+    assert len(listed) > 200
+    rec = client.get(f"/v1/jobs/{array}_{listed}", headers=auth).json()
+    assert [t["array_task_id"] for t in rec["tasks"]] == [2, 4], rec
+    assert len(client.delete(f"/v1/jobs/{array}_{listed}", headers=auth).json()["cancelled"]) == 2
+
+
+def test_a_request_parses_its_list_once(api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """checked_ref, resolve_ref and answer each read the ref; the parse is shared, not done three times."""
+    from hal.api import task_lists
+    from hal.controller.option_values import parse_array
+
+    client, auth, array = api
+    calls: list[str] = []
+
+    def counted(text: str) -> tuple[list[int], int | None]:
+        calls.append(text)
+        return parse_array(text)
+
+    monkeypatch.setattr(task_lists, "parse_array", counted)
+    task_lists._parsed.cache_clear()
+    assert client.get(f"/v1/jobs/{array}_[1,5]", headers=auth).status_code == 200
+    assert calls == ["1,5"]
