@@ -183,6 +183,8 @@ def queue(
     forecast = start or "S" in codes or "S" in (sort or "")  # %S, -S S: the forecast start too
     states, keep = parse_states(state or ",".join(["PENDING", *ACTIVE]))
     ended = keep is not None and bool(keep - {"PENDING", *ACTIVE})
+    accounts, qoses = queue_select.parse_list(account), queue_select.parse_list(qos)  # once, not per job
+    wanted_names = queue_select.parse_names(names) if names is not None else None
 
     def once() -> None:
         """One listing (-i repeats it)."""
@@ -204,10 +206,11 @@ def queue(
             # whole view, to tell an id the queue does not hold (an error, as squeue's) from one -t leaves out
             since = time.time() - 300.0 if ended or ids else None
             everyone = all_users or (users is None and not me)  # squeue: every user's jobs for an admin
+            mine: str = c.whoami()["user"] if me or users is not None else ""  # one request for both uses
             if me:
-                users = [c.whoami()["user"]]
-            elif users is not None and not set(users) <= {c.whoami()["user"]}:
-                found = {c.whoami()["user"]} | {u["user"] for u in c.shares().get("users", [])}
+                users = [mine]
+            elif users is not None and not set(users) <= {mine}:
+                found = {mine} | {u["user"] for u in c.shares().get("users", [])}
                 bad = queue_select.unknown_user(users, found)
                 if bad:
                     raise fail(bad, 1)
@@ -222,14 +225,13 @@ def queue(
             ranks = {p["job_id"]: round(p["priority"]) for p in c.priority()["jobs"]} if wants else {}
         if ids:
             jobs = [j for j in jobs if queue_select.wanted(j, ids)]
-            unknown = queue_select.unknown_ids(ids, jobs)
-            if unknown:
-                raise fail(unknown, 1)
+            if not jobs:  # none of the ids is in the queue's view
+                raise fail(queue_select.UNKNOWN_IDS, 1)
         jobs = [j for j in jobs if keep is None or j["state"] in keep]
-        jobs = [j for j in jobs if queue_select.in_list(j.get("account"), account)]  # squeue -A
-        jobs = [j for j in jobs if queue_select.in_list(j.get("qos"), qos)]  # squeue -q
-        if names is not None:  # squeue -n
-            jobs = [j for j in jobs if queue_select.named(j, queue_select.parse_names(names))]
+        jobs = [j for j in jobs if queue_select.in_list(j.get("account"), accounts)]  # squeue -A
+        jobs = [j for j in jobs if queue_select.in_list(j.get("qos"), qoses)]  # squeue -q
+        if wanted_names is not None:  # squeue -n
+            jobs = [j for j in jobs if queue_select.named(j, wanted_names)]
         if on is not None:  # squeue -w
             jobs = [j for j in jobs if queue_select.on_nodes(j, on)]
         show(jobs, summary, ranks, node_cpus)

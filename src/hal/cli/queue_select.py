@@ -52,14 +52,10 @@ def wanted(job: dict[str, Any], ids: Iterable[JobId]) -> bool:
     return False
 
 
-def unknown_ids(ids: list[JobId], jobs: Iterable[dict[str, Any]]) -> str | None:
-    """The error when none of the ids is in the queue's view (jobs: every state, ended in the last 5 minutes)."""
-    if any(wanted(j, ids) for j in jobs):
-        return None
-    return (
-        "Invalid job id specified (not waiting, running or ended in the last 5 minutes; hal history -j ID lists "
-        "jobs that ended before)"
-    )
+UNKNOWN_IDS = (  # when none of the ids is in the queue's view (every state, ended in the last 5 minutes)
+    "Invalid job id specified (not waiting, running or ended in the last 5 minutes; hal history -j ID lists "
+    "jobs that ended before)"
+)
 
 
 def parse_nodes(text: str) -> set[str]:
@@ -116,11 +112,16 @@ def unknown_user(names: Iterable[str], known: set[str]) -> str | None:
     return None
 
 
-def in_list(value: Any, wanted: str | None) -> bool:
-    """squeue -A and -q: any of a comma-separated list, without regard to case; a job without one matches none."""
+def parse_list(text: str | None) -> set[str] | None:
+    """squeue -A and -q's comma-separated list, read once per command (not once per job); None: not given."""
+    return None if text is None else {x.strip().lower() for x in text.split(",") if x.strip()}
+
+
+def in_list(value: Any, wanted: set[str] | None) -> bool:
+    """squeue -A and -q: any of the list (``parse_list``), without regard to case; a job without one matches none."""
     if wanted is None:
         return True
-    return bool(value) and str(value).lower() in {x.strip().lower() for x in wanted.split(",") if x.strip()}
+    return bool(value) and str(value).lower() in wanted
 
 
 def other_cluster(clusters: str, local: str) -> str | None:

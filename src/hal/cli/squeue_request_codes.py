@@ -10,6 +10,7 @@ from __future__ import annotations
 import grp
 import pwd
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from hal.executors.hostlist import compress, expand
@@ -19,6 +20,7 @@ OVERSUBSCRIBE = {True: "NO", "user": "USER", "mcs": "MCS", "topo": "TOPO"}  # Sl
 NULL = "(null)"  # what squeue's printf shows for an unset string
 
 
+@lru_cache(maxsize=1024)  # one passwd lookup per user, not one per job and code (%U, %g, %G)
 def _account(user: str) -> pwd.struct_passwd | None:
     try:
         return pwd.getpwnam(user)
@@ -41,10 +43,15 @@ def _group(j: dict[str, Any]) -> str:
     acct = _account(str(j["user"]))
     if acct is None:
         return "N/A"
+    return _group_name(acct.pw_gid)
+
+
+@lru_cache(maxsize=1024)
+def _group_name(gid: int) -> str:
     try:
-        return grp.getgrgid(acct.pw_gid).gr_name or str(acct.pw_gid)
+        return grp.getgrgid(gid).gr_name or str(gid)
     except KeyError:
-        return str(acct.pw_gid)
+        return str(gid)
 
 
 def _dependency(j: dict[str, Any]) -> str:

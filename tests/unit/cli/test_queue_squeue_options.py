@@ -172,3 +172,32 @@ def test_a_step_id_names_its_job(monkeypatch: pytest.MonkeyPatch) -> None:
     assert ids(monkeypatch, "-j", "1.batch,2.extern") == ["1", "2"]
     bad = run(monkeypatch, Client(JOBS), "queue", "-j", "1.")
     assert bad.exit_code == 1 and "Invalid job id: 1." in bad.output
+
+
+def test_a_listing_asks_once_per_user_not_per_job(monkeypatch: pytest.MonkeyPatch) -> None:
+    """whoami was up to three requests a listing, and %U %g %G a passwd lookup per job and code."""
+    from hal.cli import squeue_request_codes
+
+    class Counted(Client):
+        whoamis = 0
+
+        def whoami(self) -> dict[str, Any]:
+            self.whoamis += 1
+            return super().whoami()
+
+    for args in (["-u", "al,bo"], ["--me"]):
+        fake = Counted(JOBS)
+        assert run(monkeypatch, fake, "queue", "-h", *args).exit_code == 0
+        assert fake.whoamis == 1, args
+    looked: list[str] = []
+    lookup = pwd.getpwnam
+
+    def counted(name: str) -> pwd.struct_passwd:
+        looked.append(name)
+        return lookup(name)
+
+    monkeypatch.setattr(pwd, "getpwnam", counted)
+    squeue_request_codes._account.cache_clear()
+    many = [job(i, user="bo") for i in range(10, 20)]
+    assert run(monkeypatch, Client(many), "queue", "-h", "-o", "%i %U %g %G").exit_code == 0
+    assert looked == ["bo"]
