@@ -25,7 +25,7 @@ def queue_table(jobs: list[dict[str, Any]], start: bool = False, node_cpus: int 
     cols += ["START_TIME", "NODES", "SCHEDNODES"] if start else ["TIME", "NODES"]
     rows = []
     for j in jobs:
-        where = j["nodelist"] if j["state"] in ACTIVE else squeue_format.where(j)  # SO: its nodes, as R
+        where = squeue_format.where(j)  # the nodes (SO too, as R), or (reason) for a pending or failed job
         row = [str(j["id"]), j["partition"], j["name"][:20], j["user"], SHORT_STATE.get(j["state"], j["state"])]
         if start:  # as squeue's %S: N/A without an expected start; %Y: the nodes the planner holds for it
             row += [squeue_format.when(squeue_format.start_of(j)), str(num_nodes(j, node_cpus))]

@@ -110,3 +110,16 @@ def test_priority_code_sort_and_long_name() -> None:
     assert squeue_format.render(squeue_format.from_long("priority:.8"), None) == "PRIORITY"
     assert [j["job_id"] for j in squeue_format.sort_jobs(jobs, "-p")] == [3, 1, 2]  # none last
     assert [j["job_id"] for j in squeue_format.sort_jobs(jobs, "Q")] == [1, 3, 2]
+
+
+def test_the_table_shows_nodes_or_reason_as_percent_r_does() -> None:
+    """NODELIST(REASON) is squeue_format.where's, for running, configuring and SO jobs as for the rest."""
+    base = {"partition": "batch", "name": "x", "user": "al", "elapsed": 1.0, "req_nodes": 1, "req_cpus": 1}
+    cases = [("RUNNING", "vn001", "vn001"), ("CONFIGURING", "vn[001-002]", "vn[001-002]"),
+             ("STAGE_OUT", "vn003", "vn003"), ("RUNNING", "", ""), ("PENDING", "", "(Priority)")]  # fmt: skip
+    jobs = [
+        {**base, "id": str(i), "job_id": i, "state": state, "nodelist": nodes, "reason": "Priority"}
+        for i, (state, nodes, _) in enumerate(cases)
+    ]
+    rows = [line.split() for line in queue_table(jobs, header=False).splitlines()]
+    assert [row[7] if len(row) > 7 else "" for row in rows] == [shown for _, _, shown in cases]
