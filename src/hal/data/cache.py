@@ -141,8 +141,10 @@ class NodeCache:
         with self._lock:
             if name in self.entries:
                 self.entries.move_to_end(name)
-                self.path_of(name).touch()
-                self._stamp(name)
+                path = self.path_of(name)
+                path.touch()
+                if not path.is_dir():  # a file's mtime moved; a tree's stamp leaves out its own folder (no walk)
+                    self._stamp(name)
 
     def pin(self, name: str, job_id: int) -> None:
         with self._lock:

@@ -138,19 +138,19 @@ class LiveStaging:
         if not inputs:
             return ready if self._opened(controller, lv, nodes, (), now) else None
         producing = self.outputs.in_flight(inputs) if self.outputs is not None else set()
-        if producing or not self._all_cached(inputs, nodes):  # copies, or an input still being written out
+        try:  # every input cached: pinned and launched now, each copy looked at once (a tree's look walks it)
+            cached = not producing and self.stager.pin_cached(spec.job_id, inputs, nodes)
+        except CacheWriteError as exc:  # a read-only disk: the node's fault, not the job's
+            self._node_broken(controller, lv, {exc.node: f"cannot write into node {exc.node}'s cache: {exc}"}, now)
+            return None
+        except Exception as exc:  # KeyError, an unusable cache: never out of the controller's loop
+            self._back_to_queue(controller, lv, now, f"stage-in failed: {_said(exc)}")
+            return None
+        if not cached:  # copies, a first check, or an input still being written out: on a worker thread
             self.staging[spec.job_id] = "staging"
             work = functools.partial(self._stage_then_launch, controller, lv, ready, inputs, nodes)
             end = functools.partial(self._crashed, controller, lv)
             self._pool.submit(guarded, f"job {spec.job_id}: stage-in", work, end)
-            return None
-        try:  # nothing to copy: pin and launch now
-            self.stager.stage_in(spec.job_id, inputs, nodes)
-        except CacheWriteError as exc:  # a read-only disk: the node's fault, not the job's
-            self._node_broken(controller, lv, {exc.node: f"cannot write into node {exc.node}'s cache: {exc}"}, now)
-            return None
-        except Exception as exc:  # StageError, KeyError, an unusable cache: never out of the controller's loop
-            self._back_to_queue(controller, lv, now, f"stage-in failed: {_said(exc)}")
             return None
         return ready if self._opened(controller, lv, nodes, inputs, now) else None
 
@@ -186,11 +186,6 @@ class LiveStaging:
             return
         log.warning("job %s: %s; node drained, the job goes back to the queue", lv.job_id, cause)
         self._unstart(controller, lv, now, f"{cause} (node drained; requeued for another node)", None)
-
-    def _all_cached(self, inputs: tuple[str, ...], nodes: list[str]) -> bool:
-        """Every input cached and trusted (one found at start is checked first, on a worker thread)."""
-        caches = self.stager.caches
-        return all(caches[n].has(name) and name not in caches[n].unverified for n in nodes for name in inputs)
 
     def _stage_then_launch(
         self, controller: Any, lv: Any, spec: LaunchSpec, inputs: tuple[str, ...], nodes: list[str]

@@ -18,6 +18,7 @@ from typing import Any
 
 from hal.data.cache import CacheFull, CacheWriteError, NodeCache, local_write
 from hal.data.catalog import CHUNK, Catalog, CatalogSaveError, Dataset, Replica, checksum_of, public_uri
+from hal.data.copy_faults import ChecksumMismatch, source_fault, why
 from hal.data.sources import SourceOrder, default_order
 from hal.data.stage_out import copy_out, register_out
 from hal.data.tree import is_tree, link_tree, list_tree, remove_path, seal, tree_digest
@@ -54,10 +55,6 @@ class StageError(RuntimeError):
         self.dataset, self.node, self.attempts, self.reasons = dataset, node, attempts, reasons
         where = f"out from {node}" if out else f"to {node}"
         super().__init__(f"staging {dataset!r} {where} failed after {attempts} attempt(s): " + "; ".join(reasons[-3:]))
-
-
-class ChecksumMismatch(ValueError):
-    pass
 
 
 class StageCancelled(RuntimeError):
@@ -170,18 +167,44 @@ class Stager:
         a30, both inputs of one job, and copied again later)."""
         done: list[Staged] = []
         for node in nodes:
-            with self.guard():
-                cache = self.caches[node]
-                for name in names:
-                    if cache.has(name):
+            try:
+                with self.guard():
+                    cache = self.caches[node]
+                    found = [name for name in names if cache.has(name)]  # each copy looked at once: a tree is walked
+                    for name in found:
                         cache.pin(name, job_id)
-            for name in names:
-                try:
-                    done.append(self.stage_one(job_id, name, node))
-                except CacheWriteError as exc:  # this node's cache failed (full, read-only): the node to drain
-                    exc.node = node
-                    raise
+                    hits = {name: self._hit(job_id, name, cache) for name in found if name not in cache.unverified}
+                for name in names:
+                    done.append(hits[name] if name in hits else self.stage_one(job_id, name, node))
+            except CacheWriteError as exc:  # this node's cache failed (full, read-only): the node to drain
+                exc.node = node
+                raise
         return done
+
+    def pin_cached(self, job_id: int, names: tuple[str, ...] | list[str], nodes: list[str]) -> bool:
+        """Every input cached on every node, unchanged and trusted (each looked at once): all pinned and touched,
+        so the controller launches the job with nothing to copy; False, nothing pinned, when any needs a copy or
+        its first check (a worker's ``stage_in`` then)."""
+        with self.guard():
+            caches = [self.caches[node] for node in nodes]
+            if not all(c.has(name) and name not in c.unverified for c in caches for name in names):
+                return False
+            for cache in caches:
+                try:
+                    for name in names:
+                        self._hit(job_id, name, cache)
+                except CacheWriteError as exc:
+                    exc.node = cache.node
+                    raise
+        return True
+
+    def _hit(self, job_id: int, name: str, cache: NodeCache) -> Staged:
+        """A copy ``has`` just found unchanged, under the same guard (not looked at again: a tree's look walks it):
+        pinned, touched for the LRU (a disk remounted read-only fails here), used as it is."""
+        self.catalog.get(name)  # an unknown dataset: KeyError, as a copy would raise
+        cache.pin(name, job_id)
+        local_write(cache.path_of(name), cache.touch, name)
+        return Staged(name, cache.node, cache.path_of(name), "", 0, 0.0, 0)
 
     def _check_stop(self, job_id: int) -> None:
         if self.closing.is_set():
@@ -199,9 +222,8 @@ class Stager:
         takes no turn: the controller thread, holding the lock a copy needs to finish, only ever finds hits."""
         with self.guard():
             dataset = self.catalog.get(name)  # an unknown dataset: KeyError, before any wait
-            hit = self.caches[node].has(name) and name not in self.caches[node].unverified
-        if hit:
-            return self._stage_one(job_id, name, node)
+            if self.caches[node].has(name) and name not in self.caches[node].unverified:
+                return self._hit(job_id, name, self.caches[node])
         self._verify(dataset, self.caches[node])
         with self._flights_lock:
             flight = self._flights.setdefault((node, name), threading.Lock())
@@ -240,9 +262,8 @@ class Stager:
         with self.guard():
             dataset = self.catalog.get(name)
             cache.pin(name, job_id)
-            if cache.has(name):
-                local_write(cache.path_of(name), cache.touch, name)  # a disk remounted read-only fails here
-                return Staged(name, node, cache.path_of(name), "", 0, 0.0, 0)
+            if cache.has(name):  # copied meanwhile by the job whose copy this one waited for
+                return self._hit(job_id, name, cache)
         reasons: list[str] = []
         for attempt in range(1, self.policy.attempts + 1):
             with self.guard():
@@ -258,11 +279,11 @@ class Stager:
                     reasons.append(str(exc))
                     raise StageError(name, node, attempt, reasons) from exc
                 except (OSError, ChecksumMismatch) as exc:
-                    reasons.append(f"attempt {attempt} from {rep.location}: {_why(exc, rep)}")
-                    if rep.location in self.caches and _source_fault(exc):  # another node's copy is bad or gone
-                        self._bad_replica(rep, _why(exc, rep))
+                    reasons.append(f"attempt {attempt} from {rep.location}: {why(exc, rep)}")
+                    if rep.location in self.caches and source_fault(exc):  # another node's copy is bad or gone
+                        self._bad_replica(rep, why(exc, rep))
                     elif isinstance(exc, ChecksumMismatch) and rep.location != "origin":  # a stored copy changed
-                        self._changed_copy(rep, _why(exc, rep))
+                        self._changed_copy(rep, why(exc, rep))
                     continue
                 return Staged(name, node, cache.path_of(name), rep.location, copied, time.monotonic() - t0, attempt)
             if attempt < self.policy.attempts:
@@ -357,25 +378,3 @@ class Stager:
     ) -> Dataset:
         """The short half: the catalog learns the dataset and its two replicas (destination, node cache)."""
         return register_out(self, job_id, name, node, dest_uri, digest, size, home, owner)
-
-
-def _source_fault(exc: Exception) -> bool:
-    """The source's copy is bad or gone (not this node's cache failing to take it)."""
-    if isinstance(exc, ChecksumMismatch):
-        return True
-    return isinstance(exc, FileNotFoundError) and not _ours(exc)
-
-
-def _why(exc: Exception, rep: Replica) -> str:
-    """The reason the job's owner reads: the address without its credentials (see ``public_uri``)."""
-    if isinstance(exc, FileNotFoundError) and _ours(exc):
-        return f"cannot write into the node cache: {exc.strerror}: {exc.filename}"  # not the source's fault
-    if isinstance(exc, FileNotFoundError):
-        return f"source missing: {public_uri(rep.uri)}"
-    return (str(exc) or type(exc).__name__).replace(rep.uri, public_uri(rep.uri))
-
-
-def _ours(exc: OSError) -> bool:
-    """A file missing on the cache's side: the partial copy, or a file or folder inside a tree's partial copy."""
-    name = str(exc.filename or "")
-    return name.endswith(".partial") or ".partial/" in name

@@ -208,3 +208,28 @@ def test_a_stored_copy_of_a_folder_is_checked_by_its_tree_digest(tmp_path: Path)
     assert checksum_of(str(tree(tmp_path / "mirror", SHARDS))) == (ds.checksum, ds.size)
     assert checksum_of(str(tree(tmp_path / "stale", {**SHARDS, "meta/index.json": b'{"shards": 3}'})))[0] != ds.checksum
     assert Dataset("x", 1, ds.checksum, "u").checksum.startswith("sha256-tree:")
+
+
+def test_a_cached_tree_is_walked_once_per_node_when_a_job_is_staged(plane, tmp_path: Path, monkeypatch) -> None:
+    """Each look at a tree walks it (an lstat per file, under the controller's lock): a hit was looked at four
+    times per node (the pre-pin, stage_one, _stage_one, touch), seconds for a checkpoint of 100k shards."""
+    catalog, caches, stager = plane
+    catalog.register_file("shards", str(tree(tmp_path / "store" / "shards", SHARDS)))
+    stager.stage_in(1, ("shards",), ["n0", "n1"])
+    stager.release(1)
+    import hal.data.cache
+
+    walked: list[str] = []
+    real = hal.data.cache.stamp_of
+    monkeypatch.setattr(hal.data.cache, "stamp_of", lambda path: walked.append(path.parent.name) or real(path))
+    assert all(s.hit for s in stager.stage_in(2, ("shards",), ["n0", "n1"]))
+    assert sorted(walked) == ["n0", "n1"]
+    walked.clear()
+    assert stager.pin_cached(3, ("shards",), ["n0", "n1"]) and sorted(walked) == ["n0", "n1"]
+    assert caches["n0"].pins["shards"] == {2, 3}
+    meta = caches["n1"].path_of("shards") / "meta"  # still checked before a job reads it: a changed tree is found
+    meta.chmod(0o755)
+    (meta / "extra").write_text("x")
+    assert not stager.pin_cached(4, ("shards",), ["n0", "n1"]) and 4 not in caches["n0"].pins["shards"]
+    got = stager.stage_in(4, ("shards",), ["n0", "n1"])
+    assert [s.hit for s in got] == [True, False] and not (caches["n1"].path_of("shards") / "meta" / "extra").exists()
