@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hal.data.cache import CacheFull
-from hal.data.catalog import Dataset, Replica, checksum_of, public_uri
+from hal.data.catalog import Dataset, Replica, public_uri
 from hal.data.tree import list_tree, remove_path, resolve_links, seal, tree_digest
 
 if TYPE_CHECKING:
@@ -53,12 +53,12 @@ def copy_out(stager: Stager, job_id: int, name: str, node: str, dest_uri: str, c
             except ValueError as exc:  # it escaped the worker's except, and the job sat in STAGE_OUT for good (QA)
                 raise StageError(name, node, 1, [str(exc)], out=True) from exc
             records = [(f.rel, *_send(stager, Path(f.path), fs, f"{partial}/{f.rel}", chunk, True)) for f in files]
-            digest, size = tree_digest((rel, n, hexd) for rel, hexd, n in records), sum(r[2] for r in records)
+            digest, size = tree_digest(records), sum(r[1] for r in records)
             if fs.exists(path):  # an earlier run's tree: replaced whole once the new one is complete
                 fs.rm(path, recursive=True)
         else:
-            digest, size = checksum_of(str(local))
-            _send(stager, local, fs, partial, chunk)
+            size, hexdigest = _send(stager, local, fs, partial, chunk)  # the digest of the bytes sent: read once
+            digest = f"sha256:{hexdigest}"
         fs.mv(partial, path, **({"recursive": True} if tree else {}))
     except BaseException:
         if fs.exists(partial):
@@ -85,8 +85,9 @@ def unpublishable(path: Path) -> str:
     return f"$HAL_DATA/{path.name} is {kind}; an output must be a file or folder the job writes"
 
 
-def _send(stager: Stager, local: Path, fs: Any, dest: str, chunk_size: int, inner: bool = False) -> tuple[str, int]:
-    """One file copied to ``dest`` on ``fs`` (``inner``: a tree's, its folder made first): sha256 hex, size."""
+def _send(stager: Stager, local: Path, fs: Any, dest: str, chunk_size: int, inner: bool = False) -> tuple[int, str]:
+    """One file copied to ``dest`` on ``fs`` (``inner``: a tree's, its folder made first): size and sha256 hex of
+    the bytes sent, in ``tree_digest``'s record order."""
     digest, size = hashlib.sha256(), 0
     if inner:
         fs.makedirs(posixpath.dirname(dest), exist_ok=True)
@@ -96,7 +97,7 @@ def _send(stager: Stager, local: Path, fs: Any, dest: str, chunk_size: int, inne
             digest.update(chunk)
             size += len(chunk)
             dst.write(chunk)
-    return digest.hexdigest(), size
+    return size, digest.hexdigest()
 
 
 def register_out(

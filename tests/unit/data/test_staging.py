@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -146,6 +147,29 @@ def test_a_restarted_cache_forgets_partial_copies(tmp_path: Path) -> None:
     write(root / "b", 100)
     cache = NodeCache("n0", root, capacity=10_000)
     assert not (root / ".a.123.partial").exists() and cache.used() == 100 and cache.has("b")
+
+
+def test_a_file_output_is_registered_with_the_digest_of_the_bytes_sent(plane, tmp_path: Path, monkeypatch) -> None:
+    """It is read once, hashed as it is copied: it was hashed whole first, then read again to send, and a file
+    still growing was registered with a checksum its copies never had (every stage-in from it then failed)."""
+    _, caches, stager, _ = plane
+    monkeypatch.setattr("hal.data.stager.CHUNK", 100)
+    out = write(stager.open_job_dir(1, "n0", ()) / "log", 300)
+    real, calls = stager._check_stop, []
+
+    def growing(job_id: int) -> None:  # between the first and second chunk sent, the job's file grows
+        calls.append(job_id)
+        if len(calls) == 1:
+            with out.open("ab") as fh:
+                fh.write(b"y" * 50)
+        real(job_id)
+
+    monkeypatch.setattr(stager, "_check_stop", growing)
+    ds = stager.stage_out(1, "log", "n0", str(tmp_path / "out" / "log"))
+    sent = (tmp_path / "out" / "log").read_bytes()
+    assert sent == b"x" * 300 + b"y" * 50 and ds.size == 350
+    assert ds.checksum == "sha256:" + hashlib.sha256(sent).hexdigest()
+    assert caches["n0"].path_of("log").read_bytes() == sent
 
 
 def test_a_cancelled_jobs_copy_stops_between_chunks(plane, tmp_path: Path) -> None:
