@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from hal.data.fit import DATA_REASONS, UNKNOWN, data_fix, data_misfit, unknown_why
+from hal.data.fit import DATA_REASONS, UNKNOWN, data_fix, data_misfit, declared_outputs, unknown_why
 from hal.executors.hostlist import compress
 
 log = logging.getLogger("hal.controller")
@@ -155,15 +155,17 @@ def flush(ctl: Any, now: float) -> None:
 
 def recheck_unknown(ctl: Any, now: float) -> int:
     """The jobs parked for inputs the catalog does not know, looked at again (each pass, under the controller's
-    lock: a dict lookup per input of the few parked jobs): tried again once it knows them all (`hal dataset add`),
-    else their cause names those still unknown (it kept naming one registered since). How many were tried."""
+    lock: a dict lookup per input of the few parked jobs, the live jobs' declared outputs gathered once): tried
+    again once it knows them all (`hal dataset add`), else their cause names those still unknown (it kept naming one
+    registered since). How many were tried."""
     if ctl.staging is None:
         return 0
-    back = []
-    for jid, parked in list(ctl.parked.jobs.items()):
-        if parked.reason != UNKNOWN:
-            continue
-        why = unknown_why(ctl, ctl.live[jid].spec)
+    waiting = [(jid, parked) for jid, parked in ctl.parked.jobs.items() if parked.reason == UNKNOWN]
+    if not waiting:
+        return 0
+    declared, back = declared_outputs(ctl), []
+    for jid, parked in waiting:
+        why = unknown_why(ctl, ctl.live[jid].spec, declared)
         if why is None:
             back.append(jid)
         elif why != parked.why:

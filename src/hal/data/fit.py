@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from hal.model.job import DependencyKind
+
 NO_DATA_PLANE = "NoDataPlane"  # the pending reason (squeue's NODELIST(REASON)) of a data job with no data plane
 TOO_LARGE = "DatasetTooLarge"  # ... of one whose inputs no node cache can hold
 UNKNOWN = "UnknownDataset"  # ... of one whose input is in no catalog entry, and no job will write it
@@ -65,16 +67,22 @@ def retry_parked(ctl: Any) -> int:
     return len(waiting)
 
 
-def unknown_why(ctl: Any, spec: Any) -> str | None:
+def declared_outputs(ctl: Any) -> set[str]:
+    """Every dataset an unfinished job declares as its output: one it may still write (under the controller's lock)."""
+    return {name for lv in ctl.live.values() for name in lv.spec.outputs}
+
+
+def unknown_why(ctl: Any, spec: Any, declared: set[str] | None = None) -> str | None:
     """Why ``spec`` waits for the catalog, naming every input it does not know (QA: only the first was named, and
-    the cause never changed as they were registered), or None."""
-    gone = _unknown(ctl, spec)
+    the cause never changed as they were registered), or None. ``declared``: ``declared_outputs``, when the caller
+    asks for many jobs at once (built once, not once per job)."""
+    gone = _unknown(ctl, spec, declared)
     if len(gone) == 1:
         return f"its input {gone[0]!r} is {UNKNOWN_WHY} it"
     return f"its inputs {', '.join(map(repr, gone))} are {UNKNOWN_WHY} them" if gone else None
 
 
-def _unknown(ctl: Any, spec: Any) -> list[str]:
+def _unknown(ctl: Any, spec: Any, declared: set[str] | None) -> list[str]:
     """``spec``'s inputs no catalog entry holds and no job may still write: none is declared as an unfinished job's
     output or being staged out, and every job it waits for has ended with its outputs settled (the engine's
     outcome known: a writer it waits for may still publish it). A job whose afterok dependency failed keeps that
@@ -83,12 +91,12 @@ def _unknown(ctl: Any, spec: Any) -> list[str]:
         return []
     for dep in spec.dependencies:
         ok = ctl.sched.outcomes.get(dep.job_id)
-        if ok is None or (ok is False and dep.kind.value == "afterok"):
+        if ok is None or (ok is False and dep.kind is DependencyKind.AFTEROK):
             return []
     missing = ctl.staging.uncataloged(list(spec.inputs))
     if not missing:
         return []
     outputs = ctl.staging.outputs
     coming = outputs.in_flight(missing) if outputs is not None else set()
-    coming |= {n for lv in ctl.live.values() for n in lv.spec.outputs if n in missing}
+    coming |= (declared_outputs(ctl) if declared is None else declared).intersection(missing)
     return [n for n in missing if n not in coming]

@@ -17,7 +17,7 @@ import pytest
 
 from hal.controller.auth import Identity
 from hal.controller.holds import set_hold
-from hal.controller.parked import FITS_AGAIN, PARKED
+from hal.controller.parked import FITS_AGAIN, PARKED, recheck_unknown
 from hal.data.catalog import CatalogError
 from hal.data.fit import UNKNOWN
 from tests.unit.controller.test_parked import controller
@@ -197,3 +197,35 @@ def test_restoring_the_old_catalog_keeps_what_was_registered_meanwhile_in_the_ca
         assert ctl.staging.stager.stage_in(5, ["res"], [node])[0].hit
         assert node in ctl.staging.stager.catalog.replicas["res"]
         ctl.staging.stager.release(5)
+
+
+def test_a_pass_gathers_the_live_jobs_declared_outputs_once_for_all_parked_jobs(tmp_path: Path) -> None:
+    """Each parked job's look walked every live job's outputs, each pass, under the controller's lock."""
+    toml, catalog = with_data(tmp_path, "4M"), tmp_path / "cat.json"
+    with controller(tmp_path, toml) as ctl:
+        _cached(ctl, tmp_path, "dz", b"z" * 100)
+        jobs = [submit(ctl, tmp_path, hold="1", input_data="dz") for _ in range(3)]
+    catalog.rename(tmp_path / "cat.json.bak")
+    with controller(tmp_path, toml) as ctl:
+        for job in jobs:
+            set_hold(ctl, str(job), USER, False)
+        ctl.run_cycle()
+        assert all(ctl.reason(job) == UNKNOWN for job in jobs)
+        walks: list[int] = []
+
+        class Counted(dict):  # type: ignore[type-arg]
+            def values(self):  # type: ignore[no-untyped-def]
+                walks.append(1)
+                return super().values()
+
+        live = ctl.live
+        with ctl.lock:
+            ctl.live = Counted(live)
+            try:
+                assert recheck_unknown(ctl, ctl.clock()) == 0
+            finally:
+                ctl.live = live
+        assert len(walks) == 1
+        with ctl.lock:
+            ctl.staging.stager.catalog.register_file("dz", str(tmp_path / "dz"))
+            assert recheck_unknown(ctl, ctl.clock()) == 3
