@@ -185,7 +185,7 @@ class OutputStaging:
                 log.exception("job %s: could not remove its $HAL_DATA on %s", job_id, node)
         kept = self.stager.job_dir(node, job_id) / name
         if state.startswith("failed") and kept.exists() and not kept.is_symlink():  # a file or a folder
-            detail = detail or f"kept at {self.stager.job_dir(node, job_id) / name}"
+            detail = detail or f"kept at {kept}"
         if state != "done":
             log.warning("job %s: stage-out of %s %s", job_id, name, state)
         cause = f"{name}: {state}" + (f" ({detail})" if detail else "")
