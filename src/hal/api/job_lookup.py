@@ -8,11 +8,11 @@ from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException
 
-from hal.api.task_lists import NotATaskList, task_list
 from hal.api.views import array_summary, running_ends
 from hal.controller.auth import Identity
 from hal.controller.contracts import Forbidden, NotFound
 from hal.controller.core import Controller
+from hal.controller.task_lists import NotATaskList, task_list
 
 
 def checked_ref(ref: str) -> str:

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 
 import typer
 
-from hal.api.task_lists import NotATaskList, task_list
 from hal.cli.common import err, fail, out
 from hal.cli.live import JsonOpt, client, duration, emit_json, num_nodes, stamp, tres
 from hal.controller.option_values import scontrol_time
 from hal.controller.parked import parked_advice
+from hal.controller.task_lists import NotATaskList, task_list
 from hal.executors.hostlist import compress
 from hal.executors.scontrol import HostlistError, hostlist_form
 

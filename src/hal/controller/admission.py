@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from hal.api.task_lists import NotATaskList, task_list
 from hal.controller.contracts import NotFound, SubmitError
 from hal.controller.directives import JobRequest
 from hal.controller.option_values import hms
 from hal.controller.store import Store
+from hal.controller.task_lists import NotATaskList, task_list
 from hal.model.cluster import Cluster
 
 

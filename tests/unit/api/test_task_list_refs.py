@@ -75,7 +75,7 @@ def test_a_list_longer_than_200_characters_is_read_as_the_routes_read_it(api: An
 
 def test_a_request_parses_its_list_once(api: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """checked_ref, resolve_ref and answer each read the ref; the parse is shared, not done three times."""
-    from hal.api import task_lists
+    from hal.controller import task_lists
     from hal.controller.option_values import parse_array
 
     client, auth, array = api

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from hal.api.task_lists import task_list
 from hal.cli.main import build
 from hal.client import HalError
+from hal.controller.task_lists import task_list
 
 TASK: dict[str, Any] = {
     "name": "t", "user": "al", "account": "", "qos": "normal", "state": "COMPLETED", "reason": None,
