@@ -3,9 +3,11 @@ or a folder (a checkpoint) sent file by file as a tree (``hal.data.tree``)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import posixpath
+import re
 import stat
 import threading
 from pathlib import Path
@@ -39,6 +41,7 @@ def copy_out(stager: Stager, job_id: int, name: str, node: str, dest_uri: str, c
     fs, path = fsspec.core.url_to_fs(dest_uri)
     if isinstance(fs, LocalFileSystem):  # local files need their folder; object stores have none
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+    _tidy_aside(fs, path)  # before looking at what is there
     if not tree and fs.isdir(path):  # a rename would move the copy into it, and 'done' would name no file
         raise StageError(name, node, 1, [f"the destination {public_uri(dest_uri)} is a folder"], out=True)
     if tree and fs.isfile(path):
@@ -46,6 +49,7 @@ def copy_out(stager: Stager, job_id: int, name: str, node: str, dest_uri: str, c
     for stale in fs.glob(f"{path}.partial-*"):  # a copy cut by a killed server: one output, one writer at a time
         fs.rm(stale, recursive=True)
     partial = f"{path}.partial-{os.getpid()}-{threading.get_ident()}"
+    aside = f"{path}.old-{os.getpid()}-{threading.get_ident()}"
     try:
         if tree:
             try:  # a link leading out of it, to a folder or to nothing, or a pipe: refused, naming it
@@ -54,8 +58,8 @@ def copy_out(stager: Stager, job_id: int, name: str, node: str, dest_uri: str, c
                 raise StageError(name, node, 1, [str(exc)], out=True) from exc
             records = [(f.rel, *_send(stager, Path(f.path), fs, f"{partial}/{f.rel}", chunk, True)) for f in files]
             digest, size = tree_digest(records), sum(r[1] for r in records)
-            if fs.exists(path):  # an earlier run's tree: replaced whole once the new one is complete
-                fs.rm(path, recursive=True)
+            if fs.exists(path):  # an earlier run's tree: moved aside, not deleted, until the new one is in place
+                fs.mv(path, aside, recursive=True)
         else:
             size, hexdigest = _send(stager, local, fs, partial, chunk)  # the digest of the bytes sent: read once
             digest = f"sha256:{hexdigest}"
@@ -63,8 +67,23 @@ def copy_out(stager: Stager, job_id: int, name: str, node: str, dest_uri: str, c
     except BaseException:
         if fs.exists(partial):
             fs.rm(partial, recursive=True)
+        with contextlib.suppress(OSError):  # the error to tell is the copy's
+            _tidy_aside(fs, path)  # the earlier tree back in its place
         raise
+    _tidy_aside(fs, path)
     return digest, size
+
+
+def _tidy_aside(fs: Any, path: str) -> None:
+    """An earlier tree moved aside (``path.old-*``) while a new one took its place: deleted once the new one is
+    there, else put back, so a stage-out cut between the two renames (a killed server: its next start's catch-up
+    comes here) never leaves the destination without a tree."""
+    ours = re.compile(re.escape(posixpath.basename(path)) + r"\.old-\d+-\d+")  # not another output "x.old-a"
+    for old in sorted(p for p in fs.glob(f"{path}.old-*") if ours.fullmatch(posixpath.basename(p))):
+        if fs.exists(path):
+            fs.rm(old, recursive=True)
+        else:
+            fs.mv(old, path, recursive=True)
 
 
 def unpublishable(path: Path) -> str:

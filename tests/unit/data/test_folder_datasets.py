@@ -233,3 +233,44 @@ def test_a_cached_tree_is_walked_once_per_node_when_a_job_is_staged(plane, tmp_p
     assert not stager.pin_cached(4, ("shards",), ["n0", "n1"]) and 4 not in caches["n0"].pins["shards"]
     got = stager.stage_in(4, ("shards",), ["n0", "n1"])
     assert [s.hit for s in got] == [True, False] and not (caches["n1"].path_of("shards") / "meta" / "extra").exists()
+
+
+def test_a_folder_output_replaces_the_earlier_tree_without_a_moment_with_none(
+    plane, tmp_path: Path, monkeypatch
+) -> None:
+    """The earlier tree at the destination was deleted before the new one was renamed into place: a server killed
+    between the two lost it, with no output there at all. It is moved aside, and deleted once the new one is in."""
+    from fsspec.implementations.local import LocalFileSystem
+
+    _, _, stager = plane
+    dest = tmp_path / "out" / "ckpt"
+    tree(dest, {"model.pt": b"old"})
+    tree(stager.open_job_dir(1, "n0", ()) / "ckpt", {"model.pt": b"new", "opt/state.pt": b"s"})
+    real = LocalFileSystem.mv
+
+    def killed(self, path1, path2, **kw):  # the rename of the new tree into place fails
+        if ".partial-" in str(path1):
+            raise OSError("killed between the two renames")
+        return real(self, path1, path2, **kw)
+
+    monkeypatch.setattr(LocalFileSystem, "mv", killed)
+    with pytest.raises(OSError, match="killed"):
+        stager.stage_out(1, "ckpt", "n0", str(dest))
+    assert (dest / "model.pt").read_bytes() == b"old" and sorted(p.name for p in dest.parent.iterdir()) == ["ckpt"]
+    monkeypatch.setattr(LocalFileSystem, "mv", real)
+    # a server killed there: its earlier tree aside, none in place, a partial copy; the next start's catch-up
+    dest.rename(dest.parent / "ckpt.old-99-1")
+    tree(dest.parent / "ckpt.partial-99-1", {"model.pt": b"ne"})
+    restored: list[str] = []
+    monkeypatch.setattr(
+        LocalFileSystem, "mv", lambda self, p1, p2, **kw: restored.append(str(p1)) or real(self, p1, p2, **kw)
+    )
+    ds = stager.stage_out(1, "ckpt", "n0", str(dest))
+    assert ds.checksum == checksum_of(str(dest))[0] and (dest / "model.pt").read_bytes() == b"new"
+    assert restored[0].endswith("ckpt.old-99-1") and sorted(p.name for p in dest.parent.iterdir()) == ["ckpt"]
+    tree(dest.parent / "ckpt.old-99-2", {"model.pt": b"older"})  # killed after the new tree was in place
+    tree(stager.open_job_dir(2, "n1", ()) / "ckpt", {"model.pt": b"new", "opt/state.pt": b"s"})
+    tree(dest.parent / "ckpt.old-final", {"model.pt": b"another output's"})  # not an aside copy: left alone
+    stager.copy_out(2, "ckpt", "n1", str(dest))
+    assert (dest / "model.pt").read_bytes() == b"new"
+    assert sorted(p.name for p in dest.parent.iterdir()) == ["ckpt", "ckpt.old-final"]
