@@ -326,7 +326,7 @@ def test_names_that_look_like_markup_or_emoji_codes_print_as_typed(server: LiveS
         assert "Traceback" not in got.stderr and "💯" not in got.stdout, (args, got.stderr)
     assert "x[/]" in server.cli("queue", check=True).stdout and ":100:" in server.cli("history", check=True).stdout
     assert "Comment=[bold]c" in server.cli("show", job, check=True).stdout
-    long = server.cli("queue", "-l", check=True).stdout.split("\n")[0].split()  # squeue -l
+    long = server.cli("queue", "-l", check=True).stdout.split("\n")[1].split()  # squeue -l: a date line, then
     assert long == [
         "JOBID",
         "PARTITION",

@@ -149,8 +149,8 @@ def queue(
     fmt, long_fmt, sort, every_task, array_unique = (
         o[k] for k in ("fmt", "long_fmt", "sort", "every_task", "array_unique")
     )
-    if sum(x is not None for x in (fmt, long_fmt)) + long > 1:
-        raise fail("give one of -o/--format, -O/--Format and -l/--long")
+    if fmt is not None and long_fmt is not None:
+        raise fail("give one of -o/--format and -O/--Format")
     if iterate is not None and iterate <= 0:
         raise fail(f"--iterate={iterate}: a number of seconds above 0", 1)
     if verbose:
@@ -162,7 +162,7 @@ def queue(
             typer.echo(squeue_format.render("%.15i %.8j %.9P %.8u %.9M %N", None).replace("JOBID", "STEPID"))
         err.print("HAL records no job steps (srun inside a job runs in its allocation): none to list", style="dim")
         return
-    fmt = LONG_FORMAT if long else fmt
+    fmt = LONG_FORMAT if long and fmt is None and long_fmt is None else fmt  # squeue -l -o F: F's columns
     if start:  # squeue --start: --states=PENDING --sort=S, unless -t or -S say otherwise
         state, sort = state if state is not None else "PENDING", sort if sort is not None else "S"
     try:
@@ -266,12 +266,15 @@ def queue(
                 style="dim",
             )
 
+    dated = not noheader and (iterate is not None or verbose or long)  # as squeue heads -i, -v and -l listings
     if iterate is None:
+        if dated:
+            typer.echo(time.ctime())
         once()
         return
     try:  # squeue -i: the date, the listing and a blank line, every N seconds until interrupted
         while True:
-            if not noheader:
+            if dated:
                 typer.echo(time.ctime())
             once()
             typer.echo("")

@@ -95,6 +95,22 @@ def test_iterate_lists_again_until_interrupted(monkeypatch: pytest.MonkeyPatch) 
     assert bad.exit_code == 1 and "--iterate=0" in bad.output
 
 
+def test_long_listing_starts_with_the_date_as_squeues(monkeypatch: pytest.MonkeyPatch) -> None:
+    """squeue -l (and -v) print the date before the listing unless -h; -l with -o takes -o's columns."""
+    monkeypatch.setattr("hal.cli.queue.time.ctime", lambda: "Tue Dec  1 22:10:00 2026")
+    lines = run(monkeypatch, Client(JOBS), "queue", "-l").stdout.splitlines()
+    assert lines[0] == "Tue Dec  1 22:10:00 2026" and lines[1].split()[:3] == ["JOBID", "PARTITION", "NAME"]
+    assert "2026" not in run(monkeypatch, Client(JOBS), "queue", "-l", "-h").stdout
+    assert run(monkeypatch, Client(JOBS), "queue", "-l", "-o", "%i").stdout.splitlines() == [
+        "Tue Dec  1 22:10:00 2026",
+        "JOBID",
+        "1",
+        "2",
+    ]
+    both = run(monkeypatch, Client(JOBS), "queue", "-o", "%i", "-O", "jobid")
+    assert both.exit_code != 0 and "one of -o/--format and -O/--Format" in both.output
+
+
 def test_squeue_environment_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SQUEUE_FORMAT", "%i|%u")
     assert run(monkeypatch, Client(JOBS), "queue", "-h").stdout.split() == ["1|al", "2|bo"]
