@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import sys
 from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,9 +18,28 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 PIPE_WIDTH = 1_000_000  # rows are as wide as their cells (tables do not expand), however wide that is
 # Users' text (job names, reasons, comments) is printed as it is: no markup ("x[/]" as a job name made every
 # listing that showed it crash) and no emoji codes (":100:" became an emoji); styles are given as styles.
+
+
+class _TrimmedStdout:
+    """stdout without the blanks Rich pads a table's last column with: piped lines end at their text, as sinfo's."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(_PADDING.sub("\n", text))
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+    def isatty(self) -> bool:
+        return sys.stdout.isatty()
+
+    def fileno(self) -> int:
+        return sys.stdout.fileno()
+
+
+_PADDING = re.compile(r"[ \t]+\n")
 out = Console(markup=False, emoji=False)
 if not out.is_terminal:  # a pipe has no width: each table row whole on its line (at 160, wide rows folded)
-    out = Console(width=PIPE_WIDTH, markup=False, emoji=False)
+    out = Console(width=PIPE_WIDTH, markup=False, emoji=False, file=_TrimmedStdout())  # type: ignore[arg-type]
 err = Console(stderr=True, soft_wrap=True, emoji=False)  # messages whole on one line in logs and pipes (not cut at 80)
 
 

@@ -55,3 +55,10 @@ def test_dataset_list_keeps_one_line_per_dataset(monkeypatch: pytest.MonkeyPatch
     head, *rows = invoke(monkeypatch, "dataset", ["dataset", "list"])
     assert head.split() == ["NAME", "SIZE", "CHECKSUM", "OWNER", "REPLICAS", "URI"]
     assert [r.split()[0] for r in rows] == ["big", "small"] and all(r.rstrip().endswith(URI) for r in rows)
+
+
+def test_piped_rows_end_at_their_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rich pads the last column to its widest cell: piped, `hal nodes` lines ended in blanks (sinfo's do not)."""
+    rows = invoke(monkeypatch, "nodes", ["nodes", "-l"]) + invoke(monkeypatch, "dataset", ["dataset", "list"])
+    assert rows[0].endswith("CPUSET") and rows[3].endswith("URI")  # the headers were padded to the cells below
+    assert all(r == r.rstrip() for r in rows)
