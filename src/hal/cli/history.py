@@ -125,7 +125,7 @@ def history(
                 try:
                     rec = c.get(ref, duplicates=duplicates)
                 except HalError as exc:
-                    if len(refs) == 1:
+                    if len(refs) == 1 or exc.status not in (403, 404):  # a server down is not "no such job"
                         raise
                     err.print(f"hal history: job {ref}: {exc}", markup=False, highlight=False)
                     continue
