@@ -217,3 +217,13 @@ def test_a_listing_asks_once_per_user_not_per_job(monkeypatch: pytest.MonkeyPatc
     many = [job(i, user="bo") for i in range(10, 20)]
     assert run(monkeypatch, Client(many), "queue", "-h", "-o", "%i %U %g %G").exit_code == 0
     assert looked == ["bo"]
+
+
+def test_nice_and_sockets_cores_threads_codes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """QA: -o '%i|%y|%z' was refused as unknown codes; squeue prints the nice value and, for a job that asked no
+    sockets:cores:threads (HAL takes none), *:*:*."""
+    fake = Client([JOBS[0] | {"nice": 0}, job(7, nice=50)])
+    lines = run(monkeypatch, fake, "queue", "-o", "%i|%y|%z").stdout.splitlines()
+    assert fake.filters[-1].get("detail") is True  # the nice value is in the request details
+    assert lines == ["JOBID|NICE|S:C:T", "1|0|*:*:*", "7|50|*:*:*"]
+    assert squeue_format.from_long("Nice:5,SCT") == "%5y%20z"
