@@ -78,9 +78,9 @@ def test_malformed_requests_get_4xx(server: LiveServer) -> None:
     auth = {"Authorization": f"Bearer {server.token()}"}
     assert HTTP.post(f"{server.url}/v1/jobs", content=b"{not json", headers=auth).status_code == 422
     assert HTTP.post(f"{server.url}/v1/jobs", json={"script": 5}, headers=auth).status_code == 422
-    assert HTTP.get(f"{server.url}/v1/jobs/abc", headers=auth).status_code == 404
+    assert HTTP.get(f"{server.url}/v1/jobs/abc", headers=auth).status_code == 400  # malformed: not "gone"
     assert HTTP.get(f"{server.url}/v1/jobs/99999", headers=auth).status_code == 404
-    assert HTTP.delete(f"{server.url}/v1/jobs/12_x", headers=auth).status_code == 404
+    assert HTTP.delete(f"{server.url}/v1/jobs/12_x", headers=auth).status_code == 400
 
 
 def test_unicode_names_round_trip(sdk: Client, server: LiveServer) -> None:

@@ -158,6 +158,8 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Pat
     ) -> dict[str, Any]:
         check_submission(body.script, body.wrap, body.options, body.env, body.workdir, body.idempotency_key, body.args)
         workdir = raw_workdir(body.workdir_bytes, home) if body.workdir_bytes else body.workdir
+        if body.wrap is not None and body.script:  # the wrap ran and the script was dropped without a word
+            raise HTTPException(400, "give a script or wrap, not both (sbatch: a script cannot be used with --wrap)")
         if len(body.script) > MAX_SCRIPT_BYTES:
             raise HTTPException(413, f"the script is larger than the {MAX_SCRIPT_BYTES // (1024 * 1024)} MiB limit")
         script = wrap_script(body.wrap) if body.wrap else body.script
@@ -191,8 +193,8 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Pat
         user: str | None = None,
         all_users: bool = False,
         partition: str | None = None,
-        since: float | None = None,
-        until: float | None = None,
+        since: Annotated[float | None, Query(allow_inf_nan=False, description="epoch seconds")] = None,
+        until: Annotated[float | None, Query(allow_inf_nan=False, description="epoch seconds")] = None,
         limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
         after: Annotated[int | None, Query(ge=0, le=MAX_JOB_ID, description="page on: only larger ids")] = None,
         detail: Annotated[bool, Query(description="add each job's request details, as GET /v1/jobs/ID")] = False,

@@ -16,12 +16,26 @@ from hal.controller.task_lists import NotATaskList, task_list
 
 
 def checked_ref(ref: str) -> str:
-    """A task list that names no tasks is a bad request (400), not an unknown job (404)."""
+    """A reference that cannot name a job (``abc``, ``1.5``, ``12_x``, a task list that names no tasks) is a bad
+    request (400); 404 is kept for a well-formed id that names no job, so a client can tell a typo from a job
+    that is gone."""
     try:
-        task_list(ref)
+        listed = task_list(ref)
     except NotATaskList as exc:
         raise HTTPException(400, str(exc)) from None
+    if listed is None and not _well_formed(ref):
+        raise HTTPException(400, f"{ref!r} is not a job id")  # resolve_ref's words, which answered 404
     return ref
+
+
+def _well_formed(ref: str) -> bool:
+    """``12`` or ``12_3``, read as the controller's resolve_ref reads them (int() of each part)."""
+    try:
+        for part in ref.strip().split("_", 1):
+            int(part)
+    except ValueError:
+        return False
+    return True
 
 
 Ref = Annotated[str, Depends(checked_ref)]
