@@ -20,7 +20,7 @@ from hal.cli.common import (
     writable_folder,
 )
 from hal.cli.sim_checks import note_data_plane
-from hal.cli.sim_json import summary_dict, topology_dict, write_json
+from hal.cli.sim_json import never_fitted, summary_dict, topology_dict, write_json
 from hal.cli.sim_tables import summary_table, topology_table
 from hal.cli.simulate import (
     ACTUAL_HELP,
@@ -172,6 +172,7 @@ def compare(
         data = {
             label: {
                 "estimate": ests[label],
+                **({"fallback": unfit} if (unfit := never_fitted(r.predictor)) else {}),  # est=gbm, all last2's
                 **summary_dict(r.summary),
                 **({"topology": topology_dict(r.topology)} if r.topology else {}),
             }

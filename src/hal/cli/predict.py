@@ -13,6 +13,7 @@ from rich.table import Table
 
 from hal.cli.common import err, fail, out, report_problems, writable_files
 from hal.cli.predict_window import id_window, only
+from hal.cli.sim_json import never_fitted
 from hal.cli.simulate import fallback_name, note_fallback, overlap_note
 from hal.engine.api import RuntimePredictor
 from hal.engine.predict.basic import DEFAULT_LIMIT
@@ -244,6 +245,8 @@ def predict_eval(
             data["gbm"] = dataclasses.asdict(pred.cfg)
         if fell_back:
             data["fallback"] = f"{model} was unusable: these are last2's predictions, not {predictor}'s"
+        elif unfit := never_fitted(pred):  # "predictor" says gbm: the note on stderr is not in the JSON
+            data["fallback"] = unfit
         out.print_json(json.dumps(data))
     else:
         shown = fallback_name(model) if fell_back and model else ev.predictor + settings_text(pred)

@@ -1,4 +1,5 @@
-"""The summary JSON of `hal simulate` and `hal compare`: strict JSON, a metric with no value written as null.
+"""The summary JSON of `hal simulate` and `hal compare`: strict JSON, a metric with no value written as null; a gbm
+that never fitted a model is recorded (``fallback``), as predict-eval's JSON records it.
 
 ``json.dumps`` writes nan and inf as NaN and Infinity, which JSON readers refuse (QA: a stretch factor of nan
 wrote ``"avg_bsld": NaN``); a run in which no job started has no wait, slowdown or makespan either."""
@@ -10,6 +11,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from hal.engine.predict.gbm import GbmPredictor
 from hal.sim.metrics import Summary
 from hal.sim.topo_metrics import TopoSummary
 
@@ -51,6 +53,15 @@ def topology_dict(topo: TopoSummary) -> dict[str, Any]:
     if topo.jobs == 0:
         data.update(dict.fromkeys(("avg_wait", "avg_bsld", "useful_utilization", "makespan")))
     return data
+
+
+def never_fitted(predictor: object) -> str | None:
+    """What a gbm that fitted no model did, for the JSON outputs: their estimate or predictor says gbm while every
+    prediction was last2's (the stderr note's condition, hal.sim.runner.unfitted_note). None for any other run."""
+    if not isinstance(predictor, GbmPredictor) or predictor.model is not None:
+        return None
+    done, warmup = predictor.completions, predictor.cfg.warmup
+    return f"{predictor.name} never fitted: {done} completions < {warmup}; every prediction was last2's"
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:

@@ -12,7 +12,7 @@ from rich.markup import escape
 
 from hal.cli.common import err, fail, note_workload, out, progress_bar, report_problems, writable_files
 from hal.cli.sim_checks import check_reserve, check_stretch_tree, note_data_plane, stretch_of
-from hal.cli.sim_json import SUMMARY_HELP, summary_dict, topology_dict, write_json
+from hal.cli.sim_json import SUMMARY_HELP, never_fitted, summary_dict, topology_dict, write_json
 from hal.cli.sim_label import run_label
 from hal.cli.sim_tables import summary_table, topology_table
 from hal.engine.api import RuntimePredictor
@@ -379,6 +379,8 @@ def simulate(
         write_jobs_csv(csv_out, result.outcome, swf, result.names, result.index)
     if summary_out:
         data: dict[str, Any] = {"trace": str(trace), "policy": label, **summary_dict(result.summary)}
+        if unfit := never_fitted(result.predictor):  # the label says est=gbm: the stderr note is not in the file
+            data["fallback"] = unfit
         if result.topology is not None:
             data["topology"] = topology_dict(result.topology)
         write_json(summary_out, data)

@@ -113,7 +113,8 @@ def tune(
         profile_out.write_text(snippet, encoding="utf-8")
         err.print(f"tuned profile written to {profile_out} (tuned on --estimate {estimate}, which it names)")
     if as_json:
-        data = {"weights": asdict(res.best), "evaluations": res.evaluations, "avg_bsld": rows}
+        data = {"weights": asdict(res.best), "evaluations": res.evaluations, "avg_bsld": rows, "estimate": estimate}
+        data |= untrained_json(estimate, len(train_jobs), len(test_jobs))
         out.print_json(json.dumps(data))
         return
     table = Table(title=f"{trace.name}: avg bsld, EASY ({backfill_order} backfill), estimate={estimate}")
@@ -142,21 +143,39 @@ def slice_jobs(window: Window, jobs: list[JobSpec]) -> list[JobSpec]:
     return chosen
 
 
-def gbm_untrained(estimate: str, train: int, test: int) -> str | None:
+def short_slices(estimate: str, train: int, test: int) -> tuple[int, list[tuple[str, int]]]:
     """Each simulation learns gbm from its own slice's completions: a slice shorter than its warm-up never
-    trains a model, and the run plans on the fallback's (last2's) predictions while the profile names gbm."""
+    trains a model, and the run plans on the fallback's (last2's) predictions while the profile names gbm.
+    gbm's warm-up and those slices (none for the other estimates)."""
     predictor = make_predictor(estimate)
     if not isinstance(predictor, GbmPredictor):
-        return None
+        return 0, []
     warmup = predictor.cfg.warmup
-    short = [f"the {name} slice has {n:,} jobs" for name, n in (("training", train), ("test", test)) if n < warmup]
-    if not short:
+    return warmup, [(name, n) for name, n in (("training", train), ("test", test)) if n < warmup]
+
+
+def gbm_untrained(estimate: str, train: int, test: int) -> str | None:
+    """The note on stderr when a slice is too short for gbm to train (``short_slices``)."""
+    warmup, slices = short_slices(estimate, train, test)
+    if not slices:
         return None
+    short = [f"the {name} slice has {n:,} jobs" for name, n in slices]
     return (
         f"--estimate {estimate} learns from each simulation's completed jobs and needs {warmup:,} of them for a "
         f"first model; {' and '.join(short)}, so {'those runs' if len(short) > 1 else 'its runs'} planned with "
         f"last2 predictions (gbm never trained) although the profile names {estimate}"
     )
+
+
+def untrained_json(estimate: str, train: int, test: int) -> dict[str, str]:
+    """--json's record of the same (``fallback``, as simulate, compare and predict-eval write it): the estimate
+    field says gbm while those runs' predictions were all last2's."""
+    warmup, slices = short_slices(estimate, train, test)
+    if not slices:
+        return {}
+    short = " and ".join(f"the {name} slice has {n} jobs" for name, n in slices)
+    whose = "their" if len(slices) > 1 else "its"
+    return {"fallback": f"{estimate} never fitted: {short} (< {warmup}); every prediction in {whose} runs was last2's"}
 
 
 def profile_toml(

@@ -1,0 +1,68 @@
+"""QA: the machine-readable outputs of short gbm runs said gbm (simulate's policy "est=gbm", compare's "estimate",
+predict-eval's "predictor") while gbm never fitted a model and every prediction was last2's, said only on stderr;
+hal tune --json had no estimate at all. Each now records it in a "fallback" field, as an unusable --model is."""
+
+from __future__ import annotations
+
+import json
+from importlib.resources import as_file, files
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from hal.cli.main import app
+
+UNFIT = "gbm never fitted: 300 completions < 500; every prediction was last2's"
+
+
+@pytest.fixture(scope="module")
+def sample() -> Path:
+    with as_file(files("hal") / "data" / "kth-sp2-sample.swf") as path:
+        return Path(path)
+
+
+def run(*args: str | Path) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    return result.exit_code, result.stdout, " ".join(result.stderr.split())
+
+
+def test_simulate_and_compare_summaries_record_a_gbm_that_never_fitted(sample: Path, tmp_path: Path) -> None:
+    one, both = tmp_path / "one.json", tmp_path / "both.json"
+    code, _, err = run("simulate", sample, "--window", "0:300", "--estimate", "gbm", "--summary-out", one)
+    assert code == 0, err
+    data = json.loads(one.read_text())
+    assert data["policy"] == "easy:fcfs est=gbm" and data["fallback"] == UNFIT
+    code, _, err = run("compare", sample, "--policies", "easy:fcfs,easy:sjf", "--estimate", "gbm",
+                       "--window", "0:300", "--no-plots", "--summary-out", both)  # fmt: skip
+    assert code == 0, err
+    rows = json.loads(both.read_text())
+    assert {r["estimate"] for r in rows.values()} == {"gbm"}
+    assert {r["fallback"] for r in rows.values()} == {UNFIT}
+    code, _, err = run("simulate", sample, "--window", "0:300", "--estimate", "last2", "--summary-out", one)
+    assert code == 0 and "fallback" not in json.loads(one.read_text())  # only a gbm that fitted nothing
+
+
+def test_predict_eval_json_records_a_gbm_that_never_fitted(sample: Path) -> None:
+    code, out, err = run("predict-eval", sample, "--window", "0:300", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["predictor"] == "gbm"
+    assert data["fallback"] == "gbm never fitted: 300 completions < 500; every prediction was last2's"
+    code, out, _ = run("predict-eval", sample, "--predictor", "last2", "--window", "0:300", "--json")
+    assert code == 0 and "fallback" not in json.loads(out)
+
+
+def test_tune_json_names_its_estimate_and_a_gbm_that_never_trained(sample: Path) -> None:
+    args = ("tune", sample, "--train", "0:200", "--test", "200:200", "--budget", "6", "--json")
+    code, out, err = run(*args, "--estimate", "gbm")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["estimate"] == "gbm"
+    assert data["fallback"] == (
+        "gbm never fitted: the training slice has 200 jobs and the test slice has 200 jobs (< 500); every "
+        "prediction in their runs was last2's"
+    )
+    code, out, err = run(*args)
+    assert code == 0, err
+    assert json.loads(out)["estimate"] == "last2" and "fallback" not in json.loads(out)
