@@ -54,3 +54,15 @@ def test_registering_a_module_the_instances_cannot_import_warns() -> None:
         fine = CliRunner().invoke(CLI, ["app", "register", "sq", "hal.htc.examples:square", *at])
         assert fine.exit_code == 0 and "warning" not in fine.stderr
         assert client.register_app("c", "cmd:echo {input}") is not None  # a command template is not checked
+
+
+def test_registering_sizes_no_instance_could_have_is_refused() -> None:
+    """QA: `--cpus 0` and `--mem-mb -1` were accepted (rc 0, "-1 MiB per instance") and the first session on
+    them brought the session manager down for everyone."""
+    for option, said in (
+        ("--cpus", "cpus must be an integer >= 1, got 0"),
+        ("--mem-mb", "mem_mb must be an integer >= 0"),
+    ):
+        value = "0" if option == "--cpus" else "-1"
+        result = CliRunner().invoke(CLI, ["app", "register", "x", "hal.htc.examples:noop", option, value])
+        assert result.exit_code != 0 and said in result.stderr, result.output

@@ -49,6 +49,26 @@ def test_session_through_the_server(server: LiveServer) -> None:
     assert rows[-1]["done"] == 500 and rows[-1]["state"] == "closed"
 
 
+def test_definitions_no_instance_could_run_are_refused_with_422(server: LiveServer) -> None:
+    """QA: cpus=0 and mem_mb=-5 were registered (201), and the first session on them killed the session manager
+    for everyone; instances bigger than any node (2 CPUs, 2 GiB, no GPU here) failed only once a session ran."""
+    target = "hal.htc.examples:noop"
+    for values in ({"cpus": 0}, {"mem_mb": -5}, {"gpus": -1}):
+        res = _post(server, "/v1/apps", {"name": "bad", "target": target, **values})
+        assert res.status_code == 422, res.text
+        assert next(iter(values)) in res.text
+    for values, said in (
+        ({"cpus": 100}, "needs 100 cpus"),
+        ({"gpus": 1}, "gpu"),
+        ({"mem_mb": 100000000}, "mem"),
+    ):
+        res = _post(server, "/v1/apps", {"name": "big", "target": target, **values})
+        assert res.status_code == 422, res.text
+        assert "'big' refused" in res.text and "can never run here" in res.text and said in res.text, res.text
+    assert _get(server, "/v1/sessions").status_code == 200  # the session manager is still serving
+    assert "big" not in [a["name"] for a in _get(server, "/v1/apps").json()["apps"]]
+
+
 def test_batch_job_preempts_htc_slots_in_the_controller(server: LiveServer) -> None:
     assert _post(server, "/v1/apps", {"name": "nap", "target": "hal.htc.examples:sleep_ms"}).status_code == 201
     with server.client() as sdk, sdk.session("nap", slots=8) as s:

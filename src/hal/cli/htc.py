@@ -39,7 +39,8 @@ def sessions(
     all_: Annotated[bool, typer.Option("--all", "-a", help="include ended sessions")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
-    """HTC sessions with their counters: slots, submitted, done, failed, running, tasks/s."""
+    """HTC sessions with their counters: slots, submitted, done, failed, running (executing, one per busy instance),
+    prefetched (handed to an instance, waiting there), queued, tasks/s."""
     rows = _call(lambda: _client(address).sessions())
     if not all_:
         rows = [r for r in rows if r["state"] in ("open", "detached")]
@@ -48,7 +49,7 @@ def sessions(
         return
     table = Table(box=None, header_style="bold")
     cols = ("SESSION", "NAME", "APP", "USER", "PRIO", "STATE", "SLOTS", "SUBMITTED", "DONE", "FAILED", "RUNNING")
-    for col in (*cols, "QUEUED", "TASKS/S", "AGE"):
+    for col in (*cols, "PREFETCHED", "QUEUED", "TASKS/S", "AGE"):
         table.add_column(col, justify="right" if col not in ("NAME", "APP", "USER", "STATE") else "left")
     now = time.time()
     for r in rows:
@@ -56,7 +57,7 @@ def sessions(
         table.add_row(
             str(r["session"]), r["name"] or "-", r["app"], r["user"], str(r["priority"]), r["state"],
             str(r["slots"]), str(r["submitted"]), str(r["done"]), str(r["failed"]), str(r["running"]),
-            str(r["queued"]), f"{r['tasks_per_s']:.1f}", f"{end - r['created']:.0f}s",
+            str(r.get("prefetched", 0)), str(r["queued"]), f"{r['tasks_per_s']:.1f}", f"{end - r['created']:.0f}s",
         )  # fmt: skip
     out.print(table)
 
@@ -75,7 +76,8 @@ def register(
     env: Annotated[list[str] | None, typer.Option(help="KEY=VALUE for the service instances; repeatable")] = None,
     address: Address = None,
 ) -> None:
-    """Register (or replace) an application."""
+    """Register (or replace) an application. Refused when no instance could ever run: sizes below one CPU or
+    memory below 0, or an instance bigger than any node of the machine as it is now (changing it takes a restart)."""
     from hal.htc.app import Application
 
     pairs = dict(item.split("=", 1) for item in env or [] if "=" in item)

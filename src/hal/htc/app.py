@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import importlib.machinery
 import json
+import logging
 import os
 import shlex
 import subprocess
@@ -21,6 +22,8 @@ if TYPE_CHECKING:  # service instances import this module; keep numpy out of the
 
 CMD_PREFIX = "cmd:"
 POLICIES = ("proportional", "priority")
+MINIMA = {"cpus": 1, "mem_mb": 0, "gpus": 0, "min_instances": 0, "max_instances": 1, "max_retries": 0}
+log = logging.getLogger("hal.htc")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +50,15 @@ class Application:
             raise ValueError(f"application name {self.name!r} must be non-empty and contain no '/'")
         if not self.target.startswith(CMD_PREFIX) and ":" not in self.target:
             raise ValueError(f"target {self.target!r} must be 'module:callable' or 'cmd:<template>'")
-        if self.min_instances < 0 or self.max_instances < max(1, self.min_instances):
-            raise ValueError(f"need 0 <= min_instances <= max_instances and max >= 1, got {self.min_instances}")
-        if self.max_retries < 0:
-            raise ValueError("max_retries must be >= 0")
+        for key, low in MINIMA.items():
+            value = getattr(self, key)
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                # cpus=0 or mem_mb<0 crashed the session manager's loop when a session first asked for slots (QA)
+                raise ValueError(f"{key} must be an integer >= {low}, got {value!r}")
+        if self.max_instances < self.min_instances:
+            raise ValueError(f"need min_instances <= max_instances, got {self.min_instances} > {self.max_instances}")
+        if not isinstance(self.env, dict) or not all(isinstance(v, str) for v in (*self.env, *self.env.values())):
+            raise ValueError(f"env must map names to strings, got {self.env!r}")
         if self.policy not in POLICIES:
             raise ValueError(f"unknown sharing policy {self.policy!r}; choose one of {list(POLICIES)}")
 
@@ -76,25 +84,46 @@ class Application:
 
 
 class AppRegistry:
-    """Registered applications, kept in a JSON file so a restarted session manager still knows them."""
+    """Registered applications, kept in a JSON file so a restarted session manager still knows them.
+
+    A saved definition that is no longer valid (written before its values were checked) is logged and left out,
+    not fatal: ``invalid`` says why, sessions on it are refused with that reason, and it stays in the file until
+    registered again with valid values or removed."""
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path
         self.apps: dict[str, Application] = {}
-        if path is not None and path.exists():
-            for item in json.loads(path.read_text()):
+        self.invalid: dict[str, tuple[dict[str, Any], str]] = {}  # name -> (saved definition, why refused)
+        if path is None or not path.exists():
+            return
+        try:
+            items = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:  # not rewritten: the admin's definitions stay for repair
+            raise OSError(f"cannot read the registered applications {path}: {exc}") from exc
+        for item in items if isinstance(items, list) else [items]:
+            try:
                 app = Application.from_dict(item)
-                self.apps[app.name] = app
+            except (TypeError, ValueError, AttributeError) as exc:
+                name = str(item.get("name")) if isinstance(item, dict) else repr(item)
+                self.invalid[name] = (item, str(exc))
+                log.error("application %s saved in %s is refused and not served: %s", name, path, exc)
+                continue
+            self.apps[app.name] = app
 
     def register(self, app: Application) -> None:
         self.apps[app.name] = app
+        self.invalid.pop(app.name, None)
         self._save()
 
     def remove(self, name: str) -> None:
         self.apps.pop(name, None)
+        self.invalid.pop(name, None)
         self._save()
 
     def get(self, name: str) -> Application:
+        if name in self.invalid:
+            why = self.invalid[name][1]
+            raise KeyError(f"application {name!r} has an invalid saved definition ({why}): register it again")
         try:
             return self.apps[name]
         except KeyError:
@@ -103,7 +132,8 @@ class AppRegistry:
     def _save(self) -> None:
         if self.path is None:
             return
-        write_private(self.path, json.dumps([a.to_dict() for a in self.apps.values()], indent=1))  # 0600: state
+        items = [a.to_dict() for a in self.apps.values()] + [item for item, _ in self.invalid.values()]
+        write_private(self.path, json.dumps(items, indent=1))  # 0600: state
 
 
 class CommandFailed(RuntimeError):

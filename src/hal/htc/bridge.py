@@ -20,9 +20,10 @@ from hal.htc.client import HtcClient
 from hal.htc.engine_slots import SchedulerSlots
 from hal.htc.server import Server, home_address
 from hal.htc.slots import SlotAsk, SlotEvent
+from hal.model.resources import Resources
 
 log = logging.getLogger("hal.htc")
-COUNTERS = ("submitted", "done", "failed", "cancelled", "retried", "requeued", "running", "queued")
+COUNTERS = ("submitted", "done", "failed", "cancelled", "retried", "requeued", "running", "prefetched", "queued")
 
 
 class ControllerSlots(SchedulerSlots):
@@ -51,6 +52,10 @@ class ControllerSlots(SchedulerSlots):
     def stats(self) -> dict[str, int]:
         with self.lock:
             return super().stats()
+
+    def never(self, per_slot: Resources) -> str | None:
+        with self.lock:
+            return super().never(per_slot)
 
     def close(self) -> None:
         with self.lock:

@@ -9,6 +9,7 @@ queue order, the lowest-ranked slots are reclaimed until it fits.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,12 +22,14 @@ from hal.engine.plan import Placement, Plan
 from hal.engine.predict.basic import UserEstimate
 from hal.engine.profile import Profile
 from hal.engine.queue import Waiting
+from hal.engine.request import request_of
 from hal.htc.guard import CoreDealer
 from hal.htc.slots import Granted, Reclaimed, Refused, SlotAsk, SlotEvent
 from hal.model.job import JobSpec
 from hal.model.resources import Resources, ResourceSpace
 
 HTC_PREFIX = "htc:"
+log = logging.getLogger("hal.htc")
 Key = tuple[str, str]
 
 
@@ -98,6 +101,9 @@ class SchedulerSlots:
                     self.rejected[key] = str(exc)
                     why = str(exc).partition(": ")[2] or str(exc)  # without the slot job's id
                     self._events.append(Refused(a.pool, a.user, why))
+                except Exception as exc:  # one pool's odd size must not stop the others' asks (QA: cpus=0)
+                    log.exception("slot request of application %s failed", a.pool)
+                    self._events.append(Refused(a.pool, a.user, f"its slot request failed: {exc!r}"))
                 self._dirty = True
             elif a.count < have and pending:
                 self._withdraw(key, min(len(pending), have - a.count))
@@ -164,6 +170,11 @@ class SchedulerSlots:
         self.batch[spec.job_id] = _Batch(duration)
         self._dirty = True
         return spec.job_id
+
+    def never(self, per_slot: Resources) -> str | None:
+        """Why no slot of this size can ever be held by the scheduler's machine as it is (None: one can)."""
+        spec = JobSpec(job_id=0, submit_time=0.0, per_task=per_slot, name=HTC_PREFIX, time_limit=self.lease)
+        return self.sched.book.impossible(request_of(spec, self.sched.space))
 
     def take_devices(self, slot: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
         """The host cores and GPU ids of a slot that has just started (its job holds them in the engine's book);

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import subprocess
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -117,3 +118,16 @@ def kill(proc: Any, sig: int = signal.SIGKILL) -> None:
     """The instance and what its tasks started (its process group)."""
     if proc is not None:
         signal_group(proc.pid, sig)
+
+
+def exit_reason(proc: Any, mem_mb: int = 0) -> str:
+    """Why an instance's process ended, in words, for the task it was running."""
+    try:
+        code = proc.wait(timeout=0.2)
+    except subprocess.TimeoutExpired:
+        return f"connection to process {proc.pid} lost"
+    if code == EXIT_MEMORY and mem_mb > 0:
+        return memory_reason(mem_mb, "a task ran out of memory under RLIMIT_DATA")
+    if code < 0:
+        return f"process {proc.pid} killed by {signal.Signals(-code).name}"
+    return f"process {proc.pid} exited with code {code}"

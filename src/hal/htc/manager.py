@@ -3,16 +3,17 @@ instance's tasks become. I/O (sockets, processes) is the server's; this module o
 
 from __future__ import annotations
 
+import logging
 import signal
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from typing import Any
 
 from hal.htc import guard, wire
-from hal.htc.app import AppRegistry
+from hal.htc.app import Application, AppRegistry
 from hal.htc.journal import Journal
-from hal.htc.sharing import Claim, allocate
+from hal.htc.sharing import Claim, allocate, slot_asks
 from hal.htc.slots import Granted, SlotAsk, SlotProvider
 from hal.htc.state import Instance, SessionSpec, SessionState
 
@@ -21,6 +22,7 @@ Spawn = Callable[[int, Any, tuple[int, ...], tuple[int, ...]], tuple[Any, Any]]
 Devices = tuple[tuple[int, ...], tuple[int, ...]]  # (host cores, GPU ids) of a slot
 IDLE_LINGER = 3.0  # seconds an unneeded warm instance is kept before its slot goes back
 START_FAILURES = 3  # instances in a row dying before they connect: the application cannot start
+log = logging.getLogger("hal.htc")
 
 
 class Manager:
@@ -46,6 +48,7 @@ class Manager:
         self._next_iid = 0
         self._last_asks: list[SlotAsk] = []
         self.start_failures: dict[str, int] = {}  # consecutive instances of a pool that died before connecting
+        self.faults: dict[str, str] = {}  # per application, the last error that failed it (logged once)
         self.dirty = True  # demand or slots changed: rebalance and re-ask
         self.journal = journal  # keeps recoverable sessions across restarts of the manager
         if journal is not None:
@@ -127,7 +130,13 @@ class Manager:
             self.provider.release(slot)
             return
         cpus, gpus = self.slot_devices.get(slot, ((), ()))
-        proc, beacon = self.spawn(self._next_iid, app, cpus, gpus)
+        try:
+            proc, beacon = self.spawn(self._next_iid, app, cpus, gpus)
+        except Exception as exc:  # e.g. out of processes: the slot goes back, this application's tasks say why
+            self.slot_devices.pop(slot, None)
+            self.provider.release(slot)
+            self._app_failed(pool, exc)
+            return
         inst = Instance(self._next_iid, slot, pool, proc, time.monotonic(), cpus=cpus, mem_mb=app.mem_mb)
         inst.beacon = beacon
         self.instances[inst.iid] = inst
@@ -204,32 +213,10 @@ class Manager:
             if tasks and preempted:
                 s.counters.requeued += len(tasks)
             elif tasks:
-                tasks = self._charge_attempt(s, tasks, reason, running)
+                tasks = s.charge_attempt(tasks, reason, running)
             s.requeue_front(tasks)
         inst.outstanding.clear()
         self.dirty = True
-
-    def _charge_attempt(
-        self, s: SessionState, tasks: list[tuple[int, bytes]], reason: str, running: int | None
-    ) -> list[tuple[int, bytes]]:
-        """The task the instance was running pays an attempt: the one its beacon names (none if that one had
-        finished), else the oldest (instances run tasks in arrival order). The others go back unharmed."""
-        at = 0 if running is None else next((i for i, t in enumerate(tasks) if t[0] == running), -1)
-        if at < 0:
-            return tasks
-        tid = tasks[at][0]
-        n = s.attempts.get(tid, 0) + 1
-        s.counters.retried += 1
-        if n > s.app.max_retries:
-            s.attempts.pop(tid, None)
-            if reason.startswith(guard.MEMORY_PREFIX):
-                why = f"{reason}, while running the task; gave up after {n} attempts"
-            else:
-                why = f"service instance lost while running the task ({reason}); gave up after {n} attempts"
-            s.finished(tid, wire.S_LOST, why.encode(), 0.0)
-            return tasks[:at] + tasks[at + 1 :]
-        s.attempts[tid] = n
-        return tasks
 
     def release_slot(self, inst: Instance) -> None:
         self.instances.pop(inst.iid, None)
@@ -306,18 +293,12 @@ class Manager:
         for inst in self.instances.values():
             pools.setdefault(inst.pool, []).append(inst)
         for name, app in self.registry.apps.items():
-            sessions = [s for s in self.sessions.values() if s.spec.app == name and s.state in ("open", "detached")]
-            ready = [i for i in pools[name] if i.conn is not None]
-            claims = [Claim(s.sid, s.spec.user, s.spec.priority, s.demand()) for s in sessions]
-            targets = allocate(len(ready), claims, app.policy)
-            for s in sessions:
-                s.target = targets.get(s.sid, 0)
-            self._move(ready, {s.sid: s for s in sessions}, targets)
-            want = sum(allocate(app.max_instances, claims, app.policy).values())
-            if sessions:
-                want = max(want, app.min_instances)
-            wants[name] = want
-            asks.extend(self._asks(name, app, sessions, claims, want))
+            try:  # one application's failure fails its own tasks, never the manager (QA: cpus=0 killed it)
+                wants[name] = self._share(app, pools[name], asks)
+                self.faults.pop(name, None)
+            except Exception as exc:
+                wants[name] = 0
+                self._app_failed(name, exc)
         starving = {name for name, want in wants.items() if want > len(pools[name])}
         for name, want in wants.items():
             # idle slots linger for a quick return, unless another application is waiting for slots
@@ -325,6 +306,28 @@ class Manager:
         if asks != self._last_asks:
             self.provider.ask(asks)
             self._last_asks = asks
+
+    def _share(self, app: Application, pool: list[Instance], asks: list[SlotAsk]) -> int:
+        """Split the pool's ready instances among the application's sessions, add its asks; its slots wanted."""
+        sessions = [s for s in self.sessions.values() if s.spec.app == app.name and s.state in ("open", "detached")]
+        ready = [i for i in pool if i.conn is not None]
+        claims = [Claim(s.sid, s.spec.user, s.spec.priority, s.demand()) for s in sessions]
+        targets = allocate(len(ready), claims, app.policy)
+        for s in sessions:
+            s.target = targets.get(s.sid, 0)
+        self._move(ready, {s.sid: s for s in sessions}, targets)
+        want = sum(allocate(app.max_instances, claims, app.policy).values())
+        want = max(want, app.min_instances) if sessions else want
+        asks.extend(slot_asks(app.name, app.per_instance, app.policy, claims, want))
+        return want
+
+    def _app_failed(self, name: str, exc: Exception) -> None:
+        """Logged once per distinct error (rebalance runs every tick); the application's queued tasks fail."""
+        why = f"application {name!r} failed in the session manager: {exc!r}"
+        if self.faults.get(name) != why:
+            self.faults[name] = why
+            log.exception("%s; other applications go on", why)
+        self._fail_queued(name, None, why)
 
     def _move(self, ready: list[Instance], sessions: dict[int, SessionState], targets: dict[Any, int]) -> None:
         counts = {sid: 0 for sid in sessions}
@@ -360,22 +363,6 @@ class Manager:
         inst.moving = False
         inst.idle_since = time.monotonic()
 
-    def _asks(self, name: str, app: Any, sessions: list[SessionState], claims: list[Claim], want: int) -> list[SlotAsk]:
-        """Slots per user for this pool: the sharing split of ``want``, so fair share charges the right user."""
-        if want <= 0:
-            return []
-        split = allocate(want, claims, app.policy)
-        per_user: dict[str, tuple[int, int]] = {}
-        for s in sessions:
-            n, prio = per_user.get(s.spec.user, (0, 0))
-            per_user[s.spec.user] = (n + split.get(s.sid, 0), max(prio, s.spec.priority))
-        extra = want - sum(n for n, _ in per_user.values())
-        if extra > 0:  # min_instances above the demand: charge them to the first user
-            user = sessions[0].spec.user
-            n, prio = per_user.get(user, (0, sessions[0].spec.priority))
-            per_user[user] = (n + extra, prio)
-        return [SlotAsk(name, u, app.per_instance, n, p) for u, (n, p) in sorted(per_user.items()) if n > 0]
-
     def _linger(self, pool: list[Instance], want: int, now: float, linger: float) -> None:
         """Give back slots above ``want`` once their instance has been idle for ``linger`` seconds."""
         surplus = len(pool) - want
@@ -389,7 +376,8 @@ class Manager:
     # ---- observability -----------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:
         now = time.time()
-        live = [s.summary(now) for s in self.sessions.values()]
+        busy = Counter(i.sid for i in self.instances.values() if i.outstanding)  # an instance runs one at a time
+        live = [s.summary(now, busy[s.sid]) for s in self.sessions.values()]
         return {
             "sessions": live + list(self.finished),
             "instances": len(self.instances),

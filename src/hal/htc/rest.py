@@ -18,12 +18,12 @@ if TYPE_CHECKING:
 class AppBody(BaseModel):
     name: str
     target: str = Field(description="module:callable or cmd:<template with {input}>")
-    cpus: int = 1
-    mem_mb: int = 0
-    gpus: int = 0
-    min_instances: int = 0
-    max_instances: int = 64
-    max_retries: int = 3
+    cpus: int = Field(1, ge=1)
+    mem_mb: int = Field(0, ge=0, description="per service instance, MiB; 0: no limit")
+    gpus: int = Field(0, ge=0)
+    min_instances: int = Field(0, ge=0)
+    max_instances: int = Field(64, ge=1)
+    max_retries: int = Field(3, ge=0)
     policy: str = "proportional"
     env: dict[str, str] = Field(default_factory=dict)
 
@@ -32,13 +32,13 @@ Who = Annotated[Identity, Depends(identity)]  # module level: FastAPI resolves s
 
 
 def add_routes(app: FastAPI, service: HtcService) -> None:
-    def _call(fn: Any) -> Any:
+    def _call(fn: Any, refused: int = 400) -> Any:
         try:
             return fn()
         except (OSError, EOFError) as exc:
             raise HTTPException(503, f"the session manager is not answering: {exc}") from None
         except (RuntimeError, ValueError, KeyError, TypeError) as exc:
-            raise HTTPException(400, str(exc)) from None
+            raise HTTPException(refused, str(exc)) from None
 
     @app.get("/v1/htc")
     def where(who: Who) -> dict[str, Any]:
@@ -61,6 +61,6 @@ def add_routes(app: FastAPI, service: HtcService) -> None:
             raise HTTPException(403, "only admins may register applications")
         from hal.htc.app import Application
 
-        spec = _call(lambda: Application(**body.model_dump()))
-        warning = _call(lambda: service.client().register(spec))
+        spec = _call(lambda: Application(**body.model_dump()), 422)  # a definition that cannot be served: 422
+        warning = _call(lambda: service.client().register(spec), 422)  # e.g. an instance bigger than any node
         return {**spec.to_dict(), "warning": warning}

@@ -10,14 +10,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
+import logging
 import os
 import pickle
-import pwd
 import selectors
 import signal
 import socket
 import sqlite3
-import struct
 import subprocess
 import sys
 import time
@@ -40,6 +39,7 @@ REAP = 0.5  # seconds between checks of instances' processes and their own memor
 TREE = 2.0  # seconds between checks of the memory of everything instances started (a scan of /proc)
 
 _CLIENT = "client"
+log = logging.getLogger("hal.htc")
 
 
 class Server:
@@ -65,6 +65,7 @@ class Server:
         self._last_tick = 0.0
         self._last_reap = 0.0
         self._last_tree = 0.0
+        self._faults: set[str] = set()  # unexpected errors already logged with their traceback
         self._bell, self._bell_out = socket.socketpair()  # another thread rings: grants or reclaims are ready
         self._bell.setblocking(False)
         self._bell_out.setblocking(False)
@@ -105,11 +106,26 @@ class Server:
 
     # ---- the loop ----------------------------------------------------------------------------------
     def serve_forever(self) -> None:
+        """An unexpected error is logged and the loop goes on: one bad application or request must never take
+        the manager, and every other user's sessions, down with it (QA: an app with cpus=0 did)."""
         try:
             while not self.stopping:
-                self.step()
+                try:
+                    self.step()
+                except Exception as exc:
+                    self._fault("the session manager's loop", exc)
+                    time.sleep(0.01)  # an error met before select() waits must not spin a core
         finally:
             self.shutdown()
+
+    def _fault(self, where: str, exc: Exception) -> str:
+        """Logs the traceback the first time an error is seen (the loop may meet it every tick); says it in words."""
+        why = f"unexpected error in {where}: {exc!r}"
+        if why not in self._faults:
+            self._faults = self._faults if len(self._faults) < 256 else set()
+            self._faults.add(why)
+            log.exception("%s; the session manager goes on", why)
+        return why
 
     def step(self, timeout: float = TICK) -> None:
         for key, mask in self.sel.select(timeout):
@@ -129,16 +145,22 @@ class Server:
                     self._gone(conn)
                     continue
                 for msg in msgs:
-                    self._handle(conn, msg)
+                    try:
+                        self._handle(conn, msg)
+                    except Exception as exc:  # the one who asked hears why; nobody else is affected
+                        conn.send((wire.ERROR, self._fault(f"a request of kind {msg[0]}", exc)))
         self._flush()  # results and tasks leave before any bookkeeping: latency first
         m = self.manager
         for ev in self.provider.poll():
-            if isinstance(ev, Granted):
-                m.on_grant(ev)
-            elif isinstance(ev, Reclaimed):
-                m.on_reclaim(ev.slot, ev.reason)
-            else:
-                m.on_refused(ev.pool, ev.user, ev.reason)
+            try:  # each event on its own: a grant dropped by an error elsewhere would hold its slot forever
+                if isinstance(ev, Granted):
+                    m.on_grant(ev)
+                elif isinstance(ev, Reclaimed):
+                    m.on_reclaim(ev.slot, ev.reason)
+                else:
+                    m.on_refused(ev.pool, ev.user, ev.reason)
+            except Exception as exc:
+                self._fault(f"handling {ev}", exc)
         now = time.monotonic()
         if m.dirty or now - self._last_tick > TICK:
             m.dirty = False
@@ -182,7 +204,7 @@ class Server:
                 return
             conn = wire.Conn(sock)
             self.roles[conn] = None
-            self.peers[conn] = _peer_uid(sock)
+            self.peers[conn] = wire.peer_uid(sock)
             self.sel.register(sock, selectors.EVENT_READ, conn)
 
     def _forget(self, conn: wire.Conn) -> Any:
@@ -197,7 +219,7 @@ class Server:
     def _gone(self, conn: wire.Conn) -> None:
         role = self._forget(conn)
         if isinstance(role, Instance):
-            self.manager.instance_lost(role, role.lost_reason or _exit_reason(role.proc, role.mem_mb))
+            self.manager.instance_lost(role, role.lost_reason or guard.exit_reason(role.proc, role.mem_mb))
         elif role == _CLIENT:
             self.manager.client_gone(conn)
 
@@ -239,8 +261,8 @@ class Server:
     def _check_user(self, conn: wire.Conn, user: str) -> None:
         """A local user may open and re-attach only sessions in their own name."""
         uid = self.peers.get(conn)
-        if not self._trusted(conn) and uid is not None and _user_name(uid) != user:
-            raise ValueError(f"user {_user_name(uid)!r} may not act for user {user!r}")
+        if not self._trusted(conn) and uid is not None and wire.user_name(uid) != user:
+            raise ValueError(f"user {wire.user_name(uid)!r} may not act for user {user!r}")
 
     def _own(self, conn: wire.Conn, sid: int) -> Any:
         s = self.manager.sessions[sid]
@@ -278,6 +300,12 @@ class Server:
             return _NO_REPLY
         if kind == wire.REGISTER:
             app = Application.from_dict(msg[1])
+            never = self.provider.never(app.per_instance)
+            if never is not None:  # the machine is fixed while we run: changing it takes a restart
+                size = app.resources_text().partition(";")[0]
+                raise ValueError(
+                    f"application {app.name!r} refused: a service instance ({size}) can never run here: {never}"
+                )
             m.registry.register(app)
             m.dirty = True
             return unimportable(app) or True  # a warning for the one registering
@@ -328,32 +356,6 @@ class Server:
 
 
 _NO_REPLY = object()
-
-
-def _peer_uid(sock: socket.socket) -> int | None:
-    if sock.family != socket.AF_UNIX:
-        return None
-    _, uid, _ = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))
-    return int(uid)
-
-
-def _user_name(uid: int) -> str:
-    try:
-        return pwd.getpwuid(uid).pw_name
-    except KeyError:
-        return str(uid)
-
-
-def _exit_reason(proc: Any, mem_mb: int = 0) -> str:
-    try:
-        code = proc.wait(timeout=0.2)
-    except subprocess.TimeoutExpired:
-        return f"connection to process {proc.pid} lost"
-    if code == guard.EXIT_MEMORY and mem_mb > 0:
-        return guard.memory_reason(mem_mb, "a task ran out of memory under RLIMIT_DATA")
-    if code < 0:
-        return f"process {proc.pid} killed by {signal.Signals(-code).name}"
-    return f"process {proc.pid} exited with code {code}"
 
 
 MAX_UNIX_PATH = 100  # sun_path holds 108 bytes with its terminator

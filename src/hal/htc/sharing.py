@@ -12,6 +12,9 @@ from collections import Counter
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
+from hal.htc.slots import SlotAsk
+from hal.model.resources import Resources
+
 
 @dataclass(frozen=True, slots=True)
 class Claim:
@@ -64,3 +67,20 @@ def allocate(total: int, claims: Sequence[Claim], policy: str = "proportional") 
         out.update(got)
         left -= sum(got.values())
     return out
+
+
+def slot_asks(pool: str, per_slot: Resources, policy: str, claims: Sequence[Claim], want: int) -> list[SlotAsk]:
+    """Slots per user for a pool: the sharing split of ``want``, so fair share charges the right user; what
+    min_instances adds above the demand is charged to the first claim's user."""
+    if want <= 0 or not claims:
+        return []
+    split = allocate(want, claims, policy)
+    per_user: dict[str, tuple[int, int]] = {}
+    for c in claims:
+        n, prio = per_user.get(c.user, (0, 0))
+        per_user[c.user] = (n + split.get(c.key, 0), max(prio, c.priority))
+    extra = want - sum(n for n, _ in per_user.values())
+    if extra > 0:
+        n, prio = per_user[claims[0].user]
+        per_user[claims[0].user] = (n + extra, prio)
+    return [SlotAsk(pool, u, per_slot, n, p) for u, (n, p) in sorted(per_user.items()) if n > 0]

@@ -8,6 +8,7 @@ from typing import Any
 
 from hal.htc import wire
 from hal.htc.app import Application
+from hal.htc.guard import MEMORY_PREFIX
 
 Result = tuple[int, int, bytes]  # (task id, status, pickled output or error)
 
@@ -143,6 +144,29 @@ class SessionState:
         self.avg_task = seconds if avg is None else avg + 0.05 * (seconds - avg)
         self.emit((tid, status, data))
 
+    def charge_attempt(
+        self, tasks: list[tuple[int, bytes]], reason: str, running: int | None
+    ) -> list[tuple[int, bytes]]:
+        """Of a lost instance's tasks, the one it was running pays an attempt: the one its beacon names (none if
+        that one had finished), else the oldest (instances run tasks in arrival order). Returns those that go
+        back to the queue: all but that one when it has used up its retries."""
+        at = 0 if running is None else next((i for i, t in enumerate(tasks) if t[0] == running), -1)
+        if at < 0:
+            return tasks
+        tid = tasks[at][0]
+        n = self.attempts.get(tid, 0) + 1
+        self.counters.retried += 1
+        if n > self.app.max_retries:
+            self.attempts.pop(tid, None)
+            if reason.startswith(MEMORY_PREFIX):
+                why = f"{reason}, while running the task; gave up after {n} attempts"
+            else:
+                why = f"service instance lost while running the task ({reason}); gave up after {n} attempts"
+            self.finished(tid, wire.S_LOST, why.encode(), 0.0)
+            return tasks[:at] + tasks[at + 1 :]
+        self.attempts[tid] = n
+        return tasks
+
     def depth(self) -> int:
         """Tasks to keep in flight per instance: about 20 ms of work, at least 2 and at most 256. An instance
         asks for more at half, so ~10 ms of work hides the manager's refill even on a busy machine, where a
@@ -170,8 +194,11 @@ class SessionState:
         t0, d0 = self._rate[0]
         return (done - d0) / (now - t0) if now > t0 else 0.0
 
-    def summary(self, now: float) -> dict[str, Any]:
+    def summary(self, now: float, running: int | None = None) -> dict[str, Any]:
+        """``running``: tasks executing, one per busy instance (the manager counts them); the others handed to
+        instances wait there, prefetched (QA: RUNNING 8 with SLOTS 4). Default: at most one per instance."""
         c = self.counters
+        running = min(self.inflight, len(self.instances)) if running is None else min(running, self.inflight)
         return {
             "session": self.sid,
             "name": self.spec.name,
@@ -186,7 +213,8 @@ class SessionState:
             "done": c.done,
             "failed": c.failed,
             "cancelled": c.cancelled,
-            "running": self.inflight,
+            "running": running,
+            "prefetched": self.inflight - running,
             "queued": self.queued,
             "retried": c.retried,
             "requeued": c.requeued,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import pwd
 import select
 import socket
 import struct
@@ -182,3 +183,18 @@ class Channel:
     def close(self) -> None:
         with contextlib.suppress(OSError):
             self.sock.close()
+
+
+def peer_uid(sock: socket.socket) -> int | None:
+    """The uid of a Unix socket's peer (SO_PEERCRED); None over TCP."""
+    if sock.family != socket.AF_UNIX:
+        return None
+    _, uid, _ = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))
+    return int(uid)
+
+
+def user_name(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)

@@ -47,3 +47,15 @@ def test_demand_is_capped_and_depth_follows_task_time() -> None:
     for i in range(1, 200):
         s.finished(i, wire.S_OK, b"", 1e-6)
     assert s.depth() > 200  # tiny tasks: big batches (at most 256)
+
+
+def test_running_counts_executing_tasks_and_the_prefetched_rest_apart() -> None:
+    """QA: `hal sessions` said SLOTS 4 and RUNNING 8: each instance holds a task ahead, counted as running."""
+    s = _session()
+    s.add([(i, 0, b"") for i in range(10)])
+    s.take(8)
+    s.inflight, s.instances = 8, {1, 2, 3, 4}  # four instances, two tasks handed to each
+    row = s.summary(1.0)
+    assert (row["slots"], row["running"], row["prefetched"], row["queued"]) == (4, 4, 4, 2)
+    row = s.summary(1.0, running=3)  # the manager knows one instance is between tasks
+    assert (row["running"], row["prefetched"]) == (3, 5)
