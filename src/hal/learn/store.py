@@ -2,8 +2,11 @@
 
 A file is a zip with ``meta.json`` (format, version, input names, settings, the predictor's history),
 one LightGBM text model per booster, and ``window.npz`` (the recent training rows, so retraining after a
-load continues from the same data). Anything wrong gives ``ModelFileError`` saying what and where;
-``load_or_fallback`` turns that into last2 predictions and a warning, so a bad file never stops a site.
+load continues from the same data). meta.json also keeps when the next refit is due, how many fits made the model
+and when the last ended, and ``origin``: ``live`` for a server's model (its times are epoch seconds of the accounting
+records) or ``trace`` for one trained offline (hal.learn.provenance). Anything wrong gives ``ModelFileError`` saying
+what and where; ``load_or_fallback`` turns that into last2 predictions and a warning, so a bad file never stops a
+site. Only a regular file is opened: reading a FIFO named as a model blocked the start for good.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import io
 import json
 import math
 import os
+import stat
+import time
 import zipfile
 from collections import deque
 from dataclasses import asdict, fields
@@ -27,6 +32,7 @@ from hal.engine.predict.basic import LastTwo
 from hal.engine.predict.features import History, UserState
 from hal.engine.predict.gbm import INPUTS, SELECTED, GbmPredictor, Trainer, compile_trained
 from hal.engine.predict.trees import GbmConfig
+from hal.learn.provenance import EPOCH_2000, LIVE, ORIGINS, TRACE, Provenance, fits_by, next_fit
 
 FORMAT = "hal-runtime-model"
 VERSION = 2  # 2: meta.json holds each member's sha256 (a damaged tree text crashed LightGBM natively)
@@ -34,6 +40,7 @@ BOOSTERS = {"select": len(SELECTED), "regress": 1}  # boosters a model of each m
 MAX_LOG_RATIO = 60.0  # |ln(real / predicted)| no run time reaches (1 s against a century is about 22)
 MAX_SECONDS = 1e11  # beyond any run time or epoch time (the year 5138)
 CLOCK_SLACK = 300.0  # a file learned this far past this host's clock is taken as written by a host a bit ahead
+MAX_COUNT = 10**12  # beyond any count of runs or fits (a damaged meta.json said 1e30 and was saved back)
 
 
 class ModelFileError(Exception):
@@ -103,16 +110,20 @@ def _time(value: Any, field: str, none: float | None = None) -> float:
 
 def _count(value: Any, field: str) -> int:
     n = int(value)
-    if n < 0:
+    if not 0 <= n <= MAX_COUNT:
         raise ValueError(f"{field} holds {n!r}, not a count")
     return n
 
 
-def save_model(predictor: GbmPredictor, path: str | Path) -> None:
+def save_model(predictor: GbmPredictor, path: str | Path, made: Provenance | None = None) -> None:
     """Write the predictor's current model, settings, history and training window, through a temporary file
-    renamed over ``path``: a write that fails (a full disk) leaves the model that was there."""
+    renamed over ``path``: a write that fails (a full disk) leaves the model that was there. ``made``: its fits and
+    origin as the live server counted them; without it (an offline replay) a ``trace`` model whose fits are those
+    the schedule made, the last one taken as just now."""
     if predictor.model is None:
         raise ModelFileError("nothing to save: the predictor has no trained model yet (too few completions)")
+    if made is None:
+        made = Provenance(max(fits_by(predictor.cfg, predictor.completions), 1), time.time(), TRACE)
     meta = {
         "format": FORMAT,
         "version": VERSION,
@@ -126,6 +137,10 @@ def save_model(predictor: GbmPredictor, path: str | Path) -> None:
         "completions": predictor.completions,
         "learned_until": predictor.learned_until,
         "seen": predictor.seen,
+        "next_train": predictor.next_train,
+        "fits": made.fits,
+        "fitted_at": made.fitted_at or time.time(),
+        "origin": made.origin,
         "history": history_to_json(predictor.history),
     }
     window = io.BytesIO()
@@ -163,9 +178,18 @@ def load_model(path: str | Path, trainer: Trainer | None = None, now: float | No
     """A predictor ready to go on predicting and learning; ``ModelFileError`` says why not. ``now`` (the caller's
     clock): a file that has learned runs ending later than that is refused, as a restart relearns only the
     records past that time and would never learn again."""
+    return read_model(path, trainer, now)[0]
+
+
+def read_model(
+    path: str | Path, trainer: Trainer | None = None, now: float | None = None
+) -> tuple[GbmPredictor, Provenance]:
+    """``load_model``, with the model's fits and origin (a file without them: its fits as the schedule made them,
+    the last taken as when the file was written, and a trace's when its times are before 2000)."""
     where = str(path)
     try:
-        with zipfile.ZipFile(path) as zf:
+        with _regular(path, where) as raw, zipfile.ZipFile(raw) as zf:
+            written = os.fstat(raw.fileno()).st_mtime
             meta = json.loads(_read(zf, "meta.json", where))
             _check(meta, where)
             names = [f"booster_{i}.txt" for i in range(int(meta["boosters"]))]
@@ -182,10 +206,10 @@ def load_model(path: str | Path, trainer: Trainer | None = None, now: float | No
         # Every value read from the file is converted here, so a damaged field is refused like a damaged booster.
         known = {f.name for f in fields(GbmConfig)}
         cfg = GbmConfig(**{k: v for k, v in meta["config"].items() if k in known})
-        model = compile_trained(str(meta["mode"]), texts, int(meta["samples"]))
+        model = compile_trained(str(meta["mode"]), texts, _count(meta["samples"], "samples"))
         history = history_from_json(meta["history"])
         upper_factor = float(meta["upper_factor"])
-        completions = int(meta["completions"])
+        completions = _count(meta["completions"], "completions")
         learned_until = float(meta.get("learned_until", 0.0))  # absent in files written before it was kept
         inputs = [[float(v) for v in r] for r in rows.tolist()]
         outputs = [float(v) for v in targets.tolist()]
@@ -199,13 +223,16 @@ def load_model(path: str | Path, trainer: Trainer | None = None, now: float | No
             int(j): ([float(v) for v in x], None if math.isnan(g) else float(g))
             for j, x, g in zip(ids.tolist(), xs.tolist(), guesses.tolist(), strict=True)
         }
-        seen = int(meta.get("seen", len(errors)))
+        seen = _count(meta.get("seen", len(errors)), "seen")
         if any(len(r) != len(INPUTS) for r in inputs) or len(inputs) != len(outputs):
             raise ValueError("its training window does not match its inputs")
         if not (math.isfinite(upper_factor) and upper_factor >= 1.0):  # a NaN here failed every prediction
             raise ValueError(f"upper_factor must be a finite number >= 1, not {upper_factor!r}")
-        if completions < 0 or not (math.isfinite(learned_until) and learned_until >= 0.0):
-            raise ValueError(f"completions {completions!r} or learned_until {learned_until!r} out of range")
+        if not (math.isfinite(learned_until) and learned_until >= 0.0):
+            raise ValueError(f"learned_until {learned_until!r} out of range")
+        if max(len(outputs), model.samples, seen) > completions:  # each counts completions learned
+            raise ValueError(f"completions {completions!r} is fewer than the runs its window and model hold")
+        next_train, made = _provenance(meta, cfg, completions, learned_until, written)
     except Exception as exc:  # the tree reader's ValueError, a converter's TypeError, a too deep tree's RecursionError
         raise ModelFileError(f"{where}: the model inside is damaged ({_reason(exc)})") from exc
     if now is not None and learned_until > now + CLOCK_SLACK:  # meta.json carries no checksum of its own
@@ -226,10 +253,46 @@ def load_model(path: str | Path, trainer: Trainer | None = None, now: float | No
     pred.residuals.extend(errors)
     pred.seen = seen
     pred.pending = pending
-    pred.next_train = pred.completions + cfg.retrain_every
+    pred.next_train = next_train  # where the file left it: a restart used to push it back a whole retrain_every
     pred.inputs = deque(inputs, maxlen=cfg.window)
     pred.targets = deque(outputs, maxlen=cfg.window)
-    return pred
+    return pred, made
+
+
+def _provenance(
+    meta: dict[str, Any], cfg: GbmConfig, completions: int, learned_until: float, written: float
+) -> tuple[int, Provenance]:
+    """The next refit and the fits and origin the file keeps; a file written before it kept them gets those its
+    schedule gives, the file's own time as its last fit's, and the origin its times tell."""
+    if "next_train" in meta:
+        next_train = _count(meta["next_train"], "next_train")
+        if not completions < next_train <= completions + cfg.retrain_every:
+            raise ValueError(f"next_train {next_train!r} is not within retrain_every after {completions} completions")
+    else:
+        next_train = next_fit(cfg, completions)
+    fits = _count(meta["fits"], "fits") if "fits" in meta else max(fits_by(cfg, completions), 1)
+    if not 1 <= fits <= max(completions, 1):
+        raise ValueError(f"fits {fits!r} out of range for {completions} completions")
+    fitted_at = _time(meta.get("fitted_at", 0.0), "fitted_at") or written
+    origin = meta.get("origin", TRACE if learned_until < EPOCH_2000 else LIVE)
+    if origin not in ORIGINS:
+        raise ValueError(f"origin {origin!r} is none of {list(ORIGINS)}")
+    return next_train, Provenance(fits, fitted_at, str(origin))
+
+
+def _regular(path: str | Path, where: str) -> io.BufferedReader:
+    """The file opened for reading if it is a regular one; a FIFO (opened without waiting for a writer), a device
+    or a folder is refused: reading one blocked forever, deaf to SIGTERM."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a folder" if stat.S_ISDIR(mode) else "special"
+            raise ModelFileError(f"{where} is {kind}, not a regular file: not a HAL model file")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _utc(t: float) -> str:

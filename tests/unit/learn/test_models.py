@@ -131,7 +131,7 @@ def test_bad_model_files_fail_clearly_and_fall_back(tmp_path: Path, sample_histo
         ({"upper_factor": float("nan")}, "upper_factor must be a finite number"),  # failed every submission
         ({"upper_factor": float("inf")}, "upper_factor must be a finite number"),
         ({"upper_factor": 0.5}, "upper_factor must be a finite number >= 1"),
-        ({"completions": -3}, "out of range"),
+        ({"completions": -3}, "completions holds -3, not a count"),
         ({"boosters": 0}, "holds 0 boosters"),
         ({"boosters": 1}, "holds 1 boosters"),
         ({"mode": "other"}, "unknown model mode"),
