@@ -1,6 +1,7 @@
 """`hal requeue` (scontrol requeue): a running job is stopped, or an ended one taken back, and it goes back to the
 queue under the same id as a new attempt (SLURM_RESTART_COUNT grows; with --open-mode=append its output continues).
-An administrator moves work off a node this way, a user restarts a job that went wrong."""
+An administrator moves work off a node this way, a user restarts a job that went wrong. A job still staging its
+inputs (CONFIGURING) counts as running, as scontrol requeue takes a configuring job: its copy is stopped."""
 
 from __future__ import annotations
 
@@ -18,14 +19,16 @@ from hal.executors.api import ExecEvent
 
 
 def requeue(ctl: Any, ref: str, who: Identity) -> list[int]:
-    """Requeues every running job ``ref`` names; returns their ids. Its processes get SIGTERM, then SIGKILL after
-    the grace period, and when they are gone it is PENDING again (the controller's end handling does that)."""
+    """Requeues every running (or configuring) or ended job ``ref`` names; returns their ids. A running job's
+    processes get SIGTERM, then SIGKILL after the grace period, and when they are gone it is PENDING again (the
+    controller's end handling does that); a configuring one's copy is stopped instead."""
     ids = ctl.resolve(ref)
     with ctl.lock:
         rows, running, staging = running_targets(ctl, ids, ref, who, "requeue")
+        configuring = [j for j in ids if j in staging and j in ctl.live and ctl.live[j].state == "RUNNING"]
         ended = [j for j in ids if j not in ctl.live and j in rows and rows[j]["state"] in ENDED]
-        if not running and not ended:
-            states = sorted({"CONFIGURING" if j in staging else str(rows[j]["state"]) for j in ids if j in rows})
+        if not running and not configuring and not ended:
+            states = sorted({str(rows[j]["state"]) for j in ids if j in rows})
             raise SubmitError(
                 f"cannot requeue job {ref}: only running or ended jobs are requeued ({', '.join(states)}); "
                 "a pending job is already queued"
@@ -34,18 +37,23 @@ def requeue(ctl: Any, ref: str, who: Identity) -> list[int]:
         if writes:  # only a completed job published its outputs (a failed one never does)
             raise SubmitError(f"cannot requeue job {writes[0]}: its --output-data are published; submit it again")
         done = [j for j in running if j not in ctl.cancelling]  # a cancel came first: it ends CANCELLED
-        if not done and not ended:
+        staged = [j for j in configuring if j not in ctl.cancelling or j in ctl.requeueing]  # (asked twice)
+        if not done and not staged and not ended:
             raise SubmitError(f"cannot requeue job {ref}: it is being cancelled")
         now = ctl.clock()
         with ctl.store.engine.begin() as conn:  # kept, so a controller restart before the job stops still requeues
-            ctl.store.add_events(conn, [(j, now, ASKED, f"requeue asked by {who.user}") for j in done])
+            ctl.store.add_events(conn, [(j, now, ASKED, f"requeue asked by {who.user}") for j in done + staged])
             for jid in ended:
                 _again(ctl, conn, rows[jid], who, now)
         for jid in done:
             ctl.requeueing[jid] = who.user
             ctl.executor.cancel(jid, ctl.grace)
-        ctl.wake.set()
-    return done + ended
+        for jid in staged:  # its copy stops within a chunk (the partial copy removed); its stage-in thread then
+            ctl.requeueing[jid] = who.user  # ends the attempt, and the end handling frees its cache room and
+            ctl.cancelling.add(jid)  # requeues it. Not here: a new attempt could stage beside the old copy, whose
+        ctl.wake.set()  # thread, on its return, would take it for its own and end it
+
+    return done + staged + ended
 
 
 ENDED = ("COMPLETED", "FAILED", "TIMEOUT", "CANCELLED", "OUT_OF_MEMORY", "NODE_FAIL")  # not STAGE_OUT: settling
@@ -56,6 +64,8 @@ def _again(ctl: Any, conn: Any, row: dict[str, Any], who: Identity, now: float) 
     jobs too): jobs that depend on it wait for how this attempt ends."""
     lv = ctl._live({**row, "state": "PENDING"}, request_of_row(row, ctl.store.get), deps_of(row))
     lv.restarts += 1
+    ctl.cancelling.discard(lv.job_id)  # left by a cancel while it staged (no end report cleared it): the new
+    ctl.requeueing.pop(lv.job_id, None)  # attempt's stage-in stopped at once and it ended CANCELLED again
     ctl.sched.forget(lv.job_id)
     cause = f"requeued by {who.user} after it ended {row['state']}"
     end, charged = (now, False) if row["end_time"] is None else (row["end_time"], True)  # charged when it ended
