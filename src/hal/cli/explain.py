@@ -132,6 +132,8 @@ def _pending(rec: dict[str, Any], node_cpus: int = 0) -> None:
     elif rec.get("predicted_start"):
         p90 = f", by {stamp(rec['predicted_start_p90'])} at 90%" if rec.get("predicted_start_p90") else ""
         out.print(f"  forecast start: {stamp(rec['predicted_start'])}{p90}")
+    elif rec.get("reason") == "CacheWait":  # room frees when the jobs pinning it end: one has no known end
+        out.print("  forecast start: N/A (it starts once jobs pinning its nodes' caches end; one has no time limit)")
 
 
 def _position(place: int) -> str:

@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from hal.controller.cache_forecast import wait_for_room
 from hal.controller.private import write_private
 from hal.engine.api import Estimate
 from hal.engine.cycle import Rejected, Scheduler
@@ -164,12 +165,18 @@ class StartBoard:
             snap, now = ctl.sched.clone(history=False), ctl.clock()  # never given submissions
             covered = {j for j, lv in ctl.live.items() if lv.state == "PENDING"}  # held ones get none
             behind_limits(snap, ctl, now)
+            blind = wait_for_room(snap, ctl, now)  # CacheWait: after the jobs whose ends free room, or unknown
             forecaster = self.forecaster.fork()
         with self._cond:
             self._flying = covered
         forecaster.halt = self._halt
         t0 = time.monotonic()
+        told = {j for j in blind if j in forecaster.told}
         got = forecaster.starts(snap, now)
+        for j in blind:  # N/A, and no first forecast kept to score (it was never shown)
+            got[j] = StartEstimate(j, math.inf, math.inf)
+            if j not in told:
+                forecaster.told.pop(j, None)
         was = self.reach
         with self._cond:
             self._cache, self._covered, self.reach = (key, got), covered, forecaster.reach
