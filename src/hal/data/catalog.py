@@ -136,6 +136,9 @@ class Catalog:
         self.missing = path is not None and not path.exists()
         self.replacing = False  # missing where one was (restart.py): each new file says what restoring it loses
         self._said: set[str] = set()  # the datasets that warning named already
+        # uri -> name of job outputs forgotten (hal dataset rm) whose file stays: a later output of that name may
+        # write there again (hal.data.destination refuses to overwrite data no dataset names)
+        self.released: dict[str, str] = {}
         if path is not None and not self.missing:
             self._load(path)
 
@@ -143,6 +146,7 @@ class Catalog:
         """Add a dataset and its origin replica at location ``home``; nothing changes if it cannot be saved."""
         replica = Replica(dataset.name, home, dataset.uri)
         with self._lock, self._saved():
+            self.released.pop(dataset.uri, None)
             self.datasets[dataset.name] = dataset
             self.replicas.setdefault(dataset.name, {})[home] = replica
         for listener in self.listeners:
@@ -181,7 +185,8 @@ class Catalog:
         """Remove a dataset and every replica of it (listeners hear each replica go)."""
         with self._lock, self._saved():
             replicas = list(self.replicas.pop(name, {}).values())
-            self.datasets.pop(name, None)
+            if (gone := self.datasets.pop(name, None)) is not None and gone.owner:  # a job's output: its file stays
+                self.released[gone.uri] = name
         for replica in replicas:
             for listener in self.listeners:
                 listener("remove", replica)
@@ -192,6 +197,7 @@ class Catalog:
         folder), so the catalog never serves what its file does not hold (a dataset `hal dataset add` was told
         failed stayed registered, its name taken, until the server restarted and lost it)."""
         datasets, replicas = dict(self.datasets), {k: dict(v) for k, v in self.replicas.items()}
+        released = dict(self.released)
         try:
             yield
             self._save()
@@ -200,6 +206,7 @@ class Catalog:
             self.datasets.update(datasets)
             self.replicas.clear()
             self.replicas.update(replicas)
+            self.released = released
             raise
 
     def _save(self) -> None:
@@ -210,6 +217,7 @@ class Catalog:
         data = {
             "datasets": [asdict(d) for d in self.datasets.values()],
             "replicas": [asdict(r) for reps in self.replicas.values() for r in reps.values()],
+            "released": [{"uri": uri, "dataset": name} for uri, name in self.released.items()],
         }
         tmp = self.path.with_suffix(".tmp")
         try:
@@ -239,6 +247,7 @@ class Catalog:
                 self.datasets[got.name] = got
             for r in data.get("replicas", []):
                 self.replicas.setdefault(r["dataset"], {})[r["location"]] = Replica(**r)
+            self.released = {str(r["uri"]): str(r["dataset"]) for r in data.get("released", [])}
         except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
             raise CatalogError(
                 f"catalog {path} is not a HAL catalog (JSON of datasets and replicas): {exc}; the server does not "

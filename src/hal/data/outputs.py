@@ -109,7 +109,8 @@ class OutputStaging:
             except (StageError, OSError) as exc:
                 why = str(exc).replace(uri, public_uri(uri))  # the job's owner reads it; the template is the admin's
                 if attempt < policy.attempts and not isinstance(exc, StageError):
-                    time.sleep(policy.delay(attempt))
+                    if self.stager.closing.wait(policy.delay(attempt)):  # a stopping server does not wait it out
+                        return
                     continue
                 self._settle(controller, job_id, name, node, f"failed: {why}")
                 return

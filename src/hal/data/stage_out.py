@@ -10,20 +10,44 @@ import posixpath
 import re
 import stat
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hal.data.cache import CacheFull
 from hal.data.catalog import Dataset, Replica, public_uri
+from hal.data.destination import claimed_by, unknown_there
 from hal.data.tree import list_tree, remove_path, resolve_links, seal, tree_digest
+from hal.data.watch import watched
 
 if TYPE_CHECKING:
     from hal.data.stager import Stager
 
 
-def copy_out(stager: Stager, job_id: int, name: str, node: str, dest_uri: str, chunk: int) -> tuple[str, int]:
+def watched_copy_out(stager: Stager, job_id: int, name: str, node: str, dest_uri: str, chunk: int) -> tuple[str, int]:
+    """``copy_out`` watched from the calling thread (``hal.data.watch.watched``): a destination that takes nothing
+    for ``stall_timeout`` s fails the output (not tried again: another copy would only hang beside it), and a
+    stopping server returns at once, its next start staging the output out again."""
+    from hal.data.stager import StageError
+
+    def stalled() -> Exception:
+        why = f"the destination {public_uri(dest_uri)} took no data for {stager.stall_timeout:g} s (stall_timeout)"
+        return StageError(name, node, 1, [f"{why}: storage not answering"], out=True)
+
+    work = lambda progress: copy_out(stager, job_id, name, node, dest_uri, chunk, progress.tick)  # noqa: E731
+    return watched(work, stager.stall_timeout, lambda: stager._check_stop(-1), stalled)
+
+
+def _idle() -> None:
+    """No watcher: nothing to report to."""
+
+
+def copy_out(
+    stager: Stager, job_id: int, name: str, node: str, dest_uri: str, chunk: int, tick: Callable[[], None] = _idle
+) -> tuple[str, int]:
     """The long half of a stage-out (checksum and copy): touches no catalog or cache state, so a worker
-    thread may run it while the controller keeps scheduling."""
+    thread may run it while the controller keeps scheduling. ``tick``: called as bytes go out (a watcher's
+    stall timer) and before the copy takes its final name (one given up on stops there)."""
     from hal.data.stager import StageError
 
     stager.caches[node].path_of(name)  # a name that cannot be a file name is refused here
@@ -33,6 +57,8 @@ def copy_out(stager: Stager, job_id: int, name: str, node: str, dest_uri: str, c
     if why := unpublishable(local):  # a pipe read as a file never ends (a restart's catch-up reaches it unchecked)
         raise StageError(name, node, 1, [why], out=True)
     tree = local.is_dir() and not local.is_symlink()
+    if why := claimed_by(stager.catalog, name, dest_uri, stager.caches):  # before anything is written there
+        raise StageError(name, node, 1, [why], out=True)
     # Written under a temporary name and renamed, so a copy cut short (a killed controller) never looks
     # like a finished output at the destination.
     import fsspec  # here, not at import: a server without a data plane never loads it
@@ -56,13 +82,17 @@ def copy_out(stager: Stager, job_id: int, name: str, node: str, dest_uri: str, c
                 files = list_tree(LocalFileSystem(), str(local), f"$HAL_DATA/{name}")
             except ValueError as exc:  # it escaped the worker's except, and the job sat in STAGE_OUT for good (QA)
                 raise StageError(name, node, 1, [str(exc)], out=True) from exc
-            records = [(f.rel, *_send(stager, Path(f.path), fs, f"{partial}/{f.rel}", chunk, True)) for f in files]
+            records = [
+                (f.rel, *_send(stager, Path(f.path), fs, f"{partial}/{f.rel}", chunk, tick, True)) for f in files
+            ]
             digest, size = tree_digest(records), sum(r[1] for r in records)
+            _may_replace(stager, name, node, fs, path, dest_uri, digest, tick)
             if fs.exists(path):  # an earlier run's tree: moved aside, not deleted, until the new one is in place
                 fs.mv(path, aside, recursive=True)
         else:
-            size, hexdigest = _send(stager, local, fs, partial, chunk)  # the digest of the bytes sent: read once
+            size, hexdigest = _send(stager, local, fs, partial, chunk, tick)  # the digest of the bytes sent: read once
             digest = f"sha256:{hexdigest}"
+            _may_replace(stager, name, node, fs, path, dest_uri, digest, tick)
         fs.mv(partial, path, **({"recursive": True} if tree else {}))
     except BaseException:
         if fs.exists(partial):
@@ -72,6 +102,19 @@ def copy_out(stager: Stager, job_id: int, name: str, node: str, dest_uri: str, c
         raise
     _tidy_aside(fs, path)
     return digest, size
+
+
+def _may_replace(
+    stager: Stager, name: str, node: str, fs: Any, path: str, dest_uri: str, digest: str, tick: Callable[[], None]
+) -> None:
+    """What is at the destination may be replaced (``hal.data.destination``); a watcher that gave up on this copy
+    stops it here, before it takes the destination's name."""
+    from hal.data.stager import StageError
+
+    tick()
+    if fs.exists(path) and (why := unknown_there(stager.catalog, name, dest_uri, digest)):
+        raise StageError(name, node, 1, [why], out=True)
+    tick()
 
 
 def _tidy_aside(fs: Any, path: str) -> None:
@@ -104,9 +147,11 @@ def unpublishable(path: Path) -> str:
     return f"$HAL_DATA/{path.name} is {kind}; an output must be a file or folder the job writes"
 
 
-def _send(stager: Stager, local: Path, fs: Any, dest: str, chunk_size: int, inner: bool = False) -> tuple[int, str]:
+def _send(
+    stager: Stager, local: Path, fs: Any, dest: str, chunk_size: int, tick: Callable[[], None], inner: bool = False
+) -> tuple[int, str]:
     """One file copied to ``dest`` on ``fs`` (``inner``: a tree's, its folder made first): size and sha256 hex of
-    the bytes sent, in ``tree_digest``'s record order."""
+    the bytes sent, in ``tree_digest``'s record order. ``tick`` after each chunk written."""
     digest, size = hashlib.sha256(), 0
     if inner:
         fs.makedirs(posixpath.dirname(dest), exist_ok=True)
@@ -116,6 +161,7 @@ def _send(stager: Stager, local: Path, fs: Any, dest: str, chunk_size: int, inne
             digest.update(chunk)
             size += len(chunk)
             dst.write(chunk)
+            tick()
     return size, digest.hexdigest()
 
 

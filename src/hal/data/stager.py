@@ -20,7 +20,7 @@ from hal.data.cache import CacheFull, CacheWriteError, NodeCache, local_write
 from hal.data.catalog import CHUNK, Catalog, CatalogSaveError, Dataset, Replica, checksum_of, public_uri
 from hal.data.copy_faults import ChecksumMismatch, source_fault, why
 from hal.data.sources import SourceOrder, default_order
-from hal.data.stage_out import copy_out, register_out
+from hal.data.stage_out import register_out, watched_copy_out
 from hal.data.tree import is_tree, link_tree, list_tree, remove_path, seal, tree_digest
 from hal.data.watch import watched_copy
 
@@ -370,8 +370,9 @@ class Stager:
         return self.register_out(job_id, name, node, dest_uri, digest, size, home)
 
     def copy_out(self, job_id: int, name: str, node: str, dest_uri: str) -> tuple[str, int]:
-        """The long half of a stage-out (checksum and copy), a file or a tree (``hal.data.stage_out``)."""
-        return copy_out(self, job_id, name, node, dest_uri, CHUNK)  # CHUNK looked up now: tests make it small
+        """The long half of a stage-out (checksum and copy), a file or a tree (``hal.data.stage_out``), watched for
+        a stall (``stall_timeout``) and a stopping server."""
+        return watched_copy_out(self, job_id, name, node, dest_uri, CHUNK)  # CHUNK looked up now: tests make it small
 
     def register_out(
         self, job_id: int, name: str, node: str, dest_uri: str, digest: str, size: int, home: str, owner: str = ""

@@ -7,16 +7,21 @@ import contextlib
 import hashlib
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from hal.data.cache import local_write
 from hal.data.catalog import CHUNK
 
 WATCH_EVERY = 0.1  # s between looks at a running copy (cancel, server stop, stall)
-_STUCK: set[str] = set()  # sources with an abandoned read still blocked (a hung mount): not read again meanwhile
+# Sources with a read that stalled (nothing for stall_timeout s) and is still blocked (a hung mount): not read again
+# meanwhile. Only a stall counts: a read abandoned for a cancel or a stopping server says nothing about the source
+# (QA: one job's cancel failed every other reader of a healthy source, "sent nothing for over 300 s").
+_STUCK: Counter[str] = Counter()
 _STUCK_LOCK = threading.Lock()
+T = TypeVar("T")
 
 
 def watched_copy(
@@ -32,10 +37,10 @@ def watched_copy(
     the read is stuck in the kernel (a hung mount never returns; waiting on it held the job's nodes and
     cache room for good and kept the server from stopping). The checksum and the size copied. ``opener``: how
     to open the source when ``uri`` only names it (a file of a folder dataset, on its folder's file system)."""
-    box: dict[str, Any] = {"last": time.monotonic(), "abandoned": False}
+    box: dict[str, Any] = {"last": time.monotonic(), "abandoned": False, "stalled": False}
     done = threading.Event()
     with _STUCK_LOCK:
-        if uri in _STUCK:  # an earlier read is still hung: another would only add a thread stuck beside it
+        if _STUCK[uri] > 0:  # an earlier read is still hung: another would only add a thread stuck beside it
             raise OSError(f"an earlier read of this source has sent nothing for over {stall_timeout:g} s")
 
     import fsspec  # here, not at import: a server without a data plane never loads it
@@ -66,25 +71,80 @@ def watched_copy(
         finally:
             with _STUCK_LOCK:  # with the watcher's marking: a read is stuck only while it has not returned
                 abandoned = box["abandoned"]
-                if abandoned:
-                    _STUCK.discard(uri)
+                if box["stalled"]:
+                    _STUCK[uri] -= 1
+                    if _STUCK[uri] <= 0:
+                        del _STUCK[uri]
                 done.set()
             if abandoned:
                 tmp.unlink(missing_ok=True)
 
     threading.Thread(target=copy, name="hal-copy", daemon=True).start()
     while not done.wait(WATCH_EVERY):
+        stalled = False
         try:
             check_stop()  # a cancelled job's copy stops now, not at its end
-            if time.monotonic() - box["last"] > stall_timeout:
+            if stalled := time.monotonic() - box["last"] > stall_timeout:
                 raise OSError(f"no data for {stall_timeout:g} s (stall_timeout): storage not answering")
         except BaseException:
             with _STUCK_LOCK:
                 box["abandoned"] = True
-                if not done.is_set():
-                    _STUCK.add(uri)
+                if stalled and not done.is_set():  # its own stall: a later read waits until this one returns
+                    box["stalled"] = True
+                    _STUCK[uri] += 1
             raise
     if "error" in box:
         raise box["error"]
     result: tuple[str, int] = box["result"]
     return result
+
+
+class Abandoned(Exception):
+    """Raised in a watched worker that its watcher gave up on: it stops at its next step, publishing nothing."""
+
+
+class Progress:
+    """What a watched worker reports: each ``tick`` is progress (the stall timer starts again) and a step at which
+    a worker given up on stops (``Abandoned``)."""
+
+    def __init__(self) -> None:
+        self.last = time.monotonic()
+        self.abandoned = False
+
+    def tick(self) -> None:
+        if self.abandoned:
+            raise Abandoned("given up on by its watcher")
+        self.last = time.monotonic()
+
+
+def watched(
+    work: Callable[[Progress], T], stall_timeout: float, check_stop: Callable[[], None], stall: Callable[[], Exception]
+) -> T:
+    """``work`` run on a daemon thread while this one watches, as ``watched_copy`` does for a read: a stopping
+    server (``check_stop`` raises) returns at once and no ``tick`` for ``stall_timeout`` s raises ``stall()``, even
+    when a write is stuck in the kernel (a frozen or hung destination: a stage-out waited on it for good, the job
+    in SO and the server unable to exit, its worker pool joined at exit). The worker, if it ever wakes, stops at
+    its next tick."""
+    progress, done = Progress(), threading.Event()
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["result"] = work(progress)
+        except BaseException as exc:  # handed to the watching thread
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="hal-copy-out", daemon=True).start()
+    while not done.wait(WATCH_EVERY):
+        try:
+            check_stop()
+            if time.monotonic() - progress.last > stall_timeout:
+                raise stall()
+        except BaseException:
+            progress.abandoned = True
+            raise
+    if "error" in box:
+        raise box["error"]
+    return box["result"]  # type: ignore[no-any-return]

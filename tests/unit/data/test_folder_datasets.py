@@ -245,6 +245,7 @@ def test_a_folder_output_replaces_the_earlier_tree_without_a_moment_with_none(
     _, _, stager = plane
     dest = tmp_path / "out" / "ckpt"
     tree(dest, {"model.pt": b"old"})
+    stager.catalog.register_file("ckpt", str(dest))  # the earlier run's output (one no dataset names is refused)
     tree(stager.open_job_dir(1, "n0", ()) / "ckpt", {"model.pt": b"new", "opt/state.pt": b"s"})
     real = LocalFileSystem.mv
 
