@@ -187,7 +187,7 @@ class Controller:
             owners = {lv.user for lv in lives} or {r["user"] for r in self.store.query(job_ids=ids[:1])}
             if any(not who.may_see(u) for u in owners):
                 raise Forbidden(f"job {ref} belongs to another user; you may cancel only your own jobs")
-            with self.store.engine.begin() as conn:
+            with self.store.engine.begin() as conn, self.store.batched(conn):  # one statement, not one a task
                 for lv in lives:
                     if self.staging is not None and self.staging.cancel_staged(self, conn, lv, now, who.user):
                         continue  # it never ran: ended at once, its copy stops within a chunk

@@ -5,6 +5,7 @@ controller holds it again."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 from typing import Any
 
@@ -32,7 +33,8 @@ def set_hold(ctl: Any, ref: str, who: Identity, held: bool) -> list[int]:
             raise SubmitError(f"cannot {verb} job {ref}: it is no longer pending ({', '.join(states)})")
         if not held and not who.admin and any(ctl.live[j].request.hold_admin for j in pending):
             raise Forbidden(f"job {ref} was held by an administrator (JobHeldAdmin); only one can release it")
-        with ctl.store.engine.begin() as conn:
+        moved: list[int] = []  # tasks held out of their %limit's slot, or released behind it: the line and its
+        with ctl.store.engine.begin() as conn, ctl.store.batched(conn):
             for jid in pending:
                 lv = ctl.live[jid]
                 by_admin = held and who.admin and who.user != lv.user  # Slurm's JobHeldAdmin
@@ -43,12 +45,12 @@ def set_hold(ctl: Any, ref: str, who: Identity, held: bool) -> list[int]:
                     ctl.sched.withdraw(jid)
                     ctl.parked.drop(jid)  # a parked task is tried again when released into its %limit
                     gate.inflight -= 1
-                    gate.waiting.appendleft(jid)
+                    moved.append(jid)  # slots are settled once all are done (one at a time, each task held or
                     ctl.gated.add(jid)
                 elif jid not in ctl.gated and jid not in ctl.deferred and jid not in ctl.parked:  # the rest enter
                     ctl.sched.hold(jid, held, now)  # the engine as they are (a parked one: when tried again)
-                if gate is not None:
-                    admit_waiting(ctl, gate, now)
+                elif not held and gate is not None and jid in ctl.gated:  # released scanned the whole line)
+                    moved.append(jid)
                 request = json.loads(rows[jid]["request"])
                 request["hold"], request["hold_admin"] = held, by_admin
                 mark(request, ref, lv.array_job_id)  # a task held or released by itself: its own line in hal queue
@@ -59,6 +61,13 @@ def set_hold(ctl: Any, ref: str, who: Identity, held: bool) -> list[int]:
                 if str(rows[jid].get("cause") or "").startswith(KEPT_CAUSES):  # the data plane's reason reads it
                     del values["cause"]
                 ctl.store.update_job(conn, jid, values, (jid, now, "PENDING", cause))
+        for array_id in {ctl.live[j].array_job_id for j in pending} & set(ctl.gates):
+            gate, tasks = ctl.gates[array_id], [j for j in moved if ctl.live[j].array_job_id == array_id]
+            if held:  # to the front of the line, in order; freed slots go to the next tasks once all are held
+                gate.waiting.extendleft(reversed(tasks))  # (each next task went through the engine to be held in
+            else:  # turn, leaving the line reversed: the highest task ran next); released ones take them as named
+                admit_first(ctl, gate, tasks, now)
+            admit_waiting(ctl, gate, now)
         ctl.wake.set()
     return pending
 
@@ -77,11 +86,30 @@ def gate_of(ctl: Any, array_id: int, limit: int) -> Gate:
     return gate
 
 
+def admit_first(ctl: Any, gate: Any, tasks: list[int], now: float) -> None:
+    """Let ``tasks`` (waiting behind the %limit, just released) into the engine in the order given, while it has
+    room: as each released task took a free slot at once when a release admitted them one at a time."""
+    room = gate.limit - gate.inflight
+    picked = [j for j in tasks if not ctl.live[j].spec.held][: max(room, 0)]
+    if not picked:
+        return
+    chosen = set(picked)
+    kept = [j for j in gate.waiting if j not in chosen]  # one pass: a remove each scanned the line
+    gate.waiting.clear()
+    gate.waiting.extend(kept)
+    for jid in picked:
+        ctl.gated.discard(jid)
+        gate.inflight += 1
+        ctl._to_engine(ctl.live[jid], now)
+
+
 def admit_waiting(ctl: Any, gate: Any, now: float) -> None:
     """Let an array's waiting tasks into the engine while its %limit has room, in order, skipping held ones
     (a held task takes no slot: Slurm's %N counts the tasks that can run)."""
     room = gate.limit - gate.inflight
-    for jid in [j for j in gate.waiting if not ctl.live[j].spec.held][: max(room, 0)]:
+    if room <= 0:  # a cancel of a whole array asks for each task: each read the whole line
+        return
+    for jid in list(itertools.islice((j for j in gate.waiting if not ctl.live[j].spec.held), room)):
         gate.waiting.remove(jid)
         ctl.gated.discard(jid)
         gate.inflight += 1

@@ -170,7 +170,7 @@ def update(ctl: Any, ref: str, who: Identity, fields: dict[str, str]) -> list[in
         if changes.get("nice", 0) < 0 and not who.admin:
             raise Forbidden("Nice below 0 raises a job's priority: only an administrator may set it")
         planned = [(lv, _changed(ctl, lv, changes, who, now)) for lv in lives]  # every check before any change
-        with ctl.store.engine.begin() as conn:
+        with ctl.store.engine.begin() as conn, ctl.store.batched(conn):  # one statement, not one a task
             for lv, (req, deps) in planned:
                 _apply(ctl, conn, lv, req, deps, rows[lv.job_id], who, fields, now, lv in running, ref)
         if "array_limit" in changes:
@@ -295,8 +295,8 @@ def _apply(
     """Persist, then change the engine's view: a running job's planned end, or a pending job re-entered. An array
     task ``ref`` names by itself leaves its array's line in hal queue (controller/array_split.py)."""
     stored = json.loads(row["request"])
-    for key, value in req.to_dict().items():
-        if key not in ("script", "env", "array") and stored.get(key) != value:
+    for key, value in _stored_fields(req):
+        if stored.get(key) != value:
             stored[key] = value
     mark(stored, ref, lv.array_job_id)
     if deps is not None:
@@ -342,6 +342,15 @@ def _apply(
     ctl._to_engine(lv, now)  # a parked job is tried again: it fits now
     if ctl.deferred:  # jobs that waited for it while it was parked
         undefer(ctl, now)
+
+
+UNSTORED = ("script", "env", "array")  # a task's row keeps no array (its index is its own) and may share the rest
+
+
+def _stored_fields(req: JobRequest) -> list[tuple[str, Any]]:
+    """The request's fields a task's stored row takes, without copying them: ``to_dict`` deep-copied each task's
+    ``array``, the whole array's task list, so an update of an array cost the square of its size."""
+    return [(f.name, getattr(req, f.name)) for f in dataclasses.fields(req) if f.name not in UNSTORED]
 
 
 def _ref(lv: Live) -> str:
