@@ -153,3 +153,30 @@ def test_a_copy_that_landed_before_a_restart_is_taken_again(tmp_path: Path) -> N
     else:
         raise AssertionError("an unnamed file was overwritten")
     staging.shutdown()
+
+
+def test_a_failed_outputs_file_is_removed_by_the_first_start_after_keep_failed_outputs(tmp_path: Path) -> None:
+    """Failed stage-outs' files piled up in the job folders, outside the cache's limit, through every restart."""
+    from hal.data.outputs import states_from_events
+
+    ctl, staging = _controller(tmp_path)
+    assert staging.outputs is not None
+    (tmp_path / "taken" / "r").mkdir(parents=True)  # a folder where the output would go: its stage-out fails
+    staging.outputs.dest = f"{tmp_path}/taken/{{name}}"
+    ctl.start()
+    try:
+        script = '#!/bin/sh\necho x > "$HAL_DATA/r"\n'
+        (job,) = ctl.submit(build_request(script, {"output-data": "r"}, {}, str(tmp_path), 0), "al").job_ids
+        _until(lambda: _job(ctl, job).get("state") in ("FAILED", "COMPLETED"), timeout=20)
+    finally:
+        ctl.stop()
+        staging.shutdown()
+    assert _job(ctl, job)["state"] == "FAILED"
+    (kept,) = (tmp_path / "cache").glob(f"*/.jobs/{job}/r")
+    for keep, there in ((3600.0, True), (0.001, False)):  # kept while young, removed once older than that
+        again, resumed = _controller(tmp_path)
+        resumed.stager.keep_failed_outputs = keep
+        resumed.resume(again, since=0.0)
+        resumed.shutdown()
+        assert kept.exists() == there, keep
+    assert states_from_events(again.store.events_of(job))["r"].endswith("(removed after keep_failed_outputs)")

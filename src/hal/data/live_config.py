@@ -23,8 +23,9 @@ def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
     ``max_requeues``, ``requeue_wait`` and ``cache_wait`` (seconds a job is held after a failed stage-in, or when
     the caches are full of running jobs' inputs; both double), ``delay`` (delay scheduling, seconds),
     ``delay_policy`` ("plain" or "gated": see ``delay_policy``), and for
-    ``--output-data``: ``output_uri`` (any fsspec URL with ``{name}`` and ``{job}``) and ``output_location``
-    (its catalog location, default "origin")."""
+    ``--output-data``: ``output_uri`` (any fsspec URL with ``{name}`` and ``{job}``), ``output_location``
+    (its catalog location, default "origin") and ``keep_failed_outputs`` (s a failed stage-out's file is kept in
+    its job's folder, default 7 days, removed by the first start after that; 0: kept for good)."""
     from pathlib import Path
 
     from hal.data.owner import claim, owner_home
@@ -113,6 +114,7 @@ def _wire(
     stager = Stager(catalog, caches, policy, order=nearest_first(topology, names), guard=lambda: controller.lock)
     stager.stopping = lambda job_id: job_id in controller.cancelling  # `hal cancel` stops a copy mid-way
     stager.stall_timeout = stall
+    stager.keep_failed_outputs = _seconds(table, "keep_failed_outputs", 7 * 86400.0)
     delay, gated = delay_policy(table)
     least = _seconds(table, "delay_min", 60.0)  # staging elsewhere must take this long before a job waits
     args = TopologyArgs(
@@ -162,7 +164,7 @@ def _template(text: str, key: str, allowed: set[str], needed: set[str]) -> None:
 
 DATA_KEYS = ("cache_dir", "cache_bytes", "catalog", "attempts", "backoff", "max_requeues", "requeue_wait",
              "cache_wait", "delay", "delay_policy", "output_uri", "output_location", "stall_timeout",
-             "bandwidth", "latency", "egress_per_gb", "egress_level", "delay_min")  # fmt: skip
+             "bandwidth", "latency", "egress_per_gb", "egress_level", "delay_min", "keep_failed_outputs")  # fmt: skip
 MODEL_KEYS = ("bandwidth", "latency", "egress_per_gb", "egress_level")
 
 

@@ -174,21 +174,33 @@ def _leftover(staging: LiveStaging, controller: Any, node: str, folder: Path) ->
     if row is None:
         shutil.rmtree(folder, ignore_errors=True)
         return
-    staging.stager.close_job_dir(node, int(row["id"]), keep=_unsent(controller, row, folder))
+    staging.stager.close_job_dir(
+        node, int(row["id"]), keep=_unsent(controller, row, folder, staging.stager.keep_failed_outputs)
+    )
 
 
-def _unsent(controller: Any, row: dict[str, Any], folder: Path) -> tuple[str, ...]:
+def _unsent(controller: Any, row: dict[str, Any], folder: Path, keep: float) -> tuple[str, ...]:
     """The declared outputs in an ended job's $HAL_DATA that never reached their destination: a failed
     stage-out's, and those of a job a server without a data plane ended (it could never stage them out:
     ``Controller._ended``, ``abandon_data_jobs``). The user's only copy, so kept (QA: the next start with a data
     plane deleted a running job's output that way, its stage-out never tried). The first start that keeps one
-    says so, naming the job and the file, and records where it is, which `hal show` prints."""
+    says so, naming the job and the file, and records where it is, which `hal show` prints. Kept ``keep`` s
+    (``[data] keep_failed_outputs``) after the job ended, then removed by the next start, said the same way (QA:
+    they piled up outside the cache's limit, kept through every restart)."""
     told = states_from_events(controller.store.events_of(row["id"]))
     never = row["state"] == "FAILED" and str(row["cause"] or "").startswith(NEVER_STAGED)
     declared = json.loads(row["request"] or "{}").get("outputs") or []
     states = {n: told.get(n) or (f"failed: {row['cause']}" if never else "") for n in declared}
     kept = {n: s for n, s in states.items() if s.startswith("failed") and _a_file(folder / n)}
     events = []
+    ended = float(row.get("end_time") or 0.0)
+    if kept and keep > 0 and ended and controller.clock() - ended > keep:  # not counted in the cache: not for good
+        for name, state in kept.items():  # close_job_dir removes them, as all it is not told to keep
+            log.warning("job %s: output %r, kept at %s since its stage-out failed, is removed: its job ended over "
+                        "%g s ago ([data] keep_failed_outputs)", row["id"], name, folder / name, keep)  # fmt: skip
+            why = state.split(" (kept at ")[0]
+            events.append((row["id"], controller.clock(), EVENT, f"{name}: {why} (removed after keep_failed_outputs)"))
+        kept = {}
     for name, state in kept.items():
         if "(kept at " not in state:  # a failed stage-out's own event said it already
             why = state.removeprefix("failed: ")

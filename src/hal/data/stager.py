@@ -96,6 +96,7 @@ class Stager:
         self.stopping: Callable[[int], bool] = lambda job_id: False  # asked between chunks: abandon the copy?
         self.closing = threading.Event()  # the server is stopping: every copy stops within a chunk
         self.stall_timeout = 300.0  # s without a byte from the source before a copy attempt fails
+        self.keep_failed_outputs = 7 * 86400.0  # s a failed stage-out's file stays in its job's folder; 0: for good
         self._flights: dict[tuple[str, str], threading.Lock] = {}  # one copy of a dataset into a node at a time
         self._flights_lock = threading.Lock()
         for cache in caches.values():  # a copy found deleted or changed: placement no longer counts on it
