@@ -215,8 +215,8 @@ def test_squeue_and_scancel_idioms(server: LiveServer) -> None:
     lines = server.cli("queue", "--me", "-o", "%.8i|%j|%t|%r", check=True).stdout.splitlines()
     assert lines[0] == "   JOBID|NAME|ST|REASON" and f"{held:>8}|sweep|PD|JobHeldUser" in lines
     assert server.cli("queue", "-h", check=True).stdout.split()[0] != "JOBID"
-    bad = server.cli("queue", "-o", "%i %z")
-    assert bad.returncode != 0 and "unknown --format code(s) %z" in bad.stderr
+    bad = server.cli("queue", "-o", "%i %W")
+    assert bad.returncode != 0 and "unknown --format code(s) %W" in bad.stderr
     long = server.cli("queue", "-h", "-j", f"{held},{other}", "-O", "JobID:8,Name:6", "-S", "-i", check=True).stdout
     assert long.splitlines() == [f"{other:<8}keep  ", f"{held:<8}sweep "]  # squeue -O and --sort=-i
     server.cli("cancel", "-n", "sweep", "-t", "PD", check=True)
