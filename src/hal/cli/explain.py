@@ -41,7 +41,13 @@ def topology_advice(rec: dict[str, Any], held: str | None = None) -> str:
 
 
 def _parts_table(title: str, rows: list[tuple[str, dict[str, Any]]]) -> Table:
+    """The parts, unweighted, and under them how the total weighs them (QA: the columns did not visibly add up)."""
     table = Table(title=title)
+    w = next((p["weights"] for _, p in rows if isinstance(p.get("weights"), dict)), None)
+    if w is not None:  # parts recorded before the weights were kept have none to show
+        from hal.engine.plugins.score import PlacementWeights
+
+        table.caption = PlacementWeights(w["topology"], w["data"], w["fragmentation"]).formula()
     for col in ("placement", "level", "leaves", "topology", "data s", "bytes", "egress $", "data", "frag", "total"):
         table.add_column(col, justify="right" if col not in ("placement", "level") else "left")
     for label, p in rows:

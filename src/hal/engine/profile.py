@@ -13,6 +13,7 @@ from hal.engine.api import QueueSort
 from hal.engine.plugins.f1 import F1, F1Args
 from hal.engine.plugins.fcfs import Fcfs, FcfsArgs
 from hal.engine.plugins.multifactor import Multifactor, MultifactorArgs
+from hal.engine.plugins.score import PlacementWeights
 from hal.engine.plugins.sjf import Sjf, SjfArgs
 from hal.engine.plugins.tuned import Tuned, TunedArgs
 from hal.engine.plugins.unicep import Unicep, UnicepArgs
@@ -61,6 +62,7 @@ class Profile:
     max_switch_wait: float = 300.0  # s: caps --switches=N@maxwait (Slurm's SchedulerParameters=max_switch_wait)
     estimate: str = ""  # the runtime predictions a tuned order's weights were fitted on (hal tune writes it)
     billing_weights: str = ""  # Slurm's TRESBillingWeights for fair share, "CPU=1,GRES/gpu=8" (engine/billing.py)
+    placement_weights: PlacementWeights = field(default_factory=PlacementWeights)  # the file's [placement] table
 
     def __post_init__(self) -> None:
         self._check_key_types()
@@ -180,8 +182,13 @@ class Profile:
             sched = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ValueError(f"{path}: not valid TOML: {exc}") from None
-        if has_tree and "placement" not in sched.get("scheduler", sched):
+        if has_tree and not isinstance(sched.get("scheduler", sched).get("placement", {}), str):
             profile = replace(profile, placement="topology")
+        if "placement" in sched and isinstance(sched["placement"], dict) and profile.placement != "topology":
+            raise ValueError(  # they weigh the topology selector's candidates: elsewhere they would do nothing
+                f'{path}: the [placement] weights score topology placement; they need placement = "topology", '
+                f"not {profile.placement!r}"
+            )
         return profile.tuned_checked()
 
     def tuned_checked(self) -> Profile:
@@ -197,19 +204,29 @@ class Profile:
     @staticmethod
     def from_toml(text: str, base: Profile | None = None) -> Profile:
         """The profile a TOML text gives; the keys it leaves out are ``base``'s (the built-in defaults without
-        one). The base's order arguments stay only with its order: they mean nothing to another one."""
+        one). The base's order arguments stay only with its order: they mean nothing to another one. A
+        ``[placement]`` table weighs the placement score (score.PlacementWeights); it was silently ignored (QA)."""
         data = tomllib.loads(text)
         sched = data.get("scheduler", data)
         if not isinstance(sched, dict):
             raise ValueError(f"scheduler must be a table ([scheduler] with name = value lines), not {sched!r}")
-        allowed = {f.name for f in fields(Profile)}
+        table = data.get("placement")
+        weights = PlacementWeights.from_mapping(table) if isinstance(table, dict) else None
+        if sched is data and weights is not None:
+            sched = {k: v for k, v in data.items() if k != "placement"}  # the table, not the placement's name
+        allowed = {f.name for f in fields(Profile)} - {"placement_weights"}
         unknown = set(sched) - allowed - {"order_args"}
         if unknown:
             raise ValueError(f"unknown profile keys {sorted(unknown)}; allowed: {sorted(allowed)}")
+        if sched is not data and set(data) - {"scheduler", "order_args", "placement"}:
+            extra = sorted(set(data) - {"scheduler", "order_args", "placement"})
+            raise ValueError(f"unknown profile tables or keys {extra}; beside [scheduler] a profile takes [placement]")
         given = "order_args" in sched or "order_args" in data
         raw: Any = sched.get("order_args", data.get("order_args", {}))
         args = dict(raw) if isinstance(raw, dict) else raw  # anything else: refused by the type check
-        values = {k: v for k, v in sched.items() if k in allowed and k != "order_args"}
+        values: dict[str, Any] = {k: v for k, v in sched.items() if k in allowed and k != "order_args"}
+        if weights is not None:
+            values["placement_weights"] = weights
         if base is None:
             return Profile(order_args=args, **values)
         if not given and values.get("order", base.order) == base.order:

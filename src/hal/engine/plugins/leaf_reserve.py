@@ -114,9 +114,8 @@ def placement_book(table: NodeTable, profile: Profile, topology: Topology | None
             book.fabrics = index.ids[index.span_top].copy()
         book.blocks = topo_blocks(topology)
         return book
-    selector = TopologySelector(
-        topology or Topology.flat(len(table)), TopologyArgs(max_switch_wait=profile.max_switch_wait)
-    )
+    args = TopologyArgs(max_switch_wait=profile.max_switch_wait, weights=profile.placement_weights)
+    selector = TopologySelector(topology or Topology.flat(len(table)), args)  # the profile's [placement] weights
     selector.names = table.names
     book = NodeBook(table, RANKERS[profile.placement], selector)
     if profile.topology_reserve:

@@ -10,7 +10,7 @@ import numpy.typing as npt
 from hal.engine.cycle import Scheduler
 from hal.engine.nodes import NodeBook
 from hal.engine.plugins.locality import Locality
-from hal.engine.plugins.score import ScoreParts, combine
+from hal.engine.plugins.score import ScoreParts, combine, topology_part
 from hal.engine.plugins.topology import TopoIndex, TopologySelector
 from hal.engine.plugins.topology_span import block_cap, block_room
 from hal.engine.request import Request
@@ -41,7 +41,7 @@ def parts_of(
     dom = ix.ids[level][nodes[0]] if nodes.size else 0
     dom_room = float(ix.sums(level, room)[dom]) if nodes.size else 0.0
     frag = 1.0 - units / dom_room if dom_room > 0 else 0.0
-    topo = level / max(1, ix.top)
+    topo = topology_part(level, ix.top)  # as the selector ranks it
     secs = moved = dollars = data = 0.0
     if isinstance(sel.data, Locality) and req.inputs and nodes.size:
         c = sel.data.costs(req.inputs)
@@ -50,7 +50,7 @@ def parts_of(
         dollars, data = float(c.dollars[nodes].sum()), float(norm[nodes].max())
     total = combine(w, topo, data, frag)
     chosen = tuple(int(n) for n in nodes)
-    return ScoreParts(ix.names[level], leaves, topo, secs, moved, dollars, data, max(frag, 0.0), total, chosen)
+    return ScoreParts(ix.names[level], leaves, topo, secs, moved, dollars, data, max(frag, 0.0), total, chosen, w)
 
 
 def alternatives(

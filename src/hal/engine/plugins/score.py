@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, fields
 from typing import Any
@@ -23,21 +24,34 @@ class PlacementWeights:
 
     def __post_init__(self) -> None:
         for f in fields(self):
-            if getattr(self, f.name) < 0:
-                raise ValueError(f"placement weight {f.name} must be >= 0")
+            value = getattr(self, f.name)
+            if not (isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < math.inf):
+                raise ValueError(f"placement weight {f.name} must be a number >= 0, not {value!r}")
 
     @staticmethod
     def from_mapping(data: dict[str, Any]) -> PlacementWeights:
+        """A profile's ``[placement]`` table: unknown keys are refused by name (a misspelt weight did nothing)."""
         allowed = {f.name for f in fields(PlacementWeights)}
         unknown = set(data) - allowed
         if unknown:
             raise ValueError(f"unknown placement weights {sorted(unknown)}; allowed: {sorted(allowed)}")
-        return PlacementWeights(**{k: float(v) for k, v in data.items()})
+        got = PlacementWeights(**data)  # checked as given: float(True) or float("2") passed before
+        return PlacementWeights(**{f.name: float(getattr(got, f.name)) for f in fields(got)})
 
     @staticmethod
     def from_toml(text: str) -> PlacementWeights:
         """The ``[placement]`` table of a profile file (absent: defaults)."""
         return PlacementWeights.from_mapping(dict(tomllib.loads(text).get("placement", {})))
+
+    def formula(self) -> str:
+        """How `hal explain`'s total adds up: its columns are the unweighted parts (QA: they did not add up)."""
+        return f"total = {self.topology:g} x topology + {self.data:g} x data + {self.fragmentation:g} x frag"
+
+
+def topology_part(level: int, top: int) -> float:
+    """The topology part of a placement spanning ``level`` (0 one node, 1 one leaf, ...) of a tree whose root is
+    level ``top``: the selector ranks candidates by it and `hal explain` shows it, so the two agree."""
+    return level / max(1, top)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +68,18 @@ class ScoreParts:
     fragmentation: float
     total: float
     nodes: tuple[int, ...] = ()  # the node rows it places on, which `hal explain` names
+    weights: PlacementWeights | None = None  # what ``total`` weighed the parts by, which `hal explain` shows
 
-    def as_dict(self) -> dict[str, float | int | str | list[int]]:
-        return {f.name: list(self.nodes) if f.name == "nodes" else getattr(self, f.name) for f in fields(self)}
+    def as_dict(self) -> dict[str, float | int | str | list[int] | dict[str, float] | None]:
+        got: dict[str, float | int | str | list[int] | dict[str, float] | None] = {
+            f.name: getattr(self, f.name) for f in fields(self)
+        }
+        got["nodes"] = list(self.nodes)
+        w = self.weights
+        got["weights"] = (
+            None if w is None else {"topology": w.topology, "data": w.data, "fragmentation": w.fragmentation}
+        )
+        return got
 
 
 def combine(weights: PlacementWeights, topology: float, data: float, fragmentation: float) -> float:

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hal.engine.nodes import Picked
-from hal.engine.plugins.score import PlacementWeights, combine
+from hal.engine.plugins.score import PlacementWeights, combine, topology_part
 from hal.engine.plugins.topology_refusal import refusal
 from hal.engine.plugins.topology_span import block_cap, block_room
 from hal.engine.request import Request
@@ -221,7 +221,10 @@ class TopologySelector:
         return min(self.args.data_delay, budget) if budget >= self.args.data_delay_min else 0.0
 
     def _pick(self, room: Ints, units: int, lo: int, top: int, cost: Floats | None) -> Picked | None:
-        """The cheapest fitting domain over levels lo..top, filled with the fewest child domains."""
+        """The cheapest fitting domain over levels lo..top by the weighted total (score.combine), filled with the
+        fewest child domains. Without data costs each level's candidate is its best fit (``_best``), so with the
+        default weights the lowest level that fits wins, as in Slurm; a profile's [placement] weights may trade a
+        level for less fragmentation, and `hal explain`'s "lower total wins" then holds (it ignored them)."""
         ix, w = self.index, self.args.weights
         best: tuple[float, int, int] | None = None
         for lvl in range(lo, top + 1):
@@ -229,18 +232,21 @@ class TopologySelector:
             cands = np.flatnonzero(dom >= units)
             if cands.size == 0:
                 continue
-            if cost is None:  # pure topology: the lowest level that fits wins
-                d = self._best(lvl, cands, dom, room)
-                return self._fill(lvl, np.flatnonzero((ix.ids[lvl] == d) & (room > 0)), room, units, None)
-            part_topo = (lvl - lo) / max(1, top - lo)
+            part_topo = topology_part(lvl, ix.top)
             if best is not None and best[0] <= w.topology * part_topo:
                 break  # no higher level can beat it: its topology part alone is larger
+            if cost is None:  # pure topology: this level's best fit, as the selector always took it
+                d = self._best(lvl, cands, dom, room)
+                total = w.topology * part_topo + w.fragmentation * (1.0 - units / float(dom[d]))
+                if best is None or total < best[0]:
+                    best = (total, lvl, d)
+                continue
             dcost = self._dom_cost(lvl, cost, room)[cands]
             frag = 1.0 - units / dom[cands]
-            total = combine(w, part_topo, 0.0, 0.0) + w.data * dcost + w.fragmentation * frag
-            k = int(np.argmin(total))
-            if best is None or total[k] < best[0]:
-                best = (float(total[k]), lvl, int(cands[k]))
+            totals = combine(w, part_topo, 0.0, 0.0) + w.data * dcost + w.fragmentation * frag
+            k = int(np.argmin(totals))
+            if best is None or totals[k] < best[0]:
+                best = (float(totals[k]), lvl, int(cands[k]))
         if best is None:
             return None
         _, lvl, d = best
