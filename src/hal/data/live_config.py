@@ -118,8 +118,9 @@ def _wire(
     delay, gated = delay_policy(table)
     least = _seconds(table, "delay_min", 60.0)  # staging elsewhere must take this long before a job waits
     args = TopologyArgs(
-        data_delay=0.0 if gated else delay, data_delay_min=least, max_switch_wait=controller.profile.max_switch_wait
-    )
+        data_delay=0.0 if gated else delay, data_delay_min=least, max_switch_wait=controller.profile.max_switch_wait,
+        weights=controller.profile.placement_weights,
+    )  # fmt: skip
     selector = TopologySelector(topology, args)
     selector.names = tuple(names)
     selector.data = Locality(selector.index, transfer_model(table))
