@@ -120,14 +120,17 @@ def held_by_domains(book: NodeBook, req: Request) -> str | None:
     """In words, what holds a job that asked for no topology constraint (reason Topology): the domain it must stay
     in, named with its size on topology/block (the smallest block aggregation of at least its nodes, as Slurm's
     eval_nodes_block places it), and the most it may use in one now. `hal explain` said "its largest block
-    aggregation" instead (QA). None: not held so, or held by its own --switches, --segment or level. An
+    aggregation" instead (QA). None: not held so, or held by its own --segment, level or --switches (within its
+    wait: ``book.now``, the last pass's time, is past it once the wait has run out). An
     --exclusive=topo job held by the blocks other jobs use is told so first (held_by_topo)."""
     topo = held_by_topo(book, req)
     if topo is not None:
         return topo
     sel = getattr(book.select, "inner", book.select)
-    if not isinstance(sel, TopologySelector) or req.switches or req.segment or req.topology_required:
+    if not isinstance(sel, TopologySelector) or req.segment or req.topology_required:
         return None
+    if req.switches and book.now < req.submit + sel.args.switch_wait(req.switches_wait):
+        return None  # its own --switches holds it; past its wait only the domains do (QA: it still blamed them)
     ix = sel.index
     cap = block_cap(ix, req)
     if cap is None and ix.span_top == ix.top:
