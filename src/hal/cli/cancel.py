@@ -11,13 +11,15 @@ from hal.cli.history import every_job
 from hal.cli.live import JsonOpt, client, emit_json, parse_states
 from hal.client import HalError
 
+NOT_ENDED = ("PENDING", "RUNNING", "STAGE_OUT")  # what a cancel acts on; STAGE_OUT: its outputs being copied out
+
 
 def cancel(
     jobs: Annotated[list[str] | None, typer.Argument(help="job ids: 12, an array 12, or one task 12_3")] = None,
-    user: Annotated[str | None, typer.Option("--user", "-u", help="every pending or running job of this user")] = None,
+    user: Annotated[str | None, typer.Option("--user", "-u", help="every job of this user not yet ended")] = None,
     name: Annotated[str | None, typer.Option("--name", "-n", help="only jobs of this name")] = None,
     state: Annotated[
-        str | None, typer.Option("--state", "-t", help="only jobs in this state: PENDING or RUNNING")
+        str | None, typer.Option("--state", "-t", help="only jobs in this state: PENDING, RUNNING or STAGE_OUT")
     ] = None,
     me: Annotated[bool, typer.Option("--me", help="your own jobs")] = False,
     signal: Annotated[
@@ -27,7 +29,8 @@ def cancel(
     full: Annotated[bool, typer.Option("--full", "-f", help="with -s: every process of the job")] = False,
     json_out: bool = JsonOpt,
 ) -> None:
-    """Cancel pending jobs at once and running ones with SIGTERM, then SIGKILL after the grace period. With
+    """Cancel pending jobs at once and running ones with SIGTERM, then SIGKILL after the grace period; a job in
+    STAGE_OUT (SO) has its stage-out stopped and ends CANCELLED, its outputs unpublished. With
     -u/--me, -n or -t (and no ids) every matching job that has not ended, as scancel does. With -s SIG, running
     jobs get that signal and go on (by default their steps, i.e. what the script started, not the script)."""
     if (batch or full) and signal is None:
@@ -70,9 +73,9 @@ def cancel(
 
 def _matching(c: Any, ids: list[str], user: str | None, name: str | None, state: str | None, me: bool) -> list[str]:
     """The ids of the jobs not ended yet that every given filter selects (and, with ids, among those)."""
-    api, keep = parse_states(state or "PENDING,RUNNING")
-    if keep is not None and keep - {"PENDING", "RUNNING", "CONFIGURING"}:
-        raise fail(f"-t {state}: only jobs that have not ended can be cancelled (PENDING, RUNNING)")
+    api, keep = parse_states(state or ",".join(NOT_ENDED))  # scancel -u: a job in SO too (its stage-out stops)
+    if keep is not None and keep - {*NOT_ENDED, "CONFIGURING"}:
+        raise fail(f"-t {state}: only jobs that have not ended can be cancelled ({', '.join(NOT_ENDED)})")
     who = c.whoami()["user"] if me else user
     rows = every_job(c, state=api, user=who, all_users=who is not None and not me)
     picked = [r for r in rows if (name is None or r["name"] == name) and (who is None or r["user"] == who)]

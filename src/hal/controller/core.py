@@ -188,6 +188,7 @@ class Controller:
             if any(not who.may_see(u) for u in owners):
                 raise Forbidden(f"job {ref} belongs to another user; you may cancel only your own jobs")
             with self.store.engine.begin() as conn, self.store.batched(conn):  # one statement, not one a task
+                out = self.staging.cancel_stage_out(self, conn, ids, now, who.user) if self.staging else []  # SO
                 for lv in lives:
                     if self.staging is not None and self.staging.cancel_staged(self, conn, lv, now, who.user):
                         continue  # it never ran: ended at once, its copy stops within a chunk
@@ -200,7 +201,7 @@ class Controller:
                         self._drop_pending(lv)
                         self._close(conn, lv, now, "CANCELLED", {"cause": f"cancelled by {who.user}"})
             self.wake.set()
-        return [lv.job_id for lv in lives]
+        return [lv.job_id for lv in lives] + out
 
     def _drop_pending(self, lv: Live) -> None:
         jid = lv.job_id

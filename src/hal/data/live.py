@@ -24,6 +24,7 @@ from typing import Any
 from hal.controller.stage_cut import stage_retries
 from hal.data.cache import CacheFull, CacheWriteError
 from hal.data.cache_wait import WAIT_CAUSE, wait_for_room, wake_waiters
+from hal.data.cancel_out import cancel_stage_out
 from hal.data.launch_clock import start_clock
 from hal.data.outputs import OutputStaging
 from hal.data.restart import resume as resume_plane
@@ -287,6 +288,11 @@ class LiveStaging:
         controller.sched.finish(lv.job_id, now, ok=False, ran=False)
         controller._close(conn, lv, now, "CANCELLED", {"cause": f"cancelled by {who} while its inputs were staged"})
         return True
+
+    def cancel_stage_out(self, controller: Any, conn: Any, ids: list[int], now: float, who: str) -> list[int]:
+        """`hal cancel` of jobs in STAGE_OUT among ``ids``: ended CANCELLED, their copies stopped
+        (``hal.data.cancel_out``); the ids of those it ended."""
+        return [] if self.outputs is None else cancel_stage_out(self.outputs, controller, conn, ids, now, who)
 
     def shutdown(self) -> None:
         """The server stops: copies stop within a chunk (instead of holding the exit for a large transfer);

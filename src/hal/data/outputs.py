@@ -23,6 +23,7 @@ from typing import Any
 
 from hal.data.catalog import public_uri
 from hal.data.fit import NO_DATA_PLANE
+from hal.data.stage_out import unpublish
 from hal.data.stager import StageCancelled, StageError, Stager
 from hal.data.worker_guard import guarded, internal
 
@@ -77,10 +78,11 @@ class OutputStaging:
         self._settled = threading.Condition(self._guard)  # notified as each output settles
         self.lost: dict[str, str] = {}  # output name -> why it was never published (a reader is told)
         self.concluded: set[int] = set()  # jobs whose end was recorded: never concluded (or counted) twice
+        self.cancelled: dict[int, str] = {}  # job -> who cancelled its stage-out: its copies stop, publish nothing
 
     def after_end(self, controller: Any, job_id: int, outputs: tuple[str, ...], node: str, state: str) -> None:
         """Called as a job ends (controller thread): queue its declared outputs, return at once."""
-        if not outputs or state != "COMPLETED" or node not in self.stager.caches:
+        if not outputs or state != "COMPLETED" or node not in self.stager.caches or job_id in self.cancelled:
             return
         with self._guard:
             before = self.states.get(job_id, {})
@@ -100,11 +102,17 @@ class OutputStaging:
     def _copy(self, controller: Any, job_id: int, name: str, node: str, uri: str) -> None:
         """Worker thread: the copy unlocked, then the catalog update and the event under the controller lock."""
         policy, why = self.stager.policy, ""
+
+        def stop() -> bool:  # `hal cancel` (``hal.data.cancel_out``): the copy stops within a chunk
+            return job_id in self.cancelled
+
         for attempt in range(1, policy.attempts + 1):
+            if stop():
+                return
             try:
-                digest, size = self.stager.copy_out(job_id, name, node, uri)
+                digest, size = self.stager.copy_out(job_id, name, node, uri, stop)
                 break
-            except StageCancelled:  # the server is stopping: no event, so its next start stages this out
+            except StageCancelled:  # a stopping server (no event: its next start stages this out) or a cancel
                 return
             except (StageError, OSError) as exc:
                 why = str(exc).replace(uri, public_uri(uri))  # the job's owner reads it; the template is the admin's
@@ -114,7 +122,10 @@ class OutputStaging:
                     continue
                 self._settle(controller, job_id, name, node, f"failed: {why}")
                 return
-        with controller.lock:
+        with controller.lock:  # a cancel takes it too: the output is published and settled, or neither
+            if stop():  # cancelled as its last bytes landed: what reached the destination goes again
+                unpublish(uri)
+                return
             try:
                 owner = str((controller.store.get(job_id) or {}).get("user", ""))  # may remove it, as admins may
                 self.stager.register_out(job_id, name, node, uri, digest, size, self.home, owner)
@@ -123,7 +134,7 @@ class OutputStaging:
                     controller, job_id, name, node, f"failed: copied to {public_uri(uri)} but not registered: {exc}"
                 )
                 return
-        self._settle(controller, job_id, name, node, "done", f"{size} bytes to {public_uri(uri)}")
+            self._settle(controller, job_id, name, node, "done", f"{size} bytes to {public_uri(uri)}")
 
     def _crashed(self, controller: Any, job_id: int, name: str, node: str, exc: Exception) -> None:
         """An error ``_copy`` did not expect: the output fails with it (unless it had settled), as any failed copy."""
@@ -169,6 +180,8 @@ class OutputStaging:
 
     def _settle(self, controller: Any, job_id: int, name: str, node: str, state: str, detail: str = "") -> None:
         with self._settled:
+            if job_id in self.cancelled:  # settled by the cancel (``hal.data.cancel_out``), its end recorded
+                return
             if self.states.setdefault(job_id, {}).get(name) == "staging":
                 self.copying[name] -= 1
             self.states[job_id][name] = state

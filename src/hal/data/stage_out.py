@@ -18,24 +18,51 @@ from hal.data.cache import CacheFull
 from hal.data.catalog import Dataset, Replica, public_uri
 from hal.data.destination import claimed_by, unknown_there
 from hal.data.tree import list_tree, remove_path, resolve_links, seal, tree_digest
-from hal.data.watch import watched
+from hal.data.watch import Progress, watched
+
+LINGER = 2.0  # s a stage-out given up on is given to stop and remove its partial copy (unless its write hangs)
 
 if TYPE_CHECKING:
     from hal.data.stager import Stager
 
 
-def watched_copy_out(stager: Stager, job_id: int, name: str, node: str, dest_uri: str, chunk: int) -> tuple[str, int]:
+def watched_copy_out(
+    stager: Stager, job_id: int, name: str, node: str, dest_uri: str, chunk: int, stop: Callable[[], bool] | None = None
+) -> tuple[str, int]:
     """``copy_out`` watched from the calling thread (``hal.data.watch.watched``): a destination that takes nothing
     for ``stall_timeout`` s fails the output (not tried again: another copy would only hang beside it), and a
-    stopping server returns at once, its next start staging the output out again."""
-    from hal.data.stager import StageError
+    stopping server returns at once, its next start staging the output out again; so does ``stop()`` (the job's
+    stage-out cancelled), looked at between chunks too, so the copy removes its partial file at once."""
+    from hal.data.stager import StageCancelled, StageError
 
     def stalled() -> Exception:
         why = f"the destination {public_uri(dest_uri)} took no data for {stager.stall_timeout:g} s (stall_timeout)"
         return StageError(name, node, 1, [f"{why}: storage not answering"], out=True)
 
-    work = lambda progress: copy_out(stager, job_id, name, node, dest_uri, chunk, progress.tick)  # noqa: E731
-    return watched(work, stager.stall_timeout, lambda: stager._check_stop(-1), stalled)
+    def check() -> None:
+        stager._check_stop(-1)
+        if stop is not None and stop():
+            raise StageCancelled(f"job {job_id}'s stage-out of {name!r} was cancelled")
+
+    def work(progress: Progress) -> tuple[str, int]:
+        def tick() -> None:
+            check()
+            progress.tick()
+
+        return copy_out(stager, job_id, name, node, dest_uri, chunk, tick)
+
+    return watched(work, stager.stall_timeout, check, stalled, linger=LINGER)
+
+
+def unpublish(dest_uri: str) -> None:
+    """What a cancelled stage-out left at its destination (its last bytes landed as the cancel came): removed, so
+    nothing the catalog does not name stays there (and a later output of that name is not refused over it)."""
+    import fsspec
+
+    fs, path = fsspec.core.url_to_fs(dest_uri)
+    for stale in [path, *fs.glob(f"{path}.partial-*")]:
+        if fs.exists(stale):
+            fs.rm(stale, recursive=True)
 
 
 def _idle() -> None:

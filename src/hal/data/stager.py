@@ -370,10 +370,12 @@ class Stager:
         digest, size = self.copy_out(job_id, name, node, dest_uri)
         return self.register_out(job_id, name, node, dest_uri, digest, size, home)
 
-    def copy_out(self, job_id: int, name: str, node: str, dest_uri: str) -> tuple[str, int]:
+    def copy_out(
+        self, job_id: int, name: str, node: str, dest_uri: str, stop: Callable[[], bool] | None = None
+    ) -> tuple[str, int]:
         """The long half of a stage-out (checksum and copy), a file or a tree (``hal.data.stage_out``), watched for
-        a stall (``stall_timeout``) and a stopping server."""
-        return watched_copy_out(self, job_id, name, node, dest_uri, CHUNK)  # CHUNK looked up now: tests make it small
+        a stall (``stall_timeout``), a stopping server and ``stop()`` (the job's stage-out cancelled)."""
+        return watched_copy_out(self, job_id, name, node, dest_uri, CHUNK, stop)  # CHUNK looked up now (tests)
 
     def register_out(
         self, job_id: int, name: str, node: str, dest_uri: str, digest: str, size: int, home: str, owner: str = ""

@@ -118,13 +118,18 @@ class Progress:
 
 
 def watched(
-    work: Callable[[Progress], T], stall_timeout: float, check_stop: Callable[[], None], stall: Callable[[], Exception]
+    work: Callable[[Progress], T],
+    stall_timeout: float,
+    check_stop: Callable[[], None],
+    stall: Callable[[], Exception],
+    linger: float = 0.0,
 ) -> T:
     """``work`` run on a daemon thread while this one watches, as ``watched_copy`` does for a read: a stopping
     server (``check_stop`` raises) returns at once and no ``tick`` for ``stall_timeout`` s raises ``stall()``, even
     when a write is stuck in the kernel (a frozen or hung destination: a stage-out waited on it for good, the job
     in SO and the server unable to exit, its worker pool joined at exit). The worker, if it ever wakes, stops at
-    its next tick."""
+    its next tick; ``linger``: s it is given to get there (it removes its partial copy) before this returns. One
+    that finished meanwhile returns its result (its copy landed)."""
     progress, done = Progress(), threading.Event()
     box: dict[str, Any] = {}
 
@@ -144,6 +149,8 @@ def watched(
                 raise stall()
         except BaseException:
             progress.abandoned = True
+            if linger > 0 and done.wait(linger) and "result" in box:
+                return box["result"]  # type: ignore[no-any-return]
             raise
     if "error" in box:
         raise box["error"]
