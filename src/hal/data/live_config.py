@@ -8,6 +8,7 @@ import logging
 import re
 from typing import Any
 
+from hal.data.cache_roots import watch_roots
 from hal.data.fit import retry_parked
 from hal.data.live import LiveStaging
 from hal.data.outputs import OutputStaging
@@ -47,6 +48,7 @@ def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
         owned.release()
         raise
     staging.owned = owned  # held while the server runs; LiveStaging.shutdown releases it
+    watch_roots(staging, controller)  # a cache folder removed behind its back is made again, emptied (QA)
     retry_parked(controller)  # jobs recovered before it parked for want of it: `hal server` enables it first
     return staging
 

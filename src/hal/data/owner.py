@@ -66,6 +66,17 @@ def claim(catalog: Path | None, cache_dirs: Iterable[Path], home: str) -> DataPl
     return held
 
 
+def retake(held: DataPlaneLock, path: Path, home: str) -> None:
+    """A lock file removed behind this server's back (its cache folder deleted): made again and locked, its old
+    handle (an unlinked file, which protects nothing now) closed; DataPlaneBusy if another server took it."""
+    for handle in [h for h in held.handles if Path(h.name) == path]:
+        held.handles.remove(handle)
+        with contextlib.suppress(OSError):
+            handle.close()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    held.handles.append(_take(path, f"cache_dir {path.parent}", home))
+
+
 def _take(path: Path, what: str, home: str) -> IO[str]:
     handle = path.open("a+", encoding="utf-8")
     try:
