@@ -118,12 +118,13 @@ def _what_if(job_id: int, trace: Path, cluster_file: Path) -> None:
     out.print(_parts_table("placement score parts (lower total wins)", rows))
 
 
-def _pending(rec: dict[str, Any], node_cpus: int = 0) -> None:
+def _pending(rec: dict[str, Any], node_cpus: int = 0, told: bool = False) -> None:
+    """``told``: the why was given already (the server named what holds it)."""
     from hal.cli.live import duration, stamp, tres
     from hal.cli.show import advice_for
 
     why = advice_for(rec)  # QA: a reason with details (ReqNodeNotAvail, UnavailableNodes:...) found no advice
-    if why and rec.get("reason") != "Topology":
+    if why and rec.get("reason") != "Topology" and not told:
         out.print(f"  why: {why}")
     limit = f"a {duration(rec['time_limit'])} time limit" if rec.get("time_limit") else "no time limit"
     if rec.get("runtime_assumed"):  # the forecasts of the jobs behind it rest on that guess (hal show says it too)
@@ -227,10 +228,12 @@ def explain(
     out.print(
         f"job {rec['id']}: {rec['state']} reason={rec.get('reason') or 'None'} nodes={rec.get('nodelist') or '-'}"
     )
-    if rec.get("reason") == "Topology":
-        out.print(f"  why: {topology_advice(rec, (advice or {}).get('topology'))}")
+    held = (advice or {}).get("topology")  # Resources too: idle nodes other jobs' --exclusive=topo blocks hold
+    told = rec.get("reason") == "Topology" or bool(held and rec.get("reason") == "Resources")
+    if told:
+        out.print(f"  why: {topology_advice(rec, held)}")
     if rec["state"] == "PENDING":  # why it waits, where it stands, when it should start (it said nothing more)
-        _pending(rec, node_cpus)
+        _pending(rec, node_cpus, told)
         if advice is not None:
             _advice(advice, job)
         return

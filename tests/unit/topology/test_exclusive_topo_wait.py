@@ -40,7 +40,8 @@ def test_no_such_words_when_it_fits_or_nothing_is_free() -> None:
     sched.submit(topo_job(), 1.0)
     assert topology_hold(sched, 1) is None  # nvl2 is unused: it fits
     assert [p.job_id for p in sched.cycle(1.0).starts] == [1]
-    sched.submit(topo_job(2), 2.0)  # nvl1 is busy and nvl2 is job 1's: nothing free to share either
-    assert not sched.cycle(2.0).starts
-    assert topology_hold(sched, 2) is None
+    sched.submit(topo_job(2), 2.0)  # nvl1 is busy and nvl2 is job 1's: nothing free to share either, but
+    assert not sched.cycle(2.0).starts  # the idle nodes job 1's block holds are named (QA: only Resources)
+    held = topology_hold(sched, 2)
+    assert held is not None and "idle nodes gpu06, gpu07, gpu08 (job 1) are held for --exclusive=topo job 1" in held
     assert sched.reason_of(2) is not PendingReason.TOPOLOGY

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
 
 import numpy as np
@@ -185,9 +186,44 @@ def topology_reason(sched: Scheduler, job_id: int) -> str | None:
 
 
 def topology_hold(sched: Scheduler, job_id: int) -> str | None:
-    """``held_by_domains`` for a pending job (`hal explain`'s why, through the advice call)."""
+    """``held_by_domains`` for a pending job, else ``held_by_blocks`` (`hal explain`'s why, through the advice
+    call)."""
     book = sched.book
     item = sched.queue.get(job_id)
     if not isinstance(book, NodeBook) or item is None:
         return None
-    return held_by_domains(book, item.req)
+    return held_by_domains(book, item.req) or held_by_blocks(sched, book, item.req)
+
+
+def held_by_blocks(sched: Scheduler, book: NodeBook, req: Request) -> str | None:
+    """In words, the idle nodes other jobs' --exclusive=topo blocks keep from a job that would start now without
+    them, naming the nodes and those jobs (they hold the rest of their blocks while they run; `hal nodes` shows
+    them blocked). QA: such a job, plain or itself --exclusive=topo, showed only Resources, "waits for nodes to
+    free up", with 12 of 16 nodes idle. Its reason stays Resources, as the queue shows it. None: not so held."""
+    if not book.sharing or book.fits(req):
+        return None
+    holders = {jid: act.alloc.held for jid, act in sched.running.items() if getattr(act.alloc, "held", None)}
+    if not holders:
+        return None
+    freed = book.free.copy()
+    for held in holders.values():
+        freed[held.nodes] += held.amounts
+    seen = copy.copy(book)  # shares all but the free matrix (as controller/advice.as_seen_by does)
+    seen.free = freed
+    if not seen.fits(replace(req, share="") if req.share == "topo" else req):
+        return None
+    cap, names = book.table.capacity, book.table.names
+    idle = {jid: [names[int(n)] for n, a in zip(h.nodes, h.amounts, strict=True) if (a == cap[n]).all()]
+            for jid, h in holders.items()}  # fmt: skip
+    shown = [f"{', '.join(nodes[:4])}{f' and {len(nodes) - 4} more' if len(nodes) > 4 else ''} (job {jid})"
+             for jid, nodes in sorted(idle.items()) if nodes]  # fmt: skip
+    jobs = sorted(jid for jid, nodes in idle.items() if nodes)
+    if not jobs:
+        return None
+    own = "it goes only into blocks no other job uses (--exclusive=topo), and " if req.share == "topo" else ""
+    many = len(jobs) > 1
+    return (
+        f"{own}idle nodes {'; '.join(shown)} are held for --exclusive=topo job{'s' if many else ''} "
+        f"{', '.join(map(str, jobs))}: the rest of the blocks {'they run' if many else 'it runs'} in, which no other "
+        "job may use while it runs (Slurm's topology/block shows them BLOCKED, as hal nodes shows them blocked)"
+    )
