@@ -33,6 +33,7 @@ from hal.controller.option_values import (
 )
 from hal.controller.parked import misfit, undefer
 from hal.controller.placement_options import placement_options
+from hal.engine.plugins.topology_refusal import segment_too_big
 from hal.executors.hostlist import expand
 
 # scontrol's field names (any case) -> the JobRequest attribute they set
@@ -234,11 +235,12 @@ def _changed(
         req = respread(req) if "nodes" in attrs or "tasks" in attrs else req
     except DirectiveError as exc:
         raise SubmitError(f"job {_ref(lv)}: {exc}") from None
-    if req.segment and (req.nodes or 1) % req.segment:  # as sbatch --segment refuses it
-        raise SubmitError(
-            f"job {_ref(lv)}: NumNodes={req.nodes} is not a multiple of its --segment={req.segment} (each group of "
+    if req.segment and (req.nodes or 1) % req.segment:  # as sbatch refuses it; first a segment no block holds (QA)
+        refused = segment_too_big(ctl.book, req.segment) or (
+            f"NumNodes={req.nodes} is not a multiple of its --segment={req.segment} (each group of "
             f"{req.segment} nodes stays inside one block)"
         )
+        raise SubmitError(f"job {_ref(lv)}: {refused}")
     if req.node_names and req.nodes is not None and req.nodes > len(req.node_names):
         raise SubmitError(f"job {_ref(lv)}: NumNodes={req.nodes} with {len(req.node_names)} nodes in ReqNodeList")
     if set(req.node_names) & set(req.exclude_nodes):

@@ -4,7 +4,7 @@ required level, the domains a job may span, a level the cluster does not have)."
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -161,3 +161,19 @@ def unknown_level(ix: TopoIndex, level: str) -> str:
     whole = "" if "cluster" in ix.names else ", and 'cluster' for the whole machine"
     origin = f" ({ix.names_from}{whole})" if ix.names_from else ""
     return f"unknown topology level {level!r}; levels are {ix.names[1:]}{origin}"
+
+
+def segment_too_big(book: Any, segment: int) -> str | None:
+    """--segment=N larger than every block of the book's topology selector, in its refusal's words: `hal update`
+    says it before the node count's multiple rule (QA: Segment=8 on a -N4 job was told "NumNodes=4 is not a
+    multiple", while no block holds 8 nodes). None: a block holds it, or no topology selector."""
+    sel = getattr(book.select, "inner", book.select)  # gated delay scheduling wraps the selector
+    ix, level = getattr(sel, "index", None), getattr(sel, "seg_level", None)
+    if ix is None or level is None:
+        return None
+    largest = int(ix.size[level].max())
+    if segment <= largest:
+        return None
+    return f"--segment={segment}: a segment must fit inside one {ix.names[level]}, and the largest holds " + count(
+        largest, "node"
+    )
