@@ -67,6 +67,7 @@ def _again(ctl: Any, conn: Any, row: dict[str, Any], who: Identity, now: float) 
     ctl.cancelling.discard(lv.job_id)  # left by a cancel while it staged (no end report cleared it): the new
     ctl.requeueing.pop(lv.job_id, None)  # attempt's stage-in stopped at once and it ended CANCELLED again
     ctl.sched.forget(lv.job_id)
+    forget_outputs(ctl, lv.job_id)
     cause = f"requeued by {who.user} after it ended {row['state']}"
     end, charged = (now, False) if row["end_time"] is None else (row["end_time"], True)  # charged when it ended
     record_attempt(conn, lv.job_id, end, "REQUEUED", cause, charged=charged)  # Slurm's REQUEUED, whatever it was
@@ -95,6 +96,7 @@ def back_to_queue(
     executor reported ended (``ended``) was charged to fair share, a stage-in that failed was not."""
     record_attempt(conn, lv.job_id, when, event, cause, charged=ended is not None, ended=ended)
     ctl.sched.forget(lv.job_id)
+    forget_outputs(ctl, lv.job_id)
     lv.state, lv.restarts = "PENDING", lv.restarts + n
     ctl.store.add_events(conn, [(lv.job_id, when, event, cause)])
     values = {"state": "PENDING", "start_time": None, "nodelist": "", "alloc": "", "alloc_cpus": 0,
@@ -102,6 +104,14 @@ def back_to_queue(
               **restore_limit(conn, lv)}  # fmt: skip
     ctl.store.update_job(conn, lv.job_id, values, (lv.job_id, when, "PENDING", "requeued"))
     ctl._to_engine(lv, when)
+
+
+def forget_outputs(ctl: Any, job_id: int) -> None:
+    """The stage-out an earlier attempt left (cancelled, failed or concluded) forgotten, so the new attempt's
+    outputs are staged out when it completes (QA: a requeue after a cancelled stage-out sat in STAGE_OUT for good)."""
+    outputs = getattr(getattr(ctl, "staging", None), "outputs", None)
+    if outputs is not None:
+        outputs.forget(job_id)
 
 
 ASKED = "REQUEUE"  # the event of a requeue request; REQUEUED when the job is back in the queue

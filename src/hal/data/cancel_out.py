@@ -34,7 +34,8 @@ def cancel_stage_out(
     cancel's transaction). One whose outputs have all settled is left to its conclusion (it already finished)."""
     ended = [j for j in ids if j not in controller.live]
     rows = controller.store.query(job_ids=ended, states=["STAGE_OUT"], limit=1_000_000) if ended else []
-    rows = [r for r in rows if int(r["id"]) in set(ended)]  # job_ids also matches the tasks of an array's first id
+    wanted = set(ended)  # job_ids also matches the tasks of an array's first id
+    rows = [r for r in rows if int(r["id"]) in wanted]
     found = [(row, states_from_events(controller.store.events_of(int(row["id"])))) for row in rows]  # read first
     done = []
     for row, told in found:

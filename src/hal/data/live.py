@@ -283,6 +283,7 @@ class LiveStaging:
         if lv.job_id not in self.staging:
             return False
         controller.cancelling.add(lv.job_id)  # the copy's next chunk stops it; its thread then finds it gone
+        controller.requeueing.pop(lv.job_id, None)  # a requeue asked before: the cancel ends it, closed for good
         self.stager.release(lv.job_id)
         controller.machine.release(lv.job_id)
         controller.sched.finish(lv.job_id, now, ok=False, ran=False)

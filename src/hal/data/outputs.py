@@ -32,12 +32,16 @@ log = logging.getLogger("hal.data")
 
 EVENT = "STAGE_OUT"  # the job event each settled output writes, its cause "name: state (detail)"
 NEVER_STAGED = "outputs never staged out"  # how the cause of a job a server without a data plane ended begins
+REQUEUED = "REQUEUED"  # the event of a job back in the queue (hal.controller.requeue): a new attempt begins
 
 
 def states_from_events(events: list[dict[str, Any]]) -> dict[str, str]:
     """Each output's latest settled state from a job's events: they outlive a restart, unlike ``states``."""
     states: dict[str, str] = {}
     for e in events:
+        if e["state"] == REQUEUED:  # a new attempt: an earlier one's outputs say nothing of its own
+            states.clear()
+            continue
         name, _, state = str(e["cause"]).partition(": ")
         if e["state"] == EVENT and state.startswith(("done", "failed")):  # not the job's own STAGE_OUT state
             states[name] = state
@@ -79,6 +83,7 @@ class OutputStaging:
         self.lost: dict[str, str] = {}  # output name -> why it was never published (a reader is told)
         self.concluded: set[int] = set()  # jobs whose end was recorded: never concluded (or counted) twice
         self.cancelled: dict[int, str] = {}  # job -> who cancelled its stage-out: its copies stop, publish nothing
+        self._attempts: dict[int, object] = {}  # job -> the token its copies carry; a requeue (``forget``) retires it
 
     def after_end(self, controller: Any, job_id: int, outputs: tuple[str, ...], node: str, state: str) -> None:
         """Called as a job ends (controller thread): queue its declared outputs, return at once."""
@@ -91,20 +96,21 @@ class OutputStaging:
             outputs = tuple(n for n in dict.fromkeys(outputs) if n not in before)
             self.copying.update(outputs)
             self.states[job_id] = {**before, **dict.fromkeys(outputs, "staging")}
+            token = self._attempts.setdefault(job_id, object())
         for name in outputs:
             uri = self.dest.format(name=name, job=job_id)
-            work = functools.partial(self._copy, controller, job_id, name, node, uri)
-            end = functools.partial(self._crashed, controller, job_id, name, node)
+            work = functools.partial(self._copy, controller, job_id, name, node, uri, token)
+            end = functools.partial(self._crashed, controller, job_id, name, node, token)
             fut = self._pool.submit(guarded, f"job {job_id}: stage-out of {name}", work, end)
             self._pending.add(fut)
             fut.add_done_callback(self._pending.discard)
 
-    def _copy(self, controller: Any, job_id: int, name: str, node: str, uri: str) -> None:
+    def _copy(self, controller: Any, job_id: int, name: str, node: str, uri: str, token: object = None) -> None:
         """Worker thread: the copy unlocked, then the catalog update and the event under the controller lock."""
         policy, why = self.stager.policy, ""
 
-        def stop() -> bool:  # `hal cancel` (``hal.data.cancel_out``): the copy stops within a chunk
-            return job_id in self.cancelled
+        def stop() -> bool:  # `hal cancel` (``hal.data.cancel_out``) or a requeue since: stops within a chunk
+            return job_id in self.cancelled or self._stale(job_id, token)
 
         for attempt in range(1, policy.attempts + 1):
             if stop():
@@ -120,28 +126,47 @@ class OutputStaging:
                     if self.stager.closing.wait(policy.delay(attempt)):  # a stopping server does not wait it out
                         return
                     continue
-                self._settle(controller, job_id, name, node, f"failed: {why}")
+                self._settle(controller, job_id, name, node, f"failed: {why}", token=token)
                 return
         with controller.lock:  # a cancel takes it too: the output is published and settled, or neither
-            if stop():  # cancelled as its last bytes landed: what reached the destination goes again
-                unpublish(uri)
+            if stop():  # cancelled (or requeued) as its last bytes landed: what reached the destination goes again
+                unpublish(uri, partials=job_id in self.cancelled)  # not a new attempt's copy under way
                 return
             try:
                 owner = str((controller.store.get(job_id) or {}).get("user", ""))  # may remove it, as admins may
                 self.stager.register_out(job_id, name, node, uri, digest, size, self.home, owner)
             except Exception as exc:  # a full cache or a bad catalog path: the copy exists, say so
-                self._settle(
-                    controller, job_id, name, node, f"failed: copied to {public_uri(uri)} but not registered: {exc}"
-                )
+                why = f"failed: copied to {public_uri(uri)} but not registered: {exc}"
+                self._settle(controller, job_id, name, node, why, token=token)
                 return
-            self._settle(controller, job_id, name, node, "done", f"{size} bytes to {public_uri(uri)}")
+            self._settle(controller, job_id, name, node, "done", f"{size} bytes to {public_uri(uri)}", token)
 
-    def _crashed(self, controller: Any, job_id: int, name: str, node: str, exc: Exception) -> None:
+    def _crashed(self, controller: Any, job_id: int, name: str, node: str, token: object, exc: Exception) -> None:
         """An error ``_copy`` did not expect: the output fails with it (unless it had settled), as any failed copy."""
         with self._guard:
-            settling = self.states.get(job_id, {}).get(name) == "staging"
+            settling = self.states.get(job_id, {}).get(name) == "staging" and not self._stale(job_id, token)
         if settling:
-            self._settle(controller, job_id, name, node, f"failed: {internal(exc)}")
+            self._settle(controller, job_id, name, node, f"failed: {internal(exc)}", token=token)
+
+    def _stale(self, job_id: int, token: object) -> bool:
+        """A copy of an attempt a requeue has since put behind it (None: a caller that predates attempts)."""
+        return token is not None and self._attempts.get(job_id) is not token
+
+    def forget(self, job_id: int) -> None:
+        """The job is requeued (controller lock held): what its earlier attempt's stage-out left (settled or
+        cancelled outputs, its end recorded) would have kept the new attempt's outputs from being staged out, and
+        the job in STAGE_OUT for good. A copy of the earlier attempt still stopping publishes and settles nothing."""
+        with self._settled:
+            names = self.states.pop(job_id, {})
+            for name, state in names.items():
+                if state == "staging":
+                    self.copying[name] -= 1
+                if self.lost.get(name, "").startswith(f"job {job_id}'s "):
+                    del self.lost[name]
+            self.cancelled.pop(job_id, None)
+            self.concluded.discard(job_id)
+            self._attempts.pop(job_id, None)
+            self._settled.notify_all()
 
     def recorded(self, controller: Any, job_id: int, told: dict[str, str], conclude: bool) -> None:
         """After a restart: the outputs of a job that settled before it (so one that failed still fails the job);
@@ -178,9 +203,11 @@ class OutputStaging:
                 self._settled.wait(1.0 if left is None else min(left, 1.0))
         return True
 
-    def _settle(self, controller: Any, job_id: int, name: str, node: str, state: str, detail: str = "") -> None:
+    def _settle(
+        self, controller: Any, job_id: int, name: str, node: str, state: str, detail: str = "", token: object = None
+    ) -> None:
         with self._settled:
-            if job_id in self.cancelled:  # settled by the cancel (``hal.data.cancel_out``), its end recorded
+            if job_id in self.cancelled or self._stale(job_id, token):  # settled by the cancel, its end recorded
                 return
             if self.states.setdefault(job_id, {}).get(name) == "staging":
                 self.copying[name] -= 1

@@ -54,13 +54,14 @@ def watched_copy_out(
     return watched(work, stager.stall_timeout, check, stalled, linger=LINGER)
 
 
-def unpublish(dest_uri: str) -> None:
+def unpublish(dest_uri: str, partials: bool = True) -> None:
     """What a cancelled stage-out left at its destination (its last bytes landed as the cancel came): removed, so
-    nothing the catalog does not name stays there (and a later output of that name is not refused over it)."""
+    nothing the catalog does not name stays there (and a later output of that name is not refused over it).
+    ``partials``: copies under way too (not when a requeued job's new attempt may be writing one)."""
     import fsspec
 
     fs, path = fsspec.core.url_to_fs(dest_uri)
-    for stale in [path, *fs.glob(f"{path}.partial-*")]:
+    for stale in [path, *(fs.glob(f"{path}.partial-*") if partials else ())]:
         if fs.exists(stale):
             fs.rm(stale, recursive=True)
 
