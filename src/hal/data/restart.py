@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from hal.data.cache_wait import restore_waiters
 from hal.data.catalog import public_uri
-from hal.data.outputs import EVENT, NEVER_STAGED, states_from_events
+from hal.data.outputs import EVENT, NEVER_STAGED, REQUEUED, states_from_events
 from hal.data.stager import JOBS
 from hal.executors.hostlist import expand
 
@@ -185,32 +185,48 @@ def _unsent(controller: Any, row: dict[str, Any], folder: Path, keep: float) -> 
     ``Controller._ended``, ``abandon_data_jobs``). The user's only copy, so kept (QA: the next start with a data
     plane deleted a running job's output that way, its stage-out never tried). The first start that keeps one
     says so, naming the job and the file, and records where it is, which `hal show` prints. Kept ``keep`` s
-    (``[data] keep_failed_outputs``) after the job ended, then removed by the next start, said the same way (QA:
-    they piled up outside the cache's limit, kept through every restart)."""
-    told = states_from_events(controller.store.events_of(row["id"]))
+    (``[data] keep_failed_outputs``) after that was first said, then removed by the next start, said the same way
+    (QA: they piled up outside the cache's limit, kept through every restart); never by the start that said it."""
+    history = controller.store.events_of(row["id"])
+    told, since = states_from_events(history), _kept_since(history)
     never = row["state"] == "FAILED" and str(row["cause"] or "").startswith(NEVER_STAGED)
     declared = json.loads(row["request"] or "{}").get("outputs") or []
     states = {n: told.get(n) or (f"failed: {row['cause']}" if never else "") for n in declared}
     kept = {n: s for n, s in states.items() if s.startswith("failed") and _a_file(folder / n)}
-    events = []
-    ended = float(row.get("end_time") or 0.0)
-    if kept and keep > 0 and ended and controller.clock() - ended > keep:  # not counted in the cache: not for good
-        for name, state in kept.items():  # close_job_dir removes them, as all it is not told to keep
-            log.warning("job %s: output %r, kept at %s since its stage-out failed, is removed: its job ended over "
-                        "%g s ago ([data] keep_failed_outputs)", row["id"], name, folder / name, keep)  # fmt: skip
+    events, now = [], controller.clock()
+    for name, state in list(kept.items()):  # not counted in the cache: not for good
+        if keep > 0 and name in since and now - since[name] > keep:  # close_job_dir removes what it is not to keep
+            said = "job %s: output %r, kept at %s since its stage-out failed, is removed: said kept over %g s ago"
+            log.warning(f"{said} ([data] keep_failed_outputs)", row["id"], name, folder / name, keep)
             why = state.split(" (kept at ")[0]
-            events.append((row["id"], controller.clock(), EVENT, f"{name}: {why} (removed after keep_failed_outputs)"))
-        kept = {}
+            events.append((row["id"], now, EVENT, f"{name}: {why} (removed after keep_failed_outputs)"))
+            del kept[name]
     for name, state in kept.items():
-        if "(kept at " not in state:  # a failed stage-out's own event said it already
+        if name not in since:  # a failed stage-out's own event said it already; the keep window starts now
             why = state.removeprefix("failed: ")
             log.warning("job %s: output %r never reached its destination (%s); kept at %s", row["id"], name, why,
                         folder / name)  # fmt: skip
-            events.append((row["id"], controller.clock(), EVENT, f"{name}: {state} (kept at {folder / name})"))
+            events.append((row["id"], now, EVENT, f"{name}: {state} (kept at {folder / name})"))
     if events:
         with controller.store.engine.begin() as conn:
             controller.store.add_events(conn, events)
     return tuple(kept)
+
+
+def _kept_since(events: list[dict[str, Any]]) -> dict[str, float]:
+    """When the owner was first told where each failed output of the job's last attempt is kept (its "kept at"
+    event): the keep window counts from then, not from the job's end (QA: an output a server without a data plane
+    left was deleted by the first start that found it, over ``keep_failed_outputs`` after the job ended, its owner
+    never told it was kept)."""
+    since: dict[str, float] = {}
+    for e in events:
+        if e["state"] == REQUEUED:
+            since.clear()
+            continue
+        name, _, state = str(e["cause"]).partition(": ")
+        if e["state"] == EVENT and state.startswith("failed") and "(kept at " in state:
+            since.setdefault(name, float(e["time"]))
+    return since
 
 
 def _a_file(path: Path) -> bool:
