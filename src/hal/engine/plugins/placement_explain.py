@@ -42,7 +42,7 @@ def parts_of(
     dom = ix.ids[level][nodes[0]] if nodes.size else 0
     dom_room = float(ix.sums(level, room)[dom]) if nodes.size else 0.0
     frag = 1.0 - units / dom_room if dom_room > 0 else 0.0
-    topo = topology_part(level, ix.top)  # as the selector ranks it
+    topo = topology_part(level, *sel.bounds(req))  # as the selector ranks it
     secs = moved = dollars = data = 0.0
     if isinstance(sel.data, Locality) and req.inputs and nodes.size:
         c = sel.data.costs(req.inputs)
@@ -70,6 +70,7 @@ def alternatives(
     room = block_room(ix, req, room, block_cap(ix, req))
     out: list[ScoreParts] = []
     seen = {tuple(sorted(chosen))}
+    by_level = sel.by_level(req)  # the lowest level first, then the total, as the selector ranks them
     for lvl in range(top + 1):
         dom = ix.sums(lvl, room)
         for d in np.flatnonzero(dom >= units)[: 4 * k]:
@@ -82,7 +83,7 @@ def alternatives(
             out.append(parts_of(sel, req, nodes, room))
         if len(out) >= 4 * k:
             break
-    return sorted(out, key=lambda p: p.total)[:k]
+    return sorted(out, key=lambda p: (ix.names.index(p.level) if by_level else 0, p.total))[:k]
 
 
 def _may_span(ix: TopoIndex, req: Request) -> int | None:

@@ -43,15 +43,25 @@ class PlacementWeights:
         """The ``[placement]`` table of a profile file (absent: defaults)."""
         return PlacementWeights.from_mapping(dict(tomllib.loads(text).get("placement", {})))
 
+    @property
+    def level_first(self) -> bool:
+        """Whether, without data costs, the lowest level that fits wins before the total is looked at (Slurm's
+        rule, as the defaults place). It holds while fragmentation weighs at most a tenth of topology: the total
+        alone let a tree deeper than ten levels trade a level for less fragmentation with the defaults."""
+        return self.fragmentation * 10 <= self.topology
+
     def formula(self) -> str:
         """How `hal explain`'s total adds up: its columns are the unweighted parts (QA: they did not add up)."""
-        return f"total = {self.topology:g} x topology + {self.data:g} x data + {self.fragmentation:g} x frag"
+        rule = "; without data costs the lowest level that fits wins first" if self.level_first else ""
+        return f"total = {self.topology:g} x topology + {self.data:g} x data + {self.fragmentation:g} x frag{rule}"
 
 
-def topology_part(level: int, top: int) -> float:
-    """The topology part of a placement spanning ``level`` (0 one node, 1 one leaf, ...) of a tree whose root is
-    level ``top``: the selector ranks candidates by it and `hal explain` shows it, so the two agree."""
-    return level / max(1, top)
+def topology_part(level: int, lo: int, top: int) -> float:
+    """The topology part of a placement spanning ``level`` (0 one node, 1 one leaf, ...) for a job that may span
+    levels ``lo`` (its --segment's block level, else 0) to ``top`` (its required level, block aggregation or one
+    fabric): 0 at lo, 1 at top. The selector ranks candidates by it and `hal explain` shows it, so the two agree;
+    normalised to the whole tree instead, it shrank for capped jobs and data cost outweighed it more."""
+    return max(0, level - lo) / max(1, top - lo)
 
 
 @dataclass(frozen=True, slots=True)

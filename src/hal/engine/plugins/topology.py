@@ -222,9 +222,9 @@ class TopologySelector:
 
     def _pick(self, room: Ints, units: int, lo: int, top: int, cost: Floats | None) -> Picked | None:
         """The cheapest fitting domain over levels lo..top by the weighted total (score.combine), filled with the
-        fewest child domains. Without data costs each level's candidate is its best fit (``_best``), so with the
-        default weights the lowest level that fits wins, as in Slurm; a profile's [placement] weights may trade a
-        level for less fragmentation, and `hal explain`'s "lower total wins" then holds (it ignored them)."""
+        fewest child domains. Without data costs each level's candidate is its best fit (``_best``) and, while
+        the weights put topology first (``level_first``: the defaults), the lowest level that fits wins, as in
+        Slurm, however deep the tree; other [placement] weights may trade a level for less fragmentation."""
         ix, w = self.index, self.args.weights
         best: tuple[float, int, int] | None = None
         for lvl in range(lo, top + 1):
@@ -232,7 +232,7 @@ class TopologySelector:
             cands = np.flatnonzero(dom >= units)
             if cands.size == 0:
                 continue
-            part_topo = topology_part(lvl, ix.top)
+            part_topo = topology_part(lvl, lo, top)
             if best is not None and best[0] <= w.topology * part_topo:
                 break  # no higher level can beat it: its topology part alone is larger
             if cost is None:  # pure topology: this level's best fit, as the selector always took it
@@ -240,6 +240,8 @@ class TopologySelector:
                 total = w.topology * part_topo + w.fragmentation * (1.0 - units / float(dom[d]))
                 if best is None or total < best[0]:
                     best = (total, lvl, d)
+                if w.level_first:
+                    break
                 continue
             dcost = self._dom_cost(lvl, cost, room)[cands]
             frag = 1.0 - units / dom[cands]
@@ -251,6 +253,24 @@ class TopologySelector:
             return None
         _, lvl, d = best
         return self._fill(lvl, np.flatnonzero((ix.ids[lvl] == d) & (room > 0)), room, units, cost)
+
+    def by_level(self, req: Request) -> bool:
+        """Whether ``_pick`` takes the lowest level that fits for ``req`` (no data costs, ``level_first``
+        weights), so `hal explain` ranks its alternatives as the selector does."""
+        segmented = bool(req.segment and req.nodes)  # --segment picks blocks without data costs
+        return self.args.weights.level_first and (segmented or self._data(req)[0] is None)
+
+    def bounds(self, req: Request) -> tuple[int, int]:
+        """The levels ``select`` ranks ``req`` over, lo..top (the topology part's 0 and 1); a level the tree
+        lacks (refused at submission) bounds it at the top."""
+        ix = self.index
+        top = ix.span_top
+        required = ix.level(req.topology_required) if req.topology_required else None
+        top = min(top, ix.top if required is None else required)
+        top = min(top, block_cap(ix, req) or top)
+        if req.segment and req.nodes:
+            return self.seg_level, max(self.seg_level, top)
+        return 0, top
 
     def _best(self, lvl: int, cands: npt.NDArray[np.intp], dom: Floats, room: Ints) -> int:
         """Best fit: least free room; ties go to the domain whose parents are fullest, then lowest index."""
