@@ -7,10 +7,17 @@ catalog remembers where it was: ``Catalog.released``)."""
 
 from __future__ import annotations
 
+import hashlib
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
-from hal.data.catalog import Catalog, checksum_of, public_uri
+from hal.data.catalog import CHUNK, Catalog, public_uri
+from hal.data.tree import list_tree, tree_digest
+
+
+def _idle() -> None:
+    """No watcher: nothing to report to."""
 
 
 def where(uri: str) -> tuple[str, str]:
@@ -56,17 +63,19 @@ def claimed_by(catalog: Catalog, name: str, dest_uri: str, nodes: Iterable[str])
     return ""
 
 
-def unknown_there(catalog: Catalog, name: str, dest_uri: str, digest: str) -> str:
+def unknown_there(
+    catalog: Catalog, name: str, dest_uri: str, digest: str, size: int = -1, tick: Callable[[], None] = _idle
+) -> str:
     """Why an existing file or folder at ``dest_uri`` may not be replaced, or "": it is a copy of ``name`` the
     catalog names, or an earlier output of that name forgotten since (``hal dataset rm``, then the job run again),
-    or it already holds ``digest``. Called only when something is there."""
+    or it already holds ``digest`` (``size`` bytes, -1: unknown). Called only when something is there."""
     dest = where(dest_uri)
     if any(where(r.uri) == dest for r in catalog.replicas_of(name)):
         return ""
     if any(n == name and where(uri) == dest for uri, n in list(catalog.released.items())):
         return ""
     try:
-        if checksum_of(dest_uri)[0] == digest:
+        if holds(dest_uri, digest, size, tick):
             return ""
     except (OSError, ValueError):
         pass
@@ -74,3 +83,35 @@ def unknown_there(catalog: Catalog, name: str, dest_uri: str, digest: str) -> st
         f"the destination {public_uri(dest_uri)} already holds data no dataset names; an output never overwrites it "
         "(remove it to write there)"
     )
+
+
+def holds(uri: str, digest: str, size: int, tick: Callable[[], None] = _idle) -> bool:
+    """Whether ``uri`` holds the bytes of ``digest``: sizes compared first (no read), then read with ``tick`` after
+    each chunk, so a stage-out's watcher sees progress (QA: a restart's catch-up hashing a large output that had
+    landed took no tick for longer than stall_timeout, and failed at every start)."""
+    import fsspec
+
+    fs, path = fsspec.core.url_to_fs(uri)
+    info = fs.info(path)
+    if info.get("type") == "directory":
+        files = list_tree(fs, path, public_uri(uri))
+        if size >= 0 and sum(f.size for f in files) != size:
+            return False
+        return tree_digest((f.rel, f.size, _hash(fs, f.path, f.size, tick)) for f in files) == digest
+    there = info.get("size")
+    if info.get("type", "file") != "file" or (size >= 0 and there is not None and there != size):
+        return False
+    return f"sha256:{_hash(fs, path, there, tick)}" == digest
+
+
+def _hash(fs: Any, path: str, limit: int | None, tick: Callable[[], None]) -> str:
+    """sha256 hex of a file, read no further than ``limit`` bytes (a file still growing is not the same one)."""
+    digest, read = hashlib.sha256(), 0
+    with fs.open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+            read += len(chunk)
+            if limit is not None and read > limit:
+                raise ValueError(f"{path} grew while it was read")
+            tick()
+    return digest.hexdigest()

@@ -114,13 +114,13 @@ def copy_out(
                 (f.rel, *_send(stager, Path(f.path), fs, f"{partial}/{f.rel}", chunk, tick, True)) for f in files
             ]
             digest, size = tree_digest(records), sum(r[1] for r in records)
-            _may_replace(stager, name, node, fs, path, dest_uri, digest, tick)
+            _may_replace(stager, name, node, fs, path, dest_uri, digest, size, tick)
             if fs.exists(path):  # an earlier run's tree: moved aside, not deleted, until the new one is in place
                 fs.mv(path, aside, recursive=True)
         else:
             size, hexdigest = _send(stager, local, fs, partial, chunk, tick)  # the digest of the bytes sent: read once
             digest = f"sha256:{hexdigest}"
-            _may_replace(stager, name, node, fs, path, dest_uri, digest, tick)
+            _may_replace(stager, name, node, fs, path, dest_uri, digest, size, tick)
         fs.mv(partial, path, **({"recursive": True} if tree else {}))
     except BaseException:
         if fs.exists(partial):
@@ -133,14 +133,23 @@ def copy_out(
 
 
 def _may_replace(
-    stager: Stager, name: str, node: str, fs: Any, path: str, dest_uri: str, digest: str, tick: Callable[[], None]
+    stager: Stager,
+    name: str,
+    node: str,
+    fs: Any,
+    path: str,
+    dest_uri: str,
+    digest: str,
+    size: int,
+    tick: Callable[[], None],
 ) -> None:
-    """What is at the destination may be replaced (``hal.data.destination``); a watcher that gave up on this copy
-    stops it here, before it takes the destination's name."""
+    """What is at the destination may be replaced (``hal.data.destination``: what is there read with ``tick``s, so
+    a large copy that had landed is no stall); a watcher that gave up on this copy stops it here, before it takes
+    the destination's name."""
     from hal.data.stager import StageError
 
     tick()
-    if fs.exists(path) and (why := unknown_there(stager.catalog, name, dest_uri, digest)):
+    if fs.exists(path) and (why := unknown_there(stager.catalog, name, dest_uri, digest, size, tick)):
         raise StageError(name, node, 1, [why], out=True)
     tick()
 
