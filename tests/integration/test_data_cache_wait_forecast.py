@@ -38,6 +38,7 @@ def test_a_cache_waits_forecast_is_the_end_of_what_pins_the_room(tmp_path: Path,
         assert shown["reason"] == "CacheWait", shown
         if limit is None:  # no limit, no history: when room frees is unknown, and so is its start
             assert shown["predicted_start"] is None and shown["predicted_start_p90"] is None, shown
+            assert f"job {pin} has no time limit" in ctl.board.unknown.get(reader, ""), ctl.board.unknown
         else:  # not before the pinning job's planned end (its 10-minute limit, as nothing better is known)
             assert shown["predicted_start"] is not None and shown["predicted_start"] >= started + 590, shown
             assert time.time() + 60 < shown["predicted_start"]

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 import hal
 from hal.api.datasets import dataset_router
-from hal.api.forecast_state import assumed_runtimes, planned_nodes, with_forecast_state
+from hal.api.forecast_state import assumed_runtimes, planned_nodes, unknown_starts, with_forecast_state
 from hal.api.job_logs import MAX_TAIL, read_log
 from hal.api.job_lookup import Ref, answer, checked_ref, shared_scripts, visible
 from hal.api.metrics import Metrics
@@ -230,7 +230,7 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Pat
         duplicates: Annotated[bool, Query(description=DUPLICATES)] = False,
     ) -> dict[str, Any]:  # fmt: skip
         found = visible(ctl, ref, who, start)
-        rows = planned_nodes(ctl, assumed_runtimes(ctl, found))  # a 1-hour default, SCHEDNODES
+        rows = planned_nodes(ctl, assumed_runtimes(ctl, unknown_starts(ctl, found)))  # a 1-hour default, SCHEDNODES
         now = ctl.clock()
         recs = [with_forecast_state(r, record(r, now, detail)) for r in rows]  # start: forecast_pending too
         per_cpu_memory(ctl, rows, recs)

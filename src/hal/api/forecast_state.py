@@ -2,7 +2,8 @@
 ``forecast_pending`` (a pending job's start forecast is still being made in the background, so clients can tell
 "ask again in a few seconds" from "no forecast": hal/controller/reasons.py), ``runtime_assumed`` (seconds: the
 planner runs the job for its 1-hour default as it has no time limit and its predictor no history) and
-``sched_nodes`` (the nodes the planner holds for a pending job, squeue's SCHEDNODES)."""
+``sched_nodes`` (the nodes the planner holds for a pending job, squeue's SCHEDNODES) and ``start_unknown`` (why the
+forecast gives a job waiting for cache room no start: hal/controller/cache_forecast.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from hal.executors.hostlist import compress
 FIELD = "forecast_pending"
 ASSUMED = "runtime_assumed"
 PLANNED = "sched_nodes"
+UNKNOWN = "start_unknown"
 
 
 def with_forecast_state(row: dict[str, Any], rec: dict[str, Any]) -> dict[str, Any]:
@@ -23,6 +25,8 @@ def with_forecast_state(row: dict[str, Any], rec: dict[str, Any]) -> dict[str, A
         rec[FIELD] = bool(row[FIELD])
     if row.get(ASSUMED):
         rec[ASSUMED] = DEFAULT_LIMIT
+    if row.get(UNKNOWN):
+        rec[UNKNOWN] = row[UNKNOWN]
     if row["state"] == "PENDING":
         rec[PLANNED] = row.get(PLANNED)
     return rec
@@ -76,3 +80,13 @@ def _head_plan(s: Any, job_id: int) -> Any:
 
     item = s.queue.get(job_id)
     return None if item is None else shadow_of(s, item)[2]
+
+
+def unknown_starts(ctl: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Marks the pending rows the latest forecasts give no start because their cache room has no known time, with
+    why (`hal explain` said "one has no time limit" of every one, whatever kept it unknown)."""
+    unknown = getattr(getattr(ctl, "board", None), "unknown", None) or {}
+    for r in rows:
+        if r["state"] == "PENDING" and r.get("predicted_start") is None and r["id"] in unknown:
+            r[UNKNOWN] = unknown[r["id"]]
+    return rows

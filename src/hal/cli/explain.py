@@ -139,8 +139,10 @@ def _pending(rec: dict[str, Any], node_cpus: int = 0, told: bool = False) -> Non
     elif rec.get("predicted_start"):
         p90 = f", by {stamp(rec['predicted_start_p90'])} at 90%" if rec.get("predicted_start_p90") else ""
         out.print(f"  forecast start: {stamp(rec['predicted_start'])}{p90}")
-    elif rec.get("reason") == "CacheWait":  # room frees when the jobs pinning it end: one has no known end
-        out.print("  forecast start: N/A (it starts once jobs pinning its nodes' caches end; one has no time limit)")
+    elif rec.get("start_unknown"):  # the server's why: a pinning job with no known end, too few caches, ...
+        out.print(f"  forecast start: N/A ({rec['start_unknown']})")
+    elif rec.get("reason") == "CacheWait":  # no forecast covers it (yet): no reason to guess at
+        out.print("  forecast start: N/A")
 
 
 def _position(place: int) -> str:

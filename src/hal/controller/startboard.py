@@ -58,6 +58,7 @@ class StartBoard:
         self._cost = 0.0  # seconds the last forecast took
         self._covered: set[int] = set()  # the jobs pending when the cached forecasts were made
         self.reach = math.inf  # the cached forecasts' horizon (clock time): runs cut to WORK after it
+        self.unknown: dict[int, str] = {}  # why the cached forecasts give a CacheWait job no start (API, explain)
         self._cond = threading.Condition()  # guards what follows; listings wait on it for new forecasts
         self._halt = threading.Event()
         self._thread: threading.Thread | None = None
@@ -150,7 +151,7 @@ class StartBoard:
                 log.exception("start forecasts failed; jobs are listed without them")
                 with self._cond:
                     self._cache, self._made, self._done = ((-1, -1, -1), {}), time.monotonic(), self._taken
-                    self._ended = self._made
+                    self._ended, self.unknown = self._made, {}
                     self._cond.notify_all()
         with self._cond:
             self._thread = None
@@ -180,6 +181,7 @@ class StartBoard:
         was = self.reach
         with self._cond:
             self._cache, self._covered, self.reach = (key, got), covered, forecaster.reach
+            self.unknown = blind
             self._made = self._ended = time.monotonic()
             self._cost = self._made - t0
             self._done = number
