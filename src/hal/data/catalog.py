@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from hal.data.spots import DATASET, Entry, Spot, Spots
+
 CHUNK = 4 << 20
 log = logging.getLogger("hal.data")
 
@@ -139,6 +141,7 @@ class Catalog:
         # uri -> name of job outputs forgotten (hal dataset rm) whose file stays: a later output of that name may
         # write there again (hal.data.destination refuses to overwrite data no dataset names)
         self.released: dict[str, str] = {}
+        self._spots: Spots | None = None  # the copies by address (hal.data.spots), built when first asked for
         if path is not None and not self.missing:
             self._load(path)
 
@@ -147,8 +150,11 @@ class Catalog:
         replica = Replica(dataset.name, home, dataset.uri)
         with self._lock, self._saved():
             self.released.pop(dataset.uri, None)
+            if (was := self.datasets.get(dataset.name)) is not None:
+                self._unspot(dataset.name, DATASET, was.uri)
             self.datasets[dataset.name] = dataset
-            self.replicas.setdefault(dataset.name, {})[home] = replica
+            self._respot(self.replicas.setdefault(dataset.name, {}), replica)
+            self._spot(dataset.name, DATASET, dataset.uri)
         for listener in self.listeners:
             listener("add", replica)
         return dataset
@@ -170,13 +176,15 @@ class Catalog:
 
     def add_replica(self, replica: Replica) -> None:
         with self._lock, self._saved():
-            self.replicas.setdefault(replica.dataset, {})[replica.location] = replica
+            self._respot(self.replicas.setdefault(replica.dataset, {}), replica)
         for listener in self.listeners:
             listener("add", replica)
 
     def remove_replica(self, name: str, location: str) -> None:
         with self._lock, self._saved():
             replica = self.replicas.get(name, {}).pop(location, None)
+            if replica is not None:
+                self._unspot(name, location, replica.uri)
         if replica is not None:
             for listener in self.listeners:
                 listener("remove", replica)
@@ -185,11 +193,41 @@ class Catalog:
         """Remove a dataset and every replica of it (listeners hear each replica go)."""
         with self._lock, self._saved():
             replicas = list(self.replicas.pop(name, {}).values())
-            if (gone := self.datasets.pop(name, None)) is not None and gone.owner:  # a job's output: its file stays
-                self.released[gone.uri] = name
+            for replica in replicas:
+                self._unspot(name, replica.location, replica.uri)
+            if (gone := self.datasets.pop(name, None)) is not None:
+                self._unspot(name, DATASET, gone.uri)
+                if gone.owner:  # a job's output: its file stays
+                    self.released[gone.uri] = name
         for replica in replicas:
             for listener in self.listeners:
                 listener("remove", replica)
+
+    def overlapping(self, spot: Spot) -> list[tuple[Spot, Entry]]:
+        """The copies (dataset, location, uri; location "" for a dataset's own address) at address ``spot``, in a
+        folder above it or beneath it: the overwrite guard's index (``hal.data.spots``), built when first asked
+        for and kept up to date from then on."""
+        with self._lock:
+            if self._spots is None:
+                entries = [(n, DATASET, d.uri) for n, d in self.datasets.items()]
+                entries += [(n, r.location, r.uri) for n, reps in self.replicas.items() for r in reps.values()]
+                self._spots = Spots(entries)
+            return self._spots.overlapping(spot)
+
+    def _spot(self, name: str, location: str, uri: str) -> None:
+        if self._spots is not None:
+            self._spots.add((name, location, uri))
+
+    def _unspot(self, name: str, location: str, uri: str) -> None:
+        if self._spots is not None:
+            self._spots.remove((name, location, uri))
+
+    def _respot(self, replicas: dict[str, Replica], replica: Replica) -> None:
+        """``replica`` in place of the one at its location."""
+        if (was := replicas.get(replica.location)) is not None:
+            self._unspot(was.dataset, was.location, was.uri)
+        replicas[replica.location] = replica
+        self._spot(replica.dataset, replica.location, replica.uri)
 
     @contextlib.contextmanager
     def _saved(self) -> Iterator[None]:
@@ -207,6 +245,7 @@ class Catalog:
             self.replicas.clear()
             self.replicas.update(replicas)
             self.released = released
+            self._spots = None  # built again from what was restored when next asked for
             raise
 
     def _save(self) -> None:

@@ -8,11 +8,11 @@ catalog remembers where it was: ``Catalog.released``)."""
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from hal.data.catalog import CHUNK, Catalog, public_uri
+from hal.data.spots import where
 from hal.data.tree import list_tree, tree_digest
 
 
@@ -20,41 +20,13 @@ def _idle() -> None:
     """No watcher: nothing to report to."""
 
 
-def where(uri: str) -> tuple[str, str]:
-    """A comparable address: the file system's protocol and its path (a local one with its links resolved)."""
-    try:
-        import fsspec
-        from fsspec.implementations.local import LocalFileSystem
-
-        fs, path = fsspec.core.url_to_fs(uri)
-    except Exception:  # a backend not installed (s3fs), a malformed address: compared as written
-        return "", uri.rstrip("/")
-    if isinstance(fs, LocalFileSystem):
-        return "file", os.path.realpath(path)
-    proto = fs.protocol[0] if isinstance(fs.protocol, tuple) else fs.protocol
-    return str(proto), str(path).rstrip("/")
-
-
-def _overlap(a: tuple[str, str], b: tuple[str, str]) -> bool:
-    """The same file, or one inside the other (a folder dataset)."""
-    return a[0] == b[0] and (a[1] == b[1] or a[1].startswith(b[1] + "/") or b[1].startswith(a[1] + "/"))
-
-
-def _stored(catalog: Catalog, nodes: Iterable[str]) -> list[tuple[str, str]]:
-    """(dataset, uri) of every copy kept in storage (its origin, copies added): not the node caches' own copies."""
-    skip = set(nodes)
-    found = [(name, d.uri) for name, d in list(catalog.datasets.items())]
-    for name in list(catalog.datasets):
-        found += [(name, r.uri) for r in catalog.replicas_of(name) if r.location not in skip]
-    return found
-
-
 def claimed_by(catalog: Catalog, name: str, dest_uri: str, nodes: Iterable[str]) -> str:
     """Why output ``name`` may not be written at ``dest_uri``, or "": it is (or holds, or lies inside) a copy of
-    another dataset."""
-    dest = where(dest_uri)
-    for other, uri in _stored(catalog, nodes):
-        if other != name and _overlap(dest, spot := where(uri)):
+    another dataset kept in storage (its origin, a copy added; not the node caches' own copies). Looked up in the
+    catalog's index by address (``hal.data.spots``), not by resolving every copy's address."""
+    dest, skip = where(dest_uri), set(nodes)
+    for spot, (other, location, uri) in catalog.overlapping(dest):
+        if other != name and location not in skip:
             what = "is" if spot == dest else "holds" if spot[1].startswith(dest[1] + "/") else "is inside"
             return (
                 f"the destination {public_uri(dest_uri)} {what} a registered copy of dataset {other!r} "
@@ -72,7 +44,7 @@ def unknown_there(
     dest = where(dest_uri)
     if any(where(r.uri) == dest for r in catalog.replicas_of(name)):
         return ""
-    if any(n == name and where(uri) == dest for uri, n in list(catalog.released.items())):
+    if any(where(uri) == dest for uri, n in list(catalog.released.items()) if n == name):
         return ""
     try:
         if holds(dest_uri, digest, size, tick):
