@@ -11,7 +11,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from hal.engine.predict.gbm import GbmPredictor
+from hal.sim.fallback import unfitted_gbm
 from hal.sim.metrics import Summary
 from hal.sim.topo_metrics import TopoSummary
 
@@ -57,11 +57,12 @@ def topology_dict(topo: TopoSummary) -> dict[str, Any]:
 
 def never_fitted(predictor: object) -> str | None:
     """What a gbm that fitted no model did, for the JSON outputs: their estimate or predictor says gbm while every
-    prediction was last2's (the stderr note's condition, hal.sim.runner.unfitted_note). None for any other run."""
-    if not isinstance(predictor, GbmPredictor) or predictor.model is not None:
+    prediction was last2's (the stderr note's condition: hal.sim.fallback). None for any other run."""
+    gbm = unfitted_gbm(predictor)
+    if gbm is None:
         return None
-    done, warmup = predictor.completions, predictor.cfg.warmup
-    return f"{predictor.name} never fitted: {done} completions < {warmup}; every prediction was last2's"
+    done, warmup = gbm.completions, gbm.cfg.warmup
+    return f"{gbm.name} never fitted: {done} completions < {warmup}; every prediction was last2's"
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:

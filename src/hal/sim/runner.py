@@ -18,13 +18,13 @@ from hal.engine.capacity import Book
 from hal.engine.nodes import NodeBook
 from hal.engine.plugins.leaf_reserve import placement_book
 from hal.engine.plugins.topology import TopoIndex
-from hal.engine.predict.gbm import GbmPredictor
 from hal.engine.predict.registry import make_predictor
 from hal.engine.profile import Profile
 from hal.model.cluster import Cluster, NodeTable
 from hal.model.job import JobSpec
 from hal.model.resources import BASE_NAMES, Resources, ResourceSpace
 from hal.sim.accounting import into_partitions
+from hal.sim.fallback import unfitted_gbm
 from hal.sim.metrics import Summary, summarize
 from hal.sim.report import trace_procs
 from hal.sim.simulator import Outcome, Progress, Simulation, pool_for
@@ -275,8 +275,8 @@ def unfitted_note(run: SimRun, estimate: str) -> str | None:
     """A gbm run whose model was never fitted planned every job with last2's predictions although it is
     labelled with gbm: said after the results, as hal predict-eval says it (a model needs its warm-up's
     completions first)."""
-    pred = run.predictor
-    if not isinstance(pred, GbmPredictor) or pred.model is not None:
+    pred = unfitted_gbm(run.predictor)
+    if pred is None:
         return None
     return (
         f"only {pred.completions:,} jobs ended, fewer than the {pred.cfg.warmup:,} a first model needs: every "
