@@ -24,12 +24,12 @@ BODY = b"y" * 40_000
 class SlowFS(LocalFileSystem):  # type: ignore[misc]
     """Local files read slowly (a large file on a busy store, in life); writes as fast as usual."""
 
-    protocol = "halslow"
+    protocol = "halslowread"
     reads: ClassVar[int] = 0
 
     @classmethod
     def _strip_protocol(cls, path: str) -> str:
-        return str(super()._strip_protocol(str(path).removeprefix("halslow://")))
+        return str(super()._strip_protocol(str(path).removeprefix("halslowread://")))
 
     def _open(self, path: str, mode: str = "rb", *args: Any, **kwargs: Any) -> Any:
         if "r" not in mode:
@@ -44,7 +44,7 @@ class _SlowFile(LocalFileOpener):  # type: ignore[misc]
         return bytes(super().read(*args))
 
 
-fsspec.register_implementation("halslow", SlowFS, clobber=True)
+fsspec.register_implementation("halslowread", SlowFS, clobber=True)
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def landed(tmp_path: Path, monkeypatch: Any) -> Any:
     dest = tmp_path / "out" / "7" / "big"
     dest.parent.mkdir(parents=True)
     SlowFS.reads = 0
-    yield staging.stager, node, dest, f"halslow://{dest}"
+    yield staging.stager, node, dest, f"halslowread://{dest}"
     staging.shutdown()
 
 

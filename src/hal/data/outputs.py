@@ -129,17 +129,25 @@ class OutputStaging:
                 self._settle(controller, job_id, name, node, f"failed: {why}", token=token)
                 return
         with controller.lock:  # a cancel takes it too: the output is published and settled, or neither
-            if stop():  # cancelled (or requeued) as its last bytes landed: what reached the destination goes again
-                unpublish(uri, partials=job_id in self.cancelled)  # not a new attempt's copy under way
-                return
-            try:
-                owner = str((controller.store.get(job_id) or {}).get("user", ""))  # may remove it, as admins may
-                self.stager.register_out(job_id, name, node, uri, digest, size, self.home, owner)
-            except Exception as exc:  # a full cache or a bad catalog path: the copy exists, say so
-                why = f"failed: copied to {public_uri(uri)} but not registered: {exc}"
-                self._settle(controller, job_id, name, node, why, token=token)
-                return
-            self._settle(controller, job_id, name, node, "done", f"{size} bytes to {public_uri(uri)}", token)
+            withdrawn = stop()  # cancelled (or requeued) as its last bytes landed: what reached the destination goes
+            partials = job_id in self.cancelled  # and copies under way, but not a new attempt's
+            if not withdrawn:
+                self._publish(controller, job_id, name, node, uri, digest, size, token)
+        if withdrawn:  # unlocked: a destination that hangs must not freeze the controller
+            unpublish(uri, partials=partials)
+
+    def _publish(
+        self, controller: Any, job_id: int, name: str, node: str, uri: str, digest: str, size: int, token: object
+    ) -> None:
+        """The copy registered in the catalog and the output settled (controller lock held)."""
+        try:
+            owner = str((controller.store.get(job_id) or {}).get("user", ""))  # may remove it, as admins may
+            self.stager.register_out(job_id, name, node, uri, digest, size, self.home, owner)
+        except Exception as exc:  # a full cache or a bad catalog path: the copy exists, say so
+            why = f"failed: copied to {public_uri(uri)} but not registered: {exc}"
+            self._settle(controller, job_id, name, node, why, token=token)
+            return
+        self._settle(controller, job_id, name, node, "done", f"{size} bytes to {public_uri(uri)}", token)
 
     def _crashed(self, controller: Any, job_id: int, name: str, node: str, token: object, exc: Exception) -> None:
         """An error ``_copy`` did not expect: the output fails with it (unless it had settled), as any failed copy."""

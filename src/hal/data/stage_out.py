@@ -122,6 +122,11 @@ def copy_out(
             digest = f"sha256:{hexdigest}"
             _may_replace(stager, name, node, fs, path, dest_uri, digest, size, tick)
         fs.mv(partial, path, **({"recursive": True} if tree else {}))
+        try:  # a watcher that gave up while the rename hung (a cancel, a stall, a stopping server) is told nothing
+            tick()  # more: the copy it no longer waits for takes the name back itself (an earlier tree returns)
+        except BaseException:
+            fs.rm(path, recursive=True)
+            raise
     except BaseException:
         if fs.exists(partial):
             fs.rm(partial, recursive=True)
