@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from importlib.resources import as_file, files
+from pathlib import Path
 
 import pytest
 
@@ -23,3 +25,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 def sdk(server: LiveServer) -> Iterator[Client]:
     with server.client() as c:
         yield c
+
+
+@pytest.fixture(scope="module")
+def sample() -> Path:
+    """The shipped 3,000-job KTH-SP2 sample (src/hal/data), as a file path."""
+    with as_file(files("hal") / "data" / "kth-sp2-sample.swf") as path:
+        return Path(path)

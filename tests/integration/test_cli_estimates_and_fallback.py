@@ -5,19 +5,11 @@ from __future__ import annotations
 
 import json
 import zipfile
-from importlib.resources import as_file, files
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from hal.cli.main import app
-
-
-@pytest.fixture(scope="module")
-def sample() -> Path:
-    with as_file(files("hal") / "data" / "kth-sp2-sample.swf") as path:
-        return Path(path)
 
 
 def run(*args: str | Path) -> tuple[int, str, str]:

@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-from importlib.resources import as_file, files
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +34,6 @@ ORDERS = ("fcfs", "sjf", "f1", "wfp3", "unicep", "multifactor")
 BACKFILLS = ("none", "easy", "conservative")
 ESTIMATES = ("user", "actual", "last2")
 WINDOW = 600  # jobs per combination: enough queueing on the 100-processor machine, quick on 2 cores
-
-
-@pytest.fixture(scope="module")
-def sample() -> Path:
-    with as_file(files("hal") / "data" / "kth-sp2-sample.swf") as path:
-        return Path(path)
 
 
 def hal(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:

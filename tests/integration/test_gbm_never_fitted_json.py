@@ -5,26 +5,11 @@ hal tune --json had no estimate at all. Each now records it in a "fallback" fiel
 from __future__ import annotations
 
 import json
-from importlib.resources import as_file, files
 from pathlib import Path
 
-import pytest
-from typer.testing import CliRunner
-
-from hal.cli.main import app
+from tests.integration.test_cli_estimates_and_fallback import run
 
 UNFIT = "gbm never fitted: 300 completions < 500; every prediction was last2's"
-
-
-@pytest.fixture(scope="module")
-def sample() -> Path:
-    with as_file(files("hal") / "data" / "kth-sp2-sample.swf") as path:
-        return Path(path)
-
-
-def run(*args: str | Path) -> tuple[int, str, str]:
-    result = CliRunner().invoke(app, [str(a) for a in args])
-    return result.exit_code, result.stdout, " ".join(result.stderr.split())
 
 
 def test_simulate_and_compare_summaries_record_a_gbm_that_never_fitted(sample: Path, tmp_path: Path) -> None:
