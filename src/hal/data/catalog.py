@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -14,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from hal.data.spots import DATASET, Entry, Spot, Spots
+from hal.data.tree import read_sha256
 
 CHUNK = 4 << 20
 log = logging.getLogger("hal.data")
@@ -60,16 +60,8 @@ def checksum_of(uri: str) -> tuple[str, int]:
     if kind != "file":
         what = {"other": "a device, pipe or socket"}.get(kind, kind)
         raise ValueError(f"{public_uri(uri)} is not a regular file: it is {what}")
-    expected = info.get("size")
-    digest = hashlib.sha256()
-    size = 0
-    with fs.open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-            if expected is not None and size > expected:
-                raise ValueError(f"{public_uri(uri)} grew while it was read (past {expected:,} bytes)")
-    return f"sha256:{digest.hexdigest()}", size
+    hexdigest, size = read_sha256(fs, path, info.get("size"), public_uri(uri), CHUNK)
+    return f"sha256:{hexdigest}", size
 
 
 OS_WORDS = {FileNotFoundError: "no such file", PermissionError: "permission denied", IsADirectoryError: "a folder"}

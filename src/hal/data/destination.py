@@ -7,13 +7,12 @@ catalog remembers where it was: ``Catalog.released``)."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from hal.data.catalog import CHUNK, Catalog, public_uri
 from hal.data.spots import where
-from hal.data.tree import list_tree, tree_digest
+from hal.data.tree import list_tree, read_sha256, tree_digest
 
 
 def _idle() -> None:
@@ -77,13 +76,4 @@ def holds(uri: str, digest: str, size: int, tick: Callable[[], None] = _idle) ->
 
 
 def _hash(fs: Any, path: str, limit: int | None, tick: Callable[[], None]) -> str:
-    """sha256 hex of a file, read no further than ``limit`` bytes (a file still growing is not the same one)."""
-    digest, read = hashlib.sha256(), 0
-    with fs.open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-            read += len(chunk)
-            if limit is not None and read > limit:
-                raise ValueError(f"{path} grew while it was read")
-            tick()
-    return digest.hexdigest()
+    return read_sha256(fs, path, limit, path, CHUNK, tick)[0]

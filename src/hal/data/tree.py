@@ -20,7 +20,7 @@ import hashlib
 import os
 import posixpath
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,16 +113,26 @@ def _listed(fs: Any, root: str, shown: str) -> list[TreeFile]:
     return files
 
 
-def hash_file(fs: Any, item: TreeFile, shown: str, chunk_size: int) -> tuple[str, int]:
-    """sha256 hex and size of one file of a tree, read no further than the size it was listed with."""
+def read_sha256(
+    fs: Any, path: str, limit: int | None, shown: str, chunk_size: int, tick: Callable[[], None] | None = None
+) -> tuple[str, int]:
+    """sha256 hex and size of one file read in chunks, no further than ``limit`` bytes (a file still growing is not
+    the one that was listed; /dev/zero would be read forever); ``tick`` after each chunk tells a watcher it moves."""
     digest, size = hashlib.sha256(), 0
-    with fs.open(item.path, "rb") as fh:
+    with fs.open(path, "rb") as fh:
         while chunk := fh.read(chunk_size):
             digest.update(chunk)
             size += len(chunk)
-            if size > item.size:
-                raise ValueError(f"{shown}: {item.rel} grew while it was read (past {item.size:,} bytes)")
+            if limit is not None and size > limit:
+                raise ValueError(f"{shown} grew while it was read (past {limit:,} bytes)")
+            if tick is not None:
+                tick()
     return digest.hexdigest(), size
+
+
+def hash_file(fs: Any, item: TreeFile, shown: str, chunk_size: int) -> tuple[str, int]:
+    """sha256 hex and size of one file of a tree, read no further than the size it was listed with."""
+    return read_sha256(fs, item.path, item.size, f"{shown}: {item.rel}", chunk_size)
 
 
 def tree_checksum(fs: Any, root: str, shown: str, chunk_size: int) -> tuple[str, int]:
