@@ -63,16 +63,25 @@ def main() -> None:
     ap.add_argument("--ops", default=",".join(OPS), help=f"comma-separated, of: {', '.join(OPS)}")
     ap.add_argument("--src", default=str(ROOT / "src"), help="the tree whose controller to time")
     a = ap.parse_args()
-    sys.path.insert(0, str(Path(a.src).resolve()))
+    src = Path(a.src).resolve()
+    if not (src / "hal" / "__init__.py").is_file():  # else the installed hal would be timed, unsaid
+        ap.error(f"--src {a.src}: no hal package there (give a tree's src folder, e.g. /tmp/wt/src)")
+    sys.path.insert(0, str(src))
     ops = [o.strip() for o in a.ops.split(",")]
     if unknown := [o for o in ops if o not in OPS]:
         ap.error(f"unknown --ops {', '.join(unknown)}")
-    print(f"| operation | {' | '.join(f'{int(s):,} tasks: CPU s (wall)' for s in a.sizes.split(','))} |")
-    print(f"|---|{'---:|' * len(a.sizes.split(','))}")
+    try:
+        sizes = [int(x) for x in a.sizes.split(",")]
+    except ValueError:
+        ap.error(f"--sizes {a.sizes!r}: task counts separated by commas, e.g. 1000,3000")
+    if min(sizes) < 1 or max(sizes) > 10000 or a.repeat < 1:
+        ap.error("--sizes between 1 and 10000 (MaxArraySize), --repeat at least 1")
+    print(f"| operation | {' | '.join(f'{s:,} tasks: CPU s (wall)' for s in sizes)} |")
+    print(f"|---|{'---:|' * len(sizes)}")
     for op in ops:
         cells = []
-        for size in a.sizes.split(","):
-            runs = [one(int(size), op) for _ in range(a.repeat)]
+        for size in sizes:
+            runs = [one(size, op) for _ in range(a.repeat)]
             cpu, wall = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
             cells.append(f"{cpu:.2f} ({wall:.2f})")
         print(f"| {op} | {' | '.join(cells)} |", flush=True)

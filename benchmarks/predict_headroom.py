@@ -217,7 +217,9 @@ def table(results: list[Result], traces: list[str]) -> str:
 
 def main(argv: list[str]) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("traces", nargs="*")
+    ap.add_argument(
+        "traces", nargs="*", help=f"trace short names, of: {', '.join(HPC_TRACES)} (default: all; read from ../shared)"
+    )
     ap.add_argument("--no-online", action="store_true", help="skip the online selectors (the slowest part)")
     ap.add_argument("--threads", type=positive_int, default=1, help="LightGBM threads (default 1)")
     ap.add_argument("--json", action="store_true", help="print the results as JSON after the table")

@@ -194,11 +194,16 @@ def main() -> None:
     sb, st = rows[half][1], rows[half + k][1]
     print(f"\nmulti-node jobs: {base['multi_node']}")
     print(f"fewest-leaf share: topology {topo['fewest_leaf_share']:.3f} vs first fit {base['fewest_leaf_share']:.3f}")
-    print(f"avg wait ratio topology/first fit (no stretch): {topo['avg_wait'] / max(base['avg_wait'], 1e-9):.4f}")
-    bsld, util, wait = (st[k] / sb[k] for k in ("avg_bsld", "useful_utilization", "avg_wait"))
-    print(f"with stretch: bsld ratio {bsld:.4f}, utilization ratio {util:.4f}, wait ratio {wait:.4f}")
+    print(f"avg wait ratio topology/first fit (no stretch): {_ratio(topo['avg_wait'], base['avg_wait'])}")
+    bsld, util, wait = (_ratio(st[k], sb[k]) for k in ("avg_bsld", "useful_utilization", "avg_wait"))
+    print(f"with stretch: bsld ratio {bsld}, utilization ratio {util}, wait ratio {wait}")
     killed = f"topology {st['killed_by_stretch']}, first fit {sb['killed_by_stretch']}"
     print(f"killed by stretch (TIMEOUT at --time): {killed}")
+
+
+def _ratio(value: float, base: float) -> str:
+    """value/base, or n/a where the baseline is 0 (a short run where first fit never waited)."""
+    return f"{value / base:.4f}" if base > 0 else "n/a"
 
 
 if __name__ == "__main__":
