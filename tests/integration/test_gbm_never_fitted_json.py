@@ -51,3 +51,20 @@ def test_tune_json_names_its_estimate_and_a_gbm_that_never_trained(sample: Path)
     code, out, err = run(*args)
     assert code == 0, err
     assert json.loads(out)["estimate"] == "last2" and "fallback" not in json.loads(out)
+
+
+def test_summaries_record_an_unusable_model_file(sample: Path, tmp_path: Path) -> None:
+    """QA: with --model naming an unusable file, only the policy label said so; predict-eval's JSON had the field."""
+    bad, one, both = tmp_path / "bad.zip", tmp_path / "one.json", tmp_path / "both.json"
+    bad.write_text("junk")
+    code, _, err = run(
+        "simulate", sample, "--window", "0:300", "--estimate", "gbm", "--model", bad, "--summary-out", one
+    )
+    assert code == 0, err
+    assert json.loads(one.read_text())["fallback"] == "bad.zip was unusable: these are last2's predictions, not gbm's"
+    code, _, err = run("compare", sample, "--policies", "easy:fcfs,easy:sjf", "--estimate", "gbm", "--model", bad,
+                       "--window", "0:300", "--no-plots", "--summary-out", both)  # fmt: skip
+    assert code == 0, err
+    assert {r["fallback"] for r in json.loads(both.read_text()).values()} == {
+        "bad.zip was unusable: these are last2's predictions, not gbm's"
+    }

@@ -31,6 +31,7 @@ from hal.cli.simulate import (
     default_placement,
     estimate_for,
     gbm_from_file,
+    model_fallback,
     note_fallback,
     placement_topology_default,
 )
@@ -172,7 +173,9 @@ def compare(
         data = {
             label: {
                 "estimate": ests[label],
-                **({"fallback": unfit} if (unfit := never_fitted(r.predictor)) else {}),  # est=gbm, all last2's
+                **(
+                    {"fallback": unfit} if (unfit := never_fitted(r.predictor) or model_fallback(est, estimate)) else {}
+                ),
                 **summary_dict(r.summary),
                 **({"topology": topology_dict(r.topology)} if r.topology else {}),
             }

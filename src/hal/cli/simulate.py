@@ -157,6 +157,14 @@ def fallback_name(model: Path) -> str:
     return f"{FALLBACK} {model.name} unusable)"
 
 
+def model_fallback(estimate: str, asked: str) -> str | None:
+    """The summary JSON's ``fallback`` when the --model file was unusable (only the label said it, in words)."""
+    if not estimate.startswith(FALLBACK):
+        return None
+    name = estimate[len(FALLBACK) :].removesuffix(" unusable)").strip()
+    return f"{name} was unusable: these are last2's predictions, not {asked}'s"
+
+
 def note_fallback(estimate: str, asked: str) -> None:
     """After the results, the fallback again: the warning before them may have scrolled away, and the issue's
     rule keeps the exit status 0 (a bad model file never stops a run)."""
@@ -379,7 +387,7 @@ def simulate(
         write_jobs_csv(csv_out, result.outcome, swf, result.names, result.index)
     if summary_out:
         data: dict[str, Any] = {"trace": str(trace), "policy": label, **summary_dict(result.summary)}
-        if unfit := never_fitted(result.predictor):  # the label says est=gbm: the stderr note is not in the file
+        if unfit := never_fitted(result.predictor) or model_fallback(estimate, given["estimate"]):  # not only on stderr
             data["fallback"] = unfit
         if result.topology is not None:
             data["topology"] = topology_dict(result.topology)
