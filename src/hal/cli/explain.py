@@ -59,7 +59,9 @@ def _parts_table(title: str, rows: list[tuple[str, dict[str, Any]]]) -> Table:
     return table
 
 
-def _what_if(job_id: int, trace: Path, cluster_file: Path) -> None:
+def _what_if(job_id: int, trace: Path, cluster_file: Path, profile_file: Path | None = None) -> None:
+    """``profile_file``: the profile a `hal simulate --profile` run placed with, so its [placement] weights (and
+    the rest of its policy) are the ones explained; without it the replay ran on default weights only (QA)."""
     from hal.clusterfile import load_cluster
     from hal.engine.nodes import NodeBook
     from hal.engine.plugins.placement_explain import alternatives, parts_of, room_of
@@ -75,8 +77,22 @@ def _what_if(job_id: int, trace: Path, cluster_file: Path) -> None:
 
     cluster = load_cluster(cluster_file)
     table = NodeTable.of(cluster)
-    selector = TopologySelector(cluster.topology or Topology.flat(len(table)))
-    book = NodeBook(table, selector=selector)
+    profile = Profile()
+    if profile_file is None:
+        selector = TopologySelector(cluster.topology or Topology.flat(len(table)))
+        book = NodeBook(table, selector=selector)
+    else:
+        from hal.engine.plugins.leaf_reserve import placement_book
+
+        try:
+            profile = Profile.read(profile_file, has_tree=True)
+        except ValueError as exc:
+            raise fail(str(exc)) from exc
+        if profile.placement != "topology":
+            raise fail(f"{profile_file}: a what-if explains topology placement, not {profile.placement!r}")
+        book = placement_book(table, profile, cluster.topology)  # as hal simulate --profile builds it
+        assert isinstance(book.select, TopologySelector)
+        selector = book.select
     swf = read_swf(trace)
     workload = into_partitions(to_workload(swf, int(table.capacity[:, 0].sum())), swf, cluster)
     jobs = workload.jobs
@@ -103,7 +119,7 @@ def _what_if(job_id: int, trace: Path, cluster_file: Path) -> None:
             raise Found
         return 0.0
 
-    sim = PlacementSimulation(jobs, book, Profile(), make_predictor("user"), selector.index, on_start=on_start)
+    sim = PlacementSimulation(jobs, book, profile, make_predictor("user"), selector.index, on_start=on_start)
     try:
         out_of = sim.run()
     except Found:
@@ -207,15 +223,24 @@ def explain(
         ),
     ] = None,
     cluster: Annotated[Path | None, typer.Option(help="what-if: cluster TOML with a topology table")] = None,
+    profile: Annotated[
+        Path | None,
+        typer.Option(
+            help="what-if: the profile TOML `hal simulate --profile` ran with (its policy and [placement] weights)"
+        ),
+    ] = None,
 ) -> None:
     """Where a job runs or why it waits, with the parts of its placement score."""
-    if trace is not None or cluster is not None:
+    if trace is not None or cluster is not None or profile is not None:
         if trace is None or cluster is None:
-            raise fail("a what-if explanation needs both --trace and --cluster")
+            raise fail(
+                "a what-if explanation needs both --trace and --cluster"
+                + (" (--profile is for one)" if profile else "")
+            )
         if not job.isdigit():
             raise fail(f"a what-if explanation takes a trace job number (SWF field 1), not {job!r}")
         try:
-            _what_if(int(job), trace, cluster)
+            _what_if(int(job), trace, cluster, profile)
         except (TraceError, ClusterFileError) as exc:
             raise fail(str(exc)) from exc
         return

@@ -39,6 +39,24 @@ def _number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _check_placement_table(table: object, nested: bool) -> None:
+    """Beside ``[scheduler]`` the ``placement`` slot holds only the weights table; without it, the placement's
+    name or that table. ``[[placement]]`` (an array of tables) or a value there was silently ignored (QA)."""
+    if table is None or isinstance(table, dict) or (not nested and not _tables(table)):
+        return  # absent, the table, or (top level) the name: checked as a name by Profile
+    got = "[[placement]], an array of tables" if _tables(table) else repr(table)
+    where = " (the placement's name goes under [scheduler])" if isinstance(table, str) else ""
+    raise ValueError(
+        f"[placement] must be one table of weights ([placement] with name = value lines, e.g. fragmentation = "
+        f"0.5), not {got}{where}"
+    )
+
+
+def _tables(value: object) -> bool:
+    """A TOML array of tables (``[[name]]``)."""
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
 def _load_entry_points() -> None:
     """Third-party queue orders register under the entry-point group ``hal.plugins``."""
     for ep in entry_points(group="hal.plugins"):
@@ -187,7 +205,7 @@ class Profile:
         if "placement" in sched and isinstance(sched["placement"], dict) and profile.placement != "topology":
             raise ValueError(  # they weigh the topology selector's candidates: elsewhere they would do nothing
                 f'{path}: the [placement] weights score topology placement; they need placement = "topology", '
-                f"not {profile.placement!r}"
+                f"not {profile.placement!r}, and topology placement needs a cluster file with a topology (--cluster)"
             )
         return profile.tuned_checked()
 
@@ -211,6 +229,7 @@ class Profile:
         if not isinstance(sched, dict):
             raise ValueError(f"scheduler must be a table ([scheduler] with name = value lines), not {sched!r}")
         table = data.get("placement")
+        _check_placement_table(table, nested=sched is not data)
         weights = PlacementWeights.from_mapping(table) if isinstance(table, dict) else None
         if sched is data and weights is not None:
             sched = {k: v for k, v in data.items() if k != "placement"}  # the table, not the placement's name

@@ -13,14 +13,14 @@ class PlacementWeights:
     """Weights of the cost parts (each part is normalized to [0, 1]; lower total cost wins).
 
     ``topology`` weighs the highest level a job spans, ``data`` the stage-in cost of its inputs (seconds
-    plus egress dollars turned into seconds by ``dollars_per_hour``), ``fragmentation`` the share of the
-    chosen domain's free room left over (best fit). The defaults let topology dominate, as Slurm does.
+    plus egress dollars turned into seconds by the transfer model, locality.TransferModel), ``fragmentation``
+    the share of the chosen domain's free room left over (best fit). The defaults let topology dominate, as
+    Slurm does.
     """
 
     topology: float = 1.0
     data: float = 0.5
     fragmentation: float = 0.1
-    dollars_per_hour: float = 10.0  # what an hour of waiting for data is worth, to weigh egress against time
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -32,6 +32,12 @@ class PlacementWeights:
     def from_mapping(data: dict[str, Any]) -> PlacementWeights:
         """A profile's ``[placement]`` table: unknown keys are refused by name (a misspelt weight did nothing)."""
         allowed = {f.name for f in fields(PlacementWeights)}
+        if "dollars_per_hour" in data:  # it was accepted here and read by nothing (QA)
+            raise ValueError(
+                "[placement] dollars_per_hour is not a placement weight: the data cost turns egress dollars into "
+                "seconds at a fixed $10 an hour, which no file sets; price egress with the cluster file's [data] "
+                "egress_per_gb and weigh the data cost with [placement] data"
+            )
         unknown = set(data) - allowed
         if unknown:
             raise ValueError(f"unknown placement weights {sorted(unknown)}; allowed: {sorted(allowed)}")
@@ -47,8 +53,10 @@ class PlacementWeights:
     def level_first(self) -> bool:
         """Whether, without data costs, the lowest level that fits wins before the total is looked at (Slurm's
         rule, as the defaults place). It holds while fragmentation weighs at most a tenth of topology: the total
-        alone let a tree deeper than ten levels trade a level for less fragmentation with the defaults."""
-        return self.fragmentation * 10 <= self.topology
+        alone let a tree deeper than ten levels trade a level for less fragmentation with the defaults. Compared
+        with a tolerance: 0.07 * 10 is 0.7000000000000001, so weights in exactly the default ratio lost the rule."""
+        ten = self.fragmentation * 10
+        return ten <= self.topology or math.isclose(ten, self.topology, rel_tol=1e-9)
 
     def formula(self) -> str:
         """How `hal explain`'s total adds up: its columns are the unweighted parts (QA: they did not add up)."""
