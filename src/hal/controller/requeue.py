@@ -29,13 +29,15 @@ def requeue(ctl: Any, ref: str, who: Identity) -> list[int]:
         ended = [j for j in ids if j not in ctl.live and j in rows and rows[j]["state"] in ENDED]
         if not running and not configuring and not ended:
             states = sorted({str(rows[j]["state"]) for j in ids if j in rows})
+            why = "its outputs are being staged out: wait for it to end, or cancel it" if "STAGE_OUT" in states else ""
             raise SubmitError(
                 f"cannot requeue job {ref}: only running or ended jobs are requeued ({', '.join(states)}); "
-                "a pending job is already queued"
+                + (why or "a pending job is already queued")
             )
         writes = [j for j in ended if rows[j]["state"] == "COMPLETED" and json.loads(rows[j]["request"]).get("outputs")]
         if writes:  # only a completed job published its outputs (a failed one never does)
             raise SubmitError(f"cannot requeue job {writes[0]}: its --output-data are published; submit it again")
+        _outputs_still_free(ctl, ended, rows)
         done = [j for j in running if j not in ctl.cancelling]  # a cancel came first: it ends CANCELLED
         staged = [j for j in configuring if j not in ctl.cancelling or j in ctl.requeueing]  # (asked twice)
         if not done and not staged and not ended:
@@ -104,6 +106,19 @@ def back_to_queue(
               **restore_limit(conn, lv)}  # fmt: skip
     ctl.store.update_job(conn, lv.job_id, values, (lv.job_id, when, "PENDING", "requeued"))
     ctl._to_engine(lv, when)
+
+
+def _outputs_still_free(ctl: Any, ended: list[int], rows: dict[int, Any]) -> None:
+    """An ended job taken back writes its --output-data again: refused, as at submission, when a dataset of that
+    name was registered or another job declared it meanwhile (QA: both published, the last replaced the other)."""
+    if ctl.staging is None:
+        return
+    produced = {name for lv in ctl.live.values() for name in lv.spec.outputs}
+    for jid in ended:
+        outputs = json.loads(rows[jid]["request"]).get("outputs") or []
+        why = ctl.staging.refuse_outputs(outputs, produced) if outputs else None
+        if why is not None:
+            raise SubmitError(f"cannot requeue job {jid}: {why}")
 
 
 def forget_outputs(ctl: Any, job_id: int) -> None:
