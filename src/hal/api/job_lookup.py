@@ -29,13 +29,12 @@ def checked_ref(ref: str) -> str:
 
 
 def _well_formed(ref: str) -> bool:
-    """``12`` or ``12_3``, read as the controller's resolve_ref reads them (int() of each part)."""
+    """``12`` or ``12_3``, read as the controller's resolve_ref reads them (int() of each part); no id is
+    negative, so ``-5`` is malformed too."""
     try:
-        for part in ref.strip().split("_", 1):
-            int(part)
+        return all(int(part) >= 0 for part in ref.strip().split("_", 1))
     except ValueError:
         return False
-    return True
 
 
 Ref = Annotated[str, Depends(checked_ref)]

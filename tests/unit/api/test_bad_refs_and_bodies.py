@@ -29,7 +29,7 @@ def api(tmp_path: Path) -> Iterator[Api]:
 
 def test_a_malformed_job_id_is_a_bad_request_and_an_unknown_one_not_found(api: Api) -> None:
     client, headers = api
-    for bad in ("abc", "1.5", "12_x"):
+    for bad in ("abc", "1.5", "12_x", "-5", "3_-1"):
         resp = client.get(f"/v1/jobs/{bad}", headers=headers)
         assert (resp.status_code, resp.json()["detail"]) == (400, f"{bad!r} is not a job id"), bad
     assert client.delete("/v1/jobs/abc", headers=headers).status_code == 400
