@@ -20,7 +20,7 @@ from hal.cli.common import (
     writable_folder,
 )
 from hal.cli.sim_checks import note_data_plane
-from hal.cli.sim_json import never_fitted, summary_dict, topology_dict, write_json
+from hal.cli.sim_json import model_fallback, never_fitted, summary_dict, topology_dict, write_json
 from hal.cli.sim_tables import summary_table, topology_table
 from hal.cli.simulate import (
     ACTUAL_HELP,
@@ -31,7 +31,6 @@ from hal.cli.simulate import (
     default_placement,
     estimate_for,
     gbm_from_file,
-    model_fallback,
     note_fallback,
     placement_topology_default,
 )

@@ -65,6 +65,17 @@ def never_fitted(predictor: object) -> str | None:
     return f"{gbm.name} never fitted: {done} completions < {warmup}; every prediction was last2's"
 
 
+FALLBACK = "last2 (fallback:"  # how a run's label starts when its --model file was unusable (cli/simulate.py)
+
+
+def model_fallback(estimate: str, asked: str) -> str | None:
+    """The summary JSON's ``fallback`` when the --model file was unusable (only the label said it, in words)."""
+    if not estimate.startswith(FALLBACK):
+        return None
+    name = estimate[len(FALLBACK) :].removesuffix(" unusable)").strip()
+    return f"{name} was unusable: these are last2's predictions, not {asked}'s"
+
+
 def write_json(path: Path, data: dict[str, Any]) -> None:
     """Strict JSON (no NaN or Infinity: a non-finite figure is null), indented, as the summaries are written."""
     path.write_text(json.dumps(finite(data), indent=2, allow_nan=False) + "\n", encoding="utf-8")

@@ -12,7 +12,15 @@ from rich.markup import escape
 
 from hal.cli.common import err, fail, note_workload, out, progress_bar, report_problems, writable_files
 from hal.cli.sim_checks import check_reserve, check_stretch_tree, note_data_plane, stretch_of
-from hal.cli.sim_json import SUMMARY_HELP, never_fitted, summary_dict, topology_dict, write_json
+from hal.cli.sim_json import (
+    FALLBACK,
+    SUMMARY_HELP,
+    model_fallback,
+    never_fitted,
+    summary_dict,
+    topology_dict,
+    write_json,
+)
 from hal.cli.sim_label import run_label
 from hal.cli.sim_tables import summary_table, topology_table
 from hal.engine.api import RuntimePredictor
@@ -145,7 +153,6 @@ WINDOW_HELP = (
     "only the window's jobs run, so last2 and gbm start with nothing learned (predict-eval --window lets every "
     "earlier job teach; --model starts from a saved model)"
 )
-FALLBACK = "last2 (fallback:"
 ACTUAL_HELP = (
     "actual (clairvoyant up to the request: a job that ran past its requested time is planned at its request, "
     "as the reference simulator pyss and the published clairvoyant EASY-SJBF figures do)"
@@ -155,14 +162,6 @@ ACTUAL_HELP = (
 def fallback_name(model: Path) -> str:
     """What predicted when ``model`` was unusable, as results label it: last2, and why."""
     return f"{FALLBACK} {model.name} unusable)"
-
-
-def model_fallback(estimate: str, asked: str) -> str | None:
-    """The summary JSON's ``fallback`` when the --model file was unusable (only the label said it, in words)."""
-    if not estimate.startswith(FALLBACK):
-        return None
-    name = estimate[len(FALLBACK) :].removesuffix(" unusable)").strip()
-    return f"{name} was unusable: these are last2's predictions, not {asked}'s"
 
 
 def note_fallback(estimate: str, asked: str) -> None:
