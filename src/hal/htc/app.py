@@ -7,7 +7,9 @@ import importlib.machinery
 import json
 import logging
 import os
+import re
 import shlex
+import string
 import subprocess
 import sys
 from collections.abc import Callable
@@ -59,6 +61,8 @@ class Application:
             raise ValueError(f"need min_instances <= max_instances, got {self.min_instances} > {self.max_instances}")
         if not isinstance(self.env, dict) or not all(isinstance(v, str) for v in (*self.env, *self.env.values())):
             raise ValueError(f"env must map names to strings, got {self.env!r}")
+        if self.target.startswith(CMD_PREFIX) and (why := template_error(self.target[len(CMD_PREFIX) :])):
+            raise ValueError(why)  # every task would fail with Python's own error (QA: 'cmd:echo {}' was taken)
         if self.policy not in POLICIES:
             raise ValueError(f"unknown sharing policy {self.policy!r}; choose one of {list(POLICIES)}")
 
@@ -138,6 +142,26 @@ class AppRegistry:
 
 class CommandFailed(RuntimeError):
     """A command-template task exited non-zero."""
+
+
+def template_error(template: str) -> str | None:
+    """Why a command template cannot run a task: its words must split as a shell would, and name no field but
+    ``{input}`` (``{{`` and ``}}`` for a brace itself); None when it can."""
+    try:
+        words = shlex.split(template)
+    except ValueError as exc:
+        return f"command template {template!r} cannot be split into arguments: {exc}"
+    if not words:
+        return "the command template is empty"
+    for word in words:
+        try:
+            fields = [f for _, f, _, _ in string.Formatter().parse(word) if f is not None]
+        except ValueError as exc:
+            return f"command template word {word!r}: {exc} (write {{{{ and }}}} for a brace itself)"
+        bad = [f for f in fields if re.split(r"[.\[!:]", f, maxsplit=1)[0] != "input"]
+        if bad:
+            return f"command template word {word!r} names {{{bad[0]}}}: only {{input}} is filled in"
+    return None
 
 
 def command_runner(template: str) -> Callable[[Any], str]:

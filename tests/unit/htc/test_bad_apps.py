@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,24 @@ from hal.model.resources import Resources
 def test_definitions_no_instance_could_run_are_refused(values: dict[str, Any], said: str) -> None:
     with pytest.raises(ValueError, match=said):
         Application("a", "hal.htc.examples:noop", **values)
+
+
+@pytest.mark.parametrize(
+    ("template", "said"),
+    [
+        ("echo {}", "names {}: only {input} is filled in"),
+        ("echo {input} {foo}", "names {foo}"),
+        ("echo }", "Single '}'"),
+        ('echo "open', "cannot be split into arguments"),
+        ("", "the command template is empty"),
+    ],
+)
+def test_command_templates_every_task_would_fail_on_are_refused(template: str, said: str) -> None:
+    """QA: 'cmd:echo {}' was registered, then every task failed with Python's IndexError."""
+    with pytest.raises(ValueError, match=re.escape(said)):
+        Application("t", f"cmd:{template}")
+    for good in ("echo {input}", 'printf "{{%s}}" {input}', "wc -c {input.name}"):
+        Application("t", f"cmd:{good}")
 
 
 def test_a_saved_bad_definition_is_skipped_with_the_reason_and_kept_for_repair(
