@@ -43,5 +43,5 @@ def test_no_such_words_when_it_fits_or_nothing_is_free() -> None:
     sched.submit(topo_job(2), 2.0)  # nvl1 is busy and nvl2 is job 1's: nothing free to share either, but
     assert not sched.cycle(2.0).starts  # the idle nodes job 1's block holds are named (QA: only Resources)
     held = topology_hold(sched, 2)
-    assert held is not None and "idle nodes gpu06, gpu07, gpu08 (job 1) are held for --exclusive=topo job 1" in held
+    assert held is not None and "idle nodes gpu06, gpu07, gpu08 are held for --exclusive=topo job 1" in held
     assert sched.reason_of(2) is not PendingReason.TOPOLOGY

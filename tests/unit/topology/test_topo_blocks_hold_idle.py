@@ -45,7 +45,7 @@ def test_not_said_when_the_held_nodes_would_not_start_it() -> None:
 
 
 def test_explain_gives_the_servers_words_for_a_resources_wait(capsys: Any, monkeypatch: Any) -> None:
-    held = "idle nodes gpu02 (job 1) are held for --exclusive=topo job 1: ..."
+    held = "idle nodes gpu02 are held for --exclusive=topo job 1: ..."
     rec = {**PENDING, "reason": "Resources", "state": "PENDING", "id": 6}
 
     class Client:

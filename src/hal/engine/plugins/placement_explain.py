@@ -216,13 +216,13 @@ def held_by_blocks(sched: Scheduler, book: NodeBook, req: Request) -> str | None
     cap, names = book.table.capacity, book.table.names
     idle = {jid: [names[int(n)] for n, a in zip(h.nodes, h.amounts, strict=True) if (a == cap[n]).all()]
             for jid, h in holders.items()}  # fmt: skip
-    shown = [f"{', '.join(nodes[:4])}{f' and {len(nodes) - 4} more' if len(nodes) > 4 else ''} (job {jid})"
-             for jid, nodes in sorted(idle.items()) if nodes]  # fmt: skip
     jobs = sorted(jid for jid, nodes in idle.items() if nodes)
     if not jobs:
         return None
+    many = len(jobs) > 1  # each job's nodes named by it only when there are several
+    shown = [f"{', '.join(nodes[:4])}{f' and {len(nodes) - 4} more' if len(nodes) > 4 else ''}"
+             + (f" (job {jid})" if many else "") for jid, nodes in sorted(idle.items()) if nodes]  # fmt: skip
     own = "it goes only into blocks no other job uses (--exclusive=topo), and " if req.share == "topo" else ""
-    many = len(jobs) > 1
     return (
         f"{own}idle nodes {'; '.join(shown)} are held for --exclusive=topo job{'s' if many else ''} "
         f"{', '.join(map(str, jobs))}: the rest of the blocks {'they run' if many else 'it runs'} in, which no other "
