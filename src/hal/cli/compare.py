@@ -173,7 +173,9 @@ def compare(
             label: {
                 "estimate": ests[label],
                 **(
-                    {"fallback": unfit} if (unfit := never_fitted(r.predictor) or model_fallback(est, estimate)) else {}
+                    {"fallback": unfit}
+                    if (unfit := never_fitted(r.predictor) or model_fallback(model, est, estimate))
+                    else {}
                 ),
                 **summary_dict(r.summary),
                 **({"topology": topology_dict(r.topology)} if r.topology else {}),

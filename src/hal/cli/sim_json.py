@@ -68,12 +68,11 @@ def never_fitted(predictor: object) -> str | None:
 FALLBACK = "last2 (fallback:"  # how a run's label starts when its --model file was unusable (cli/simulate.py)
 
 
-def model_fallback(estimate: str, asked: str) -> str | None:
+def model_fallback(model: Path | None, estimate: str, asked: str) -> str | None:
     """The summary JSON's ``fallback`` when the --model file was unusable (only the label said it, in words)."""
-    if not estimate.startswith(FALLBACK):
+    if model is None or not estimate.startswith(FALLBACK):
         return None
-    name = estimate[len(FALLBACK) :].removesuffix(" unusable)").strip()
-    return f"{name} was unusable: these are last2's predictions, not {asked}'s"
+    return f"{model.name} was unusable: these are last2's predictions, not {asked}'s"
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:

@@ -386,8 +386,8 @@ def simulate(
         write_jobs_csv(csv_out, result.outcome, swf, result.names, result.index)
     if summary_out:
         data: dict[str, Any] = {"trace": str(trace), "policy": label, **summary_dict(result.summary)}
-        if unfit := never_fitted(result.predictor) or model_fallback(estimate, given["estimate"]):  # not only on stderr
-            data["fallback"] = unfit
+        if unfit := never_fitted(result.predictor) or model_fallback(model, estimate, given["estimate"]):
+            data["fallback"] = unfit  # said on stderr too, but scripts read the file
         if result.topology is not None:
             data["topology"] = topology_dict(result.topology)
         write_json(summary_out, data)
