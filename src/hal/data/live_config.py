@@ -167,15 +167,17 @@ def _template(text: str, key: str, allowed: set[str], needed: set[str]) -> None:
 
 DATA_KEYS = ("cache_dir", "cache_bytes", "catalog", "attempts", "backoff", "max_requeues", "requeue_wait",
              "cache_wait", "delay", "delay_policy", "output_uri", "output_location", "stall_timeout",
-             "bandwidth", "latency", "egress_per_gb", "egress_level", "delay_min", "keep_failed_outputs")  # fmt: skip
-MODEL_KEYS = ("bandwidth", "latency", "egress_per_gb", "egress_level")
+             "bandwidth", "latency", "egress_per_gb", "egress_level", "dollars_per_hour", "delay_min",
+             "keep_failed_outputs")  # fmt: skip
+MODEL_KEYS = ("bandwidth", "latency", "egress_per_gb", "egress_level", "dollars_per_hour")
 
 
 def transfer_model(table: dict[str, Any]) -> Any:
     """The placement score's transfer costs from ``[data]``: ``bandwidth`` (per second, from the leaf switch up:
     ["2.5G", "1.25G", "125M"]; a node's own cache is free), ``latency`` (seconds, the same levels),
     ``egress_per_gb`` ({"cloud": 0.09}: dollars per GB leaving a domain of that label) at ``egress_level``
-    ("site"); None (the built-in model) when none is given. It was fixed in code (QA)."""
+    ("site"), and ``dollars_per_hour`` (10: the egress dollars worth an hour of stage-in, how the score adds the
+    two); None (the built-in model) when none is given. It was fixed in code (QA)."""
     from hal.engine.plugins.locality import TransferModel
 
     if not any(k in table for k in MODEL_KEYS):
@@ -201,11 +203,18 @@ def transfer_model(table: dict[str, Any]) -> Any:
     level = table.get("egress_level", base.egress_level)
     if not isinstance(level, str) or not level:
         raise ValueError(f"[data] egress_level is a topology level's name, not {level!r}")
+    rate = table.get("dollars_per_hour", base.dollars_per_hour)
+    if not (_number(rate) and 0 < rate < float("inf")):
+        raise ValueError(
+            "[data] dollars_per_hour is the egress dollars worth an hour of stage-in (how the placement score adds"
+            f" the two), a number > 0, not {rate!r}"
+        )
     return TransferModel(
         bandwidth=(float("inf"), *(float(v) for v in sizes if v is not None)),
         latency=(0.0, *(float(w) for w in waits)),
         egress_per_gb={str(k): float(v) for k, v in egress.items()},
         egress_level=level,
+        dollars_per_hour=float(rate),
     )
 
 

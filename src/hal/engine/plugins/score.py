@@ -34,9 +34,9 @@ class PlacementWeights:
         allowed = {f.name for f in fields(PlacementWeights)}
         if "dollars_per_hour" in data:  # it was accepted here and read by nothing (QA)
             raise ValueError(
-                "[placement] dollars_per_hour is not a placement weight: the data cost turns egress dollars into "
-                "seconds at a fixed $10 an hour, which no file sets; price egress with the cluster file's [data] "
-                "egress_per_gb and weigh the data cost with [placement] data"
+                "[placement] dollars_per_hour is not a placement weight: set it in the cluster file's [data] table "
+                "(the egress dollars worth an hour of stage-in, 10 by default), next to egress_per_gb, and weigh "
+                "the data cost with [placement] data"
             )
         unknown = set(data) - allowed
         if unknown:
