@@ -18,6 +18,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hal.data.kept_sweep import sweep_kept
 from hal.data.owner import CACHE_LOCK, owner_home, retake
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ def watch_roots(staging: LiveStaging, controller: Any) -> threading.Thread:
         while not staging.stager.closing.wait(CHECK_EVERY) and owned is not None and owned.handles:
             try:
                 check_roots(staging, controller)
+                sweep_kept(staging, controller)  # failed outputs past keep_failed_outputs: not only at a start
             except Exception:  # the next pass tries again; the server goes on
                 log.exception("checking the node cache folders failed")
 

@@ -1,0 +1,57 @@
+"""A failed stage-out's file is removed while the server runs once ``[data] keep_failed_outputs`` has passed (it
+was removed only by the next start: a server up for weeks kept every one, outside the cache's limit)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hal.controller.directives import build_request
+from hal.data import cache_roots
+from hal.data.kept_sweep import sweep_kept
+from hal.data.outputs import states_from_events
+from tests.integration.test_data_stage_out import _controller, _until
+
+
+def _state(ctl: object, job: int) -> str:
+    row = ctl.store.get(job)  # type: ignore[attr-defined]
+    return str(row["state"]) if row else ""
+
+
+def test_a_failed_output_is_removed_by_the_running_server_after_its_keep_window(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(cache_roots, "CHECK_EVERY", 0.05)
+    ctl, staging = _controller(tmp_path)
+    assert staging.outputs is not None
+    (tmp_path / "taken" / "r").mkdir(parents=True)  # a folder where the output would go: its stage-out fails
+    staging.outputs.dest = f"{tmp_path}/taken/{{name}}"
+    staging.stager.keep_failed_outputs = 3600.0
+    ctl.start()
+    try:
+        script = '#!/bin/sh\necho x > "$HAL_DATA/r"\n'
+        (job,) = ctl.submit(build_request(script, {"output-data": "r"}, {}, str(tmp_path), 0), "al").job_ids
+        _until(lambda: _state(ctl, job) in ("FAILED", "COMPLETED"), timeout=20)
+        assert _state(ctl, job) == "FAILED"
+        (kept,) = (tmp_path / "cache").glob(f"*/.jobs/{job}/r")
+        assert sweep_kept(staging, ctl) == 1 and kept.exists()  # young: kept
+        staging.stager.keep_failed_outputs = 0.001
+        _until(lambda: not kept.exists(), timeout=10)  # the cache folder watcher's next pass
+        assert not kept.exists() and not kept.parent.exists()
+        assert states_from_events(ctl.store.events_of(job))["r"].endswith("(removed after keep_failed_outputs)")
+    finally:
+        ctl.stop()
+        staging.shutdown()
+
+
+def test_folders_of_jobs_not_over_are_left_alone(tmp_path: Path) -> None:
+    ctl, staging = _controller(tmp_path)
+    staging.stager.keep_failed_outputs = 0.001
+    node = ctl.table.names[0]
+    script = "#!/bin/sh\nsleep 30\n"
+    (job,) = ctl.submit(build_request(script, {"output-data": "r"}, {}, str(tmp_path), 0), "al").job_ids
+    folder = staging.stager.open_job_dir(job, node, ())  # its job is pending: a requeue's folder, say
+    (folder / "r").write_text("being written")
+    (stray := staging.stager.open_job_dir(99, node, ()))  # no record names it: the next start's business
+    assert sweep_kept(staging, ctl) == 0
+    assert (folder / "r").exists() and stray.exists()
+    staging.stager.keep_failed_outputs = 0  # 0 keeps failed outputs for good: nothing is looked at
+    assert sweep_kept(staging, ctl) == 0
+    staging.shutdown()
