@@ -5,12 +5,26 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
+from hal.api.app import create_app
+from hal.api.metrics import Metrics
+from hal.controller.auth import Authenticator, create_token
 from hal.controller.directives import build_request
 from tests.integration.test_data_cache_wait_restart import _start, _stop, _until
 from tests.integration.test_data_live import CLUSTER
+
+
+def _listed(ctl: Any, job: int) -> dict[str, Any]:
+    """The job as `hal queue --start` reads it: GET /v1/jobs?start=true."""
+    token = create_token(ctl.store, "al", admin=True, label="test")
+    with TestClient(create_app(ctl, Authenticator(ctl.store), Metrics(ctl))) as client:
+        got = client.get("/v1/jobs", params={"start": "true"}, headers={"Authorization": f"Bearer {token}"})
+    assert got.status_code == 200, got.text
+    return next(r for r in got.json()["jobs"] if r["job_id"] == job)
 
 
 @pytest.mark.parametrize("limit", [None, "10:00"])
@@ -39,6 +53,8 @@ def test_a_cache_waits_forecast_is_the_end_of_what_pins_the_room(tmp_path: Path,
         if limit is None:  # no limit, no history: when room frees is unknown, and so is its start
             assert shown["predicted_start"] is None and shown["predicted_start_p90"] is None, shown
             assert f"job {pin} has no time limit" in ctl.board.unknown.get(reader, ""), ctl.board.unknown
+            listed = _listed(ctl, reader)  # the listing says why too (only GET /v1/jobs/ID did)
+            assert f"job {pin} has no time limit" in listed.get("start_unknown", ""), listed
         else:  # not before the pinning job's planned end (its 10-minute limit, as nothing better is known)
             assert shown["predicted_start"] is not None and shown["predicted_start"] >= started + 590, shown
             assert time.time() + 60 < shown["predicted_start"]

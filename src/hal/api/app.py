@@ -217,6 +217,7 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Pat
             rows = [r for r in rows if r["state"] == "CONFIGURING"]
         now = ctl.clock()
         rows = planned_nodes(ctl, running_ends(ctl, rows))  # squeue's SCHEDNODES too
+        rows = unknown_starts(ctl, rows) if start else rows  # why a forecast gives no start, as GET /v1/jobs/ID
         recs = [with_forecast_state(r, record(r, now, detail)) for r in rows]
         per_cpu_memory(ctl, rows, recs)  # squeue's %m
         recs = shared_scripts(ctl, recs) if detail else recs
