@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import gzip
 import io
-import math
 import re
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 FIELDS: tuple[str, ...] = (
     "job_id",
@@ -34,6 +33,7 @@ FIELDS: tuple[str, ...] = (
 )
 
 _HEADER = re.compile(r"^;\s*(\w+)\s*:\s*(.*?)\s*$")
+_WHOLE = re.compile(r"([+-]?[0-9]+)(\.[0-9]*)?")  # a header's number: digits, "16.0" allowed, no exponent
 # the SWF header's keys, so that "; maxprocs: 64" is read as "; MaxProcs: 64" (archives differ in case)
 _NAMES = (
     "Version", "Computer", "Installation", "Acknowledge", "Information", "Conversion", "MaxJobs", "MaxRecords",
@@ -97,20 +97,24 @@ class SwfTrace:
 
     def header_number(self, key: str) -> int | None:
         """A numeric header field: None when absent or unknown (-1, 0 or empty, as the archive writes an
-        unknown), a whole number otherwise ("16.0" is 16); HeaderError for anything else."""
+        unknown), a whole number otherwise ("16.0" is 16); HeaderError, naming the line, for anything else:
+        exponents ("1e3") and values past a job field's range (MAX_VALUE) were read as sizes through float()."""
         raw = self.header.get(key)
         if raw is None or not raw.split():
             return None
         token = raw.split()[0]
-        try:
-            number = float(token) if "_" not in token and token.isascii() else math.nan
-        except ValueError:
-            number = math.nan
-        if not math.isfinite(number):
-            raise HeaderError(f"header {key}: {raw!r} is not a number")
-        if number != int(number) or number < -1:
-            raise HeaderError(f"header {key}: {raw!r} is not a whole number of at least 1 (-1 or 0 means unknown)")
-        value = int(number)
+        where = f" (line {self.header_lines[key]})" if self.header_lines.get(key) else ""
+        match = _WHOLE.fullmatch(token)
+        if match is None:
+            what = "is not written in digits (e.g. 1000)" if _is_float(token) else "is not a number"
+            raise HeaderError(f"header {key}: {raw!r} {what}{where}")
+        value = int(match.group(1))
+        if (match.group(2) or "").strip(".0") or value < -1:
+            raise HeaderError(
+                f"header {key}: {raw!r} is not a whole number of at least 1 (-1 or 0 means unknown){where}"
+            )
+        if value > MAX_VALUE:
+            raise HeaderError(f"header {key}: {raw!r} is out of range (at most {MAX_VALUE:,}, as a job field){where}")
         return value if value > 0 else None
 
     def header_int(self, key: str) -> int | None:
@@ -177,6 +181,14 @@ def parse_line(text: str, lineno: int) -> SwfRecord | Problem:
     if big is not None:  # beyond any clock or machine: a corrupt field, which would swamp every average
         return Problem(lineno, f"field {big + 1} ({FIELDS[big]}) is out of range: {parts[big]}")
     return rec
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_number(text: str) -> bool:
@@ -307,15 +319,58 @@ COMPRESSED = {b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz", b"PK\x03\x04": "zip", b"\x
 def open_text(path: Path) -> TextIO:
     """A trace file as text: gzip-compressed ones (the Parallel Workloads Archive ships .swf.gz) are read as
     they are, found by their first bytes whatever their name; a UTF-8 BOM is dropped. Bytes that are not UTF-8
-    come through as lone surrogates for ``_lenient`` to judge line by line."""
-    with path.open("rb") as fh:
-        head = fh.read(6)
-    if head.startswith(b"\x1f\x8b"):
-        return gzip.open(path, "rt", encoding="utf-8-sig", errors="surrogateescape")
-    kind = next((name for magic, name in COMPRESSED.items() if head.startswith(magic)), None)
-    if kind is not None:
-        raise TraceError(f"{path} is {kind}-compressed: decompress it first (gzip-compressed traces are read as is)")
-    return path.open(encoding="utf-8-sig", errors="surrogateescape")
+    come through as lone surrogates for ``_lenient`` to judge line by line. The file is opened once and its first
+    bytes are handed back to the reader: a pipe (``<(xzcat t.swf.xz)``, /dev/stdin) cannot be opened again, and
+    a second open lost the bytes the first had buffered (QA: the header and 36 jobs)."""
+    raw = path.open("rb")
+    try:
+        head = raw.read(6)
+        kind = next((name for magic, name in COMPRESSED.items() if head.startswith(magic)), None)
+        if kind is not None:
+            raise TraceError(
+                f"{path} is {kind}-compressed: decompress it first, e.g. hal simulate <(xzcat FILE) "
+                "(gzip-compressed traces are read as is)"
+            )
+        stream: io.BufferedIOBase = io.BufferedReader(_Prefixed(head, raw))
+        if head.startswith(b"\x1f\x8b"):
+            stream = gzip.GzipFile(fileobj=stream, mode="rb")
+        return _Text(stream, raw)
+    except BaseException:
+        raw.close()
+        raise
+
+
+class _Prefixed(io.RawIOBase):
+    """``head`` (bytes already read from ``rest``), then the rest of ``rest``."""
+
+    def __init__(self, head: bytes, rest: io.BufferedReader) -> None:
+        super().__init__()
+        self._head, self._rest = head, rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        return self._rest.readinto(buffer)
+
+
+class _Text(io.TextIOWrapper):
+    """Text over ``stream`` that closes the file under it too (a GzipFile given a file object leaves it open)."""
+
+    def __init__(self, stream: io.BufferedIOBase, file: io.BufferedReader) -> None:
+        super().__init__(stream, encoding="utf-8-sig", errors="surrogateescape")  # type: ignore[arg-type]
+        self._file = file
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._file.close()
 
 
 def format_record(values: Iterable[int]) -> str:
