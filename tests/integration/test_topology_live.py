@@ -36,6 +36,8 @@ def test_switch_and_segment_requests_on_a_tree_without_a_profile(tmp_path: Path)
                           "-t", "1:00", check=True).stdout.strip()  # fmt: skip
         said = " ".join(live.cli("show", capped, check=True).stdout.split())
         assert "(waits at most 00:05:00)" in said  # asked for a week: capped, as Slurm caps it
+        listed = live.cli("queue", "-j", capped, "-O", "JobID:6,ReqSwitch:.11,Wait4Switch:.12", check=True).stdout
+        assert listed.splitlines() == ["JOBID  REQ_SWITCH WAIT4SWITCH", f"{capped:<6}          1    00:05:00"]
         live.cli("cancel", capped, check=True)
         for args, reason in [
             (["-N", "3", "--topology", "required=switch"], "within one switch"),

@@ -119,6 +119,17 @@ Who = Annotated[Identity, Depends(identity)]
 LISTED_STATES = (*(s.name for s in JobState), "CONFIGURING", "REQUEUED")
 
 
+def effective_switch_waits(recs: list[dict[str, Any]], cap: float) -> list[dict[str, Any]]:
+    """Each --switches job's wait as it really is, its @maxwait capped by the profile's max_switch_wait (squeue's
+    Wait4Switch), in listings with details as in GET /v1/jobs/ID (QA: only there, and an int or a float)."""
+    for rec in recs:
+        place = rec.get("placement_request") or {}
+        if "switches" in place:
+            asked = place.get("switches_wait")
+            place["switches_wait_effective"] = float(cap) if asked is None else min(float(asked), float(cap))
+    return recs
+
+
 def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Path | None = None) -> FastAPI:
     app = FastAPI(title="HAL", version=hal.__version__, description="HAL's live controller: jobs, nodes, queue")
 
@@ -220,7 +231,7 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Pat
         rows = unknown_starts(ctl, rows) if start else rows  # why a forecast gives no start, as GET /v1/jobs/ID
         recs = [with_forecast_state(r, record(r, now, detail)) for r in rows]
         per_cpu_memory(ctl, rows, recs)  # squeue's %m
-        recs = shared_scripts(ctl, recs) if detail else recs
+        recs = effective_switch_waits(shared_scripts(ctl, recs), ctl.profile.max_switch_wait) if detail else recs
         if duplicates:
             with_attempts(ctl, rows, recs, now)
         return {"jobs": recs}
@@ -236,12 +247,7 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Pat
         recs = [with_forecast_state(r, record(r, now, detail)) for r in rows]  # start: forecast_pending too
         per_cpu_memory(ctl, rows, recs)
         recs = shared_scripts(ctl, recs) if detail else recs
-        for rec in recs:
-            place = rec.get("placement_request") or {}
-            if "switches" in place:  # what the wait really is: capped by the profile's max_switch_wait
-                asked = place.get("switches_wait")
-                cap = ctl.profile.max_switch_wait
-                place["switches_wait_effective"] = cap if asked is None else min(float(asked), cap)
+        for rec in effective_switch_waits(recs, ctl.profile.max_switch_wait):
             if rec["state"] == "PENDING" or len(recs) > 1:  # an array's summary: no event reads per task
                 continue  # (`hal wait` polls it; arrays have no --output-data, `hal explain` takes one task)
             events = ctl.store.events_of(rec["job_id"])

@@ -21,7 +21,7 @@ from hal.cli import squeue_request_codes as extra
 from hal.cli.live import SHORT_STATE, duration, stamp
 from hal.executors.hostlist import expand
 
-CODE = re.compile(r"%([.-]?)(\d*)([A-Za-z%]|\{[a-z]+\})")  # %{timemin}: an -O field squeue has no letter for
+CODE = re.compile(r"%([.-]?)(\d*)([A-Za-z%]|\{[a-z0-9]+\})")  # %{timemin}: an -O field squeue has no letter for
 PIECE = re.compile(CODE.pattern + "|%")  # a bare % where no code could be read
 MAX_WIDTH = 1000
 

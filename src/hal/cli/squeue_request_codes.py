@@ -16,7 +16,7 @@ from typing import Any
 
 from hal.executors.hostlist import compress, expand
 
-DETAIL = frozenset("Efhkxy")  # codes that need the listing's request details (GET /v1/jobs?detail=true)
+DETAIL = frozenset(("E", "f", "h", "k", "x", "y", "{reqswitch}", "{wait4switch}"))  # need GET /v1/jobs?detail=true
 OVERSUBSCRIBE = {True: "NO", "user": "USER", "mcs": "MCS", "topo": "TOPO"}  # Slurm's job_share_string
 NULL = "(null)"  # what squeue's printf shows for an unset string
 
@@ -84,21 +84,38 @@ def _batch_host(j: dict[str, Any]) -> str:
     return expand(j["nodelist"])[0] if j.get("nodelist") else "n/a"
 
 
+def _req_switch(j: dict[str, Any]) -> str:
+    """squeue -O ReqSwitch: the --switches count asked for, 0 without one."""
+    return str(int((j.get("placement_request") or {}).get("switches") or 0))
+
+
+def _wait4switch(j: dict[str, Any]) -> str:
+    """squeue -O Wait4Switch: how long the job may wait for that count (its @maxwait capped by the server's
+    max_switch_wait), as Slurm's secs2time_str prints it ([D-]HH:MM:SS); 00:00:00 without --switches."""
+    place = j.get("placement_request") or {}
+    secs = int(place.get("switches_wait_effective") or 0) if place.get("switches") else 0
+    days, rest = divmod(secs, 86400)
+    clock = f"{rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}"
+    return f"{days}-{clock}" if days else clock
+
+
 CODES: dict[str, Callable[[dict[str, Any]], str]] = {
     "B": _batch_host, "c": _min_cpus, "d": lambda j: "0", "E": _dependency,
     "f": lambda j: "&".join(j.get("features") or []) or NULL, "g": _group, "G": _gid,
     "h": lambda j: OVERSUBSCRIBE.get(j.get("exclusive") or False, "OK"), "k": lambda j: j.get("comment") or NULL,
     "o": lambda j: NULL, "p": _priority, "s": lambda j: "", "U": _uid, "v": lambda j: NULL, "w": lambda j: NULL,
     "x": lambda j: compress(j.get("exclude") or []), "y": lambda j: str(int(j.get("nice") or 0)),
-    "z": lambda j: "*:*:*",
+    "z": lambda j: "*:*:*", "{reqswitch}": _req_switch, "{wait4switch}": _wait4switch,
 }  # fmt: skip
 HEADERS = {
     "B": "EXEC_HOST", "c": "MIN_CPUS", "d": "MIN_TMP_DISK", "E": "DEPENDENCY", "f": "FEATURES", "g": "GROUP",
     "G": "GROUP", "h": "OVER_SUBSCRIBE", "k": "COMMENT", "o": "COMMAND", "p": "PRIORITY", "s": "", "U": "UID",
-    "v": "RESERVATION", "w": "WCKEY", "x": "EXC_NODES", "y": "NICE", "z": "S:C:T",
+    "v": "RESERVATION", "w": "WCKEY", "x": "EXC_NODES", "y": "NICE", "z": "S:C:T", "{reqswitch}": "REQ_SWITCH",
+    "{wait4switch}": "WAIT4SWITCH",
 }  # fmt: skip
 LONG = {  # squeue -O's names for them
     "batchhost": "B", "mincpus": "c", "mintmpdisk": "d", "dependency": "E", "feature": "f", "groupname": "g",
     "groupid": "G", "oversubscribe": "h", "comment": "k", "command": "o", "selectjobinfo": "s", "userid": "U",
-    "reservation": "v", "wckey": "w", "excnodes": "x", "nice": "y", "sct": "z",
+    "reservation": "v", "wckey": "w", "excnodes": "x", "nice": "y", "sct": "z", "reqswitch": "{reqswitch}",
+    "wait4switch": "{wait4switch}",
 }  # fmt: skip

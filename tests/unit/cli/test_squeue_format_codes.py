@@ -47,3 +47,12 @@ def test_time_min_has_an_o_name() -> None:
     assert line(fmt, None) == "JOBI TIME_MIN"
     assert line(fmt, {**PENDING, "time_min": 1800.0}) == "8       30:00"
     assert line(fmt, PENDING) == "8         N/A"  # no --time-min, as squeue prints it
+
+
+def test_req_switch_and_wait4switch() -> None:
+    """squeue -O ReqSwitch,Wait4Switch (QA: refused as unknown fields)."""
+    fmt = squeue_format.from_long("ReqSwitch:.10,Wait4Switch:.12")
+    asked = {"placement_request": {"switches": 2, "switches_wait": 90000.0, "switches_wait_effective": 90000.0}}
+    assert line(fmt, None) == "REQ_SWITCH WAIT4SWITCH"
+    assert line(fmt, {**PENDING, **asked}) == "         2  1-01:00:00"
+    assert line(fmt, PENDING) == "         0    00:00:00"
