@@ -15,6 +15,7 @@ from hal.controller.array_split import is_split
 from hal.controller.attempts import attempt_row, attempts_of
 from hal.controller.core import Controller
 from hal.controller.jobs import Row, job_ref
+from hal.controller.machine import switch_chain
 from hal.engine.accrual import current_usage
 from hal.engine.nodes import NodeAlloc
 from hal.executors.jobenv import log_files
@@ -188,7 +189,7 @@ def nodes_view(ctl: Controller) -> dict[str, Any]:
                 "name": node.name, "state": state, "partitions": list(node.partitions) or all_parts,
                 "cpus": int(cap[i][0]), "cpus_alloc": int(used[0]), "mem_mb": int(cap[i][1]),
                 "mem_alloc_mb": int(used[1]), "gpus": int(cap[i][2]), "gpus_alloc": int(used[2]),
-                "topology": list(topo.paths[i]) if topo is not None else [], "cpuset": ctl.machine.cpusets[i],
+                "topology": switch_chain(topo.paths[i]) if topo is not None else [], "cpuset": ctl.machine.cpusets[i],
                 "topology_outside": topo.outside_of if topo is not None and i in topo.outside else None,
                 "features": list(node.features), "reason": drain["reason"] if drain else "",
                 "reason_user": drain["user"] if drain else "", "reason_time": drain["time"] if drain else None,

@@ -114,11 +114,13 @@ class Machine:
 
     def topology_addrs(self, nodes: list[str]) -> dict[str, list[str]]:
         """Each node's switches from the top down, for its SLURM_TOPOLOGY_ADDR (``top.s1.n05``), as Slurm sets
-        it under topology/tree; nothing for a block topology or none. A node in no switch has none."""
+        it under topology/tree; nothing for a block topology or none. A node in no switch has none. A branch of
+        topology.conf shallower than the rest repeats its top switch in HAL's levels; Slurm names each switch once
+        (QA: ``top.top.s2.n09``, ``switch.switch.switch.node``)."""
         topo = self.cluster.topology
         if topo is None or topo.outside_of != "switch":
             return {}
-        return {n: [] if self.index[n] in topo.outside else list(topo.paths[self.index[n]]) for n in nodes}
+        return {n: [] if self.index[n] in topo.outside else switch_chain(topo.paths[self.index[n]]) for n in nodes}
 
     def assign(self, job_id: int, alloc: NodeAlloc) -> Held:
         """Pick free cpu and gpu slots on each allocated node; returns (node, cpu slots, gpu ids)."""
@@ -233,3 +235,8 @@ def _cpusets(data: dict[str, Any], n_nodes: int) -> list[list[int]]:
             start = (i * share) % len(host)
             out.append([host[(start + k) % len(host)] for k in range(share)])
     return out
+
+
+def switch_chain(path: tuple[str, ...]) -> list[str]:
+    """A node's switches from the top, each once: HAL pads a shallow branch by repeating its top switch."""
+    return [name for k, name in enumerate(path) if k == 0 or name != path[k - 1]]
