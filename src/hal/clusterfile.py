@@ -231,6 +231,11 @@ def _topology(topo: Any, n_nodes: int) -> Topology:
                 f"fanouts is a list of whole numbers (children per domain), e.g. [4, 8], not {raw_fanouts!r}"
             )
         levels, fanouts = tuple(raw_levels), tuple(int(x) for x in raw_fanouts)
+        if not levels or not fanouts:  # it was read as flat, and `hal cluster show` said no table was given (QA)
+            raise ValueError(
+                'levels and fanouts name at least one level (top first, e.g. levels = ["rack", "switch"], '
+                "fanouts = [4, 8]); leave the [topology] table out for a flat cluster"
+            )
         if len(set(levels)) != len(levels) or set(levels) & set(RESERVED_LEVELS):
             raise ValueError(f"levels must be distinct names other than {list(RESERVED_LEVELS)}, not {list(levels)}")
         if any(f < 1 for f in fanouts):

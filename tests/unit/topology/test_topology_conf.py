@@ -136,6 +136,9 @@ def test_relative_paths_are_read_from_the_cluster_files_folder(tmp_path: Path) -
     )
     with pytest.raises(ClusterFileError, match="fanouts must be positive"):
         load_cluster(folder / "e.toml")
+    (folder / "f.toml").write_text('[[nodes]]\nprefix = "n"\ncount = 4\n[topology]\nlevels = []\nfanouts = []\n')
+    with pytest.raises(ClusterFileError, match="name at least one level"):  # was read as flat, no table said
+        load_cluster(folder / "f.toml")
 
 
 def test_separate_fabrics_are_never_spanned() -> None:
