@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,32 @@ def spec_of(job_id: int, req: JobRequest, user: str, submit_time: float, deps: t
         node_gpus=req.gpus_per_node,
         time_min=req.time_min if req.time_min and (req.time_limit is None or req.time_min <= req.time_limit) else None,
     )
+
+
+def waiting_since(spec: JobSpec, stored: Row) -> JobSpec:
+    """A pending job's spec rebuilt from its stored request (``hal update``, a restart), waiting from when it could
+    first start: its last release or the moment its dependencies were met, when later than its --begin. The engine
+    counts the --switches wait and data delays from there (Slurm from when the job was first eligible); rebuilt,
+    they counted from submission again, and a job held longer than its wait was spread at once (QA). The moment
+    is passed as a begin time already past: it holds nothing, it only moves where those waits start."""
+    since = max(float(stored.get("_released") or 0.0), float(stored.get("_eligible") or 0.0))
+    if since <= max(spec.submit_time, spec.begin_time or 0.0):
+        return spec
+    return replace(spec, begin_time=since)
+
+
+def reaches(live: dict[int, Live], start: list[int], target: int) -> bool:
+    """Whether ``target`` is among the jobs ``start`` wait for, directly or through theirs (unended jobs)."""
+    seen: set[int] = set()
+    todo = list(start)
+    while todo:
+        j = todo.pop()
+        if j == target:
+            return True
+        if j not in seen and (other := live.get(j)) is not None:
+            seen.add(j)
+            todo.extend(d.job_id for d in other.spec.dependencies)
+    return False
 
 
 def deps_of(row: Row) -> tuple[Dependency, ...]:

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import logging
 import time
+from typing import Any
 
 import numpy as np
 
 from hal.controller.contracts import Gate
 from hal.controller.core import Controller
 from hal.controller.drain import apply_drains
-from hal.controller.jobs import Live, Row, alloc_from_json, deps_of, request_of_row
+from hal.controller.jobs import Live, Row, alloc_from_json, deps_of, request_of_row, waiting_since
 from hal.controller.parked import note_stale
 from hal.controller.requeue import asked_before_restart
 from hal.controller.stage_cut import cut_stage_in
@@ -98,7 +100,7 @@ def recover(ctl: Controller) -> dict[str, int]:
             ended.extend(stop_lost(ctl, lost))
             counts["lost"] = len(lost)
         note_stale(ctl, pending)  # parked before: told so if this cluster file fits them
-        for lv in dependencies_first({r["id"]: ctl._live(r, request_of_row(r, first), deps_of(r)) for r in pending}):
+        for lv in dependencies_first({r["id"]: _pending(ctl, r, first) for r in pending}):
             ctl._enqueue(lv, now)
         if ended:
             ctl._handle(ended)
@@ -107,6 +109,13 @@ def recover(ctl: Controller) -> dict[str, int]:
     counts["parked"] = len(ctl.parked.jobs)  # pending jobs this cluster file no longer fits
     log.info("recovered %s", counts)
     return counts
+
+
+def _pending(ctl: Controller, row: Row, first: Any) -> Live:
+    """A pending job as it was: its --switches wait and data delay count on from when it could first start."""
+    lv = ctl._live(row, request_of_row(row, first), deps_of(row))
+    lv.spec = waiting_since(lv.spec, json.loads(row["request"]))
+    return lv
 
 
 def reclaim(ctl: Controller, lv: Live, row: Row) -> tuple[NodeAlloc, str]:

@@ -18,7 +18,7 @@ from hal.controller.contracts import Forbidden, SubmitError
 from hal.controller.directives import MAX_NAME, JobRequest, parse_constraint
 from hal.controller.gpu_respread import respread
 from hal.controller.holds import admit_waiting, gate_of
-from hal.controller.jobs import Live, dependencies, spec_of
+from hal.controller.jobs import Live, dependencies, reaches, spec_of, waiting_since
 from hal.controller.option_values import (
     DirectiveError,
     comment_option,
@@ -264,7 +264,7 @@ def _changed(
         pairs = list(changes["dependencies"])
         if ("singleton", "") in pairs:  # the user's other unended jobs of that name that do not wait for this one
             same = [j for j, o in ctl.live.items() if o.user == lv.user and o.request.name == req.name]
-            same = [j for j in same if j != lv.job_id and not _reaches(ctl, [j], lv.job_id)]
+            same = [j for j in same if j != lv.job_id and not reaches(ctl.live, [j], lv.job_id)]
             pairs = [d for d in pairs if d[0] != "singleton"] + [("afterany", str(j)) for j in same]
         req.dependencies = pairs  # as typed (hal show), next to the resolved ids the engine gets
         if req.inputs and ctl.staging is not None:  # an input's writer stays an afterok, as at submission
@@ -273,7 +273,7 @@ def _changed(
         deps = resolve_deps(ctl.store, pairs)
         if any(j == lv.job_id for _, j, _ in deps):
             raise SubmitError(f"job {_ref(lv)} cannot depend on itself")
-        if _reaches(ctl, [j for _, j, _ in deps], lv.job_id):  # Slurm's ESLURM_CIRCULAR_DEPENDENCY
+        if reaches(ctl.live, [j for _, j, _ in deps], lv.job_id):  # Slurm's ESLURM_CIRCULAR_DEPENDENCY
             raise SubmitError(f"circular dependency: job {_ref(lv)} would wait for jobs that wait for it")
     if lv.state == "PENDING":
         try:
@@ -301,8 +301,9 @@ def _apply(
         if stored.get(key) != value:
             stored[key] = value
     mark(stored, ref, lv.array_job_id)
-    if deps is not None:
+    if deps is not None:  # met again only once the new ones are (its EligibleTime, where its waits start)
         stored["_deps"] = deps
+        stored.pop("_eligible", None)
     values = {
         "request": json.dumps(stored, separators=(",", ":")),
         "name": req.name, "account": req.account, "partition": req.partition, "qos": req.qos,
@@ -314,6 +315,7 @@ def _apply(
     old_limit, lv.request, lv.requeue = lv.request.time_limit, req, req.requeue
     dep_objs = dependencies(deps) if deps is not None else lv.spec.dependencies
     spec = dataclasses.replace(spec_of(lv.job_id, req, lv.user, lv.spec.submit_time, dep_objs), held=lv.spec.held)
+    spec = waiting_since(spec, stored)  # its --switches wait counts on from its release (its dependencies met)
     if running:
         act = ctl.sched.running.get(lv.job_id)
         if act is not None and req.time_limit != old_limit:
@@ -358,20 +360,6 @@ def _stored_fields(req: JobRequest) -> list[tuple[str, Any]]:
 def _ref(lv: Live) -> str:
     """A job as Slurm prints it: an array task as 12_3, not its internal id."""
     return f"{lv.array_job_id}_{lv.array_task_id}" if lv.array_job_id is not None else str(lv.job_id)
-
-
-def _reaches(ctl: Any, start: list[int], target: int) -> bool:
-    """Whether ``target`` is among the jobs ``start`` wait for, directly or through theirs (unended jobs)."""
-    seen: set[int] = set()
-    todo = list(start)
-    while todo:
-        j = todo.pop()
-        if j == target:
-            return True
-        if j not in seen and (other := ctl.live.get(j)) is not None:
-            seen.add(j)
-            todo.extend(d.job_id for d in other.spec.dependencies)
-    return False
 
 
 def _planned_end(start: float, planned: float, old: float | None, new: float | None) -> float:
