@@ -67,6 +67,10 @@ def check_blocks(entries: Entries) -> None:
             raise TopologyConfError(f"block {rec['blockname']!r} is already defined at line {seen}", lineno)
         if "nodes" not in rec:
             raise TopologyConfError(f"block {rec['blockname']!r} has no Nodes=", lineno)
+        if "switches" in rec:  # a block holds nodes only; it was ignored without a word (QA)
+            raise TopologyConfError(
+                f"block {rec['blockname']!r}: Switches= is for SwitchName= lines; a block lists its Nodes= only", lineno
+            )
         expand_hosts(rec["nodes"], lineno)
 
 

@@ -101,6 +101,7 @@ def test_block_sizes_make_aligned_aggregations() -> None:
         ("SwitchName=a Nodes=dev[0-5]\nSwitchName=b Nodes=dev[6-11]\nSwitchName=t Switches=a,a,b\n", "listed twice"),
         ("BlockName=b1 Nodes=dev[0-11]\nBlockSizes=12\nBlockSizes=6\n", "line 3: BlockSizes= is already given"),
         ("BlockName=b1\nBlockName=b2 Nodes=dev[0-11]\n", "line 1: block 'b1' has no Nodes="),  # QA: accepted
+        ("BlockName=b1 Nodes=dev[0-11] Switches=s1\n", "line 1: block 'b1': Switches= is for SwitchName="),  # ignored
     ],
 )
 def test_errors(text: str, message: str) -> None:
