@@ -148,6 +148,7 @@ class LeafReserver:
         self.nodes = nodes  # node-specific reservations; False: EASY's own check, the head held to its leaves
         self._since: tuple[int, float] | None = None  # (head job, first time it could have started anywhere)
         self._fewest: dict[int, int] = {}
+        self.planned: dict[int, tuple[float, npt.NDArray[np.intp]]] = {}  # job -> its reserved start and nodes
         selector.holds = {}
 
     # ---- planning ----------------------------------------------------------------------------------
@@ -218,7 +219,7 @@ class LeafReserver:
         """Reserve fewest-leaf nodes for the head (and the next ``depth - 1`` multi-node jobs) and backfill
         around them; None: plain EASY this pass (the head is not worth holding)."""
         sel, book = self.selector, s.book
-        sel.holds = {}
+        sel.holds, self.planned = {}, {}
         if not isinstance(book, NodeBook):
             return None
         if self._since is not None and self._since[0] != head.spec.job_id:
@@ -253,6 +254,7 @@ class LeafReserver:
             keep[lp.nodes] = True
             taken |= keep
             bars.append((lp.start, keep, jid))
+            self.planned[jid] = (lp.start, lp.nodes)  # what `hal explain` names (placement_explain.held_by_leaves)
         if self.strict:
             for w in cands:
                 if _plain(w.req) and id(w.req) not in sel.holds:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import replace
+from datetime import datetime
 
 import numpy as np
 import numpy.typing as npt
@@ -12,7 +13,7 @@ from hal.engine.cycle import Scheduler
 from hal.engine.nodes import NodeBook
 from hal.engine.plugins.locality import Locality
 from hal.engine.plugins.score import ScoreParts, combine, topology_part
-from hal.engine.plugins.topology import TopoIndex, TopologySelector
+from hal.engine.plugins.topology import Hold, TopoIndex, TopologySelector
 from hal.engine.plugins.topology_span import block_cap, block_room
 from hal.engine.request import Request
 from hal.model.job import PendingReason
@@ -68,6 +69,7 @@ def alternatives(
     if top is None:  # a level the cluster does not have: refused at submission
         return []
     room = block_room(ix, req, room, block_cap(ix, req))
+    hold = _hold_on(book, req)  # a topology_reserve hold: only placements in its fewest leaves until it lapses
     out: list[ScoreParts] = []
     seen = {tuple(sorted(chosen))}
     by_level = sel.by_level(req)  # the lowest level first, then the total, as the selector ranks them
@@ -80,7 +82,9 @@ def alternatives(
             if key in seen:
                 continue
             seen.add(key)
-            out.append(parts_of(sel, req, nodes, room))
+            parts = parts_of(sel, req, nodes, room)
+            if hold is None or parts.leaves <= hold.leaves:
+                out.append(parts)
         if len(out) >= 4 * k:
             break
     return sorted(out, key=lambda p: (ix.names.index(p.level) if by_level else 0, p.total))[:k]
@@ -156,11 +160,68 @@ def held_by_domains(book: NodeBook, req: Request) -> str | None:
     return f"it needs {units} {what} within {where}; the most it may use in one now is {most}"
 
 
+def _hold_on(book: NodeBook, req: Request) -> Hold | None:
+    """The hold a profile's topology_reserve keeps on this very request now (engine/plugins/leaf_reserve.py)."""
+    holds = getattr(getattr(book.select, "inner", book.select), "holds", None)
+    hold = holds.get(id(req)) if holds else None
+    return hold if hold is not None and hold.req is req and book.now < hold.until else None
+
+
+def leaf_hold(book: NodeBook, req: Request) -> Hold | None:
+    """The topology_reserve hold that alone keeps ``req`` from starting now: it would fit over more leaves.
+    QA: such a head showed Resources, "waits for nodes to free up", with the nodes it could take idle."""
+    hold = _hold_on(book, req)
+    if hold is None or book.fits(req):
+        return None
+    holds: dict[int, Hold] = getattr(book.select, "inner", book.select).holds  # type: ignore[union-attr]
+    del holds[id(req)]
+    try:
+        free = book.fits(req)
+    finally:
+        holds[id(req)] = hold
+    return hold if free else None
+
+
+def held_by_leaves(sched: Scheduler, book: NodeBook, req: Request, job_id: int) -> str | None:
+    """In words, the topology_reserve hold keeping a job to its fewest leaves (``leaf_hold``): how many, the
+    nodes reserved there and when they free, and when the hold lapses (then it takes any placement). None: not
+    so held."""
+    hold = leaf_hold(book, req)
+    sel = getattr(book.select, "inner", book.select)
+    if hold is None or not isinstance(sel, TopologySelector):
+        return None
+    leaf = sel.index.names[sel.index.leaf]
+    many = leaf + ("es" if leaf.endswith(("s", "sh", "ch", "x")) else "s")
+    where = f"one {leaf}" if hold.leaves == 1 else f"{hold.leaves} {many}"
+    planned = getattr(book.reserver, "planned", {}).get(job_id)
+    there = ""
+    if planned is not None:
+        nodes = book.table.nodelist(sorted(int(n) for n in planned[1]))
+        there = f"; it is reserved {nodes} there, free at about {_at(planned[0])}"
+    lapse = (
+        f"from {_at(hold.until)}, when its hold's wait runs out"
+        if job_id == sched.head_id
+        else "once that plan starts later than the hold's wait allows"
+    )
+    return (
+        f"the profile's topology_reserve holds it for a placement within {where} (the fewest that hold its "
+        f"{req.nodes} nodes) rather than over more {many} now{there}; it takes nodes over more {many} {lapse}"
+    )
+
+
+def _at(t: float) -> str:
+    """An engine time as `hal show` prints times (the live engine's clock is the epoch)."""
+    return datetime.fromtimestamp(t).strftime("%Y-%m-%dT%H:%M:%S")
+
+
 def reason_for(book: NodeBook, req: Request) -> PendingReason | None:
     """``Topology`` when enough resources are free now but not within the job's topology request, or not
     within one domain a job may span (separate fabrics, the nodes in blocks, the aggregation of
-    blocks its node count calls for), or not within blocks no other job uses (--exclusive=topo)."""
+    blocks its node count calls for), or not within blocks no other job uses (--exclusive=topo), or not within
+    the fewest leaves a profile's topology_reserve holds it to."""
     if req.share == "topo" and held_by_topo(book, req) is not None:
+        return PendingReason.TOPOLOGY
+    if leaf_hold(book, req) is not None:
         return PendingReason.TOPOLOGY
     index = getattr(book.select, "index", None)
     bounded = index is not None and (index.span_top < index.top or block_cap(index, req) is not None)
@@ -193,7 +254,8 @@ def topology_hold(sched: Scheduler, job_id: int) -> str | None:
     item = sched.queue.get(job_id)
     if not isinstance(book, NodeBook) or item is None:
         return None
-    return held_by_domains(book, item.req) or held_by_blocks(sched, book, item.req)
+    req = item.req
+    return held_by_domains(book, req) or held_by_leaves(sched, book, req, job_id) or held_by_blocks(sched, book, req)
 
 
 def held_by_blocks(sched: Scheduler, book: NodeBook, req: Request) -> str | None:
