@@ -145,7 +145,7 @@ class GatedFS(LocalFileSystem):  # type: ignore[misc]
         return str(super()._strip_protocol(str(path).removeprefix("halgated://")))
 
     def _open(self, path: str, mode: str = "rb", *args: Any, **kwargs: Any) -> Any:
-        name = Path(path).name.split(".partial")[0]  # a stage-out writes NAME.partial-... and renames it
+        name = Path(path).name.split("~partial")[0]  # a stage-out writes NAME~partial-... and renames it
         if "r" in mode or name in self.gates:
             self.gates[name].wait(60)
         return super()._open(path, mode, *args, **kwargs)

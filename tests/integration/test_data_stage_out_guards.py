@@ -69,7 +69,7 @@ def test_a_destination_that_stops_answering_fails_the_output_after_the_stall_tim
     assert any("result: failed:" in str(c) and "(kept at " in str(c) for c in events), events
     out = tmp_path / "out" / str(job)
     _until(
-        lambda: not list(out.glob("result.partial-*")), timeout=10
+        lambda: not list(out.glob("result~partial-*")), timeout=10
     )  # the worker, woken, tidies and publishes nothing
     assert not list(out.iterdir())
 
@@ -85,7 +85,7 @@ def test_a_stopping_server_does_not_wait_for_a_hung_stage_out(tmp_path: Path) ->
     with ctl.lock:
         staging.outputs.after_end(ctl, 7, ("big",), node, "COMPLETED")
     out = tmp_path / "out" / "7"
-    _until(lambda: bool(list(out.glob("big.partial-*"))), timeout=10)
+    _until(lambda: bool(list(out.glob("big~partial-*"))), timeout=10)
     t0 = time.monotonic()
     try:
         staging.shutdown()
@@ -94,7 +94,7 @@ def test_a_stopping_server_does_not_wait_for_a_hung_stage_out(tmp_path: Path) ->
         FrozenFS.thawed.set()
     assert took < 3, took
     assert staging.outputs.state_of(7) == {"big": "staging"}  # unsettled: the next start stages it out
-    _until(lambda: not list(out.glob("big.partial-*")), timeout=10)
+    _until(lambda: not list(out.glob("big~partial-*")), timeout=10)
     assert not (out / "big").exists() and (staging.stager.job_dir(node, 7) / "big").exists()
 
 

@@ -7,15 +7,14 @@ import contextlib
 import hashlib
 import os
 import posixpath
-import re
 import stat
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hal.data.cache import CacheFull
 from hal.data.catalog import Dataset, Replica, public_uri
+from hal.data.dest_temps import ASIDE, PARTIAL, remove, temp_name, temps_of
 from hal.data.destination import claimed_by, unknown_there
 from hal.data.tree import list_tree, remove_path, resolve_links, seal, tree_digest
 from hal.data.watch import Progress, watched
@@ -61,9 +60,9 @@ def unpublish(dest_uri: str, partials: bool = True) -> None:
     import fsspec
 
     fs, path = fsspec.core.url_to_fs(dest_uri)
-    for stale in [path, *(fs.glob(f"{path}.partial-*") if partials else ())]:
+    for stale in [path, *(temps_of(fs, path, PARTIAL) if partials else ())]:
         if fs.exists(stale):
-            fs.rm(stale, recursive=True)
+            remove(fs, stale)
 
 
 def _idle() -> None:
@@ -100,10 +99,9 @@ def copy_out(
         raise StageError(name, node, 1, [f"the destination {public_uri(dest_uri)} is a folder"], out=True)
     if tree and fs.isfile(path):
         raise StageError(name, node, 1, [f"the destination {public_uri(dest_uri)} is a file"], out=True)
-    for stale in fs.glob(f"{path}.partial-*"):  # a copy cut by a killed server: one output, one writer at a time
-        fs.rm(stale, recursive=True)
-    partial = f"{path}.partial-{os.getpid()}-{threading.get_ident()}"
-    aside = f"{path}.old-{os.getpid()}-{threading.get_ident()}"
+    for stale in temps_of(fs, path, PARTIAL):  # a copy cut by a killed server: one output, one writer at a time
+        remove(fs, stale)
+    partial, aside = temp_name(path, PARTIAL), temp_name(path, ASIDE)
     try:
         if tree:
             try:  # a link leading out of it, to a folder or to nothing, or a pipe: refused, naming it
@@ -125,11 +123,11 @@ def copy_out(
         try:  # a watcher that gave up while the rename hung (a cancel, a stall, a stopping server) is told nothing
             tick()  # more: the copy it no longer waits for takes the name back itself (an earlier tree returns)
         except BaseException:
-            fs.rm(path, recursive=True)
+            remove(fs, path)
             raise
     except BaseException:
         if fs.exists(partial):
-            fs.rm(partial, recursive=True)
+            remove(fs, partial)
         with contextlib.suppress(OSError):  # the error to tell is the copy's
             _tidy_aside(fs, path)  # the earlier tree back in its place
         raise
@@ -160,13 +158,12 @@ def _may_replace(
 
 
 def _tidy_aside(fs: Any, path: str) -> None:
-    """An earlier tree moved aside (``path.old-*``) while a new one took its place: deleted once the new one is
-    there, else put back, so a stage-out cut between the two renames (a killed server: its next start's catch-up
-    comes here) never leaves the destination without a tree."""
-    ours = re.compile(re.escape(posixpath.basename(path)) + r"\.old-\d+-\d+")  # not another output "x.old-a"
-    for old in sorted(p for p in fs.glob(f"{path}.old-*") if ours.fullmatch(posixpath.basename(p))):
+    """An earlier tree moved aside (``hal.data.dest_temps.ASIDE``) while a new one took its place: deleted once the
+    new one is there, else put back, so a stage-out cut between the two renames (a killed server: its next start's
+    catch-up comes here) never leaves the destination without a tree."""
+    for old in temps_of(fs, path, ASIDE):
         if fs.exists(path):
-            fs.rm(old, recursive=True)
+            remove(fs, old)
         else:
             fs.mv(old, path, recursive=True)
 

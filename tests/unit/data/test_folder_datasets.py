@@ -183,7 +183,7 @@ def test_a_folder_output_is_staged_out_as_a_tree_and_published_into_the_cache(pl
     ds = stager.stage_out(1, "ckpt", "n0", str(dest))
     assert ds.size == 1700 and ds.checksum == checksum_of(str(dest))[0] and ds.checksum.startswith(TREE)
     assert (dest / "latest.pt").read_bytes() == b"w" * 700 and not (dest / "latest.pt").is_symlink()
-    assert not list(dest.parent.glob("*.partial-*"))
+    assert not list(dest.parent.glob("*~partial-*"))
     cached = caches["n0"].path_of("ckpt")
     assert caches["n0"].has("ckpt") and checksum_of(str(cached))[0] == ds.checksum
     assert not (cached / "latest.pt").is_symlink() and not stager.job_dir("n0", 1).joinpath("ckpt").exists()
@@ -194,7 +194,7 @@ def test_a_folder_output_is_staged_out_as_a_tree_and_published_into_the_cache(pl
     (bad / "key").symlink_to(tmp_path / "catalog.json")
     with pytest.raises(StageError, match=r"bad: key is a link to .*, outside the folder"):
         stager.stage_out(3, "bad", "n0", str(tmp_path / "out" / "bad"))
-    assert not (tmp_path / "out" / "bad").exists() and not list((tmp_path / "out").glob("bad.partial-*"))
+    assert not (tmp_path / "out" / "bad").exists() and not list((tmp_path / "out").glob("bad~partial-*"))
     # a file where the tree goes is refused, as a folder is where a file goes
     tree(stager.open_job_dir(4, "n0", ()) / "two", {"a": b"1"})
     (tmp_path / "out" / "two").write_text("a file")
@@ -250,7 +250,7 @@ def test_a_folder_output_replaces_the_earlier_tree_without_a_moment_with_none(
     real = LocalFileSystem.mv
 
     def killed(self, path1, path2, **kw):  # the rename of the new tree into place fails
-        if ".partial-" in str(path1):
+        if "~partial-" in str(path1):
             raise OSError("killed between the two renames")
         return real(self, path1, path2, **kw)
 
@@ -260,16 +260,16 @@ def test_a_folder_output_replaces_the_earlier_tree_without_a_moment_with_none(
     assert (dest / "model.pt").read_bytes() == b"old" and sorted(p.name for p in dest.parent.iterdir()) == ["ckpt"]
     monkeypatch.setattr(LocalFileSystem, "mv", real)
     # a server killed there: its earlier tree aside, none in place, a partial copy; the next start's catch-up
-    dest.rename(dest.parent / "ckpt.old-99-1")
-    tree(dest.parent / "ckpt.partial-99-1", {"model.pt": b"ne"})
+    dest.rename(dest.parent / "ckpt~old-99-1")
+    tree(dest.parent / "ckpt~partial-99-1", {"model.pt": b"ne"})
     restored: list[str] = []
     monkeypatch.setattr(
         LocalFileSystem, "mv", lambda self, p1, p2, **kw: restored.append(str(p1)) or real(self, p1, p2, **kw)
     )
     ds = stager.stage_out(1, "ckpt", "n0", str(dest))
     assert ds.checksum == checksum_of(str(dest))[0] and (dest / "model.pt").read_bytes() == b"new"
-    assert restored[0].endswith("ckpt.old-99-1") and sorted(p.name for p in dest.parent.iterdir()) == ["ckpt"]
-    tree(dest.parent / "ckpt.old-99-2", {"model.pt": b"older"})  # killed after the new tree was in place
+    assert restored[0].endswith("ckpt~old-99-1") and sorted(p.name for p in dest.parent.iterdir()) == ["ckpt"]
+    tree(dest.parent / "ckpt~old-99-2", {"model.pt": b"older"})  # killed after the new tree was in place
     tree(stager.open_job_dir(2, "n1", ()) / "ckpt", {"model.pt": b"new", "opt/state.pt": b"s"})
     tree(dest.parent / "ckpt.old-final", {"model.pt": b"another output's"})  # not an aside copy: left alone
     stager.copy_out(2, "ckpt", "n1", str(dest))

@@ -95,7 +95,7 @@ def test_retry_succeeds_when_the_source_comes_back(plane, tmp_path: Path) -> Non
 def test_stage_out_registers_the_output(plane, tmp_path: Path) -> None:
     catalog, caches, stager, _ = plane
     write(stager.open_job_dir(1, "n0", ()) / "result", 77)
-    stale = write(tmp_path / "out" / "result.partial-99-1", 10)  # a copy a killed server left at the destination
+    stale = write(tmp_path / "out" / "result~partial-99-1", 10)  # a copy a killed server left at the destination
     ds = stager.stage_out(1, "result", "n0", str(tmp_path / "out" / "result"))
     assert ds.size == 77 and (tmp_path / "out" / "result").exists()
     assert {r.location for r in catalog.replicas_of("result")} == {"origin", "n0"}
