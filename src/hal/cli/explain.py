@@ -80,6 +80,7 @@ def _what_if(job_id: int, trace: Path, cluster_file: Path, profile_file: Path | 
     profile = Profile()
     if profile_file is None:
         selector = TopologySelector(cluster.topology or Topology.flat(len(table)))
+        selector.index.capacity = table.capacity  # jobs without -N sized by their tasks, as the server does
         book = NodeBook(table, selector=selector)
     else:
         from hal.engine.plugins.leaf_reserve import placement_book

@@ -13,6 +13,7 @@ from hal.engine.capacity import Alloc, Book
 from hal.engine.dependencies import dependency_reason
 from hal.engine.fairshare import UsageLedger, decayed_usage
 from hal.engine.plan import Placement, Plan
+from hal.engine.plugins.topology_span import bind_capacity
 from hal.engine.profile import Profile
 from hal.engine.queue import PendingQueue, Waiting
 from hal.engine.request import request_of
@@ -86,6 +87,7 @@ class Scheduler:
         if spec.job_id in self.known:
             raise Rejected(f"job {spec.job_id} was already submitted")
         req = request_of(spec, self.space)
+        bind_capacity(self.book)  # the block rule sizes a job without -N by its tasks (a selector set late)
         why = self.book.impossible(req)
         if why is not None:
             raise Rejected(f"job {spec.job_id}: {why}")
@@ -228,6 +230,7 @@ class Scheduler:
     # ---- one cycle -------------------------------------------------------------------------------
     def cycle(self, now: float) -> Plan:
         self.book.now = now  # every shell (controller, simulators, forecasts) plans time-relaxed placements alike
+        bind_capacity(self.book)
         self._release_due(now)
         if now >= self.charge_due:
             accrue(self, now)

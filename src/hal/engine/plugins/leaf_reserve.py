@@ -116,7 +116,7 @@ def placement_book(table: NodeTable, profile: Profile, topology: Topology | None
         return book
     args = TopologyArgs(max_switch_wait=profile.max_switch_wait, weights=profile.placement_weights)
     selector = TopologySelector(topology or Topology.flat(len(table)), args)  # the profile's [placement] weights
-    selector.names = table.names
+    selector.names, selector.index.capacity = table.names, table.capacity
     book = NodeBook(table, RANKERS[profile.placement], selector)
     if profile.topology_reserve:
         book.reserver = reserver_from(selector, profile.topology_reserve)

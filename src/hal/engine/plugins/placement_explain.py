@@ -14,7 +14,7 @@ from hal.engine.nodes import NodeBook
 from hal.engine.plugins.locality import Locality
 from hal.engine.plugins.score import ScoreParts, combine, topology_part
 from hal.engine.plugins.topology import Hold, TopoIndex, TopologySelector
-from hal.engine.plugins.topology_span import block_cap, block_room
+from hal.engine.plugins.topology_span import block_cap, block_room, span_nodes
 from hal.engine.request import Request
 from hal.model.job import PendingReason
 
@@ -149,10 +149,11 @@ def held_by_domains(book: NodeBook, req: Request) -> str | None:
     if most >= units or int(room.sum()) < units:  # it fits now, or too few free: not the domains
         return None
     name, what = ix.names[level], "nodes" if req.nodes else "tasks"
-    size = ix.nominal.get(name, 0)
+    size, nodes = ix.nominal.get(name, 0), span_nodes(ix, req) or units
+    sized = f"{nodes}" if req.nodes else f"the {nodes} nodes its tasks fit on at fewest"
     where = (
-        f"one {name} ({size} nodes: the smallest block aggregation that holds {units}, as Slurm's topology/block "
-        f"places a job of {units} nodes in one aggregation of the smallest of its sizes that holds it)"
+        f"one {name} ({size} nodes: the smallest block aggregation that holds {sized}, as Slurm's topology/block "
+        f"places a job of {nodes} nodes in one aggregation of the smallest of its sizes that holds it)"
         if cap is not None and size
         else f"one {name}, the largest domain a job may span (as in Slurm: never two separate switch fabrics, nor "
         f"a node in no {ix.outside_of} and another)"

@@ -115,6 +115,8 @@ class TopoIndex:
         self.alone = np.isin(np.arange(n), list(topology.outside))  # in no switch or block: a fabric of one node
         self.outside_of, self.names_from = topology.outside_of, topology.names_from  # (for refusals)
         self.nominal = dict(zip(topology.levels, topology.block_nodes, strict=False))  # topology/block's sizes
+        self.capacity: Ints | None = None  # the nodes' capacities (topology_span.bind_capacity), and the fewest
+        self.fewest: dict[tuple[tuple[int, ...], int], int | None] = {}  # nodes each task shape fits on
 
     def level(self, name: str) -> int | None:
         """A level by name; ``cluster`` is the whole machine whatever its top domain is called (a block

@@ -25,27 +25,60 @@ def named_placement(req: Request) -> bool:
     return bool(req.segment or req.topology_required or req.topology_preferred)
 
 
-def block_cap(ix: TopoIndex, req: Request) -> int | None:
-    """The highest level a -N job may span on topology/block: the smallest aggregation whose size (the base block
-    size times its blocks) holds its nodes, as Slurm's _get_block_level picks it (a 3-node job on 2-node blocks
-    takes an aligned pair, never a larger group). None: no limit (a tree, a job without -N or that named its own
-    placement, or one larger than every aggregation, which the largest domain it may span bounds)."""
-    if not ix.nominal or not req.nodes or named_placement(req):
+def span_nodes(ix: TopoIndex, req: Request) -> int | None:
+    """The node count the block rule sizes a job by: its -N, else the fewest nodes its tasks fit on (the largest
+    nodes first, from the capacities bound to ``ix``), as Slurm derives a job's node count from its tasks. QA:
+    -n 4 --gpus-per-task=8 ran over two blocks while -N 4 --gpus-per-node=8 waited for one. None: not known (no
+    capacities bound) or more tasks than the machine holds."""
+    if req.nodes:
+        return req.nodes
+    if ix.capacity is None:
         return None
-    fits = [lvl for lvl, name in enumerate(ix.names) if ix.nominal.get(name, 0) >= req.nodes]
+    key = (req.per_task, req.tasks)
+    if key not in ix.fewest:
+        per = np.array(req.per_task, dtype=np.int64)
+        used = per > 0
+        fit = (ix.capacity[:, used] // per[used]).min(axis=1) if used.any() else np.zeros(0, dtype=np.int64)
+        cum = np.cumsum(np.sort(fit)[::-1])
+        ix.fewest[key] = int(np.searchsorted(cum, req.tasks)) + 1 if cum.size and cum[-1] >= req.tasks else None
+    return ix.fewest[key]
+
+
+def bind_capacity(book: object) -> None:
+    """Give a book's topology index its nodes' capacities (``span_nodes`` sizes jobs without -N by them), once; a
+    selector built without them (the data plane's) learns them at the engine's next submission or cycle."""
+    select = getattr(book, "select", None)
+    ix = getattr(getattr(select, "inner", select), "index", None)
+    if ix is not None and getattr(ix, "capacity", 0) is None:
+        ix.capacity = book.table.capacity  # type: ignore[attr-defined]
+
+
+def block_cap(ix: TopoIndex, req: Request) -> int | None:
+    """The highest level a job may span on topology/block: the smallest aggregation whose size (the base block
+    size times its blocks) holds its nodes (``span_nodes``: its -N, else the fewest its tasks fit on), as Slurm's
+    _get_block_level picks it (a 3-node job on 2-node blocks takes an aligned pair, never a larger group). None: no
+    limit (a tree, a job that named its own placement, or one larger than every aggregation, which the largest
+    domain it may span bounds)."""
+    if not ix.nominal or named_placement(req):
+        return None
+    nodes = span_nodes(ix, req)
+    if nodes is None:
+        return None
+    fits = [lvl for lvl, name in enumerate(ix.names) if ix.nominal.get(name, 0) >= nodes]
     return min(fits[0], ix.span_top) if fits else None
 
 
 def block_room(ix: TopoIndex, req: Request, room: npt.NDArray[np.int64], cap: int | None) -> npt.NDArray[np.int64]:
-    """Within a domain of the aggregation ``cap`` (or all the blocks), a -N job uses at most ceil(N / size) of the
-    next smaller aggregations, as Slurm's eval_nodes_block bounds it (max_llblock): only the roomiest that many
-    of each domain keep their room, so a 6-node job on 4-node groups takes two, or waits; it spread over three."""
-    if cap is None or cap < 2 or not req.nodes:
+    """Within a domain of the aggregation ``cap`` (or all the blocks), a job of N nodes (``span_nodes``) uses at
+    most ceil(N / size) of the next smaller aggregations, as Slurm's eval_nodes_block bounds it (max_llblock): only
+    the roomiest that many of each domain keep their room, so a 6-node job on 4-node groups takes two, or waits; it
+    spread over three."""
+    if cap is None or cap < 2:
         return room
-    size = ix.nominal.get(ix.names[cap - 1], 0)
-    if size <= 0:
+    nodes, size = span_nodes(ix, req), ix.nominal.get(ix.names[cap - 1], 0)
+    if nodes is None or size <= 0:
         return room
-    keep = -(-req.nodes // size)
+    keep = -(-nodes // size)
     croom = np.bincount(ix.ids[cap - 1], weights=room, minlength=ix.counts[cap - 1])
     parent = ix.parent[cap - 1]
     order = np.lexsort((-croom, parent))  # each domain's children, roomiest first
