@@ -14,13 +14,13 @@ from rich.table import Table
 from hal.cli.common import err, fail, out, report_problems, writable_files
 from hal.cli.predict_window import id_window, only
 from hal.cli.sim_json import never_fitted
-from hal.cli.simulate import fallback_name, note_fallback, overlap_note
+from hal.cli.sim_model import fallback_name, note_fallback, overlap_note
 from hal.engine.api import RuntimePredictor
 from hal.engine.predict.basic import DEFAULT_LIMIT
 from hal.engine.predict.gbm import GbmPredictor
 from hal.engine.predict.registry import GBM_NAMES, make_predictor
 from hal.engine.predict.trees import GbmConfig
-from hal.learn.evaluate import Evaluation, evaluate, trace_history
+from hal.learn.evaluate import Evaluation, evaluate, reach_of, trace_history
 from hal.learn.store import ModelFileError, load_or_fallback, save_model
 from hal.model.job import JobSpec
 from hal.sim.swf import TraceError, read_swf
@@ -153,8 +153,21 @@ def predict_eval(
     retrain_every: Annotated[
         int, typer.Option(help="gbm: completions between retrainings (0: 10,000 for select, 5,000 for regress)")
     ] = 0,
-    model: Annotated[Path | None, typer.Option(help="gbm: start from a saved model file")] = None,
-    save_model_to: Annotated[Path | None, typer.Option("--save-model", help="gbm: save the model at the end")] = None,
+    model: Annotated[
+        Path | None,
+        typer.Option(
+            help="gbm: start from a saved model file and continue where it stopped: with --window, the jobs "
+            "before the window that ended by the time it has learned up to are not fed to it again"
+        ),
+    ] = None,
+    save_model_to: Annotated[
+        Path | None,
+        typer.Option(
+            "--save-model",
+            help="gbm: save the model at the end; with --window, it has learned only the runs that ended before the "
+            "job after the window was submitted, so --model FILE --window on the rest scores without look-ahead",
+        ),
+    ] = None,
     window: Annotated[
         str | None,
         typer.Option(
@@ -210,17 +223,23 @@ def predict_eval(
             f"{DEFAULT_LIMIT:,.0f} s for them (hal simulate plans them with their run time, as the reference "
             "simulators do)"
         )
-    learned = pred.learned_until if isinstance(pred, GbmPredictor) else 0.0
-    note = overlap_note(model, learned, history.jobs[0].submit_time) if model is not None else None
-    if note:
-        err.print(f"[yellow]note:[/] {note}")
     span, offsets = None, None
     if picked is not None:  # the window's jobs in job-id order, replayed by submit with every earlier one
         past_end = picked.note()
         if past_end:  # it scored fewer jobs without a word (QA); simulate and tune say the same
             err.print(f"[yellow]note:[/] {past_end}")
         span, offsets = id_window(history.jobs, picked)
-    ev = evaluate(history, pred, trace.name, span)
+    reach = reach_of(pred) if model is not None else None
+    first = history.jobs[span[0] if span else 0].submit_time  # the first job scored, not the trace's (QA)
+    note = overlap_note(model, reach[0], first) if model is not None and reach else None
+    if note:
+        err.print(f"[yellow]note:[/] {note}")
+    ev = evaluate(history, pred, trace.name, span, reach=reach if span else None, to_save=save_model_to is not None)
+    if ev.already_learned and reach:
+        err.print(
+            f"[yellow]note:[/] {ev.already_learned:,} job(s) before the window ended by t={reach[0]:,.0f} s, as far "
+            f"as {model} has learned: taken as learned, not fed to it again"
+        )
     scored = history.jobs[span[0] : sum(span)] if span else history.jobs
     if offsets is not None:
         ev, scored = only(ev, scored, offsets), [scored[i] for i in offsets]
@@ -239,6 +258,9 @@ def predict_eval(
             save_model(pred, save_model_to)
         except (ModelFileError, OSError) as exc:
             raise fail(str(exc)) from exc
+        if span is not None and picked is not None and ev.cut is not None:
+            after, resume = history.jobs[sum(span)].job_id, picked.start + picked.count
+            err.print(f"[yellow]note:[/] {saved_at_cut(save_model_to, ev.cut, after, resume, pred)}")
     if as_json:
         data = ev.as_dict()  # "predictor" stays what predicted (last2); "fallback" says why it was not the model
         if isinstance(pred, GbmPredictor):  # mode, objective, alpha, window...: runs that differ say how (QA)
@@ -253,6 +275,16 @@ def predict_eval(
         out.print(table_of(dataclasses.replace(ev, predictor=shown)))
     if fell_back and model:
         note_fallback(fallback_name(model), predictor)
+
+
+def saved_at_cut(path: Path, cut: float, after: int, resume: int, pred: GbmPredictor) -> str:
+    """What a model saved from a window has learned: the runs that ended before the next job (``after``) came,
+    so scoring the rest of the trace with it (--model) sees no run that ended after its jobs were submitted."""
+    return (
+        f"{path} has learned the runs that ended before t={cut:,.0f} s, when the job after the window (job {after}) "
+        f"was submitted, as a scheduler knew them then; {len(pred.pending):,} job(s) still running were not learned: "
+        f"hal predict-eval --model {path} --window {resume}:COUNT learns them as they end"
+    )
 
 
 def write_predictions(path: Path, jobs: list[JobSpec], predictions: Any) -> None:

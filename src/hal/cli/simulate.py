@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from hal.cli.common import err, fail, note_workload, out, progress_bar, report_problems, writable_files
 from hal.cli.sim_checks import check_reserve, check_stretch_tree, note_data_plane, stretch_of
 from hal.cli.sim_json import (
-    FALLBACK,
     SUMMARY_HELP,
     model_fallback,
     never_fitted,
@@ -22,18 +19,17 @@ from hal.cli.sim_json import (
     write_json,
 )
 from hal.cli.sim_label import run_label
+from hal.cli.sim_model import fallback_name, gbm_from_file, note_fallback, note_overlap, overlap_note
 from hal.cli.sim_tables import summary_table, topology_table
-from hal.engine.api import RuntimePredictor
-from hal.engine.predict.basic import LastTwo
-from hal.engine.predict.gbm import GbmPredictor
 from hal.engine.predict.registry import GBM_NAMES, make_predictor
 from hal.engine.profile import Profile
-from hal.learn.store import load_model, load_or_fallback
 from hal.sim.report import write_jobs_csv, write_jobs_swf
 from hal.sim.runner import SimOptions, load, run_workload, unfitted_note
-from hal.sim.swf import TraceError, open_text
+from hal.sim.swf import TraceError
 from hal.sim.window import WINDOW_RULE, parse_window
 from hal.sim.workload import Cleaning
+
+__all__ = ["fallback_name", "gbm_from_file", "note_fallback", "overlap_note"]  # what compare and predict-eval use
 
 
 def estimate_for(profile: Profile, estimate: str, typed: bool, name: str = "the profile") -> str:
@@ -125,29 +121,6 @@ def cleaning_of(min_runtime: int, drop_status: str) -> Cleaning:
     return Cleaning(min_runtime=min_runtime, drop_status=statuses)
 
 
-def gbm_from_file(
-    model: Path, trace: Path | None = None, asked: str | None = None
-) -> tuple[Callable[[], RuntimePredictor], str]:
-    """A saved model and the name of what will predict: the file is checked now, so an unusable one is
-    reported once, and the run is last2's, labelled as a fallback (``fallback_name``) so no result passes for
-    the model's. With ``trace``, a note when the model may have learned from this trace's own jobs; with
-    ``asked`` (the --estimate typed), a note when the file's model predicts as the other gbm, as predict-eval
-    says."""
-    if not model.exists():  # a typo is an error; only an unusable file falls back to last2
-        raise fail(f"model file not found: {model} (hal predict-eval TRACE --save-model FILE writes one)")
-    pred, warning = load_or_fallback(model)
-    if warning:
-        err.print(f"[yellow]warning:[/] {escape(warning)}")  # a path may hold [brackets]
-        return LastTwo, fallback_name(model)
-    if asked is not None and isinstance(pred, GbmPredictor) and pred.name != asked:
-        err.print(f"[yellow]note:[/] {model} holds a {pred.cfg.mode} model: it predicts as {pred.name}")
-    note = overlap_note(model, getattr(pred, "learned_until", 0.0), first_submit(trace)) if trace else None
-    if note:
-        err.print(f"[yellow]note:[/] {note}")
-    first = [pred]
-    return (lambda: first.pop() if first else load_model(model)), pred.name
-
-
 WINDOW_HELP = (
     f"START:COUNT of the jobs, {WINDOW_RULE} (the archive's traces number jobs in submit order); "
     "only the window's jobs run, so last2 and gbm start with nothing learned (predict-eval --window lets every "
@@ -157,45 +130,6 @@ ACTUAL_HELP = (
     "actual (clairvoyant up to the request: a job that ran past its requested time is planned at its request, "
     "as the reference simulator pyss and the published clairvoyant EASY-SJBF figures do)"
 )
-
-
-def fallback_name(model: Path) -> str:
-    """What predicted when ``model`` was unusable, as results label it: last2, and why."""
-    return f"{FALLBACK} {model.name} unusable)"
-
-
-def note_fallback(estimate: str, asked: str) -> None:
-    """After the results, the fallback again: the warning before them may have scrolled away, and the issue's
-    rule keeps the exit status 0 (a bad model file never stops a run)."""
-    if estimate.startswith(FALLBACK):
-        err.print(f"[yellow]warning:[/] these results are last2's, not {asked}'s: the --model file was unusable")
-
-
-def first_submit(trace: Path) -> float | None:
-    """The first record's submit time, read without loading the trace (None when there is none to read)."""
-    try:
-        with open_text(trace) as fh:  # as the trace is read: gzip-compressed, or behind a BOM
-            for line in fh:
-                fields = line.split()
-                if fields and not line.lstrip().startswith(";") and len(fields) > 1:
-                    return float(fields[1])
-    except (TraceError, OSError, ValueError, EOFError, zlib.error):  # the trace's own reading says why
-        return None
-    return None
-
-
-def overlap_note(model: Path, learned_until: float, first: float | None) -> str | None:
-    """A model trained on a trace scores that trace's early jobs having seen them: said, not refused (the same
-    file may well be another trace that starts at 0 too)."""
-    epoch = 1e9  # a model a live server saved learned wall-clock times, not a trace's: no overlap to warn of
-    if first is None or not first < learned_until < epoch:
-        return None
-    return (
-        f"{model} learned from jobs that ended up to t={learned_until:,.0f} s of the trace it was trained on; if "
-        "that is this trace, its jobs before then are scored by a model that has seen them (results inflated). "
-        "Use a model trained on an earlier stretch of this trace and score the rest (--window); a model from "
-        "another trace also brings that trace's per-user histories, matched by user number."
-    )
 
 
 RL_IGNORED: dict[str, Callable[[dict[str, Any]], bool]] = {
@@ -324,7 +258,7 @@ def simulate(
         raise fail(f"--model needs --estimate gbm or gbm-regress, not {estimate}")
     predictor = None
     if model is not None:
-        predictor, estimate = gbm_from_file(model, trace, estimate)
+        predictor, estimate = gbm_from_file(model, None, estimate)  # the note: once the window's jobs are known
     policy = {"order": order, "backfill": backfill, "backfill_order": backfill_order, "placement": placement,
               "topology_reserve": topology_reserve}  # fmt: skip
     if profile is not None:
@@ -357,6 +291,7 @@ def simulate(
         raise fail(str(exc)) from exc
     report_problems([*swf.problems, *workload.skipped])
     note_workload(workload)
+    note_overlap(predictor, workload.jobs)
     if segment and cluster is not None:
         note_segment_level(cluster)
     if not workload.jobs:

@@ -17,6 +17,8 @@ import numpy as np
 import numpy.typing as npt
 
 from hal.engine.api import RuntimePredictor
+from hal.engine.predict.gbm import GbmPredictor
+from hal.learn.provenance import EPOCH_2000
 from hal.model.job import JobSpec
 from hal.model.resources import Resources
 from hal.sim.swf import SwfTrace, read_swf
@@ -106,6 +108,8 @@ class Evaluation:
     predict_us: float  # mean cost of one predict() call
     total_us: float  # predict + observe (training included) per job
     predictions: npt.NDArray[np.float64] = field(repr=False)
+    cut: float | None = None  # completions at or after this (the submission after the window) were not learned
+    already_learned: int = 0  # jobs before the window a loaded model had learned: not fed again
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -122,11 +126,29 @@ def _json(scores: dict[str, float]) -> dict[str, float | None]:
     return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in scores.items()}
 
 
-def replay(history: History, predictor: RuntimePredictor) -> tuple[npt.NDArray[np.float64], float, float]:
-    """Predictions in job order, and the seconds spent in predict() and in observe()."""
+def reach_of(predictor: RuntimePredictor) -> tuple[float, float] | None:
+    """How far a loaded model got on a trace's clock: the latest end it learned and the latest submission it saw
+    (a model saved mid-window by an older HAL learned runs ending after later jobs came, which it never saw).
+    None for anything else, or a live server's model (epoch times, not the trace's)."""
+    if not isinstance(predictor, GbmPredictor) or not 0 < predictor.learned_until < EPOCH_2000:
+        return None
+    seen = max((u.last_submit for u in predictor.history.users.values()), default=-1.0)
+    return (predictor.learned_until, seen) if seen >= 0 else None
+
+
+def replay(
+    history: History,
+    predictor: RuntimePredictor,
+    learned: npt.NDArray[np.bool_] | None = None,
+    cut: float | None = None,
+) -> tuple[npt.NDArray[np.float64], float, float]:
+    """Predictions in job order, and the seconds spent in predict() and in observe(). Jobs marked ``learned`` (a
+    loaded model has learned them) are neither predicted (0) nor learned again; a completion at or after ``cut`` is
+    not learned."""
     jobs = history.jobs
-    events: list[tuple[float, int, int]] = [(j.submit_time, 0, i) for i, j in enumerate(jobs)]
-    events += [(float(e), 1, i) for i, e in enumerate(history.ends)]
+    new = range(len(jobs)) if learned is None else np.flatnonzero(~learned).tolist()
+    events: list[tuple[float, int, int]] = [(jobs[i].submit_time, 0, i) for i in new]
+    events += [(float(history.ends[i]), 1, i) for i in new if cut is None or history.ends[i] < cut]
     heapq.heapify(events)
     preds = np.zeros(len(jobs))
     t_pred = t_obs = 0.0
@@ -145,14 +167,34 @@ def replay(history: History, predictor: RuntimePredictor) -> tuple[npt.NDArray[n
 
 
 def evaluate(
-    history: History, predictor: RuntimePredictor, trace_name: str = "", window: tuple[int, int] | None = None
+    history: History,
+    predictor: RuntimePredictor,
+    trace_name: str = "",
+    window: tuple[int, int] | None = None,
+    reach: tuple[float, float] | None = None,
+    to_save: bool = False,
 ) -> Evaluation:
     """Scores of the predictions made online; ``window`` (start, count in submission order) scores only those
-    jobs, their predictions made after learning from every earlier completion of the trace."""
+    jobs, their predictions made after learning from every earlier completion of the trace.
+
+    With a window and ``to_save`` (the model is saved afterwards), nothing that ends at or after the next job's
+    submission (the cut-off) is learned: no prediction of the window needs it, and the saved model has learned
+    only what a scheduler running the next window could know (QA: a model saved from 0:1500 had learned runs
+    ending long after job 1500 was submitted). ``reach``, a loaded model's (``reach_of``): the jobs before the
+    window that it saw submitted and that ended by the time it has learned up to are not fed again (QA: a model
+    from 0:1500 continued on 1500:1500 learned 0:1500 twice); those still running then are, as a restarted server
+    relearns the records after it."""
     start, stop = (0, len(history.jobs)) if window is None else (window[0], window[0] + window[1])
+    cut = None
     if window is not None:  # later jobs cannot change earlier predictions (online), so the replay stops there
+        cut = history.jobs[stop].submit_time if to_save and stop < len(history.jobs) else None
         history = History(history.jobs[:stop], history.ends[:stop], history.unknown)
-    preds, t_pred, t_obs = replay(history, predictor)
+    learned = None
+    if reach is not None and start > 0:
+        submits = np.array([j.submit_time for j in history.jobs], dtype=np.float64)
+        before = np.arange(len(history.jobs)) < start
+        learned = before & (history.ends <= reach[0]) & (submits <= reach[1])
+    preds, t_pred, t_obs = replay(history, predictor, learned, cut)
     preds = preds[start:]
     real = np.array([j.runtime for j in history.jobs[start:]], dtype=np.float64)
     by_class = {}
@@ -168,4 +210,6 @@ def evaluate(
         1e6 * t_pred / n,
         1e6 * (t_pred + t_obs) / n,
         preds,
+        cut=cut,
+        already_learned=0 if learned is None else int(learned.sum()),
     )

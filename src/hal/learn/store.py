@@ -78,8 +78,9 @@ def history_from_json(data: dict[str, Any]) -> History:
         state.runs.extend((_time(r, f"{where}.runs"), _time(q, f"{where}.runs", none=-1.0)) for r, q in u["runs"])
         # Outstanding counts start at zero: a restarted controller submits its pending and running jobs again.
         state.completed = _count(u["completed"], f"{where}.completed")
-        state.last_submit = _time(u["last_submit"], f"{where}.last_submit")
-        state.last_end = _time(u["last_end"], f"{where}.last_end")
+        # -1: none yet (UserState's own default), e.g. a user whose every job was still running when it was saved
+        state.last_submit = _time(u["last_submit"], f"{where}.last_submit", none=-1.0)
+        state.last_end = _time(u["last_end"], f"{where}.last_end", none=-1.0)
         h.users[name] = state
     h.codes = {(int(k), str(v)): _count(c, "history.codes") for k, v, c in data["codes"]}
     h.same = {
