@@ -283,11 +283,30 @@ def held_by_blocks(sched: Scheduler, book: NodeBook, req: Request) -> str | None
     if not jobs:
         return None
     many = len(jobs) > 1  # each job's nodes named by it only when there are several
+    mine = {j for j in jobs if sched.running[j].item.spec.user == req.user}  # others' ids are theirs to see
     shown = [f"{', '.join(nodes[:4])}{f' and {len(nodes) - 4} more' if len(nodes) > 4 else ''}"
-             + (f" (job {jid})" if many else "") for jid, nodes in sorted(idle.items()) if nodes]  # fmt: skip
+             + (f" ({f'job {jid}' if jid in mine else ANOTHER})" if many else "")
+             for jid, nodes in sorted(idle.items()) if nodes]  # fmt: skip
     own = "it goes only into blocks no other job uses (--exclusive=topo), and " if req.share == "topo" else ""
     return (
-        f"{own}idle nodes {'; '.join(shown)} are held for --exclusive=topo job{'s' if many else ''} "
-        f"{', '.join(map(str, jobs))}: the rest of the blocks {'they run' if many else 'it runs'} in, which no other "
-        "job may use while it runs (Slurm's topology/block shows them BLOCKED, as hal nodes shows them blocked)"
+        f"{own}idle nodes {'; '.join(shown)} are held for {_holders(jobs, mine)}: the rest of the blocks "
+        f"{'they run' if many else 'it runs'} in, which no other job may use while it runs (Slurm's topology/block "
+        "shows them BLOCKED, as hal nodes shows them blocked)"
     )
+
+
+ANOTHER = "another user's job"
+
+
+def _holders(jobs: list[int], mine: set[int]) -> str:
+    """The --exclusive=topo jobs holding blocks, by id when they are the waiting job's user's, else only counted
+    (as hal dataset show counts them): the ids of another user's jobs are not the asker's to see (QA: bob was told
+    root's job id)."""
+    own = [j for j in jobs if j in mine]
+    others = len(jobs) - len(own)
+    if not own:
+        return (
+            "another user's --exclusive=topo job" if others == 1 else f"{others} --exclusive=topo jobs of other users"
+        )
+    named = f"--exclusive=topo job{'s' if len(own) > 1 else ''} {', '.join(map(str, own))}"
+    return named + ("" if not others else f" and {ANOTHER}" if others == 1 else f" and {others} jobs of other users")
