@@ -231,6 +231,12 @@ def unacted_notes(options: dict[str, str], ignored: set[str] | frozenset[str] = 
     rest = sorted(k for k in options if k in ignored)
     if rest:
         notes.append(f"accepted but not acted on by HAL: {', '.join('--' + k for k in rest)}")
+    low, dash, high = options.get("nodes", "").partition("-")
+    if dash and low.strip().isdigit() and high.strip().isdigit() and int(high) > int(low):  # QA: silently MIN
+        notes.append(
+            f"--nodes={options['nodes']}: HAL runs the job on its minimum, {int(low)} nodes, and never grows it "
+            f"toward {int(high)} when more are free (Slurm may); ask --nodes={int(high)} for {int(high)} nodes"
+        )
     return notes
 
 
