@@ -32,11 +32,11 @@ def temps_of(fs: Any, path: str, kind: str) -> list[str]:
     parent = posixpath.dirname(path.rstrip("/")) or getattr(fs, "root_marker", "") or "/"
     ours = re.compile(re.escape(posixpath.basename(path.rstrip("/"))) + re.escape(kind) + r"-\d+-\d+")
     fs.invalidate_cache(parent)  # a listing cached before a copy landed (FTP, object stores) would miss it
-    try:
-        listed = fs.ls(parent, detail=False)
+    try:  # with detail: fsspec's FTP backend gives bare names without it, not paths
+        listed = [str(entry["name"]) for entry in fs.ls(parent, detail=True)]
     except (FileNotFoundError, NotADirectoryError):
         return []
-    return sorted(p for p in listed if ours.fullmatch(posixpath.basename(str(p).rstrip("/"))))
+    return sorted(p for p in listed if ours.fullmatch(posixpath.basename(p.rstrip("/"))))
 
 
 def remove(fs: Any, path: str) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from hal.data.catalog import CHUNK, Catalog, public_uri
 from hal.data.spots import where
+from hal.data.storage import storage_fs
 from hal.data.tree import list_tree, read_sha256, tree_digest
 
 
@@ -45,10 +46,10 @@ def unknown_there(
         return ""
     if any(where(uri) == dest for uri, n in list(catalog.released.items()) if n == name):
         return ""
-    try:
+    try:  # an error reading it (storage failing) is a failed copy, tried again, not a refusal
         if holds(dest_uri, digest, size, tick):
             return ""
-    except (OSError, ValueError):
+    except ValueError:  # a tree holding a link out of it, a file that grew: not the bytes sent
         pass
     return (
         f"the destination {public_uri(dest_uri)} already holds data no dataset names; an output never overwrites it "
@@ -60,9 +61,7 @@ def holds(uri: str, digest: str, size: int, tick: Callable[[], None] = _idle) ->
     """Whether ``uri`` holds the bytes of ``digest``: sizes compared first (no read), then read with ``tick`` after
     each chunk, so a stage-out's watcher sees progress (QA: a restart's catch-up hashing a large output that had
     landed took no tick for longer than stall_timeout, and failed at every start)."""
-    import fsspec
-
-    fs, path = fsspec.core.url_to_fs(uri)
+    fs, path = storage_fs(uri)  # a backend's own error: a failed copy (retried), not "not the same bytes"
     info = fs.info(path)
     if info.get("type") == "directory":
         files = list_tree(fs, path, public_uri(uri))

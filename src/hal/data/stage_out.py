@@ -16,6 +16,7 @@ from hal.data.cache import CacheFull
 from hal.data.catalog import Dataset, Replica, public_uri
 from hal.data.dest_temps import ASIDE, PARTIAL, remove, temp_name, temps_of
 from hal.data.destination import claimed_by, unknown_there
+from hal.data.storage import storage_fs
 from hal.data.tree import list_tree, remove_path, resolve_links, seal, tree_digest
 from hal.data.watch import Progress, watched
 
@@ -57,9 +58,7 @@ def unpublish(dest_uri: str, partials: bool = True) -> None:
     """What a cancelled stage-out left at its destination (its last bytes landed as the cancel came): removed, so
     nothing the catalog does not name stays there (and a later output of that name is not refused over it).
     ``partials``: copies under way too (not when a requeued job's new attempt may be writing one)."""
-    import fsspec
-
-    fs, path = fsspec.core.url_to_fs(dest_uri)
+    fs, path = storage_fs(dest_uri)
     for stale in [path, *(temps_of(fs, path, PARTIAL) if partials else ())]:
         if fs.exists(stale):
             remove(fs, stale)
@@ -88,11 +87,10 @@ def copy_out(
         raise StageError(name, node, 1, [why], out=True)
     # Written under a temporary name and renamed, so a copy cut short (a killed controller) never looks
     # like a finished output at the destination.
-    import fsspec  # here, not at import: a server without a data plane never loads it
-    from fsspec.implementations.local import LocalFileSystem
+    from fsspec.implementations.local import LocalFileSystem  # here: a server without a data plane never loads it
 
-    fs, path = fsspec.core.url_to_fs(dest_uri)
-    if isinstance(fs, LocalFileSystem):  # local files need their folder; object stores have none
+    fs, path = storage_fs(dest_uri)  # a backend's own errors (ftplib's, EOFError) are failed copies: tried again
+    if isinstance(fs.fs, LocalFileSystem):  # local files need their folder; object stores have none
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     _tidy_aside(fs, path)  # before looking at what is there
     if not tree and fs.isdir(path):  # a rename would move the copy into it, and 'done' would name no file
@@ -126,9 +124,10 @@ def copy_out(
             remove(fs, path)
             raise
     except BaseException:
-        if fs.exists(partial):
-            remove(fs, partial)
-        with contextlib.suppress(OSError):  # the error to tell is the copy's
+        with contextlib.suppress(OSError):  # the error to tell is the copy's (storage gone: the next try tidies)
+            if fs.exists(partial):
+                remove(fs, partial)
+        with contextlib.suppress(OSError):
             _tidy_aside(fs, path)  # the earlier tree back in its place
         raise
     _tidy_aside(fs, path)

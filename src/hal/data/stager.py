@@ -21,6 +21,7 @@ from hal.data.catalog import CHUNK, Catalog, CatalogSaveError, Dataset, Replica,
 from hal.data.copy_faults import ChecksumMismatch, source_fault, why
 from hal.data.sources import SourceOrder, default_order
 from hal.data.stage_out import register_out, watched_copy_out
+from hal.data.storage import storage_fs
 from hal.data.tree import is_tree, link_tree, list_tree, remove_path, seal, tree_digest
 from hal.data.watch import watched_copy
 
@@ -351,9 +352,7 @@ class Stager:
     def _copy_tree(self, uri: str, tmp: Path, job_id: int) -> tuple[str, int]:
         """The folder ``uri`` copied into the folder ``tmp`` file by file, each watched as a file's copy is:
         its tree digest and bytes. Only regular files are read (``list_tree`` refuses the rest)."""
-        import fsspec
-
-        fs, root = fsspec.core.url_to_fs(uri)
+        fs, root = storage_fs(uri)  # a backend's own errors: failed copies, tried again
         local_write(tmp, tmp.mkdir)
         records = []
         for item in list_tree(fs, root, public_uri(uri)):

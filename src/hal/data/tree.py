@@ -55,7 +55,9 @@ def list_tree(fs: Any, root: str, shown: str) -> list[TreeFile]:
     without credentials)."""
     from fsspec.implementations.local import LocalFileSystem
 
-    files = _local(root, shown) if isinstance(fs, LocalFileSystem) else _listed(fs, root, shown)
+    from hal.data.storage import unwrapped
+
+    files = _local(root, shown) if isinstance(unwrapped(fs), LocalFileSystem) else _listed(fs, root, shown)
     if not files:
         raise ValueError(f"{shown} is an empty folder: a folder dataset holds at least one file")
     return sorted(files, key=lambda f: f.rel)

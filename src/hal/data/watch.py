@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from hal.data.cache import local_write
 from hal.data.catalog import CHUNK
+from hal.data.storage import storage_open
 
 WATCH_EVERY = 0.1  # s between looks at a running copy (cancel, server stop, stall)
 # Sources with a read that stalled (nothing for stall_timeout s) and is still blocked (a hung mount): not read again
@@ -43,12 +44,10 @@ def watched_copy(
         if _STUCK[uri] > 0:  # an earlier read is still hung: another would only add a thread stuck beside it
             raise OSError(f"an earlier read of this source has sent nothing for over {stall_timeout:g} s")
 
-    import fsspec  # here, not at import: a server without a data plane never loads it
-
     def copy() -> None:
         digest, size = hashlib.sha256(), 0
         try:
-            with opener() if opener is not None else fsspec.open(uri, "rb") as src:
+            with storage_open(opener, uri) as src:  # a backend's own errors (EOFError): failed copies, retried
                 if box["abandoned"]:
                     return
                 dst = local_write(tmp, tmp.open, "wb")  # the cache's own failures: CacheWriteError

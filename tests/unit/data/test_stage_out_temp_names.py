@@ -72,8 +72,8 @@ def test_a_cancelled_stage_out_removes_only_its_own_temporaries(tmp_path: Path) 
 
 
 class FtpLikeFS(LocalFileSystem):  # type: ignore[misc]
-    """Local files removed as fsspec's FTP backend removes them: a recursive removal of a file lists it as a
-    folder, which the server refuses ("550 Not a directory")."""
+    """Local files removed and listed as fsspec's FTP backend does: a recursive removal of a file lists it as a
+    folder, which the server refuses ("550 Not a directory"), and a listing without detail gives bare names."""
 
     protocol = "halftplike"
 
@@ -85,6 +85,10 @@ class FtpLikeFS(LocalFileSystem):  # type: ignore[misc]
         if recursive and self.isfile(path):
             raise ftplib.error_perm("550 Not a directory.")
         super().rm(path, recursive=recursive, maxdepth=maxdepth)
+
+    def ls(self, path: Any, detail: bool = False, **kwargs: Any) -> Any:
+        got = super().ls(path, detail=detail, **kwargs)
+        return got if detail else [Path(p).name for p in got]
 
 
 fsspec.register_implementation("halftplike", FtpLikeFS, clobber=True)
