@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from hal.api.replicas import bad_location, replica_router
 from hal.controller.auth import Identity
 from hal.data.catalog import CatalogSaveError, Dataset, checksum_of, public_uri, read_by, unreadable
+from hal.data.places import dataset_uri
 
 NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")  # a file name in the node caches, as --input-data takes it
 MAX_NAME = 200  # file systems stop at 255 bytes; a longer name failed every stage-in
@@ -79,6 +80,8 @@ def dataset_router(ctl: Any, who_dep: Any) -> APIRouter:
             )
         if "://" not in body.uri and not body.uri.startswith("/"):  # the server's folder is not the client's
             raise HTTPException(400, f"{body.uri!r}: give an absolute path or a URL (e.g. s3://bucket/key)")
+        if why := dataset_uri(body.uri, [c.root for c in staging().stager.caches.values()]):
+            raise HTTPException(400, why)  # file://rel, memory://, a node cache's file (evicted under it)
         catalog = staging().stager.catalog
         taken = _taken(body.name)
         if taken:

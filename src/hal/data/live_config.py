@@ -12,6 +12,7 @@ from hal.data.cache_roots import watch_roots
 from hal.data.fit import retry_parked
 from hal.data.live import LiveStaging
 from hal.data.outputs import OutputStaging
+from hal.data.places import check_config, process_local
 from hal.data.stager import Stager
 
 log = logging.getLogger("hal.data")
@@ -33,6 +34,7 @@ def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
 
     stall, capacity, pattern = check_data_table(table)
     names = controller.table.names
+    check_config(table, [Path(pattern.format(node=n)) for n in names])  # the catalog, outputs: not in a cache
     catalog_path = Path(table["catalog"]) if table.get("catalog") else None
     previous = getattr(controller, "staging", None)
     if isinstance(previous, LiveStaging) and previous.owned is not None:  # set up again: the old one is replaced
@@ -72,6 +74,8 @@ def check_data_table(table: dict[str, Any]) -> tuple[float, int, str]:
     _template(pattern, "cache_dir", {"node"}, needed={"node"})  # one folder per node: evictions stay apart
     if "output_uri" in table:
         _template(str(table["output_uri"]), "output_uri", {"name", "job"}, needed={"name"})
+        if why := process_local(str(table["output_uri"])):  # a restart loses every published output
+            raise ValueError(f"[data] output_uri: {why}")
     if _count(table, "attempts", 3) < 1:
         raise ValueError("[data] attempts must be at least 1 (the first copy counts)")
     _count(table, "max_requeues", 2)

@@ -1,0 +1,86 @@
+"""Where a dataset, the catalog or the outputs may be kept: never inside a node cache (HAL evicts and replaces what
+is there, so a copy kept there vanishes without the catalog knowing; QA: an origin registered under a cache folder,
+the published output's only origin and the catalog's lock file were evicted, and readers failed "source
+missing"), never in the server process's own memory (``memory://``: gone at a restart), and never a relative
+``file://`` path (it names a file relative to the server's folder, not the client's)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+PROCESS_LOCAL = ("memory",)  # fsspec file systems held in the server process: nothing there outlives it
+
+
+def _parts(uri: str) -> list[str]:
+    return [p for p in uri.split("::") if p]
+
+
+def _protocol(part: str) -> str:
+    return part.split("://", 1)[0].lower() if "://" in part else "file"
+
+
+def local_path(uri: str) -> str | None:
+    """The local path ``uri`` reads (the last part of a chained URL: the file under its caches or archive), or
+    None when it is not on a local file system."""
+    parts = _parts(uri)
+    if not parts:
+        return None
+    last = parts[-1]
+    if "://" not in last:
+        return last
+    proto, rest = last.split("://", 1)
+    return rest if proto.lower() in ("file", "local") else None
+
+
+def relative(uri: str) -> str:
+    """Why ``uri`` names a local file relative to the server's folder, or ""."""
+    path = local_path(uri)
+    if path is None or path.startswith("/"):
+        return ""
+    return f"{uri!r} is a relative path (to the server's folder, not yours): give an absolute path (file:///...)"
+
+
+def process_local(uri: str) -> str:
+    """Why ``uri`` is in the server process's own memory, or ""."""
+    if any(_protocol(p) in PROCESS_LOCAL for p in _parts(uri)):
+        return (
+            f"{uri!r} is in the server process's memory: gone when it restarts (readers then fail 'source "
+            "missing'); give storage that outlives the server"
+        )
+    return ""
+
+
+def in_cache(uri: str, roots: Iterable[Path]) -> str:
+    """Why the local path ``uri`` reads lies in a node cache folder, or holds one, or ""."""
+    path = local_path(uri)
+    if path is None:
+        return ""
+    real = Path(os.path.realpath(path))
+    for root in roots:
+        top = Path(os.path.realpath(root))
+        if real.is_relative_to(top):
+            return f"{uri} is in the node cache {root}: HAL evicts and replaces what is there"
+        if top.is_relative_to(real):
+            return f"{uri} holds the node cache {root}: HAL evicts and replaces what is there"
+    return ""
+
+
+def dataset_uri(uri: str, roots: Iterable[Path]) -> str:
+    """Why ``uri`` cannot be a dataset's registered copy (``hal dataset add``), or ""."""
+    return relative(uri) or process_local(uri) or in_cache(uri, roots)
+
+
+def check_config(table: dict[str, Any], roots: list[Path]) -> None:
+    """``[data] catalog`` and ``output_uri`` kept out of the node caches (``roots``), said at start."""
+    if table.get("catalog") and (why := in_cache(str(table["catalog"]), roots)):
+        raise ValueError(f"[data] catalog: {why}; keep the catalog outside every cache_dir")
+    if "output_uri" in table:
+        sample = str(table["output_uri"]).format(name="NAME", job="1")  # placeholders checked already
+        if why := in_cache(sample, roots):
+            raise ValueError(
+                f"[data] output_uri = {table['output_uri']!r}: {why}; outputs are published there and must outlive "
+                "the cache"
+            )
