@@ -26,7 +26,7 @@ from hal.engine.profile import Profile
 from hal.sim.report import write_jobs_csv, write_jobs_swf
 from hal.sim.runner import SimOptions, load, run_workload, unfitted_note
 from hal.sim.swf import TraceError
-from hal.sim.window import WINDOW_RULE, parse_window
+from hal.sim.window import WINDOW_RULE, narrow_problems, parse_window, pick
 from hal.sim.workload import Cleaning
 
 __all__ = ["fallback_name", "gbm_from_file", "note_fallback", "overlap_note"]  # what compare and predict-eval use
@@ -289,6 +289,9 @@ def simulate(
         swf, workload = load(trace, opts)
     except (TraceError, ValueError) as exc:
         raise fail(str(exc)) from exc
+    if span is not None:  # the window's unreadable lines only, counted and listed as its skips (QA)
+        outside = narrow_problems(swf, pick(swf, *span))
+        workload.notes += [outside] if outside else []
     report_problems([*swf.problems, *workload.skipped])
     note_workload(workload)
     note_overlap(predictor, workload.jobs)
