@@ -79,4 +79,6 @@ def test_explain_shows_the_placements_a_waiting_topology_job_could_take_now(tmp_
         said = " ".join(live.cli("explain", held, check=True).stdout.split())
         assert "reason=Topology" in said and "placements free right now" in said and "candidate 1" in said, said
         assert "rack" in said and "candidate 1: n[001,003]" in said, said  # two switches of one rack, named
+        shown = " ".join(live.cli("show", held, check=True).stdout.split())  # explain's words, not every option
+        assert "Why=free nodes exist, but not within its --switches=1" in shown, shown
         cancel(live, held, *busy)

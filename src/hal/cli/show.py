@@ -74,6 +74,10 @@ def _lines(j: dict[str, Any], node_cpus: int = 0) -> list[str]:
     lines += _data_lines(j)
     if j["state"] == "PENDING":
         why = advice_for(j)
+        if (j.get("reason") or "").split(",")[0] == "Topology":  # the precise words `hal explain` says (QA)
+            from hal.cli.explain import topology_advice
+
+            why = topology_advice(j, j.get("topology_why"))
         start = f"; planned start {stamp(j['predicted_start'])}" if j.get("predicted_start") else ""
         if start and j.get("predicted_start_p90"):
             start += f" (by {stamp(j['predicted_start_p90'])} at 90%)"
@@ -163,6 +167,8 @@ def show(
         if json_out:
             emit_json(rec)
             return
+        for j in [t for t in tasks if t["state"] == "PENDING" and (t.get("reason") or "").startswith("Topology")][:20]:
+            j["topology_why"] = c.advice(str(j["id"])).get("topology")  # what holds it, in the server's words
         node_cpus = max((int(n.get("cpus", 0)) for n in c.nodes().get("nodes", [])), default=0)  # as hal queue
     for j in tasks:
         _print(j, node_cpus)

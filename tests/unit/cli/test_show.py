@@ -33,7 +33,7 @@ def test_piped_output_keeps_each_line_whole(capsys: pytest.CaptureFixture[str]) 
     show_cli._print({**JOB, **pending, "predicted_start": 9000.0, "predicted_start_p90": 9900.0}, 0)
     lines = capsys.readouterr().out.splitlines()
     why = [line for line in lines if "Why=" in line]
-    assert len(why) == 1 and why[0].startswith("   Why=nodes are free") and why[0].endswith("at 90%)"), lines
+    assert len(why) == 1 and why[0].startswith("   Why=free nodes exist") and why[0].endswith("at 90%)"), lines
     assert all(line.startswith(("JobId=", "   ")) for line in lines if line), lines
 
 
@@ -46,3 +46,14 @@ def test_array_task_nice_and_oversubscribe_as_scontrol_prints_them() -> None:
     plain = "\n".join(show_cli._lines(JOB))
     assert plain.startswith("JobId=7 JobName=t") and "OverSubscribe=OK" in plain and "Nice=0 " in plain
     assert "OverSubscribe=NO" in "\n".join(show_cli._lines({**JOB, "exclusive": True}))
+
+
+def test_a_topology_wait_says_what_holds_it_as_explain_does() -> None:
+    """QA: a plain -N 4 job held by the block rule read "not inside the switches, blocks or level it may use (its
+    --switches, --segment, --topology or --exclusive=topo ...)", options it never used; `hal explain` was precise."""
+    pending = {**JOB, "state": "PENDING", "reason": "Topology", "nodelist": "", "start_time": None}
+    held = "it needs 4 nodes within one block4 (...); the most it may use in one now is 3"
+    said = "\n".join(show_cli._lines({**pending, "topology_why": held}))
+    assert f"Why=free nodes exist, but {held}" in said and "--segment" not in said
+    asked = {**pending, "placement_request": {"switches": 1}}  # no words from the server: its own request named
+    assert "Why=free nodes exist, but not within its --switches=1" in "\n".join(show_cli._lines(asked))
