@@ -31,7 +31,7 @@ from hal.controller.advice import candidates, min_advice, time_advice
 from hal.controller.auth import Authenticator, Identity, check_user, create_token
 from hal.controller.contracts import Forbidden, NotFound, SubmitError
 from hal.controller.core import Controller
-from hal.controller.directives import MAX_SCRIPT_BYTES, ScriptTooLarge, build_request, wrap_script
+from hal.controller.directives import FLAGS, MAX_SCRIPT_BYTES, VALUED, ScriptTooLarge, build_request, wrap_script
 from hal.controller.drain import drain, resume
 from hal.controller.holds import set_hold
 from hal.controller.option_values import DirectiveError
@@ -95,14 +95,21 @@ class TokenBody(BaseModel):
     label: str = ""
 
 
-def _options(raw: dict[str, str | int | bool]) -> dict[str, str]:
+def _options(raw: dict[str, str | int | bool]) -> tuple[dict[str, str], set[str]]:
+    """The options as the command line's, and the flags turned off (``"exclusive": false`` against the script's
+    ``#SBATCH --exclusive=topo``, which stayed). A boolean for an option that takes a value is refused: ``"nodes":
+    true`` ran on one node and ``"switches": true`` asked for one switch, without a word (QA)."""
     out: dict[str, str] = {}
+    off: set[str] = set()
     for key, value in raw.items():
         key = key.replace("_", "-")
+        if isinstance(value, bool) and key in VALUED and key not in FLAGS:
+            raise DirectiveError(f'option {key!r} takes a value, not {str(value).lower()} (e.g. "{key}": "2")')
         if value is False:
+            off.add(key)
             continue
         out[key] = "1" if value is True else str(value)
-    return out
+    return out, off
 
 
 def identity(request: Request, cred: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Identity:
@@ -174,10 +181,10 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Pat
         if len(body.script) > MAX_SCRIPT_BYTES:
             raise HTTPException(413, f"the script is larger than the {MAX_SCRIPT_BYTES // (1024 * 1024)} MiB limit")
         script = wrap_script(body.wrap) if body.wrap else body.script
-        options = _options(body.options)
+        options, off = _options(body.options)
         if body.wrap and not options.get("job-name"):
             options["job-name"] = "wrap"  # sbatch's name for a --wrap job
-        req = build_request(script, options, without_secrets(body.env), workdir, ctl.clock(), body.args)
+        req = build_request(script, options, without_secrets(body.env), workdir, ctl.clock(), body.args, off)
         if req.nice < 0 and not who.admin:  # a user could put their jobs ahead of everyone's (Slurm: privileged)
             raise Forbidden(f"--nice={req.nice}: only admins may raise a job's priority (a negative nice)")
         if req.test_only:  # sbatch --test-only: checked and forecast, nothing submitted

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shlex
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -273,16 +273,25 @@ def parse_constraint(text: str) -> list[str]:
 
 
 def build_request(
-    script: str, overrides: dict[str, str], env: dict[str, str], workdir: str, now: float, args: Sequence[str] = ()
+    script: str,
+    overrides: dict[str, str],
+    env: dict[str, str],
+    workdir: str,
+    now: float,
+    args: Sequence[str] = (),
+    off: Collection[str] = (),
 ) -> JobRequest:
-    """Script directives first, then the command line's options on top, as sbatch does."""
+    """Script directives first, then the command line's options on top, as sbatch does; ``off``: flags the API
+    turned off (``"exclusive": false``), which a script's directive does not turn back on."""
     check_script(script)
-    unknown = sorted(set(overrides) - VALUED - FLAGS)
+    unknown = sorted((set(overrides) | set(off)) - VALUED - FLAGS)
     if unknown:  # the API's options: a misspelt one ("tim") was ignored, as the CLI never would
         raise DirectiveError(f"unknown option --{unknown[0]}")
     options = parse_script_options(script)
     memory_options(options, overrides)
     options.update(overrides)
+    for flag in off:
+        options.pop(flag, None)
     nodes = int_option(options, "nodes", None)
     listed = _nodelist(options, nodes)
     nodes = nodes if nodes is not None or not listed else len(listed)  # sbatch -w alone: one node each
