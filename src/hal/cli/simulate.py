@@ -23,8 +23,9 @@ from hal.cli.sim_model import fallback_name, gbm_from_file, note_fallback, note_
 from hal.cli.sim_tables import summary_table, topology_table
 from hal.engine.predict.registry import GBM_NAMES, make_predictor
 from hal.engine.profile import Profile
+from hal.sim.limits import KILLED_KEY, cut_at_partition_limits, limit_counts, useful_summary
 from hal.sim.report import write_jobs_csv, write_jobs_swf
-from hal.sim.runner import SimOptions, load, run_workload, unfitted_note
+from hal.sim.runner import SimOptions, load, load_cluster, run_workload, unfitted_note
 from hal.sim.swf import TraceError
 from hal.sim.window import WINDOW_RULE, narrow_problems, parse_window, pick
 from hal.sim.workload import Cleaning
@@ -295,6 +296,7 @@ def simulate(
     report_problems([*swf.problems, *workload.skipped])
     note_workload(workload)
     note_overlap(predictor, workload.jobs)
+    cut = cut_at_partition_limits(workload, load_cluster(cluster)) if cluster is not None else frozenset()
     if segment and cluster is not None:
         note_segment_level(cluster)
     if not workload.jobs:
@@ -304,6 +306,7 @@ def simulate(
             result = run_workload(swf, workload, opts, bar)
     except ValueError as exc:
         raise fail(str(exc)) from exc
+    result.summary = useful_summary(result, cut, whole_nodes)  # jobs killed at a partition's limit: work lost
     report_problems(list(result.outcome.rejected), "rejected at submission")
     label = run_label(
         opts.profile, estimate, cluster, whole_nodes=whole_nodes, gpus=gpus, segment=segment, stretch=spec
@@ -316,14 +319,20 @@ def simulate(
     if spec is not None:  # the stretch pushed these past their --time: killed there, their work lost
         killed = result.summary.killed_by_stretch
         out.print(f"killed by stretch: {killed:,} job(s) at their --time (TIMEOUT; util leaves out their work)")
+    counts = limit_counts(result, cut)
+    if cut:
+        out.print(
+            f"killed at partition limit: {counts[KILLED_KEY]:,} job(s) ran past their partition's max_time, killed "
+            "there (TIMEOUT; util leaves out their work)"
+        )
     if result.topology is not None:
         out.print(topology_table(result.topology))
     if jobs_out:
-        write_jobs_swf(jobs_out, swf, result.outcome, note=label)
+        write_jobs_swf(jobs_out, swf, result.outcome, note=label, timed_out=cut)
     if csv_out:
         write_jobs_csv(csv_out, result.outcome, swf, result.names, result.index)
     if summary_out:
-        data: dict[str, Any] = {"trace": str(trace), "policy": label, **summary_dict(result.summary)}
+        data: dict[str, Any] = {"trace": str(trace), "policy": label, **summary_dict(result.summary), **counts}
         if unfit := never_fitted(result.predictor) or model_fallback(model, estimate, given["estimate"]):
             data["fallback"] = unfit  # said on stderr too, but scripts read the file
         if result.topology is not None:

@@ -18,7 +18,8 @@ from hal.engine.predict.registry import make_predictor
 from hal.engine.profile import Profile
 from hal.learn.tune import FAMILIES, SEEDS, Machine, args_text, order_bsld, search, sim_objective
 from hal.model.job import JobSpec
-from hal.sim.runner import SimOptions, cluster_machine, keep_known_deps, load
+from hal.sim.limits import cut_at_partition_limits
+from hal.sim.runner import SimOptions, cluster_machine, keep_known_deps, load, load_cluster
 from hal.sim.swf import Problem, TraceError
 from hal.sim.window import WINDOW_RULE, Window, parse_window, pick, skips_in
 
@@ -89,6 +90,11 @@ def tune(
         raise fail(str(exc)) from exc
     skips = {at.name: slice_skips(at, swf.problems, workload.skipped) for at in (train_at, test_at)}
     workload.notes = [f"(whole trace) {note}" for note in workload.notes]  # the slices' skips are listed instead
+    cut = cut_at_partition_limits(workload, load_cluster(cluster)) if cluster is not None else frozenset()
+    if cut:  # as hal simulate --cluster runs them (hal.sim.limits)
+        workload.notes.append(
+            f"(whole trace) {len(cut):,} job(s) run longer than their partition's max_time: killed there"
+        )
     outside = len(swf.problems) + len(workload.skipped) - sum(len(v) for v in skips.values())
     if outside:
         workload.notes.append(f"(whole trace) {outside:,} other line(s) or job(s) skipped, outside both slices")

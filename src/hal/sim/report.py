@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import math
+from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
@@ -18,12 +20,17 @@ from hal.sim.swf import SwfRecord, SwfTrace, format_record, header_key
 TIMEOUT = STATUS.get("TIMEOUT", 0)  # SWF has no TIMEOUT: every end but completed and cancelled is 0 (failed)
 
 
-def write_jobs_swf(path: str | Path, trace: SwfTrace, out: Outcome, note: str = "") -> int:
+def write_jobs_swf(
+    path: str | Path, trace: SwfTrace, out: Outcome, note: str = "", timed_out: Collection[int] = ()
+) -> int:
     """Writes the input records in submit order (as SWF orders them) with field 3 replaced by the simulated
     wait, under the input's header (partition names, start time), so the file replays like the input. A run the
     simulation changed (stretched by placement, or killed at a time limit: the stretch pushed it past its --time,
     or a --time-min cut) is written as it ran, a killed one as a TIMEOUT (status 0, as hal history --swf writes
-    it), so the file agrees with the summary (QA: a stretch kill kept the trace's run and status)."""
+    it), so the file agrees with the summary (QA: a stretch kill kept the trace's run and status). A job without
+    field 5 is written with the processors it ran on (field 8's); start and end are rounded to whole seconds, not
+    wait and run, so a rebuilt schedule holds no overlap the simulation did not have. ``timed_out``:
+    the ids of jobs killed at a limit before the run (a partition's max_time, hal.sim.limits)."""
     records: dict[int, SwfRecord] = {}
     for r in trace.records:  # a repeated job id: the first record is the job replayed (hal/sim/workload.py)
         records.setdefault(r.job_id, r)
@@ -36,19 +43,28 @@ def write_jobs_swf(path: str | Path, trace: SwfTrace, out: Outcome, note: str = 
         if note:
             fh.write(f"; Note: {note}\n")
         fh.write("; Note: field 3 is the simulated wait time\n")
-        killed = _killed(out)
+        killed = _killed(out) | np.isin(out.job_id, np.fromiter(timed_out, dtype=np.int64))
         if out.base_run is not None or killed.any():
             fh.write("; Note: field 4 is the simulated run time; a job killed at its time limit has status 0\n")
         for i in order:
             rec = records[int(out.job_id[i])]
             values = list(rec.values())
-            values[2] = round(out.start[i] - out.submit[i])
-            values[3] = round(out.run[i])
+            start = _second(out.start[i])  # instants rounded, not durations: jobs that abut still abut (QA)
+            values[2] = start - _second(out.submit[i])
+            values[3] = _second(out.start[i] + out.run[i]) - start  # a whole run stays the trace's
+            if values[4] <= 0:  # no field 5: the replay ran it on field 8's processors, written as it ran
+                values[4] = rec.req_procs
             values[5] = min(values[5], values[3])  # CPU time per processor: never more than the run it had
             if killed[i]:
                 values[10] = TIMEOUT
             fh.write(format_record(values) + "\n")
     return len(order)
+
+
+def _second(t: float) -> int:
+    """An instant to the nearest second, halves up: round() takes 10.5 to 10 and 11.5 to 12, so a whole run started
+    at x.5 s came out a second longer or shorter."""
+    return math.floor(t + 0.5)
 
 
 RESIZED = ("MaxProcs", "MaxJobs", "MaxRecords")  # written anew: the simulated machine and jobs
