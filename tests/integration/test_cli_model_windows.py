@@ -74,6 +74,11 @@ def test_the_overlap_note_compares_with_the_window(sample: Path, first_half: tup
     assert code == 0 and INFLATED not in said, said
     code, said = run("simulate", sample, "--estimate", "gbm", "--window", "1000:500", "--model", path)
     assert code == 0 and INFLATED in said, said  # that window's jobs came before the model's learned_until
+    compared = ("compare", sample, "--policies", "easy:fcfs", "--estimate", "gbm", "--model", path)
+    code, said = run(*compared, "--window", "2500:500")  # hal compare compared with the trace's first job too
+    assert code == 0 and INFLATED not in said, said
+    code, said = run(*compared, "--window", "1000:500")
+    assert code == 0 and INFLATED in said, said
 
 
 def test_a_piped_trace_with_a_model_runs_whole(sample: Path, first_half: tuple[Path, str], tmp_path: Path) -> None:

@@ -65,3 +65,18 @@ def test_without_a_cluster_runs_past_the_request_are_counted(tmp_path: Path) -> 
     assert code == 0, said
     summary = json.loads((tmp_path / "s.json").read_text())
     assert summary["killed_at_partition_limit"] == 0 and summary["ran_past_request"] == 3, summary
+
+
+def test_compare_applies_the_same_rule(tmp_path: Path) -> None:
+    """hal compare on the same cluster file agreed with neither simulate nor tune: it ran the jobs whole."""
+    (tmp_path / "c.toml").write_text(CLUSTER)
+    (tmp_path / "t.swf").write_text(TRACE)
+    policies = ("--policies", "easy:fcfs,conservative:fcfs", "--summary-out", tmp_path / "s.json")
+    code, out, said = run("compare", tmp_path / "t.swf", "--cluster", tmp_path / "c.toml", "--placement", "firstfit",
+                          *policies)  # fmt: skip
+    assert code == 0, said
+    summary = json.loads((tmp_path / "s.json").read_text())
+    for row in summary.values():
+        assert row["killed_at_partition_limit"] == 2 and row["ran_past_request"] == 2, row
+        assert row["utilization"] == (85000 * 4 + 100 * 4) / (32 * row["makespan"])
+    assert "killed at partition limit" in out and "easy:fcfs 2" in out, out

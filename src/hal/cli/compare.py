@@ -32,11 +32,13 @@ from hal.cli.simulate import (
     estimate_for,
     gbm_from_file,
     note_fallback,
+    note_overlap,
     placement_topology_default,
 )
 from hal.engine.predict.registry import GBM_NAMES, make_predictor
 from hal.engine.profile import Profile
-from hal.sim.runner import SimOptions, SimRun, load, machine, run_workload, unfitted_note
+from hal.sim.limits import KILLED_KEY, cut_at_partition_limits, limit_counts, useful_summary
+from hal.sim.runner import SimOptions, SimRun, load, load_cluster, machine, run_workload, unfitted_note
 from hal.sim.swf import TraceError
 from hal.sim.window import parse_window
 
@@ -123,7 +125,9 @@ def compare(
     if not workload.jobs:
         raise fail(f"{trace}: no usable jobs")
     span = workload.jobs[-1].submit_time - workload.jobs[0].submit_time
-    predictor, est = gbm_from_file(model, trace, estimate) if model is not None else (None, base.estimate)  # once
+    predictor, est = gbm_from_file(model, None, estimate) if model is not None else (None, base.estimate)  # once
+    note_overlap(predictor, workload.jobs)  # against the jobs that run: a --window's first, not the trace's (QA)
+    cut = cut_at_partition_limits(workload, load_cluster(cluster)) if cluster is not None else frozenset()
     # each policy's estimate as hal simulate --profile picks it: a tuned profile's own, unless one is typed (QA)
     ests = {label: estimate_for(profile, estimate, typed, label) for label, profile in profiles}
     if model is not None:  # the model's name, or its fallback's
@@ -155,11 +159,16 @@ def compare(
     for label, opts in options:
         try:
             with progress_bar(label, len(workload.jobs)) as bar:
-                runs.append((label, run_workload(swf, workload, opts, bar)))
+                run = run_workload(swf, workload, opts, bar)
         except ValueError as exc:
             raise fail(f"{label}: {exc}") from exc
+        run.summary = useful_summary(run, cut, False)  # killed at a partition's max_time: work lost, as simulate
+        runs.append((label, run))
     rows = [(f"{label} est={ests[label]}", r) for label, r in runs]  # rows may differ: each says its own
     out.print(summary_table([(row, r.summary) for row, r in rows], trace.name))
+    if cut:
+        said = ", ".join(f"{label} {limit_counts(r, cut)[KILLED_KEY]:,}" for label, r in runs)
+        out.print(f"killed at partition limit (past their partition's max_time; util leaves out their work): {said}")
     for label, r in runs:
         if r.topology is not None:
             out.print(topology_table(r.topology, label))
@@ -178,6 +187,7 @@ def compare(
                     else {}
                 ),
                 **summary_dict(r.summary),
+                **limit_counts(r, cut),
                 **({"topology": topology_dict(r.topology)} if r.topology else {}),
             }
             for label, r in runs

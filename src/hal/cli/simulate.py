@@ -30,7 +30,8 @@ from hal.sim.swf import TraceError
 from hal.sim.window import WINDOW_RULE, narrow_problems, parse_window, pick
 from hal.sim.workload import Cleaning
 
-__all__ = ["fallback_name", "gbm_from_file", "note_fallback", "overlap_note"]  # what compare and predict-eval use
+# what compare and predict-eval use
+__all__ = ["fallback_name", "gbm_from_file", "note_fallback", "note_overlap", "overlap_note"]
 
 
 def estimate_for(profile: Profile, estimate: str, typed: bool, name: str = "the profile") -> str:
