@@ -27,22 +27,32 @@ def admit_live(req: JobRequest, staging: Any, live: dict[int, Any], user: str) -
 
 def admit_data(req: JobRequest, staging: Any, live: dict[int, Any], user: str) -> None:
     """Refuse --input-data/--output-data without a data plane, and inputs that can never be staged (the data
-    plane says why). An input that one of the user's unfinished jobs (in ``live``) declares as its output and
-    the catalog does not hold yet makes that job an implicit ``afterok`` dependency: the reader waits for the
-    writer. Another user's writer is not waited on: the reader could neither see nor cancel what held it."""
+    plane says why). An input that one of the user's unfinished jobs (in ``live``, or ended and staging it out
+    now) declares as its output and the catalog does not hold yet makes that job an implicit ``afterok``
+    dependency: the reader waits for the writer (QA: one submitted during the writer's stage-out held a node
+    in CF all through it, and failed with it). Another user's writer is not waited on: the reader could
+    neither see nor cancel what held it."""
     if staging is None:
         raise SubmitError("--input-data/--output-data need a data plane: a [data] table in the cluster file")
     writers: dict[str, list[int]] = {}
+    owners = {job_id: lv.user for job_id, lv in live.items()}
     for job_id, lv in live.items():
         for name in lv.spec.outputs:
             writers.setdefault(name, []).append(job_id)
     produced = set(writers)
     missing = staging.uncataloged(req.inputs)
-    theirs = [n for n in missing if any(live[j].user != user for j in writers.get(n, ()))]
+    outputs = getattr(staging, "outputs", None)  # ended jobs whose outputs are being staged out: no longer live
+    for name, jobs in (outputs.writers(missing) if outputs is not None else {}).items():
+        for job_id, owner in jobs:
+            if job_id not in owners and owner:  # whose job is unknown: the stage-in waits for it, as it did
+                owners[job_id] = owner
+                writers.setdefault(name, []).append(job_id)
+    theirs = [n for n in missing if any(owners[j] != user for j in writers.get(n, ()))]
     if theirs:
+        how = "queued or running job will write it" if theirs[0] in produced else "ended job is staging it out"
         raise SubmitError(
-            f"dataset {theirs[0]!r} is not in the catalog yet: another user's queued or running job will write it; "
-            "submit once it is published (hal dataset list)"
+            f"dataset {theirs[0]!r} is not in the catalog yet: another user's {how}; submit once it is published "
+            "(hal dataset list)"
         )
     have = {ref for kind, ref in req.dependencies if kind == "afterok"}
     other = {ref: kind for kind, ref in req.dependencies if kind != "afterok"}

@@ -273,7 +273,7 @@ class LiveStaging:
         for other in {controller.table.names[int(i)] for i in act.alloc.nodes[1:]} & self.stager.caches.keys():
             self.stager.close_job_dir(other, lv.job_id)
         if staged:
-            self.outputs.after_end(controller, lv.job_id, staged, node, state)  # type: ignore[union-attr]
+            self.outputs.after_end(controller, lv.job_id, staged, node, state, lv.user)  # type: ignore[union-attr]
             return "STAGE_OUT", cause
         return state, cause
 

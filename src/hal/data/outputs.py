@@ -84,12 +84,16 @@ class OutputStaging:
         self.concluded: set[int] = set()  # jobs whose end was recorded: never concluded (or counted) twice
         self.cancelled: dict[int, str] = {}  # job -> who cancelled its stage-out: its copies stop, publish nothing
         self._attempts: dict[int, object] = {}  # job -> the token its copies carry; a requeue (``forget``) retires it
+        self.owners: dict[int, str] = {}  # job -> its user: a reader of its outputs waits on it (``writers``)
 
-    def after_end(self, controller: Any, job_id: int, outputs: tuple[str, ...], node: str, state: str) -> None:
+    def after_end(
+        self, controller: Any, job_id: int, outputs: tuple[str, ...], node: str, state: str, user: str = ""
+    ) -> None:
         """Called as a job ends (controller thread): queue its declared outputs, return at once."""
         if not outputs or state != "COMPLETED" or node not in self.stager.caches or job_id in self.cancelled:
             return
         with self._guard:
+            self.owners[job_id] = user or self.owners.get(job_id, "")
             before = self.states.get(job_id, {})
             # each copied once: a settled one too (its file is now in the cache; a second copy found nothing and
             # failed the COMPLETED job when a restart's catch-up handed on a job recover() had already handed on)
@@ -172,6 +176,7 @@ class OutputStaging:
                 if self.lost.get(name, "").startswith(f"job {job_id}'s "):
                     del self.lost[name]
             self.cancelled.pop(job_id, None)
+            self.owners.pop(job_id, None)
             self.concluded.discard(job_id)
             self._attempts.pop(job_id, None)
             self._settled.notify_all()
@@ -189,6 +194,17 @@ class OutputStaging:
         """Whether this server already took the job's outputs in hand (staging or settled)."""
         with self._guard:
             return job_id in self.states
+
+    def writers(self, names: tuple[str, ...] | list[str]) -> dict[str, list[tuple[int, str]]]:
+        """(job, user) of the ended jobs staging each of ``names`` out now: a job submitted to read one waits for
+        its writer with an implicit afterok, as on one still running (``hal.controller.admission.admit_data``)."""
+        with self._guard:
+            found: dict[str, list[tuple[int, str]]] = {}
+            for job_id, states in self.states.items():
+                for name in names:
+                    if states.get(name) == "staging" and job_id not in self.cancelled:
+                        found.setdefault(name, []).append((job_id, self.owners.get(job_id, "")))
+            return found
 
     def in_flight(self, names: tuple[str, ...] | list[str]) -> set[str]:
         """Which of ``names`` some ended job is still staging out (a later job may be waiting to read them)."""

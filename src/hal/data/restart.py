@@ -44,7 +44,7 @@ def resume(staging: LiveStaging, controller: Any, since: float) -> dict[str, int
     catch_up = _unsettled(staging, controller, since)
     running = _running_nodes(controller)
     keep = {(node, lv.job_id) for job_nodes, lv in running for node in job_nodes}
-    keep |= {(node, job_id) for job_id, _, node in catch_up}
+    keep |= {(node, job_id) for job_id, _, node, _ in catch_up}
     handed = staging.outputs.handed if staging.outputs is not None else lambda job_id: False
     with stager.guard():
         for node, cache in stager.caches.items():
@@ -84,8 +84,8 @@ def resume(staging: LiveStaging, controller: Any, since: float) -> dict[str, int
     _unnamed(catalog, unnamed)
     _unlisted(catalog, unlisted, deleted)
     counts["cache_waits"] = restore_waiters(staging, controller)  # CacheWait holds, woken when room frees
-    for job_id, names, node in catch_up:
-        staging.outputs.after_end(controller, job_id, names, node, "COMPLETED")  # type: ignore[union-attr]
+    for job_id, names, node, user in catch_up:
+        staging.outputs.after_end(controller, job_id, names, node, "COMPLETED", user)  # type: ignore[union-attr]
         counts["outputs"] += len(names)
     return counts
 
@@ -243,8 +243,8 @@ def _running_nodes(controller: Any) -> list[tuple[list[str], Any]]:
     return out
 
 
-def _unsettled(staging: LiveStaging, controller: Any, since: float) -> list[tuple[int, tuple[str, ...], str]]:
-    """(job, outputs, node) of jobs in STAGE_OUT, or that completed since ``since``, with declared outputs
+def _unsettled(staging: LiveStaging, controller: Any, since: float) -> list[tuple[int, tuple[str, ...], str, str]]:
+    """(job, outputs, node, user) of jobs in STAGE_OUT, or that completed since ``since``, with declared outputs
     never settled; the outputs that did settle are remembered, so one that failed still fails the job. Jobs
     this server already took in hand (they ended while it was down, and recover() handed them on) are left out:
     a second stage-out of an output already moved into the cache failed, and turned the job FAILED."""
@@ -265,5 +265,5 @@ def _unsettled(staging: LiveStaging, controller: Any, since: float) -> list[tupl
         if missing or row["state"] == "STAGE_OUT":
             outputs.recorded(controller, int(row["id"]), told, conclude=not missing)
         if missing:
-            out.append((int(row["id"]), missing, expand(row["nodelist"])[0]))
+            out.append((int(row["id"]), missing, expand(row["nodelist"])[0], str(row["user"] or "")))
     return out
