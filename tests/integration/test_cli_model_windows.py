@@ -65,7 +65,7 @@ def test_continuing_with_the_model_predicts_as_one_run(
     assert meta(tmp_path / "m2.zip")["completions"] == 3000  # was 4,500 on a 3,000-job trace
 
 
-def test_the_overlap_note_compares_with_the_window(sample: Path, first_half: tuple[Path, str]) -> None:
+def test_the_overlap_note_compares_with_the_window(sample: Path, first_half: tuple[Path, str], tmp_path: Path) -> None:
     path, _ = first_half
     later = ("--window", "2500:500", "--model", path)
     code, said = run("simulate", sample, "--estimate", "gbm", *later)
@@ -74,7 +74,7 @@ def test_the_overlap_note_compares_with_the_window(sample: Path, first_half: tup
     assert code == 0 and INFLATED not in said, said
     code, said = run("simulate", sample, "--estimate", "gbm", "--window", "1000:500", "--model", path)
     assert code == 0 and INFLATED in said, said  # that window's jobs came before the model's learned_until
-    compared = ("compare", sample, "--policies", "easy:fcfs", "--estimate", "gbm", "--model", path)
+    compared = ("compare", sample, "--policies", "easy:fcfs", "--estimate", "gbm", "--model", path, "--plots", tmp_path)
     code, said = run(*compared, "--window", "2500:500")  # hal compare compared with the trace's first job too
     assert code == 0 and INFLATED not in said, said
     code, said = run(*compared, "--window", "1000:500")

@@ -71,7 +71,7 @@ def test_compare_applies_the_same_rule(tmp_path: Path) -> None:
     """hal compare on the same cluster file agreed with neither simulate nor tune: it ran the jobs whole."""
     (tmp_path / "c.toml").write_text(CLUSTER)
     (tmp_path / "t.swf").write_text(TRACE)
-    policies = ("--policies", "easy:fcfs,conservative:fcfs", "--summary-out", tmp_path / "s.json")
+    policies = ("--policies", "easy:fcfs,conservative:fcfs", "--summary-out", tmp_path / "s.json", "--plots", tmp_path)
     code, out, said = run("compare", tmp_path / "t.swf", "--cluster", tmp_path / "c.toml", "--placement", "firstfit",
                           *policies)  # fmt: skip
     assert code == 0, said
