@@ -17,7 +17,7 @@ from hal.data.catalog import Dataset, Replica, public_uri
 from hal.data.dest_temps import ASIDE, PARTIAL, remove, temp_name, temps_of
 from hal.data.destination import claimed_by, unknown_there
 from hal.data.storage import storage_fs
-from hal.data.tree import list_tree, remove_path, resolve_links, seal, tree_digest
+from hal.data.tree import list_tree, remove_path, resolve_links, seal, tree_digest, unshare
 from hal.data.watch import Progress, watched
 
 LINGER = 2.0  # s a stage-out given up on is given to stop and remove its partial copy (unless its write hangs)
@@ -85,6 +85,7 @@ def copy_out(
     tree = local.is_dir() and not local.is_symlink()
     if why := claimed_by(stager.catalog, name, dest_uri, stager.caches):  # before anything is written there
         raise StageError(name, node, 1, [why], out=True)
+    unshare(local, tick)  # a hard link to a file outside: its own copy, sent, sealed and cached, not that file
     # Written under a temporary name and renamed, so a copy cut short (a killed controller) never looks
     # like a finished output at the destination.
     from fsspec.implementations.local import LocalFileSystem  # here: a server without a data plane never loads it

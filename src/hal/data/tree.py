@@ -177,6 +177,37 @@ def seal(path: Path) -> None:
         os.chmod(folder, SEALED_DIR)
 
 
+def unshare(path: Path, tick: Callable[[], None] | None = None) -> None:
+    """An output's files that are hard links (more than one name: a file outside the job's folder, a dataset's
+    origin, a cached copy) replaced by copies of their own, before it is sent: sealing and publishing it into the
+    cache reached the other name's file (QA: `ln /tmp/mine.txt $HAL_DATA/out` made mine.txt read-only, and the
+    cached copy shared its inode). ``tick`` after each chunk copied."""
+    if path.is_symlink():
+        return
+    if not path.is_dir():
+        _own(path, tick)
+        return
+    for folder, _, names in os.walk(path):
+        for name in names:
+            _own(Path(folder) / name, tick)
+
+
+def _own(path: Path, tick: Callable[[], None] | None) -> None:
+    st = path.lstat()
+    if not stat.S_ISREG(st.st_mode) or st.st_nlink < 2:
+        return
+    tmp = path.with_name(f".{path.name}.unsharing")
+    try:
+        with path.open("rb") as src, tmp.open("wb") as dst:
+            while chunk := src.read(1 << 20):
+                dst.write(chunk)
+                if tick is not None:
+                    tick()
+        tmp.replace(path)  # the job's name now holds its own file; the other names keep theirs, untouched
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def remove_path(path: Path) -> None:
     """A copy deleted, file or tree (a sealed tree's folders made writable first); gone already is fine."""
     if path.is_symlink() or not path.is_dir():
