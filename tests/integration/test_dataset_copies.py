@@ -47,7 +47,14 @@ def test_a_mirror_is_registered_checked_shown_read_and_forgotten(tmp_path: Path)
         assert "Dataset=ref Size=40,000" in text and "site=mirror" in text and "ReadBy=(none)" in text
         cached = next((tmp_path / "cache").glob("*/ref"))  # HAL's own cached copy: evicted at will
         said = live.cli("dataset", "add-copy", "ref", str(cached), "--location", "rack=r1")
-        assert said.returncode != 0 and "is in a node cache" in " ".join(said.stderr.split()), said.stderr
+        assert said.returncode != 0 and "is in the node cache" in " ".join(said.stderr.split()), said.stderr
+        for uri, why in [  # refused as hal dataset add refuses them (QA): gone at a restart, or read elsewhere
+            ("memory://ref", "in the server process's memory"),
+            ("file://rel/ref", "is a relative path"),
+            (str(cached.parent.parent), "holds the node cache"),
+        ]:
+            said = live.cli("dataset", "add-copy", "ref", uri, "--location", "rack=r1")
+            assert said.returncode != 0 and why in " ".join(said.stderr.split()), (uri, said.stderr)
         live.cli("dataset", "add", "other", str(other), check=True)
         for location in ("../../other", ".."):  # a dot segment in the address was another route (QA)
             gone = live.cli("dataset", "rm-copy", "ref", "--location", location)

@@ -7,10 +7,8 @@ A copy is registered only when it is the dataset byte for byte (the server reads
 folder dataset's copy, its tree digest: the same files at the same paths), so a stage-in from it is as good as one
 from the origin; stage-ins check every copy they read all the same."""
 
-import os
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException
@@ -18,6 +16,7 @@ from pydantic import BaseModel
 
 from hal.controller.auth import Identity
 from hal.data.catalog import CatalogSaveError, Replica, checksum_of, public_uri, unreadable
+from hal.data.places import dataset_uri
 
 LOCATION = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(=[A-Za-z0-9_][A-Za-z0-9_.-]*)?")  # site=cloud, rack=r1, mirror
 
@@ -28,16 +27,6 @@ def bad_location(where: str) -> str | None:
     if LOCATION.fullmatch(where) and len(where) <= 200:
         return None
     return f"--location {where!r}: a location is a name or level=label of letters, digits, '_', '-' and '.'"
-
-
-def in_a_cache(uri: str, roots: list[Path]) -> bool:
-    """Whether a local path lies in a node cache: HAL evicts and replaces what is there, so a copy registered
-    there vanishes without the catalog knowing (QA: the last stored copies were cache files, then evicted)."""
-    local = uri.removeprefix("file://")
-    if "://" in local or "::" in local:
-        return False
-    real = Path(os.path.realpath(local))
-    return any(real.is_relative_to(os.path.realpath(root)) for root in roots)
 
 
 class ReplicaBody(BaseModel):
@@ -92,10 +81,8 @@ def replica_router(ctl: Any, who_dep: Any, staging: Callable[[], Any]) -> APIRou
             raise HTTPException(400, f"--location {where} is a node: its cache holds only copies HAL staged there")
         if "://" not in body.uri and not body.uri.startswith("/"):  # the server's folder is not the client's
             raise HTTPException(400, f"{body.uri!r}: give an absolute path or a URL (e.g. s3://bucket/key)")
-        if in_a_cache(body.uri, [c.root for c in staging().stager.caches.values()]):
-            raise HTTPException(
-                400, f"{body.uri} is in a node cache: HAL evicts what is there; register a copy kept in storage"
-            )
+        if why := dataset_uri(body.uri, [c.root for c in staging().stager.caches.values()]):  # as hal dataset add
+            raise HTTPException(400, f"{why}; register a copy kept in storage")
         with ctl.lock:
             dataset = catalog_with(name).datasets[name]
         try:  # read outside the controller's lock: it may be large
