@@ -43,9 +43,9 @@ def test_a_job_reads_a_folder_dataset_and_writes_a_folder_output(tmp_path: Path)
         added = json.loads(live.cli("dataset", "add", "shards", str(shards), "--json", check=True).stdout)
         assert (added["checksum"], added["size"]) == checksum_of(str(shards)) and added["size"] == 30_000
         assert added["checksum"].startswith("sha256-tree:")
-        live.cli("dataset", "add-copy", "shards", str(mirror), "--location", "site=mirror", check=True)
+        live.cli("dataset", "add-copy", "shards", str(mirror), "--location", "mirror", check=True)
         (mirror / "part" / "shard-2.bin").write_bytes(b"Z" * 10_000)  # no longer the dataset: refused elsewhere
-        done = live.cli("dataset", "add-copy", "shards", str(mirror), "--location", "site=b")
+        done = live.cli("dataset", "add-copy", "shards", str(mirror), "--location", "b")
         assert done.returncode != 0 and "is not a copy of dataset 'shards'" in " ".join(done.stderr.split())
         seen = tmp_path / "seen"
         job = submit(live, script=READ_AND_WRITE.format(seen=seen), input_data="shards", output_data="ckpt")

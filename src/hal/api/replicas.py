@@ -29,6 +29,23 @@ def bad_location(where: str) -> str | None:
     return f"--location {where!r}: a location is a name or level=label of letters, digits, '_', '-' and '.'"
 
 
+def unknown_domain(topo: Any, where: str) -> str | None:
+    """Why ``level=label`` names no domain of the cluster's topology (QA: rack=y on a cluster of switches was
+    taken, and the placement score never saw the copy); a plain name is the site's own and taken as it is."""
+    level, sep, label = where.partition("=")
+    if not sep:
+        return None
+    levels = tuple(topo.levels) if topo is not None else ()
+    if level not in levels:
+        have = f"its levels are {', '.join(levels)}" if levels else "it has no topology"
+        return f"--location {where}: the cluster has no level {level!r} ({have}); or give a plain name"
+    labels = sorted({path[levels.index(level)] for path in topo.paths})
+    if label not in labels:
+        shown = ", ".join(labels[:8]) + (f" and {len(labels) - 8} more" if len(labels) > 8 else "")
+        return f"--location {where}: no {level} is named {label!r} (there are {shown})"
+    return None
+
+
 class ReplicaBody(BaseModel):
     uri: str  # any fsspec URL the server can read
     location: str  # its catalog location: storage as level=label (rack=r1, site=cloud), or a name of the site's
@@ -79,6 +96,8 @@ def replica_router(ctl: Any, who_dep: Any, staging: Callable[[], Any]) -> APIRou
             raise HTTPException(400, why)
         if where in ctl.table.names:  # a node's cache holds only copies HAL staged and checked there
             raise HTTPException(400, f"--location {where} is a node: its cache holds only copies HAL staged there")
+        if (why := unknown_domain(ctl.machine.cluster.topology, where)) is not None:
+            raise HTTPException(400, why)
         if "://" not in body.uri and not body.uri.startswith("/"):  # the server's folder is not the client's
             raise HTTPException(400, f"{body.uri!r}: give an absolute path or a URL (e.g. s3://bucket/key)")
         if why := dataset_uri(body.uri, [c.root for c in staging().stager.caches.values()]):  # as hal dataset add
