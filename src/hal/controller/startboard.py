@@ -27,7 +27,7 @@ STATE_FILE = "start-forecasts.json"
 MIN_AGE = 2.0  # seconds the forecast thread leaves forecasts of an unchanged-enough queue alone
 WAIT = 2.0  # seconds a listing waits for forecasts that cover its jobs before it answers without them
 WORK = 3.0e6  # work units one forecast may spend: ~2 s here (hal/engine/forecast.py, Forecaster: "Cost")
-MIN_SCORES = 30  # until this many forecasts were scored, no p90 before the plan on requests (Forecaster)
+MIN_SCORES = 30  # until this many forecasts were scored, p90s are the plan on requests (Forecaster)
 PAUSE = 1.0  # after a forecast of c seconds, the next one starts c x PAUSE later at the earliest
 IDLE = 60.0  # seconds forecasts are kept fresh after the last listing that asked for them
 POLL = 0.5  # seconds between the forecast thread's looks at the controller while it keeps them fresh
@@ -48,7 +48,7 @@ class StartBoard:
     more than half of the time (``PAUSE``). A forecast's cost is bounded by ``WORK`` (fewer ensemble members,
     then a horizon: see Forecaster). ``stop`` halts a forecast in flight within one cycle of its forward run.
     The forecaster learns the predictor's errors from job ends and calibrates its p90 from how earlier
-    forecasts fared; until ``MIN_SCORES`` forecasts were scored, p90s are no earlier than the plan on requests.
+    forecasts fared; until ``MIN_SCORES`` forecasts were scored, p90s are the plan on requests.
     """
 
     def __init__(self, members: int = 10) -> None:

@@ -122,21 +122,22 @@ def test_a_users_own_errors_are_drawn_once_there_are_enough() -> None:
     assert Forecaster(members=9, by_user=0, ratios=f.ratios).starts(s, 7.0, wanted=[2])[2].p50 > 30.0
 
 
-def test_p90_is_scaled_by_how_earlier_forecasts_fared() -> None:
+def test_p90_is_placed_by_how_earlier_forecasts_fared() -> None:
     s, _ = busy(Profile())
     f = Forecaster(members=9)
     for _ in range(60):
         f.observe(100.0, 100.0)
     raw = f.ensemble(s, 7.0)
     assert f.calibrated(7.0, raw) == raw  # nothing learned yet
-    for job in range(100, 140):  # earlier jobs waited twice as long as their p90 said
-        f.calibrated(0.0, {job: StartEstimate(job, 5.0, 10.0)})
+    for job in range(100, 140):  # earlier jobs started halfway from their p90 to their plan on requests
+        f.calibrated(0.0, {job: StartEstimate(job, 5.0, 10.0, 30.0)})
         f.started(job, 20.0)
     got = f.calibrated(7.0, raw)
-    assert all(got[j].p90 == 7.0 + 2.0 * (raw[j].p90 - 7.0) and got[j].p50 == raw[j].p50 for j in raw)
+    halfway = {j: e.p90 + 0.5 * (max(e.requests, e.p90) - e.p90) for j, e in raw.items()}
+    assert all(got[j].p90 == max(raw[j].p50, halfway[j]) and got[j].p50 == raw[j].p50 for j in raw)
     early = Forecaster(members=9)  # QA: jobs that all started long before their p90 (an array draining fast)
     for job in range(100, 140):
-        early.calibrated(0.0, {job: StartEstimate(job, 5.0, 100.0)})
+        early.calibrated(0.0, {job: StartEstimate(job, 5.0, 100.0, 200.0)})
         early.started(job, 7.0)  # scores 0.07: the p90s were narrowed onto the p50s, and then missed
     assert early.calibrated(7.0, raw) == raw  # never narrower than the ensemble's own spread
 

@@ -70,7 +70,7 @@ def test_a_tight_budget_keeps_fewer_members_and_their_total_within_it(monkeypatc
     whole = learned(Forecaster(members=10)).starts(s, 1.0)
     one = spent[0]  # what the first member costs (the same draws in every forecaster below: same seed)
     spent.clear()
-    f = learned(Forecaster(members=10, work=5.5 * one))
+    f = learned(Forecaster(members=10, work=6.5 * one))  # the plan on requests beside them takes about one
     got = f.starts(s, 1.0)
     assert len(spent) == 5 and sum(spent) <= 5.5 * one  # 5 members fit, all of them complete
     assert f.reach == math.inf and set(got) == set(whole) and all(math.isfinite(e.p50) for e in got.values())
@@ -189,9 +189,11 @@ def test_the_servers_forecaster_floors_and_has_a_budget() -> None:
 
 
 def test_a_first_forecast_without_a_p90_is_not_kept_as_the_one_scored() -> None:
-    """A job past a cut forecast's horizon has no p90; its score comes from the first forecast that had one."""
+    """A job past a cut forecast's horizon has no p90; its score comes from the first forecast that had one (and
+    a plan on requests, the other end of the scale it is scored on)."""
     f = Forecaster()
     f.calibrated(0.0, {7: StartEstimate(7, math.inf, math.inf)})
-    f.calibrated(5.0, {7: StartEstimate(7, 8.0, 10.0)})
+    f.calibrated(2.0, {7: StartEstimate(7, 8.0, 10.0)})
+    f.calibrated(5.0, {7: StartEstimate(7, 8.0, 10.0, 20.0)})
     f.started(7, 15.0)
-    assert list(f.scores) == [2.0]
+    assert list(f.scores) == [0.5]  # half of the way from its p90 (10) to its plan on requests (20)
