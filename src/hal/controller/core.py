@@ -366,7 +366,7 @@ class Controller:
             state, cause = self.staging.after_end(self, lv, act, state, cause)
         elif state == "COMPLETED" and lv.spec.outputs:  # a restart without [data]: they can never be staged out
             state, cause = "FAILED", "outputs never staged out: this server has no data plane ([data])"
-        self.board.forecaster.observe(act.item.estimate, when - act.start, act.item.spec.user)
+        self.board.ended(self.sched.predictor, lv, act, state, when)  # the forecaster's runtime errors
         self.machine.release(ev.job_id)
         # charges the rest of its usage to its user and account (engine/accrual.py: charged as it accrues)
         ok = None if state == "STAGE_OUT" else state == "COMPLETED"

@@ -44,6 +44,7 @@ class LastTwo:
 
     name: str = "last2"
     history: dict[str, deque[float]] = field(default_factory=dict)
+    first: dict[str, float] = field(default_factory=dict)  # when each user's first run was learned
 
     def predict(self, job: JobSpec) -> Estimate:
         limit = job.requested
@@ -60,3 +61,10 @@ class LastTwo:
     def observe(self, job: JobSpec, runtime: float, end_time: float) -> None:
         past = self.history.setdefault(job.user, deque(maxlen=2))
         past.append(runtime)
+        self.first.setdefault(job.user, end_time)
+
+    def on_request(self, job: JobSpec) -> bool:
+        """Whether ``job``'s prediction fell back on its request: no run of its user was learned before it was
+        submitted. Its error is the request's, not this predictor's (start forecasts leave it out)."""
+        learned = self.first.get(job.user)
+        return learned is None or learned >= job.submit_time

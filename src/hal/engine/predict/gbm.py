@@ -155,6 +155,11 @@ class GbmPredictor:
         best = scores.index(max(scores))  # the first of equal scores, as a strict comparison would keep
         return lreq + x[k + SELECT_INDEX[best]]
 
+    def on_request(self, job: JobSpec) -> bool:
+        """Whether ``job``'s prediction fell back on its request (last2's, before a model, with no history)."""
+        frozen = self.pending.get(job.job_id)
+        return frozen is not None and frozen[1] is None and self.fallback.on_request(job)
+
     def observe(self, job: JobSpec, runtime: float, end_time: float) -> None:
         self.learned_until = max(self.learned_until, end_time)
         self.history.finished(job, runtime, end_time)

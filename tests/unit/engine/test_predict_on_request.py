@@ -1,0 +1,30 @@
+"""A prediction that fell back on the request says so (``on_request``): last2 before any run of the job's user was
+learned, and gbm while it predicts through last2 (before its first model). Start forecasts leave those runs out of
+the runtime errors they draw from (QA: a first run predicted at its 30-minute limit taught a ratio of 0.011)."""
+
+from __future__ import annotations
+
+from hal.engine.predict.basic import LastTwo
+from hal.engine.predict.gbm import GbmPredictor
+from hal.model.job import JobSpec
+
+
+def test_last2_says_which_predictions_were_its_requests() -> None:
+    last2 = LastTwo()
+    early = JobSpec(1, 100.0, time_limit=1800.0, user="ada")
+    assert last2.predict(early).point == 1800.0 and last2.on_request(early)
+    last2.observe(early, 20.0, 120.0)
+    late, other = JobSpec(2, 130.0, time_limit=1800.0, user="ada"), JobSpec(3, 130.0, time_limit=60.0, user="bo")
+    assert last2.predict(late).point == 20.0 and not last2.on_request(late)
+    assert last2.on_request(JobSpec(4, 110.0, time_limit=1800.0, user="ada"))  # submitted before that run ended
+    assert last2.on_request(other)
+
+
+def test_gbm_says_so_while_it_predicts_through_last2() -> None:
+    gbm = GbmPredictor()
+    first = JobSpec(1, 100.0, time_limit=1800.0, user="ada")
+    assert gbm.predict(first).point == 1800.0 and gbm.on_request(first)
+    gbm.observe(first, 20.0, 120.0)
+    second = JobSpec(2, 130.0, time_limit=1800.0, user="ada")
+    assert gbm.predict(second).point == 20.0 and not gbm.on_request(second)  # last2's own prediction
+    assert not gbm.on_request(JobSpec(9, 0.0, user="zed"))  # never predicted here: nothing known of it
