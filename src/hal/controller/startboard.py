@@ -10,18 +10,15 @@ import math
 import threading
 import time
 from contextlib import suppress
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from hal.controller.cache_forecast import wait_for_room
 from hal.controller.censored import below_asked, learnable
+from hal.controller.forecast_gates import behind_limits
 from hal.controller.private import write_private
-from hal.engine.api import Estimate
-from hal.engine.cycle import Rejected, Scheduler
 from hal.engine.forecast import Forecaster, StartEstimate
 from hal.engine.forward import Halted
-from hal.model.job import Dependency, DependencyKind, JobSpec
 
 log = logging.getLogger("hal.controller")
 STATE_FILE = "start-forecasts.json"
@@ -274,42 +271,3 @@ class StartBoard:
             log.warning("%s unusable (%s); start forecasts learn their errors again", path, exc)
             return 0
         return len(self.forecaster.ratios)
-
-
-def behind_limits(snap: Scheduler, ctl: Any, now: float) -> None:
-    """Put the array tasks a ``%limit`` keeps out of the engine into a forecast's clone, so the jobs queued
-    behind them are not forecast too early and they get forecasts themselves. The limit is modelled as lanes:
-    the k-th waiting task runs after the task ``limit`` places ahead of it in the array ends (``afterany``),
-    planned like its siblings in the engine. Jobs that depend on such tasks follow, planned on their requests."""
-    behind = {a: g for a, g in ctl.gates.items() if g.waiting}
-    members: dict[int, list[int]] = {a: [] for a in behind}  # each such array's tasks in the engine, one pass
-    for j, lv in ctl.live.items():
-        if lv.array_job_id in members and j not in ctl.gated and j in snap.known:
-            members[lv.array_job_id].append(j)
-    for array_id, gate in behind.items():
-        inflight = sorted(members[array_id])
-        if not inflight:
-            continue
-        first = inflight[0]
-        like = snap.running[first].item if first in snap.running else snap.held.get(first)
-        like = like or snap.queue.get(first)
-        if like is None:
-            continue
-        lanes = inflight[-gate.limit :]
-        waiting = [ctl.live[j].spec for j in gate.waiting]
-        for i, spec in enumerate(w for w in waiting if not w.held):  # a held task takes no slot, and no lane
-            before = lanes[i % len(lanes)]
-            lanes[i % len(lanes)] = spec.job_id
-            deps = (*spec.dependencies, Dependency(DependencyKind.AFTERANY, before))
-            _submit(snap, replace(spec, dependencies=deps), now, Estimate(like.estimate, like.upper))
-        for spec in (w for w in waiting if w.held):  # in the clone too, held: no forecast, none behind it delayed
-            _submit(snap, spec, now, Estimate(like.estimate, like.upper))
-    for job_id in sorted(ctl.deferred):  # jobs waiting on those tasks, planned on their requests (never predicted)
-        spec = ctl.live[job_id].spec
-        limit = spec.time_limit or 3600.0
-        _submit(snap, spec, now, Estimate(limit, limit))
-
-
-def _submit(snap: Scheduler, spec: JobSpec, now: float, estimate: Estimate) -> None:
-    with suppress(Rejected):  # e.g. a dependency the clone does not know: no forecast for it, nothing else
-        snap.submit(spec, now, estimate)
