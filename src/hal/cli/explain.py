@@ -66,6 +66,7 @@ def _what_if(job_id: int, trace: Path, cluster_file: Path, profile_file: Path | 
     from hal.engine.nodes import NodeBook
     from hal.engine.plugins.placement_explain import alternatives, parts_of, room_of
     from hal.engine.plugins.topology import TopologySelector
+    from hal.engine.plugins.topology_span import bind_capacity
     from hal.engine.predict.registry import make_predictor
     from hal.engine.profile import Profile
     from hal.model.cluster import NodeTable
@@ -80,8 +81,8 @@ def _what_if(job_id: int, trace: Path, cluster_file: Path, profile_file: Path | 
     profile = Profile()
     if profile_file is None:
         selector = TopologySelector(cluster.topology or Topology.flat(len(table)))
-        selector.index.capacity = table.capacity  # jobs without -N sized by their tasks, as the server does
         book = NodeBook(table, selector=selector)
+        bind_capacity(book)  # jobs without -N sized by their tasks on the nodes they may use, as the server does
     else:
         from hal.engine.plugins.leaf_reserve import placement_book
 

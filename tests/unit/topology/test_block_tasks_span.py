@@ -63,3 +63,23 @@ def test_a_job_whose_tasks_fit_the_free_nodes_of_one_block_starts_there() -> Non
     started = s.cycle(1.0).starts
     assert [p.job_id for p in started] == [10]
     assert len({n // 4 for n in started[0].nodes}) == 1
+
+
+def test_tasks_are_sized_on_the_nodes_of_their_partition() -> None:
+    """QA: beside two 8-CPU nodes of another partition, `-p small -n 8` on four 2-CPU nodes was sized as one node
+    (on the big ones), kept to one block of two small nodes and refused as never fitting; it ran before."""
+    names = [f"sm{i}" for i in range(4)] + ["big0", "big1"]
+    topo = parse_topology_conf(
+        "BlockName=a Nodes=sm[0-1]\nBlockName=b Nodes=sm[2-3]\nBlockName=c Nodes=big[0-1]\n", names
+    )
+    nodes = tuple(Node(n, Resources(cpus=2), partitions=("small",)) for n in names[:4]) + tuple(
+        Node(n, Resources(cpus=8), partitions=("big",)) for n in names[4:]
+    )
+    parts = (Partition("small", tuple(names[:4]), default=True), Partition("big", tuple(names[4:])))
+    table = NodeTable.of(Cluster(nodes, parts, topo))
+    profile = Profile(placement="topology")
+    book = placement_book(table, profile, topo)
+    sched = Scheduler(book, table.space, profile, UserEstimate())
+    sched.submit(JobSpec(1, 0.0, tasks=8, partition="small", time_limit=60.0), 0.0)  # raised "can never run"
+    (started,) = sched.cycle(0.0).starts
+    assert sorted(table.names[int(i)] for i in started.nodes) == names[:4]

@@ -27,6 +27,7 @@ from hal.engine.nodes import NodeAlloc, NodeBook
 from hal.engine.plan import Plan, Reservation
 from hal.engine.plugins.placement import RANKERS
 from hal.engine.plugins.topology import Hold, TopoIndex, TopologyArgs, TopologySelector
+from hal.engine.plugins.topology_span import bind_capacity
 from hal.engine.profile import Profile
 from hal.engine.queue import Waiting
 from hal.engine.request import Request
@@ -118,6 +119,7 @@ def placement_book(table: NodeTable, profile: Profile, topology: Topology | None
     selector = TopologySelector(topology or Topology.flat(len(table)), args)  # the profile's [placement] weights
     selector.names, selector.index.capacity = table.names, table.capacity
     book = NodeBook(table, RANKERS[profile.placement], selector)
+    bind_capacity(book)  # the nodes each job may use, for sizing jobs without -N (capacities are set above)
     if profile.topology_reserve:
         book.reserver = reserver_from(selector, profile.topology_reserve)
     book.blocks = topo_blocks(topology, selector.args.segment_level)

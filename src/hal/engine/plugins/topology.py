@@ -12,6 +12,7 @@ one segmented job.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -116,7 +117,8 @@ class TopoIndex:
         self.outside_of, self.names_from = topology.outside_of, topology.names_from  # (for refusals)
         self.nominal = dict(zip(topology.levels, topology.block_nodes, strict=False))  # topology/block's sizes
         self.capacity: Ints | None = None  # the nodes' capacities (topology_span.bind_capacity), and the fewest
-        self.fewest: dict[tuple[tuple[int, ...], int], int | None] = {}  # nodes each task shape fits on
+        self.fewest: dict[tuple[Any, ...], int | None] = {}  # nodes each task shape fits on, where it may run
+        self.eligible: Callable[[Any], npt.NDArray[np.bool_]] | None = None  # the nodes a request may use (bound)
 
     def level(self, name: str) -> int | None:
         """A level by name; ``cluster`` is the whole machine whatever its top domain is called (a block

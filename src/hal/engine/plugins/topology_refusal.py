@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from hal.engine.plugins.topology_span import block_cap
+from hal.engine.plugins.topology_span import block_cap, span_nodes
 from hal.engine.request import Request
 
 if TYPE_CHECKING:
@@ -121,8 +121,9 @@ def span_refusal(
     if biggest >= units:
         return None
     name, smallest = ix.names[level], cap is not None and cap != ix.span_top
+    sized = (span_nodes(ix, req) if req is not None else None) or units  # -n 8 on 2-CPU nodes is 4 nodes, not 8
     rule = (
-        f"the smallest block aggregation that holds {units} nodes (as in Slurm's topology/block)"
+        f"the smallest block aggregation that holds {sized} nodes (as in Slurm's topology/block)"
         if smallest
         else "the largest domain a job may span (as in Slurm: never two separate switch fabrics)"
     )
@@ -135,7 +136,7 @@ def span_refusal(
         f"separate switch fabrics, or all the blocks); the largest has {biggest}"
         if cap is None or cap == ix.span_top
         else f"needs {units} {what} within one {ix.names[level]}, the smallest aggregation of blocks that holds "
-        f"{units} nodes (as in Slurm's topology/block); the largest has {biggest}"
+        f"{sized} nodes (as in Slurm's topology/block); the largest has {biggest}"
     )
     usable = room > 0
     alone = np.flatnonzero(usable & ix.alone)

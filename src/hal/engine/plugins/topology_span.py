@@ -27,18 +27,23 @@ def named_placement(req: Request) -> bool:
 
 def span_nodes(ix: TopoIndex, req: Request) -> int | None:
     """The node count the block rule sizes a job by: its -N, else the fewest nodes its tasks fit on (the largest
-    nodes first, from the capacities bound to ``ix``), as Slurm derives a job's node count from its tasks. QA:
+    of the nodes it may use first, from the capacities bound to ``ix``), as Slurm derives a job's node count from
+    its tasks. QA:
     -n 4 --gpus-per-task=8 ran over two blocks while -N 4 --gpus-per-node=8 waited for one. None: not known (no
     capacities bound) or more tasks than the machine holds."""
     if req.nodes:
         return req.nodes
     if ix.capacity is None:
         return None
-    key = (req.per_task, req.tasks)
-    if key not in ix.fewest:
+    where = (req.partition, req.features, req.node_names, req.exclude_nodes)
+    key = (req.per_task, req.tasks, where)
+    if key not in ix.fewest:  # on the nodes it may use: a partition of small nodes beside big ones (QA: refused)
+        if len(ix.fewest) >= 4096:  # every distinct -w/-x list is a key: bounded, not kept for the server's life
+            ix.fewest.clear()
+        caps = ix.capacity if ix.eligible is None else ix.capacity[ix.eligible(req)]
         per = np.array(req.per_task, dtype=np.int64)
         used = per > 0
-        fit = (ix.capacity[:, used] // per[used]).min(axis=1) if used.any() else np.zeros(0, dtype=np.int64)
+        fit = (caps[:, used] // per[used]).min(axis=1) if used.any() else np.zeros(0, dtype=np.int64)
         cum = np.cumsum(np.sort(fit)[::-1])
         ix.fewest[key] = int(np.searchsorted(cum, req.tasks)) + 1 if cum.size and cum[-1] >= req.tasks else None
     return ix.fewest[key]
@@ -51,6 +56,8 @@ def bind_capacity(book: object) -> None:
     ix = getattr(getattr(select, "inner", select), "index", None)
     if ix is not None and getattr(ix, "capacity", 0) is None:
         ix.capacity = book.table.capacity  # type: ignore[attr-defined]
+    if ix is not None and getattr(ix, "eligible", 0) is None:
+        ix.eligible = getattr(book, "allowed", None)  # its partition, features and node lists
 
 
 def block_cap(ix: TopoIndex, req: Request) -> int | None:
