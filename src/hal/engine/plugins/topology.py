@@ -43,8 +43,7 @@ class TopologyArgs:
     # draining into a whole free leaf), best fit among them; needs node_end
 
     def switch_wait(self, asked: float | None) -> float:
-        """How long a --switches job waits for its switch count: its @maxwait, capped by max_switch_wait
-        (without one, max_switch_wait itself), as Slurm does."""
+        """A --switches job's wait: its @maxwait capped by max_switch_wait (or that cap), as Slurm does."""
         return self.max_switch_wait if asked is None else min(asked, self.max_switch_wait)
 
 
@@ -70,8 +69,7 @@ class DataCost(Protocol):
         ...
 
     def fits(self, inputs: tuple[str, ...]) -> list[npt.NDArray[np.bool_]]:
-        """Masks of the nodes whose caches can take the inputs they lack, most preferred first (empty: no
-        cache limits known)."""
+        """Masks of the nodes whose caches can take the inputs they lack, best first (empty: no limits known)."""
         ...
 
 
@@ -122,7 +120,7 @@ class TopoIndex:
 
     def level(self, name: str) -> int | None:
         """A level by name; ``cluster`` is the whole machine whatever its top domain is called (a block
-        topology's largest aggregation, a single root switch), as on a tree of separate fabrics."""
+        topology's largest aggregation, a single root switch, separate fabrics)."""
         if name in self.names:
             return self.names.index(name)
         return self.top if name == "cluster" else None
