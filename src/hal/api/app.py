@@ -105,6 +105,8 @@ def _options(raw: dict[str, str | int | bool]) -> tuple[dict[str, str], set[str]
         key = key.replace("_", "-")
         if isinstance(value, bool) and key in VALUED and key not in FLAGS:
             raise DirectiveError(f'option {key!r} takes a value, not {str(value).lower()} (e.g. "{key}": "2")')
+        if not isinstance(value, bool) and key in FLAGS - VALUED - {"exclusive"}:  # "hold": 0 held the job (QA)
+            raise DirectiveError(f"option {key!r} is a flag: true or false, not {value!r}")
         if value is False:
             off.add(key)
             continue

@@ -41,3 +41,13 @@ def test_false_turns_a_scripts_flag_off(api: tuple[TestClient, dict[str, str], P
     released = _post(client, auth, work, TOPO, hold=False)  # the script's --hold, turned off too
     assert client.get(f"/v1/jobs/{released.json()['job_id']}", headers=auth).json()["reason"] != "JobHeldUser"
     assert _post(client, auth, work, TOPO, nosuch=False).status_code == 400  # a misspelt flag is not dropped
+
+
+def test_a_flag_takes_only_true_or_false(api: tuple[TestClient, dict[str, str], Path]) -> None:  # noqa: F811
+    """QA: "hold": 0 and "hold": "false" held the job."""
+    client, auth, work = api
+    for value in (0, "false", "1"):
+        got = _post(client, auth, work, "#!/bin/sh\ntrue\n", hold=value)
+        assert got.status_code == 400 and "'hold' is a flag: true or false" in got.text, (value, got.text)
+    topo = _post(client, auth, work, "#!/bin/sh\ntrue\n", hold=True, exclusive="topo")  # a flag with a value
+    assert topo.status_code == 201, topo.text
