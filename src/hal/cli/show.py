@@ -167,8 +167,11 @@ def show(
         if json_out:
             emit_json(rec)
             return
-        for j in [t for t in tasks if t["state"] == "PENDING" and (t.get("reason") or "").startswith("Topology")][:20]:
-            j["topology_why"] = c.advice(str(j["id"])).get("topology")  # what holds it, in the server's words
+        held = [t for t in tasks if t["state"] == "PENDING" and (t.get("reason") or "").startswith("Topology")]
+        if held:  # what holds it, in the server's words: an array's tasks share one request, so asked once
+            why = c.advice(str(held[0]["id"])).get("topology")
+            for j in held:
+                j["topology_why"] = why
         node_cpus = max((int(n.get("cpus", 0)) for n in c.nodes().get("nodes", [])), default=0)  # as hal queue
     for j in tasks:
         _print(j, node_cpus)
