@@ -31,6 +31,7 @@ def test_a_head_held_for_one_leaf_says_topology_and_why() -> None:
     said = topology_hold(s, 4)
     assert said is not None and "topology_reserve" in said and "within one switch" in said, said
     assert "n000,n003" in said and "when its hold's wait runs out" in said, said
+    assert "t=100 s" in said and "1970" not in said, said  # a trace clock's times as seconds, not epoch dates
     item = s.queue.get(4)
     assert item is not None and alternatives(sel, book, item.req) == []  # n[003,007] spans both leaves
     s.finish(1, 100.0)

@@ -211,8 +211,9 @@ def held_by_leaves(sched: Scheduler, book: NodeBook, req: Request, job_id: int) 
 
 
 def _at(t: float) -> str:
-    """An engine time as `hal show` prints times (the live engine's clock is the epoch)."""
-    return datetime.fromtimestamp(t).strftime("%Y-%m-%dT%H:%M:%S")
+    """An engine time as `hal show` prints times (the live engine's clock is the epoch); a trace's clock, which
+    starts near 0 in `hal explain --trace` what-ifs, as seconds (it printed 1970 dates, review)."""
+    return datetime.fromtimestamp(t).strftime("%Y-%m-%dT%H:%M:%S") if t >= 946684800 else f"t={t:,.0f} s"
 
 
 def reason_for(book: NodeBook, req: Request) -> PendingReason | None:
