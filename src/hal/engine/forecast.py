@@ -95,8 +95,10 @@ class Forecaster:
     dropped (down to ``MIN_MEMBERS``) so that all of them fit; if even the first one runs out of its share,
     the others stop at the same instant and the jobs not started by then (in most members) get no forecast
     (``reach``), as Slurm's backfill plans only a window ahead. Fewer members, not a shorter horizon, come
-    first: a p50 and p90 from 3 draws are coarser, but they exist. Queues whose forecast fits the budget are
-    forecast exactly as without one. ``halt`` stops a forecast within one cycle (``Halted``).
+    first: a p50 and p90 from 3 draws are coarser, but they exist. The plan on requests may be cut before a job
+    the members reach (``planned``): its end of the p90's scale is then the cut, a lower bound (a p90 of inf
+    there would drop a p90 the ensemble has). Queues whose forecast fits the budget are forecast exactly as
+    without one. ``halt`` stops a forecast within one cycle (``Halted``).
     """
 
     members: int = 20
@@ -114,6 +116,7 @@ class Forecaster:
     floor_until: int = 0  # p90 on the plan on requests until this many scores (0: never)
     halt: Halt | None = None  # set: the forecast in flight stops (Halted)
     reach: float = math.inf  # the last forecast's: runs were cut to the work budget after it (inf: none)
+    planned: float = math.inf  # the last forecast's plan on requests was cut after it (inf: not cut)
     learned: int = 0  # errors and scores recorded so far: a saver tells from it whether there is news
 
     def __post_init__(self) -> None:
@@ -191,15 +194,18 @@ class Forecaster:
         """Calibrated p50/p90 starts of the pending jobs in ``wanted`` (default all); while ``unsure``, p90 on
         the plan on requested limits. When the work budget cut the forecast short (``reach``), the jobs
         without a p50 are left out (callers fall back on the planner's own reservation)."""
-        out = self.calibrated(now, self._raw(s, now, wanted, horizon), self.unsure())
+        out = self.calibrated(now, self._raw(s, now, wanted, horizon), self.unsure(), self.planned)
         if math.isfinite(self.reach):
             out = {j: e for j, e in out.items() if math.isfinite(e.p50)}
         return out
 
-    def calibrated(self, now: float, raw: dict[int, StartEstimate], unsure: bool = False) -> dict[int, StartEstimate]:
+    def calibrated(
+        self, now: float, raw: dict[int, StartEstimate], unsure: bool = False, cut: float = math.inf
+    ) -> dict[int, StartEstimate]:
         """``raw`` with each p90 put where the 90% quantile of past scores says (class docstring; ``unsure``: on
         the plan on requests; before ``min_bin`` scores: left alone); records first forecasts (with both
-        bounds: a job past a cut forecast's horizon is recorded by a later forecast)."""
+        bounds: a job past a cut forecast's horizon is recorded by a later forecast). ``cut``: the plan on
+        requests stopped there (``planned``), so a job it did not reach starts on it after ``cut``."""
         told = self.told
         if len(told) > 8 * self.window:  # jobs cancelled before they started are never reported
             for jid in list(told)[: self.window]:
@@ -214,7 +220,7 @@ class Forecaster:
         else:  # split conformal: the ceil(0.9 (n + 1))-th smallest of n scores
             ranked = sorted(self.scores)
             q = ranked[min(math.ceil(0.9 * (len(ranked) + 1)), len(ranked)) - 1]
-        return {j: replace(e, p90=max(e.p50, _p90(now, e.p90, e.requests, q))) for j, e in raw.items()}
+        return {j: replace(e, p90=max(e.p50, _p90(now, e.p90, e.requests, q, cut))) for j, e in raw.items()}
 
     def ensemble(
         self, s: Scheduler, now: float, wanted: Collection[int] | None = None, horizon: float = math.inf
@@ -227,7 +233,7 @@ class Forecaster:
         self, s: Scheduler, now: float, wanted: Collection[int] | None, horizon: float
     ) -> dict[int, StartEstimate]:
         """The ensemble's quantiles and the starts planned on requests (one budget for all)."""
-        self.reach = math.inf
+        self.reach = self.planned = math.inf
         items, want = pending_jobs(s, wanted)
         if not want:
             return {}
@@ -236,6 +242,7 @@ class Forecaster:
         # The planned runs share the work; beside an ensemble, the one on requests gets a member's share.
         work = self.work if few else self.work / (MIN_MEMBERS + 1)
         plans, self.reach, used = planned_starts(s, now, bases, want, horizon, work, self.halt)
+        self.planned = self.reach
         requests = plans[-1]
         if few:
             point, upper = plans[0], plans[1]
@@ -315,9 +322,13 @@ class Forecaster:
         return what_if(s, now, ends, runs, want, horizon, budget)
 
 
-def _p90(now: float, raw: float, requests: float, q: float) -> float:
+def _p90(now: float, raw: float, requests: float, q: float, cut: float = math.inf) -> float:
     """The start at ``q`` on the calibration scale: 0 the ensemble's p90, 1 the plan on requests (never below
-    the ensemble's), 1 + k that plan plus k ensemble waits to p90 of at least MIN_WAIT."""
+    the ensemble's), 1 + k that plan plus k ensemble waits to p90 of at least MIN_WAIT. A plan on requests
+    that never started the job (cut by the work budget at ``cut``, else past a horizon) stands at ``cut``, or
+    at the ensemble's p90: a p90 the ensemble has is never lost (inf, N/A) to the cheaper plan's shorter run."""
+    if not math.isfinite(requests):
+        requests = cut if math.isfinite(cut) else raw
     top = max(raw, requests)
     p90 = raw if q <= 0.0 or top == raw else raw + min(q, 1.0) * (top - raw)
     return p90 + (q - 1.0) * max(raw - now, MIN_WAIT) if q > 1.0 else p90
