@@ -366,12 +366,12 @@ class Controller:
             state, cause = self.staging.after_end(self, lv, act, state, cause)
         elif state == "COMPLETED" and lv.spec.outputs:  # a restart without [data]: they can never be staged out
             state, cause = "FAILED", "outputs never staged out: this server has no data plane ([data])"
-        self.board.ended(self.sched.predictor, lv, act, state, when)  # the forecaster's runtime errors
-        self.machine.release(ev.job_id)
-        # charges the rest of its usage to its user and account (engine/accrual.py: charged as it accrues)
+        # cut short (a --time-min cut's TIMEOUT too): learned neither by the predictor nor the forecaster (censored.py)
+        learn = learnable(state, below_asked(lv.request.time_limit, lv.request))
+        self.board.ended(self.sched.predictor, act, when, learn)  # the forecaster's runtime errors
+        self.machine.release(ev.job_id)  # then finish charges the rest of its usage (engine/accrual.py)
         ok = None if state == "STAGE_OUT" else state == "COMPLETED"
-        cut = below_asked(lv.request.time_limit, lv.request)  # a --time-min cut's TIMEOUT is not learned either
-        self.sched.finish(ev.job_id, when, ok=ok, learn=learnable(state, cut))  # cut short: not learned (censored.py)
+        self.sched.finish(ev.job_id, when, ok=ok, learn=learn)
         if requeued_by or (state == "NODE_FAIL" and (lv.requeue or ev.start_time is None)):  # or it never ran
             event = "REQUEUED" if requeued_by or ev.start_time is None else "NODE_FAIL"  # never ran: no node failed
             self._requeue(conn, lv, when, cause, event, 1, ev)  # a restart all the same: Slurm counts every requeue

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from hal.controller.cache_forecast import wait_for_room
-from hal.controller.censored import below_asked, learnable
 from hal.controller.forecast_gates import behind_limits
 from hal.controller.private import write_private
 from hal.engine.forecast import Forecaster, StartEstimate
@@ -44,7 +43,10 @@ class StartBoard:
     keep asking (within ``IDLE`` seconds), the thread remakes the forecasts as the queue changes, no sooner
     than the old rule for reusing them allows (younger than 4x their cost, at least ``MIN_AGE``), and never
     more than half of the time (``PAUSE``). A forecast's cost is bounded by ``WORK`` (fewer ensemble members,
-    then a horizon: see Forecaster). ``stop`` halts a forecast in flight within one cycle of its forward run.
+    then a horizon: see Forecaster). The plan on requests, the p90's calibration anchor, always runs and takes a
+    quarter of ``WORK``: on large queues that costs one ensemble member and an earlier cut; past its cut a p90
+    is bounded by the cut instead (coarser, never lost). ``stop`` halts a forecast in flight within one cycle
+    of its forward run.
     The forecaster learns the predictor's errors from job ends and calibrates its p90 from how earlier
     forecasts fared; until ``MIN_SCORES`` forecasts were scored, p90s are the plan on requests.
     """
@@ -92,14 +94,15 @@ class StartBoard:
             self._cond.wait_for(lambda: self._done >= need or self._halt.is_set(), WAIT)
             return self._cache[1]
 
-    def ended(self, predictor: Any, lv: Any, act: Any, state: str, when: float) -> None:
-        """A run ended in ``state`` (its job ``lv``, its engine record ``act``): the forecaster learns its runtime
-        error only from runs the predictor learns (hal/controller/censored.py: a cancelled, requeued or
-        node-failed run, or one cut at a --time-min limit, says only that the job needed longer), and only when
-        the prediction was not a fallback on the request (``on_request``: last2 with no history of the user).
+    def ended(self, predictor: Any, act: Any, when: float, learn: bool) -> None:
+        """A run ended (its engine record ``act``): the forecaster learns its runtime error only from runs the
+        predictor learns (``learn``: the caller's hal/controller/censored.py verdict, also given to
+        Scheduler.finish; a cancelled, requeued or node-failed run, or one cut at a --time-min limit, says only
+        that the job needed longer), and only when the prediction was not a fallback on the request
+        (``on_request``: last2 with no history of the user).
         Such errors are not the predictor's: a first 20 s run predicted at its 30-minute limit gave 0.011, and
         every later draw shrank by it (QA: 16 p50s within 5 s of each other, and a second wave 20 s later)."""
-        if not learnable(state, below_asked(lv.request.time_limit, lv.request)):
+        if not learn:
             return
         on_request = getattr(predictor, "on_request", None)
         if on_request is not None and on_request(act.item.spec):
