@@ -70,7 +70,7 @@ def compare(
         str | None,
         typer.Option(
             help="firstfit, bestfit or topology (with --cluster) for the BACKFILL:ORDER policies (default: topology "
-            "when the cluster file has a topology table, as hal server places)"
+            "with a cluster file, as hal server places; a file without a [topology] table is one switch)"
         ),
     ] = None,
     gpus: Annotated[

@@ -82,14 +82,15 @@ def given_on_command_line(ctx: typer.Context, name: str) -> bool:
 PlacementOpt = Annotated[
     str | None,
     typer.Option(
-        help="firstfit, bestfit or topology (with --cluster; default: topology when the cluster file has a topology "
-        "table, as hal server places)"
+        help="firstfit, bestfit or topology (with --cluster; default: topology, as hal server places; a cluster "
+        "file without a [topology] table is one switch)"
     ),
 ]
 
 
 def default_placement(placement: str | None, cluster: Path | None) -> str:
-    """The placement asked for, else what `hal server` uses on this cluster file: topology when it has a tree."""
+    """The placement asked for, else what `hal server` uses on this cluster file: topology on its tree (one switch
+    when the file has no [topology] table)."""
     if placement is not None:
         return placement
     return "topology" if placement_topology_default(cluster) else "firstfit"
