@@ -3,6 +3,7 @@ was removed only by the next start: a server up for weeks kept every one, outsid
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from hal.controller.directives import build_request
@@ -24,6 +25,7 @@ def test_a_failed_output_is_removed_by_the_running_server_after_its_keep_window(
     (tmp_path / "taken" / "r").mkdir(parents=True)  # a folder where the output would go: its stage-out fails
     staging.outputs.dest = f"{tmp_path}/taken/{{name}}"
     staging.stager.keep_failed_outputs = 3600.0
+    staging.resume(ctl, since=0.0)  # as the server does: the sweep waits for it
     ctl.start()
     try:
         script = '#!/bin/sh\necho x > "$HAL_DATA/r"\n'
@@ -31,7 +33,20 @@ def test_a_failed_output_is_removed_by_the_running_server_after_its_keep_window(
         _until(lambda: _state(ctl, job) in ("FAILED", "COMPLETED"), timeout=20)
         assert _state(ctl, job) == "FAILED"
         (kept,) = (tmp_path / "cache").glob(f"*/.jobs/{job}/r")
-        assert sweep_kept(staging, ctl) == 1 and kept.exists()  # young: kept
+        sweep_kept(staging, ctl)  # young: kept, when it is due remembered
+        assert kept.exists()
+        guard, store_get, me, reads = staging.stager.guard, ctl.store.get, threading.get_ident(), []
+
+        def noted(what: object) -> None:  # this thread's only: the controller's and the watcher's run on
+            if threading.get_ident() == me:
+                reads.append(what)
+
+        staging.stager.guard = lambda: noted("lock") or guard()  # type: ignore[method-assign]
+        ctl.store.get = lambda job_id: noted(job_id) or store_get(job_id)  # type: ignore[method-assign]
+        swept = sweep_kept(staging, ctl)
+        staging.stager.guard, ctl.store.get = guard, store_get  # type: ignore[method-assign]
+        assert reads == [], "a folder not due yet took the controller's lock or read the records"
+        assert swept == 0 and kept.exists()
         staging.stager.keep_failed_outputs = 0.001
         _until(lambda: not kept.exists(), timeout=10)  # the cache folder watcher's next pass
         assert not kept.exists() and not kept.parent.exists()
@@ -43,6 +58,7 @@ def test_a_failed_output_is_removed_by_the_running_server_after_its_keep_window(
 
 def test_folders_of_jobs_not_over_are_left_alone(tmp_path: Path) -> None:
     ctl, staging = _controller(tmp_path)
+    staging.resumed.set()
     staging.stager.keep_failed_outputs = 0.001
     node = ctl.table.names[0]
     script = "#!/bin/sh\nsleep 30\n"

@@ -2,8 +2,14 @@
 
 They were removed only by the next start (``hal.data.restart``), so a server that ran for weeks kept every failed
 output in its job folder, outside the cache's limit, for as long as it ran. The cache folder watcher
-(``hal.data.cache_roots``) calls this on each pass; the rule is the start's own (``restart._leftover``), applied
-only to folders of jobs that are over: ended, not running, no output of theirs still being staged out.
+(``hal.data.cache_roots``) calls this on each pass; the rule is the start's own (``restart.leftover_job_dir``),
+applied only to folders of jobs that are over: ended, not running, no output of theirs still being staged out.
+
+Not before the start's ``resume`` has finished (``LiveStaging.resumed``): until then the outputs a restart is to
+stage out are marked nowhere, and a pass deleted one never sent (review). Even then only a failure settled past
+the window removes an output. Rows and events are read without the controller's lock, and a folder whose outputs
+are not due yet (when they are is remembered in ``LiveStaging.kept_since``) costs nothing more; the lock is taken
+only to look again that the job is over and act (review: every folder's reads and writes held it, every pass).
 """
 
 from __future__ import annotations
@@ -11,42 +17,80 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from hal.data.restart import _leftover
+from hal.data.restart import leftover_job_dir, sort_outputs
 from hal.data.stager import JOBS
 from hal.model.job import JobState
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from hal.data.live import LiveStaging
 
 log = logging.getLogger("hal.data")
 
 
 def sweep_kept(staging: LiveStaging, controller: Any) -> int:
-    """Look at each ended job's folder left in a node cache; the number of folders looked at."""
-    stager, outputs = staging.stager, staging.outputs
-    if stager.keep_failed_outputs <= 0:  # 0 keeps them for good
+    """Look at each ended job's folder left in a node cache; the number of folders acted on."""
+    stager, memo = staging.stager, staging.kept_since
+    keep = stager.keep_failed_outputs
+    if keep <= 0 or not staging.resumed.is_set():  # 0 keeps them for good
         return 0
-    looked = 0
+    looked, seen = 0, set[tuple[str, int]]()
     for node, cache in list(stager.caches.items()):
         for folder in sorted((cache.root / JOBS).glob("*")):
             if not folder.name.isdigit():
                 continue
-            job_id = int(folder.name)
-            with stager.guard():
-                if job_id in controller.live or not _over(controller, job_id):
-                    continue
-                if outputs is not None and "staging" in outputs.state_of(job_id).values():
-                    continue
-                if folder.exists():
-                    _leftover(staging, controller, node, folder)
-                    looked += 1
+            key = (node, int(folder.name))
+            seen.add(key)
+            if key in memo and controller.clock() - memo[key] <= keep:  # nothing due there yet
+                continue
+            memo.pop(key, None)
+            if _due(staging, controller, node, folder, keep) and _act(staging, controller, node, folder):
+                looked += 1
+    for key in set(memo) - seen:  # folders gone: forgotten
+        memo.pop(key, None)
     return looked
 
 
-def _over(controller: Any, job_id: int) -> bool:
+def _due(staging: LiveStaging, controller: Any, node: str, folder: Path, keep: float) -> bool:
+    """Whether the folder has something to do now (without the controller's lock); when its outputs are all
+    kept and told, when the first was told is remembered, so the next passes skip it until then."""
+    job_id = int(folder.name)
+    if job_id in controller.live or _staging(staging, job_id):
+        return False
     row = controller.store.get(job_id)
+    if not _over(row):
+        return False
+    out = sort_outputs(row, controller.store.events_of(job_id), folder, keep, controller.clock())
+    if out.removed or out.tell or not (out.kept or out.unsettled):
+        return True
+    if not out.unsettled:  # all told: due when the first told is past the window (restart._kept_since)
+        staging.kept_since[(node, job_id)] = min(out.since[n] for n in out.kept)
+    return False
+
+
+def _act(staging: LiveStaging, controller: Any, node: str, folder: Path) -> bool:
+    """Under the controller's lock: the job looked at again (a requeue or a stage-out may have begun), then its
+    folder tidied by the start's rule, keeping what no event settles."""
+    job_id = int(folder.name)
+    with staging.stager.guard():
+        if job_id in controller.live or _staging(staging, job_id) or not _over(controller.store.get(job_id)):
+            return False
+        if not folder.exists():
+            return False
+        leftover_job_dir(staging, controller, node, folder, sweep=True)
+    return True
+
+
+def _staging(staging: LiveStaging, job_id: int) -> bool:
+    outputs = staging.outputs
+    return outputs is not None and "staging" in outputs.state_of(job_id).values()
+
+
+def _over(row: dict[str, Any] | None) -> bool:
+    """An ended job's record; none (a folder no record names) is the next start's (``restart.leftover_job_dir``)."""
     if row is None:
-        return False  # a folder no record names: the start that finds it removes it (``restart._leftover``)
+        return False
     try:
         return JobState[str(row["state"])].terminal
     except KeyError:

@@ -18,6 +18,7 @@ import dataclasses
 import functools
 import json
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -52,6 +53,8 @@ class LiveStaging:
         self.cache_waits: dict[int, int] = {}  # job -> times it waited for cache room
         self.requeue_wait = 60.0  # s a job whose stage-in failed is held before its next attempt (doubling)
         self.owned: Any = None  # the catalog and cache folders' locks (hal/data/owner.py), held until shutdown
+        self.resumed = threading.Event()  # set by ``resume``: the kept-output sweep waits for it (hal.data.kept_sweep)
+        self.kept_since: dict[tuple[str, int], float] = {}  # (node, job) -> its kept outputs' window start (the sweep)
 
     def refuse(self, inputs: list[str], produced: set[str]) -> str | None:
         """Why a submission's inputs can never be staged (controller thread, under its lock): a dataset no
@@ -104,8 +107,11 @@ class LiveStaging:
 
     def resume(self, controller: Any, since: float) -> dict[str, int]:
         """After a restart: the caches checked against the catalog and the outputs left unsettled staged out
-        (``hal.data.restart.resume``). Counts, for the log."""
-        return resume_plane(self, controller, since)
+        (``hal.data.restart.resume``). Counts, for the log. Only then may the kept-output sweep run: before, the
+        outputs still to be staged out are marked nowhere, and it deleted them (``hal.data.kept_sweep``)."""
+        counts = resume_plane(self, controller, since)
+        self.resumed.set()
+        return counts
 
     def before_launch(self, controller: Any, spec: LaunchSpec, now: float) -> LaunchSpec | None:
         """The spec with $HAL_DATA set once every input is staged, or None when the job went back to wait. Never

@@ -7,7 +7,7 @@ import json
 import logging
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hal.data.cache_wait import restore_waiters
 from hal.data.catalog import public_uri
@@ -74,7 +74,7 @@ def resume(staging: LiveStaging, controller: Any, since: float) -> dict[str, int
                 if (node, job_id) in keep or handed(job_id):  # recover() handed it on: its outputs are copied now
                     counts["kept"] += 1
                 else:
-                    _leftover(staging, controller, node, folder)
+                    leftover_job_dir(staging, controller, node, folder)
         for job_nodes, lv in running:
             for held in [stager.caches[n] for n in job_nodes if n in stager.caches]:
                 for name in lv.spec.inputs:
@@ -168,49 +168,70 @@ def _trim(stager: Any, node: str, cache: Any) -> int:
     return len(gone)
 
 
-def _leftover(staging: LiveStaging, controller: Any, node: str, folder: Path) -> None:
-    """The $HAL_DATA of a job that is over: gone, but for the outputs that never reached their destination."""
+def leftover_job_dir(staging: LiveStaging, controller: Any, node: str, folder: Path, sweep: bool = False) -> None:
+    """The $HAL_DATA of a job that is over: gone, but for the outputs that never reached their destination.
+    ``sweep`` (the running server's, ``hal.data.kept_sweep``): outputs no event shows settled are kept too."""
     row = controller.store.get(int(folder.name)) if folder.name.isdigit() else None
     if row is None:
         shutil.rmtree(folder, ignore_errors=True)
         return
     staging.stager.close_job_dir(
-        node, int(row["id"]), keep=_unsent(controller, row, folder, staging.stager.keep_failed_outputs)
+        node, int(row["id"]), keep=_unsent(controller, row, folder, staging.stager.keep_failed_outputs, sweep)
     )
 
 
-def _unsent(controller: Any, row: dict[str, Any], folder: Path, keep: float) -> tuple[str, ...]:
+class Sorted(NamedTuple):
+    """An ended job's outputs in its folder: ``kept`` (name -> state), ``removed`` (kept past the window: name
+    -> state), ``tell`` (kept, their owner not yet told where), ``since`` (when told: ``_kept_since``) and
+    ``unsettled`` (no event settles them: kept by the sweep, a stage-out may be about to send them)."""
+
+    kept: dict[str, str]
+    removed: dict[str, str]
+    tell: list[str]
+    since: dict[str, float]
+    unsettled: list[str]
+
+
+def sort_outputs(row: dict[str, Any], history: list[dict[str, Any]], folder: Path, keep: float, now: float) -> Sorted:
+    """What ``_unsent`` does with each declared output in ``folder``, from the job's row and events (read
+    without the controller's lock by the sweep, to skip folders with nothing due)."""
+    told, since = states_from_events(history), _kept_since(history)
+    never = row["state"] == "FAILED" and str(row["cause"] or "").startswith(NEVER_STAGED)
+    declared = json.loads(row["request"] or "{}").get("outputs") or []
+    states = {n: told.get(n) or (f"failed: {row['cause']}" if never else "") for n in declared}
+    kept = {n: s for n, s in states.items() if s.startswith("failed") and _a_file(folder / n)}
+    removed = {n: s for n, s in kept.items() if keep > 0 and n in since and now - since[n] > keep}
+    kept = {n: s for n, s in kept.items() if n not in removed}
+    unsettled = [n for n, s in states.items() if not s and _a_file(folder / n)]
+    return Sorted(kept, removed, [n for n in kept if n not in since], since, unsettled)
+
+
+def _unsent(controller: Any, row: dict[str, Any], folder: Path, keep: float, sweep: bool = False) -> tuple[str, ...]:
     """The declared outputs in an ended job's $HAL_DATA that never reached their destination: a failed
     stage-out's, and those of a job a server without a data plane ended (it could never stage them out:
     ``Controller._ended``, ``abandon_data_jobs``). The user's only copy, so kept (QA: the next start with a data
     plane deleted a running job's output that way, its stage-out never tried). The first start that keeps one
     says so, naming the job and the file, and records where it is, which `hal show` prints. Kept ``keep`` s
     (``[data] keep_failed_outputs``) after that was first said, then removed by the next start, said the same way
-    (QA: they piled up outside the cache's limit, kept through every restart); never by the start that said it."""
-    history = controller.store.events_of(row["id"])
-    told, since = states_from_events(history), _kept_since(history)
-    never = row["state"] == "FAILED" and str(row["cause"] or "").startswith(NEVER_STAGED)
-    declared = json.loads(row["request"] or "{}").get("outputs") or []
-    states = {n: told.get(n) or (f"failed: {row['cause']}" if never else "") for n in declared}
-    kept = {n: s for n, s in states.items() if s.startswith("failed") and _a_file(folder / n)}
-    events, now = [], controller.clock()
-    for name, state in list(kept.items()):  # not counted in the cache: not for good
-        if keep > 0 and name in since and now - since[name] > keep:  # close_job_dir removes what it is not to keep
-            said = "job %s: output %r, kept at %s since its stage-out failed, is removed: said kept over %g s ago"
-            log.warning(f"{said} ([data] keep_failed_outputs)", row["id"], name, folder / name, keep)
-            why = state.split(" (kept at ")[0]
-            events.append((row["id"], now, EVENT, f"{name}: {why} (removed after keep_failed_outputs)"))
-            del kept[name]
-    for name, state in kept.items():
-        if name not in since:  # a failed stage-out's own event said it already; the keep window starts now
-            why = state.removeprefix("failed: ")
-            log.warning("job %s: output %r never reached its destination (%s); kept at %s", row["id"], name, why,
-                        folder / name)  # fmt: skip
-            events.append((row["id"], now, EVENT, f"{name}: {state} (kept at {folder / name})"))
+    (QA: they piled up outside the cache's limit, kept through every restart); never by the start that said it.
+    ``sweep``: outputs no event settles are kept as well (only a failure settled past the window removes one)."""
+    now = controller.clock()
+    out = sort_outputs(row, controller.store.events_of(row["id"]), folder, keep, now)
+    events = []
+    for name, state in out.removed.items():  # close_job_dir removes what it is not to keep
+        said = "job %s: output %r, kept at %s since its stage-out failed, is removed: said kept over %g s ago"
+        log.warning(f"{said} ([data] keep_failed_outputs)", row["id"], name, folder / name, keep)
+        why = state.split(" (kept at ")[0]
+        events.append((row["id"], now, EVENT, f"{name}: {why} (removed after keep_failed_outputs)"))
+    for name in out.tell:  # a failed stage-out's own event said it already; the keep window starts now
+        state = out.kept[name]
+        log.warning("job %s: output %r never reached its destination (%s); kept at %s", row["id"], name,
+                    state.removeprefix("failed: "), folder / name)  # fmt: skip
+        events.append((row["id"], now, EVENT, f"{name}: {state} (kept at {folder / name})"))
     if events:
         with controller.store.engine.begin() as conn:
             controller.store.add_events(conn, events)
-    return tuple(kept)
+    return (*out.kept, *(out.unsettled if sweep else ()))
 
 
 def _kept_since(events: list[dict[str, Any]]) -> dict[str, float]:
