@@ -85,6 +85,7 @@ class OutputStaging:
         self.cancelled: dict[int, str] = {}  # job -> who cancelled its stage-out: its copies stop, publish nothing
         self._attempts: dict[int, object] = {}  # job -> the token its copies carry; a requeue (``forget``) retires it
         self.owners: dict[int, str] = {}  # job -> its user: a reader of its outputs waits on it (``writers``)
+        self.sending: dict[str, set[int]] = {}  # name -> jobs queued to stage it out (``writers``; pruned lazily)
 
     def after_end(
         self, controller: Any, job_id: int, outputs: tuple[str, ...], node: str, state: str, user: str = ""
@@ -100,6 +101,8 @@ class OutputStaging:
             outputs = tuple(n for n in dict.fromkeys(outputs) if n not in before)
             self.copying.update(outputs)
             self.states[job_id] = {**before, **dict.fromkeys(outputs, "staging")}
+            for name in outputs:
+                self.sending.setdefault(name, set()).add(job_id)
             token = self._attempts.setdefault(job_id, object())
         for name in outputs:
             uri = self.dest.format(name=name, job=job_id)
@@ -171,6 +174,7 @@ class OutputStaging:
         with self._settled:
             names = self.states.pop(job_id, {})
             for name, state in names.items():
+                self._sent(job_id, name)
                 if state == "staging":
                     self.copying[name] -= 1
                 if self.lost.get(name, "").startswith(f"job {job_id}'s "):
@@ -197,14 +201,25 @@ class OutputStaging:
 
     def writers(self, names: tuple[str, ...] | list[str]) -> dict[str, list[tuple[int, str]]]:
         """(job, user) of the ended jobs staging each of ``names`` out now: a job submitted to read one waits for
-        its writer with an implicit afterok, as on one still running (``hal.controller.admission.admit_data``)."""
+        its writer with an implicit afterok, as on one still running (``hal.controller.admission.admit_data``).
+        Called under the controller's lock at each submission that reads datasets: only the names in flight are
+        looked at, through ``sending`` (review: every job ever staged out was scanned)."""
+        found: dict[str, list[tuple[int, str]]] = {}
         with self._guard:
-            found: dict[str, list[tuple[int, str]]] = {}
-            for job_id, states in self.states.items():
-                for name in names:
-                    if states.get(name) == "staging" and job_id not in self.cancelled:
-                        found.setdefault(name, []).append((job_id, self.owners.get(job_id, "")))
-            return found
+            for name in [n for n in dict.fromkeys(names) if self.copying[n] > 0]:
+                jobs = self.sending.get(name, set())
+                jobs -= {j for j in jobs if self.states.get(j, {}).get(name) != "staging"}  # settled, requeued
+                for job_id in sorted(jobs - self.cancelled.keys()):
+                    found.setdefault(name, []).append((job_id, self.owners.get(job_id, "")))
+        return found
+
+    def _sent(self, job_id: int, name: str) -> None:
+        """The job no longer stages ``name`` out (``self._guard`` held): out of ``sending``."""
+        jobs = self.sending.get(name)
+        if jobs is not None:
+            jobs.discard(job_id)
+            if not jobs:
+                del self.sending[name]
 
     def in_flight(self, names: tuple[str, ...] | list[str]) -> set[str]:
         """Which of ``names`` some ended job is still staging out (a later job may be waiting to read them)."""
@@ -236,6 +251,7 @@ class OutputStaging:
             if self.states.setdefault(job_id, {}).get(name) == "staging":
                 self.copying[name] -= 1
             self.states[job_id][name] = state
+            self._sent(job_id, name)
             last = "staging" not in self.states[job_id].values()
             if state == "done":
                 self.lost.pop(name, None)
