@@ -5,7 +5,6 @@ failed when the stage-out failed, while an explicit --dependency=afterok job wai
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -48,8 +47,10 @@ def test_a_reader_submitted_during_its_writers_stage_out_waits_on_it(tmp_path: P
         (writer,) = ctl.submit(build_request(write, {"output-data": "late"}, {}, str(tmp_path), 0), "al").job_ids
         _until(lambda: (ctl.store.get(writer) or {}).get("state") == "STAGE_OUT")
         read = '#!/bin/sh\ncat "$HAL_DATA/late" > "{out}"\n'.format(out=tmp_path / "read")
+        cycles = ctl.cycles
         (reader,) = ctl.submit(build_request(read, {"input-data": "late"}, {}, str(tmp_path), 0), "al").job_ids
-        time.sleep(0.5)
+        _until(lambda: ctl.cycles >= cycles + 2)  # a whole cycle (and its launches) since the submission
+        assert ctl.cycles >= cycles + 2, "the controller ran no cycle"
         assert reader not in staging.staging, "configuring, holding a node through the stage-out"
         assert ctl.live[reader].state == "PENDING" and ctl.reason(reader) == "Dependency"
         with pytest.raises(SubmitError, match="another user's ended job is staging it out"):
