@@ -80,8 +80,9 @@ def dataset_router(ctl: Any, who_dep: Any) -> APIRouter:
             )
         if "://" not in body.uri and not body.uri.startswith("/"):  # the server's folder is not the client's
             raise HTTPException(400, f"{body.uri!r}: give an absolute path or a URL (e.g. s3://bucket/key)")
-        if why := dataset_uri(body.uri, [c.root for c in staging().stager.caches.values()]):
-            raise HTTPException(400, why)  # file://rel, memory://, a node cache's file (evicted under it)
+        stager = staging().stager
+        if why := dataset_uri(body.uri, [c.root for c in stager.caches.values()], stager.catalog.path):
+            raise HTTPException(400, why)  # file://rel, memory://, a node cache's file (evicted under it), the catalog
         catalog = staging().stager.catalog
         taken = _taken(body.name)
         if taken:

@@ -2,7 +2,8 @@
 is there, so a copy kept there vanishes without the catalog knowing; QA: an origin registered under a cache folder,
 the published output's only origin and the catalog's lock file were evicted, and readers failed "source
 missing"), never in the server process's own memory (``memory://``: gone at a restart), and never a relative
-``file://`` path (it names a file relative to the server's folder, not the client's)."""
+``file://`` path (it names a file relative to the server's folder, not the client's). Nor is the catalog a
+dataset."""
 
 from __future__ import annotations
 
@@ -68,9 +69,26 @@ def in_cache(uri: str, roots: Iterable[Path]) -> str:
     return ""
 
 
-def dataset_uri(uri: str, roots: Iterable[Path]) -> str:
-    """Why ``uri`` cannot be a dataset's registered copy (``hal dataset add``), or ""."""
-    return relative(uri) or process_local(uri) or in_cache(uri, roots)
+def the_catalog(uri: str, catalog: Path | None) -> str:
+    """Why the local path ``uri`` reads is the server's catalog file, its lock or the temporary file it is saved
+    through, or a folder holding them, or "". QA: the catalog itself was registered as a dataset; it changes with
+    each registration, and it is owner-only (its addresses may hold credentials) where a cached copy is not."""
+    path = local_path(uri)
+    if path is None or catalog is None:
+        return ""
+    real = Path(os.path.realpath(path))
+    for own in (catalog, catalog.with_name(catalog.name + ".lock"), catalog.with_suffix(".tmp")):
+        top = Path(os.path.realpath(own))
+        if real == top or top.is_relative_to(real):
+            what = "is" if real == top else "holds"
+            return f"{uri} {what} the server's catalog file {own}: it changes with every registration and is private"
+    return ""
+
+
+def dataset_uri(uri: str, roots: Iterable[Path], catalog: Path | None = None) -> str:
+    """Why ``uri`` cannot be a dataset's registered copy (``hal dataset add``), or "": ``catalog`` is the
+    server's catalog file (``Catalog.path``), never one."""
+    return relative(uri) or process_local(uri) or in_cache(uri, roots) or the_catalog(uri, catalog)
 
 
 def check_config(table: dict[str, Any], roots: list[Path]) -> None:
