@@ -54,6 +54,7 @@ def test_a_mirror_is_registered_checked_shown_read_and_forgotten(tmp_path: Path)
             ("memory://ref", "in the server process's memory"),
             ("file://rel/ref", "is a relative path"),
             (str(cached.parent.parent), "holds the node cache"),
+            (str(tmp_path / "catalog.json"), "catalog"),  # the server's own catalog file
         ]:
             said = live.cli("dataset", "add-copy", "ref", uri, "--location", "r1")
             assert said.returncode != 0 and why in " ".join(said.stderr.split()), (uri, said.stderr)

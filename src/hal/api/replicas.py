@@ -100,7 +100,8 @@ def replica_router(ctl: Any, who_dep: Any, staging: Callable[[], Any]) -> APIRou
             raise HTTPException(400, why)
         if "://" not in body.uri and not body.uri.startswith("/"):  # the server's folder is not the client's
             raise HTTPException(400, f"{body.uri!r}: give an absolute path or a URL (e.g. s3://bucket/key)")
-        if why := dataset_uri(body.uri, [c.root for c in staging().stager.caches.values()]):  # as hal dataset add
+        stager = staging().stager  # refused as hal dataset add refuses: caches, memory, the catalog file itself
+        if why := dataset_uri(body.uri, [c.root for c in stager.caches.values()], stager.catalog.path):
             raise HTTPException(400, f"{why}; register a copy kept in storage")
         with ctl.lock:
             dataset = catalog_with(name).datasets[name]
