@@ -89,7 +89,7 @@ def learn(board: StartBoard, n: int) -> None:
     f = board.forecaster
     for i in range(n):
         f.observe(100.0, 150.0, "alice")
-        f.told[i] = (0.0, 10.0)
+        f.told[i] = (0.0, 10.0, 10.0)  # (when told, raw p90, plan on requests)
         f.started(i, 5.0)
 
 
