@@ -16,17 +16,35 @@ def default_order(replicas: list[Replica], node: str) -> list[Replica]:
 
 
 def nearest_first(topology: Topology, names: Sequence[str]) -> SourceOrder:
-    """Other nodes' caches nearest the destination first (its rack before another rack), as the placement score
-    prices the copy; then storage, the origin last. (By name, a copy crossed racks beside a same-rack one.)"""
+    """The copies nearest the destination first, counted in topology levels as the placement score prices the copy:
+    another node's cache in its rack before one in another rack, a copy in the node's own site (a node's cache or
+    storage) before one in the other site, which pays egress; a storage copy named by a plain name, which the
+    topology does not place, after those; the origin last. QA: every cache came before any storage copy, so an
+    on-premises job read a cloud node's cache over the WAN beside the site's own storage copy, and storage copies
+    were tried by name (``tier1=cloud`` before ``tier1=onprem``)."""
     index = {n: i for i, n in enumerate(names)}
+    levels = {name: k for k, name in enumerate(topology.levels)}
+    prefix = {(k, path[k]): path[: k + 1] for path in topology.paths for k in range(len(path))}  # domain -> its path
 
     def order(replicas: list[Replica], node: str) -> list[Replica]:
         here = index.get(node)
 
         def far(rep: Replica) -> int:
+            if here is None:
+                return 1 << 20
             there = index.get(rep.location)
-            return topology.distance(here, there) if here is not None and there is not None else 1 << 20
+            if there is not None:
+                return topology.distance(here, there)
+            level, sep, label = rep.location.partition("=")
+            domain = prefix.get((levels.get(level, -1), label)) if sep else None
+            if domain is None:
+                return 1 << 20
+            path, depth = topology.paths[here], len(topology.paths[here])
+            for i, name in enumerate(domain):
+                if path[i] != name:
+                    return depth - i + 1  # the common domain is above the one they differ in
+            return depth - len(domain) + 1  # inside the node's own domain: over that domain's network
 
-        return sorted(replicas, key=lambda r: (r.location == "origin", "=" in r.location, far(r), r.location))
+        return sorted(replicas, key=lambda r: (r.location == "origin", far(r), "=" in r.location, r.location))
 
     return order

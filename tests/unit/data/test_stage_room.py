@@ -84,3 +84,19 @@ def test_a_cache_over_a_capacity_made_smaller_is_trimmed_at_start(
     assert _trim(stager, "n0", shrunk) == 2 and set(shrunk.entries) == {"mid"}  # the pinned one stays
     assert not shrunk.path_of("old").exists() and "n0" not in {r.location for r in catalog.replicas_of("old")}
     assert "held 8000 bytes over its capacity of 10000" in caplog.text and "evicted old, new" in caplog.text
+
+
+def test_a_copy_in_the_nodes_own_site_comes_before_one_across_the_wan() -> None:
+    """QA: an on-premises job read a cloud node's cache (every cache came before any storage copy), and storage
+    copies were tried by name (tier1=cloud before tier1=onprem), paying egress the score never priced."""
+    from hal.data.sources import nearest_first
+    from hal.model.topology import Topology
+
+    names = ["n000", "n001", "n002", "n003"]
+    topo = Topology(("site", "rack"), (("onprem", "r0"), ("onprem", "r1"), ("cloud", "c0"), ("cloud", "c0")))
+    reps = [Replica("d", loc, "") for loc in ("origin", "n003", "site=onprem", "site=cloud", "rack=r1", "mirror")]
+    order = nearest_first(topo, names)
+    assert [r.location for r in order(reps, "n001")] == [
+        "rack=r1", "site=onprem", "n003", "site=cloud", "mirror", "origin"
+    ]  # fmt: skip
+    assert [r.location for r in order(reps, "n002")][:3] == ["n003", "site=cloud", "rack=r1"]
