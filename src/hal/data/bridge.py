@@ -37,8 +37,8 @@ class LocalityBridge:
                 loc.drop_node_replica(rep.dataset, node)
             return
         level, sep, label = rep.location.partition("=")
-        if sep and what == "add":
-            try:
-                loc.add_storage_replica(rep.dataset, level, label)
-            except ValueError:
-                return
+        where = loc.storage_domain(level, label) if sep else None
+        if where is not None and what == "add":
+            loc.add_domain_replica(rep.dataset, *where)
+        elif where is not None:  # hal dataset rm-copy: the score counted the copy until a restart (QA)
+            loc.drop_domain_replica(rep.dataset, *where)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
+from hal.data.bridge import LocalityBridge
+from hal.data.catalog import Catalog, Replica
 from hal.engine.nodes import NodeBook
 from hal.engine.plugins.locality import Locality, TransferModel
 from hal.engine.plugins.topology import TopologyArgs, TopologySelector
@@ -64,3 +68,31 @@ def test_stretch_per_level_crossed() -> None:
     light = next(j for j in range(100) if not model.is_heavy(j))
     assert model.factor(heavy, 1) == 1.0 and model.factor(heavy, 2) == 1.2 and model.factor(heavy, 3) == 1.7
     assert model.factor(light, 3) == 1.1
+
+
+def test_a_copy_below_the_top_is_found_by_its_domains_name_and_priced() -> None:
+    """QA: `add-copy --location rack=rack0` was accepted (add-copy checks a domain's name), then dropped by the
+    score, whose labels below the top are paths (site0/rack0); egress by a lower level's name was never charged."""
+    topo = Topology(("site", "rack"), (("onprem", "r0"),) * 2 + (("cloud", "c0"),) * 2)
+    sel = TopologySelector(topo, TopologyArgs())
+    loc = Locality(sel.index, TransferModel(egress_per_gb={"c0": 0.1}, egress_level="rack"))
+    loc.dataset("d", 1e9)
+    loc.add_storage_replica("d", "rack", "c0")  # raised: labels there are onprem/r0 and cloud/c0
+    c = loc.costs(("d",))
+    assert np.allclose(c.dollars, [0.1, 0.1, 0, 0]) and c.level[2] == 1  # out of rack c0, priced by its name
+    assert loc.storage_domain("rack", "cloud/c0") == loc.storage_domain("rack", "c0")
+    loc.drop_domain_replica("d", *loc.storage_domain("rack", "c0"))  # type: ignore[misc]
+    assert not loc.stored["d"]
+
+
+def test_a_removed_storage_copy_leaves_the_score(tmp_path: Path) -> None:
+    """QA: `hal dataset rm-copy` took the copy out of the catalog, but the score counted it until a restart."""
+    (tmp_path / "d").write_bytes(b"x" * 1000)
+    catalog = Catalog()
+    catalog.register_file("d", str(tmp_path / "d"))
+    catalog.add_replica(Replica("d", "rack=r1", str(tmp_path / "d")))
+    _, loc, _ = setup()
+    LocalityBridge(catalog, loc, [f"n{i}" for i in range(6)])
+    assert loc.stored["d"] == {(1, 1)}  # rack r1, named as add-copy checks it (the index says onprem/r1)
+    catalog.remove_replica("d", "rack=r1")
+    assert not loc.stored["d"]

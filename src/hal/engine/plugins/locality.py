@@ -79,7 +79,8 @@ class Locality:
         lvl = index.level(self.model.egress_level)
         self.egress_level = lvl if lvl is not None else index.top
         labels = index.labels[self.egress_level]
-        self.price = np.array([self.model.egress_per_gb.get(lab, 0.0) for lab in labels], dtype=np.float64)
+        prices = self.model.egress_per_gb  # by the domain's name or its path (below the top, labels are paths)
+        self.price = np.array([prices.get(lab, prices.get(lab.rsplit("/", 1)[-1], 0.0)) for lab in labels])
 
     # ---- keeping in step with the catalog --------------------------------------------------------
     def dataset(self, name: str, size: float) -> None:
@@ -95,11 +96,24 @@ class Locality:
         self.cached[name][node] = False
         self.version += 1
 
-    def add_storage_replica(self, name: str, level: str, label: str) -> None:
+    def storage_domain(self, level: str, label: str) -> tuple[int, int] | None:
+        """The (level, domain) ids of ``level=label``: the domain's own name (``rack0``, as `hal dataset add-copy`
+        checks it) or its path (``site0/rack0``, the index's label below the top). QA: a rack's copy was taken
+        by add-copy and dropped here, so the score priced its dataset as held nowhere."""
         lvl = self.index.level(level)
-        if lvl is None or label not in self.index.labels[lvl]:
+        if lvl is None:
+            return None
+        labels = self.index.labels[lvl]
+        if label in labels:
+            return lvl, labels.index(label)
+        named = [k for k, lab in enumerate(labels) if lab.rsplit("/", 1)[-1] == label]
+        return (lvl, named[0]) if len(named) == 1 else None
+
+    def add_storage_replica(self, name: str, level: str, label: str) -> None:
+        where = self.storage_domain(level, label)
+        if where is None:
             raise ValueError(f"unknown storage location {level}={label!r}")
-        self.stored[name].add((lvl, self.index.labels[lvl].index(label)))
+        self.stored[name].add(where)
         self.version += 1
 
     def add_domain_replica(self, name: str, level: int, domain: int) -> None:
