@@ -138,7 +138,8 @@ def _wire(
     if gated:  # delay scheduling gated by the predicted wait (fed by LiveStaging.before_launch)
         from hal.engine.plugins.data_delay import DataDelay, DelayPolicy
 
-        gate = DelayPolicy(max_wait=delay, min_saving=least) if delay else DelayPolicy(min_saving=least)
+        explicit = "delay" in table  # an explicit 0 waits for nothing (it took the 1800 s default, QA)
+        gate = DelayPolicy(max_wait=delay, min_saving=least) if explicit else DelayPolicy(min_saving=least)
         controller.book.select = DataDelay(selector, selector.data, gate)
     else:
         controller.book.select = selector

@@ -56,6 +56,9 @@ def test_plain_and_gated_selectors(tmp_path: Path) -> None:
     assert isinstance(gated, DataDelay) and gated.policy.max_wait == 900.0 and gated.args.data_delay == 0.0
     reserver = ctl.book.reserver
     assert isinstance(reserver, LeafReserver) and reserver.selector is gated.inner  # holds act through the wrapper
+    enable(ctl, {**data, "delay": 0, "delay_policy": "gated"})  # an explicit 0 took the 1800 s default (QA)
+    zero = ctl.book.select
+    assert isinstance(zero, DataDelay) and zero.policy.max_wait == 0.0
 
 
 def test_a_started_job_is_expected_busy(tmp_path: Path) -> None:
