@@ -96,3 +96,23 @@ def test_a_removed_storage_copy_leaves_the_score(tmp_path: Path) -> None:
     assert loc.stored["d"] == {(1, 1)}  # rack r1, named as add-copy checks it (the index says onprem/r1)
     catalog.remove_replica("d", "rack=r1")
     assert not loc.stored["d"]
+
+
+def test_delay_scheduling_waits_only_for_nodes_the_job_may_use_and_by_where_it_would_go() -> None:
+    """QA: a `-w n002` job waited for n006, which held its data but which it may not use; and the wait's budget was
+    the stage-in at a busy rack-mate of the data (1 s) while the job then staged across sites (98 s)."""
+    from hal.engine.plugins.topology_span import bind_capacity
+
+    sel, loc, book = setup()
+    bind_capacity(book)  # as the engine does: the nodes each request may use
+    loc.dataset("big", 1e11)
+    loc.add_storage_replica("big", "site", "onprem")
+    loc.add_node_replica("big", 5)
+    pinned = request_of(JobSpec(1, 0.0, tasks=1, inputs=("big",), node_names=("n000",)), book.table.space)
+    assert book.fits(pinned)  # the data's node is not one it may use: no wait (it waited)
+    rest = request_of(JobSpec(2, 0.0, tasks=2, node_names=("n004",)), book.table.space)
+    assert book.allocate(rest) is not None  # the data's rack-mate is busy
+    req = request_of(JobSpec(3, 0.0, tasks=2, inputs=("big",), node_names=("n000", "n004", "n005")), book.table.space)
+    local = loc.normalized(("big",))[1]
+    room = np.where(np.arange(6) == 0, 2, 0)  # only n0 has room: it stages from the site's storage, 80 s
+    assert sel._delay_budget(req, local, room) == min(1000.0, float(loc.stage_seconds(("big",))[0]))

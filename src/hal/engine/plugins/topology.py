@@ -167,8 +167,8 @@ class TopologySelector:
             top = min(req_top, top)  # required=cluster never spans separate fabrics
         cap = block_cap(ix, req)  # topology/block: the aggregation its node count calls for, in few of the next
         top, room = min(top, cap or top), block_room(ix, req, room, cap)  # smaller ones (Slurm's max_llblock)
-        if req.topology_preferred and ix.level(req.topology_preferred) is None:
-            return None  # a misspelt level: refused at submission (``why``), not silently ignored
+        if req.topology_preferred and ix.level(req.topology_preferred) is None:  # refused at submission (why)
+            return None
         self._req_end = now + req.limit
         cost, local = self._data(req)
         for fit in self.data.fits(req.inputs) if self.data is not None and req.inputs else ():
@@ -176,10 +176,11 @@ class TopologySelector:
                 room = np.where(fit, room, 0)
                 break
         if cost is not None and self.args.data_delay > 0 and now < req.submit + self.args.data_delay:
+            local = local & ix.eligible(req) if ix.eligible is not None else local  # nodes it may use (QA: -w)
             held = np.where(local, room, 0)  # delay scheduling: data-local nodes only, for a while
             if int(held.sum()) >= units:
                 room = held
-            elif now < req.submit + self._delay_budget(req, local):
+            elif local.any() and now < req.submit + self._delay_budget(req, local, room):
                 return None
         if req.segment and req.nodes:  # --segment=1 too: each node a segment, in any blocks
             picked = self._segments(room, units, req.segment, top, cost)
@@ -213,13 +214,12 @@ class TopologySelector:
             return None, np.ones(self.index.n, dtype=bool)
         return self.data.normalized(req.inputs)
 
-    def _delay_budget(self, req: Request, local: npt.NDArray[np.bool_]) -> float:
-        """Wait for data no longer than staging it elsewhere would take (and never past ``data_delay``)."""
+    def _delay_budget(self, req: Request, local: npt.NDArray[np.bool_], room: Ints) -> float:
+        """Wait for data no longer than staging it where the job would go now takes (never past ``data_delay``):
+        the nodes with room, not a busy neighbour of the data (QA: a 1 s budget, then 98 s across sites)."""
         assert self.data is not None
-        away = ~local
-        if not away.any():
-            return 0.0
-        budget = float(self.data.stage_seconds(req.inputs)[away].min())
+        away = ~local & (room > 0) if (~local & (room > 0)).any() else ~local
+        budget = float(self.data.stage_seconds(req.inputs)[away].min()) if away.any() else 0.0
         return min(self.args.data_delay, budget) if budget >= self.args.data_delay_min else 0.0
 
     def _pick(self, room: Ints, units: int, lo: int, top: int, cost: Floats | None) -> Picked | None:
