@@ -130,6 +130,7 @@ def _wire(
     selector = TopologySelector(topology, args)
     selector.names = tuple(names)
     selector.data = Locality(selector.index, transfer_model(table))
+    check_egress(selector.data)
     LocalityBridge(catalog, selector.data, names)
     selector.data.cache_room = lambda: (
         np.array([caches[n].capacity - caches[n].used() for n in names], dtype=np.float64),
@@ -221,6 +222,33 @@ def transfer_model(table: dict[str, Any]) -> Any:
         egress_level=level,
         dollars_per_hour=float(rate),
     )
+
+
+def check_egress(loc: Any) -> list[str]:
+    """``egress_per_gb`` priced at a level and domains the topology has, or a warning naming what it charges
+    nothing (QA: egress_level = "zone" on a cluster without one, or a label no domain has, started without a word).
+    The warnings, for tests."""
+    model, ix = loc.model, loc.index
+    if not model.egress_per_gb:
+        return []
+    lvl = ix.level(model.egress_level)
+    said = []
+    if lvl is None:
+        said.append(
+            f"[data] egress_level = {model.egress_level!r} is no level of the cluster's topology (its levels: "
+            f"{', '.join(ix.names[1:])}): egress is priced at its top level, {ix.names[ix.top]!r}"
+        )
+        lvl = ix.top
+    have = sorted({lab.rsplit("/", 1)[-1] for lab in ix.labels[lvl]})
+    unknown = sorted(set(model.egress_per_gb) - set(have) - set(ix.labels[lvl]))
+    if unknown:
+        said.append(
+            f"[data] egress_per_gb names {', '.join(map(repr, unknown))}, no {ix.names[lvl]} of the cluster's "
+            f"topology (there are {', '.join(have[:8])}): no egress is charged for it"
+        )
+    for line in said:
+        log.warning("%s", line)
+    return said
 
 
 def _number(value: Any) -> bool:

@@ -44,3 +44,14 @@ def test_a_rate_that_is_no_positive_number_is_refused(rate: object) -> None:
 def test_the_placement_table_points_at_the_data_table() -> None:
     with pytest.raises(ValueError, match=r"set it in the cluster file's \[data\] table"):
         PlacementWeights.from_mapping({"dollars_per_hour": 3})
+
+
+def test_egress_priced_at_a_level_or_domain_the_topology_lacks_is_said() -> None:
+    """QA: egress_level = "zone" on a cluster without one, or a label no domain has, started without a word."""
+    from hal.data.live_config import check_egress
+
+    assert check_egress(locality({"egress_per_gb": {"cloud": 0.09}})) == []
+    said = check_egress(locality({"egress_per_gb": {"cloud": 0.09}, "egress_level": "zone"}))
+    assert "egress_level = 'zone' is no level" in said[0] and "no egress is charged" in said[-1], said
+    said = check_egress(locality({"egress_per_gb": {"moon": 0.09}}))
+    assert len(said) == 1 and "egress_per_gb names 'moon', no site" in said[0] and "cloud, onprem" in said[0], said
