@@ -207,6 +207,10 @@ class Profile:
                 f'{path}: the [placement] weights score topology placement; they need placement = "topology", '
                 f"not {profile.placement!r}, and topology placement needs a cluster file with a topology (--cluster)"
             )
+        try:  # its order and arguments checked now: the server logged a profile as loaded, then refused it (QA)
+            profile.make_order()
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{path}: {exc}") from None
         return profile.tuned_checked()
 
     def tuned_checked(self) -> Profile:

@@ -139,3 +139,14 @@ def test_keys_a_profile_file_leaves_out_keep_the_servers_defaults(tmp_path: Path
     assert Profile.read(path, has_tree=False).order == "sjf"  # without a base: the built-in defaults, as before
     path.write_text('order = "multifactor"\n[order_args]\nweight_age = 2.0\n')
     assert Profile.read(path, has_tree=True, base=base).order_args == {"weight_age": 2.0}
+
+
+def test_a_profile_file_with_bad_order_arguments_is_refused_when_read(tmp_path: Path) -> None:
+    """QA: the server logged such a profile as loaded (order tuned, ...) and refused it only afterwards."""
+    bad = tmp_path / "p.toml"
+    bad.write_text('[scheduler]\norder = "tuned"\n[order_args]\nw_bogus = 2.0\n')
+    with pytest.raises(ValueError, match=r"p\.toml: tuned has no arguments \['w_bogus'\]"):
+        Profile.read(bad, has_tree=False)
+    bad.write_text('[scheduler]\norder = "multifactor"\n[order_args]\nw_pred = 1.0\n')
+    with pytest.raises(ValueError, match=r"p\.toml: .*w_pred"):
+        Profile.read(bad, has_tree=False)
