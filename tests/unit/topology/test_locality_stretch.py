@@ -116,3 +116,24 @@ def test_delay_scheduling_waits_only_for_nodes_the_job_may_use_and_by_where_it_w
     local = loc.normalized(("big",))[1]
     room = np.where(np.arange(6) == 0, 2, 0)  # only n0 has room: it stages from the site's storage, 80 s
     assert sel._delay_budget(req, local, room) == min(1000.0, float(loc.stage_seconds(("big",))[0]))
+
+
+def test_explain_says_delay_scheduling_holds_a_job() -> None:
+    """QA: a job held for its data's nodes showed "waits for nodes to free up" while 5 nodes were idle."""
+    from hal.engine.plugins.placement_explain import held_for_data
+
+    sel, loc, book = setup()
+    loc.dataset("big", 1e11)
+    loc.add_storage_replica("big", "site", "onprem")
+    loc.add_node_replica("big", 5)
+    assert book.allocate(request_of(JobSpec(1, 0.0, tasks=2, inputs=("big",)), book.table.space)) is not None
+    book.now = 10.0  # node 5, which holds the data, is full; the job could start elsewhere
+    req = request_of(JobSpec(2, 0.0, tasks=2, inputs=("big",)), book.table.space)
+    assert not book.fits(req)
+    said = held_for_data(book, req)
+    assert said is not None and "delay scheduling holds it for nodes holding its --input-data (big)" in said, said
+    assert "until t=1,000 s at the latest" in said and sel.args.data_delay == 1000.0 and book.select is sel
+    book.now = 1001.0  # past [data] delay: nothing holds it for its data
+    assert held_for_data(book, req) is None
+    plain = request_of(JobSpec(3, 0.0, tasks=2), book.table.space)
+    assert held_for_data(book, plain) is None  # no inputs, no data hold

@@ -250,14 +250,43 @@ def topology_reason(sched: Scheduler, job_id: int) -> str | None:
 
 
 def topology_hold(sched: Scheduler, job_id: int) -> str | None:
-    """``held_by_domains`` for a pending job, else ``held_by_blocks`` (`hal explain`'s why, through the advice
-    call)."""
+    """What holds a pending job beyond its resources, in words (`hal explain`'s why, through the advice call)."""
     book = sched.book
     item = sched.queue.get(job_id)
     if not isinstance(book, NodeBook) or item is None:
         return None
     req = item.req
-    return held_by_domains(book, req) or held_by_leaves(sched, book, req, job_id) or held_by_blocks(sched, book, req)
+    return (
+        held_by_domains(book, req)
+        or held_by_leaves(sched, book, req, job_id)
+        or held_by_blocks(sched, book, req)
+        or held_for_data(book, req)
+    )
+
+
+def held_for_data(book: NodeBook, req: Request) -> str | None:
+    """In words, delay scheduling holding a job that would start now elsewhere: it waits for nodes holding its
+    --input-data (QA: `hal explain` said "waits for nodes to free up" with 5 nodes idle). None: not so held."""
+    sel = book.select
+    inner = getattr(sel, "inner", sel)
+    if not isinstance(inner, TopologySelector) or inner.data is None or not req.inputs:
+        return None
+    delay = inner.args.data_delay if sel is inner else float(getattr(getattr(sel, "policy", None), "max_wait", 0.0))
+    if delay <= 0 or book.now >= req.submit + delay:
+        return None
+    saved = inner.args
+    inner.args, book.select = replace(saved, data_delay=0.0), inner  # would it start now without the hold?
+    try:
+        free = book.fits(req)
+    finally:
+        inner.args, book.select = saved, sel
+    if not free:
+        return None
+    return (
+        f"delay scheduling holds it for nodes holding its --input-data ({', '.join(req.inputs)}) until "
+        f"{_at(req.submit + delay)} at the latest ([data] delay), never longer than staging them where it could "
+        "start now takes"
+    )
 
 
 def held_by_blocks(sched: Scheduler, book: NodeBook, req: Request) -> str | None:
