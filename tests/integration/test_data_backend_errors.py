@@ -63,32 +63,14 @@ def _job(ctl: Any, job: int) -> dict[str, Any]:
     return ctl.store.get(job) or {}  # type: ignore[no-any-return]
 
 
-def test_a_dropped_connection_mid_stage_out_is_tried_again(tmp_path: Path) -> None:
-    DroppingFS.drops = 2
+def _stage_out(tmp_path: Path, drops: int, attempts: int) -> tuple[Any, int, dict[str, Any], int]:
+    """A job's output staged out to storage that drops the connection ``drops`` times: the staging, the job id,
+    its record once ended and the drops left."""
+    DroppingFS.drops = drops
     ctl, staging = _controller(tmp_path)
     assert staging.outputs is not None
     staging.outputs.dest = f"haldropping://{tmp_path}/out/{{job}}/{{name}}"
-    staging.stager.policy = RetryPolicy(attempts=3, backoff=0.05)
-    ctl.start()
-    try:
-        (job,) = ctl.submit(build_request(SCRIPT, {"output-data": "result"}, {}, str(tmp_path), 0), "al").job_ids
-        _until(lambda: _job(ctl, job).get("state") in ("FAILED", "COMPLETED"), timeout=30)
-        ended = _job(ctl, job)
-    finally:
-        ctl.stop()
-        staging.shutdown()
-    assert ended["state"] == "COMPLETED", ended
-    out = tmp_path / "out" / str(job)
-    assert sorted(p.name for p in out.iterdir()) == ["result"]  # the dropped copies' partial files removed
-    assert DroppingFS.drops == 0
-
-
-def test_storage_that_keeps_dropping_fails_the_output_with_its_error_after_every_attempt(tmp_path: Path) -> None:
-    DroppingFS.drops = 100
-    ctl, staging = _controller(tmp_path)
-    assert staging.outputs is not None
-    staging.outputs.dest = f"haldropping://{tmp_path}/out/{{job}}/{{name}}"
-    staging.stager.policy = RetryPolicy(attempts=2, backoff=0.05)
+    staging.stager.policy = RetryPolicy(attempts=attempts, backoff=0.05)
     ctl.start()
     try:
         (job,) = ctl.submit(build_request(SCRIPT, {"output-data": "result"}, {}, str(tmp_path), 0), "al").job_ids
@@ -98,6 +80,19 @@ def test_storage_that_keeps_dropping_fails_the_output_with_its_error_after_every
         DroppingFS.drops = 0
         ctl.stop()
         staging.shutdown()
+    return staging, job, ended, left
+
+
+def test_a_dropped_connection_mid_stage_out_is_tried_again(tmp_path: Path) -> None:
+    _, job, ended, left = _stage_out(tmp_path, drops=2, attempts=3)
+    assert ended["state"] == "COMPLETED", ended
+    out = tmp_path / "out" / str(job)
+    assert sorted(p.name for p in out.iterdir()) == ["result"]  # the dropped copies' partial files removed
+    assert left == 0
+
+
+def test_storage_that_keeps_dropping_fails_the_output_with_its_error_after_every_attempt(tmp_path: Path) -> None:
+    staging, job, ended, left = _stage_out(tmp_path, drops=100, attempts=2)
     assert ended["state"] == "FAILED", ended
     state = staging.outputs.state_of(job)["result"]
     assert "storage failed: EOFError" in state and "internal error" not in state, state
