@@ -228,6 +228,8 @@ def check_egress(loc: Any) -> list[str]:
     """``egress_per_gb`` priced at a level and domains the topology has, or a warning naming what it charges
     nothing (QA: egress_level = "zone" on a cluster without one, or a label no domain has, started without a word).
     The warnings, for tests."""
+    from hal.engine.plugins.locality import domain_name
+
     model, ix = loc.model, loc.index
     if not model.egress_per_gb:
         return []
@@ -239,7 +241,7 @@ def check_egress(loc: Any) -> list[str]:
             f"{', '.join(ix.names[1:])}): egress is priced at its top level, {ix.names[ix.top]!r}"
         )
         lvl = ix.top
-    have = sorted({lab.rsplit("/", 1)[-1] for lab in ix.labels[lvl]})
+    have = sorted({domain_name(lab) for lab in ix.labels[lvl]})
     unknown = sorted(set(model.egress_per_gb) - set(have) - set(ix.labels[lvl]))
     if unknown:
         said.append(

@@ -23,6 +23,12 @@ Bools = npt.NDArray[np.bool_]
 GB = 1e9
 
 
+def domain_name(label: str) -> str:
+    """A domain's own name from the index's label, which below the top is its path (``site0/rack0`` -> ``rack0``):
+    what `hal dataset add-copy --location` and ``egress_per_gb`` name it by."""
+    return label.rsplit("/", 1)[-1]
+
+
 @dataclass(frozen=True, slots=True)
 class TransferModel:
     """Bandwidth (bytes/s) and latency (s) per topology level, finest first: index 0 is a node's own cache
@@ -80,7 +86,7 @@ class Locality:
         self.egress_level = lvl if lvl is not None else index.top
         labels = index.labels[self.egress_level]
         prices = self.model.egress_per_gb  # by the domain's name or its path (below the top, labels are paths)
-        self.price = np.array([prices.get(lab, prices.get(lab.rsplit("/", 1)[-1], 0.0)) for lab in labels])
+        self.price = np.array([prices.get(lab, prices.get(domain_name(lab), 0.0)) for lab in labels])
 
     # ---- keeping in step with the catalog --------------------------------------------------------
     def dataset(self, name: str, size: float) -> None:
@@ -106,7 +112,7 @@ class Locality:
         labels = self.index.labels[lvl]
         if label in labels:
             return lvl, labels.index(label)
-        named = [k for k, lab in enumerate(labels) if lab.rsplit("/", 1)[-1] == label]
+        named = [k for k, lab in enumerate(labels) if domain_name(lab) == label]
         return (lvl, named[0]) if len(named) == 1 else None
 
     def add_storage_replica(self, name: str, level: str, label: str) -> None:
