@@ -127,10 +127,12 @@ def test_requeued_runs_are_kept_and_charged_once_across_a_restart(tmp_path: Path
     user = getpass.getuser()
     who = Identity(user, True)
     try:
-        req = build_request("#!/bin/sh\nsleep 0.4\n", {"ntasks": "2", "account": "physics"}, {}, str(tmp_path), 0)
+        script = (
+            '#!/bin/sh\nif [ -z "$SLURM_RESTART_COUNT" ]; then sleep 60; else sleep 0.4; fi\n'  # first: until requeued
+        )
+        req = build_request(script, {"ntasks": "2", "account": "physics"}, {}, str(tmp_path), 0)
         job = ctl.submit(req, user).job_ids[0]
         _until(lambda: (ctl.store.get(job) or {}).get("state") == "RUNNING")
-        time.sleep(0.1)
         requeue(ctl, str(job), who)  # running: it stops (REQUEUED) and runs again
         _until(lambda: (ctl.store.get(job) or {}).get("state") == "COMPLETED")
         requeue(ctl, str(job), who)  # ended: taken back, its COMPLETED run kept as an attempt
