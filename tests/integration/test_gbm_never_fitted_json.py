@@ -38,6 +38,22 @@ def test_predict_eval_json_records_a_gbm_that_never_fitted(sample: Path) -> None
     assert code == 0 and "fallback" not in json.loads(out)
 
 
+def test_a_run_of_exactly_the_warm_up_is_not_said_to_have_too_few_completions(sample: Path, tmp_path: Path) -> None:
+    """QA: 500 jobs said "500 completions < 500"; the first fit came at the last completion, after every submission."""
+    late = (
+        "gbm fitted too late: its first fit, due at completion 500 of the 500 learned, was ready only after the last "
+        "prediction; every prediction was last2's"
+    )
+    code, out, err = run("predict-eval", sample, "--window", "0:500", "--json")
+    assert code == 0, err
+    assert json.loads(out)["fallback"] == late
+    one = tmp_path / "one.json"
+    code, _, err = run("simulate", sample, "--window", "0:500", "--estimate", "gbm", "--summary-out", one)
+    assert code == 0, err
+    assert json.loads(one.read_text())["fallback"] == late
+    assert "gbm's first fit, due at completion 500 of the 500 learned, was ready only after the last" in err, err
+
+
 def test_tune_json_names_its_estimate_and_a_gbm_that_never_trained(sample: Path) -> None:
     args = ("tune", sample, "--train", "0:200", "--test", "200:200", "--budget", "6", "--json")
     code, out, err = run(*args, "--estimate", "gbm")

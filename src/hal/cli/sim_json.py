@@ -11,7 +11,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from hal.sim.fallback import unfitted_gbm
+from hal.sim.fallback import late_fit, unfitted_gbm
 from hal.sim.metrics import Summary
 from hal.sim.topo_metrics import TopoSummary
 
@@ -56,11 +56,14 @@ def topology_dict(topo: TopoSummary) -> dict[str, Any]:
 
 
 def never_fitted(predictor: object) -> str | None:
-    """What a gbm that fitted no model did, for the JSON outputs: their estimate or predictor says gbm while every
-    prediction was last2's (the stderr note's condition: hal.sim.fallback). None for any other run."""
+    """What a gbm that planned with no model did, for the JSON outputs: their estimate or predictor says gbm while
+    every prediction was last2's (the stderr note's condition: hal.sim.fallback). None for any other run."""
     gbm = unfitted_gbm(predictor)
     if gbm is None:
         return None
+    late = late_fit(gbm)
+    if late is not None:  # it did fit, at the run's end
+        return f"{gbm.name} fitted too late: its {late}; every prediction was last2's"
     done, warmup = gbm.completions, gbm.cfg.warmup
     return f"{gbm.name} never fitted: {done} completions < {warmup}; every prediction was last2's"
 

@@ -179,13 +179,14 @@ def slice_jobs(window: Window, jobs: list[JobSpec]) -> list[JobSpec]:
 
 def short_slices(estimate: str, train: int, test: int) -> tuple[int, list[tuple[str, int]]]:
     """Each simulation learns gbm from its own slice's completions: a slice shorter than its warm-up never
-    trains a model, and the run plans on the fallback's (last2's) predictions while the profile names gbm.
+    trains a model, and one of exactly the warm-up's length trains it at its last completion, after every job was
+    submitted and predicted; either run plans on the fallback's (last2's) predictions while the profile names gbm.
     gbm's warm-up and those slices (none for the other estimates)."""
     predictor = make_predictor(estimate)
     if not isinstance(predictor, GbmPredictor):
         return 0, []
     warmup = predictor.cfg.warmup
-    return warmup, [(name, n) for name, n in (("training", train), ("test", test)) if n < warmup]
+    return warmup, [(name, n) for name, n in (("training", train), ("test", test)) if n <= warmup]
 
 
 def gbm_untrained(estimate: str, train: int, test: int) -> str | None:
@@ -194,10 +195,12 @@ def gbm_untrained(estimate: str, train: int, test: int) -> str | None:
     if not slices:
         return None
     short = [f"the {name} slice has {n:,} jobs" for name, n in slices]
+    whose = "those runs" if len(short) > 1 else "its runs"
+    why = "gbm never trained" if all(n < warmup for _, n in slices) else "gbm never trained before the last submission"
     return (
         f"--estimate {estimate} learns from each simulation's completed jobs and needs {warmup:,} of them for a "
-        f"first model; {' and '.join(short)}, so {'those runs' if len(short) > 1 else 'its runs'} planned with "
-        f"last2 predictions (gbm never trained) although the profile names {estimate}"
+        f"first model; {' and '.join(short)}, so {whose} planned with last2 predictions ({why}) although the "
+        f"profile names {estimate}"
     )
 
 
@@ -209,7 +212,11 @@ def untrained_json(estimate: str, train: int, test: int) -> dict[str, str]:
         return {}
     short = " and ".join(f"the {name} slice has {n} jobs" for name, n in slices)
     whose = "their" if len(slices) > 1 else "its"
-    return {"fallback": f"{estimate} never fitted: {short} (< {warmup}); every prediction in {whose} runs was last2's"}
+    if all(n < warmup for _, n in slices):
+        why = f"never fitted: {short} (< {warmup})"
+    else:  # a slice of exactly the warm-up fits at its last completion
+        why = f"never fitted before the last submission: {short} (<= {warmup}, the completions a first fit needs)"
+    return {"fallback": f"{estimate} {why}; every prediction in {whose} runs was last2's"}
 
 
 def profile_toml(

@@ -24,7 +24,7 @@ from hal.model.cluster import Cluster, NodeTable
 from hal.model.job import JobSpec
 from hal.model.resources import BASE_NAMES, Resources, ResourceSpace
 from hal.sim.accounting import into_partitions
-from hal.sim.fallback import unfitted_gbm
+from hal.sim.fallback import late_fit, unfitted_gbm
 from hal.sim.metrics import Summary, summarize
 from hal.sim.report import trace_procs
 from hal.sim.simulator import Outcome, Progress, Simulation, pool_for
@@ -278,6 +278,9 @@ def unfitted_note(run: SimRun, estimate: str) -> str | None:
     pred = unfitted_gbm(run.predictor)
     if pred is None:
         return None
+    late = late_fit(pred)
+    if late is not None:
+        return f"{pred.name}'s {late}: every prediction was last2's, although the run is labelled est={estimate}"
     return (
         f"only {pred.completions:,} jobs ended, fewer than the {pred.cfg.warmup:,} a first model needs: every "
         f"prediction was last2's, although the run is labelled est={estimate}"
