@@ -258,7 +258,7 @@ def explain(
         f"job {rec['id']}: {rec['state']} reason={rec.get('reason') or 'None'} nodes={rec.get('nodelist') or '-'}"
     )
     held = (advice or {}).get("topology")  # Resources too: idle nodes other jobs' --exclusive=topo blocks hold
-    told = rec.get("reason") == "Topology" or bool(held and rec.get("reason") == "Resources")
+    told = rec.get("reason") == "Topology" or bool(held and rec.get("reason") in ("Resources", "DataLocality"))
     if told:
         out.print(f"  why: {topology_advice(rec, held)}")
     if rec["state"] == "PENDING":  # why it waits, where it stands, when it should start (it said nothing more)

@@ -29,11 +29,14 @@ ADVICE = {
     "ReqNodeNotAvail": "nodes it needs are drained (hal nodes -R); it can start once an administrator resumes them",
     "Topology": "nodes are free, but not inside the switches, blocks or level it may use (its --switches, --segment, "
     "--topology or --exclusive=topo, or the largest domain a job may span)",
+    "DataLocality": "nodes are free, but delay scheduling keeps it a while for nodes that cache its --input-data "
+    "([data] delay); once that wait is over it takes free nodes and its data is staged there",
     "PartitionNodeLimit": "it asks for more nodes than its partition has",
     "PartitionDown": "its partition is not in the cluster file",
     "BadConstraints": "no node of its partition has the features, size or topology it asks for",
 }
 
+SERVER_WORDS = ("Topology", "DataLocality")  # reasons whose Why= the server words (its advice's "topology")
 
 # scontrol's OverSubscribe= for --exclusive[=user|mcs|topo] (OK: shares nodes)
 OVERSUBSCRIBE = {True: "NO", "user": "USER", "mcs": "MCS", "topo": "TOPO"}
@@ -74,7 +77,8 @@ def _lines(j: dict[str, Any], node_cpus: int = 0) -> list[str]:
     lines += _data_lines(j)
     if j["state"] == "PENDING":
         why = advice_for(j)
-        if (j.get("reason") or "").split(",")[0] == "Topology":  # the precise words `hal explain` says (QA)
+        reason = (j.get("reason") or "").split(",")[0]
+        if reason == "Topology" or (reason == "DataLocality" and j.get("topology_why")):  # as hal explain (QA)
             from hal.cli.explain import topology_advice
 
             why = topology_advice(j, j.get("topology_why"))
@@ -167,7 +171,7 @@ def show(
         if json_out:
             emit_json(rec)
             return
-        held = [t for t in tasks if t["state"] == "PENDING" and (t.get("reason") or "").startswith("Topology")]
+        held = [t for t in tasks if t["state"] == "PENDING" and (t.get("reason") or "").startswith(SERVER_WORDS)]
         if held:  # what holds it, in the server's words: an array's tasks share one request, so asked once
             why = c.advice(str(held[0]["id"])).get("topology")
             for j in held:

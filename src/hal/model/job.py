@@ -78,6 +78,7 @@ class PendingReason(enum.Enum):
     PARTITION_TIME_LIMIT = "PartitionTimeLimit"
     BAD_CONSTRAINTS = "BadConstraints"
     TOPOLOGY = "Topology"  # free nodes exist, but not within the requested switches, level or segments
+    DATA_LOCALITY = "DataLocality"  # not Slurm's: free nodes exist, but delay scheduling waits for its data's nodes
     JOB_HELD_USER = "JobHeldUser"  # sbatch -H / scontrol hold: waits for a release
 
 

@@ -220,11 +220,15 @@ def reason_for(book: NodeBook, req: Request) -> PendingReason | None:
     """``Topology`` when enough resources are free now but not within the job's topology request, or not
     within one domain a job may span (separate fabrics, the nodes in blocks, the aggregation of
     blocks its node count calls for), or not within blocks no other job uses (--exclusive=topo), or not within
-    the fewest leaves a profile's topology_reserve holds it to."""
+    the fewest leaves a profile's topology_reserve holds it to. ``DataLocality`` when delay scheduling alone holds it
+    for the nodes holding its --input-data (QA: it showed Resources, "waits for nodes to free up", with nodes idle).
+    """
     if req.share == "topo" and held_by_topo(book, req) is not None:
         return PendingReason.TOPOLOGY
     if leaf_hold(book, req) is not None:
         return PendingReason.TOPOLOGY
+    if req.inputs and data_hold(book, req) is not None:  # delay scheduling, with nodes free elsewhere
+        return PendingReason.DATA_LOCALITY
     index = getattr(book.select, "index", None)
     bounded = index is not None and (index.span_top < index.top or block_cap(index, req) is not None)
     if book.select is None or not (req.switches or req.topology_required or req.segment or bounded):
@@ -238,7 +242,8 @@ def reason_for(book: NodeBook, req: Request) -> PendingReason | None:
 
 
 def topology_reason(sched: Scheduler, job_id: int) -> str | None:
-    """The Topology reason for a pending job that asked for a topology constraint and is held only by it."""
+    """The Topology reason for a pending job held only by its topology constraint, or DataLocality for one held
+    only by delay scheduling (``reason_for``)."""
     book = sched.book
     if not isinstance(book, NodeBook) or (book.select is None and not book.sharing):
         return None
@@ -267,26 +272,39 @@ def topology_hold(sched: Scheduler, job_id: int) -> str | None:
 def held_for_data(book: NodeBook, req: Request) -> str | None:
     """In words, delay scheduling holding a job that would start now elsewhere: it waits for nodes holding its
     --input-data (QA: `hal explain` said "waits for nodes to free up" with 5 nodes idle). None: not so held."""
+    until = data_hold(book, req)
+    if until is None:
+        return None
+    return (
+        f"delay scheduling holds it for nodes holding its --input-data ({', '.join(req.inputs)}) until "
+        f"{_at(until)} at the latest ([data] delay), never longer than staging them where it could "
+        "start now takes"
+    )
+
+
+def data_hold(book: NodeBook, req: Request) -> float | None:
+    """The latest time delay scheduling holds ``req`` for nodes holding its --input-data, when that hold alone
+    keeps it from starting now (it fits elsewhere); None otherwise. Reason DataLocality rests on it, asked of
+    every pending job a listing shows: the cheap tests come first, and only a job with inputs, under a data
+    delay and within it, costs the two placement searches."""
     sel = book.select
     inner = getattr(sel, "inner", sel)
-    if not isinstance(inner, TopologySelector) or inner.data is None or not req.inputs:
+    if not req.inputs or not isinstance(inner, TopologySelector) or inner.data is None:
         return None
     delay = inner.args.data_delay if sel is inner else float(getattr(getattr(sel, "policy", None), "max_wait", 0.0))
     if delay <= 0 or book.now >= req.submit + delay:
         return None
-    saved = inner.args
-    inner.args, book.select = replace(saved, data_delay=0.0), inner  # would it start now without the hold?
+    saved, waited = inner.args, getattr(sel, "waited", None)
     try:
+        if book.fits(req):  # it starts at the next pass: nothing holds it
+            return None
+        inner.args, book.select = replace(saved, data_delay=0.0), inner  # would it start now without the hold?
         free = book.fits(req)
     finally:
         inner.args, book.select = saved, sel
-    if not free:
-        return None
-    return (
-        f"delay scheduling holds it for nodes holding its --input-data ({', '.join(req.inputs)}) until "
-        f"{_at(req.submit + delay)} at the latest ([data] delay), never longer than staging them where it could "
-        "start now takes"
-    )
+        if waited is not None:  # DataDelay counts its decisions to wait: asking is not one
+            sel.waited = waited  # type: ignore[union-attr]
+    return req.submit + delay if free else None
 
 
 def held_by_blocks(sched: Scheduler, book: NodeBook, req: Request) -> str | None:
