@@ -67,7 +67,8 @@ class PredictorCollector(Collector):
             "hal_predictor_planning", "The runtime predictor planning now (1): gbm's model, or last2 until it has one",
             labels=["predictor"],
         )  # fmt: skip
-        planning.add_metric([planning_with(pred)], 1.0)
+        with self.ctl.lock:  # a finished background fit is installed: not while the scheduler predicts
+            planning.add_metric([planning_with(pred)], 1.0)
         yield planning
         if isinstance(pred, GbmPredictor):
             yield GaugeMetricFamily(

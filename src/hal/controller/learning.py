@@ -173,9 +173,11 @@ def fit_log(predictor: RuntimePredictor) -> FitLog | None:
 
 
 def planning_with(predictor: RuntimePredictor) -> str:
-    """Which predictions plan now: a learned model's, else the fallback gbm uses until it has one (last2)."""
+    """Which predictions plan the next job: a learned model's, else the fallback gbm uses until it has one (last2).
+    A background fit that has ended counts at once (it is installed here, not at the next prediction), so the caller
+    holds the lock predictions are made under."""
     if isinstance(predictor, GbmPredictor):
-        return predictor.name if predictor.model is not None else predictor.fallback.name
+        return predictor.name if predictor.current() is not None else predictor.fallback.name
     return str(getattr(predictor, "name", type(predictor).__name__))
 
 
@@ -195,15 +197,13 @@ def caught_up(predictor: RuntimePredictor) -> str:
         return "no model"
     if isinstance(predictor.trainer, BackgroundTrainer):
         predictor.trainer.join()
-        fresh = predictor.trainer.take()
-        if fresh is not None:
-            predictor.model = fresh
-    if predictor.model is None:
+    model = predictor.current()
+    if model is None:
         return f"no model yet: last2 until {predictor.cfg.warmup} completions ({predictor.completions} so far)"
     fits = fit_log(predictor)
     when = f" at {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(fits.last_fit))}" if fits and fits.last_fit else ""
     return (
-        f"model trained, {predictor.completions} completions learned; fitted on {predictor.model.samples}{when}, "
+        f"model trained, {predictor.completions} completions learned; fitted on {model.samples}{when}, "
         f"next fit at {predictor.next_train}"
     )
 

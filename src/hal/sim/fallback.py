@@ -10,7 +10,8 @@ from hal.engine.predict.gbm import GbmPredictor
 
 def unfitted_gbm(predictor: object) -> GbmPredictor | None:
     """``predictor`` when it is a gbm whose predictions were all its fallback's, else None. A fitted model is
-    installed by the next prediction, so a gbm without one made none after its first fit was ready."""
+    installed by the next prediction (or a live server's status read; a simulation has none), so a gbm without one
+    made none after its first fit was ready."""
     return predictor if isinstance(predictor, GbmPredictor) and predictor.model is None else None
 
 

@@ -120,18 +120,24 @@ class GbmPredictor:
         row.append(lreq)
         return row
 
-    def predict(self, job: JobSpec) -> Estimate:
+    def current(self) -> Trained | None:
+        """The model that plans the next job (None: last2 does), a fit the trainer has finished installed first:
+        a live server's background fit ends between predictions, and what says which plans must not wait for one."""
         fresh = self.trainer.take()
         if fresh is not None:
             self.model = fresh
+        return self.model
+
+    def predict(self, job: JobSpec) -> Estimate:
+        model = self.current()
         x = self.input_of(job)
         self.history.submitted(job)
         # A job predicted again (a restarted controller, a requeue) keeps the input frozen at its submission:
         # that is the row it will be learned from.
-        if self.model is None:
+        if model is None:
             self.pending.setdefault(job.job_id, (x, None))
             return self.fallback.predict(job)
-        guess = self._guess(self.model, x)
+        guess = self._guess(model, x)
         self.pending.setdefault(job.job_id, (x, guess))
         # Whole seconds, like limits: fractional predictions make fractional start times, and then
         # start + limit can round back onto the very instant a job is found overrunning (an endless
