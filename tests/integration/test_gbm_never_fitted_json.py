@@ -47,6 +47,7 @@ def test_a_run_of_exactly_the_warm_up_is_not_said_to_have_too_few_completions(sa
     code, out, err = run("predict-eval", sample, "--window", "0:500", "--json")
     assert code == 0, err
     assert json.loads(out)["fallback"] == late
+    assert "fewer than the 500" not in err and "first fit, due at completion 500 of the 500" in err, err
     one = tmp_path / "one.json"
     code, _, err = run("simulate", sample, "--window", "0:500", "--estimate", "gbm", "--summary-out", one)
     assert code == 0, err

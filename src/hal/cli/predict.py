@@ -23,6 +23,7 @@ from hal.engine.predict.trees import GbmConfig
 from hal.learn.evaluate import Evaluation, evaluate, reach_of, trace_history
 from hal.learn.store import ModelFileError, load_or_fallback, save_model
 from hal.model.job import JobSpec
+from hal.sim.fallback import late_fit
 from hal.sim.swf import TraceError, read_swf
 from hal.sim.window import WINDOW_RULE, parse_window, pick
 
@@ -247,9 +248,12 @@ def predict_eval(
     if csv_out is not None:
         write_predictions(csv_out, scored, ev.predictions)
     if isinstance(pred, GbmPredictor) and pred.model is None:
+        late = late_fit(pred)
         err.print(
-            f"[yellow]note:[/] only {pred.completions:,} jobs ended, fewer than the {pred.cfg.warmup:,} a first model "
-            "needs: every prediction was last2's"
+            f"[yellow]note:[/] its {late}: every prediction was last2's"
+            if late
+            else f"[yellow]note:[/] only {pred.completions:,} jobs ended, fewer than the {pred.cfg.warmup:,} a first "
+            "model needs: every prediction was last2's"
         )
     if save_model_to is not None:
         if not isinstance(pred, GbmPredictor):

@@ -121,7 +121,8 @@ def save_model(predictor: GbmPredictor, path: str | Path, made: Provenance | Non
     renamed over ``path``: a write that fails (a full disk) leaves the model that was there. ``made``: its fits and
     origin as the live server counted them; without it (an offline replay) a ``trace`` model whose fits are those
     the schedule made, the last one taken as just now."""
-    if predictor.model is None:
+    model = predictor.current()  # a fit finished after the last prediction is saved too
+    if model is None:
         raise ModelFileError("nothing to save: the predictor has no trained model yet (too few completions)")
     if made is None:
         made = Provenance(max(fits_by(predictor.cfg, predictor.completions), 1), time.time(), TRACE)
@@ -129,9 +130,9 @@ def save_model(predictor: GbmPredictor, path: str | Path, made: Provenance | Non
         "format": FORMAT,
         "version": VERSION,
         "inputs": list(INPUTS),
-        "mode": predictor.model.mode,
-        "samples": predictor.model.samples,
-        "boosters": len(predictor.model.texts),
+        "mode": model.mode,
+        "samples": model.samples,
+        "boosters": len(model.texts),
         "selected": list(SELECTED),
         "config": asdict(predictor.cfg),
         "upper_factor": predictor.upper_factor,
@@ -157,7 +158,7 @@ def save_model(predictor: GbmPredictor, path: str | Path, made: Provenance | Non
         ),
         pending_guess=np.asarray([np.nan if g is None else g for _, g in predictor.pending.values()], np.float64),
     )
-    members = {f"booster_{i}.txt": text.encode() for i, text in enumerate(predictor.model.texts)}
+    members = {f"booster_{i}.txt": text.encode() for i, text in enumerate(model.texts)}
     members["window.npz"] = window.getvalue()
     meta["sha256"] = {name: hashlib.sha256(data).hexdigest() for name, data in members.items()}
     target = Path(path)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -11,6 +12,7 @@ from hal.cli.tune import gbm_untrained, untrained_json
 from hal.engine.predict.gbm import GbmPredictor
 from hal.engine.predict.registry import make_predictor
 from hal.engine.predict.trees import GbmConfig
+from hal.learn.store import load_model, save_model
 from hal.model.job import JobSpec
 from hal.sim.fallback import unfitted_gbm
 from hal.sim.runner import unfitted_note
@@ -59,3 +61,17 @@ def test_tune_counts_a_slice_of_exactly_the_warm_up_as_planned_by_last2() -> Non
     assert said is not None and "(gbm never trained before the last submission)" in said
     assert untrained_json("gbm", 200, 501)["fallback"].startswith("gbm never fitted: the training slice has 200 jobs")
     assert untrained_json("gbm", 501, 501) == {} and gbm_untrained("gbm", 501, 501) is None
+
+
+def test_a_fit_ready_after_the_last_prediction_is_saved(tmp_path: Path) -> None:
+    """A replay of exactly the warm-up's jobs fitted a model no job used yet; --save-model refused it as "too few
+    completions" (it read the model installed at the next prediction, and none came)."""
+    gbm = GbmPredictor(GbmConfig(warmup=60, rounds=5))
+    jobs = [JobSpec(job_id=i, submit_time=10.0 * i, time_limit=3600.0, user=f"u{i % 3}") for i in range(60)]
+    for j in jobs:
+        gbm.predict(j)
+    for j in jobs:
+        gbm.observe(j, 100.0 + 20 * j.job_id, 1000.0 + 10 * j.job_id)
+    save_model(gbm, tmp_path / "m.zip")
+    loaded = load_model(tmp_path / "m.zip")
+    assert loaded.model is not None and loaded.completions == 60
