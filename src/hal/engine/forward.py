@@ -1,8 +1,9 @@
 """Forward runs of a clone of the scheduler, with no further arrivals: the building block of start forecasts.
 
 A *planned* run replays one duration per job as both plan and truth: the point predictions, the upper ones,
-or the requested times (what Slurm's ``squeue --start`` shows). ``what_if`` runs given true ends and
-durations while the clone keeps planning on its own predictions (an ensemble member, hal/engine/forecast.py).
+or the requested times (what Slurm's ``squeue --start`` shows), while the queue keeps the scheduler's own
+order. ``what_if`` runs given true ends and durations while the clone keeps planning on its own predictions
+(an ensemble member, hal/engine/forecast.py).
 The scheduler itself is never modified.
 
 Cost: every event (a job's end, an extension, a wake) is one cycle of the clone, and a cycle looks at every
@@ -94,14 +95,21 @@ def _planned_end(act: Active, now: float, basis: str, rule: str) -> float:
     return past(end, act, now, rule)
 
 
+def _planned_as(w: Waiting, duration: float) -> Waiting:
+    """``w`` planned to run ``duration``, still ranked by the estimate the scheduler ranks it by."""
+    return replace(w, estimate=duration, upper=duration, ranked=w.rank_estimate)
+
+
 def _replan(twin: Scheduler, pending: dict[int, float], running: dict[int, float]) -> None:
-    """Make the clone plan on the given durations (pending) and ends (running) instead of its predictions."""
+    """Make the clone plan on the given durations (pending) and ends (running) instead of its predictions.
+
+    Only plans change: the queue keeps ranking jobs by the scheduler's own predictions (an SJF-like order
+    re-sorted by requested times is not the order the scheduler runs, nor the one ``squeue --start`` plans)."""
     queue = PendingQueue(twin.queue.order)
     for w in twin.queue.items():
-        d = pending[w.spec.job_id]
-        queue.add(replace(w, estimate=d, upper=d))
+        queue.add(_planned_as(w, pending[w.spec.job_id]))
     twin.queue = queue
-    twin.held = {j: replace(w, estimate=pending[j], upper=pending[j]) for j, w in twin.held.items()}
+    twin.held = {j: _planned_as(w, pending[j]) for j, w in twin.held.items()}
     twin.ends = []
     for jid, end in running.items():
         act = twin.running[jid]

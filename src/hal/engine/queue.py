@@ -22,6 +22,10 @@ class Waiting:
     ``family``/``size``/``shape`` are the book's memo keys (see ``Book.memo_key``), interned to small ints
     by the Scheduler: within a pass, a request that failed to fit rules out every request of its family
     that is at least as large, and a shape that failed the EASY extra rule rules out the same shape.
+
+    ``ranked``: the runtime the queue order ranks it by when that is not ``estimate``. A forward run that
+    plans on other durations (requested times, as ``squeue --start`` does) keeps the scheduler's own order,
+    which ranks by its predictions (engine/forward.py); None everywhere else.
     """
 
     spec: JobSpec
@@ -33,6 +37,12 @@ class Waiting:
     family: int = -1
     size: int = 0
     shape: int = -1
+    ranked: float | None = None
+
+    @property
+    def rank_estimate(self) -> float:
+        """The runtime estimate the queue order sees."""
+        return self.estimate if self.ranked is None else self.ranked
 
 
 @dataclass(slots=True)
@@ -110,7 +120,7 @@ class _Rows:
         if self.lo + n + k > len(self.num):
             self._moved(n, room=k)
         code, at = self._code, slice(self.lo + n, self.lo + n + k)
-        self.num[at] = [(w.spec.submit_time, w.spec.procs, w.spec.nice, w.estimate) for w in items]
+        self.num[at] = [(w.spec.submit_time, w.spec.procs, w.spec.nice, w.rank_estimate) for w in items]
         self.int[at] = [(w.seq, code(w.spec.user), code(w.spec.partition), code(w.spec.qos)) for w in items]
         self.obj[at] = [(w, w.spec) for w in items]
         self.n += k
@@ -188,7 +198,7 @@ class PendingQueue:
         return len(self._items)
 
     def add(self, item: Waiting) -> None:
-        key = self.order.key(item.spec, item.estimate) if self.order.static else 0.0
+        key = self.order.key(item.spec, item.rank_estimate) if self.order.static else 0.0
         entry = (key, item.seq, item)
         self._fresh.append(entry)
         self._entry[item.spec.job_id] = entry
