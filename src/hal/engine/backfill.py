@@ -140,7 +140,7 @@ def easy_pass(s: Scheduler, plan: Plan, now: float, waiting: list[Waiting] | Non
     reserver: HeadReserver | None = getattr(s.book, "reserver", None)
     if reserver is not None:
         if s.profile.backfill_order == "sjf":
-            cands.sort(key=lambda w: w.estimate)
+            cands.sort(key=lambda w: w.rank_estimate)
         done = reserver.easy(s, plan, now, head, cands)
         if done is not None:
             if done:
@@ -148,7 +148,7 @@ def easy_pass(s: Scheduler, plan: Plan, now: float, waiting: list[Waiting] | Non
             return
     if cands and (s.book.free_cpus() > 0 or queue.cpuless):
         if s.profile.backfill_order == "sjf":
-            cands.sort(key=lambda w: w.estimate)
+            cands.sort(key=lambda w: w.rank_estimate)
         started = _scan(s, plan, now, memo, cands)
         if started:
             queue.remove(started)

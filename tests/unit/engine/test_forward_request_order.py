@@ -68,3 +68,23 @@ def test_a_held_job_keeps_its_rank_when_released_in_the_plan_on_requests() -> No
     assert 2 in s.held
     assert first_after_job_1(s, LIMITS[1]) == 2
     assert forward_starts(s, 7.0, "request") == {2: 1000.0, 3: 1000.0 + LIMITS[2]}
+
+
+def test_sjf_backfill_in_the_plan_on_requests_takes_candidates_by_the_schedulers_predictions() -> None:
+    """EASY with shortest-first backfilling: when job 0's 2 cpus free, the scheduler backfills A (predicted 50 s)
+    before B (200 s) although A asks for 900 s and B for 300 s; the plan on requests does the same."""
+    book, space = pool_for(4)
+    points = {0: 20.0, 1: 1500.0, 2: 100.0, 3: 200.0, 4: 50.0}
+    s = Scheduler(book, space, Profile(order="fcfs", backfill="easy", backfill_order="sjf"), Table(points))
+    s.submit(JobSpec(0, 0.0, tasks=2, time_limit=500.0), 0.0)
+    s.submit(JobSpec(1, 0.0, tasks=2, time_limit=2000.0), 0.0)
+    s.cycle(0.0)
+    s.submit(JobSpec(2, 5.0, tasks=4, time_limit=1000.0), 5.0)  # the head: the whole machine
+    s.submit(JobSpec(3, 5.5, tasks=2, time_limit=300.0), 5.5)  # B
+    s.submit(JobSpec(4, 6.0, tasks=2, time_limit=900.0), 6.0)  # A
+    s.cycle(7.0)
+    twin = s.clone(history=False)
+    twin.finish(0, 20.0)
+    assert [w.job_id for w in twin.cycle(20.0).starts] == [4]
+    plan = forward_starts(s, 7.0, "request")
+    assert plan[4] == 500.0 and plan[3] == 500.0 + 900.0 and plan[2] == 2000.0
