@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from hal.cli.main import app
@@ -80,3 +81,19 @@ def test_compare_applies_the_same_rule(tmp_path: Path) -> None:
         assert row["killed_at_partition_limit"] == 2 and row["ran_past_request"] == 2, row
         assert row["utilization"] == (85000 * 4 + 100 * 4) / (32 * row["makespan"])
     assert "killed at partition limit" in out and "easy:fcfs 2" in out, out
+
+
+def test_the_topology_table_leaves_out_their_work_too(tmp_path: Path) -> None:
+    """The topology summary's useful utilization counted the killed jobs' work (left out of the main table's)."""
+    tree = '[topology]\nlevels = ["switch"]\nfanouts = [2]\n'
+    (tmp_path / "c.toml").write_text(CLUSTER + tree)
+    (tmp_path / "t.swf").write_text(TRACE)
+    code, _, said = run("simulate", tmp_path / "t.swf", "--cluster", tmp_path / "c.toml", "--placement", "topology",
+                        "--summary-out", tmp_path / "s.json")  # fmt: skip
+    assert code == 0, said
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert summary["killed_at_partition_limit"] == 2, summary
+    want = (85000 * 4 + 100 * 4) / (32 * summary["makespan"])  # jobs 4 and 5: half a node each
+    assert summary["utilization"] == want
+    assert summary["topology"]["useful_utilization"] == pytest.approx(want), summary["topology"]
+    assert summary["topology"]["killed_by_stretch"] == 0

@@ -30,8 +30,8 @@ def cut_at_partition_limits(workload: Workload, cluster: Cluster) -> frozenset[i
             job = dataclasses.replace(job, runtime=limit)
             killed.add(job.job_id)
         jobs.append(job)
-    workload.jobs = jobs
-    return frozenset(killed)
+    workload.jobs, workload.cut = jobs, frozenset(killed)
+    return workload.cut
 
 
 def limit_counts(run: SimRun, killed: frozenset[int]) -> dict[str, int]:

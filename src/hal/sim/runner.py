@@ -250,7 +250,7 @@ def run_workload(trace: SwfTrace, workload: Workload, opts: SimOptions, progress
     run = SimRun(trace, workload, outcome, summarize(outcome, len(trace.problems) + len(workload.skipped), work))
     run.predictor, run.index = predictor, index
     run.names = book.table.names if isinstance(book, NodeBook) else ()
-    run.topology = recorder.summary(outcome) if recorder is not None else None
+    run.topology = recorder.summary(outcome, workload.cut) if recorder is not None else None
     return run
 
 

@@ -78,10 +78,12 @@ def summarize_topology(
     frag_samples: list[tuple[float, float]],
     least: npt.NDArray[np.int64] | None = None,
     killed: npt.NDArray[np.bool_] | None = None,
+    cut: npt.NDArray[np.bool_] | None = None,
 ) -> TopoSummary:
     """Per-job columns in input order; ``work_units`` is what each job occupies (nodes, GPUs, ...); ``least``:
     each job's fewest possible leaves when it is known per job (its partition), else from the whole machine;
-    ``killed``: the jobs the stretch pushed past their --time, whose work is not useful."""
+    ``killed``: the jobs the stretch pushed past their --time, whose work is not useful; ``cut``: those killed at
+    their partition's max_time (hal.sim.limits), whose work is not useful either."""
     done = ~np.isnan(start)
     multi = done & (nodes > 1)
     if least is not None:
@@ -95,7 +97,7 @@ def summarize_topology(
     bsld = np.maximum(1.0, (wait + run) / np.maximum(base_run[done], 10.0))
     span = max(float(end[done].max() - submit[done].min()), 1e-9) if done.any() else 1e-9
     lost = done & (np.zeros(len(done), dtype=bool) if killed is None else killed)
-    useful = done & ~lost
+    useful = done & ~lost if cut is None else done & ~lost & ~cut
     util = float((base_run[useful] * work_units[useful]).sum() / (capacity * span))
     frag = float(np.mean([f for _, f in frag_samples])) if frag_samples else 0.0
     return TopoSummary(

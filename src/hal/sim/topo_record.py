@@ -83,12 +83,14 @@ class TopoRecorder:
         units = np.where(self.book.allowed(req), units, 0).astype(np.int64)
         return fewest_leaves_for(self.index, units, req.tasks)
 
-    def summary(self, out: Outcome) -> TopoSummary:
-        """Spans and fragmentation; wait, bsld and utilization as the main table counts them (nodes, or GPUs)."""
+    def summary(self, out: Outcome, cut: frozenset[int] = frozenset()) -> TopoSummary:
+        """Spans and fragmentation; wait, bsld and utilization as the main table counts them (nodes, or GPUs):
+        the work of jobs killed at a partition's max_time (``cut``) is lost, as that of jobs the stretch killed."""
         cap = self.book.table.capacity
+        at_limit = np.isin(out.job_id, np.fromiter(cut, dtype=np.int64)) if cut else None
         capacity = float(len(cap)) if self.unit is None else float(cap[:, self.unit].sum())
         return summarize_topology(
             self.index, self.nodes, self.leaves, self.level, out.submit, out.start, out.end,
             out.run if out.base_run is None else out.base_run,
-            self.units, capacity, self.index.leaf, self.frag, self.least, out.stretch_killed,
+            self.units, capacity, self.index.leaf, self.frag, self.least, out.stretch_killed, at_limit,
         )  # fmt: skip

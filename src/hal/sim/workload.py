@@ -31,6 +31,7 @@ class Workload:
     skipped: list[Problem] = field(default_factory=list)
     sized_by_largest_job: bool = False  # no --procs and no MaxProcs/MaxNodes header: the CLI says so
     notes: list[str] = field(default_factory=list)  # what the replay reads differently from the file, said once
+    cut: frozenset[int] = frozenset()  # jobs killed at their partition's max_time (hal.sim.limits): work lost
 
 
 def _procs(rec: SwfRecord, rules: Cleaning) -> int:
