@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel
 
-from hal.api.replicas import bad_location, replica_router
+from hal.api.replicas import bad_location, dataset_address, replica_router
 from hal.controller.auth import Identity
 from hal.data.catalog import CatalogSaveError, Dataset, checksum_of, public_uri, read_by, unreadable
 from hal.data.places import dataset_uri
@@ -55,7 +55,8 @@ def dataset_router(ctl: Any, who_dep: Any) -> APIRouter:
         shown = (lambda uri: uri) if who.admin else public_uri  # credentials in an address are the server's
         with ctl.lock:
             rows = [
-                {"name": d.name, "size": d.size, "checksum": d.checksum, "uri": shown(d.uri), "owner": d.owner,
+                {"name": d.name, "size": d.size, "checksum": d.checksum, "owner": d.owner,
+                 "uri": shown(dataset_address(d, catalog.replicas_of(d.name), ctl.table.names)),
                  "replicas": sorted(r.location for r in catalog.replicas_of(d.name))}
                 for d in sorted(catalog.datasets.values(), key=lambda d: d.name)
             ]  # fmt: skip

@@ -8,14 +8,14 @@ folder dataset's copy, its tree digest: the same files at the same paths), so a 
 from the origin; stage-ins check every copy they read all the same."""
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel
 
 from hal.controller.auth import Identity
-from hal.data.catalog import CatalogSaveError, Replica, checksum_of, public_uri, unreadable
+from hal.data.catalog import CatalogSaveError, Dataset, Replica, checksum_of, public_uri, unreadable
 from hal.data.places import dataset_uri
 
 LOCATION = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(=[A-Za-z0-9_][A-Za-z0-9_.-]*)?")  # site=cloud, rack=r1, mirror
@@ -46,6 +46,25 @@ def unknown_domain(topo: Any, where: str) -> str | None:
     return None
 
 
+def replica_kind(location: str, nodes: Collection[str]) -> str:
+    """A copy in a node's cache (staged by HAL), the origin, or storage an administrator registered."""
+    return "cache" if location in nodes else "origin" if location == "origin" else "storage"
+
+
+def dataset_address(dataset: Dataset, replicas: Iterable[Replica], nodes: Collection[str]) -> str:
+    """The address `hal dataset list` and `show` give: the registered one while a copy is still held there, else
+    the first stored copy (origin, then storage by location). After `rm-copy --location origin` the catalog keeps
+    the old address in the dataset's record, but HAL no longer reads from it (QA: list showed it, show did not)."""
+    held = list(replicas)
+    if dataset.uri in {r.uri for r in held}:
+        return dataset.uri
+    stored = sorted(
+        (r for r in held if replica_kind(r.location, nodes) != "cache"),
+        key=lambda r: (replica_kind(r.location, nodes), r.location),
+    )
+    return stored[0].uri if stored else dataset.uri
+
+
 class ReplicaBody(BaseModel):
     uri: str  # any fsspec URL the server can read
     location: str  # its catalog location: storage as level=label (rack=r1, site=cloud), or a name of the site's
@@ -63,7 +82,7 @@ def replica_router(ctl: Any, who_dep: Any, staging: Callable[[], Any]) -> APIRou
         return catalog
 
     def kind(location: str) -> str:
-        return "cache" if location in ctl.table.names else "origin" if location == "origin" else "storage"
+        return replica_kind(location, ctl.table.names)
 
     @router.get("/v1/datasets/{name}")
     def show_dataset(name: str, who: Who) -> dict[str, Any]:
@@ -81,9 +100,7 @@ def replica_router(ctl: Any, who_dep: Any, staging: Callable[[], Any]) -> APIRou
             readers = sorted(lv.job_id for lv, reads in using if reads and mine(lv))
             writers = sorted(lv.job_id for lv, reads in using if not reads and mine(lv))
             others = sum(1 for lv, _ in using if not mine(lv))
-        held = {r.uri for r in catalog.replicas_of(name)}
-        stored = [r["uri"] for r in replicas if r["kind"] != "cache"]
-        uri = shown(d.uri) if d.uri in held else stored[0] if stored else shown(d.uri)  # its origin may be forgotten
+        uri = shown(dataset_address(d, catalog.replicas_of(name), ctl.table.names))
         return {"name": d.name, "size": d.size, "checksum": d.checksum, "uri": uri, "owner": d.owner,
                 "replicas": replicas, "readers": readers, "writers": writers, "others": others}  # fmt: skip
 
