@@ -152,11 +152,14 @@ def base_environment(source: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def job_environment(spec: LaunchSpec, base: Mapping[str, str]) -> dict[str, str]:
-    """base < the user's exported variables (spec.env) < HAL_* and SLURM_* describing the allocation."""
+    """base < the user's exported variables (spec.env) < HAL_* and SLURM_* describing the allocation. The GPU
+    variables are the allocation's alone: none when the job holds no GPU on its node (a CPU job submitted from
+    inside a GPU job saw that job's GPUs)."""
     env = dict(base)
     env.update(spec.env)
     if not spec.restarts:  # a value inherited from a submitting job is not this job's
         env.pop("SLURM_RESTART_COUNT", None)
+    drop_gpu_variables(env)
     env.update(slurm_variables(spec))
     return env
 
@@ -243,8 +246,29 @@ def topology_variables(env: Mapping[str, str], node: str) -> dict[str, str]:
     return {"SLURM_TOPOLOGY_ADDR": ".".join([*switches, node]), "SLURM_TOPOLOGY_ADDR_PATTERN": ".".join(kinds)}
 
 
+# Every variable that names a job's or step's GPUs: the ones HAL sets (gpu_variables, SLURM_STEP_GPUS for a step)
+# and the other vendors' that Slurm sets from the same list. Slurm unsets them where the job or step holds no GPU
+# on the node (gres_common_gpu_set_env), so a value from the submitter, or from another node, never leaks in.
+GPU_VARIABLES = (
+    "CUDA_VISIBLE_DEVICES",
+    "ROCR_VISIBLE_DEVICES",
+    "ZE_AFFINITY_MASK",
+    "GPU_DEVICE_ORDINAL",
+    "SLURM_JOB_GPUS",
+    "SLURM_STEP_GPUS",
+    "SLURM_GPUS_ON_NODE",
+    "HAL_GPUS",
+)
+
+
+def drop_gpu_variables(env: dict[str, str]) -> None:
+    """Removes the GPU variables a job or task inherited; the caller then sets its own (gpu_variables)."""
+    for name in GPU_VARIABLES:
+        env.pop(name, None)
+
+
 def gpu_variables(gpus: Sequence[int]) -> dict[str, str]:
-    """Only set when the share has GPUs, so a machine HAL does not manage GPUs on keeps its own settings."""
+    """The variables naming a share's GPUs; none without GPUs (callers drop inherited ones: drop_gpu_variables)."""
     if not gpus:
         return {}
     ids = ",".join(str(g) for g in gpus)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from hal.executors import hostlist, proctree
 from hal.executors.api import NodeShare
-from hal.executors.jobenv import gpu_variables, parse_shares, tasks_per_node, topology_variables
+from hal.executors.jobenv import drop_gpu_variables, gpu_variables, parse_shares, tasks_per_node, topology_variables
 from hal.executors.limits import with_data_limit
 
 
@@ -95,6 +95,7 @@ def task_environment(
     if share.mem_mb > 0:
         env["SLURM_MEM_PER_NODE"] = env["HAL_MEM_PER_NODE"] = str(share.mem_mb)
     mine = _task_gpus(base, share.gpus, [t for t in tasks if t.node == task.node], task, step)
+    drop_gpu_variables(env)  # the batch shell's are its first node's GPUs: a task without GPUs sees none of them
     env.update(gpu_variables(mine))
     if mine:
         env["SLURM_STEP_GPUS"] = ",".join(map(str, mine))
