@@ -190,32 +190,19 @@ def _blocks(
     file's order), so a job that needs more than one block takes an aligned group of the smallest size that holds
     it, as Slurm's topology/block places it. ``sizes`` are BlockSizes; without it, Slurm's default: every
     power-of-two group of 1, 2, 4, 8 and 16 blocks, the base block size being the first block's node count
-    (block_record.c). As in Slurm, the sizes stop at the first group that holds every block."""
+    (block_record.c). A block of fewer nodes counts as one of the base size. As in Slurm, the sizes stop at the
+    first group that holds every block."""
     check_blocks(entries)
     owner = _owner(entries, "blockname", node_names, conf)
     _left_out(entries, "block", set(owner.values()), "no job is placed there", conf)
     index = {rec["blockname"]: i for i, (_, rec) in enumerate(entries)}
-    line = {rec["blockname"]: lineno for lineno, rec in entries}
-    counts: dict[str, int] = {}
-    for block in owner.values():
-        counts[block] = counts.get(block, 0) + 1
-    small = min(counts, key=lambda b: counts[b])
-    if not sizes:  # slurmctld: the first block's node count is the base, and a smaller block is fatal
-        base = min(counts, key=lambda b: index[b])
-        if counts[small] < counts[base]:
-            raise TopologyConfError(
-                f"without BlockSizes=, the first block's node count is the planning base block size (block "
-                f"{base!r}: {counts[base]} nodes, as in Slurm), but block {small!r} has {counts[small]}; give "
-                f"BlockSizes={counts[small]} or more sizes",
-                line[small],
-            )
-        sizes = [counts[base] << k for k in range(5)]
-    elif counts[small] < sizes[0]:  # the first BlockSizes value is the planning base block size
-        raise TopologyConfError(
-            f"BlockSizes={','.join(map(str, sizes))}: every block needs at least the base block size "
-            f"({sizes[0]} nodes), but block {small!r} has {counts[small]}",
-            line[small],
-        )
+    if not sizes:  # slurmctld: the first block's node count is the planning base block size
+        first = min(set(owner.values()), key=index.__getitem__)
+        base = sum(1 for block in owner.values() if block == first)
+        sizes = [base << k for k in range(5)]
+    # A block of fewer nodes than the base is a base block with gaps: Slurm 25.05 takes it ("permit gaps within
+    # the block definitions"; 24.11 and older were fatal), and so does block_size = N for its last block (QA: the
+    # same BlockName= lines were refused here).
     alone = _outside(node_names, owner, set(index), conf, "block")
     return _block_topology(node_names, owner, index, sizes, alone, BLOCK_LEVELS)
 
@@ -224,8 +211,8 @@ def uniform_blocks(node_names: Sequence[str], size: int) -> Topology:
     """The cluster file's ``block_size = N``: consecutive nodes in blocks of N, placed exactly as the same blocks
     listed as ``BlockName=`` lines without ``BlockSizes=`` (Slurm's default aggregations of 1, 2, 4, 8 and 16
     blocks of N nodes), so the two forms give the same placements (QA: block_size was one level of blocks, and a
-    two-block job took any two, unaligned). A last block of fewer nodes is kept, as before: its nominal size is
-    still N (Slurm would refuse such a list without BlockSizes=)."""
+    two-block job took any two, unaligned). A last block of fewer nodes is a base block with gaps, counted as one
+    of N, as both forms and Slurm (25.05 and later) take it."""
     if size < 1:
         raise ValueError(f"block_size is a whole number of nodes >= 1 (nodes per block), not {size!r}")
     owner = {name: f"block{i // size}" for i, name in enumerate(node_names)}

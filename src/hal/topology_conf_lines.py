@@ -84,8 +84,9 @@ def check_sizes(sizes: Entries, blocks: Entries) -> list[int]:
 
 
 def block_sizes(lineno: int, rec: dict[str, str]) -> list[int]:
-    """``BlockSizes=4,8,16``: the planning base block size (every block has at least that many nodes), then each
-    larger aggregation, each a power-of-two multiple of the one before (Slurm's rule)."""
+    """``BlockSizes=4,8,16``: the planning base block size (a block of fewer nodes is a base block with gaps,
+    as Slurm 25.05 takes it), then each larger aggregation, each a power-of-two multiple of the one before (Slurm's
+    rule)."""
     try:
         sizes = [int(x) for x in rec["blocksizes"].split(",") if x.strip()]
     except ValueError:

@@ -17,7 +17,7 @@ from hal.engine.request import request_of
 from hal.model.cluster import Cluster, NodeTable
 from hal.model.job import JobSpec
 from hal.model.resources import Resources
-from hal.topology_conf import TopologyConfError, parse_topology_conf
+from hal.topology_conf import parse_topology_conf
 from tests.unit.controller.topokit import controller, submit
 
 FOUR = "".join(f"BlockName=blk{i + 1} Nodes=b[{2 * i + 1:02d}-{2 * i + 2:02d}]\n" for i in range(4))
@@ -62,11 +62,12 @@ def test_block_sizes_beyond_every_block_are_left_out_as_slurm_does() -> None:
     assert parse_topology_conf(text + "BlockSizes=2,4,8,16,32\n", names).levels == ("block8", "block4", "block")
 
 
-def test_without_block_sizes_a_block_smaller_than_the_first_is_refused() -> None:
-    """slurmctld: the first block's node count is the base block size; a smaller block is fatal."""
+def test_without_block_sizes_a_block_smaller_than_the_first_is_a_base_block_with_gaps() -> None:
+    """slurmctld: the first block's node count is the base block size; a smaller block is a base block with gaps
+    (Slurm 25.05 permits them; 24.11 and older were fatal)."""
     names = [f"n{i}" for i in range(6)]
-    with pytest.raises(TopologyConfError, match=r"block 'a': 4 nodes.* block 'b' has 2; give BlockSizes=2"):
-        parse_topology_conf("BlockName=a Nodes=n[0-3]\nBlockName=b Nodes=n[4-5]\n", names)
+    topo = parse_topology_conf("BlockName=a Nodes=n[0-3]\nBlockName=b Nodes=n[4-5]\n", names)
+    assert topo.levels == ("block8", "block") and topo.paths[5] == ("bs8-0", "b")
     topo = parse_topology_conf("BlockName=b Nodes=n[4-5]\nBlockName=a Nodes=n[0-3]\n", names)
     assert topo.levels == ("block4", "block")  # the smaller block first: it is the base
 

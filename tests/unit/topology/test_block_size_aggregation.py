@@ -70,8 +70,8 @@ def test_block_size_is_the_blockname_list_with_slurms_default_sizes(n_nodes: int
 
 
 def test_a_short_last_block_is_still_accepted() -> None:
-    """Slurm refuses a BlockName= list whose last block is smaller than the first without BlockSizes=; block_size
-    keeps accepting it (cluster files had it), the short block being nominally of N nodes as the rest."""
+    """A short last block is a base block with gaps (as Slurm 25.05 and the BlockName= form take it), nominally of
+    N nodes as the rest."""
     spec = {"nodes": [{"names": "n[0-9]", "cpus": 1}], "topology": {"block_size": 4}}
     topo = cluster_from_dict(spec).topology
     assert topo is not None and topo.levels == ("block16", "block8", "block")

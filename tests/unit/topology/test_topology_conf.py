@@ -72,8 +72,8 @@ def test_block_sizes_make_aligned_aggregations() -> None:
     for sizes in ("3,5", "3,9", "2,6"):  # Slurm: each a power-of-two multiple of the one before
         with pytest.raises(TopologyConfError, match="power-of-two multiple of the one before"):
             parse_topology_conf(text + f"BlockSizes={sizes}\n", names)
-    with pytest.raises(TopologyConfError, match=r"at least the base block size \(4 nodes\), but block 'b1' has 3"):
-        parse_topology_conf(text + "BlockSizes=4,8\n", names)
+    gaps = parse_topology_conf(text + "BlockSizes=4,8\n", names)  # blocks of 3 under a base of 4: gaps (Slurm 25.05)
+    assert gaps.levels == ("blocks", "block8", "block") and gaps.block_nodes == (12, 8, 4)
     assert parse_topology_conf(text + "BlockSizes=2,8\n", names).levels == ("block8", "block")  # man page's 30,120 form
     whole = parse_topology_conf(text + "BlockSizes=3,6,12\n", names)  # the largest aggregation is the whole machine
     book = NodeBook(NodeTable.of(Cluster(base.nodes, base.partitions, whole)), selector=TopologySelector(whole))

@@ -114,8 +114,8 @@ def test_disjoint_fabrics_are_a_warning_in_cluster_show(tmp_path: Path) -> None:
             "line 2: switch loop: 'core' lists 'spine', which lists 'core' (Switches=)",
         ),
         ("SwitchName=s0 Nodes=n[00-07]\nSwitchName=a Switches=a\n", "line 2: switch loop: 'a' lists 'a' (Switches=)"),
-        ("BlockName=a Nodes=n[00-03]\nBlockName=b Nodes=n[04-05]\n", "line 2: without BlockSizes=, the first"),
-        ("BlockName=a Nodes=n[00-03]\nBlockName=b Nodes=n[04-05]\nBlockSizes=4\n", "line 2: BlockSizes=4: every"),
+        ("BlockName=a Nodes=n[00-03]\nBlockName=a Nodes=n[04-05]\n", "line 2: block 'a' is already defined at"),
+        ("BlockName=a Nodes=n[00-03]\nBlockName=b Nodes=n[04-05]\nBlockSizes=4,6\n", "line 3: BlockSizes=4,6: "),
         ("SwitchName=s0 Nodes=n[00-07] Switch=s1\n", "line 1: unknown key 'switch'"),
     ],
 )
