@@ -75,6 +75,15 @@ def writable_files(*paths: Path | None, inputs: tuple[Path | None, ...] = ()) ->
             path.unlink(missing_ok=True)
 
 
+def new_file(path: Path | None, force: bool) -> None:
+    """An output a command makes from nothing (`hal cluster generate -o`, `hal trace generate`): an existing file
+    is refused unless --force, as it may be one written by hand (QA: a cluster file was lost without a word);
+    then checked as writable_files checks every output. A device or pipe (/dev/stdout) is written as it is."""
+    if path is not None and path.is_file() and not force:
+        raise fail(f"cannot write {path}: the file exists (--force overwrites it)")
+    writable_files(path)
+
+
 def writable_folder(path: Path | None) -> None:
     """A folder for plots: created now, and a file tried in it, so a bad path fails before the run."""
     if path is None:

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from hal.cli.common import err, fail, out
+from hal.cli.common import err, fail, new_file, out
 from hal.cli.trace_check import first_ones, header_size, header_warnings, list_all, no_jobs, order_warnings
 from hal.clusterfile import MEM_PER_CPU_GB, ClusterFileError, load_cluster, parse_mem_mb, uniform_toml
 from hal.executors.hostlist import compress
@@ -34,6 +34,7 @@ def cluster_generate(
     ] = None,
     gpus: Annotated[int, typer.Option(min=0, help="gpus per node")] = 0,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="file to write (default: stdout)")] = None,
+    force: Annotated[bool, typer.Option("--force", help="overwrite the --output file if it exists")] = False,
 ) -> None:
     """Write a uniform cluster file."""
     if mem is not None:
@@ -41,6 +42,7 @@ def cluster_generate(
             parse_mem_mb(mem)  # refused now, not when the file it was written to is read
         except ClusterFileError as exc:
             raise fail(f"--mem: {exc}") from None
+    new_file(output, force)
     text = uniform_toml(nodes, cpus, mem, gpus)
     if output is None:
         typer.echo(text, nl=False)
@@ -115,8 +117,10 @@ def trace_generate(
     load: Annotated[float, typer.Option(min=0.05, max=3.0, callback=_finite, help="offered load")] = 0.7,
     users: Annotated[int, typer.Option(min=1)] = 40,
     seed: Annotated[int, typer.Option(min=0)] = 1,
+    force: Annotated[bool, typer.Option("--force", help="overwrite OUTPUT if it exists")] = False,
 ) -> None:
     """Write a synthetic SWF trace (Poisson arrivals sized to a target load)."""
+    new_file(output, force)
     records = generate(WorkloadShape(jobs=jobs, procs=procs, load=load, users=users, seed=seed))
     header = {
         "Computer": "HAL synthetic workload",
