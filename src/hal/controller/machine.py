@@ -17,8 +17,10 @@ from hal.clusterfile import ClusterFileError, cluster_from_dict, group_size
 from hal.engine.nodes import NodeAlloc
 from hal.executors.api import NodeShare
 from hal.executors.hostlist import compress, expand
+from hal.executors.jobenv import ADDR_KIND
 from hal.model.cluster import Cluster, NodeTable
 from hal.model.resources import BASE_NAMES
+from hal.model.topology import Topology
 
 Held = list[tuple[int, list[int], list[int]]]  # a running job's (node, cpu slots, gpu ids) on each of its nodes
 
@@ -83,12 +85,14 @@ class Machine:
     used_gpus: list[set[int]] = field(default_factory=list)
     holdings: dict[int, Held] = field(default_factory=dict)
     index: dict[str, int] = field(default_factory=dict)  # node name -> its row
+    flat: bool = False  # no topology: the cluster file has no [topology] table (Topology.flat's one switch)
 
     def __post_init__(self) -> None:
         n = len(self.cluster.nodes)
         self.used_cpus = [set() for _ in range(n)]
         self.used_gpus = [set() for _ in range(n)]
         self.index = {node.name: i for i, node in enumerate(self.cluster.nodes)}
+        self.flat = self.cluster.topology == Topology.flat(n)
 
     @staticmethod
     def load(path: str | Path | None) -> Machine:
@@ -113,14 +117,24 @@ class Machine:
         return {p.name: p.nodes for p in self.cluster.partitions}
 
     def topology_addrs(self, nodes: list[str]) -> dict[str, list[str]]:
-        """Each node's switches from the top down, for its SLURM_TOPOLOGY_ADDR (``top.s1.n05``), as Slurm sets
-        it under topology/tree; nothing for a block topology or none. A node in no switch has none. A branch of
-        topology.conf shallower than the rest repeats its top switch in HAL's levels; Slurm names each switch once
-        (QA: ``top.top.s2.n09``, ``switch.switch.switch.node``)."""
+        """Each node's domains from the top down, for its SLURM_TOPOLOGY_ADDR, as Slurm's topology plugins set it:
+        its switches under topology/tree (``top.s1.n05``); its block under topology/block (``b1.n05``, pattern
+        ``block.node``; QA: a block topology gave nothing); none without a topology (topology/flat: ``n05``,
+        pattern ``node``; HAL's one implicit switch ``sw0`` is not Slurm's). A node in no switch or block has
+        none, and is left out (the map goes into the job's environment: a big job's must stay small); the
+        ADDR_KIND entry names the domains' kind. A branch of topology.conf shallower than the rest repeats its top
+        switch in HAL's levels; Slurm names each switch once (QA: ``top.top.s2.n09``,
+        ``switch.switch.switch.node``). Levels/fanouts whose finest level is named ``block`` are neither: {}."""
         topo = self.cluster.topology
-        if topo is None or topo.outside_of != "switch":
+        if topo is None or self.flat:
+            return {ADDR_KIND: ["switch"]}
+        if not topo.block_nodes and topo.outside_of != "switch":
             return {}
-        return {n: [] if self.index[n] in topo.outside else switch_chain(topo.paths[self.index[n]]) for n in nodes}
+        rows = [(n, self.index[n]) for n in nodes]
+        if topo.block_nodes:  # the base blocks are the finest level; the aggregations above are not in Slurm's
+            blocks = {n: [topo.paths[i][-1]] for n, i in rows if i not in topo.outside}
+            return {**blocks, ADDR_KIND: ["block"]}
+        return {**{n: switch_chain(topo.paths[i]) for n, i in rows if i not in topo.outside}, ADDR_KIND: ["switch"]}
 
     def assign(self, job_id: int, alloc: NodeAlloc) -> Held:
         """Pick free cpu and gpu slots on each allocated node; returns (node, cpu slots, gpu ids)."""

@@ -160,6 +160,8 @@ def job_environment(spec: LaunchSpec, base: Mapping[str, str]) -> dict[str, str]
     if not spec.restarts:  # a value inherited from a submitting job is not this job's
         env.pop("SLURM_RESTART_COUNT", None)
     drop_gpu_variables(env)
+    for name in TOPOLOGY_VARIABLES:  # the submitter's node's, when this job's is not known
+        env.pop(name, None)
     env.update(slurm_variables(spec))
     return env
 
@@ -233,17 +235,30 @@ def slurm_variables(spec: LaunchSpec) -> dict[str, str]:
     return env
 
 
+# The entry of HAL_TOPOLOGY_ADDRS (no node's name) naming the kind of its domains: ["switch"] or ["block"]. With
+# it, a node not listed is in none; a map without it (a job launched before it existed) lists every node.
+ADDR_KIND = "@kind"
+TOPOLOGY_VARIABLES = ("SLURM_TOPOLOGY_ADDR", "SLURM_TOPOLOGY_ADDR_PATTERN")
+
+
 def topology_variables(env: Mapping[str, str], node: str) -> dict[str, str]:
-    """SLURM_TOPOLOGY_ADDR (``top.s1.n05``: the node's switches, then itself) and SLURM_TOPOLOGY_ADDR_PATTERN
-    (``switch.switch.node``) on a switch tree, from the addresses the controller gave (HAL_TOPOLOGY_ADDRS)."""
+    """SLURM_TOPOLOGY_ADDR (the node's domains from the top, then itself: ``top.s1.n05`` on a switch tree,
+    ``b1.n05`` on blocks, ``n05`` alone) and SLURM_TOPOLOGY_ADDR_PATTERN (``switch.switch.node``,
+    ``block.node``, ``node``), from the addresses the controller gave (HAL_TOPOLOGY_ADDRS)."""
     try:
-        switches = json.loads(env["HAL_TOPOLOGY_ADDRS"])[node] if "HAL_TOPOLOGY_ADDRS" in env else None
-    except (ValueError, KeyError, TypeError):  # a job's own variable of that name, or a node not listed
+        addrs = json.loads(env["HAL_TOPOLOGY_ADDRS"]) if "HAL_TOPOLOGY_ADDRS" in env else None
+        if not isinstance(addrs, dict):
+            return {}
+        kind = addrs.get(ADDR_KIND, ["switch"])
+        domains = addrs.get(node, []) if ADDR_KIND in addrs else addrs[node]
+    except (ValueError, KeyError):  # a job's own variable of that name, or a node not listed
         return {}
-    if not isinstance(switches, list) or not all(isinstance(x, str) for x in switches):
+    if not isinstance(domains, list) or not all(isinstance(x, str) for x in domains):
         return {}
-    kinds = ["switch"] * len(switches) + ["node"]
-    return {"SLURM_TOPOLOGY_ADDR": ".".join([*switches, node]), "SLURM_TOPOLOGY_ADDR_PATTERN": ".".join(kinds)}
+    if not isinstance(kind, list) or len(kind) != 1 or not isinstance(kind[0], str):
+        return {}
+    kinds = kind * len(domains) + ["node"]
+    return {"SLURM_TOPOLOGY_ADDR": ".".join([*domains, node]), "SLURM_TOPOLOGY_ADDR_PATTERN": ".".join(kinds)}
 
 
 # Every variable that names a job's or step's GPUs: the ones HAL sets (gpu_variables, SLURM_STEP_GPUS for a step)

@@ -19,7 +19,14 @@ from dataclasses import dataclass
 
 from hal.executors import hostlist, proctree
 from hal.executors.api import NodeShare
-from hal.executors.jobenv import drop_gpu_variables, gpu_variables, parse_shares, tasks_per_node, topology_variables
+from hal.executors.jobenv import (
+    TOPOLOGY_VARIABLES,
+    drop_gpu_variables,
+    gpu_variables,
+    parse_shares,
+    tasks_per_node,
+    topology_variables,
+)
 from hal.executors.limits import with_data_limit
 
 
@@ -89,7 +96,9 @@ def task_environment(
         env[f"HAL_{key}"] = value
         env["SLURMD_NODENAME" if key == "NODENAME" else f"SLURM_{key}"] = value
     env["SLURM_NPROCS"] = ids["NTASKS"]
-    env.update(topology_variables(base, share.node))  # the task's own node's switches
+    for name in TOPOLOGY_VARIABLES:  # the batch shell's node's, when the task's own is not known
+        env.pop(name, None)
+    env.update(topology_variables(base, share.node))  # the task's own node's switches or block
     if "HAL_DATA_NODES" in base:  # a task's datasets are in its own node's cache (they pointed at the first's)
         env["HAL_DATA"] = json.loads(base["HAL_DATA_NODES"]).get(share.node, base.get("HAL_DATA", ""))
     if share.mem_mb > 0:

@@ -7,14 +7,20 @@ from pathlib import Path
 from tests.unit.controller.topokit import ALTERNATING, BLOCKS, controller
 
 
-def test_the_machine_gives_each_node_its_switches_on_a_tree_and_none_on_blocks(tmp_path: Path) -> None:
-    """What SLURM_TOPOLOGY_ADDR is made of (executors/jobenv.py), as Slurm sets it under topology/tree only."""
+def test_the_machine_gives_each_node_its_switches_on_a_tree_and_its_block_on_blocks(tmp_path: Path) -> None:
+    """What SLURM_TOPOLOGY_ADDR is made of (executors/jobenv.py), as Slurm's topology/tree and topology/block
+    set it (``top.s0.node03``; ``b1.node01``, pattern ``block.node``)."""
     (tmp_path / "tree").mkdir()
     (tmp_path / "blocks").mkdir()
     with controller(tmp_path / "tree", ALTERNATING) as ctl:
-        assert ctl.machine.topology_addrs(["node03", "node10"]) == {"node03": ["top", "s0"], "node10": ["top", "s3"]}
+        want = {"node03": ["top", "s0"], "node10": ["top", "s3"], "@kind": ["switch"]}
+        assert ctl.machine.topology_addrs(["node03", "node10"]) == want
     with controller(tmp_path / "blocks", BLOCKS) as ctl:
-        assert ctl.machine.topology_addrs(["node01"]) == {}
+        assert ctl.machine.topology_addrs(["node01", "node16"]) == {
+            "node01": ["b1"],
+            "node16": ["b4"],
+            "@kind": ["block"],
+        }
 
 
 def test_a_switch_count_that_can_never_hold_the_job_is_accepted_with_a_note(tmp_path: Path) -> None:

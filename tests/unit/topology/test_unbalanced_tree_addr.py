@@ -23,7 +23,7 @@ def test_each_switch_is_named_once(tmp_path: Path) -> None:
     )
     machine = Machine.load(tmp_path / "c.toml")
     addrs = machine.topology_addrs(["c01", "c05"])
-    assert addrs == {"c01": ["top", "r0", "s0"], "c05": ["top", "s2"]}
+    assert addrs == {"c01": ["top", "r0", "s0"], "c05": ["top", "s2"], "@kind": ["switch"]}
     env = {"HAL_TOPOLOGY_ADDRS": json.dumps(addrs)}
     assert topology_variables(env, "c05") == {
         "SLURM_TOPOLOGY_ADDR": "top.s2.c05",
