@@ -10,10 +10,10 @@ import typer
 from hal.cli import queue_select, squeue_format, squeue_request_codes
 from hal.cli.common import err, fail, plain_columns
 from hal.cli.history import every_job
-from hal.cli.live import SHORT_STATE, JsonOpt, client, duration, emit_json, num_nodes, parse_states
+from hal.cli.live import JsonOpt, client, duration, emit_json, num_nodes
 from hal.executors.hostlist import ranges
 
-ACTIVE = ("RUNNING", "CONFIGURING", "STAGE_OUT")  # shown with their nodes; squeue lists SO jobs too
+ACTIVE = ("RUNNING", "CONFIGURING", "COMPLETING", "STAGE_OUT")  # shown with their nodes; squeue lists SO too
 
 
 def queue_table(jobs: list[dict[str, Any]], start: bool = False, node_cpus: int = 0, header: bool = True) -> str:
@@ -26,7 +26,7 @@ def queue_table(jobs: list[dict[str, Any]], start: bool = False, node_cpus: int 
     rows = []
     for j in jobs:
         where = squeue_format.where(j)  # the nodes (SO too, as R), or (reason) for a pending or failed job
-        row = [str(j["id"]), j["partition"], j["name"][:20], j["user"], SHORT_STATE.get(j["state"], j["state"])]
+        row = [str(j["id"]), j["partition"], j["name"][:20], j["user"], squeue_format.SHORT.get(j["state"], j["state"])]
         if start:  # as squeue's %S: N/A without an expected start; %Y: the nodes the planner holds for it
             row += [squeue_format.when(squeue_format.start_of(j)), str(num_nodes(j, node_cpus))]
             row += [squeue_format.sched_nodes(j), where, squeue_format.when(j.get("predicted_start_p90"))]
@@ -181,7 +181,7 @@ def queue(
         raise fail(str(exc)) from None
     codes = _codes(fmt or "")
     forecast = start or "S" in codes or "S" in (sort or "")  # %S, -S S: the forecast start too
-    states, keep = parse_states(state or ",".join(["PENDING", *ACTIVE]))
+    states, keep = queue_select.parse_states(state or ",".join(["PENDING", *ACTIVE]))
     ended = keep is not None and bool(keep - {"PENDING", *ACTIVE})
     accounts, qoses = queue_select.parse_list(account), queue_select.parse_list(qos)  # once, not per job
     wanted_names = queue_select.parse_names(names) if names is not None else None
@@ -219,6 +219,7 @@ def queue(
                 user=",".join(users) if users else None, partition=partition, since=since, start=forecast or None,
                 **({"detail": True} if codes & squeue_request_codes.DETAIL else {}),
             )  # fmt: skip
+            queue_select.shown_states(jobs)  # a job being stopped: CG, as -t and every column read it
             summary = c.summary()
             keys = {k.strip().lstrip("+-") for k in (sort or "").split(",")}
             wants = json_out or bool(codes & {"Q", "p"}) or bool(keys & {"p", "Q"})  # %Q, %p, -S p: as sprio's

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from hal.cli import live
 from hal.executors.hostlist import expand
 
 _JOB_ID = re.compile(r"(\d+)(?:_(\d+))?(?:\.[A-Za-z0-9]+)?")  # a step's suffix (12.0, 12.batch) names its job
@@ -130,6 +131,31 @@ def other_cluster(clusters: str, local: str) -> str | None:
         if name.lower() != "all" and name != local:
             return f"'{name}' can't be reached: this server is cluster '{local}' and HAL serves only its own"
     return None
+
+
+STOPPING = ("CG", "COMPLETING")  # squeue's names for a job whose processes are being stopped
+
+
+def shown_states(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A running job a cancel or requeue is stopping (its record's ``completing``) as squeue shows it: COMPLETING,
+    CG, from the moment it was asked until its processes are gone (the grace period), not R."""
+    for j in jobs:
+        if j.get("completing") and j["state"] in ("RUNNING", "CONFIGURING"):
+            j["state"] = "COMPLETING"
+    return jobs
+
+
+def parse_states(text: str | None) -> tuple[str | None, set[str] | None]:
+    """squeue -t: the states live.parse_states reads, and CG/COMPLETING, asked of the API as RUNNING and kept as
+    shown (``shown_states``). As in squeue, -t CG lists only the jobs being stopped and -t R leaves them out."""
+    names = [x.strip() for x in (text or "").split(",") if x.strip()]
+    if not any(n.upper() in STOPPING for n in names):
+        return live.parse_states(text)
+    rest = [n for n in names if n.upper() not in STOPPING]
+    api, keep = live.parse_states(",".join(rest)) if rest else ("", set())
+    if keep is None:  # -t all,CG
+        return None, None
+    return ",".join(sorted({*filter(None, (api or "").split(",")), "RUNNING"})), {*keep, "COMPLETING"}
 
 
 ENV = {"user": "SQUEUE_USERS", "state": "SQUEUE_STATES", "partition": "SQUEUE_PARTITION", "names": "SQUEUE_NAMES",

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from hal.cli import queue_select
 from hal.cli.common import err, fail, out
 from hal.cli.live import JsonOpt, client, duration, emit_json, num_nodes, stamp, tres
 from hal.controller.option_values import scontrol_time
@@ -90,6 +91,10 @@ def _lines(j: dict[str, Any], node_cpus: int = 0) -> list[str]:
         lines.append(f"   Why={why}{start}")
     elif j["state"] == "CONFIGURING":
         lines.append("   Why=it holds its nodes while its --input-data are staged into their caches")
+    elif j["state"] == "COMPLETING":
+        lines.append(
+            "   Why=it is being stopped (hal cancel or hal requeue): SIGTERM, then SIGKILL after the grace period"
+        )
     elif j["state"] == "STAGE_OUT":
         lines.append("   Why=its processes ended; its --output-data are being copied out, then it ends")
     elif j["state"] == "RUNNING" and j.get("predicted_end"):
@@ -161,7 +166,7 @@ def show(
     wanted = _tasks_named(job)
     with client() as c:
         rec = c.get(job, start=True)  # 12_[2-3]: the listed tasks that exist, as an array's are
-        tasks = rec.get("tasks") or [rec]
+        tasks = queue_select.shown_states(rec.get("tasks") or [rec])  # a job being stopped: COMPLETING
         if wanted is not None:
             _say_missing(job, wanted, tasks)
         if any(j["state"] == "PENDING" for j in tasks):  # scontrol's Priority=: the multifactor one (hal prio)
@@ -223,7 +228,7 @@ def _end(j: dict[str, Any]) -> float | None:
     """Its end, or while it runs or waits with an expected start the end its time limit sets (Slurm's EndTime:
     StartTime + TimeLimit)."""
     start = _start(j)
-    if j.get("end_time") is None and j["state"] in ("RUNNING", "CONFIGURING", "PENDING") and start:
+    if j.get("end_time") is None and j["state"] in ("RUNNING", "CONFIGURING", "COMPLETING", "PENDING") and start:
         return float(start) + float(j["time_limit"]) if j.get("time_limit") else None
     return j.get("end_time")
 

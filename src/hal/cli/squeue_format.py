@@ -24,6 +24,7 @@ from hal.executors.hostlist import expand
 CODE = re.compile(r"%([.-]?)(\d*)([A-Za-z%]|\{[a-z0-9]+\})")  # %{timemin}: an -O field squeue has no letter for
 PIECE = re.compile(CODE.pattern + "|%")  # a bare % where no code could be read
 MAX_WIDTH = 1000
+SHORT = {**SHORT_STATE, "COMPLETING": "CG"}  # a job being stopped (hal/cli/queue_select.shown_states)
 
 
 def _nodes(j: dict[str, Any]) -> str:
@@ -114,7 +115,7 @@ CODES: dict[str, Callable[[dict[str, Any]], str]] = {
     "F": lambda j: str(j.get("array_job_id") or j["job_id"]),  # the array's id (the job's own when no array)
     "K": lambda j: str(j["id"]).partition("_")[2] or "N/A",  # its task index, or a collapsed range [3-9]
     "u": lambda j: j["user"], "a": lambda j: j.get("account") or "", "P": lambda j: j["partition"],
-    "q": lambda j: j.get("qos") or "", "T": lambda j: j["state"], "t": lambda j: SHORT_STATE.get(j["state"], "?"),
+    "q": lambda j: j.get("qos") or "", "T": lambda j: j["state"], "t": lambda j: SHORT.get(j["state"], "?"),
     "M": lambda j: duration(j["elapsed"]), "l": lambda j: duration(j.get("time_limit")), "D": _nodes,
     "C": lambda j: str(j.get("alloc_cpus") or j.get("req_cpus") or 0), "R": where,
     "r": lambda j: j.get("reason") or "None", "N": lambda j: j.get("nodelist") or "",

@@ -53,7 +53,10 @@ def annotate(ctl: Any, rows: list[dict[str, Any]], start: bool = False) -> list[
     """Reasons and queue places of pending rows; with ``start``, forecast starts (a listing without them
     planned the whole queue forward and took tens of seconds with thousands of pending jobs) and
     ``forecast_pending``: whether the job's forecast is still being made in the background (the listing did not
-    wait for it), so a user can tell "ask again in a moment" from "no forecast" (N/A)."""
+    wait for it), so a user can tell "ask again in a moment" from "no forecast" (N/A). A running row gets
+    ``completing``: a cancel or requeue asked it to stop and its processes have the grace period to go (SIGTERM,
+    then SIGKILL), which squeue shows at once as Slurm's COMPLETING (CG). A flag beside ``state``, not a state:
+    the stored RUNNING is what accounting, hal history (sacct has no CG) and fair share read until it ends."""
     pending = {r["id"] for r in rows if r["state"] == "PENDING"}
     starts = ctl.board.estimates(ctl, pending) if pending and start else {}  # p50/p90 (see StartBoard)
     coming = ctl.board.uncovered(pending, starts) if pending and start else set()
@@ -71,6 +74,8 @@ def annotate(ctl: Any, rows: list[dict[str, Any]], start: bool = False) -> list[
                 parked = ctl.parked.get(r["id"])
                 if parked is not None:  # its cause is stored on the next pass: shown at once
                     r["cause"] = PARKED + parked.why
-            elif r["state"] == "RUNNING" and ctl.staging is not None and r["id"] in ctl.staging.staging:
-                r["state"] = "CONFIGURING"  # holds its nodes while its inputs arrive: Slurm's CF
+            elif r["state"] == "RUNNING":
+                if ctl.staging is not None and r["id"] in ctl.staging.staging:
+                    r["state"] = "CONFIGURING"  # holds its nodes while its inputs arrive: Slurm's CF
+                r["completing"] = r["id"] in ctl.cancelling or r["id"] in ctl.requeueing  # stopping: CG
     return rows
