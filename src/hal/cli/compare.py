@@ -34,6 +34,7 @@ from hal.cli.simulate import (
     note_fallback,
     note_overlap,
     placement_topology_default,
+    read_profile,
 )
 from hal.engine.predict.registry import GBM_NAMES, make_predictor
 from hal.engine.profile import Profile
@@ -204,5 +205,5 @@ def policy_of(name: str, placement: str, cluster: Path | None) -> Profile:
     """A BACKFILL:ORDER[:sjf] name placed by ``placement``, or a profile file (a tuned one, say) as
     `hal simulate --profile` reads it."""
     if name.endswith(".toml") or Path(name).is_file():
-        return Profile.read(Path(name), has_tree=placement_topology_default(cluster))
+        return read_profile(Path(name), placement_topology_default(cluster))
     return replace(Profile.parse(name), placement=placement)

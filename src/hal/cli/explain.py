@@ -84,10 +84,11 @@ def _what_if(job_id: int, trace: Path, cluster_file: Path, profile_file: Path | 
         book = NodeBook(table, selector=selector)
         bind_capacity(book)  # jobs without -N sized by their tasks on the nodes they may use, as the server does
     else:
+        from hal.cli.simulate import read_profile
         from hal.engine.plugins.leaf_reserve import placement_book
 
         try:
-            profile = Profile.read(profile_file, has_tree=True)
+            profile = read_profile(profile_file, has_tree=True)  # as hal simulate --profile and hal server read it
         except ValueError as exc:
             raise fail(str(exc)) from exc
         if profile.placement != "topology":

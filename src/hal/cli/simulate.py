@@ -105,6 +105,12 @@ def placement_topology_default(cluster: Path | None) -> bool:
     return load_cluster(cluster).topology is not None
 
 
+def read_profile(path: Path, has_tree: bool) -> Profile:
+    """A profile file as `hal server --profile` reads it: the keys it leaves out are the server's defaults
+    (QA: one without `order` ran here as fcfs while the server ordered it by multifactor)."""
+    return Profile.read(path, has_tree, base=Profile.server_default(has_tree))
+
+
 def applicable(profile: Profile) -> Profile:
     """A profile whose every setting changes the run: the engine ignores a backfill order outside EASY, so a
     user asking for one is told instead (the profile itself stays valid for code that sweeps combinations)."""
@@ -270,7 +276,7 @@ def simulate(
             raise fail(f"--profile sets the policy; drop {', '.join(fixed)} or put it in the profile")
     try:
         chosen = (
-            Profile.read(profile, has_tree=placement_topology_default(cluster))
+            read_profile(profile, placement_topology_default(cluster))
             if profile is not None
             else Profile(order, backfill, backfill_order, placement, topology_reserve=topology_reserve)
         )
