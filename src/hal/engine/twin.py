@@ -24,7 +24,10 @@ def twin_of(s: Scheduler, predictor: RuntimePredictor | None = None, history: bo
     """
     twin = copy.copy(s)
     twin.predictor = s.predictor if predictor is None else predictor
-    twin.book = copy.deepcopy(s.book)
+    # The book's state may name waiting jobs' requests (a topology_reserve Hold is for ``req is hold.req``): a
+    # copy of one would no longer be that request, and the clone would start a held job anywhere at once (QA).
+    shared = {id(w.req): w.req for w in (*s.queue.items(), *s.held.values())}
+    twin.book = copy.deepcopy(s.book, shared)
     twin.queue = PendingQueue(s.queue.order)
     for item in s.queue.items():  # queue order, so every add appends
         twin.queue.add(item)
