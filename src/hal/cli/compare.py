@@ -27,6 +27,7 @@ from hal.cli.simulate import (
     WINDOW_HELP,
     applicable,
     check_machine,
+    check_profile_reserve,
     cleaning_of,
     default_placement,
     estimate_for,
@@ -105,6 +106,8 @@ def compare(
         make_predictor(estimate)  # names the valid estimates if this one is not
         names = [p.strip() for p in policies.split(",") if p.strip()]
         profiles = [(name, applicable(policy_of(name, placement, cluster))) for name in names]
+        for name, profile in profiles:  # compare runs the trace's jobs as tasks: no multi-node job to hold
+            check_profile_reserve(profile, name, None)
         if not profiles:
             raise ValueError("--policies names no policy (e.g. easy:fcfs,easy:sjf)")
         same = [(a, b) for i, (a, pa) in enumerate(profiles) for b, pb in profiles[i + 1 :] if pa == pb]

@@ -111,6 +111,16 @@ def read_profile(path: Path, has_tree: bool) -> Profile:
     return Profile.read(path, has_tree, base=Profile.server_default(has_tree))
 
 
+def check_profile_reserve(profile: Profile, name: str, whole_nodes: bool | None) -> None:
+    """A profile's topology_reserve refused where it would do nothing, as --topology-reserve is: it holds
+    multi-node jobs, and trace jobs are tasks without --whole-nodes (QA: it ran silently as a no-op). ``whole_nodes``
+    None: a command without that option (hal compare). ValueError."""
+    if not profile.topology_reserve or whole_nodes:
+        return
+    need = "--whole-nodes" if whole_nodes is not None else "whole-node jobs (hal simulate --whole-nodes --profile)"
+    raise ValueError(f"{name}: topology_reserve holds multi-node jobs for their fewest leaves: it needs {need}")
+
+
 def applicable(profile: Profile) -> Profile:
     """A profile whose every setting changes the run: the engine ignores a backfill order outside EASY, so a
     user asking for one is told instead (the profile itself stays valid for code that sweeps combinations)."""
@@ -280,6 +290,7 @@ def simulate(
             if profile is not None
             else Profile(order, backfill, backfill_order, placement, topology_reserve=topology_reserve)
         )
+        check_profile_reserve(chosen, str(profile), whole_nodes)
         if predictor is None:
             estimate = estimate_for(chosen, estimate, given_on_command_line(ctx, "estimate"))
         opts = SimOptions(
