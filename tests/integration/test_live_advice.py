@@ -75,16 +75,19 @@ def test_advice_is_the_owners_alone(server: LiveServer) -> None:
 
 
 def test_test_only_forecasts_and_submits_nothing(server: LiveServer) -> None:
-    """sbatch --test-only: 'Job N to start at ... using P processors in partition X', and no job N exists."""
+    """sbatch --test-only: 'Job N to start at ... using P processors on nodes L in partition X', and no job N
+    exists."""
     runner = _submit(server, "-J", "hold", "-t", "10", "-n", "1", "--wrap", "sleep 300")  # 1 of 2 CPUs, 10 min
     wait_running(server, runner)
     fits = server.cli("submit", "--test-only", "-t", "5", "--wrap", "true")
     said = " ".join(fits.stderr.split())
-    assert fits.returncode == 0 and "to start at" in said and "using 1 processors in partition" in said, said
+    assert fits.returncode == 0 and "to start at" in said, said
+    assert "using 1 processors on nodes n000 in partition" in said, said  # sbatch names the nodes
     assert "nothing was submitted" in said
     got = json.loads(server.cli("submit", "--test-only", "-n", "2", "-t", "10", "--wrap", "true", "--json").stdout)
     now = time.time()
     assert got["test_only"] and got["cpus"] == 2 and got["start"] > now + 400  # after the runner's 10 minutes
+    assert got["nodes"] == "n000"  # once the runner ends there
     assert (
         json.loads(server.cli("submit", "--test-only", "-t", "5", "--wrap", "true", "--json").stdout)["start"] < now + 5
     )

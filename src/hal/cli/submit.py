@@ -257,9 +257,10 @@ def _tested(done: dict[str, Any], json_out: bool) -> None:
         return
     start = stamp(done["start"]) if done.get("start") else "an unknown time (no forecast starts it)"
     p90 = f" (90% by {stamp(done['start_p90'])})" if done.get("start_p90") else ""
+    where = f" on nodes {done['nodes']}" if done.get("nodes") else ""  # sbatch's; none known for a held job
     err.print(
-        f"hal submit: Job {done['job_id']} to start at {start}{p90} using {done['cpus']} processors in partition "
-        f"{done['partition']}; nothing was submitted",
+        f"hal submit: Job {done['job_id']} to start at {start}{p90} using {done['cpus']} processors{where} in "
+        f"partition {done['partition']}; nothing was submitted",
         highlight=False,
     )
 
