@@ -6,6 +6,7 @@ import json
 import re
 import signal
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -47,6 +48,7 @@ def record(row: Row, now: float, detail: bool = False) -> dict[str, Any]:
     kind = GPU_KIND.search(row.get("request") or "")  # ReqTRES's gres/gpu:TYPE (hal show, sacct, squeue %b)
     out["gpu_type"] = kind.group(1) if kind is not None else ""
     out["array_split"] = row.get("array_job_id") is not None and is_split(row.get("request"))  # its own squeue line
+    gpu_tres(out, gpu_split(row.get("request") or "", int(row.get("req_tasks") or 1)) if row.get("req_gpus") else None)
     if detail:
         req = json.loads(row["request"])
         out["dependencies"] = [f"{k}:{ref}" for k, ref in req.get("dependencies", [])]  # as typed: 6_7, an array
@@ -85,6 +87,45 @@ def std_paths(row: Row, req: dict[str, Any]) -> dict[str, str]:
 
 TIME_MIN = re.compile(r'"time_min":\s*(null|[0-9.eE+-]+)')  # stored compact, or with spaces (holds.py)
 GPU_KIND = re.compile(r'"gpu_kind":\s*"([A-Za-z0-9_.-]*)"')  # likewise: a type is a name (gpu_options.GPU_TYPE)
+GPU_ASKS = re.compile(r'"(nodes|gpus_per_task|gpus_per_node|gpus_per_job)":\s*(null|\d+)')
+TASK_GPUS = re.compile(r'"SLURM_GPUS_PER_TASK":\s*"([^"\\]*)"')  # a value: a count, TYPE:count
+
+
+@dataclass(frozen=True)
+class GpuSplit:
+    """How a job asked for its GPUs, as Slurm keeps it: per job (--gpus/-G: TresPerJob), per node (--gres,
+    --gpus-per-node: TresPerNode) or per task (--gpus-per-task, --tres-per-task, --ntasks-per-gpu: TresPerTask);
+    each the count so asked, 0 for the ways it did not ask. squeue's TRES fields show each apart."""
+
+    job: int = 0
+    node: int = 0
+    task: int = 0
+
+
+def gpu_split(stored: str, tasks: int, env: str | None = None) -> GpuSplit:
+    """A request's GpuSplit, read without parsing it (as stored_time_min; the request's own keys come first). A
+    -N job keeps --gres and --gpus-per-node per node; one task without -N keeps its GPUs per task however it asked,
+    so its SLURM_GPUS_PER_TASK (set only by the per-task options) tells --gres=gpu:N from --gpus-per-task=N; an
+    array task after the first keeps its environment with the first's request (``env``)."""
+    found: dict[str, int | None] = {}
+    for m in GPU_ASKS.finditer(stored):
+        found.setdefault(m.group(1), None if m.group(2) == "null" else int(m.group(2)))
+        if len(found) == 4:
+            break
+    job, node, task = (found.get(k) or 0 for k in ("gpus_per_job", "gpus_per_node", "gpus_per_task"))
+    if job or node:  # --gpus or a -N job's per-node GPUs (its per-task share is HAL's own split of them)
+        return GpuSplit(job=job, node=node)
+    asked = TASK_GPUS.search(env if env is not None else stored)
+    per_task = asked is not None and asked.group(1).split(":")[-1] == str(task)
+    if task and tasks == 1 and found.get("nodes") is None and not per_task:
+        return GpuSplit(node=task)  # --gres=gpu:N or --gpus-per-node=N, one task, no -N
+    return GpuSplit(task=task)
+
+
+def gpu_tres(rec: dict[str, Any], split: GpuSplit | None) -> None:
+    """A record's GPU request as Slurm's TRES strings (squeue -O tres-per-node, %b), None where none was asked."""
+    gres = f"gres/gpu:{rec['gpu_type']}" if rec.get("gpu_type") else "gres/gpu"
+    rec["tres_per_node"] = f"{gres}:{split.node}" if split and split.node else None
 
 
 def stored_time_min(stored: str | None) -> float | None:
@@ -259,7 +300,8 @@ def per_cpu_memory(ctl: Controller, rows: list[Row], recs: list[dict[str, Any]])
     """Each record's ``mem_per_cpu_mb``: what --mem-per-cpu asked (squeue's %m shows it, not the per-node total),
     None for --mem or no memory request. The request keeps it as SLURM_MEM_PER_CPU (checked against the task's
     memory: a variable inherited from the submitter's own job is not the request); an array's later tasks share
-    the first task's environment, read once per array."""
+    the first task's environment, read once per array. That environment also settles how such a task asked for
+    GPUs (shared_gpu_asks)."""
     firsts: dict[int, int | None] = {}
     for row, rec in zip(rows, recs, strict=True):
         stored = row.get("request") or ""
@@ -274,6 +316,21 @@ def per_cpu_memory(ctl: Controller, rows: list[Row], recs: list[dict[str, Any]])
             origin = ctl.store.get(first)
             firsts[first] = _mem_per_cpu(origin["request"]) if origin is not None else None
         rec["mem_per_cpu_mb"] = firsts.get(first) if first is not None else None
+    shared_gpu_asks(ctl, rows, recs)  # the other answer kept in that environment
+
+
+def shared_gpu_asks(ctl: Controller, rows: list[Row], recs: list[dict[str, Any]]) -> None:
+    """The GPU split of one-task array tasks without -N after the first (gpu_split): their SLURM_GPUS_PER_TASK is
+    kept with the first task's request, read once per array; record() took their GPUs as asked per node."""
+    origins: dict[int, str] = {}
+    for row, rec in zip(rows, recs, strict=True):
+        stored, first = row.get("request") or "", rec.get("array_job_id")
+        if not rec.get("tres_per_node") or row.get("req_nodes") or first is None or '"_shared":' not in stored:
+            continue
+        if first not in origins:
+            origin = ctl.store.get(first)
+            origins[first] = origin["request"] if origin is not None else ""
+        gpu_tres(rec, gpu_split(stored, int(row.get("req_tasks") or 1), origins[first]))
 
 
 def _mem_per_cpu(stored: str) -> int | None:

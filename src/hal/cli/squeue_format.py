@@ -4,9 +4,8 @@ A code is ``%[.|-][width]letter``: a width pads (and cuts) the value, left-justi
 right-justifies it, as squeue does; ``-`` says left-justified outright, as printf users write it (squeue's own
 parser reads only ``.`` and prints ``%-6D`` as it stands, with an error). Text between codes is kept, so ``-h -o
 %T`` prints bare states for a script to read; a ``%`` that starts no code (``% i``, a trailing ``%``) is refused,
-as an unknown code is. %b is per node, as squeue's, from the job's total the records keep (a typed GPU request
-shows its count); %m is per node too, or for a --mem-per-cpu job the per-CPU value, in MB unless a larger unit
-is exact (1500M, 4G), as squeue prints it.
+as an unknown code is. %b is the GPUs asked per node (--gres, --gpus-per-node), as squeue's; %m is per node,
+or for a --mem-per-cpu job the per-CPU value, in MB unless a larger unit is exact (1500M, 4G), as squeue prints it.
 A -O field with no -o letter (every letter is one of squeue's) is written %{name}, e.g. %{timemin} for TimeMin.
 """
 
@@ -105,9 +104,16 @@ def sched_nodes(j: dict[str, Any]) -> str:
 
 
 def _tres(j: dict[str, Any]) -> str:
-    gpus = _per_node(j, "req_gpus")
-    kind = f"{j['gpu_type']}:" if j.get("gpu_type") else ""  # squeue: gres/gpu:h100:2
-    return f"gres/gpu:{kind}{gpus}" if gpus else "N/A"
+    """squeue's %b (tres-per-node): the GPUs a --gres or --gpus-per-node job asked each node for (gres/gpu:h100:2);
+    N/A for none, and for --gpus or --gpus-per-task requests, which squeue shows under tres-per-job, tres-per-task
+    (a total split over the nodes is no per-node request: -n 20 --ntasks-per-gpu=1 is 8+8+4 GPUs, not 7 each)."""
+    return str(j.get("tres_per_node") or "N/A")
+
+
+def _count(tres: str | None) -> int:
+    """The count that ends a TRES entry (gres/gpu:h100:2, gres/gpu=2), 0 for none: -S b sorts by it."""
+    found = re.search(r"(\d+)$", tres or "")
+    return int(found.group(1)) if found else 0
 
 
 CODES: dict[str, Callable[[dict[str, Any]], str]] = {
@@ -221,7 +227,7 @@ SORT_KEYS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "p": lambda j: j.get("priority"),
     "L": lambda j: _left(j) if j.get("time_limit") is not None else math.inf,
     "m": _memory,
-    "b": lambda j: _per_node(j, "req_gpus"),
+    "b": lambda j: _count(j.get("tres_per_node")),
     "Z": lambda j: j.get("workdir") or "",
     "F": lambda j: int(j.get("array_job_id") or j["job_id"]),
     "K": lambda j: j.get("array_task_id"),

@@ -160,9 +160,9 @@ def test_min_memory_is_exact_and_per_cpu_when_asked_so() -> None:
 
 def test_sort_keys_for_every_listed_code_and_pending_times() -> None:
     jobs = [
-        job(5, workdir="/b", req_gpus=2, array_job_id=4, array_task_id=1),
+        job(5, workdir="/b", req_gpus=2, tres_per_node="gres/gpu:2", array_job_id=4, array_task_id=1),
         job(4, workdir="/c", req_gpus=0, array_job_id=4, array_task_id=0),
-        job(9, workdir="/a", req_gpus=1),
+        job(9, workdir="/a", req_gpus=1, tres_per_node="gres/gpu:1"),
     ]
     for key, order in {"Z": [9, 5, 4], "-b": [5, 9, 4], "F,K": [4, 5, 9], "K": [4, 5, 9]}.items():
         assert [j["job_id"] for j in squeue_format.sort_jobs(jobs, key)] == order, key

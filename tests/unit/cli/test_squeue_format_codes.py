@@ -9,7 +9,7 @@ from hal.cli import squeue_format
 
 RUNNING = {
     "id": "7", "job_id": 7, "state": "RUNNING", "time_limit": 3600.0, "elapsed": 600.0, "nodelist": "n[001-002]",
-    "req_nodes": 2, "req_mem_mb": 8192, "req_gpus": 4, "workdir": "/home/al/run",
+    "req_nodes": 2, "req_mem_mb": 8192, "req_gpus": 4, "tres_per_node": "gres/gpu:2", "workdir": "/home/al/run",
 }  # fmt: skip
 PENDING = {
     "id": "8", "job_id": 8, "state": "PENDING", "time_limit": None, "elapsed": 0.0, "nodelist": None,
@@ -25,7 +25,7 @@ def line(fmt: str, job: dict[str, Any] | None) -> str:
 def test_time_left_memory_tres_and_workdir() -> None:
     fmt = "%.10L|%m|%b|%Z"
     assert line(fmt, None) == " TIME_LEFT|MIN_MEMORY|TRES_PER_NODE|WORK_DIR"
-    assert line(fmt, RUNNING) == "     50:00|4G|gres/gpu:2|/home/al/run"  # per node: 8G and 4 GPUs over 2 nodes
+    assert line(fmt, RUNNING) == "     50:00|4G|gres/gpu:2|/home/al/run"  # per node: 8G over 2 nodes; --gres=gpu:2
     assert line(fmt, PENDING) == " UNLIMITED|1536M|N/A|/scratch"  # a larger unit only when exact, as squeue
     assert line("%L", {**PENDING, "time_limit": 90000.0}) == "1-01:00:00"  # pending: the whole limit
     assert line("%L %m", {**RUNNING, "elapsed": 4000.0, "req_mem_mb": 0}) == "0:00 0"  # past it (grace); none asked
