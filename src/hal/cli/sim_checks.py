@@ -72,12 +72,13 @@ def note_data_plane(cluster: Path | None) -> None:
     data-locality benchmark simulates stage-ins). ValueError."""
     if cluster is None:
         return
-    from hal.data.live_config import check_data_table, data_table
+    from hal.data.live_config import check_cluster_data, data_table
+    from hal.sim.runner import load_cluster
 
     table = data_table(cluster)
     if table is None:
         return
-    check_data_table(table)
+    check_cluster_data(load_cluster(cluster), table)  # what the server refuses (its warnings: of data not simulated)
     named = escape(f"{cluster.name}'s [data]")  # [data] is no markup
     err.print(
         f"[yellow]note:[/] {named} table is not simulated: hal simulate places jobs by "

@@ -54,15 +54,17 @@ def cluster_generate(
 @cluster_app.command("show")
 def cluster_show(path: Path, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Summarize a cluster file: partitions and node groups."""
-    from hal.data.live_config import check_data_table, data_table
+    from hal.data.live_config import check_cluster_data, data_table
 
     try:  # what the file names but the machine leaves out (topology.conf's unknown nodes) is said, not only logged
         cluster = load_cluster(path, warn=lambda m: err.print(f"[yellow]warning:[/] {escape(m)}"))
         data_plane = data_table(path)
-        if data_plane is not None:  # as hal server checks it (QA: a cache_dir without {node} passed here)
-            check_data_table(data_plane)
+        # as hal server checks it, its warnings too (QA: a cache_dir without {node}, a catalog in a cache passed here)
+        said = check_cluster_data(cluster, data_plane) if data_plane is not None else []
     except (ClusterFileError, ValueError) as exc:
         raise fail(str(exc)) from exc
+    for line in said:
+        err.print(f"[yellow]warning:[/] {escape(line)}")
     total = cluster.total()
     if as_json:
         data = {

@@ -227,10 +227,35 @@ def transfer_model(table: dict[str, Any]) -> Any:
 def check_egress(loc: Any) -> list[str]:
     """``egress_per_gb`` priced at a level and domains the topology has, or a warning naming what it charges
     nothing (QA: egress_level = "zone" on a cluster without one, or a label no domain has, started without a word).
-    The warnings, for tests."""
+    The warnings, logged and returned (for tests)."""
+    said = egress_warnings(loc.model, loc.index)
+    for line in said:
+        log.warning("%s", line)
+    return said
+
+
+def check_cluster_data(cluster: Any, table: dict[str, Any]) -> list[str]:
+    """What `hal server` checks of a cluster file's ``[data]`` at start without opening anything, for `hal cluster
+    show` and `hal simulate` (QA: a catalog inside a node cache passed both, and the server refused it): what it
+    refuses raises ValueError, what it warns of (egress priced at a level or domain the tree lacks) is returned."""
+    from pathlib import Path
+
+    from hal.engine.plugins.topology import TopoIndex
+    from hal.model.topology import Topology
+
+    _, _, pattern = check_data_table(table)
+    names = [n.name for n in cluster.nodes]
+    check_config(table, [Path(pattern.format(node=n)) for n in names])  # as enable() checks it
+    model = transfer_model(table)
+    if model is None:
+        return []
+    return egress_warnings(model, TopoIndex(cluster.topology or Topology.flat(len(names))))
+
+
+def egress_warnings(model: Any, ix: Any) -> list[str]:
+    """``check_egress``'s warnings for a transfer model on a topology index, not logged."""
     from hal.engine.plugins.locality import domain_name
 
-    model, ix = loc.model, loc.index
     if not model.egress_per_gb:
         return []
     lvl = ix.level(model.egress_level)
@@ -248,8 +273,6 @@ def check_egress(loc: Any) -> list[str]:
             f"[data] egress_per_gb names {', '.join(map(repr, unknown))}, no {ix.names[lvl]} of the cluster's "
             f"topology (there are {', '.join(have[:8])}): no egress is charged for it"
         )
-    for line in said:
-        log.warning("%s", line)
     return said
 
 
