@@ -117,3 +117,21 @@ def test_instances_get_the_cores_and_gpus_of_their_slots(tmp_path: Path) -> None
         live.stop()
     host = sorted(os.sched_getaffinity(0))
     assert seen == {((host[0],), "0"), ((host[1],), "1")}, seen  # one core and one GPU each, none shared
+
+
+def test_instances_without_gpus_do_not_inherit_the_servers_gpu_variables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A service instance on a slot without GPUs was given the server's own CUDA_VISIBLE_DEVICES (batch jobs and
+    srun tasks drop them, as Slurm does where nothing is allocated)."""
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "7")
+    live = LiveServer(tmp_path)
+    live.start()
+    try:
+        body = {"name": "nogpu", "target": "hal.htc.examples:devices", "max_instances": 1}
+        assert _post(live, "/v1/apps", body).status_code == 201
+        with live.client() as sdk, sdk.session("nogpu", slots=1) as s:
+            seen = {gpus for _, gpus in s.map([0.0] * 2)}
+    finally:
+        live.stop()
+    assert seen == {None}, seen

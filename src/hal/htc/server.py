@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from hal.executors.jobenv import gpu_variables
+from hal.executors.jobenv import GPU_VARIABLES, gpu_variables
 from hal.htc import guard, wire
 from hal.htc.app import Application, AppRegistry, unimportable
 from hal.htc.beacon import Beacon
@@ -83,7 +83,7 @@ class Server:
         """A service instance on the slot's cores and GPUs (the variables batch jobs get), under the application's
         memory limit (RLIMIT_DATA here, the watchdog in the loop); in its own session, so its process group is
         everything its tasks start."""
-        env = dict(os.environ)
+        env = {k: v for k, v in os.environ.items() if k not in GPU_VARIABLES}  # the server's own never leak in
         env.update(app.env)
         env.update(gpu_variables(gpus))
         beacon = Beacon(f"hal-htc-{iid}")
