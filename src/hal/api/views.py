@@ -123,9 +123,15 @@ def gpu_split(stored: str, tasks: int, env: str | None = None) -> GpuSplit:
 
 
 def gpu_tres(rec: dict[str, Any], split: GpuSplit | None) -> None:
-    """A record's GPU request as Slurm's TRES strings (squeue -O tres-per-node, %b), None where none was asked."""
+    """A record's request as Slurm's TresPerJob, TresPerNode and TresPerTask (squeue -O tres-per-job, %b /
+    tres-per-node, tres-per-task), None where nothing was asked that way: gres/gpu[:TYPE]:N per job and node;
+    per task cpu=N (a task of more than one CPU) and gres/gpu[:TYPE]=N, as Slurm writes that one."""
     gres = f"gres/gpu:{rec['gpu_type']}" if rec.get("gpu_type") else "gres/gpu"
+    rec["tres_per_job"] = f"{gres}:{split.job}" if split and split.job else None
     rec["tres_per_node"] = f"{gres}:{split.node}" if split and split.node else None
+    cpus = int(rec.get("req_cpus") or 0) // max(int(rec.get("req_tasks") or 1), 1)
+    per_task = ([f"cpu={cpus}"] if cpus > 1 else []) + ([f"{gres}={split.task}"] if split and split.task else [])
+    rec["tres_per_task"] = ",".join(per_task) or None
 
 
 def stored_time_min(stored: str | None) -> float | None:

@@ -6,7 +6,9 @@ parser reads only ``.`` and prints ``%-6D`` as it stands, with an error). Text b
 %T`` prints bare states for a script to read; a ``%`` that starts no code (``% i``, a trailing ``%``) is refused,
 as an unknown code is. %b is the GPUs asked per node (--gres, --gpus-per-node), as squeue's; %m is per node,
 or for a --mem-per-cpu job the per-CPU value, in MB unless a larger unit is exact (1500M, 4G), as squeue prints it.
-A -O field with no -o letter (every letter is one of squeue's) is written %{name}, e.g. %{timemin} for TimeMin.
+A -O field with no -o letter (every letter is one of squeue's) is written %{name}, e.g. %{timemin} for TimeMin;
+-O tres-per-job, tres-per-task (the record's Slurm strings), tres-alloc (AllocTRES, ReqTRES until it has nodes)
+and NumTasks are such fields, and Gres is squeue's old name for tres-per-node (%b).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hal.cli import squeue_request_codes as extra
-from hal.cli.live import SHORT_STATE, duration, stamp
+from hal.cli.live import SHORT_STATE, duration, stamp, tres
 from hal.executors.hostlist import expand
 
 CODE = re.compile(r"%([.-]?)(\d*)([A-Za-z%]|\{[a-z0-9]+\})")  # %{timemin}: an -O field squeue has no letter for
@@ -110,9 +112,16 @@ def _tres(j: dict[str, Any]) -> str:
     return str(j.get("tres_per_node") or "N/A")
 
 
-def _count(tres: str | None) -> int:
+def _tres_alloc(j: dict[str, Any]) -> str:
+    """squeue's tres-alloc: what the job was allocated once it has nodes (AllocTRES, as sacct and hal show print
+    it), else what it asks for (ReqTRES, on the nodes NODES shows), as squeue prints a job not yet running."""
+    held = tres(j, allocated=True) if j.get("nodelist") else ""
+    return held or tres({**j, "req_nodes": int(_nodes(j))}) or "N/A"
+
+
+def _count(entry: str | None) -> int:
     """The count that ends a TRES entry (gres/gpu:h100:2, gres/gpu=2), 0 for none: -S b sorts by it."""
-    found = re.search(r"(\d+)$", tres or "")
+    found = re.search(r"(\d+)$", entry or "")
     return int(found.group(1)) if found else 0
 
 
@@ -131,6 +140,9 @@ CODES: dict[str, Callable[[dict[str, Any]], str]] = {
     "Z": lambda j: j.get("workdir") or "",
     "Y": sched_nodes,
     "{timemin}": lambda j: duration(j["time_min"]) if j.get("time_min") else "N/A",  # --time-min
+    "{tresperjob}": lambda j: str(j.get("tres_per_job") or "N/A"), "{tresalloc}": _tres_alloc,
+    "{trespertask}": lambda j: str(j.get("tres_per_task") or "N/A"),
+    "{numtasks}": lambda j: str(j.get("req_tasks") or 1),
     "%": lambda j: "%",
     **extra.CODES,
 }  # fmt: skip
@@ -139,7 +151,9 @@ HEADERS = {"i": "JOBID", "A": "JOBID", "F": "ARRAY_JOB_ID", "K": "ARRAY_TASK_ID"
            "T": "STATE", "t": "ST", "M": "TIME", "l": "TIME_LIMIT", "D": "NODES", "C": "CPUS",
            "R": "NODELIST(REASON)", "r": "REASON", "N": "NODELIST", "V": "SUBMIT_TIME", "S": "START_TIME",
            "e": "END_TIME", "Q": "PRIORITY", "L": "TIME_LEFT", "m": "MIN_MEMORY", "b": "TRES_PER_NODE",
-           "Z": "WORK_DIR", "Y": "SCHEDNODES", "{timemin}": "TIME_MIN", "%": "%", **extra.HEADERS}  # fmt: skip
+           "Z": "WORK_DIR", "Y": "SCHEDNODES", "{timemin}": "TIME_MIN", "{tresperjob}": "TRES_PER_JOB",
+           "{trespertask}": "TRES_PER_TASK", "{tresalloc}": "TRES_ALLOC", "{numtasks}": "TASKS", "%": "%",
+           **extra.HEADERS}  # fmt: skip
 
 
 def check(fmt: str) -> None:
@@ -176,7 +190,9 @@ LONG = {
     "timeused": "M", "timelimit": "l", "numnodes": "D", "numcpus": "C", "reasonlist": "R", "reason": "r",
     "nodelist": "N", "submittime": "V", "starttime": "S", "endtime": "e", "priority": "Q", "timeleft": "L",
     "minmemory": "m", "tres-per-node": "b", "workdir": "Z", "schednodes": "Y", "timemin": "{timemin}",
-    "prioritylong": "Q", **extra.LONG,
+    "prioritylong": "Q", "tres-per-job": "{tresperjob}", "tres-per-task": "{trespertask}",
+    "tres-alloc": "{tresalloc}", "tres": "{tresalloc}", "numtasks": "{numtasks}", "gres": "b",  # tres, gres: squeue's
+    **extra.LONG,
 }  # fmt: skip
 
 
