@@ -19,12 +19,17 @@ from hal.clusterfile import ClusterFileError
 from hal.sim.swf import TraceError
 
 
-def topology_advice(rec: dict[str, Any], held: str | None = None) -> str:
+def topology_advice(
+    rec: dict[str, Any], held: str | None = None, candidates: list[dict[str, Any]] | None = None
+) -> str:
     """Why a job waits with reason Topology: its own --switches, --segment or --topology required=LEVEL when it
     asked for one, else the domains no job spans (QA: a plain -N2 job was told of requests it never made), in the
-    server's words when it gives them (``held``: the domain its size calls for, with the most it may use in one).
+    server's words when it gives them (``held``: the domain its size calls for, with the most it may use in one;
+    for a --switches job within its wait, whether that domain holds it and when the wait runs out).
     It said "its largest block aggregation" of a job that topology/block keeps in the smallest one that holds it.
-    The server's words come first: they also name the blocks an --exclusive=topo job waits to have to itself."""
+    The server's words come first: they also name the blocks an --exclusive=topo job waits to have to itself.
+    ``candidates``: the placements free now in one domain it may span (the advice's); none means that domain does
+    not hold it either, said only then (QA: it was said of a job four free nodes in that domain could take)."""
     if held:
         return f"free nodes exist, but {held}"
     place = rec.get("placement_request") or {}
@@ -32,12 +37,26 @@ def topology_advice(rec: dict[str, Any], held: str | None = None) -> str:
     asked += [f"--segment={place['segment']}"] if "segment" in place else []
     asked += [f"--topology required={place['topology_required']}"] if place.get("topology_required") else []
     if asked:
-        return f"free nodes exist, but not within its {' and '.join(asked)} (nor the largest domain a job may span)"
+        nor = " (nor the largest domain a job may span)" if candidates == [] else ""
+        return f"free nodes exist, but not within its {' and '.join(asked)}{nor}{_switch_wait_end(rec)}"
     return (
         "free nodes exist, but not enough within one domain a job may span: one of the cluster's separate switch "
         "fabrics, or on topology/block the smallest block aggregation that holds its nodes (a node topology.conf "
         "lists in no switch or block is one alone)"
     )
+
+
+def _switch_wait_end(rec: dict[str, Any]) -> str:
+    """When a --switches job's wait runs out, from its record, or "": the engine counts it from when the job could
+    first start (its submission, --begin, last release or dependencies met: controller/jobs.waiting_since)."""
+    from hal.cli.live import stamp
+
+    place, submit = rec.get("placement_request") or {}, rec.get("submit_time")
+    wait = place.get("switches_wait_effective")
+    if "switches" not in place or wait is None or submit is None:
+        return ""
+    since = max(float(rec.get(k) or 0.0) for k in ("submit_time", "begin", "released", "eligible"))
+    return f"; its --switches wait runs out at {stamp(since + float(wait))}"
 
 
 def _parts_table(title: str, rows: list[tuple[str, dict[str, Any]]]) -> Table:
@@ -261,7 +280,7 @@ def explain(
     held = (advice or {}).get("topology")  # Resources too: idle nodes other jobs' --exclusive=topo blocks hold
     told = rec.get("reason") == "Topology" or bool(held and rec.get("reason") in ("Resources", "DataLocality"))
     if told:
-        out.print(f"  why: {topology_advice(rec, held)}")
+        out.print(f"  why: {topology_advice(rec, held, advice.get('candidates') if advice is not None else None)}")
     if rec["state"] == "PENDING":  # why it waits, where it stands, when it should start (it said nothing more)
         _pending(rec, node_cpus, told)
         if advice is not None:

@@ -45,7 +45,9 @@ def test_past_its_switch_wait_the_block_rule_is_named() -> None:
     plain = topology_hold(held_pair().sched, 9)
     assert plain is not None and "2 nodes within one block" in plain
     ctl = held_pair(switches=1, switches_wait=60.0)
-    assert topology_hold(ctl.sched, 9) is None  # within its wait: its own --switches=1 (the CLI names it)
+    within = topology_hold(ctl.sched, 9)  # within its wait: its own --switches=1, and the block rule as well
+    assert within is not None and within.startswith("not within its --switches=1, and it needs 2 nodes within")
+    assert within.endswith("its --switches wait runs out at t=61 s, and then only the latter holds it")
     rec = {"reason": "Topology", "placement_request": {"switches": 1}}
     assert "--switches=1" in topology_advice(rec, topology_hold(ctl.sched, 9))
     assert not ctl.sched.cycle(120.0).starts  # the wait is over: still no block has 2 free nodes

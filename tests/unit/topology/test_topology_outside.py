@@ -110,7 +110,9 @@ def test_hal_nodes_shows_no_switch_for_them(tmp_path: Path) -> None:
 def test_explain_names_what_holds_a_job_that_asked_for_no_topology() -> None:
     plain = topology_advice({"placement_request": {}})
     assert "--switches" not in plain and "separate switch fabrics" in plain
-    assert "its --switches=1 (nor" in topology_advice({"placement_request": {"switches": 1}})
+    switches = {"placement_request": {"switches": 1}}
+    assert "its --switches=1 (nor" in topology_advice(switches, None, [])  # no placement in one domain either
+    assert topology_advice(switches) == "free nodes exist, but not within its --switches=1"  # unknown: not claimed
     both = topology_advice({"placement_request": {"segment": 2, "topology_required": "block"}})
     assert "its --segment=2 and --topology required=block" in both
 

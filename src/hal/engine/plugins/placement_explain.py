@@ -136,7 +136,42 @@ def held_by_domains(book: NodeBook, req: Request) -> str | None:
     if not isinstance(sel, TopologySelector) or req.segment or req.topology_required:
         return None
     if req.switches and book.now < req.submit + sel.args.switch_wait(req.switches_wait):
-        return None  # its own --switches holds it; past its wait only the domains do (QA: it still blamed them)
+        return None  # its own --switches holds it (held_by_switches); past its wait only the domains do (QA)
+    return _domain_words(book, req, sel)
+
+
+def held_by_switches(book: NodeBook, req: Request) -> str | None:
+    """In words, a --switches=N job held within its wait: whether the domain it may span would hold it too, and
+    when the wait runs out (then it takes nodes over more switches). QA: `hal explain` said "nor the largest domain
+    a job may span" of a job four free nodes in that domain could take. None: not so held."""
+    sel = getattr(book.select, "inner", book.select)
+    if not isinstance(sel, TopologySelector) or not req.switches or req.segment or req.topology_required:
+        return None
+    until = req.submit + sel.args.switch_wait(req.switches_wait)
+    waited = getattr(book.select, "waited", None)  # DataDelay counts its decisions to wait: asking is not one
+    try:
+        if book.now >= until or book.fits(req):
+            return None
+        domains = _domain_words(book, req, sel)
+        if domains is None and not book.fits(replace(req, switches=None)):
+            return None  # nor without it: not its --switches (too few free, delay scheduling, ...)
+    finally:
+        if waited is not None:
+            book.select.waited = waited  # type: ignore[union-attr]
+    asked, wait = f"not within its --switches={req.switches}", f"its --switches wait runs out at {_at(until)}"
+    if domains is not None:  # the domains hold it as well: after the wait, they alone
+        return f"{asked}, and {domains}; {wait}, and then only the latter holds it"
+    leaf, n = sel.index.names[sel.index.leaf], req.switches
+    more = f"more than {n} {leaf if n == 1 else _plural(leaf)}"
+    return f"{asked}: the nodes free for it now span {more}; {wait}, and then it takes them"
+
+
+def _plural(name: str) -> str:
+    return name + ("es" if name.endswith(("s", "sh", "ch", "x")) else "s")
+
+
+def _domain_words(book: NodeBook, req: Request, sel: TopologySelector) -> str | None:
+    """``held_by_domains``'s words, whatever the job's --switches."""
     ix = sel.index
     cap = block_cap(ix, req)
     if cap is None and ix.span_top == ix.top:
@@ -192,7 +227,7 @@ def held_by_leaves(sched: Scheduler, book: NodeBook, req: Request, job_id: int) 
     if hold is None or not isinstance(sel, TopologySelector):
         return None
     leaf = sel.index.names[sel.index.leaf]
-    many = leaf + ("es" if leaf.endswith(("s", "sh", "ch", "x")) else "s")
+    many = _plural(leaf)
     where = f"one {leaf}" if hold.leaves == 1 else f"{hold.leaves} {many}"
     planned = getattr(book.reserver, "planned", {}).get(job_id)
     there = ""
@@ -263,6 +298,7 @@ def topology_hold(sched: Scheduler, job_id: int) -> str | None:
     req = item.req
     return (
         held_by_domains(book, req)
+        or held_by_switches(book, req)
         or held_by_leaves(sched, book, req, job_id)
         or held_by_blocks(sched, book, req)
         or held_for_data(book, req)
