@@ -87,7 +87,9 @@ def std_paths(row: Row, req: dict[str, Any]) -> dict[str, str]:
 
 TIME_MIN = re.compile(r'"time_min":\s*(null|[0-9.eE+-]+)')  # stored compact, or with spaces (holds.py)
 GPU_KIND = re.compile(r'"gpu_kind":\s*"([A-Za-z0-9_.-]*)"')  # likewise: a type is a name (gpu_options.GPU_TYPE)
-GPU_ASKS = re.compile(r'"(nodes|gpus_per_task|gpus_per_node|gpus_per_job)":\s*(null|\d+)')
+GPU_KEYS = "nodes|gpus_per_task|gpus_per_node|gpus_per_job|gpus_asked|cpus_per_gpu|gpu_kind|env"
+GPU_ASKS = re.compile(rf'"({GPU_KEYS})":\s*(null|\d+|"[^"\\]*"|{{)')  # up to the environment (env, or gpu_kind)
+ASKED = re.compile(r'"gpus_asked":\s*"[a-z]')  # a small stored request (an array task's): searched whole
 TASK_GPUS = re.compile(r'"SLURM_GPUS_PER_TASK":\s*"([^"\\]*)"')  # a value: a count, TYPE:count
 
 
@@ -95,41 +97,53 @@ TASK_GPUS = re.compile(r'"SLURM_GPUS_PER_TASK":\s*"([^"\\]*)"')  # a value: a co
 class GpuSplit:
     """How a job asked for its GPUs, as Slurm keeps it: per job (--gpus/-G: TresPerJob), per node (--gres,
     --gpus-per-node: TresPerNode) or per task (--gpus-per-task, --tres-per-task, --ntasks-per-gpu: TresPerTask);
-    each the count so asked, 0 for the ways it did not ask. squeue's TRES fields show each apart."""
+    each the count so asked, 0 for the ways it did not ask. squeue's TRES fields show each apart. ``cpus_per_gpu``:
+    the task's CPUs came from --cpus-per-gpu (Slurm's CpusPerTres), not --cpus-per-task (TresPerTask's cpu=)."""
 
     job: int = 0
     node: int = 0
     task: int = 0
+    cpus_per_gpu: bool = False
 
 
 def gpu_split(stored: str, tasks: int, env: str | None = None) -> GpuSplit:
-    """A request's GpuSplit, read without parsing it (as stored_time_min; the request's own keys come first). A
-    -N job keeps --gres and --gpus-per-node per node; one task without -N keeps its GPUs per task however it asked,
-    so its SLURM_GPUS_PER_TASK (set only by the per-task options) tells --gres=gpu:N from --gpus-per-task=N; an
-    array task after the first keeps its environment with the first's request (``env``)."""
-    found: dict[str, int | None] = {}
+    """A request's GpuSplit, read without parsing it (as stored_time_min; the request's own keys come first, the
+    GPU ones up to gpu_kind in the order stored). How the GPUs were asked is kept with the request (gpus_asked).
+    Requests stored before it: a -N job keeps --gres and --gpus-per-node per node; one task without -N keeps its
+    GPUs per task however it asked, so its SLURM_GPUS_PER_TASK (set by the per-task options, or inherited from the
+    submitter's job) tells --gres=gpu:N from --gpus-per-task=N; an array task after the first keeps its
+    environment with the first's request (``env``)."""
+    found: dict[str, str] = {}
     for m in GPU_ASKS.finditer(stored):
-        found.setdefault(m.group(1), None if m.group(2) == "null" else int(m.group(2)))
-        if len(found) == 4:
+        if m.group(1) in ("gpu_kind", "env"):  # stored after the others: an update adds missing keys after env
             break
-    job, node, task = (found.get(k) or 0 for k in ("gpus_per_job", "gpus_per_node", "gpus_per_task"))
-    if job or node:  # --gpus or a -N job's per-node GPUs (its per-task share is HAL's own split of them)
-        return GpuSplit(job=job, node=node)
-    asked = TASK_GPUS.search(env if env is not None else stored)
-    per_task = asked is not None and asked.group(1).split(":")[-1] == str(task)
-    if task and tasks == 1 and found.get("nodes") is None and not per_task:
-        return GpuSplit(node=task)  # --gres=gpu:N or --gpus-per-node=N, one task, no -N
-    return GpuSplit(task=task)
+        found.setdefault(m.group(1), m.group(2))
+    job, node, task = (
+        int(v) if (v := found.get(k, "")).isdigit() else 0 for k in ("gpus_per_job", "gpus_per_node", "gpus_per_task")
+    )
+    per_gpu = found.get("cpus_per_gpu", "").isdigit() and int(found["cpus_per_gpu"]) > 0
+    asked = found.get("gpus_asked", "").strip('"')
+    if asked == "job" or (not asked and job):
+        return GpuSplit(job=job, cpus_per_gpu=per_gpu)
+    if asked == "node" or (not asked and node):  # without -N one task's GPUs are its node's (gpus_per_task)
+        return GpuSplit(node=node or task, cpus_per_gpu=per_gpu)
+    if asked or not task or tasks != 1 or found.get("nodes", "null") != "null":
+        return GpuSplit(task=task, cpus_per_gpu=per_gpu)
+    given = TASK_GPUS.search(env if env is not None else stored)  # stored before gpus_asked: one task, no -N
+    per_task = given is not None and given.group(1).split(":")[-1] == str(task)
+    return GpuSplit(task=task) if per_task else GpuSplit(node=task)
 
 
 def gpu_tres(rec: dict[str, Any], split: GpuSplit | None) -> None:
     """A record's request as Slurm's TresPerJob, TresPerNode and TresPerTask (squeue -O tres-per-job, %b /
     tres-per-node, tres-per-task), None where nothing was asked that way: gres/gpu[:TYPE]:N per job and node;
-    per task cpu=N (a task of more than one CPU) and gres/gpu[:TYPE]=N, as Slurm writes that one."""
+    per task cpu=N (--cpus-per-task of more than one CPU; not --cpus-per-gpu's) and gres/gpu[:TYPE]=N, as Slurm
+    writes that one."""
     gres = f"gres/gpu:{rec['gpu_type']}" if rec.get("gpu_type") else "gres/gpu"
     rec["tres_per_job"] = f"{gres}:{split.job}" if split and split.job else None
     rec["tres_per_node"] = f"{gres}:{split.node}" if split and split.node else None
-    cpus = int(rec.get("req_cpus") or 0) // max(int(rec.get("req_tasks") or 1), 1)
+    cpus = int(rec.get("req_cpus") or 0) // max(int(rec.get("req_tasks") or 1), 1)  # its cpus_per_task
+    cpus = 0 if split and split.cpus_per_gpu else cpus
     per_task = ([f"cpu={cpus}"] if cpus > 1 else []) + ([f"{gres}={split.task}"] if split and split.task else [])
     rec["tres_per_task"] = ",".join(per_task) or None
 
@@ -326,12 +340,15 @@ def per_cpu_memory(ctl: Controller, rows: list[Row], recs: list[dict[str, Any]])
 
 
 def shared_gpu_asks(ctl: Controller, rows: list[Row], recs: list[dict[str, Any]]) -> None:
-    """The GPU split of one-task array tasks without -N after the first (gpu_split): their SLURM_GPUS_PER_TASK is
-    kept with the first task's request, read once per array; record() took their GPUs as asked per node."""
+    """The GPU split of one-task array tasks without -N after the first, stored before gpus_asked (gpu_split): their
+    SLURM_GPUS_PER_TASK is kept with the first task's request, read once per array; record() took their GPUs as
+    asked per node."""
     origins: dict[int, str] = {}
     for row, rec in zip(rows, recs, strict=True):
         stored, first = row.get("request") or "", rec.get("array_job_id")
         if not rec.get("tres_per_node") or row.get("req_nodes") or first is None or '"_shared":' not in stored:
+            continue
+        if ASKED.search(stored):  # kept with the request since (gpu_split)
             continue
         if first not in origins:
             origin = ctl.store.get(first)

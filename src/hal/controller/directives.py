@@ -12,6 +12,7 @@ from hal.controller.gpu_options import (
     PER_GPU,
     gpu_parts,
     gpu_type,
+    gpus_asked,
     gpus_per_task,
     node_gpus,
     ntasks_per_gpu,
@@ -84,6 +85,8 @@ class JobRequest:
     mem_per_node_mb: int = 0  # --mem: held whole on every node of a -N job (0: memory per task)
     gpus_per_node: int = 0  # a -N job's --gpus-per-node / --gres=gpu:N: held whole on every node
     gpus_per_job: int = 0  # --gpus/-G=N as given (Slurm's TresPerJob): 0 when GPUs were asked per node or task
+    gpus_asked: str = ""  # "job", "node" or "task" (gpu_options.gpus_asked); "": none, or stored before it was kept
+    cpus_per_gpu: int = 0  # --cpus-per-gpu (Slurm's CpusPerTres, not TresPerTask): cpus_per_task is it x task's GPUs
     gpu_kind: str = ""  # the GPU type asked for (gpu:h100:2): the GPU request's, not a -C feature (node_features)
     time_limit: float | None = None
     time_unlimited: bool = False  # --time=0/UNLIMITED given: no partition's limit becomes its default
@@ -334,6 +337,8 @@ def build_request(
         mem_per_node_mb=node_mem or 0,
         gpus_per_node=node_gpus(options) if nodes is not None else 0,
         gpus_per_job=int(gpu_parts("gpus", options["gpus"])[1]) if "gpus" in options else 0,
+        gpus_asked=gpus_asked(options),
+        cpus_per_gpu=int_option(options, "cpus-per-gpu", 0) or 0,
         time_limit=parse_time(options["time"]) if "time" in options else None,
         time_unlimited="time" in options and parse_time(options["time"]) is None,
         time_min=parse_time_min(options["time-min"]) if "time-min" in options else None,

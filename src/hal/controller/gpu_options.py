@@ -46,6 +46,17 @@ def gpus_per_task(options: dict[str, str], tasks: int, nodes: int | None, per_no
     return total // tasks
 
 
+ASKED = {"gpus": "job", "gres": "node", "gpus-per-node": "node", "gpus-per-task": "task"}
+
+
+def gpus_asked(options: dict[str, str]) -> str:
+    """How the GPUs were asked, as Slurm keeps it (TresPerJob, TresPerNode, TresPerTask): "job", "node" or "task"
+    ("" for none). --tres-per-task and --ntasks-per-gpu have become --gpus-per-task by now. Kept with the request:
+    HAL's own split (gpus_per_task) of a one-task --gres job is the same, and the job's environment is the
+    submitter's (a --gres job submitted inside a --gpus-per-task job carries its SLURM_GPUS_PER_TASK)."""
+    return next((ASKED[k] for k in GPU_OPTIONS if k in options), "")
+
+
 def node_gpus(options: dict[str, str]) -> int:
     """GPUs every node holds when they were asked per node (--gpus-per-node=N, --gres=gpu:N); else 0."""
     key = next((k for k in ("gres", "gpus-per-node") if k in options), None)
