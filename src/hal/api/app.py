@@ -123,9 +123,10 @@ def identity(request: Request, cred: Annotated[HTTPAuthorizationCredentials | No
 
 
 Who = Annotated[Identity, Depends(identity)]
-# What GET /v1/jobs?state= filters on: a job's states, CONFIGURING (a RUNNING job staging its inputs, as listings
-# show it) and REQUEUED (an earlier attempt's: hal history -s RQ asks for it), the names hal queue -t takes.
-LISTED_STATES = (*(s.name for s in JobState), "CONFIGURING", "REQUEUED")
+# What GET /v1/jobs?state= filters on: a job's states, CONFIGURING and COMPLETING (a RUNNING job staging its
+# inputs, or being stopped, as listings show it) and REQUEUED (an earlier attempt's: hal history -s RQ asks for it).
+LISTED_STATES = (*(s.name for s in JobState), "CONFIGURING", "COMPLETING", "REQUEUED")
+SHOWN_RUNNING = ("CONFIGURING", "COMPLETING")  # stored RUNNING
 
 
 def effective_switch_waits(recs: list[dict[str, Any]], cap: float) -> list[dict[str, Any]]:
@@ -230,11 +231,11 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Pat
         unknown = [s for s in states or () if s not in LISTED_STATES]
         if unknown:  # a typo listed no job at all, with a 200, while the CLI refuses it (QA)
             raise HTTPException(400, f"unknown job state {unknown[0]!r}; valid states: {', '.join(LISTED_STATES)}")
-        stored = sorted({"RUNNING" if s == "CONFIGURING" else s for s in states}) if states else None
+        stored = sorted({"RUNNING" if s in SHOWN_RUNNING else s for s in states}) if states else None
         rows = ctl.store.query(owner, stored, parts, since, until, limit=limit, after=after)
         rows = ctl.annotate(rows, start)
-        if states and "CONFIGURING" in states and "RUNNING" not in states:  # stored RUNNING, shown CONFIGURING
-            rows = [r for r in rows if r["state"] == "CONFIGURING"]
+        if states and "RUNNING" not in states and set(SHOWN_RUNNING) & set(states):  # only the RUNNING so shown
+            rows = [r for r in rows if r["state"] in states or ("COMPLETING" in states and r.get("completing"))]
         now = ctl.clock()
         rows = planned_nodes(ctl, running_ends(ctl, rows))  # squeue's SCHEDNODES too
         rows = unknown_starts(ctl, rows) if start else rows  # why a forecast gives no start, as GET /v1/jobs/ID

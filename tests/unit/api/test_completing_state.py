@@ -56,6 +56,9 @@ def test_records_of_jobs_being_stopped_say_so_and_keep_their_stored_state(
             assert one["state"] == "RUNNING" and one["completing"] is True
             asked = client.get("/v1/jobs", params={"state": "RUNNING"}, headers=auth).json()["jobs"]
             assert sorted(r["job_id"] for r in asked) == jobs  # what hal history -s R asks: unchanged
+            params = {"state": "COMPLETING,PENDING"}  # REST takes the state listings show (it answered 400)
+            stopping = client.get("/v1/jobs", params=params, headers=auth).json()["jobs"]
+            assert sorted(r["job_id"] for r in stopping) == jobs[:2]
             assert store.states(jobs) == dict.fromkeys(jobs, "RUNNING")
             monkeypatch.setattr(executor, "cancel", kill)  # the grace is over: SIGKILL (a cancel wins a requeue)
             for j in jobs:
