@@ -5,6 +5,7 @@ batch shell's."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,3 +48,12 @@ def test_an_srun_task_where_the_job_holds_no_gpu_sees_none(ex: LocalExecutor, tm
     assert wait_end(ex, 6).state is JobState.COMPLETED
     out = (tmp_path / "slurm-6.out").read_text()
     assert out == "0: cvd=[2,3] jobgpus=[2,3] gon=[2]\n1: cvd=[unset] jobgpus=[unset] gon=[unset]\n"
+
+
+def test_a_job_on_a_cluster_without_gpus_keeps_the_gpus_it_was_given(ex: LocalExecutor, tmp_path: Path) -> None:
+    """CUDA_VISIBLE_DEVICES=1 hal submit on a machine whose cluster file has no GPUs: the job stays on GPU 1, as
+    Slurm leaves it where no GPU is configured (it saw every GPU); Slurm's own GPU variables name no GPU of its."""
+    launch = spec(7, f"#!/bin/sh\n{SHOW}\n", tmp_path, (NodeShare("n01", (CPU,), 0, (), 1, "", 0),))
+    ex.launch(dataclasses.replace(launch, env={**launch.env, "CUDA_VISIBLE_DEVICES": "1"}))
+    assert wait_end(ex, 7).state is JobState.COMPLETED
+    assert (tmp_path / "slurm-7.out").read_text() == "cvd=[1] jobgpus=[unset] gon=[unset]\n"

@@ -119,19 +119,35 @@ def test_instances_get_the_cores_and_gpus_of_their_slots(tmp_path: Path) -> None
     assert seen == {((host[0],), "0"), ((host[1],), "1")}, seen  # one core and one GPU each, none shared
 
 
-def test_instances_without_gpus_do_not_inherit_the_servers_gpu_variables(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A service instance on a slot without GPUs was given the server's own CUDA_VISIBLE_DEVICES (batch jobs and
-    srun tasks drop them, as Slurm does where nothing is allocated)."""
-    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "7")
-    live = LiveServer(tmp_path)
+def _instance_gpus(tmp_path: Path, cluster_toml: str) -> set[str | None]:
+    """The CUDA_VISIBLE_DEVICES a GPU-less application's instances see under a server started with its own (7)."""
+    cluster = tmp_path / "cluster.toml"
+    cluster.write_text(cluster_toml)
+    live = LiveServer(tmp_path, cluster=cluster)
     live.start()
     try:
         body = {"name": "nogpu", "target": "hal.htc.examples:devices", "max_instances": 1}
         assert _post(live, "/v1/apps", body).status_code == 201
         with live.client() as sdk, sdk.session("nogpu", slots=1) as s:
-            seen = {gpus for _, gpus in s.map([0.0] * 2)}
+            return {gpus for _, gpus in s.map([0.0] * 2)}
     finally:
         live.stop()
+
+
+def test_instances_without_gpus_do_not_inherit_the_servers_gpu_variables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A service instance on a slot without GPUs was given the server's own CUDA_VISIBLE_DEVICES (batch jobs and
+    srun tasks drop them, as Slurm does where nothing is allocated on a node with GPUs)."""
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "7")
+    seen = _instance_gpus(tmp_path, uniform_toml(1, cpus=2, mem="2G", gpus=2))
     assert seen == {None}, seen
+
+
+def test_instances_keep_the_servers_gpus_where_hal_manages_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a cluster without GPUs the server's CUDA_VISIBLE_DEVICES stays, as a batch job's does (Slurm unsets it
+    only on nodes with GPUs configured): dropped, the instance saw every GPU of the machine."""
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "7")
+    assert _instance_gpus(tmp_path, uniform_toml(2, cpus=1, mem="2G")) == {"7"}

@@ -216,7 +216,7 @@ class Machine:
             host = tuple(sorted({cpuset[k % len(cpuset)] for k in slots})) or tuple(cpuset)
             spec = self.cluster.nodes[node]
             kind = next((f.removeprefix("gpu:") for f in spec.features if f.startswith("gpu:")), "")
-            out.append(NodeShare(spec.name, host, int(amount[1]), tuple(gpus), len(slots), kind))
+            out.append(NodeShare(spec.name, host, int(amount[1]), tuple(gpus), len(slots), kind, spec.capacity.gpus))
         return tuple(out)
 
 

@@ -27,6 +27,7 @@ class NodeShare:
     gpus: tuple[int, ...] = ()
     ncpus: int = 0  # CPUs allocated on the node (virtual nodes may pin several to one host CPU); 0: len(cpus)
     gpu_type: str | None = None  # its GPUs' gpu_type ("a100"; "": untyped); None: not known (an older launch)
+    node_gpus: int | None = None  # the GPUs its node has configured (jobenv.drop_gpu_variables); None: not known
 
     @property
     def allocated(self) -> int:

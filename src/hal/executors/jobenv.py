@@ -124,11 +124,12 @@ def tasks_per_node(shares: Sequence[NodeShare], ntasks: int, cpus_per_task: int,
 
 def shares_json(shares: Sequence[NodeShare]) -> str:
     """The allocation as HAL_JOB_SHARES, which `hal run` reads to place tasks on the job's nodes (and to check a
-    step's GPU type against its GPUs')."""
+    step's GPU type against its GPUs', and which GPU variables a task on a node without GPUs keeps)."""
     rows = []
     for s in shares:
         row = {"node": s.node, "cpus": list(s.cpus), "mem_mb": s.mem_mb, "gpus": list(s.gpus), "ncpus": s.allocated}
-        rows.append(row if s.gpu_type is None else {**row, "gpu_type": s.gpu_type})
+        known = {"gpu_type": s.gpu_type, "node_gpus": s.node_gpus}  # left out when not known (an older launch)
+        rows.append({**row, **{k: v for k, v in known.items() if v is not None}})
     return json.dumps(rows)
 
 
@@ -136,7 +137,8 @@ def parse_shares(text: str) -> list[NodeShare]:
     out = []
     for d in json.loads(text):
         cpus, gpus = tuple(d["cpus"]), tuple(d.get("gpus", ()))
-        out.append(NodeShare(d["node"], cpus, int(d.get("mem_mb", 0)), gpus, int(d.get("ncpus", 0)), d.get("gpu_type")))
+        mem, ncpus, node_gpus = int(d.get("mem_mb", 0)), int(d.get("ncpus", 0)), d.get("node_gpus")
+        out.append(NodeShare(d["node"], cpus, mem, gpus, ncpus, d.get("gpu_type"), node_gpus))
     return out
 
 
@@ -152,14 +154,14 @@ def base_environment(source: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 def job_environment(spec: LaunchSpec, base: Mapping[str, str]) -> dict[str, str]:
-    """base < the user's exported variables (spec.env) < HAL_* and SLURM_* describing the allocation. The GPU
-    variables are the allocation's alone: none when the job holds no GPU on its node (a CPU job submitted from
-    inside a GPU job saw that job's GPUs)."""
+    """base < the user's exported variables (spec.env) < HAL_* and SLURM_* describing the allocation. On a node
+    with GPUs the GPU variables are the allocation's alone: none when the job holds none of them (a CPU job
+    submitted from inside a GPU job saw that job's GPUs); see drop_gpu_variables."""
     env = dict(base)
     env.update(spec.env)
     if not spec.restarts:  # a value inherited from a submitting job is not this job's
         env.pop("SLURM_RESTART_COUNT", None)
-    drop_gpu_variables(env)
+    drop_gpu_variables(env, spec.shares[0] if spec.shares else None)
     for name in TOPOLOGY_VARIABLES:  # the submitter's node's, when this job's is not known
         env.pop(name, None)
     env.update(slurm_variables(spec))
@@ -261,24 +263,22 @@ def topology_variables(env: Mapping[str, str], node: str) -> dict[str, str]:
     return {"SLURM_TOPOLOGY_ADDR": ".".join([*domains, node]), "SLURM_TOPOLOGY_ADDR_PATTERN": ".".join(kinds)}
 
 
-# Every variable that names a job's or step's GPUs: the ones HAL sets (gpu_variables, SLURM_STEP_GPUS for a step)
-# and the other vendors' that Slurm sets from the same list. Slurm unsets them where the job or step holds no GPU
+# Every variable that names a job's or step's GPUs: the vendors' that Slurm sets from the GPUs' list, and its own
+# (with HAL_GPUS, SLURM_STEP_GPUS for a step) that name them. Slurm unsets them where the job or step holds no GPU
 # on the node (gres_common_gpu_set_env), so a value from the submitter, or from another node, never leaks in.
-GPU_VARIABLES = (
-    "CUDA_VISIBLE_DEVICES",
-    "ROCR_VISIBLE_DEVICES",
-    "ZE_AFFINITY_MASK",
-    "GPU_DEVICE_ORDINAL",
-    "SLURM_JOB_GPUS",
-    "SLURM_STEP_GPUS",
-    "SLURM_GPUS_ON_NODE",
-    "HAL_GPUS",
-)
+VENDOR_GPU_VARIABLES = ("CUDA_VISIBLE_DEVICES", "ROCR_VISIBLE_DEVICES", "ZE_AFFINITY_MASK", "GPU_DEVICE_ORDINAL")
+GPU_VARIABLES = (*VENDOR_GPU_VARIABLES, "SLURM_JOB_GPUS", "SLURM_STEP_GPUS", "SLURM_GPUS_ON_NODE", "HAL_GPUS")
 
 
-def drop_gpu_variables(env: dict[str, str]) -> None:
-    """Removes the GPU variables a job or task inherited; the caller then sets its own (gpu_variables)."""
-    for name in GPU_VARIABLES:
+def drop_gpu_variables(env: dict[str, str], share: NodeShare | None, gpu_node: bool | None = None) -> None:
+    """Removes the GPU variables a job or task inherited; the caller then sets its own (gpu_variables). Slurm's
+    own (SLURM_JOB_GPUS, ...; HAL_GPUS) always, as Slurm does on a cluster with GPUs; the vendors'
+    (CUDA_VISIBLE_DEVICES, ...) only on a node with GPUs configured (``share.node_gpus``, else ``gpu_node``;
+    not known: taken as one), as Slurm unsets those by the node's gres.conf: on a cluster without GPUs
+    ``CUDA_VISIBLE_DEVICES=1 hal submit`` keeps the job on GPU 1 (it saw every GPU of the machine)."""
+    if share is not None and share.node_gpus is not None:
+        gpu_node = share.node_gpus > 0
+    for name in GPU_VARIABLES if gpu_node is not False else GPU_VARIABLES[len(VENDOR_GPU_VARIABLES) :]:
         env.pop(name, None)
 
 

@@ -104,7 +104,7 @@ def task_environment(
     if share.mem_mb > 0:
         env["SLURM_MEM_PER_NODE"] = env["HAL_MEM_PER_NODE"] = str(share.mem_mb)
     mine = _task_gpus(base, share.gpus, [t for t in tasks if t.node == task.node], task, step)
-    drop_gpu_variables(env)  # the batch shell's are its first node's GPUs: a task without GPUs sees none of them
+    drop_gpu_variables(env, share)  # the batch shell's are its first node's GPUs: a task without GPUs sees none
     env.update(gpu_variables(mine))
     if mine:
         env["SLURM_STEP_GPUS"] = ",".join(map(str, mine))

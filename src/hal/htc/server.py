@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from hal.executors.jobenv import GPU_VARIABLES, gpu_variables
+from hal.executors.jobenv import drop_gpu_variables, gpu_variables
 from hal.htc import guard, wire
 from hal.htc.app import Application, AppRegistry, unimportable
 from hal.htc.beacon import Beacon
@@ -80,12 +80,12 @@ class Server:
     def _spawn(
         self, iid: int, app: Application, cpus: tuple[int, ...], gpus: tuple[int, ...]
     ) -> tuple[subprocess.Popen[bytes], Beacon]:
-        """A service instance on the slot's cores and GPUs (the variables batch jobs get), under the application's
-        memory limit (RLIMIT_DATA here, the watchdog in the loop); in its own session, so its process group is
-        everything its tasks start."""
-        env = {k: v for k, v in os.environ.items() if k not in GPU_VARIABLES}  # the server's own never leak in
-        env.update(app.env)
-        env.update(gpu_variables(gpus))
+        """A service instance on the slot's cores and GPUs (their variables, as a batch job's: the server's own
+        dropped, the vendors' where the machine has GPUs), under the application's memory limit (RLIMIT_DATA here,
+        the watchdog in the loop); in its own session, so its process group is everything its tasks start."""
+        gpu_machine = bool(gpus) or self.provider.never(Resources(cpus=1, gpus=1)) is None
+        drop_gpu_variables(env := dict(os.environ), None, gpu_machine)
+        env.update({**app.env, **gpu_variables(gpus)})
         beacon = Beacon(f"hal-htc-{iid}")
         cmd = [sys.executable, "-m", "hal.htc.worker", "--address", self.address, "--instance", str(iid)]
         cmd += ["--cpus", ",".join(map(str, cpus)), "--mem-mb", str(app.mem_mb), "--beacon-fd", str(beacon.fd)]
