@@ -203,8 +203,47 @@ def _blocks(
     # A block of fewer nodes than the base is a base block with gaps: Slurm 25.05 takes it ("permit gaps within
     # the block definitions"; 24.11 and older were fatal), and so does block_size = N for its last block (QA: the
     # same BlockName= lines were refused here).
+    _short_blocks(owner, index, sizes, conf)
     alone = _outside(node_names, owner, set(index), conf, "block")
     return _block_topology(node_names, owner, index, sizes, alone, BLOCK_LEVELS)
+
+
+def _kept(sizes: Sequence[int], blocks: int) -> list[int]:
+    """The aggregation sizes (in nodes, base first) that group ``blocks`` blocks: as in Slurm, they stop at the
+    first group that holds every block."""
+    kept = [size for size in sizes if size // sizes[0] < blocks]
+    return kept + [size for size in sizes if size // sizes[0] >= blocks][:1]
+
+
+def _short_blocks(owner: dict[str, str], index: dict[str, int], sizes: Sequence[int], conf: _File) -> None:
+    """Warns of node counts short blocks keep from ever running. Slurm's topology/block sizes a job's group by its
+    node count alone (eval_nodes_block: the smallest aggregation whose nominal size, the base block size times its
+    blocks, holds it) and never climbs a level, so where each group of that size takes in a short block, a job of
+    more nodes than the roomiest of them holds is refused (QA: blocks of 4, 2, 4, 2 nodes refused -N 7 and -N 8,
+    and took -N 12)."""
+    nodes = [0] * (max(index[b] for b in set(owner.values())) + 1)  # each block's, in the file's order
+    for block in owner.values():
+        nodes[index[block]] += 1
+    base, total = sizes[0], sum(nodes)
+    short = [b for b in sorted(set(owner.values()), key=index.__getitem__) if nodes[index[b]] < base]
+    said, below = [], 0
+    for size in _kept(sizes, len(nodes)) if short else []:  # the counts in (below, size] take a group of size
+        per = size // base
+        most = max(sum(nodes[i : i + per]) for i in range(0, len(nodes), per))
+        lo, hi = max(below, most) + 1, min(size, total)
+        if lo <= hi:
+            level = "block" if per == 1 else f"block{size}"
+            said.append(f"{lo}{f'-{hi}' if hi > lo else ''} nodes (one {level}: the largest holds {most})")
+        below = size
+    if said:
+        named = ", ".join(f"{b!r} ({nodes[index[b]]} nodes)" for b in short[:4]) + f" and {len(short) - 4} more" * (
+            len(short) > 4
+        )
+        conf.warn(
+            f"{conf.source}: blocks {named} hold fewer nodes than the base block size ({base}); a job is placed in "
+            "the smallest aggregation of blocks whose size holds its node count, never a larger one, as in Slurm's "
+            f"topology/block, so jobs of {'; '.join(said)} can never run"
+        )
 
 
 def uniform_blocks(node_names: Sequence[str], size: int) -> Topology:
@@ -235,8 +274,7 @@ def _block_topology(
     """The levels of blocks (``owner``: each node's block; ``index``: each block's place in the file) and of the
     aligned aggregations ``sizes`` (in nodes, base first) above them; ``alone``: nodes in no block."""
     blocks = max(index[b] for b in set(owner.values())) + 1
-    kept = [size for size in sizes if size // sizes[0] < blocks]
-    kept += [size for size in sizes if size // sizes[0] >= blocks][:1]  # the first group of every block
+    kept = _kept(sizes, blocks)
     upper = list(reversed(kept[1:]))
     # A job larger than the largest group spans the whole block topology (eval_nodes_block: no block level fits,
     # so every base block is one block); when that group does not already hold every block, a level above it.
