@@ -8,8 +8,9 @@ updates take the controller's lock; copies never do). A stage-in that fails afte
 policy sends the job back to the queue (a new attempt, like a requeue after NODE_FAIL) with the reason, up
 to ``max_requeues`` times (held ``requeue_wait`` s before each, doubling), then fails it with that reason; it is
 never silently dropped. A node whose own cache fails (before staging or mid-copy: a full or read-only disk) is
-drained instead, and the job requeued for another node without using an attempt. A job cancelled while staging
-ends CANCELLED when its copy returns.
+drained instead, and the job requeued for another node without using an attempt; held for an administrator once
+its stage-in has drained two, and a disk too small for its inputs is its own failure (hal/data/node_faults.py). A
+job cancelled while staging ends CANCELLED when its copy returns.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from hal.data.cache import CacheFull, CacheWriteError
 from hal.data.cache_wait import WAIT_CAUSE, wait_for_room, wake_waiters
 from hal.data.cancel_out import cancel_stage_out
 from hal.data.launch_clock import start_clock
+from hal.data.node_faults import hold_for_admin, no_room, node_broken, room_of
 from hal.data.outputs import OutputStaging
 from hal.data.restart import resume as resume_plane
 from hal.data.stage_out import unpublishable
@@ -181,25 +183,15 @@ class LiveStaging:
         return False
 
     def _node_broken(self, controller: Any, lv: Any, broken: dict[str, str], now: float) -> None:
-        """Drain nodes whose cache failed the job, before staging or mid-copy (as Slurm drains on a failed prolog),
-        and requeue the job for another node without using an attempt; if the drain cannot be recorded, the
-        usual requeue."""
-        cause = "; ".join(broken.values())
-        try:
-            drain_broken(controller, broken)
-        except Exception:  # the drain could not be recorded: the job must still not be lost
-            log.exception("job %s: could not drain %s", lv.job_id, ", ".join(broken))
-            self._back_to_queue(controller, lv, now, cause)
-            return
-        log.warning("job %s: %s; node drained, the job goes back to the queue", lv.job_id, cause)
-        self._unstart(controller, lv, now, f"{cause} (node drained; requeued for another node)", None)
+        node_broken(self, controller, lv, broken, now)  # drained, the job requeued (held past DRAIN_HOLD drains)
 
     def _stage_then_launch(
         self, controller: Any, lv: Any, spec: LaunchSpec, inputs: tuple[str, ...], nodes: list[str]
     ) -> None:
         """Worker thread: copy (unlocked), then launch, requeue or cancel under the controller's lock."""
-        cause, busy, gone, broken = "", False, False, {}
+        cause, busy, gone, broken, rooms = "", False, False, {}, {}
         try:
+            rooms = room_of(self.stager, inputs, nodes)  # a full disk too small for them is no node's fault
             if self.outputs is not None:  # an input an ended job is still staging out (a pipeline): wait for it
                 stop = lambda: spec.job_id in controller.cancelling  # noqa: E731
                 if not self.outputs.wait_settled(inputs, stop=stop):
@@ -210,7 +202,10 @@ class LiveStaging:
             if not isinstance(exc, EXPECTED):  # a bug: its traceback logged, the job told (and requeued)
                 log.exception("job %s: stage-in raised", spec.job_id)
                 cause = f"stage-in failed: {internal(exc)}"
-            if isinstance(exc, CacheWriteError):  # the node's own cache failed mid-copy (a full or read-only disk)
+            small = no_room(exc, rooms)
+            if small:  # cache_bytes above what its disk holds: the job's failure, retried (QA: it drained every node)
+                cause = f"stage-in failed: {small}"
+            elif isinstance(exc, CacheWriteError):  # the node's own cache failed mid-copy (a full or read-only disk)
                 broken = {exc.node: f"cannot write into node {exc.node}'s cache: {exc}"}
             full = exc.__cause__ if isinstance(exc.__cause__, CacheFull) else None
             busy = full is not None and full.pinned
@@ -331,9 +326,11 @@ class LiveStaging:
                 controller._close(conn, lv, now, "FAILED", {"cause": cause})
 
     def _unstart(
-        self, controller: Any, lv: Any, now: float, cause: str, begin: float | None, hold_cause: str = ""
-    ) -> None:
-        """Back to the queue as if it never started, its attempt not counted; held until ``begin`` if given."""
+        self, controller: Any, lv: Any, now: float, cause: str, begin: float | None, hold_cause: str = "",
+        held: bool = False,
+    ) -> None:  # fmt: skip
+        """Back to the queue as if it never started, its attempt not counted; held until ``begin`` if given, or
+        with ``held`` until an administrator releases it."""
         self.stager.release(lv.job_id)
         with controller.store.engine.begin() as conn:
             controller.machine.release(lv.job_id)
@@ -348,7 +345,7 @@ class LiveStaging:
                 "nodelist": "",
                 "alloc": "",
                 "cause": hold_cause or cause,
-            }
+            } | ({"request": hold_for_admin(controller, lv)} if held else {})
             controller.store.update_job(conn, lv.job_id, values, (lv.job_id, now, "PENDING", cause))
             if begin is not None:
                 self._keep_hold(controller, conn, lv, hold_cause)
@@ -381,15 +378,6 @@ class LiveStaging:
             lv = controller.live.get(job_id)
             if lv is None or lv.state != "RUNNING":
                 self.stager.release(job_id)
-
-
-def drain_broken(controller: Any, broken: dict[str, str]) -> None:
-    """Take nodes whose cache is unusable out of service (``hal resume`` puts them back once it is fixed)."""
-    from hal.controller.auth import Identity
-    from hal.controller.drain import drain
-
-    for node, why in broken.items():
-        drain(controller, node, f"data cache unusable: {why}", Identity("hal", admin=True))
 
 
 def _said(exc: Exception) -> str:

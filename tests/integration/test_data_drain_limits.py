@@ -1,0 +1,180 @@
+"""QA: one job whose input no cache disk could hold (400 MB on caches in a 300 MB tmpfs, cache_bytes = "3G")
+drained every node in turn with "data cache unusable: ... No space left on device", leaving the cluster with none.
+Now a full disk too small for the inputs is the job's stage-in failure (retried per [data] max_requeues, then
+FAILED with the sizes), and a job whose stage-in drains a second node is requeued held for an administrator
+(JobHeldAdmin), as Slurm's "launch failed requeued held". Real files, a real controller and local executor; the
+full disk is the kernel's own ENOSPC (/dev/full)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, ClassVar
+
+import fsspec
+import pytest
+from fsspec.implementations.local import LocalFileSystem
+
+from hal.controller.core import Controller
+from hal.controller.directives import build_request
+from hal.controller.machine import Machine
+from hal.controller.recovery import recover
+from hal.controller.store import Store, sqlite_url
+from hal.data.catalog import CHUNK, Dataset
+from hal.data.live import LiveStaging
+from hal.data.live_config import enable
+from hal.executors.local import LocalExecutor
+from tests.clusters import switch_tree
+
+pytestmark = pytest.mark.skipif(
+    not (sys.platform.startswith("linux") and Path("/dev/full").exists()), reason="needs /proc/self/fd and /dev/full"
+)
+
+
+class FullDisks(LocalFileSystem):  # type: ignore[misc]
+    """Local files whose copy into any cache under ``root`` fails with ENOSPC after its first chunk (the copy's
+    file descriptor swapped for /dev/full), as on full disks."""
+
+    protocol = "haldisksfull"
+    root: ClassVar[str] = ""
+    filled: ClassVar[list[str]] = []
+
+    @classmethod
+    def _strip_protocol(cls, path: str) -> str:
+        return str(super()._strip_protocol(str(path).removeprefix("haldisksfull://")))
+
+    def _open(self, path: str, mode: str = "rb", *args: Any, **kwargs: Any) -> Any:
+        return _Filling(super()._open(path, mode, *args, **kwargs))
+
+
+class _Filling:
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.reads = inner, 0
+
+    def read(self, size: int = -1) -> bytes:
+        self.reads += 1
+        if self.reads == 2:  # the first chunk is in the cache copy by now
+            _fill()
+        return bytes(self.inner.read(size))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def __enter__(self) -> _Filling:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.inner.close()
+
+
+_LOCK = threading.Lock()
+
+
+def _fill() -> None:
+    with _LOCK:
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                target = os.readlink(f"/proc/self/fd/{fd}")
+            except OSError:
+                continue
+            if target.endswith(".partial") and FullDisks.root and target.startswith(FullDisks.root):
+                full = os.open("/dev/full", os.O_WRONLY)
+                os.dup2(full, int(fd))
+                os.close(full)
+                FullDisks.filled.append(target)
+
+
+fsspec.register_implementation("haldisksfull", FullDisks, clobber=True)
+
+
+def _controller(tmp_path: Path, nodes: int, data: dict[str, object]) -> tuple[Controller, LiveStaging]:
+    (tmp_path / "c.toml").write_text(switch_tree("four", "vn", nodes, 2, "1G", 2))
+    ctl = Controller(Store(sqlite_url(tmp_path / "hal.db")), Machine.load(tmp_path / "c.toml"),
+                     LocalExecutor(tmp_path / "spool", kill_wait=1.0))  # fmt: skip
+    recover(ctl)
+    cache = tmp_path / "cache"
+    FullDisks.root, FullDisks.filled = str(cache), []
+    return ctl, enable(ctl, {"cache_dir": str(cache / "{node}"), "catalog": str(tmp_path / "cat.json"), **data})
+
+
+def _dataset(tmp_path: Path, staging: LiveStaging) -> int:
+    src = tmp_path / "store" / "big"
+    src.parent.mkdir()
+    body = os.urandom(CHUNK + 2_000_000)  # two chunks: the disk fills after the first
+    src.write_bytes(body)
+    digest = hashlib.sha256(body).hexdigest()
+    staging.stager.catalog.register(Dataset("big", len(body), f"sha256:{digest}", f"haldisksfull://{src}"))
+    return len(body)
+
+
+def _wait(check: Any, timeout: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_a_disk_too_small_for_the_inputs_fails_the_job_and_drains_no_node(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = {"cache_bytes": "32M", "attempts": 3, "backoff": 0.01, "max_requeues": 0}
+    ctl, staging = _controller(tmp_path, 2, data)
+    size = _dataset(tmp_path, staging)
+    real = shutil.disk_usage
+    cache = str(tmp_path / "cache")
+
+    def small_disk(path: Any) -> Any:  # the caches' filesystem: 1 MB free, less than the input
+        got = real(path)
+        return type(got)(got.total, got.used, 1_000_000) if str(path).startswith(cache) else got
+
+    monkeypatch.setattr(shutil, "disk_usage", small_disk)
+    ctl.start()
+    try:
+        req = build_request("#!/bin/sh\ntrue\n", {"input-data": "big"}, {}, str(tmp_path), 0)
+        (job,) = ctl.submit(req, "al").job_ids
+        ended = _wait(lambda: job not in ctl.live)
+    finally:
+        ctl.stop()
+        staging.shutdown()
+    row = ctl.store.get(job) or {}
+    assert ended and row["state"] == "FAILED", row  # its own failure: max_requeues = 0 fails it at once
+    assert not ctl.drained, ctl.drained  # no node blamed
+    cause = str(row["cause"])
+    assert "cannot hold the job's inputs" in cause and f"{size:,} bytes to copy" in cause, cause
+    assert "1,000,000 bytes free" in cause and f"cache_bytes is {32 * 2**20:,}" in cause, cause
+    assert len(FullDisks.filled) == 1  # one copy, not one per node
+
+
+def test_a_job_whose_stage_in_drained_two_nodes_is_requeued_held(tmp_path: Path) -> None:
+    data = {"cache_bytes": "32M", "attempts": 3, "backoff": 0.01, "max_requeues": 2, "requeue_wait": 600}
+    ctl, staging = _controller(tmp_path, 4, data)
+    _dataset(tmp_path, staging)
+    ctl.start()
+    try:
+        req = build_request("#!/bin/sh\ntrue\n", {"input-data": "big"}, {}, str(tmp_path), 0)
+        (job,) = ctl.submit(req, "al").job_ids
+        held = _wait(lambda: job in ctl.live and ctl.live[job].spec.held and job not in staging.staging)
+        time.sleep(0.5)  # nothing more is drained once it is held
+        with ctl.lock:
+            reason, drained = ctl.reason(job), dict(ctl.drained)
+    finally:
+        ctl.stop()
+        staging.shutdown()
+    assert held and len(drained) == 2, (held, sorted(drained))  # two of four, not every node
+    assert reason == "JobHeldAdmin"  # as an administrator's hold: hal release by an admin
+    row = ctl.store.get(job) or {}
+    assert row["state"] == "PENDING" and row["restarts"] == 0, row
+    cause = str(row["cause"])
+    assert cause.startswith("launch failed requeued held") and "drained 2 nodes" in cause, cause
+    assert "No space left on device" in cause, cause
+    request = json.loads(row["request"])
+    assert request["hold"] is True and request["hold_admin"] is True  # a restart holds it again
+    assert len(FullDisks.filled) == 2
