@@ -112,6 +112,7 @@ def _wire(
         caches = {n: NodeCache(n, Path(pattern.format(node=n)), capacity) for n in names}
     except OSError as exc:
         raise ValueError(f"[data] cache_dir {pattern!r}: cannot use {exc.filename}: {_why(exc)}") from exc
+    check_disks(caches)
     catalog = Catalog(catalog_path)
     if not table.get("catalog"):
         log.warning("[data] names no catalog file: datasets added or staged out while running are lost at a restart")
@@ -153,6 +154,44 @@ def _wire(
     controller.staging.cache_wait = _seconds(table, "cache_wait", 30.0)
     controller.staging.requeue_wait = _seconds(table, "requeue_wait", 60.0)
     return controller.staging  # type: ignore[no-any-return]
+
+
+def check_disks(caches: dict[str, Any]) -> list[str]:
+    """A warning for each filesystem whose node caches may together grow past what it can give them (its free
+    bytes plus what they already hold): QA started 4 caches of cache_bytes = "3G" on a 300 MB tmpfs without a
+    word, and the first large stage-in failed with ENOSPC. One line per filesystem, logged and returned."""
+    import os
+    import shutil
+
+    shared: dict[int, list[Any]] = {}
+    for cache in caches.values():
+        try:
+            shared.setdefault(os.stat(cache.root).st_dev, []).append(cache)
+        except OSError:
+            continue
+    said = []
+    for group in shared.values():
+        try:
+            disk = shutil.disk_usage(group[0].root)
+        except OSError:
+            continue
+        room = disk.free + sum(c.used() for c in group)
+        total = sum(c.capacity for c in group)
+        if total > room:
+            names = ", ".join(c.node for c in group[:4]) + (", ..." if len(group) > 4 else "")
+            said.append(
+                f"[data] cache_bytes = {_size(group[0].capacity)} for {len(group)} node cache(s) ({names}) is "
+                f"{_size(total)} together, more than their filesystem at {group[0].root} can give them "
+                f"({_size(room)}: {_size(disk.free)} free of {_size(disk.total)}); stage-ins will fail with 'No "
+                "space left on device' once it fills: lower cache_bytes or move cache_dir"
+            )
+    for line in said:
+        log.warning("%s", line)
+    return said
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**30:,.1f} GiB" if n >= 2**30 else f"{n / 2**20:,.1f} MiB"
 
 
 def _template(text: str, key: str, allowed: set[str], needed: set[str]) -> None:
