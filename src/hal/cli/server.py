@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -107,7 +108,26 @@ def server(
     except ValueError as exc:
         raise fail(str(exc)) from None
     except SQLAlchemyError as exc:  # no such database, no server there, bad credentials: one line, not a traceback
+        shown, secret = shown_database(database, home)
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise fail(f"cannot use the database {database}: {reason}") from None
+        reason = reason.replace(secret, "***") if len(secret) > 3 else reason  # a short one would garble it
+        raise fail(f"cannot use the database {shown}: {reason}") from None
     except ModuleNotFoundError as exc:
-        raise fail(f"cannot use the database {database}: no driver for it ({exc.name} is not installed)") from None
+        shown = shown_database(database, home)[0]
+        raise fail(f"cannot use the database {shown}: no driver for it ({exc.name} is not installed)") from None
+
+
+def shown_database(database: str | None, home: Path | None) -> tuple[str, str]:
+    """The database as an error names it, and its password (to keep out of the reason too): the default SQLite file
+    in HAL_HOME rather than 'None', and a URL with its password as *** (QA: both were printed as given)."""
+    from sqlalchemy.engine import make_url
+
+    from hal.home import hal_home
+
+    if database is None:
+        return str((home or hal_home()) / "hal.db"), ""
+    try:
+        url = make_url(database)
+    except Exception:  # unparsable: any user:password@ in it still hidden
+        return re.sub(r"(://[^/:@]*:)[^@/]*@", r"\1***@", database), ""
+    return url.render_as_string(hide_password=True), str(url.password or "")
