@@ -22,6 +22,7 @@ from hal.controller.contracts import Gate
 from hal.controller.core import Controller
 from hal.controller.drain import apply_drains
 from hal.controller.jobs import Live, Row, alloc_from_json, deps_of, request_of_row, waiting_since
+from hal.controller.orphans import sweep_orphans
 from hal.controller.parked import note_stale
 from hal.controller.requeue import asked_before_restart
 from hal.controller.stage_cut import cut_stage_in
@@ -48,6 +49,7 @@ def recover(ctl: Controller) -> dict[str, int]:
     running = [r for r in rows if r["state"] == "RUNNING"]
     pending = [r for r in rows if r["state"] == "PENDING"]
     counts = {"pending": len(pending), "running": len(running), "reattached": 0, "ended": 0, "parked": 0, "lost": 0}
+    counts.update(sweep_orphans(ctl, {r["id"] for r in pending}))  # running unknown to the database: killed
     reports = ctl.executor.reattach([r["id"] for r in running]) if running else {}
     first = functools.lru_cache(maxsize=64)(ctl.store.get)  # an array's first task row: its script, environment
     ended: list[ExecEvent] = []

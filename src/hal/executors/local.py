@@ -26,6 +26,7 @@ from hal.executors.api import ExecEvent, ExecEventKind, LaunchSpec, script_probl
 from hal.executors.exit_record import ended_event, exit_record, status_text
 from hal.executors.jobenv import base_environment, job_environment, output_paths
 from hal.executors.launcher import LauncherClient
+from hal.executors.orphans import OrphanSweep
 from hal.executors.shims import with_shims, write_shims
 from hal.executors.spool import Spool
 from hal.executors.supervisor import ALREADY_CLAIMED
@@ -229,6 +230,10 @@ class LocalExecutor:
 
     def running(self) -> list[int]:
         return sorted(self._tracked)
+
+    def orphans(self) -> OrphanSweep:
+        """At a restart: this spool's jobs the controller's database does not hold (hal/executors/orphans.py)."""
+        return OrphanSweep(self.spool, self.memory)
 
     # --- inside -----------------------------------------------------------------------------------------------
 
