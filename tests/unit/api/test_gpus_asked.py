@@ -10,12 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
-from hal.api.server import ServerOptions, build
 from hal.api.views import GpuSplit, gpu_split
 from hal.controller.directives import build_request, wrap_script
-from tests.unit.api.test_tres_per_node import CLUSTER
+from tests.unit.api.held_gpu_jobs import held_jobs
 
 ASKS: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
     "gres_inherited": ({"gres": "gpu:2"}, {"SLURM_GPUS_PER_TASK": "2"}),
@@ -40,29 +38,15 @@ WANTED = {  # (tres_per_job, tres_per_node, tres_per_task)
 
 
 def test_the_tres_fields_follow_the_options_not_the_submitters_environment(tmp_path: Path) -> None:
-    cluster = tmp_path / "gpus.toml"
-    cluster.write_text(CLUSTER)
-    _ctl, app, store, executor = build(ServerOptions(home=tmp_path / "home", executor="dev", cluster=cluster))
-    auth = {"Authorization": f"Bearer {(tmp_path / 'home' / 'token').read_text().strip()}"}
-    try:
-        with TestClient(app) as client:
-            ids = {}
-            for name, (options, env) in ASKS.items():
-                body = {"wrap": "true", "options": {**options, "hold": True}, "workdir": str(tmp_path), "env": env}
-                resp = client.post("/v1/jobs", json=body, headers=auth)
-                assert resp.status_code == 201, (name, resp.text)
-                ids[name] = resp.json()["job_id"]
-            recs = client.get("/v1/jobs", headers=auth).json()["jobs"]
-            got: dict[str, set[tuple[str | None, ...]]] = {}
-            for r in recs:
-                name = next(n for n, i in ids.items() if i in (r["job_id"], r["array_job_id"]))
-                got.setdefault(name, set()).add((r["tres_per_job"], r["tres_per_node"], r["tres_per_task"]))
-            assert got == {name: {want} for name, want in WANTED.items()}
-            one = client.get(f"/v1/jobs/{ids['gres_inherited']}", headers=auth).json()
-            assert (one["tres_per_node"], one["tres_per_task"]) == ("gres/gpu:2", None)
-    finally:
-        executor.shutdown()
-        store.close()
+    with held_jobs(tmp_path, dict(ASKS)) as (client, auth, ids):
+        recs = client.get("/v1/jobs", headers=auth).json()["jobs"]
+        got: dict[str, set[tuple[str | None, ...]]] = {}
+        for r in recs:
+            name = next(n for n, i in ids.items() if i in (r["job_id"], r["array_job_id"]))
+            got.setdefault(name, set()).add((r["tres_per_job"], r["tres_per_node"], r["tres_per_task"]))
+        assert got == {name: {want} for name, want in WANTED.items()}
+        one = client.get(f"/v1/jobs/{ids['gres_inherited']}", headers=auth).json()
+        assert (one["tres_per_node"], one["tres_per_task"]) == ("gres/gpu:2", None)
 
 
 @pytest.mark.parametrize(

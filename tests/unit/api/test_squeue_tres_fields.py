@@ -8,10 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
-from hal.api.server import ServerOptions, build
-from tests.unit.api.test_tres_per_node import CLUSTER
+from tests.unit.api.held_gpu_jobs import held_jobs
 from tests.unit.cli.test_queue_submit_qa import T0, FakeClient, job, run
 
 ASKS: dict[str, dict[str, Any]] = {
@@ -32,26 +30,12 @@ WANTED = {  # (tres_per_job, tres_per_task)
 
 
 def test_records_carry_tres_per_job_and_per_task(tmp_path: Path) -> None:
-    cluster = tmp_path / "gpus.toml"
-    cluster.write_text(CLUSTER)
-    _ctl, app, store, executor = build(ServerOptions(home=tmp_path / "home", executor="dev", cluster=cluster))
-    auth = {"Authorization": f"Bearer {(tmp_path / 'home' / 'token').read_text().strip()}"}
-    try:
-        with TestClient(app) as client:
-            ids = {}
-            for name, options in ASKS.items():
-                body = {"wrap": "true", "options": {**options, "hold": True}, "workdir": str(tmp_path)}
-                resp = client.post("/v1/jobs", json=body, headers=auth)
-                assert resp.status_code == 201, (name, resp.text)
-                ids[name] = resp.json()["job_id"]
-            recs = {r["job_id"]: r for r in client.get("/v1/jobs", headers=auth).json()["jobs"]}
-            got = {name: (recs[i]["tres_per_job"], recs[i]["tres_per_task"]) for name, i in ids.items()}
-            assert got == WANTED
-            one = client.get(f"/v1/jobs/{ids['per_task']}", headers=auth).json()
-            assert (one["tres_per_job"], one["tres_per_task"], one["req_tasks"]) == (None, "cpu=4,gres/gpu=2", 4)
-    finally:
-        executor.shutdown()
-        store.close()
+    with held_jobs(tmp_path, {name: (options, None) for name, options in ASKS.items()}) as (client, auth, ids):
+        recs = {r["job_id"]: r for r in client.get("/v1/jobs", headers=auth).json()["jobs"]}
+        got = {name: (recs[i]["tres_per_job"], recs[i]["tres_per_task"]) for name, i in ids.items()}
+        assert got == WANTED
+        one = client.get(f"/v1/jobs/{ids['per_task']}", headers=auth).json()
+        assert (one["tres_per_job"], one["tres_per_task"], one["req_tasks"]) == (None, "cpu=4,gres/gpu=2", 4)
 
 
 RUNNING = job(

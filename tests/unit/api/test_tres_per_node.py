@@ -8,20 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi.testclient import TestClient
-
-from hal.api.server import ServerOptions, build
 from hal.cli import squeue_format
-
-CLUSTER = """name = "gpus"
-[[nodes]]
-prefix = "g"
-count = 4
-cpus = 32
-mem = "64G"
-gpus = 8
-gpu_type = "h100"
-"""
+from tests.unit.api.held_gpu_jobs import held_jobs
 
 ASKS: dict[str, dict[str, Any]] = {
     "gres_N": {"gres": "gpu:8", "nodes": 2},
@@ -44,34 +32,20 @@ WANTED = {
 
 
 def test_records_carry_the_per_node_request_and_b_shows_it(tmp_path: Path) -> None:
-    cluster = tmp_path / "gpus.toml"
-    cluster.write_text(CLUSTER)
-    _ctl, app, store, executor = build(ServerOptions(home=tmp_path / "home", executor="dev", cluster=cluster))
-    auth = {"Authorization": f"Bearer {(tmp_path / 'home' / 'token').read_text().strip()}"}
-    try:
-        with TestClient(app) as client:
-            ids = {}
-            for name, options in ASKS.items():
-                body = {"wrap": "true", "options": {**options, "hold": True}, "workdir": str(tmp_path)}
-                resp = client.post("/v1/jobs", json=body, headers=auth)
-                assert resp.status_code == 201, (name, resp.text)
-                ids[name] = resp.json()["job_id"]
-            recs = client.get("/v1/jobs", headers=auth).json()["jobs"]
-            by_array: dict[int, list[dict[str, Any]]] = {}
-            for r in recs:
-                by_array.setdefault(r["array_job_id"] or r["job_id"], []).append(r)
-            got = {name: {r["tres_per_node"] for r in by_array[ids[name]]} for name in ASKS}
-            assert got == {name: {want} for name, want in WANTED.items()}
-            one = client.get(f"/v1/jobs/{ids['gres_N']}", headers=auth).json()
-            assert one["tres_per_node"] == "gres/gpu:8"
-            tasks = client.get(f"/v1/jobs/{ids['array_per_task']}", headers=auth).json()["tasks"]
-            assert [t["tres_per_node"] for t in tasks] == [None] * 3
-            shown = {r["job_id"]: squeue_format.render("%b", r) for r in recs}
-            assert shown[ids["ntasks_per_gpu"]] == shown[ids["gpus"]] == "N/A"  # were gres/gpu:7, gres/gpu:3
-            assert shown[ids["gres_N"]] == "gres/gpu:8" and shown[ids["typed_per_node"]] == "gres/gpu:h100:2"
-    finally:
-        executor.shutdown()
-        store.close()
+    with held_jobs(tmp_path, {name: (options, None) for name, options in ASKS.items()}) as (client, auth, ids):
+        recs = client.get("/v1/jobs", headers=auth).json()["jobs"]
+        by_array: dict[int, list[dict[str, Any]]] = {}
+        for r in recs:
+            by_array.setdefault(r["array_job_id"] or r["job_id"], []).append(r)
+        got = {name: {r["tres_per_node"] for r in by_array[ids[name]]} for name in ASKS}
+        assert got == {name: {want} for name, want in WANTED.items()}
+        one = client.get(f"/v1/jobs/{ids['gres_N']}", headers=auth).json()
+        assert one["tres_per_node"] == "gres/gpu:8"
+        tasks = client.get(f"/v1/jobs/{ids['array_per_task']}", headers=auth).json()["tasks"]
+        assert [t["tres_per_node"] for t in tasks] == [None] * 3
+        shown = {r["job_id"]: squeue_format.render("%b", r) for r in recs}
+        assert shown[ids["ntasks_per_gpu"]] == shown[ids["gpus"]] == "N/A"  # were gres/gpu:7, gres/gpu:3
+        assert shown[ids["gres_N"]] == "gres/gpu:8" and shown[ids["typed_per_node"]] == "gres/gpu:h100:2"
 
 
 def test_b_sorts_by_the_per_node_count() -> None:
