@@ -11,15 +11,11 @@ import hashlib
 import json
 import os
 import shutil
-import sys
-import threading
 import time
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
-import fsspec
 import pytest
-from fsspec.implementations.local import LocalFileSystem
 
 from hal.controller.core import Controller
 from hal.controller.directives import build_request
@@ -31,66 +27,9 @@ from hal.data.live import LiveStaging
 from hal.data.live_config import enable
 from hal.executors.local import LocalExecutor
 from tests.clusters import switch_tree
+from tests.integration.full_disk import FullDiskFS, needs_dev_full
 
-pytestmark = pytest.mark.skipif(
-    not (sys.platform.startswith("linux") and Path("/dev/full").exists()), reason="needs /proc/self/fd and /dev/full"
-)
-
-
-class FullDisks(LocalFileSystem):  # type: ignore[misc]
-    """Local files whose copy into any cache under ``root`` fails with ENOSPC after its first chunk (the copy's
-    file descriptor swapped for /dev/full), as on full disks."""
-
-    protocol = "haldisksfull"
-    root: ClassVar[str] = ""
-    filled: ClassVar[list[str]] = []
-
-    @classmethod
-    def _strip_protocol(cls, path: str) -> str:
-        return str(super()._strip_protocol(str(path).removeprefix("haldisksfull://")))
-
-    def _open(self, path: str, mode: str = "rb", *args: Any, **kwargs: Any) -> Any:
-        return _Filling(super()._open(path, mode, *args, **kwargs))
-
-
-class _Filling:
-    def __init__(self, inner: Any) -> None:
-        self.inner, self.reads = inner, 0
-
-    def read(self, size: int = -1) -> bytes:
-        self.reads += 1
-        if self.reads == 2:  # the first chunk is in the cache copy by now
-            _fill()
-        return bytes(self.inner.read(size))
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
-    def __enter__(self) -> _Filling:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.inner.close()
-
-
-_LOCK = threading.Lock()
-
-
-def _fill() -> None:
-    with _LOCK:
-        for fd in os.listdir("/proc/self/fd"):
-            try:
-                target = os.readlink(f"/proc/self/fd/{fd}")
-            except OSError:
-                continue
-            if target.endswith(".partial") and FullDisks.root and target.startswith(FullDisks.root):
-                full = os.open("/dev/full", os.O_WRONLY)
-                os.dup2(full, int(fd))
-                os.close(full)
-                FullDisks.filled.append(target)
-
-
-fsspec.register_implementation("haldisksfull", FullDisks, clobber=True)
+pytestmark = needs_dev_full
 
 
 def _controller(tmp_path: Path, nodes: int, data: dict[str, object]) -> tuple[Controller, LiveStaging]:
@@ -99,7 +38,7 @@ def _controller(tmp_path: Path, nodes: int, data: dict[str, object]) -> tuple[Co
                      LocalExecutor(tmp_path / "spool", kill_wait=1.0))  # fmt: skip
     recover(ctl)
     cache = tmp_path / "cache"
-    FullDisks.root, FullDisks.filled = str(cache), []
+    FullDiskFS.reset(lambda target: target.startswith(str(cache)))
     return ctl, enable(ctl, {"cache_dir": str(cache / "{node}"), "catalog": str(tmp_path / "cat.json"), **data})
 
 
@@ -109,7 +48,7 @@ def _dataset(tmp_path: Path, staging: LiveStaging) -> int:
     body = os.urandom(CHUNK + 2_000_000)  # two chunks: the disk fills after the first
     src.write_bytes(body)
     digest = hashlib.sha256(body).hexdigest()
-    staging.stager.catalog.register(Dataset("big", len(body), f"sha256:{digest}", f"haldisksfull://{src}"))
+    staging.stager.catalog.register(Dataset("big", len(body), f"sha256:{digest}", f"halfull://{src}"))
     return len(body)
 
 
@@ -150,7 +89,7 @@ def test_a_disk_too_small_for_the_inputs_fails_the_job_and_drains_no_node(
     cause = str(row["cause"])
     assert "cannot hold the job's inputs" in cause and f"{size:,} bytes to copy" in cause, cause
     assert "1,000,000 bytes free" in cause and f"cache_bytes is {32 * 2**20:,}" in cause, cause
-    assert len(FullDisks.filled) == 1  # one copy, not one per node
+    assert len(FullDiskFS.filled) == 1  # one copy, not one per node
 
 
 def test_a_job_whose_stage_in_drained_two_nodes_is_requeued_held(tmp_path: Path) -> None:
@@ -177,4 +116,4 @@ def test_a_job_whose_stage_in_drained_two_nodes_is_requeued_held(tmp_path: Path)
     assert "No space left on device" in cause, cause
     request = json.loads(row["request"])
     assert request["hold"] is True and request["hold_admin"] is True  # a restart holds it again
-    assert len(FullDisks.filled) == 2
+    assert len(FullDiskFS.filled) == 2
