@@ -29,16 +29,22 @@ def test_the_note_and_the_json_agree_on_one_predicate() -> None:
     assert unfitted_gbm(user) is None and never_fitted(user) is None
 
 
-def test_a_gbm_that_learned_its_whole_warm_up_after_the_last_prediction_is_not_said_to_have_too_few() -> None:
-    """QA: a run of exactly the warm-up's jobs said "500 completions < 500". The first fit is due at the last
-    completion, which follows every submission: the simulator's trainer fits there and then, and the model would
-    plan the next job, but none came."""
+def warmed_up_after_the_last_prediction() -> GbmPredictor:
+    """A gbm (warm-up 60) that predicted 60 jobs, then learned all 60: its first fit is due after every prediction."""
     gbm = GbmPredictor(GbmConfig(warmup=60, rounds=5))
     jobs = [JobSpec(job_id=i, submit_time=10.0 * i, time_limit=3600.0, user=f"u{i % 3}") for i in range(60)]
     for j in jobs:
         gbm.predict(j)
     for j in jobs:
         gbm.observe(j, 100.0 + 20 * j.job_id, 1000.0 + 10 * j.job_id)
+    return gbm
+
+
+def test_a_gbm_that_learned_its_whole_warm_up_after_the_last_prediction_is_not_said_to_have_too_few() -> None:
+    """QA: a run of exactly the warm-up's jobs said "500 completions < 500". The first fit is due at the last
+    completion, which follows every submission: the simulator's trainer fits there and then, and the model would
+    plan the next job, but none came."""
+    gbm = warmed_up_after_the_last_prediction()
     assert gbm.completions == 60 and gbm.model is None and unfitted_gbm(gbm) is gbm  # every prediction: last2's
     said = never_fitted(gbm)
     assert said == (
@@ -66,12 +72,7 @@ def test_tune_counts_a_slice_of_exactly_the_warm_up_as_planned_by_last2() -> Non
 def test_a_fit_ready_after_the_last_prediction_is_saved(tmp_path: Path) -> None:
     """A replay of exactly the warm-up's jobs fitted a model no job used yet; --save-model refused it as "too few
     completions" (it read the model installed at the next prediction, and none came)."""
-    gbm = GbmPredictor(GbmConfig(warmup=60, rounds=5))
-    jobs = [JobSpec(job_id=i, submit_time=10.0 * i, time_limit=3600.0, user=f"u{i % 3}") for i in range(60)]
-    for j in jobs:
-        gbm.predict(j)
-    for j in jobs:
-        gbm.observe(j, 100.0 + 20 * j.job_id, 1000.0 + 10 * j.job_id)
+    gbm = warmed_up_after_the_last_prediction()
     save_model(gbm, tmp_path / "m.zip")
     loaded = load_model(tmp_path / "m.zip")
     assert loaded.model is not None and loaded.completions == 60
