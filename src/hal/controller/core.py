@@ -17,6 +17,7 @@ from hal.controller.auth import Identity
 from hal.controller.censored import below_asked, learnable
 from hal.controller.contracts import Forbidden, Gate, NullObserver, Observer, SubmitError, Submitted
 from hal.controller.directives import JobRequest
+from hal.controller.event_retry import PendingEnds
 from hal.controller.gpu_fix import gpu_fix
 from hal.controller.holds import admit_waiting
 from hal.controller.invalid_deps import after_cycle
@@ -100,6 +101,7 @@ class Controller:
         self.htc: Any = None  # HTC slot provider (hal.htc.bridge): takes slot-job starts out of each plan
         self.staging: Any = None  # data plane (hal.data.live.LiveStaging): stages inputs before each launch
         self.drained: dict[str, Any] = {}  # node -> the drain's reason, user, time (hal/controller/drain.py)
+        self.ends = PendingEnds(self)  # ends the store could not record yet, retried first each pass
 
     # ---- submission -----------------------------------------------------------------------------
     def submit(self, req: JobRequest, user: str, key: str | None = None) -> Submitted:
@@ -253,15 +255,16 @@ class Controller:
             try:
                 with self.lock:
                     events = self.executor.events()
-                    if events:
-                        self._handle(events)
+                    held = not self._handle(events)  # kept, with those before them, for the next pass
                     dirty = dirty or woke or bool(events) or self.clock() >= next_timer
-                    if dirty and time.perf_counter() - last >= gap:
+                    if not held and dirty and time.perf_counter() - last >= gap:  # no start while ends wait
                         spent = self.run_cycle()
                         # the next cycle waits 4x this one: cycles keep under ~1/5 of the lock, so
                         # submissions flow while a long queue makes each cycle expensive
                         last, gap, dirty = time.perf_counter(), min(0.5, max(0.005, 4 * spent)), False
                         next_timer = self.clock() + self.timer
+                if held:
+                    self._stop.wait(0.2)
             except Exception:  # the loop must survive a bad job or a store hiccup; the next pass retries
                 log.exception("controller loop error")
                 time.sleep(0.2)
@@ -324,19 +327,9 @@ class Controller:
                 fail = ExecEvent(spec.job_id, ExecEventKind.ENDED, now, None, None, None, 0.0, 0.0, str(exc))
                 self._handle([fail])
 
-    def _handle(self, events: list[ExecEvent]) -> None:
-        ended = [e for e in events if e.kind is ExecEventKind.ENDED]
-        if not ended:
-            return
-        with self.store.engine.begin() as conn:
-            for ev in ended:
-                self._ended(conn, ev)
-        for node, why in {e.drain_node: e.reason for e in ended if e.drain_node}.items():
-            self._drain_faulty(node, why)
-        forget = getattr(self.executor, "forget", None)  # spool cleanup, once the ends are committed
-        if forget is not None:
-            forget([ev.job_id for ev in ended if ev.job_id not in self.live])
-        self.wake.set()
+    def _handle(self, events: list[ExecEvent]) -> bool:
+        """Ends recorded after any still pending; False: some wait for the next pass (controller/event_retry.py)."""
+        return self.ends.handle(events)
 
     def _drain_faulty(self, node: str, why: str) -> None:
         """A launch failed for the node's sake (its CPUs cannot be pinned): drain it, as Slurm drains a node whose
