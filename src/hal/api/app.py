@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import OperationalError
 
 import hal
 from hal.api.datasets import dataset_router
@@ -160,6 +161,10 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Pat
     @app.exception_handler(NotFound)
     def _missing(_: Request, exc: NotFound) -> JSONResponse:
         return JSONResponse({"detail": exc.args[0] if exc.args else "not found"}, status_code=404)
+
+    @app.exception_handler(OperationalError)  # unreachable, locked or full: no fault of the request's (was a 500)
+    def _store_down(_: Request, exc: OperationalError) -> JSONResponse:
+        return JSONResponse({"detail": f"database unavailable, nothing recorded: {exc.orig}"[:300]}, status_code=503)
 
     @app.exception_handler(Forbidden)
     def _forbidden(_: Request, exc: Forbidden) -> JSONResponse:
