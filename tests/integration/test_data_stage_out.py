@@ -19,6 +19,7 @@ from hal.controller.auth import Identity
 from hal.controller.core import Controller
 from hal.controller.directives import build_request
 from hal.controller.drain import resume
+from hal.controller.holds import set_hold
 from hal.controller.machine import Machine
 from hal.controller.recovery import recover
 from hal.controller.store import Store, sqlite_url
@@ -572,7 +573,9 @@ def test_a_cache_that_cannot_hold_the_jobs_folder_drains_its_node_and_requeues_t
     """A file where the cache's .jobs folder goes (or a read-only cache) raised in the controller loop: the job
     showed RUNNING with no process, ignored hal cancel, and a restart ran it anyway (QA). Then it used up the
     job's attempts and failed it, node after node, while the node stayed in service (QA, issue 6): now the node
-    is drained with the reason and the job waits, its attempts untouched, for a node that can run it."""
+    is drained with the reason and the job waits, its attempts untouched, for a node that can run it. A job whose
+    stage-in has drained two nodes is requeued held, as Slurm's "launch failed requeued held" (one job must not
+    drain a whole cluster): here each job drained both, so an administrator releases them after the resume."""
     ctl, staging = _controller(tmp_path)
     staging.requeue_wait = 0.5
     for node in ctl.table.names:
@@ -588,7 +591,7 @@ def test_a_cache_that_cannot_hold_the_jobs_folder_drains_its_node_and_requeues_t
         opts = {"input-data": "ind"}
         (copied,) = ctl.submit(build_request("#!/bin/sh\ntrue\n", opts, {}, str(tmp_path), 0), "al").job_ids
         _until(lambda: len(ctl.drained) == 2)
-        time.sleep(0.5)
+        _until(lambda: all(ctl.reason(j) == "JobHeldAdmin" for j in (job, copied)))
         assert sorted(ctl.drained) == sorted(ctl.table.names)
         for node, row in ctl.drained.items():
             assert row["reason"].startswith(f"data cache unusable: cannot make $HAL_DATA in node {node}'s cache:")
@@ -596,9 +599,13 @@ def test_a_cache_that_cannot_hold_the_jobs_folder_drains_its_node_and_requeues_t
             row = ctl.store.get(j) or {}
             assert row["state"] == "PENDING" and row["restarts"] == 0, row
             assert "cannot make $HAL_DATA in node" in str(ctl.store.events_of(j))
+            assert str(row["cause"]).startswith("launch failed requeued held: its stage-in has drained 2 nodes")
         for node in ctl.table.names:
             (staging.stager.caches[node].root / ".jobs").unlink()
-        resume(ctl, ",".join(ctl.table.names), Identity("root", True))
+        root = Identity("root", True)
+        resume(ctl, ",".join(ctl.table.names), root)
+        for j in (job, copied):
+            set_hold(ctl, str(j), root, held=False)  # hal release
         _until(lambda: job not in ctl.live and copied not in ctl.live)
     finally:
         ctl.stop()
