@@ -9,6 +9,7 @@ never imports user code.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import pickle
 import pwd
@@ -162,10 +163,8 @@ class Channel:
         while self._pos >= len(self._ready):
             self._ready.clear()
             self._pos = 0
-            if timeout is not None:
-                ready, _, _ = select.select([self.sock], [], [], timeout)
-                if not ready:
-                    raise TimeoutError
+            if timeout is not None and not _readable(self.sock, timeout):
+                raise TimeoutError
             try:
                 data = self.sock.recv(1 << 20)
             except (ConnectionResetError, OSError) as exc:
@@ -198,3 +197,13 @@ def user_name(uid: int) -> str:
         return pwd.getpwuid(uid).pw_name
     except KeyError:
         return str(uid)
+
+
+def _readable(sock: socket.socket, timeout: float) -> bool:
+    """Whether ``sock`` has data (or its peer hung up) within ``timeout`` s. poll, not select: select() refuses
+    descriptors above 1023, which a client process holding many files reaches ("filedescriptor out of range")."""
+    if not hasattr(select, "poll"):  # not on Windows
+        return bool(select.select([sock], [], [], timeout)[0])
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(max(0, math.ceil(timeout * 1000))))
