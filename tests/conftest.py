@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,3 +17,25 @@ def shared_trace(name: str) -> Path:
     if not path.exists():
         pytest.skip(f"../shared/traces not found: {path} is missing (CI has it beside the checkout)")
     return path
+
+
+@pytest.fixture(autouse=True)
+def _stop_htc_managers(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A server built in a test (hal.api.server.build) starts the in-process HTC session manager, which only the
+    process's exit stops: each such test kept its journal, sockets and selector open (7 descriptors), and a
+    worker process passed 1,024 of them. The managers a test started are stopped when it ends."""
+    from hal.htc import bridge
+
+    started: list[object] = []
+    real = bridge.start
+
+    def tracked(*args: Any, **kwargs: Any) -> Any:
+        service = real(*args, **kwargs)
+        started.append(service)
+        return service
+
+    monkeypatch.setattr(bridge, "start", tracked)
+    yield
+    for service in started:
+        if isinstance(service, bridge.HtcService):
+            service.stop()
