@@ -5,6 +5,7 @@ that fills up and of a disk too small for a job's inputs share it."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 import threading
@@ -15,6 +16,8 @@ from typing import Any, ClassVar
 import fsspec
 import pytest
 from fsspec.implementations.local import LocalFileSystem
+
+from hal.data.catalog import CHUNK, Dataset
 
 needs_dev_full = pytest.mark.skipif(
     not (sys.platform.startswith("linux") and Path("/dev/full").exists()), reason="needs /proc/self/fd and /dev/full"
@@ -81,3 +84,14 @@ def _fill() -> None:
 
 
 fsspec.register_implementation("halfull", FullDiskFS, clobber=True)
+
+
+def big_dataset(tmp_path: Path, catalog: Any) -> tuple[int, str]:
+    """Dataset "big" of two chunks read through halfull:// (the disk fills after the first); its size and sha256."""
+    src = tmp_path / "store" / "big"
+    src.parent.mkdir()
+    body = os.urandom(CHUNK + 2_000_000)
+    src.write_bytes(body)
+    digest = hashlib.sha256(body).hexdigest()
+    catalog.register(Dataset("big", len(body), f"sha256:{digest}", f"halfull://{src}"))
+    return len(body), digest

@@ -6,14 +6,11 @@ executor; the full disk is the kernel's own ENOSPC."""
 
 from __future__ import annotations
 
-import hashlib
-import os
 import time
 from pathlib import Path
 
 from hal.controller.directives import build_request
-from hal.data.catalog import CHUNK, Dataset
-from tests.integration.full_disk import FullDiskFS, needs_dev_full
+from tests.integration.full_disk import FullDiskFS, big_dataset, needs_dev_full
 from tests.integration.test_data_live import data_controller
 
 pytestmark = needs_dev_full
@@ -33,12 +30,7 @@ def test_a_cache_that_fills_up_mid_copy_drains_its_node_and_the_job_runs_elsewhe
     FullDiskFS.reset(_first_cache)
     data = {"cache_bytes": "32M", "attempts": 3, "backoff": 0.01, "max_requeues": 2, "requeue_wait": 600}
     ctl, staging = data_controller(tmp_path, {**data, "catalog": str(tmp_path / "cat.json")})
-    src = tmp_path / "store" / "big"
-    src.parent.mkdir()
-    body = os.urandom(CHUNK + 2_000_000)  # two chunks: the disk fills after the first
-    src.write_bytes(body)
-    digest = hashlib.sha256(body).hexdigest()
-    staging.stager.catalog.register(Dataset("big", len(body), f"sha256:{digest}", f"halfull://{src}"))
+    _, digest = big_dataset(tmp_path, staging.stager.catalog)
     ctl.start()
     try:
         script = f'#!/bin/sh\nsha256sum < "$HAL_DATA/big" > "{tmp_path / "got"}"\n'

@@ -7,9 +7,7 @@ full disk is the kernel's own ENOSPC (/dev/full)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import shutil
 import time
 from pathlib import Path
@@ -22,12 +20,11 @@ from hal.controller.directives import build_request
 from hal.controller.machine import Machine
 from hal.controller.recovery import recover
 from hal.controller.store import Store, sqlite_url
-from hal.data.catalog import CHUNK, Dataset
 from hal.data.live import LiveStaging
 from hal.data.live_config import enable
 from hal.executors.local import LocalExecutor
 from tests.clusters import switch_tree
-from tests.integration.full_disk import FullDiskFS, needs_dev_full
+from tests.integration.full_disk import FullDiskFS, big_dataset, needs_dev_full
 
 pytestmark = needs_dev_full
 
@@ -43,13 +40,7 @@ def _controller(tmp_path: Path, nodes: int, data: dict[str, object]) -> tuple[Co
 
 
 def _dataset(tmp_path: Path, staging: LiveStaging) -> int:
-    src = tmp_path / "store" / "big"
-    src.parent.mkdir()
-    body = os.urandom(CHUNK + 2_000_000)  # two chunks: the disk fills after the first
-    src.write_bytes(body)
-    digest = hashlib.sha256(body).hexdigest()
-    staging.stager.catalog.register(Dataset("big", len(body), f"sha256:{digest}", f"halfull://{src}"))
-    return len(body)
+    return big_dataset(tmp_path, staging.stager.catalog)[0]
 
 
 def _wait(check: Any, timeout: float = 20.0) -> bool:
