@@ -213,6 +213,7 @@ def run_tasks(
     rlimit = env.get("HAL_MEMORY_MECHANISM") == "rlimit"
     procs: list[subprocess.Popen[bytes]] = []
     mine = os.sched_getaffinity(0)
+    _forward_signals(procs)  # before the first task starts: a USR1 once it is up must not kill srun itself
     try:
         for task in tasks:
             task_env = {**task_environment(env, shares, tasks, task, step), "SLURM_CPUS_PER_TASK": str(cpus_per_task)}
@@ -222,7 +223,6 @@ def run_tasks(
         raise
     finally:
         os.sched_setaffinity(0, mine)
-    _forward_signals(procs)
     copiers = [_labelled(t.procid, p) for t, p in zip(tasks, procs, strict=True)] if step.label else []
     ended = _end_on_failure(procs) if step.kill_on_bad_exit else []
     worst = 0
