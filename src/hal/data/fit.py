@@ -50,7 +50,8 @@ def data_fix(cause: str, job: object) -> str | None:
     if NO_PLANE_WHY in cause:
         need = "restores the [data] table in the cluster file"
     elif "larger than every node cache" in cause:
-        need = "gives the node caches room for it (cache_bytes in the cluster file's [data] table)"
+        room = "cache_dir on a larger disk" if "the size of the disk" in cause else "cache_bytes"
+        need = f"gives the node caches room for it ({room} in the cluster file's [data] table)"
     else:
         return None
     return f"an administrator {need} and restarts the server (it is tried again then); hal cancel {job} ends it"

@@ -67,14 +67,18 @@ class LiveStaging:
         if self.outputs is not None:  # ended jobs' outputs still being copied out will be in the catalog too
             produced = produced | self.outputs.in_flight(inputs)
         largest = self.stager.largest_cache()
+        most = max((c.capacity for c in self.stager.caches.values()), default=0)
+        disk = "" if largest >= most else ": the size of the disk"
         for name, dataset in known.items():
             if dataset is None and name not in produced:
                 return f"unknown dataset {name!r}: not in the catalog, and no queued or running job outputs it"
             if dataset is not None and dataset.size > largest:
-                return f"dataset {name!r} ({dataset.size:,} bytes) is larger than every node cache ({largest:,} bytes)"
+                size = f"{dataset.size:,} bytes"
+                return f"dataset {name!r} ({size}) is larger than every node cache ({largest:,} bytes{disk})"
         together = sum(d.size for d in known.values() if d is not None)
         if together > largest:  # each fits, but a node must hold them all at once
-            return f"its inputs together ({together:,} bytes) are larger than every node cache ({largest:,} bytes)"
+            size = f"{together:,} bytes"
+            return f"its inputs together ({size}) are larger than every node cache ({largest:,} bytes{disk})"
         return None
 
     def uncataloged(self, names: list[str]) -> list[str]:

@@ -127,8 +127,10 @@ class Stager:
         }
 
     def largest_cache(self) -> int:
-        """The most any one node can hold: a dataset (or a job's inputs together) larger can never be staged."""
-        return max((c.capacity for c in self.caches.values()), default=0)
+        """The most any one node can hold: a dataset (or a job's inputs together) larger can never be staged. A
+        cache holds no more than its filesystem's whole size, whatever cache_bytes says (QA: a dataset larger than
+        the disk was accepted, then failed every stage-in with ENOSPC)."""
+        return max((min(c.capacity, _disk_size(c.root)) for c in self.caches.values()), default=0)
 
     def job_dir(self, node: str, job_id: int) -> Path:
         return self.caches[node].root / JOBS / str(job_id)
@@ -381,3 +383,12 @@ class Stager:
     ) -> Dataset:
         """The short half: the catalog learns the dataset and its two replicas (destination, node cache)."""
         return register_out(self, job_id, name, node, dest_uri, digest, size, home, owner)
+
+
+def _disk_size(root: Path) -> int:
+    """The size of the filesystem ``root`` is on (of its nearest existing folder: a cache is made at its first
+    copy); no bound when none can be read."""
+    for folder in (root, *root.parents):
+        with contextlib.suppress(OSError):
+            return shutil.disk_usage(folder).total
+    return 1 << 62
