@@ -159,6 +159,9 @@ def main(argv: list[str] | None = None) -> None:
         serve(args.address, args.instance, limited=args.mem_mb > 0, beacon_fd=args.beacon_fd)
     except MemoryLimitExceeded:  # asked to stop while not running a task: nothing to charge
         os._exit(guard.EXIT_MEMORY)
+    except (BrokenPipeError, ConnectionResetError, ConnectionRefusedError, FileNotFoundError):
+        # its manager was killed (a server's kill -9): one line, not a traceback per instance (QA)
+        sys.exit(f"hal service instance {args.instance}: its session manager went away; exiting")
 
 
 if __name__ == "__main__":
