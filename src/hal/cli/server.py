@@ -61,6 +61,8 @@ def server(
     from hal.api.server import BindRefused, ServerOptions, check_bind, serve  # heavy: only when serving
     from hal.controller.learning import MODEL_FILES, PREDICTORS
     from hal.controller.machine import Machine
+    from hal.data.catalog import Catalog
+    from hal.data.live_config import check_cluster_data, data_table
     from hal.engine.profile import Profile
 
     opts = ServerOptions(
@@ -88,6 +90,10 @@ def server(
         machine = Machine.load(cluster)
         tree = machine.cluster.topology is not None
         tuned = Profile.read(profile, tree, base=Profile.server_default(tree)).estimate if profile is not None else ""
+        table = data_table(cluster)
+        if table is not None:  # it stopped a first start after hal.db and the token were made (QA)
+            check_cluster_data(machine.cluster, table)
+            Catalog.check_folder(table.get("catalog"))
     except ValueError as exc:  # ClusterFileError is one
         raise fail(str(exc)) from None
     if tuned and tuned != estimate:  # the predictions the profile's weights were tuned on

@@ -117,14 +117,19 @@ class CatalogSaveError(OSError):
 class Catalog:
     """Datasets and replicas; listeners (the engine's locality view) hear every replica change."""
 
+    @staticmethod
+    def check_folder(path: object) -> None:
+        """A catalog file's folder must exist (its file need not: a first start makes it)."""
+        if path and not Path(str(path)).parent.is_dir():
+            raise CatalogError(f"catalog {path}: its folder {Path(str(path)).parent} does not exist")
+
     def __init__(self, path: Path | None = None) -> None:
         self.path = path
         self.datasets: dict[str, Dataset] = {}
         self.replicas: dict[str, dict[str, Replica]] = {}
         self.listeners: list[Listener] = []
         self._lock = threading.RLock()
-        if path is not None and not path.parent.is_dir():
-            raise CatalogError(f"catalog {path}: its folder {path.parent} does not exist")
+        Catalog.check_folder(path)
         # No file where the cluster file says: a first start, or a catalog moved away or misspelt in [data]; the
         # restart then keeps the node caches' copies it cannot match (hal/data/restart.py) instead of deleting them.
         self.missing = path is not None and not path.exists()
