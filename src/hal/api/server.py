@@ -21,6 +21,7 @@ import uvicorn
 
 from hal.api.app import create_app
 from hal.api.metrics import Metrics
+from hal.controller.alive import ALIVE_FILE, Heartbeat
 from hal.controller.auth import Authenticator, create_token
 from hal.controller.auth import write_private as write_token
 from hal.controller.core import Controller
@@ -144,6 +145,7 @@ def build(opts: ServerOptions) -> tuple[Controller, Any, Store, Executor]:
     # The data plane before the records: a job that ended while the server was down goes through STAGE_OUT (its
     # dependents waited for nothing, and it was COMPLETED, then FAILED, when its stage-out settled later).
     staging = enable(ctl, table) if table is not None else None  # [data]: topology/data-aware placement, staging
+    ctl.down_since = Heartbeat(home / ALIVE_FILE).last()  # when the previous controller stopped
     recover(ctl)
     if staging is not None:
         log.info("data plane resumed %s", staging.resume(ctl, ctl.clock() - RESUME_OUTPUTS_S))
@@ -210,6 +212,8 @@ def serve(opts: ServerOptions) -> None:
     info = {"url": url, "pid": os.getpid(), "database": store.url, "cluster": ctl.machine.source}
     write_private(home / "server.json", json.dumps(info) + "\n")  # the database URL may hold a password
     ctl.start()
+    alive = Heartbeat(home / ALIVE_FILE)
+    alive.start()
     print(f"hal server listening on {url} (state in {home}, cluster: {ctl.machine.source})", flush=True)
     config = uvicorn.Config(
         app,
@@ -240,6 +244,7 @@ def serve(opts: ServerOptions) -> None:
     finally:
         ctl.board.stop()  # a forecast in flight stops within one cycle of its forward run (JOIN at most)
         ctl.stop()
+        alive.stop()
         ctl.board.save(home / STATE_FILE)
         if ctl.staging is not None:  # copies under way stop within a chunk; the next start takes them up
             ctl.staging.shutdown()

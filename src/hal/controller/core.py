@@ -100,6 +100,7 @@ class Controller:
         self.cycles = 0
         self.htc: Any = None  # HTC slot provider (hal.htc.bridge): takes slot-job starts out of each plan
         self.staging: Any = None  # data plane (hal.data.live.LiveStaging): stages inputs before each launch
+        self.down_since: float | None = None  # the previous controller's last beat (controller/alive.py)
         self.drained: dict[str, Any] = {}  # node -> the drain's reason, user, time (hal/controller/drain.py)
         self.ends = PendingEnds(self)  # ends the store could not record yet, retried first each pass
 

@@ -35,7 +35,9 @@ def cut_stage_in(ctl: Any, lv: Any, row: dict[str, Any], report: ExecEvent) -> E
         return None  # its inputs had arrived and it was being launched: the executor's reason stands
     then = "staged again" if staging is not None else "this server has no data plane to stage it"
     log.warning("job %s: %s; it goes back to the queue (%s)", lv.job_id, CUT, then)
-    return dataclasses.replace(report, reason=f"{CUT}; {then}")
+    # its copy ran in the controller that died: it ended then, and the downtime is not charged to its user
+    stopped = report.time if ctl.down_since is None else min(report.time, ctl.down_since)
+    return dataclasses.replace(report, reason=f"{CUT}; {then}", time=stopped)
 
 
 def stage_retries(store: Store, job_id: int, restarts: int) -> int:

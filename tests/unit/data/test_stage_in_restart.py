@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from hal.controller.alive import ALIVE_FILE, Heartbeat
 from hal.controller.attempts import attempts_of
 from hal.controller.core import Controller
 from hal.controller.directives import build_request
@@ -105,3 +106,35 @@ def test_a_restart_mid_copy_counts_as_a_restart_but_uses_up_no_stage_in_retry(tm
     tries = [(a["restarts"], a["cause"].split(":")[0]) for a in attempts_of(after.store, [job])[job]]
     assert tries == [(0, f"{CUT}; staged again"), (1, "stage-in failed")], tries  # hal history -D
     assert row["restarts"] == 2, row  # each requeue counted once, whatever caused it
+
+
+def test_a_cut_stage_in_ends_at_the_last_beat_and_the_downtime_is_not_charged(tmp_path: Path) -> None:
+    """Downtime between the kill and the restart: the cut attempt ends at the dead controller's last beat (its copy
+    ran in that process and stopped with it), so its user is not charged the downtime (QA: it ended at the restart)."""
+    ctl, staging = _server(tmp_path)
+    gate = _slow_dataset(tmp_path, staging, "stuck")
+    mark = Heartbeat(tmp_path / ALIVE_FILE)
+    ctl.start()
+    try:
+        (job,) = ctl.submit(build_request("#!/bin/sh\ntrue\n", {"input-data": "stuck"}, {}, str(tmp_path), 0),
+                            "alice").job_ids  # fmt: skip
+        _until(lambda: job in staging.staging)
+        mark.beat()  # its last sign of life: the kill -9 comes right after
+        killed = time.time()
+    finally:
+        ctl.stop()
+        staging.stager.closing.set()
+        gate.set()
+        staging.shutdown()
+    time.sleep(2.5)  # the server is down
+    path = tmp_path / "c.toml"
+    later = Controller(Store(sqlite_url(tmp_path / "hal.db")), Machine.load(path), LocalExecutor(tmp_path / "spool"))
+    again = enable(later, data_table(path) or {})
+    later.down_since = Heartbeat(tmp_path / ALIVE_FILE).last()
+    recover(later)
+    try:
+        (attempt,) = attempts_of(later.store, [job])[job]
+        assert attempt["end_time"] <= killed + 0.5, (attempt, killed)
+        assert later.sched.ledger.usage(time.time())["alice"] < 1.0  # 1 CPU for the moment it staged
+    finally:
+        again.shutdown()
