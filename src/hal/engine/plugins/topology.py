@@ -49,8 +49,8 @@ class TopologyArgs:
 
 @dataclass(frozen=True, slots=True)
 class Hold:
-    """A job held for a fewest-leaf placement (engine/plugins/leaf_reserve.py sets them each EASY pass):
-    until ``until`` the selector refuses to place this very request over more than ``leaves`` leaves."""
+    """A job held for a fewest-leaf placement (engine/plugins/leaf_reserve.py sets them each EASY pass): until
+    ``until`` the selector refuses to place this very request over more than ``leaves`` leaves."""
 
     req: Request
     leaves: int
@@ -62,15 +62,12 @@ class DataCost(Protocol):
 
     def normalized(self, inputs: tuple[str, ...]) -> tuple[Floats, npt.NDArray[np.bool_]]:
         """(cost in [0, 1] per node, data-local mask per node)."""
-        ...
 
     def stage_seconds(self, inputs: tuple[str, ...]) -> Floats:
         """Per node: what staging the inputs there would cost, in seconds."""
-        ...
 
     def fits(self, inputs: tuple[str, ...]) -> list[npt.NDArray[np.bool_]]:
         """Masks of the nodes whose caches can take the inputs they lack, best first (empty: no limits known)."""
-        ...
 
 
 class TopoIndex:
@@ -153,6 +150,7 @@ class TopologySelector:
         self._req_end = 0.0
         self.holds: dict[int, Hold] = {}  # id(request) -> hold: jobs waiting for a fewest-leaf placement
         self.names: tuple[str, ...] = ()  # the nodes' names, for refusals that name them
+        self.last_budget: float | None = None  # the delay budget last computed: `hal explain` tells it
         seg = self.index.level(self.args.segment_level)
         self.seg_level = seg if seg is not None else self.index.leaf
 
@@ -220,7 +218,8 @@ class TopologySelector:
         assert self.data is not None
         away = ~local & (room > 0) if (~local & (room > 0)).any() else ~local
         budget = float(self.data.stage_seconds(req.inputs)[away].min()) if away.any() else 0.0
-        return min(self.args.data_delay, budget) if budget >= self.args.data_delay_min else 0.0
+        self.last_budget = min(self.args.data_delay, budget) if budget >= self.args.data_delay_min else 0.0
+        return self.last_budget
 
     def _pick(self, room: Ints, units: int, lo: int, top: int, cost: Floats | None) -> Picked | None:
         """The cheapest fitting domain over levels lo..top by the weighted total (score.combine), filled with the
