@@ -17,6 +17,7 @@ from hal.topology_conf_lines import (
     check_ignored,
     check_sizes,
     expand_hosts,
+    none_known,
     switch_graph,
 )
 
@@ -161,25 +162,39 @@ def _owner(
     entries: list[tuple[int, dict[str, str]]], key: str, node_names: Sequence[str], conf: _File
 ) -> dict[str, str]:
     """Each node's switch (or block); nodes the cluster does not have are named, with their switch, and left out
-    (they were dropped with the whole switch and no word of which switch, QA). Cluster nodes under none are
-    left to the caller (each its own domain, ``_outside``); a file that puts no cluster node under any is refused."""
+    (they were dropped with the whole switch and no word of which switch, QA). A node under two leaf switches stays
+    under the first line's, with slurmctld's warning ("Multiple leaf switches contain nodes"; fat-tree files do it,
+    and it was refused, QA); under two blocks it is refused. Cluster nodes under none are left to the caller (each
+    its own domain, ``_outside``); a file that puts no cluster node under any is refused."""
     known = set(node_names)
     owner: dict[str, str] = {}
+    line: dict[str, int] = {}
+    twice: dict[tuple[str, str, int], list[str]] = {}  # (kept switch, other switch, other's line): nodes
+    listed: list[str] = []
     for lineno, rec in entries:
         if "nodes" not in rec:
             continue
+        line[rec[key]] = lineno
         names = expand_hosts(rec["nodes"], lineno)
+        listed += names
         strangers = [n for n in names if n not in known]
         if strangers:  # a site's file names login or retired nodes: slurmctld logs them and goes on
             more = f" and {len(strangers) - 3} more" if len(strangers) > 3 else ""
             conf.warn(f"{conf.at(lineno)} ({key[:-4]} {rec[key]!r}): {strangers[:3]}{more} not in the cluster; ignored")
         for node in (n for n in names if n in known):
-            if node in owner:
+            if node in owner and key == "blockname":
                 raise TopologyConfError(f"node {node!r} is already under {owner[node]!r}", lineno)
-            owner[node] = rec[key]
-    missing = [n for n in node_names if n not in owner]
+            if node in owner and owner[node] != rec[key]:  # (listed twice by one switch: a bitmap in Slurm)
+                twice.setdefault((owner[node], rec[key], lineno), []).append(node)
+            owner.setdefault(node, rec[key])
+    for (kept, other, lineno), nodes in twice.items():
+        conf.warn(
+            f"{conf.at(lineno)}: Multiple leaf switches contain nodes: {compress(nodes)} in both {kept!r} (line "
+            f"{line[kept]}) and {other!r}; HAL's tree has one leaf switch per node, so they stay under {kept!r} (the "
+            "first line that lists them)"
+        )
     if not owner:
-        raise TopologyConfError(f"nodes without a {key[:-4]}: {missing[:5]}{' ...' if len(missing) > 5 else ''}")
+        raise TopologyConfError(none_known(key[:-4], node_names, listed))
     return owner
 
 
@@ -296,12 +311,14 @@ def _left_out(entries: list[tuple[int, dict[str, str]]], kind: str, used: set[st
     """Name each switch or block no node of the cluster is under: it is not in the topology HAL places on."""
     for lineno, rec in entries:
         name = rec[f"{kind}name"]
+        empty = "nodes" not in rec and "switches" not in rec  # Slurm: an empty leaf switch
+        said = "has neither Nodes= nor Switches= (an empty leaf switch, as Slurm takes it)" if empty else None
         if name not in used:
-            conf.warn(f"{conf.at(lineno)}: {kind} {name!r} has no node of the cluster; left out ({what})")
+            conf.warn(f"{conf.at(lineno)}: {kind} {name!r} {said or 'has no node of the cluster'}; left out ({what})")
 
 
 def _tree(entries: list[tuple[int, dict[str, str]]], node_names: Sequence[str], conf: _File) -> Topology:
-    parent, names = switch_graph(entries)
+    parent, names = switch_graph(entries, lambda line, message: conf.warn(f"{conf.at(line)}: {message}"))
     leaf = _owner(entries, "switchname", node_names, conf)
     chains: dict[str, list[str]] = {}
     for sw in set(leaf.values()):  # (no loop: each chain ends at a switch without a parent)

@@ -5,11 +5,13 @@ ignored line passed in silence). Only the checks against the cluster's nodes are
 from __future__ import annotations
 
 import itertools
-from collections.abc import Collection
+import re
+from collections.abc import Callable, Collection, Sequence
 
-from hal.executors.hostlist import expand
+from hal.executors.hostlist import compress, expand
 
 Entries = list[tuple[int, dict[str, str]]]  # (line, keys lowercased -> value) per record
+LineWarn = Callable[[int, str], None]  # a warning about a line: its number, then the message
 
 
 class TopologyConfError(ValueError):
@@ -28,33 +30,64 @@ def expand_hosts(hosts: str, lineno: int) -> list[str]:
         raise TopologyConfError(f"invalid hostlist: {exc}", lineno) from exc
 
 
-def switch_graph(entries: Entries) -> tuple[dict[str, str], dict[str, int]]:
-    """Each switch's parent and each switch's line, the SwitchName= lines checked: names once, Nodes= (a leaf) or
-    Switches= (a parent) but one of them, valid hostlists, every child defined with one parent, no loop."""
-    parent: dict[str, str] = {}
+def none_known(kind: str, node_names: Sequence[str], listed: Sequence[str]) -> str:
+    """The error for a file none of whose node names is a cluster node's: it said which cluster nodes lacked a
+    switch, not that the file's names were all unknown, nor that they differed by zero-padding alone (QA)."""
+    said = f"nodes without a {kind}: {list(node_names[:5])}{' ...' if len(node_names) > 5 else ''}"
+    if not listed:
+        return said
+    said += f"; none of the file's node names ({compress(sorted(set(listed)))}) is a node of the cluster"
+    unpadded = {_unpad(n): n for n in node_names}
+    pairs = [(n, unpadded[_unpad(n)]) for n in listed if _unpad(n) in unpadded]
+    if pairs:
+        file_name, cluster_name = pairs[0]
+        said += (
+            f": some differ from the cluster's by zero-padding alone (e.g. the file's {file_name!r} is the "
+            f"cluster's {cluster_name!r}); names are compared as written, so write the file's hostlists as the "
+            "cluster names its nodes"
+        )
+    return said
+
+
+def _unpad(name: str) -> str:
+    return re.sub(r"\d+", lambda m: str(int(m.group())), name)
+
+
+def switch_graph(entries: Entries, warn: LineWarn | None = None) -> tuple[dict[str, str], dict[str, int]]:
+    """Each switch's parent and each switch's line, the SwitchName= lines checked: names once, valid hostlists,
+    every child defined, no loop. What slurmctld takes with a warning, or silently, is taken here too (QA: each
+    was refused, so a site could not import its file unedited), ``warn`` told (silent without it): a switch of both
+    Nodes= and Switches= is a leaf whose Switches= is ignored; one of neither is an empty leaf (no node is under it,
+    so it is left out of the tree); a switch in two Switches= lists keeps the first line's, as HAL's tree has one
+    parent per switch."""
     names: dict[str, int] = {}
     for lineno, rec in entries:
         first = names.setdefault(rec["switchname"], lineno)
         if first != lineno:
             raise TopologyConfError(f"switch {rec['switchname']!r} is already defined at line {first}", lineno)
-        if "nodes" in rec and "switches" in rec:
-            raise TopologyConfError("a switch lists Nodes= (a leaf) or Switches= (a parent), not both", lineno)
-    for lineno, rec in entries:
-        for child in expand_hosts(rec["switches"], lineno) if "switches" in rec else []:
-            if child not in names:
-                raise TopologyConfError(f"switch {child!r} is not defined", lineno)
-            if parent.get(child) == rec["switchname"]:
-                raise TopologyConfError(f"switch {child!r} is listed twice", lineno)
-            if child in parent:
-                raise TopologyConfError(f"switch {child!r} has two parents", lineno)
-            parent[child] = rec["switchname"]
-    for lineno, rec in entries:
-        if "nodes" not in rec and "switches" not in rec:
-            raise TopologyConfError(f"switch {rec['switchname']!r} has neither Nodes= nor Switches=", lineno)
         if "nodes" in rec:
             expand_hosts(rec["nodes"], lineno)
-    _no_loop(parent, names)
-    return parent, names
+            if "switches" in rec and warn:  # switch_record.c: "Ignoring children switches for %s"
+                warn(lineno, f"Ignoring children switches for {rec['switchname']} (Switches={rec['switches']}): "
+                             "a switch with Nodes= is a leaf switch, as Slurm takes it")  # fmt: skip
+    parents: dict[str, list[tuple[str, int]]] = {}  # every Switches= that lists it, in the file's order
+    for lineno, rec in entries:
+        for child in expand_hosts(rec["switches"], lineno) if "switches" in rec and "nodes" not in rec else []:
+            if child not in names:
+                raise TopologyConfError(f"switch {child!r} is not defined", lineno)
+            listed = parents.setdefault(child, [])
+            if any(up == rec["switchname"] for up, _ in listed):
+                raise TopologyConfError(f"switch {child!r} is listed twice", lineno)
+            listed.append((rec["switchname"], lineno))
+    _no_loop(parents, names)
+    told: LineWarn = warn or (lambda _line, _message: None)
+    for child, listed in parents.items():
+        (kept, at), *others = listed
+        for up, lineno in others:
+            told(lineno, f"switch {child!r} is in the Switches= of both {kept!r} (line {at}) and {up!r}: Slurm takes "
+                         f"both, but HAL's tree has one parent per switch, so it stays under {kept!r} (the first line "
+                         f"that lists it) and a job placed under {up!r} does not reach its nodes")  # fmt: skip
+    return {child: listed[0][0] for child, listed in parents.items()}, names
 
 
 def check_blocks(entries: Entries) -> None:
@@ -105,7 +138,7 @@ def block_sizes(lineno: int, rec: dict[str, str]) -> list[int]:
 
 
 def listed_once(entries: Entries, key: str, known: Collection[str]) -> None:
-    """No node of the cluster (``known``) under two switches or blocks, as the form in use refuses it."""
+    """No node of the cluster (``known``) under two blocks, as the block form refuses it."""
     owner: dict[str, str] = {}
     for lineno, rec in entries:
         for node in expand_hosts(rec["nodes"], lineno) if "nodes" in rec else []:
@@ -116,28 +149,33 @@ def listed_once(entries: Entries, key: str, known: Collection[str]) -> None:
 
 def check_ignored(kind: str, switches: Entries, blocks: Entries, sizes: Entries, known: Collection[str]) -> None:
     """The lines of the form the plugin ``kind`` does not use, checked as that form's own are (Slurm parses the
-    whole file), but against the cluster's nodes only for a node listed twice."""
-    if kind == "block":
+    whole file), but against the cluster's nodes only for a node in two blocks."""
+    if kind == "block":  # a node under two leaf switches is no error in a tree either (slurmctld warns)
         switch_graph(switches)
-        listed_once(switches, "switchname", known)
         return
     check_blocks(blocks)
     check_sizes(sizes, blocks)
     listed_once(blocks, "blockname", known)
 
 
-def _no_loop(parent: dict[str, str], line: dict[str, int]) -> None:
-    """Refuse a loop of Switches= (one no node hangs under was accepted), naming each switch of it and the line of
-    the first, which lists the next (it named one switch and no line)."""
-    for sw in parent:
-        chain, seen = [sw], {sw}
-        while chain[-1] in parent:
-            up = parent[chain[-1]]
-            if up in seen:  # chain[i] is in Switches= of chain[i + 1]: read top down, each lists the next
+def _no_loop(parents: dict[str, list[tuple[str, int]]], line: dict[str, int]) -> None:
+    """Refuse a loop of Switches= (slurmctld: "Switch configuration is not a tree"; one no node hangs under was
+    accepted), naming each switch of it and the line of the first, which lists the next (it named one switch and no
+    line). Every Switches= counts, not only the parent a switch keeps: a loop through a dropped one is still one."""
+    done: set[str] = set()
+
+    def climb(chain: list[str]) -> None:  # chain[i] is in Switches= of chain[i + 1]
+        for up, _ in parents.get(chain[-1], []):
+            if up in chain:  # read top down, each lists the next
                 loop = chain[chain.index(up) :][::-1]
                 first = min(range(len(loop)), key=lambda i: line[loop[i]])  # told from its first line in the file
                 loop = loop[first:] + loop[:first]
                 said = ", which lists ".join(repr(s) for s in [*loop[1:], loop[0]])
                 raise TopologyConfError(f"switch loop: {loop[0]!r} lists {said} (Switches=)", line[loop[0]])
-            chain.append(up)
-            seen.add(up)
+            if up not in done:
+                climb([*chain, up])
+        done.add(chain[-1])
+
+    for sw in parents:
+        if sw not in done:
+            climb([sw])

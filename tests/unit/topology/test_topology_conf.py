@@ -90,14 +90,12 @@ def test_block_sizes_make_aligned_aggregations() -> None:
             "SwitchName=s0 Nodes=dev[0-5]\nSwitchName=s0 Nodes=dev[6-11]\n",
             "line 2: switch 's0' is already defined at line 1",
         ),
-        ("SwitchName=s0 Nodes=dev[0-11] Switches=s1\nSwitchName=s1\n", "not both"),
         ("SwitchName=s0 Nodes=dev[0-11]\nSwitchName=top Switch=s0\n", "line 2: unknown key 'switch'"),
         # each of these was accepted without a word (QA round 8)
         ("BlockName=b1 Nodes=dev[0-5]\nBlockName=b1 Nodes=dev[6-11]\n", "line 2: block 'b1' is already defined"),
         ("SwitchName=s0 Nodes=dev[0-11] foo\n", "line 1: expected Key=Value pairs, got 'foo'"),
         ("SwitchName=s0 Nodes=dev[0-5] Nodes=dev[6-11]\n", "line 1: Nodes= given twice"),
         ("SwitchName=s0 Nodes=dev[0-11]\nSwitchName=a Switches=b\nSwitchName=b Switches=a\n", "switch loop"),
-        ("SwitchName=s0 Nodes=dev[0-11]\nSwitchName=s3\n", "switch 's3' has neither Nodes= nor Switches="),
         ("SwitchName=a Nodes=dev[0-5]\nSwitchName=b Nodes=dev[6-11]\nSwitchName=t Switches=a,a,b\n", "listed twice"),
         ("BlockName=b1 Nodes=dev[0-11]\nBlockSizes=12\nBlockSizes=6\n", "line 3: BlockSizes= is already given"),
         ("BlockName=b1\nBlockName=b2 Nodes=dev[0-11]\n", "line 1: block 'b1' has no Nodes="),  # QA: accepted
