@@ -15,7 +15,8 @@ MAX_SWITCH_WAIT = 365 * 86400.0
 
 
 def placement_options(options: dict[str, str]) -> dict[str, Any]:
-    """--input-data/--output-data (dataset names), --switches=N[@maxwait], --segment=N and
+    """--input-data/--output-data (dataset names), --switches=N[@maxwait] (N = 0: no switch request, as hal update's
+    Switches=0 and scontrol's; maxwait -1, UNLIMITED or infinite: the longest, max_switch_wait), --segment=N and
     --topology=required=LEVEL|preferred=LEVEL (Kueue's TAS annotations as one option)."""
     out: dict[str, Any] = {
         "inputs": _datasets(options, "input-data"),
@@ -30,20 +31,21 @@ def placement_options(options: dict[str, str]) -> dict[str, Any]:
             raise DirectiveError(f"--switches={options['switches']}: give the switch count before @ (e.g. 1@{wait})")
         if at and not wait:
             raise DirectiveError(f"--switches={options['switches']}: give the wait after @ (e.g. 1@30:00), or no @")
-        out["switches"] = int_option({"switches": count}, "switches", None)
+        out["switches"] = int_option({"switches": count}, "switches", None, 0) or None  # 0: none, as hal update
+        infinite = wait.strip().lower() in ("unlimited", "infinite", "-1")  # Slurm's time parser: -1 is INFINITE
         try:
-            seconds = parse_time(wait) if wait else None
+            seconds = parse_time(wait) if wait and not infinite else None
         except DirectiveError as exc:
             if "100 years" in str(exc):
                 raise DirectiveError(f"--switches={options['switches']}: wait at most 365 days") from None
             raise DirectiveError(
                 f"--switches={options['switches']}: the wait after @ is a time (minutes, MM:SS, HH:MM:SS or D-HH)"
             ) from None
-        if seconds is None and wait and wait.strip().lower() not in ("unlimited", "infinite"):
+        if seconds is None and wait and not infinite:
             seconds = 0.0  # @0: no wait at all, as in Slurm (parse_time reads a zero limit as none)
         if seconds is not None and seconds > MAX_SWITCH_WAIT:
             raise DirectiveError(f"--switches={options['switches']}: wait at most 365 days")
-        out["switches_wait"] = seconds
+        out["switches_wait"] = seconds if out["switches"] else None  # no wait without a switch count
     if options.get("segment"):
         out["segment"] = segment = int_option(options, "segment", None)
         nodes = int_option(options, "nodes", None)
