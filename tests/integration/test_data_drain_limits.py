@@ -80,7 +80,8 @@ def test_a_disk_too_small_for_the_inputs_fails_the_job_and_drains_no_node(
     cause = str(row["cause"])
     assert "cannot hold the job's inputs" in cause and f"{size:,} bytes to copy" in cause, cause
     assert "1,000,000 bytes free" in cause and f"cache_bytes is {32 * 2**20:,}" in cause, cause
-    assert len(FullDiskFS.filled) == 1  # one copy, not one per node
+    assert not FullDiskFS.filled  # refused before any copy or eviction: the disk could never give it the room
+    assert "excluded for this job" in str(ctl.store.events_of(job)), "the second node was not tried"
 
 
 def test_a_job_whose_stage_in_drained_two_nodes_is_requeued_held(tmp_path: Path) -> None:

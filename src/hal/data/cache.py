@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import os
+import shutil
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -158,7 +160,8 @@ class NodeCache:
     def make_room(self, size: int, reserve: str | None = None) -> list[str]:
         """Evict least recently used unpinned datasets until ``size`` bytes fit; the names evicted. With
         ``reserve``, the room is held for that copy (two copies at once could otherwise both fit the same
-        free bytes) until ``add`` or ``unreserve``."""
+        free bytes) until ``add`` or ``unreserve``, and a filesystem too small for it refuses it (``_check_disk``;
+        a job's output moved in is on that disk already)."""
         with self._lock:
             if size > self.capacity:
                 raise CacheFull(f"{self.node}: a dataset of {size} bytes exceeds the cache ({self.capacity} bytes)")
@@ -167,6 +170,8 @@ class NodeCache:
                 raise CacheFull(  # evicted every unpinned dataset, then found the pinned rest left no room)
                     f"{self.node}: {size} bytes do not fit; the rest of the cache is pinned by jobs", True
                 )
+            if reserve is not None:  # a copy about to write ``size`` new bytes into this cache's filesystem
+                self._check_disk(size, evictable)
             evicted: list[str] = []
             for name in list(self.entries):
                 if self.used() + size <= self.capacity:
@@ -182,6 +187,17 @@ class NodeCache:
             if reserve is not None:
                 self.reserved[reserve] = size
             return evicted
+
+    def _check_disk(self, size: int, evictable: int) -> None:
+        """ENOSPC, before anything is evicted, when the filesystem's free bytes plus every evictable dataset could
+        not hold ``size`` (cache_bytes set above the disk's size; QA: a 40M tmpfs under cache_bytes = "80M" lost
+        its other datasets to a copy that then failed all the same). A disk that cannot be asked is not refused."""
+        try:
+            free = shutil.disk_usage(self.root).free
+        except OSError:
+            return
+        if size > free + evictable:
+            raise CacheWriteError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.root))
 
     def add(self, name: str, size: int) -> None:
         with self._lock:

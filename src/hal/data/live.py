@@ -9,8 +9,9 @@ policy sends the job back to the queue (a new attempt, like a requeue after NODE
 to ``max_requeues`` times (held ``requeue_wait`` s before each, doubling), then fails it with that reason; it is
 never silently dropped. A node whose own cache fails (before staging or mid-copy: a full or read-only disk) is
 drained instead, and the job requeued for another node without using an attempt; held for an administrator once
-its stage-in has drained two, and a disk too small for its inputs is its own failure (hal/data/node_faults.py). A
-job cancelled while staging ends CANCELLED when its copy returns.
+its stage-in has drained two (hal/data/node_faults.py); a node whose disk is too small for its inputs is not
+drained but excluded from the job's next attempts, which fail only when no node could hold them
+(hal/data/small_disk.py). A job cancelled while staging ends CANCELLED when its copy returns.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from hal.data.launch_clock import start_clock
 from hal.data.node_faults import hold_for_admin, no_room, node_broken, room_of
 from hal.data.outputs import OutputStaging
 from hal.data.restart import resume as resume_plane
+from hal.data.small_disk import avoid_small
 from hal.data.stage_out import unpublishable
 from hal.data.stager import StageCancelled, StageError, Stager
 from hal.data.worker_guard import guarded, internal
@@ -193,7 +195,7 @@ class LiveStaging:
         self, controller: Any, lv: Any, spec: LaunchSpec, inputs: tuple[str, ...], nodes: list[str]
     ) -> None:
         """Worker thread: copy (unlocked), then launch, requeue or cancel under the controller's lock."""
-        cause, busy, gone, broken, rooms = "", False, False, {}, {}
+        cause, busy, gone, broken, rooms, small_at = "", False, False, {}, {}, ""
         try:
             rooms = room_of(self.stager, inputs, nodes)  # a full disk too small for them is no node's fault
             if self.outputs is not None:  # an input an ended job is still staging out (a pipeline): wait for it
@@ -207,8 +209,8 @@ class LiveStaging:
                 log.exception("job %s: stage-in raised", spec.job_id)
                 cause = f"stage-in failed: {internal(exc)}"
             small = no_room(exc, rooms)
-            if small:  # cache_bytes above what its disk holds: the job's failure, retried (QA: it drained every node)
-                cause = f"stage-in failed: {small}"
+            if small:  # cache_bytes above what its disk holds: not the node's fault (QA: it drained every node),
+                cause, small_at = f"stage-in failed: {small}", getattr(exc, "node", "")  # the job goes elsewhere
             elif isinstance(exc, CacheWriteError):  # the node's own cache failed mid-copy (a full or read-only disk)
                 broken = {exc.node: f"cannot write into node {exc.node}'s cache: {exc}"}
             full = exc.__cause__ if isinstance(exc.__cause__, CacheFull) else None
@@ -237,6 +239,9 @@ class LiveStaging:
                 controller.wake.set()
             elif busy:  # the caches are full of running jobs' inputs: wait for them, this is no failure
                 wait_for_room(self, controller, lv, now, cause)
+                controller.wake.set()
+            elif small_at:  # its next attempts avoid that node (hal/data/small_disk.py)
+                avoid_small(self, controller, lv, inputs, rooms, small_at, cause, now)
                 controller.wake.set()
             elif cause:
                 self._back_to_queue(controller, lv, now, cause, retry=not gone)
@@ -331,10 +336,10 @@ class LiveStaging:
 
     def _unstart(
         self, controller: Any, lv: Any, now: float, cause: str, begin: float | None, hold_cause: str = "",
-        held: bool = False,
+        held: bool = False, request: str | None = None,
     ) -> None:  # fmt: skip
         """Back to the queue as if it never started, its attempt not counted; held until ``begin`` if given, or
-        with ``held`` until an administrator releases it."""
+        with ``held`` until an administrator releases it; ``request``: its stored request, changed."""
         self.stager.release(lv.job_id)
         with controller.store.engine.begin() as conn:
             controller.machine.release(lv.job_id)
@@ -349,7 +354,7 @@ class LiveStaging:
                 "nodelist": "",
                 "alloc": "",
                 "cause": hold_cause or cause,
-            } | ({"request": hold_for_admin(controller, lv)} if held else {})
+            } | ({"request": hold_for_admin(controller, lv)} if held else {"request": request} if request else {})
             controller.store.update_job(conn, lv.job_id, values, (lv.job_id, now, "PENDING", cause))
             if begin is not None:
                 self._keep_hold(controller, conn, lv, hold_cause)
