@@ -19,6 +19,7 @@ from typing import Any
 from hal.data.cache import CacheFull, CacheWriteError, NodeCache, local_write
 from hal.data.catalog import CHUNK, Catalog, CatalogSaveError, Dataset, Replica, checksum_of, public_uri
 from hal.data.copy_faults import ChecksumMismatch, source_fault, why
+from hal.data.flights import Flights
 from hal.data.sources import SourceOrder, default_order
 from hal.data.stage_out import register_out, watched_copy_out
 from hal.data.storage import storage_fs
@@ -98,8 +99,7 @@ class Stager:
         self.closing = threading.Event()  # the server is stopping: every copy stops within a chunk
         self.stall_timeout = 300.0  # s without a byte from the source before a copy attempt fails
         self.keep_failed_outputs = 7 * 86400.0  # s a failed stage-out's file stays in its job's folder; 0: for good
-        self._flights: dict[tuple[str, str], threading.Lock] = {}  # one copy of a dataset into a node at a time
-        self._flights_lock = threading.Lock()
+        self._flights = Flights()  # one copy of a dataset into a node at a time, watched for every job wanting it
         for cache in caches.values():  # a copy found deleted or changed: placement no longer counts on it
             cache.on_stale = functools.partial(self._stale, cache.node)
 
@@ -229,14 +229,17 @@ class Stager:
             if self.caches[node].has(name) and name not in self.caches[node].unverified:
                 return self._hit(job_id, name, self.caches[node])
         self._verify(dataset, self.caches[node])
-        with self._flights_lock:
-            flight = self._flights.setdefault((node, name), threading.Lock())
-        while not flight.acquire(timeout=0.5):
-            self._check_stop(job_id)  # a cancel or a stopping server does not wait for another job's copy
-        try:
-            return self._stage_one(job_id, name, node)
-        finally:
-            flight.release()
+        with self._flights.joined(node, name, job_id) as flight:
+            while not flight.lock.acquire(timeout=0.5):
+                self._check_stop(job_id)  # a cancel or a stopping server does not wait for another job's copy
+            try:
+                with self._flights.copying(flight):
+                    staged = self._stage_one(job_id, name, node)
+            finally:
+                flight.lock.release()
+        if self.stopping(job_id):  # cancelled while its copy went on for another job: not this job's input now
+            raise StageCancelled(f"job {job_id} was cancelled while its inputs were staged")
+        return staged
 
     def _verify(self, dataset: Dataset, cache: NodeCache) -> None:
         """A copy found at start is checksummed once before a job reads it: a changed one is dropped (and staged
@@ -348,8 +351,11 @@ class Stager:
         return size
 
     def _watched_copy(self, uri: str, tmp: Path, job_id: int, opener: Any = None) -> tuple[str, int]:
-        """The checksum and size of ``uri`` copied to ``tmp``, watched for a cancel, a stop or a stall."""
-        return watched_copy(uri, tmp, self.stall_timeout, lambda: self._check_stop(job_id), CHUNK, opener)
+        """The checksum and size of ``uri`` copied to ``tmp``, watched for a cancel, a stop or a stall. A copy other
+        jobs wait for (its flight) stops only when all of them are cancelled too (hal.data.flights)."""
+        gone = lambda: StageCancelled(f"job {job_id} was cancelled while its inputs were staged")  # noqa: E731
+        check = self._flights.watch(lambda: self._check_stop(job_id), self.closing, self.stopping, gone)
+        return watched_copy(uri, tmp, self.stall_timeout, check, CHUNK, opener)
 
     def _copy_tree(self, uri: str, tmp: Path, job_id: int) -> tuple[str, int]:
         """The folder ``uri`` copied into the folder ``tmp`` file by file, each watched as a file's copy is:
