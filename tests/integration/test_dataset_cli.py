@@ -46,7 +46,7 @@ def test_an_admin_adds_a_dataset_and_a_job_reads_it(tmp_path: Path) -> None:
         refusals = [
             (["genome", str(data)], "already has a dataset 'genome'"),
             (["other", str(tmp_path / "missing")], "cannot read"),
-            (["../up", str(data)], "a dataset name is up to 200 letters"),
+            (["../up", str(data)], "a dataset name is 1 to 200 ASCII letters"),
             (["rel", "store/genome.fa"], "give an absolute path or a URL"),  # the server's folder is not yours
             (["s3data", "s3://bucket/key"], "cannot read s3://bucket/key"),  # no backend installed: a 400, not 500
             (["onnode", str(data), "--location", "vn001"], "--location vn001 is a node"),  # jobs failed on it

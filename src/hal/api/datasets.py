@@ -69,7 +69,8 @@ def dataset_router(ctl: Any, who_dep: Any) -> APIRouter:
         if not NAME.fullmatch(body.name) or len(body.name) > MAX_NAME:
             raise HTTPException(
                 400,
-                f"{body.name[:40]!r}: a dataset name is up to {MAX_NAME} letters, digits, '_', '-' and '.' (not first)",
+                f"{body.name[:40]!r}: a dataset name is 1 to {MAX_NAME} ASCII letters, digits, '_', '-' and '.', and "
+                "starts with a letter, a digit or '_'",
             )
         if (why := bad_location(body.location)) is not None:  # origin, rack=r1, site=cloud
             raise HTTPException(400, why)

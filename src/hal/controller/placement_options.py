@@ -74,7 +74,8 @@ def _datasets(options: dict[str, str], key: str) -> list[str]:
     for name in names:
         if not _DATASET.fullmatch(name) or len(name) > 200:
             raise DirectiveError(
-                f"--{key}={name[:40]!r}: a dataset name is up to 200 letters, digits, '_', '-' and '.' (not first)"
+                f"--{key}={name[:40]!r}: a dataset name is 1 to 200 ASCII letters, digits, '_', '-' and '.', "
+                "and starts with a letter, a digit or '_'"
             )
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
