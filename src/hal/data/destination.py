@@ -7,13 +7,22 @@ catalog remembers where it was: ``Catalog.released``)."""
 
 from __future__ import annotations
 
+import logging
+import posixpath
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from hal.data.catalog import CHUNK, Catalog, public_uri
 from hal.data.spots import where
 from hal.data.storage import storage_fs
 from hal.data.tree import list_tree, read_sha256, tree_digest
+
+log = logging.getLogger("hal.data")
+
+# Flat key spaces: their "folders" are key prefixes, nothing to make, and makedirs may create a bucket there (a
+# typo in output_uri would make one rather than fail).
+OBJECT_STORES = frozenset({"s3", "s3a", "gs", "gcs", "abfs", "abfss", "az", "adl", "oss", "r2"})
 
 
 def _idle() -> None:
@@ -33,6 +42,28 @@ def claimed_by(catalog: Catalog, name: str, dest_uri: str, nodes: Iterable[str])
                 f"({public_uri(uri)}); an output never overwrites another dataset (check the server's output_uri)"
             )
     return ""
+
+
+def make_parent(fs: Any, path: str) -> None:
+    """The folder a stage-out writes ``path`` into, made first: output_uri's ``{job}`` names a folder no one made.
+    QA: every output to ``ftp://host/out/{job}/{name}`` failed with "550 No such file or directory"; only local
+    files had theirs made, though FTP, SFTP, SMB and HDFS have folders too. Object stores have none and are left
+    alone. Elsewhere a failure to make it (no permission, a backend with no folders that refuses makedirs) is
+    logged, not raised: the copy says whether the folder was needed, and a backend that needs none still works."""
+    from fsspec.implementations.local import LocalFileSystem  # here: a server without a data plane never loads it
+
+    inner = getattr(fs, "fs", fs)  # a StorageFS: the backend it wraps
+    if isinstance(inner, LocalFileSystem):  # its errors (a file where the folder goes) are the copy's own
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return
+    protocols = inner.protocol if isinstance(inner.protocol, (tuple, list)) else (inner.protocol,)
+    parent = posixpath.dirname(path.rstrip("/"))
+    if OBJECT_STORES.intersection(protocols) or parent in ("", "/"):
+        return
+    try:
+        fs.makedirs(parent, exist_ok=True)
+    except OSError as exc:  # a backend's own errors arrive as StorageError (an OSError)
+        log.warning("could not make the folder %s for a stage-out (%s); writing there all the same", parent, exc)
 
 
 def unknown_there(

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from hal.data.cache import CacheFull
 from hal.data.catalog import Dataset, Replica, public_uri
 from hal.data.dest_temps import ASIDE, PARTIAL, remove, temp_name, temps_of
-from hal.data.destination import claimed_by, unknown_there
+from hal.data.destination import claimed_by, make_parent, unknown_there
 from hal.data.storage import storage_fs
 from hal.data.tree import list_tree, remove_path, resolve_links, seal, tree_digest, unshare
 from hal.data.watch import Progress, watched
@@ -91,8 +91,7 @@ def copy_out(
     from fsspec.implementations.local import LocalFileSystem  # here: a server without a data plane never loads it
 
     fs, path = storage_fs(dest_uri)  # a backend's own errors (ftplib's, EOFError) are failed copies: tried again
-    if isinstance(fs.fs, LocalFileSystem):  # local files need their folder; object stores have none
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    make_parent(fs, path)  # output_uri's {job} folder: local, FTP, SFTP... (object stores have none)
     _tidy_aside(fs, path)  # before looking at what is there
     if not tree and fs.isdir(path):  # a rename would move the copy into it, and 'done' would name no file
         raise StageError(name, node, 1, [f"the destination {public_uri(dest_uri)} is a folder"], out=True)
