@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from hal.data.kept_room import recount
 from hal.data.restart import leftover_job_dir, sort_outputs
 from hal.data.stager import JOBS
 from hal.model.job import JobState
@@ -30,7 +31,14 @@ log = logging.getLogger("hal.data")
 
 
 def sweep_kept(staging: LiveStaging, controller: Any) -> int:
-    """Look at each ended job's folder left in a node cache; the number of folders acted on."""
+    """Look at each ended job's folder left in a node cache; the number of folders acted on. Then what they
+    hold is counted in their caches again (``hal.data.kept_room``): those removed no longer, new ones too."""
+    looked = _sweep(staging, controller)
+    recount(staging, controller)
+    return looked
+
+
+def _sweep(staging: LiveStaging, controller: Any) -> int:
     stager, memo = staging.stager, staging.kept_since
     keep = stager.keep_failed_outputs
     if keep <= 0 or not staging.resumed.is_set():  # 0 keeps them for good

@@ -23,6 +23,7 @@ from typing import Any
 
 from hal.data.catalog import public_uri
 from hal.data.fit import NO_DATA_PLANE
+from hal.data.kept_room import count_kept
 from hal.data.stage_out import unpublish
 from hal.data.stager import StageCancelled, StageError, Stager
 from hal.data.worker_guard import guarded, internal
@@ -262,6 +263,7 @@ class OutputStaging:
             failed = tuple(n for n, v in self.states[job_id].items() if v.startswith("failed"))
             try:  # a folder left behind is tidied by the next start; the job's end must be recorded still
                 self.stager.close_job_dir(node, job_id, keep=failed)
+                count_kept(self.stager, node, job_id)  # what it keeps takes room in the cache (hal.data.kept_room)
             except OSError:
                 log.exception("job %s: could not remove its $HAL_DATA on %s", job_id, node)
         kept = self.stager.job_dir(node, job_id) / name
