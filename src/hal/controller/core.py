@@ -151,7 +151,7 @@ class Controller:
         return resolve_ref(self.store, ref)
 
     def _live(self, row: Row, req: JobRequest, deps: tuple[Dependency, ...]) -> Live:
-        spec = spec_of(row["id"], req, row["user"], row["submit_time"], deps)
+        spec = spec_of(row["id"], req, row["user"], row["submit_time"], deps, row["array_job_id"])
         return Live(
             row["id"], row["user"], row["partition"], row["state"], spec, req,
             row["array_job_id"], row["array_task_id"], bool(row["requeue"]), int(row.get("restarts") or 0),

@@ -38,7 +38,9 @@ class Live:
     restarts: int = 0
 
 
-def spec_of(job_id: int, req: JobRequest, user: str, submit_time: float, deps: tuple[Dependency, ...]) -> JobSpec:
+def spec_of(
+    job_id: int, req: JobRequest, user: str, submit_time: float, deps: tuple[Dependency, ...], batch: int | None = None
+) -> JobSpec:
     return JobSpec(
         job_id=job_id,
         submit_time=submit_time,
@@ -69,6 +71,7 @@ def spec_of(job_id: int, req: JobRequest, user: str, submit_time: float, deps: t
         node_mem_mb=req.mem_per_node_mb,
         node_gpus=req.gpus_per_node,
         time_min=req.time_min if req.time_min and (req.time_limit is None or req.time_min <= req.time_limit) else None,
+        batch=batch,
     )
 
 

@@ -314,7 +314,8 @@ def _apply(
     said = " ".join(f"{k}={v}" for k, v in fields.items())
     old_limit, lv.request, lv.requeue = lv.request.time_limit, req, req.requeue
     dep_objs = dependencies(deps) if deps is not None else lv.spec.dependencies
-    spec = dataclasses.replace(spec_of(lv.job_id, req, lv.user, lv.spec.submit_time, dep_objs), held=lv.spec.held)
+    spec = spec_of(lv.job_id, req, lv.user, lv.spec.submit_time, dep_objs, lv.spec.batch)
+    spec = dataclasses.replace(spec, held=lv.spec.held)
     spec = waiting_since(spec, stored)  # its --switches wait counts on from its release (its dependencies met)
     if running:
         act = ctl.sched.running.get(lv.job_id)

@@ -148,6 +148,9 @@ class JobSpec:
     # sbatch --time-min: backfill may start the job with its limit lowered to no less than this, when that lets it
     # start before a reserved job's start (engine/time_min.py); the lowered limit is then its kill limit.
     time_min: float | None = None
+    # The array a live job is a task of: its tasks run the same script, so their runtimes err together (a start
+    # forecast draws one error for all of them, engine/forecast.py). None for traces and single jobs.
+    batch: int | None = None
 
     def __post_init__(self) -> None:
         if self.tasks < 1:
