@@ -287,6 +287,7 @@ def summary_view(ctl: Controller) -> dict[str, Any]:
     return {
         "pending": sum(n for (_, s), n in counts.items() if s == "PENDING"),
         "running": sum(n for (_, s), n in counts.items() if s == "RUNNING"),
+        "staging_out": outputs.jobs_staging_out() if (outputs := getattr(ctl.staging, "outputs", None)) else 0,
         "users": users,
         "partitions": by_part,
     }

@@ -262,8 +262,9 @@ def queue(
         if note:  # on stderr, as the summary: stdout is squeue's table alone (`hal queue | wc -l` counts as squeue's)
             err.print(note, style="dim")
         if not noheader:
+            out = f", {summary['staging_out']} staging out (SO)" if summary.get("staging_out") else ""
             err.print(
-                f"cluster: {summary['pending']} pending, {summary['running']} running, {summary['users']} user(s)",
+                f"cluster: {summary['pending']} pending, {summary['running']} running{out}, {summary['users']} user(s)",
                 style="dim",
             )
 

@@ -222,6 +222,11 @@ class OutputStaging:
             if not jobs:
                 del self.sending[name]
 
+    def jobs_staging_out(self) -> int:
+        """How many ended jobs are in STAGE_OUT now (`hal queue`'s summary line counts them)."""
+        with self._guard:
+            return sum(1 for j in self.states if j not in self.concluded and j not in self.cancelled)
+
     def in_flight(self, names: tuple[str, ...] | list[str]) -> set[str]:
         """Which of ``names`` some ended job is still staging out (a later job may be waiting to read them)."""
         with self._guard:
