@@ -157,11 +157,11 @@ class NodeCache:
             for holders in self.pins.values():
                 holders.discard(job_id)
 
-    def make_room(self, size: int, reserve: str | None = None) -> list[str]:
+    def make_room(self, size: int, reserve: str | None = None, written: bool = False) -> list[str]:
         """Evict least recently used unpinned datasets until ``size`` bytes fit; the names evicted. With
         ``reserve``, the room is held for that copy (two copies at once could otherwise both fit the same
-        free bytes) until ``add`` or ``unreserve``, and a filesystem too small for it refuses it (``_check_disk``;
-        a job's output moved in is on that disk already)."""
+        free bytes) until ``add`` or ``unreserve``, and a filesystem too small for it refuses it (``_check_disk``),
+        unless the bytes are ``written`` there already (a job's kept outputs, hal/data/kept_room.py)."""
         with self._lock:
             if size > self.capacity:
                 raise CacheFull(f"{self.node}: a dataset of {size} bytes exceeds the cache ({self.capacity} bytes)")
@@ -170,7 +170,7 @@ class NodeCache:
                 raise CacheFull(  # evicted every unpinned dataset, then found the pinned rest left no room)
                     f"{self.node}: {size} bytes do not fit; the rest of the cache is pinned by jobs", True
                 )
-            if reserve is not None:  # a copy about to write ``size`` new bytes into this cache's filesystem
+            if reserve is not None and not written:  # a copy about to write ``size`` new bytes to this filesystem
                 self._check_disk(size, evictable)
             evicted: list[str] = []
             for name in list(self.entries):
@@ -198,6 +198,11 @@ class NodeCache:
             return
         if size > free + evictable:
             raise CacheWriteError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.root))
+
+    def hold(self, key: str, size: int) -> None:
+        """Count ``size`` bytes under ``key`` whatever the room (bytes on the disk already: kept outputs)."""
+        with self._lock:
+            self.reserved[key] = size
 
     def add(self, name: str, size: int) -> None:
         with self._lock:

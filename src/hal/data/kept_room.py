@@ -72,10 +72,9 @@ def count_kept(stager: Stager, node: str, job_id: int, size: int | None = None) 
         if size <= 0:
             return []
         try:  # room made first, so the reservation itself never refuses: the bytes are on disk already
-            gone = cache.make_room(size, reserve=key)
+            gone = cache.make_room(size, reserve=key, written=True)
         except CacheFull:  # more than unpinned datasets can make room for: counted all the same
-            with cache._lock:
-                cache.reserved[key] = size
+            cache.hold(key, size)
         for name in gone:
             log.info("evicting %r from %s: room for job %s's kept outputs (%d bytes)", name, node, job_id, size)
             stager._record(f"evicting {name!r} from {node}", stager.catalog.remove_replica, name, node)

@@ -44,3 +44,14 @@ def test_an_output_moved_in_is_not_refused_for_disk_room(tmp_path: Path) -> None
     size = shutil.disk_usage(tmp_path).free + 2**30
     cache = _cache(tmp_path, size)
     assert cache.make_room(size) == ["old"]
+
+
+def test_bytes_already_on_the_disk_are_counted_whatever_it_has_free(tmp_path: Path) -> None:
+    """A job's kept outputs (hal/data/kept_room.py) are on the disk already: their count never fails with ENOSPC,
+    and ``hold`` counts them when no room can be made."""
+    size = shutil.disk_usage(tmp_path).free + 2**30
+    cache = _cache(tmp_path, size)
+    assert cache.make_room(size, reserve=".jobs/7", written=True) == ["old"]
+    assert cache.reserved == {".jobs/7": size}
+    cache.hold(".jobs/8", 5)
+    assert cache.reserved[".jobs/8"] == 5
