@@ -14,7 +14,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from hal.data.live import LiveStaging
 from hal.data.live_config import enable
 from hal.executors.local import LocalExecutor
 from tests.clusters import switch_tree
+from tests.integration.test_data_drain_limits import _wait as drain_wait
 
 ROOT = Path(__file__).resolve().parents[2]
 MIB = 2**20
@@ -88,12 +88,7 @@ def _controller(tmp: Path) -> tuple[Controller, LiveStaging]:
 
 
 def _wait(check: Any, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
+    return drain_wait(check, timeout)
 
 
 def _two_nodes(ctl: Controller, tmp: Path) -> dict[str, Any]:
