@@ -32,19 +32,14 @@ from hal.engine.predict.basic import LastTwo
 from hal.engine.predict.features import History, UserState
 from hal.engine.predict.gbm import INPUTS, SELECTED, GbmPredictor, Trainer, compile_trained
 from hal.engine.predict.trees import GbmConfig
+from hal.learn.model_meta import FORMAT, VERSION, check_meta, unsaid_reach
+from hal.learn.model_meta import ModelFileError as ModelFileError  # raised by the readers; named from here
 from hal.learn.provenance import EPOCH_2000, LIVE, ORIGINS, TRACE, Provenance, fits_by, next_fit
 
-FORMAT = "hal-runtime-model"
-VERSION = 2  # 2: meta.json holds each member's sha256 (a damaged tree text crashed LightGBM natively)
-BOOSTERS = {"select": len(SELECTED), "regress": 1}  # boosters a model of each mode holds
 MAX_LOG_RATIO = 60.0  # |ln(real / predicted)| no run time reaches (1 s against a century is about 22)
 MAX_SECONDS = 1e11  # beyond any run time or epoch time (the year 5138)
 CLOCK_SLACK = 300.0  # a file learned this far past this host's clock is taken as written by a host a bit ahead
 MAX_COUNT = 10**12  # beyond any count of runs or fits (a damaged meta.json said 1e30 and was saved back)
-
-
-class ModelFileError(Exception):
-    """A model file that cannot be used: missing, corrupt, or made for other features or versions."""
 
 
 def history_to_json(h: History) -> dict[str, Any]:
@@ -193,7 +188,7 @@ def read_model(
         with _regular(path, where) as raw, zipfile.ZipFile(raw) as zf:
             written = os.fstat(raw.fileno()).st_mtime
             meta = json.loads(_read(zf, "meta.json", where))
-            _check(meta, where)
+            check_meta(meta, where)
             names = [f"booster_{i}.txt" for i in range(int(meta["boosters"]))]
             data = {name: _verified(zf, name, meta, where) for name in [*names, "window.npz"]}
             texts = [data[name].decode() for name in names]
@@ -212,7 +207,7 @@ def read_model(
         history = history_from_json(meta["history"])
         upper_factor = float(meta["upper_factor"])
         completions = _count(meta["completions"], "completions")
-        learned_until = float(meta.get("learned_until", 0.0))  # absent in files written before it was kept
+        learned_until = float(meta["learned_until"]) if "learned_until" in meta else unsaid_reach(history)
         inputs = [[float(v) for v in r] for r in rows.tolist()]
         outputs = [float(v) for v in targets.tolist()]
         errors = [float(v) for v in residuals.tolist() if math.isfinite(v)]
@@ -346,26 +341,6 @@ def _reason(exc: Exception) -> str:
     if isinstance(exc, KeyError):
         return f"missing {exc.args[0]!s}" if exc.args else "a member is missing"
     return str(exc)
-
-
-def _check(meta: object, where: str) -> None:
-    if not isinstance(meta, dict):
-        raise ModelFileError(f"{where} is not a HAL runtime model (its meta.json is not an object)")
-    if meta.get("format") != FORMAT:
-        raise ModelFileError(f"{where} is not a HAL runtime model (format {meta.get('format')!r})")
-    if meta.get("version") != VERSION:
-        raise ModelFileError(f"{where} has model version {meta.get('version')!s}; this HAL reads version {VERSION}")
-    if meta.get("inputs") != list(INPUTS):
-        raise ModelFileError(f"{where} was trained on other features than this HAL computes; retrain it")
-    mode = meta.get("mode")
-    if mode not in BOOSTERS:
-        raise ModelFileError(f"{where} has an unknown model mode {mode!r}; this HAL knows {sorted(BOOSTERS)}")
-    if mode == "select" and meta.get("selected") != list(SELECTED):
-        raise ModelFileError(f"{where} chooses among other candidates than this HAL ({list(SELECTED)}); retrain it")
-    if meta.get("boosters") != BOOSTERS[mode]:
-        raise ModelFileError(
-            f"{where} holds {meta.get('boosters')!r} boosters; a {mode} model has {BOOSTERS[mode]}; retrain it"
-        )
 
 
 def load_or_fallback(
