@@ -177,6 +177,8 @@ def parse_line(text: str, lineno: int) -> SwfRecord | Problem:
     rec.line = lineno
     if rec.submit < 0:
         return Problem(lineno, f"negative submit time {rec.submit}")
+    if rec.req_time < -1:  # only -1 means unknown: -200 was read as no request, silently (QA)
+        return Problem(lineno, f"negative requested time {rec.req_time} (field 9; -1 means unknown)")
     big = next((i for i, v in enumerate(values) if abs(v) > MAX_VALUE), None)
     if big is not None:  # beyond any clock or machine: a corrupt field, which would swamp every average
         return Problem(lineno, f"field {big + 1} ({FIELDS[big]}) is out of range: {parts[big]}")
