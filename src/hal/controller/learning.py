@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -182,13 +183,24 @@ def planning_with(predictor: RuntimePredictor) -> str:
 
 
 def _writable(path: Path) -> None:
-    """A model that cannot be saved is refused at start, not found out at shutdown."""
+    """A model that cannot be saved is refused at start, not found out at shutdown. The folder is tried with a file
+    made and removed, as the save makes its temporary file there: os.access is true for root everywhere (QA:
+    --model /proc/x.zip started, and failed only when the model was saved at shutdown)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ValueError(f"cannot keep the runtime model at {path}: {exc}") from exc
-    if path.is_dir() or not os.access(path.parent, os.W_OK):
-        raise ValueError(f"cannot keep the runtime model at {path}: not a writable file path")
+    if path.is_dir():
+        raise ValueError(f"cannot keep the runtime model at {path}: not a writable file path (a folder)")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=path.parent)
+    except OSError as exc:
+        raise ValueError(
+            f"cannot keep the runtime model at {path}: not a writable file path (a file cannot be made in "
+            f"{path.parent}: {exc.strerror or exc})"
+        ) from exc
+    os.close(fd)
+    os.unlink(probe)
 
 
 def caught_up(predictor: RuntimePredictor) -> str:
