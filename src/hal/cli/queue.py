@@ -162,7 +162,8 @@ def queue(
             typer.echo(squeue_format.render("%.15i %.8j %.9P %.8u %.9M %N", None).replace("JOBID", "STEPID"))
         err.print("HAL records no job steps (srun inside a job runs in its allocation): none to list", style="dim")
         return
-    fmt = LONG_FORMAT if long and fmt is None and long_fmt is None else fmt  # squeue -l -o F: F's columns
+    # squeue -l -o F: F's columns; --start -l: --start's (squeue sets its format before -l's default), dated
+    fmt = LONG_FORMAT if long and not start and fmt is None and long_fmt is None else fmt
     if start:  # squeue --start: --states=PENDING --sort=S, unless -t or -S say otherwise
         state, sort = state if state is not None else "PENDING", sort if sort is not None else "S"
     try:
@@ -268,7 +269,8 @@ def queue(
                 style="dim",
             )
 
-    dated = not noheader and (iterate is not None or verbose or long)  # as squeue heads -i, -v and -l listings
+    # as squeue heads -i, -v and -l listings; --json's output is the JSON alone (-l put the date before it)
+    dated = not noheader and not json_out and (iterate is not None or verbose or long)
     if iterate is None:
         if dated:
             typer.echo(time.ctime())
