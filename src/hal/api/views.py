@@ -37,6 +37,8 @@ def record(row: Row, now: float, detail: bool = False) -> dict[str, Any]:
         out[key] = row.get(key)
     start, end = row.get("start_time"), row.get("end_time")
     out["elapsed"] = (end if end is not None else now) - start if start is not None else 0.0
+    if row["state"] == "CONFIGURING":  # staging its inputs: its clock starts at the launch (data/launch_clock.py)
+        out["elapsed"] = 0.0
     out["alloc_mem_mb"], out["alloc_gpus"] = held_amounts(row.get("alloc"))
     out.setdefault("reason", None)
     if row["state"] != "PENDING":

@@ -226,9 +226,12 @@ def _start(j: dict[str, Any]) -> float | None:
 
 def _end(j: dict[str, Any]) -> float | None:
     """Its end, or while it runs or waits with an expected start the end its time limit sets (Slurm's EndTime:
-    StartTime + TimeLimit)."""
+    StartTime + TimeLimit). Unknown while it stages its inputs: its limit runs from the launch, not yet come (the
+    allocation's StartTime + TimeLimit was already past behind a slow copy, though nothing would kill it)."""
+    if j["state"] == "CONFIGURING":
+        return None
     start = _start(j)
-    if j.get("end_time") is None and j["state"] in ("RUNNING", "CONFIGURING", "COMPLETING", "PENDING") and start:
+    if j.get("end_time") is None and j["state"] in ("RUNNING", "COMPLETING", "PENDING") and start:
         return float(start) + float(j["time_limit"]) if j.get("time_limit") else None
     return j.get("end_time")
 

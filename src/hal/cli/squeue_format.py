@@ -85,7 +85,7 @@ def _end(j: dict[str, Any]) -> str:
     if j.get("end_time"):
         return stamp(j["end_time"])
     start = start_of(j)
-    if not start:
+    if not start or j.get("state") == "CONFIGURING":  # staging: its limit runs from the launch, not yet come
         return "N/A"
     return stamp(float(start) + float(j["time_limit"])) if j.get("time_limit") is not None else "NONE"
 
@@ -94,7 +94,7 @@ def _end_key(j: dict[str, Any]) -> float | None:
     if j.get("end_time"):
         return float(j["end_time"])
     start = start_of(j)
-    if not start:
+    if not start or j.get("state") == "CONFIGURING":
         return None
     return float(start) + float(j["time_limit"]) if j.get("time_limit") is not None else math.inf
 
