@@ -96,10 +96,16 @@ def cluster_show(path: Path, as_json: Annotated[bool, typer.Option("--json")] = 
 
 def _domains(cluster: Cluster) -> dict[str, int]:
     """Domains per topology level, top first: what placement by the tree works with. Nodes in no switch or
-    block are not counted: each is a domain of its own at every level, not a switch (QA: "3 tier1(s)")."""
+    block are not counted: each is a domain of its own at every level, not a switch (QA: "3 tier1(s)"). An
+    imported tree's switches are counted at their own level, not again where a shorter branch is padded."""
+    from hal.topology_conf import tree_counts
+
     topo = cluster.topology
     if topo is None:
         return {}
+    counts = tree_counts(topo)
+    if counts is not None:
+        return counts
     paths = [p for i, p in enumerate(topo.paths) if i not in topo.outside]
     return {level: len({p[: i + 1] for p in paths}) for i, level in enumerate(topo.levels)}
 
