@@ -76,8 +76,8 @@ def required_refusal(
     if biggest >= units and not always:
         return None
     if blamed(req):
-        return f"{not_shared(req, level)}: needs {what} within one {level}, and {in_one(biggest)}"
-    return f"needs {what} within one {level}; the largest has {biggest}"
+        return f"{not_shared(req, level)}: needs {what} within one {level}, and {in_one(biggest, bool(req.nodes))}"
+    return f"needs {what} within one {level}; the largest {has(biggest, bool(req.nodes))}"
 
 
 def blamed(req: Request) -> str:
@@ -99,8 +99,17 @@ def count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def in_one(most: int) -> str:
+def in_one(most: int, nodes: bool = True) -> str:
+    """How many of the requested nodes one domain has; for tasks, how many tasks their room there holds."""
+    if not nodes:
+        return f"those in one have room for at most {count(most, 'task')}"
     return f"at most {most} of them {'is' if most == 1 else 'are'} in one"
+
+
+def has(most: int, nodes: bool) -> str:
+    """What the largest domain has: nodes, or room for tasks (its nodes' CPUs, memory and GPUs give them; "the
+    largest has 4" said 4 of nothing to a -n 8 job, QA)."""
+    return f"has {most}" if nodes else f"has room for {count(most, 'task')}"
 
 
 def span_refusal(
@@ -128,15 +137,17 @@ def span_refusal(
         else "the largest domain a job may span (as in Slurm: never two separate switch fabrics)"
     )
     said = (
-        f"{not_shared(req, name)}: needs {units} {what} within one {name}, {rule}, and {in_one(biggest)}"
+        f"{not_shared(req, name)}: needs {units} {what} within one {name}, {rule}, and "
+        f"{in_one(biggest, what == 'nodes')}"
         if req is not None and blamed(req) and name != "blocks"
-        else f"needs {units} {what} within the blocks of topology.conf, and they hold {biggest}"
+        else f"needs {units} {what} within the blocks of topology.conf, and they "
+        + (f"hold {biggest}" if what == "nodes" else f"have room for {count(biggest, 'task')}")
         if ix.names[level] == "blocks" and ix.outside_of == "block"
         else f"needs {units} {what} within one {ix.names[level]}, the largest domain a job may span (as in Slurm: "
-        f"separate switch fabrics, or all the blocks); the largest has {biggest}"
+        f"separate switch fabrics, or all the blocks); the largest {has(biggest, what == 'nodes')}"
         if cap is None or cap == ix.span_top
         else f"needs {units} {what} within one {ix.names[level]}, the smallest aggregation of blocks that holds "
-        f"{sized} nodes (as in Slurm's topology/block); the largest has {biggest}"
+        f"{sized} nodes (as in Slurm's topology/block); the largest {has(biggest, what == 'nodes')}"
     )
     usable = room > 0
     alone = np.flatnonzero(usable & ix.alone)
@@ -159,9 +170,12 @@ def span_refusal(
 def unknown_level(ix: TopoIndex, level: str) -> str:
     """A --topology level the cluster does not have, with the levels it has and where their names come from: an
     imported topology.conf's are HAL's own (switch, tier1, ...; block, block8, ...), met only in this error."""
-    whole = "" if "cluster" in ix.names else ", and 'cluster' for the whole machine"
-    origin = f" ({ix.names_from}{whole})" if ix.names_from else ""
-    return f"unknown topology level {level!r}; levels are {ix.names[1:]}{origin}"
+    # the root HAL adds above separate top domains is listed as 'cluster' is everywhere: after the list (QA: the
+    # same tree gave ['switch', 'cluster'] without a root switch and ['switch', 'tier1'] with one)
+    added = ix.top > 0 and ix.names[-1] == "cluster" and ix.labels[-1] == ["cluster"]
+    levels = ix.names[1:-1] if added else ix.names[1:]
+    origin = f"{ix.names_from}, and " if ix.names_from else ""
+    return f"unknown topology level {level!r}; levels are {levels} ({origin}'cluster' for the whole machine)"
 
 
 def segment_too_big(book: Any, segment: int) -> str | None:
