@@ -81,7 +81,8 @@ def test_a_disk_too_small_for_the_inputs_fails_the_job_and_drains_no_node(
     assert "cannot hold the job's inputs" in cause and f"{size:,} bytes to copy" in cause, cause
     assert "1,000,000 bytes free" in cause and f"cache_bytes is {32 * 2**20:,}" in cause, cause
     assert not FullDiskFS.filled  # refused before any copy or eviction: the disk could never give it the room
-    assert "excluded for this job" in str(ctl.store.events_of(job)), "the second node was not tried"
+    # a disk full for now, not too small: a failed stage-in per max_requeues, the node not excluded for good
+    assert "excluded for this job" not in str(ctl.store.events_of(job))
 
 
 def test_a_job_whose_stage_in_drained_two_nodes_is_requeued_held(tmp_path: Path) -> None:

@@ -7,26 +7,16 @@ hold its inputs."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
-import shutil
-from pathlib import Path
 from typing import Any
 
 from hal.data.cache import NodeCache
+from hal.data.disk_size import disk_total
 from hal.data.node_faults import Room
 from hal.engine.request import request_of
 
 AVOIDED = "excluded for this job (as --exclude)"
-
-
-def disk_total(root: Path) -> int:
-    """The size of the filesystem ``root`` is on (its nearest existing folder); no bound when none can be read."""
-    for folder in (root, *root.parents):
-        with contextlib.suppress(OSError):
-            return shutil.disk_usage(folder).total
-    return 1 << 62
 
 
 def could_hold(cache: NodeCache, size: int) -> bool:
@@ -45,7 +35,13 @@ def avoid_small(
     stager = staging.stager
     with stager.guard():
         total = sum(d.size for n in dict.fromkeys(inputs) if (d := stager.catalog.datasets.get(n)) is not None)
-    small = [node, *sorted(n for n, room in rooms.items() if room.need > room.free and n != node)]
+    short = [node, *sorted(n for n, room in rooms.items() if room.need > room.free and n != node)]
+    # only a disk too small for the inputs whatever is freed: one full for now (other jobs' scratch, kept outputs,
+    # files not HAL's) is the usual failed stage-in, retried per max_requeues, never excluded for good (review)
+    small = [n for n in short if n in stager.caches and not could_hold(stager.caches[n], total)]
+    if not small:
+        staging._back_to_queue(controller, lv, now, cause, retry=True)
+        return
     excluded = tuple(dict.fromkeys((*lv.spec.exclude_nodes, *small)))
     spec = dataclasses.replace(lv.spec, exclude_nodes=excluded)
     allowed = controller.book.allowed(request_of(spec, controller.table.space))

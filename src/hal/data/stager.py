@@ -19,6 +19,7 @@ from typing import Any
 from hal.data.cache import CacheFull, CacheWriteError, NodeCache, local_write
 from hal.data.catalog import CHUNK, Catalog, CatalogSaveError, Dataset, Replica, checksum_of, public_uri
 from hal.data.copy_faults import ChecksumMismatch, source_fault, why
+from hal.data.disk_size import disk_total
 from hal.data.flights import Flights
 from hal.data.sources import SourceOrder, default_order
 from hal.data.stage_out import register_out, watched_copy_out
@@ -130,7 +131,7 @@ class Stager:
         """The most any one node can hold: a dataset (or a job's inputs together) larger can never be staged. A
         cache holds no more than its filesystem's whole size, whatever cache_bytes says (QA: a dataset larger than
         the disk was accepted, then failed every stage-in with ENOSPC)."""
-        return max((min(c.capacity, _disk_size(c.root)) for c in self.caches.values()), default=0)
+        return max((min(c.capacity, disk_total(c.root)) for c in self.caches.values()), default=0)
 
     def job_dir(self, node: str, job_id: int) -> Path:
         return self.caches[node].root / JOBS / str(job_id)
@@ -389,12 +390,3 @@ class Stager:
     ) -> Dataset:
         """The short half: the catalog learns the dataset and its two replicas (destination, node cache)."""
         return register_out(self, job_id, name, node, dest_uri, digest, size, home, owner)
-
-
-def _disk_size(root: Path) -> int:
-    """The size of the filesystem ``root`` is on (of its nearest existing folder: a cache is made at its first
-    copy); no bound when none can be read."""
-    for folder in (root, *root.parents):
-        with contextlib.suppress(OSError):
-            return shutil.disk_usage(folder).total
-    return 1 << 62
