@@ -306,7 +306,9 @@ class Forecaster:
                 i = int(rng.integers(len(ratios)))
             else:  # one draw for all of an array's tasks: drawn apart, a few long errors in the user's record
                 # summed over a queue of 200 one-second tasks put its last forecast 30 minutes late (QA)
-                i = min(int(drawn.setdefault(batch, float(rng.random())) * len(ratios)), len(ratios) - 1)
+                if batch not in drawn:
+                    drawn[batch] = float(rng.random())
+                i = min(int(drawn[batch] * len(ratios)), len(ratios) - 1)
             runs[w.spec.job_id] = _capped(w.estimate * ratios[i], w.spec.requested)
         ends = {}
         for jid, act in s.running.items():

@@ -69,7 +69,10 @@ def serve(address: str, instance: int, limited: bool = False, beacon_fd: int = -
     """``limited``: the instance runs under a memory limit, so a MemoryError ends it (see the module doc).
     ``beacon_fd``: where to say which task runs (beacon.py)."""
     running: Any = beacon.attach(beacon_fd) if beacon_fd >= 0 else [beacon.NONE]
-    ch = wire.Channel(wire.connect(address))
+    try:
+        ch = wire.Channel(wire.connect(address))
+    except (ConnectionRefusedError, FileNotFoundError) as exc:  # started after its manager was killed
+        raise BrokenPipeError(f"no session manager at {address}") from exc
     ch.send((wire.HELLO, instance, os.getpid()))
     local: deque[tuple[int, bytes]] = deque()
     out: list[tuple[int, int, bytes, float]] = []
@@ -159,7 +162,7 @@ def main(argv: list[str] | None = None) -> None:
         serve(args.address, args.instance, limited=args.mem_mb > 0, beacon_fd=args.beacon_fd)
     except MemoryLimitExceeded:  # asked to stop while not running a task: nothing to charge
         os._exit(guard.EXIT_MEMORY)
-    except (BrokenPipeError, ConnectionResetError, ConnectionRefusedError, FileNotFoundError):
+    except (BrokenPipeError, ConnectionResetError):
         # its manager was killed (a server's kill -9): one line, not a traceback per instance (QA)
         sys.exit(f"hal service instance {args.instance}: its session manager went away; exiting")
 
