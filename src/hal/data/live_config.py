@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from hal.data.cache_roots import watch_roots
+from hal.data.data_checks import check_cache_folders, check_catalog, check_output_location
 from hal.data.fit import retry_parked
 from hal.data.live import LiveStaging
 from hal.data.outputs import OutputStaging
@@ -35,6 +36,7 @@ def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
     stall, capacity, pattern = check_data_table(table)
     names = controller.table.names
     check_config(table, [Path(pattern.format(node=n)) for n in names])  # the catalog, outputs: not in a cache
+    check_output_location(table, names, controller.machine.cluster.topology)
     catalog_path = Path(table["catalog"]) if table.get("catalog") else None
     previous = getattr(controller, "staging", None)
     if isinstance(previous, LiveStaging) and previous.owned is not None:  # set up again: the old one is replaced
@@ -79,8 +81,10 @@ def check_data_table(table: dict[str, Any]) -> tuple[float, int, str]:
     if _count(table, "attempts", 3) < 1:
         raise ValueError("[data] attempts must be at least 1 (the first copy counts)")
     _count(table, "max_requeues", 2)
-    for key in ("backoff", "cache_wait", "requeue_wait", "delay_min"):
-        _seconds(table, key, 0.0)
+    for key in ("backoff", "cache_wait", "requeue_wait", "delay_min", "keep_failed_outputs"):
+        _seconds(table, key, 0.0)  # keep_failed_outputs was read only once the home was made (QA)
+    if not isinstance(table.get("catalog", ""), str):  # Path(5) crashed enable
+        raise ValueError(f"[data] catalog is the catalog file's path, not {table['catalog']!r}")
     delay_policy(table)
     transfer_model(table)
     return stall, capacity, pattern
@@ -149,7 +153,7 @@ def _wire(
     if reserver is not None:  # a profile's leaf reservation now holds jobs through this selector
         reserver.selector, selector.holds = selector, {}
     dest = str(table.get("output_uri", str(Path(pattern.format(node="outputs")) / "{job}" / "{name}")))
-    outputs = OutputStaging(stager, dest, str(table.get("output_location", "origin")))
+    outputs = OutputStaging(stager, dest, table.get("output_location", "origin"))  # checked by enable
     controller.staging = LiveStaging(stager, _count(table, "max_requeues", 2), outputs)
     controller.staging.cache_wait = _seconds(table, "cache_wait", 30.0)
     controller.staging.requeue_wait = _seconds(table, "requeue_wait", 60.0)
@@ -274,9 +278,11 @@ def check_egress(loc: Any) -> list[str]:
 
 
 def check_cluster_data(cluster: Any, table: dict[str, Any]) -> list[str]:
-    """What `hal server` checks of a cluster file's ``[data]`` at start without opening anything, for `hal cluster
-    show` and `hal simulate` (QA: a catalog inside a node cache passed both, and the server refused it): what it
-    refuses raises ValueError, what it warns of (egress priced at a level or domain the tree lacks) is returned."""
+    """What `hal server` checks of a cluster file's ``[data]`` at start without creating anything (before its home),
+    for `hal cluster show` and `hal simulate` too (QA: a catalog inside a node cache passed both, and the server
+    refused it): every value enable() refuses raises ValueError here, with its message (the cache folders it could
+    not make, a catalog it could not read); what it warns of (egress priced at a level or domain the tree lacks) is
+    returned."""
     from pathlib import Path
 
     from hal.engine.plugins.topology import TopoIndex
@@ -285,6 +291,11 @@ def check_cluster_data(cluster: Any, table: dict[str, Any]) -> list[str]:
     _, _, pattern = check_data_table(table)
     names = [n.name for n in cluster.nodes]
     check_config(table, [Path(pattern.format(node=n)) for n in names])  # as enable() checks it
+    check_output_location(table, names, cluster.topology)
+    if table.get("catalog"):  # what enable() would refuse once the home is made, told before (QA)
+        check_catalog(Path(table["catalog"]))
+    outputs = () if "output_uri" in table else ("outputs",)  # the default stage-out folder
+    check_cache_folders(pattern, [Path(pattern.format(node=n)) for n in (*names, *outputs)])
     model = transfer_model(table)
     if model is None:
         return []
