@@ -4,7 +4,6 @@ other job runs on it, the source read once; it was thrown away and copied again 
 from __future__ import annotations
 
 import hashlib
-import time
 from pathlib import Path
 
 import pytest
@@ -36,8 +35,9 @@ def test_cancelling_the_job_that_started_a_shared_copy_leaves_it_to_the_other(
         (a,) = ctl.submit(build_request(script.format(out=tmp_path / "a"), opts, {}, str(tmp_path), 0), "alice").job_ids
         _until(lambda: ThrottledFS.sent[src.name] >= 5 * CHUNK)
         (b,) = ctl.submit(build_request(script.format(out=tmp_path / "b"), opts, {}, str(tmp_path), 0), "alice").job_ids
-        _until(lambda: b in staging.staging)
-        time.sleep(0.3)  # b waits for a's copy
+        flights = staging.stager._flights._flights  # b waits for a's copy: b is in its flight (a sleep guessed)
+        _until(lambda: b in getattr(flights.get((node, "slow30")), "jobs", ()))
+        assert b in getattr(flights.get((node, "slow30")), "jobs", ()), "b never joined a's copy"
         assert ThrottledFS.sent[src.name] < SIZE / 2, "the copy ended before the cancel: nothing tested"
         ctl.cancel(str(a), ALICE)
         _until(lambda: b not in ctl.live)

@@ -98,6 +98,18 @@ def _until(check: Any, timeout: float = 10.0) -> None:
         time.sleep(0.01)
 
 
+def _joined(stager: Stager, job_id: int) -> None:
+    """Wait until ``job_id`` wants the copy of slow30 into vn002 (is in its flight): a fixed sleep assumed its
+    thread had got there, and under load it had not, so a cancel stopped the copy nobody else wanted yet."""
+    flights = stager._flights._flights
+
+    def waiting() -> bool:
+        flight = flights.get(("vn002", "slow30"))
+        return flight is not None and job_id in flight.jobs
+
+    _until(waiting)
+
+
 def _partials(stager: Stager) -> list[str]:
     return sorted(p.name for p in stager.caches["vn002"].root.glob(".*.partial"))
 
@@ -108,7 +120,8 @@ def test_the_copy_goes_on_for_the_other_job_when_the_first_is_cancelled(slow) ->
     first = _start(stager, 8, out)
     _until(lambda: ThrottledFS.sent[src.name] >= 5 * CHUNK)
     second = _start(stager, 9, out)  # waits for the same copy
-    time.sleep(0.3)  # job 9 is waiting for the copy job 8's thread runs
+    _joined(stager, 9)  # job 9 is waiting for the copy job 8's thread runs
+    assert ThrottledFS.sent[src.name] < SIZE, "the copy ended before the cancel: nothing tested"
     partial = _partials(stager)
     assert len(partial) == 1
     cancelled.add(8)  # hal cancel 8, mid-copy
@@ -130,7 +143,7 @@ def test_the_copy_stops_and_its_partial_file_goes_when_every_job_is_cancelled(sl
     first = _start(stager, 8, out)
     _until(lambda: ThrottledFS.sent[src.name] >= 5 * CHUNK)
     second = _start(stager, 9, out)
-    time.sleep(0.3)  # job 9 is waiting for the copy job 8's thread runs
+    _joined(stager, 9)  # job 9 is waiting for the copy job 8's thread runs
     cancelled.add(8)
     time.sleep(0.2)
     assert first.is_alive()  # still copying, for job 9
