@@ -92,7 +92,7 @@ def server(
         tuned = Profile.read(profile, tree, base=Profile.server_default(tree)).estimate if profile is not None else ""
         table = data_table(cluster)
         if table is not None:  # it stopped a first start after hal.db and the token were made (QA)
-            check_cluster_data(machine.cluster, table)
+            check_cluster_data(machine.cluster, table, here=True)
             Catalog.check_folder(table.get("catalog"))
     except ValueError as exc:  # ClusterFileError is one
         raise fail(str(exc)) from None

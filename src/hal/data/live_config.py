@@ -277,12 +277,13 @@ def check_egress(loc: Any) -> list[str]:
     return said
 
 
-def check_cluster_data(cluster: Any, table: dict[str, Any]) -> list[str]:
+def check_cluster_data(cluster: Any, table: dict[str, Any], here: bool = False) -> list[str]:
     """What `hal server` checks of a cluster file's ``[data]`` at start without creating anything (before its home),
     for `hal cluster show` and `hal simulate` too (QA: a catalog inside a node cache passed both, and the server
-    refused it): every value enable() refuses raises ValueError here, with its message (the cache folders it could
-    not make, a catalog it could not read); what it warns of (egress priced at a level or domain the tree lacks) is
-    returned."""
+    refused it): every value enable() refuses raises ValueError here, with its message; what it warns of (egress
+    priced at a level or domain the tree lacks) is returned. ``here``: also what only this machine can tell (the
+    cache folders it could not make, a catalog it could not read): the server's, not a file checked or simulated
+    on another machine."""
     from pathlib import Path
 
     from hal.engine.plugins.topology import TopoIndex
@@ -292,10 +293,11 @@ def check_cluster_data(cluster: Any, table: dict[str, Any]) -> list[str]:
     names = [n.name for n in cluster.nodes]
     check_config(table, [Path(pattern.format(node=n)) for n in names])  # as enable() checks it
     check_output_location(table, names, cluster.topology)
-    if table.get("catalog"):  # what enable() would refuse once the home is made, told before (QA)
+    if here and table.get("catalog"):  # what enable() would refuse once the home is made, told before (QA)
         check_catalog(Path(table["catalog"]))
-    outputs = () if "output_uri" in table else ("outputs",)  # the default stage-out folder
-    check_cache_folders(pattern, [Path(pattern.format(node=n)) for n in (*names, *outputs)])
+    if here:
+        outputs = () if "output_uri" in table else ("outputs",)  # the default stage-out folder
+        check_cache_folders(pattern, [Path(pattern.format(node=n)) for n in (*names, *outputs)])
     model = transfer_model(table)
     if model is None:
         return []

@@ -14,7 +14,7 @@ from tests.clusters import switch_tree
 def _check(tmp_path: Path, data: dict[str, object]) -> None:
     path = tmp_path / "c.toml"
     path.write_text(switch_tree("two", "vn", 2, 2, "1G", 2))
-    check_cluster_data(load_cluster(path), data)
+    check_cluster_data(load_cluster(path), data, here=True)
 
 
 def test_a_file_where_a_cache_folder_goes_is_refused_as_the_server_says(tmp_path: Path) -> None:
@@ -41,3 +41,11 @@ def test_a_catalog_in_no_folder_or_with_a_folder_for_its_lock_is_refused(tmp_pat
     (tmp_path / "good.json").write_text('{"datasets": [], "replicas": []}')
     _check(tmp_path, {"cache_dir": cache, "catalog": f"{tmp_path}/good.json", "output_location": "site-store"})
     assert not (tmp_path / "cache").exists() and not (tmp_path / "good.json.lock").exists()
+
+
+def test_a_file_checked_elsewhere_is_not_judged_by_this_machines_folders(tmp_path: Path) -> None:
+    """`hal cluster show` and `hal simulate` may read a site's cluster file on a laptop: its cache and catalog
+    folders are the server machine's, checked by `hal server` alone."""
+    path = tmp_path / "c.toml"
+    path.write_text(switch_tree("two", "vn", 2, 2, "1G", 2))
+    check_cluster_data(load_cluster(path), {"cache_dir": "/proc/nope/{node}", "catalog": "/site/hal/cat.json"})
