@@ -7,7 +7,6 @@ A copy is registered only when it is the dataset byte for byte (the server reads
 folder dataset's copy, its tree digest: the same files at the same paths), so a stage-in from it is as good as one
 from the origin; stage-ins check every copy they read all the same."""
 
-import re
 from collections.abc import Callable, Collection, Iterable
 from typing import Annotated, Any
 
@@ -15,35 +14,19 @@ from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel
 
 from hal.controller.auth import Identity
+from hal.data import locations
 from hal.data.catalog import CatalogSaveError, Dataset, Replica, checksum_of, public_uri, unreadable
 from hal.data.places import dataset_uri
 
-LOCATION = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(=[A-Za-z0-9_][A-Za-z0-9_.-]*)?")  # site=cloud, rack=r1, mirror
-
 
 def bad_location(where: str) -> str | None:
-    """Why ``where`` cannot name a copy's location: it goes in catalog files, logs and URLs (QA: `..` and
-    `rack 1/x` were taken, and the copy could never be removed)."""
-    if LOCATION.fullmatch(where) and len(where) <= 200:
-        return None
-    return f"--location {where!r}: a location is a name or level=label of letters, digits, '_', '-' and '.'"
+    """Why ``where`` cannot name a copy's location (hal/data/locations.py)."""
+    return locations.bad_location(where, f"--location {where!r}")
 
 
 def unknown_domain(topo: Any, where: str) -> str | None:
-    """Why ``level=label`` names no domain of the cluster's topology (QA: rack=y on a cluster of switches was
-    taken, and the placement score never saw the copy); a plain name is the site's own and taken as it is."""
-    level, sep, label = where.partition("=")
-    if not sep:
-        return None
-    levels = tuple(topo.levels) if topo is not None else ()
-    if level not in levels:
-        have = f"its levels are {', '.join(levels)}" if levels else "it has no topology"
-        return f"--location {where}: the cluster has no level {level!r} ({have}); or give a plain name"
-    labels = sorted({path[levels.index(level)] for path in topo.paths})
-    if label not in labels:
-        shown = ", ".join(labels[:8]) + (f" and {len(labels) - 8} more" if len(labels) > 8 else "")
-        return f"--location {where}: no {level} is named {label!r} (there are {shown})"
-    return None
+    """Why ``level=label`` names no domain of the cluster's topology (hal/data/locations.py)."""
+    return locations.unknown_domain(topo, where, f"--location {where}")
 
 
 def replica_kind(location: str, nodes: Collection[str]) -> str:

@@ -5,13 +5,12 @@ that is a folder, or stage-outs filed under a location no copy can have (QA). No
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-# as hal.api.replicas.bad_location takes one (hal dataset add --location): site=cloud, rack=r1, mirror
-LOCATION = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(=[A-Za-z0-9_][A-Za-z0-9_.-]*)?")
+from hal.data.locations import bad_location, unknown_domain
+
 # file systems of the kernel's own entries: a folder cannot be made there (/proc says 'No such file or directory')
 PSEUDO = {"proc", "sysfs", "devpts", "cgroup", "cgroup2", "securityfs", "debugfs", "tracefs", "pstore", "bpf",
           "configfs", "fusectl", "efivarfs", "binfmt_misc", "mqueue", "nsfs"}  # fmt: skip
@@ -23,21 +22,13 @@ def check_output_location(table: dict[str, Any], nodes: Iterable[str], topology:
     other copy, and would replace it). It was taken as str() of anything, 5 as "5"."""
     where = table.get("output_location", "origin")
     said = f"[data] output_location = {where!r}"
-    if not isinstance(where, str) or not LOCATION.fullmatch(where) or len(where) > 200:
-        raise ValueError(f"{said}: a location is a name or level=label of letters, digits, '_', '-' and '.'")
+    if (why := bad_location(where, said)) is not None:
+        raise ValueError(why)
+    assert isinstance(where, str)
     if where in set(nodes):
         raise ValueError(f"{said} is a node: its cache holds the output's other copy; name storage (origin, site=...)")
-    level, sep, label = where.partition("=")
-    if not sep:
-        return where
-    levels = tuple(topology.levels) if topology is not None else ()
-    if level not in levels:
-        have = f"its levels are {', '.join(levels)}" if levels else "it has no topology"
-        raise ValueError(f"{said}: the cluster has no level {level!r} ({have}); or give a plain name")
-    labels = sorted({path[levels.index(level)] for path in topology.paths})
-    if label not in labels:
-        shown = ", ".join(labels[:8]) + (f" and {len(labels) - 8} more" if len(labels) > 8 else "")
-        raise ValueError(f"{said}: no {level} is named {label!r} (there are {shown})")
+    if (why := unknown_domain(topology, where, said)) is not None:
+        raise ValueError(why)
     return where
 
 
