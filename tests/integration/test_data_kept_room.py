@@ -78,3 +78,31 @@ def test_a_folder_nothing_counted_is_counted_by_the_sweep_and_datasets_evicted_f
     sweep_kept(staging, ctl)
     assert cache.used() == 3 * MB // 2
     staging.shutdown()
+
+
+def test_a_restart_counts_kept_folders_at_once(tmp_path: Path) -> None:
+    """A failed output kept from before a restart takes its room as the data plane resumes: it was counted only by
+    the sweep's next pass, up to 30 s later, and a stage-in meanwhile could over-fill the cache (QA)."""
+    ctl, staging = _controller(tmp_path)
+    assert staging.outputs is not None
+    (tmp_path / "taken" / "r").mkdir(parents=True)  # a folder where the output would go: its stage-out fails
+    staging.outputs.dest = f"{tmp_path}/taken/{{name}}"
+    staging.resume(ctl, since=0.0)
+    ctl.start()
+    try:
+        script = '#!/bin/sh\nhead -c 1048576 /dev/urandom > "$HAL_DATA/r"\n'
+        (job,) = ctl.submit(build_request(script, {"output-data": "r"}, {}, str(tmp_path), 0), "al").job_ids
+        _until(lambda: _state(ctl, job) in ("FAILED", "COMPLETED"), timeout=20)
+    finally:
+        ctl.stop()
+        staging.shutdown()
+    assert _state(ctl, job) == "FAILED"
+    (kept,) = (tmp_path / "cache").glob(f"*/.jobs/{job}/r")
+    node = kept.parent.parent.parent.name
+    again, restarted = _controller(tmp_path)  # the same records and caches: a restart
+    try:
+        restarted.resume(again, since=0.0)
+        cache = restarted.stager.caches[node]
+        assert cache.reserved.get(f".jobs/{job}") == MB and cache.used() == MB, cache.reserved
+    finally:
+        restarted.shutdown()

@@ -28,6 +28,7 @@ from hal.controller.stage_cut import stage_retries
 from hal.data.cache import CacheFull, CacheWriteError
 from hal.data.cache_wait import WAIT_CAUSE, wait_for_room, wake_waiters
 from hal.data.cancel_out import cancel_stage_out
+from hal.data.kept_room import recount
 from hal.data.launch_clock import start_clock
 from hal.data.node_faults import hold_for_admin, no_room, node_broken, room_of
 from hal.data.outputs import OutputStaging
@@ -119,6 +120,7 @@ class LiveStaging:
         outputs still to be staged out are marked nowhere, and it deleted them (``hal.data.kept_sweep``)."""
         counts = resume_plane(self, controller, since)
         self.resumed.set()
+        recount(self, controller)  # kept outputs take their room at once, not at the sweep 30 s on (QA)
         return counts
 
     def before_launch(self, controller: Any, spec: LaunchSpec, now: float) -> LaunchSpec | None:
