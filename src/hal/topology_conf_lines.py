@@ -178,4 +178,7 @@ def _no_loop(parents: dict[str, list[tuple[str, int]]], line: dict[str, int]) ->
 
     for sw in parents:
         if sw not in done:
-            climb([sw])
+            try:
+                climb([sw])
+            except RecursionError:  # a traceback, not a message (review)
+                raise TopologyConfError(f"Switches= above {sw!r} nest too deep for HAL to follow", line[sw]) from None
