@@ -39,7 +39,8 @@ def test_cancel_in_stage_out_stops_the_copy_and_publishes_nothing(tmp_path: Path
                  for k in ("afterok", "afterany")]  # fmt: skip
         ok, anyway = (ctl.submit(req, "alice").job_ids[0] for req in after)
         _until(lambda: _job(ctl, writer).get("state") == "STAGE_OUT" and list((tmp_path / "out").rglob("*partial*")))
-        assert summary_view(ctl)["staging_out"] == 1  # hal queue's summary line counts it (QA: it was left out)
+        said = summary_view(ctl)  # hal queue's summary line counts it and its user (QA: both were left out)
+        assert said["staging_out"] == 1 and said["users"] == 1, said
         with pytest.raises(Forbidden):
             ctl.cancel(str(writer), Identity("bob", admin=False))
         assert ctl.cancel(str(writer), Identity("alice", admin=False)) == [writer]  # the CLI then says nothing

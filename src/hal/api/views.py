@@ -282,14 +282,15 @@ def summary_view(ctl: Controller) -> dict[str, Any]:
     """What everyone may see, as in Slurm: how many jobs wait and run, per partition and state, no details."""
     with ctl.lock:
         counts = Counter((lv.partition, lv.state) for lv in ctl.live.values())
-        users = len({lv.user for lv in ctl.live.values()})
+        out = outputs.staging_out() if (outputs := getattr(ctl.staging, "outputs", None)) else {}
+        users = len({lv.user for lv in ctl.live.values()} | set(out.values()))
     by_part: dict[str, dict[str, int]] = {}
     for (part, state), n in counts.items():
         by_part.setdefault(part, {})[state] = n
     return {
         "pending": sum(n for (_, s), n in counts.items() if s == "PENDING"),
         "running": sum(n for (_, s), n in counts.items() if s == "RUNNING"),
-        "staging_out": outputs.jobs_staging_out() if (outputs := getattr(ctl.staging, "outputs", None)) else 0,
+        "staging_out": len(out),
         "users": users,
         "partitions": by_part,
     }

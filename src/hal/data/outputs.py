@@ -222,10 +222,11 @@ class OutputStaging:
             if not jobs:
                 del self.sending[name]
 
-    def jobs_staging_out(self) -> int:
-        """How many ended jobs are in STAGE_OUT now (`hal queue`'s summary line counts them)."""
+    def staging_out(self) -> dict[int, str]:
+        """The ended jobs in STAGE_OUT now, with their users (`hal queue`'s summary line counts both)."""
         with self._guard:
-            return sum(1 for j in self.states if j not in self.concluded and j not in self.cancelled)
+            done = self.concluded | self.cancelled.keys()
+            return {j: self.owners.get(j, "") for j in self.states if j not in done}
 
     def in_flight(self, names: tuple[str, ...] | list[str]) -> set[str]:
         """Which of ``names`` some ended job is still staging out (a later job may be waiting to read them)."""
