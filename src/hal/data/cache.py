@@ -168,7 +168,7 @@ class NodeCache:
             evictable = sum(n for name, n in self.entries.items() if not self.pins.get(name))
             if self.used() - evictable + size > self.capacity:  # refused before anything is deleted (QA: it
                 raise CacheFull(  # evicted every unpinned dataset, then found the pinned rest left no room)
-                    f"{self.node}: {size} bytes do not fit; the rest of the cache is pinned by jobs", True
+                    f"{self.node}: {size} bytes do not fit; the rest of the cache is {self._holders()}", True
                 )
             if reserve is not None and not written:  # a copy about to write ``size`` new bytes to this filesystem
                 self._check_disk(size, evictable)
@@ -183,7 +183,8 @@ class NodeCache:
                 self.stamps.pop(name, None)
                 evicted.append(name)
             if self.used() + size > self.capacity:
-                raise CacheFull(f"{self.node}: {size} bytes do not fit; the rest of the cache is pinned by jobs", True)
+                rest = self._holders()
+                raise CacheFull(f"{self.node}: {size} bytes do not fit; the rest of the cache is {rest}", True)
             if reserve is not None:
                 self.reserved[reserve] = size
             return evicted
@@ -198,6 +199,12 @@ class NodeCache:
             return
         if size > free + evictable:
             raise CacheWriteError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.root))
+
+    def _holders(self) -> str:
+        """What keeps the room (lock held): jobs' pinned inputs, and failed outputs kept in their job folders (a job
+        waiting for room was told 'pinned by jobs' while kept outputs held it, review)."""
+        kept = sum(n for k, n in self.reserved.items() if k.startswith(".jobs/"))
+        return f"pinned by jobs or held by failed outputs kept there ({kept:,} bytes)" if kept else "pinned by jobs"
 
     def hold(self, key: str, size: int) -> None:
         """Count ``size`` bytes under ``key`` whatever the room (bytes on the disk already: kept outputs)."""

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from hal.data.cache import CacheWriteError, NodeCache
+from hal.data.cache import CacheFull, CacheWriteError, NodeCache
 
 
 def _cache(tmp_path: Path, size: int) -> NodeCache:
@@ -55,3 +55,10 @@ def test_bytes_already_on_the_disk_are_counted_whatever_it_has_free(tmp_path: Pa
     assert cache.reserved == {".jobs/7": size}
     cache.hold(".jobs/8", 5)
     assert cache.reserved[".jobs/8"] == 5
+
+
+def test_a_copy_refused_for_kept_outputs_says_so(tmp_path: Path) -> None:
+    cache = NodeCache("vn002", tmp_path / "cache", 8192)
+    cache.hold(".jobs/7", 8000)  # a failed job's outputs, kept
+    with pytest.raises(CacheFull, match=r"held by failed outputs kept there \(8,000 bytes\)"):
+        cache.make_room(4096, reserve="new")
