@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 from hal.api.views import cache_view
 from hal.controller.directives import build_request
@@ -21,17 +22,23 @@ def _state(ctl: object, job: int) -> str:
     return str(row["state"]) if row else ""
 
 
-def test_a_failed_output_kept_in_its_job_folder_counts_in_the_cache(tmp_path: Path) -> None:
+def _failing_output(tmp_path: Path) -> tuple[Any, Any, int]:
+    """A started controller and a job whose 1 MB output cannot be staged out (a folder stands where it goes), ended."""
     ctl, staging = _controller(tmp_path)
     assert staging.outputs is not None
     (tmp_path / "taken" / "r").mkdir(parents=True)  # a folder where the output would go: its stage-out fails
     staging.outputs.dest = f"{tmp_path}/taken/{{name}}"
     staging.resume(ctl, since=0.0)
     ctl.start()
+    script = '#!/bin/sh\nhead -c 1048576 /dev/urandom > "$HAL_DATA/r"\n'
+    (job,) = ctl.submit(build_request(script, {"output-data": "r"}, {}, str(tmp_path), 0), "al").job_ids
+    _until(lambda: _state(ctl, job) in ("FAILED", "COMPLETED"), timeout=20)
+    return ctl, staging, job
+
+
+def test_a_failed_output_kept_in_its_job_folder_counts_in_the_cache(tmp_path: Path) -> None:
+    ctl, staging, job = _failing_output(tmp_path)
     try:
-        script = '#!/bin/sh\nhead -c 1048576 /dev/urandom > "$HAL_DATA/r"\n'
-        (job,) = ctl.submit(build_request(script, {"output-data": "r"}, {}, str(tmp_path), 0), "al").job_ids
-        _until(lambda: _state(ctl, job) in ("FAILED", "COMPLETED"), timeout=20)
         assert _state(ctl, job) == "FAILED"
         (kept,) = (tmp_path / "cache").glob(f"*/.jobs/{job}/r")
         node = kept.parent.parent.parent.name
@@ -83,19 +90,9 @@ def test_a_folder_nothing_counted_is_counted_by_the_sweep_and_datasets_evicted_f
 def test_a_restart_counts_kept_folders_at_once(tmp_path: Path) -> None:
     """A failed output kept from before a restart takes its room as the data plane resumes: it was counted only by
     the sweep's next pass, up to 30 s later, and a stage-in meanwhile could over-fill the cache (QA)."""
-    ctl, staging = _controller(tmp_path)
-    assert staging.outputs is not None
-    (tmp_path / "taken" / "r").mkdir(parents=True)  # a folder where the output would go: its stage-out fails
-    staging.outputs.dest = f"{tmp_path}/taken/{{name}}"
-    staging.resume(ctl, since=0.0)
-    ctl.start()
-    try:
-        script = '#!/bin/sh\nhead -c 1048576 /dev/urandom > "$HAL_DATA/r"\n'
-        (job,) = ctl.submit(build_request(script, {"output-data": "r"}, {}, str(tmp_path), 0), "al").job_ids
-        _until(lambda: _state(ctl, job) in ("FAILED", "COMPLETED"), timeout=20)
-    finally:
-        ctl.stop()
-        staging.shutdown()
+    ctl, staging, job = _failing_output(tmp_path)
+    ctl.stop()
+    staging.shutdown()
     assert _state(ctl, job) == "FAILED"
     (kept,) = (tmp_path / "cache").glob(f"*/.jobs/{job}/r")
     node = kept.parent.parent.parent.name
