@@ -15,7 +15,7 @@ from typing import Any
 
 from hal.data.catalog import CHUNK, Catalog, public_uri
 from hal.data.spots import where
-from hal.data.storage import storage_fs
+from hal.data.storage import storage_fs, unwrapped
 from hal.data.tree import list_tree, read_sha256, tree_digest
 
 log = logging.getLogger("hal.data")
@@ -52,7 +52,7 @@ def make_parent(fs: Any, path: str) -> None:
     logged, not raised: the copy says whether the folder was needed, and a backend that needs none still works."""
     from fsspec.implementations.local import LocalFileSystem  # here: a server without a data plane never loads it
 
-    inner = getattr(fs, "fs", fs)  # a StorageFS: the backend it wraps
+    inner = unwrapped(fs)  # a StorageFS: the backend it wraps
     if isinstance(inner, LocalFileSystem):  # its errors (a file where the folder goes) are the copy's own
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         return
