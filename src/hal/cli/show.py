@@ -67,6 +67,7 @@ def _lines(j: dict[str, Any], node_cpus: int = 0) -> list[str]:
         f" NumTasks={j['req_tasks']} CPUs/Task={j.get('cpus_per_task', 1)}"
         f" ReqTRES={tres(j, node_cpus=node_cpus)}"
         + (f" AllocTRES={tres(j, allocated=True)}" if j.get("nodelist") else ""),
+        *_tres_per(j),
         f"   Priority={_priority(j)} Nice={j.get('nice') or 0}"
         f" Dependency={','.join(j.get('dependencies') or []) or '(null)'}",
         f"   OverSubscribe={OVERSUBSCRIBE.get(j.get('exclusive') or False, 'OK')}",
@@ -100,6 +101,13 @@ def _lines(j: dict[str, Any], node_cpus: int = 0) -> list[str]:
     elif j["state"] == "RUNNING" and j.get("predicted_end"):
         lines.append(f"   PredictedEnd={stamp(j['predicted_end'])} ({_end_basis(j)})")
     return lines
+
+
+def _tres_per(j: dict[str, Any]) -> list[str]:
+    """scontrol's TresPerJob, TresPerNode and TresPerTask lines, each only when the job asked that way: how its
+    GPUs (and CPUs per task) were asked, which ReqTRES's totals do not tell apart."""
+    named = (("TresPerJob", "tres_per_job"), ("TresPerNode", "tres_per_node"), ("TresPerTask", "tres_per_task"))
+    return [f"   {label}={j[key]}" for label, key in named if j.get(key)]
 
 
 def _end_basis(j: dict[str, Any]) -> str:

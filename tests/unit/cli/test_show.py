@@ -57,3 +57,12 @@ def test_a_topology_wait_says_what_holds_it_as_explain_does() -> None:
     assert f"Why=free nodes exist, but {held}" in said and "--segment" not in said
     asked = {**pending, "placement_request": {"switches": 1}}  # no words from the server: its own request named
     assert "Why=free nodes exist, but not within its --switches=1" in "\n".join(show_cli._lines(asked))
+
+
+def test_how_gpus_were_asked_is_shown_as_scontrol_does() -> None:
+    """Left out until 2026-12-02: hal show had no TresPerNode (scontrol prints TresPerJob/Node/Task when set)."""
+    asked = {**JOB, "tres_per_node": "gres/gpu:h100:2", "tres_per_task": "cpu=4", "tres_per_job": None}
+    lines = show_cli._lines(asked)
+    assert "   TresPerNode=gres/gpu:h100:2" in lines and "   TresPerTask=cpu=4" in lines
+    assert not any("TresPerJob" in line for line in lines)
+    assert not any("TresPer" in line for line in show_cli._lines(JOB))  # asked nothing that way: no line
