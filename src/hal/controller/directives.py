@@ -19,6 +19,7 @@ from hal.controller.gpu_options import (
     per_gpu,
     tres_per_task,
 )
+from hal.controller.option_pairs import OPPOSITE, settle
 from hal.controller.option_values import (
     WHOLE_MEMORY,
     DirectiveError,
@@ -203,6 +204,7 @@ def parse_args(words: list[str], where: str) -> dict[str, str]:
         if key in FLAGS:
             if eq and key != "exclusive":  # sbatch's --exclusive[=user|mcs|topo] (exclusive_option reads it)
                 raise DirectiveError(f"{where}: --{key} takes no value")
+            out.pop(OPPOSITE.get(key, ""), None)  # sbatch: the later of --requeue/--no-requeue wins
             out[key] = value if eq else "1"
         elif key in VALUED:
             if not eq:
@@ -225,6 +227,7 @@ def parse_script_options(script: str) -> dict[str, str]:
         except ValueError as exc:
             raise DirectiveError(f"line {number}: cannot read directive: {exc}") from None
         for key, value in parse_args(words, f"line {number}").items():
+            options.pop(OPPOSITE.get(key, ""), None)
             options[key] = f"{options[key]},{value}" if key in LISTS and options.get(key) else value
     return options
 
@@ -291,7 +294,7 @@ def build_request(
     if unknown:  # the API's options: a misspelt one ("tim") was ignored, as the CLI never would
         raise DirectiveError(f"unknown option --{unknown[0]}")
     options = parse_script_options(script)
-    memory_options(options, overrides)
+    settle(options, overrides)  # the command line's choices replace the script's
     options.update(overrides)
     for flag in off:
         options.pop(flag, None)
@@ -376,23 +379,6 @@ def build_request(
     if problem is not None:
         raise DirectiveError(problem)
     return req
-
-
-MEMORY = ("mem", "mem-per-cpu", "mem-per-gpu")
-
-
-def memory_options(script: dict[str, str], given: dict[str, str]) -> None:
-    """sbatch: --mem and --mem-per-cpu both given (options, or the script's lines) are refused (--mem-per-cpu
-    won, silently); one given on the command line replaces the script's. So do --cpus-per-task/--cpus-per-gpu."""
-    if any(len([k for k in MEMORY if k in where]) > 1 for where in (given, script)):
-        raise DirectiveError("--mem, --mem-per-cpu, and --mem-per-gpu are mutually exclusive")
-    for key in MEMORY if any(k in given for k in MEMORY) else ():
-        script.pop(key, None)
-    for key in CPUS if any(k in given for k in CPUS) else ():
-        script.pop(key, None)
-
-
-CPUS = ("cpus-per-task", "cpus-per-gpu")
 
 
 def wrap_script(command: str) -> str:
