@@ -12,7 +12,18 @@ import typer
 
 from hal.cli.common import err, fail, writable_files
 from hal.cli.job_refs import split_refs
-from hal.cli.live import JsonOpt, client, duration, emit_json, parse_states, parse_when, sacct_duration, stamp, tres
+from hal.cli.live import (
+    JsonOpt,
+    client,
+    duration,
+    emit_json,
+    parse_states,
+    parse_when,
+    sacct_duration,
+    stamp,
+    tres,
+    whole_elapsed,
+)
 from hal.cli.sacct_columns import parse_columns, render
 from hal.client import HalError
 from hal.executors.hostlist import expand
@@ -30,7 +41,7 @@ FIELDS: dict[str, Callable[[dict[str, Any]], str]] = {
     "jobid": lambda j: j["id"], "jobname": lambda j: j["name"], "partition": lambda j: j["partition"],
     "account": lambda j: j["account"], "user": lambda j: j["user"], "alloccpus": lambda j: str(j["alloc_cpus"]),
     "state": lambda j: j["state"], "exitcode": lambda j: f"{j['exit_code'] or 0}:{j['signal'] or 0}",
-    "elapsed": lambda j: sacct_duration(j["elapsed"]), "timelimit": lambda j: sacct_duration(j["time_limit"]),
+    "elapsed": lambda j: sacct_duration(whole_elapsed(j)), "timelimit": lambda j: sacct_duration(j["time_limit"]),
     "submit": lambda j: stamp(j["submit_time"]), "start": lambda j: stamp(j["start_time"]),
     "end": lambda j: stamp(j["end_time"]), "nodelist": lambda j: j["nodelist"],
     "maxrss": lambda j: f"{j['max_rss_mb']:.0f}M", "totalcpu": lambda j: duration(j["cpu_seconds"]),
@@ -41,9 +52,9 @@ FIELDS: dict[str, Callable[[dict[str, Any]], str]] = {
     "nnodes": lambda j: str(len(expand(j["nodelist"])) if j.get("nodelist") else j.get("req_nodes") or 1),
     "ntasks": lambda j: str(j.get("req_tasks") or 1), "jobidraw": lambda j: str(j["job_id"]),
     "workdir": lambda j: j.get("workdir") or "", "comment": lambda j: j.get("comment") or "",
-    "cputime": lambda j: sacct_duration(j["elapsed"] * (j.get("alloc_cpus") or 0)),
-    "cputimeraw": lambda j: str(int(j["elapsed"] * (j.get("alloc_cpus") or 0))),
-    "elapsedraw": lambda j: str(int(j["elapsed"])),
+    "cputime": lambda j: sacct_duration(whole_elapsed(j) * (j.get("alloc_cpus") or 0)),
+    "cputimeraw": lambda j: str(whole_elapsed(j) * (j.get("alloc_cpus") or 0)),
+    "elapsedraw": lambda j: str(whole_elapsed(j)),
     "ncpus": lambda j: str(j["alloc_cpus"]),  # sacct: the CPUs allocated, as AllocCPUS
     "timelimitraw": lambda j: limit_minutes(j.get("time_limit")),
 }  # fmt: skip

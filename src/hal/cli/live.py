@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import re
 import time
 from collections.abc import Iterator
@@ -49,6 +50,18 @@ def sacct_duration(seconds: float | None) -> str:
     days, s = divmod(max(int(seconds), 0), 86400)
     text = f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}"
     return f"{days}-{text}" if days else text
+
+
+def whole_elapsed(job: dict[str, Any]) -> int:
+    """A job's run time in whole seconds as its printed Start and End differ (Slurm keeps whole-second times):
+    floored end less floored start, so Elapsed agrees with them (13:23:23.6 to 13:23:27.2 is 4, not 3). A
+    running job's end is the server's now (its start plus ``elapsed``); one with no clock yet is 0."""
+    start, elapsed = job.get("start_time"), float(job.get("elapsed") or 0.0)
+    if start is None or elapsed <= 0:
+        return max(int(elapsed), 0)
+    end = job.get("end_time")
+    end = float(start) + elapsed if end is None else float(end)
+    return max(math.floor(end) - math.floor(float(start)), 0)
 
 
 def duration(seconds: float | None) -> str:
