@@ -60,10 +60,12 @@ class ServerOptions:
 
 
 class BindRefused(ValueError):
-    """A non-loopback address without TLS or the explicit flag."""
+    """A non-loopback address without TLS or the explicit flag, or a port no socket can have."""
 
 
 def check_bind(opts: ServerOptions) -> None:
+    if not 0 <= opts.port <= 65535:  # bind() raised OverflowError: a traceback, not a one-line error (QA)
+        raise BindRefused(f"--port {opts.port}: a TCP port is 0 to 65535 (0 picks a free one)")
     host = opts.host
     try:
         loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
