@@ -15,6 +15,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection, Engine
 
+from hal.controller.partition_filter import in_partitions
 from hal.controller.private import create_private
 
 meta = sa.MetaData()
@@ -299,9 +300,7 @@ class Store:
         if states:
             q = q.where(jobs.c.state.in_(list(states)))
         if partition:
-            q = q.where(
-                jobs.c.partition == partition if isinstance(partition, str) else jobs.c.partition.in_(list(partition))
-            )
+            q = q.where(in_partitions(jobs.c.partition, partition))  # a pending job's list holds any
         if since is not None:
             q = q.where(sa.or_(jobs.c.end_time >= since, jobs.c.end_time.is_(None)))
         if until is not None:
