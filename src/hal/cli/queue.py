@@ -183,7 +183,7 @@ def queue(
     codes = _codes(fmt or "")
     forecast = start or "S" in codes or "S" in (sort or "")  # %S, -S S: the forecast start too
     states, keep = queue_select.parse_states(state or ",".join(["PENDING", *ACTIVE]))
-    ended = keep is not None and bool(keep - {"PENDING", *ACTIVE})
+    ended = keep is None or bool(keep - {"PENDING", *ACTIVE})  # -t all (keep None): ended jobs too, 5 minutes' worth
     accounts, qoses = queue_select.parse_list(account), queue_select.parse_list(qos)  # once, not per job
     wanted_names = queue_select.parse_names(names) if names is not None else None
 
