@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import sys
 import uuid
 from collections.abc import Mapping, MutableMapping
@@ -223,8 +222,8 @@ def submit(
         if not any(key in pair and pair & options.keys() for pair in EXCLUSIVE):  # one given: SBATCH_* adds none
             options.setdefault(key, value)
     switch_wait(options, os.environ, text)
-    if script is not None and job_name is None and not _names_itself(text):
-        options["job-name"] = _printable(script.name)  # sbatch's default: the script's file name
+    if wrap is None and "job-name" not in options and "job-name" not in _script_options(text):
+        options["job-name"] = default_name(script)
     if not is_text(str(options.get("chdir", ""))):
         del options["chdir"]  # the working directory goes as its raw bytes (Client.submit)
     _check_text(wrap, options, script_args or [])
@@ -381,10 +380,7 @@ def _waited(c: Any, done: dict[str, Any]) -> int:
     return max([c for c in codes if c] or [1])  # a signal N as 128+N, like a shell's
 
 
-def _names_itself(text: str) -> bool:
-    """Whether the script's own directives set the job name (then it wins over the file name)."""
-    for line in text.splitlines():
-        head, _, rest = line.partition(" ")
-        if head in ("#SBATCH", "#HAL") and re.search(r"(^|\s)(--job-name\b|-J)", rest):
-            return True
-    return False
+def default_name(script: Path | None) -> str:
+    """sbatch's job name when neither the command line, SBATCH_JOB_NAME nor an #SBATCH line (one before the
+    first command, as the server reads them) gives one: the script's file name, "sbatch" for standard input."""
+    return _printable(script.name) if script is not None else "sbatch"
