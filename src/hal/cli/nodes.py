@@ -65,9 +65,14 @@ def nodes(
                 groups[(_where(n), n["state"])].append(n["name"])
         label = part["name"] + ("*" if part["default"] else "")
         for (where, state), names in sorted(groups.items()):
-            row = [label, "up", duration(part["max_time"]), str(len(names)), state, where, compress(names)]
+            row = [label, "up", time_limit(part["max_time"]), str(len(names)), state, where, compress(names)]
             table.add_row(*row)
     out.print(table)
+
+
+def time_limit(seconds: float | None) -> str:
+    """sinfo's TIMELIMIT: ``infinite`` for a partition without one (squeue and scontrol say UNLIMITED)."""
+    return "infinite" if seconds is None else duration(seconds)
 
 
 def _gpus(n: dict[str, Any]) -> str:
