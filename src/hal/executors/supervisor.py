@@ -27,6 +27,7 @@ from hal.executors.spool import Spool
 
 ALREADY_CLAIMED = 75  # exit code: another supervisor owns this job (the executor's fallback raced the launcher)
 REAP_LIMIT = 10.0  # seconds to wait for SIGKILLed leftovers (a process in uninterruptible sleep dies late)
+OOM_EXIT = (0, 125)  # an OUT_OF_MEMORY job's exit code and signal: sacct and scontrol show ExitCode=0:125
 
 
 class Supervisor:
@@ -185,6 +186,8 @@ class Supervisor:
             self.peak = max(self.peak, peak)
             limits.remove_cgroup(self.cgroup)
         state, reason = self._verdict(exit_code, sig, oom_kills)
+        if state == "OUT_OF_MEMORY":  # Slurm's ExitCode for it, whatever killed the script (it was 1:0 or 0:9)
+            exit_code, sig = OOM_EXIT
         self._finish(state, exit_code, sig, self.start_wall, reason, end)
 
     def _verdict(self, exit_code: int | None, sig: int | None, oom_kills: int) -> tuple[str, str]:
