@@ -28,6 +28,7 @@ from hal.controller.option_values import (
     exclusive_option,
     int_option,
     mem_option,
+    node_count,
     open_mode_option,
     parse_array,
     parse_begin,
@@ -247,17 +248,11 @@ def _hosts(options: dict[str, str], key: str) -> list[str]:
         raise DirectiveError(f"--{key}={options[key]!r}: {exc}") from None
 
 
-def _nodelist(options: dict[str, str], nodes: int | None) -> list[str]:
-    """-w/--nodelist: the nodes a job runs on (all of them; HAL adds no others, so -N may not ask for more)."""
+def _nodelist(options: dict[str, str]) -> list[str]:
+    """-w/--nodelist: the nodes a job runs on (all of them; HAL adds no others: option_values.node_count)."""
     names = _hosts(options, "nodelist")
-    if not names:
-        return []
-    if set(names) & set(_hosts(options, "exclude")):
+    if names and set(names) & set(_hosts(options, "exclude")):
         raise DirectiveError("--nodelist and --exclude name the same node")
-    if nodes is not None and nodes > len(names):
-        raise DirectiveError(
-            f"-N {nodes} with --nodelist naming {len(names)} node(s): HAL runs the job on the listed nodes only"
-        )
     return names
 
 
@@ -298,9 +293,8 @@ def build_request(
     options.update(overrides)
     for flag in off:
         options.pop(flag, None)
-    nodes = int_option(options, "nodes", None)
-    listed = _nodelist(options, nodes)
-    nodes = nodes if nodes is not None or not listed else len(listed)  # sbatch -w alone: one node each
+    listed = _nodelist(options)
+    nodes = node_count(options, len(listed))
     per_node = int_option(options, "ntasks-per-node", None)
     tres_per_task(options)
     tasks = ntasks_per_gpu(options, int_option(options, "ntasks", None), nodes)

@@ -173,6 +173,27 @@ def int_option(options: dict[str, str], key: str, default: int | None, low: int 
     return value
 
 
+def node_count(options: dict[str, str], listed: int) -> int | None:
+    """-N with a -w list of ``listed`` nodes: the job runs on every listed node and on no other (one each for -w
+    alone), so -N MIN[-MAX] must allow that many. Slurm refuses a list longer than the maximum ("Node count
+    specification invalid"): HAL ran such a job on the first MIN nodes of the list."""
+    nodes = int_option(options, "nodes", None)
+    if not listed or nodes is None:
+        return listed or nodes
+    given = options["nodes"]
+    most = int(given.partition("-")[2]) if "-" in given[1:] else nodes
+    if listed > most:
+        raise DirectiveError(
+            f"Node count specification invalid: --nodelist names {listed} nodes, more than -N {given} allows "
+            f"(at most {most}); give -N {listed} or list fewer nodes"
+        )
+    if nodes > listed:
+        raise DirectiveError(
+            f"-N {nodes} with --nodelist naming {listed} node(s): HAL runs the job on the listed nodes only"
+        )
+    return listed
+
+
 def mem_option(options: dict[str, str], key: str) -> int | None:
     if key not in options:
         return None
@@ -232,7 +253,8 @@ def unacted_notes(options: dict[str, str], ignored: set[str] | frozenset[str] = 
     if rest:
         notes.append(f"accepted but not acted on by HAL: {', '.join('--' + k for k in rest)}")
     low, dash, high = options.get("nodes", "").partition("-")
-    if dash and low.strip().isdigit() and high.strip().isdigit() and int(high) > int(low):  # QA: silently MIN
+    ranged = dash and low.strip().isdigit() and high.strip().isdigit() and int(high) > int(low)  # QA: silently MIN
+    if ranged and not options.get("nodelist"):  # with -w: every listed node (node_count)
         notes.append(
             f"--nodes={options['nodes']}: HAL runs the job on its minimum, {int(low)} nodes, and never grows it "
             f"toward {int(high)} when more are free (Slurm may); ask --nodes={int(high)} for {int(high)} nodes"

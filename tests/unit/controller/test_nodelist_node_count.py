@@ -1,0 +1,34 @@
+"""-w naming more nodes than -N allows is refused, as Slurm refuses it (QA: -w 'vn[000-003]' -N 2 ran on
+vn[000-001]); within a -N MIN-MAX range the job runs on every listed node."""
+
+from __future__ import annotations
+
+import pytest
+
+from hal.controller.directives import build_request
+from hal.controller.option_values import DirectiveError
+
+SCRIPT = "#!/bin/sh\ntrue\n"
+
+
+@pytest.mark.parametrize("nodes", ["2", "1-3"])
+def test_a_list_longer_than_the_most_nodes_is_refused_naming_both_counts(nodes: str) -> None:
+    with pytest.raises(DirectiveError, match=rf"names 4 nodes, more than -N {nodes} allows \(at most \d\)"):
+        build_request(SCRIPT, {"nodelist": "vn[000-003]", "nodes": nodes}, {}, "/tmp", 0.0)
+    with pytest.raises(DirectiveError, match="Node count specification invalid"):  # from the script too
+        build_request(f"#!/bin/sh\n#SBATCH -w vn[000-003] -N {nodes}\ntrue\n", {}, {}, "/tmp", 0.0)
+
+
+@pytest.mark.parametrize(("nodes", "expect"), [(None, 3), ("3", 3), ("2-4", 3), ("3-3", 3), ("1-9", 3)])
+def test_a_list_within_the_range_runs_on_every_listed_node(nodes: str | None, expect: int) -> None:
+    asked = {"nodelist": "vn[000-002]", **({"nodes": nodes} if nodes else {})}
+    req = build_request(SCRIPT, asked, {}, "/tmp", 0.0)
+    assert (req.nodes, req.node_names) == (expect, ["vn000", "vn001", "vn002"])
+    assert not any("minimum" in note for note in req.notes)  # not "HAL runs the job on its minimum"
+
+
+def test_more_nodes_than_listed_is_still_refused() -> None:
+    with pytest.raises(DirectiveError, match=r"-N 3 with --nodelist naming 2 node\(s\)"):
+        build_request(SCRIPT, {"nodelist": "vn[000-001]", "nodes": "3-4"}, {}, "/tmp", 0.0)
+    req = build_request(SCRIPT, {"nodes": "2-4"}, {}, "/tmp", 0.0)
+    assert req.nodes == 2 and any("minimum, 2 nodes" in note for note in req.notes)  # no list: planned on MIN
