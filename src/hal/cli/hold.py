@@ -13,6 +13,7 @@ from hal.cli.live import JsonOpt, client, emit_json
 from hal.client import HalError
 from hal.executors.hostlist import ranges
 
+UNCHANGED = {"held": "already held", "released": "none was held"}  # a hold or release that changed nothing
 Jobs = Annotated[list[str], typer.Argument(help="job ids: 12, an array 12, or one task 12_3")]
 
 
@@ -47,9 +48,11 @@ def _each(jobs: list[str], verb: str, json_out: bool) -> None:
     if json_out:
         emit_json({verb: done, "failed": failed})
     else:
-        for ref, ids in shown.items():
-            said = f"job {ids[0]}" if ids == [ref] else f"{len(ids)} job(s) of {ref}: {', '.join(ids)}"
-            out.print(f"{verb} {said}", highlight=False)  # "held job 14"; an array's tasks by name
+        for ref, ids in shown.items():  # "held job 14"; an array's tasks by name, counted one by one (not 12_[0-3])
+            said = f"job {ids[0]}" if ids == [ref] else f"{len(done[ref])} job(s) of {ref}: {', '.join(ids)}"
+            if not ids:  # each already as asked: nothing changed, as scontrol's silent success
+                said = f"no job of {ref}: {UNCHANGED.get(verb, 'none changed')}"
+            out.print(f"{verb} {said}", highlight=False)
         for ref, why in failed.items():
             err.print(f"{ref}: {why}", markup=False, highlight=False)
     if failed:
@@ -58,6 +61,8 @@ def _each(jobs: list[str], verb: str, json_out: bool) -> None:
 
 def _printed(c: Any, ref: str, ids: list[int]) -> list[str]:
     """The ids as Slurm prints them: an array's tasks as 21_6, not their internal job ids (21: 27)."""
+    if not ids:
+        return []
     base = ref.split("_")[0]
     if "_" not in ref and ids == [int(base)]:
         return [ref]

@@ -16,8 +16,9 @@ from hal.controller.parked import PARKED
 
 
 def set_hold(ctl: Any, ref: str, who: Identity, held: bool) -> list[int]:
-    """Hold (``held``) or release every pending job ``ref`` names; returns their ids. Running or ended jobs
-    are refused, as Slurm refuses them ("job is no longer pending execution")."""
+    """Hold (``held``) or release every pending job ``ref`` names; returns the ids of those it changed (a release
+    of an array with one task held released that one: the others were not touched, nor named). Running or ended
+    jobs are refused, as Slurm refuses them ("job is no longer pending execution")."""
     ids = ctl.resolve(ref)
     now = ctl.clock()
     verb = "hold" if held else "release"
@@ -33,11 +34,12 @@ def set_hold(ctl: Any, ref: str, who: Identity, held: bool) -> list[int]:
             raise SubmitError(f"cannot {verb} job {ref}: it is no longer pending ({', '.join(states)})")
         if not held and not who.admin and any(ctl.live[j].request.hold_admin for j in pending):
             raise Forbidden(f"job {ref} was held by an administrator (JobHeldAdmin); only one can release it")
+        changed = [j for j in pending if _hold_of(ctl.live[j].request) != _asked(ctl.live[j].user, who, held)]
         moved: list[int] = []  # tasks held out of their %limit's slot, or released behind it: the line and its
         with ctl.store.engine.begin() as conn, ctl.store.batched(conn):
-            for jid in pending:
+            for jid in changed:  # one already as asked keeps its place, cause and release time (Slurm: a no-op)
                 lv = ctl.live[jid]
-                by_admin = held and who.admin and who.user != lv.user  # Slurm's JobHeldAdmin
+                by_admin = _asked(lv.user, who, held)[1]  # Slurm's JobHeldAdmin
                 lv.request = dataclasses.replace(lv.request, hold=held, hold_admin=by_admin)
                 lv.spec = dataclasses.replace(lv.spec, held=held)
                 gate = ctl.gates.get(lv.array_job_id) if lv.array_job_id is not None else None
@@ -61,7 +63,7 @@ def set_hold(ctl: Any, ref: str, who: Identity, held: bool) -> list[int]:
                 if str(rows[jid].get("cause") or "").startswith(KEPT_CAUSES):  # the data plane's reason reads it
                     del values["cause"]
                 ctl.store.update_job(conn, jid, values, (jid, now, "PENDING", cause))
-        for array_id in {ctl.live[j].array_job_id for j in pending} & set(ctl.gates):
+        for array_id in {ctl.live[j].array_job_id for j in changed} & set(ctl.gates):
             gate, tasks = ctl.gates[array_id], [j for j in moved if ctl.live[j].array_job_id == array_id]
             if held:  # to the front of the line, in order; freed slots go to the next tasks once all are held
                 gate.waiting.extendleft(reversed(tasks))  # (each next task went through the engine to be held in
@@ -69,7 +71,16 @@ def set_hold(ctl: Any, ref: str, who: Identity, held: bool) -> list[int]:
                 admit_first(ctl, gate, tasks, now)
             admit_waiting(ctl, gate, now)
         ctl.wake.set()
-    return pending
+    return changed
+
+
+def _hold_of(request: Any) -> tuple[bool, bool]:
+    return bool(request.hold), bool(request.hold_admin)
+
+
+def _asked(owner: str, who: Identity, held: bool) -> tuple[bool, bool]:
+    """The hold a job ends up with: held or not, and by an administrator (one holding another user's job)."""
+    return held, bool(held and who.admin and who.user != owner)
 
 
 KEPT_CAUSES = ("requeued after a failed stage-in", "waiting for cache room", PARKED)  # StageInRetry, CacheWait (QA:
