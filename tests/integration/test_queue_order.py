@@ -65,7 +65,7 @@ def test_singleton_waits_for_the_users_job_of_the_same_name(sdk: Client, server:
     first = sdk.submit(wrap="sleep 2", options={"job-name": "solo"})["job_id"]
     second = sdk.submit(wrap="true", options={"job-name": "solo", "dependency": "singleton"})["job_id"]
     other = sdk.submit(wrap="true", options={"job-name": "else", "dependency": "singleton"})["job_id"]
-    assert sdk.get(second)["dependencies"] == [f"afterany:{first}"] and sdk.get(other)["dependencies"] == []
+    assert sdk.get(second)["dependencies"] == ["singleton"] and sdk.get(other)["dependencies"] == ["singleton"]
     done = sdk.wait(second, timeout=60)
     assert done["start_time"] >= sdk.get(first)["end_time"]
     sdk.wait(other, timeout=60)

@@ -53,7 +53,7 @@ def record(row: Row, now: float, detail: bool = False) -> dict[str, Any]:
     gpu_tres(out, gpu_split(row.get("request") or "", int(row.get("req_tasks") or 1)) if row.get("req_gpus") else None)
     if detail:
         req = json.loads(row["request"])
-        out["dependencies"] = [f"{k}:{ref}" for k, ref in req.get("dependencies", [])]  # as typed: 6_7, an array
+        out["dependencies"] = typed_dependencies(req.get("dependencies", []))
         out["cpus_per_task"] = req.get("cpus_per_task")
         out["array_limit"] = req.get("array_limit")
         out["begin"] = req.get("begin")
@@ -368,3 +368,15 @@ def _mem_per_cpu(stored: str) -> int | None:
     if not value.isdigit() or int(value) * int(req.get("cpus_per_task") or 1) != req.get("mem_per_task_mb"):
         return None
     return int(value)
+
+
+def typed_dependencies(pairs: list[list[str]]) -> list[str]:
+    """The dependencies as typed (6_7 names an array task), "singleton" once for the jobs it resolved to
+    (controller/admission.singleton_pairs; rows stored before then show its afterany:ID pairs)."""
+    shown: list[str] = []
+    for kind, ref in pairs:
+        if kind != "singleton":
+            shown.append(f"{kind}:{ref}")
+        elif kind not in shown:
+            shown.append(kind)
+    return shown

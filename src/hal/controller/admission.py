@@ -20,9 +20,18 @@ def admit_live(req: JobRequest, staging: Any, live: dict[int, Any], user: str) -
     the user's unfinished jobs of the same name (Slurm's rule), and data requests (``admit_data``)."""
     if ("singleton", "") in req.dependencies:
         same = [j for j, lv in live.items() if lv.user == user and lv.request.name == req.name]
-        req.dependencies = [d for d in req.dependencies if d[0] != "singleton"] + [("afterany", str(j)) for j in same]
+        req.dependencies = singleton_pairs(req.dependencies, same)
     if req.inputs or req.outputs:
         admit_data(req, staging, live, user)
+
+
+def singleton_pairs(pairs: list[tuple[str, str]], same: list[int]) -> list[tuple[str, str]]:
+    """--dependency=singleton resolved to the jobs it waits for, kept under its own kind where it was typed
+    (("singleton", "") when there are none): hal show and squeue %E print "singleton" as Slurm does (they
+    printed afterany:ID), and resolve_deps hands the engine an afterany on each."""
+    at = pairs.index(("singleton", ""))
+    rest = [d for d in pairs if d[0] != "singleton"]
+    return [*rest[:at], *([("singleton", str(j)) for j in same] or [("singleton", "")]), *rest[at:]]
 
 
 def admit_data(req: JobRequest, staging: Any, live: dict[int, Any], user: str) -> None:
@@ -186,6 +195,10 @@ def resolve_deps(store: Store, pairs: list[tuple[str, str]]) -> list[tuple[str, 
     array reference names; the array id marks the tasks of a whole array named (see hal/engine/dependencies)."""
     out: list[tuple[str, int, int | None]] = []
     for kind, ref in pairs:
+        if kind == "singleton":  # resolved at admission (singleton_pairs): an afterany on each; none left: ""
+            if not ref:
+                continue
+            kind = "afterany"
         try:
             ids = resolve_ref(store, ref)
         except NotFound as exc:

@@ -11,7 +11,7 @@ import json
 import math
 from typing import Any
 
-from hal.controller.admission import admit, admit_data, resolve_deps
+from hal.controller.admission import admit, admit_data, resolve_deps, singleton_pairs
 from hal.controller.array_split import mark
 from hal.controller.auth import Identity
 from hal.controller.contracts import Forbidden, SubmitError
@@ -265,7 +265,7 @@ def _changed(
         if ("singleton", "") in pairs:  # the user's other unended jobs of that name that do not wait for this one
             same = [j for j, o in ctl.live.items() if o.user == lv.user and o.request.name == req.name]
             same = [j for j in same if j != lv.job_id and not reaches(ctl.live, [j], lv.job_id)]
-            pairs = [d for d in pairs if d[0] != "singleton"] + [("afterany", str(j)) for j in same]
+            pairs = singleton_pairs(pairs, same)
         req.dependencies = pairs  # as typed (hal show), next to the resolved ids the engine gets
         if req.inputs and ctl.staging is not None:  # an input's writer stays an afterok, as at submission
             admit_data(req, ctl.staging, {j: o for j, o in ctl.live.items() if j != lv.job_id}, lv.user)
