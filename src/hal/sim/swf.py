@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import math
 import re
 import zlib
 from collections.abc import Iterable, Iterator
@@ -152,13 +153,17 @@ def _strict(text: str) -> int:
 
 
 def _number(text: str) -> int:
+    """A field as a whole number. Decimals (some archives write them in time fields) are rounded halves up, as
+    --jobs-out writes times: round() took halves to even, so run times 100.5 and 101.5 both ran as even seconds.
+    -1.0 stays -1 (unknown); a negative half goes up too (-1.5 is -1), one rule for every field and sign."""
     try:
         return int(text)
     except ValueError:
-        value = float(text)  # some archives write decimals in time fields
+        value = float(text)
         if value != value or value in (float("inf"), float("-inf")):
             raise ValueError(text) from None
-        return round(value)
+        whole = math.floor(value)
+        return whole + 1 if value - whole >= 0.5 else whole  # exact: floor(value + 0.5) took 0.49999999999999994 up
 
 
 def parse_line(text: str, lineno: int) -> SwfRecord | Problem:
