@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import stat
 import sys
 from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
@@ -51,7 +52,8 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 def writable_files(*paths: Path | None, inputs: tuple[Path | None, ...] = ()) -> None:
     """Refuse output files that cannot be written before a run that may take minutes, not after it: each is
     opened for appending (and removed again if it did not exist), which os.access cannot stand in for (root,
-    /proc and /sys say yes and then refuse). An output that is an input, or given twice, is refused too."""
+    /proc and /sys say yes and then refuse); a FIFO is never opened (its type is read first). An output that is
+    an input, or given twice, is refused too."""
     given = [p.resolve() for p in paths if p is not None]
     if len(set(given)) != len(given):
         raise fail(f"two outputs are the same file: {sorted({str(p) for p in given if given.count(p) > 1})}")
@@ -61,11 +63,18 @@ def writable_files(*paths: Path | None, inputs: tuple[Path | None, ...] = ()) ->
     for path in paths:
         if path is None:
             continue
-        if path.is_dir():
+        mode = _mode(path)
+        if mode is not None and stat.S_ISDIR(mode):
             raise fail(f"cannot write {path}: it is a folder")
         if not path.parent.is_dir():
             raise fail(f"cannot write {path}: its folder {path.parent} does not exist")
-        existed = path.exists()
+        if mode is not None and stat.S_ISFIFO(mode):
+            # Never opened here: with no reader the open blocked for good, and with one, closing it again ended
+            # the reader's input before the run wrote a line. It is written as it is, as /dev/stdout into a pipe.
+            if not os.access(path, os.W_OK):
+                raise fail(f"cannot write {path}: permission denied")
+            continue
+        existed = mode is not None
         try:
             with path.open("a", encoding="utf-8"):
                 pass
@@ -73,6 +82,16 @@ def writable_files(*paths: Path | None, inputs: tuple[Path | None, ...] = ()) ->
             raise fail(f"cannot write {path}: {exc.strerror or exc}") from None
         if not existed:
             path.unlink(missing_ok=True)
+
+
+def _mode(path: Path) -> int | None:
+    """``path``'s file type and mode, through a symlink (None when nothing is there): checked before opening."""
+    try:
+        return os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):  # the latter: its folder is a file, said as a missing folder
+        return None
+    except OSError as exc:  # a symlink loop, a folder that cannot be searched
+        raise fail(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def new_file(path: Path | None, force: bool) -> None:
