@@ -29,7 +29,6 @@ from hal.controller.learning import LivePredictor, caught_up, model_path, open_p
 from hal.controller.machine import Machine
 from hal.controller.private import open_private, tighten, write_private
 from hal.controller.recovery import recover
-from hal.controller.request_env import set_cluster_name
 from hal.controller.startboard import STATE_FILE
 from hal.controller.store import Store, sqlite_url
 from hal.data.live_config import data_table, enable
@@ -126,7 +125,6 @@ def build(opts: ServerOptions) -> tuple[Controller, Any, Store, Executor]:
     store = Store(opts.database or sqlite_url(home / "hal.db"))
     bootstrap_token(store, home)
     machine = Machine.load(opts.cluster)
-    set_cluster_name(machine.cluster.name)  # SLURM_CLUSTER_NAME of the jobs submitted to it
     has_tree = machine.cluster.topology is not None
     profile = Profile.server_default(has_tree)  # a profile file changes only the keys it sets
     if opts.profile:

@@ -313,7 +313,7 @@ class Controller:
                 }  # fmt: skip
                 self.store.update_job(conn, p.job_id, values, (p.job_id, now, "RUNNING", f"on {nodelist}"))
                 topo = self.machine.topology_addrs([s.node for s in shares])
-                launches.append(launch_spec(lv, shares, out, err, topo))
+                launches.append(launch_spec(lv, shares, out, err, topo, self.machine.cluster.name))
             record_placements(self, conn, plan.starts, now)  # score parts, for `hal explain`
         for spec in launches:
             if self.staging is not None:

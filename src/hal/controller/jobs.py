@@ -195,11 +195,20 @@ def log_paths(live: Live, first_node: str) -> tuple[str, str]:
 
 
 def launch_spec(
-    live: Live, shares: tuple[NodeShare, ...], out: str, err: str, topology: dict[str, list[str]] | None = None
+    live: Live,
+    shares: tuple[NodeShare, ...],
+    out: str,
+    err: str,
+    topology: dict[str, list[str]] | None = None,
+    cluster: str = "",
 ) -> LaunchSpec:
-    """What the executor starts; ``topology``: each node's switches (Machine.topology_addrs)."""
+    """What the executor starts; ``topology``: each node's switches (Machine.topology_addrs); ``cluster``: the
+    cluster file's name, which Slurm always gives a job as SLURM_CLUSTER_NAME, lower-cased as its ClusterName (it
+    was missing), at launch: the cluster a job runs on, not one a submitter exported from elsewhere."""
     req = live.request
     env = dict(req.env)
+    if cluster:
+        env["SLURM_CLUSTER_NAME"] = cluster.lower()
     if topology:  # read by the executor for the batch shell and each srun task (executors/jobenv.py)
         env["HAL_TOPOLOGY_ADDRS"] = json.dumps(topology)
     escaped_out, escaped_err = out.replace("%", "%%"), err.replace("%", "%%")

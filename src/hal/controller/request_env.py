@@ -8,14 +8,6 @@ import itertools
 from hal.controller.option_values import mem_option
 
 SECRETS = ("HAL_TOKEN",)  # the client's bearer token: the database keeps only digests of tokens
-_cluster = ["cluster"]  # SLURM_CLUSTER_NAME: the server's cluster (set_cluster_name); the cluster file's default
-
-
-def set_cluster_name(name: str) -> None:
-    """The cluster its jobs are told they run on (Slurm's ClusterName, which Slurm always sets in SLURM_CLUSTER_NAME
-    and keeps in lower case): the server's cluster file's ``name``, set as the server is built. Jobs are told at
-    submission, as their other request variables: ``build_request`` has no cluster of its own."""
-    _cluster[0] = name.lower()
 
 
 def without_secrets(env: dict[str, str]) -> dict[str, str]:
@@ -54,9 +46,8 @@ def gpu_env(options: dict[str, str]) -> dict[str, str]:
 
 
 def request_env(options: dict[str, str], array: list[int] | None) -> dict[str, str]:
-    """Variables Slurm sets from the request itself: the array's shape, tasks per node, memory per CPU, QOS, and
-    the cluster's name (one a submitter's own SLURM_CLUSTER_NAME, exported with the rest, does not replace)."""
-    out = {"SLURM_JOB_QOS": options.get("qos", "normal"), "SLURM_CLUSTER_NAME": _cluster[0]}
+    """Variables Slurm sets from the request itself: the array's shape, tasks per node, memory per CPU, QOS."""
+    out = {"SLURM_JOB_QOS": options.get("qos", "normal")}
     if "ntasks-per-node" in options:
         out["SLURM_NTASKS_PER_NODE"] = options["ntasks-per-node"]
     if "mem-per-cpu" in options:
