@@ -10,7 +10,7 @@ import typer
 from hal.cli import queue_select, squeue_format, squeue_request_codes
 from hal.cli.common import err, fail, plain_columns
 from hal.cli.history import every_job
-from hal.cli.live import JsonOpt, client, duration, emit_json, num_nodes
+from hal.cli.live import JsonOpt, client, duration, emit_json, num_nodes, whole_elapsed
 from hal.executors.hostlist import ranges
 
 ACTIVE = ("RUNNING", "CONFIGURING", "COMPLETING", "STAGE_OUT")  # shown with their nodes; squeue lists SO too
@@ -31,7 +31,7 @@ def queue_table(jobs: list[dict[str, Any]], start: bool = False, node_cpus: int 
             row += [squeue_format.when(squeue_format.start_of(j)), str(num_nodes(j, node_cpus))]
             row += [squeue_format.sched_nodes(j), where, squeue_format.when(j.get("predicted_start_p90"))]
         else:
-            row += [duration(j["elapsed"]), str(num_nodes(j, node_cpus)), where]
+            row += [duration(whole_elapsed(j)), str(num_nodes(j, node_cpus)), where]
         rows.append(row)
     cols += ["NODELIST(REASON)", "START_P90"] if start else ["NODELIST(REASON)"]
     text = plain_columns(cols, rows, {"JOBID", "TIME", "NODES", "START_TIME", "START_P90"})

@@ -9,7 +9,7 @@ import typer
 
 from hal.cli import queue_select
 from hal.cli.common import err, fail, out
-from hal.cli.live import JsonOpt, client, duration, emit_json, num_nodes, stamp, tres
+from hal.cli.live import JsonOpt, client, duration, emit_json, num_nodes, stamp, tres, whole_elapsed
 from hal.controller.option_values import scontrol_time
 from hal.controller.parked import parked_advice
 from hal.controller.task_lists import NotATaskList, task_list
@@ -54,7 +54,7 @@ def _lines(j: dict[str, Any], node_cpus: int = 0) -> list[str]:
         + (f" QueuePosition={j['queue_position']}" if j.get("queue_position") else ""),
         f"   ExitCode={j['exit_code'] if j['exit_code'] is not None else 0}:{j['signal'] or 0}"
         f" Restarts={j['restarts']} Requeue={int(bool(j['requeue']))}",
-        f"   RunTime={scontrol_time(j['elapsed'])} TimeLimit={scontrol_time(j['time_limit'])}"
+        f"   RunTime={scontrol_time(whole_elapsed(j))} TimeLimit={scontrol_time(j['time_limit'])}"
         f" TimeMin={scontrol_time(j['time_min']) if j.get('time_min') else 'N/A'}",  # scontrol's 00:05:00
         f"   SubmitTime={stamp(j['submit_time'])}"
         f" EligibleTime={_eligible(j)}"

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from hal.cli import squeue_request_codes as extra
-from hal.cli.live import SHORT_STATE, duration, stamp, tres
+from hal.cli.live import SHORT_STATE, duration, stamp, tres, whole_elapsed
 from hal.executors.hostlist import expand
 
 CODE = re.compile(r"%([.-]?)(\d*)([A-Za-z%]|\{[a-z0-9]+\})")  # %{timemin}: an -O field squeue has no letter for
@@ -131,7 +131,7 @@ CODES: dict[str, Callable[[dict[str, Any]], str]] = {
     "K": lambda j: str(j["id"]).partition("_")[2] or "N/A",  # its task index, or a collapsed range [3-9]
     "u": lambda j: j["user"], "a": lambda j: j.get("account") or "", "P": lambda j: j["partition"],
     "q": lambda j: j.get("qos") or "", "T": lambda j: j["state"], "t": lambda j: SHORT.get(j["state"], "?"),
-    "M": lambda j: duration(j["elapsed"]), "l": lambda j: duration(j.get("time_limit")), "D": _nodes,
+    "M": lambda j: duration(whole_elapsed(j)), "l": lambda j: duration(j.get("time_limit")), "D": _nodes,
     "C": lambda j: str(j.get("alloc_cpus") or j.get("req_cpus") or 0), "R": where,
     "r": lambda j: j.get("reason") or "None", "N": lambda j: j.get("nodelist") or "",
     "V": lambda j: when(j["submit_time"]), "S": lambda j: when(start_of(j)), "e": _end,

@@ -66,3 +66,9 @@ def test_how_gpus_were_asked_is_shown_as_scontrol_does() -> None:
     assert "   TresPerNode=gres/gpu:h100:2" in lines and "   TresPerTask=cpu=4" in lines
     assert not any("TresPerJob" in line for line in lines)
     assert not any("TresPer" in line for line in show_cli._lines(JOB))  # asked nothing that way: no line
+
+
+def test_run_time_agrees_with_the_printed_start_and_end() -> None:
+    """As sacct's Elapsed (cli/live.whole_elapsed): 13:23:23.6 to 13:23:27.2 printed RunTime=00:00:03."""
+    ended = {**JOB, "state": "COMPLETED", "start_time": 1100.6, "end_time": 1104.2, "elapsed": 3.6}
+    assert "RunTime=00:00:04 " in "\n".join(show_cli._lines(ended))
