@@ -12,6 +12,7 @@ import mmap
 import os
 
 NONE = -1  # no task started yet
+RECEIVING = -2  # waiting for, or reading, the next message (losses.py: a message too big for memory kills it here)
 
 
 class Beacon:

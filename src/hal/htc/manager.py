@@ -13,6 +13,7 @@ from typing import Any
 from hal.htc import guard, wire
 from hal.htc.app import Application, AppRegistry
 from hal.htc.journal import Journal
+from hal.htc.losses import lost_tasks
 from hal.htc.sharing import Claim, allocate, slot_asks
 from hal.htc.slots import Granted, SlotAsk, SlotProvider
 from hal.htc.state import Instance, SessionSpec, SessionState
@@ -76,6 +77,9 @@ class Manager:
         s.add(items)
         if self.journal is not None and s.spec.recoverable:
             self.journal.added(sid, items)
+        if s.fault is not None:
+            s.fail_queued(s.fault)
+            return
         if len(s.instances) < min(s.demand(), s.app.max_instances):
             self.dirty = True
         self.dispatch(s)
@@ -194,8 +198,7 @@ class Manager:
     def _fail_queued(self, pool: str, user: str | None, why: str) -> None:
         for s in self.sessions.values():
             if s.spec.app == pool and user in (None, s.spec.user):
-                for tid, _ in s.take(s.queued):
-                    s.finished(tid, wire.S_LOST, why.encode(), 0.0)
+                s.fail_queued(why)
 
     def _drop_instance(self, inst: Instance, preempted: bool, reason: str) -> None:
         self.instances.pop(inst.iid, None)
@@ -210,10 +213,10 @@ class Manager:
             s.instances.discard(inst.iid)
             tasks = list(inst.outstanding.items())
             s.inflight -= len(tasks)
-            if tasks and preempted:
+            if preempted:
                 s.counters.requeued += len(tasks)
-            elif tasks:
-                tasks = s.charge_attempt(tasks, reason, running)
+            else:
+                tasks = lost_tasks(s, inst, reason, running)
             s.requeue_front(tasks)
         inst.outstanding.clear()
         self.dirty = True
@@ -238,6 +241,10 @@ class Manager:
     def done(self, inst: Instance, results: list[tuple[int, int, bytes, float]]) -> None:
         s = self.sessions.get(inst.sid) if inst.sid is not None else None
         out = inst.outstanding
+        if inst.binding:  # it received the common data (the instance acknowledges a binding with no results)
+            inst.binding = False
+            if s is not None:
+                s.bind_losses = 0
         self.totals["tasks_done"] += len(results)
         for tid, status, data, secs in results:
             if out.pop(tid, None) is None:
@@ -354,6 +361,7 @@ class Manager:
             old.instances.discard(inst.iid)
         inst.sid = s.sid
         inst.moving = False
+        inst.binding = True
         s.instances.add(inst.iid)
         inst.conn.send((wire.BIND, s.sid, s.app.target, s.spec.common))
         self.feed(inst, s)

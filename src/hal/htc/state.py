@@ -66,6 +66,8 @@ class SessionState:
         self.busy = 0.0  # seconds service instances spent running this session's tasks
         self.instances: set[int] = set()
         self.target = 0
+        self.bind_losses = 0  # instances lost in a row while receiving the common data (losses.py)
+        self.fault: str | None = None  # why none of its tasks can ever run (they fail with it)
         self._rate: deque[tuple[float, int]] = deque([(now, 0)], maxlen=64)
 
     # ---- queue -------------------------------------------------------------------------------------
@@ -144,28 +146,26 @@ class SessionState:
         self.avg_task = seconds if avg is None else avg + 0.05 * (seconds - avg)
         self.emit((tid, status, data))
 
-    def charge_attempt(
-        self, tasks: list[tuple[int, bytes]], reason: str, running: int | None
-    ) -> list[tuple[int, bytes]]:
-        """Of a lost instance's tasks, the one it was running pays an attempt: the one its beacon names (none if
-        that one had finished), else the oldest (instances run tasks in arrival order). Returns those that go
+    def charge_attempt(self, tasks: list[tuple[int, bytes]], at: int, reason: str) -> list[tuple[int, bytes]]:
+        """Of a lost instance's tasks, ``tasks[at]`` pays an attempt (losses.py says which). Returns those that go
         back to the queue: all but that one when it has used up its retries."""
-        at = 0 if running is None else next((i for i, t in enumerate(tasks) if t[0] == running), -1)
-        if at < 0:
-            return tasks
         tid = tasks[at][0]
         n = self.attempts.get(tid, 0) + 1
         self.counters.retried += 1
         if n > self.app.max_retries:
             self.attempts.pop(tid, None)
             if reason.startswith(MEMORY_PREFIX):
-                why = f"{reason}, while running the task; gave up after {n} attempts"
+                why = f"{reason}; gave up after {n} attempts"
             else:
                 why = f"service instance lost while running the task ({reason}); gave up after {n} attempts"
             self.finished(tid, wire.S_LOST, why.encode(), 0.0)
             return tasks[:at] + tasks[at + 1 :]
         self.attempts[tid] = n
         return tasks
+
+    def fail_queued(self, why: str) -> None:
+        for tid, _ in self.take(self.queued):
+            self.finished(tid, wire.S_LOST, why.encode(), 0.0)
 
     def depth(self) -> int:
         """Tasks to keep in flight per instance: about 20 ms of work, at least 2 and at most 256. An instance
@@ -180,6 +180,8 @@ class SessionState:
         return self.queued == 0 and self.inflight == 0
 
     def demand(self) -> int:
+        if self.fault is not None:
+            return 0
         cap = self.spec.max_slots if self.spec.max_slots is not None else self.app.max_instances
         return min(cap, self.queued + self.inflight)
 
@@ -244,3 +246,4 @@ class Instance:
     lost_reason: str = ""  # set when the manager stops it on purpose (memory), reported for its running task
     stop_by: float = 0.0  # asked to stop for memory: killed if still there after this (monotonic)
     beacon: Any = None  # which task it runs (beacon.Beacon), read when it is lost
+    binding: bool = False  # sent its session's common data, not yet acknowledged

@@ -86,18 +86,24 @@ def serve(address: str, instance: int, limited: bool = False, beacon_fd: int = -
             if out:
                 ch.send((wire.DONE, out))
                 out = []
+            running[0] = beacon.RECEIVING  # a message too big for the memory limit ends us here (losses.py)
             try:
                 msg = ch.recv()
             except EOFError:
                 return
+            except fatal:
+                os._exit(guard.EXIT_MEMORY)
             kind = msg[0]
             if kind == wire.RUN:
                 local.extend(msg[1])
             elif kind == wire.BIND:
                 try:
                     service = Service(msg[2], msg[3])
+                except fatal:
+                    os._exit(guard.EXIT_MEMORY)
                 except Exception as exc:  # a broken app fails its tasks with the reason, not the instance
                     service, bind_error = None, _error_payload(exc)
+                ch.send((wire.DONE, []))  # the common data fitted: the manager stops charging the session for it
             elif kind == wire.STOP:
                 return
             continue
