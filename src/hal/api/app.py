@@ -32,14 +32,14 @@ from hal.controller.advice import candidates, min_advice, time_advice
 from hal.controller.auth import Authenticator, Identity, check_user, create_token
 from hal.controller.contracts import Forbidden, NotFound, SubmitError
 from hal.controller.core import Controller
-from hal.controller.directives import FLAGS, MAX_SCRIPT_BYTES, VALUED, ScriptTooLarge, build_request, wrap_script
+from hal.controller.directives import MAX_SCRIPT_BYTES, ScriptTooLarge, build_request, wrap_script
 from hal.controller.drain import drain, resume
 from hal.controller.holds import set_hold
-from hal.controller.option_values import DirectiveError
 from hal.controller.placement_record import placement_of
 from hal.controller.priority import priorities, shares
 from hal.controller.request_env import without_secrets
 from hal.controller.requeue import requeue
+from hal.controller.script_options import FLAGS, VALUED, DirectiveError
 from hal.controller.signals import signal_jobs
 from hal.controller.testonly import test_only
 from hal.controller.update import update

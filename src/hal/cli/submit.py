@@ -316,8 +316,7 @@ def switch_wait(options: MutableMapping[str, Any], env: Mapping[str, str], scrip
 
 def _script_options(script: str) -> dict[str, str]:
     """The script's own options; a script the server will refuse is left for it to name."""
-    from hal.controller.directives import parse_script_options  # rare path: keeps CLI start light
-    from hal.controller.option_values import DirectiveError
+    from hal.controller.script_options import DirectiveError, parse_script_options  # no engine: CLI start stays light
 
     try:
         return dict(parse_script_options(script))

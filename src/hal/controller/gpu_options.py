@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 
 from hal.controller.option_values import MAX_COUNT, DirectiveError, int_option, mem_option
+from hal.controller.script_options import PER_GPU as PER_GPU
 
 GPU_OPTIONS = ("gres", "gpus", "gpus-per-node", "gpus-per-task")
-PER_GPU = ("cpus-per-gpu", "mem-per-gpu", "ntasks-per-gpu", "tres-per-task")
 GPU_TYPE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
 
 

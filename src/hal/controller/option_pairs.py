@@ -3,11 +3,10 @@ two that cannot both hold are refused where nothing says which came last (an API
 
 from __future__ import annotations
 
-from hal.controller.option_values import DirectiveError
+from hal.controller.script_options import OPPOSITE, DirectiveError
 
 MEMORY = ("mem", "mem-per-cpu", "mem-per-gpu")
 CPUS = ("cpus-per-task", "cpus-per-gpu")
-OPPOSITE = {"requeue": "no-requeue", "no-requeue": "requeue"}  # in sbatch's own words, the later one wins
 
 
 def settle(script: dict[str, str], given: dict[str, str]) -> None:

@@ -8,6 +8,7 @@ import signal
 from datetime import datetime, time, timedelta
 
 from hal.clusterfile import ClusterFileError, parse_mem_mb
+from hal.controller.script_options import DirectiveError as DirectiveError  # its home; named here too
 from hal.model.job import SHARING, Sharing
 
 MAX_ARRAY_TASKS = 10_000
@@ -15,10 +16,6 @@ MAX_COUNT = 2**31 - 1  # counts and MB, as Slurm's 32-bit fields: products of tw
 MAX_SECONDS = 100 * 365 * 86400.0  # --time and --begin
 MAX_ARRAY_INDEX = 1_000_000
 DEP_KINDS = ("after", "afterany", "afterok", "afternotok")
-
-
-class DirectiveError(ValueError):
-    """A directive or option HAL cannot accept, with the line or option at fault."""
 
 
 _TIME = re.compile(r"^(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?$")

@@ -139,7 +139,7 @@ def test_submit_takes_the_options_scripts_may_carry(monkeypatch: pytest.MonkeyPa
 def test_submit_ignores_what_the_script_path_ignores() -> None:
     """The command line's table is the #SBATCH one (the client does not import the controller to read it)."""
     from hal.cli import submit
-    from hal.controller import directives
+    from hal.controller import script_options as directives
 
     assert submit.IGNORED_VALUED == directives.IGNORED_VALUED
     assert directives.IGNORED_FLAGS - {"parsable"} == submit.IGNORED_FLAGS  # the command line acts on --parsable

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from hal.controller.directives import build_request, parse_args, wrap_script
+from hal.controller.directives import build_request, wrap_script
 from hal.controller.option_values import DirectiveError, early_signal, parse_array, parse_dependency, parse_time
+from hal.controller.script_options import parse_args
 
 SCRIPT = """#!/bin/bash
 # a comment
