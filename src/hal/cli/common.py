@@ -49,11 +49,14 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def writable_files(*paths: Path | None, inputs: tuple[Path | None, ...] = ()) -> None:
+def writable_files(
+    *paths: Path | None, inputs: tuple[Path | None, ...] = (), regular: tuple[Path | None, ...] = ()
+) -> None:
     """Refuse output files that cannot be written before a run that may take minutes, not after it: each is
     opened for appending (and removed again if it did not exist), which os.access cannot stand in for (root,
     /proc and /sys say yes and then refuse); a FIFO is never opened (its type is read first). An output that is
-    an input, or given twice, is refused too."""
+    an input, or given twice, is refused too. Those also in ``regular`` (a model file, saved by renaming a new file
+    over it) must be regular files or nothing yet: the save would put a file in place of a device or a FIFO."""
     given = [p.resolve() for p in paths if p is not None]
     if len(set(given)) != len(given):
         raise fail(f"two outputs are the same file: {sorted({str(p) for p in given if given.count(p) > 1})}")
@@ -68,6 +71,9 @@ def writable_files(*paths: Path | None, inputs: tuple[Path | None, ...] = ()) ->
             raise fail(f"cannot write {path}: it is a folder")
         if not path.parent.is_dir():
             raise fail(f"cannot write {path}: its folder {path.parent} does not exist")
+        if mode is not None and not stat.S_ISREG(mode) and path in regular:
+            kind = "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+            raise fail(f"cannot write {path}: it is {kind}, not a regular file (left as it is)")
         if mode is not None and stat.S_ISFIFO(mode):
             # Never opened here: with no reader the open blocked for good, and with one, closing it again ended
             # the reader's input before the run wrote a line. It is written as it is, as /dev/stdout into a pipe.
@@ -80,8 +86,8 @@ def writable_files(*paths: Path | None, inputs: tuple[Path | None, ...] = ()) ->
                 pass
         except OSError as exc:
             raise fail(f"cannot write {path}: {exc.strerror or exc}") from None
-        if not existed:
-            path.unlink(missing_ok=True)
+        if not existed:  # through a dangling symlink the open made the file it points to: that goes, the link stays
+            Path(os.path.realpath(path)).unlink(missing_ok=True)
 
 
 def _mode(path: Path) -> int | None:

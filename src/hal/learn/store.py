@@ -115,10 +115,12 @@ def save_model(predictor: GbmPredictor, path: str | Path, made: Provenance | Non
     """Write the predictor's current model, settings, history and training window, through a temporary file
     renamed over ``path``: a write that fails (a full disk) leaves the model that was there. ``made``: its fits and
     origin as the live server counted them; without it (an offline replay) a ``trace`` model whose fits are those
-    the schedule made, the last one taken as just now."""
+    the schedule made, the last one taken as just now. ``path`` must be a regular file or nothing yet (a symlink:
+    the file it points to), see ``save_target``."""
     model = predictor.current()  # a fit finished after the last prediction is saved too
     if model is None:
         raise ModelFileError("nothing to save: the predictor has no trained model yet (too few completions)")
+    target = save_target(path)
     if made is None:
         made = Provenance(max(fits_by(predictor.cfg, predictor.completions), 1), time.time(), TRACE)
     meta = {
@@ -156,7 +158,6 @@ def save_model(predictor: GbmPredictor, path: str | Path, made: Provenance | Non
     members = {f"booster_{i}.txt": text.encode() for i, text in enumerate(model.texts)}
     members["window.npz"] = window.getvalue()
     meta["sha256"] = {name: hashlib.sha256(data).hexdigest() for name, data in members.items()}
-    target = Path(path)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # owner-only whatever the umask: it
@@ -169,6 +170,24 @@ def save_model(predictor: GbmPredictor, path: str | Path, made: Provenance | Non
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise ModelFileError(f"cannot write the model to {target}: {exc.strerror or exc}") from None
+
+
+def save_target(path: str | Path) -> Path:
+    """Where a model saved to ``path`` goes: ``path``, or the file a symlink there points to (the link is kept,
+    as most tools write through one). Anything else there (a device, a FIFO, a socket, a folder) is a
+    ModelFileError and is left as it is: the rename over it replaced /dev/full itself with a zip (as root)."""
+    target = Path(os.path.realpath(path))
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        return target
+    except OSError as exc:  # a symlink loop, a folder that cannot be searched
+        raise ModelFileError(f"cannot write the model to {path}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(mode):
+        raise ModelFileError(
+            f"cannot write the model to {path}: it is {_kind(mode)}, not a regular file (left as it is)"
+        )
+    return target
 
 
 def load_model(path: str | Path, trainer: Trainer | None = None, now: float | None = None) -> GbmPredictor:
@@ -284,12 +303,18 @@ def _regular(path: str | Path, where: str) -> io.BufferedReader:
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            kind = "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a folder" if stat.S_ISDIR(mode) else "special"
-            raise ModelFileError(f"{where} is {kind}, not a regular file: not a HAL model file")
+            raise ModelFileError(f"{where} is {_kind(mode)}, not a regular file: not a HAL model file")
         return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
         raise
+
+
+def _kind(mode: int) -> str:
+    """What a file that is not a regular one is, for messages."""
+    kinds = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))  # fmt: skip
+    return next((name for test, name in kinds if test(mode)), "special")
 
 
 def _utc(t: float) -> str:
