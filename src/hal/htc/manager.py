@@ -272,24 +272,25 @@ class Manager:
             s.outbox = []
 
     # ---- dispatch ----------------------------------------------------------------------------------
-    def feed(self, inst: Instance, s: SessionState) -> None:
-        depth = s.depth()
-        have = len(inst.outstanding)
-        if have > depth // 2 or inst.moving or not s.queued:
+    def feed(self, inst: Instance, s: SessionState, most: int = 1 << 30) -> None:
+        if inst.moving or not s.queued:
             return
-        batch = s.take(depth - have)
+        batch = s.take(min(most, s.room(len(inst.outstanding))))
         if batch:
             inst.outstanding.update(batch)
             s.inflight += len(batch)
             inst.conn.send((wire.RUN, batch))
 
     def dispatch(self, s: SessionState) -> None:
-        for iid in s.instances:
+        """The emptiest instances first, each an even part of the queue: none idles while another holds two."""
+        ready = sorted(
+            (i for i in map(self.instances.__getitem__, s.instances) if i.conn is not None),
+            key=lambda i: len(i.outstanding),
+        )
+        for n, inst in enumerate(ready):
             if not s.queued:
                 return
-            inst = self.instances[iid]
-            if inst.conn is not None:
-                self.feed(inst, s)
+            self.feed(inst, s, max(1, s.queued // (len(ready) - n)))
 
     def rebalance(self) -> None:
         """Split each application's live instances among its sessions, move the surplus, ask for slots."""

@@ -175,6 +175,14 @@ class SessionState:
             return 2
         return max(2, min(256, int(0.02 / max(self.avg_task, 2e-5))))
 
+    def room(self, have: int) -> int:
+        """Tasks to hand an instance holding ``have``: up to the depth once it is down to half, and never beyond
+        its fair share of the session's live tasks, counting instances still to come (QA: after instant tasks
+        the depth was 256 and eight long tasks went to one instance while three idled)."""
+        share = -(-(self.queued + self.inflight) // max(1, len(self.instances), self.demand()))
+        limit = max(1, min(self.depth(), share))
+        return 0 if have > limit // 2 else limit - have
+
     @property
     def idle(self) -> bool:
         return self.queued == 0 and self.inflight == 0
