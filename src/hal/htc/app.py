@@ -204,3 +204,11 @@ def resolve(target: str) -> Any:
     for part in attr.split("."):
         obj = getattr(obj, part)
     return obj
+
+
+def check_slots(slots: object) -> None:
+    """A session's slots: None (the application's maximum) or a whole number of at least 1."""
+    if slots is not None and (type(slots) is not int or slots < 1):
+        raise ValueError(
+            f"slots must be a whole number of at least 1 (or None for the application's maximum), not {slots!r}"
+        )

@@ -19,7 +19,7 @@ from concurrent.futures import CancelledError, Future, InvalidStateError
 from typing import Any
 
 from hal.htc import wire
-from hal.htc.app import Application
+from hal.htc.app import Application, check_slots
 
 Result = tuple[int, int, bytes]
 
@@ -341,6 +341,7 @@ class HtcClient:
         recoverable: bool = False,
         window: int = 20000,
     ) -> Session:
+        check_slots(slots)
         spec = {
             "app": app,
             "name": name,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hal.htc import wire
-from hal.htc.app import Application
+from hal.htc.app import Application, check_slots
 from hal.htc.guard import MEMORY_PREFIX
 
 Result = tuple[int, int, bytes]  # (task id, status, pickled output or error)
@@ -27,6 +27,8 @@ class SessionSpec:
 
     @staticmethod
     def from_dict(data: dict[str, Any]) -> SessionSpec:
+        """A client's request; refused when no task could ever run (QA: slots=0 opened a session that hung)."""
+        check_slots(data.get("max_slots"))
         return SessionSpec(**data)
 
 
