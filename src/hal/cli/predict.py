@@ -187,7 +187,7 @@ def predict_eval(
         asked = parse_window(window) if window else None
     except ValueError as exc:
         raise fail(str(exc)) from None
-    writable_files(save_model_to, csv_out, inputs=(trace, model))
+    writable_files(save_model_to, csv_out, inputs=(trace, model), regular=(save_model_to,))
     pred = build_predictor(predictor, cfg, model)  # every option checked before the trace is read
     new_only = {"--mode": mode is not None, "--objective": objective is not None, "--alpha": alpha is not None,
                 "--under-penalty": under_penalty != DEFAULT_PENALTY, "--retrain-every": retrain_every != 0}  # fmt: skip
