@@ -123,7 +123,8 @@ def _preceding(ended: list[dict[str, Any]]) -> dict[int, int]:
     by_array: dict[int, list[dict[str, Any]]] = {}
     ends = {int(j["job_id"]): float(j.get("end_time") or 0.0) for j in ended}
     for j in ended:
-        waited = [int(ref) for kind, _, ref in (str(d).partition(":") for d in j.get("dependencies") or [])
+        pairs = j.get("waits_on", j.get("dependencies")) or []  # waits_on: a singleton's jobs as afterany pairs
+        waited = [int(ref) for kind, _, ref in (str(d).partition(":") for d in pairs)
                   if kind in ("afterok", "afterany", "afternotok") and ref.isdigit() and int(ref) in ends]  # fmt: skip
         if waited:  # SWF has one: the job it waited for longest (the last to end of those it depended on)
             out[int(j["job_id"])] = max(waited, key=lambda ref: (ends[ref], ref))

@@ -112,3 +112,17 @@ def test_replay_skips_unknown_partition_numbers_and_honours_memory_on_nodes_that
     assert "partition number 7 is not in the trace's HalPartitions header" in workload.skipped[0].message
     no_mem = cluster_from_dict({"nodes": [{"prefix": "n", "count": 2, "cpus": 2}]})
     assert into_partitions(to_workload(trace, 4), trace, no_mem).jobs[0].per_task.mem_mb == 0
+
+
+def test_a_singleton_job_names_the_job_it_waited_for() -> None:
+    """hal show prints --dependency=singleton as Slurm does; the SWF export still needs the job it waited for."""
+    import json
+
+    from hal.api.views import record
+
+    request = {"dependencies": [["singleton", "1"]], "name": "sim"}
+    row = {**_job(9), "id": 9, "request": json.dumps(request)}
+    shown = record(row, 2000.0, detail=True)
+    assert shown["dependencies"] == ["singleton"]
+    _, recs = to_swf([_job(1), {**_job(9), **{k: shown[k] for k in ("dependencies", "waits_on")}}], NODES)
+    assert {r.job_id: r.preceding for r in recs}[9] == 1
