@@ -43,6 +43,7 @@ from hal.controller.reasons import annotate, pending_reason
 from hal.controller.requeue import back_to_queue
 from hal.controller.startboard import StartBoard
 from hal.controller.store import Store
+from hal.controller.unstart import put_back, snapshot
 from hal.engine.api import RuntimePredictor
 from hal.engine.cycle import Scheduler
 from hal.engine.fairshare import UsageLedger
@@ -293,28 +294,32 @@ class Controller:
         return spent
 
     def _apply(self, plan: Plan, now: float) -> None:
-        launches = []
-        with self.store.engine.begin() as conn:
-            for p in plan.starts:
-                self.board.forecaster.started(p.job_id, now)  # how its forecast fared calibrates the next p90s
-                lv = self.live[p.job_id]
-                lowered = {} if p.time_limit is None else lower_limit(self.store, conn, lv, p.time_limit, now)
-                alloc = self.sched.running[p.job_id].alloc
-                held = self.machine.assign(p.job_id, alloc)
-                shares = self.machine.shares(held, alloc.amounts)
-                out, err = log_paths(lv, shares[0].node)
-                nodelist = compress(s.node for s in shares)
-                lv.state, lv.partition = "RUNNING", ran_in(lv, shares[0].node, self.machine.members)
-                values = {
-                    "state": "RUNNING", "start_time": now, "predicted_end": p.predicted_end, "nodelist": nodelist,
-                    "alloc": alloc_json(alloc, held), "alloc_cpus": int(alloc.amounts[:, 0].sum()),
-                    "stdout_path": out, "stderr_path": err, "cause": "backfilled" if p.backfilled else "started",
-                    "partition": lv.partition, **lowered,
-                }  # fmt: skip
-                self.store.update_job(conn, p.job_id, values, (p.job_id, now, "RUNNING", f"on {nodelist}"))
-                topo = self.machine.topology_addrs([s.node for s in shares])
-                launches.append(launch_spec(lv, shares, out, err, topo, self.machine.cluster.name))
-            record_placements(self, conn, plan.starts, now)  # score parts, for `hal explain`
+        launches, kept = [], snapshot(self, plan)  # what a failed commit puts back (controller/unstart.py)
+        try:
+            with self.store.engine.begin() as conn:
+                for p in plan.starts:
+                    self.board.forecaster.started(p.job_id, now)  # how its forecast fared calibrates the next p90s
+                    lv = self.live[p.job_id]
+                    lowered = {} if p.time_limit is None else lower_limit(self.store, conn, lv, p.time_limit, now)
+                    alloc = self.sched.running[p.job_id].alloc
+                    held = self.machine.assign(p.job_id, alloc)
+                    shares = self.machine.shares(held, alloc.amounts)
+                    out, err = log_paths(lv, shares[0].node)
+                    nodelist = compress(s.node for s in shares)
+                    lv.state, lv.partition = "RUNNING", ran_in(lv, shares[0].node, self.machine.members)
+                    values = {
+                        "state": "RUNNING", "start_time": now, "predicted_end": p.predicted_end, "nodelist": nodelist,
+                        "alloc": alloc_json(alloc, held), "alloc_cpus": int(alloc.amounts[:, 0].sum()),
+                        "stdout_path": out, "stderr_path": err, "cause": "backfilled" if p.backfilled else "started",
+                        "partition": lv.partition, **lowered,
+                    }  # fmt: skip
+                    self.store.update_job(conn, p.job_id, values, (p.job_id, now, "RUNNING", f"on {nodelist}"))
+                    topo = self.machine.topology_addrs([s.node for s in shares])
+                    launches.append(launch_spec(lv, shares, out, err, topo, self.machine.cluster.name))
+                record_placements(self, conn, plan.starts, now)  # score parts, for `hal explain`
+        except Exception:
+            put_back(self, kept, now)
+            raise
         for spec in launches:
             if self.staging is not None:
                 staged = self.staging.before_launch(self, spec, now)
