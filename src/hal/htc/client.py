@@ -10,73 +10,18 @@ from __future__ import annotations
 import contextlib
 import getpass
 import itertools
-import pickle
 import queue
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import CancelledError, Future, InvalidStateError
+from concurrent.futures import Future, InvalidStateError
 from typing import Any
 
 from hal.htc import wire
 from hal.htc.app import Application, check_slots
+from hal.htc.results import RemoteTraceback, Result, SessionBroken, TaskError, TaskLost, unwrap, value_of
 
-Result = tuple[int, int, bytes]
-
-
-class TaskError(Exception):
-    """A task raised an exception that could not be rebuilt here; carries the remote type and traceback."""
-
-    def __init__(self, type_name: str, message: str, remote_traceback: str) -> None:
-        super().__init__(f"{type_name}: {message}\n\nRemote traceback:\n{remote_traceback}")
-        self.type_name = type_name
-        self.remote_traceback = remote_traceback
-
-
-class TaskLost(Exception):
-    """Every attempt of the task lost its service instance (killed, crashed, out of memory)."""
-
-
-class RemoteTraceback(Exception):
-    """Set as ``__cause__`` of a task's exception so the traceback shows where it was raised remotely."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.text = text
-
-    def __str__(self) -> str:
-        return f'\n"""\n{self.text}"""'
-
-
-class SessionBroken(ConnectionError):
-    """The connection to the session manager was lost (the session may be recoverable: re-attach)."""
-
-
-def unwrap(status: int, data: bytes) -> Any:
-    """A result's value, or the exception it stands for (returned, not raised)."""
-    if status == wire.S_OK:
-        return pickle.loads(data)
-    if status == wire.S_CANCELLED:
-        return CancelledError()
-    if status == wire.S_LOST:
-        return TaskLost(data.decode())
-    blob, type_name, message, text = pickle.loads(data)
-    if blob is not None:
-        try:
-            exc = pickle.loads(blob)
-            if isinstance(exc, BaseException):
-                exc.__cause__ = RemoteTraceback(text)
-                return exc
-        except Exception:
-            pass
-    return TaskError(type_name, message, text)
-
-
-def value_of(result: Result) -> Any:
-    value = unwrap(result[1], result[2])
-    if isinstance(value, BaseException) and result[1] != wire.S_OK:
-        raise value
-    return value
+__all__ = ["HtcClient", "RemoteTraceback", "Session", "SessionBroken", "TaskError", "TaskFuture", "TaskLost"]
 
 
 class TaskFuture(Future[Any]):
@@ -86,10 +31,15 @@ class TaskFuture(Future[Any]):
         self.tid = tid
 
     def cancel(self) -> bool:
+        """As concurrent.futures: True only for a task still queued, which the manager drops; a task handed to an
+        instance (running, or prefetched there) goes on, returns False and keeps its result (QA: it said True)."""
         if self.done():
             return False
-        self.session.cancel([self])
-        return super().cancel()
+        try:
+            gone = self.session._request((wire.CANCEL, self.session.id, [self.tid], True))
+        except (RuntimeError, SessionBroken, queue.Empty):
+            return False
+        return self.tid in gone and Future.cancel(self)
 
 
 class Session:
@@ -102,6 +52,7 @@ class Session:
         self.batch = 512
         self._ch = wire.Channel(wire.connect(address))
         self._send_lock = threading.Lock()
+        self._request_lock = threading.Lock()
         self._replies: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._futures: dict[int, TaskFuture] = {}
         self._sink: queue.SimpleQueue[Any] | None = None
@@ -168,7 +119,7 @@ class Session:
                     if r[1] == wire.S_OK:
                         fut.set_result(value)
                     elif r[1] == wire.S_CANCELLED:
-                        fut.cancel()
+                        Future.cancel(fut)  # not TaskFuture.cancel: this thread reads its reply
                     else:
                         fut.set_exception(value)
                 except InvalidStateError:
@@ -197,8 +148,9 @@ class Session:
             self._ch.send(msg)
 
     def _request(self, msg: tuple[Any, ...], timeout: float = 30.0) -> Any:
-        self._send(msg)
-        reply = self._replies.get(timeout=timeout)
+        with self._request_lock:  # one at a time: replies come back in order, unnamed
+            self._send(msg)
+            reply = self._replies.get(timeout=timeout)
         if reply[0] == wire.ERROR:
             raise RuntimeError(reply[1])
         return reply[1]

@@ -276,9 +276,9 @@ class Server:
             spec = SessionSpec.from_dict(msg[1])
             self._check_user(conn, spec.user)
             return m.open_session(spec, conn).sid
-        if kind == wire.CANCEL:
-            self._own(conn, msg[1]).cancel(msg[2])
-            return _NO_REPLY
+        if kind == wire.CANCEL:  # a future's cancel() asks which were still queued (msg[3]): only those say True
+            gone = self._own(conn, msg[1]).cancel(msg[2])
+            return gone if msg[3:] else _NO_REPLY
         if kind == wire.CLOSE:
             self._own(conn, msg[1])
             m.close_session(msg[1])

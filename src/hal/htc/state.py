@@ -113,7 +113,7 @@ class SessionState:
     def cancel(self, tids: list[int] | None) -> list[int]:
         """Cancel queued tasks (all when ``tids`` is None); running ones finish and are reported cancelled."""
         if tids is None:
-            gone = [tid for q in self.queues.values() for tid, _ in q]
+            gone = [tid for q in self.queues.values() for tid, _ in q if tid not in self.cancelled]  # once only
             for q in self.queues.values():
                 q.clear()
             self.queued = 0
