@@ -3,6 +3,7 @@ As concurrent.futures: False for a running task (it keeps its result), True only
 
 from __future__ import annotations
 
+import contextlib
 import time
 from concurrent.futures import CancelledError
 
@@ -28,3 +29,30 @@ def test_cancel_is_refused_for_a_running_task_and_granted_for_a_queued_one() -> 
                 queued.result(timeout=5)
         row = [r for r in client.sessions() if r["app"] == "pids"][-1]
     assert (row["done"], row["cancelled"]) == (3, 1)
+
+
+def test_cancel_from_a_done_callback_does_not_wait_for_its_own_reply() -> None:
+    """A done-callback runs on the session's reader thread, which also reads cancel()'s reply: asking there
+    waited 30 s for it. The queued task is still cancelled, on the manager's word."""
+    with LocalManager(cpus=1) as client:
+        client.register_app("pids", "hal.htc.examples:pid_of", max_instances=1)
+        with client.session("pids", slots=1) as s:
+            assert isinstance(s.submit(0.0).result(timeout=30), int)  # the instance is up
+            first = s.submit(0.5)
+            time.sleep(0.2)
+            later = [s.submit(0.0) for _ in range(20)]
+            said: list[float] = []
+
+            def cancel_the_rest(_: object) -> None:
+                t0 = time.monotonic()
+                for f in later:
+                    f.cancel()
+                said.append(time.monotonic() - t0)
+
+            first.add_done_callback(cancel_the_rest)
+            first.result(timeout=30)
+            for f in later:
+                with contextlib.suppress(CancelledError):
+                    f.result(timeout=30)
+            assert said and said[0] < 5.0, said
+            assert any(f.cancelled() for f in later)

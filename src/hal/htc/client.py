@@ -35,6 +35,9 @@ class TaskFuture(Future[Any]):
         instance (running, or prefetched there) goes on, returns False and keeps its result (QA: it said True)."""
         if self.done():
             return False
+        if threading.current_thread() is self.session._reader:  # a done-callback: the reply would come to this
+            self.session.cancel([self])  # thread, which would wait 30 s for it; a queued task still ends cancelled
+            return False
         try:
             gone = self.session._request((wire.CANCEL, self.session.id, [self.tid], True))
         except (RuntimeError, SessionBroken, queue.Empty):
