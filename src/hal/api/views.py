@@ -19,7 +19,8 @@ from hal.controller.jobs import Row, job_ref
 from hal.controller.machine import switch_chain
 from hal.engine.accrual import current_usage
 from hal.engine.nodes import NodeAlloc
-from hal.executors.jobenv import log_files
+from hal.executors.hostlist import expand
+from hal.executors.jobenv import input_file, log_files
 
 PUBLIC = (
     "job_id", "array_job_id", "array_task_id", "name", "user", "account", "partition", "qos", "state", "cause",
@@ -78,14 +79,18 @@ def record(row: Row, now: float, detail: bool = False) -> dict[str, Any]:
 
 def std_paths(row: Row, req: dict[str, Any]) -> dict[str, str]:
     """scontrol's StdOut/StdErr/StdIn: the paths it logs to, known before it starts (a script finds its log by
-    them); until then from its --output/--error with %N as typed, named as the launch names them."""
+    them); until then from its --output/--error with %N as typed, named as the launch names them. StdIn is its
+    --input (/dev/null without one), %N its first node's once it started."""
     out, err = row.get("stdout_path") or "", row.get("stderr_path") or ""
+    task = (row.get("array_job_id"), row.get("array_task_id"))
+    name, workdir = req.get("name") or "", req.get("workdir") or row.get("workdir") or ""
+    node = expand(row["nodelist"])[0] if out and row.get("nodelist") else None
+    stdin = input_file(req.get("input") or "", workdir, row["id"], name, row["user"], *task, node)
     if not out:
-        task = (row.get("array_job_id"), row.get("array_task_id"))
-        name, workdir = req.get("name") or "", req.get("workdir") or row.get("workdir") or ""
-        parts = (row["id"], name, row["user"], *task, None)
-        out, err = log_files(req.get("output") or "", req.get("error") or "", workdir, *parts)
-    return {"stdout_path": out, "stderr_path": err, "stdin_path": "/dev/null"}  # sbatch has no --input here
+        out, err = log_files(
+            req.get("output") or "", req.get("error") or "", workdir, row["id"], name, row["user"], *task, None
+        )
+    return {"stdout_path": out, "stderr_path": err, "stdin_path": stdin}
 
 
 TIME_MIN = re.compile(r'"time_min":\s*(null|[0-9.eE+-]+)')  # stored compact, or with spaces (holds.py)

@@ -110,6 +110,10 @@ def submit(
     qos: Annotated[str | None, Opt("--qos", "-q")] = None,
     output: Annotated[str | None, Opt("--output", "-o", help="stdout file; %j %x %A %a %u %N")] = None,
     error: Annotated[str | None, Opt("--error", "-e")] = None,
+    input_file: Annotated[
+        str | None,
+        Opt("--input", "-i", help="connect the batch script's standard input to this file (a pattern like --output)"),
+    ] = None,
     dependency: Annotated[
         str | None, Opt("--dependency", "-d", help="afterok|afterany|afternotok|after:ID[:ID]")
     ] = None,
@@ -198,7 +202,7 @@ def submit(
         "tres-per-task": tres_per_task,
         "nodelist": nodelist, "exclude": exclude, "chdir": str(Path(chdir).resolve()) if chdir else None,
         "time": time, "time-min": time_min, "partition": partition, "account": account, "qos": qos, "output": output,
-        "error": error,
+        "error": error, "input": input_file,
         "dependency": dependency, "array": array, "begin": begin, "requeue": requeue or None,
         "exclusive": exclusive_mode if exclusive_mode is not None else exclusive or None, "hold": hold or None,
         "export": export,
@@ -279,6 +283,7 @@ SBATCH_ENV = {
     "GPUS_PER_NODE": "gpus-per-node", "GPUS_PER_TASK": "gpus-per-task", "GRES": "gres", "JOB_NAME": "job-name",
     "MEM_PER_CPU": "mem-per-cpu", "MEM_PER_NODE": "mem", "OPEN_MODE": "open-mode", "PARTITION": "partition",
     "QOS": "qos", "SIGNAL": "signal", "TIMELIMIT": "time", "OUTPUT": "output", "ERROR": "error",
+    "INPUT": "input",
     "CPUS_PER_GPU": "cpus-per-gpu", "MEM_PER_GPU": "mem-per-gpu", "TRES_PER_TASK": "tres-per-task",
 }  # fmt: skip
 EXCLUSIVE = ({"mem", "mem-per-cpu", "mem-per-gpu"}, {"cpus-per-task", "cpus-per-gpu"})  # one of each at most

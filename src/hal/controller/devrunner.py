@@ -31,10 +31,18 @@ class DevRunner:
         out = Path(spec.stdout.replace("%%", "%"))
         out.parent.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, **spec.env, "HAL_JOB_ID": str(spec.job_id), "SLURM_JOB_ID": str(spec.job_id)}
-        with open(out, "ab") as fh:
+        try:  # --input: named by the controller, as stdout is
+            fin = open(spec.stdin.replace("%%", "%") if spec.stdin else os.devnull, "rb")  # noqa: SIM115
+        except OSError as e:
+            why = f"launch failed: cannot open the job's --input file {e.filename}: {e.strerror}"
+            ended = ExecEvent(spec.job_id, ExecEventKind.ENDED, time.time(), JobState.FAILED, 1, reason=why)
+            with self._lock:
+                self._events.append(ended)
+            return
+        with open(out, "ab") as fh, fin:
             proc = subprocess.Popen(
-                ["/bin/sh", "-c", spec.script], cwd=spec.workdir, stdout=fh, stderr=subprocess.STDOUT, env=env,
-                start_new_session=True,
+                ["/bin/sh", "-c", spec.script], cwd=spec.workdir, stdin=fin, stdout=fh, stderr=subprocess.STDOUT,
+                env=env, start_new_session=True,
             )  # fmt: skip
         with self._lock:
             self._procs[spec.job_id] = (proc, spec, time.time())

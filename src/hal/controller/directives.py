@@ -82,6 +82,7 @@ class JobRequest:
     workdir: str = ""
     output: str = ""
     error: str = ""
+    input: str = ""  # -i/--input: the batch script's stdin, a pattern as --output ("": /dev/null)
     env: dict[str, str] = field(default_factory=dict)
     inputs: list[str] = field(default_factory=list)  # --input-data=NAME[,NAME]: datasets staged to $HAL_DATA
     outputs: list[str] = field(default_factory=list)  # --output-data=NAME[,NAME]
@@ -265,6 +266,7 @@ def build_request(
         workdir=options.get("chdir", workdir),
         output=options.get("output", ""),
         error=options.get("error", ""),
+        input=options.get("input", ""),
         env={**export_env(options.get("export", "ALL"), env), **gpu_env(options), **request_env(options, array)},
         gpu_kind=gpu_type(options),
         features=parse_constraint(options["constraint"]) if options.get("constraint") else [],
@@ -283,7 +285,7 @@ def build_request(
         **placement_options(options),
     )
     problem = env_problem(req.env) or args_problem(req.args, req.env)  # accepted, then failed at launch (E2BIG)
-    paths = {"working directory": req.workdir, "--output": req.output, "--error": req.error}
+    paths = {"working directory": req.workdir, "--output": req.output, "--error": req.error, "--input": req.input}
     problem = problem or next((f"{what} contains a NUL byte" for what, p in paths.items() if "\x00" in p), None)
     if problem is not None:
         raise DirectiveError(problem)

@@ -15,7 +15,7 @@ from hal.controller.directives import JobRequest
 from hal.controller.option_values import early_signal
 from hal.engine.nodes import NodeAlloc
 from hal.executors.api import LaunchSpec, NodeShare
-from hal.executors.jobenv import log_files
+from hal.executors.jobenv import input_file, log_files
 from hal.model.job import Dependency, DependencyKind, JobSpec
 from hal.model.resources import Resources
 
@@ -212,6 +212,8 @@ def launch_spec(
     if topology:  # read by the executor for the batch shell and each srun task (executors/jobenv.py)
         env["HAL_TOPOLOGY_ADDRS"] = json.dumps(topology)
     escaped_out, escaped_err = out.replace("%", "%%"), err.replace("%", "%%")
+    task, node = (live.array_job_id, live.array_task_id), shares[0].node if shares else None
+    stdin = input_file(req.input, req.workdir, live.job_id, req.name, live.user, *task, node) if req.input else ""
     return LaunchSpec(
         job_id=live.job_id,
         name=req.name or "job",
@@ -233,6 +235,7 @@ def launch_spec(
         open_mode=req.open_mode,
         restarts=live.restarts,
         warn_signal=early_signal(req.signal),
+        stdin=stdin.replace("%", "%%"),  # named here as its output is; the executor's expansion keeps it
     )
 
 

@@ -19,13 +19,13 @@ OPPOSITE = {"requeue": "no-requeue", "no-requeue": "requeue"}  # in sbatch's own
 SHORT = {
     "J": "job-name", "N": "nodes", "n": "ntasks", "c": "cpus-per-task", "t": "time", "p": "partition",
     "A": "account", "q": "qos", "o": "output", "e": "error", "d": "dependency", "a": "array", "b": "begin",
-    "D": "chdir", "G": "gpus", "H": "hold", "C": "constraint", "w": "nodelist", "x": "exclude",
+    "D": "chdir", "G": "gpus", "H": "hold", "C": "constraint", "w": "nodelist", "x": "exclude", "i": "input",
 }  # fmt: skip
 VALUED = {
     "job-name", "nodes", "ntasks", "ntasks-per-node", "cpus-per-task", "mem", "mem-per-cpu", "gres", "gpus",
     "time", "partition", "account", "qos", "output", "error", "dependency", "array", "begin", "chdir", "export",
     "nice", "wrap", "gpus-per-node", "gpus-per-task", "constraint", "nodelist", "comment", "open-mode",
-    "mail-type", "mail-user", "exclude",
+    "mail-type", "mail-user", "exclude", "input",
 }  # fmt: skip
 VALUED |= {"input-data", "output-data", "switches", "segment", "topology"}  # data plane and topology requests
 VALUED |= {"signal", "kill-on-invalid-dep", "time-min", *PER_GPU}

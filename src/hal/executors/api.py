@@ -2,7 +2,7 @@
 
 Additions since the first version (all optional, existing callers unchanged): LaunchSpec.args (script arguments,
 as in `sbatch job.sh a b`) and LaunchSpec.submit_dir (SLURM_SUBMIT_DIR; defaults to workdir); ExecEvent.start_time
-on ENDED events; LaunchSpec.warn_signal (sbatch --signal) and
+on ENDED events; LaunchSpec.warn_signal (sbatch --signal), LaunchSpec.stdin (sbatch --input) and
 Executor.signal (scancel -s); script_problem() and MAX_SCRIPT_BYTES, so the
 controller can refuse an empty, huge or binary script at submission with a 4xx instead of learning it at launch.
 """
@@ -60,6 +60,7 @@ class LaunchSpec:
     restarts: int = 0  # SLURM_RESTART_COUNT: how often it was requeued
     submit_dir: Path | None = None  # SLURM_SUBMIT_DIR; None means workdir
     warn_signal: tuple[int, int, bool] | None = None  # --signal: (signal, seconds before the limit, batch only)
+    stdin: str = ""  # --input: a path pattern as stdout's, relative to workdir; "": /dev/null
 
 
 class ExecEventKind(enum.Enum):

@@ -88,6 +88,24 @@ def log_files(
     return paths[0], paths[1]
 
 
+def input_file(
+    pattern: str,
+    workdir: str,
+    job_id: int,
+    name: str,
+    user: str,
+    array_job: int | None,
+    array_task: int | None,
+    node: str | None,
+) -> str:
+    """A batch job's --input file named as ``log_files`` names its output (%N as typed while ``node`` is None, a
+    relative path under the workdir); /dev/null without one, as sbatch gives a batch script."""
+    if not pattern:
+        return "/dev/null"
+    path = Path(expand_names(pattern, job_id, name, user, array_job, array_task, node))
+    return str(path if path.is_absolute() else Path(workdir) / path)
+
+
 def _safe(text: str) -> str:
     """A name used inside a path must not climb into other directories."""
     return text.replace("/", "_").replace("\0", "_") or "_"
@@ -99,6 +117,11 @@ def output_paths(spec: LaunchSpec) -> tuple[Path, Path]:
     err = expand_pattern(spec.stderr, spec) if spec.stderr else out
     workdir = spec.workdir.absolute()
     return workdir / out, workdir / err
+
+
+def input_path(spec: LaunchSpec) -> Path | None:
+    """The file the batch script reads as its stdin (--input), relative to the working directory; None: /dev/null."""
+    return spec.workdir.absolute() / expand_pattern(spec.stdin, spec) if spec.stdin else None
 
 
 def tasks_per_node(shares: Sequence[NodeShare], ntasks: int, cpus_per_task: int, cyclic: bool = False) -> list[int]:

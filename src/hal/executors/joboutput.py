@@ -1,10 +1,12 @@
-"""Opening a job's standard output and error files as sbatch does, in the job's supervisor, under the submitter's
-umask."""
+"""Opening a job's standard output, error and input files as sbatch does, in the job's supervisor, under the
+submitter's umask."""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 from collections.abc import Iterator, Mapping
 
 
@@ -21,6 +23,20 @@ def open_output(path: str, append: bool = False) -> int:
     except OSError as e:
         raise LaunchError(f"cannot open output file {path}: {e.strerror}") from e
     os.set_blocking(fd, True)  # the job gets an ordinary descriptor
+    return fd
+
+
+def open_input(path: str) -> int:
+    """The batch script's --input file, read-only; a FIFO without a writer does not block us, and a directory,
+    which opens but cannot be read, is refused at launch as a missing file is."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    except OSError as e:
+        raise LaunchError(f"cannot open the job's --input file {path}: {e.strerror}") from e
+    if stat.S_ISDIR(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise LaunchError(f"cannot open the job's --input file {path}: {os.strerror(errno.EISDIR)}")
+    os.set_blocking(fd, True)
     return fd
 
 

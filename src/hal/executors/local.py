@@ -24,7 +24,7 @@ import hal
 from hal.executors import memory, proctree
 from hal.executors.api import ExecEvent, ExecEventKind, LaunchSpec, script_problem
 from hal.executors.exit_record import ended_event, exit_record, status_text
-from hal.executors.jobenv import base_environment, job_environment, output_paths
+from hal.executors.jobenv import base_environment, input_path, job_environment, output_paths
 from hal.executors.launcher import LauncherClient
 from hal.executors.orphans import OrphanSweep
 from hal.executors.shims import with_shims, write_shims
@@ -252,6 +252,7 @@ class LocalExecutor:
             "env": env,
             "stdout": str(stdout),
             "stderr": str(stderr),
+            "stdin": str(input_path(spec) or ""),  # --input; "": /dev/null
             "append": spec.open_mode == "append",
             "cpus": sorted(first.cpus),  # the batch script runs on the first node, as in Slurm
             "node": first.node,  # drained if its CPUs cannot be pinned

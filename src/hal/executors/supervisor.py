@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from hal.executors import limits, proctree
-from hal.executors.joboutput import LaunchError, job_umask, open_output, umask
+from hal.executors.joboutput import LaunchError, job_umask, open_input, open_output, umask
 from hal.executors.proctree import BATCH, STEPS
 from hal.executors.spool import Spool
 
@@ -86,6 +86,7 @@ class Supervisor:
         argv, preexec = self._command()
         append = bool(spec.get("append"))
         with umask(job_umask(spec["env"])):  # the submitter's (sbatch's SLURM_UMASK), for its files and the job
+            inp = open_input(spec["stdin"]) if spec.get("stdin") else subprocess.DEVNULL  # first: old output kept
             out = open_output(spec["stdout"], append)
             err = out if spec["stderr"] == spec["stdout"] else open_output(spec["stderr"], append)
             try:
@@ -93,7 +94,7 @@ class Supervisor:
                     argv,
                     cwd=spec["cwd"],
                     env=spec["env"],
-                    stdin=subprocess.DEVNULL,
+                    stdin=inp,
                     stdout=out,
                     stderr=err,
                     start_new_session=True,  # its own process group: cancel signals the whole group
@@ -104,9 +105,8 @@ class Supervisor:
             except (OSError, subprocess.SubprocessError) as e:
                 raise LaunchError(f"cannot execute {spec['argv'][0]!r}: {e}") from e
             finally:
-                os.close(out)
-                if err != out:
-                    os.close(err)
+                for fd in {out, err, inp} - {subprocess.DEVNULL}:
+                    os.close(fd)
         self.pgid = child.pid
         self.start_wall = time.time()
         self.start_mono = time.monotonic()
