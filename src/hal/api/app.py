@@ -35,6 +35,7 @@ from hal.controller.core import Controller
 from hal.controller.directives import MAX_SCRIPT_BYTES, ScriptTooLarge, build_request, wrap_script
 from hal.controller.drain import drain, resume
 from hal.controller.holds import set_hold
+from hal.controller.job_ids import MAX_JOB_ID
 from hal.controller.placement_record import placement_of
 from hal.controller.priority import priorities, shares
 from hal.controller.request_env import without_secrets
@@ -48,7 +49,6 @@ from hal.engine.plugins.placement_explain import topology_hold
 from hal.model.job import JobState
 
 bearer = HTTPBearer(auto_error=False)
-MAX_JOB_ID = 10**12 - 1  # job ids have at most 12 digits (admission.resolve_ref); a larger one overflowed the store
 FORECASTS = ("pending jobs' forecast starts, p50 and p90 (squeue --start), and forecast_pending: true while a "
              "job's forecast is still being made in the background (ask again in a few seconds)")  # fmt: skip
 DUPLICATES = "sacct -D: add each job's earlier attempts (a requeued job's runs) as 'attempts', oldest first"

@@ -9,6 +9,7 @@ from typing import Any
 
 from hal.controller.contracts import NotFound, SubmitError
 from hal.controller.directives import JobRequest
+from hal.controller.job_ids import MAX_JOB_ID
 from hal.controller.option_values import hms
 from hal.controller.store import Store
 from hal.controller.task_lists import NotATaskList, task_list
@@ -168,23 +169,26 @@ def resolve_ref(store: Store, ref: str) -> list[int]:
         raise NotFound(str(exc)) from None
     if listed is not None:
         array_id, wanted = listed[0], set(listed[1])  # at most MaxArraySize tasks (option_values.parse_array)
+        if array_id > MAX_JOB_ID:  # no job has it (PostgreSQL's integer overflowed: a 500)
+            raise NotFound(f"no job {text}")
         rows = store.query(job_ids=[array_id])
         ids = [r["id"] for r in rows if r["array_job_id"] == array_id and r["array_task_id"] in wanted]
         if not ids:
             raise NotFound(f"no job {text}")
         return ids
-    if any(len(part) > 12 for part in text.split("_")):  # beyond any job id (a database integer overflows)
+    if any(len(part) > 12 for part in text.split("_")):  # beyond any job id, and not read as a number at all
         raise NotFound(f"no job {text[:40]}")
     try:
-        if "_" in text:
-            array_id, task = (int(x) for x in text.split("_", 1))
-            found = store.array_task(array_id, task)  # one row, not the whole array (bulk cancels were quadratic)
-            ids = [found] if found is not None else []
-        else:
-            job_id = int(text)
-            ids = store.array_tasks(job_id) or ([job_id] if store.get(job_id) is not None else [])
+        parts = [int(x) for x in text.split("_", 1)]
     except ValueError:
         raise NotFound(f"{ref!r} is not a job id") from None
+    if not all(0 <= part <= MAX_JOB_ID for part in parts):  # past the store's integer columns (PostgreSQL: a 500)
+        raise NotFound(f"no job {text}")
+    if len(parts) == 2:
+        found = store.array_task(parts[0], parts[1])  # one row, not the whole array (bulk cancels were quadratic)
+        ids = [found] if found is not None else []
+    else:
+        ids = store.array_tasks(parts[0]) or ([parts[0]] if store.get(parts[0]) is not None else [])
     if not ids:
         raise NotFound(f"no job {text}")
     return ids
