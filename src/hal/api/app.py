@@ -9,16 +9,16 @@ from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import OperationalError
 
 import hal
+from hal.api.bodies import CancelBody, DrainBody, SignalBody, SubmitBody, TokenBody, UpdateBody
 from hal.api.datasets import dataset_router
 from hal.api.forecast_state import assumed_runtimes, planned_nodes, unknown_starts, with_forecast_state
 from hal.api.job_logs import MAX_TAIL, read_log
 from hal.api.job_lookup import Ref, answer, checked_ref, shared_scripts, visible
 from hal.api.metrics import Metrics
-from hal.api.text_checks import RAW_WORKDIR, check_mapping, check_submission, raw_workdir
+from hal.api.text_checks import check_mapping, check_submission, raw_workdir
 from hal.api.views import (
     nodes_view,
     per_cpu_memory,
@@ -52,48 +52,6 @@ bearer = HTTPBearer(auto_error=False)
 FORECASTS = ("pending jobs' forecast starts, p50 and p90 (squeue --start), and forecast_pending: true while a "
              "job's forecast is still being made in the background (ask again in a few seconds)")  # fmt: skip
 DUPLICATES = "sacct -D: add each job's earlier attempts (a requeued job's runs) as 'attempts', oldest first"
-
-
-class SubmitBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")  # a misspelt field ("option") submitted with every default
-
-    script: str = Field("", description="the batch script; #SBATCH and #HAL lines are read as options")
-    wrap: str | None = Field(None, description="a command to run instead of a script, as sbatch --wrap")
-    options: dict[str, str | int | bool] = Field(default_factory=dict, description="long option names, e.g. time")
-    env: dict[str, str] = Field(default_factory=dict, description="environment the job runs with (--export)")
-    workdir: str = Field("/", description="absolute working directory (--chdir)")
-    workdir_bytes: str | None = Field(None, max_length=16384, description=RAW_WORKDIR)
-    idempotency_key: str | None = Field(None, max_length=128)
-    args: list[str] = Field(default_factory=list, max_length=4096, description="the script's arguments")
-
-
-class DrainBody(BaseModel):
-    nodes: str = Field(description="a Slurm host list, e.g. vn[001-002]")
-    reason: str = Field("", max_length=1024)
-
-
-class CancelBody(BaseModel):
-    jobs: list[str] = Field(max_length=100_000, description="job ids: 12, an array 12, one task 12_3, tasks 12_[1-3]")
-
-
-class SignalBody(BaseModel):
-    signal: str = Field(max_length=16, description="a signal name (USR1, SIGTERM) or number")
-    batch: bool = Field(False, description="scancel -b: the batch shell and what it started")
-    full: bool = Field(False, description="scancel -f: every process of the job")
-
-
-class UpdateBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    fields: dict[str, str] = Field(
-        max_length=32, description="scontrol update's FIELD=VALUE pairs, e.g. {'TimeLimit': '1:00', 'Nice': '10'}"
-    )
-
-
-class TokenBody(BaseModel):
-    user: str
-    admin: bool = False
-    label: str = ""
 
 
 def _options(raw: dict[str, str | int | bool]) -> tuple[dict[str, str], set[str]]:
