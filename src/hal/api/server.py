@@ -25,6 +25,7 @@ from hal.controller.alive import ALIVE_FILE, Heartbeat
 from hal.controller.auth import Authenticator, create_token
 from hal.controller.auth import write_private as write_token
 from hal.controller.core import Controller
+from hal.controller.db_lock import lock_database
 from hal.controller.learning import LivePredictor, caught_up, model_path, open_predictor, relearn, save_predictor
 from hal.controller.machine import Machine
 from hal.controller.private import open_private, tighten, write_private
@@ -199,15 +200,21 @@ def serve(opts: ServerOptions) -> None:
     check_bind(opts)
     home = opts.home or hal_home()
     held = lock_home(home)  # open until the server has stopped
+    # and its database: a second server on it ran the first one's jobs again; refused before anything is recovered
+    owned = lock_database(opts.database or sqlite_url(home / "hal.db"), home)
     early = threading.Event()  # a SIGTERM during start-up: remembered, and the server stops as soon as it runs
     signal.signal(signal.SIGTERM, lambda _sig, _frame: early.set())
     sock = socket.socket(socket.AF_INET6 if ":" in opts.host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # inherited by accepted sockets; else Nagle
     # and delayed ACKs cost ~40 ms per request (asyncio sets it only on sockets it creates itself)
-    sock.bind((opts.host, opts.port))
-    port = sock.getsockname()[1]
-    ctl, app, store, executor = build(opts)
+    try:
+        sock.bind((opts.host, opts.port))
+        port = sock.getsockname()[1]
+        ctl, app, store, executor = build(opts)
+    except BaseException:
+        owned.close()  # a caller in this process may start again (a PostgreSQL lock lives as long as its session)
+        raise
     scheme = "https" if opts.tls_cert else "http"
     host = f"[{opts.host}]" if ":" in opts.host else opts.host
     url = f"{scheme}://{host}:{port}"
@@ -255,6 +262,7 @@ def serve(opts: ServerOptions) -> None:
             log.info("runtime model saved to %s", saved)
         executor.shutdown()
         store.close()
+        owned.close()
         held.close()
         # Everything is saved and closed: what is left is freed with the process. The interpreter's final
         # collections walked those objects (the API's models, the engine's tables) for ~0.3 s of every stop;

@@ -1,0 +1,92 @@
+"""Two servers on one database (another --home, the same --database): the second is refused with one line naming
+the database and the server holding it, before it recovers anything (QA: it started, "recovered pending: 738", and
+a job's script ran twice). PostgreSQL holds it with an advisory lock, which a killed server's session gives up;
+SQLite with a flock on "<file>.lock" beside the database file."""
+
+from __future__ import annotations
+
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from hal.controller.store import sqlite_url
+from tests.integration.livekit import HAL, LiveServer
+
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture
+def pg_database() -> Iterator[str]:
+    """A database of this test's own, dropped after it."""
+    name = f"hal_dblock_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    except Exception as exc:  # no server, no driver, no rights: say so and skip
+        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 (database postgres) not usable: {type(exc).__name__}: {exc}")
+    try:
+        yield f"postgresql://postgres@127.0.0.1:5432/{name}"  # as QA gave it: libpq's scheme
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
+def second_start(first: LiveServer, tmp: Path, database: str) -> subprocess.CompletedProcess[str]:
+    """`hal server` on another home and the same database; a server that starts is stopped after 20 s."""
+    other = tmp / "other-home"
+    args = [
+        *HAL,
+        "server",
+        "--port",
+        "0",
+        "--home",
+        str(other),
+        "--database",
+        database,
+        "--cluster",
+        str(first.cluster),
+    ]
+    try:
+        return subprocess.run(args, env=first.env, capture_output=True, text=True, timeout=20)
+    except subprocess.TimeoutExpired as exc:
+        raise AssertionError(f"a second server started on {database}: {exc.stdout!r} {exc.stderr!r}") from None
+
+
+def refused(res: subprocess.CompletedProcess[str], database: str) -> str:
+    line = " ".join(res.stderr.split())  # rich may wrap the one line at the terminal width
+    assert res.returncode != 0, (res.stdout, res.stderr)
+    assert "another HAL server" in line and database in line, res.stderr
+    assert "recovered" not in res.stderr and "Traceback" not in res.stderr, res.stderr
+    return line
+
+
+def test_a_second_server_on_one_postgresql_database_is_refused(tmp_path: Path, pg_database: str) -> None:
+    first = LiveServer(tmp_path / "first", "--database", pg_database)
+    first.start()
+    try:
+        line = refused(second_start(first, tmp_path, pg_database), pg_database)
+        assert f"pid {first.proc.pid if first.proc else '?'} " in line, line  # the server that holds it
+        assert not (tmp_path / "other-home" / "server.json").exists()
+        first.kill()  # SIGKILL: its session ends, and the lock with it
+        second = LiveServer(tmp_path / "second", "--database", pg_database)
+        second.start()
+        second.stop()
+    finally:
+        first.stop()
+
+
+def test_a_second_server_on_one_sqlite_file_is_refused(tmp_path: Path) -> None:
+    shared = tmp_path / "shared.db"
+    first = LiveServer(tmp_path / "first", "--database", sqlite_url(shared))
+    first.start()
+    try:
+        line = refused(second_start(first, tmp_path, sqlite_url(shared)), str(shared))
+        assert f"pid {first.proc.pid if first.proc else '?'} " in line, line
+    finally:
+        first.stop()
