@@ -3,6 +3,7 @@ site admin); only a token's digest is stored, so creation is the one time it is 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,6 +13,7 @@ from rich.table import Table
 from hal.cli.common import fail, out
 from hal.cli.live import JsonOpt, emit_json
 
+DATABASE_HELP = "SQLAlchemy URL; default the one in the state folder's server.json, else its hal.db"
 app = typer.Typer(help="API tokens.", no_args_is_help=True)
 
 
@@ -20,7 +22,7 @@ def create(
     user: Annotated[str, typer.Option("--user", help="who the token identifies")],
     admin: Annotated[bool, typer.Option("--admin", help="may see and cancel every user's jobs")] = False,
     home: Annotated[Path | None, typer.Option(help="state folder; default $HAL_HOME or ~/.hal")] = None,
-    database: Annotated[str | None, typer.Option(help="SQLAlchemy URL; default SQLite in the state folder")] = None,
+    database: Annotated[str | None, typer.Option(help=DATABASE_HELP)] = None,
     label: Annotated[str, typer.Option(help="a note kept with the token")] = "",
     json_out: bool = JsonOpt,
 ) -> None:
@@ -40,7 +42,12 @@ def create(
 
 
 def _store(home: Path | None, database: str | None) -> Any:
-    """The server's database; a state folder that does not exist is said (a traceback of os.open said it)."""
+    """The server's database: --database, else the one its server.json names, else hal.db in the state folder (a
+    server on PostgreSQL was ignored: tokens went to a new, stray hal.db). A missing folder is said (it was a
+    traceback of os.open)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
     from hal.controller.store import Store, sqlite_url
     from hal.home import hal_home
 
@@ -48,13 +55,32 @@ def _store(home: Path | None, database: str | None) -> Any:
         folder = home or hal_home()
         if not folder.is_dir():
             raise fail(f"no server state in {folder}: start `hal server` there first, or give --home or --database")
-    return Store(database or sqlite_url((home or hal_home()) / "hal.db"))
+        database = _server_database(folder / "server.json") or sqlite_url(folder / "hal.db")
+    try:
+        return Store(database)
+    except SQLAlchemyError as exc:  # the server's PostgreSQL down or refusing: one line, not a traceback
+        url = make_url(database)
+        shown, secret = url.render_as_string(hide_password=True), str(url.password or "")
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        reason = reason.replace(secret, "***") if len(secret) > 3 else reason
+        raise fail(f"cannot use the database {shown}: {reason}") from None
+
+
+def _server_database(path: Path) -> str | None:
+    """The database URL the server that wrote ``path`` (hal server's server.json) runs on, if it wrote one."""
+    try:
+        recorded = json.loads(path.read_text(encoding="utf-8")).get("database")
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, AttributeError) as exc:
+        raise fail(f"cannot read which database the server uses from {path} ({exc}); give --database") from None
+    return recorded if isinstance(recorded, str) and recorded else None
 
 
 @app.command("list")
 def list_cmd(
     home: Annotated[Path | None, typer.Option(help="state folder; default $HAL_HOME or ~/.hal")] = None,
-    database: Annotated[str | None, typer.Option(help="SQLAlchemy URL; default SQLite in the state folder")] = None,
+    database: Annotated[str | None, typer.Option(help=DATABASE_HELP)] = None,
     json_out: bool = JsonOpt,
 ) -> None:
     """Every token: its id (the start of its digest), user, admin flag, creation time and label."""
@@ -79,7 +105,7 @@ def revoke(
     token_id: Annotated[str | None, typer.Argument(help="a token id from hal token list")] = None,
     user: Annotated[str | None, typer.Option("--user", help="every token of this user")] = None,
     home: Annotated[Path | None, typer.Option(help="state folder; default $HAL_HOME or ~/.hal")] = None,
-    database: Annotated[str | None, typer.Option(help="SQLAlchemy URL; default SQLite in the state folder")] = None,
+    database: Annotated[str | None, typer.Option(help=DATABASE_HELP)] = None,
 ) -> None:
     """Remove tokens (one by id, or all of a user's); a running server stops accepting them within 30 s."""
     if (token_id is None) == (user is None):
