@@ -13,6 +13,7 @@ import numpy as np
 from hal.controller.contracts import SubmitError, Submitted
 from hal.controller.directives import JobRequest
 from hal.controller.option_values import early_signal
+from hal.controller.same_request import differing, refusal
 from hal.engine.nodes import NodeAlloc
 from hal.executors.api import LaunchSpec, NodeShare
 from hal.executors.jobenv import input_file, log_files
@@ -246,20 +247,14 @@ def job_ref(row: Row) -> str:
     return str(row["id"])
 
 
-SAME_REQUEST = ("script", "name", "partition", "nodes", "tasks", "cpus_per_task", "mem_per_task_mb", "gpus_per_task",
-                "time_limit", "inputs", "outputs")  # fmt: skip
-
-
 def resubmitted(store: Any, conn: Any, user: str, key: str, req: JobRequest) -> Submitted | None:
     """The jobs an earlier submission under this idempotency key made (a retry), or None. A retry must be the
-    same request: another one under a used key returned the first job silently, and the new work never ran."""
+    same request (controller/same_request.py): another one under a used key returned the first jobs silently,
+    and the new work never ran."""
     found = store.find_submission(conn, user, key)
     if found is None:
         return None
-    first = store.get(found[0])
-    stored = json.loads(first["request"]) if first is not None else {}
-    new = req.to_dict()
-    differ = [k for k in SAME_REQUEST if stored.get(k, new[k]) != new[k]]
+    differ = differing(store, conn, found[0], found[1], req)
     if differ:
-        raise SubmitError(f"idempotency key {key!r} was used for another request (its {differ[0]} differs)")
+        raise SubmitError(refusal(key, differ))
     return Submitted(list(range(found[0], found[0] + found[1])), found[0] if found[1] > 1 or req.array else None, True)
