@@ -18,6 +18,14 @@ from hal.engine.predict.gbm import GbmPredictor
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
+def partition_label(partition: str) -> str:
+    """A job's ``partition`` label: a pending job's list (-p debug,batch) sorted, so every ordering users type
+    is one series (they were one series each, and the label values grew with them). Sorted rather than counted
+    under each partition (the totals would count it twice) or under the first named (the engine starts it in
+    whichever fits first, and "first" is again the user's order); a job that runs has one partition."""
+    return ",".join(sorted(set(partition.split(",")))) if "," in partition else partition
+
+
 class StateCollector(Collector):
     """Reads the controller's memory at scrape time, so gauges are never stale."""
 
@@ -27,12 +35,14 @@ class StateCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         ctl = self.ctl
         with ctl.lock:
-            counts = Tally((lv.state, lv.partition) for lv in ctl.live.values())
+            counts = Tally((lv.state, partition_label(lv.partition)) for lv in ctl.live.values())
             cap = ctl.table.capacity.sum(axis=0)
             free = ctl.book.free.sum(axis=0)
             names = ctl.table.space.names
         queue = GaugeMetricFamily(
-            "hal_queue_jobs", "Jobs not yet ended, by state and partition", labels=["state", "partition"]
+            "hal_queue_jobs",
+            "Jobs not yet ended, by state and partition (a list sorted)",
+            labels=["state", "partition"],
         )
         for (state, part), n in sorted(counts.items()):
             queue.add_metric([state, part], n)

@@ -124,13 +124,15 @@ class HtcService:
 
 
 class HtcCollector:
-    """Prometheus gauges read from the manager at scrape time: per-session counters, slots, instances."""
+    """Prometheus metrics read from the manager at scrape time: per-session counters, slots, instances, and the
+    totals since the manager started as counters (hal_htc_tasks_done_total...: they were gauges, so rate() and
+    increase() could not be used on them and a restart's reset read as a drop)."""
 
     def __init__(self, service: HtcService) -> None:
         self.service = service
 
     def collect(self) -> Iterator[Any]:
-        from prometheus_client.core import GaugeMetricFamily
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
         try:
             st = self.service.client().stats()
@@ -159,7 +161,9 @@ class HtcCollector:
         held.add_metric(["pending"], float(st["slots"]["pending"]))
         yield held
         for name, value in st["totals"].items():
-            yield GaugeMetricFamily(f"hal_htc_{name}", f"HTC {name.replace('_', ' ')} since start", value=float(value))
+            yield CounterMetricFamily(
+                f"hal_htc_{name}", f"HTC {name.replace('_', ' ')} since start", value=float(value)
+            )
 
 
 class Disabled:
