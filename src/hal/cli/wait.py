@@ -20,7 +20,7 @@ def wait(
     with client() as c:
         for job in jobs:
             try:
-                rec = c.wait(job, timeout=timeout)
+                rec = c.wait(job, timeout=timeout, detail=False)  # only the states are printed
             except TimeoutError as exc:
                 out.print(f"hal wait: {exc}", highlight=False)
                 raise typer.Exit(2) from None
