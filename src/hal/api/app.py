@@ -18,7 +18,7 @@ from hal.api.forecast_state import assumed_runtimes, planned_nodes, unknown_star
 from hal.api.job_logs import MAX_TAIL, read_log
 from hal.api.job_lookup import Ref, answer, checked_ref, shared_scripts, visible
 from hal.api.metrics import Metrics
-from hal.api.text_checks import check_mapping, check_submission, raw_workdir
+from hal.api.text_checks import check_column, check_mapping, check_submission, raw_workdir
 from hal.api.views import (
     nodes_view,
     per_cpu_memory,
@@ -30,6 +30,7 @@ from hal.api.views import (
 )
 from hal.controller.advice import candidates, min_advice, time_advice
 from hal.controller.auth import Authenticator, Identity, check_user, create_token
+from hal.controller.column_text import MAX_ACCOUNT, MAX_IDEMPOTENCY_KEY, MAX_TOKEN_LABEL
 from hal.controller.contracts import Forbidden, NotFound, SubmitError
 from hal.controller.core import Controller
 from hal.controller.directives import MAX_SCRIPT_BYTES, ScriptTooLarge, build_request, wrap_script
@@ -151,6 +152,8 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Pat
         if body.wrap and not options.get("job-name"):
             options["job-name"] = "wrap"  # sbatch's name for a --wrap job
         req = build_request(script, options, without_secrets(body.env), workdir, ctl.clock(), body.args, off)
+        check_column("--account", req.account, MAX_ACCOUNT, controls=True)  # an option's or the script's
+        check_column("Idempotency-Key header", idempotency_key, MAX_IDEMPOTENCY_KEY)
         if req.nice < 0 and not who.admin:  # a user could put their jobs ahead of everyone's (Slurm: privileged)
             raise Forbidden(f"--nice={req.nice}: only admins may raise a job's priority (a negative nice)")
         if req.test_only:  # sbatch --test-only: checked and forecast, nothing submitted
@@ -185,6 +188,8 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Pat
         start: Annotated[bool, Query(description=FORECASTS)] = False,
         duplicates: Annotated[bool, Query(description=DUPLICATES)] = False,
     ) -> dict[str, Any]:
+        check_column("user", user)
+        check_column("partition", partition)
         users = [u.strip() for u in user.split(",") if u.strip()] if user is not None else None  # squeue -u a,b
         if users is not None and not all(who.may_see(u) for u in users):
             raise HTTPException(403, "only admins may list other users' jobs")
@@ -317,6 +322,7 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Pat
     @app.post("/v1/nodes/drain")
     def drain_nodes(body: DrainBody, who: Who) -> dict[str, Any]:
         """Admins: running jobs finish, nothing new starts there, until resumed (kept across restarts)."""
+        check_column("reason", body.reason)
         return {"drained": drain(ctl, body.nodes, body.reason, who)}
 
     @app.post("/v1/nodes/resume")
@@ -343,6 +349,7 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Pat
             check_user(body.user)
         except ValueError as exc:
             raise HTTPException(400, str(exc)) from None
+        check_column("label", body.label, MAX_TOKEN_LABEL)
         return {
             "user": body.user,
             "admin": body.admin,

@@ -3,7 +3,8 @@ directory that is not UTF-8 given as its raw bytes.
 
 JSON may carry lone UTF-16 surrogates ("\\ud800"): Python decodes them into strings that can be neither stored
 as UTF-8 nor serialized again, so a job accepted with one failed at launch and every later listing of it was a
-500. They are refused at submission with a 400 naming the field.
+500. They are refused at submission with a 400 naming the field, as is text the store's columns cannot take
+(``check_column``: a NUL byte, more than a sized column holds), which PostgreSQL refused with a 500.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from fastapi import HTTPException
+
+from hal.controller.column_text import MAX_IDEMPOTENCY_KEY, column_problem
 
 
 def lone_surrogate(text: str) -> str | None:
@@ -41,6 +44,14 @@ def check_strings(items: Iterable[tuple[str, object]]) -> None:
             check_text(field, value)
 
 
+def check_column(field: str, text: str | None, most: int | None = None, controls: bool = False) -> None:
+    """HTTP 400 for text the store cannot take (controller/column_text.py): a NUL byte, more than a sized
+    column's ``most`` characters, and with ``controls`` any control character."""
+    problem = column_problem(field, text, most, controls) if text is not None else None
+    if problem is not None:
+        raise HTTPException(400, problem)
+
+
 def check_mapping(what: str, data: Mapping[str, object], by_key: bool = True) -> None:
     """A dict's keys (``env name``) and its string values, each named by its key (``comment``, ``Comment``), or
     with ``by_key`` False by what it is (``env variable PATH``)."""
@@ -56,6 +67,7 @@ def check_submission(
 ) -> None:  # fmt: skip
     """Every string of POST /v1/jobs's body."""
     check_strings([("script", script), ("wrap", wrap), ("workdir", workdir), ("idempotency_key", idempotency_key)])
+    check_column("idempotency_key", idempotency_key, MAX_IDEMPOTENCY_KEY)
     check_strings((f"args[{i}]", arg) for i, arg in enumerate(args))
     check_mapping("options", options)
     check_mapping("env", env, by_key=False)
