@@ -376,7 +376,7 @@ def _text(data: bytes, where: str) -> str:
 
 def _waited(c: Any, done: dict[str, Any]) -> int:
     """sbatch --wait's exit code: the job's (an array's highest), 1 when it ended without one (cancelled)."""
-    rec = c.wait(done["job_id"])
+    rec = c.wait(done["job_id"], detail=False)  # states, exit codes and signals are in the light record
     bad = [t for t in rec.get("tasks") or [rec] if t["state"] != "COMPLETED"]
     if not bad:
         return 0
