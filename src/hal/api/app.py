@@ -18,6 +18,7 @@ from hal.api.forecast_state import assumed_runtimes, planned_nodes, unknown_star
 from hal.api.job_logs import MAX_TAIL, read_log
 from hal.api.job_lookup import Ref, answer, checked_ref, shared_scripts, visible
 from hal.api.metrics import Metrics
+from hal.api.task_events import events_of_rows
 from hal.api.text_checks import check_column, check_mapping, check_submission, raw_workdir
 from hal.api.views import (
     nodes_view,
@@ -239,8 +240,7 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Pat
 
     @app.get("/v1/jobs/{ref}/events")
     def job_events(ref: Ref, who: Who) -> dict[str, Any]:
-        rows = visible(ctl, ref, who)
-        return {"events": ctl.store.events_of(rows[0]["id"])}
+        return {"events": events_of_rows(ctl.store, visible(ctl, ref, who))}  # every task an array names
 
     @app.delete("/v1/jobs/{ref}")
     def cancel(ref: Ref, who: Who) -> dict[str, Any]:
