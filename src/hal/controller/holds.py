@@ -35,34 +35,28 @@ def set_hold(ctl: Any, ref: str, who: Identity, held: bool) -> list[int]:
         if not held and not who.admin and any(ctl.live[j].request.hold_admin for j in pending):
             raise Forbidden(f"job {ref} was held by an administrator (JobHeldAdmin); only one can release it")
         changed = [j for j in pending if _hold_of(ctl.live[j].request) != _asked(ctl.live[j].user, who, held)]
-        moved: list[int] = []  # tasks held out of their %limit's slot, or released behind it: the line and its
-        with ctl.store.engine.begin() as conn, ctl.store.batched(conn):
-            for jid in changed:  # one already as asked keeps its place, cause and release time (Slurm: a no-op)
-                lv = ctl.live[jid]
-                by_admin = _asked(lv.user, who, held)[1]  # Slurm's JobHeldAdmin
-                lv.request = dataclasses.replace(lv.request, hold=held, hold_admin=by_admin)
-                lv.spec = dataclasses.replace(lv.spec, held=held)
-                gate = ctl.gates.get(lv.array_job_id) if lv.array_job_id is not None else None
-                if held and gate is not None and jid not in ctl.gated:  # give its %limit slot to the next task
-                    ctl.sched.withdraw(jid)
-                    ctl.parked.drop(jid)  # a parked task is tried again when released into its %limit
-                    gate.inflight -= 1
-                    moved.append(jid)  # slots are settled once all are done (one at a time, each task held or
-                    ctl.gated.add(jid)
-                elif jid not in ctl.gated and jid not in ctl.deferred and jid not in ctl.parked:  # the rest enter
-                    ctl.sched.hold(jid, held, now)  # the engine as they are (a parked one: when tried again)
-                elif not held and gate is not None and jid in ctl.gated:  # released scanned the whole line)
-                    moved.append(jid)
-                request = json.loads(rows[jid]["request"])
-                request["hold"], request["hold_admin"] = held, by_admin
-                mark(request, ref, lv.array_job_id)  # a task held or released by itself: its own line in hal queue
-                if not held:  # when it could start at the earliest: a replay of the history submits it then
-                    request["_released"] = now
-                cause = f"held by {who.user}" if held else f"released by {who.user}"
-                values = {"request": json.dumps(request), "cause": cause}
-                if str(rows[jid].get("cause") or "").startswith(KEPT_CAUSES):  # the data plane's reason reads it
-                    del values["cause"]
+        cause = f"held by {who.user}" if held else f"released by {who.user}"
+        with ctl.store.engine.begin() as conn, ctl.store.batched(conn):  # recorded first: a commit that fails
+            for jid in changed:  # changes nothing (QA: a release answered 503 and the job started anyway)
+                values = _record(ctl.live[jid], rows[jid], ref, who, held, now, cause)
                 ctl.store.update_job(conn, jid, values, (jid, now, "PENDING", cause))
+        moved: list[int] = []  # tasks held out of their %limit's slot, or released behind it: the line and its
+        for jid in changed:  # one already as asked keeps its place, cause and release time (Slurm: a no-op)
+            lv = ctl.live[jid]
+            by_admin = _asked(lv.user, who, held)[1]  # Slurm's JobHeldAdmin
+            lv.request = dataclasses.replace(lv.request, hold=held, hold_admin=by_admin)
+            lv.spec = dataclasses.replace(lv.spec, held=held)
+            gate = ctl.gates.get(lv.array_job_id) if lv.array_job_id is not None else None
+            if held and gate is not None and jid not in ctl.gated:  # give its %limit slot to the next task
+                ctl.sched.withdraw(jid)
+                ctl.parked.drop(jid)  # a parked task is tried again when released into its %limit
+                gate.inflight -= 1
+                moved.append(jid)  # slots are settled once all are done (one at a time, each task held or
+                ctl.gated.add(jid)
+            elif jid not in ctl.gated and jid not in ctl.deferred and jid not in ctl.parked:  # the rest enter
+                ctl.sched.hold(jid, held, now)  # the engine as they are (a parked one: when tried again)
+            elif not held and gate is not None and jid in ctl.gated:  # released scanned the whole line)
+                moved.append(jid)
         for array_id in {ctl.live[j].array_job_id for j in changed} & set(ctl.gates):
             gate, tasks = ctl.gates[array_id], [j for j in moved if ctl.live[j].array_job_id == array_id]
             if held:  # to the front of the line, in order; freed slots go to the next tasks once all are held
@@ -72,6 +66,19 @@ def set_hold(ctl: Any, ref: str, who: Identity, held: bool) -> list[int]:
             admit_waiting(ctl, gate, now)
         ctl.wake.set()
     return changed
+
+
+def _record(lv: Any, row: Any, ref: str, who: Identity, held: bool, now: float, cause: str) -> dict[str, Any]:
+    """The columns a hold or release writes to the job's record, from its stored request."""
+    request = json.loads(row["request"])
+    request["hold"], request["hold_admin"] = held, _asked(lv.user, who, held)[1]
+    mark(request, ref, lv.array_job_id)  # a task held or released by itself: its own line in hal queue
+    if not held:  # when it could start at the earliest: a replay of the history submits it then
+        request["_released"] = now
+    values = {"request": json.dumps(request), "cause": cause}
+    if str(row.get("cause") or "").startswith(KEPT_CAUSES):  # the data plane's reason reads it
+        del values["cause"]
+    return values
 
 
 def _hold_of(request: Any) -> tuple[bool, bool]:

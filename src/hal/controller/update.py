@@ -13,11 +13,11 @@ from typing import Any
 
 from hal.controller.admission import admit, admit_data, resolve_deps, singleton_pairs
 from hal.controller.array_split import mark
+from hal.controller.array_throttle import throttle
 from hal.controller.auth import Identity
 from hal.controller.contracts import Forbidden, SubmitError
 from hal.controller.directives import MAX_NAME, JobRequest, parse_constraint
 from hal.controller.gpu_respread import respread
-from hal.controller.holds import admit_waiting, gate_of
 from hal.controller.jobs import Live, dependencies, reaches, spec_of, waiting_since
 from hal.controller.option_values import (
     DirectiveError,
@@ -171,11 +171,17 @@ def update(ctl: Any, ref: str, who: Identity, fields: dict[str, str]) -> list[in
         if changes.get("nice", 0) < 0 and not who.admin:
             raise Forbidden("Nice below 0 raises a job's priority: only an administrator may set it")
         planned = [(lv, _changed(ctl, lv, changes, who, now)) for lv in lives]  # every check before any change
+        said = f"{' '.join(f'{k}={v}' for k, v in fields.items())} by {who.user}"
+        records = [_record(ctl, lv, req, deps, rows[lv.job_id], ref, lv in running) for lv, (req, deps) in planned]
         with ctl.store.engine.begin() as conn, ctl.store.batched(conn):  # one statement, not one a task
-            for lv, (req, deps) in planned:
-                _apply(ctl, conn, lv, req, deps, rows[lv.job_id], who, fields, now, lv in running, ref)
+            for (lv, _), (_stored, values) in zip(planned, records, strict=True):
+                ctl.store.update_job(conn, lv.job_id, values, (lv.job_id, now, "UPDATE", said))
+        # committed: only now does the running scheduler change (QA: a commit that failed left the job on its new
+        # time limit, or released into the engine, while the store kept the old request and the caller got 503)
+        for (lv, (req, deps)), (stored, _values) in zip(planned, records, strict=True):
+            _apply(ctl, lv, req, deps, stored, now, lv in running)
         if "array_limit" in changes:
-            _throttle(ctl, lives, changes["array_limit"], now)
+            throttle(ctl, lives, changes["array_limit"], now)
         ctl.wake.set()
     return [lv.job_id for lv in lives]
 
@@ -290,12 +296,13 @@ def _changed(
     return req, deps
 
 
-def _apply(
-    ctl: Any, conn: Any, lv: Live, req: JobRequest, deps: list[tuple[str, int, int | None]] | None,
-    row: dict[str, Any], who: Identity, fields: dict[str, str], now: float, running: bool, ref: str,
-) -> None:  # fmt: skip
-    """Persist, then change the engine's view: a running job's planned end, or a pending job re-entered. An array
-    task ``ref`` names by itself leaves its array's line in hal queue (controller/array_split.py)."""
+def _record(
+    ctl: Any, lv: Live, req: JobRequest, deps: list[tuple[str, int, int | None]] | None, row: dict[str, Any],
+    ref: str, running: bool,
+) -> tuple[dict[str, Any], dict[str, Any]]:  # fmt: skip
+    """The job's stored request and the columns its record takes, from memory as it still is (nothing changes
+    until they are committed). An array task ``ref`` names by itself leaves its array's line in hal queue
+    (controller/array_split.py)."""
     stored = json.loads(row["request"])
     for key, value in _stored_fields(req):
         if stored.get(key) != value:
@@ -311,7 +318,19 @@ def _apply(
         "req_cpus": req.tasks * req.cpus_per_task, "req_mem_mb": req.requested()[0],
         "req_gpus": req.requested()[1], "requeue": req.requeue,
     }  # fmt: skip
-    said = " ".join(f"{k}={v}" for k, v in fields.items())
+    act = ctl.sched.running.get(lv.job_id) if running else None
+    if act is not None and req.time_limit != lv.request.time_limit:
+        end = _planned_end(act.start, act.predicted_end, lv.request.time_limit, req.time_limit)
+        if end != act.predicted_end:
+            values["predicted_end"] = end
+    return stored, values
+
+
+def _apply(
+    ctl: Any, lv: Live, req: JobRequest, deps: list[tuple[str, int, int | None]] | None, stored: dict[str, Any],
+    now: float, running: bool,
+) -> None:  # fmt: skip
+    """Once recorded, change the engine's view: a running job's planned end, or a pending job re-entered."""
     old_limit, lv.request, lv.requeue = lv.request.time_limit, req, req.requeue
     dep_objs = dependencies(deps) if deps is not None else lv.spec.dependencies
     spec = spec_of(lv.job_id, req, lv.user, lv.spec.submit_time, dep_objs, lv.spec.batch)
@@ -329,14 +348,11 @@ def _apply(
             act.item = dataclasses.replace(act.item, spec=spec, estimate=est, upper=max(upper, est))
             if end != act.predicted_end:
                 ctl.sched.extend(lv.job_id, end)
-                values["predicted_end"] = end
         lv.spec = dataclasses.replace(lv.spec, time_limit=req.time_limit, name=req.name)
-        ctl.store.update_job(conn, lv.job_id, values, (lv.job_id, now, "UPDATE", f"{said} by {who.user}"))
         if req.time_limit != old_limit:
             ctl.executor.retime(lv.job_id, req.time_limit)  # False: it ended meanwhile (its end event follows)
         return
     lv.spec = spec
-    ctl.store.update_job(conn, lv.job_id, values, (lv.job_id, now, "UPDATE", f"{said} by {who.user}"))
     if lv.job_id in ctl.gated:
         return  # it enters the engine later, as it is now
     if ctl.deferred.pop(lv.job_id, None) is None:  # deferred: its dependencies are checked again below
@@ -369,21 +385,3 @@ def _planned_end(start: float, planned: float, old: float | None, new: float | N
         return planned
     on_limit = old is None or planned >= start + old - 1.0
     return start + new if on_limit else min(planned, start + new)
-
-
-def _throttle(ctl: Any, lives: list[Live], limit: int, now: float) -> None:
-    """ArrayTaskThrottle=N (None: no limit): how many of the array's tasks may run at once. Running tasks go
-    on; queued ones over the new limit step back behind it (the highest task ids first)."""
-    for array_id in {lv.array_job_id for lv in lives if lv.array_job_id is not None}:
-        gate = gate_of(ctl, array_id, limit or 0)
-        gate.limit = limit if limit is not None else 2**31 - 1
-        queued = [
-            j for j, o in ctl.live.items()
-            if o.array_job_id == array_id and j in ctl.sched.known and j not in ctl.sched.running
-        ]  # fmt: skip
-        for jid in sorted(queued, reverse=True)[: max(gate.inflight - gate.limit, 0)]:
-            ctl.sched.withdraw(jid)
-            gate.inflight -= 1
-            gate.waiting.appendleft(jid)
-            ctl.gated.add(jid)
-        admit_waiting(ctl, gate, now)
