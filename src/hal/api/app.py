@@ -15,6 +15,7 @@ import hal
 from hal.api.bodies import CancelBody, DrainBody, SignalBody, SubmitBody, TokenBody, UpdateBody
 from hal.api.datasets import dataset_router
 from hal.api.forecast_state import assumed_runtimes, planned_nodes, unknown_starts, with_forecast_state
+from hal.api.internal_errors import InternalErrors
 from hal.api.job_logs import MAX_TAIL, read_log
 from hal.api.job_lookup import Ref, answer, checked_ref, shared_scripts, visible
 from hal.api.metrics import Metrics
@@ -105,6 +106,7 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Pat
     app = FastAPI(title="HAL", version=hal.__version__, description="HAL's live controller: jobs, nodes, queue")
 
     app.state.auth = auth
+    app.add_middleware(InternalErrors)  # an unexpected error answers JSON 500, its traceback logged
 
     @app.exception_handler(SubmitError)
     @app.exception_handler(DirectiveError)
