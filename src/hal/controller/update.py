@@ -15,6 +15,7 @@ from hal.controller.admission import admit, admit_data, resolve_deps, singleton_
 from hal.controller.array_split import mark
 from hal.controller.array_throttle import throttle
 from hal.controller.auth import Identity
+from hal.controller.column_text import MAX_ACCOUNT, column_problem
 from hal.controller.contracts import Forbidden, SubmitError
 from hal.controller.directives import MAX_NAME, JobRequest, parse_constraint
 from hal.controller.gpu_respread import respread
@@ -138,6 +139,8 @@ def _value(attr: str, key: str, value: str, now: float) -> Any:
         return comment_option({"comment": value})
     if attr == "name" and (len(value) > MAX_NAME or any(ord(ch) < 32 for ch in value)):
         raise DirectiveError(f"at most {MAX_NAME} characters, no control characters")
+    if attr == "account" and (why := column_problem("Account", value, MAX_ACCOUNT, controls=True)):
+        raise DirectiveError(why)  # as at submission: PostgreSQL refused the write, a 500 (QA)
     return value
 
 

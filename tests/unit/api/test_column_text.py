@@ -84,3 +84,14 @@ def test_a_listing_filter_with_a_nul_is_refused(api: Api, param: str) -> None:
     resp = client.get("/v1/jobs", params={param: "a\x00b"}, headers=auth)
     assert resp.status_code == 400, resp.text
     assert resp.json()["detail"] == f"{param}: no NUL bytes"
+
+
+def test_an_update_the_store_cannot_take_is_refused(api: Api) -> None:
+    """QA: hal update Account=<70 characters> answered 500 on PostgreSQL; it is refused as at submission."""
+    client, auth = api
+    job = client.post("/v1/jobs", json={**JOB, "options": {"hold": True}}, headers=auth).json()["job_id"]
+    for account in ("a" * 65, "a\x00b"):
+        resp = client.post(f"/v1/jobs/{job}/update", json={"fields": {"Account": account}}, headers=auth)
+        assert resp.status_code == 400 and "Account: at most 64 characters" in resp.text, resp.text
+    fine = client.post(f"/v1/jobs/{job}/update", json={"fields": {"Account": "a" * 64}}, headers=auth)
+    assert fine.status_code == 200, fine.text
