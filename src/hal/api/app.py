@@ -12,7 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import OperationalError
 
 import hal
-from hal.api.bodies import CancelBody, DrainBody, SignalBody, SubmitBody, TokenBody, UpdateBody
+from hal.api.bodies import ERRORS, SUBMITTED, CancelBody, DrainBody, SignalBody, SubmitBody, TokenBody, UpdateBody
 from hal.api.datasets import dataset_router
 from hal.api.forecast_state import assumed_runtimes, planned_nodes, unknown_starts, with_forecast_state
 from hal.api.internal_errors import InternalErrors
@@ -103,7 +103,9 @@ def effective_switch_waits(recs: list[dict[str, Any]], cap: float) -> list[dict[
 
 
 def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Path | None = None) -> FastAPI:
-    app = FastAPI(title="HAL", version=hal.__version__, description="HAL's live controller: jobs, nodes, queue")
+    app = FastAPI(
+        title="HAL", version=hal.__version__, description="HAL's live controller: jobs, nodes, queue", responses=ERRORS
+    )
 
     app.state.auth = auth
     app.add_middleware(InternalErrors)  # an unexpected error answers JSON 500, its traceback logged
@@ -117,7 +119,10 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Pat
     @app.exception_handler(RequestValidationError)
     def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         """422 with where and what, never the value itself: a NaN in the body made the answer a 500."""
-        errors = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", ""))} for e in exc.errors()]
+        errors = [  # FastAPI's ValidationError schema: loc, msg and type
+            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+            for e in exc.errors()
+        ]
         return JSONResponse({"detail": errors}, status_code=422)
 
     @app.exception_handler(NotFound)
@@ -140,7 +145,7 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Pat
     def whoami(who: Who) -> dict[str, Any]:
         return {"user": who.user, "admin": who.admin}
 
-    @app.post("/v1/jobs", status_code=201)
+    @app.post("/v1/jobs", status_code=201, responses=SUBMITTED)
     def submit(
         body: SubmitBody, who: Who, response: Response, idempotency_key: Annotated[str | None, Header()] = None
     ) -> dict[str, Any]:

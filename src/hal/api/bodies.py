@@ -47,3 +47,22 @@ class TokenBody(BaseModel):
     user: str
     admin: bool = False
     label: str = ""
+
+
+class Detail(BaseModel):
+    """Every refusal's body: what was wrong, in words a user can act on."""
+
+    detail: str
+
+
+ERRORS: dict[int | str, dict[str, object]] = {  # every route may answer these (the OpenAPI schema said none)
+    400: {"model": Detail, "description": "refused: the request cannot be run as asked (detail says why)"},
+    401: {"model": Detail, "description": "no token, or one that is not valid"},
+    403: {"model": Detail, "description": "the token's user may not do this (another user's job, admins only)"},
+    404: {"model": Detail, "description": "no such job, node, dataset or session"},
+    500: {"model": Detail, "description": "an internal error; its traceback is in the server's log"},
+    503: {"model": Detail, "description": "the database is unavailable; nothing was recorded, retry"},
+}
+SUBMITTED: dict[int | str, dict[str, object]] = {
+    200: {"description": "an earlier submission with the same idempotency key (replayed), or --test-only's answer"},
+}
