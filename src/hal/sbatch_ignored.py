@@ -8,10 +8,15 @@ IGNORED_VALUED = frozenset({
     "hint", "cpu-bind", "distribution", "threads-per-core", "ntasks-per-core", "cores-per-socket", "sockets-per-node",
     "gres-flags", "tmp", "acctg-freq", "wckey", "propagate", "gpu-bind", "mem-bind", "profile",
     "network", "export-file", "reservation", "licenses", "priority", "clusters", "container", "gpu-freq",
+    "gpus-per-socket",  # HAL has no sockets: a node's GPUs are asked per node, task or job
 })  # fmt: skip
 # --parsable is not here: the command line acts on it (the script path ignores it, see directives)
 IGNORED_FLAGS = frozenset({"oversubscribe", "no-kill", "get-user-env", "verbose", "quiet", "overcommit", "contiguous"})
-IGNORED_SHORT = {"s": "oversubscribe", "k": "no-kill", "v": "verbose", "Q": "quiet", "O": "overcommit", "M": "clusters"}
+IGNORED_SHORT = {
+    "s": "oversubscribe", "k": "no-kill", "v": "verbose", "Q": "quiet", "O": "overcommit", "M": "clusters",
+    "m": "distribution",
+}  # fmt: skip
+# -M and -m take a value (-M c1, -mblock), the others are flags
 # sbatch's input environment variables for them (SBATCH_GPU_FREQ=high is --gpu-freq=high): noted alike
 IGNORED_ENV = {
     "ACCTG_FREQ": "acctg-freq", "CLUSTERS": "clusters", "CONTAINER": "container", "DISTRIBUTION": "distribution",

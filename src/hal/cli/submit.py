@@ -61,9 +61,9 @@ def _ignored(word: str, after: str | None) -> tuple[list[str], int] | None:
             return [name], 0
         if name not in IGNORED_VALUED:
             return None
-    elif word[1:2] == "M":  # -M CLUSTER, -MCLUSTER
-        name, eq, value = "clusters", "=" if len(word) > 2 else "", word[2:].lstrip("=")
-    elif len(word) > 1 and all(ch in IGNORED_SHORT and ch != "M" for ch in word[1:]):
+    elif IGNORED_SHORT.get(word[1:2]) in IGNORED_VALUED:  # -M CLUSTER, -MCLUSTER, -m block
+        name, eq, value = IGNORED_SHORT[word[1]], "=" if len(word) > 2 else "", word[2:].lstrip("=")
+    elif len(word) > 1 and all(IGNORED_SHORT.get(ch) in IGNORED_FLAGS for ch in word[1:]):
         return [IGNORED_SHORT[ch] for ch in word[1:]], 0  # -s, -vv: flags, as click joins them
     else:
         return None
