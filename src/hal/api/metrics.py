@@ -10,20 +10,12 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from hal.api.views import cache_view
+from hal.api.views import cache_view, partition_label
 from hal.controller.core import Controller
 from hal.controller.learning import fit_log, planning_with
 from hal.engine.predict.gbm import GbmPredictor
 
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
-
-
-def partition_label(partition: str) -> str:
-    """A job's ``partition`` label: a pending job's list (-p debug,batch) sorted, so every ordering users type
-    is one series (they were one series each, and the label values grew with them). Sorted rather than counted
-    under each partition (the totals would count it twice) or under the first named (the engine starts it in
-    whichever fits first, and "first" is again the user's order); a job that runs has one partition."""
-    return ",".join(sorted(set(partition.split(",")))) if "," in partition else partition
 
 
 class StateCollector(Collector):

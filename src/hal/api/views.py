@@ -284,10 +284,17 @@ def held_by_topo(ctl: Controller) -> npt.NDArray[np.int64]:
     return held
 
 
+def partition_label(partition: str) -> str:
+    """A job's partition as /metrics labels it and /v1/queue/summary counts it: a pending job's list (-p
+    debug,batch) sorted, so every ordering users type is one series (each was its own). Sorted rather than counted
+    under each partition (totals would count it twice) or under the first named (again the user's order)."""
+    return ",".join(sorted(set(partition.split(",")))) if "," in partition else partition
+
+
 def summary_view(ctl: Controller) -> dict[str, Any]:
     """What everyone may see, as in Slurm: how many jobs wait and run, per partition and state, no details."""
     with ctl.lock:
-        counts = Counter((lv.partition, lv.state) for lv in ctl.live.values())
+        counts = Counter((partition_label(lv.partition), lv.state) for lv in ctl.live.values())
         out = outputs.staging_out() if (outputs := getattr(ctl.staging, "outputs", None)) else {}
         users = len({lv.user for lv in ctl.live.values()} | set(out.values()))
     by_part: dict[str, dict[str, int]] = {}

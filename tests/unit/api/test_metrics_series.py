@@ -25,11 +25,13 @@ def test_a_partition_list_is_one_series_in_any_order(tmp_path: Path) -> None:
                 body = {"wrap": "true", "options": {"hold": True, "partition": part}, "workdir": "/tmp"}
                 assert client.post("/v1/jobs", json=body, headers=auth).status_code == 201
             text = client.get("/metrics", headers=auth).text
+            summary = client.get("/v1/queue/summary", headers=auth).json()
     finally:
         executor.shutdown()
         store.close()
     series = [line for line in text.splitlines() if line.startswith("hal_queue_jobs{")]
     assert series == ['hal_queue_jobs{partition="batch,debug",state="PENDING"} 3.0'], series
+    assert summary["partitions"] == {"batch,debug": {"PENDING": 3}}, summary  # hal queue's summary line alike
 
 
 class _Stats:
