@@ -108,6 +108,8 @@ def task_environment(
     env.update(gpu_variables(mine))
     if mine:
         env["SLURM_STEP_GPUS"] = ",".join(map(str, mine))
+    if step is not None and step.gpus_per_task:  # srun sets it from its --gpus-per-task, as sbatch does for a job
+        env["SLURM_GPUS_PER_TASK"] = str(step.gpus_per_task)
     return env
 
 
