@@ -306,8 +306,11 @@ def drop_gpu_variables(env: dict[str, str], share: NodeShare | None, gpu_node: b
 
 
 def gpu_variables(gpus: Sequence[int]) -> dict[str, str]:
-    """The variables naming a share's GPUs; none without GPUs (callers drop inherited ones: drop_gpu_variables)."""
+    """The variables naming a share's GPUs; none without GPUs (callers drop inherited ones: drop_gpu_variables).
+    Every vendor's variable names the same list, as Slurm's gpu plugin sets them without gres.conf env flags: a ROCm
+    or oneAPI program saw every GPU of the machine (HAL unset those and set CUDA's alone)."""
     if not gpus:
         return {}
     ids = ",".join(str(g) for g in gpus)
-    return {"CUDA_VISIBLE_DEVICES": ids, "SLURM_JOB_GPUS": ids, "SLURM_GPUS_ON_NODE": str(len(gpus)), "HAL_GPUS": ids}
+    vendors = dict.fromkeys(VENDOR_GPU_VARIABLES, ids)
+    return {**vendors, "SLURM_JOB_GPUS": ids, "SLURM_GPUS_ON_NODE": str(len(gpus)), "HAL_GPUS": ids}
