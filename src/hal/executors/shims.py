@@ -6,12 +6,14 @@ Slurm installation earlier on it still wins."""
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 from pathlib import Path
 
 SHIMS = {
     "hal": '#!/bin/sh\nexec "{python}" -m hal "$@"\n',
-    "srun": '#!/bin/sh\nexec "{python}" -m hal.executors.tasks "$@"\n',  # the light `hal run`, no CLI import
+    # the light `hal run`, no CLI import; told the spool, where a job's steps record the GPUs they hold (gpu_steps)
+    "srun": '#!/bin/sh\nHAL_STEP_SPOOL={spool}\nexport HAL_STEP_SPOOL\nexec "{python}" -m hal.executors.tasks "$@"\n',
     "scontrol": '#!/bin/sh\nexec "{python}" -m hal.executors.scontrol "$@"\n',  # show hostnames, job commands
 }
 
@@ -20,7 +22,7 @@ def write_shims(folder: Path) -> Path:
     folder.mkdir(mode=0o755, parents=True, exist_ok=True)
     for name, text in SHIMS.items():
         path = folder / name
-        body = text.format(python=sys.executable)
+        body = text.format(python=sys.executable, spool=shlex.quote(str(folder.absolute().parent)))
         if not path.exists() or path.read_text() != body:
             tmp = folder / f".{name}.tmp"
             tmp.write_text(body)

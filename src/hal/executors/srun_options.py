@@ -14,7 +14,7 @@ NOTED_VALUED = ("--gpus", "-G", "--cpus-per-gpu", "--gpu-bind", "--gpu-freq", "-
                 "--ntasks-per-gpu", "--hint", "--mem-bind", "--tres-per-task", "--gres-flags", "--propagate", "-t",
                 "--time", "--network", "--cpu-freq")  # fmt: skip
 QUIET_VALUED = ("--cpu-bind", "-J", "--job-name", "--export")  # hints and names; the job's env is exported
-QUIET_FLAGS = ("-u", "--unbuffered", "--exact", "--overlap")  # harmless here
+QUIET_FLAGS = ("-u", "--unbuffered", "--exact")  # harmless here
 
 
 def parser() -> argparse.ArgumentParser:
@@ -26,6 +26,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-c", "--cpus-per-task", type=int, default=None)
     p.add_argument("-l", "--label", action="store_true")
     p.add_argument("-O", "--overcommit", action="store_true")
+    p.add_argument("--overlap", action="store_true", help="share GPUs other running steps hold (no waiting)")
     p.add_argument("--gpus-per-task", default=None, help="[TYPE:]N of the node's GPUs for each task")
     p.add_argument("--gres", default=None, help="gpu[:TYPE][:N]: the first N of each node's GPUs for the step")
     p.add_argument("--gpus-per-node", default=None, help="[TYPE:]N: the first N of each node's GPUs for the step")
@@ -98,6 +99,7 @@ def step_of(args: argparse.Namespace) -> tuple[Step, str, list[str]]:
         gpus_per_node=node_gpus[0] if node_gpus else None,
         kill_on_bad_exit=args.kill_on_bad_exit == "1",
         gpu_type=kinds[0] if kinds else "",
+        overlap=args.overlap,
     )
     return step, first, noted
 

@@ -15,9 +15,9 @@ import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from hal.executors import hostlist, proctree
+from hal.executors import gpu_steps, hostlist, proctree
 from hal.executors.api import NodeShare
 from hal.executors.jobenv import (
     TOPOLOGY_VARIABLES,
@@ -92,6 +92,7 @@ def task_environment(
         "CPUS_ON_NODE": str(share.allocated),
     }
     env = dict(base)
+    env.pop(gpu_steps.SPOOL_VARIABLE, None)  # the srun shim's, not the task's
     for key, value in ids.items():
         env[f"HAL_{key}"] = value
         env["SLURMD_NODENAME" if key == "NODENAME" else f"SLURM_{key}"] = value
@@ -168,6 +169,7 @@ class Step:
     gpus_per_node: int | None = None  # --gres=gpu:N / --gpus-per-node=N: each node's first N, for its tasks
     kill_on_bad_exit: bool = False  # -K/--kill-on-bad-exit=1: a failed task ends the step's others
     gpu_type: str = ""  # --gres=gpu:TYPE:N, --gpus-per-*=TYPE:N: the GPUs' type, which the job's must be
+    overlap: bool = False  # --overlap: its GPUs may be ones other steps hold (it neither holds nor waits for them)
 
 
 def run_tasks(
@@ -212,6 +214,46 @@ def run_tasks(
         raise RunError(problem)
     for note in oversubscription(shares, tasks, cpus_per_task):
         print(f"hal run: note: {note}; tasks share CPUs", file=sys.stderr)
+    want = step_gpu_counts(shares, tasks, step)
+    if not want:
+        return _run(command, env, shares, tasks, cpus_per_task, step)
+    wanted = {shares[i].node: (shares[i].gpus, n) for i, n in want.items()}
+    try:
+        record = gpu_steps.record_path(env)
+        got = gpu_steps.hold(record, wanted, env.get("SLURM_JOB_ID") or env.get("HAL_JOB_ID", "0"))
+    except OSError as e:
+        raise RunError(f"cannot record the GPUs the step holds ({e}): srun --overlap runs it on shared GPUs") from e
+    shares = [replace(s, gpus=tuple(got[s.node])) if s.node in got else s for s in shares]
+    try:
+        return _run(command, env, shares, tasks, cpus_per_task, step)
+    finally:
+        gpu_steps.release(record)
+
+
+def step_gpu_counts(shares: Sequence[NodeShare], tasks: Sequence[Task], step: Step) -> dict[int, int]:
+    """How many GPUs a step holds on each node (by index) while it runs, so concurrent steps get others: what its
+    --gpus-per-task x its tasks there, or --gres=gpu:N / --gpus-per-node=N, asks of the job's GPUs there. None
+    with --overlap, nor for a step without GPU options (it sees the job's GPUs, as the batch script does)."""
+    if step.overlap or not (step.gpus_per_task or step.gpus_per_node):
+        return {}
+    counts: dict[int, int] = {}
+    for i, share in enumerate(shares):
+        n = sum(1 for t in tasks if t.node == i)
+        want = max((step.gpus_per_task or 0) * n, step.gpus_per_node or 0) if n else 0
+        if want and share.gpus:
+            counts[i] = want
+    return counts
+
+
+def _run(
+    command: Sequence[str],
+    env: Mapping[str, str],
+    shares: Sequence[NodeShare],
+    tasks: Sequence[Task],
+    cpus_per_task: int,
+    step: Step,
+) -> int:
+    """Starts the placed tasks, waits for all, and returns the step's exit code."""
     rlimit = env.get("HAL_MEMORY_MECHANISM") == "rlimit"
     procs: list[subprocess.Popen[bytes]] = []
     mine = os.sched_getaffinity(0)
