@@ -44,8 +44,9 @@ def test_a_gpu_job_sees_its_own_gpus_and_no_stale_ones() -> None:
     env = job_environment(spec(gpus, dict(OUTER)), {})
     assert env["CUDA_VISIBLE_DEVICES"] == env["SLURM_JOB_GPUS"] == env["HAL_GPUS"] == "4,5"
     assert env["SLURM_GPUS_ON_NODE"] == "2"
-    for stale in ("SLURM_STEP_GPUS", "ROCR_VISIBLE_DEVICES", "GPU_DEVICE_ORDINAL", "ZE_AFFINITY_MASK"):
-        assert stale not in env  # the outer job's, not this one's
+    assert "SLURM_STEP_GPUS" not in env  # the outer job's, not this one's
+    for name in ("ROCR_VISIBLE_DEVICES", "GPU_DEVICE_ORDINAL", "ZE_AFFINITY_MASK"):  # every vendor's, as Slurm's
+        assert env[name] == "4,5"  # this job's GPUs, not the outer job's
 
 
 def test_a_task_on_a_node_where_the_job_has_no_gpus_sees_none() -> None:
