@@ -36,11 +36,11 @@ def _refused(c: Client, status: int = 400, **kw: object) -> str:
         ("#!/bin/sh\n#SBATCH --ntasks=9\ntrue\n", "needs 9 cpus in all, the partition has 8"),
         (
             "#!/bin/sh\n#SBATCH --cpus-per-task=3\ntrue\n",
-            "3 cpus per task (a task runs on one node), the largest node in partition 'batch'",
+            "3 cpus on one node (a one-task job runs on one node), the largest node in partition 'batch'",
         ),
         (
             "#!/bin/sh\n#SBATCH --mem=3G\ntrue\n",
-            "3072 MB of memory per task (a task runs on one node), the largest node in partition 'batch'",
+            "3072 MB of memory on one node (a one-task job runs on one node), the largest node in partition 'batch'",
         ),
         ("#!/bin/sh\n#SBATCH --nodes=5\ntrue\n", "needs 5 nodes, the partition has 4"),
         ("#!/bin/sh\n#SBATCH --gpus=1\ntrue\n", "gpus"),

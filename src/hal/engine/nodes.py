@@ -11,8 +11,10 @@ import numpy as np
 import numpy.typing as npt
 
 from hal.engine.feature_refusal import featureless
+from hal.engine.gpu_shapes import node_fix
+from hal.engine.list_refusal import listed_refusal, wanted
 from hal.engine.plugins.topology_refusal import required_refusal
-from hal.engine.request import Request
+from hal.engine.request import GPUS, Request
 from hal.model.cluster import NodeTable
 
 if TYPE_CHECKING:
@@ -188,12 +190,9 @@ class NodeBook:
         if unknown:  # a typo would exclude nothing, silently
             return f"--exclude names nodes that do not exist: {unknown[:5]}"
         mask = self._eligible_ever(req)  # a drained node comes back: a job that needs it waits, it is not refused
-        if not mask.any():
-            feats = " with those features" if req.features else ""  # QA: it named features nobody asked for
-            if req.exclude_nodes:
-                return f"no node of partition {req.partition!r}{feats} is left after --exclude"
-            if req.node_names:
-                return f"none of the nodes {list(req.node_names)} is in partition {req.partition!r}{feats}"
+        if not mask.any():  # what the nodes lack: partition, -C features, GPU type (QA: "those features")
+            if req.node_names or req.exclude_nodes:
+                return listed_refusal(self.table, req, self._having)
             return featureless(self.table, req, self._having)
         if self.select is None and (req.switches or req.segment or req.topology_required or req.topology_preferred):
             return 'topology requests (--switches, --segment, --topology) need placement = "topology" in the profile'
@@ -217,8 +216,13 @@ class NodeBook:
             if per[r] > cap[:, r].max(initial=0):
                 where = f"in partition {req.partition!r}" if req.partition else "here"
                 what = UNITS.get(name, name)
-                unit = "node" if req.nodes else "task (a task runs on one node)"  # QA: --gpus 1 said "per node"
-                return f"needs {int(per[r])} {what} per {unit}, the largest node {where} has {int(cap[:, r].max())}"
+                # QA: --gpus 1 said "per node"; --gpus-per-node=9 said "per task": a lone task's node is the job's
+                unit = "per node" if req.nodes else "per task (a task runs on one node)" if req.tasks > 1 else (
+                    "on one node (a one-task job runs on one node)"
+                )  # fmt: skip
+                fix = node_fix(self.table, req, mask) if r == GPUS else ""  # a -N job's; gpu_fix offers the rest
+                largest = f"the largest node {where}{self._of(req)} has {int(cap[:, r].max())}"  # of its GPU type
+                return f"needs {int(per[r])} {what} {unit}, {largest}{fix}"
         total = np.array(req.total, dtype=np.int64)
         for r, name in enumerate(names):
             if total[r] > cap[:, r].sum():
@@ -235,9 +239,7 @@ class NodeBook:
     @staticmethod
     def _of(req: Request) -> str:
         """Which of the partition's nodes a count is of (QA: -N5 of a100s said 4 of a 20-node partition)."""
-        kinds = [f.removeprefix("gpu:") for f in req.features if f.startswith("gpu:")]
-        other = [f for f in req.features if not f.startswith("gpu:")]
-        said = " and ".join([f"{'|'.join(kinds)} GPUs"] * bool(kinds) + [f"the features {other}"] * bool(other))
+        said = wanted(req)
         lists = " in --nodelist" if req.node_names else " left after --exclude" if req.exclude_nodes else ""
         return (f" with {said}" if said else "") + lists
 
