@@ -15,6 +15,7 @@ from typing import Any
 
 from hal.model.cluster import Cluster
 from hal.model.job import JobSpec
+from hal.sim.links import keep_known_deps, unlinked
 from hal.sim.swf import Problem, SwfRecord, SwfTrace
 from hal.sim.workload import Workload
 
@@ -156,7 +157,8 @@ def into_partitions(workload: Workload, trace: SwfTrace, cluster: Cluster) -> Wo
     """Each job of a trace that names its partitions back in its partition (the default one for a job without, and
     for every job of a trace that names none), with the admission rule a live server applies: a request over
     the partition's ``max_time`` is refused (skipped, with the reason). The engine then limits each job to its
-    partition's nodes. On nodes that declare memory, a job asks for the memory of SWF field 10, as it did live."""
+    partition's nodes. On nodes that declare memory, a job asks for the memory of SWF field 10, as it did live.
+    A skipped job's dependants (field 17) start without waiting for it, as for one skipped when the trace was read."""
     names = partition_names(trace.header) or {}  # another trace: every job in the default partition, as live
     default = cluster.default_partition()
     known = {p.name: p for p in cluster.partitions}
@@ -187,5 +189,11 @@ def into_partitions(workload: Workload, trace: SwfTrace, cluster: Cluster) -> Wo
         if with_mem and rec.req_mem > 0:  # SWF: KB per processor, and each trace task is one processor
             job = dataclasses.replace(job, per_task=dataclasses.replace(job.per_task, mem_mb=-(-rec.req_mem // 1024)))
         jobs.append(dataclasses.replace(job, partition=name))
-    workload.jobs = jobs
+    workload.jobs = keep_known_deps(jobs)  # a job skipped here: its dependants start without waiting for it
+    cut = unlinked(jobs, workload.jobs)
+    if cut:
+        workload.notes.append(
+            f"{len(cut)} job(s) name in field 17 a preceding job skipped for its partition, e.g. job {cut[0]}: they "
+            "start without waiting for it"
+        )
     return workload

@@ -25,9 +25,10 @@ from hal.model.job import JobSpec
 from hal.model.resources import BASE_NAMES, Resources, ResourceSpace
 from hal.sim.accounting import into_partitions
 from hal.sim.fallback import late_fit, unfitted_gbm
+from hal.sim.links import ReplaySimulation, keep_known_deps
 from hal.sim.metrics import Summary, summarize
 from hal.sim.report import trace_procs
-from hal.sim.simulator import Outcome, Progress, Simulation, pool_for
+from hal.sim.simulator import Outcome, Progress, pool_for
 from hal.sim.stretch import StretchModel
 from hal.sim.swf import Problem, SwfTrace, read_swf
 from hal.sim.topo_metrics import TopoSummary
@@ -35,7 +36,7 @@ from hal.sim.topo_record import TopoRecorder
 from hal.sim.window import Window, parse_window, pick, skips_in
 from hal.sim.workload import Cleaning, Workload, to_workload
 
-__all__ = ["parse_window"]  # where the tools and benchmarks have imported it from
+__all__ = ["keep_known_deps", "parse_window"]  # where the tools and benchmarks have imported them from
 
 GPU_COLUMN = BASE_NAMES.index("gpus")
 NO_TREE_FOR_STRETCH = (
@@ -198,16 +199,6 @@ def gpu_job(job: JobSpec, per_node: int, block: int = 0) -> JobSpec:
     return dataclasses.replace(job, tasks=gpus, per_task=per_task, nodes=nodes, segment=seg if seg > 1 else None)
 
 
-def keep_known_deps(jobs: list[JobSpec]) -> list[JobSpec]:
-    """A slice's jobs, without dependencies on jobs outside it (those ended before the slice begins)."""
-    ids = {j.job_id for j in jobs}
-    return [
-        j if all(d.job_id in ids for d in j.dependencies)
-        else dataclasses.replace(j, dependencies=tuple(d for d in j.dependencies if d.job_id in ids))
-        for j in jobs
-    ]  # fmt: skip
-
-
 def whole_node_job(job: JobSpec, per_node: int) -> JobSpec:
     """A trace job as exclusive whole nodes (ceil(P / per_node) of them, ``per_node`` tasks each), the way
     node-based machines ran it: the topology placement and its leaf reservation act on whole-node jobs."""
@@ -240,7 +231,7 @@ def run_workload(trace: SwfTrace, workload: Workload, opts: SimOptions, progress
     unit = GPU_COLUMN if opts.gpus else None  # GPU runs: useful utilization in GPUs, as the main table counts
     recorder = TopoRecorder(workload.jobs, index, book, unit=unit) if index and isinstance(book, NodeBook) else None
     stretch = stretched(opts.stretch, index) if opts.stretch is not None else None
-    sim = Simulation(
+    sim = ReplaySimulation(  # a job refused at submission: its dependants start without waiting for it
         workload.jobs, book, space, opts.profile, predictor, opts.sample_every, on_plan=recorder, stretch=stretch
     )
     outcome = sim.run(progress)
