@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from hal.api.alloc_gpus import alloc_gpu_types, held_gpu_types, node_gpu_types
 from hal.controller.array_split import is_split
 from hal.controller.attempts import attempt_row, attempts_of
 from hal.controller.core import Controller
@@ -209,12 +210,13 @@ def running_ends(ctl: Controller, rows: list[Row]) -> list[Row]:
 def with_attempts(ctl: Controller, rows: list[Row], recs: list[dict[str, Any]], now: float) -> None:
     """sacct -D: each record gets its job's earlier attempts (``attempts``, oldest first), each a record of that
     run (its start, end, nodes, state) that keeps the job's request details."""
-    found = attempts_of(ctl.store, [r["id"] for r in rows])
+    found, kinds = attempts_of(ctl.store, [r["id"] for r in rows]), node_gpu_types(ctl)
     for row, rec in zip(rows, recs, strict=True):
         rec["attempts"] = [
-            {**{k: v for k, v in rec.items() if k not in ("attempts", "stage_out")}, **record(attempt_row(row, a), now)}
+            {**{k: v for k, v in rec.items() if k not in ("attempts", "stage_out")}, **record(attempt_row(row, a), now),
+             "alloc_gpu_types": held_gpu_types(a.get("alloc"), kinds)}  # that run's nodes' GPUs
             for a in found.get(row["id"], [])
-        ]
+        ]  # fmt: skip
 
 
 def array_summary(records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -354,6 +356,7 @@ def per_cpu_memory(ctl: Controller, rows: list[Row], recs: list[dict[str, Any]])
             firsts[first] = _mem_per_cpu(origin["request"]) if origin is not None else None
         rec["mem_per_cpu_mb"] = firsts.get(first) if first is not None else None
     shared_gpu_asks(ctl, rows, recs)  # the other answer kept in that environment
+    alloc_gpu_types(ctl, rows, recs)  # AllocTRES's GPU types: the pass both job endpoints make with the controller
 
 
 def shared_gpu_asks(ctl: Controller, rows: list[Row], recs: list[dict[str, Any]]) -> None:

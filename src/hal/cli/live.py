@@ -166,9 +166,12 @@ def tres(job: dict[str, Any], allocated: bool = False, node_cpus: int = 0) -> st
     nodes = num_nodes(job, node_cpus)
     cpus = job.get("alloc_cpus") if allocated else job.get("req_cpus")
     mem, gpus = job.get("req_mem_mb"), job.get("req_gpus")
+    kinds: dict[str, int] = {job["gpu_type"]: gpus} if job.get("gpu_type") and gpus else {}  # a typed request's
     if allocated and job.get("alloc_gpus") is not None:  # what it holds (whole nodes with --exclusive), not asked
         mem, gpus = job.get("alloc_mem_mb"), job.get("alloc_gpus")
+        held = job.get("alloc_gpu_types")  # the held GPUs' own types, typed or not asked (a server before: none)
+        kinds = dict(held) if isinstance(held, dict) else {k: int(gpus or 0) for k in kinds}
     parts = [f"cpu={cpus or 0}", f"mem={mem or 0}M", f"node={nodes}"]
-    if gpus:  # a typed request's count by its type too, as Slurm adds gres/gpu:h100=2 (the GPUs are all of it)
-        parts += [f"gres/gpu={gpus}"] + ([f"gres/gpu:{job['gpu_type']}={gpus}"] if job.get("gpu_type") else [])
+    if gpus:  # the count by type too, as Slurm adds gres/gpu:h100=2 (gres/gpu=8,gres/gpu:a100=4,gres/gpu:h100=4)
+        parts += [f"gres/gpu={gpus}"] + [f"gres/gpu:{kind}={n}" for kind, n in sorted(kinds.items())]
     return ",".join(parts)
