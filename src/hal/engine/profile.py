@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import tomllib
+from contextlib import suppress
 from dataclasses import dataclass, field, fields, replace
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -37,6 +38,14 @@ PLACEMENTS = ("firstfit", "bestfit", "topology")  # topology: TopologySelector o
 def _number(value: object) -> bool:
     """An int or a float, not a bool (TOML's true would pass as 1)."""
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _finite(value: float) -> bool:
+    """Not inf or NaN; an int too large for a float (TOML reads 1 followed by 400 zeros as one) is not finite either."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def _check_placement_table(table: object, nested: bool) -> None:
@@ -167,13 +176,16 @@ class Profile:
             want = hints.get(key)
             ok = (
                 isinstance(value, bool) if want is bool
-                else _number(value) and math.isfinite(value) if want is float
+                else _number(value) and _finite(value) if want is float
                 else isinstance(value, int) and not isinstance(value, bool) if want is int
                 else True
             )  # fmt: skip
             if not ok:
                 kind = "true or false" if want is bool else "a number" if want is float else "a whole number"
                 raise ValueError(f"{self.order} argument {key} must be {kind}, not {value!r}")
+        with suppress(TypeError):  # a required argument missing: make_order says which
+            # the order's own value checks (multifactor: max_age > 0, bounded weights) at load, naming the key
+            args_cls(**{k: v for k, v in self.order_args.items() if k in hints})
 
     def make_order(self) -> QueueSort:
         cls, args_cls = ORDERS[self.order]
