@@ -7,9 +7,8 @@ its type in the options offered."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from hal.controller.directives import JobRequest
+from hal.engine.gpu_shapes import shapes
 from hal.engine.nodes import NodeBook
 from hal.engine.request import GPUS, Request
 
@@ -30,38 +29,3 @@ def gpu_fix(req: JobRequest, request: Request, book: NodeBook) -> str:
     if most < 1 or want <= most:
         return ""
     return shapes(want, pools, total=req.gpus_per_job > 0, kind=req.gpu_kind)
-
-
-def shapes(want: int, pools: Sequence[Sequence[int]], total: bool, kind: str = "") -> str:
-    """The fix for ``want`` GPUs of type ``kind`` ("": any) where each pool (a partition's nodes the job may use)
-    lists its nodes' GPUs, most first."""
-    of = f"{kind}:" if kind else ""  # --gpus-per-node=a100:2: the type stays asked for
-    gpus = f"{kind} GPUs" if kind else "GPUs"
-
-    def fits(each: int, nodes: int) -> bool:
-        return any(sum(1 for g in pool if g >= each) >= nodes for pool in pools)
-
-    most = max(p[0] for p in pools if p)
-    largest = max(len(p) for p in pools)
-    fewest = next((n for n in range(2, largest + 1) if fits(-(-want // n), n)), None)  # an even split holds it
-    if fewest is not None and want % fewest == 0:  # an even split on the fewest nodes is exact
-        each = want // fewest
-        spread = f"add -N {fewest} (a task on each node, {each} {gpus} each), or " if total else ""
-        return f"; spread them over nodes: {spread}ask for --gpus-per-node={of}{each} -N {fewest}"
-    offers = []
-    if any(sum(pool) >= want for pool in pools):  # a GPU a task, packed: exact
-        offers.append(f"-n {want} --gpus-per-task={of}1 (exactly {want} GPUs, up to {most} a node)")
-    exact = next((d for d in range(most, 0, -1) if want % d == 0 and fits(d, want // d)), None)
-    if exact is not None:
-        offers.append(f"--gpus-per-node={of}{exact} -N {want // exact}")
-    said = f"; spread them over nodes: ask for {' or '.join(offers)}" if offers else ""
-    if fewest is not None:
-        near = -(-want // fewest)
-        said += f"; the nearest on {fewest} nodes is --gpus-per-node={of}{near} -N {fewest} ({near * fewest} GPUs)"
-    if said:
-        return said
-    held = max(sum(pool) for pool in pools)
-    return (
-        f"; no shape on the nodes {'' if len(pools) == 1 else 'of any one partition '}the job may use holds {want} "
-        f"{gpus}: they hold {held} in all, at most {most} a node"
-    )
