@@ -25,10 +25,10 @@ from hal.model.job import JobSpec
 from hal.model.resources import BASE_NAMES, Resources, ResourceSpace
 from hal.sim.accounting import into_partitions
 from hal.sim.fallback import late_fit, unfitted_gbm
-from hal.sim.links import ReplaySimulation, keep_known_deps
+from hal.sim.links import keep_known_deps
 from hal.sim.metrics import Summary, summarize
 from hal.sim.report import trace_procs
-from hal.sim.simulator import Outcome, Progress, pool_for
+from hal.sim.simulator import Outcome, Progress, Simulation, pool_for
 from hal.sim.stretch import StretchModel
 from hal.sim.swf import Problem, SwfTrace, read_swf
 from hal.sim.topo_metrics import TopoSummary
@@ -231,7 +231,7 @@ def run_workload(trace: SwfTrace, workload: Workload, opts: SimOptions, progress
     unit = GPU_COLUMN if opts.gpus else None  # GPU runs: useful utilization in GPUs, as the main table counts
     recorder = TopoRecorder(workload.jobs, index, book, unit=unit) if index and isinstance(book, NodeBook) else None
     stretch = stretched(opts.stretch, index) if opts.stretch is not None else None
-    sim = ReplaySimulation(  # a job refused at submission: its dependants start without waiting for it
+    sim = Simulation(  # a job refused at submission: its dependants start without waiting for it (sim/links.py)
         workload.jobs, book, space, opts.profile, predictor, opts.sample_every, on_plan=recorder, stretch=stretch
     )
     outcome = sim.run(progress)

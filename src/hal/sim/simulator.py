@@ -21,6 +21,7 @@ from hal.engine.time_min import cut_back_to, free_until, moved_cut
 from hal.model.job import JobSpec
 from hal.model.resources import ResourceSpace
 from hal.sim.clock import CORRECT, END, SUBMIT, WAKE, EventQueue
+from hal.sim.links import without
 from hal.sim.stretch import stretched_run
 
 Progress = Callable[[int], None]
@@ -114,6 +115,7 @@ class Simulation:
         est0: list[float] = [0.0] * n
         backfilled: list[bool] = [False] * n
         rejected: list[str] = []
+        refused: set[int] = set()
         events = EventQueue()
         events.load_submissions([(j.submit_time, i) for i, j in enumerate(jobs)])
         heap, pop = events.heap, heapq.heappop
@@ -132,10 +134,14 @@ class Simulation:
                 self.stale.discard((i, now, kind))  # correction of the same job at that instant still counts)
                 continue
             if kind == SUBMIT:
+                if refused and any(d.job_id in refused for d in job.dependencies):  # sim/links.py: it never runs,
+                    job = without(job, refused)  # so its dependants start without waiting for it
                 try:
                     item = sched.submit(job, now)
                 except Rejected as exc:
                     rejected.append(str(exc))
+                    if job.job_id not in sched.known:  # a second submission of an id is no refusal of that job
+                        refused.add(job.job_id)
                     continue
                 est0[i] = item.estimate
                 for at in self._wakes(job):
