@@ -286,7 +286,9 @@ SBATCH_ENV = {
     "INPUT": "input",
     "CPUS_PER_GPU": "cpus-per-gpu", "MEM_PER_GPU": "mem-per-gpu", "TRES_PER_TASK": "tres-per-task",
 }  # fmt: skip
-EXCLUSIVE = ({"mem", "mem-per-cpu", "mem-per-gpu"}, {"cpus-per-task", "cpus-per-gpu"})  # one of each at most
+EXCLUSIVE = (  # one of each at most; the command line's replaces the environment's
+    {"mem", "mem-per-cpu", "mem-per-gpu"}, {"cpus-per-task", "cpus-per-gpu"}, {"requeue", "no-requeue"},
+)  # fmt: skip
 SBATCH_FLAGS = {"EXCLUSIVE": "exclusive", "HOLD": "hold", "NO_REQUEUE": "no-requeue", "REQUEUE": "requeue"}
 
 
