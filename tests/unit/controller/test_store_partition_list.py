@@ -42,3 +42,4 @@ def test_a_pending_jobs_partition_list_matches_each_of_its_partitions(db: Store)
     assert ids(["debug", "batch"]) == [1, 2, 3]
     assert ids("gpu_a") == [4] and ids("gpu%") == [] and ids("debu") == []  # whole names, LIKE's _ and % literal
     assert ids("gpuxa") == [5] and ids("debugx") == [5]
+    assert ids("BATCH") == [] and ids("Debug") == []  # case-sensitive on both (SQLite's LIKE ignored case)
