@@ -40,12 +40,11 @@ def lost_tasks(s: SessionState, inst: Instance, reason: str, running: int | None
         s.requeue_front(tasks)
         s.fail_queued(s.fault)
         return []
-    if not tasks:
-        return tasks
-    memory = reason.startswith(guard.MEMORY_PREFIX)
-    if memory and running in (beacon.RECEIVING, beacon.NONE):
+    if not tasks or not reason.startswith(guard.MEMORY_PREFIX):  # killed or crashed between tasks: no task's
+        return tasks  # fault, so none is charged (review: the oldest was, as before this module it was not)
+    if running in (beacon.RECEIVING, beacon.NONE):
         size = _mib(len(tasks[0][1]))
         reason = guard.memory_reason(inst.mem_mb, f"its input ({size} pickled) did not fit as the instance received it")
-    elif memory:
+    else:
         reason = f"{reason}, between tasks"
     return s.charge_attempt(tasks, 0, reason)
