@@ -56,3 +56,17 @@ def test_cancel_from_a_done_callback_does_not_wait_for_its_own_reply() -> None:
                     f.result(timeout=30)
             assert said and said[0] < 5.0, said
             assert any(f.cancelled() for f in later)
+
+
+def test_a_late_reply_left_by_an_earlier_request_is_not_taken_for_the_next() -> None:
+    """Replies come back unnamed, in order: one left behind (its request timed out, or an error answered a
+    fire-and-forget cancel) was read as the next request's answer (review)."""
+    with LocalManager(cpus=1) as client:
+        client.register_app("pids", "hal.htc.examples:pid_of", max_instances=1)
+        with client.session("pids", slots=1) as s:
+            assert isinstance(s.submit(0.0).result(timeout=30), int)  # the instance is up
+            queued = [s.submit(1.0), s.submit(0.0), s.submit(0.0)]
+            time.sleep(0.2)
+            s._replies.put(("REPLY", []))  # a stale answer saying nothing was cancelled
+            assert queued[-1].cancel() is True and queued[-1].cancelled()
+            assert isinstance(queued[0].result(timeout=30), int)

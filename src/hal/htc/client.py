@@ -152,6 +152,8 @@ class Session:
 
     def _request(self, msg: tuple[Any, ...], timeout: float = 30.0) -> Any:
         with self._request_lock:  # one at a time: replies come back in order, unnamed
+            while not self._replies.empty():  # a late reply to a request that timed out is not this one's
+                self._replies.get_nowait()  # (review); a lost connection raises in _send below
             self._send(msg)
             reply = self._replies.get(timeout=timeout)
         if reply[0] == wire.ERROR:
