@@ -298,7 +298,6 @@ class Controller:
         try:
             with self.store.engine.begin() as conn:
                 for p in plan.starts:
-                    self.board.forecaster.started(p.job_id, now)  # how its forecast fared calibrates the next p90s
                     lv = self.live[p.job_id]
                     lowered = {} if p.time_limit is None else lower_limit(self.store, conn, lv, p.time_limit, now)
                     alloc = self.sched.running[p.job_id].alloc
@@ -320,6 +319,8 @@ class Controller:
         except Exception:
             put_back(self, kept, now)
             raise
+        for p in plan.starts:  # committed: how their forecasts fared calibrates the next p90s
+            self.board.forecaster.started(p.job_id, now)
         for spec in launches:
             if self.staging is not None:
                 staged = self.staging.before_launch(self, spec, now)

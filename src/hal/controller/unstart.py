@@ -35,13 +35,17 @@ def snapshot(ctl: Any, plan: Plan) -> list[Before]:
 def put_back(ctl: Any, kept: list[Before], now: float) -> None:
     """The jobs of ``kept`` pending again in memory, as the store still has them; their nodes freed, their charge
     refunded (their work never began) and their %limit slots kept (still theirs: they are handed straight back)."""
-    for b in kept:
+    for b in kept:  # every one released first: handing one back may read the store, which may fail again
         lv = b.live
         ctl.machine.release(lv.job_id)
         if lv.job_id in ctl.sched.running:
             ctl.sched.finish(lv.job_id, now, ok=None, ran=False)
         ctl.sched.forget(lv.job_id)
         lv.state, lv.partition, lv.spec, lv.request = b.state, b.partition, b.spec, b.request
-        ctl._to_engine(lv, now)
+    for b in kept:
+        try:
+            ctl._to_engine(b.live, now)
+        except Exception:  # its dependencies' states could not be read: a restart re-reads the store
+            log.exception("job %s: could not be handed back to the engine", b.live.job_id)
     if kept:
         log.error("could not record the start of %d job(s); they are pending again and retried", len(kept))
