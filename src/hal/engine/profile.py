@@ -14,6 +14,7 @@ from hal.engine.api import QueueSort
 from hal.engine.plugins.f1 import F1, F1Args
 from hal.engine.plugins.fcfs import Fcfs, FcfsArgs
 from hal.engine.plugins.multifactor import Multifactor, MultifactorArgs
+from hal.engine.plugins.multifactor import number as _number
 from hal.engine.plugins.score import PlacementWeights
 from hal.engine.plugins.sjf import Sjf, SjfArgs
 from hal.engine.plugins.tuned import Tuned, TunedArgs
@@ -33,11 +34,6 @@ ORDERS: dict[str, tuple[type[Any], type[Any]]] = {
 BACKFILLS = ("none", "easy", "conservative")
 BACKFILL_ORDERS = ("queue", "sjf")
 PLACEMENTS = ("firstfit", "bestfit", "topology")  # topology: TopologySelector on the cluster file's tree
-
-
-def _number(value: object) -> bool:
-    """An int or a float, not a bool (TOML's true would pass as 1)."""
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _finite(value: float) -> bool:

@@ -29,12 +29,12 @@ class MultifactorArgs:
         divides by zero, a weight of 1e308 overflows the sum."""
         for name in WEIGHTS:
             value = getattr(self, name)
-            if not (_number(value) and 0 <= value <= MAX_WEIGHT):
+            if not (number(value) and 0 <= value <= MAX_WEIGHT):
                 raise ValueError(
                     f"multifactor argument {name} must be a number from 0 to {MAX_WEIGHT} (Slurm's PriorityWeight* "
                     f"are 32-bit), not {value!r}"
                 )
-        if not (_number(self.max_age) and 0 < self.max_age < math.inf):
+        if not (number(self.max_age) and 0 < self.max_age < math.inf):
             raise ValueError(
                 f"multifactor argument max_age must be a number of seconds > 0 (Slurm's PriorityMaxAge, 604800 for "
                 f"7-0), not {self.max_age!r}"
@@ -45,7 +45,7 @@ WEIGHTS = ("weight_age", "weight_fairshare", "weight_jobsize", "weight_partition
 MAX_WEIGHT = 2**32 - 1  # Slurm's largest weight: each factor is in [0, 1], so their weighted sum stays finite
 
 
-def _number(value: object) -> bool:
+def number(value: object) -> bool:
     """An int or a float, not a bool (TOML's true would pass as 1)."""
     return isinstance(value, int | float) and not isinstance(value, bool)
 
