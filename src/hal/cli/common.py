@@ -185,3 +185,10 @@ def plain_columns(headers: Sequence[str], rows: Sequence[Sequence[str]], right: 
         ]
         lines.append("  ".join(parts).rstrip())
     return "\n".join(lines)
+
+
+def database_reason(exc: BaseException, secret: str) -> str:
+    """A database error's first line, its password masked (one of three characters or fewer is left: masking it
+    would garble the words around it)."""
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    return reason.replace(secret, "***") if len(secret) > 3 else reason

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from hal.cli.common import fail
+from hal.cli.common import database_reason, fail
 
 DEFAULT_PORT = 6820  # slurmrestd's customary port; hal.api.server.DEFAULT_PORT
 # A profile tuned (in the simulator) on predictions a live server cannot make: why it plans with another.
@@ -115,9 +115,7 @@ def server(
         raise fail(str(exc)) from None
     except SQLAlchemyError as exc:  # no such database, no server there, bad credentials: one line, not a traceback
         shown, secret = shown_database(database, home)
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        reason = reason.replace(secret, "***") if len(secret) > 3 else reason  # a short one would garble it
-        raise fail(f"cannot use the database {shown}: {reason}") from None
+        raise fail(f"cannot use the database {shown}: {database_reason(exc, secret)}") from None
     except ModuleNotFoundError as exc:
         shown = shown_database(database, home)[0]
         raise fail(f"cannot use the database {shown}: no driver for it ({exc.name} is not installed)") from None

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from hal.cli.common import fail, out
+from hal.cli.common import database_reason, fail, out
 from hal.cli.live import JsonOpt, emit_json
 
 DATABASE_HELP = "SQLAlchemy URL; default the one in the state folder's server.json, else its hal.db"
@@ -61,9 +61,7 @@ def _store(home: Path | None, database: str | None) -> Any:
     except SQLAlchemyError as exc:  # the server's PostgreSQL down or refusing: one line, not a traceback
         url = make_url(database)
         shown, secret = url.render_as_string(hide_password=True), str(url.password or "")
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        reason = reason.replace(secret, "***") if len(secret) > 3 else reason
-        raise fail(f"cannot use the database {shown}: {reason}") from None
+        raise fail(f"cannot use the database {shown}: {database_reason(exc, secret)}") from None
 
 
 def _server_database(path: Path) -> str | None:
