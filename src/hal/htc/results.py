@@ -7,8 +7,7 @@ from concurrent.futures import CancelledError
 from typing import Any
 
 from hal.htc import wire
-
-Result = tuple[int, int, bytes]
+from hal.htc.state import Result as Result  # (task id, status, pickled output or error)
 
 
 class TaskError(Exception):
