@@ -4,34 +4,11 @@ line took an #SBATCH -J after the first command, or a -J inside a --comment, as 
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from hal.cli.main import build
-
-
-def _sent(monkeypatch: pytest.MonkeyPatch, words: list[str], stdin: str | None = None) -> dict[str, Any]:
-    """The options hal submit sends for these words."""
-    got: dict[str, Any] = {}
-
-    class Fake:
-        def submit(self, text: str, **kw: Any) -> dict[str, Any]:
-            got.update(kw["options"])
-            return {"job_id": 1}
-
-    @contextlib.contextmanager
-    def client() -> Iterator[Fake]:
-        yield Fake()
-
-    monkeypatch.setattr("hal.cli.submit.client", client)
-    done = CliRunner().invoke(build(["submit"]), ["submit", *words], input=stdin)
-    assert done.exit_code == 0, done.output
-    return got
+from .submit_probe import sent
 
 
 @pytest.mark.parametrize(
@@ -50,14 +27,14 @@ def test_the_scripts_own_name_is_read_as_the_server_reads_it(
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("SBATCH_JOB_NAME", raising=False)
     (tmp_path / "s.sh").write_text(f"#!/bin/bash\n{body}")
-    assert _sent(monkeypatch, ["s.sh"]).get("job-name") == expect
+    assert sent(monkeypatch, ["s.sh"]).get("job-name") == expect
 
 
 def test_a_script_from_standard_input_is_named_sbatch(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SBATCH_JOB_NAME", raising=False)
-    assert _sent(monkeypatch, [], stdin="#!/bin/bash\ntrue\n").get("job-name") == "sbatch"
-    assert _sent(monkeypatch, [], stdin="#!/bin/bash\n#SBATCH -J mine\ntrue\n").get("job-name") is None
-    assert _sent(monkeypatch, ["--wrap", "true"]).get("job-name") is None  # the server's "wrap"
+    assert sent(monkeypatch, [], stdin="#!/bin/bash\ntrue\n").get("job-name") == "sbatch"
+    assert sent(monkeypatch, [], stdin="#!/bin/bash\n#SBATCH -J mine\ntrue\n").get("job-name") is None
+    assert sent(monkeypatch, ["--wrap", "true"]).get("job-name") is None  # the server's "wrap"
 
 
 def test_sbatch_job_name_ranks_above_the_file_name(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -66,6 +43,6 @@ def test_sbatch_job_name_ranks_above_the_file_name(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("SBATCH_JOB_NAME", "envname")
     (tmp_path / "s.sh").write_text("#!/bin/bash\n#SBATCH -J mine\ntrue\n")
     (tmp_path / "n.sh").write_text("#!/bin/bash\ntrue\n")
-    assert _sent(monkeypatch, ["n.sh"])["job-name"] == "envname"
-    assert _sent(monkeypatch, ["s.sh"])["job-name"] == "envname"  # sent as an option: over the #SBATCH line
-    assert _sent(monkeypatch, ["-J", "cli", "n.sh"])["job-name"] == "cli"
+    assert sent(monkeypatch, ["n.sh"])["job-name"] == "envname"
+    assert sent(monkeypatch, ["s.sh"])["job-name"] == "envname"  # sent as an option: over the #SBATCH line
+    assert sent(monkeypatch, ["-J", "cli", "n.sh"])["job-name"] == "cli"
