@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from hal.engine.capacity import Alloc, Book, State
 from hal.engine.request import Request
@@ -34,8 +34,9 @@ class Timeline:
         book, times, states = self.book, self.times, self.states
         if not book.time_invariant:
             return self._earliest_any(req, duration)
+        if not book.fungible:
+            return self._earliest_placed(req, duration)
         place = book.state_place
-        fungible = book.fungible
         n = len(times)
         i = 0
         while i < n:
@@ -50,15 +51,38 @@ class Timeline:
             if j < n and times[j] < end:  # state j cannot hold it: neither can any window covering j
                 i = j + 1
                 continue
-            if not fungible and j > i + 1:  # each state holds it alone; does their minimum?
-                window = states[i]
-                for k in range(i + 1, j):
-                    window = book.state_min(window, states[k])
-                alloc = place(window, req)
-                if alloc is None:
-                    i += 1
-                    continue
             return times[i], alloc
+        return None
+
+    def _earliest_placed(self, req: Request, duration: float) -> tuple[float, Alloc] | None:
+        """earliest_start on a book whose placement depends on where resources are free (each state may hold the
+        request alone while their minimum does not). The window slides, its minimum kept by a ``_MinQueue``, and
+        only that minimum is placed. When it fails, so does every start up to the last state from which the
+        window's tail fails (a later start's window covers that tail, and placement is monotone), found by
+        bisection: the scan goes on just after it. QA: placing every state of a window of Philly's multi-day
+        jobs alone, and rescanning it after each failed start, made conservative backfilling slow and quadratic.
+        The first start whose window holds the request is the same, and so is its placement (that minimum)."""
+        book, times, states = self.book, self.times, self.states
+        place = book.state_place
+        n = len(times)
+        window = _MinQueue(book.state_min)
+        i = j = 0  # the window holds states[i:j]
+
+        def fails(state: State) -> bool:
+            return place(state, req) is None
+
+        while i < n:
+            if j == i:
+                window.push(states[i])
+                j = i + 1
+            end = times[i] + duration
+            while j < n and times[j] < end:
+                window.push(states[j])
+                j += 1
+            alloc = place(window.minimum(), req)
+            if alloc is not None:
+                return times[i], alloc
+            i += window.drop_failing(fails)
         return None
 
     def fits_before(self, req: Request, duration: float, limit: float) -> bool:
@@ -156,3 +180,62 @@ class Timeline:
         last = self._split(start + duration) if duration > 0 else first
         for k in range(first, last):
             self.book.state_add(self.states[k], alloc)
+
+
+class _MinQueue:
+    """A sliding window of states with its minimum at amortized O(1) ``meet`` calls a state: the older states as a
+    stack of suffix minima (``front[-1]`` the oldest's, the minimum of them all), the newer ones as a list and
+    their running minimum. Dropping a failing prefix costs a bisection of ``fails`` calls."""
+
+    def __init__(self, meet: Callable[[State, State], State]) -> None:
+        self.meet = meet
+        self.front: list[State] = []
+        self.back: list[State] = []
+        self.back_min: State | None = None
+
+    def push(self, state: State) -> None:
+        self.back.append(state)
+        self.back_min = state if self.back_min is None else self.meet(self.back_min, state)
+
+    def minimum(self) -> State:
+        """The minimum of the window (a lone state itself)."""
+        if not self.front:
+            return self.back_min
+        if self.back_min is None:
+            return self.front[-1]
+        return self.meet(self.front[-1], self.back_min)
+
+    def drop_failing(self, fails: Callable[[State], bool]) -> int:
+        """Drop the oldest states through the newest one from which the window's tail still ``fails``, given that
+        the whole window fails and that a tail fails whenever a shorter one does; how many were dropped."""
+        dropped = 0
+        tail = self.back_min
+        if tail is not None and fails(tail):  # a tail within the newer states fails: the older ones all go
+            dropped = len(self.front)
+            self.front.clear()
+            self._shift()
+            tail = None
+        front = self.front
+
+        def suffix(k: int) -> State:
+            return front[k] if tail is None else self.meet(front[k], tail)
+
+        lo, hi = 0, len(front) - 1  # suffix(k): the tail from the (k + 1)-th newest older state; suffix(hi) fails
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if fails(suffix(mid)):
+                hi = mid
+            else:
+                lo = mid + 1
+        dropped += len(front) - lo
+        del front[lo:]
+        return dropped
+
+    def _shift(self) -> None:
+        """Move the newer states to the (empty) older stack as suffix minima, the oldest last."""
+        acc: State | None = None
+        for state in reversed(self.back):
+            acc = state if acc is None else self.meet(state, acc)
+            self.front.append(acc)
+        self.back.clear()
+        self.back_min = None
