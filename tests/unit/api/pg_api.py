@@ -4,19 +4,18 @@ imports ``api_fixture`` and ``database_fixture`` and asks for ``api``."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from hal.api.server import ServerOptions, build
 from hal.controller.auth import create_token
 
+from ..pg_schema import pg_schema
+
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "local-cluster.toml"
-PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 Api = tuple[TestClient, dict[str, str]]
 
 
@@ -26,19 +25,8 @@ def database_fixture(request: pytest.FixtureRequest) -> Iterator[str | None]:
     if request.param == "sqlite":
         yield None
         return
-    try:
-        engine = sa.create_engine(PG, connect_args={"connect_timeout": 3})
-        schema = f"hal_{uuid.uuid4().hex[:12]}"
-        with engine.begin() as conn:
-            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    except Exception as exc:  # no server, no driver, no rights: say so and skip
-        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 (database test) not usable: {type(exc).__name__}: {exc}")
-    try:
-        yield f"{PG}?options=-csearch_path%3D{schema}"
-    finally:
-        with engine.begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-        engine.dispose()
+    with pg_schema() as url:
+        yield url
 
 
 @pytest.fixture(name="api")

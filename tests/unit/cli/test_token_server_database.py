@@ -5,17 +5,16 @@ empty, a created token got 401, and revoke found nothing to revoke while the use
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from hal.controller.auth import create_token, digest
 from hal.controller.store import Store, sqlite_url
-from hal.controller.store import make_engine as engine_for
+
+from ..pg_schema import pg_schema
 
 PG = "postgresql://postgres@127.0.0.1:5432/test"  # libpq's scheme, as hal server records what it was given
 
@@ -25,19 +24,8 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield sqlite_url(tmp_path / "elsewhere" / "shared.db")
         return
-    schema = f"hal_{uuid.uuid4().hex[:12]}"
-    try:
-        admin = engine_for(PG)
-        with admin.begin() as conn:
-            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    except Exception as exc:  # no server, no driver, no rights: say so and skip
-        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 (database test) not usable: {type(exc).__name__}: {exc}")
-    try:
-        yield f"{PG}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with pg_schema(PG) as url:
+        yield url
 
 
 def test_token_commands_use_the_database_in_server_json(tmp_path: Path, database: str) -> None:

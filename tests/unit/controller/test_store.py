@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,23 +13,7 @@ from hal.controller.directives import build_request
 from hal.controller.jobs import new_row, request_json
 from hal.controller.store import Store, sqlite_url
 
-PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
-
-def _pg_schema() -> Iterator[str]:
-    try:
-        engine = sa.create_engine(PG, connect_args={"connect_timeout": 3})
-        with engine.begin() as conn:
-            schema = f"hal_{uuid.uuid4().hex[:12]}"
-            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    except Exception as exc:  # no server, no driver, no rights: say so and skip
-        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 (database test) not usable: {type(exc).__name__}: {exc}")
-    try:
-        yield f"{PG}?options=-csearch_path%3D{schema}"
-    finally:
-        with engine.begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-        engine.dispose()
+from ..pg_schema import pg_schema
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -40,13 +23,10 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         yield s
         s.close()
         return
-    gen = _pg_schema()
-    url = next(gen)
-    s = Store(url)
-    yield s
-    s.close()
-    with pytest.raises(StopIteration):
-        next(gen)
+    with pg_schema() as url:
+        s = Store(url)
+        yield s
+        s.close()
 
 
 def _rows(first: int, n: int) -> list[dict[str, object]]:
