@@ -40,7 +40,7 @@ def test_cancel_from_a_done_callback_does_not_wait_for_its_own_reply() -> None:
             assert isinstance(s.submit(0.0).result(timeout=30), int)  # the instance is up
             first = s.submit(0.5)
             time.sleep(0.2)
-            later = [s.submit(0.0) for _ in range(20)]
+            later = [s.submit(0.0) for _ in range(400)]  # more than an instance prefetches (256)
             said: list[float] = []
 
             def cancel_the_rest(_: object) -> None:

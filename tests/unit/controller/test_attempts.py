@@ -27,7 +27,7 @@ from hal.controller.store import Store, sqlite_url
 from hal.executors.api import ExecEvent, ExecEventKind
 from hal.executors.local import LocalExecutor
 from hal.model.job import JobState
-from tests.unit.controller.test_store import _pg_schema
+from tests.unit.pg_schema import pg_schema
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "local-cluster.toml"
 
@@ -37,7 +37,8 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield sqlite_url(tmp_path / "hal.db")
         return
-    yield from _pg_schema()
+    with pg_schema() as found:
+        yield found
 
 
 def _at(url: str, revision: str) -> None:

@@ -28,7 +28,7 @@ from hal.controller.recovery import recover
 from hal.controller.store import Store, sqlite_url
 from hal.executors.api import ExecEvent, ExecEventKind
 from hal.executors.local import LocalExecutor
-from tests.unit.controller.test_store import _pg_schema
+from tests.unit.pg_schema import pg_schema
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "local-cluster.toml"
 
@@ -38,7 +38,8 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield sqlite_url(tmp_path / "hal.db")
         return
-    yield from _pg_schema()
+    with pg_schema() as found:
+        yield found
 
 
 def _controller(tmp: Path, url: str) -> Controller:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from hal.controller.store import Store, sqlite_url
-from tests.unit.controller.test_store import _pg_schema, _rows
+from tests.unit.controller.test_store import _rows
+from tests.unit.pg_schema import pg_schema
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -19,12 +20,10 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         yield s
         s.close()
         return
-    gen = _pg_schema()
-    s = Store(next(gen))
-    yield s
-    s.close()
-    with pytest.raises(StopIteration):
-        next(gen)
+    with pg_schema() as url:
+        s = Store(url)
+        yield s
+        s.close()
 
 
 def test_a_pending_jobs_partition_list_matches_each_of_its_partitions(db: Store) -> None:
