@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from hal.controller.db_lock import KEY, LOCK_CLASS, lock_database
 from hal.controller.store import sqlite_url
 from tests.integration.livekit import HAL, LiveServer
 
@@ -88,5 +89,59 @@ def test_a_second_server_on_one_sqlite_file_is_refused(tmp_path: Path) -> None:
     try:
         line = refused(second_start(first, tmp_path, sqlite_url(shared)), str(shared))
         assert f"pid {first.proc.pid if first.proc else '?'} " in line, line
+    finally:
+        first.stop()
+
+
+def lock_session(database: str, pid: int) -> int:
+    """The backend pid of the server ``pid``'s lock session (named "hal server: pid N on HOST")."""
+    engine = sa.create_engine(database.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.connect() as conn:
+            return int(
+                conn.execute(
+                    sa.text("SELECT pid FROM pg_stat_activity WHERE application_name LIKE :name"),
+                    {"name": f"hal server: pid {pid} on %"},
+                ).scalar_one()
+            )
+    finally:
+        engine.dispose()
+
+
+def test_a_lock_session_that_ends_is_taken_again(pg_database: str) -> None:
+    """A database restart or pg_terminate_backend ends the lock's session and the lock with it: the server
+    held nothing while it ran on, and a second server could start (QA, left out before)."""
+    held = lock_database(pg_database, Path("."))
+    try:
+        assert held.conn is not None
+        mine = held.conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+        admin = sa.create_engine(pg_database.replace("postgresql://", "postgresql+psycopg://", 1))
+        with admin.connect() as conn:
+            assert conn.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": mine}).scalar_one() is True
+        admin.dispose()
+        assert held.recheck() is True
+        with pytest.raises(ValueError, match="another HAL server"):
+            lock_database(pg_database, Path("."))  # held again
+    finally:
+        held.close()
+
+
+def test_a_server_whose_database_another_server_took_stops(tmp_path: Path, pg_database: str) -> None:
+    first = LiveServer(tmp_path / "first", "--database", pg_database)
+    first.start()
+    try:
+        assert first.proc is not None
+        backend = lock_session(pg_database, first.proc.pid)
+        admin = sa.create_engine(pg_database.replace("postgresql://", "postgresql+psycopg://", 1))
+        with admin.connect() as conn:  # end its session and take the lock at once, as another server would
+            conn.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": backend})
+            took = conn.execute(sa.text(f"SELECT pg_try_advisory_lock(:cls, {KEY})"), {"cls": LOCK_CLASS})
+            assert took.scalar_one() is True
+            code = first.proc.wait(30)  # the watch looks every 5 s
+        admin.dispose()
+        log = first.log.read_text()
+        assert code != 0, log
+        assert "another HAL server took this server's database" in " ".join(log.split()), log
+        assert "Traceback" not in log, log
     finally:
         first.stop()

@@ -25,7 +25,7 @@ from hal.controller.alive import ALIVE_FILE, Heartbeat
 from hal.controller.auth import Authenticator, create_token
 from hal.controller.auth import write_private as write_token
 from hal.controller.core import Controller
-from hal.controller.db_lock import lock_database
+from hal.controller.db_lock import LockWatch, lock_database
 from hal.controller.learning import LivePredictor, caught_up, model_path, open_predictor, relearn, save_predictor
 from hal.controller.machine import Machine
 from hal.controller.private import open_private, tighten, write_private
@@ -244,6 +244,8 @@ def serve(opts: ServerOptions) -> None:
         ctl.board.stop(wait=0)
 
     signal.signal(signal.SIGTERM, asked_to_stop)
+    watch = LockWatch(owned, lost=lambda: asked_to_stop(0, None))
+    watch.start()
     # Never ``should_exit = early.is_set()``: a SIGTERM between the line above and that one was undone by it.
     if early.is_set():
         server.should_exit = True
@@ -251,6 +253,7 @@ def serve(opts: ServerOptions) -> None:
     try:
         server.run(sockets=[sock])
     finally:
+        watch.stop()
         ctl.board.stop()  # a forecast in flight stops within one cycle of its forward run (JOIN at most)
         ctl.stop()
         alive.stop()
@@ -268,3 +271,5 @@ def serve(opts: ServerOptions) -> None:
         # collections walked those objects (the API's models, the engine's tables) for ~0.3 s of every stop;
         # frozen at exit, not here, so a program that calls serve() and goes on keeps its collector.
         atexit.register(gc.freeze)
+    if watch.gone:  # not a clean stop: say why, and exit non-zero
+        raise ValueError("stopped: another HAL server took this server's database after its lock session ended")
