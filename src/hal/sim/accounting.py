@@ -123,10 +123,12 @@ def _preceding(ended: list[dict[str, Any]]) -> dict[int, int]:
     out: dict[int, int] = {}
     by_array: dict[int, list[dict[str, Any]]] = {}
     ends = {int(j["job_id"]): float(j.get("end_time") or 0.0) for j in ended}
+    named = _task_ids(ended)
     for j in ended:
         pairs = j.get("waits_on", j.get("dependencies")) or []  # waits_on: a singleton's jobs as afterany pairs
-        waited = [int(ref) for kind, _, ref in (str(d).partition(":") for d in pairs)
-                  if kind in ("afterok", "afterany", "afternotok") and ref.isdigit() and int(ref) in ends]  # fmt: skip
+        kinds = ("afterok", "afterany", "afternotok")
+        refs = [ref for kind, _, ref in (str(d).partition(":") for d in pairs) if kind in kinds]
+        waited = [t for ref in refs for t in named.get(ref, ()) if t in ends]
         if waited:  # SWF has one: the job it waited for longest (the last to end of those it depended on)
             out[int(j["job_id"])] = max(waited, key=lambda ref: (ends[ref], ref))
         if j.get("array_job_id") is not None and j.get("array_limit"):
@@ -136,6 +138,22 @@ def _preceding(ended: list[dict[str, Any]]) -> dict[int, int]:
         limit = int(tasks[0]["array_limit"])
         for k, t in enumerate(tasks[limit:], start=limit):  # the lane: through it, the array's dependency too
             out[int(t["job_id"])] = int(tasks[k - limit]["job_id"])
+    return out
+
+
+def _task_ids(ended: list[dict[str, Any]]) -> dict[str, list[int]]:
+    """A dependency's reference as the records it stands for: a job id, an array's id (every task: the first
+    task's record carries it, and an export named only that task, so a replay started the dependant after the
+    first task instead of the last, QA), or ``ARRAY_TASK`` (that task)."""
+    out: dict[str, list[int]] = {}
+    for j in ended:
+        job = int(j["job_id"])
+        out.setdefault(str(job), []).append(job)
+        array = j.get("array_job_id")
+        if array is not None and j.get("array_task_id") is not None:
+            if int(array) != job:
+                out.setdefault(str(array), []).append(job)
+            out.setdefault(f"{array}_{j['array_task_id']}", []).append(job)
     return out
 
 

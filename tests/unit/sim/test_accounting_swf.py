@@ -126,3 +126,13 @@ def test_a_singleton_job_names_the_job_it_waited_for() -> None:
     assert shown["dependencies"] == ["singleton"]
     _, recs = to_swf([_job(1), {**_job(9), **{k: shown[k] for k in ("dependencies", "waits_on")}}], NODES)
     assert {r.job_id: r.preceding for r in recs}[9] == 1
+
+
+def test_a_job_that_waited_for_an_array_names_its_last_task_to_end() -> None:
+    """afterok:ARRAY waits for every task; the export named the array's id, which is its first task's record, so
+    the replay started the dependant after that task alone (QA: 1 s instead of 9 s after submission)."""
+    tasks = [_job(137 + k, array_job_id=137, array_task_id=k, end_time=2000.0 + 100 * k) for k in range(3)]
+    later = [_job(140, dependencies=["afterok:137"]), _job(141, dependencies=["afterany:137_1"])]
+    _, recs = to_swf([*tasks, *later], NODES)
+    by_id = {r.job_id: r.preceding for r in recs}
+    assert by_id[140] == 139 and by_id[141] == 138
