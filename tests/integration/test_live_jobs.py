@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import subprocess
 from pathlib import Path
@@ -224,6 +225,10 @@ def test_squeue_and_scancel_idioms(server: LiveServer) -> None:
     server.cli("cancel", "--me", "-n", "keep", check=True)
     assert server.cli("queue", "-h", "-j", other, "-o", "%T", check=True).stdout == ""
     assert server.cli("cancel").returncode != 0
+    nobody = server.cli("cancel", "-u", "nosuchuser")  # scancel: "Invalid user name", exit 1 (it said no match, 0)
+    assert nobody.returncode == 1 and "Invalid user name: nosuchuser" in nobody.stderr, nobody
+    me = getpass.getuser()
+    assert server.cli("cancel", "-u", me, check=True).returncode == 0  # a real user with nothing left: no error
     refused = server.cli("cancel", "--me", "-t", "COMPLETED")
     assert refused.returncode != 0 and "only jobs that have not ended" in " ".join(refused.stderr.split())
 

@@ -9,6 +9,7 @@ import typer
 from hal.cli.common import err, fail, out
 from hal.cli.history import every_job
 from hal.cli.live import JsonOpt, client, emit_json, parse_states
+from hal.cli.queue_select import unknown_user, user_names
 from hal.client import HalError
 
 NOT_ENDED = ("PENDING", "RUNNING", "STAGE_OUT")  # what a cancel acts on; STAGE_OUT: its outputs being copied out
@@ -76,10 +77,25 @@ def _matching(c: Any, ids: list[str], user: str | None, name: str | None, state:
     api, keep = parse_states(state or ",".join(NOT_ENDED))  # scancel -u: a job in SO too (its stage-out stops)
     if keep is not None and keep - {*NOT_ENDED, "CONFIGURING"}:
         raise fail(f"-t {state}: only jobs that have not ended can be cancelled ({', '.join(NOT_ENDED)})")
-    who = c.whoami()["user"] if me else user
+    mine = c.whoami()["user"] if me or user is not None else ""
+    who = mine if me else _user(c, user, mine)
     rows = every_job(c, state=api, user=who, all_users=who is not None and not me)
     picked = [r for r in rows if (name is None or r["name"] == name) and (who is None or r["user"] == who)]
     wanted = set(ids)
     return [
         str(r["id"]) for r in picked if not wanted or str(r["id"]) in wanted or str(r.get("array_job_id")) in wanted
     ]
+
+
+def _user(c: Any, user: str | None, mine: str) -> str | None:
+    """-u NAME or a uid, as scancel: a name no local account and no HAL user has is an error, exit 1 (it said
+    "no job matches" and exited 0, QA)."""
+    if user is None:
+        return None
+    try:
+        (name,) = user_names(user)
+    except ValueError as exc:  # a uid with no account, or a list: scancel -u takes one user
+        raise fail(f"Invalid user name: {user}" if "," in user else str(exc).replace("user", "user name"), 1) from None
+    if name != mine and unknown_user([name], {mine} | {u["user"] for u in c.shares().get("users", [])}):
+        raise fail(f"Invalid user name: {name}", 1)
+    return name

@@ -244,7 +244,9 @@ def explain(
             "processors as CPUs, on user estimates (no --gpus, --whole-nodes or --window)"
         ),
     ] = None,
-    cluster: Annotated[Path | None, typer.Option(help="what-if: cluster TOML with a topology table")] = None,
+    cluster: Annotated[
+        Path | None, typer.Option(help="what-if: cluster TOML (its [topology] table, or one switch without)")
+    ] = None,
     profile: Annotated[
         Path | None,
         typer.Option(
