@@ -21,6 +21,7 @@ from hal.engine.plugins.tuned import Tuned, TunedArgs
 from hal.engine.plugins.unicep import Unicep, UnicepArgs
 from hal.engine.plugins.wfp3 import Wfp3, Wfp3Args
 from hal.engine.predict.correct import RULES
+from hal.textfile import BOM
 
 ORDERS: dict[str, tuple[type[Any], type[Any]]] = {
     "fcfs": (Fcfs, FcfsArgs),
@@ -200,7 +201,7 @@ class Profile:
         server's default profile), every key the file leaves out is the base's: a file setting only
         max_switch_wait turned the server's multifactor order into fcfs (QA)."""
         try:
-            text = path.read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8").removeprefix(BOM)  # as an editor on Windows may save it
         except (OSError, UnicodeDecodeError) as exc:
             raise ValueError(f"cannot read the profile {path}: {exc}") from None
         try:
@@ -208,6 +209,8 @@ class Profile:
             sched = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ValueError(f"{path}: not valid TOML: {exc}") from None
+        except ValueError as exc:  # a value's error names the file, as an unknown argument's does (QA)
+            raise ValueError(f"{path}: {exc}") from None
         if has_tree and not isinstance(sched.get("scheduler", sched).get("placement", {}), str):
             profile = replace(profile, placement="topology")
         if "placement" in sched and isinstance(sched["placement"], dict) and profile.placement != "topology":
@@ -217,9 +220,9 @@ class Profile:
             )
         try:  # its order and arguments checked now: the server logged a profile as loaded, then refused it (QA)
             profile.make_order()
+            return profile.tuned_checked()
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{path}: {exc}") from None
-        return profile.tuned_checked()
 
     def tuned_checked(self) -> Profile:
         """A user's profile: order 'tuned' without its weights would run as plain shortest-first (the weights'
@@ -236,20 +239,21 @@ class Profile:
         """The profile a TOML text gives; the keys it leaves out are ``base``'s (the built-in defaults without
         one). The base's order arguments stay only with its order: they mean nothing to another one. A
         ``[placement]`` table weighs the placement score (score.PlacementWeights); it was silently ignored (QA)."""
-        data = tomllib.loads(text)
+        data = tomllib.loads(text.removeprefix(BOM))
+        nested = "scheduler" in data  # asked once: a flat file's keys are copied below, without its [placement]
         sched = data.get("scheduler", data)
         if not isinstance(sched, dict):
             raise ValueError(f"scheduler must be a table ([scheduler] with name = value lines), not {sched!r}")
         table = data.get("placement")
-        _check_placement_table(table, nested=sched is not data)
+        _check_placement_table(table, nested=nested)
         weights = PlacementWeights.from_mapping(table) if isinstance(table, dict) else None
-        if sched is data and weights is not None:
-            sched = {k: v for k, v in data.items() if k != "placement"}  # the table, not the placement's name
+        if not nested and weights is not None:  # the table, not the placement's name (the copy was then taken
+            sched = {k: v for k, v in data.items() if k != "placement"}  # for a [scheduler] table, QA)
         allowed = {f.name for f in fields(Profile)} - {"placement_weights"}
         unknown = set(sched) - allowed - {"order_args"}
         if unknown:
             raise ValueError(f"unknown profile keys {sorted(unknown)}; allowed: {sorted(allowed)}")
-        if sched is not data and set(data) - {"scheduler", "order_args", "placement"}:
+        if nested and set(data) - {"scheduler", "order_args", "placement"}:
             extra = sorted(set(data) - {"scheduler", "order_args", "placement"})
             raise ValueError(f"unknown profile tables or keys {extra}; beside [scheduler] a profile takes [placement]")
         given = "order_args" in sched or "order_args" in data

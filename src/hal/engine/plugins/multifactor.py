@@ -74,7 +74,7 @@ class Multifactor:
         submit = np.fromiter((j.submit_time for j in jobs), dtype=np.float64, count=len(jobs))
         procs = np.fromiter((j.procs for j in jobs), dtype=np.float64, count=len(jobs))
         nice = np.fromiter((j.nice for j in jobs), dtype=np.float64, count=len(jobs))
-        age = np.clip((ctx.now - submit) / a.max_age, 0.0, 1.0)
+        age = age_factor(ctx.now - submit, a.max_age)
         size = np.clip(procs / max(ctx.total_cpus, 1), 0.0, 1.0)
         if a.favor_small:
             size = 1.0 - size
@@ -95,7 +95,7 @@ class Multifactor:
     def priorities_of(self, cols: JobColumns, ctx: Context) -> npt.NDArray[np.float64]:
         """The same priorities from the queue's columns: per-user work is done once per distinct user."""
         a = self.args
-        age = np.clip((ctx.now - cols.submit) / a.max_age, 0.0, 1.0)
+        age = age_factor(ctx.now - cols.submit, a.max_age)
         size = np.clip(cols.procs / max(ctx.total_cpus, 1), 0.0, 1.0)
         if a.favor_small:
             size = 1.0 - size
@@ -119,6 +119,13 @@ class Multifactor:
         self, jobs: Sequence[JobSpec], estimates: npt.NDArray[np.float64], ctx: Context
     ) -> npt.NDArray[np.float64]:
         return -self.priorities(jobs, ctx)
+
+
+def age_factor(waited: npt.NDArray[np.float64], max_age: float) -> npt.NDArray[np.float64]:
+    """Slurm's age factor, the wait over PriorityMaxAge capped at 1: capped before dividing, so a tiny max_age
+    (5e-324) gives 1 instead of overflowing to inf with numpy's RuntimeWarning on the terminal (QA)."""
+    capped: npt.NDArray[np.float64] = np.clip(waited, 0.0, max_age) / max_age
+    return capped
 
 
 def _present(codes: npt.NDArray[np.intp], n: int) -> list[int]:

@@ -13,6 +13,7 @@ which only RLScheduler's variant gives; HAL's EASY already starts whatever fits.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from dataclasses import astuple, dataclass
 
@@ -24,6 +25,10 @@ from hal.engine.fairshare import fairshare_factor
 from hal.model.job import JobSpec
 
 STARVED = -1.0e12  # key base of a job past max_wait; plus its submit time so the oldest goes first
+# The key is linear in the weights, so scaling them all changes nothing: this bound costs no policy, and keeps
+# every key finite and far above STARVED (a weight of 1e308 made every key inf: the queue ran FCFS, QA).
+MAX_WEIGHT = 1.0e6
+MAX_WAIT_HOURS = 1.0e6  # about a century: beyond it the guard never fires
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,12 +44,36 @@ class TunedArgs:
     max_wait: float = 0.0  # hours; 0 turns the starvation guard off
     w_fit: float = 0.0  # RLScheduler's variant only
 
+    def __post_init__(self) -> None:
+        """Refused here, naming the key: w_pred = 1e308 made every key inf and the run silently FCFS while
+        labelled tuned, and a negative max_wait meant nothing (QA)."""
+        for name in WEIGHTS:
+            value = getattr(self, name)
+            if not (_real(value) and -MAX_WEIGHT <= value <= MAX_WEIGHT):
+                raise ValueError(
+                    f"tuned argument {name} must be a number from {-MAX_WEIGHT:,.0f} to {MAX_WEIGHT:,.0f} (only the "
+                    f"weights' ratios order the queue), not {value!r}"
+                )
+        if not (_real(self.max_wait) and 0.0 <= self.max_wait <= MAX_WAIT_HOURS):
+            raise ValueError(
+                f"tuned argument max_wait must be a number of hours from 0 (no starvation guard) to "
+                f"{MAX_WAIT_HOURS:,.0f}, not {self.max_wait!r}"
+            )
+
     def vector(self) -> tuple[float, ...]:
         return astuple(self)
 
     @property
     def static(self) -> bool:
         return self.w_fairshare == 0.0 and self.w_wait == 0.0 and self.max_wait <= 0.0 and self.w_fit == 0.0
+
+
+WEIGHTS = ("w_pred", "w_req", "w_procs", "w_area", "w_age", "w_fairshare", "w_logarea", "w_wait", "w_fit")
+
+
+def _real(value: object) -> bool:
+    """A real number, not a bool (TOML's true would pass as 1); NaN fails every bound it is compared with."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def tuned_key(args: TunedArgs, predicted: float, requested: float, procs: int, submit: float) -> float:
