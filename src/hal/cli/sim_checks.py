@@ -75,10 +75,11 @@ def note_data_plane(cluster: Path | None) -> None:
     from hal.data.live_config import check_cluster_data, data_table
     from hal.sim.runner import load_cluster
 
+    machine = load_cluster(cluster)  # first: its one-line error naming the file (a missing one was a traceback, QA)
     table = data_table(cluster)
     if table is None:
         return
-    check_cluster_data(load_cluster(cluster), table)  # what the server refuses (its warnings: of data not simulated)
+    check_cluster_data(machine, table)  # what the server refuses (its warnings: of data not simulated)
     named = escape(f"{cluster.name}'s [data]")  # [data] is no markup
     err.print(
         f"[yellow]note:[/] {named} table is not simulated: hal simulate places jobs by "

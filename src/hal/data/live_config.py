@@ -362,13 +362,20 @@ def delay_policy(table: dict[str, Any]) -> tuple[float, bool]:
 
 def data_table(cluster: Any) -> dict[str, Any] | None:
     """The ``[data]`` table of a cluster file (None without a file or a table): `hal server` enables the data
-    plane from it."""
+    plane from it. ValueError naming the file when it cannot be read."""
     import tomllib
     from pathlib import Path
 
+    from hal.textfile import read_text
+
     if cluster is None:
         return None
-    table = tomllib.loads(Path(cluster).read_text(encoding="utf-8")).get("data")
+    path = Path(cluster)  # a missing file, a folder or Latin-1 text: one line naming it, as load_cluster says it
+    text = read_text(path, "cluster file", ValueError, undecodable="not valid TOML")
+    try:
+        table = tomllib.loads(text).get("data")
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: not valid TOML: {exc}") from exc
     if table is not None and not isinstance(table, dict):
         raise ValueError("[data] in the cluster file must be a table")
     return table
