@@ -39,8 +39,9 @@ def sessions(
     all_: Annotated[bool, typer.Option("--all", "-a", help="include ended sessions")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
-    """HTC sessions with their counters: slots, submitted, done, failed, running (executing, one per busy instance),
-    prefetched (handed to an instance, waiting there), queued, tasks/s."""
+    """HTC sessions with their counters: slots, submitted, done, failed, cancelled, running (executing, one per busy
+    instance), prefetched (handed to an instance, waiting there), queued, tasks/s. An ended session's counters add
+    up: submitted = done + failed + cancelled."""
     rows = _call(lambda: _client(address).sessions())
     if not all_:
         rows = [r for r in rows if r["state"] in ("open", "detached")]
@@ -48,15 +49,16 @@ def sessions(
         out.print_json(json.dumps({"sessions": rows}))
         return
     table = Table(box=None, header_style="bold")
-    cols = ("SESSION", "NAME", "APP", "USER", "PRIO", "STATE", "SLOTS", "SUBMITTED", "DONE", "FAILED", "RUNNING")
-    for col in (*cols, "PREFETCHED", "QUEUED", "TASKS/S", "AGE"):
+    cols = ("SESSION", "NAME", "APP", "USER", "PRIO", "STATE", "SLOTS", "SUBMITTED", "DONE", "FAILED", "CANCELLED")
+    for col in (*cols, "RUNNING", "PREFETCHED", "QUEUED", "TASKS/S", "AGE"):
         table.add_column(col, justify="right" if col not in ("NAME", "APP", "USER", "STATE") else "left")
     now = time.time()
     for r in rows:
         end = r["ended"] or now
         table.add_row(
             str(r["session"]), r["name"] or "-", r["app"], r["user"], str(r["priority"]), r["state"],
-            str(r["slots"]), str(r["submitted"]), str(r["done"]), str(r["failed"]), str(r["running"]),
+            str(r["slots"]), str(r["submitted"]), str(r["done"]), str(r["failed"]), str(r.get("cancelled", 0)),
+            str(r["running"]),
             str(r.get("prefetched", 0)), str(r["queued"]), f"{r['tasks_per_s']:.1f}", f"{end - r['created']:.0f}s",
         )  # fmt: skip
     out.print(table)
@@ -73,6 +75,9 @@ def register(
     max_instances: Annotated[int, typer.Option(help="most instances the application may hold")] = 64,
     max_retries: Annotated[int, typer.Option(help="retries of a task whose instance died")] = 3,
     policy: Annotated[str, typer.Option(help="sharing among sessions: proportional or priority")] = "proportional",
+    task_timeout: Annotated[
+        float | None, typer.Option(help="seconds a task may run; past it its instance is killed, the task retried")
+    ] = None,
     env: Annotated[list[str] | None, typer.Option(help="KEY=VALUE for the service instances; repeatable")] = None,
     address: Address = None,
 ) -> None:
@@ -82,7 +87,9 @@ def register(
 
     pairs = dict(item.split("=", 1) for item in env or [] if "=" in item)
     try:
-        spec = Application(name, target, cpus, mem_mb, gpus, min_instances, max_instances, max_retries, policy, pairs)
+        spec = Application(
+            name, target, cpus, mem_mb, gpus, min_instances, max_instances, max_retries, policy, pairs, task_timeout
+        )
     except ValueError as exc:
         raise fail(str(exc)) from None
     warning = _call(lambda: _client(address).register(spec))
@@ -101,12 +108,12 @@ def list_apps(
         out.print_json(json.dumps({"apps": [a.to_dict() for a in apps]}))
         return
     table = Table(box=None, header_style="bold")
-    for col in ("APP", "TARGET", "CPUS", "MEM_MB", "GPUS", "MIN", "MAX", "RETRIES", "POLICY"):
+    for col in ("APP", "TARGET", "CPUS", "MEM_MB", "GPUS", "MIN", "MAX", "RETRIES", "TIMEOUT", "POLICY"):
         table.add_column(col)
     for a in apps:
         table.add_row(
             a.name, a.target, str(a.cpus), str(a.mem_mb), str(a.gpus), str(a.min_instances), str(a.max_instances),
-            str(a.max_retries), a.policy,
+            str(a.max_retries), "-" if a.task_timeout is None else f"{a.task_timeout:g}s", a.policy,
         )  # fmt: skip
     out.print(table)
 

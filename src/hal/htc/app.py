@@ -46,6 +46,7 @@ class Application:
     max_retries: int = 3  # attempts after the first when a service instance dies mid-task
     policy: str = "proportional"
     env: dict[str, str] = field(default_factory=dict)
+    task_timeout: float | None = None  # seconds a task may run; beyond, its instance is killed and it is retried
 
     def __post_init__(self) -> None:
         if not self.name or "/" in self.name:
@@ -65,6 +66,9 @@ class Application:
             raise ValueError(why)  # every task would fail with Python's own error (QA: 'cmd:echo {}' was taken)
         if self.policy not in POLICIES:
             raise ValueError(f"unknown sharing policy {self.policy!r}; choose one of {list(POLICIES)}")
+        limit = self.task_timeout
+        if limit is not None and (not isinstance(limit, int | float) or isinstance(limit, bool) or not limit > 0):
+            raise ValueError(f"task_timeout must be a number of seconds > 0 (or None for no limit), got {limit!r}")
 
     @property
     def per_instance(self) -> Resources:
@@ -77,7 +81,8 @@ class Application:
         mem = f"{self.mem_mb} MiB" if self.mem_mb else "no memory limit"
         gpus = f", {self.gpus} GPU{'s' if self.gpus != 1 else ''}" if self.gpus else ""
         each = f"{self.cpus} CPU{'s' if self.cpus != 1 else ''}{gpus}, {mem} per instance"
-        return f"{each}; {self.min_instances} to {self.max_instances} instances; {self.max_retries} retries"
+        limit = f"; task timeout {self.task_timeout:g} s" if self.task_timeout is not None else ""
+        return f"{each}; {self.min_instances} to {self.max_instances} instances; {self.max_retries} retries{limit}"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

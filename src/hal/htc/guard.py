@@ -20,6 +20,7 @@ from hal.executors import limits, proctree
 
 EXIT_MEMORY = 86  # a service instance that ran out of memory exits with this code once its results are out
 MEMORY_PREFIX = "service instance exceeded its memory limit"
+TIMEOUT_PREFIX = "task exceeded the application's task timeout"  # deadlines.py
 GRACE = 2.0  # seconds an instance asked to stop for memory has before it is killed
 
 

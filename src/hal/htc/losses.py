@@ -1,5 +1,5 @@
 """Who pays for a lost service instance: the task it was running, the task whose input it was receiving, or its
-session when it died receiving the session's common data.
+session when it died receiving the session's common data or loading the application for it (a crash at import).
 
 An instance writes to its beacon (beacon.py) which task runs, and RECEIVING while it waits for or reads the next
 message. A message bigger than its memory limit kills it there, before any task of that message starts (QA: a
@@ -28,15 +28,11 @@ def lost_tasks(s: SessionState, inst: Instance, reason: str, running: int | None
         if reason.startswith(guard.MEMORY_PREFIX):
             reason = f"{reason}, while running the task"
         return s.charge_attempt(tasks, at, reason)
-    if inst.binding and s.spec.common is not None:
+    if inst.binding:  # died receiving the session or loading the application for it: the session pays
         s.bind_losses += 1
         if s.bind_losses < BIND_LOSSES:
             return tasks
-        size = _mib(len(s.spec.common))
-        s.fault = (
-            f"the session's common data ({size} pickled) did not fit in a service instance of application "
-            f"{s.app.name!r}: {BIND_LOSSES} instances lost receiving it (last: {reason})"
-        )
+        s.fault = _bind_fault(s, reason)
         s.requeue_front(tasks)
         s.fail_queued(s.fault)
         return []
@@ -48,3 +44,17 @@ def lost_tasks(s: SessionState, inst: Instance, reason: str, running: int | None
     else:
         reason = f"{reason}, between tasks"
     return s.charge_attempt(tasks, 0, reason)
+
+
+def _bind_fault(s: SessionState, reason: str) -> str:
+    """Why the session's tasks can never run: its common data is too big for the memory limit, or the service
+    dies as it loads (QA: a module that segfaults at import restarted instances forever, failing no task)."""
+    if s.spec.common is not None and reason.startswith(guard.MEMORY_PREFIX):
+        return (
+            f"the session's common data ({_mib(len(s.spec.common))} pickled) did not fit in a service instance of "
+            f"application {s.app.name!r}: {BIND_LOSSES} instances lost receiving it (last: {reason})"
+        )
+    return (
+        f"service instances of application {s.app.name!r} die loading {s.app.target!r} for the session (importing "
+        f"its module, building it or on_session_enter): {BIND_LOSSES} instances lost in a row (last: {reason})"
+    )

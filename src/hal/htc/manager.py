@@ -4,16 +4,15 @@ instance's tasks become. I/O (sockets, processes) is the server's; this module o
 from __future__ import annotations
 
 import logging
-import signal
 import time
 from collections import Counter, deque
 from collections.abc import Callable
 from typing import Any
 
-from hal.htc import guard, wire
+from hal.htc import wire
 from hal.htc.app import Application, AppRegistry
+from hal.htc.ending import InstanceEnds
 from hal.htc.journal import Journal
-from hal.htc.losses import lost_tasks
 from hal.htc.sharing import Claim, allocate, slot_asks
 from hal.htc.slots import Granted, SlotAsk, SlotProvider
 from hal.htc.state import Instance, SessionSpec, SessionState
@@ -26,7 +25,7 @@ START_FAILURES = 3  # instances in a row dying before they connect: the applicat
 log = logging.getLogger("hal.htc")
 
 
-class Manager:
+class Manager(InstanceEnds):
     def __init__(
         self,
         registry: AppRegistry,
@@ -93,11 +92,11 @@ class Manager:
         s.cancel(None)
         s.state = why
         s.ended = time.time()
+        for inst in [self.instances[iid] for iid in s.instances if iid in self.instances]:
+            inst.moving = True  # its tasks still on instances end with it, as in Symphony's session abort
+            if inst.outstanding:
+                self.abort_instance(inst, s)
         self.flush_session(s)
-        for iid in s.instances:
-            inst = self.instances.get(iid)
-            if inst is not None:
-                inst.moving = True
         self.finished.append(s.summary(time.time()))
         self.dirty = True
 
@@ -116,10 +115,21 @@ class Manager:
             raise KeyError(f"no live session {sid}")
         if not s.spec.recoverable:
             raise ValueError(f"session {sid} is not recoverable")
+        if s.client is not None and s.client is not client:  # QA: the first client's results went to the second
+            raise ValueError(f"session {sid} is attached to another client; detach it first")
         s.client = client
         s.state = "open"
         s.outbox = list(s.history or [])
         return s
+
+    def detach(self, sid: int) -> None:
+        """Only a recoverable session outlives its client (QA: a detached plain session could never be attached
+        again, held its slots and threw its results away)."""
+        s = self.sessions[sid]
+        if not s.spec.recoverable:
+            raise ValueError(f"session {sid} is not recoverable: only one opened with recoverable=True can be detached")
+        s.client = None
+        s.state = "detached"
 
     # ---- instances ---------------------------------------------------------------------------------
     def on_grant(self, ev: Granted) -> None:
@@ -199,43 +209,6 @@ class Manager:
         for s in self.sessions.values():
             if s.spec.app == pool and user in (None, s.spec.user):
                 s.fail_queued(why)
-
-    def _drop_instance(self, inst: Instance, preempted: bool, reason: str) -> None:
-        self.instances.pop(inst.iid, None)
-        guard.kill(inst.proc)
-        if inst.conn is not None:
-            self.close_conn(inst.conn)
-        running = inst.beacon.running() if inst.beacon is not None else None
-        if inst.beacon is not None:
-            inst.beacon.release()
-        s = self.sessions.get(inst.sid) if inst.sid is not None else None
-        if s is not None:
-            s.instances.discard(inst.iid)
-            tasks = list(inst.outstanding.items())
-            s.inflight -= len(tasks)
-            if preempted:
-                s.counters.requeued += len(tasks)
-            else:
-                tasks = lost_tasks(s, inst, reason, running)
-            s.requeue_front(tasks)
-        inst.outstanding.clear()
-        self.dirty = True
-
-    def release_slot(self, inst: Instance) -> None:
-        self.instances.pop(inst.iid, None)
-        self.by_slot.pop(inst.slot, None)
-        self.slot_devices.pop(inst.slot, None)
-        s = self.sessions.get(inst.sid) if inst.sid is not None else None
-        if s is not None:
-            s.instances.discard(inst.iid)
-        if inst.conn is not None:
-            inst.conn.send((wire.STOP,))
-            inst.conn.flush()
-            self.close_conn(inst.conn)
-        guard.kill(inst.proc, signal.SIGTERM)
-        if inst.beacon is not None:
-            inst.beacon.release()
-        self.provider.release(inst.slot)
 
     # ---- results -----------------------------------------------------------------------------------
     def done(self, inst: Instance, results: list[tuple[int, int, bytes, float]]) -> None:

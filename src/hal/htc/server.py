@@ -18,19 +18,18 @@ import signal
 import socket
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from hal.executors.jobenv import drop_gpu_variables, gpu_variables
-from hal.htc import guard, wire
+from hal.htc import deadlines, guard, wire
 from hal.htc.app import Application, AppRegistry, unimportable
 from hal.htc.beacon import Beacon
 from hal.htc.engine_slots import SchedulerSlots, batch_spec, standalone_provider
 from hal.htc.journal import WINDOW, Journal
 from hal.htc.manager import Manager
 from hal.htc.slots import Granted, Reclaimed, SlotProvider
+from hal.htc.spawning import spawn_instance
 from hal.htc.state import Instance, SessionSpec
 from hal.model.resources import Resources
 
@@ -80,23 +79,7 @@ class Server:
     def _spawn(
         self, iid: int, app: Application, cpus: tuple[int, ...], gpus: tuple[int, ...]
     ) -> tuple[subprocess.Popen[bytes], Beacon]:
-        """A service instance on the slot's cores and GPUs (their variables, as a batch job's: the server's own
-        dropped, the vendors' where the machine has GPUs), under the application's memory limit (RLIMIT_DATA here,
-        the watchdog in the loop); in its own session, so its process group is everything its tasks start."""
-        gpu_machine = bool(gpus) or self.provider.never(Resources(cpus=1, gpus=1)) is None
-        drop_gpu_variables(env := dict(os.environ), None, gpu_machine)
-        env.update({**app.env, **gpu_variables(gpus)})
-        beacon = Beacon(f"hal-htc-{iid}")
-        cmd = [sys.executable, "-m", "hal.htc.worker", "--address", self.address, "--instance", str(iid)]
-        cmd += ["--cpus", ",".join(map(str, cpus)), "--mem-mb", str(app.mem_mb), "--beacon-fd", str(beacon.fd)]
-        argv = guard.limited_argv(cmd, app.mem_mb)
-        try:
-            proc = subprocess.Popen(
-                argv, env=env, stdin=subprocess.DEVNULL, start_new_session=True, pass_fds=(beacon.fd,)
-            )
-        finally:
-            beacon.close()  # the instance has its own copy; the mapping stays ours
-        return proc, beacon
+        return spawn_instance(self.address, self.provider, iid, app, cpus, gpus)
 
     def _reap(self) -> None:
         """Instances whose process ended before it ever connected (a crash at start-up)."""
@@ -172,6 +155,7 @@ class Server:
             tree = now - self._last_tree >= TREE
             self._last_tree = now if tree else self._last_tree
             guard.watch(m.instances.values(), now, tree)
+            deadlines.watch(m.instances.values(), m.registry, now)
         if self.journal is not None and now - self._last_journal >= WINDOW:
             self._last_journal = now
             if self.journal.pending(m.sessions):
@@ -284,9 +268,8 @@ class Server:
             m.close_session(msg[1])
             return True
         if kind == wire.DETACH:
-            s = self._own(conn, msg[1])
-            s.client = None
-            s.state = "detached"
+            self._own(conn, msg[1])
+            m.detach(msg[1])
             return True
         if kind in (wire.REGISTER, wire.HOLD, wire.SHUTDOWN) and not self._trusted(conn):
             raise ValueError("only the manager's own user or root may register applications, hold or shut down")
@@ -294,8 +277,8 @@ class Server:
             live = m.sessions.get(msg[1])
             if live is not None:
                 self._check_user(conn, live.spec.user)
-            s = m.attach(msg[1], conn)
-            conn.send((wire.OK, s.summary(time.time())))
+            s = m.attach(msg[1], conn)  # next_tid: where the client numbers its next tasks (ids are never reused)
+            conn.send((wire.OK, {**s.summary(time.time()), "next_tid": s.next_tid}))
             m.flush_session(s)
             return _NO_REPLY
         if kind == wire.REGISTER:

@@ -8,7 +8,7 @@ from typing import Any
 
 from hal.htc import wire
 from hal.htc.app import Application, check_slots
-from hal.htc.guard import MEMORY_PREFIX
+from hal.htc.guard import MEMORY_PREFIX, TIMEOUT_PREFIX
 
 Result = tuple[int, int, bytes]  # (task id, status, pickled output or error)
 
@@ -70,6 +70,7 @@ class SessionState:
         self.target = 0
         self.bind_losses = 0  # instances lost in a row while receiving the common data (losses.py)
         self.fault: str | None = None  # why none of its tasks can ever run (they fail with it)
+        self.next_tid = 0  # one past the highest task id ever added: a re-attached client numbers on from it
         self._rate: deque[tuple[float, int]] = deque([(now, 0)], maxlen=64)
 
     # ---- queue -------------------------------------------------------------------------------------
@@ -87,6 +88,8 @@ class SessionState:
             self._queue(prio).append((tid, payload))
         self.queued += len(items)
         self.counters.submitted += len(items)
+        if items:
+            self.next_tid = max(self.next_tid, max(t[0] for t in items) + 1)
 
     def requeue_front(self, tasks: list[tuple[int, bytes]]) -> None:
         """Tasks back from an instance, oldest first in ``tasks``."""
@@ -156,7 +159,7 @@ class SessionState:
         self.counters.retried += 1
         if n > self.app.max_retries:
             self.attempts.pop(tid, None)
-            if reason.startswith(MEMORY_PREFIX):
+            if reason.startswith((MEMORY_PREFIX, TIMEOUT_PREFIX)):
                 why = f"{reason}; gave up after {n} attempts"
             else:
                 why = f"service instance lost while running the task ({reason}); gave up after {n} attempts"
@@ -257,3 +260,5 @@ class Instance:
     stop_by: float = 0.0  # asked to stop for memory: killed if still there after this (monotonic)
     beacon: Any = None  # which task it runs (beacon.Beacon), read when it is lost
     binding: bool = False  # sent its session's common data, not yet acknowledged
+    task_seen: tuple[Any, int] | None = None  # (session, task) its beacon said runs at the last look (deadlines.py)
+    task_since: float = 0.0  # when that task was first seen running (monotonic)
