@@ -4,10 +4,14 @@ The executor's report of an end is read once (its spool record stays until ``for
 failed commit left the job RUNNING, its CPUs held and its dependents waiting, until a restart re-read the spool.
 A pass's ends are recorded in one transaction that first takes the database's write lock with a no-op write
 (``claim``): an outage then fails before the controller's memory changes (engine finish, fair-share charge, CPU
-sets, data staging), so the events are simply handled again. When the commit itself fails after that (a full disk,
-a connection lost at COMMIT) the memory is already changed: the statements the transaction ran are kept and
-replayed as they were, never the event, so nothing is charged or finished twice. Ends are recorded in the order
-they came, a failed one and those after it retried first on the next pass, and no job is started meanwhile."""
+sets, data staging), so the events are simply handled again. Past the claim the ends' writes are kept, not run,
+until every end is applied in memory (controller/deferred_writes.py); when they or the commit fail after that (a
+connection terminated halfway, a full disk, a connection lost at COMMIT) the writes are kept and replayed as they
+were, never the event, so nothing is charged or finished twice, nor lost (QA: a PostgreSQL connection terminated
+between the claim and the end's row left the job RUNNING for good, its CPUs freed and its dependant started). A
+replay first looks for its first job event, in case a COMMIT that reported failure had gone through. Ends are
+recorded in the order they came, a failed one and those after it retried first on the next pass, and no job is
+started meanwhile."""
 
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from hal.controller.deferred_writes import DeferredWrites, Write, committed, outage, run
 from hal.executors.api import ExecEvent, ExecEventKind
 
 log = logging.getLogger("hal.controller")
@@ -38,7 +43,7 @@ class Replay:
     """Ends already applied in memory whose transaction did not commit: its statements, to run again."""
 
     events: list[ExecEvent]
-    writes: list[tuple[str, Any]] = field(default_factory=list)
+    writes: list[Write] = field(default_factory=list)
 
 
 class PendingEnds:
@@ -74,36 +79,43 @@ class PendingEnds:
         engine = self.ctl.store.engine
         head = self.queue[0]
         if isinstance(head, Replay):
-            with engine.begin() as conn:
-                for statement, params in head.writes:
-                    conn.exec_driver_sql(statement, params)
+            try:
+                with engine.begin() as conn:
+                    if not committed(conn, head.writes):  # unless its COMMIT went through though it failed
+                        run(conn, head.writes)
+            except Exception as exc:
+                if outage(exc):
+                    raise  # kept at the head, run again on the next pass
+                log.exception("jobs %s: their ends could not be recorded", [e.job_id for e in head.events])
+                self.queue.popleft()
+                return []  # their spool records are kept: a restart records them
             self.queue.popleft()
             return head.events
         batch: list[ExecEvent] = []
         for item in itertools.takewhile(lambda e: not isinstance(e, Replay), self.queue):
             batch.append(item)  # type: ignore[arg-type]
-        replay = Replay(batch)
         try:
             with engine.begin() as conn:
                 claim(conn, batch[0].job_id)  # raises in an outage, before anything in memory changed
-                sa.event.listen(conn, "after_cursor_execute", _recorder(replay))
+                deferred = DeferredWrites(conn, engine)  # the ends' writes, run once all are applied in memory
                 for i, ev in enumerate(batch):
-                    mark = len(replay.writes)
+                    mark = len(deferred.writes)
                     try:
-                        self.ctl._ended(conn, ev)
-                    except Exception as exc:  # past the claim: its memory may be half changed, a retry could
-                        raise _Dropped(i, mark) from exc  # charge it twice
+                        self.ctl._ended(deferred, ev)
+                    except Exception as exc:  # its memory may be half changed, a retry could charge it twice
+                        raise _Dropped(i, mark) from exc
                 for _ in batch:
                     self.queue.popleft()
-                self.queue.appendleft(replay)  # should the commit fail, the same writes are replayed, not the ends
-            self.queue.popleft()
+                self.queue.appendleft(Replay(batch, deferred.writes))  # should they fail: the writes, not the ends
+                run(conn, deferred.writes)  # a connection lost here or at COMMIT: replayed, as the claim was made
         except _Dropped as bad:  # as before, a fault of this job's end drops it; a restart records it (its spool)
             log.exception("job %s: its end could not be recorded", batch[bad.index].job_id)
             for _ in range(bad.index + 1):
                 self.queue.popleft()
             if bad.index:  # the ends before it are applied in memory: their writes are committed on their own
-                self.queue.appendleft(Replay(batch[: bad.index], replay.writes[: bad.mark]))
+                self.queue.appendleft(Replay(batch[: bad.index], deferred.writes[: bad.mark]))
             return []
+        self.queue.popleft()
         return batch
 
     def _failed(self, exc: BaseException) -> None:
@@ -131,11 +143,3 @@ def claim(conn: Connection, job_id: int) -> None:
     """A no-op write to the job's row: it takes SQLite's write lock (a locked database fails here) and proves the
     PostgreSQL connection alive, before the controller changes anything in memory."""
     conn.execute(sa.text("UPDATE jobs SET id = id WHERE id = :job"), {"job": job_id})
-
-
-def _recorder(replay: Replay) -> Any:
-    def record(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
-        if not statement.lstrip().upper().startswith("SELECT"):
-            replay.writes.append((statement, params))
-
-    return record
