@@ -53,7 +53,9 @@ def test_definitions_no_instance_could_run_are_refused_with_422(server: LiveServ
     """QA: cpus=0 and mem_mb=-5 were registered (201), and the first session on them killed the session manager
     for everyone; instances bigger than any node (2 CPUs, 2 GiB, no GPU here) failed only once a session ran."""
     target = "hal.htc.examples:noop"
-    for values in ({"cpus": 0}, {"mem_mb": -5}, {"gpus": -1}):
+    timed = _post(server, "/v1/apps", {"name": "timed", "target": target, "task_timeout": 2.5})
+    assert timed.status_code == 201 and timed.json()["task_timeout"] == 2.5, timed.text  # it was dropped
+    for values in ({"cpus": 0}, {"mem_mb": -5}, {"gpus": -1}, {"task_timeout": 0}):
         res = _post(server, "/v1/apps", {"name": "bad", "target": target, **values})
         assert res.status_code == 422, res.text
         assert next(iter(values)) in res.text

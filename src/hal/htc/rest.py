@@ -24,6 +24,7 @@ class AppBody(BaseModel):
     min_instances: int = Field(0, ge=0)
     max_instances: int = Field(64, ge=1)
     max_retries: int = Field(3, ge=0)
+    task_timeout: float | None = Field(None, gt=0, description="seconds a task may run, then retried; none: no limit")
     policy: str = "proportional"
     env: dict[str, str] = Field(default_factory=dict)
 
