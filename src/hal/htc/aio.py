@@ -46,10 +46,15 @@ class AsyncSession:
     def cancel(self) -> None:
         self.session.cancel()
 
+    async def close(self) -> None:
+        """Ends the session off the event loop (a round trip to the manager); an awaited task still outstanding
+        raises SessionClosed, one still queued is cancelled: none stays pending (QA)."""
+        await asyncio.get_running_loop().run_in_executor(None, self.session.close)
+
     async def __aenter__(self) -> AsyncSession:
         return self
 
     async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
         if exc_type is None:
             await asyncio.get_running_loop().run_in_executor(None, self.session.wait)
-        self.session.close()
+        await self.close()
