@@ -28,8 +28,9 @@ def _call(fn: Any) -> Any:
     try:
         return fn()
     except (OSError, EOFError) as exc:
-        hint = "start one with `hal server` or `hal session-manager`"
-        raise fail(f"cannot reach the session manager: {exc} ({hint})") from None
+        said = str(exc)  # the client's own message may carry the hint already (no manager at the socket)
+        hint = "" if "hal session-manager" in said else " (start one with `hal server` or `hal session-manager`)"
+        raise fail(f"cannot reach the session manager: {said}{hint}") from None
     except (RuntimeError, ValueError, KeyError) as exc:
         raise fail(str(exc)) from None
 
