@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 import re
 import tomllib
 from collections import Counter
@@ -11,6 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from hal import clusterfile_values as values
+from hal.clusterfile_values import MAX_CPUS, MAX_GPUS
+from hal.clusterfile_values import parse_cpuset as parse_cpuset  # where the server's machine reads it
 from hal.model.cluster import Cluster, Node, Partition
 from hal.model.resources import Resources
 from hal.model.topology import Topology
@@ -22,6 +24,10 @@ _UNITS = {"": 1, "K": 1 / 1024, "M": 1, "G": 1024, "T": 1024 * 1024}
 
 class ClusterFileError(ValueError):
     """A cluster file that cannot describe a machine, with where it went wrong."""
+
+
+class _NamedError(ClusterFileError):
+    """An error that names its own file (topology.conf's, with its line): load_cluster adds no second name."""
 
 
 def parse_mem_mb(value: int | str) -> int:
@@ -74,29 +80,25 @@ def _group(spec: dict[str, Any], where: str) -> list[Node]:
     if not isinstance(spec, dict):
         raise ClusterFileError(f"{where}: not a table")
     _known(spec, "[[nodes]]", where)
+    if not {"prefix", "name", "names"} & set(spec):
+        raise ClusterFileError(f'{where}: name the nodes: prefix (and count), or names (e.g. "gpu[001-036]")')
     try:
-        count = int(spec.get("count", 1))
-        if not {"prefix", "name", "names"} & set(spec):
-            raise ClusterFileError(f'{where}: name the nodes: prefix (and count), or names (e.g. "gpu[001-036]")')
-        prefix = str(spec.get("prefix", spec.get("name", "")))
+        count = values.node_count(spec)
+        prefix = "" if "names" in spec else values.prefix(spec)
         cap = Resources(
-            cpus=_whole(spec, "cpus", 1, MAX_CPUS),
-            mem_mb=parse_mem_mb(spec.get("mem", 0)),
-            gpus=_whole(spec, "gpus", 0, MAX_GPUS),
-            extras={str(k): int(v) for k, v in dict(spec.get("extras", {})).items()},
+            cpus=values.whole(spec, "cpus", 1, MAX_CPUS),
+            mem_mb=parse_mem_mb(values.mem_value(spec)),
+            gpus=values.whole(spec, "gpus", 0, MAX_GPUS),
+            extras=values.extras(spec),
         )
         if "cpuset" in spec:
             parse_cpuset(spec["cpuset"])
-        feats = tuple(str(f) for f in spec.get("features", ())) + _gpu_feature(spec, cap.gpus)
-        parts = tuple(str(p) for p in spec.get("partitions", ()))
+        feats = values.names_list(spec, "features", "feature names") + _gpu_feature(spec, cap.gpus)
+        parts = values.names_list(spec, "partitions", "partition names")
     except _MALFORMED as exc:
         raise ClusterFileError(f"{where}: {_explain(exc)}") from exc
     if "names" in spec:  # Slurm's hostlist form, so a site's own names (and its topology.conf) carry over
         return [Node(name, cap, feats, parts) for name in _names(spec, where)]
-    if count < 1:
-        raise ClusterFileError(f"{where}: count must be >= 1")
-    if count > MAX_NODES:  # 10^8 nodes hung `hal cluster show` instead of being refused
-        raise ClusterFileError(f"{where}: count = {count:,}: at most {MAX_NODES:,} nodes")
     width = max(3, len(str(count - 1)))
     return [Node(f"{prefix}{i:0{width}d}", cap, feats, parts) for i in range(count)]
 
@@ -113,51 +115,9 @@ def _gpu_feature(spec: dict[str, Any], gpus: int) -> tuple[str, ...]:
     return (f"gpu:{kind}",)
 
 
-MAX_NODES = 100_000
-MAX_CPUS, MAX_GPUS = 100_000, 1_024  # per node: 10^12 CPUs was accepted, and the server ran out of memory
-
-
-def _whole(spec: dict[str, Any], key: str, default: int, most: int) -> int:
-    """A count: a whole number (1.5 CPUs became 1 and true became 1, silently) no larger than ``most``."""
-    value = spec.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{key} = {value!r}: a whole number")
-    if value > most:
-        raise ValueError(f"{key} = {value:,}: at most {most:,} per node")
-    return value
-
-
-def parse_cpuset(value: Any) -> list[int]:
-    """A node group's ``cpuset``, ``"0-3,6"`` or ``[0, 1]``, into host CPU ids; ValueError naming the key when it is
-    malformed (a nested list was a TypeError at server start, "0-x" said only "invalid literal for int()", and
-    "5-1" was an empty set). Whether the host has these CPUs is checked where jobs run (controller/machine.py)."""
-    where = f"cpuset = {value!r}"
-    if isinstance(value, list):
-        if not value or any(isinstance(v, bool) or not isinstance(v, int) for v in value):
-            raise ValueError(f'{where}: a list of CPU ids such as [0, 1], or a string such as "0-3,6"')
-        ids = list(value)
-    elif isinstance(value, str):
-        ids = []
-        for part in value.split(","):
-            match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
-            if match is None:
-                raise ValueError(f"{where}: {part.strip()!r} is not a CPU id or a range such as 0-3")
-            lo, hi = int(match.group(1)), int(match.group(2) or match.group(1))
-            if hi < lo:
-                raise ValueError(f"{where}: the range {lo}-{hi} runs backwards (write {hi}-{lo})")
-            if hi >= MAX_CPUS:  # before the range is made: "0-9999999999" would take all memory
-                raise ValueError(f"{where}: CPU ids run from 0 to {MAX_CPUS - 1:,}")
-            ids.extend(range(lo, hi + 1))
-    else:
-        raise ValueError(f'{where}: a list of CPU ids such as [0, 1], or a string such as "0-3,6"')
-    if any(i < 0 or i >= MAX_CPUS for i in ids):
-        raise ValueError(f"{where}: CPU ids run from 0 to {MAX_CPUS - 1:,}")
-    return ids
-
-
 def group_size(spec: dict[str, Any]) -> int:
     """How many nodes a (valid) [[nodes]] group describes: what else is per group (cpusets) counts on it."""
-    return len(_names(spec, "[[nodes]]")) if "names" in spec else int(spec.get("count", 1))
+    return len(_names(spec, "[[nodes]]")) if "names" in spec else values.node_count(spec)
 
 
 def _names(spec: dict[str, Any], where: str) -> list[str]:
@@ -172,7 +132,7 @@ def _names(spec: dict[str, Any], where: str) -> list[str]:
         raise ClusterFileError(f"{where}: names = {spec['names']!r}: {exc}") from None
     if not names or any(not n or "/" in n for n in names):
         raise ClusterFileError(f"{where}: names = {spec['names']!r} names no node")
-    if "count" in spec and int(spec["count"]) != len(names):
+    if "count" in spec and spec["count"] != len(names):  # a whole number: checked by _group
         raise ClusterFileError(f"{where}: count = {spec['count']} but names lists {len(names)} nodes")
     return names
 
@@ -182,18 +142,9 @@ def _partition(spec: dict[str, Any], nodes: list[Node], where: str) -> Partition
         raise ClusterFileError(f"{where}: not a table")
     _known(spec, "[[partitions]]", where)
     try:
-        name = str(spec["name"])
+        name = values.partition_name(spec)
         members = tuple(n.name for n in nodes if name in n.partitions or not n.partitions)
-        max_time = spec.get("max_time")
-        if max_time is not None and not 0 < float(max_time) < math.inf:  # -5 failed every submission with a 500
-            raise ValueError(f"max_time = {max_time!r}: a limit in seconds > 0 (leave it out: none)")
-        return Partition(
-            name,
-            members,
-            float(max_time) if max_time else None,
-            int(spec.get("priority_tier", 1)),
-            bool(spec.get("default", False)),
-        )
+        return Partition(name, members, values.max_time(spec), values.priority_tier(spec), values.flag(spec, "default"))
     except _MALFORMED as exc:
         raise ClusterFileError(f"{where}: {_explain(exc)}") from exc
 
@@ -226,7 +177,7 @@ def _topology(topo: Any, n_nodes: int) -> Topology:
         raw_levels, raw_fanouts = topo.get("levels", ["switch"]), topo.get("fanouts", [n_nodes])
         if not isinstance(raw_levels, list) or not all(isinstance(x, str) and x for x in raw_levels):
             raise ValueError(f'levels is a list of names, e.g. ["rack", "switch"], not {raw_levels!r}')
-        if not isinstance(raw_fanouts, list) or not all(_is_int(x) for x in raw_fanouts):
+        if not isinstance(raw_fanouts, list) or not all(values.is_int(x) for x in raw_fanouts):
             raise ValueError(
                 f"fanouts is a list of whole numbers (children per domain), e.g. [4, 8], not {raw_fanouts!r}"
             )
@@ -244,11 +195,6 @@ def _topology(topo: Any, n_nodes: int) -> Topology:
         return dataclasses.replace(Topology.tree(n_nodes, fanouts, levels), names_from=names)
     except _MALFORMED as exc:
         raise ClusterFileError(f"[topology]: {_explain(exc)}") from exc
-
-
-def _is_int(value: Any) -> bool:
-    """A TOML integer: not a bool (true read as 1), a float (2.7 cut to 2) or a string."""
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _check_unique(nodes: list[Node], group_of: list[int]) -> None:
@@ -319,7 +265,12 @@ def load_cluster(path: str | Path, warn: Callable[[str], None] | None = None) ->
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ClusterFileError(f"{path}: not valid TOML: {exc}") from exc
-    return cluster_from_dict(data, path.parent, warn)
+    try:
+        return cluster_from_dict(data, path.parent, warn)
+    except _NamedError:
+        raise
+    except ClusterFileError as exc:  # named with the file: "[[nodes]] #2" alone left the user to guess which (QA)
+        raise ClusterFileError(f"{path}: {exc}") from None
 
 
 MEM_PER_CPU_GB = 4  # `hal cluster generate`'s memory without --mem: a common HPC ratio (32 CPUs: 128G)
@@ -349,8 +300,10 @@ def _imported_topology(
             path = folder / conf if folder is not None and not conf.is_absolute() else conf
             return load_topology_conf(path, names, warn, topo.get("plugin"))
         size = topo["block_size"]
-        if not _is_int(size) or size < 1:
+        if not values.is_int(size) or size < 1:
             raise ValueError(f"block_size is a whole number of nodes >= 1 (nodes per block), not {size!r}")
         return uniform_blocks(names, size)  # the same blocks as BlockName= lines, and Slurm's aggregations
-    except (TopologyConfError, ValueError, TypeError) as exc:
+    except TopologyConfError as exc:
+        raise _NamedError(f"[topology]: {exc}") from exc
+    except (ValueError, TypeError) as exc:
         raise ClusterFileError(f"[topology]: {exc}") from exc
