@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from hal.atomic_write import OutputError
 from hal.cli.common import (
     err,
     fail,
@@ -37,6 +38,7 @@ from hal.cli.simulate import (
     placement_topology_default,
     read_profile,
 )
+from hal.cli.trace_check import window_id_note
 from hal.engine.predict.registry import GBM_NAMES, make_predictor
 from hal.engine.profile import Profile
 from hal.sim.limits import KILLED_KEY, cut_at_partition_limits, limit_counts, useful_summary
@@ -125,6 +127,8 @@ def compare(
     except (TraceError, ValueError) as exc:
         raise fail(str(exc)) from exc
     report_problems([*swf.problems, *workload.skipped])
+    ids_note = window_id_note(swf, window) if window else None  # a window counts ids: said when not submit order
+    workload.notes += [ids_note] if ids_note else []
     note_workload(workload)
     if not workload.jobs:
         raise fail(f"{trace}: no usable jobs")
@@ -179,7 +183,10 @@ def compare(
     if plots is not None:
         from hal.sim.plots import plot_comparison
 
-        written = plot_comparison(rows, plots, trace.name)
+        try:
+            written = plot_comparison(rows, plots, trace.name)
+        except OutputError as exc:  # a full disk: one line, no cut-off PNG (QA)
+            raise fail(str(exc)) from None
         out.print("plots: " + ", ".join(str(p) for p in written))
     if summary_out:
         data = {
@@ -196,7 +203,10 @@ def compare(
             }
             for label, r in runs
         }
-        write_json(summary_out, data)
+        try:
+            write_json(summary_out, data)
+        except OutputError as exc:
+            raise fail(str(exc)) from None
     note_fallback(est, estimate)
     for label, r in runs:
         unfitted = unfitted_note(r, ests[label])

@@ -11,6 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from hal.atomic_write import OutputError, output_file
 from hal.cli.common import err, fail, out, report_problems, writable_files
 from hal.cli.predict_window import id_window, only
 from hal.cli.sim_json import never_fitted
@@ -246,7 +247,10 @@ def predict_eval(
         ev, scored = only(ev, scored, offsets), [scored[i] for i in offsets]
     fell_back = model is not None and not isinstance(pred, GbmPredictor)  # unusable: said in the results too
     if csv_out is not None:
-        write_predictions(csv_out, scored, ev.predictions)
+        try:
+            write_predictions(csv_out, scored, ev.predictions)
+        except OutputError as exc:  # a full disk: one line, and no cut-off file (QA)
+            raise fail(str(exc)) from None
     if isinstance(pred, GbmPredictor) and pred.model is None:
         late = late_fit(pred)
         err.print(
@@ -295,7 +299,7 @@ def write_predictions(path: Path, jobs: list[JobSpec], predictions: Any) -> None
     """One row per scored job, so every figure of the table can be checked from the file."""
     import csv
 
-    with path.open("w", newline="", encoding="utf-8") as fh:
+    with output_file(path, newline="") as fh:  # whole or not at all (OutputError)
         out_csv = csv.writer(fh)
         out_csv.writerow(["job_id", "submit", "run", "requested", "predicted"])
         for job, p in zip(jobs, predictions, strict=True):

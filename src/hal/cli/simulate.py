@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from hal.atomic_write import OutputError
 from hal.cli.common import err, fail, note_workload, out, progress_bar, report_problems, writable_files
 from hal.cli.sim_checks import check_reserve, check_stretch_tree, note_data_plane, stretch_of
 from hal.cli.sim_json import (
@@ -21,6 +22,7 @@ from hal.cli.sim_json import (
 from hal.cli.sim_label import run_label
 from hal.cli.sim_model import fallback_name, gbm_from_file, note_fallback, note_overlap, overlap_note
 from hal.cli.sim_tables import summary_table, topology_table
+from hal.cli.trace_check import window_id_note
 from hal.engine.predict.registry import GBM_NAMES, make_predictor
 from hal.engine.profile import Profile
 from hal.sim.limits import KILLED_KEY, cut_at_partition_limits, limit_counts, useful_summary
@@ -247,6 +249,7 @@ def simulate(
     given = dict(locals())
     writable_files(jobs_out, csv_out, summary_out, inputs=(trace, cluster, profile, model))
     if setup is not None:
+        from hal.cli.rl_notes import note_rl_reading
         from hal.cli.rlsetup import run_rlscheduler
 
         ignored = [name for name, used in RL_IGNORED.items() if used(given)]
@@ -255,7 +258,8 @@ def simulate(
                 f"--setup {setup} fixes the machine, window and estimates and takes only --order and --backfill; "
                 f"drop {', '.join(ignored)}"
             )
-
+        if setup == "rlscheduler" and backfill in ("none", "easy"):  # else refused below, before the trace is read
+            note_rl_reading(trace)
         run_rlscheduler(trace, setup, order, backfill, summary_out)
         return
     try:
@@ -311,7 +315,7 @@ def simulate(
         raise fail(str(exc)) from exc
     if span is not None:  # the window's unreadable lines only, counted and listed as its skips (QA)
         outside = narrow_problems(swf, pick(swf, *span))
-        workload.notes += [outside] if outside else []
+        workload.notes += [note for note in (outside, window_id_note(swf, str(window))) if note]
     report_problems([*swf.problems, *workload.skipped])
     note_workload(workload)
     note_overlap(predictor, workload.jobs)
@@ -346,17 +350,20 @@ def simulate(
         )
     if result.topology is not None:
         out.print(topology_table(result.topology))
-    if jobs_out:
-        write_jobs_swf(jobs_out, swf, result.outcome, note=label, timed_out=cut)
-    if csv_out:
-        write_jobs_csv(csv_out, result.outcome, swf, result.names, result.index)
-    if summary_out:
-        data: dict[str, Any] = {"trace": str(trace), "policy": label, **summary_dict(result.summary), **counts}
-        if unfit := never_fitted(result.predictor) or model_fallback(model, estimate, given["estimate"]):
-            data["fallback"] = unfit  # said on stderr too, but scripts read the file
-        if result.topology is not None:
-            data["topology"] = topology_dict(result.topology)
-        write_json(summary_out, data)
+    data: dict[str, Any] = {"trace": str(trace), "policy": label, **summary_dict(result.summary), **counts}
+    if unfit := never_fitted(result.predictor) or model_fallback(model, estimate, given["estimate"]):
+        data["fallback"] = unfit  # said on stderr too, but scripts read the file
+    if result.topology is not None:
+        data["topology"] = topology_dict(result.topology)
+    try:  # each whole or not at all: a full disk gave a traceback and a cut-off file (QA)
+        if jobs_out:
+            write_jobs_swf(jobs_out, swf, result.outcome, note=label, timed_out=cut)
+        if csv_out:
+            write_jobs_csv(csv_out, result.outcome, swf, result.names, result.index)
+        if summary_out:
+            write_json(summary_out, data)
+    except OutputError as exc:
+        raise fail(str(exc)) from None
     left = len(swf.problems) + len(workload.skipped) + len(result.outcome.rejected)
     if left:
         err.print(f"{left} job(s) skipped or rejected; the rest of the trace ran")

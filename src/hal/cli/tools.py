@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from hal.atomic_write import OutputError, write_text
 from hal.cli.common import err, fail, new_file, out
 from hal.cli.trace_check import first_ones, header_size, header_warnings, list_all, no_jobs, order_warnings
 from hal.clusterfile import MEM_PER_CPU_GB, ClusterFileError, load_cluster, parse_mem_mb, uniform_toml
@@ -47,7 +48,10 @@ def cluster_generate(
     if output is None:
         typer.echo(text, nl=False)
     else:
-        output.write_text(text, encoding="utf-8")
+        try:
+            write_text(output, text)  # whole or not at all: a full disk left a cut-off cluster file (QA)
+        except OutputError as exc:
+            raise fail(str(exc)) from None
         err.print(f"wrote {output} ({nodes} nodes of {cpus} CPUs)", markup=False, highlight=False)
 
 
@@ -117,10 +121,15 @@ def _finite(value: float) -> float:
     return value
 
 
+MAX_JOBS = 10_000_000  # ~4 GB held (380 B a job); archive traces hold a few million. 10^11: MemoryError (QA)
+
+
 @trace_app.command("generate")
 def trace_generate(
     output: Path,
-    jobs: Annotated[int, typer.Option(min=1)] = 2000,
+    jobs: Annotated[
+        int, typer.Option(min=1, max=MAX_JOBS, help="jobs to write (each is held in memory while the trace is made)")
+    ] = 2000,
     procs: Annotated[int, typer.Option(min=1, max=MAX_VALUE, help="machine size")] = 128,
     load: Annotated[float, typer.Option(min=0.05, max=3.0, callback=_finite, help="offered load")] = 0.7,
     users: Annotated[int, typer.Option(min=1)] = 40,
@@ -129,14 +138,20 @@ def trace_generate(
 ) -> None:
     """Write a synthetic SWF trace (Poisson arrivals sized to a target load)."""
     new_file(output, force)
-    records = generate(WorkloadShape(jobs=jobs, procs=procs, load=load, users=users, seed=seed))
+    try:
+        records = generate(WorkloadShape(jobs=jobs, procs=procs, load=load, users=users, seed=seed))
+    except MemoryError:  # below MAX_JOBS on a small machine: one line, not a traceback
+        raise fail(f"not enough memory to make {jobs:,} jobs: give fewer --jobs") from None
     header = {
         "Computer": "HAL synthetic workload",
         "MaxNodes": str(procs),
         "MaxProcs": str(procs),
         "MaxJobs": str(jobs),
     }
-    write_swf(output, records, header)
+    try:
+        write_swf(output, records, header)
+    except OutputError as exc:  # a full disk: one line, and no cut-off trace (QA)
+        raise fail(str(exc)) from None
     out.print(f"wrote {len(records)} jobs to {output}")
 
 

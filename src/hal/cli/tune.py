@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from hal.atomic_write import OutputError, write_text
 from hal.cli.common import err, fail, note_workload, out, report_problems, writable_files
 from hal.cli.simulate import ACTUAL_HELP, PlacementOpt, check_machine, default_placement
 from hal.engine.plugins.tuned import TunedArgs
@@ -125,7 +126,10 @@ def tune(
     )
     snippet = profile_toml(res.best, backfill_order, made_by, placement if cluster is not None else None, estimate)
     if profile_out is not None:
-        profile_out.write_text(snippet, encoding="utf-8")
+        try:
+            write_text(profile_out, snippet)  # whole or not at all: a full disk left a cut-off profile (QA)
+        except OutputError as exc:
+            raise fail(str(exc)) from None
         err.print(f"tuned profile written to {profile_out} (tuned on --estimate {estimate}, which it names)")
     if as_json:
         data = {"weights": asdict(res.best), "evaluations": res.evaluations, "avg_bsld": rows, "estimate": estimate,

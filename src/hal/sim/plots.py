@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
@@ -12,6 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from hal.atomic_write import output_file
 from hal.sim.simulator import Outcome
 
 if TYPE_CHECKING:
@@ -40,9 +41,17 @@ def _waits(runs: Sequence[tuple[str, SimRun]], path: Path, title: str) -> Path:
     ax.set_title(f"{title}: cumulative wait distribution")
     ax.grid(True, alpha=0.3)
     ax.legend()
+    return _save(fig, path)
+
+
+def _save(fig: Any, path: Path) -> Path:
+    """The figure as a PNG, whole or not at all (hal.atomic_write: OutputError; a full disk left a cut-off one)."""
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    try:
+        with output_file(path, binary=True) as fh:
+            fig.savefig(fh, format="png", dpi=110)
+    finally:
+        plt.close(fig)
     return path
 
 
@@ -85,7 +94,4 @@ def _over_time(runs: Sequence[tuple[str, SimRun]], path: Path, title: str) -> Pa
     for ax in (top, bottom):
         ax.grid(True, alpha=0.3)
     top.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from hal.atomic_write import output_file
 from hal.engine.plugins.topology import TopoIndex
 from hal.executors.hostlist import compress
 from hal.sim.accounting import STATUS
@@ -36,7 +37,7 @@ def write_jobs_swf(
         records.setdefault(r.job_id, r)
     done = np.flatnonzero(out.done)
     order = done[np.lexsort((out.job_id[done], out.submit[done]))]
-    with Path(path).open("w", encoding="utf-8") as fh:
+    with output_file(path) as fh:  # whole or not at all: a full disk left a cut-off file (QA)
         for line in header_lines(trace):
             fh.write(line + "\n")
         fh.write(f"; MaxJobs: {len(order)}\n; MaxRecords: {len(order)}\n; MaxProcs: {out.capacity}\n")
@@ -119,7 +120,7 @@ def write_jobs_csv(
     header += ["allocated", "nodes", "node_count"] if names else []
     header += ["leaves", "level"] if names and index is not None else []
     header += ["trace_run"] if out.base_run is not None else []
-    with Path(path).open("w", encoding="utf-8", newline="") as fh:
+    with output_file(path, newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(header)
         for i in range(len(out.job_id)):

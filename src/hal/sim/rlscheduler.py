@@ -14,7 +14,8 @@ from typing import NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
-from hal.sim.swf import read_swf
+from hal.sim.rl_reading import differences, read_once
+from hal.sim.swf import Problem
 
 POLICIES: tuple[str, ...] = ("fcfs", "sjf", "f1", "wfp3", "unicep")
 PUBLISHED_STARTS: tuple[int, ...] = (1981, 2756, 4299, 8850, 3316, 2714, 5228, 7762, 4022, 7085)
@@ -56,6 +57,8 @@ class Loaded(NamedTuple):
     jobs: list[RlJob]
     nodes: int
     ppn: float
+    problems: tuple[Problem, ...] = ()  # the lines that could not be read, as hal simulate lists them
+    notes: tuple[str, ...] = ()  # where RLScheduler's reading differs from hal simulate's replay (differences)
 
 
 @dataclass(frozen=True)
@@ -120,8 +123,9 @@ def window_starts(n_loaded: int, batch_job_slice: int, count: int = 10, seed: in
 
 
 def load_jobs(path: str | Path) -> Loaded:
-    """Load a trace with RLScheduler's rules: every line kept except zero run times, -1 runs become 10 s."""
-    trace = read_swf(path)
+    """Load a trace with RLScheduler's rules: every line kept except zero run times, -1 runs become 10 s. The file
+    is read once per process (hal simulate lists its problems before the setup loads it: a pipe reads once)."""
+    trace = read_once(path)
     jobs: list[RlJob] = []
     for rec in trace.records:
         req = rec.req_time if rec.req_time != -1 else rec.run  # the raw run, which may itself be -1
@@ -134,7 +138,7 @@ def load_jobs(path: str | Path) -> Loaded:
     if nodes is None:
         raise ValueError(f"{path}: no MaxNodes header; RLScheduler's machine size comes from it")
     procs = trace.header_int("MaxProcs") or nodes
-    return Loaded(jobs, nodes, procs / nodes)
+    return Loaded(jobs, nodes, procs / nodes, tuple(trace.problems), differences(trace.records))
 
 
 def static_key(policy: str, published_bug: bool, job: RlJob) -> Key | None:

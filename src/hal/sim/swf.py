@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from hal.atomic_write import output_file
+
 FIELDS: tuple[str, ...] = (
     "job_id",
     "submit",
@@ -298,7 +300,7 @@ def read_swf(source: str | Path | TextIO) -> SwfTrace:
     """Read a whole SWF file (plain or gzip-compressed). Raises TraceError only when nothing can be read."""
     trace = SwfTrace(path=str(source) if not isinstance(source, io.IOBase) else "<stream>")
     if isinstance(source, str | Path):
-        path = Path(source)
+        path = Path("/dev/stdin" if str(source) == "-" else source)  # `-`: standard input, as /dev/stdin (QA)
         if not path.exists():
             raise TraceError(f"trace file not found: {path}")
         if path.is_dir():
@@ -321,6 +323,7 @@ def read_swf(source: str | Path | TextIO) -> SwfTrace:
 
 
 COMPRESSED = {b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz", b"PK\x03\x04": "zip", b"\x28\xb5\x2f\xfd": "zstd"}
+UNPACK = {"bzip2": "bzcat", "xz": "xzcat", "zip": "unzip -p", "zstd": "zstdcat"}  # each kind's own (QA: bzip2 xzcat)
 
 
 def open_text(path: Path) -> TextIO:
@@ -335,7 +338,7 @@ def open_text(path: Path) -> TextIO:
         kind = next((name for magic, name in COMPRESSED.items() if head.startswith(magic)), None)
         if kind is not None:
             raise TraceError(
-                f"{path} is {kind}-compressed: decompress it first, e.g. hal simulate <(xzcat FILE) "
+                f"{path} is {kind}-compressed: decompress it first, e.g. hal simulate <({UNPACK[kind]} FILE) "
                 "(gzip-compressed traces are read as is)"
             )
         stream: io.BufferedIOBase = io.BufferedReader(_Prefixed(head, raw))
@@ -385,7 +388,7 @@ def format_record(values: Iterable[int]) -> str:
 
 
 def write_swf(path: str | Path, records: Iterable[SwfRecord], header: dict[str, str] | None = None) -> None:
-    with Path(path).open("w", encoding="utf-8") as fh:
+    with output_file(path) as fh:  # whole or not at all (OutputError): a full disk left a cut-off trace (QA)
         for key, value in (header or {}).items():
             fh.write(f"; {key}: {value}\n")
         for rec in records:
