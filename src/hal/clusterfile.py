@@ -26,7 +26,7 @@ class ClusterFileError(ValueError):
     """A cluster file that cannot describe a machine, with where it went wrong."""
 
 
-class _NamedError(ClusterFileError):
+class NamedError(ClusterFileError):
     """An error that names its own file (topology.conf's, with its line): load_cluster adds no second name."""
 
 
@@ -267,7 +267,7 @@ def load_cluster(path: str | Path, warn: Callable[[str], None] | None = None) ->
         raise ClusterFileError(f"{path}: not valid TOML: {exc}") from exc
     try:
         return cluster_from_dict(data, path.parent, warn)
-    except _NamedError:
+    except NamedError:
         raise
     except ClusterFileError as exc:  # named with the file: "[[nodes]] #2" alone left the user to guess which (QA)
         raise ClusterFileError(f"{path}: {exc}") from None
@@ -304,6 +304,6 @@ def _imported_topology(
             raise ValueError(f"block_size is a whole number of nodes >= 1 (nodes per block), not {size!r}")
         return uniform_blocks(names, size)  # the same blocks as BlockName= lines, and Slurm's aggregations
     except TopologyConfError as exc:
-        raise _NamedError(f"[topology]: {exc}") from exc
+        raise NamedError(f"[topology]: {exc}") from exc
     except (ValueError, TypeError) as exc:
         raise ClusterFileError(f"[topology]: {exc}") from exc

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from hal import clusterfile
-from hal.clusterfile import ClusterFileError, cluster_from_dict, group_size
+from hal.clusterfile import ClusterFileError, NamedError, cluster_from_dict, group_size
 from hal.engine.nodes import NodeAlloc
 from hal.executors.api import NodeShare
 from hal.executors.hostlist import compress, expand
@@ -21,6 +21,7 @@ from hal.executors.jobenv import ADDR_KIND
 from hal.model.cluster import Cluster, NodeTable
 from hal.model.resources import BASE_NAMES
 from hal.model.topology import Topology
+from hal.textfile import read_text
 
 Held = list[tuple[int, list[int], list[int]]]  # a running job's (node, cpu slots, gpu ids) on each of its nodes
 
@@ -100,12 +101,18 @@ class Machine:
             data = default_cluster_dict()
             source = "embedded default (this machine as one node)"
         else:
+            text = read_text(Path(path), "cluster file", ClusterFileError, undecodable="not valid TOML")  # a BOM too
             try:
-                data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-            except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-                raise ClusterFileError(f"{path}: {exc}") from exc
+                data = tomllib.loads(text)
+            except tomllib.TOMLDecodeError as exc:
+                raise ClusterFileError(f"{path}: not valid TOML: {exc}") from exc
             source = str(path)
-        cluster = cluster_from_dict(data, Path(path).parent if path is not None else None)
+        try:
+            cluster = cluster_from_dict(data, Path(path).parent if path is not None else None)
+        except ClusterFileError as exc:  # named with the file, as hal simulate's load_cluster names it
+            if path is None or isinstance(exc, NamedError):  # topology.conf's name their own file and line
+                raise
+            raise ClusterFileError(f"{path}: {exc}") from None
         return Machine(cluster, _cpusets(data, len(cluster.nodes)), source)
 
     def table(self) -> NodeTable:
