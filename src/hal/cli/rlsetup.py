@@ -6,6 +6,7 @@ from pathlib import Path
 
 from rich.table import Table
 
+from hal.atomic_write import OutputError
 from hal.cli.common import fail, out
 from hal.cli.sim_json import write_json
 from hal.sim.rlscheduler import RlSetup, load_jobs, run_setup
@@ -40,4 +41,7 @@ def run_rlscheduler(trace: Path, setup: str, order: str, backfill: str, summary_
             "window_starts": list(result.starts),
             "wall_seconds": result.seconds,
         }
-        write_json(summary_out, data)
+        try:
+            write_json(summary_out, data)
+        except OutputError as exc:  # a full disk: one line, and no partial file (atomic_write)
+            raise fail(str(exc)) from None

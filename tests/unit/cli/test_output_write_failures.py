@@ -127,3 +127,11 @@ def test_a_fifo_is_written_as_it_is(tmp_path: Path) -> None:
     finally:
         os.close(reader)
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full on this system")
+def test_rlscheduler_setup_summary_on_a_full_device_is_one_line(tmp_path: Path) -> None:
+    done = hal(
+        "simulate", SAMPLE, "--setup", "rlscheduler", "--order", "f1", "--summary-out", "/dev/full", cwd=tmp_path
+    )
+    failed_cleanly(done, "/dev/full")
