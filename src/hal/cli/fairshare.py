@@ -38,10 +38,26 @@ def prio(
     head = ("JOBID", "PARTITION", "USER", "PRIORITY", *(c.upper() for c in COLUMNS))
     lines = [["Weights", "", "", "", *(f"{got['weights'].get(c, 1):g}" for c in COLUMNS)]] if weights else []
     for r in rows if not weights else []:  # sprio -w: the weights alone
-        lines.append([str(r["job_id"]), r["partition"], r["user"], f"{r['priority']:.0f}",
+        lines.append([str(r["job_id"]), r["partition"], r["user"], shown_priority(r["priority"]),
                       *(_factor(r["factors"], c) for c in COLUMNS)])  # fmt: skip
     right = {h for h in head if h not in ("PARTITION", "USER")}  # plain columns: 4,000 rows took rich 5 s
     typer.echo(plain_columns(head, lines, right))
+
+
+def shown_priority(priority: float) -> str:
+    """A job's priority as Slurm keeps it: never below 1 (0 is a held job's), so a large nice reads 1 (QA: Nice=100000
+    showed -92184); the factors beside it still sum to the unclamped value."""
+    return f"{max(priority, 1.0):.0f}"
+
+
+def half_life_text(seconds: float) -> str:
+    """A decay half-life as Slurm's PriorityDecayHalfLife shows it: [D-]HH:MM:SS (QA: 600 s read "0.00694444 days");
+    0 is no decay, as in Slurm."""
+    if seconds <= 0:
+        return "00:00:00 (no decay)"
+    days, rest = divmod(round(seconds), 86400)
+    text = f"{rest // 3600:02d}:{rest % 3600 // 60:02d}:{rest % 60:02d}"
+    return f"{days}-{text}" if days else text
 
 
 def _factor(factors: dict[str, float], name: str) -> str:
@@ -66,4 +82,5 @@ def shares(json_out: bool = JsonOpt) -> None:
     out.print(table)
     weights = got.get("billing_weights")
     unit = f"billed units ({weights}) x seconds" if weights else "CPU-seconds"
-    out.print(f"usage is {unit} decayed with a half-life of {got['half_life'] / 86400:g} days", style="dim")
+    half = half_life_text(float(got["half_life"]))
+    out.print(f"usage is {unit} decayed with a half-life of {half} (PriorityDecayHalfLife)", style="dim")

@@ -34,17 +34,17 @@ def set_hold(ctl: Any, ref: str, who: Identity, held: bool) -> list[int]:
             raise SubmitError(f"cannot {verb} job {ref}: it is no longer pending ({', '.join(states)})")
         if not held and not who.admin and any(ctl.live[j].request.hold_admin for j in pending):
             raise Forbidden(f"job {ref} was held by an administrator (JobHeldAdmin); only one can release it")
-        changed = [j for j in pending if _hold_of(ctl.live[j].request) != _asked(ctl.live[j].user, who, held)]
+        asked = {j: _asked(ctl.live[j].request, who, held) for j in pending}
+        changed = [j for j in pending if _hold_of(ctl.live[j].request) != asked[j]]
         cause = f"held by {who.user}" if held else f"released by {who.user}"
         with ctl.store.engine.begin() as conn, ctl.store.batched(conn):  # recorded first: a commit that fails
             for jid in changed:  # changes nothing (QA: a release answered 503 and the job started anyway)
-                values = _record(ctl.live[jid], rows[jid], ref, who, held, now, cause)
+                values = _record(ctl.live[jid], rows[jid], ref, asked[jid], now, cause)
                 ctl.store.update_job(conn, jid, values, (jid, now, "PENDING", cause))
         moved: list[int] = []  # tasks held out of their %limit's slot, or released behind it: the line and its
         for jid in changed:  # one already as asked keeps its place, cause and release time (Slurm: a no-op)
             lv = ctl.live[jid]
-            by_admin = _asked(lv.user, who, held)[1]  # Slurm's JobHeldAdmin
-            lv.request = dataclasses.replace(lv.request, hold=held, hold_admin=by_admin)
+            lv.request = dataclasses.replace(lv.request, hold=held, hold_admin=asked[jid][1])  # [1]: JobHeldAdmin
             lv.spec = dataclasses.replace(lv.spec, held=held)
             gate = ctl.gates.get(lv.array_job_id) if lv.array_job_id is not None else None
             if held and gate is not None and jid not in ctl.gated:  # give its %limit slot to the next task
@@ -68,10 +68,11 @@ def set_hold(ctl: Any, ref: str, who: Identity, held: bool) -> list[int]:
     return changed
 
 
-def _record(lv: Any, row: Any, ref: str, who: Identity, held: bool, now: float, cause: str) -> dict[str, Any]:
+def _record(lv: Any, row: Any, ref: str, asked: tuple[bool, bool], now: float, cause: str) -> dict[str, Any]:
     """The columns a hold or release writes to the job's record, from its stored request."""
     request = json.loads(row["request"])
-    request["hold"], request["hold_admin"] = held, _asked(lv.user, who, held)[1]
+    held = asked[0]
+    request["hold"], request["hold_admin"] = asked
     mark(request, ref, lv.array_job_id)  # a task held or released by itself: its own line in hal queue
     if not held:  # when it could start at the earliest: a replay of the history submits it then
         request["_released"] = now
@@ -85,9 +86,13 @@ def _hold_of(request: Any) -> tuple[bool, bool]:
     return bool(request.hold), bool(request.hold_admin)
 
 
-def _asked(owner: str, who: Identity, held: bool) -> tuple[bool, bool]:
-    """The hold a job ends up with: held or not, and by an administrator (one holding another user's job)."""
-    return held, bool(held and who.admin and who.user != owner)
+def _asked(request: Any, who: Identity, held: bool) -> tuple[bool, bool]:
+    """The hold a job ends up with: held or not, and by an administrator. An administrator's hold is one (of any
+    job, their own too: Slurm's operator hold); a user's hold of a job an administrator holds leaves it so (QA: it
+    replaced the admin's hold with the user's, which the user could then release)."""
+    if not held:
+        return False, False
+    return True, bool(who.admin or (request.hold and request.hold_admin))
 
 
 KEPT_CAUSES = ("requeued after a failed stage-in", "waiting for cache room", PARKED)  # StageInRetry, CacheWait (QA:

@@ -34,6 +34,7 @@ from hal.controller.option_values import (
 )
 from hal.controller.parked import misfit, undefer
 from hal.controller.placement_options import placement_options
+from hal.controller.update_priority import update_priority
 from hal.engine.plugins.topology_refusal import segment_too_big
 from hal.executors.hostlist import expand
 
@@ -146,6 +147,9 @@ def _value(attr: str, key: str, value: str, now: float) -> Any:
 
 def update(ctl: Any, ref: str, who: Identity, fields: dict[str, str]) -> list[int]:
     """Apply ``fields`` to every job ``ref`` names that has not ended; returns their ids."""
+    held = update_priority(ctl, ref, who, fields)  # Priority=0: a hold, as in Slurm
+    if held is not None:
+        return held
     changes = parse_fields(fields, ctl.clock())
     ids = ctl.resolve(ref)
     now = ctl.clock()

@@ -57,4 +57,4 @@ def test_an_array_hold_and_release_name_the_tasks_they_changed(hal: tuple[TestCl
     assert said("release", f"{a}_1") == f"released job {a}_1"
     assert said("hold", a) == f"held 1 job(s) of {a}: {a}_1"
     tasks = http.get(f"/v1/jobs/{a}").json()["tasks"]
-    assert [t["reason"] for t in tasks] == ["JobHeldUser"] * 4
+    assert [t["reason"] for t in tasks] == ["JobHeldAdmin"] * 4  # an administrator: an operator hold
