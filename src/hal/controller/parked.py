@@ -72,6 +72,10 @@ def hand_over(ctl: Any, live: Any, now: float) -> None:
     jid, found = live.job_id, ctl.parked
     tried = found.drop(jid) or jid in found.stale  # parked in this run or before this start: tried again
     found.stale.discard(jid)
+    over = time_misfit(ctl, live)  # a partition's MaxTime lowered under it: before the engine, which reads none
+    if over is not None:
+        _park(found, jid, Parked("PartitionTimeLimit", over))
+        return
     data = data_misfit(ctl, live.spec)  # its data plane's verdict first: the engine takes what no cache holds
     if data is not None:
         _park(found, jid, Parked(*data))
@@ -89,6 +93,31 @@ def hand_over(ctl: Any, live: Any, now: float) -> None:
             return
     if tried:
         found.unsaved[jid] = FITS_AGAIN
+
+
+def time_misfit(ctl: Any, live: Any) -> str | None:
+    """Why no partition ``live`` names lets its time limit run (a MaxTime lowered at a restart; submission and
+    `hal update` refuse it), or None. A job of several (-p short,low) keeps only those whose MaxTime allows it, in
+    its spec (the engine's choice) and its request (the partition it is said to run in): as admission narrows the
+    list, here against this cluster file (QA: it ran in short past short's new limit, rather than in low)."""
+    import dataclasses
+
+    from hal.controller.option_values import hms  # the CLI reads PARKED without loading the option parsers
+
+    limits = {p.name: p.max_time for p in ctl.machine.cluster.partitions}
+    asked = [p for p in live.spec.partition.split(",") if p]
+    limit = live.spec.time_limit  # None: unlimited, which only a partition without a MaxTime runs
+    fit = [p for p in asked if limits.get(p) is None or (limit is not None and limit <= limits[p])]
+    if not asked or fit == asked:
+        return None
+    if not fit:
+        tops = " or ".join(f"{hms(limits[p])} in partition {p!r}" for p in asked)
+        return f"its TimeLimit {hms(limit)} is over its partition's MaxTime: at most {tops}"
+    kept = ",".join(fit)
+    live.spec = dataclasses.replace(live.spec, partition=kept)
+    if live.request.partition != kept:
+        live.request = dataclasses.replace(live.request, partition=kept)
+    return None
 
 
 def _park(found: ParkedJobs, jid: int, parked: Parked) -> None:
@@ -187,7 +216,9 @@ def undefer(ctl: Any, now: float) -> None:
             ctl._to_engine(waiting, now)
 
 
-PARKED_REASONS = ("PartitionNodeLimit", "PartitionDown", "ReqNodeNotAvail", "BadConstraints", *DATA_REASONS)
+PARKED_REASONS = (
+    "PartitionNodeLimit", "PartitionTimeLimit", "PartitionDown", "ReqNodeNotAvail", "BadConstraints", *DATA_REASONS,
+)  # fmt: skip
 
 
 def parked_advice(rec: dict[str, Any]) -> str | None:
@@ -206,6 +237,7 @@ def parked_advice(rec: dict[str, Any]) -> str | None:
         return f"{hold}it {cause}. {data[0].upper()}{data[1:]}"
     fix = {
         "PartitionNodeLimit": f"hal update {job} NumNodes=N with fewer nodes",
+        "PartitionTimeLimit": f"hal update {job} TimeLimit=T within its partition's MaxTime (or Partition=P)",
         "PartitionDown": f"hal update {job} Partition=P to a partition that exists",
         "ReqNodeNotAvail": f"hal update {job} ReqNodeList=... naming nodes that exist",
     }.get(reason.split(",")[0], f"hal update {job} with a request this cluster can run")
