@@ -184,10 +184,14 @@ def stop_lost(ctl: Controller, lost: dict[int, tuple[str, Row]], wait: float = 5
 
 
 def _charge(ctl: Controller, lv: Live, row: Row, when: float) -> None:
-    """Fair-share usage of a run whose nodes are gone (the engine's booking of it holds no CPUs to charge)."""
+    """Fair-share usage of a run whose nodes are gone (the engine's booking of it holds no CPUs to charge): to its
+    account (`hal usage`) and to its user in the engine's ledger, which orders the queue and `hal shares` shows (QA:
+    only the account was charged, so the user's usage dropped until a second restart read the ended record)."""
     weights = parse_weights(ctl.profile.billing_weights)
     units = amounts_billed(weights, int(row["alloc_cpus"] or 0), *held_of(row))
-    ctl.accounts.charge(lv.request.account or lv.user, max(when - row["start_time"], 0.0) * units, when)
+    used = max(when - row["start_time"], 0.0) * units
+    ctl.sched.ledger.charge(lv.user, used, when)
+    ctl.accounts.charge(lv.request.account or lv.user, used, when)
 
 
 def held_of(row: Row) -> tuple[int, int]:
