@@ -18,7 +18,8 @@ Jobs = Annotated[list[str], typer.Argument(help="job ids: 12, an array 12, or on
 
 
 def hold(jobs: Jobs, json_out: bool = JsonOpt) -> None:
-    """Keep pending jobs from starting (reason JobHeldUser) until `hal release`."""
+    """Keep pending jobs from starting until `hal release` (JobHeldUser; JobHeldAdmin when an administrator
+    holds, which only an administrator releases)."""
     _each(jobs, "held", json_out)
 
 

@@ -21,6 +21,7 @@ JobName, Comment, Requeue, Partition, QOS, Account, Nice, StartTime, Dependency,
 Features, ReqNodeList, ExcNodeList, ArrayTaskThrottle (12, the whole array), Switches=N[@maxwait],
 Topology=required=LEVEL|preferred=LEVEL|none, Segment=N (0: none). Once it runs: TimeLimit,
 JobName, Comment, Requeue. Only an administrator raises a time limit or sets a negative Nice.
+Priority=0 holds a pending job (as hal hold); other Priority values are not supported (use Nice).
 
 Nodes (administrators): `hal update NodeName=vn[001-002] State=DRAIN Reason="fans"` (as hal drain) and
 `State=RESUME` or `State=UNDRAIN` (as hal resume)."""
