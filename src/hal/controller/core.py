@@ -20,7 +20,6 @@ from hal.controller.directives import JobRequest
 from hal.controller.event_retry import PendingEnds
 from hal.controller.gpu_fix import gpu_fix
 from hal.controller.holds import admit_waiting
-from hal.controller.invalid_deps import after_cycle
 from hal.controller.jobs import (
     Live,
     Row,
@@ -43,7 +42,7 @@ from hal.controller.reasons import annotate, pending_reason
 from hal.controller.requeue import back_to_queue
 from hal.controller.startboard import StartBoard
 from hal.controller.store import Store
-from hal.controller.unstart import put_back, snapshot
+from hal.controller.unstart import put_back, settle, snapshot
 from hal.engine.api import RuntimePredictor
 from hal.engine.cycle import Scheduler
 from hal.engine.fairshare import UsageLedger
@@ -284,13 +283,7 @@ class Controller:
         t0 = time.perf_counter()
         plan = self.sched.cycle(now)
         spent = time.perf_counter() - t0
-        if self.htc is not None:
-            plan = self.htc.on_cycle(plan)
-        self.cycles += 1
-        after_cycle(self, now)  # dependencies met (EligibleTime) or never to be (--kill-on-invalid-dep)
-        self.observer.cycle(spent)
-        if plan.starts:
-            self._apply(plan, now)
+        settle(self, plan, now, spent)  # HTC grants, starts, then bookkeeping; a failure puts starts back
         return spent
 
     def _apply(self, plan: Plan, now: float) -> None:

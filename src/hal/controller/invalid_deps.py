@@ -26,8 +26,8 @@ def note_eligible(ctl: Any) -> None:
     met = ctl.sched.satisfied
     if not met:
         return
-    found, ctl.sched.satisfied = dict(met), {}
-    with ctl.store.engine.begin() as conn:
+    found = dict(met)
+    with ctl.store.engine.begin() as conn:  # kept until committed: a failed write tries them again next cycle
         for jid, at in found.items():
             stored = conn.execute(sa.select(jobs.c.request).where(jobs.c.id == jid)).scalar_one_or_none()
             if stored is None:
@@ -38,6 +38,7 @@ def note_eligible(ctl: Any) -> None:
             request["_eligible"] = at
             text = json.dumps(request, separators=(",", ":"))
             conn.execute(sa.update(jobs).where(jobs.c.id == jid).values(request=text))
+    ctl.sched.satisfied = {j: at for j, at in ctl.sched.satisfied.items() if j not in found}
 
 
 def cancel_invalid(ctl: Any, now: float) -> None:

@@ -1,7 +1,9 @@
 """Starts a cycle planned whose records could not be committed (database unreachable, locked or full) are taken
 back: the engine had them running on their nodes while the store still had them PENDING, so they were never
 launched, held their nodes and blocked the jobs behind them until a restart re-read the store. Put back, they
-are planned again on the next pass, once the store takes writes."""
+are planned again on the next pass, once the store takes writes. Whatever fails between the engine's cycle and
+the plan's records (the HTC bridge, a later bookkeeping write) puts its starts back too (QA: a failed EligibleTime
+write left a phantom start, PENDING with Priority=N/A while the engine held its nodes until a restart)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from hal.controller.invalid_deps import after_cycle
 from hal.engine.plan import Plan
 
 log = logging.getLogger("hal.controller")
@@ -49,3 +52,26 @@ def put_back(ctl: Any, kept: list[Before], now: float) -> None:
             log.exception("job %s: could not be handed back to the engine", b.live.job_id)
     if kept:
         log.error("could not record the start of %d job(s); they are pending again and retried", len(kept))
+
+
+def settle(ctl: Any, plan: Plan, now: float, spent: float) -> None:
+    """What follows the engine's cycle: HTC slot grants, the plan's starts recorded and launched first (a failed
+    bookkeeping write after them then holds back no start), then the cycle's dependency bookkeeping. On any failure
+    every job the engine marked running that was never recorded as started is put back before the error goes on."""
+    try:
+        if ctl.htc is not None:
+            plan = ctl.htc.on_cycle(plan)
+        ctl.cycles += 1
+        if plan.starts:
+            ctl._apply(plan, now)
+        after_cycle(ctl, now)  # dependencies met (EligibleTime) or never to be (--kill-on-invalid-dep)
+        ctl.observer.cycle(spent)
+    except Exception:
+        put_back(ctl, unrecorded(ctl), now)
+        raise
+
+
+def unrecorded(ctl: Any) -> list[Before]:
+    """Jobs the engine has running while the controller still has them PENDING: planned, never recorded."""
+    lives = [lv for jid in list(ctl.sched.running) if (lv := ctl.live.get(jid)) is not None and lv.state == "PENDING"]
+    return [Before(lv, lv.state, lv.partition, lv.spec, lv.request) for lv in lives]
