@@ -25,6 +25,7 @@ from hal.cli.live import (
     whole_elapsed,
 )
 from hal.cli.sacct_columns import parse_columns, render
+from hal.cli.show import WAITING_ON_OTHERS
 from hal.client import HalError
 from hal.executors.hostlist import expand
 
@@ -34,6 +35,14 @@ def limit_minutes(seconds: float | None) -> str:
     UNLIMITED when there is none (admission gives a job its partition's limit, so none is left to show as
     Partition_Limit)."""
     return "UNLIMITED" if seconds is None else str(math.ceil(float(seconds) / 60))
+
+
+def eligible(j: dict[str, Any]) -> str:
+    """sacct's Eligible: when the job could first start (its submit, --begin, release or the moment its dependencies
+    were met, as hal show's EligibleTime); Unknown while it waits for other jobs or a release, as sacct says."""
+    if j["state"] == "PENDING" and j.get("reason") in WAITING_ON_OTHERS:
+        return "Unknown"
+    return stamp(max(j["submit_time"], j.get("begin") or 0, j.get("released") or 0, j.get("eligible") or 0))
 
 
 DEFAULT = "JobID,JobName,Partition,Account,AllocCPUS,State,ExitCode"
@@ -57,6 +66,7 @@ FIELDS: dict[str, Callable[[dict[str, Any]], str]] = {
     "elapsedraw": lambda j: str(whole_elapsed(j)),
     "ncpus": lambda j: str(j["alloc_cpus"]),  # sacct: the CPUs allocated, as AllocCPUS
     "timelimitraw": lambda j: limit_minutes(j.get("time_limit")),
+    "eligible": eligible,
 }  # fmt: skip
 BRIEF = "JobID,State,ExitCode"
 
@@ -145,7 +155,7 @@ def history(
             since, until = window(starttime, endtime)
             if starttime is None and keep is None:  # sacct: since midnight, unless -s (or -j) asks for more
                 since = midnight()
-            detail = any(col.key == "comment" for col in cols)  # kept with the request, not a column
+            detail = any(col.key in ("comment", "eligible") for col in cols)  # kept with the request, not a column
             state = None if duplicates else state  # an attempt's state is not its job's: filtered below, by row
             filters = {"since": since, "until": until, "detail": detail, "duplicates": duplicates or None}
             everyone = all_users or user is None  # sacct as root: every user's (a user: their own)
