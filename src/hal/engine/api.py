@@ -29,7 +29,10 @@ class Context:
     usage: dict[str, float] = field(default_factory=dict)  # decayed usage per user (cpu-seconds)
     total_usage: float = 0.0
     total_cpus: int = 1
-    partition_priority: dict[str, float] = field(default_factory=dict)
+    partition_priority: dict[str, float] = field(default_factory=dict)  # the partition factor, in [0, 1]
+    # Slurm's PriorityTier per partition ("": the default partition's); empty unless the site has several tiers,
+    # when the queue takes higher tiers first (engine/tiers.py)
+    partition_tier: dict[str, int] = field(default_factory=dict)
     qos_priority: dict[str, float] = field(default_factory=dict)
 
 

@@ -18,6 +18,7 @@ from hal.engine.profile import Profile
 from hal.engine.queue import PendingQueue, Waiting
 from hal.engine.request import request_of
 from hal.engine.sharing import know_owners
+from hal.engine.tiers import use_tiers
 from hal.engine.time_min import with_limit
 from hal.engine.twin import twin_of
 from hal.model.job import JobSpec, PendingReason
@@ -66,6 +67,7 @@ class Scheduler:
         self.accounts: UsageLedger | None = None  # per account, when the shell keeps one (the live controller's)
         self.charge_due = -math.inf  # the next cycle at or after this charges the running jobs' usage
         self.ctx = Context(total_cpus=max(1, book.total()[0]))
+        use_tiers(self.ctx, book)  # the partitions' PriorityTier: the partition factor, and tiers first if several
         self.reasons: dict[int, PendingReason] = {}
         self.satisfied: dict[int, float] = {}  # dependencies found met, and when (Slurm's EligibleTime)
         self.head_id: int | None = None
@@ -158,7 +160,7 @@ class Scheduler:
             if item is None:
                 return False
             self.queue.remove({job_id})
-        item = replace(item, spec=replace(item.spec, held=held))
+        item = replace(item, spec=replace(item.spec, held=held), eligible=item.eligible if held else now)
         self.held[job_id] = item
         self.epoch += 1
         reason = self._hold_reason(item, now)
@@ -349,6 +351,7 @@ class Scheduler:
                 del self.held[jid]
                 if item.spec.dependencies:
                     self.satisfied[jid] = now
+                    item = replace(item, eligible=max(item.eligible, now))  # its age counts from here (Slurm)
                 if item.req.submit < now and (item.spec.switches is not None or item.spec.inputs):
                     item = replace(item, req=replace(item.req, submit=now))  # a copy: clones share the items
                     self._memo_keys(item)  # --switches and data delays count from when it could first start

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +13,7 @@ import numpy.typing as npt
 
 from hal.engine.api import Context, QueueSort
 from hal.engine.request import Request
+from hal.engine.tiers import tier_keys
 from hal.model.job import JobSpec
 
 
@@ -38,6 +40,7 @@ class Waiting:
     size: int = 0
     shape: int = -1
     ranked: float | None = None
+    eligible: float = -math.inf  # when it left the engine's hold (a release, its dependencies met): its age counts on
 
     @property
     def rank_estimate(self) -> float:
@@ -58,6 +61,7 @@ class JobColumns:
     partition: npt.NDArray[np.intp]
     qos: npt.NDArray[np.intp]
     names: list[str]
+    eligible: npt.NDArray[np.float64] | None = None  # since when each could start (Slurm's EligibleTime)
 
 
 class QueueJobs(list[JobSpec]):
@@ -78,8 +82,8 @@ _HINTED = 512  # from this many queued jobs on, a dynamic order is sorted starti
 
 class _Rows:
     """A dynamic queue's first ``n`` jobs as rows ``lo..lo+n`` of three tables with room to grow: numbers
-    (submit, procs, nice, estimate), integers (seq and the user, partition and qos codes) and objects (the
-    job and its spec, so a cycle's spec list and order are built in C, not in Python).
+    (submit, procs, nice, estimate, eligible time), integers (seq and the user, partition and qos codes) and objects
+    (the job and its spec, so a cycle's spec list and order are built in C, not in Python).
 
     A row once written is never changed, so columns handed out stay as they were: jobs are appended past the
     end, the first ones leave by moving ``lo``, and any other removal copies the kept rows to new tables.
@@ -89,7 +93,7 @@ class _Rows:
         self.codes: dict[str, int] = {}
         self.names: list[str] = []
         self.lo = self.n = 0
-        self.num: npt.NDArray[Any] = np.empty((0, 4), np.float64)
+        self.num: npt.NDArray[Any] = np.empty((0, 5), np.float64)
         self.int: npt.NDArray[Any] = np.empty((0, 4), np.intp)
         self.obj: npt.NDArray[Any] = np.empty((0, 2), object)
         self._view: JobColumns | None = None
@@ -120,7 +124,7 @@ class _Rows:
         if self.lo + n + k > len(self.num):
             self._moved(n, room=k)
         code, at = self._code, slice(self.lo + n, self.lo + n + k)
-        self.num[at] = [(w.spec.submit_time, w.spec.procs, w.spec.nice, w.rank_estimate) for w in items]
+        self.num[at] = [(w.spec.submit_time, w.spec.procs, w.spec.nice, w.rank_estimate, eligible(w)) for w in items]
         self.int[at] = [(w.seq, code(w.spec.user), code(w.spec.partition), code(w.spec.qos)) for w in items]
         self.obj[at] = [(w, w.spec) for w in items]
         self.n += k
@@ -144,11 +148,16 @@ class _Rows:
         self._moved(m)
         self.perm = None
 
-    def order(self, keys: npt.NDArray[np.float64]) -> npt.NDArray[np.intp]:
-        """Row offsets by (key, seq): by key in the last order, unless that breaks a tie against rows' order."""
+    def order(
+        self, keys: npt.NDArray[np.float64], first: npt.NDArray[np.float64] | None = None
+    ) -> npt.NDArray[np.intp]:
+        """Row offsets by (key, seq): by key in the last order, unless that breaks a tie against rows' order;
+        by ``first`` before the key when given (partition tiers)."""
         keys, seq, p = np.asarray(keys), self.int[self.lo : self.lo + self.n, 0], self.perm
         idx: npt.NDArray[np.intp] | None = None
-        if p is not None and self.n >= _HINTED:
+        if first is not None:
+            idx = np.lexsort((seq, keys, first))
+        elif p is not None and self.n >= _HINTED:
             if len(p) < self.n:
                 p = np.concatenate((p, np.arange(len(p), self.n)))
             idx = p[np.argsort(keys[p], kind="stable")]
@@ -166,7 +175,16 @@ class _Rows:
             num, ints = self.num[at], self.int[at]
             num.flags.writeable = ints.flags.writeable = False  # so are the columns, views of these
             self._view = JobColumns(
-                num[:, 0], num[:, 1], num[:, 2], num[:, 3], ints[:, 0], ints[:, 1], ints[:, 2], ints[:, 3], self.names
+                num[:, 0],
+                num[:, 1],
+                num[:, 2],
+                num[:, 3],
+                ints[:, 0],
+                ints[:, 1],
+                ints[:, 2],
+                ints[:, 3],
+                self.names,
+                num[:, 4],
             )
         return self._view
 
@@ -177,6 +195,12 @@ class _Rows:
     def jobs_in(self, idx: npt.NDArray[np.intp]) -> list[Waiting]:
         out: list[Waiting] = self.obj[self.lo : self.lo + self.n, 0][idx].tolist()
         return out
+
+
+def eligible(w: Waiting) -> float:
+    """Since when a queued job could start: its submission, its --begin, its release or its dependencies met."""
+    begin = w.spec.begin_time
+    return max(w.spec.submit_time, begin if begin is not None else -math.inf, w.eligible)
 
 
 class PendingQueue:
@@ -223,7 +247,7 @@ class PendingQueue:
         jobs = QueueJobs(self._rows.specs())
         jobs.columns = cols
         keys = self.order.keys(jobs, cols.estimate, ctx)
-        return self._rows.jobs_in(self._rows.order(keys))
+        return self._rows.jobs_in(self._rows.order(keys, tier_keys(cols.partition, cols.names, ctx)))
 
     def columns(self) -> JobColumns:
         """The queued jobs as columns (read-only), extended by the jobs added since the last call."""

@@ -95,6 +95,7 @@ class NodeTable:
     free: npt.NDArray[np.int64]
     partition_masks: dict[str, npt.NDArray[np.bool_]] = field(default_factory=dict)
     feature_masks: dict[str, npt.NDArray[np.bool_]] = field(default_factory=dict)
+    partition_tiers: dict[str, int] = field(default_factory=dict)  # PriorityTier per partition; "": the default's
 
     @staticmethod
     def of(cluster: Cluster) -> NodeTable:
@@ -110,7 +111,11 @@ class NodeTable:
         for i, node in enumerate(cluster.nodes):
             for feat in node.features:
                 feats.setdefault(feat, np.zeros(len(cluster.nodes), dtype=bool))[i] = True
-        return NodeTable(space, tuple(n.name for n in cluster.nodes), cap, cap.copy(), parts, feats)
+        tiers = {p.name: p.priority_tier for p in cluster.partitions}
+        default = cluster.default_partition()
+        if default is not None:
+            tiers[""] = default.priority_tier  # a job naming no partition runs in the default one
+        return NodeTable(space, tuple(n.name for n in cluster.nodes), cap, cap.copy(), parts, feats, tiers)
 
     def __len__(self) -> int:
         return len(self.names)

@@ -1,4 +1,5 @@
-"""Slurm's multifactor priority: weighted age, fair share, job size, partition and QOS, minus nice."""
+"""Slurm's multifactor priority: weighted age (since the job became eligible), fair share, job size, partition and
+QOS, minus nice."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import numpy.typing as npt
 
 from hal.engine.api import Context
 from hal.engine.queue import JobColumns
+from hal.engine.tiers import job_value
 from hal.model.job import JobSpec
 
 
@@ -69,9 +71,10 @@ class Multifactor:
         return total
 
     def factors(self, jobs: Sequence[JobSpec], ctx: Context) -> dict[str, npt.NDArray[np.float64]]:
-        """Each weighted part of the priority (sprio's columns; nice counts negatively), summing to it."""
+        """Each weighted part of the priority (sprio's columns; nice counts negatively), summing to it. Age counts
+        from the later of submission and --begin (a queue's columns also know releases and dependencies met)."""
         a = self.args
-        submit = np.fromiter((j.submit_time for j in jobs), dtype=np.float64, count=len(jobs))
+        submit = np.fromiter((eligible_of(j) for j in jobs), dtype=np.float64, count=len(jobs))
         procs = np.fromiter((j.procs for j in jobs), dtype=np.float64, count=len(jobs))
         nice = np.fromiter((j.nice for j in jobs), dtype=np.float64, count=len(jobs))
         age = age_factor(ctx.now - submit, a.max_age)
@@ -81,7 +84,8 @@ class Multifactor:
         users = [j.user for j in jobs]
         shares = fairshare_factors(set(users), ctx)
         fs = np.fromiter((shares[u] for u in users), dtype=np.float64, count=len(jobs))
-        part = np.fromiter((ctx.partition_priority.get(j.partition, 1.0) for j in jobs), np.float64, len(jobs))
+        prio = ctx.partition_priority
+        part = np.fromiter((job_value(j.partition, prio, 1.0) for j in jobs), np.float64, len(jobs))
         qos = np.fromiter((ctx.qos_priority.get(j.qos, 0.0) for j in jobs), np.float64, len(jobs))
         return {
             "age": a.weight_age * age,
@@ -95,7 +99,7 @@ class Multifactor:
     def priorities_of(self, cols: JobColumns, ctx: Context) -> npt.NDArray[np.float64]:
         """The same priorities from the queue's columns: per-user work is done once per distinct user."""
         a = self.args
-        age = age_factor(ctx.now - cols.submit, a.max_age)
+        age = age_factor(ctx.now - (cols.submit if cols.eligible is None else cols.eligible), a.max_age)
         size = np.clip(cols.procs / max(ctx.total_cpus, 1), 0.0, 1.0)
         if a.favor_small:
             size = 1.0 - size
@@ -104,7 +108,7 @@ class Multifactor:
         users = [names[c] for c in present]
         shares = fairshare_factors(set(users), ctx)
         fs = _lookup(cols.user, present, [shares[u] for u in users])
-        part = _lookup_names(cols.partition, names, ctx.partition_priority, 1.0)
+        part = _lookup_names(cols.partition, names, ctx.partition_priority, 1.0)  # 1.0 everywhere without tiers
         qos = _lookup_names(cols.qos, names, ctx.qos_priority, 0.0)
         return (
             a.weight_age * age
@@ -119,6 +123,11 @@ class Multifactor:
         self, jobs: Sequence[JobSpec], estimates: npt.NDArray[np.float64], ctx: Context
     ) -> npt.NDArray[np.float64]:
         return -self.priorities(jobs, ctx)
+
+
+def eligible_of(job: JobSpec) -> float:
+    """Since when a job could start, as far as its spec tells: its submission or its --begin, whichever is later."""
+    return max(job.submit_time, job.begin_time if job.begin_time is not None else -math.inf)
 
 
 def age_factor(waited: npt.NDArray[np.float64], max_age: float) -> npt.NDArray[np.float64]:
@@ -145,7 +154,7 @@ def _lookup_names(
     codes: npt.NDArray[np.intp], names: list[str], values: dict[str, float], default: float
 ) -> npt.NDArray[np.float64]:
     present = _present(codes, len(names))
-    return _lookup(codes, present, [values.get(names[c], default) for c in present])
+    return _lookup(codes, present, [job_value(names[c], values, default) for c in present])
 
 
 def fairshare_factors(users: set[str], ctx: Context) -> dict[str, float]:
