@@ -29,7 +29,15 @@ def prio(
     rows = got["jobs"]
     if jobs:
         wanted = {x.strip() for x in jobs.split(",") if x.strip()}
-        rows = [r for r in rows if str(r["job_id"]) in wanted]
+        names = {  # an array task by its id, ARRAY_TASK (as hal queue shows it) or its array's id (QA: 41_1 was none)
+            r["job_id"]: {str(r["job_id"])}
+            | ({f"{a}_{r['array_task_id']}", str(a)} if (a := r.get("array_job_id")) else set())
+            for r in rows
+        }
+        rows = [r for r in rows if names[r["job_id"]] & wanted]
+        if not rows:  # sprio: an error, not an empty table
+            typer.echo(f"hal prio: error: no pending job matches --jobs {jobs}", err=True)
+            raise typer.Exit(1)
     if user:
         rows = [r for r in rows if r["user"] == user]
     if json_out:
@@ -38,7 +46,8 @@ def prio(
     head = ("JOBID", "PARTITION", "USER", "PRIORITY", *(c.upper() for c in COLUMNS))
     lines = [["Weights", "", "", "", *(f"{got['weights'].get(c, 1):g}" for c in COLUMNS)]] if weights else []
     for r in rows if not weights else []:  # sprio -w: the weights alone
-        lines.append([str(r["job_id"]), r["partition"], r["user"], shown_priority(r["priority"]),
+        shown = "0" if r.get("held") else shown_priority(r["priority"])  # a held job's is 0, as Slurm's
+        lines.append([str(r["job_id"]), r["partition"], r["user"], shown,
                       *(_factor(r["factors"], c) for c in COLUMNS)])  # fmt: skip
     right = {h for h in head if h not in ("PARTITION", "USER")}  # plain columns: 4,000 rows took rich 5 s
     typer.echo(plain_columns(head, lines, right))
