@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from hal.controller.deferred_writes import DeferredWrites, committed, run
 from hal.controller.directives import build_request
 from hal.controller.event_retry import PendingEnds
-from hal.controller.store import Store, sqlite_url
+from hal.controller.store import Store, jobs, sqlite_url
 from hal.executors.api import ExecEvent, ExecEventKind
 from tests.unit.controller.test_event_retry import _controller, _row, _until
 from tests.unit.pg_schema import PG, pg_schema
@@ -113,3 +114,28 @@ def test_writes_whose_commit_went_through_unacknowledged_are_not_replayed(tmp_pa
         assert ended == 1
     finally:
         store.close()
+
+
+def test_a_read_on_a_terminated_connection_is_read_again_and_the_writes_kept() -> None:
+    """An end that reads its row (a requeue keeps its attempt) after the connection died reads it on a new one;
+    its writes are kept, to run once the database answers."""
+    with pg_schema() as url:
+        store = Store(url)
+        try:
+            with store.engine.begin() as conn:
+                store.insert_jobs(conn, [_row(1)], 0.0, "submitted")
+            with store.engine.connect() as conn, sa.create_engine(PG).connect() as admin:
+                conn.begin()
+                deferred = DeferredWrites(conn, store.engine)
+                pid = conn.connection.dbapi_connection.info.backend_pid  # type: ignore[union-attr]
+                admin.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+                state = deferred.execute(sa.select(jobs.c.state).where(jobs.c.id == 1)).scalar_one()
+                store.update_job(deferred, 1, {"state": "COMPLETED"}, (1, 5.0, "COMPLETED", "done"))  # type: ignore[arg-type]
+            assert state == "PENDING" and len(deferred.writes) == 2 and store.states([1]) == {1: "PENDING"}
+            with store.engine.begin() as conn:
+                assert not committed(conn, deferred.writes)
+                run(conn, deferred.writes)
+                assert committed(conn, deferred.writes)
+            assert store.states([1]) == {1: "COMPLETED"}
+        finally:
+            store.close()
