@@ -67,7 +67,7 @@ class Scheduler:
         self.accounts: UsageLedger | None = None  # per account, when the shell keeps one (the live controller's)
         self.charge_due = -math.inf  # the next cycle at or after this charges the running jobs' usage
         self.ctx = Context(total_cpus=max(1, book.total()[0]))
-        use_tiers(self.ctx, book)  # the partitions' PriorityTier: the partition factor, and tiers first if several
+        use_tiers(self.ctx, book, self.queue)  # partitions' PriorityTier: the partition factor; tiers first if several
         self.reasons: dict[int, PendingReason] = {}
         self.satisfied: dict[int, float] = {}  # dependencies found met, and when (Slurm's EligibleTime)
         self.head_id: int | None = None

@@ -2,24 +2,51 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from hal.engine.api import Context
+from hal.engine.api import Context, QueueSort
+from hal.model.job import JobSpec
 
 
-def use_tiers(ctx: Context, book: Any) -> None:
+def use_tiers(ctx: Context, book: Any, queue: Any) -> None:
     """Fill ``ctx`` from the cluster's partitions (the book's node table): the partition factor is each partition's
     tier over the largest (as a Slurm site with PriorityJobFactor = PriorityTier sees it), and the queue orders by
-    tier first only when the site has more than one tier, so a cluster without tiers schedules as before."""
+    tier first only when the site has more than one tier, so a cluster without tiers schedules as before (a static
+    order, kept sorted on insert, through ``TieredOrder``; a dynamic one each cycle, engine/queue.py)."""
     tiers: dict[str, int] = dict(getattr(getattr(book, "table", None), "partition_tiers", None) or {})
     if not tiers:
         return
     top = max(tiers.values())
     ctx.partition_priority = {name: (tier / top if top > 0 else 1.0) for name, tier in tiers.items()}
     ctx.partition_tier = tiers if len(set(tiers.values())) > 1 else {}
+    if ctx.partition_tier and queue.order.static and not len(queue):
+        queue.order = TieredOrder(queue.order, ctx.partition_tier)
+
+
+class TieredOrder:
+    """A static order (FCFS, SJF, ...) behind partition tiers: its key is (minus the job's tier, the order's key), so
+    the queue, kept sorted on insert, holds the highest tier's jobs first (Slurm's PriorityTier, whatever the
+    priority plugin). Copies of the queue (forecasts) reuse this order, so they keep the tiers too."""
+
+    static = True
+
+    def __init__(self, inner: QueueSort, tiers: dict[str, int]) -> None:
+        self.inner, self.tiers, self.name = inner, tiers, inner.name
+
+    def key(self, job: JobSpec, estimate: float) -> Any:  # a tuple: sorts as the pair, never mixed with floats
+        return (-job_value(job.partition, self.tiers, 0), self.inner.key(job, estimate))
+
+    def keys(
+        self, jobs: Sequence[JobSpec], estimates: npt.NDArray[np.float64], ctx: Context
+    ) -> npt.NDArray[np.float64]:
+        return self.inner.keys(jobs, estimates, ctx)
+
+    def __getattr__(self, name: str) -> Any:  # the order's own settings (args, ...)
+        return getattr(self.inner, name)
 
 
 def job_value(partition: str, table: dict[str, Any], default: Any) -> Any:

@@ -16,7 +16,7 @@ from hal.model.resources import Resources
 ARGS = {"weight_age": 1000, "weight_fairshare": 10000, "weight_jobsize": 1000, "weight_partition": 1000}
 
 
-def machine(tiers: tuple[int, int] = (1, 10), max_age: float = 3600.0) -> Scheduler:
+def machine(tiers: tuple[int, int] = (1, 10), max_age: float = 3600.0, static: str = "") -> Scheduler:
     """The QA's cluster: 2 nodes of 2 CPUs in partitions low (default, tier 1), high (tier 10) and short."""
     names = ("n1", "n2")
     nodes = tuple(Node(n, Resources(cpus=2), partitions=("low", "high", "short")) for n in names)
@@ -24,6 +24,8 @@ def machine(tiers: tuple[int, int] = (1, 10), max_age: float = 3600.0) -> Schedu
     parts = (low, Partition("high", names, priority_tier=tiers[1]), Partition("short", names, max_time=120))
     book = NodeBook(NodeTable.of(Cluster(nodes, parts)))
     profile = Profile(order="multifactor", order_args={**ARGS, "max_age": max_age}, half_life=600.0)
+    if static:
+        profile = Profile(order=static)
     return Scheduler(book, book.table.space, profile, UserEstimate())
 
 
@@ -52,6 +54,23 @@ def test_a_higher_tier_goes_first_and_weighs_its_partition_factor() -> None:
     assert order(s, 3600.0)[:2] == [3, 4] or order(s, 3600.0)[:2] == [4, 3]
     s.submit(job(5, 3600.0, "short", user="short"), 3600.0)  # short keeps the default tier 1
     assert order(s, 3600.0)[-2:] == [2, 5]
+
+
+def test_a_static_order_takes_tiers_first_too() -> None:
+    for name in ("fcfs", "sjf"):
+        s = machine(static=name)
+        s.submit(job(1, 0.0), 0.0)
+        s.cycle(0.0)
+        s.submit(job(2, 0.0, "low"), 0.0)
+        s.submit(job(3, 10.0, "high"), 10.0)
+        s.submit(job(4, 20.0, "low"), 20.0)
+        s.submit(job(5, 30.0, "high"), 30.0)
+        assert [w.spec.job_id for w in s.queue.ordered(s.ctx)] == [3, 5, 2, 4], name
+        s.finish(1, 40.0)
+        assert [p.job_id for p in s.cycle(40.0).starts] == [3], name
+        clone = s.clone()  # forecasts keep the tiers
+        assert [w.spec.job_id for w in clone.queue.ordered(clone.ctx)] == [5, 2, 4], name
+    assert machine(tiers=(1, 1), static="fcfs").queue.order.name == "fcfs"
 
 
 def test_one_tier_everywhere_keeps_the_old_order() -> None:
