@@ -29,17 +29,16 @@ def priorities(ctl: Any, who: Identity) -> dict[str, Any]:
         tasks = {j: (lv.array_job_id, lv.array_task_id) for j, lv in ctl.live.items() if lv.array_job_id is not None}
     if not isinstance(order, Multifactor):
         return {"order": order.name, "weights": {}, "jobs": []}
-    # the queue's own factors first: fair shares are split among its users (and those with usage), as in the cycle;
-    # computed before keeping the caller's jobs, which would split them among fewer users
-    parts = [
-        order.factors(group, ctx) for group in ([s for s, _ in pending[:queued]], [s for s, _ in pending[queued:]])
-    ]
+    # the queue's jobs as the cycle weighed them: fair shares split among its users (and those with usage); the others
+    # among every pending job's users. Both before keeping the caller's jobs, which would split them among fewer users
+    specs = [s for s, _ in pending]
+    ordered, every = order.factors(specs[:queued], ctx), order.factors(specs, ctx)
     jobs = []
     for i, (spec, held) in enumerate(pending):
         if not who.may_see(spec.user):
             continue
-        got = parts[0] if i < queued else parts[1]
-        factors = {k: round(float(v[i if i < queued else i - queued]), 2) + 0.0 for k, v in got.items()}  # no -0
+        got = ordered if i < queued else every
+        factors = {k: round(float(v[i]), 2) + 0.0 for k, v in got.items()}  # + 0.0: no -0 for a zero nice
         prio = 0.0 if held else round(sum(factors.values()), 2)  # a held job's is 0, as in Slurm
         row: dict[str, Any] = {"job_id": spec.job_id, "user": spec.user, "partition": spec.partition,
                                "priority": prio, "factors": factors, "held": held}  # fmt: skip

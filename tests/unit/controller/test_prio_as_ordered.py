@@ -44,6 +44,12 @@ def test_prio_shows_the_priorities_the_queue_was_ordered_by(tmp_path: Path) -> N
         assert [j["job_id"] for j in got] == sorted(waiting)  # as the queue: equal priorities, the older first
         assert [j for j in ctl.sched.positions() if j in waiting] == sorted(waiting)
         assert all(j["factors"]["age"] == round(1000 * 120 / 3600, 2) for j in got)  # aged to the cycle's time
+        now[0] += 300.0
+        ctl.run_cycle()  # charged: alice's share is now below bob's, as she sees it too (split among all users)
+        admin = {j["job_id"]: j for j in priorities(ctl, Identity("root", admin=True))["jobs"]}
+        hers = {j["job_id"]: j for j in priorities(ctl, Identity("alice", admin=False))["jobs"]}
+        assert set(hers) < set(admin) and all(hers[j]["factors"] == admin[j]["factors"] for j in hers)
+        assert admin[min(waiting)]["factors"]["fairshare"] < admin[max(waiting)]["factors"]["fairshare"]
     finally:
         executor.shutdown(cancel_running=True)
         store.close()
