@@ -82,6 +82,9 @@ def test_history_exports_a_trace_that_simulate_replays_in_its_partitions(
 
     res = server.cli("history", "--swf", str(tmp_path / "no-such-dir" / "x.swf"))
     assert res.returncode != 0 and "does not exist" in " ".join(res.stderr.split())
+    if Path("/dev/full").exists():  # a write that fails: one line (it was a traceback)
+        full = server.cli("history", "-a", "--swf", "/dev/full")
+        assert full.returncode != 0 and "cannot write /dev/full" in full.stderr and "Traceback" not in full.stderr
 
 
 def test_the_export_keeps_dependencies_limits_and_begin_times_for_the_replay(

@@ -192,12 +192,16 @@ def midnight() -> float:
 
 def export_swf(c: Any, path: Path, state: str | None, all_users: bool, filters: dict[str, Any]) -> None:
     """Every matching record, page by page (the API returns at most 10,000 at a time), as an SWF file."""
+    from hal.atomic_write import OutputError
     from hal.sim.accounting import to_swf
     from hal.sim.swf import write_swf
 
     recs = every_job(c, all_users, state=state, all_users=all_users or not filters.get("user"), detail=True, **filters)
     header, records = to_swf(recs, c.nodes())
-    write_swf(path, records, header)
+    try:
+        write_swf(path, records, header)
+    except OutputError as exc:  # a full disk: one line, and the file as it was (atomic_write)
+        raise fail(str(exc)) from None
     unfinished = len([r for r in recs if r["state"] in ("PENDING", "RUNNING", "STAGE_OUT")])
     err.print(
         f"wrote {len(records)} ended job(s) to {path}" + (f"; {unfinished} unfinished left out" if unfinished else "")
