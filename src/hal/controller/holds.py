@@ -46,6 +46,8 @@ def set_hold(ctl: Any, ref: str, who: Identity, held: bool) -> list[int]:
             lv = ctl.live[jid]
             lv.request = dataclasses.replace(lv.request, hold=held, hold_admin=asked[jid][1])  # [1]: JobHeldAdmin
             lv.spec = dataclasses.replace(lv.spec, held=held)
+            if not held and max(lv.spec.submit_time, lv.spec.begin_time or 0.0) < now:  # eligible from now, as
+                lv.spec = dataclasses.replace(lv.spec, begin_time=now)  # waiting_since: a task entering later ages so
             gate = ctl.gates.get(lv.array_job_id) if lv.array_job_id is not None else None
             if held and gate is not None and jid not in ctl.gated:  # give its %limit slot to the next task
                 ctl.sched.withdraw(jid)
