@@ -39,7 +39,8 @@ def priorities(ctl: Any, who: Identity) -> dict[str, Any]:
             continue
         got = ordered if i < queued else every
         factors = {k: round(float(v[i]), 2) + 0.0 for k, v in got.items()}  # + 0.0: no -0 for a zero nice
-        prio = 0.0 if held else round(sum(factors.values()), 2)  # a held job's is 0, as in Slurm
+        # a held job's is 0 and any other's at least 1, as Slurm keeps them (Nice=100000 showed %Q -92184)
+        prio = 0.0 if held else max(round(sum(factors.values()), 2), 1.0)
         row: dict[str, Any] = {"job_id": spec.job_id, "user": spec.user, "partition": spec.partition,
                                "priority": prio, "factors": factors, "held": held}  # fmt: skip
         if spec.job_id in tasks:

@@ -53,3 +53,23 @@ def test_prio_shows_the_priorities_the_queue_was_ordered_by(tmp_path: Path) -> N
     finally:
         executor.shutdown(cancel_running=True)
         store.close()
+
+
+def test_a_large_nice_shows_priority_one_not_below(tmp_path: Path) -> None:
+    """Slurm keeps a pending job's priority at 1 or more (0 is a held job's): %Q and hal show read this value."""
+    store = Store(sqlite_url(tmp_path / "hal.db"))
+    executor = LocalExecutor(tmp_path / "spool", kill_wait=1.0)
+    ctl = Controller(store, Machine.load(EXAMPLE), executor, Profile(order="multifactor"))
+    recover(ctl)
+    try:
+        req = build_request("#!/bin/sh\nexec sleep 120\n", {"ntasks": "8", "nice": "100000"}, {}, str(tmp_path), 0)
+        req2 = build_request("#!/bin/sh\nexec sleep 120\n", {"ntasks": "8", "hold": ""}, {}, str(tmp_path), 0)
+        ctl.submit(build_request("#!/bin/sh\nexec sleep 120\n", {"ntasks": "8"}, {}, str(tmp_path), 0), "alice")
+        nice, held = str(ctl.submit(req, "alice").job_ids[0]), str(ctl.submit(req2, "alice").job_ids[0])
+        ctl.run_cycle()
+        got = {str(j["job_id"]): j for j in priorities(ctl, Identity("root", admin=True))["jobs"]}
+        assert got[nice]["priority"] == 1.0 and sum(got[nice]["factors"].values()) < 0  # it showed -99,xxx
+        assert got[held]["priority"] == 0.0
+    finally:
+        executor.shutdown(cancel_running=True)
+        store.close()
