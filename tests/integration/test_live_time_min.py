@@ -134,7 +134,9 @@ def test_a_cut_job_is_exported_with_the_time_it_asked_for(server: LiveServer, tm
     assert (recs[int(first)].req_time, recs[int(head)].req_time) == (8, 30)
     with server.client() as c:
         rec = c.get(cut)
-    assert (rec["time_limit"], rec["time_lowered"], rec["time_asked"]) == (limit, True, 600.0)
+    # the cut may move later while it runs: on a loaded machine the head could not start at the cut (first's
+    # TIMEOUT came late), and the cut follows the head's start (the test above); it stays a cut of the 600 s asked
+    assert limit <= rec["time_limit"] < 600 and (rec["time_lowered"], rec["time_asked"]) == (True, 600.0), rec
 
 
 def test_each_attempt_shows_the_limit_it_ran_with(server: LiveServer) -> None:
