@@ -16,7 +16,7 @@ from hal.api.bodies import ERRORS, SUBMITTED, CancelBody, DrainBody, SignalBody,
 from hal.api.datasets import dataset_router
 from hal.api.forecast_state import assumed_runtimes, planned_nodes, unknown_starts, with_forecast_state
 from hal.api.internal_errors import InternalErrors
-from hal.api.job_logs import MAX_TAIL, read_log
+from hal.api.job_logs import MAX_TAIL, LogRefused, read_log
 from hal.api.job_lookup import Ref, answer, checked_ref, shared_scripts, visible
 from hal.api.metrics import Metrics
 from hal.api.task_events import events_of_rows
@@ -313,10 +313,13 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Pat
         if stream not in ("stdout", "stderr"):  # anything else read stderr
             raise HTTPException(400, f"unknown stream {stream[:40]!r}: stdout or stderr")
         rows = visible(ctl, ref, who)
-        path = rows[0][f"{stream}_path"]
-        if not path:
+        path, started = rows[0][f"{stream}_path"], rows[0].get("start_time")
+        if not path or started is None:
             raise HTTPException(409, f"job {ref} has not started; it has no {stream} yet")
-        return read_log(path, tail)
+        try:
+            return read_log(path, tail, started)
+        except LogRefused as exc:
+            raise HTTPException(409, str(exc)) from None
 
     @app.get("/v1/queue/summary")
     def queue_summary(who: Who) -> dict[str, Any]:
