@@ -53,6 +53,13 @@ def test_definitions_no_instance_could_run_are_refused_with_422(server: LiveServ
     """QA: cpus=0 and mem_mb=-5 were registered (201), and the first session on them killed the session manager
     for everyone; instances bigger than any node (2 CPUs, 2 GiB, no GPU here) failed only once a session ran."""
     target = "hal.htc.examples:noop"
+    secret = _post(server, "/v1/apps", {"name": "keyed", "target": target, "env": {"API_KEY": "s3cret"}})
+    assert secret.status_code == 201, secret.text
+    bob = server.new_user("bob")
+    seen = httpx.get(f"{server.url}/v1/apps", headers={"Authorization": f"Bearer {bob}"}).json()["apps"]
+    assert [a["env"] for a in seen if a["name"] == "keyed"] == [{"API_KEY": "***"}]  # values were shown to all
+    mine = _get(server, "/v1/apps").json()["apps"]
+    assert [a["env"] for a in mine if a["name"] == "keyed"] == [{"API_KEY": "s3cret"}]  # an admin's
     timed = _post(server, "/v1/apps", {"name": "timed", "target": target, "task_timeout": 2.5})
     assert timed.status_code == 201 and timed.json()["task_timeout"] == 2.5, timed.text  # it was dropped
     for values in ({"cpus": 0}, {"mem_mb": -5}, {"gpus": -1}, {"task_timeout": 0}):

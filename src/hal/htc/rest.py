@@ -54,7 +54,11 @@ def add_routes(app: FastAPI, service: HtcService) -> None:
 
     @app.get("/v1/apps")
     def apps(who: Who) -> dict[str, Any]:
-        return {"apps": [a.to_dict() for a in _call(lambda: service.client().apps())]}
+        """An application's env may hold credentials: only admins see its values (as datasets' URIs)."""
+        rows = [a.to_dict() for a in _call(lambda: service.client().apps())]
+        if not who.admin:
+            rows = [{**r, "env": dict.fromkeys(r.get("env") or {}, "***")} for r in rows]
+        return {"apps": rows}
 
     @app.post("/v1/apps", status_code=201)
     def register(body: AppBody, who: Who) -> dict[str, Any]:
