@@ -8,7 +8,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException
 
-from hal.api.views import array_summary, running_ends
+from hal.api.array_summary import array_summary
+from hal.api.views import running_ends
 from hal.controller.auth import Identity
 from hal.controller.contracts import Forbidden, NotFound
 from hal.controller.core import Controller

@@ -219,24 +219,6 @@ def with_attempts(ctl: Controller, rows: list[Row], recs: list[dict[str, Any]], 
         ]  # fmt: skip
 
 
-def array_summary(records: list[dict[str, Any]]) -> dict[str, Any]:
-    """An array job as one record: its tasks, and a state that says where the array as a whole is."""
-    first = dict(records[0])
-    first.pop("attempts", None)  # its first task's: they stay with that task
-    states = Counter(r["state"] for r in records)
-    for state in ("RUNNING", "CONFIGURING", "STAGE_OUT", "PENDING"):
-        if states.get(state):
-            first["state"] = state
-            break
-    else:
-        bad = [s for s in states if s != "COMPLETED"]
-        first["state"] = bad[0] if bad else "COMPLETED"
-    first["id"] = str(first["array_job_id"])
-    first["task_states"] = dict(states)
-    first["tasks"] = records
-    return first
-
-
 def nodes_view(ctl: Controller) -> dict[str, Any]:
     """Nodes as sinfo shows them: idle, mix, alloc, blocked (free, but in a block an --exclusive=topo job keeps
     from other jobs), drain or drng; what is allocated counts jobs' own amounts, not what they hold."""
