@@ -121,7 +121,14 @@ class Client:
 
     def _call(self, method: str, path: str, **kw: Any) -> httpx.Response:
         try:
-            resp = self._http.request(method, path, **kw)
+            try:
+                resp = self._http.request(method, path, **kw)
+            except httpx.ConnectError:  # nothing was sent: a restarted server may listen elsewhere now (QA: every
+                was = self.url  # call but wait() kept the old port for good)
+                self._reconnect()
+                if self.url == was:
+                    raise
+                resp = self._http.request(method, path, **kw)
         except httpx.TimeoutException as exc:  # it is there, and busy: not the 'is one running?' case
             error = HalError(0, f"the HAL server at {self.url} did not answer in time ({exc or 'timeout'})")
             error.sent = not isinstance(exc, httpx.ConnectTimeout)
