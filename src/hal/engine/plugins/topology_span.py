@@ -85,11 +85,27 @@ def block_room(ix: TopoIndex, req: Request, room: npt.NDArray[np.int64], cap: in
     nodes, size = span_nodes(ix, req), ix.nominal.get(ix.names[cap - 1], 0)
     if nodes is None or size <= 0:
         return room
-    keep = -(-nodes // size)
-    croom = np.bincount(ix.ids[cap - 1], weights=room, minlength=ix.counts[cap - 1])
     parent = ix.parent[cap - 1]
+    keep = _keep(ix, cap, parent, nodes, -(-nodes // size))
+    croom = np.bincount(ix.ids[cap - 1], weights=room, minlength=ix.counts[cap - 1])
     order = np.lexsort((-croom, parent))  # each domain's children, roomiest first
     first = np.searchsorted(parent[order], parent[order], side="left")  # where each one's domain starts
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size) - first
-    return np.where(rank[ix.ids[cap - 1]] < keep, room, 0)
+    child = ix.ids[cap - 1]
+    return np.where(rank[child] < keep[parent[child]], room, 0)
+
+
+def _keep(ix: TopoIndex, cap: int, parent: npt.NDArray[np.intp], nodes: int, keep: int) -> npt.NDArray[np.int64]:
+    """Per domain of ``cap``, how many children a job of ``nodes`` may use: ``keep`` from the nominal size, or more
+    where short blocks make the largest ``keep`` children hold fewer nodes than the job (QA: -N 16 on blocks of
+    4, 4, 3, 4, 4 under BlockSizes=4,8 was refused as never fitting, while -N 17 ran)."""
+    size = np.bincount(ix.ids[cap - 1], minlength=ix.counts[cap - 1])  # nodes per child
+    order = np.lexsort((-size, parent))  # each domain's children, largest first
+    held = np.cumsum(size[order])
+    first = np.searchsorted(parent[order], parent[order], side="left")
+    within = held - np.where(first > 0, held[first - 1], 0)  # nodes in a domain's largest k children
+    need = np.full(ix.counts[cap], np.iinfo(np.int64).max, dtype=np.int64)  # never enough: all its children
+    enough = within >= nodes
+    np.minimum.at(need, parent[order][enough], (np.arange(order.size) - first)[enough] + 1)
+    return np.maximum(need, keep)
