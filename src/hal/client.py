@@ -272,13 +272,17 @@ class Client:
         delay = poll
         gone_since: float | None = None
         while True:
-            try:
-                rec = self.get(job, detail=False)
+            left = None if deadline is None else max(0.1, deadline - time.monotonic())
+            try:  # a poll waits no longer than the time left (QA: a hung server took 30 s per poll past timeout=3)
+                kw: dict[str, Any] = {} if left is None else {"timeout": min(left, self._http.timeout.read or left)}
+                rec = dict(self._call("GET", f"/v1/jobs/{job}", params={"detail": False}, **kw).json())
             except HalError as exc:  # the controller restarts (its jobs run on): wait for it, as sbatch --wait does
                 if exc.status != 0:
                     raise
                 gone_since = gone_since or time.monotonic()
-                if time.monotonic() - gone_since > RESTART_WAIT or (deadline and time.monotonic() > deadline):
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise TimeoutError(f"job {job}: no answer from the HAL server within {timeout} s ({exc})") from None
+                if time.monotonic() - gone_since > RESTART_WAIT:
                     raise
                 time.sleep(1.0)
                 self._reconnect()

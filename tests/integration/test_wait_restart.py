@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import time
 from pathlib import Path
+
+import pytest
 
 from tests.integration.livekit import HAL, LiveServer, submit
 
@@ -30,5 +33,27 @@ def test_waiters_survive_a_killed_and_restarted_controller(tmp_path: Path) -> No
         outs = [w.stdout.read() if w.stdout else "" for w in waits]
         assert codes == [0, 7], outs  # the job's own outcome, not a lost connection
         assert first.strip().isdigit()  # --wait --parsable printed the id first (it printed nothing)
+    finally:
+        live.stop()
+
+
+def test_wait_gives_up_at_its_timeout_on_a_hung_server(tmp_path: Path) -> None:
+    """SDK QA: against a stopped (SIGSTOP) server, wait(timeout=3) took the client's 30 s per poll and raised
+    HalError; it now gives up at its timeout with TimeoutError, as documented."""
+    live = LiveServer(tmp_path)
+    live.start()
+    try:
+        assert live.proc is not None
+        with live.client() as c:
+            job = c.submit(wrap="sleep 30", options={"time": "1:00"})["job_id"]
+            live.proc.send_signal(signal.SIGSTOP)
+            try:
+                t0 = time.monotonic()
+                with pytest.raises(TimeoutError):
+                    c.wait(job, timeout=3)
+                assert time.monotonic() - t0 < 10
+            finally:
+                live.proc.send_signal(signal.SIGCONT)
+            c.cancel(job)
     finally:
         live.stop()
