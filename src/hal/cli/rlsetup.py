@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.markup import escape
 from rich.table import Table
 
 from hal.atomic_write import OutputError
-from hal.cli.common import fail, out
+from hal.cli.common import err, fail, out, report_problems
 from hal.cli.sim_json import write_json
 from hal.sim.rlscheduler import RlSetup, load_jobs, run_setup
 from hal.sim.swf import TraceError
@@ -20,8 +21,14 @@ def run_rlscheduler(trace: Path, setup: str, order: str, backfill: str, summary_
         raise fail("the rlscheduler setup has its own backfilling: use --backfill none or easy")
     try:
         loaded = load_jobs(trace)
-        result = run_setup(loaded, RlSetup(policy=order, backfill=backfill == "easy"))
     except (TraceError, OSError, ValueError) as exc:  # a missing or unreadable trace: one line, as without --setup
+        raise fail(str(exc)) from exc
+    report_problems(list(loaded.problems))  # its unreadable lines, as plain hal simulate lists them, and where
+    for note in loaded.notes:  # RLScheduler's reading differs from the normal replay (QA: said nothing)
+        err.print(f"[yellow]note:[/] {escape(note)}")
+    try:
+        result = run_setup(loaded, RlSetup(policy=order, backfill=backfill == "easy"))
+    except (TraceError, OSError, ValueError) as exc:
         raise fail(str(exc)) from exc
     table = Table(title=f"{trace.name}: RLScheduler setup, {order}, backfill={backfill == 'easy'}")
     table.add_column("window start", justify="right")

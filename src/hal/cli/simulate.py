@@ -249,7 +249,6 @@ def simulate(
     given = dict(locals())
     writable_files(jobs_out, csv_out, summary_out, inputs=(trace, cluster, profile, model))
     if setup is not None:
-        from hal.cli.rl_notes import note_rl_reading
         from hal.cli.rlsetup import run_rlscheduler
 
         ignored = [name for name, used in RL_IGNORED.items() if used(given)]
@@ -258,8 +257,6 @@ def simulate(
                 f"--setup {setup} fixes the machine, window and estimates and takes only --order and --backfill; "
                 f"drop {', '.join(ignored)}"
             )
-        if setup == "rlscheduler" and backfill in ("none", "easy"):  # else refused below, before the trace is read
-            note_rl_reading(trace)
         run_rlscheduler(trace, setup, order, backfill, summary_out)
         return
     try:

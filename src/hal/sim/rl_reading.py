@@ -1,14 +1,11 @@
-"""How `hal simulate --setup rlscheduler` reads a trace beside the normal replay: what RLScheduler's loader does
-differently is said (its rules are kept), and the file is read once however often the setup loads it."""
+"""What `hal simulate --setup rlscheduler` says about reading a trace beside the normal replay: what RLScheduler's
+loader does differently (its rules are kept)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from pathlib import Path
-from stat import S_ISREG
 
-from hal.sim.swf import SwfRecord, SwfTrace, read_swf
+from hal.sim.swf import SwfRecord
 
 
 def differences(records: Sequence[SwfRecord]) -> tuple[str, ...]:
@@ -35,25 +32,3 @@ def differences(records: Sequence[SwfRecord]) -> tuple[str, ...]:
     if zero:
         notes.append(f"{zero:,} job(s) ran 0 s: RLScheduler's loader drops them; hal simulate replays them")
     return tuple(notes)
-
-
-_READ: dict[str, tuple[tuple[object, ...], SwfTrace]] = {}
-UNREAD = ("unreadable",)
-
-
-def read_once(path: str | Path) -> SwfTrace:
-    """``path`` read, or the trace already read from it while the file is unchanged; a pipe or a device is known by
-    its name (hal simulate lists a trace's problems before the setup loads it, and a pipe reads once)."""
-    key = "/dev/stdin" if str(path) == "-" else str(path)  # as read_swf reads `-`
-    try:
-        st = os.stat(key)
-        identity: tuple[object, ...] = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) if S_ISREG(st.st_mode) else ()
-    except OSError:
-        identity = UNREAD  # read_swf says why, in one line
-    kept = _READ.get(key)
-    if kept is not None and kept[0] == identity and identity != UNREAD:
-        return kept[1]
-    trace = read_swf(path)
-    _READ.clear()  # one trace kept: a process loads one, or the same one again
-    _READ[key] = (identity, trace)
-    return trace

@@ -14,8 +14,8 @@ from typing import NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
-from hal.sim.rl_reading import differences, read_once
-from hal.sim.swf import Problem
+from hal.sim.rl_reading import differences
+from hal.sim.swf import Problem, read_swf
 
 POLICIES: tuple[str, ...] = ("fcfs", "sjf", "f1", "wfp3", "unicep")
 PUBLISHED_STARTS: tuple[int, ...] = (1981, 2756, 4299, 8850, 3316, 2714, 5228, 7762, 4022, 7085)
@@ -123,9 +123,8 @@ def window_starts(n_loaded: int, batch_job_slice: int, count: int = 10, seed: in
 
 
 def load_jobs(path: str | Path) -> Loaded:
-    """Load a trace with RLScheduler's rules: every line kept except zero run times, -1 runs become 10 s. The file
-    is read once per process (hal simulate lists its problems before the setup loads it: a pipe reads once)."""
-    trace = read_once(path)
+    """Load a trace with RLScheduler's rules: every line kept except zero run times, -1 runs become 10 s."""
+    trace = read_swf(path)
     jobs: list[RlJob] = []
     for rec in trace.records:
         req = rec.req_time if rec.req_time != -1 else rec.run  # the raw run, which may itself be -1
