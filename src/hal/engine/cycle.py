@@ -104,12 +104,13 @@ class Scheduler:
         item = Waiting(spec, req, point, max(est.upper, point), self._seq, req.total[0])
         self._memo_keys(item)
         self.known.add(spec.job_id)
-        if spec.dependencies or spec.held or (spec.begin_time is not None and spec.begin_time > now):
+        reason = self._hold_reason(item, now)
+        if reason is not None:
             self.held[spec.job_id] = item
-            reason = self._hold_reason(item, now)  # shown at once, not only after the next cycle
-            if reason is not None:
-                self.reasons[spec.job_id] = reason
-        else:
+            self.reasons[spec.job_id] = reason  # shown at once, not only after the next cycle
+        else:  # met dependencies count from its request's start (a restart or update: when they were first met)
+            if spec.dependencies:
+                self.satisfied[spec.job_id] = now
             self.queue.add(item)
         return item
 

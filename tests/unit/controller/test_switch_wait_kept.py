@@ -74,3 +74,39 @@ def test_a_data_delay_and_a_switch_wait_count_from_the_latest_of_release_depende
     assert request_of(waiting_since(spec, {}), space).submit == 100.0
     later = JobSpec(1, 100.0, begin_time=200.0, inputs=("reads",))
     assert request_of(waiting_since(later, {"_released": 150.0}), space).submit == 200.0
+
+
+def _dependant(ctl: Any, tmp: Path, now: list[float], wait: str) -> int:
+    """A 4-node --switches job waiting on a held job, whose cancellation meets its afterany dependency."""
+    first = submit(ctl, tmp, nodes="1", time="1:00", hold="1")
+    job = submit(ctl, tmp, nodes="4", exclusive="1", switches=f"1@{wait}", time="1:00", dependency=f"afterany:{first}")
+    ctl.run_cycle()
+    ctl.cancel(str(first), ADMIN)
+    ctl.run_cycle()  # its dependency met: its wait starts now
+    assert _state(ctl, job) == "PENDING"
+    return job
+
+
+def test_an_update_after_dependencies_are_met_keeps_the_switch_wait_counted_from_then(tmp_path: Path) -> None:
+    with controller(tmp_path, ALTERNATING) as ctl:
+        now = _fake_clock(ctl, ctl.clock())
+        drain(ctl, BUSY, "pinned", ADMIN)
+        job = _dependant(ctl, tmp_path, now, "1:00")
+        now[0] += 50.0
+        update(ctl, str(job), ADMIN, {"TimeLimit": "2:00"})
+        ctl.run_cycle()
+        assert _state(ctl, job) == "PENDING"
+        now[0] += 15.0  # 65 s since its dependency was met: the wait is over (it began again at the update)
+        ctl.run_cycle()
+        assert _state(ctl, job) == "RUNNING"
+
+
+def test_a_restart_keeps_the_switch_wait_counted_from_when_dependencies_were_met(tmp_path: Path) -> None:
+    with controller(tmp_path, ALTERNATING) as ctl:
+        real = ctl.clock()
+        now = _fake_clock(ctl, real - 400.0)  # its dependency met 400 s ago; its wait is 300 s
+        drain(ctl, BUSY, "pinned", ADMIN)
+        job = _dependant(ctl, tmp_path, now, "5:00")
+    with controller(tmp_path, ALTERNATING) as ctl:  # restarted: the wait is over, not begun again
+        ctl.run_cycle()
+        assert _state(ctl, job) == "RUNNING"
