@@ -14,6 +14,7 @@ from hal.data.fit import retry_parked
 from hal.data.live import LiveStaging
 from hal.data.outputs import OutputStaging
 from hal.data.places import check_config, process_local
+from hal.data.relative_paths import anchored
 from hal.data.stager import Stager
 
 log = logging.getLogger("hal.data")
@@ -378,7 +379,7 @@ def data_table(cluster: Any) -> dict[str, Any] | None:
         raise ValueError(f"{path}: not valid TOML: {exc}") from exc
     if table is not None and not isinstance(table, dict):
         raise ValueError("[data] in the cluster file must be a table")
-    return table
+    return None if table is None else anchored(table, path.parent)  # relative paths from the file's folder
 
 
 _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([KMGTP]?)(?:i?B)?\s*", re.IGNORECASE)
