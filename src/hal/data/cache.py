@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import shutil
 import threading
 from collections import OrderedDict
@@ -16,6 +17,17 @@ from hal.data.tree import remove_path, stamp_of
 
 P = ParamSpec("P")
 T = TypeVar("T")
+_PARTIAL = re.compile(r"\.(.+)\.\d+\.partial")  # a copy under way (hal/data/stager.py): the dataset's name
+
+
+def _bytes_in(path: Path) -> int:
+    """The bytes of a file, or of the files under a folder (links not followed); 0 for what is gone."""
+    try:
+        if not path.is_dir() or path.is_symlink():
+            return path.lstat().st_size
+        return sum((Path(top) / f).lstat().st_size for top, _, files in os.walk(path) for f in files)
+    except OSError:
+        return 0
 
 
 class CacheFull(RuntimeError):
@@ -171,7 +183,7 @@ class NodeCache:
                     f"{self.node}: {size} bytes do not fit; the rest of the cache is {self._holders()}", True
                 )
             if reserve is not None and not written:  # a copy about to write ``size`` new bytes to this filesystem
-                self._check_disk(size, evictable)
+                self._check_disk(size, evictable, reserve)
             evicted: list[str] = []
             for name in list(self.entries):
                 if self.used() + size <= self.capacity:
@@ -189,7 +201,7 @@ class NodeCache:
                 self.reserved[reserve] = size
             return evicted
 
-    def _check_disk(self, size: int, evictable: int) -> None:
+    def _check_disk(self, size: int, evictable: int, reserve: str) -> None:
         """ENOSPC, before anything is evicted, when the filesystem's free bytes plus every evictable dataset could
         not hold ``size`` (cache_bytes set above the disk's size; QA: a 40M tmpfs under cache_bytes = "80M" lost
         its other datasets to a copy that then failed all the same). A disk that cannot be asked is not refused."""
@@ -197,8 +209,23 @@ class NodeCache:
             free = shutil.disk_usage(self.root).free
         except OSError:
             return
-        if size > free + evictable:
+        if size > free + evictable - self.to_come(but=reserve):
             raise CacheWriteError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.root))
+
+    def to_come(self, but: str | None = None) -> int:
+        """Bytes the copies under way have yet to write: their reservations less their ``.partial`` files so far.
+        The disk's free bytes do not count them yet (two copies that each fit, but not both, both began; QA)."""
+        with self._lock:
+            pending = {k: n for k, n in self.reserved.items() if k != but and not k.startswith(".jobs/")}  # kept: there
+            if not pending:
+                return 0
+            written = dict.fromkeys(pending, 0)
+            with contextlib.suppress(OSError):
+                for entry in os.scandir(self.root):
+                    found = _PARTIAL.fullmatch(entry.name)
+                    if found is not None and found.group(1) in written:
+                        written[found.group(1)] += _bytes_in(Path(entry.path))
+            return sum(max(0, n - written[k]) for k, n in pending.items())
 
     def _holders(self) -> str:
         """What keeps the room (lock held): jobs' pinned inputs, and failed outputs kept in their job folders (a job
