@@ -23,3 +23,27 @@ def test_drained_nodes_that_keep_a_switch_request_from_ever_fitting_are_named(tm
         resume(ctl, "node02", ADMIN)  # s1 is whole again: the switch job can start
         ctl.run_cycle()
         assert ctl.live[job].state == "RUNNING"
+
+
+def test_explain_says_how_far_a_required_level_job_is_from_fitting(tmp_path: Path) -> None:
+    """QA: `hal explain` said only "free nodes exist, but not within its --topology required=switch" of a job one
+    busy node per switch kept waiting; it now says what it needs in one switch and the most one has free."""
+    from hal.cli.explain import topology_advice
+    from hal.engine.plugins.placement_explain import topology_hold
+
+    with controller(tmp_path, ALTERNATING) as ctl:
+        busy = submit(ctl, tmp_path, nodes="4", nodelist="node[01-02,09-10]", exclusive="1", time="1:00")
+        ctl.run_cycle()
+        job = submit(ctl, tmp_path, nodes="4", topology="required=switch", exclusive="1", time="1:00")
+        ctl.run_cycle()
+        assert ctl.live[busy].state == "RUNNING" and ctl.reason(job) == "Topology"
+        held = topology_hold(ctl.sched, job)
+        assert held == (
+            "it needs 4 nodes within one switch (--topology required=switch); the most free in one now is 3, so it "
+            "waits for jobs there to end"
+        )
+        assert topology_advice({"placement_request": {"topology_required": "switch"}}, held).startswith(
+            "free nodes exist, but it needs 4 nodes within one switch"
+        )
+        fits = submit(ctl, tmp_path, nodes="3", topology="required=switch", exclusive="1", time="1:00")
+        assert topology_hold(ctl.sched, fits) is None  # three fit in one switch: nothing to say

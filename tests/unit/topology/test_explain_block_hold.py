@@ -73,9 +73,13 @@ def test_the_why_names_the_smallest_aggregation_that_holds_the_job() -> None:
     assert "largest block aggregation" not in topology_advice({"placement_request": {}})  # an older server's
 
 
-def test_a_job_that_fits_or_asked_for_its_own_constraint_gets_no_such_words() -> None:
+def test_a_job_that_fits_gets_no_such_words_and_one_of_its_own_level_is_told_its_own() -> None:
     ctl = held_five()
     ctl.sched.submit(job(10, 2), 2.0)
     assert topology_hold(ctl.sched, 10) is None  # it fits now
     ctl.sched.submit(JobSpec(11, 2.0, tasks=5, nodes=5, exclusive=True, time_limit=9.0, topology_required="block8"), 2)
-    assert topology_hold(ctl.sched, 11) is None  # its own --topology: hal explain names it from the request
+    held = topology_hold(ctl.sched, 11)  # its own --topology: named, with what one block8 has for it
+    assert held == (
+        "it needs 5 nodes within one block8 (--topology required=block8); the most free in one now is 3, so it "
+        "waits for jobs there to end"
+    )

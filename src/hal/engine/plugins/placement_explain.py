@@ -127,8 +127,7 @@ def held_by_domains(book: NodeBook, req: Request) -> str | None:
     in, named with its size on topology/block (the smallest block aggregation of at least its nodes, as Slurm's
     eval_nodes_block places it), and the most it may use in one now. `hal explain` said "its largest block
     aggregation" instead (QA). None: not held so, or held by its own --segment, level or --switches (within its
-    wait: ``book.now``, the last pass's time, is past it once the wait has run out). An
-    --exclusive=topo job held by the blocks other jobs use is told so first (held_by_topo)."""
+    wait: ``book.now``, the last pass's time). An --exclusive=topo job held by others' blocks is told so first."""
     topo = held_by_topo(book, req)
     if topo is not None:
         return topo
@@ -256,8 +255,7 @@ def reason_for(book: NodeBook, req: Request) -> PendingReason | None:
     within one domain a job may span (separate fabrics, the nodes in blocks, the aggregation of
     blocks its node count calls for), or not within blocks no other job uses (--exclusive=topo), or not within
     the fewest leaves a profile's topology_reserve holds it to. ``DataLocality`` when delay scheduling alone holds it
-    for the nodes holding its --input-data (QA: it showed Resources, "waits for nodes to free up", with nodes idle).
-    """
+    for the nodes holding its --input-data (QA: it showed Resources, "waits for nodes to free up", nodes idle)."""
     if req.share == "topo" and held_by_topo(book, req) is not None:
         return PendingReason.TOPOLOGY
     if leaf_hold(book, req) is not None:
@@ -291,6 +289,8 @@ def topology_reason(sched: Scheduler, job_id: int) -> str | None:
 
 def topology_hold(sched: Scheduler, job_id: int) -> str | None:
     """What holds a pending job beyond its resources, in words (`hal explain`'s why, through the advice call)."""
+    from hal.engine.plugins.required_level import held_by_required  # imports this module
+
     book = sched.book
     item = sched.queue.get(job_id)
     if not isinstance(book, NodeBook) or item is None:
@@ -298,6 +298,7 @@ def topology_hold(sched: Scheduler, job_id: int) -> str | None:
     req = item.req
     return (
         held_by_domains(book, req)
+        or held_by_required(book, req)
         or held_by_switches(book, req)
         or held_by_leaves(sched, book, req, job_id)
         or held_by_blocks(sched, book, req)
