@@ -26,6 +26,7 @@ from hal.controller.auth import Authenticator, create_token
 from hal.controller.auth import write_private as write_token
 from hal.controller.core import Controller
 from hal.controller.db_lock import LockWatch, lock_database
+from hal.controller.job_tokens import JobTokens, load_key
 from hal.controller.learning import LivePredictor, caught_up, model_path, open_predictor, relearn, save_predictor
 from hal.controller.machine import Machine
 from hal.controller.private import open_private, tighten, write_private
@@ -141,6 +142,8 @@ def build(opts: ServerOptions) -> tuple[Controller, Any, Store, Executor]:
     ctl = Controller(store, machine, executor, profile, learner(opts, home, store).predictor, grace=opts.grace)
     metrics = Metrics(ctl)
     ctl.observer = metrics
+    jobs_tokens = JobTokens(load_key(home), store)  # `hal` inside a job acts as its user
+    ctl.job_env = lambda job, attempt: jobs_tokens.env(job, attempt, home.absolute())
     known = ctl.board.load(home / STATE_FILE)
     ctl.board.keep(home / STATE_FILE)  # saved every minute while it learns: a kill -9 loses at most that
     log.info("start forecasts: %d recorded prediction errors", known)
@@ -155,7 +158,7 @@ def build(opts: ServerOptions) -> tuple[Controller, Any, Store, Executor]:
     elif counts := abandon_data_jobs(ctl, "this server has no data plane ([data] in its cluster file)"):
         log.warning("jobs that need a data plane this server lacks: %s", counts)
     htc = hal_htc_bridge.start(ctl, home, metrics)  # HTC sessions beside the controller
-    app = create_app(ctl, Authenticator(store), metrics, home)
+    app = create_app(ctl, Authenticator(store, jobs_tokens), metrics, home)
     htc.mount(app)
     return ctl, app, store, executor
 

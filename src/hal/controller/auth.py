@@ -8,6 +8,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from hal.controller.store import Store
 
@@ -48,11 +49,14 @@ class Authenticator:
     """Looks tokens up by digest, caching each answer for ``CACHE_SECONDS`` (a revoked token is removed from
     the database by another process, so the cache must not keep it forever)."""
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, store: Store, jobs: Any = None) -> None:
+        self.store, self.jobs = store, jobs  # jobs: running jobs' own tokens (controller/job_tokens.py)
         self._cache: dict[str, tuple[Identity, float]] = {}
 
     def identify(self, token: str) -> Identity | None:
+        if self.jobs is not None and token.startswith("hal_job_"):  # valid only while its job runs: not cached
+            who: Identity | None = self.jobs.identify(token)
+            return who
         key = digest(token)
         hit = self._cache.get(key)
         if hit is not None and time.monotonic() - hit[1] < CACHE_SECONDS:
@@ -61,9 +65,9 @@ class Authenticator:
         if found is None:
             self._cache.pop(key, None)
             return None
-        who = Identity(*found)
-        self._cache[key] = (who, time.monotonic())
-        return who
+        known = Identity(*found)
+        self._cache[key] = (known, time.monotonic())
+        return known
 
 
 def write_private(path: Path, text: str) -> None:

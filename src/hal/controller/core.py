@@ -103,6 +103,7 @@ class Controller:
         self.down_since: float | None = None  # the previous controller's last beat (controller/alive.py)
         self.drained: dict[str, Any] = {}  # node -> the drain's reason, user, time (hal/controller/drain.py)
         self.ends = PendingEnds(self)  # ends the store could not record yet, retried first each pass
+        self.job_env: Any = None  # (job, attempt) -> its own HAL_TOKEN and HAL_HOME (controller/job_tokens.py)
 
     # ---- submission -----------------------------------------------------------------------------
     def submit(self, req: JobRequest, user: str, key: str | None = None) -> Submitted:
@@ -307,7 +308,7 @@ class Controller:
                     }  # fmt: skip
                     self.store.update_job(conn, p.job_id, values, (p.job_id, now, "RUNNING", f"on {nodelist}"))
                     topo = self.machine.topology_addrs([s.node for s in shares])
-                    launches.append(launch_spec(lv, shares, out, err, topo, self.machine.cluster.name))
+                    launches.append(launch_spec(lv, shares, out, err, topo, self.machine.cluster.name, self.job_env))
                 record_placements(self, conn, plan.starts, now)  # score parts, for `hal explain`
         except Exception:
             put_back(self, kept, now)

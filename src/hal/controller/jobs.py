@@ -202,12 +202,18 @@ def launch_spec(
     err: str,
     topology: dict[str, list[str]] | None = None,
     cluster: str = "",
+    access: Callable[[int, int], dict[str, str]] | None = None,
 ) -> LaunchSpec:
     """What the executor starts; ``topology``: each node's switches (Machine.topology_addrs); ``cluster``: the
     cluster file's name, which Slurm always gives a job as SLURM_CLUSTER_NAME, lower-cased as its ClusterName (it
-    was missing), at launch: the cluster a job runs on, not one a submitter exported from elsewhere."""
+    was missing), at launch: the cluster a job runs on, not one a submitter exported from elsewhere. ``access``:
+    the job's own token and the server's home, so `hal` inside it is its user on this server (a submitter's
+    HAL_URL is dropped: it may name this server by an address the nodes cannot reach, or another server)."""
     req = live.request
     env = dict(req.env)
+    if access is not None:
+        env.pop("HAL_URL", None)
+        env.update(access(live.job_id, live.restarts))
     if cluster:
         env["SLURM_CLUSTER_NAME"] = cluster.lower()
     if topology:  # read by the executor for the batch shell and each srun task (executors/jobenv.py)

@@ -25,6 +25,7 @@ STATE_FILES = (
     "htc-journal.db",
     "htc-journal.db-wal",
     "htc-journal.db-shm",
+    "job-token.key",
     "token",
 )
 
