@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 import hal
 from hal.api.bodies import ERRORS, SUBMITTED, CancelBody, DrainBody, SignalBody, SubmitBody, TokenBody, UpdateBody
+from hal.api.body_limit import BodyLimit
 from hal.api.datasets import dataset_router
 from hal.api.forecast_state import assumed_runtimes, planned_nodes, unknown_starts, with_forecast_state
 from hal.api.internal_errors import InternalErrors
@@ -109,6 +110,7 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Pat
 
     app.state.auth = auth
     app.add_middleware(InternalErrors)  # an unexpected error answers JSON 500, its traceback logged
+    app.add_middleware(BodyLimit)  # outermost: a body too large is refused before it is read
 
     @app.exception_handler(SubmitError)
     @app.exception_handler(DirectiveError)
