@@ -20,6 +20,7 @@ from typing import Any
 import uvicorn
 
 from hal.api.app import create_app
+from hal.api.http_guard import GuardedHttp
 from hal.api.metrics import Metrics
 from hal.controller.alive import ALIVE_FILE, Heartbeat
 from hal.controller.auth import Authenticator, create_token
@@ -235,6 +236,7 @@ def serve(opts: ServerOptions) -> None:
         ssl_keyfile=str(opts.tls_key) if opts.tls_key else None,
         timeout_keep_alive=30,
         backlog=4096,
+        http=GuardedHttp,  # a request head's deadline and size bound (uvicorn has neither)
     )
     # uvicorn re-raises the SIGTERM it shut down on once it is done; with the default handler that would end
     # the process before the controller stops and the runtime model is saved, so a SIGTERM only asks it to stop.
