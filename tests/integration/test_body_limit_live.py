@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 
 import httpx
-import pytest
 
 from hal.api.body_limit import MAX_BODY_BYTES
 from tests.integration.livekit import LiveServer
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path_factory.mktemp("bodylimit"))
-    live.start()
-    yield live
-    live.stop()
 
 
 def test_a_declared_huge_body_is_refused_at_once(server: LiveServer) -> None:

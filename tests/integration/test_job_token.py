@@ -6,21 +6,12 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from hal.client import HalError
 from tests.integration.livekit import LiveServer, finished, gated, submit, wait_running
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(tmp_path_factory.mktemp("jobtoken"))
-    live.start()
-    yield live
-    live.stop()
 
 
 def test_hal_inside_a_job_acts_as_its_user_only_while_it_runs(server: LiveServer) -> None:
