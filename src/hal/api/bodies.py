@@ -60,6 +60,8 @@ ERRORS: dict[int | str, dict[str, object]] = {  # every route may answer these (
     401: {"model": Detail, "description": "no token, or one that is not valid"},
     403: {"model": Detail, "description": "the token's user may not do this (another user's job, admins only)"},
     404: {"model": Detail, "description": "no such job, node, dataset or session"},
+    409: {"model": Detail, "description": "not now: a job's logs before it starts, a dataset in use, no data plane"},
+    413: {"model": Detail, "description": "too large: a body over 64 MiB (refused unread), a script over 4 MiB"},
     500: {"model": Detail, "description": "an internal error; its traceback is in the server's log"},
     503: {"model": Detail, "description": "the database is unavailable; nothing was recorded, retry"},
 }

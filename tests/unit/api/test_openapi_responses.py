@@ -39,7 +39,7 @@ def test_answers_match_the_declared_responses(tmp_path: Path) -> None:
         with TestClient(app) as client:
             spec = client.get("/openapi.json").json()
             submit = spec["paths"]["/v1/jobs"]["post"]["responses"]
-            assert {"200", "201", "400", "404", "422", "503"} <= set(submit), sorted(submit)
+            assert {"200", "201", "400", "404", "413", "422", "503"} <= set(submit), sorted(submit)
             job = {"wrap": "true", "workdir": str(tmp_path), "options": {"hold": True}, "idempotency_key": "k1"}
             first, again = (client.post("/v1/jobs", json=job, headers=auth) for _ in range(2))
             assert (first.status_code, again.status_code) == (201, 200)
