@@ -186,6 +186,9 @@ def lock_home(home: Path) -> Any:
     return handle
 
 
+GRACE_SECONDS = 20  # how long a stop waits for requests in flight
+
+
 class Uvicorn(uvicorn.Server):
     """uvicorn's server, telling ``on_exit`` when a signal asks it to stop: it then waits for the requests in
     flight, and a listing waiting for start forecasts should answer at once (a stop took 28 s while one was
@@ -236,7 +239,8 @@ def serve(opts: ServerOptions) -> None:
         ssl_keyfile=str(opts.tls_key) if opts.tls_key else None,
         timeout_keep_alive=30,
         backlog=4096,
-        http=GuardedHttp,  # a request head's deadline and size bound (uvicorn has neither)
+        http=GuardedHttp,  # deadlines for a request's head and body, and a head size bound (uvicorn has none)
+        timeout_graceful_shutdown=GRACE_SECONDS,  # then requests still in flight are cut: a stop never hangs
     )
     # uvicorn re-raises the SIGTERM it shut down on once it is done; with the default handler that would end
     # the process before the controller stops and the runtime model is saved, so a SIGTERM only asks it to stop.
