@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import OperationalError
 
 import hal
+from hal.api.bearer_first import REFUSED, BearerFirst
 from hal.api.bodies import ERRORS, SUBMITTED, CancelBody, DrainBody, SignalBody, SubmitBody, TokenBody, UpdateBody
 from hal.api.body_limit import BodyLimit
 from hal.api.datasets import dataset_router
@@ -81,7 +82,7 @@ def identity(request: Request, cred: Annotated[HTTPAuthorizationCredentials | No
     auth: Authenticator = request.app.state.auth
     who = auth.identify(cred.credentials) if cred is not None else None
     if who is None:
-        raise HTTPException(401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(401, REFUSED, headers={"WWW-Authenticate": "Bearer"})
     return who
 
 
@@ -110,6 +111,7 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Pat
 
     app.state.auth = auth
     app.add_middleware(InternalErrors)  # an unexpected error answers JSON 500, its traceback logged
+    app.add_middleware(BearerFirst, auth=auth)  # a body is read only for a caller with a valid token
     app.add_middleware(BodyLimit)  # outermost: a body too large is refused before it is read
 
     @app.exception_handler(SubmitError)

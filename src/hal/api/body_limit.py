@@ -29,7 +29,9 @@ class BodyLimit:
             return
         declared = dict(scope.get("headers") or ()).get(b"content-length", b"")
         if declared.strip().isdigit() and int(declared) > self.limit:
-            await JSONResponse({"detail": _too_large(self.limit)}, status_code=413)(scope, receive, send)
+            # and closed: the body it will not read would otherwise be taken in and dropped on a kept-alive line
+            answer = JSONResponse({"detail": _too_large(self.limit)}, status_code=413, headers={"Connection": "close"})
+            await answer(scope, receive, send)
             return
         seen = 0
 

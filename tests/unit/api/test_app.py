@@ -51,6 +51,19 @@ def test_every_call_needs_a_token(api: tuple[TestClient, str, str]) -> None:
     }
 
 
+def test_a_body_without_a_valid_token_is_refused_unread(api: tuple[TestClient, str, str]) -> None:
+    """QA: FastAPI parsed a body before checking the token (a malformed one was 422, not 401), so anyone could make
+    the server hold many bodies of up to 64 MiB at once. Now 401 before a byte of it is read, and closed."""
+    client, _admin, user = api
+    for auth in ({}, {"Authorization": "Bearer hal_nosuchtoken"}, {"Authorization": f"Basic {user}"}):
+        for route in ("/v1/jobs", "/v1/tokens", "/v1/datasets", "/v1/apps"):
+            resp = client.post(route, content=b"not json", headers=auth)
+            assert resp.status_code == 401 and resp.headers["connection"] == "close", (route, auth, resp.text)
+            assert resp.json() == {"detail": "a valid bearer token is required"}
+    resp = client.post("/v1/jobs", content=b"not json", headers={"Authorization": f"Bearer {user}"})
+    assert resp.status_code == 422  # a valid token: the body is read, and refused for what it is
+
+
 def test_only_admins_create_tokens(api: tuple[TestClient, str, str]) -> None:
     client, admin, user = api
     body = {"user": "dave"}
