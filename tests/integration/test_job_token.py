@@ -70,3 +70,29 @@ def test_a_running_jobs_token_outlives_a_server_restart(server: LiveServer) -> N
         assert inside.get(job)["state"] == "RUNNING"
     gate.touch()
     assert finished(server, job) == "COMPLETED"
+
+
+def test_a_job_token_has_one_spelling_and_ends_with_its_users_tokens(server: LiveServer) -> None:
+    """QA: ``hal_job_07_0_<mac>`` was taken for job 7 (a token had many spellings), and a revoked user's running
+    job kept acting for them (it could go on submitting jobs)."""
+    carol = server.new_user("carol")
+    gate, token = server.work / "gate3", server.work / "token3"
+    script = f'#!/bin/sh\nprintf %s "$HAL_TOKEN" > {token}\n{gated(gate)}\n'
+    job = server.cli("submit", "--parsable", "--wrap", script.split("\n", 1)[1], token=carol).stdout.strip()
+    wait_running(server, job)
+    deadline = time.monotonic() + 30
+    while not (token.exists() and token.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    own = token.read_text()
+    padded = own.replace(f"hal_job_{job}_", f"hal_job_0{job}_", 1)
+    with server.client(own) as inside:
+        assert inside.get(job)["user"] == "carol"
+    with server.client(padded) as other, pytest.raises(HalError) as refused:
+        other.get(job)
+    assert refused.value.status == 401
+    assert server.cli("token", "revoke", "--user", "carol").returncode == 0
+    with server.client(own) as inside, pytest.raises(HalError) as revoked:
+        inside.get(job)
+    assert revoked.value.status == 401
+    gate.touch()
+    assert finished(server, job) == "COMPLETED"

@@ -6,7 +6,8 @@ with their own token acted as the server's admin, and jobs it submitted were the
 The token is ``hal_job_<id>_<attempt>_<mac>``: an HMAC of the job id and its attempt (Restarts) under a key kept in
 HAL_HOME (``job-token.key``, 0600), so nothing is stored per job. It is accepted only while that attempt of the job
 is RUNNING: it stops working when the job ends or is requeued, and a restarted server honours the tokens of the
-jobs it finds still running."""
+jobs it finds still running. It carries no more than its user holds: once every token of that user is revoked, their
+running jobs' tokens stop working too (QA: a revoked user's job went on submitting jobs)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ import hmac
 import os
 import re
 import secrets
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +23,7 @@ from hal.controller.auth import Identity
 
 KEY_FILE = "job-token.key"
 PREFIX = "hal_job_"
-_FORM = re.compile(r"hal_job_(\d{1,18})_(\d{1,9})_([0-9a-f]{40})")
-ADMIN_SECONDS = 30.0  # as long as Authenticator caches a token: a revoked admin token stops within it
+_FORM = re.compile(r"hal_job_(0|[1-9]\d{0,17})_(0|[1-9]\d{0,8})_([0-9a-f]{40})")  # one spelling per token
 
 
 def load_key(home: Path) -> bytes:
@@ -49,7 +48,6 @@ class JobTokens:
 
     def __init__(self, key: bytes, store: Any) -> None:
         self.key, self.store = key, store
-        self._admins: tuple[frozenset[str], float] = (frozenset(), -float("inf"))
 
     def _mac(self, job_id: int, attempt: int) -> str:
         return hmac.new(self.key, f"{job_id}:{attempt}".encode(), hashlib.sha256).hexdigest()[:40]
@@ -63,8 +61,9 @@ class JobTokens:
         return {"HAL_TOKEN": self.issue(job_id, attempt), "HAL_HOME": str(home)}
 
     def identify(self, token: str) -> Identity | None:
-        """The job's user for a valid token of a running attempt; None otherwise. Admin when that user holds an
-        admin token (the local user who started the server), as their own commands would be."""
+        """The job's user for a valid token of a running attempt whose user still holds a token; None otherwise.
+        Admin when that user holds an admin token (the local user who started the server), as their own commands
+        would be."""
         found = _FORM.fullmatch(token)
         if found is None:
             return None
@@ -75,11 +74,5 @@ class JobTokens:
         if row is None or row.get("state") != "RUNNING" or int(row.get("restarts") or 0) != attempt:
             return None
         user = str(row["user"])
-        return Identity(user, user in self._admin_users())
-
-    def _admin_users(self) -> frozenset[str]:
-        users, when = self._admins
-        if time.monotonic() - when >= ADMIN_SECONDS:
-            users = frozenset(str(t["user"]) for t in self.store.list_tokens() if t.get("admin"))
-            self._admins = (users, time.monotonic())
-        return users
+        held = [bool(t.get("admin")) for t in self.store.list_tokens() if str(t["user"]) == user]  # a few rows
+        return Identity(user, any(held)) if held else None
