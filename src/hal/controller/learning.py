@@ -72,6 +72,8 @@ def open_predictor(name: str, model: Path | None, home: Path) -> LivePredictor:
         if model is not None:
             raise ValueError("--model needs --estimate gbm or gbm-regress")
         return LivePredictor(make_predictor(name), None, source="accounting records")
+    if model is not None and not path.parent.is_dir():  # a typo made folders (predict-eval refuses it too)
+        raise ValueError(f"--model {path}: its folder {path.parent} does not exist")
     _writable(path)
     if model is not None and path.exists() and not path.is_file():  # a FIFO blocked the start for good
         raise ValueError(f"--model {path} is a FIFO or a device, not a regular file; it is left as it is")

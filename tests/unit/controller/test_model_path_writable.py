@@ -18,6 +18,15 @@ def test_a_model_path_in_a_folder_that_takes_no_files_is_refused_at_start(tmp_pa
 
 def test_a_writable_folder_is_left_as_it_was(tmp_path: Path) -> None:
     folder = tmp_path / "models"
+    folder.mkdir()
     live = open_predictor("gbm", folder / "m.zip", tmp_path)
     assert live.path == folder / "m.zip"
     assert list(folder.iterdir()) == []  # the probe file is removed
+
+
+def test_a_model_path_in_a_missing_folder_is_refused_and_nothing_made(tmp_path: Path) -> None:
+    """QA: --model /nonexistent/dir/m.zip made the folders (a typo grew a tree); predict-eval refuses it."""
+    with pytest.raises(ValueError, match=r"its folder .*/no/such does not exist"):
+        open_predictor("gbm", tmp_path / "no" / "such" / "m.zip", tmp_path)
+    assert not (tmp_path / "no").exists()
+    assert open_predictor("gbm", None, tmp_path / "fresh").path == tmp_path / "fresh" / "runtime-model.zip"
