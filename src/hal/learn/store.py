@@ -362,9 +362,14 @@ def _window(data: bytes) -> tuple[Any, Any, Any, tuple[Any, Any, Any]]:
 
 
 def _reason(exc: Exception) -> str:
-    """The error's own words; a missing member is named (KeyError's text is only the quoted key)."""
+    """The error in a reader's words: a missing member is named (KeyError's text is only the quoted key), and
+    the parsers' own phrases ("Expecting value: line 1 column 1 (char 0)") say which part could not be read."""
     if isinstance(exc, KeyError):
         return f"missing {exc.args[0]!s}" if exc.args else "a member is missing"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"meta.json is not valid JSON at line {exc.lineno}, column {exc.colno}"
+    if isinstance(exc, zipfile.BadZipFile):
+        return f"not a whole zip archive: {exc}"
     return str(exc)
 
 

@@ -178,3 +178,17 @@ def test_an_absurd_residual_with_a_good_checksum_is_refused(tmp_path: Path, good
     with pytest.raises(ModelFileError, match=r"a residual is beyond \+-60"):
         load_model(path)
     assert isinstance(load_or_fallback(path)[0], LastTwo)
+
+
+def test_a_broken_archive_or_meta_is_named_in_plain_words(tmp_path: Path, good: bytes) -> None:
+    """QA: the messages were the parsers' own ("Expecting value: line 1 column 1 (char 0)")."""
+    cut = tmp_path / "cut.zip"
+    cut.write_bytes(good[: len(good) // 2])
+    with pytest.raises(ModelFileError, match=r"not a whole zip archive"):
+        load_model(cut)
+    meta = tmp_path / "meta.zip"
+    with zipfile.ZipFile(io.BytesIO(good)) as src, zipfile.ZipFile(meta, "w") as dst:
+        for name in src.namelist():
+            dst.writestr(name, b"not json{" if name == "meta.json" else src.read(name))
+    with pytest.raises(ModelFileError, match=r"meta\.json is not valid JSON at line 1, column 1\)$"):
+        load_model(meta)
