@@ -64,6 +64,10 @@ def test_cli_refuses_binary_and_missing_files(server: LiveServer) -> None:
     blob.write_bytes(bytes(range(256)) * 4)
     res = server.cli("submit", str(blob))
     assert res.returncode != 0 and "binary" in res.stderr
+    big = server.work / "big.sh"  # refused before it is sent (QA: 70 MB were uploaded for the server's 413)
+    big.write_text("#!/bin/sh\n" + "# padding\n" * 500_000)
+    res = server.cli("submit", str(big))
+    assert res.returncode == 2 and "larger than the 4 MiB limit for scripts (5,000,010 bytes)" in res.stderr
     res = server.cli("submit", str(server.work / "missing.sh"))
     assert res.returncode != 0 and "cannot read" in res.stderr
     res = server.cli("submit", "--wrap", "true", "--ntasks", "64")

@@ -18,6 +18,8 @@ from hal.cli.live import JsonOpt, client, emit_json, stamp
 from hal.sbatch_ignored import IGNORED_ENV, IGNORED_FLAGS, IGNORED_SHORT, IGNORED_VALUED
 from hal.utf8 import is_text
 
+MAX_SCRIPT = 4 * 1024 * 1024  # the server's limit (controller/directives.py), sbatch's default max_script_size
+
 Opt = typer.Option
 CONTEXT = {"allow_interspersed_args": False}  # sbatch: what follows the script is the script's, options too
 
@@ -368,6 +370,10 @@ def _check_text(wrap: str | None, options: Mapping[str, object], args: list[str]
 
 
 def _text(data: bytes, where: str) -> str:
+    if len(data) > MAX_SCRIPT:  # refused here, not after uploading it all (QA: 70 MB sent for a 413)
+        raise fail(
+            f"{where} is larger than the {MAX_SCRIPT // (1024 * 1024)} MiB limit for scripts ({len(data):,} bytes)"
+        )
     if b"\x00" in data:
         raise fail(f"{where} looks binary (it contains NUL bytes); submit a text script")
     try:
