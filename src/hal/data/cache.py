@@ -49,6 +49,7 @@ class CacheWriteError(OSError):
 
 # What a write into a cache answers when the cache itself is unusable; a folder wiped under a copy
 # (FileNotFoundError) is not among them: the next attempt makes it again.
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 NODE_FAULTS = frozenset(
     {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO, errno.ENOTDIR, errno.EEXIST}
 )
@@ -172,8 +173,9 @@ class NodeCache:
     def make_room(self, size: int, reserve: str | None = None, written: bool = False) -> list[str]:
         """Evict least recently used unpinned datasets until ``size`` bytes fit; the names evicted. With
         ``reserve``, the room is held for that copy (two copies at once could otherwise both fit the same
-        free bytes) until ``add`` or ``unreserve``, and a filesystem too small for it refuses it (``_check_disk``),
-        unless the bytes are ``written`` there already (a job's kept outputs, hal/data/kept_room.py)."""
+        free bytes) until ``add`` or ``unreserve``, and it must fit the filesystem's free bytes too: evicted for,
+        or refused (``_check_disk``) when it could not fit, unless the bytes are ``written`` there already (a job's
+        kept outputs, hal/data/kept_room.py)."""
         with self._lock:
             if size > self.capacity:
                 raise CacheFull(f"{self.node}: a dataset of {size} bytes exceeds the cache ({self.capacity} bytes)")
@@ -182,18 +184,10 @@ class NodeCache:
                 raise CacheFull(  # evicted every unpinned dataset, then found the pinned rest left no room)
                     f"{self.node}: {size} bytes do not fit; the rest of the cache is {self._holders()}", True
                 )
-            if reserve is not None and not written:  # a copy about to write ``size`` new bytes to this filesystem
-                self._check_disk(size, evictable, reserve)
-            evicted: list[str] = []
-            for name in list(self.entries):
-                if self.used() + size <= self.capacity:
-                    break
-                if self.pins.get(name):
-                    continue
-                remove_path(self.path_of(name))
-                del self.entries[name]
-                self.stamps.pop(name, None)
-                evicted.append(name)
+            disk = reserve if not written else None  # a copy about to write ``size`` new bytes to this filesystem
+            if disk is not None:
+                self._check_disk(size, evictable, disk)
+            evicted = self._evict(size, disk)
             if self.used() + size > self.capacity:
                 rest = self._holders()
                 raise CacheFull(f"{self.node}: {size} bytes do not fit; the rest of the cache is {rest}", True)
@@ -201,16 +195,46 @@ class NodeCache:
                 self.reserved[reserve] = size
             return evicted
 
+    def evict_for_disk(self, size: int, name: str) -> list[str]:
+        """After a copy of ``name`` found the disk full mid-copy (another writer took its room): least recently used
+        unpinned datasets evicted until the disk holds it again, the names; none when its free bytes hold it already
+        (a fault eviction cannot fix) or would not with every unpinned dataset gone (evicted for nothing)."""
+        with self._lock:
+            short = self._disk_short(size, name)
+            evictable = sum(n for k, n in self.entries.items() if not self.pins.get(k))
+            return self._evict(size, name) if 0 < short <= evictable else []
+
+    def _evict(self, size: int, disk: str | None) -> list[str]:
+        """Least recently used unpinned datasets out (lock held) until ``size`` bytes fit cache_bytes and, for the
+        copy ``disk``, the filesystem's free bytes less what other copies have yet to write: a disk smaller than
+        cache_bytes kept an unused dataset, and the copy failed with ENOSPC mid-copy (QA: the node was drained)."""
+        evicted: list[str] = []
+        for name in list(self.entries):
+            if self.used() + size <= self.capacity and (disk is None or self._disk_short(size, disk) <= 0):
+                break
+            if self.pins.get(name):
+                continue
+            remove_path(self.path_of(name))
+            del self.entries[name]
+            self.stamps.pop(name, None)
+            evicted.append(name)
+        return evicted
+
     def _check_disk(self, size: int, evictable: int, reserve: str) -> None:
         """ENOSPC, before anything is evicted, when the filesystem's free bytes plus every evictable dataset could
         not hold ``size`` (cache_bytes set above the disk's size; QA: a 40M tmpfs under cache_bytes = "80M" lost
-        its other datasets to a copy that then failed all the same). A disk that cannot be asked is not refused."""
+        its other datasets to a copy that then failed all the same)."""
+        if self._disk_short(size, reserve) > evictable:
+            raise CacheWriteError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.root))
+
+    def _disk_short(self, size: int, but: str) -> int:
+        """The bytes the filesystem lacks for a copy of ``size`` (other than ``but``'s): its free bytes count less
+        what the copies under way have yet to write. 0 for a disk that cannot be asked (not refused)."""
         try:
             free = shutil.disk_usage(self.root).free
         except OSError:
-            return
-        if size > free + evictable - self.to_come(but=reserve):
-            raise CacheWriteError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.root))
+            return 0
+        return max(0, size - (free - self.to_come(but=but)))
 
     def to_come(self, but: str | None = None) -> int:
         """Bytes the copies under way have yet to write: their reservations less their ``.partial`` files so far.

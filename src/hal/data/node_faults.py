@@ -8,18 +8,16 @@ held" (``node_broken``)."""
 from __future__ import annotations
 
 import dataclasses
-import errno
 import json
 import logging
 import shutil
 from typing import Any
 
-from hal.data.cache import CacheWriteError
+from hal.data.cache import DISK_FULL, CacheWriteError
 from hal.data.stager import Stager
 
 log = logging.getLogger("hal.data")
 
-DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 DRAINED = "(node drained; requeued"  # in the event of each requeue after a drain (history outlives a restart)
 DRAIN_HOLD = 2  # drains by one job's stage-in after which it is held instead of sent to the next node
 RELEASED = "released by "  # set_hold's event: the count starts again after an administrator's release

@@ -19,6 +19,7 @@ from typing import Any
 from hal.data.cache import CacheFull, CacheWriteError, NodeCache, local_write
 from hal.data.catalog import CHUNK, Catalog, CatalogSaveError, Dataset, Replica, checksum_of, public_uri
 from hal.data.copy_faults import ChecksumMismatch, source_fault, why
+from hal.data.disk_room import copy_evicting
 from hal.data.disk_size import disk_total
 from hal.data.flights import Flights
 from hal.data.sources import SourceOrder, default_order
@@ -280,7 +281,7 @@ class Stager:
                 reasons.append(f"attempt {attempt}: no replica of {name!r} is registered")
             for rep in sources:
                 try:
-                    copied = self._copy(dataset, rep, cache, job_id)
+                    copied = copy_evicting(self, dataset, rep, cache, job_id)
                 except CacheWriteError:  # this node's cache failed (full, read-only): no retry or source helps
                     raise
                 except CacheFull as exc:

@@ -1,0 +1,37 @@
+"""A stage-in copy whose node's disk filled under it (another writer took its room: a running job's scratch in its
+$HAL_DATA) while evicting unpinned datasets would free enough: they are evicted and it copies again. Such an ENOSPC
+is no fault of the node's (QA: the node was drained, "data cache unusable", and the job held for an administrator);
+one eviction cannot fix is raised as before (hal/data/node_faults.py tells a disk too small from a broken one)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from hal.data.cache import DISK_FULL, CacheWriteError, NodeCache, local_write
+from hal.data.catalog import Dataset, Replica
+
+if TYPE_CHECKING:
+    from hal.data.stager import Stager
+
+log = logging.getLogger("hal.data")
+
+
+def copy_evicting(stager: Stager, dataset: Dataset, rep: Replica, cache: NodeCache, job_id: int) -> int:
+    """``stager._copy``, copied again after each full disk that evicting frees; each retry evicts at least one
+    dataset, so it ends."""
+    while True:
+        try:
+            return stager._copy(dataset, rep, cache, job_id)
+        except CacheWriteError as exc:
+            if exc.errno not in DISK_FULL:
+                raise
+            with stager.guard():  # evictions delete files: a read-only cache fails here
+                gone = local_write(cache.root, cache.evict_for_disk, dataset.size, dataset.name)
+                for name in gone:
+                    stager._record(f"evicting {name!r} from {cache.node}", stager.catalog.remove_replica, name,
+                                   cache.node)  # fmt: skip
+            if not gone:
+                raise
+            log.warning("%s: the disk filled while %r was copied; %s evicted, copying it again",
+                        cache.node, dataset.name, ", ".join(map(repr, gone)))  # fmt: skip
