@@ -15,7 +15,7 @@ COLUMNS = (
     ("p50_wait", "p50 wait", "{:,.0f}"),
     ("p95_wait", "p95 wait", "{:,.0f}"),
     ("avg_bsld", "avg bsld", "{:,.2f}"),
-    ("max_bsld", "max bsld", "{:,.0f}"),
+    ("max_bsld", "max bsld", "{:,.2f}"),  # as avg bsld: a max of 1.49 read as 1
     ("utilization", "util", "{:.3f}"),
     ("makespan", "makespan s", "{:,.0f}"),
     ("backfilled", "backfilled", "{:,}"),
