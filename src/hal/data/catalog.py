@@ -119,9 +119,11 @@ class Catalog:
 
     @staticmethod
     def check_folder(path: object) -> None:
-        """A catalog file's folder must exist (its file need not: a first start makes it)."""
+        """A catalog file's folder must exist (its file need not: a first start makes it); named resolved (QA: it
+        read ``/site/conf/../state``)."""
         if path and not Path(str(path)).parent.is_dir():
-            raise CatalogError(f"catalog {path}: its folder {Path(str(path)).parent} does not exist")
+            where = Path(str(path)).absolute().parent.resolve()
+            raise CatalogError(f"catalog {path}: its folder {where} does not exist")
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path

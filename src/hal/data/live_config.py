@@ -14,7 +14,7 @@ from hal.data.fit import retry_parked
 from hal.data.live import LiveStaging
 from hal.data.outputs import OutputStaging
 from hal.data.places import check_config, process_local
-from hal.data.relative_paths import anchored
+from hal.data.relative_paths import anchored, relative_url
 from hal.data.stager import Stager
 
 log = logging.getLogger("hal.data")
@@ -74,11 +74,15 @@ def check_data_table(table: dict[str, Any]) -> tuple[float, int, str]:
             f'[data] cache_bytes must be a positive size in bytes or with a unit ("500M", "100G"), not {size!r}'
         )
     pattern = str(table.get("cache_dir", "/var/tmp/hal-cache/{node}"))
-    _template(pattern, "cache_dir", {"node"}, needed={"node"})  # one folder per node: evictions stay apart
+    each = "every node has a cache folder of its own (e.g. '/var/tmp/hal-cache/{node}')"  # evictions stay apart
+    _template(pattern, "cache_dir", {"node"}, {"node"}, each)
     if "output_uri" in table:
-        _template(str(table["output_uri"]), "output_uri", {"name", "job"}, needed={"name"})
+        each = "every output has a place of its own (e.g. 's3://bucket/{job}/{name}')"
+        _template(str(table["output_uri"]), "output_uri", {"name", "job"}, {"name"}, each)
         if why := process_local(str(table["output_uri"])):  # a restart loses every published output
             raise ValueError(f"[data] output_uri: {why}")
+        if why := relative_url("output_uri", str(table["output_uri"])):  # also unchecked against the caches
+            raise ValueError(why)
     if _count(table, "attempts", 3) < 1:
         raise ValueError("[data] attempts must be at least 1 (the first copy counts)")
     _count(table, "max_requeues", 2)
@@ -199,7 +203,7 @@ def _size(n: int) -> str:
     return f"{n / 2**30:,.1f} GiB" if n >= 2**30 else f"{n / 2**20:,.1f} MiB"
 
 
-def _template(text: str, key: str, allowed: set[str], needed: set[str]) -> None:
+def _template(text: str, key: str, allowed: set[str], needed: set[str], example: str) -> None:
     """A path template's placeholders, checked at start (a bad one crashed the loop when a job ended)."""
     import string
 
@@ -208,11 +212,11 @@ def _template(text: str, key: str, allowed: set[str], needed: set[str]) -> None:
     except ValueError as exc:
         raise ValueError(f"[data] {key} = {text!r}: {exc}") from None
     unknown, missing = sorted(used - allowed), sorted(needed - used)
-    if unknown or missing:
-        what = f"unknown placeholder {{{unknown[0]}}}" if unknown else f"needs {{{missing[0]}}}"
-        raise ValueError(
-            f"[data] {key} = {text!r}: {what}; it takes {', '.join('{' + a + '}' for a in sorted(allowed))}"
-        )
+    if unknown:
+        takes = " and ".join("{" + a + "}" for a in sorted(allowed))
+        raise ValueError(f"[data] {key} = {text!r}: unknown placeholder {{{unknown[0]}}}; it takes only {takes}")
+    if missing:  # it read "needs {node}; it takes {node}" (QA)
+        raise ValueError(f"[data] {key} = {text!r}: needs {{{missing[0]}}}, so that {example}")
 
 
 DATA_KEYS = ("cache_dir", "cache_bytes", "catalog", "attempts", "backoff", "max_requeues", "requeue_wait",
