@@ -28,6 +28,7 @@ from hal.engine.queue import Waiting
 __all__ = ["BASES", "Forecaster", "StartEstimate", "forward_starts", "start_estimates", "what_if"]
 MIN_MEMBERS = 3  # the fewest members a forecast cut down to its work budget keeps (p50 the middle, p90 the last)
 MIN_WAIT = 60.0  # seconds: the least wait a start past its plan is measured against (Forecaster.calibrated)
+SANE = 1e9  # the largest ratio or score a saved state may hold (a job run 30 years past a 1 s prediction)
 CALIBRATION = "plan"  # what saved scores measure (``state``): scores of another kind are not restored
 
 
@@ -158,11 +159,12 @@ class Forecaster:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ValueError(f"not a saved forecaster state ({type(exc).__name__}: {exc})") from None
         scores = scores if same else []
+        # Bounded, not only finite: a ratio of 1e308 passed and overflowed every forecast after it (QA)
         values = [r for _, r in ratios] + [r for v in users.values() for r in v]
-        if not all(math.isfinite(r) and r > 0 for r in values) or not all(math.isfinite(x) for x in scores):
-            raise ValueError("not a saved forecaster state (non-finite or negative values)")
-        if not all(math.isfinite(x) for first in told.values() for x in first):
-            raise ValueError("not a saved forecaster state (a non-finite forecast time)")
+        if not all(0 < r <= SANE for r in values) or not all(abs(x) <= SANE for x in scores):
+            raise ValueError(f"not a saved forecaster state (values not in (0, {SANE:g}])")
+        if not all(abs(x) <= 1e3 * SANE for first in told.values() for x in first):
+            raise ValueError("not a saved forecaster state (a forecast time out of range)")
         self.ratios.extend(ratios)
         for u, v in users.items():
             self.users.setdefault(u, deque(maxlen=2 * max(self.by_user, 1))).extend(v)

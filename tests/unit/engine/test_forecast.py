@@ -213,6 +213,14 @@ def test_the_forecasters_learned_errors_survive_a_restart(tmp_path: Path) -> Non
     state["users"]["u0"][0] = float("nan")  # written back at shutdown, it failed every listing after a restart
     (tmp_path / "nan.json").write_text(json.dumps(state))
     assert StartBoard().load(tmp_path / "nan.json") == 0
+    for key in ("ratios", "users"):  # finite but huge: it passed, and every forecast after it overflowed (QA)
+        huge = board.forecaster.state()
+        if key == "ratios":
+            huge["ratios"][0] = [huge["ratios"][0][0], 1e308]
+        else:
+            huge["users"]["u0"][0] = 1e308
+        (tmp_path / "huge.json").write_text(json.dumps(huge))
+        assert StartBoard().load(tmp_path / "huge.json") == 0
     assert StartBoard().load(tmp_path / "missing.json") == 0
 
 
