@@ -40,8 +40,9 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:  # answered by the app's HTTPException handler, inside its request
-                    raise HTTPException(413, _too_large(self.limit))
+                if seen > self.limit:  # answered by the app's HTTPException handler, inside its request; closed, or
+                    # the rest of the body was taken in and dropped on the kept-alive connection (QA: 400 MiB)
+                    raise HTTPException(413, _too_large(self.limit), headers={"Connection": "close"})
             return message
 
         await self.app(scope, counted, send)

@@ -8,12 +8,15 @@ clients could hold every file descriptor or much memory of the process that runs
 - A body must bring ``MIN_BODY_BYTES`` in every ``BODY_WINDOW`` seconds until it is whole (else 408), except
   while the server itself has paused reading it.
 - A stop answers a request whose body is still coming 503 at once, rather than waiting for it.
-- A refusal closes the connection; one that comes behind a pipelined request still being answered waits for that
-  answer, so answers keep their order. Keep-alive between requests stays uvicorn's own timeout."""
+- A refusal closes the connection; one that comes behind pipelined requests still being answered waits for their
+  answers, so answers keep their order (uvicorn's own 400 for a malformed request too).
+- Bytes between requests that begin none (a CRLF) start the head deadline: uvicorn stopped its keep-alive timer on
+  them for good. Keep-alive between requests stays uvicorn's own timeout."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -26,6 +29,18 @@ LINGER_SECONDS = 1.0
 TOO_LARGE = b"431 Request Header Fields Too Large"
 TOO_SLOW = b"408 Request Timeout"
 STOPPING = b"503 Service Unavailable"
+BAD = b"400 Bad Request"
+
+
+class _NoParserWarnings(logging.Filter):
+    """uvicorn logs a warning for every request its parser refuses: anyone could fill the log with them. The client
+    is answered 400 (431 for a head too large); the server's log learns nothing from it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != "Invalid HTTP request received."
+
+
+logging.getLogger("uvicorn.error").addFilter(_NoParserWarnings())
 
 
 class HeadTooLarge(Exception):
@@ -77,12 +92,18 @@ class GuardedHttp(HttpToolsProtocol):
         super().data_received(data)
         if self._in_head and self._head_bytes > self.max_head_bytes and not self._refused:
             self._refuse(TOO_LARGE, f"request head over {self.max_head_bytes} bytes")
+        elif not self._in_head and self._idle() and not self.transport.is_closing():
+            # Bytes between requests that begin none (llhttp skips a CRLF there): uvicorn stopped its keep-alive
+            # timer on them and never started it again, so one CRLF held a connection open for good (QA)
+            self._begin_head()
 
     def send_400_response(self, msg: str) -> None:
+        """uvicorn's answer to what its parser refused, in order: it wrote it and closed at once, so the answers of
+        requests pipelined before it were lost, each with a traceback in the log (QA: 8 KB of log per 71 bytes)."""
         if self._parsed > self.max_head_bytes:
             self._refuse(TOO_LARGE, f"request head over {self.max_head_bytes} bytes")
         else:
-            super().send_400_response(msg)
+            self._refuse(BAD, msg)
 
     def shutdown(self) -> None:
         """A stop does not wait for a body still coming (one a byte a second held a SIGTERM for good)."""
@@ -121,8 +142,12 @@ class GuardedHttp(HttpToolsProtocol):
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        if self._held is not None and not self.pipeline and not self.transport.is_closing():
+        if self._held is not None and self._idle() and not self.transport.is_closing():
             self._close_with(self._held)
+
+    def _idle(self) -> bool:
+        """Every request received is answered (the last one popped from the pipeline may still be running)."""
+        return not self.pipeline and (self.cycle is None or self.cycle.response_complete)
 
     def _count(self, size: int) -> None:
         self._parsed += size
@@ -175,11 +200,10 @@ class GuardedHttp(HttpToolsProtocol):
         self._end_body()
         self._refused = True
         answer = _answer(status, why)
-        earlier = self.cycle is not None and not self.cycle.response_complete and not self.cycle.disconnected
-        if earlier or self.pipeline:
-            self._held = answer
-        else:
+        if self._idle() or self.cycle.disconnected:
             self._close_with(answer)
+        else:
+            self._held = answer
 
     def _close_with(self, answer: bytes) -> None:
         """What the client still sends meanwhile is read and dropped for a second, so the answer is not lost to

@@ -46,3 +46,4 @@ def test_a_chunked_body_is_refused_once_it_passes_the_limit() -> None:
     with TestClient(_app(4096)) as http:
         got = http.post("/echo", content=chunks())
     assert got.status_code == 413 and "limit of 4,096 bytes" in got.json()["detail"]
+    assert got.headers["connection"] == "close"

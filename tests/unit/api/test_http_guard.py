@@ -4,6 +4,7 @@ buffered a head of any size. A real uvicorn server on a loopback port, with the 
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -135,3 +136,33 @@ def test_a_stop_answers_a_body_still_coming_at_once() -> None:
         got = conn.recv(65536)
     thread.join(5)
     assert got.startswith(b"HTTP/1.1 503") and not thread.is_alive(), got
+
+
+def test_a_crlf_between_requests_does_not_hold_the_connection_open(port: int) -> None:
+    """QA: llhttp skips a CRLF between requests and uvicorn stopped its keep-alive timer on it for good."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+        conn.sendall(b"GET /ok HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert conn.recv(65536).startswith(b"HTTP/1.1 200")
+        began = time.monotonic()
+        conn.sendall(b"\r\n")
+        got = b""
+        while chunk := conn.recv(65536):
+            got += chunk
+    assert got.startswith(b"HTTP/1.1 408") and time.monotonic() - began < 3.0, got
+
+
+@pytest.mark.parametrize(
+    ("last", "status"),
+    [
+        (b"GET /ok HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (MAX_HEAD_BYTES + 10) + b"\r\n\r\n", b"431"),
+        (b"X\r\n\r\n", b"400"),
+    ],
+    ids=["head too large", "malformed"],
+)
+def test_every_pipelined_answer_comes_before_a_refusal(port: int, last: bytes, status: bytes) -> None:
+    """QA: a refusal behind two pipelined requests came before the second's answer (a 431 read as the answer to
+    a committed submission), and uvicorn's 400 for a malformed request was sent at once, losing both answers."""
+    slow = b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"
+    got, _ = _answer(port, slow + slow + last)
+    statuses = re.findall(rb"HTTP/1\.1 (\d{3})", got)
+    assert statuses == [b"200", b"200", status] and got.count(b'{"slow":true}') == 2, got[:400]
