@@ -40,11 +40,15 @@ def test_an_admin_hold_stays_the_admins(tmp_path: Path) -> None:
         mine = submit(live, begin="now+3600")
         live.cli("hold", mine, check=True)  # an administrator's hold of their own job is an admin hold too
         assert show(live, mine)["reason"] == "JobHeldAdmin"
+        held = live.cli("submit", "--parsable", "-H", "--wrap", "true", check=True).stdout.strip()
+        assert show(live, held)["reason"] == "JobHeldAdmin"  # sbatch -H by an administrator (Slurm's WAIT_HELD)
+        his = live.cli("submit", "--parsable", "-H", "--wrap", "true", token=bob, check=True).stdout.strip()
+        assert show(live, his)["reason"] == "JobHeldUser"
         live.cli("update", job, "Nice=100000", token=bob, check=True)
         prio = live.cli("prio", "-j", job, check=True).stdout.split()
         assert prio[prio.index(job) + 3] == "1", prio  # JOBID PARTITION USER PRIORITY: -100000 and more before
         shares = _said(live.cli("shares", check=True))
         assert "half-life of 00:10:00" in shares and "days" not in shares, shares
-        cancel(live, job, mine)
+        cancel(live, job, mine, held, his)
     finally:
         live.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -168,6 +169,8 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Pat
         check_column("Idempotency-Key header", idempotency_key, MAX_IDEMPOTENCY_KEY)
         if req.nice < 0 and not who.admin:  # a user could put their jobs ahead of everyone's (Slurm: privileged)
             raise Forbidden(f"--nice={req.nice}: only admins may raise a job's priority (a negative nice)")
+        if req.hold and who.admin:  # Slurm: a job an operator or administrator submits held is JobHeldAdmin
+            req = dataclasses.replace(req, hold_admin=True)
         if req.test_only:  # sbatch --test-only: checked and forecast, nothing submitted
             response.status_code = 200
             return test_only(ctl, req, who.user)
