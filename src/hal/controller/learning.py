@@ -72,7 +72,7 @@ def open_predictor(name: str, model: Path | None, home: Path) -> LivePredictor:
         if model is not None:
             raise ValueError("--model needs --estimate gbm or gbm-regress")
         return LivePredictor(make_predictor(name), None, source="accounting records")
-    if model is not None and not path.parent.is_dir():  # a typo made folders (predict-eval refuses it too)
+    if model is not None and not path.parent.exists():  # a typo made folders (predict-eval refuses it too)
         raise ValueError(f"--model {path}: its folder {path.parent} does not exist")
     _writable(path)
     if model is not None and path.exists() and not path.is_file():  # a FIFO blocked the start for good
