@@ -103,7 +103,7 @@ def test_a_bad_model_file_is_set_aside_and_relearned_on_last2_meanwhile(tmp_path
     with pytest.raises(ValueError, match="unknown runtime predictor"):
         open_predictor("oracle", None, tmp_path)
     assert model_path("user", None, tmp_path) is None
-    with pytest.raises(ValueError, match="its folder .* does not exist"):  # a typo's folders are not made
+    with pytest.raises(ValueError, match=r"its folder .* does not exist"):  # a typo's folders are not made
         open_predictor("gbm", tmp_path / "new" / "model.zip", tmp_path)
     (tmp_path / "new").mkdir()
     fresh = open_predictor("gbm", tmp_path / "new" / "model.zip", tmp_path)  # named but not there yet: built anew
