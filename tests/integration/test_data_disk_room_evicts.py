@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -30,42 +29,20 @@ from hal.data.live_config import enable
 from hal.data.stager import RetryPolicy, Stager
 from hal.executors.local import LocalExecutor
 from tests.clusters import switch_tree
+from tests.integration.small_tmpfs import Run, result, small_tmpfs
 from tests.integration.test_data_drain_limits import _wait
 
-ROOT = Path(__file__).resolve().parents[2]
 MIB = 2**20
 DATA = {"cache_bytes": "16M", "attempts": 1, "backoff": 0.01, "max_requeues": 0, "requeue_wait": 0.1}
 
 
-def _namespaced(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """This file run as a script with a tmpfs of 8M (half of cache_bytes) mounted as vn000's cache folder."""
-    small = tmp_path / "cache" / "vn000"
-    small.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(ROOT)]))}
-    mount = 'mount -t tmpfs -o size=8M tmpfs "$1" && shift && exec "$@"'
-    cmd = ["unshare", "-rm", "sh", "-c", mount, "sh", str(small), sys.executable, __file__, str(tmp_path), *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env, cwd=ROOT, check=False)
-
-
 @pytest.fixture
-def namespaced(tmp_path: Path) -> Any:
-    try:
-        probe = _namespaced(tmp_path / "probe", "probe").returncode == 0
-    except (OSError, subprocess.SubprocessError):
-        probe = False
-    if not probe:
-        pytest.skip("needs unshare and a tmpfs mount in a private mount namespace")
-    return lambda *args: _namespaced(tmp_path, *args)
-
-
-def _result(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
-    assert done.returncode == 0, done.stderr[-3000:]
-    got: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return got
+def namespaced(tmp_path: Path) -> Run:
+    return small_tmpfs(__file__, tmp_path, "vn000")
 
 
 def test_an_unused_dataset_is_evicted_for_a_copy_the_disk_holds_only_without_it(namespaced: Any) -> None:
-    got = _result(namespaced("live"))
+    got = result(namespaced("live"))
     first, second = got["first"], got["second"]
     assert first["state"] == "COMPLETED", first
     assert second["state"] == "COMPLETED" and second["restarts"] == 0, second  # no failed attempt, no hold
@@ -77,7 +54,7 @@ def test_an_unused_dataset_is_evicted_for_a_copy_the_disk_holds_only_without_it(
 
 
 def test_a_disk_filled_mid_copy_evicts_and_copies_again(namespaced: Any) -> None:
-    got = _result(namespaced("midcopy"))
+    got = result(namespaced("midcopy"))
     assert got["error"] == "", got  # no CacheWriteError: the node would have been drained
     assert got["scratch"] == 3 * MIB // 2, got  # the other writer's file is there: the disk really filled
     assert got["entries"] == ["b"] and got["files"] == [".jobs", "b"], got

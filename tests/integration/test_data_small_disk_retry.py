@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from hal.controller.auth import Identity
 from hal.controller.core import Controller
@@ -29,37 +26,16 @@ from hal.data.live import LiveStaging
 from hal.data.live_config import enable
 from hal.executors.local import LocalExecutor
 from tests.clusters import switch_tree
+from tests.integration.small_tmpfs import result, small_tmpfs
 from tests.integration.test_data_drain_limits import _wait as drain_wait
 
-ROOT = Path(__file__).resolve().parents[2]
 MIB = 2**20
 DATA = {"cache_bytes": "16M", "attempts": 1, "backoff": 0.01, "max_requeues": 2, "requeue_wait": 0.1}
 ADMIN = Identity("root", admin=True)
 
 
-def _namespaced(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """This file run as a script with a tmpfs of 8M (less than cache_bytes) mounted as vn002's cache folder."""
-    small = tmp_path / "cache" / "vn002"
-    small.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(ROOT)]))}
-    mount = 'mount -t tmpfs -o size=8M tmpfs "$1" && shift && exec "$@"'
-    cmd = ["unshare", "-rm", "sh", "-c", mount, "sh", str(small), sys.executable, __file__, str(tmp_path), *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env, cwd=ROOT, check=False)
-
-
-def _can_mount(tmp_path: Path) -> bool:
-    try:
-        return _namespaced(tmp_path / "probe", "probe").returncode == 0
-    except (OSError, subprocess.SubprocessError):
-        return False
-
-
 def test_a_node_whose_disk_cannot_hold_the_inputs_is_avoided_and_keeps_its_data(tmp_path: Path) -> None:
-    if not _can_mount(tmp_path):
-        pytest.skip("needs unshare and a tmpfs mount in a private mount namespace")
-    done = _namespaced(tmp_path, "run")
-    assert done.returncode == 0, done.stderr[-3000:]
-    got = json.loads(done.stdout.strip().splitlines()[-1])
+    got = result(small_tmpfs(__file__, tmp_path, "vn002")("run"))
     first = got["first"]
     assert first["state"] == "PENDING" and first["restarts"] == 0, first  # no attempt used, not FAILED
     assert "cannot hold the job's inputs" in first["cause"] and "vn002 excluded for this job" in first["cause"], first
