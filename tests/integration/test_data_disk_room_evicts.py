@@ -23,7 +23,7 @@ from hal.controller.directives import build_request
 from hal.controller.machine import Machine
 from hal.controller.recovery import recover
 from hal.controller.store import Store, sqlite_url
-from hal.data.cache import NodeCache
+from hal.data.cache import CacheFull, CacheWriteError, NodeCache
 from hal.data.catalog import Catalog, Dataset
 from hal.data.live_config import enable
 from hal.data.stager import RetryPolicy, Stager
@@ -59,6 +59,15 @@ def test_a_disk_filled_mid_copy_evicts_and_copies_again(namespaced: Any) -> None
     assert got["scratch"] == 3 * MIB // 2, got  # the other writer's file is there: the disk really filled
     assert got["entries"] == ["b"] and got["files"] == [".jobs", "b"], got
     assert got["staged"]["attempts"] == 1 and got["staged"]["bytes"] == 5 * MIB, got
+
+
+def test_a_disk_whose_room_copies_under_way_hold_is_waited_for_not_blamed(namespaced: Any) -> None:
+    """QA: a copy refused because another copy under way held the disk's room (nothing to evict) was an ENOSPC of
+    the node's own, and the node was drained; it is CacheFull to wait for, as for datasets pinned by running jobs.
+    A copy the disk could not hold even without them stays a fault of the disk."""
+    got = result(namespaced("busy"))
+    assert got["beside"] == ["CacheFull", True], got
+    assert got["too_big"] == ["CacheWriteError", False], got
 
 
 # ---- the scenarios, run inside the namespace ------------------------------------------------------------------
@@ -149,8 +158,22 @@ def _mid_copy(tmp: Path) -> dict[str, Any]:
             "files": sorted(p.name for p in root.iterdir()), "scratch": scratch.stat().st_size}  # fmt: skip
 
 
+def _busy(tmp: Path) -> dict[str, Any]:
+    """A copy of 6M under way (reserved, nothing written yet) on the 8M disk; then copies of 5M and of 9M."""
+    cache = NodeCache("vn000", tmp / "cache" / "vn000", 16 * MIB)
+    cache.make_room(6 * MIB, reserve="x")
+    out: dict[str, Any] = {}
+    for key, size in (("beside", 5 * MIB), ("too_big", 9 * MIB)):
+        try:
+            cache.make_room(size, reserve=key)
+            out[key] = ["none", False]
+        except (CacheFull, CacheWriteError) as exc:
+            out[key] = [type(exc).__name__, bool(getattr(exc, "pinned", False))]
+    return out
+
+
 if __name__ == "__main__":
     if sys.argv[2] == "probe":
         sys.exit(0)
-    scenario = {"live": _live, "midcopy": _mid_copy}[sys.argv[2]]
+    scenario = {"live": _live, "midcopy": _mid_copy, "busy": _busy}[sys.argv[2]]
     print(json.dumps(scenario(Path(sys.argv[1]))))

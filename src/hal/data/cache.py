@@ -223,9 +223,14 @@ class NodeCache:
     def _check_disk(self, size: int, evictable: int, reserve: str) -> None:
         """ENOSPC, before anything is evicted, when the filesystem's free bytes plus every evictable dataset could
         not hold ``size`` (cache_bytes set above the disk's size; QA: a 40M tmpfs under cache_bytes = "80M" lost
-        its other datasets to a copy that then failed all the same)."""
-        if self._disk_short(size, reserve) > evictable:
-            raise CacheWriteError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.root))
+        its other datasets to a copy that then failed all the same). Room that only copies under way hold is no
+        fault of the node's: CacheFull to wait for, as for pinned datasets (the node was drained; QA)."""
+        short = self._disk_short(size, reserve)
+        if short <= evictable:
+            return
+        if short - self.to_come(but=reserve) <= evictable:  # their datasets become evictable once their jobs end
+            raise CacheFull(f"{self.node}: {size} bytes do not fit the disk beside the copies under way", True)
+        raise CacheWriteError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.root))
 
     def _disk_short(self, size: int, but: str) -> int:
         """The bytes the filesystem lacks for a copy of ``size`` (other than ``but``'s): its free bytes count less
