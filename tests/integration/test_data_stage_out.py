@@ -575,7 +575,9 @@ def test_a_cache_that_cannot_hold_the_jobs_folder_drains_its_node_and_requeues_t
     job's attempts and failed it, node after node, while the node stayed in service (QA, issue 6): now the node
     is drained with the reason and the job waits, its attempts untouched, for a node that can run it. A job whose
     stage-in has drained two nodes is requeued held, as Slurm's "launch failed requeued held" (one job must not
-    drain a whole cluster): here each job drained both, so an administrator releases them after the resume."""
+    drain a whole cluster): which job drains which node depends on how their attempts interleave, so each job is
+    either held (it drained both) or waits for a node, requeued for another one; an administrator releases the
+    held after the resume."""
     ctl, staging = _controller(tmp_path)
     staging.requeue_wait = 0.5
     for node in ctl.table.names:
@@ -591,20 +593,30 @@ def test_a_cache_that_cannot_hold_the_jobs_folder_drains_its_node_and_requeues_t
         opts = {"input-data": "ind"}
         (copied,) = ctl.submit(build_request("#!/bin/sh\ntrue\n", opts, {}, str(tmp_path), 0), "al").job_ids
         _until(lambda: len(ctl.drained) == 2)
-        _until(lambda: all(ctl.reason(j) == "JobHeldAdmin" for j in (job, copied)))
+        held = "launch failed requeued held: its stage-in has drained 2 nodes"
+        elsewhere = "(node drained; requeued for another node)"
+        settled = lambda j: (
+            (ctl.store.get(j) or {}).get("state") == "PENDING"
+            and (  # noqa: E731
+                str((ctl.store.get(j) or {}).get("cause")).startswith(held)
+                or str((ctl.store.get(j) or {}).get("cause")).endswith(elsewhere)
+            )
+        )
+        _until(lambda: all(settled(j) for j in (job, copied)))
         assert sorted(ctl.drained) == sorted(ctl.table.names)
         for node, row in ctl.drained.items():
             assert row["reason"].startswith(f"data cache unusable: cannot make $HAL_DATA in node {node}'s cache:")
-        for j in (job, copied):
-            row = ctl.store.get(j) or {}
-            assert row["state"] == "PENDING" and row["restarts"] == 0, row
+        rows = {j: ctl.store.get(j) or {} for j in (job, copied)}
+        for j, row in rows.items():
+            assert settled(j) and row["restarts"] == 0, row  # its attempts untouched
             assert "cannot make $HAL_DATA in node" in str(ctl.store.events_of(j))
-            assert str(row["cause"]).startswith("launch failed requeued held: its stage-in has drained 2 nodes")
+        kept = [j for j, row in rows.items() if str(row["cause"]).startswith(held)]
+        assert kept and all(ctl.reason(j) == "JobHeldAdmin" for j in kept), rows  # one drained both nodes at least
         for node in ctl.table.names:
             (staging.stager.caches[node].root / ".jobs").unlink()
         root = Identity("root", True)
         resume(ctl, ",".join(ctl.table.names), root)
-        for j in (job, copied):
+        for j in kept:
             set_hold(ctl, str(j), root, held=False)  # hal release
         _until(lambda: job not in ctl.live and copied not in ctl.live)
     finally:
