@@ -18,10 +18,12 @@ def test_held_jobs_wait_for_release_even_across_a_restart(tmp_path: Path) -> Non
     live = LiveServer(tmp_path)
     live.start()
     try:
-        held = live.cli("submit", "--parsable", "-H", "--wrap", "true", "-t", "1:00", check=True).stdout.strip()
+        user = live.new_user("ann")  # a user's own -H (an administrator's is JobHeldAdmin: test_admin_holds.py)
+        held = live.cli("submit", "--parsable", "-H", "--wrap", "true", "-t", "1:00", token=user, check=True)
+        held = held.stdout.strip()
         script = tmp_path / "work" / "held.sh"
         script.write_text("#!/bin/sh\n#SBATCH -H\ntrue\n")
-        by_directive = live.cli("submit", "--parsable", str(script), check=True).stdout.strip()
+        by_directive = live.cli("submit", "--parsable", str(script), token=user, check=True).stdout.strip()
         later = submit(live, begin="now+3600")  # the SDK where `hal submit` is not the subject
         _cycled(live)
         for job in (held, by_directive):

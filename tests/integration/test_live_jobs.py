@@ -214,7 +214,7 @@ def test_squeue_and_scancel_idioms(server: LiveServer) -> None:
     other = server.cli("submit", "--parsable", "-H", "-J", "keep", "--wrap", "true", check=True).stdout.strip()
     assert server.cli("queue", "-h", "-j", held, "-o", "%T", check=True).stdout == "PENDING\n"
     lines = server.cli("queue", "--me", "-o", "%.8i|%j|%t|%r", check=True).stdout.splitlines()
-    assert lines[0] == "   JOBID|NAME|ST|REASON" and f"{held:>8}|sweep|PD|JobHeldUser" in lines
+    assert lines[0] == "   JOBID|NAME|ST|REASON" and f"{held:>8}|sweep|PD|JobHeldAdmin" in lines  # by the admin
     assert server.cli("queue", "-h", check=True).stdout.split()[0] != "JOBID"
     bad = server.cli("queue", "-o", "%i %W")
     assert bad.returncode != 0 and "unknown --format code(s) %W" in bad.stderr
