@@ -595,13 +595,12 @@ def test_a_cache_that_cannot_hold_the_jobs_folder_drains_its_node_and_requeues_t
         _until(lambda: len(ctl.drained) == 2)
         held = "launch failed requeued held: its stage-in has drained 2 nodes"
         elsewhere = "(node drained; requeued for another node)"
-        settled = lambda j: (
-            (ctl.store.get(j) or {}).get("state") == "PENDING"
-            and (  # noqa: E731
-                str((ctl.store.get(j) or {}).get("cause")).startswith(held)
-                or str((ctl.store.get(j) or {}).get("cause")).endswith(elsewhere)
-            )
-        )
+
+        def settled(j: int) -> bool:
+            row = ctl.store.get(j) or {}
+            cause = str(row.get("cause"))
+            return row.get("state") == "PENDING" and (cause.startswith(held) or cause.endswith(elsewhere))
+
         _until(lambda: all(settled(j) for j in (job, copied)))
         assert sorted(ctl.drained) == sorted(ctl.table.names)
         for node, row in ctl.drained.items():

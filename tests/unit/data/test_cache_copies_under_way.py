@@ -1,8 +1,8 @@
 """Two copies into one node cache at once each checked the disk's free bytes alone: each fit, both together did
 not, and the second failed with ENOSPC mid-copy. A copy's disk check now counts the bytes the copies under way
 have yet to write (their reservations less their ``.partial`` files so far), and a copy refused for them waits
-(CacheFull, pinned: their datasets become evictable once their jobs end), no fault of the node's. Real files on the test's own
-filesystem; the large sizes are only counted, never written."""
+(CacheFull, pinned: their datasets become evictable once their jobs end), no fault of the node's. Real files on
+the test's own filesystem; the large sizes are only counted, never written."""
 
 from __future__ import annotations
 
