@@ -179,7 +179,7 @@ class NodeCache:
         with self._lock:
             if size > self.capacity:
                 raise CacheFull(f"{self.node}: a dataset of {size} bytes exceeds the cache ({self.capacity} bytes)")
-            evictable = sum(n for name, n in self.entries.items() if not self.pins.get(name))
+            evictable = self._evictable()
             if self.used() - evictable + size > self.capacity:  # refused before anything is deleted (QA: it
                 raise CacheFull(  # evicted every unpinned dataset, then found the pinned rest left no room)
                     f"{self.node}: {size} bytes do not fit; the rest of the cache is {self._holders()}", True
@@ -201,24 +201,28 @@ class NodeCache:
         (a fault eviction cannot fix) or would not with every unpinned dataset gone (evicted for nothing)."""
         with self._lock:
             short = self._disk_short(size, name)
-            evictable = sum(n for k, n in self.entries.items() if not self.pins.get(k))
-            return self._evict(size, name) if 0 < short <= evictable else []
+            return self._evict(size, name) if 0 < short <= self._evictable() else []
 
     def _evict(self, size: int, disk: str | None) -> list[str]:
         """Least recently used unpinned datasets out (lock held) until ``size`` bytes fit cache_bytes and, for the
         copy ``disk``, the filesystem's free bytes less what other copies have yet to write: a disk smaller than
         cache_bytes kept an unused dataset, and the copy failed with ENOSPC mid-copy (QA: the node was drained)."""
         evicted: list[str] = []
+        short = 0 if disk is None else self._disk_short(size, disk)  # asked once; each eviction frees its bytes
         for name in list(self.entries):
-            if self.used() + size <= self.capacity and (disk is None or self._disk_short(size, disk) <= 0):
+            if self.used() + size <= self.capacity and short <= 0:
                 break
             if self.pins.get(name):
                 continue
             remove_path(self.path_of(name))
-            del self.entries[name]
+            short -= self.entries.pop(name)
             self.stamps.pop(name, None)
             evicted.append(name)
         return evicted
+
+    def _evictable(self) -> int:
+        """Bytes of the datasets no running job pins (lock held)."""
+        return sum(n for name, n in self.entries.items() if not self.pins.get(name))
 
     def _check_disk(self, size: int, evictable: int, reserve: str) -> None:
         """ENOSPC, before anything is evicted, when the filesystem's free bytes plus every evictable dataset could
