@@ -13,7 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import OperationalError
 
 import hal
-from hal.api.bearer_first import REFUSED, BearerFirst
+from hal.api.bearer_first import IDENTITY, REFUSED, BearerFirst
 from hal.api.bodies import ERRORS, SUBMITTED, CancelBody, DrainBody, SignalBody, SubmitBody, TokenBody, UpdateBody
 from hal.api.body_limit import BodyLimit
 from hal.api.datasets import dataset_router
@@ -81,7 +81,9 @@ def _options(raw: dict[str, str | int | bool]) -> tuple[dict[str, str], set[str]
 
 def identity(request: Request, cred: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Identity:
     auth: Authenticator = request.app.state.auth
-    who = auth.identify(cred.credentials) if cred is not None else None
+    who: Identity | None = getattr(request.state, IDENTITY, None)  # BearerFirst's, for a request with a body
+    if who is None and cred is not None:
+        who = auth.identify(cred.credentials)
     if who is None:
         raise HTTPException(401, REFUSED, headers={"WWW-Authenticate": "Bearer"})
     return who

@@ -9,9 +9,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hal.controller.auth import Authenticator
+from hal.controller.auth import Authenticator, Identity
 
 REFUSED = "a valid bearer token is required"
+IDENTITY = "hal_identity"  # the request state's key for the caller found here
 
 
 def _has_body(headers: dict[bytes, bytes]) -> bool:
@@ -29,15 +30,19 @@ class BearerFirst:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             headers = dict(scope.get("headers") or ())
-            if _has_body(headers) and not await self._valid(headers.get(b"authorization", b"")):
-                refused = {"WWW-Authenticate": "Bearer", "Connection": "close"}
-                await JSONResponse({"detail": REFUSED}, status_code=401, headers=refused)(scope, receive, send)
-                return
+            if _has_body(headers):
+                who = await self._identify(headers.get(b"authorization", b""))
+                if who is None:
+                    refused = {"WWW-Authenticate": "Bearer", "Connection": "close"}
+                    await JSONResponse({"detail": REFUSED}, status_code=401, headers=refused)(scope, receive, send)
+                    return
+                scope.setdefault("state", {})[IDENTITY] = who  # the route's dependency takes it, not looked up again
         await self.app(scope, receive, send)
 
-    async def _valid(self, header: bytes) -> bool:
+    async def _identify(self, header: bytes) -> Identity | None:
         scheme, _, token = header.decode("latin-1").strip().partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
-            return False
-        return await run_in_threadpool(self.auth.identify, token) is not None  # a database lookup: off the loop
+            return None
+        who: Identity | None = await run_in_threadpool(self.auth.identify, token)  # a database lookup: off the loop
+        return who
