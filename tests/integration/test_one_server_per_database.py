@@ -134,7 +134,8 @@ def test_a_server_whose_database_another_server_took_stops(tmp_path: Path, pg_da
         backend = lock_session(pg_database, first.proc.pid)
         admin = sa.create_engine(pg_database.replace("postgresql://", "postgresql+psycopg://", 1))
         with admin.connect() as conn:  # end its session and take the lock at once, as another server would
-            conn.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": backend})
+            # waits (up to 5 s) until the session is gone: its lock was still held right after, now and then
+            conn.execute(sa.text("SELECT pg_terminate_backend(:p, 5000)"), {"p": backend})
             took = conn.execute(sa.text(f"SELECT pg_try_advisory_lock(:cls, {KEY})"), {"cls": LOCK_CLASS})
             assert took.scalar_one() is True
             code = first.proc.wait(30)  # the watch looks every 5 s
