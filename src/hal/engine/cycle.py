@@ -10,11 +10,11 @@ from hal.engine.accrual import accrue, settle
 from hal.engine.api import Context, Estimate, RuntimePredictor
 from hal.engine.backfill import ConservativeMemo, EasyMemo, conservative_pass, easy_pass
 from hal.engine.capacity import Alloc, Book
-from hal.engine.dependencies import dependency_reason
 from hal.engine.fairshare import UsageLedger, decayed_usage
 from hal.engine.plan import Placement, Plan
 from hal.engine.plugins.topology_span import bind_capacity
 from hal.engine.profile import Profile
+from hal.engine.promote import hold_reason, promote
 from hal.engine.queue import PendingQueue, Waiting
 from hal.engine.request import request_of
 from hal.engine.sharing import know_owners
@@ -62,6 +62,7 @@ class Scheduler:
         self.running: dict[int, Active] = {}
         self.ends: list[tuple[float, int, int]] = []
         self.outcomes: dict[int, bool | None] = {}  # None: ended, outcome unsettled (outputs being staged out)
+        self.ended_at: dict[int, float] = {}  # when each settled (engine/promote.py: when dependencies were met)
         self.known: set[int] = set()
         self.ledger = UsageLedger(profile.half_life)  # per user, charged as running jobs accrue usage
         self.accounts: UsageLedger | None = None  # per account, when the shell keeps one (the live controller's)
@@ -104,7 +105,7 @@ class Scheduler:
         item = Waiting(spec, req, point, max(est.upper, point), self._seq, req.total[0])
         self._memo_keys(item)
         self.known.add(spec.job_id)
-        reason = self._hold_reason(item, now)
+        reason = hold_reason(self, item, now)
         if reason is not None:
             self.held[spec.job_id] = item
             self.reasons[spec.job_id] = reason  # shown at once, not only after the next cycle
@@ -125,6 +126,7 @@ class Scheduler:
             self._drop_end(act)
             self.epoch += 1
         self.outcomes[job_id] = ok
+        self.ended_at[job_id] = now
         runtime = now - act.start
         spec = act.item.spec
         settle(self, act, now, ran)  # the rest of its usage, or a refund of what it was charged
@@ -164,7 +166,7 @@ class Scheduler:
         item = replace(item, spec=replace(item.spec, held=held), eligible=item.eligible if held else now)
         self.held[job_id] = item
         self.epoch += 1
-        reason = self._hold_reason(item, now)
+        reason = hold_reason(self, item, now)
         if reason is None:
             self.reasons.pop(job_id, None)
         else:
@@ -186,6 +188,7 @@ class Scheduler:
             self.queue.remove({job_id})
             self.epoch += 1
         self.outcomes[job_id] = False
+        self.ended_at.pop(job_id, None)  # withdrawn now: its dependants' cycle is when
         self.reasons.pop(job_id, None)
         forget = getattr(self.predictor, "forget", None)  # a predictor that counts outstanding jobs stops counting it
         if forget is not None:
@@ -218,11 +221,13 @@ class Scheduler:
         """A job's outcome, once known: it ended before this Scheduler existed, or its outputs settled."""
         self.known.add(job_id)
         self.outcomes[job_id] = ok
+        self.ended_at.pop(job_id, None)  # settled now, or at a moment not told: the next cycle's
 
     def forget(self, job_id: int) -> None:
         """Drop an ended job's record so it can be submitted again as a new attempt (requeue)."""
         self.known.discard(job_id)
         self.outcomes.pop(job_id, None)
+        self.ended_at.pop(job_id, None)
         self.reasons.pop(job_id, None)
 
     # ---- what-if copies (start forecasts) ---------------------------------------------------------
@@ -238,7 +243,7 @@ class Scheduler:
         if now >= self.charge_due:
             accrue(self, now)
         if self.held:
-            self._promote(now)
+            promote(self, now)
         plan = Plan(now)
         queue = self.queue
         if not len(queue):
@@ -344,34 +349,6 @@ class Scheduler:
         i = bisect.bisect_left(self.ends, key)
         if i < len(self.ends) and self.ends[i] == key:
             del self.ends[i]
-
-    def _promote(self, now: float) -> None:
-        for jid, item in list(self.held.items()):
-            reason = self._hold_reason(item, now)
-            if reason is None:
-                del self.held[jid]
-                if item.spec.dependencies:
-                    self.satisfied[jid] = now
-                    item = replace(item, eligible=max(item.eligible, now))  # its age counts from here (Slurm)
-                if item.req.submit < now and (item.spec.switches is not None or item.spec.inputs):
-                    item = replace(item, req=replace(item.req, submit=now))  # a copy: clones share the items
-                    self._memo_keys(item)  # --switches and data delays count from when it could first start
-                self.queue.add(item)
-                self.reasons.pop(jid, None)
-            else:
-                self.reasons[jid] = reason
-
-    def _hold_reason(self, item: Waiting, now: float) -> PendingReason | None:
-        spec = item.spec
-        if spec.held:
-            return PendingReason.JOB_HELD_USER
-        if spec.dependencies:
-            why = dependency_reason(spec.dependencies, self.outcomes, self.running)
-            if why is not None:
-                return why
-        if spec.begin_time is not None and spec.begin_time > now:
-            return PendingReason.BEGIN_TIME
-        return None
 
     def _refresh_ctx(self, now: float) -> None:
         self.ctx.now = now

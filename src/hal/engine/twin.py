@@ -36,10 +36,11 @@ def twin_of(s: Scheduler, predictor: RuntimePredictor | None = None, history: bo
     twin.running = {jid: replace(act) for jid, act in s.running.items()}
     twin.ends = list(s.ends)
     if history:
-        twin.outcomes, twin.known = dict(s.outcomes), set(s.known)
+        twin.outcomes, twin.known, twin.ended_at = dict(s.outcomes), set(s.known), dict(s.ended_at)
     else:
         deps = {d.job_id for w in s.held.values() for d in w.spec.dependencies}
         twin.outcomes = {j: s.outcomes[j] for j in deps if j in s.outcomes}
+        twin.ended_at = {j: s.ended_at[j] for j in deps if j in s.ended_at}
         twin.known = {*s.running, *s.held, *(w.spec.job_id for w in s.queue.items()), *twin.outcomes}
     twin.ledger = s.ledger.copy()
     twin.accounts = None  # a what-if run charges no account

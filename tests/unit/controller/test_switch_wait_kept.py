@@ -4,9 +4,12 @@ again, so a job held longer than its wait lost --switches at once and was spread
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 from typing import Any
 
+from hal.controller.directives import build_request
 from hal.controller.drain import drain
 from hal.controller.holds import set_hold
 from hal.controller.update import update
@@ -110,3 +113,30 @@ def test_a_restart_keeps_the_switch_wait_counted_from_when_dependencies_were_met
     with controller(tmp_path, ALTERNATING) as ctl:  # restarted: the wait is over, not begun again
         ctl.run_cycle()
         assert _state(ctl, job) == "RUNNING"
+
+
+def test_a_dependency_that_ended_while_no_server_ran_starts_the_switch_wait_at_its_end(tmp_path: Path) -> None:
+    """Slurm's EligibleTime is when the dependency ended, not when a restarted controller found it ended: the
+    wait counted from the restart again."""
+    stop = tmp_path / "stop"
+    script = f"#!/bin/sh\nuntil [ -f {stop} ]; do sleep 0.05; done\n"
+    with controller(tmp_path, ALTERNATING, executor="local") as ctl:
+        drain(ctl, BUSY, "pinned", ADMIN)
+        opts = {"nodes": "1", "time": "1:00", "nodelist": "node03"}
+        request = build_request(script, opts, {}, str(tmp_path), 0)
+        first = int(ctl.submit(request, "root").job_ids[0])
+        job = submit(ctl, tmp_path, nodes="4", exclusive="1", switches="1@1:00", dependency=f"afterany:{first}")
+        ctl.run_cycle()
+        assert _state(ctl, first) == "RUNNING" and _state(ctl, job) == "PENDING"
+    stop.touch()  # it ends while no server runs
+    record, deadline = tmp_path / "home" / "spool" / "jobs" / str(first) / "record.json", time.monotonic() + 10
+    while not record.exists():
+        assert time.monotonic() < deadline, "the first job never ended"
+        time.sleep(0.02)
+    with controller(tmp_path, ALTERNATING, executor="local") as ctl:  # restarted 100 s after that end
+        end = float((ctl.store.get(first) or {})["end_time"])
+        _fake_clock(ctl, end + 100.0)
+        ctl.run_cycle()  # 100 s since its dependency ended: its 60 s wait is over, it takes two switches
+        assert _state(ctl, job) == "RUNNING"
+        assert float(json.loads((ctl.store.get(job) or {})["request"])["_eligible"]) == end
+        ctl.cancel(str(job), ADMIN)

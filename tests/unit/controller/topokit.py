@@ -25,14 +25,15 @@ SwitchName=top Switches=s[0-3]
 
 
 @contextmanager
-def controller(tmp: Path, conf: str, names: str = "node[01-16]") -> Iterator[Any]:
-    """The controller of a server on ``names`` (2 CPUs each) with ``conf`` as its topology.conf."""
+def controller(tmp: Path, conf: str, names: str = "node[01-16]", executor: str = "dev") -> Iterator[Any]:
+    """The controller of a server on ``names`` (2 CPUs each) with ``conf`` as its topology.conf; leaving it with
+    the ``local`` executor is a controller that dies: its jobs run on."""
     (tmp / "topology.conf").write_text(conf)
     cluster = tmp / "c.toml"
     cluster.write_text(
         f'name = "t"\n[[nodes]]\nnames = "{names}"\ncpus = 2\nmem = "1G"\n[topology]\nslurm_conf = "topology.conf"\n'
     )
-    ctl, _app, store, executor = build(ServerOptions(home=tmp / "home", executor="dev", cluster=cluster))
+    ctl, _app, store, executor = build(ServerOptions(home=tmp / "home", executor=executor, cluster=cluster))
     try:
         yield ctl
     finally:
