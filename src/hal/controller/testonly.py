@@ -16,10 +16,9 @@ from hal.controller.jobs import dependencies, spec_of
 from hal.engine.api import Estimate
 from hal.engine.backfill import shadow_of
 from hal.engine.cycle import Rejected, Scheduler
+from hal.engine.predict.basic import UNLIMITED_PLAN
 from hal.engine.request import request_of
 from hal.executors.hostlist import compress
-
-UNLIMITED_PLAN = 365 * 86400.0  # a job without a time limit is planned as if it held its nodes for a year
 
 
 def test_only(ctl: Any, req: JobRequest, user: str) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from typing import Protocol
 from hal.engine.api import Estimate
 from hal.engine.cycle import Active, Scheduler
 from hal.engine.plugins.topology import TopologyArgs
+from hal.engine.predict.basic import UNLIMITED_PLAN
 from hal.engine.predict.correct import extend
 from hal.engine.queue import PendingQueue, Waiting
 from hal.model.job import JobSpec
@@ -75,9 +76,11 @@ _FROZEN = _Frozen()
 
 
 def _duration(item: Waiting, basis: str) -> float:
+    """On requests, a job without a time limit holds its nodes for a year (Slurm's squeue --start plans an
+    unlimited job so): planned on its 1-hour default there, the p90 of the jobs behind it was their p50 (QA)."""
     limit = item.spec.time_limit
-    if basis == "request" and limit is not None and limit > 0:
-        return limit
+    if basis == "request":
+        return limit if limit is not None and limit > 0 else UNLIMITED_PLAN
     return item.upper if basis == "upper" else item.estimate
 
 

@@ -9,6 +9,7 @@ from hal.engine.api import Estimate
 from hal.model.job import JobSpec
 
 DEFAULT_LIMIT = 3600.0  # used only when a job has neither a limit nor history
+UNLIMITED_PLAN = 365 * 86400.0  # a plan on time limits holds a job without one for a year, as Slurm's does
 
 
 class UserEstimate:
