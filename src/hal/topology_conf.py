@@ -94,6 +94,8 @@ def _parse(
             )
         if "switchname" in rec and "blockname" in rec:
             raise TopologyConfError("a line is a switch (SwitchName=) or a block (BlockName=), not both", lineno)
+        if not rec.get("linkspeed", "0").isdigit():  # Slurm reads a number (and uses none); `fast` was taken
+            raise TopologyConfError(f"LinkSpeed={rec['linkspeed']!r} is not a whole number", lineno)
     switches = [(ln, r) for ln, r in records if "switchname" in r]
     blocks = [(ln, r) for ln, r in records if "blockname" in r]
     sizes = [(ln, r) for ln, r in records if "blocksizes" in r]

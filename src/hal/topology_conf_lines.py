@@ -34,8 +34,9 @@ def none_known(kind: str, node_names: Sequence[str], listed: Sequence[str]) -> s
     """The error for a file none of whose node names is a cluster node's: it said which cluster nodes lacked a
     switch, not that the file's names were all unknown, nor that they differed by zero-padding alone (QA)."""
     said = f"nodes without a {kind}: {list(node_names[:5])}{' ...' if len(node_names) > 5 else ''}"
-    if not listed:
-        return said
+    if not listed:  # each line empty (`SwitchName=s0` alone): only the cluster's nodes were named (QA)
+        kinds = f"{kind}es" if kind.endswith("h") else f"{kind}s"
+        return f"no {kind} lists a node (slurmctld: {kinds} contain no nodes); {said}"
     said += f"; none of the file's node names ({compress(sorted(set(listed)))}) is a node of the cluster"
     unpadded = {_unpad(n): n for n in node_names}
     pairs = [(n, unpadded[_unpad(n)]) for n in listed if _unpad(n) in unpadded]

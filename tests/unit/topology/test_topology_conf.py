@@ -100,6 +100,7 @@ def test_block_sizes_make_aligned_aggregations() -> None:
         ("BlockName=b1 Nodes=dev[0-11]\nBlockSizes=12\nBlockSizes=6\n", "line 3: BlockSizes= is already given"),
         ("BlockName=b1\nBlockName=b2 Nodes=dev[0-11]\n", "line 1: block 'b1' has no Nodes="),  # QA: accepted
         ("BlockName=b1 Nodes=dev[0-11] Switches=s1\n", "line 1: block 'b1': Switches= is for SwitchName="),  # ignored
+        ("SwitchName=s0 Nodes=dev[0-11] LinkSpeed=fast\n", "line 1: LinkSpeed='fast' is not a whole number"),  # QA
     ],
 )
 def test_errors(text: str, message: str) -> None:

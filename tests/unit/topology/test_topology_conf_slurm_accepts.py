@@ -89,3 +89,9 @@ def test_the_same_shapes_are_no_error_on_ignored_switch_lines() -> None:
     )
     topo = parse_topology_conf("BlockName=r0 Nodes=node[01-08]\n" + ignored, NODES, said.append, plugin="block")
     assert topo.levels[-1] == "block" and len(said) == 1 and "are ignored" in said[0]
+
+
+def test_a_file_of_empty_switches_only_says_no_switch_lists_a_node() -> None:
+    """It named the cluster's nodes as lacking a switch, which read as if the file had listed them (QA)."""
+    with pytest.raises(TopologyConfError, match=r"no switch lists a node \(slurmctld: switches contain no nodes\)"):
+        parse("SwitchName=s0\n")
