@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -152,8 +152,9 @@ def load(path: str | Path, opts: SimOptions) -> tuple[SwfTrace, Workload]:
     if opts.whole_nodes:
         workload.jobs = [whole_node_job(j, per_node) for j in workload.jobs]
     if opts.gpus:
-        block = min(Counter(p[-1] for p in cluster.topology.paths).values()) if cluster and cluster.topology else 0
-        workload.jobs = [gpu_job(j, per_node, block if opts.segment else 0) for j in workload.jobs]
+        sizes = list(Counter(p[-1] for p in cluster.topology.paths).values()) if cluster and cluster.topology else []
+        block = min(sizes, default=0) if opts.segment else 0
+        workload.jobs = [gpu_job(j, per_node, block, sizes) for j in workload.jobs]
     return trace, workload
 
 
@@ -185,16 +186,20 @@ def gpu_capacity(cap: npt.NDArray[np.int64]) -> tuple[int, int]:
     return int(gpus.sum()), per_node
 
 
-def gpu_job(job: JobSpec, per_node: int, block: int = 0) -> JobSpec:
+def gpu_job(job: JobSpec, per_node: int, block: int = 0, blocks: Sequence[int] = ()) -> JobSpec:
     """A trace job of P processors as P GPUs (one task of one CPU and one GPU each): on one node when it
     fits one, else on ceil(P / per_node) nodes, the shape a multi-node training job asks for; with
     ``block`` (nodes per block), those nodes in segments as large as a block allows (Slurm's ``--segment``):
     the whole job in one block when it fits one, else in whole-block pieces of an aggregation; a node count with
     no divisor from 2 to a block's nodes asks none (--segment=1 would let its nodes go anywhere), and Slurm's
-    block rule keeps it in the smallest aggregation that holds it."""
+    block rule keeps it in the smallest aggregation that holds it. ``blocks`` (each block's nodes): only segments
+    the blocks can hold that many of (15 nodes on four blocks of 4 asked for five segments of 3, and was refused)."""
     gpus = job.tasks * max(1, job.per_task.cpus)
     nodes = -(-gpus // per_node)  # one node when it fits (as the traces' clusters ran them), never split
-    seg = max(d for d in range(1, min(nodes, block) + 1) if nodes % d == 0) if block else 1
+    sizes = range(1, min(nodes, block) + 1)
+    seg = max(
+        (d for d in sizes if nodes % d == 0 and (not blocks or sum(b // d for b in blocks) * d >= nodes)), default=1
+    )
     per_task = Resources(cpus=1, gpus=1)
     return dataclasses.replace(job, tasks=gpus, per_task=per_task, nodes=nodes, segment=seg if seg > 1 else None)
 

@@ -30,6 +30,9 @@ def test_jobs_become_gpu_tasks_on_one_node_when_they_fit_and_big_ones_in_one_seg
     assert gpu_job(job(3, 0, 60, 30, procs=20), 8).segment is None
     # 16 nodes on blocks of 8: two whole-block segments (one of 16 could never fit, and the job was skipped)
     assert gpu_job(job(4, 0, 60, 30, procs=128), 8, block=8).segment == 8
+    # 15 nodes on four blocks of 4: five segments of 3 never fit (one a block); segments of one do (QA: refused)
+    assert gpu_job(job(5, 0, 60, 30, procs=60), 4, block=4, blocks=[4, 4, 4, 4]).segment is None
+    assert gpu_job(job(6, 0, 60, 30, procs=48), 4, block=4, blocks=[4, 4, 4, 4]).segment == 4
 
 
 def test_gpu_capacity_needs_one_gpu_count_and_a_cpu_per_gpu() -> None:
