@@ -74,26 +74,23 @@ def open_predictor(name: str, model: Path | None, home: Path) -> LivePredictor:
         return LivePredictor(make_predictor(name), None, source="accounting records")
     if model is not None and not path.parent.exists():  # a typo made folders (predict-eval refuses it too)
         raise ValueError(f"--model {path}: its folder {path.parent} does not exist")
+    odd = None
+    if model is None and path.is_dir():  # the state folder's own path: set aside as a damaged file is (QA: no start)
+        odd = f"{path} is a folder, not a model file; {_set_aside(path)}"
     _writable(path)
     if model is not None and path.exists() and not path.is_file():  # a FIFO blocked the start for good
         raise ValueError(f"--model {path} is a FIFO or a device, not a regular file; it is left as it is")
     if model is not None and path.is_file() and not _looks_like_zip(path):  # e.g. a trace named by mistake
         raise ValueError(f"--model {path} is not a HAL model file (not even a zip archive); it is left as it is")
-    if not path.exists():  # a first start: the model is built from the records and saved there at shutdown
+    if not path.exists() and odd is None:  # a first start: the model is built from the records, saved at shutdown
         return LivePredictor(fresh_gbm(name), path, source=f"a new model (saved to {path} at shutdown once trained)")
-    got = _loaded(name, model, path)
+    got = odd or _loaded(name, model, path)
     if isinstance(got, LivePredictor):
         return got
-    stamp = time.strftime("%Y%m%dT%H%M%S")  # each one kept for diagnosis (the next one replaced the last)
-    aside = path.with_name(f"{path.name}.unusable-{stamp}")
-    try:
-        os.replace(path, aside)
-        kept = f"moved to {aside}"
-    except OSError as exc:
-        kept = f"left in place ({exc})"
+    kept = "" if odd else f"; {_set_aside(path)}"
     fresh = fresh_gbm(name)
     warning = (
-        f"{got}; {kept}; a new model is fitted from the accounting records, at once if they hold "
+        f"{got}{kept}; a new model is fitted from the accounting records, at once if they hold "
         f"{fresh.cfg.warmup} learnable runs (the next line says), else when they do (last2 until then)"
     )
     return LivePredictor(fresh, path, warning, f"a new model (saved to {path} at shutdown once trained)")
@@ -184,6 +181,16 @@ def planning_with(predictor: RuntimePredictor) -> str:
     return str(getattr(predictor, "name", type(predictor).__name__))
 
 
+def _set_aside(path: Path) -> str:
+    stamp = time.strftime("%Y%m%dT%H%M%S")  # each one kept for diagnosis (the next one replaced the last)
+    aside = path.with_name(f"{path.name}.unusable-{stamp}")
+    try:
+        os.replace(path, aside)
+        return f"moved to {aside}"
+    except OSError as exc:
+        return f"left in place ({exc})"
+
+
 def _writable(path: Path) -> None:
     """A model that cannot be saved is refused at start, not found out at shutdown. The folder is tried with a file
     made and removed, as the save makes its temporary file there: os.access is true for root everywhere (QA:
@@ -247,7 +254,8 @@ def relearn(predictor: RuntimePredictor, store: Store) -> int:
     for r, learn in ends:
         submit(r)
         events.append((r["end_time"], END, r["id"], r, learn))
-    for r in _unran(store, since) if isinstance(predictor, GbmPredictor) else ():  # gbm freezes inputs at submission
+    gbm = isinstance(predictor, GbmPredictor)
+    for r in _unran(store, since, gbm):  # both freeze what a job is predicted from at its submission
         submit(r)
         if r["state"] not in ACTIVE:  # ended in the queue: forgotten then; the others have no end yet
             events.append((r["end_time"], END, r["id"], r, False))
@@ -263,26 +271,19 @@ def relearn(predictor: RuntimePredictor, store: Store) -> int:
             predictor.predict(spec)
         elif learn:
             predictor.observe(spec, r["end_time"] - r["start_time"], r["end_time"])
-        elif isinstance(predictor, GbmPredictor):  # as Scheduler.finish(learn=False): no longer outstanding
+        else:  # as Scheduler.finish(learn=False): no longer outstanding
             predictor.forget(job_id)
     return len(rows) + len(runs)
 
 
-def _unran(store: Store, since: float) -> list[Row]:
+def _unran(store: Store, since: float, ended: bool = True) -> list[Row]:
     """The jobs a replay of runs misses: those still queued or running, submitted after ``since`` (a restart predicts
-    them again, but the input learned at their end must be the one frozen at their submission, before runs that
-    ended later: a crash froze it with those), and those that ended after it without running (a cancel in the
-    queue: outstanding until then)."""
-    q = (
-        sa.select(jobs)
-        .where(
-            sa.or_(
-                sa.and_(jobs.c.state.in_(ACTIVE), jobs.c.submit_time > since),
-                sa.and_(jobs.c.state.not_in(ACTIVE), jobs.c.start_time.is_(None), jobs.c.end_time > since),
-            )
-        )
-        .order_by(jobs.c.id)
-    )
+    them again, but from what was known at their submission, before runs that ended later: a crash froze it with
+    those), and (``ended``: gbm, which counts a user's outstanding jobs) those that ended after it without running
+    (a cancel in the queue: outstanding until then)."""
+    active = sa.and_(jobs.c.state.in_(ACTIVE), jobs.c.submit_time > since)
+    gone = sa.and_(jobs.c.state.not_in(ACTIVE), jobs.c.start_time.is_(None), jobs.c.end_time > since)
+    q = sa.select(jobs).where(sa.or_(active, gone) if ended else active).order_by(jobs.c.id)
     with store.engine.connect() as conn:
         return [dict(r) for r in conn.execute(q).mappings()]
 

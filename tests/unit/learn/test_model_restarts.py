@@ -182,6 +182,19 @@ def test_a_fifo_is_refused_at_once(tmp_path: Path) -> None:
     assert not default.exists() and list(default.parent.glob(f"{MODEL_FILE}.unusable-*"))  # set aside
 
 
+def test_a_folder_at_the_state_folders_model_path_is_set_aside_as_a_damaged_file_is(tmp_path: Path) -> None:
+    """It stopped the server ("not a writable file path"); a --model folder is still refused."""
+    (tmp_path / MODEL_FILE).mkdir()
+    live = open_predictor("gbm", None, tmp_path)
+    assert (
+        live.warning is not None and f"{tmp_path / MODEL_FILE} is a folder, not a model file; moved to" in live.warning
+    )
+    assert not (tmp_path / MODEL_FILE).exists() and list(tmp_path.glob(f"{MODEL_FILE}.unusable-*"))
+    (tmp_path / "named.zip").mkdir()
+    with pytest.raises(ValueError, match="not a writable file path"):
+        open_predictor("gbm", tmp_path / "named.zip", tmp_path)
+
+
 def _set(**values: object) -> Callable[[dict[str, Any]], None]:
     return lambda meta: meta.update(values)
 
