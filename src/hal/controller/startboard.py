@@ -98,8 +98,8 @@ class StartBoard:
         """A run ended (its engine record ``act``): the forecaster learns its runtime error only from runs the
         predictor learns (``learn``: the caller's hal/controller/censored.py verdict, also given to
         Scheduler.finish; a cancelled, requeued or node-failed run, or one cut at a --time-min limit, says only
-        that the job needed longer), and only when the prediction was not a fallback on the request
-        (``on_request``: last2 with no history of the user).
+        that the job needed longer), and only when the prediction did not rest on the request alone
+        (``on_request``: no run of the user learned before the job was submitted, with or without a model).
         Such errors are not the predictor's: a first 20 s run predicted at its 30-minute limit gave 0.011, and
         every later draw shrank by it (QA: 16 p50s within 5 s of each other, and a second wave 20 s later)."""
         if not learn:

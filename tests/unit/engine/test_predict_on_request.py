@@ -1,11 +1,12 @@
-"""A prediction that fell back on the request says so (``on_request``): last2 before any run of the job's user was
-learned, and gbm while it predicts through last2 (before its first model). Start forecasts leave those runs out of
-the runtime errors they draw from (QA: a first run predicted at its 30-minute limit taught a ratio of 0.011)."""
+"""A prediction that rests on the request says so (``on_request``): last2's before any run of the job's user was
+learned, and gbm's for such a user whether or not it has a model yet (a model has only the request to go on).
+Start forecasts leave those runs out of the errors they draw from (QA: a first run predicted at its 30-minute limit
+taught a ratio of 0.011)."""
 
 from __future__ import annotations
 
 from hal.engine.predict.basic import LastTwo
-from hal.engine.predict.gbm import GbmPredictor
+from hal.engine.predict.gbm import GbmConfig, GbmPredictor
 from hal.model.job import JobSpec
 
 
@@ -28,3 +29,21 @@ def test_gbm_says_so_while_it_predicts_through_last2() -> None:
     second = JobSpec(2, 130.0, time_limit=1800.0, user="ada")
     assert gbm.predict(second).point == 20.0 and not gbm.on_request(second)  # last2's own prediction
     assert not gbm.on_request(JobSpec(9, 0.0, user="zed"))  # never predicted here: nothing known of it
+
+
+def test_gbm_with_a_model_says_so_for_a_user_with_no_run_learned_before_the_job() -> None:
+    """QA: a trained model predicted a new user's first jobs at their 1-hour limit, and their 10 s runs taught the
+    live forecaster a 1/360 error that drew every later forecast of theirs seconds ahead."""
+    gbm = GbmPredictor(GbmConfig(warmup=60, rounds=5))
+    jobs = [JobSpec(job_id=i, submit_time=10.0 * i, time_limit=3600.0, user=f"u{i % 3}") for i in range(60)]
+    for j in jobs:
+        gbm.predict(j)
+    for j in jobs:
+        gbm.observe(j, 100.0 + 20 * j.job_id, 1000.0 + 10 * j.job_id)
+    assert gbm.current() is not None
+    new = JobSpec(100, 2000.0, time_limit=3600.0, user="carol")
+    gbm.predict(new)
+    assert gbm.on_request(new)
+    known = JobSpec(101, 2000.0, time_limit=3600.0, user="u1")
+    gbm.predict(known)
+    assert not gbm.on_request(known)

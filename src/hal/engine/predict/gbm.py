@@ -130,10 +130,11 @@ class GbmPredictor:
 
     def predict(self, job: JobSpec) -> Estimate:
         model = self.current()
-        x = self.input_of(job)
+        # A job predicted again (a restarted controller) keeps the input frozen at its submission: the row it is
+        # learned from, and predicted from (it was predicted from runs that ended since, QA).
+        frozen = self.pending.get(job.job_id)
+        x = frozen[0] if frozen is not None else self.input_of(job)
         self.history.submitted(job)
-        # A job predicted again (a restarted controller, a requeue) keeps the input frozen at its submission:
-        # that is the row it will be learned from.
         if model is None:
             self.pending.setdefault(job.job_id, (x, None))
             return self.fallback.predict(job)
@@ -162,9 +163,11 @@ class GbmPredictor:
         return lreq + x[k + SELECT_INDEX[best]]
 
     def on_request(self, job: JobSpec) -> bool:
-        """Whether ``job``'s prediction fell back on its request (last2's, before a model, with no history)."""
-        frozen = self.pending.get(job.job_id)
-        return frozen is not None and frozen[1] is None and self.fallback.on_request(job)
+        """Whether ``job``'s prediction rests on its request alone: no run of its user was learned before it was
+        submitted, so last2 fell back on it or a model had only the request of the user to go on (a trained model
+        predicted a new user's jobs at their 1-hour limit, and the forecaster's 10 s / 1 h errors then drew every
+        later forecast of theirs 10 s ahead, QA)."""
+        return job.job_id in self.pending and self.fallback.on_request(job)
 
     def observe(self, job: JobSpec, runtime: float, end_time: float) -> None:
         self.learned_until = max(self.learned_until, end_time)
@@ -201,3 +204,4 @@ class GbmPredictor:
         it among its user's outstanding jobs (a feature)."""
         self.pending.pop(job_id, None)
         self.history.withdrawn(job_id)
+        self.fallback.forget(job_id)
