@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from hal.engine.api import Estimate, RuntimePredictor
@@ -10,9 +12,12 @@ from hal.engine.predict.correct import LADDER, extend
 from hal.engine.predict.registry import make_predictor
 from hal.model.job import JobSpec
 
+IDS = itertools.count(1)
+
 
 def spec(limit: float | None = None, user: str = "alice", runtime: float | None = None) -> JobSpec:
-    return JobSpec(job_id=1, submit_time=0, time_limit=limit, user=user, runtime=runtime)
+    """A new job each call: a job predicted again is predicted from what was known at its submission."""
+    return JobSpec(job_id=next(IDS), submit_time=0, time_limit=limit, user=user, runtime=runtime)
 
 
 def test_user_estimate_is_the_limit() -> None:
@@ -105,3 +110,17 @@ def test_a_job_without_a_request_is_not_capped_at_a_stand_in() -> None:
     cands = History.candidates(h.row(late), late.requested)
     assert min(cands) == max(cands) == log_time(4 * 3600.0)  # the user's own runs, not 3,600 s
     assert max(History.candidates(h.row(late), 600.0)) == log_time(600.0)  # a request still caps them
+
+
+def test_last_two_predicts_a_job_again_from_the_runs_known_at_its_submission() -> None:
+    """A restarted controller predicts its queued jobs again: from runs that ended since, twins held across the
+    restart were planned 2 s and 15 s (QA). Once the job ends or is forgotten, its id is predicted afresh."""
+    p = LastTwo()
+    p.observe(spec(), 2.0, 10.0)
+    held = spec(600)
+    assert p.predict(held).point == 2.0
+    p.observe(spec(), 15.0, 20.0)
+    p.observe(spec(), 15.0, 30.0)
+    assert p.predict(held).point == 2.0 and p.predict(spec(600)).point == 15.0
+    p.forget(held.job_id)
+    assert p.predict(held).point == 15.0

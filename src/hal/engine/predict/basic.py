@@ -46,10 +46,16 @@ class LastTwo:
     name: str = "last2"
     history: dict[str, deque[float]] = field(default_factory=dict)
     first: dict[str, float] = field(default_factory=dict)  # when each user's first run was learned
+    # The user's runs as a job found them at its submission: predicted again (a restarted controller), it is
+    # predicted from them, never from runs that ended after it was submitted (QA: twins held across a restart
+    # were planned apart). Dropped at its end (``observe``, ``forget``).
+    at_submit: dict[int, tuple[float, ...]] = field(default_factory=dict)
 
     def predict(self, job: JobSpec) -> Estimate:
         limit = job.requested
-        past = self.history.get(job.user)
+        past = self.at_submit.get(job.job_id)
+        if past is None:
+            past = self.at_submit[job.job_id] = tuple(self.history.get(job.user, ()))
         if not past:
             value = limit if limit is not None else DEFAULT_LIMIT
             return Estimate(value, value)
@@ -60,9 +66,14 @@ class LastTwo:
         return Estimate(max(value, 1.0), max(upper, value))
 
     def observe(self, job: JobSpec, runtime: float, end_time: float) -> None:
+        self.at_submit.pop(job.job_id, None)
         past = self.history.setdefault(job.user, deque(maxlen=2))
         past.append(runtime)
         self.first.setdefault(job.user, end_time)
+
+    def forget(self, job_id: int) -> None:
+        """A job that ended without a run to learn (cancelled, requeued): its next submission is predicted anew."""
+        self.at_submit.pop(job_id, None)
 
     def on_request(self, job: JobSpec) -> bool:
         """Whether ``job``'s prediction fell back on its request: no run of its user was learned before it was
