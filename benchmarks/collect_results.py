@@ -5,7 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ["summary", "engine", "rlscheduler", "learning", "live", "executor", "htc", "topology", "data"]
+ORDER = [
+    "summary",
+    "engine",
+    "rlscheduler",
+    "learning",
+    "live",
+    "executor",
+    "htc",
+    "topology",
+    "data",
+    "queue_order",
+    "queue_remove",
+    "start_forecasts",
+    "earliest_start",
+]
 
 
 def main() -> None:
