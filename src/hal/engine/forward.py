@@ -24,7 +24,7 @@ from typing import Protocol
 
 from hal.engine.api import Estimate
 from hal.engine.cycle import Active, Scheduler
-from hal.engine.plugins.topology import TopologyArgs
+from hal.engine.plugins.topology import TopologyArgs, TopologySelector
 from hal.engine.predict.basic import UNLIMITED_PLAN
 from hal.engine.predict.correct import extend
 from hal.engine.queue import PendingQueue, Waiting
@@ -36,6 +36,7 @@ BASES = ("point", "upper", "request")
 # queues of 200 to 3,000 jobs: a unit is 0.5-1 us of a forward run on the 2-core machine of benchmarks/.
 CYCLE_WORK = 500
 START_WORK = 600
+DATA_HOLDS = 16  # queued jobs a forward run asks when delay scheduling stops holding them (``_data_lapses``)
 
 
 class Halt(Protocol):
@@ -199,9 +200,30 @@ def _relaxations(s: Scheduler, now: float) -> list[float]:
     return out
 
 
+def _data_lapses(s: Scheduler, now: float) -> list[float]:
+    """When delay scheduling stops holding queued jobs for nodes near their --input-data (submit + [data] delay,
+    or sooner the stage-in time it saves, for the first ``DATA_HOLDS`` such jobs held now: two placement searches
+    each): the live controller cycles then, so a forward run must too, or it waited for the data's nodes to free up
+    past the deadline `hal show` gives (QA: forecast an hour late)."""
+    from hal.engine.plugins.placement_explain import data_hold  # imports this module's engine
+
+    book = s.book
+    sel = getattr(book, "select", None)
+    inner: object = getattr(sel, "inner", sel)
+    if not isinstance(inner, TopologySelector) or inner.data is None:
+        return []
+    plain = inner.args.data_delay
+    delay = plain if sel is inner else float(getattr(getattr(sel, "policy", None), "max_wait", 0.0))
+    held = [w.req for w in s.queue.items() if w.req.inputs and w.req.submit + delay > now]
+    book.now = now
+    sooner = [data_hold(book, req) for req in held[:DATA_HOLDS]]  # type: ignore[arg-type]
+    return [req.submit + delay for req in held] + [t for t in sooner if t is not None and t > now]
+
+
 def _wakes(s: Scheduler, now: float) -> list[float]:
-    """Times a forward run must cycle at although nothing ends: --switches lapses and held jobs' --begin."""
-    out = _relaxations(s, now)
+    """Times a forward run must cycle at although nothing ends: --switches and data delay lapses, held jobs'
+    --begin."""
+    out = _relaxations(s, now) + _data_lapses(s, now)
     out += [w.spec.begin_time for w in s.held.values() if w.spec.begin_time is not None and w.spec.begin_time > now]
     heapq.heapify(out)
     return out
