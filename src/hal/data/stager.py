@@ -291,7 +291,7 @@ class Stager:
                     reasons.append(f"attempt {attempt} from {rep.location}: {why(exc, rep)}")
                     if rep.location in self.caches and source_fault(exc):  # another node's copy is bad or gone
                         self._bad_replica(rep, why(exc, rep))
-                    elif isinstance(exc, ChecksumMismatch) and rep.location != "origin":  # a stored copy changed
+                    elif source_fault(exc) and rep.location != "origin":  # a stored copy changed or is gone
                         self._changed_copy(rep, why(exc, rep))
                     continue
                 return Staged(name, node, cache.path_of(name), rep.location, copied, time.monotonic() - t0, attempt)
@@ -311,11 +311,12 @@ class Stager:
                          self.catalog.remove_replica, rep.dataset, rep.location)  # fmt: skip
 
     def _changed_copy(self, rep: Replica, why: str) -> None:
-        """A copy registered in storage (hal dataset add-copy) that no longer is the dataset: forgotten, its file
-        left as it is, so stage-ins stop trying it first (QA: each one read it, failed and fell back, and `hal
-        dataset show` still listed it). Registered again once it is the dataset."""
-        log.warning("stored copy of %r at %s (%s) is not the dataset any more (%s): forgotten; hal dataset add-copy "
-                    "registers it again", rep.dataset, rep.location, public_uri(rep.uri), why)  # fmt: skip
+        """A copy registered in storage (hal dataset add-copy) that no longer is the dataset, or is gone: forgotten,
+        a changed file left as it is, so stage-ins stop trying it first and placement stops counting on it (QA:
+        each one read it, failed and fell back, and `hal dataset show` still listed it; a deleted one let `hal
+        dataset rm-copy` remove the origin). Registered again once it is the dataset."""
+        log.warning("stored copy of %r at %s (%s) is gone or not the dataset any more (%s): forgotten; hal dataset "
+                    "add-copy registers it again", rep.dataset, rep.location, public_uri(rep.uri), why)  # fmt: skip
         with self.guard():
             self._record(f"forgetting the copy of {rep.dataset!r} at {rep.location}",
                          self.catalog.remove_replica, rep.dataset, rep.location)  # fmt: skip

@@ -160,3 +160,20 @@ def test_a_stored_copy_that_changed_is_forgotten_and_its_file_kept(
     assert [s.source for s in staged] == ["origin"]
     assert "site=mirror" not in _locations(Catalog(tmp_path / "catalog.json"), "d") and mirror.exists()
     assert "stored copy of 'd' at site=mirror" in caplog.text and "hal dataset add-copy" in caplog.text
+
+
+def test_a_stored_copy_found_deleted_is_forgotten(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """QA: it stayed registered after every stage-in fell back to the origin without a word, placement priced
+    jobs as if they read it, and `hal dataset rm-copy d --location origin` was then accepted."""
+    catalog, _caches, stager = _plane(tmp_path)
+    _dataset(catalog, tmp_path)
+    mirror = tmp_path / "mirror" / "d"
+    mirror.parent.mkdir()
+    mirror.write_bytes(b"a" * 1000)
+    catalog.add_replica(Replica("d", "rack=r2", str(mirror)))
+    mirror.unlink()
+    with caplog.at_level(logging.WARNING, "hal.data"):
+        staged = stager.stage_in(1, ("d",), ["n0"])
+    assert [s.source for s in staged] == ["origin"]
+    assert "rack=r2" not in _locations(Catalog(tmp_path / "catalog.json"), "d")
+    assert "stored copy of 'd' at rack=r2" in caplog.text and "source missing" in caplog.text
