@@ -255,7 +255,7 @@ class Stager:
         with self.guard():
             cache.unverified.discard(dataset.name)
             if not good:  # a replica changed; a kept copy (restart.py) that is another dataset's (QA: 'changed')
-                why = ("changed while no server ran" if cache.node in self.catalog.replicas.get(dataset.name, {})
+                why = ("changed on disk since cached" if cache.node in self.catalog.replicas.get(dataset.name, {})
                        else "is not the dataset now registered under that name")  # fmt: skip
                 log.warning("the cached copy of %r on %s %s; dropped, staged again", dataset.name, cache.node, why)
                 cache.drop(dataset.name)
