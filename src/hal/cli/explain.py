@@ -83,7 +83,8 @@ def _what_if(job_id: int, trace: Path, cluster_file: Path, profile_file: Path | 
     the rest of its policy) are the ones explained; without it the replay ran on default weights only (QA)."""
     from hal.clusterfile import load_cluster
     from hal.engine.nodes import NodeBook
-    from hal.engine.plugins.placement_explain import alternatives, parts_of, room_of
+    from hal.engine.plugins.placement_explain import alternatives
+    from hal.engine.plugins.placement_parts import parts_of, room_of
     from hal.engine.plugins.topology import TopologySelector
     from hal.engine.plugins.topology_span import bind_capacity
     from hal.engine.predict.registry import make_predictor
@@ -132,7 +133,7 @@ def _what_if(job_id: int, trace: Path, cluster_file: Path, profile_file: Path | 
             alloc = sim.sched.running[job_id].alloc
             req = sim.sched.running[job_id].item.req
             book.release(alloc)
-            room, _ = room_of(book, req)
+            room, _ = room_of(book, req, lists=False)
             found["chosen"] = parts_of(selector, req, np.asarray(nodes, dtype=np.intp), room).as_dict()
             found["alternatives"] = [p.as_dict() for p in alternatives(selector, book, req, chosen=tuple(nodes))]
             book.take(alloc)

@@ -16,7 +16,7 @@ EVENT = "PLACED"
 def record_placements(ctl: Any, conn: Connection, starts: list[Placement], now: float) -> None:
     """Under the controller's lock, in the launch transaction: one event per start placed by a topology
     selector (first fit has no score to show)."""
-    from hal.engine.plugins.placement_explain import parts_of, room_of
+    from hal.engine.plugins.placement_parts import parts_of, room_of
     from hal.engine.plugins.topology import TopologySelector
 
     book = ctl.book
@@ -30,7 +30,7 @@ def record_placements(ctl: Any, conn: Connection, starts: list[Placement], now: 
             continue
         book.release(act.alloc)  # the score is about the machine as it was before this placement
         try:
-            room, _ = room_of(book, act.item.req)
+            room, _ = room_of(book, act.item.req, lists=False)
         finally:
             book.take(act.alloc)
         parts = parts_of(sel, act.item.req, act.alloc.nodes, room).as_dict()

@@ -10,7 +10,8 @@ import numpy as np
 import numpy.typing as npt
 
 from hal.engine.nodes import NodeBook
-from hal.engine.plugins.placement_explain import alternatives, parts_of, room_of
+from hal.engine.plugins.placement_explain import alternatives
+from hal.engine.plugins.placement_parts import parts_of, room_of
 from hal.engine.plugins.score import PlacementWeights
 from hal.engine.plugins.topology import TopologyArgs, TopologySelector
 from hal.engine.request import request_of

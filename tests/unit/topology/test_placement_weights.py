@@ -11,7 +11,8 @@ import pytest
 
 from hal.engine.nodes import NodeBook
 from hal.engine.plugins.leaf_reserve import placement_book
-from hal.engine.plugins.placement_explain import alternatives, parts_of, room_of
+from hal.engine.plugins.placement_explain import alternatives
+from hal.engine.plugins.placement_parts import parts_of, room_of
 from hal.engine.plugins.score import PlacementWeights
 from hal.engine.plugins.topology import TopologyArgs, TopologySelector
 from hal.engine.profile import Profile

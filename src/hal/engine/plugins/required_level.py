@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from hal.engine.nodes import NodeBook
+from hal.engine.plugins.placement_parts import room_of
 from hal.engine.plugins.topology import TopologySelector
 from hal.engine.plugins.topology_span import block_cap, block_room
 from hal.engine.request import Request
@@ -15,8 +16,6 @@ from hal.engine.request import Request
 def held_by_required(book: NodeBook, req: Request) -> str | None:
     """In words, what its required level leaves it; None: not such a job, it fits, or too few are free anywhere
     (then its resources hold it, not the level)."""
-    from hal.engine.plugins.placement_explain import room_of  # imports this module
-
     sel = getattr(book.select, "inner", book.select)
     if not isinstance(sel, TopologySelector) or not req.topology_required or req.segment:
         return None
