@@ -205,15 +205,14 @@ def _data_lapses(s: Scheduler, now: float) -> list[float]:
     or sooner the stage-in time it saves, for the first ``DATA_HOLDS`` such jobs held now: two placement searches
     each): the live controller cycles then, so a forward run must too, or it waited for the data's nodes to free up
     past the deadline `hal show` gives (QA: forecast an hour late)."""
-    from hal.engine.plugins.placement_explain import data_hold  # imports this module's engine
+    from hal.engine.plugins.placement_explain import data_delay_of, data_hold  # imports this module's engine
 
     book = s.book
     sel = getattr(book, "select", None)
     inner: object = getattr(sel, "inner", sel)
     if not isinstance(inner, TopologySelector) or inner.data is None:
         return []
-    plain = inner.args.data_delay
-    delay = plain if sel is inner else float(getattr(getattr(sel, "policy", None), "max_wait", 0.0))
+    delay = data_delay_of(book)  # type: ignore[arg-type]
     held = [w.req for w in s.queue.items() if w.req.inputs and w.req.submit + delay > now]
     book.now = now
     sooner = [data_hold(book, req) for req in held[:DATA_HOLDS]]  # type: ignore[arg-type]

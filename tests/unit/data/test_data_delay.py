@@ -3,6 +3,8 @@ up before the stage-in they save would have finished; otherwise stage now."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from hal.engine.plugins.data_delay import DataDelay, DelayPolicy
@@ -68,3 +70,25 @@ def test_whole_node_job_needs_enough_local_nodes_in_one_rack() -> None:
     assert picked is not None and sorted(int(n) for n in picked[0]) == [2, 3]
     sel.policy = DelayPolicy(wide_gb_seconds=10.0)  # a GB kept off the site network is worth 10 s of waiting
     assert sel.select(req(nodes=2), room, 2, 0.0) is None
+
+
+def test_explain_gives_the_gated_holds_real_limit_the_saving_not_max_wait() -> None:
+    """QA: `hal explain` said a gated hold lasted until submit + max_wait; it waits no longer than the stage-in
+    seconds it saves (200 s here), and the forecast wakes there too."""
+    from hal.engine.plugins.placement_explain import data_hold
+    from tests.unit.topology.test_locality_stretch import setup as plain_setup
+
+    inner, loc, book = plain_setup()  # on-premises racks 0-1 and 2-3, cloud rack 4-5
+    inner.args = replace(inner.args, data_delay=0.0)  # the gated rule alone holds (as `hal server` sets it up)
+    loc.dataset("big", 1e11)
+    loc.add_storage_replica("big", "site", "onprem")
+    loc.add_node_replica("big", 5)
+    book.select = gated = DataDelay(inner, loc, DelayPolicy(max_wait=1000.0))
+    for node, end in ((4, 5000.0), (5, 150.0)):  # the data's rack is busy; node 5 frees in 150 s
+        spec = JobSpec(10 + node, 0.0, tasks=2, node_names=(f"n00{node}",))
+        assert book.allocate(request_of(spec, book.table.space)) is not None
+        loc.expect_busy((node,), 0.0, end, 2)
+    book.now = 10.0
+    job = request_of(JobSpec(2, 0.0, tasks=2, inputs=("big",)), book.table.space)
+    assert not book.fits(job) and gated.last_saving == 200.0  # staging on premises takes 200 s more
+    assert data_hold(book, job) == 200.0

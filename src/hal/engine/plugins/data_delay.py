@@ -46,6 +46,8 @@ class DataDelay:
         self.policy = policy or DelayPolicy()
         inner.data = locality
         self.waited = 0  # decisions to wait (for reports)
+        self.last_saving: float | None = None  # the stage-in seconds the last decision to wait saves: it waits
+        # no longer than that (`hal explain` tells it; it said [data] delay, QA)
 
     @property
     def index(self) -> TopoIndex:
@@ -80,6 +82,7 @@ class DataDelay:
         if saving < pol.min_saving or (now - req.submit) + (self._ready(req, room, units, local, now) - now) > saving:
             return picked
         self.waited += 1
+        self.last_saving = saving
         return None
 
     def _ready(self, req: Request, room: Ints, units: int, local: npt.NDArray[np.bool_], now: float) -> float:

@@ -275,12 +275,21 @@ def held_for_data(book: NodeBook, req: Request) -> str | None:
     until = data_hold(book, req)
     if until is None:
         return None
-    cut = until < req.submit + getattr(getattr(book.select, "args", None), "data_delay", until - req.submit)
+    cut = until < req.submit + data_delay_of(book)
     return f"delay scheduling holds it for nodes holding its --input-data ({', '.join(req.inputs)}) until " + (
         f"{_at(until)} at the latest (as long as staging them where it could start now takes; [data] delay is longer)"
         if cut else f"{_at(until)} at the latest ([data] delay), never longer than staging them where it could start "
         "now takes"
     )  # fmt: skip
+
+
+def data_delay_of(book: NodeBook) -> float:
+    """The longest delay scheduling holds a job: [data] delay, or the gated policy's max_wait."""
+    sel = book.select
+    inner = getattr(sel, "inner", sel)
+    if sel is inner:
+        return float(getattr(getattr(inner, "args", None), "data_delay", 0.0))
+    return float(getattr(getattr(sel, "policy", None), "max_wait", 0.0))
 
 
 def data_hold(book: NodeBook, req: Request) -> float | None:
@@ -292,22 +301,24 @@ def data_hold(book: NodeBook, req: Request) -> float | None:
     inner = getattr(sel, "inner", sel)
     if not req.inputs or not isinstance(inner, TopologySelector) or inner.data is None:
         return None
-    delay = inner.args.data_delay if sel is inner else float(getattr(getattr(sel, "policy", None), "max_wait", 0.0))
+    delay = data_delay_of(book)
     if delay <= 0 or book.now >= req.submit + delay:
         return None
     saved, waited = inner.args, getattr(sel, "waited", None)
     inner.last_budget = None  # set again if the hold below is the stage-time budget's (QA: the delay was shown)
+    if sel is not inner:
+        sel.last_saving = None  # type: ignore[union-attr]  # DataDelay: the saving it waits for, set again below
     try:
         if book.fits(req):  # it starts at the next pass: nothing holds it
             return None
-        budget = inner.last_budget
+        budget = inner.last_budget if sel is inner else getattr(sel, "last_saving", None)
         inner.args, book.select = replace(saved, data_delay=0.0), inner  # would it start now without the hold?
         free = book.fits(req)
     finally:
         inner.args, book.select = saved, sel
         if waited is not None:  # DataDelay counts its decisions to wait: asking is not one
             sel.waited = waited  # type: ignore[union-attr]
-    return req.submit + (delay if budget is None or sel is not inner else budget) if free else None
+    return req.submit + (delay if budget is None else min(delay, budget)) if free else None
 
 
 def held_by_blocks(sched: Scheduler, book: NodeBook, req: Request) -> str | None:
