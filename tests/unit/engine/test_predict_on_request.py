@@ -6,8 +6,9 @@ taught a ratio of 0.011)."""
 from __future__ import annotations
 
 from hal.engine.predict.basic import LastTwo
-from hal.engine.predict.gbm import GbmConfig, GbmPredictor
+from hal.engine.predict.gbm import GbmPredictor
 from hal.model.job import JobSpec
+from tests.unit.sim.test_unfitted_gbm import warmed_up_after_the_last_prediction
 
 
 def test_last2_says_which_predictions_were_its_requests() -> None:
@@ -34,12 +35,7 @@ def test_gbm_says_so_while_it_predicts_through_last2() -> None:
 def test_gbm_with_a_model_says_so_for_a_user_with_no_run_learned_before_the_job() -> None:
     """QA: a trained model predicted a new user's first jobs at their 1-hour limit, and their 10 s runs taught the
     live forecaster a 1/360 error that drew every later forecast of theirs seconds ahead."""
-    gbm = GbmPredictor(GbmConfig(warmup=60, rounds=5))
-    jobs = [JobSpec(job_id=i, submit_time=10.0 * i, time_limit=3600.0, user=f"u{i % 3}") for i in range(60)]
-    for j in jobs:
-        gbm.predict(j)
-    for j in jobs:
-        gbm.observe(j, 100.0 + 20 * j.job_id, 1000.0 + 10 * j.job_id)
+    gbm = warmed_up_after_the_last_prediction()  # users u0-u2
     assert gbm.current() is not None
     new = JobSpec(100, 2000.0, time_limit=3600.0, user="carol")
     gbm.predict(new)

@@ -44,15 +44,10 @@ def test_a_queued_job_is_predicted_again_from_the_runs_known_at_its_submission(t
 
 
 def test_gbm_with_a_model_predicts_a_job_again_from_its_frozen_input() -> None:
-    from hal.engine.predict.gbm import GbmConfig, GbmPredictor
     from hal.model.job import JobSpec
+    from tests.unit.sim.test_unfitted_gbm import warmed_up_after_the_last_prediction
 
-    gbm = GbmPredictor(GbmConfig(warmup=60, rounds=5))
-    jobs = [JobSpec(job_id=i, submit_time=10.0 * i, time_limit=3600.0, user=f"u{i % 3}") for i in range(60)]
-    for j in jobs:
-        gbm.predict(j)
-    for j in jobs:
-        gbm.observe(j, 100.0 + 20 * j.job_id, 1000.0 + 10 * j.job_id)
+    gbm = warmed_up_after_the_last_prediction()  # users u0-u2
     assert gbm.current() is not None
     queued = JobSpec(job_id=100, submit_time=2000.0, time_limit=3600.0, user="u1")
     first = gbm.predict(queued)
