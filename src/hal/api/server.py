@@ -133,8 +133,9 @@ def build(opts: ServerOptions) -> tuple[Controller, Any, Store, Executor]:
     if opts.profile:
         profile = Profile.read(opts.profile, has_tree, base=profile)
     log.info(
-        "profile%s: order %s, backfill %s (%s), placement %s%s", f" {opts.profile}" if opts.profile else " (default)",
+        "profile%s: order %s, backfill %s (%s), placement %s%s%s", f" {opts.profile}" if opts.profile else " (default)",
         profile.order, profile.backfill, profile.backfill_order, profile.placement,
+        f" (topology_reserve {profile.topology_reserve})" if profile.topology_reserve else "",
         f", tuned on {profile.estimate} predictions" if profile.estimate else "",
     )  # fmt: skip
     if profile.billing_weights:

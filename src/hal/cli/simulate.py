@@ -199,7 +199,8 @@ def simulate(
         typer.Option(
             help="with --placement topology: leaf-aware EASY reservation, KEY=VALUE,... of wait (s a blocked "
             "multi-node head may be held for its fewest leaves), depth (jobs planned), strict (s backfill only "
-            "into the fewest leaves, inf: always), nodes (1: node-specific reservation, 0: EASY's own check)"
+            "into the fewest leaves, inf: always), nodes (1: node-specific reservation, 0: EASY's own check); "
+            "needs --whole-nodes"
         ),
     ] = "",
     whole_nodes: Annotated[
