@@ -72,7 +72,7 @@ def _parts_table(title: str, rows: list[tuple[str, dict[str, Any]]]) -> Table:
     for label, p in rows:
         table.add_row(
             label, str(p["level"]), str(p["leaves"]), f"{p['topology']:.3f}", f"{p['data_seconds']:.3g}",
-            f"{p['bytes_to_move']:.3g}", f"{p['egress_dollars']:.2f}", f"{p['data']:.3f}",
+            f"{p['bytes_to_move']:,.0f}", f"{p['egress_dollars']:.2f}", f"{p['data']:.3f}",
             f"{p['fragmentation']:.3f}", f"{p['total']:.3f}",
         )  # fmt: skip
     return table
