@@ -174,7 +174,8 @@ def test_a_slow_stage_in_does_not_stall_the_controller(tmp_path: Path) -> None:
         (waiting,) = ctl.submit(build_request(script, {"input-data": "slow"}, {}, str(tmp_path), 0), "alice").job_ids
         _until(lambda: waiting in staging.staging)
         (other,) = ctl.submit(build_request("#!/bin/sh\ntrue\n", {}, {}, str(tmp_path), 0), "bob").job_ids
-        _until(lambda: other not in ctl.live)  # the loop ran another job while the copy hung
+        # the loop ran another job while the copy hung (its record is committed after it leaves ctl.live)
+        _until(lambda: (ctl.store.get(other) or {}).get("state") == "COMPLETED")
         assert (ctl.store.get(other) or {}).get("state") == "COMPLETED" and waiting in staging.staging
         shown = ctl.annotate([ctl.store.get(waiting) or {}])[0]
         assert shown["state"] == "CONFIGURING"  # holds its nodes while its input arrives: squeue's CF
