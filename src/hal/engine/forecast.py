@@ -22,7 +22,17 @@ import numpy as np
 import numpy.typing as npt
 
 from hal.engine.cycle import Scheduler
-from hal.engine.forward import BASES, Budget, Halt, forward_starts, past, pending_jobs, planned_starts, what_if
+from hal.engine.forward import (
+    BASES,
+    Budget,
+    Halt,
+    data_lapses,
+    forward_starts,
+    past,
+    pending_jobs,
+    planned_starts,
+    what_if,
+)
 from hal.engine.queue import Waiting
 
 __all__ = ["BASES", "Forecaster", "StartEstimate", "forward_starts", "start_estimates", "what_if"]
@@ -263,8 +273,9 @@ class Forecaster:
     ) -> list[dict[int, float]]:
         """The members' starts: as many members as ``left`` work allows, by what the first one cost."""
         errors, share = self._errors(), left / MIN_MEMBERS  # what any one member may spend
+        lapses = data_lapses(s, now)  # every member starts from the same state: asked once
         pilot = Budget(share, self.halt)
-        runs = [self._member(s, now, items, errors, want, horizon, pilot)]
+        runs = [self._member(s, now, items, errors, want, horizon, pilot, lapses)]
         members = self.members
         if pilot.cut:  # it could not reach every wanted job: the others stop where it stopped
             horizon = self.reach = min(self.reach, pilot.reached)
@@ -273,7 +284,7 @@ class Forecaster:
             members = min(members, max(MIN_MEMBERS, int(left // max(pilot.used, 1.0))))
         for _ in range(members - 1):
             budget = Budget(share, self.halt)
-            runs.append(self._member(s, now, items, errors, want, horizon, budget))
+            runs.append(self._member(s, now, items, errors, want, horizon, budget, lapses))
             if budget.cut:
                 self.reach = min(self.reach, budget.reached)
         return runs
@@ -298,6 +309,7 @@ class Forecaster:
         want: set[int],
         horizon: float,
         budget: Budget | None = None,
+        lapses: list[float] | None = None,
     ) -> dict[int, float]:
         rng, rule = self.rng, s.profile.correction
         runs: dict[int, float] = {}
@@ -331,7 +343,7 @@ class Forecaster:
                 low = max(elapsed, point * float(ratios[-1]) if len(ratios) else 0.0, 1.0)
                 total = _tail(rng, low, limit, tails, act.item.spec.user)
             ends[jid] = past(act.start + total, act, now, rule)
-        return what_if(s, now, ends, runs, want, horizon, budget)
+        return what_if(s, now, ends, runs, want, horizon, budget, lapses)
 
 
 def _p90(now: float, raw: float, requests: float, q: float, cut: float = math.inf) -> float:

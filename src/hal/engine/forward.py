@@ -134,12 +134,13 @@ def _run(
     wanted: set[int],
     horizon: float,
     budget: Budget | None = None,
+    lapses: list[float] | None = None,
 ) -> dict[int, float]:
     """Drive the clone like the shell does: true ends finish jobs, overrun plans are extended, cycles start jobs."""
     rule = twin.profile.correction
     truth = [(end, jid) for jid, end in ends.items()]
     heapq.heapify(truth)
-    wakes = _wakes(twin, now)
+    wakes = _wakes(twin, now, lapses)
     starts: dict[int, float] = {}
     t = now
     while True:
@@ -200,11 +201,12 @@ def _relaxations(s: Scheduler, now: float) -> list[float]:
     return out
 
 
-def _data_lapses(s: Scheduler, now: float) -> list[float]:
+def data_lapses(s: Scheduler, now: float) -> list[float]:
     """When delay scheduling stops holding queued jobs for nodes near their --input-data (submit + [data] delay,
     or sooner the stage-in time it saves, for the first ``DATA_HOLDS`` such jobs held now: two placement searches
     each): the live controller cycles then, so a forward run must too, or it waited for the data's nodes to free up
-    past the deadline `hal show` gives (QA: forecast an hour late)."""
+    past the deadline `hal show` gives (QA: forecast an hour late). The same for every member of a forecast: its
+    caller asks once and passes them (``what_if``'s ``lapses``)."""
     from hal.engine.plugins.placement_explain import data_delay_of, data_hold  # imports this module's engine
 
     book = s.book
@@ -219,10 +221,10 @@ def _data_lapses(s: Scheduler, now: float) -> list[float]:
     return [req.submit + delay for req in held] + [t for t in sooner if t is not None and t > now]
 
 
-def _wakes(s: Scheduler, now: float) -> list[float]:
-    """Times a forward run must cycle at although nothing ends: --switches and data delay lapses, held jobs'
-    --begin."""
-    out = _relaxations(s, now) + _data_lapses(s, now)
+def _wakes(s: Scheduler, now: float, lapses: list[float] | None = None) -> list[float]:
+    """Times a forward run must cycle at although nothing ends: --switches and data delay lapses (``lapses``, when
+    the caller has them), held jobs' --begin."""
+    out = _relaxations(s, now) + (data_lapses(s, now) if lapses is None else list(lapses))
     out += [w.spec.begin_time for w in s.held.values() if w.spec.begin_time is not None and w.spec.begin_time > now]
     heapq.heapify(out)
     return out
@@ -303,7 +305,9 @@ def what_if(
     wanted: Collection[int],
     horizon: float = math.inf,
     budget: Budget | None = None,
+    lapses: list[float] | None = None,
 ) -> dict[int, float]:
     """Starts of ``wanted`` if the running jobs end at ``ends`` and pending jobs run for ``runs``, nobody else
-    arriving: the clone plans on the scheduler's own predictions, extended when a job outlives them."""
-    return _run(s.clone(_FROZEN, history=False), now, ends, runs, set(wanted), horizon, budget)
+    arriving: the clone plans on the scheduler's own predictions, extended when a job outlives them. ``lapses``:
+    ``data_lapses(s, now)``, when the caller has them (a forecast's members share them)."""
+    return _run(s.clone(_FROZEN, history=False), now, ends, runs, set(wanted), horizon, budget, lapses)
