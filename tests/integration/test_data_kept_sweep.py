@@ -48,7 +48,8 @@ def test_a_failed_output_is_removed_by_the_running_server_after_its_keep_window(
         assert reads == [], "a folder not due yet took the controller's lock or read the records"
         assert swept == 0 and kept.exists()
         staging.stager.keep_failed_outputs = 0.001
-        _until(lambda: not kept.exists(), timeout=10)  # the cache folder watcher's next pass
+        # the cache folder watcher's next pass: the file goes, then its folder (wait for both, not the first)
+        _until(lambda: not kept.parent.exists(), timeout=10)
         assert not kept.exists() and not kept.parent.exists()
         assert states_from_events(ctl.store.events_of(job))["r"].endswith("(removed after keep_failed_outputs)")
     finally:
