@@ -1,6 +1,7 @@
 """Reading topology.conf's lines as Slurm's config parser does: comments, backslash continuations, ``Include``
 files, Key=Value pairs. Sites split long hostlists over lines and keep switch lists in included files; both
-were refused ("expected Key=Value pairs", QA)."""
+were refused ("expected Key=Value pairs", QA). Spaces around ``=`` are allowed, as Slurm's parser allows them
+(parse_config.c's keyvalue_pattern; ``Nodes = n[0-7]`` and ``Nodes= n[0-7]`` were refused, QA)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from pathlib import Path
 from hal.textfile import read_text
 from hal.topology_conf_lines import TopologyConfError
 
-_PAIR = re.compile(r"(\w+)=(\S*)")
+_KEY = re.compile(r"([\w.]+)\s*=\s*")  # Slurm's key: [[:alnum:]_.]+, then spaces on either side of '='
+_VALUE = re.compile(r'"([^"]*)"(?=\s|$)|\S*')  # a quoted value (spaces and all) or the next word, as Slurm's
 _INCLUDE = re.compile(r"include(?:\s+(.*))?", re.IGNORECASE)
 MAX_DEPTH = 16  # Includes within Includes; a loop is caught before this
 
@@ -111,20 +113,31 @@ _NAMED = {"switchname": "SwitchName= needs a name", "blockname": "BlockName= nee
 
 
 def _pairs(start: int, line: str) -> dict[str, str]:
+    """The line's Key=Value pairs, keys lowercased, read as Slurm reads them: ``Key = Value`` and ``Key= Value``
+    too. After ``Key=`` and spaces, a word that is itself ``Key=`` starts the next pair, so ``Nodes= Switches=s1``
+    is said to have an empty Nodes=, not a Nodes= of ``Switches=s1``."""
     pairs: dict[str, str] = {}
-    for token in line.split():
-        match = _PAIR.fullmatch(token)
-        if match is None:  # a stray word was ignored, and the line meant something else
-            raise TopologyConfError(f"expected Key=Value pairs, got {token!r}", start)
-        key, value = match.group(1).lower(), match.group(2).strip('"')  # Nodes="gpu[001-004]" as Slurm reads it
+    pos = 0
+    while (pos := len(line) - len(line[pos:].lstrip())) < len(line):  # the next word's start
+        key_at = _KEY.match(line, pos)
+        if key_at is None:  # a stray word was ignored, and the line meant something else
+            raise TopologyConfError(f"expected Key=Value pairs, got {line[pos:].split()[0]!r}", start)
+        name, at = key_at.group(1), key_at.end()
+        spaced = line[at - 1].isspace()
+        value_at = _VALUE.match(line, at)  # always matches (\S* may be empty)
+        if value_at is None or (spaced and _KEY.match(line, at)):  # `Nodes= Switches=s1`: Nodes= has no value
+            value, pos = "", at
+        else:
+            value, pos = value_at.group(1) or value_at.group(0).strip('"'), value_at.end()
+        key = name.lower()
         if key in pairs:  # the last one won, silently
-            raise TopologyConfError(f"{match.group(1)}= given twice", start)
+            raise TopologyConfError(f"{name}= given twice", start)
         if not value:  # it said "expected Key=Value pairs", as if the key were the fault
-            raise TopologyConfError(_NAMED.get(key, f"{match.group(1)}= is empty"), start)
+            raise TopologyConfError(_NAMED.get(key, f"{name}= is empty"), start)
         if "=" in value:  # `SwitchName=s1\` then `Nodes=...`: joined as Slurm joins them, one word
             raise TopologyConfError(
-                f"{token!r}: a value with '=' in it (a line ending in '\\' is joined to the next with nothing "
-                "between them, as Slurm joins it: put a space before the '\\')",
+                f"{line[key_at.start() : pos]!r}: a value with '=' in it (a line ending in '\\' is joined to the "
+                "next with nothing between them, as Slurm joins it: put a space before the '\\')",
                 start,
             )
         pairs[key] = value
