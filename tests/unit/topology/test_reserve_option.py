@@ -15,7 +15,7 @@ from hal.controller.core import Controller
 from hal.controller.machine import Machine
 from hal.controller.store import Store, sqlite_url
 from hal.engine.nodes import NodeBook
-from hal.engine.plugins.leaf_reserve import LeafReserver, parse_reserve, reserver_from
+from hal.engine.plugins.leaf_reserve import LeafReserver, parse_reserve, reserve_args, reserver_from
 from hal.engine.plugins.topology import TopologySelector
 from hal.engine.profile import Profile
 from hal.executors.local import LocalExecutor
@@ -49,11 +49,20 @@ def test_option_string_builds_the_reserver() -> None:
         ("wait=60,nodes=2", "nodes=2"),
         ("depth=3", "needs wait"),
         ("wait", "KEY=VALUE"),
+        (" ", r"' ' needs wait=SECONDS"),  # it said "'' is not KEY=VALUE"
     ],
 )
 def test_bad_option_names_the_key(text: str, named: str) -> None:
     with pytest.raises(ValueError, match=named):
         Profile(placement="topology", topology_reserve=text)
+
+
+def test_an_empty_reservation_is_refused_as_lacking_wait() -> None:
+    """QA: `hal simulate --topology-reserve ''` ran no reservation in silence; every other value without wait= is
+    refused. The check it asks for is this one (a profile's "" stays no reservation)."""
+    with pytest.raises(ValueError, match=r"topology reserve '' needs wait=SECONDS"):
+        reserve_args("")
+    assert Profile(placement="topology", topology_reserve="").topology_reserve == ""
 
 
 def test_reserve_needs_topology_placement() -> None:

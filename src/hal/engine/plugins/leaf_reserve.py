@@ -86,7 +86,11 @@ def parse_reserve(text: str, keys: tuple[str, ...] = RESERVE_KEYS) -> dict[str, 
 
 
 def reserve_args(text: str) -> tuple[float, int, float, bool]:
-    """(wait, depth, strict, nodes) of a profile's ``topology_reserve`` string (keys ``USER_KEYS``, wait needed)."""
+    """(wait, depth, strict, nodes) of a profile's ``topology_reserve`` string (keys ``USER_KEYS``, wait needed).
+    An empty or blank one is refused as lacking wait=: given, it asks for a reservation (``--topology-reserve ''``
+    ran none, QA; a profile's "" is left out before this, as no reservation)."""
+    if not text.strip():
+        raise ValueError(f"topology reserve {text!r} needs wait=SECONDS (how long a head may be held), e.g. wait=3600")
     opts = parse_reserve(text, USER_KEYS)
     if "wait" not in opts:
         raise ValueError(f"topology reserve {text!r} needs wait=SECONDS (how long a head may be held)")
