@@ -103,6 +103,12 @@ def change(cut: float, fmt: str = "+.1%") -> str:
     return "n/a (baseline 0)" if math.isnan(cut) else format(0.0 - cut, fmt)  # 0.0 - 0.0 is +0.0, not -0.0
 
 
+def dollars(diff: float) -> str:
+    """An egress difference in dollars, signed: beside the change, it says what a rise from a $0 baseline cost,
+    where the change is n/a (QA: "n/a (baseline 0)" alone), as the wait difference beside the wait ratio does."""
+    return f"{'-' if diff < 0 else '+'}${abs(diff):.2f}"
+
+
 def median(values: list[float]) -> float:
     """The median of the seeds that have a value (nan where every baseline was 0 or never waited)."""
     known = [v for v in values if not math.isnan(v)]
@@ -125,6 +131,7 @@ def report(rows: list[tuple[str, dict[str, float], float]]) -> dict[str, dict[st
         # no cut against a baseline of 0 (both $0 printed as a -100% cut): n/a
         cut = {k: 1 - st[k] / base[k] if base[k] > 0 else math.nan for k in KEYS}
         # no ratio against a baseline that never waits (it was printed as billions): the difference says it
+        cut["egress_diff"] = st["egress_dollars"] - base["egress_dollars"]
         cut["wait_ratio"] = st["avg_wait"] / base["avg_wait"] if base["avg_wait"] > 0 else math.nan
         cut["wait_diff_s"] = st["avg_wait"] - base["avg_wait"]
         cut["to_work_ratio"] = st["avg_to_work"] / max(base["avg_to_work"], 1e-9)
@@ -132,7 +139,8 @@ def report(rows: list[tuple[str, dict[str, float], float]]) -> dict[str, dict[st
         ratio = "n/a (the baseline never waits)" if math.isnan(cut["wait_ratio"]) else f"{cut['wait_ratio']:.3f}"
         print(
             f"{label}: bytes moved {change(cut['bytes_moved_TB'])} (across racks {change(cut['wide_TB'])}, "
-            f"between sites {change(cut['wan_TB'])}), egress {change(cut['egress_dollars'])}, "
+            f"between sites {change(cut['wan_TB'])}), egress {change(cut['egress_dollars'])} "
+            f"({dollars(cut['egress_diff'])}), "
             f"avg wait ratio {ratio} ({cut['wait_diff_s']:+.2f} s)"
         )
     return out
@@ -181,14 +189,17 @@ def main() -> None:
     if not cuts:
         print(f"no comparison: the run has one policy ({policies[0]}), so no baseline (the first of --policies is one)")
         return
-    print("| policy | median change: all bytes | across racks | between sites | egress $ | wait ratio | wait diff s |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| policy | median change: all bytes | across racks | between sites | egress $ | egress diff | wait ratio "
+        "| wait diff s |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for label, per_seed in cuts.items():
         med = {k: median([c[k] for c in per_seed]) for k in per_seed[0]}
         ratio = "n/a" if math.isnan(med["wait_ratio"]) else f"{med['wait_ratio']:.2f}"
         print(
-            f"| {label} | " + " | ".join(change(med[k], ".1%") for k in KEYS) + f" | {ratio} | "
-            f"{med['wait_diff_s']:+.2f} |"
+            f"| {label} | " + " | ".join(change(med[k], ".1%") for k in KEYS) + f" | {dollars(med['egress_diff'])} | "
+            f"{ratio} | {med['wait_diff_s']:+.2f} |"
         )
 
 
