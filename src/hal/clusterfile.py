@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import re
 import tomllib
 from collections import Counter
@@ -17,6 +18,8 @@ from hal.model.cluster import Cluster, Node, Partition
 from hal.model.resources import Resources
 from hal.model.topology import Topology
 from hal.textfile import read_text
+
+_log = logging.getLogger("hal.topology")  # where import warnings go without a ``warn`` (topology.conf's too)
 
 _MEM = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)B?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "K": 1 / 1024, "M": 1, "G": 1024, "T": 1024 * 1024}
@@ -172,7 +175,9 @@ def _check_partitions(nodes: list[Node], partitions: list[Partition]) -> None:
         raise ClusterFileError(f"[[partitions]]: {empty[0]!r} has no nodes (list it in a [[nodes]] group's partitions)")
 
 
-def _topology(topo: Any, n_nodes: int) -> Topology:
+def _topology(topo: Any, n_nodes: int, warn: Callable[[str], None] | None = None) -> Topology:
+    """The ``levels``/``fanouts`` tree; a node count that leaves the last leaf short is taken (as a block_size's
+    last block is) but told through ``warn``: a job sized for a full leaf never fits in that one (QA: silent)."""
     try:
         raw_levels, raw_fanouts = topo.get("levels", ["switch"]), topo.get("fanouts", [n_nodes])
         if not isinstance(raw_levels, list) or not all(isinstance(x, str) and x for x in raw_levels):
@@ -192,9 +197,17 @@ def _topology(topo: Any, n_nodes: int) -> Topology:
         if any(f < 1 for f in fanouts):
             raise ValueError(f"fanouts must be positive (children per domain), got {list(fanouts)}")
         names = "the levels of the cluster file's [topology] table"
-        return dataclasses.replace(Topology.tree(n_nodes, fanouts, levels), names_from=names)
+        tree = dataclasses.replace(Topology.tree(n_nodes, fanouts, levels), names_from=names)
     except _MALFORMED as exc:
         raise ClusterFileError(f"[topology]: {_explain(exc)}") from exc
+    if n_nodes % fanouts[-1]:
+        leaf, short = levels[-1], n_nodes % fanouts[-1]
+        (warn or _log.warning)(
+            f"[topology]: {n_nodes} nodes are not a multiple of fanouts' last ({fanouts[-1]} nodes per {leaf}): the "
+            f"last {leaf}, {tree.paths[-1][-1]}, holds {short} of {fanouts[-1]}; it is kept as a short leaf, where a "
+            f"job kept to one leaf fits only up to {short} node(s)"
+        )
+    return tree
 
 
 def _check_unique(nodes: list[Node], group_of: list[int]) -> None:
@@ -215,7 +228,8 @@ def cluster_from_dict(
     data: dict[str, Any], folder: Path | None = None, warn: Callable[[str], None] | None = None
 ) -> Cluster:
     """The cluster a parsed file describes; ``folder`` (the file's own) anchors relative paths in it; ``warn``
-    takes what is read but left out (topology.conf's unknown nodes; default: the log)."""
+    takes what is read but left out or taken short (topology.conf's unknown nodes, a last leaf switch of fewer
+    nodes than ``fanouts`` gives; default: the log)."""
     _known(data, "", "the cluster file")
     groups = data.get("nodes")
     if not isinstance(groups, list) or not groups:
@@ -251,7 +265,7 @@ def cluster_from_dict(
     if isinstance(topo, dict) and ("slurm_conf" in topo or "block_size" in topo):
         topology = _imported_topology(topo, [n.name for n in nodes], folder, warn)
     else:
-        topology = _topology(topo, len(nodes)) if topo else Topology.flat(len(nodes))
+        topology = _topology(topo, len(nodes), warn) if topo else Topology.flat(len(nodes))
     try:
         return Cluster(tuple(nodes), tuple(partitions), topology, str(data.get("name", "cluster")))
     except ValueError as exc:

@@ -73,3 +73,24 @@ def test_cluster_show_checks_the_data_table_as_the_server_does(tmp_path: Path, d
     assert result.exit_code == 2 and said in " ".join(result.stderr.split()), result.stderr
     path.write_text('[[nodes]]\nprefix = "n"\ncount = 2\n[data]\ncache_dir = "/tmp/{node}"\n')
     assert CliRunner().invoke(app, ["cluster", "show", str(path)]).exit_code == 0
+
+
+def test_a_node_count_that_leaves_the_last_leaf_short_is_told(tmp_path: Path) -> None:
+    """QA: levels = ["a"], fanouts = [5] on 16 nodes was taken in silence, its last leaf of 1 node; it is taken
+    (as block_size takes a short last block) with a warning, here and by `hal cluster show`."""
+    said: list[str] = []
+    short = {"nodes": [{"prefix": "n", "count": 16}], "topology": {"levels": ["a"], "fanouts": [5]}}
+    topo = cluster_from_dict(short, warn=said.append).topology
+    assert topo is not None and topo.paths[-1] == ("a3",) and topo.paths[-2] == ("a2",)
+    assert said == [
+        "[topology]: 16 nodes are not a multiple of fanouts' last (5 nodes per a): the last a, a3, holds 1 of 5; "
+        "it is kept as a short leaf, where a job kept to one leaf fits only up to 1 node(s)"
+    ]
+    full = {"nodes": [{"prefix": "n", "count": 32}], "topology": {"levels": ["spine", "switch"], "fanouts": [2, 8]}}
+    said.clear()
+    cluster_from_dict(full, warn=said.append)
+    assert said == []
+    path = tmp_path / "c.toml"
+    path.write_text('[[nodes]]\nprefix = "n"\ncount = 16\n[topology]\nlevels = ["switch"]\nfanouts = [5]\n')
+    shown = CliRunner().invoke(app, ["cluster", "show", str(path)])
+    assert shown.exit_code == 0 and "the last switch, switch3, holds 1 of 5" in " ".join(shown.stderr.split())

@@ -189,11 +189,13 @@ def gpu_capacity(cap: npt.NDArray[np.int64]) -> tuple[int, int]:
 def gpu_job(job: JobSpec, per_node: int, block: int = 0, blocks: Sequence[int] = ()) -> JobSpec:
     """A trace job of P processors as P GPUs (one task of one CPU and one GPU each): on one node when it
     fits one, else on ceil(P / per_node) nodes, the shape a multi-node training job asks for; with
-    ``block`` (nodes per block), those nodes in segments as large as a block allows (Slurm's ``--segment``):
-    the whole job in one block when it fits one, else in whole-block pieces of an aggregation; a node count with
-    no divisor from 2 to a block's nodes asks none (--segment=1 would let its nodes go anywhere), and Slurm's
-    block rule keeps it in the smallest aggregation that holds it. ``blocks`` (each block's nodes): only segments
-    the blocks can hold that many of (15 nodes on four blocks of 4 asked for five segments of 3, and was refused)."""
+    ``block`` (nodes per block), those nodes in segments as large as a block allows (Slurm's ``--segment``, which
+    must divide the node count and fit in a base block): the whole job in one block when it fits one, else the
+    largest divisor of its node count no larger than a block (20 nodes on blocks of 18: segments of 10); a node
+    count with no divisor from 2 to a block's nodes asks none (--segment=1 would let its nodes go anywhere), and
+    Slurm's block rule keeps it in the smallest aggregation that holds it. ``blocks`` (each block's nodes): only
+    segments the blocks can hold that many of (15 nodes on four blocks of 4 asked for five segments of 3, and was
+    refused)."""
     gpus = job.tasks * max(1, job.per_task.cpus)
     nodes = -(-gpus // per_node)  # one node when it fits (as the traces' clusters ran them), never split
     sizes = range(1, min(nodes, block) + 1)
