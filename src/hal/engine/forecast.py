@@ -22,6 +22,8 @@ import numpy as np
 import numpy.typing as npt
 
 from hal.engine.cycle import Scheduler
+from hal.engine.error_shift import recent_errors
+from hal.engine.forecast_scale import p90_at, score_of
 from hal.engine.forward import (
     BASES,
     Budget,
@@ -37,7 +39,6 @@ from hal.engine.queue import Waiting
 
 __all__ = ["BASES", "Forecaster", "StartEstimate", "forward_starts", "start_estimates", "what_if"]
 MIN_MEMBERS = 3  # the fewest members a forecast cut down to its work budget keeps (p50 the middle, p90 the last)
-MIN_WAIT = 60.0  # seconds: the least wait a start past its plan is measured against (Forecaster.calibrated)
 SANE = 1e9  # the largest ratio or score a saved state may hold (a job run 30 years past a 1 s prediction)
 CALIBRATION = "plan"  # what saved scores measure (``state``): scores of another kind are not restored
 
@@ -69,26 +70,25 @@ Errors = dict[int | str, npt.NDArray[np.float64]]
 class Forecaster:
     """Start-time forecasts from an ensemble of forward runs; learns the predictor's errors from completions.
 
-    Runtimes are drawn from the actual/predicted ratios of recent completions: the user's own last ones once
-    there are ``by_user`` of them (users err consistently: some jobs always crash, some always hit the
-    limit), else those whose prediction was of the same order (``_bin``; all of them while a class has
-    fewer than ``min_bin``). Until ``min_ratios``
-    completions were seen, p50 plans on point predictions and p90 on upper ones. The ensemble alone ignores
-    the jobs that will arrive and go ahead, so its p90 is calibrated online (split conformal, ``calibrated``)
-    on a scale from the ensemble's p90 (0) to the plan on requested limits (1; Slurm's ``squeue --start``,
-    planned beside every ensemble) and past it (1 + k: k times the ensemble's wait to its p90, at least
-    ``MIN_WAIT``, after the plan). A started job scores where its start fell on its first forecast's scale
-    (the shell reports starts through ``started``); p90s go to the ceil(0.9 (n + 1))-th smallest of the last
-    n scores. Why this scale: the plan assumes only that jobs end by their limits, so only later arrivals
-    start a job after it, and a wait the plan and the ensemble agree on (a --begin time, a blocker killed at
-    its limit) is never widened while fewer than 10% of recent jobs started after their plans (a quiet
-    cluster). Past the plan a p90 goes only when more did, as on busy clusters: in the whole-trace replays of
-    benchmarks/forecast_accuracy.py 7-18% of the waiting jobs started after their plans (20% under the
-    server's multifactor order), so a p90 never past the plan would hold for as few as 80% there. Past it,
-    the overshoot is counted in ensemble waits (plan waits are long wherever limits are loose) of at least
-    a minute, which cycles, launches and kills at limits take seconds of. The old score, actual wait / p90
-    wait, scaled whole waits and was unbounded when a p90 was seconds away (QA: a few jobs that waited
-    minutes for p90s seconds away put every p90, a --begin time's too, at 25x its wait).
+    Runtimes are drawn from the actual/predicted ratios of recent completions: the user's own last ones once there
+    are ``by_user`` of them (users err consistently: some jobs always crash, some always hit the limit; the newest
+    few alone once their runs changed: hal/engine/error_shift.py), else those whose prediction was of the same order
+    (``_bin``; all of them while a class has fewer than ``min_bin``). Until ``min_ratios`` completions were seen,
+    p50 plans on point predictions and p90 on upper ones. The ensemble alone ignores the jobs that will arrive and
+    go ahead, so its p90 is calibrated online (split conformal, ``calibrated``) on a scale from the ensemble's p90
+    (0) to the plan on requested limits (1; Slurm's ``squeue --start``, planned beside every ensemble) and past it
+    (1 + k: k times the ensemble's wait to its p90, at least ``MIN_WAIT``, after the plan: forecast_scale.py). A
+    started job scores where its start fell on its first forecast's scale (the shell reports starts through
+    ``started``); p90s go to the ceil(0.9 (n + 1))-th smallest of the last n scores. Why this scale: the plan
+    assumes only that jobs end by their limits, so only later arrivals start a job after it, and a wait the plan and
+    the ensemble agree on (a --begin time, a blocker killed at its limit) is never widened while fewer than 10% of
+    recent jobs started after their plans (a quiet cluster). Past the plan a p90 goes only when more did, as on busy
+    clusters: in the whole-trace replays of benchmarks/forecast_accuracy.py 7-18% of the waiting jobs started after
+    their plans (20% under the server's multifactor order), so a p90 never past the plan would hold for as few as
+    80% there. Past it, the overshoot is counted in ensemble waits (plan waits are long wherever limits are loose)
+    of at least a minute, which cycles, launches and kills at limits take seconds of. The old score, actual wait /
+    p90 wait, scaled whole waits and was unbounded when a p90 was seconds away (QA: a few jobs that waited minutes
+    for p90s seconds away put every p90, a --begin time's too, at 25x its wait).
 
     Small samples (``floor_until``, 0: off; the server sets 30, ``min_bin``, where calibration starts): while
     fewer than ``min_ratios`` runtime errors or ``floor_until`` scores are known, ``starts`` puts the p90 on
@@ -193,7 +193,7 @@ class Forecaster:
         """A job started at ``now``: where on its first forecast's scale it did calibrates later p90s."""
         first = self.told.pop(job_id, None)
         if first is not None:
-            self.scores.append(_score(now, *first))
+            self.scores.append(score_of(now, *first))
             self.learned += 1
 
     def unsure(self) -> bool:
@@ -232,7 +232,7 @@ class Forecaster:
         else:  # split conformal: the ceil(0.9 (n + 1))-th smallest of n scores
             ranked = sorted(self.scores)
             q = ranked[min(math.ceil(0.9 * (len(ranked) + 1)), len(ranked)) - 1]
-        return {j: replace(e, p90=max(e.p50, _p90(now, e.p90, e.requests, q, cut))) for j, e in raw.items()}
+        return {j: replace(e, p90=max(e.p50, p90_at(now, e.p90, e.requests, q, cut))) for j, e in raw.items()}
 
     def ensemble(
         self, s: Scheduler, now: float, wanted: Collection[int] | None = None, horizon: float = math.inf
@@ -297,7 +297,7 @@ class Forecaster:
         out: Errors = {k: np.sort(np.array(v)) for k, v in table.items() if len(v) >= self.min_bin}
         out[-1] = np.sort(np.fromiter((r for _, r in self.ratios), np.float64))
         if self.by_user:
-            out.update((u, np.sort(np.array(v))) for u, v in self.users.items() if len(v) >= self.by_user)
+            out.update((u, recent_errors(v)) for u, v in self.users.items() if len(v) >= self.by_user)
         return out
 
     def _member(
@@ -344,29 +344,6 @@ class Forecaster:
                 total = _tail(rng, low, limit, tails, act.item.spec.user)
             ends[jid] = past(act.start + total, act, now, rule)
         return what_if(s, now, ends, runs, want, horizon, budget, lapses)
-
-
-def _p90(now: float, raw: float, requests: float, q: float, cut: float = math.inf) -> float:
-    """The start at ``q`` on the calibration scale: 0 the ensemble's p90, 1 the plan on requests (never below
-    the ensemble's), 1 + k that plan plus k ensemble waits to p90 of at least MIN_WAIT. A plan on requests
-    that never started the job (cut by the work budget at ``cut``, else past a horizon) stands at ``cut``, or
-    at the ensemble's p90: a p90 the ensemble has is never lost (inf, N/A) to the cheaper plan's shorter run."""
-    if not math.isfinite(requests):
-        requests = cut if math.isfinite(cut) else raw
-    top = max(raw, requests)
-    p90 = raw if q <= 0.0 or top == raw else raw + min(q, 1.0) * (top - raw)
-    return p90 + (q - 1.0) * max(raw - now, MIN_WAIT) if q > 1.0 else p90
-
-
-def _score(start: float, now: float, raw: float, requests: float) -> float:
-    """Where ``start`` fell on the scale ``_p90`` reads, for the forecast made at ``now``: the least q whose
-    p90 would have held."""
-    top = max(raw, requests)
-    if start <= raw:  # never narrower than the ensemble: starts long before p90s once put p90s on p50s (QA)
-        return 0.0
-    if start <= top:
-        return (start - raw) / (top - raw)
-    return 1.0 + (start - top) / max(raw - now, MIN_WAIT)
 
 
 def _ratios(errors: Errors, user: str, predicted: float) -> npt.NDArray[np.float64]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from hal.engine import forecast
+from hal.engine import forecast_scale
 from hal.engine.api import Estimate
 from hal.engine.cycle import Scheduler
 from hal.engine.forecast import Forecaster, StartEstimate
@@ -105,7 +105,7 @@ def test_a_p90_goes_past_the_plan_only_when_more_than_a_tenth_of_jobs_started_af
         f.started(job, 350.0)
     got = f.calibrated(100.0, raw)
     assert (
-        got[7].p90 == 400.0 + 1.5 * forecast.MIN_WAIT
+        got[7].p90 == 400.0 + 1.5 * forecast_scale.MIN_WAIT
     )  # past its plan by 1.5 ensemble waits (30 s: at least a minute)
     assert got[8].p90 == 500.0 + 1.5 * 400.0  # no spread at all: only the late arrivals' share widens it
 
