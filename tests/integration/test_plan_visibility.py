@@ -71,3 +71,27 @@ def test_the_easy_head_shows_its_planned_nodes(tmp_path: Path) -> None:
         assert got[head].startswith("vn"), got
     finally:
         live.stop()
+
+
+def test_jobs_behind_the_head_show_where_the_forecast_plan_starts_them(tmp_path: Path) -> None:
+    """QA: SCHEDNODES was shown only for EASY's head and conservative slots; Slurm's backfill plans every job in
+    its window on limits and squeue --start shows where. A job behind the head gets the nodes the forecasts' plan
+    on requested limits starts it on, with its forecast (a listing without --start has none to show)."""
+    live = LiveServer(tmp_path)
+    live.start()
+    try:
+        big = submit(live, "sleep 300", exclusive=True, nodes="4", time="10")
+        until_state(live, big, "RUNNING")
+        head = submit(live, exclusive=True, nodes="2", time="5")
+        behind = submit(live, exclusive=True, nodes="2", time="5")  # the same size: behind the head by age
+        deadline, got = time.monotonic() + 60, {}
+        while not got.get(behind, "").startswith("vn"):  # forecasts are made in the background
+            assert time.monotonic() < deadline, got
+            time.sleep(0.2)
+            listed = live.cli("queue", "--start", "-h", "-o", "%i %Y", check=True).stdout.splitlines()
+            got = dict(x.split() for x in listed)
+        assert got[head].startswith("vn"), got
+        plain = dict(x.split() for x in live.cli("queue", "-h", "-o", "%i %Y", check=True).stdout.splitlines())
+        assert plain[behind] == "(null)", plain
+    finally:
+        live.stop()

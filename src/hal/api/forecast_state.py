@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hal.controller.reasons import FORECAST_NODES
 from hal.engine.predict.basic import DEFAULT_LIMIT
 from hal.executors.hostlist import compress
 
@@ -49,7 +50,9 @@ def assumed_runtimes(ctl: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any
 
 def planned_nodes(ctl: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """squeue's SCHEDNODES (%Y): the nodes the planner holds for a pending job, where it knows them (EASY's
-    head, placed at its shadow time; conservative backfill's slot for each job it booked); None elsewhere."""
+    head, placed at its shadow time; conservative backfill's slot for each job it booked), else where the latest
+    start forecasts' plan on requested limits starts it (Slurm's backfill plans every job in its window on
+    limits and shows where: QA, only the head had nodes); None elsewhere."""
     names = getattr(getattr(ctl.book, "table", None), "names", None)
     if names is None:
         return rows
@@ -66,7 +69,7 @@ def planned_nodes(ctl: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 alloc = memo.planned if s.reservations.get(jid) == memo.shadow else None
             if alloc is None and jid == s.head_id and s.profile.backfill == "easy":
                 alloc = _head_plan(s, jid)
-            nodes = getattr(alloc, "nodes", None)
+            nodes = getattr(alloc, "nodes", None) if alloc is not None else r.get(FORECAST_NODES)
             if nodes is not None and len(nodes):
                 r[PLANNED] = compress(names[int(i)] for i in nodes)
     return rows

@@ -10,6 +10,8 @@ from hal.controller.parked import PARKED
 from hal.engine.plugins.placement_explain import topology_reason
 from hal.executors.hostlist import compress
 
+FORECAST_NODES = "forecast_nodes"  # a pending row's: where the latest start forecasts' plan on requests starts it
+
 
 def pending_reason(ctl: Any, job_id: int) -> str:
     lv = ctl.live.get(job_id)
@@ -69,6 +71,7 @@ def annotate(ctl: Any, rows: list[dict[str, Any]], start: bool = False) -> list[
                 est = starts.get(r["id"])
                 p50, p90 = (ctl.sched.reservations.get(r["id"]), None) if est is None else est.finite()
                 r["predicted_start"], r["predicted_start_p90"] = p50, p90
+                r[FORECAST_NODES] = est.nodes if est is not None else ()  # SCHEDNODES beyond the planner's own
                 if start:  # a held job gets no forecast: never "still being computed"
                     r["forecast_pending"] = r["id"] in coming and not str(r["reason"]).startswith("JobHeld")
                 parked = ctl.parked.get(r["id"])

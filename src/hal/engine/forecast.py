@@ -46,12 +46,14 @@ CALIBRATION = "plan"  # what saved scores measure (``state``): scores of another
 @dataclass(frozen=True, slots=True)
 class StartEstimate:
     """Predicted start of a pending job (seconds, absolute): half of the forecasts start by p50, 90% by p90.
-    ``requests``: its start planned on requested limits, Slurm's ``squeue --start`` (inf: none known)."""
+    ``requests``: its start planned on requested limits, Slurm's ``squeue --start`` (inf: none known); ``nodes``:
+    where that plan starts it (indices; squeue's SCHEDNODES)."""
 
     job_id: int
     p50: float
     p90: float
     requests: float = math.inf
+    nodes: tuple[int, ...] = ()
 
     def finite(self) -> tuple[float | None, float | None]:
         """(p50, p90), None where no forward run started the job (infinite)."""
@@ -129,6 +131,7 @@ class Forecaster:
     reach: float = math.inf  # the last forecast's: runs were cut to the work budget after it (inf: none)
     planned: float = math.inf  # the last forecast's plan on requests was cut after it (inf: not cut)
     learned: int = 0  # errors and scores recorded so far: a saver tells from it whether there is news
+    placed: dict[int, tuple[int, ...]] = field(default_factory=dict)  # the last plan on requests' nodes per job
 
     def __post_init__(self) -> None:
         self.ratios = deque(self.ratios, maxlen=self.window)
@@ -245,7 +248,7 @@ class Forecaster:
         self, s: Scheduler, now: float, wanted: Collection[int] | None, horizon: float
     ) -> dict[int, StartEstimate]:
         """The ensemble's quantiles and the starts planned on requests (one budget for all)."""
-        self.reach = self.planned = math.inf
+        self.reach, self.planned, self.placed = math.inf, math.inf, {}
         items, want = pending_jobs(s, wanted)
         if not want:
             return {}
@@ -253,19 +256,22 @@ class Forecaster:
         bases = (("point", "upper") if few else ()) + ("request",)
         # The planned runs share the work; beside an ensemble, the one on requests gets a member's share.
         work = self.work if few else self.work / (MIN_MEMBERS + 1)
-        plans, self.reach, used = planned_starts(s, now, bases, want, horizon, work, self.halt)
+        plans, self.reach, used = planned_starts(s, now, bases, want, horizon, work, self.halt, self.placed)
         self.planned = self.reach
         requests = plans[-1]
         if few:
             point, upper = plans[0], plans[1]
             bounds = {j: (point.get(j, math.inf), upper.get(j, math.inf)) for j in sorted(want)}
-            return {j: StartEstimate(j, lo, max(lo, hi), requests.get(j, math.inf)) for j, (lo, hi) in bounds.items()}
+            return {
+                j: StartEstimate(j, lo, max(lo, hi), requests.get(j, math.inf), self.placed.get(j, ()))
+                for j, (lo, hi) in bounds.items()
+            }
         runs = self._members(s, now, items, want, min(horizon, self.reach), self.work - used)
         out = {}
         for j in sorted(want):
             got = np.sort([r.get(j, math.inf) for r in runs])
             p50, p90 = float(got[(len(got) - 1) // 2]), float(got[math.ceil(0.9 * len(got)) - 1])
-            out[j] = StartEstimate(j, p50, p90, requests.get(j, math.inf))
+            out[j] = StartEstimate(j, p50, p90, requests.get(j, math.inf), self.placed.get(j, ()))
         return out
 
     def _members(

@@ -135,8 +135,10 @@ def _run(
     horizon: float,
     budget: Budget | None = None,
     lapses: list[float] | None = None,
+    placed: dict[int, tuple[int, ...]] | None = None,
 ) -> dict[int, float]:
-    """Drive the clone like the shell does: true ends finish jobs, overrun plans are extended, cycles start jobs."""
+    """Drive the clone like the shell does: true ends finish jobs, overrun plans are extended, cycles start jobs.
+    ``placed``: filled with the nodes each wanted job starts on."""
     rule = twin.profile.correction
     truth = [(end, jid) for jid, end in ends.items()]
     heapq.heapify(truth)
@@ -156,6 +158,8 @@ def _run(
         for p in plan.starts:
             if p.job_id in wanted:
                 starts[p.job_id] = t
+                if placed is not None:
+                    placed[p.job_id] = p.nodes
             heapq.heappush(truth, (t + p.run_of(runs[p.job_id]), p.job_id))  # cut at a lowered limit too
         if budget is not None:
             budget.used += START_WORK * len(plan.starts)
@@ -272,11 +276,13 @@ def planned_starts(
     horizon: float = math.inf,
     work: float = math.inf,
     halt: Halt | None = None,
+    placed: dict[int, tuple[int, ...]] | None = None,
 ) -> tuple[list[dict[int, float]], float, float]:
     """``forward_starts`` on each basis, one run for the bases that give every job the same durations and ends
     (on user estimates, point, upper and request plans are all the limits). The runs share ``work`` evenly;
     once one is cut, the later ones stop where it stopped. Returns the starts per basis, the time after which
-    starts are unknown (inf: no run was cut) and the work spent."""
+    starts are unknown (inf: no run was cut) and the work spent. ``placed``: filled with the nodes each job starts
+    on in the last basis's run (the plan on requests: squeue's SCHEDNODES)."""
     items = s.queue.items() + list(s.held.values())
     plans = []
     for basis in bases:
@@ -290,7 +296,8 @@ def planned_starts(
         twin = s.clone(_FROZEN, history=False)
         _replan(twin, runs, ends)
         budget = Budget(work / len(distinct), halt)
-        done.append(_run(twin, now, ends, runs, wanted, min(horizon, reach), budget))
+        nodes = placed if (runs, ends) == plans[-1] else None
+        done.append(_run(twin, now, ends, runs, wanted, min(horizon, reach), budget, placed=nodes))
         used += budget.used
         if budget.cut:
             reach = min(reach, budget.reached)
