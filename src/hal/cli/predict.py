@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -159,7 +160,7 @@ def predict_eval(
         Path | None,
         typer.Option(
             help="gbm: start from a saved model file and continue where it stopped: with --window, the jobs "
-            "before the window that ended by the time it has learned up to are not fed to it again"
+            "before the window that it learned are not fed to it again (another trace's jobs are)"
         ),
     ] = None,
     save_model_to: Annotated[
@@ -205,12 +206,14 @@ def predict_eval(
     history = trace_history(swf)
     report_problems(list(swf.problems))
     if history.unknown:
-        err.print(f"{history.unknown:,} record(s) without a run time or processor count left out (nothing to score)")
+        err.print(f"{history.unknown:,} record(s) without a run time or processor count left out (nothing to score):")
+        first_lines(history.unknown_lines)
     if history.duplicates:
         err.print(
             f"[yellow]note:[/] {history.duplicates:,} record(s) repeat an earlier job id: left out, as hal simulate"
-            " does"
+            " does:"
         )
+        first_lines(history.duplicate_lines)
     if not history.jobs:
         raise fail(f"{trace}: no usable jobs")
     if history.no_wait:
@@ -237,11 +240,9 @@ def predict_eval(
     if note:
         err.print(f"[yellow]note:[/] {note}")
     ev = evaluate(history, pred, trace.name, span, reach=reach if span else None, to_save=save_model_to is not None)
-    if ev.already_learned and reach:
-        err.print(
-            f"[yellow]note:[/] {ev.already_learned:,} job(s) before the window ended by t={reach[0]:,.0f} s, as far "
-            f"as {model} has learned: taken as learned, not fed to it again"
-        )
+    said = learned_note(ev, model, reach)
+    if said:
+        err.print(f"[yellow]note:[/] {said}")
     scored = history.jobs[span[0] : sum(span)] if span else history.jobs
     if offsets is not None:
         ev, scored = only(ev, scored, offsets), [scored[i] for i in offsets]
@@ -283,6 +284,39 @@ def predict_eval(
         out.print(table_of(dataclasses.replace(ev, predictor=shown)))
     if fell_back and model:
         note_fallback(fallback_name(model), predictor)
+
+
+def first_lines(problems: Sequence[object]) -> None:
+    """The first five records left out by line and job, then a count, as hal simulate lists its skipped ones (QA:
+    predict-eval only counted them)."""
+    for p in problems[:5]:
+        err.print(f"  {escape(str(p))}")
+    if len(problems) > 5:
+        err.print(f"  ... and {len(problems) - 5:,} more")
+
+
+def learned_note(ev: Evaluation, model: Path | None, reach: tuple[float, float] | None) -> str | None:
+    """What a --model run did with the jobs before the window: skipped as the ones the model learned, or fed to it
+    because it learned other jobs (another trace, whose clock also starts near 0: QA)."""
+    if model is None or reach is None:
+        return None
+    if ev.other_jobs:
+        return (
+            f"{model} learned other jobs than this trace's {ev.other_jobs:,} before the window (the record it keeps "
+            "of the runs it learned does not match them): they are fed to it in time order, as a run without "
+            "--model learns them"
+        )
+    if not ev.already_learned:
+        return None
+    how = (
+        f"; {model} does not record which jobs it learned (an older HAL saved it), so they are matched by time alone"
+        if ev.by_times
+        else ""
+    )
+    return (
+        f"{ev.already_learned:,} job(s) before the window ended by t={reach[0]:,.0f} s, as far as {model} has "
+        f"learned: taken as learned, not fed to it again{how}"
+    )
 
 
 def saved_at_cut(path: Path, cut: float, after: int, resume: int, pred: GbmPredictor) -> str:

@@ -17,11 +17,12 @@ import numpy as np
 import numpy.typing as npt
 
 from hal.engine.api import RuntimePredictor
+from hal.engine.predict.fingerprint import Fingerprint
 from hal.engine.predict.gbm import GbmPredictor
 from hal.learn.provenance import EPOCH_2000
 from hal.model.job import JobSpec
 from hal.model.resources import Resources
-from hal.sim.swf import SwfTrace, read_swf
+from hal.sim.swf import Problem, SwfTrace, read_swf
 
 CLASSES: tuple[tuple[str, float, float], ...] = (
     ("< 1 min", 0.0, 60.0),
@@ -41,6 +42,9 @@ class History:
     unknown: int = 0  # records left out: no run time or no processor count, so nothing to score
     no_wait: int = 0  # jobs without a recorded wait: their end is taken as submit + run, the earliest it can be
     duplicates: int = 0  # records whose job id an earlier record has: left out, as the simulator leaves them
+    # the records left out, each by its line and job as hal simulate names them (QA: only counted)
+    unknown_lines: tuple[Problem, ...] = ()
+    duplicate_lines: tuple[Problem, ...] = ()
 
 
 def trace_history(trace: SwfTrace | str | Path) -> History:
@@ -48,17 +52,24 @@ def trace_history(trace: SwfTrace | str | Path) -> History:
     swf = trace if isinstance(trace, SwfTrace) else read_swf(trace)
     jobs: list[JobSpec] = []
     ends: list[float] = []
-    unknown = no_wait = duplicates = 0
-    seen: set[int] = set()
+    no_wait = 0
+    unknown: list[Problem] = []
+    duplicates: list[Problem] = []
+    seen: dict[int, int] = {}  # job id -> line of the record kept
     for rec in sorted(swf.records, key=lambda r: (r.submit, r.job_id)):
         procs = rec.procs if rec.procs > 0 else rec.req_procs
-        if rec.run < 0 or procs <= 0:
-            unknown += 1
+        if procs <= 0:  # in hal simulate's words (hal.sim.workload)
+            unknown.append(Problem(rec.line, f"job {rec.job_id}: no processor count (fields 5 and 8)"))
+            continue
+        if rec.run < 0:
+            unknown.append(Problem(rec.line, f"job {rec.job_id}: run time {rec.run} s (unknown)"))
             continue
         if rec.job_id in seen:  # a predictor keys pending jobs by id: a second one would overwrite the first
-            duplicates += 1
+            first = seen[rec.job_id]
+            where = f"line {first}" if first > 0 else "an earlier record"
+            duplicates.append(Problem(rec.line, f"job {rec.job_id}: the same job id as {where}"))
             continue
-        seen.add(rec.job_id)
+        seen[rec.job_id] = rec.line
         no_wait += rec.wait < 0
         jobs.append(
             JobSpec(
@@ -76,7 +87,15 @@ def trace_history(trace: SwfTrace | str | Path) -> History:
             )
         )
         ends.append(float(rec.submit + max(rec.wait, 0) + rec.run))
-    return History(jobs, np.array(ends, dtype=np.float64), unknown, no_wait, duplicates)
+    return History(
+        jobs,
+        np.array(ends, dtype=np.float64),
+        len(unknown),
+        no_wait,
+        len(duplicates),
+        tuple(unknown),
+        tuple(duplicates),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +129,8 @@ class Evaluation:
     predictions: npt.NDArray[np.float64] = field(repr=False)
     cut: float | None = None  # completions at or after this (the submission after the window) were not learned
     already_learned: int = 0  # jobs before the window a loaded model had learned: not fed again
+    by_times: bool = False  # those were matched by times alone: the model file does not say which jobs it learned
+    other_jobs: int = 0  # jobs before the window fed to a loaded model that had learned other jobs (another trace)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -182,18 +203,25 @@ def evaluate(
     only what a scheduler running the next window could know (QA: a model saved from 0:1500 had learned runs
     ending long after job 1500 was submitted). ``reach``, a loaded model's (``reach_of``): the jobs before the
     window that it saw submitted and that ended by the time it has learned up to are not fed again (QA: a model
-    from 0:1500 continued on 1500:1500 learned 0:1500 twice); those still running then are, as a restarted server
-    relearns the records after it."""
+    from 0:1500 continued on 1500:1500 learned 0:1500 twice) if they are the very jobs it learned (its
+    ``Fingerprint``; a file too old to keep one: times alone); those still running then are, as a restarted server
+    relearns the records after it. If they are not (another trace: every archive trace's clock starts near 0, QA),
+    every job before the window is fed to it as a run without a model learns them."""
     start, stop = (0, len(history.jobs)) if window is None else (window[0], window[0] + window[1])
     cut = None
     if window is not None:  # later jobs cannot change earlier predictions (online), so the replay stops there
         cut = history.jobs[stop].submit_time if to_save and stop < len(history.jobs) else None
         history = History(history.jobs[:stop], history.ends[:stop], history.unknown)
-    learned = None
+    learned, known, other = None, None, 0
     if reach is not None and start > 0:
         submits = np.array([j.submit_time for j in history.jobs], dtype=np.float64)
         before = np.arange(len(history.jobs)) < start
         learned = before & (history.ends <= reach[0]) & (submits <= reach[1])
+        known = predictor.learned if isinstance(predictor, GbmPredictor) else None
+        if known is not None and known != Fingerprint.of(history.jobs[i] for i in np.flatnonzero(learned)):
+            learned, other = None, start
+            if isinstance(predictor, GbmPredictor):  # its unfinished jobs are another trace's, their ids this one's
+                predictor.pending.clear()
     preds, t_pred, t_obs = replay(history, predictor, learned, cut)
     preds = preds[start:]
     real = np.array([j.runtime for j in history.jobs[start:]], dtype=np.float64)
@@ -212,4 +240,6 @@ def evaluate(
         preds,
         cut=cut,
         already_learned=0 if learned is None else int(learned.sum()),
+        by_times=learned is not None and known is None,
+        other_jobs=other,
     )

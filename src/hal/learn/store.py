@@ -30,6 +30,7 @@ import numpy as np
 from hal.engine.api import RuntimePredictor
 from hal.engine.predict.basic import LastTwo
 from hal.engine.predict.features import History, UserState
+from hal.engine.predict.fingerprint import Fingerprint
 from hal.engine.predict.gbm import INPUTS, SELECTED, GbmPredictor, Trainer, compile_trained
 from hal.engine.predict.trees import GbmConfig
 from hal.learn.model_meta import FORMAT, VERSION, check_meta, unsaid_reach
@@ -135,6 +136,7 @@ def save_model(predictor: GbmPredictor, path: str | Path, made: Provenance | Non
         "upper_factor": predictor.upper_factor,
         "completions": predictor.completions,
         "learned_until": predictor.learned_until,
+        **({"learned_jobs": predictor.learned.to_json()} if predictor.learned is not None else {}),
         "seen": predictor.seen,
         "next_train": predictor.next_train,
         "fits": made.fits,
@@ -227,6 +229,8 @@ def read_model(
         upper_factor = float(meta["upper_factor"])
         completions = _count(meta["completions"], "completions")
         learned_until = float(meta["learned_until"]) if "learned_until" in meta else unsaid_reach(history)
+        # which runs it learned; a file written before it was kept does not say (None: matched by times alone)
+        learned = Fingerprint.from_json(meta["learned_jobs"]) if "learned_jobs" in meta else None
         inputs = [[float(v) for v in r] for r in rows.tolist()]
         outputs = [float(v) for v in targets.tolist()]
         errors = [float(v) for v in residuals.tolist() if math.isfinite(v)]
@@ -266,6 +270,7 @@ def read_model(
     pred.upper_factor = upper_factor
     pred.completions = completions
     pred.learned_until = learned_until
+    pred.learned = learned
     pred.residuals.extend(errors)
     pred.seen = seen
     pred.pending = pending

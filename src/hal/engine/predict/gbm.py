@@ -18,6 +18,7 @@ import numpy as np
 from hal.engine.api import Estimate
 from hal.engine.predict.basic import LastTwo
 from hal.engine.predict.features import CANDIDATES, FEATURES, MISSING, REQUEST, History, log_time
+from hal.engine.predict.fingerprint import Fingerprint
 from hal.engine.predict.trees import GbmConfig, Scores, compile_models, fit_boosters, params_of
 from hal.model.job import JobSpec
 
@@ -103,6 +104,8 @@ class GbmPredictor:
     next_train: int = 0
     seen: int = 0  # residuals observed
     learned_until: float = 0.0  # latest end time observed: a restart replays accounting records after it
+    # every run observed (None: a model file too old to say), so a continued replay knows whether it learned a job
+    learned: Fingerprint | None = field(default_factory=Fingerprint)
 
     def __post_init__(self) -> None:
         self.inputs = deque(maxlen=self.cfg.window)
@@ -171,6 +174,8 @@ class GbmPredictor:
 
     def observe(self, job: JobSpec, runtime: float, end_time: float) -> None:
         self.learned_until = max(self.learned_until, end_time)
+        if self.learned is not None:
+            self.learned.add(job, runtime)
         self.history.finished(job, runtime, end_time)
         self.fallback.observe(job, runtime, end_time)
         frozen = self.pending.pop(job.job_id, None)
