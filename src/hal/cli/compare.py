@@ -82,7 +82,10 @@ def compare(
     ] = False,
     window: Annotated[str | None, typer.Option(help=WINDOW_HELP)] = None,
     min_runtime: Annotated[int, typer.Option(help="drop jobs that ran less than this (s)")] = 0,
-    model: Annotated[Path | None, typer.Option(help="gbm: start every run from this saved model file")] = None,
+    model: Annotated[
+        Path | None,
+        typer.Option(help="gbm: start the runs that plan with gbm or gbm-regress from this saved model file"),
+    ] = None,
     plots: Annotated[Path | None, typer.Option(help="folder for PNG plots")] = Path("hal-compare"),
     no_plots: Annotated[bool, typer.Option("--no-plots", help="write no PNG plots")] = False,
     summary_out: Annotated[Path | None, typer.Option(help="all summaries as JSON (hal simulate's keys)")] = None,
@@ -99,8 +102,6 @@ def compare(
             raise fail("--plots and --no-plots: give one of them")
         plots = None
     writable_folder(plots)
-    if model is not None and estimate not in GBM_NAMES:
-        raise fail(f"--model needs --estimate gbm or gbm-regress, not {estimate}")
     try:
         check_machine(procs, cluster, placement or "firstfit")
         placement = default_placement(placement, cluster)
@@ -115,6 +116,10 @@ def compare(
         same = [(a, b) for i, (a, pa) in enumerate(profiles) for b, pb in profiles[i + 1 :] if pa == pb]
         if same:
             raise ValueError(f"--policies names one policy twice: {same[0][0]} and {same[0][1]}")
+        # each policy's estimate as hal simulate --profile picks it: a tuned profile's own, unless one is typed (QA)
+        asked = {label: estimate_for(profile, estimate, typed, label) for label, profile in profiles}
+        if model is not None:  # the model plans the gbm policies; refused only when none is one (QA)
+            check_model_policies(profiles, asked, typed)
         base = SimOptions(
             estimate=estimate,
             procs=procs,
@@ -133,20 +138,23 @@ def compare(
     if not workload.jobs:
         raise fail(f"{trace}: no usable jobs")
     span = workload.jobs[-1].submit_time - workload.jobs[0].submit_time
-    predictor, est = gbm_from_file(model, None, estimate) if model is not None else (None, base.estimate)  # once
+    learners = sorted({e for e in asked.values() if e in GBM_NAMES})
+    predictor, est = gbm_from_file(model, None, learners[0] if len(learners) == 1 else None) if model else (None, "")
     note_overlap(predictor, workload.jobs)  # against the jobs that run: a --window's first, not the trace's (QA)
     cut = cut_at_partition_limits(workload, load_cluster(cluster)) if cluster is not None else frozenset()
-    # each policy's estimate as hal simulate --profile picks it: a tuned profile's own, unless one is typed (QA)
-    ests = {label: estimate_for(profile, estimate, typed, label) for label, profile in profiles}
-    if model is not None:  # the model's name, or its fallback's
-        ests = dict.fromkeys(ests, est)
+    ests = dict(asked)
+    if model is not None:  # the model's name, or its fallback's, where it plans
+        ests = {label: est if e in GBM_NAMES else e for label, e in asked.items()}
+        others = [f"{label} (est={e})" for label, e in asked.items() if e not in GBM_NAMES]
+        if others:
+            err.print(f"[yellow]note:[/] --model plans only the policies that use gbm; not {', '.join(others)}")
     options = [
         (
             label,
             SimOptions(
                 profile=profile,
                 estimate=ests[label],
-                predictor=predictor,
+                predictor=predictor if asked[label] in GBM_NAMES else None,
                 procs=procs,
                 cluster=cluster,
                 gpus=gpus,
@@ -194,7 +202,7 @@ def compare(
                 "estimate": ests[label],
                 **(
                     {"fallback": unfit}
-                    if (unfit := never_fitted(r.predictor) or model_fallback(model, est, estimate))
+                    if (unfit := never_fitted(r.predictor) or model_fallback(model, ests[label], asked[label]))
                     else {}
                 ),
                 **summary_dict(r.summary),
@@ -207,7 +215,8 @@ def compare(
             write_json(summary_out, data)
         except OutputError as exc:
             raise fail(str(exc)) from None
-    note_fallback(est, estimate)
+    if learners:
+        note_fallback(est, "/".join(learners))
     for label, r in runs:
         unfitted = unfitted_note(r, ests[label])
         if unfitted:
@@ -220,3 +229,19 @@ def policy_of(name: str, placement: str, cluster: Path | None) -> Profile:
     if name.endswith(".toml") or Path(name).is_file():
         return read_profile(Path(name), placement_topology_default(cluster))
     return replace(Profile.parse(name), placement=placement)
+
+
+def check_model_policies(profiles: list[tuple[str, Profile]], asked: dict[str, str], typed: bool) -> None:
+    """--model refused only when no policy plans with gbm or gbm-regress, each policy's estimate named with where
+    it came from (QA: a profile tuned on gbm was refused against --estimate's default, user). ValueError."""
+    if any(e in GBM_NAMES for e in asked.values()):
+        return
+    groups: dict[str, list[str]] = {}
+    for label, p in profiles:
+        where = "--estimate" if typed else f"{label}'s own" if p.estimate else "the default"
+        groups.setdefault(f"{asked[label]} ({where})", []).append(label)
+    if len(groups) == 1:
+        said = f"every policy plans with {next(iter(groups))}"
+    else:
+        said = "; ".join(f"{', '.join(labels)}: {e}" for e, labels in groups.items())
+    raise ValueError(f"--model needs --estimate gbm or gbm-regress, or a profile tuned on one; {said}")

@@ -85,3 +85,17 @@ def note_data_plane(cluster: Path | None) -> None:
         f"[yellow]note:[/] {named} table is not simulated: hal simulate places jobs by "
         "CPUs, GPUs and the tree, without stage-ins or caches (benchmarks/data_locality.py simulates those)"
     )
+
+
+def check_model_estimate(estimate: str, source: str) -> None:
+    """--model starts gbm from a file: refused unless the run's estimate is gbm or gbm-regress, once a profile's own
+    estimate has applied (QA: a profile tuned on gbm was refused against --estimate's default). ``source``: where
+    the estimate came from, ``--estimate`` (typed), ``default`` or a profile's name. ValueError."""
+    from hal.engine.predict.registry import GBM_NAMES
+
+    if estimate in GBM_NAMES:
+        return
+    where = {"--estimate": f"--estimate {estimate}", "default": f"{estimate} (--estimate's default)"}.get(
+        source, f"{estimate}, the estimate {source} was tuned on"
+    )
+    raise ValueError(f"--model needs --estimate gbm or gbm-regress; this run's is {where}")

@@ -10,7 +10,7 @@ import typer
 
 from hal.atomic_write import OutputError
 from hal.cli.common import err, fail, note_workload, out, progress_bar, report_problems, writable_files
-from hal.cli.sim_checks import check_reserve, check_stretch_tree, note_data_plane, stretch_of
+from hal.cli.sim_checks import check_model_estimate, check_reserve, check_stretch_tree, note_data_plane, stretch_of
 from hal.cli.sim_json import (
     SUMMARY_HELP,
     model_fallback,
@@ -23,7 +23,7 @@ from hal.cli.sim_label import run_label
 from hal.cli.sim_model import fallback_name, gbm_from_file, note_fallback, note_overlap, overlap_note
 from hal.cli.sim_tables import summary_table, topology_table
 from hal.cli.trace_check import window_id_note
-from hal.engine.predict.registry import GBM_NAMES, make_predictor
+from hal.engine.predict.registry import make_predictor
 from hal.engine.profile import Profile
 from hal.sim.limits import KILLED_KEY, cut_at_partition_limits, limit_counts, useful_summary
 from hal.sim.report import write_jobs_csv, write_jobs_swf
@@ -275,11 +275,6 @@ def simulate(
         raise fail(str(exc)) from None
     if min_runtime < 0:
         raise fail(f"--min-runtime must be >= 0 seconds, not {min_runtime}")
-    if model is not None and estimate not in GBM_NAMES:
-        raise fail(f"--model needs --estimate gbm or gbm-regress, not {estimate}")
-    predictor = None
-    if model is not None:
-        predictor, estimate = gbm_from_file(model, None, estimate)  # the note: once the window's jobs are known
     policy = {"order": order, "backfill": backfill, "backfill_order": backfill_order, "placement": placement,
               "topology_reserve": topology_reserve}  # fmt: skip
     if profile is not None:
@@ -293,8 +288,17 @@ def simulate(
             else Profile(order, backfill, backfill_order, placement, topology_reserve=topology_reserve)
         )
         check_profile_reserve(chosen, str(profile), whole_nodes)
-        if predictor is None:
-            estimate = estimate_for(chosen, estimate, given_on_command_line(ctx, "estimate"))
+        typed = given_on_command_line(ctx, "estimate")
+        asked = estimate = estimate_for(chosen, estimate, typed)  # a profile's own estimate applies before --model's
+        if model is not None:
+            source = "--estimate" if typed else str(profile) if chosen.estimate else "default"
+            check_model_estimate(estimate, source)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    predictor = None
+    if model is not None:
+        predictor, estimate = gbm_from_file(model, None, estimate)  # the note: once the window's jobs are known
+    try:
         opts = SimOptions(
             profile=applicable(chosen),
             estimate=estimate,
@@ -349,7 +353,7 @@ def simulate(
     if result.topology is not None:
         out.print(topology_table(result.topology))
     data: dict[str, Any] = {"trace": str(trace), "policy": label, **summary_dict(result.summary), **counts}
-    if unfit := never_fitted(result.predictor) or model_fallback(model, estimate, given["estimate"]):
+    if unfit := never_fitted(result.predictor) or model_fallback(model, estimate, asked):
         data["fallback"] = unfit  # said on stderr too, but scripts read the file
     if result.topology is not None:
         data["topology"] = topology_dict(result.topology)
@@ -365,7 +369,7 @@ def simulate(
     left = len(swf.problems) + len(workload.skipped) + len(result.outcome.rejected)
     if left:
         err.print(f"{left} job(s) skipped or rejected; the rest of the trace ran")
-    note_fallback(estimate, given["estimate"])
+    note_fallback(estimate, asked)
     unfitted = unfitted_note(result, estimate)
     if unfitted:
         err.print(f"[yellow]note:[/] {unfitted}")
