@@ -13,7 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
-from hal.data.tree import remove_path, stamp_of
+from hal.data.trash import Trash
+from hal.data.tree import stamp_of
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -75,7 +76,6 @@ class NodeCache:
 
     def __init__(self, node: str, root: Path, capacity: int) -> None:
         self.node, self.root, self.capacity = node, Path(root), int(capacity)
-        self.root.mkdir(parents=True, exist_ok=True)
         self.entries: OrderedDict[str, int] = OrderedDict()
         self.stamps: dict[str, tuple[int, ...]] = {}  # how it looked when HAL last wrote or used it (stamp_of)
         self.pins: dict[str, set[int]] = {}
@@ -85,14 +85,44 @@ class NodeCache:
         self.unverified: set[str] = set()
         self._lock = threading.RLock()
         self.on_stale: Callable[[str, str], None] | None = None  # told (name, why) when ``has`` drops a copy
-        for p in self.root.iterdir():  # copies cut short by a stopped controller (a half-copied tree too): never
-            if p.name.startswith(".") and p.name.endswith(".partial") and not p.is_symlink():  # valid or counted
-                remove_path(p)
+        self.trash = Trash(self.root)  # evicted and dropped copies, deleted outside the controller's lock
+        self.fault: OSError | None = None  # its folder unusable at start: the node drained (hal/data/start_faults.py)
+        try:
+            self._open()
+        except OSError as exc:  # one node's broken disk must not stop the server (as slurmd's does not slurmctld)
+            self.fault = exc
+
+    def _open(self) -> None:
+        """Its folder made and read: copies cut short by a stopped controller (a half-copied tree too), never valid
+        or counted, and trash a killed one left go to the deleting thread (not deleted on the start path); the
+        datasets found are counted, a restart keeping the LRU order by mtime."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.trash.found()
+        for p in self.root.iterdir():
+            if p.name.startswith(".") and p.name.endswith(".partial") and not p.is_symlink():
+                with contextlib.suppress(OSError):  # a read-only disk keeps it: it is never counted
+                    self.trash.put(p, -1)
         found = [p for p in self.root.iterdir() if (p.is_file() or p.is_dir()) and not p.name.startswith(".")]
-        for p in sorted(found, key=lambda p: p.stat().st_mtime):  # a restart keeps the LRU order by mtime
+        for p in sorted(found, key=lambda p: p.stat().st_mtime):
             self._stamp(p.name)
             self.entries[p.name] = self.stamps[p.name][0]  # a folder's: the bytes of its files
             self.unverified.add(p.name)
+
+    def reopen(self) -> None:
+        """A folder unusable at start read again once it works (``cache_roots``); raises while it does not."""
+        with self._lock:
+            self.entries.clear()
+            self.stamps.clear()
+            self.unverified.clear()
+            self._open()
+            self.fault = None
+
+    def check_fault(self) -> None:
+        """Raises CacheWriteError with the error that made its folder unusable at start, while it is: a stage-in on
+        a node resumed unfixed drains it again (``cache_roots`` clears it once the folder works)."""
+        if self.fault is not None:
+            exc = self.fault
+            raise CacheWriteError(exc.errno or errno.EIO, exc.strerror or str(exc), exc.filename or str(self.root))
 
     def path_of(self, name: str) -> Path:
         if "/" in name or name.startswith("."):
@@ -124,12 +154,13 @@ class NodeCache:
         self.root.mkdir(parents=True, exist_ok=True)
 
     def drop(self, name: str) -> None:
-        """Forget a dataset and delete its file or folder (a changed or unregistered copy)."""
+        """Forget a dataset and put its file or folder aside, deleted by ``trash`` (a changed or unregistered
+        copy): callers hold the controller's lock, and a large tree's deletion took seconds under it (QA)."""
         with self._lock:
-            self.entries.pop(name, None)
+            size = self.entries.pop(name, -1)
             self.stamps.pop(name, None)
             with contextlib.suppress(OSError):  # the folder itself broken: forgotten all the same (node drained)
-                remove_path(self.path_of(name))
+                self.trash.put(self.path_of(name), size)
 
     def _stamp(self, name: str) -> None:
         self.stamps[name] = stamp_of(self.path_of(name))
@@ -214,7 +245,7 @@ class NodeCache:
                 break
             if self.pins.get(name):
                 continue
-            remove_path(self.path_of(name))
+            self.trash.put(self.path_of(name), self.entries[name])  # a read-only disk raises: nothing evicted
             short -= self.entries.pop(name)
             self.stamps.pop(name, None)
             evicted.append(name)
@@ -238,12 +269,23 @@ class NodeCache:
 
     def _disk_short(self, size: int, but: str) -> int:
         """The bytes the filesystem lacks for a copy of ``size`` (other than ``but``'s): its free bytes count less
-        what the copies under way have yet to write. 0 for a disk that cannot be asked (not refused)."""
+        what the copies under way have yet to write, plus the trash being deleted (evicting more for bytes already on
+        their way out deleted datasets for nothing; ``disk_waits`` holds the copy until they are gone). 0 for a
+        disk that cannot be asked (not refused)."""
         try:
             free = shutil.disk_usage(self.root).free
         except OSError:
             return 0
-        return max(0, size - (free - self.to_come(but=but)))
+        return max(0, size - (free + self.trash.pending() - self.to_come(but=but)))
+
+    def disk_waits(self, size: int, but: str) -> bool:
+        """Whether a copy of ``size`` must wait for the trash before it writes: the disk's real free bytes (the
+        trash still on it) lack room for it, and trash is being deleted."""
+        if not self.trash.busy():
+            return False
+        with contextlib.suppress(OSError):
+            return size > shutil.disk_usage(self.root).free - self.to_come(but=but)
+        return False
 
     def to_come(self, but: str | None = None) -> int:
         """Bytes the copies under way have yet to write: their reservations less their ``.partial`` files so far.

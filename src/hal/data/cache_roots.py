@@ -55,6 +55,10 @@ def check_roots(staging: LiveStaging, controller: Any) -> list[str]:
     reset = []
     for node, cache in stager.caches.items():
         lock = cache.root / CACHE_LOCK
+        if cache.fault is not None and lock not in held:
+            with stager.guard():
+                _reopen(staging, controller, node, cache, lock)
+            continue
         if lock not in held or _same(lock, held[lock].fileno()):
             continue
         with stager.guard():
@@ -99,3 +103,21 @@ def _rebuild(staging: LiveStaging, controller: Any, node: str, cache: Any, lock:
         cache.root, node, CACHE_LOCK,
         f"the copies it held are forgotten: {', '.join(names)}" if names else "it held no cached copy",
     )  # fmt: skip
+
+
+def _reopen(staging: LiveStaging, controller: Any, node: str, cache: Any, lock: Path) -> None:
+    """A cache folder unusable since start (hal/data/start_faults.py) tried again: once it can be made, locked and
+    read, the cache serves again and the log says that ``hal resume`` puts the node back (its drain stays, as
+    Slurm's does); else its fault is the latest error."""
+    assert staging.owned is not None
+    try:
+        retake(staging.owned, lock, owner_home(controller))
+        cache.reopen()
+    except OSError as exc:
+        cache.fault = exc
+        return
+    except ValueError as exc:  # DataPlaneBusy: another server took it meanwhile
+        log.error("cache folder %s of %s: %s", cache.root, node, exc)
+        return
+    log.warning("cache folder %s of %s is usable again; hal resume %s puts the node back in service", cache.root,
+                node, node)  # fmt: skip

@@ -1,10 +1,12 @@
 """What `hal server` would refuse of a ``[data]`` table's places, told before it makes anything: its home (hal.db,
 the token, the spool) was filled first and the server then stopped on a cache folder it could not make, a catalog
-that is a folder, or stage-outs filed under a location no copy can have (QA). Nothing here creates a file."""
+that is a folder, or stage-outs filed under a location no copy can have (QA). Nothing here leaves a file behind."""
 
 from __future__ import annotations
 
+import errno
 import os
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -39,56 +41,70 @@ def check_catalog(path: Path) -> None:
 
     Catalog.check_folder(path)
     lock = path.with_name(path.name + ".lock")
-    if not os.access(path.parent, os.W_OK | os.X_OK) and not lock.is_file():
-        raise ValueError(f"[data] catalog {path}: cannot make its lock file {lock}: Permission denied")
+    if not lock.is_file() and (why := _try_file(path.parent)):  # tried: the OS's reason, not a guess
+        raise ValueError(f"[data] catalog {path}: cannot make its lock file {lock}: {why}")
     if lock.exists() and not lock.is_file():
         raise ValueError(f"[data] catalog {path}: its lock file {lock} is not a file")
     if path.exists():
         Catalog(path)  # reads it, as the server's start does: a folder or a file of something else is refused
 
 
-def check_cache_folders(pattern: str, folders: Iterable[Path]) -> None:
-    """Each cache folder (and the default stage-out one) can be made, or is a folder: the nearest existing one
-    above it is a folder this server may write in, on a file system that takes folders. The message is the one
-    the server gave when it tried."""
+def check_cache_folders(pattern: str, folders: Iterable[Path], others: Iterable[Path] = ()) -> None:
+    """The cache folders can be made, or are folders this server may write in, on a file system that takes folders:
+    refused when none of the nodes' ``folders`` can (a wrong path) or any of ``others`` (the default stage-out one)
+    cannot. One node's broken folder is no reason to refuse: the server drains that node with the OS's reason
+    (hal/data/start_faults.py). The message is the one the server gave when it tried."""
     seen: dict[Path, str] = {}
-    for folder in dict.fromkeys(folders):
-        why = _unmakeable(folder, seen)
-        if why:
+    nodes = list(dict.fromkeys(folders))
+    whys = [_unmakeable(folder, seen) for folder in nodes]
+    if nodes and all(whys):
+        raise ValueError(f"[data] cache_dir {pattern!r}: cannot use {whys[0]}")
+    for folder in dict.fromkeys(others):
+        if why := _unmakeable(folder, seen):
             raise ValueError(f"[data] cache_dir {pattern!r}: cannot use {why}")
 
 
 def _unmakeable(folder: Path, seen: dict[Path, str]) -> str:
-    """'path: why' when ``folder`` cannot be a folder of this server's, or ''."""
+    """'path: why' when ``folder`` cannot be a folder of this server's, or ''. Each place is tried (a file made in
+    it, or its first missing folder made) and undone: the OS's own reason, where ``os.access`` said "Permission
+    denied" of a read-only disk (QA)."""
     if folder.exists():
         if not folder.is_dir():
             return f"{folder}: a file stands where its folder should be"
-        if not os.access(folder, os.W_OK | os.X_OK):
-            return f"{folder / '.hal-owner.lock'}: Permission denied"
-        return ""
+        if folder not in seen:
+            seen[folder] = _try_file(folder)
+        return f"{folder}: {seen[folder]}" if seen[folder] else ""
     missing = folder
     while not missing.parent.exists() and missing.parent != missing:
         missing = missing.parent
-    top = missing.parent
-    if top not in seen:
-        seen[top] = _why_not_in(top)
-    why = seen[top]
-    if why == "Not a directory":  # the kernel names the full path: it cannot go through a file
+    if missing not in seen:
+        seen[missing] = _try_folder(missing)
+    why = seen[missing]
+    if why == os.strerror(errno.ENOTDIR):  # the kernel names the full path: it cannot go through a file
         return f"{folder}: {why}"
     return f"{missing}: {why}" if why else ""
 
 
-def _why_not_in(top: Path) -> str:
-    """Why no folder can be made in the existing ``top``, or ""."""
-    if not top.is_dir():
-        return "Not a directory"
-    kind = _fs_type(top)
-    if kind in PSEUDO:
-        return f"No such file or directory ({top} is the kernel's {kind} file system)"
-    if os.statvfs(top).f_flag & os.ST_RDONLY:
-        return "Read-only file system"
-    if not os.access(top, os.W_OK | os.X_OK):
-        return "Permission denied"
+def _try_file(folder: Path) -> str:
+    """Why no file can be written in the folder ``folder`` (one is made and removed), or ""."""
+    try:
+        fd, made = tempfile.mkstemp(prefix=".hal-check-", dir=folder)
+    except OSError as exc:
+        return str(exc.strerror)
+    os.close(fd)
+    os.unlink(made)
+    return ""
+
+
+def _try_folder(missing: Path) -> str:
+    """Why the folder ``missing``, whose parent exists, cannot be made (it is made and removed), or ""."""
+    kind = _fs_type(missing.parent) if missing.parent.is_dir() else ""
+    try:
+        missing.mkdir()
+    except OSError as exc:
+        said = str(exc.strerror)
+        return f"{said} ({missing.parent} is the kernel's {kind} file system)" if kind in PSEUDO else said
+    missing.rmdir()
     return ""
 
 

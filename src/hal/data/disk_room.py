@@ -31,7 +31,15 @@ def copy_evicting(stager: Stager, dataset: Dataset, rep: Replica, cache: NodeCac
                 for name in gone:
                     stager._record(f"evicting {name!r} from {cache.node}", stager.catalog.remove_replica, name,
                                    cache.node)  # fmt: skip
-            if not gone:
+            if not gone and not cache.trash.busy():  # trash still being deleted: the next copy waits for it
                 raise
             log.warning("%s: the disk filled while %r was copied; %s evicted, copying it again",
                         cache.node, dataset.name, ", ".join(map(repr, gone)))  # fmt: skip
+
+
+def await_trash(stager: Stager, cache: NodeCache, dataset: Dataset, job_id: int) -> None:
+    """Before a copy writes, outside the lock: the trash being deleted (its own evictions', or others') gone while the
+    disk's real free bytes lack room for it (it failed with ENOSPC mid-way otherwise, and its node was drained)."""
+    while cache.disk_waits(dataset.size, dataset.name):
+        stager._check_stop(job_id)  # a cancel or a stopping server does not wait for it
+        cache.trash.wait(0.5)

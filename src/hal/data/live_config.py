@@ -32,7 +32,7 @@ def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
     its job's folder, default 7 days, removed by the first start after that; 0: kept for good)."""
     from pathlib import Path
 
-    from hal.data.owner import claim, owner_home
+    from hal.data.start_faults import claim_folders, drain_unusable
 
     stall, capacity, pattern = check_data_table(table)
     names = controller.table.names
@@ -42,13 +42,12 @@ def enable(controller: Any, table: dict[str, Any]) -> LiveStaging:
     previous = getattr(controller, "staging", None)
     if isinstance(previous, LiveStaging) and previous.owned is not None:  # set up again: the old one is replaced
         previous.owned.release()
-    try:  # before the caches are opened: opening one removes the copies under way into it
-        folders = [Path(pattern.format(node=n)) for n in (*names, *(() if "output_uri" in table else ("outputs",)))]
-        owned = claim(catalog_path, folders, owner_home(controller))  # outputs: the default stage-out folder
-    except OSError as exc:
-        raise ValueError(f"[data] cache_dir {pattern!r}: cannot use {exc.filename}: {_why(exc)}") from exc
+    # before the caches are opened (opening one removes the copies under way into it); outputs: the default
+    # stage-out folder. A node whose folder fails is drained, the others serve (hal/data/start_faults.py).
+    owned = claim_folders(controller, catalog_path, pattern, names, "output_uri" not in table)
     try:
         staging = _wire(controller, table, names, pattern, capacity, catalog_path, stall)
+        drain_unusable(controller, staging.stager.caches, owned.faults)
     except BaseException:
         owned.release()
         raise
@@ -95,10 +94,6 @@ def check_data_table(table: dict[str, Any]) -> tuple[float, int, str]:
     return stall, capacity, pattern
 
 
-def _why(exc: OSError) -> str:
-    return "a file stands where its folder should be" if isinstance(exc, FileExistsError) else str(exc.strerror)
-
-
 def _wire(
     controller: Any, table: dict[str, Any], names: list[str], pattern: str, capacity: int, catalog_path: Any,
     stall: float,
@@ -117,10 +112,7 @@ def _wire(
     from hal.engine.plugins.topology import TopologyArgs, TopologySelector
     from hal.model.topology import Topology
 
-    try:
-        caches = {n: NodeCache(n, Path(pattern.format(node=n)), capacity) for n in names}
-    except OSError as exc:
-        raise ValueError(f"[data] cache_dir {pattern!r}: cannot use {exc.filename}: {_why(exc)}") from exc
+    caches = {n: NodeCache(n, Path(pattern.format(node=n)), capacity) for n in names}  # a broken one: its fault
     check_disks(caches)
     catalog = Catalog(catalog_path)
     if not table.get("catalog"):
@@ -302,7 +294,9 @@ def check_cluster_data(cluster: Any, table: dict[str, Any], here: bool = False) 
         check_catalog(Path(table["catalog"]))
     if here:
         outputs = () if "output_uri" in table else ("outputs",)  # the default stage-out folder
-        check_cache_folders(pattern, [Path(pattern.format(node=n)) for n in (*names, *outputs)])
+        check_cache_folders(
+            pattern, [Path(pattern.format(node=n)) for n in names], [Path(pattern.format(node=n)) for n in outputs]
+        )
     model = transfer_model(table)
     if model is None:
         return []

@@ -30,6 +30,7 @@ class DataPlaneLock:
 
     def __init__(self, handles: list[IO[str]]) -> None:
         self.handles = handles
+        self.faults: dict[Path, OSError] = {}  # ``spare`` folders it could not make or lock (``claim``)
 
     def release(self) -> None:
         for handle in self.handles:
@@ -47,9 +48,11 @@ def owner_home(controller: Any) -> str:
     return str(Path(url.removeprefix("sqlite:///")).parent) if url.startswith("sqlite:///") else "?"
 
 
-def claim(catalog: Path | None, cache_dirs: Iterable[Path], home: str) -> DataPlaneLock:
+def claim(catalog: Path | None, cache_dirs: Iterable[Path], home: str, spare: Iterable[Path] = ()) -> DataPlaneLock:
     """Lock the catalog (``<catalog>.lock``, when its folder exists: ``Catalog`` says why not otherwise) and each
-    cache folder (made if missing), or raise DataPlaneBusy naming the live server that holds one of them."""
+    cache folder (made if missing), or raise DataPlaneBusy naming the live server that holds one of them. A folder
+    in ``spare`` (a node's) that cannot be made or locked is noted in ``faults``, not raised: one node's broken
+    disk drains that node (hal/data/start_faults.py)."""
     folders = list(dict.fromkeys(Path(d) for d in cache_dirs))
     _room_for(len(folders) + 1)
     targets = [(Path(d) / CACHE_LOCK, f"cache_dir {d}") for d in folders]
@@ -57,9 +60,15 @@ def claim(catalog: Path | None, cache_dirs: Iterable[Path], home: str) -> DataPl
         targets.insert(0, (catalog.with_name(catalog.name + ".lock"), f"catalog {catalog}"))
     held = DataPlaneLock([])
     try:
+        spared = set(map(Path, spare))
         for path, what in targets:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            held.handles.append(_take(path, what, home))
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                held.handles.append(_take(path, what, home))
+            except OSError as exc:
+                if path.parent not in spared:
+                    raise
+                held.faults[path.parent] = exc
     except BaseException:
         held.release()
         raise

@@ -13,6 +13,7 @@ from hal.data.cache_wait import restore_waiters
 from hal.data.catalog import public_uri
 from hal.data.outputs import EVENT, NEVER_STAGED, REQUEUED, states_from_events
 from hal.data.stager import JOBS
+from hal.data.start_faults import why as os_reason
 from hal.executors.hostlist import expand
 
 if TYPE_CHECKING:
@@ -34,9 +35,9 @@ def resume(staging: LiveStaging, controller: Any, since: float) -> dict[str, int
     inputs of the jobs still running (their pins died with the old controller), and stage out the outputs of
     jobs that completed since ``since`` with no settled stage-out (they ended while it was down, or it stopped
     mid-copy); jobs held for cache room are waiters again (``hal.data.cache_wait.restore_waiters``). Counts,
-    for the log."""
+    for the log; ``missing``: replicas whose cached file is gone, each said in a warning."""
     stager = staging.stager
-    catalog, counts = stager.catalog, {"dropped": 0, "kept": 0, "pinned": 0, "outputs": 0}
+    catalog, counts = stager.catalog, {"dropped": 0, "missing": 0, "kept": 0, "pinned": 0, "outputs": 0}
     no_file = _no_catalog(staging, controller)  # no catalog file read: the copies it cannot match are kept
     unnamed: list[str] = []  # copies a catalog read fine does not name: kept too (``_unnamed``)
     unlisted: list[str] = []  # copies of its datasets, of their size, at a node it lists no replica at: kept too
@@ -68,6 +69,12 @@ def resume(staging: LiveStaging, controller: Any, since: float) -> dict[str, int
                     log.warning("copy of %r at %s (%s) forgotten: %s is now a node of the cluster; hal dataset "
                                 "add-copy registers it under another location", name, node, public_uri(rep.uri),
                                 node)  # fmt: skip
+                else:  # said and counted as a running server says it (QA: 'dropped': 0 and no word)
+                    counts["missing"] += 1
+                    how = f"unreadable: its cache folder is unusable ({os_reason(cache.fault)})" if cache.fault else (
+                        "deleted while no server ran")  # fmt: skip
+                    log.warning("the cached copy of %r on %s was %s; its replica is dropped from the catalog", name,
+                                node, how)  # fmt: skip
                 catalog.remove_replica(name, node)
             for folder in list((cache.root / JOBS).glob("*")):
                 job_id = int(folder.name) if folder.name.isdigit() else -1

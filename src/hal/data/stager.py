@@ -19,7 +19,7 @@ from typing import Any
 from hal.data.cache import CacheFull, CacheWriteError, NodeCache, local_write
 from hal.data.catalog import CHUNK, Catalog, CatalogSaveError, Dataset, Replica, checksum_of, public_uri
 from hal.data.copy_faults import ChecksumMismatch, source_fault, why
-from hal.data.disk_room import copy_evicting
+from hal.data.disk_room import await_trash, copy_evicting
 from hal.data.disk_size import disk_total
 from hal.data.flights import Flights
 from hal.data.sources import SourceOrder, default_order
@@ -175,7 +175,7 @@ class Stager:
         for node in nodes:
             try:
                 with self.guard():
-                    cache = self.caches[node]
+                    (cache := self.caches[node]).check_fault()  # unusable since start: the node drained again
                     found = [name for name in names if cache.has(name)]  # each copy looked at once: a tree is walked
                     for name in found:
                         cache.pin(name, job_id)
@@ -330,6 +330,7 @@ class Stager:
         tmp = final.with_name(f".{dataset.name}.{next(_ATTEMPTS)}.partial")  # one per attempt: an abandoned
         # reader that wakes up later removes its own file, never a retry's
         try:
+            await_trash(self, cache, dataset, job_id)  # evicted bytes deleted outside the lock: on the disk until gone
             local_write(final, final.parent.mkdir, parents=True, exist_ok=True)  # a folder wiped is made again
             if is_tree(dataset.checksum):  # a folder: into a temporary folder, renamed once verified
                 got, size = self._copy_tree(rep.uri, tmp, job_id)

@@ -17,9 +17,13 @@ def _check(tmp_path: Path, data: dict[str, object]) -> None:
     check_cluster_data(load_cluster(path), data, here=True)
 
 
-def test_a_file_where_a_cache_folder_goes_is_refused_as_the_server_says(tmp_path: Path) -> None:
+def test_a_file_where_every_cache_folder_goes_is_refused_as_the_server_says(tmp_path: Path) -> None:
+    """One node's broken folder is that node's fault (the server drains it: hal/data/start_faults.py); a cache_dir
+    no node can use is a wrong path, refused."""
     (tmp_path / "vn001").write_text("x")
-    with pytest.raises(ValueError, match=f"cannot use {tmp_path}/vn001: a file stands where its folder should be"):
+    _check(tmp_path, {"cache_dir": f"{tmp_path}/{{node}}"})
+    (tmp_path / "vn000").write_text("x")
+    with pytest.raises(ValueError, match=f"cannot use {tmp_path}/vn000: a file stands where its folder should be"):
         _check(tmp_path, {"cache_dir": f"{tmp_path}/{{node}}"})
 
 
