@@ -4,10 +4,13 @@ out of order, why a trace without runnable jobs is refused, and complete listing
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from hal.cli.common import err, out, report_problems
-from hal.sim.swf import NUMERIC, SIZE_KEYS, HeaderError, SwfRecord, SwfTrace
+import typer
+
+from hal.cli.common import err, fail, out, report_problems
+from hal.sim.swf import NUMERIC, SIZE_KEYS, HeaderError, SwfRecord, SwfTrace, TraceError
 
 
 def header_size(trace: SwfTrace) -> str:
@@ -118,3 +121,11 @@ def window_id_note(trace: SwfTrace, window: str) -> str | None:
     if ids is None:
         return None
     return f"{ids}: --window {window} counts jobs in job-id order, so it is not a stretch of submit time"
+
+
+def unreadable(path: Path, exc: TraceError) -> typer.Exit:
+    """The exit for a trace read_swf refuses: 1, as --help promises "when the replay would refuse the file", for
+    a file that is there (binary, a damaged gzip, compressed otherwise, unreadable); 2, a usage error, only when
+    the path names no file (QA: a NUL byte and a truncated gzip exited 2)."""
+    named = (path.exists() and not path.is_dir()) or str(path) == "-"
+    return fail(str(exc), 1 if named else 2)
