@@ -23,6 +23,7 @@ from hal.cli.sim_label import run_label
 from hal.cli.sim_model import fallback_name, gbm_from_file, note_fallback, note_overlap, overlap_note
 from hal.cli.sim_tables import summary_table, topology_table
 from hal.cli.trace_check import window_id_note
+from hal.engine.plugins.leaf_reserve import reserve_args
 from hal.engine.predict.registry import make_predictor
 from hal.engine.profile import Profile
 from hal.sim.limits import KILLED_KEY, cut_at_partition_limits, limit_counts, useful_summary
@@ -217,7 +218,10 @@ def simulate(
     segment: Annotated[
         bool,
         typer.Option(
-            "--segment", help="with --gpus and --placement topology: a multi-node job asks --segment=<its nodes>"
+            "--segment",
+            help="with --gpus and --placement topology: a multi-node job asks --segment=<its nodes> when they fit in "
+            "one block, else the largest divisor of its node count that does (none when only 1 does, e.g. a prime "
+            "count above a block)",
         ),
     ] = False,
     stretch: Annotated[
@@ -261,6 +265,8 @@ def simulate(
         run_rlscheduler(trace, setup, order, backfill, summary_out)
         return
     try:
+        if not topology_reserve.strip() and given_on_command_line(ctx, "topology_reserve"):  # '' ran none (QA)
+            reserve_args(topology_reserve)  # refused as lacking wait=, as every other value without it
         check_reserve(topology_reserve, whole_nodes)
         check_machine(procs, cluster, placement or "firstfit")
         placement = default_placement(placement, cluster)

@@ -14,7 +14,15 @@ from rich.text import Text
 
 from hal.atomic_write import OutputError, write_text
 from hal.cli.common import err, fail, new_file, out
-from hal.cli.trace_check import first_ones, header_size, header_warnings, list_all, no_jobs, order_warnings
+from hal.cli.trace_check import (
+    first_ones,
+    header_size,
+    header_warnings,
+    list_all,
+    no_jobs,
+    order_warnings,
+    unreadable,
+)
 from hal.clusterfile import MEM_PER_CPU_GB, ClusterFileError, load_cluster, parse_mem_mb, uniform_toml
 from hal.executors.hostlist import compress
 from hal.model.cluster import Cluster
@@ -196,8 +204,8 @@ def trace_check(
 
     try:
         trace = read_swf(path)
-    except TraceError as exc:
-        raise fail(str(exc)) from exc
+    except TraceError as exc:  # 1: the replay refuses the file; 2: the path names none (a usage error)
+        raise unreadable(path, exc) from exc
     refused = []
     try:
         partition_names(trace.header)

@@ -113,3 +113,12 @@ def test_controller_installs_it(tmp_path: Path) -> None:
     assert isinstance(ctl.book.select, TopologySelector) and isinstance(ctl.book.reserver, LeafReserver)
     assert ctl.book.reserver.selector is ctl.book.select and ctl.book.reserver.depth == 2
     assert ctl.book.select.index.n == 16
+
+
+def test_simulate_cli_refuses_an_empty_reservation(files: tuple[Path, Path]) -> None:
+    """QA: --topology-reserve '' ran without a reservation, in silence; a profile's "" still means none."""
+    trace, cluster = files
+    base = ["simulate", str(trace), "--cluster", str(cluster), "--placement", "topology", "--whole-nodes"]
+    for empty in ("", " "):
+        got = CliRunner().invoke(app, [*base, "--topology-reserve", empty])
+        assert got.exit_code == 2 and "needs wait=SECONDS" in got.output, got.output
