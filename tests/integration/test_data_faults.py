@@ -14,7 +14,7 @@ from pathlib import Path
 from hal.controller.directives import build_request
 from tests.integration.livekit import LiveServer
 from tests.integration.test_data_restart import _cluster, _row
-from tests.integration.test_data_stage_out import _controller, _until
+from tests.integration.test_data_stage_out import _controller, _over, _until
 
 
 @contextlib.contextmanager
@@ -118,7 +118,7 @@ def test_an_input_larger_than_every_cache_fails_its_reader_at_once(tmp_path: Pat
         (writer,) = ctl.submit(build_request(write, {"output-data": "big"}, {}, str(tmp_path), 0), "al").job_ids
         read = "#!/bin/sh\ntrue\n"
         (reader,) = ctl.submit(build_request(read, {"input-data": "big"}, {}, str(tmp_path), 0), "al").job_ids
-        _until(lambda: reader not in ctl.live)
+        _until(_over(ctl, reader))
     finally:
         ctl.stop()
         staging.shutdown()

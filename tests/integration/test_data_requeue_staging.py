@@ -8,7 +8,7 @@ from hal.controller.attempts import attempts_of
 from hal.controller.auth import Identity
 from hal.controller.directives import build_request
 from hal.controller.requeue import requeue
-from tests.integration.test_data_stage_out import _controller, _slow_dataset, _until
+from tests.integration.test_data_stage_out import _controller, _over, _slow_dataset, _until
 
 ALICE = Identity("alice", admin=False)
 
@@ -30,7 +30,7 @@ def test_a_configuring_job_is_requeued_its_copy_stopped(tmp_path: Path) -> None:
         assert attempt["state"] == "REQUEUED" and "requeued by alice" in attempt["cause"], attempt
         assert jid not in ctl.cancelling and jid not in ctl.requeueing
         gate.set()  # the new attempt's copy goes through, and the job runs
-        _until(lambda: jid not in ctl.live)
+        _until(_over(ctl, jid))
     finally:
         gate.set()
         ctl.stop()
@@ -53,7 +53,7 @@ def test_a_job_cancelled_while_staging_then_requeued_runs(tmp_path: Path) -> Non
         _until(lambda: jid not in staging.staging)
         gate.set()
         assert requeue(ctl, str(jid), ALICE) == [jid]
-        _until(lambda: jid not in ctl.live)
+        _until(_over(ctl, jid))
     finally:
         gate.set()
         ctl.stop()

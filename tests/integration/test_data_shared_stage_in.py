@@ -11,7 +11,7 @@ import pytest
 from hal.controller.auth import Identity
 from hal.controller.directives import build_request
 from hal.data.catalog import Dataset
-from tests.integration.test_data_stage_out import _controller, _until
+from tests.integration.test_data_stage_out import _controller, _over, _until
 from tests.unit.data.test_shared_stage_in import CHUNK, SIZE, ThrottledFS
 
 ALICE = Identity("alice", admin=False)
@@ -40,7 +40,7 @@ def test_cancelling_the_job_that_started_a_shared_copy_leaves_it_to_the_other(
         assert b in getattr(flights.get((node, "slow30")), "jobs", ()), "b never joined a's copy"
         assert ThrottledFS.sent[src.name] < SIZE / 2, "the copy ended before the cancel: nothing tested"
         ctl.cancel(str(a), ALICE)
-        _until(lambda: b not in ctl.live)
+        _until(_over(ctl, b))
     finally:
         ctl.stop()
     assert (ctl.store.get(a) or {}).get("state") == "CANCELLED"

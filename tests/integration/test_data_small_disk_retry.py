@@ -28,6 +28,7 @@ from hal.executors.local import LocalExecutor
 from tests.clusters import switch_tree
 from tests.integration.small_tmpfs import result, small_tmpfs
 from tests.integration.test_data_drain_limits import _wait as drain_wait
+from tests.integration.test_data_stage_out import _over
 
 MIB = 2**20
 DATA = {"cache_bytes": "16M", "attempts": 1, "backoff": 0.01, "max_requeues": 2, "requeue_wait": 0.1}
@@ -106,7 +107,7 @@ def _scenario(tmp: Path) -> dict[str, Any]:
                  "exclude": json.loads(row["request"]).get("exclude_nodes")}  # fmt: skip
         only = {"input-data": "big", "exclude": "vn000,vn001"}  # vn002 is the one node it may use
         (alone,) = ctl.submit(build_request("#!/bin/sh\ntrue\n", only, {}, str(tmp), 0), "al").job_ids
-        _wait(lambda: alone not in ctl.live)
+        _wait(_over(ctl, alone))
         row = ctl.store.get(alone) or {}
         nowhere = {"state": row["state"], "restarts": row["restarts"], "cause": row["cause"]}
         filler_kept = "filler" in staging.stager.caches["vn002"].entries and (tmp / "cache/vn002/filler").exists()

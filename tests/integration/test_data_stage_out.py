@@ -7,6 +7,7 @@ import hashlib
 import json
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -52,6 +53,18 @@ def _controller(tmp_path: Path) -> tuple[Controller, LiveStaging]:
     return ctl, enable(ctl, table)
 
 
+def _over(ctl: Any, *jobs: int) -> Callable[[], bool]:
+    """Whether the jobs left ``ctl.live``, read under the controller's lock: the pass that drops a job commits its
+    ended record before it lets the lock go, while a read without the lock can fall between the two (CI read a
+    job's record RUNNING after it had left ``ctl.live``)."""
+
+    def over() -> bool:
+        with ctl.lock:
+            return all(j not in ctl.live for j in jobs)
+
+    return over
+
+
 def _until(check: object, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while not check() and time.monotonic() < deadline:  # type: ignore[operator]
@@ -65,7 +78,7 @@ def test_outputs_staged_out_and_registered(tmp_path: Path) -> None:
     try:
         req = build_request(SCRIPT, {"output-data": "result"}, {}, str(tmp_path), 0)
         (jid,) = ctl.submit(req, "alice").job_ids
-        _until(lambda: jid not in ctl.live)
+        _until(_over(ctl, jid))
         assert staging.outputs.wait(30.0)
     finally:
         ctl.stop()
@@ -103,7 +116,7 @@ def test_a_blocked_transfer_does_not_stall_the_controller(tmp_path: Path) -> Non
     ctl.start()
     try:  # the loop still runs jobs while the copy waits
         (jid,) = ctl.submit(build_request("#!/bin/sh\ntrue\n", {}, {}, str(tmp_path), 0), "bob").job_ids
-        _until(lambda: jid not in ctl.live)
+        _until(_over(ctl, jid))
         assert (ctl.store.get(jid) or {}).get("state") == "COMPLETED"
         assert staging.outputs.state_of(7) == {"big": "staging"}
         from hal.controller.contracts import SubmitError
@@ -180,7 +193,7 @@ def test_a_slow_stage_in_does_not_stall_the_controller(tmp_path: Path) -> None:
         shown = ctl.annotate([ctl.store.get(waiting) or {}])[0]
         assert shown["state"] == "CONFIGURING"  # holds its nodes while its input arrives: squeue's CF
         gate.set()
-        _until(lambda: waiting not in ctl.live)
+        _until(_over(ctl, waiting))
     finally:
         ctl.stop()
     assert (ctl.store.get(waiting) or {}).get("state") == "COMPLETED"
@@ -249,7 +262,7 @@ def test_a_consumer_waits_for_its_producers_stage_out(tmp_path: Path) -> None:
         assert staging.outputs.in_flight(["piped"]) == {"piped"} and consumer not in staging.staging
         assert ctl.live[consumer].state == "PENDING" and ctl.reason(consumer) == "Dependency"
         gate.set()
-        _until(lambda: consumer not in ctl.live)
+        _until(_over(ctl, consumer))
         assert (ctl.store.get(producer) or {}).get("state") == "COMPLETED"
     finally:
         gate.set()
@@ -442,7 +455,7 @@ def test_reading_a_queued_jobs_output_waits_for_that_job(tmp_path: Path) -> None
         (reader,) = ctl.submit(build_request(read, {"input-data": "made"}, {}, str(tmp_path), 0), "al").job_ids
         shown = ctl.annotate([ctl.store.get(reader) or {}])[0]
         assert shown["state"] == "PENDING" and shown["reason"] == "Dependency"
-        _until(lambda: reader not in ctl.live)
+        _until(_over(ctl, reader))
     finally:
         ctl.stop()
         assert staging.outputs is not None
@@ -489,13 +502,13 @@ def test_a_failed_jobs_leftovers_are_never_published_and_jobs_see_only_their_inp
     try:
         stale = '#!/bin/sh\necho stale > "$HAL_DATA/out"\nexit 1\n'
         (first,) = ctl.submit(build_request(stale, {"output-data": "out"}, {}, str(tmp_path), 0), "al").job_ids
-        _until(lambda: first not in ctl.live)
+        _until(_over(ctl, first))
         (second,) = ctl.submit(build_request("#!/bin/sh\ntrue\n", {"output-data": "out"}, {}, str(tmp_path), 0),
                                "al").job_ids  # fmt: skip
-        _until(lambda: second not in ctl.live)
+        _until(_over(ctl, second))
         look = '#!/bin/sh\nls -A "$HAL_DATA" > "{out}"\n'.format(out=tmp_path / "seen")
         (third,) = ctl.submit(build_request(look, {}, {}, str(tmp_path), 0), "bob").job_ids
-        _until(lambda: third not in ctl.live)
+        _until(_over(ctl, third))
     finally:
         ctl.stop()
         staging.shutdown()
@@ -532,7 +545,7 @@ def test_a_linked_or_empty_folder_output_fails_the_job_and_leaves_no_folder(tmp_
         (linked,) = ctl.submit(build_request(link, {"output-data": "sl"}, {}, str(tmp_path), 0), "al").job_ids
         folder = '#!/bin/sh\nmkdir "$HAL_DATA/dir"\n'
         (dirred,) = ctl.submit(build_request(folder, {"output-data": "dir"}, {}, str(tmp_path), 0), "al").job_ids
-        _until(lambda: linked not in ctl.live and dirred not in ctl.live)
+        _until(_over(ctl, linked, dirred))
     finally:
         ctl.stop()
         staging.shutdown()
@@ -618,7 +631,7 @@ def test_a_cache_that_cannot_hold_the_jobs_folder_drains_its_node_and_requeues_t
         resume(ctl, ",".join(ctl.table.names), root)
         for j in kept:
             set_hold(ctl, str(j), root, held=False)  # hal release
-        _until(lambda: job not in ctl.live and copied not in ctl.live)
+        _until(_over(ctl, job, copied))
     finally:
         ctl.stop()
         staging.shutdown()
@@ -639,7 +652,7 @@ def test_the_clock_starts_when_the_inputs_have_arrived(tmp_path: Path) -> None:
         time.sleep(4)  # longer than the job's limit
         opened = time.time()
         gate.set()
-        _until(lambda: job not in ctl.live)
+        _until(_over(ctl, job))
     finally:
         gate.set()
         ctl.stop()

@@ -15,7 +15,7 @@ from hal.controller.contracts import Forbidden
 from hal.controller.directives import build_request
 from hal.data.outputs import states_from_events
 from hal.executors.hostlist import expand
-from tests.integration.test_data_stage_out import _controller, _until
+from tests.integration.test_data_stage_out import _controller, _over, _until
 from tests.integration.test_data_stage_out_guards import FrozenFS
 
 WRITE = '#!/bin/sh\nhead -c 200000 /dev/urandom > "$HAL_DATA/{name}"\n'
@@ -46,7 +46,7 @@ def test_cancel_in_stage_out_stops_the_copy_and_publishes_nothing(tmp_path: Path
         assert ctl.cancel(str(writer), Identity("alice", admin=False)) == [writer]  # the CLI then says nothing
         row = _job(ctl, writer)  # in the records at once, while the write still hangs
         assert row["state"] == "CANCELLED" and row["cause"] == "cancelled by alice during stage-out"
-        _until(lambda: anyway not in ctl.live)
+        _until(_over(ctl, anyway))
         assert _job(ctl, anyway).get("state") == "COMPLETED"  # afterany runs
         assert ctl.reason(ok) == "DependencyNeverSatisfied"  # afterok never will
         FrozenFS.thawed.set()  # the hung write returns: the copy stops at its next chunk, removing its partial file

@@ -14,7 +14,7 @@ from fsspec.implementations.local import LocalFileSystem
 
 from hal.controller.contracts import SubmitError
 from hal.controller.directives import build_request
-from tests.integration.test_data_stage_out import _controller, _until
+from tests.integration.test_data_stage_out import _controller, _over, _until
 
 
 class HeldFS(LocalFileSystem):  # type: ignore[misc]
@@ -56,7 +56,7 @@ def test_a_reader_submitted_during_its_writers_stage_out_waits_on_it(tmp_path: P
         with pytest.raises(SubmitError, match="another user's ended job is staging it out"):
             ctl.submit(build_request(read, {"input-data": "late"}, {}, str(tmp_path), 0), "bo")
         gate.set()
-        _until(lambda: reader not in ctl.live)
+        _until(_over(ctl, reader))
     finally:
         gate.set()
         ctl.stop()

@@ -12,7 +12,7 @@ import pytest
 
 from hal.controller.directives import build_request
 from hal.data.live import LiveStaging
-from tests.integration.test_data_stage_out import _controller, _until
+from tests.integration.test_data_stage_out import _controller, _over, _until
 
 WRITE = '#!/bin/sh\nmkdir -p "$HAL_DATA/ck"\necho w > "$HAL_DATA/ck/model.pt"\n{extra}\n'
 EXTRAS = {
@@ -64,7 +64,7 @@ def test_a_pipe_as_the_whole_output_is_said_to_be_a_pipe(tmp_path: Path) -> None
     try:
         script = '#!/bin/sh\nmkfifo "$HAL_DATA/f"\n'
         (job,) = ctl.submit(build_request(script, {"output-data": "f"}, {}, str(tmp_path), 0), "al").job_ids
-        _until(lambda: job not in ctl.live)
+        _until(_over(ctl, job))
     finally:
         ctl.stop()
         staging.shutdown()

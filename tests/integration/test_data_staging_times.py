@@ -18,7 +18,7 @@ from hal.cli.live import stamp
 from hal.cli.queue import queue_table
 from hal.controller.auth import Authenticator, Identity, create_token
 from hal.controller.directives import build_request
-from tests.integration.test_data_stage_out import _controller, _slow_dataset, _until
+from tests.integration.test_data_stage_out import _controller, _over, _slow_dataset, _until
 
 STAGING = 2.0  # how long the job stays in staging, seconds: clearly more than SLACK
 SLACK = 0.5  # clock rounding between the server's stamp and the test's
@@ -68,7 +68,7 @@ def test_a_staging_jobs_clock_has_not_started(tmp_path: Path) -> None:
         shown = _fields(show_cli._lines(rec))
         assert shown["EndTime"] == stamp(rec["start_time"] + 20), shown
         ctl.cancel(str(jid), Identity("alice", admin=False))
-        _until(lambda: jid not in ctl.live)
+        _until(_over(ctl, jid))
     finally:
         gate.set()
         ctl.stop()
