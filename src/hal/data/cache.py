@@ -14,21 +14,11 @@ from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 from hal.data.trash import Trash
-from hal.data.tree import stamp_of
+from hal.data.tree import bytes_in, stamp_of
 
 P = ParamSpec("P")
 T = TypeVar("T")
 _PARTIAL = re.compile(r"\.(.+)\.\d+\.partial")  # a copy under way (hal/data/stager.py): the dataset's name
-
-
-def _bytes_in(path: Path) -> int:
-    """The bytes of a file, or of the files under a folder (links not followed); 0 for what is gone."""
-    try:
-        if not path.is_dir() or path.is_symlink():
-            return path.lstat().st_size
-        return sum((Path(top) / f).lstat().st_size for top, _, files in os.walk(path) for f in files)
-    except OSError:
-        return 0
 
 
 class CacheFull(RuntimeError):
@@ -299,7 +289,7 @@ class NodeCache:
                 for entry in os.scandir(self.root):
                     found = _PARTIAL.fullmatch(entry.name)
                     if found is not None and found.group(1) in written:
-                        written[found.group(1)] += _bytes_in(Path(entry.path))
+                        written[found.group(1)] += bytes_in(Path(entry.path))
             return sum(max(0, n - written[k]) for k, n in pending.items())
 
     def _holders(self) -> str:

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import re
 import secrets
 import threading
 from pathlib import Path
 
-from hal.data.tree import remove_path
+from hal.data.tree import bytes_in, remove_path
 
 log = logging.getLogger("hal.data")
 
@@ -28,16 +27,6 @@ TRASH = re.compile(r"\..+\.[0-9a-f]+\.trash")  # what ``Trash.put`` names a copy
 
 def is_trash(name: str) -> bool:
     return TRASH.fullmatch(name) is not None
-
-
-def _measured(path: Path) -> int:
-    """The bytes under ``path`` (links not followed), 0 for what is gone: found at start, its size unknown."""
-    try:
-        if not path.is_dir() or path.is_symlink():
-            return path.lstat().st_size
-        return sum((Path(top) / f).lstat().st_size for top, _, files in os.walk(path) for f in files)
-    except OSError:
-        return 0
 
 
 class Trash:
@@ -100,7 +89,7 @@ class Trash:
                     return
                 path, size = next(iter(self._pending.items()))
             if size < 0:
-                measured = _measured(path)
+                measured = bytes_in(path)  # found at start: its size unknown until now
                 with self._cond:
                     self._pending[path] = measured
             try:

@@ -208,6 +208,16 @@ def _own(path: Path, tick: Callable[[], None] | None) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def bytes_in(path: Path) -> int:
+    """The bytes of a file, or of the files under a folder (links not followed); 0 for what is gone."""
+    try:
+        if not path.is_dir() or path.is_symlink():
+            return path.lstat().st_size
+        return sum((Path(top) / f).lstat().st_size for top, _, files in os.walk(path) for f in files)
+    except OSError:
+        return 0
+
+
 def remove_path(path: Path) -> None:
     """A copy deleted, file or tree (a sealed tree's folders made writable first); gone already is fine."""
     if path.is_symlink() or not path.is_dir():
