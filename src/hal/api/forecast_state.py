@@ -50,9 +50,9 @@ def assumed_runtimes(ctl: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any
 
 def planned_nodes(ctl: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """squeue's SCHEDNODES (%Y): the nodes the planner holds for a pending job, where it knows them (EASY's
-    head, placed at its shadow time; conservative backfill's slot for each job it booked), else where the latest
-    start forecasts' plan on requested limits starts it (Slurm's backfill plans every job in its window on
-    limits and shows where: QA, only the head had nodes); None elsewhere."""
+    head, placed at its shadow time; conservative backfill's slot for each job it booked), else where the forecast
+    run whose start is the job's p50 starts it (Slurm's backfill plans every job in its window and shows where:
+    QA, only the head had nodes; ``StartEstimate.nodes``); None elsewhere."""
     names = getattr(getattr(ctl.book, "table", None), "names", None)
     if names is None:
         return rows

@@ -10,7 +10,7 @@ from hal.controller.parked import PARKED
 from hal.engine.plugins.placement_explain import topology_reason
 from hal.executors.hostlist import compress
 
-FORECAST_NODES = "forecast_nodes"  # a pending row's: where the latest start forecasts' plan on requests starts it
+FORECAST_NODES = "forecast_nodes"  # a pending row's: where the forecast run of its p50 starts it
 
 
 def pending_reason(ctl: Any, job_id: int) -> str:

@@ -47,7 +47,8 @@ CALIBRATION = "plan"  # what saved scores measure (``state``): scores of another
 class StartEstimate:
     """Predicted start of a pending job (seconds, absolute): half of the forecasts start by p50, 90% by p90.
     ``requests``: its start planned on requested limits, Slurm's ``squeue --start`` (inf: none known); ``nodes``:
-    where that plan starts it (indices; squeue's SCHEDNODES)."""
+    where the forward run whose start is the p50 starts it (indices; squeue's SCHEDNODES): time and nodes from
+    one plan (QA: nodes from the plan on requests beside a p50 from another named a node the job never took)."""
 
     job_id: int
     p50: float
@@ -131,7 +132,6 @@ class Forecaster:
     reach: float = math.inf  # the last forecast's: runs were cut to the work budget after it (inf: none)
     planned: float = math.inf  # the last forecast's plan on requests was cut after it (inf: not cut)
     learned: int = 0  # errors and scores recorded so far: a saver tells from it whether there is news
-    placed: dict[int, tuple[int, ...]] = field(default_factory=dict)  # the last plan on requests' nodes per job
 
     def __post_init__(self) -> None:
         self.ratios = deque(self.ratios, maxlen=self.window)
@@ -248,7 +248,7 @@ class Forecaster:
         self, s: Scheduler, now: float, wanted: Collection[int] | None, horizon: float
     ) -> dict[int, StartEstimate]:
         """The ensemble's quantiles and the starts planned on requests (one budget for all)."""
-        self.reach, self.planned, self.placed = math.inf, math.inf, {}
+        self.reach = self.planned = math.inf
         items, want = pending_jobs(s, wanted)
         if not want:
             return {}
@@ -256,32 +256,36 @@ class Forecaster:
         bases = (("point", "upper") if few else ()) + ("request",)
         # The planned runs share the work; beside an ensemble, the one on requests gets a member's share.
         work = self.work if few else self.work / (MIN_MEMBERS + 1)
-        plans, self.reach, used = planned_starts(s, now, bases, want, horizon, work, self.halt, self.placed)
+        spots: dict[str, dict[int, tuple[int, ...]]] = {}
+        plans, self.reach, used = planned_starts(s, now, bases, want, horizon, work, self.halt, spots)
         self.planned = self.reach
         requests = plans[-1]
         if few:
-            point, upper = plans[0], plans[1]
+            point, upper, where = plans[0], plans[1], spots["point"]
             bounds = {j: (point.get(j, math.inf), upper.get(j, math.inf)) for j in sorted(want)}
             return {
-                j: StartEstimate(j, lo, max(lo, hi), requests.get(j, math.inf), self.placed.get(j, ()))
+                j: StartEstimate(j, lo, max(lo, hi), requests.get(j, math.inf), where.get(j, ()))
                 for j, (lo, hi) in bounds.items()
             }
-        runs = self._members(s, now, items, want, min(horizon, self.reach), self.work - used)
+        runs, placed = self._members(s, now, items, want, min(horizon, self.reach), self.work - used)
         out = {}
         for j in sorted(want):
-            got = np.sort([r.get(j, math.inf) for r in runs])
-            p50, p90 = float(got[(len(got) - 1) // 2]), float(got[math.ceil(0.9 * len(got)) - 1])
-            out[j] = StartEstimate(j, p50, p90, requests.get(j, math.inf), self.placed.get(j, ()))
+            got = [r.get(j, math.inf) for r in runs]
+            order = sorted(range(len(got)), key=got.__getitem__)
+            mid = order[(len(got) - 1) // 2]  # the member whose start is the p50: its nodes go with it
+            p50, p90 = got[mid], got[order[math.ceil(0.9 * len(got)) - 1]]
+            out[j] = StartEstimate(j, p50, p90, requests.get(j, math.inf), placed[mid].get(j, ()))
         return out
 
     def _members(
         self, s: Scheduler, now: float, items: list[Waiting], want: set[int], horizon: float, left: float
-    ) -> list[dict[int, float]]:
-        """The members' starts: as many members as ``left`` work allows, by what the first one cost."""
+    ) -> tuple[list[dict[int, float]], list[dict[int, tuple[int, ...]]]]:
+        """The members' starts and nodes: as many members as ``left`` work allows, by what the first one cost."""
         errors, share = self._errors(), left / MIN_MEMBERS  # what any one member may spend
         lapses = data_lapses(s, now)  # every member starts from the same state: asked once
         pilot = Budget(share, self.halt)
-        runs = [self._member(s, now, items, errors, want, horizon, pilot, lapses)]
+        placed: list[dict[int, tuple[int, ...]]] = [{}]
+        runs = [self._member(s, now, items, errors, want, horizon, pilot, lapses, placed[0])]
         members = self.members
         if pilot.cut:  # it could not reach every wanted job: the others stop where it stopped
             horizon = self.reach = min(self.reach, pilot.reached)
@@ -290,10 +294,11 @@ class Forecaster:
             members = min(members, max(MIN_MEMBERS, int(left // max(pilot.used, 1.0))))
         for _ in range(members - 1):
             budget = Budget(share, self.halt)
-            runs.append(self._member(s, now, items, errors, want, horizon, budget, lapses))
+            placed.append({})
+            runs.append(self._member(s, now, items, errors, want, horizon, budget, lapses, placed[-1]))
             if budget.cut:
                 self.reach = min(self.reach, budget.reached)
-        return runs
+        return runs, placed
 
     def _errors(self) -> Errors:
         """Sorted ratios per class with enough of them (key -1: all) and per user with enough of them."""
@@ -316,6 +321,7 @@ class Forecaster:
         horizon: float,
         budget: Budget | None = None,
         lapses: list[float] | None = None,
+        placed: dict[int, tuple[int, ...]] | None = None,
     ) -> dict[int, float]:
         rng, rule = self.rng, s.profile.correction
         runs: dict[int, float] = {}
@@ -349,7 +355,7 @@ class Forecaster:
                 low = max(elapsed, point * float(ratios[-1]) if len(ratios) else 0.0, 1.0)
                 total = _tail(rng, low, limit, tails, act.item.spec.user)
             ends[jid] = past(act.start + total, act, now, rule)
-        return what_if(s, now, ends, runs, want, horizon, budget, lapses)
+        return what_if(s, now, ends, runs, want, horizon, budget, lapses, placed)
 
 
 def _ratios(errors: Errors, user: str, predicted: float) -> npt.NDArray[np.float64]:

@@ -276,13 +276,13 @@ def planned_starts(
     horizon: float = math.inf,
     work: float = math.inf,
     halt: Halt | None = None,
-    placed: dict[int, tuple[int, ...]] | None = None,
+    placed: dict[str, dict[int, tuple[int, ...]]] | None = None,
 ) -> tuple[list[dict[int, float]], float, float]:
     """``forward_starts`` on each basis, one run for the bases that give every job the same durations and ends
     (on user estimates, point, upper and request plans are all the limits). The runs share ``work`` evenly;
     once one is cut, the later ones stop where it stopped. Returns the starts per basis, the time after which
     starts are unknown (inf: no run was cut) and the work spent. ``placed``: filled with the nodes each job starts
-    on in the last basis's run (the plan on requests: squeue's SCHEDNODES)."""
+    on, per basis (squeue's SCHEDNODES beside the start)."""
     items = s.queue.items() + list(s.held.values())
     plans = []
     for basis in bases:
@@ -291,16 +291,19 @@ def planned_starts(
         plans.append(_plan(s, now, basis, items))
     distinct = [p for i, p in enumerate(plans) if p not in plans[:i]]
     done: list[dict[int, float]] = []
+    spots: list[dict[int, tuple[int, ...]]] = []
     reach, used = math.inf, 0.0
     for runs, ends in distinct:
         twin = s.clone(_FROZEN, history=False)
         _replan(twin, runs, ends)
         budget = Budget(work / len(distinct), halt)
-        nodes = placed if (runs, ends) == plans[-1] else None
-        done.append(_run(twin, now, ends, runs, wanted, min(horizon, reach), budget, placed=nodes))
+        spots.append({})
+        done.append(_run(twin, now, ends, runs, wanted, min(horizon, reach), budget, placed=spots[-1]))
         used += budget.used
         if budget.cut:
             reach = min(reach, budget.reached)
+    if placed is not None:
+        placed.update((basis, spots[distinct.index(p)]) for basis, p in zip(bases, plans, strict=True))
     return [done[distinct.index(p)] for p in plans], reach, used
 
 
@@ -313,8 +316,10 @@ def what_if(
     horizon: float = math.inf,
     budget: Budget | None = None,
     lapses: list[float] | None = None,
+    placed: dict[int, tuple[int, ...]] | None = None,
 ) -> dict[int, float]:
     """Starts of ``wanted`` if the running jobs end at ``ends`` and pending jobs run for ``runs``, nobody else
     arriving: the clone plans on the scheduler's own predictions, extended when a job outlives them. ``lapses``:
-    ``data_lapses(s, now)``, when the caller has them (a forecast's members share them)."""
-    return _run(s.clone(_FROZEN, history=False), now, ends, runs, set(wanted), horizon, budget, lapses)
+    ``data_lapses(s, now)``, when the caller has them (a forecast's members share them); ``placed``: filled with
+    the nodes each wanted job starts on."""
+    return _run(s.clone(_FROZEN, history=False), now, ends, runs, set(wanted), horizon, budget, lapses, placed)
