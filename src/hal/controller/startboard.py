@@ -32,6 +32,16 @@ JOIN = 1.0  # seconds ``stop`` waits for the forecast in flight to notice
 SAVE_EVERY = 60.0  # seconds between saves of what the forecaster learned, while it learns (``keep``)
 
 
+Key = tuple[int, int, int, frozenset[str]]  # what the forecasts were made of (``_key``)
+NONE: Key = (-1, -1, -1, frozenset())
+
+
+def _key(ctl: Any) -> Key:
+    """The controller's cycle count, scheduler epoch, gated jobs and drained nodes (under its lock): forecasts of
+    a changed queue may be reused while young (``_check``), of another set of usable nodes never."""
+    return ctl.cycles, ctl.sched.epoch, len(ctl.gated), frozenset(getattr(ctl, "drained", None) or ())
+
+
 class StartBoard:
     """Forecasts of every pending job's start, made off the request path.
 
@@ -53,7 +63,7 @@ class StartBoard:
 
     def __init__(self, members: int = 10) -> None:
         self.forecaster = Forecaster(members=members, work=WORK, floor_until=MIN_SCORES)
-        self._cache: tuple[tuple[int, int, int], dict[int, StartEstimate]] = ((-1, -1, -1), {})
+        self._cache: tuple[Key, dict[int, StartEstimate]] = (NONE, {})
         self._made = -math.inf  # monotonic time of the cached forecasts
         self._cost = 0.0  # seconds the last forecast took
         self._covered: set[int] = set()  # the jobs pending when the cached forecasts were made
@@ -165,7 +175,7 @@ class StartBoard:
             except Exception:  # forecasts are advice: a fault in them must never take the job listings down
                 log.exception("start forecasts failed; jobs are listed without them")
                 with self._cond:
-                    self._cache, self._made, self._done = ((-1, -1, -1), {}), time.monotonic(), self._taken
+                    self._cache, self._made, self._done = (NONE, {}), time.monotonic(), self._taken
                     self._ended, self.unknown = self._made, {}
                     self._cond.notify_all()
         with self._cond:
@@ -177,7 +187,7 @@ class StartBoard:
             self._taken += 1  # before the snapshot: it is newer than every listing that saw the old count
             number = self._taken
         with ctl.lock:
-            key = (ctl.cycles, ctl.sched.epoch, len(ctl.gated))
+            key = _key(ctl)
             snap, now = ctl.sched.clone(history=False), ctl.clock()  # never given submissions
             covered = {j for j, lv in ctl.live.items() if lv.state == "PENDING"}  # held ones get none
             behind_limits(snap, ctl, now)
@@ -213,7 +223,7 @@ class StartBoard:
         with self._cond:  # one consistent view of the cache, taken apart from the controller's lock
             (made_key, cached), made, cost, covered = self._cache, self._made, self._cost, self._covered
         with ctl.lock:
-            key = (ctl.cycles, ctl.sched.epoch, len(ctl.gated))
+            key = _key(ctl)
             live = {j for j in wanted or () if j in ctl.live and ctl.live[j].state == "PENDING"}
         if made == -math.inf:
             return False, False, cached, live
@@ -223,7 +233,8 @@ class StartBoard:
         # The thread keeping them fresh (no ``wanted``) also leaves them alone for MIN_AGE.
         keep = 4.0 * cost if wanted is not None else max(MIN_AGE, 4.0 * cost)
         young = time.monotonic() - made < keep
-        return made_key == key or (young and covers), covers, cached, live
+        same_nodes = made_key[3] == key[3]  # a drain or resume: never the old plan (QA: drained nodes named)
+        return made_key == key or (young and covers and same_nodes), covers, cached, live
 
     def save(self, path: Path) -> None:
         """Keep what the forecaster learned across a restart (else p90s are the plan on requests until MIN_SCORES

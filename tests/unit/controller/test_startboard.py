@@ -227,3 +227,30 @@ def test_a_listing_after_a_change_gets_forecasts_of_the_changed_queue_when_they_
         assert board.estimates(ctl, {2})[2].p50 == 200.0  # unchanged since: reused, not remade
     finally:
         board.stop()
+
+
+def test_forecasts_made_before_a_drain_are_not_reused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """QA: for 2-3 s after `hal drain`, `hal queue --start` named the drained node in SCHEDNODES: forecasts of a
+    changed queue are reused while younger than 4x their cost, and a drain counted as any change. A young
+    forecast is still reused for a new job; after a drain (or resume) a new one is made (awaited up to WAIT, as
+    for any listing; one that costs more than WAIT answers with the last forecasts while the new one is made)."""
+    monkeypatch.setattr(startboard, "WAIT", 1.0, raising=False)
+    ctl, slow = Ctl(5), Slow()
+    ctl.drained = {}  # type: ignore[attr-defined]
+    board = board_with(slow)
+    try:
+        threading.Timer(0.5, slow.go.set).start()  # the first forecast costs half a second: young for two
+        deadline = time.monotonic() + 5.0
+        while not (got := board.estimates(ctl, {2})) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert got[2].p50 == 100.0
+        with ctl.lock:
+            ctl.cycles += 1  # a cycle ran: the queue changed, but the forecast is young and covers job 2
+        assert board.estimates(ctl, {2})[2].p50 == 100.0
+        with ctl.lock:
+            ctl.drained["n0"] = {"reason": "x"}  # type: ignore[attr-defined]
+            ctl.sched.epoch += 1
+            ctl.cycles += 1
+        assert board.estimates(ctl, {2})[2].p50 == 200.0  # made again, on the nodes left
+    finally:
+        board.stop()
