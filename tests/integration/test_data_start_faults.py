@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from hal.controller.auth import Identity
 from hal.controller.directives import build_request
+from hal.controller.drain import resume
+from hal.data.cache_roots import check_roots
 from tests.clusters import switch_tree
 from tests.integration.livekit import LiveServer, finished, nodes, show, submit
 from tests.integration.test_data_live import _wait, data_controller
@@ -92,3 +95,25 @@ def test_a_restart_says_and_counts_each_replica_whose_cached_file_went_while_no_
         again.stop()
         resumed.shutdown()
     assert (tmp_path / "got").read_text() == "data"
+
+
+def test_a_folder_fixed_after_start_serves_again_once_the_node_is_resumed(tmp_path: Path) -> None:
+    """The cache-folder watcher's pass (``check_roots``) opens a folder unusable since start once it works; the
+    node's drain stays until an administrator resumes it, as Slurm's does."""
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "vn001").write_text("x")
+    ctl, staging = data_controller(tmp_path, {"catalog": str(tmp_path / "cat.json")})
+    try:
+        cache = staging.stager.caches["vn001"]
+        check_roots(staging, ctl)  # still broken: nothing changes
+        assert cache.fault is not None and "vn001" in ctl.drained
+        (tmp_path / "cache" / "vn001").unlink()  # fixed
+        check_roots(staging, ctl)
+        assert cache.fault is None and "vn001" in ctl.drained  # usable again; drained until resumed
+        resume(ctl, "vn001", Identity("root", True))
+        (tmp_path / "in").write_text("data")
+        staging.stager.catalog.register_file("in", str(tmp_path / "in"))
+        assert [s.node for s in staging.stager.stage_in(7, ("in",), ["vn001"])] == ["vn001"]
+        assert (tmp_path / "cache" / "vn001" / "in").read_text() == "data"
+    finally:
+        staging.shutdown()
