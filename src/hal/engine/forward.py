@@ -297,8 +297,9 @@ def planned_starts(
         twin = s.clone(_FROZEN, history=False)
         _replan(twin, runs, ends)
         budget = Budget(work / len(distinct), halt)
-        spots.append({})
-        done.append(_run(twin, now, ends, runs, wanted, min(horizon, reach), budget, placed=spots[-1]))
+        spots.append({})  # filled only when the caller asks where jobs start
+        nodes = spots[-1] if placed is not None else None
+        done.append(_run(twin, now, ends, runs, wanted, min(horizon, reach), budget, placed=nodes))
         used += budget.used
         if budget.cut:
             reach = min(reach, budget.reached)

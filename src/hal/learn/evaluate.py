@@ -220,8 +220,8 @@ def evaluate(
         known = predictor.learned if isinstance(predictor, GbmPredictor) else None
         if known is not None and known != Fingerprint.of(history.jobs[i] for i in np.flatnonzero(learned)):
             learned, other = None, start
-            if isinstance(predictor, GbmPredictor):  # its unfinished jobs are another trace's, their ids this one's
-                predictor.pending.clear()
+            assert isinstance(predictor, GbmPredictor)  # ``known`` is a gbm's
+            predictor.pending.clear()  # its unfinished jobs are another trace's, their ids this one's
     preds, t_pred, t_obs = replay(history, predictor, learned, cut)
     preds = preds[start:]
     real = np.array([j.runtime for j in history.jobs[start:]], dtype=np.float64)
