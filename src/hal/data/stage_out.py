@@ -17,7 +17,7 @@ from hal.data.catalog import Dataset, Replica, public_uri
 from hal.data.dest_temps import ASIDE, PARTIAL, remove, temp_name, temps_of
 from hal.data.destination import claimed_by, make_parent, unknown_there
 from hal.data.storage import storage_fs
-from hal.data.tree import list_tree, remove_path, resolve_links, seal, tree_digest, unshare
+from hal.data.tree import bytes_in, list_tree, remove_path, resolve_links, seal, tree_digest, unshare
 from hal.data.watch import Progress, watched
 
 LINGER = 2.0  # s a stage-out given up on is given to stop and remove its partial copy (unless its write hangs)
@@ -218,8 +218,8 @@ def register_out(
     if written.is_dir() and not written.is_symlink():
         resolve_links(written)  # the cached tree holds regular files only, as a staged one does
     seal(written)
-    if cache.path_of(name).is_dir():  # nothing should be there; a stale folder would refuse the rename
-        remove_path(cache.path_of(name))
+    if cache.path_of(name).is_dir():  # nothing should be there; a stale folder would refuse the rename: put aside,
+        cache.trash.put(cache.path_of(name), bytes_in(cache.path_of(name)))  # deleted outside the controller's lock
     written.replace(cache.path_of(name))  # out of the job's folder into the shared cache
     cache.add(name, size)
     stager._record(

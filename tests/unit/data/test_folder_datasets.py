@@ -275,3 +275,19 @@ def test_a_folder_output_replaces_the_earlier_tree_without_a_moment_with_none(
     stager.copy_out(2, "ckpt", "n1", str(dest))
     assert (dest / "model.pt").read_bytes() == b"new"
     assert sorted(p.name for p in dest.parent.iterdir()) == ["ckpt", "ckpt.old-final"]
+
+
+def test_a_stale_folder_in_the_cache_is_put_aside_not_deleted_under_the_lock(plane, monkeypatch) -> None:
+    """A folder left in the cache where an output is published (no replica names it) was deleted by the stage-out's
+    short half, under the controller's lock: seconds for a large tree. It goes to the cache's trash thread."""
+    import hal.data.stage_out
+
+    _, caches, stager = plane
+    stale = tree(caches["n0"].path_of("ckpt"), {f"old-{i}.pt": b"o" * 10 for i in range(50)})
+    deleted: list[Path] = []
+    real = hal.data.stage_out.remove_path
+    monkeypatch.setattr(hal.data.stage_out, "remove_path", lambda p: deleted.append(p) or real(p))
+    tree(stager.open_job_dir(1, "n0", ()) / "ckpt", {"model.pt": b"new"})
+    stager.stage_out(1, "ckpt", "n0", str(stale.parent.parent / "out" / "ckpt"))
+    assert stale not in deleted and (stale / "model.pt").read_bytes() == b"new"
+    assert caches["n0"].trash.wait(10) and not [p for p in stale.parent.iterdir() if p.name.endswith(".trash")]
