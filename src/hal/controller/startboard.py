@@ -117,7 +117,8 @@ class StartBoard:
         on_request = getattr(predictor, "on_request", None)
         if on_request is not None and on_request(act.item.spec):
             return
-        self.forecaster.observe(act.item.estimate, when - act.start, act.item.spec.user)
+        spec = act.item.spec
+        self.forecaster.observe(act.item.estimate, when - act.start, spec.user, spec.requested)
 
     def computing(self) -> bool:
         """Whether new forecasts are being made (or were asked for): jobs the last ones miss get theirs soon."""

@@ -36,6 +36,7 @@ from hal.engine.forward import (
     what_if,
 )
 from hal.engine.queue import Waiting
+from hal.engine.runtime_draws import Errors, bin_of, capped, draws_for, tail
 
 __all__ = ["BASES", "Forecaster", "StartEstimate", "forward_starts", "start_estimates", "what_if"]
 MIN_MEMBERS = 3  # the fewest members a forecast cut down to its work budget keeps (p50 the middle, p90 the last)
@@ -61,14 +62,6 @@ class StartEstimate:
         return (self.p50 if math.isfinite(self.p50) else None, self.p90 if math.isfinite(self.p90) else None)
 
 
-def _bin(predicted: float) -> int:
-    """Error classes by predicted runtime (factors of 4): short predictions miss by far larger factors."""
-    return int(math.log2(max(predicted, 1.0)) // 2)
-
-
-Errors = dict[int | str, npt.NDArray[np.float64]]
-
-
 @dataclass(slots=True)
 class Forecaster:
     """Start-time forecasts from an ensemble of forward runs; learns the predictor's errors from completions.
@@ -76,7 +69,7 @@ class Forecaster:
     Runtimes are drawn from the actual/predicted ratios of recent completions: the user's own last ones once there
     are ``by_user`` of them (users err consistently: some jobs always crash, some always hit the limit; the newest
     few alone once their runs changed: hal/engine/error_shift.py), else those whose prediction was of the same order
-    (``_bin``; all of them while a class has fewer than ``min_bin``). Until ``min_ratios`` completions were seen,
+    (``bin_of``; all of them while a class has fewer than ``min_bin``). Until ``min_ratios`` completions were seen,
     p50 plans on point predictions and p90 on upper ones. The ensemble alone ignores the jobs that will arrive and
     go ahead, so its p90 is calibrated online (split conformal, ``calibrated``) on a scale from the ensemble's p90
     (0) to the plan on requested limits (1; Slurm's ``squeue --start``, planned beside every ensemble) and past it
@@ -123,6 +116,7 @@ class Forecaster:
     by_user: int = 8  # draw from the user's last 2 x by_user ratios once there are this many (0: never)
     ratios: deque[tuple[int, float]] = field(default_factory=deque)
     users: dict[str, deque[float]] = field(default_factory=dict)
+    asked: dict[str, deque[float]] = field(default_factory=dict)  # per user: actual / requested (runtime_draws.py)
     scores: deque[float] = field(default_factory=deque)  # where started jobs' starts fell (``calibrated``)
     told: dict[int, tuple[float, float, float]] = field(default_factory=dict)  # first: (when, raw p90, on requests)
     rng: np.random.Generator = field(init=False)
@@ -145,6 +139,7 @@ class Forecaster:
         twin.ratios.extend(self.ratios)
         twin.scores.extend(self.scores)
         twin.users = {u: v.copy() for u, v in self.users.items()}
+        twin.asked = {u: v.copy() for u, v in self.asked.items()}
         twin.told = self.told  # shared: first forecasts are only ever added (setdefault)
         return twin
 
@@ -153,9 +148,11 @@ class Forecaster:
         # Whole copies first (each one C call), then the JSON shape: the controller's thread may add errors and
         # a forecast in flight first forecasts while a periodic save copies them.
         ratios, users, scores, told = list(self.ratios), dict(self.users), list(self.scores), dict(self.told)
+        asked = dict(self.asked)
         return {
             "ratios": [[k, r] for k, r in ratios],
             "users": {u: list(v) for u, v in users.items()},
+            "asked": {u: list(v) for u, v in asked.items()},
             "scores": scores,
             "told": [[j, w, p, r] for j, (w, p, r) in told.items()],
             "calibration": CALIBRATION,
@@ -166,6 +163,7 @@ class Forecaster:
         try:
             ratios = [(int(k), float(r)) for k, r in data["ratios"]]
             users = {str(u): [float(r) for r in v] for u, v in data["users"].items()}
+            asked = {str(u): [float(r) for r in v] for u, v in data.get("asked", {}).items()}  # older: none
             scores = [float(x) for x in data["scores"]]
             same = data.get("calibration") == CALIBRATION  # else old scores (wait ratios): another scale, dropped
             told = {int(j): (float(w), float(p), float(r)) for j, w, p, r in data["told"]} if same else {}
@@ -173,24 +171,29 @@ class Forecaster:
             raise ValueError(f"not a saved forecaster state ({type(exc).__name__}: {exc})") from None
         scores = scores if same else []
         # Bounded, not only finite: a ratio of 1e308 passed and overflowed every forecast after it (QA)
-        values = [r for _, r in ratios] + [r for v in users.values() for r in v]
+        values = [r for _, r in ratios] + [r for v in [*users.values(), *asked.values()] for r in v]
         if not all(0 < r <= SANE for r in values) or not all(abs(x) <= SANE for x in scores):
             raise ValueError(f"not a saved forecaster state (values not in (0, {SANE:g}])")
         if not all(abs(x) <= 1e3 * SANE for first in told.values() for x in first):
             raise ValueError("not a saved forecaster state (a forecast time out of range)")
         self.ratios.extend(ratios)
-        for u, v in users.items():
-            self.users.setdefault(u, deque(maxlen=2 * max(self.by_user, 1))).extend(v)
+        for mine, theirs in ((self.users, users), (self.asked, asked)):
+            for u, v in theirs.items():
+                mine.setdefault(u, deque(maxlen=2 * max(self.by_user, 1))).extend(v)
         self.scores.extend(scores)
         self.told.update(told)
 
-    def observe(self, predicted: float, runtime: float, user: str = "") -> None:
-        """A job ended after ``runtime`` seconds; the planner had predicted ``predicted``."""
+    def observe(self, predicted: float, runtime: float, user: str = "", requested: float | None = None) -> None:
+        """A job ended after ``runtime`` seconds; the planner had predicted ``predicted``, the user asked for
+        ``requested`` (None: unknown)."""
         r = max(runtime, 1.0) / max(predicted, 1.0)
-        self.ratios.append((_bin(predicted), r))
+        self.ratios.append((bin_of(predicted), r))
         self.learned += 1
         if self.by_user:
             self.users.setdefault(user, deque(maxlen=2 * self.by_user)).append(r)
+            if requested is not None and requested > 0:
+                asked = self.asked.setdefault(user, deque(maxlen=2 * self.by_user))
+                asked.append(max(runtime, 1.0) / max(requested, 1.0))
 
     def started(self, job_id: int, now: float) -> None:
         """A job started at ``now``: where on its first forecast's scale it did calibrates later p90s."""
@@ -281,7 +284,7 @@ class Forecaster:
         self, s: Scheduler, now: float, items: list[Waiting], want: set[int], horizon: float, left: float
     ) -> tuple[list[dict[int, float]], list[dict[int, tuple[int, ...]]]]:
         """The members' starts and nodes: as many members as ``left`` work allows, by what the first one cost."""
-        errors, share = self._errors(), left / MIN_MEMBERS  # what any one member may spend
+        errors, share = (self._errors(), self._asked()), left / MIN_MEMBERS  # what any one member may spend
         lapses = data_lapses(s, now)  # every member starts from the same state: asked once
         pilot = Budget(share, self.halt)
         placed: list[dict[int, tuple[int, ...]]] = [{}]
@@ -311,12 +314,18 @@ class Forecaster:
             out.update((u, recent_errors(v)) for u, v in self.users.items() if len(v) >= self.by_user)
         return out
 
+    def _asked(self) -> dict[str, npt.NDArray[np.float64]]:
+        """Sorted actual/requested ratios per user with enough of them: their draws scale requests (runtime_draws)."""
+        if not self.by_user:
+            return {}
+        return {u: recent_errors(v) for u, v in self.asked.items() if len(v) >= self.by_user}
+
     def _member(
         self,
         s: Scheduler,
         now: float,
         items: list[Waiting],
-        errors: Errors,
+        draws: tuple[Errors, dict[str, npt.NDArray[np.float64]]],
         want: set[int],
         horizon: float,
         budget: Budget | None = None,
@@ -324,10 +333,11 @@ class Forecaster:
         placed: dict[int, tuple[int, ...]] | None = None,
     ) -> dict[int, float]:
         rng, rule = self.rng, s.profile.correction
+        errors, asked = draws
         runs: dict[int, float] = {}
         drawn: dict[int, float] = {}
         for w in items:
-            ratios, batch = _ratios(errors, w.spec.user, w.estimate), w.spec.batch
+            (ratios, base), batch = draws_for(errors, asked, w.spec.user, w.estimate, w.spec.requested), w.spec.batch
             if batch is None:
                 i = int(rng.integers(len(ratios)))
             else:  # one draw for all of an array's tasks: drawn apart, a few long errors in the user's record
@@ -335,52 +345,26 @@ class Forecaster:
                 if batch not in drawn:
                     drawn[batch] = float(rng.random())
                 i = min(int(drawn[batch] * len(ratios)), len(ratios) - 1)
-            runs[w.spec.job_id] = _capped(w.estimate * ratios[i], w.spec.requested)
+            runs[w.spec.job_id] = capped(base * ratios[i], w.spec.requested)
         ends = {}
-        tails: dict[str, float] = {}  # per user: the quantile its jobs past every ratio end at (``_tail``)
+        tails: dict[str, float] = {}  # per user: the quantile its jobs past every ratio end at (``runtime_draws.tail``)
         for jid, act in s.running.items():
-            elapsed, point = now - act.start, max(act.item.estimate, 1.0)
-            ratios = _ratios(errors, act.item.spec.user, point)
+            elapsed, predicted, limit = now - act.start, max(act.item.estimate, 1.0), act.item.spec.requested
+            ratios, point = draws_for(errors, asked, act.item.spec.user, predicted, limit)
             k = int(np.searchsorted(ratios, elapsed / point, side="right"))  # ratios it may still reach
             if k == len(ratios):
-                ratios = errors.get(_bin(point), errors[-1])
+                ratios, point = errors.get(bin_of(predicted), errors[-1]), predicted
                 k = int(np.searchsorted(ratios, elapsed / point, side="right"))
             # Of n ratios, the next one exceeds them all with chance 1/(n + 1): a job that has outlived most
             # of them may well outlive the rest, and then it ends anywhere up to its limit (log-uniform).
             i = int(rng.integers(k, len(ratios) + 1))
-            limit = act.item.spec.requested
             if i < len(ratios):
-                total = _capped(point * ratios[i], limit)
+                total = capped(point * ratios[i], limit)
             else:
                 low = max(elapsed, point * float(ratios[-1]) if len(ratios) else 0.0, 1.0)
-                total = _tail(rng, low, limit, tails, act.item.spec.user)
+                total = tail(rng, low, limit, tails, act.item.spec.user)
             ends[jid] = past(act.start + total, act, now, rule)
         return what_if(s, now, ends, runs, want, horizon, budget, lapses, placed)
-
-
-def _ratios(errors: Errors, user: str, predicted: float) -> npt.NDArray[np.float64]:
-    own = errors.get(user)
-    return own if own is not None else errors.get(_bin(predicted), errors[-1])
-
-
-def _tail(rng: np.random.Generator, low: float, limit: float | None, shared: dict[str, float], user: str) -> float:
-    """A run time beyond every observed one: log-uniform from ``low`` to the limit (4x ``low`` without one), at
-    the one quantile a member draws for all of ``user``'s jobs past every error (kept in ``shared``).
-
-    Why one: a user's jobs that all outlived every recorded error did so for a common reason (a new kind of run,
-    one script), not each by luck. Drawn apart, the first of N of them ended N times sooner (log-uniform weighs
-    most just past ``low``, which is now): a 1-cpu job that backfills behind 16 one-hour blockers past all
-    their user's errors was forecast 10-20 s ahead minute after minute while they ran on (QA)."""
-    high = limit if limit is not None and limit > 0 else 4.0 * low
-    if high <= low:
-        return _capped(low, limit)
-    q = shared.setdefault(user, float(rng.random()))  # drawn every time, as before: other draws unchanged
-    return _capped(math.exp(math.log(low) + q * (math.log(high) - math.log(low))), limit)
-
-
-def _capped(run: float, limit: float | None) -> float:
-    run = max(float(math.ceil(run)), 1.0)
-    return min(run, limit) if limit is not None and limit > 0 else run
 
 
 def start_estimates(s: Scheduler, now: float, forecaster: Forecaster | None = None) -> dict[int, StartEstimate]:

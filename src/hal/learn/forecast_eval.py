@@ -127,7 +127,7 @@ class _Replay:
             on_request = getattr(sched.predictor, "on_request", None)  # asked before finish() teaches it the run
             fallback = on_request is not None and on_request(job)
             if self.forecaster is not None and i not in self.killed and not fallback:  # as the live board learns
-                self.forecaster.observe(act.item.estimate, now - act.start, job.user)  # (StartBoard.ended)
+                self.forecaster.observe(act.item.estimate, now - act.start, job.user, job.requested)  # as StartBoard
             sched.finish(job.job_id, now, learn=i not in self.killed)
         else:
             over = sched.running.get(job.job_id)
