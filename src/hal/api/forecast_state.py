@@ -57,7 +57,7 @@ def planned_nodes(ctl: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if names is None:
         return rows
     with ctl.lock:
-        s = ctl.sched
+        s, drained = ctl.sched, getattr(ctl, "drained", None) or {}
         memo = s.easy_memo
         for r in rows:
             if r["state"] != "PENDING":
@@ -70,6 +70,8 @@ def planned_nodes(ctl: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             if alloc is None and jid == s.head_id and s.profile.backfill == "easy":
                 alloc = _head_plan(s, jid)
             nodes = getattr(alloc, "nodes", None) if alloc is not None else r.get(FORECAST_NODES)
+            if alloc is None and nodes and any(names[int(i)] in drained for i in nodes):
+                nodes = None  # a forecast made before a drain, shown while a slow new one is made: not its nodes
             if nodes is not None and len(nodes):
                 r[PLANNED] = compress(names[int(i)] for i in nodes)
     return rows
