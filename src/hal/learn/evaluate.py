@@ -23,6 +23,7 @@ from hal.learn.provenance import EPOCH_2000
 from hal.model.job import JobSpec
 from hal.model.resources import Resources
 from hal.sim.swf import Problem, SwfTrace, read_swf
+from hal.sim.workload import first_records
 
 CLASSES: tuple[tuple[str, float, float], ...] = (
     ("< 1 min", 0.0, 60.0),
@@ -41,7 +42,7 @@ class History:
     ends: npt.NDArray[np.float64]
     unknown: int = 0  # records left out: no run time or no processor count, so nothing to score
     no_wait: int = 0  # jobs without a recorded wait: their end is taken as submit + run, the earliest it can be
-    duplicates: int = 0  # records whose job id an earlier record has: left out, as the simulator leaves them
+    duplicates: int = 0  # records whose job id an earlier line has: left out, as the simulator leaves them
     # the records left out, each by its line and job as hal simulate names them (QA: only counted)
     unknown_lines: tuple[Problem, ...] = ()
     duplicate_lines: tuple[Problem, ...] = ()
@@ -54,9 +55,10 @@ def trace_history(trace: SwfTrace | str | Path) -> History:
     ends: list[float] = []
     no_wait = 0
     unknown: list[Problem] = []
-    duplicates: list[Problem] = []
-    seen: dict[int, int] = {}  # job id -> line of the record kept
-    for rec in sorted(swf.records, key=lambda r: (r.submit, r.job_id)):
+    # one record per job id, the one hal simulate keeps (a predictor keys pending jobs by id)
+    kept, repeats = first_records(swf.records)
+    duplicates = [p for rec in kept for p in repeats.get(rec.job_id, ())]
+    for rec in sorted(kept, key=lambda r: (r.submit, r.job_id)):
         procs = rec.procs if rec.procs > 0 else rec.req_procs
         if procs <= 0:  # in hal simulate's words (hal.sim.workload)
             unknown.append(Problem(rec.line, f"job {rec.job_id}: no processor count (fields 5 and 8)"))
@@ -64,12 +66,6 @@ def trace_history(trace: SwfTrace | str | Path) -> History:
         if rec.run < 0:
             unknown.append(Problem(rec.line, f"job {rec.job_id}: run time {rec.run} s (unknown)"))
             continue
-        if rec.job_id in seen:  # a predictor keys pending jobs by id: a second one would overwrite the first
-            first = seen[rec.job_id]
-            where = f"line {first}" if first > 0 else "an earlier record"
-            duplicates.append(Problem(rec.line, f"job {rec.job_id}: the same job id as {where}"))
-            continue
-        seen[rec.job_id] = rec.line
         no_wait += rec.wait < 0
         jobs.append(
             JobSpec(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from hal.model.job import JobSpec
 from hal.sim.swf import Problem, SwfTrace
+from hal.sim.workload import first_records
 
 WINDOW_RULE = (
     "counted over the trace's usable jobs (a known run time and processor count) in job-id order, before any are "
@@ -33,9 +34,10 @@ def parse_window(text: str, name: str = "--window") -> tuple[int, int]:
 
 
 def usable_ids(trace: SwfTrace) -> list[int]:
-    """The job ids a window counts, in order: every job with a known run time (>= 0) and processor count
-    (field 5, else 8), each id once."""
-    return sorted({r.job_id for r in trace.records if r.run >= 0 and (r.procs > 0 or r.req_procs > 0)})
+    """The job ids a window counts, in order: every job whose record (an id's first, the one every tool keeps)
+    has a known run time (>= 0) and processor count (field 5, else 8)."""
+    kept, _ = first_records(trace.records)
+    return [r.job_id for r in kept if r.run >= 0 and (r.procs > 0 or r.req_procs > 0)]
 
 
 @dataclass(frozen=True, slots=True)

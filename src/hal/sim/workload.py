@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from hal.model.job import Dependency, DependencyKind, JobSpec
@@ -42,6 +43,22 @@ def _procs(rec: SwfRecord, rules: Cleaning) -> int:
     return rec.procs
 
 
+def first_records(records: Iterable[SwfRecord]) -> tuple[list[SwfRecord], dict[int, list[Problem]]]:
+    """Each job id's first record in the file, in job-id order, and the later records of each id, each a Problem
+    naming the line kept. Job ids name jobs (dependencies, the queue's tie order, a --window's count), so every tool
+    keeps the same record (QA: predict-eval kept the one submitted first and called the first line the repeat)."""
+    kept: dict[int, SwfRecord] = {}
+    repeats: dict[int, list[Problem]] = {}
+    for rec in records:  # in file order
+        first = kept.setdefault(rec.job_id, rec)
+        if first is not rec:
+            where = f"line {first.line}" if first.line > 0 else "an earlier record"
+            repeats.setdefault(rec.job_id, []).append(
+                Problem(rec.line, f"job {rec.job_id}: the same job id as {where}")
+            )
+    return sorted(kept.values(), key=lambda r: r.job_id), repeats
+
+
 def to_workload(trace: SwfTrace, capacity: int | None = None, rules: Cleaning | None = None) -> Workload:
     """Jobs sorted by job id (the queue's tie order), with every skipped record explained."""
     rules = rules or Cleaning()
@@ -57,18 +74,13 @@ def to_workload(trace: SwfTrace, capacity: int | None = None, rules: Cleaning | 
     max_req = max((r.req_time for r in trace.records if r.req_time > 0), default=-1)
     jobs: list[JobSpec] = []
     skipped: list[Problem] = []
-    seen: dict[int, int] = {}  # job id -> line of the record kept
+    kept, repeats = first_records(trace.records)
     loaded: dict[int, int] = {}  # job id -> submit time, of the jobs kept so far (a preceding job must be one)
     unmet: list[int] = []  # jobs whose field 17 names no earlier job kept (itself, a later one, one skipped)
     thinking = unrequested = 0
-    for rec in sorted(trace.records, key=lambda r: r.job_id):
+    for rec in kept:
+        skipped += repeats.get(rec.job_id, ())  # listed where their id comes, as before
         line = rec.line
-        first = seen.get(rec.job_id)
-        if first is not None:  # job ids name jobs (dependencies, the queue's tie order): the first record keeps it
-            where = f"line {first}" if first > 0 else "an earlier record"
-            skipped.append(Problem(line, f"job {rec.job_id}: the same job id as {where}"))
-            continue
-        seen[rec.job_id] = line
         procs = _procs(rec, rules)
         if procs <= 0:
             skipped.append(Problem(line, f"job {rec.job_id}: no processor count (fields 5 and 8)"))
