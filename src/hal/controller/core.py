@@ -299,7 +299,8 @@ class Controller:
                     shares = self.machine.shares(held, alloc.amounts)
                     out, err = log_paths(lv, shares[0].node)
                     nodelist = compress(s.node for s in shares)
-                    lv.state, lv.partition = "RUNNING", ran_in(lv, shares[0].node, self.machine.members)
+                    part = ran_in(lv, [s.node for s in shares], self.machine.members, self.table.partition_tiers)
+                    lv.state, lv.partition = "RUNNING", part
                     values = {
                         "state": "RUNNING", "start_time": now, "predicted_end": p.predicted_end, "nodelist": nodelist,
                         "alloc": alloc_json(alloc, held), "alloc_cpus": int(alloc.amounts[:, 0].sum()),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ from hal.controller.directives import JobRequest
 from hal.controller.option_values import early_signal
 from hal.controller.same_request import differing, refusal
 from hal.engine.nodes import NodeAlloc
+from hal.engine.partition_choice import holding
 from hal.executors.api import LaunchSpec, NodeShare
 from hal.executors.jobenv import input_file, log_files
 from hal.model.job import Dependency, DependencyKind, JobSpec
@@ -184,10 +185,11 @@ def alloc_from_json(text: str) -> tuple[NodeAlloc, list[tuple[int, list[int], li
     return NodeAlloc(nodes, np.array(data["amounts"], dtype=np.int64)), held
 
 
-def ran_in(live: Live, first_node: str, partitions: dict[str, tuple[str, ...]]) -> str:
-    """The partition a job submitted to several (-p a,b) runs in: the first listed that holds its first node."""
-    asked = live.request.partition.split(",")
-    return next((p for p in asked if first_node in partitions.get(p, ())), asked[0])
+def ran_in(live: Live, nodes: Sequence[str], partitions: Mapping[str, Sequence[str]], tiers: Mapping[str, int]) -> str:
+    """The partition a job submitted to several (-p a,b) runs in: the one whose nodes the engine gave it, in the
+    engine's order (it named the first listed that held the job's first node: `small` for a[01-03], a03 being in
+    `all` only, QA)."""
+    return holding(live.request.partition, tiers, partitions, nodes)
 
 
 def log_paths(live: Live, first_node: str) -> tuple[str, str]:

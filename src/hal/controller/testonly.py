@@ -16,6 +16,7 @@ from hal.controller.jobs import dependencies, spec_of
 from hal.engine.api import Estimate
 from hal.engine.backfill import shadow_of
 from hal.engine.cycle import Rejected, Scheduler
+from hal.engine.partition_choice import holding
 from hal.engine.predict.basic import UNLIMITED_PLAN
 from hal.engine.request import request_of
 from hal.executors.hostlist import compress
@@ -44,14 +45,16 @@ def test_only(ctl: Any, req: JobRequest, user: str) -> dict[str, Any]:
     est = forecaster.starts(snap, now, wanted=[job_id]).get(job_id)
     p50, p90 = est.finite() if est is not None else (None, None)
     nodes = planned_nodes(snap, job_id, now)
+    names = [ctl.machine.cluster.nodes[i].name for i in nodes]
+    part = holding(spec.partition, ctl.table.partition_tiers, ctl.machine.members, names) if names else spec.partition
     return {
         "test_only": True,
         "job_id": job_id,
         "start": p50,
         "start_p90": p90,
         "cpus": spec.procs,
-        "nodes": compress(ctl.machine.cluster.nodes[i].name for i in nodes) if nodes else None,
-        "partition": spec.partition,
+        "nodes": compress(names) if names else None,
+        "partition": part,  # -p a,b: the one whose nodes it is planned on, as sbatch names one
         "notes": req.notes,
     }
 

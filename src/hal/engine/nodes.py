@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from hal.engine.feature_refusal import featureless
-from hal.engine.gpu_shapes import node_fix
-from hal.engine.list_refusal import listed_refusal, wanted
-from hal.engine.plugins.topology_refusal import required_refusal
-from hal.engine.request import GPUS, Request
+from hal.engine.list_refusal import listed_refusal
+from hal.engine.never_fits import why_never
+from hal.engine.partition_choice import in_order
+from hal.engine.request import Request
 from hal.model.cluster import NodeTable
 
 if TYPE_CHECKING:
@@ -24,9 +24,6 @@ if TYPE_CHECKING:
 Matrix = npt.NDArray[np.int64]
 Ranker = Callable[[Request, Matrix, npt.NDArray[np.bool_]], npt.NDArray[np.intp]]
 Picked = tuple[npt.NDArray[np.intp], npt.NDArray[np.int64]]
-
-
-UNITS = {"mem_mb": "MB of memory"}  # what a refusal calls each resource
 
 
 class Selector(Protocol):
@@ -67,6 +64,7 @@ class NodeBook:
         self.select = selector
         self.now = 0.0  # set by the scheduler before each cycle; only time-relaxed selector constraints read it
         self._masks: dict[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]], npt.NDArray[np.bool_]] = {}
+        self._parts: dict[str, list[npt.NDArray[np.bool_]]] = {}  # "a,b" -> each partition's nodes, in try order
         self.reserver: HeadReserver | None = None  # optional EASY variant (e.g. a leaf-aware reservation)
         # Without a selector: the domains no job may span (separate switch fabrics, the nodes in no block),
         # one id per node; first and best fit place a job inside one of them (None: no such limit).
@@ -196,74 +194,15 @@ class NodeBook:
             return featureless(self.table, req, self._having)
         if self.select is None and (req.switches or req.segment or req.topology_required or req.topology_preferred):
             return 'topology requests (--switches, --segment, --topology) need placement = "topology" in the profile'
-        return None if self._fits_empty(req, mask) else self._why(req, mask)
+        return None if self.fits_empty(req, mask) else why_never(self, req, mask)
 
-    def _fits_empty(self, req: Request, mask: npt.NDArray[np.bool_]) -> bool:
+    def fits_empty(self, req: Request, mask: npt.NDArray[np.bool_]) -> bool:
         """Whether ``req`` fits the empty machine's nodes of ``mask``, once every wait has expired."""
         saved, self.now = self.now, math.inf
         try:
             return self._place(self.table.capacity, req, mask) is not None
         finally:
             self.now = saved
-
-    def _why(self, req: Request, mask: npt.NDArray[np.bool_]) -> str:
-        cap = self.table.capacity[mask]
-        names = self.table.space.names
-        if req.nodes is not None and req.nodes > int(mask.sum()):
-            return f"needs {req.nodes} nodes, the partition has {int(mask.sum())}{self._of(req)}"
-        per = req.per_node() if req.nodes else np.array(req.per_task, dtype=np.int64)
-        for r, name in enumerate(names):
-            if per[r] > cap[:, r].max(initial=0):
-                where = f"in partition {req.partition!r}" if req.partition else "here"
-                what = UNITS.get(name, name)
-                # QA: --gpus 1 said "per node"; --gpus-per-node=9 said "per task": a lone task's node is the job's
-                unit = "per node" if req.nodes else "per task (a task runs on one node)" if req.tasks > 1 else (
-                    "on one node (a one-task job runs on one node)"
-                )  # fmt: skip
-                fix = node_fix(self.table, req, mask) if r == GPUS else ""  # a -N job's; gpu_fix offers the rest
-                largest = f"the largest node {where}{self._of(req)} has {int(cap[:, r].max())}"  # of its GPU type
-                return f"needs {int(per[r])} {what} {unit}, {largest}{fix}"
-        total = np.array(req.total, dtype=np.int64)
-        for r, name in enumerate(names):
-            if total[r] > cap[:, r].sum():
-                has = f"the partition has {int(cap[:, r].sum())}{self._of(req)}"
-                return f"needs {int(total[r])} {UNITS.get(name, name)} in all, {has}"
-        if self.fabrics is not None and self.select is None:
-            return "it is larger than every domain a job may span (separate switch fabrics or BlockSizes groups)"
-        if self.select is not None:
-            told = self._topology_why(req, mask, per)
-            if told:
-                return told
-        return "the request does not fit the partition's nodes"
-
-    @staticmethod
-    def _of(req: Request) -> str:
-        """Which of the partition's nodes a count is of (QA: -N5 of a100s said 4 of a 20-node partition)."""
-        said = wanted(req)
-        lists = " in --nodelist" if req.node_names else " left after --exclude" if req.exclude_nodes else ""
-        return (f" with {said}" if said else "") + lists
-
-    def _topology_why(self, req: Request, mask: npt.NDArray[np.bool_], per: Matrix) -> str | None:
-        """Why the selector can never place ``req`` on the nodes of ``mask``. The machine's own reason comes first:
-        -w or -x is blamed only when the partition's nodes could hold the job and the listed ones cannot
-        (`-N3 --segment=3 -w gpu[001-004]` on blocks of 2 blamed -w, where no node list could do it, QA)."""
-        assert self.select is not None
-        index = getattr(self.select, "index", None)
-        bare = replace(req, node_names=(), exclude_nodes=())
-        everywhere = self._eligible_ever(bare)
-        asks = [(bare, everywhere)] if everywhere.sum() > mask.sum() and not self._fits_empty(bare, everywhere) else []
-        full, used = self.table.capacity, per > 0
-        for ask, where in [*asks, (req, mask)]:
-            if req.nodes:
-                room = (where & (full >= per).all(axis=1)).astype(np.int64)
-            else:
-                room = np.where(where, (full[:, used] // per[used]).min(axis=1), 0)
-            units = req.nodes or req.tasks
-            required = None if index is None else required_refusal(index, ask, room, units)
-            told = required or self.select.why(ask, room, units)  # required=, named before --segment (QA)
-            if told:
-                return told
-        return None
 
     def _selected(self, req: Request, room: npt.NDArray[np.int64], units: int, per: Matrix) -> NodeAlloc | None:
         assert self.select is not None
@@ -278,6 +217,26 @@ class NodeBook:
         return NodeAlloc(chosen, take[:, None] * per[None, :])
 
     def _place(self, free: Matrix, req: Request, mask: npt.NDArray[np.bool_]) -> NodeAlloc | None:
+        """Nodes of ``mask`` for ``req``; a job listing several partitions (-p a,b) gets the nodes of one of them,
+        the first (engine/partition_choice.py) where it fits, as Slurm runs it in exactly one (the union of
+        their nodes put it in one partition on nodes of another, QA)."""
+        if "," not in req.partition:
+            return self._place_fabric(free, req, mask)
+        for part in self._partition_masks(req.partition):
+            got = self._place_fabric(free, req, mask & part)
+            if got is not None:
+                return got
+        return None
+
+    def _partition_masks(self, listed: str) -> list[npt.NDArray[np.bool_]]:
+        got = self._parts.get(listed)
+        if got is None:
+            none = np.zeros(len(self.table), dtype=bool)
+            masks = self.table.partition_masks
+            got = self._parts[listed] = [masks.get(p, none) for p in in_order(listed, self.table.partition_tiers)]
+        return got
+
+    def _place_fabric(self, free: Matrix, req: Request, mask: npt.NDArray[np.bool_]) -> NodeAlloc | None:
         if self.fabrics is None or self.select is not None:  # a selector keeps the limit itself
             return self._place_in(free, req, mask)
         for fabric in np.unique(self.fabrics[mask]).tolist():  # in node order: first fit takes the first that fits

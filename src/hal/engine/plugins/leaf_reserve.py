@@ -53,8 +53,9 @@ class LeafPlan:
 
 def _plain(req: Request) -> bool:
     """A whole-node request without explicit topology constraints (those keep their own semantics, and so do
-    Slurm's --exclusive=user|topo: engine/sharing.py)."""
-    explicit = req.switches or req.segment or req.topology_required or req.inputs or req.share
+    Slurm's --exclusive=user|topo: engine/sharing.py), in one partition (-p a,b runs in one of them: leaves planned
+    over their union could mix them)."""
+    explicit = req.switches or req.segment or req.topology_required or req.inputs or req.share or "," in req.partition
     return bool(req.nodes and req.nodes > 1 and not explicit)
 
 
