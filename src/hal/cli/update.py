@@ -19,7 +19,7 @@ HELP = """Change a job after submission (scontrol update job): `hal update 12 Ti
 While it is pending (it keeps its id and its place in the queue): TimeLimit (a time, or +/- a change), TimeMin,
 JobName, Comment, Requeue, Partition, QOS, Account, Nice, StartTime, Dependency, NumNodes, NumTasks,
 Features, ReqNodeList, ExcNodeList, ArrayTaskThrottle (12, the whole array), Switches=N[@maxwait],
-Topology=required=LEVEL|preferred=LEVEL|none, Segment=N (0: none). Once it runs: TimeLimit,
+Topology=required=LEVEL|preferred=LEVEL|none, Segment=N (Segment= drops it). Once it runs: TimeLimit,
 JobName, Comment, Requeue. Only an administrator raises a time limit or sets a negative Nice.
 Priority=0 holds a pending job (as hal hold); other Priority values are not supported (use Nice).
 

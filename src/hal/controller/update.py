@@ -132,8 +132,13 @@ def _value(attr: str, key: str, value: str, now: float) -> Any:
             "topology_required": got.get("topology_required", ""),
             "topology_preferred": got.get("topology_preferred", ""),
         }
-    if attr == "segment":
-        return int_option({key: value}, key, None, 0) or None  # 0: none
+    if attr == "segment":  # as sbatch --segment: at least 1; empty (or none) drops it, as scontrol's empty values do
+        if value.lower() in ("", "none"):
+            return None  # it was refused naming --Segment='' while Switches= and Topology= cleared theirs (QA)
+        try:
+            return int_option({"segment": value}, "segment", None)  # 0 is refused as at submission (it dropped it)
+        except DirectiveError as exc:
+            raise DirectiveError(f"{exc} (Segment= with nothing after it drops the segment)") from None
     if attr == "requeue":
         return yes_no({"requeue": {"0": "no", "1": "yes"}.get(value, value)}, "requeue")
     if attr == "comment":
