@@ -38,12 +38,12 @@ from hal.cli.simulate import (
     placement_topology_default,
     read_profile,
 )
-from hal.cli.trace_check import window_id_note
 from hal.engine.predict.registry import GBM_NAMES, make_predictor
 from hal.engine.profile import Profile
 from hal.sim.limits import KILLED_KEY, cut_at_partition_limits, limit_counts, useful_summary
 from hal.sim.runner import SimOptions, SimRun, load, load_cluster, machine, run_workload, unfitted_note
 from hal.sim.swf import TraceError
+from hal.sim.trace_notes import window_id_note
 from hal.sim.window import parse_window
 
 DEFAULT_POLICIES = "easy:fcfs,easy:fcfs:sjf,conservative:fcfs,none:fcfs,easy:sjf,easy:f1"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,11 +13,11 @@ from rich.table import Table
 
 from hal.atomic_write import OutputError, output_file
 from hal.cli.common import err, fail, out, report_problems, writable_files
+from hal.cli.predict_notes import cut_reason, learned_note, next_job, note_history, saved_at_cut, say
 from hal.cli.predict_window import id_window, only
 from hal.cli.sim_json import never_fitted
 from hal.cli.sim_model import fallback_name, note_fallback, overlap_note
 from hal.engine.api import RuntimePredictor
-from hal.engine.predict.basic import DEFAULT_LIMIT
 from hal.engine.predict.gbm import GbmPredictor
 from hal.engine.predict.registry import GBM_NAMES, make_predictor
 from hal.engine.predict.trees import GbmConfig
@@ -205,29 +204,9 @@ def predict_eval(
         raise fail(str(exc)) from exc
     history = trace_history(swf)
     report_problems(list(swf.problems))
-    if history.unknown:
-        err.print(f"{history.unknown:,} record(s) without a run time or processor count left out (nothing to score):")
-        first_lines(history.unknown_lines)
-    if history.duplicates:
-        err.print(
-            f"[yellow]note:[/] {history.duplicates:,} record(s) repeat an earlier job id: left out, as hal simulate"
-            " does:"
-        )
-        first_lines(history.duplicate_lines)
+    note_history(swf, history, predictor, window)
     if not history.jobs:
         raise fail(f"{trace}: no usable jobs")
-    if history.no_wait:
-        err.print(
-            f"[yellow]note:[/] {history.no_wait:,} job(s) have no recorded wait (field 3): each is taken to end at"
-            " submit + run time, the earliest it can have, so a later prediction may learn of its end before it came"
-        )
-    unrequested = sum(1 for j in history.jobs if j.time_limit is None)
-    if unrequested and predictor == "user":
-        err.print(
-            f"[yellow]note:[/] {unrequested:,} job(s) have no requested time (field 9): the user predictor predicts "
-            f"{DEFAULT_LIMIT:,.0f} s for them (hal simulate plans them with their run time, as the reference "
-            "simulators do)"
-        )
     span, offsets = None, None
     if picked is not None:  # the window's jobs in job-id order, replayed by submit with every earlier one
         past_end = picked.note()
@@ -239,7 +218,9 @@ def predict_eval(
     note = overlap_note(model, reach[0], first) if model is not None and reach else None
     if note:
         err.print(f"[yellow]note:[/] {note}")
-    ev = evaluate(history, pred, trace.name, span, reach=reach if span else None, to_save=save_model_to is not None)
+    after = next_job(history.jobs, picked) if picked is not None and save_model_to is not None else None
+    cut = after.submit_time if after is not None else None
+    ev = evaluate(history, pred, trace.name, span, reach=reach if span else None, to_save=cut is not None, cut=cut)
     said = learned_note(ev, model, reach)
     if said:
         err.print(f"[yellow]note:[/] {said}")
@@ -266,10 +247,11 @@ def predict_eval(
         try:
             save_model(pred, save_model_to)
         except (ModelFileError, OSError) as exc:
-            raise fail(str(exc)) from exc
-        if span is not None and picked is not None and ev.cut is not None:
-            after, resume = history.jobs[sum(span)].job_id, picked.start + picked.count
-            err.print(f"[yellow]note:[/] {saved_at_cut(save_model_to, ev.cut, after, resume, pred)}")
+            why = f" ({cut_reason(after)})" if after is not None and pred.model is None else ""
+            raise fail(f"{exc}{why}") from exc
+        if picked is not None and after is not None:
+            later = sum(1 for j in picked.of(history.jobs) if j.submit_time >= after.submit_time)
+            say(saved_at_cut(save_model_to, after, picked.start + picked.count, pred, later))
     if as_json:
         data = ev.as_dict()  # "predictor" stays what predicted (last2); "fallback" says why it was not the model
         if isinstance(pred, GbmPredictor):  # mode, objective, alpha, window...: runs that differ say how (QA)
@@ -284,49 +266,6 @@ def predict_eval(
         out.print(table_of(dataclasses.replace(ev, predictor=shown)))
     if fell_back and model:
         note_fallback(fallback_name(model), predictor)
-
-
-def first_lines(problems: Sequence[object]) -> None:
-    """The first five records left out by line and job, then a count, as hal simulate lists its skipped ones (QA:
-    predict-eval only counted them)."""
-    for p in problems[:5]:
-        err.print(f"  {escape(str(p))}")
-    if len(problems) > 5:
-        err.print(f"  ... and {len(problems) - 5:,} more")
-
-
-def learned_note(ev: Evaluation, model: Path | None, reach: tuple[float, float] | None) -> str | None:
-    """What a --model run did with the jobs before the window: skipped as the ones the model learned, or fed to it
-    because it learned other jobs (another trace, whose clock also starts near 0: QA)."""
-    if model is None or reach is None:
-        return None
-    if ev.other_jobs:
-        return (
-            f"{model} learned other jobs than this trace's {ev.other_jobs:,} before the window (the record it keeps "
-            "of the runs it learned does not match them): they are fed to it in time order, as a run without "
-            "--model learns them"
-        )
-    if not ev.already_learned:
-        return None
-    how = (
-        f"; {model} does not record which jobs it learned (an older HAL saved it), so they are matched by time alone"
-        if ev.by_times
-        else ""
-    )
-    return (
-        f"{ev.already_learned:,} job(s) before the window ended by t={reach[0]:,.0f} s, as far as {model} has "
-        f"learned: taken as learned, not fed to it again{how}"
-    )
-
-
-def saved_at_cut(path: Path, cut: float, after: int, resume: int, pred: GbmPredictor) -> str:
-    """What a model saved from a window has learned: the runs that ended before the next job (``after``) came,
-    so scoring the rest of the trace with it (--model) sees no run that ended after its jobs were submitted."""
-    return (
-        f"{path} has learned the runs that ended before t={cut:,.0f} s, when the job after the window (job {after}) "
-        f"was submitted, as a scheduler knew them then; {len(pred.pending):,} job(s) still running were not learned: "
-        f"hal predict-eval --model {path} --window {resume}:COUNT learns them as they end"
-    )
 
 
 def write_predictions(path: Path, jobs: list[JobSpec], predictions: Any) -> None:

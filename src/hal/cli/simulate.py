@@ -22,7 +22,6 @@ from hal.cli.sim_json import (
 from hal.cli.sim_label import run_label
 from hal.cli.sim_model import fallback_name, gbm_from_file, note_fallback, note_overlap, overlap_note
 from hal.cli.sim_tables import summary_table, topology_table
-from hal.cli.trace_check import window_id_note
 from hal.engine.plugins.leaf_reserve import reserve_args
 from hal.engine.predict.registry import make_predictor
 from hal.engine.profile import Profile
@@ -30,6 +29,7 @@ from hal.sim.limits import KILLED_KEY, cut_at_partition_limits, limit_counts, us
 from hal.sim.report import write_jobs_csv, write_jobs_swf
 from hal.sim.runner import SimOptions, load, load_cluster, run_workload, unfitted_note
 from hal.sim.swf import TraceError
+from hal.sim.trace_notes import window_id_note
 from hal.sim.window import WINDOW_RULE, narrow_problems, parse_window, pick
 from hal.sim.workload import Cleaning
 

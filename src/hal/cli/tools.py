@@ -28,6 +28,7 @@ from hal.executors.hostlist import compress
 from hal.model.cluster import Cluster
 from hal.sim.generate import WorkloadShape, generate
 from hal.sim.swf import MAX_VALUE, TraceError, read_swf, write_swf
+from hal.sim.trace_notes import data_notes
 
 cluster_app = typer.Typer(help="Cluster description files (TOML).", no_args_is_help=True)
 trace_app = typer.Typer(help="Workload traces (SWF).", no_args_is_help=True)
@@ -223,7 +224,8 @@ def trace_check(
     )
     listing = list_all if every else first_ones
     listing(list(trace.problems), "unreadable")
-    own = trace.notes if workload is None else []  # a replay's notes (note_workload, below) carry the header's
+    # a replay's notes (note_workload, below) carry the header's and the jobs' (hal.sim.trace_notes)
+    own = [*trace.notes, *data_notes(trace)] if workload is None else []
     for note in [*own, *header_warnings(trace), *order_warnings(trace)]:
         err.print(f"[yellow]note:[/] {escape(note)}")
     if workload is not None:

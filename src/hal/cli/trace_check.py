@@ -3,14 +3,14 @@ out of order, why a trace without runnable jobs is refused, and complete listing
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import typer
 
 from hal.cli.common import err, fail, out, report_problems
-from hal.sim.swf import NUMERIC, SIZE_KEYS, HeaderError, SwfRecord, SwfTrace, TraceError
+from hal.sim.swf import NUMERIC, SIZE_KEYS, HeaderError, SwfTrace, TraceError
+from hal.sim.trace_notes import id_order
 
 
 def header_size(trace: SwfTrace) -> str:
@@ -60,32 +60,6 @@ def order_warnings(trace: SwfTrace) -> list[str]:
     ]
 
 
-def id_order(records: Sequence[SwfRecord]) -> str | None:
-    """Whether job ids follow submit order (the archive numbers jobs so; a --window and the queue's ties count in
-    job-id order): None when they do, else how many jobs are submitted before a lower-numbered one, and the
-    first. A repeated id counts by its first record, as the replay keeps it."""
-    firsts: dict[int, SwfRecord] = {}
-    for rec in records:
-        firsts.setdefault(rec.job_id, rec)
-    late, first, top = 0, "", None
-    for job_id in sorted(firsts):
-        rec = firsts[job_id]
-        if top is not None and rec.submit < top.submit:
-            late += 1
-            first = first or (
-                f"job {rec.job_id} (line {rec.line}) is submitted at {rec.submit}, before job {top.job_id}'s "
-                f"{top.submit}"
-            )
-        elif top is None or rec.submit > top.submit:
-            top = rec
-    if not late:
-        return None
-    return (
-        f"job ids are not in submit order: {late:,} job(s) are submitted before a lower-numbered job; the first: "
-        f"{first}"
-    )
-
-
 def no_jobs(trace: SwfTrace, workload: Any, rejected: int) -> str:
     """Why a file that reads without error still gives a replay nothing to run."""
     if not trace.records:
@@ -111,16 +85,6 @@ def first_ones(problems: list[object], what: str) -> None:
     report_problems(problems, what)
     if len(problems) > 5:
         err.print("  (hal trace check --all lists every one)")
-
-
-def window_id_note(trace: SwfTrace, window: str) -> str | None:
-    """hal simulate --window's note when the trace's ids do not follow submit order (QA: a trace numbered
-    backwards ran its last 20 submitted jobs for --window 0:20, without a word); the window is counted as README
-    says all the same."""
-    ids = id_order(trace.records)
-    if ids is None:
-        return None
-    return f"{ids}: --window {window} counts jobs in job-id order, so it is not a stretch of submit time"
 
 
 def unreadable(path: Path, exc: TraceError) -> typer.Exit:

@@ -190,6 +190,7 @@ def evaluate(
     window: tuple[int, int] | None = None,
     reach: tuple[float, float] | None = None,
     to_save: bool = False,
+    cut: float | None = None,
 ) -> Evaluation:
     """Scores of the predictions made online; ``window`` (start, count in submission order) scores only those
     jobs, their predictions made after learning from every earlier completion of the trace.
@@ -202,11 +203,15 @@ def evaluate(
     from 0:1500 continued on 1500:1500 learned 0:1500 twice) if they are the very jobs it learned (its
     ``Fingerprint``; a file too old to keep one: times alone); those still running then are, as a restarted server
     relearns the records after it. If they are not (another trace: every archive trace's clock starts near 0, QA),
-    every job before the window is fed to it as a run without a model learns them."""
+    every job before the window is fed to it as a run without a model learns them. ``cut``: the caller's cut-off
+    for ``to_save`` when the next submission after the window is not it (a trace whose job ids are not in submit
+    order: the first submission of a job after the window in id order)."""
     start, stop = (0, len(history.jobs)) if window is None else (window[0], window[0] + window[1])
-    cut = None
+    if not to_save or window is None:
+        cut = None
+    elif cut is None and stop < len(history.jobs):
+        cut = history.jobs[stop].submit_time
     if window is not None:  # later jobs cannot change earlier predictions (online), so the replay stops there
-        cut = history.jobs[stop].submit_time if to_save and stop < len(history.jobs) else None
         history = History(history.jobs[:stop], history.ends[:stop], history.unknown)
     learned, known, other = None, None, 0
     if reach is not None and start > 0:

@@ -314,11 +314,7 @@ def read_swf(source: str | Path | TextIO) -> SwfTrace:
             raise TraceError(f"cannot read {path}: {exc.strerror or exc}") from exc
     else:
         trace.records.extend(iter_lines(source, trace))
-    _note_unknown_size(trace)
-    if trace.records and all(r.user == -1 for r in trace.records):  # Philly, for one
-        trace.notes.append(
-            "no user ids (field 12 is -1 on every job): per-user history (last2, gbm) is the whole trace's"
-        )
+    _note_unknown_size(trace)  # what its jobs lack (no user ids, ...): hal.sim.trace_notes
     return trace
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from hal.model.job import Dependency, DependencyKind, JobSpec
 from hal.model.resources import Resources
 from hal.sim.swf import Problem, SwfRecord, SwfTrace
+from hal.sim.trace_notes import data_notes
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +129,7 @@ def to_workload(trace: SwfTrace, capacity: int | None = None, rules: Cleaning | 
                 request_known=known,
             )
         )
-    notes = list(trace.notes)  # what its header says that a reader should know (unknown sizes, conflicts, users)
+    notes = [*trace.notes, *data_notes(trace)]  # its header's (unknown sizes, conflicts), its jobs' (no users, ...)
     if unmet:
         notes.append(
             f"{len(unmet)} job(s) name in field 17 a preceding job that is not an earlier job of the replay (itself, a "

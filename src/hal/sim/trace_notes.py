@@ -1,0 +1,79 @@
+"""What a trace's data lacks or gets wrong that changes a replay's figures without stopping it: said in the same words
+by every tool that reads traces (hal simulate, compare and tune through the workload's notes, hal predict-eval and
+hal trace check), from this one module (QA: predict-eval said none of what simulate said)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hal.sim.swf import SwfRecord, SwfTrace
+
+# No scheduler runs a job for a year: a longer run time (field 4) is an error of the trace, most often an end
+# timestamp written as a run time (1,700,000,000 s is 54 years). It is replayed as written, as every field is, but
+# it holds its processors for all of it, so the makespan grows and utilization falls to nothing (0.667 to 0.011).
+LONGEST_RUN = 365 * 86400
+SHOWN = 5  # lines named in a note; the rest are counted
+
+
+def data_notes(trace: SwfTrace) -> list[str]:
+    """The notes on the trace's jobs (not its header's: SwfTrace.notes), in the order the tools print them."""
+    return [note for note in (no_user_ids(trace), long_runs(trace.records)) if note]
+
+
+def no_user_ids(trace: SwfTrace) -> str | None:
+    """Every user id unknown (Philly, for one): a per-user predictor then learns from the whole trace."""
+    if not trace.records or any(r.user != -1 for r in trace.records):
+        return None
+    return "no user ids (field 12 is -1 on every job): per-user history (last2, gbm) is the whole trace's"
+
+
+def long_runs(records: Sequence[SwfRecord]) -> str | None:
+    """The jobs whose run time is longer than ``LONGEST_RUN``, by line: replayed as written, and said (QA: one record
+    of 1,700,000,000 s took utilization from 0.667 to 0.011 without a word)."""
+    longer = [r for r in records if r.run > LONGEST_RUN]
+    if not longer:
+        return None
+    named = "; ".join(
+        f"line {r.line}: job {r.job_id} ran {r.run:,} s ({r.run / LONGEST_RUN:,.1f} years)" for r in longer[:SHOWN]
+    )
+    more = f"; ... and {len(longer) - SHOWN:,} more" if len(longer) > SHOWN else ""
+    return (
+        f"{len(longer):,} job(s) have a run time (field 4) longer than a year ({LONGEST_RUN:,} s), replayed as "
+        f"written: {named}{more}. No scheduler runs a job that long (an end timestamp written as a run time?): each "
+        "holds its processors for all of it, so makespan, utilization and waits are those of the error"
+    )
+
+
+def id_order(records: Sequence[SwfRecord]) -> str | None:
+    """Whether job ids follow submit order (the archive numbers jobs so; a --window and the queue's ties count in
+    job-id order): None when they do, else how many jobs are submitted before a lower-numbered one, and the
+    first. A repeated id counts by its first record, as the replay keeps it."""
+    firsts: dict[int, SwfRecord] = {}
+    for rec in records:
+        firsts.setdefault(rec.job_id, rec)
+    late, first, top = 0, "", None
+    for job_id in sorted(firsts):
+        rec = firsts[job_id]
+        if top is not None and rec.submit < top.submit:
+            late += 1
+            first = first or (
+                f"job {rec.job_id} (line {rec.line}) is submitted at {rec.submit}, before job {top.job_id}'s "
+                f"{top.submit}"
+            )
+        elif top is None or rec.submit > top.submit:
+            top = rec
+    if not late:
+        return None
+    return (
+        f"job ids are not in submit order: {late:,} job(s) are submitted before a lower-numbered job; the first: "
+        f"{first}"
+    )
+
+
+def window_id_note(trace: SwfTrace, window: str) -> str | None:
+    """A --window's note when the trace's ids do not follow submit order (QA: a trace numbered backwards ran its
+    last 20 submitted jobs for --window 0:20, without a word); the window is counted as README says all the same."""
+    ids = id_order(trace.records)
+    if ids is None:
+        return None
+    return f"{ids}: --window {window} counts jobs in job-id order, so it is not a stretch of submit time"
