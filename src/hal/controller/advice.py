@@ -72,7 +72,7 @@ def min_advice(ctl: Any, job_id: int) -> dict[str, Any] | None:
 def candidates(ctl: Any, job_id: int, k: int = 3) -> list[dict[str, Any]]:
     """For a pending job on a topology-aware cluster: the best placements the machine offers it right now (one
     domain each, cheapest score first) with their score parts; empty when nothing fits now or the selector
-    keeps no score (first fit). Its --switches, --segment or required level may still refuse them."""
+    keeps no score (first fit). Only ones it could take (alternatives()); its --switches may still wait them out."""
     from hal.engine.plugins.placement_explain import alternatives
     from hal.engine.plugins.topology import TopologySelector
 

@@ -222,13 +222,14 @@ class NodeBook:
         their nodes put it in one partition on nodes of another, QA)."""
         if "," not in req.partition:
             return self._place_fabric(free, req, mask)
-        for part in self._partition_masks(req.partition):
+        for part in self.partitions_of(req.partition):
             got = self._place_fabric(free, req, mask & part)
             if got is not None:
                 return got
         return None
 
-    def _partition_masks(self, listed: str) -> list[npt.NDArray[np.bool_]]:
+    def partitions_of(self, listed: str) -> list[npt.NDArray[np.bool_]]:
+        """Each partition's nodes of a list ("a,b"), in the order a job tries them (engine/partition_choice.py)."""
         got = self._parts.get(listed)
         if got is None:
             none = np.zeros(len(self.table), dtype=bool)

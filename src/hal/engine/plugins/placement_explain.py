@@ -10,60 +10,13 @@ import numpy as np
 
 from hal.engine.cycle import Scheduler
 from hal.engine.nodes import NodeBook
-from hal.engine.plugins.placement_parts import parts_of, room_of
-from hal.engine.plugins.score import ScoreParts
-from hal.engine.plugins.topology import Hold, TopoIndex, TopologySelector
+from hal.engine.plugins.placement_alternatives import alternatives as alternatives  # where callers look for it
+from hal.engine.plugins.placement_alternatives import hold_on
+from hal.engine.plugins.placement_parts import room_of
+from hal.engine.plugins.topology import Hold, TopologySelector
 from hal.engine.plugins.topology_span import block_cap, block_room, span_nodes
 from hal.engine.request import Request
 from hal.model.job import PendingReason
-
-
-def alternatives(
-    sel: TopologySelector, book: NodeBook, req: Request, k: int = 3, chosen: tuple[int, ...] = ()
-) -> list[ScoreParts]:
-    """The best ``k`` single-domain candidates at each level the request fits in right now, cheapest first;
-    none is the ``chosen`` placement again, and no two take the same nodes (it listed the chosen one as the
-    first alternative). Only placements the job may take: within the level it requires and, on topology/block,
-    the aggregation its node count calls for (QA: a -N5 job on 4-node blocks was offered one over two 8-node
-    aggregations, a block16 it may never span)."""
-    room, units = room_of(book, req)
-    ix = sel.index
-    top = _may_span(ix, req)
-    if top is None:  # a level the cluster does not have: refused at submission
-        return []
-    room = block_room(ix, req, room, block_cap(ix, req))
-    hold = _hold_on(book, req)  # a topology_reserve hold: only placements in its fewest leaves until it lapses
-    out: list[ScoreParts] = []
-    seen = {tuple(sorted(chosen))}
-    by_level = sel.by_level(req)  # the lowest level first, then the total, as the selector ranks them
-    for lvl in range(top + 1):
-        dom = ix.sums(lvl, room)
-        for d in np.flatnonzero(dom >= units)[: 4 * k]:
-            members = np.flatnonzero((ix.ids[lvl] == d) & (room > 0))
-            nodes, _ = sel._fill(lvl, members, room, units, None)
-            key = tuple(sorted(int(n) for n in nodes))
-            if key in seen:
-                continue
-            seen.add(key)
-            parts = parts_of(sel, req, nodes, room)
-            if hold is None or parts.leaves <= hold.leaves:
-                out.append(parts)
-        if len(out) >= 4 * k:
-            break
-    return sorted(out, key=lambda p: (ix.names.index(p.level) if by_level else 0, p.total))[:k]
-
-
-def _may_span(ix: TopoIndex, req: Request) -> int | None:
-    """The highest level a placement of ``req`` may span, as TopologySelector.select bounds it: never separate
-    fabrics, at most its required level, on topology/block the smallest aggregation that holds its nodes."""
-    top = ix.span_top
-    if req.topology_required:
-        level = ix.level(req.topology_required)
-        if level is None:
-            return None
-        top = min(top, level)
-    cap = block_cap(ix, req)
-    return top if cap is None else min(top, cap)
 
 
 def held_by_topo(book: NodeBook, req: Request) -> str | None:
@@ -142,7 +95,8 @@ def _domain_words(book: NodeBook, req: Request, sel: TopologySelector) -> str | 
     blocked = book.blocked(req)  # what a sharing mode keeps from it (--exclusive=user or topo)
     room = room if blocked is None else np.where(blocked, 0, room)
     level = ix.span_top if cap is None else cap
-    most = int(ix.sums(level, block_room(ix, req, room, cap)).max())
+    masks = book.partitions_of(req.partition) if "," in req.partition else [room >= 0]  # -p a,b: in one of them
+    most = max(int(ix.sums(level, block_room(ix, req, np.where(m, room, 0), cap)).max()) for m in masks)
     if most >= units or int(room.sum()) < units:  # it fits now, or too few free: not the domains
         return None
     name, what = ix.names[level], "nodes" if req.nodes else "tasks"
@@ -158,17 +112,10 @@ def _domain_words(book: NodeBook, req: Request, sel: TopologySelector) -> str | 
     return f"it needs {units} {what} within {where}; the most it may use in one now is {most}"
 
 
-def _hold_on(book: NodeBook, req: Request) -> Hold | None:
-    """The hold a profile's topology_reserve keeps on this very request now (engine/plugins/leaf_reserve.py)."""
-    holds = getattr(getattr(book.select, "inner", book.select), "holds", None)
-    hold = holds.get(id(req)) if holds else None
-    return hold if hold is not None and hold.req is req and book.now < hold.until else None
-
-
 def leaf_hold(book: NodeBook, req: Request) -> Hold | None:
     """The topology_reserve hold that alone keeps ``req`` from starting now: it would fit over more leaves.
     QA: such a head showed Resources, "waits for nodes to free up", with the nodes it could take idle."""
-    hold = _hold_on(book, req)
+    hold = hold_on(book, req)
     if hold is None or book.fits(req):
         return None
     holds: dict[int, Hold] = getattr(book.select, "inner", book.select).holds  # type: ignore[union-attr]
