@@ -15,7 +15,7 @@ from hal.engine.predict.gbm import GbmPredictor
 from hal.learn.evaluate import Evaluation, History
 from hal.model.job import JobSpec
 from hal.sim.swf import SwfTrace
-from hal.sim.trace_notes import data_notes, window_id_note
+from hal.sim.trace_notes import cancelled, data_notes, window_id_note
 from hal.sim.window import Window
 
 
@@ -32,7 +32,8 @@ def note_history(swf: SwfTrace, history: History, predictor: str, window: str | 
     if history.duplicates:
         say(f"{history.duplicates:,} record(s) repeat an earlier job id: left out, as hal simulate does:")
         first_lines(history.duplicate_lines)
-    for text in data_notes(swf):
+    learns = cancelled(history.jobs) if predictor != "user" else None
+    for text in [*data_notes(swf), *([learns] if learns else [])]:
         say(text)
     ids = window_id_note(swf, window) if window else None
     if ids:

@@ -29,10 +29,11 @@ from hal.sim.limits import KILLED_KEY, cut_at_partition_limits, limit_counts, us
 from hal.sim.report import write_jobs_csv, write_jobs_swf
 from hal.sim.runner import SimOptions, load, load_cluster, run_workload, unfitted_note
 from hal.sim.swf import TraceError
-from hal.sim.trace_notes import window_id_note
+from hal.sim.trace_notes import cancelled, window_id_note
 from hal.sim.window import WINDOW_RULE, narrow_problems, parse_window, pick
 from hal.sim.workload import Cleaning
 
+LEARNERS = ("last2", "gbm", "gbm-regress")  # the estimates that learn from the runs that end
 # what compare and predict-eval use
 __all__ = ["fallback_name", "gbm_from_file", "note_fallback", "note_overlap", "overlap_note"]
 
@@ -326,6 +327,9 @@ def simulate(
         workload.notes += [note for note in (outside, window_id_note(swf, str(window))) if note]
     report_problems([*swf.problems, *workload.skipped])
     note_workload(workload)
+    cancels = cancelled(workload.jobs) if asked in LEARNERS else None  # what its predictions do not learn
+    if cancels:
+        err.print(f"[yellow]note:[/] {cancels}")
     note_overlap(predictor, workload.jobs)
     cut = cut_at_partition_limits(workload, load_cluster(cluster)) if cluster is not None else frozenset()
     if segment and cluster is not None:

@@ -6,14 +6,17 @@ share still charges it. A run that ended by itself (COMPLETED, FAILED, OUT_OF_ME
 TIMEOUT at the limit the user gave: its length is its limit, which is what planning needs to know of it. A
 TIMEOUT at a limit backfill lowered (--time-min) is not: the job was stopped by the scheduler, not its own
 limit (QA: a job cut at 36 s had the user's next 10-minute jobs predicted 36 s). The live controller (``_ended``)
-and a restart's relearn (hal.controller.learning) both ask here, so they learn the same runs.
+and a restart's relearn (hal.controller.learning) both ask here, so they learn the same runs; so do the replays of
+a trace (hal simulate, tune and predict-eval), by the end its SWF status records (hal.sim.workload).
 """
 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from hal.controller.directives import JobRequest
+if TYPE_CHECKING:  # a replay asks here too (hal.sim.workload): not the 0.2 s of the request parser's imports
+    from hal.controller.directives import JobRequest
 
 CUT_SHORT = frozenset({"CANCELLED", "NODE_FAIL", "PREEMPTED", "REQUEUED", "BOOT_FAIL"})
 # hal.controller.requeue records a finished job taken back by `hal requeue` as a REQUEUED attempt whose cause

@@ -23,7 +23,7 @@ from hal.learn.provenance import EPOCH_2000
 from hal.model.job import JobSpec
 from hal.model.resources import Resources
 from hal.sim.swf import Problem, SwfTrace, read_swf
-from hal.sim.workload import first_records
+from hal.sim.workload import cut_short, first_records
 
 CLASSES: tuple[tuple[str, float, float], ...] = (
     ("< 1 min", 0.0, 60.0),
@@ -80,6 +80,7 @@ def trace_history(trace: SwfTrace | str | Path) -> History:
                 executable=rec.executable,
                 queue=rec.queue,
                 runtime=float(rec.run),
+                cut_short=cut_short(rec.status),
             )
         )
         ends.append(float(rec.submit + max(rec.wait, 0) + rec.run))
@@ -161,7 +162,7 @@ def replay(
 ) -> tuple[npt.NDArray[np.float64], float, float]:
     """Predictions in job order, and the seconds spent in predict() and in observe(). Jobs marked ``learned`` (a
     loaded model has learned them) are neither predicted (0) nor learned again; a completion at or after ``cut`` is
-    not learned."""
+    not learned, nor is a run cut short (``JobSpec.cut_short``): it is forgotten at its end."""
     jobs = history.jobs
     new = range(len(jobs)) if learned is None else np.flatnonzero(~learned).tolist()
     events: list[tuple[float, int, int]] = [(jobs[i].submit_time, 0, i) for i in new]
@@ -177,6 +178,11 @@ def replay(
         if kind == 0:
             preds[i] = predictor.predict(job).point
             t_pred += clock() - t0
+        elif job.cut_short:  # a cancel: not learned, as the live server and hal simulate do not (Scheduler.finish)
+            forget = getattr(predictor, "forget", None)
+            if forget is not None:
+                forget(job.job_id)
+            t_obs += clock() - t0
         else:
             predictor.observe(job, job.runtime or 0.0, when)
             t_obs += clock() - t0
@@ -219,7 +225,8 @@ def evaluate(
         before = np.arange(len(history.jobs)) < start
         learned = before & (history.ends <= reach[0]) & (submits <= reach[1])
         known = predictor.learned if isinstance(predictor, GbmPredictor) else None
-        if known is not None and known != Fingerprint.of(history.jobs[i] for i in np.flatnonzero(learned)):
+        taught = (i for i in np.flatnonzero(learned) if not history.jobs[i].cut_short)  # a cancel was forgotten
+        if known is not None and known != Fingerprint.of(history.jobs[i] for i in taught):
             learned, other = None, start
             assert isinstance(predictor, GbmPredictor)  # ``known`` is a gbm's
             predictor.pending.clear()  # its unfinished jobs are another trace's, their ids this one's

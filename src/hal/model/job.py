@@ -151,6 +151,9 @@ class JobSpec:
     # The array a live job is a task of: its tasks run the same script, so their runtimes err together (a start
     # forecast draws one error for all of them, engine/forecast.py). None for traces and single jobs.
     batch: int | None = None
+    # A trace's run that someone ended (SWF status 5, cancelled): replayed and charged as recorded, but its run time is
+    # only a lower bound of the job's, so a replay's predictor does not learn it, as the live server does not.
+    cut_short: bool = False
 
     def __post_init__(self) -> None:
         if self.tasks < 1:

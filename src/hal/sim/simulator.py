@@ -151,9 +151,9 @@ class Simulation:
                 if progress is not None and handled % 4096 == 0:
                     progress(handled)
             elif kind == END:  # a TIMEOUT at a --time-min cut (not learned: censored.py) or at the --time the
-                # stretch pushed it past (learned): either way not ok for afterok
+                # stretch pushed it past (learned): either way not ok for afterok; a trace's cancel is not learned
                 ok = i not in self.capped and i not in self.killed
-                sched.finish(job.job_id, now, ok=ok, learn=i not in self.killed)
+                sched.finish(job.job_id, now, ok=ok, learn=i not in self.killed and not job.cut_short)
             elif kind == WAKE:
                 pass  # a cycle at this time
             elif i in self.cuts and now >= end[i]:  # at its cut, before any cycle: it would count as ended

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from hal.model.job import JobSpec
 from hal.sim.swf import SwfRecord, SwfTrace
 
 # No scheduler runs a job for a year: a longer run time (field 4) is an error of the trace, most often an end
@@ -41,6 +42,17 @@ def long_runs(records: Sequence[SwfRecord]) -> str | None:
         f"{len(longer):,} job(s) have a run time (field 4) longer than a year ({LONGEST_RUN:,} s), replayed as "
         f"written: {named}{more}. No scheduler runs a job that long (an end timestamp written as a run time?): each "
         "holds its processors for all of it, so makespan, utilization and waits are those of the error"
+    )
+
+
+def cancelled(jobs: Sequence[JobSpec]) -> str | None:
+    """For a tool whose predictions learn (last2, gbm): the runs it does not learn, as the live server does not."""
+    cut = sum(1 for j in jobs if j.cut_short)
+    if not cut:
+        return None
+    return (
+        f"{cut:,} job(s) are recorded cancelled (status 5): each is predicted and replayed, but its run time, only "
+        "a lower bound of how long the job takes, is not learned, as the live server learns no cancelled run"
     )
 
 

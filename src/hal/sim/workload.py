@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from hal.controller.censored import learnable
 from hal.model.job import Dependency, DependencyKind, JobSpec
 from hal.model.resources import Resources
 from hal.sim.swf import Problem, SwfRecord, SwfTrace
@@ -34,6 +35,18 @@ class Workload:
     sized_by_largest_job: bool = False  # no --procs and no MaxProcs/MaxNodes header: the CLI says so
     notes: list[str] = field(default_factory=list)  # what the replay reads differently from the file, said once
     cut: frozenset[int] = frozenset()  # jobs killed at their partition's max_time (hal.sim.limits): work lost
+
+
+# SWF field 11 read back as the end hal history --swf writes it from (hal.sim.accounting.STATUS): 1 completed, 5
+# cancelled, 0 failed (every other end); another status (a partial execution, -1 unknown) ended by itself.
+SWF_ENDS = {0: "FAILED", 1: "COMPLETED", 5: "CANCELLED"}
+
+
+def cut_short(status: int) -> bool:
+    """Whether a record's run was ended by someone else (a cancel): the live server does not learn such a run
+    (hal.controller.censored decides), so neither do the replays (hal simulate, tune and predict-eval), which
+    learned it before (QA: a 5 s cancel had the user's next 1,000 s job predicted 5 s)."""
+    return not learnable(SWF_ENDS.get(status, "COMPLETED"))
 
 
 def _procs(rec: SwfRecord, rules: Cleaning) -> int:
@@ -127,6 +140,7 @@ def to_workload(trace: SwfTrace, capacity: int | None = None, rules: Cleaning | 
                 runtime=float(rec.run),
                 dependencies=deps,
                 request_known=known,
+                cut_short=cut_short(rec.status),
             )
         )
     notes = [*trace.notes, *data_notes(trace)]  # its header's (unknown sizes, conflicts), its jobs' (no users, ...)
