@@ -187,6 +187,12 @@ def _topology(topo: Any, n_nodes: int, warn: Callable[[str], None] | None = None
                 f"fanouts is a list of whole numbers (children per domain), e.g. [4, 8], not {raw_fanouts!r}"
             )
         levels, fanouts = tuple(raw_levels), tuple(int(x) for x in raw_fanouts)
+        if ("levels" in topo) != ("fanouts" in topo):  # one alone was read as a single 100-node switch (QA)
+            given, missing = ("levels", "fanouts") if "levels" in topo else ("fanouts", "levels")
+            raise ValueError(
+                f"{given} needs {missing} beside it: levels name the tree's levels top first and fanouts give each "
+                'one\'s children, the last the nodes per leaf (e.g. levels = ["rack", "switch"], fanouts = [4, 8])'
+            )
         if not levels or not fanouts:  # it was read as flat, and `hal cluster show` said no table was given (QA)
             raise ValueError(
                 'levels and fanouts name at least one level (top first, e.g. levels = ["rack", "switch"], '
