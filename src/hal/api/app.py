@@ -96,12 +96,15 @@ LISTED_STATES = (*(s.name for s in JobState), "CONFIGURING", "COMPLETING", "REQU
 SHOWN_RUNNING = ("CONFIGURING", "COMPLETING")  # stored RUNNING
 
 
-def effective_switch_waits(recs: list[dict[str, Any]], cap: float) -> list[dict[str, Any]]:
+def effective_switch_waits(recs: list[dict[str, Any]], cap: float, tree: bool = True) -> list[dict[str, Any]]:
     """Each --switches job's wait as it really is, its @maxwait capped by the profile's max_switch_wait (squeue's
-    Wait4Switch), in listings with details as in GET /v1/jobs/ID (QA: only there, and an int or a float)."""
+    Wait4Switch), in listings with details as in GET /v1/jobs/ID (QA: only there, and an int or a float); without
+    ``tree`` (placement is not "topology") the request is ignored, and marked so for `hal show`."""
     for rec in recs:
         place = rec.get("placement_request") or {}
-        if "switches" in place:
+        if "switches" in place and not tree:
+            place["switches_ignored"] = True
+        elif "switches" in place:
             asked = place.get("switches_wait")
             place["switches_wait_effective"] = float(cap) if asked is None else min(float(asked), float(cap))
     return recs
@@ -226,7 +229,8 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Pat
         rows = unknown_starts(ctl, rows) if start else rows  # why a forecast gives no start, as GET /v1/jobs/ID
         recs = [with_forecast_state(r, record(r, now, detail)) for r in rows]
         per_cpu_memory(ctl, rows, recs)  # squeue's %m
-        recs = effective_switch_waits(shared_scripts(ctl, recs), ctl.profile.max_switch_wait) if detail else recs
+        tree = ctl.book.select is not None  # a --switches job's wait, or that its --switches is ignored
+        recs = effective_switch_waits(shared_scripts(ctl, recs), ctl.profile.max_switch_wait, tree) if detail else recs
         if duplicates:
             with_attempts(ctl, rows, recs, now)
         return {"jobs": recs}
@@ -242,7 +246,7 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Pat
         recs = [with_forecast_state(r, record(r, now, detail)) for r in rows]  # start: forecast_pending too
         per_cpu_memory(ctl, rows, recs)
         recs = shared_scripts(ctl, recs) if detail else recs
-        for rec in effective_switch_waits(recs, ctl.profile.max_switch_wait):
+        for rec in effective_switch_waits(recs, ctl.profile.max_switch_wait, ctl.book.select is not None):
             if rec["state"] == "PENDING" or len(recs) > 1:  # an array's summary: no event reads per task
                 continue  # (`hal wait` polls it; arrays have no --output-data, `hal explain` takes one task)
             events = ctl.store.events_of(rec["job_id"])

@@ -132,6 +132,8 @@ def _data_lines(j: dict[str, Any]) -> list[str]:
             text = f"Switches={place['switches']}" + (f"@{scontrol_time(wait)}" if wait is not None else "")
             if real is not None and real != wait:  # capped by max_switch_wait, or its default when none was asked
                 text += f" (waits at most {scontrol_time(real)})"
+            if place.get("switches_ignored"):  # as Slurm without topology/tree
+                text += ' (ignored: the profile\'s placement is not "topology")'
             parts.append(text)
         parts += [f"Segment={place['segment']}"] if "segment" in place else []
         for kind in ("required", "preferred"):

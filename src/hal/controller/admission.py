@@ -159,6 +159,18 @@ def switches_note(req: JobRequest, cluster: Cluster) -> str | None:
     )
 
 
+def switches_ignored(req: JobRequest, placement: str) -> None:
+    """--switches under a profile whose placement is not "topology": accepted and ignored, as Slurm without
+    topology/tree ignores it, and said (it was refused, where README promised never a refusal; QA)."""
+    if not req.switches or placement == "topology":
+        return
+    req.notes[:] = [n for n in req.notes if not n.startswith("--switches=")]  # no wait to speak of
+    req.notes.append(
+        f"--switches={req.switches} accepted but ignored: the profile's placement is {placement!r}, which keeps "
+        'no switch tree (placement = "topology" does), as Slurm without topology/tree ignores it'
+    )
+
+
 def resolve_ref(store: Store, ref: str) -> list[int]:
     """``12`` (a job, or every task of array 12), ``12_3`` (one task) or ``12_[3-5,8]`` (those tasks, as scancel
     takes them) into job ids."""

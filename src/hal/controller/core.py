@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from hal.controller.admission import admit, admit_live, resolve_deps, resolve_ref
+from hal.controller.admission import admit, admit_live, resolve_deps, resolve_ref, switches_ignored
 from hal.controller.auth import Identity
 from hal.controller.censored import below_asked, learnable
 from hal.controller.contracts import Forbidden, Gate, NullObserver, Observer, SubmitError, Submitted
@@ -109,6 +109,7 @@ class Controller:
     def submit(self, req: JobRequest, user: str, key: str | None = None) -> Submitted:
         """Validate, persist (committed before returning), then hand the job to the engine."""
         admit(req, self.machine.cluster)
+        switches_ignored(req, self.profile.placement)
         now = self.clock()
         with self.lock:
             admit_live(req, self.staging, self.live, user)  # singleton; an input's writer becomes an afterok

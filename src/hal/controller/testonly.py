@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hal.controller.admission import admit, admit_live, resolve_deps
+from hal.controller.admission import admit, admit_live, resolve_deps, switches_ignored
 from hal.controller.contracts import SubmitError
 from hal.controller.directives import JobRequest
 from hal.controller.gpu_fix import gpu_fix
@@ -26,6 +26,7 @@ def test_only(ctl: Any, req: JobRequest, user: str) -> dict[str, Any]:
     """What sbatch --test-only reports (the job id it would get, its start, processors and partition), plus
     the p90 start; raises the errors a real submission would."""
     admit(req, ctl.machine.cluster)
+    switches_ignored(req, ctl.profile.placement)
     now = ctl.clock()
     with ctl.lock:
         admit_live(req, ctl.staging, ctl.live, user)

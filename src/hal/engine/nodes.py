@@ -26,6 +26,13 @@ Ranker = Callable[[Request, Matrix, npt.NDArray[np.bool_]], npt.NDArray[np.intp]
 Picked = tuple[npt.NDArray[np.intp], npt.NDArray[np.int64]]
 
 
+UNPLACED = (
+    '--segment and --topology need placement = "topology" in the profile: first and best fit place by node order '
+    "alone and keep no segment in a block nor a job in a level's domain, so the request could not be honoured "
+    "(--switches is accepted there and ignored, as Slurm without topology/tree ignores it)"
+)
+
+
 class Selector(Protocol):
     """Replaces the ranker: picks nodes (and units per node) from each node's room, or None to wait.
 
@@ -192,8 +199,8 @@ class NodeBook:
             if req.node_names or req.exclude_nodes:
                 return listed_refusal(self.table, req, self._having)
             return featureless(self.table, req, self._having)
-        if self.select is None and (req.switches or req.segment or req.topology_required or req.topology_preferred):
-            return 'topology requests (--switches, --segment, --topology) need placement = "topology" in the profile'
+        if self.select is None and (req.segment or req.topology_required or req.topology_preferred):
+            return UNPLACED  # --switches alone is accepted and ignored here, as Slurm without topology/tree does
         return None if self.fits_empty(req, mask) else why_never(self, req, mask)
 
     def fits_empty(self, req: Request, mask: npt.NDArray[np.bool_]) -> bool:

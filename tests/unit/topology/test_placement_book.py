@@ -30,13 +30,17 @@ def test_topology_placement_gets_a_selector_and_reservation_only_when_asked() ->
 
 
 def test_topology_requests_without_a_selector_are_refused_with_the_fix() -> None:
+    """--segment and --topology cannot be honoured by first fit: refused, saying why. --switches is accepted and
+    ignored there, as Slurm without topology/tree ignores it (it was refused; README says never a refusal, QA)."""
     nodes, topo = table()
     space = nodes.space
-    for extra in ({"switches": 1}, {"segment": 2}, {"topology_required": "switch"}, {"topology_preferred": "rack"}):
+    for extra in ({"segment": 2}, {"topology_required": "switch"}, {"topology_preferred": "rack"}):
         req = request_of(JobSpec(1, 0.0, tasks=2, nodes=2, time_limit=60.0, **extra), space)  # type: ignore[arg-type]
         why = placement_book(nodes, Profile(), topo).impossible(req)
-        assert why is not None and 'placement = "topology"' in why
+        assert why is not None and 'placement = "topology"' in why and "place by node order" in why
         assert placement_book(nodes, Profile(placement="topology"), topo).impossible(req) is None
+    switches = request_of(JobSpec(1, 0.0, tasks=2, nodes=2, time_limit=60.0, switches=1), space)
+    assert placement_book(nodes, Profile(), topo).impossible(switches) is None
     typo = request_of(JobSpec(1, 0.0, tasks=2, nodes=2, time_limit=60.0, topology_preferred="swtich"), space)
     assert "unknown topology level 'swtich'" in str(
         placement_book(nodes, Profile(placement="topology"), topo).impossible(typo)
