@@ -96,8 +96,10 @@ def saved_at_cut(path: Path, after: JobSpec, resume: int, pred: GbmPredictor, la
 
 
 def learned_note(ev: Evaluation, model: Path | None, reach: tuple[float, float] | None) -> str | None:
-    """What a --model run did with the jobs before the window: skipped as the ones the model learned, or fed to it
-    because it learned other jobs (another trace, whose clock also starts near 0: QA)."""
+    """What a --model run did with the jobs it had learned: before the window, not fed again; in it, scored but not
+    learned again (QA: a model saved from 0:1500 and scored on 1000:500 was said to have learned other jobs than
+    this trace's, and was fed them a second time). Or, when its record of the runs it learned is not of this trace's
+    jobs (another trace, whose clock also starts near 0: QA), that they are fed to it."""
     if model is None or reach is None:
         return None
     if ev.other_jobs:
@@ -106,14 +108,20 @@ def learned_note(ev: Evaluation, model: Path | None, reach: tuple[float, float] 
             "of the runs it learned does not match them): they are fed to it in time order, as a run without "
             "--model learns them"
         )
-    if not ev.already_learned:
+    if not ev.already_learned and not ev.learned_scored:
         return None
     how = (
         f"; {model} does not record which jobs it learned (an older HAL saved it), so they are matched by time alone"
         if ev.by_times
         else ""
     )
+    inside = (
+        f"; {ev.learned_scored:,} of the window's own jobs are among them: scored by a model that has learned them "
+        "(results inflated), and not learned again"
+        if ev.learned_scored
+        else ""
+    )
     return (
-        f"{ev.already_learned:,} job(s) before the window ended by t={reach[0]:,.0f} s, as far as {model} has "
-        f"learned: taken as learned, not fed to it again{how}"
+        f"{model} has learned this trace's jobs that ended by t={reach[0]:,.0f} s: the {ev.already_learned:,} "
+        f"before the window are taken as learned, not fed to it again{inside}{how}"
     )

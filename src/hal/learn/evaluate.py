@@ -128,6 +128,7 @@ class Evaluation:
     already_learned: int = 0  # jobs before the window a loaded model had learned: not fed again
     by_times: bool = False  # those were matched by times alone: the model file does not say which jobs it learned
     other_jobs: int = 0  # jobs before the window fed to a loaded model that had learned other jobs (another trace)
+    learned_scored: int = 0  # jobs of the window a loaded model had learned: scored, but not learned again
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -159,12 +160,16 @@ def replay(
     predictor: RuntimePredictor,
     learned: npt.NDArray[np.bool_] | None = None,
     cut: float | None = None,
+    start: int = 0,
 ) -> tuple[npt.NDArray[np.float64], float, float]:
     """Predictions in job order, and the seconds spent in predict() and in observe(). Jobs marked ``learned`` (a
-    loaded model has learned them) are neither predicted (0) nor learned again; a completion at or after ``cut`` is
-    not learned, nor is a run cut short (``JobSpec.cut_short``): it is forgotten at its end."""
+    loaded model has learned them) before ``start`` are neither predicted (0) nor learned again; from ``start`` on
+    (they are scored) they are predicted and forgotten at their end, as a run cut short (``JobSpec.cut_short``) is.
+    A completion at or after ``cut`` is not learned."""
     jobs = history.jobs
-    new = range(len(jobs)) if learned is None else np.flatnonzero(~learned).tolist()
+    again = np.zeros(len(jobs), dtype=np.bool_) if learned is None else learned
+    skip = again & (np.arange(len(jobs)) < start)
+    new = np.flatnonzero(~skip).tolist()
     events: list[tuple[float, int, int]] = [(jobs[i].submit_time, 0, i) for i in new]
     events += [(float(history.ends[i]), 1, i) for i in new if cut is None or history.ends[i] < cut]
     heapq.heapify(events)
@@ -178,7 +183,7 @@ def replay(
         if kind == 0:
             preds[i] = predictor.predict(job).point
             t_pred += clock() - t0
-        elif job.cut_short:  # a cancel: not learned, as the live server and hal simulate do not (Scheduler.finish)
+        elif job.cut_short or again[i]:  # a cancel, as the server and hal simulate do (Scheduler.finish), or learned
             forget = getattr(predictor, "forget", None)
             if forget is not None:
                 forget(job.job_id)
@@ -217,20 +222,18 @@ def evaluate(
         cut = None
     elif cut is None and stop < len(history.jobs):
         cut = history.jobs[stop].submit_time
+    learned, known, other = None, None, 0
+    if reach is not None:  # over the whole trace: a model saved from a later window learned some of this one's jobs
+        learned, known = handled(history, predictor, reach)
+        if learned is None:
+            other = start
+            assert isinstance(predictor, GbmPredictor)  # a record that did not match is a gbm's
+            predictor.pending.clear()  # its unfinished jobs are another trace's, their ids this one's
+        else:
+            learned = learned[:stop]
     if window is not None:  # later jobs cannot change earlier predictions (online), so the replay stops there
         history = History(history.jobs[:stop], history.ends[:stop], history.unknown)
-    learned, known, other = None, None, 0
-    if reach is not None and start > 0:
-        submits = np.array([j.submit_time for j in history.jobs], dtype=np.float64)
-        before = np.arange(len(history.jobs)) < start
-        learned = before & (history.ends <= reach[0]) & (submits <= reach[1])
-        known = predictor.learned if isinstance(predictor, GbmPredictor) else None
-        taught = (i for i in np.flatnonzero(learned) if not history.jobs[i].cut_short)  # a cancel was forgotten
-        if known is not None and known != Fingerprint.of(history.jobs[i] for i in taught):
-            learned, other = None, start
-            assert isinstance(predictor, GbmPredictor)  # ``known`` is a gbm's
-            predictor.pending.clear()  # its unfinished jobs are another trace's, their ids this one's
-    preds, t_pred, t_obs = replay(history, predictor, learned, cut)
+    preds, t_pred, t_obs = replay(history, predictor, learned, cut, start)
     preds = preds[start:]
     real = np.array([j.runtime for j in history.jobs[start:]], dtype=np.float64)
     by_class = {}
@@ -247,7 +250,24 @@ def evaluate(
         1e6 * (t_pred + t_obs) / n,
         preds,
         cut=cut,
-        already_learned=0 if learned is None else int(learned.sum()),
+        already_learned=0 if learned is None else int(learned[:start].sum()),
         by_times=learned is not None and known is None,
         other_jobs=other,
+        learned_scored=0 if learned is None else int(learned[start:].sum()),
     )
+
+
+def handled(
+    history: History, predictor: RuntimePredictor, reach: tuple[float, float]
+) -> tuple[npt.NDArray[np.bool_] | None, Fingerprint | None]:
+    """The jobs a loaded model has handled, each ended by the time it has learned up to and submitted by the last
+    submission it saw (its cancels forgotten, the rest learned), and its record of the runs it learned (None: a file
+    too old to keep one, matched by times alone). None for the jobs when that record is not of this trace's runs
+    (another trace, on a clock that also starts near 0)."""
+    submits = np.array([j.submit_time for j in history.jobs], dtype=np.float64)
+    done = (history.ends <= reach[0]) & (submits <= reach[1])
+    known = predictor.learned if isinstance(predictor, GbmPredictor) else None
+    taught = (i for i in np.flatnonzero(done) if not history.jobs[i].cut_short)  # a cancel was forgotten
+    if known is not None and known != Fingerprint.of(history.jobs[i] for i in taught):
+        return None, known
+    return done, known
