@@ -139,8 +139,8 @@ def compare(
         raise fail(f"{trace}: no usable jobs")
     span = workload.jobs[-1].submit_time - workload.jobs[0].submit_time
     learners = sorted({e for e in asked.values() if e in GBM_NAMES})
-    predictor, est = gbm_from_file(model, None, learners[0] if len(learners) == 1 else None) if model else (None, "")
-    note_overlap(predictor, workload.jobs)  # against the jobs that run: a --window's first, not the trace's (QA)
+    predictor, est = gbm_from_file(model, learners[0] if len(learners) == 1 else None) if model else (None, "")
+    note_overlap(predictor, workload.jobs, swf)  # against the jobs that run: a --window's first, not the trace's (QA)
     cut = cut_at_partition_limits(workload, load_cluster(cluster)) if cluster is not None else frozenset()
     ests = dict(asked)
     if model is not None:  # the model's name, or its fallback's, where it plans

@@ -21,6 +21,7 @@ from hal.engine.api import RuntimePredictor
 from hal.engine.predict.gbm import GbmPredictor
 from hal.engine.predict.registry import GBM_NAMES, make_predictor
 from hal.engine.predict.trees import GbmConfig
+from hal.learn.clocks import Reach
 from hal.learn.evaluate import Evaluation, evaluate, reach_of, trace_history
 from hal.learn.store import ModelFileError, load_or_fallback, save_model
 from hal.model.job import JobSpec
@@ -213,11 +214,12 @@ def predict_eval(
         if past_end:  # it scored fewer jobs without a word (QA); simulate and tune say the same
             err.print(f"[yellow]note:[/] {past_end}")
         span, offsets = id_window(history.jobs, picked)
-    reach = reach_of(pred) if model is not None else None
-    first = history.jobs[span[0] if span else 0].submit_time  # the first job scored, not the trace's (QA)
-    note = overlap_note(model, reach[0], first) if model is not None and reach else None
-    if note:
-        err.print(f"[yellow]note:[/] {note}")
+    reach = reach_of(pred, history.jobs[0].submit_time) if model is not None else None
+    if model is not None and isinstance(pred, GbmPredictor):  # the jobs scored, not the trace's first (QA)
+        scored = picked.of(history.jobs) if picked is not None else history.jobs
+        note = overlap_note(model, Reach.of(pred), [j.submit_time for j in scored], swf)
+        if note:
+            say(note)
     after = next_job(history.jobs, picked) if picked is not None and save_model_to is not None else None
     cut = after.submit_time if after is not None else None
     ev = evaluate(history, pred, trace.name, span, reach=reach if span else None, to_save=cut is not None, cut=cut)

@@ -3,8 +3,8 @@ and the note when it may have learned the very jobs it is asked about."""
 
 from __future__ import annotations
 
-import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.markup import escape
@@ -14,32 +14,29 @@ from hal.cli.sim_json import FALLBACK
 from hal.engine.api import RuntimePredictor
 from hal.engine.predict.basic import LastTwo
 from hal.engine.predict.gbm import GbmPredictor
-from hal.learn.provenance import EPOCH_2000
+from hal.learn.clocks import Reach, seen
 from hal.learn.store import load_model, load_or_fallback
 from hal.model.job import JobSpec
-from hal.sim.swf import TraceError, open_text
+from hal.sim.swf import SwfTrace
 
 
 class SavedModel:
     """Makes the predictor of each run: the model loaded at the check first, then a fresh copy from the file
-    (hal compare runs one per policy); ``learned_until`` is the model's, for the overlap note."""
+    (hal compare runs one per policy); ``reach`` is the model's, for the overlap note."""
 
     def __init__(self, path: Path, pred: GbmPredictor) -> None:
-        self.path, self.learned_until = path, pred.learned_until
+        self.path, self.reach = path, Reach.of(pred)
         self._first = [pred]
 
     def __call__(self) -> RuntimePredictor:
         return self._first.pop() if self._first else load_model(self.path)
 
 
-def gbm_from_file(
-    model: Path, trace: Path | None = None, asked: str | None = None
-) -> tuple[Callable[[], RuntimePredictor], str]:
+def gbm_from_file(model: Path, asked: str | None = None) -> tuple[Callable[[], RuntimePredictor], str]:
     """A saved model and the name of what will predict: the file is checked now, so an unusable one is
     reported once, and the run is last2's, labelled as a fallback (``fallback_name``) so no result passes for
-    the model's. With ``trace``, a note when the model may have learned from this trace's own jobs (the first
-    record's submit time; ``note_overlap`` with the jobs that run is exact); with ``asked`` (the --estimate
-    typed), a note when the file's model predicts as the other gbm, as predict-eval says."""
+    the model's. With ``asked`` (the --estimate typed), a note when the file's model predicts as the other gbm, as
+    predict-eval says; ``note_overlap`` says, once the jobs that run are known, whether it may have learned them."""
     if not model.exists():  # a typo is an error; only an unusable file falls back to last2
         raise fail(f"model file not found: {model} (hal predict-eval TRACE --save-model FILE writes one)")
     pred, warning = load_or_fallback(model)
@@ -48,18 +45,15 @@ def gbm_from_file(
         return LastTwo, fallback_name(model)
     if asked is not None and pred.name != asked:
         err.print(f"[yellow]note:[/] {model} holds a {pred.cfg.mode} model: it predicts as {pred.name}")
-    note = overlap_note(model, pred.learned_until, first_submit(trace)) if trace else None
-    if note:
-        err.print(f"[yellow]note:[/] {note}")
     return SavedModel(model, pred), pred.name
 
 
-def note_overlap(predictor: Callable[[], RuntimePredictor] | None, jobs: list[JobSpec]) -> None:
+def note_overlap(predictor: Callable[[], RuntimePredictor] | None, jobs: list[JobSpec], trace: SwfTrace) -> None:
     """The overlap note against the jobs that run (a --window's, not the whole trace's first, QA)."""
     if isinstance(predictor, SavedModel) and jobs:
-        note = overlap_note(predictor.path, predictor.learned_until, min(j.submit_time for j in jobs))
+        note = overlap_note(predictor.path, predictor.reach, [j.submit_time for j in jobs], trace)
         if note:
-            err.print(f"[yellow]note:[/] {note}")
+            err.print(f"[yellow]note:[/] {escape(note)}")
 
 
 def fallback_name(model: Path) -> str:
@@ -74,31 +68,32 @@ def note_fallback(estimate: str, asked: str) -> None:
         err.print(f"[yellow]warning:[/] these results are last2's, not {asked}'s: the --model file was unusable")
 
 
-def first_submit(trace: Path) -> float | None:
-    """The first record's submit time, read without loading the trace (None when there is none to read, or the
-    trace is a pipe: reading it again would take the lines the replay needs)."""
-    try:
-        if not trace.is_file():
-            return None
-        with open_text(trace) as fh:  # as the trace is read: gzip-compressed, or behind a BOM
-            for line in fh:
-                fields = line.split()
-                if fields and not line.lstrip().startswith(";") and len(fields) > 1:
-                    return float(fields[1])
-    except (TraceError, OSError, ValueError, EOFError, zlib.error):  # the trace's own reading says why
+def overlap_note(model: Path, reach: Reach, submits: Sequence[float], trace: SwfTrace | None) -> str | None:
+    """When the model may have learned jobs it is asked about (``submits``: the jobs scored or run, on the trace's
+    clock), on one clock with the trace's (hal.learn.clocks: a trace in epoch times, or an export of this site's
+    history against a live server's model, QA): said, not refused (the same file may well be another trace on the
+    same clock, or another site's)."""
+    n = seen(reach, submits, trace)
+    if not n:
         return None
-    return None
-
-
-def overlap_note(model: Path, learned_until: float, first: float | None) -> str | None:
-    """A model trained on a trace scores that trace's early jobs having seen them: said, not refused (the same
-    file may well be another trace that starts at 0 too). ``first``: the first submission scored or run."""
-    if first is None or not first < learned_until < EPOCH_2000:  # a live server's model: epoch times, not a trace's
-        return None
+    if not reach.epoch:
+        return (
+            f"{model} learned from jobs that ended up to t={reach.until:,.0f} s of the trace it was trained on, and "
+            f"{n:,} job(s) scored or run here were submitted by then; if that is this trace, they are predicted by "
+            "a model that has seen them (results inflated). Save one from an earlier window instead (hal predict-eval "
+            "--window 0:N --save-model FILE learns only the runs that ended before the next job came) and score from "
+            "there on (--window N:COUNT); a model from another trace also brings that trace's per-user histories, "
+            "matched by user number."
+        )
+    since = f", of jobs submitted from {_utc(reach.since)}" if reach.since is not None else ""
     return (
-        f"{model} learned from jobs that ended up to t={learned_until:,.0f} s of the trace it was trained on; if "
-        "that is this trace, its jobs before then are scored by a model that has seen them "
-        "(results inflated). Save one from an earlier window instead (hal predict-eval --window 0:N --save-model "
-        "FILE learns only the runs that ended before the next job came) and score from there on (--window N:COUNT); "
-        "a model from another trace also brings that trace's per-user histories, matched by user number."
+        f"{model} learned runs that ended up to {_utc(reach.until)}{since}, and {n:,} job(s) scored or run here were "
+        "submitted in that time (the trace's times on the epoch, by its UnixStartTime when they count from its "
+        "start); if they are the jobs it learned (this site's history, as hal history --swf exports it, or the trace "
+        "it was trained on), they are predicted by a model that has seen them (results inflated): score only jobs "
+        "submitted after it learned (--window), or save a model from an earlier window (--save-model)."
     )
+
+
+def _utc(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")

@@ -304,7 +304,7 @@ def simulate(
         raise fail(str(exc)) from None
     predictor = None
     if model is not None:
-        predictor, estimate = gbm_from_file(model, None, estimate)  # the note: once the window's jobs are known
+        predictor, estimate = gbm_from_file(model, estimate)  # the note: once the window's jobs are known
     try:
         opts = SimOptions(
             profile=applicable(chosen),
@@ -330,7 +330,7 @@ def simulate(
     cancels = cancelled(workload.jobs) if asked in LEARNERS else None  # what its predictions do not learn
     if cancels:
         err.print(f"[yellow]note:[/] {cancels}")
-    note_overlap(predictor, workload.jobs)
+    note_overlap(predictor, workload.jobs, swf)
     cut = cut_at_partition_limits(workload, load_cluster(cluster)) if cluster is not None else frozenset()
     if segment and cluster is not None:
         note_segment_level(cluster)

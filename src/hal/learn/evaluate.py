@@ -19,7 +19,7 @@ import numpy.typing as npt
 from hal.engine.api import RuntimePredictor
 from hal.engine.predict.fingerprint import Fingerprint
 from hal.engine.predict.gbm import GbmPredictor
-from hal.learn.provenance import EPOCH_2000
+from hal.learn.clocks import same_clock
 from hal.model.job import JobSpec
 from hal.model.resources import Resources
 from hal.sim.swf import Problem, SwfTrace, read_swf
@@ -145,11 +145,12 @@ def _json(scores: dict[str, float]) -> dict[str, float | None]:
     return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in scores.items()}
 
 
-def reach_of(predictor: RuntimePredictor) -> tuple[float, float] | None:
+def reach_of(predictor: RuntimePredictor, first: float = 0.0) -> tuple[float, float] | None:
     """How far a loaded model got on a trace's clock: the latest end it learned and the latest submission it saw
     (a model saved mid-window by an older HAL learned runs ending after later jobs came, which it never saw).
-    None for anything else, or a live server's model (epoch times, not the trace's)."""
-    if not isinstance(predictor, GbmPredictor) or not 0 < predictor.learned_until < EPOCH_2000:
+    None for anything else, or a model whose times are not on the clock of the trace's (``first``, its first
+    submission): a live server's epoch times on an archive trace's own clock."""
+    if not isinstance(predictor, GbmPredictor) or not predictor.learned_until > 0 or not same_clock(predictor, [first]):
         return None
     seen = max((u.last_submit for u in predictor.history.users.values()), default=-1.0)
     return (predictor.learned_until, seen) if seen >= 0 else None

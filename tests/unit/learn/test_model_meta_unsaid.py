@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from hal.cli.main import app
 from hal.cli.sim_model import overlap_note
+from hal.learn.clocks import Reach
 from hal.learn.evaluate import History, reach_of
 from hal.learn.store import ModelFileError, load_model, save_model
 from tests.unit.learn.conftest import SAMPLE
@@ -51,9 +52,9 @@ def test_a_file_without_learned_until_may_have_learned_every_job_it_saw(
     assert pred.learned_until == latest  # was 0: "learned nothing"
     reach = reach_of(pred)
     assert reach is not None and reach[0] == latest
-    note = overlap_note(old, reach[0], sample_history.jobs[0].submit_time)
+    note = overlap_note(old, Reach.of(pred), [sample_history.jobs[0].submit_time], None)
     assert note is not None and "results inflated" in note
-    assert overlap_note(old, reach[0], latest + 1.0) is None  # jobs it never saw submitted: nothing to inflate
+    assert overlap_note(old, Reach.of(pred), [latest + 1.0], None) is None  # never saw them submitted: not inflated
 
 
 def test_predict_eval_says_a_model_without_learned_until_may_inflate_results(tmp_path: Path, good: Path) -> None:

@@ -7,8 +7,9 @@ and saved again still matches the jobs it learned over both runs."""
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hal.model.job import JobSpec
 
@@ -23,14 +24,20 @@ def job_hash(job_id: int, submit: float, runtime: float, user: str) -> int:
 
 @dataclass(slots=True)
 class Fingerprint:
-    """How many runs were learned and the sum of their hashes (mod 2**64)."""
+    """How many runs were learned and the sum of their hashes (mod 2**64), and the earliest submission among them
+    (``since``: inf before any; None for a file saved before it was kept), so a model on the epoch clock, a live
+    server's, can tell this site's exported jobs from an archive trace's 1990s ones (hal.learn.clocks). Two
+    fingerprints are equal by their runs: ``since`` follows from them."""
 
     jobs: int = 0
     digest: int = 0
+    since: float | None = field(default=math.inf, compare=False)
 
     def add(self, job: JobSpec, runtime: float) -> None:
         self.jobs += 1
         self.digest = (self.digest + job_hash(job.job_id, job.submit_time, runtime, job.user)) & MASK
+        if self.since is not None:
+            self.since = min(self.since, job.submit_time)
 
     @staticmethod
     def of(jobs: Iterable[JobSpec]) -> Fingerprint:
@@ -41,14 +48,22 @@ class Fingerprint:
         return out
 
     def to_json(self) -> dict[str, object]:
-        return {"jobs": self.jobs, "digest": f"{self.digest:016x}"}
+        known = self.since is not None and math.isfinite(self.since)
+        return {"jobs": self.jobs, "digest": f"{self.digest:016x}", **({"since": self.since} if known else {})}
 
     @staticmethod
     def from_json(data: object) -> Fingerprint:
-        """A saved one; ValueError when it is not a count and a 64-bit hex digest (a damaged meta.json)."""
+        """A saved one; ValueError when it is not a count and a 64-bit hex digest (a damaged meta.json), or its
+        ``since`` is not a time. Without ``since`` (an older file), the runs it learned are from an unknown time."""
         if not isinstance(data, dict) or not isinstance(data.get("jobs"), int) or data["jobs"] < 0:
             raise ValueError(f"learned_jobs {data!r} is not a count and a digest")
         digest = data.get("digest")
         if not isinstance(digest, str) or len(digest) != 16:
             raise ValueError(f"learned_jobs digest {digest!r} is not 16 hex digits")
-        return Fingerprint(int(data["jobs"]), int(digest, 16))
+        since = data.get("since")
+        number = isinstance(since, int | float) and not isinstance(since, bool)
+        if since is not None and not (number and 0 <= since < math.inf):
+            raise ValueError(f"learned_jobs since {since!r} is not a time")
+        if since is None and not data["jobs"]:
+            since = math.inf  # none learned yet
+        return Fingerprint(int(data["jobs"]), int(digest, 16), None if since is None else float(since))
