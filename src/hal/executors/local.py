@@ -83,6 +83,7 @@ class LocalExecutor:
         fork_server: bool = True,
     ) -> None:
         self.spool = Spool(spool_dir)
+        self.spool.own_instance()  # carried by each job's supervisor: another home's reports are not ours
         self.kill_wait = kill_wait
         self.memory = _probe(memory, cgroup_root)
         self.base_env = dict(base_env) if base_env is not None else base_environment()
@@ -132,7 +133,7 @@ class LocalExecutor:
 
     def cancel(self, job_id: int, grace: float = 10.0) -> None:
         """SIGTERM to the job's processes, SIGKILL after grace seconds; the ENDED event (CANCELLED) follows."""
-        if not self.spool.job_dir(job_id).is_dir() or self.spool.read(job_id, "record.json") is not None:
+        if not self.spool.job_dir(job_id).is_dir() or self.spool.end_record(job_id) is not None:
             return
         self.spool.write(job_id, "cancel.json", {"grace": max(grace, 0.0), "time": time.time()})
         pid = self.spool.read(job_id, "supervisor.pid")
@@ -144,7 +145,7 @@ class LocalExecutor:
     def retime(self, job_id: int, limit: float | None) -> bool:
         """A running job's new time limit (hal update TimeLimit=): the supervisor moves its deadline, counted
         from the job's start, at SIGUSR2 (or when it starts, if it has not yet); False once the job has ended."""
-        if not self.spool.job_dir(job_id).is_dir() or self.spool.read(job_id, "record.json") is not None:
+        if not self.spool.job_dir(job_id).is_dir() or self.spool.end_record(job_id) is not None:
             return False
         self.spool.write(job_id, "limit.json", {"time_limit": limit, "time": time.time()})
         pid = self.spool.read(job_id, "supervisor.pid")
@@ -155,7 +156,7 @@ class LocalExecutor:
 
     def signal(self, job_id: int, sig: int, whom: str) -> bool:
         sup, started = self.spool.read(job_id, "supervisor.pid"), self.spool.read(job_id, "started.json")
-        if sup is None or started is None or self.spool.read(job_id, "record.json") is not None:
+        if sup is None or started is None or self.spool.end_record(job_id) is not None:
             return False
         if not proctree.alive(sup["pid"], sup["start"]) or not proctree.alive(started["pid"], started["start"]):
             return False
@@ -174,7 +175,7 @@ class LocalExecutor:
                 out.append(ExecEvent(job_id, ExecEventKind.STARTED, info["time"]))
         for job_id in sorted(self.spool.marked("ended")):
             if job_id in self._tracked:
-                record = self.spool.read(job_id, "record.json")
+                record = self.spool.end_record(job_id)
                 if record is not None:
                     out.append(self._ended(job_id, record))
         self._exiting = [p for p in self._exiting if p.poll() is None]
@@ -187,7 +188,7 @@ class LocalExecutor:
     def reattach(self, job_ids: list[int]) -> dict[int, ExecEvent | None]:
         result: dict[int, ExecEvent | None] = {}
         for job_id in job_ids:
-            record = self.spool.read(job_id, "record.json")
+            record = self.spool.end_record(job_id)
             if record is not None:
                 self._tracked.pop(job_id, None)
                 result[job_id] = self._ended(job_id, record)
@@ -264,6 +265,7 @@ class LocalExecutor:
             "kill_wait": self.kill_wait,
             "warn_signal": list(spec.warn_signal) if spec.warn_signal else None,
             "watch_interval": self.watch_interval,
+            "instance": self.spool.instance,
         }
 
     def _clear_previous(self, job_id: int) -> None:
@@ -272,7 +274,7 @@ class LocalExecutor:
         if not job_dir.exists():
             return
         pid = self.spool.read(job_id, "supervisor.pid")
-        finished = self.spool.read(job_id, "record.json") is not None  # its supervisor may still be exiting
+        finished = self.spool.end_record(job_id) is not None  # its supervisor may still be exiting
         if not finished and pid is not None and proctree.alive(pid["pid"], pid["start"]):
             raise RuntimeError(f"job {job_id} is still running here (supervisor pid {pid['pid']})")
         shutil.rmtree(job_dir)
@@ -299,7 +301,7 @@ class LocalExecutor:
         for job_id, tracked in list(self._tracked.items()):
             lost = self._lost(job_id, tracked)
             if lost:
-                record = self.spool.read(job_id, "record.json")  # it may have ended just before dying
+                record = self.spool.end_record(job_id)  # it may have ended just before dying
                 event = self._ended(job_id, record) if record else self._node_fail(job_id, lost)
                 if event is not None:
                     out.append(event)
@@ -345,7 +347,7 @@ class LocalExecutor:
         try:
             self.spool.job_dir(job_id).mkdir(parents=True, exist_ok=True)  # reattach's "no trace" has none
             if not self.spool.write_record_once(job_id, record):
-                record = self.spool.read(job_id, "record.json") or record
+                record = self.spool.end_record(job_id) or record
         except OSError as exc:
             log.warning(
                 "job %s: cannot record its NODE_FAIL (%s); tracked still, retried at the next check", job_id, exc

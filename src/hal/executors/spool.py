@@ -28,9 +28,12 @@ from typing import Any
 
 RECORD_RETRY_EVERY = 1.0  # seconds between attempts to write an exit record on a spool that cannot take it
 RECORD_RETRY_FOR = 7 * 24 * 3600.0  # how long a supervisor keeps its job's exit record waiting for disk space
+INSTANCE = "instance"  # the spool's id, made once with it (so with its server's home): see Spool.own_instance
 
 
 class Spool:
+    instance = ""  # this spool's id, once its executor has taken it (own_instance); "" in a supervisor
+
     def __init__(self, root: Path) -> None:
         self.root = Path(root).absolute()  # supervisors run elsewhere (cwd = their job directory)
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)  # specs hold users' environments
@@ -88,13 +91,58 @@ class Spool:
             _sync_dir(path.parent)
         return True
 
+    def own_instance(self) -> str:
+        """The executor's: this spool's id, made at its first use. Each job's spec.json carries it to its
+        supervisor and back in its exit record, so a supervisor of a home since removed and made again never
+        reports into the new home's job of the same id (QA: new job 8 was marked COMPLETED by old job 8's end)."""
+        path = self.root / INSTANCE
+        tmp = path.with_name(f"{INSTANCE}.{os.getpid()}.tmp")
+        try:
+            tmp.write_text(os.urandom(16).hex(), encoding="ascii")
+            os.link(tmp, path)  # atomic and exclusive: the first id made stays
+        except FileExistsError:
+            pass
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        self.instance = self.current_instance()
+        return self.instance
+
+    def current_instance(self) -> str:
+        try:
+            return (self.root / INSTANCE).read_text(encoding="ascii").strip()
+        except (OSError, ValueError):
+            return ""
+
+    def end_record(self, job_id: int) -> dict[str, Any] | None:
+        """The job's exit record, unless another instance's supervisor wrote it (``own_instance``): that one is
+        not this job's end; it is removed, with a log line, and None returned."""
+        record = self.read(job_id, "record.json")
+        theirs = record.get("instance") if record is not None else None
+        if record is None or not self.instance or not theirs or theirs == self.instance:  # none before ids: ours
+            return record
+        import logging  # here only: supervisors import this module and must start fast
+
+        logging.getLogger("hal.executors.local").warning(
+            "job %s: ignored an exit record (%s) from a supervisor of another server instance (%s, not %s): "
+            "a job of a removed home with the same id", job_id, record.get("state"), theirs, self.instance
+        )  # fmt: skip
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.file(job_id, "record.json"))
+        self.unmark("ended", job_id)
+        return None
+
     def record_end(self, job_id: int, data: dict[str, Any], retry_for: float = RECORD_RETRY_FOR) -> bool:
         """Writes the exit record (unless one exists) and marks the job ended, retrying a spool that cannot be
         written (a full disk, ENOSPC) every RECORD_RETRY_EVERY seconds for up to ``retry_for`` seconds, with a
         line on stderr now and then: a job's end is never lost to a full disk. False if it gave up, or if the
-        job's directory is gone (the executor forgot the job)."""
+        job's directory is gone (the executor forgot the job), or the spool is another instance's (its home was
+        removed and made again: a job there may have this id)."""
         deadline = time.monotonic() + retry_for
         delay, failures = 0.1, 0
+        if data.get("instance") and data["instance"] != self.current_instance():  # our home is gone
+            _say(f"job {job_id}: the spool now belongs to another server instance; its exit record is not written")
+            return False
         while True:
             try:
                 self.write_record_once(job_id, data)

@@ -226,6 +226,7 @@ class Supervisor:
             "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),
             "max_rss_mb": round(peak / 2**20, 1),
             "reason": reason,
+            "instance": self.spec.get("instance") or "",  # whose spool (Spool.own_instance): that one's only
         }
         if self.drain:
             record["drain"] = self.drain
@@ -385,8 +386,9 @@ def main(argv: list[str]) -> int:
         if supervisor is not None and supervisor.pgid is not None:
             proctree.signal_tree(os.getpid(), supervisor.pgid, signal.SIGKILL)
         state = "NODE_FAIL" if isinstance(e, NoSpec) else "FAILED"
-        record = {"job_id": int(job_dir.name), "state": state, "exit_code": None, "signal": None}
-        record.update({"start_time": None, "end_time": time.time(), "cpu_seconds": 0.0, "max_rss_mb": 0.0})
+        record = {"job_id": int(job_dir.name), "state": state, "exit_code": None, "signal": None, "start_time": None}
+        record.update({"end_time": time.time(), "cpu_seconds": 0.0, "max_rss_mb": 0.0})
+        record["instance"] = (supervisor.spec.get("instance") or "") if supervisor is not None else ""
         record["reason"] = f"supervisor error: {type(e).__name__}: {e}"
         with contextlib.suppress(OSError):  # retried while the disk is full; given up, the executor says NODE_FAIL
             Spool(job_dir.parent.parent).record_end(int(job_dir.name), record)
