@@ -32,7 +32,7 @@ def note_history(swf: SwfTrace, history: History, predictor: str, window: str | 
     if history.duplicates:
         say(f"{history.duplicates:,} record(s) repeat an earlier job id: left out, as hal simulate does:")
         first_lines(history.duplicate_lines)
-    learns = cancelled(history.jobs) if predictor != "user" else None
+    learns = cancelled(swf) if predictor != "user" else None
     for text in [*data_notes(swf), *([learns] if learns else [])]:
         say(text)
     ids = window_id_note(swf, window) if window else None

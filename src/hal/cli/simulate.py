@@ -327,7 +327,7 @@ def simulate(
         workload.notes += [note for note in (outside, window_id_note(swf, str(window))) if note]
     report_problems([*swf.problems, *workload.skipped])
     note_workload(workload)
-    cancels = cancelled(workload.jobs) if asked in LEARNERS else None  # what its predictions do not learn
+    cancels = cancelled(swf) if asked in LEARNERS else None  # what its predictions learn of cancelled runs
     if cancels:
         err.print(f"[yellow]note:[/] {cancels}")
     note_overlap(predictor, workload.jobs, swf)

@@ -80,7 +80,7 @@ def trace_history(trace: SwfTrace | str | Path) -> History:
                 executable=rec.executable,
                 queue=rec.queue,
                 runtime=float(rec.run),
-                cut_short=cut_short(rec.status),
+                cut_short=cut_short(rec.status, swf),
             )
         )
         ends.append(float(rec.submit + max(rec.wait, 0) + rec.run))

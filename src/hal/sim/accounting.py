@@ -17,6 +17,7 @@ from hal.model.cluster import Cluster
 from hal.model.job import JobSpec
 from hal.sim.links import keep_known_deps, unlinked
 from hal.sim.swf import Problem, SwfRecord, SwfTrace
+from hal.sim.trace_notes import EXPORTED
 from hal.sim.workload import Workload
 
 ENDED = ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY", "PREEMPTED", "BOOT_FAIL")
@@ -84,7 +85,7 @@ def to_swf(jobs: list[dict[str, Any]], nodes: dict[str, Any]) -> tuple[dict[str,
     header = {
         "Version": "2.2",
         "Computer": f"HAL cluster {nodes.get('cluster', '')}".strip(),
-        "Installation": "exported from HAL's accounting records (hal history --swf)",
+        "Installation": EXPORTED,  # a replay of this file learns as the server did (hal.sim.workload.cut_short)
         "UnixStartTime": str(round(origin)),
         "StartTime": datetime.fromtimestamp(origin, UTC).strftime("%a %b %d %H:%M:%S UTC %Y") if ended else "",
         "MaxJobs": str(len(records)),

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from hal.model.job import JobSpec
 from hal.sim.swf import SwfRecord, SwfTrace
+
+CANCELLED = 5  # SWF field 11 of a cancelled job
+EXPORTED = "exported from HAL's accounting records (hal history --swf)"  # the Installation header of HAL's export
 
 # No scheduler runs a job for a year: a longer run time (field 4) is an error of the trace, most often an end
 # timestamp written as a run time (1,700,000,000 s is 54 years). It is replayed as written, as every field is, but
@@ -45,14 +47,21 @@ def long_runs(records: Sequence[SwfRecord]) -> str | None:
     )
 
 
-def cancelled(jobs: Sequence[JobSpec]) -> str | None:
-    """For a tool whose predictions learn (last2, gbm): the runs it does not learn, as the live server does not."""
-    cut = sum(1 for j in jobs if j.cut_short)
+def cancelled(trace: SwfTrace) -> str | None:
+    """For a tool whose predictions learn (last2, gbm): whether the trace's cancelled runs are learned, which the
+    live server never does (hal.sim.workload.cut_short decides by the trace's origin)."""
+    cut = sum(1 for r in trace.records if r.status == CANCELLED)
     if not cut:
         return None
+    if trace.header.get("Installation", "") == EXPORTED:
+        return (
+            f"{cut:,} job(s) are recorded cancelled (status 5): each is predicted and replayed, but its run time, "
+            "only a lower bound of how long the job takes, is not learned, as the live server learns no cancelled run"
+        )
     return (
-        f"{cut:,} job(s) are recorded cancelled (status 5): each is predicted and replayed, but its run time, only "
-        "a lower bound of how long the job takes, is not learned, as the live server learns no cancelled run"
+        f"{cut:,} job(s) are recorded cancelled (status 5): their run times are learned, as the published "
+        "predictors learn every run that ends; the live server learns no cancelled run, and a replay of its "
+        "exported history (hal history --swf) does as it does"
     )
 
 

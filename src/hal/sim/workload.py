@@ -9,7 +9,7 @@ from hal.controller.censored import learnable
 from hal.model.job import Dependency, DependencyKind, JobSpec
 from hal.model.resources import Resources
 from hal.sim.swf import Problem, SwfRecord, SwfTrace
-from hal.sim.trace_notes import data_notes
+from hal.sim.trace_notes import EXPORTED, data_notes
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,11 +42,18 @@ class Workload:
 SWF_ENDS = {0: "FAILED", 1: "COMPLETED", 5: "CANCELLED"}
 
 
-def cut_short(status: int) -> bool:
-    """Whether a record's run was ended by someone else (a cancel): the live server does not learn such a run
-    (hal.controller.censored decides), so neither do the replays (hal simulate, tune and predict-eval), which
-    learned it before (QA: a 5 s cancel had the user's next 1,000 s job predicted 5 s)."""
-    return not learnable(SWF_ENDS.get(status, "COMPLETED"))
+def exported_by_hal(trace: SwfTrace) -> bool:
+    """Whether the trace is HAL's own accounting (``hal history --swf``): replayed as the live server learned it."""
+    return trace.header.get("Installation", "") == EXPORTED
+
+
+def cut_short(status: int, trace: SwfTrace) -> bool:
+    """Whether a replay's predictor must not learn a record's run: a cancel (someone ended it) in HAL's own
+    exported accounting, as the live server does not learn it (hal.controller.censored decides; QA: an admin
+    evaluating the server's predictor on its exported history had two 5 s cancels predict the user's next
+    1,000 s job at 5 s). An archive trace's runs are all learned, cancels too, as the published predictors
+    (Tsafrir's last2, pyss) learn every run that ends: the figures in benchmarks/RESULTS.md compare with theirs."""
+    return exported_by_hal(trace) and not learnable(SWF_ENDS.get(status, "COMPLETED"))
 
 
 def _procs(rec: SwfRecord, rules: Cleaning) -> int:
@@ -140,7 +147,7 @@ def to_workload(trace: SwfTrace, capacity: int | None = None, rules: Cleaning | 
                 runtime=float(rec.run),
                 dependencies=deps,
                 request_known=known,
-                cut_short=cut_short(rec.status),
+                cut_short=cut_short(rec.status, trace),
             )
         )
     notes = [*trace.notes, *data_notes(trace)]  # its header's (unknown sizes, conflicts), its jobs' (no users, ...)

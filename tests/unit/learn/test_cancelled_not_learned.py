@@ -15,6 +15,8 @@ from hal.engine.predict.gbm import GbmPredictor
 from hal.learn.evaluate import History, evaluate, reach_of
 from hal.learn.store import load_model, save_model
 from hal.sim.accounting import STATUS
+from hal.sim.swf import SwfTrace
+from hal.sim.trace_notes import EXPORTED
 from hal.sim.workload import cut_short
 from tests.unit.learn.conftest import SMALL
 
@@ -37,5 +39,7 @@ def test_a_model_continued_on_a_trace_with_cancels_predicts_as_one_run(sample_hi
 
 @pytest.mark.parametrize("state", ["COMPLETED", "CANCELLED", "FAILED", "TIMEOUT", "NODE_FAIL"])
 def test_an_exported_status_is_learned_as_the_server_learned_its_run(state: str) -> None:
-    assert cut_short(STATUS.get(state, 0)) == (state == "CANCELLED")  # hal history --swf: 0 for every other end
+    exported = SwfTrace(header={"Installation": EXPORTED})
+    assert cut_short(STATUS.get(state, 0), exported) == (state == "CANCELLED")  # hal history --swf: 0 for any other
+    assert not cut_short(STATUS.get(state, 0), SwfTrace())  # an archive trace: every run learned, as published
     assert not learnable("CANCELLED") and learnable("FAILED")
