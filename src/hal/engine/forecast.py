@@ -19,7 +19,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from hal.engine.cycle import Scheduler
 from hal.engine.error_shift import recent_errors
@@ -35,8 +34,9 @@ from hal.engine.forward import (
     planned_starts,
     what_if,
 )
+from hal.engine.predict.basic import UNLIMITED_PLAN
 from hal.engine.queue import Waiting
-from hal.engine.runtime_draws import Errors, bin_of, capped, draws_for, tail
+from hal.engine.runtime_draws import Draws, Errors, bin_of, capped, draws_for, tail
 
 __all__ = ["BASES", "Forecaster", "StartEstimate", "forward_starts", "start_estimates", "what_if"]
 MIN_MEMBERS = 3  # the fewest members a forecast cut down to its work budget keeps (p50 the middle, p90 the last)
@@ -117,6 +117,7 @@ class Forecaster:
     ratios: deque[tuple[int, float]] = field(default_factory=deque)
     users: dict[str, deque[float]] = field(default_factory=dict)
     asked: dict[str, deque[float]] = field(default_factory=dict)  # per user: actual / requested (runtime_draws.py)
+    runs: dict[str, deque[float]] = field(default_factory=dict)  # per user: run times, s (jobs without a request)
     scores: deque[float] = field(default_factory=deque)  # where started jobs' starts fell (``calibrated``)
     told: dict[int, tuple[float, float, float]] = field(default_factory=dict)  # first: (when, raw p90, on requests)
     rng: np.random.Generator = field(init=False)
@@ -140,6 +141,7 @@ class Forecaster:
         twin.scores.extend(self.scores)
         twin.users = {u: v.copy() for u, v in self.users.items()}
         twin.asked = {u: v.copy() for u, v in self.asked.items()}
+        twin.runs = {u: v.copy() for u, v in self.runs.items()}
         twin.told = self.told  # shared: first forecasts are only ever added (setdefault)
         return twin
 
@@ -148,11 +150,12 @@ class Forecaster:
         # Whole copies first (each one C call), then the JSON shape: the controller's thread may add errors and
         # a forecast in flight first forecasts while a periodic save copies them.
         ratios, users, scores, told = list(self.ratios), dict(self.users), list(self.scores), dict(self.told)
-        asked = dict(self.asked)
+        asked, runs = dict(self.asked), dict(self.runs)
         return {
             "ratios": [[k, r] for k, r in ratios],
             "users": {u: list(v) for u, v in users.items()},
             "asked": {u: list(v) for u, v in asked.items()},
+            "runs": {u: list(v) for u, v in runs.items()},
             "scores": scores,
             "told": [[j, w, p, r] for j, (w, p, r) in told.items()],
             "calibration": CALIBRATION,
@@ -164,6 +167,7 @@ class Forecaster:
             ratios = [(int(k), float(r)) for k, r in data["ratios"]]
             users = {str(u): [float(r) for r in v] for u, v in data["users"].items()}
             asked = {str(u): [float(r) for r in v] for u, v in data.get("asked", {}).items()}  # older: none
+            runs = {str(u): [float(r) for r in v] for u, v in data.get("runs", {}).items()}
             scores = [float(x) for x in data["scores"]]
             same = data.get("calibration") == CALIBRATION  # else old scores (wait ratios): another scale, dropped
             told = {int(j): (float(w), float(p), float(r)) for j, w, p, r in data["told"]} if same else {}
@@ -171,13 +175,13 @@ class Forecaster:
             raise ValueError(f"not a saved forecaster state ({type(exc).__name__}: {exc})") from None
         scores = scores if same else []
         # Bounded, not only finite: a ratio of 1e308 passed and overflowed every forecast after it (QA)
-        values = [r for _, r in ratios] + [r for v in [*users.values(), *asked.values()] for r in v]
+        values = [r for _, r in ratios] + [r for v in [*users.values(), *asked.values(), *runs.values()] for r in v]
         if not all(0 < r <= SANE for r in values) or not all(abs(x) <= SANE for x in scores):
             raise ValueError(f"not a saved forecaster state (values not in (0, {SANE:g}])")
         if not all(abs(x) <= 1e3 * SANE for first in told.values() for x in first):
             raise ValueError("not a saved forecaster state (a forecast time out of range)")
         self.ratios.extend(ratios)
-        for mine, theirs in ((self.users, users), (self.asked, asked)):
+        for mine, theirs in ((self.users, users), (self.asked, asked), (self.runs, runs)):
             for u, v in theirs.items():
                 mine.setdefault(u, deque(maxlen=2 * max(self.by_user, 1))).extend(v)
         self.scores.extend(scores)
@@ -191,6 +195,7 @@ class Forecaster:
         self.learned += 1
         if self.by_user:
             self.users.setdefault(user, deque(maxlen=2 * self.by_user)).append(r)
+            self.runs.setdefault(user, deque(maxlen=2 * self.by_user)).append(max(runtime, 1.0))
             if requested is not None and requested > 0:
                 asked = self.asked.setdefault(user, deque(maxlen=2 * self.by_user))
                 asked.append(max(runtime, 1.0) / max(requested, 1.0))
@@ -229,8 +234,8 @@ class Forecaster:
             for jid in list(told)[: self.window]:
                 told.pop(jid, None)  # the controller's thread may have popped it meanwhile (``started``)
         for jid, est in raw.items():
-            if math.isfinite(est.p90) and math.isfinite(est.requests):
-                told.setdefault(jid, (now, est.p90, est.requests))
+            if math.isfinite(est.p90) and math.isfinite(plan := _plan(now, est)):
+                told.setdefault(jid, (now, est.p90, plan))
         if unsure:
             q = 1.0
         elif len(self.scores) < self.min_bin:
@@ -238,7 +243,9 @@ class Forecaster:
         else:  # split conformal: the ceil(0.9 (n + 1))-th smallest of n scores
             ranked = sorted(self.scores)
             q = ranked[min(math.ceil(0.9 * (len(ranked) + 1)), len(ranked)) - 1]
-        return {j: replace(e, p90=max(e.p50, p90_at(now, e.p90, e.requests, q, cut))) for j, e in raw.items()}
+        if unsure:  # the plan itself, a year behind a job without a limit: nothing bounds it (test_forecast_unlimited)
+            return {j: replace(e, p90=max(e.p50, p90_at(now, e.p90, e.requests, q, cut))) for j, e in raw.items()}
+        return {j: replace(e, p90=max(e.p50, p90_at(now, e.p90, _plan(now, e), q, cut))) for j, e in raw.items()}
 
     def ensemble(
         self, s: Scheduler, now: float, wanted: Collection[int] | None = None, horizon: float = math.inf
@@ -284,7 +291,7 @@ class Forecaster:
         self, s: Scheduler, now: float, items: list[Waiting], want: set[int], horizon: float, left: float
     ) -> tuple[list[dict[int, float]], list[dict[int, tuple[int, ...]]]]:
         """The members' starts and nodes: as many members as ``left`` work allows, by what the first one cost."""
-        errors, share = (self._errors(), self._asked()), left / MIN_MEMBERS  # what any one member may spend
+        errors, share = self._draws(), left / MIN_MEMBERS  # what any one member may spend
         lapses = data_lapses(s, now)  # every member starts from the same state: asked once
         pilot = Budget(share, self.halt)
         placed: list[dict[int, tuple[int, ...]]] = [{}]
@@ -314,18 +321,21 @@ class Forecaster:
             out.update((u, recent_errors(v)) for u, v in self.users.items() if len(v) >= self.by_user)
         return out
 
-    def _asked(self) -> dict[str, npt.NDArray[np.float64]]:
-        """Sorted actual/requested ratios per user with enough of them: their draws scale requests (runtime_draws)."""
+    def _draws(self) -> Draws:
+        """What members draw from (runtime_draws.py): errors of predictions, and per user with enough of them,
+        actual/requested ratios and run times."""
         if not self.by_user:
-            return {}
-        return {u: recent_errors(v) for u, v in self.asked.items() if len(v) >= self.by_user}
+            return Draws(self._errors(), {}, {})
+        asked = {u: recent_errors(v) for u, v in self.asked.items() if len(v) >= self.by_user}
+        runs = {u: recent_errors(v) for u, v in self.runs.items() if len(v) >= self.by_user}
+        return Draws(self._errors(), asked, runs)
 
     def _member(
         self,
         s: Scheduler,
         now: float,
         items: list[Waiting],
-        draws: tuple[Errors, dict[str, npt.NDArray[np.float64]]],
+        draws: Draws,
         want: set[int],
         horizon: float,
         budget: Budget | None = None,
@@ -333,11 +343,11 @@ class Forecaster:
         placed: dict[int, tuple[int, ...]] | None = None,
     ) -> dict[int, float]:
         rng, rule = self.rng, s.profile.correction
-        errors, asked = draws
+        errors = draws.errors
         runs: dict[int, float] = {}
         drawn: dict[int, float] = {}
         for w in items:
-            (ratios, base), batch = draws_for(errors, asked, w.spec.user, w.estimate, w.spec.requested), w.spec.batch
+            (ratios, base), batch = draws_for(draws, w.spec.user, w.estimate, w.spec.requested), w.spec.batch
             if batch is None:
                 i = int(rng.integers(len(ratios)))
             else:  # one draw for all of an array's tasks: drawn apart, a few long errors in the user's record
@@ -350,7 +360,7 @@ class Forecaster:
         tails: dict[str, float] = {}  # per user: the quantile its jobs past every ratio end at (``runtime_draws.tail``)
         for jid, act in s.running.items():
             elapsed, predicted, limit = now - act.start, max(act.item.estimate, 1.0), act.item.spec.requested
-            ratios, point = draws_for(errors, asked, act.item.spec.user, predicted, limit)
+            ratios, point = draws_for(draws, act.item.spec.user, predicted, limit)
             k = int(np.searchsorted(ratios, elapsed / point, side="right"))  # ratios it may still reach
             if k == len(ratios):
                 ratios, point = errors.get(bin_of(predicted), errors[-1]), predicted
@@ -365,6 +375,16 @@ class Forecaster:
                 total = tail(rng, low, limit, tails, act.item.spec.user)
             ends[jid] = past(act.start + total, act, now, rule)
         return what_if(s, now, ends, runs, want, horizon, budget, lapses, placed)
+
+
+def _plan(now: float, est: StartEstimate) -> float:
+    """``est``'s plan on requests, as its p90's scale reads it: inf when the plan rests on a job without a limit
+    (held for a year, ``UNLIMITED_PLAN``, as squeue --start plans it): such a plan bounds nothing, and a p90
+    calibrated toward it was put weeks out (QA: START_P90 46 days ahead of a job that started 4 minutes later):
+    the p90 is then the ensemble's, widened only past it (q > 1). While the forecaster is unsure, the p90 is that
+    plan itself (a year): nothing else bounds it yet.
+    Half a year out is taken as that: no site or archive limit comes near (the archive traces' longest are days)."""
+    return math.inf if est.requests - now >= UNLIMITED_PLAN / 2 else est.requests
 
 
 def start_estimates(s: Scheduler, now: float, forecaster: Forecaster | None = None) -> dict[int, StartEstimate]:

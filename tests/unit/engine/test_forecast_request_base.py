@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from hal.engine.cycle import Scheduler
 from hal.engine.forecast import Forecaster
-from hal.engine.predict.basic import LastTwo
+from hal.engine.predict.basic import DEFAULT_LIMIT, LastTwo, UserEstimate
 from hal.engine.profile import Profile
 from hal.model.job import JobSpec
 from hal.sim.simulator import pool_for
@@ -69,3 +69,20 @@ def test_a_job_without_a_known_request_is_drawn_on_its_prediction() -> None:
     s, f, now, end = planner(with_requests=True)
     s.running[50].item.spec = replace(s.running[50].item.spec, request_known=False)
     assert abs(f.starts(s, now)[99].p50 - end) > 0.2 * (end - now)
+
+
+def test_a_job_without_a_limit_is_drawn_from_the_users_own_run_times() -> None:
+    """QA: a user's 20 s runs under a partition's 480 s default learned ratios of 0.04; her job without a limit
+    (planned on the 1-hour stand-in) was then drawn at 0.04 of the hour, 150 s, for runs of 20 s."""
+    s = Scheduler(*pool_for(1), Profile(), UserEstimate())
+    f = Forecaster(members=20)
+    for _ in range(f.min_ratios):
+        f.observe(H, 0.5 * H, "others", H)
+    for _ in range(16):
+        f.observe(480.0, 20.0, "bob", 480.0)
+    s.submit(JobSpec(1, 0.0, user="bob"), 0.0)  # no --time, in a partition without a limit
+    s.cycle(0.0)
+    s.submit(JobSpec(2, 0.0, time_limit=H, user="eve"), 0.0)
+    s.cycle(0.0)
+    assert s.running[1].item.estimate == DEFAULT_LIMIT
+    assert f.starts(s, 5.0)[2].p50 <= 25.0

@@ -33,3 +33,15 @@ def test_the_plan_on_requests_holds_an_unlimited_job_for_a_year() -> None:
 def test_while_unsure_the_p90_behind_it_is_the_plan_on_requests_not_the_guess() -> None:
     got = Forecaster(floor_until=10).starts(_behind_an_unlimited_job(), 100.0)[2]
     assert (got.p50, got.p90, got.requests) == (DEFAULT_LIMIT, UNLIMITED_PLAN, UNLIMITED_PLAN)
+
+
+def test_once_calibrated_the_p90_behind_it_is_not_read_off_the_year() -> None:
+    """QA: with scores known, a p90 between the ensemble's and the plan on requests (a year behind a job without a
+    limit) was put 46 days out for a job that started 4 minutes later: that plan bounds nothing."""
+    f = Forecaster(floor_until=10)
+    for _ in range(f.min_ratios):
+        f.observe(DEFAULT_LIMIT, 600.0, "others")
+    f.scores.extend([0.5] * f.min_bin)  # earlier jobs started halfway between their p90s and plans
+    got = f.starts(_behind_an_unlimited_job(), 100.0)[2]
+    assert got.requests == UNLIMITED_PLAN  # what squeue --start would say is still told
+    assert got.p50 <= got.p90 <= 100.0 + 86400.0, got
