@@ -118,7 +118,8 @@ class StartBoard:
         if on_request is not None and on_request(act.item.spec):
             return
         spec = act.item.spec
-        self.forecaster.observe(act.item.estimate, when - act.start, spec.user, spec.requested)
+        asked = spec.asked_limit if spec.asked_limit is not None and spec.requested is not None else spec.requested
+        self.forecaster.observe(act.item.estimate, when - act.start, spec.user, asked)
 
     def computing(self) -> bool:
         """Whether new forecasts are being made (or were asked for): jobs the last ones miss get theirs soon."""

@@ -14,6 +14,7 @@ from typing import Any
 from hal.controller.admission import admit, admit_data, resolve_deps, singleton_pairs
 from hal.controller.array_split import mark
 from hal.controller.array_throttle import throttle
+from hal.controller.asked_limit import asked
 from hal.controller.auth import Identity
 from hal.controller.column_text import MAX_ACCOUNT, column_problem
 from hal.controller.contracts import Forbidden, SubmitError
@@ -346,7 +347,7 @@ def _apply(
     old_limit, lv.request, lv.requeue = lv.request.time_limit, req, req.requeue
     dep_objs = dependencies(deps) if deps is not None else lv.spec.dependencies
     spec = spec_of(lv.job_id, req, lv.user, lv.spec.submit_time, dep_objs, lv.spec.batch)
-    spec = dataclasses.replace(spec, held=lv.spec.held)
+    spec = dataclasses.replace(spec, held=lv.spec.held, asked_limit=asked(lv.spec, req))
     spec = waiting_since(spec, stored)  # its --switches wait counts on from its release (its dependencies met)
     if running:
         act = ctl.sched.running.get(lv.job_id)
@@ -355,7 +356,7 @@ def _apply(
             upper = act.item.upper if req.time_limit is None else min(act.item.upper, req.time_limit)
             if req.time_limit is not None and act.item.upper >= (old_limit or math.inf) - 1.0:
                 upper = req.time_limit  # the forecasts read the item's estimate and upper, not only the plan
-            spec = dataclasses.replace(act.item.spec, time_limit=req.time_limit)
+            spec = dataclasses.replace(act.item.spec, time_limit=req.time_limit, asked_limit=asked(act.item.spec, req))
             est = end - act.start
             act.item = dataclasses.replace(act.item, spec=spec, estimate=est, upper=max(upper, est))
             if end != act.predicted_end:
