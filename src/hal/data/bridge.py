@@ -9,8 +9,9 @@ from hal.engine.plugins.locality import Locality
 class LocalityBridge:
     """Listens to the catalog: node-cache replicas become mask bits, ``level=label`` ones storage replicas.
 
-    Locations it cannot place (the "origin", an unknown node) leave the engine assuming the farthest
-    transfer for that dataset, which is the honest default.
+    Locations it cannot place (the "origin", a plain-named mirror, an unknown node) are copies off the tree: the
+    engine prices them as the farthest transfer without egress, which is the honest default, beside every other
+    copy (a stage-in may read them: hal.data.sources.cheapest_first).
     """
 
     def __init__(self, catalog: Catalog, locality: Locality, node_names: tuple[str, ...] | list[str]) -> None:
@@ -42,3 +43,7 @@ class LocalityBridge:
             loc.add_domain_replica(rep.dataset, *where)
         elif where is not None:  # hal dataset rm-copy: the score counted the copy until a restart (QA)
             loc.drop_domain_replica(rep.dataset, *where)
+        elif what == "add":
+            loc.add_remote_replica(rep.dataset, rep.location)
+        else:
+            loc.drop_remote_replica(rep.dataset, rep.location)

@@ -106,7 +106,7 @@ def _wire(
     from hal.data.bridge import LocalityBridge
     from hal.data.cache import NodeCache
     from hal.data.catalog import Catalog
-    from hal.data.sources import nearest_first
+    from hal.data.sources import cheapest_first
     from hal.data.stager import RetryPolicy
     from hal.engine.plugins.locality import Locality
     from hal.engine.plugins.topology import TopologyArgs, TopologySelector
@@ -119,10 +119,6 @@ def _wire(
         log.warning("[data] names no catalog file: datasets added or staged out while running are lost at a restart")
     policy = RetryPolicy(_count(table, "attempts", 3), _seconds(table, "backoff", 0.5))  # checked by enable
     topology = controller.machine.cluster.topology or Topology.flat(len(names))
-    stager = Stager(catalog, caches, policy, order=nearest_first(topology, names), guard=lambda: controller.lock)
-    stager.stopping = lambda job_id: job_id in controller.cancelling  # `hal cancel` stops a copy mid-way
-    stager.stall_timeout = stall
-    stager.keep_failed_outputs = _seconds(table, "keep_failed_outputs", 7 * 86400.0)
     delay, gated = delay_policy(table)
     least = _seconds(table, "delay_min", 60.0)  # staging elsewhere must take this long before a job waits
     args = TopologyArgs(
@@ -134,6 +130,11 @@ def _wire(
     selector.data = Locality(selector.index, transfer_model(table))
     check_egress(selector.data)
     LocalityBridge(catalog, selector.data, names)
+    order = cheapest_first(topology, names, selector.data)  # the copy the score priced (QA: a cloud mirror's)
+    stager = Stager(catalog, caches, policy, order=order, guard=lambda: controller.lock)
+    stager.stopping = lambda job_id: job_id in controller.cancelling  # `hal cancel` stops a copy mid-way
+    stager.stall_timeout = stall
+    stager.keep_failed_outputs = _seconds(table, "keep_failed_outputs", 7 * 86400.0)
     selector.data.cache_room = lambda: (
         np.array([caches[n].capacity - caches[n].used() for n in names], dtype=np.float64),
         np.array([caches[n].free_room() for n in names], dtype=np.float64),

@@ -1,11 +1,16 @@
-"""Which copy of a dataset a stage-in reads first: another node's cache before storage, the origin last."""
+"""Which copy of a dataset a stage-in reads first: the cheapest as the placement score prices it, the nearest of
+equal ones, the origin last."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from hal.data.catalog import Replica
 from hal.model.topology import Topology
+
+if TYPE_CHECKING:
+    from hal.engine.plugins.locality import Locality, Source
 
 SourceOrder = Callable[[list[Replica], str], list[Replica]]
 
@@ -46,5 +51,29 @@ def nearest_first(topology: Topology, names: Sequence[str]) -> SourceOrder:
             return depth - len(domain) + 1  # inside the node's own domain: over that domain's network
 
         return sorted(replicas, key=lambda r: (r.location == "origin", far(r), "=" in r.location, r.location))
+
+    return order
+
+
+def cheapest_first(topology: Topology, names: Sequence[str], locality: Locality) -> SourceOrder:
+    """The copies by what reading each into the destination costs, as the placement score prices it (seconds plus
+    egress as seconds, ``Locality.copy_cost``): the copy the score counted on is the one read, and equal ones in
+    ``nearest_first``'s order (the origin last). The origin, which the topology does not place, costs the farthest
+    transfer without egress. QA: an on-site job read a priced cloud mirror beside the unpriced origin."""
+    index = {n: i for i, n in enumerate(names)}
+    nearest = nearest_first(topology, names)
+
+    def source(location: str) -> Source:
+        if location in index:
+            return index[location]
+        level, sep, label = location.partition("=")
+        return locality.storage_domain(level, label) if sep else None
+
+    def order(replicas: list[Replica], node: str) -> list[Replica]:
+        here = index.get(node)
+        ranked = nearest(replicas, node)
+        if here is None:
+            return ranked
+        return sorted(ranked, key=lambda r: locality.copy_cost(r.dataset, source(r.location), here))  # stable
 
     return order

@@ -3,9 +3,11 @@
 A pure view the shell keeps in step with the data plane's catalog: dataset sizes, replicas in node caches
 (a boolean mask per dataset) and replicas in storage attached to a domain (a rack's or site's file
 system, a cloud bucket = a cloud site). The transfer model gives bandwidth and latency per topology level
-and an egress price per GB for bytes leaving a cloud site. Everything is numpy over nodes. The shell also
-records the expected ends of the jobs it starts (``expect_busy``), from which delay scheduling predicts when
-nodes near the data free up (engine/plugins/data_delay.py).
+and an egress price per GB for bytes leaving a cloud site. A copy the topology does not place (the origin, a
+mirror named by a plain name) is a source too: the farthest transfer, never priced, as a stage-in may read it
+beside every placed copy. Everything is numpy over nodes. The shell also records the expected ends of the jobs
+it starts (``expect_busy``), from which delay scheduling predicts when nodes near the data free up
+(engine/plugins/data_delay.py).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from hal.engine.plugins.topology import TopoIndex
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
 GB = 1e9
+Source = int | tuple[int, int] | None  # a copy: a node's cache, a (level, domain)'s storage, or off the tree
 
 
 def domain_name(label: str) -> str:
@@ -75,6 +78,7 @@ class Locality:
         self.sizes: dict[str, float] = {}
         self.cached: dict[str, Bools] = {}
         self.stored: dict[str, set[tuple[int, int]]] = {}
+        self.remote: dict[str, set[str]] = {}  # copies the topology does not place (the origin), by location
         self.version = 0  # bumped on every replica change; normalized() answers are memoized per version
         self._memo: dict[tuple[str, ...], _Answer] = {}
         self.free_at = np.zeros(index.n)  # per node, when its running work is expected to end (the shell keeps it)
@@ -87,12 +91,16 @@ class Locality:
         labels = index.labels[self.egress_level]
         prices = self.model.egress_per_gb  # by the domain's name or its path (below the top, labels are paths)
         self.price = np.array([prices.get(lab, prices.get(domain_name(lab), 0.0)) for lab in labels])
+        m, levels = self.model, range(index.top + 2)
+        self._bw = np.array([m.at(m.bandwidth, lv) for lv in levels])  # bytes/s and latency per level crossed
+        self._lat = np.array([m.at(m.latency, lv) for lv in levels])
 
     # ---- keeping in step with the catalog --------------------------------------------------------
     def dataset(self, name: str, size: float) -> None:
         self.sizes[name] = float(size)
         self.cached.setdefault(name, np.zeros(self.index.n, dtype=bool))
         self.stored.setdefault(name, set())
+        self.remote.setdefault(name, set())
 
     def add_node_replica(self, name: str, node: int) -> None:
         self.cached[name][node] = True
@@ -131,6 +139,17 @@ class Locality:
         self.stored[name].discard((level, domain))
         self.version += 1
 
+    def add_remote_replica(self, name: str, location: str) -> None:
+        """A copy at a location the topology does not place (the origin, a plain-named mirror): the farthest
+        transfer, unpriced. QA: it was counted only while no other copy existed, so registering a cloud mirror
+        priced on-site nodes its egress although the stage-in could read the origin for nothing."""
+        self.remote[name].add(location)
+        self.version += 1
+
+    def drop_remote_replica(self, name: str, location: str) -> None:
+        self.remote.setdefault(name, set()).discard(location)
+        self.version += 1
+
     def expect_busy(self, nodes: tuple[int, ...] | npt.NDArray[np.intp], now: float, until: float, cpus: int) -> None:
         """A job started on ``nodes`` at ``now``, holding ``cpus`` on each, expected to end by ``until``."""
         idx = np.asarray(nodes, dtype=np.intp)
@@ -163,27 +182,19 @@ class Locality:
 
     def _one(self, name: str) -> tuple[Floats, Floats, Floats, npt.NDArray[np.int64]]:
         """The cheapest source per node for one dataset: (seconds, bytes moved, egress dollars, level)."""
-        ix, m = self.index, self.model
-        size = self.sizes[name]
-        bw = np.array([m.at(m.bandwidth, lv) for lv in range(ix.top + 2)])
-        lat = np.array([m.at(m.latency, lv) for lv in range(ix.top + 2)])
+        ix, size = self.index, self.sizes[name]
         site = ix.ids[self.egress_level]
         cached = self.cached[name]
-        sources: list[tuple[Bools, int]] = [(cached & (site == s), 0) for s in np.unique(site[cached])]
+        sources: list[tuple[Bools | None, int]] = [(cached & (site == s), 0) for s in np.unique(site[cached])]
         sources += [(ix.ids[lvl] == dom, lvl) for lvl, dom in self.stored[name]]
-        if not sources:  # no known replica: assume the farthest transfer
-            far = ix.top + 1
-            return np.full(ix.n, size / bw[far] + lat[far]), np.full(ix.n, size), np.zeros(ix.n), np.full(ix.n, far)
+        if not sources or self.remote.get(name):  # off the tree (the origin), or no known copy: the farthest
+            sources.append((None, ix.top + 1))
         best = np.full(ix.n, np.inf)
         out_s, out_d = np.zeros(ix.n), np.zeros(ix.n)
         out_l = np.zeros(ix.n, dtype=np.int64)
         for inside, floor in sources:
-            # storage attached to a domain serves its nodes over that domain's network, never for free
-            level = np.maximum(self._levels_from(inside), max(floor, 1) if floor else 0)
-            src_site = int(site[np.flatnonzero(inside)[0]])
-            dollars = np.where(site != src_site, self.price[src_site] * size / GB, 0.0)
-            secs = np.where(level == 0, 0.0, size / bw[level] + lat[level])
-            total = secs + dollars * 3600.0 / max(m.dollars_per_hour, 1e-9)
+            secs, dollars, level = self._from(size, inside, floor)
+            total = self.as_seconds(secs, dollars)
             better = total < best
             best = np.where(better, total, best)
             out_s, out_d, out_l = (
@@ -192,6 +203,39 @@ class Locality:
                 np.where(better, level, out_l),
             )
         return out_s, np.where(out_l == 0, 0.0, size), out_d, out_l
+
+    def _from(self, size: float, inside: Bools | None, floor: int) -> tuple[Floats, Floats, npt.NDArray[np.int64]]:
+        """Per node, (seconds, egress dollars, level) of a copy from the nodes ``inside`` (a cache, or the storage
+        of a domain of level ``floor``), or, with ``inside`` None, from off the tree: the farthest, unpriced."""
+        ix = self.index
+        if inside is None:
+            level = np.full(ix.n, ix.top + 1, dtype=np.int64)
+            dollars = np.zeros(ix.n)
+        else:
+            # storage attached to a domain serves its nodes over that domain's network, never for free
+            level = np.maximum(self._levels_from(inside), max(floor, 1) if floor else 0)
+            site = ix.ids[self.egress_level]
+            src_site = int(site[np.flatnonzero(inside)[0]])
+            dollars = np.where(site != src_site, self.price[src_site] * size / GB, 0.0)
+        bw, lat = self._bw, self._lat
+        return np.where(level == 0, 0.0, size / bw[level] + lat[level]), dollars, level
+
+    def as_seconds(self, seconds: Floats, dollars: Floats) -> Floats:
+        """Stage-in seconds plus egress dollars priced in seconds (``dollars_per_hour``): what the score adds."""
+        return seconds + dollars * 3600.0 / max(self.model.dollars_per_hour, 1e-9)
+
+    def copy_cost(self, name: str, source: Source, node: int) -> float:
+        """What reading one copy into ``node`` costs, as the score prices it (seconds plus egress as seconds), so
+        the stager reads the copy the placement counted on (hal.data.sources.cheapest_first)."""
+        size = self.sizes.get(name, GB)
+        if source is None:
+            inside, floor = None, self.index.top + 1
+        elif isinstance(source, tuple):
+            inside, floor = self.index.ids[source[0]] == source[1], source[0]
+        else:
+            inside, floor = np.arange(self.index.n) == source, 0
+        secs, dollars, _ = self._from(size, inside, floor)
+        return float(self.as_seconds(secs[node : node + 1], dollars[node : node + 1])[0])
 
     def costs(self, inputs: tuple[str, ...]) -> NodeCosts:
         n, leaf = self.index.n, self.index.leaf
@@ -239,7 +283,7 @@ class Locality:
             return hit
         c = self.costs(inputs)
         m = self.model
-        total = c.seconds + c.dollars * 3600.0 / max(m.dollars_per_hour, 1e-9)
+        total = self.as_seconds(c.seconds, c.dollars)
         local = c.level <= max(m.local_level, int(c.level.min()) if c.level.size else 0)
         answer = _Answer(total / (total + m.value_scale), local, total, c)
         self._memo[inputs] = answer
