@@ -1,9 +1,13 @@
-"""Keeps the engine's locality view (engine/plugins/locality.py) in step with the catalog's replicas."""
+"""Keeps the engine's locality view (engine/plugins/locality.py) in step with the catalog's replicas and the
+engine's running jobs."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from typing import Any
+
 from hal.data.catalog import Catalog, Replica
-from hal.engine.plugins.locality import Locality
+from hal.engine.plugins.locality import Busy, Locality
 
 
 class LocalityBridge:
@@ -47,3 +51,19 @@ class LocalityBridge:
             loc.add_remote_replica(rep.dataset, rep.location)
         else:
             loc.drop_remote_replica(rep.dataset, rep.location)
+
+
+def running_jobs(controller: Any) -> Callable[[], Iterator[Busy]]:
+    """The engine's running jobs as delay scheduling predicts from them (``Locality.running``): their nodes (an
+    --exclusive=topo job's held blocks too), CPUs on each and predicted end. Read at each decision, so a job
+    cancelled, requeued or ended early frees its nodes in the prediction at once, and a restart's jobs count."""
+
+    def running() -> Iterator[Busy]:
+        for act in controller.sched.running.values():
+            if act.released:
+                continue
+            for alloc in (act.alloc, getattr(act.alloc, "held", None)):
+                if alloc is not None and hasattr(alloc, "nodes"):
+                    yield alloc.nodes.tolist(), alloc.amounts[:, 0].tolist(), float(act.predicted_end)
+
+    return running

@@ -140,7 +140,6 @@ class LiveStaging:
 
     def _before_launch(self, controller: Any, spec: LaunchSpec, now: float) -> LaunchSpec | None:
         self._unpin_ended(controller)
-        self._expect_busy(controller, spec.job_id, now)
         lv = controller.live.get(spec.job_id)
         if lv is not None and spec.job_id in self.cache_waits:  # woken early from a cache wait: its stored hold
             with controller.store.engine.begin() as conn:  # ends now (EligibleTime was after StartTime, QA)
@@ -371,17 +370,6 @@ class LiveStaging:
         request["begin"] = lv.spec.begin_time
         values = {"request": json.dumps(request)} | ({"cause": cause} if cause is not None else {})
         controller.store.update_job(conn, lv.job_id, values)
-
-    @staticmethod
-    def _expect_busy(controller: Any, job_id: int, now: float) -> None:
-        """Gated delay scheduling predicts when data-local nodes free up from the starts it is told of."""
-        from hal.engine.plugins.data_delay import DataDelay
-
-        sel, act = controller.book.select, controller.sched.running.get(job_id)
-        if not isinstance(sel, DataDelay) or act is None:
-            return
-        for node, cpus in zip(act.alloc.nodes.tolist(), act.alloc.amounts[:, 0].tolist(), strict=True):
-            sel.locality.expect_busy((node,), now, max(act.predicted_end, now), int(cpus))
 
     def _unpin_ended(self, controller: Any) -> None:
         pinned = {j for cache in self.stager.caches.values() for holders in cache.pins.values() for j in holders}

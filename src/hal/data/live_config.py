@@ -103,7 +103,7 @@ def _wire(
 
     import numpy as np
 
-    from hal.data.bridge import LocalityBridge
+    from hal.data.bridge import LocalityBridge, running_jobs
     from hal.data.cache import NodeCache
     from hal.data.catalog import Catalog
     from hal.data.sources import cheapest_first
@@ -130,6 +130,7 @@ def _wire(
     selector.data = Locality(selector.index, transfer_model(table))
     check_egress(selector.data)
     LocalityBridge(catalog, selector.data, names)
+    selector.data.running = running_jobs(controller)  # delay scheduling predicts from the jobs running now
     order = cheapest_first(topology, names, selector.data)  # the copy the score priced (QA: a cloud mirror's)
     stager = Stager(catalog, caches, policy, order=order, guard=lambda: controller.lock)
     stager.stopping = lambda job_id: job_id in controller.cancelling  # `hal cancel` stops a copy mid-way
@@ -139,7 +140,7 @@ def _wire(
         np.array([caches[n].capacity - caches[n].used() for n in names], dtype=np.float64),
         np.array([caches[n].free_room() for n in names], dtype=np.float64),
     )
-    if gated:  # delay scheduling gated by the predicted wait (fed by LiveStaging.before_launch)
+    if gated:  # delay scheduling gated by the predicted wait (from the running jobs: Locality.running)
         from hal.engine.plugins.data_delay import DataDelay, DelayPolicy
 
         explicit = "delay" in table  # an explicit 0 waits for nothing (it took the 1800 s default, QA)

@@ -162,6 +162,11 @@ class NodeBook:
         """The nodes a request may ever use by partition, features and node lists (drains aside)."""
         return self._eligible_ever(req)
 
+    def usable(self, req: Request) -> npt.NDArray[np.bool_]:
+        """The nodes a request may be placed on now: ``allowed`` without the drained ones (delay scheduling waits
+        for no drained node near a job's data: QA)."""
+        return self._mask(req)
+
     def _eligible_ever(self, req: Request) -> npt.NDArray[np.bool_]:
         """The nodes a request may use by its partition, features and node lists (cached: they never change)."""
         key = (req.partition, req.features, req.node_names, req.exclude_nodes)

@@ -1,5 +1,5 @@
 """The live data plane's ``[data] delay_policy``: "plain" keeps fixed delay scheduling, "gated" installs
-DataDelay, which learns each started job's expected end on its nodes (``Locality.expect_busy``)."""
+DataDelay, which predicts from the running jobs' expected ends on their nodes (``Locality.running``)."""
 
 from __future__ import annotations
 
@@ -61,7 +61,9 @@ def test_plain_and_gated_selectors(tmp_path: Path) -> None:
     assert isinstance(zero, DataDelay) and zero.policy.max_wait == 0.0
 
 
-def test_a_started_job_is_expected_busy(tmp_path: Path) -> None:
+def test_the_gate_sees_the_running_jobs_expected_ends(tmp_path: Path) -> None:
+    """The gate reads the engine's running jobs at each decision (Locality.running), not a record of starts: a job
+    cancelled or ended early no longer frees its node in the prediction (tests/integration/test_data_gate_running)."""
     ctl, data = _controller(tmp_path)
     recover(ctl)
     enable(ctl, {**data, "delay_policy": "gated"})
@@ -78,7 +80,7 @@ def test_a_started_job_is_expected_busy(tmp_path: Path) -> None:
             assert act is not None, "the job did not start"
             node = int(act.alloc.nodes[0])
             expected = act.predicted_end
+            ends = sel.locality.running_ends(act.start)
     finally:
         ctl.stop()
-    assert sel.locality.free_at[node] == expected > act.start
-    assert [until for until, _ in sel.locality.ends[node]] == [expected]
+    assert ends == {node: [(expected, 1)]} and expected > act.start

@@ -101,6 +101,7 @@ def test_a_removed_storage_copy_leaves_the_score(tmp_path: Path) -> None:
 def test_delay_scheduling_waits_only_for_nodes_the_job_may_use_and_by_where_it_would_go() -> None:
     """QA: a `-w n002` job waited for n006, which held its data but which it may not use; and the wait's budget was
     the stage-in at a busy rack-mate of the data (1 s) while the job then staged across sites (98 s)."""
+    from hal.engine.plugins.data_local import delay_budget
     from hal.engine.plugins.topology_span import bind_capacity
 
     sel, loc, book = setup()
@@ -115,7 +116,8 @@ def test_delay_scheduling_waits_only_for_nodes_the_job_may_use_and_by_where_it_w
     req = request_of(JobSpec(3, 0.0, tasks=2, inputs=("big",), node_names=("n000", "n004", "n005")), book.table.space)
     local = loc.normalized(("big",))[1]
     room = np.where(np.arange(6) == 0, 2, 0)  # only n0 has room: it stages from the site's storage, 80 s
-    assert sel._delay_budget(req, local, room) == min(1000.0, float(loc.stage_seconds(("big",))[0]))
+    assert delay_budget(sel, req, local, room) == min(1000.0, float(loc.stage_seconds(("big",))[0]))
+    assert sel.last_there == 0  # where `hal explain` says staging was priced
 
 
 def test_explain_says_delay_scheduling_holds_a_job() -> None:

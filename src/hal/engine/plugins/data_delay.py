@@ -7,9 +7,11 @@ best placement available now (plus, optionally, a value per GB kept off the netw
 site whose core network is the scarce resource), and never past ``max_wait``. With a right prediction the
 job's work then starts no later than if it had staged its data elsewhere, and the nodes are not held by
 staging; with a wrong one the wait is still bounded by the saving. The prediction comes from the expected
-ends of the jobs on each node (``Locality.expect_busy``, kept by the shell from the jobs' time limits).
-While the job is at the head of the queue its EASY reservation lands on the data-local nodes, so backfill
-keeps them for it.
+ends of the jobs running on each node (``Locality.running_ends``: the live engine's running jobs, or the
+starts the simulator records), and a node whose jobs' expected ends have passed counts as never freeing (a
+prediction proved wrong keeps nobody waiting). Only data-local nodes the job may use now count (its -w/-x, no
+drained node). While the job is at the head of the queue its EASY reservation lands on the data-local nodes, so
+backfill keeps them for it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hal.engine.nodes import Picked
+from hal.engine.plugins.data_local import usable
 from hal.engine.plugins.locality import GB, Locality
 from hal.engine.plugins.topology import TopoIndex, TopologyArgs, TopologySelector
 from hal.engine.request import Request
@@ -67,15 +70,14 @@ class DataDelay:
     def select(self, req: Request, room: Ints, units: int, now: float) -> Picked | None:
         if not req.inputs or now >= req.submit + self.policy.max_wait:
             return self.inner.select(req, room, units, now)
-        loc, pol = self.locality, self.policy
-        secs, c = loc.stage_seconds(req.inputs), loc.node_costs(req.inputs)
-        local = c.level <= max(pol.level, int(c.level.min()))
+        pol, secs, c = self.policy, self.locality.stage_seconds(req.inputs), self.locality.node_costs(req.inputs)
+        local = self.local_nodes(req)
         held = np.where(local, room, 0)
         if int(held.sum()) >= units:
             return self.inner.select(req, held, units, now)  # data-local nodes are free: take them
         picked = self.inner.select(req, room, units, now)
-        if picked is None:
-            return None
+        if picked is None or not local.any():
+            return picked
         there, here = picked[0], int(np.flatnonzero(local)[np.argmin(secs[local])])
         wide = float(c.wide[there].max() - c.wide[here])
         saving = float(secs[there].max() - secs[here]) + pol.wide_gb_seconds * wide / GB
@@ -85,17 +87,25 @@ class DataDelay:
         self.last_saving = saving
         return None
 
-    def _ready(self, req: Request, room: Ints, units: int, local: npt.NDArray[np.bool_], now: float) -> float:
-        """Predicted time at which data-local nodes have room for the request, from the jobs' expected ends.
+    def local_nodes(self, req: Request) -> npt.NDArray[np.bool_]:
+        """The data-local nodes it may wait for: every input within ``policy.level`` (or as near as the nearest
+        node), among the nodes the job may use now (QA: a -x'd or drained node near the data held it)."""
+        level = self.locality.node_costs(req.inputs).level
+        return (level <= max(self.policy.level, int(level.min()))) & usable(self.index, req)
 
-        A job on whole nodes needs ``units`` entirely free nodes in one rack (each free at its last expected
-        end); a job of tasks needs one node whose room plus the CPUs of the jobs expected to end reaches it.
-        Jobs that ended before their estimate are still counted as running on the node (their CPUs are already
-        in ``room``), so the prediction can be early; the wait stays bounded by the saving all the same.
+    def _ready(self, req: Request, room: Ints, units: int, local: npt.NDArray[np.bool_], now: float) -> float:
+        """Predicted time at which data-local nodes have room for the request, from the running jobs' expected ends.
+
+        A job on whole nodes needs ``units`` entirely free nodes in one rack (each free at its jobs' last expected
+        end; a busy node whose expected ends have all passed, or with no job known, never: its prediction proved
+        wrong); a job of tasks needs one node whose room plus the CPUs of the jobs expected to end reaches it.
         """
-        ix, loc = self.index, self.locality
+        ix, ends = self.index, self.locality.running_ends(now)
         if req.nodes:
-            free_at = np.where(room > 0, now, np.maximum(loc.free_at, now))
+            free_at = np.full(ix.n, np.inf)
+            for node in np.flatnonzero(local).tolist():
+                last = max((e for e, _ in ends.get(node, ())), default=now)
+                free_at[node] = now if room[node] > 0 else last if last > now else np.inf
             racks = ix.ids[ix.leaf]
             best = np.inf
             for rack in np.unique(racks[local]):
@@ -109,7 +119,7 @@ class DataDelay:
             have = int(room[node])
             if have >= units:
                 return now
-            for end, cpus in loc.cpus_freed(node, now):
+            for end, cpus in sorted(e for e in ends.get(node, ()) if e[0] > now):
                 if end >= best:
                     break
                 have += cpus // per

@@ -5,14 +5,14 @@ A pure view the shell keeps in step with the data plane's catalog: dataset sizes
 system, a cloud bucket = a cloud site). The transfer model gives bandwidth and latency per topology level
 and an egress price per GB for bytes leaving a cloud site. A copy the topology does not place (the origin, a
 mirror named by a plain name) is a source too: the farthest transfer, never priced, as a stage-in may read it
-beside every placed copy. Everything is numpy over nodes. The shell also records the expected ends of the jobs
-it starts (``expect_busy``), from which delay scheduling predicts when nodes near the data free up
-(engine/plugins/data_delay.py).
+beside every placed copy. Everything is numpy over nodes. The live shell gives the jobs running now
+(``running``) and the simulator records the expected ends of the jobs it starts (``expect_busy``), from which
+delay scheduling predicts when nodes near the data free up (engine/plugins/data_delay.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,6 +23,7 @@ from hal.engine.plugins.topology import TopoIndex
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
 GB = 1e9
+Busy = tuple[Sequence[int], Sequence[int], float]  # a running job: its nodes, the CPUs it holds on each, expected end
 Source = int | tuple[int, int] | None  # a copy: a node's cache, a (level, domain)'s storage, or off the tree
 
 
@@ -81,8 +82,8 @@ class Locality:
         self.remote: dict[str, set[str]] = {}  # copies the topology does not place (the origin), by location
         self.version = 0  # bumped on every replica change; normalized() answers are memoized per version
         self._memo: dict[tuple[str, ...], _Answer] = {}
-        self.free_at = np.zeros(index.n)  # per node, when its running work is expected to end (the shell keeps it)
         self.ends: dict[int, list[tuple[float, int]]] = {}  # per node, (expected end, cpus) of the jobs started
+        self.running: Callable[[], Iterable[Busy]] | None = None  # the live shell: the jobs running now
         self._memo_version = -1
         # per node, bytes its cache has free now and once unpinned datasets are evicted (live: pins)
         self.cache_room: Callable[[], tuple[Floats, Floats]] | None = None
@@ -151,17 +152,25 @@ class Locality:
         self.version += 1
 
     def expect_busy(self, nodes: tuple[int, ...] | npt.NDArray[np.intp], now: float, until: float, cpus: int) -> None:
-        """A job started on ``nodes`` at ``now``, holding ``cpus`` on each, expected to end by ``until``."""
-        idx = np.asarray(nodes, dtype=np.intp)
-        self.free_at[idx] = np.maximum(self.free_at[idx], until)
-        for node in idx.tolist():
+        """A job started on ``nodes`` at ``now``, holding ``cpus`` on each, expected to end by ``until`` (the
+        simulator's record; the live shell gives ``running`` instead)."""
+        for node in np.asarray(nodes, dtype=np.intp).tolist():
             held = self.ends.setdefault(node, [])
             held[:] = [e for e in held if e[0] > now]
             held.append((until, cpus))
 
-    def cpus_freed(self, node: int, now: float) -> list[tuple[float, int]]:
-        """Expected (end, cpus) of the jobs on ``node`` still running by their estimates, soonest first."""
-        return sorted(e for e in self.ends.get(node, []) if e[0] > now)
+    def running_ends(self, now: float) -> dict[int, list[tuple[float, int]]]:
+        """Per node, (expected end, cpus) of the jobs running there. From ``running`` when the shell gives it (the
+        live engine's jobs: one cancelled or ended early is gone, QA: the gate waited for a cancelled job's time
+        limit), an end already past kept (the job outlived its estimate); else from the starts ``expect_busy``
+        recorded (the simulator, whose jobs end by their estimates), a past end taken as the job's."""
+        if self.running is None:
+            return {node: [e for e in held if e[0] > now] for node, held in self.ends.items()}
+        got: dict[int, list[tuple[float, int]]] = {}
+        for nodes, cpus, end in self.running():
+            for node, held in zip(nodes, cpus, strict=True):
+                got.setdefault(int(node), []).append((float(end), int(held)))
+        return got
 
     def bandwidth(self, level: int) -> tuple[float, float]:
         """(bytes/s, latency s) of a copy crossing ``level``."""

@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hal.engine.nodes import Picked
+from hal.engine.plugins.data_local import plain_delay
 from hal.engine.plugins.score import PlacementWeights, combine, topology_part
 from hal.engine.plugins.topology_refusal import refusal
 from hal.engine.plugins.topology_span import block_cap, block_room
@@ -114,6 +115,7 @@ class TopoIndex:
         self.capacity: Ints | None = None  # the nodes' capacities (topology_span.bind_capacity), and the fewest
         self.fewest: dict[tuple[Any, ...], int | None] = {}  # nodes each task shape fits on, where it may run
         self.eligible: Callable[[Any], npt.NDArray[np.bool_]] | None = None  # the nodes a request may use (bound)
+        self.usable: Callable[[Any], npt.NDArray[np.bool_]] | None = None  # ...now: drained ones aside (bound)
 
     def level(self, name: str) -> int | None:
         """A level by name; ``cluster`` is the whole machine whatever its top domain is called (a block
@@ -150,7 +152,8 @@ class TopologySelector:
         self._req_end = 0.0
         self.holds: dict[int, Hold] = {}  # id(request) -> hold: jobs waiting for a fewest-leaf placement
         self.names: tuple[str, ...] = ()  # the nodes' names, for refusals that name them
-        self.last_budget: float | None = None  # the delay budget last computed: `hal explain` tells it
+        self.last_budget: float | None = None  # the delay budget last computed, and the node it priced staging
+        self.last_there: int | None = None  # on (where the job could start now): `hal explain` tells them
         seg = self.index.level(self.args.segment_level)
         self.seg_level = seg if seg is not None else self.index.leaf
 
@@ -174,12 +177,10 @@ class TopologySelector:
                 room = np.where(fit, room, 0)
                 break
         if cost is not None and self.args.data_delay > 0 and now < req.submit + self.args.data_delay:
-            local = local & ix.eligible(req) if ix.eligible is not None else local  # nodes it may use (QA: -w)
-            held = np.where(local, room, 0)  # delay scheduling: data-local nodes only, for a while
-            if int(held.sum()) >= units:
-                room = held
-            elif local.any() and now < req.submit + self._delay_budget(req, local, room):
+            delayed = plain_delay(self, req, local, room, units, top, now)  # data-local nodes only, for a while
+            if delayed is None:
                 return None
+            room = delayed
         if req.segment and req.nodes:  # --segment=1 too: each node a segment, in any blocks
             picked = self._segments(room, units, req.segment, top, cost)
         else:
@@ -211,15 +212,6 @@ class TopologySelector:
         if self.data is None or not req.inputs or self.args.weights.data <= 0:
             return None, np.ones(self.index.n, dtype=bool)
         return self.data.normalized(req.inputs)
-
-    def _delay_budget(self, req: Request, local: npt.NDArray[np.bool_], room: Ints) -> float:
-        """Wait for data no longer than staging it where the job would go now takes (never past ``data_delay``):
-        the nodes with room, not a busy neighbour of the data (QA: a 1 s budget, then 98 s across sites)."""
-        assert self.data is not None
-        away = ~local & (room > 0) if (~local & (room > 0)).any() else ~local
-        budget = float(self.data.stage_seconds(req.inputs)[away].min()) if away.any() else 0.0
-        self.last_budget = min(self.args.data_delay, budget) if budget >= self.args.data_delay_min else 0.0
-        return self.last_budget
 
     def _pick(self, room: Ints, units: int, lo: int, top: int, cost: Floats | None) -> Picked | None:
         """The cheapest fitting domain over levels lo..top by the weighted total (score.combine), filled with the

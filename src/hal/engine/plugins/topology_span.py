@@ -58,6 +58,8 @@ def bind_capacity(book: object) -> None:
         ix.capacity = book.table.capacity  # type: ignore[attr-defined]
     if ix is not None and getattr(ix, "eligible", 0) is None:
         ix.eligible = getattr(book, "allowed", None)  # its partition, features and node lists
+    if ix is not None and getattr(ix, "usable", 0) is None:
+        ix.usable = getattr(book, "usable", None)  # ...and no drained node: what delay scheduling may wait for
 
 
 def block_cap(ix: TopoIndex, req: Request) -> int | None:
