@@ -75,3 +75,25 @@ def test_gated_delay_stops_waiting_once_the_predicted_end_has_passed() -> None:
     picked = book.allocate(_req(book, nodes=2))
     assert picked is not None and set(picked.nodes.tolist()) <= {0, 1, 2, 3}
     assert isinstance(sel, DataDelay) and sel.waited == 0
+
+
+def test_explain_names_the_nodes_waited_for_and_the_bound_with_its_egress() -> None:
+    """QA: `hal explain` said "never longer than staging them ... takes" of a wait bounded by 8 s of staging plus
+    270 s of egress priced in seconds, and named neither the nodes it waited for nor when they free."""
+    from hal.engine.plugins.placement_explain import held_for_data
+
+    for gated in (False, True):
+        _, loc, book = _cloud_data(gated)
+        for node in (4, 5):
+            assert book.allocate(request_of(JobSpec(node, 0.0, tasks=2, node_names=(f"n00{node}",)), book.table.space))
+        loc.running = lambda: [([4], [2], 110.0), ([5], [2], 150.0)]
+        said = held_for_data(book, _req(book))
+        assert said is not None, gated
+        assert "that it may use: n004 (its jobs expected to end by t=110 s), n005 (its jobs expected to end by " in said
+        staged = "100.00 s of transfer plus $1.00 of egress priced at 360 s ([data] dollars_per_hour = 10): 460 s"
+        if gated:  # it saves 460 - 20 s
+            assert f"as long as the stage-in it saves, 440 s: on n000, where it could start now, {staged}, " in said
+            assert "against 20.00 s of transfer on n004 ([data] max_wait is longer)" in said, said
+        else:
+            bound = "until t=460 s at the latest: as long as staging them where it could start now costs, on n000"
+            assert f"{bound}: {staged} ([data] delay is longer)" in said, said

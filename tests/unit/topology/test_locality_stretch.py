@@ -135,7 +135,9 @@ def test_explain_says_delay_scheduling_holds_a_job() -> None:
     said = held_for_data(book, req)
     assert said is not None and "delay scheduling holds it for nodes holding its --input-data (big)" in said, said
     # held as long as staging it elsewhere takes (100 s), not all of [data] delay (QA: the delay was shown)
-    assert "until t=100 s at the latest (as long as staging them where it could start now takes" in said, said
+    assert (
+        "until t=100 s at the latest: as long as staging them where it could start now costs, on n004: 100.00 s" in said
+    ), said
     assert sel.args.data_delay == 1000.0 and book.select is sel
     book.now = 101.0  # past the stage-time budget: it starts, as explained
     assert held_for_data(book, req) is None and book.fits(req)

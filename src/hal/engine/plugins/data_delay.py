@@ -50,7 +50,9 @@ class DataDelay:
         inner.data = locality
         self.waited = 0  # decisions to wait (for reports)
         self.last_saving: float | None = None  # the stage-in seconds the last decision to wait saves: it waits
-        # no longer than that (`hal explain` tells it; it said [data] delay, QA)
+        # no longer than that (`hal explain` tells it; it said [data] delay, QA), from staging on last_there
+        self.last_there: int | None = None  # (where it could start now) against last_here (its best data-local node)
+        self.last_here: int | None = None
 
     @property
     def index(self) -> TopoIndex:
@@ -84,7 +86,7 @@ class DataDelay:
         if saving < pol.min_saving or (now - req.submit) + (self._ready(req, room, units, local, now) - now) > saving:
             return picked
         self.waited += 1
-        self.last_saving = saving
+        self.last_saving, self.last_there, self.last_here = saving, int(there[np.argmax(secs[there])]), here
         return None
 
     def local_nodes(self, req: Request) -> npt.NDArray[np.bool_]:

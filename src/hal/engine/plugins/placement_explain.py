@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import copy
 from dataclasses import replace
-from datetime import datetime
 
 import numpy as np
 
 from hal.engine.cycle import Scheduler
 from hal.engine.nodes import NodeBook
+from hal.engine.plugins.data_explain import at as _at
+from hal.engine.plugins.data_explain import data_delay_of as data_delay_of  # where callers look for them
+from hal.engine.plugins.data_explain import data_hold as data_hold
+from hal.engine.plugins.data_explain import held_for_data as held_for_data
 from hal.engine.plugins.placement_alternatives import alternatives as alternatives  # where callers look for it
 from hal.engine.plugins.placement_alternatives import hold_on
 from hal.engine.plugins.placement_parts import room_of
@@ -154,12 +157,6 @@ def held_by_leaves(sched: Scheduler, book: NodeBook, req: Request, job_id: int) 
     )
 
 
-def _at(t: float) -> str:
-    """An engine time as `hal show` prints times (the live engine's clock is the epoch); a trace's clock, which
-    starts near 0 in `hal explain --trace` what-ifs, as seconds (it printed 1970 dates, review)."""
-    return datetime.fromtimestamp(t).strftime("%Y-%m-%dT%H:%M:%S") if t >= 946684800 else f"t={t:,.0f} s"
-
-
 def reason_for(book: NodeBook, req: Request) -> PendingReason | None:
     """``Topology`` when enough resources are free now but not within the job's topology request, or not
     within one domain a job may span (separate fabrics, the nodes in blocks, the aggregation of
@@ -214,58 +211,6 @@ def topology_hold(sched: Scheduler, job_id: int) -> str | None:
         or held_by_blocks(sched, book, req)
         or held_for_data(book, req)
     )
-
-
-def held_for_data(book: NodeBook, req: Request) -> str | None:
-    """In words, delay scheduling holding a job that would start now elsewhere: it waits for nodes holding its
-    --input-data (QA: `hal explain` said "waits for nodes to free up" with 5 nodes idle). None: not so held."""
-    until = data_hold(book, req)
-    if until is None:
-        return None
-    cut = until < req.submit + data_delay_of(book)
-    return f"delay scheduling holds it for nodes holding its --input-data ({', '.join(req.inputs)}) until " + (
-        f"{_at(until)} at the latest (as long as staging them where it could start now takes; [data] delay is longer)"
-        if cut else f"{_at(until)} at the latest ([data] delay), never longer than staging them where it could start "
-        "now takes"
-    )  # fmt: skip
-
-
-def data_delay_of(book: NodeBook) -> float:
-    """The longest delay scheduling holds a job: [data] delay, or the gated policy's max_wait."""
-    sel = book.select
-    inner = getattr(sel, "inner", sel)
-    if sel is inner:
-        return float(getattr(getattr(inner, "args", None), "data_delay", 0.0))
-    return float(getattr(getattr(sel, "policy", None), "max_wait", 0.0))
-
-
-def data_hold(book: NodeBook, req: Request) -> float | None:
-    """The latest time delay scheduling holds ``req`` for nodes holding its --input-data, when that hold alone
-    keeps it from starting now (it fits elsewhere); None otherwise. Reason DataLocality rests on it, asked of
-    every pending job a listing shows: the cheap tests come first, and only a job with inputs, under a data
-    delay and within it, costs the two placement searches."""
-    sel = book.select
-    inner = getattr(sel, "inner", sel)
-    if not req.inputs or not isinstance(inner, TopologySelector) or inner.data is None:
-        return None
-    delay = data_delay_of(book)
-    if delay <= 0 or book.now >= req.submit + delay:
-        return None
-    saved, waited = inner.args, getattr(sel, "waited", None)
-    inner.last_budget = None  # set again if the hold below is the stage-time budget's (QA: the delay was shown)
-    if sel is not inner:
-        sel.last_saving = None  # type: ignore[union-attr]  # DataDelay: the saving it waits for, set again below
-    try:
-        if book.fits(req):  # it starts at the next pass: nothing holds it
-            return None
-        budget = inner.last_budget if sel is inner else getattr(sel, "last_saving", None)
-        inner.args, book.select = replace(saved, data_delay=0.0), inner  # would it start now without the hold?
-        free = book.fits(req)
-    finally:
-        inner.args, book.select = saved, sel
-        if waited is not None:  # DataDelay counts its decisions to wait: asking is not one
-            sel.waited = waited  # type: ignore[union-attr]
-    return req.submit + (delay if budget is None else min(delay, budget)) if free else None
 
 
 def held_by_blocks(sched: Scheduler, book: NodeBook, req: Request) -> str | None:
