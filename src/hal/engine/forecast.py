@@ -243,9 +243,9 @@ class Forecaster:
         else:  # split conformal: the ceil(0.9 (n + 1))-th smallest of n scores
             ranked = sorted(self.scores)
             q = ranked[min(math.ceil(0.9 * (len(ranked) + 1)), len(ranked)) - 1]
-        if unsure:  # the plan itself, a year behind a job without a limit: nothing bounds it (test_forecast_unlimited)
-            return {j: replace(e, p90=max(e.p50, p90_at(now, e.p90, e.requests, q, cut))) for j, e in raw.items()}
-        return {j: replace(e, p90=max(e.p50, p90_at(now, e.p90, _plan(now, e), q, cut))) for j, e in raw.items()}
+        # unsure: the plan itself (a year behind a job without a limit: nothing bounds it, test_forecast_unlimited)
+        top = {j: e.requests if unsure else _plan(now, e) for j, e in raw.items()}
+        return {j: replace(e, p90=max(e.p50, p90_at(now, e.p90, top[j], q, cut))) for j, e in raw.items()}
 
     def ensemble(
         self, s: Scheduler, now: float, wanted: Collection[int] | None = None, horizon: float = math.inf
@@ -291,11 +291,11 @@ class Forecaster:
         self, s: Scheduler, now: float, items: list[Waiting], want: set[int], horizon: float, left: float
     ) -> tuple[list[dict[int, float]], list[dict[int, tuple[int, ...]]]]:
         """The members' starts and nodes: as many members as ``left`` work allows, by what the first one cost."""
-        errors, share = self._draws(), left / MIN_MEMBERS  # what any one member may spend
+        draws, share = self._draws(), left / MIN_MEMBERS  # what any one member may spend
         lapses = data_lapses(s, now)  # every member starts from the same state: asked once
         pilot = Budget(share, self.halt)
         placed: list[dict[int, tuple[int, ...]]] = [{}]
-        runs = [self._member(s, now, items, errors, want, horizon, pilot, lapses, placed[0])]
+        runs = [self._member(s, now, items, draws, want, horizon, pilot, lapses, placed[0])]
         members = self.members
         if pilot.cut:  # it could not reach every wanted job: the others stop where it stopped
             horizon = self.reach = min(self.reach, pilot.reached)
@@ -305,7 +305,7 @@ class Forecaster:
         for _ in range(members - 1):
             budget = Budget(share, self.halt)
             placed.append({})
-            runs.append(self._member(s, now, items, errors, want, horizon, budget, lapses, placed[-1]))
+            runs.append(self._member(s, now, items, draws, want, horizon, budget, lapses, placed[-1]))
             if budget.cut:
                 self.reach = min(self.reach, budget.reached)
         return runs, placed

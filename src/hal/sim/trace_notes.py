@@ -47,13 +47,18 @@ def long_runs(records: Sequence[SwfRecord]) -> str | None:
     )
 
 
+def exported_by_hal(trace: SwfTrace) -> bool:
+    """Whether the trace is HAL's own accounting (``hal history --swf``): replayed as the live server learned it."""
+    return trace.header.get("Installation", "") == EXPORTED
+
+
 def cancelled(trace: SwfTrace) -> str | None:
     """For a tool whose predictions learn (last2, gbm): whether the trace's cancelled runs are learned, which the
     live server never does (hal.sim.workload.cut_short decides by the trace's origin)."""
     cut = sum(1 for r in trace.records if r.status == CANCELLED)
     if not cut:
         return None
-    if trace.header.get("Installation", "") == EXPORTED:
+    if exported_by_hal(trace):
         return (
             f"{cut:,} job(s) are recorded cancelled (status 5): each is predicted and replayed, but its run time, "
             "only a lower bound of how long the job takes, is not learned, as the live server learns no cancelled run"

@@ -9,7 +9,7 @@ from hal.controller.censored import learnable
 from hal.model.job import Dependency, DependencyKind, JobSpec
 from hal.model.resources import Resources
 from hal.sim.swf import Problem, SwfRecord, SwfTrace
-from hal.sim.trace_notes import EXPORTED, data_notes
+from hal.sim.trace_notes import data_notes, exported_by_hal
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +40,6 @@ class Workload:
 # SWF field 11 read back as the end hal history --swf writes it from (hal.sim.accounting.STATUS): 1 completed, 5
 # cancelled, 0 failed (every other end); another status (a partial execution, -1 unknown) ended by itself.
 SWF_ENDS = {0: "FAILED", 1: "COMPLETED", 5: "CANCELLED"}
-
-
-def exported_by_hal(trace: SwfTrace) -> bool:
-    """Whether the trace is HAL's own accounting (``hal history --swf``): replayed as the live server learned it."""
-    return trace.header.get("Installation", "") == EXPORTED
 
 
 def cut_short(status: int, trace: SwfTrace) -> bool:
