@@ -89,8 +89,8 @@ def serve(address: str, instance: int, limited: bool = False, beacon_fd: int = -
             running[0] = beacon.RECEIVING  # a message too big for the memory limit ends us here (losses.py)
             try:
                 msg = ch.recv()
-            except EOFError:
-                return
+            except EOFError as exc:  # the manager says STOP before it closes; silence means it died
+                raise BrokenPipeError("the session manager closed without STOP") from exc
             except fatal:
                 os._exit(guard.EXIT_MEMORY)
             kind = msg[0]

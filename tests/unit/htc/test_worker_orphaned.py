@@ -36,3 +36,32 @@ def test_an_instance_started_after_its_manager_died_exits_quietly(tmp_path: Path
     proc = _instance(str(tmp_path / "gone.sock"))
     _, err = proc.communicate(timeout=30)
     assert "Traceback" not in err and "session manager went away" in err
+
+
+def _hello(address: str) -> tuple[subprocess.Popen[str], wire.Channel]:
+    server = wire.listen(address)
+    server.setblocking(True)
+    proc = _instance(address)
+    sock, _ = server.accept()
+    server.close()
+    ch = wire.Channel(sock)
+    assert ch.recv()[0] == wire.HELLO
+    return proc, ch
+
+
+def test_a_manager_that_closes_without_stop_is_reported_gone(tmp_path: Path) -> None:
+    """An instance idle between batches reads end-of-file when its manager dies: it ended quietly with 0, so
+    whether a killed manager was reported depended on whether its results had already been sent."""
+    proc, ch = _hello(str(tmp_path / "m.sock"))
+    ch.close()
+    _, err = proc.communicate(timeout=30)
+    assert "hal service instance 3: its session manager went away" in err
+    assert proc.returncode == 1
+
+
+def test_stop_ends_the_instance_quietly(tmp_path: Path) -> None:
+    proc, ch = _hello(str(tmp_path / "m.sock"))
+    ch.send((wire.STOP,))
+    _, err = proc.communicate(timeout=30)
+    ch.close()
+    assert err == "" and proc.returncode == 0
