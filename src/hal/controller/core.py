@@ -3,6 +3,7 @@ job transitions. Every change is committed to the store before anyone is answere
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -12,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from hal.controller import asked_limit
 from hal.controller.admission import admit, admit_live, resolve_deps, resolve_ref, switches_ignored
 from hal.controller.auth import Identity
 from hal.controller.censored import below_asked, learnable
@@ -154,6 +156,7 @@ class Controller:
 
     def _live(self, row: Row, req: JobRequest, deps: tuple[Dependency, ...]) -> Live:
         spec = spec_of(row["id"], req, row["user"], row["submit_time"], deps, row["array_job_id"])
+        spec = asked_limit.restored(spec, json.loads(row["request"]))  # a raise before a restart or requeue
         return Live(
             row["id"], row["user"], row["partition"], row["state"], spec, req,
             row["array_job_id"], row["array_task_id"], bool(row["requeue"]), int(row.get("restarts") or 0),

@@ -165,6 +165,7 @@ def request_of_row(row: Row, first: Callable[[int], Row | None] | None = None) -
     data.pop("_released", None)
     data.pop("_split", None)  # an array task changed on its own (controller/array_split.py)
     data.pop("_eligible", None)  # when its dependencies were met (controller/invalid_deps.py)
+    data.pop("_asked", None)  # the limit its user asked for before a raise (controller/asked_limit.py)
     shared = data.pop("_shared", None)
     if shared is not None and first is not None:
         origin = first(int(shared))

@@ -14,7 +14,7 @@ from typing import Any
 from hal.controller.admission import admit, admit_data, resolve_deps, singleton_pairs
 from hal.controller.array_split import mark
 from hal.controller.array_throttle import throttle
-from hal.controller.asked_limit import asked
+from hal.controller.asked_limit import asked, keep
 from hal.controller.auth import Identity
 from hal.controller.column_text import MAX_ACCOUNT, column_problem
 from hal.controller.contracts import Forbidden, SubmitError
@@ -321,6 +321,7 @@ def _record(
         if stored.get(key) != value:
             stored[key] = value
     mark(stored, ref, lv.array_job_id)
+    keep(stored, lv.spec, req)  # through a restart
     if deps is not None:  # met again only once the new ones are (its EligibleTime, where its waits start)
         stored["_deps"] = deps
         stored.pop("_eligible", None)
@@ -347,7 +348,7 @@ def _apply(
     old_limit, lv.request, lv.requeue = lv.request.time_limit, req, req.requeue
     dep_objs = dependencies(deps) if deps is not None else lv.spec.dependencies
     spec = spec_of(lv.job_id, req, lv.user, lv.spec.submit_time, dep_objs, lv.spec.batch)
-    spec = dataclasses.replace(spec, held=lv.spec.held, asked_limit=asked(lv.spec, req))
+    spec = dataclasses.replace(spec, held=lv.spec.held, asked_limit=(mine := asked(lv.spec, req)))
     spec = waiting_since(spec, stored)  # its --switches wait counts on from its release (its dependencies met)
     if running:
         act = ctl.sched.running.get(lv.job_id)
@@ -356,12 +357,12 @@ def _apply(
             upper = act.item.upper if req.time_limit is None else min(act.item.upper, req.time_limit)
             if req.time_limit is not None and act.item.upper >= (old_limit or math.inf) - 1.0:
                 upper = req.time_limit  # the forecasts read the item's estimate and upper, not only the plan
-            spec = dataclasses.replace(act.item.spec, time_limit=req.time_limit, asked_limit=asked(act.item.spec, req))
+            spec = dataclasses.replace(act.item.spec, time_limit=req.time_limit, asked_limit=mine)
             est = end - act.start
             act.item = dataclasses.replace(act.item, spec=spec, estimate=est, upper=max(upper, est))
             if end != act.predicted_end:
                 ctl.sched.extend(lv.job_id, end)
-        lv.spec = dataclasses.replace(lv.spec, time_limit=req.time_limit, name=req.name)
+        lv.spec = dataclasses.replace(lv.spec, time_limit=req.time_limit, name=req.name, asked_limit=mine)
         if req.time_limit != old_limit:
             ctl.executor.retime(lv.job_id, req.time_limit)  # False: it ended meanwhile (its end event follows)
         return
@@ -370,8 +371,7 @@ def _apply(
         return  # it enters the engine later, as it is now
     if ctl.deferred.pop(lv.job_id, None) is None:  # deferred: its dependencies are checked again below
         ctl.sched.withdraw(lv.job_id)
-        forget = getattr(ctl.sched.predictor, "forget", None)  # learned later from the request it runs with
-        if forget is not None:
+        if (forget := getattr(ctl.sched.predictor, "forget", None)) is not None:  # learned from what it runs with
             forget(lv.job_id)
     ctl._to_engine(lv, now)  # a parked job is tried again: it fits now
     if ctl.deferred:  # jobs that waited for it while it was parked
