@@ -202,8 +202,12 @@ def _advice(advice: dict[str, Any], job: str) -> None:
     got = advice.get("time")
     if not got:
         return
-    limit, ran = duration(got["time_limit"]), f"your last {got['runs']} completed jobs of this name ran at most"
-    ran += f" {duration(got['longest_run'])}"
+    limit, ran, longest = (
+        duration(got["time_limit"]),
+        f"your last {got['runs']} completed jobs of this name ran",
+        float(got["longest_run"]),
+    )
+    ran += " in under a second" if longest < 1.0 else f" at most {duration(longest)}"  # "at most 0:00": never ran? (QA)
     if got["sooner"]:
         before = stamp(got["planned_start"]) if got["planned_start"] else "no planned start"
         then = stamp(got["planned_start_with"])  # the backfill plan's starts, not the forecast above (QA: two times)
