@@ -107,8 +107,8 @@ class Scores:
     def of(pred: npt.NDArray[np.float64], real: npt.NDArray[np.float64]) -> Scores:
         if len(pred) == 0:  # an empty runtime class has no scores (null in JSON), not perfect or zero ones
             return Scores(0, math.nan, math.nan, math.nan, math.nan)
-        hi = np.maximum(pred, real)
-        ratio = np.where(hi > 0, np.minimum(pred, real) / np.where(hi > 0, hi, 1.0), 1.0)
+        p1, r1 = np.maximum(pred, 1.0), np.maximum(real, 1.0)  # a run of 0 s scored as 1 s, the predictors' floor
+        ratio = np.minimum(p1, r1) / np.maximum(p1, r1)  # (QA: 0 whatever was predicted, the best 1 s too)
         err = np.abs(pred - real)
         return Scores(
             len(pred), float(ratio.mean()), float(err.mean()), float(np.median(err)), float((pred < real).mean())
