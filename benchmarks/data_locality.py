@@ -24,7 +24,7 @@ import numpy as np
 from argtypes import nonneg_float, positive_float, positive_int, seed_list
 from hal.engine.nodes import NodeBook, Selector
 from hal.engine.plugins.data_delay import DataDelay, DelayPolicy
-from hal.engine.plugins.locality import Locality, TransferModel
+from hal.engine.plugins.locality import Locality, TransferModel, busy_of
 from hal.engine.plugins.score import PlacementWeights
 from hal.engine.plugins.topology import TopologyArgs, TopologySelector
 from hal.engine.predict.registry import make_predictor
@@ -84,6 +84,7 @@ def run(
         work.jobs, book, Profile(order="fcfs", backfill="easy"), make_predictor("user"), selector.index,
         on_start=staging, frag_level=0, frag_column=0, tick=60.0 if "delay" in policy else 0.0,
     )  # fmt: skip
+    locality.running = busy_of(lambda: sim.sched.running.values())  # as the live server's (data/bridge.py)
     t0 = time.perf_counter()
     out = sim.run()
     wall = time.perf_counter() - t0

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from hal.data.catalog import Catalog, Replica
-from hal.engine.plugins.locality import Busy, Locality
+from hal.engine.plugins.locality import Busy, Locality, busy_of
 
 
 class LocalityBridge:
@@ -54,16 +54,7 @@ class LocalityBridge:
 
 
 def running_jobs(controller: Any) -> Callable[[], Iterator[Busy]]:
-    """The engine's running jobs as delay scheduling predicts from them (``Locality.running``): their nodes (an
-    --exclusive=topo job's held blocks too), CPUs on each and predicted end. Read at each decision, so a job
-    cancelled, requeued or ended early frees its nodes in the prediction at once, and a restart's jobs count."""
-
-    def running() -> Iterator[Busy]:
-        for act in controller.sched.running.values():
-            if act.released:
-                continue
-            for alloc in (act.alloc, getattr(act.alloc, "held", None)):
-                if alloc is not None and hasattr(alloc, "nodes"):
-                    yield alloc.nodes.tolist(), alloc.amounts[:, 0].tolist(), float(act.predicted_end)
-
-    return running
+    """The controller's running jobs as delay scheduling predicts from them (``Locality.running``), read at each
+    decision, so a job cancelled, requeued or ended early frees its nodes in the prediction at once, and a
+    restart's jobs count."""
+    return busy_of(lambda: controller.sched.running.values())

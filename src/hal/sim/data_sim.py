@@ -112,8 +112,6 @@ class SimStaging:
                 spent[node] += secs
         worst = max(spent.values(), default=0.0)
         self.stage_seconds += worst
-        cpus = -(-job.tasks * job.per_task.cpus // max(1, len(nodes)))
-        self.locality.expect_busy(nodes, now, now + worst + (job.time_limit or job.runtime or 0.0), cpus)
         return worst
 
     def _stage_input(self, name: str, nodes: tuple[int, ...]) -> dict[int, float]:

@@ -178,9 +178,23 @@ class PlacementSimulation:
         col = self.frag_column
         out.units[i] = float(len(nodes)) if col is None else float(amounts[:, col].sum())
         events.push(now + runtime, END, i)
-        self._ends(job.job_id, placement.predicted_end)
-        if now + runtime > placement.predicted_end:
-            events.push(placement.predicted_end, CORRECT, i)
+        end = self._planned(job, placement, staged)
+        if end != placement.predicted_end:
+            self.sched.extend(job.job_id, end)
+        self._ends(job.job_id, end)
+        if now + runtime > end:
+            events.push(end, CORRECT, i)
+
+    @staticmethod
+    def _planned(job: JobSpec, placement: Placement, staged: float) -> float:
+        """The planner's end once the inputs arrive ``staged`` s after the start, moved as the live controller moves
+        it at the launch (data/launch_clock.py): by the staging time, or for a --time-min cut to where it is killed
+        (``_limited``). Planned on the dispatch, a staged job looked to end before its work did."""
+        if staged <= 0.0:
+            return placement.predicted_end
+        if placement.time_limit is None:
+            return placement.predicted_end + staged
+        return placement.start + staged + max(placement.time_limit - staged, job.time_min or 1.0, 1.0)
 
     @staticmethod
     def _limited(job: JobSpec, placement: Placement, staged: float, run: float) -> float:

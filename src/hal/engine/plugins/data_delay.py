@@ -7,8 +7,8 @@ best placement available now (plus, optionally, a value per GB kept off the netw
 site whose core network is the scarce resource), and never past ``max_wait``. With a right prediction the
 job's work then starts no later than if it had staged its data elsewhere, and the nodes are not held by
 staging; with a wrong one the wait is still bounded by the saving. The prediction comes from the expected
-ends of the jobs running on each node (``Locality.running_ends``: the live engine's running jobs, or the
-starts the simulator records), and a node whose jobs' expected ends have passed counts as never freeing (a
+ends of the jobs running on each node (``Locality.running_ends``: the engine's running jobs, live or
+simulated), and a node whose jobs' expected ends have passed counts as never freeing (a
 prediction proved wrong keeps nobody waiting). Only data-local nodes the job may use now count (its -w/-x, no
 drained node). While the job is at the head of the queue its EASY reservation lands on the data-local nodes, so
 backfill keeps them for it.

@@ -5,15 +5,16 @@ A pure view the shell keeps in step with the data plane's catalog: dataset sizes
 system, a cloud bucket = a cloud site). The transfer model gives bandwidth and latency per topology level
 and an egress price per GB for bytes leaving a cloud site. A copy the topology does not place (the origin, a
 mirror named by a plain name) is a source too: the farthest transfer, never priced, as a stage-in may read it
-beside every placed copy. Everything is numpy over nodes. The live shell gives the jobs running now
-(``running``) and the simulator records the expected ends of the jobs it starts (``expect_busy``), from which
-delay scheduling predicts when nodes near the data free up (engine/plugins/data_delay.py).
+beside every placed copy. Everything is numpy over nodes. The shell gives the engine's jobs running now
+(``running``, made by ``busy_of``: the live controller's and the simulator's alike), from which delay scheduling
+predicts when nodes near the data free up (engine/plugins/data_delay.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -82,8 +83,7 @@ class Locality:
         self.remote: dict[str, set[str]] = {}  # copies the topology does not place (the origin), by location
         self.version = 0  # bumped on every replica change; normalized() answers are memoized per version
         self._memo: dict[tuple[str, ...], _Answer] = {}
-        self.ends: dict[int, list[tuple[float, int]]] = {}  # per node, (expected end, cpus) of the jobs started
-        self.running: Callable[[], Iterable[Busy]] | None = None  # the live shell: the jobs running now
+        self.running: Callable[[], Iterable[Busy]] | None = None  # the engine's jobs running now (``busy_of``)
         self._memo_version = -1
         # per node, bytes its cache has free now and once unpinned datasets are evicted (live: pins)
         self.cache_room: Callable[[], tuple[Floats, Floats]] | None = None
@@ -151,23 +151,13 @@ class Locality:
         self.remote.setdefault(name, set()).discard(location)
         self.version += 1
 
-    def expect_busy(self, nodes: tuple[int, ...] | npt.NDArray[np.intp], now: float, until: float, cpus: int) -> None:
-        """A job started on ``nodes`` at ``now``, holding ``cpus`` on each, expected to end by ``until`` (the
-        simulator's record; the live shell gives ``running`` instead)."""
-        for node in np.asarray(nodes, dtype=np.intp).tolist():
-            held = self.ends.setdefault(node, [])
-            held[:] = [e for e in held if e[0] > now]
-            held.append((until, cpus))
-
     def running_ends(self, now: float) -> dict[int, list[tuple[float, int]]]:
-        """Per node, (expected end, cpus) of the jobs running there. From ``running`` when the shell gives it (the
-        live engine's jobs: one cancelled or ended early is gone, QA: the gate waited for a cancelled job's time
-        limit), an end already past kept (the job outlived its estimate); else from the starts ``expect_busy``
-        recorded (the simulator, whose jobs end by their estimates), a past end taken as the job's."""
-        if self.running is None:
-            return {node: [e for e in held if e[0] > now] for node, held in self.ends.items()}
+        """Per node, (expected end, cpus) of the jobs running there, read from the engine at each decision: a job
+        cancelled or ended early is gone at once (QA: the gate waited for a cancelled job's time limit), an end
+        already past is kept (the job outlived its estimate). Nothing is known busy without ``running``. The
+        simulator recorded its starts instead, and a job ended before its limit still held its nodes there."""
         got: dict[int, list[tuple[float, int]]] = {}
-        for nodes, cpus, end in self.running():
+        for nodes, cpus, end in self.running() if self.running is not None else ():
             for node, held in zip(nodes, cpus, strict=True):
                 got.setdefault(int(node), []).append((float(end), int(held)))
         return got
@@ -297,3 +287,19 @@ class Locality:
         answer = _Answer(total / (total + m.value_scale), local, total, c)
         self._memo[inputs] = answer
         return answer
+
+
+def busy_of(jobs: Callable[[], Iterable[Any]]) -> Callable[[], Iterator[Busy]]:
+    """The engine's running jobs (``Active`` records, read from ``jobs`` at each call) as ``Locality.running``: their
+    nodes (an --exclusive=topo job's held blocks too), the CPUs they hold on each and their predicted end. The live
+    controller and the simulator give their scheduler's, so delay scheduling predicts alike on both clocks."""
+
+    def running() -> Iterator[Busy]:
+        for act in jobs():
+            if act.released:
+                continue
+            for alloc in (act.alloc, getattr(act.alloc, "held", None)):
+                if alloc is not None and hasattr(alloc, "nodes"):
+                    yield alloc.nodes.tolist(), alloc.amounts[:, 0].tolist(), float(act.predicted_end)
+
+    return running
