@@ -65,6 +65,7 @@ class PlacementSimulation:
     ) -> None:
         self.jobs = list(jobs)
         self.base = [j.runtime or 0.0 for j in jobs]
+        self.finish: dict[int, float] = {}  # when each started job ends (its stage-in included)
         self.killed: set[int] = set()  # ended at a --time-min cut: the scheduler's TIMEOUT, not learned
         self.timed_out: set[int] = set()  # killed at their own --time by the stretch: a TIMEOUT, learned as one
         self.book = book
@@ -154,7 +155,7 @@ class PlacementSimulation:
         new_end = max(new_end, now + 1.0)  # float rounding must not pin the correction to this instant
         self.sched.extend(job.job_id, new_end)
         self._ends(job.job_id, new_end)
-        if act.start + (job.runtime or 0.0) > new_end:
+        if self.finish[i] > new_end:
             events.push(new_end, CORRECT, i)
 
     def _start(self, placement: Placement, i: int, events: EventQueue, out: PlacementOutcome) -> None:
@@ -178,8 +179,10 @@ class PlacementSimulation:
         col = self.frag_column
         out.units[i] = float(len(nodes)) if col is None else float(amounts[:, col].sum())
         events.push(now + runtime, END, i)
+        self.finish[i] = now + runtime
         end = self._planned(job, placement, staged)
-        if end != placement.predicted_end:
+        if staged > 0.0:  # its clock starts once its inputs arrive, as the live controller's (data/launch_clock.py)
+            self.sched.running[job.job_id].start = now + staged
             self.sched.extend(job.job_id, end)
         self._ends(job.job_id, end)
         if now + runtime > end:
@@ -189,7 +192,8 @@ class PlacementSimulation:
     def _planned(job: JobSpec, placement: Placement, staged: float) -> float:
         """The planner's end once the inputs arrive ``staged`` s after the start, moved as the live controller moves
         it at the launch (data/launch_clock.py): by the staging time, or for a --time-min cut to where it is killed
-        (``_limited``). Planned on the dispatch, a staged job looked to end before its work did."""
+        (``_limited``). Planned on the dispatch, a staged job looked to end before its work did, and a correction
+        of its overrun, counted from the dispatch, fell before the kill and was pushed on one second at a time."""
         if staged <= 0.0:
             return placement.predicted_end
         if placement.time_limit is None:

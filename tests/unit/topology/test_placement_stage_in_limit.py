@@ -54,3 +54,15 @@ def test_a_stretched_run_cut_at_its_time_is_held_that_long_after_the_stage_in() 
     out = run([job], {1: 30.0}, model)
     assert out.end[0] - out.start[0] == pytest.approx(30.0 + 110.0)  # the limit runs from the launch
     assert out.stretch_killed == {0}
+
+
+def test_the_plan_counts_a_stage_in_as_the_live_controller_does() -> None:
+    """A staged job's planned end moves by its stage-in (data/launch_clock.py moves the live one's at the launch):
+    planned on the dispatch, the head's reservation fell 50 s before the node freed, and a job that fitted in the
+    real gap was not backfilled."""
+    staged = JobSpec(1, 0.0, nodes=1, time_limit=100, runtime=100, user="a", **WHOLE)  # holds node 0 until 150
+    head = JobSpec(2, 1.0, nodes=2, time_limit=100, runtime=100, user="b", **WHOLE)
+    filler = JobSpec(3, 2.0, nodes=1, time_limit=120, runtime=120, user="c", **WHOLE)  # ends at 122 < 150
+    out = run([staged, head, filler], {1: 50.0})
+    assert out.end[0] == pytest.approx(150.0)
+    assert out.start[2] == 2.0 and out.start[1] == pytest.approx(150.0)
