@@ -37,6 +37,7 @@ from hal.controller.parked import misfit, undefer
 from hal.controller.placement_options import placement_options
 from hal.controller.update_priority import update_priority
 from hal.engine.plugins.topology_refusal import segment_too_big
+from hal.engine.predict.features import predicted_from as read
 from hal.executors.hostlist import expand
 
 # scontrol's field names (any case) -> the JobRequest attribute they set
@@ -366,13 +367,13 @@ def _apply(
         if req.time_limit != old_limit:
             ctl.executor.retime(lv.job_id, req.time_limit)  # False: it ended meanwhile (its end event follows)
         return
-    lv.spec = spec
+    before, lv.spec = lv.spec, spec
     if lv.job_id in ctl.gated:
         return  # it enters the engine later, as it is now
     if ctl.deferred.pop(lv.job_id, None) is None:  # deferred: its dependencies are checked again below
         ctl.sched.withdraw(lv.job_id)
-        if (forget := getattr(ctl.sched.predictor, "forget", None)) is not None:  # learned from what it runs with
-            forget(lv.job_id)
+        if (forget := getattr(ctl.sched.predictor, "forget", None)) is not None and read(before) != read(spec):
+            forget(lv.job_id)  # predicted again from what it runs with; else as at its submission, as after a restart
     ctl._to_engine(lv, now)  # a parked job is tried again: it fits now
     if ctl.deferred:  # jobs that waited for it while it was parked
         undefer(ctl, now)
@@ -382,8 +383,7 @@ UNSTORED = ("script", "env", "array")  # a task's row keeps no array (its index 
 
 
 def _stored_fields(req: JobRequest) -> list[tuple[str, Any]]:
-    """The request's fields a task's stored row takes, without copying them: ``to_dict`` deep-copied each task's
-    ``array``, the whole array's task list, so an update of an array cost the square of its size."""
+    """A task's stored fields, not copied: ``to_dict`` deep-copied each task's whole ``array`` (square cost)."""
     return [(f.name, getattr(req, f.name)) for f in dataclasses.fields(req) if f.name not in UNSTORED]
 
 

@@ -243,3 +243,9 @@ class History:
             self.recent_sum -= self.recent[0]
         self.recent.append(value)
         self.recent_sum += value
+
+
+def predicted_from(job: JobSpec) -> tuple[object, ...]:
+    """What of a job the learned predictors read (``History.row``, last2's user): a pending job updated in anything
+    else (its nice, its dependencies) keeps the prediction frozen at its submission, as a restart keeps it."""
+    return (job.user, job.group, job.executable, job.partition, job.queue, job.procs, job.requested, job.submit_time)
