@@ -181,16 +181,16 @@ class TopologySelector:
             if delayed is None:
                 return None
             room = delayed
-        if req.segment and req.nodes:  # --segment=1 too: each node a segment, in any blocks
-            picked = self._segments(room, units, req.segment, top, cost)
-        else:
-            picked = self._pick(room, units, 0, top, cost)
+        seg = req.segment if req.segment and req.nodes else 0  # --segment=1 too: each node a segment, any blocks
+        picked = self._segments(room, units, seg, top, cost) if seg else self._pick(room, units, 0, top, cost)
         if picked is None:
             return None
         if req.switches is not None:
             wait = self.args.switch_wait(req.switches_wait)
             if now < req.submit + wait and ix.span(picked[0])[0] > req.switches:
-                if top == ix.top:
+                if seg:  # --segment is hard: --switches only chooses among placements that keep segments whole
+                    picked = self._segments(room, units, seg, top, None, fewest=True) or picked
+                elif top == ix.top:
                     picked = self._fill(top, np.flatnonzero(room > 0), room, units, None)
                 else:  # separate fabrics: the fewest leaves inside one of them
                     picked = self._pick(room, units, 0, top, None) or picked
@@ -359,8 +359,11 @@ class TopologySelector:
         np.minimum.at(out, inv, cost)
         return out
 
-    def _segments(self, room: Ints, units: int, seg: int, top: int, cost: Floats | None) -> Picked | None:
-        """--segment: whole groups of ``seg`` nodes per block; the fewest blocks, best fit."""
+    def _segments(
+        self, room: Ints, units: int, seg: int, top: int, cost: Floats | None, fewest: bool = False
+    ) -> Picked | None:
+        """--segment: whole groups of ``seg`` nodes per block; best fit in the lowest domain that holds them, or with
+        ``fewest`` (--switches within its wait) the fewest blocks anywhere, each over the fewest leaves."""
         ix, s = self.index, self.seg_level
         if units % seg:
             return None
@@ -369,7 +372,13 @@ class TopologySelector:
         rep[ix.ids[s][::-1]] = np.arange(ix.n - 1, -1, -1)  # the first node of each block stands for it
         vroom = np.zeros(ix.n, dtype=np.int64)
         vroom[rep] = per_block
-        picked = self._pick(vroom, units // seg, s, max(s, top), None)
+        hi = max(s, top)
+        if fewest and hi == ix.top:  # as the unsegmented re-pick: whole blocks with the most segments first
+            if int(vroom.sum()) < units // seg:
+                return None
+            picked: Picked | None = self._fill(hi, np.flatnonzero(vroom > 0), vroom, units // seg, None)
+        else:  # within one domain below the top (separate fabrics, a required level): the fewest blocks there
+            picked = self._pick(vroom, units // seg, s, hi, None)
         if picked is None:
             return None
         parts = [
