@@ -382,7 +382,7 @@ def data_table(cluster: Any) -> dict[str, Any] | None:
     return None if table is None else anchored(table, path.parent)  # relative paths from the file's folder
 
 
-_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([KMGTP]?)(?:i?B)?\s*", re.IGNORECASE)
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([KMGTP]?)(?:i?B)?\s*", re.IGNORECASE | re.ASCII)  # "١٠M" is not a size (QA)
 
 
 def byte_size(size: object) -> int | None:

@@ -17,7 +17,8 @@ from hal.executors.local import LocalExecutor
 @pytest.mark.parametrize(
     ("given", "size"),
     [(100, 100), ("100", 100), ("100B", 100), ("100K", 102_400), ("500M", 500 * 2**20), ("2GiB", 2 * 2**30),
-     ("1.5G", int(1.5 * 2**30)), (" 1 T ", 2**40), ("abc", None), ("10X", None), (True, None), (None, None)],
+     ("1.5G", int(1.5 * 2**30)), (" 1 T ", 2**40), ("abc", None), ("10X", None), (True, None), (None, None),
+     ("\u0661\u0660M", None)],  # Arabic-Indic digits: the documented form is ASCII (QA)
 )  # fmt: skip
 def test_sizes(given: object, size: int | None) -> None:
     assert byte_size(given) == size
