@@ -23,6 +23,7 @@ from hal.engine.profile import Profile
 from hal.model.cluster import Cluster, NodeTable
 from hal.model.job import JobSpec
 from hal.model.resources import BASE_NAMES, Resources, ResourceSpace
+from hal.model.topology import Topology
 from hal.sim.accounting import into_partitions
 from hal.sim.fallback import late_fit, unfitted_gbm
 from hal.sim.links import keep_known_deps
@@ -152,10 +153,23 @@ def load(path: str | Path, opts: SimOptions) -> tuple[SwfTrace, Workload]:
     if opts.whole_nodes:
         workload.jobs = [whole_node_job(j, per_node) for j in workload.jobs]
     if opts.gpus:
-        sizes = list(Counter(p[-1] for p in cluster.topology.paths).values()) if cluster and cluster.topology else []
-        block = min(sizes, default=0) if opts.segment else 0
+        topology = cluster.topology if cluster else None
+        sizes = list(Counter(p[-1] for p in topology.paths).values()) if topology else []
+        block = segment_room(topology) if opts.segment else 0
         workload.jobs = [gpu_job(j, per_node, block, sizes) for j in workload.jobs]
     return trace, workload
+
+
+def segment_room(topology: Topology | None) -> int:
+    """The most nodes a segment may take: the base block size on blocks (Slurm's bblock_node_cnt, a short block
+    being one of it with gaps), else a tree's full leaf switch (the largest). A short block or leaf only holds
+    fewer segments (gpu_job's ``blocks``): sized by the smallest, 40 nodes in blocks of 3 (a last block of 1) asked
+    segments of 1, no --segment at all, though the run was labelled segment (QA)."""
+    if topology is None:
+        return 0
+    if topology.block_nodes:
+        return topology.block_nodes[-1]
+    return max(Counter(p[-1] for p in topology.paths).values(), default=0)
 
 
 def in_window(workload: Workload, window: Window) -> None:
