@@ -58,10 +58,15 @@ def topology_table(t: TopoSummary, policy: str = "") -> Table:
     cols = ("jobs", "in fewest leaves", "in one leaf", "avg leaves", "avg level", "leaf fragmentation", "busy util")
     for col in cols:
         table.add_column(col, justify="right")
-    table.add_row(
-        f"{t.multi_node:,}", f"{t.fewest_leaf_share:.1%}", f"{t.one_domain_share:.1%}", f"{t.avg_leaves:.2f}",
-        f"{t.avg_level:.2f}", f"{t.avg_fragmentation:.2f}", f"{t.useful_utilization:.3f}",
-    )  # fmt: skip
+    spans: tuple[str, ...] = (
+        f"{t.fewest_leaf_share:.1%}",
+        f"{t.one_domain_share:.1%}",
+        f"{t.avg_leaves:.2f}",
+        f"{t.avg_level:.2f}",
+    )
+    if t.multi_node == 0:  # no share or average of no jobs, as the JSON's null (QA: 100.0%, and 0.00 leaves)
+        spans = ("-",) * len(spans)
+    table.add_row(f"{t.multi_node:,}", *spans, f"{t.avg_fragmentation:.2f}", f"{t.useful_utilization:.3f}")
     table.caption = (
         "leaves: lowest domains of the tree (leaf switches, or blocks); level: 1 = one leaf, 2 = the level above, ...; "
         "fragmentation: share of free nodes in partly used leaves; busy util (JSON: topology.useful_utilization): "
