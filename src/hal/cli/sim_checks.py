@@ -59,11 +59,27 @@ def check_stretch_tree(model: StretchModel | None, cluster: Path | None) -> None
     is read, in the words the run would use (it came after the trace's skips). ValueError."""
     if model is None or cluster is None:
         return
+    from hal.engine.plugins.topology import TopoIndex
     from hal.sim.runner import NO_TREE_FOR_STRETCH, load_cluster
 
     topology = load_cluster(cluster).topology
     if topology is None or len(set(topology.paths)) <= 1:
         raise ValueError(NO_TREE_FOR_STRETCH)
+    check_stretch_levels(model, TopoIndex(topology).names, cluster.name)
+
+
+def check_stretch_levels(model: StretchModel, names: list[str], cluster: str) -> None:
+    """One factor per level a job can cross above its leaf (``names``: the tree's levels, node and leaf first):
+    more could never apply, so they are refused naming the levels, as a factor out of range is (QA: seven on a
+    tree of three ran without a word). ValueError."""
+    above = names[2:]
+    extra = [(k, fs) for k, fs in (("heavy", model.heavy), ("light", model.light)) if len(fs) > len(above)]
+    if extra:
+        given = ", ".join(f"{k}={'/'.join(f'{f:g}' for f in fs)} ({len(fs)} factors)" for k, fs in extra)
+        raise ValueError(
+            f"--stretch-factors {given}: the tree of {cluster} has {len(above)} level(s) above its leaves to cross "
+            f"({', '.join(above)}), one factor each; give at most {len(above)} (the last repeats higher up)"
+        )
 
 
 def note_data_plane(cluster: Path | None) -> None:
