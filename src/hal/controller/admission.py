@@ -138,23 +138,53 @@ def admit(req: JobRequest, cluster: Cluster) -> None:
         )
     if not req.workdir.startswith("/"):
         raise SubmitError(f"working directory {req.workdir!r} must be an absolute path")
-    note = switches_note(req, cluster)
-    if note and note not in req.notes:
-        req.notes.append(note)
+    for note in (segment_ignored(req), switches_on_blocks(req, cluster), switches_note(req, cluster)):
+        if note and note not in req.notes:
+            req.notes.append(note)
+
+
+def segment_ignored(req: JobRequest) -> str | None:
+    """--segment larger than the job's node count: dropped and said, as Slurm's eval_nodes_block ignores it
+    ("Ignoring segment_size (N): larger than job size") and places the job as without one (it was refused)."""
+    if not req.segment or not req.nodes or req.segment <= req.nodes:
+        return None
+    seg, req.segment = req.segment, None
+    return f"--segment={seg} ignored: larger than the job's {req.nodes} nodes, as Slurm ignores it"
+
+
+def switches_on_blocks(req: JobRequest, cluster: Cluster) -> str | None:
+    """--switches on topology/block: dropped and said, as Slurm's eval_nodes_block never reads it (the job
+    waited its maxwait for blocks it did not need, QA)."""
+    topo = cluster.topology
+    if not req.switches or topo is None or not topo.block_nodes:
+        return None
+    asked, req.switches, req.switches_wait = req.switches, None, None
+    return (
+        f"--switches={asked} accepted but ignored: this cluster's topology is blocks (topology/block), whose "
+        "placement never reads --switches, as Slurm's topology/block ignores it"
+    )
 
 
 def switches_note(req: JobRequest, cluster: Cluster) -> str | None:
-    """--switches=N for more nodes than any N leaf switches hold: accepted, as Slurm does (the job waits its
-    maxwait, then runs on more), but said, since the wait buys nothing."""
+    """--switches=N for more nodes than any N leaf switches of its partition hold: accepted, as Slurm does (the
+    job waits its maxwait, then runs on more), but said, since the wait buys nothing. Of several partitions
+    (-p a,b), the one whose N switches hold most."""
     topo = cluster.topology
     if not req.switches or not req.nodes or topo is None or topo.outside_of != "switch":
         return None
-    sizes = sorted(Counter(path[-1] for i, path in enumerate(topo.paths) if i not in topo.outside).values())
-    most = sum(sizes[-req.switches :])
+    index = {node.name: i for i, node in enumerate(cluster.nodes)}
+    parts = [cluster.partition(p) for p in req.partition.split(",")] if req.partition else []
+    groups = [[index[n] for n in p.nodes] for p in parts] or [list(range(len(cluster.nodes)))]
+    most = 0
+    for group in groups:
+        sizes = sorted(Counter(topo.paths[i] for i in group if i not in topo.outside).values())
+        most = max(most, sum(sizes[-req.switches :]))
     if req.nodes <= most:
         return None
+    some = any(len(group) < len(cluster.nodes) for group in groups)  # a partition of some nodes: named
+    where = f"in partition{'s' if len(parts) > 1 else ''} {req.partition}, " if some else ""
     return (
-        f"--switches={req.switches}: {req.nodes} nodes never fit under {req.switches} leaf switch(es) (the "
+        f"--switches={req.switches}: {where}{req.nodes} nodes never fit under {req.switches} leaf switch(es) (the "
         f"largest hold {most}); the job waits its maxwait for them, then runs on more, as in Slurm"
     )
 

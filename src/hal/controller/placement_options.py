@@ -51,7 +51,8 @@ def placement_options(options: dict[str, str]) -> dict[str, Any]:
         nodes = int_option(options, "nodes", None)
         if segment is not None and nodes is None:
             raise DirectiveError(f"--segment={segment} needs -N/--nodes, a multiple of {segment}")
-        if segment is not None and nodes is not None and nodes % segment:
+        if segment is not None and nodes is not None and segment <= nodes and nodes % segment:  # larger: ignored
+            # at admission (admission.segment_ignored), as Slurm's eval_nodes_block ignores it
             raise DirectiveError(f"--segment={segment} needs -N/--nodes, a multiple of {segment} (got {nodes})")
     if options.get("topology"):
         kind, sep, level = options["topology"].partition("=")

@@ -18,6 +18,7 @@ from hal.engine.plugins.placement_alternatives import hold_on
 from hal.engine.plugins.placement_parts import room_of
 from hal.engine.plugins.topology import Hold, TopologySelector
 from hal.engine.plugins.topology_span import block_cap, block_room, span_nodes
+from hal.engine.plugins.topology_switches import never_under
 from hal.engine.request import Request
 from hal.model.job import PendingReason
 
@@ -80,8 +81,15 @@ def held_by_switches(book: NodeBook, req: Request) -> str | None:
     if domains is not None:  # the domains hold it as well: after the wait, they alone
         return f"{asked}, and {domains}; {wait}, and then only the latter holds it"
     leaf, n = sel.index.names[sel.index.leaf], req.switches
-    more = f"more than {n} {leaf if n == 1 else _plural(leaf)}"
-    return f"{asked}: the nodes free for it now span {more}; {wait}, and then it takes them"
+    leaves = f"{n} {leaf if n == 1 else _plural(leaf)}"
+    never = never_under(book, sel.index, req)  # the topology, not the load: the wait buys nothing (QA)
+    if never is not None:
+        what = f"{req.nodes} nodes" if req.nodes is not None else f"{req.tasks} tasks"
+        return (
+            f"{asked}: its {what} never fit under {leaves} of the nodes it may use (the largest hold {never}); "
+            f"{wait}, and then it runs on more"
+        )
+    return f"{asked}: the nodes free for it now span more than {leaves}; {wait}, and then it takes them"
 
 
 def _plural(name: str) -> str:
