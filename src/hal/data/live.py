@@ -129,10 +129,13 @@ class LiveStaging:
         lv = controller.live.get(spec.job_id)
         try:
             return self._before_launch(controller, spec, now)
-        except OSError as exc:  # a node's cache unusable (a file in its place, a read-only disk)
+        except OSError as exc:  # a node's cache unusable: that node drained (QA: the job's first, a healthy one)
             self.staging.pop(spec.job_id, None)
-            node = spec.shares[0].node if spec.shares else "?"
-            self._node_broken(controller, lv, {node: f"cannot use node {node}'s cache: {exc}"}, now)
+            node = _node_of(exc, self.stager.caches, [s.node for s in spec.shares])
+            if node is None:  # no cache of the job's names it: the job's stage-in failed, no node is blamed
+                self._back_to_queue(controller, lv, now, f"stage-in failed: {exc}")
+            else:
+                self._node_broken(controller, lv, {node: f"cannot use node {node}'s cache: {exc}"}, now)
         except Exception as exc:
             self.staging.pop(spec.job_id, None)
             self._back_to_queue(controller, lv, now, f"stage-in failed: {_said(exc)}")
@@ -148,8 +151,15 @@ class LiveStaging:
         nodes = [s.node for s in spec.shares]
         if not nodes or nodes[0] not in self.stager.caches:
             return spec
-        for node in nodes:  # a folder gone is made again; a file in its place raises (the node is drained)
-            self.stager.caches[node].ready()
+        broken: dict[str, str] = {}
+        for node in nodes:  # a folder gone is made again; a file in its place: that node is drained, not the first
+            try:
+                self.stager.caches[node].ready()
+            except OSError as exc:
+                broken[node] = f"cannot use node {node}'s cache: {exc}"
+        if broken:
+            self._node_broken(controller, lv, broken, now)
+            return None
         ready = dataclasses.replace(spec, env={**spec.env, **self.stager.env(nodes, spec.job_id)})
         if not inputs:
             return ready if self._opened(controller, lv, nodes, (), now) else None
@@ -377,6 +387,15 @@ class LiveStaging:
             lv = controller.live.get(job_id)
             if lv is None or lv.state != "RUNNING":
                 self.stager.release(job_id)
+
+
+def _node_of(exc: OSError, caches: dict[str, Any], nodes: list[str]) -> str | None:
+    """Which of the job's nodes an error came from: the node it names, else the one whose cache holds its path."""
+    paths = [str(p) for p in (exc.filename, exc.filename2) if p]
+    roots = {n: str(caches[n].root).rstrip("/") for n in nodes if n in caches}
+    found = [n for n, r in roots.items() if any(p == r or p.startswith(r + "/") for p in paths)]
+    named = getattr(exc, "node", None)
+    return str(named) if named in nodes else found[0] if found else None
 
 
 def _said(exc: Exception) -> str:
