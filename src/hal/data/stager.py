@@ -26,7 +26,7 @@ from hal.data.sources import SourceOrder, default_order
 from hal.data.stage_out import register_out, watched_copy_out
 from hal.data.storage import storage_fs
 from hal.data.tree import is_tree, link_tree, list_tree, remove_path, seal, tree_digest
-from hal.data.watch import watched_copy
+from hal.data.watch import small_blocks, watched_copy
 
 log = logging.getLogger("hal.data")
 
@@ -370,7 +370,7 @@ class Stager:
         for item in list_tree(fs, root, public_uri(uri)):
             dest = tmp / item.rel
             local_write(dest, dest.parent.mkdir, parents=True, exist_ok=True)
-            opened = lambda path=item.path: fs.open(path, "rb")  # noqa: E731
+            opened = lambda path=item.path: fs.open(path, "rb", **small_blocks(fs))  # noqa: E731
             got, size = self._watched_copy(f"{uri}/{item.rel}", dest, job_id, opened)
             records.append((item.rel, size, got.removeprefix("sha256:")))
         return tree_digest(records), sum(r[1] for r in records)

@@ -4,6 +4,7 @@ at once, even when the read is stuck in the kernel."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import threading
 import time
@@ -17,12 +18,44 @@ from hal.data.catalog import CHUNK
 from hal.data.storage import storage_open
 
 WATCH_EVERY = 0.1  # s between looks at a running copy (cancel, server stop, stall)
+STEP = 64 << 10  # bytes of the smallest read or write: each one that returns restarts the stall clock
+OBJECT_STORES = {"s3", "s3a", "gs", "gcs", "abfs", "az", "adl"}  # their writes go in parts of 5 MiB or more
 # Sources with a read that stalled (nothing for stall_timeout s) and is still blocked (a hung mount): not read again
 # meanwhile. Only a stall counts: a read abandoned for a cancel or a stopping server says nothing about the source
 # (QA: one job's cancel failed every other reader of a healthy source, "sent nothing for over 300 s").
 _STUCK: Counter[str] = Counter()
 _STUCK_LOCK = threading.Lock()
 T = TypeVar("T")
+
+
+class Pace:
+    """How many bytes to read or write at a time: a transfer's stall clock starts again only when a call returns,
+    so each must take well under ``stall_timeout`` (QA: 4 MiB reads at 100 KB/s took 40 s, and a slow but live link
+    was declared stalled). From ``STEP``, doubled while calls are quick (fewer round trips on a fast link), halved
+    when one takes over a quarter of the timeout, never above ``most``."""
+
+    def __init__(self, stall_timeout: float, most: int) -> None:
+        self.stall, self.most, self.size = stall_timeout, max(most, 1), min(STEP, max(most, 1))
+
+    def took(self, seconds: float, moved: int) -> None:
+        if seconds > self.stall / 4:
+            self.size = max(min(STEP, self.most), self.size // 2)
+        elif seconds < self.stall / 16 and moved >= self.size:
+            self.size = min(self.most, self.size * 2)
+
+
+def small_blocks(fs: Any) -> dict[str, int]:
+    """``fs.open``'s keywords for a file whose buffer is sent or fetched ``STEP`` bytes at a time (the stall clock
+    sees each call); fsspec's default of 5 MiB took one call per 5 MiB. Object stores keep their own part size."""
+    protocol = getattr(fs, "protocol", "")
+    names = {protocol} if isinstance(protocol, str) else set(protocol)
+    return {} if names & OBJECT_STORES else {"block_size": STEP}
+
+
+def _open_source(uri: str) -> Any:
+    import fsspec
+
+    return fsspec.open(uri, "rb", block_size=STEP)
 
 
 def watched_copy(
@@ -36,8 +69,9 @@ def watched_copy(
     """Copy ``uri`` to ``tmp`` on a daemon thread while this one watches: a cancel or a stopping server
     returns at once and storage that sends nothing for ``stall_timeout`` s fails the attempt, even when
     the read is stuck in the kernel (a hung mount never returns; waiting on it held the job's nodes and
-    cache room for good and kept the server from stopping). The checksum and the size copied. ``opener``: how
-    to open the source when ``uri`` only names it (a file of a folder dataset, on its folder's file system)."""
+    cache room for good and kept the server from stopping). Read a ``Pace`` at a time, so a slow but live source
+    is never taken for a stalled one. The checksum and the size copied. ``opener``: how to open the source when
+    ``uri`` only names it (a file of a folder dataset, on its folder's file system)."""
     box: dict[str, Any] = {"last": time.monotonic(), "abandoned": False, "stalled": False}
     done = threading.Event()
     with _STUCK_LOCK:
@@ -47,13 +81,15 @@ def watched_copy(
     def copy() -> None:
         digest, size = hashlib.sha256(), 0
         try:
-            with storage_open(opener, uri) as src:  # a backend's own errors (EOFError): failed copies, retried
-                if box["abandoned"]:
+            pace = Pace(stall_timeout, chunk_size)
+            with storage_open(opener or functools.partial(_open_source, uri), uri) as src:  # a backend's own
+                if box["abandoned"]:  # errors (EOFError): failed copies, retried
                     return
                 dst = local_write(tmp, tmp.open, "wb")  # the cache's own failures: CacheWriteError
                 try:
-                    while chunk := src.read(chunk_size):
-                        if box["abandoned"]:
+                    while chunk := _timed(src.read, pace):
+                        box["last"] = time.monotonic()  # bytes came: the source is alive, however slowly
+                        if box["abandoned"]:  # given up on: the finally clears its stuck mark now
                             return
                         check_stop()  # between chunks too: a fast copy may beat the watcher
                         digest.update(chunk)
@@ -96,6 +132,14 @@ def watched_copy(
         raise box["error"]
     result: tuple[str, int] = box["result"]
     return result
+
+
+def _timed(read: Callable[[int], bytes], pace: Pace) -> bytes:
+    """``read(pace.size)``, its time telling ``pace`` the next size."""
+    start = time.monotonic()
+    got = read(pace.size)
+    pace.took(time.monotonic() - start, len(got))
+    return got
 
 
 class Abandoned(Exception):
