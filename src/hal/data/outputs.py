@@ -134,6 +134,9 @@ class OutputStaging:
                     if self.stager.closing.wait(policy.delay(attempt)):  # a stopping server does not wait it out
                         return
                     continue
+                if attempt > 1 or not isinstance(exc, StageError):  # how many tries it had (QA: only the last said)
+                    said = "; ".join(exc.reasons) if isinstance(exc, StageError) else str(exc)
+                    why = f"after {attempt} attempt(s): {said.replace(uri, public_uri(uri))}"
                 self._settle(controller, job_id, name, node, f"failed: {why}", token=token)
                 return
         with controller.lock:  # a cancel takes it too: the output is published and settled, or neither
