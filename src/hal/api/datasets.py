@@ -1,7 +1,6 @@
 """The data plane's catalog over the API: list datasets and their replicas; register one (admins). The running
 server owns the catalog file, so datasets are added here (`hal dataset add`) rather than by editing it."""
 
-import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException
@@ -9,11 +8,18 @@ from pydantic import BaseModel
 
 from hal.api.replicas import bad_location, dataset_address, replica_router
 from hal.controller.auth import Identity
-from hal.data.catalog import CatalogSaveError, Dataset, checksum_of, public_uri, read_by, unreadable
+from hal.data.catalog import (
+    MAX_NAME,
+    NAME,
+    NAME_RULE,
+    CatalogSaveError,
+    Dataset,
+    checksum_of,
+    public_uri,
+    read_by,
+    unreadable,
+)
 from hal.data.places import dataset_uri
-
-NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")  # a file name in the node caches, as --input-data takes it
-MAX_NAME = 200  # file systems stop at 255 bytes; a longer name failed every stage-in
 
 
 class DatasetBody(BaseModel):
@@ -67,11 +73,7 @@ def dataset_router(ctl: Any, who_dep: Any) -> APIRouter:
         if not who.admin:
             raise HTTPException(403, "only admins may register datasets")
         if not NAME.fullmatch(body.name) or len(body.name) > MAX_NAME:
-            raise HTTPException(
-                400,
-                f"{body.name[:40]!r}: a dataset name is 1 to {MAX_NAME} ASCII letters, digits, '_', '-' and '.', and "
-                "starts with a letter, a digit or '_'",
-            )
+            raise HTTPException(400, f"{body.name[:40]!r}: {NAME_RULE}")
         if (why := bad_location(body.location)) is not None:  # origin, rack=r1, site=cloud
             raise HTTPException(400, why)
         if body.location in ctl.table.names:  # a node's cache replica is a file HAL staged there, not this one

@@ -6,6 +6,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
@@ -15,6 +16,13 @@ from urllib.parse import urlsplit, urlunsplit
 from hal.data.spots import DATASET, Entry, Spot, Spots
 from hal.data.tree import read_sha256
 
+NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", re.ASCII)  # a file name in the node caches, as --input-data takes it
+MAX_NAME = 200  # file systems stop at 255 bytes; a longer name failed every stage-in
+NAME_RULE = (
+    f"a dataset name is 1 to {MAX_NAME} ASCII letters, digits, '_', '-' and '.', and starts with a letter, a digit "
+    "or '_'"
+)
+DIGEST = re.compile(r"sha256(-tree)?:[0-9a-f]{64}", re.ASCII)
 CHUNK = 4 << 20
 log = logging.getLogger("hal.data")
 
@@ -294,13 +302,19 @@ class Catalog:
 
 
 def _checked(d: Dataset) -> Dataset:
-    """A catalog entry's fields of the right kind: a size of "big" failed later, far from the file."""
+    """A catalog entry's fields of the right kind: a size of "big" failed later, far from the file; a hand-edited
+    name no command could use ("../x") or a truncated digest ("sha256:00") were served (QA)."""
     if not isinstance(d.name, str) or not d.name or not isinstance(d.uri, str) or not isinstance(d.owner, str):
         raise ValueError(f"dataset {d.name!r}: name, uri and owner are text")
+    if not NAME.fullmatch(d.name) or len(d.name) > MAX_NAME:
+        raise ValueError(f"dataset {d.name!r}: {NAME_RULE}")
     if isinstance(d.size, bool) or not isinstance(d.size, int) or d.size < 0:
         raise ValueError(f"dataset {d.name!r}: size is a whole number of bytes, not {d.size!r}")
-    if not isinstance(d.checksum, str) or not d.checksum.startswith(("sha256:", "sha256-tree:")):
-        raise ValueError(f"dataset {d.name!r}: checksum is 'sha256:<hex>' or 'sha256-tree:<hex>', not {d.checksum!r}")
+    if not isinstance(d.checksum, str) or not DIGEST.fullmatch(d.checksum):
+        raise ValueError(
+            f"dataset {d.name!r}: checksum is 'sha256:<64 hex digits>' or 'sha256-tree:<64 hex digits>', not "
+            f"{d.checksum!r}"
+        )
     return d
 
 

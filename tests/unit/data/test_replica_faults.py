@@ -126,12 +126,17 @@ def test_a_stage_in_whose_replica_cannot_be_recorded_still_succeeds_and_blames_n
     assert "the copy of 'd' on n0: not recorded: cannot save the catalog" in caplog.text
 
 
+SUM = "sha256:" + "0" * 64
+
+
 @pytest.mark.parametrize(
     ("entries", "said"),
     [
         ([{"name": "d", "size": "big", "checksum": "sha256:00", "uri": "/x"}], "size is a whole number of bytes"),
-        ([{"name": "d", "size": 1, "checksum": "md5:00", "uri": "/x"}], "checksum is 'sha256:<hex>'"),
-        ([{"name": "d", "size": 1, "checksum": "sha256:00", "uri": "/x"}] * 2, "dataset 'd' is listed twice"),
+        ([{"name": "d", "size": 1, "checksum": "md5:00", "uri": "/x"}], "checksum is 'sha256:<64 hex digits>'"),
+        ([{"name": "d", "size": 1, "checksum": SUM, "uri": "/x"}] * 2, "dataset 'd' is listed twice"),
+        ([{"name": "d", "size": 1, "checksum": "sha256:00", "uri": "/x"}], "not 'sha256:00'"),  # truncated (QA)
+        ([{"name": "../x", "size": 1, "checksum": SUM, "uri": "/etc/passwd"}], "'../x': a dataset name is"),
     ],
 )
 def test_a_catalog_with_a_bad_entry_is_refused_naming_the_file(
