@@ -3,7 +3,9 @@ next retry, but it starts only once the running jobs pinning its nodes' caches h
 it when they end): forecast on the retry alone, it was shown starting seconds later, when it could not. In a
 forecast's clone it depends on the jobs whose ends free the room (so every forward run starts it after them);
 when one of those has no known end (no time limit, and the predictor no history: a run assumed), or too few of
-its nodes have a cache, or its inputs exceed one, it gets none, and the reason (`hal explain` prints it)."""
+its nodes have a cache, or its inputs exceed one, it gets none, and the reason (`hal explain` prints it). Room a
+failed stage-out's kept output holds (hal/data/kept_until.py) frees at its keep window's end, not at any job's: the
+job is held until then in the clone (QA: it was forecast seconds away while the room stayed held for 7 days)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from hal.data.cache_wait import WAIT_CAUSE
+from hal.data.kept_until import Kept, kept_on
 from hal.engine.cycle import Scheduler
 from hal.engine.predict.basic import DEFAULT_LIMIT
 from hal.model.job import Dependency, DependencyKind
@@ -21,11 +24,12 @@ from hal.model.job import Dependency, DependencyKind
 @dataclass(frozen=True, slots=True)
 class Room:
     """When a node's cache has room for a job's inputs (inf: never known) and whose ends free it; ``why`` says
-    why it is not known (inf only)."""
+    why it is not known (inf only), ``kept`` which kept outputs' room it waits for."""
 
     when: float
     after: frozenset[int]
     why: str = ""
+    kept: tuple[Kept, ...] = ()  # kept outputs whose room it waits for: it cannot start before the last frees
 
 
 def wait_for_room(snap: Scheduler, ctl: Any, now: float) -> dict[int, str]:
@@ -43,9 +47,14 @@ def wait_for_room(snap: Scheduler, ctl: Any, now: float) -> dict[int, str]:
         room = room_for(snap, ctl, item, now)
         if not math.isfinite(room.when):
             unknown[jid] = room.why
-        elif room.after:
+            continue
+        spec = item.spec
+        if room.after:
             deps = tuple(Dependency(DependencyKind.AFTERANY, j) for j in sorted(room.after) if j in snap.known)
-            snap.held[jid] = replace(item, spec=replace(item.spec, dependencies=(*item.spec.dependencies, *deps)))
+            spec = replace(spec, dependencies=(*spec.dependencies, *deps))
+        if room.kept:  # no job's end frees that room: held until the sweep removes the kept outputs
+            spec = replace(spec, begin_time=max(spec.begin_time or 0.0, max(k.until for k in room.kept)))
+        snap.held[jid] = replace(item, spec=spec)
     return unknown
 
 
@@ -58,7 +67,8 @@ def room_for(snap: Scheduler, ctl: Any, item: Any, now: float) -> Room:
     end = planned_end(snap, now)
     with stager.guard():
         sizes = {n: stager.catalog.datasets[n].size for n in item.spec.inputs if n in stager.catalog.datasets}
-        found = [node_room(stager.caches[n], sizes, end, now) for n in nodes if n in stager.caches]
+        caches = {n: stager.caches[n] for n in nodes if n in stager.caches}
+        found = [node_room(c, sizes, end, now, kept_on(ctl, n, c, now)) for n, c in caches.items()]
     rooms = sorted(found, key=lambda r: r.when)
     need = max(item.spec.nodes or 1, 1)
     if len(rooms) < need:
@@ -66,7 +76,8 @@ def room_for(snap: Scheduler, ctl: Any, item: Any, now: float) -> Room:
             math.inf, frozenset(), f"only {len(rooms)} of the nodes it may use have a node cache; it needs {need}"
         )
     chosen = rooms[:need]
-    return Room(chosen[-1].when, frozenset().union(*(r.after for r in chosen)), chosen[-1].why)
+    kept = tuple(k for r in chosen for k in r.kept)
+    return Room(chosen[-1].when, frozenset().union(*(r.after for r in chosen)), chosen[-1].why, kept)
 
 
 def planned_end(snap: Scheduler, now: float) -> Callable[[int], float]:
@@ -85,23 +96,57 @@ def planned_end(snap: Scheduler, now: float) -> Callable[[int], float]:
     return end
 
 
-def node_room(cache: Any, sizes: dict[str, int], end: Callable[[int], float], now: float) -> Room:
+def node_room(
+    cache: Any, sizes: dict[str, int], end: Callable[[int], float], now: float, kept: list[Kept] | None = None
+) -> Room:
     """When ``cache`` has room for the ``sizes`` inputs (all of them pinned together) as its pinning jobs end in
-    order of their planned ends, and the jobs ended by then. Inputs cached already count as the job's own."""
-    pinned: list[tuple[int, frozenset[int]]] = []
+    order of their planned ends and its ``kept`` outputs' windows run out, and the jobs ended and kept outputs
+    removed by then. Inputs cached already count as the job's own."""
+    held: list[tuple[int, frozenset[int]]] = []
     for name, holders in cache.pins.items():
         size = cache.entries.get(name, cache.reserved.get(name))
         if holders and name not in sizes and size is not None:
-            pinned.append((int(size), frozenset(holders)))
+            held.append((int(size), frozenset(holders)))
+    kept = kept or []
     need = sum(sizes.values())
-    if cache.capacity - sum(size for size, _ in pinned) >= need:
+    if cache.capacity - sum(size for size, _ in held) - sum(k.size for k in kept) >= need:
         return Room(now, frozenset())
+    frees: list[tuple[float, int, Kept | None]] = [(end(j), j, None) for j in {j for _, hs in held for j in hs}]
+    frees += [(k.until, k.job_id, k) for k in kept]
+    frees.sort(key=lambda f: (f[0], f[1]))
     gone: set[int] = set()
-    for when, job_id in sorted({(end(j), j) for _, holders in pinned for j in holders}):
+    removed: list[Kept] = []
+    for when, job_id, out in frees:
         if not math.isfinite(when):
-            why = f"it starts once jobs pinning its nodes' caches end; job {job_id} has no time limit and no history"
-            return Room(math.inf, frozenset(), why)
-        gone.add(job_id)
-        if cache.capacity - sum(size for size, holders in pinned if not holders <= gone) >= need:
-            return Room(when, frozenset(gone))
+            return Room(math.inf, frozenset(), _never(job_id, out), tuple(removed))
+        if out is None:
+            gone.add(job_id)
+        else:
+            removed.append(out)
+        left = sum(size for size, holders in held if not holders <= gone) + sum(
+            k.size for k in kept if k not in removed
+        )
+        if cache.capacity - left >= need:
+            return Room(when, frozenset(gone), "", tuple(removed))
     return Room(math.inf, frozenset(), "its inputs do not fit in a node's cache even once the jobs pinning it end")
+
+
+def _never(job_id: int, out: Kept | None) -> str:
+    """Why the room never frees as far as is known: a pinning job with no known end, or outputs kept for good."""
+    if out is not None:
+        return f"it starts once the room held by {out.words()} is freed (removed by hand or by an administrator)"
+    return f"it starts once jobs pinning its nodes' caches end; job {job_id} has no time limit and no history"
+
+
+def cache_why(ctl: Any, job_id: int, now: float) -> str | None:
+    """What holds the room a job waiting for cache room (CacheWait) waits for, in words, when failed outputs kept
+    in node caches do (hal show's Why=, hal explain: it said "running jobs' inputs" with nothing running); None
+    for room running jobs' inputs hold. Under the controller's lock, on its scheduler (no clone)."""
+    item = ctl.sched.held.get(job_id)
+    if getattr(ctl, "staging", None) is None or item is None:
+        return None
+    room = room_for(ctl.sched, ctl, item, now)
+    if not room.kept:
+        return None
+    held = "; ".join(k.words() for k in room.kept)
+    return f"the room its --input-data need in the node caches is held by {held}; it starts once that is removed"

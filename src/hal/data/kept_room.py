@@ -7,7 +7,8 @@ with '.'): ``used()`` and ``held()`` count it, so ``hal nodes`` shows it and sta
 is made for it at once by evicting least recently used datasets that no job pins (logged, and dropped from the
 catalog as any eviction): a dataset is a copy of data kept elsewhere, a kept output is its user's only copy, so the
 kept output is never the one freed early. It stops counting when its folder goes (``keep_failed_outputs`` over,
-the user removing it, a requeued job starting again).
+the user removing it, a requeued job starting again), and the jobs waiting for cache room (``hal.data.cache_wait``)
+are woken then: they slept out their back-off with the room free (QA).
 
 Counted when a job's last output fails (``hal.data.outputs``) and on every pass of the cache folder watcher
 (``hal.data.kept_sweep``), which also catches what no failure counted: a stage-out cancelled mid-way, folders a
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hal.data.cache import CacheFull
+from hal.data.cache_wait import wake_waiters
 from hal.data.stager import JOBS
 
 if TYPE_CHECKING:
@@ -102,7 +104,11 @@ def recount(staging: LiveStaging, controller: Any) -> int:
             with staging.stager.guard():  # looked at again: a job may have started, or begun staging out
                 if size and _busy(staging, controller, job_id):
                     size = 0
+                was = cache.reserved.get(key_of(job_id), 0)
                 count_kept(staging.stager, node, job_id, size)
+                if cache.reserved.get(key_of(job_id), 0) < was:  # room freed: jobs waiting for it try again now
+                    wake_waiters(staging, controller)
+                    controller.wake.set()
             changed += 1
     return changed
 
