@@ -184,6 +184,18 @@ def _pending(rec: dict[str, Any], node_cpus: int = 0, told: bool = False) -> Non
         out.print("  forecast start: N/A")
 
 
+def state_lines(rec: dict[str, Any]) -> list[str]:
+    """The header: the job's state as `hal show` and `hal queue` show it (QA: RUNNING while they said CONFIGURING
+    during a stage-in; a job being stopped is COMPLETING), and what a staging job does."""
+    from hal.cli.queue_select import shown_states
+
+    rec = shown_states([dict(rec)])[0]
+    lines = [f"job {rec['id']}: {rec['state']} reason={rec.get('reason') or 'None'} nodes={rec.get('nodelist') or '-'}"]
+    if rec["state"] == "CONFIGURING":
+        lines.append("  why: it holds its nodes while its --input-data are staged into their caches")
+    return lines
+
+
 def _position(place: int) -> str:
     """'1 (next in line)', '3 (2 jobs ahead)': "(1 starts next)" read as if job 1 started next (QA)."""
     ahead = place - 1
@@ -281,9 +293,8 @@ def explain(
         node_cpus = max((int(n.get("cpus", 0)) for n in c.nodes().get("nodes", [])), default=0) if rec else 0
         # a parked job has no start to bring forward until it fits
         advice = c.advice(job) if rec["state"] == "PENDING" and parked_advice(rec) is None else None
-    out.print(
-        f"job {rec['id']}: {rec['state']} reason={rec.get('reason') or 'None'} nodes={rec.get('nodelist') or '-'}"
-    )
+    for line in state_lines(rec):
+        out.print(line)
     held = (advice or {}).get("topology")  # Resources too: idle nodes other jobs' --exclusive=topo blocks hold
     told = rec.get("reason") == "Topology" or bool(held and rec.get("reason") in ("Resources", "DataLocality"))
     if told:
