@@ -7,10 +7,18 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from hal.cli.common import err, out
+from hal.cli.common import err, fail, out
 from hal.cli.live import JsonOpt, client, emit_json
 
 app = typer.Typer(help="Datasets in the data plane's catalog (--input-data names them).", no_args_is_help=True)
+
+
+def named(name: str) -> str:
+    """``name`` if it can name a dataset: one with a '/' cannot (a file name in the node caches), and the server,
+    finding no route for it, was read as an older HAL (QA: "does not offer GET /v1/datasets/a%2Fb")."""
+    if "/" in name or name in ("", ".", ".."):
+        raise fail(f"{name!r} is not a dataset name")
+    return name
 
 
 @app.command("list")
@@ -53,6 +61,7 @@ def add_cmd(
 def rm_cmd(name: Annotated[str, typer.Argument(help="the dataset to forget")], json_out: bool = JsonOpt) -> None:
     """Forget a dataset and delete its cached copies (admins), e.g. to register a changed file again; refused
     while a queued or running job reads it."""
+    named(name)
     with client() as c:
         got = c.remove_dataset(name)
     if json_out:
@@ -64,6 +73,7 @@ def rm_cmd(name: Annotated[str, typer.Argument(help="the dataset to forget")], j
 @app.command("show")
 def show_cmd(name: Annotated[str, typer.Argument(help="the dataset")], json_out: bool = JsonOpt) -> None:
     """One dataset: its size and checksum, every copy (origin, storage, node caches) and the jobs that use it."""
+    named(name)
     with client() as c:
         got = c.dataset(name)
     if json_out:
@@ -92,6 +102,7 @@ def add_copy_cmd(
 ) -> None:
     """Register a copy of a dataset kept elsewhere, e.g. a mirror in rack or site storage (admins): the server
     reads it once and takes it only if it is the dataset byte for byte; stage-ins then read the nearest copy."""
+    named(name)
     with client() as c:
         got = c.add_replica(name, uri, location)
     if json_out:
@@ -108,6 +119,7 @@ def rm_copy_cmd(
 ) -> None:
     """Forget a registered copy (admins; its file stays where it is). The last stored copy goes only with the
     dataset (hal dataset rm)."""
+    named(name)
     with client() as c:
         got = c.remove_replica(name, location)
     if json_out:
