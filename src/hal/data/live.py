@@ -343,7 +343,7 @@ class LiveStaging:
                 controller._requeue(conn, lv, now, cause, "REQUEUED")  # a failed stage-in: no node failed
                 self._keep_hold(controller, conn, lv, f"{RETRY_CAUSE}: {cause}")
             else:
-                controller._close(conn, lv, now, "FAILED", {"cause": cause})
+                controller._close(conn, lv, now, "FAILED", {"cause": cause, "exit_code": 1})  # launch failed: 1:0 (QA)
 
     def _unstart(
         self, controller: Any, lv: Any, now: float, cause: str, begin: float | None, hold_cause: str = "",
