@@ -47,6 +47,7 @@ def record(row: Row, now: float, detail: bool = False) -> dict[str, Any]:
         out["reason"] = ended_reason(row)  # as scontrol shows an ended job's Reason
     if row["state"] != "RUNNING":
         out["predicted_end"] = None
+    out["cache_held"] = row.get("cache_held")  # CacheWait: a kept failed output holds the room (None: inputs do)
     out["completing"] = bool(row.get("completing"))  # stopping (hal/controller/reasons.py): squeue's CG
     out["time_min"] = stored_time_min(row.get("request"))  # squeue -O TimeMin: in listings too (no JSON parse)
     kind = GPU_KIND.search(row.get("request") or "")  # ReqTRES's gres/gpu:TYPE (hal show, sacct, squeue %b)

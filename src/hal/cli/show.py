@@ -259,4 +259,6 @@ def _eligible(j: dict[str, Any]) -> str:
 def advice_for(rec: dict[str, Any]) -> str:
     """Why a pending job waits, in words (hal show's Why=, hal explain's why:): a parked job's fix, else its
     reason's advice, looked up by its first word (``ReqNodeNotAvail, UnavailableNodes:vn001``)."""
-    return parked_advice(rec) or ADVICE.get((rec.get("reason") or "").split(",")[0], "")
+    reason = (rec.get("reason") or "").split(",")[0]
+    held = rec.get("cache_held") if reason == "CacheWait" else None  # not running jobs' inputs: kept outputs
+    return parked_advice(rec) or held or ADVICE.get(reason, "")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hal.controller.cache_forecast import cache_why
 from hal.controller.parked import PARKED
 from hal.engine.plugins.placement_explain import topology_reason
 from hal.executors.hostlist import compress
@@ -68,6 +69,8 @@ def annotate(ctl: Any, rows: list[dict[str, Any]], start: bool = False) -> list[
             if r["state"] == "PENDING":
                 r["queue_position"] = places.get(r["id"])  # None: held back (dependency, hold, begin)
                 r["reason"] = ctl.reason(r["id"]) if ctl.staging is None else ctl.staging.reason_of(r, ctl)
+                if str(r["reason"]).startswith("CacheWait"):  # what holds the room: a kept failed output, say so
+                    r["cache_held"] = cache_why(ctl, r["id"], ctl.clock())
                 est = starts.get(r["id"])
                 p50, p90 = (ctl.sched.reservations.get(r["id"]), None) if est is None else est.finite()
                 r["predicted_start"], r["predicted_start_p90"] = p50, p90

@@ -83,3 +83,19 @@ def test_removing_the_kept_output_wakes_the_waiting_job(tmp_path: Path) -> None:
     finally:
         ctl.stop()
         staging.shutdown()
+
+
+def test_hal_show_says_the_kept_output_holds_the_room(tmp_path: Path) -> None:
+    """hal show's Why= (and hal explain's why:) name the kept output, through the API's record; they said "the node
+    caches are full of running jobs' inputs" with nothing running."""
+    from hal.api.views import record
+    from hal.cli.show import advice_for
+
+    ctl, staging, job = _waiting(tmp_path)
+    try:
+        (row,) = ctl.annotate([ctl.store.get(job)])
+        why = advice_for(record(row, ctl.clock(), detail=True))
+        assert f"job {KEPT}'s failed output" in why and "running jobs' inputs" not in why, why
+    finally:
+        ctl.stop()
+        staging.shutdown()
