@@ -5,9 +5,6 @@ directory" (only local destinations had their folder made), though the README na
 from __future__ import annotations
 
 import hashlib
-import logging
-import threading
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,14 +16,9 @@ from fsspec.implementations.local import LocalFileSystem
 
 from hal.controller.directives import build_request
 from hal.data.storage import storage_fs
+from tests.ftp_server import ftp_server
 from tests.integration.test_data_stage_out import SCRIPT, _controller, _until
 
-with warnings.catch_warnings():  # pyftpdlib 2 still runs on asyncore and asynchat
-    warnings.simplefilter("ignore", DeprecationWarning)
-    pytest.importorskip("pyftpdlib")
-    from pyftpdlib.authorizers import DummyAuthorizer
-    from pyftpdlib.handlers import FTPHandler
-    from pyftpdlib.servers import FTPServer
 pytestmark = pytest.mark.filterwarnings("ignore:write permissions assigned to anonymous user:RuntimeWarning")
 
 
@@ -35,19 +27,8 @@ def ftp_root(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """An FTP server serving a fresh folder to anonymous users with every write permission: its URL and folder."""
     root = tmp_path / "ftp"
     root.mkdir()
-    authorizer = DummyAuthorizer()
-    authorizer.add_anonymous(str(root), perm="elradfmwMT")
-    handler = type("Handler", (FTPHandler,), {"authorizer": authorizer, "banner": "hal test"})
-    logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
-    server = FTPServer(("127.0.0.1", 0), handler)
-    port = server.socket.getsockname()[1]
-    thread = threading.Thread(target=server.serve_forever, kwargs={"timeout": 0.1}, daemon=True)
-    thread.start()
-    try:
-        yield f"ftp://127.0.0.1:{port}", root
-    finally:
-        server.close_all()
-        thread.join(5)
+    with ftp_server(root) as url:
+        yield url, root
         FTPFileSystem.clear_instance_cache()  # connections to this server: none reused by a later test
 
 

@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-import logging
-import threading
 import time
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,13 +18,8 @@ from hal.data.cache import NodeCache
 from hal.data.catalog import Catalog
 from hal.data.stager import RetryPolicy, Stager
 from hal.data.watch import watched_copy
+from tests.ftp_server import DTPHandler, ftp_server
 
-with warnings.catch_warnings():  # pyftpdlib 2 still runs on asyncore and asynchat
-    warnings.simplefilter("ignore", DeprecationWarning)
-    pytest.importorskip("pyftpdlib")
-    from pyftpdlib.authorizers import DummyAuthorizer
-    from pyftpdlib.handlers import DTPHandler, FTPHandler
-    from pyftpdlib.servers import FTPServer
 pytestmark = pytest.mark.filterwarnings("ignore:write permissions assigned to anonymous user:RuntimeWarning")
 
 RATE = 200_000  # bytes/s the server sends and takes, 16 KiB at a time: steady, never 4 MiB within STALL
@@ -58,19 +50,10 @@ def slow_ftp(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """A real FTP server on 127.0.0.1 sending and taking RATE bytes/s: its URL and folder."""
     root = tmp_path / "ftp"
     root.mkdir()
-    authorizer = DummyAuthorizer()
-    authorizer.add_anonymous(str(root), perm="elradfmwMT")
-    settings = {"authorizer": authorizer, "dtp_handler": _Throttled, "banner": "hal", "use_sendfile": False}
-    handler = type("Handler", (FTPHandler,), settings)
-    logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
-    server = FTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"timeout": 0.05}, daemon=True)
-    thread.start()
     try:
-        yield f"ftp://127.0.0.1:{server.socket.getsockname()[1]}", root
+        with ftp_server(root, poll=0.05, dtp_handler=_Throttled, use_sendfile=False) as url:
+            yield url, root
     finally:
-        server.close_all()
-        thread.join(5)
         FTPFileSystem.clear_instance_cache()
 
 

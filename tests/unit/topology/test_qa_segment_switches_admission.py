@@ -10,9 +10,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from hal.api.server import ServerOptions, build
 from hal.controller.directives import build_request
 from hal.engine.plugins.placement_explain import topology_hold
+from tests.unit.controller.test_parked import controller as server_controller
 
 PAIRS = (
     "".join(f"SwitchName=s{i} Nodes=g[{2 * i + 1}-{2 * i + 2}]\n" for i in range(4))
@@ -33,13 +33,8 @@ def controller(tmp: Path, topology: str, conf: str = "", nodes: str = ALL) -> It
     if conf:
         (tmp / "topology.conf").write_text(conf)
     batch = '[[partitions]]\nname = "batch"\ndefault = true\n'
-    (tmp / "c.toml").write_text(f'name = "q"\n{nodes}{batch}[topology]\n{topology}\n')
-    ctl, _app, store, executor = build(ServerOptions(home=tmp / "home", executor="dev", cluster=tmp / "c.toml"))
-    try:
+    with server_controller(tmp, f'name = "q"\n{nodes}{batch}[topology]\n{topology}\n') as ctl:
         yield ctl
-    finally:
-        executor.shutdown()
-        store.close()
 
 
 def _submit(ctl: Any, tmp: Path, **options: str) -> tuple[int, list[str]]:
