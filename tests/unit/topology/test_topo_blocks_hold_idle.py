@@ -69,3 +69,18 @@ def test_explain_gives_the_servers_words_for_a_resources_wait(capsys: Any, monke
     said = " ".join(capsys.readouterr().out.split())
     assert f"why: free nodes exist, but {held}" in said
     assert "waits for nodes to free up" not in said
+
+
+def test_a_drained_node_in_a_held_block_is_not_called_idle() -> None:
+    """QA: gpu02, drained, was listed among the idle nodes job 1's block holds; freeing the block would not make
+    it usable."""
+    import numpy as np
+
+    sched = held_everywhere()
+    down = np.zeros(len(NAMES), dtype=bool)
+    down[1] = True  # gpu02
+    sched.book.set_down(down)
+    sched.submit(JobSpec(6, 1.0, tasks=1, nodes=1, exclusive=True, time_limit=600.0), 1.0)
+    assert not sched.cycle(1.0).starts
+    held = topology_hold(sched, 6)
+    assert held is not None and "gpu03, gpu04 (job 1)" in held and "gpu02" not in held, held

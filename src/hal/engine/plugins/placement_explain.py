@@ -239,7 +239,9 @@ def held_by_blocks(sched: Scheduler, book: NodeBook, req: Request) -> str | None
     if not seen.fits(replace(req, share="") if req.share == "topo" else req):
         return None
     cap, names = book.table.capacity, book.table.names
-    idle = {jid: [names[int(n)] for n, a in zip(h.nodes, h.amounts, strict=True) if (a == cap[n]).all()]
+    down = book.down  # a drained node is not idle, and freeing its block would not make it usable (QA)
+    idle = {jid: [names[int(n)] for n, a in zip(h.nodes, h.amounts, strict=True)
+                  if (a == cap[n]).all() and (down is None or not down[n])]
             for jid, h in holders.items()}  # fmt: skip
     jobs = sorted(jid for jid, nodes in idle.items() if nodes)
     if not jobs:
