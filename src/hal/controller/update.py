@@ -255,7 +255,7 @@ def _changed(
         req = respread(req) if "nodes" in attrs or "tasks" in attrs else req
     except DirectiveError as exc:
         raise SubmitError(f"job {_ref(lv)}: {exc}") from None
-    if req.segment and (req.nodes or 1) % req.segment:  # as sbatch refuses it; first a segment no block holds (QA)
+    if req.segment and req.segment <= (req.nodes or 1) and (req.nodes or 1) % req.segment:  # refused as by sbatch
         refused = segment_too_big(ctl.book, req.segment) or (
             f"NumNodes={req.nodes} is not a multiple of its --segment={req.segment} (each group of "
             f"{req.segment} nodes stays inside one block)"

@@ -33,3 +33,17 @@ def test_segment_zero_is_refused_and_nothing_clears_it(tmp_path: Path) -> None:
         update(ctl, str(job), ADMIN, {"Segment": "2"})
         update(ctl, str(job), ADMIN, {"Segment": "none"})
         assert segment() is None
+
+
+def test_a_segment_larger_than_the_job_is_ignored_as_at_submission(tmp_path: Path) -> None:
+    """Submission ignores a --segment larger than -N, as Slurm does (c21a912); the update refused Segment=8 on a
+    4-node job, and NumNodes= below its segment."""
+    with controller(tmp_path, BLOCKS) as ctl:
+        job = submit(ctl, tmp_path, nodes="4", segment="2", hold="1")
+        update(ctl, str(job), ADMIN, {"Segment": "8"})
+        assert ctl.live[job].spec.segment is None
+        update(ctl, str(job), ADMIN, {"Segment": "4"})
+        update(ctl, str(job), ADMIN, {"NumNodes": "2", "NumTasks": "2"})
+        assert ctl.live[job].spec.segment is None and ctl.live[job].spec.nodes == 2
+        with pytest.raises(SubmitError, match="not a multiple of its --segment=2"):
+            update(ctl, str(job), ADMIN, {"NumNodes": "3", "NumTasks": "3", "Segment": "2"})
