@@ -9,10 +9,11 @@ import re
 import shutil
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
+from hal.data import shared_disk
 from hal.data.trash import Trash
 from hal.data.tree import bytes_in, stamp_of
 
@@ -77,6 +78,7 @@ class NodeCache:
         self.on_stale: Callable[[str, str], None] | None = None  # told (name, why) when ``has`` drops a copy
         self.trash = Trash(self.root)  # evicted and dropped copies, deleted outside the controller's lock
         self.fault: OSError | None = None  # its folder unusable at start: the node drained (hal/data/start_faults.py)
+        self.kin: Mapping[str, NodeCache] = {}  # its server's caches: those on its disk share it (shared_disk)
         try:
             self._open()
         except OSError as exc:  # one node's broken disk must not stop the server (as slurmd's does not slurmctld)
@@ -162,8 +164,14 @@ class NodeCache:
     def held(self) -> int:
         """Bytes no eviction can free now: running jobs' inputs and the room reserved for copies under way."""
         with self._lock:
-            pinned = sum(size for name, size in self.entries.items() if self.pins.get(name))
-            return pinned + sum(self.reserved.values())
+            return self.held_now()
+
+    def held_now(self) -> int:
+        """``held`` read without the lock, from snapshots of its dicts (another cache on its disk asks, holding its
+        own lock: hal/data/shared_disk.py)."""
+        pins = {name for name, holders in dict(self.pins).items() if holders}
+        pinned = sum(size for name, size in dict(self.entries).items() if name in pins)
+        return pinned + sum(dict(self.reserved).values())
 
     def free_room(self) -> int:
         """Bytes a new copy could have once every unpinned dataset is evicted."""
@@ -207,14 +215,15 @@ class NodeCache:
                 )
             disk = reserve if not written else None  # a copy about to write ``size`` new bytes to this filesystem
             if disk is not None:
-                self._check_disk(size, evictable, disk)
-            evicted = self._evict(size, disk)
-            if self.used() + size > self.capacity:
-                rest = self._holders()
-                raise CacheFull(f"{self.node}: {size} bytes do not fit; the rest of the cache is {rest}", True)
-            if reserve is not None:
+                self._check_disk(size, evictable + shared_disk.evictable_beside(self), disk)
+            evicted, beside = self._evict(size, disk)
+            rest = self._holders() if self.used() + size > self.capacity else ""
+            if not rest and reserve is not None:
                 self.reserved[reserve] = size
-            return evicted
+        shared_disk.tell(self, beside)  # outside the lock: the catalog forgets the other nodes' copies evicted
+        if rest:
+            raise CacheFull(f"{self.node}: {size} bytes do not fit; the rest of the cache is {rest}", True)
+        return evicted
 
     def evict_for_disk(self, size: int, name: str) -> list[str]:
         """After a copy of ``name`` found the disk full mid-copy (another writer took its room): least recently used
@@ -222,14 +231,32 @@ class NodeCache:
         (a fault eviction cannot fix) or would not with every unpinned dataset gone (evicted for nothing)."""
         with self._lock:
             short = self._disk_short(size, name)
-            return self._evict(size, name) if 0 < short <= self._evictable() else []
+            if not 0 < short <= self._evictable() + shared_disk.evictable_beside(self):
+                return []
+            evicted, beside = self._evict(size, name)
+        shared_disk.tell(self, beside)
+        return evicted
 
-    def _evict(self, size: int, disk: str | None) -> list[str]:
+    def full_mid_copy(self, size: int, name: str) -> CacheFull | None:
+        """After a copy of ``name`` found the disk full mid-copy and evicting could not help: CacheFull to wait for
+        when other caches' running jobs on its disk hold the bytes it lacks (``full_beside``), else None."""
+        with self._lock:
+            short = self._disk_short(size, name) - self._evictable() - shared_disk.evictable_beside(self)
+            return self.full_beside(size, short) if short > 0 else None
+
+    def _evict(self, size: int, disk: str | None) -> tuple[list[str], list[tuple[NodeCache, str]]]:
         """Least recently used unpinned datasets out (lock held) until ``size`` bytes fit cache_bytes and, for the
         copy ``disk``, the filesystem's free bytes less what other copies have yet to write: a disk smaller than
-        cache_bytes kept an unused dataset, and the copy failed with ENOSPC mid-copy (QA: the node was drained)."""
-        evicted: list[str] = []
+        cache_bytes kept an unused dataset, and the copy failed with ENOSPC mid-copy (QA: the node was drained).
+        Its own first, then, for the disk, those of the other caches on it (QA LOW-8); the names, and theirs."""
         short = 0 if disk is None else self._disk_short(size, disk)  # asked once; each eviction frees its bytes
+        evicted, short = self.evict_unpinned(short, size)
+        return evicted, shared_disk.evict_beside(self, short) if short > 0 else []
+
+    def evict_unpinned(self, short: int, size: int = 0) -> tuple[list[str], int]:
+        """Least recently used unpinned datasets out (lock held) until the disk lacks no more (``short``) and ``size``
+        bytes fit cache_bytes: the names, and what the disk still lacks."""
+        evicted: list[str] = []
         for name in list(self.entries):
             if self.used() + size <= self.capacity and short <= 0:
                 break
@@ -239,7 +266,7 @@ class NodeCache:
             short -= self.entries.pop(name)
             self.stamps.pop(name, None)
             evicted.append(name)
-        return evicted
+        return evicted, short
 
     def _evictable(self) -> int:
         """Bytes of the datasets no running job pins (lock held)."""
@@ -249,13 +276,31 @@ class NodeCache:
         """ENOSPC, before anything is evicted, when the filesystem's free bytes plus every evictable dataset could
         not hold ``size`` (cache_bytes set above the disk's size; QA: a 40M tmpfs under cache_bytes = "80M" lost
         its other datasets to a copy that then failed all the same). Room that only copies under way hold is no
-        fault of the node's: CacheFull to wait for, as for pinned datasets (the node was drained; QA)."""
+        fault of the node's: CacheFull to wait for, as for pinned datasets (the node was drained; QA). So is room that
+        other nodes' running jobs hold on a disk their caches share (QA LOW-8: the job FAILED while it waited)."""
         short = self._disk_short(size, reserve)
         if short <= evictable:
             return
-        if short - self.to_come(but=reserve) <= evictable:  # their datasets become evictable once their jobs end
+        short -= self.to_come(but=reserve)
+        if short <= evictable:  # their datasets become evictable once their jobs end
             raise CacheFull(f"{self.node}: {size} bytes do not fit the disk beside the copies under way", True)
+        full = self.full_beside(size, short - evictable)
+        if full is not None:
+            raise full
         raise CacheWriteError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.root))
+
+    def full_beside(self, size: int, lacking: int) -> CacheFull | None:
+        """CacheFull to wait for when the ``lacking`` bytes its disk misses for a copy of ``size`` are held by other
+        caches' running jobs on that disk (they free once the jobs end); None when more is missing than they hold
+        (a disk too small, or full of files not HAL's): no wait brings it."""
+        held, nodes = shared_disk.held_beside(self)
+        if lacking > held or not nodes:
+            return None
+        return CacheFull(
+            f"{self.node}: {size} bytes do not fit its cache's disk, shared with the caches of {', '.join(nodes)}: "
+            f"the rest is held by their running jobs ({held:,} bytes)",
+            True,
+        )
 
     def _disk_short(self, size: int, but: str) -> int:
         """The bytes the filesystem lacks for a copy of ``size`` (other than ``but``'s): its free bytes count less
@@ -266,7 +311,8 @@ class NodeCache:
             free = shutil.disk_usage(self.root).free
         except OSError:
             return 0
-        return max(0, size - (free + self.trash.pending() - self.to_come(but=but)))
+        coming = self.to_come(but=but) + shared_disk.coming(self)  # the other caches' copies on its disk too
+        return max(0, size - (free + self.trash.pending() - coming))
 
     def disk_waits(self, size: int, but: str) -> bool:
         """Whether a copy of ``size`` must wait for the trash before it writes: the disk's real free bytes (the
@@ -274,23 +320,23 @@ class NodeCache:
         if not self.trash.busy():
             return False
         with contextlib.suppress(OSError):
-            return size > shutil.disk_usage(self.root).free - self.to_come(but=but)
+            return size > shutil.disk_usage(self.root).free - self.to_come(but=but) - shared_disk.coming(self)
         return False
 
     def to_come(self, but: str | None = None) -> int:
         """Bytes the copies under way have yet to write: their reservations less their ``.partial`` files so far.
-        The disk's free bytes do not count them yet (two copies that each fit, but not both, both began; QA)."""
-        with self._lock:
-            pending = {k: n for k, n in self.reserved.items() if k != but and not k.startswith(".jobs/")}  # kept: there
-            if not pending:
-                return 0
-            written = dict.fromkeys(pending, 0)
-            with contextlib.suppress(OSError):
-                for entry in os.scandir(self.root):
-                    found = _PARTIAL.fullmatch(entry.name)
-                    if found is not None and found.group(1) in written:
-                        written[found.group(1)] += bytes_in(Path(entry.path))
-            return sum(max(0, n - written[k]) for k, n in pending.items())
+        The disk's free bytes do not count them yet (two copies that each fit, but not both, both began; QA). Read
+        from a snapshot, without the lock: another cache on its disk asks it, holding its own (shared_disk)."""
+        pending = {k: n for k, n in dict(self.reserved).items() if k != but and not k.startswith(".jobs/")}  # kept
+        if not pending:  # outputs are on the disk already
+            return 0
+        written = dict.fromkeys(pending, 0)
+        with contextlib.suppress(OSError):
+            for entry in os.scandir(self.root):
+                found = _PARTIAL.fullmatch(entry.name)
+                if found is not None and found.group(1) in written:
+                    written[found.group(1)] += bytes_in(Path(entry.path))
+        return sum(max(0, n - written[k]) for k, n in pending.items())
 
     def _holders(self) -> str:
         """What keeps the room (lock held): jobs' pinned inputs, and failed outputs kept in their job folders (a job

@@ -19,7 +19,9 @@ log = logging.getLogger("hal.data")
 
 def copy_evicting(stager: Stager, dataset: Dataset, rep: Replica, cache: NodeCache, job_id: int) -> int:
     """``stager._copy``, copied again after each full disk that evicting frees; each retry evicts at least one
-    dataset, so it ends."""
+    dataset, so it ends. A disk full of other nodes' running jobs' data (their caches on the same filesystem: the
+    stager's caches are the cache's ``kin``) is CacheFull, waited for (QA LOW-8)."""
+    cache.kin = stager.caches
     while True:
         try:
             return stager._copy(dataset, rep, cache, job_id)
@@ -32,6 +34,10 @@ def copy_evicting(stager: Stager, dataset: Dataset, rep: Replica, cache: NodeCac
                     stager._record(f"evicting {name!r} from {cache.node}", stager.catalog.remove_replica, name,
                                    cache.node)  # fmt: skip
             if not gone and not cache.trash.busy():  # trash still being deleted: the next copy waits for it
+                with stager.guard():
+                    full = cache.full_mid_copy(dataset.size, dataset.name)
+                if full is not None:
+                    raise full from exc
                 raise
             log.warning("%s: the disk filled while %r was copied; %s evicted, copying it again",
                         cache.node, dataset.name, ", ".join(map(repr, gone)))  # fmt: skip

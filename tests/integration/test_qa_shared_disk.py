@@ -1,0 +1,116 @@
+"""QA LOW-8: every node's cache folder on one 6 MiB disk (examples/local-cluster.toml's layout), cache_bytes = 5M:
+a job whose 4 MB input lands on vn001 while vn000's running job pins another 4 MB there waits for the room
+(CacheWait, no attempt used) instead of FAILED, and runs once that job ends (vn000's copy, unpinned, is evicted for
+it); a job whose input the disk could not hold even with every other job's data gone (a file not HAL's fills it)
+still fails, with the reason. A real tmpfs over the whole cache folder, in a private mount namespace (``unshare``)
+where the scenario runs as a child process with a real controller; skipped where that is not allowed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hal.controller.auth import Identity
+from hal.controller.core import Controller
+from hal.controller.directives import build_request
+from hal.controller.machine import Machine
+from hal.controller.recovery import recover
+from hal.controller.store import Store, sqlite_url
+from hal.data.live_config import enable
+from hal.executors.local import LocalExecutor
+from tests.clusters import switch_tree
+from tests.integration.small_tmpfs import ROOT, result
+from tests.integration.test_data_drain_limits import _wait
+
+DATA = {"cache_bytes": "5M", "attempts": 1, "backoff": 0.01, "max_requeues": 0, "requeue_wait": 0.1, "cache_wait": 0.5}
+ADMIN = Identity("root", admin=True)
+MB = 1_000_000
+
+
+def _in_tmpfs(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "cache").mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(ROOT)]))}
+    mount = 'mount -t tmpfs -o size=6m tmpfs "$1" && shift && exec "$@"'
+    cmd = ["unshare", "-rm", "sh", "-c", mount, "sh", str(tmp_path / "cache"), sys.executable, __file__,
+           str(tmp_path), *args]  # fmt: skip
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env, cwd=ROOT, check=False)
+
+
+def test_a_stage_in_waits_for_room_other_nodes_jobs_hold_on_a_shared_disk(tmp_path: Path) -> None:
+    try:
+        probe = _in_tmpfs(tmp_path / "probe", "probe").returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        probe = False
+    if not probe:
+        pytest.skip("needs unshare and a tmpfs mount in a private mount namespace")
+    got = result(_in_tmpfs(tmp_path, "run"))
+    waited = got["waited"]
+    assert waited["state"] == "PENDING" and waited["restarts"] == 0, waited  # not FAILED: no attempt used
+    assert "waiting for cache room" in waited["cause"], waited
+    assert got["ran"]["state"] == "COMPLETED" and got["ran"]["nodelist"] == "vn001", got["ran"]
+    never = got["never"]  # a file not HAL's holds the room: no wait brings it
+    assert never["state"] == "FAILED" and "cannot hold the job's inputs" in never["cause"], never
+    assert not got["drained"], got
+
+
+# ---- the scenario, run inside the namespace -------------------------------------------------------------------
+
+
+def _row(ctl: Controller, job: int) -> dict[str, Any]:
+    row = ctl.store.get(job) or {}
+    return {k: row.get(k) for k in ("state", "restarts", "cause", "nodelist")}
+
+
+def _submit(ctl: Controller, tmp: Path, script: str, **opts: str) -> int:
+    (job,) = ctl.submit(build_request(f"#!/bin/sh\n{script}\n", {"cpus-per-task": "2", **opts}, {}, str(tmp), 0),
+                        "al").job_ids  # fmt: skip
+    return int(job)
+
+
+def _scenario(tmp: Path) -> dict[str, Any]:
+    (tmp / "c.toml").write_text(switch_tree("two", "vn", 2, 2, "1G", 2))
+    ctl = Controller(Store(sqlite_url(tmp / "hal.db")), Machine.load(tmp / "c.toml"),
+                     LocalExecutor(tmp / "spool", kill_wait=1.0))  # fmt: skip
+    recover(ctl)
+    staging = enable(ctl, {"cache_dir": str(tmp / "cache" / "{node}"), "catalog": str(tmp / "cat.json"), **DATA})
+    store = tmp / "store"
+    store.mkdir()
+    for name, size in (("d1", 4 * MB), ("d2", 4 * MB), ("d3", 4 * MB)):
+        (store / name).write_bytes(os.urandom(size))
+        staging.stager.catalog.register_file(name, str(store / name))
+    ctl.start()
+    try:
+        busy = _submit(ctl, tmp, "sleep 60", nodelist="vn000", **{"input-data": "d1"})
+        assert _wait(lambda: _row(ctl, busy)["state"] == "RUNNING", 30)
+        job = _submit(ctl, tmp, "true", nodelist="vn001", **{"input-data": "d2"})
+        _wait(lambda: "waiting for cache room" in str(_row(ctl, job)["cause"]) or _row(ctl, job)["state"] == "FAILED")
+        waited = _row(ctl, job)
+        ctl.cancel(str(busy), ADMIN)
+        _wait(lambda: _row(ctl, job)["state"] in ("COMPLETED", "FAILED", "CANCELLED"), 30)
+        ran = _row(ctl, job)
+        cache = staging.stager.caches["vn001"]
+        with ctl.lock:  # the disk emptied of HAL's data, then mostly filled by a file not HAL's
+            cache.drop("d2")
+            staging.stager.catalog.remove_replica("d2", "vn001")
+        _wait(lambda: not cache.trash.busy())
+        (tmp / "cache" / "junk").write_bytes(b"x" * 3 * MB)
+        last = _submit(ctl, tmp, "true", nodelist="vn000", **{"input-data": "d3"})
+        _wait(lambda: _row(ctl, last)["state"] in ("COMPLETED", "FAILED", "CANCELLED"), 30)
+        never = _row(ctl, last)
+        drained = sorted(ctl.drained)
+    finally:
+        ctl.stop()
+        staging.shutdown()
+    return {"waited": waited, "ran": ran, "never": never, "drained": drained}
+
+
+if __name__ == "__main__":
+    if sys.argv[2] == "probe":
+        sys.exit(0)
+    print(json.dumps(_scenario(Path(sys.argv[1]))))
