@@ -82,7 +82,7 @@ def test_batch_job_preempts_htc_slots_in_the_controller(server: LiveServer) -> N
     assert _post(server, "/v1/apps", {"name": "nap", "target": "hal.htc.examples:sleep_ms"}).status_code == 201
     with server.client() as sdk, sdk.session("nap", slots=8) as s:
         out: list[Any] = []
-        inputs = [5] * 1500
+        inputs = [10] * 4000  # 5 s of work on 8 slots: still running when the batch job is placed, even loaded
         t = threading.Thread(target=lambda: out.extend(s.map(inputs)), daemon=True)
         t.start()
         deadline = time.monotonic() + 30
