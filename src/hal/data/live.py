@@ -30,7 +30,7 @@ from hal.data.cache_wait import WAIT_CAUSE, wait_for_room, wake_waiters
 from hal.data.cancel_out import cancel_stage_out
 from hal.data.kept_room import recount
 from hal.data.launch_clock import start_clock
-from hal.data.node_faults import hold_for_admin, no_room, node_broken, room_of
+from hal.data.node_faults import hold_for_admin, no_room, node_broken, node_of, room_of
 from hal.data.outputs import OutputStaging
 from hal.data.restart import resume as resume_plane
 from hal.data.small_disk import avoid_small
@@ -131,7 +131,7 @@ class LiveStaging:
             return self._before_launch(controller, spec, now)
         except OSError as exc:  # a node's cache unusable: that node drained (QA: the job's first, a healthy one)
             self.staging.pop(spec.job_id, None)
-            node = _node_of(exc, self.stager.caches, [s.node for s in spec.shares])
+            node = node_of(exc, self.stager.caches, [s.node for s in spec.shares])
             if node is None:  # no cache of the job's names it: the job's stage-in failed, no node is blamed
                 self._back_to_queue(controller, lv, now, f"stage-in failed: {exc}")
             else:
@@ -387,15 +387,6 @@ class LiveStaging:
             lv = controller.live.get(job_id)
             if lv is None or lv.state != "RUNNING":
                 self.stager.release(job_id)
-
-
-def _node_of(exc: OSError, caches: dict[str, Any], nodes: list[str]) -> str | None:
-    """Which of the job's nodes an error came from: the node it names, else the one whose cache holds its path."""
-    paths = [str(p) for p in (exc.filename, exc.filename2) if p]
-    roots = {n: str(caches[n].root).rstrip("/") for n in nodes if n in caches}
-    found = [n for n, r in roots.items() if any(p == r or p.startswith(r + "/") for p in paths)]
-    named = getattr(exc, "node", None)
-    return str(named) if named in nodes else found[0] if found else None
 
 
 def _said(exc: Exception) -> str:

@@ -11,6 +11,7 @@ import dataclasses
 import json
 import logging
 import shutil
+from collections.abc import Mapping
 from typing import Any
 
 from hal.data.cache import DISK_FULL, CacheWriteError
@@ -125,3 +126,12 @@ def drain_broken(controller: Any, broken: dict[str, str]) -> None:
 
     for node, why in broken.items():
         drain(controller, node, f"data cache unusable: {why}", Identity("hal", admin=True))
+
+
+def node_of(exc: OSError, caches: Mapping[str, Any], nodes: list[str]) -> str | None:
+    """Which of the job's nodes an error came from: the node it names, else the one whose cache holds its path."""
+    paths = [str(p) for p in (exc.filename, exc.filename2) if p]
+    roots = {n: str(caches[n].root).rstrip("/") for n in nodes if n in caches}
+    found = [n for n, r in roots.items() if any(p == r or p.startswith(r + "/") for p in paths)]
+    named = getattr(exc, "node", None)
+    return str(named) if named in nodes else found[0] if found else None
