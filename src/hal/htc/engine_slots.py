@@ -10,6 +10,7 @@ queue order, the lowest-ranked slots are reclaimed until it fits.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -282,9 +283,11 @@ def standalone_provider(cpus: int, mem_mb: int = 0, gpus: int = 0, **kwargs: obj
 
     Multifactor order, so priority, QOS and fair share rank slot jobs and batch jobs the way the controller
     would; QOS ``high`` outranks ``normal`` (HTC slots are ``normal``). The pool has no per-core book, so slots
-    are dealt this process's cores round-robin (``cores=None`` in kwargs: no pinning).
+    are dealt this process's cores round-robin (``cores=None`` in kwargs: no pinning). A pool larger than those
+    cores is not pinned: instances stacked on a core cannot move off it when another process loads it, and one
+    session's tasks per slot then fell up to 20% below another's (unpinned, the kernel keeps them even).
     """
-    kwargs.setdefault("cores", CoreDealer())
+    kwargs.setdefault("cores", CoreDealer() if cpus <= len(os.sched_getaffinity(0)) else None)
     space = ResourceSpace()
     book = PoolBook((cpus, mem_mb, gpus))
     sched = Scheduler(book, space, Profile(order="multifactor", backfill="easy"), UserEstimate())
