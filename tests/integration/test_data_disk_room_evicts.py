@@ -18,18 +18,12 @@ from typing import Any
 
 import pytest
 
-from hal.controller.core import Controller
 from hal.controller.directives import build_request
-from hal.controller.machine import Machine
-from hal.controller.recovery import recover
-from hal.controller.store import Store, sqlite_url
 from hal.data.cache import CacheFull, CacheWriteError, NodeCache
 from hal.data.catalog import Catalog, Dataset
-from hal.data.live_config import enable
 from hal.data.stager import RetryPolicy, Stager
-from hal.executors.local import LocalExecutor
 from tests.clusters import switch_tree
-from tests.integration.small_tmpfs import Run, result, small_tmpfs
+from tests.integration.small_tmpfs import Run, data_controller, result, small_tmpfs
 from tests.integration.test_data_drain_limits import _wait
 
 MIB = 2**20
@@ -76,15 +70,7 @@ def test_a_disk_whose_room_copies_under_way_hold_is_waited_for_not_blamed(namesp
 def _live(tmp: Path) -> dict[str, Any]:
     """Job 1 reads ``a`` (5M) and ends; job 2 reads ``b`` (5M) on the same 8M disk (cache_bytes 16M)."""
     (tmp / "c.toml").write_text(switch_tree("one", "vn", 1, 2, "1G", 1))
-    ctl = Controller(Store(sqlite_url(tmp / "hal.db")), Machine.load(tmp / "c.toml"),
-                     LocalExecutor(tmp / "spool", kill_wait=1.0))  # fmt: skip
-    recover(ctl)
-    staging = enable(ctl, {"cache_dir": str(tmp / "cache" / "{node}"), "catalog": str(tmp / "cat.json"), **DATA})
-    store = tmp / "store"
-    store.mkdir()
-    for name in ("a", "b"):
-        (store / name).write_bytes(os.urandom(5 * MIB))
-        staging.stager.catalog.register_file(name, str(store / name))
+    ctl, staging = data_controller(tmp, DATA, {"a": 5 * MIB, "b": 5 * MIB})
     ctl.start()
     rows = []
     try:

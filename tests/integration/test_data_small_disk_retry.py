@@ -11,7 +11,6 @@ unprivileged namespaces are not allowed."""
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,14 +18,8 @@ from typing import Any
 from hal.controller.auth import Identity
 from hal.controller.core import Controller
 from hal.controller.directives import build_request
-from hal.controller.machine import Machine
-from hal.controller.recovery import recover
-from hal.controller.store import Store, sqlite_url
-from hal.data.live import LiveStaging
-from hal.data.live_config import enable
-from hal.executors.local import LocalExecutor
 from tests.clusters import switch_tree
-from tests.integration.small_tmpfs import result, small_tmpfs
+from tests.integration.small_tmpfs import data_controller, result, small_tmpfs
 from tests.integration.test_data_drain_limits import _wait as drain_wait
 from tests.integration.test_data_stage_out import _over
 
@@ -57,13 +50,6 @@ def test_a_node_whose_disk_cannot_hold_the_inputs_is_avoided_and_keeps_its_data(
 # ---- the scenario, run inside the namespace -------------------------------------------------------------------
 
 
-def _controller(tmp: Path) -> tuple[Controller, LiveStaging]:
-    ctl = Controller(Store(sqlite_url(tmp / "hal.db")), Machine.load(tmp / "c.toml"),
-                     LocalExecutor(tmp / "spool", kill_wait=1.0))  # fmt: skip
-    recover(ctl)
-    return ctl, enable(ctl, {"cache_dir": str(tmp / "cache" / "{node}"), "catalog": str(tmp / "cat.json"), **DATA})
-
-
 def _wait(check: Any, timeout: float = 30.0) -> bool:
     return drain_wait(check, timeout)
 
@@ -85,12 +71,7 @@ def _two_nodes(ctl: Controller, tmp: Path) -> dict[str, Any]:
 
 def _scenario(tmp: Path) -> dict[str, Any]:
     (tmp / "c.toml").write_text(switch_tree("three", "vn", 3, 2, "1G", 3))
-    ctl, staging = _controller(tmp)
-    store = tmp / "store"
-    store.mkdir()
-    for name, size in (("filler", 7 * MIB), ("big", 10 * MIB)):
-        (store / name).write_bytes(os.urandom(size))
-        staging.stager.catalog.register_file(name, str(store / name))
+    ctl, staging = data_controller(tmp, DATA, {"filler": 7 * MIB, "big": 10 * MIB})
     staging.stager.stage_in(0, ("filler",), ["vn002"])  # vn002 holds another dataset, evictable
     staging.stager.release(0)
     ctl.start()
@@ -114,7 +95,7 @@ def _scenario(tmp: Path) -> dict[str, Any]:
     finally:
         ctl.stop()
         staging.shutdown()
-    ctl, staging = _controller(tmp)  # a restart: the exclusion is read back from the stored request
+    ctl, staging = data_controller(tmp, DATA)  # a restart: the exclusion is read back from the stored request
     lv = ctl.live.get(job)
     recovered = list(lv.spec.exclude_nodes) if lv is not None else None
     ctl.start()

@@ -8,24 +8,15 @@ where the scenario runs as a child process with a real controller; skipped where
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from hal.controller.auth import Identity
 from hal.controller.core import Controller
 from hal.controller.directives import build_request
-from hal.controller.machine import Machine
-from hal.controller.recovery import recover
-from hal.controller.store import Store, sqlite_url
-from hal.data.live_config import enable
-from hal.executors.local import LocalExecutor
 from tests.clusters import switch_tree
-from tests.integration.small_tmpfs import ROOT, result
+from tests.integration.small_tmpfs import data_controller, result, small_tmpfs
 from tests.integration.test_data_drain_limits import _wait
 
 DATA = {"cache_bytes": "5M", "attempts": 1, "backoff": 0.01, "max_requeues": 0, "requeue_wait": 0.1, "cache_wait": 0.5}
@@ -33,23 +24,8 @@ ADMIN = Identity("root", admin=True)
 MB = 1_000_000
 
 
-def _in_tmpfs(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    (tmp_path / "cache").mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(ROOT)]))}
-    mount = 'mount -t tmpfs -o size=6m tmpfs "$1" && shift && exec "$@"'
-    cmd = ["unshare", "-rm", "sh", "-c", mount, "sh", str(tmp_path / "cache"), sys.executable, __file__,
-           str(tmp_path), *args]  # fmt: skip
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env, cwd=ROOT, check=False)
-
-
 def test_a_stage_in_waits_for_room_other_nodes_jobs_hold_on_a_shared_disk(tmp_path: Path) -> None:
-    try:
-        probe = _in_tmpfs(tmp_path / "probe", "probe").returncode == 0
-    except (OSError, subprocess.SubprocessError):
-        probe = False
-    if not probe:
-        pytest.skip("needs unshare and a tmpfs mount in a private mount namespace")
-    got = result(_in_tmpfs(tmp_path, "run"))
+    got = result(small_tmpfs(__file__, tmp_path, "", size="6M")("run"))
     waited = got["waited"]
     assert waited["state"] == "PENDING" and waited["restarts"] == 0, waited  # not FAILED: no attempt used
     assert "waiting for cache room" in waited["cause"], waited
@@ -75,15 +51,7 @@ def _submit(ctl: Controller, tmp: Path, script: str, **opts: str) -> int:
 
 def _scenario(tmp: Path) -> dict[str, Any]:
     (tmp / "c.toml").write_text(switch_tree("two", "vn", 2, 2, "1G", 2))
-    ctl = Controller(Store(sqlite_url(tmp / "hal.db")), Machine.load(tmp / "c.toml"),
-                     LocalExecutor(tmp / "spool", kill_wait=1.0))  # fmt: skip
-    recover(ctl)
-    staging = enable(ctl, {"cache_dir": str(tmp / "cache" / "{node}"), "catalog": str(tmp / "cat.json"), **DATA})
-    store = tmp / "store"
-    store.mkdir()
-    for name, size in (("d1", 4 * MB), ("d2", 4 * MB), ("d3", 4 * MB)):
-        (store / name).write_bytes(os.urandom(size))
-        staging.stager.catalog.register_file(name, str(store / name))
+    ctl, staging = data_controller(tmp, DATA, {"d1": 4 * MB, "d2": 4 * MB, "d3": 4 * MB})
     ctl.start()
     try:
         busy = _submit(ctl, tmp, "sleep 60", nodelist="vn000", **{"input-data": "d1"})
