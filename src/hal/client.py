@@ -333,6 +333,11 @@ class Client:
         path = f"/v1/datasets/{_segment(name)}/replicas"  # the location as a query: `..` in a path was a route
         return dict(self._call("DELETE", path, params={"location": location}).json())
 
+    def remove_kept(self, job: int | str) -> dict[str, Any]:
+        """Remove an ended job's failed outputs kept in node caches now (its user or admins): ``removed`` (job id ->
+        node:name) and ``not_removed`` (job id -> why), for each job of an array."""
+        return dict(self._call("DELETE", f"/v1/jobs/{quote(str(job), safe='')}/kept-outputs").json())
+
     def remove_dataset(self, name: str) -> dict[str, Any]:
         """Forget a dataset and delete its cached copies (admins); refused while a job reads it."""
         return dict(self._call("DELETE", f"/v1/datasets/{_segment(name)}").json())

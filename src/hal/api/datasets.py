@@ -19,6 +19,7 @@ from hal.data.catalog import (
     read_by,
     unreadable,
 )
+from hal.data.kept_discard import NotKept, discard_kept
 from hal.data.places import dataset_uri
 
 
@@ -132,6 +133,28 @@ def dataset_router(ctl: Any, who_dep: Any) -> APIRouter:
             for cache in stager.caches.values():
                 cache.drop(name)
         return {"removed": name}
+
+    @router.delete("/v1/jobs/{ref}/kept-outputs")
+    def remove_kept(ref: str, who: Who) -> dict[str, Any]:
+        """Remove an ended job's failed outputs kept in node caches now, not at keep_failed_outputs' end (the job's
+        user or admins): their room goes to waiting jobs. Each job of an array on its own."""
+        data = staging()
+        ids = ctl.resolve(ref)
+        rows = [r for r in ctl.store.query(job_ids=ids) if r]
+        if not rows:
+            raise HTTPException(404, f"no job {ref}")
+        if any(not who.may_see(r["user"]) for r in rows):
+            raise HTTPException(403, f"job {ref} belongs to another user; only its user or admins remove its outputs")
+        removed: dict[str, list[str]] = {}
+        why: dict[str, str] = {}
+        for row in rows:
+            try:
+                removed[str(row["id"])] = discard_kept(data, ctl, int(row["id"]), who.user)
+            except NotKept as exc:
+                why[str(row["id"])] = str(exc)
+        if not removed:
+            raise HTTPException(409, next(iter(why.values())))
+        return {"removed": removed, "not_removed": why}
 
     router.include_router(replica_router(ctl, who_dep, staging))  # one dataset, its stored copies
     return router

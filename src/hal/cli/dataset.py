@@ -126,3 +126,21 @@ def rm_copy_cmd(
         emit_json(got)
         return
     out.print(f"dataset {got['name']}: copy at {got['removed']} forgotten", highlight=False)  # what the server did
+
+
+@app.command("rm-kept")
+def rm_kept_cmd(
+    job: Annotated[str, typer.Argument(help="an ended job (or array) whose stage-out failed")],
+    json_out: bool = JsonOpt,
+) -> None:
+    """Remove a job's failed outputs kept in node caches now, not when keep_failed_outputs ends (the job's user
+    or admins): copy them off first (hal show JOB says where they are); jobs waiting for the room go on."""
+    with client() as c:
+        got = c.remove_kept(job)
+    if json_out:
+        emit_json(got)
+        return
+    for jid, where in got["removed"].items():
+        out.print(f"job {jid}: removed {', '.join(where)}", markup=False, highlight=False)
+    for jid, why in got["not_removed"].items():
+        err.print(f"job {jid}: {why}", markup=False, highlight=False)

@@ -134,7 +134,8 @@ def node_room(
 def _never(job_id: int, out: Kept | None) -> str:
     """Why the room never frees as far as is known: a pinning job with no known end, or outputs kept for good."""
     if out is not None:
-        return f"it starts once the room held by {out.words()} is freed (removed by hand or by an administrator)"
+        freed = f"hal dataset rm-kept {out.job_id}, by that job's user or an administrator"
+        return f"it starts once the room held by {out.words()} is freed ({freed})"
     return f"it starts once jobs pinning its nodes' caches end; job {job_id} has no time limit and no history"
 
 

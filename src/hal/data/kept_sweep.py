@@ -64,10 +64,10 @@ def _due(staging: LiveStaging, controller: Any, node: str, folder: Path, keep: f
     """Whether the folder has something to do now (without the controller's lock); when its outputs are all
     kept and told, when the first was told is remembered, so the next passes skip it until then."""
     job_id = int(folder.name)
-    if job_id in controller.live or _staging(staging, job_id):
+    if job_id in controller.live or busy_out(staging, job_id):
         return False
     row = controller.store.get(job_id)
-    if not _over(row):
+    if not over(row):
         return False
     out = sort_outputs(row, controller.store.events_of(job_id), folder, keep, controller.clock())
     if out.removed or out.tell or not (out.kept or out.unsettled):
@@ -82,7 +82,7 @@ def _act(staging: LiveStaging, controller: Any, node: str, folder: Path) -> bool
     folder tidied by the start's rule, keeping what no event settles."""
     job_id = int(folder.name)
     with staging.stager.guard():
-        if job_id in controller.live or _staging(staging, job_id) or not _over(controller.store.get(job_id)):
+        if job_id in controller.live or busy_out(staging, job_id) or not over(controller.store.get(job_id)):
             return False
         if not folder.exists():
             return False
@@ -90,12 +90,12 @@ def _act(staging: LiveStaging, controller: Any, node: str, folder: Path) -> bool
     return True
 
 
-def _staging(staging: LiveStaging, job_id: int) -> bool:
+def busy_out(staging: LiveStaging, job_id: int) -> bool:
     outputs = staging.outputs
     return outputs is not None and "staging" in outputs.state_of(job_id).values()
 
 
-def _over(row: dict[str, Any] | None) -> bool:
+def over(row: dict[str, Any] | None) -> bool:
     """An ended job's record; none (a folder no record names) is the next start's (``restart.leftover_job_dir``)."""
     if row is None:
         return False
