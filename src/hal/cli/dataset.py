@@ -48,7 +48,14 @@ def add_cmd(
     """Register an existing file or folder as a dataset (admins): the server reads it once for its size and
     checksum (a folder's: the bytes of its files and a sha256-tree digest)."""
     with client() as c:
-        got = c.add_dataset(name, uri, location)
+        try:
+            got = c.add_dataset(name, uri, location)
+        except KeyboardInterrupt:  # the server's read goes on without us: it registers the dataset later (QA)
+            raise fail(
+                f"interrupted: the server may still be reading {uri} and then register dataset {name}; "
+                f"`hal dataset show {name}` tells, `hal dataset rm {name}` removes it",
+                code=130,
+            ) from None
     if json_out:
         emit_json(got)
         return
