@@ -250,9 +250,14 @@ class Client:
         return list(self._call("POST", f"/v1/jobs/{job}/requeue").json()["requeued"])
 
     def update(self, job: int | str, **fields: str | int) -> builtins.list[int]:
-        """scontrol update job: ``update(12, TimeLimit="30", Nice=10)``; returns the ids changed."""
+        """scontrol update job: ``update(12, TimeLimit="30", Nice=10)``; returns the ids changed (``update_notes``
+        also what the server kept that was not asked, such as an input's writer as an afterok)."""
+        return list(self.update_notes(job, **fields)["updated"])
+
+    def update_notes(self, job: int | str, **fields: str | int) -> dict[str, Any]:
+        """``update``'s whole reply: ``updated`` (ids) and ``notes`` (each a sentence, as sbatch warns)."""
         body = {"fields": {k: str(v) for k, v in fields.items()}}
-        return list(self._call("POST", f"/v1/jobs/{job}/update", json=body).json()["updated"])
+        return dict(self._call("POST", f"/v1/jobs/{job}/update", json=body).json())
 
     def hold(self, job: int | str) -> builtins.list[int]:
         """Keep pending jobs from starting (scontrol hold); returns the ids held."""

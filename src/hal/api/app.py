@@ -24,6 +24,7 @@ from hal.api.job_lookup import Ref, answer, checked_ref, shared_scripts, visible
 from hal.api.metrics import Metrics
 from hal.api.task_events import events_of_rows
 from hal.api.text_checks import check_column, check_mapping, check_submission, raw_workdir
+from hal.api.update_notes import kept_dependencies
 from hal.api.views import (
     nodes_view,
     per_cpu_memory,
@@ -311,7 +312,8 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Pat
         """scontrol update job: a pending job's request in place (its id and queue place kept); a running job's
         time limit, name, comment and requeue flag."""
         check_mapping("fields", body.fields)
-        return {"updated": update(ctl, ref, who, body.fields)}
+        ids = update(ctl, ref, who, body.fields)
+        return {"updated": ids, "notes": kept_dependencies(ctl, ids, body.fields)}
 
     @app.post("/v1/jobs/{ref}/hold")
     def hold(ref: Ref, who: Who) -> dict[str, Any]:

@@ -38,19 +38,25 @@ def update(
     refs = split_refs(job)  # 12,13: each once, as scontrol; 12_[1,3] kept whole
     done: dict[str, list[int]] = {}
     failed: dict[str, str] = {}
+    notes: list[str] = []
     with client() as c:
         for ref in refs:  # each on its own: one that is refused is reported, the rest still updated
             try:
-                done[ref] = c.update(ref, **fields)
+                got = c.update_notes(ref, **fields)
             except HalError as exc:
                 failed[ref] = str(exc)
+                continue
+            done[ref] = list(got["updated"])
+            notes += got.get("notes") or []  # an older server sends none
     if json_out:
-        emit_json({"updated": [i for ids in done.values() for i in ids], "failed": failed})
+        emit_json({"updated": [i for ids in done.values() for i in ids], "failed": failed, "notes": notes})
     else:
         said = " ".join(f"{k}={v}" for k, v in fields.items())
         for ref, ids in done.items():
             what = f"job {ref}" if len(ids) == 1 else f"{len(ids)} jobs of {ref}"
             out.print(f"updated {what}: {said}", markup=False, highlight=False)
+        for note in notes:
+            err.print(f"note: {note}", markup=False, highlight=False)
         for ref, why in failed.items():
             err.print(f"hal update {ref}: {why}", markup=False, highlight=False)
     if failed:

@@ -54,7 +54,7 @@ def test_actions_reach_every_listed_task(api: Any) -> None:
     assert client.post(f"{ref}/release", headers=auth).json() == {"released": [ids[2], ids[4]]}
     assert client.post(f"{ref}/hold", headers=auth).json() == {"held": [ids[2], ids[4]]}
     fields = {"fields": {"Comment": "x"}}
-    assert client.post(f"{ref}/update", json=fields, headers=auth).json() == {"updated": [ids[2], ids[4]]}
+    assert client.post(f"{ref}/update", json=fields, headers=auth).json() == {"updated": [ids[2], ids[4]], "notes": []}
     assert client.delete(ref, headers=auth).json() == {"cancelled": [ids[2], ids[4]]}
     tasks = client.get(f"/v1/jobs/{array}", headers=auth).json()["tasks"]
     assert [(t["state"], t["comment"]) for t in tasks] == [

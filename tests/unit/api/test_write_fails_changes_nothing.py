@@ -89,7 +89,10 @@ def test_an_update_whose_commit_fails_leaves_a_running_job_as_it_was(hal: Hal) -
     assert lv.request.time_limit == 600 and lv.spec.time_limit == 600
     assert act.predicted_end == end and act.item is item and executor._procs[job][1].time_limit == 600
     monkeypatch.undo()
-    assert ok(hal, f"/v1/jobs/{job}/update", fields={"TimeLimit": "1"}) == {"updated": [job]}  # and works once up
+    assert ok(hal, f"/v1/jobs/{job}/update", fields={"TimeLimit": "1"}) == {
+        "updated": [job],
+        "notes": [],
+    }  # works once up
     assert lv.request.time_limit == 60 and lv.spec.time_limit == 60 and executor._procs[job][1].time_limit == 60
     assert act.predicted_end <= act.start + 60 and ctl.store.get(job)["time_limit"] == 60
 
