@@ -11,6 +11,10 @@ import sys
 import threading
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_during_add_says_the_dataset_may_still_be_registered() -> None:
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
@@ -26,7 +30,9 @@ def test_ctrl_c_during_add_says_the_dataset_may_still_be_registered() -> None:
         threading.Thread(target=hold, daemon=True).start()
         env = {**os.environ, "HAL_URL": f"http://127.0.0.1:{listener.getsockname()[1]}", "HAL_TOKEN": "t"}
         cmd = [sys.executable, "-m", "hal", "dataset", "add", "big", "/data/big.bin"]
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(  # SIGINT as a shell leaves it: pytest-xdist's workers ignore it, and so would ours
+            cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint
+        )
         try:
             assert accepted.wait(60), "the CLI never connected"
             proc.send_signal(signal.SIGINT)

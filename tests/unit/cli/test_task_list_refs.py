@@ -52,9 +52,9 @@ def run(monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, list[tuple[st
 
         release = requeue = hold
 
-        def update(self, job: str, **fields: str) -> list[int]:
+        def update_notes(self, job: str, **fields: str) -> dict[str, Any]:
             calls.append(("update", job))
-            return [3]
+            return {"updated": [3], "notes": []}
 
         def whoami(self) -> dict[str, Any]:
             return {"user": "al", "admin": False}

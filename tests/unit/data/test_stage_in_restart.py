@@ -22,7 +22,7 @@ from hal.data.live import LiveStaging
 from hal.data.live_config import data_table, enable
 from hal.executors.local import LocalExecutor
 from tests.integration.test_data_live import CLUSTER
-from tests.integration.test_data_stage_out import DATA, _slow_dataset
+from tests.integration.test_data_stage_out import DATA, _over, _slow_dataset
 
 
 def _server(tmp_path: Path, extra: str = "") -> tuple[Controller, LiveStaging]:
@@ -67,7 +67,7 @@ def test_a_job_caught_staging_by_a_restart_is_staged_again_and_no_node_failure_i
         said = caplog.text
         assert f"job {job}: {CUT}; it goes back to the queue (staged again)" in said and "NODE_FAIL" not in said
         after.start()
-        _until(lambda: job not in after.live)
+        _until(_over(after, job))  # under the lock: its record is written before it leaves live
         row = after.store.get(job) or {}
         assert row["state"] == "COMPLETED" and row["restarts"] == 1, row  # its input arrived the second time
     finally:
