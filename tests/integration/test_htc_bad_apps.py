@@ -21,7 +21,10 @@ def test_saved_definitions_that_cannot_be_served_never_stop_the_manager(tmp_path
     (tmp_path / "apps.json").write_text(json.dumps(saved))
     with LocalManager(cpus=2, state_dir=str(tmp_path)) as client:
         assert sorted(a.name for a in client.apps()) == ["huge", "sq"]
-        for name, why in (("neg", "mem_mb must be an integer >= 0, got -5"), ("zero", "cpus must be an integer >= 1")):
+        for name, why in (
+            ("neg", "mem_mb must be an integer from 0 to 2,147,483,647, got -5"),
+            ("zero", "cpus must be an integer from 1 to 2,147,483,647"),
+        ):
             with pytest.raises(RuntimeError, match=rf"'{name}' has an invalid saved definition \({why}"):
                 client.session(name)
         never = r"'huge' \(8 CPUs, no memory limit per instance\) can never run"

@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # service instances import this module; keep numpy out of the
 
 CMD_PREFIX = "cmd:"
 POLICIES = ("proportional", "priority")
+MAX_INT = 2**31 - 1  # as the controller bounds a job's counts (--nodes, --ntasks)
 MINIMA = {"cpus": 1, "mem_mb": 0, "gpus": 0, "min_instances": 0, "max_instances": 1, "max_retries": 0}
 log = logging.getLogger("hal.htc")
 
@@ -55,9 +56,10 @@ class Application:
             raise ValueError(f"target {self.target!r} must be 'module:callable' or 'cmd:<template>'")
         for key, low in MINIMA.items():
             value = getattr(self, key)
-            if not isinstance(value, int) or isinstance(value, bool) or value < low:
-                # cpus=0 or mem_mb<0 crashed the session manager's loop when a session first asked for slots (QA)
-                raise ValueError(f"{key} must be an integer >= {low}, got {value!r}")
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= MAX_INT:
+                # cpus=0 or mem_mb<0 crashed the session manager's loop when a session first asked for slots (QA);
+                # 10**20 met the engine's int64 arrays as an OverflowError (QA)
+                raise ValueError(f"{key} must be an integer from {low} to {MAX_INT:,}, got {value!r}")
         if self.max_instances < self.min_instances:
             raise ValueError(f"need min_instances <= max_instances, got {self.min_instances} > {self.max_instances}")
         if not isinstance(self.env, dict) or not all(isinstance(v, str) for v in (*self.env, *self.env.values())):

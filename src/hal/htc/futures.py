@@ -8,7 +8,7 @@ from concurrent.futures import Future, InvalidStateError
 from typing import TYPE_CHECKING, Any
 
 from hal.htc import wire
-from hal.htc.results import Result, SessionBroken, unwrap
+from hal.htc.results import Result, ResultUnreadable, SessionBroken, unwrap
 
 if TYPE_CHECKING:
     from hal.htc.client import Session
@@ -32,7 +32,11 @@ def connect(address: str) -> wire.Channel:
 def settle(fut: Future[Any], r: Result) -> None:
     """A future's value, exception or cancellation from its task's result; a second result for it is ignored."""
     try:
-        value = unwrap(r[1], r[2])
+        try:
+            value = unwrap(r[1], r[2])
+        except Exception as exc:  # QA: it escaped into the reader thread, and no future of the session settled again
+            fut.set_exception(ResultUnreadable(f"task {r[0]}'s result cannot be unpickled here: {exc!r}"))
+            return
         if r[1] == wire.S_OK:
             fut.set_result(value)
         elif r[1] == wire.S_CANCELLED:

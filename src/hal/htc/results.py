@@ -34,6 +34,11 @@ class RemoteTraceback(Exception):
         return f'\n"""\n{self.text}"""'
 
 
+class ResultUnreadable(Exception):
+    """A task's result that this process cannot unpickle: typically an object of a class whose module only the
+    service instances can import (the task did run; its value is lost to this client)."""
+
+
 class SessionBroken(ConnectionError):
     """The connection to the session manager was lost (the session may be recoverable: re-attach)."""
 

@@ -11,6 +11,8 @@ from hal.htc.app import Application, check_slots
 from hal.htc.guard import MEMORY_PREFIX, TIMEOUT_PREFIX
 
 Result = tuple[int, int, bytes]  # (task id, status, pickled output or error)
+MAX_PRIORITY = 10_000  # Symphony's session priorities run from 1 to 10,000; 0 here is below every other
+MAX_NAME = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,8 +29,15 @@ class SessionSpec:
 
     @staticmethod
     def from_dict(data: dict[str, Any]) -> SessionSpec:
-        """A client's request; refused when no task could ever run (QA: slots=0 opened a session that hung)."""
+        """A client's request; refused when no task could ever run (QA: slots=0 opened a session that hung), or
+        when its priority is no whole number (QA: a NaN failed every session's queued tasks of the application)."""
         check_slots(data.get("max_slots"))
+        prio = data.get("priority", 1)
+        if type(prio) is not int or not 0 <= prio <= MAX_PRIORITY:
+            raise ValueError(f"priority must be a whole number from 0 to {MAX_PRIORITY:,}, not {prio!r}")
+        name = data.get("name", "")
+        if not isinstance(name, str) or len(name) > MAX_NAME:  # QA: 100,000 characters stalled `hal sessions`
+            raise ValueError(f"a session name is at most {MAX_NAME} characters of text")
         return SessionSpec(**data)
 
 

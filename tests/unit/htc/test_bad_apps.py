@@ -27,12 +27,13 @@ from hal.model.resources import Resources
 @pytest.mark.parametrize(
     ("values", "said"),
     [
-        ({"cpus": 0}, "cpus must be an integer >= 1, got 0"),
-        ({"cpus": -2}, "cpus must be an integer >= 1, got -2"),
-        ({"mem_mb": -1}, "mem_mb must be an integer >= 0, got -1"),
-        ({"gpus": -1}, "gpus must be an integer >= 0, got -1"),
-        ({"cpus": "2"}, "cpus must be an integer >= 1, got '2'"),
-        ({"max_instances": 0}, "max_instances must be an integer >= 1, got 0"),
+        ({"cpus": 0}, "cpus must be an integer from 1 to 2,147,483,647, got 0"),
+        ({"cpus": -2}, "cpus must be an integer from 1 to 2,147,483,647, got -2"),
+        ({"mem_mb": -1}, "mem_mb must be an integer from 0 to 2,147,483,647, got -1"),
+        ({"gpus": -1}, "gpus must be an integer from 0 to 2,147,483,647, got -1"),
+        ({"cpus": "2"}, "cpus must be an integer from 1 to 2,147,483,647, got '2'"),
+        ({"max_instances": 0}, "max_instances must be an integer from 1 to 2,147,483,647, got 0"),
+        ({"cpus": 10**20}, "cpus must be an integer from 1 to 2,147,483,647, got 100000000000000000000"),
         ({"env": {"A": 1}}, "env must map names to strings"),
     ],
 )
@@ -69,7 +70,10 @@ def test_a_saved_bad_definition_is_skipped_with_the_reason_and_kept_for_repair(
     with caplog.at_level(logging.ERROR, logger="hal.htc"):
         reg = AppRegistry(path)
     assert list(reg.apps) == ["good"]
-    assert "application bad saved in" in caplog.text and "mem_mb must be an integer >= 0, got -5" in caplog.text
+    assert (
+        "application bad saved in" in caplog.text
+        and "mem_mb must be an integer from 0 to 2,147,483,647, got -5" in caplog.text
+    )
     with pytest.raises(KeyError, match=r"'bad' has an invalid saved definition \(mem_mb must be .*register it again"):
         reg.get("bad")
     reg.register(Application("other", "hal.htc.examples:noop"))  # a save keeps the bad one for the admin to see
