@@ -74,7 +74,9 @@ def behind_limits(snap: Scheduler, ctl: Any, now: float) -> None:
                 elif _submit(snap, ctl, replace(spec, held=True), now, estimate):
                     order.append(spec.job_id)
             snap.gated[array_id] = order
-            for _ in range(gate.limit - gate.inflight):  # room the controller has not filled yet (none, mostly)
+            # room the controller has not filled yet (none, mostly), at most one a waiting task: with no limit left
+            # (ArrayTaskThrottle=0: 2**31 - 1) this counted to two billion under the controller's lock (QA HIGH)
+            for _ in range(min(gate.limit - gate.inflight, len(order))):
                 snap.let_go(array_id)
     for job_id in sorted(ctl.deferred):  # jobs waiting on those tasks
         spec = ctl.live[job_id].spec

@@ -7,7 +7,9 @@ from __future__ import annotations
 import math
 import time
 
+from hal.controller.auth import Identity
 from hal.controller.core import Controller
+from hal.controller.update import update
 from hal.engine.forecast import StartEstimate
 from hal.model.job import JobSpec
 from tests.unit.controller.test_forecast_errors_live import Clock, end, live, submit
@@ -62,3 +64,16 @@ def test_tasks_behind_a_limit_are_forecast_in_index_order_from_shared_slots(
     p50s, p90s = [got[j].p50 for j in tasks[2:]], [got[j].p90 for j in tasks[2:]]
     assert all(math.isfinite(x) for x in p50s + p90s)
     assert p50s == sorted(p50s) and p90s == sorted(p90s)  # every member starts them in index order
+
+
+def test_lifting_the_limit_of_an_array_with_a_held_task_forecasts_at_once(live: tuple[Controller, Clock]) -> None:
+    """QA HIGH: `hal update ARRAY ArrayTaskThrottle=0` (no limit: 2**31 - 1 slots) on an array whose held task waited
+    behind its %1 made each forecast let go of waiting tasks 2**31 times under the controller's lock: the server
+    stopped answering and scheduling until killed."""
+    ctl, _ = live
+    tasks = submit(ctl, {"array": "0-3%1", "time": "1:00", "hold": ""}, 20)
+    update(ctl, str(tasks[0]), Identity("ada", admin=False), {"ArrayTaskThrottle": "0"})
+    ctl.run_cycle()
+    t0 = time.monotonic()
+    forecasts(ctl, set(tasks))
+    assert time.monotonic() - t0 < 10.0, "a forecast of four held tasks took seconds"
