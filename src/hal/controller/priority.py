@@ -26,13 +26,15 @@ def priorities(ctl: Any, who: Identity) -> dict[str, Any]:
         order = ctl.sched.queue.order
         pending, queued = _pending(ctl), len(ctl.sched.queue)
         ctx = replace(ctl.sched.ctx)
+        usage = current_usage(ctl.sched, ctl.clock())  # for jobs out of the queue: the last cycle's may be old (QA)
+        now_ctx = replace(ctx, usage=usage, total_usage=sum(usage.values()))
         tasks = {j: (lv.array_job_id, lv.array_task_id) for j, lv in ctl.live.items() if lv.array_job_id is not None}
     if not isinstance(order, Multifactor):
         return {"order": order.name, "weights": {}, "jobs": []}
     # the queue's jobs as the cycle weighed them: fair shares split among its users (and those with usage); the others
     # among every pending job's users. Both before keeping the caller's jobs, which would split them among fewer users
     specs = [s for s, _ in pending]
-    ordered, every = order.factors(specs[:queued], ctx), order.factors(specs, ctx)
+    ordered, every = order.factors(specs[:queued], ctx), order.factors(specs, now_ctx)
     jobs = []
     for i, (spec, held) in enumerate(pending):
         if not who.may_see(spec.user):
