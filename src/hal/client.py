@@ -379,7 +379,8 @@ class Client:
         from hal.htc.client import HtcClient
 
         where = self._call("GET", "/v1/htc").json()
-        return HtcClient(where["address"], user=where["user"])
+        ticket = (where["user"], bool(where.get("admin")), where["ticket"]) if "ticket" in where else None
+        return HtcClient(where["address"], user=where["user"], ticket=ticket)
 
 
 def _segment(name: str) -> str:

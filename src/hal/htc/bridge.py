@@ -15,10 +15,12 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from hal.htc import tickets
+from hal.htc.address import home_address
 from hal.htc.app import AppRegistry
 from hal.htc.client import HtcClient
 from hal.htc.engine_slots import SchedulerSlots
-from hal.htc.server import Server, home_address
+from hal.htc.server import Server
 from hal.htc.slots import SlotAsk, SlotEvent
 from hal.model.resources import Resources
 
@@ -100,7 +102,8 @@ class HtcService:
         self.provider = ControllerSlots(ctl)
         self.address = home_address(home)
         registry = AppRegistry(home / "htc-apps.json")
-        self.server = Server(self.address, registry, self.provider, journal=home / "htc-journal.db")
+        self.key = tickets.new_key()  # users are told apart by tickets, not by the Unix user every job runs as
+        self.server = Server(self.address, registry, self.provider, journal=home / "htc-journal.db", key=self.key)
         self.provider.wake = self.server.wake
         ctl.htc = self.provider
         self.thread = threading.Thread(target=self.server.serve_forever, name="hal-htc", daemon=True)
@@ -113,6 +116,10 @@ class HtcService:
 
     def client(self, user: str | None = None) -> HtcClient:
         return HtcClient(self.address, user=user)
+
+    def ticket(self, user: str, admin: bool) -> str:
+        """What GET /v1/htc hands a token's holder: their sessions, and only theirs (an administrator's: any)."""
+        return tickets.ticket(self.key, user, admin)
 
     def mount(self, app: Any) -> None:
         from hal.htc.rest import add_routes

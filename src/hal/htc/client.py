@@ -21,7 +21,7 @@ from typing import Any
 
 from hal.htc import wire
 from hal.htc.app import Application, check_slots
-from hal.htc.futures import SessionClosed, TaskFuture, connect, settle
+from hal.htc.futures import SessionClosed, TaskFuture, Ticket, connect, handshake, settle
 from hal.htc.results import RemoteTraceback, Result, SessionBroken, TaskError, TaskLost, unwrap, value_of
 
 __all__ = [
@@ -40,7 +40,12 @@ class Session:
     """A session of one application; use as a context manager (``client.session(...)``)."""
 
     def __init__(
-        self, address: str, spec: dict[str, Any] | None = None, attach: int | None = None, window: int = 20000
+        self,
+        address: str,
+        spec: dict[str, Any] | None = None,
+        attach: int | None = None,
+        window: int = 20000,
+        ticket: Ticket | None = None,
     ) -> None:
         self.window = window
         self.batch = 512
@@ -60,15 +65,8 @@ class Session:
         self._asking = False  # a request waits for its reply: an ERROR now is that reply
         self._tids = itertools.count()
         self._replay = attach is not None  # results of the session's earlier tasks come too
-        if attach is None:
-            self._ch.send((wire.OPEN, spec))
-            self.info: dict[str, Any] = {}
-        else:
-            self._ch.send((wire.ATTACH, attach))
-        reply = self._ch.recv()
-        if reply[0] == wire.ERROR:
-            self._ch.close()
-            raise RuntimeError(reply[1])
+        reply = handshake(self._ch, ticket, (wire.OPEN, spec) if attach is None else (wire.ATTACH, attach))
+        self.info: dict[str, Any] = {}
         if attach is None:
             self.id: int = reply[1]
         else:
@@ -325,9 +323,11 @@ class Session:
 class HtcClient:
     """Talks to a session manager: sessions, re-attach, applications, counters."""
 
-    def __init__(self, address: str | None = None, user: str | None = None) -> None:
-        from hal.htc.server import default_address
+    def __init__(self, address: str | None = None, user: str | None = None, ticket: Ticket | None = None) -> None:
+        """``ticket``: what `hal server`'s manager asks of sessions (hal.client.Client passes it); not a standalone."""
+        from hal.htc.address import default_address
 
+        self.ticket = ticket
         self.address = address or default_address()
         self.user = user or getpass.getuser()
 
@@ -352,7 +352,7 @@ class HtcClient:
             "recoverable": recoverable,
             "common": None if common is None else wire.dumps(common),
         }
-        return Session(self.address, spec, window=window)
+        return Session(self.address, spec, window=window, ticket=self.ticket)
 
     def async_session(self, app: str, slots: int | None = None, **kwargs: Any) -> Any:
         from hal.htc.aio import AsyncSession
@@ -360,7 +360,7 @@ class HtcClient:
         return AsyncSession(self.session(app, slots, **kwargs))
 
     def attach(self, session_id: int) -> Session:
-        return Session(self.address, attach=session_id)
+        return Session(self.address, attach=session_id, ticket=self.ticket)
 
     def _call(self, msg: tuple[Any, ...]) -> Any:
         ch = connect(self.address)

@@ -29,6 +29,21 @@ def connect(address: str) -> wire.Channel:
         ) from exc
 
 
+Ticket = tuple[str, bool, str]  # (user, admin, ticket): who a client of `hal server`'s manager is (tickets.py)
+
+
+def handshake(ch: wire.Channel, ticket: Ticket | None, first: tuple[Any, ...]) -> Any:
+    """The ticket (when `hal server`'s manager asks for one: tickets.py), then ``first`` (OPEN or ATTACH); its
+    reply, or RuntimeError with the manager's reason."""
+    for msg in [first] if ticket is None else [(wire.AUTH, *ticket), first]:
+        ch.send(msg)
+        reply = ch.recv()
+        if reply[0] == wire.ERROR:
+            ch.close()
+            raise RuntimeError(reply[1])
+    return reply
+
+
 def settle(fut: Future[Any], r: Result) -> None:
     """A future's value, exception or cancellation from its task's result; a second result for it is ignored."""
     try:

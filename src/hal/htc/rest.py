@@ -43,8 +43,10 @@ def add_routes(app: FastAPI, service: HtcService) -> None:
 
     @app.get("/v1/htc")
     def where(who: Who) -> dict[str, Any]:
-        """Where the SDK connects to stream tasks (a Unix socket on the server's machine)."""
-        return {"address": service.address, "user": who.user}
+        """Where the SDK connects to stream tasks (a Unix socket on the server's machine), and the ticket that says
+        there who the caller is (hal/htc/tickets.py)."""
+        return {"address": service.address, "user": who.user, "admin": who.admin,
+                "ticket": service.ticket(who.user, who.admin)}  # fmt: skip
 
     @app.get("/v1/sessions")
     def sessions(who: Who, all: bool = False) -> dict[str, Any]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import logging
 import os
 import pickle
@@ -22,7 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from hal.htc import deadlines, guard, wire
+from hal.htc import deadlines, guard, tickets, wire
+from hal.htc.address import default_address
 from hal.htc.app import Application, AppRegistry, unimportable
 from hal.htc.beacon import Beacon
 from hal.htc.engine_slots import SchedulerSlots, batch_spec, standalone_provider
@@ -43,10 +43,18 @@ log = logging.getLogger("hal.htc")
 
 class Server:
     def __init__(
-        self, address: str, registry: AppRegistry, provider: SlotProvider, journal: Path | None = None
+        self,
+        address: str,
+        registry: AppRegistry,
+        provider: SlotProvider,
+        journal: Path | None = None,
+        key: bytes | None = None,
     ) -> None:
-        """``journal``: the SQLite file that keeps recoverable sessions across restarts (None: they die with us)."""
+        """``journal``: the SQLite file that keeps recoverable sessions across restarts (None: they die with us).
+        ``key``: clients say who they are with a ticket made with it (tickets.py); None: by their Unix user."""
         self.address = address
+        self.key = key
+        self.who: dict[wire.Conn, tuple[str, bool]] = {}  # a ticket's (user, admin), once shown
         self.provider = provider
         try:  # an unreadable journal stops the session manager (not `hal server`: it runs on without HTC)
             self.journal = Journal(journal) if journal is not None else None
@@ -193,6 +201,7 @@ class Server:
 
     def _forget(self, conn: wire.Conn) -> Any:
         self.peers.pop(conn, None)
+        self.who.pop(conn, None)
         role = self.roles.pop(conn, None)
         self.writing.discard(conn)
         with contextlib.suppress(KeyError, ValueError):
@@ -243,19 +252,36 @@ class Server:
         return uid is None or uid == 0 or uid == os.getuid()
 
     def _check_user(self, conn: wire.Conn, user: str) -> None:
-        """A local user may open and re-attach only sessions in their own name."""
+        """A local user may open and re-attach only sessions in their own name; beside `hal server`, a ticket's user
+        only theirs (an administrator's any)."""
+        if self.key is not None:
+            tickets.check_user(self.who.get(conn), user)
+            return
         uid = self.peers.get(conn)
         if not self._trusted(conn) and uid is not None and wire.user_name(uid) != user:
             raise ValueError(f"user {wire.user_name(uid)!r} may not act for user {user!r}")
 
     def _own(self, conn: wire.Conn, sid: int) -> Any:
         s = self.manager.sessions[sid]
-        if s.client is not conn and not self._trusted(conn):
+        if s.client is conn:
+            return s
+        if self.key is not None:
+            if not tickets.may_act(self.who.get(conn), s.spec.user):
+                raise ValueError(f"session {sid} belongs to another user")
+        elif not self._trusted(conn):
             raise ValueError(f"session {sid} belongs to another connection")
         return s
 
+    def _auth(self, conn: wire.Conn, msg: tuple[Any, ...]) -> bool:
+        """(AUTH, user, admin, ticket): who this connection acts for, from here on."""
+        if self.key is not None:  # without one, the Unix user says it
+            self.who[conn] = tickets.shown(self.key, msg[1:])
+        return True
+
     def _request(self, conn: wire.Conn, kind: int, msg: tuple[Any, ...]) -> Any:
         m = self.manager
+        if kind == wire.AUTH:
+            return self._auth(conn, msg)
         if kind == wire.OPEN:
             spec = SessionSpec.from_dict(msg[1])
             self._check_user(conn, spec.user)
@@ -339,24 +365,6 @@ class Server:
 
 
 _NO_REPLY = object()
-
-
-MAX_UNIX_PATH = 100  # sun_path holds 108 bytes with its terminator
-
-
-def home_address(home: Path) -> str:
-    """htc.sock in ``home``, or a short path under /tmp named after it when ``home`` is too deep for a socket."""
-    path = str(home / "htc.sock")
-    if len(path.encode()) <= MAX_UNIX_PATH:
-        return path
-    digest = hashlib.sha1(str(home.resolve()).encode()).hexdigest()[:12]
-    return f"/tmp/hal-htc-{os.getuid()}-{digest}.sock"
-
-
-def default_address() -> str:
-    """$HAL_HTC_ADDRESS, else the socket of $HAL_HOME (~/.hal), where `hal server` puts its session manager."""
-    home = Path(os.environ.get("HAL_HOME") or Path.home() / ".hal")
-    return os.environ.get("HAL_HTC_ADDRESS") or home_address(home)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -22,7 +22,7 @@ HEADER = struct.Struct("!I")
 MAX_FRAME = 1 << 31
 
 # client -> manager
-OPEN, TASKS, CANCEL, CLOSE, ATTACH, REGISTER, APPS, STATS, HOLD, SHUTDOWN, DETACH = range(1, 12)
+OPEN, TASKS, CANCEL, CLOSE, ATTACH, REGISTER, APPS, STATS, HOLD, SHUTDOWN, DETACH, AUTH = range(1, 13)
 # manager -> client
 OK, ERROR, RESULTS = 20, 21, 22
 # worker -> manager

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hal.htc import wire
-from hal.htc.server import home_address
+from hal.htc.address import home_address
 
 
 def test_deep_homes_get_a_short_socket_that_binds(tmp_path: Path) -> None:

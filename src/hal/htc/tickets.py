@@ -1,0 +1,46 @@
+"""Who a session manager's client is, when the manager runs beside `hal server`: every job, and so every user's SDK,
+runs as the server's Unix user, which the socket trusts, and a client named its user itself. Bob's token attached
+Alice's recoverable session, took her results and closed it, and opened sessions in her name (QA HIGH). The server
+hands each token's holder a ticket (GET /v1/htc), an HMAC of their user name under a key made at each start; the
+client shows it before it opens or attaches, and acts only on its own user's sessions (an administrator's: any)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+
+
+def new_key() -> bytes:
+    """One per manager start: tickets of an earlier one stop working (a client asks GET /v1/htc again)."""
+    return os.urandom(32)
+
+
+def ticket(key: bytes, user: str, admin: bool) -> str:
+    return hmac.new(key, f"{user}\0{int(admin)}".encode(), hashlib.sha256).hexdigest()
+
+
+def shown(key: bytes, said: tuple[object, ...]) -> tuple[str, bool]:
+    """(user, admin) from an AUTH message's (user, admin, ticket); ValueError for a ticket not made with ``key``."""
+    user, admin, given = (*said, None, None, None)[:3]
+    if not isinstance(user, str) or not isinstance(admin, bool) or not isinstance(given, str):
+        raise ValueError("a session ticket is (user, admin, ticket): ask GET /v1/htc for one")
+    if not hmac.compare_digest(ticket(key, user, admin), given):
+        raise ValueError("the session ticket is not this server's (it restarted?): ask GET /v1/htc for a new one")
+    return user, admin
+
+
+def check_user(who: tuple[str, bool] | None, user: str) -> None:
+    """Whether a connection that showed ``who`` (None: no ticket) may open or attach a session of ``user``."""
+    if who is None:
+        raise ValueError(
+            "this session manager serves `hal server`'s users: connect through hal.client.Client, whose ticket "
+            "(GET /v1/htc) says who you are"
+        )
+    if not who[1] and who[0] != user:
+        raise ValueError(f"user {who[0]!r} may not act for user {user!r} (only administrators may)")
+
+
+def may_act(who: tuple[str, bool] | None, owner: str) -> bool:
+    """Whether a connection that showed ``who`` may cancel, close or detach a session of ``owner``."""
+    return who is not None and (who[1] or who[0] == owner)

@@ -1,0 +1,50 @@
+"""HTC sessions beside `hal server` belong to the token's user (QA HIGH): bob's token attached alice's recoverable
+session, took her results and closed it, and opened sessions in her name, because the manager trusted the Unix user
+every job runs as. Now the SDK shows the ticket GET /v1/htc gave it, and acts only on its own user's sessions; an
+administrator's on any."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from hal.htc.client import HtcClient
+from tests.integration.livekit import LiveServer
+
+
+def test_a_users_session_is_theirs_alone(tmp_path: Path) -> None:
+    server = LiveServer(tmp_path)
+    server.start()
+    try:
+        headers = {"Authorization": f"Bearer {server.token()}"}
+        body = {"name": "sq", "target": "hal.htc.examples:square", "max_instances": 1}
+        assert httpx.post(f"{server.url}/v1/apps", json=body, headers=headers).status_code == 201
+        alice, bob = server.new_user("alice"), server.new_user("bob")
+        with server.client(alice) as sdk:
+            s = sdk.session("sq", slots=1, recoverable=True, name="hers")
+            assert s.submit(3).result(timeout=60) == 9
+            sid = s.id
+            s.detach()
+        with server.client(bob) as sdk:
+            with pytest.raises(RuntimeError, match=r"user 'bob' may not act for user 'alice' \(only admin"):
+                sdk.attach_session(sid)
+            address = sdk._call("GET", "/v1/htc").json()["address"]
+            with pytest.raises(RuntimeError, match=r"connect through hal\.client\.Client"):
+                HtcClient(address, user="alice").session("sq")  # no ticket: no name taken on trust
+            forged = ("alice", False, "0" * 64)
+            with pytest.raises(RuntimeError, match="session ticket is not this server's"):
+                HtcClient(address, user="alice", ticket=forged).session("sq")
+            with sdk.session("sq", slots=1) as mine:  # his own still work
+                assert list(mine.map([2])) == [4]
+        with server.client() as admin:  # an administrator may collect anyone's
+            again = admin.attach_session(sid)
+            assert again.collect(timeout=60) == {0: 9}
+            again.detach()
+        with server.client(alice) as sdk:
+            again = sdk.attach_session(sid)
+            assert again.collect(timeout=60) == {0: 9}
+            again.close()
+    finally:
+        server.stop()
