@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from hal.cli.common import err, fail, writable_files
+from hal.cli.history_filters import narrowed
 from hal.cli.job_refs import split_refs
 from hal.cli.live import (
     JsonOpt,
@@ -50,6 +51,7 @@ FIELDS: dict[str, Callable[[dict[str, Any]], str]] = {
     "jobid": lambda j: j["id"], "jobname": lambda j: j["name"], "partition": lambda j: j["partition"],
     "account": lambda j: j["account"], "user": lambda j: j["user"], "alloccpus": lambda j: str(j["alloc_cpus"]),
     "state": lambda j: j["state"], "exitcode": lambda j: f"{j['exit_code'] or 0}:{j['signal'] or 0}",
+    "derivedexitcode": lambda j: f"{j['exit_code'] or 0}:{j['signal'] or 0}",  # the highest of its steps': no steps
     "elapsed": lambda j: sacct_duration(whole_elapsed(j)), "timelimit": lambda j: sacct_duration(j["time_limit"]),
     "submit": lambda j: stamp(j["submit_time"]), "start": lambda j: stamp(j["start_time"]),
     "end": lambda j: stamp(j["end_time"]), "nodelist": lambda j: j["nodelist"],
@@ -104,6 +106,14 @@ def history(
         Path | None,
         typer.Option(help="write the ended jobs as an SWF trace (for hal simulate/tune/predict-eval) to this file"),
     ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="only jobs of these names: a,b")] = None,
+    partition: Annotated[str | None, typer.Option("--partition", "-r", help="only jobs in these partitions")] = None,
+    nodelist: Annotated[
+        str | None, typer.Option("--nodelist", "-N", help="only jobs that ran on these nodes: vn[000-003]")
+    ] = None,
+    account: Annotated[str | None, typer.Option("--account", "-A", help="only jobs of these accounts")] = None,
+    qos: Annotated[str | None, typer.Option("--qos", "-q", help="only jobs of these QOS")] = None,
+    delimiter: Annotated[str, typer.Option("--delimiter", help="with -p/-P: between fields instead of '|'")] = "|",
 ) -> None:
     """Accounting records of your jobs (every state unless --state), oldest first: those still pending or
     running and those ended since midnight, as sacct lists them (-S for earlier, -s/-j for all time)."""
@@ -165,13 +175,14 @@ def history(
     recs = [
         r for r in recs if keep is None or r["state"] in keep or (r["state"] == "CONFIGURING" and "RUNNING" in keep)
     ]
+    recs = narrowed(recs, name, partition, nodelist, account, qos)
     if json_out:
         emit_json({"jobs": recs})
         return
     rows = [[FIELDS[col.key](j) for col in cols] for j in recs]
     if parsable or parsable1:  # sacct -P/-p: whole values, nothing wrapped or cut
         rows = rows if noheader else [[col.title for col in cols], *rows]
-        typer.echo("\n".join("|".join(row) + ("|" if parsable1 else "") for row in rows))
+        typer.echo("\n".join(delimiter.join(row) + (delimiter if parsable1 else "") for row in rows))
         return
     if rows or not noheader:  # sacct's columns: one line per job in a terminal or a pipe, cut with '+', never folded
         typer.echo(render(cols, rows, header=not noheader))

@@ -19,6 +19,7 @@ WIDTHS = {
     "NodeList": 15, "MaxRSS": 10, "TotalCPU": 10, "ReqCPUS": 8, "ReqMem": 10, "Restarts": 8, "Reason": 22,
     "QOS": 10, "ReqTRES": 10, "AllocTRES": 10, "NNodes": 8, "NTasks": 8, "WorkDir": 20, "Comment": 14,
     "CPUTime": 10, "CPUTimeRAW": 10, "ElapsedRaw": 10, "NCPUS": 10, "TimelimitRaw": 10, "Eligible": 19,
+    "DerivedExitCode": 15,
 }  # fmt: skip
 SPELLING = {name.lower(): name for name in WIDTHS}
 _WIDTH = re.compile(r"[+-]?\d+")
