@@ -14,12 +14,12 @@ import functools
 import json
 import logging
 import time
-from typing import Any
 
 import numpy as np
 
 from hal.controller.contracts import Gate
 from hal.controller.core import Controller
+from hal.controller.directives import JobRequest
 from hal.controller.drain import apply_drains
 from hal.controller.jobs import Live, Row, alloc_from_json, deps_of, request_of_row, waiting_since
 from hal.controller.orphans import sweep_orphans
@@ -55,13 +55,14 @@ def recover(ctl: Controller) -> dict[str, int]:
     ended: list[ExecEvent] = []
     lost: dict[int, tuple[str, Row]] = {}  # running here, on nodes this cluster file lost: why, its row
     with ctl.lock:
+        reqs = {r["id"]: request_of_row(r, first) for r in rows}  # each parsed once: a big array has many
         for r in rows:
-            req = request_of_row(r, first)
+            req = reqs[r["id"]]
             if r["array_job_id"] is not None and req.array_limit is not None:
                 ctl.gates.setdefault(r["array_job_id"], Gate(req.array_limit))
-        topo_last = sorted(running, key=lambda row: request_of_row(row).exclusive == "topo")  # see sharing.restored
+        topo_last = sorted(running, key=lambda row: reqs[row["id"]].exclusive == "topo")  # see sharing.restored
         for r in topo_last:
-            lv = ctl._live(r, request_of_row(r, first), deps_of(r))
+            lv = ctl._live(r, reqs[r["id"]], deps_of(r))
             ctl.live[lv.job_id] = lv
             if lv.array_job_id in ctl.gates:
                 ctl.gates[lv.array_job_id].inflight += 1
@@ -102,7 +103,7 @@ def recover(ctl: Controller) -> dict[str, int]:
             ended.extend(stop_lost(ctl, lost))
             counts["lost"] = len(lost)
         note_stale(ctl, pending)  # parked before: told so if this cluster file fits them
-        for lv in dependencies_first({r["id"]: _pending(ctl, r, first) for r in pending}):
+        for lv in dependencies_first({r["id"]: _pending(ctl, r, reqs[r["id"]]) for r in pending}):
             ctl._enqueue(lv, now)
         if ended:
             ctl._handle(ended)
@@ -113,9 +114,9 @@ def recover(ctl: Controller) -> dict[str, int]:
     return counts
 
 
-def _pending(ctl: Controller, row: Row, first: Any) -> Live:
+def _pending(ctl: Controller, row: Row, req: JobRequest) -> Live:
     """A pending job as it was: its --switches wait and data delay count on from when it could first start."""
-    lv = ctl._live(row, request_of_row(row, first), deps_of(row))
+    lv = ctl._live(row, req, deps_of(row))
     lv.spec = waiting_since(lv.spec, json.loads(row["request"]))
     return lv
 

@@ -71,6 +71,7 @@ class NodeBook:
         self.select = selector
         self.now = 0.0  # set by the scheduler before each cycle; only time-relaxed selector constraints read it
         self._masks: dict[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]], npt.NDArray[np.bool_]] = {}
+        self._never: dict[tuple[object, ...], str | None] = {}  # impossible() by request shape
         self._parts: dict[str, list[npt.NDArray[np.bool_]]] = {}  # "a,b" -> each partition's nodes, in try order
         self.reserver: HeadReserver | None = None  # optional EASY variant (e.g. a leaf-aware reservation)
         # Without a selector: the domains no job may span (separate switch fabrics, the nodes in no block),
@@ -188,8 +189,18 @@ class NodeBook:
         return mask
 
     def impossible(self, req: Request) -> str | None:
+        """Why ``req`` can never run here, or None; memoised by shape, which fits or fails alike on these nodes (a
+        restart with a 10,000-task array placed each task on the empty machine)."""
         if req.share:
             self._shared()
+        key = req.shape
+        if key not in self._never:
+            if len(self._never) >= 4096:
+                self._never.clear()
+            self._never[key] = self._impossible(req)
+        return self._never[key]
+
+    def _impossible(self, req: Request) -> str | None:
         unknown = [p for p in req.partition.split(",") if p and p not in self.table.partition_masks]
         if unknown:
             return f"unknown partition {unknown[0]!r}"
