@@ -10,6 +10,7 @@ import typer
 from hal.cli import queue_select
 from hal.cli.common import err, fail, out
 from hal.cli.live import JsonOpt, client, duration, emit_json, num_nodes, stamp, tres, whole_elapsed
+from hal.cli.show_merge import records
 from hal.controller.option_values import scontrol_time
 from hal.controller.parked import parked_advice
 from hal.controller.task_lists import NotATaskList, task_list
@@ -159,7 +160,7 @@ def show(
     ],
     json_out: bool = JsonOpt,
 ) -> None:
-    """Everything HAL knows about one job (for an array id: each task). scontrol's `hal show hostnames LIST` (one
+    """Everything HAL knows about one job (for an array id: each task; pending ones alike as one record). scontrol's `hal show hostnames LIST` (one
     name a line) and `hal show hostlist LIST` (compressed) read host lists."""
     try:
         lines = hostlist_form(words, os.environ)
@@ -192,8 +193,8 @@ def show(
             for j in held:
                 j["topology_why"] = why
         node_cpus = max((int(n.get("cpus", 0)) for n in c.nodes().get("nodes", [])), default=0)  # as hal queue
-    for j in tasks:
-        _print(j, node_cpus)
+    for lines in records(tasks, lambda j: _lines(j, node_cpus)):
+        _print(lines)
 
 
 def _tasks_named(job: str) -> set[int] | None:
@@ -214,9 +215,9 @@ def _say_missing(job: str, wanted: set[int], tasks: list[dict[str, Any]]) -> Non
         err.print(f"hal show: no task {', '.join(f'{base}_{i}' for i in missing)}", markup=False, highlight=False)
 
 
-def _print(j: dict[str, Any], node_cpus: int) -> None:
+def _print(lines: list[str]) -> None:
     """Piped, each Key=Value stays whole on its line (grep, awk), as scontrol prints it; folded in a terminal."""
-    out.print("\n".join(_lines(j, node_cpus)), highlight=False, markup=False, soft_wrap=not out.is_terminal)
+    out.print("\n".join(lines), highlight=False, markup=False, soft_wrap=not out.is_terminal)
     out.print()
 
 

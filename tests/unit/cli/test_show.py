@@ -30,7 +30,7 @@ def test_a_running_jobs_end_time_is_its_start_plus_its_limit() -> None:
 def test_piped_output_keeps_each_line_whole(capsys: pytest.CaptureFixture[str]) -> None:
     """QA: the long Topology Why= line broke after "span); " into an unindented line when piped."""
     pending = {"state": "PENDING", "reason": "Topology", "nodelist": "", "start_time": None}
-    show_cli._print({**JOB, **pending, "predicted_start": 9000.0, "predicted_start_p90": 9900.0}, 0)
+    show_cli._print(show_cli._lines({**JOB, **pending, "predicted_start": 9000.0, "predicted_start_p90": 9900.0}))
     lines = capsys.readouterr().out.splitlines()
     why = [line for line in lines if "Why=" in line]
     assert len(why) == 1 and why[0].startswith("   Why=free nodes exist") and why[0].endswith("at 90%)"), lines
