@@ -160,8 +160,9 @@ def show(
     ],
     json_out: bool = JsonOpt,
 ) -> None:
-    """Everything HAL knows about one job (for an array id: each task; pending ones alike as one record). scontrol's `hal show hostnames LIST` (one
-    name a line) and `hal show hostlist LIST` (compressed) read host lists."""
+    """Everything HAL knows about one job (for an array id: each task; pending ones alike as one record).
+    scontrol's `hal show hostnames LIST` (one name a line) and `hal show hostlist LIST` (compressed) read host
+    lists."""
     try:
         lines = hostlist_form(words, os.environ)
     except HostlistError as exc:
