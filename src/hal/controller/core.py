@@ -371,8 +371,9 @@ class Controller:
         self.machine.release(ev.job_id)  # then finish charges the rest of its usage (engine/accrual.py)
         ok = None if state == "STAGE_OUT" else state == "COMPLETED"
         self.sched.finish(ev.job_id, when, ok=ok, learn=learn)
-        if requeued_by or (state == "NODE_FAIL" and (lv.requeue or ev.start_time is None)):  # or it never ran
-            event = "REQUEUED" if requeued_by or ev.start_time is None else "NODE_FAIL"  # never ran: no node failed
+        never_ran = ev.start_time is None and not ev.unknown  # unknown: it may run on (QA HIGH: it ran twice)
+        if requeued_by or (state == "NODE_FAIL" and (lv.requeue or never_ran)):
+            event = "REQUEUED" if requeued_by or never_ran else "NODE_FAIL"  # never ran: no node failed
             self._requeue(conn, lv, when, cause, event, 1, ev)  # a restart all the same: Slurm counts every requeue
             return
         values = {

@@ -95,8 +95,9 @@ def recover(ctl: Controller) -> dict[str, int]:
             else:
                 ended.append(report)
                 if report.state is JobState.NODE_FAIL:  # QA: only the count of ended jobs said so
+                    again = lv.requeue or (report.start_time is None and not report.unknown)  # as Controller ends it
                     log.warning(
-                        "job %s ends NODE_FAIL%s: %s", lv.job_id, " and is requeued" if lv.requeue else "",
+                        "job %s ends NODE_FAIL%s: %s", lv.job_id, " and is requeued" if again else "",
                         report.reason or "its processes were not found at restart",
                     )  # fmt: skip
         if lost:

@@ -37,7 +37,7 @@ def cut_stage_in(ctl: Any, lv: Any, row: dict[str, Any], report: ExecEvent) -> E
     log.warning("job %s: %s; it goes back to the queue (%s)", lv.job_id, CUT, then)
     # its copy ran in the controller that died: it ended then, and the downtime is not charged to its user
     stopped = report.time if ctl.down_since is None else min(report.time, ctl.down_since)
-    return dataclasses.replace(report, reason=f"{CUT}; {then}", time=stopped)
+    return dataclasses.replace(report, reason=f"{CUT}; {then}", time=stopped, unknown=False)  # known: never launched
 
 
 def stage_retries(store: Store, job_id: int, restarts: int) -> int:

@@ -83,6 +83,7 @@ class ExecEvent:
     reason: str = ""
     start_time: float | None = None  # on ENDED: when the job's processes started (None if they never did)
     drain_node: str = ""  # on ENDED: a node at fault for the failed launch (its CPUs cannot be pinned): drain it
+    unknown: bool = False  # on ENDED at a reattach: no trace of the job here, so whether it ran (elsewhere) is unknown
 
 
 MAX_SCRIPT_BYTES = 4 * 1024 * 1024  # Slurm's default max_script_size

@@ -1,8 +1,7 @@
 """LocalExecutor: runs each job as a real process tree on this machine, one supervisor per job, all state in a spool.
 
-The executor itself keeps almost nothing in memory: a job's truth is its spool directory (see spool.py), so a new
-executor on the same spool after a controller crash finds every job again through reattach().
-"""
+A job's truth is its spool directory (see spool.py), not memory: a new executor on the same spool after a
+controller crash finds every job again through reattach()."""
 
 from __future__ import annotations
 
@@ -16,7 +15,7 @@ import sys
 import time
 import weakref
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -193,8 +192,9 @@ class LocalExecutor:
                 self._tracked.pop(job_id, None)
                 result[job_id] = self._ended(job_id, record)
                 continue
-            if not self.spool.job_dir(job_id).is_dir():
-                result[job_id] = self._node_fail(job_id, "no trace of the job in the spool (launched elsewhere?)")
+            if not self.spool.job_dir(job_id).is_dir():  # another home's spool may run it: not "never ran" (QA)
+                ended = self._node_fail(job_id, "no trace of the job in the spool (launched elsewhere?)")
+                result[job_id] = ended and replace(ended, unknown=True)
                 continue
             tracked = _Tracked(None, time.monotonic(), started=True)
             self.spool.unmark("started", job_id)  # the controller already knows it runs
