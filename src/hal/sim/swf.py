@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import math
 import re
 import zlib
 from collections.abc import Iterable, Iterator
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from hal.atomic_write import output_file
+from hal.sim.swf_fields import WHOLE, is_float, is_number, is_whole, strict_int, whole_int
 
 FIELDS: tuple[str, ...] = (
     "job_id",
@@ -109,7 +109,7 @@ class SwfTrace:
         where = f" (line {self.header_lines[key]})" if self.header_lines.get(key) else ""
         match = _WHOLE.fullmatch(token)
         if match is None:
-            what = "is not written in digits (e.g. 1000)" if _is_float(token) else "is not a number"
+            what = "is not written in digits (e.g. 1000)" if is_float(token) else "is not a number"
             raise HeaderError(f"header {key}: {raw!r} {what}{where}")
         value = int(match.group(1))
         if (match.group(2) or "").strip(".0") or value < -1:
@@ -146,42 +146,25 @@ class HeaderError(ValueError):
 MAX_VALUE = 10**12  # over 30,000 years in seconds; larger than any field of a real trace
 
 
-def _strict(text: str) -> int:
-    """A field of a line that is not plain ASCII or holds an underscore: int() and float() alone take "1_0" as
-    10 and other scripts' digits as numbers (the line is checked first, so plain lines pay nothing per field)."""
-    if "_" in text or not text.isascii():
-        raise ValueError(text)
-    return _number(text)
-
-
-def _number(text: str) -> int:
-    """A field as a whole number. Decimals (some archives write them in time fields) are rounded halves up, as
-    --jobs-out writes times: round() took halves to even, so run times 100.5 and 101.5 both ran as even seconds.
-    -1.0 stays -1 (unknown); a negative half goes up too (-1.5 is -1), one rule for every field and sign."""
-    try:
-        return int(text)
-    except ValueError:
-        value = float(text)
-        if value != value or value in (float("inf"), float("-inf")):
-            raise ValueError(text) from None
-        whole = math.floor(value)
-        return whole + 1 if value - whole >= 0.5 else whole  # exact: floor(value + 0.5) took 0.49999999999999994 up
-
-
 def parse_line(text: str, lineno: int) -> SwfRecord | Problem:
     parts = text.split()
     if len(parts) < len(FIELDS):
         return Problem(lineno, f"truncated: {len(parts)} fields, SWF needs {len(FIELDS)}")
     if len(parts) > len(FIELDS):
         return Problem(lineno, f"{len(parts)} fields, SWF has {len(FIELDS)}")
-    convert = _strict if "_" in text or not text.isascii() else _number
+    convert = strict_int if "_" in text or not text.isascii() else whole_int
     try:
         values = [convert(p) for p in parts]
     except ValueError:
-        bad = next(i for i, p in enumerate(parts) if not _is_number(p))
+        bad = next(i for i, p in enumerate(parts) if not is_number(p))
         return Problem(lineno, f"field {bad + 1} ({FIELDS[bad]}) is not a number: {parts[bad]!r}")
+    part = next((i for i in WHOLE if not is_whole(parts[i])), None)
+    if part is not None:  # QA: 4.5 ran as job 5 and the real job 5 was dropped as its duplicate; 2.5 CPUs as 3
+        return Problem(lineno, f"field {part + 1} ({FIELDS[part]}) is not a whole number: {parts[part]!r}")
     rec = SwfRecord(*values)
     rec.line = lineno
+    if rec.job_id < 1:
+        return Problem(lineno, f"job id {rec.job_id}: SWF numbers jobs from 1")
     if rec.submit < 0:
         return Problem(lineno, f"negative submit time {rec.submit}")
     if rec.req_time < -1:  # only -1 means unknown: -200 was read as no request, silently (QA)
@@ -190,22 +173,6 @@ def parse_line(text: str, lineno: int) -> SwfRecord | Problem:
     if big is not None:  # beyond any clock or machine: a corrupt field, which would swamp every average
         return Problem(lineno, f"field {big + 1} ({FIELDS[big]}) is out of range: {parts[big]}")
     return rec
-
-
-def _is_float(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _is_number(text: str) -> bool:
-    try:
-        _strict(text)
-    except ValueError:
-        return False
-    return True
 
 
 def iter_lines(stream: Iterable[str], trace: SwfTrace) -> Iterator[SwfRecord]:

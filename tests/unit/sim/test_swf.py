@@ -41,9 +41,13 @@ def test_bad_lines_are_reported_with_their_line_numbers() -> None:
         GOOD.replace("1 0 10 100", "5 0.0 10 99.6"),  # decimals are rounded, not refused
         GOOD.replace("1 0 10 100", "6 0 10 nan"),
         GOOD.replace("1 0 10", "7 99999999999999999999999 10"),  # a corrupt field would swamp every average
+        GOOD.replace("1 0 10", "4.5 0 10"),  # counted fields are whole (QA: it ran as job 5, the real one dropped)
+        GOOD.replace("1 0 10 100 4", "9 0 10 100 2.5"),  # 2.5 processors ran as 3
+        GOOD.replace("1 0 10", "0 0 10"),  # SWF numbers jobs from 1
+        GOOD.replace("1 0 10 100 4", "10.0 0 10 100 4.0"),  # a zero fraction is whole
     ]
     trace = read_swf(io.StringIO("\n".join(lines) + "\n"))
-    assert [r.job_id for r in trace.records] == [1, 5]
+    assert [r.job_id for r in trace.records] == [1, 5, 10]
     assert trace.records[1].run == 100
     assert [str(p) for p in trace.problems] == [
         "line 3: truncated: 5 fields, SWF needs 18",
@@ -52,6 +56,9 @@ def test_bad_lines_are_reported_with_their_line_numbers() -> None:
         "line 6: 19 fields, SWF has 18",
         "line 8: field 4 (run) is not a number: 'nan'",
         "line 9: field 2 (submit) is out of range: 99999999999999999999999",
+        "line 10: field 1 (job_id) is not a whole number: '4.5'",
+        "line 11: field 5 (procs) is not a whole number: '2.5'",
+        "line 12: job id 0: SWF numbers jobs from 1",
     ]
 
 
@@ -79,7 +86,7 @@ def test_an_empty_file_has_no_records(tmp_path: Path) -> None:
 
 
 def test_write_read_round_trip(tmp_path: Path) -> None:
-    records = [SwfRecord(*range(i, i + 18)) for i in range(3)] + [SwfRecord(9, 0, *([-1] * 16))]
+    records = [SwfRecord(*range(i + 1, i + 19)) for i in range(3)] + [SwfRecord(9, 0, *([-1] * 16))]  # ids from 1
     path = tmp_path / "out.swf"
     write_swf(path, records, {"MaxProcs": "64", "Note": "round trip"})
     back = read_swf(path)
