@@ -20,7 +20,6 @@ from hal.cli.trace_check import (
     header_warnings,
     list_all,
     no_jobs,
-    order_warnings,
     unreadable,
 )
 from hal.clusterfile import MEM_PER_CPU_GB, ClusterFileError, load_cluster, parse_mem_mb, uniform_toml
@@ -226,7 +225,7 @@ def trace_check(
     listing(list(trace.problems), "unreadable")
     # a replay's notes (note_workload, below) carry the header's and the jobs' (hal.sim.trace_notes)
     own = [*trace.notes, *data_notes(trace)] if workload is None else []
-    for note in [*own, *header_warnings(trace), *order_warnings(trace)]:
+    for note in [*own, *header_warnings(trace)]:  # the order notes are the jobs' (data_notes)
         err.print(f"[yellow]note:[/] {escape(note)}")
     if workload is not None:
         listing(list(workload.skipped), "skipped by a replay")

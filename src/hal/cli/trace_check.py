@@ -10,7 +10,6 @@ import typer
 
 from hal.cli.common import err, fail, out, report_problems
 from hal.sim.swf import NUMERIC, SIZE_KEYS, HeaderError, SwfTrace, TraceError
-from hal.sim.trace_notes import id_order
 
 
 def header_size(trace: SwfTrace) -> str:
@@ -33,31 +32,6 @@ def header_warnings(trace: SwfTrace) -> list[str]:
         except HeaderError as exc:
             out.append(f"{exc} (no replay reads it)")
     return out
-
-
-def order_warnings(trace: SwfTrace) -> list[str]:
-    """SWF lists jobs by submit time; a file that does not is replayed by submit time all the same, but
-    anything that counts jobs in file order (a --window, a predictor's history) sees another order."""
-    late, first = 0, None
-    top, top_line = -1, 0
-    for rec in trace.records:
-        if rec.submit < top:
-            late += 1
-            if first is None:
-                first = (
-                    f"line {rec.line} (job {rec.job_id}) is submitted at {rec.submit}, before line {top_line}'s {top}"
-                )
-        elif rec.submit > top:
-            top, top_line = rec.submit, rec.line
-    ids = id_order(trace.records)
-    by_id = [f"{ids} (a --window counts jobs in job-id order: it is not a stretch of time)"] if ids else []
-    if not late:
-        return by_id
-    return [
-        f"submit times are not sorted (SWF requires it): {late:,} job(s) are submitted before a job listed above "
-        f"them; the first: {first}",
-        *by_id,
-    ]
 
 
 def no_jobs(trace: SwfTrace, workload: Any, rejected: int) -> str:

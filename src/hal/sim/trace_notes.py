@@ -19,8 +19,34 @@ SHOWN = 5  # lines named in a note; the rest are counted
 
 
 def data_notes(trace: SwfTrace) -> list[str]:
-    """The notes on the trace's jobs (not its header's: SwfTrace.notes), in the order the tools print them."""
-    return [note for note in (no_user_ids(trace), long_runs(trace.records)) if note]
+    """The notes on the trace's jobs (not its header's: SwfTrace.notes), in the order the tools print them (QA: the
+    order notes were only hal trace check's and a --window's, and hal tune slices in job-id order)."""
+    notes = (no_user_ids(trace), long_runs(trace.records), *order_notes(trace.records))
+    return [note for note in notes if note]
+
+
+def order_notes(records: Sequence[SwfRecord]) -> list[str]:
+    """SWF lists jobs by submit time, numbered in that order; a file that does not is replayed by submit time all the
+    same, but what counts jobs by line or by id (a --window, hal tune's slices, a predictor's history) sees another
+    order."""
+    late, first = 0, None
+    top, top_line = -1, 0
+    for rec in records:
+        if rec.submit < top:
+            late += 1
+            if first is None:
+                first = (
+                    f"line {rec.line} (job {rec.job_id}) is submitted at {rec.submit}, before line {top_line}'s {top}"
+                )
+        elif rec.submit > top:
+            top, top_line = rec.submit, rec.line
+    ids = id_order(records)
+    by_id = [f"{ids} (a --window and hal tune's slices count jobs in job-id order: not a stretch of time)"]
+    unsorted = (
+        f"submit times are not sorted (SWF requires it): {late:,} job(s) are submitted before a job listed above "
+        f"them; the first: {first}"
+    )
+    return [*([unsorted] if late else []), *(by_id if ids else [])]
 
 
 def no_user_ids(trace: SwfTrace) -> str | None:
@@ -98,8 +124,8 @@ def id_order(records: Sequence[SwfRecord]) -> str | None:
 
 def window_id_note(trace: SwfTrace, window: str) -> str | None:
     """A --window's note when the trace's ids do not follow submit order (QA: a trace numbered backwards ran its
-    last 20 submitted jobs for --window 0:20, without a word); the window is counted as README says all the same."""
-    ids = id_order(trace.records)
-    if ids is None:
+    last 20 submitted jobs for --window 0:20, without a word); the window is counted as README says all the same.
+    The id-order note itself is among ``data_notes``."""
+    if id_order(trace.records) is None:
         return None
-    return f"{ids}: --window {window} counts jobs in job-id order, so it is not a stretch of submit time"
+    return f"--window {window} counts jobs in job-id order, which is not this trace's submit order"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from hal.cli.trace_check import id_order
 from hal.sim.swf import read_swf
+from hal.sim.trace_notes import id_order
 
 RECORD = "{id} {submit} -1 100 2 -1 -1 2 200 -1 1 1 1 -1 -1 -1 -1 -1\n"
 
@@ -41,13 +41,18 @@ def test_reversed_ids_are_counted_with_the_first(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.parametrize("command", ["trace-check", "simulate"])
+@pytest.mark.parametrize("command", ["trace-check", "simulate", "tune"])
 def test_the_commands_say_it(tmp_path: Path, command: str) -> None:
+    """Every replay tool, hal tune too, whose slices count ids (QA: only trace check and a --window said it)."""
     path = trace(tmp_path, [40, 30, 20, 10])
-    args = ["trace", "check", path] if command == "trace-check" else ["simulate", path, "--window", "0:2"]
+    args = {
+        "trace-check": ["trace", "check", path],
+        "simulate": ["simulate", path, "--window", "0:2"],
+        "tune": ["tune", path, "--train", "0:2", "--budget", "4"],
+    }[command]
     done = hal(*args, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "job ids are not in submit order: 3 job(s)" in done.stderr
+    assert " ".join(done.stderr.split()).count("job ids are not in submit order: 3 job(s)") == 1, done.stderr
     if command == "simulate":  # the window is still the first two ids: the last two jobs submitted
         assert "--window 0:2 counts jobs in job-id order" in done.stderr
         assert "│    2 │" in done.stdout
