@@ -250,6 +250,7 @@ def test_options_that_cannot_apply_are_refused_before_the_run(sample: Path, tmp_
         (["simulate", "--placement", "bestfit"], "needs --cluster"),
         (["simulate", "--backfill", "none", "--backfill-order", "sjf"], "needs backfill 'easy'"),
         (["simulate", "--drop-status", "x"], "status numbers"),
+        (["simulate", "--drop-status", "0,5,99"], "SWF statuses are -1 and 0 to 5 (field 11), not 99"),
         (["simulate", "--min-runtime", "-5"], "min-runtime"),
         (["simulate", "--cluster", str(mixed), "--whole-nodes"], "nodes of one size"),
         (["compare", "--estimate", "bogus"], "unknown estimate"),

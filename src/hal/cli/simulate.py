@@ -141,6 +141,9 @@ def cleaning_of(min_runtime: int, drop_status: str) -> Cleaning:
         statuses = tuple(int(s) for s in drop_status.split(",") if s.strip()) if drop_status else ()
     except ValueError:
         raise fail(f"--drop-status={drop_status!r}: give SWF status numbers, e.g. 0,5") from None
+    unknown = [s for s in statuses if not -1 <= s <= 5]  # QA: 99 was taken, and dropped nothing
+    if unknown:
+        raise fail(f"--drop-status={drop_status!r}: SWF statuses are -1 and 0 to 5 (field 11), not {unknown[0]}")
     return Cleaning(min_runtime=min_runtime, drop_status=statuses)
 
 
