@@ -34,6 +34,10 @@ def test_a_job_another_home_may_still_run_is_not_run_again(tmp_path: Path) -> No
         with standby.client(token) as c:
             row = c.get(job)
         assert row["restarts"] == 0 and "no trace of the job in the spool" in row["cause"], row
+        said = " ".join(standby.log.read_text().split())  # and how to get a token for this home (QA LOW)
+        assert f"no token in {standby.home}: this database's administrators were made by another home" in said
+        made = standby.cli("token", "create", "--user", "ops", "--admin", "--home", str(standby.home), "--json")
+        assert made.returncode == 0, made.stderr
         time.sleep(5)  # the first home's run ends on its own meanwhile
         assert runs.read_text().count("start") == 1, runs.read_text()  # never started a second time
     finally:

@@ -98,6 +98,12 @@ def bootstrap_token(store: Store, home: Path) -> Path:
     path = home / "token"
     if not store.has_admin():
         write_token(path, create_token(store, getpass.getuser(), admin=True, label="bootstrap") + "\n")
+    elif not path.exists():  # QA: a new home on a database another home made said only "not authorized"
+        log.warning(
+            "no token in %s: this database's administrators were made by another home; copy its token file here, "
+            "or make one: hal token create --user %s --admin --home %s",
+            home, getpass.getuser(), home,
+        )  # fmt: skip
     return path
 
 
