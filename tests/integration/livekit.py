@@ -210,6 +210,13 @@ def wait_ended_offline(live: LiveServer, job: str, timeout: float = 30.0) -> Non
         time.sleep(0.05)
 
 
+def register_app(live: LiveServer, name: str, target: str, **limits: Any) -> None:
+    """An HTC application registered as an administrator does it over REST (POST /v1/apps)."""
+    headers = {"Authorization": f"Bearer {live.token()}"}
+    body = {"name": name, "target": target, **limits}
+    assert httpx.post(f"{live.url}/v1/apps", json=body, headers=headers).status_code == 201
+
+
 def show(live: LiveServer, job: str) -> dict[str, Any]:
     """The job's record as `hal show JOB --json` prints it (the SDK call it makes): polled in-process, as a CLI
     process per poll kept a core busy and slowed the server under test (tests call `hal show` where they test it)."""

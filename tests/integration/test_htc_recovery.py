@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from hal.htc.local import LocalManager
-from tests.integration.livekit import LiveServer
+from tests.integration.livekit import LiveServer, register_app
 
 N = 40
 
@@ -63,8 +63,7 @@ def test_recoverable_session_survives_a_crash_of_hal_server(tmp_path: Path) -> N
     server.start()
     try:
         headers = {"Authorization": f"Bearer {server.token()}"}
-        body = {"name": "nap", "target": "hal.htc.examples:sleep_ms", "max_instances": 2}
-        assert httpx.post(f"{server.url}/v1/apps", json=body, headers=headers).status_code == 201
+        register_app(server, "nap", "hal.htc.examples:sleep_ms", max_instances=2)
         with server.client() as sdk:
             s = sdk.session("nap", slots=2, recoverable=True)
             for _ in range(N):

@@ -7,20 +7,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 import pytest
 
 from hal.htc.client import HtcClient
-from tests.integration.livekit import LiveServer
+from tests.integration.livekit import LiveServer, register_app
 
 
 def test_a_users_session_is_theirs_alone(tmp_path: Path) -> None:
     server = LiveServer(tmp_path)
     server.start()
     try:
-        headers = {"Authorization": f"Bearer {server.token()}"}
-        body = {"name": "sq", "target": "hal.htc.examples:square", "max_instances": 1}
-        assert httpx.post(f"{server.url}/v1/apps", json=body, headers=headers).status_code == 201
+        register_app(server, "sq", "hal.htc.examples:square", max_instances=1)
         alice, bob = server.new_user("alice"), server.new_user("bob")
         with server.client(alice) as sdk:
             s = sdk.session("sq", slots=1, recoverable=True, name="hers")
