@@ -27,7 +27,7 @@ from hal.executors.hostlist import compress
 from hal.model.cluster import Cluster
 from hal.sim.generate import WorkloadShape, generate
 from hal.sim.swf import MAX_VALUE, TraceError, read_swf, write_swf
-from hal.sim.trace_notes import data_notes
+from hal.sim.trace_notes import data_notes, order_notes
 
 cluster_app = typer.Typer(help="Cluster description files (TOML).", no_args_is_help=True)
 trace_app = typer.Typer(help="Workload traces (SWF).", no_args_is_help=True)
@@ -225,7 +225,7 @@ def trace_check(
     listing(list(trace.problems), "unreadable")
     # a replay's notes (note_workload, below) carry the header's and the jobs' (hal.sim.trace_notes)
     own = [*trace.notes, *data_notes(trace)] if workload is None else []
-    for note in [*own, *header_warnings(trace)]:  # the order notes are the jobs' (data_notes)
+    for note in [*own, *header_warnings(trace), *order_notes(trace.records)]:
         err.print(f"[yellow]note:[/] {escape(note)}")
     if workload is not None:
         listing(list(workload.skipped), "skipped by a replay")

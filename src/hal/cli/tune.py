@@ -22,6 +22,7 @@ from hal.model.job import JobSpec
 from hal.sim.limits import cut_at_partition_limits
 from hal.sim.runner import SimOptions, cluster_machine, keep_known_deps, load, load_cluster
 from hal.sim.swf import Problem, TraceError
+from hal.sim.trace_notes import window_id_note
 from hal.sim.window import WINDOW_RULE, Window, parse_window, pick, skips_in
 
 BASELINES = ("fcfs", "sjf", "f1")
@@ -96,6 +97,9 @@ def tune(
         workload.notes.append(
             f"(whole trace) {len(cut):,} job(s) run longer than their partition's max_time: killed there"
         )
+    for option, window in (("--train", train), ("--test", test or f"{t0 + tn}:{tn}")):  # slices count ids (QA)
+        if note := window_id_note(swf, window, option):
+            workload.notes.append(note)
     outside = len(swf.problems) + len(workload.skipped) - sum(len(v) for v in skips.values())
     if outside:
         workload.notes.append(f"(whole trace) {outside:,} other line(s) or job(s) skipped, outside both slices")

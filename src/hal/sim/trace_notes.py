@@ -19,10 +19,9 @@ SHOWN = 5  # lines named in a note; the rest are counted
 
 
 def data_notes(trace: SwfTrace) -> list[str]:
-    """The notes on the trace's jobs (not its header's: SwfTrace.notes), in the order the tools print them (QA: the
-    order notes were only hal trace check's and a --window's, and hal tune slices in job-id order)."""
-    notes = (no_user_ids(trace), long_runs(trace.records), *order_notes(trace.records))
-    return [note for note in notes if note]
+    """The notes on the trace's jobs (not its header's: SwfTrace.notes), in the order the tools print them. The
+    order notes are hal trace check's, and said by a tool where job ids count: a --window, hal tune's slices."""
+    return [note for note in (no_user_ids(trace), long_runs(trace.records)) if note]
 
 
 def order_notes(records: Sequence[SwfRecord]) -> list[str]:
@@ -122,10 +121,11 @@ def id_order(records: Sequence[SwfRecord]) -> str | None:
     )
 
 
-def window_id_note(trace: SwfTrace, window: str) -> str | None:
-    """A --window's note when the trace's ids do not follow submit order (QA: a trace numbered backwards ran its
-    last 20 submitted jobs for --window 0:20, without a word); the window is counted as README says all the same.
-    The id-order note itself is among ``data_notes``."""
-    if id_order(trace.records) is None:
+def window_id_note(trace: SwfTrace, window: str, option: str = "--window") -> str | None:
+    """A --window's note (hal tune's --train and --test too: QA) when the trace's ids do not follow submit order
+    (QA: a trace numbered backwards ran its last 20 submitted jobs for --window 0:20, without a word); the window is
+    counted as README says all the same."""
+    ids = id_order(trace.records)
+    if ids is None:
         return None
-    return f"--window {window} counts jobs in job-id order, which is not this trace's submit order"
+    return f"{ids}: {option} {window} counts jobs in job-id order, so it is not a stretch of submit time"
