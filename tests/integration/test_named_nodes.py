@@ -48,8 +48,11 @@ def test_named_nodes_run_multi_node_jobs_and_show_in_hal_nodes(tmp_path: Path) -
         pinned = live.cli("submit", "--parsable", "-w", "gpu[003-004]", "--wrap", "true", check=True).stdout.strip()
         assert live.cli("wait", pinned, "--timeout", "60").returncode == 0  # -w alone: one node each, as sbatch
         assert "NodeList=gpu[003-004]" in live.cli("show", pinned, check=True).stdout
+        wider = live.cli("submit", "--parsable", "-N", "3", "-w", "gpu004", "--wrap", "true", check=True)
+        assert live.cli("wait", wider.stdout.strip(), "--timeout", "60").returncode == 0  # as sbatch: + 2 others
+        assert "NodeList=gpu[001-002,004]" in live.cli("show", wider.stdout.strip(), check=True).stdout
         for args, message in [(["-w", "gpu009"], "do not exist: ['gpu009']"),
-                              (["-N", "3", "-w", "gpu001"], "-N 3 with --nodelist naming 1 node(s)")]:  # fmt: skip
+                              (["-N", "2", "-w", "gpu[001-003]"], "Node count specification invalid")]:  # fmt: skip
             done = live.cli("submit", *args, "--wrap", "true")
             assert done.returncode != 0 and message in " ".join(done.stderr.split()), done.stderr
     finally:

@@ -165,7 +165,7 @@ def _hosts(options: dict[str, str], key: str) -> list[str]:
 
 
 def _nodelist(options: dict[str, str]) -> list[str]:
-    """-w/--nodelist: the nodes a job runs on (all of them; HAL adds no others: option_values.node_count)."""
+    """-w/--nodelist: nodes a job runs on (all of them, and others when -N asks for more: option_values.node_count)."""
     names = _hosts(options, "nodelist")
     if names and set(names) & set(_hosts(options, "exclude")):
         raise DirectiveError("--nodelist and --exclude name the same node")

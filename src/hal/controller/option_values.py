@@ -171,9 +171,10 @@ def int_option(options: dict[str, str], key: str, default: int | None, low: int 
 
 
 def node_count(options: dict[str, str], listed: int) -> int | None:
-    """-N with a -w list of ``listed`` nodes: the job runs on every listed node and on no other (one each for -w
-    alone), so -N MIN[-MAX] must allow that many. Slurm refuses a list longer than the maximum ("Node count
-    specification invalid"): HAL ran such a job on the first MIN nodes of the list."""
+    """-N with a -w list of ``listed`` nodes: every listed node is in the job's allocation (one node each for -w
+    alone); a minimum above the list adds other nodes (engine/listed_nodes.py), as sbatch does, so the job runs on
+    max(MIN, listed) nodes. Slurm refuses a list longer than the maximum ("Node count specification invalid"):
+    HAL ran such a job on the first MIN nodes of the list."""
     nodes = int_option(options, "nodes", None)
     if not listed or nodes is None:
         return listed or nodes
@@ -184,11 +185,7 @@ def node_count(options: dict[str, str], listed: int) -> int | None:
             f"Node count specification invalid: --nodelist names {listed} nodes, more than -N {given} allows "
             f"(at most {most}); give -N {listed} or list fewer nodes"
         )
-    if nodes > listed:
-        raise DirectiveError(
-            f"-N {nodes} with --nodelist naming {listed} node(s): HAL runs the job on the listed nodes only"
-        )
-    return listed
+    return max(nodes, listed)
 
 
 def mem_option(options: dict[str, str], key: str) -> int | None:

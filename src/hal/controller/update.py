@@ -261,8 +261,6 @@ def _changed(
             f"{req.segment} nodes stays inside one block)"
         )
         raise SubmitError(f"job {_ref(lv)}: {refused}")
-    if req.node_names and req.nodes is not None and req.nodes > len(req.node_names):
-        raise SubmitError(f"job {_ref(lv)}: NumNodes={req.nodes} with {len(req.node_names)} nodes in ReqNodeList")
     if set(req.node_names) & set(req.exclude_nodes):
         raise SubmitError(f"job {_ref(lv)}: ReqNodeList and ExcNodeList name the same node")
     if "array_limit" in attrs and lv.array_job_id is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -12,6 +12,7 @@ import numpy.typing as npt
 
 from hal.engine.feature_refusal import featureless
 from hal.engine.list_refusal import listed_refusal
+from hal.engine.listed_nodes import place_including, unusable_listed
 from hal.engine.never_fits import why_never
 from hal.engine.partition_choice import in_order
 from hal.engine.request import Request
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 Matrix = npt.NDArray[np.int64]
 Ranker = Callable[[Request, Matrix, npt.NDArray[np.bool_]], npt.NDArray[np.intp]]
 Picked = tuple[npt.NDArray[np.intp], npt.NDArray[np.int64]]
+Mask = npt.NDArray[np.bool_]
 
 
 UNPLACED = (
@@ -70,7 +72,7 @@ class NodeBook:
         self.rank = ranker
         self.select = selector
         self.now = 0.0  # set by the scheduler before each cycle; only time-relaxed selector constraints read it
-        self._masks: dict[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]], npt.NDArray[np.bool_]] = {}
+        self._masks: dict[tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...], bool], Mask] = {}
         self._never: dict[tuple[object, ...], str | None] = {}  # impossible() by request shape
         self._parts: dict[str, list[npt.NDArray[np.bool_]]] = {}  # "a,b" -> each partition's nodes, in try order
         self.reserver: HeadReserver | None = None  # optional EASY variant (e.g. a leaf-aware reservation)
@@ -170,7 +172,7 @@ class NodeBook:
 
     def _eligible_ever(self, req: Request) -> npt.NDArray[np.bool_]:
         """The nodes a request may use by its partition, features and node lists (cached: they never change)."""
-        key = (req.partition, req.features, req.node_names, req.exclude_nodes)
+        key = (req.partition, req.features, req.node_names, req.exclude_nodes, req.adds_nodes)
         mask = self._masks.get(key)
         if mask is None:
             mask = np.ones(len(self.table), dtype=bool)
@@ -181,7 +183,7 @@ class NodeBook:
                 )
             for feat in req.features:
                 mask &= self._having(feat)
-            if req.node_names:
+            if req.node_names and not req.adds_nodes:  # else they are required, the others allowed
                 mask &= np.isin(np.array(self.table.names), req.node_names)
             if req.exclude_nodes:
                 mask &= ~np.isin(np.array(self.table.names), req.exclude_nodes)
@@ -215,6 +217,8 @@ class NodeBook:
             if req.node_names or req.exclude_nodes:
                 return listed_refusal(self.table, req, self._having)
             return featureless(self.table, req, self._having)
+        if req.adds_nodes and (lost := unusable_listed(self, req, mask)):
+            return listed_refusal(self.table, replace(req, node_names=lost), self._having)
         if self.select is None and (req.segment or req.topology_required or req.topology_preferred):
             return UNPLACED  # --switches alone is accepted and ignored here, as Slurm without topology/tree does
         return None if self.fits_empty(req, mask) else why_never(self, req, mask)
@@ -277,6 +281,8 @@ class NodeBook:
             ok = mask & (free >= per).all(axis=1)
             if int(ok.sum()) < req.nodes:
                 return None
+            if req.adds_nodes:
+                return place_including(self, free, req, ok)
             if self.select is not None:
                 return self._selected(req, ok.astype(np.int64), req.nodes, per)
             chosen = self.rank(req, free, ok)[: req.nodes]

@@ -42,6 +42,11 @@ class Request:
     node_mem_mb: int = 0  # a -N job's --mem: every node holds it (0: memory scales with the node's tasks)
     node_gpus: int = 0  # a -N job's --gpus-per-node / --gres=gpu:N, likewise
 
+    @property
+    def adds_nodes(self) -> bool:
+        """-N above the -w list: the listed nodes and others (engine/listed_nodes.py), not the listed ones only."""
+        return bool(self.node_names) and self.nodes is not None and self.nodes > len(set(self.node_names))
+
     def per_node(self) -> npt.NDArray[np.int64]:
         """Amount each node must give when the node count is pinned (tasks spread evenly, rounded up; per-node
         asks as they are)."""

@@ -1,5 +1,5 @@
 """-w naming more nodes than -N allows is refused, as Slurm refuses it (QA: -w 'vn[000-003]' -N 2 ran on
-vn[000-001]); within a -N MIN-MAX range the job runs on every listed node."""
+vn[000-001]); within a -N MIN-MAX range the job runs on every listed node, and a MIN above the list adds others."""
 
 from __future__ import annotations
 
@@ -27,8 +27,11 @@ def test_a_list_within_the_range_runs_on_every_listed_node(nodes: str | None, ex
     assert not any("minimum" in note for note in req.notes)  # not "HAL runs the job on its minimum"
 
 
-def test_more_nodes_than_listed_is_still_refused() -> None:
-    with pytest.raises(DirectiveError, match=r"-N 3 with --nodelist naming 2 node\(s\)"):
-        build_request(SCRIPT, {"nodelist": "vn[000-001]", "nodes": "3-4"}, {}, "/tmp", 0.0)
+def test_more_nodes_than_listed_adds_nodes_as_sbatch() -> None:
+    """QA: -N 2 -w vn003 was refused; sbatch puts vn003 in a 2-node allocation (engine/listed_nodes.py)."""
+    req = build_request(SCRIPT, {"nodelist": "vn[000-001]", "nodes": "3-4"}, {}, "/tmp", 0.0)
+    assert (req.nodes, req.node_names) == (3, ["vn000", "vn001"])
+    req = build_request("#!/bin/sh\n#SBATCH -N 2 -w vn003\ntrue\n", {}, {}, "/tmp", 0.0)
+    assert (req.nodes, req.node_names) == (2, ["vn003"])
     req = build_request(SCRIPT, {"nodes": "2-4"}, {}, "/tmp", 0.0)
     assert req.nodes == 2 and any("minimum, 2 nodes" in note for note in req.notes)  # no list: planned on MIN
