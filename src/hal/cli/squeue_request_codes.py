@@ -1,4 +1,4 @@
-"""squeue -o codes read from a job's request (%E %f %h %k %x %c %y), its owner's local account (%U %g %G), its
+"""squeue -o codes read from a job's request (%E %f %h %k %n %x %c %y), its owner's local account (%U %g %G), its
 allocation (%B) and priority (%p), and the codes for what HAL has no concept of, printed as squeue prints an unset
 value: %o (HAL keeps a script's text, not its path), %v (no reservations), %w (no WCKeys), %d (no --tmp), %s
 (cons_tres's select data: nothing, header too), %z (no sockets:cores:threads requests: squeue's ``*:*:*``).
@@ -16,7 +16,7 @@ from typing import Any
 
 from hal.executors.hostlist import compress, expand
 
-DETAIL = frozenset(("E", "f", "h", "k", "x", "y", "{reqswitch}", "{wait4switch}"))  # need GET /v1/jobs?detail=true
+DETAIL = frozenset(("E", "f", "h", "k", "n", "x", "y", "{reqswitch}", "{wait4switch}"))  # need GET /v1/jobs?detail=true
 OVERSUBSCRIBE = {True: "NO", "user": "USER", "mcs": "MCS", "topo": "TOPO"}  # Slurm's job_share_string
 NULL = "(null)"  # what squeue's printf shows for an unset string
 
@@ -104,18 +104,19 @@ CODES: dict[str, Callable[[dict[str, Any]], str]] = {
     "f": lambda j: "&".join(j.get("features") or []) or NULL, "g": _group, "G": _gid,
     "h": lambda j: OVERSUBSCRIBE.get(j.get("exclusive") or False, "OK"), "k": lambda j: j.get("comment") or NULL,
     "o": lambda j: NULL, "p": _priority, "s": lambda j: "", "U": _uid, "v": lambda j: NULL, "w": lambda j: NULL,
+    "n": lambda j: compress(j.get("req_nodelist") or []),
     "x": lambda j: compress(j.get("exclude") or []), "y": lambda j: str(int(j.get("nice") or 0)),
     "z": lambda j: "*:*:*", "{reqswitch}": _req_switch, "{wait4switch}": _wait4switch,
 }  # fmt: skip
 HEADERS = {
     "B": "EXEC_HOST", "c": "MIN_CPUS", "d": "MIN_TMP_DISK", "E": "DEPENDENCY", "f": "FEATURES", "g": "GROUP",
-    "G": "GROUP", "h": "OVER_SUBSCRIBE", "k": "COMMENT", "o": "COMMAND", "p": "PRIORITY", "s": "", "U": "UID",
-    "v": "RESERVATION", "w": "WCKEY", "x": "EXC_NODES", "y": "NICE", "z": "S:C:T", "{reqswitch}": "REQ_SWITCH",
-    "{wait4switch}": "WAIT4SWITCH",
+    "G": "GROUP", "h": "OVER_SUBSCRIBE", "k": "COMMENT", "n": "REQ_NODES", "o": "COMMAND", "p": "PRIORITY",
+    "s": "", "U": "UID", "v": "RESERVATION", "w": "WCKEY", "x": "EXC_NODES", "y": "NICE", "z": "S:C:T",
+    "{reqswitch}": "REQ_SWITCH", "{wait4switch}": "WAIT4SWITCH",
 }  # fmt: skip
 LONG = {  # squeue -O's names for them
     "batchhost": "B", "mincpus": "c", "mintmpdisk": "d", "dependency": "E", "feature": "f", "groupname": "g",
     "groupid": "G", "oversubscribe": "h", "comment": "k", "command": "o", "selectjobinfo": "s", "userid": "U",
-    "reservation": "v", "wckey": "w", "excnodes": "x", "nice": "y", "sct": "z", "reqswitch": "{reqswitch}",
-    "wait4switch": "{wait4switch}",
+    "reservation": "v", "wckey": "w", "reqnodes": "n", "excnodes": "x", "nice": "y", "sct": "z",
+    "reqswitch": "{reqswitch}", "wait4switch": "{wait4switch}",
 }  # fmt: skip

@@ -140,22 +140,23 @@ def test_request_codes_and_placeholders(monkeypatch: pytest.MonkeyPatch) -> None
     root = pwd.getpwuid(0).pw_name
     waits = job(
         7, user=root, req_cpus=8, req_tasks=2, dependencies=["afterok:1", "afterany:2"], comment="run 3",
-        features=["a100", "ib"], exclude=["vn001", "vn002"], exclusive=True,
+        features=["a100", "ib"], exclude=["vn001", "vn002"], exclusive=True, req_nodelist=["vn003", "vn004"],
     )  # fmt: skip
     fake = Client([JOBS[0], waits])
-    fmt = "%i|%E|%k|%o|%U|%B|%c|%d|%f|%h|%w|%x|%g|%G|%v|%s|"
+    fmt = "%i|%E|%k|%o|%U|%B|%c|%d|%f|%h|%w|%x|%g|%G|%v|%s|%n|"
     lines = run(monkeypatch, fake, "queue", "-o", fmt).stdout.splitlines()
     assert fake.filters[-1].get("detail") is True  # %E and the others are in the request details
     assert lines[0] == (
         "JOBID|DEPENDENCY|COMMENT|COMMAND|UID|EXEC_HOST|MIN_CPUS|MIN_TMP_DISK|FEATURES|OVER_SUBSCRIBE|WCKEY|"
-        "EXC_NODES|GROUP|GROUP|RESERVATION||"
+        "EXC_NODES|GROUP|GROUP|RESERVATION||REQ_NODES|"
     )
-    assert lines[1] == "1|(null)|(null)|(null)|N/A|vn000|1|0|(null)|OK|(null)||N/A|N/A|(null)||"
+    assert lines[1] == "1|(null)|(null)|(null)|N/A|vn000|1|0|(null)|OK|(null)||N/A|N/A|(null)|||"
     group = squeue_format.CODES["g"]({"user": root})
     assert lines[2] == (
         f"7|afterok:1(unfulfilled),afterany:2(unfulfilled)|run 3|(null)|0|n/a|4|0|a100&ib|NO|(null)|vn[001-002]|"
-        f"{group}|0|(null)||"
+        f"{group}|0|(null)||vn[003-004]|"
     )
+    assert squeue_format.from_long("ReqNodes:12,ExcNodes") == "%12n%20x"  # squeue -O ReqNodes (QA)
     assert squeue_format.CODES["E"](waits | {"reason": "DependencyNeverSatisfied"}).endswith("afterany:2(failed)")
     assert squeue_format.CODES["E"](waits | {"eligible": T0}) == "(null)"  # met: none remain
     plain = Client(JOBS)
