@@ -9,13 +9,14 @@ import re
 import shutil
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 from hal.data import shared_disk
+from hal.data.job_links import META, Stamp, stamp_of
 from hal.data.trash import Trash
-from hal.data.tree import bytes_in, stamp_of
+from hal.data.tree import bytes_in
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -128,7 +129,7 @@ class NodeCache:
             if name not in self.entries:
                 return False
             try:
-                stale = "" if self.stamps.get(name) == stamp_of(self.path_of(name)) else "changed"
+                stale = self._changed(name)
             except FileNotFoundError:
                 stale = "deleted"
             except OSError as exc:  # a file where the cache folder was, no permission: not a copy to serve
@@ -156,6 +157,41 @@ class NodeCache:
 
     def _stamp(self, name: str) -> None:
         self.stamps[name] = stamp_of(self.path_of(name))
+
+    def _changed(self, name: str) -> str:
+        """Says "changed" when the copy's content stamp moved; when only its inodes' change times did (a job removed
+        its link, or wrote and put the mtime back), it is checksummed before the next job reads it
+        (``unverified``), as a copy found at start is."""
+        was, now = self.stamps.get(name), stamp_of(self.path_of(name))
+        if was == now:
+            return ""
+        if was is None or was[:META] != now[:META]:
+            return "changed"
+        self.unverified.add(name)
+        self.stamps[name] = now
+        return ""
+
+    @contextlib.contextmanager
+    def relinking(self, names: Iterable[str], checked: Collection[str] = ()) -> Iterator[dict[str, Stamp]]:
+        """HAL's own hard links to cached copies made or removed (a job's $HAL_DATA): each moves the change times
+        the stamp holds, so a copy unchanged before is stamped again after and stays trusted. ``checked``: copies
+        looked at just before (a launch's ``has``); the others are looked at first (a job's end, when what it
+        wrote must not be stamped as good). The caller may put a copy's stamp after its links in the dict yielded
+        (``job_links.link_tree`` returns it) to spare a walk of a large tree."""
+        with self._lock:
+            keep = []
+            for name in dict.fromkeys(names):
+                if name in self.entries and name not in self.unverified:
+                    with contextlib.suppress(OSError):
+                        if name in checked or self.stamps.get(name) == stamp_of(self.path_of(name)):
+                            keep.append(name)
+            after: dict[str, Stamp] = {}
+            try:
+                yield after
+            finally:
+                for name in keep:
+                    with contextlib.suppress(OSError):
+                        self.stamps[name] = after[name] if name in after else stamp_of(self.path_of(name))
 
     def used(self) -> int:
         with self._lock:

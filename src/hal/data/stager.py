@@ -22,10 +22,11 @@ from hal.data.copy_faults import ChecksumMismatch, source_fault, why
 from hal.data.disk_room import await_trash, copy_evicting
 from hal.data.disk_size import disk_total
 from hal.data.flights import Flights
+from hal.data.job_links import link_tree
 from hal.data.sources import SourceOrder, default_order
 from hal.data.stage_out import register_out, watched_copy_out
 from hal.data.storage import storage_fs
-from hal.data.tree import is_tree, link_tree, list_tree, remove_path, seal, tree_digest
+from hal.data.tree import is_tree, list_tree, remove_path, seal, tree_digest
 from hal.data.watch import small_blocks, watched_copy
 
 log = logging.getLogger("hal.data")
@@ -144,16 +145,22 @@ class Stager:
         and what it writes is not in the shared cache until its stage-out publishes it, so a failed job's
         leftovers are never served to anyone."""
         folder = self.job_dir(node, job_id)
-        shutil.rmtree(folder, ignore_errors=True)  # a requeued job starts clean
-        folder.mkdir(parents=True)
         cache = self.caches[node]
-        for name in inputs:
-            link_tree(cache.path_of(name), folder / name)
+        left = _linked(folder)  # a requeued job's earlier links: what it wrote through them is not stamped
+        with cache.relinking([*left, *inputs], checked=set(inputs) - set(left)) as after:
+            shutil.rmtree(folder, ignore_errors=True)  # a requeued job starts clean
+            folder.mkdir(parents=True)
+            for name in inputs:
+                after[name] = link_tree(cache.path_of(name), folder / name)
         return folder
 
     def close_job_dir(self, node: str, job_id: int, keep: tuple[str, ...] = ()) -> None:
         """Remove a job's $HAL_DATA, all but the outputs in ``keep`` (still to be staged out)."""
         folder = self.job_dir(node, job_id)
+        with self.caches[node].relinking(_linked(folder)):  # what the job wrote through its links is not stamped
+            self._close_job_dir(folder, keep)
+
+    def _close_job_dir(self, folder: Path, keep: tuple[str, ...]) -> None:
         if not keep:
             shutil.rmtree(folder, ignore_errors=True)
             return
@@ -393,3 +400,11 @@ class Stager:
     ) -> Dataset:
         """The short half: the catalog learns the dataset and its two replicas (destination, node cache)."""
         return register_out(self, job_id, name, node, dest_uri, digest, size, home, owner)
+
+
+def _linked(folder: Path) -> list[str]:
+    """The names in a job's folder: its inputs' links among them (``NodeCache.relinking`` keeps the cached ones)."""
+    try:
+        return [p.name for p in folder.iterdir()]
+    except OSError:
+        return []

@@ -146,26 +146,6 @@ def tree_checksum(fs: Any, root: str, shown: str, chunk_size: int) -> tuple[str,
     return tree_digest(records), sum(r[1] for r in records)
 
 
-def stamp_of(path: Path) -> tuple[int, ...]:
-    """What a cached copy looked like when HAL wrote or used it: a file's (size, mtime); a tree's (bytes, files,
-    newest mtime of its files and inner folders). The tree's own folder is left out: LRU touches it."""
-    st = path.lstat()
-    if not stat.S_ISDIR(st.st_mode):
-        return (st.st_size, st.st_mtime_ns)
-    size = count = newest = 0
-    for folder, dirs, names in os.walk(path, onerror=_raise):
-        for name in names:
-            fst = os.lstat(os.path.join(folder, name))
-            size, count, newest = size + fst.st_size, count + 1, max(newest, fst.st_mtime_ns)
-        for name in dirs:
-            newest = max(newest, os.lstat(os.path.join(folder, name)).st_mtime_ns)
-    return (size, count, newest)
-
-
-def _raise(exc: OSError) -> None:
-    raise exc
-
-
 def seal(path: Path) -> None:
     """A copy made read-only: a file's mode; a tree's files and folders too, so nothing is added to it."""
     if not path.is_dir() or path.is_symlink():
@@ -242,23 +222,3 @@ def resolve_links(path: Path) -> None:
                 tmp = link.with_name(f".{name}.resolving")
                 shutil.copyfile(link.resolve(), tmp)
                 tmp.replace(link)
-
-
-def link_tree(source: Path, dest: Path) -> None:
-    """``dest`` mirrors the cached ``source``: its own folders, hard links to the files (symbolic ones where the
-    file system has none). The job may add or remove entries in its mirror; the cached tree stays as it is."""
-    if not source.is_dir():
-        _link_file(source, dest)
-        return
-    for folder, _, names in os.walk(source):
-        here = dest / os.path.relpath(folder, source)
-        here.mkdir(parents=True, exist_ok=True)
-        for name in names:
-            _link_file(Path(folder) / name, here / name)
-
-
-def _link_file(source: Path, dest: Path) -> None:
-    try:
-        os.link(source, dest)
-    except OSError:  # a file system without hard links
-        dest.symlink_to(source)
