@@ -20,6 +20,7 @@ import os
 import pickle
 import signal
 import sys
+import threading
 import time
 import traceback
 from collections import deque
@@ -150,6 +151,21 @@ def _tight_timers() -> None:
         libc.prctl(29, 1000, 0, 0, 0)  # PR_SET_TIMERSLACK, in nanoseconds
 
 
+def _die_with_manager(every: float = 0.25) -> None:
+    """An instance notices its manager's death only when it next reads from it, after the task in hand: after a
+    kill -9 of `hal server`, instances ran their tasks on for minutes, untracked, on cores the restarted server
+    gave to new work (QA). Their parent is the manager; once it is gone (another process adopts us), the
+    instance and everything its tasks started (its process group: it leads its own session) are killed."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os.killpg(0, signal.SIGKILL)
+
+    threading.Thread(target=watch, name="hal-manager-watch", daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description="HAL HTC service instance")
     ap.add_argument("--address", required=True)
@@ -164,6 +180,7 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(guard.STOP_SIGNAL, _stop_for_memory)
     sys.path.insert(0, os.getcwd())
     _tight_timers()
+    _die_with_manager()
     try:
         serve(args.address, args.instance, limited=args.mem_mb > 0, beacon_fd=args.beacon_fd)
     except MemoryLimitExceeded:  # asked to stop while not running a task: nothing to charge
