@@ -20,6 +20,7 @@ from hal.controller.option_pairs import settle
 from hal.controller.option_values import (
     WHOLE_MEMORY,
     DirectiveError,
+    check_paths,
     comment_option,
     early_signal,
     exclusive_option,
@@ -234,6 +235,7 @@ def build_request(
     name = options.get("job-name", "")
     if len(name) > MAX_NAME or any(ord(ch) < 32 for ch in name):
         raise DirectiveError(f"--job-name: at most {MAX_NAME} characters, no control characters")
+    check_paths(options, workdir)
     array, limit = parse_array(options["array"]) if "array" in options else (None, None)
     exclusive, exclusive_notes = exclusive_option(options)
     req = JobRequest(

@@ -207,6 +207,23 @@ def comment_option(options: dict[str, str]) -> str:
     return text
 
 
+def check_paths(options: dict[str, str], workdir: str) -> None:
+    """The working directory and --output/--error/--input patterns hold no control character: `hal show`, `hal
+    history` and sacct-style listings print them to whoever reads them, administrators too (QA: a user's ESC
+    sequences retitled and cleared an administrator's terminal). Job names and comments are refused alike."""
+    for key, text in (("chdir", options.get("chdir", workdir)), *((k, options.get(k, "")) for k in PATHS)):
+        bad = next((ch for ch in text if 0 < ord(ch) < 32 or ord(ch) == 127), None)  # NUL: its own message
+        if bad is not None:
+            what = "the working directory" if key == "chdir" and "chdir" not in options else f"--{key}"
+            raise DirectiveError(
+                f"{what} {text!r} holds a control character (U+{ord(bad):04X}), which listings would print raw: "
+                "use a path without one" + (" (submit from, or --chdir to, another folder)" if key == "chdir" else "")
+            )
+
+
+PATHS = ("output", "error", "input")
+
+
 def open_mode_option(options: dict[str, str]) -> str:
     mode = options.get("open-mode", "truncate")
     if mode not in ("append", "truncate"):

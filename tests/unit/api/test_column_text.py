@@ -67,7 +67,8 @@ def test_the_longest_account_and_key_are_taken(api: Api) -> None:
     [
         ("/v1/tokens", {"user": "bob", "label": "l" * 129}, "label: at most 128 characters, no NUL bytes"),
         ("/v1/tokens", {"user": "bob", "label": "a\x00b"}, "label: at most 128 characters, no NUL bytes"),
-        ("/v1/nodes/drain", {"nodes": "vn001", "reason": "a\x00b"}, "reason: no NUL bytes"),
+        ("/v1/nodes/drain", {"nodes": "vn001", "reason": "a\x00b"}, "reason: no control characters"),
+        ("/v1/nodes/drain", {"nodes": "vn001", "reason": "r\x1b[31mX\x07"}, "reason: no control characters"),
     ],
 )
 def test_admin_text_the_store_cannot_take_is_refused(api: Api, path: str, body: dict[str, Any], detail: str) -> None:
@@ -95,3 +96,22 @@ def test_an_update_the_store_cannot_take_is_refused(api: Api) -> None:
         assert resp.status_code == 400 and "Account: at most 64 characters" in resp.text, resp.text
     fine = client.post(f"/v1/jobs/{job}/update", json={"fields": {"Account": "a" * 64}}, headers=auth)
     assert fine.status_code == 200, fine.text
+
+
+@pytest.mark.parametrize(
+    ("where", "said"),
+    [
+        ({"workdir": "/tmp/w\x1b]0;PWNED\x07"}, "the working directory '/tmp/w\\x1b]0;PWNED\\x07' holds a control"),
+        ({"options": {"output": "o\x1b[31mred.out"}}, "--output 'o\\x1b[31mred.out' holds a control character"),
+        ({"options": {"error": "e\n.err"}}, "--error 'e\\n.err' holds a control character (U+000A)"),
+        ({"options": {"input": "i\x7f"}}, "--input 'i\\x7f' holds a control character (U+007F)"),
+        ({"options": {"chdir": "/tmp/\x1b[2J"}}, "--chdir '/tmp/\\x1b[2J' holds a control character"),
+    ],
+)
+def test_paths_with_control_characters_are_refused(api: Api, where: dict[str, Any], said: str) -> None:
+    """QA: a user's ESC sequences in a working directory or an output path reached an administrator's terminal
+    through hal show and hal history; they are refused as a job name's are."""
+    client, auth = api
+    body = {**JOB, **where, "options": {**JOB.get("options", {}), **where.get("options", {})}}
+    resp = client.post("/v1/jobs", json=body, headers=auth)
+    assert resp.status_code == 400 and said in resp.json()["detail"], resp.text
