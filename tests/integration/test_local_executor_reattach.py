@@ -131,3 +131,21 @@ def test_jobs_still_start_when_the_launcher_dies_and_never_twice(tmp_path: Path)
         assert len((tmp_path / "starts").read_text().split()) == 3  # jobs 30, 31, 32: each exactly once
     finally:
         ex.shutdown(cancel_running=True)
+
+
+def test_a_job_whose_supervisor_died_during_an_outage_ends_one_beat_after_its_last(tmp_path: Path) -> None:
+    """QA: it ended at the restart, so the whole outage was charged to a job that ran seconds."""
+    first = LocalExecutor(tmp_path / "spool", kill_wait=0.5)
+    first.launch(make_spec(7, "sleep 60\n", tmp_path))
+    spool = tmp_path / "spool" / "jobs" / "7"
+    wait_for(lambda: (spool / "beat").exists())  # the supervisor's sign of life
+    sup = first.spool.read(7, "supervisor.pid")
+    assert sup is not None
+    first.shutdown()
+    os.kill(sup["pid"], signal.SIGKILL)
+    wait_for(lambda: not proctree.alive(sup["pid"], sup["start"]))
+    last = time.time() - 3600  # as if it died an hour before this restart
+    os.utime(spool / "beat", (last, last))
+    found = LocalExecutor(tmp_path / "spool").reattach([7])[7]
+    assert found is not None and found.state is JobState.NODE_FAIL
+    assert found.time == last + 30.0

@@ -4,25 +4,32 @@ event it becomes for the controller."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 from hal.executors.api import ExecEvent, ExecEventKind
+from hal.executors.supervisor_beat import lost_at
 from hal.model.job import JobState
 
 
-def exit_record(job_id: int, state: str, reason: str) -> dict[str, Any]:
-    """A record of a job that never wrote its own: no exit code, no usage, the reason."""
+def exit_record(job_id: int, state: str, reason: str, end: float | None = None) -> dict[str, Any]:
+    """A record of a job that never wrote its own: no exit code, no usage, the reason; it ended at ``end`` (now)."""
     return {
         "job_id": job_id,
         "state": state,
         "exit_code": None,
         "signal": None,
         "start_time": None,
-        "end_time": time.time(),
+        "end_time": time.time() if end is None else end,
         "cpu_seconds": 0.0,
         "max_rss_mb": 0.0,
         "reason": reason,
     }
+
+
+def lost_record(job_id: int, why: str, job_dir: Path) -> dict[str, Any]:
+    """NODE_FAIL for a job whose supervisor is gone, ended one beat after its last sign of life at the latest."""
+    return exit_record(job_id, "NODE_FAIL", f"node failure: {why}", lost_at(job_dir))
 
 
 def ended_event(record: dict[str, Any]) -> ExecEvent:

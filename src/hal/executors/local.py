@@ -22,7 +22,7 @@ from typing import Any
 import hal
 from hal.executors import memory, proctree
 from hal.executors.api import ExecEvent, ExecEventKind, LaunchSpec, script_problem
-from hal.executors.exit_record import ended_event, exit_record, status_text
+from hal.executors.exit_record import ended_event, exit_record, lost_record, status_text
 from hal.executors.jobenv import base_environment, input_path, job_environment, output_paths
 from hal.executors.launcher import LauncherClient
 from hal.executors.orphans import OrphanSweep
@@ -342,7 +342,7 @@ class LocalExecutor:
             path = Path(self.memory.jobs_dir) / f"job_{job_id}"
             memory.kill_cgroup(path)
             memory.remove_cgroup(path)
-        record = exit_record(job_id, "NODE_FAIL", f"node failure: {why}")
+        record = lost_record(job_id, why, self.spool.job_dir(job_id))
         record["start_time"] = started["time"] if started else None
         try:
             self.spool.job_dir(job_id).mkdir(parents=True, exist_ok=True)  # reattach's "no trace" has none

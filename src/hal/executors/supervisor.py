@@ -24,6 +24,7 @@ from hal.executors import limits, proctree
 from hal.executors.joboutput import LaunchError, job_umask, open_input, open_output, umask
 from hal.executors.proctree import BATCH, STEPS
 from hal.executors.spool import Spool
+from hal.executors.supervisor_beat import EVERY_S, beat
 
 ALREADY_CLAIMED = 75  # exit code: another supervisor owns this job (the executor's fallback raced the launcher)
 REAP_LIMIT = 10.0  # seconds to wait for SIGKILLed leftovers (a process in uninterruptible sleep dies late)
@@ -158,12 +159,13 @@ class Supervisor:
                 if warn and not self.cause:
                     proctree.signal_job(os.getpid(), child.pid, int(warn[0]), BATCH if warn[2] else STEPS)
             if deadline is not None and now >= deadline and not self.cause:
-                self._terminate("timeout", self.spec["kill_wait"], f"time limit of {_secs(limit)} reached")
+                self._terminate("timeout", self.spec["kill_wait"], f"time limit of {limit:g} s reached")
             if self.kill_at is not None and now >= self.kill_at:
                 self._kill()
             if now >= next_watch:
                 self._check_memory()
-                interval = min(interval * 2, self.spec["watch_interval"])
+                beat(self.spool.job_dir(self.job_id))  # a sign of life: supervisor_beat.py
+                interval = min(interval * 2, self.spec["watch_interval"], EVERY_S)
                 next_watch = now + interval
             waits = [next_watch - now, 5.0]
             waits += [t - now for t in (deadline, self.kill_at, warn_at) if t is not None]
@@ -241,7 +243,7 @@ class Supervisor:
             self.cause, self.reason = "cancel", "cancelled: SIGKILL to the job's processes"
             self._kill()
         elif not self.cause:
-            self._terminate("cancel", grace, f"cancelled: SIGTERM to the job's processes, SIGKILL after {_secs(grace)}")
+            self._terminate("cancel", grace, f"cancelled: SIGTERM to the job's processes, SIGKILL after {grace:g} s")
         elif self.kill_at is not None:
             self.kill_at = min(self.kill_at, time.monotonic() + grace)  # a second, shorter cancel hurries it up
 
@@ -354,10 +356,6 @@ class Supervisor:
 class NoSpec(RuntimeError):
     """The executor died between creating the job's directory and writing its spec: nothing of the job ran,
     so this is recorded as NODE_FAIL (requeued with --requeue), not as the job's failure."""
-
-
-def _secs(seconds: float) -> str:
-    return f"{seconds:g} s"
 
 
 def main(argv: list[str]) -> int:
