@@ -21,7 +21,7 @@ from hal.htc.app import AppRegistry
 from hal.htc.client import HtcClient
 from hal.htc.engine_slots import SchedulerSlots
 from hal.htc.server import Server
-from hal.htc.slots import SlotAsk, SlotEvent
+from hal.htc.slots import Retire, SlotAsk, SlotEvent
 from hal.model.resources import Resources
 
 log = logging.getLogger("hal.htc")
@@ -36,6 +36,7 @@ class ControllerSlots(SchedulerSlots):
         self.ctl = ctl
         self.lock = ctl.lock
         self.wake: Any = None  # the manager loop's bell, rung when grants or reclaims are ready
+        self.retiring: set[int] = set()  # slots on drained nodes told to finish and go back
 
     def ask(self, asks: Sequence[SlotAsk]) -> None:
         with self.lock:
@@ -45,6 +46,7 @@ class ControllerSlots(SchedulerSlots):
     def release(self, slot: int) -> None:
         with self.lock:
             super().release(slot)
+            self.retiring.discard(slot)
         self.ctl.wake.set()
 
     def poll(self) -> list[SlotEvent]:
@@ -90,9 +92,25 @@ class ControllerSlots(SchedulerSlots):
             slots = [p for p in plan.starts if p.job_id in self.keys]
             if slots:
                 self.on_plan(Plan(plan.now, slots))
+        self._retire_drained()
         if self._events and self.wake is not None:
             self.wake()  # reclaimed instances stop before the batch job's processes get going
         return Plan(plan.now, batch, plan.reservations, plan.reasons)
+
+    def _retire_drained(self) -> None:
+        """Slots on nodes an administrator drained finish their tasks and go back (QA: a drained node's warm
+        instances kept taking new tasks, and the node stayed `drng` as long as the session lived)."""
+        drained, names = self.ctl.drained, self.ctl.table.names
+        if not drained:
+            return
+        for slot, (pool, _) in self.counts.held.items():
+            if slot in self.retiring or slot not in self.sched.running:
+                continue
+            nodes = [names[int(i)] for i in self.sched.running[slot].alloc.nodes]
+            gone = [n for n in nodes if n in drained]
+            if gone:
+                self.retiring.add(slot)
+                self._events.append(Retire(slot, pool, f"node {gone[0]} drained"))
 
 
 class HtcService:

@@ -175,6 +175,22 @@ class Manager(InstanceEnds):
         self._last_asks = []  # the provider forgot the reclaimed slot: state the whole desire again
         self._drop_instance(self.instances[iid], preempted=True, reason=reason)
 
+    def on_retire(self, slot: int, reason: str) -> None:
+        """Its node was drained: no new tasks; the slot goes back once the instance holds none (``done``)."""
+        iid = self.by_slot.get(slot)
+        if iid is None:
+            return
+        inst = self.instances[iid]
+        inst.retiring = inst.moving = True
+        log.info("service instance %s stops taking tasks: %s", iid, reason)
+        if not inst.outstanding:
+            self._retired(inst)
+
+    def _retired(self, inst: Instance) -> None:
+        self.release_slot(inst)
+        self._last_asks = []  # ask again: the replacement slot goes to a node that is not drained
+        self.dirty = True
+
     def instance_lost(self, inst: Instance, reason: str) -> None:
         """The process died (or its connection broke): retry its tasks and start a new process on the slot."""
         if inst.iid not in self.instances:
@@ -237,6 +253,8 @@ class Manager(InstanceEnds):
                 self.feed(inst, s)
         if not out:
             inst.idle_since = time.monotonic()
+            if inst.retiring:
+                self._retired(inst)
 
     def flush_session(self, s: SessionState) -> None:
         if s.outbox and s.client is not None:
@@ -291,7 +309,7 @@ class Manager(InstanceEnds):
     def _share(self, app: Application, pool: list[Instance], asks: list[SlotAsk]) -> int:
         """Split the pool's ready instances among the application's sessions, add its asks; its slots wanted."""
         sessions = [s for s in self.sessions.values() if s.spec.app == app.name and s.state in ("open", "detached")]
-        ready = [i for i in pool if i.conn is not None]
+        ready = [i for i in pool if i.conn is not None and not i.retiring]
         claims = [Claim(s.sid, s.spec.user, s.spec.priority, s.demand()) for s in sessions]
         targets = allocate(len(ready), claims, app.policy)
         for s in sessions:

@@ -28,7 +28,7 @@ from hal.htc.beacon import Beacon
 from hal.htc.engine_slots import SchedulerSlots, batch_spec, standalone_provider
 from hal.htc.journal import WINDOW, Journal
 from hal.htc.manager import Manager
-from hal.htc.slots import Granted, Reclaimed, SlotProvider
+from hal.htc.slots import Granted, Reclaimed, Retire, SlotProvider
 from hal.htc.spawning import spawn_instance
 from hal.htc.state import Instance, SessionSpec
 from hal.model.resources import Resources
@@ -148,6 +148,8 @@ class Server:
                     m.on_grant(ev)
                 elif isinstance(ev, Reclaimed):
                     m.on_reclaim(ev.slot, ev.reason)
+                elif isinstance(ev, Retire):
+                    m.on_retire(ev.slot, ev.reason)
                 else:
                     m.on_refused(ev.pool, ev.user, ev.reason)
             except Exception as exc:

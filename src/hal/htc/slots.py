@@ -48,6 +48,16 @@ class Reclaimed:
 
 
 @dataclass(frozen=True, slots=True)
+class Retire:
+    """The slot's node was drained: its instance finishes the tasks it holds, takes no more, and gives the slot
+    back (a drain lets running work end and starts nothing new there, as for batch jobs)."""
+
+    slot: int
+    pool: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class Refused:
     """The scheduler can never hold a slot of this size (bigger than any node, GPUs the machine lacks): the
     manager fails the sessions' queued tasks with ``reason`` instead of letting them wait forever."""
@@ -57,7 +67,7 @@ class Refused:
     reason: str
 
 
-SlotEvent = Granted | Reclaimed | Refused
+SlotEvent = Granted | Reclaimed | Retire | Refused
 
 
 class SlotProvider(Protocol):

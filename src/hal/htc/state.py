@@ -262,6 +262,7 @@ class Instance:
     sid: int | None = None
     outstanding: dict[int, bytes] = field(default_factory=dict)
     moving: bool = False  # over its session's share: no new tasks, rebind once drained
+    retiring: bool = False  # its node was drained: no new tasks, its slot goes back once it holds none
     idle_since: float = 0.0
     cpus: tuple[int, ...] = ()  # host cores it is pinned to (empty: not pinned)
     mem_mb: int = 0  # its memory limit (0: none)
