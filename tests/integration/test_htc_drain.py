@@ -1,6 +1,6 @@
 """Draining a node under a running HTC session: its instances finish the tasks they hold, take no more, and give
 their slots back, so the node reaches `drain` while the session goes on elsewhere (QA: they kept taking tasks,
-and the node stayed `drng` as long as the session lived)."""
+and the node stayed `drng` as long as the session lived). `hal queue`'s summary counts the slots sessions hold."""
 
 from __future__ import annotations
 
@@ -30,6 +30,12 @@ def test_a_drained_nodes_instances_finish_and_give_their_slots_back(tmp_path: Pa
             while _nodes(live)["vn000"]["cpus_alloc"] < 2:  # the session holds vn000's CPUs
                 assert time.monotonic() < deadline
                 time.sleep(0.1)
+            summary = f"{live.url}/v1/queue/summary"
+            while httpx.get(summary, headers=headers, timeout=30).json()["htc_slots"] < 8:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+            said = live.cli("queue", check=True).stderr  # QA: the queue said nothing ran while slots filled the nodes
+            assert "0 running" in said and "HTC sessions hold 8 slot(s), 8 CPU(s)" in " ".join(said.split()), said
             live.cli("drain", "vn000", "--reason", "maint", check=True)
             deadline = time.monotonic() + 10
             while (node := _nodes(live)["vn000"])["state"] != "drain":

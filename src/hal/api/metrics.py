@@ -27,7 +27,13 @@ class StateCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         ctl = self.ctl
         with ctl.lock:
-            counts = Tally((lv.state, partition_label(lv.partition)) for lv in ctl.live.values())
+            stopping = ctl.cancelling | set(
+                ctl.requeueing
+            )  # squeue's CG: a flag beside RUNNING (controller/reasons.py)
+            counts = Tally(
+                ("COMPLETING" if lv.state == "RUNNING" and jid in stopping else lv.state, partition_label(lv.partition))
+                for jid, lv in ctl.live.items()
+            )
             cap = ctl.table.capacity.sum(axis=0)
             free = ctl.book.free.sum(axis=0)
             names = ctl.table.space.names

@@ -276,19 +276,34 @@ def partition_label(partition: str) -> str:
     return ",".join(sorted(set(partition.split(",")))) if "," in partition else partition
 
 
+def htc_slots(ctl: Controller) -> tuple[int, int]:
+    """HTC slots held now and their CPUs (QA: sessions filled every node while the queue said nothing ran)."""
+    provider = getattr(ctl, "htc", None)
+    held = list(provider.counts.held) if provider is not None else []
+    running = ctl.sched.running
+    return len(held), sum(int(running[j].alloc.amounts[:, 0].sum()) for j in held if j in running)
+
+
 def summary_view(ctl: Controller) -> dict[str, Any]:
     """What everyone may see, as in Slurm: how many jobs wait and run, per partition and state, no details."""
     with ctl.lock:
         counts = Counter((partition_label(lv.partition), lv.state) for lv in ctl.live.values())
         out = outputs.staging_out() if (outputs := getattr(ctl.staging, "outputs", None)) else {}
         users = len({lv.user for lv in ctl.live.values()} | set(out.values()))
+        stopping = sum(
+            1 for j in ctl.cancelling | set(ctl.requeueing) if j in ctl.live and ctl.live[j].state == "RUNNING"
+        )
+        slots = htc_slots(ctl)
     by_part: dict[str, dict[str, int]] = {}
     for (part, state), n in counts.items():
         by_part.setdefault(part, {})[state] = n
     return {
         "pending": sum(n for (_, s), n in counts.items() if s == "PENDING"),
-        "running": sum(n for (_, s), n in counts.items() if s == "RUNNING"),
+        "running": sum(n for (_, s), n in counts.items() if s == "RUNNING") - stopping,
+        "completing": stopping,  # squeue's CG: cancelled or requeued, its processes given their grace period
         "staging_out": len(out),
+        "htc_slots": slots[0],  # held by HTC sessions (hal sessions): their CPUs are busy without a job
+        "htc_cpus": slots[1],
         "users": users,
         "partitions": by_part,
     }

@@ -264,8 +264,11 @@ def queue(
             err.print(note, style="dim")
         if not noheader:
             out = f", {summary['staging_out']} staging out (SO)" if summary.get("staging_out") else ""
+            out = (f", {summary['completing']} completing (CG)" if summary.get("completing") else "") + out
+            htc = f"; HTC sessions hold {summary.get('htc_slots')} slot(s), {summary.get('htc_cpus')} CPU(s)"
             err.print(
-                f"cluster: {summary['pending']} pending, {summary['running']} running{out}, {summary['users']} user(s)",
+                f"cluster: {summary['pending']} pending, {summary['running']} running{out}, {summary['users']} user(s)"
+                + (htc if summary.get("htc_slots") else ""),
                 style="dim",
             )
 

@@ -59,7 +59,8 @@ def _names(ctl: Controller, nodes: str, who: Identity) -> list[str]:
         raise SubmitError(f"{nodes!r}: {exc}") from None
     unknown = sorted(set(names) - set(ctl.table.names))
     if unknown or not names:
-        raise SubmitError(f"no such node(s): {', '.join(unknown[:5]) if unknown else repr(nodes)}")
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        raise SubmitError(f"no such node(s): {', '.join(unknown[:5]) + more if unknown else repr(nodes)}")
     return names
 
 

@@ -60,6 +60,11 @@ def test_records_of_jobs_being_stopped_say_so_and_keep_their_stored_state(
             stopping = client.get("/v1/jobs", params=params, headers=auth).json()["jobs"]
             assert sorted(r["job_id"] for r in stopping) == jobs[:2]
             assert store.states(jobs) == dict.fromkeys(jobs, "RUNNING")
+            summary = client.get("/v1/queue/summary", headers=auth).json()  # QA: CG counted as running there
+            assert (summary["running"], summary["completing"]) == (1, 2)
+            metrics = client.get("/metrics", headers=auth).text  # and in /metrics
+            assert 'hal_queue_jobs{partition="batch",state="COMPLETING"} 2.0' in metrics, metrics
+            assert "hal_running_jobs 1.0" in metrics
             monkeypatch.setattr(executor, "cancel", kill)  # the grace is over: SIGKILL (a cancel wins a requeue)
             for j in jobs:
                 client.delete(f"/v1/jobs/{j}", headers=auth)
