@@ -39,3 +39,14 @@ def test_an_unknown_state_is_refused_naming_the_valid_ones(api: tuple[TestClient
     for other in ("CONFIGURING", "REQUEUED", "COMPLETED"):  # names the CLI sends: accepted, none in that state
         resp = client.get("/v1/jobs", params={"state": other}, headers=auth)
         assert resp.status_code == 200 and resp.json()["jobs"] == [], other
+
+
+def test_a_full_page_says_it_is_cut_and_where_the_next_begins(api: tuple[TestClient, dict[str, str]]) -> None:
+    """QA: 10,000 records came back with nothing to say more were left out."""
+    client, auth = api
+    body = {"wrap": "true", "options": {"hold": True}, "workdir": "/tmp"}
+    jobs = [client.post("/v1/jobs", json=body, headers=auth).json()["job_id"] for _ in range(3)]
+    page = client.get("/v1/jobs", params={"limit": 2}, headers=auth).json()
+    assert [j["job_id"] for j in page["jobs"]] == jobs[:2] and page["truncated"] and page["next_after"] == jobs[1]
+    rest = client.get("/v1/jobs", params={"limit": 2, "after": page["next_after"]}, headers=auth).json()
+    assert [j["job_id"] for j in rest["jobs"]] == jobs[2:] and "truncated" not in rest
