@@ -36,6 +36,13 @@ def test_a_drained_nodes_instances_finish_and_give_their_slots_back(tmp_path: Pa
                 time.sleep(0.1)
             said = live.cli("queue", check=True).stderr  # QA: the queue said nothing ran while slots filled the nodes
             assert "0 running" in said and "HTC sessions hold 8 slot(s), 8 CPU(s)" in " ".join(said.split()), said
+            tess = live.cli("token", "create", "--user", "tess", "--home", str(live.home), check=True).stdout.strip()
+            scraped = {
+                who: httpx.get(f"{live.url}/metrics", headers={"Authorization": f"Bearer {token}"}, timeout=30).text
+                for who, token in (("admin", live.token()), ("tess", tess))
+            }  # QA: any user's token saw every user's sessions there, which GET /v1/sessions hides
+            assert "hal_htc_session_slots{" in scraped["admin"] and "hal_htc_session" not in scraped["tess"]
+            assert "hal_htc_slots{" in scraped["tess"]  # the totals stay public, as hal queue's summary
             live.cli("drain", "vn000", "--reason", "maint", check=True)
             deadline = time.monotonic() + 10
             while (node := _nodes(live)["vn000"])["state"] != "drain":

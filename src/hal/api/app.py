@@ -386,6 +386,6 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Pat
 
     @app.get("/metrics", response_class=PlainTextResponse)
     def prometheus(who: Who) -> Response:
-        return Response(metrics.render(), media_type="text/plain; version=0.0.4")
+        return Response(metrics.render(who.admin), media_type="text/plain; version=0.0.4")
 
     return app

@@ -10,7 +10,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from hal.api.views import cache_view, partition_label
+from hal.api.views import cache_view, nodes_view, partition_label
 from hal.controller.core import Controller
 from hal.controller.learning import fit_log, planning_with
 from hal.engine.predict.gbm import GbmPredictor
@@ -27,13 +27,14 @@ class StateCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         ctl = self.ctl
         with ctl.lock:
-            stopping = ctl.cancelling | set(
-                ctl.requeueing
-            )  # squeue's CG: a flag beside RUNNING (controller/reasons.py)
+            stopping = ctl.cancelling | set(ctl.requeueing)  # squeue's CG: a flag beside RUNNING (reasons.py)
             counts = Tally(
                 ("COMPLETING" if lv.state == "RUNNING" and jid in stopping else lv.state, partition_label(lv.partition))
                 for jid, lv in ctl.live.items()
             )
+            for part in ctl.table.partition_masks:  # 0, not no data, for an empty queue (alert rules read it)
+                for state in ("PENDING", "RUNNING"):
+                    counts.setdefault((state, partition_label(part)), 0)
             cap = ctl.table.capacity.sum(axis=0)
             free = ctl.book.free.sum(axis=0)
             names = ctl.table.space.names
@@ -54,6 +55,10 @@ class StateCollector(Collector):
             alloc.add_metric([name], float(cap[i] - free[i]))
         yield total
         yield alloc
+        states = GaugeMetricFamily("hal_nodes", "Nodes by state, as hal nodes shows them", labels=["state"])
+        for state, n in sorted(Tally(node["state"] for node in nodes_view(ctl)["nodes"]).items()):
+            states.add_metric([state], n)
+        yield states  # drained nodes (drain, drng) to alert on, and what is in service
         if ctl.staging is not None:  # the data plane's node caches
             cache = GaugeMetricFamily("hal_cache_bytes", "Node cache bytes: used, held, size", labels=["node", "kind"])
             for node in ctl.staging.stager.caches:
@@ -119,5 +124,13 @@ class Metrics:
     def ended(self, state: str) -> None:
         self.completions.labels(state).inc()
 
-    def render(self) -> bytes:
-        return generate_latest(self.registry)
+    def render(self, admin: bool = True) -> bytes:
+        """The exposition; for a user's token without the per-session HTC series, which name every user's sessions
+        (QA: GET /v1/sessions hides other users' sessions, as Slurm's PrivateData hides their jobs)."""
+        text = generate_latest(self.registry)
+        if admin:
+            return text
+        return b"".join(line for line in text.splitlines(keepends=True) if PRIVATE not in line)
+
+
+PRIVATE = b"hal_htc_session_"  # series labelled by session and user (hal/htc/bridge.py)

@@ -50,3 +50,16 @@ def test_a_full_page_says_it_is_cut_and_where_the_next_begins(api: tuple[TestCli
     assert [j["job_id"] for j in page["jobs"]] == jobs[:2] and page["truncated"] and page["next_after"] == jobs[1]
     rest = client.get("/v1/jobs", params={"limit": 2, "after": page["next_after"]}, headers=auth).json()
     assert [j["job_id"] for j in rest["jobs"]] == jobs[2:] and "truncated" not in rest
+
+
+def test_metrics_have_zero_queue_series_and_node_states(api: tuple[TestClient, dict[str, str]]) -> None:
+    """QA: an empty queue had no hal_queue_jobs series (alert rules read "no data", not 0), and no series said
+    which nodes were drained."""
+    client, auth = api
+    text = client.get("/metrics", headers=auth).text
+    assert 'hal_queue_jobs{partition="batch",state="PENDING"} 0.0' in text
+    assert 'hal_queue_jobs{partition="debug",state="RUNNING"} 0.0' in text
+    assert 'hal_nodes{state="idle"} 4.0' in text
+    assert client.post("/v1/nodes/drain", json={"nodes": "vn001", "reason": "fans"}, headers=auth).status_code == 200
+    text = client.get("/metrics", headers=auth).text
+    assert 'hal_nodes{state="drain"} 1.0' in text and 'hal_nodes{state="idle"} 3.0' in text
