@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -175,12 +176,12 @@ def plain_columns(headers: Sequence[str], rows: Sequence[Sequence[str]], right: 
     cells = [list(headers), *rows] if headers else [list(r) for r in rows]
     if not cells:
         return ""
-    widths = [max(len(str(r[i])) for r in cells) for i in range(len(cells[0]))]
+    widths = [max(cell_len(str(r[i])) for r in cells) for i in range(len(cells[0]))]  # CJK: 2 cells (QA)
     keys = list(headers) if headers else [""] * len(widths)
     lines = []
     for r in cells:
         parts = [
-            str(v).rjust(w) if keys[i] in right else str(v).ljust(w)
+            " " * (w - cell_len(str(v))) + str(v) if keys[i] in right else str(v) + " " * (w - cell_len(str(v)))
             for i, (v, w) in enumerate(zip(r, widths, strict=True))
         ]
         lines.append("  ".join(parts).rstrip())

@@ -18,6 +18,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from rich.cells import cell_len, set_cell_size
+
 from hal.cli import squeue_request_codes as extra
 from hal.cli.live import SHORT_STATE, duration, stamp, tres, whole_elapsed
 from hal.executors.hostlist import expand
@@ -175,9 +177,10 @@ def render(fmt: str, job: dict[str, Any] | None) -> str:
     def one(m: re.Match[str]) -> str:
         value = HEADERS[m.group(3)] if job is None else CODES[m.group(3)](job)
         width = int(m.group(2)) if m.group(2) else 0
-        if width:
-            value = value[:width]
-            value = value.rjust(width) if m.group(1) == "." else value.ljust(width)
+        if width:  # in terminal cells: a CJK or emoji character takes two (QA: wide names shifted the columns)
+            value = set_cell_size(value, width) if cell_len(value) > width else value
+            pad = " " * (width - cell_len(value))
+            value = pad + value if m.group(1) == "." else value + pad
         return value
 
     return CODE.sub(one, fmt)
