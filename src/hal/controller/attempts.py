@@ -10,10 +10,11 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from hal.controller.store import Row, Store, job_attempts, jobs
+from hal.controller.store import Row, Store, job_attempts, job_events, jobs
 from hal.executors.api import ExecEvent
 
 CHUNK = 900  # ids per IN (...): SQLite's older builds allow 999 bound parameters
+BACK = ("PENDING", "requeued")  # the event of a requeued job back in the queue (hal/controller/requeue.py)
 
 
 def record_attempt(
@@ -69,18 +70,37 @@ def attempt_row(job: Row, attempt: Row) -> Row:
 
 
 def ran_attempts(store: Store, since: float) -> list[Row]:
-    """Earlier attempts that ran (fair share charged them) and ended after ``since``, each as a job row, in end
-    order: the live controller's predictor learned every run of a requeued job, so a relearn does too."""
+    """Earlier attempts that ran (fair share charged them) and went back to the queue after ``since``, each as a job
+    row with ``requeued_at`` (when it went back), in end order: the live controller's predictor learned every run of
+    a requeued job, and predicted the job again at its requeue. An ended job taken back (hal requeue) went back long
+    after its run ended, so its attempt counts when the requeue is after ``since`` though its run ended before (QA:
+    a kill -9 relearn then had no input frozen for the run that followed, and lost it)."""
+    a, e = job_attempts.c, job_events.c
+    back = sa.and_(e.state == BACK[0], e.cause == BACK[1])
+    later = sa.select(e.job_id).where(back, e.time > since)
     q = (
         sa.select(job_attempts)
-        .where(job_attempts.c.charged.is_(True), job_attempts.c.end_time > since)
-        .order_by(job_attempts.c.end_time, job_attempts.c.id)
+        .where(a.charged.is_(True), sa.or_(a.end_time > since, a.job_id.in_(later)))
+        .order_by(a.end_time, a.id)
     )
     with store.engine.connect() as conn:
         runs = [dict(r) for r in conn.execute(q).mappings()]
         owners: dict[int, Row] = {}
+        times: dict[int, list[float]] = {}
         ids = sorted({int(r["job_id"]) for r in runs})
         for i in range(0, len(ids), CHUNK):
             for r in conn.execute(sa.select(jobs).where(jobs.c.id.in_(ids[i : i + CHUNK]))).mappings():
                 owners[int(r["id"])] = dict(r)
-    return [attempt_row(owners[int(a["job_id"])], a) for a in runs if int(a["job_id"]) in owners]
+            for jid, t in conn.execute(sa.select(e.job_id, e.time).where(back, e.job_id.in_(ids[i : i + CHUNK]))):
+                times.setdefault(int(jid), []).append(float(t))
+    found = []
+    for run in runs:
+        jid = int(run["job_id"])
+        if jid not in owners:
+            continue
+        # Its requeue: the job's first one at or after its end (a running job's at its end, an ended job's when
+        # hal requeue took it back: it was not in the queue in between); records without one went back at the end.
+        back_at = min((t for t in times.get(jid, ()) if t >= run["end_time"]), default=run["end_time"])
+        if back_at > since:
+            found.append({**attempt_row(owners[jid], run), "requeued_at": back_at})
+    return found

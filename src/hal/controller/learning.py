@@ -232,15 +232,18 @@ def caught_up(predictor: RuntimePredictor) -> str:
 def relearn(predictor: RuntimePredictor, store: Store) -> int:
     """Replay the accounting records the predictor has not learned from, as the live controller heard them: each
     job's submission, the end of every attempt that ran (a requeued job's earlier ones too, each followed by its
-    submission again), learning only the runs that ended by themselves (hal.controller.censored) and forgetting
-    the rest. A gbm also replays the submissions of jobs still queued or running and of those that ended in the
-    queue, so every input is frozen as it was live: from runs that ended before the job was submitted, never
-    after (a restart's own prediction of a job keeps it). Returns how many runs ended."""
+    return to the queue: an ended job's when hal requeue took it back, maybe after the model file was saved, so
+    its next run is learned from an input frozen then), learning only the runs that ended by themselves
+    (hal.controller.censored) and forgetting the rest. A gbm also replays the submissions of jobs still queued or
+    running and of those that ended in the queue, so every input is frozen as it was live: from runs that ended
+    before the job was submitted, never after (a restart's own prediction of a job keeps it). Returns how many
+    runs ended."""
     if not isinstance(predictor, GbmPredictor | LastTwo):  # user estimates learn nothing: skip the read
         return 0
     since = predictor.learned_until if isinstance(predictor, GbmPredictor) else 0.0
     rows = store.ran_rows(since)
     runs = ran_attempts(store, since)  # a requeued job's earlier runs, as the live controller learned them
+    ended = [r for r in runs if r["end_time"] > since]  # the others' ends the loaded model learned
     events: list[tuple[float, int, int, Row, bool]] = []
     submitted: set[int] = set()
 
@@ -249,7 +252,7 @@ def relearn(predictor: RuntimePredictor, store: Store) -> int:
             submitted.add(r["id"])
             events.append((r["submit_time"], SUBMIT, r["id"], r, False))
 
-    ends = [(r, learnable_attempt(r["state"], r["cause"], _cut(r))) for r in runs]
+    ends = [(r, learnable_attempt(r["state"], r["cause"], _cut(r))) for r in ended]
     ends += [(r, learnable(r["state"], _cut(r))) for r in rows]
     for r, learn in ends:
         submit(r)
@@ -260,7 +263,7 @@ def relearn(predictor: RuntimePredictor, store: Store) -> int:
         if r["state"] not in ACTIVE:  # ended in the queue: forgotten then; the others have no end yet
             events.append((r["end_time"], END, r["id"], r, False))
     for r in runs:  # back in the queue: predicted again, with a new frozen input (Scheduler.submit)
-        events.append((r["end_time"], AGAIN, r["id"], r, False))
+        events.append((r["requeued_at"], AGAIN, r["id"], r, False))
     events.sort(key=lambda e: e[:3])
     specs: dict[int, JobSpec] = {}
     for _, kind, job_id, r, learn in events:
@@ -273,7 +276,7 @@ def relearn(predictor: RuntimePredictor, store: Store) -> int:
             predictor.observe(spec, r["end_time"] - r["start_time"], r["end_time"])
         else:  # as Scheduler.finish(learn=False): no longer outstanding
             predictor.forget(job_id)
-    return len(rows) + len(runs)
+    return len(rows) + len(ended)
 
 
 def _unran(store: Store, since: float, ended: bool = True) -> list[Row]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hal.controller.attempts import record_attempt
+from hal.controller.attempts import BACK, record_attempt
 from hal.controller.auth import Identity
 from hal.controller.contracts import SubmitError
 from hal.controller.holds import gate_of
@@ -79,7 +79,7 @@ def _again(ctl: Any, conn: Any, row: dict[str, Any], who: Identity, now: float) 
         "signal": None, "restarts": lv.restarts, "cause": "requeued", "cpu_seconds": 0.0, "max_rss_mb": 0.0,
         "predicted_end": None, "alloc_cpus": 0, **restore_limit(conn, lv),
     }  # fmt: skip
-    ctl.store.update_job(conn, lv.job_id, values, (lv.job_id, now, "PENDING", "requeued"))
+    ctl.store.update_job(conn, lv.job_id, values, (lv.job_id, now, *BACK))
     array, limit = lv.array_job_id, lv.request.array_limit
     if array is not None and limit is not None:  # its array may have ended before a restart
         gate_of(ctl, array, limit)
@@ -104,7 +104,7 @@ def back_to_queue(
     values = {"state": "PENDING", "start_time": None, "nodelist": "", "alloc": "", "alloc_cpus": 0,
               "predicted_end": None, "restarts": lv.restarts, "cause": "requeued",
               **restore_limit(conn, lv)}  # fmt: skip
-    ctl.store.update_job(conn, lv.job_id, values, (lv.job_id, when, "PENDING", "requeued"))
+    ctl.store.update_job(conn, lv.job_id, values, (lv.job_id, when, *BACK))
     ctl._to_engine(lv, when)
 
 
