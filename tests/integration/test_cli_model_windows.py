@@ -65,6 +65,22 @@ def test_continuing_with_the_model_predicts_as_one_run(
     assert meta(tmp_path / "m2.zip")["completions"] == 3000  # was 4,500 on a 3,000-job trace
 
 
+def test_a_model_scored_without_a_window_learns_as_with_the_whole_window(
+    sample: Path, first_half: tuple[Path, str], tmp_path: Path
+) -> None:
+    """QA: without --window the loaded model's runs were learned again (4,454 runs saved from a 3,000-job trace, and
+    1,398 predictions differed from --window 0:3000 over the same jobs)."""
+    path, _ = first_half
+    notes = {}
+    for name, window in (("nw", ()), ("w", ("--window", "0:3000"))):
+        out = ("--csv-out", tmp_path / f"{name}.csv", "--save-model", tmp_path / f"{name}.zip", "--json")
+        code, notes[name] = run("predict-eval", sample, "--model", path, *window, *out)
+        assert code == 0, notes[name]
+    assert (tmp_path / "nw.csv").read_text() == (tmp_path / "w.csv").read_text()
+    assert meta(tmp_path / "nw.zip")["completions"] == meta(tmp_path / "w.zip")["completions"] == 3000
+    assert "of the jobs scored are among them" in notes["nw"], notes["nw"]  # said, as with a window
+
+
 def test_the_overlap_note_compares_with_the_window(sample: Path, first_half: tuple[Path, str], tmp_path: Path) -> None:
     path, _ = first_half
     later = ("--window", "2500:500", "--model", path)

@@ -222,8 +222,10 @@ def predict_eval(
             say(note)
     after = next_job(history.jobs, picked) if picked is not None and save_model_to is not None else None
     cut = after.submit_time if after is not None else None
-    ev = evaluate(history, pred, trace.name, span, reach=reach if span else None, to_save=cut is not None, cut=cut)
-    said = learned_note(ev, model, reach)
+    # Without --window as with --window 0:N: the loaded model's jobs are scored, not learned twice (QA: 4,454 runs
+    # of a 3,000-job trace in the saved file, which was then taken for another trace's and fed them again)
+    ev = evaluate(history, pred, trace.name, span, reach=reach, to_save=cut is not None, cut=cut)
+    said = learned_note(ev, model, reach, window is not None)
     if said:
         err.print(f"[yellow]note:[/] {said}")
     scored = history.jobs[span[0] : sum(span)] if span else history.jobs

@@ -95,11 +95,14 @@ def saved_at_cut(path: Path, after: JobSpec, resume: int, pred: GbmPredictor, la
     return text
 
 
-def learned_note(ev: Evaluation, model: Path | None, reach: tuple[float, float] | None) -> str | None:
-    """What a --model run did with the jobs it had learned: before the window, not fed again; in it, scored but not
-    learned again (QA: a model saved from 0:1500 and scored on 1000:500 was said to have learned other jobs than
-    this trace's, and was fed them a second time). Or, when its record of the runs it learned is not of this trace's
-    jobs (another trace, whose clock also starts near 0: QA), that they are fed to it."""
+def learned_note(
+    ev: Evaluation, model: Path | None, reach: tuple[float, float] | None, window: bool = True
+) -> str | None:
+    """What a --model run did with the jobs it had learned: before the window, not fed again; in it (or in the whole
+    trace, without ``window``), scored but not learned again (QA: a model saved from 0:1500 and scored on 1000:500
+    was said to have learned other jobs than this trace's, and was fed them a second time). Or, when its record of
+    the runs it learned is not of this trace's jobs (another trace, whose clock also starts near 0: QA), that they
+    are fed to it."""
     if model is None or reach is None:
         return None
     if ev.other_jobs:
@@ -115,13 +118,18 @@ def learned_note(ev: Evaluation, model: Path | None, reach: tuple[float, float] 
         if ev.by_times
         else ""
     )
+    before = (
+        [f"the {ev.already_learned:,} before the window are taken as learned, not fed to it again"]
+        if ev.already_learned  # none without a window (or from its first job)
+        else []
+    )
+    scored = "the window's own jobs" if window else "the jobs scored"
     inside = (
-        f"; {ev.learned_scored:,} of the window's own jobs are among them: scored by a model that has learned them "
-        "(results inflated), and not learned again"
+        [
+            f"{ev.learned_scored:,} of {scored} are among them: scored by a model that has learned them (results "
+            "inflated), and not learned again"
+        ]
         if ev.learned_scored
-        else ""
+        else []
     )
-    return (
-        f"{model} has learned this trace's jobs that ended by t={reach[0]:,.0f} s: the {ev.already_learned:,} "
-        f"before the window are taken as learned, not fed to it again{inside}{how}"
-    )
+    return f"{model} has learned this trace's jobs that ended by t={reach[0]:,.0f} s: {'; '.join(before + inside)}{how}"
