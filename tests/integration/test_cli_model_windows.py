@@ -81,6 +81,17 @@ def test_a_model_scored_without_a_window_learns_as_with_the_whole_window(
     assert "of the jobs scored are among them" in notes["nw"], notes["nw"]  # said, as with a window
 
 
+def test_the_note_on_settings_a_loaded_model_ignores_agrees_with_them(
+    sample: Path, first_half: tuple[Path, str]
+) -> None:
+    path, _ = first_half
+    code, said = run("predict-eval", sample, "--mode", "regress", "--window", "1500:300", "--model", path, "--json")
+    assert code == 0 and "--mode applies to new models only" in said, said
+    code, said = run("predict-eval", sample, "--mode", "regress", "--alpha", "0.7", "--window", "1500:300",
+                     "--model", path, "--json")  # fmt: skip
+    assert code == 0 and "--mode, --alpha apply to new models only" in said, said
+
+
 def test_the_overlap_note_compares_with_the_window(sample: Path, first_half: tuple[Path, str], tmp_path: Path) -> None:
     path, _ = first_half
     later = ("--window", "2500:500", "--model", path)

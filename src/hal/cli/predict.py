@@ -194,8 +194,11 @@ def predict_eval(
     new_only = {"--mode": mode is not None, "--objective": objective is not None, "--alpha": alpha is not None,
                 "--under-penalty": under_penalty != DEFAULT_PENALTY, "--retrain-every": retrain_every != 0}  # fmt: skip
     if model is not None and isinstance(pred, GbmPredictor) and any(new_only.values()):
-        named = ", ".join(k for k, v in new_only.items() if v)
-        err.print(f"[yellow]note:[/] the model's settings come from {model}; {named} apply to new models only")
+        named = [k for k, v in new_only.items() if v]
+        verb = "applies" if len(named) == 1 else "apply"
+        err.print(
+            f"[yellow]note:[/] the model's settings come from {model}; {', '.join(named)} {verb} to new models only"
+        )
     if model is not None and isinstance(pred, GbmPredictor) and pred.name != predictor:
         err.print(f"[yellow]note:[/] {model} holds a {pred.cfg.mode} model: it predicts as {pred.name}")
     try:
