@@ -331,8 +331,13 @@ def _verified(zf: zipfile.ZipFile, name: str, meta: dict[str, Any], where: str) 
     match but are still invalid (another LightGBM, another tool) are refused by hal.engine.predict.treetext:
     LightGBM itself aborts the whole process on some of them."""
     data = _read(zf, name, where)
-    want = meta.get("sha256", {}).get(name) if isinstance(meta.get("sha256"), dict) else None
-    if want is None or hashlib.sha256(data).hexdigest() != want:
+    table = meta.get("sha256")
+    if not isinstance(table, dict):  # no checksum was saved to compare with (QA: it was called a mismatch)
+        raise ModelFileError(f"{where}: meta.json records no checksums (not a file HAL wrote, or damaged)")
+    want = table.get(name)
+    if want is None:
+        raise ModelFileError(f"{where}: meta.json records no checksum for {name} (not a file HAL wrote, or damaged)")
+    if hashlib.sha256(data).hexdigest() != want:
         raise ModelFileError(f"{where}: {name} is damaged (its checksum does not match the one saved with it)")
     return data
 

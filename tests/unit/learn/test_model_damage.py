@@ -192,3 +192,26 @@ def test_a_broken_archive_or_meta_is_named_in_plain_words(tmp_path: Path, good: 
             dst.writestr(name, b"not json{" if name == "meta.json" else src.read(name))
     with pytest.raises(ModelFileError, match=r"meta\.json is not valid JSON at line 1, column 1\)$"):
         load_model(meta)
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [("table", r"meta\.json records no checksums \("), ("entry", r"meta\.json records no checksum for booster_0\.txt")],
+)
+def test_missing_checksums_are_not_called_a_mismatch(tmp_path: Path, good: bytes, change: str, said: str) -> None:
+    """QA: a meta.json without its sha256 table was reported as a checksum that does not match the saved one."""
+    path = tmp_path / f"{change}.zip"
+    with zipfile.ZipFile(io.BytesIO(good)) as src, zipfile.ZipFile(path, "w") as dst:
+        for name in src.namelist():
+            data = src.read(name)
+            if name == "meta.json":
+                meta = json.loads(data)
+                if change == "table":
+                    del meta["sha256"]
+                else:
+                    del meta["sha256"]["booster_0.txt"]
+                data = json.dumps(meta).encode()
+            dst.writestr(name, data)
+    with pytest.raises(ModelFileError, match=said):
+        load_model(path)
+    assert isinstance(load_or_fallback(path)[0], LastTwo)
