@@ -5,6 +5,7 @@ administrator's on any."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,11 @@ def test_a_users_session_is_theirs_alone(tmp_path: Path) -> None:
                 HtcClient(address, user="alice", ticket=forged).session("sq")
             with sdk.session("sq", slots=1) as mine:  # his own still work
                 assert list(mine.map([2])) == [4]
+                listed = {r["session"] for r in sdk._htc().sessions()}  # over the socket, with his ticket
+                assert mine.id in listed and sid not in listed  # QA: every user's were listed there
+                bobs = server.cli("sessions", "--json", token=bob, check=True).stdout  # hal sessions: the same
+                assert [r["session"] for r in json.loads(bobs)["sessions"]] == [mine.id]
+                assert HtcClient(address).sessions() == []  # no ticket: nothing beside hal server
         with server.client() as admin:  # an administrator may collect anyone's
             again = admin.attach_session(sid)
             assert again.collect(timeout=60) == {0: 9}

@@ -19,8 +19,17 @@ app_cmd = typer.Typer(help="HTC applications (Symphony's application profiles): 
 
 
 def _client(address: str | None) -> Any:
+    """Beside `hal server` (a token reaches it), its manager with the ticket that says who you are: it lists your
+    sessions only (an administrator's: all); else the standalone manager's socket, by Unix user."""
+    from hal.client import Client, HalError
     from hal.htc.client import HtcClient
 
+    if address is None:
+        try:
+            with Client() as c:
+                return c._htc()
+        except (HalError, OSError, ValueError, KeyError):
+            pass  # no server here: a standalone manager
     return HtcClient(address)
 
 

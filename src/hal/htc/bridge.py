@@ -133,7 +133,9 @@ class HtcService:
         self.thread.join(timeout=10)
 
     def client(self, user: str | None = None) -> HtcClient:
-        return HtcClient(self.address, user=user)
+        """The server's own (REST, metrics): an administrator's ticket, so it sees every session."""
+        who = user or "root"
+        return HtcClient(self.address, user=user, ticket=(who, True, self.ticket(who, True)))
 
     def ticket(self, user: str, admin: bool) -> str:
         """What GET /v1/htc hands a token's holder: their sessions, and only theirs (an administrator's: any)."""

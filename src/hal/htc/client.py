@@ -365,8 +365,11 @@ class HtcClient:
     def _call(self, msg: tuple[Any, ...]) -> Any:
         ch = connect(self.address)
         try:
-            ch.send(msg)
-            reply = ch.recv(timeout=30.0)
+            for one in [msg] if self.ticket is None else [(wire.AUTH, *self.ticket), msg]:  # who asks, then what
+                ch.send(one)
+                reply = ch.recv(timeout=30.0)
+                if reply[0] == wire.ERROR:
+                    break
         finally:
             ch.close()
         if reply[0] == wire.ERROR:

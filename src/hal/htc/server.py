@@ -38,6 +38,7 @@ REAP = 0.5  # seconds between checks of instances' processes and their own memor
 TREE = 2.0  # seconds between checks of the memory of everything instances started (a scan of /proc)
 
 _CLIENT = "client"
+Ints = tuple[int, ...]
 log = logging.getLogger("hal.htc")
 
 
@@ -84,9 +85,7 @@ class Server:
             self._bell_out.send(b"!")
 
     # ---- processes ---------------------------------------------------------------------------------
-    def _spawn(
-        self, iid: int, app: Application, cpus: tuple[int, ...], gpus: tuple[int, ...]
-    ) -> tuple[subprocess.Popen[bytes], Beacon]:
+    def _spawn(self, iid: int, app: Application, cpus: Ints, gpus: Ints) -> tuple[subprocess.Popen[bytes], Beacon]:
         return spawn_instance(self.address, self.provider, iid, app, cpus, gpus)
 
     def _reap(self) -> None:
@@ -254,14 +253,22 @@ class Server:
         return uid is None or uid == 0 or uid == os.getuid()
 
     def _check_user(self, conn: wire.Conn, user: str) -> None:
-        """A local user may open and re-attach only sessions in their own name; beside `hal server`, a ticket's user
-        only theirs (an administrator's any)."""
+        """A local user may open and re-attach only their own sessions; a ticket's user likewise (an admin's: any)."""
         if self.key is not None:
             tickets.check_user(self.who.get(conn), user)
             return
         uid = self.peers.get(conn)
         if not self._trusted(conn) and uid is not None and wire.user_name(uid) != user:
             raise ValueError(f"user {wire.user_name(uid)!r} may not act for user {user!r}")
+
+    def _visible(self, conn: wire.Conn, stats: dict[str, Any]) -> dict[str, Any]:
+        """The sessions a connection may act on, as GET /v1/sessions shows a user's (QA: the socket listed every
+        user's to any process of the server's user, which every job is)."""
+        if self.key is None and self._trusted(conn):
+            return stats
+        who, name = self.who.get(conn), "" if self.key is not None else wire.user_name(self.peers[conn] or 0)
+        mine = [r for r in stats["sessions"] if (tickets.may_act(who, r["user"]) if self.key else r["user"] == name)]
+        return {**stats, "sessions": mine}
 
     def _own(self, conn: wire.Conn, sid: int) -> Any:
         s = self.manager.sessions[sid]
@@ -323,7 +330,7 @@ class Server:
         if kind == wire.APPS:
             return [a.to_dict() for a in m.registry.apps.values()]
         if kind == wire.STATS:
-            return m.stats()
+            return self._visible(conn, m.stats())
         if kind == wire.HOLD:
             return self._hold(msg[1])
         if kind == wire.SHUTDOWN:
