@@ -29,7 +29,9 @@ def topology_advice(
     It said "its largest block aggregation" of a job that topology/block keeps in the smallest one that holds it.
     The server's words come first: they also name the blocks an --exclusive=topo job waits to have to itself.
     ``candidates``: the placements free now in one domain it may span (the advice's); none means that domain does
-    not hold it either, said only then (QA: it was said of a job four free nodes in that domain could take)."""
+    not hold it either, said only then (QA: it was said of a job four free nodes in that domain could take), and
+    never of a --segment job: its candidates keep whole segments, so none says nothing of the domain's room (QA:
+    said with 12 nodes idle in it)."""
     if held:
         return f"free nodes exist, but {held}"
     place = rec.get("placement_request") or {}
@@ -37,7 +39,7 @@ def topology_advice(
     asked += [f"--segment={place['segment']}"] if "segment" in place else []
     asked += [f"--topology required={place['topology_required']}"] if place.get("topology_required") else []
     if asked:
-        nor = " (nor the largest domain a job may span)" if candidates == [] else ""
+        nor = " (nor the largest domain a job may span)" if candidates == [] and "segment" not in place else ""
         return f"free nodes exist, but not within its {' and '.join(asked)}{nor}{_switch_wait_end(rec)}"
     return (
         "free nodes exist, but not enough within one domain a job may span: one of the cluster's separate switch "

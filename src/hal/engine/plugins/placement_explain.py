@@ -205,6 +205,7 @@ def topology_reason(sched: Scheduler, job_id: int) -> str | None:
 def topology_hold(sched: Scheduler, job_id: int) -> str | None:
     """What holds a pending job beyond its resources, in words (`hal explain`'s why, through the advice call)."""
     from hal.engine.plugins.required_level import held_by_required  # imports this module
+    from hal.engine.plugins.segment_hold import held_by_segment
 
     book = sched.book
     item = sched.queue.get(job_id)
@@ -214,6 +215,7 @@ def topology_hold(sched: Scheduler, job_id: int) -> str | None:
     return (
         held_by_domains(book, req)
         or held_by_required(book, req)
+        or held_by_segment(book, req)
         or held_by_switches(book, req)
         or held_by_leaves(sched, book, req, job_id)
         or held_by_blocks(sched, book, req)
