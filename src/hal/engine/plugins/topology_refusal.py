@@ -164,7 +164,26 @@ def span_refusal(
             f"needs {units} {what} in one {domain}, but {nodes} in no {kind} of topology.conf: each is a separate "
             f"{apart} of one node, and a job never spans two (as in Slurm)"
         )
-    return f"{said} ({who} in no {kind} of topology.conf: each a separate {apart} of one node)"
+    largest = _largest_real(ix, level, room, names, biggest)
+    return f"{said}{largest}; {who} {'is' if alone.size == 1 else 'are'} in no {kind} of topology.conf: each a " + (
+        f"separate {apart} of one node"
+    )
+
+
+def _largest_real(ix: TopoIndex, level: int, room: npt.NDArray[np.int64], names: Sequence[str], biggest: int) -> str:
+    """ " (switch s0: n000, ...)": the largest domain of ``level`` that topology.conf lists, with its usable nodes,
+    named apart from the nodes in no switch or block (QA: those were named right after "the largest has 4" as if
+    they were it, while each is a domain of one node). "": a node alone is the largest (its room for tasks)."""
+    real = np.bincount(ix.ids[level], weights=~ix.alone, minlength=ix.counts[level]) > 0
+    sums = np.where(real, ix.sums(level, room), -1)
+    dom = int(np.argmax(sums))
+    if sums[dom] < biggest:
+        return ""
+    inside = np.flatnonzero((ix.ids[level] == dom) & (room > 0))
+    listed = [names[int(i)] for i in inside[:4]] if len(names) == ix.n else []
+    more = f" and {inside.size - len(listed)} more" if listed and inside.size > len(listed) else ""
+    label = ix.labels[level][dom].split("/")[-1]
+    return f" ({ix.names[level]} {label}{': ' + ', '.join(listed) + more if listed else ''})"
 
 
 def unknown_level(ix: TopoIndex, level: str) -> str:
