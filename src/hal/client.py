@@ -241,9 +241,11 @@ class Client:
         """Users' decayed usage and fair-share factors (sshare)."""
         return dict(self._call("GET", "/v1/shares").json())
 
-    def advice(self, job: int | str) -> dict[str, Any]:
-        """For a pending job: the shorter --time its earlier runs suggest, and the planned starts with and without."""
-        return dict(self._call("GET", f"/v1/jobs/{job}/advice").json())
+    def advice(self, job: int | str, topology_only: bool = False) -> dict[str, Any]:
+        """For a pending job: the shorter --time its earlier runs suggest, and the planned starts with and without;
+        ``topology_only``: only what holds it beyond its resources, in the server's words (key ``topology``)."""
+        params = {"topology_only": True} if topology_only else None
+        return dict(self._call("GET", f"/v1/jobs/{job}/advice", params=params).json())
 
     def requeue(self, job: int | str) -> builtins.list[int]:
         """Queue running (stopped first) or ended jobs again under the same ids (scontrol requeue)."""

@@ -77,3 +77,24 @@ def test_exclusive_user_and_topo_on_a_live_server(live: LiveServer, tmp_path: Pa
     until_state(live, topo, "CANCELLED")
     assert nodes(live, rest) & mine_block
     cancel(live, first, rest, token=carol)
+
+
+def test_show_names_the_idle_nodes_a_topo_block_holds(live: LiveServer) -> None:
+    """QA: a job kept off idle nodes by another job's --exclusive=topo block showed Why="it is next in line and
+    waits for nodes to free up" in `hal show`, while `hal explain` named the held idle nodes: both name them now."""
+    bob, carol = live.new_user("bob2"), live.new_user("carol2")
+    topo = submit(live, bob, ntasks="1", nodes="1", exclusive="topo")
+    blocks = [{"n000", "n001"}, {"n002", "n003"}]
+    mine_block = next(b for b in blocks if nodes(live, topo) <= b)
+    full = submit(live, carol, ntasks="4", nodes="2")  # the other block, whole
+    assert not nodes(live, full) & mine_block
+    held = submit(live, carol, ntasks="1", nodes="1")
+    assert waits(live, held)
+    idle = (mine_block - nodes(live, topo)).pop()
+    for args in (("show", held), ("explain", held)):
+        said = " ".join(live.cli(*args, token=carol, check=True).stdout.split())
+        assert f"free nodes exist, but idle nodes {idle} are held for another user's --exclusive=topo job" in said
+        assert "waits for nodes to free up" not in said
+    assert show(live, held)["reason"] == "Resources"
+    cancel(live, topo, token=bob)
+    cancel(live, full, held, token=carol)

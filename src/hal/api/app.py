@@ -287,8 +287,13 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Pat
         return {"signalled": signal_jobs(ctl, ref, who, body.signal, body.batch, body.full)}
 
     @app.get("/v1/jobs/{ref}/advice")
-    def advice(ref: Ref, who: Who) -> dict[str, Any]:
-        """For a pending job: would asking for less time (what its earlier runs took) start it sooner?"""
+    def advice(
+        ref: Ref,
+        who: Who,
+        topology_only: Annotated[bool, Query(description="only what holds it beyond its resources")] = False,
+    ) -> dict[str, Any]:
+        """For a pending job: would asking for less time (what its earlier runs took) start it sooner?
+        ``topology_only``: `hal show`'s Why= wants only the server's words, not the time and placement advice."""
         ids = ctl.resolve(ref)
         row = ctl.store.get(ids[0]) if len(ids) == 1 else None
         if row is None:
@@ -297,6 +302,8 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Pat
             raise Forbidden(f"job {ref} belongs to another user")
         with ctl.lock:  # what holds a job of reason Topology that asked for no topology, named (hal explain's why)
             held = topology_hold(ctl.sched, ids[0])
+        if topology_only:
+            return {"topology": held}
         return {
             "time": time_advice(ctl, ids[0]),
             "candidates": candidates(ctl, ids[0]),

@@ -38,7 +38,9 @@ ADVICE = {
     "BadConstraints": "no node of its partition has the features, size or topology it asks for",
 }
 
-SERVER_WORDS = ("Topology", "DataLocality")  # reasons whose Why= the server words (its advice's "topology")
+# reasons whose Why= the server words (its advice's "topology"); Resources when it names something (idle nodes other
+# jobs' --exclusive=topo blocks hold, as hal explain says: QA, Why= said only "waits for nodes to free up")
+SERVER_WORDS = ("Topology", "DataLocality", "Resources")
 
 # scontrol's OverSubscribe= for --exclusive[=user|mcs|topo] (OK: shares nodes)
 OVERSUBSCRIBE = {True: "NO", "user": "USER", "mcs": "MCS", "topo": "TOPO"}
@@ -81,7 +83,7 @@ def _lines(j: dict[str, Any], node_cpus: int = 0) -> list[str]:
     if j["state"] == "PENDING":
         why = advice_for(j)
         reason = (j.get("reason") or "").split(",")[0]
-        if reason == "Topology" or (reason == "DataLocality" and j.get("topology_why")):  # as hal explain (QA)
+        if reason == "Topology" or (reason in SERVER_WORDS and j.get("topology_why")):  # as hal explain (QA)
             from hal.cli.explain import topology_advice
 
             why = topology_advice(j, j.get("topology_why"))
@@ -190,7 +192,7 @@ def show(
             return
         held = [t for t in tasks if t["state"] == "PENDING" and (t.get("reason") or "").startswith(SERVER_WORDS)]
         if held:  # what holds it, in the server's words: an array's tasks share one request, so asked once
-            why = c.advice(str(held[0]["id"])).get("topology")
+            why = c.advice(str(held[0]["id"]), topology_only=True).get("topology")
             for j in held:
                 j["topology_why"] = why
         node_cpus = max((int(n.get("cpus", 0)) for n in c.nodes().get("nodes", [])), default=0)  # as hal queue
