@@ -200,6 +200,7 @@ def _topology(topo: Any, n_nodes: int, warn: Callable[[str], None] | None = None
             )
         if len(set(levels)) != len(levels) or set(levels) & set(RESERVED_LEVELS):
             raise ValueError(f"levels must be distinct names other than {list(RESERVED_LEVELS)}, not {list(levels)}")
+        values.level_names(levels)
         if any(f < 1 for f in fanouts):
             raise ValueError(f"fanouts must be positive (children per domain), got {list(fanouts)}")
         names = "the levels of the cluster file's [topology] table"

@@ -136,3 +136,20 @@ def parse_cpuset(value: Any) -> list[int]:
     if any(i < 0 or i >= MAX_CPUS for i in ids):
         raise ValueError(f"{where}: CPU ids run from 0 to {MAX_CPUS - 1:,}")
     return ids
+
+
+LEVEL_BREAKERS = "./,="  # besides whitespace and control characters
+
+
+def level_names(levels: tuple[str, ...]) -> None:
+    """``[topology] levels``: each name is a word. Domains are named ``<level><index>`` and a job's
+    SLURM_TOPOLOGY_ADDR joins them with '.', so a '.' in one gave an address with more parts than its pattern (QA:
+    "pod.a0.sw0.n000" against "switch.switch.node"); ',' and '=' break --topology required=LEVEL and hal update's
+    Key=Value lists, '/' the domain paths `hal nodes` prints, whitespace the options it is typed in."""
+    for name in levels:
+        bad = next((c for c in name if c in LEVEL_BREAKERS or c.isspace() or not c.isprintable()), None)
+        if bad is not None:
+            raise ValueError(
+                f"level name {name!r} contains {bad!r}: a level is named by a word without '.', '/', ',', '=', "
+                "spaces or control characters (SLURM_TOPOLOGY_ADDR joins domain names with '.')"
+            )
