@@ -164,7 +164,10 @@ def submit(
         ),
     ] = None,
     segment: Annotated[int | None, Opt("--segment", help="groups of N nodes each inside one block")] = None,
-    topology: Annotated[str | None, Opt("--topology", help="required=LEVEL or preferred=LEVEL")] = None,
+    topology: Annotated[
+        str | None,
+        Opt("--topology", help="required=LEVEL, preferred=LEVEL, or none (no constraint, over the script's too)"),
+    ] = None,
     idempotency_key: Annotated[str | None, Opt(help="retrying with the same key never submits twice")] = None,
     parsable: Annotated[bool, Opt("--parsable", help="print only the job id")] = False,
     json_out: bool = JsonOpt,

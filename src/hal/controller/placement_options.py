@@ -17,7 +17,7 @@ MAX_SWITCH_WAIT = 365 * 86400.0
 def placement_options(options: dict[str, str]) -> dict[str, Any]:
     """--input-data/--output-data (dataset names), --switches=N[@maxwait] (N = 0: no switch request, as hal update's
     Switches=0 and scontrol's; maxwait -1, UNLIMITED or infinite: the longest, max_switch_wait), --segment=N and
-    --topology=required=LEVEL|preferred=LEVEL (Kueue's TAS annotations as one option)."""
+    --topology=required=LEVEL|preferred=LEVEL|none (Kueue's TAS annotations as one option; none: no constraint)."""
     out: dict[str, Any] = {
         "inputs": _datasets(options, "input-data"),
         "outputs": _datasets(options, "output-data"),
@@ -54,7 +54,8 @@ def placement_options(options: dict[str, str]) -> dict[str, Any]:
         if segment is not None and nodes is not None and segment <= nodes and nodes % segment:  # larger: ignored
             # at admission (admission.segment_ignored), as Slurm's eval_nodes_block ignores it
             raise DirectiveError(f"--segment={segment} needs -N/--nodes, a multiple of {segment} (got {nodes})")
-    if options.get("topology"):
+    if options.get("topology") and options["topology"].strip().lower() != "none":  # none: no constraint, as hal
+        # update's Topology=none and an empty --topology= (over a script's #SBATCH --topology); it was refused (QA)
         kind, sep, level = options["topology"].partition("=")
         if "=" in level:  # required=block,preferred=block was read as the level 'block,preferred=block'
             raise DirectiveError(
@@ -62,7 +63,10 @@ def placement_options(options: dict[str, str]) -> dict[str, Any]:
                 "level is a hard limit, so a preferred one beside it adds nothing)"
             )
         if not sep or kind not in ("required", "preferred") or not level:
-            raise DirectiveError(f"--topology={options['topology']}: use required=LEVEL or preferred=LEVEL")
+            raise DirectiveError(
+                f"--topology={options['topology']}: use required=LEVEL, preferred=LEVEL, or none (or an empty value) "
+                "for no constraint"
+            )
         out[f"topology_{kind}"] = level
     return out
 

@@ -36,7 +36,7 @@ def test_topology_requests_change_by_update_and_a_level_the_cluster_lacks_is_ref
         assert (spec.switches, spec.topology_required, spec.topology_preferred) == (None, "", "switch")
         with pytest.raises(SubmitError, match=r"unknown topology level 'block4'"):
             update(ctl, str(job), ADMIN, {"Topology": "required=block4"})
-        with pytest.raises(SubmitError, match=r"use required=LEVEL or preferred=LEVEL"):
+        with pytest.raises(SubmitError, match=r"use required=LEVEL, preferred=LEVEL, or none"):
             update(ctl, str(job), ADMIN, {"Topology": "switch"})
         assert update(ctl, str(job), ADMIN, {"Segment": "2"}) == [job] and ctl.live[job].spec.segment == 2
         with pytest.raises(SubmitError, match=r"not a multiple of its --segment=3"):
