@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import uuid
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,6 +15,8 @@ from typer.core import TyperCommand
 
 from hal.cli.common import err, fail, out
 from hal.cli.live import JsonOpt, client, emit_json, stamp
+from hal.cli.switch_env import switch_wait as switch_wait  # where callers look for it
+from hal.cli.switch_env import switches_from_env
 from hal.sbatch_ignored import IGNORED_ENV, IGNORED_FLAGS, IGNORED_SHORT, IGNORED_VALUED
 from hal.utf8 import is_text
 
@@ -231,6 +233,9 @@ def submit(
         if not any(key in pair and pair & options.keys() for pair in EXCLUSIVE):  # one given: SBATCH_* adds none
             options.setdefault(key, value)
     switch_wait(options, os.environ, text)
+    said = switches_from_env(options, os.environ, typed=switches is not None)
+    if said is not None:
+        raise fail(said)
     if wrap is None and "job-name" not in options and "job-name" not in _script_options(text):
         options["job-name"] = default_name(script)
     if not is_text(str(options.get("chdir", ""))):
@@ -307,23 +312,6 @@ def input_environment(env: Mapping[str, str]) -> dict[str, str | bool]:
     if env.get("SBATCH_REQ_SWITCH"):  # --switches=N[@maxwait]; SBATCH_WAIT4SWITCH sets the wait (below)
         got["switches"] = env["SBATCH_REQ_SWITCH"]
     return got
-
-
-def switch_wait(options: MutableMapping[str, Any], env: Mapping[str, str], script: str = "") -> None:
-    """SBATCH_WAIT4SWITCH: the wait of a --switches count given without one (command line or SBATCH_REQ_SWITCH),
-    and it replaces SBATCH_REQ_SWITCH's own @wait and an #SBATCH --switches line's, as sbatch reads them in that
-    order (command line > environment > script)."""
-    wait, given = env.get("SBATCH_WAIT4SWITCH", ""), options.get("switches")
-    if wait and given is None and script:
-        given = _script_options(script).get("switches")
-        if given is not None:
-            options["switches"] = f"{given.partition('@')[0]}@{wait}"
-        return
-    if not wait or not isinstance(given, str):
-        return
-    count, at, _ = given.partition("@")
-    if not at or given == env.get("SBATCH_REQ_SWITCH"):
-        options["switches"] = f"{count}@{wait}"
 
 
 def _script_options(script: str) -> dict[str, str]:
