@@ -14,7 +14,7 @@ def test_a_mirror_is_registered_checked_shown_read_and_forgotten(tmp_path: Path)
     cluster = tmp_path / "c.toml"
     cluster.write_text(EXAMPLE.read_text() + f'\n[data]\ncache_dir = "{tmp_path}/cache/{{node}}"\ncache_bytes = "1M"\n'
                        f'catalog = "{tmp_path}/catalog.json"\n')  # fmt: skip
-    origin, mirror, other = tmp_path / "home" / "ref.fa", tmp_path / "mirror" / "ref.fa", tmp_path / "other.fa"
+    origin, mirror, other = tmp_path / "src" / "ref.fa", tmp_path / "mirror" / "ref.fa", tmp_path / "other.fa"
     for path in (origin, mirror):
         path.parent.mkdir(exist_ok=True)
         path.write_bytes(b"ACGT" * 10_000)

@@ -389,7 +389,7 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Pat
             "token": create_token(ctl.store, body.user, body.admin, body.label),
         }
 
-    app.include_router(dataset_router(ctl, identity))
+    app.include_router(dataset_router(ctl, identity, home))
 
     @app.get("/metrics", response_class=PlainTextResponse)
     def prometheus(who: Who) -> Response:

@@ -1,6 +1,7 @@
 """The data plane's catalog over the API: list datasets and their replicas; register one (admins). The running
 server owns the catalog file, so datasets are added here (`hal dataset add`) rather than by editing it."""
 
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException
@@ -20,7 +21,8 @@ from hal.data.catalog import (
     unreadable,
 )
 from hal.data.kept_discard import NotKept, discard_kept
-from hal.data.places import dataset_uri
+from hal.data.owner import owner_home
+from hal.data.places import dataset_uri, server_places
 
 
 class DatasetBody(BaseModel):
@@ -29,10 +31,14 @@ class DatasetBody(BaseModel):
     location: str = "origin"  # the catalog location of this replica
 
 
-def dataset_router(ctl: Any, who_dep: Any) -> APIRouter:
-    """``who_dep``: the app's identity dependency (annotations here are evaluated now, in this scope)."""
+def dataset_router(ctl: Any, who_dep: Any, home: Path | None = None) -> APIRouter:
+    """``who_dep``: the app's identity dependency (annotations here are evaluated now, in this scope); ``home``:
+    the server's home, never registered (nor its database): None, the folder its spool or database is in."""
     router = APIRouter()
     Who = Annotated[Identity, Depends(who_dep)]
+    found = owner_home(ctl)
+    home = home if home is not None else Path(found) if found != "?" else None
+    private = server_places(home, str(getattr(ctl.store, "url", "")))
 
     def _taken(name: str) -> str | None:
         """Why a name cannot be registered: it exists (a new version would leave stale copies in node caches),
@@ -86,8 +92,8 @@ def dataset_router(ctl: Any, who_dep: Any) -> APIRouter:
         if "://" not in body.uri and not body.uri.startswith("/"):  # the server's folder is not the client's
             raise HTTPException(400, f"{body.uri!r}: give an absolute path or a URL (e.g. s3://bucket/key)")
         stager = staging().stager
-        if why := dataset_uri(body.uri, [c.root for c in stager.caches.values()], stager.catalog.path):
-            raise HTTPException(400, why)  # file://rel, memory://, a node cache's file (evicted under it), the catalog
+        if why := dataset_uri(body.uri, [c.root for c in stager.caches.values()], stager.catalog.path, private):
+            raise HTTPException(400, why)  # file://rel, memory://, a cache's file (evicted), the catalog, the home
         catalog = staging().stager.catalog
         taken = _taken(body.name)
         if taken:
@@ -156,5 +162,5 @@ def dataset_router(ctl: Any, who_dep: Any) -> APIRouter:
             raise HTTPException(409, next(iter(why.values())))
         return {"removed": removed, "not_removed": why}
 
-    router.include_router(replica_router(ctl, who_dep, staging))  # one dataset, its stored copies
+    router.include_router(replica_router(ctl, who_dep, staging, private))  # one dataset, its stored copies
     return router

@@ -8,6 +8,7 @@ folder dataset's copy, its tree digest: the same files at the same paths), so a 
 from the origin; stage-ins check every copy they read all the same."""
 
 from collections.abc import Callable, Collection, Iterable
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException
@@ -53,8 +54,9 @@ class ReplicaBody(BaseModel):
     location: str  # its catalog location: storage as level=label (rack=r1, site=cloud), or a name of the site's
 
 
-def replica_router(ctl: Any, who_dep: Any, staging: Callable[[], Any]) -> APIRouter:
-    """``staging``: the data plane, or a 409 when the server has none (hal.api.datasets)."""
+def replica_router(ctl: Any, who_dep: Any, staging: Callable[[], Any], private: Iterable[Path] = ()) -> APIRouter:
+    """``staging``: the data plane, or a 409 when the server has none (hal.api.datasets); ``private``: the server's
+    home and database (``hal.data.places.server_places``), never a copy."""
     router = APIRouter()
     Who = Annotated[Identity, Depends(who_dep)]
 
@@ -101,7 +103,7 @@ def replica_router(ctl: Any, who_dep: Any, staging: Callable[[], Any]) -> APIRou
         if "://" not in body.uri and not body.uri.startswith("/"):  # the server's folder is not the client's
             raise HTTPException(400, f"{body.uri!r}: give an absolute path or a URL (e.g. s3://bucket/key)")
         stager = staging().stager  # refused as hal dataset add refuses: caches, memory, the catalog file itself
-        if why := dataset_uri(body.uri, [c.root for c in stager.caches.values()], stager.catalog.path):
+        if why := dataset_uri(body.uri, [c.root for c in stager.caches.values()], stager.catalog.path, private):
             raise HTTPException(400, f"{why}; register a copy kept in storage")
         with ctl.lock:
             dataset = catalog_with(name).datasets[name]

@@ -3,7 +3,8 @@ is there, so a copy kept there vanishes without the catalog knowing; QA: an orig
 the published output's only origin and the catalog's lock file were evicted, and readers failed "source
 missing"), never in the server process's own memory (``memory://``: gone at a restart), and never a relative
 ``file://`` path (it names a file relative to the server's folder, not the client's). Nor is the catalog a
-dataset."""
+dataset, nor anything in the server's home or its database (QA: the admin token was registered and every user's
+job could read it through the catalog)."""
 
 from __future__ import annotations
 
@@ -85,10 +86,40 @@ def the_catalog(uri: str, catalog: Path | None) -> str:
     return ""
 
 
-def dataset_uri(uri: str, roots: Iterable[Path], catalog: Path | None = None) -> str:
+def server_places(home: Path | None, store_url: str) -> list[Path]:
+    """The server's private places: its home (admin token, job-token key, SQLite database, spool) and its SQLite
+    database wherever ``--database`` put it, with the journal files beside it."""
+    places = [home] if home is not None else []
+    if store_url.startswith("sqlite:///"):
+        db = Path(store_url.removeprefix("sqlite:///"))
+        places += [db, *(db.with_name(db.name + end) for end in ("-wal", "-shm", "-journal", ".lock"))]
+    return places
+
+
+def the_servers(uri: str, private: Iterable[Path]) -> str:
+    """Why the local path ``uri`` reads is (or is inside, or holds) one of the server's ``private`` places, or
+    "": once registered, any user's job reads it in $HAL_DATA."""
+    path = local_path(uri)
+    if path is None:
+        return ""
+    real = Path(os.path.realpath(path))
+    for own in private:
+        top = Path(os.path.realpath(own))
+        if real.is_relative_to(top) or top.is_relative_to(real):
+            what = "is inside" if real != top and real.is_relative_to(top) else "is" if real == top else "holds"
+            return (
+                f"{uri} {what} the server's {'home' if own.is_dir() else 'database'} {own}: its admin token, "
+                "job-token key, database and spool are private to the server (every user's job could read them)"
+            )
+    return ""
+
+
+def dataset_uri(uri: str, roots: Iterable[Path], catalog: Path | None = None, private: Iterable[Path] = ()) -> str:
     """Why ``uri`` cannot be a dataset's registered copy (``hal dataset add``), or "": ``catalog`` is the
-    server's catalog file (``Catalog.path``), never one."""
-    return relative(uri) or process_local(uri) or in_cache(uri, roots) or the_catalog(uri, catalog)
+    server's catalog file (``Catalog.path``), never one; nor are the server's ``private`` places
+    (``server_places``)."""
+    why = relative(uri) or process_local(uri) or in_cache(uri, roots) or the_catalog(uri, catalog)
+    return why or the_servers(uri, private)
 
 
 def check_config(table: dict[str, Any], roots: list[Path]) -> None:

@@ -52,3 +52,52 @@ def test_dataset_uri_takes_other_files_beside_the_catalog(tmp_path: Path) -> Non
     assert dataset_uri("s3://bucket/catalog.json", [], catalog) == ""
     assert dataset_uri(str(catalog), [], None) == ""  # no catalog file given (add-copy's callers before this)
     assert "is the server's catalog file" in dataset_uri(str(tmp_path / "." / "catalog.json"), [], catalog)
+
+
+def test_dataset_add_and_add_copy_refuse_the_servers_home_and_database(tmp_path: Path) -> None:
+    """QA: the admin token, the job-token key and the live database were registered as datasets (any user's job
+    then read the token in $HAL_DATA); the home is refused as the catalog is, and so is a folder holding it."""
+    cluster = tmp_path / "c.toml"
+    cluster.write_text(EXAMPLE.read_text() + f'\n[data]\ncache_dir = "{tmp_path}/cache/{{node}}"\n')
+    home = tmp_path / "state" / "home"
+    ctl, app, store, executor = build(ServerOptions(home=home, executor="local", cluster=cluster))
+    admin = (home / "token").read_text().strip()
+    (src := tmp_path / "src").mkdir()
+    (src / "d1.bin").write_bytes(b"d1\n")
+    try:
+        with TestClient(app) as client:
+            auth = {"Authorization": f"Bearer {admin}"}
+            ok = client.post("/v1/datasets", json={"name": "fine", "uri": str(src / "d1.bin")}, headers=auth)
+            assert ok.status_code == 201, ok.json()
+            assert (home / "job-token.key").exists() and (home / "hal.db").exists() and (home / "spool").is_dir()
+            refused = [
+                (str(home / "token"), "is inside the server's home"),
+                (f"file://{home}/job-token.key", "is inside the server's home"),
+                (str(home / "hal.db"), "is inside the server's home"),
+                (str(home / "spool"), "is inside the server's home"),
+                (str(home), "is the server's home"),
+                (str(tmp_path / "state"), "holds the server's home"),
+            ]
+            for i, (uri, said) in enumerate(refused):
+                got = client.post("/v1/datasets", json={"name": f"qa{i}", "uri": uri}, headers=auth)
+                assert got.status_code == 400 and said in got.json()["detail"], (uri, got.json())
+                assert "admin token" in got.json()["detail"]
+            copy = client.post("/v1/datasets/fine/replicas", json={"uri": str(home / "token"), "location": "x"},
+                               headers=auth)  # fmt: skip
+            assert copy.status_code == 400 and "is inside the server's home" in copy.json()["detail"], copy.json()
+            assert set(ctl.staging.stager.catalog.datasets) == {"fine"}
+    finally:
+        ctl.staging.shutdown()
+        executor.shutdown()
+        store.close()
+
+
+def test_a_database_outside_the_home_is_the_servers_too(tmp_path: Path) -> None:
+    from hal.data.places import server_places
+
+    db = tmp_path / "db" / "hal.db"
+    private = server_places(tmp_path / "home", f"sqlite:///{db}")
+    assert "is the server's database" in dataset_uri(str(db), [], None, private)
+    assert "is the server's database" in dataset_uri(f"{db}-wal", [], None, private)
+    assert dataset_uri(str(tmp_path / "db" / "other.bin"), [], None, private) == ""
+    assert dataset_uri("s3://bucket/hal.db", [], None, private) == ""
