@@ -129,9 +129,10 @@ def dataset_router(ctl: Any, who_dep: Any, home: Path | None = None) -> APIRoute
                 raise HTTPException(404, f"no dataset {name!r} in the catalog")
             if not who.admin and stager.catalog.datasets[name].owner != who.user:
                 raise HTTPException(403, "only admins, or the user whose job wrote it, may remove a dataset")
-            readers = sorted(lv.job_id for lv in ctl.live.values() if name in lv.spec.inputs)
-            if readers:
-                raise HTTPException(409, read_by(name, readers))
+            reading = [lv for lv in ctl.live.values() if name in lv.spec.inputs]
+            readers = sorted(lv.job_id for lv in reading if who.may_see(lv.user))
+            if reading:  # another user's jobs counted, not named (as hal dataset show does)
+                raise HTTPException(409, read_by(name, readers, len(reading) - len(readers)))
             try:  # the catalog first: when it cannot be saved, the dataset and its cached copies stay as they were
                 stager.catalog.forget(name)
             except CatalogSaveError as exc:

@@ -88,12 +88,27 @@ def unreadable(uri: str, exc: Exception) -> str:
     return f"cannot read {uri}: {text or 'the storage gave no reason'}"
 
 
-def read_by(name: str, readers: list[int]) -> str:
-    """Why dataset ``name`` cannot be removed: unended jobs read it (it said "jobs 41 read 'small'")."""
+def read_by(name: str, readers: list[int], others: int = 0) -> str:
+    """Why dataset ``name`` cannot be removed: unended jobs read it (it said "jobs 41 read 'small'"). ``readers``:
+    the jobs the asker may see; ``others``: how many more are other users' (counted, never named: QA, a user was
+    told another user's job id and to cancel it, which they may not, as `hal dataset show` counts them)."""
     shown = ", ".join(map(str, readers[:10])) + (f" and {len(readers) - 10} more" if len(readers) > 10 else "")
-    if len(readers) == 1:
-        return f"dataset {name!r} is read by job {shown}, which has not ended: cancel it or wait until it ends"
-    return f"dataset {name!r} is read by jobs {shown}, which have not ended: cancel them or wait until they end"
+    if not others:
+        if len(readers) == 1:
+            return f"dataset {name!r} is read by job {shown}, which has not ended: cancel it or wait until it ends"
+        return f"dataset {name!r} is read by jobs {shown}, which have not ended: cancel them or wait until they end"
+    theirs = f"{others} job{'s' if others > 1 else ''} of another user"
+    if not readers:
+        ends = (
+            "which has not ended: it can be removed once that job ends"
+            if others == 1
+            else ("which have not ended: it can be removed once they end")
+        )
+        return f"dataset {name!r} is read by {theirs}, {ends}"
+    yours = f"job {shown}" if len(readers) == 1 else f"jobs {shown}"
+    return (
+        f"dataset {name!r} is read by {yours} and {theirs}, which have not ended: cancel yours or wait until they end"
+    )
 
 
 def _regular(uri: str) -> None:
