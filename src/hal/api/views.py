@@ -181,13 +181,17 @@ ENDED_REASONS = {"FAILED": "NonZeroExitCode", "OUT_OF_MEMORY": "OutOfMemory", "T
 
 def ended_reason(row: Row) -> str | None:
     """Slurm's Reason for an ended job. A job that FAILED with exit code 0 did not fail by its exit code (it
-    said NonZeroExitCode with ExitCode=0:0): its data failed (BurstBufferOperation), or it never launched."""
+    said NonZeroExitCode with ExitCode=0:0): its data failed (BurstBufferOperation), or it never launched. One
+    whose stage-in failed for good never launched either, though it is recorded with ExitCode 1:0 as Slurm records
+    a failed launch (QA: it said NonZeroExitCode)."""
     if row["state"] == "FAILED" and row.get("signal"):  # killed from outside: Slurm's RaisedSignal:9(Killed)
         sig = int(row["signal"])
         return f"RaisedSignal:{sig}({signal.strsignal(sig) or sig})"
+    cause = str(row.get("cause") or "")
+    if row["state"] == "FAILED" and cause.startswith("stage-in failed"):  # hal/data/live.py: never launched
+        return "JobLaunchFailure"
     if row["state"] != "FAILED" or row.get("exit_code"):
         return ENDED_REASONS.get(row["state"])
-    cause = str(row.get("cause") or "")
     if cause.startswith(("stage-out", "outputs never staged out", "declared output")):
         return "BurstBufferOperation"
     if cause.startswith("rejected"):  # records from before parking (hal/controller/parked.py): a restart on a

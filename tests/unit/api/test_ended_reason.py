@@ -14,6 +14,8 @@ def test_a_failed_job_with_exit_code_zero_is_not_a_nonzero_exit() -> None:
         "BurstBufferOperation"
     )
     assert ended_reason({**row, "exit_code": None, "cause": "stage-in failed: source missing"}) == "JobLaunchFailure"
+    stage_in = {**row, "exit_code": 1, "cause": "stage-in failed: checksum mismatch"}  # as hal/data/live.py ends it
+    assert ended_reason(stage_in) == "JobLaunchFailure"  # QA: NonZeroExitCode, of a job that never launched
     assert ended_reason({**row, "exit_code": 0, "cause": "declared output(s) not written"}) == "BurstBufferOperation"
     rejected = "rejected: job 4: needs 11 nodes within one switch; the largest has 8"  # a restart, a new topology
     assert ended_reason({**row, "exit_code": None, "cause": rejected}) == "BadConstraints"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from hal.api.views import ended_reason
 from hal.controller.directives import build_request
 from hal.data.catalog import Dataset
 from tests.integration.test_data_live import data_controller
@@ -31,3 +32,4 @@ def test_a_failed_stage_in_records_exit_code_1(tmp_path: Path) -> None:
     row = ctl.store.get(job) or {}
     assert row["state"] == "FAILED" and str(row["cause"]).startswith("stage-in failed"), (row["state"], row["cause"])
     assert (row["exit_code"], row["signal"] or 0) == (1, 0), row
+    assert ended_reason(row) == "JobLaunchFailure"  # it never launched (QA: Reason=NonZeroExitCode)
