@@ -160,9 +160,10 @@ class Catalog:
         self.missing = path is not None and not path.exists()
         self.replacing = False  # missing where one was (restart.py): each new file says what restoring it loses
         self._said: set[str] = set()  # the datasets that warning named already
-        # uri -> name of job outputs forgotten (hal dataset rm) whose file stays: a later output of that name may
-        # write there again (hal.data.destination refuses to overwrite data no dataset names)
-        self.released: dict[str, str] = {}
+        # uri -> (name, owner) of job outputs forgotten (hal dataset rm) whose file stays: a later output of that
+        # name by the same user (or an administrator) may write there again (hal.data.destination refuses to
+        # overwrite data no dataset names; QA: another user's job of the same output name replaced the file)
+        self.released: dict[str, tuple[str, str]] = {}
         self._spots: Spots | None = None  # the copies by address (hal.data.spots), built when first asked for
         if path is not None and not self.missing:
             self._load(path)
@@ -219,8 +220,8 @@ class Catalog:
                 self._unspot(name, replica.location, replica.uri)
             if (gone := self.datasets.pop(name, None)) is not None:
                 self._unspot(name, DATASET, gone.uri)
-                if gone.owner:  # a job's output: its file stays
-                    self.released[gone.uri] = name
+                if gone.owner:  # a job's output: its file stays, replaced only by its owner's or an admin's job
+                    self.released[gone.uri] = (name, gone.owner)
         for replica in replicas:
             for listener in self.listeners:
                 listener("remove", replica)
@@ -278,7 +279,7 @@ class Catalog:
         data = {
             "datasets": [asdict(d) for d in self.datasets.values()],
             "replicas": [asdict(r) for reps in self.replicas.values() for r in reps.values()],
-            "released": [{"uri": uri, "dataset": name} for uri, name in self.released.items()],
+            "released": [{"uri": uri, "dataset": n, "owner": o} for uri, (n, o) in self.released.items()],
         }
         tmp = self.path.with_suffix(".tmp")
         try:
@@ -308,7 +309,10 @@ class Catalog:
                 self.datasets[got.name] = got
             for r in data.get("replicas", []):
                 self.replicas.setdefault(r["dataset"], {})[r["location"]] = Replica(**r)
-            self.released = {str(r["uri"]): str(r["dataset"]) for r in data.get("released", [])}
+            # an entry saved before owners were kept ("" ): only an administrator's job replaces its file
+            self.released = {
+                str(r["uri"]): (str(r["dataset"]), str(r.get("owner", ""))) for r in data.get("released", [])
+            }
         except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
             raise CatalogError(
                 f"catalog {path} is not a HAL catalog (JSON of datasets and replicas): {exc}; the server does not "

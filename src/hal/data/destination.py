@@ -3,7 +3,8 @@ stored copy, or a folder holding or inside one), and never over a file no datase
 the very bytes being sent (a restart's catch-up redoing a copy that had landed). QA: with output_uri
 "/tmp/src/{name}" a job's output overwrote dataset a's only origin and every later stage-in of a failed its
 checksum, with no warning. An output forgotten with ``hal dataset rm`` may be written again where it was (the
-catalog remembers where it was: ``Catalog.released``)."""
+catalog remembers where it was and whose it was: ``Catalog.released``), by a job of the user who owned it or of an
+administrator only (QA: another user's job of the same output name silently replaced the first user's result)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,16 @@ log = logging.getLogger("hal.data")
 # Flat key spaces: their "folders" are key prefixes, nothing to make, and makedirs may create a bucket there (a
 # typo in output_uri would make one rather than fail).
 OBJECT_STORES = frozenset({"s3", "s3a", "gs", "gcs", "abfs", "abfss", "az", "adl", "oss", "r2"})
+
+
+Writer = tuple[str, bool]  # the user whose job writes an output, and whether that user is an administrator
+
+
+def writer_of(store: Any, job_id: int, user: str = "") -> Writer:
+    """Job ``job_id``'s user (``user`` when known, else its record's) and whether that user holds an administrator's
+    token now (a stage-out thread's read: the store is thread-safe)."""
+    user = user or str((store.get(job_id) or {}).get("user", ""))
+    return user, bool(user) and any(t["user"] == user and t["admin"] for t in store.list_tokens())
 
 
 def _idle() -> None:
@@ -67,21 +78,35 @@ def make_parent(fs: Any, path: str) -> None:
 
 
 def unknown_there(
-    catalog: Catalog, name: str, dest_uri: str, digest: str, size: int = -1, tick: Callable[[], None] = _idle
+    catalog: Catalog,
+    name: str,
+    dest_uri: str,
+    digest: str,
+    size: int = -1,
+    tick: Callable[[], None] = _idle,
+    writer: Writer = ("", False),
 ) -> str:
     """Why an existing file or folder at ``dest_uri`` may not be replaced, or "": it is a copy of ``name`` the
-    catalog names, or an earlier output of that name forgotten since (``hal dataset rm``, then the job run again),
-    or it already holds ``digest`` (``size`` bytes, -1: unknown). Called only when something is there."""
+    catalog names, or an earlier output of that name forgotten since (``hal dataset rm``, then the job run again)
+    whose owner is ``writer``'s user or ``writer`` an administrator, or it already holds ``digest`` (``size`` bytes,
+    -1: unknown). Called only when something is there."""
     dest = where(dest_uri)
     if any(where(r.uri) == dest for r in catalog.replicas_of(name)):
         return ""
-    if any(where(uri) == dest for uri, n in list(catalog.released.items()) if n == name):
+    forgotten = [owner for uri, (n, owner) in list(catalog.released.items()) if n == name and where(uri) == dest]
+    user, admin = writer
+    if forgotten and (admin or (user and user in forgotten)):
         return ""
     try:  # an error reading it (storage failing) is a failed copy, tried again, not a refusal
         if holds(dest_uri, digest, size, tick):
             return ""
     except ValueError:  # a tree holding a link out of it, a file that grew: not the bytes sent
         pass
+    if forgotten:  # another user's: never named to this one
+        return (
+            f"the destination {public_uri(dest_uri)} holds another user's earlier output {name!r}, forgotten with "
+            "hal dataset rm: only that user's jobs or an administrator's replace it (remove it to write there)"
+        )
     return (
         f"the destination {public_uri(dest_uri)} already holds data no dataset names; an output never overwrites it "
         "(remove it to write there)"

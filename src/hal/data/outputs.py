@@ -22,6 +22,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from hal.data.catalog import public_uri
+from hal.data.destination import writer_of
 from hal.data.fit import NO_DATA_PLANE
 from hal.data.kept_room import count_kept
 from hal.data.stage_out import unpublish
@@ -116,6 +117,7 @@ class OutputStaging:
     def _copy(self, controller: Any, job_id: int, name: str, node: str, uri: str, token: object = None) -> None:
         """Worker thread: the copy unlocked, then the catalog update and the event under the controller lock."""
         policy, why = self.stager.policy, ""
+        writer = writer_of(controller.store, job_id, self.owners.get(job_id, ""))  # may replace a forgotten output
 
         def stop() -> bool:  # `hal cancel` (``hal.data.cancel_out``) or a requeue since: stops within a chunk
             return job_id in self.cancelled or self._stale(job_id, token)
@@ -124,7 +126,7 @@ class OutputStaging:
             if stop():
                 return
             try:
-                digest, size = self.stager.copy_out(job_id, name, node, uri, stop)
+                digest, size = self.stager.copy_out(job_id, name, node, uri, stop, writer)
                 break
             except StageCancelled:  # a stopping server (no event: its next start stages this out) or a cancel
                 return

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from hal.data.cache import CacheFull
 from hal.data.catalog import Dataset, Replica, public_uri
 from hal.data.dest_temps import ASIDE, PARTIAL, remove, temp_name, temps_of
-from hal.data.destination import claimed_by, make_parent, unknown_there
+from hal.data.destination import Writer, claimed_by, make_parent, unknown_there
 from hal.data.storage import storage_fs
 from hal.data.tree import bytes_in, list_tree, remove_path, resolve_links, seal, tree_digest, unshare
 from hal.data.watch import Pace, Progress, small_blocks, watched
@@ -28,12 +28,20 @@ if TYPE_CHECKING:
 
 
 def watched_copy_out(
-    stager: Stager, job_id: int, name: str, node: str, dest_uri: str, chunk: int, stop: Callable[[], bool] | None = None
+    stager: Stager,
+    job_id: int,
+    name: str,
+    node: str,
+    dest_uri: str,
+    chunk: int,
+    stop: Callable[[], bool] | None = None,
+    writer: Writer = ("", False),
 ) -> tuple[str, int]:
     """``copy_out`` watched from the calling thread (``hal.data.watch.watched``): a destination that takes nothing
     for ``stall_timeout`` s fails the output (not tried again: another copy would only hang beside it), and a
     stopping server returns at once, its next start staging the output out again; so does ``stop()`` (the job's
-    stage-out cancelled), looked at between chunks too, so the copy removes its partial file at once."""
+    stage-out cancelled), looked at between chunks too, so the copy removes its partial file at once. ``writer``:
+    the job's user and whether an administrator (who may replace a forgotten output: ``unknown_there``)."""
     from hal.data.stager import StageCancelled, StageError
 
     def stalled() -> Exception:
@@ -50,7 +58,7 @@ def watched_copy_out(
             check()
             progress.tick()
 
-        return copy_out(stager, job_id, name, node, dest_uri, chunk, tick)
+        return copy_out(stager, job_id, name, node, dest_uri, chunk, tick, writer)
 
     return watched(work, stager.stall_timeout, check, stalled, linger=LINGER)
 
@@ -70,7 +78,14 @@ def _idle() -> None:
 
 
 def copy_out(
-    stager: Stager, job_id: int, name: str, node: str, dest_uri: str, chunk: int, tick: Callable[[], None] = _idle
+    stager: Stager,
+    job_id: int,
+    name: str,
+    node: str,
+    dest_uri: str,
+    chunk: int,
+    tick: Callable[[], None] = _idle,
+    writer: Writer = ("", False),
 ) -> tuple[str, int]:
     """The long half of a stage-out (checksum and copy): touches no catalog or cache state, so a worker
     thread may run it while the controller keeps scheduling. ``tick``: called as bytes go out (a watcher's
@@ -111,13 +126,13 @@ def copy_out(
                 (f.rel, *_send(stager, Path(f.path), fs, f"{partial}/{f.rel}", chunk, tick, True)) for f in files
             ]
             digest, size = tree_digest(records), sum(r[1] for r in records)
-            _may_replace(stager, name, node, fs, path, dest_uri, digest, size, tick)
+            _may_replace(stager, name, node, fs, path, dest_uri, (digest, size), tick, writer)
             if fs.exists(path):  # an earlier run's tree: moved aside, not deleted, until the new one is in place
                 fs.mv(path, aside, recursive=True)
         else:
             size, hexdigest = _send(stager, local, fs, partial, chunk, tick)  # the digest of the bytes sent: read once
             digest = f"sha256:{hexdigest}"
-            _may_replace(stager, name, node, fs, path, dest_uri, digest, size, tick)
+            _may_replace(stager, name, node, fs, path, dest_uri, (digest, size), tick, writer)
         fs.mv(partial, path, **({"recursive": True} if tree else {}))
         try:  # a watcher that gave up while the rename hung (a cancel, a stall, a stopping server) is told nothing
             tick()  # more: the copy it no longer waits for takes the name back itself (an earlier tree returns)
@@ -142,9 +157,9 @@ def _may_replace(
     fs: Any,
     path: str,
     dest_uri: str,
-    digest: str,
-    size: int,
+    sent: tuple[str, int],
     tick: Callable[[], None],
+    writer: Writer,
 ) -> None:
     """What is at the destination may be replaced (``hal.data.destination``: what is there read with ``tick``s, so
     a large copy that had landed is no stall); a watcher that gave up on this copy stops it here, before it takes
@@ -152,7 +167,7 @@ def _may_replace(
     from hal.data.stager import StageError
 
     tick()
-    if fs.exists(path) and (why := unknown_there(stager.catalog, name, dest_uri, digest, size, tick)):
+    if fs.exists(path) and (why := unknown_there(stager.catalog, name, dest_uri, *sent, tick, writer)):
         raise StageError(name, node, 1, [why], out=True)
     tick()
 

@@ -388,12 +388,12 @@ class Stager:
         digest, size = self.copy_out(job_id, name, node, dest_uri)
         return self.register_out(job_id, name, node, dest_uri, digest, size, home)
 
-    def copy_out(
-        self, job_id: int, name: str, node: str, dest_uri: str, stop: Callable[[], bool] | None = None
-    ) -> tuple[str, int]:
+    def copy_out(self, job_id: int, name: str, node: str, dest_uri: str, stop: Callable[[], bool] | None = None,
+                 writer: tuple[str, bool] = ("", False)) -> tuple[str, int]:  # fmt: skip
         """The long half of a stage-out (checksum and copy), a file or a tree (``hal.data.stage_out``), watched for
-        a stall (``stall_timeout``), a stopping server and ``stop()`` (the job's stage-out cancelled)."""
-        return watched_copy_out(self, job_id, name, node, dest_uri, CHUNK, stop)  # CHUNK looked up now (tests)
+        a stall (``stall_timeout``), a stopping server and ``stop()`` (the job's stage-out cancelled); ``writer``:
+        the job's user and whether an administrator (a forgotten output's file is only theirs to replace)."""
+        return watched_copy_out(self, job_id, name, node, dest_uri, CHUNK, stop, writer)  # CHUNK looked up now
 
     def register_out(
         self, job_id: int, name: str, node: str, dest_uri: str, digest: str, size: int, home: str, owner: str = ""
