@@ -58,6 +58,7 @@ def record(row: Row, now: float, detail: bool = False) -> dict[str, Any]:
         req = json.loads(row["request"])
         out["dependencies"] = typed_dependencies(req.get("dependencies", []))
         out["waits_on"] = [f"{'afterany' if k == 'singleton' else k}:{r}" for k, r in req.get("dependencies", []) if r]
+        out["data_waits"] = req.get("data_waits") or {}  # the afterok HAL added for an input's writer (not typed)
         out["cpus_per_task"] = req.get("cpus_per_task")
         out["array_limit"] = req.get("array_limit")
         out["begin"] = req.get("begin")

@@ -265,4 +265,24 @@ def advice_for(rec: dict[str, Any]) -> str:
     reason's advice, looked up by its first word (``ReqNodeNotAvail, UnavailableNodes:vn001``)."""
     reason = (rec.get("reason") or "").split(",")[0]
     held = rec.get("cache_held") if reason == "CacheWait" else None  # not running jobs' inputs: kept outputs
-    return parked_advice(rec) or held or ADVICE.get(reason, "")
+    return parked_advice(rec) or held or data_wait_advice(rec, reason) or ADVICE.get(reason, "")
+
+
+def data_wait_advice(rec: dict[str, Any], reason: str) -> str:
+    """A dependency HAL added for an input's writer, said as such, or "" (QA: DependencyNeverSatisfied read "cancel
+    it and resubmit" of a wait the user never typed, which the catalog holding the input ends by itself)."""
+    waits = rec.get("data_waits") or {}
+    if reason not in ("Dependency", "DependencyNeverSatisfied") or not waits:
+        return ""
+    added = "; ".join(
+        f"afterok:{ref} was added, not typed: job {ref} writes its input {', '.join(names)}"
+        for ref, names in waits.items()
+    )
+    if reason == "Dependency":
+        return f"it waits for the jobs it depends on ({added})"
+    job = rec.get("id")
+    return (
+        f"a job it depends on ended the wrong way ({added}); such a wait is met once the catalog holds that input (an "
+        f"administrator's hal dataset add: the job goes on at once); hal update {job} Dependency= drops it (name any "
+        f"dependency you typed), hal cancel {job} ends the job"
+    )

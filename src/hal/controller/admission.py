@@ -73,7 +73,13 @@ def admit_data(req: JobRequest, staging: Any, live: dict[int, Any], user: str) -
                     f"job {j} writes {name!r}, which this job reads: it waits for that job with afterok, not "
                     f"{other[str(j)]}"
                 )
-    req.dependencies += [("afterok", str(j)) for n in missing for j in writers.get(n, ()) if str(j) not in have]
+    waits: dict[str, list[str]] = {}  # kept apart from the typed ones: met once the catalog holds the inputs
+    for name in missing:
+        for j in writers.get(name, ()):
+            if str(j) not in have:
+                waits.setdefault(str(j), []).append(name)
+    req.dependencies += [("afterok", ref) for ref in waits]
+    req.data_waits = waits
     why = staging.refuse(req.inputs, produced)
     if why is not None:
         raise SubmitError(f"job can never run on this cluster: {why}")

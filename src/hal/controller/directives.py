@@ -74,6 +74,9 @@ class JobRequest:
     time_asked: float | None = None  # (a requeue restores it: controller/lowered_limit.py)
     time_cut: float | None = None  # this attempt's first lowered limit: a moved cut never comes back below it
     dependencies: list[tuple[str, str]] = field(default_factory=list)
+    # writer job id -> the inputs it writes: the afterok admit_data added (not typed), met once the catalog holds
+    # them (controller/data_waits.py)
+    data_waits: dict[str, list[str]] = field(default_factory=dict)
     array: list[int] | None = None
     array_limit: int | None = None
     begin: float | None = None

@@ -9,13 +9,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from hal.controller.data_waits import release_published
 from hal.controller.store import jobs
 from hal.model.job import PendingReason
 
 
 def after_cycle(ctl: Any, now: float) -> None:
-    """Called by the controller loop after each cycle, under its lock."""
+    """Called by the controller loop after each cycle, under its lock. An input's writer that failed is no
+    invalid dependency once the catalog holds what it was to write (``release_published``): looked at first."""
     note_eligible(ctl)
+    release_published(ctl, now)
     cancel_invalid(ctl, now)
 
 

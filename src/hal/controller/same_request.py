@@ -30,6 +30,7 @@ NOT_COMPARED = (
     "hold_admin",  # an administrator's hold, set after submission
     "gpus_asked", "notes",  # worked out from options that are compared
     "test_only",  # a --test-only submission is never stored
+    "data_waits",  # the afterok on an input's writer the data plane adds (compared without it, _asked_deps)
 )  # fmt: skip
 
 HOLD_CAUSES = ("held by ", "released by ")  # hal hold/release rewrite the stored hold (controller/holds.py)
