@@ -25,6 +25,12 @@ OBJECT_STORES = {"s3", "s3a", "gs", "gcs", "abfs", "az", "adl"}  # their writes 
 # (QA: one job's cancel failed every other reader of a healthy source, "sent nothing for over 300 s").
 _STUCK: Counter[str] = Counter()
 _STUCK_LOCK = threading.Lock()
+# uri -> when its quarantine began (its last stall, or the last fresh read tried): a read that never returns (a path
+# swapped for a FIFO, a dead hard mount) kept the source unusable until a restart (QA). A fresh read on a new thread
+# is tried REPROBE x stall_timeout s on, doubling with each read still stuck (so at most a few threads ever hang
+# beside it); one that succeeds ends the quarantine, the stuck reads left to return (or not) on their own.
+_SINCE: dict[str, float] = {}
+REPROBE = 4
 T = TypeVar("T")
 
 
@@ -74,9 +80,7 @@ def watched_copy(
     ``uri`` only names it (a file of a folder dataset, on its folder's file system)."""
     box: dict[str, Any] = {"last": time.monotonic(), "abandoned": False, "stalled": False}
     done = threading.Event()
-    with _STUCK_LOCK:
-        if _STUCK[uri] > 0:  # an earlier read is still hung: another would only add a thread stuck beside it
-            raise OSError(f"an earlier read of this source has sent nothing for over {stall_timeout:g} s")
+    _quarantine(uri, stall_timeout)
 
     def copy() -> None:
         digest, size = hashlib.sha256(), 0
@@ -101,6 +105,8 @@ def watched_copy(
                     with contextlib.suppress(OSError):  # after a failed write: that error is the one to tell
                         dst.close()
             box["result"] = (f"sha256:{digest.hexdigest()}", size)
+            with _STUCK_LOCK:  # the source answers again: its quarantine ends (reads still stuck are not waited on)
+                _SINCE.pop(uri, None)
         except BaseException as exc:  # handed to the watching thread
             box["error"] = exc
         finally:
@@ -110,6 +116,7 @@ def watched_copy(
                     _STUCK[uri] -= 1
                     if _STUCK[uri] <= 0:
                         del _STUCK[uri]
+                        _SINCE.pop(uri, None)
                 done.set()
             if abandoned:
                 tmp.unlink(missing_ok=True)
@@ -127,11 +134,31 @@ def watched_copy(
                 if stalled and not done.is_set():  # its own stall: a later read waits until this one returns
                     box["stalled"] = True
                     _STUCK[uri] += 1
+                    _SINCE[uri] = time.monotonic()
             raise
     if "error" in box:
         raise box["error"]
     result: tuple[str, int] = box["result"]
     return result
+
+
+def _quarantine(uri: str, stall_timeout: float) -> None:
+    """Raise while an earlier read of ``uri`` stalled and has not returned (another would only add a thread stuck
+    beside it), saying until when; past the quarantine's length one fresh read is let through (the caller's), and
+    the next is quarantined again from now."""
+    with _STUCK_LOCK:
+        if _STUCK[uri] <= 0 or uri not in _SINCE:
+            return
+        length = REPROBE * stall_timeout * 2 ** min(_STUCK[uri] - 1, 10)
+        waited = time.monotonic() - _SINCE[uri]
+        if waited >= length:
+            _SINCE[uri] = time.monotonic()  # this read is the probe: any other waits a while longer
+            return
+    raise OSError(
+        f"an earlier read of this source has sent nothing for over {stall_timeout:g} s and has not returned: the "
+        "source is quarantined until that read returns or the server restarts; a fresh read is tried in "
+        f"{length - waited:.0f} s"
+    )
 
 
 def _timed(read: Callable[[int], bytes], pace: Pace) -> bytes:

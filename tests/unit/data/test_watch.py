@@ -61,3 +61,29 @@ def test_a_cancelled_read_still_blocked_does_not_fail_later_reads(tmp_path: Path
         except OSError:
             time.sleep(0.05)
     assert (tmp_path / "e.partial").read_bytes() == b"data"
+
+
+def test_a_source_whose_stalled_read_never_returns_is_read_again_after_a_while(tmp_path: Path) -> None:
+    """QA: a read that never returns (a path swapped for a FIFO, a dead hard mount) kept its source unusable until
+    the server restarted, and nothing said so. It is quarantined, said until when, then one fresh read is tried:
+    healthy storage is read again; storage still hung quarantines it again, for twice as long."""
+    gate, uri = threading.Event(), f"halblocked://{tmp_path}/never"
+    healthy = lambda: io.BytesIO(b"data")  # noqa: E731
+    try:
+        with pytest.raises(OSError, match=r"no data for 0\.2 s"):
+            watched_copy(uri, tmp_path / "a.partial", 0.2, lambda: None, opener=lambda: _Blocked(gate))
+        quarantined = r"quarantined until that read returns or the server restarts; a fresh read is tried in \d+ s"
+        with pytest.raises(OSError, match=quarantined):  # at once: no second thread stuck beside the first
+            watched_copy(uri, tmp_path / "b.partial", 0.2, lambda: None, opener=healthy)
+        time.sleep(0.9)  # 4 x stall_timeout: one fresh read is tried, the first still stuck
+        assert watched_copy(uri, tmp_path / "c.partial", 0.2, lambda: None, opener=healthy)[1] == 4
+        assert watched_copy(uri, tmp_path / "d.partial", 0.2, lambda: None, opener=healthy)[1] == 4  # healthy again
+        with pytest.raises(OSError, match=r"no data for 0\.2 s"):  # hung again: a second read stuck
+            watched_copy(uri, tmp_path / "e.partial", 0.2, lambda: None, opener=lambda: _Blocked(gate))
+        time.sleep(0.9)  # two reads stuck: quarantined twice as long
+        with pytest.raises(OSError, match=quarantined):
+            watched_copy(uri, tmp_path / "f.partial", 0.2, lambda: None, opener=healthy)
+        time.sleep(0.9)
+        assert watched_copy(uri, tmp_path / "g.partial", 0.2, lambda: None, opener=healthy)[1] == 4
+    finally:
+        gate.set()
