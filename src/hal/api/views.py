@@ -283,9 +283,7 @@ def partition_label(partition: str) -> str:
 
 def htc_slots(ctl: Controller) -> tuple[int, int]:
     """HTC slots held now and their CPUs (QA: sessions filled every node while the queue said nothing ran)."""
-    provider = getattr(ctl, "htc", None)
-    held = list(provider.counts.held) if provider is not None else []
-    running = ctl.sched.running
+    held, running = list(ctl.htc.counts.held) if ctl.htc is not None else [], ctl.sched.running
     return len(held), sum(int(running[j].alloc.amounts[:, 0].sum()) for j in held if j in running)
 
 

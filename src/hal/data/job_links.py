@@ -6,7 +6,9 @@ made and removed for each job, move them as well, so it stamps a copy again afte
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,6 +46,31 @@ def link_tree(source: Path, dest: Path) -> Stamp:
                 yield rel, here.lstat() if hard else entry.stat(follow_symlinks=False), False
 
     return _tree_stamp(linked())
+
+
+def names_in(folder: Path) -> list[str]:
+    """The names in a job's folder: its inputs' links among them (``NodeCache.relinking`` keeps the cached ones)."""
+    try:
+        return [p.name for p in folder.iterdir()]
+    except OSError:
+        return []
+
+
+def clear_job_folder(folder: Path, keep: tuple[str, ...]) -> None:
+    """A job's folder removed, all but the outputs in ``keep`` (a file or a folder the job wrote, still to be
+    staged out); nothing kept after all, the folder itself too."""
+    if not keep:
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    for path in folder.iterdir() if folder.is_dir() else ():
+        if path.name in keep and (path.is_file() or path.is_dir()) and not path.is_symlink():
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        folder.rmdir()
 
 
 def _tree_stamp(entries: Iterator[tuple[str, os.stat_result, bool]]) -> Stamp:

@@ -22,7 +22,7 @@ from hal.data.copy_faults import ChecksumMismatch, source_fault, why
 from hal.data.disk_room import await_trash, copy_evicting
 from hal.data.disk_size import disk_total
 from hal.data.flights import Flights
-from hal.data.job_links import link_tree
+from hal.data.job_links import clear_job_folder, link_tree, names_in
 from hal.data.sources import SourceOrder, default_order
 from hal.data.stage_out import register_out, watched_copy_out
 from hal.data.storage import storage_fs
@@ -146,7 +146,7 @@ class Stager:
         leftovers are never served to anyone."""
         folder = self.job_dir(node, job_id)
         cache = self.caches[node]
-        left = _linked(folder)  # a requeued job's earlier links: what it wrote through them is not stamped
+        left = names_in(folder)  # a requeued job's earlier links: what it wrote through them is not stamped
         with cache.relinking([*left, *inputs], checked=set(inputs) - set(left)) as after:
             shutil.rmtree(folder, ignore_errors=True)  # a requeued job starts clean
             folder.mkdir(parents=True)
@@ -157,22 +157,8 @@ class Stager:
     def close_job_dir(self, node: str, job_id: int, keep: tuple[str, ...] = ()) -> None:
         """Remove a job's $HAL_DATA, all but the outputs in ``keep`` (still to be staged out)."""
         folder = self.job_dir(node, job_id)
-        with self.caches[node].relinking(_linked(folder)):  # what the job wrote through its links is not stamped
-            self._close_job_dir(folder, keep)
-
-    def _close_job_dir(self, folder: Path, keep: tuple[str, ...]) -> None:
-        if not keep:
-            shutil.rmtree(folder, ignore_errors=True)
-            return
-        for path in folder.iterdir() if folder.is_dir() else ():
-            if path.name in keep and (path.is_file() or path.is_dir()) and not path.is_symlink():
-                continue  # a file or a folder the job wrote
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink(missing_ok=True)
-        with contextlib.suppress(OSError):  # nothing kept after all: no empty folder left behind
-            folder.rmdir()
+        with self.caches[node].relinking(names_in(folder)):  # what the job wrote through its links is not stamped
+            clear_job_folder(folder, keep)
 
     def stage_in(self, job_id: int, names: tuple[str, ...] | list[str], nodes: list[str]) -> list[Staged]:
         """Every input on every node of the job, pinned until ``release(job_id)``. The inputs a node already
@@ -400,11 +386,3 @@ class Stager:
     ) -> Dataset:
         """The short half: the catalog learns the dataset and its two replicas (destination, node cache)."""
         return register_out(self, job_id, name, node, dest_uri, digest, size, home, owner)
-
-
-def _linked(folder: Path) -> list[str]:
-    """The names in a job's folder: its inputs' links among them (``NodeCache.relinking`` keeps the cached ones)."""
-    try:
-        return [p.name for p in folder.iterdir()]
-    except OSError:
-        return []

@@ -343,15 +343,8 @@ class HtcClient:
         window: int = 20000,
     ) -> Session:
         check_slots(slots)
-        spec = {
-            "app": app,
-            "name": name,
-            "user": self.user,
-            "priority": priority,
-            "max_slots": slots,
-            "recoverable": recoverable,
-            "common": None if common is None else wire.dumps(common),
-        }
+        spec = {"app": app, "name": name, "user": self.user, "priority": priority, "max_slots": slots,
+                "recoverable": recoverable, "common": None if common is None else wire.dumps(common)}  # fmt: skip
         return Session(self.address, spec, window=window, ticket=self.ticket)
 
     def async_session(self, app: str, slots: int | None = None, **kwargs: Any) -> Any:
@@ -367,8 +360,7 @@ class HtcClient:
         try:
             for one in [msg] if self.ticket is None else [(wire.AUTH, *self.ticket), msg]:  # who asks, then what
                 ch.send(one)
-                reply = ch.recv(timeout=30.0)
-                if reply[0] == wire.ERROR:
+                if (reply := ch.recv(timeout=30.0))[0] == wire.ERROR:
                     break
         finally:
             ch.close()
