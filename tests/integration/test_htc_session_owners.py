@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from hal.htc.app import Application
 from hal.htc.client import HtcClient
 from tests.integration.livekit import LiveServer, register_app
 
@@ -19,6 +20,7 @@ def test_a_users_session_is_theirs_alone(tmp_path: Path) -> None:
     server.start()
     try:
         register_app(server, "sq", "hal.htc.examples:square", max_instances=1)
+        register_app(server, "secret", "hal.htc.examples:square", env={"DB_PASSWORD": "s3cr3t"})
         alice, bob = server.new_user("alice"), server.new_user("bob")
         with server.client(alice) as sdk:
             s = sdk.session("sq", slots=1, recoverable=True, name="hers")
@@ -41,6 +43,12 @@ def test_a_users_session_is_theirs_alone(tmp_path: Path) -> None:
                 bobs = server.cli("sessions", "--json", token=bob, check=True).stdout  # hal sessions: the same
                 assert [r["session"] for r in json.loads(bobs)["sessions"]] == [mine.id]
                 assert HtcClient(address).sessions() == []  # no ticket: nothing beside hal server
+            his = sdk._htc()  # QA HIGH: a user's ticket registered apps, read their secrets and shut the manager down
+            with pytest.raises(RuntimeError, match="only an administrator's ticket may register"):
+                his.register(Application(name="sq", target="hal.htc.examples:sleep_ms"))
+            with pytest.raises(RuntimeError, match="only an administrator's ticket may"):
+                his.shutdown()
+            assert [a.env for a in his.apps() if a.name == "secret"] == [{"DB_PASSWORD": "***"}]
         with server.client() as admin:  # an administrator may collect anyone's
             again = admin.attach_session(sid)
             assert again.collect(timeout=60) == {0: 9}
@@ -49,5 +57,7 @@ def test_a_users_session_is_theirs_alone(tmp_path: Path) -> None:
             again = sdk.attach_session(sid)
             assert again.collect(timeout=60) == {0: 9}
             again.close()
+        with server.client() as admin:  # an administrator's ticket sees the values and may register
+            assert [a.env for a in admin._htc().apps() if a.name == "secret"] == [{"DB_PASSWORD": "s3cr3t"}]
     finally:
         server.stop()

@@ -135,7 +135,7 @@ def session_manager(
     state_dir: Annotated[str | None, typer.Option(help="where registered applications are kept")] = None,
 ) -> None:
     """Run a standalone session manager with its own engine (`hal server` runs one beside the controller)."""
-    from hal.htc.server import main
+    from hal.htc.standalone import main
 
     argv = (["--address", address] if address else []) + (["--cpus", str(cpus)] if cpus else [])
     argv += ["--mem-mb", str(mem_mb)] if mem_mb else []

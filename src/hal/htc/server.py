@@ -7,13 +7,11 @@ are journaled (journal.py) once per dispatch window and re-loaded at start.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import logging
 import os
 import pickle
 import selectors
-import signal
 import socket
 import sqlite3
 import subprocess
@@ -22,10 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from hal.htc import deadlines, guard, tickets, wire
-from hal.htc.address import default_address
 from hal.htc.app import Application, AppRegistry, unimportable
 from hal.htc.beacon import Beacon
-from hal.htc.engine_slots import SchedulerSlots, batch_spec, standalone_provider
+from hal.htc.engine_slots import SchedulerSlots, batch_spec
 from hal.htc.journal import WINDOW, Journal
 from hal.htc.manager import Manager
 from hal.htc.slots import Granted, Reclaimed, Retire, SlotProvider
@@ -247,6 +244,11 @@ class Server:
         if reply is not _NO_REPLY:
             conn.send((wire.OK, reply))
 
+    def _admin(self, conn: wire.Conn) -> bool:
+        """Beside `hal server` an administrator's ticket (QA HIGH: every job runs as the trusted Unix user, so a
+        user's registered apps and shut the manager down); standalone, root or the manager's own user."""
+        return bool((who := self.who.get(conn)) and who[1]) if self.key is not None else self._trusted(conn)
+
     def _trusted(self, conn: wire.Conn) -> bool:
         """Root, the manager's own user, or a TCP peer (TCP is for trusted networks only)."""
         uid = self.peers.get(conn)
@@ -306,8 +308,9 @@ class Server:
             self._own(conn, msg[1])
             m.detach(msg[1])
             return True
-        if kind in (wire.REGISTER, wire.HOLD, wire.SHUTDOWN) and not self._trusted(conn):
-            raise ValueError("only the manager's own user or root may register applications, hold or shut down")
+        if kind in (wire.REGISTER, wire.HOLD, wire.SHUTDOWN) and not self._admin(conn):
+            who = "an administrator's ticket" if self.key is not None else "the manager's own user or root"
+            raise ValueError(f"only {who} may register applications, hold or shut down")
         if kind == wire.ATTACH:
             live = m.sessions.get(msg[1])
             if live is not None:
@@ -327,8 +330,9 @@ class Server:
             m.registry.register(app)
             m.dirty = True
             return unimportable(app) or True  # a warning for the one registering
-        if kind == wire.APPS:
-            return [a.to_dict() for a in m.registry.apps.values()]
+        if kind == wire.APPS:  # env values may be credentials: an administrator's only, as over REST
+            rows, admin = [a.to_dict() for a in m.registry.apps.values()], self._admin(conn)
+            return rows if admin else [{**r, "env": dict.fromkeys(r.get("env") or {}, "***")} for r in rows]
         if kind == wire.STATS:
             return self._visible(conn, m.stats())
         if kind == wire.HOLD:
@@ -376,25 +380,7 @@ class Server:
 _NO_REPLY = object()
 
 
-def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description="HAL session manager (HTC), standalone with its own engine")
-    ap.add_argument("--address", default=default_address(), help="Unix socket path or tcp://host:port")
-    ap.add_argument("--cpus", type=int, default=os.cpu_count() or 1, help="CPUs this manager may hand out as slots")
-    ap.add_argument("--mem-mb", type=int, default=0, help="memory to hand out (0: do not account memory)")
-    ap.add_argument("--state-dir", default=None, help="where registered applications are kept")
-    args = ap.parse_args(argv)
-    state = Path(args.state_dir) if args.state_dir else Path(default_address()).parent
-    state.mkdir(parents=True, exist_ok=True)
-    if not args.address.startswith("tcp://"):
-        Path(args.address).parent.mkdir(parents=True, exist_ok=True)
-    registry = AppRegistry(state / "apps.json")
-    provider = standalone_provider(args.cpus, args.mem_mb or (1 << 40))
-    server = Server(args.address, registry, provider, journal=state / "htc-journal.db")
-    signal.signal(signal.SIGTERM, lambda *_: setattr(server, "stopping", True))
-    print(f"hal session manager listening on {args.address} with {args.cpus} cpus", flush=True)
-    with contextlib.suppress(KeyboardInterrupt):
-        server.serve_forever()
+if __name__ == "__main__":  # the standalone manager: `hal session-manager` (hal/htc/standalone.py)
+    from hal.htc.standalone import main
 
-
-if __name__ == "__main__":
     main()
