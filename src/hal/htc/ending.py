@@ -46,7 +46,7 @@ class InstanceEnds:
         inst.outstanding.clear()
         self.dirty = True
 
-    def abort_instance(self, inst: Instance, s: SessionState) -> None:
+    def abort_instance(self, inst: Instance, s: SessionState, lost: str = "") -> None:
         """Kills an instance running tasks of a session that ended and frees its slot: its tasks end cancelled, so
         the session's counters add up (QA: a hung task held its slot forever and the application's next sessions
         never got one)."""
@@ -59,9 +59,12 @@ class InstanceEnds:
             self.close_conn(inst.conn)
         if inst.beacon is not None:
             inst.beacon.release()
-        for tid in inst.outstanding:
-            s.emit((tid, wire.S_CANCELLED, b""))
-        s.counters.cancelled += len(inst.outstanding)
+        for tid in inst.outstanding:  # ``lost``: why they ended, when no one cancelled them (a stopping server)
+            s.emit((tid, wire.S_LOST, lost.encode()) if lost else (tid, wire.S_CANCELLED, b""))
+        if lost:
+            s.counters.failed += len(inst.outstanding)
+        else:
+            s.counters.cancelled += len(inst.outstanding)
         s.inflight -= len(inst.outstanding)
         inst.outstanding.clear()
         self.provider.release(inst.slot)

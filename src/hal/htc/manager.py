@@ -21,6 +21,7 @@ from hal.htc.state import Instance, SessionSpec, SessionState
 Spawn = Callable[[int, Any, tuple[int, ...], tuple[int, ...]], tuple[Any, Any]]
 Devices = tuple[tuple[int, ...], tuple[int, ...]]  # (host cores, GPU ids) of a slot
 IDLE_LINGER = 3.0  # seconds an unneeded warm instance is kept before its slot goes back
+STOPPED = "the session manager stopped (its server shut down) before this task ended"
 START_FAILURES = 3  # instances in a row dying before they connect: the application cannot start
 log = logging.getLogger("hal.htc")
 
@@ -89,13 +90,16 @@ class Manager(InstanceEnds):
             return
         if self.journal is not None and s.spec.recoverable:
             self.journal.closed(sid)
+        lost = STOPPED if why == "shutdown" else ""  # QA: a bare CancelledError read as the user's own cancel()
+        if lost:
+            s.fail_queued(lost)
         s.cancel(None)
         s.state = why
         s.ended = time.time()
         for inst in [self.instances[iid] for iid in s.instances if iid in self.instances]:
             inst.moving = True  # its tasks still on instances end with it, as in Symphony's session abort
             if inst.outstanding:
-                self.abort_instance(inst, s)
+                self.abort_instance(inst, s, lost)
         self.flush_session(s)
         self.finished.append(s.summary(time.time()))
         self.dirty = True
