@@ -43,6 +43,8 @@ def test_a_users_session_is_theirs_alone(tmp_path: Path) -> None:
                 bobs = server.cli("sessions", "--json", token=bob, check=True).stdout  # hal sessions: the same
                 assert [r["session"] for r in json.loads(bobs)["sessions"]] == [mine.id]
                 assert HtcClient(address).sessions() == []  # no ticket: nothing beside hal server
+                bad = server.cli("sessions", token=bob + "x")  # QA: a revoked token was shown an empty list
+                assert bad.returncode != 0 and "not authorized" in bad.stderr, bad.stderr
             his = sdk._htc()  # QA HIGH: a user's ticket registered apps, read their secrets and shut the manager down
             with pytest.raises(RuntimeError, match="only an administrator's ticket may register"):
                 his.register(Application(name="sq", target="hal.htc.examples:sleep_ms"))

@@ -177,7 +177,9 @@ def command_runner(template: str) -> Callable[[Any], str]:
 
     def run(x: Any) -> str:
         argv = [w.format(input=x) for w in words]
-        proc = subprocess.run(argv, capture_output=True, text=True, check=False)
+        # output that is not UTF-8 (QA: head -c N /dev/urandom failed the task) keeps its bytes as surrogates:
+        # result.encode("utf-8", "surrogateescape") gives them back
+        proc = subprocess.run(argv, capture_output=True, text=True, errors="surrogateescape", check=False)
         if proc.returncode != 0:
             raise CommandFailed(f"{argv[0]} exited {proc.returncode}: {proc.stderr.strip()[-2000:]}")
         return proc.stdout
