@@ -221,3 +221,13 @@ def check_slots(slots: object) -> None:
         raise ValueError(
             f"slots must be a whole number of at least 1 (or None for the application's maximum), not {slots!r}"
         )
+
+
+MAX_PRIORITY = 10_000  # Symphony's session priorities run from 1 to 10,000; 0 here is below every other
+
+
+def check_priority(prio: object, what: str = "priority") -> None:
+    """A session's or a task's priority: a whole number from 0 to MAX_PRIORITY (QA: a task's "abc" or None broke
+    its session's queue with a TypeError, and a NaN session priority failed the application's tasks)."""
+    if type(prio) is not int or not 0 <= prio <= MAX_PRIORITY:
+        raise ValueError(f"{what} must be a whole number from 0 to {MAX_PRIORITY:,}, not {prio!r}")

@@ -20,7 +20,7 @@ from concurrent.futures import InvalidStateError
 from typing import Any
 
 from hal.htc import wire
-from hal.htc.app import Application, check_slots
+from hal.htc.app import Application, check_priority, check_slots
 from hal.htc.futures import SessionClosed, TaskFuture, Ticket, connect, handshake, settle
 from hal.htc.results import RemoteTraceback, Result, SessionBroken, TaskError, TaskLost, unwrap, value_of
 
@@ -178,7 +178,8 @@ class Session:
 
     # ---- the API -----------------------------------------------------------------------------------
     def submit(self, x: Any, priority: int = 0) -> TaskFuture:
-        """One task; higher ``priority`` runs first within this session."""
+        """One task; higher ``priority`` (0 to 10,000) runs first within this session."""
+        check_priority(priority, "a task's priority")
         data = wire.dumps(x)  # first: an input that cannot be pickled left a future that wait() waited on (QA)
         if len(self._futures) >= self.window:
             with self._cv:
@@ -198,6 +199,7 @@ class Session:
 
     def map(self, inputs: Iterable[Any], ordered: bool = True, priority: int = 0) -> Iterator[Any]:
         """Results of ``inputs`` in submission order (or completion order); a task's exception is raised here."""
+        check_priority(priority, "a task's priority")
         if self._sink is not None:
             raise RuntimeError("one map at a time per session")
         sink: queue.SimpleQueue[Any] = queue.SimpleQueue()

@@ -7,11 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hal.htc import wire
-from hal.htc.app import Application, check_slots
+from hal.htc.app import Application, check_priority, check_slots
 from hal.htc.guard import MEMORY_PREFIX, TIMEOUT_PREFIX
 
 Result = tuple[int, int, bytes]  # (task id, status, pickled output or error)
-MAX_PRIORITY = 10_000  # Symphony's session priorities run from 1 to 10,000; 0 here is below every other
 MAX_NAME = 256
 
 
@@ -33,11 +32,12 @@ class SessionSpec:
         when its priority is no whole number (QA: a NaN failed every session's queued tasks of the application)."""
         check_slots(data.get("max_slots"))
         prio = data.get("priority", 1)
-        if type(prio) is not int or not 0 <= prio <= MAX_PRIORITY:
-            raise ValueError(f"priority must be a whole number from 0 to {MAX_PRIORITY:,}, not {prio!r}")
+        check_priority(prio)
         name = data.get("name", "")
         if not isinstance(name, str) or len(name) > MAX_NAME:  # QA: 100,000 characters stalled `hal sessions`
             raise ValueError(f"a session name is at most {MAX_NAME} characters of text")
+        if any(ord(c) < 32 or ord(c) == 127 for c in name):  # QA: hal sessions printed ESC sequences to an admin
+            raise ValueError(f"a session name has no control characters: {name!r}")
         return SessionSpec(**data)
 
 
@@ -91,6 +91,8 @@ class SessionState:
         return q
 
     def add(self, items: list[tuple[int, int, bytes]]) -> None:
+        for _, prio, _ in items:  # all checked before any is queued
+            check_priority(prio, "a task's priority")
         for tid, prio, payload in items:
             if prio:
                 self.prio_of[tid] = prio
@@ -223,6 +225,7 @@ class SessionState:
         instances wait there, prefetched (QA: RUNNING 8 with SLOTS 4). Default: at most one per instance."""
         c = self.counters
         running = min(self.inflight, len(self.instances)) if running is None else min(running, self.inflight)
+        live = self.state in ("open", "detached")
         return {
             "session": self.sid,
             "name": self.spec.name,
@@ -231,8 +234,8 @@ class SessionState:
             "priority": self.spec.priority,
             "state": self.state,
             "recoverable": self.spec.recoverable,
-            "slots": len(self.instances),
-            "target": self.target,
+            "slots": len(self.instances) if live else 0,  # an ended session holds none (QA: SLOTS 2 when closed)
+            "target": self.target if live else 0,
             "submitted": c.submitted,
             "done": c.done,
             "failed": c.failed,

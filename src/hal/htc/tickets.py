@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import time
 
 
 def new_key() -> bytes:
@@ -16,17 +17,32 @@ def new_key() -> bytes:
     return os.urandom(32)
 
 
-def ticket(key: bytes, user: str, admin: bool) -> str:
-    return hmac.new(key, f"{user}\0{int(admin)}".encode(), hashlib.sha256).hexdigest()
+TTL_S = 60.0  # how long a ticket opens sessions: a revoked token's holder opens none after that (QA HIGH)
+
+
+def ticket(key: bytes, user: str, admin: bool, now: float | None = None) -> str:
+    """``EXPIRY:HMAC``: the HMAC covers the user, the admin flag and the expiry. Sessions opened before a token was
+    revoked run on, as a revoked user's running jobs do; its holder opens or attaches none once the ticket expired
+    (the SDK asks GET /v1/htc for a fresh one each time it opens or attaches)."""
+    expiry = int((time.time() if now is None else now) + TTL_S)
+    return f"{expiry}:{_mac(key, user, admin, expiry)}"
+
+
+def _mac(key: bytes, user: str, admin: bool, expiry: int) -> str:
+    return hmac.new(key, f"{user}\0{int(admin)}\0{expiry}".encode(), hashlib.sha256).hexdigest()
 
 
 def shown(key: bytes, said: tuple[object, ...]) -> tuple[str, bool]:
-    """(user, admin) from an AUTH message's (user, admin, ticket); ValueError for a ticket not made with ``key``."""
+    """(user, admin) from an AUTH message's (user, admin, ticket); ValueError for a ticket not made with ``key``,
+    or expired."""
     user, admin, given = (*said, None, None, None)[:3]
     if not isinstance(user, str) or not isinstance(admin, bool) or not isinstance(given, str):
         raise ValueError("a session ticket is (user, admin, ticket): ask GET /v1/htc for one")
-    if not hmac.compare_digest(ticket(key, user, admin), given):
+    expiry, _, mac = given.partition(":")
+    if not expiry.isdigit() or not hmac.compare_digest(_mac(key, user, admin, int(expiry)), mac):
         raise ValueError("the session ticket is not this server's (it restarted?): ask GET /v1/htc for a new one")
+    if int(expiry) < time.time():
+        raise ValueError(f"the session ticket expired (one lasts {TTL_S:g} s): ask GET /v1/htc for a new one")
     return user, admin
 
 
