@@ -206,8 +206,8 @@ def submit(
         "cpus-per-task": cpus_per_task, "mem": mem, "mem-per-cpu": mem_per_cpu, "gres": gres, "gpus": gpus,
         "gpus-per-node": gpus_per_node, "gpus-per-task": gpus_per_task, "constraint": constraint,
         "cpus-per-gpu": cpus_per_gpu, "mem-per-gpu": mem_per_gpu, "ntasks-per-gpu": ntasks_per_gpu,
-        "tres-per-task": tres_per_task,
-        "nodelist": nodelist, "exclude": exclude, "chdir": str(Path(chdir).resolve()) if chdir else None,
+        "tres-per-task": tres_per_task, "nodelist": host_file(nodelist), "exclude": host_file(exclude),
+        "chdir": str(Path(chdir).resolve()) if chdir else None,
         "time": time, "time-min": time_min, "partition": partition, "account": account, "qos": qos, "output": output,
         "error": error, "input": input_file,
         "dependency": dependency, "array": array, "begin": begin, "requeue": requeue or None,
@@ -358,6 +358,16 @@ def _check_text(wrap: str | None, options: Mapping[str, object], args: list[str]
     for i, arg in enumerate(args, start=1):
         if not is_text(arg):
             raise fail(f"script argument {i} ({_printable(arg)}) is not valid UTF-8 text")
+
+
+def host_file(value: str | None) -> str | None:
+    """sbatch reads -w/-x as a file of host names when it holds a '/' (QA: `-w ./hosts` named a node './hosts')."""
+    if value is None or "/" not in value:
+        return value
+    try:
+        return ",".join(Path(value).read_text().split())
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"cannot read the host file {value}: {getattr(exc, 'strerror', None) or exc}") from None
 
 
 def _text(data: bytes, where: str) -> str:

@@ -222,8 +222,8 @@ def build_request(
         tasks = (nodes or 1) * (per_node or 1)
     if nodes is None and per_node:  # sbatch: at most that many tasks on a node, so -n N takes ceil(N / it) nodes
         nodes = -(-tasks // per_node)  # (else the tasks spread anywhere, and one node could take more of them)
-    fewer = nodes is not None and tasks < nodes and not listed  # sbatch: "can't run 2 processes on 3 nodes,
-    nodes = tasks if fewer else nodes  # setting nnodes to 2" (a node with no task held a share)
+    fewer = nodes is not None and len(listed) <= tasks < nodes  # sbatch: "can't run 2 processes on 3 nodes,
+    nodes = tasks if fewer else nodes  # setting nnodes to 2" (a node with no task held a share; -w's all stay)
     gpus_task = gpus_per_task(options, tasks, nodes, per_node)
     cpus_gpu, mem_gpu = per_gpu(options, gpus_task, int_option(options, "cpus-per-task", None))
     cpus = cpus_gpu or int_option(options, "cpus-per-task", 1) or 1

@@ -35,3 +35,27 @@ def test_more_nodes_than_listed_adds_nodes_as_sbatch() -> None:
     assert (req.nodes, req.node_names) == (2, ["vn003"])
     req = build_request(SCRIPT, {"nodes": "2-4"}, {}, "/tmp", 0.0)
     assert req.nodes == 2 and any("minimum, 2 nodes" in note for note in req.notes)  # no list: planned on MIN
+
+
+def test_fewer_tasks_than_nodes_cut_the_nodes_to_the_tasks_keeping_the_list() -> None:
+    """QA: -N 2 -n 1 -w vn003 held a second node it could not use; sbatch sets nnodes to 1 and runs on vn003."""
+    req = build_request(SCRIPT, {"nodelist": "vn003", "nodes": "2", "ntasks": "1"}, {}, "/tmp", 0.0)
+    assert (req.nodes, req.node_names) == (1, ["vn003"]) and any("-N set to 1" in n for n in req.notes)
+    req = build_request(SCRIPT, {"nodelist": "vn003", "nodes": "3", "ntasks": "2"}, {}, "/tmp", 0.0)
+    assert req.nodes == 2  # vn003 and one the placement adds
+    req = build_request(SCRIPT, {"nodelist": "vn[003-004]", "nodes": "2", "ntasks": "1"}, {}, "/tmp", 0.0)
+    assert req.nodes == 2  # every listed node stays in the allocation
+
+
+def test_a_host_list_with_a_slash_is_a_file_of_names(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """QA: sbatch reads `-w ./hosts` as a file of host names; HAL looked for a node named './hosts'."""
+    import pytest
+    import typer
+
+    from hal.cli.submit import host_file
+
+    (tmp_path / "hosts").write_text("vn001\nvn004\n")
+    assert host_file(str(tmp_path / "hosts")) == "vn001,vn004"
+    assert host_file("vn[001-002]") == "vn[001-002]" and host_file(None) is None
+    with pytest.raises((typer.Exit, SystemExit)):
+        host_file(str(tmp_path / "missing"))
