@@ -87,8 +87,9 @@ def test_running_job_time_limit_moves_and_array_throttle(tmp_path: Path) -> None
         live.cli("update", long, "TimeLimit=+1", check=True)  # an administrator adds a minute
         job = submit(live, "sleep 120", time="10:00", token=bob)
         wait_running(live, job)
-        moved = live.cli("update", job, "Partition=debug", token=bob)
+        moved = live.cli("update", job, "Partition=debug", "ExcNodeList=vn003", token=bob)
         assert moved.returncode == 1 and "no longer pending execution" in _said(moved)
+        assert "(not ExcNodeList, Partition)" in _said(moved)  # the field as typed (QA: exclude_nodes)
         assert live.cli("update", job, "TimeLimit=+5", token=bob).returncode == 1  # a raise: administrators only
         live.cli("update", job, "TimeLimit=0:03", token=bob, check=True)  # 3 s from its start: over at once
         rec = until_state(live, job, "TIMEOUT", timeout=20.0)

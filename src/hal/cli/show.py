@@ -64,8 +64,9 @@ def _lines(j: dict[str, Any], node_cpus: int = 0) -> list[str]:
         f" StartTime={stamp(_start(j))} EndTime={stamp(_end(j))}",
         f"   Partition={j['partition']} NodeList={j['nodelist'] or '(null)'}"
         + (f" Features={'&'.join(j['features'])}" if j.get("features") else "")
-        + (f" ReqNodeList={compress(j['req_nodelist'])}" if j.get("req_nodelist") else "")
-        + (f" ExcNodeList={compress(j['exclude'])}" if j.get("exclude") else ""),
+        + f" ReqNodeList={compress(j.get('req_nodelist') or []) or '(null)'}"  # always, as scontrol (scripts grep)
+        + f" ExcNodeList={compress(j.get('exclude') or []) or '(null)'}"
+        + (f" ArrayTaskThrottle={j['array_limit']}" if j.get("array_limit") else ""),
         f"   NumNodes={num_nodes(j, node_cpus)}"
         f" NumTasks={j['req_tasks']} CPUs/Task={j.get('cpus_per_task', 1)}"
         f" ReqTRES={tres(j, node_cpus=node_cpus)}"

@@ -71,6 +71,8 @@ FIELDS = {
 SPREAD = ("switches", "topology")  # fields that set several request attributes (a dict of them)
 WHILE_RUNNING = {"time_limit", "name", "comment", "requeue", "array_limit"}  # a throttle is the array's
 NAMES = {"time_limit": "TimeLimit", "name": "JobName", "comment": "Comment", "requeue": "Requeue"}
+CAMEL = "TimeMin Partition QOS Account Nice StartTime Dependency NumNodes NumTasks Features ReqNodeList ExcNodeList"
+SHOWN = {FIELDS[w.lower()]: w for w in f"{CAMEL} ArrayTaskThrottle Switches Topology Segment".split(" ")}  # as typed
 
 
 def parse_fields(fields: dict[str, str], now: float) -> dict[str, Any]:
@@ -173,7 +175,7 @@ def update(ctl: Any, ref: str, who: Identity, fields: dict[str, str]) -> list[in
         if running and set(changes) - WHILE_RUNNING and "_" not in str(ref) and len(running) < len(lives):
             lives, running = [lv for lv in lives if lv not in running], []  # an array: its pending tasks, as scontrol
         if running and set(changes) - WHILE_RUNNING:
-            extra = sorted(set(changes) - WHILE_RUNNING)
+            extra = sorted(SHOWN.get(k, k) for k in set(changes) - WHILE_RUNNING)  # as typed (QA: exclude_nodes)
             raise SubmitError(
                 f"job {_ref(running[0])} is no longer pending execution: only "
                 f"{', '.join(NAMES.values())} change once it runs (not {', '.join(extra)})"
