@@ -200,8 +200,8 @@ LONG = {
 
 
 def from_long(spec: str) -> str:
-    """``-O JobID:10,Name,State:.8`` as an -o format: each field ``NAME[:[.]SIZE]``, 20 wide by default and
-    left-aligned ('.' right-aligns), with nothing between fields, as squeue prints them."""
+    """``-O JobID:10,Name,State:.8`` as an -o format: each field ``NAME[:[.][SIZE][SUFFIX]]``, 20 wide by default
+    and left-aligned ('.' right-aligns), the suffix printed after it, nothing else between fields, as squeue."""
     parts = []
     for field in (f.strip() for f in spec.split(",")):
         if not field:
@@ -210,10 +210,12 @@ def from_long(spec: str) -> str:
         code = LONG.get(name.lower())
         if code is None:
             raise ValueError(f"unknown --Format field {name!r}; known: {', '.join(sorted(LONG))}")
-        dot, digits = (".", size[1:]) if size.startswith(".") else ("", size)
-        if digits and not digits.isdigit():
-            raise ValueError(f"--Format {field!r}: the size after ':' is a number, '.' first to right-align")
-        parts.append(f"%{dot}{digits or 20}{code}")
+        dot, rest = (".", size[1:]) if size.startswith(".") else ("", size)
+        digits = rest[: len(rest) - len(rest.lstrip("0123456789"))]
+        suffix = rest[len(digits) :]  # squeue: type[:[.][size][suffix]], the suffix printed after the field (QA)
+        if "%" in suffix:
+            raise ValueError(f"--Format {field!r}: a suffix after the size cannot hold '%'")
+        parts.append(f"%{dot}{digits or 20}{code}{suffix}")
     if not parts:
         raise ValueError("--Format names no field")
     return "".join(parts)

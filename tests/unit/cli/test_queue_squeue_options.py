@@ -157,6 +157,7 @@ def test_request_codes_and_placeholders(monkeypatch: pytest.MonkeyPatch) -> None
         f"{group}|0|(null)||vn[003-004]|"
     )
     assert squeue_format.from_long("ReqNodes:12,ExcNodes") == "%12n%20x"  # squeue -O ReqNodes (QA)
+    assert squeue_format.from_long("JobID:.12|,Name:6,State:|") == "%.12i|%6j%20T|"  # a suffix after the size (QA)
     assert squeue_format.CODES["E"](waits | {"reason": "DependencyNeverSatisfied"}).endswith("afterany:2(failed)")
     assert squeue_format.CODES["E"](waits | {"eligible": T0}) == "(null)"  # met: none remain
     plain = Client(JOBS)

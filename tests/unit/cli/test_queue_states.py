@@ -59,7 +59,7 @@ def test_squeue_long_format_and_sort() -> None:
     assert squeue_format.render(fmt, None) == "JOBID NAME                    STATE"
     for bad, said in [
         ("JobID,Colour", "unknown --Format field 'Colour'"),
-        ("Name:x", "the size after ':'"),
+        ("Name:5%", "a suffix after the size cannot hold '%'"),  # "Name:x": x is a suffix, as squeue reads it
         (",", "no field"),
     ]:
         with pytest.raises(ValueError, match=said):
