@@ -14,6 +14,8 @@ from hal.htc import guard
 from hal.htc.app import AppRegistry
 from hal.htc.state import Instance
 
+LOADING = -3  # what ``task_seen`` holds while an instance loads the service (no task id is negative)
+
 
 def timeout_reason(limit: float) -> str:
     return f"{guard.TIMEOUT_PREFIX} ({limit:g} s): its service instance was killed"
@@ -31,10 +33,13 @@ def watch(instances: Iterable[Instance], registry: AppRegistry, now: float) -> l
             continue
         tid = inst.beacon.running()
         seen: tuple[Any, int] | None = (inst.sid, tid) if tid in inst.outstanding else None
+        if inst.binding:  # loading the service for its session (import, build, on_session_enter) counts too (QA
+            seen = (inst.sid, LOADING)  # HIGH: a hang there left its tasks RUNNING for ever, past every timeout)
         if seen != inst.task_seen:
             inst.task_seen, inst.task_since = seen, now
         elif seen is not None and now - inst.task_since >= limit:
-            inst.lost_reason = timeout_reason(limit)
+            loading = " loading the application for the session" if seen[1] == LOADING else ""
+            inst.lost_reason = timeout_reason(limit) + loading
             guard.kill(inst.proc)
             killed.append(inst)
     return killed
