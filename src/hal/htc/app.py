@@ -50,8 +50,8 @@ class Application:
     task_timeout: float | None = None  # seconds a task may run; beyond, its instance is killed and it is retried
 
     def __post_init__(self) -> None:
-        if not self.name or "/" in self.name:
-            raise ValueError(f"application name {self.name!r} must be non-empty and contain no '/'")
+        if not self.name or "/" in self.name or len(self.name) > 256 or not self.name.isprintable():
+            raise ValueError(f"application name {self.name!r} must be 1-256 printable characters, no '/'")
         if not self.target.startswith(CMD_PREFIX) and ":" not in self.target:
             raise ValueError(f"target {self.target!r} must be 'module:callable' or 'cmd:<template>'")
         for key, low in MINIMA.items():
@@ -64,6 +64,8 @@ class Application:
             raise ValueError(f"need min_instances <= max_instances, got {self.min_instances} > {self.max_instances}")
         if not isinstance(self.env, dict) or not all(isinstance(v, str) for v in (*self.env, *self.env.values())):
             raise ValueError(f"env must map names to strings, got {self.env!r}")
+        if bad := [k for k in self.env if not k or "=" in k or "\0" in k or "\0" in self.env[k]]:  # QA: taken, then
+            raise ValueError(f"env name {bad[0]!r} cannot be set in a process (empty, '=' or NUL)")  # every task failed
         if self.target.startswith(CMD_PREFIX) and (why := template_error(self.target[len(CMD_PREFIX) :])):
             raise ValueError(why)  # every task would fail with Python's own error (QA: 'cmd:echo {}' was taken)
         if self.policy not in POLICIES:
