@@ -171,3 +171,13 @@ def test_the_loop_survives_unexpected_errors_and_the_asker_hears_why(
         thread.join(timeout=15)
     assert not thread.is_alive() and len(calls) > 1
     assert "ZeroDivisionError: in rebalance" in caplog.text and "the session manager goes on" in caplog.text
+
+
+def test_an_application_that_could_never_start_is_refused_at_registration() -> None:
+    """QA LOW: env names a process cannot have ('A=B', empty) were taken, then every task failed; an application
+    name of 5,000 characters was taken (session names stop at 256)."""
+    for bad, said in [({"env": {"A=B": "1"}}, "env name 'A=B' cannot be set"), ({"env": {"": "x"}}, "env name ''"),
+                      ({"name": "n" * 257}, "1-256 printable"), ({"name": "a\nb"}, "1-256 printable")]:  # fmt: skip
+        with pytest.raises(ValueError, match=said):
+            Application(**{"name": "r4", "target": "m:f", **bad})  # type: ignore[arg-type]
+    assert Application("ok", "m:f", env={"X": "1"}).env == {"X": "1"}
