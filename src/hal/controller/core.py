@@ -215,10 +215,9 @@ class Controller:
         jid = lv.job_id
         if jid in self.gated:  # left in `gated` for _close, which then frees no slot
             self.gates[lv.array_job_id].waiting.remove(jid)  # type: ignore[index]
-        elif jid in self.deferred or jid in self.parked:
+        elif jid in self.deferred or jid in self.parked:  # _close tells the engine it failed
             self.deferred.pop(jid, None)
             self.parked.drop(jid)
-            self.sched.remember(jid, False)  # its dependents see it failed (afterok: DependencyNeverSatisfied)
         else:
             self.sched.cancel(jid)
 
@@ -228,6 +227,8 @@ class Controller:
             conn, lv.job_id, {"state": state, "end_time": when, **values}, (lv.job_id, when, state, values["cause"])
         )
         self.live.pop(lv.job_id, None)
+        if lv.job_id not in self.sched.known:  # it never reached the engine (behind its %limit, deferred, parked or
+            self.sched.remember(lv.job_id, False)  # refused): its dependents see it failed, however it ended (QA)
         if state != "STAGE_OUT":  # counted once its outputs settle it (hal/data/outputs.py)
             self.ended_total[state] += 1
             self.observer.ended(state)

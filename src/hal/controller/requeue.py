@@ -85,9 +85,9 @@ def _again(ctl: Any, conn: Any, row: dict[str, Any], who: Identity, now: float) 
         gate_of(ctl, array, limit)
     ctl._enqueue(lv, now)
     for other in [o for o in ctl.live.values() if any(d.job_id == lv.job_id for d in o.spec.dependencies)]:
-        if ctl.sched.queue.get(other.job_id) is not None:  # it had seen this job end: it waits for the new attempt
-            ctl.sched.withdraw(other.job_id)
-            ctl._to_engine(other, now)
+        if other.job_id in ctl.sched.held or ctl.sched.queue.get(other.job_id) is not None:  # it had seen this job
+            ctl.sched.withdraw(other.job_id)  # end, or waits for it: handed over again, as if submitted now, it
+            ctl._to_engine(other, now)  # waits for the new attempt (deferred while that one is behind its %limit)
 
 
 def back_to_queue(
