@@ -35,6 +35,7 @@ from hal.controller.option_values import (
 )
 from hal.controller.parked import misfit, undefer
 from hal.controller.placement_options import placement_options
+from hal.controller.required_nodes import required_nodes
 from hal.controller.update_priority import update_priority
 from hal.engine.plugins.topology_refusal import segment_too_big
 from hal.engine.predict.features import predicted_from as read
@@ -265,6 +266,7 @@ def _changed(
         raise SubmitError(f"job {_ref(lv)}: {refused}")
     if set(req.node_names) & set(req.exclude_nodes):
         raise SubmitError(f"job {_ref(lv)}: ReqNodeList and ExcNodeList name the same node")
+    req = required_nodes(req, attrs, _ref(lv))  # every listed node in its allocation: no more than NumNodes
     if "array_limit" in attrs and lv.array_job_id is None:
         raise SubmitError(f"job {_ref(lv)} is not an array task: ArrayTaskThrottle applies to arrays")
     unknown = sorted(set(req.node_names) - set(ctl.table.names))
