@@ -25,15 +25,7 @@ from hal.api.metrics import Metrics
 from hal.api.task_events import events_of_rows
 from hal.api.text_checks import check_column, check_mapping, check_submission, raw_workdir
 from hal.api.update_notes import kept_dependencies
-from hal.api.views import (
-    nodes_view,
-    per_cpu_memory,
-    record,
-    running_ends,
-    summary_view,
-    usage_view,
-    with_attempts,
-)
+from hal.api.views import nodes_view, per_cpu_memory, record, running_ends, summary_view, usage_view, with_attempts
 from hal.controller.advice import candidates, min_advice, time_advice
 from hal.controller.auth import Authenticator, Identity, check_user, create_token
 from hal.controller.column_text import MAX_ACCOUNT, MAX_IDEMPOTENCY_KEY, MAX_TOKEN_LABEL
@@ -45,6 +37,7 @@ from hal.controller.holds import set_hold
 from hal.controller.job_ids import MAX_JOB_ID
 from hal.controller.placement_record import placement_of
 from hal.controller.priority import priorities, shares
+from hal.controller.remaining_deps import with_remaining
 from hal.controller.request_env import without_secrets
 from hal.controller.requeue import requeue
 from hal.controller.script_options import FLAGS, VALUED, DirectiveError
@@ -231,6 +224,7 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Pat
         rows = unknown_starts(ctl, rows) if start else rows  # why a forecast gives no start, as GET /v1/jobs/ID
         recs = [with_forecast_state(r, record(r, now, detail)) for r in rows]
         per_cpu_memory(ctl, rows, recs)  # squeue's %m
+        with_remaining(ctl, rows, recs, detail)  # squeue's %E
         tree = ctl.book.select is not None  # a --switches job's wait, or that its --switches is ignored
         recs = effective_switch_waits(shared_scripts(ctl, recs), ctl.profile.max_switch_wait, tree) if detail else recs
         if duplicates:
@@ -247,6 +241,7 @@ def create_app(ctl: Controller, auth: Authenticator, metrics: Metrics, home: Pat
         now = ctl.clock()
         recs = [with_forecast_state(r, record(r, now, detail)) for r in rows]  # start: forecast_pending too
         per_cpu_memory(ctl, rows, recs)
+        with_remaining(ctl, rows, recs, detail)
         recs = shared_scripts(ctl, recs) if detail else recs
         for rec in effective_switch_waits(recs, ctl.profile.max_switch_wait, ctl.book.select is not None):
             if rec["state"] == "PENDING" or len(recs) > 1:  # an array's summary: no event reads per task

@@ -56,8 +56,12 @@ def _group_name(gid: int) -> str:
 
 
 def _dependency(j: dict[str, Any]) -> str:
-    """squeue's %E: the dependencies still to be met, each with (unfulfilled), or (failed) once one can never
-    be; (null) when there are none left (met, or the job no longer waits)."""
+    """squeue's %E: the dependencies still to be met, each with its own state, (unfulfilled) or (failed) once it can
+    never be (the server judges each: controller/remaining_deps.py); (null) when there are none left (met, or the
+    job no longer waits). A server without that judgement: each marked from the job's reason."""
+    if "dependencies_remaining" in j:
+        left = j["dependencies_remaining"] or []
+        return ",".join(f"{d['dependency']}({d['state']})" for d in left) or NULL
     deps = j.get("dependencies") or []
     if j.get("state") != "PENDING" or not deps or j.get("eligible"):
         return NULL

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from itertools import groupby
+from typing import Literal
 
 from hal.model.job import Dependency, DependencyKind, PendingReason
 
@@ -41,3 +42,17 @@ def dependency_reason(
         elif all(ends):  # every task succeeded: the array's highest exit code is 0
             return PendingReason.DEPENDENCY_NEVER_SATISFIED
     return PendingReason.DEPENDENCY if waiting else None
+
+
+Standing = Literal["met", "unfulfilled", "failed"]
+
+
+def standing(
+    deps: Sequence[Dependency], outcomes: Mapping[int, bool | None], running: Mapping[int, object]
+) -> Standing:
+    """How the dependencies typed as one stand (afterok:6_* is one per task of array 6), as squeue's %E marks each:
+    met (it drops out of the list), unfulfilled while it may still be met, failed once it never can."""
+    reason = dependency_reason(deps, outcomes, running)
+    if reason is None:
+        return "met"
+    return "failed" if reason is PendingReason.DEPENDENCY_NEVER_SATISFIED else "unfulfilled"
