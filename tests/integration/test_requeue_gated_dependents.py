@@ -67,9 +67,10 @@ def test_afterok_on_a_task_cancelled_behind_its_limit_after_a_requeue_is_never_s
     _until("--kill-on-invalid-dep fires", lambda: _state(ctl, doomed) == "CANCELLED")
     doomed = _submit(ctl, tmp_path, "true", dependency=f"afterok:{arr}_2", **{"kill-on-invalid-dep": "yes"})[0]
     _until("the second one sees the cancel too", lambda: _state(ctl, doomed) == "CANCELLED")
-    doomed = _submit(ctl, tmp_path, "true", dependency=f"afterok:{arr}_2", **{"kill-on-invalid-dep": "yes"})[0]
-    requeue(ctl, f"{arr}_2", ME)  # back behind the %limit (task 0 holds its one slot): doomed waits again
+    requeue(ctl, f"{arr}_2", ME)  # back behind the %limit (task 0 holds its one slot)
     assert ctl.reason(tasks[2]) == "JobArrayTaskLimit"
+    # submitted after the requeue: before it, a cycle could cancel it at once for the task's first cancel
+    doomed = _submit(ctl, tmp_path, "true", dependency=f"afterok:{arr}_2", **{"kill-on-invalid-dep": "yes"})[0]
     _until("the requeued task's dependents wait for it", lambda: ctl.reason(dep) == "Dependency")
     assert _state(ctl, doomed) == "PENDING"
     ctl.cancel(f"{arr}_2", ME)  # cancelled again, still behind the limit

@@ -36,44 +36,11 @@ from hal.controller.option_values import (
 from hal.controller.parked import misfit, undefer
 from hal.controller.placement_options import placement_options
 from hal.controller.required_nodes import required_nodes
+from hal.controller.update_fields import FIELDS, NAMES, SHOWN, SPREAD, WHILE_RUNNING
 from hal.controller.update_priority import update_priority
 from hal.engine.plugins.topology_refusal import segment_too_big
 from hal.engine.predict.features import predicted_from as read
 from hal.executors.hostlist import expand
-
-# scontrol's field names (any case) -> the JobRequest attribute they set
-FIELDS = {
-    "timelimit": "time_limit",
-    "timemin": "time_min",  # --time-min (pending jobs: backfill reads it when it starts one)
-    "jobname": "name",
-    "name": "name",
-    "comment": "comment",
-    "requeue": "requeue",
-    "partition": "partition",
-    "qos": "qos",
-    "account": "account",
-    "nice": "nice",
-    "starttime": "begin",
-    "begintime": "begin",
-    "dependency": "dependencies",
-    "numnodes": "nodes",
-    "minnodes": "nodes",
-    "numtasks": "tasks",
-    "features": "features",
-    "constraint": "features",
-    "reqnodelist": "node_names",
-    "nodelist": "node_names",
-    "excnodelist": "exclude_nodes",
-    "arraytaskthrottle": "array_limit",
-    "switches": "switches",  # Switches=N[@maxwait] (0: none)
-    "topology": "topology",  # Topology=required=LEVEL|preferred=LEVEL (none: neither)
-    "segment": "segment",
-}
-SPREAD = ("switches", "topology")  # fields that set several request attributes (a dict of them)
-WHILE_RUNNING = {"time_limit", "name", "comment", "requeue", "array_limit"}  # a throttle is the array's
-NAMES = {"time_limit": "TimeLimit", "name": "JobName", "comment": "Comment", "requeue": "Requeue"}
-CAMEL = "TimeMin Partition QOS Account Nice StartTime Dependency NumNodes NumTasks Features ReqNodeList ExcNodeList"
-SHOWN = {FIELDS[w.lower()]: w for w in f"{CAMEL} ArrayTaskThrottle Switches Topology Segment".split(" ")}  # as typed
 
 
 def parse_fields(fields: dict[str, str], now: float) -> dict[str, Any]:
