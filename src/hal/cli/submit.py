@@ -119,7 +119,8 @@ def submit(
         Opt("--input", "-i", help="connect the batch script's standard input to this file (a pattern like --output)"),
     ] = None,
     dependency: Annotated[
-        str | None, Opt("--dependency", "-d", help="afterok|afterany|afternotok|after:ID[:ID]")
+        str | None,
+        Opt("--dependency", "-d", help="afterok|afterany|afternotok|after:ID[:ID], ID (afterany:ID) or singleton"),
     ] = None,
     array: Annotated[str | None, Opt("--array", "-a", help="e.g. 0-99%10")] = None,
     begin: Annotated[str | None, Opt("--begin", "-b", help="now+60, HH:MM or an ISO time")] = None,

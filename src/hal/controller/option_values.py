@@ -129,7 +129,8 @@ def parse_array(text: str) -> tuple[list[int], int | None]:
 
 
 def parse_dependency(text: str) -> list[tuple[str, str]]:
-    """``afterok:12:13,afterany:14_2`` into (kind, job reference) pairs; ``singleton`` as ("singleton", "")."""
+    """``afterok:12:13,afterany:14_2`` into (kind, job reference) pairs; ``singleton`` as ("singleton", "").
+    A bare job id (``72``) is ``afterany:72``, as sbatch reads it."""
     deps: list[tuple[str, str]] = []
     if "?" in text:
         raise DirectiveError(f"--dependency={text!r}: '?' (any of) is not supported; use ',' (all of)")
@@ -137,9 +138,14 @@ def parse_dependency(text: str) -> list[tuple[str, str]]:
         if part == "singleton":  # after the user's other jobs of the same name (resolved at submission)
             deps.append(("singleton", ""))
             continue
+        if re.fullmatch(r"\d+(_\d+)?", part):
+            deps.append(("afterany", part))
+            continue
         kind, _, refs = part.partition(":")
         if kind not in DEP_KINDS or not refs:
-            raise DirectiveError(f"--dependency={text!r}: use {'|'.join(DEP_KINDS)}:JOBID[:JOBID...] or singleton")
+            raise DirectiveError(
+                f"--dependency={text!r}: use {'|'.join(DEP_KINDS)}:JOBID[:JOBID...], JOBID or singleton"
+            )
         for ref in refs.split(":"):
             if not re.match(r"^\d+(_\d+)?$", ref):
                 raise DirectiveError(f"--dependency={text!r}: {ref!r} is not a job id")

@@ -1,0 +1,58 @@
+"""Slurm's other --dependency forms through a real controller: a bare job id (afterany), after:JOB+MIN, '?'
+(any one of) and aftercorr (task N after task N); each was refused at submission before."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hal.api.views import record
+from hal.controller.auth import Identity
+from hal.controller.directives import build_request
+from hal.controller.option_values import DirectiveError, parse_dependency
+from hal.controller.update import update
+from hal.executors.api import ExecEvent, ExecEventKind
+from hal.model.job import JobState
+from tests.clusters import cluster_toml
+from tests.unit.controller.test_parked import controller
+from tests.unit.controller.topokit import submit
+
+CLUSTER = cluster_toml(name="c", nodes=2, cpus=2, mem="1G")
+ADMIN = Identity("root", admin=True)
+
+
+def end(ctl: object, job: int, ok: bool = True) -> None:
+    """The executor's report that ``job`` ended (exit 0, or 1 when not ``ok``)."""
+    state, code = (JobState.COMPLETED, 0) if ok else (JobState.FAILED, 1)
+    now = ctl.clock()  # type: ignore[attr-defined]
+    ctl._handle([ExecEvent(job, ExecEventKind.ENDED, now, state, code, None, 0.0, 0.0, "")])  # type: ignore[attr-defined]
+
+
+def shown(ctl: object, job: int) -> dict[str, object]:
+    """The job as `hal show` and squeue get it (with its pending reason)."""
+    return record(dict(ctl.annotate([ctl.store.get(job)])[0]), 0.0, detail=True)  # type: ignore[attr-defined]
+
+
+def test_a_bare_job_id_is_afterany() -> None:
+    assert parse_dependency("72") == [("afterany", "72")]
+    assert parse_dependency("72_3,afterok:5") == [("afterany", "72_3"), ("afterok", "5")]
+    with pytest.raises(DirectiveError, match="JOBID or singleton"):
+        parse_dependency("72x")
+
+
+def test_a_bare_job_id_waits_for_that_job_to_end_in_any_state(tmp_path: Path) -> None:
+    with controller(tmp_path, CLUSTER) as ctl:
+        first = submit(ctl, tmp_path, time="10:00")
+        typed = submit(ctl, tmp_path, time="10:00", dependency=str(first))
+        script = f"#!/bin/sh\n#SBATCH -d {first}\ntrue\n"
+        directive = int(ctl.submit(build_request(script, {}, {}, str(tmp_path), 0), "root").job_ids[0])
+        later = submit(ctl, tmp_path, time="10:00", hold="")
+        update(ctl, str(later), ADMIN, {"Dependency": str(first)})
+        ctl.run_cycle()
+        for job in (typed, directive, later):
+            assert shown(ctl, job)["dependencies"] == [f"afterany:{first}"]
+        assert [shown(ctl, j)["reason"] for j in (typed, directive)] == ["Dependency", "Dependency"]
+        end(ctl, first, ok=False)  # afterany: a failure releases it too
+        ctl.run_cycle()
+        assert [shown(ctl, j)["state"] for j in (typed, directive)] == ["RUNNING", "RUNNING"]
