@@ -120,7 +120,11 @@ def submit(
     ] = None,
     dependency: Annotated[
         str | None,
-        Opt("--dependency", "-d", help="afterok|afterany|afternotok|after:ID[:ID], ID (afterany:ID) or singleton"),
+        Opt(
+            "--dependency",
+            "-d",
+            help="afterok|afterany|afternotok|after:ID[:ID], after:ID+MIN, ID (afterany:ID) or singleton",
+        ),
     ] = None,
     array: Annotated[str | None, Opt("--array", "-a", help="e.g. 0-99%10")] = None,
     begin: Annotated[str | None, Opt("--begin", "-b", help="now+60, HH:MM or an ISO time")] = None,

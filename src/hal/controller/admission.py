@@ -8,7 +8,7 @@ from collections import Counter
 from typing import Any
 
 from hal.controller.contracts import NotFound, SubmitError
-from hal.controller.directives import JobRequest
+from hal.controller.directives import JobRequest, StoredDep
 from hal.controller.job_ids import MAX_JOB_ID
 from hal.controller.option_values import hms
 from hal.controller.store import Store
@@ -242,19 +242,20 @@ def resolve_ref(store: Store, ref: str) -> list[int]:
     return ids
 
 
-def resolve_deps(store: Store, pairs: list[tuple[str, str]]) -> list[tuple[str, int, int | None]]:
+def resolve_deps(store: Store, pairs: list[tuple[str, str]]) -> list[StoredDep]:
     """``--dependency`` pairs (kind, job reference) into (kind, job id, array id or None), one per job an
     array reference names; the array id marks the tasks of a whole array named (see hal/engine/dependencies)."""
-    out: list[tuple[str, int, int | None]] = []
+    out: list[StoredDep] = []
     for kind, ref in pairs:
         if kind == "singleton":  # resolved at admission (singleton_pairs): an afterany on each; none left: ""
             if not ref:
                 continue
             kind = "afterany"
+        typed, (ref, _, minutes) = ref, ref.partition("+")  # after:JOB+MINUTES
         try:
             ids = resolve_ref(store, ref)
         except NotFound as exc:
-            raise SubmitError(f"--dependency={kind}:{ref}: {exc.args[0]}") from None
+            raise SubmitError(f"--dependency={kind}:{typed}: {exc.args[0]}") from None
         whole = int(ref) if ref.isdigit() and ids != [int(ref)] else None
-        out.extend((kind, j, whole) for j in ids)
+        out.extend((kind, j, whole, 60.0 * int(minutes or 0)) for j in ids)
     return out

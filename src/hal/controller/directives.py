@@ -46,6 +46,10 @@ MAX_SCRIPT_BYTES = 4 * 1024 * 1024  # Slurm's default max_script_size
 MAX_NAME = 256
 
 
+# a dependency as stored with its job (``_deps``): kind, job id, the array it was named by, after's delay (s)
+StoredDep = tuple[str, int, int | None, float]
+
+
 @dataclass(slots=True)
 class JobRequest:
     """A submission after parsing: what the engine needs plus what the executor needs to run it."""
@@ -73,7 +77,7 @@ class JobRequest:
     time_lowered: bool = False  # time_limit is the one backfill lowered it to at its start; time_asked the --time
     time_asked: float | None = None  # (a requeue restores it: controller/lowered_limit.py)
     time_cut: float | None = None  # this attempt's first lowered limit: a moved cut never comes back below it
-    dependencies: list[tuple[str, str]] = field(default_factory=list)
+    dependencies: list[tuple[str, str]] = field(default_factory=list)  # as typed: (kind, ref[+MINUTES])
     # writer job id -> the inputs it writes: the afterok admit_data added (not typed), met once the catalog holds
     # them (controller/data_waits.py)
     data_waits: dict[str, list[str]] = field(default_factory=dict)

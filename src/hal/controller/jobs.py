@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from hal.controller.contracts import SubmitError, Submitted
-from hal.controller.directives import JobRequest
+from hal.controller.directives import JobRequest, StoredDep
 from hal.controller.option_values import early_signal
 from hal.controller.same_request import differing, refusal
 from hal.engine.nodes import NodeAlloc
@@ -109,11 +109,15 @@ def deps_of(row: Row) -> tuple[Dependency, ...]:
 
 
 def dependencies(stored: Iterable[Sequence[Any]]) -> tuple[Dependency, ...]:
-    """Stored (kind, job id[, array id]) entries; records from before array ids were kept have two."""
-    return tuple(Dependency(DependencyKind(d[0]), int(d[1]), d[2] if len(d) > 2 else None) for d in stored)
+    """Stored (kind, job id[, array id[, delay]]) entries; records from before array ids (delays) were kept have
+    two (three)."""
+    return tuple(
+        Dependency(DependencyKind(d[0]), int(d[1]), d[2] if len(d) > 2 else None, float(d[3]) if len(d) > 3 else 0.0)
+        for d in stored
+    )
 
 
-def request_json(req: JobRequest, deps: list[tuple[str, int, int | None]], shared: int | None = None) -> str:
+def request_json(req: JobRequest, deps: list[StoredDep], shared: int | None = None) -> str:
     """The stored form of a request, made once per submission (each task row keeps its own index). ``shared``:
     an array task after the first, whose script and environment are that first task's row's (they were stored
     with every task: a 100 KB environment on 1,000 tasks took 100 MB)."""

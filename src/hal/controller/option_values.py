@@ -16,6 +16,7 @@ MAX_COUNT = 2**31 - 1  # counts and MB, as Slurm's 32-bit fields: products of tw
 MAX_SECONDS = 100 * 365 * 86400.0  # --time and --begin
 MAX_ARRAY_INDEX = 1_000_000
 DEP_KINDS = ("after", "afterany", "afterok", "afternotok")
+AFTER_ONLY = " (only after:JOB+MINUTES takes a delay)"
 
 
 _TIME = re.compile(r"^(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?$")
@@ -130,7 +131,8 @@ def parse_array(text: str) -> tuple[list[int], int | None]:
 
 def parse_dependency(text: str) -> list[tuple[str, str]]:
     """``afterok:12:13,afterany:14_2`` into (kind, job reference) pairs; ``singleton`` as ("singleton", "").
-    A bare job id (``72``) is ``afterany:72``, as sbatch reads it."""
+    A bare job id (``72``) is ``afterany:72``, as sbatch reads it; ``after:12+5`` keeps its ``+MINUTES`` in the
+    reference (admission.resolve_deps reads it)."""
     deps: list[tuple[str, str]] = []
     if "?" in text:
         raise DirectiveError(f"--dependency={text!r}: '?' (any of) is not supported; use ',' (all of)")
@@ -147,8 +149,8 @@ def parse_dependency(text: str) -> list[tuple[str, str]]:
                 f"--dependency={text!r}: use {'|'.join(DEP_KINDS)}:JOBID[:JOBID...], JOBID or singleton"
             )
         for ref in refs.split(":"):
-            if not re.match(r"^\d+(_\d+)?$", ref):
-                raise DirectiveError(f"--dependency={text!r}: {ref!r} is not a job id")
+            if not re.match(r"^\d+(_\d+)?(\+\d+)?$" if kind == "after" else r"^\d+(_\d+)?$", ref):
+                raise DirectiveError(f"--dependency={text!r}: {ref!r} is not a job id" + AFTER_ONLY * ("+" in ref))
             deps.append((kind, ref))
     return deps
 

@@ -18,7 +18,7 @@ from hal.controller.asked_limit import asked, keep
 from hal.controller.auth import Identity
 from hal.controller.column_text import MAX_ACCOUNT, column_problem
 from hal.controller.contracts import Forbidden, SubmitError
-from hal.controller.directives import MAX_NAME, JobRequest, parse_constraint
+from hal.controller.directives import MAX_NAME, JobRequest, StoredDep, parse_constraint
 from hal.controller.gpu_respread import respread
 from hal.controller.jobs import Live, dependencies, reaches, spec_of, waiting_since
 from hal.controller.option_values import (
@@ -177,7 +177,7 @@ def _one_per_node(req: JobRequest) -> bool:
 
 def _changed(
     ctl: Any, lv: Live, changes: dict[str, Any], who: Identity, now: float
-) -> tuple[JobRequest, list[tuple[str, int, int | None]] | None]:
+) -> tuple[JobRequest, list[StoredDep] | None]:
     """The job's new request (checked as a submission is) and its new dependencies (None: unchanged)."""
     attrs = {k: v for k, v in changes.items() if k not in ("dependencies", "time_limit", *SPREAD)}
     for field in SPREAD:
@@ -260,9 +260,9 @@ def _changed(
             admit_data(req, ctl.staging, {j: o for j, o in ctl.live.items() if j != lv.job_id}, lv.user)
             pairs = req.dependencies
         deps = resolve_deps(ctl.store, pairs)
-        if any(j == lv.job_id for _, j, _ in deps):
+        if any(d[1] == lv.job_id for d in deps):
             raise SubmitError(f"job {_ref(lv)} cannot depend on itself")
-        if reaches(ctl.live, [j for _, j, _ in deps], lv.job_id):  # Slurm's ESLURM_CIRCULAR_DEPENDENCY
+        if reaches(ctl.live, [d[1] for d in deps], lv.job_id):  # Slurm's ESLURM_CIRCULAR_DEPENDENCY
             raise SubmitError(f"circular dependency: job {_ref(lv)} would wait for jobs that wait for it")
     if lv.state == "PENDING":
         try:
@@ -280,7 +280,7 @@ def _changed(
 
 
 def _record(
-    ctl: Any, lv: Live, req: JobRequest, deps: list[tuple[str, int, int | None]] | None, row: dict[str, Any],
+    ctl: Any, lv: Live, req: JobRequest, deps: list[StoredDep] | None, row: dict[str, Any],
     ref: str, running: bool,
 ) -> tuple[dict[str, Any], dict[str, Any]]:  # fmt: skip
     """The job's stored request and the columns its record takes, from memory as it still is (nothing changes
@@ -311,7 +311,7 @@ def _record(
 
 
 def _apply(
-    ctl: Any, lv: Live, req: JobRequest, deps: list[tuple[str, int, int | None]] | None, stored: dict[str, Any],
+    ctl: Any, lv: Live, req: JobRequest, deps: list[StoredDep] | None, stored: dict[str, Any],
     now: float, running: bool,
 ) -> None:  # fmt: skip
     """Once recorded, change the engine's view: a running job's planned end, or a pending job re-entered."""

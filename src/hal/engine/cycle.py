@@ -63,6 +63,7 @@ class Scheduler:
         self.ends: list[tuple[float, int, int]] = []
         self.outcomes: dict[int, bool | None] = {}  # None: ended, outcome unsettled (outputs being staged out)
         self.ended_at: dict[int, float] = {}  # when each settled (engine/promote.py: when dependencies were met)
+        self.started: dict[int, float] = {}  # when each ended job had started (after:JOB+MIN counts from there)
         self.known: set[int] = set()
         self.ledger = UsageLedger(profile.half_life)  # per user, charged as running jobs accrue usage
         self.accounts: UsageLedger | None = None  # per account, when the shell keeps one (the live controller's)
@@ -127,6 +128,7 @@ class Scheduler:
             self.epoch += 1
         self.outcomes[job_id] = ok
         self.ended_at[job_id] = now
+        self.started[job_id] = act.start
         runtime = now - act.start
         spec = act.item.spec
         settle(self, act, now, ran)  # the rest of its usage, or a refund of what it was charged
@@ -228,6 +230,7 @@ class Scheduler:
         self.known.discard(job_id)
         self.outcomes.pop(job_id, None)
         self.ended_at.pop(job_id, None)
+        self.started.pop(job_id, None)
         self.reasons.pop(job_id, None)
 
     # ---- what-if copies (start forecasts) ---------------------------------------------------------

@@ -8,9 +8,10 @@ the array's id and are judged together.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from itertools import groupby
-from typing import Literal
+from typing import Any, Literal
 
 from hal.model.job import Dependency, DependencyKind, PendingReason
 
@@ -18,17 +19,22 @@ NEEDS = {DependencyKind.AFTEROK: True, DependencyKind.AFTERNOTOK: False}  # the 
 
 
 def dependency_reason(
-    deps: Sequence[Dependency], outcomes: Mapping[int, bool | None], running: Mapping[int, object]
+    deps: Sequence[Dependency],
+    outcomes: Mapping[int, bool | None],
+    running: Mapping[int, Any],
+    now: float = math.inf,
+    started: Mapping[int, float] | None = None,
 ) -> PendingReason | None:
     """None when every dependency holds; DependencyNeverSatisfied when one never can (whatever the others
     do, as Slurm shows it); Dependency while one still waits. ``outcomes``: True/False once a job ended,
-    None while its outcome is unsettled (outputs being staged out)."""
+    None while its outcome is unsettled (outputs being staged out). ``running`` holds each running job's
+    ``start``, ``started`` the start of those that ended: ``after:JOB+MIN`` counts its minutes from there."""
     waiting = False
     singles = [d for d in deps if not (d.kind is DependencyKind.AFTERNOTOK and d.array is not None)]
     arrays = [d for d in deps if d.kind is DependencyKind.AFTERNOTOK and d.array is not None]
     for dep in singles:
         if dep.kind is DependencyKind.AFTER:
-            waiting = waiting or (dep.job_id not in running and dep.job_id not in outcomes)
+            waiting = waiting or after_waits(dep, outcomes, running, now, started or {})
             continue
         outcome = outcomes.get(dep.job_id)
         if outcome is None:
@@ -56,3 +62,18 @@ def standing(
     if reason is None:
         return "met"
     return "failed" if reason is PendingReason.DEPENDENCY_NEVER_SATISFIED else "unfulfilled"
+
+
+def after_waits(
+    dep: Dependency, outcomes: Mapping[int, bool | None], running: Mapping[int, Any], now: float,
+    started: Mapping[int, float],
+) -> bool:  # fmt: skip
+    """``after:JOB[+MIN]`` (Slurm): JOB started, or ended without starting (cancelled), MIN minutes ago. An ended
+    job whose start the engine was not told (it ended before a restart) counts as long started."""
+    act = running.get(dep.job_id)
+    if act is None and dep.job_id not in outcomes:
+        return True
+    if not dep.delay:
+        return False
+    since = act.start if act is not None else started.get(dep.job_id, -math.inf)
+    return since + dep.delay > now

@@ -45,6 +45,8 @@ def met_at(sched: Scheduler, spec: JobSpec, now: float) -> float:
     for dep in spec.dependencies:
         act = sched.running.get(dep.job_id)
         at = act.start if act is not None and dep.kind is DependencyKind.AFTER else sched.ended_at.get(dep.job_id)
+        if dep.kind is DependencyKind.AFTER and dep.delay:  # after:JOB+MIN: MIN minutes after its start
+            at = (act.start if act is not None else sched.started.get(dep.job_id, now - dep.delay)) + dep.delay
         if at is None:
             return now
         moments.append(at)
@@ -56,7 +58,7 @@ def hold_reason(sched: Scheduler, item: Waiting, now: float) -> PendingReason | 
     if spec.held:
         return PendingReason.JOB_HELD_USER
     if spec.dependencies:
-        why = dependency_reason(spec.dependencies, sched.outcomes, sched.running)
+        why = dependency_reason(spec.dependencies, sched.outcomes, sched.running, now, sched.started)
         if why is not None:
             return why
     if spec.begin_time is not None and spec.begin_time > now:

@@ -10,6 +10,7 @@ import pytest
 from hal.api.views import record
 from hal.controller.auth import Identity
 from hal.controller.directives import build_request
+from hal.controller.holds import set_hold
 from hal.controller.option_values import DirectiveError, parse_dependency
 from hal.controller.update import update
 from hal.executors.api import ExecEvent, ExecEventKind
@@ -56,3 +57,36 @@ def test_a_bare_job_id_waits_for_that_job_to_end_in_any_state(tmp_path: Path) ->
         end(ctl, first, ok=False)  # afterany: a failure releases it too
         ctl.run_cycle()
         assert [shown(ctl, j)["state"] for j in (typed, directive)] == ["RUNNING", "RUNNING"]
+
+
+def test_after_with_minutes_starts_that_long_after_the_job_started(tmp_path: Path) -> None:
+    assert parse_dependency("after:5+2:6_1") == [("after", "5+2"), ("after", "6_1")]
+    with pytest.raises(DirectiveError, match=r"only after:JOB\+MINUTES"):
+        parse_dependency("afterok:5+2")
+    with controller(tmp_path, CLUSTER) as ctl:
+        real = ctl.clock
+        first = submit(ctl, tmp_path, time="10:00")
+        ctl.run_cycle()
+        began = float(ctl.store.get(first)["start_time"])
+        late = submit(ctl, tmp_path, time="10:00", dependency=f"after:{first}+2")
+        ctl.run_cycle()
+        assert shown(ctl, late)["reason"] == "Dependency"
+        assert shown(ctl, late)["dependencies"] == [f"after:{first}+2"]
+        ctl.clock = lambda: real() + 121.0
+        ctl.run_cycle()
+        assert shown(ctl, late)["state"] == "RUNNING"
+        assert float(ctl.store.get(late)["start_time"]) >= began + 120.0
+
+
+def test_the_minutes_of_after_survive_a_restart(tmp_path: Path) -> None:
+    with controller(tmp_path, CLUSTER) as ctl:
+        first = submit(ctl, tmp_path, time="10:00", hold="")
+        late = submit(ctl, tmp_path, time="10:00", dependency=f"after:{first}+2")
+    with controller(tmp_path, CLUSTER) as ctl:  # recovered from the stored request
+        real = ctl.clock
+        set_hold(ctl, str(first), ADMIN, False)
+        ctl.run_cycle()
+        assert (shown(ctl, first)["state"], shown(ctl, late)["reason"]) == ("RUNNING", "Dependency")
+        ctl.clock = lambda: real() + 121.0
+        ctl.run_cycle()
+        assert shown(ctl, late)["state"] == "RUNNING"

@@ -48,3 +48,21 @@ def test_an_array_is_judged_by_its_worst_task(ends: list[bool | None]) -> None:
         worst_ok = all(ends)
         want = {OK: None if worst_ok else NEVER, NOT: NEVER if worst_ok else None, ANY: None}[kind]
         assert got is want, (kind, ends)
+
+
+class Started:
+    """A running job as the engine keeps it: only its start matters here."""
+
+    def __init__(self, start: float) -> None:
+        self.start = start
+
+
+def test_after_with_minutes_counts_from_the_start() -> None:
+    late = (Dependency(AFTER, 1, delay=120.0),)
+    assert dependency_reason(late, {}, {}, now=1000.0) is WAIT  # not started
+    assert dependency_reason(late, {}, {1: Started(900.0)}, now=1000.0) is WAIT  # started 100 s ago
+    assert dependency_reason(late, {}, {1: Started(880.0)}, now=1000.0) is None
+    # ended: from when it had started, as the engine recorded it
+    assert dependency_reason(late, {1: False}, {}, now=1000.0, started={1: 950.0}) is WAIT
+    assert dependency_reason(late, {1: False}, {}, now=1100.0, started={1: 950.0}) is None
+    assert dependency_reason(late, {1: True}, {}, now=0.0) is None  # ended before a restart: long started
