@@ -10,7 +10,7 @@ from typing import Any
 from hal.controller.contracts import NotFound, SubmitError
 from hal.controller.directives import JobRequest, StoredDep
 from hal.controller.job_ids import MAX_JOB_ID
-from hal.controller.option_values import hms
+from hal.controller.option_values import ANY_OF, hms
 from hal.controller.store import Store
 from hal.controller.task_lists import NotATaskList, task_list
 from hal.model.cluster import Cluster
@@ -246,7 +246,10 @@ def resolve_deps(store: Store, pairs: list[tuple[str, str]]) -> list[StoredDep]:
     """``--dependency`` pairs (kind, job reference) into (kind, job id, array id or None), one per job an
     array reference names; the array id marks the tasks of a whole array named (see hal/engine/dependencies)."""
     out: list[StoredDep] = []
+    any_of = ANY_OF in pairs
     for kind, ref in pairs:
+        if (kind, ref) == ANY_OF:
+            continue
         if kind == "singleton":  # resolved at admission (singleton_pairs): an afterany on each; none left: ""
             if not ref:
                 continue
@@ -257,5 +260,5 @@ def resolve_deps(store: Store, pairs: list[tuple[str, str]]) -> list[StoredDep]:
         except NotFound as exc:
             raise SubmitError(f"--dependency={kind}:{typed}: {exc.args[0]}") from None
         whole = int(ref) if ref.isdigit() and ids != [int(ref)] else None
-        out.extend((kind, j, whole, 60.0 * int(minutes or 0)) for j in ids)
+        out.extend((kind, j, whole, 60.0 * int(minutes or 0), any_of) for j in ids)
     return out

@@ -46,8 +46,9 @@ MAX_SCRIPT_BYTES = 4 * 1024 * 1024  # Slurm's default max_script_size
 MAX_NAME = 256
 
 
-# a dependency as stored with its job (``_deps``): kind, job id, the array it was named by, after's delay (s)
-StoredDep = tuple[str, int, int | None, float]
+# a dependency as stored with its job (``_deps``): kind, job id, the array it was named by, after's delay (s),
+# whether it is one of a '?' list (any one met is enough)
+StoredDep = tuple[str, int, int | None, float, bool]
 
 
 @dataclass(slots=True)

@@ -109,12 +109,13 @@ def deps_of(row: Row) -> tuple[Dependency, ...]:
 
 
 def dependencies(stored: Iterable[Sequence[Any]]) -> tuple[Dependency, ...]:
-    """Stored (kind, job id[, array id[, delay]]) entries; records from before array ids (delays) were kept have
-    two (three)."""
-    return tuple(
-        Dependency(DependencyKind(d[0]), int(d[1]), d[2] if len(d) > 2 else None, float(d[3]) if len(d) > 3 else 0.0)
-        for d in stored
-    )
+    """Stored (kind, job id[, array id[, delay[, any of]]]) entries; records from before array ids, delays and
+    '?' lists were kept have fewer."""
+    return tuple(_dependency(*d) for d in stored)
+
+
+def _dependency(kind: str, job: int, array: int | None = None, delay: float = 0.0, any_of: bool = False) -> Dependency:
+    return Dependency(DependencyKind(kind), int(job), array, float(delay), bool(any_of))
 
 
 def request_json(req: JobRequest, deps: list[StoredDep], shared: int | None = None) -> str:

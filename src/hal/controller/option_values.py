@@ -17,6 +17,7 @@ MAX_SECONDS = 100 * 365 * 86400.0  # --time and --begin
 MAX_ARRAY_INDEX = 1_000_000
 DEP_KINDS = ("after", "afterany", "afterok", "afternotok")
 AFTER_ONLY = " (only after:JOB+MINUTES takes a delay)"
+ANY_OF = ("?", "")  # the pair that marks a '?' list: any one dependency met lets the job go
 
 
 _TIME = re.compile(r"^(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?$")
@@ -132,11 +133,14 @@ def parse_array(text: str) -> tuple[list[int], int | None]:
 def parse_dependency(text: str) -> list[tuple[str, str]]:
     """``afterok:12:13,afterany:14_2`` into (kind, job reference) pairs; ``singleton`` as ("singleton", "").
     A bare job id (``72``) is ``afterany:72``, as sbatch reads it; ``after:12+5`` keeps its ``+MINUTES`` in the
-    reference (admission.resolve_deps reads it)."""
+    reference (admission.resolve_deps reads it). ``?`` (any one of) ends the list with ANY_OF, as ``singleton``
+    marks its own: one flag for the list, since Slurm takes one separator only."""
     deps: list[tuple[str, str]] = []
-    if "?" in text:
-        raise DirectiveError(f"--dependency={text!r}: '?' (any of) is not supported; use ',' (all of)")
-    for part in text.split(","):
+    if "?" in text and "," in text:
+        raise DirectiveError(
+            f"--dependency={text!r}: use ',' (all of) or '?' (any of) between dependencies, not both (as Slurm)"
+        )
+    for part in text.split("?" if "?" in text else ","):
         if part == "singleton":  # after the user's other jobs of the same name (resolved at submission)
             deps.append(("singleton", ""))
             continue
@@ -152,7 +156,7 @@ def parse_dependency(text: str) -> list[tuple[str, str]]:
             if not re.match(r"^\d+(_\d+)?(\+\d+)?$" if kind == "after" else r"^\d+(_\d+)?$", ref):
                 raise DirectiveError(f"--dependency={text!r}: {ref!r} is not a job id" + AFTER_ONLY * ("+" in ref))
             deps.append((kind, ref))
-    return deps
+    return [*deps, ANY_OF] if "?" in text else deps
 
 
 def int_option(options: dict[str, str], key: str, default: int | None, low: int = 1) -> int | None:

@@ -28,13 +28,30 @@ def dependency_reason(
     """None when every dependency holds; DependencyNeverSatisfied when one never can (whatever the others
     do, as Slurm shows it); Dependency while one still waits. ``outcomes``: True/False once a job ended,
     None while its outcome is unsettled (outputs being staged out). ``running`` holds each running job's
-    ``start``, ``started`` the start of those that ended: ``after:JOB+MIN`` counts its minutes from there."""
+    ``start``, ``started`` the start of those that ended: ``after:JOB+MIN`` counts its minutes from there.
+    Those of a '?' list (``any_of``): one of them met is enough, and they can never be once none can."""
+    why = _all_of([d for d in deps if not d.any_of], outcomes, running, now, started or {})
+    alts: dict[object, list[Dependency]] = {}  # each alternative: one job, or a whole array named once
+    for d in (d for d in deps if d.any_of):
+        alts.setdefault((d.kind, d.array) if d.array is not None else (d.kind, d.job_id, d.delay), []).append(d)
+    if not alts or why is PendingReason.DEPENDENCY_NEVER_SATISFIED:
+        return why
+    verdicts = [_all_of(alt, outcomes, running, now, started or {}) for alt in alts.values()]
+    if None in verdicts:
+        return why
+    return max(verdicts, key=lambda v: v is PendingReason.DEPENDENCY)  # Dependency while one may still be met
+
+
+def _all_of(
+    deps: Sequence[Dependency], outcomes: Mapping[int, bool | None], running: Mapping[int, Any], now: float,
+    started: Mapping[int, float],
+) -> PendingReason | None:  # fmt: skip
     waiting = False
     singles = [d for d in deps if not (d.kind is DependencyKind.AFTERNOTOK and d.array is not None)]
     arrays = [d for d in deps if d.kind is DependencyKind.AFTERNOTOK and d.array is not None]
     for dep in singles:
         if dep.kind is DependencyKind.AFTER:
-            waiting = waiting or after_waits(dep, outcomes, running, now, started or {})
+            waiting = waiting or after_waits(dep, outcomes, running, now, started)
             continue
         outcome = outcomes.get(dep.job_id)
         if outcome is None:

@@ -41,15 +41,20 @@ def met_at(sched: Scheduler, spec: JobSpec, now: float) -> float:
     """When the last of a job's dependencies was met: the latest end (a start, for ``after``) of the jobs it
     names, as the engine heard of them; ``now`` when one of them is not known (told only its outcome), and never
     before the job itself could start (its submission, a release or its --begin)."""
-    moments = []
+    moments, alts = [], []
     for dep in spec.dependencies:
         act = sched.running.get(dep.job_id)
         at = act.start if act is not None and dep.kind is DependencyKind.AFTER else sched.ended_at.get(dep.job_id)
         if dep.kind is DependencyKind.AFTER and dep.delay:  # after:JOB+MIN: MIN minutes after its start
             at = (act.start if act is not None else sched.started.get(dep.job_id, now - dep.delay)) + dep.delay
-        if at is None:
+        if dep.any_of:  # of a '?' list: the first one met (a whole array's tasks each count here)
+            met = dependency_reason((replace(dep, any_of=False),), sched.outcomes, sched.running, now, sched.started)
+            alts.extend([at] if at is not None and met is None else [])
+        elif at is None:
             return now
-        moments.append(at)
+        else:
+            moments.append(at)
+    moments.extend([min(alts)] if alts else [now] if any(d.any_of for d in spec.dependencies) else [])
     return min(now, max([spec.submit_time, spec.begin_time or 0.0, *moments]))
 
 

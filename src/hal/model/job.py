@@ -95,6 +95,7 @@ class Dependency:
     job_id: int
     array: int | None = None  # the array it was named by (``afternotok:ARRAY``): its tasks are judged together
     delay: float = 0.0  # after:JOB+MIN: seconds after JOB started (or was cancelled) before this one may start
+    any_of: bool = False  # one of a '?' list: any one of them met is enough (the others are all required)
 
 
 Sharing = Literal["user", "mcs", "topo"]  # Slurm's --exclusive=VALUE (engine/sharing.py says what each does)

@@ -90,3 +90,34 @@ def test_the_minutes_of_after_survive_a_restart(tmp_path: Path) -> None:
         ctl.clock = lambda: real() + 121.0
         ctl.run_cycle()
         assert shown(ctl, late)["state"] == "RUNNING"
+
+
+def test_a_question_mark_list_lets_the_job_go_once_any_one_is_met(tmp_path: Path) -> None:
+    assert parse_dependency("afterok:5?afternotok:6") == [("afterok", "5"), ("afternotok", "6"), ("?", "")]
+    with pytest.raises(DirectiveError, match=r"',' \(all of\) or '\?' \(any of\)"):
+        parse_dependency("afterok:5?afterok:6,afterok:7")
+    script = "#!/bin/sh\n#SBATCH -d afterok:5?afterany:6\ntrue\n"
+    assert build_request(script, {}, {}, "/", 0).dependencies == [("afterok", "5"), ("afterany", "6"), ("?", "")]
+    with controller(tmp_path, CLUSTER) as ctl:
+        one, two = submit(ctl, tmp_path, time="10:00"), submit(ctl, tmp_path, time="10:00")
+        held = submit(ctl, tmp_path, time="10:00", hold="")
+        either = submit(ctl, tmp_path, time="10:00", dependency=f"afterok:{one}?afterok:{two}")
+        rescue = submit(ctl, tmp_path, time="10:00", hold="")
+        update(ctl, str(rescue), ADMIN, {"Dependency": f"afternotok:{one}?afternotok:{two}"})
+        set_hold(ctl, str(rescue), ADMIN, False)
+        waits = submit(ctl, tmp_path, time="10:00", dependency=f"afterok:{one}?afterok:{held}")
+        ctl.run_cycle()
+        assert shown(ctl, either)["dependencies"] == [f"afterok:{one}?afterok:{two}"]
+        end(ctl, one, ok=False)
+        ctl.run_cycle()
+        assert (shown(ctl, either)["reason"], shown(ctl, rescue)["state"]) == ("Dependency", "RUNNING")
+        end(ctl, two)
+        ctl.run_cycle()
+        assert shown(ctl, either)["state"] == "RUNNING"
+    with controller(tmp_path, CLUSTER) as ctl:  # a restart reads the '?' back from the stored request
+        ctl.run_cycle()
+        assert shown(ctl, waits)["reason"] == "Dependency"  # the held job may still succeed
+        assert shown(ctl, waits)["dependencies"] == [f"afterok:{one}?afterok:{held}"]
+        ctl.cancel(str(held), ADMIN)
+        ctl.run_cycle()
+        assert shown(ctl, waits)["reason"] == "DependencyNeverSatisfied"

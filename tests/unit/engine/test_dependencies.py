@@ -66,3 +66,19 @@ def test_after_with_minutes_counts_from_the_start() -> None:
     assert dependency_reason(late, {1: False}, {}, now=1000.0, started={1: 950.0}) is WAIT
     assert dependency_reason(late, {1: False}, {}, now=1100.0, started={1: 950.0}) is None
     assert dependency_reason(late, {1: True}, {}, now=0.0) is None  # ended before a restart: long started
+
+
+def test_any_one_of_a_question_mark_list_is_enough() -> None:
+    either = (Dependency(OK, 1, any_of=True), Dependency(OK, 2, any_of=True))
+    assert dependency_reason(either, {}, {}) is WAIT
+    assert dependency_reason(either, {1: False}, {}) is WAIT  # 2 may still succeed
+    assert dependency_reason(either, {1: False, 2: True}, {}) is None
+    assert dependency_reason(either, {1: False, 2: False}, {}) is NEVER  # none can be met any more
+    assert dependency_reason((*either, Dependency(OK, 3)), {2: True}, {}) is WAIT  # one HAL added: still required
+    started = (Dependency(AFTER, 4, any_of=True), Dependency(NOT, 5, any_of=True))
+    assert dependency_reason(started, {}, {4: Started(0.0)}) is None
+    # a whole array is one alternative, judged by all its tasks
+    arr = (*(Dependency(OK, t, array=10, any_of=True) for t in (10, 11)), Dependency(ANY, 7, any_of=True))
+    assert dependency_reason(arr, {10: True}, {}) is WAIT
+    assert dependency_reason(arr, {10: True, 11: True}, {}) is None
+    assert dependency_reason(arr, {10: True, 11: False}, {}) is WAIT  # afterany:7 may still be met
