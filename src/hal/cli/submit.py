@@ -123,8 +123,8 @@ def submit(
         Opt(
             "--dependency",
             "-d",
-            help="afterok|afterany|afternotok|after:ID[:ID], after:ID+MIN, ID (afterany:ID) or singleton; "
-            "',' all of, '?' any of",
+            help="afterok|afterany|afternotok|aftercorr|after:ID[:ID], after:ID+MIN, ID (afterany:ID) or "
+            "singleton; ',' all of, '?' any of",
         ),
     ] = None,
     array: Annotated[str | None, Opt("--array", "-a", help="e.g. 0-99%10")] = None,

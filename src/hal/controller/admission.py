@@ -260,5 +260,10 @@ def resolve_deps(store: Store, pairs: list[tuple[str, str]]) -> list[StoredDep]:
         except NotFound as exc:
             raise SubmitError(f"--dependency={kind}:{typed}: {exc.args[0]}") from None
         whole = int(ref) if ref.isdigit() and ids != [int(ref)] else None
-        out.extend((kind, j, whole, 60.0 * int(minutes or 0), any_of) for j in ids)
+        corr = (
+            {r["id"]: r["array_task_id"] for r in store.query(job_ids=ids)}
+            if kind == "aftercorr" and ref.isdigit()
+            else {}
+        )
+        out.extend((kind, j, whole, 60.0 * int(minutes or 0), any_of, corr.get(j)) for j in ids)
     return out

@@ -136,9 +136,8 @@ class Controller:
             self.next_id += len(rows)
             if req.array_limit is not None:
                 self.gates[first] = Gate(req.array_limit)
-            dep_objs = dependencies(deps)
-            for row in rows:
-                self._enqueue(self._live(row, req, dep_objs), now)
+            for row in rows:  # aftercorr: each task its own (controller/jobs.dependencies)
+                self._enqueue(self._live(row, req, dependencies(deps, row["array_task_id"])), now)
             self.wake.set()
         self.observer.submitted(len(rows))
         return Submitted([r["id"] for r in rows], first if req.array is not None else None, False)

@@ -47,8 +47,8 @@ MAX_NAME = 256
 
 
 # a dependency as stored with its job (``_deps``): kind, job id, the array it was named by, after's delay (s),
-# whether it is one of a '?' list (any one met is enough)
-StoredDep = tuple[str, int, int | None, float, bool]
+# whether it is one of a '?' list (any one met is enough), and for aftercorr:ARRAY the task index it stands for
+StoredDep = tuple[str, int, int | None, float, bool, int | None]
 
 
 @dataclass(slots=True)

@@ -105,16 +105,20 @@ def reaches(live: dict[int, Live], start: list[int], target: int) -> bool:
 
 
 def deps_of(row: Row) -> tuple[Dependency, ...]:
-    return dependencies(json.loads(row["request"]).get("_deps", []))
+    return dependencies(json.loads(row["request"]).get("_deps", []), row.get("array_task_id"))
 
 
-def dependencies(stored: Iterable[Sequence[Any]]) -> tuple[Dependency, ...]:
-    """Stored (kind, job id[, array id[, delay[, any of]]]) entries; records from before array ids, delays and
-    '?' lists were kept have fewer."""
-    return tuple(_dependency(*d) for d in stored)
+def dependencies(stored: Iterable[Sequence[Any]], task: int | None = None) -> tuple[Dependency, ...]:
+    """Stored (kind, job id[, array id[, delay[, any of[, task]]]]) entries (records from before array ids, delays,
+    '?' lists and aftercorr were kept have fewer), for array task ``task``: aftercorr:ARRAY keeps only ARRAY's
+    task of the same index; a task without one has none, so it is met (Slurm). A job that is no array task
+    waits for every task, as afterok:ARRAY."""
+    return tuple(_dependency(*d) for d in stored if len(d) < 6 or d[5] is None or task is None or d[5] == task)
 
 
-def _dependency(kind: str, job: int, array: int | None = None, delay: float = 0.0, any_of: bool = False) -> Dependency:
+def _dependency(
+    kind: str, job: int, array: int | None = None, delay: float = 0.0, any_of: bool = False, _task: int | None = None
+) -> Dependency:
     return Dependency(DependencyKind(kind), int(job), array, float(delay), bool(any_of))
 
 

@@ -15,7 +15,7 @@ MAX_ARRAY_TASKS = 10_000
 MAX_COUNT = 2**31 - 1  # counts and MB, as Slurm's 32-bit fields: products of two stay inside 64-bit arrays
 MAX_SECONDS = 100 * 365 * 86400.0  # --time and --begin
 MAX_ARRAY_INDEX = 1_000_000
-DEP_KINDS = ("after", "afterany", "afterok", "afternotok")
+DEP_KINDS = ("after", "afterany", "afterok", "afternotok", "aftercorr")
 AFTER_ONLY = " (only after:JOB+MINUTES takes a delay)"
 ANY_OF = ("?", "")  # the pair that marks a '?' list: any one dependency met lets the job go
 

@@ -316,7 +316,7 @@ def _apply(
 ) -> None:  # fmt: skip
     """Once recorded, change the engine's view: a running job's planned end, or a pending job re-entered."""
     old_limit, lv.request, lv.requeue = lv.request.time_limit, req, req.requeue
-    dep_objs = dependencies(deps) if deps is not None else lv.spec.dependencies
+    dep_objs = dependencies(deps, lv.array_task_id) if deps is not None else lv.spec.dependencies
     spec = spec_of(lv.job_id, req, lv.user, lv.spec.submit_time, dep_objs, lv.spec.batch)
     spec = dataclasses.replace(spec, held=lv.spec.held, asked_limit=(mine := asked(lv.spec, req)))
     spec = waiting_since(spec, stored)  # its --switches wait counts on from its release (its dependencies met)

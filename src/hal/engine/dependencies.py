@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from hal.model.job import Dependency, DependencyKind, PendingReason
 
-NEEDS = {DependencyKind.AFTEROK: True, DependencyKind.AFTERNOTOK: False}  # the outcome each kind waits for
+NEEDS = {DependencyKind.AFTEROK: True, DependencyKind.AFTERCORR: True, DependencyKind.AFTERNOTOK: False}  # outcomes
 
 
 def dependency_reason(

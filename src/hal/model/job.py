@@ -87,6 +87,7 @@ class DependencyKind(enum.Enum):
     AFTERANY = "afterany"  # the other job has ended, in any state
     AFTEROK = "afterok"  # the other job completed with exit 0
     AFTERNOTOK = "afternotok"  # the other job ended in failure
+    AFTERCORR = "aftercorr"  # task N of an array after task N of the other completed with exit 0 (as afterok)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,5 @@
 """Slurm's other --dependency forms through a real controller: a bare job id (afterany), after:JOB+MIN, '?'
-(any one of) and aftercorr (task N after task N); each was refused at submission before."""
+(any one of) and aftercorr (task N after task N); each was refused at submission before (QA cli2 #2)."""
 
 from __future__ import annotations
 
@@ -119,5 +119,33 @@ def test_a_question_mark_list_lets_the_job_go_once_any_one_is_met(tmp_path: Path
         assert shown(ctl, waits)["reason"] == "Dependency"  # the held job may still succeed
         assert shown(ctl, waits)["dependencies"] == [f"afterok:{one}?afterok:{held}"]
         ctl.cancel(str(held), ADMIN)
+        ctl.run_cycle()
+        assert shown(ctl, waits)["reason"] == "DependencyNeverSatisfied"
+
+
+def test_aftercorr_starts_task_n_after_task_n_completed_ok(tmp_path: Path) -> None:
+    assert parse_dependency("aftercorr:7") == [("aftercorr", "7")]
+    big = cluster_toml(name="c", nodes=4, cpus=4, mem="4G")
+    with controller(tmp_path, big) as ctl:
+        first = int(
+            ctl.submit(build_request("#!/bin/sh\nsleep 30\n", {"array": "0-2"}, {}, str(tmp_path), 0), "a").job_ids[0]
+        )
+        script = f"#!/bin/sh\n#SBATCH --array=0-3\n#SBATCH -d aftercorr:{first}\ntrue\n"
+        ids = [int(j) for j in ctl.submit(build_request(script, {}, {}, str(tmp_path), 0), "a").job_ids]
+        ctl.run_cycle()
+        # task 3 has no counterpart: met at once (Slurm); the others wait for their own
+        assert [shown(ctl, j)["state"] for j in ids] == ["PENDING", "PENDING", "PENDING", "RUNNING"]
+        assert shown(ctl, ids[0])["dependencies"] == [f"aftercorr:{first}"]
+        end(ctl, first + 1)  # task 1 completed: only task 1 goes
+        end(ctl, first + 2, ok=False)  # task 2 failed: task 2 never can
+        ctl.run_cycle()
+        assert [shown(ctl, j)["state"] for j in ids[:3]] == ["PENDING", "RUNNING", "PENDING"]
+        assert [shown(ctl, j)["reason"] for j in (ids[0], ids[2])] == ["Dependency", "DependencyNeverSatisfied"]
+    with controller(tmp_path, big) as ctl:  # a restart: each task keeps its own counterpart
+        ctl.run_cycle()
+        assert shown(ctl, ids[2])["reason"] == "DependencyNeverSatisfied"
+        waits = submit(ctl, tmp_path, time="10:00", hold="")
+        update(ctl, str(waits), ADMIN, {"Dependency": f"aftercorr:{first}"})  # no array task: every task
+        set_hold(ctl, str(waits), ADMIN, False)
         ctl.run_cycle()
         assert shown(ctl, waits)["reason"] == "DependencyNeverSatisfied"

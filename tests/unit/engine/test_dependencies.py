@@ -82,3 +82,11 @@ def test_any_one_of_a_question_mark_list_is_enough() -> None:
     assert dependency_reason(arr, {10: True}, {}) is WAIT
     assert dependency_reason(arr, {10: True, 11: True}, {}) is None
     assert dependency_reason(arr, {10: True, 11: False}, {}) is WAIT  # afterany:7 may still be met
+
+
+def test_aftercorr_is_judged_on_the_corresponding_task_alone() -> None:
+    corr = (Dependency(DependencyKind.AFTERCORR, 11, array=10),)  # task N's counterpart only
+    assert dependency_reason(corr, {10: False}, {}) is WAIT  # another task failing is not its business
+    assert dependency_reason(corr, {11: True}, {}) is None
+    assert dependency_reason(corr, {11: False}, {}) is NEVER
+    assert dependency_reason(corr, {11: None}, {}) is WAIT  # ended, outputs still staging out
