@@ -64,6 +64,7 @@ class Scheduler:
         self.outcomes: dict[int, bool | None] = {}  # None: ended, outcome unsettled (outputs being staged out)
         self.ended_at: dict[int, float] = {}  # when each settled (engine/promote.py: when dependencies were met)
         self.started: dict[int, float] = {}  # when each ended job had started (after:JOB+MIN counts from there)
+        self.withdrawn: set[int] = set()  # cancelled before they started: the next cycle's moment is their start
         self.known: set[int] = set()
         self.ledger = UsageLedger(profile.half_life)  # per user, charged as running jobs accrue usage
         self.accounts: UsageLedger | None = None  # per account, when the shell keeps one (the live controller's)
@@ -191,6 +192,7 @@ class Scheduler:
             self.epoch += 1
         self.outcomes[job_id] = False
         self.ended_at.pop(job_id, None)  # withdrawn now: its dependants' cycle is when
+        self.withdrawn.add(job_id)  # after:JOB+MIN counts from a cancellation (Slurm)
         self.reasons.pop(job_id, None)
         forget = getattr(self.predictor, "forget", None)  # a predictor that counts outstanding jobs stops counting it
         if forget is not None:
@@ -231,6 +233,7 @@ class Scheduler:
         self.outcomes.pop(job_id, None)
         self.ended_at.pop(job_id, None)
         self.started.pop(job_id, None)
+        self.withdrawn.discard(job_id)
         self.reasons.pop(job_id, None)
 
     # ---- what-if copies (start forecasts) ---------------------------------------------------------
@@ -245,6 +248,9 @@ class Scheduler:
         self._release_due(now)
         if now >= self.charge_due:
             accrue(self, now)
+        if self.withdrawn:  # cancelled before they started, since the last cycle: after:JOB+MIN counts from now
+            self.started.update(dict.fromkeys(self.withdrawn, now))
+            self.withdrawn.clear()
         if self.held:
             promote(self, now)
         plan = Plan(now)

@@ -85,7 +85,7 @@ def after_waits(
     dep: Dependency, outcomes: Mapping[int, bool | None], running: Mapping[int, Any], now: float,
     started: Mapping[int, float],
 ) -> bool:  # fmt: skip
-    """``after:JOB[+MIN]`` (Slurm): JOB started, or ended without starting (cancelled), MIN minutes ago. An ended
+    """``after:JOB[+MIN]`` (Slurm): JOB started, or was cancelled before it started, MIN minutes ago. An ended
     job whose start the engine was not told (it ended before a restart) counts as long started."""
     act = running.get(dep.job_id)
     if act is None and dep.job_id not in outcomes:

@@ -37,12 +37,13 @@ def twin_of(s: Scheduler, predictor: RuntimePredictor | None = None, history: bo
     twin.ends = list(s.ends)
     if history:
         twin.outcomes, twin.known, twin.ended_at = dict(s.outcomes), set(s.known), dict(s.ended_at)
-        twin.started = dict(s.started)
+        twin.started, twin.withdrawn = dict(s.started), set(s.withdrawn)
     else:
         deps = {d.job_id for w in s.held.values() for d in w.spec.dependencies}
         twin.outcomes = {j: s.outcomes[j] for j in deps if j in s.outcomes}
         twin.ended_at = {j: s.ended_at[j] for j in deps if j in s.ended_at}
         twin.started = {j: s.started[j] for j in deps if j in s.started}
+        twin.withdrawn = {j for j in deps if j in s.withdrawn}
         twin.known = {*s.running, *s.held, *(w.spec.job_id for w in s.queue.items()), *twin.outcomes}
     twin.ledger = s.ledger.copy()
     twin.accounts = None  # a what-if run charges no account

@@ -149,3 +149,17 @@ def test_aftercorr_starts_task_n_after_task_n_completed_ok(tmp_path: Path) -> No
         set_hold(ctl, str(waits), ADMIN, False)
         ctl.run_cycle()
         assert shown(ctl, waits)["reason"] == "DependencyNeverSatisfied"
+
+
+def test_after_with_minutes_on_a_job_cancelled_before_it_started_counts_from_the_cancel(tmp_path: Path) -> None:
+    with controller(tmp_path, CLUSTER) as ctl:
+        real = ctl.clock
+        never = submit(ctl, tmp_path, time="10:00", hold="")
+        late = submit(ctl, tmp_path, time="10:00", dependency=f"after:{never}+2")
+        ctl.run_cycle()
+        ctl.cancel(str(never), ADMIN)
+        ctl.run_cycle()
+        assert shown(ctl, late)["reason"] == "Dependency"  # Slurm: 2 minutes from the cancellation
+        ctl.clock = lambda: real() + 121.0
+        ctl.run_cycle()
+        assert shown(ctl, late)["state"] == "RUNNING"
