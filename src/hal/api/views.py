@@ -18,7 +18,6 @@ from hal.controller.attempts import attempt_row, attempts_of
 from hal.controller.core import Controller
 from hal.controller.jobs import Row, job_ref
 from hal.controller.machine import switch_chain
-from hal.controller.option_values import ANY_OF
 from hal.engine.accrual import current_usage
 from hal.engine.nodes import NodeAlloc
 from hal.executors.hostlist import expand
@@ -389,12 +388,13 @@ def _mem_per_cpu(stored: str) -> int | None:
 
 
 def typed_dependencies(pairs: list[list[str]]) -> list[str]:
-    """The dependencies as typed (6_7 names an array task; a '?' list: one entry), "singleton" once for the jobs
-    it resolved to (controller/admission.singleton_pairs; rows stored before then show its afterany:ID pairs)."""
+    """The dependencies as typed (6_7 names an array task; a '?' list: one entry, HAL's added afterok after it),
+    "singleton" once for the jobs it resolved to (admission.singleton_pairs; rows stored before then: afterany:ID)."""
     shown: list[str] = []
-    for kind, ref in (p for p in pairs if tuple(p) != ANY_OF):
+    for kind, ref in pairs:
         if kind != "singleton":
             shown.append(f"{kind}:{ref}")
         elif kind not in shown:
             shown.append(kind)
-    return ["?".join(shown)] if ANY_OF in (tuple(p) for p in pairs) else shown
+    at = shown.index("?:") if "?:" in shown else -1  # ANY_OF's pair, as printed
+    return ["?".join(shown[:at]), *shown[at + 1 :]] if at >= 0 else shown

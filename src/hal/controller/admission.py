@@ -246,9 +246,10 @@ def resolve_deps(store: Store, pairs: list[tuple[str, str]]) -> list[StoredDep]:
     """``--dependency`` pairs (kind, job reference) into (kind, job id, array id or None), one per job an
     array reference names; the array id marks the tasks of a whole array named (see hal/engine/dependencies)."""
     out: list[StoredDep] = []
-    any_of = ANY_OF in pairs
+    any_of = ANY_OF in pairs  # up to the marker: an afterok admit_data adds after it is required
     for kind, ref in pairs:
         if (kind, ref) == ANY_OF:
+            any_of = False
             continue
         if kind == "singleton":  # resolved at admission (singleton_pairs): an afterany on each; none left: ""
             if not ref:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from hal.api.views import record
+from hal.api.views import record, typed_dependencies
+from hal.controller.admission import resolve_deps
 from hal.controller.auth import Identity
 from hal.controller.directives import build_request
 from hal.controller.holds import set_hold
@@ -163,3 +164,13 @@ def test_after_with_minutes_on_a_job_cancelled_before_it_started_counts_from_the
         ctl.clock = lambda: real() + 121.0
         ctl.run_cycle()
         assert shown(ctl, late)["state"] == "RUNNING"
+
+
+def test_an_afterok_hal_adds_for_an_input_s_writer_stays_required_beside_a_question_mark_list(tmp_path: Path) -> None:
+    """admit_data appends the writer's afterok after the '?' marker: it is no alternative, and is shown apart."""
+    with controller(tmp_path, CLUSTER) as ctl:
+        one, two, writer = (submit(ctl, tmp_path, time="10:00", hold="") for _ in range(3))
+        pairs = [("afterok", str(one)), ("afterok", str(two)), ("?", ""), ("afterok", str(writer))]
+        got = [(d[1], d[4]) for d in resolve_deps(ctl.store, pairs)]
+        assert got == [(one, True), (two, True), (writer, False)]
+        assert typed_dependencies([list(p) for p in pairs]) == [f"afterok:{one}?afterok:{two}", f"afterok:{writer}"]
