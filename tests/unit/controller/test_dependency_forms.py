@@ -174,3 +174,20 @@ def test_an_afterok_hal_adds_for_an_input_s_writer_stays_required_beside_a_quest
         got = [(d[1], d[4]) for d in resolve_deps(ctl.store, pairs)]
         assert got == [(one, True), (two, True), (writer, False)]
         assert typed_dependencies([list(p) for p in pairs]) == [f"afterok:{one}?afterok:{two}", f"afterok:{writer}"]
+
+
+def test_after_with_minutes_on_a_job_that_ended_before_a_restart_still_counts_from_its_start(tmp_path: Path) -> None:
+    with controller(tmp_path, CLUSTER) as ctl:
+        first = submit(ctl, tmp_path, time="10:00")
+        ctl.run_cycle()
+        end(ctl, first)
+        late = submit(ctl, tmp_path, time="10:00", dependency=f"after:{first}+2")
+        ctl.run_cycle()
+        assert shown(ctl, late)["reason"] == "Dependency"
+    with controller(tmp_path, CLUSTER) as ctl:
+        real = ctl.clock
+        ctl.run_cycle()
+        assert shown(ctl, late)["reason"] == "Dependency"  # it was met at once: the start was not re-read
+        ctl.clock = lambda: real() + 121.0
+        ctl.run_cycle()
+        assert shown(ctl, late)["state"] == "RUNNING"
