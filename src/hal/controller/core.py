@@ -27,6 +27,7 @@ from hal.controller.jobs import (
     Row,
     alloc_json,
     dependencies,
+    ended_starts,
     launch_spec,
     log_paths,
     new_row,
@@ -184,6 +185,7 @@ class Controller:
         states = self.store.states(job_ids) if job_ids else {}
         for j in job_ids:
             self.sched.remember(j, None if states.get(j) == "STAGE_OUT" else states.get(j) == "COMPLETED")
+        ended_starts(self.store, self.sched, [j for j in job_ids if states.get(j) not in ("PENDING", "RUNNING")])
 
     # ---- cancel ---------------------------------------------------------------------------------
     def cancel(self, ref: str, who: Identity, grace: float | None = None) -> list[int]:

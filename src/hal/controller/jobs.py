@@ -116,6 +116,15 @@ def dependencies(stored: Iterable[Sequence[Any]], task: int | None = None) -> tu
     return tuple(_dependency(*d) for d in stored if len(d) < 6 or d[5] is None or task is None or d[5] == task)
 
 
+def ended_starts(store: Any, sched: Any, job_ids: list[int]) -> None:
+    """When jobs the engine is told only the outcome of (they ended before a restart) had started, or were
+    cancelled if they never did: after:JOB+MIN counts from there (it let a dependant go at once)."""
+    for r in store.query(job_ids=job_ids) if job_ids else []:
+        at = r["start_time"] if r.get("start_time") is not None else r.get("end_time")
+        if r["id"] in job_ids and at is not None:
+            sched.started.setdefault(r["id"], float(at))
+
+
 def _dependency(
     kind: str, job: int, array: int | None = None, delay: float = 0.0, any_of: bool = False, _task: int | None = None
 ) -> Dependency:

@@ -104,9 +104,7 @@ def recover(ctl: Controller) -> dict[str, int]:
             ended.extend(stop_lost(ctl, lost))
             counts["lost"] = len(lost)
         note_stale(ctl, pending)  # parked before: told so if this cluster file fits them
-        waiting = dependencies_first({r["id"]: _pending(ctl, r, reqs[r["id"]]) for r in pending})
-        after_starts(ctl, waiting)
-        for lv in waiting:
+        for lv in dependencies_first({r["id"]: _pending(ctl, r, reqs[r["id"]]) for r in pending}):
             ctl._enqueue(lv, now)
         if ended:
             ctl._handle(ended)
@@ -115,16 +113,6 @@ def recover(ctl: Controller) -> dict[str, int]:
     counts["parked"] = len(ctl.parked.jobs)  # pending jobs this cluster file no longer fits
     log.info("recovered %s", counts)
     return counts
-
-
-def after_starts(ctl: Controller, lives: list[Live]) -> None:
-    """after:JOB+MIN counts from JOB's start (its cancellation, if it never started): for a JOB that ended before
-    this restart it is read from its row, the engine being told only its outcome (it counted as long started)."""
-    ids = {d.job_id for lv in lives for d in lv.spec.dependencies if d.delay}
-    for r in ctl.store.query(job_ids=sorted(ids)) if ids else []:
-        at = r["start_time"] if r.get("start_time") is not None else r.get("end_time")
-        if r["id"] in ids and at is not None:
-            ctl.sched.started.setdefault(r["id"], float(at))
 
 
 def _pending(ctl: Controller, row: Row, req: JobRequest) -> Live:

@@ -191,3 +191,18 @@ def test_after_with_minutes_on_a_job_that_ended_before_a_restart_still_counts_fr
         ctl.clock = lambda: real() + 121.0
         ctl.run_cycle()
         assert shown(ctl, late)["state"] == "RUNNING"
+
+
+def test_after_with_minutes_named_after_a_restart_counts_from_the_ended_job_s_start(tmp_path: Path) -> None:
+    with controller(tmp_path, CLUSTER) as ctl:
+        first = submit(ctl, tmp_path, time="10:00")
+        ctl.run_cycle()
+        end(ctl, first)
+    with controller(tmp_path, CLUSTER) as ctl:
+        real = ctl.clock
+        late = submit(ctl, tmp_path, time="10:00", dependency=f"after:{first}+2")
+        ctl.run_cycle()
+        assert shown(ctl, late)["reason"] == "Dependency"
+        ctl.clock = lambda: real() + 121.0
+        ctl.run_cycle()
+        assert shown(ctl, late)["state"] == "RUNNING"
