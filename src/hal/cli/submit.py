@@ -14,6 +14,7 @@ import typer
 from typer.core import TyperCommand
 
 from hal.cli.common import err, fail, out
+from hal.cli.host_file import host_file
 from hal.cli.live import JsonOpt, client, emit_json, stamp
 from hal.cli.switch_env import switch_wait as switch_wait  # where callers look for it
 from hal.cli.switch_env import switches_from_env
@@ -364,16 +365,6 @@ def _check_text(wrap: str | None, options: Mapping[str, object], args: list[str]
     for i, arg in enumerate(args, start=1):
         if not is_text(arg):
             raise fail(f"script argument {i} ({_printable(arg)}) is not valid UTF-8 text")
-
-
-def host_file(value: str | None) -> str | None:
-    """sbatch reads -w/-x as a file of host names when it holds a '/' (QA: `-w ./hosts` named a node './hosts')."""
-    if value is None or "/" not in value:
-        return value
-    try:
-        return ",".join(Path(value).read_text().split())
-    except (OSError, UnicodeDecodeError) as exc:
-        raise fail(f"cannot read the host file {value}: {getattr(exc, 'strerror', None) or exc}") from None
 
 
 def _text(data: bytes, where: str) -> str:

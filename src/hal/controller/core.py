@@ -388,8 +388,7 @@ class Controller:
         self, conn: Connection, lv: Live, when: float, cause: str, event: str = "NODE_FAIL", n: int = 1,
         ended: ExecEvent | None = None,
     ) -> None:  # fmt: skip
-        """NODE_FAIL with --requeue, `hal requeue` or a failed stage-in: the same id back in the queue, its ended
-        attempt kept for accounting (hal/controller/requeue.py)."""
+        """NODE_FAIL with --requeue, `hal requeue` or a failed stage-in: back in the queue (controller/requeue.py)."""
         back_to_queue(self, conn, lv, when, cause, event, n, ended)
 
     # ---- what the API reads ---------------------------------------------------------------------

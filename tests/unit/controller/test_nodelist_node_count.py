@@ -52,7 +52,7 @@ def test_a_host_list_with_a_slash_is_a_file_of_names(tmp_path) -> None:  # type:
     import pytest
     import typer
 
-    from hal.cli.submit import host_file
+    from hal.cli.host_file import host_file
 
     (tmp_path / "hosts").write_text("vn001\nvn004\n")
     assert host_file(str(tmp_path / "hosts")) == "vn001,vn004"
