@@ -22,10 +22,12 @@ PENDING: dict[str, Any] = {
 }  # fmt: skip
 
 
-def test_a_pending_jobs_paths_are_printed(monkeypatch: pytest.MonkeyPatch) -> None:
+def shown(monkeypatch: pytest.MonkeyPatch, record: dict[str, Any]) -> str:
+    """`hal show 7` printed for ``record``, from a client that answers with it."""
+
     class Fake:
         def get(self, job: str, start: bool = False) -> dict[str, Any]:
-            return dict(PENDING)
+            return dict(record)
 
         def priority(self) -> dict[str, Any]:
             return {"jobs": []}
@@ -39,7 +41,11 @@ def test_a_pending_jobs_paths_are_printed(monkeypatch: pytest.MonkeyPatch) -> No
 
     monkeypatch.setattr("hal.cli.show.client", client)
     got = CliRunner().invoke(build(["show"]), ["show", "7"])
-    lines = [line.strip() for line in got.stdout.splitlines()]
     assert got.exit_code == 0, got.output
-    shown = [line for line in lines if line.startswith("Std")]
-    assert shown == ["StdOut=/w/slurm-7.out", "StdErr=/w/e-%N.err", "StdIn=/dev/null"]
+    return str(got.stdout)
+
+
+def test_a_pending_jobs_paths_are_printed(monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = [line.strip() for line in shown(monkeypatch, PENDING).splitlines()]
+    std = [line for line in lines if line.startswith("Std")]
+    assert std == ["StdOut=/w/slurm-7.out", "StdErr=/w/e-%N.err", "StdIn=/dev/null"]
