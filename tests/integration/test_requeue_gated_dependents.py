@@ -93,3 +93,17 @@ def test_afterany_on_an_array_whose_requeued_task_was_cancelled_behind_its_limit
     ctl.cancel(str(arr), ME)
     _until("every task ends", lambda: all(_state(ctl, t) == "CANCELLED" for t in tasks))
     _until("afterany on the array is met once every task ended", lambda: _state(ctl, after) == "COMPLETED")
+
+
+def test_a_requeued_running_task_waits_within_a_lowered_throttle(ctl: Controller, tmp_path: Path) -> None:
+    """QA (cli2 #12): with four tasks running and ArrayTaskThrottle=1, a requeued task started again at once."""
+    tasks = _submit(ctl, tmp_path, "sleep 60", array="0-3")
+    arr = tasks[0]
+    _until("every task runs", lambda: all(_state(ctl, t) == "RUNNING" for t in tasks))
+    update(ctl, str(arr), ME, {"ArrayTaskThrottle": "1"})  # running tasks go on, as in Slurm
+    requeue(ctl, f"{arr}_0", ME)
+    _until("task 0 is back in the queue", lambda: _state(ctl, tasks[0]) == "PENDING")
+    time.sleep(1.0)  # a few scheduling cycles
+    assert _state(ctl, tasks[0]) == "PENDING" and ctl.reason(tasks[0]) == "JobArrayTaskLimit"
+    ctl.cancel(f"{arr}_[1-3]", ME, grace=0.0)  # the running ones end: it may start
+    _until("task 0 starts again under the limit", lambda: _state(ctl, tasks[0]) == "RUNNING")

@@ -105,7 +105,12 @@ def back_to_queue(
               "predicted_end": None, "restarts": lv.restarts, "cause": "requeued",
               **restore_limit(conn, lv)}  # fmt: skip
     ctl.store.update_job(conn, lv.job_id, values, (lv.job_id, when, *BACK))
-    ctl._to_engine(lv, when)
+    gate = ctl.gates.get(lv.array_job_id) if lv.array_job_id is not None else None
+    if gate is None:
+        ctl._to_engine(lv, when)
+        return
+    gate.inflight -= 1  # it no longer runs: it starts again within its array's %limit, lowered since or not (QA:
+    ctl._enqueue(lv, when)  # a requeued task of an array over ArrayTaskThrottle=1 restarted as a 4th at once)
 
 
 def _outputs_still_free(ctl: Any, ended: list[int], rows: dict[int, Any]) -> None:
