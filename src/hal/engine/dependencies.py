@@ -16,6 +16,11 @@ from typing import Any, Literal
 from hal.model.job import Dependency, DependencyKind, PendingReason
 
 NEEDS = {DependencyKind.AFTEROK: True, DependencyKind.AFTERCORR: True, DependencyKind.AFTERNOTOK: False}  # outcomes
+WHOLE = (DependencyKind.AFTEROK, DependencyKind.AFTERNOTOK)  # on a whole array: judged by its highest exit code
+
+
+def _array_key(d: Dependency) -> tuple[str, int]:
+    return d.kind.value, d.array or 0
 
 
 def dependency_reason(
@@ -47,8 +52,8 @@ def _all_of(
     started: Mapping[int, float],
 ) -> PendingReason | None:  # fmt: skip
     waiting = False
-    singles = [d for d in deps if not (d.kind is DependencyKind.AFTERNOTOK and d.array is not None)]
-    arrays = [d for d in deps if d.kind is DependencyKind.AFTERNOTOK and d.array is not None]
+    singles = [d for d in deps if not (d.kind in WHOLE and d.array is not None)]
+    arrays = [d for d in deps if d.kind in WHOLE and d.array is not None]
     for dep in singles:
         if dep.kind is DependencyKind.AFTER:
             waiting = waiting or after_waits(dep, outcomes, running, now, started)
@@ -58,11 +63,11 @@ def _all_of(
             waiting = True
         elif outcome is not NEEDS.get(dep.kind, outcome):  # afterok on a failure, afternotok on a success
             return PendingReason.DEPENDENCY_NEVER_SATISFIED
-    for _, tasks in groupby(sorted(arrays, key=lambda d: d.array or 0), key=lambda d: d.array):
+    for (kind, _), tasks in groupby(sorted(arrays, key=_array_key), key=_array_key):
         ends = [outcomes.get(d.job_id) for d in tasks]
-        if None in ends:
-            waiting = True
-        elif all(ends):  # every task succeeded: the array's highest exit code is 0
+        if None in ends:  # judged once every task ended, as Slurm judges an array (QA: afterok:ARRAY failed, and
+            waiting = True  # --kill-on-invalid-dep cancelled, while tasks still ran and a requeue could rescue it)
+        elif all(ends) if kind == DependencyKind.AFTERNOTOK.value else not all(ends):  # its highest exit code
             return PendingReason.DEPENDENCY_NEVER_SATISFIED
     return PendingReason.DEPENDENCY if waiting else None
 

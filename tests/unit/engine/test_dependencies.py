@@ -36,14 +36,25 @@ def test_afternotok_on_an_array_holds_when_every_task_ended_and_one_failed() -> 
     assert dependency_reason(each, {10: True, 11: False}, {}) is NEVER
 
 
+def test_afterok_on_an_array_waits_for_every_task_before_it_fails() -> None:
+    """QA (cli2 #6): one task failed while another still ran and afterok:ARRAY was already never satisfied, so
+    --kill-on-invalid-dep cancelled the dependent, where Slurm waits (a requeue of the task can still rescue it)."""
+    deps = tuple(Dependency(OK, t, array=10) for t in (10, 11))
+    assert dependency_reason(deps, {10: False}, {}) is WAIT  # task 11 still runs
+    assert dependency_reason(deps, {10: False, 11: True}, {}) is NEVER
+    assert dependency_reason(deps, {10: True, 11: True}, {}) is None
+    each = tuple(Dependency(OK, t) for t in (10, 11))  # named task by task: each judged on its own, at once
+    assert dependency_reason(each, {10: False}, {}) is NEVER
+
+
 @given(st.lists(st.sampled_from([True, False, None]), min_size=1, max_size=8))
 def test_an_array_is_judged_by_its_worst_task(ends: list[bool | None]) -> None:
     outcomes = {100 + i: e for i, e in enumerate(ends)}
     for kind in (OK, NOT, ANY):
         deps = tuple(Dependency(kind, j, array=100) for j in outcomes)
         got = dependency_reason(deps, outcomes, {})
-        if None in ends:
-            assert got in (WAIT, NEVER if kind is OK and False in ends else WAIT)
+        if None in ends:  # a whole array is judged once every task ended, afterok too (Slurm; QA cli2 #6)
+            assert got is WAIT, (kind, ends)
             continue
         worst_ok = all(ends)
         want = {OK: None if worst_ok else NEVER, NOT: NEVER if worst_ok else None, ANY: None}[kind]
