@@ -141,7 +141,10 @@ def asked_before_restart(ctl: Any, job_id: int, started: float) -> tuple[str | N
     """(who asked to requeue it, whether a cancel was asked) since this running job started, read back from its
     events at a restart: both lived in memory, so a kill -9 lost them (the job ran again after a cancel)."""
     requeue, cancel = None, False
-    for ev in ctl.store.events_of(job_id):
+    for ev in ctl.store.events_of(job_id):  # in the order they were written
+        if (ev["state"], ev["cause"]) == BACK:  # that request was served: the job went back to the queue after it
+            requeue = None  # (CI: a run started in the cycle that took it back bore a start before the request)
+            continue
         if ev["time"] < started:
             continue
         if ev["state"] == ASKED:
